@@ -1,0 +1,191 @@
+// Package capture opens pcap and pcapng files, gzip-compressed or not, and
+// hands out their packets together with each packet's link type.
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+)
+
+// LinkType is the LINKTYPE_ number from the file. It is a uint32 because
+// gopacket's layers.LinkType is a uint8 and cannot hold SLL2 (276).
+type LinkType uint32
+
+// Link types wsdump knows by name (https://www.tcpdump.org/linktypes.html).
+const (
+	LinkNull      LinkType = 0
+	LinkEthernet  LinkType = 1
+	LinkRaw       LinkType = 101
+	LinkLoop      LinkType = 108
+	LinkLinuxSLL  LinkType = 113
+	LinkIPv4      LinkType = 228
+	LinkIPv6      LinkType = 229
+	LinkLinuxSLL2 LinkType = 276
+)
+
+func (l LinkType) String() string {
+	switch l {
+	case LinkNull:
+		return "NULL"
+	case LinkEthernet:
+		return "ETHERNET"
+	case LinkRaw:
+		return "RAW"
+	case LinkLoop:
+		return "LOOP"
+	case LinkLinuxSLL:
+		return "LINUX_SLL"
+	case LinkIPv4:
+		return "IPV4"
+	case LinkIPv6:
+		return "IPV6"
+	case LinkLinuxSLL2:
+		return "LINUX_SLL2"
+	}
+	return "LINKTYPE_" + strconv.FormatUint(uint64(l), 10)
+}
+
+// Packet is one captured packet.
+type Packet struct {
+	Timestamp     time.Time
+	CaptureLength int      // bytes in Data
+	Length        int      // original length on the wire
+	Link          LinkType // per packet: pcapng interfaces may differ
+	Data          []byte   // valid only until the next call to Next
+}
+
+// Source hands out the packets of one capture in file order.
+type Source interface {
+	Next() (Packet, error) // io.EOF at the clean end of the input
+	Close() error
+}
+
+// MaxCaptureLength is the largest record accepted, as in Wireshark
+// (WTAP_MAX_PACKET_SIZE_STANDARD). A record claiming more is an error, so
+// hostile headers never make us allocate more than this per buffer.
+const MaxCaptureLength = 256 << 10
+
+// bufferSize is the read-ahead on the input; large because inputs can be GB.
+const bufferSize = 1 << 20
+
+// File magic numbers, as read little-endian from the first four bytes.
+const (
+	magicMicro        = 0xa1b2c3d4
+	magicNano         = 0xa1b23c4d
+	magicMicroSwapped = 0xd4c3b2a1
+	magicNanoSwapped  = 0x4d3cb2a1
+	magicPcapng       = 0x0a0d0d0a // the Section Header Block type, a palindrome
+)
+
+// Open opens a pcap or pcapng file, gzip-compressed or not, detected from
+// magic bytes (not the file name). path "-" reads standard input.
+func Open(path string) (Source, error) {
+	if path == "-" {
+		// Standard input belongs to the process: Close leaves it open.
+		return newSource(os.Stdin, "standard input", nil)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	src, err := newSource(f, path, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return src, nil
+}
+
+// NewReader does what Open does over any reader. Close does not close r.
+func NewReader(r io.Reader) (Source, error) {
+	return newSource(r, "", nil)
+}
+
+// reader is the state shared by both formats: the buffered input, the name
+// for messages, what to close, and the first error, which Next repeats.
+type reader struct {
+	br      *bufio.Reader
+	name    string
+	closers []io.Closer
+	err     error
+}
+
+func (r *reader) Close() error {
+	var errs []error
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		errs = append(errs, r.closers[i].Close())
+	}
+	r.closers = nil
+	return errors.Join(errs...)
+}
+
+// errorf formats a one-line error prefixed with "capture: NAME: ".
+func (r *reader) errorf(format string, args ...any) error {
+	return fmt.Errorf(prefix(r.name)+format, args...)
+}
+
+func prefix(name string) string {
+	if name == "" {
+		return "capture: "
+	}
+	return "capture: " + name + ": "
+}
+
+// readError describes a failed read in the middle of a record: running out
+// of input wraps io.ErrUnexpectedEOF, anything else (I/O, gzip) is kept.
+func (r *reader) readError(where string, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return r.errorf("%s: file is truncated: %w", where, io.ErrUnexpectedEOF)
+	}
+	return r.errorf("%s: read error: %w", where, err)
+}
+
+func newSource(in io.Reader, name string, closer io.Closer) (Source, error) {
+	r := &reader{br: bufio.NewReaderSize(in, bufferSize), name: name}
+	if closer != nil {
+		r.closers = append(r.closers, closer)
+	}
+	head, err := r.peekMagic("")
+	if err != nil {
+		return nil, err
+	}
+	if head[0] == 0x1f && len(head) > 1 && head[1] == 0x8b {
+		zr, err := gzip.NewReader(r.br)
+		if err != nil {
+			return nil, r.readError("gzip header", err)
+		}
+		r.closers = append(r.closers, zr)
+		r.br = bufio.NewReaderSize(zr, bufferSize)
+		if head, err = r.peekMagic(" after gzip decompression"); err != nil {
+			return nil, err
+		}
+	}
+	if len(head) == 4 {
+		switch binary.LittleEndian.Uint32(head) {
+		case magicMicro, magicNano, magicMicroSwapped, magicNanoSwapped:
+			return newPcapSource(r)
+		case magicPcapng:
+			return newNgSource(r)
+		}
+	}
+	return nil, r.errorf("not a pcap or pcapng file (starts with % x)", head)
+}
+
+// peekMagic returns up to four leading bytes, at least one.
+func (r *reader) peekMagic(what string) ([]byte, error) {
+	head, err := r.br.Peek(4)
+	if len(head) > 0 {
+		return head, nil
+	}
+	if err == io.EOF {
+		return nil, r.errorf("empty file%s", what)
+	}
+	return nil, r.errorf("read error: %w", err)
+}

@@ -1,0 +1,87 @@
+package capture
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/google/gopacket/pcapgo"
+)
+
+// pcapSource reads classic pcap with pcapgo.Reader, which is correct for the
+// records. We read the 24-byte file header ourselves first: pcapgo stores the
+// link type as gopacket's uint8 layers.LinkType, which turns SLL2 (276) into
+// 20, and its version errors are not one clear line.
+type pcapSource struct {
+	*reader
+	pr   *pcapgo.Reader
+	link LinkType
+	n    int // records delivered, for messages
+}
+
+func newPcapSource(r *reader) (Source, error) {
+	hdr, err := r.br.Peek(24)
+	if err != nil {
+		return nil, r.readError("pcap file header", err)
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if m := binary.LittleEndian.Uint32(hdr); m == magicMicroSwapped || m == magicNanoSwapped {
+		order = binary.BigEndian
+	}
+	major, minor := order.Uint16(hdr[4:6]), order.Uint16(hdr[6:8])
+	if major != 2 || minor != 4 {
+		return nil, r.errorf("unsupported pcap version %d.%d", major, minor)
+	}
+	// The upper 16 bits may carry FCS flags (libpcap's LT_LINKTYPE).
+	link := LinkType(order.Uint32(hdr[20:24]) & 0xffff)
+
+	// pcapgo wraps r.br in bufio.NewReader, which returns r.br itself since
+	// it is already larger: no double buffering.
+	pr, err := pcapgo.NewReader(r.br)
+	if err != nil {
+		return nil, r.errorf("pcap file header: %v", err)
+	}
+	// The file's snaplen is advisory (0 in some files, smaller than records
+	// in others, 4 GB in hostile ones). pcapgo rejects records above it and
+	// sizes its reusable buffer from it, so our own cap replaces it.
+	pr.SetSnaplen(MaxCaptureLength)
+	return &pcapSource{reader: r, pr: pr, link: link}, nil
+}
+
+func (s *pcapSource) Next() (Packet, error) {
+	if s.err != nil {
+		return Packet{}, s.err
+	}
+	data, ci, err := s.pr.ZeroCopyReadPacketData()
+	if err != nil {
+		s.err = s.recordError(ci.CaptureLength, ci.Length, !ci.Timestamp.IsZero(), err)
+		return Packet{}, s.err
+	}
+	s.n++
+	return Packet{
+		Timestamp:     ci.Timestamp,
+		CaptureLength: ci.CaptureLength,
+		Length:        ci.Length,
+		Link:          s.link,
+		Data:          data,
+	}, nil
+}
+
+// recordError turns pcapgo's error for record s.n+1 into ours. pcapgo returns
+// the header it read along with the error, which tells a clean io.EOF before
+// a record from a record cut short.
+func (s *pcapSource) recordError(caplen, origlen int, sawHeader bool, err error) error {
+	where := fmt.Sprintf("record %d", s.n+1)
+	switch {
+	case !sawHeader && errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF):
+		return io.EOF
+	case !sawHeader:
+		return s.readError(where+" header", err)
+	case caplen > MaxCaptureLength:
+		return s.errorf("%s claims %d captured bytes, more than the %d-byte limit", where, caplen, MaxCaptureLength)
+	case caplen > origlen:
+		return s.errorf("%s: captured length %d exceeds original length %d", where, caplen, origlen)
+	}
+	return s.readError(where, err)
+}

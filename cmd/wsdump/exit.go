@@ -1,0 +1,49 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit statuses, documented in --help.
+const (
+	exitOK    = 0 // success, anomalies included
+	exitUsage = 1 // bad flags or arguments
+	exitInput = 2 // unreadable input
+)
+
+// exitError carries the exit status an error maps to.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format, args...)}
+}
+
+func inputErr(err error) error { return &exitError{exitInput, err} }
+
+// exitCode maps an error to the process exit status and prints it, in the
+// one place that does so.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "wsdump: ") {
+		msg = "wsdump: " + msg
+	}
+	fmt.Fprintln(stderr, msg)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	// Errors cobra raises itself are about flags and arguments.
+	return exitUsage
+}

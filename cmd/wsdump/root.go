@@ -1,0 +1,108 @@
+package main
+
+import (
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsdump/wsdump/report"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Main runs wsdump with the given arguments and returns the exit status.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd := newRootCmd(stdin, stdout, stderr)
+	cmd.SetArgs(args)
+	return exitCode(cmd.Execute(), stderr)
+}
+
+const rootExamples = `  # Every frame of a capture, as a table
+  wsdump -r session.pcap
+
+  # One JSON object per handshake, frame, message and connection
+  wsdump -r session.pcapng --format jsonl
+
+  # Messages rather than frames, with wall-clock times
+  wsdump -r session.pcap --messages --time abs
+
+  # Read a gzip-compressed capture from standard input
+  zcat big.pcap.gz | wsdump -r -`
+
+const exitHelp = `
+Exit status:
+  0  success (anomalies in the traffic included)
+  1  usage error
+  2  unreadable input: not a capture, unsupported link type, truncated file`
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	opts := &decodeOptions{In: stdin, Out: stdout, Err: stderr}
+	cmd := &cobra.Command{
+		Use:           "wsdump -r FILE [flags]",
+		Short:         "Decode WebSocket conversations from packet captures",
+		Long:          "wsdump reassembles the TCP streams of a pcap or pcapng capture, finds HTTP/1.1\nWebSocket upgrades and decodes every frame and message (RFC 6455).",
+		Example:       rootExamples,
+		Version:       version,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			return runDecode(opts)
+		},
+	}
+	cmd.SetIn(stdin)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
+	cmd.SetUsageTemplate(cmd.UsageTemplate() + exitHelp + "\n")
+	f := cmd.Flags()
+	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
+	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
+	f.StringVar(&opts.Time, "time", "rel", "table times: rel (seconds since the first packet) or abs (RFC 3339)")
+	f.IntVar(&opts.Preview, "preview", 64, "table: payload preview width in characters")
+	f.BoolVar(&opts.Messages, "messages", false, "table: one row per message instead of per frame")
+	f.IntVar(&opts.MaxPayload, "max-payload", 16<<20, "bytes of each frame payload kept for output")
+	f.IntVar(&opts.MaxMessage, "max-message", 16<<20, "bytes of each message kept for output")
+	return cmd
+}
+
+// decodeOptions holds the flags and the IO of the main command.
+type decodeOptions struct {
+	In       io.Reader
+	Out, Err io.Writer
+
+	ReadFile   string
+	Format     string
+	Time       string
+	Preview    int
+	Messages   bool
+	MaxPayload int
+	MaxMessage int
+}
+
+func (o *decodeOptions) validate() error {
+	if o.ReadFile == "" {
+		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
+	}
+	if o.Time != "rel" && o.Time != "abs" {
+		return usageErr("--time must be rel or abs, not %q", o.Time)
+	}
+	if o.Preview < 1 {
+		return usageErr("--preview must be at least 1")
+	}
+	if o.MaxPayload < 0 || o.MaxMessage < 0 {
+		return usageErr("limits must not be negative")
+	}
+	for _, f := range report.Formats {
+		if o.Format == f {
+			return nil
+		}
+	}
+	return usageErr("--format must be one of %s, not %q", strings.Join(report.Formats, ", "), o.Format)
+}
+

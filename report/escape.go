@@ -1,0 +1,97 @@
+package report
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// appendEscaped appends a printable rendering of p, at most width display
+// characters (then "…"). Text that is valid UTF-8 is shown as text with
+// control characters, terminal escapes and bidirectional overrides escaped
+// (\n, \t, \x1b, \u202e); anything that is not text is shown as hex. Nothing
+// in the result can move the cursor, change colours or reorder a line.
+func appendEscaped(b []byte, p []byte, width int, text bool) []byte {
+	if !text || !mostlyPrintable(p) {
+		return appendHexPreview(b, p, width)
+	}
+	n := 0
+	for i := 0; i < len(p); {
+		r, size := utf8.DecodeRune(p[i:])
+		var piece []byte
+		var tmp [12]byte
+		switch {
+		case r == utf8.RuneError && size == 1:
+			piece = append(tmp[:0], '\\', 'x', hexDigits[p[i]>>4], hexDigits[p[i]&0xf])
+		case r == '\n':
+			piece = append(tmp[:0], '\\', 'n')
+		case r == '\r':
+			piece = append(tmp[:0], '\\', 'r')
+		case r == '\t':
+			piece = append(tmp[:0], '\\', 't')
+		case r == '\\':
+			piece = append(tmp[:0], '\\', '\\')
+		case r < 0x20 || r == 0x7f:
+			piece = append(tmp[:0], '\\', 'x', hexDigits[r>>4], hexDigits[r&0xf])
+		case unsafeRune(r):
+			piece = append(tmp[:0], '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+		default:
+			piece = p[i : i+size]
+		}
+		w := 1
+		if size == 1 || len(piece) != size {
+			w = len(piece)
+		}
+		if n+w > width {
+			return append(b, "…"...)
+		}
+		b = append(b, piece...)
+		n += w
+		i += size
+	}
+	return b
+}
+
+// unsafeRune reports runes that must not reach a terminal raw: C1 controls
+// (which include the 8-bit CSI), bidirectional controls, zero-width and
+// other format characters, separators that break lines, and non-characters.
+func unsafeRune(r rune) bool {
+	switch {
+	case r >= 0x80 && r <= 0x9f:
+		return true
+	case r == 0x2028 || r == 0x2029:
+		return true
+	case unicode.Is(unicode.Cf, r): // format: U+200E/F, U+202A-202E, U+2066-2069, U+061C, ZWJ, BOM...
+		return true
+	case !unicode.IsPrint(r) && r != ' ':
+		return true
+	}
+	return false
+}
+
+// mostlyPrintable decides whether p reads better as text than as hex.
+func mostlyPrintable(p []byte) bool {
+	if !utf8.Valid(p) {
+		bad := 0
+		for i := 0; i < len(p); {
+			r, size := utf8.DecodeRune(p[i:])
+			if r == utf8.RuneError && size == 1 {
+				bad++
+			}
+			i += size
+		}
+		return bad*8 <= len(p)
+	}
+	return true
+}
+
+// appendHexPreview appends p as hex, cut to width characters.
+func appendHexPreview(b []byte, p []byte, width int) []byte {
+	max := width / 2
+	for i, c := range p {
+		if i >= max {
+			return append(b, "…"...)
+		}
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return b
+}

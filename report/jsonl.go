@@ -1,0 +1,315 @@
+package report
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// jsonl writes one JSON object per record. Field order is fixed, so the
+// same input always gives byte-identical output. It builds each line by hand
+// into one reused buffer: this is the fast path for large captures.
+type jsonl struct {
+	w   *bufio.Writer
+	buf []byte
+	err error
+}
+
+func newJSONL(w io.Writer) *jsonl {
+	return &jsonl{w: bufio.NewWriterSize(w, 256<<10)}
+}
+
+func (j *jsonl) SetOrigin(time.Time) {}
+
+func (j *jsonl) Close() error {
+	if err := j.w.Flush(); j.err == nil {
+		j.err = err
+	}
+	return j.err
+}
+
+func (j *jsonl) emit(b []byte) {
+	b = append(b, '}', '\n')
+	if _, err := j.w.Write(b); err != nil && j.err == nil {
+		j.err = err
+	}
+	j.buf = b[:0]
+}
+
+// start begins a record with its type and connection.
+func (j *jsonl) start(typ string, c *wsparse.Conn) []byte {
+	b := append(j.buf[:0], `{"type":"`...)
+	b = append(b, typ...)
+	b = append(b, `","conn":`...)
+	return strconv.AppendInt(b, int64(c.ID), 10)
+}
+
+func (j *jsonl) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	b := j.start("handshake", c)
+	b = field(b, "ts")
+	b = appendQuotedTS(b, h.TS)
+	b = strField(b, "client", c.Client().String())
+	b = strField(b, "server", c.Server().String())
+	b = field(b, "request_ts")
+	b = appendQuotedTS(b, h.RequestTS)
+	b = strField(b, "method", h.Method)
+	b = strField(b, "uri", h.URI)
+	b = strField(b, "http_version", h.HTTPVersion)
+	b = strField(b, "host", h.Host)
+	b = strField(b, "origin", h.Origin)
+	b = strField(b, "user_agent", h.UserAgent)
+	b = strField(b, "version", h.Version)
+	b = strField(b, "offered_protocols", h.OfferedProtocols)
+	b = strField(b, "offered_extensions", h.OfferedExtensions)
+	b = field(b, "status")
+	b = strconv.AppendInt(b, int64(h.Status), 10)
+	b = strField(b, "reason", h.Reason)
+	b = strField(b, "subprotocol", h.Subprotocol)
+	b = strField(b, "extensions", h.Extensions)
+	b = strField(b, "key", h.Key)
+	b = strField(b, "accept", h.Accept)
+	b = field(b, "accept_valid")
+	b = strconv.AppendBool(b, h.AcceptValid)
+	b = anomaliesField(b, h.Anomalies)
+	j.emit(b)
+}
+
+func (j *jsonl) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	b := j.start("frame", c)
+	b = field(b, "ts")
+	b = appendQuotedTS(b, f.TS)
+	src, dst := c.Client(), c.Server()
+	if f.Dir == wsparse.ServerToClient {
+		src, dst = dst, src
+	}
+	b = strField(b, "src", src.String())
+	b = strField(b, "dst", dst.String())
+	b = strField(b, "dir", f.Dir.String())
+	b = field(b, "index")
+	b = strconv.AppendInt(b, int64(f.Index), 10)
+	b = field(b, "fin")
+	b = strconv.AppendBool(b, f.Fin)
+	b = field(b, "rsv")
+	b = strconv.AppendInt(b, int64(f.RSV), 10)
+	b = field(b, "opcode")
+	b = strconv.AppendInt(b, int64(f.Opcode), 10)
+	b = strField(b, "opcode_name", f.Opcode.String())
+	b = field(b, "masked")
+	b = strconv.AppendBool(b, f.Masked)
+	if f.Masked {
+		b = field(b, "mask_key")
+		b = append(b, '"')
+		b = hex.AppendEncode(b, f.MaskKey[:])
+		b = append(b, '"')
+	}
+	b = field(b, "len")
+	b = strconv.AppendUint(b, f.Length, 10)
+	b = field(b, "header_len")
+	b = strconv.AppendInt(b, int64(f.Size), 10)
+	b = field(b, "payload")
+	b = appendBase64(b, f.Payload)
+	if uint64(len(f.Payload)) != f.Length {
+		b = field(b, "payload_kept")
+		b = strconv.AppendInt(b, int64(len(f.Payload)), 10)
+	}
+	if f.Opcode == wsparse.OpClose && f.HasCloseCode {
+		b = field(b, "close_code")
+		b = strconv.AppendInt(b, int64(f.CloseCode), 10)
+		b = strField(b, "close_reason", f.CloseReason)
+	}
+	b = anomaliesField(b, f.Anomalies)
+	j.emit(b)
+}
+
+func (j *jsonl) Message(c *wsparse.Conn, m *wsparse.Message) {
+	b := j.start("message", c)
+	b = field(b, "ts")
+	b = appendQuotedTS(b, m.TS)
+	b = strField(b, "dir", m.Dir.String())
+	b = field(b, "index")
+	b = strconv.AppendInt(b, int64(m.Index), 10)
+	b = field(b, "opcode")
+	b = strconv.AppendInt(b, int64(m.Opcode), 10)
+	b = field(b, "frames")
+	b = strconv.AppendInt(b, int64(m.Frames), 10)
+	b = field(b, "len")
+	b = strconv.AppendUint(b, m.Len, 10)
+	b = field(b, "data")
+	b = appendBase64(b, m.Data)
+	if uint64(len(m.Data)) != m.Len {
+		b = field(b, "data_kept")
+		b = strconv.AppendInt(b, int64(len(m.Data)), 10)
+	}
+	if m.Compressed {
+		b = append(b, `,"compressed":true`...)
+	}
+	b = anomaliesField(b, m.Anomalies)
+	j.emit(b)
+}
+
+func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
+	b := j.start("conn", c)
+	b = field(b, "ts")
+	b = appendQuotedTS(b, s.Last)
+	b = strField(b, "client", c.Client().String())
+	b = strField(b, "server", c.Server().String())
+	b = field(b, "first_ts")
+	b = appendQuotedTS(b, s.First)
+	b = field(b, "last_ts")
+	b = appendQuotedTS(b, s.Last)
+	b = field(b, "duration")
+	b = strconv.AppendFloat(b, s.Last.Sub(s.First).Seconds(), 'f', 6, 64)
+	if h := s.Handshake; h != nil {
+		b = strField(b, "host", h.Host)
+		b = strField(b, "uri", h.URI)
+		b = field(b, "status")
+		b = strconv.AppendInt(b, int64(h.Status), 10)
+		b = strField(b, "subprotocol", h.Subprotocol)
+		b = strField(b, "extensions", h.Extensions)
+	}
+	for d, name := range [2]string{"c2s", "s2c"} {
+		st := &s.Stats[d]
+		b = field(b, name)
+		b = append(b, `{"frames":`...)
+		b = strconv.AppendInt(b, int64(st.Frames), 10)
+		b = append(b, `,"messages":`...)
+		b = strconv.AppendInt(b, int64(st.Messages), 10)
+		b = append(b, `,"control_frames":`...)
+		b = strconv.AppendInt(b, int64(st.ControlFrames), 10)
+		b = append(b, `,"payload_bytes":`...)
+		b = strconv.AppendUint(b, st.PayloadBytes, 10)
+		b = append(b, `,"wire_bytes":`...)
+		b = strconv.AppendUint(b, st.WireBytes, 10)
+		b = append(b, `,"lost_bytes":`...)
+		b = strconv.AppendUint(b, st.LostBytes, 10)
+		b = append(b, `,"tcp_fin":`...)
+		b = strconv.AppendBool(b, s.TCPFin[d])
+		b = append(b, `,"tcp_rst":`...)
+		b = strconv.AppendBool(b, s.TCPRst[d])
+		b = append(b, '}')
+	}
+	b = field(b, "close")
+	if !s.Close[0].Sent && !s.Close[1].Sent {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '{')
+		b = append(b, `"initiator":`...)
+		b = appendString(b, sideName(s.Initiator))
+		for d, name := range [2]string{"client", "server"} {
+			cl := &s.Close[d]
+			if !cl.Sent {
+				continue
+			}
+			b = field(b, name)
+			b = append(b, `{"ts":`...)
+			b = appendQuotedTS(b, cl.TS)
+			if cl.HasCode {
+				b = append(b, `,"code":`...)
+				b = strconv.AppendInt(b, int64(cl.Code), 10)
+				b = strField(b, "code_name", wsparse.CloseCodeName(cl.Code))
+				b = strField(b, "reason", cl.Reason)
+			}
+			b = append(b, '}')
+		}
+		b = append(b, '}')
+	}
+	b = strField(b, "end", string(s.End))
+	b = anomaliesField(b, s.Anomalies)
+	j.emit(b)
+}
+
+func sideName(d wsparse.Dir) string {
+	if d == wsparse.ClientToServer {
+		return "client"
+	}
+	return "server"
+}
+
+// field appends `,"name":`.
+func field(b []byte, name string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	return append(b, '"', ':')
+}
+
+func strField(b []byte, name, v string) []byte {
+	return appendString(field(b, name), v)
+}
+
+func appendQuotedTS(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = appendTS(b, t)
+	return append(b, '"')
+}
+
+func appendBase64(b []byte, p []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, p)
+	return append(b, '"')
+}
+
+func anomaliesField(b []byte, a wsparse.Anomalies) []byte {
+	b = append(b, `,"anomalies":[`...)
+	first := true
+	a.Each(func(name string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, name...)
+		b = append(b, '"')
+	})
+	return append(b, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does; control characters are escaped.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

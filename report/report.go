@@ -1,0 +1,49 @@
+// Package report turns wsparse records into output for people (tables) and
+// programs (JSON lines).
+package report
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Exporter receives records and writes them out. Close flushes.
+type Exporter interface {
+	wsparse.Sink
+	// SetOrigin sets the time relative times count from (the first packet).
+	SetOrigin(t time.Time)
+	Close() error
+}
+
+// Options selects and tunes an output format.
+type Options struct {
+	Format   string // "table" (default) or "jsonl"
+	AbsTime  bool   // table: wall-clock times instead of seconds since the first packet
+	Preview  int    // table: payload preview width in characters (default 64)
+	Messages bool   // table: one row per message instead of per frame
+}
+
+// Formats lists the accepted values of Options.Format.
+var Formats = []string{"table", "jsonl"}
+
+// New returns the exporter for opts.Format writing to w.
+func New(w io.Writer, opts Options) (Exporter, error) {
+	if opts.Preview <= 0 {
+		opts.Preview = 64
+	}
+	switch opts.Format {
+	case "", "table":
+		return newTable(w, opts), nil
+	case "jsonl":
+		return newJSONL(w), nil
+	}
+	return nil, fmt.Errorf("unknown format %q (want table or jsonl)", opts.Format)
+}
+
+// appendTS appends t as RFC 3339 with nanoseconds, in UTC.
+func appendTS(b []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
+}

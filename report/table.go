@@ -1,0 +1,252 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// table prints one row per record as it arrives: tablewriter in streaming
+// mode with fixed column widths, so nothing is held back until the end.
+type table struct {
+	opts   Options
+	out    *trimWriter
+	tbl    *tablewriter.Table
+	origin time.Time
+	buf    []byte
+	err    error
+}
+
+var tableHeader = []any{"TIME", "CONN", "DIR", "OPCODE", "FIN", "RSV", "MASK", "LEN", "PAYLOAD"}
+
+func newTable(w io.Writer, opts Options) *table {
+	t := &table{opts: opts, out: &trimWriter{w: bufio.NewWriterSize(w, 64<<10)}}
+	// Widths include one space of padding on each side.
+	timeWidth := 14
+	if opts.AbsTime {
+		timeWidth = 32
+	}
+	widths := tw.NewMapper[int, int]().Set(0, timeWidth).Set(1, 7).Set(2, 5).Set(3, 9).Set(4, 5).Set(5, 5).Set(6, 10).Set(7, 12).Set(8, opts.Preview+40)
+	t.tbl = tablewriter.NewTable(t.out,
+		tablewriter.WithStreaming(tw.StreamConfig{Enable: true}),
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders:  tw.BorderNone,
+			Settings: tw.Settings{Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off}, Lines: tw.Lines{ShowHeaderLine: tw.Off}},
+		})),
+		tablewriter.WithColumnWidths(widths),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapTruncate),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	return t
+}
+
+func (t *table) SetOrigin(o time.Time) {
+	if t.origin.IsZero() {
+		t.origin = o
+	}
+}
+
+func (t *table) row(cells ...any) {
+	if t.err != nil {
+		return
+	}
+	if !t.out.started {
+		t.out.started = true
+		if err := t.tbl.Start(); err != nil {
+			t.err = err
+			return
+		}
+		t.tbl.Header(tableHeader...)
+	}
+	if err := t.tbl.Append(cells...); err != nil {
+		t.err = err
+	}
+}
+
+func (t *table) Close() error {
+	if t.out.started && t.err == nil {
+		t.err = t.tbl.Close()
+	}
+	if err := t.out.w.Flush(); t.err == nil {
+		t.err = err
+	}
+	return t.err
+}
+
+func (t *table) when(ts time.Time) string {
+	if t.opts.AbsTime {
+		return string(appendTS(nil, ts))
+	}
+	if t.origin.IsZero() {
+		t.origin = ts
+	}
+	return strconv.FormatFloat(ts.Sub(t.origin).Seconds(), 'f', 6, 64)
+}
+
+func (t *table) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	b := append(t.buf[:0], h.Method...)
+	b = append(b, ' ')
+	b = appendEscaped(b, []byte(h.Host+h.URI), t.opts.Preview/2, true)
+	if h.Status == 0 {
+		b = append(b, " -> no response"...)
+	} else {
+		b = append(b, " -> "...)
+		b = strconv.AppendInt(b, int64(h.Status), 10)
+	}
+	if h.Subprotocol != "" {
+		b = append(b, " proto="...)
+		b = appendEscaped(b, []byte(h.Subprotocol), 20, true)
+	}
+	if h.Extensions != "" {
+		b = append(b, " ext="...)
+		b = appendEscaped(b, []byte(h.Extensions), 30, true)
+	}
+	b = appendAnomalies(b, h.Anomalies)
+	t.buf = b
+	t.row(t.when(h.TS), strconv.Itoa(c.ID), "", "upgrade", "", "", "", "", string(b))
+}
+
+func (t *table) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	if t.opts.Messages {
+		return
+	}
+	mask := "-"
+	if f.Masked {
+		mask = string(hexAppend(nil, f.MaskKey[:]))
+	}
+	b := t.preview(t.buf[:0], f)
+	b = appendAnomalies(b, f.Anomalies)
+	t.buf = b
+	t.row(t.when(f.TS), strconv.Itoa(c.ID), f.Dir.String(), f.Opcode.String(), yesNo(f.Fin),
+		strconv.Itoa(int(f.RSV)), mask, strconv.FormatUint(f.Length, 10), string(b))
+}
+
+func (t *table) preview(b []byte, f *wsparse.Frame) []byte {
+	switch f.Opcode {
+	case wsparse.OpClose:
+		if !f.HasCloseCode {
+			return b
+		}
+		b = strconv.AppendInt(b, int64(f.CloseCode), 10)
+		if name := wsparse.CloseCodeName(f.CloseCode); name != "" {
+			b = append(b, " ("...)
+			b = append(b, name...)
+			b = append(b, ')')
+		}
+		if f.CloseReason != "" {
+			b = append(b, ' ')
+			b = appendEscaped(b, []byte(f.CloseReason), t.opts.Preview, true)
+		}
+		return b
+	case wsparse.OpBinary, wsparse.OpContinuation:
+		if f.MessageOpcode != wsparse.OpText {
+			return appendHexPreview(b, f.Payload, t.opts.Preview)
+		}
+	}
+	// Text, continuations, ping/pong payloads: text when they read as text.
+	text := f.RSV&4 == 0
+	return appendEscaped(b, f.Payload, t.opts.Preview, text)
+}
+
+func (t *table) Message(c *wsparse.Conn, m *wsparse.Message) {
+	if !t.opts.Messages {
+		return
+	}
+	b := appendEscaped(t.buf[:0], m.Data, t.opts.Preview, m.Opcode == wsparse.OpText && !m.Compressed)
+	b = appendAnomalies(b, m.Anomalies)
+	t.buf = b
+	t.row(t.when(m.TS), strconv.Itoa(c.ID), m.Dir.String(), m.Opcode.String(), strconv.Itoa(m.Frames)+"fr",
+		"", "", strconv.FormatUint(m.Len, 10), string(b))
+}
+
+func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
+	b := append(t.buf[:0], s.End...)
+	if s.Close[0].Sent || s.Close[1].Sent {
+		b = append(b, ", close by "...)
+		b = append(b, sideName(s.Initiator)...)
+		if cl := s.Close[s.Initiator]; cl.HasCode {
+			b = append(b, ' ')
+			b = strconv.AppendInt(b, int64(cl.Code), 10)
+		}
+	}
+	b = append(b, ", frames "...)
+	b = strconv.AppendInt(b, int64(s.Stats[0].Frames), 10)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(s.Stats[1].Frames), 10)
+	t.buf = b
+	t.row(t.when(s.Last), strconv.Itoa(c.ID), "", "end", "", "", "", "", string(b))
+}
+
+func appendAnomalies(b []byte, a wsparse.Anomalies) []byte {
+	if a == 0 {
+		return b
+	}
+	b = append(b, " !"...)
+	first := true
+	a.Each(func(name string) {
+		if first {
+			first = false
+		} else {
+			b = append(b, ',')
+		}
+		b = append(b, name...)
+	})
+	return b
+}
+
+func hexAppend(b, p []byte) []byte {
+	for _, c := range p {
+		b = append(b, hexDigits[c>>4], hexDigits[c&0xf])
+	}
+	return b
+}
+
+func yesNo(v bool) string {
+	if v {
+		return "1"
+	}
+	return "0"
+}
+
+// trimWriter drops the padding tablewriter leaves at line ends and the
+// space it puts before the first column.
+type trimWriter struct {
+	w       *bufio.Writer
+	started bool
+	line    []byte
+}
+
+func (t *trimWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			t.line = append(t.line, p...)
+			break
+		}
+		t.line = append(t.line, p[:i]...)
+		line := bytes.TrimRight(t.line, " ")
+		line = bytes.TrimPrefix(line, []byte(" "))
+		if _, err := t.w.Write(line); err != nil {
+			return 0, err
+		}
+		if err := t.w.WriteByte('\n'); err != nil {
+			return 0, err
+		}
+		t.line = t.line[:0]
+		p = p[i+1:]
+	}
+	return n, nil
+}

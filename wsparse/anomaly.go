@@ -1,0 +1,130 @@
+package wsparse
+
+import "strings"
+
+// Anomalies is a set of broken rules and decoding troubles. Each bit has a
+// stable snake_case name, used in JSON output and by lint rules.
+type Anomalies uint64
+
+const (
+	// Frame header rules (RFC 6455 §5.2, §5.5).
+	AnomReservedOpcode    Anomalies = 1 << iota // opcode 0x3-0x7 or 0xB-0xF
+	AnomRSVWithoutExt                           // RSV bit set without a negotiated extension that defines it
+	AnomControlTooLong                          // control frame payload over 125 bytes
+	AnomControlFragmented                       // control frame without FIN
+	AnomClientUnmasked                          // client-to-server frame without mask (§5.1)
+	AnomServerMasked                            // server-to-client frame with mask (§5.1)
+	AnomNonMinimalLength                        // length not in its shortest encoding
+	AnomLengthMSBSet                            // 64-bit length with the top bit set
+	// Fragmentation (RFC 6455 §5.4).
+	AnomOrphanContinuation // continuation frame with no message to continue
+	AnomInterruptedMessage // a new data frame while a fragmented message is open
+	AnomRSV1OnContinuation // RFC 7692 §6.1: RSV1 only on the first frame of a message
+	AnomRSV1OnControl      // RFC 7692 §6.1: never on control frames
+	// Close frames (RFC 6455 §5.5.1, §7.4).
+	AnomCloseCodeInvalid    // a code that must not be sent
+	AnomClosePayloadOneByte // a 1-byte close payload
+	AnomCloseReasonBadUTF8  // close reason is not UTF-8
+	AnomDataAfterClose      // a frame after this side's Close
+	// Messages.
+	AnomInvalidUTF8       // text message that is not UTF-8 (§8.1)
+	AnomMessageIncomplete // fragmented message never finished
+	// Limits and capture troubles.
+	AnomPayloadTruncated  // payload longer than the configured limit: only the head is kept
+	AnomMessageTruncated  // message longer than the configured limit: only the head is kept
+	AnomPayloadIncomplete // the capture ended (or lost bytes) inside this frame
+	// Handshake (RFC 6455 §4).
+	AnomUpgradeRefused           // the server did not answer 101
+	AnomAcceptMismatch           // Sec-WebSocket-Accept does not match the key (§4.2.2)
+	AnomAcceptMissing            // 101 without Sec-WebSocket-Accept
+	AnomKeyMissing               // request without Sec-WebSocket-Key
+	AnomKeyInvalid               // key is not 16 bytes in base64 (§4.1)
+	AnomVersionNot13             // Sec-WebSocket-Version is not 13 (§4.1)
+	AnomMethodNotGet             // upgrade request method is not GET (§4.1)
+	AnomMissingConnectionUpgrade // Connection header lacks "Upgrade" (§4.1, §4.2.2)
+	AnomSubprotocolNotOffered    // server chose a subprotocol the client did not offer (§4.1)
+	AnomExtensionNotOffered      // server accepted an extension the client did not offer (§9.1)
+	AnomHTTPHeaderTooLong        // HTTP header block over the limit: parsing stopped
+	AnomHTTPMalformed            // HTTP message that could not be parsed
+	AnomUnexpectedResponse       // a response with no request pending
+	anomCount                    = iota
+)
+
+var anomalyNames = [...]string{
+	"reserved_opcode",
+	"rsv_without_extension",
+	"control_too_long",
+	"control_fragmented",
+	"client_frame_unmasked",
+	"server_frame_masked",
+	"non_minimal_length",
+	"length_msb_set",
+	"orphan_continuation",
+	"interrupted_message",
+	"rsv1_on_continuation",
+	"rsv1_on_control",
+	"close_code_invalid",
+	"close_payload_one_byte",
+	"close_reason_invalid_utf8",
+	"data_after_close",
+	"invalid_utf8",
+	"message_incomplete",
+	"payload_truncated",
+	"message_truncated",
+	"payload_incomplete",
+	"upgrade_refused",
+	"accept_mismatch",
+	"accept_missing",
+	"key_missing",
+	"key_invalid",
+	"version_not_13",
+	"method_not_get",
+	"connection_not_upgrade",
+	"subprotocol_not_offered",
+	"extension_not_offered",
+	"http_header_too_long",
+	"http_malformed",
+	"unexpected_response",
+}
+
+var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step
+
+// AnomalyName returns the stable name of a single anomaly bit.
+func AnomalyName(a Anomalies) string {
+	for i := 0; i < anomCount; i++ {
+		if a == 1<<i {
+			return anomalyNames[i]
+		}
+	}
+	return "unknown"
+}
+
+// AnomalyByName returns the bit for a stable name, or 0.
+func AnomalyByName(name string) Anomalies {
+	for i, n := range anomalyNames {
+		if n == name {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// Names returns the names of the set's anomalies in bit order.
+func (a Anomalies) Names() []string {
+	var out []string
+	a.Each(func(name string) { out = append(out, name) })
+	return out
+}
+
+// Each calls f with the name of each anomaly in the set, in bit order,
+// without allocating.
+func (a Anomalies) Each(f func(name string)) {
+	for i := 0; a != 0 && i < anomCount; i++ {
+		if a&(1<<i) != 0 {
+			f(anomalyNames[i])
+			a &^= 1 << i
+		}
+	}
+}
+
+func (a Anomalies) String() string { return strings.Join(a.Names(), ",") }

@@ -1,0 +1,770 @@
+package wsparse
+
+import (
+	"net/netip"
+	"time"
+	"unicode/utf8"
+)
+
+// Dir is the direction of a frame or message.
+type Dir uint8
+
+const (
+	ClientToServer Dir = 0
+	ServerToClient Dir = 1
+)
+
+func (d Dir) String() string {
+	if d == ClientToServer {
+		return "c2s"
+	}
+	return "s2c"
+}
+
+// Config holds the limits of a connection's decoder. Zero values take the
+// defaults.
+type Config struct {
+	MaxPayload    int // frame payload bytes kept per frame (default 16 MiB)
+	MaxMessage    int // message bytes kept per message (default 16 MiB)
+	MaxHTTPHeader int // bytes of one HTTP head (default 64 KiB)
+	MaxPending    int // client bytes buffered while the upgrade is unanswered (default 1 MiB)
+}
+
+const (
+	defaultMaxPayload    = 16 << 20
+	defaultMaxHTTPHeader = 64 << 10
+	defaultMaxPending    = 1 << 20
+)
+
+func (c Config) withDefaults() Config {
+	if c.MaxPayload <= 0 {
+		c.MaxPayload = defaultMaxPayload
+	}
+	if c.MaxMessage <= 0 {
+		c.MaxMessage = defaultMaxPayload
+	}
+	if c.MaxHTTPHeader <= 0 {
+		c.MaxHTTPHeader = defaultMaxHTTPHeader
+	}
+	if c.MaxPending <= 0 {
+		c.MaxPending = defaultMaxPending
+	}
+	return c
+}
+
+// Frame is one decoded frame. Payload and the Frame itself are only valid
+// during the Sink call.
+type Frame struct {
+	Header
+	Dir   Dir
+	TS    time.Time
+	Index int // 1-based ordinal of the frame in its direction
+
+	// MessageOpcode is the opcode of the message a data frame belongs to:
+	// the frame's own for text and binary, the open message's for a
+	// continuation (0 when there is none), 0 for control frames.
+	MessageOpcode Opcode
+
+	// Payload is the unmasked payload as sent (still compressed when RSV1
+	// marks a compressed message). It is shorter than Length when the
+	// payload was cut by a limit or lost from the capture: see Anomalies.
+	Payload []byte
+
+	// Close frames only.
+	CloseCode    uint16
+	HasCloseCode bool
+	CloseReason  string
+
+	Anomalies Anomalies
+}
+
+// Message is a complete data message: one unfragmented frame or a run of
+// fragments. Data is only valid during the Sink call.
+type Message struct {
+	Dir        Dir
+	TS         time.Time // when the last frame completed
+	Opcode     Opcode    // OpText or OpBinary
+	Frames     int
+	Len        uint64 // payload bytes on the wire, summed over the frames
+	Data       []byte // the message bytes kept (see Anomalies when shorter than Len)
+	Compressed bool   // RSV1 on the first frame with permessage-deflate
+	Index      int    // 1-based ordinal of the message in its direction
+	Anomalies  Anomalies
+}
+
+// DirStats counts one direction's traffic.
+type DirStats struct {
+	Frames        int
+	Messages      int
+	ControlFrames int
+	PayloadBytes  uint64 // payload lengths summed
+	WireBytes     uint64 // header and payload bytes of WebSocket frames
+	LostBytes     uint64 // bytes the capture lost (gaps)
+}
+
+// CloseInfo describes one side's Close frame.
+type CloseInfo struct {
+	Sent    bool
+	TS      time.Time
+	Code    uint16
+	HasCode bool
+	Reason  string
+}
+
+// End says how a connection ended.
+type End string
+
+const (
+	EndClean           End = "clean"            // both sides sent Close
+	EndCloseUnanswered End = "close_unanswered" // one side sent Close, the other never did
+	EndFINWithoutClose End = "fin_without_close"
+	EndRSTWithoutClose End = "rst_without_close"
+	EndOpen            End = "open" // still open when the capture ended
+	EndNotUpgraded     End = "not_upgraded"
+)
+
+// Summary is reported once per connection when it ends.
+type Summary struct {
+	First, Last time.Time
+	Handshake   *Handshake  // nil when none was seen
+	Stats       [2]DirStats // by Dir
+	Close       [2]CloseInfo
+	Initiator   Dir // the side whose Close came first (valid when a Close was sent)
+	TCPFin      [2]bool
+	TCPRst      [2]bool
+	End         End
+	Anomalies   Anomalies // connection-level: every anomaly seen on any record
+}
+
+// Sink receives a connection's records in the order they complete.
+type Sink interface {
+	Handshake(c *Conn, h *Handshake)
+	Frame(c *Conn, f *Frame)
+	Message(c *Conn, m *Message)
+	End(c *Conn, s *Summary)
+}
+
+type mode uint8
+
+const (
+	modeHTTP   mode = iota // HTTP/1.x heads and bodies
+	modeAwait              // client bytes after an upgrade request, held until the response
+	modeWS                 // WebSocket frames
+	modeIgnore             // nothing more to decode on this side
+)
+
+// half is one side's decoder state.
+type half struct {
+	mode mode
+
+	// HTTP.
+	buf     []byte // head being accumulated, or pending client bytes in modeAwait
+	bodyLen int64
+	chunks  chunkSkipper
+	body    bodyKind
+
+	// Frame header being accumulated across feeds.
+	hdr  [MaxHeaderLen]byte
+	hdrN int
+
+	inPayload bool
+	left      uint64 // payload bytes still to come
+	phase     int    // masking key phase
+	cur       Frame
+	payload   []byte
+	holed     bool // a gap hit the current payload
+
+	// Message being assembled.
+	msgOpen  bool
+	msg      Message
+	msgBuf   []byte
+	closed   bool // this side sent a Close frame
+	frames   int
+	messages int
+}
+
+// Conn decodes one TCP connection. Sides are the two TCP directions as the
+// caller numbers them (0 and 1); the client is whichever side sends the
+// upgrade request.
+type Conn struct {
+	ID   int
+	Addr [2]netip.AddrPort // by side
+
+	cfg        Config
+	sink       Sink
+	half       [2]half
+	clientSide int // -1 until known
+	hs         *Handshake
+	reqs       []string // methods of requests awaiting responses, oldest first
+	upgrading  bool     // the last request asked for an upgrade
+	ws         bool     // the upgrade succeeded
+	ended      bool
+	sum        Summary
+}
+
+// NewConn returns a decoder for a connection whose side 0 is a and side 1 is b.
+func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
+	return &Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, cfg: cfg.withDefaults(), sink: sink, clientSide: -1}
+}
+
+// Client returns the client's address (side 0's while unknown).
+func (c *Conn) Client() netip.AddrPort { return c.Addr[c.sideOf(ClientToServer)] }
+
+// Server returns the server's address.
+func (c *Conn) Server() netip.AddrPort { return c.Addr[c.sideOf(ServerToClient)] }
+
+// IsWebSocket reports whether an upgrade request was seen.
+func (c *Conn) IsWebSocket() bool { return c.hs != nil }
+
+// Done reports whether nothing more will be decoded from either side, so
+// the caller may stop feeding bytes.
+func (c *Conn) Done() bool {
+	return c.half[0].mode == modeIgnore && c.half[1].mode == modeIgnore
+}
+
+func (c *Conn) sideOf(d Dir) int {
+	if c.clientSide < 0 {
+		return int(d)
+	}
+	if d == ClientToServer {
+		return c.clientSide
+	}
+	return 1 - c.clientSide
+}
+
+func (c *Conn) dirOf(side int) Dir {
+	if side == c.clientSide || c.clientSide < 0 && side == 0 {
+		return ClientToServer
+	}
+	return ServerToClient
+}
+
+// Feed hands the decoder the next bytes of one side's stream, captured at
+// ts. It never fails: what breaks a rule is reported as an anomaly.
+func (c *Conn) Feed(side int, data []byte, ts time.Time) {
+	if c.ended || len(data) == 0 {
+		return
+	}
+	if c.sum.First.IsZero() {
+		c.sum.First = ts
+	}
+	c.sum.Last = ts
+	h := &c.half[side]
+	for len(data) > 0 {
+		switch h.mode {
+		case modeHTTP:
+			data = c.feedHTTP(side, data, ts)
+		case modeAwait:
+			n := min(len(data), c.cfg.MaxPending-len(h.buf))
+			h.buf = append(h.buf, data[:n]...)
+			if n < len(data) {
+				// The client sent more than the limit before any answer:
+				// this is no WebSocket client.
+				c.ignore(side)
+			}
+			return
+		case modeWS:
+			c.feedFrames(side, data, ts)
+			return
+		default:
+			return
+		}
+	}
+}
+
+// ignore stops decoding a side.
+func (c *Conn) ignore(side int) {
+	h := &c.half[side]
+	h.mode = modeIgnore
+	h.buf = nil
+}
+
+// feedHTTP decodes HTTP heads and skips bodies until a side switches mode; it
+// returns the bytes it did not consume.
+func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
+	h := &c.half[side]
+	for len(data) > 0 && h.mode == modeHTTP {
+		switch h.body {
+		case bodyLength:
+			n := int64(min(int64(len(data)), h.bodyLen))
+			data = data[n:]
+			if h.bodyLen -= n; h.bodyLen == 0 {
+				h.body = bodyNone
+			}
+			continue
+		case bodyChunked:
+			rest, done, broken := h.chunks.skip(data)
+			data = rest
+			if broken {
+				c.failHTTP(side)
+			} else if done {
+				h.body = bodyNone
+			}
+			continue
+		case bodyUntilClose:
+			return nil
+		}
+		if len(h.buf) == 0 {
+			switch httpStart(data) {
+			case -1:
+				c.failHTTP(side)
+				return nil
+			case 0:
+				h.buf = append(h.buf, data...)
+				return nil
+			}
+		} else if len(h.buf) < 8 && httpStart(append(h.buf, data[:min(len(data), 8)]...)) < 0 {
+			c.failHTTP(side)
+			return nil
+		}
+		start := len(h.buf)
+		room := c.cfg.MaxHTTPHeader - start
+		take := min(len(data), room+1)
+		h.buf = append(h.buf, data[:take]...)
+		end := headEnd(h.buf, start)
+		if end < 0 {
+			if len(h.buf) > c.cfg.MaxHTTPHeader {
+				if c.hs != nil {
+					c.hs.Anomalies |= AnomHTTPHeaderTooLong
+				}
+				c.failHTTP(side)
+				return nil
+			}
+			data = data[take:]
+			continue
+		}
+		data = data[end-start:]
+		head, ok := parseHead(h.buf[:end])
+		h.buf = h.buf[:0]
+		if !ok {
+			if c.hs != nil {
+				c.hs.Anomalies |= AnomHTTPMalformed
+			}
+			c.failHTTP(side)
+			return nil
+		}
+		if head.request {
+			c.onRequest(side, &head, ts)
+		} else {
+			c.onResponse(side, &head, ts)
+		}
+	}
+	return data
+}
+
+// failHTTP gives up on a side that does not speak HTTP/1.x. A connection that
+// never asked for an upgrade is of no interest at all.
+func (c *Conn) failHTTP(side int) {
+	c.ignore(side)
+	if c.hs == nil {
+		c.ignore(1 - side)
+	}
+}
+
+func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
+	if c.clientSide < 0 {
+		c.clientSide = side
+	} else if c.clientSide != side {
+		c.failHTTP(side) // requests from both ends: not a client/server exchange we know
+		return
+	}
+	h := &c.half[side]
+	if len(c.reqs) < 64 {
+		c.reqs = append(c.reqs, head.method)
+	}
+	if isUpgradeRequest(head) && c.hs == nil {
+		c.hs = &Handshake{}
+		c.hs.fromRequest(head, ts)
+		c.upgrading = true
+		h.mode = modeAwait
+		return
+	}
+	h.body, h.bodyLen = requestBody(head)
+	if h.body == bodyChunked {
+		h.chunks = chunkSkipper{}
+	}
+}
+
+func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
+	if c.clientSide < 0 {
+		c.clientSide = 1 - side
+	} else if c.clientSide == side {
+		c.failHTTP(side)
+		return
+	}
+	h := &c.half[side]
+	if head.status/100 == 1 && head.status != 101 {
+		return // interim response: the request is still pending
+	}
+	if len(c.reqs) == 0 {
+		if c.hs != nil {
+			c.hs.Anomalies |= AnomUnexpectedResponse
+		}
+		c.failHTTP(side)
+		return
+	}
+	method := c.reqs[0]
+	c.reqs = c.reqs[1:]
+	if !(c.upgrading && len(c.reqs) == 0) {
+		h.body, h.bodyLen = responseBody(head, method)
+		if h.body == bodyChunked {
+			h.chunks = chunkSkipper{}
+		}
+		return
+	}
+	// The answer to the upgrade request.
+	c.upgrading = false
+	c.hs.fromResponse(head, ts)
+	c.sink.Handshake(c, c.hs)
+	client := &c.half[1-side]
+	pending := client.buf
+	client.buf = nil
+	if head.status == 101 {
+		if c.hs.Anomalies&AnomHTTPMalformed == 0 && head.hasToken("Upgrade", "websocket") {
+			c.ws = true
+			h.mode = modeWS
+			client.mode = modeWS
+			if len(pending) > 0 {
+				c.feedFrames(1-side, pending, ts)
+			}
+			return
+		}
+		// Switched to some other protocol.
+		c.ignore(side)
+		c.ignore(1 - side)
+		return
+	}
+	// Refused: the connection goes on as HTTP.
+	h.body, h.bodyLen = responseBody(head, method)
+	if h.body == bodyChunked {
+		h.chunks = chunkSkipper{}
+	}
+	client.mode = modeHTTP
+	if len(pending) > 0 {
+		c.Feed(1-side, pending, ts)
+	}
+}
+
+// feedFrames decodes WebSocket frames.
+func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
+	h := &c.half[side]
+	for len(data) > 0 {
+		if h.inPayload {
+			n := int(min(uint64(len(data)), h.left))
+			c.payloadBytes(h, data[:n])
+			data = data[n:]
+			h.left -= uint64(n)
+			if h.left == 0 {
+				c.endFrame(side, ts)
+			}
+			continue
+		}
+		var hdr Header
+		var n int
+		if h.hdrN == 0 {
+			hdr, n = ParseHeader(data)
+			if n > 0 {
+				data = data[n:]
+			}
+		}
+		if n == 0 {
+			// The header straddles feeds: gather it in h.hdr.
+			need := MaxHeaderLen
+			if h.hdrN >= 2 {
+				need = HeaderSize(h.hdr[0], h.hdr[1])
+			} else if h.hdrN+len(data) >= 2 {
+				b1 := data[1-h.hdrN]
+				if h.hdrN == 1 {
+					b1 = data[0]
+				}
+				b0 := h.hdr[0]
+				if h.hdrN == 0 {
+					b0 = data[0]
+				}
+				need = HeaderSize(b0, b1)
+			}
+			take := min(need-h.hdrN, len(data))
+			copy(h.hdr[h.hdrN:], data[:take])
+			h.hdrN += take
+			data = data[take:]
+			if h.hdrN < need {
+				return
+			}
+			hdr, _ = ParseHeader(h.hdr[:h.hdrN])
+			h.hdrN = 0
+		}
+		c.startFrame(side, hdr)
+		if h.left == 0 {
+			c.endFrame(side, ts)
+		}
+	}
+}
+
+func (c *Conn) startFrame(side int, hdr Header) {
+	h := &c.half[side]
+	dir := c.dirOf(side)
+	h.frames++
+	h.cur = Frame{Header: hdr, Dir: dir, Index: h.frames}
+	a := hdr.Rules()
+	if dir == ClientToServer && !hdr.Masked {
+		a |= AnomClientUnmasked
+	}
+	if dir == ServerToClient && hdr.Masked {
+		a |= AnomServerMasked
+	}
+	deflate := c.hs != nil && c.hs.Deflate
+	if hdr.RSV&^4 != 0 || hdr.RSV&4 != 0 && !deflate {
+		a |= AnomRSVWithoutExt
+	} else if hdr.RSV&4 != 0 {
+		if hdr.Opcode == OpContinuation {
+			a |= AnomRSV1OnContinuation
+		} else if hdr.Opcode.IsControl() {
+			a |= AnomRSV1OnControl
+		}
+	}
+	if h.closed {
+		a |= AnomDataAfterClose
+	}
+	switch {
+	case hdr.Opcode == OpContinuation && !h.msgOpen:
+		a |= AnomOrphanContinuation
+	case (hdr.Opcode == OpText || hdr.Opcode == OpBinary) && h.msgOpen:
+		a |= AnomInterruptedMessage
+	}
+	switch hdr.Opcode {
+	case OpText, OpBinary:
+		h.cur.MessageOpcode = hdr.Opcode
+	case OpContinuation:
+		if h.msgOpen {
+			h.cur.MessageOpcode = h.msg.Opcode
+		}
+	}
+	h.cur.Anomalies = a
+	h.inPayload = true
+	h.left = hdr.Length
+	h.phase = 0
+	h.holed = false
+	h.payload = h.payload[:0]
+	st := &c.sum.Stats[dir]
+	st.Frames++
+	if hdr.Opcode.IsControl() {
+		st.ControlFrames++
+	}
+	st.PayloadBytes += hdr.Length
+	st.WireBytes += uint64(hdr.Size) + hdr.Length
+}
+
+// payloadBytes keeps (up to the limit) and unmasks the next payload bytes of
+// the current frame.
+func (c *Conn) payloadBytes(h *half, b []byte) {
+	room := c.cfg.MaxPayload - len(h.payload)
+	if h.holed {
+		room = 0
+	}
+	if len(b) > room {
+		b = b[:max(room, 0)]
+		if !h.holed {
+			h.cur.Anomalies |= AnomPayloadTruncated
+		}
+	}
+	if len(b) == 0 {
+		return
+	}
+	start := len(h.payload)
+	h.payload = append(h.payload, b...)
+	if h.cur.Masked {
+		h.phase = Unmask(h.cur.MaskKey, h.phase, h.payload[start:])
+	}
+}
+
+// endFrame reports the finished current frame and any message it completes.
+func (c *Conn) endFrame(side int, ts time.Time) {
+	h := &c.half[side]
+	f := &h.cur
+	h.inPayload = false
+	f.TS = ts
+	f.Payload = h.payload
+	if f.Opcode == OpClose {
+		code, has, reason, a := ParseClose(f.Payload)
+		f.CloseCode, f.HasCloseCode, f.CloseReason = code, has, reason
+		f.Anomalies |= a
+		if !h.closed {
+			h.closed = true
+			cl := &c.sum.Close[f.Dir]
+			*cl = CloseInfo{Sent: true, TS: ts, Code: code, HasCode: has, Reason: reason}
+			if !c.sum.Close[1-f.Dir].Sent {
+				c.sum.Initiator = f.Dir
+			}
+		}
+	}
+	c.sum.Anomalies |= f.Anomalies
+	c.sink.Frame(c, f)
+
+	switch f.Opcode {
+	case OpText, OpBinary:
+		if h.msgOpen {
+			h.msg.Anomalies |= AnomMessageIncomplete
+			c.emitMessage(h, f.Dir)
+		}
+		h.messages++
+		h.msg = Message{Dir: f.Dir, Opcode: f.Opcode, Frames: 1, Len: f.Length, Index: h.messages,
+			Compressed: f.RSV&4 != 0 && c.hs != nil && c.hs.Deflate}
+		if f.Anomalies&AnomPayloadTruncated != 0 || uint64(len(f.Payload)) < f.Length {
+			h.msg.Anomalies |= AnomMessageTruncated
+		}
+		if f.Fin {
+			// Unfragmented: the frame's payload is the message.
+			h.msg.TS = ts
+			h.msg.Data = f.Payload
+			c.finishMessage(h)
+			return
+		}
+		h.msgOpen = true
+		h.msgBuf = append(h.msgBuf[:0], f.Payload[:min(len(f.Payload), c.cfg.MaxMessage)]...)
+	case OpContinuation:
+		if !h.msgOpen {
+			return
+		}
+		h.msg.Frames++
+		h.msg.Len += f.Length
+		room := c.cfg.MaxMessage - len(h.msgBuf)
+		if len(f.Payload) > room || uint64(len(f.Payload)) < f.Length {
+			h.msg.Anomalies |= AnomMessageTruncated
+		}
+		h.msgBuf = append(h.msgBuf, f.Payload[:min(len(f.Payload), max(room, 0))]...)
+		if f.Fin {
+			h.msg.TS = ts
+			h.msg.Data = h.msgBuf
+			h.msgOpen = false
+			c.finishMessage(h)
+		}
+	}
+}
+
+// emitMessage reports an unfinished message (at a protocol error or the end).
+func (c *Conn) emitMessage(h *half, dir Dir) {
+	h.msg.TS = h.cur.TS
+	h.msg.Data = h.msgBuf
+	h.msgOpen = false
+	c.finishMessage(h)
+}
+
+func (c *Conn) finishMessage(h *half) {
+	m := &h.msg
+	if m.Opcode == OpText && !m.Compressed && !validUTF8Prefix(m.Data, m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete) != 0) {
+		m.Anomalies |= AnomInvalidUTF8
+	}
+	st := &c.sum.Stats[m.Dir]
+	st.Messages++
+	c.sum.Anomalies |= m.Anomalies
+	c.sink.Message(c, m)
+}
+
+// validUTF8Prefix reports whether b is UTF-8; when cut is true, b may end in
+// the middle of a code point.
+func validUTF8Prefix(b []byte, cut bool) bool {
+	if utf8.Valid(b) {
+		return true
+	}
+	if !cut {
+		return false
+	}
+	// Drop up to three bytes of a code point cut short at the end.
+	for i := 1; i <= 3 && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			return !utf8.FullRune(b[len(b)-i:]) && utf8.Valid(b[:len(b)-i])
+		}
+	}
+	return false
+}
+
+// Gap tells the decoder that n bytes of a side's stream were lost from the
+// capture. A gap inside a payload is skipped (the frame is marked
+// payload_incomplete and the masking phase stays aligned); a gap anywhere
+// else loses the frame boundaries, and the side stops being decoded.
+func (c *Conn) Gap(side int, n int, ts time.Time) {
+	if c.ended || n <= 0 {
+		return
+	}
+	h := &c.half[side]
+	if h.mode != modeIgnore {
+		c.sum.Stats[c.dirOf(side)].LostBytes += uint64(n)
+	}
+	if h.mode != modeWS {
+		c.ignore(side)
+		return
+	}
+	if h.inPayload && uint64(n) <= h.left {
+		h.cur.Anomalies |= AnomPayloadIncomplete
+		h.phase = (h.phase + n) & 3
+		h.left -= uint64(n)
+		// What is kept must stay contiguous: keep nothing more of this frame.
+		h.holed = true
+		if h.left == 0 {
+			c.endFrame(side, ts)
+		}
+		return
+	}
+	if h.inPayload {
+		h.cur.Anomalies |= AnomPayloadIncomplete
+		c.endFrame(side, ts)
+	}
+	c.ignore(side)
+}
+
+// TCPEnd records that a side sent FIN (rst false) or RST.
+func (c *Conn) TCPEnd(side int, rst bool) {
+	d := c.dirOf(side)
+	if rst {
+		c.sum.TCPRst[d] = true
+	} else {
+		c.sum.TCPFin[d] = true
+	}
+}
+
+// End finishes the connection: an unfinished frame or message is reported
+// as incomplete, then the summary. Nothing is reported after End.
+func (c *Conn) End(ts time.Time) {
+	if c.ended {
+		return
+	}
+	c.ended = true
+	if c.hs == nil {
+		return
+	}
+	if c.hs.Status == 0 {
+		c.sink.Handshake(c, c.hs) // the request was never answered
+	}
+	for side := range c.half {
+		h := &c.half[side]
+		if h.mode != modeWS {
+			continue
+		}
+		if h.inPayload {
+			h.cur.Anomalies |= AnomPayloadIncomplete
+			c.endFrame(side, ts)
+		}
+		if h.msgOpen {
+			h.msg.Anomalies |= AnomMessageIncomplete
+			c.emitMessage(h, h.msg.Dir)
+		}
+	}
+	s := &c.sum
+	s.Handshake = c.hs
+	switch cl := s.Close; {
+	case !c.ws:
+		s.End = EndNotUpgraded
+	case cl[0].Sent && cl[1].Sent:
+		s.End = EndClean
+	case cl[0].Sent || cl[1].Sent:
+		s.End = EndCloseUnanswered
+	case s.TCPRst[0] || s.TCPRst[1]:
+		s.End = EndRSTWithoutClose
+	case s.TCPFin[0] || s.TCPFin[1]:
+		s.End = EndFINWithoutClose
+	default:
+		s.End = EndOpen
+	}
+	s.Anomalies |= c.hs.Anomalies
+	c.sink.End(c, s)
+}

@@ -1,0 +1,153 @@
+package wsparse
+
+import (
+	"crypto/sha1"
+	"encoding/base64"
+	"strings"
+	"time"
+)
+
+// acceptGUID is appended to the key to compute Sec-WebSocket-Accept (RFC 6455 §1.3, §4.2.2).
+const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// AcceptKey returns the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
+func AcceptKey(key string) string {
+	h := sha1.Sum([]byte(key + acceptGUID))
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// Handshake is an HTTP Upgrade exchange: the client's request and, when it
+// came, the server's response.
+type Handshake struct {
+	RequestTS time.Time
+	TS        time.Time // when the response completed (or the request, without one)
+
+	// Request (RFC 6455 §4.1).
+	Method            string
+	URI               string
+	HTTPVersion       string
+	Host              string
+	Origin            string
+	UserAgent         string
+	Key               string
+	Version           string
+	OfferedProtocols  string // Sec-WebSocket-Protocol of the request
+	OfferedExtensions string // Sec-WebSocket-Extensions of the request
+
+	// Response (RFC 6455 §4.2.2). Status is 0 when no response was seen.
+	Status      int
+	Reason      string
+	Accept      string
+	AcceptValid bool
+	Subprotocol string // Sec-WebSocket-Protocol of the response
+	Extensions  string // Sec-WebSocket-Extensions of the response
+
+	// Deflate is true when permessage-deflate (RFC 7692) was accepted.
+	Deflate bool
+
+	Anomalies Anomalies
+}
+
+// Upgraded reports whether the server switched to WebSocket.
+func (h *Handshake) Upgraded() bool { return h.Status == 101 }
+
+// isUpgradeRequest reports whether a request asks for a WebSocket upgrade.
+func isUpgradeRequest(h *httpHead) bool { return h.hasToken("Upgrade", "websocket") }
+
+// fromRequest fills the request half and checks the client's rules.
+func (hs *Handshake) fromRequest(h *httpHead, ts time.Time) {
+	hs.RequestTS, hs.TS = ts, ts
+	hs.Method, hs.URI, hs.HTTPVersion = h.method, h.uri, h.proto
+	hs.Host = h.get("Host")
+	hs.Origin = h.get("Origin")
+	hs.UserAgent = h.get("User-Agent")
+	hs.Key = h.get("Sec-WebSocket-Key")
+	hs.Version = h.get("Sec-WebSocket-Version")
+	hs.OfferedProtocols = h.get("Sec-WebSocket-Protocol")
+	hs.OfferedExtensions = h.get("Sec-WebSocket-Extensions")
+	if h.method != "GET" {
+		hs.Anomalies |= AnomMethodNotGet
+	}
+	if !h.hasToken("Connection", "upgrade") {
+		hs.Anomalies |= AnomMissingConnectionUpgrade
+	}
+	switch k, err := base64.StdEncoding.DecodeString(hs.Key); {
+	case !h.has("Sec-WebSocket-Key"):
+		hs.Anomalies |= AnomKeyMissing
+	case err != nil || len(k) != 16:
+		hs.Anomalies |= AnomKeyInvalid
+	}
+	if hs.Version != "13" {
+		hs.Anomalies |= AnomVersionNot13
+	}
+}
+
+// fromResponse fills the response half and checks the server's rules.
+func (hs *Handshake) fromResponse(h *httpHead, ts time.Time) {
+	hs.TS = ts
+	hs.Status, hs.Reason = h.status, h.reason
+	hs.Accept = h.get("Sec-WebSocket-Accept")
+	hs.Subprotocol = h.get("Sec-WebSocket-Protocol")
+	hs.Extensions = h.get("Sec-WebSocket-Extensions")
+	if h.status != 101 {
+		hs.Anomalies |= AnomUpgradeRefused
+		return
+	}
+	if !h.hasToken("Connection", "upgrade") {
+		hs.Anomalies |= AnomMissingConnectionUpgrade
+	}
+	switch {
+	case !h.has("Sec-WebSocket-Accept"):
+		hs.Anomalies |= AnomAcceptMissing
+	case hs.Accept == AcceptKey(hs.Key):
+		hs.AcceptValid = true
+	default:
+		hs.Anomalies |= AnomAcceptMismatch
+	}
+	if hs.Subprotocol != "" && !listHas(hs.OfferedProtocols, hs.Subprotocol) {
+		hs.Anomalies |= AnomSubprotocolNotOffered
+	}
+	for _, ext := range splitList(hs.Extensions) {
+		name, _, _ := strings.Cut(ext, ";")
+		name = strings.TrimSpace(name)
+		if !extensionOffered(hs.OfferedExtensions, name) {
+			hs.Anomalies |= AnomExtensionNotOffered
+		}
+		if strings.EqualFold(name, "permessage-deflate") {
+			hs.Deflate = true
+		}
+	}
+}
+
+// splitList splits a comma-separated header list, dropping empty elements.
+func splitList(v string) []string {
+	var out []string
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// listHas reports whether the comma-separated list v contains token.
+func listHas(v, token string) bool {
+	for _, e := range splitList(v) {
+		if e == token {
+			return true
+		}
+	}
+	return false
+}
+
+// extensionOffered reports whether an extension called name appears in the
+// offered Sec-WebSocket-Extensions list.
+func extensionOffered(offered, name string) bool {
+	for _, e := range splitList(offered) {
+		n, _, _ := strings.Cut(e, ";")
+		if strings.EqualFold(strings.TrimSpace(n), name) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,288 @@
+package wsparse
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+)
+
+// httpHead is a parsed HTTP/1.x request or response head.
+type httpHead struct {
+	request bool
+	method  string // request
+	uri     string // request
+	proto   string // "HTTP/1.1"
+	status  int    // response
+	reason  string // response
+	fields  []httpField
+}
+
+type httpField struct{ name, value string }
+
+// get returns the values of every field called name (case-insensitive),
+// joined with ", " as RFC 9110 §5.3 allows for list-valued fields.
+func (h *httpHead) get(name string) string {
+	var v string
+	n := 0
+	for _, f := range h.fields {
+		if strings.EqualFold(f.name, name) {
+			if n > 0 {
+				v += ", " + f.value
+			} else {
+				v = f.value
+			}
+			n++
+		}
+	}
+	return v
+}
+
+// has reports whether a field called name is present.
+func (h *httpHead) has(name string) bool {
+	for _, f := range h.fields {
+		if strings.EqualFold(f.name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasToken reports whether the comma-separated list in field name contains
+// token, case-insensitively (Connection: keep-alive, Upgrade).
+func (h *httpHead) hasToken(name, token string) bool {
+	for _, f := range h.fields {
+		if !strings.EqualFold(f.name, name) {
+			continue
+		}
+		for _, t := range strings.Split(f.value, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var httpMethods = [...]string{"GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
+
+// httpStart classifies the first bytes of a stream: 1 when they begin an
+// HTTP request or response, 0 when more bytes are needed to tell, -1 when
+// they cannot be HTTP/1.x.
+func httpStart(b []byte) int {
+	cands := [len(httpMethods) + 1]string{"HTTP/1."}
+	for i, m := range httpMethods {
+		cands[i+1] = m + " "
+	}
+	undecided := false
+	for _, c := range cands {
+		n := min(len(b), len(c))
+		if string(b[:n]) != c[:n] {
+			continue
+		}
+		if n == len(c) {
+			return 1
+		}
+		undecided = true
+	}
+	if undecided {
+		return 0
+	}
+	return -1
+}
+
+// headEnd returns the length of the head (through the blank line) at the
+// start of b, or -1 when the blank line has not arrived. Bare LF line ends
+// are accepted, as most servers do (RFC 9112 §2.2).
+func headEnd(b []byte, from int) int {
+	from = max(0, from-3)
+	for {
+		i := bytes.IndexByte(b[from:], '\n')
+		if i < 0 {
+			return -1
+		}
+		i += from
+		// The line ending at i is empty when the byte before it (after an
+		// optional CR) is the previous LF.
+		j := i - 1
+		if j >= 0 && b[j] == '\r' {
+			j--
+		}
+		if j >= 0 && b[j] == '\n' {
+			return i + 1
+		}
+		from = i + 1
+	}
+}
+
+// parseHead parses an HTTP/1.x head. ok is false when the start line is not
+// a request or status line.
+func parseHead(b []byte) (h httpHead, ok bool) {
+	lines := strings.Split(strings.TrimRight(string(b), "\r\n"), "\n")
+	start := strings.TrimSuffix(lines[0], "\r")
+	if strings.HasPrefix(start, "HTTP/") {
+		proto, rest, _ := strings.Cut(start, " ")
+		code, reason, _ := strings.Cut(rest, " ")
+		st, err := strconv.Atoi(code)
+		if err != nil || len(code) != 3 {
+			return h, false
+		}
+		h.proto, h.status, h.reason = proto, st, reason
+	} else {
+		parts := strings.Split(start, " ")
+		if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/") {
+			return h, false
+		}
+		h.request = true
+		h.method, h.uri, h.proto = parts[0], parts[1], parts[2]
+	}
+	h.fields = make([]httpField, 0, len(lines)-1)
+	for _, l := range lines[1:] {
+		l = strings.TrimSuffix(l, "\r")
+		if l == "" {
+			continue
+		}
+		if (l[0] == ' ' || l[0] == '\t') && len(h.fields) > 0 {
+			// Obsolete line folding (RFC 9112 §5.2): join with a space.
+			h.fields[len(h.fields)-1].value += " " + strings.TrimSpace(l)
+			continue
+		}
+		name, value, found := strings.Cut(l, ":")
+		if !found {
+			return h, false
+		}
+		h.fields = append(h.fields, httpField{strings.TrimSpace(name), strings.TrimSpace(value)})
+	}
+	return h, true
+}
+
+// bodyKind describes how the body after a head is delimited (RFC 9112 §6.3).
+type bodyKind int
+
+const (
+	bodyNone bodyKind = iota
+	bodyLength
+	bodyChunked
+	bodyUntilClose
+)
+
+// requestBody returns how a request's body is delimited.
+func requestBody(h *httpHead) (bodyKind, int64) {
+	if h.hasToken("Transfer-Encoding", "chunked") {
+		return bodyChunked, 0
+	}
+	if cl := h.get("Content-Length"); cl != "" {
+		n, err := strconv.ParseInt(cl, 10, 64)
+		if err != nil || n < 0 {
+			return bodyUntilClose, 0
+		}
+		return bodyLength, n
+	}
+	return bodyNone, 0
+}
+
+// responseBody returns how a response's body is delimited, given the method
+// of the request it answers.
+func responseBody(h *httpHead, method string) (bodyKind, int64) {
+	if method == "HEAD" || h.status/100 == 1 || h.status == 204 || h.status == 304 {
+		return bodyNone, 0
+	}
+	if h.hasToken("Transfer-Encoding", "chunked") {
+		return bodyChunked, 0
+	}
+	if cl := h.get("Content-Length"); cl != "" {
+		n, err := strconv.ParseInt(cl, 10, 64)
+		if err != nil || n < 0 {
+			return bodyUntilClose, 0
+		}
+		return bodyLength, n
+	}
+	return bodyUntilClose, 0
+}
+
+// chunkSkipper skips a chunked body (RFC 9112 §7.1) fed in pieces.
+type chunkSkipper struct {
+	state  int   // 0 size line, 1 data, 2 CRLF after data, 3 trailers, 4 done, 5 broken
+	left   int64 // data bytes left in the chunk
+	size   int64
+	digits int
+	ext    bool // inside chunk extensions
+	line   int  // bytes of the current line seen
+	empty  bool // current trailer line is empty so far
+}
+
+// skip consumes what it can of b and returns the rest. done reports the end
+// of the body; broken a malformed chunk.
+func (c *chunkSkipper) skip(b []byte) (rest []byte, done, broken bool) {
+	for len(b) > 0 && c.state < 4 {
+		ch := b[0]
+		switch c.state {
+		case 0: // hex size, optional extensions, CRLF
+			b = b[1:]
+			c.line++
+			switch {
+			case c.line > 4096:
+				c.state = 5
+			case ch == '\n':
+				switch {
+				case c.digits == 0:
+					c.state = 5
+				case c.size == 0:
+					c.state, c.empty = 3, true
+				default:
+					c.state, c.left = 1, c.size
+				}
+				c.line, c.digits, c.size, c.ext = 0, 0, 0, false
+			case c.ext || ch == '\r':
+			case ch == ';' || ch == ' ' || ch == '\t':
+				c.ext = true
+			case isHex(ch) && c.digits < 15:
+				c.size = c.size<<4 | int64(unhex(ch))
+				c.digits++
+			default:
+				c.state = 5
+			}
+		case 1:
+			n := min(int64(len(b)), c.left)
+			b = b[n:]
+			c.left -= n
+			if c.left == 0 {
+				c.state = 2
+			}
+		case 2:
+			b = b[1:]
+			if ch == '\n' {
+				c.state = 0
+			} else if ch != '\r' {
+				c.state = 5
+			}
+		case 3: // trailer fields until an empty line
+			b = b[1:]
+			switch ch {
+			case '\n':
+				if c.empty {
+					c.state = 4
+				}
+				c.empty = true
+			case '\r':
+			default:
+				c.empty = false
+			}
+		}
+	}
+	return b, c.state == 4, c.state == 5
+}
+
+func isHex(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	default:
+		return c - 'A' + 10
+	}
+}
