@@ -76,6 +76,18 @@ func (j *jsonl) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	b = strField(b, "accept", h.Accept)
 	b = field(b, "accept_valid")
 	b = strconv.AppendBool(b, h.AcceptValid)
+	if h.Deflate {
+		p := h.DeflateParams
+		b = append(b, `,"deflate":{"server_no_context_takeover":`...)
+		b = strconv.AppendBool(b, p.ServerNoContextTakeover)
+		b = append(b, `,"client_no_context_takeover":`...)
+		b = strconv.AppendBool(b, p.ClientNoContextTakeover)
+		b = append(b, `,"server_max_window_bits":`...)
+		b = strconv.AppendInt(b, int64(p.ServerMaxWindowBits), 10)
+		b = append(b, `,"client_max_window_bits":`...)
+		b = strconv.AppendInt(b, int64(p.ClientMaxWindowBits), 10)
+		b = append(b, '}')
+	}
 	b = anomaliesField(b, h.Anomalies)
 	j.emit(b)
 }
@@ -147,7 +159,8 @@ func (j *jsonl) Message(c *wsparse.Conn, m *wsparse.Message) {
 		b = strconv.AppendInt(b, int64(len(m.Data)), 10)
 	}
 	if m.Compressed {
-		b = append(b, `,"compressed":true`...)
+		b = append(b, `,"compressed":true,"wire_len":`...)
+		b = strconv.AppendUint(b, m.WireLen, 10)
 	}
 	b = anomaliesField(b, m.Anomalies)
 	j.emit(b)

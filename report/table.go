@@ -164,7 +164,7 @@ func (t *table) Message(c *wsparse.Conn, m *wsparse.Message) {
 	if !t.opts.Messages {
 		return
 	}
-	b := appendEscaped(t.buf[:0], m.Data, t.opts.Preview, m.Opcode == wsparse.OpText && !m.Compressed)
+	b := appendEscaped(t.buf[:0], m.Data, t.opts.Preview, m.Opcode == wsparse.OpText)
 	b = appendAnomalies(b, m.Anomalies)
 	t.buf = b
 	t.row(t.when(m.TS), strconv.Itoa(c.ID), m.Dir.String(), m.Opcode.String(), strconv.Itoa(m.Frames)+"fr",

@@ -47,7 +47,11 @@ const (
 	AnomHTTPHeaderTooLong        // HTTP header block over the limit: parsing stopped
 	AnomHTTPMalformed            // HTTP message that could not be parsed
 	AnomUnexpectedResponse       // a response with no request pending
-	anomCount                    = iota
+	// permessage-deflate (RFC 7692).
+	AnomInflateFailed    // the compressed message does not inflate
+	AnomInflateNoContext // the window is unknown (earlier bytes lost): not inflated
+	AnomInflateLimit     // inflated size over the message limit: cut there
+	anomCount            = iota
 )
 
 var anomalyNames = [...]string{
@@ -85,6 +89,9 @@ var anomalyNames = [...]string{
 	"http_header_too_long",
 	"http_malformed",
 	"unexpected_response",
+	"inflate_failed",
+	"inflate_context_unknown",
+	"inflate_limit",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

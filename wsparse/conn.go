@@ -85,8 +85,9 @@ type Message struct {
 	TS         time.Time // when the last frame completed
 	Opcode     Opcode    // OpText or OpBinary
 	Frames     int
-	Len        uint64 // payload bytes on the wire, summed over the frames
-	Data       []byte // the message bytes kept (see Anomalies when shorter than Len)
+	Len        uint64 // message bytes: inflated when compressed (see Anomalies when shorter than Len)
+	WireLen    uint64 // payload bytes on the wire, summed over the frames
+	Data       []byte // the message bytes kept, inflated when compressed
 	Compressed bool   // RSV1 on the first frame with permessage-deflate
 	Index      int    // 1-based ordinal of the message in its direction
 	Anomalies  Anomalies
@@ -178,7 +179,8 @@ type half struct {
 	msgOpen  bool
 	msg      Message
 	msgBuf   []byte
-	closed   bool // this side sent a Close frame
+	inflater *inflater // permessage-deflate, made at the first compressed message
+	closed   bool      // this side sent a Close frame
 	frames   int
 	messages int
 }
@@ -607,7 +609,7 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 			c.emitMessage(h, f.Dir)
 		}
 		h.messages++
-		h.msg = Message{Dir: f.Dir, Opcode: f.Opcode, Frames: 1, Len: f.Length, Index: h.messages,
+		h.msg = Message{Dir: f.Dir, Opcode: f.Opcode, Frames: 1, Len: f.Length, WireLen: f.Length, Index: h.messages,
 			Compressed: f.RSV&4 != 0 && c.hs != nil && c.hs.Deflate}
 		if f.Anomalies&AnomPayloadTruncated != 0 || uint64(len(f.Payload)) < f.Length {
 			h.msg.Anomalies |= AnomMessageTruncated
@@ -627,6 +629,7 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 		}
 		h.msg.Frames++
 		h.msg.Len += f.Length
+		h.msg.WireLen += f.Length
 		room := c.cfg.MaxMessage - len(h.msgBuf)
 		if len(f.Payload) > room || uint64(len(f.Payload)) < f.Length {
 			h.msg.Anomalies |= AnomMessageTruncated
@@ -651,13 +654,37 @@ func (c *Conn) emitMessage(h *half, dir Dir) {
 
 func (c *Conn) finishMessage(h *half) {
 	m := &h.msg
-	if m.Opcode == OpText && !m.Compressed && !validUTF8Prefix(m.Data, m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete) != 0) {
+	if m.Compressed {
+		c.inflateMessage(h, m)
+	}
+	undecoded := m.Anomalies&(AnomInflateNoContext|AnomInflateFailed) != 0
+	if m.Opcode == OpText && !undecoded && !validUTF8Prefix(m.Data, m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete) != 0) {
 		m.Anomalies |= AnomInvalidUTF8
 	}
 	st := &c.sum.Stats[m.Dir]
 	st.Messages++
 	c.sum.Anomalies |= m.Anomalies
 	c.sink.Message(c, m)
+}
+
+// inflateMessage replaces a compressed message's data by its inflated bytes.
+func (c *Conn) inflateMessage(h *half, m *Message) {
+	if h.inflater == nil {
+		p := c.hs.DeflateParams
+		noCtx := p.ClientNoContextTakeover
+		if m.Dir == ServerToClient {
+			noCtx = p.ServerNoContextTakeover
+		}
+		h.inflater = &inflater{noCtx: noCtx}
+	}
+	complete := m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete) == 0
+	out, a := h.inflater.inflate(m.Data, complete, c.cfg.MaxMessage)
+	m.Anomalies |= a
+	m.Data = out
+	m.Len = uint64(len(out))
+	if a&(AnomInflateNoContext|AnomInflateFailed) != 0 {
+		m.Len = 0
+	}
 }
 
 // validUTF8Prefix reports whether b is UTF-8; when cut is true, b may end in

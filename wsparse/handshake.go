@@ -42,8 +42,10 @@ type Handshake struct {
 	Subprotocol string // Sec-WebSocket-Protocol of the response
 	Extensions  string // Sec-WebSocket-Extensions of the response
 
-	// Deflate is true when permessage-deflate (RFC 7692) was accepted.
-	Deflate bool
+	// Deflate is true when permessage-deflate (RFC 7692) was accepted,
+	// with DeflateParams its parameters.
+	Deflate       bool
+	DeflateParams DeflateParams
 
 	Anomalies Anomalies
 }
@@ -113,8 +115,9 @@ func (hs *Handshake) fromResponse(h *httpHead, ts time.Time) {
 		if !extensionOffered(hs.OfferedExtensions, name) {
 			hs.Anomalies |= AnomExtensionNotOffered
 		}
-		if strings.EqualFold(name, "permessage-deflate") {
+		if strings.EqualFold(name, "permessage-deflate") && !hs.Deflate {
 			hs.Deflate = true
+			hs.DeflateParams = parseDeflate(ext)
 		}
 	}
 }

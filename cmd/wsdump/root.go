@@ -105,4 +105,3 @@ func (o *decodeOptions) validate() error {
 	}
 	return usageErr("--format must be one of %s, not %q", strings.Join(report.Formats, ", "), o.Format)
 }
-

@@ -154,6 +154,50 @@ if want $name; then
 		"$BIN/coder" -addr "127.0.0.1:$p" -manifest "$OUT/$name.messages.tsv"
 fi
 
+# permessage-deflate (RFC 7692). Manifests list the uncompressed payloads;
+# verify.py inflates the captured messages itself.
+name=gen__deflate-node-takeover
+if want $name; then
+	p=47110 # private namespace with Ethernet-sized lo: compressed frames span many segments
+	unshare --net bash "$SELF" __netns tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		"${NODE[@]}" --scenario deflate-takeover --host 127.0.0.1 --port "$p" --manifest "$OUT/$name.messages.tsv"
+fi
+
+name=gen__deflate-node-nocontext
+if want $name; then
+	p=$(free_port 47120)
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		"${NODE[@]}" --scenario deflate-nocontext --host 127.0.0.1 --port "$p" --manifest "$OUT/$name.messages.tsv"
+fi
+
+name=gen__deflate-node-window10
+if want $name; then
+	p=$(free_port 47130)
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		"${NODE[@]}" --scenario deflate-window10 --host 127.0.0.1 --port "$p" --manifest "$OUT/$name.messages.tsv"
+fi
+
+name=gen__deflate-coder-takeover
+if want $name; then
+	p=$(free_port 47140)
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		"$BIN/coder" -addr "127.0.0.1:$p" -compression takeover -manifest "$OUT/$name.messages.tsv"
+fi
+
+name=gen__deflate-coder-nocontext
+if want $name; then
+	p=$(free_port 47150)
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		"$BIN/coder" -addr "127.0.0.1:$p" -compression nocontext -manifest "$OUT/$name.messages.tsv"
+fi
+
+name=gen__deflate-gorilla
+if want $name; then
+	p=$(free_port 47160)
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		"$BIN/gorilla" -addr "127.0.0.1:$p" -compress -manifest "$OUT/$name.messages.tsv"
+fi
+
 # Summary: size, packets, link type and WebSocket frames as tshark sees them.
 if command -v tshark >/dev/null; then
 	for f in "$OUT"/gen__*.pcap "$OUT"/gen__*.pcapng; do

@@ -8,12 +8,23 @@ single TCP connection; this script skips the HTTP upgrade, parses WebSocket
 frames itself (unmasking client frames), reassembles data messages and
 compares (dir, opcode, len, sha256) with NAME.messages.tsv. Exit status 1 on
 any mismatch.
+
+permessage-deflate (RFC 7692): the parameters come from the 101 response's
+Sec-WebSocket-Extensions. A message whose first frame has RSV1 set is
+inflated here with zlib (raw deflate, window = the negotiated
+{client,server}_max_window_bits of the sending side, default 15) after
+appending 00 00 ff ff; the inflater is kept across the messages of a
+direction unless that direction has {client,server}_no_context_takeover,
+in which case each compressed message gets a fresh one. Uncompressed
+messages on the same connection neither use nor disturb the context.
 """
 import glob
 import hashlib
 import os
+import re
 import subprocess
 import sys
+import zlib
 
 
 def streams(path):
@@ -34,6 +45,47 @@ def streams(path):
         else:
             c2s += bytes.fromhex(line.strip())
     return bytes(c2s), bytes(s2c)
+
+
+def extensions(s2c):
+    """Negotiated permessage-deflate parameters from the 101 response, or None."""
+    head = s2c[:s2c.index(b"\r\n\r\n")].decode("latin-1")
+    vals = [m.group(1).strip() for m in
+            re.finditer(r"(?im)^sec-websocket-extensions:(.*)$", head)]
+    if not vals:
+        return None, None
+    line = ", ".join(vals)
+    exts = [e.strip() for e in line.split(",") if e.strip()]
+    if len(exts) != 1:
+        raise ValueError(f"expected one extension, got {line!r}")
+    parts = [x.strip() for x in exts[0].split(";")]
+    if parts[0] != "permessage-deflate":
+        raise ValueError(f"unsupported extension {line!r}")
+    params = {}
+    for x in parts[1:]:
+        k, _, v = x.partition("=")
+        params[k.strip()] = v.strip().strip('"') or True
+    return line, params
+
+
+class Inflater:
+    """Per-direction permessage-deflate decoder (endpoint "client" or "server")."""
+
+    def __init__(self, params, endpoint):
+        bits = params.get(f"{endpoint}_max_window_bits", True)
+        self.wbits = 15 if bits is True else int(bits)
+        self.takeover = f"{endpoint}_no_context_takeover" not in params
+        self.d = None
+
+    def inflate(self, payload):
+        if self.d is None or not self.takeover:
+            self.d = zlib.decompressobj(-self.wbits)
+        out = self.d.decompress(bytes(payload) + b"\x00\x00\xff\xff")
+        if self.d.unconsumed_tail:
+            raise ValueError("inflate: unconsumed input")
+        if self.d.eof:  # BFINAL block: the next message starts a new stream
+            self.d = None
+        return out
 
 
 def frames(data):
@@ -58,13 +110,19 @@ def frames(data):
         i += n
         if key:
             p = bytes(c ^ key[j % 4] for j, c in enumerate(p))
-        yield bool(b0 & 0x80), b0 & 0x0F, p
+        yield bool(b0 & 0x80), bool(b0 & 0x40), b0 & 0x0F, p
 
 
-def messages(data, dirname, notes):
+def messages(data, dirname, notes, inflater=None):
     msgs, cur, op, nframes = [], None, 0, 0
-    for fin, opcode, p in frames(data):
+    compressed, mframes = False, 0
+    stats = {"compressed": [], "plain": [], "fragmented": []}
+    for fin, rsv1, opcode, p in frames(data):
         nframes += 1
+        if rsv1 and (opcode == 0 or opcode >= 8):
+            raise ValueError(f"{dirname}: RSV1 on opcode {opcode}")
+        if rsv1 and inflater is None:
+            raise ValueError(f"{dirname}: RSV1 without permessage-deflate")
         if opcode >= 8:
             if opcode == 8:
                 code = int.from_bytes(p[:2], "big") if len(p) >= 2 else None
@@ -76,11 +134,21 @@ def messages(data, dirname, notes):
             if len(p) == 0 and fin:
                 notes.append(f"{dirname} empty FIN continuation after {len(cur)} bytes")
             cur += p
+            mframes += 1
         else:
-            cur, op = bytearray(p), opcode
+            cur, op, compressed, mframes = bytearray(p), opcode, rsv1, 1
         if fin:
+            wire = len(cur)
+            if compressed:
+                cur = inflater.inflate(cur)
+            i = len(msgs)
+            stats["compressed" if compressed else "plain"].append(i)
+            if mframes > 1:
+                stats["fragmented"].append(f"#{i}:{mframes}{'z' if compressed else ''}")
+            if compressed:
+                stats.setdefault("ratio", []).append((wire, len(cur)))
             msgs.append(f"{dirname}\t{op}\t{len(cur)}\t{hashlib.sha256(cur).hexdigest()}")
-    return msgs, nframes
+    return msgs, nframes, stats
 
 
 def main():
@@ -93,14 +161,26 @@ def main():
             want = [l.rstrip("\n") for l in fh][1:]
         c2s, s2c = streams(f)
         notes = []
-        mc, fc = messages(c2s, "c2s", notes)
-        ms, fs = messages(s2c, "s2c", notes)
+        ext, params = extensions(s2c)
+        ic = Inflater(params, "client") if params is not None else None
+        is_ = Inflater(params, "server") if params is not None else None
+        mc, fc, sc = messages(c2s, "c2s", notes, ic)
+        ms, fs, ss = messages(s2c, "s2c", notes, is_)
         wc = [l for l in want if l.startswith("c2s")]
         ws = [l for l in want if l.startswith("s2c")]
         ok = mc == wc and ms == ws
         bad += not ok
         print(f"{'OK  ' if ok else 'FAIL'} {os.path.basename(f)}: frames c2s={fc} s2c={fs}, "
               f"messages c2s={len(mc)}/{len(wc)} s2c={len(ms)}/{len(ws)}")
+        if ext is not None:
+            print(f"      Sec-WebSocket-Extensions: {ext}")
+            for d, st, inf in (("c2s", sc, ic), ("s2c", ss, is_)):
+                wire = sum(w for w, _ in st.get("ratio", []))
+                raw = sum(r for _, r in st.get("ratio", []))
+                print(f"      {d} window={inf.wbits} {'takeover' if inf.takeover else 'no-context'}: "
+                      f"{len(st['compressed'])} compressed ({raw} -> {wire} B), "
+                      f"uncompressed #{','.join(map(str, st['plain'])) or '-'}")
+                print(f"      {d} fragmented (#msg:frames, z=compressed): {' '.join(st['fragmented']) or '-'}")
         for n in notes:
             if "ping" in n or "pong" in n or "close" in n or "empty" in n:
                 print("      " + n)

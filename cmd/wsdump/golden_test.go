@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// fixtures returns every capture in testdata/pcaps.
+func fixtures(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.pcap.gz"} {
+		m, err := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", pat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no fixtures in testdata/pcaps")
+	}
+	return files
+}
+
+// runWsdump runs the command in-process and returns stdout, stderr and the
+// exit status.
+func runWsdump(t *testing.T, stdin []byte, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, bytes.NewReader(stdin), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+// longBase64 matches payload and data fields too long to keep in a golden
+// file verbatim: they are replaced by their hash, which still catches any
+// change.
+var longBase64 = regexp.MustCompile(`"(payload|data)":"([A-Za-z0-9+/=]{200,})"`)
+
+func shrink(s string) string {
+	return longBase64.ReplaceAllStringFunc(s, func(m string) string {
+		sub := longBase64.FindStringSubmatch(m)
+		sum := sha256.Sum256([]byte(sub[2]))
+		return `"` + sub[1] + `":"sha256-of-base64:` + hex.EncodeToString(sum[:12]) + `"`
+	})
+}
+
+func TestGolden(t *testing.T) {
+	for _, f := range fixtures(t) {
+		name := filepath.Base(f)
+		for _, view := range []struct {
+			ext  string
+			args []string
+		}{
+			{"jsonl", []string{"--format", "jsonl"}},
+			{"table", nil},
+			{"messages", []string{"--messages"}},
+		} {
+			t.Run(name+"/"+view.ext, func(t *testing.T) {
+				out, errs, code := runWsdump(t, nil, append([]string{"-r", f}, view.args...)...)
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, errs)
+				}
+				got := []byte(shrink(out))
+				golden := filepath.Join("testdata", "golden", strings.TrimSuffix(name, filepath.Ext(name))+"."+view.ext)
+				if *update {
+					if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(golden, got, 0o644); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test ./cmd/wsdump -run TestGolden -update)", err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Errorf("output differs from %s (run with -update to accept):\n%s", golden, firstDiff(string(want), string(got)))
+				}
+			})
+		}
+	}
+}
+
+// firstDiff shows the first differing line.
+func firstDiff(want, got string) string {
+	wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(wl) || i < len(gl); i++ {
+		var w, g string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if w != g {
+			return "line " + itoa(i+1) + ":\nwant: " + w + "\n got: " + g
+		}
+	}
+	return "(no line differs)"
+}
+
+func itoa(i int) string { return fmtInt(i) }
+
+func fmtInt(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return fmtInt(i/10) + string(rune('0'+i%10))
+}
+
+// TestDeterministic checks that two runs give byte-identical output.
+func TestDeterministic(t *testing.T) {
+	for _, f := range fixtures(t) {
+		a, _, _ := runWsdump(t, nil, "-r", f, "--format", "jsonl")
+		b, _, _ := runWsdump(t, nil, "-r", f, "--format", "jsonl")
+		if a != b {
+			t.Errorf("%s: two runs differ", filepath.Base(f))
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// record is the subset of a jsonl record the tests look at.
+type record struct {
+	Type      string   `json:"type"`
+	Conn      int      `json:"conn"`
+	Dir       string   `json:"dir"`
+	Opcode    int      `json:"opcode"`
+	Len       uint64   `json:"len"`
+	Data      string   `json:"data"`
+	Payload   string   `json:"payload"`
+	Anomalies []string `json:"anomalies"`
+	Status    int      `json:"status"`
+}
+
+func parseJSONL(t *testing.T, out string) []record {
+	t.Helper()
+	var recs []record
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("bad JSON line %q: %v", sc.Text(), err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// TestMessagesMatchManifest checks every message wsdump reports against
+// what the generator that recorded the capture says it sent: opcode,
+// length and SHA-256, in order, per direction.
+func TestMessagesMatchManifest(t *testing.T) {
+	manifests, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "*.messages.tsv"))
+	if len(manifests) == 0 {
+		t.Fatal("no manifests")
+	}
+	for _, m := range manifests {
+		base := strings.TrimSuffix(m, ".messages.tsv")
+		capFile := base + ".pcap"
+		if _, err := os.Stat(capFile); err != nil {
+			capFile = base + ".pcapng"
+		}
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			want := readManifest(t, m)
+			out, errs, code := runWsdump(t, nil, "-r", capFile, "--format", "jsonl")
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errs)
+			}
+			got := map[string][]string{}
+			for _, r := range parseJSONL(t, out) {
+				if r.Type != "message" {
+					continue
+				}
+				data, err := base64.StdEncoding.DecodeString(r.Data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(data)
+				got[r.Dir] = append(got[r.Dir], strconv.Itoa(r.Opcode)+" "+strconv.Itoa(len(data))+" "+hex.EncodeToString(sum[:]))
+			}
+			for _, dir := range []string{"c2s", "s2c"} {
+				if len(got[dir]) != len(want[dir]) {
+					t.Errorf("%s: %d messages, manifest has %d", dir, len(got[dir]), len(want[dir]))
+				}
+				for i := 0; i < len(got[dir]) && i < len(want[dir]); i++ {
+					if got[dir][i] != want[dir][i] {
+						t.Errorf("%s message %d: got %s, want %s", dir, i+1, got[dir][i], want[dir][i])
+					}
+				}
+			}
+		})
+	}
+}
+
+func readManifest(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if i == 0 && len(f) > 0 && f[0] == "dir" {
+			continue // header
+		}
+		if len(f) != 4 {
+			t.Fatalf("%s line %d: %q", path, i+1, line)
+		}
+		want[f[0]] = append(want[f[0]], f[1]+" "+f[2]+" "+f[3])
+	}
+	return want
+}

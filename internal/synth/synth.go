@@ -1,0 +1,170 @@
+// Package synth writes synthetic TCP captures for tests: edge cases real
+// clients never produce, built with gopacket's SerializeLayers and written
+// with pcapgo.
+package synth
+
+import (
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+)
+
+// Packet is one serialized Ethernet frame and its time.
+type Packet struct {
+	TS   time.Time
+	Data []byte
+}
+
+// Conv is one TCP connection between a client and a server.
+type Conv struct {
+	Client, Server netip.AddrPort
+	Packets        []Packet
+	Step           time.Duration // time between packets (default 1 ms)
+
+	t        time.Time
+	seq      [2]uint32 // next sequence number: 0 client, 1 server
+	MSS      int       // Send splits payloads into segments of at most MSS bytes (default 1460)
+	DropNext int       // drop (do not write) the next N data segments, keeping their sequence space
+}
+
+// New returns a connection starting at a fixed time.
+func New(client, server string) *Conv {
+	return &Conv{
+		Client: netip.MustParseAddrPort(client), Server: netip.MustParseAddrPort(server),
+		t:   time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC),
+		seq: [2]uint32{1000, 5000}, MSS: 1460, Step: time.Millisecond,
+	}
+}
+
+// Open writes the three-way handshake.
+func (c *Conv) Open() *Conv {
+	c.segment(true, &layers.TCP{SYN: true}, nil)
+	c.seq[0]++
+	c.segment(false, &layers.TCP{SYN: true, ACK: true}, nil)
+	c.seq[1]++
+	c.segment(true, &layers.TCP{ACK: true}, nil)
+	return c
+}
+
+// Send writes data from one side in segments of at most MSS bytes.
+func (c *Conv) Send(fromClient bool, data []byte) *Conv {
+	for len(data) > 0 {
+		n := min(len(data), c.MSS)
+		c.Segment(fromClient, data[:n])
+		data = data[n:]
+	}
+	return c
+}
+
+// Segment writes data as exactly one segment (which may be dropped).
+func (c *Conv) Segment(fromClient bool, data []byte) *Conv {
+	if c.DropNext > 0 {
+		c.DropNext--
+		c.seq[side(fromClient)] += uint32(len(data))
+		c.t = c.t.Add(c.Step)
+		return c
+	}
+	c.segment(fromClient, &layers.TCP{ACK: true, PSH: true}, data)
+	c.seq[side(fromClient)] += uint32(len(data))
+	return c
+}
+
+// Retransmit writes a segment at an earlier sequence offset (back bytes
+// before the next sequence number), as a retransmission or overlap.
+func (c *Conv) Retransmit(fromClient bool, back int, data []byte) *Conv {
+	s := side(fromClient)
+	saved := c.seq[s]
+	c.seq[s] -= uint32(back)
+	c.segment(fromClient, &layers.TCP{ACK: true, PSH: true}, data)
+	c.seq[s] = saved
+	return c
+}
+
+// Fin closes one side.
+func (c *Conv) Fin(fromClient bool) *Conv {
+	c.segment(fromClient, &layers.TCP{FIN: true, ACK: true}, nil)
+	c.seq[side(fromClient)]++
+	return c
+}
+
+// Rst resets the connection from one side.
+func (c *Conv) Rst(fromClient bool) *Conv {
+	c.segment(fromClient, &layers.TCP{RST: true, ACK: true}, nil)
+	return c
+}
+
+// Wait advances the clock.
+func (c *Conv) Wait(d time.Duration) *Conv {
+	c.t = c.t.Add(d)
+	return c
+}
+
+func side(fromClient bool) int {
+	if fromClient {
+		return 0
+	}
+	return 1
+}
+
+func (c *Conv) segment(fromClient bool, tcp *layers.TCP, payload []byte) {
+	src, dst := c.Client, c.Server
+	if !fromClient {
+		src, dst = dst, src
+	}
+	s := side(fromClient)
+	tcp.SrcPort, tcp.DstPort = layers.TCPPort(src.Port()), layers.TCPPort(dst.Port())
+	tcp.Seq = c.seq[s]
+	if tcp.ACK {
+		tcp.Ack = c.seq[1-s]
+	}
+	tcp.Window = 65535
+	eth := &layers.Ethernet{SrcMAC: []byte{2, 0, 0, 0, 0, 1}, DstMAC: []byte{2, 0, 0, 0, 0, 2}}
+	var ip gopacket.SerializableLayer
+	if src.Addr().Is4() {
+		eth.EthernetType = layers.EthernetTypeIPv4
+		ip4 := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
+		tcp.SetNetworkLayerForChecksum(ip4)
+		ip = ip4
+	} else {
+		eth.EthernetType = layers.EthernetTypeIPv6
+		ip6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
+		tcp.SetNetworkLayerForChecksum(ip6)
+		ip = ip6
+	}
+	buf := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	if err := gopacket.SerializeLayers(buf, opts, eth, ip, tcp, gopacket.Payload(payload)); err != nil {
+		panic(err) // only on programming errors in a test
+	}
+	c.Packets = append(c.Packets, Packet{TS: c.t, Data: append([]byte(nil), buf.Bytes()...)})
+	c.t = c.t.Add(c.Step)
+}
+
+// WritePcap writes packets (from one or more connections, in the order
+// given) as a classic Ethernet pcap, cutting each to snaplen bytes when
+// snaplen > 0.
+func WritePcap(w io.Writer, snaplen int, packets ...Packet) error {
+	pw := pcapgo.NewWriter(w)
+	sl := uint32(65535)
+	if snaplen > 0 {
+		sl = uint32(snaplen)
+	}
+	if err := pw.WriteFileHeader(sl, layers.LinkTypeEthernet); err != nil {
+		return err
+	}
+	for _, p := range packets {
+		data := p.Data
+		if snaplen > 0 && len(data) > snaplen {
+			data = data[:snaplen]
+		}
+		ci := gopacket.CaptureInfo{Timestamp: p.TS, CaptureLength: len(data), Length: len(p.Data)}
+		if err := pw.WritePacket(ci, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
