@@ -78,15 +78,31 @@ type Assembler struct {
 	lastFlush time.Time
 	nextID    int
 
+	// closed remembers the connections gopacket has finished, by both
+	// directions' flow keys: a stray ACK after the close makes gopacket start
+	// a new stream, which must not take a new connection number.
+	closed map[flowKey]closedConn
+
 	// Records produced outside a packet (by a flush) are held and sorted by
 	// connection so that output does not depend on map order.
 	holding bool
 	held    []heldRecord
 }
 
+type flowKey struct{ net, tcp gopacket.Flow }
+
+type closedConn struct {
+	id int
+	at time.Time
+}
+
+// closedMemory is how long (in packet time) a closed connection's number is
+// kept for late segments.
+const closedMemory = 2 * time.Minute
+
 // New returns an Assembler that sends records to out.
 func New(out wsparse.Sink, opts Options) *Assembler {
-	a := &Assembler{opts: opts.withDefaults(), out: out}
+	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{}}
 	pool := tcpasm.NewStreamPool(&factory{a: a})
 	a.asm = tcpasm.NewAssembler(pool)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
@@ -191,6 +207,11 @@ func (a *Assembler) maybeFlush(ts time.Time) {
 		return
 	}
 	a.lastFlush = ts
+	for k, c := range a.closed {
+		if ts.Sub(c.at) > closedMemory {
+			delete(a.closed, k)
+		}
+	}
 	opt := tcpasm.FlushOptions{T: ts.Add(-a.opts.GapTimeout)}
 	if a.opts.IdleTimeout > 0 {
 		opt.TC = ts.Add(-a.opts.IdleTimeout)
@@ -285,6 +306,12 @@ type factory struct{ a *Assembler }
 
 func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm.AssemblerContext) tcpasm.Stream {
 	a := f.a
+	key := flowKey{netFlow, tcpFlow}
+	if old, ok := a.closed[key]; ok && !tcp.SYN {
+		// A late segment of a connection already ended (the last ACK after
+		// FIN, a retransmitted FIN): same connection, nothing to decode.
+		return &stream{a: a, key: key, stale: true, conn: wsparse.NewConn(old.id, netip.AddrPort{}, netip.AddrPort{}, a.opts.Decoder, a)}
+	}
 	a.nextID++
 	a.stats.Connections++
 	src, dst := netFlow.Endpoints()
@@ -293,14 +320,16 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		addr, _ := netip.AddrFromSlice(ip.Raw())
 		return netip.AddrPortFrom(addr, binary.BigEndian.Uint16(port.Raw()))
 	}
-	return &stream{a: a, conn: wsparse.NewConn(a.nextID, ep(src, sp), ep(dst, dp), a.opts.Decoder, a)}
+	return &stream{a: a, key: key, conn: wsparse.NewConn(a.nextID, ep(src, sp), ep(dst, dp), a.opts.Decoder, a)}
 }
 
 // stream adapts one connection to gopacket's Stream interface. Side 0 is the
 // sender of the connection's first packet.
 type stream struct {
-	a    *Assembler
-	conn *wsparse.Conn
+	a     *Assembler
+	key   flowKey
+	conn  *wsparse.Conn
+	stale bool // a late segment of a closed connection
 }
 
 func side(dir tcpasm.TCPFlowDirection) int {
@@ -311,6 +340,9 @@ func side(dir tcpasm.TCPFlowDirection) int {
 }
 
 func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCPFlowDirection, nextSeq tcpasm.Sequence, start *bool, ac tcpasm.AssemblerContext) bool {
+	if s.stale {
+		return false
+	}
 	if tcp.FIN || tcp.RST {
 		s.conn.TCPEnd(side(dir), tcp.RST)
 	}
@@ -341,6 +373,11 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 }
 
 func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
-	s.conn.End(s.a.now)
+	if !s.stale {
+		s.conn.End(s.a.now)
+		c := closedConn{id: s.conn.ID, at: s.a.now}
+		s.a.closed[s.key] = c
+		s.a.closed[flowKey{s.key.net.Reverse(), s.key.tcp.Reverse()}] = c
+	}
 	return true
 }

@@ -1,0 +1,688 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The tests in this file hold wsdump's frame decoding against an independent
+// decoder: tshark, run live on every capture in testdata/pcaps, and the
+// tshark 4.0.17 decodes the public corpus ships as TSV files. Frames are
+// compared per connection and direction, ordinal by ordinal, so a frame
+// that one side misses or invents shows up at the exact place it happens.
+
+// tsharkArgs are the options INDEX.md of the corpus names: without
+// out-of-order reassembly tshark loses frame sync, and without a deep tree
+// limit it drops frames when hundreds end in one packet. -J only trims the
+// JSON to the layers read here.
+var tsharkArgs = []string{
+	"-o", "tcp.reassemble_out_of_order:TRUE",
+	"-o", "gui.max_tree_depth:10000",
+	"-Y", "websocket", "-T", "json", "-x", "--no-duplicate-keys",
+	"-J", "frame ip ipv6 tcp websocket",
+}
+
+// oracleFrame is one WebSocket frame as either decoder reports it.
+type oracleFrame struct {
+	conn      int // tcp.stream for the oracle, conn for wsdump
+	src, dst  netip.AddrPort
+	dir       string // c2s or s2c; wsdump only
+	fin       bool
+	rsv       int
+	opcode    int
+	masked    bool
+	maskKey   string // 8 lower-case hex digits, "" when not masked
+	length    uint64
+	headerLen int    // implied by the 7-bit length field and the mask bit
+	payload   []byte // unmasked, as sent (still compressed under RSV1)
+	where     string // oracle only: the packet the frame ends in
+}
+
+// headerLen is the size of a frame header with this 7-bit length field
+// (RFC 6455 §5.2): 2 bytes, an extended length for 126 and 127, the key.
+func headerLen(len7 uint64, masked bool) int {
+	n := 2
+	switch len7 {
+	case 126:
+		n += 2
+	case 127:
+		n += 8
+	}
+	if masked {
+		n += 4
+	}
+	return n
+}
+
+func TestAgreesWithTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("tshark not installed: %v", err)
+		}
+		t.Skipf("tshark not installed: %v", err)
+	}
+	files := oracleCaptures(t)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			want, tsharkErr := runTshark(t, tshark, f)
+			got, wsdumpErr := runWsdumpFrames(t, f)
+			// A damaged capture is fine as long as both decoders say so;
+			// the frames before the damage are still compared.
+			switch {
+			case tsharkErr != nil && wsdumpErr != nil:
+				t.Logf("both decoders report a damaged capture:\n  tshark: %v\n  wsdump: %v", tsharkErr, wsdumpErr)
+			case tsharkErr != nil:
+				t.Errorf("tshark fails but wsdump does not: %v", tsharkErr)
+			case wsdumpErr != nil:
+				t.Errorf("wsdump fails but tshark does not: %v", wsdumpErr)
+			}
+			n := compareFrames(t, want, got)
+			t.Logf("%d frames compared", n)
+		})
+	}
+}
+
+func TestCorpusOracleTSV(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "corpus", "oracle")
+	tsvs, _ := filepath.Glob(filepath.Join(dir, "*.tsv"))
+	if len(tsvs) == 0 {
+		t.Skipf("no corpus oracle in %s", dir)
+	}
+	for _, tsv := range tsvs {
+		name := strings.TrimSuffix(filepath.Base(tsv), ".tsv")
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			capFile := findCapture(name,
+				filepath.Join("..", "..", "testdata", "pcaps"),
+				filepath.Join(dir, "..", "pcaps"))
+			if capFile == "" {
+				t.Skipf("no capture for %s", name)
+			}
+			want := readOracleTSV(t, tsv)
+			got, err := runWsdumpFrames(t, capFile)
+			if err != nil {
+				t.Errorf("wsdump: %v", err)
+			}
+			n := compareFrames(t, want, got)
+			t.Logf("%d frames compared", n)
+		})
+	}
+}
+
+// oracleCaptures returns every capture in testdata/pcaps.
+func oracleCaptures(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.pcap.gz", "*.pcapng.gz"} {
+		m, err := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", pat))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no captures in testdata/pcaps")
+	}
+	slices.Sort(files)
+	return files
+}
+
+func findCapture(name string, dirs ...string) string {
+	for _, d := range dirs {
+		for _, ext := range []string{".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz"} {
+			p := filepath.Join(d, name+ext)
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// runWsdumpFrames runs wsdump in-process and returns its frame records. The
+// error reports a non-zero exit status.
+func runWsdumpFrames(t *testing.T, file string) ([]oracleFrame, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main([]string{"-r", file, "--format", "jsonl"}, nil, &out, &errb)
+	var runErr error
+	if code != 0 {
+		runErr = fmt.Errorf("exit status %d: %s", code, strings.TrimSpace(errb.String()))
+	}
+	var frames []oracleFrame
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(nil, 256<<20)
+	for sc.Scan() {
+		var r struct {
+			Type        string `json:"type"`
+			Conn        int    `json:"conn"`
+			Src         string `json:"src"`
+			Dst         string `json:"dst"`
+			Dir         string `json:"dir"`
+			Index       int    `json:"index"`
+			Fin         bool   `json:"fin"`
+			RSV         int    `json:"rsv"`
+			Opcode      int    `json:"opcode"`
+			Masked      bool   `json:"masked"`
+			MaskKey     string `json:"mask_key"`
+			Len         uint64 `json:"len"`
+			HeaderLen   int    `json:"header_len"`
+			Payload     []byte `json:"payload"` // base64
+			PayloadKept *int   `json:"payload_kept"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("wsdump wrote a bad JSON line %.200q: %v", sc.Text(), err)
+		}
+		if r.Type != "frame" {
+			continue
+		}
+		src, err1 := netip.ParseAddrPort(r.Src)
+		dst, err2 := netip.ParseAddrPort(r.Dst)
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatalf("wsdump frame endpoints: %v", err)
+		}
+		if r.PayloadKept != nil {
+			t.Errorf("conn %d %s frame %d: only %d of %d payload bytes kept", r.Conn, r.Dir, r.Index, *r.PayloadKept, r.Len)
+		}
+		frames = append(frames, oracleFrame{
+			conn: r.Conn, src: src, dst: dst, dir: r.Dir,
+			fin: r.Fin, rsv: r.RSV, opcode: r.Opcode, masked: r.Masked, maskKey: r.MaskKey,
+			length: r.Len, headerLen: r.HeaderLen, payload: r.Payload,
+		})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("reading wsdump output: %v", err)
+	}
+	return frames, runErr
+}
+
+// runTshark decodes file with tshark. The error reports a non-zero exit
+// status after which tshark still wrote a readable decode.
+func runTshark(t *testing.T, tshark, file string) ([]oracleFrame, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd := exec.Command(tshark, append(append([]string{}, tsharkArgs...), "-r", file)...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	runErr := cmd.Run()
+	stderr := tsharkStderr(errb.String())
+	if runErr != nil {
+		runErr = fmt.Errorf("%w: %s", runErr, stderr)
+	}
+	if out.Len() == 0 && runErr != nil {
+		t.Fatalf("tshark: %v", runErr)
+	}
+	frames, err := parseTsharkJSON(out.Bytes())
+	if err != nil {
+		t.Fatalf("tshark output: %v (stderr: %s)", err, stderr)
+	}
+	return frames, runErr
+}
+
+// tsharkStderr drops tshark's warning about running as root.
+func tsharkStderr(s string) string {
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+		if l != "" && !strings.HasPrefix(l, "Running as user") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "; ")
+}
+
+// parseTsharkJSON reads the frames out of `tshark -T json -x
+// --no-duplicate-keys`. A layer that occurs more than once in a packet
+// (several WebSocket frames end in it, or IP in IP) is an array there.
+// Values are display strings; field_raw is [hex, offset, length, bitmask,
+// type], and websocket.payload_raw holds the unmasked payload as sent.
+func parseTsharkJSON(b []byte) ([]oracleFrame, error) {
+	var packets []struct {
+		Source struct {
+			Layers map[string]json.RawMessage `json:"layers"`
+		} `json:"_source"`
+	}
+	if err := json.Unmarshal(b, &packets); err != nil {
+		return nil, err
+	}
+	var frames []oracleFrame
+	for _, p := range packets {
+		l := p.Source.Layers
+		frameLayer, err := lastLayer(l["frame"])
+		if err != nil {
+			return nil, fmt.Errorf("frame layer: %w", err)
+		}
+		number, _ := fieldString(frameLayer, "frame.number")
+		where := "packet " + number
+		tcp, err := lastLayer(l["tcp"])
+		if err != nil {
+			return nil, fmt.Errorf("%s: tcp layer: %w", where, err)
+		}
+		// The innermost network layer carries the TCP segment.
+		protos, _ := fieldString(frameLayer, "frame.protocols")
+		netName, addrField := "ip", "ip"
+		for _, proto := range strings.Split(protos, ":") {
+			if proto == "ip" || proto == "ipv6" {
+				netName, addrField = proto, proto
+			}
+		}
+		netLayer, err := lastLayer(l[netName])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s layer: %w", where, netName, err)
+		}
+		src, err1 := tsharkEndpoint(netLayer, tcp, addrField+".src", "tcp.srcport")
+		dst, err2 := tsharkEndpoint(netLayer, tcp, addrField+".dst", "tcp.dstport")
+		stream, err3 := fieldInt(tcp, "tcp.stream")
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		ws, err := allLayers(l["websocket"])
+		if err != nil {
+			return nil, fmt.Errorf("%s: websocket layer: %w", where, err)
+		}
+		for _, w := range ws {
+			f := oracleFrame{conn: stream, src: src, dst: dst, where: where}
+			if err := f.fromTshark(w); err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+			frames = append(frames, f)
+		}
+	}
+	return frames, nil
+}
+
+func (f *oracleFrame) fromTshark(w map[string]json.RawMessage) error {
+	fin, err1 := fieldInt(w, "websocket.fin")
+	rsv, err2 := fieldInt(w, "websocket.rsv")
+	opcode, err3 := fieldInt(w, "websocket.opcode")
+	mask, err4 := fieldInt(w, "websocket.mask")
+	len7, err5 := fieldInt(w, "websocket.payload_length")
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
+		return err
+	}
+	f.fin, f.rsv, f.opcode, f.masked = fin == 1, rsv, opcode, mask == 1
+	f.length = uint64(len7)
+	f.headerLen = headerLen(f.length, f.masked)
+	for _, ext := range []string{"websocket.payload_length_ext_16", "websocket.payload_length_ext_64"} {
+		if _, ok := w[ext]; ok {
+			s, err := fieldString(w, ext)
+			if err != nil {
+				return err
+			}
+			if f.length, err = strconv.ParseUint(s, 0, 64); err != nil {
+				return fmt.Errorf("%s: %w", ext, err)
+			}
+		}
+	}
+	if f.masked {
+		key, err := fieldString(w, "websocket.masking_key")
+		if err != nil {
+			return err
+		}
+		f.maskKey = strings.ReplaceAll(key, ":", "")
+	}
+	// An empty payload has no payload field at all.
+	if raw, ok := w["websocket.payload_raw"]; ok {
+		var v []json.RawMessage
+		var h string
+		if err := json.Unmarshal(raw, &v); err != nil || len(v) == 0 || json.Unmarshal(v[0], &h) != nil {
+			return fmt.Errorf("websocket.payload_raw: unexpected %.100s", raw)
+		}
+		var err error
+		if f.payload, err = hex.DecodeString(h); err != nil {
+			return fmt.Errorf("websocket.payload_raw: %w", err)
+		}
+	} else if f.length > 0 {
+		return fmt.Errorf("frame of %d bytes without websocket.payload_raw", f.length)
+	}
+	return nil
+}
+
+func tsharkEndpoint(netLayer, tcp map[string]json.RawMessage, addrField, portField string) (netip.AddrPort, error) {
+	a, err := fieldString(netLayer, addrField)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	addr, err := netip.ParseAddr(a)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("%s: %w", addrField, err)
+	}
+	port, err := fieldInt(tcp, portField)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return netip.AddrPortFrom(addr, uint16(port)), nil
+}
+
+// allLayers decodes a layer that is an object, or an array of objects when
+// it occurs several times in the packet.
+func allLayers(raw json.RawMessage) ([]map[string]json.RawMessage, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil, errors.New("missing")
+	}
+	if raw[0] == '[' {
+		var ls []map[string]json.RawMessage
+		err := json.Unmarshal(raw, &ls)
+		return ls, err
+	}
+	var l map[string]json.RawMessage
+	err := json.Unmarshal(raw, &l)
+	return []map[string]json.RawMessage{l}, err
+}
+
+func lastLayer(raw json.RawMessage) (map[string]json.RawMessage, error) {
+	ls, err := allLayers(raw)
+	if err != nil {
+		return nil, err
+	}
+	if len(ls) == 0 {
+		return nil, errors.New("empty")
+	}
+	return ls[len(ls)-1], nil
+}
+
+func fieldString(l map[string]json.RawMessage, name string) (string, error) {
+	raw, ok := l[name]
+	if !ok {
+		return "", fmt.Errorf("no %s", name)
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("%s: not a single value: %.100s", name, raw)
+	}
+	return s, nil
+}
+
+// fieldInt parses a decimal or 0x-prefixed field.
+func fieldInt(l map[string]json.RawMessage, name string) (int, error) {
+	s, err := fieldString(l, name)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(s, 0, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return int(n), nil
+}
+
+// readOracleTSV reads a corpus oracle file (INDEX.md of the corpus names
+// the columns).
+func readOracleTSV(t *testing.T, path string) []oracleFrame {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r := csv.NewReader(fh)
+	r.Comma, r.LazyQuotes, r.FieldsPerRecord = '\t', true, -1
+	head, err := r.Read()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[h] = i
+	}
+	var frames []oracleFrame
+	for line := 2; ; line++ {
+		row, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		get := func(name string) string {
+			i, ok := col[name]
+			if !ok {
+				t.Fatalf("%s: no column %s", path, name)
+			}
+			if i >= len(row) {
+				return ""
+			}
+			return row[i]
+		}
+		num := func(name string) uint64 {
+			n, err := strconv.ParseUint(get(name), 0, 64)
+			if err != nil {
+				t.Fatalf("%s line %d: %s: %v", path, line, name, err)
+			}
+			return n
+		}
+		endpoint := func(name string) netip.AddrPort {
+			s := get(name)
+			i := strings.LastIndexByte(s, ':')
+			addr, err1 := netip.ParseAddr(strings.Trim(s[:max(i, 0)], "[]"))
+			port, err2 := strconv.ParseUint(s[i+1:], 10, 16)
+			if err := errors.Join(err1, err2); err != nil {
+				t.Fatalf("%s line %d: %s %q: %v", path, line, name, s, err)
+			}
+			return netip.AddrPortFrom(addr, uint16(port))
+		}
+		payload, err := hex.DecodeString(get("payload_hex_unmasked"))
+		if err != nil {
+			t.Fatalf("%s line %d: payload_hex_unmasked: %v", path, line, err)
+		}
+		f := oracleFrame{
+			conn: int(num("tcp.stream")), src: endpoint("src"), dst: endpoint("dst"),
+			fin: num("websocket.fin") == 1, rsv: int(num("websocket.rsv")), opcode: int(num("websocket.opcode")),
+			masked: num("websocket.mask") == 1, maskKey: strings.ReplaceAll(get("websocket.masking_key"), ":", ""),
+			length: num("payload_len_effective"), payload: payload,
+			where: fmt.Sprintf("packet %s (%s line %d)", get("frame.number"), filepath.Base(path), line),
+		}
+		f.headerLen = headerLen(num("websocket.payload_length"), f.masked)
+		frames = append(frames, f)
+	}
+	return frames
+}
+
+// oracleFlow is one direction of one connection.
+type oracleFlow struct {
+	conn     int
+	src, dst netip.AddrPort
+}
+
+// endpointPair names a connection by its two endpoints, in either order.
+func endpointPair(a, b netip.AddrPort) [2]netip.AddrPort {
+	if a.Compare(b) > 0 {
+		a, b = b, a
+	}
+	return [2]netip.AddrPort{a, b}
+}
+
+// groupFrames splits frames by direction of connection, keeping their order,
+// and lists the connections of each endpoint pair in ascending number.
+func groupFrames(frames []oracleFrame) (map[oracleFlow][]oracleFrame, map[[2]netip.AddrPort][]int) {
+	flows := map[oracleFlow][]oracleFrame{}
+	conns := map[[2]netip.AddrPort][]int{}
+	for _, f := range frames {
+		k := oracleFlow{f.conn, f.src, f.dst}
+		flows[k] = append(flows[k], f)
+		p := endpointPair(f.src, f.dst)
+		if !slices.Contains(conns[p], f.conn) {
+			conns[p] = append(conns[p], f.conn)
+		}
+	}
+	for _, c := range conns {
+		slices.Sort(c)
+	}
+	return flows, conns
+}
+
+// maxReports bounds the mismatches reported per direction, so that a lost
+// frame sync does not bury the first (telling) difference.
+const maxReports = 8
+
+// compareFrames reports every difference between the oracle's frames and
+// wsdump's and returns how many frames were compared. Connections are
+// matched by their endpoints (the k-th oracle stream between two endpoints
+// to wsdump's k-th connection between them, for reused ports), directions
+// by source endpoint, frames by ordinal.
+func compareFrames(t *testing.T, want, got []oracleFrame) int {
+	t.Helper()
+	wantFlows, wantConns := groupFrames(want)
+	gotFlows, gotConns := groupFrames(got)
+
+	pairs := make([][2]netip.AddrPort, 0, len(wantConns))
+	for p := range wantConns {
+		pairs = append(pairs, p)
+	}
+	for p := range gotConns {
+		if _, ok := wantConns[p]; !ok {
+			pairs = append(pairs, p)
+		}
+	}
+	slices.SortFunc(pairs, func(a, b [2]netip.AddrPort) int {
+		if c := a[0].Compare(b[0]); c != 0 {
+			return c
+		}
+		return a[1].Compare(b[1])
+	})
+
+	compared := 0
+	for _, p := range pairs {
+		ws, gs := wantConns[p], gotConns[p]
+		if len(ws) != len(gs) {
+			t.Errorf("%s <-> %s: tshark has frames on %d connection(s) (tcp.stream %v), wsdump on %d (conn %v)",
+				p[0], p[1], len(ws), ws, len(gs), gs)
+		}
+		for i := 0; i < max(len(ws), len(gs)); i++ {
+			stream, conn := -1, -1
+			if i < len(ws) {
+				stream = ws[i]
+			}
+			if i < len(gs) {
+				conn = gs[i]
+			}
+			// Both number TCP connections in order of first packet, tshark
+			// from 0 and wsdump from 1.
+			if stream >= 0 && conn >= 0 && conn != stream+1 {
+				t.Errorf("%s <-> %s: wsdump numbers the connection %d, but it is TCP connection %d by first packet (tcp.stream %d)",
+					p[0], p[1], conn, stream+1, stream)
+			}
+			for _, src := range p {
+				dst := p[0]
+				if src == p[0] {
+					dst = p[1]
+				}
+				wf := wantFlows[oracleFlow{stream, src, dst}]
+				gf := gotFlows[oracleFlow{conn, src, dst}]
+				if len(wf) == 0 && len(gf) == 0 {
+					continue
+				}
+				label := fmt.Sprintf("conn %d (tcp.stream %d) %s %s->%s", conn, stream, flowDir(gotFlows, conn, src, dst), src, dst)
+				compared += compareFlow(t, label, wf, gf)
+			}
+		}
+	}
+	return compared
+}
+
+// flowDir names a direction as wsdump does, or "?" when wsdump has no frame
+// on that connection.
+func flowDir(gotFlows map[oracleFlow][]oracleFrame, conn int, src, dst netip.AddrPort) string {
+	if fs := gotFlows[oracleFlow{conn, src, dst}]; len(fs) > 0 {
+		return fs[0].dir
+	}
+	if fs := gotFlows[oracleFlow{conn, dst, src}]; len(fs) > 0 {
+		switch fs[0].dir {
+		case "c2s":
+			return "s2c"
+		case "s2c":
+			return "c2s"
+		}
+	}
+	return "?"
+}
+
+func compareFlow(t *testing.T, label string, want, got []oracleFrame) int {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Errorf("%s: tshark has %d frames, wsdump %d", label, len(want), len(got))
+	}
+	n := min(len(want), len(got))
+	reports := 0
+	for i := 0; i < n; i++ {
+		diffs := frameDiffs(want[i], got[i])
+		if len(diffs) == 0 {
+			continue
+		}
+		reports++
+		if reports > maxReports {
+			continue
+		}
+		t.Errorf("%s frame %d (tshark: %s): %s", label, i+1, want[i].where, strings.Join(diffs, "; "))
+	}
+	if reports > maxReports {
+		t.Errorf("%s: %d more frames differ", label, reports-maxReports)
+	}
+	for i := n; i < len(want) && i < n+maxReports; i++ {
+		t.Errorf("%s frame %d (tshark: %s): only tshark has it: %s", label, i+1, want[i].where, want[i].summary())
+	}
+	for i := n; i < len(got) && i < n+maxReports; i++ {
+		t.Errorf("%s frame %d: only wsdump has it: %s", label, i+1, got[i].summary())
+	}
+	return n
+}
+
+func (f oracleFrame) summary() string {
+	return fmt.Sprintf("fin=%t rsv=%d opcode=%d masked=%t key=%q len=%d payload=%s",
+		f.fin, f.rsv, f.opcode, f.masked, f.maskKey, f.length, hexSnippet(f.payload, 0))
+}
+
+// frameDiffs lists the fields in which wsdump's frame differs from the
+// oracle's, as "field: tshark X, wsdump Y".
+func frameDiffs(want, got oracleFrame) []string {
+	var d []string
+	add := func(field string, w, g any) {
+		if w != g {
+			d = append(d, fmt.Sprintf("%s: tshark %v, wsdump %v", field, w, g))
+		}
+	}
+	add("fin", want.fin, got.fin)
+	add("rsv", want.rsv, got.rsv)
+	add("opcode", want.opcode, got.opcode)
+	add("masked", want.masked, got.masked)
+	add("mask_key", want.maskKey, got.maskKey)
+	add("len", want.length, got.length)
+	add("header_len", want.headerLen, got.headerLen)
+	if !bytes.Equal(want.payload, got.payload) {
+		at := 0
+		for at < len(want.payload) && at < len(got.payload) && want.payload[at] == got.payload[at] {
+			at++
+		}
+		d = append(d, fmt.Sprintf("payload: %d vs %d bytes, first difference at offset %d: tshark %s, wsdump %s",
+			len(want.payload), len(got.payload), at, hexSnippet(want.payload, at), hexSnippet(got.payload, at)))
+	}
+	return d
+}
+
+// hexSnippet shows up to 16 bytes of b from offset at.
+func hexSnippet(b []byte, at int) string {
+	if at >= len(b) {
+		return "(end)"
+	}
+	end := min(at+16, len(b))
+	s := hex.EncodeToString(b[at:end])
+	if end < len(b) {
+		s += "..."
+	}
+	return s
+}
