@@ -20,6 +20,10 @@ import (
 type Options struct {
 	Decoder wsparse.Config
 
+	// WSPorts are decoded as WebSocket whatever the evidence (tshark's
+	// decode-as); the side on the port is the server.
+	WSPorts []uint16
+
 	// FlushEvery is how often (in packet time) stalled connections are
 	// checked. Bytes waiting behind a hole older than GapTimeout are pushed
 	// through as a gap; connections idle for IdleTimeout are ended.
@@ -320,7 +324,19 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		addr, _ := netip.AddrFromSlice(ip.Raw())
 		return netip.AddrPortFrom(addr, binary.BigEndian.Uint16(port.Raw()))
 	}
-	return &stream{a: a, key: key, conn: wsparse.NewConn(a.nextID, ep(src, sp), ep(dst, dp), a.opts.Decoder, a)}
+	st := &stream{a: a, key: key, conn: wsparse.NewConn(a.nextID, ep(src, sp), ep(dst, dp), a.opts.Decoder, a)}
+	for _, p := range a.opts.WSPorts {
+		switch p {
+		case st.conn.Addr[1].Port():
+			st.conn.Force(1)
+		case st.conn.Addr[0].Port():
+			st.conn.Force(0)
+		default:
+			continue
+		}
+		break
+	}
+	return st
 }
 
 // stream adapts one connection to gopacket's Stream interface. Side 0 is the

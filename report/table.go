@@ -173,6 +173,23 @@ func (t *table) Message(c *wsparse.Conn, m *wsparse.Message) {
 
 func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
 	b := append(t.buf[:0], s.End...)
+	if s.Handshake == nil {
+		b = append(b, ", no handshake ("...)
+		b = append(b, s.Confidence...)
+		b = append(b, ')')
+	}
+	for d, name := range [2]string{"c2s", "s2c"} {
+		st := &s.Stats[d]
+		if st.LostBytes > 0 || st.SkippedBytes > 0 {
+			b = append(b, ", "...)
+			b = append(b, name...)
+			b = append(b, " lost "...)
+			b = strconv.AppendUint(b, st.LostBytes, 10)
+			b = append(b, "B skipped "...)
+			b = strconv.AppendUint(b, st.SkippedBytes, 10)
+			b = append(b, 'B')
+		}
+	}
 	if s.Close[0].Sent || s.Close[1].Sent {
 		b = append(b, ", close by "...)
 		b = append(b, sideName(s.Initiator)...)

@@ -28,6 +28,10 @@ type Config struct {
 	MaxMessage    int // message bytes kept per message (default 16 MiB)
 	MaxHTTPHeader int // bytes of one HTTP head (default 64 KiB)
 	MaxPending    int // client bytes buffered while the upgrade is unanswered (default 1 MiB)
+
+	// NoSniff turns off recognising WebSocket framing in connections whose
+	// handshake the capture does not hold.
+	NoSniff bool
 }
 
 const (
@@ -101,6 +105,8 @@ type DirStats struct {
 	PayloadBytes  uint64 // payload lengths summed
 	WireBytes     uint64 // header and payload bytes of WebSocket frames
 	LostBytes     uint64 // bytes the capture lost (gaps)
+	SkippedBytes  uint64 // bytes passed over to find a frame boundary (mid-frame start, resync)
+	Resyncs       int    // times the frame boundaries were found again after a gap
 }
 
 // CloseInfo describes one side's Close frame.
@@ -128,6 +134,7 @@ const (
 type Summary struct {
 	First, Last time.Time
 	Handshake   *Handshake  // nil when none was seen
+	Confidence  Confidence  // how the connection was recognised as WebSocket
 	Stats       [2]DirStats // by Dir
 	Close       [2]CloseInfo
 	Initiator   Dir // the side whose Close came first (valid when a Close was sent)
@@ -151,6 +158,7 @@ const (
 	modeHTTP   mode = iota // HTTP/1.x heads and bodies
 	modeAwait              // client bytes after an upgrade request, held until the response
 	modeWS                 // WebSocket frames
+	modeSniff              // looking for frame boundaries without a handshake
 	modeIgnore             // nothing more to decode on this side
 )
 
@@ -163,6 +171,10 @@ type half struct {
 	bodyLen int64
 	chunks  chunkSkipper
 	body    bodyKind
+
+	sniff     *sniffer
+	midStream bool // decoding started inside a message: a first continuation is expected
+	masked    int8 // masking this side's frames used so far (-1 none yet)
 
 	// Frame header being accumulated across feeds.
 	hdr  [MaxHeaderLen]byte
@@ -199,14 +211,26 @@ type Conn struct {
 	hs         *Handshake
 	reqs       []string // methods of requests awaiting responses, oldest first
 	upgrading  bool     // the last request asked for an upgrade
-	ws         bool     // the upgrade succeeded
+	ws         bool     // the upgrade succeeded, or framing was recognised
+	forced     bool     // --ws-port: decode as WebSocket whatever the evidence
+	sniffed    [2]bool  // by side: framing recognised without a handshake
 	ended      bool
 	sum        Summary
 }
 
 // NewConn returns a decoder for a connection whose side 0 is a and side 1 is b.
 func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
-	return &Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, cfg: cfg.withDefaults(), sink: sink, clientSide: -1}
+	c := &Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, cfg: cfg.withDefaults(), sink: sink, clientSide: -1}
+	c.half[0].masked, c.half[1].masked = -1, -1
+	return c
+}
+
+// Force makes the connection decode as WebSocket even without a handshake
+// or convincing framing (like tshark's decode-as); serverSide is the side
+// on the forced port. Call it before feeding any bytes.
+func (c *Conn) Force(serverSide int) {
+	c.forced = true
+	c.clientSide = 1 - serverSide
 }
 
 // Client returns the client's address (side 0's while unknown).
@@ -215,8 +239,9 @@ func (c *Conn) Client() netip.AddrPort { return c.Addr[c.sideOf(ClientToServer)]
 // Server returns the server's address.
 func (c *Conn) Server() netip.AddrPort { return c.Addr[c.sideOf(ServerToClient)] }
 
-// IsWebSocket reports whether an upgrade request was seen.
-func (c *Conn) IsWebSocket() bool { return c.hs != nil }
+// IsWebSocket reports whether an upgrade request was seen or WebSocket
+// framing was recognised.
+func (c *Conn) IsWebSocket() bool { return c.hs != nil || c.ws }
 
 // Done reports whether nothing more will be decoded from either side, so
 // the caller may stop feeding bytes.
@@ -268,6 +293,9 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 		case modeWS:
 			c.feedFrames(side, data, ts)
 			return
+		case modeSniff:
+			c.feedSniff(side, data, ts)
+			return
 		default:
 			return
 		}
@@ -279,6 +307,7 @@ func (c *Conn) ignore(side int) {
 	h := &c.half[side]
 	h.mode = modeIgnore
 	h.buf = nil
+	h.sniff = nil
 }
 
 // feedHTTP decodes HTTP heads and skips bodies until a side switches mode; it
@@ -309,6 +338,9 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		if len(h.buf) == 0 {
 			switch httpStart(data) {
 			case -1:
+				if c.startSniff(side, data) {
+					return data
+				}
 				c.failHTTP(side)
 				return nil
 			case 0:
@@ -316,6 +348,12 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 				return nil
 			}
 		} else if len(h.buf) < 8 && httpStart(append(h.buf, data[:min(len(data), 8)]...)) < 0 {
+			held := h.buf
+			h.buf = nil
+			if c.startSniff(side, held) {
+				c.feedSniff(side, held, ts)
+				return data
+			}
 			c.failHTTP(side)
 			return nil
 		}
@@ -514,7 +552,7 @@ func (c *Conn) startFrame(side int, hdr Header) {
 	if dir == ServerToClient && hdr.Masked {
 		a |= AnomServerMasked
 	}
-	deflate := c.hs != nil && c.hs.Deflate
+	deflate := c.deflate()
 	if hdr.RSV&^4 != 0 || hdr.RSV&4 != 0 && !deflate {
 		a |= AnomRSVWithoutExt
 	} else if hdr.RSV&4 != 0 {
@@ -528,10 +566,18 @@ func (c *Conn) startFrame(side int, hdr Header) {
 		a |= AnomDataAfterClose
 	}
 	switch {
-	case hdr.Opcode == OpContinuation && !h.msgOpen:
+	case hdr.Opcode == OpContinuation && !h.msgOpen && !h.midStream:
 		a |= AnomOrphanContinuation
 	case (hdr.Opcode == OpText || hdr.Opcode == OpBinary) && h.msgOpen:
 		a |= AnomInterruptedMessage
+	}
+	if hdr.Opcode == OpText || hdr.Opcode == OpBinary || hdr.Opcode.IsControl() {
+		h.midStream = false
+	}
+	if hdr.Masked {
+		h.masked = 1
+	} else {
+		h.masked = 0
 	}
 	switch hdr.Opcode {
 	case OpText, OpBinary:
@@ -610,7 +656,7 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 		}
 		h.messages++
 		h.msg = Message{Dir: f.Dir, Opcode: f.Opcode, Frames: 1, Len: f.Length, WireLen: f.Length, Index: h.messages,
-			Compressed: f.RSV&4 != 0 && c.hs != nil && c.hs.Deflate}
+			Compressed: f.RSV&4 != 0 && c.deflate()}
 		if f.Anomalies&AnomPayloadTruncated != 0 || uint64(len(f.Payload)) < f.Length {
 			h.msg.Anomalies |= AnomMessageTruncated
 		}
@@ -670,12 +716,18 @@ func (c *Conn) finishMessage(h *half) {
 // inflateMessage replaces a compressed message's data by its inflated bytes.
 func (c *Conn) inflateMessage(h *half, m *Message) {
 	if h.inflater == nil {
-		p := c.hs.DeflateParams
-		noCtx := p.ClientNoContextTakeover
-		if m.Dir == ServerToClient {
-			noCtx = p.ServerNoContextTakeover
+		if c.hs == nil {
+			// Parameters unknown, window unknown: each message is tried on
+			// its own until one inflates without reaching back.
+			h.inflater = &inflater{lost: true}
+		} else {
+			p := c.hs.DeflateParams
+			noCtx := p.ClientNoContextTakeover
+			if m.Dir == ServerToClient {
+				noCtx = p.ServerNoContextTakeover
+			}
+			h.inflater = &inflater{noCtx: noCtx}
 		}
-		h.inflater = &inflater{noCtx: noCtx}
 	}
 	complete := m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete) == 0
 	out, a := h.inflater.inflate(m.Data, complete, c.cfg.MaxMessage)
@@ -717,7 +769,14 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	if h.mode != modeIgnore {
 		c.sum.Stats[c.dirOf(side)].LostBytes += uint64(n)
 	}
-	if h.mode != modeWS {
+	switch h.mode {
+	case modeSniff:
+		// The bytes held are no longer contiguous: look afresh after the gap.
+		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(len(h.sniff.buf))
+		h.sniff = newSniffer(h.sniff.want, h.sniff.minimum)
+		return
+	case modeWS:
+	default:
 		c.ignore(side)
 		return
 	}
@@ -736,7 +795,15 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 		h.cur.Anomalies |= AnomPayloadIncomplete
 		c.endFrame(side, ts)
 	}
-	c.ignore(side)
+	// The frame boundaries are lost: find them again.
+	h.hdrN = 0
+	if h.msgOpen {
+		h.msg.Anomalies |= AnomMessageIncomplete
+		c.emitMessage(h, h.msg.Dir)
+	}
+	h.mode = modeSniff
+	h.sniff = newSniffer(h.masked, 2)
+	c.sum.Stats[c.dirOf(side)].Resyncs++
 }
 
 // TCPEnd records that a side sent FIN (rst false) or RST.
@@ -756,10 +823,10 @@ func (c *Conn) End(ts time.Time) {
 		return
 	}
 	c.ended = true
-	if c.hs == nil {
+	if c.hs == nil && !c.ws {
 		return
 	}
-	if c.hs.Status == 0 {
+	if c.hs != nil && c.hs.Status == 0 {
 		c.sink.Handshake(c, c.hs) // the request was never answered
 	}
 	for side := range c.half {
@@ -778,6 +845,16 @@ func (c *Conn) End(ts time.Time) {
 	}
 	s := &c.sum
 	s.Handshake = c.hs
+	switch {
+	case c.hs != nil:
+		s.Confidence = ConfidenceHandshake
+	case c.forced:
+		s.Confidence = ConfidenceForced
+	case c.sniffed[0] && c.sniffed[1] && c.half[c.sideOf(ClientToServer)].masked == 1 && c.half[c.sideOf(ServerToClient)].masked == 0:
+		s.Confidence = ConfidenceHigh
+	default:
+		s.Confidence = ConfidenceMedium
+	}
 	switch cl := s.Close; {
 	case !c.ws:
 		s.End = EndNotUpgraded
@@ -792,6 +869,95 @@ func (c *Conn) End(ts time.Time) {
 	default:
 		s.End = EndOpen
 	}
-	s.Anomalies |= c.hs.Anomalies
+	if c.hs != nil {
+		s.Anomalies |= c.hs.Anomalies
+	}
 	c.sink.End(c, s)
+}
+
+// deflate reports whether RSV1 means permessage-deflate: negotiated in the
+// handshake, or (without one) assumed, since it is the only extension in use.
+func (c *Conn) deflate() bool {
+	if c.hs != nil {
+		return c.hs.Deflate
+	}
+	return c.ws
+}
+
+// startSniff starts looking for WebSocket framing on a side that does not
+// speak HTTP, given its first bytes. It reports false where that makes no
+// sense: sniffing is off, the other side already speaks HTTP, or the
+// stream opens like another protocol (TLS, SSH).
+func (c *Conn) startSniff(side int, first []byte) bool {
+	if c.cfg.NoSniff && !c.forced || c.hs != nil || c.clientSide >= 0 && !c.forced && !c.ws {
+		return false
+	}
+	if !c.forced && !c.ws && otherProtocol(first) {
+		return false
+	}
+	h := &c.half[side]
+	want, minimum := int8(-1), sniffMinFrames
+	if o := &c.half[1-side]; o.mode == modeWS && o.masked >= 0 {
+		want, minimum = 1-o.masked, 1
+	}
+	if c.forced {
+		want, minimum = -1, 1
+	}
+	h.mode = modeSniff
+	h.sniff = newSniffer(want, minimum)
+	return true
+}
+
+// feedSniff looks for frame boundaries in a side's bytes; once found, the
+// side is decoded as WebSocket from there.
+func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
+	h := &c.half[side]
+	start := h.sniff.add(data)
+	if start < 0 {
+		if len(h.sniff.buf) > sniffLimit {
+			c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(len(h.sniff.buf))
+			c.ignore(side)
+		}
+		return
+	}
+	buf := h.sniff.buf
+	h.sniff = nil
+	masked := buf[start+1]&maskBit != 0
+	if c.clientSide < 0 {
+		if masked {
+			c.clientSide = side
+		} else {
+			c.clientSide = 1 - side
+		}
+	}
+	c.ws = true
+	c.sniffed[side] = true
+	h.mode = modeWS
+	h.midStream = true
+	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(start)
+	if c.sum.First.IsZero() {
+		c.sum.First = ts
+	}
+	c.feedFrames(side, buf[start:], ts)
+	// The other side now knows what to expect.
+	if o := &c.half[1-side]; o.mode == modeSniff && !c.forced {
+		o.sniff.want, o.sniff.minimum = 1-h.masked, 1
+		if len(o.sniff.buf) > 0 {
+			held := o.sniff.buf
+			o.sniff = newSniffer(o.sniff.want, 1)
+			c.feedSniff(1-side, held, ts)
+		}
+	}
+}
+
+// otherProtocol recognises the openings of common protocols that are not
+// WebSocket, so their connections are dropped at once rather than sniffed.
+func otherProtocol(b []byte) bool {
+	switch {
+	case len(b) >= 3 && b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04: // TLS handshake record
+		return true
+	case len(b) >= 4 && string(b[:4]) == "SSH-":
+		return true
+	}
+	return false
 }

@@ -33,9 +33,9 @@ func (c *compressor) message(t *testing.T, s string, takeover bool) string {
 func TestParseDeflate(t *testing.T) {
 	cases := map[string]DeflateParams{
 		"permessage-deflate": {},
-		"permessage-deflate; server_no_context_takeover; client_no_context_takeover": {ServerNoContextTakeover: true, ClientNoContextTakeover: true},
+		"permessage-deflate; server_no_context_takeover; client_no_context_takeover":   {ServerNoContextTakeover: true, ClientNoContextTakeover: true},
 		"permessage-deflate; server_max_window_bits=10; client_max_window_bits=\"12\"": {ServerMaxWindowBits: 10, ClientMaxWindowBits: 12},
-		"permessage-deflate;client_max_window_bits":                                  {},
+		"permessage-deflate;client_max_window_bits":                                    {},
 	}
 	for ext, want := range cases {
 		if got := parseDeflate(ext); got != want {

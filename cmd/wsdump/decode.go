@@ -33,7 +33,8 @@ func runDecode(o *decodeOptions) error {
 		return usageErr("%v", err)
 	}
 	asm := reassembly.New(exp, reassembly.Options{
-		Decoder: wsparse.Config{MaxPayload: o.MaxPayload, MaxMessage: o.MaxMessage},
+		Decoder: wsparse.Config{MaxPayload: o.MaxPayload, MaxMessage: o.MaxMessage, NoSniff: o.NoSniff},
+		WSPorts: o.WSPorts,
 	})
 	readErr := feed(src, asm, exp, o.ReadFile)
 	asm.Finish()

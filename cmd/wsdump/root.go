@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -67,7 +69,9 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&opts.Preview, "preview", 64, "table: payload preview width in characters")
 	f.BoolVar(&opts.Messages, "messages", false, "table: one row per message instead of per frame")
 	f.IntVar(&opts.MaxPayload, "max-payload", 16<<20, "bytes of each frame payload kept for output")
-	f.IntVar(&opts.MaxMessage, "max-message", 16<<20, "bytes of each message kept for output")
+	f.IntVar(&opts.MaxMessage, "max-message", 16<<20, "bytes of each message kept (and inflated) for output")
+	f.Var(&portList{&opts.WSPorts}, "ws-port", "decode TCP `PORT` as WebSocket even without a handshake (repeatable)")
+	f.BoolVar(&opts.NoSniff, "no-sniff", false, "do not look for WebSocket framing in connections without a handshake")
 	return cmd
 }
 
@@ -83,7 +87,36 @@ type decodeOptions struct {
 	Messages   bool
 	MaxPayload int
 	MaxMessage int
+	WSPorts    []uint16
+	NoSniff    bool
 }
+
+// portList is a repeatable TCP port flag.
+type portList struct{ ports *[]uint16 }
+
+func (p *portList) String() string {
+	if p.ports == nil {
+		return ""
+	}
+	var s []string
+	for _, v := range *p.ports {
+		s = append(s, strconv.Itoa(int(v)))
+	}
+	return strings.Join(s, ",")
+}
+
+func (p *portList) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q is not a TCP port", part)
+		}
+		*p.ports = append(*p.ports, uint16(n))
+	}
+	return nil
+}
+
+func (p *portList) Type() string { return "PORT" }
 
 func (o *decodeOptions) validate() error {
 	if o.ReadFile == "" {
