@@ -27,8 +27,8 @@ type Options struct {
 	// FlushEvery is how often (in packet time) stalled connections are
 	// checked. Bytes waiting behind a hole older than GapTimeout are pushed
 	// through as a gap; connections idle for IdleTimeout are ended.
-	FlushEvery  time.Duration // default 10 s
-	GapTimeout  time.Duration // default 30 s
+	FlushEvery  time.Duration // default 1 s
+	GapTimeout  time.Duration // default 2 s
 	IdleTimeout time.Duration // default 0: never, connections end at FIN/RST or end of input
 
 	// Page limits of gopacket's assembler (out-of-order bytes held); past
@@ -38,11 +38,13 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
+	// A lost segment is usually retransmitted within a few round trips;
+	// waiting longer only delays output and holds memory.
 	if o.FlushEvery <= 0 {
-		o.FlushEvery = 10 * time.Second
+		o.FlushEvery = time.Second
 	}
 	if o.GapTimeout <= 0 {
-		o.GapTimeout = 30 * time.Second
+		o.GapTimeout = 2 * time.Second
 	}
 	if o.MaxBufferedPagesPerConnection <= 0 {
 		o.MaxBufferedPagesPerConnection = 4096

@@ -51,7 +51,9 @@ const (
 	AnomInflateFailed    // the compressed message does not inflate
 	AnomInflateNoContext // the window is unknown (earlier bytes lost): not inflated
 	AnomInflateLimit     // inflated size over the message limit: cut there
-	anomCount            = iota
+	// Capture troubles in the handshake.
+	AnomRequestIncomplete // the upgrade request was lost or cut short; the 101 was seen
+	anomCount             = iota
 )
 
 var anomalyNames = [...]string{
@@ -92,6 +94,7 @@ var anomalyNames = [...]string{
 	"inflate_failed",
 	"inflate_context_unknown",
 	"inflate_limit",
+	"request_incomplete",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

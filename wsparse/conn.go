@@ -276,6 +276,11 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 		c.sum.First = ts
 	}
 	c.sum.Last = ts
+	c.feed(side, data, ts)
+}
+
+// feed dispatches bytes on the side's mode.
+func (c *Conn) feed(side int, data []byte, ts time.Time) {
 	h := &c.half[side]
 	for len(data) > 0 {
 		switch h.mode {
@@ -338,7 +343,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		if len(h.buf) == 0 {
 			switch httpStart(data) {
 			case -1:
-				if c.startSniff(side, data) {
+				if c.startSniff(side, data, false) {
 					return data
 				}
 				c.failHTTP(side)
@@ -350,7 +355,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		} else if len(h.buf) < 8 && httpStart(append(h.buf, data[:min(len(data), 8)]...)) < 0 {
 			held := h.buf
 			h.buf = nil
-			if c.startSniff(side, held) {
+			if c.startSniff(side, held, false) {
 				c.feedSniff(side, held, ts)
 				return data
 			}
@@ -435,6 +440,22 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	h := &c.half[side]
 	if head.status/100 == 1 && head.status != 101 {
 		return // interim response: the request is still pending
+	}
+	if len(c.reqs) == 0 && c.hs == nil && head.status == 101 && head.hasToken("Upgrade", "websocket") {
+		// The request was lost or cut short (a snap length, a lost
+		// segment) but the server switched: believe the server.
+		c.hs = &Handshake{Anomalies: AnomRequestIncomplete}
+		if req, ok := partialHead(c.half[1-side].buf); ok && req.request {
+			c.hs.fromRequest(&req, ts)
+		}
+		c.hs.Anomalies |= AnomRequestIncomplete
+		c.reqs = append(c.reqs, "GET")
+		c.upgrading = true
+		client := &c.half[1-side]
+		client.buf = nil
+		if client.mode == modeHTTP {
+			client.mode = modeAwait
+		}
 	}
 	if len(c.reqs) == 0 {
 		if c.hs != nil {
@@ -769,13 +790,32 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	if h.mode != modeIgnore {
 		c.sum.Stats[c.dirOf(side)].LostBytes += uint64(n)
 	}
+	c.gap(side, n, ts)
+}
+
+// gap skips n lost bytes of a side's stream (Gap, and replays of sniffed
+// bytes with holes in them).
+func (c *Conn) gap(side int, n int, ts time.Time) {
+	h := &c.half[side]
 	switch h.mode {
 	case modeSniff:
-		// The bytes held are no longer contiguous: look afresh after the gap.
-		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(len(h.sniff.buf))
-		h.sniff = newSniffer(h.sniff.want, h.sniff.minimum)
+		// Chains may run through the hole inside a payload.
+		if !h.sniff.gap(n) {
+			c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(len(h.sniff.buf))
+			h.sniff = newSniffer(h.sniff.want, h.sniff.minimum, h.sniff.lenient)
+		}
 		return
 	case modeWS:
+	case modeHTTP, modeAwait:
+		// A gap in the handshake (a snap length cut the heads short, a
+		// segment was lost): the upgrade may have happened unseen, so look
+		// for frames after it.
+		if c.startSniff(side, nil, true) {
+			h.buf = nil
+			return
+		}
+		c.ignore(side)
+		return
 	default:
 		c.ignore(side)
 		return
@@ -802,7 +842,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 		c.emitMessage(h, h.msg.Dir)
 	}
 	h.mode = modeSniff
-	h.sniff = newSniffer(h.masked, 2)
+	h.sniff = newSniffer(h.masked, 1, true)
 	c.sum.Stats[c.dirOf(side)].Resyncs++
 }
 
@@ -828,6 +868,15 @@ func (c *Conn) End(ts time.Time) {
 	}
 	if c.hs != nil && c.hs.Status == 0 {
 		c.sink.Handshake(c, c.hs) // the request was never answered
+	}
+	// Bytes still being searched: the end of the capture is as good as a
+	// frame boundary for the last chain.
+	for side := range c.half {
+		if h := &c.half[side]; h.mode == modeSniff && c.ws {
+			if start := h.sniff.decide(true); start >= 0 {
+				c.acceptSniff(side, start, ts)
+			}
+		}
 	}
 	for side := range c.half {
 		h := &c.half[side]
@@ -888,8 +937,13 @@ func (c *Conn) deflate() bool {
 // speak HTTP, given its first bytes. It reports false where that makes no
 // sense: sniffing is off, the other side already speaks HTTP, or the
 // stream opens like another protocol (TLS, SSH).
-func (c *Conn) startSniff(side int, first []byte) bool {
-	if c.cfg.NoSniff && !c.forced || c.hs != nil || c.clientSide >= 0 && !c.forced && !c.ws {
+func (c *Conn) startSniff(side int, first []byte, afterGap bool) bool {
+	switch {
+	case c.cfg.NoSniff && !c.forced:
+		return false
+	case afterGap:
+		// The handshake was cut: frames may well follow.
+	case c.hs != nil || c.clientSide >= 0 && !c.forced && !c.ws:
 		return false
 	}
 	if !c.forced && !c.ws && otherProtocol(first) {
@@ -904,7 +958,7 @@ func (c *Conn) startSniff(side int, first []byte) bool {
 		want, minimum = -1, 1
 	}
 	h.mode = modeSniff
-	h.sniff = newSniffer(want, minimum)
+	h.sniff = newSniffer(want, minimum, false)
 	return true
 }
 
@@ -913,6 +967,9 @@ func (c *Conn) startSniff(side int, first []byte) bool {
 func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 	h := &c.half[side]
 	start := h.sniff.add(data)
+	if start < 0 && len(h.sniff.buf) > sniffLimit && h.sniff.lenient {
+		start = h.sniff.decide(true) // waited long enough: take the best there is
+	}
 	if start < 0 {
 		if len(h.sniff.buf) > sniffLimit {
 			c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(len(h.sniff.buf))
@@ -920,8 +977,14 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 		}
 		return
 	}
+	c.acceptSniff(side, start, ts)
+}
+
+// acceptSniff decodes a side as WebSocket from the frame boundary found at
+// start in its sniffed bytes.
+func (c *Conn) acceptSniff(side, start int, ts time.Time) {
+	h := &c.half[side]
 	buf := h.sniff.buf
-	h.sniff = nil
 	masked := buf[start+1]&maskBit != 0
 	if c.clientSide < 0 {
 		if masked {
@@ -934,18 +997,36 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 	c.sniffed[side] = true
 	h.mode = modeWS
 	h.midStream = true
-	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(start)
+	holes := h.sniff.holes
+	h.sniff = nil
+	skipped := start
+	for _, hl := range holes {
+		if hl[0] < start {
+			skipped -= min(hl[1], start) - hl[0] // lost, not skipped
+		}
+	}
+	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(skipped)
 	if c.sum.First.IsZero() {
 		c.sum.First = ts
 	}
-	c.feedFrames(side, buf[start:], ts)
+	// Replay the bytes from the boundary, holes as gaps.
+	p := start
+	for _, hl := range holes {
+		if hl[1] <= p {
+			continue
+		}
+		if hl[0] > p {
+			c.feed(side, buf[p:hl[0]], ts)
+		}
+		c.gap(side, hl[1]-max(hl[0], p), ts)
+		p = hl[1]
+	}
+	c.feed(side, buf[p:], ts)
 	// The other side now knows what to expect.
-	if o := &c.half[1-side]; o.mode == modeSniff && !c.forced {
+	if o := &c.half[1-side]; o.mode == modeSniff && !c.forced && h.masked >= 0 {
 		o.sniff.want, o.sniff.minimum = 1-h.masked, 1
-		if len(o.sniff.buf) > 0 {
-			held := o.sniff.buf
-			o.sniff = newSniffer(o.sniff.want, 1)
-			c.feedSniff(1-side, held, ts)
+		if start := o.sniff.decide(false); start >= 0 {
+			c.acceptSniff(1-side, start, ts)
 		}
 	}
 }

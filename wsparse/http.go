@@ -286,3 +286,12 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 }
+
+// partialHead parses the complete lines of a head whose end was lost.
+func partialHead(b []byte) (httpHead, bool) {
+	i := bytes.LastIndexByte(b, '\n')
+	if i < 0 {
+		return httpHead{}, false
+	}
+	return parseHead(append(b[:i+1:i+1], '\r', '\n'))
+}

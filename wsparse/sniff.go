@@ -33,79 +33,171 @@ type cand struct {
 	boundary    bool // start is where a feed began: a likely frame start
 	frames      int
 	evidence    int  // frames that are not continuations: message starts and control frames
+	verified    int  // frames whose whole payload was there to check
+	strong      int  // frames whose content proves them: printable text, a valid close
 	masked      int8 // -1 not yet known
 	open        bool // inside a fragmented message
 	rsv1        bool
 	dead        bool
+	pending     bool // the frame at next has a plausible header; its payload is still coming
 }
 
 // sniffer holds one side's bytes and candidate chains.
 type sniffer struct {
 	buf     []byte
 	cands   []cand
-	scanned int  // offsets below this have been made candidates
-	want    int8 // required masking (-1 any): known from the other side or earlier frames
-	minimum int  // frames needed
+	at      map[int]int // live chains by the offset they have reached: index in cands
+	scanned int         // offsets below this have been made candidates
+	want    int8        // required masking (-1 any): known from the other side or earlier frames
+	minimum int         // frames needed
+	// lenient accepts a chain whose last frame is still incomplete: for a
+	// direction already known to be WebSocket (a resync after a gap), where
+	// bytes arrive in large pieces after reassembly pushes them through.
+	lenient bool
+	holes   [][2]int // byte ranges of buf lost from the capture (zero-filled)
 }
 
-func newSniffer(want int8, minimum int) *sniffer {
-	return &sniffer{want: want, minimum: minimum}
+// gap records n lost bytes: chains may run through them inside payloads but
+// not read a header from them. It reports false when the buffer would grow
+// past the limit: the caller then starts afresh.
+func (s *sniffer) gap(n int) bool {
+	if len(s.buf)+n > sniffLimit {
+		return false
+	}
+	at := len(s.buf)
+	s.buf = append(s.buf, make([]byte, n)...)
+	s.holes = append(s.holes, [2]int{at, at + n})
+	s.scanned = len(s.buf)
+	return true
+}
+
+// inHole reports whether [from, to) overlaps a lost range.
+func (s *sniffer) inHole(from, to int) bool {
+	for _, h := range s.holes {
+		if from < h[1] && h[0] < to {
+			return true
+		}
+	}
+	return false
+}
+
+func newSniffer(want int8, minimum int, lenient bool) *sniffer {
+	return &sniffer{want: want, minimum: minimum, lenient: lenient, at: map[int]int{}}
 }
 
 // add appends bytes and returns the start of an accepted chain, or -1.
 func (s *sniffer) add(b []byte) int {
 	s.addCand(len(s.buf), true) // a segment boundary is a likely frame start
 	s.buf = append(s.buf, b...)
-	for ; s.scanned < min(len(s.buf), sniffScan); s.scanned++ {
+	for ; s.scanned < len(s.buf)-1; s.scanned++ {
 		s.addCand(s.scanned, false)
 	}
-	return s.decide()
+	return s.decide(false)
 }
 
 func (s *sniffer) addCand(off int, boundary bool) {
+	if i, ok := s.at[off]; ok {
+		if c := &s.cands[i]; boundary && c.start == off {
+			c.boundary = true
+		}
+		return // an existing chain already starts at or reaches this offset
+	}
 	if len(s.cands) >= sniffMaxCands {
 		return
 	}
-	for i := range s.cands {
-		if c := &s.cands[i]; !c.dead && (c.start == off || c.next == off) {
-			c.boundary = c.boundary || boundary && c.start == off
-			return // an existing chain already reaches this offset
-		}
+	if len(s.buf)-off >= 2 && !quickHeader(s.buf[off], s.buf[off+1]) || s.inHole(off, off+2) {
+		return // cannot start a frame: not worth a candidate
 	}
+	s.at[off] = len(s.cands)
 	s.cands = append(s.cands, cand{start: off, next: off, masked: -1, boundary: boundary})
 }
 
+// quickHeader rejects most offsets from their first two bytes alone.
+func quickHeader(b0, b1 byte) bool {
+	op := Opcode(b0 & opcodeBits)
+	if op.IsReserved() || b0&(rsv2Bit|rsv3Bit) != 0 {
+		return false
+	}
+	if op.IsControl() && (b0&finBit == 0 || b1&len7Bits > maxControlPayload) {
+		return false
+	}
+	return true
+}
+
 // decide advances every chain over the buffered bytes and returns the
-// start of the best chain that ends exactly at the end of the bytes: the
-// longest, where starting at a feed boundary counts as two frames (chains
-// that start inside a payload and merge into the true one later differ by
-// a frame or two at their start).
-func (s *sniffer) decide() int {
-	best := -1
-	bestScore := 0
+// start of the best chain (see better) that ends exactly at the end of the
+// bytes or, when lenient or final, runs into a last frame whose header is
+// plausible and whose payload is still to come; -1 when there is none yet.
+func (s *sniffer) decide(final bool) int {
+	// Advance every chain; chains that reach the same offset behave the
+	// same from there on, so only the better of them is kept.
+	clear(s.at)
 	live := s.cands[:0]
 	for i := range s.cands {
 		c := s.cands[i]
+		if s.want >= 0 && c.masked >= 0 && c.masked != s.want {
+			continue // the masking expected changed since this chain began
+		}
 		s.advance(&c)
 		if c.dead {
 			continue
 		}
+		if j, ok := s.at[c.next]; ok {
+			if c.better(&live[j]) {
+				live[j] = c
+			}
+			continue
+		}
+		s.at[c.next] = len(live)
+		live = append(live, c)
+	}
+	s.cands = live
+	best := -1
+	for i := range live {
+		c := &live[i]
 		need := s.minimum
 		if c.rsv1 && need < sniffMinFrames+1 {
 			need = sniffMinFrames + 1 // compressed-looking chains need more proof
 		}
-		score := c.frames
-		if c.boundary {
-			score += 2
+		// Running into an unfinished frame proves less than ending on a
+		// boundary: ask for two frames seen whole (not through a hole).
+		// After a gap, frames found inside a payload whose header was lost
+		// are the danger: random bytes make valid binary and control
+		// headers easily, printable text and close codes rarely.
+		proof := c.verified >= 1
+		if s.lenient {
+			proof = c.strong >= 1 && c.verified >= 2 || c.verified >= 4
 		}
-		if c.next == len(s.buf) && c.evidence >= need &&
-			(score > bestScore || score == bestScore && c.start < best) {
-			best, bestScore = c.start, score
+		reaches := proof && (c.next == len(s.buf) || (s.lenient || final) && c.pending)
+		if reaches && c.evidence >= need && (best < 0 || c.better(&live[best])) {
+			best = i
 		}
-		live = append(live, c)
 	}
-	s.cands = live
-	return best
+	if best < 0 {
+		return -1
+	}
+	if s.lenient && !final && len(s.buf) < sniffLimit/2 {
+		// After a gap, a chain that began earlier and is still inside a
+		// long frame may yet explain these bytes as its payload: wait for
+		// it rather than take frames found inside a payload.
+		for i := range live {
+			if c := &live[i]; c.start < live[best].start && c.pending && !c.better(&live[best]) {
+				return -1
+			}
+		}
+	}
+	return live[best].start
+}
+
+// better ranks two chains that explain the same bytes: one that starts at
+// a feed boundary (senders write whole frames), else the one that explains
+// more of the bytes (starts earlier): a chain that starts inside another's
+// payload and merges with it later is made of payload bytes.
+func (c *cand) better(o *cand) bool {
+	if c.boundary != o.boundary {
+		return c.boundary
+	}
+	return c.start < o.start
 }
 
 // advance walks a chain over every frame now wholly buffered.
@@ -115,16 +207,33 @@ func (s *sniffer) advance(c *cand) {
 		if n == 0 {
 			return // header not complete yet
 		}
+		if len(s.holes) > 0 && s.inHole(c.next, c.next+n) {
+			c.dead = true // the header was lost: this chain cannot go on
+			return
+		}
 		if hdr.Length > sniffMaxFrame {
 			c.dead = true
 			return
 		}
 		if c.next+n+int(hdr.Length) > len(s.buf) {
-			return // payload not complete yet
+			// Payload not complete yet: judge the header alone.
+			probe := *c
+			c.pending = s.plausible(&probe, &hdr, nil)
+			return
 		}
-		if !s.plausible(c, &hdr, s.buf[c.next+n:c.next+n+int(hdr.Length)]) {
+		payload := s.buf[c.next+n : c.next+n+int(hdr.Length)]
+		if len(s.holes) > 0 && s.inHole(c.next+n, c.next+n+int(hdr.Length)) {
+			payload = nil // content partly lost: judge the header alone
+		}
+		if !s.plausible(c, &hdr, payload) {
 			c.dead = true
 			return
+		}
+		if payload != nil || hdr.Length == 0 {
+			c.verified++
+			if strongContent(&hdr, payload) {
+				c.strong++
+			}
 		}
 		c.next += n + int(hdr.Length)
 		c.frames++
@@ -136,6 +245,20 @@ func (s *sniffer) advance(c *cand) {
 
 // sniffCheck is how much of a payload is unmasked to check its content.
 const sniffCheck = 512
+
+// strongContent reports payloads that random bytes rarely imitate: text of
+// at least eight printable characters, a close frame with a valid code.
+func strongContent(h *Header, p []byte) bool {
+	switch {
+	case h.RSV != 0:
+		return false
+	case h.Opcode == OpText:
+		return len(p) >= 8 // plausibleContent has checked it is printable UTF-8
+	case h.Opcode == OpClose:
+		return len(p) >= 2
+	}
+	return false
+}
 
 // plausibleContent checks what a payload must look like: text is UTF-8
 // (a cut code point at the end allowed), a close payload has a valid code.
