@@ -30,7 +30,11 @@ const (
 	blockPacket    = 0x00000002 // obsolete Packet Block (Appendix A)
 	blockSimple    = 0x00000003
 	blockEnhanced  = 0x00000006
+	blockSecrets   = 0x0000000a // Decryption Secrets Block (pcapng §4.7)
 )
+
+// maxSecrets bounds the Decryption Secrets kept from one file.
+const maxSecrets = 16 << 20
 
 // Interface Description Block options (pcapng §4.2).
 const (
@@ -64,7 +68,26 @@ type ngSource struct {
 	hdr    [28]byte
 	data   []byte // packet buffer, reused; grows up to MaxCaptureLength
 	meta   []byte // IDB body buffer, reused
+
+	secrets     []Secrets
+	secretBytes int
 }
+
+// Secrets is the body of a pcapng Decryption Secrets Block: a secrets type
+// (0x544c534b "TLSK" for an NSS key log) and the data.
+type Secrets struct {
+	Type uint32
+	Data []byte
+}
+
+// SecretsSource is implemented by sources that carry decryption secrets
+// (pcapng). Secrets returns those read so far; a DSB comes before the
+// packets it decrypts.
+type SecretsSource interface {
+	Secrets() []Secrets
+}
+
+func (s *ngSource) Secrets() []Secrets { return s.secrets }
 
 func newNgSource(r *reader) (Source, error) {
 	s := &ngSource{reader: r}
@@ -193,6 +216,29 @@ func (s *ngSource) readBlock(first bool) (p Packet, ok bool, err error) {
 		}
 		p.CaptureLength, p.Length, p.Data = int(caplen), int(max(origlen, caplen)), s.data
 		ok = true
+
+	case blockSecrets:
+		// Secrets type, length, data (then options, skipped below).
+		if total < read+8+4 {
+			return p, false, s.errorf("decryption secrets block at offset %d: invalid block length %d", start, total)
+		}
+		if err := s.readFull(start, s.hdr[8:16]); err != nil {
+			return p, false, err
+		}
+		read += 8
+		typ, n := s.u32(s.hdr[8:12]), s.u32(s.hdr[12:16])
+		if n > total-read-4 {
+			return p, false, s.errorf("decryption secrets block at offset %d: secrets length %d exceeds block length %d", start, n, total)
+		}
+		if s.secretBytes+int(n) <= maxSecrets {
+			data := make([]byte, n)
+			if err := s.readFull(start, data); err != nil {
+				return p, false, err
+			}
+			read += n
+			s.secrets = append(s.secrets, Secrets{Type: typ, Data: data})
+			s.secretBytes += int(n)
+		}
 
 	case blockSimple:
 		// No interface id (always 0), no timestamp, no caplen: the data runs

@@ -13,6 +13,7 @@ import (
 	"github.com/google/gopacket/layers"
 	tcpasm "github.com/google/gopacket/reassembly"
 
+	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -23,6 +24,10 @@ type Options struct {
 	// WSPorts are decoded as WebSocket whatever the evidence (tshark's
 	// decode-as); the side on the port is the server.
 	WSPorts []uint16
+
+	// Keys decrypt TLS connections (wss); nil describes them only. Keys
+	// merged into it later (pcapng secrets) apply to later handshakes.
+	Keys *tlsdec.KeyLog
 
 	// FlushEvery is how often (in packet time) stalled connections are
 	// checked. Bytes waiting behind a hole older than GapTimeout are pushed
@@ -53,6 +58,13 @@ func (o Options) withDefaults() Options {
 		o.MaxBufferedPagesTotal = 65536
 	}
 	return o
+}
+
+// TLSSink is implemented by sinks that want TLS connections which carried
+// no WebSocket that could be seen (no key, or something else inside): what
+// the TLS handshake told. It is called when the connection ends.
+type TLSSink interface {
+	TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo)
 }
 
 // Stats counts what the assembler saw.
@@ -227,6 +239,10 @@ func (a *Assembler) maybeFlush(ts time.Time) {
 	a.release()
 }
 
+// Tick lets the assembler flush by time while no packet arrives (live
+// capture): now stands in for the next packet's time.
+func (a *Assembler) Tick(now time.Time) { a.maybeFlush(now) }
+
 // Finish pushes everything still held through and ends every connection.
 func (a *Assembler) Finish() {
 	a.hold()
@@ -252,6 +268,8 @@ func (a *Assembler) release() {
 			a.out.Message(r.conn, r.msg)
 		case r.sum != nil:
 			a.out.End(r.conn, r.sum)
+		case r.tls != nil:
+			a.out.(TLSSink).TLSConn(r.conn, r.tls.ts, r.tls.client, r.tls.server, &r.tls.info)
 		}
 	}
 	clear(a.held)
@@ -265,6 +283,13 @@ type heldRecord struct {
 	frame *wsparse.Frame
 	msg   *wsparse.Message
 	sum   *wsparse.Summary
+	tls   *tlsRecord
+}
+
+type tlsRecord struct {
+	ts             time.Time
+	client, server netip.AddrPort
+	info           wsparse.TLSInfo
 }
 
 // The Assembler sits between the decoders and the output sink.
@@ -305,6 +330,15 @@ func (a *Assembler) End(c *wsparse.Conn, s *wsparse.Summary) {
 		return
 	}
 	a.out.End(c, s)
+}
+
+// TLSConn passes a TLS connection on, held like the records during a flush.
+func (a *Assembler) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
+	if a.holding {
+		a.held = append(a.held, heldRecord{conn: c, tls: &tlsRecord{ts: ts, client: client, server: server, info: *info}})
+		return
+	}
+	a.out.(TLSSink).TLSConn(c, ts, client, server, info)
 }
 
 // factory creates a stream per TCP connection.
@@ -348,6 +382,13 @@ type stream struct {
 	key   flowKey
 	conn  *wsparse.Conn
 	stale bool // a late segment of a closed connection
+
+	// TLS: a stream that opens with a ClientHello goes through tls, whose
+	// plaintext (with keys) goes on to conn.
+	tls     *tlsdec.Conn
+	started bool
+	tlsInfo wsparse.TLSInfo
+	last    time.Time // time of the last bytes
 }
 
 func side(dir tcpasm.TCPFlowDirection) int {
@@ -382,16 +423,66 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 		ts = sg.CaptureInfo(length - 1).Timestamp
 	}
 	if skip > 0 {
-		s.conn.Gap(sd, skip, ts)
+		if s.tls != nil {
+			s.tls.Gap(sd, skip)
+		} else {
+			s.conn.Gap(sd, skip, ts)
+		}
 	}
-	if length == 0 || s.conn.Done() {
+	if length == 0 {
 		return
 	}
-	s.conn.Feed(sd, sg.Fetch(length), ts)
+	s.last = ts
+	data := sg.Fetch(length)
+	if !s.started {
+		s.started = true
+		if tlsdec.Detect(data) {
+			s.tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
+		}
+	}
+	if s.tls != nil {
+		s.tls.Feed(sd, data, ts)
+		return
+	}
+	if s.conn.Done() {
+		return
+	}
+	s.conn.Feed(sd, data, ts)
+}
+
+// plaintext receives decrypted application data.
+func (s *stream) plaintext(side int, p []byte, ts time.Time) {
+	if s.conn.TLS() == nil {
+		s.syncTLS()
+		s.conn.SetTLS(&s.tlsInfo)
+	}
+	s.conn.Feed(side, p, ts)
+}
+
+// syncTLS copies what the TLS layer knows into tlsInfo.
+func (s *stream) syncTLS() {
+	i := s.tls.Info()
+	s.tlsInfo = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
+		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes}
+	if i.Client == 1 {
+		s.tlsInfo.Bytes[0], s.tlsInfo.Bytes[1] = i.Bytes[1], i.Bytes[0]
+	}
 }
 
 func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 	if !s.stale {
+		if s.tls != nil {
+			s.syncTLS() // final: errors and byte counts
+			if s.conn.IsWebSocket() {
+				s.conn.SetTLS(&s.tlsInfo)
+			} else if _, ok := s.a.out.(TLSSink); ok {
+				client, server := s.conn.Addr[0], s.conn.Addr[1]
+				if i := s.tls.Info(); i.Client == 1 {
+					client, server = server, client
+				}
+				s.a.TLSConn(s.conn, s.last, client, server, &s.tlsInfo)
+			}
+		}
 		s.conn.End(s.a.now)
 		c := closedConn{id: s.conn.ID, at: s.a.now}
 		s.a.closed[s.key] = c

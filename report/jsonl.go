@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"io"
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -26,6 +27,13 @@ func newJSONL(w io.Writer) *jsonl {
 }
 
 func (j *jsonl) SetOrigin(time.Time) {}
+
+func (j *jsonl) Flush() error {
+	if err := j.w.Flush(); j.err == nil {
+		j.err = err
+	}
+	return j.err
+}
 
 func (j *jsonl) Close() error {
 	if err := j.w.Flush(); j.err == nil {
@@ -76,6 +84,9 @@ func (j *jsonl) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	b = strField(b, "accept", h.Accept)
 	b = field(b, "accept_valid")
 	b = strconv.AppendBool(b, h.AcceptValid)
+	if h.TLS != nil {
+		b = appendTLS(field(b, "tls"), h.TLS)
+	}
 	if h.Deflate {
 		p := h.DeflateParams
 		b = append(b, `,"deflate":{"server_no_context_takeover":`...)
@@ -180,6 +191,9 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 	b = strconv.AppendFloat(b, s.Last.Sub(s.First).Seconds(), 'f', 6, 64)
 	b = field(b, "handshake_seen")
 	b = strconv.AppendBool(b, s.Handshake != nil)
+	if s.TLS != nil {
+		b = appendTLS(field(b, "tls"), s.TLS)
+	}
 	b = strField(b, "confidence", string(s.Confidence))
 	if h := s.Handshake; h != nil {
 		b = strField(b, "host", h.Host)
@@ -242,6 +256,52 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 	b = strField(b, "end", string(s.End))
 	b = anomaliesField(b, s.Anomalies)
 	j.emit(b)
+}
+
+// TLSConn writes a TLS connection that showed no WebSocket: what its
+// handshake told, and why it could not be looked into.
+func (j *jsonl) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, t *wsparse.TLSInfo) {
+	b := j.start("tls", c)
+	b = field(b, "ts")
+	b = appendQuotedTS(b, ts)
+	b = strField(b, "client", client.String())
+	b = strField(b, "server", server.String())
+	b = appendTLSFields(b, t)
+	j.emit(b)
+}
+
+// appendTLS appends the "tls" object of handshake and conn records.
+func appendTLS(b []byte, t *wsparse.TLSInfo) []byte {
+	b = append(b, '{')
+	start := len(b)
+	b = appendTLSFields(b, t)
+	b = append(b[:start], b[start+1:]...) // the first field's comma
+	return append(b, '}')
+}
+
+func appendTLSFields(b []byte, t *wsparse.TLSInfo) []byte {
+	b = strField(b, "version", t.Version)
+	b = strField(b, "cipher", t.Cipher)
+	b = strField(b, "sni", t.SNI)
+	b = strField(b, "alpn", t.ALPN)
+	b = field(b, "alpn_offered")
+	b = append(b, '[')
+	for i, p := range t.Offered {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, p)
+	}
+	b = append(b, ']')
+	b = field(b, "decrypted")
+	b = strconv.AppendBool(b, t.Decrypted)
+	if t.Error != "" {
+		b = strField(b, "error", t.Error)
+	}
+	b = field(b, "client_bytes")
+	b = strconv.AppendInt(b, t.Bytes[0], 10)
+	b = field(b, "server_bytes")
+	return strconv.AppendInt(b, t.Bytes[1], 10)
 }
 
 func sideName(d wsparse.Dir) string {

@@ -5,6 +5,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 
 	"github.com/wsdump/wsdump/wsparse"
@@ -13,8 +14,12 @@ import (
 // Exporter receives records and writes them out. Close flushes.
 type Exporter interface {
 	wsparse.Sink
+	// TLSConn reports a TLS connection that showed no WebSocket.
+	TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo)
 	// SetOrigin sets the time relative times count from (the first packet).
 	SetOrigin(t time.Time)
+	// Flush writes out what is buffered (live capture prints as it goes).
+	Flush() error
 	Close() error
 }
 

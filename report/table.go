@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -75,6 +77,13 @@ func (t *table) row(cells ...any) {
 	}
 }
 
+func (t *table) Flush() error {
+	if err := t.out.w.Flush(); t.err == nil {
+		t.err = err
+	}
+	return t.err
+}
+
 func (t *table) Close() error {
 	if t.out.started && t.err == nil {
 		t.err = t.tbl.Close()
@@ -112,6 +121,12 @@ func (t *table) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	if h.Extensions != "" {
 		b = append(b, " ext="...)
 		b = appendEscaped(b, []byte(h.Extensions), 30, true)
+	}
+	if h.TLS != nil {
+		b = append(b, " over "...)
+		b = append(b, h.TLS.Version...)
+		b = append(b, ' ')
+		b = append(b, h.TLS.Cipher...)
 	}
 	b = appendAnomalies(b, h.Anomalies)
 	t.buf = b
@@ -204,6 +219,36 @@ func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
 	b = strconv.AppendInt(b, int64(s.Stats[1].Frames), 10)
 	t.buf = b
 	t.row(t.when(s.Last), strconv.Itoa(c.ID), "", "end", "", "", "", "", string(b))
+}
+
+// TLSConn shows a TLS connection that could not be looked into.
+func (t *table) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, i *wsparse.TLSInfo) {
+	b := append(t.buf[:0], i.Version...)
+	if i.SNI != "" {
+		b = append(b, " sni="...)
+		b = appendEscaped(b, []byte(i.SNI), 60, true)
+	}
+	if i.ALPN != "" {
+		b = append(b, " alpn="...)
+		b = appendEscaped(b, []byte(i.ALPN), 20, true)
+	} else if len(i.Offered) > 0 {
+		b = append(b, " alpn?="...)
+		b = appendEscaped(b, []byte(strings.Join(i.Offered, ",")), 30, true)
+	}
+	b = append(b, ' ')
+	b = append(b, client.String()...)
+	b = append(b, " -> "...)
+	b = append(b, server.String()...)
+	if !i.Decrypted {
+		b = append(b, " encrypted"...)
+		if i.Error != "" {
+			b = append(b, " ("...)
+			b = appendEscaped(b, []byte(i.Error), 60, true)
+			b = append(b, ')')
+		}
+	}
+	t.buf = b
+	t.row(t.when(ts), strconv.Itoa(c.ID), "", "tls", "", "", "", strconv.FormatInt(i.Bytes[0]+i.Bytes[1], 10), string(b))
 }
 
 func appendAnomalies(b []byte, a wsparse.Anomalies) []byte {

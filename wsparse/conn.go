@@ -135,6 +135,7 @@ type Summary struct {
 	First, Last time.Time
 	Handshake   *Handshake  // nil when none was seen
 	Confidence  Confidence  // how the connection was recognised as WebSocket
+	TLS         *TLSInfo    // wss: the TLS layer, nil for plain TCP
 	Stats       [2]DirStats // by Dir
 	Close       [2]CloseInfo
 	Initiator   Dir // the side whose Close came first (valid when a Close was sent)
@@ -213,7 +214,8 @@ type Conn struct {
 	upgrading  bool     // the last request asked for an upgrade
 	ws         bool     // the upgrade succeeded, or framing was recognised
 	forced     bool     // --ws-port: decode as WebSocket whatever the evidence
-	sniffed    [2]bool  // by side: framing recognised without a handshake
+	tls        *TLSInfo
+	sniffed    [2]bool // by side: framing recognised without a handshake
 	ended      bool
 	sum        Summary
 }
@@ -224,6 +226,31 @@ func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
 	c.half[0].masked, c.half[1].masked = -1, -1
 	return c
 }
+
+// TLSInfo describes the TLS layer a connection's bytes were decrypted from
+// (wss), or the TLS connection that could not be looked into.
+type TLSInfo struct {
+	Version   string // "TLS 1.2", "TLS 1.3"
+	Cipher    string // IANA name of the suite
+	SNI       string
+	ALPN      string   // protocol the server chose, when visible
+	Offered   []string // ALPN protocols the client offered
+	Decrypted bool
+	Error     string   // why not (no key, wrong key, unsupported suite, lost bytes)
+	Bytes     [2]int64 // TLS bytes sent by the client and by the server
+}
+
+// SetTLS records the TLS layer under the connection; the handshake record
+// and the summary carry it.
+func (c *Conn) SetTLS(t *TLSInfo) {
+	c.tls = t
+	if c.hs != nil {
+		c.hs.TLS = t
+	}
+}
+
+// TLS returns what SetTLS recorded, or nil.
+func (c *Conn) TLS() *TLSInfo { return c.tls }
 
 // Force makes the connection decode as WebSocket even without a handshake
 // or convincing framing (like tshark's decode-as); serverSide is the side
@@ -418,7 +445,7 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 		c.reqs = append(c.reqs, head.method)
 	}
 	if isUpgradeRequest(head) && c.hs == nil {
-		c.hs = &Handshake{}
+		c.hs = &Handshake{TLS: c.tls}
 		c.hs.fromRequest(head, ts)
 		c.upgrading = true
 		h.mode = modeAwait
@@ -444,7 +471,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if len(c.reqs) == 0 && c.hs == nil && head.status == 101 && head.hasToken("Upgrade", "websocket") {
 		// The request was lost or cut short (a snap length, a lost
 		// segment) but the server switched: believe the server.
-		c.hs = &Handshake{Anomalies: AnomRequestIncomplete}
+		c.hs = &Handshake{Anomalies: AnomRequestIncomplete, TLS: c.tls}
 		if req, ok := partialHead(c.half[1-side].buf); ok && req.request {
 			c.hs.fromRequest(&req, ts)
 		}
@@ -894,6 +921,7 @@ func (c *Conn) End(ts time.Time) {
 	}
 	s := &c.sum
 	s.Handshake = c.hs
+	s.TLS = c.tls
 	switch {
 	case c.hs != nil:
 		s.Confidence = ConfidenceHandshake

@@ -47,6 +47,9 @@ type Handshake struct {
 	Deflate       bool
 	DeflateParams DeflateParams
 
+	// TLS is the TLS layer the exchange was decrypted from (wss), or nil.
+	TLS *TLSInfo
+
 	Anomalies Anomalies
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -32,11 +34,12 @@ func runDecode(o *decodeOptions) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	asm := reassembly.New(exp, reassembly.Options{
-		Decoder: wsparse.Config{MaxPayload: o.MaxPayload, MaxMessage: o.MaxMessage, NoSniff: o.NoSniff},
-		WSPorts: o.WSPorts,
-	})
-	readErr := feed(src, asm, exp, o.ReadFile)
+	keys, err := o.loadKeys()
+	if err != nil {
+		return err
+	}
+	asm := reassembly.New(exp, o.assemblerOptions(keys))
+	readErr := feed(src, asm, exp, o.ReadFile, keys)
 	asm.Finish()
 	if err := exp.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("writing output: %w", err)
@@ -49,8 +52,10 @@ func runDecode(o *decodeOptions) error {
 
 // feed hands every packet to the assembler. It stops at the first read
 // error, after the packets before it have been decoded.
-func feed(src capture.Source, asm *reassembly.Assembler, exp report.Exporter, name string) error {
+func feed(src capture.Source, asm *reassembly.Assembler, exp report.Exporter, name string, keys *tlsdec.KeyLog) error {
 	first := true
+	secrets, _ := src.(capture.SecretsSource)
+	nSecrets := 0
 	for {
 		p, err := src.Next()
 		if err == io.EOF {
@@ -66,7 +71,51 @@ func feed(src capture.Source, asm *reassembly.Assembler, exp report.Exporter, na
 			}
 			exp.SetOrigin(p.Timestamp)
 		}
+		if secrets != nil && len(secrets.Secrets()) > nSecrets {
+			// pcapng Decryption Secrets Blocks come before the packets they
+			// decrypt: merge them as they appear.
+			for _, s := range secrets.Secrets()[nSecrets:] {
+				if s.Type == tlsdec.SecretsTypeTLS {
+					if k, err := tlsdec.ParseKeyLog(bytes.NewReader(s.Data)); err == nil {
+						keys.Merge(k)
+					}
+				}
+			}
+			nSecrets = len(secrets.Secrets())
+		}
 		asm.Packet(uint32(p.Link), p.Data, p.Timestamp, p.Length)
+	}
+}
+
+// loadKeys reads the --keylog files. Lines that are not secrets are
+// counted and reported on stderr, not fatal: key logs are often
+// concatenated from several programs.
+func (o *decodeOptions) loadKeys() (*tlsdec.KeyLog, error) {
+	keys := tlsdec.NewKeyLog()
+	for _, name := range o.KeyLogs {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("--keylog: %w", err))
+		}
+		k, err := tlsdec.ParseKeyLog(f)
+		f.Close()
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("--keylog %s: %w", name, err))
+		}
+		if k.Malformed > 0 {
+			fmt.Fprintf(o.Err, "wsdump: --keylog %s: %d lines are not key log entries, skipped\n", name, k.Malformed)
+		}
+		keys.Merge(k)
+	}
+	return keys, nil
+}
+
+// assemblerOptions turns the flags into reassembly options.
+func (o *decodeOptions) assemblerOptions(keys *tlsdec.KeyLog) reassembly.Options {
+	return reassembly.Options{
+		Decoder: wsparse.Config{MaxPayload: o.MaxPayload, MaxMessage: o.MaxMessage, NoSniff: o.NoSniff},
+		WSPorts: o.WSPorts,
+		Keys:    keys,
 	}
 }
 

@@ -65,7 +65,8 @@ func TestGolden(t *testing.T) {
 			{"messages", []string{"--messages"}},
 		} {
 			t.Run(name+"/"+view.ext, func(t *testing.T) {
-				out, errs, code := runWsdump(t, nil, append([]string{"-r", f}, view.args...)...)
+				args := append(append([]string{"-r", f}, view.args...), keylogArgs(f)...)
+				out, errs, code := runWsdump(t, nil, args...)
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, errs)
 				}
@@ -117,6 +118,24 @@ func fmtInt(i int) string {
 		return string(rune('0' + i))
 	}
 	return fmtInt(i/10) + string(rune('0'+i%10))
+}
+
+// keylogFor returns the key log recorded beside a capture (NAME.keys), or "".
+func keylogFor(capture string) string {
+	ext := filepath.Ext(capture)
+	k := strings.TrimSuffix(capture, ext) + ".keys"
+	if _, err := os.Stat(k); err != nil {
+		return ""
+	}
+	return k
+}
+
+// keylogArgs returns --keylog for a capture that has one beside it.
+func keylogArgs(capture string) []string {
+	if k := keylogFor(capture); k != "" {
+		return []string{"--keylog", k}
+	}
+	return nil
 }
 
 // TestDeterministic checks that two runs give byte-identical output.

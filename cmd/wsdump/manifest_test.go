@@ -57,7 +57,7 @@ func TestMessagesMatchManifest(t *testing.T) {
 		}
 		t.Run(filepath.Base(base), func(t *testing.T) {
 			want := readManifest(t, m)
-			out, errs, code := runWsdump(t, nil, "-r", capFile, "--format", "jsonl")
+			out, errs, code := runWsdump(t, nil, append([]string{"-r", capFile, "--format", "jsonl"}, keylogArgs(capFile)...)...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}

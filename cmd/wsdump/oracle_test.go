@@ -160,7 +160,7 @@ func findCapture(name string, dirs ...string) string {
 func runWsdumpFrames(t *testing.T, file string) ([]oracleFrame, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := Main([]string{"-r", file, "--format", "jsonl"}, nil, &out, &errb)
+	code := Main(append([]string{"-r", file, "--format", "jsonl"}, keylogArgs(file)...), nil, &out, &errb)
 	var runErr error
 	if code != 0 {
 		runErr = fmt.Errorf("exit status %d: %s", code, strings.TrimSpace(errb.String()))
@@ -217,7 +217,11 @@ func runWsdumpFrames(t *testing.T, file string) ([]oracleFrame, error) {
 func runTshark(t *testing.T, tshark, file string) ([]oracleFrame, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	cmd := exec.Command(tshark, append(append([]string{}, tsharkArgs...), "-r", file)...)
+	args := append([]string{}, tsharkArgs...)
+	if k := keylogFor(file); k != "" {
+		args = append(args, "-o", "tls.keylog_file:"+k)
+	}
+	cmd := exec.Command(tshark, append(args, "-r", file)...)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	runErr := cmd.Run()
 	stderr := tsharkStderr(errb.String())

@@ -41,16 +41,26 @@ Exit status:
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	opts := &decodeOptions{In: stdin, Out: stdout, Err: stderr}
+	live := &liveFlags{}
 	cmd := &cobra.Command{
-		Use:           "wsdump -r FILE [flags]",
+		Use:           "wsdump -r FILE [flags] | wsdump -i IFACE [flags] [FILTER...]",
 		Short:         "Decode WebSocket conversations from packet captures",
-		Long:          "wsdump reassembles the TCP streams of a pcap or pcapng capture, finds HTTP/1.1\nWebSocket upgrades and decodes every frame and message (RFC 6455).",
-		Example:       rootExamples,
+		Long:          "wsdump reassembles the TCP streams of a pcap or pcapng capture (or a live\ninterface), finds HTTP/1.1 WebSocket upgrades and decodes every frame and\nmessage (RFC 6455), inflating permessage-deflate (RFC 7692) and decrypting\nwss with a TLS key log.",
+		Example:       rootExamples + "\n\n" + liveExamples,
 		Version:       version,
-		Args:          cobra.NoArgs,
+		Args:          cobra.ArbitraryArgs, // a live capture's filter
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if live.List {
+				return runInterfaces(stdout)
+			}
+			if err := live.validate(opts.ReadFile, args); err != nil {
+				return err
+			}
+			if live.Interface != "" {
+				return runLive(cmd.Context(), opts, live, args)
+			}
 			if err := opts.validate(); err != nil {
 				return err
 			}
@@ -62,7 +72,9 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	cmd.SetErr(stderr)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + exitHelp + "\n")
+	cmd.AddCommand(newInterfacesCmd(stdout), newConnsCmd(stdin, stdout, stderr))
 	f := cmd.Flags()
+	addLiveFlags(f, live)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
 	f.StringVar(&opts.Time, "time", "rel", "table times: rel (seconds since the first packet) or abs (RFC 3339)")
@@ -72,6 +84,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&opts.MaxMessage, "max-message", 16<<20, "bytes of each message kept (and inflated) for output")
 	f.Var(&portList{&opts.WSPorts}, "ws-port", "decode TCP `PORT` as WebSocket even without a handshake (repeatable)")
 	f.BoolVar(&opts.NoSniff, "no-sniff", false, "do not look for WebSocket framing in connections without a handshake")
+	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, "decrypt TLS (wss) with the secrets in this NSS key log `FILE` (SSLKEYLOGFILE; repeatable); pcapng files' own secrets are used too")
 	return cmd
 }
 
@@ -89,6 +102,7 @@ type decodeOptions struct {
 	MaxMessage int
 	WSPorts    []uint16
 	NoSniff    bool
+	KeyLogs    []string
 }
 
 // portList is a repeatable TCP port flag.

@@ -140,6 +140,13 @@ if want $name; then
 		"${NODE[@]}" --scenario many-small --host 127.0.0.1 --port "$p" --manifest "$OUT/$name.messages.tsv"
 fi
 
+name=gen__ws-node-chatty-mtu
+if want $name; then
+	p=47067 # private namespace with Ethernet-sized lo: ~2000 interleaved messages, Nagle on
+	unshare --net bash "$SELF" __netns tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		"${NODE[@]}" --scenario chatty --host 127.0.0.1 --port "$p" --manifest "$OUT/$name.messages.tsv"
+fi
+
 name=gen__gorilla
 if want $name; then
 	p=$(free_port 47070)
@@ -198,6 +205,159 @@ if want $name; then
 		"$BIN/gorilla" -addr "127.0.0.1:$p" -compress -manifest "$OUT/$name.messages.tsv"
 fi
 
+# wss (issue 11): WebSocket over TLS, with the NSS key log beside each
+# capture (gen__wss-*.keys). A manifest lists the messages that the key log
+# beside it can decrypt: those of logged connections, none for a wrong key.
+wss_capture() { # NAME PORT CMD...: capture, then check the keys with tshark
+	local name=$1 p=$2
+	shift 2
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- "$@"
+	if command -v tshark >/dev/null; then
+		local n
+		n=$(tshark -o tls.keylog_file:"$OUT/$name.keys" -o tcp.reassemble_out_of_order:TRUE -r "$OUT/$name.pcap" \
+			-Y websocket -T fields -e websocket.opcode 2>/dev/null | tr ',' '\n' | grep -c . || true)
+		log "$name: tshark decrypts $n ws frames with $name.keys"
+	fi
+}
+if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]]; then # e.g. record.sh wss
+	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
+	WSS=("$BIN/wss")
+	for s in tls13:47700 tls12-aes128gcm:47710 tls12-aes256gcm:47715 tls12-aes128cbc-sha:47720 \
+		tls12-aes128cbc-sha256:47725 tls12-chacha20:47730; do
+		name=gen__wss-go-${s%%:*}
+		want $name || continue
+		p=$(free_port "${s##*:}")
+		wss_capture $name "$p" "${WSS[@]}" -addr "127.0.0.1:$p" -suite "${s%%:*}" \
+			-keylog "$OUT/$name.keys" -manifest "$OUT/$name.messages.tsv"
+	done
+	name=gen__wss-go-missing-key # two TLS 1.3 connections, keys for the first only
+	if want $name; then
+		p=$(free_port 47740)
+		wss_capture $name "$p" "${WSS[@]}" -addr "127.0.0.1:$p" -conns 2 -keylog-conns 1 \
+			-keylog "$OUT/$name.keys" -manifest "$OUT/$name.messages.tsv"
+	fi
+	name=gen__wss-go-wrong-key # TLS 1.3, every logged secret has its last bit flipped
+	if want $name; then
+		p=$(free_port 47750)
+		wss_capture $name "$p" "${WSS[@]}" -addr "127.0.0.1:$p" -corrupt-keylog \
+			-keylog "$OUT/$name.keys" -manifest "$OUT/$name.messages.tsv"
+	fi
+	name=gen__wss-go-tls13-dsb # the tls13 capture with its keys in a pcapng Decryption Secrets Block
+	if want $name && [ -e "$OUT/gen__wss-go-tls13.pcap" ]; then
+		editcap --inject-secrets tls,"$OUT/gen__wss-go-tls13.keys" "$OUT/gen__wss-go-tls13.pcap" "$OUT/$name.pcapng"
+		cp "$OUT/gen__wss-go-tls13.messages.tsv" "$OUT/$name.messages.tsv"
+		log "wrote $OUT/$name.pcapng ($(stat -c %s "$OUT/$name.pcapng") bytes)"
+	fi
+	certs=$(mktemp -d)
+	"${WSS[@]}" -gencert "$certs"
+	for s in default:47760 TLS_CHACHA20_POLY1305_SHA256:47770; do
+		suite=${s%%:*}
+		name=gen__wss-node-tls13
+		[ "$suite" = default ] || name=gen__wss-node-tls13-chacha20
+		want $name || continue
+		p=$(free_port "${s##*:}")
+		extra=()
+		[ "$suite" = default ] || extra=(--ciphersuites "$suite")
+		wss_capture $name "$p" node "$GEN/wss/ws-node-wss.js" --host 127.0.0.1 --port "$p" --cert "$certs" \
+			--keylog "$OUT/$name.keys" --manifest "$OUT/$name.messages.tsv" "${extra[@]}"
+	done
+	rm -rf "$certs"
+fi
+
+# Connection health (wsdump conns): heartbeats, ping/pong, closes, reconnects.
+# Each scenario also writes gen__NAME.expect.json: what the generator knows
+# happened, which cmd/wsdump/conns_test.go checks wsdump's numbers against.
+HEALTH=(node "$GEN/health-node.js")
+hport=47400
+for sc in text-ping ws-ping reconnect rst; do
+	name=gen__health-$sc
+	hport=$((hport + 10))
+	if want $name; then
+		p=$(free_port $hport)
+		capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+			"${HEALTH[@]}" --scenario $sc --host 127.0.0.1 --port "$p" \
+			--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+	fi
+done
+
+# STOMP heart-beats through RabbitMQ Web-STOMP: a private broker node with
+# its state in a temporary folder (ports AMQP 5690, STOMP 61630, Web-STOMP
+# 15690, distribution 25690), stopped when done.
+name=gen__health-stomp
+if want $name; then
+	command -v rabbitmq-server >/dev/null || die "missing rabbitmq-server (apt-get install rabbitmq-server)"
+	rmq=$(mktemp -d /tmp/wsdump-health-rabbit.XXXXXX)
+	echo '[rabbitmq_web_stomp].' >"$rmq/enabled_plugins"
+	cat >"$rmq/rabbitmq.conf" <<-'CONF'
+		listeners.tcp.default = 127.0.0.1:5690
+		stomp.listeners.tcp.1 = 127.0.0.1:61630
+		web_stomp.tcp.port = 15690
+		web_stomp.tcp.ip = 127.0.0.1
+	CONF
+	chown -R rabbitmq:rabbitmq "$rmq" 2>/dev/null || chmod -R a+rwX "$rmq"
+	rmq_env=(env RABBITMQ_NODENAME=wsdump-health@localhost RABBITMQ_MNESIA_BASE="$rmq/mnesia"
+		RABBITMQ_LOG_BASE="$rmq/log" RABBITMQ_ENABLED_PLUGINS_FILE="$rmq/enabled_plugins"
+		RABBITMQ_CONFIG_FILE="$rmq/rabbitmq" RABBITMQ_NODE_PORT=5690 RABBITMQ_DIST_PORT=25690
+		RABBITMQ_PID_FILE="$rmq/pid" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+		RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}")
+	stop_rmq() {
+		"${rmq_env[@]}" rabbitmqctl -n wsdump-health@localhost stop >/dev/null 2>&1 || true
+		rm -rf "$rmq"
+	}
+	trap stop_rmq EXIT
+	log "starting RabbitMQ node wsdump-health@localhost (state in $rmq)"
+	("${rmq_env[@]}" setsid rabbitmq-server >"$rmq/server.out" 2>&1 &)
+	for i in $(seq 60); do
+		ss -Hltn "( sport = :15690 )" | grep -q . && break
+		sleep 1
+	done
+	ss -Hltn "( sport = :15690 )" | grep -q . || { cat "$rmq/server.out" >&2; die "Web-STOMP did not start"; }
+	# The listener opens before the broker has finished booting.
+	"${rmq_env[@]}" rabbitmqctl -n wsdump-health@localhost await_startup >/dev/null
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port 15690" -- \
+		node "$GEN/health-stomp.js" --url ws://127.0.0.1:15690/ws \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+	stop_rmq
+	trap - EXIT
+fi
+
+# Application protocols over WebSocket (issue 6, package appproto): real
+# libraries, one WebSocket connection per capture. Each also writes
+# gen__app-NAME.app.tsv, the application messages as the libraries' own
+# parsers decode them (see PROVENANCE.md); cmd/wsdump/appproto_test.go
+# checks appproto against it. Ports 47200-47299; RabbitMQ node
+# wsdump-app@localhost (AMQP 5680, STOMP 61620, Web-STOMP 15680, dist 25680).
+APP=(node "$GEN/app-node.js")
+app_capture() { # NAME SCENARIO CAPTURE_PORT [BROKER_PORT] [SERVER_PORT]
+	local name=$1 sc=$2 cp=$3 bp=${4:-0} sp=${5:-$3}
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $cp" -- \
+		"${APP[@]}" --scenario "$sc" --port "$sp" --broker-port "$bp" \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv"
+}
+if want gen__app-stomp-rabbitmq-nodeflate || want gen__app-stomp-rabbitmq-deflate || want gen__app-sockjs-stomp; then
+	command -v rabbitmq-server >/dev/null || die "missing rabbitmq-server (apt-get install rabbitmq-server)"
+	app_rmq=$(mktemp -d /tmp/wsdump-app-rabbit.XXXXXX)
+	trap 'bash "$GEN/rabbitmq-app.sh" stop "$app_rmq"; rm -rf "$app_rmq"' EXIT
+	log "starting RabbitMQ node wsdump-app@localhost (state in $app_rmq)"
+	bash "$GEN/rabbitmq-app.sh" start "$app_rmq" || die "RabbitMQ did not start"
+	want gen__app-stomp-rabbitmq-nodeflate && app_capture gen__app-stomp-rabbitmq-nodeflate stomp-rabbitmq-nodeflate 15680 15680
+	want gen__app-stomp-rabbitmq-deflate && app_capture gen__app-stomp-rabbitmq-deflate stomp-rabbitmq 15680 15680
+	want gen__app-sockjs-stomp && app_capture gen__app-sockjs-stomp sockjs-stomp "$(free_port 47210)" 61620
+	bash "$GEN/rabbitmq-app.sh" stop "$app_rmq"
+	rm -rf "$app_rmq"
+	trap - EXIT
+fi
+want gen__app-socketio-ws && app_capture gen__app-socketio-ws socketio-ws "$(free_port 47220)"
+want gen__app-socketio-upgrade && app_capture gen__app-socketio-upgrade socketio-upgrade "$(free_port 47230)"
+want gen__app-mqtt-v311-aedes && app_capture gen__app-mqtt-v311-aedes mqtt-v4 "$(free_port 47240)"
+if want gen__app-mqtt-v5-mosquitto; then
+	command -v mosquitto >/dev/null || die "missing mosquitto (apt-get install mosquitto)"
+	app_capture gen__app-mqtt-v5-mosquitto mqtt-v5 "$(free_port 47250)" "$(free_port 47255)"
+fi
+want gen__app-graphql-transport-ws && app_capture gen__app-graphql-transport-ws graphql-ws "$(free_port 47260)"
+want gen__app-graphql-legacy && app_capture gen__app-graphql-legacy graphql-legacy "$(free_port 47270)"
+want gen__app-jsonrpc && app_capture gen__app-jsonrpc jsonrpc "$(free_port 47280)"
+
 # Summary: size, packets, link type and WebSocket frames as tshark sees them.
 if command -v tshark >/dev/null; then
 	for f in "$OUT"/gen__*.pcap "$OUT"/gen__*.pcapng; do
@@ -206,7 +366,7 @@ if command -v tshark >/dev/null; then
 		pk=$(capinfos -c -M -T "$f" | awk -F'\t' 'NR==2{print $2}')
 		enc=$(capinfos -E -T "$f" | awk -F'\t' 'NR==2{print $2}')
 		fr=$(tshark -o tcp.reassemble_out_of_order:TRUE -o gui.max_tree_depth:10000 -r "$f" -Y websocket \
-			-T fields -e websocket.opcode 2>/dev/null | tr ',' '\n' | grep -c .)
+			-T fields -e websocket.opcode 2>/dev/null | tr ',' '\n' | grep -c . || true)
 		m=${f%.pcap*}.messages.tsv
 		log "$(basename "$f"): $(stat -c %s "$f") bytes, $pk packets, $enc, $fr ws frames, $(($(wc -l <"$m") - 1)) messages in manifest"
 	done

@@ -11,6 +11,7 @@
 //   deflate-nocontext  {serverNoContextTakeover, clientNoContextTakeover} (default
 //                      threshold 1024: smaller messages go uncompressed)
 //   deflate-window10   {threshold: 0, serverMaxWindowBits: 10, clientMaxWindowBits: 10}
+//   chatty             ~2000 interleaved messages both ways, Nagle on (see chatty() below)
 //
 // The manifest lists every data message sent by either side, in send order,
 // with the UNCOMPRESSED payload:
@@ -205,6 +206,171 @@ function deflateScript() {
   ];
   return { c2s, s2c };
 }
+
+// chatty (perMessageDeflate off): a long interleaved session for loss tests,
+// with its own server + client below (the scripted scenarios are not used).
+// The client sends bursts of 1-20 messages at seeded random times, with small
+// awaits inside a burst; the server replies to every client message and also
+// pushes unsolicited updates on its own timers; the client pings every 200 ms;
+// a few 20-60 KB messages and a few fragmented ones (2-4 frames) both ways;
+// close 1000 "chatty done" by the client at the end. ws disables Nagle
+// (setNoDelay()); both sides turn it back on so frames coalesce in segments.
+// Sizes: log-normal (median ~90 B) clamped to 1 B - 8 KB, ~20% binary, the
+// text JSON-ish. Both directions' payloads are drawn up front from a seeded
+// PRNG (the nth s2c message is the same payload whether it goes out as a
+// reply or a push), so each direction's sequence is fixed; how the two
+// directions interleave depends on timing, so the manifest lists every c2s
+// message, then every s2c one, each in send order.
+const CHATTY = { c2s: 800, replies: 800, pushes: 400, big: 3, frag: 4 };
+function chattyScript() {
+  const r = prng(0x63686174); // "chat"; the shared rnd is left alone
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const size = () => Math.max(1, Math.min(8192, Math.round(90 * Math.exp(gauss()))));
+  const pick = (a) => a[Math.floor(r() * a.length)];
+  const ascii = (n) => {
+    let s = '';
+    for (let i = 0; i < n; i++) s += ALPHABET[Math.floor(r() * ALPHABET.length)];
+    return s;
+  };
+  const bytes = (n) => {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = Math.floor(r() * 256);
+    return b;
+  };
+  const KINDS = ['chat', 'presence', 'typing', 'ack', 'update', 'quote', 'cursor', 'notify'];
+  const NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy'];
+  let seq = 0;
+  // JSON-ish text of exactly n bytes (plain ASCII when n is too small for JSON)
+  const json = (n) => {
+    const s = seq++;
+    const long = `{"seq":${s},"kind":"${pick(KINDS)}","user":"${pick(NAMES)}",` +
+      `"ts":${1700000000000 + s * 41 + Math.floor(r() * 40)},"body":"`;
+    const short = `{"id":${s},"v":"`;
+    const head = long.length + 2 <= n ? long : short.length + 2 <= n ? short : null;
+    return Buffer.from(head ? head + ascii(n - head.length - 2) + '"}' : ascii(n), 'ascii');
+  };
+  const list = (count) => {
+    const big = new Set();
+    const frag = new Set();
+    while (big.size < CHATTY.big) big.add(Math.floor(r() * count));
+    while (frag.size < CHATTY.frag) frag.add(Math.floor(r() * count));
+    const out = [];
+    for (let i = 0; i < count; i++) {
+      const n = big.has(i) ? 20000 + Math.floor(r() * 40001) : size();
+      const op = r() < 0.2 ? 2 : 1;
+      const p = op === 2 ? bytes(n) : json(n);
+      if (!frag.has(i)) {
+        out.push([op, p]);
+        continue;
+      }
+      const cuts = [];
+      for (let k = 1 + Math.floor(r() * 3); k > 0; k--) cuts.push(Math.floor(r() * (p.length + 1)));
+      cuts.sort((a, b) => a - b);
+      const parts = [];
+      let prev = 0;
+      for (const c of cuts) parts.push(p.subarray(prev, (prev = c)));
+      parts.push(p.subarray(prev));
+      out.push(['frag', op, parts]);
+    }
+    return out;
+  };
+  return { c2s: list(CHATTY.c2s), s2c: list(CHATTY.replies + CHATTY.pushes) };
+}
+function chatty() {
+  const die = (msg) => {
+    console.error('ws-node: ' + msg);
+    process.exit(1);
+  };
+  setTimeout(() => die('timeout'), 45000).unref();
+  const { c2s, s2c } = chattyScript();
+  const t = prng(0x74696d65); // "time": seeded schedule (real timing still varies)
+  const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+  const expo = (mean, max) => Math.min(max, Math.round(-mean * Math.log(1 - t())));
+  const bursts = [];
+  for (let left = c2s.length; left > 0; ) {
+    const n = Math.min(left, 1 + Math.floor(t() * 20));
+    const waits = Array.from({ length: n }, () => (t() < 0.8 ? Math.floor(t() * 6) : -1));
+    bursts.push({ gap: expo(100, 500), waits });
+    left -= n;
+  }
+  const pushes = [];
+  for (let left = CHATTY.pushes; left > 0; ) {
+    const n = Math.min(left, 1 + Math.floor(t() * 4));
+    pushes.push({ gap: expo(60, 300), n });
+    left -= n;
+  }
+  const sendStep = (ws, dir, s) => (s[0] === 'frag' ? sendFragmented(ws, dir, s[1], s[2]) : send(ws, dir, s[0], s[1]));
+  const CLOSE = 'chatty done';
+
+  const wss = new WebSocketServer({ host, port, perMessageDeflate: false, maxPayload: 1 << 24 });
+  wss.on('error', (e) => die(String(e)));
+  wss.on('connection', (ws) => {
+    ws._socket.setNoDelay(false); // Nagle back on
+    let got = 0;
+    let sent = 0;
+    const next = () => {
+      if (sent >= s2c.length) die('server: out of s2c messages');
+      sendStep(ws, 's2c', s2c[sent++]);
+    };
+    ws.on('message', () => {
+      got++;
+      next(); // reply
+    });
+    (async () => {
+      for (const p of pushes) {
+        await sleep(p.gap);
+        for (let i = 0; i < p.n; i++) next(); // unsolicited update(s)
+      }
+    })();
+    ws.on('close', (code) => {
+      if (got !== c2s.length) die(`server got ${got} messages, want ${c2s.length}`);
+      if (sent !== s2c.length) die(`server sent ${sent} messages, want ${s2c.length}`);
+      if (code !== 1000) die(`server close ${code}`);
+    });
+  });
+  wss.on('listening', () => {
+    const ws = new WebSocket(`ws://${host.includes(':') ? '[' + host + ']' : host}:${port}/chat`, {
+      perMessageDeflate: false,
+      maxPayload: 1 << 24,
+    });
+    let got = 0;
+    let done = false;
+    let pings = 0;
+    let timer;
+    const finish = () => {
+      if (!done || got !== s2c.length) return;
+      clearInterval(timer);
+      ws.close(1000, CLOSE);
+    };
+    ws.on('open', async () => {
+      ws._socket.setNoDelay(false); // Nagle back on
+      timer = setInterval(() => ws.ping(Buffer.from(`hb ${++pings}`, 'ascii')), 200);
+      let i = 0;
+      for (const b of bursts) {
+        await sleep(b.gap);
+        for (const w of b.waits) {
+          if (w >= 0) await sleep(w);
+          sendStep(ws, 'c2s', c2s[i++]);
+        }
+      }
+      done = true;
+      finish();
+    });
+    ws.on('message', () => {
+      got++;
+      finish();
+    });
+    ws.on('close', (code, reason) => {
+      if (code !== 1000 || reason.toString() !== CLOSE) die(`client close ${code} ${reason}`);
+      if (got !== s2c.length) die(`client got ${got} messages, want ${s2c.length}`);
+      // stable sort: c2s then s2c, each in send order
+      manifest.sort((a, b) => (a.slice(0, 3) === b.slice(0, 3) ? 0 : a.startsWith('c2s') ? -1 : 1));
+      writeManifest();
+      wss.close();
+    });
+  });
+}
+if (scenario === 'chatty') return chatty(); // the rest of the file plays the scripted scenarios
 
 const DEFLATE = {
   'deflate-takeover': { threshold: 0 },

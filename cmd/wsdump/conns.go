@@ -1,0 +1,173 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsdump/wsdump/capture"
+	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+const connsExamples = `  # One row per connection: how it closed and whether heartbeats flowed
+  wsdump conns -r session.pcap
+
+  # SockJS/STOMP browser stack: text "ping"/"pong" every 10 s
+  wsdump conns -r app.pcap --heartbeat-text 'ping|pong' --heartbeat-interval 10s
+
+  # Machine-readable: conn and client_group records
+  wsdump conns -r session.pcap --format jsonl`
+
+// connsOptions holds the flags and the IO of the conns command.
+type connsOptions struct {
+	In       io.Reader
+	Out, Err io.Writer
+
+	ReadFile          string
+	Format            string
+	Time              string
+	HeartbeatText     string
+	HeartbeatInterval time.Duration
+	Tolerance         float64
+	StormAttempts     int
+	StormWindow       time.Duration
+
+	textRE *regexp.Regexp
+}
+
+func newConnsCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	opts := &connsOptions{In: stdin, Out: stdout, Err: stderr}
+	cmd := &cobra.Command{
+		Use:   "conns -r FILE [flags]",
+		Short: "Connection health: closes, ping/pong, heartbeats, reconnects",
+		Long: `conns prints one row per WebSocket connection (or refused upgrade): endpoints,
+URL, traffic per direction, how it closed and its heartbeat health, then the
+reconnect groups (connections from one client IP to one Host and path).
+
+Heartbeats: WebSocket pings and pongs, and text messages matching
+--heartbeat-text (the whole message). A gap between two beats longer than the
+expected interval times --tolerance is late; the expected interval is the
+negotiated one, else --heartbeat-interval, else the series' median interval
+(from 3 beats on). A group is a reconnect storm when --storm-attempts attempts
+start within --storm-window.`,
+		Example:       connsExamples,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			return runConns(opts)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
+	f := cmd.Flags()
+	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
+	f.StringVar(&opts.Format, "format", "table", "output format: table or jsonl")
+	f.StringVar(&opts.Time, "time", "rel", "table start times: rel (seconds since the first packet) or abs (RFC 3339)")
+	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages that are heartbeats (e.g. 'ping|pong')")
+	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' median)")
+	f.Float64Var(&opts.Tolerance, "tolerance", 1.5, "a gap longer than interval × tolerance counts as missed beats")
+	f.IntVar(&opts.StormAttempts, "storm-attempts", 5, "reconnect storm: this many attempts ...")
+	f.DurationVar(&opts.StormWindow, "storm-window", 10*time.Second, "... starting within this window")
+	return cmd
+}
+
+func (o *connsOptions) validate() error {
+	if o.ReadFile == "" {
+		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
+	}
+	if o.Format != "table" && o.Format != "jsonl" {
+		return usageErr("--format must be one of table, jsonl, not %q", o.Format)
+	}
+	if o.Time != "rel" && o.Time != "abs" {
+		return usageErr("--time must be rel or abs, not %q", o.Time)
+	}
+	if o.HeartbeatText != "" {
+		re, err := regexp.Compile(o.HeartbeatText)
+		if err != nil {
+			return usageErr("--heartbeat-text: %v", err)
+		}
+		o.textRE = re
+	}
+	if o.HeartbeatInterval < 0 {
+		return usageErr("--heartbeat-interval must not be negative")
+	}
+	if o.Tolerance < 1 {
+		return usageErr("--tolerance must be at least 1")
+	}
+	if o.StormAttempts < 2 || o.StormWindow <= 0 {
+		return usageErr("--storm-attempts must be at least 2 and --storm-window positive")
+	}
+	return nil
+}
+
+func (o *connsOptions) health() health.Options {
+	return health.Options{
+		HeartbeatText: o.textRE, HeartbeatInterval: o.HeartbeatInterval, Tolerance: o.Tolerance,
+		StormAttempts: o.StormAttempts, StormWindow: o.StormWindow,
+	}
+}
+
+// runConns reads the capture through the tracker and writes the report.
+func runConns(o *connsOptions) error {
+	var src capture.Source
+	var err error
+	if o.ReadFile == "-" {
+		src, err = capture.NewReader(o.In)
+	} else {
+		src, err = capture.Open(o.ReadFile)
+	}
+	if err != nil {
+		return inputErr(err)
+	}
+	defer src.Close()
+
+	tr := health.New(nil, o.health())
+	// Default limits: a cut compressed message would lose the inflater's
+	// window, and text beats after it with it.
+	asm := reassembly.New(tr, reassembly.Options{Decoder: wsparse.Config{}})
+	origin, readErr := feedPackets(src, asm, o.ReadFile)
+	asm.Finish()
+	rep := tr.Report()
+	if o.Format == "jsonl" {
+		err = health.WriteJSONL(o.Out, rep, o.health())
+	} else {
+		err = health.WriteTable(o.Out, rep, health.TableOptions{Origin: origin, AbsTime: o.Time == "abs"})
+	}
+	if err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	if readErr != nil {
+		return inputErr(readErr)
+	}
+	return nil
+}
+
+// feedPackets is decode.go's feed without an exporter: it returns the time
+// of the first packet.
+func feedPackets(src capture.Source, asm *reassembly.Assembler, name string) (time.Time, error) {
+	var origin time.Time
+	for {
+		p, err := src.Next()
+		if err == io.EOF {
+			return origin, nil
+		}
+		if err != nil {
+			return origin, err
+		}
+		if origin.IsZero() {
+			if !reassembly.SupportedLink(uint32(p.Link)) {
+				return origin, fmt.Errorf("%s: unsupported link type %s", displayName(name), p.Link)
+			}
+			origin = p.Timestamp
+		}
+		asm.Packet(uint32(p.Link), p.Data, p.Timestamp, p.Length)
+	}
+}

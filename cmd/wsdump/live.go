@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wsdump/wsdump/capture"
+	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+const liveExamples = `  # Live, on one interface, with a tcpdump-style filter
+  sudo wsdump -i eth0 tcp port 8080
+
+  # All interfaces, two ports, JSON lines; also save the packets
+  sudo wsdump -i any --port 80 --port 443 --format jsonl -w session.pcapng
+
+  # Stop after 100 frames or one minute, whichever comes first
+  sudo wsdump -i lo -c 100 --duration 1m host 127.0.0.1 and port 3000`
+
+// liveFlags are the root command's live-capture flags.
+type liveFlags struct {
+	Interface string
+	Hosts     []string
+	Ports     []string
+	Count     int
+	Duration  time.Duration
+	WriteFile string
+	Promisc   bool
+	List      bool // -D
+
+	// Seams for tests: the capture to open, its idle interval, and a hook
+	// called once packets are being read and signals are caught.
+	open  func(capture.LiveOptions) (capture.LiveSource, error)
+	idle  time.Duration
+	ready func()
+}
+
+func addLiveFlags(f *pflag.FlagSet, l *liveFlags) {
+	f.StringVarP(&l.Interface, "interface", "i", "", "capture live on `IFACE` (\"any\" for all; see wsdump interfaces); trailing arguments are a filter, e.g. tcp port 8080")
+	f.StringArrayVar(&l.Hosts, "host", nil, "live: keep TCP to or from `IP` (repeatable: any of them)")
+	f.StringArrayVar(&l.Ports, "port", nil, "live: keep TCP to or from `PORT` (repeatable: any of them)")
+	f.IntVarP(&l.Count, "count", "c", 0, "live: stop after `N` frames (messages with --messages)")
+	f.DurationVar(&l.Duration, "duration", 0, "live: stop after this long (e.g. 30s, 5m)")
+	f.StringVarP(&l.WriteFile, "write", "w", "", "live: also write the packets to `FILE` (pcapng), to re-read with -r")
+	f.BoolVar(&l.Promisc, "promisc", false, "live: put the interface in promiscuous mode")
+	f.BoolVarP(&l.List, "list-interfaces", "D", false, "list the interfaces live capture can use, and exit")
+}
+
+// validate checks the live flags against -r and the trailing arguments.
+func (l *liveFlags) validate(readFile string, args []string) error {
+	if l.Interface == "" {
+		if len(args) > 0 {
+			return usageErr("unknown command %q (a capture filter needs -i IFACE, as in: wsdump -i eth0 tcp port 8080)", args[0])
+		}
+		for _, f := range []struct {
+			set  bool
+			name string
+		}{{len(l.Hosts) > 0, "--host"}, {len(l.Ports) > 0, "--port"}, {l.Count != 0, "-c"},
+			{l.Duration != 0, "--duration"}, {l.WriteFile != "", "-w"}, {l.Promisc, "--promisc"}} {
+			if f.set {
+				return usageErr("%s applies to live capture: give -i IFACE", f.name)
+			}
+		}
+		return nil
+	}
+	if readFile != "" {
+		return usageErr("give -r FILE or -i IFACE, not both")
+	}
+	if l.Count < 0 {
+		return usageErr("-c must not be negative")
+	}
+	if l.Duration < 0 {
+		return usageErr("--duration must not be negative")
+	}
+	if _, err := l.filter(args); err != nil {
+		return usageErr("%v", err)
+	}
+	return nil
+}
+
+// filter combines --host, --port and the trailing expression: any of the
+// hosts, and any of the ports, and the expression.
+func (l *liveFlags) filter(args []string) (capture.Filter, error) {
+	f, err := capture.ParseFilter(args...)
+	if err != nil {
+		return f, err
+	}
+	for _, group := range []struct {
+		kind, flag string
+		values     []string
+	}{{"host", "--host", l.Hosts}, {"port", "--port", l.Ports}} {
+		var clause capture.Clause
+		for _, v := range group.values {
+			g, err := capture.ParseFilter(group.kind, v)
+			if err != nil || len(g.Clauses) != 1 || len(g.Clauses[0]) != 1 {
+				if err == nil {
+					err = fmt.Errorf("one value per %s", group.flag)
+				}
+				return f, fmt.Errorf("%s %q: %w", group.flag, v, err)
+			}
+			clause = append(clause, g.Clauses[0][0])
+		}
+		if len(clause) > 0 {
+			f = f.And(capture.Filter{TCP: true, Clauses: []capture.Clause{clause}})
+		}
+	}
+	return f, nil
+}
+
+// runLive captures from an interface and prints records as they are
+// decoded, until Ctrl-C, SIGTERM, -c or --duration; then it ends every
+// connection (printing their summaries) and reports the kernel's counters
+// on stderr. A stop by signal is a success.
+func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string) error {
+	// The output flags are checked as for a file.
+	check := *o
+	check.ReadFile = l.Interface
+	if err := check.validate(); err != nil {
+		return err
+	}
+	filter, err := l.filter(args)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	exp, err := report.New(o.Out, report.Options{
+		Format: o.Format, AbsTime: o.Time == "abs", Preview: o.Preview, Messages: o.Messages,
+	})
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	open := l.open
+	if open == nil {
+		open = capture.OpenLive
+	}
+	src, err := open(capture.LiveOptions{
+		Interface: l.Interface, Filter: filter, Promiscuous: l.Promisc, IdleInterval: l.idle,
+	})
+	if err != nil {
+		var unknown *capture.UnknownInterfaceError
+		if errors.As(err, &unknown) {
+			return usageErr("%v", err)
+		}
+		return inputErr(err)
+	}
+	defer src.Close()
+
+	var pw *capture.PcapngWriter
+	if l.WriteFile != "" {
+		wf, err := os.Create(l.WriteFile)
+		if err != nil {
+			return inputErr(fmt.Errorf("-w: %w", err))
+		}
+		defer wf.Close()
+		pw, err = capture.NewPcapngWriter(wf, capture.PcapngWriterOptions{Interface: l.Interface, Filter: filter.String()})
+		if err != nil {
+			return inputErr(fmt.Errorf("-w: %w", err))
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if l.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.Duration)
+		defer cancel()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		src.Close() // wakes Next, which returns io.EOF
+	}()
+
+	desc := ""
+	if !filter.IsZero() {
+		desc = ", filter " + filter.String()
+	}
+	fmt.Fprintf(o.Err, "wsdump: listening on %s, link-type %s%s (Ctrl-C to stop)\n", l.Interface, src.LinkType(), desc)
+
+	keys, err := o.loadKeys()
+	if err != nil {
+		return err
+	}
+	sink := &liveSink{Exporter: exp, limit: l.Count, messages: o.Messages}
+	asm := reassembly.New(sink, o.assemblerOptions(keys))
+	if l.ready != nil {
+		l.ready()
+	}
+	start := time.Now()
+	var packets uint64
+	var readErr, writeErr error
+	for !sink.full() {
+		p, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		if p.Idle() {
+			asm.Tick(p.Timestamp)
+			if pw != nil {
+				writeErr = pw.Flush()
+			}
+		} else {
+			if pw != nil {
+				writeErr = pw.WritePacket(p)
+			}
+			if packets == 0 {
+				exp.SetOrigin(p.Timestamp)
+			}
+			packets++
+			asm.Packet(uint32(p.Link), p.Data, p.Timestamp, p.Length)
+		}
+		if sink.dirty {
+			sink.dirty = false
+			exp.Flush()
+		}
+		if writeErr != nil {
+			break
+		}
+	}
+	src.Close()
+	received, dropped := src.Stats()
+	asm.Finish()
+	outErr := exp.Close()
+	if pw != nil && writeErr == nil {
+		pw.WriteStats(start, time.Now(), received, dropped)
+		writeErr = pw.Close()
+	}
+	fmt.Fprintf(o.Err, "wsdump: %d packets captured, %d received by filter, %d dropped by kernel\n", packets, received, dropped)
+
+	switch {
+	case outErr != nil && !errors.Is(outErr, os.ErrClosed):
+		return fmt.Errorf("writing output: %w", outErr)
+	case writeErr != nil:
+		return inputErr(fmt.Errorf("-w %s: %w", l.WriteFile, writeErr))
+	case readErr != nil:
+		return inputErr(readErr)
+	}
+	return nil
+}
+
+// liveSink passes records on, counting frames (or messages) for -c: past
+// the limit only connection summaries pass.
+type liveSink struct {
+	report.Exporter
+	limit       int // 0: no limit
+	messages    bool
+	n           int
+	lastDropped bool // the last frame was past the limit: so is its message
+	dirty       bool // something was written since the last flush
+}
+
+func (s *liveSink) full() bool { return s.limit > 0 && s.n >= s.limit }
+
+func (s *liveSink) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	if s.full() {
+		return
+	}
+	s.dirty = true
+	s.Exporter.Handshake(c, h)
+}
+
+func (s *liveSink) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	s.lastDropped = s.full()
+	if s.lastDropped {
+		return
+	}
+	s.dirty = true
+	s.Exporter.Frame(c, f)
+	if !s.messages {
+		s.n++
+	}
+}
+
+func (s *liveSink) Message(c *wsparse.Conn, m *wsparse.Message) {
+	if s.messages && s.full() || !s.messages && s.lastDropped {
+		return
+	}
+	s.dirty = true
+	s.Exporter.Message(c, m)
+	if s.messages {
+		s.n++
+	}
+}
+
+func (s *liveSink) End(c *wsparse.Conn, sum *wsparse.Summary) {
+	s.dirty = true
+	s.Exporter.End(c, sum)
+}

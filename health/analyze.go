@@ -1,0 +1,250 @@
+package health
+
+import (
+	"cmp"
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Report computes the health of every connection seen so far and groups
+// them into reconnect groups. Call it after the input ends; it may be called
+// again after more records.
+func (t *Tracker) Report() *Report {
+	r := &Report{}
+	ids := make([]int, 0, len(t.conns))
+	for id, st := range t.conns {
+		if st.c.Start.IsZero() && !st.c.Ended {
+			continue // only beats from a decoder, no handshake: not a connection we know
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		st := t.conns[id]
+		c := st.c
+		for d := range st.pings {
+			c.Ping[d] = st.pings[d].finish()
+		}
+		c.Heartbeats = st.series(t.opts)
+		r.Conns = append(r.Conns, c)
+	}
+	r.Groups = groups(r.Conns, t.opts)
+	return r
+}
+
+func (p *pingTrack) finish() PingStats {
+	s := p.stats
+	s.Pings = p.n
+	s.Answered = len(p.rtts)
+	s.Unanswered = s.Pings - s.Answered
+	s.UnansweredTail = 0
+	for i := len(p.answered) - 1; i >= 0 && !p.answered[i]; i-- {
+		s.UnansweredTail++
+	}
+	if len(p.rtts) > 0 {
+		r := slices.Clone(p.rtts)
+		slices.Sort(r)
+		s.RTTMin, s.RTTMax = r[0], r[len(r)-1]
+		s.RTTMedian = percentile(r, 50)
+		s.RTTP95 = percentile(r, 95)
+	}
+	return s
+}
+
+// percentile is the nearest-rank percentile of sorted values.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	rank := int(math.Ceil(float64(p) / 100 * float64(len(sorted))))
+	return sorted[max(rank, 1)-1]
+}
+
+// series builds the heartbeat series of a connection, by direction then kind.
+func (st *connState) series(o Options) []*Series {
+	keys := make([]seriesKey, 0, len(st.beats))
+	for k := range st.beats {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b seriesKey) int {
+		return cmp.Or(cmp.Compare(a.dir, b.dir), cmp.Compare(a.kind, b.kind))
+	})
+	stop := st.firstClose
+	if stop.IsZero() {
+		stop = st.c.End
+	}
+	out := make([]*Series, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, buildSeries(k, st.beats[k], st.negotiated[k], stop, o))
+	}
+	return out
+}
+
+func buildSeries(k seriesKey, beats []time.Time, neg Negotiated, stop time.Time, o Options) *Series {
+	beats = slices.Clone(beats)
+	slices.SortStableFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
+	s := &Series{Kind: k.kind, Dir: k.dir, Count: len(beats), First: beats[0], Last: beats[len(beats)-1]}
+	gaps := make([]time.Duration, 0, len(beats))
+	for i := 1; i < len(beats); i++ {
+		gaps = append(gaps, beats[i].Sub(beats[i-1]))
+	}
+	switch {
+	case neg.Interval > 0:
+		s.Interval, s.IntervalSource, s.Timeout = neg.Interval, "negotiated", neg.Timeout
+	case o.HeartbeatInterval > 0:
+		s.Interval, s.IntervalSource = o.HeartbeatInterval, "flag"
+	case len(beats) >= MinBeats:
+		sorted := slices.Clone(gaps)
+		slices.Sort(sorted)
+		s.Interval, s.IntervalSource = sorted[(len(sorted)-1)/2], "observed"
+	}
+	if len(gaps) > 0 {
+		var sum float64
+		for _, g := range gaps {
+			sum += float64(g)
+		}
+		mean := sum / float64(len(gaps))
+		var sq float64
+		for _, g := range gaps {
+			sq += (float64(g) - mean) * (float64(g) - mean)
+		}
+		s.Mean = time.Duration(mean)
+		s.Jitter = time.Duration(math.Sqrt(sq / float64(len(gaps))))
+	}
+	for i, g := range gaps {
+		if g > s.MaxGap {
+			s.MaxGap, s.MaxGapAt = g, beats[i]
+		}
+	}
+	trailing := stop.Sub(s.Last)
+	if trailing > s.MaxGap {
+		s.MaxGap, s.MaxGapAt = trailing, s.Last
+	}
+	if s.Interval <= 0 {
+		return s
+	}
+	late := time.Duration(float64(s.Interval) * o.Tolerance)
+	add := func(g Gap) {
+		s.Missed += g.Missed
+		if len(s.Gaps) < maxGapsListed {
+			s.Gaps = append(s.Gaps, g)
+		} else {
+			s.GapsTruncated = true
+		}
+	}
+	for i, g := range gaps {
+		if g > late {
+			// A beat ended the gap: the ones expected in between are missing.
+			n := int(math.Round(float64(g)/float64(s.Interval))) - 1
+			add(Gap{From: beats[i], To: beats[i+1], Missed: max(n, 1)})
+		}
+	}
+	if trailing > late {
+		n := int(trailing / s.Interval)
+		add(Gap{From: s.Last, To: stop, Missed: max(n, 1), Trailing: true})
+	}
+	return s
+}
+
+// groups puts connections into reconnect groups keyed by client IP, Host
+// and path, ordered by their first connection.
+func groups(conns []*Conn, o Options) []*Group {
+	type key struct {
+		ip         netip.Addr
+		host, path string
+	}
+	byKey := map[key]*Group{}
+	var out []*Group
+	for _, c := range conns {
+		k := key{c.Client.Addr(), c.Host, c.Path}
+		g := byKey[k]
+		if g == nil {
+			g = &Group{ClientIP: k.ip, Host: k.host, Path: k.path}
+			byKey[k] = g
+			out = append(out, g)
+		}
+		a := Attempt{Conn: c.ID, Start: c.Start, End: c.End, Status: c.Status, Outcome: outcome(c), Session: c.Session}
+		g.Attempts = append(g.Attempts, a)
+	}
+	for _, g := range out {
+		g.finish(o)
+	}
+	return out
+}
+
+func outcome(c *Conn) string {
+	switch {
+	case c.Upgraded():
+	case c.Status == 0:
+		return OutcomeNoResponse
+	default:
+		return OutcomeRefused
+	}
+	switch {
+	case c.Close.End == wsparse.EndOpen || !c.Ended:
+		return OutcomeOpen
+	case !c.Close.Clean:
+		return OutcomeError
+	}
+	if f := c.Close.First(); f != nil && f.HasCode && f.Code != 1000 && f.Code != 1001 {
+		return OutcomeError
+	}
+	return OutcomeOK
+}
+
+func (g *Group) finish(o Options) {
+	slices.SortStableFunc(g.Attempts, func(a, b Attempt) int {
+		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Conn, b.Conn))
+	})
+	var delays []time.Duration
+	for i := range g.Attempts {
+		a := &g.Attempts[i]
+		switch {
+		case a.Failed():
+			g.Refused++
+		case a.Outcome == OutcomeError:
+			g.Errors++
+		}
+		if i > 0 {
+			a.After, a.HasAfter = a.Start.Sub(g.Attempts[i-1].End), true
+			delays = append(delays, a.After)
+		}
+		n := 0
+		for j := i; j < len(g.Attempts) && g.Attempts[j].Start.Sub(a.Start) <= o.StormWindow; j++ {
+			n++
+		}
+		g.MaxInWindow = max(g.MaxInWindow, n)
+	}
+	g.Storm = g.MaxInWindow >= o.StormAttempts
+	g.Backoff = backoff(delays)
+}
+
+// backoff classifies the delays between consecutive attempts.
+func backoff(d []time.Duration) string {
+	if len(d) < 2 {
+		return ""
+	}
+	if slices.ContainsFunc(d, func(x time.Duration) bool { return x <= 0 }) {
+		return "irregular"
+	}
+	exp, inc := true, true
+	for i := 1; i < len(d); i++ {
+		r := float64(d[i]) / float64(d[i-1])
+		exp = exp && r >= 1.5 && r <= 3
+		inc = inc && r >= 1
+	}
+	sorted := slices.Clone(d)
+	slices.Sort(sorted)
+	med := float64(sorted[len(sorted)/2])
+	constant := !slices.ContainsFunc(d, func(x time.Duration) bool { return math.Abs(float64(x)-med) > med/4 })
+	switch {
+	case exp:
+		return "exponential"
+	case constant:
+		return "constant"
+	case inc:
+		return "increasing"
+	}
+	return "irregular"
+}

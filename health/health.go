@@ -1,0 +1,251 @@
+// Package health answers "was this connection healthy?" from decoded
+// WebSocket records: how each connection closed, whether pings got their
+// pongs and how fast, whether heartbeats flowed on time, and how clients
+// reconnected.
+//
+// A Tracker is a wsparse.Sink that sits in front of (or alone instead of) an
+// output sink: it forwards every record unchanged and keeps what it needs.
+// Heartbeats that only an application-protocol decoder can see (STOMP EOL
+// frames, SockJS "h", Engine.IO ping/pong) are fed in through Beat and
+// Negotiated; the tracker finds WebSocket ping/pong and user-defined text
+// beats itself. Everything is computed by Report, after the input ends.
+package health
+
+import (
+	"net/netip"
+	"regexp"
+	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Beat kinds the tracker produces itself. Application decoders use their own
+// names ("stomp", "sockjs", "engineio-ping", "engineio-pong", "graphql-ping", ...).
+const (
+	KindWSPing = "ws-ping" // a WebSocket Ping frame
+	KindWSPong = "ws-pong" // a WebSocket Pong frame
+	KindText   = "text"    // a text message matching Options.HeartbeatText
+)
+
+// Options tunes the analysis. Zero values take the defaults.
+type Options struct {
+	// HeartbeatText matches whole text messages that are heartbeats (it is
+	// anchored at both ends), e.g. `ping|pong`. Nil: none.
+	HeartbeatText *regexp.Regexp
+	// HeartbeatInterval is the expected interval of every heartbeat series
+	// that has no negotiated one. Zero: the series' own median interval
+	// (when it has at least MinBeats beats).
+	HeartbeatInterval time.Duration
+	// Tolerance: a gap longer than interval × Tolerance is late (default 1.5).
+	Tolerance float64
+	// StormAttempts and StormWindow: a reconnect group is a storm when at
+	// least StormAttempts connection attempts start within StormWindow
+	// (defaults 5 and 10 s).
+	StormAttempts int
+	StormWindow   time.Duration
+}
+
+// MinBeats is the fewest beats a series needs for its interval to be
+// inferred from its own timing.
+const MinBeats = 3
+
+const maxGapsListed = 100 // late gaps kept per series
+
+func (o Options) withDefaults() Options {
+	if o.Tolerance <= 0 {
+		o.Tolerance = 1.5
+	}
+	if o.StormAttempts <= 0 {
+		o.StormAttempts = 5
+	}
+	if o.StormWindow <= 0 {
+		o.StormWindow = 10 * time.Second
+	}
+	return o
+}
+
+// Beat is one heartbeat seen by an application-protocol decoder.
+type Beat struct {
+	Conn int // wsparse.Conn.ID
+	Dir  wsparse.Dir
+	TS   time.Time
+	Kind string
+}
+
+// Negotiated is the interval a connection agreed for one kind of beat in
+// one direction (STOMP heart-beat, Engine.IO pingInterval/pingTimeout).
+type Negotiated struct {
+	Conn     int
+	Dir      wsparse.Dir // the direction the beats travel
+	Kind     string
+	Interval time.Duration
+	Timeout  time.Duration // 0: none announced
+}
+
+// BeatSink is what an application-protocol decoder needs to report
+// heartbeats; a *Tracker is one.
+type BeatSink interface {
+	Beat(Beat)
+	Negotiated(Negotiated)
+}
+
+// Report is the result: connections by ID, reconnect groups by their first
+// connection.
+type Report struct {
+	Conns  []*Conn
+	Groups []*Group
+}
+
+// Conn is one WebSocket connection (or refused upgrade attempt).
+type Conn struct {
+	ID             int
+	Client, Server netip.AddrPort
+	Host, URI      string
+	Path           string // URI without the query
+	Session        string // SockJS session or Socket.IO sid, when the URL has one
+	Status         int    // upgrade response status; 0: none seen
+	// Midstream: the capture has no handshake for this connection (it
+	// started mid-connection) but its frames were decoded.
+	Midstream   bool
+	Subprotocol string
+	Extensions  string
+	Start, End  time.Time // upgrade request; last byte decoded
+	Stats       [2]wsparse.DirStats
+	Close       Close
+	Ping        [2]PingStats // by the pinging side's direction
+	Heartbeats  []*Series    // by direction, then kind
+	Anomalies   wsparse.Anomalies
+	Ended       bool // End was reported; false if the input stopped first
+}
+
+// Duration is the time from the upgrade request to the last byte.
+func (c *Conn) Duration() time.Duration { return c.End.Sub(c.Start) }
+
+// Upgraded reports whether the server switched to WebSocket (or the
+// capture started after it did).
+func (c *Conn) Upgraded() bool { return c.Status == 101 || c.Midstream }
+
+// Close says how a connection ended.
+type Close struct {
+	End            wsparse.End
+	Clean          bool // both Closes exchanged and no data after them
+	Initiator      string
+	Frames         [2]*CloseFrame // by Dir; nil when that side sent none
+	DataAfterClose bool
+	TCPFin, TCPRst [2]bool // by Dir
+}
+
+// CloseFrame is one side's Close frame.
+type CloseFrame struct {
+	TS      time.Time
+	Code    uint16
+	HasCode bool
+	Name    string // RFC/IANA name of the code
+	Reason  string
+}
+
+// First returns the initiating Close frame, or nil.
+func (c *Close) First() *CloseFrame {
+	switch c.Initiator {
+	case "client":
+		return c.Frames[wsparse.ClientToServer]
+	case "server":
+		return c.Frames[wsparse.ServerToClient]
+	}
+	return nil
+}
+
+// PingStats describes the pings one side sent and the pongs the other side
+// returned.
+type PingStats struct {
+	Pings      int
+	Answered   int
+	Unanswered int
+	// UnansweredTail counts the unanswered pings after the last answered
+	// one: the peer stopped answering.
+	UnansweredTail int
+	// Mismatched counts pongs matched in order because no outstanding ping
+	// had their payload.
+	Mismatched int
+	// Unsolicited counts pongs with no outstanding ping (RFC 6455 §5.5.3
+	// allows them as unidirectional heartbeats).
+	Unsolicited       int
+	RTTMin, RTTMedian time.Duration
+	RTTP95, RTTMax    time.Duration
+}
+
+// Series is one kind of heartbeat in one direction.
+type Series struct {
+	Kind           string
+	Dir            wsparse.Dir
+	Count          int
+	First, Last    time.Time
+	Interval       time.Duration // expected; 0 when unknown
+	IntervalSource string        // "negotiated", "flag", "observed" or ""
+	Timeout        time.Duration // negotiated timeout, if any
+	Mean, Jitter   time.Duration // of the intervals between beats
+	MaxGap         time.Duration // longest interval, the trailing one included
+	MaxGapAt       time.Time     // when the longest gap began
+	Missed         int           // beats missing in late gaps
+	Gaps           []Gap         // late gaps, in time order (at most 100)
+	GapsTruncated  bool
+}
+
+// Gap is a late gap: longer than the interval × tolerance.
+type Gap struct {
+	From, To time.Time
+	Missed   int
+	// Trailing: no beat ended the gap; To is when the connection's
+	// heartbeats stopped being expected (its first Close, else its end).
+	Trailing bool
+}
+
+// Len is the gap's length.
+func (g Gap) Len() time.Duration { return g.To.Sub(g.From) }
+
+// Group is the connections from one client IP to one Host and path: the
+// attempts of one client to stay connected.
+type Group struct {
+	ClientIP netip.Addr
+	Host     string
+	Path     string // SockJS /server/session/websocket tails become /*/*/websocket
+	Attempts []Attempt
+	// Refused counts failed upgrades (an answer other than 101, or none);
+	// Errors counts upgraded connections that ended in error.
+	Refused, Errors int
+	// MaxInWindow is the most attempts that started within StormWindow;
+	// Storm is MaxInWindow >= StormAttempts.
+	MaxInWindow int
+	Storm       bool
+	// Backoff describes the delays between attempts: "exponential"
+	// (each 1.5-3 × the one before), "increasing", "constant" (all within
+	// 25 % of their median), "irregular", or "" with fewer than 2 delays.
+	Backoff string
+}
+
+// Attempt is one connection of a group.
+type Attempt struct {
+	Conn    int
+	Start   time.Time
+	End     time.Time
+	Status  int
+	Outcome string // see Outcome*
+	Session string
+	// After is the time from the end of the previous attempt to this
+	// one's start (negative when they overlap); HasAfter is false for the
+	// first attempt.
+	After    time.Duration
+	HasAfter bool
+}
+
+// Attempt outcomes.
+const (
+	OutcomeRefused    = "refused"     // the upgrade got an answer other than 101
+	OutcomeNoResponse = "no_response" // the upgrade request got no answer
+	OutcomeError      = "error"       // upgraded, then ended without a clean 1000/1001 close
+	OutcomeOK         = "ok"          // upgraded, closed cleanly with 1000, 1001 or no code
+	OutcomeOpen       = "open"        // still open when the capture ended
+)
+
+// Failed reports whether an attempt never got a WebSocket.
+func (a Attempt) Failed() bool { return a.Outcome == OutcomeRefused || a.Outcome == OutcomeNoResponse }

@@ -1,0 +1,234 @@
+package health
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Tracker is a pass-through wsparse.Sink that accumulates connection health.
+// It is not safe for concurrent use (neither is the decoder feeding it).
+type Tracker struct {
+	next  wsparse.Sink
+	opts  Options
+	text  *regexp.Regexp // HeartbeatText anchored
+	conns map[int]*connState
+}
+
+type seriesKey struct {
+	dir  wsparse.Dir
+	kind string
+}
+
+type connState struct {
+	c          *Conn
+	pings      [2]pingTrack // by the pinging side's direction
+	beats      map[seriesKey][]time.Time
+	negotiated map[seriesKey]Negotiated
+	firstClose time.Time
+}
+
+type pingTrack struct {
+	n           int // pings so far
+	outstanding []pendingPing
+	rtts        []time.Duration
+	answered    []bool // by ping index
+	stats       PingStats
+}
+
+type pendingPing struct {
+	idx     int
+	ts      time.Time
+	payload string
+}
+
+// New returns a Tracker forwarding every record to next (which may be nil).
+func New(next wsparse.Sink, opts Options) *Tracker {
+	t := &Tracker{next: next, opts: opts.withDefaults(), conns: map[int]*connState{}}
+	if opts.HeartbeatText != nil {
+		t.text = regexp.MustCompile(`^(?:` + opts.HeartbeatText.String() + `)$`)
+	}
+	return t
+}
+
+func (t *Tracker) state(c *wsparse.Conn) *connState {
+	return t.stateID(c.ID, c)
+}
+
+func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
+	st := t.conns[id]
+	if st == nil {
+		st = &connState{c: &Conn{ID: id}, beats: map[seriesKey][]time.Time{}, negotiated: map[seriesKey]Negotiated{}}
+		t.conns[id] = st
+	}
+	if c != nil && !st.c.Client.IsValid() {
+		st.c.Client, st.c.Server = c.Client(), c.Server()
+	}
+	return st
+}
+
+// Handshake implements wsparse.Sink.
+func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	st := t.state(c)
+	x := st.c
+	x.Client, x.Server = c.Client(), c.Server()
+	x.Host, x.URI, x.Status = h.Host, h.URI, h.Status
+	x.Path, x.Session = splitURI(h.URI)
+	x.Subprotocol, x.Extensions = h.Subprotocol, h.Extensions
+	x.Start, x.End = h.RequestTS, h.TS
+	if t.next != nil {
+		t.next.Handshake(c, h)
+	}
+}
+
+// Frame implements wsparse.Sink.
+func (t *Tracker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	st := t.state(c)
+	switch f.Opcode {
+	case wsparse.OpPing:
+		p := &st.pings[f.Dir]
+		p.n++
+		p.outstanding = append(p.outstanding, pendingPing{idx: p.n, ts: f.TS, payload: string(f.Payload)})
+		p.answered = append(p.answered, false)
+		st.addBeat(f.Dir, KindWSPing, f.TS)
+	case wsparse.OpPong:
+		st.pong(f)
+		st.addBeat(f.Dir, KindWSPong, f.TS)
+	case wsparse.OpClose:
+		if st.firstClose.IsZero() {
+			st.firstClose = f.TS
+		}
+	}
+	if t.next != nil {
+		t.next.Frame(c, f)
+	}
+}
+
+// pong matches a pong to the oldest outstanding ping of the other side with
+// the same payload, else to the oldest outstanding one.
+func (st *connState) pong(f *wsparse.Frame) {
+	p := &st.pings[1-f.Dir]
+	if len(p.outstanding) == 0 {
+		p.stats.Unsolicited++
+		return
+	}
+	i := slices.IndexFunc(p.outstanding, func(q pendingPing) bool { return q.payload == string(f.Payload) })
+	if i < 0 {
+		i = 0
+		p.stats.Mismatched++
+	}
+	q := p.outstanding[i]
+	p.outstanding = slices.Delete(p.outstanding, i, i+1)
+	p.answered[q.idx-1] = true
+	p.rtts = append(p.rtts, f.TS.Sub(q.ts))
+}
+
+// Message implements wsparse.Sink.
+func (t *Tracker) Message(c *wsparse.Conn, m *wsparse.Message) {
+	if t.text != nil && m.Opcode == wsparse.OpText && uint64(len(m.Data)) == m.Len && t.text.Match(m.Data) {
+		t.state(c).addBeat(m.Dir, KindText, m.TS)
+	}
+	if t.next != nil {
+		t.next.Message(c, m)
+	}
+}
+
+// End implements wsparse.Sink.
+func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
+	st := t.state(c)
+	x := st.c
+	x.Ended = true
+	if s.Handshake != nil {
+		x.Start = s.Handshake.RequestTS
+	} else {
+		x.Start, x.Midstream = s.First, true
+	}
+	if s.Last.After(x.End) {
+		x.End = s.Last
+	}
+	x.Stats = s.Stats
+	x.Anomalies = s.Anomalies
+	cl := &x.Close
+	cl.End = s.End
+	cl.TCPFin, cl.TCPRst = s.TCPFin, s.TCPRst
+	cl.DataAfterClose = s.Anomalies&wsparse.AnomDataAfterClose != 0
+	for d := range s.Close {
+		ci := s.Close[d]
+		if !ci.Sent {
+			continue
+		}
+		cf := &CloseFrame{TS: ci.TS, Code: ci.Code, HasCode: ci.HasCode, Reason: ci.Reason}
+		if ci.HasCode {
+			cf.Name = wsparse.CloseCodeName(ci.Code)
+		}
+		cl.Frames[d] = cf
+		if ci.TS.Before(st.firstClose) || st.firstClose.IsZero() {
+			st.firstClose = ci.TS
+		}
+	}
+	if cl.Frames[0] != nil || cl.Frames[1] != nil {
+		cl.Initiator = sideName(s.Initiator)
+	}
+	cl.Clean = s.End == wsparse.EndClean && !cl.DataAfterClose
+	if t.next != nil {
+		t.next.End(c, s)
+	}
+}
+
+// Beat records a heartbeat found by an application-protocol decoder.
+func (t *Tracker) Beat(b Beat) {
+	t.stateID(b.Conn, nil).addBeat(b.Dir, b.Kind, b.TS)
+}
+
+// Negotiated records the interval agreed for one kind of beat.
+func (t *Tracker) Negotiated(n Negotiated) {
+	t.stateID(n.Conn, nil).negotiated[seriesKey{n.Dir, n.Kind}] = n
+}
+
+func (st *connState) addBeat(d wsparse.Dir, kind string, ts time.Time) {
+	k := seriesKey{d, kind}
+	st.beats[k] = append(st.beats[k], ts)
+}
+
+func sideName(d wsparse.Dir) string {
+	if d == wsparse.ClientToServer {
+		return "client"
+	}
+	return "server"
+}
+
+// splitURI returns the path of a request URI (SockJS session URLs
+// normalised) and the SockJS session or Socket.IO sid it names.
+func splitURI(uri string) (path, session string) {
+	path, query, _ := strings.Cut(uri, "?")
+	for _, kv := range strings.Split(query, "&") {
+		if v, ok := strings.CutPrefix(kv, "sid="); ok {
+			session = v
+		}
+	}
+	// SockJS: <prefix>/<server>/<session>/websocket (SockJS protocol,
+	// "Session URLs"). Clients pick a numeric server id; requiring one
+	// keeps plain paths ending in /websocket apart.
+	if rest, ok := strings.CutSuffix(path, "/websocket"); ok {
+		parts := strings.Split(rest, "/")
+		if n := len(parts); n >= 3 && digits(parts[n-2]) && sockjsPart(parts[n-1]) {
+			session = parts[n-1]
+			path = strings.Join(parts[:n-2], "/") + "/*/*/websocket"
+		}
+	}
+	return path, session
+}
+
+func sockjsPart(s string) bool { return s != "" && !strings.Contains(s, ".") }
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

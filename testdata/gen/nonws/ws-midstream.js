@@ -1,0 +1,245 @@
+#!/usr/bin/env node
+// WebSocket session for the mid-stream fixtures gen__ws-midstream*.pcap: a
+// node `ws` server and client in one process exchange ~150 seeded messages
+// over ~6 s while nonws/record.sh starts tcpdump ~2 s after the connection
+// is open, so the capture has no handshake and starts in the middle of it.
+//
+// usage: node ws-midstream.js --port N [--host 127.0.0.1] [--deflate]
+//          --manifest OUT.messages.tsv --captured-from OUT.captured-from.txt
+//          --sigdir DIR
+//
+// Handshake with the recorder (files in --sigdir):
+//   open      written by us when the WebSocket connection is open
+//   arm       written by the recorder just BEFORE it launches tcpdump; we
+//             answer with arm-ack after taking a snapshot of how many
+//             messages each side has completely received so far. Those
+//             messages left the sender before tcpdump was started: no byte
+//             of them can be in the capture.
+//   go        written by the recorder once tcpdump says "listening on"
+//             (content: that wall-clock time). The first message we send
+//             after seeing it has manifest index K; it and every later
+//             message are entirely inside the capture.
+//
+// Manifest: every data message sent by either side, in send order (global
+// index = data row, 0-based, header excluded): dir opcode len sha256.
+// Pings (client every 500 ms, server every 750 ms) and the close are not listed.
+'use strict';
+
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+const { WebSocketServer, WebSocket } = require('ws');
+
+function arg(name, def) {
+  const i = process.argv.indexOf('--' + name);
+  return i >= 0 ? process.argv[i + 1] : def;
+}
+const host = arg('host', '127.0.0.1');
+const port = Number(arg('port', '49100'));
+const deflate = process.argv.includes('--deflate');
+const manifestPath = arg('manifest', '/dev/null');
+const capturedFromPath = arg('captured-from', '/dev/null');
+const sigdir = arg('sigdir', '/tmp');
+const sig = (n) => path.join(sigdir, n);
+
+// mulberry32, as in ../ws-node.js
+function prng(seed) {
+  let a = seed >>> 0;
+  return function () {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rnd = prng(0x6d696473); // "mids"
+const int = (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1));
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];
+const WORDS = 'lorem ipsum dolor sit amet stream segment capture frame window socket midstream'.split(' ');
+let seq = 0;
+function jsonText(n) {
+  let s = '[';
+  while (s.length < n) {
+    s += (s.length > 1 ? ',' : '') + `{"seq":${seq++},"user":"${USERS[int(0, 5)]}","v":${(rnd() * 1e4).toFixed(3)},` +
+      `"note":"${Array.from({ length: int(1, 6) }, () => WORDS[int(0, WORDS.length - 1)]).join(' ')}"}`;
+  }
+  s = (s + ']').slice(0, n);
+  return Buffer.from(s, 'ascii');
+}
+function binary(n) {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = i % 16 < 4 ? (i >> 4) & 0xff : Math.floor(rnd() * 256);
+  return b;
+}
+// size classes: small (7-bit length), medium (16-bit), above one Ethernet MSS,
+// and large (some > 64 KiB: 64-bit length)
+function size() {
+  const r = rnd();
+  if (r < 0.45) return int(0, 125);
+  if (r < 0.7) return int(126, 1460);
+  if (r < 0.95) return int(1461, 12000);
+  return int(20000, 70000);
+}
+
+// the script, built up front so the PRNG sequence does not depend on timing
+const STEPS = 150;
+const TICK_MS = 40;
+const script = [];
+for (let i = 0; i < STEPS; i++) {
+  const dir = rnd() < 0.5 ? 'c2s' : 's2c';
+  const opcode = rnd() < 0.55 ? 1 : 2;
+  const n = size();
+  const payload = opcode === 1 ? jsonText(n) : binary(n);
+  const frag = n > 300 && rnd() < 0.12 ? [int(1, Math.floor(n / 3)), int(Math.floor(n / 3) + 1, n - 1)] : null;
+  script.push({ dir, opcode, payload, frag });
+}
+const nC2S = script.filter((s) => s.dir === 'c2s').length;
+const nS2C = STEPS - nC2S;
+
+const manifest = [];
+const ordinal = { c2s: [], s2c: [] }; // global manifest indices per direction
+let armed = null; // { t, c2s, s2c }: messages completely received per direction at arm time
+let go = null; // { t, tcpdump, first }
+const t0 = Date.now();
+const fail = (m) => {
+  console.error('ws-midstream: ' + m);
+  process.exit(1);
+};
+setTimeout(() => fail('timeout'), 40000).unref();
+
+function checkGo() {
+  if (!go && armed && fs.existsSync(sig('go'))) {
+    go = { t: Date.now(), tcpdump: fs.readFileSync(sig('go'), 'utf8').trim(), first: manifest.length };
+  }
+}
+function send(ws, s) {
+  checkGo();
+  ordinal[s.dir].push(manifest.length);
+  const sha = crypto.createHash('sha256').update(s.payload).digest('hex');
+  manifest.push(`${s.dir}\t${s.opcode}\t${s.payload.length}\t${sha}`);
+  const binary = s.opcode === 2;
+  if (!s.frag) return ws.send(s.payload, { binary, fin: true });
+  const cuts = [0, ...s.frag, s.payload.length];
+  for (let i = 0; i + 1 < cuts.length; i++) {
+    ws.send(s.payload.subarray(cuts[i], cuts[i + 1]), { binary, fin: i + 2 === cuts.length });
+  }
+}
+
+const recv = { c2s: 0, s2c: 0 };
+let server, client;
+const pollArm = setInterval(() => {
+  if (!armed && fs.existsSync(sig('arm'))) {
+    armed = { t: Date.now(), c2s: recv.c2s, s2c: recv.s2c };
+    fs.writeFileSync(sig('arm-ack'), String(armed.t));
+  }
+  checkGo();
+}, 5);
+
+function ranges(list) {
+  const out = [];
+  for (let i = 0; i < list.length; i++) {
+    let j = i;
+    while (j + 1 < list.length && list[j + 1] === list[j] + 1) j++;
+    out.push(i === j ? `${list[i]}` : `${list[i]}-${list[j]}`);
+    i = j;
+  }
+  return out.join(',') || '-';
+}
+function finish() {
+  clearInterval(pollArm);
+  fs.writeFileSync(manifestPath, 'dir\topcode\tlen\tsha256\n' + manifest.map((l) => l + '\n').join(''));
+  const N = manifest.length;
+  const K = go ? go.first : N;
+  const absent = armed
+    ? [...ordinal.c2s.slice(0, armed.c2s), ...ordinal.s2c.slice(0, armed.s2c)].sort((a, b) => a - b)
+    : [...Array(N).keys()];
+  const inFlight = [];
+  for (let i = 0; i < K; i++) if (!absent.includes(i)) inFlight.push(i);
+  const iso = (t) => new Date(t).toISOString();
+  const lines = [
+    `# ${path.basename(capturedFromPath).replace('.captured-from.txt', '.pcap')}: tcpdump started after the WebSocket`,
+    '# connection was open (no handshake in the capture). Indices are 0-based data rows of the manifest',
+    `# ${path.basename(manifestPath)} (header excluded), i.e. global send order over both directions.`,
+    '# Rule: every message with index >= first_full_index is entirely inside the capture (its first byte',
+    '# was handed to the kernel after tcpdump was listening). Messages in absent_indices were completely',
+    '# received by the peer before tcpdump was launched: none of their bytes is in the capture. Messages in',
+    '# in_flight_indices were being sent around the capture start: partly captured (capture starts inside',
+    '# them), wholly captured, or absent. Per direction: the first absent_c2s c2s messages and the first',
+    '# absent_s2c s2c messages (in send order) are the absent ones.',
+    `deflate=${deflate ? 'permessage-deflate, context takeover both ways (threshold 0)' : 'off'}`,
+    `connection_open=${iso(t0Open)}`,
+    `tcpdump_listening=${go ? go.tcpdump : 'never'}`,
+    `arm_snapshot=${armed ? iso(armed.t) : 'never'}`,
+    `go_seen=${go ? iso(go.t) : 'never'}`,
+    `messages=${N}`,
+    `first_full_index=${K}`,
+    `absent_c2s=${armed ? armed.c2s : nC2S}`,
+    `absent_s2c=${armed ? armed.s2c : nS2C}`,
+    `absent_indices=${ranges(absent)}`,
+    `in_flight_indices=${ranges(inFlight)}`,
+    `full_indices=${K < N ? `${K}-${N - 1}` : '-'}`,
+  ];
+  if (deflate) {
+    lines.push('# With context takeover, messages after the capture start may back-reference bytes of earlier');
+    lines.push('# messages in the LZ77 window, so they cannot in general be inflated from the capture alone.');
+  }
+  fs.writeFileSync(capturedFromPath, lines.join('\n') + '\n');
+}
+
+let t0Open = 0;
+const perMessageDeflate = deflate ? { threshold: 0 } : false;
+const wss = new WebSocketServer({ host, port, perMessageDeflate, maxPayload: 1 << 24 });
+wss.on('error', (e) => fail(String(e)));
+wss.on('connection', (ws) => {
+  server = ws;
+  ws.on('message', () => recv.c2s++);
+  let n = 0;
+  const ping = setInterval(() => ws.ping(Buffer.from(`srv-ping ${n++}`)), 750);
+  ws.on('close', (code) => {
+    clearInterval(ping);
+    if (code !== 1000) fail(`server close ${code}`);
+    if (recv.c2s !== nC2S) fail(`server got ${recv.c2s} of ${nC2S}`);
+  });
+});
+wss.on('listening', () => {
+  client = new WebSocket(`ws://${host}:${port}/midstream`, { perMessageDeflate, maxPayload: 1 << 24 });
+  client.on('message', () => {
+    recv.s2c++;
+    maybeClose();
+  });
+  let n = 0;
+  let ping;
+  client.on('open', () => {
+    t0Open = Date.now();
+    fs.writeFileSync(sig('open'), String(t0Open));
+    ping = setInterval(() => client.ping(Buffer.from(`cli-ping ${n++}`)), 500);
+    let i = 0;
+    const tick = setInterval(() => {
+      const s = script[i++];
+      send(s.dir === 'c2s' ? client : server, s);
+      if (i === STEPS) {
+        clearInterval(tick);
+        maybeClose();
+      }
+    }, TICK_MS);
+  });
+  let closing = false;
+  function maybeClose() {
+    if (closing || manifest.length !== STEPS || recv.s2c !== nS2C) return;
+    closing = true;
+    // wait for the server to have every c2s message too
+    const t = setInterval(() => {
+      if (recv.c2s !== nC2S) return;
+      clearInterval(t);
+      clearInterval(ping);
+      client.close(1000, 'midstream done');
+    }, 10);
+  }
+  client.on('close', (code) => {
+    if (code !== 1000) fail(`client close ${code}`);
+    finish();
+    wss.close();
+    console.log(`ws-midstream: ${STEPS} messages, first_full_index=${go ? go.first : 'none'}`);
+  });
+});

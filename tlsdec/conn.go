@@ -1,0 +1,507 @@
+// Package tlsdec follows the TLS records of one TCP connection, reads what
+// the handshake says in the clear (version, cipher suite, SNI, ALPN) and,
+// given the secrets of a key log, decrypts the application data. It has no
+// notion of packets: the caller feeds each direction's bytes in order, as
+// wsparse.Conn is fed.
+//
+// Decryption covers TLS 1.3 (AES-GCM, ChaCha20-Poly1305, KeyUpdate) and
+// TLS 1.2 (AES-GCM, ChaCha20-Poly1305, AES-CBC with HMAC-SHA1/256/384,
+// encrypt-then-MAC). Failures (no key, wrong key, unsupported suite, lost
+// bytes) are reported by Info, never by a panic or an error return.
+package tlsdec
+
+import (
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// Record content types (RFC 8446 §5.1).
+const (
+	typeChangeCipherSpec = 20
+	typeAlert            = 21
+	typeHandshake        = 22
+	typeApplicationData  = 23
+	typeHeartbeat        = 24
+)
+
+// Handshake message types (RFC 8446 §4).
+const (
+	hsClientHello         = 1
+	hsServerHello         = 2
+	hsEncryptedExtensions = 8
+	hsFinished            = 20
+	hsKeyUpdate           = 24
+)
+
+// MaxRecord is the largest record body accepted: 2^14 bytes of plaintext
+// plus 2048 of expansion (RFC 5246 §6.2.3). A header claiming more ends
+// the direction.
+const MaxRecord = 1<<14 + 2048
+
+// maxHandshakeMessage bounds the handshake messages kept in full (hellos,
+// EncryptedExtensions); others (certificates, tickets) are skipped.
+const maxHandshakeMessage = 1 << 16
+
+// Info is what is known about the TLS session so far.
+type Info struct {
+	Version     string   // "TLS 1.2", "TLS 1.3"; "" until the ServerHello
+	Cipher      string   // IANA name of the negotiated suite
+	SNI         string   // server_name the client sent
+	ALPN        string   // protocol the server selected, when it is visible
+	ALPNOffered []string // protocols the client offered
+	Offered     []string // versions the client offered in supported_versions (TLS 1.3 clients)
+	Client      int      // side that sent the ClientHello, -1 until then
+	Decrypted   bool     // records decrypt with the key log's secrets, and no failure so far
+	Error       string   // first failure: no key, wrong key, unsupported suite, lost bytes
+	Records     [2]int   // TLS records per side
+	Bytes       [2]int64 // TLS bytes per side (headers included)
+	AppBytes    [2]int64 // decrypted application data bytes per side
+}
+
+// Conn follows the two directions of one TLS connection.
+type Conn struct {
+	keys *KeyLog
+	out  func(side int, plaintext []byte, ts time.Time)
+	info Info
+
+	dir          [2]direction
+	suite        *suite
+	version      uint16
+	clientRandom [32]byte
+	serverRandom [32]byte
+	secrets      *Secrets
+	etm          bool
+	sawHello     bool // a ClientHello started the stream
+	helloRetry   bool
+	stopped      bool // nothing more can be decrypted on this connection
+}
+
+type phase uint8
+
+const (
+	phaseClear     phase = iota // records in the clear
+	phaseHandshake              // TLS 1.3 handshake traffic keys
+	phaseApp                    // application traffic keys (TLS 1.3) or after ChangeCipherSpec (TLS 1.2)
+	phaseOpaque                 // encrypted and not decryptable: counted only
+)
+
+// direction is the record layer of one side's byte stream.
+type direction struct {
+	hdr    [5]byte
+	nhdr   int
+	body   []byte // record body collected so far (capacity MaxRecord)
+	need   int    // body length of the current record
+	inBody bool
+	dead   bool // record framing lost: bytes are dropped
+
+	phase                phase
+	cipher               recordCipher
+	pending              recordCipher // TLS 1.2: takes over at ChangeCipherSpec
+	seq                  uint64
+	secret               []byte // TLS 1.3 current traffic secret, for KeyUpdate
+	appSec               []byte // TLS 1.3 application traffic secret 0, after Finished
+	switchApp, keyUpdate bool
+
+	hs hsReader
+}
+
+// NewConn returns a Conn that decrypts with keys (nil: describe only) and
+// passes each direction's application data to out. The plaintext slice is
+// valid only during the call.
+func NewConn(keys *KeyLog, out func(side int, plaintext []byte, ts time.Time)) *Conn {
+	c := &Conn{keys: keys, out: out}
+	c.info.Client = -1
+	return c
+}
+
+// Info returns what is known so far.
+func (c *Conn) Info() Info {
+	i := c.info
+	i.ALPNOffered = append([]string(nil), c.info.ALPNOffered...)
+	i.Offered = append([]string(nil), c.info.Offered...)
+	return i
+}
+
+func (c *Conn) fail(format string, args ...any) {
+	if c.info.Error == "" {
+		c.info.Error = fmt.Sprintf(format, args...)
+	}
+	c.info.Decrypted = false
+}
+
+// stop gives up decryption for the whole connection.
+func (c *Conn) stop(format string, args ...any) {
+	c.fail(format, args...)
+	c.stopped = true
+	for i := range c.dir {
+		d := &c.dir[i]
+		if d.phase != phaseClear {
+			d.phase = phaseOpaque
+		}
+		d.cipher, d.pending = nil, nil
+	}
+}
+
+// Gap tells of n bytes of one side that were never captured. The record
+// framing and the sequence numbers of that side are lost with them.
+func (c *Conn) Gap(side int, n int) {
+	if side < 0 || side > 1 || n <= 0 {
+		return
+	}
+	d := &c.dir[side]
+	if !d.dead {
+		d.dead = true
+		c.fail("side %d: %d bytes lost, TLS records not followed past them", side, n)
+	}
+}
+
+// Feed passes bytes of one side, in stream order.
+func (c *Conn) Feed(side int, data []byte, ts time.Time) {
+	if side < 0 || side > 1 {
+		return
+	}
+	d := &c.dir[side]
+	for len(data) > 0 && !d.dead {
+		if !d.inBody {
+			n := copy(d.hdr[d.nhdr:], data)
+			d.nhdr += n
+			data = data[n:]
+			if d.nhdr < 5 {
+				return
+			}
+			d.nhdr = 0
+			typ, major := d.hdr[0], d.hdr[1]
+			d.need = int(d.hdr[3])<<8 | int(d.hdr[4])
+			switch {
+			case typ < typeChangeCipherSpec || typ > typeHeartbeat || major != 3:
+				d.dead = true
+				c.fail("side %d: not a TLS record (header % x)", side, d.hdr[:])
+				return
+			case d.need > MaxRecord:
+				d.dead = true
+				c.fail("side %d: record of %d bytes, more than %d", side, d.need, MaxRecord)
+				return
+			}
+			if d.body == nil {
+				d.body = make([]byte, 0, MaxRecord)
+			}
+			d.body = d.body[:0]
+			d.inBody = true
+		}
+		n := min(d.need-len(d.body), len(data))
+		d.body = append(d.body, data[:n]...)
+		data = data[n:]
+		if len(d.body) == d.need {
+			d.inBody = false
+			c.info.Records[side]++
+			c.info.Bytes[side] += int64(5 + d.need)
+			c.record(side, d.hdr, d.body, ts)
+		}
+	}
+}
+
+// record handles one complete record.
+func (c *Conn) record(side int, hdr [5]byte, body []byte, ts time.Time) {
+	d := &c.dir[side]
+	typ := hdr[0]
+	switch d.phase {
+	case phaseOpaque:
+		return
+	case phaseHandshake, phaseApp:
+		if d.cipher == nil {
+			return
+		}
+		if c.version == VersionTLS13 && typ != typeApplicationData {
+			// ChangeCipherSpec for middlebox compatibility, or an alert
+			// sent in the clear: not protected (RFC 8446 §5).
+			return
+		}
+		plain, inner, err := d.cipher.open(hdr, body, d.seq)
+		d.seq++
+		if err != nil {
+			d.phase, d.cipher = phaseOpaque, nil
+			c.fail("side %d: record %d: %v (wrong key?)", side, c.info.Records[side], err)
+			return
+		}
+		if c.info.Error == "" {
+			c.info.Decrypted = true
+		}
+		c.content(side, inner, plain, ts)
+		c.afterRecord(side)
+	case phaseClear:
+		c.content(side, typ, body, ts)
+	}
+}
+
+// content dispatches a record's plaintext by content type.
+func (c *Conn) content(side int, typ uint8, plain []byte, ts time.Time) {
+	d := &c.dir[side]
+	switch typ {
+	case typeHandshake:
+		if err := d.hs.feed(plain, func(t uint8, body []byte) { c.handshake(side, t, body) }); err != nil {
+			d.phase, d.cipher = phaseOpaque, nil
+			c.fail("side %d: %v", side, err)
+		}
+	case typeChangeCipherSpec:
+		c.changeCipherSpec(side)
+	case typeApplicationData:
+		if d.phase == phaseClear {
+			// Encrypted data we have no keys for (or a stream that started
+			// after the handshake).
+			d.phase = phaseOpaque
+			if !c.sawHello && c.info.Error == "" {
+				c.fail("no TLS handshake seen: capture starts after it")
+			}
+			return
+		}
+		c.info.AppBytes[side] += int64(len(plain))
+		if c.out != nil && len(plain) > 0 {
+			c.out(side, plain, ts)
+		}
+	}
+}
+
+func (c *Conn) changeCipherSpec(side int) {
+	d := &c.dir[side]
+	if c.version == VersionTLS13 || d.phase != phaseClear {
+		if c.version != VersionTLS13 && d.phase == phaseApp {
+			d.phase, d.cipher = phaseOpaque, nil
+			c.fail("side %d: renegotiation is not decrypted", side)
+		}
+		return
+	}
+	if d.pending == nil {
+		d.phase = phaseOpaque // no keys: c.stop or a missing ServerHello says why
+		if c.suite == nil && c.info.Error == "" {
+			c.fail("side %d: ChangeCipherSpec before any ServerHello", side)
+		}
+		return
+	}
+	d.phase, d.cipher, d.pending, d.seq = phaseApp, d.pending, nil, 0
+}
+
+// afterRecord applies key changes that take effect at the record boundary
+// after a handshake message (RFC 8446 §5.1: they may not span a key change).
+func (c *Conn) afterRecord(side int) {
+	d := &c.dir[side]
+	var secret []byte
+	switch {
+	case d.switchApp:
+		d.switchApp = false
+		d.phase = phaseApp
+		secret = d.appSec
+	case d.keyUpdate:
+		d.keyUpdate = false
+		secret = nextSecret13(c.suite, d.secret)
+	default:
+		return
+	}
+	if secret == nil {
+		d.phase, d.cipher = phaseOpaque, nil
+		c.fail("key log lacks the %s application traffic secret", c.sideName(side))
+		return
+	}
+	ciph, err := newCipher13(c.suite, secret)
+	if err != nil {
+		c.stop("%v", err)
+		return
+	}
+	d.cipher, d.secret, d.seq = ciph, secret, 0
+}
+
+func (c *Conn) sideName(side int) string {
+	if side == c.info.Client {
+		return "client"
+	}
+	return "server"
+}
+
+// handshake handles one complete handshake message of a side.
+func (c *Conn) handshake(side int, typ uint8, body []byte) {
+	d := &c.dir[side]
+	switch typ {
+	case hsClientHello:
+		if d.phase != phaseClear {
+			return // renegotiation inside the encrypted channel
+		}
+		if c.info.Client < 0 {
+			c.info.Client = side
+		}
+		if side == c.info.Client {
+			c.clientHello(body)
+		}
+	case hsServerHello:
+		if d.phase == phaseClear && side != c.info.Client {
+			c.serverHello(side, body)
+		}
+	case hsEncryptedExtensions:
+		var ch clientHello
+		if exts, ok := extensionsOf(body); ok {
+			ch.parseExtensions(exts)
+			if len(ch.alpn) == 1 {
+				c.info.ALPN = ch.alpn[0]
+			}
+		}
+	case hsFinished:
+		if c.version == VersionTLS13 && d.phase == phaseHandshake {
+			d.switchApp = true
+		}
+	case hsKeyUpdate:
+		if c.version == VersionTLS13 && d.phase == phaseApp {
+			d.keyUpdate = true
+		}
+	}
+}
+
+func (c *Conn) clientHello(body []byte) {
+	ch, ok := parseClientHello(body)
+	if !ok {
+		c.fail("malformed ClientHello")
+		return
+	}
+	if c.helloRetry {
+		return // the second ClientHello keeps the random (RFC 8446 §4.1.2)
+	}
+	c.sawHello = true
+	c.clientRandom = ch.random
+	c.info.SNI = ch.sni
+	c.info.ALPNOffered = ch.alpn
+	c.info.Offered = nil
+	for _, v := range ch.versions {
+		if v&0x0f0f != 0x0a0a { // GREASE (RFC 8701)
+			c.info.Offered = append(c.info.Offered, VersionName(v))
+		}
+	}
+}
+
+// helloRetryRandom marks a ServerHello as a HelloRetryRequest (RFC 8446 §4.1.3).
+var helloRetryRandom = [32]byte{
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+}
+
+func (c *Conn) serverHello(side int, body []byte) {
+	sh, ok := parseServerHello(body)
+	if !ok {
+		c.stop("malformed ServerHello")
+		return
+	}
+	if sh.random == helloRetryRandom {
+		c.helloRetry = true
+		return
+	}
+	if c.info.Client < 0 {
+		c.info.Client = 1 - side
+	}
+	c.serverRandom = sh.random
+	c.version = sh.version
+	c.info.Version = VersionName(sh.version)
+	c.info.Cipher = CipherSuiteName(sh.suite)
+	if sh.alpn != "" {
+		c.info.ALPN = sh.alpn
+	}
+	c.etm = sh.etm
+	client, server := &c.dir[1-side], &c.dir[side]
+	s := suites[sh.suite]
+	switch {
+	case !c.sawHello:
+		c.stop("no ClientHello seen: client random unknown")
+		return
+	case sh.version != VersionTLS12 && sh.version != VersionTLS13:
+		c.stop("%s is not decrypted", VersionName(sh.version))
+		return
+	case s == nil || s.tls13 != (sh.version == VersionTLS13):
+		c.stop("cipher suite %s is not decrypted", CipherSuiteName(sh.suite))
+		return
+	}
+	c.suite = s
+	sec := c.keys.Lookup(c.clientRandom)
+	if sec == nil {
+		c.stop("no key for client random %s", hex.EncodeToString(c.clientRandom[:]))
+		return
+	}
+	c.secrets = sec
+	if sh.version == VersionTLS12 {
+		if sec.MasterSecret == nil {
+			c.stop("key log has no CLIENT_RANDOM line for client random %s", hex.EncodeToString(c.clientRandom[:]))
+			return
+		}
+		cc, sc, err := keyBlock12(s, sec.MasterSecret, c.clientRandom, c.serverRandom, c.etm)
+		if err != nil {
+			c.stop("%v", err)
+			return
+		}
+		client.pending, server.pending = cc, sc
+		return
+	}
+	// TLS 1.3: everything after the ServerHello is under handshake keys.
+	if sec.ClientHandshake == nil || sec.ServerHandshake == nil {
+		c.stop("key log lacks the handshake traffic secrets for client random %s", hex.EncodeToString(c.clientRandom[:]))
+		return
+	}
+	for _, x := range []struct {
+		d           *direction
+		hs, traffic []byte
+	}{{client, sec.ClientHandshake, sec.ClientTraffic0}, {server, sec.ServerHandshake, sec.ServerTraffic0}} {
+		ciph, err := newCipher13(s, x.hs)
+		if err != nil {
+			c.stop("%v", err)
+			return
+		}
+		x.d.phase, x.d.cipher, x.d.seq, x.d.secret, x.d.appSec = phaseHandshake, ciph, 0, x.hs, x.traffic
+	}
+}
+
+// hsReader reassembles handshake messages from record fragments (RFC 8446
+// §5.1: messages may span records). Messages of types not wanted are
+// skipped without being stored.
+type hsReader struct {
+	buf  []byte // header and body of the current message
+	skip int    // body bytes of an unwanted message still to drop
+}
+
+func wantedHandshake(t uint8) bool {
+	switch t {
+	case hsClientHello, hsServerHello, hsEncryptedExtensions, hsFinished, hsKeyUpdate:
+		return true
+	}
+	return false
+}
+
+func (h *hsReader) feed(b []byte, emit func(typ uint8, body []byte)) error {
+	for len(b) > 0 {
+		if h.skip > 0 {
+			n := min(h.skip, len(b))
+			h.skip -= n
+			b = b[n:]
+			continue
+		}
+		if len(h.buf) < 4 {
+			n := min(4-len(h.buf), len(b))
+			h.buf = append(h.buf, b[:n]...)
+			b = b[n:]
+			if len(h.buf) < 4 {
+				return nil
+			}
+			typ, l := h.buf[0], int(h.buf[1])<<16|int(h.buf[2])<<8|int(h.buf[3])
+			if !wantedHandshake(typ) {
+				h.buf, h.skip = h.buf[:0], l
+				continue
+			}
+			if l > maxHandshakeMessage {
+				h.buf = h.buf[:0]
+				return fmt.Errorf("handshake message type %d of %d bytes, more than %d", typ, l, maxHandshakeMessage)
+			}
+		}
+		l := int(h.buf[1])<<16 | int(h.buf[2])<<8 | int(h.buf[3])
+		n := min(4+l-len(h.buf), len(b))
+		h.buf = append(h.buf, b[:n]...)
+		b = b[n:]
+		if len(h.buf) == 4+l {
+			emit(h.buf[0], h.buf[4:])
+			h.buf = h.buf[:0]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,89 @@
+package tlsdec
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzConn feeds arbitrary bytes as a two-sided TLS stream: each chunk is
+// introduced by one byte whose low bit picks the side and whose other bits
+// give the chunk length. Seeds are the RFC 8448 trace and synthetic
+// sessions of each suite, encoded the same way, with their keys in play.
+func FuzzConn(f *testing.F) {
+	f.Add(encodeEvents(r8448Session()))
+	for _, tc := range sessionCases {
+		s := newSession(tc.id, tc.etm)
+		s.build([]int{0, 30, 200})
+		f.Add(encodeEvents(s.evs))
+	}
+	keys := r8448Keys()
+	for _, tc := range sessionCases {
+		s := newSession(tc.id, tc.etm)
+		keys.Merge(s.keys())
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := NewConn(keys, func(side int, p []byte, ts time.Time) {
+			if side < 0 || side > 1 || len(p) > MaxRecord {
+				t.Fatalf("out(%d, %d bytes)", side, len(p))
+			}
+		})
+		for len(data) > 0 {
+			ctl := data[0]
+			n := min(int(ctl>>1)*16+1, len(data)-1)
+			c.Feed(int(ctl&1), data[1:1+n], time.Time{})
+			data = data[1+n:]
+			if ctl == 0xff {
+				c.Gap(0, 10)
+			}
+		}
+		in := c.Info()
+		if in.Decrypted && in.Error != "" {
+			t.Fatalf("decrypted with an error: %+v", in)
+		}
+	})
+}
+
+// encodeEvents writes events in FuzzConn's framing.
+func encodeEvents(evs []event) []byte {
+	var b []byte
+	for _, ev := range evs {
+		d := ev.data
+		for len(d) > 0 {
+			n := min(len(d), 126*16+1)
+			k := (n - 1) / 16
+			n = k*16 + 1
+			b = append(b, byte(k<<1|ev.side))
+			b = append(b, d[:n]...)
+			d = d[n:]
+		}
+	}
+	return b
+}
+
+// FuzzKeyLog: any input parses without panic, and every entry kept has
+// secrets of the lengths the format allows.
+func FuzzKeyLog(f *testing.F) {
+	f.Add([]byte("# comment\nCLIENT_RANDOM " + strings.Repeat("ab", 32) + " " + strings.Repeat("11", 48) + "\n"))
+	f.Add([]byte(r8448Keys().String()))
+	for _, tc := range sessionCases[:4] {
+		f.Add([]byte(newSession(tc.id, tc.etm).keyLog()))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, err := ParseKeyLog(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range k.m {
+			if s.MasterSecret != nil && len(s.MasterSecret) != 48 {
+				t.Fatalf("master secret of %d bytes", len(s.MasterSecret))
+			}
+			for _, x := range [][]byte{s.ClientHandshake, s.ServerHandshake, s.ClientTraffic0, s.ServerTraffic0} {
+				if x != nil && len(x) != 32 && len(x) != 48 {
+					t.Fatalf("traffic secret of %d bytes", len(x))
+				}
+			}
+		}
+	})
+}
