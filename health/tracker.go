@@ -149,6 +149,11 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	if s.Last.After(x.End) {
 		x.End = s.Last
 	}
+	for _, ts := range s.TCPEndTS {
+		if ts.After(x.End) {
+			x.End = ts // the FIN or RST that ended it, after the last data
+		}
+	}
 	x.Stats = s.Stats
 	x.Anomalies = s.Anomalies
 	cl := &x.Close

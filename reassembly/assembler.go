@@ -403,7 +403,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 		return false
 	}
 	if tcp.FIN || tcp.RST {
-		s.conn.TCPEnd(side(dir), tcp.RST)
+		s.conn.TCPEnd(side(dir), tcp.RST, ci.Timestamp)
 	}
 	if s.conn.Done() {
 		return false

@@ -141,6 +141,7 @@ type Summary struct {
 	Initiator   Dir // the side whose Close came first (valid when a Close was sent)
 	TCPFin      [2]bool
 	TCPRst      [2]bool
+	TCPEndTS    [2]time.Time // when each direction's first FIN or RST came
 	End         End
 	Anomalies   Anomalies // connection-level: every anomaly seen on any record
 }
@@ -873,9 +874,12 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	c.sum.Stats[c.dirOf(side)].Resyncs++
 }
 
-// TCPEnd records that a side sent FIN (rst false) or RST.
-func (c *Conn) TCPEnd(side int, rst bool) {
+// TCPEnd records that a side sent FIN (rst false) or RST at ts.
+func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 	d := c.dirOf(side)
+	if c.sum.TCPEndTS[d].IsZero() {
+		c.sum.TCPEndTS[d] = ts
+	}
 	if rst {
 		c.sum.TCPRst[d] = true
 	} else {

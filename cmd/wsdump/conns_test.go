@@ -242,16 +242,16 @@ func TestConnsTable(t *testing.T) {
 
 const connsReconnectTable = `
 CONN  START  DUR     CLIENT           SERVER           URL                               PROTO  C2S F/M/B  S2C F/M/B  CLOSE                                                   HEARTBEAT
-1     0.002  834µs   127.0.0.1:36312  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      0/0/0      0/0/0      refused 403                                             -
-2     0.107  129µs   127.0.0.1:36322  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      0/0/0      0/0/0      refused 403                                             -
-3     0.309  125µs   127.0.0.1:36336  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      0/0/0      0/0/0      refused 403                                             -
-4     0.711  2.68ms  127.0.0.1:36350  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      1/0/17     1/0/17     server 1013 (try again later) "try again later", clean  -
-5     1.521  757µs   127.0.0.1:36354  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      1/0/17     1/0/17     server 1013 (try again later) "try again later", clean  -
+1     0.002  1.84ms  127.0.0.1:36312  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      0/0/0      0/0/0      refused 403                                             -
+2     0.107  271µs   127.0.0.1:36322  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      0/0/0      0/0/0      refused 403                                             -
+3     0.309  271µs   127.0.0.1:36336  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      0/0/0      0/0/0      refused 403                                             -
+4     0.711  2.99ms  127.0.0.1:36350  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      1/0/17     1/0/17     server 1013 (try again later) "try again later", clean  -
+5     1.521  915µs   127.0.0.1:36354  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      1/0/17     1/0/17     server 1013 (try again later) "try again later", clean  -
 6     3.124  302ms   127.0.0.1:36356  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      3/2/46     3/2/56     client 1000 (normal closure) "done", clean              -
 
 Reconnect groups (client IP, Host, path):
 GROUP  CLIENT     URL                               ATTEMPTS  REFUSED  ERRORS  STORM    BACKOFF      CONNS (OUTCOME, DELAY BEFORE)
-1      127.0.0.1  127.0.0.1:47430/health/reconnect  6         3        2       yes (6)  exponential  1 refused 403, 2 refused 403 +104ms, 3 refused 403 +202ms, 4 error +402ms, 5 error +807ms, 6 ok +1.6s
+1      127.0.0.1  127.0.0.1:47430/health/reconnect  6         3        2       yes (6)  exponential  1 refused 403, 2 refused 403 +103ms, 3 refused 403 +202ms, 4 error +402ms, 5 error +806ms, 6 ok +1.6s
 `
 
 func TestConnsUsage(t *testing.T) {
