@@ -222,6 +222,20 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 		b = strconv.AppendUint(b, st.SkippedBytes, 10)
 		b = append(b, `,"resyncs":`...)
 		b = strconv.AppendInt(b, int64(st.Resyncs), 10)
+		if st.CompressedMessages > 0 {
+			b = append(b, `,"compressed_messages":`...)
+			b = strconv.AppendInt(b, int64(st.CompressedMessages), 10)
+			b = append(b, `,"compressed_bytes":`...)
+			b = strconv.AppendUint(b, st.CompressedBytes, 10)
+			b = append(b, `,"inflated_bytes":`...)
+			b = strconv.AppendUint(b, st.InflatedBytes, 10)
+			b = append(b, `,"compression_ratio":`...)
+			ratio := 0.0
+			if st.CompressedBytes > 0 {
+				ratio = float64(st.InflatedBytes) / float64(st.CompressedBytes)
+			}
+			b = strconv.AppendFloat(b, ratio, 'f', 3, 64)
+		}
 		b = append(b, `,"tcp_fin":`...)
 		b = strconv.AppendBool(b, s.TCPFin[d])
 		b = append(b, `,"tcp_rst":`...)

@@ -213,6 +213,14 @@ func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
 			b = strconv.AppendInt(b, int64(cl.Code), 10)
 		}
 	}
+	for d, name := range [2]string{"c2s", "s2c"} {
+		if st := &s.Stats[d]; st.CompressedBytes > 0 {
+			b = append(b, ", "...)
+			b = append(b, name...)
+			b = append(b, " deflate x"...)
+			b = strconv.AppendFloat(b, float64(st.InflatedBytes)/float64(st.CompressedBytes), 'f', 2, 64)
+		}
+	}
 	b = append(b, ", frames "...)
 	b = strconv.AppendInt(b, int64(s.Stats[0].Frames), 10)
 	b = append(b, '/')

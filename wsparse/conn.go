@@ -107,6 +107,12 @@ type DirStats struct {
 	LostBytes     uint64 // bytes the capture lost (gaps)
 	SkippedBytes  uint64 // bytes passed over to find a frame boundary (mid-frame start, resync)
 	Resyncs       int    // times the frame boundaries were found again after a gap
+
+	// permessage-deflate: messages compressed, their bytes on the wire and
+	// inflated (both only for messages that inflated).
+	CompressedMessages int
+	CompressedBytes    uint64
+	InflatedBytes      uint64
 }
 
 // CloseInfo describes one side's Close frame.
@@ -713,6 +719,11 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 			// Unfragmented: the frame's payload is the message.
 			h.msg.TS = ts
 			h.msg.Data = f.Payload
+			if len(f.Payload) > c.cfg.MaxMessage {
+				// --max-message below --max-payload: the message limit holds.
+				h.msg.Data = f.Payload[:c.cfg.MaxMessage]
+				h.msg.Anomalies |= AnomMessageTruncated
+			}
 			c.finishMessage(h)
 			return
 		}
@@ -783,9 +794,14 @@ func (c *Conn) inflateMessage(h *half, m *Message) {
 	m.Anomalies |= a
 	m.Data = out
 	m.Len = uint64(len(out))
+	st := &c.sum.Stats[m.Dir]
+	st.CompressedMessages++
 	if a&(AnomInflateNoContext|AnomInflateFailed) != 0 {
 		m.Len = 0
+		return
 	}
+	st.CompressedBytes += m.WireLen
+	st.InflatedBytes += m.Len
 }
 
 // validUTF8Prefix reports whether b is UTF-8; when cut is true, b may end in

@@ -60,7 +60,7 @@ func TestConversation(t *testing.T) {
 		"F s2c #4 fin=true rsv=0 op=binary masked=false key=00000000 len=80000",
 		"M s2c #2 op=binary frames=1 len=80000",
 		"F s2c #5 fin=true rsv=0 op=close masked=false key=00000000 len=2 payload=03e8 anomalies= close=1000/true/\"\"",
-		"E end=clean initiator=c2s c2s={Frames:7 Messages:3 ControlFrames:2 PayloadBytes:326 WireBytes:370 LostBytes:0 SkippedBytes:0 Resyncs:0} s2c={Frames:5 Messages:2 ControlFrames:3 PayloadBytes:80009 WireBytes:80027 LostBytes:0 SkippedBytes:0 Resyncs:0} close=1000/1000 anomalies=",
+		"E end=clean initiator=c2s c2s={Frames:7 Messages:3 ControlFrames:2 PayloadBytes:326 WireBytes:370 LostBytes:0 SkippedBytes:0 Resyncs:0 CompressedMessages:0 CompressedBytes:0 InflatedBytes:0} s2c={Frames:5 Messages:2 ControlFrames:3 PayloadBytes:80009 WireBytes:80027 LostBytes:0 SkippedBytes:0 Resyncs:0 CompressedMessages:0 CompressedBytes:0 InflatedBytes:0} close=1000/1000 anomalies=",
 	}
 	checkPrefixes(t, s.lines, want)
 }
@@ -306,7 +306,7 @@ func TestLimits(t *testing.T) {
 	checkPrefixes(t, s.lines, []string{
 		"H status=101",
 		"F s2c #1 fin=true rsv=0 op=binary masked=false key=00000000 len=100 payload=" + hexOf(strings.Repeat("z", 10)) + " anomalies=payload_truncated",
-		"M s2c #1 op=binary frames=1 len=100 data=" + hexOf(strings.Repeat("z", 10)) + " compressed=false anomalies=message_truncated",
+		"M s2c #1 op=binary frames=1 len=100 data=" + hexOf(strings.Repeat("z", 8)) + " compressed=false anomalies=message_truncated",
 		"F s2c #2", "F s2c #3",
 		"M s2c #2 op=text frames=2 len=12 data=" + hexOf("abcdefgh") + " compressed=false anomalies=message_truncated",
 		"E end=open",
