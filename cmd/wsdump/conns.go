@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -117,13 +117,7 @@ func (o *connsOptions) health() health.Options {
 
 // runConns reads the capture through the tracker and writes the report.
 func runConns(o *connsOptions) error {
-	var src capture.Source
-	var err error
-	if o.ReadFile == "-" {
-		src, err = capture.NewReader(o.In)
-	} else {
-		src, err = capture.Open(o.ReadFile)
-	}
+	src, err := openInput(o.ReadFile, o.In)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -132,8 +126,10 @@ func runConns(o *connsOptions) error {
 	tr := health.New(nil, o.health())
 	// Default limits: a cut compressed message would lose the inflater's
 	// window, and text beats after it with it.
-	asm := reassembly.New(tr, reassembly.Options{Decoder: wsparse.Config{}})
-	origin, readErr := feedPackets(src, asm, o.ReadFile)
+	keys := tlsdec.NewKeyLog()
+	asm := reassembly.New(tr, reassembly.Options{Decoder: wsparse.Config{}, Keys: keys})
+	var origin time.Time
+	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })
 	asm.Finish()
 	rep := tr.Report()
 	if o.Format == "jsonl" {
@@ -148,26 +144,4 @@ func runConns(o *connsOptions) error {
 		return inputErr(readErr)
 	}
 	return nil
-}
-
-// feedPackets is decode.go's feed without an exporter: it returns the time
-// of the first packet.
-func feedPackets(src capture.Source, asm *reassembly.Assembler, name string) (time.Time, error) {
-	var origin time.Time
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			return origin, nil
-		}
-		if err != nil {
-			return origin, err
-		}
-		if origin.IsZero() {
-			if !reassembly.SupportedLink(uint32(p.Link)) {
-				return origin, fmt.Errorf("%s: unsupported link type %s", displayName(name), p.Link)
-			}
-			origin = p.Timestamp
-		}
-		asm.Packet(uint32(p.Link), p.Data, p.Timestamp, p.Length)
-	}
 }

@@ -38,7 +38,7 @@ func connsReport(t *testing.T, file string, o health.Options) *health.Report {
 	defer src.Close()
 	tr := health.New(nil, o)
 	asm := reassembly.New(tr, reassembly.Options{})
-	if _, err := feedPackets(src, asm, file); err != nil {
+	if err := feed(src, asm, file, nil, func(time.Time) {}); err != nil {
 		t.Fatal(err)
 	}
 	asm.Finish()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/reassembly"
@@ -14,15 +15,17 @@ import (
 	"github.com/wsdump/wsdump/wsparse"
 )
 
+// openInput opens a capture file, or standard input for "-".
+func openInput(name string, stdin io.Reader) (capture.Source, error) {
+	if name == "-" {
+		return capture.NewReader(stdin)
+	}
+	return capture.Open(name)
+}
+
 // runDecode reads the capture and writes every record: the main job.
 func runDecode(o *decodeOptions) error {
-	var src capture.Source
-	var err error
-	if o.ReadFile == "-" {
-		src, err = capture.NewReader(o.In)
-	} else {
-		src, err = capture.Open(o.ReadFile)
-	}
+	src, err := openInput(o.ReadFile, o.In)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -39,7 +42,7 @@ func runDecode(o *decodeOptions) error {
 		return err
 	}
 	asm := reassembly.New(exp, o.assemblerOptions(keys))
-	readErr := feed(src, asm, exp, o.ReadFile, keys)
+	readErr := feed(src, asm, o.ReadFile, keys, exp.SetOrigin)
 	asm.Finish()
 	if err := exp.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("writing output: %w", err)
@@ -50,9 +53,11 @@ func runDecode(o *decodeOptions) error {
 	return nil
 }
 
-// feed hands every packet to the assembler. It stops at the first read
-// error, after the packets before it have been decoded.
-func feed(src capture.Source, asm *reassembly.Assembler, exp report.Exporter, name string, keys *tlsdec.KeyLog) error {
+// feed hands every packet to the assembler, merging the secrets a pcapng
+// file carries into keys (unless nil), and calls origin with the first packet's time.
+// It stops at the first read error, after the packets before it have been
+// decoded.
+func feed(src capture.Source, asm *reassembly.Assembler, name string, keys *tlsdec.KeyLog, origin func(time.Time)) error {
 	first := true
 	secrets, _ := src.(capture.SecretsSource)
 	nSecrets := 0
@@ -69,9 +74,9 @@ func feed(src capture.Source, asm *reassembly.Assembler, exp report.Exporter, na
 			if !reassembly.SupportedLink(uint32(p.Link)) {
 				return fmt.Errorf("%s: unsupported link type %s", displayName(name), p.Link)
 			}
-			exp.SetOrigin(p.Timestamp)
+			origin(p.Timestamp)
 		}
-		if secrets != nil && len(secrets.Secrets()) > nSecrets {
+		if secrets != nil && keys != nil && len(secrets.Secrets()) > nSecrets {
 			// pcapng Decryption Secrets Blocks come before the packets they
 			// decrypt: merge them as they appear.
 			for _, s := range secrets.Secrets()[nSecrets:] {
