@@ -53,7 +53,7 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 			proto = "-"
 		}
 		if err := t.Append(strconv.Itoa(c.ID), when(c.Start), Dur(c.Duration()), c.Client.String(), c.Server.String(),
-			c.Host+c.URI, proto, dirCell(c, 0), dirCell(c, 1), c.CloseText(), c.Glance()); err != nil {
+			termSafe(c.Host+c.URI), termSafe(proto), dirCell(c, 0), dirCell(c, 1), c.CloseText(), c.Glance()); err != nil {
 			return err
 		}
 	}
@@ -93,7 +93,7 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 				}
 				tl = append(tl, s)
 			}
-			if err := t.Append(strconv.Itoa(i+1), g.ClientIP.String(), g.Host+g.Path, strconv.Itoa(len(g.Attempts)),
+			if err := t.Append(strconv.Itoa(i+1), g.ClientIP.String(), termSafe(g.Host+g.Path), strconv.Itoa(len(g.Attempts)),
 				strconv.Itoa(g.Refused), strconv.Itoa(g.Errors), storm, backoff, strings.Join(tl, ", ")); err != nil {
 				return err
 			}

@@ -40,6 +40,12 @@ type Options struct {
 	// them, data is pushed through and the hole counted as a gap.
 	MaxBufferedPagesPerConnection int // default 4096 (about 8 MiB)
 	MaxBufferedPagesTotal         int // default 65536
+
+	// MaxConnections bounds the connections held at once. Past it, the
+	// least recently active tenth are ended (their records come out as at
+	// the end of the input) and counted in Stats.Evicted: a flood of SYNs
+	// cannot exhaust memory.
+	MaxConnections int // default 100000
 }
 
 func (o Options) withDefaults() Options {
@@ -57,6 +63,9 @@ func (o Options) withDefaults() Options {
 	if o.MaxBufferedPagesTotal <= 0 {
 		o.MaxBufferedPagesTotal = 65536
 	}
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = 100000
+	}
 	return o
 }
 
@@ -71,11 +80,22 @@ type TLSSink interface {
 type Stats struct {
 	Packets     uint64 // packets handed to Packet
 	Bytes       uint64 // their captured bytes
+	Cut         uint64 // packets captured shorter than they were on the wire (snap length)
 	NotIP       uint64 // link payload without IPv4/IPv6
 	NotTCP      uint64 // IP packets that carry no TCP
 	Malformed   uint64 // IP or TCP headers that do not parse
 	Fragments   uint64 // IP fragments (not reassembled)
 	Connections int    // TCP connections seen
+	Evicted     int    // connections ended early to stay under MaxConnections
+	// PageLimitFlushes counts the times gopacket's page limits
+	// (MaxBufferedPages*) forced out-of-order bytes through as a gap.
+	PageLimitFlushes int
+	// Retransmitted bytes that overlapped bytes already passed on, and
+	// their segments: gopacket keeps the first copy and drops the rest
+	// without showing it, so differing content cannot be told here.
+	OverlapBytes, OverlapSegments int
+	// Decoder limits hit (wsparse.LimitHits), summed over connections.
+	HTTPHeaderLimit, PendingLimit, SniffLimit int
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket
@@ -101,6 +121,11 @@ type Assembler struct {
 	// a new stream, which must not take a new connection number.
 	closed map[flowKey]closedConn
 
+	// live holds the connections gopacket holds, for eviction: each with
+	// the time of its latest packet.
+	live     map[*stream]struct{}
+	evicting bool
+
 	// Records produced outside a packet (by a flush) are held and sorted by
 	// connection so that output does not depend on map order.
 	holding bool
@@ -120,7 +145,7 @@ const closedMemory = 2 * time.Minute
 
 // New returns an Assembler that sends records to out.
 func New(out wsparse.Sink, opts Options) *Assembler {
-	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{}}
+	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{}, live: map[*stream]struct{}{}}
 	pool := tcpasm.NewStreamPool(&factory{a: a})
 	a.asm = tcpasm.NewAssembler(pool)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
@@ -141,6 +166,9 @@ func (c *assemblerContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 func (a *Assembler) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	a.stats.Packets++
 	a.stats.Bytes += uint64(len(data))
+	if wireLen > len(data) {
+		a.stats.Cut++
+	}
 	ip, ok := NetworkPayload(link, data)
 	if !ok {
 		a.stats.NotIP++
@@ -191,6 +219,30 @@ func (a *Assembler) Packet(link uint32, data []byte, ts time.Time, wireLen int) 
 	a.now, a.inPacket = ts, true
 	a.asm.AssembleWithContext(netFlow, &a.tcp, &ctx)
 	a.inPacket = false
+	if len(a.live) > a.opts.MaxConnections {
+		a.evict()
+	}
+}
+
+// evict ends the least recently active connections until a tenth of
+// MaxConnections is free. gopacket can only close connections by time, so
+// the cut is the latest-packet time of the last connection to go:
+// connections tied with it go too.
+func (a *Assembler) evict() {
+	seen := make([]time.Time, 0, len(a.live))
+	for s := range a.live {
+		seen = append(seen, s.seen)
+	}
+	slices.SortFunc(seen, time.Time.Compare)
+	keep := a.opts.MaxConnections - a.opts.MaxConnections/10
+	cut := seen[len(seen)-keep-1].Add(time.Nanosecond)
+	a.evicting = true
+	a.hold()
+	// T flushes the bytes they wait for first: gopacket only closes a
+	// connection with nothing out of order.
+	a.asm.FlushWithOptions(tcpasm.FlushOptions{T: cut, TC: cut})
+	a.release()
+	a.evicting = false
 }
 
 // skipIPv6Extensions walks IPv6 extension headers to the upper layer.
@@ -225,11 +277,8 @@ func (a *Assembler) maybeFlush(ts time.Time) {
 		return
 	}
 	a.lastFlush = ts
-	for k, c := range a.closed {
-		if ts.Sub(c.at) > closedMemory {
-			delete(a.closed, k)
-		}
-	}
+	a.forgetClosed(ts.Add(-closedMemory))
+
 	opt := tcpasm.FlushOptions{T: ts.Add(-a.opts.GapTimeout)}
 	if a.opts.IdleTimeout > 0 {
 		opt.TC = ts.Add(-a.opts.IdleTimeout)
@@ -237,6 +286,37 @@ func (a *Assembler) maybeFlush(ts time.Time) {
 	a.hold()
 	a.asm.FlushWithOptions(opt)
 	a.release()
+}
+
+// forgetClosed drops the closed connections remembered since before t and,
+// when more are remembered than MaxConnections allows (a flood of short
+// connections), the older half of them.
+func (a *Assembler) forgetClosed(t time.Time) {
+	for k, c := range a.closed {
+		if c.at.Before(t) {
+			delete(a.closed, k)
+		}
+	}
+	if len(a.closed) <= 2*a.opts.MaxConnections {
+		return
+	}
+	at := make([]time.Time, 0, len(a.closed))
+	for _, c := range a.closed {
+		at = append(at, c.at)
+	}
+	slices.SortFunc(at, time.Time.Compare)
+	mid := at[len(at)/2]
+	for k, c := range a.closed {
+		if c.at.Before(mid) {
+			delete(a.closed, k)
+		}
+	}
+	for k := range a.closed { // ties: any will do
+		if len(a.closed) <= a.opts.MaxConnections {
+			break
+		}
+		delete(a.closed, k)
+	}
 }
 
 // Tick lets the assembler flush by time while no packet arrives (live
@@ -350,7 +430,9 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	if old, ok := a.closed[key]; ok && !tcp.SYN {
 		// A late segment of a connection already ended (the last ACK after
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
-		return &stream{a: a, key: key, stale: true, conn: wsparse.NewConn(old.id, netip.AddrPort{}, netip.AddrPort{}, a.opts.Decoder, a)}
+		st := &stream{a: a, key: key, stale: true, seen: a.now, id: old.id}
+		a.live[st] = struct{}{}
+		return st
 	}
 	a.nextID++
 	a.stats.Connections++
@@ -360,13 +442,14 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		addr, _ := netip.AddrFromSlice(ip.Raw())
 		return netip.AddrPortFrom(addr, binary.BigEndian.Uint16(port.Raw()))
 	}
-	st := &stream{a: a, key: key, conn: wsparse.NewConn(a.nextID, ep(src, sp), ep(dst, dp), a.opts.Decoder, a)}
+	st := &stream{a: a, key: key, seen: a.now, id: a.nextID, addr: [2]netip.AddrPort{ep(src, sp), ep(dst, dp)}, force: -1}
+	a.live[st] = struct{}{}
 	for _, p := range a.opts.WSPorts {
 		switch p {
-		case st.conn.Addr[1].Port():
-			st.conn.Force(1)
-		case st.conn.Addr[0].Port():
-			st.conn.Force(0)
+		case st.addr[1].Port():
+			st.force = 1
+		case st.addr[0].Port():
+			st.force = 0
 		default:
 			continue
 		}
@@ -375,13 +458,28 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	return st
 }
 
+// decoder returns the connection's decoder, made at its first bytes or
+// FIN/RST: a flood of SYNs costs no decoder state.
+func (s *stream) decoder() *wsparse.Conn {
+	if s.conn == nil {
+		s.conn = wsparse.NewConn(s.id, s.addr[0], s.addr[1], s.a.opts.Decoder, s.a)
+		if s.force >= 0 {
+			s.conn.Force(int(s.force))
+		}
+	}
+	return s.conn
+}
+
 // stream adapts one connection to gopacket's Stream interface. Side 0 is the
 // sender of the connection's first packet.
 type stream struct {
 	a     *Assembler
 	key   flowKey
-	conn  *wsparse.Conn
-	stale bool // a late segment of a closed connection
+	id    int
+	addr  [2]netip.AddrPort
+	force int8          // side on a --ws-port, or -1
+	conn  *wsparse.Conn // nil until decoder()
+	stale bool          // a late segment of a closed connection
 
 	// TLS: a stream that opens with a ClientHello goes through tls, whose
 	// plaintext (with keys) goes on to conn.
@@ -389,6 +487,7 @@ type stream struct {
 	started bool
 	tlsInfo wsparse.TLSInfo
 	last    time.Time // time of the last bytes
+	seen    time.Time // time of the latest packet, as gopacket's lastSeen
 }
 
 func side(dir tcpasm.TCPFlowDirection) int {
@@ -399,13 +498,16 @@ func side(dir tcpasm.TCPFlowDirection) int {
 }
 
 func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCPFlowDirection, nextSeq tcpasm.Sequence, start *bool, ac tcpasm.AssemblerContext) bool {
+	if ci.Timestamp.After(s.seen) {
+		s.seen = ci.Timestamp
+	}
 	if s.stale {
 		return false
 	}
 	if tcp.FIN || tcp.RST {
-		s.conn.TCPEnd(side(dir), tcp.RST, ci.Timestamp)
+		s.decoder().TCPEnd(side(dir), tcp.RST, ci.Timestamp)
 	}
-	if s.conn.Done() {
+	if s.conn != nil && s.conn.Done() {
 		return false
 	}
 	// A capture that starts mid-connection has no SYN: start at the first
@@ -418,15 +520,24 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	length, _ := sg.Lengths()
 	dir, _, _, skip := sg.Info()
 	sd := side(dir)
+	if skip > 0 && s.a.inPacket {
+		// Holes are only pushed through during a packet when gopacket's
+		// page limits are reached (a flush pushes the others).
+		s.a.stats.PageLimitFlushes++
+	}
+	if st := sg.Stats(); st.OverlapBytes > 0 {
+		s.a.stats.OverlapBytes += st.OverlapBytes
+		s.a.stats.OverlapSegments += st.OverlapPackets
+	}
 	ts := s.a.now
 	if !s.a.inPacket && length > 0 {
-		ts = sg.CaptureInfo(length - 1).Timestamp
+		ts = captureTime(sg, length-1, ts)
 	}
 	if skip > 0 {
 		if s.tls != nil {
 			s.tls.Gap(sd, skip)
 		} else {
-			s.conn.Gap(sd, skip, ts)
+			s.decoder().Gap(sd, skip, ts)
 		}
 	}
 	if length == 0 {
@@ -444,15 +555,28 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 		s.tls.Feed(sd, data, ts)
 		return
 	}
-	if s.conn.Done() {
+	if s.decoder().Done() {
 		return
 	}
 	s.conn.Feed(sd, data, ts)
 }
 
+// captureTime returns when the byte at offset was captured, or def.
+// gopacket keeps the capture info only on the first page (1900 bytes) of
+// each packet it queued and panics on the others' nil context: a segment
+// longer than a page that arrived out of order, then flushed.
+func captureTime(sg tcpasm.ScatterGather, offset int, def time.Time) (ts time.Time) {
+	defer func() {
+		if recover() != nil {
+			ts = def
+		}
+	}()
+	return sg.CaptureInfo(offset).Timestamp
+}
+
 // plaintext receives decrypted application data.
 func (s *stream) plaintext(side int, p []byte, ts time.Time) {
-	if s.conn.TLS() == nil {
+	if s.decoder().TLS() == nil {
 		s.syncTLS()
 		s.conn.SetTLS(&s.tlsInfo)
 	}
@@ -470,10 +594,14 @@ func (s *stream) syncTLS() {
 }
 
 func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
+	delete(s.a.live, s)
+	if s.a.evicting && !s.stale {
+		s.a.stats.Evicted++
+	}
 	if !s.stale {
 		if s.tls != nil {
 			s.syncTLS() // final: errors and byte counts
-			if s.conn.IsWebSocket() {
+			if s.decoder().IsWebSocket() {
 				s.conn.SetTLS(&s.tlsInfo)
 			} else if _, ok := s.a.out.(TLSSink); ok {
 				client, server := s.conn.Addr[0], s.conn.Addr[1]
@@ -483,10 +611,23 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 				s.a.TLSConn(s.conn, s.last, client, server, &s.tlsInfo)
 			}
 		}
-		s.conn.End(s.a.now)
-		c := closedConn{id: s.conn.ID, at: s.a.now}
-		s.a.closed[s.key] = c
-		s.a.closed[flowKey{s.key.net.Reverse(), s.key.tcp.Reverse()}] = c
+		if s.conn != nil {
+			s.conn.End(s.a.now)
+			h := s.conn.LimitHits()
+			s.a.stats.HTTPHeaderLimit += h.HTTPHeader
+			s.a.stats.PendingLimit += h.Pending
+			s.a.stats.SniffLimit += h.Sniff
+		}
+		if !s.a.evicting {
+			// An evicted connection that goes on is decoded afresh, as a
+			// new connection, rather than dropped as stale.
+			c := closedConn{id: s.id, at: s.a.now}
+			s.a.closed[s.key] = c
+			s.a.closed[flowKey{s.key.net.Reverse(), s.key.tcp.Reverse()}] = c
+			if len(s.a.closed) > 2*s.a.opts.MaxConnections {
+				s.a.forgetClosed(time.Time{})
+			}
+		}
 	}
 	return true
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -20,13 +21,14 @@ type jsonl struct {
 	w   *bufio.Writer
 	buf []byte
 	err error
+	st  *Stabilizer // --stable; nil: values as captured
 }
 
 func newJSONL(w io.Writer) *jsonl {
 	return &jsonl{w: bufio.NewWriterSize(w, 256<<10)}
 }
 
-func (j *jsonl) SetOrigin(time.Time) {}
+func (j *jsonl) SetOrigin(t time.Time) { j.st.SetOrigin(t) }
 
 func (j *jsonl) Flush() error {
 	if err := j.w.Flush(); j.err == nil {
@@ -61,11 +63,11 @@ func (j *jsonl) start(typ string, c *wsparse.Conn) []byte {
 func (j *jsonl) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	b := j.start("handshake", c)
 	b = field(b, "ts")
-	b = appendQuotedTS(b, h.TS)
-	b = strField(b, "client", c.Client().String())
+	b = appendQuotedTS(b, j.st.Time(h.TS))
+	b = strField(b, "client", j.st.Client(c.Client()).String())
 	b = strField(b, "server", c.Server().String())
 	b = field(b, "request_ts")
-	b = appendQuotedTS(b, h.RequestTS)
+	b = appendQuotedTS(b, j.st.Time(h.RequestTS))
 	b = strField(b, "method", h.Method)
 	b = strField(b, "uri", h.URI)
 	b = strField(b, "http_version", h.HTTPVersion)
@@ -80,12 +82,12 @@ func (j *jsonl) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	b = strField(b, "reason", h.Reason)
 	b = strField(b, "subprotocol", h.Subprotocol)
 	b = strField(b, "extensions", h.Extensions)
-	b = strField(b, "key", h.Key)
-	b = strField(b, "accept", h.Accept)
+	b = strField(b, "key", j.st.Key(h.Key))
+	b = strField(b, "accept", j.st.Accept(h.Accept))
 	b = field(b, "accept_valid")
 	b = strconv.AppendBool(b, h.AcceptValid)
 	if h.TLS != nil {
-		b = appendTLS(field(b, "tls"), h.TLS)
+		b = j.appendTLS(field(b, "tls"), h.TLS)
 	}
 	if h.Deflate {
 		p := h.DeflateParams
@@ -106,8 +108,8 @@ func (j *jsonl) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 func (j *jsonl) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	b := j.start("frame", c)
 	b = field(b, "ts")
-	b = appendQuotedTS(b, f.TS)
-	src, dst := c.Client(), c.Server()
+	b = appendQuotedTS(b, j.st.Time(f.TS))
+	src, dst := j.st.Client(c.Client()), c.Server()
 	if f.Dir == wsparse.ServerToClient {
 		src, dst = dst, src
 	}
@@ -125,7 +127,9 @@ func (j *jsonl) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	b = strField(b, "opcode_name", f.Opcode.String())
 	b = field(b, "masked")
 	b = strconv.AppendBool(b, f.Masked)
-	if f.Masked {
+	if f.Masked && j.st.On() {
+		b = strField(b, "mask_key", StableMask)
+	} else if f.Masked {
 		b = field(b, "mask_key")
 		b = append(b, '"')
 		b = hex.AppendEncode(b, f.MaskKey[:])
@@ -150,10 +154,16 @@ func (j *jsonl) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	j.emit(b)
 }
 
-func (j *jsonl) Message(c *wsparse.Conn, m *wsparse.Message) {
+func (j *jsonl) Message(c *wsparse.Conn, m *wsparse.Message) { j.MessageApps(c, m, nil) }
+
+// MessageApps writes a message record with the application messages
+// decoded from it ("app": an array, as one WebSocket message can carry
+// several, each an object with "protocol", "type", "key", "summary" and
+// the protocol's fields).
+func (j *jsonl) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
 	b := j.start("message", c)
 	b = field(b, "ts")
-	b = appendQuotedTS(b, m.TS)
+	b = appendQuotedTS(b, j.st.Time(m.TS))
 	b = strField(b, "dir", m.Dir.String())
 	b = field(b, "index")
 	b = strconv.AppendInt(b, int64(m.Index), 10)
@@ -173,6 +183,19 @@ func (j *jsonl) Message(c *wsparse.Conn, m *wsparse.Message) {
 		b = append(b, `,"compressed":true,"wire_len":`...)
 		b = strconv.AppendUint(b, m.WireLen, 10)
 	}
+	if len(apps) > 0 {
+		b = field(b, "app")
+		b = append(b, '[')
+		for i := range apps {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if a, err := apps[i].MarshalJSON(); err == nil {
+				b = append(b, a...)
+			}
+		}
+		b = append(b, ']')
+	}
 	b = anomaliesField(b, m.Anomalies)
 	j.emit(b)
 }
@@ -180,19 +203,19 @@ func (j *jsonl) Message(c *wsparse.Conn, m *wsparse.Message) {
 func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 	b := j.start("conn", c)
 	b = field(b, "ts")
-	b = appendQuotedTS(b, s.Last)
-	b = strField(b, "client", c.Client().String())
+	b = appendQuotedTS(b, j.st.Time(s.Last))
+	b = strField(b, "client", j.st.Client(c.Client()).String())
 	b = strField(b, "server", c.Server().String())
 	b = field(b, "first_ts")
-	b = appendQuotedTS(b, s.First)
+	b = appendQuotedTS(b, j.st.Time(s.First))
 	b = field(b, "last_ts")
-	b = appendQuotedTS(b, s.Last)
+	b = appendQuotedTS(b, j.st.Time(s.Last))
 	b = field(b, "duration")
 	b = strconv.AppendFloat(b, s.Last.Sub(s.First).Seconds(), 'f', 6, 64)
 	b = field(b, "handshake_seen")
 	b = strconv.AppendBool(b, s.Handshake != nil)
 	if s.TLS != nil {
-		b = appendTLS(field(b, "tls"), s.TLS)
+		b = j.appendTLS(field(b, "tls"), s.TLS)
 	}
 	b = strField(b, "confidence", string(s.Confidence))
 	if h := s.Handshake; h != nil {
@@ -256,7 +279,7 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 			}
 			b = field(b, name)
 			b = append(b, `{"ts":`...)
-			b = appendQuotedTS(b, cl.TS)
+			b = appendQuotedTS(b, j.st.Time(cl.TS))
 			if cl.HasCode {
 				b = append(b, `,"code":`...)
 				b = strconv.AppendInt(b, int64(cl.Code), 10)
@@ -277,23 +300,23 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 func (j *jsonl) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, t *wsparse.TLSInfo) {
 	b := j.start("tls", c)
 	b = field(b, "ts")
-	b = appendQuotedTS(b, ts)
-	b = strField(b, "client", client.String())
+	b = appendQuotedTS(b, j.st.Time(ts))
+	b = strField(b, "client", j.st.Client(client).String())
 	b = strField(b, "server", server.String())
-	b = appendTLSFields(b, t)
+	b = appendTLSFields(b, t, j.st)
 	j.emit(b)
 }
 
 // appendTLS appends the "tls" object of handshake and conn records.
-func appendTLS(b []byte, t *wsparse.TLSInfo) []byte {
+func (j *jsonl) appendTLS(b []byte, t *wsparse.TLSInfo) []byte {
 	b = append(b, '{')
 	start := len(b)
-	b = appendTLSFields(b, t)
+	b = appendTLSFields(b, t, j.st)
 	b = append(b[:start], b[start+1:]...) // the first field's comma
 	return append(b, '}')
 }
 
-func appendTLSFields(b []byte, t *wsparse.TLSInfo) []byte {
+func appendTLSFields(b []byte, t *wsparse.TLSInfo, st *Stabilizer) []byte {
 	b = strField(b, "version", t.Version)
 	b = strField(b, "cipher", t.Cipher)
 	b = strField(b, "sni", t.SNI)
@@ -310,7 +333,7 @@ func appendTLSFields(b []byte, t *wsparse.TLSInfo) []byte {
 	b = field(b, "decrypted")
 	b = strconv.AppendBool(b, t.Decrypted)
 	if t.Error != "" {
-		b = strField(b, "error", t.Error)
+		b = strField(b, "error", st.Text(t.Error))
 	}
 	b = field(b, "client_bytes")
 	b = strconv.AppendInt(b, t.Bytes[0], 10)

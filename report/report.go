@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -23,29 +24,44 @@ type Exporter interface {
 	Close() error
 }
 
+// AppWriter is implemented by exporters that show application messages
+// (appproto) decoded from a WebSocket message; both exporters are.
+type AppWriter interface {
+	MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App)
+}
+
 // Options selects and tunes an output format.
 type Options struct {
 	Format   string // "table" (default) or "jsonl"
 	AbsTime  bool   // table: wall-clock times instead of seconds since the first packet
 	Preview  int    // table: payload preview width in characters (default 64)
 	Messages bool   // table: one row per message instead of per frame
+	Stable   bool   // rewrite volatile values (see Stabilizer)
+	Color    bool   // table: colour directions and anomalies (a terminal without NO_COLOR)
 }
 
 // Formats lists the accepted values of Options.Format.
-var Formats = []string{"table", "jsonl"}
+var Formats = []string{"table", "jsonl", "csv"}
 
 // New returns the exporter for opts.Format writing to w.
 func New(w io.Writer, opts Options) (Exporter, error) {
 	if opts.Preview <= 0 {
 		opts.Preview = 64
 	}
+	st := NewStabilizer(opts.Stable)
 	switch opts.Format {
 	case "", "table":
-		return newTable(w, opts), nil
+		t := newTable(w, opts)
+		t.st = st
+		return t, nil
 	case "jsonl":
-		return newJSONL(w), nil
+		j := newJSONL(w)
+		j.st = st
+		return j, nil
+	case "csv":
+		return newCSV(w, opts, st), nil
 	}
-	return nil, fmt.Errorf("unknown format %q (want table or jsonl)", opts.Format)
+	return nil, fmt.Errorf("unknown format %q (want table, jsonl or csv)", opts.Format)
 }
 
 // appendTS appends t as RFC 3339 with nanoseconds, in UTC.

@@ -13,6 +13,7 @@ import (
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -25,12 +26,16 @@ type table struct {
 	origin time.Time
 	buf    []byte
 	err    error
+	st     *Stabilizer // --stable; nil: values as captured
 }
 
 var tableHeader = []any{"TIME", "CONN", "DIR", "OPCODE", "FIN", "RSV", "MASK", "LEN", "PAYLOAD"}
 
 func newTable(w io.Writer, opts Options) *table {
 	t := &table{opts: opts, out: &trimWriter{w: bufio.NewWriterSize(w, 64<<10)}}
+	if opts.Color {
+		t.out.color = newColorizer(opts)
+	}
 	// Widths include one space of padding on each side.
 	timeWidth := 14
 	if opts.AbsTime {
@@ -58,6 +63,7 @@ func (t *table) SetOrigin(o time.Time) {
 	if t.origin.IsZero() {
 		t.origin = o
 	}
+	t.st.SetOrigin(o)
 }
 
 func (t *table) row(cells ...any) {
@@ -138,7 +144,9 @@ func (t *table) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 		return
 	}
 	mask := "-"
-	if f.Masked {
+	if f.Masked && t.st.On() {
+		mask = StableMask
+	} else if f.Masked {
 		mask = string(hexAppend(nil, f.MaskKey[:]))
 	}
 	b := t.preview(t.buf[:0], f)
@@ -175,11 +183,29 @@ func (t *table) preview(b []byte, f *wsparse.Frame) []byte {
 	return appendEscaped(b, f.Payload, t.opts.Preview, text)
 }
 
-func (t *table) Message(c *wsparse.Conn, m *wsparse.Message) {
+func (t *table) Message(c *wsparse.Conn, m *wsparse.Message) { t.MessageApps(c, m, nil) }
+
+// MessageApps shows, in the messages view, the application messages'
+// summaries (STOMP SEND /topic/a 42 B; SIO event "chat") in place of the
+// payload preview.
+func (t *table) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
 	if !t.opts.Messages {
 		return
 	}
-	b := appendEscaped(t.buf[:0], m.Data, t.opts.Preview, m.Opcode == wsparse.OpText)
+	b := t.buf[:0]
+	if len(apps) == 0 {
+		b = appendEscaped(b, m.Data, t.opts.Preview, m.Opcode == wsparse.OpText)
+	}
+	for i := range apps {
+		if i > 0 {
+			b = append(b, "; "...)
+		}
+		b = appendEscaped(b, []byte(apps[i].Summary), t.opts.Preview, true)
+		for _, an := range apps[i].Anomalies {
+			b = append(b, " !"...)
+			b = append(b, an...)
+		}
+	}
 	b = appendAnomalies(b, m.Anomalies)
 	t.buf = b
 	t.row(t.when(m.TS), strconv.Itoa(c.ID), m.Dir.String(), m.Opcode.String(), strconv.Itoa(m.Frames)+"fr",
@@ -244,14 +270,14 @@ func (t *table) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.Addr
 		b = appendEscaped(b, []byte(strings.Join(i.Offered, ",")), 30, true)
 	}
 	b = append(b, ' ')
-	b = append(b, client.String()...)
+	b = append(b, t.st.Client(client).String()...)
 	b = append(b, " -> "...)
 	b = append(b, server.String()...)
 	if !i.Decrypted {
 		b = append(b, " encrypted"...)
 		if i.Error != "" {
 			b = append(b, " ("...)
-			b = appendEscaped(b, []byte(i.Error), 60, true)
+			b = appendEscaped(b, []byte(t.st.Text(i.Error)), 60, true)
 			b = append(b, ')')
 		}
 	}
@@ -296,6 +322,7 @@ type trimWriter struct {
 	w       *bufio.Writer
 	started bool
 	line    []byte
+	color   *colorizer // nil: no colour
 }
 
 func (t *trimWriter) Write(p []byte) (int, error) {
@@ -309,6 +336,9 @@ func (t *trimWriter) Write(p []byte) (int, error) {
 		t.line = append(t.line, p[:i]...)
 		line := bytes.TrimRight(t.line, " ")
 		line = bytes.TrimPrefix(line, []byte(" "))
+		if t.color != nil {
+			line = t.color.line(line)
+		}
 		if _, err := t.w.Write(line); err != nil {
 			return 0, err
 		}

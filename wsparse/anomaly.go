@@ -53,7 +53,9 @@ const (
 	AnomInflateLimit     // inflated size over the message limit: cut there
 	// Capture troubles in the handshake.
 	AnomRequestIncomplete // the upgrade request was lost or cut short; the 101 was seen
-	anomCount             = iota
+	// Limits.
+	AnomPendingLimit // the client sent more than the pending limit before the upgrade was answered: its side is no longer decoded
+	anomCount        = iota
 )
 
 var anomalyNames = [...]string{
@@ -95,6 +97,7 @@ var anomalyNames = [...]string{
 	"inflate_context_unknown",
 	"inflate_limit",
 	"request_incomplete",
+	"pending_limit",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

@@ -28,6 +28,7 @@ type Config struct {
 	MaxMessage    int // message bytes kept per message (default 16 MiB)
 	MaxHTTPHeader int // bytes of one HTTP head (default 64 KiB)
 	MaxPending    int // client bytes buffered while the upgrade is unanswered (default 1 MiB)
+	MaxSniff      int // bytes of one side searched for frame boundaries without a handshake (default 256 KiB)
 
 	// NoSniff turns off recognising WebSocket framing in connections whose
 	// handshake the capture does not hold.
@@ -38,6 +39,7 @@ const (
 	defaultMaxPayload    = 16 << 20
 	defaultMaxHTTPHeader = 64 << 10
 	defaultMaxPending    = 1 << 20
+	defaultMaxSniff      = 256 << 10
 )
 
 func (c Config) withDefaults() Config {
@@ -52,6 +54,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = defaultMaxPending
+	}
+	if c.MaxSniff <= 0 {
+		c.MaxSniff = defaultMaxSniff
 	}
 	return c
 }
@@ -225,7 +230,20 @@ type Conn struct {
 	sniffed    [2]bool // by side: framing recognised without a handshake
 	ended      bool
 	sum        Summary
+	limits     LimitHits
 }
+
+// LimitHits counts the buffering limits a connection ran into. Hits on
+// connections that turn out to be WebSocket are also anomalies on their
+// records; the rest would go unseen without these counts.
+type LimitHits struct {
+	HTTPHeader int // an HTTP head longer than MaxHTTPHeader: the side was dropped
+	Pending    int // more than MaxPending client bytes before the upgrade was answered
+	Sniff      int // MaxSniff bytes searched without finding frame boundaries
+}
+
+// LimitHits returns the limits the connection has run into so far.
+func (c *Conn) LimitHits() LimitHits { return c.limits }
 
 // NewConn returns a decoder for a connection whose side 0 is a and side 1 is b.
 func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
@@ -326,6 +344,8 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 			if n < len(data) {
 				// The client sent more than the limit before any answer:
 				// this is no WebSocket client.
+				c.limits.Pending++
+				c.hs.Anomalies |= AnomPendingLimit
 				c.ignore(side)
 			}
 			return
@@ -403,6 +423,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		end := headEnd(h.buf, start)
 		if end < 0 {
 			if len(h.buf) > c.cfg.MaxHTTPHeader {
+				c.limits.HTTPHeader++
 				if c.hs != nil {
 					c.hs.Anomalies |= AnomHTTPHeaderTooLong
 				}
@@ -518,7 +539,17 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		if c.hs.Anomalies&AnomHTTPMalformed == 0 && head.hasToken("Upgrade", "websocket") {
 			c.ws = true
 			h.mode = modeWS
-			client.mode = modeWS
+			switch client.mode {
+			case modeAwait:
+				client.mode = modeWS
+			case modeIgnore:
+				// Over the pending limit, the client's bytes were dropped
+				// mid-stream: find its frame boundaries again.
+				client.mode = modeSniff
+				client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
+				c.sum.Stats[ClientToServer].Resyncs++
+			}
+			// (modeSniff: a gap hit the client's bytes; the search goes on.)
 			if len(pending) > 0 {
 				c.feedFrames(1-side, pending, ts)
 			}
@@ -845,8 +876,9 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	case modeSniff:
 		// Chains may run through the hole inside a payload.
 		if !h.sniff.gap(n) {
+			c.limits.Sniff++
 			c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(len(h.sniff.buf))
-			h.sniff = newSniffer(h.sniff.want, h.sniff.minimum, h.sniff.lenient)
+			h.sniff = newSniffer(h.sniff.want, h.sniff.minimum, h.sniff.lenient, c.cfg.MaxSniff)
 		}
 		return
 	case modeWS:
@@ -886,7 +918,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 		c.emitMessage(h, h.msg.Dir)
 	}
 	h.mode = modeSniff
-	h.sniff = newSniffer(h.masked, 1, true)
+	h.sniff = newSniffer(h.masked, 1, true, c.cfg.MaxSniff)
 	c.sum.Stats[c.dirOf(side)].Resyncs++
 }
 
@@ -1006,7 +1038,7 @@ func (c *Conn) startSniff(side int, first []byte, afterGap bool) bool {
 		want, minimum = -1, 1
 	}
 	h.mode = modeSniff
-	h.sniff = newSniffer(want, minimum, false)
+	h.sniff = newSniffer(want, minimum, false, c.cfg.MaxSniff)
 	return true
 }
 
@@ -1015,11 +1047,12 @@ func (c *Conn) startSniff(side int, first []byte, afterGap bool) bool {
 func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 	h := &c.half[side]
 	start := h.sniff.add(data)
-	if start < 0 && len(h.sniff.buf) > sniffLimit && h.sniff.lenient {
+	if start < 0 && len(h.sniff.buf) > h.sniff.limit && h.sniff.lenient {
 		start = h.sniff.decide(true) // waited long enough: take the best there is
 	}
 	if start < 0 {
-		if len(h.sniff.buf) > sniffLimit {
+		if len(h.sniff.buf) > h.sniff.limit {
+			c.limits.Sniff++
 			c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(len(h.sniff.buf))
 			c.ignore(side)
 		}

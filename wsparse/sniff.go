@@ -11,9 +11,8 @@ package wsparse
 // masking choice, continuations only inside a fragmented message.
 
 const (
-	sniffScan      = 2048      // every offset this close to the start is a candidate
-	sniffLimit     = 256 << 10 // bytes buffered before giving up on a side
-	sniffMaxFrame  = 16 << 20  // a longer frame does not count as evidence
+	sniffScan      = 2048     // every offset this close to the start is a candidate
+	sniffMaxFrame  = 16 << 20 // a longer frame does not count as evidence
 	sniffMaxCands  = 4096
 	sniffMinFrames = 3 // message starts and control frames a chain needs to be believed on its own
 )
@@ -30,6 +29,7 @@ const (
 
 type cand struct {
 	start, next int
+	firstEnd    int  // where the chain's second frame starts (-1 before it has one)
 	boundary    bool // start is where a feed began: a likely frame start
 	frames      int
 	evidence    int  // frames that are not continuations: message starts and control frames
@@ -46,22 +46,23 @@ type cand struct {
 type sniffer struct {
 	buf     []byte
 	cands   []cand
-	at      map[int]int // live chains by the offset they have reached: index in cands
-	scanned int         // offsets below this have been made candidates
-	want    int8        // required masking (-1 any): known from the other side or earlier frames
-	minimum int         // frames needed
+	at      map[chainKey]int // live chains by where they are and in what state: index in cands
+	scanned int              // offsets below this have been made candidates
+	want    int8             // required masking (-1 any): known from the other side or earlier frames
+	minimum int              // frames needed
 	// lenient accepts a chain whose last frame is still incomplete: for a
 	// direction already known to be WebSocket (a resync after a gap), where
 	// bytes arrive in large pieces after reassembly pushes them through.
 	lenient bool
 	holes   [][2]int // byte ranges of buf lost from the capture (zero-filled)
+	limit   int      // bytes buffered before giving up (Config.MaxSniff)
 }
 
 // gap records n lost bytes: chains may run through them inside payloads but
 // not read a header from them. It reports false when the buffer would grow
 // past the limit: the caller then starts afresh.
 func (s *sniffer) gap(n int) bool {
-	if len(s.buf)+n > sniffLimit {
+	if len(s.buf)+n > s.limit {
 		return false
 	}
 	at := len(s.buf)
@@ -81,8 +82,8 @@ func (s *sniffer) inHole(from, to int) bool {
 	return false
 }
 
-func newSniffer(want int8, minimum int, lenient bool) *sniffer {
-	return &sniffer{want: want, minimum: minimum, lenient: lenient, at: map[int]int{}}
+func newSniffer(want int8, minimum int, lenient bool, limit int) *sniffer {
+	return &sniffer{want: want, minimum: minimum, lenient: lenient, limit: limit, at: map[chainKey]int{}}
 }
 
 // add appends bytes and returns the start of an accepted chain, or -1.
@@ -96,21 +97,34 @@ func (s *sniffer) add(b []byte) int {
 }
 
 func (s *sniffer) addCand(off int, boundary bool) {
-	if i, ok := s.at[off]; ok {
+	if i, ok := s.at[chainKey{next: off, masked: -1}]; ok {
 		if c := &s.cands[i]; boundary && c.start == off {
 			c.boundary = true
 		}
 		return // an existing chain already starts at or reaches this offset
 	}
-	if len(s.cands) >= sniffMaxCands {
+	// Random payload bytes make many short-lived candidates; past the cap
+	// only feed boundaries, the likeliest frame starts, still get one.
+	if len(s.cands) >= sniffMaxCands && !boundary || len(s.cands) >= sniffMaxCands+sniffMaxCands/4 {
 		return
 	}
 	if len(s.buf)-off >= 2 && !quickHeader(s.buf[off], s.buf[off+1]) || s.inHole(off, off+2) {
 		return // cannot start a frame: not worth a candidate
 	}
-	s.at[off] = len(s.cands)
-	s.cands = append(s.cands, cand{start: off, next: off, masked: -1, boundary: boundary})
+	s.at[chainKey{next: off, masked: -1}] = len(s.cands)
+	s.cands = append(s.cands, cand{start: off, next: off, firstEnd: -1, masked: -1, boundary: boundary})
 }
+
+// chainKey is what decides how a chain goes on: where its next header is,
+// whether a fragmented message is open, and the masking it has used. Two
+// chains with the same key behave the same from there on.
+type chainKey struct {
+	next   int
+	open   bool
+	masked int8
+}
+
+func (c *cand) key() chainKey { return chainKey{c.next, c.open, c.masked} }
 
 // quickHeader rejects most offsets from their first two bytes alone.
 func quickHeader(b0, b1 byte) bool {
@@ -142,13 +156,13 @@ func (s *sniffer) decide(final bool) int {
 		if c.dead {
 			continue
 		}
-		if j, ok := s.at[c.next]; ok {
+		if j, ok := s.at[c.key()]; ok {
 			if c.better(&live[j]) {
 				live[j] = c
 			}
 			continue
 		}
-		s.at[c.next] = len(live)
+		s.at[c.key()] = len(live)
 		live = append(live, c)
 	}
 	s.cands = live
@@ -176,7 +190,7 @@ func (s *sniffer) decide(final bool) int {
 	if best < 0 {
 		return -1
 	}
-	if s.lenient && !final && len(s.buf) < sniffLimit/2 {
+	if s.lenient && !final && len(s.buf) < s.limit/2 {
 		// After a gap, a chain that began earlier and is still inside a
 		// long frame may yet explain these bytes as its payload: wait for
 		// it rather than take frames found inside a payload.
@@ -189,15 +203,20 @@ func (s *sniffer) decide(final bool) int {
 	return live[best].start
 }
 
-// better ranks two chains that explain the same bytes: one that starts at
-// a feed boundary (senders write whole frames), else the one that explains
-// more of the bytes (starts earlier): a chain that starts inside another's
-// payload and merges with it later is made of payload bytes.
+// better ranks two chains that explain the same bytes: the one that
+// explains more of them (starts earlier), since a chain that starts inside
+// another's payload and merges with it later is made of payload bytes;
+// except that a single frame not at a feed boundary in front of a chain
+// that starts at one is most likely the tail of a payload whose start was
+// not captured (senders write whole frames, so segments start with frames).
 func (c *cand) better(o *cand) bool {
-	if c.boundary != o.boundary {
-		return c.boundary
+	if c.start > o.start {
+		return !o.better(c)
 	}
-	return c.start < o.start
+	if c.start == o.start {
+		return c.boundary && !o.boundary
+	}
+	return !(c.firstEnd == o.start && o.boundary && !c.boundary)
 }
 
 // advance walks a chain over every frame now wholly buffered.
@@ -236,6 +255,9 @@ func (s *sniffer) advance(c *cand) {
 			}
 		}
 		c.next += n + int(hdr.Length)
+		if c.frames == 0 {
+			c.firstEnd = c.next
+		}
 		c.frames++
 		if hdr.Opcode != OpContinuation {
 			c.evidence++

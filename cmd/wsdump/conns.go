@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/tlsdec"
@@ -36,6 +37,7 @@ type connsOptions struct {
 	Tolerance         float64
 	StormAttempts     int
 	StormWindow       time.Duration
+	Filter            filterFlags
 
 	textRE *regexp.Regexp
 }
@@ -76,6 +78,7 @@ start within --storm-window.`,
 	f.Float64Var(&opts.Tolerance, "tolerance", 1.5, "a gap longer than interval × tolerance counts as missed beats")
 	f.IntVar(&opts.StormAttempts, "storm-attempts", 5, "reconnect storm: this many attempts ...")
 	f.DurationVar(&opts.StormWindow, "storm-window", 10*time.Second, "... starting within this window")
+	addConnFilterFlags(cmd, &opts.Filter)
 	return cmd
 }
 
@@ -123,11 +126,17 @@ func runConns(o *connsOptions) error {
 	}
 	defer src.Close()
 
+	spec, err := o.Filter.connSpec()
+	if err != nil {
+		return err
+	}
 	tr := health.New(nil, o.health())
 	// Default limits: a cut compressed message would lose the inflater's
 	// window, and text beats after it with it.
 	keys := tlsdec.NewKeyLog()
-	asm := reassembly.New(tr, reassembly.Options{Decoder: wsparse.Config{}, Keys: keys})
+	// Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)
+	// come from the message decoders.
+	asm := reassembly.New(connFilter(newAppDecoder(tr, appproto.ModeAuto), spec), reassembly.Options{Decoder: wsparse.Config{}, Keys: keys})
 	var origin time.Time
 	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })
 	asm.Finish()

@@ -25,7 +25,11 @@ func openInput(name string, stdin io.Reader) (capture.Source, error) {
 
 // runDecode reads the capture and writes every record: the main job.
 func runDecode(o *decodeOptions) error {
-	src, err := openInput(o.ReadFile, o.In)
+	spec, err := o.Filter.spec(o.Messages)
+	if err != nil {
+		return err
+	}
+	src, err := openCapture(o.ReadFile, o.In, o.Err)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -33,10 +37,14 @@ func runDecode(o *decodeOptions) error {
 
 	exp, err := report.New(o.Out, report.Options{
 		Format: o.Format, AbsTime: o.Time == "abs", Preview: o.Preview, Messages: o.Messages,
+		Stable: o.Stable, Color: useColor(o.Out),
 	})
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	exp, flt := newFilteredExporter(exp, spec)
+	src = stopWhen(src, flt)
+	exp = newAppExporter(exp, o.Decode)
 	keys, err := o.loadKeys()
 	if err != nil {
 		return err
@@ -44,6 +52,7 @@ func runDecode(o *decodeOptions) error {
 	asm := reassembly.New(exp, o.assemblerOptions(keys))
 	readErr := feed(src, asm, o.ReadFile, keys, exp.SetOrigin)
 	asm.Finish()
+	o.Limits.report(o.Err, asm.Stats())
 	if err := exp.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("writing output: %w", err)
 	}
@@ -117,11 +126,13 @@ func (o *decodeOptions) loadKeys() (*tlsdec.KeyLog, error) {
 
 // assemblerOptions turns the flags into reassembly options.
 func (o *decodeOptions) assemblerOptions(keys *tlsdec.KeyLog) reassembly.Options {
-	return reassembly.Options{
+	opts := reassembly.Options{
 		Decoder: wsparse.Config{MaxPayload: o.MaxPayload, MaxMessage: o.MaxMessage, NoSniff: o.NoSniff},
 		WSPorts: o.WSPorts,
 		Keys:    keys,
 	}
+	o.Limits.apply(&opts)
+	return opts
 }
 
 func displayName(name string) string {

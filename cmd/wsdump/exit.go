@@ -12,6 +12,9 @@ const (
 	exitOK    = 0 // success, anomalies included
 	exitUsage = 1 // bad flags or arguments
 	exitInput = 2 // unreadable input
+
+	exitFindings = 3 // lint: findings at or above --fail-on
+	exitDiffer   = 4 // diff: the captures differ
 )
 
 // exitError carries the exit status an error maps to.

@@ -15,6 +15,7 @@ func newInterfacesCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:           "interfaces",
 		Short:         "List the interfaces live capture (-i) can use",
+		Example:       "  # Index, name, flags and addresses of each interface (the same as wsdump -D)\n  wsdump interfaces",
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -47,9 +47,9 @@ type liveFlags struct {
 
 func addLiveFlags(f *pflag.FlagSet, l *liveFlags) {
 	f.StringVarP(&l.Interface, "interface", "i", "", "capture live on `IFACE` (\"any\" for all; see wsdump interfaces); trailing arguments are a filter, e.g. tcp port 8080")
-	f.StringArrayVar(&l.Hosts, "host", nil, "live: keep TCP to or from `IP` (repeatable: any of them)")
+	f.StringArrayVar(&l.Hosts, "host", nil, "keep TCP to or from `IP` (repeatable: any of them); with -r, a PATTERN may also match the handshake's Host header (glob or substring)")
 	f.StringArrayVar(&l.Ports, "port", nil, "live: keep TCP to or from `PORT` (repeatable: any of them)")
-	f.IntVarP(&l.Count, "count", "c", 0, "live: stop after `N` frames (messages with --messages)")
+	f.IntVarP(&l.Count, "count", "c", 0, "stop after `N` frames (messages with --messages)")
 	f.DurationVar(&l.Duration, "duration", 0, "live: stop after this long (e.g. 30s, 5m)")
 	f.StringVarP(&l.WriteFile, "write", "w", "", "live: also write the packets to `FILE` (pcapng), to re-read with -r")
 	f.BoolVar(&l.Promisc, "promisc", false, "live: put the interface in promiscuous mode")
@@ -65,7 +65,7 @@ func (l *liveFlags) validate(readFile string, args []string) error {
 		for _, f := range []struct {
 			set  bool
 			name string
-		}{{len(l.Hosts) > 0, "--host"}, {len(l.Ports) > 0, "--port"}, {l.Count != 0, "-c"},
+		}{{len(l.Ports) > 0, "--port"}, // --host and -c filter files too
 			{l.Duration != 0, "--duration"}, {l.WriteFile != "", "-w"}, {l.Promisc, "--promisc"}} {
 			if f.set {
 				return usageErr("%s applies to live capture: give -i IFACE", f.name)
@@ -138,6 +138,7 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	exp = newAppExporter(exp, o.Decode)
 	open := l.open
 	if open == nil {
 		open = capture.OpenLive
@@ -234,6 +235,7 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 	src.Close()
 	received, dropped := src.Stats()
 	asm.Finish()
+	o.Limits.report(o.Err, asm.Stats())
 	outErr := exp.Close()
 	if pw != nil && writeErr == nil {
 		pw.WriteStats(start, time.Now(), received, dropped)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/report"
 )
 
@@ -37,7 +38,9 @@ const exitHelp = `
 Exit status:
   0  success (anomalies in the traffic included)
   1  usage error
-  2  unreadable input: not a capture, unsupported link type, truncated file`
+  2  unreadable input: not a capture, unsupported link type, truncated file
+  3  wsdump lint: findings at or above --fail-on
+  4  wsdump diff: the captures differ`
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	opts := &decodeOptions{In: stdin, Out: stdout, Err: stderr}
@@ -59,8 +62,12 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			if live.Interface != "" {
+				if opts.Filter.set() || opts.Stable {
+					return usageErr("the filters and --stable apply to -r FILE (live capture takes --host, --port, -c and a filter expression)")
+				}
 				return runLive(cmd.Context(), opts, live, args)
 			}
+			opts.Filter.Hosts, opts.Filter.Count = live.Hosts, live.Count
 			if err := opts.validate(); err != nil {
 				return err
 			}
@@ -72,7 +79,8 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	cmd.SetErr(stderr)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + exitHelp + "\n")
-	cmd.AddCommand(newInterfacesCmd(stdout), newConnsCmd(stdin, stdout, stderr))
+	cmd.AddCommand(newInterfacesCmd(stdout), newConnsCmd(stdin, stdout, stderr), newLintCmd(stdin, stdout, stderr),
+		newDiffCmd(stdin, stdout, stderr), newFollowCmd(stdin, stdout, stderr), newExportCmd(stdin, stdout, stderr))
 	f := cmd.Flags()
 	addLiveFlags(f, live)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
@@ -82,9 +90,15 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&opts.Messages, "messages", false, "table: one row per message instead of per frame")
 	f.IntVar(&opts.MaxPayload, "max-payload", 16<<20, "bytes of each frame payload kept for output")
 	f.IntVar(&opts.MaxMessage, "max-message", 16<<20, "bytes of each message kept (and inflated) for output")
+	addLimitFlags(f, &opts.Limits)
 	f.Var(&portList{&opts.WSPorts}, "ws-port", "decode TCP `PORT` as WebSocket even without a handshake (repeatable)")
 	f.BoolVar(&opts.NoSniff, "no-sniff", false, "do not look for WebSocket framing in connections without a handshake")
+	f.StringVar(&opts.Decode, "decode", "auto", "application protocol over WebSocket: "+strings.Join(appproto.Modes, ", ")+" (auto picks from the subprotocol, the URL, then the content)")
 	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, "decrypt TLS (wss) with the secrets in this NSS key log `FILE` (SSLKEYLOGFILE; repeatable); pcapng files' own secrets are used too")
+	addFilterFlags(f, &opts.Filter, false)
+	f.BoolVar(&opts.Stable, "stable", false, "normalise volatile values (client ports, times, masking keys, Sec-WebSocket-Key/Accept) for golden files")
+	cmd.RegisterFlagCompletionFunc("format", completeValues(report.Formats...))
+	addCompletions(cmd)
 	return cmd
 }
 
@@ -100,9 +114,13 @@ type decodeOptions struct {
 	Messages   bool
 	MaxPayload int
 	MaxMessage int
+	Limits     limitFlags
 	WSPorts    []uint16
 	NoSniff    bool
 	KeyLogs    []string
+	Decode     string
+	Filter     filterFlags
+	Stable     bool
 }
 
 // portList is a repeatable TCP port flag.
@@ -142,8 +160,17 @@ func (o *decodeOptions) validate() error {
 	if o.Preview < 1 {
 		return usageErr("--preview must be at least 1")
 	}
+	if o.Decode == "" {
+		o.Decode = appproto.ModeAuto
+	}
+	if !appproto.ValidMode(o.Decode) {
+		return usageErr("--decode must be one of %s, not %q", strings.Join(appproto.Modes, ", "), o.Decode)
+	}
 	if o.MaxPayload < 0 || o.MaxMessage < 0 {
 		return usageErr("limits must not be negative")
+	}
+	if o.Stable && o.Time == "abs" {
+		return usageErr("--stable writes times relative to the first packet: drop --time abs")
 	}
 	for _, f := range report.Formats {
 		if o.Format == f {

@@ -358,6 +358,13 @@ want gen__app-graphql-transport-ws && app_capture gen__app-graphql-transport-ws 
 want gen__app-graphql-legacy && app_capture gen__app-graphql-legacy graphql-legacy "$(free_port 47270)"
 want gen__app-jsonrpc && app_capture gen__app-jsonrpc jsonrpc "$(free_port 47280)"
 
+# Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
+# them captured mid-stream) and mid-stream WebSocket (gen__ws-midstream*): see nonws/record.sh.
+record_nonws() {
+	bash "$GEN/nonws/record.sh" "$only"
+}
+record_nonws
+
 # Summary: size, packets, link type and WebSocket frames as tshark sees them.
 if command -v tshark >/dev/null; then
 	for f in "$OUT"/gen__*.pcap "$OUT"/gen__*.pcapng; do

@@ -104,13 +104,14 @@ def main():
     put(f'{www}/data.json', json_doc(500))
     put(f'{www}/log.txt', log_text(90000))
     put(f'{www}/image.png', png(160, 120))
-    put(f'{www}/blob.bin', rbytes(120000))
+    put(f'{www}/blob.bin', rbytes(80000))
     put(f'{www}/archive.txt.gz', gzip.compress(log_text(60000), 6, mtime=0))
     put(f'{www}/big.bin', rbytes(200000))  # TLS downloads
     put(f'{www}/slow.bin', rbytes(1000000))  # throttled mid-stream downloads (only a part is captured)
     # request bodies and other client data
     put(f'{data}/form.json', json_doc(25))
-    put(f'{data}/upload.bin', rbytes(100000))
+    put(f'{data}/upload.bin', rbytes(40000))
+    put(f'{data}/put.bin', rbytes(60000))
     put(f'{data}/tls-up.bin', rbytes(120000))
     put(f'{data}/rev.txt', b''.join(sentence(R.randint(4, 14)).encode() + b'\n' for _ in range(800)))
     put(f'{data}/scp-300k.bin', rbytes(300 * 1024))

@@ -37,7 +37,14 @@ SCENARIOS=(nonws__http-keepalive nonws__tls nonws__ssh nonws__redis nonws__postg
 PIDS=()
 cleanup() {
 	local p
-	for p in "${PIDS[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
+	if [ -n "${CAP_PID:-}" ] && kill -0 "$CAP_PID" 2>/dev/null; then
+		kill -INT "$CAP_PID"
+		wait "$CAP_PID" || true
+	fi
+	local i
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do # clients (started last) first
+		kill -- "-${PIDS[i]}" 2>/dev/null || kill "${PIDS[i]}" 2>/dev/null || true
+	done
 	if [ -n "${T:-}" ] && [ -f "$T/pg/postmaster.pid" ]; then
 		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$T/pg" -m fast -w stop >/dev/null 2>&1 || true
 	fi
@@ -81,7 +88,7 @@ cap_stop() {
 	sleep "${1:-2}"
 	kill -INT "$CAP_PID"
 	wait "$CAP_PID" || true
-	if grep -E '[1-9][0-9]* packets? dropped' "$CAP_ERR" >&2; then
+	if grep -E '[1-9][0-9]* packets? dropped' "$CAP_ERR" >&2 2>/dev/null; then
 		log "WARNING: tcpdump reported drops for $CAP_FILE"
 	fi
 	chmod 644 "$CAP_FILE"
@@ -133,6 +140,7 @@ http {
 		root $T/www;
 		client_max_body_size 4m;
 		location /dav/ { dav_methods PUT DELETE; create_full_put_path on; }
+		location /slow/ { alias $T/www/; limit_rate 12k; } # throttled by the sender
 		location /api/ {
 			proxy_pass http://backend;
 			proxy_http_version 1.1;
@@ -206,7 +214,7 @@ s_http_keepalive() {
 	curl -sS --compressed -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
 		$W/index.html $W/data.json $W/image.png $W/archive.txt.gz \
 		--next -sS -o /dev/null -H 'Content-Type: application/json' --data-binary @"$D/form.json" "$W/api/echo?c=1" \
-		--next -sS -o /dev/null -T "$D/upload.bin" $W/dav/upload.bin \
+		--next -sS -o /dev/null -T "$D/put.bin" $W/dav/put.bin \
 		--next -sS -o /dev/null -r 1000-40999 $W/blob.bin \
 		--next -sS -o /dev/null -I $W/image.png \
 		--next -sS -o /dev/null $W/no/such/file \
@@ -214,13 +222,13 @@ s_http_keepalive() {
 	# connection 2 (port 49080): chunked POST upload, conditional GET (304), binary, gzip text
 	curl -sS -o /dev/null -H 'Transfer-Encoding: chunked' -H 'Content-Type: application/octet-stream' \
 		--data-binary @"$D/upload.bin" "$W:49080/api/echo?c=2" \
-		--next -sS -o /dev/null -z 'Sat, 1 Jan 2100 00:00:00 GMT' $W:49080/index.html \
+		--next -sS -o /dev/null -z "$T/www/index.html" $W:49080/index.html \
 		--next -sS -o /dev/null $W:49080/blob.bin \
 		--next -sS -o /dev/null --compressed $W:49080/log.txt \
 		--next -sS -o /dev/null "$W:49080/api/stream?n=12"
-	# connections 3 + 4: two parallel keep-alive connections, HTTP/1.0 keep-alive on a third
-	curl -sS -Z --parallel-max 2 -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
-		$W/style.css $W/index.html $W/style.css "$W/api/stream?n=6"
+	# connections 3 + 4: two parallel keep-alive connections; HTTP/1.0 keep-alive on a fifth
+	curl -sS -Z --parallel-immediate --parallel-max 2 -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+		$W/style.css $W/index.html $W/style.css "$W/api/stream?n=6" 2>/dev/null
 	curl -sS -0 -H 'Connection: keep-alive' -o /dev/null -o /dev/null $W/style.css $W/image.png
 	cap_stop
 }
@@ -233,10 +241,10 @@ s_tls() {
 	curl -sS -k --tlsv1.3 -o /dev/null $W/big.bin \
 		--next -sS -k --tlsv1.3 -o /dev/null -T "$D/tls-up.bin" $W/dav/tls-up.bin \
 		--next -sS -k --tlsv1.3 -o /dev/null --data-binary @"$D/form.json" $W/api/echo
-	# TLS 1.2, HTTP/1.1 keep-alive, ECDHE-RSA-AES128-GCM-SHA256: 120 KB down, 100 KB up, gzip text
+	# TLS 1.2, HTTP/1.1 keep-alive, ECDHE-RSA-AES128-GCM-SHA256: 80 KB down, 60 KB up, gzip text
 	curl -sS -k --http1.1 --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 -o /dev/null $W:49443/blob.bin \
 		--next -sS -k --http1.1 --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 \
-		-o /dev/null -T "$D/upload.bin" $W:49443/dav/upload2.bin \
+		-o /dev/null -T "$D/put.bin" $W:49443/dav/put2.bin \
 		--next -sS -k --http1.1 --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-GCM-SHA256 \
 		-o /dev/null --compressed $W:49443/data.json
 	# TLS 1.2 ChaCha20-Poly1305 with openssl s_client, HTTP/1.1 request by hand
@@ -246,7 +254,7 @@ s_tls() {
 	# TLS 1.2 without forward secrecy (RSA key exchange, AES128-SHA256, CBC records)
 	curl -sS -k --http1.1 --tlsv1.2 --tls-max 1.2 --ciphers AES128-SHA256 -o /dev/null $W/image.png
 	# openssl s_server -rev (TLS 1.3, TLS_AES_256_GCM_SHA384): ~60 KB of text lines echoed reversed
-	bg openssl s_server -quiet -accept 127.0.0.1:49444 -cert "$T/nginx/cert.pem" -key "$T/nginx/key.pem" -tls1_3 -rev
+	bg openssl s_server -quiet -accept 127.0.0.1:49444 -cert "$T/nginx/cert.pem" -key "$T/nginx/key.pem" -tls1_3 -rev >"$T/s_server.log" 2>&1
 	wait_port 49444
 	(cat "$D/rev.txt"; sleep 1) | openssl s_client -connect 127.0.0.1:49444 -tls1_3 \
 		-ciphersuites TLS_AES_256_GCM_SHA384 >/dev/null 2>&1 || true
@@ -258,7 +266,7 @@ s_ssh() {
 	local f=$OUT/nonws__ssh.pcap D=$T/data H=root@127.0.0.1
 	cap_start "$f" 'tcp port 22'
 	# 1: commands with mixed text output (default kex/cipher: sntrup761x25519 / chacha20-poly1305)
-	ssh "${SSHOPT[@]}" $H 'uname -a; id; ls -la /etc | head -40; seq 1 3000 | paste -sd,; head -c 20000 '"$D/v-16k.bin"' | base64'
+	ssh "${SSHOPT[@]}" $H "uname -sm; id; ls -la $T/www; seq 1 3000 | paste -sd,; head -c 12000 $D/v-16k.bin | base64" >/dev/null
 	# 2: scp upload of a 300 KB binary file (SFTP protocol, OpenSSH 9 default)
 	scp -q "${SSHOPT[@]}" "$D/scp-300k.bin" $H:"$T/scp-up.bin"
 	cmp "$D/scp-300k.bin" "$T/scp-up.bin"
@@ -286,7 +294,7 @@ s_redis() {
 	# pipelined mass insert: 201 commands (SET/HSET/LPUSH/INCRBY/ZADD) with text and binary values
 	"${R[@]}" --pipe <"$D/redis-pipe.resp" >/dev/null
 	# pipelined reads on one connection: RESP2 (bulk strings, arrays, integers, nil, an error)
-	"${R[@]}" --pipe <"$D/redis-reads.resp" >/dev/null
+	"${R[@]}" --pipe <"$D/redis-reads.resp" >/dev/null 2>&1 || true # exits 1: INCR on a binary value errs
 	# RESP3 after HELLO 3 (maps, doubles, sets)
 	"${R[@]}" --pipe <"$D/redis-reads3.resp" >/dev/null
 	# pub/sub: one subscriber, 20 publishes (text and binary) from one connection, one more from another
@@ -326,16 +334,18 @@ s_mixed_midstream() {
 	"${R[@]}" -x SET bin:1k <"$D/v-1k.bin" >/dev/null
 	"${R[@]}" --pipe <"$D/redis-pipe.resp" >/dev/null
 	# long-lived sessions, all connected before the capture starts; each runs ~20 s
-	# TLS 1.3 download and TLS 1.2 upload, throttled
-	bg curl -sS -k --limit-rate 20k -o /dev/null https://127.0.0.1/slow.bin
-	bg curl -sS -k --http1.1 --tlsv1.2 --tls-max 1.2 --limit-rate 10k -o /dev/null -T "$D/slow-up.bin" https://127.0.0.1:49443/dav/slow-up.bin
-	# plain HTTP keep-alive, throttled: several requests on one connection, so request and
-	# response headers appear mid-capture
-	bg sh -c 'exec curl -sS --limit-rate 15k --compressed http://127.0.0.1/image.png http://127.0.0.1/data.json \
-		http://127.0.0.1/blob.bin http://127.0.0.1/log.txt http://127.0.0.1/image.png http://127.0.0.1/index.html \
-		http://127.0.0.1/slow.bin >/dev/null'
-	# scp limited to 120 kbit/s and an ssh session producing output every 100 ms
-	bg scp -q -l 120 "${SSHOPT[@]}" "$D/slow-up.bin" $H:"$T/slow-scp.bin"
+	# TLS 1.3 download (nginx limit_rate 12k) and TLS 1.2 chunked upload from a slow producer (~10 KB/s)
+	bg curl -sS -k -o /dev/null https://127.0.0.1/slow/slow.bin
+	bg sh -c 'python3 "$0/slowpipe.py" bytes "$1" | exec curl -sS -k --http1.1 --tlsv1.2 --tls-max 1.2 -o /dev/null \
+		-T - https://127.0.0.1:49443/dav/slow-up.bin' "$HERE" "$D/slow-up.bin"
+	# plain HTTP keep-alive, throttled by nginx: several requests on one connection, so
+	# request and response headers appear mid-capture
+	bg curl -sS --compressed -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null \
+		http://127.0.0.1/slow/data.json http://127.0.0.1/slow/image.png http://127.0.0.1/slow/log.txt \
+		http://127.0.0.1/slow/index.html http://127.0.0.1/slow/blob.bin http://127.0.0.1/slow/slow.bin
+	# scp limited to 120 kbit/s (legacy protocol -O: with SFTP, -l sends one 256 KB burst and then
+	# stalls) and an ssh session producing output every 100 ms
+	bg scp -q -O -l 120 "${SSHOPT[@]}" "$D/slow-up.bin" $H:"$T/slow-scp.bin"
 	bg ssh "${SSHOPT[@]}" $H 'for i in $(seq 250); do date +%s.%N; head -c 120 /dev/urandom | od -An -tx1; sleep 0.1; done' >/dev/null
 	# redis: repeated GET of a 1 KiB binary value, INCR, pub/sub, and a slow --pipe
 	bg "${R[@]}" -r 400 -i 0.05 GET bin:1k >/dev/null
@@ -346,41 +356,40 @@ s_mixed_midstream() {
 	# psql reading queries from a slow pipe: rows with bytea, COPY TO STDOUT
 	bg sh -c 'python3 "$0/slowpipe.py" sql | exec psql -X -q -h 127.0.0.1 -p 5432 -U postgres -d postgres >/dev/null' "$HERE"
 	sleep 3 # every connection established and busy
-	ss -Htn state established | wc -l | xargs -I{} log "{} established TCP sockets before the capture"
+	log "$(ss -Htn state established | wc -l) established TCP sockets (both ends) before the capture"
 	cap_start "$f" tcp
 	cap_stop 5 # capture ~5 s of the middle of the sessions; they keep running past the end
 }
 
-# ws_midstream NAME [--deflate]: capture starts ~2 s after the WebSocket connection is open
+# s_ws_midstream NAME [--deflate]: the capture starts ~2 s after the WebSocket connection is
+# open, inside a 100000-byte frame (see ws-midstream.js for the handshake through $T/sig)
 s_ws_midstream() {
 	local name=$1 f=$OUT/$1.pcap sig=$T/sig
 	shift
 	mkdir -p "$sig"
+	# small receive buffers in this namespace: a reader that pauses stalls its sender quickly
+	sysctl -qw net.ipv4.tcp_rmem='4096 32768 65536'
 	node "$HERE/ws-midstream.js" --host 127.0.0.1 --port 49100 --sigdir "$sig" "$@" \
 		--manifest "$OUT/$name.messages.tsv" --captured-from "$OUT/$name.captured-from.txt" &
 	local gpid=$!
 	PIDS+=($gpid)
 	local i
-	for i in $(seq 100); do [ -e "$sig/open" ] && break; sleep 0.05; done
-	[ -e "$sig/open" ] || die "ws-midstream did not connect"
-	sleep 2
-	: >"$sig/arm" # generator snapshots what was already received, then acks
-	for i in $(seq 100); do [ -e "$sig/arm-ack" ] && break; sleep 0.01; done
-	[ -e "$sig/arm-ack" ] || die "ws-midstream did not ack"
+	for i in $(seq 400); do [ -e "$sig/ready" ] && break; sleep 0.05; done
+	[ -e "$sig/ready" ] || die "ws-midstream did not get ready"
 	cap_start "$f" 'tcp port 49100'
 	date -u +%Y-%m-%dT%H:%M:%S.%NZ >"$sig/go.tmp"
 	mv "$sig/go.tmp" "$sig/go"
 	wait $gpid || die "ws-midstream failed"
 	cap_stop
 	chmod 644 "$OUT/$name.messages.tsv" "$OUT/$name.captured-from.txt"
-	grep -E '^(first_full_index|in_flight_indices|messages)=' "$OUT/$name.captured-from.txt" | tr '\n' ' ' | xargs -I{} log "$name: {}"
+	log "$name: $(grep -E '^(messages|first_full_index|in_flight_indices)=' "$OUT/$name.captured-from.txt" | tr '\n' ' ')"
 }
 
 # ---------------------------------------------------------------- namespace entry point
 
 if [ "${1:-}" = __ns ]; then
 	name=$2 mtu=$3 T=$4
-	trap cleanup EXIT
+	trap 'rc=$?; cleanup; [ $rc = 0 ] || rm -f "${CAP_FILE:-/nonexistent}"' EXIT # no partial capture
 	ip link set lo up
 	if [ "$mtu" != 65536 ]; then
 		ip link set lo mtu "$mtu"
@@ -418,12 +427,12 @@ done
 [ -d "$GEN/node_modules/ws" ] || die "run npm ci in $GEN first"
 
 for s in "${todo[@]}"; do
-	T=$(mktemp -d /tmp/wsdump-nonws.XXXXXX)
+	T=$(mktemp -d /tmp/nonws-record.XXXXXX)
 	chmod 755 "$T"
 	python3 "$HERE/mkdata.py" "$T"
 	mtu=65536
 	case $s in
-	nonws__mixed-midstream | gen__ws-midstream-deflate) mtu=1500 ;; # Ethernet-sized segments
+	nonws__mixed-midstream | gen__ws-midstream) mtu=1500 ;; # Ethernet-sized segments
 	esac
 	log "$s (lo mtu $mtu)"
 	rc=0

@@ -1,24 +1,29 @@
 #!/usr/bin/env node
 // WebSocket session for the mid-stream fixtures gen__ws-midstream*.pcap: a
-// node `ws` server and client in one process exchange ~150 seeded messages
-// over ~6 s while nonws/record.sh starts tcpdump ~2 s after the connection
-// is open, so the capture has no handshake and starts in the middle of it.
+// node `ws` server and client in one process exchange 150 seeded messages
+// (one every 40 ms, ~6 s) while nonws/record.sh starts tcpdump ~2 s after the
+// connection is open, so the capture has no handshake and starts in the
+// middle of the session -- and, by construction, inside a frame.
 //
 // usage: node ws-midstream.js --port N [--host 127.0.0.1] [--deflate]
 //          --manifest OUT.messages.tsv --captured-from OUT.captured-from.txt
 //          --sigdir DIR
 //
-// Handshake with the recorder (files in --sigdir):
-//   open      written by us when the WebSocket connection is open
-//   arm       written by the recorder just BEFORE it launches tcpdump; we
-//             answer with arm-ack after taking a snapshot of how many
-//             messages each side has completely received so far. Those
-//             messages left the sender before tcpdump was started: no byte
-//             of them can be in the capture.
-//   go        written by the recorder once tcpdump says "listening on"
-//             (content: that wall-clock time). The first message we send
-//             after seeing it has manifest index K; it and every later
-//             message are entirely inside the capture.
+// How the capture start is placed (files in --sigdir):
+//   1. Steps 0..BOUNDARY-1 are sent, paced. Then we wait until the peer has
+//      received every message sent so far (both directions) and take that as
+//      the snapshot: none of their bytes can be in the capture.
+//   2. The client stops reading its socket (ws pause()), and the server sends
+//      step BOUNDARY: 100000 random bytes (binary, incompressible). The
+//      client's receive window (tcp_rmem is kept small in the recording
+//      namespace) takes only part of it; the rest waits in the server's
+//      send buffer.
+//   3. We write `ready`. The recorder starts tcpdump and, once it says
+//      "listening on", writes `go` (content: that wall-clock time).
+//   4. On `go` the client resumes reading -- the tail of the BOUNDARY frame
+//      crosses the wire inside the capture -- and paced sending continues
+//      with step BOUNDARY+1, the first message sent after `go`.
+// The indices actually observed are written to --captured-from (see there).
 //
 // Manifest: every data message sent by either side, in send order (global
 // index = data row, 0-based, header excluded): dir opcode len sha256.
@@ -85,8 +90,13 @@ function size() {
 // the script, built up front so the PRNG sequence does not depend on timing
 const STEPS = 150;
 const TICK_MS = 40;
+const BOUNDARY = 50; // ~2 s after the connection is open
 const script = [];
 for (let i = 0; i < STEPS; i++) {
+  if (i === BOUNDARY) {
+    script.push({ dir: 's2c', opcode: 2, payload: binary(100000), frag: null });
+    continue;
+  }
   const dir = rnd() < 0.5 ? 'c2s' : 's2c';
   const opcode = rnd() < 0.55 ? 1 : 2;
   const n = size();
@@ -99,7 +109,7 @@ const nS2C = STEPS - nC2S;
 
 const manifest = [];
 const ordinal = { c2s: [], s2c: [] }; // global manifest indices per direction
-let armed = null; // { t, c2s, s2c }: messages completely received per direction at arm time
+let armed = null; // { t, c2s, s2c }: messages completely received per direction before tcpdump
 let go = null; // { t, tcpdump, first }
 const t0 = Date.now();
 const fail = (m) => {
@@ -111,7 +121,9 @@ setTimeout(() => fail('timeout'), 40000).unref();
 function checkGo() {
   if (!go && armed && fs.existsSync(sig('go'))) {
     go = { t: Date.now(), tcpdump: fs.readFileSync(sig('go'), 'utf8').trim(), first: manifest.length };
+    return true;
   }
+  return false;
 }
 function send(ws, s) {
   checkGo();
@@ -128,13 +140,6 @@ function send(ws, s) {
 
 const recv = { c2s: 0, s2c: 0 };
 let server, client;
-const pollArm = setInterval(() => {
-  if (!armed && fs.existsSync(sig('arm'))) {
-    armed = { t: Date.now(), c2s: recv.c2s, s2c: recv.s2c };
-    fs.writeFileSync(sig('arm-ack'), String(armed.t));
-  }
-  checkGo();
-}, 5);
 
 function ranges(list) {
   const out = [];
@@ -147,7 +152,6 @@ function ranges(list) {
   return out.join(',') || '-';
 }
 function finish() {
-  clearInterval(pollArm);
   fs.writeFileSync(manifestPath, 'dir\topcode\tlen\tsha256\n' + manifest.map((l) => l + '\n').join(''));
   const N = manifest.length;
   const K = go ? go.first : N;
@@ -161,16 +165,16 @@ function finish() {
     `# ${path.basename(capturedFromPath).replace('.captured-from.txt', '.pcap')}: tcpdump started after the WebSocket`,
     '# connection was open (no handshake in the capture). Indices are 0-based data rows of the manifest',
     `# ${path.basename(manifestPath)} (header excluded), i.e. global send order over both directions.`,
-    '# Rule: every message with index >= first_full_index is entirely inside the capture (its first byte',
-    '# was handed to the kernel after tcpdump was listening). Messages in absent_indices were completely',
-    '# received by the peer before tcpdump was launched: none of their bytes is in the capture. Messages in',
-    '# in_flight_indices were being sent around the capture start: partly captured (capture starts inside',
-    '# them), wholly captured, or absent. Per direction: the first absent_c2s c2s messages and the first',
-    '# absent_s2c s2c messages (in send order) are the absent ones.',
+    '# Rule: every message with index >= first_full_index is entirely inside the capture (sent after',
+    '# tcpdump was listening). Messages in absent_indices were completely received by the peer before',
+    '# tcpdump was launched: none of their bytes is in the capture. in_flight_indices (normally just',
+    `# ${BOUNDARY}, a 100000-byte s2c binary message held back by a paused reader) were on their way at`,
+    '# the capture start: the capture begins inside that frame, so only its tail is captured.',
+    '# Per direction: the first absent_c2s c2s and the first absent_s2c s2c messages are the absent ones.',
     `deflate=${deflate ? 'permessage-deflate, context takeover both ways (threshold 0)' : 'off'}`,
     `connection_open=${iso(t0Open)}`,
     `tcpdump_listening=${go ? go.tcpdump : 'never'}`,
-    `arm_snapshot=${armed ? iso(armed.t) : 'never'}`,
+    `snapshot=${armed ? iso(armed.t) : 'never'}`,
     `go_seen=${go ? iso(go.t) : 'never'}`,
     `messages=${N}`,
     `first_full_index=${K}`,
@@ -215,14 +219,37 @@ wss.on('listening', () => {
     fs.writeFileSync(sig('open'), String(t0Open));
     ping = setInterval(() => client.ping(Buffer.from(`cli-ping ${n++}`)), 500);
     let i = 0;
-    const tick = setInterval(() => {
+    const sent = { c2s: 0, s2c: 0 };
+    const step = () => {
       const s = script[i++];
+      sent[s.dir]++;
       send(s.dir === 'c2s' ? client : server, s);
-      if (i === STEPS) {
-        clearInterval(tick);
-        maybeClose();
-      }
-    }, TICK_MS);
+    };
+    const paced = (last, then) => {
+      const tick = setInterval(() => {
+        step();
+        if (i === last) {
+          clearInterval(tick);
+          then();
+        }
+      }, TICK_MS);
+    };
+    paced(BOUNDARY, () => {
+      const quiet = setInterval(() => {
+        if (recv.c2s !== sent.c2s || recv.s2c !== sent.s2c) return;
+        clearInterval(quiet);
+        armed = { t: Date.now(), c2s: recv.c2s, s2c: recv.s2c };
+        client.pause();
+        step(); // BOUNDARY: the big s2c message, only partly sent until the client reads again
+        fs.writeFileSync(sig('ready'), String(armed.t));
+        const wait = setInterval(() => {
+          if (!checkGo()) return;
+          clearInterval(wait);
+          client.resume();
+          paced(STEPS, maybeClose);
+        }, 5);
+      }, 5);
+    });
   });
   let closing = false;
   function maybeClose() {

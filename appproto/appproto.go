@@ -1,0 +1,334 @@
+// Package appproto decodes the application protocols that ride on WebSocket
+// messages: STOMP 1.0-1.2, SockJS, Engine.IO v3/v4 with Socket.IO v4/v5,
+// MQTT 3.1.1 and 5.0, GraphQL over WebSocket (graphql-transport-ws and the
+// legacy subscriptions-transport-ws "graphql-ws"), JSON-RPC 2.0 and plain
+// JSON.
+//
+// It works on whole wsparse messages and knows nothing of packets. One
+// Session per WebSocket connection keeps the little state the protocols
+// need: frames that span messages (STOMP split by stompjs, MQTT packets
+// split by stream writers), Socket.IO binary attachments, JSON-RPC requests
+// waiting for their response. That state is bounded (MaxBuffered, maxPending).
+//
+// Malformed application data never panics: it becomes an anomaly string
+// (stable snake_case) on the App it was found in.
+package appproto
+
+import (
+	"strings"
+	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Protocol names, as found in App.Protocol and accepted as New's mode
+// (Socket.IO mode decodes Engine.IO too; JSON mode decodes JSON-RPC).
+const (
+	STOMP              = "stomp"
+	SockJS             = "sockjs"
+	EngineIO           = "engineio"
+	SocketIO           = "socketio"
+	MQTT               = "mqtt"
+	GraphQLTransportWS = "graphql-transport-ws" // graphql-ws library
+	GraphQLWS          = "graphql-ws"           // legacy subscriptions-transport-ws
+	JSON               = "json"
+	JSONRPC            = "jsonrpc"
+)
+
+// Modes accepted by New besides the protocol names.
+const (
+	ModeAuto = "auto"
+	ModeNone = "none"
+)
+
+// Modes lists every mode New accepts, for flag help and validation.
+var Modes = []string{ModeAuto, ModeNone, STOMP, SockJS, SocketIO, MQTT, GraphQLTransportWS, GraphQLWS, JSON}
+
+// ValidMode reports whether New accepts mode.
+func ValidMode(mode string) bool {
+	for _, m := range Modes {
+		if m == mode {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxBuffered bounds the bytes a stream decoder (STOMP, MQTT) keeps per
+// direction while waiting for the rest of a frame or packet. A larger frame
+// is reported with the anomaly "<proto>_frame_too_large" and skipped.
+const MaxBuffered = 4 << 20
+
+// Field is one decoded key/value, kept in wire or protocol order.
+type Field struct {
+	Key, Value string
+}
+
+// App is one application message. Several can come out of one WebSocket
+// message (a SockJS array, several STOMP frames, MQTT packets); one can
+// take several WebSocket messages (then it comes out of the last).
+type App struct {
+	Protocol string // one of the protocol constants
+	// Type is the message type: STOMP command (HEARTBEAT for an EOL beat),
+	// SockJS frame letter, Engine.IO packet type (open, ping, ...),
+	// Socket.IO packet type (EVENT, BINARY_ACK, ..., ATTACHMENT for a
+	// binary attachment), MQTT packet type, GraphQL message type, JSON-RPC
+	// request/notification/response/error, JSON object/array/string/scalar
+	// (invalid when it does not parse).
+	// It is "" when the data could not be classified (see Anomalies).
+	Type string
+	// Key holds the identifying fields in a compact, stable form:
+	// "destination=/topic/a", "topic=t/1,qos=1,id=5", "nsp=/,event=chat,id=3",
+	// "id=op-1", "id=7,method=sum"; "-" when there are none. The .app.tsv
+	// manifests of the test captures use the same form.
+	Key     string
+	Summary string  // one line for a table: `STOMP SEND /topic/a 42 B`
+	Fields  []Field // decoded fields in a deterministic order
+	// Body is the payload: STOMP body, MQTT PUBLISH payload, Engine.IO open
+	// JSON, Socket.IO data / GraphQL payload / JSON-RPC params, result or
+	// error as the JSON text sent, Socket.IO attachment bytes. It is owned
+	// by the App.
+	Body      []byte
+	Heartbeat bool          // STOMP EOL beat, SockJS h, Engine.IO ping/pong, MQTT PINGREQ/PINGRESP, GraphQL ping/pong/ka
+	Latency   time.Duration // JSON-RPC response or error: time since its request (0 when unmatched)
+	Anomalies []string
+}
+
+// Keepalive is what a connection's application protocol negotiated about
+// liveness, for heartbeat analysis. Zero durations mean "no promise".
+type Keepalive struct {
+	Source string // "stomp heart-beat", "engine.io open", "mqtt keep alive"; "" when nothing was negotiated
+	// Interval is, per wsparse.Dir, the longest that side may stay silent:
+	// STOMP the negotiated heart-beat period (max of the sender's cx and the
+	// receiver's cy, 0 when either is 0); Engine.IO v4 pingInterval for the
+	// server (pings) and the client (pongs), v3 the other way round; MQTT the
+	// keep alive for the client (PINGREQ), none for the server.
+	Interval [2]time.Duration
+	// Timeout is when the receiving side gives up: Engine.IO pingInterval +
+	// pingTimeout, MQTT 1.5 x keep alive. STOMP leaves it to implementations.
+	Timeout time.Duration
+}
+
+// decoder decodes one protocol's messages for a session.
+type decoder interface {
+	decode(s *Session, m *wsparse.Message, out []App) []App
+}
+
+// Session decodes one WebSocket connection's messages.
+type Session struct {
+	mode    string
+	dec     decoder
+	sniffed int // messages looked at without a decision (auto mode)
+	eio     int // Engine.IO protocol version from the URI (3 or 4)
+	ka      Keepalive
+	inner   bool // a SockJS payload session: no handshake, text only
+}
+
+// sniffLimit is how many messages auto mode looks at before giving up.
+const sniffLimit = 8
+
+// New returns a session for a connection with handshake hs (nil when the
+// handshake was not captured). mode is "auto" (choose from the subprotocol,
+// then the URI, then the content), "none", or a protocol name from Modes;
+// an unknown mode behaves as "none".
+func New(hs *wsparse.Handshake, mode string) *Session {
+	s := &Session{mode: mode, eio: 4}
+	if hs != nil {
+		if v := queryParam(hs.URI, "EIO"); v == "3" {
+			s.eio = 3
+		}
+	}
+	switch mode {
+	case ModeAuto:
+		if hs != nil {
+			s.dec = fromHandshake(hs)
+		}
+	case ModeNone:
+	default:
+		s.dec = byName(mode)
+	}
+	return s
+}
+
+// Protocol returns the protocol chosen so far ("" while undecided or in
+// mode none). Socket.IO sessions report "socketio".
+func (s *Session) Protocol() string {
+	switch d := s.dec.(type) {
+	case *stompDecoder:
+		return STOMP
+	case *sockjsDecoder:
+		return SockJS
+	case *socketioDecoder:
+		return SocketIO
+	case *mqttDecoder:
+		return MQTT
+	case *graphqlDecoder:
+		return d.protocol()
+	case *jsonDecoder:
+		return JSON
+	}
+	return ""
+}
+
+// Keepalive returns what the protocol negotiated so far about heartbeats.
+func (s *Session) Keepalive() Keepalive {
+	if sj, ok := s.dec.(*sockjsDecoder); ok && sj.inner != nil && s.ka.Source == "" {
+		return sj.inner.Keepalive()
+	}
+	return s.ka
+}
+
+// Message decodes one WebSocket data message and returns the application
+// messages that completed in it (none while a frame waits for more).
+func (s *Session) Message(m *wsparse.Message) []App {
+	if m == nil || s.mode == ModeNone {
+		return nil
+	}
+	if s.dec == nil {
+		if s.mode != ModeAuto || s.sniffed >= sniffLimit {
+			return nil
+		}
+		s.dec = sniff(m, s.inner)
+		if s.dec == nil {
+			s.sniffed++
+			return nil
+		}
+		if jd, ok := s.dec.(*jsonDecoder); ok {
+			// Guessed from content: a message that is not JSON is just not
+			// JSON, not a broken JSON message.
+			jd.quiet = true
+		}
+	}
+	out := s.dec.decode(s, m, nil)
+	if m.Len > uint64(len(m.Data)) {
+		// the capture or a size limit cut the message: say so on what came out
+		for i := range out {
+			out[i].Anomalies = append(out[i].Anomalies, "message_truncated")
+		}
+	}
+	return out
+}
+
+func byName(name string) decoder {
+	switch name {
+	case STOMP:
+		return newSTOMP()
+	case SockJS:
+		return &sockjsDecoder{}
+	case SocketIO, EngineIO:
+		return newSocketIO()
+	case MQTT:
+		return newMQTT()
+	case GraphQLTransportWS:
+		return &graphqlDecoder{fixed: true}
+	case GraphQLWS:
+		return &graphqlDecoder{fixed: true, legacy: true}
+	case JSON, JSONRPC:
+		return newJSON()
+	}
+	return nil
+}
+
+// fromHandshake picks a decoder from the negotiated subprotocol, then from
+// the URI.
+func fromHandshake(hs *wsparse.Handshake) decoder {
+	sub := hs.Subprotocol
+	if sub == "" && hs.Status == 0 {
+		// response not captured: a single offered protocol is a good guess
+		if p := strings.TrimSpace(hs.OfferedProtocols); p != "" && !strings.Contains(p, ",") {
+			sub = p
+		}
+	}
+	switch strings.ToLower(strings.TrimSpace(sub)) {
+	case "v10.stomp", "v11.stomp", "v12.stomp", "stomp":
+		return newSTOMP()
+	case "mqtt", "mqttv3.1":
+		return newMQTT()
+	case "graphql-transport-ws":
+		return &graphqlDecoder{fixed: true}
+	case "graphql-ws":
+		return &graphqlDecoder{fixed: true, legacy: true}
+	}
+	path, query, _ := strings.Cut(hs.URI, "?")
+	if strings.Contains(path, "/socket.io/") || strings.Contains(path, "/engine.io/") || queryParam(query, "EIO") != "" {
+		return newSocketIO()
+	}
+	if isSockJSPath(path) {
+		return &sockjsDecoder{}
+	}
+	return nil
+}
+
+// isSockJSPath matches /<prefix>/<server>/<session>/websocket, where
+// server and session are single segments without dots (SockJS protocol,
+// "Session URLs").
+func isSockJSPath(path string) bool {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	n := len(segs)
+	if n < 3 || segs[n-1] != "websocket" {
+		return false
+	}
+	for _, s := range segs[n-3 : n-1] {
+		if s == "" || strings.Contains(s, ".") {
+			return false
+		}
+	}
+	return true
+}
+
+// queryParam returns the first value of key in a URI or raw query.
+func queryParam(uri, key string) string {
+	if _, q, ok := strings.Cut(uri, "?"); ok {
+		uri = q
+	}
+	for _, kv := range strings.Split(uri, "&") {
+		if k, v, _ := strings.Cut(kv, "="); k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// sniff guesses the protocol from one message's content.
+func sniff(m *wsparse.Message, inner bool) decoder {
+	d := m.Data
+	if m.Opcode == wsparse.OpBinary {
+		if !inner && looksMQTTConnect(d) {
+			return newMQTT()
+		}
+		return nil
+	}
+	if len(d) == 0 {
+		return nil
+	}
+	if !inner {
+		switch {
+		case m.Dir == wsparse.ServerToClient && string(d) == "o":
+			return &sockjsDecoder{}
+		case d[0] == '0' && len(d) > 1 && d[1] == '{' && jsonHasKey(d[1:], "sid"):
+			return newSocketIO()
+		}
+	}
+	if looksSTOMP(d) {
+		return newSTOMP()
+	}
+	if d[0] == '{' || d[0] == '[' {
+		if t := jsonStringField(d, "type"); t != "" {
+			if _, ok := graphqlTypes[t]; ok {
+				return &graphqlDecoder{}
+			}
+		}
+		if validJSON(d) {
+			return newJSON()
+		}
+	}
+	return nil
+}
+
+// plural returns "1 attachment" / "2 attachments".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return itoa(n) + " " + word + "s"
+}

@@ -1,0 +1,626 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Hostile captures: what an attacker or a broken capture can hand wsdump.
+// Each case is run in-process (exit status, stderr, output, no goroutine
+// left behind) and as a subprocess, whose peak RSS is held to a bound.
+
+type hostileCase struct {
+	name   string
+	build  func(t *testing.T) string // writes the capture, returns its path
+	args   []string
+	code   int
+	stderr string // a substring stderr must hold; "" means stderr is empty
+	check  func(t *testing.T, out string)
+	maxRSS int64 // KiB
+	heavy  bool  // skipped with -short
+}
+
+func TestHostileCaptures(t *testing.T) {
+	bin := wsdumpBinary(t)
+	for _, tc := range hostileCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.heavy && testing.Short() {
+				t.Skip("heavy: skipped with -short")
+			}
+			path := tc.build(t)
+			args := append([]string{"-r", path}, tc.args...)
+
+			rss, floor, code, errs := runMeasured(t, bin, args)
+			checkRun(t, tc, "", errs, code)
+			t.Logf("max RSS %d KiB (bound %d KiB; %d KiB inherited at the exec)", rss, tc.maxRSS, floor)
+			if rss > tc.maxRSS {
+				t.Errorf("max RSS %d KiB over the bound %d KiB", rss, tc.maxRSS)
+			}
+
+			before := runtime.NumGoroutine()
+			out, errs, code := runWsdump(t, nil, args...)
+			checkRun(t, tc, out, errs, code)
+			if tc.check != nil {
+				tc.check(t, out)
+			}
+			waitGoroutines(t, before)
+		})
+	}
+}
+
+func checkRun(t *testing.T, tc hostileCase, out, errs string, code int) {
+	t.Helper()
+	if code != tc.code {
+		t.Fatalf("exit %d, want %d; stderr: %s", code, tc.code, errs)
+	}
+	if tc.stderr == "" && errs != "" || !strings.Contains(errs, tc.stderr) {
+		t.Fatalf("stderr %q, want %q", errs, tc.stderr)
+	}
+}
+
+// selfRSS returns this process's peak resident set in KiB (0 if unknown).
+func selfRSS() int64 {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// waitGoroutines fails when goroutines started by a run are still there.
+func waitGoroutines(t *testing.T, before int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// wsdumpBinary builds wsdump once per test process.
+func wsdumpBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "wsdump-hostile")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "wsdump")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// runMeasured runs wsdump as a subprocess and returns its peak RSS (KiB).
+// A child's peak RSS counts the parent's peak at the exec (vfork shares
+// the memory until then), so wsdump is started by a small helper: this
+// test binary, re-executed before it has done anything (see TestMain).
+func runMeasured(t *testing.T, bin string, args []string) (rss, floor int64, code int, stderr string) {
+	t.Helper()
+	res := filepath.Join(t.TempDir(), "rusage")
+	cmd := exec.Command(os.Args[0], append([]string{bin}, args...)...)
+	cmd.Env = append(os.Environ(), "WSDUMP_RSS_HELPER="+res)
+	var errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = discard{}, &errb
+	err := cmd.Run()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(res)
+	if err != nil {
+		t.Fatalf("helper: %v; stderr: %s", err, errb.String())
+	}
+	if _, err := fmt.Sscan(string(b), &rss, &floor); err != nil {
+		t.Fatal(err)
+	}
+	return rss, floor, cmd.ProcessState.ExitCode(), errb.String()
+}
+
+// rssHelper runs os.Args[1:] and writes its peak RSS and this process's
+// (the floor it inherits) to the file out.
+func rssHelper(out string) int {
+	floor := selfRSS()
+	cmd := exec.Command(os.Args[1], os.Args[2:]...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	err := cmd.Run()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		fmt.Fprintln(os.Stderr, err)
+		return 125
+	}
+	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
+	if err := os.WriteFile(out, []byte(fmt.Sprintf("%d %d\n", rss, floor)), 0o644); err != nil {
+		return 125
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+func TestMain(m *testing.M) {
+	if out := os.Getenv("WSDUMP_RSS_HELPER"); out != "" {
+		os.Exit(rssHelper(out))
+	}
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+const (
+	upgradeReq  = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+	upgradeResp = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+	deflateExt  = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+)
+
+// conv is an upgraded connection, deflate negotiated or not.
+func conv(deflate bool) *synth.Conv { return convFrom("192.0.2.1:40000", deflate) }
+
+func convFrom(client string, deflate bool) *synth.Conv {
+	ext := ""
+	if deflate {
+		ext = deflateExt
+	}
+	c := synth.New(client, "192.0.2.2:80").Open()
+	c.Send(true, []byte(upgradeReq+ext+"\r\n"))
+	c.Send(false, []byte(upgradeResp+ext+"\r\n"))
+	return c
+}
+
+func writeSynth(t *testing.T, snaplen int, convs ...*synth.Conv) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hostile.pcap")
+	var pkts []synth.Packet
+	for _, c := range convs {
+		pkts = append(pkts, c.Packets...)
+	}
+	var buf bytes.Buffer
+	if err := synth.WritePcap(&buf, snaplen, pkts...); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// rawPcap writes a classic pcap of raw IPv4 packets (LINKTYPE_RAW) or any
+// link type, streaming, for captures too big to build with gopacket.
+type rawPcap struct {
+	f  *os.File
+	w  *bufio.Writer
+	ts time.Time
+}
+
+func newRawPcap(t *testing.T, link uint32) (*rawPcap, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "hostile.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &rawPcap{f: f, w: bufio.NewWriterSize(f, 1<<20), ts: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)}
+	hdr := make([]byte, 24)
+	binary.LittleEndian.PutUint32(hdr[0:], 0xa1b2c3d4)
+	binary.LittleEndian.PutUint16(hdr[4:], 2)
+	binary.LittleEndian.PutUint16(hdr[6:], 4)
+	binary.LittleEndian.PutUint32(hdr[16:], 262144)
+	binary.LittleEndian.PutUint32(hdr[20:], link)
+	p.w.Write(hdr)
+	return p, path
+}
+
+func (p *rawPcap) packet(data []byte, wireLen int) {
+	var rec [16]byte
+	binary.LittleEndian.PutUint32(rec[0:], uint32(p.ts.Unix()))
+	binary.LittleEndian.PutUint32(rec[4:], uint32(p.ts.Nanosecond()/1000))
+	binary.LittleEndian.PutUint32(rec[8:], uint32(len(data)))
+	binary.LittleEndian.PutUint32(rec[12:], uint32(wireLen))
+	p.w.Write(rec[:])
+	p.w.Write(data)
+	p.ts = p.ts.Add(time.Microsecond)
+}
+
+func (p *rawPcap) close(t *testing.T) {
+	t.Helper()
+	if err := p.w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func frameBytes(h wsparse.Header, payload []byte) []byte {
+	if h.Length == 0 {
+		h.Length = uint64(len(payload))
+	}
+	return append(wsparse.AppendHeader(nil, h), payload...)
+}
+
+var (
+	bombOnce sync.Once
+	bomb     []byte
+)
+
+// deflateBomb is one permessage-deflate message (tail removed) that
+// inflates to 1 GiB of zeros: about 1.3 MB, as DEFLATE cannot do better
+// than about 1:1000.
+func deflateBomb() []byte {
+	bombOnce.Do(func() {
+		var b bytes.Buffer
+		w, _ := flate.NewWriter(&b, flate.BestSpeed)
+		zeros := make([]byte, 1<<20)
+		for i := 0; i < 1024; i++ {
+			w.Write(zeros)
+		}
+		w.Flush()
+		bomb = bytes.TrimSuffix(b.Bytes(), []byte{0, 0, 0xff, 0xff})
+	})
+	return bomb
+}
+
+func countType(out, typ string) int {
+	return strings.Count(out, `{"type":"`+typ+`"`)
+}
+
+func mustContain(s ...string) func(t *testing.T, out string) {
+	return func(t *testing.T, out string) {
+		t.Helper()
+		for _, want := range s {
+			if !strings.Contains(out, want) {
+				t.Errorf("output lacks %q:\n%.2000s", want, out)
+			}
+		}
+	}
+}
+
+func hostileCases() []hostileCase {
+	jsonl := []string{"--format", "jsonl"}
+	return []hostileCase{
+		{
+			name: "length-2^63-1",
+			build: func(t *testing.T) string {
+				c := conv(false)
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpBinary, Len7: 127, Length: 1<<63 - 1}, []byte("tiny")))
+				return writeSynth(t, 0, c)
+			},
+			args: jsonl, maxRSS: 64 << 10,
+			check: mustContain(`"len":9223372036854775807`, "payload_incomplete"),
+		},
+		{
+			name: "lengths-claiming-gigabytes",
+			build: func(t *testing.T) string {
+				var convs []*synth.Conv
+				for i, n := range []uint64{1 << 30, 4 << 30, 1 << 40} {
+					c := convFrom("192.0.2.1:4000"+string(rune('0'+i)), false)
+					c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText, Length: n}, bytes.Repeat([]byte("a"), 3000)))
+					c.Rst(false)
+					convs = append(convs, c)
+				}
+				return writeSynth(t, 0, convs...)
+			},
+			args: jsonl, maxRSS: 64 << 10,
+			check: mustContain(`"len":1073741824`, `"len":4294967296`, `"len":1099511627776`, "payload_incomplete", "message_truncated"),
+		},
+		{
+			name: "deflate-bomb-1GiB",
+			build: func(t *testing.T) string {
+				c := conv(true)
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpBinary}, deflateBomb()))
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpClose}, []byte{3, 0xe8}))
+				return writeSynth(t, 0, c)
+			},
+			args: jsonl, maxRSS: 200 << 10, heavy: true,
+			check: mustContain("inflate_limit", `"len":16777216`, `"type":"conn"`),
+		},
+		{
+			name: "deflate-bomb-table",
+			build: func(t *testing.T) string {
+				c := conv(true)
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpBinary}, deflateBomb()))
+				return writeSynth(t, 0, c)
+			},
+			args: []string{"--messages", "--max-message", "1048576"}, maxRSS: 100 << 10, heavy: true,
+			check: mustContain("inflate_limit"),
+		},
+		{
+			name: "million-SYNs",
+			build: func(t *testing.T) string {
+				p, path := newRawPcap(t, 101)
+				for i := 0; i < 1000000; i++ {
+					src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+					p.packet(rawTCP(src, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1, 0, 0x02, nil), 40)
+				}
+				p.close(t)
+				return path
+			},
+			maxRSS: 400 << 10, heavy: true,
+			stderr: "connections ended early to stay under --max-connections 100000",
+		},
+		{
+			name: "million-SYNs-small-table",
+			build: func(t *testing.T) string {
+				p, path := newRawPcap(t, 101)
+				for i := 0; i < 1000000; i++ {
+					src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+					p.packet(rawTCP(src, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1, 0, 0x02, nil), 40)
+				}
+				p.close(t)
+				return path
+			},
+			args: []string{"--max-connections", "1000"}, maxRSS: 64 << 10, heavy: true,
+			stderr: "connections ended early to stay under --max-connections 1000",
+		},
+		{
+			name: "100k-frames-in-one-segment",
+			build: func(t *testing.T) string {
+				// 100k empty frames (200 kB) fit in one segment only in an
+				// IPv6 jumbogram (RFC 2675).
+				p, path := newRawPcap(t, 101)
+				req := []byte(upgradeReq + "\r\n")
+				resp := []byte(upgradeResp + "\r\n")
+				p.packet(rawTCP6(0, 1000, 5000, req), 60+len(req))
+				frames := bytes.Repeat([]byte{0x89, 0x00}, 100000)
+				seg := rawTCP6(1, 5000, 1000+uint32(len(req)), append(resp, frames...))
+				p.packet(seg, len(seg))
+				p.close(t)
+				return path
+			},
+			args: jsonl, maxRSS: 96 << 10,
+			check: func(t *testing.T, out string) {
+				if n := countType(out, "frame"); n != 100000 {
+					t.Errorf("%d frames", n)
+				}
+			},
+		},
+		{
+			name: "1MB-of-handshake-headers",
+			build: func(t *testing.T) string {
+				c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+				c.Send(true, []byte(upgradeReq+strings.Repeat("X-Filler: "+strings.Repeat("a", 1000)+"\r\n", 1000)+"\r\n"))
+				c.Send(false, []byte(upgradeResp+"\r\n"))
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("hello")))
+				return writeSynth(t, 0, c)
+			},
+			args: jsonl, maxRSS: 64 << 10,
+			stderr: "wsdump: 1 HTTP heads longer than --max-http-header 65536 bytes: not decoded",
+		},
+		{
+			name: "file-cut-mid-record",
+			build: func(t *testing.T) string {
+				c := conv(false)
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("before the cut")))
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, bytes.Repeat([]byte("z"), 500)))
+				path := writeSynth(t, 0, c)
+				b, _ := os.ReadFile(path)
+				os.WriteFile(path, b[:len(b)-300], 0o644)
+				return path
+			},
+			args: jsonl, code: exitInput, maxRSS: 64 << 10,
+			stderr: "file is truncated",
+			check:  mustContain("YmVmb3JlIHRoZSBjdXQ="), // "before the cut": decoded up to the cut
+		},
+		{
+			name: "snaplen-truncated-packets",
+			build: func(t *testing.T) string {
+				c := conv(false)
+				for i := 0; i < 20; i++ {
+					c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, bytes.Repeat([]byte("y"), 3000)))
+				}
+				return writeSynth(t, 400, c)
+			},
+			args: jsonl, maxRSS: 64 << 10,
+			stderr: "wsdump: 40 of 65 packets were cut short by the capture's snap length: their missing bytes count as lost",
+			check:  mustContain("payload_incomplete"),
+		},
+		{
+			name: "unsupported-link-type",
+			build: func(t *testing.T) string {
+				p, path := newRawPcap(t, 147) // LINKTYPE_USER0
+				p.packet(rawTCP([4]byte{1, 2, 3, 4}, [4]byte{5, 6, 7, 8}, 1, 2, 3, 4, 0x02, nil), 40)
+				p.close(t)
+				return path
+			},
+			code: exitInput, maxRSS: 64 << 10,
+			stderr: "unsupported link type",
+		},
+		{
+			name: "link-type-says-ethernet-packets-are-raw-IP",
+			build: func(t *testing.T) string {
+				p, path := newRawPcap(t, 1)
+				c := conv(false)
+				for _, pk := range c.Packets {
+					p.packet(pk.Data[14:], len(pk.Data)-14)
+				}
+				p.close(t)
+				return path
+			},
+			maxRSS: 64 << 10,
+			stderr: "wsdump: none of the 5 packets carries IPv4 or IPv6 as its link type says: wrong link type?",
+		},
+		{
+			name: "overlapping-retransmission-different-content",
+			build: func(t *testing.T) string {
+				c := conv(false)
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("first copy")))
+				c.Retransmit(false, 12, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("other copy")))
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("next")))
+				return writeSynth(t, 0, c)
+			},
+			args: jsonl, maxRSS: 64 << 10,
+			check: func(t *testing.T, out string) {
+				// gopacket keeps the first copy; the second is dropped unseen.
+				mustContain("Zmlyc3QgY29weQ==", "bmV4dA==")(t, out)
+				if strings.Contains(out, "b3RoZXIgY29weQ==") || countType(out, "message") != 2 {
+					t.Errorf("the retransmission was decoded:\n%s", out)
+				}
+			},
+		},
+		{
+			name: "zero-length-and-garbage-packets",
+			build: func(t *testing.T) string {
+				p, path := newRawPcap(t, 1)
+				c := conv(false)
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("still here")))
+				g := uint32(12345)
+				for i, pk := range c.Packets {
+					p.packet(nil, 0)
+					p.packet(nil, 1500)
+					for j := 0; j < 50; j++ {
+						junk := make([]byte, (i*37+j*101)%200)
+						for k := range junk {
+							g = g*1103515245 + 12345
+							junk[k] = byte(g >> 16)
+						}
+						if len(junk) > 14 && j%2 == 0 {
+							copy(junk[12:], []byte{0x08, 0x00, 0x45}) // looks like IPv4
+						}
+						p.packet(junk, len(junk))
+					}
+					p.packet(pk.Data, len(pk.Data))
+				}
+				p.close(t)
+				return path
+			},
+			args: jsonl, maxRSS: 64 << 10,
+			stderr: "wsdump: 6 of 318 packets were cut short", // the empty ones that claim 1500 bytes
+			check:  mustContain("c3RpbGwgaGVyZQ=="),
+		},
+		{
+			name: "terminal-escapes-and-bidi",
+			build: func(t *testing.T) string {
+				c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+				evil := "\x1b]0;owned\x07\x1b[2J\u202e\u2066\u009b"
+				c.Send(true, []byte("GET /"+evil+" HTTP/1.1\r\nHost: "+evil+"\r\nUser-Agent: "+evil+"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+					"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: "+evil+"\r\n\r\n"))
+				c.Send(false, []byte(upgradeResp+"Sec-WebSocket-Protocol: "+evil+"\r\n\r\n"))
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("text "+evil)))
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpBinary}, []byte(evil)))
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpClose}, []byte("\x03\xe8"+evil)))
+				return writeSynth(t, 0, c)
+			},
+			maxRSS: 64 << 10,
+			check: func(t *testing.T, out string) {
+				checkTerminalSafe(t, []byte(out))
+				if !strings.Contains(out, `\x1b`) {
+					t.Errorf("escapes not shown:\n%s", out)
+				}
+			},
+		},
+	}
+}
+
+// TestHostileConnsTable: the conns view escapes what the handshake carries.
+func TestHostileConnsTable(t *testing.T) {
+	for _, tc := range hostileCases() {
+		if tc.name != "terminal-escapes-and-bidi" {
+			continue
+		}
+		out, errs, code := runWsdump(t, nil, "conns", "-r", tc.build(t))
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		checkTerminalSafe(t, []byte(out))
+	}
+}
+
+// TestOverlapCounted: the assembler counts retransmitted bytes that overlap
+// bytes already decoded; it cannot compare them (see reassembly.Stats).
+func TestOverlapCounted(t *testing.T) {
+	c := conv(false)
+	c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("first copy")))
+	c.Retransmit(false, 12, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("other copy")))
+	c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("next")))
+	asm := reassembly.New(nopExporter{}, reassembly.Options{})
+	for _, p := range c.Packets {
+		asm.Packet(1, p.Data, p.TS, len(p.Data))
+	}
+	asm.Finish()
+	if st := asm.Stats(); st.OverlapBytes != 12 || st.OverlapSegments != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+type nopExporter struct{}
+
+func (nopExporter) Handshake(*wsparse.Conn, *wsparse.Handshake) {}
+func (nopExporter) Frame(*wsparse.Conn, *wsparse.Frame)         {}
+func (nopExporter) Message(*wsparse.Conn, *wsparse.Message)     {}
+func (nopExporter) End(*wsparse.Conn, *wsparse.Summary)         {}
+
+// rawTCP is one IPv4 packet carrying one TCP segment.
+func rawTCP(src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags byte, payload []byte) []byte {
+	b := make([]byte, 40, 40+len(payload))
+	b[0], b[8], b[9] = 0x45, 64, 6
+	binary.BigEndian.PutUint16(b[2:], uint16(40+len(payload)))
+	copy(b[12:16], src[:])
+	copy(b[16:20], dst[:])
+	binary.BigEndian.PutUint16(b[20:], sport)
+	binary.BigEndian.PutUint16(b[22:], dport)
+	binary.BigEndian.PutUint32(b[24:], seq)
+	binary.BigEndian.PutUint32(b[28:], ack)
+	b[32], b[33] = 5<<4, flags
+	binary.BigEndian.PutUint16(b[34:], 65535)
+	return append(b, payload...)
+}
+
+// rawTCP6 is one IPv6 packet from the client (dir 0) or the server,
+// carrying one TCP segment; over 64 KiB it is a jumbogram.
+func rawTCP6(dir int, seq, ack uint32, payload []byte) []byte {
+	addr := [2][16]byte{{0x20, 0x01, 0x0d, 0xb8, 15: 1}, {0x20, 0x01, 0x0d, 0xb8, 15: 2}}
+	port := [2]uint16{40000, 80}
+	b := make([]byte, 40, 68+len(payload))
+	b[0], b[7] = 0x60, 64
+	copy(b[8:], addr[dir][:])
+	copy(b[24:], addr[1-dir][:])
+	if n := 20 + len(payload); n <= 0xffff {
+		binary.BigEndian.PutUint16(b[4:], uint16(n))
+		b[6] = 6
+	} else {
+		b[6] = 0 // Hop-by-Hop: Jumbo Payload option
+		b = append(b, 6, 0, 0xc2, 4)
+		b = binary.BigEndian.AppendUint32(b, uint32(8+n))
+	}
+	tcp := rawTCP([4]byte{}, [4]byte{}, port[dir], port[1-dir], seq, ack, 0x18, payload)[20:]
+	return append(b, tcp...)
+}

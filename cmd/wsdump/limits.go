@@ -1,0 +1,121 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wsdump/wsdump/reassembly"
+)
+
+// limitFlags are the resource limits beyond --max-payload and --max-message:
+// what one hostile capture may make wsdump hold. Every limit hit is an
+// anomaly on the records it touches or a notice on stderr, never silent.
+type limitFlags struct {
+	Connections  int // TCP connections held at once
+	HTTPHeader   int // bytes of one HTTP head
+	Pending      int // client bytes held while an upgrade is unanswered
+	Sniff        int // bytes of one side searched for frames without a handshake
+	Reorder      int // out-of-order bytes held per connection
+	ReorderTotal int // out-of-order bytes held in all
+}
+
+// reassemblyPage is the size of gopacket's reassembly pages: out-of-order
+// bytes are held in pages of up to this many bytes, one segment or more each.
+const reassemblyPage = 1900
+
+const (
+	defaultMaxConnections = 100000
+	defaultMaxHTTPHeader  = 64 << 10
+	defaultMaxPending     = 1 << 20
+	defaultMaxSniff       = 256 << 10
+	defaultMaxReorder     = 8 << 20
+	defaultMaxReorderAll  = 128 << 20
+)
+
+// addLimitFlags registers the limit flags.
+func addLimitFlags(f *pflag.FlagSet, l *limitFlags) {
+	f.Var(newLimit(&l.Connections, defaultMaxConnections), "max-connections", "TCP connections held at once; past it the least recently active are ended early")
+	f.Var(newLimit(&l.HTTPHeader, defaultMaxHTTPHeader), "max-http-header", "bytes of one HTTP head; a longer one is not decoded")
+	f.Var(newLimit(&l.Pending, defaultMaxPending), "max-pending", "client bytes held while an upgrade request is unanswered")
+	f.Var(newLimit(&l.Sniff, defaultMaxSniff), "max-sniff", "bytes of one direction searched for WebSocket frames when there is no handshake")
+	f.Var(newLimit(&l.Reorder, defaultMaxReorder), "max-reorder", "out-of-order bytes held per connection waiting for a lost segment (then counted as lost)")
+	f.Var(newLimit(&l.ReorderTotal, defaultMaxReorderAll), "max-reorder-total", "out-of-order bytes held in all connections together")
+}
+
+// apply sets the limits in reassembly options.
+func (l *limitFlags) apply(o *reassembly.Options) {
+	o.MaxConnections = l.Connections
+	o.Decoder.MaxHTTPHeader = l.HTTPHeader
+	o.Decoder.MaxPending = l.Pending
+	o.Decoder.MaxSniff = l.Sniff
+	o.MaxBufferedPagesPerConnection = pages(l.Reorder)
+	o.MaxBufferedPagesTotal = pages(l.ReorderTotal)
+}
+
+func pages(bytes int) int {
+	if bytes <= 0 {
+		return 0 // the default
+	}
+	return (bytes + reassemblyPage - 1) / reassemblyPage
+}
+
+// report writes a notice on stderr for each limit the capture ran into
+// that no record shows.
+func (l *limitFlags) report(w io.Writer, st reassembly.Stats) {
+	or := func(v, def int) int {
+		if v <= 0 {
+			return def
+		}
+		return v
+	}
+	if st.Packets > 0 && st.NotIP == st.Packets {
+		fmt.Fprintf(w, "wsdump: none of the %d packets carries IPv4 or IPv6 as its link type says: wrong link type?\n", st.Packets)
+	}
+	if st.Cut > 0 {
+		fmt.Fprintf(w, "wsdump: %d of %d packets were cut short by the capture's snap length: their missing bytes count as lost\n", st.Cut, st.Packets)
+	}
+	if st.Evicted > 0 {
+		fmt.Fprintf(w, "wsdump: %d connections ended early to stay under --max-connections %d (least recently active first)\n",
+			st.Evicted, or(l.Connections, defaultMaxConnections))
+	}
+	if st.PageLimitFlushes > 0 {
+		fmt.Fprintf(w, "wsdump: %d times, out-of-order bytes over --max-reorder %d or --max-reorder-total %d were given up on: the missing bytes count as lost\n",
+			st.PageLimitFlushes, or(l.Reorder, defaultMaxReorder), or(l.ReorderTotal, defaultMaxReorderAll))
+	}
+	if st.HTTPHeaderLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d HTTP heads longer than --max-http-header %d bytes: not decoded\n",
+			st.HTTPHeaderLimit, or(l.HTTPHeader, defaultMaxHTTPHeader))
+	}
+	if st.PendingLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d clients sent more than --max-pending %d bytes before the upgrade was answered: bytes dropped (anomaly pending_limit)\n",
+			st.PendingLimit, or(l.Pending, defaultMaxPending))
+	}
+	if st.SniffLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",
+			st.SniffLimit, or(l.Sniff, defaultMaxSniff))
+	}
+}
+
+// limitValue is a byte or count limit flag: a non-negative integer, 0 for
+// the default.
+type limitValue struct{ p *int }
+
+func newLimit(p *int, def int) *limitValue {
+	*p = def
+	return &limitValue{p}
+}
+
+func (v *limitValue) String() string { return strconv.Itoa(*v.p) }
+func (v *limitValue) Type() string   { return "N" }
+
+func (v *limitValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q is not a non-negative number", s)
+	}
+	*v.p = n
+	return nil
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsdump/wsdump/lint"
+)
+
+const lintExamples = `  # Check a capture; exit status 3 when a finding of severity error exists
+  wsdump lint -r session.pcap
+
+  # Several captures, JUnit XML for the CI's test report, fail on warnings too
+  wsdump lint --format junit --fail-on warning testdata/*.pcap > lint.xml
+
+  # Only the connections to /api, as JSON lines
+  wsdump lint -r session.pcap --path '/api/*' --format jsonl
+
+  # Every rule, its severity and reference
+  wsdump lint --rules`
+
+const lintExitHelp = `
+Exit status:
+  0  no finding at or above --fail-on
+  1  usage error
+  2  unreadable input
+  3  findings at or above --fail-on (error by default)`
+
+type lintOptions struct {
+	captureInput
+	Out io.Writer
+
+	Reads  []string
+	Format string
+	FailOn string
+	Stable bool
+	Rules  bool
+	Filter filterFlags
+}
+
+func newLintCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	o := &lintOptions{captureInput: captureInput{In: stdin, Err: stderr}, Out: stdout}
+	cmd := &cobra.Command{
+		Use:   "lint -r FILE [flags] [FILE...]",
+		Short: "Check captures against RFC 6455, RFC 7692 and the handshake rules",
+		Long: `lint decodes each capture and reports every broken rule as a finding: a
+stable rule ID (WS005 client-frame-unmasked), a severity, and where it was
+seen (connection, direction, frame or message number, seconds after the
+first packet). Every anomaly the decoder knows has a rule; connections that
+end without a closing handshake are warnings.
+
+Severities: error for a MUST of the RFCs that an endpoint broke; warning for
+legal but suspect traffic and limits a hostile peer may aim at; info for what
+the capture lost or wsdump cut, which says nothing about the endpoints.
+See --rules for the list.` + "\n" + filterHelp,
+		Example:       lintExamples,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.Rules {
+				return writeRules(o.Out)
+			}
+			return runLint(o, captureArgs(o.Reads, args))
+		},
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
+	cmd.SetUsageTemplate(cmd.UsageTemplate() + lintExitHelp + "\n")
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.Reads, "read", "r", nil, "capture `FILE` to check (repeatable; files may also follow the flags)")
+	f.StringVar(&o.Format, "format", "table", "output format: table, jsonl or junit")
+	f.StringVar(&o.FailOn, "fail-on", "error", "exit 3 when a finding of this `SEVERITY` or above exists: error, warning, info, none")
+	f.BoolVar(&o.Stable, "stable", false, "no absolute times in the output (jsonl ts, junit timestamp)")
+	f.BoolVar(&o.Rules, "rules", false, "list the rules and exit")
+	f.StringArrayVar(&o.KeyLogs, "keylog", nil, "decrypt TLS (wss) with this NSS key log `FILE` (repeatable)")
+	addFilterFlags(f, &o.Filter, true)
+	cmd.RegisterFlagCompletionFunc("format", completeValues("table", "jsonl", "junit"))
+	addCompletions(cmd)
+	return cmd
+}
+
+func writeRules(w io.Writer) error {
+	fmt.Fprintln(w, "ID     NAME                       SEVERITY  ON          REFERENCE              MEANING")
+	for _, r := range lint.Rules {
+		fmt.Fprintf(w, "%-6s %-26s %-9s %-11s %-22s %s\n", r.ID, r.Name, r.Severity, r.On, r.Ref, r.Summary)
+	}
+	return nil
+}
+
+func runLint(o *lintOptions, files []string) error {
+	if len(files) == 0 {
+		return usageErr("no input: give a capture file with -r FILE")
+	}
+	failOn, err := lint.ParseSeverity(o.FailOn)
+	if err != nil {
+		return usageErr("--fail-on: %v", err)
+	}
+	if o.Format != "table" && o.Format != "jsonl" && o.Format != "junit" {
+		return usageErr("--format must be one of table, jsonl, junit, not %q", o.Format)
+	}
+	spec, err := o.Filter.spec(false)
+	if err != nil {
+		return err
+	}
+	var results []lint.Result
+	for _, name := range files {
+		l := lint.New()
+		origin, err := o.decodeInto(name, spec, l)
+		if err != nil {
+			return err
+		}
+		results = append(results, lint.Result{Capture: displayName(name), Origin: origin, Findings: l.Findings()})
+	}
+	opts := lint.OutputOptions{FailOn: failOn, Stable: o.Stable, Color: useColor(o.Out)}
+	switch o.Format {
+	case "jsonl":
+		err = lint.WriteJSONL(o.Out, results, opts)
+	case "junit":
+		err = lint.WriteJUnit(o.Out, results, opts)
+	default:
+		err = lint.WriteTable(o.Out, results, opts)
+	}
+	if err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	var failing []string
+	for _, r := range results {
+		if lint.Worst(r.Findings) >= failOn {
+			failing = append(failing, r.Capture)
+		}
+	}
+	if len(failing) > 0 {
+		return &exitError{exitFindings, fmt.Errorf("lint: findings of severity %s or above in %s", failOn, strings.Join(failing, ", "))}
+	}
+	return nil
+}

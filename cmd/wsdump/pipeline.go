@@ -1,0 +1,76 @@
+package main
+
+import (
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/wsdump/wsdump/filter"
+	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// captureInput is what the lint, diff, follow and export commands share:
+// where the capture comes from and how to read it.
+type captureInput struct {
+	In      io.Reader
+	Err     io.Writer
+	KeyLogs []string
+	WSPorts []uint16
+}
+
+// decodeInto decodes one capture into sink, behind a filter for spec, and
+// returns the first packet's time. Errors carry their exit status.
+func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.Sink) (time.Time, error) {
+	keys, err := (&decodeOptions{KeyLogs: ci.KeyLogs, Err: ci.Err}).loadKeys()
+	if err != nil {
+		return time.Time{}, err
+	}
+	src, err := openCapture(name, ci.In, ci.Err)
+	if err != nil {
+		return time.Time{}, inputErr(err)
+	}
+	defer src.Close()
+	a := &sinkAdapter{Sink: sink}
+	a.tls, _ = sink.(reassembly.TLSSink)
+	if !spec.IsZero() {
+		a.f = filter.New(sink, spec)
+		a.Sink = a.f
+	}
+	var origin time.Time
+	setOrigin := func(t time.Time) {
+		origin = t
+		if a.f != nil {
+			a.f.SetOrigin(t)
+		}
+		if o, ok := sink.(interface{ SetOrigin(time.Time) }); ok {
+			o.SetOrigin(t)
+		}
+	}
+	asm := reassembly.New(a, reassembly.Options{Decoder: wsparse.Config{}, Keys: keys, WSPorts: ci.WSPorts})
+	readErr := feed(stopWhen(src, a.f), asm, name, keys, setOrigin)
+	asm.Finish()
+	if readErr != nil {
+		return origin, inputErr(readErr)
+	}
+	return origin, nil
+}
+
+// sinkAdapter gives a sink the TLSConn the assembler calls, passing TLS
+// connections on to sinks that want them and the filter selects.
+type sinkAdapter struct {
+	wsparse.Sink
+	f   *filter.Filter
+	tls reassembly.TLSSink
+}
+
+func (a *sinkAdapter) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
+	if a.tls != nil && (a.f == nil || a.f.KeepTLS(c, ts, client, server)) {
+		a.tls.TLSConn(c, ts, client, server, info)
+	}
+}
+
+// captureArgs joins -r files and positional arguments.
+func captureArgs(reads, args []string) []string {
+	return append(append([]string(nil), reads...), args...)
+}

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/wsdump/wsdump/capture"
+	"github.com/wsdump/wsdump/filter"
+	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// filterFlags are the record filters every view takes (package filter).
+// On the root command --host and -c are the live-capture flags, reused.
+type filterFlags struct {
+	Conns   []int
+	Dirs    []string
+	Opcodes []string
+	Hosts   []string
+	Paths   []string
+	Since   string
+	Until   string
+	Grep    string
+	Count   int
+}
+
+// filterHelp documents the filters in every command's --help.
+const filterHelp = `
+Filters (any combination; a repeated flag matches any of its values):
+  --conn N          connection number (as in the CONN column)
+  --dir c2s|s2c     direction of frames and messages
+  --opcode OP       frame or message opcode: cont, text, binary, close, ping,
+                    pong or 0-15; a continuation frame matches its message's
+  --host PATTERN    the handshake's Host header, or either endpoint's IP
+  --path PATTERN    the request URI
+                    (PATTERN with * ? [ is a glob on the whole value, else a
+                    substring; hosts compare without case)
+  --since/--until T seconds after the first packet (1.5) or RFC 3339 time
+  --grep REGEX      text messages whose text matches (after inflation), and
+                    the frames of those messages
+  -c N              stop after N frames (messages with --messages)
+--conn, --host and --path pick connections: their handshake and summary
+stay. --dir, --opcode and --grep pick frames and messages.`
+
+// addFilterFlags registers the filters; host and count are left out where
+// the command already has --host and -c (the root's live flags).
+func addFilterFlags(f *pflag.FlagSet, fl *filterFlags, hostAndCount bool) {
+	f.IntSliceVar(&fl.Conns, "conn", nil, "only connection `N` (repeatable)")
+	f.StringArrayVar(&fl.Dirs, "dir", nil, "only frames and messages in direction c2s or s2c")
+	f.StringArrayVar(&fl.Opcodes, "opcode", nil, "only frames and messages with opcode `OP` (name or number; repeatable)")
+	f.StringArrayVar(&fl.Paths, "path", nil, "only connections whose request URI matches `PATTERN` (glob or substring; repeatable)")
+	f.StringVar(&fl.Since, "since", "", "only records at or after `T` (seconds after the first packet, or RFC 3339)")
+	f.StringVar(&fl.Until, "until", "", "only records at or before `T` (seconds after the first packet, or RFC 3339)")
+	f.StringVar(&fl.Grep, "grep", "", "only text messages matching `REGEX`, and their frames")
+	if hostAndCount {
+		f.StringArrayVar(&fl.Hosts, "host", nil, "only connections whose Host header matches `PATTERN` (glob or substring) or with an endpoint at that IP (repeatable)")
+		f.IntVarP(&fl.Count, "count", "c", 0, "stop after `N` frames (messages with --messages)")
+	}
+}
+
+// set reports whether any filter flag was given.
+func (fl *filterFlags) set() bool {
+	return len(fl.Conns) > 0 || len(fl.Dirs) > 0 || len(fl.Opcodes) > 0 || len(fl.Hosts) > 0 ||
+		len(fl.Paths) > 0 || fl.Since != "" || fl.Until != "" || fl.Grep != "" || fl.Count != 0
+}
+
+// spec checks the flags and turns them into a filter.Spec.
+func (fl *filterFlags) spec(messages bool) (filter.Spec, error) {
+	s := filter.Spec{Conns: fl.Conns, Hosts: fl.Hosts, Paths: fl.Paths, Count: fl.Count, CountMessages: messages}
+	for _, c := range fl.Conns {
+		if c < 1 {
+			return s, usageErr("--conn: connections are numbered from 1")
+		}
+	}
+	for _, d := range fl.Dirs {
+		switch d {
+		case "c2s":
+			s.Dirs = append(s.Dirs, wsparse.ClientToServer)
+		case "s2c":
+			s.Dirs = append(s.Dirs, wsparse.ServerToClient)
+		default:
+			return s, usageErr("--dir must be c2s or s2c, not %q", d)
+		}
+	}
+	for _, o := range fl.Opcodes {
+		for _, part := range strings.Split(o, ",") {
+			op, err := filter.ParseOpcode(strings.TrimSpace(part))
+			if err != nil {
+				return s, usageErr("--opcode: %v", err)
+			}
+			s.Opcodes = append(s.Opcodes, op)
+		}
+	}
+	var err error
+	if s.Since, err = filter.ParseBound(fl.Since); err != nil {
+		return s, usageErr("--since: %v", err)
+	}
+	if s.Until, err = filter.ParseBound(fl.Until); err != nil {
+		return s, usageErr("--until: %v", err)
+	}
+	if fl.Grep != "" {
+		if s.Grep, err = regexp.Compile(fl.Grep); err != nil {
+			return s, usageErr("--grep: %v", err)
+		}
+	}
+	if err := s.Validate(); err != nil {
+		return s, usageErr("%v", err)
+	}
+	return s, nil
+}
+
+// filteredExporter puts a filter in front of an exporter.
+type filteredExporter struct {
+	report.Exporter
+	f *filter.Filter
+}
+
+// newFilteredExporter returns exp behind the filter, and the filter (whose
+// Done says when -c is reached). With no filter it returns exp itself.
+func newFilteredExporter(exp report.Exporter, spec filter.Spec) (report.Exporter, *filter.Filter) {
+	if spec.IsZero() {
+		return exp, nil
+	}
+	fe := &filteredExporter{Exporter: exp, f: filter.New(exp, spec)}
+	return fe, fe.f
+}
+
+func (e *filteredExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) { e.f.Handshake(c, h) }
+func (e *filteredExporter) Frame(c *wsparse.Conn, f *wsparse.Frame)         { e.f.Frame(c, f) }
+func (e *filteredExporter) Message(c *wsparse.Conn, m *wsparse.Message)     { e.f.Message(c, m) }
+func (e *filteredExporter) End(c *wsparse.Conn, s *wsparse.Summary)         { e.f.End(c, s) }
+
+func (e *filteredExporter) SetOrigin(t time.Time) {
+	e.f.SetOrigin(t)
+	e.Exporter.SetOrigin(t)
+}
+
+func (e *filteredExporter) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
+	if e.f.KeepTLS(c, ts, client, server) {
+		e.Exporter.TLSConn(c, ts, client, server, info)
+	}
+}
+
+// stopSource ends the input (io.EOF) once done says so: -c reached.
+type stopSource struct {
+	capture.Source
+	done func() bool
+}
+
+func stopWhen(src capture.Source, f *filter.Filter) capture.Source {
+	if f == nil {
+		return src
+	}
+	return &stopSource{Source: src, done: f.Done}
+}
+
+func (s *stopSource) Next() (capture.Packet, error) {
+	if s.done() {
+		return capture.Packet{}, io.EOF
+	}
+	return s.Source.Next()
+}
+
+// Secrets passes on a pcapng file's decryption secrets.
+func (s *stopSource) Secrets() []capture.Secrets { return secretsOf(s.Source) }
+
+func secretsOf(src capture.Source) []capture.Secrets {
+	if ss, ok := src.(capture.SecretsSource); ok {
+		return ss.Secrets()
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// useColor: colour on a terminal, never with NO_COLOR set (no-color.org).
+func useColor(out io.Writer) bool {
+	return os.Getenv("NO_COLOR") == "" && isTerminal(out)
+}
+
+// openCapture opens the input like openInput, with a progress line on
+// stderr when stderr is a terminal and the input a file.
+func openCapture(name string, stdin io.Reader, stderr io.Writer) (capture.Source, error) {
+	if name == "-" || !isTerminal(stderr) {
+		return openInput(name, stdin)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	pr := &progressReader{r: f, total: size, w: stderr, start: time.Now()}
+	src, err := capture.NewReader(pr)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &progressSource{Source: src, name: name, f: f, pr: pr}, nil
+}
+
+// progressReader counts the bytes read and, from one second in, shows them
+// against the file size on stderr, at most four times a second.
+type progressReader struct {
+	r           io.Reader
+	n, total    int64
+	w           io.Writer
+	start, last time.Time
+	shown       bool
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if now := time.Now(); now.Sub(p.start) > time.Second && now.Sub(p.last) > 250*time.Millisecond {
+		p.last = now
+		p.shown = true
+		if p.total > 0 {
+			fmt.Fprintf(p.w, "\rwsdump: %s: %d / %d MB (%d%%)\x1b[K", "reading", p.n>>20, p.total>>20, p.n*100/p.total)
+		} else {
+			fmt.Fprintf(p.w, "\rwsdump: reading: %d MB\x1b[K", p.n>>20)
+		}
+	}
+	return n, err
+}
+
+// progressSource closes the file and clears the progress line.
+type progressSource struct {
+	capture.Source
+	name string
+	f    *os.File
+	pr   *progressReader
+}
+
+func (s *progressSource) Next() (capture.Packet, error) {
+	p, err := s.Source.Next()
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%s: %w", s.name, err)
+	}
+	return p, err
+}
+
+func (s *progressSource) Secrets() []capture.Secrets { return secretsOf(s.Source) }
+
+func (s *progressSource) Close() error {
+	if s.pr.shown {
+		fmt.Fprint(s.pr.w, "\r\x1b[K")
+	}
+	err := s.Source.Close()
+	if cerr := s.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// completeFormats offers format names to shell completion.
+func completeValues(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// addCompletions registers value completion for the flags a command has.
+func addCompletions(cmd *cobra.Command) {
+	reg := func(name string, values ...string) {
+		if cmd.Flags().Lookup(name) != nil {
+			cmd.RegisterFlagCompletionFunc(name, completeValues(values...))
+		}
+	}
+	reg("dir", "c2s", "s2c")
+	reg("opcode", "cont", "text", "binary", "close", "ping", "pong")
+	reg("time", "rel", "abs")
+	reg("fail-on", "error", "warning", "info", "none")
+	if cmd.Flags().Lookup("read") != nil {
+		cmd.MarkFlagFilename("read", "pcap", "pcapng", "gz", "cap")
+	}
+	if cmd.Flags().Lookup("keylog") != nil {
+		cmd.MarkFlagFilename("keylog")
+	}
+}
+
+// addConnFilterFlags registers the filters that pick whole connections,
+// for views made of connections (conns).
+func addConnFilterFlags(cmd *cobra.Command, fl *filterFlags) {
+	f := cmd.Flags()
+	f.IntSliceVar(&fl.Conns, "conn", nil, "only connection `N` (repeatable)")
+	f.StringArrayVar(&fl.Hosts, "host", nil, "only connections whose Host header matches `PATTERN` (glob or substring) or with an endpoint at that IP (repeatable)")
+	f.StringArrayVar(&fl.Paths, "path", nil, "only connections whose request URI matches `PATTERN` (glob or substring; repeatable)")
+}
+
+// connSpec is spec for views of whole connections.
+func (fl *filterFlags) connSpec() (filter.Spec, error) { return fl.spec(false) }
+
+// connFilter puts a filter for spec in front of next, or returns next.
+func connFilter(next wsparse.Sink, spec filter.Spec) wsparse.Sink {
+	if spec.IsZero() {
+		return next
+	}
+	a := &sinkAdapter{Sink: filter.New(next, spec)}
+	a.f = a.Sink.(*filter.Filter)
+	a.tls, _ = next.(reassembly.TLSSink)
+	return a
+}

@@ -1,0 +1,420 @@
+// Package filter selects records on their way from the decoder to a view:
+// a wsparse.Sink in front of another. Selectors come in two kinds.
+//
+// Connection selectors (Conns, Hosts, Paths) pick connections: every
+// record of a connection that does not match is dropped, its handshake and
+// summary included.
+//
+// Record selectors (Dirs, Opcodes, Grep) pick frames and messages. The
+// handshake and summary of a selected connection still pass: they have no
+// direction or opcode, and they frame what is shown.
+//
+// The time range (Since, Until) applies to every record by its time; a
+// connection summary passes when the connection overlaps the range.
+//
+// Count stops the output after that many frames (messages with
+// CountMessages); past it nothing more passes, except the summaries of
+// connections that showed something.
+package filter
+
+import (
+	"fmt"
+	"net/netip"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Bound is one end of a time range: seconds after the first packet, or an
+// absolute time.
+type Bound struct {
+	Set bool
+	Rel time.Duration // when Abs is zero
+	Abs time.Time
+}
+
+// ParseBound reads "12.5" (seconds after the first packet) or an RFC 3339
+// time ("2024-01-19T18:20:23.69Z").
+func ParseBound(s string) (Bound, error) {
+	if s == "" {
+		return Bound{}, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f < 0 {
+			return Bound{}, fmt.Errorf("%q: seconds must not be negative", s)
+		}
+		return Bound{Set: true, Rel: time.Duration(f * float64(time.Second))}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return Bound{}, fmt.Errorf("%q is neither seconds after the first packet nor an RFC 3339 time", s)
+	}
+	return Bound{Set: true, Abs: t}, nil
+}
+
+func (b Bound) at(origin time.Time) time.Time {
+	if !b.Abs.IsZero() {
+		return b.Abs
+	}
+	return origin.Add(b.Rel)
+}
+
+// ParseOpcode reads an opcode name (cont, text, binary, close, ping, pong)
+// or number (0-15, decimal or 0x hex).
+func ParseOpcode(s string) (wsparse.Opcode, error) {
+	for o := wsparse.Opcode(0); o < 16; o++ {
+		if strings.EqualFold(s, o.String()) {
+			return o, nil
+		}
+	}
+	if strings.EqualFold(s, "continuation") {
+		return wsparse.OpContinuation, nil
+	}
+	n, err := strconv.ParseUint(s, 0, 8)
+	if err != nil || n > 15 {
+		return 0, fmt.Errorf("%q is not an opcode (cont, text, binary, close, ping, pong or 0-15)", s)
+	}
+	return wsparse.Opcode(n), nil
+}
+
+// Spec is what to select. The zero Spec selects everything.
+type Spec struct {
+	Conns   []int            // connection numbers
+	Dirs    []wsparse.Dir    // directions
+	Opcodes []wsparse.Opcode // frame or message opcodes
+	// Hosts match the handshake's Host header, or either endpoint's IP
+	// address exactly; Paths match the request URI. A pattern with a glob
+	// character (* ? [) must match the whole value (path.Match; for a path,
+	// with or without its query), any other is a substring. Hosts compare
+	// without regard to case. Several patterns: any of them.
+	Hosts []string
+	Paths []string
+	Since Bound
+	Until Bound
+	// Grep selects text messages whose (inflated) text matches, and the
+	// frames of those messages. Binary messages, their frames and control
+	// frames never match.
+	Grep          *regexp.Regexp
+	Count         int  // stop after this many frames (0: no limit)
+	CountMessages bool // Count counts messages instead of frames
+}
+
+// Validate checks the glob patterns.
+func (s *Spec) Validate() error {
+	for _, p := range append(append([]string(nil), s.Hosts...), s.Paths...) {
+		if isGlob(p) {
+			if _, err := path.Match(p, ""); err != nil {
+				return fmt.Errorf("bad pattern %q: %w", p, err)
+			}
+		}
+	}
+	if s.Count < 0 {
+		return fmt.Errorf("count must not be negative")
+	}
+	return nil
+}
+
+// IsZero reports whether the spec selects everything.
+func (s *Spec) IsZero() bool {
+	return len(s.Conns) == 0 && len(s.Dirs) == 0 && len(s.Opcodes) == 0 && len(s.Hosts) == 0 &&
+		len(s.Paths) == 0 && !s.Since.Set && !s.Until.Set && s.Grep == nil && s.Count == 0
+}
+
+// appWriter is report.AppWriter, declared here so that the filter does not
+// depend on the report package.
+type appWriter interface {
+	MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App)
+}
+
+// Filter is a wsparse.Sink that passes the selected records to the next.
+type Filter struct {
+	spec   Spec
+	next   wsparse.Sink
+	apps   appWriter
+	origin time.Time
+	conns  map[*wsparse.Conn]*connState
+	n      int
+}
+
+// connState is what the filter knows of one connection.
+type connState struct {
+	decided, keep bool
+	shown         bool       // something of it passed
+	groups        [2][]group // by direction: data messages waiting for Grep
+}
+
+// group is the frames of one data message held until the message is
+// complete and Grep can be tried on its text.
+type group struct {
+	frames []wsparse.Frame // copies, payloads included
+}
+
+// New returns a filter in front of next. If next also shows application
+// messages (report.AppWriter), the filter passes them on.
+func New(next wsparse.Sink, spec Spec) *Filter {
+	f := &Filter{spec: spec, next: next, conns: map[*wsparse.Conn]*connState{}}
+	f.apps, _ = next.(appWriter)
+	return f
+}
+
+// SetOrigin sets the time relative bounds count from: the first packet.
+func (f *Filter) SetOrigin(t time.Time) {
+	if f.origin.IsZero() {
+		f.origin = t
+	}
+}
+
+// Done reports whether Count has been reached: the caller may stop reading.
+func (f *Filter) Done() bool { return f.spec.Count > 0 && f.n >= f.spec.Count }
+
+func (f *Filter) state(c *wsparse.Conn, h *wsparse.Handshake) *connState {
+	st := f.conns[c]
+	if st == nil {
+		st = &connState{}
+		f.conns[c] = st
+	}
+	if !st.decided {
+		st.decided = true
+		st.keep = f.connMatches(c, h)
+	}
+	return st
+}
+
+// connMatches applies the connection selectors, with the handshake if the
+// connection has one.
+func (f *Filter) connMatches(c *wsparse.Conn, h *wsparse.Handshake) bool {
+	if len(f.spec.Conns) > 0 && !contains(f.spec.Conns, c.ID) {
+		return false
+	}
+	if len(f.spec.Hosts) > 0 && !f.hostMatches(c.Client(), c.Server(), h) {
+		return false
+	}
+	if len(f.spec.Paths) > 0 {
+		if h == nil {
+			return false
+		}
+		ok := false
+		for _, p := range f.spec.Paths {
+			if pathMatch(p, h.URI) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *Filter) hostMatches(client, server netip.AddrPort, h *wsparse.Handshake) bool {
+	for _, p := range f.spec.Hosts {
+		if ip, err := netip.ParseAddr(p); err == nil {
+			if client.Addr().Unmap() == ip.Unmap() || server.Addr().Unmap() == ip.Unmap() {
+				return true
+			}
+			continue
+		}
+		if h != nil && h.Host != "" && match(strings.ToLower(p), strings.ToLower(h.Host)) {
+			return true
+		}
+		if h != nil && isGlob(p) {
+			// A glob without a port matches a Host with one.
+			if host, _, ok := strings.Cut(h.Host, ":"); ok && !strings.HasPrefix(h.Host, "[") && match(strings.ToLower(p), strings.ToLower(host)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func pathMatch(p, uri string) bool {
+	if match(p, uri) {
+		return true
+	}
+	if pathOnly, _, ok := strings.Cut(uri, "?"); ok && isGlob(p) {
+		return match(p, pathOnly)
+	}
+	return false
+}
+
+func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
+
+func match(p, v string) bool {
+	if isGlob(p) {
+		ok, _ := path.Match(p, v)
+		return ok
+	}
+	return strings.Contains(v, p)
+}
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *Filter) inRange(ts time.Time) bool {
+	if f.origin.IsZero() {
+		f.origin = ts
+	}
+	if f.spec.Since.Set && ts.Before(f.spec.Since.at(f.origin)) {
+		return false
+	}
+	if f.spec.Until.Set && ts.After(f.spec.Until.at(f.origin)) {
+		return false
+	}
+	return true
+}
+
+// KeepTLS reports whether a TLS connection that showed no WebSocket is
+// selected: connection number, addresses and time (it has no handshake,
+// direction or messages, so a path, record selector or count drops it).
+func (f *Filter) KeepTLS(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort) bool {
+	if len(f.spec.Paths) > 0 || len(f.spec.Dirs) > 0 || len(f.spec.Opcodes) > 0 || f.spec.Grep != nil || f.Done() {
+		return false
+	}
+	if len(f.spec.Conns) > 0 && !contains(f.spec.Conns, c.ID) {
+		return false
+	}
+	if len(f.spec.Hosts) > 0 && !f.hostMatches(client, server, nil) {
+		return false
+	}
+	return f.inRange(ts)
+}
+
+// Handshake implements wsparse.Sink.
+func (f *Filter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	st := f.state(c, h)
+	if !st.keep || f.Done() || !f.inRange(h.TS) {
+		return
+	}
+	st.shown = true
+	f.next.Handshake(c, h)
+}
+
+// recordMatches applies the record selectors but Grep.
+func (f *Filter) recordMatches(dir wsparse.Dir, op, msgOp wsparse.Opcode, ts time.Time) bool {
+	if len(f.spec.Dirs) > 0 && !contains(f.spec.Dirs, dir) {
+		return false
+	}
+	if len(f.spec.Opcodes) > 0 && !contains(f.spec.Opcodes, op) && !(op == wsparse.OpContinuation && msgOp != 0 && contains(f.spec.Opcodes, msgOp)) {
+		return false
+	}
+	return f.inRange(ts)
+}
+
+// Frame implements wsparse.Sink. With Grep, the frames of a data message
+// are held until the message is complete.
+func (f *Filter) Frame(c *wsparse.Conn, fr *wsparse.Frame) {
+	st := f.state(c, nil)
+	if !st.keep {
+		return
+	}
+	if f.spec.Grep == nil {
+		if f.Done() || !f.recordMatches(fr.Dir, fr.Opcode, fr.MessageOpcode, fr.TS) {
+			return
+		}
+		f.passFrame(c, st, fr)
+		return
+	}
+	g := &st.groups[fr.Dir]
+	switch {
+	case fr.Opcode == wsparse.OpText || fr.Opcode == wsparse.OpBinary:
+		*g = append(*g, group{})
+	case fr.Opcode == wsparse.OpContinuation && fr.MessageOpcode != 0 && len(*g) > 0:
+	default:
+		return // control frames, orphan continuations: never text of a message
+	}
+	if fr.MessageOpcode != wsparse.OpText && fr.Opcode != wsparse.OpText {
+		return // binary: the group only keeps the count of messages in step
+	}
+	if !f.recordMatches(fr.Dir, fr.Opcode, fr.MessageOpcode, fr.TS) {
+		return
+	}
+	cp := *fr
+	cp.Payload = append([]byte(nil), fr.Payload...)
+	last := &(*g)[len(*g)-1]
+	last.frames = append(last.frames, cp)
+}
+
+func (f *Filter) passFrame(c *wsparse.Conn, st *connState, fr *wsparse.Frame) {
+	if f.Done() {
+		return
+	}
+	st.shown = true
+	f.next.Frame(c, fr)
+	if !f.spec.CountMessages {
+		f.n++
+	}
+}
+
+// Message implements wsparse.Sink.
+func (f *Filter) Message(c *wsparse.Conn, m *wsparse.Message) { f.message(c, m, nil, false) }
+
+// MessageApps passes a message with its application messages on, to
+// next's MessageApps if it has one.
+func (f *Filter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
+	f.message(c, m, apps, true)
+}
+
+func (f *Filter) message(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App, withApps bool) {
+	st := f.state(c, nil)
+	if !st.keep {
+		return
+	}
+	var held []wsparse.Frame
+	if f.spec.Grep != nil {
+		g := &st.groups[m.Dir]
+		if len(*g) > 0 {
+			held = (*g)[0].frames
+			*g = (*g)[1:]
+		}
+		if m.Opcode != wsparse.OpText || !f.spec.Grep.Match(m.Data) {
+			return
+		}
+		for i := range held {
+			f.passFrame(c, st, &held[i])
+		}
+	}
+	if f.Done() || !f.recordMatches(m.Dir, m.Opcode, 0, m.TS) {
+		return
+	}
+	st.shown = true
+	switch {
+	case withApps && f.apps != nil:
+		f.apps.MessageApps(c, m, apps)
+	default:
+		f.next.Message(c, m)
+	}
+	if f.spec.CountMessages {
+		f.n++
+	}
+}
+
+// End implements wsparse.Sink.
+func (f *Filter) End(c *wsparse.Conn, s *wsparse.Summary) {
+	st := f.state(c, s.Handshake)
+	delete(f.conns, c)
+	if !st.keep {
+		return
+	}
+	if f.Done() && !st.shown {
+		return
+	}
+	if f.spec.Since.Set && s.Last.Before(f.spec.Since.at(f.origin)) {
+		return
+	}
+	if f.spec.Until.Set && s.First.After(f.spec.Until.at(f.origin)) {
+		return
+	}
+	f.next.End(c, s)
+}

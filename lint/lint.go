@@ -1,0 +1,183 @@
+package lint
+
+import (
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Finding is one broken rule at one place.
+type Finding struct {
+	Rule   *Rule
+	Conn   int
+	Dir    string // c2s, s2c, or "" for handshakes and connections
+	Record string // frame, message, handshake, connection
+	Index  int    // frame or message ordinal in its direction (1-based), 0 otherwise
+	TS     time.Time
+	Detail string // what was seen, escaped for a terminal
+}
+
+// Where is "conn 1 c2s frame 3" (or "conn 1 handshake").
+func (f *Finding) Where() string {
+	s := "conn " + strconv.Itoa(f.Conn)
+	if f.Dir != "" {
+		s += " " + f.Dir
+	}
+	s += " " + f.Record
+	if f.Index > 0 {
+		s += " " + strconv.Itoa(f.Index)
+	}
+	return s
+}
+
+// Linter is a wsparse.Sink that collects findings.
+type Linter struct {
+	findings []Finding
+	seen     map[*wsparse.Conn]wsparse.Anomalies // anomalies reported on records, per connection
+}
+
+// New returns an empty linter.
+func New() *Linter { return &Linter{seen: map[*wsparse.Conn]wsparse.Anomalies{}} }
+
+func (l *Linter) add(a wsparse.Anomalies, c *wsparse.Conn, f Finding) {
+	l.seen[c] |= a
+	f.Conn = c.ID
+	a.Each(func(name string) {
+		g := f
+		g.Rule = RuleForAnomaly(name)
+		if g.Rule.Anomaly == "" {
+			g.Detail = name + ": " + f.Detail
+		}
+		l.findings = append(l.findings, g)
+	})
+}
+
+// Handshake implements wsparse.Sink.
+func (l *Linter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	detail := h.Method + " " + report.Escape([]byte(h.Host+h.URI), 60, true) + " -> "
+	if h.Status == 0 {
+		detail += "no response"
+	} else {
+		detail += strconv.Itoa(h.Status)
+	}
+	l.add(h.Anomalies, c, Finding{Record: "handshake", TS: h.TS, Detail: detail})
+}
+
+// Frame implements wsparse.Sink.
+func (l *Linter) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	if f.Anomalies == 0 {
+		return
+	}
+	detail := f.Opcode.String() + " len " + strconv.FormatUint(f.Length, 10)
+	if f.Masked {
+		detail += " masked"
+	}
+	if f.RSV != 0 {
+		detail += " rsv " + strconv.Itoa(int(f.RSV))
+	}
+	if f.Opcode == wsparse.OpClose && f.HasCloseCode {
+		detail += " code " + strconv.Itoa(int(f.CloseCode))
+	}
+	l.add(f.Anomalies, c, Finding{Dir: f.Dir.String(), Record: "frame", Index: f.Index, TS: f.TS, Detail: detail})
+}
+
+// Message implements wsparse.Sink.
+func (l *Linter) Message(c *wsparse.Conn, m *wsparse.Message) {
+	if m.Anomalies == 0 {
+		return
+	}
+	detail := m.Opcode.String() + " len " + strconv.FormatUint(m.Len, 10) + " in " + strconv.Itoa(m.Frames) + " frames"
+	if m.Compressed {
+		detail += ", compressed"
+	}
+	l.add(m.Anomalies, c, Finding{Dir: m.Dir.String(), Record: "message", Index: m.Index, TS: m.TS, Detail: detail})
+}
+
+// End implements wsparse.Sink: anomalies the records did not carry, and
+// the connection checks.
+func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
+	conn := Finding{Record: "connection", TS: s.Last, Detail: string(s.End)}
+	if rest := s.Anomalies &^ l.seen[c]; rest != 0 {
+		l.add(rest, c, conn)
+	}
+	delete(l.seen, c)
+	conn.Conn = c.ID
+	emit := func(name, detail string) {
+		f := conn
+		f.Rule = rule(name)
+		if detail != "" {
+			f.Detail = detail
+		}
+		l.findings = append(l.findings, f)
+	}
+	switch s.End {
+	case wsparse.EndCloseUnanswered:
+		emit("close-unanswered", "close by "+side(s.Initiator)+", never answered")
+	case wsparse.EndFINWithoutClose:
+		emit("fin-without-close", "FIN from "+sides(s.TCPFin))
+	case wsparse.EndRSTWithoutClose:
+		emit("rst-without-close", "RST from "+sides(s.TCPRst))
+	case wsparse.EndOpen:
+		emit("open-at-end", "")
+	}
+	if s.Handshake == nil {
+		emit("no-handshake", "confidence "+string(s.Confidence))
+	}
+	for d := range s.Stats {
+		if n := s.Stats[d].LostBytes; n > 0 {
+			f := conn
+			f.Rule, f.Dir = rule("capture-lost-bytes"), wsparse.Dir(d).String()
+			f.Detail = strconv.FormatUint(n, 10) + " bytes lost"
+			l.findings = append(l.findings, f)
+		}
+	}
+}
+
+// sides names who sent a FIN or RST: client, server or both.
+func sides(by [2]bool) string {
+	switch {
+	case by[0] && by[1]:
+		return "both"
+	case by[wsparse.ClientToServer]:
+		return "client"
+	}
+	return "server"
+}
+
+func side(d wsparse.Dir) string {
+	if d == wsparse.ClientToServer {
+		return "client"
+	}
+	return "server"
+}
+
+// Findings returns the findings in a stable order: by connection, then
+// time, then rule.
+func (l *Linter) Findings() []Finding {
+	out := append([]Finding(nil), l.findings...)
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if a.Conn != b.Conn {
+			return a.Conn < b.Conn
+		}
+		if !a.TS.Equal(b.TS) {
+			return a.TS.Before(b.TS)
+		}
+		return a.Rule.ID < b.Rule.ID
+	})
+	return out
+}
+
+// Worst returns the highest severity among the findings, or -1 with none.
+func Worst(fs []Finding) Severity {
+	w := Severity(-1)
+	for i := range fs {
+		if fs[i].Rule.Severity > w {
+			w = fs[i].Rule.Severity
+		}
+	}
+	return w
+}

@@ -1,0 +1,152 @@
+// Package lint checks decoded WebSocket traffic against the rules of RFC
+// 6455, RFC 7692 and the opening handshake: each anomaly the decoder
+// reports (wsparse.Anomalies) and a few connection-level checks become
+// findings of a rule with a stable ID, a severity and a location.
+package lint
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Severity ranks findings. The order matters: --fail-on picks a floor.
+type Severity int
+
+const (
+	Info Severity = iota
+	Warning
+	Error
+	// None is above every severity: --fail-on none never fails.
+	None
+)
+
+var severityNames = [...]string{"info", "warning", "error", "none"}
+
+func (s Severity) String() string { return severityNames[s] }
+
+// ParseSeverity reads error, warning, info or none.
+func ParseSeverity(s string) (Severity, error) {
+	for i, n := range severityNames {
+		if strings.EqualFold(s, n) {
+			return Severity(i), nil
+		}
+	}
+	return 0, fmt.Errorf("severity must be error, warning, info or none, not %q", s)
+}
+
+// Rule is one check. IDs never change meaning; new rules get new IDs.
+type Rule struct {
+	ID       string
+	Name     string
+	Severity Severity
+	On       string // what it is found on: frame, message, handshake, connection
+	Ref      string // where the rule comes from
+	Summary  string
+	Anomaly  string // the wsparse anomaly name it reports; "" for connection checks
+}
+
+// Title is "WS005 client-frame-unmasked".
+func (r *Rule) Title() string { return r.ID + " " + r.Name }
+
+// Severities, chosen so that the default --fail-on error fails a build
+// only on what an endpoint did wrong:
+//   - error: a peer broke a MUST of RFC 6455 / RFC 7692 (framing, masking,
+//     close payloads, UTF-8, the handshake's headers);
+//   - warning: legal but suspect, or a limit a hostile peer may be aiming
+//     at (refused upgrades, connections ended without a Close, HTTP that
+//     does not parse, decompression bombs);
+//   - info: what the capture lost or wsdump cut (gaps, truncation at
+//     --max-payload/--max-message, the window of a connection caught
+//     mid-stream), which says nothing about the endpoints.
+var Rules = []Rule{
+	{"WS001", "reserved-opcode", Error, "frame", "RFC 6455 §5.2", "opcode 0x3-0x7 or 0xB-0xF", "reserved_opcode"},
+	{"WS002", "rsv-without-extension", Error, "frame", "RFC 6455 §5.2", "RSV bit set that no negotiated extension defines", "rsv_without_extension"},
+	{"WS003", "control-frame-too-long", Error, "frame", "RFC 6455 §5.5", "control frame payload over 125 bytes", "control_too_long"},
+	{"WS004", "control-frame-fragmented", Error, "frame", "RFC 6455 §5.5", "control frame without FIN", "control_fragmented"},
+	{"WS005", "client-frame-unmasked", Error, "frame", "RFC 6455 §5.1", "client-to-server frame not masked", "client_frame_unmasked"},
+	{"WS006", "server-frame-masked", Error, "frame", "RFC 6455 §5.1", "server-to-client frame masked", "server_frame_masked"},
+	{"WS007", "non-minimal-length", Error, "frame", "RFC 6455 §5.2", "payload length not in its shortest encoding", "non_minimal_length"},
+	{"WS008", "length-msb-set", Error, "frame", "RFC 6455 §5.2", "64-bit payload length with the top bit set", "length_msb_set"},
+	{"WS009", "orphan-continuation", Error, "frame", "RFC 6455 §5.4", "continuation frame with no message to continue", "orphan_continuation"},
+	{"WS010", "interrupted-message", Error, "frame", "RFC 6455 §5.4", "new data frame while a fragmented message is open", "interrupted_message"},
+	{"WS011", "rsv1-on-continuation", Error, "frame", "RFC 7692 §6.1", "RSV1 on a continuation frame", "rsv1_on_continuation"},
+	{"WS012", "rsv1-on-control", Error, "frame", "RFC 7692 §6.1", "RSV1 on a control frame", "rsv1_on_control"},
+	{"WS013", "close-code-invalid", Error, "frame", "RFC 6455 §7.4", "close code that must not be sent", "close_code_invalid"},
+	{"WS014", "close-payload-one-byte", Error, "frame", "RFC 6455 §5.5.1", "close payload of one byte", "close_payload_one_byte"},
+	{"WS015", "close-reason-invalid-utf8", Error, "frame", "RFC 6455 §5.5.1", "close reason is not UTF-8", "close_reason_invalid_utf8"},
+	{"WS016", "data-after-close", Error, "frame", "RFC 6455 §5.5.1", "frame sent after this side's Close", "data_after_close"},
+
+	{"WS101", "text-invalid-utf8", Error, "message", "RFC 6455 §8.1", "text message that is not UTF-8", "invalid_utf8"},
+	{"WS102", "inflate-failed", Error, "message", "RFC 7692 §7.2.2", "compressed message that does not inflate", "inflate_failed"},
+	{"WS103", "inflate-limit", Warning, "message", "--max-message", "inflated size reached the message limit (decompression bomb?)", "inflate_limit"},
+
+	{"WS201", "upgrade-refused", Warning, "handshake", "RFC 6455 §4.2.2", "the server answered the upgrade with a status other than 101", "upgrade_refused"},
+	{"WS202", "accept-mismatch", Error, "handshake", "RFC 6455 §4.2.2", "Sec-WebSocket-Accept does not match the key", "accept_mismatch"},
+	{"WS203", "accept-missing", Error, "handshake", "RFC 6455 §4.2.2", "101 without Sec-WebSocket-Accept", "accept_missing"},
+	{"WS204", "key-missing", Error, "handshake", "RFC 6455 §4.1", "upgrade request without Sec-WebSocket-Key", "key_missing"},
+	{"WS205", "key-invalid", Error, "handshake", "RFC 6455 §4.1", "Sec-WebSocket-Key is not 16 bytes in base64", "key_invalid"},
+	{"WS206", "version-not-13", Error, "handshake", "RFC 6455 §4.1", "Sec-WebSocket-Version is not 13", "version_not_13"},
+	{"WS207", "method-not-get", Error, "handshake", "RFC 6455 §4.1", "upgrade request method is not GET", "method_not_get"},
+	{"WS208", "connection-not-upgrade", Error, "handshake", "RFC 6455 §4.1, §4.2.2", "Connection header lacks Upgrade", "connection_not_upgrade"},
+	{"WS209", "subprotocol-not-offered", Error, "handshake", "RFC 6455 §4.1", "server chose a subprotocol the client did not offer", "subprotocol_not_offered"},
+	{"WS210", "extension-not-offered", Error, "handshake", "RFC 6455 §9.1", "server accepted an extension the client did not offer", "extension_not_offered"},
+	{"WS211", "http-malformed", Warning, "handshake", "RFC 9112", "HTTP message that could not be parsed", "http_malformed"},
+	{"WS212", "http-header-too-long", Warning, "handshake", "--max-http-header", "HTTP head over the limit: not decoded", "http_header_too_long"},
+	{"WS213", "unexpected-response", Warning, "handshake", "RFC 9112", "HTTP response with no request pending", "unexpected_response"},
+	{"WS214", "pending-limit", Warning, "handshake", "--max-pending", "client sent more than the limit before the upgrade was answered", "pending_limit"},
+
+	{"WS301", "close-unanswered", Warning, "connection", "RFC 6455 §5.5.1", "one side sent Close, the other never answered", ""},
+	{"WS302", "fin-without-close", Warning, "connection", "RFC 6455 §7.1.1", "TCP FIN without a closing handshake", ""},
+	{"WS303", "rst-without-close", Warning, "connection", "RFC 6455 §7.1.1", "TCP RST without a closing handshake", ""},
+	{"WS304", "open-at-end", Info, "connection", "capture", "connection still open when the capture ended", ""},
+	{"WS305", "no-handshake", Info, "connection", "capture", "no handshake in the capture: recognised by its framing", ""},
+	{"WS306", "capture-lost-bytes", Info, "connection", "capture", "the capture lost bytes of this connection", ""},
+
+	{"WS401", "payload-incomplete", Info, "frame", "capture", "the capture lost or ended inside this frame's payload", "payload_incomplete"},
+	{"WS402", "payload-truncated", Info, "frame", "--max-payload", "payload over the limit: only its head is kept", "payload_truncated"},
+	{"WS403", "message-incomplete", Info, "message", "capture", "fragmented message never finished", "message_incomplete"},
+	{"WS404", "message-truncated", Info, "message", "--max-message", "message over the limit: only its head is kept", "message_truncated"},
+	{"WS405", "inflate-context-unknown", Info, "message", "capture", "compressed message refers to a window the capture does not hold", "inflate_context_unknown"},
+	{"WS406", "request-incomplete", Info, "handshake", "capture", "the upgrade request was lost; the 101 was seen", "request_incomplete"},
+
+	{"WS999", "unknown-anomaly", Warning, "any", "wsdump", "an anomaly this version of lint has no rule for", ""},
+}
+
+var (
+	byAnomaly = map[string]*Rule{}
+	byName    = map[string]*Rule{}
+)
+
+func init() {
+	for i := range Rules {
+		r := &Rules[i]
+		byName[r.Name] = r
+		if r.Anomaly != "" {
+			byAnomaly[r.Anomaly] = r
+		}
+	}
+}
+
+// RuleForAnomaly returns the rule reporting a wsparse anomaly name, or the
+// unknown-anomaly rule.
+func RuleForAnomaly(name string) *Rule {
+	if r := byAnomaly[name]; r != nil {
+		return r
+	}
+	return byName["unknown-anomaly"]
+}
+
+func rule(name string) *Rule { return byName[name] }
+
+// AnomalyNames lists every anomaly name the decoder defines.
+func AnomalyNames() []string {
+	var names []string
+	for i := 0; i < 64; i++ {
+		if n := wsparse.AnomalyName(1 << i); n != "unknown" {
+			names = append(names, n)
+		}
+	}
+	return names
+}

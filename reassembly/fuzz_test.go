@@ -1,0 +1,74 @@
+package reassembly
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// fuzzLinks are the link types FuzzNetworkPayload picks from (by index), and
+// one it does not support.
+var fuzzLinks = []uint32{linkTypeNull, linkTypeEthernet, linkTypeRawDLT12, linkTypeRawDLT14, linkTypeRaw,
+	linkTypeLoop, linkTypeLinuxSLL, linkTypeIPv4, linkTypeIPv6, linkTypeLinuxSLL2, 147}
+
+// FuzzNetworkPayload: link decoding returns a slice of the packet whose
+// version agrees with the link layer, and the whole packet path (IP, TCP,
+// reassembly, decoding) takes any bytes. Each input is one or more packets:
+// a byte picks the link type, two give the length.
+func FuzzNetworkPayload(f *testing.F) {
+	ip4tcp := linkCat([]byte{0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2},
+		[]byte{0xc3, 0x50, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0})
+	f.Add(fuzzPackets(1, linkEthernetFrame([]uint16{0x8100}, etherTypeIPv4, ip4tcp)))
+	f.Add(fuzzPackets(0, linkFamily(binary.LittleEndian, afINet, ip4tcp)))
+	f.Add(fuzzPackets(9, linkSLL2Frame(etherTypeIPv4, ip4tcp)))
+	f.Add(fuzzPackets(6, linkSLLFrame(etherTypeIPv6, []byte{0x60, 0, 0, 0, 0, 0, 0x2c, 0})))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		a := New(nopSink{}, Options{})
+		ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		for len(in) >= 3 {
+			link := fuzzLinks[int(in[0])%len(fuzzLinks)]
+			n := min(int(in[1])<<8|int(in[2]), len(in)-3)
+			data := in[3 : 3+n]
+			in = in[3+n:]
+			ip, ok := NetworkPayload(link, data)
+			if ok {
+				if len(ip) == 0 || ip[0]>>4 != 4 && ip[0]>>4 != 6 || !SupportedLink(link) {
+					t.Fatalf("link %d: ok with %x", link, ip)
+				}
+				if &ip[len(ip)-1] != &data[len(data)-1] || !bytes.HasSuffix(data, ip) {
+					t.Fatalf("link %d: payload does not alias the packet's tail", link)
+				}
+			}
+			a.Packet(link, data, ts, len(data))
+			ts = ts.Add(300 * time.Millisecond)
+		}
+		a.Finish()
+		st := a.Stats()
+		if st.Malformed+st.NotIP+st.NotTCP+st.Fragments > st.Packets {
+			t.Fatalf("stats: %+v", st)
+		}
+	})
+}
+
+// fuzzPackets encodes packets in FuzzNetworkPayload's framing.
+func fuzzPackets(link byte, pkts ...[]byte) []byte {
+	var b []byte
+	for _, p := range pkts {
+		b = append(b, link, byte(len(p)>>8), byte(len(p)))
+		b = append(b, p...)
+	}
+	return b
+}
+
+type nopSink struct{}
+
+func (nopSink) Handshake(*wsparse.Conn, *wsparse.Handshake) {}
+func (nopSink) Frame(*wsparse.Conn, *wsparse.Frame)         {}
+func (nopSink) Message(*wsparse.Conn, *wsparse.Message)     {}
+func (nopSink) End(*wsparse.Conn, *wsparse.Summary)         {}
+func (nopSink) TLSConn(*wsparse.Conn, time.Time, netip.AddrPort, netip.AddrPort, *wsparse.TLSInfo) {
+}
