@@ -76,15 +76,26 @@ func (st *connState) series(o Options) []*Series {
 	}
 	out := make([]*Series, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, buildSeries(k, st.beats[k], st.negotiated[k], stop, o))
+		neg, agreed := st.negotiated[k]
+		out = append(out, buildSeries(k, st.beats[k], neg, agreed, stop, o))
 	}
 	return out
 }
 
-func buildSeries(k seriesKey, beats []time.Time, neg Negotiated, stop time.Time, o Options) *Series {
+// minObserved is the shortest interval inferred from the beats themselves:
+// closer beats are bursts (several in one message), not a rhythm to judge.
+const minObserved = 100 * time.Millisecond
+
+// buildSeries measures one kind of beat in one direction. agreed is true
+// when the protocol negotiated its keepalive, even if this direction
+// agreed to none (neg.Interval 0): then nothing is inferred.
+func buildSeries(k seriesKey, beats []time.Time, neg Negotiated, agreed bool, stop time.Time, o Options) *Series {
 	beats = slices.Clone(beats)
 	slices.SortStableFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
 	s := &Series{Kind: k.kind, Dir: k.dir, Count: len(beats), First: beats[0], Last: beats[len(beats)-1]}
+	// Beats decoded from one message share its time: for the rhythm they
+	// are one beat.
+	beats = slices.CompactFunc(beats, func(a, b time.Time) bool { return a.Equal(b) })
 	gaps := make([]time.Duration, 0, len(beats))
 	for i := 1; i < len(beats); i++ {
 		gaps = append(gaps, beats[i].Sub(beats[i-1]))
@@ -94,10 +105,14 @@ func buildSeries(k seriesKey, beats []time.Time, neg Negotiated, stop time.Time,
 		s.Interval, s.IntervalSource, s.Timeout = neg.Interval, "negotiated", neg.Timeout
 	case o.HeartbeatInterval > 0:
 		s.Interval, s.IntervalSource = o.HeartbeatInterval, "flag"
+	case agreed:
+		// The protocol said this direction need not beat: no judgement.
 	case len(beats) >= MinBeats:
 		sorted := slices.Clone(gaps)
 		slices.Sort(sorted)
-		s.Interval, s.IntervalSource = sorted[(len(sorted)-1)/2], "observed"
+		if m := sorted[(len(sorted)-1)/2]; m >= minObserved {
+			s.Interval, s.IntervalSource = m, "observed"
+		}
 	}
 	if len(gaps) > 0 {
 		var sum float64

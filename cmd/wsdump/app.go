@@ -63,10 +63,10 @@ func (d *appDecoder) End(c *wsparse.Conn, s *wsparse.Summary) {
 	if sess := d.sessions[c]; sess != nil && d.beats != nil {
 		if ka := sess.Keepalive(); ka.Source != "" {
 			kind := keepaliveKind(ka.Source)
+			// Both directions, an interval of 0 included: it says that
+			// direction agreed to send no beats.
 			for dir, iv := range ka.Interval {
-				if iv > 0 {
-					d.beats.Negotiated(health.Negotiated{Conn: c.ID, Dir: wsparse.Dir(dir), Kind: kind, Interval: iv, Timeout: ka.Timeout})
-				}
+				d.beats.Negotiated(health.Negotiated{Conn: c.ID, Dir: wsparse.Dir(dir), Kind: kind, Interval: iv, Timeout: ka.Timeout})
 			}
 		}
 	}

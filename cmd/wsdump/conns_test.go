@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
@@ -37,7 +39,7 @@ func connsReport(t *testing.T, file string, o health.Options) *health.Report {
 	}
 	defer src.Close()
 	tr := health.New(nil, o)
-	asm := reassembly.New(tr, reassembly.Options{})
+	asm := reassembly.New(newAppDecoder(tr, appproto.ModeAuto), reassembly.Options{})
 	if err := feed(src, asm, file, nil, func(time.Time) {}); err != nil {
 		t.Fatal(err)
 	}
@@ -307,5 +309,51 @@ func TestConnsJSONL(t *testing.T) {
 	}
 	if got := strings.Join(types, " "); got != "conn conn conn conn conn conn client_group" {
 		t.Errorf("records: %s", got)
+	}
+}
+
+// TestAppHeartbeats checks the application heartbeats of the SockJS/STOMP
+// and Socket.IO captures against what the generator's libraries saw
+// (NAME.app.tsv rows of type h, HEARTBEAT, ping, pong): the same count per
+// protocol and direction, and none missed (the sessions were healthy).
+func TestAppHeartbeats(t *testing.T) {
+	for _, name := range []string{"gen__app-sockjs-stomp", "gen__app-socketio-ws", "gen__health-stomp"} {
+		base := filepath.Join("..", "..", "testdata", "pcaps", name)
+		want := map[string]int{}
+		if b, err := os.ReadFile(base + ".app.tsv"); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				f := strings.Split(l, "\t")
+				if len(f) < 3 {
+					continue
+				}
+				switch f[2] {
+				case "h", "HEARTBEAT", "ping", "pong":
+					if f[2] == "ping" && f[1] == "engineio" && strings.Contains(l, "probe") {
+						continue
+					}
+					want[f[1]+" "+f[0]]++
+				}
+			}
+		}
+		rep := connsReport(t, base+".pcap", health.Options{})
+		got := map[string]int{}
+		for _, c := range rep.Conns {
+			for _, s := range c.Heartbeats {
+				if strings.HasPrefix(s.Kind, "ws-") {
+					continue
+				}
+				got[s.Kind+" "+s.Dir.String()] += s.Count
+				if s.Missed > 0 {
+					t.Errorf("%s conn %d: %s %s: %d missed", name, c.ID, s.Kind, s.Dir, s.Missed)
+				}
+			}
+		}
+		if len(want) > 0 && !maps.Equal(got, want) {
+			t.Errorf("%s: heartbeats %v, generator saw %v", name, got, want)
+		}
+		if len(got) == 0 {
+			t.Errorf("%s: no application heartbeats", name)
+		}
+		t.Logf("%s: %v", name, got)
 	}
 }
