@@ -44,7 +44,19 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 		}
 		return append(out, a)
 	}
-	if isRPC(b) {
+	var members []Field
+	var rpc bool
+	if b[0] == '{' {
+		// One scan for both the JSON-RPC check and the fields.
+		var raw map[string]json.RawMessage
+		var obj bool
+		members, raw, obj = jsonObject(b)
+		_, rpc = raw["jsonrpc"]
+		rpc = rpc && obj
+	} else {
+		rpc = isRPC(b)
+	}
+	if rpc {
 		if b[0] == '[' {
 			var batch []json.RawMessage
 			_ = json.Unmarshal(b, &batch)
@@ -59,7 +71,6 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 	switch b[0] {
 	case '{':
 		a.Type = "object"
-		members, _, _ := jsonObject(b)
 		for _, f := range members {
 			a.Fields = append(a.Fields, Field{f.Key, compactJSON([]byte(f.Value))})
 		}

@@ -87,6 +87,108 @@ func validJSON(b []byte) bool { return json.Valid(b) }
 // jsonObject decodes a JSON object's top-level members in order, with raw
 // values. ok is false when b is not a JSON object.
 func jsonObject(b []byte) (members []Field, raw map[string]json.RawMessage, ok bool) {
+	if json.Valid(b) {
+		return scanObject(b)
+	}
+	return decodeObject(b)
+}
+
+// scanObject is jsonObject for valid JSON: a plain scan where a
+// json.Decoder would cost a dozen allocations per member, with the same
+// results (keys unquoted, values as raw copies of their bytes).
+func scanObject(b []byte) (members []Field, raw map[string]json.RawMessage, ok bool) {
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '{' {
+		return nil, nil, false
+	}
+	raw = map[string]json.RawMessage{}
+	i = skipSpace(b, i+1)
+	for b[i] != '}' {
+		end := skipString(b, i)
+		var k string
+		if key := b[i+1 : end-1]; plainASCII(key) {
+			k = string(key)
+		} else if json.Unmarshal(b[i:end], &k) != nil {
+			return decodeObject(b)
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // the colon
+		vEnd := skipValue(b, i)
+		v := json.RawMessage(bytes.Clone(b[i:vEnd]))
+		if _, dup := raw[k]; !dup {
+			raw[k] = v
+		}
+		members = append(members, Field{k, string(v)})
+		i = skipSpace(b, vEnd)
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return members, raw, true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string that starts at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// skipValue returns the index after the valid JSON value that starts at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// plainASCII reports whether a string's bytes need no unquoting.
+func plainASCII(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// decodeObject is jsonObject by a json.Decoder, for any input.
+func decodeObject(b []byte) (members []Field, raw map[string]json.RawMessage, ok bool) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	t, err := dec.Token()

@@ -3,6 +3,9 @@
 #
 #   bash bench/run.sh bench/data/ws-bench-100mb.pcap
 #
+# Rows: tcpdump, tshark (fields, json), wsdump's jsonl, table, messages and
+# conns (summary) views on all cores, and jsonl, table and conns with -j 1.
+#
 # Environment: REPEAT (3; the median is reported), WSDUMP (a wsdump binary;
 # default: built from this checkout into bench/data/wsdump), TSHARK_JSON
 # (1; 0 skips the slow `tshark -T json` run), TOOLS (a space-separated subset
@@ -39,10 +42,16 @@ ROWS=(
 	"tshark-fields|${TSHARK[*]} -T fields -e websocket.opcode"
 )
 [ "$TSHARK_JSON" = 1 ] && ROWS+=("tshark-json|${TSHARK[*]} -T json")
+# wsdump runs on every core by default (-j N, N = cores); the -j1 rows run
+# one decoding worker (the output is the same).
 ROWS+=(
 	"wsdump-jsonl|'$WSDUMP' -r '$FILE' --format jsonl"
+	"wsdump-jsonl-j1|'$WSDUMP' -r '$FILE' --format jsonl -j 1"
 	"wsdump-table|'$WSDUMP' -r '$FILE'"
+	"wsdump-table-j1|'$WSDUMP' -r '$FILE' -j 1"
 	"wsdump-messages|'$WSDUMP' -r '$FILE' --messages"
+	"wsdump-conns|'$WSDUMP' conns -r '$FILE'"
+	"wsdump-conns-j1|'$WSDUMP' conns -r '$FILE' -j 1"
 )
 
 bytes=$(stat -L -c %s "$FILE")

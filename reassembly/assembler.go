@@ -106,10 +106,11 @@ type Assembler struct {
 	out   wsparse.Sink
 	asm   *tcpasm.Assembler
 	stats Stats
+	dec   headerDecoder
 
-	ip4 layers.IPv4
-	ip6 layers.IPv6
-	tcp layers.TCP
+	// Hooks for Parallel: a connection numbered, a connection gone.
+	onNew  func(id int, addr [2]netip.AddrPort)
+	onGone func(id int)
 
 	now       time.Time // timestamp of the packet being processed
 	inPacket  bool
@@ -164,64 +165,95 @@ func (c *assemblerContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 // number) and feeds its TCP segment to reassembly. wireLen is the packet's
 // original length.
 func (a *Assembler) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
-	a.stats.Packets++
-	a.stats.Bytes += uint64(len(data))
-	if wireLen > len(data) {
-		a.stats.Cut++
-	}
-	ip, ok := NetworkPayload(link, data)
+	netFlow, ok := a.dec.decode(link, data, wireLen, &a.stats)
 	if !ok {
-		a.stats.NotIP++
-		return
-	}
-	var netFlow gopacket.Flow
-	var payload []byte
-	switch ip[0] >> 4 {
-	case 4:
-		if err := a.ip4.DecodeFromBytes(ip, gopacket.NilDecodeFeedback); err != nil {
-			a.stats.Malformed++
-			return
-		}
-		if a.ip4.Protocol != layers.IPProtocolTCP {
-			a.stats.NotTCP++
-			return
-		}
-		if a.ip4.Flags&layers.IPv4MoreFragments != 0 || a.ip4.FragOffset != 0 {
-			a.stats.Fragments++
-			return
-		}
-		netFlow, payload = a.ip4.NetworkFlow(), a.ip4.Payload
-	case 6:
-		if err := a.ip6.DecodeFromBytes(ip, gopacket.NilDecodeFeedback); err != nil {
-			a.stats.Malformed++
-			return
-		}
-		next, p, frag := skipIPv6Extensions(a.ip6.NextHeader, a.ip6.Payload)
-		if frag {
-			a.stats.Fragments++
-			return
-		}
-		if next != layers.IPProtocolTCP {
-			a.stats.NotTCP++
-			return
-		}
-		netFlow, payload = a.ip6.NetworkFlow(), p
-	default:
-		a.stats.NotIP++
-		return
-	}
-	if err := a.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
-		a.stats.Malformed++
 		return
 	}
 	a.maybeFlush(ts)
-	ctx := assemblerContext{ci: gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(data), Length: wireLen}}
+	a.assemble(netFlow, ts, len(data), wireLen)
+}
+
+// MergeKeys adds TLS secrets (a pcapng Decryption Secrets Block) to the
+// key log, for the handshakes that follow.
+func (a *Assembler) MergeKeys(k *tlsdec.KeyLog) {
+	if a.opts.Keys != nil {
+		a.opts.Keys.Merge(k)
+	}
+}
+
+// assemble feeds the TCP segment just decoded into a.dec.tcp.
+func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLen int) {
+	ctx := assemblerContext{ci: gopacket.CaptureInfo{Timestamp: ts, CaptureLength: capLen, Length: wireLen}}
 	a.now, a.inPacket = ts, true
-	a.asm.AssembleWithContext(netFlow, &a.tcp, &ctx)
+	a.asm.AssembleWithContext(netFlow, &a.dec.tcp, &ctx)
 	a.inPacket = false
 	if len(a.live) > a.opts.MaxConnections {
 		a.evict()
 	}
+}
+
+// headerDecoder decodes the IP and TCP headers of packets into
+// preallocated layers.
+type headerDecoder struct {
+	ip4 layers.IPv4
+	ip6 layers.IPv6
+	tcp layers.TCP
+}
+
+// decode decodes a packet's headers, counting it in st, and returns its
+// network flow; the TCP header is left in d.tcp. ok is false for packets
+// that carry no TCP segment to reassemble.
+func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, st *Stats) (netFlow gopacket.Flow, ok bool) {
+	st.Packets++
+	st.Bytes += uint64(len(data))
+	if wireLen > len(data) {
+		st.Cut++
+	}
+	ip, ok := NetworkPayload(link, data)
+	if !ok {
+		st.NotIP++
+		return netFlow, false
+	}
+	var payload []byte
+	switch ip[0] >> 4 {
+	case 4:
+		if err := d.ip4.DecodeFromBytes(ip, gopacket.NilDecodeFeedback); err != nil {
+			st.Malformed++
+			return netFlow, false
+		}
+		if d.ip4.Protocol != layers.IPProtocolTCP {
+			st.NotTCP++
+			return netFlow, false
+		}
+		if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
+			st.Fragments++
+			return netFlow, false
+		}
+		netFlow, payload = d.ip4.NetworkFlow(), d.ip4.Payload
+	case 6:
+		if err := d.ip6.DecodeFromBytes(ip, gopacket.NilDecodeFeedback); err != nil {
+			st.Malformed++
+			return netFlow, false
+		}
+		next, p, frag := skipIPv6Extensions(d.ip6.NextHeader, d.ip6.Payload)
+		if frag {
+			st.Fragments++
+			return netFlow, false
+		}
+		if next != layers.IPProtocolTCP {
+			st.NotTCP++
+			return netFlow, false
+		}
+		netFlow, payload = d.ip6.NetworkFlow(), p
+	default:
+		st.NotIP++
+		return netFlow, false
+	}
+	if err := d.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
+		st.Malformed++
+		return netFlow, false
+	}
+	return netFlow, true
 }
 
 // evict ends the least recently active connections until a tenth of
@@ -277,6 +309,12 @@ func (a *Assembler) maybeFlush(ts time.Time) {
 		return
 	}
 	a.lastFlush = ts
+	a.flush(ts)
+}
+
+// flush forgets old closed connections and pushes through what waits
+// behind holes older than the gap timeout, as seen at packet time ts.
+func (a *Assembler) flush(ts time.Time) {
 	a.forgetClosed(ts.Add(-closedMemory))
 
 	opt := tcpasm.FlushOptions{T: ts.Add(-a.opts.GapTimeout)}
@@ -443,6 +481,9 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		return netip.AddrPortFrom(addr, binary.BigEndian.Uint16(port.Raw()))
 	}
 	st := &stream{a: a, key: key, seen: a.now, id: a.nextID, addr: [2]netip.AddrPort{ep(src, sp), ep(dst, dp)}, force: -1}
+	if a.onNew != nil {
+		a.onNew(st.id, st.addr)
+	}
 	a.live[st] = struct{}{}
 	for _, p := range a.opts.WSPorts {
 		switch p {
@@ -595,6 +636,9 @@ func (s *stream) syncTLS() {
 
 func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 	delete(s.a.live, s)
+	if s.a.onGone != nil && !s.stale {
+		defer s.a.onGone(s.id)
+	}
 	if s.a.evicting && !s.stale {
 		s.a.stats.Evicted++
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"io"
@@ -22,6 +23,14 @@ type jsonl struct {
 	buf []byte
 	err error
 	st  *Stabilizer // --stable; nil: values as captured
+
+	// The last unfragmented data frame's payload and its base64: the
+	// message that follows usually carries the same bytes, encoded once
+	// for both. The bytes are compared, not the slices: a filter may drop
+	// records in between, and buffers are reused.
+	lastPayload []byte
+	lastB64     []byte
+	lastOK      bool
 }
 
 func newJSONL(w io.Writer) *jsonl {
@@ -43,6 +52,9 @@ func (j *jsonl) Close() error {
 	}
 	return j.err
 }
+
+// maxReuse bounds the payloads whose base64 is kept for the message.
+const maxReuse = 1 << 20
 
 func (j *jsonl) emit(b []byte) {
 	b = append(b, '}', '\n')
@@ -140,7 +152,13 @@ func (j *jsonl) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	b = field(b, "header_len")
 	b = strconv.AppendInt(b, int64(f.Size), 10)
 	b = field(b, "payload")
+	at := len(b)
 	b = appendBase64(b, f.Payload)
+	j.lastOK = f.Fin && (f.Opcode == wsparse.OpText || f.Opcode == wsparse.OpBinary) && len(f.Payload) <= maxReuse
+	if j.lastOK {
+		j.lastPayload = append(j.lastPayload[:0], f.Payload...)
+		j.lastB64 = append(j.lastB64[:0], b[at:]...)
+	}
 	if uint64(len(f.Payload)) != f.Length {
 		b = field(b, "payload_kept")
 		b = strconv.AppendInt(b, int64(len(f.Payload)), 10)
@@ -174,7 +192,11 @@ func (j *jsonl) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 	b = field(b, "len")
 	b = strconv.AppendUint(b, m.Len, 10)
 	b = field(b, "data")
-	b = appendBase64(b, m.Data)
+	if j.lastOK && bytes.Equal(m.Data, j.lastPayload) {
+		b = append(b, j.lastB64...)
+	} else {
+		b = appendBase64(b, m.Data)
+	}
 	if uint64(len(m.Data)) != m.Len {
 		b = field(b, "data_kept")
 		b = strconv.AppendInt(b, int64(len(m.Data)), 10)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
 
@@ -19,14 +20,27 @@ import (
 
 // table prints one row per record as it arrives: tablewriter in streaming
 // mode with fixed column widths, so nothing is held back until the end.
+//
+// tablewriter costs about a hundred allocations a row, so rows whose cells
+// are printable ASCII (and the preview's "…") and fit their columns
+// (nearly all) are laid out here,
+// exactly as tablewriter lays them out: each column is its width wide, one
+// space, the cell, padding. Any other row (a cell to truncate with an
+// ellipsis, or characters whose display width needs measuring) goes
+// through tablewriter. The golden files hold both to the same bytes.
 type table struct {
-	opts   Options
-	out    *trimWriter
-	tbl    *tablewriter.Table
-	origin time.Time
-	buf    []byte
-	err    error
-	st     *Stabilizer // --stable; nil: values as captured
+	opts    Options
+	out     *trimWriter
+	tbl     *tablewriter.Table
+	widths  []int // column widths, padding included
+	ellW    int   // display width tablewriter gives "…" (2 in East Asian mode)
+	line    []byte
+	slow    bool // tests: every row through tablewriter
+	laidOut int  // rows laid out by layout
+	origin  time.Time
+	buf     []byte
+	err     error
+	st      *Stabilizer // --stable; nil: values as captured
 }
 
 var tableHeader = []any{"TIME", "CONN", "DIR", "OPCODE", "FIN", "RSV", "MASK", "LEN", "PAYLOAD"}
@@ -41,7 +55,12 @@ func newTable(w io.Writer, opts Options) *table {
 	if opts.AbsTime {
 		timeWidth = 32
 	}
-	widths := tw.NewMapper[int, int]().Set(0, timeWidth).Set(1, 7).Set(2, 5).Set(3, 9).Set(4, 5).Set(5, 5).Set(6, 10).Set(7, 12).Set(8, opts.Preview+40)
+	t.widths = []int{timeWidth, 7, 5, 9, 5, 5, 10, 12, opts.Preview + 40}
+	t.ellW = twwidth.Width(ellipsis)
+	widths := tw.NewMapper[int, int]()
+	for i, w := range t.widths {
+		widths.Set(i, w)
+	}
 	t.tbl = tablewriter.NewTable(t.out,
 		tablewriter.WithStreaming(tw.StreamConfig{Enable: true}),
 		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
@@ -66,7 +85,7 @@ func (t *table) SetOrigin(o time.Time) {
 	t.st.SetOrigin(o)
 }
 
-func (t *table) row(cells ...any) {
+func (t *table) row(cells ...string) {
 	if t.err != nil {
 		return
 	}
@@ -78,9 +97,58 @@ func (t *table) row(cells ...any) {
 		}
 		t.tbl.Header(tableHeader...)
 	}
-	if err := t.tbl.Append(cells...); err != nil {
+	if line, ok := t.layout(cells); ok && !t.slow {
+		t.laidOut++
+		if _, err := t.out.Write(line); err != nil {
+			t.err = err
+		}
+		return
+	}
+	args := make([]any, len(cells))
+	for i, c := range cells {
+		args[i] = c
+	}
+	if err := t.tbl.Append(args...); err != nil {
 		t.err = err
 	}
+}
+
+const ellipsis = "…"
+
+// layout lays a row out as tablewriter would, when every cell is printable
+// ASCII (or "…") and fits its column (width less the two spaces of
+// padding).
+func (t *table) layout(cells []string) ([]byte, bool) {
+	if len(cells) != len(t.widths) {
+		return nil, false
+	}
+	b := t.line[:0]
+	for i, c := range cells {
+		w := t.widths[i]
+		dw := 0 // display width
+		for j := 0; j < len(c); j++ {
+			switch {
+			case c[j] >= 0x20 && c[j] <= 0x7e:
+				dw++
+			case c[j] == ellipsis[0] && strings.HasPrefix(c[j:], ellipsis):
+				dw += t.ellW
+				j += len(ellipsis) - 1
+			default:
+				return nil, false
+			}
+		}
+		if dw > w-2 {
+			return nil, false
+		}
+		b = append(b, ' ')
+		b = append(b, c...)
+		for n := w - 1 - dw; n > 0; n-- {
+			b = append(b, ' ')
+		}
+	}
+	b = append(b, '\n')
+	t.line = b
+	return b, true
 }
 
 func (t *table) Flush() error {

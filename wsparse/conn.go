@@ -285,6 +285,19 @@ func (c *Conn) Force(serverSide int) {
 	c.clientSide = 1 - serverSide
 }
 
+// ClientSide returns the side that is the client, or -1 while unknown.
+func (c *Conn) ClientSide() int { return c.clientSide }
+
+// NewView returns a Conn that decodes nothing and only names a connection
+// for a Sink: its number, addresses and client side (see SetClientSide).
+// Callers that decode on other goroutines hand sinks views.
+func NewView(id int, addr [2]netip.AddrPort) *Conn {
+	return &Conn{ID: id, Addr: addr, clientSide: -1, ended: true}
+}
+
+// SetClientSide sets which side a view names as the client (-1: unknown).
+func (c *Conn) SetClientSide(side int) { c.clientSide = side }
+
 // Client returns the client's address (side 0's while unknown).
 func (c *Conn) Client() netip.AddrPort { return c.Addr[c.sideOf(ClientToServer)] }
 
@@ -679,6 +692,11 @@ func (c *Conn) startFrame(side int, hdr Header) {
 	h.phase = 0
 	h.holed = false
 	h.payload = h.payload[:0]
+	if want := int(min(hdr.Length, uint64(c.cfg.MaxPayload), 1<<20)); want > cap(h.payload) {
+		// Sized for the frame at once rather than by doubling; a header
+		// claiming more than 1 MiB gets it as the bytes come.
+		h.payload = grow(h.payload, want)
+	}
 	st := &c.sum.Stats[dir]
 	st.Frames++
 	if hdr.Opcode.IsControl() {
@@ -705,14 +723,26 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 		return
 	}
 	start := len(h.payload)
-	h.payload = append(h.payload, b...)
+	h.payload = append(grow(h.payload, len(b)), b...)
 	if h.cur.Masked {
 		h.phase = Unmask(h.cur.MaskKey, h.phase, h.payload[start:])
 	}
 }
 
-// endFrame reports the finished current frame and any message it completes.
+// endFrame reports the finished current frame and any message it completes,
+// then gives back the buffers that grew past keepCap.
 func (c *Conn) endFrame(side int, ts time.Time) {
+	c.emitFrame(side, ts)
+	h := &c.half[side]
+	h.payload = release(h.payload)
+	h.cur.Payload = nil
+	if !h.msgOpen {
+		h.msgBuf = release(h.msgBuf)
+	}
+}
+
+// emitFrame reports the finished current frame and any message it completes.
+func (c *Conn) emitFrame(side int, ts time.Time) {
 	h := &c.half[side]
 	f := &h.cur
 	h.inPayload = false
@@ -759,7 +789,8 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 			return
 		}
 		h.msgOpen = true
-		h.msgBuf = append(h.msgBuf[:0], f.Payload[:min(len(f.Payload), c.cfg.MaxMessage)]...)
+		keep := f.Payload[:min(len(f.Payload), c.cfg.MaxMessage)]
+		h.msgBuf = append(grow(h.msgBuf[:0], len(keep)), keep...)
 	case OpContinuation:
 		if !h.msgOpen {
 			return
@@ -771,7 +802,8 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 		if len(f.Payload) > room || uint64(len(f.Payload)) < f.Length {
 			h.msg.Anomalies |= AnomMessageTruncated
 		}
-		h.msgBuf = append(h.msgBuf, f.Payload[:min(len(f.Payload), max(room, 0))]...)
+		keep := f.Payload[:min(len(f.Payload), max(room, 0))]
+		h.msgBuf = append(grow(h.msgBuf, len(keep)), keep...)
 		if f.Fin {
 			h.msg.TS = ts
 			h.msg.Data = h.msgBuf
@@ -802,6 +834,10 @@ func (c *Conn) finishMessage(h *half) {
 	st.Messages++
 	c.sum.Anomalies |= m.Anomalies
 	c.sink.Message(c, m)
+	if m.Compressed && h.inflater != nil {
+		h.inflater.release()
+	}
+	m.Data = nil
 }
 
 // inflateMessage replaces a compressed message's data by its inflated bytes.
@@ -942,6 +978,7 @@ func (c *Conn) End(ts time.Time) {
 		return
 	}
 	c.ended = true
+	defer c.free()
 	if c.hs == nil && !c.ws {
 		return
 	}
@@ -1002,6 +1039,26 @@ func (c *Conn) End(ts time.Time) {
 		s.Anomalies |= c.hs.Anomalies
 	}
 	c.sink.End(c, s)
+}
+
+// free gives back the buffers of an ended connection: the Conn itself may
+// live on (held by the caller) but decodes nothing more.
+func (c *Conn) free() {
+	for side := range c.half {
+		h := &c.half[side]
+		if cap(h.payload) > keepCap {
+			putBuf(h.payload)
+		}
+		if cap(h.msgBuf) > keepCap {
+			putBuf(h.msgBuf)
+		}
+		h.payload, h.msgBuf, h.buf, h.sniff = nil, nil, nil, nil
+		h.cur.Payload, h.msg.Data = nil, nil
+		if h.inflater != nil {
+			h.inflater.close()
+			h.inflater = nil
+		}
+	}
 }
 
 // deflate reports whether RSV1 means permessage-deflate: negotiated in the

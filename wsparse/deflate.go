@@ -1,11 +1,11 @@
 package wsparse
 
 import (
-	"bytes"
 	"compress/flate"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // DeflateParams are the permessage-deflate parameters the server accepted
@@ -48,19 +48,59 @@ const windowSize = 32 << 10
 var deflateTail = []byte{0x00, 0x00, 0xff, 0xff}
 
 // inflater decompresses one direction's messages, carrying the sliding
-// window across messages under context takeover.
+// window across messages under context takeover. The flate reader and the
+// output buffer are borrowed from pools for one message at a time: only
+// the window (32 KiB at most) stays with the direction.
 type inflater struct {
-	fr     io.ReadCloser // reused: flate readers are costly to make
-	src    bytes.Reader
-	in     []byte // message plus tail
-	out    []byte
+	src    tailReader
+	out    []byte // output of the message being reported, until release
 	window []byte // last windowSize bytes of output
 	noCtx  bool   // the sender resets its context for each message
 	lost   bool   // the window is unknown: a gap, a cut message, an error
 }
 
+// flateReaders holds idle flate readers: they are costly to make (about
+// 40 KiB each) and any one will do after a Reset.
+var flateReaders sync.Pool
+
+// tailReader reads a message and then the deflate tail, without copying
+// the message; it is an io.ByteReader, so flate does not wrap it in a
+// bufio.Reader.
+type tailReader struct {
+	msg  []byte
+	tail int // bytes of deflateTail read
+}
+
+func (r *tailReader) Read(p []byte) (int, error) {
+	if len(r.msg) > 0 {
+		n := copy(p, r.msg)
+		r.msg = r.msg[n:]
+		return n, nil
+	}
+	if r.tail == len(deflateTail) {
+		return 0, io.EOF
+	}
+	n := copy(p, deflateTail[r.tail:])
+	r.tail += n
+	return n, nil
+}
+
+func (r *tailReader) ReadByte() (byte, error) {
+	if len(r.msg) > 0 {
+		b := r.msg[0]
+		r.msg = r.msg[1:]
+		return b, nil
+	}
+	if r.tail == len(deflateTail) {
+		return 0, io.EOF
+	}
+	r.tail++
+	return deflateTail[r.tail-1], nil
+}
+
 // inflate decompresses a whole compressed message. complete is false when
-// some of the message's bytes are missing; limit bounds the output.
+// some of the message's bytes are missing; limit bounds the output. The
+// output is valid until release.
 func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomalies) {
 	if z.lost && !z.noCtx {
 		return nil, AnomInflateNoContext
@@ -69,20 +109,20 @@ func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomal
 	if !z.noCtx {
 		dict = z.window
 	}
-	z.in = append(append(z.in[:0], msg...), deflateTail...)
-	z.src.Reset(z.in)
-	if z.fr == nil {
-		z.fr = flate.NewReaderDict(&z.src, dict)
+	z.src = tailReader{msg: msg}
+	fr, _ := flateReaders.Get().(io.ReadCloser)
+	if fr == nil {
+		fr = flate.NewReaderDict(&z.src, dict)
 	} else {
-		z.fr.(flate.Resetter).Reset(&z.src, dict)
+		fr.(flate.Resetter).Reset(&z.src, dict)
 	}
 	var a Anomalies
-	out := z.out[:0]
+	out := grow(z.out[:0], min(4*len(msg)+64, limit+1))
 	for {
 		if len(out) == cap(out) {
-			out = append(out, 0)[:len(out)]
+			out = grow(out, 1)
 		}
-		n, err := z.fr.Read(out[len(out):min(cap(out), limit+1)])
+		n, err := fr.Read(out[len(out):min(cap(out), limit+1)])
 		out = out[:len(out)+n]
 		if len(out) > limit {
 			// A decompression bomb, or just a big message: keep the head.
@@ -100,6 +140,8 @@ func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomal
 			break
 		}
 	}
+	z.src = tailReader{}
+	flateReaders.Put(fr)
 	z.out = out
 	if !complete {
 		z.lost = true
@@ -115,4 +157,13 @@ func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomal
 		}
 	}
 	return out, a
+}
+
+// release ends the use of the last output: big buffers go back to the pool.
+func (z *inflater) release() { z.out = release(z.out) }
+
+// close gives back everything but the flags.
+func (z *inflater) close() {
+	z.release()
+	z.out, z.window = nil, nil
 }

@@ -38,6 +38,7 @@ type connsOptions struct {
 	StormAttempts     int
 	StormWindow       time.Duration
 	Filter            filterFlags
+	Jobs              int
 
 	textRE *regexp.Regexp
 }
@@ -70,6 +71,7 @@ start within --storm-window.`,
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
+	addJobsFlag(f, &opts.Jobs)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
 	f.StringVar(&opts.Format, "format", "table", "output format: table or jsonl")
 	f.StringVar(&opts.Time, "time", "rel", "table start times: rel (seconds since the first packet) or abs (RFC 3339)")
@@ -136,7 +138,15 @@ func runConns(o *connsOptions) error {
 	keys := tlsdec.NewKeyLog()
 	// Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)
 	// come from the message decoders.
-	asm := reassembly.New(connFilter(newAppDecoder(tr, appproto.ModeAuto), spec), reassembly.Options{Decoder: wsparse.Config{}, Keys: keys})
+	opts := reassembly.Options{Decoder: wsparse.Config{}, Keys: keys}
+	var asm packetAssembler
+	if spec.IsZero() {
+		asm = newAppAssembler(tr, appproto.ModeAuto, opts, o.Jobs)
+	} else {
+		// The filter goes first (--conn counts connections as output),
+		// so the decoding stays with it.
+		asm = newAssembler(connFilter(newAppDecoder(tr, appproto.ModeAuto), spec), opts, o.Jobs)
+	}
 	var origin time.Time
 	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })
 	asm.Finish()

@@ -44,12 +44,15 @@ func runDecode(o *decodeOptions) error {
 	}
 	exp, flt := newFilteredExporter(exp, spec)
 	src = stopWhen(src, flt)
-	exp = newAppExporter(exp, o.Decode)
 	keys, err := o.loadKeys()
 	if err != nil {
 		return err
 	}
-	asm := reassembly.New(exp, o.assemblerOptions(keys))
+	jobs := o.Jobs
+	if spec.Count > 0 {
+		jobs = 1 // -c stops reading as soon as enough records are out
+	}
+	asm := newAppAssembler(exp, o.Decode, o.assemblerOptions(keys), jobs)
 	readErr := feed(src, asm, o.ReadFile, keys, exp.SetOrigin)
 	asm.Finish()
 	o.Limits.report(o.Err, asm.Stats())
@@ -66,7 +69,7 @@ func runDecode(o *decodeOptions) error {
 // file carries into keys (unless nil), and calls origin with the first packet's time.
 // It stops at the first read error, after the packets before it have been
 // decoded.
-func feed(src capture.Source, asm *reassembly.Assembler, name string, keys *tlsdec.KeyLog, origin func(time.Time)) error {
+func feed(src capture.Source, asm packetAssembler, name string, keys *tlsdec.KeyLog, origin func(time.Time)) error {
 	first := true
 	secrets, _ := src.(capture.SecretsSource)
 	nSecrets := 0
@@ -91,7 +94,7 @@ func feed(src capture.Source, asm *reassembly.Assembler, name string, keys *tlsd
 			for _, s := range secrets.Secrets()[nSecrets:] {
 				if s.Type == tlsdec.SecretsTypeTLS {
 					if k, err := tlsdec.ParseKeyLog(bytes.NewReader(s.Data)); err == nil {
-						keys.Merge(k)
+						asm.MergeKeys(k)
 					}
 				}
 			}

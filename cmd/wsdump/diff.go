@@ -72,6 +72,7 @@ differing byte, binary as a hex excerpt).` + "\n" + filterHelp,
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + diffExitHelp + "\n")
 	f := cmd.Flags()
+	addJobsFlag(f, &o.Jobs)
 	f.BoolVar(&o.IgnoreControl, "ignore-control", false, "compare data messages only, not pings, pongs and closes")
 	f.IntVar(&o.MaxDiffs, "max-diffs", 10, "print at most this many differences")
 	f.IntVar(&o.Context, "context", 32, "characters (text) or bytes (binary) shown around a difference")

@@ -69,6 +69,7 @@ See --rules for the list.` + "\n" + filterHelp,
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + lintExitHelp + "\n")
 	f := cmd.Flags()
+	addJobsFlag(f, &o.Jobs)
 	f.StringArrayVarP(&o.Reads, "read", "r", nil, "capture `FILE` to check (repeatable; files may also follow the flags)")
 	f.StringVar(&o.Format, "format", "table", "output format: table, jsonl or junit")
 	f.StringVar(&o.FailOn, "fail-on", "error", "exit 3 when a finding of this `SEVERITY` or above exists: error, warning, info, none")

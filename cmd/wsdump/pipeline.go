@@ -17,6 +17,7 @@ type captureInput struct {
 	Err     io.Writer
 	KeyLogs []string
 	WSPorts []uint16
+	Jobs    int // -j
 }
 
 // decodeInto decodes one capture into sink, behind a filter for spec, and
@@ -47,7 +48,11 @@ func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.S
 			o.SetOrigin(t)
 		}
 	}
-	asm := reassembly.New(a, reassembly.Options{Decoder: wsparse.Config{}, Keys: keys, WSPorts: ci.WSPorts})
+	jobs := ci.Jobs
+	if spec.Count > 0 {
+		jobs = 1 // -c stops reading as soon as enough records are out
+	}
+	asm := newAssembler(a, reassembly.Options{Decoder: wsparse.Config{}, Keys: keys, WSPorts: ci.WSPorts}, jobs)
 	readErr := feed(stopWhen(src, a.f), asm, name, keys, setOrigin)
 	asm.Finish()
 	if readErr != nil {

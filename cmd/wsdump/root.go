@@ -96,6 +96,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&opts.Decode, "decode", "auto", "application protocol over WebSocket: "+strings.Join(appproto.Modes, ", ")+" (auto picks from the subprotocol, the URL, then the content)")
 	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, "decrypt TLS (wss) with the secrets in this NSS key log `FILE` (SSLKEYLOGFILE; repeatable); pcapng files' own secrets are used too")
 	addFilterFlags(f, &opts.Filter, false)
+	addJobsFlag(f, &opts.Jobs)
 	f.BoolVar(&opts.Stable, "stable", false, "normalise volatile values (client ports, times, masking keys, Sec-WebSocket-Key/Accept) for golden files")
 	cmd.RegisterFlagCompletionFunc("format", completeValues(report.Formats...))
 	addCompletions(cmd)
@@ -121,6 +122,7 @@ type decodeOptions struct {
 	Decode     string
 	Filter     filterFlags
 	Stable     bool
+	Jobs       int
 }
 
 // portList is a repeatable TCP port flag.

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// TestJobsIdentical checks that sharding connections across workers changes
+// nothing: every fixture, every view, -j 1 against -j 4, byte for byte
+// (stdout, stderr and exit status).
+func TestJobsIdentical(t *testing.T) {
+	views := []struct {
+		name string
+		args []string
+	}{
+		{"jsonl", []string{"--format", "jsonl"}},
+		{"table", nil},
+		{"messages", []string{"--messages"}},
+		{"csv", []string{"--format", "csv"}},
+		{"conns", []string{"conns"}},
+		{"conns-jsonl", []string{"conns", "--format", "jsonl"}},
+		{"lint", []string{"lint", "--format", "jsonl", "--fail-on", "none"}},
+	}
+	for _, f := range fixtures(t) {
+		for _, v := range views {
+			t.Run(filepath.Base(f)+"/"+v.name, func(t *testing.T) {
+				args := append(append(append([]string(nil), v.args...), "-r", f), keylogArgs(f)...)
+				if v.name == "conns" || v.name == "conns-jsonl" {
+					args = append(append([]string(nil), v.args...), "-r", f) // conns takes no --keylog
+				}
+				out1, err1, code1 := runWsdump(t, nil, append(args, "-j", "1")...)
+				out4, err4, code4 := runWsdump(t, nil, append(args, "-j", "4")...)
+				if code1 != code4 || err1 != err4 {
+					t.Fatalf("-j 1: exit %d %q; -j 4: exit %d %q", code1, err1, code4, err4)
+				}
+				if out1 != out4 {
+					t.Fatalf("-j 4 output differs from -j 1 (%d vs %d bytes)", len(out4), len(out1))
+				}
+			})
+		}
+	}
+}

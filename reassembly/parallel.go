@@ -1,0 +1,678 @@
+package reassembly
+
+import (
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/wsdump/wsdump/tlsdec"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Parallel decodes a packet stream like an Assembler, with connections
+// sharded across worker goroutines by a direction-independent hash of
+// their addresses and ports, and passes records to the sink, on one
+// goroutine, in exactly the order (and with exactly the connection numbers)
+// an Assembler would.
+//
+// The reader (Packet) decodes the headers once, decides when to flush by
+// packet time as an Assembler does, and hands each worker, in batches, its
+// packets (copied) and every flush. Each worker runs its own Assembler,
+// numbering its connections locally, and copies the records out with the
+// index of the packet (or flush) that produced them. A merger takes the
+// workers' batches in lockstep and emits the records by packet index;
+// records produced by a flush or at the end, which an Assembler emits
+// grouped by connection number, are gathered from all workers and sorted
+// the same way. Connection numbers are given globally by the merger in the
+// order the connections' first packets came.
+//
+// Output is identical to an Assembler's unless the limits that count over
+// all connections are reached: MaxConnections and MaxBufferedPagesTotal are
+// divided among the workers, and the memory of closed connections is
+// bounded per worker.
+type Parallel struct {
+	opts  Options
+	out   wsparse.Sink
+	n     int
+	dec   headerDecoder
+	stats Stats // packet counters, counted by the reader
+
+	pkt       int64 // index of the next packet
+	lastFlush time.Time
+
+	cur      []*inBatch // per worker, being filled
+	curBytes int
+	curItems int
+	ins      []chan *inBatch
+	outs     []chan *outBatch
+	freeIn   chan *inBatch
+	freeOut  chan *outBatch
+	done     chan struct{}
+	finished bool
+
+	// merger state
+	next    int                 // connection numbers given so far
+	ids     []map[int]*connView // per worker: local number -> connection
+	curs    []cursor
+	group   []groupRec
+	held    []*outBatch // chunks whose records are in group
+	holding bool
+	gone    [][2]int // (worker, local number) of connections gone in this group
+	wstats  []Stats
+	scratch []int
+}
+
+const (
+	batchBytes = 256 << 10 // packet bytes per batch, over all workers
+	batchItems = 256
+	queueDepth = 2 // batches queued per worker, each way
+)
+
+type itemKind uint8
+
+const (
+	itemPacket itemKind = iota
+	itemFlush
+	itemKeys
+	itemFinish
+)
+
+type item struct {
+	kind    itemKind
+	link    uint32
+	pkt     int64
+	off, n  int
+	wireLen int
+	ts      time.Time
+	keys    *tlsdec.KeyLog
+}
+
+type inBatch struct {
+	items []item
+	data  []byte
+}
+
+type recKind uint8
+
+const (
+	recNew recKind = iota
+	recGone
+	recHandshake
+	recFrame
+	recMessage
+	recEnd
+	recTLS
+)
+
+// Phases of a packet index: records of a flush before the packet, of the
+// packet itself.
+const (
+	phaseFlush uint8 = iota
+	phasePacket
+)
+
+// rec is one record copied out of a worker, or a connection numbered or
+// gone. What the kind carries is in the chunk's tables, at idx.
+type rec struct {
+	pkt    int64
+	id     int // the worker's number for the connection
+	off, n int // Frame payload or Message data in the chunk's data
+	idx    int32
+	note   int32 // notes at others[note-1]; 0: none
+	phase  uint8
+	kind   recKind
+	side   int8 // the client side as the decoder knew it
+}
+
+// outBatch is a chunk of a worker's records for one input batch; the last
+// chunk of the batch has end set. Chunks are bounded (chunkRecs, chunkBytes,
+// or one record), so a packet that makes a million records does not make
+// a million records wait.
+type outBatch struct {
+	recs   []rec
+	frames []wsparse.Frame
+	msgs   []wsparse.Message
+	addrs  [][2]netip.AddrPort
+	others []any // *wsparse.Handshake, *wsparse.Summary, *tlsRecord
+	data   []byte
+	end    bool
+	last   bool  // the worker's final batch
+	stats  Stats // with last: the worker's counters
+}
+
+const (
+	chunkRecs  = 1024
+	chunkBytes = 1 << 20
+)
+
+type connView struct {
+	id   int
+	addr [2]netip.AddrPort
+	c    *wsparse.Conn
+}
+
+type groupRec struct {
+	gid int
+	w   int
+	r   *rec
+	ob  *outBatch
+}
+
+// cursor reads one worker's chunks.
+type cursor struct {
+	ch  <-chan *outBatch
+	ob  *outBatch
+	pos int
+}
+
+// Noter is the sink a stage run in the workers writes to (see
+// NewParallelStage): a wsparse.Sink that also takes notes, values attached
+// to the next record the stage passes on.
+type Noter interface {
+	wsparse.Sink
+	Note(v any)
+}
+
+// NoteSink is implemented by outputs of a Parallel with a stage: Notes
+// gets a record's notes just before the record.
+type NoteSink interface {
+	Notes(c *wsparse.Conn, notes []any)
+}
+
+// NewParallel returns a Parallel with n workers sending records to out. It
+// calls out from its own goroutine (one at a time) until Finish returns.
+func NewParallel(out wsparse.Sink, opts Options, n int) *Parallel {
+	return NewParallelStage(out, opts, n, nil)
+}
+
+// NewParallelStage is NewParallel with stage(next) run in each worker in
+// front of the records' copying: per-connection work (application
+// decoding) done on all cores. What the stage computes reaches out (a
+// NoteSink) as notes; TLS connections bypass it.
+func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Noter) wsparse.Sink) *Parallel {
+	n = max(n, 1)
+	opts = opts.withDefaults()
+	p := &Parallel{opts: opts, out: out, n: n, done: make(chan struct{}),
+		freeIn: make(chan *inBatch, n*(queueDepth+2)), freeOut: make(chan *outBatch, n*(queueDepth+2))}
+	wopts := opts
+	wopts.MaxConnections = (opts.MaxConnections + n - 1) / n
+	wopts.MaxBufferedPagesTotal = (opts.MaxBufferedPagesTotal + n - 1) / n
+	for i := 0; i < n; i++ {
+		in, o := make(chan *inBatch, queueDepth), make(chan *outBatch, queueDepth)
+		p.ins, p.outs = append(p.ins, in), append(p.outs, o)
+		p.cur = append(p.cur, p.getIn())
+		p.ids = append(p.ids, map[int]*connView{})
+		w := &worker{p: p}
+		wo := wopts
+		if opts.Keys != nil {
+			wo.Keys = tlsdec.NewKeyLog()
+			wo.Keys.Merge(opts.Keys)
+		}
+		var sink wsparse.Sink = w
+		if stage != nil {
+			sink = &stagedSink{Sink: stage(w), tls: w}
+		}
+		w.asm = New(sink, wo)
+		w.asm.onNew = func(id int, addr [2]netip.AddrPort) {
+			r := w.add(recNew, nil)
+			r.id, r.idx = id, int32(len(w.out.addrs))
+			w.out.addrs = append(w.out.addrs, addr)
+		}
+		w.asm.onGone = func(id int) { w.add(recGone, nil).id = id }
+		w.ch = o
+		go w.run(in)
+	}
+	p.wstats = make([]Stats, n)
+	p.curs = make([]cursor, n)
+	for i := range p.curs {
+		p.curs[i].ch = p.outs[i]
+	}
+	go p.merge()
+	return p
+}
+
+// Stats returns the counters; complete after Finish.
+func (p *Parallel) Stats() Stats {
+	st := p.stats
+	for _, w := range p.wstats {
+		st.Connections += w.Connections
+		st.Evicted += w.Evicted
+		st.PageLimitFlushes += w.PageLimitFlushes
+		st.OverlapBytes += w.OverlapBytes
+		st.OverlapSegments += w.OverlapSegments
+		st.HTTPHeaderLimit += w.HTTPHeaderLimit
+		st.PendingLimit += w.PendingLimit
+		st.SniffLimit += w.SniffLimit
+	}
+	return st
+}
+
+// Packet decodes one captured packet (see Assembler.Packet).
+func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
+	idx := p.pkt
+	p.pkt++
+	netFlow, ok := p.dec.decode(link, data, wireLen, &p.stats)
+	if !ok {
+		return
+	}
+	// When an Assembler would flush (maybeFlush), every worker flushes.
+	if p.lastFlush.IsZero() {
+		p.lastFlush = ts
+	} else if ts.Sub(p.lastFlush) >= p.opts.FlushEvery {
+		p.lastFlush = ts
+		for _, b := range p.cur {
+			b.items = append(b.items, item{kind: itemFlush, pkt: idx, ts: ts})
+		}
+		p.curItems++
+	}
+	// Both flows' FastHash are the same either way round.
+	h := netFlow.FastHash()*0x9e3779b97f4a7c15 ^ p.dec.tcp.TransportFlow().FastHash()
+	b := p.cur[h%uint64(p.n)]
+	b.items = append(b.items, item{kind: itemPacket, link: link, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
+	b.data = append(b.data, data...)
+	p.curBytes += len(data)
+	p.curItems++
+	if p.curBytes >= batchBytes || p.curItems >= batchItems {
+		p.send()
+	}
+}
+
+// MergeKeys adds TLS secrets for the handshakes after the packets so far.
+func (p *Parallel) MergeKeys(k *tlsdec.KeyLog) {
+	if p.opts.Keys == nil {
+		return
+	}
+	for _, b := range p.cur {
+		b.items = append(b.items, item{kind: itemKeys, pkt: p.pkt, keys: k})
+	}
+}
+
+// Finish ends every connection and waits until every record is out.
+func (p *Parallel) Finish() {
+	if p.finished {
+		return
+	}
+	p.finished = true
+	for _, b := range p.cur {
+		b.items = append(b.items, item{kind: itemFinish})
+	}
+	p.send()
+	for _, in := range p.ins {
+		close(in)
+	}
+	<-p.done
+}
+
+// send hands every worker its part of the current batch.
+func (p *Parallel) send() {
+	for i, b := range p.cur {
+		p.ins[i] <- b
+		p.cur[i] = p.getIn()
+	}
+	p.curBytes, p.curItems = 0, 0
+}
+
+func (p *Parallel) getIn() *inBatch {
+	select {
+	case b := <-p.freeIn:
+		return b
+	default:
+		return &inBatch{}
+	}
+}
+
+func (p *Parallel) putIn(b *inBatch) {
+	clear(b.items) // the key logs
+	b.items, b.data = b.items[:0], b.data[:0]
+	if cap(b.data) > 2*batchBytes {
+		b.data = nil
+	}
+	select {
+	case p.freeIn <- b:
+	default:
+	}
+}
+
+func (p *Parallel) getOut() *outBatch {
+	select {
+	case b := <-p.freeOut:
+		return b
+	default:
+		return &outBatch{}
+	}
+}
+
+func (p *Parallel) putOut(b *outBatch) {
+	clear(b.frames) // payloads, close reasons
+	clear(b.msgs)
+	clear(b.addrs)
+	clear(b.others)
+	b.recs, b.frames, b.msgs, b.addrs, b.others, b.data = b.recs[:0], b.frames[:0], b.msgs[:0], b.addrs[:0], b.others[:0], b.data[:0]
+	b.end, b.last, b.stats = false, false, Stats{}
+	if cap(b.data) > 2*batchBytes {
+		b.data = nil // a big message: do not keep its buffer
+	}
+	select {
+	case p.freeOut <- b:
+	default:
+	}
+}
+
+// stagedSink is a stage with TLS connections passed around it.
+type stagedSink struct {
+	wsparse.Sink
+	tls TLSSink
+}
+
+func (s *stagedSink) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
+	s.tls.TLSConn(c, ts, client, server, info)
+}
+
+// worker runs one shard's Assembler; it is the Assembler's sink.
+type worker struct {
+	p     *Parallel
+	asm   *Assembler
+	ch    chan<- *outBatch
+	out   *outBatch
+	pkt   int64
+	phase uint8
+
+	// The last unfragmented data frame: its message's data is the same
+	// bytes, kept once.
+	last     []byte
+	lastConn *wsparse.Conn
+	lastRec  int
+
+	notes []any // for the next record
+}
+
+// Note attaches v to the next record.
+func (w *worker) Note(v any) { w.notes = append(w.notes, v) }
+
+func (w *worker) run(in <-chan *inBatch) {
+	var discard Stats
+	for b := range in {
+		w.out = w.p.getOut()
+		for i := range b.items {
+			it := &b.items[i]
+			switch it.kind {
+			case itemPacket:
+				w.pkt, w.phase = it.pkt, phasePacket
+				data := b.data[it.off : it.off+it.n]
+				if netFlow, ok := w.asm.dec.decode(it.link, data, it.wireLen, &discard); ok {
+					w.asm.assemble(netFlow, it.ts, len(data), it.wireLen)
+				}
+			case itemFlush:
+				w.pkt, w.phase = it.pkt, phaseFlush
+				w.asm.flush(it.ts)
+			case itemKeys:
+				w.asm.MergeKeys(it.keys)
+			case itemFinish:
+				w.pkt, w.phase = math.MaxInt64, phaseFlush
+				w.asm.Finish()
+				w.out.last, w.out.stats = true, w.asm.Stats()
+			}
+		}
+		w.p.putIn(b)
+		w.ship(true)
+	}
+	close(w.ch)
+}
+
+// ship hands the current chunk to the merger.
+func (w *worker) ship(end bool) {
+	w.out.end = end
+	last := w.out.last
+	w.ch <- w.out
+	w.out, w.last, w.lastConn = nil, nil, nil
+	if !end {
+		w.out = w.p.getOut()
+		w.out.last = last
+	}
+}
+
+func (w *worker) add(kind recKind, c *wsparse.Conn) *rec {
+	if len(w.out.recs) >= chunkRecs || len(w.out.data) >= chunkBytes {
+		w.ship(false)
+	}
+	ob := w.out
+	ob.recs = append(ob.recs, rec{pkt: w.pkt, phase: w.phase, kind: kind})
+	r := &ob.recs[len(ob.recs)-1]
+	if c != nil {
+		r.id, r.side = c.ID, int8(c.ClientSide())
+	}
+	if len(w.notes) > 0 {
+		ob.others = append(ob.others, slices.Clone(w.notes))
+		r.note = int32(len(ob.others))
+		clear(w.notes)
+		w.notes = w.notes[:0]
+	}
+	return r
+}
+
+func (w *worker) keep(r *rec, b []byte) {
+	r.off, r.n = len(w.out.data), len(b)
+	w.out.data = append(w.out.data, b...)
+}
+
+func (w *worker) other(r *rec, x any) {
+	r.idx = int32(len(w.out.others))
+	w.out.others = append(w.out.others, x)
+}
+
+func copyHandshake(h *wsparse.Handshake) *wsparse.Handshake {
+	cp := *h
+	if h.TLS != nil {
+		t := *h.TLS
+		cp.TLS = &t
+	}
+	return &cp
+}
+
+func (w *worker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	w.other(w.add(recHandshake, c), copyHandshake(h))
+}
+
+func (w *worker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	r := w.add(recFrame, c)
+	r.idx = int32(len(w.out.frames))
+	w.out.frames = append(w.out.frames, *f)
+	w.out.frames[r.idx].Payload = nil
+	w.keep(r, f.Payload)
+	w.last, w.lastConn = nil, nil
+	if f.Fin && (f.Opcode == wsparse.OpText || f.Opcode == wsparse.OpBinary) {
+		w.last, w.lastConn, w.lastRec = f.Payload, c, len(w.out.recs)-1
+	}
+}
+
+func (w *worker) Message(c *wsparse.Conn, m *wsparse.Message) {
+	r := w.add(recMessage, c) // may ship the chunk, and forget the last frame
+	r.idx = int32(len(w.out.msgs))
+	w.out.msgs = append(w.out.msgs, *m)
+	w.out.msgs[r.idx].Data = nil
+	// The decoder hands over an unfragmented message right after its
+	// frame, with the frame's payload (the same memory) as its data.
+	if c == w.lastConn && m.Frames == 1 && !m.Compressed && len(m.Data) <= len(w.last) && len(m.Data) > 0 && &m.Data[0] == &w.last[0] {
+		r.off, r.n = w.out.recs[w.lastRec].off, len(m.Data)
+	} else {
+		w.keep(r, m.Data)
+	}
+	w.last, w.lastConn = nil, nil
+}
+
+func (w *worker) End(c *wsparse.Conn, s *wsparse.Summary) {
+	cp := *s
+	if s.Handshake != nil {
+		cp.Handshake = copyHandshake(s.Handshake)
+	}
+	if s.TLS != nil {
+		t := *s.TLS
+		cp.TLS = &t
+	}
+	w.other(w.add(recEnd, c), &cp)
+}
+
+func (w *worker) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
+	w.other(w.add(recTLS, c), &tlsRecord{ts: ts, client: client, server: server, info: *info})
+}
+
+// merge takes the workers' batches in lockstep and emits their records.
+func (p *Parallel) merge() {
+	defer close(p.done)
+	for {
+		p.mergeBatch()
+		last := false
+		for i := range p.curs {
+			c := &p.curs[i]
+			if c.ob.last {
+				p.wstats[i], last = c.ob.stats, true
+			}
+			p.putOut(c.ob)
+			c.ob, c.pos = nil, 0
+		}
+		if last {
+			return
+		}
+	}
+}
+
+// head returns a worker's next record in the current batch, or nil at the
+// batch's end, reading chunks as needed.
+func (p *Parallel) head(c *cursor) *rec {
+	for c.ob == nil || c.pos == len(c.ob.recs) {
+		if c.ob != nil {
+			if c.ob.end {
+				return nil
+			}
+			if p.holding {
+				p.held = append(p.held, c.ob)
+			} else {
+				p.putOut(c.ob)
+			}
+		}
+		c.ob, c.pos = <-c.ch, 0
+	}
+	return &c.ob.recs[c.pos]
+}
+
+func (p *Parallel) mergeBatch() {
+	for {
+		// The earliest (packet, phase) left in any worker's records.
+		best := -1
+		var bp int64
+		var bph uint8
+		for i := range p.curs {
+			r := p.head(&p.curs[i])
+			if r == nil {
+				continue
+			}
+			if best < 0 || r.pkt < bp || r.pkt == bp && r.phase < bph {
+				best, bp, bph = i, r.pkt, r.phase
+			}
+		}
+		if best < 0 {
+			return
+		}
+		if bph == phasePacket {
+			// One packet: one worker, in its order.
+			c := &p.curs[best]
+			for r := p.head(c); r != nil && r.pkt == bp && r.phase == bph; r = p.head(c) {
+				p.emit(best, c.ob, r)
+				c.pos++
+			}
+			p.forget()
+			continue
+		}
+		// A flush (or the end): records of all workers, grouped by
+		// connection number as Assembler.release does.
+		p.holding = true
+		for i := range p.curs {
+			c := &p.curs[i]
+			for r := p.head(c); r != nil && r.pkt == bp && r.phase == bph; r = p.head(c) {
+				if r.kind == recGone {
+					p.gone = append(p.gone, [2]int{i, r.id})
+				} else {
+					gid := 0
+					if v := p.ids[i][r.id]; v != nil {
+						gid = v.id
+					}
+					p.group = append(p.group, groupRec{gid: gid, w: i, r: r, ob: c.ob})
+				}
+				c.pos++
+			}
+		}
+		p.holding = false
+		slices.SortStableFunc(p.group, func(x, y groupRec) int { return x.gid - y.gid })
+		for _, g := range p.group {
+			p.emit(g.w, g.ob, g.r)
+		}
+		clear(p.group)
+		p.group = p.group[:0]
+		for _, ob := range p.held {
+			p.putOut(ob)
+		}
+		clear(p.held)
+		p.held = p.held[:0]
+		p.forget()
+	}
+}
+
+// forget drops the numbers of the connections gone. It runs after each
+// group: an Assembler holding records (flush, eviction) passes them on
+// after the connection is gone.
+func (p *Parallel) forget() {
+	for _, g := range p.gone {
+		delete(p.ids[g[0]], g[1])
+	}
+	p.gone = p.gone[:0]
+}
+
+// emit passes one record on to the sink, under its global connection.
+func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
+	switch r.kind {
+	case recNew:
+		p.next++
+		p.ids[w][r.id] = &connView{id: p.next, addr: ob.addrs[r.idx]}
+		return
+	case recGone:
+		p.gone = append(p.gone, [2]int{w, r.id})
+		return
+	}
+	v := p.ids[w][r.id]
+	if v == nil { // cannot happen: every connection is numbered first
+		p.next++
+		v = &connView{id: p.next}
+		p.ids[w][r.id] = v
+	}
+	if v.c == nil {
+		v.c = wsparse.NewView(v.id, v.addr)
+	}
+	c := v.c
+	c.SetClientSide(int(r.side))
+	if r.note > 0 {
+		if ns, ok := p.out.(NoteSink); ok {
+			ns.Notes(c, ob.others[r.note-1].([]any))
+		}
+	}
+	data := ob.data[r.off : r.off+r.n : r.off+r.n]
+	switch r.kind {
+	case recHandshake:
+		p.out.Handshake(c, ob.others[r.idx].(*wsparse.Handshake))
+	case recFrame:
+		f := &ob.frames[r.idx]
+		f.Payload = data
+		p.out.Frame(c, f)
+	case recMessage:
+		m := &ob.msgs[r.idx]
+		m.Data = data
+		p.out.Message(c, m)
+	case recEnd:
+		p.out.End(c, ob.others[r.idx].(*wsparse.Summary))
+	case recTLS:
+		if t, ok := p.out.(TLSSink); ok {
+			x := ob.others[r.idx].(*tlsRecord)
+			t.TLSConn(c, x.ts, x.client, x.server, &x.info)
+		}
+	}
+}
