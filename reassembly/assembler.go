@@ -5,6 +5,7 @@ package reassembly
 
 import (
 	"encoding/binary"
+	"hash/maphash"
 	"net/netip"
 	"slices"
 	"time"
@@ -94,6 +95,7 @@ type Stats struct {
 	// their segments: gopacket keeps the first copy and drops the rest
 	// without showing it, so differing content cannot be told here.
 	OverlapBytes, OverlapSegments int
+	RetransmitConflicts           int // retransmitted segments with other bytes than the first copy
 	// Decoder limits hit (wsparse.LimitHits), summed over connections.
 	HTTPHeaderLimit, PendingLimit, SniffLimit int
 }
@@ -529,6 +531,39 @@ type stream struct {
 	tlsInfo wsparse.TLSInfo
 	last    time.Time // time of the last bytes
 	seen    time.Time // time of the latest packet, as gopacket's lastSeen
+
+	// Recent segments by side, to tell a retransmission with other bytes
+	// (gopacket keeps the first copy and drops the overlap silently).
+	recent [2]*segmentRing
+}
+
+// segmentRing remembers the sequence number, length and hash of a side's
+// last segments. A retransmission that repeats a segment's exact range
+// with another hash is a conflict; partial overlaps are not compared.
+type segmentRing struct {
+	seg [64]struct {
+		seq, n uint32
+		sum    uint64
+	}
+	next int
+}
+
+var segmentSeed = maphash.MakeSeed()
+
+// conflict records a segment and reports whether it repeats an earlier
+// one's range with other bytes.
+func (r *segmentRing) conflict(seq uint32, payload []byte) bool {
+	sum := maphash.Bytes(segmentSeed, payload)
+	n := uint32(len(payload))
+	for i := range r.seg {
+		if e := &r.seg[i]; e.seq == seq && e.n == n {
+			return e.sum != sum
+		}
+	}
+	e := &r.seg[r.next]
+	e.seq, e.n, e.sum = seq, n, sum
+	r.next = (r.next + 1) % len(r.seg)
+	return false
 }
 
 func side(dir tcpasm.TCPFlowDirection) int {
@@ -550,6 +585,16 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	}
 	if s.conn != nil && s.conn.Done() {
 		return false
+	}
+	if len(tcp.Payload) > 0 {
+		sd := side(dir)
+		if s.recent[sd] == nil {
+			s.recent[sd] = &segmentRing{}
+		}
+		if s.recent[sd].conflict(tcp.Seq, tcp.Payload) {
+			s.a.stats.RetransmitConflicts++
+			s.decoder().RetransmitConflict(sd)
+		}
 	}
 	// A capture that starts mid-connection has no SYN: start at the first
 	// segment seen rather than wait for one.

@@ -267,6 +267,10 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 		b = strconv.AppendUint(b, st.SkippedBytes, 10)
 		b = append(b, `,"resyncs":`...)
 		b = strconv.AppendInt(b, int64(st.Resyncs), 10)
+		if st.Conflicts > 0 {
+			b = append(b, `,"retransmit_conflicts":`...)
+			b = strconv.AppendInt(b, int64(st.Conflicts), 10)
+		}
 		if st.CompressedMessages > 0 {
 			b = append(b, `,"compressed_messages":`...)
 			b = strconv.AppendInt(b, int64(st.CompressedMessages), 10)

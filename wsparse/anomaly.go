@@ -55,7 +55,9 @@ const (
 	AnomRequestIncomplete // the upgrade request was lost or cut short; the 101 was seen
 	// Limits.
 	AnomPendingLimit // the client sent more than the pending limit before the upgrade was answered: its side is no longer decoded
-	anomCount        = iota
+	// TCP trouble seen by the reassembly.
+	AnomRetransmitConflict // a retransmitted segment carried other bytes than the first copy (which was kept)
+	anomCount              = iota
 )
 
 var anomalyNames = [...]string{
@@ -98,6 +100,7 @@ var anomalyNames = [...]string{
 	"inflate_limit",
 	"request_incomplete",
 	"pending_limit",
+	"retransmission_conflict",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

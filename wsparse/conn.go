@@ -112,6 +112,7 @@ type DirStats struct {
 	LostBytes     uint64 // bytes the capture lost (gaps)
 	SkippedBytes  uint64 // bytes passed over to find a frame boundary (mid-frame start, resync)
 	Resyncs       int    // times the frame boundaries were found again after a gap
+	Conflicts     int    // retransmitted segments whose bytes differed from the first copy
 
 	// permessage-deflate: messages compressed, their bytes on the wire and
 	// inflated (both only for messages that inflated).
@@ -956,6 +957,14 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	h.mode = modeSniff
 	h.sniff = newSniffer(h.masked, 1, true, c.cfg.MaxSniff)
 	c.sum.Stats[c.dirOf(side)].Resyncs++
+}
+
+// RetransmitConflict records that a side retransmitted a segment with
+// other bytes than the copy already decoded. Which copy the receiver used
+// cannot be told from the capture; the first is the one decoded.
+func (c *Conn) RetransmitConflict(side int) {
+	c.sum.Stats[c.dirOf(side)].Conflicts++
+	c.sum.Anomalies |= AnomRetransmitConflict
 }
 
 // TCPEnd records that a side sent FIN (rst false) or RST at ts.

@@ -489,8 +489,9 @@ func hostileCases() []hostileCase {
 			},
 			args: jsonl, maxRSS: 64 << 10,
 			check: func(t *testing.T, out string) {
-				// gopacket keeps the first copy; the second is dropped unseen.
-				mustContain("Zmlyc3QgY29weQ==", "bmV4dA==")(t, out)
+				// The first copy is decoded; the conflict is reported on the
+				// connection.
+				mustContain("Zmlyc3QgY29weQ==", "bmV4dA==", `"retransmit_conflicts":1`, `"retransmission_conflict"`)(t, out)
 				if strings.Contains(out, "b3RoZXIgY29weQ==") || countType(out, "message") != 2 {
 					t.Errorf("the retransmission was decoded:\n%s", out)
 				}
@@ -565,7 +566,8 @@ func TestHostileConnsTable(t *testing.T) {
 }
 
 // TestOverlapCounted: the assembler counts retransmitted bytes that overlap
-// bytes already decoded; it cannot compare them (see reassembly.Stats).
+// bytes already decoded, and a retransmission of the same range with other
+// bytes as a conflict.
 func TestOverlapCounted(t *testing.T) {
 	c := conv(false)
 	c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpText}, []byte("first copy")))
@@ -576,7 +578,7 @@ func TestOverlapCounted(t *testing.T) {
 		asm.Packet(1, p.Data, p.TS, len(p.Data))
 	}
 	asm.Finish()
-	if st := asm.Stats(); st.OverlapBytes != 12 || st.OverlapSegments != 1 {
+	if st := asm.Stats(); st.OverlapBytes != 12 || st.OverlapSegments != 1 || st.RetransmitConflicts != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }
