@@ -47,25 +47,28 @@ func connsReport(t *testing.T, file string, o health.Options) *health.Report {
 	return tr.Report()
 }
 
+// healthExpectConn is what a generator knows of one connection.
+type healthExpectConn struct {
+	Status          int
+	Subprotocol     string
+	End             string
+	Initiator       string
+	CloseCode       *int           `json:"close_code"`
+	CloseReason     *string        `json:"close_reason"`
+	TextBeats       map[string]int `json:"text_beats"`
+	UnansweredBeats int            `json:"unanswered_beats"`
+	Pings           map[string]struct{ Sent, Answered, Unanswered int }
+	RSTFrom         string `json:"rst_from"`
+}
+
 // healthExpect is a generator's gen__health-*.expect.json: what it knows
 // happened (see testdata/gen/health-node.js and health-stomp.js).
 type healthExpect struct {
 	Scenario      string
 	HeartbeatText string  `json:"heartbeat_text"`
 	Interval      float64 // seconds
-	Conns         []struct {
-		Status          int
-		Subprotocol     string
-		End             string
-		Initiator       string
-		CloseCode       *int           `json:"close_code"`
-		CloseReason     *string        `json:"close_reason"`
-		TextBeats       map[string]int `json:"text_beats"`
-		UnansweredBeats int            `json:"unanswered_beats"`
-		Pings           map[string]struct{ Sent, Answered, Unanswered int }
-		RSTFrom         string `json:"rst_from"`
-	}
-	Groups []struct {
+	Conns         []healthExpectConn
+	Groups        []struct {
 		Attempts, Refused, Errors int
 		Outcomes                  []string
 		Delays                    []float64
@@ -158,18 +161,7 @@ func TestConnsHealthCaptures(t *testing.T) {
 	}
 }
 
-func checkHealthConn(t *testing.T, c *health.Conn, w struct {
-	Status          int
-	Subprotocol     string
-	End             string
-	Initiator       string
-	CloseCode       *int           `json:"close_code"`
-	CloseReason     *string        `json:"close_reason"`
-	TextBeats       map[string]int `json:"text_beats"`
-	UnansweredBeats int            `json:"unanswered_beats"`
-	Pings           map[string]struct{ Sent, Answered, Unanswered int }
-	RSTFrom         string `json:"rst_from"`
-}, interval float64) {
+func checkHealthConn(t *testing.T, c *health.Conn, w healthExpectConn, interval float64) {
 	t.Helper()
 	cl := &c.Close
 	if c.Status != w.Status || string(cl.End) != w.End || cl.Initiator != w.Initiator || c.Subprotocol != w.Subprotocol {

@@ -235,14 +235,19 @@ var lossFixtures = []string{
 	"gen__ws-node-chatty-mtu.pcap",
 }
 
+// loadLossFixture reads a capture and lists its frames on the wire.
+func loadLossFixture(t *testing.T, name string) ([]rawPacket, [2][]wireFrame) {
+	t.Helper()
+	pkts := readCapture(t, filepath.Join("..", "..", "testdata", "pcaps", name))
+	if len(pkts) == 0 {
+		t.Fatalf("%s: no packets", name)
+	}
+	return pkts, framesOnWire(t, pkts)
+}
+
 func TestRandomSegmentLoss(t *testing.T) {
 	for _, name := range lossFixtures {
-		path := filepath.Join("..", "..", "testdata", "pcaps", name)
-		if _, err := os.Stat(path); err != nil {
-			continue
-		}
-		pkts := readCapture(t, path)
-		wire := framesOnWire(t, pkts)
+		pkts, wire := loadLossFixture(t, name)
 		for _, rate := range []float64{0.01, 0.05} {
 			var total lossResult
 			for seed := int64(1); seed <= 10; seed++ {
@@ -288,12 +293,7 @@ func touchedBy(lost [2][][2]uint32) func(dir int, f wireFrame) bool {
 
 func TestSnapLength(t *testing.T) {
 	for _, name := range lossFixtures {
-		path := filepath.Join("..", "..", "testdata", "pcaps", name)
-		if _, err := os.Stat(path); err != nil {
-			continue
-		}
-		pkts := readCapture(t, path)
-		wire := framesOnWire(t, pkts)
+		pkts, wire := loadLossFixture(t, name)
 		for _, snap := range []int{96, 200} {
 			var lost [2][][2]uint32
 			for _, p := range pkts {
@@ -321,12 +321,7 @@ func TestSnapLength(t *testing.T) {
 
 func TestLateStart(t *testing.T) {
 	for _, name := range lossFixtures {
-		path := filepath.Join("..", "..", "testdata", "pcaps", name)
-		if _, err := os.Stat(path); err != nil {
-			continue
-		}
-		pkts := readCapture(t, path)
-		wire := framesOnWire(t, pkts)
+		pkts, wire := loadLossFixture(t, name)
 		var total lossResult
 		starts := 0
 		for first := 6; first < len(pkts)-10; first += max(1, len(pkts)/40) {
