@@ -148,10 +148,10 @@ func Dur(d time.Duration) string {
 	return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64) + "µs"
 }
 
-// termSafe escapes what must not reach a terminal raw from a capture's
+// TermSafe escapes what must not reach a terminal raw from a capture's
 // text (Host, URI, subprotocol): control and format characters (terminal
 // escapes, bidi overrides), line separators and bytes that are not UTF-8.
-func termSafe(s string) string {
+func TermSafe(s string) string {
 	safe := true
 	for _, r := range s {
 		if r == utf8.RuneError || unsafeRune(r) {

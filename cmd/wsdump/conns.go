@@ -11,6 +11,7 @@ import (
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -154,7 +155,7 @@ func runConns(o *connsOptions) error {
 	if o.Format == "jsonl" {
 		err = health.WriteJSONL(o.Out, rep, o.health())
 	} else {
-		err = health.WriteTable(o.Out, rep, health.TableOptions{Origin: origin, AbsTime: o.Time == "abs"})
+		err = report.WriteConnsTable(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})
 	}
 	if err != nil {
 		return fmt.Errorf("writing output: %w", err)

@@ -101,7 +101,7 @@ func runPipeline(t *testing.T, mode byte, in []byte) {
 		t.Fatal(err)
 	}
 	var ht bytes.Buffer
-	if err := health.WriteTable(&ht, r, health.TableOptions{}); err != nil {
+	if err := report.WriteConnsTable(&ht, r, report.ConnsTableOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	checkTerminalSafe(t, ht.Bytes())
