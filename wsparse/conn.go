@@ -378,6 +378,18 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 // ignore stops decoding a side.
 func (c *Conn) ignore(side int) {
 	h := &c.half[side]
+	if h.mode == modeWS {
+		// A frame or message under way is reported as cut short, not
+		// dropped: the summary has counted it.
+		if h.inPayload {
+			h.cur.Anomalies |= AnomPayloadIncomplete
+			c.endFrame(side, c.sum.Last)
+		}
+		if h.msgOpen {
+			h.msg.Anomalies |= AnomMessageIncomplete
+			c.emitMessage(h, h.msg.Dir)
+		}
+	}
 	h.mode = modeIgnore
 	h.buf = nil
 	h.sniff = nil
@@ -470,7 +482,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 // never asked for an upgrade is of no interest at all.
 func (c *Conn) failHTTP(side int) {
 	c.ignore(side)
-	if c.hs == nil {
+	if c.hs == nil && !c.ws {
 		c.ignore(1 - side)
 	}
 }
