@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -18,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 func fixtures(t *testing.T) []string {
 	t.Helper()
 	var files []string
-	for _, pat := range []string{"*.pcap", "*.pcapng", "*.pcap.gz"} {
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.pcap.gz", "*.pcapng.gz"} {
 		m, err := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", pat))
 		if err != nil {
 			t.Fatal(err)
@@ -28,6 +29,7 @@ func fixtures(t *testing.T) []string {
 	if len(files) == 0 {
 		t.Fatal("no fixtures in testdata/pcaps")
 	}
+	slices.Sort(files)
 	return files
 }
 

@@ -76,7 +76,7 @@ func TestAgreesWithTshark(t *testing.T) {
 		}
 		t.Skipf("tshark not installed: %v", err)
 	}
-	files := oracleCaptures(t)
+	files := fixtures(t)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			t.Parallel()
@@ -129,24 +129,6 @@ func TestCorpusOracleTSV(t *testing.T) {
 			t.Logf("%d frames compared", n)
 		})
 	}
-}
-
-// oracleCaptures returns every capture in testdata/pcaps.
-func oracleCaptures(t *testing.T) []string {
-	t.Helper()
-	var files []string
-	for _, pat := range []string{"*.pcap", "*.pcapng", "*.pcap.gz", "*.pcapng.gz"} {
-		m, err := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", pat))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, m...)
-	}
-	if len(files) == 0 {
-		t.Fatal("no captures in testdata/pcaps")
-	}
-	slices.Sort(files)
-	return files
 }
 
 func findCapture(name string, dirs ...string) string {
