@@ -128,16 +128,7 @@ func TestAppProtocolsMatchManifest(t *testing.T) {
 					}
 				}
 			}
-			for _, dir := range []string{"c2s", "s2c"} {
-				if len(got[dir]) != len(want[dir]) {
-					t.Errorf("%s: %d app messages, manifest has %d", dir, len(got[dir]), len(want[dir]))
-				}
-				for i := 0; i < len(got[dir]) && i < len(want[dir]); i++ {
-					if got[dir][i] != want[dir][i] {
-						t.Errorf("%s app message %d:\n got %s\nwant %s", dir, i+1, got[dir][i], want[dir][i])
-					}
-				}
-			}
+			compareByDir(t, "app message", got, want)
 			checkAppExtras(t, filepath.Base(base), sessions, apps)
 		})
 	}

@@ -79,17 +79,24 @@ func TestMessagesMatchManifest(t *testing.T) {
 				sum := sha256.Sum256(data)
 				got[r.Dir] = append(got[r.Dir], strconv.Itoa(r.Opcode)+" "+strconv.Itoa(len(data))+" "+hex.EncodeToString(sum[:]))
 			}
-			for _, dir := range []string{"c2s", "s2c"} {
-				if len(got[dir]) != len(want[dir]) {
-					t.Errorf("%s: %d messages, manifest has %d", dir, len(got[dir]), len(want[dir]))
-				}
-				for i := 0; i < len(got[dir]) && i < len(want[dir]); i++ {
-					if got[dir][i] != want[dir][i] {
-						t.Errorf("%s message %d: got %s, want %s", dir, i+1, got[dir][i], want[dir][i])
-					}
-				}
-			}
+			compareByDir(t, "message", got, want)
 		})
+	}
+}
+
+// compareByDir compares decoded records with a manifest's, per direction,
+// in order: the counts, then each line.
+func compareByDir(t *testing.T, what string, got, want map[string][]string) {
+	t.Helper()
+	for _, dir := range []string{"c2s", "s2c"} {
+		if len(got[dir]) != len(want[dir]) {
+			t.Errorf("%s: %d %ss, manifest has %d", dir, len(got[dir]), what, len(want[dir]))
+		}
+		for i := 0; i < len(got[dir]) && i < len(want[dir]); i++ {
+			if got[dir][i] != want[dir][i] {
+				t.Errorf("%s %s %d:\n got %s\nwant %s", dir, what, i+1, got[dir][i], want[dir][i])
+			}
+		}
 	}
 }
 

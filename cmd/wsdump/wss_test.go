@@ -76,12 +76,7 @@ func TestWssCaptures(t *testing.T) {
 					got[dir] = append(got[dir], l...)
 				}
 			}
-			for _, dir := range []string{"c2s", "s2c"} {
-				if strings.Join(got[dir], "\n") != strings.Join(want[dir], "\n") {
-					t.Errorf("%s: got %d messages:\n%s\nwant %d:\n%s", dir, len(got[dir]),
-						strings.Join(got[dir], "\n"), len(want[dir]), strings.Join(want[dir], "\n"))
-				}
-			}
+			compareByDir(t, "message", got, want)
 			checkWssInfo(t, name, infos)
 			if n, ok := tsharkFrames(t, capFile, base+".keys"); ok && n != frames {
 				t.Errorf("tshark decrypts %d WebSocket frames, we %d", n, frames)
