@@ -364,31 +364,15 @@ func hostileCases() []hostileCase {
 			check: mustContain("inflate_limit"),
 		},
 		{
-			name: "million-SYNs",
-			build: func(t *testing.T) string {
-				p, path := newRawPcap(t, 101)
-				for i := 0; i < 1000000; i++ {
-					src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
-					p.packet(rawTCP(src, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1, 0, 0x02, nil), 40)
-				}
-				p.close(t)
-				return path
-			},
+			name:   "million-SYNs",
+			build:  millionSYNs,
 			maxRSS: 400 << 10, heavy: true,
 			stderr: "connections ended early to stay under --max-connections 100000",
 		},
 		{
-			name: "million-SYNs-small-table",
-			build: func(t *testing.T) string {
-				p, path := newRawPcap(t, 101)
-				for i := 0; i < 1000000; i++ {
-					src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
-					p.packet(rawTCP(src, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1, 0, 0x02, nil), 40)
-				}
-				p.close(t)
-				return path
-			},
-			args: []string{"--max-connections", "1000"}, maxRSS: 64 << 10, heavy: true,
+			name:  "million-SYNs-small-table",
+			build: millionSYNs,
+			args:  []string{"--max-connections", "1000"}, maxRSS: 64 << 10, heavy: true,
 			stderr: "connections ended early to stay under --max-connections 1000",
 		},
 		{
@@ -589,6 +573,17 @@ func (nopExporter) Handshake(*wsparse.Conn, *wsparse.Handshake) {}
 func (nopExporter) Frame(*wsparse.Conn, *wsparse.Frame)         {}
 func (nopExporter) Message(*wsparse.Conn, *wsparse.Message)     {}
 func (nopExporter) End(*wsparse.Conn, *wsparse.Summary)         {}
+
+// millionSYNs writes a capture of a million SYNs from distinct sources.
+func millionSYNs(t *testing.T) string {
+	p, path := newRawPcap(t, 101)
+	for i := 0; i < 1000000; i++ {
+		src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+		p.packet(rawTCP(src, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1, 0, 0x02, nil), 40)
+	}
+	p.close(t)
+	return path
+}
 
 // rawTCP is one IPv4 packet carrying one TCP segment.
 func rawTCP(src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags byte, payload []byte) []byte {
