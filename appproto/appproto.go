@@ -122,6 +122,7 @@ type Session struct {
 	eio     int // Engine.IO protocol version from the URI (3 or 4)
 	ka      Keepalive
 	inner   bool // a SockJS payload session: no handshake, text only
+	beats   bool // only heartbeats and keepalives are wanted (BeatsOnly)
 }
 
 // sniffLimit is how many messages auto mode looks at before giving up.
@@ -149,6 +150,12 @@ func New(hs *wsparse.Handshake, mode string) *Session {
 	}
 	return s
 }
+
+// BeatsOnly tells the session that only heartbeats (App.Heartbeat) and
+// Keepalive will be read: messages of protocols that have neither are not
+// decoded, and Message returns nothing for them. The protocol is still
+// chosen as without it.
+func (s *Session) BeatsOnly() { s.beats = true }
 
 // Protocol returns the protocol chosen so far ("" while undecided or in
 // mode none). Socket.IO sessions report "socketio".
@@ -198,6 +205,9 @@ func (s *Session) Message(m *wsparse.Message) []App {
 			// JSON, not a broken JSON message.
 			jd.quiet = true
 		}
+	}
+	if _, plain := s.dec.(*jsonDecoder); plain && s.beats {
+		return nil // JSON and JSON-RPC have no heartbeats
 	}
 	out := s.dec.decode(s, m, nil)
 	if m.Len > uint64(len(m.Data)) {

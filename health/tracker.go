@@ -15,6 +15,7 @@ type Tracker struct {
 	next  wsparse.Sink
 	opts  Options
 	text  *regexp.Regexp // HeartbeatText anchored
+	split bool           // text beats come through Beat (SplitText)
 	conns map[int]*connState
 }
 
@@ -126,9 +127,31 @@ func (st *connState) pong(f *wsparse.Frame) {
 	p.rtts = append(p.rtts, f.TS.Sub(q.ts))
 }
 
+// Forwards returns the sink the tracker passes records on to (nil: none).
+func (t *Tracker) Forwards() wsparse.Sink { return t.next }
+
+// IsTextBeat reports whether m is a text heartbeat (Options.HeartbeatText
+// matches the whole message, which was not cut).
+func (t *Tracker) IsTextBeat(m *wsparse.Message) bool {
+	return t.text != nil && m.Opcode == wsparse.OpText && uint64(len(m.Data)) == m.Len && t.text.Match(m.Data)
+}
+
+// SplitText hands the matching of text heartbeats to the caller, who can
+// do it where the messages are decoded (in parallel: the function is safe
+// for concurrent use) and pass the beats to Beat with KindText. Message
+// then no longer reads the messages' data. It returns nil when no text
+// heartbeats are looked for.
+func (t *Tracker) SplitText() func(*wsparse.Message) bool {
+	t.split = true
+	if t.text == nil {
+		return nil
+	}
+	return t.IsTextBeat
+}
+
 // Message implements wsparse.Sink.
 func (t *Tracker) Message(c *wsparse.Conn, m *wsparse.Message) {
-	if t.text != nil && m.Opcode == wsparse.OpText && uint64(len(m.Data)) == m.Len && t.text.Match(m.Data) {
+	if !t.split && t.IsTextBeat(m) {
 		t.state(c).addBeat(m.Dir, KindText, m.TS)
 	}
 	if t.next != nil {

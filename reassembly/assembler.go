@@ -47,6 +47,12 @@ type Options struct {
 	// the end of the input) and counted in Stats.Evicted: a flood of SYNs
 	// cannot exhaust memory.
 	MaxConnections int // default 100000
+
+	// DataUnused says the sink reads neither the payloads of data frames
+	// nor the data of messages: a Parallel then does not copy them out of
+	// its workers, and passes them as nil (control frames keep theirs). A
+	// stage in the workers still sees everything.
+	DataUnused bool
 }
 
 func (o Options) withDefaults() Options {

@@ -203,7 +203,7 @@ func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Not
 		p.ins, p.outs = append(p.ins, in), append(p.outs, o)
 		p.cur = append(p.cur, p.getIn())
 		p.ids = append(p.ids, map[int]*connView{})
-		w := &worker{p: p}
+		w := &worker{p: p, dataUnused: opts.DataUnused}
 		wo := wopts
 		if opts.Keys != nil {
 			wo.Keys = tlsdec.NewKeyLog()
@@ -384,7 +384,8 @@ type worker struct {
 	lastConn *wsparse.Conn
 	lastRec  int
 
-	notes []any // for the next record
+	dataUnused bool  // Options.DataUnused
+	notes      []any // for the next record
 }
 
 // Note attaches v to the next record.
@@ -479,8 +480,11 @@ func (w *worker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	r.idx = int32(len(w.out.frames))
 	w.out.frames = append(w.out.frames, *f)
 	w.out.frames[r.idx].Payload = nil
-	w.keep(r, f.Payload)
 	w.last, w.lastConn = nil, nil
+	if w.dataUnused && !f.Opcode.IsControl() {
+		return
+	}
+	w.keep(r, f.Payload)
 	if f.Fin && (f.Opcode == wsparse.OpText || f.Opcode == wsparse.OpBinary) {
 		w.last, w.lastConn, w.lastRec = f.Payload, c, len(w.out.recs)-1
 	}
@@ -491,6 +495,9 @@ func (w *worker) Message(c *wsparse.Conn, m *wsparse.Message) {
 	r.idx = int32(len(w.out.msgs))
 	w.out.msgs = append(w.out.msgs, *m)
 	w.out.msgs[r.idx].Data = nil
+	if w.dataUnused {
+		return
+	}
 	// The decoder hands over an unfragmented message right after its
 	// frame, with the frame's payload (the same memory) as its data.
 	if c == w.lastConn && m.Frames == 1 && !m.Compressed && len(m.Data) <= len(w.last) && len(m.Data) > 0 && &m.Data[0] == &w.last[0] {

@@ -19,6 +19,9 @@ type appDecoder struct {
 	beats    health.BeatSink  // next, if it tracks heartbeats
 	mode     string
 	sessions map[*wsparse.Conn]*appproto.Session
+	// text, when set, says which messages are text heartbeats: the
+	// tracker's matching, done here (in a worker) rather than in it.
+	text func(*wsparse.Message) bool
 }
 
 func newAppDecoder(next wsparse.Sink, mode string) *appDecoder {
@@ -30,9 +33,19 @@ func newAppDecoder(next wsparse.Sink, mode string) *appDecoder {
 
 func (d *appDecoder) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	if h.Upgraded() {
-		d.sessions[c] = appproto.New(h, d.mode)
+		d.sessions[c] = d.session(h)
 	}
 	d.next.Handshake(c, h)
+}
+
+// session starts decoding a connection; without an exporter of
+// application messages, only heartbeats are looked for.
+func (d *appDecoder) session(h *wsparse.Handshake) *appproto.Session {
+	s := appproto.New(h, d.mode)
+	if d.apps == nil {
+		s.BeatsOnly()
+	}
+	return s
 }
 
 func (d *appDecoder) Frame(c *wsparse.Conn, f *wsparse.Frame) { d.next.Frame(c, f) }
@@ -41,10 +54,13 @@ func (d *appDecoder) Message(c *wsparse.Conn, m *wsparse.Message) {
 	s := d.sessions[c]
 	if s == nil {
 		// Recognised without a handshake: the decoder sniffs the content.
-		s = appproto.New(nil, d.mode)
+		s = d.session(nil)
 		d.sessions[c] = s
 	}
 	apps := s.Message(m)
+	if d.text != nil && d.text(m) {
+		d.beats.Beat(health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindText})
+	}
 	if d.beats != nil {
 		for i := range apps {
 			if apps[i].Heartbeat {

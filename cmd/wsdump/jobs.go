@@ -67,6 +67,13 @@ func newAppAssembler(next wsparse.Sink, mode string, opts reassembly.Options, jo
 	if exp, ok := next.(report.Exporter); ok {
 		r.tls = exp // an appExporter passes TLS connections on; an appDecoder does not
 	}
+	var text func(*wsparse.Message) bool
+	if t, ok := next.(*health.Tracker); ok && r.apps == nil {
+		// The tracker reads no data once its text heartbeats are
+		// matched in the workers: the data need not leave them.
+		text = t.SplitText()
+		opts.DataUnused = t.Forwards() == nil
+	}
 	stage := func(n reassembly.Noter) wsparse.Sink {
 		w := &noteWriter{Noter: n}
 		d := newAppDecoder(w, mode)
@@ -77,6 +84,7 @@ func newAppAssembler(next wsparse.Sink, mode string, opts reassembly.Options, jo
 		if r.beats != nil {
 			d.beats = w
 		}
+		d.text = text
 		return d
 	}
 	return reassembly.NewParallelStage(r, opts, jobs, stage)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -19,13 +20,15 @@ func TestJobsIdentical(t *testing.T) {
 		{"csv", []string{"--format", "csv"}},
 		{"conns", []string{"conns"}},
 		{"conns-jsonl", []string{"conns", "--format", "jsonl"}},
+		// text heartbeats are matched in the workers with -j
+		{"conns-text", []string{"conns", "--format", "jsonl", "--heartbeat-text", `ping|pong|\{"type":"(ping|pong)".*`}},
 		{"lint", []string{"lint", "--format", "jsonl", "--fail-on", "none"}},
 	}
 	for _, f := range fixtures(t) {
 		for _, v := range views {
 			t.Run(filepath.Base(f)+"/"+v.name, func(t *testing.T) {
 				args := append(append(append([]string(nil), v.args...), "-r", f), keylogArgs(f)...)
-				if v.name == "conns" || v.name == "conns-jsonl" {
+				if strings.HasPrefix(v.name, "conns") {
 					args = append(append([]string(nil), v.args...), "-r", f) // conns takes no --keylog
 				}
 				out1, err1, code1 := runWsdump(t, nil, append(args, "-j", "1")...)
