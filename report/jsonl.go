@@ -3,7 +3,6 @@ package report
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"encoding/hex"
 	"io"
 	"net/netip"
@@ -388,12 +387,6 @@ func strField(b []byte, name, v string) []byte {
 func appendQuotedTS(b []byte, t time.Time) []byte {
 	b = append(b, '"')
 	b = appendTS(b, t)
-	return append(b, '"')
-}
-
-func appendBase64(b []byte, p []byte) []byte {
-	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, p)
 	return append(b, '"')
 }
 
