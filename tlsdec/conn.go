@@ -43,6 +43,16 @@ const MaxRecord = 1<<14 + 2048
 // EncryptedExtensions); others (certificates, tickets) are skipped.
 const maxHandshakeMessage = 1 << 16
 
+// maxKeptHandshakeBuffer: a handshake reassembly buffer grown past this
+// for one large message is dropped once the message is handled, so that
+// a Conn does not hold maxHandshakeMessage bytes per side for good.
+const maxKeptHandshakeBuffer = 4096
+
+// maxKeyUpdates bounds the TLS 1.3 KeyUpdates a side may send in a row
+// without application data (the limit BoringSSL enforces). Each costs a
+// key schedule from a 27-byte record; past it the side is not decrypted.
+const maxKeyUpdates = 32
+
 // Info is what is known about the TLS session so far.
 type Info struct {
 	Version     string   // "TLS 1.2", "TLS 1.3"; "" until the ServerHello
@@ -65,16 +75,18 @@ type Conn struct {
 	out  func(side int, plaintext []byte, ts time.Time)
 	info Info
 
-	dir          [2]direction
-	suite        *suite
-	version      uint16
-	clientRandom [32]byte
-	serverRandom [32]byte
-	secrets      *Secrets
-	etm          bool
-	sawHello     bool // a ClientHello started the stream
-	helloRetry   bool
-	stopped      bool // nothing more can be decrypted on this connection
+	dir            [2]direction
+	suite          *suite
+	version        uint16
+	clientRandom   [32]byte
+	serverRandom   [32]byte
+	secrets        *Secrets
+	etm            bool
+	sawHello       bool // a ClientHello started the stream
+	helloRetry     bool
+	clientHellos   int  // ClientHellos of the client side so far
+	sawServerHello bool // a ServerHello other than a HelloRetryRequest was handled
+	stopped        bool // nothing more can be decrypted on this connection
 }
 
 type phase uint8
@@ -102,6 +114,7 @@ type direction struct {
 	secret               []byte // TLS 1.3 current traffic secret, for KeyUpdate
 	appSec               []byte // TLS 1.3 application traffic secret 0, after Finished
 	switchApp, keyUpdate bool
+	keyUpdates           int // KeyUpdates since the last application data
 
 	hs hsReader
 }
@@ -256,8 +269,11 @@ func (c *Conn) content(side int, typ uint8, plain []byte, ts time.Time) {
 			return
 		}
 		c.info.AppBytes[side] += int64(len(plain))
-		if c.out != nil && len(plain) > 0 {
-			c.out(side, plain, ts)
+		if len(plain) > 0 {
+			d.keyUpdates = 0
+			if c.out != nil {
+				c.out(side, plain, ts)
+			}
 		}
 	}
 }
@@ -293,6 +309,11 @@ func (c *Conn) afterRecord(side int) {
 		secret = d.appSec
 	case d.keyUpdate:
 		d.keyUpdate = false
+		if d.keyUpdates++; d.keyUpdates > maxKeyUpdates {
+			d.phase, d.cipher = phaseOpaque, nil
+			c.fail("side %d: more than %d KeyUpdates without application data", side, maxKeyUpdates)
+			return
+		}
 		secret = nextSecret13(c.suite, d.secret)
 	default:
 		return
@@ -332,10 +353,15 @@ func (c *Conn) handshake(side int, typ uint8, body []byte) {
 			c.clientHello(body)
 		}
 	case hsServerHello:
-		if d.phase == phaseClear && side != c.info.Client {
+		// Only the first ServerHello (after a HelloRetryRequest, if any)
+		// counts: later ones are not parsed, let alone given a key schedule.
+		if d.phase == phaseClear && side != c.info.Client && !c.sawServerHello {
 			c.serverHello(side, body)
 		}
 	case hsEncryptedExtensions:
+		if d.phase != phaseHandshake {
+			return // only ever sent under the TLS 1.3 handshake keys
+		}
 		var ch clientHello
 		if exts, ok := extensionsOf(body); ok {
 			ch.parseExtensions(exts)
@@ -355,13 +381,20 @@ func (c *Conn) handshake(side int, typ uint8, body []byte) {
 }
 
 func (c *Conn) clientHello(body []byte) {
+	// The first ClientHello counts. A second one answers a
+	// HelloRetryRequest and keeps the random (RFC 8446 §4.1.2): it is only
+	// checked. Any other is ignored unparsed.
+	c.clientHellos++
+	if c.clientHellos > 2 || c.clientHellos == 2 && !c.helloRetry {
+		return
+	}
 	ch, ok := parseClientHello(body)
 	if !ok {
 		c.fail("malformed ClientHello")
 		return
 	}
-	if c.helloRetry {
-		return // the second ClientHello keeps the random (RFC 8446 §4.1.2)
+	if c.clientHellos > 1 {
+		return
 	}
 	c.sawHello = true
 	c.clientRandom = ch.random
@@ -383,12 +416,17 @@ var helloRetryRandom = [32]byte{
 
 func (c *Conn) serverHello(side int, body []byte) {
 	sh, ok := parseServerHello(body)
-	if !ok {
-		c.stop("malformed ServerHello")
+	if ok && sh.random == helloRetryRandom && !c.helloRetry {
+		c.helloRetry = true
 		return
 	}
-	if sh.random == helloRetryRandom {
-		c.helloRetry = true
+	c.sawServerHello = true
+	switch {
+	case !ok:
+		c.stop("malformed ServerHello")
+		return
+	case sh.random == helloRetryRandom:
+		c.stop("second HelloRetryRequest") // RFC 8446 §4.1.4: the client aborts
 		return
 	}
 	if c.info.Client < 0 {
@@ -501,6 +539,9 @@ func (h *hsReader) feed(b []byte, emit func(typ uint8, body []byte)) error {
 		if len(h.buf) == 4+l {
 			emit(h.buf[0], h.buf[4:])
 			h.buf = h.buf[:0]
+			if cap(h.buf) > maxKeptHandshakeBuffer {
+				h.buf = nil
+			}
 		}
 	}
 	return nil

@@ -8,6 +8,11 @@ const (
 	extSupportedVersions = 43
 )
 
+// maxListed bounds the ALPN protocols and the versions kept from one
+// hello: a 64 KiB message could list tens of thousands, each costing more
+// to keep than its bytes in the message. Real clients list a handful.
+const maxListed = 32
+
 // reader reads TLS presentation-language fields (RFC 8446 §3); any read
 // past the end sets bad and returns zero values.
 type reader struct {
@@ -91,13 +96,13 @@ func (ch *clientHello) parseExtensions(exts []byte) {
 		case extALPN:
 			list := reader{b: x.vec16()}
 			for len(list.b) > 0 && !list.bad {
-				if p := list.vec8(); !list.bad {
+				if p := list.vec8(); !list.bad && len(ch.alpn) < maxListed {
 					ch.alpn = append(ch.alpn, string(p))
 				}
 			}
 		case extSupportedVersions:
 			list := reader{b: x.vec8()}
-			for len(list.b) >= 2 {
+			for len(list.b) >= 2 && len(ch.versions) < maxListed {
 				ch.versions = append(ch.versions, uint16(list.u16()))
 			}
 		}
