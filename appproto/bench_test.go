@@ -58,3 +58,42 @@ func BenchmarkGraphQLNext(b *testing.B) {
 func BenchmarkJSONRPC(b *testing.B) {
 	benchMessages(b, nil, c2s(`{"jsonrpc":"2.0","id":1,"method":"sum","params":[1,2,3]}`), s2c(`{"jsonrpc":"2.0","id":1,"result":6}`))
 }
+
+// benchChat is a typical small message of the node ws captures.
+const benchChat = `{"type":"chat","seq":1042,"from":"heidi","to":"dave","text":"see you at the standup tomorrow, bring the notes","ts":1732600000123}`
+
+// benchChatArray is a JSON array of chat objects, about 64 KiB.
+func benchChatArray() string {
+	var sb strings.Builder
+	sb.WriteByte('[')
+	for sb.Len() < 64<<10-len(benchChat)-1 {
+		if sb.Len() > 1 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(benchChat)
+	}
+	sb.WriteByte(']')
+	return sb.String()
+}
+
+func BenchmarkJSONObject(b *testing.B) {
+	benchMessages(b, nil, s2c(benchChat))
+}
+
+func BenchmarkJSONArray64K(b *testing.B) {
+	benchMessages(b, nil, s2c(benchChatArray()))
+}
+
+func BenchmarkJSONMarshalApp(b *testing.B) {
+	apps := run(New(nil, ModeAuto), s2c(benchChat))
+	if len(apps) != 1 {
+		b.Fatalf("got %d apps", len(apps))
+	}
+	a := apps[0]
+	out, _ := a.MarshalJSON()
+	b.SetBytes(int64(len(out)))
+	b.ReportAllocs()
+	for b.Loop() {
+		a.MarshalJSON()
+	}
+}

@@ -47,7 +47,7 @@ func (d *graphqlDecoder) decode(s *Session, m *wsparse.Message, out []App) []App
 	_, raw, ok := jsonObject(m.Data)
 	if !ok {
 		a.Anomalies = []string{"graphql_bad_json"}
-		a.Summary = "GQL invalid JSON " + quote(string(m.Data))
+		a.Summary = "GQL invalid JSON " + quote(m.Data)
 		return append(out, a)
 	}
 	typ := jsonString(raw["type"])
@@ -84,10 +84,10 @@ func (d *graphqlDecoder) decode(s *Session, m *wsparse.Message, out []App) []App
 				a.Fields = append(a.Fields, Field{"query", q})
 				sum += " " + quote(strings.Join(strings.Fields(q), " "))
 			} else if typ != "connection_init" {
-				sum += " " + preview(compactJSON(p))
+				sum += " " + previewJSON(p)
 			}
 		} else if string(p) != "null" {
-			sum += " " + preview(compactJSON(p))
+			sum += " " + previewJSON(p)
 		}
 	}
 	switch typ {

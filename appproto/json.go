@@ -32,11 +32,17 @@ func newJSON() *jsonDecoder { return &jsonDecoder{pending: map[string]rpcRequest
 
 func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 	b := bytes.TrimSpace(m.Data)
-	if m.Opcode != wsparse.OpText || !json.Valid(b) {
+	var scratch [16]jsonMember
+	var members []jsonMember
+	valid := false
+	if m.Opcode == wsparse.OpText {
+		members, valid = parseJSON(b, scratch[:0])
+	}
+	if !valid {
 		if d.quiet {
 			return out
 		}
-		a := App{Protocol: JSON, Type: "invalid", Key: "-", Summary: "JSON invalid " + quote(string(b)),
+		a := App{Protocol: JSON, Type: "invalid", Key: "-", Summary: "JSON invalid " + quote(b),
 			Anomalies: []string{"json_invalid"}}
 		if m.Opcode != wsparse.OpText {
 			a.Summary = "binary message"
@@ -44,36 +50,26 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 		}
 		return append(out, a)
 	}
-	var members []Field
-	var rpc bool
-	if b[0] == '{' {
-		// One scan for both the JSON-RPC check and the fields.
-		var raw map[string]json.RawMessage
-		var obj bool
-		members, raw, obj = jsonObject(b)
-		_, rpc = raw["jsonrpc"]
-		rpc = rpc && obj
-	} else {
-		rpc = isRPC(b)
-	}
-	if rpc {
-		if b[0] == '[' {
-			var batch []json.RawMessage
-			_ = json.Unmarshal(b, &batch)
-			for _, e := range batch {
-				out = append(out, d.rpc(m, e, true))
+	switch {
+	case b[0] == '{' && hasMember(b, members, "jsonrpc"):
+		return append(out, d.rpc(m, b, members, false))
+	case b[0] == '[' && isRPCBatch(b):
+		for i := skipSpace(b, 1); b[i] != ']'; {
+			end := skipValue(b, i)
+			e := b[i:end]
+			em, _ := parseJSON(e, scratch[:0])
+			out = append(out, d.rpc(m, e, em, true))
+			if i = skipSpace(b, end); b[i] == ',' {
+				i = skipSpace(b, i+1)
 			}
-			return out
 		}
-		return append(out, d.rpc(m, b, false))
+		return out
 	}
 	a := App{Protocol: JSON, Key: "-", Body: clone(b)}
 	switch b[0] {
 	case '{':
 		a.Type = "object"
-		for _, f := range members {
-			a.Fields = append(a.Fields, Field{f.Key, compactJSON([]byte(f.Value))})
-		}
+		a.Fields = objectFields(b, members)
 	case '[':
 		a.Type = "array"
 	case '"':
@@ -81,70 +77,125 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 	default:
 		a.Type = "scalar"
 	}
-	a.Summary = "JSON " + preview(compactJSON(b))
+	var buf [len("JSON ") + previewBytes + 8]byte
+	a.Summary = string(appendPreviewValid(append(buf[:0], "JSON "...), b))
 	return append(out, a)
 }
 
-// isRPC reports whether a JSON message is JSON-RPC: an object with a
-// "jsonrpc" member (rpc checks that it is "2.0"), or an array whose first
-// element is one.
-func isRPC(b []byte) bool {
-	if b[0] == '[' {
-		var batch []json.RawMessage
-		if json.Unmarshal(b, &batch) != nil || len(batch) == 0 {
-			return false
-		}
-		b = batch[0]
+// objectFields returns the members of the valid object b as fields: keys
+// unquoted, values compact. They share one copy of b where they can.
+func objectFields(b []byte, members []jsonMember) []Field {
+	if len(members) == 0 {
+		return nil
 	}
-	return jsonHasKey(b, "jsonrpc")
+	text := string(b)
+	fields := make([]Field, len(members))
+	for i, f := range members {
+		if k := f.key; plainASCII(b[k.start+1 : k.end-1]) {
+			fields[i].Key = text[k.start+1 : k.end-1]
+		} else {
+			fields[i].Key = unquote(k.of(b))
+		}
+		if v := f.value.of(b); isCompact(v) {
+			fields[i].Value = text[f.value.start:f.value.end]
+		} else {
+			fields[i].Value = compactValid(v)
+		}
+	}
+	return fields
 }
 
-func (d *jsonDecoder) rpc(m *wsparse.Message, b []byte, batch bool) App {
+// unquote returns the Go string of a valid JSON string.
+func unquote(raw []byte) string {
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return s
+}
+
+// member returns the raw value of the first member key of the valid
+// object b, whose members parseJSON found.
+func member(b []byte, members []jsonMember, key string) ([]byte, bool) {
+	for _, f := range members {
+		k := f.key.of(b)
+		inner := k[1 : len(k)-1]
+		plain := plainASCII(inner)
+		if plain && string(inner) == key || !plain && unquote(k) == key {
+			return f.value.of(b), true
+		}
+	}
+	return nil, false
+}
+
+func hasMember(b []byte, members []jsonMember, key string) bool {
+	_, ok := member(b, members, key)
+	return ok
+}
+
+// isRPCBatch reports whether the valid JSON array b is JSON-RPC: its
+// first element is an object with a "jsonrpc" member (rpc checks that it
+// is "2.0").
+func isRPCBatch(b []byte) bool {
+	i := skipSpace(b, 1)
+	if b[i] != '{' {
+		return false
+	}
+	first := b[i:skipValue(b, i)]
+	var scratch [16]jsonMember
+	members, _ := parseJSON(first, scratch[:0])
+	return hasMember(first, members, "jsonrpc")
+}
+
+// rpc decodes the JSON-RPC message b, valid JSON with no space around it;
+// members are its members when it is an object.
+func (d *jsonDecoder) rpc(m *wsparse.Message, b []byte, members []jsonMember, batch bool) App {
 	a := App{Protocol: JSONRPC, Key: "-"}
-	_, raw, ok := jsonObject(b)
-	if !ok {
+	if b[0] != '{' {
 		a.Type = "invalid"
-		a.Summary = "JSON-RPC invalid " + quote(compactJSON(b))
+		a.Summary = "JSON-RPC invalid " + quote(compactValid(b))
 		a.Anomalies = []string{"jsonrpc_invalid"}
 		return a
 	}
-	if jsonString(raw["jsonrpc"]) != "2.0" {
+	get := func(key string) ([]byte, bool) { return member(b, members, key) }
+	if v, _ := get("jsonrpc"); jsonString(v) != "2.0" {
 		a.Anomalies = append(a.Anomalies, "jsonrpc_bad_version")
 	}
-	id, hasID := raw["id"]
+	id, hasID := get("id")
 	idKey := ""
 	if hasID && string(id) != "null" {
 		idKey = jsonString(id)
 	}
-	method, hasMethod := raw["method"]
+	method, hasMethod := get("method")
 	dir := byte('0' + m.Dir&1)
+	var buf [64 + 3*previewBytes]byte
+	sum := append(buf[:0], "RPC "...)
 	switch {
 	case hasMethod:
 		name := jsonString(method)
 		if idKey != "" || hasID {
 			a.Type = "request"
 			if idKey != "" {
-				d.remember(string(dir)+compactJSON(id), rpcRequest{name, m.TS})
+				d.remember(string(pendingKey(dir, id)), rpcRequest{name, m.TS})
 			}
 		} else {
 			a.Type = "notification"
 		}
 		a.Key = keyOf("id", idKey, "method", name)
-		a.Body = clone(raw["params"])
+		params, _ := get("params")
+		a.Body = clone(params)
 		a.Fields = []Field{{"method", name}}
 		if idKey != "" {
 			a.Fields = append(a.Fields, Field{"id", idKey})
 		}
-		a.Summary = "RPC " + a.Type + " " + preview(name)
+		sum = append(sum, a.Type...)
+		sum = append(sum, ' ')
+		sum = appendPreview(sum, name)
 		if idKey != "" {
-			a.Summary += " id=" + preview(idKey)
-		}
-		if len(a.Body) > 0 {
-			a.Summary += " " + preview(compactJSON(a.Body))
+			sum = append(sum, " id="...)
+			sum = appendPreview(sum, idKey)
 		}
 	default:
-		res, isResult := raw["result"]
-		errv, isErr := raw["error"]
+		res, isResult := get("result")
+		errv, isErr := get("error")
 		if isErr {
 			a.Type = "error"
 			a.Body = clone(errv)
@@ -156,28 +207,42 @@ func (d *jsonDecoder) rpc(m *wsparse.Message, b []byte, batch bool) App {
 			}
 		}
 		other := byte('0' + (m.Dir & 1) ^ 1)
-		req, matched := d.take(string(other) + compactJSON(id))
+		req, matched := d.take(pendingKey(other, id))
 		a.Key = keyOf("id", idKey, "method", req.method)
 		a.Fields = []Field{{"id", idKey}}
-		a.Summary = "RPC " + a.Type
+		sum = append(sum, a.Type...)
 		if idKey != "" {
-			a.Summary += " id=" + preview(idKey)
+			sum = append(sum, " id="...)
+			sum = appendPreview(sum, idKey)
 		}
 		if matched {
 			a.Latency = m.TS.Sub(req.ts)
-			a.Fields = append(a.Fields, Field{"method", req.method}, Field{"latency_ms", formatMS(a.Latency)})
-			a.Summary += " " + preview(req.method) + " " + formatMS(a.Latency) + " ms"
+			ms := formatMS(a.Latency)
+			a.Fields = append(a.Fields, Field{"method", req.method}, Field{"latency_ms", ms})
+			sum = append(sum, ' ')
+			sum = appendPreview(sum, req.method)
+			sum = append(sum, ' ')
+			sum = append(sum, ms...)
+			sum = append(sum, " ms"...)
 		} else if idKey != "" {
 			a.Anomalies = append(a.Anomalies, "jsonrpc_unmatched_response")
 		}
-		if len(a.Body) > 0 {
-			a.Summary += " " + preview(compactJSON(a.Body))
-		}
 	}
+	if len(a.Body) > 0 {
+		sum = append(sum, ' ')
+		sum = appendPreviewValid(sum, a.Body)
+	}
+	a.Summary = string(sum)
 	if batch {
 		a.Fields = append(a.Fields, Field{"batch", "true"})
 	}
 	return a
+}
+
+// pendingKey is the key of a request in d.pending: the direction it was
+// sent in and its id, compact.
+func pendingKey(dir byte, id []byte) []byte {
+	return appendCompact([]byte{dir}, id, -1)
 }
 
 func (d *jsonDecoder) remember(k string, r rpcRequest) {
@@ -191,10 +256,10 @@ func (d *jsonDecoder) remember(k string, r rpcRequest) {
 	}
 }
 
-func (d *jsonDecoder) take(k string) (rpcRequest, bool) {
-	r, ok := d.pending[k]
+func (d *jsonDecoder) take(k []byte) (rpcRequest, bool) {
+	r, ok := d.pending[string(k)]
 	if ok {
-		delete(d.pending, k)
+		delete(d.pending, string(k))
 		if len(d.order) > 2*maxPending {
 			d.compact()
 		}

@@ -1,8 +1,9 @@
 package appproto
 
 import (
-	"encoding/json"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // MarshalJSON renders an App as the "app" object of a jsonl message record:
@@ -16,7 +17,15 @@ import (
 // and anomalies appear only when set. The body itself is left to the
 // message record's data.
 func (a App) MarshalJSON() ([]byte, error) {
-	b := []byte(`{"protocol":`)
+	size := 96 + len(a.Protocol) + len(a.Type) + len(a.Key) + len(a.Summary) + 8*len(a.Anomalies)
+	for _, f := range a.Fields {
+		size += len(f.Key) + len(f.Value) + 6
+	}
+	for _, s := range a.Anomalies {
+		size += len(s)
+	}
+	b := make([]byte, 0, size+size/8) // room for some escapes
+	b = append(b, `{"protocol":`...)
 	b = appendJSONString(b, a.Protocol)
 	b = append(b, `,"type":`...)
 	b = appendJSONString(b, a.Type)
@@ -25,18 +34,14 @@ func (a App) MarshalJSON() ([]byte, error) {
 	b = append(b, `,"summary":`...)
 	b = appendJSONString(b, a.Summary)
 	b = append(b, `,"fields":{`...)
-	done := map[string]bool{}
+	var seen map[string]bool // keys done, when there are too many fields to look back
+	if len(a.Fields) > 16 {
+		seen = map[string]bool{}
+	}
 	first := true
 	for i, f := range a.Fields {
-		if done[f.Key] {
+		if repeated(a.Fields, i, seen) {
 			continue
-		}
-		done[f.Key] = true
-		var vals []string
-		for _, g := range a.Fields[i:] {
-			if g.Key == f.Key {
-				vals = append(vals, g.Value)
-			}
 		}
 		if !first {
 			b = append(b, ',')
@@ -44,16 +49,24 @@ func (a App) MarshalJSON() ([]byte, error) {
 		first = false
 		b = appendJSONString(b, f.Key)
 		b = append(b, ':')
-		if len(vals) == 1 {
-			b = appendJSONString(b, vals[0])
+		more := false
+		for _, g := range a.Fields[i+1:] {
+			if g.Key == f.Key {
+				more = true
+				break
+			}
+		}
+		if !more {
+			b = appendJSONString(b, f.Value)
 			continue
 		}
 		b = append(b, '[')
-		for j, v := range vals {
-			if j > 0 {
+		b = appendJSONString(b, f.Value)
+		for _, g := range a.Fields[i+1:] {
+			if g.Key == f.Key {
 				b = append(b, ',')
+				b = appendJSONString(b, g.Value)
 			}
-			b = appendJSONString(b, v)
 		}
 		b = append(b, ']')
 	}
@@ -79,7 +92,85 @@ func (a App) MarshalJSON() ([]byte, error) {
 	return append(b, '}'), nil
 }
 
+// repeated reports whether fields[i]'s key came before it: from seen, which
+// it keeps, when it is not nil, else by looking back.
+func repeated(fields []Field, i int, seen map[string]bool) bool {
+	k := fields[i].Key
+	if seen != nil {
+		if seen[k] {
+			return true
+		}
+		seen[k] = true
+		return false
+	}
+	for _, f := range fields[:i] {
+		if f.Key == k {
+			return true
+		}
+	}
+	return false
+}
+
+// jsonSafe marks the ASCII bytes json.Marshal writes as they are in a
+// string: not control characters, the quote, the backslash, nor the HTML
+// specials <, > and &.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
+	}
+	return t
+}()
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string exactly as json.Marshal
+// writes it: <, > and & escaped for HTML, U+2028 and U+2029 escaped,
+// invalid UTF-8 as U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
-	q, _ := json.Marshal(s) // never fails for a string; invalid UTF-8 becomes U+FFFD
-	return append(b, q...)
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

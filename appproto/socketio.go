@@ -53,7 +53,7 @@ func (d *socketioDecoder) decode(s *Session, m *wsparse.Message, out []App) []Ap
 			Summary: "SIO attachment " + itoa(n) + "/" + itoa(d.total[dir]) + " " + itoa(len(b)) + " B"})
 	}
 	if len(b) == 0 || b[0] < '0' || b[0] > '6' {
-		return append(out, App{Protocol: EngineIO, Type: "", Key: "-", Summary: "EIO invalid packet " + quote(string(b)),
+		return append(out, App{Protocol: EngineIO, Type: "", Key: "-", Summary: "EIO invalid packet " + quote(b),
 			Anomalies: []string{"engineio_bad_packet"}})
 	}
 	var missing []string
@@ -78,7 +78,7 @@ func (d *socketioDecoder) decode(s *Session, m *wsparse.Message, out []App) []Ap
 			a.Summary += " probe"
 			a.Heartbeat = false // part of the upgrade, not liveness
 		} else if len(data) > 0 {
-			a.Summary += " " + quote(string(data))
+			a.Summary += " " + quote(data)
 		}
 	case "open":
 		a.Body = clone(data)
@@ -86,7 +86,7 @@ func (d *socketioDecoder) decode(s *Session, m *wsparse.Message, out []App) []Ap
 	default:
 		if len(data) > 0 {
 			a.Body = clone(data)
-			a.Summary += " " + quote(string(data))
+			a.Summary += " " + quote(data)
 		}
 	}
 	return append(out, a)
@@ -123,7 +123,7 @@ func (d *socketioDecoder) packet(dir wsparse.Dir, b []byte) App {
 	a := App{Protocol: SocketIO, Key: "-"}
 	if len(b) == 0 || b[0] < '0' || b[0] > '6' {
 		a.Type = ""
-		a.Summary = "EIO message " + quote(string(b))
+		a.Summary = "EIO message " + quote(b)
 		a.Anomalies = []string{"socketio_bad_packet"}
 		a.Body = clone(b)
 		return a
@@ -172,7 +172,7 @@ func (d *socketioDecoder) packet(dir wsparse.Dir, b []byte) App {
 	a.Fields = []Field{{"type", a.Type}, {"nsp", nsp}}
 	event := ""
 	if len(data) > 0 {
-		if !json.Valid(data) {
+		if !jsonValid(data) {
 			a.Anomalies = append(a.Anomalies, "socketio_bad_json")
 		} else if t == 2 || t == 5 {
 			var args []json.RawMessage
@@ -222,7 +222,7 @@ func (d *socketioDecoder) packet(dir wsparse.Dir, b []byte) App {
 		sum += " +" + plural(attachments, "attachment")
 	}
 	if len(data) > 0 && t != 2 && t != 5 {
-		sum += " " + preview(compactJSON(data))
+		sum += " " + previewJSON(data)
 	}
 	a.Summary = sum
 	return a

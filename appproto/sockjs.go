@@ -65,7 +65,7 @@ func (d *sockjsDecoder) decode(s *Session, m *wsparse.Message, out []App) []App 
 		a.Summary += " " + code + " " + quote(reason)
 		return append(out, a)
 	}
-	return append(out, App{Protocol: SockJS, Type: "", Key: "-", Summary: "SockJS unknown frame " + quote(string(b)),
+	return append(out, App{Protocol: SockJS, Type: "", Key: "-", Summary: "SockJS unknown frame " + quote(b),
 		Anomalies: []string{"sockjs_bad_frame"}})
 }
 

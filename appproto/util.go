@@ -44,50 +44,84 @@ const previewLen = 60
 // preview returns s cut to previewLen runes with an ellipsis, with control
 // characters escaped so a summary stays on one line.
 func preview(s string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == previewLen {
-			b.WriteString("…")
-			break
+	n := min(len(s), previewLen)
+	if printableASCII(s[:n]) {
+		if n == len(s) {
+			return s
 		}
+		return s[:n] + "…"
+	}
+	var buf [previewBytes + 8]byte
+	return string(appendPreview(buf[:0], s))
+}
+
+// printableASCII reports whether s is all printable ASCII, which preview
+// leaves as it is.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// appendPreview appends preview(s).
+func appendPreview[S string | []byte](dst []byte, s S) []byte {
+	n := 0
+	for i := 0; i < len(s); n++ {
+		if n == previewLen {
+			return append(dst, "…"...)
+		}
+		if c := s[i]; c >= 0x20 && c < 0x7f {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		// a small conversion, so that it needs no allocation
+		r, size := utf8.DecodeRuneInString(string(s[i:min(len(s), i+utf8.UTFMax)]))
 		switch {
 		case r == '\n':
-			b.WriteString(`\n`)
+			dst = append(dst, `\n`...)
 		case r == '\r':
-			b.WriteString(`\r`)
+			dst = append(dst, `\r`...)
 		case r == '\t':
-			b.WriteString(`\t`)
+			dst = append(dst, `\t`...)
 		case r < 0x20 || r == 0x7f || r == utf8.RuneError:
-			b.WriteString(`\x`)
-			b.WriteString(strconv.FormatInt(int64(r&0xff), 16))
+			dst = append(dst, `\x`...)
+			dst = strconv.AppendInt(dst, int64(r&0xff), 16)
 		default:
-			b.WriteRune(r)
+			dst = append(dst, s[i:i+size]...)
 		}
-		n++
+		i += size
 	}
-	return b.String()
+	return dst
 }
 
 // quote is preview in double quotes.
-func quote(s string) string { return `"` + preview(s) + `"` }
-
-// compactJSON returns the compact form of raw JSON (raw itself when it is
-// not valid JSON).
-func compactJSON(raw []byte) string {
-	var b bytes.Buffer
-	if json.Compact(&b, raw) != nil {
-		return string(raw)
-	}
-	return b.String()
+func quote[S string | []byte](s S) string {
+	var buf [previewBytes + 8]byte
+	b := append(buf[:0], '"')
+	b = appendPreview(b, s)
+	return string(append(b, '"'))
 }
 
-func validJSON(b []byte) bool { return json.Valid(b) }
+// compactJSON returns the compact form of raw JSON (raw itself when it is
+// not valid JSON), as json.Compact makes it.
+func compactJSON(raw []byte) string {
+	if !jsonValid(raw) {
+		return string(raw)
+	}
+	return compactValid(raw)
+}
+
+func validJSON(b []byte) bool { return jsonValid(b) }
 
 // jsonObject decodes a JSON object's top-level members in order, with raw
-// values. ok is false when b is not a JSON object.
+// values (which may share b's bytes). ok is false when b is not a JSON
+// object.
 func jsonObject(b []byte) (members []Field, raw map[string]json.RawMessage, ok bool) {
-	if json.Valid(b) {
+	if jsonValid(b) {
 		return scanObject(b)
 	}
 	return decodeObject(b)
@@ -95,7 +129,7 @@ func jsonObject(b []byte) (members []Field, raw map[string]json.RawMessage, ok b
 
 // scanObject is jsonObject for valid JSON: a plain scan where a
 // json.Decoder would cost a dozen allocations per member, with the same
-// results (keys unquoted, values as raw copies of their bytes).
+// results (keys unquoted, values as raw bytes of b).
 func scanObject(b []byte) (members []Field, raw map[string]json.RawMessage, ok bool) {
 	i := skipSpace(b, 0)
 	if i == len(b) || b[i] != '{' {
@@ -114,7 +148,7 @@ func scanObject(b []byte) (members []Field, raw map[string]json.RawMessage, ok b
 		i = skipSpace(b, end)
 		i = skipSpace(b, i+1) // the colon
 		vEnd := skipValue(b, i)
-		v := json.RawMessage(bytes.Clone(b[i:vEnd]))
+		v := json.RawMessage(b[i:vEnd])
 		if _, dup := raw[k]; !dup {
 			raw[k] = v
 		}
@@ -228,11 +262,16 @@ func trailingData(dec *json.Decoder) bool {
 
 // jsonString returns the Go string of a raw JSON string, or the raw text
 // of any other value ("" for absent).
-func jsonString(raw json.RawMessage) string {
+func jsonString(raw []byte) string {
 	if len(raw) == 0 {
 		return ""
 	}
 	if raw[0] == '"' {
+		if n := len(raw); n >= 2 && raw[n-1] == '"' {
+			if inner := raw[1 : n-1]; plainASCII(inner) && bytes.IndexByte(inner, '"') < 0 {
+				return string(inner) // nothing to unquote
+			}
+		}
 		var s string
 		if json.Unmarshal(raw, &s) == nil {
 			return s

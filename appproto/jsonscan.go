@@ -1,0 +1,311 @@
+package appproto
+
+// A hand-written JSON scanner for the hot paths. Most WebSocket traffic is
+// small JSON objects, and encoding/json's Valid, Compact and Decoder cost
+// more than everything else the decoders do with them. The scanner accepts
+// exactly what json.Valid accepts (the differential tests hold it to
+// that): the grammar of RFC 8259, any bytes but control characters in
+// strings (invalid UTF-8 included), at most maxJSONDepth nested arrays and
+// objects.
+
+// maxJSONDepth is encoding/json's nesting limit: json.Valid rejects deeper
+// input.
+const maxJSONDepth = 10000
+
+// jsonSpan is a range of the scanned bytes.
+type jsonSpan struct{ start, end int }
+
+func (s jsonSpan) of(b []byte) []byte { return b[s.start:s.end] }
+
+// jsonMember is one member of a scanned object: the key as sent, quotes
+// included, and the raw value without the space around it.
+type jsonMember struct{ key, value jsonSpan }
+
+// jsonValid is json.Valid without its allocations.
+func jsonValid(b []byte) bool {
+	i := validValue(b, skipSpace(b, 0), 0)
+	return i >= 0 && skipSpace(b, i) == len(b)
+}
+
+// parseJSON reports whether b is one valid JSON value, with optional space
+// around it, as json.Valid does. When b is a valid object, its top-level
+// members (duplicates included, in order) are appended to members; when b
+// is invalid, what was appended means nothing.
+func parseJSON(b []byte, members []jsonMember) ([]jsonMember, bool) {
+	i := skipSpace(b, 0)
+	if i < len(b) && b[i] == '{' {
+		i, members = validObject(b, i, 0, members, true)
+	} else {
+		i = validValue(b, i, 0)
+	}
+	return members, i >= 0 && skipSpace(b, i) == len(b)
+}
+
+// validValue returns the index after the valid JSON value at b[i], or -1.
+// depth is the number of arrays and objects around it.
+func validValue(b []byte, i, depth int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		return validString(b, i)
+	case '{':
+		i, _ = validObject(b, i, depth, nil, false)
+		return i
+	case '[':
+		return validArray(b, i, depth)
+	case 't':
+		return validLiteral(b, i, "true")
+	case 'f':
+		return validLiteral(b, i, "false")
+	case 'n':
+		return validLiteral(b, i, "null")
+	}
+	return validNumber(b, i)
+}
+
+// validObject is validValue for the object at b[i]; with record, it
+// appends the object's members to members.
+func validObject(b []byte, i, depth int, members []jsonMember, record bool) (int, []jsonMember) {
+	if depth >= maxJSONDepth {
+		return -1, members
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, members
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return -1, members
+		}
+		key := jsonSpan{i, validString(b, i)}
+		if key.end < 0 {
+			return -1, members
+		}
+		i = skipSpace(b, key.end)
+		if i >= len(b) || b[i] != ':' {
+			return -1, members
+		}
+		value := jsonSpan{start: skipSpace(b, i+1)}
+		if value.end = validValue(b, value.start, depth+1); value.end < 0 {
+			return -1, members
+		}
+		if record {
+			members = append(members, jsonMember{key, value})
+		}
+		i = skipSpace(b, value.end)
+		if i >= len(b) {
+			return -1, members
+		}
+		switch b[i] {
+		case '}':
+			return i + 1, members
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return -1, members
+		}
+	}
+}
+
+// validArray is validValue for the array at b[i].
+func validArray(b []byte, i, depth int) int {
+	if depth >= maxJSONDepth {
+		return -1
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1
+	}
+	for {
+		if i = validValue(b, i, depth+1); i < 0 {
+			return -1
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return -1
+		}
+		switch b[i] {
+		case ']':
+			return i + 1
+		case ',':
+			i = skipSpace(b, i+1)
+		default:
+			return -1
+		}
+	}
+}
+
+// stringPlain marks the bytes that stand for themselves in a JSON string:
+// all but control characters, the quote and the backslash.
+var stringPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// validString returns the index after the valid JSON string at b[i], or -1.
+func validString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		if stringPlain[b[i]] {
+			continue
+		}
+		switch b[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i++
+			if i >= len(b) {
+				return -1
+			}
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if len(b)-i <= 4 || !isHex(b[i+1]) || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) {
+					return -1
+				}
+				i += 4
+			default:
+				return -1
+			}
+		default:
+			return -1 // a control character
+		}
+	}
+	return -1
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// validNumber returns the index after the valid JSON number at b[i], or -1.
+func validNumber(b []byte, i int) int {
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		i = skipDigits(b, i+1)
+	default:
+		return -1
+	}
+	if i < len(b) && b[i] == '.' {
+		j := skipDigits(b, i+1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := skipDigits(b, i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
+}
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// validLiteral returns the index after lit at b[i], or -1.
+func validLiteral(b []byte, i int, lit string) int {
+	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+		return i + len(lit)
+	}
+	return -1
+}
+
+func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// isCompact reports whether the valid JSON b has no space outside its
+// strings: whether it is its own compact form.
+func isCompact(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			i = skipString(b, i) - 1
+		case isJSONSpace(c):
+			return false
+		}
+	}
+	return true
+}
+
+// appendCompact appends the valid JSON b without the space outside its
+// strings, which is all json.Compact changes in valid JSON. With limit >= 0
+// it appends only the first limit bytes of that.
+func appendCompact(dst, b []byte, limit int) []byte {
+	room := len(b)
+	if limit >= 0 {
+		room = limit
+	}
+	for i := 0; i < len(b) && room > 0; {
+		if isJSONSpace(b[i]) {
+			i++
+			continue
+		}
+		end := min(len(b), i+room)
+		if b[i] == '"' {
+			end = min(end, skipString(b[:end], i))
+		} else {
+			j := i + 1
+			for j < end && b[j] != '"' && !isJSONSpace(b[j]) {
+				j++
+			}
+			end = j
+		}
+		dst = append(dst, b[i:end]...)
+		room -= end - i
+		i = end
+	}
+	return dst
+}
+
+// compactValid is compactJSON for valid JSON (or none).
+func compactValid(b []byte) string {
+	if isCompact(b) {
+		return string(b)
+	}
+	var buf [256]byte
+	return string(appendCompact(buf[:0], b, -1))
+}
+
+// previewBytes is enough bytes of a text for the first previewLen+1 runes,
+// all preview looks at.
+const previewBytes = 4 * (previewLen + 1)
+
+// appendPreviewJSON appends preview(compactJSON(b)), compacting no more of
+// b than the preview shows.
+func appendPreviewJSON(dst, b []byte) []byte {
+	if !jsonValid(b) {
+		return appendPreview(dst, b)
+	}
+	return appendPreviewValid(dst, b)
+}
+
+// appendPreviewValid is appendPreviewJSON for valid JSON.
+func appendPreviewValid(dst, b []byte) []byte {
+	var buf [previewBytes + 64]byte
+	return appendPreview(dst, appendCompact(buf[:0], b, previewBytes))
+}
+
+// previewJSON is preview(compactJSON(b)).
+func previewJSON(b []byte) string {
+	var buf [previewBytes + 8]byte
+	return string(appendPreviewJSON(buf[:0], b))
+}
