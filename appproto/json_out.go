@@ -24,7 +24,11 @@ func (a App) MarshalJSON() ([]byte, error) {
 	for _, s := range a.Anomalies {
 		size += len(s)
 	}
-	b := make([]byte, 0, size+size/8) // room for some escapes
+	return a.AppendJSON(make([]byte, 0, size+size/8)), nil // room for some escapes
+}
+
+// AppendJSON appends what MarshalJSON returns to b.
+func (a App) AppendJSON(b []byte) []byte {
 	b = append(b, `{"protocol":`...)
 	b = appendJSONString(b, a.Protocol)
 	b = append(b, `,"type":`...)
@@ -89,7 +93,7 @@ func (a App) MarshalJSON() ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // repeated reports whether fields[i]'s key came before it: from seen, which

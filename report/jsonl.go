@@ -211,9 +211,7 @@ func (j *jsonl) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if a, err := apps[i].MarshalJSON(); err == nil {
-				b = append(b, a...)
-			}
+			b = apps[i].AppendJSON(b)
 		}
 		b = append(b, ']')
 	}
