@@ -44,58 +44,75 @@ func parseDeflate(ext string) (p DeflateParams) {
 // output is always enough.
 const windowSize = 32 << 10
 
+// windowSlack is the room a direction's window has past windowSize (see
+// keep): 40 KiB in all, the capacity that appending each message's output
+// and cutting the window back to windowSize used to grow it to anyway.
+const windowSlack = 8 << 10
+
 // deflateTail is appended to every compressed message (RFC 7692 §7.2.2).
 var deflateTail = []byte{0x00, 0x00, 0xff, 0xff}
 
 // inflater decompresses one direction's messages, carrying the sliding
 // window across messages under context takeover. The flate reader and the
 // output buffer are borrowed from pools for one message at a time: only
-// the window (32 KiB at most) stays with the direction.
+// the window (40 KiB at most, see keep) stays with the direction.
+//
+// The reader is compress/flate's. klauspost/compress/flate inflates faster
+// (about a fifth less CPU on messages of tens of KiB, a seventh on small
+// ones: BenchmarkInflate*), but its Reset keeps the Huffman tables of the
+// last block it decoded, and a damaged block that declares an empty tree
+// decodes with them: with readers pooled across connections, what such a
+// message inflates to would depend on what the reader inflated before
+// (TestInflateIndependentOfHistory), and runs with different -j differ.
 type inflater struct {
 	src    tailReader
 	out    []byte // output of the message being reported, until release
-	window []byte // last windowSize bytes of output
+	window []byte // output; its last windowSize bytes are the window
 	noCtx  bool   // the sender resets its context for each message
 	lost   bool   // the window is unknown: a gap, a cut message, an error
 }
 
 // flateReaders holds idle flate readers: they are costly to make (about
-// 40 KiB each) and any one will do after a Reset.
+// 40 KiB each) and any one will do after a Reset (which zeroes the Huffman
+// tables and copies in the dictionary).
 var flateReaders sync.Pool
 
 // tailReader reads a message and then the deflate tail, without copying
 // the message; it is an io.ByteReader, so flate does not wrap it in a
-// bufio.Reader.
+// bufio.Reader. flate calls ReadByte through an interface for every input
+// byte whatever the reader (a *bytes.Reader or a *bufio.Reader is no
+// better), so ReadByte is kept to a compare, a load and a store.
 type tailReader struct {
-	msg  []byte
-	tail int // bytes of deflateTail read
+	msg []byte
+	i   int // bytes read, of msg and then of deflateTail
 }
 
 func (r *tailReader) Read(p []byte) (int, error) {
-	if len(r.msg) > 0 {
-		n := copy(p, r.msg)
-		r.msg = r.msg[n:]
+	if r.i < len(r.msg) {
+		n := copy(p, r.msg[r.i:])
+		r.i += n
 		return n, nil
 	}
-	if r.tail == len(deflateTail) {
+	t := r.i - len(r.msg)
+	if t == len(deflateTail) {
 		return 0, io.EOF
 	}
-	n := copy(p, deflateTail[r.tail:])
-	r.tail += n
+	n := copy(p, deflateTail[t:])
+	r.i += n
 	return n, nil
 }
 
 func (r *tailReader) ReadByte() (byte, error) {
-	if len(r.msg) > 0 {
-		b := r.msg[0]
-		r.msg = r.msg[1:]
-		return b, nil
+	if i := r.i; i < len(r.msg) {
+		r.i = i + 1
+		return r.msg[i], nil
 	}
-	if r.tail == len(deflateTail) {
+	t := r.i - len(r.msg)
+	if t == len(deflateTail) {
 		return 0, io.EOF
 	}
-	r.tail++
-	return deflateTail[r.tail-1], nil
+	r.i++
+	return deflateTail[t], nil
 }
 
 // inflate decompresses a whole compressed message. complete is false when
@@ -107,7 +124,7 @@ func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomal
 	}
 	var dict []byte
 	if !z.noCtx {
-		dict = z.window
+		dict = z.window[max(len(z.window)-windowSize, 0):]
 	}
 	z.src = tailReader{msg: msg}
 	fr, _ := flateReaders.Get().(io.ReadCloser)
@@ -147,16 +164,28 @@ func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomal
 		z.lost = true
 	}
 	if !z.noCtx && !z.lost {
-		if len(out) >= windowSize {
-			z.window = append(z.window[:0], out[len(out)-windowSize:]...)
-		} else {
-			z.window = append(z.window, out...)
-			if len(z.window) > windowSize {
-				z.window = z.window[:copy(z.window, z.window[len(z.window)-windowSize:])]
-			}
-		}
+		z.keep(out)
 	}
 	return out, a
+}
+
+// keep appends a message's output to the window. The window grows up to
+// windowSize+windowSlack bytes, then slides (moves the bytes still needed
+// to the front) once per windowSlack bytes of small messages instead of at
+// each message.
+func (z *inflater) keep(out []byte) {
+	if len(out) >= windowSize {
+		out = out[len(out)-windowSize:]
+	}
+	w := z.window
+	if n := len(w) + len(out); n > windowSize+windowSlack {
+		w = w[:copy(w, w[n-windowSize:])]
+	}
+	if len(w)+len(out) > cap(w) {
+		c := min(max(2*cap(w), len(w)+len(out), 512), windowSize+windowSlack)
+		w = append(make([]byte, 0, c), w...)
+	}
+	z.window = append(w, out...)
 }
 
 // release ends the use of the last output: big buffers go back to the pool.

@@ -3,6 +3,8 @@ package wsparse
 import (
 	"bytes"
 	"compress/flate"
+	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -153,18 +155,226 @@ func TestInflatedTextUTF8(t *testing.T) {
 	}
 }
 
+// refInflater is the plainest inflater: a new flate reader per message
+// over an io.MultiReader, the window cut back to windowSize after every
+// message. The inflater (pooled readers, tailReader, window with slack)
+// must match it exactly: output, anomalies, window.
+type refInflater struct {
+	window []byte
+	noCtx  bool
+	lost   bool
+}
+
+func (z *refInflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomalies) {
+	if z.lost && !z.noCtx {
+		return nil, AnomInflateNoContext
+	}
+	var dict []byte
+	if !z.noCtx {
+		dict = z.window
+	}
+	fr := flate.NewReaderDict(io.MultiReader(bytes.NewReader(msg), bytes.NewReader(deflateTail)), dict)
+	var a Anomalies
+	var out []byte
+	buf := make([]byte, 1000) // a size unlike the inflater's reads
+	for {
+		n, err := fr.Read(buf)
+		out = append(out, buf[:n]...)
+		if len(out) > limit {
+			out = out[:limit]
+			a |= AnomInflateLimit | AnomMessageTruncated
+			z.lost = true
+			break
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			a |= AnomInflateFailed
+			z.lost = true
+			break
+		}
+	}
+	if !complete {
+		z.lost = true
+	}
+	if !z.noCtx && !z.lost {
+		z.window = append(z.window, out...)
+		z.window = z.window[max(len(z.window)-windowSize, 0):]
+	}
+	return out, a
+}
+
+// sameInflate inflates msgs with an inflater and the reference, and
+// checks that they match.
+func sameInflate(t *testing.T, msgs [][]byte, noCtx bool, limit int) {
+	t.Helper()
+	z, ref := &inflater{noCtx: noCtx}, &refInflater{noCtx: noCtx}
+	for i, m := range msgs {
+		got, ga := z.inflate(m, true, limit)
+		want, wa := ref.inflate(m, true, limit)
+		if ga != wa || !bytes.Equal(got, want) {
+			t.Fatalf("message %d of %d: got %d bytes, %v; want %d bytes, %v", i, len(msgs), len(got), ga, len(want), wa)
+		}
+		w := z.window[max(len(z.window)-windowSize, 0):]
+		if z.lost != ref.lost || !z.lost && !bytes.Equal(w, ref.window) {
+			t.Fatalf("message %d: window differs (lost %v, want %v)", i, z.lost, ref.lost)
+		}
+		z.release()
+	}
+}
+
+// TestInflateMatchesReference compares the inflater with refInflater over
+// message sequences, valid and damaged, past the window and the limit.
+func TestInflateMatchesReference(t *testing.T) {
+	plain := jsonMessages(300)
+	big := bytes.Join(plain, nil) // about 140 KiB, past the window
+	withBig := append(append(append([][]byte{}, plain[:100]...), big, big[:70000]), plain[100:]...)
+	for _, takeover := range []bool{true, false} {
+		msgs := deflateMessages(t, withBig, takeover, flate.DefaultCompression)
+		sameInflate(t, msgs, !takeover, 16<<20)
+		sameInflate(t, msgs, false, 5000) // cut by the limit
+		// Damaged messages: flipped bits, cuts, garbage.
+		r := rand.New(rand.NewPCG(3, 4))
+		for k := 0; k < 300; k++ {
+			d := make([][]byte, len(msgs))
+			for i, m := range msgs {
+				m = bytes.Clone(m)
+				switch r.IntN(8) {
+				case 0:
+					if len(m) > 0 {
+						m[r.IntN(len(m))] ^= 1 << r.IntN(8)
+					}
+				case 1:
+					m = m[:r.IntN(len(m)+1)]
+				case 2:
+					m = append(m, byte(r.IntN(256)))
+				}
+				d[i] = m
+			}
+			sameInflate(t, d, !takeover, 16<<20)
+		}
+	}
+}
+
+// TestInflateIndependentOfHistory checks that a message inflates the same
+// whatever the pooled flate reader inflated before, for another direction
+// maybe: here a damaged block (found by FuzzInflate) that declares no
+// distance codes and then uses one. compress/flate zeroes its Huffman
+// tables on Reset; klauspost/compress/flate v1.20.4 keeps them, and
+// inflated it to 124 bytes without an error after most of these messages.
+func TestInflateIndependentOfHistory(t *testing.T) {
+	bad := []byte("\xc4\xc0\x81\x10\x00\x00\x00\x83Z\x95y\xed\xf2\xd7\b\xa3#")
+	want, wa := new(refInflater).inflate(bad, true, 1<<16)
+	if wa != AnomInflateFailed {
+		t.Fatalf("reference: %d bytes, %v", len(want), wa)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	for k := 0; k < 50; k++ {
+		data := make([]byte, 1+r.IntN(3000))
+		alpha := 2 + r.IntN(250)
+		for i := range data {
+			data[i] = byte(r.IntN(alpha))
+		}
+		level := r.IntN(12) - 2
+		z := &inflater{noCtx: true}
+		z.inflate(deflateMessages(t, [][]byte{data}, false, level)[0], true, 1<<16)
+		got, ga := z.inflate(bad, true, 1<<16)
+		if ga != wa || !bytes.Equal(got, want) {
+			t.Fatalf("after a message of %d bytes at level %d: %d bytes, %v; want %d bytes, %v", len(data), level, len(got), ga, len(want), wa)
+		}
+	}
+}
+
+// TestInflateWindow checks that the window slides right across output
+// sizes, and stays within windowSize+windowSlack.
+func TestInflateWindow(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var z inflater
+	var all []byte
+	for i := 0; i < 3000; i++ {
+		var n int
+		switch r.IntN(10) {
+		case 0:
+			n = 0
+		case 1:
+			n = r.IntN(3 * windowSize)
+		default:
+			n = r.IntN(1500)
+		}
+		out := make([]byte, n)
+		for j := range out {
+			out[j] = byte(r.Uint32())
+		}
+		z.keep(out)
+		all = append(all, out...)
+		want := all[max(len(all)-windowSize, 0):]
+		if got := z.window[max(len(z.window)-windowSize, 0):]; !bytes.Equal(got, want) {
+			t.Fatalf("after %d outputs: window differs", i)
+		}
+		if cap(z.window) > windowSize+windowSlack {
+			t.Fatalf("window capacity %d", cap(z.window))
+		}
+	}
+}
+
+// FuzzInflate inflates a message twice (the second time after the window
+// of the first under context takeover), checks the limit and compares
+// with refInflater.
 func FuzzInflate(f *testing.F) {
 	var z compressor
 	t := &testing.T{}
 	f.Add([]byte(z.message(t, "hello hello", true)), false)
 	f.Add([]byte{0xff, 0x00, 0x12}, true)
 	f.Fuzz(func(t *testing.T, msg []byte, noCtx bool) {
-		in := &inflater{noCtx: noCtx}
+		in, ref := &inflater{noCtx: noCtx}, &refInflater{noCtx: noCtx}
 		for i := 0; i < 2; i++ {
-			out, _ := in.inflate(msg, true, 1<<16)
+			out, a := in.inflate(msg, true, 1<<16)
 			if len(out) > 1<<16 {
 				t.Fatalf("output over the limit: %d", len(out))
 			}
+			want, wa := ref.inflate(msg, true, 1<<16)
+			if a != wa || !bytes.Equal(out, want) {
+				t.Fatalf("inflation %d: got %d bytes, %v; want %d bytes, %v", i, len(out), a, len(want), wa)
+			}
 		}
+	})
+}
+
+// FuzzInflateValid cuts data into messages, compresses them as a sender
+// would (with or without context takeover, at any level) and checks that
+// the inflater matches refInflater, under a small limit too.
+func FuzzInflateValid(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":[1,2,3]}{"a":2,"b":[1,2,3]}{"a":3}`), uint64(1))
+	f.Add(bytes.Repeat([]byte("abcdefgh"), 9000), uint64(0x1234567))
+	var writers [12]*flate.Writer // by level+2: NewWriter costs about 1 MB
+	var buf bytes.Buffer
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
+		r := rand.New(rand.NewPCG(seed, seed>>32))
+		takeover := r.IntN(2) == 0
+		level := r.IntN(12) - 2 // HuffmanOnly to BestCompression
+		limit := 16 << 20
+		if r.IntN(4) == 0 {
+			limit = r.IntN(4096)
+		}
+		w := writers[level+2]
+		if w == nil {
+			w, _ = flate.NewWriter(&buf, level)
+			writers[level+2] = w
+		}
+		w.Reset(&buf)
+		var msgs [][]byte
+		for len(data) > 0 {
+			n := min(len(data), 1+r.IntN(2*len(data)))
+			if !takeover {
+				w.Reset(&buf)
+			}
+			buf.Reset()
+			w.Write(data[:n])
+			w.Flush()
+			msgs = append(msgs, bytes.Clone(bytes.TrimSuffix(buf.Bytes(), deflateTail)))
+			data = data[n:]
+		}
+		sameInflate(t, msgs, !takeover && r.IntN(2) == 0, limit)
 	})
 }
