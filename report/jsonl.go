@@ -124,8 +124,8 @@ func (j *jsonl) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	if f.Dir == wsparse.ServerToClient {
 		src, dst = dst, src
 	}
-	b = strField(b, "src", src.String())
-	b = strField(b, "dst", dst.String())
+	b = addrField(b, "src", src)
+	b = addrField(b, "dst", dst)
 	b = strField(b, "dir", f.Dir.String())
 	b = field(b, "index")
 	b = strconv.AppendInt(b, int64(f.Index), 10)
@@ -380,6 +380,18 @@ func field(b []byte, name string) []byte {
 
 func strField(b []byte, name, v string) []byte {
 	return appendString(field(b, name), v)
+}
+
+// addrField is strField for an address: "1.2.3.4:80", "[::1]:80", or
+// "invalid AddrPort" as String writes it, without the string.
+func addrField(b []byte, name string, a netip.AddrPort) []byte {
+	b = append(field(b, name), '"')
+	if a.IsValid() {
+		b = a.AppendTo(b)
+	} else {
+		b = append(b, a.String()...)
+	}
+	return append(b, '"')
 }
 
 func appendQuotedTS(b []byte, t time.Time) []byte {
