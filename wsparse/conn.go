@@ -857,8 +857,8 @@ func (c *Conn) finishMessage(h *half) {
 func (c *Conn) inflateMessage(h *half, m *Message) {
 	if h.inflater == nil {
 		if c.hs == nil {
-			// Parameters unknown, window unknown: each message is tried on
-			// its own until one inflates without reaching back.
+			// Parameters unknown, window unknown: messages inflate while
+			// they refer only to what was inflated since (see inflate).
 			h.inflater = &inflater{lost: true}
 		} else {
 			p := c.hs.DeflateParams
@@ -960,8 +960,12 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 		h.cur.Anomalies |= AnomPayloadIncomplete
 		c.endFrame(side, ts)
 	}
-	// The frame boundaries are lost: find them again.
+	// The frame boundaries are lost: find them again. Whole compressed
+	// messages may have been lost with them, and the window with them.
 	h.hdrN = 0
+	if h.inflater != nil {
+		h.inflater.forget()
+	}
 	if h.msgOpen {
 		h.msg.Anomalies |= AnomMessageIncomplete
 		c.emitMessage(h, h.msg.Dir)

@@ -69,7 +69,7 @@ type inflater struct {
 	out    []byte // output of the message being reported, until release
 	window []byte // output; its last windowSize bytes are the window
 	noCtx  bool   // the sender resets its context for each message
-	lost   bool   // the window is unknown: a gap, a cut message, an error
+	lost   bool   // the window is known in part only: a gap, a cut message, an error
 }
 
 // flateReaders holds idle flate readers: they are costly to make (about
@@ -118,14 +118,20 @@ func (r *tailReader) ReadByte() (byte, error) {
 // inflate decompresses a whole compressed message. complete is false when
 // some of the message's bytes are missing; limit bounds the output. The
 // output is valid until release.
+//
+// After a loss (a gap, a cut or failed message, or a capture that starts
+// mid-connection) the window is known only from the messages inflated
+// since, which are its most recent bytes: a message whose back-references
+// all stay within them inflates to exactly what was sent, and one that
+// reaches further fails (flate checks every distance against the history
+// it has) and is reported as inflate_context_unknown, never as garbage.
+// Once 32 KiB are known again, the window is whole.
 func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomalies) {
-	if z.lost && !z.noCtx {
-		return nil, AnomInflateNoContext
-	}
 	var dict []byte
 	if !z.noCtx {
 		dict = z.window[max(len(z.window)-windowSize, 0):]
 	}
+	partial := z.lost && !z.noCtx // the window is known in part
 	z.src = tailReader{msg: msg}
 	fr, _ := flateReaders.Get().(io.ReadCloser)
 	if fr == nil {
@@ -134,6 +140,7 @@ func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomal
 		fr.(flate.Resetter).Reset(&z.src, dict)
 	}
 	var a Anomalies
+	ok := complete
 	out := grow(z.out[:0], min(4*len(msg)+64, limit+1))
 	for {
 		if len(out) == cap(out) {
@@ -145,28 +152,43 @@ func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomal
 			// A decompression bomb, or just a big message: keep the head.
 			out = out[:limit]
 			a |= AnomInflateLimit | AnomMessageTruncated
-			z.lost = true
+			ok = false
 			break
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break // the end of the input, after the sync flush
 		}
 		if err != nil {
-			a |= AnomInflateFailed
-			z.lost = true
+			if partial {
+				a |= AnomInflateNoContext // most likely a reference into what is not known
+			} else {
+				a |= AnomInflateFailed
+			}
+			ok = false
 			break
 		}
 	}
 	z.src = tailReader{}
 	flateReaders.Put(fr)
 	z.out = out
-	if !complete {
-		z.lost = true
-	}
-	if !z.noCtx && !z.lost {
+	switch {
+	case z.noCtx:
+	case !ok:
+		z.forget()
+	default:
 		z.keep(out)
+		if z.lost && len(z.window) >= windowSize {
+			z.lost = false
+		}
 	}
 	return out, a
+}
+
+// forget drops the window: what follows in the stream is unknown, and later
+// messages can rely only on what is inflated after this.
+func (z *inflater) forget() {
+	z.lost = true
+	z.window = z.window[:0]
 }
 
 // keep appends a message's output to the window. The window grows up to

@@ -3,6 +3,7 @@ package wsparse
 import (
 	"bytes"
 	"compress/flate"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -111,27 +112,48 @@ func TestInflateNoContextTakeover(t *testing.T) {
 }
 
 func TestInflateBomb(t *testing.T) {
+	// One sender's compressor: the bomb, then messages that may refer back.
 	var buf bytes.Buffer
 	w, _ := flate.NewWriter(&buf, flate.BestCompression)
+	var msgs [][]byte
+	message := func(parts ...[]byte) {
+		at := buf.Len()
+		for _, p := range parts {
+			w.Write(p)
+		}
+		w.Flush()
+		msgs = append(msgs, bytes.Clone(buf.Bytes()[at:buf.Len()-4]))
+	}
 	zeros := make([]byte, 1<<20)
-	for i := 0; i < 64; i++ { // 64 MiB of zeros in about 64 KiB
-		w.Write(zeros)
+	bomb := make([][]byte, 64) // 64 MiB of zeros in about 64 KiB
+	for i := range bomb {
+		bomb[i] = zeros
 	}
-	w.Flush()
-	bomb := buf.Bytes()[:buf.Len()-4]
-	var z compressor
-	server := cat(frame(true, 4, OpBinary, nil, string(bomb)), frame(true, 4, OpText, nil, z.message(t, "after", true)))
-	msgs := messages(deflateExchange(t, "permessage-deflate", server, Config{MaxMessage: 1 << 20}))
-	if len(msgs) != 2 {
-		t.Fatalf("got:\n%s", strings.Join(msgs, "\n"))
+	message(bomb...)
+	message([]byte("after"))
+	message([]byte("after after"))
+	message(zeros[:1000])
+	server := cat(frame(true, 4, OpBinary, nil, string(msgs[0])), frame(true, 4, OpText, nil, string(msgs[1])),
+		frame(true, 4, OpText, nil, string(msgs[2])), frame(true, 4, OpBinary, nil, string(msgs[3])))
+	got := messages(deflateExchange(t, "permessage-deflate", server, Config{MaxMessage: 1 << 20}))
+	if len(got) != 4 {
+		t.Fatalf("got:\n%s", strings.Join(got, "\n"))
 	}
-	if !strings.Contains(msgs[0], "len=1048576 ") || !strings.Contains(msgs[0], "message_truncated") || !strings.Contains(msgs[0], "inflate_limit") {
-		t.Errorf("bomb: %s", msgs[0])
+	if !strings.Contains(got[0], "len=1048576 ") || !strings.Contains(got[0], "message_truncated") || !strings.Contains(got[0], "inflate_limit") {
+		t.Errorf("bomb: %s", got[0])
 	}
-	// The window after a cut message is unknown: the next message under
-	// context takeover is not inflated into garbage.
-	if !strings.Contains(msgs[1], "inflate_context_unknown") {
-		t.Errorf("after the bomb: %s", msgs[1])
+	// The window after a cut message is unknown: messages that refer only
+	// to what follows it inflate ("after" as literals, then "after after"
+	// referring to it); zeros that reach back into the bomb are not
+	// inflated into garbage.
+	if !strings.HasSuffix(got[1], "len=5 data="+hexOf("after")+" compressed=true anomalies=") {
+		t.Errorf("after the bomb: %s", got[1])
+	}
+	if !strings.HasSuffix(got[2], "data="+hexOf("after after")+" compressed=true anomalies=") {
+		t.Errorf("referring to the message after the bomb: %s", got[2])
+	}
+	if !strings.Contains(got[3], "inflate_context_unknown") {
+		t.Errorf("referring to the bomb: %s", got[3])
 	}
 }
 
@@ -157,18 +179,15 @@ func TestInflatedTextUTF8(t *testing.T) {
 
 // refInflater is the plainest inflater: a new flate reader per message
 // over an io.MultiReader, the window cut back to windowSize after every
-// message. The inflater (pooled readers, tailReader, window with slack)
-// must match it exactly: output, anomalies, window.
+// message, emptied when lost. The inflater (pooled readers, tailReader,
+// window with slack) must match it exactly: output, anomalies, window.
 type refInflater struct {
 	window []byte
 	noCtx  bool
-	lost   bool
+	lost   bool // the window holds only what was inflated since a loss
 }
 
 func (z *refInflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomalies) {
-	if z.lost && !z.noCtx {
-		return nil, AnomInflateNoContext
-	}
 	var dict []byte
 	if !z.noCtx {
 		dict = z.window
@@ -176,6 +195,7 @@ func (z *refInflater) inflate(msg []byte, complete bool, limit int) ([]byte, Ano
 	fr := flate.NewReaderDict(io.MultiReader(bytes.NewReader(msg), bytes.NewReader(deflateTail)), dict)
 	var a Anomalies
 	var out []byte
+	ok := complete
 	buf := make([]byte, 1000) // a size unlike the inflater's reads
 	for {
 		n, err := fr.Read(buf)
@@ -183,24 +203,30 @@ func (z *refInflater) inflate(msg []byte, complete bool, limit int) ([]byte, Ano
 		if len(out) > limit {
 			out = out[:limit]
 			a |= AnomInflateLimit | AnomMessageTruncated
-			z.lost = true
+			ok = false
 			break
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
 		}
 		if err != nil {
-			a |= AnomInflateFailed
-			z.lost = true
+			if z.lost && !z.noCtx {
+				a |= AnomInflateNoContext
+			} else {
+				a |= AnomInflateFailed
+			}
+			ok = false
 			break
 		}
 	}
-	if !complete {
-		z.lost = true
-	}
-	if !z.noCtx && !z.lost {
+	switch {
+	case z.noCtx:
+	case !ok:
+		z.window, z.lost = nil, true
+	default:
 		z.window = append(z.window, out...)
 		z.window = z.window[max(len(z.window)-windowSize, 0):]
+		z.lost = z.lost && len(z.window) < windowSize
 	}
 	return out, a
 }
@@ -377,4 +403,51 @@ func FuzzInflateValid(f *testing.F) {
 		}
 		sameInflate(t, msgs, !takeover && r.IntN(2) == 0, limit)
 	})
+}
+
+// TestInflateAfterGap: a gap that loses whole compressed messages at a
+// frame boundary loses the window with them. The message after it that
+// refers into the lost one is not inflated against the stale window
+// (garbage without an anomaly, before the fix); messages that refer only
+// to what came after the gap inflate to what was sent.
+func TestInflateAfterGap(t *testing.T) {
+	var z compressor
+	var filler strings.Builder
+	for i := 0; filler.Len() < 4000; i++ {
+		fmt.Fprintf(&filler, "record %d of the first message; ", i*7919%10007)
+	}
+	texts := []string{filler.String(), "xyzzy plugh, lost with the gap", "xyzzy plugh!",
+		"quux frobnicate", "quux frobnicate twice: quux frobnicate", "quux frobnicate thrice"}
+	var frames [][]byte
+	for _, s := range texts {
+		frames = append(frames, frame(true, 4, OpText, nil, z.message(t, s, true)))
+	}
+	s := &logSink{}
+	c := NewConn(1, testClient, testServer, Config{}, s)
+	c.Feed(0, []byte(upgradeRequest("Sec-WebSocket-Extensions: permessage-deflate\r\n")), testTime)
+	c.Feed(1, []byte(upgradeResponse("Sec-WebSocket-Extensions: permessage-deflate\r\n")), testTime)
+	c.Feed(1, frames[0], testTime)
+	c.Gap(1, len(frames[1]), testTime)
+	for _, f := range frames[2:] {
+		c.Feed(1, f, testTime)
+	}
+	c.End(testTime)
+	got := messages(s.lines)
+	inflated := 0
+	for _, m := range got[1:] {
+		if strings.Contains(m, "inflate_context_unknown") {
+			continue
+		}
+		ok := false
+		for _, want := range texts[2:] {
+			ok = ok || strings.Contains(m, " data="+hexOf(want)+" ")
+		}
+		if !ok {
+			t.Errorf("inflated to something that was not sent: %s", m)
+		}
+		inflated++
+	}
+	if !strings.Contains(strings.Join(got, "\n"), "data="+hexOf("quux frobnicate thrice")) || inflated < 2 {
+		t.Errorf("the messages that refer only to what followed the gap were not inflated:\n%s", strings.Join(got, "\n"))
+	}
 }
