@@ -255,140 +255,41 @@ func legacyJSONObject(b []byte) (members []Field, raw map[string]json.RawMessage
 	if json.Valid(b) {
 		return legacyScanObject(b)
 	}
-	return legacyDecodeObject(b)
+	return decodeObject(b)
 }
 
 // legacyScanObject is legacyJSONObject for valid JSON: a plain scan where a
 // json.Decoder would cost a dozen allocations per member, with the same
 // results (keys unquoted, values as raw copies of their bytes).
 func legacyScanObject(b []byte) (members []Field, raw map[string]json.RawMessage, ok bool) {
-	i := legacySkipSpace(b, 0)
+	i := skipSpace(b, 0)
 	if i == len(b) || b[i] != '{' {
 		return nil, nil, false
 	}
 	raw = map[string]json.RawMessage{}
-	i = legacySkipSpace(b, i+1)
+	i = skipSpace(b, i+1)
 	for b[i] != '}' {
-		end := legacySkipString(b, i)
+		end := skipString(b, i)
 		var k string
-		if key := b[i+1 : end-1]; legacyPlainASCII(key) {
+		if key := b[i+1 : end-1]; plainASCII(key) {
 			k = string(key)
 		} else if json.Unmarshal(b[i:end], &k) != nil {
-			return legacyDecodeObject(b)
+			return decodeObject(b)
 		}
-		i = legacySkipSpace(b, end)
-		i = legacySkipSpace(b, i+1) // the colon
-		vEnd := legacySkipValue(b, i)
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // the colon
+		vEnd := skipValue(b, i)
 		v := json.RawMessage(bytes.Clone(b[i:vEnd]))
 		if _, dup := raw[k]; !dup {
 			raw[k] = v
 		}
 		members = append(members, Field{k, string(v)})
-		i = legacySkipSpace(b, vEnd)
+		i = skipSpace(b, vEnd)
 		if b[i] == ',' {
-			i = legacySkipSpace(b, i+1)
+			i = skipSpace(b, i+1)
 		}
 	}
 	return members, raw, true
-}
-
-func legacySkipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// legacySkipString returns the index after the string that starts at b[i].
-func legacySkipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return i
-}
-
-// legacySkipValue returns the index after the valid JSON value that starts at b[i].
-func legacySkipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return legacySkipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = legacySkipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return i
-	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
-		i++
-	}
-	return i
-}
-
-// legacyPlainASCII reports whether a string's bytes need no unquoting.
-func legacyPlainASCII(s []byte) bool {
-	for _, c := range s {
-		if c < 0x20 || c >= utf8.RuneSelf || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// legacyDecodeObject is legacyJSONObject by a json.Decoder, for any input.
-func legacyDecodeObject(b []byte) (members []Field, raw map[string]json.RawMessage, ok bool) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	t, err := dec.Token()
-	if err != nil || t != json.Delim('{') {
-		return nil, nil, false
-	}
-	raw = map[string]json.RawMessage{}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, nil, false
-		}
-		k, _ := kt.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, nil, false
-		}
-		if _, dup := raw[k]; !dup {
-			raw[k] = v
-		}
-		members = append(members, Field{k, string(v)})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, nil, false
-	}
-	if dec.More() || legacyTrailingData(dec) {
-		return nil, nil, false
-	}
-	return members, raw, true
-}
-
-// legacyTrailingData reports whether anything but whitespace follows the value.
-func legacyTrailingData(dec *json.Decoder) bool {
-	_, err := dec.Token()
-	return err == nil
 }
 
 // legacyJSONString returns the Go string of a raw JSON string, or the raw text
