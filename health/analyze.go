@@ -39,16 +39,15 @@ func (t *Tracker) Report() *Report {
 func (p *pingTrack) finish() PingStats {
 	s := p.stats
 	s.Pings = p.n
-	s.Answered = len(p.rtts)
+	s.Answered = p.answered
 	s.Unanswered = s.Pings - s.Answered
-	s.UnansweredTail = 0
-	for i := len(p.answered) - 1; i >= 0 && !p.answered[i]; i-- {
-		s.UnansweredTail++
+	s.UnansweredTail = s.Pings - p.maxAnswered
+	if p.answered > 0 {
+		s.RTTMin, s.RTTMax = p.rttMin, p.rttMax
 	}
-	if len(p.rtts) > 0 {
+	if len(p.rtts) > 0 { // all of them, but past maxRTTsKept
 		r := slices.Clone(p.rtts)
 		slices.Sort(r)
-		s.RTTMin, s.RTTMax = r[0], r[len(r)-1]
 		s.RTTMedian = percentile(r, 50)
 		s.RTTP95 = percentile(r, 95)
 	}
@@ -89,10 +88,20 @@ const minObserved = 100 * time.Millisecond
 // buildSeries measures one kind of beat in one direction. agreed is true
 // when the protocol negotiated its keepalive, even if this direction
 // agreed to none (neg.Interval 0): then nothing is inferred.
-func buildSeries(k seriesKey, beats []time.Time, neg Negotiated, agreed bool, stop time.Time, o Options) *Series {
-	beats = slices.Clone(beats)
+func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop time.Time, o Options) *Series {
+	beats := slices.Clone(bs.ts)
 	slices.SortStableFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
-	s := &Series{Kind: k.kind, Dir: k.dir, Count: len(beats), First: beats[0], Last: beats[len(beats)-1]}
+	s := &Series{Kind: k.kind, Dir: k.dir, Count: len(beats) + bs.extra, Unmeasured: bs.extra}
+	if len(beats) == 0 { // all past maxBeatsKept: counted, not measured
+		s.First, s.Last = bs.last, bs.last
+		return s
+	}
+	s.First, s.Last = beats[0], beats[len(beats)-1]
+	if bs.extra > 0 && bs.last.After(s.Last) {
+		// Rhythm and gaps are measured on the beats kept; the trailing gap
+		// is from the last of all.
+		s.Last = bs.last
+	}
 	// Beats decoded from one message share its time: for the rhythm they
 	// are one beat.
 	beats = slices.CompactFunc(beats, func(a, b time.Time) bool { return a.Equal(b) })

@@ -176,9 +176,12 @@ type PingStats struct {
 
 // Series is one kind of heartbeat in one direction.
 type Series struct {
-	Kind           string
-	Dir            wsparse.Dir
-	Count          int
+	Kind  string
+	Dir   wsparse.Dir
+	Count int
+	// Unmeasured counts the beats, past the tracker's bound on the beats it
+	// keeps, that are in Count and Last but not in the rhythm and gaps.
+	Unmeasured     int
 	First, Last    time.Time
 	Interval       time.Duration // expected; 0 when unknown
 	IntervalSource string        // "negotiated", "flag", "observed" or ""

@@ -109,6 +109,7 @@ type seriesJSON struct {
 	Kind           string    `json:"kind"`
 	Dir            string    `json:"dir"`
 	Count          int       `json:"count"`
+	Unmeasured     int       `json:"unmeasured,omitempty"`
 	First          jts       `json:"first_ts"`
 	Last           jts       `json:"last_ts"`
 	Interval       *secs     `json:"interval"`
@@ -192,7 +193,7 @@ func connJSON(c *Conn) *connRecord {
 	r.Heartbeat = heartbeatJSON{Glance: c.Glance(), Series: []seriesJSON{}}
 	for _, s := range c.Heartbeats {
 		sj := seriesJSON{
-			Kind: s.Kind, Dir: s.Dir.String(), Count: s.Count, First: jts(s.First), Last: jts(s.Last),
+			Kind: s.Kind, Dir: s.Dir.String(), Count: s.Count, Unmeasured: s.Unmeasured, First: jts(s.First), Last: jts(s.Last),
 			IntervalSource: s.IntervalSource, Mean: secs(s.Mean), Jitter: secs(s.Jitter),
 			MaxGap: secs(s.MaxGap), MaxGapAt: jts(s.MaxGapAt), Missed: s.Missed, Gaps: []gapJSON{},
 			GapsTruncated: s.GapsTruncated,

@@ -17,6 +17,8 @@ type Tracker struct {
 	text  *regexp.Regexp // HeartbeatText anchored
 	split bool           // text beats come through Beat (SplitText)
 	conns map[int]*connState
+	kept  int // beat times kept (maxBeatsKept)
+	rtts  int // round trips kept (maxRTTsKept)
 }
 
 type seriesKey struct {
@@ -27,23 +29,54 @@ type seriesKey struct {
 type connState struct {
 	c          *Conn
 	pings      [2]pingTrack // by the pinging side's direction
-	beats      map[seriesKey][]time.Time
+	beats      map[seriesKey]*beatSeries
 	negotiated map[seriesKey]Negotiated
 	firstClose time.Time
+}
+
+// What the tracker keeps grows with the beats and pings of a capture, which
+// a hostile one can make endless (a megabyte of capture is 170 000 empty
+// pings). Past these bounds beats and pings are still counted, first and
+// last times and round-trip extremes stay exact, and the rest is measured
+// on what was kept: the bounds are far above any real heartbeat.
+const (
+	maxBeatsKept   = 1 << 20 // beat times kept, over all connections (24 MiB)
+	maxRTTsKept    = 1 << 20 // ping round trips kept, over all connections (8 MiB)
+	maxOutstanding = 256     // unanswered pings remembered per direction
+)
+
+// beatSeries is the beats of one kind in one direction.
+type beatSeries struct {
+	ts    []time.Time // kept, in arrival order
+	extra int         // beats past maxBeatsKept: counted, not kept
+	last  time.Time   // the latest of those
 }
 
 type pingTrack struct {
 	n           int // pings so far
 	outstanding []pendingPing
-	rtts        []time.Duration
-	answered    []bool // by ping index
+	answered    int             // pongs matched to a ping
+	maxAnswered int             // the latest ping (by index) answered
+	rtts        []time.Duration // kept, up to maxRTTsKept over the tracker
+	rttMin      time.Duration
+	rttMax      time.Duration
 	stats       PingStats
 }
 
 type pendingPing struct {
-	idx     int
-	ts      time.Time
-	payload string
+	idx int
+	ts  time.Time
+	sum uint64 // of the payload (payloadSum)
+}
+
+// payloadSum is FNV-1a of a ping's payload (at most 125 bytes): pongs are
+// matched by it rather than by a copy of the payload.
+func payloadSum(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return h
 }
 
 // New returns a Tracker forwarding every record to next (which may be nil).
@@ -62,7 +95,7 @@ func (t *Tracker) state(c *wsparse.Conn) *connState {
 func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 	st := t.conns[id]
 	if st == nil {
-		st = &connState{c: &Conn{ID: id}, beats: map[seriesKey][]time.Time{}, negotiated: map[seriesKey]Negotiated{}}
+		st = &connState{c: &Conn{ID: id}, beats: map[seriesKey]*beatSeries{}, negotiated: map[seriesKey]Negotiated{}}
 		t.conns[id] = st
 	}
 	if c != nil && !st.c.Client.IsValid() {
@@ -92,12 +125,15 @@ func (t *Tracker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	case wsparse.OpPing:
 		p := &st.pings[f.Dir]
 		p.n++
-		p.outstanding = append(p.outstanding, pendingPing{idx: p.n, ts: f.TS, payload: string(f.Payload)})
-		p.answered = append(p.answered, false)
-		st.addBeat(f.Dir, KindWSPing, f.TS)
+		if len(p.outstanding) == maxOutstanding {
+			// Forget the older half: they stay unanswered.
+			p.outstanding = append(p.outstanding[:0], p.outstanding[maxOutstanding/2:]...)
+		}
+		p.outstanding = append(p.outstanding, pendingPing{idx: p.n, ts: f.TS, sum: payloadSum(f.Payload)})
+		t.addBeat(st, f.Dir, KindWSPing, f.TS)
 	case wsparse.OpPong:
-		st.pong(f)
-		st.addBeat(f.Dir, KindWSPong, f.TS)
+		t.pong(st, f)
+		t.addBeat(st, f.Dir, KindWSPong, f.TS)
 	case wsparse.OpClose:
 		if st.firstClose.IsZero() {
 			st.firstClose = f.TS
@@ -110,21 +146,33 @@ func (t *Tracker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 
 // pong matches a pong to the oldest outstanding ping of the other side with
 // the same payload, else to the oldest outstanding one.
-func (st *connState) pong(f *wsparse.Frame) {
+func (t *Tracker) pong(st *connState, f *wsparse.Frame) {
 	p := &st.pings[1-f.Dir]
 	if len(p.outstanding) == 0 {
 		p.stats.Unsolicited++
 		return
 	}
-	i := slices.IndexFunc(p.outstanding, func(q pendingPing) bool { return q.payload == string(f.Payload) })
+	sum := payloadSum(f.Payload)
+	i := slices.IndexFunc(p.outstanding, func(q pendingPing) bool { return q.sum == sum })
 	if i < 0 {
 		i = 0
 		p.stats.Mismatched++
 	}
 	q := p.outstanding[i]
 	p.outstanding = slices.Delete(p.outstanding, i, i+1)
-	p.answered[q.idx-1] = true
-	p.rtts = append(p.rtts, f.TS.Sub(q.ts))
+	p.answered++
+	p.maxAnswered = max(p.maxAnswered, q.idx)
+	rtt := f.TS.Sub(q.ts)
+	if p.answered == 1 || rtt < p.rttMin {
+		p.rttMin = rtt
+	}
+	if p.answered == 1 || rtt > p.rttMax {
+		p.rttMax = rtt
+	}
+	if t.rtts < maxRTTsKept {
+		t.rtts++
+		p.rtts = append(p.rtts, rtt)
+	}
 }
 
 // Forwards returns the sink the tracker passes records on to (nil: none).
@@ -152,7 +200,7 @@ func (t *Tracker) SplitText() func(*wsparse.Message) bool {
 // Message implements wsparse.Sink.
 func (t *Tracker) Message(c *wsparse.Conn, m *wsparse.Message) {
 	if !t.split && t.IsTextBeat(m) {
-		t.state(c).addBeat(m.Dir, KindText, m.TS)
+		t.addBeat(t.state(c), m.Dir, KindText, m.TS)
 	}
 	if t.next != nil {
 		t.next.Message(c, m)
@@ -208,7 +256,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 
 // Beat records a heartbeat found by an application-protocol decoder.
 func (t *Tracker) Beat(b Beat) {
-	t.stateID(b.Conn, nil).addBeat(b.Dir, b.Kind, b.TS)
+	t.addBeat(t.stateID(b.Conn, nil), b.Dir, b.Kind, b.TS)
 }
 
 // Negotiated records the interval agreed for one kind of beat.
@@ -216,9 +264,22 @@ func (t *Tracker) Negotiated(n Negotiated) {
 	t.stateID(n.Conn, nil).negotiated[seriesKey{n.Dir, n.Kind}] = n
 }
 
-func (st *connState) addBeat(d wsparse.Dir, kind string, ts time.Time) {
+func (t *Tracker) addBeat(st *connState, d wsparse.Dir, kind string, ts time.Time) {
 	k := seriesKey{d, kind}
-	st.beats[k] = append(st.beats[k], ts)
+	bs := st.beats[k]
+	if bs == nil {
+		bs = &beatSeries{}
+		st.beats[k] = bs
+	}
+	if t.kept < maxBeatsKept {
+		t.kept++
+		bs.ts = append(bs.ts, ts)
+		return
+	}
+	if bs.extra == 0 || ts.After(bs.last) {
+		bs.last = ts
+	}
+	bs.extra++
 }
 
 func sideName(d wsparse.Dir) string {

@@ -29,6 +29,7 @@ import (
 type hostileCase struct {
 	name   string
 	build  func(t *testing.T) string // writes the capture, returns its path
+	cmd    string                    // a subcommand, before -r
 	args   []string
 	code   int
 	stderr string // a substring stderr must hold; "" means stderr is empty
@@ -46,6 +47,9 @@ func TestHostileCaptures(t *testing.T) {
 			}
 			path := tc.build(t)
 			args := append([]string{"-r", path}, tc.args...)
+			if tc.cmd != "" {
+				args = append([]string{tc.cmd}, args...)
+			}
 
 			rss, floor, code, errs := runMeasured(t, bin, args)
 			checkRun(t, tc, "", errs, code)
@@ -396,6 +400,30 @@ func hostileCases() []hostileCase {
 					t.Errorf("%d frames", n)
 				}
 			},
+		},
+		{
+			// Every ping is a beat and an outstanding ping for conns: 24 MB
+			// of capture, 4 million unanswered pings.
+			name: "ping-flood-conns",
+			build: func(t *testing.T) string {
+				p, path := newRawPcap(t, 101)
+				req := []byte(upgradeReq + "\r\n")
+				resp := []byte(upgradeResp + "\r\n")
+				p.packet(rawTCP6(0, 1000, 5000, req), 60+len(req))
+				seg := rawTCP6(1, 5000, 1000+uint32(len(req)), resp)
+				p.packet(seg, len(seg))
+				seq := 5000 + uint32(len(resp))
+				pings := bytes.Repeat([]byte{0x89, 0x04, 'p', 'i', 'n', 'g'}, 20000) // in jumbograms
+				for range 200 {
+					seg := rawTCP6(1, seq, 1000+uint32(len(req)), pings)
+					p.packet(seg, len(seg))
+					seq += uint32(len(pings))
+				}
+				p.close(t)
+				return path
+			},
+			cmd: "conns", args: []string{"--format", "jsonl"}, maxRSS: 160 << 10, heavy: true,
+			check: mustContain(`"pings":4000000`, `"unanswered_tail":4000000`, `"count":4000000`, `"unmeasured":`),
 		},
 		{
 			name: "1MB-of-handshake-headers",
