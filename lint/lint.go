@@ -18,6 +18,10 @@ type Finding struct {
 	Index  int    // frame or message ordinal in its direction (1-based), 0 otherwise
 	TS     time.Time
 	Detail string // what was seen, escaped for a terminal
+	// Omitted, when not 0, makes this line stand for that many more
+	// findings of its rule on its connection (Conn 0: on connections past
+	// the bound), from TS on, that the linter counted but did not list.
+	Omitted int
 }
 
 // Where is "conn 1 c2s frame 3" (or "conn 1 handshake").
@@ -34,13 +38,68 @@ func (f *Finding) Where() string {
 }
 
 // Linter is a wsparse.Sink that collects findings.
+//
+// A broken peer repeats its fault on every frame, and a hostile capture can
+// hold millions: the linter lists at most maxPerRule findings of a rule on
+// a connection and maxListed in all, and counts the rest (exactly: Counts),
+// which a line per rule and connection stands for (Finding.Omitted).
 type Linter struct {
 	findings []Finding
 	seen     map[*wsparse.Conn]wsparse.Anomalies // anomalies reported on records, per connection
+	listed   map[listKey]int                     // findings listed per connection and rule
+	omitted  map[listKey]*Finding                // the line standing for the others
+	count    [3]int                              // all findings, by severity
 }
 
+type listKey struct {
+	conn int
+	rule *Rule
+}
+
+const (
+	maxPerRule   = 1000    // findings listed per connection and rule
+	maxListed    = 100_000 // findings listed in all
+	maxOmitLines = 10_000  // lines for unlisted findings; past it, one per rule (Conn 0)
+)
+
 // New returns an empty linter.
-func New() *Linter { return &Linter{seen: map[*wsparse.Conn]wsparse.Anomalies{}} }
+func New() *Linter {
+	return &Linter{seen: map[*wsparse.Conn]wsparse.Anomalies{}, listed: map[listKey]int{}, omitted: map[listKey]*Finding{}}
+}
+
+// push counts a finding and lists it, within the bounds.
+func (l *Linter) push(f Finding) {
+	l.count[f.Rule.Severity]++
+	k := listKey{f.Conn, f.Rule}
+	if n := l.listed[k]; n < maxPerRule && len(l.findings) < maxListed {
+		l.listed[k] = n + 1
+		l.findings = append(l.findings, f)
+		return
+	}
+	o := l.omitted[k]
+	if o == nil && len(l.omitted) >= maxOmitLines {
+		k.conn = 0
+		o = l.omitted[k]
+	}
+	if o == nil {
+		o = &Finding{Rule: f.Rule, Conn: k.conn, Record: f.Record, TS: f.TS}
+		if k.conn != 0 {
+			o.Dir = f.Dir
+		}
+		l.omitted[k] = o
+	}
+	if o.Dir != f.Dir {
+		o.Dir = ""
+	}
+	if o.Record != f.Record {
+		o.Record = "record"
+	}
+	o.Omitted++
+}
+
+// Counts returns the number of findings per severity (Info, Warning,
+// Error), listed or not.
+func (l *Linter) Counts() [3]int { return l.count }
 
 func (l *Linter) add(a wsparse.Anomalies, c *wsparse.Conn, f Finding) {
 	l.seen[c] |= a
@@ -51,7 +110,7 @@ func (l *Linter) add(a wsparse.Anomalies, c *wsparse.Conn, f Finding) {
 		if g.Rule.Anomaly == "" {
 			g.Detail = name + ": " + f.Detail
 		}
-		l.findings = append(l.findings, g)
+		l.push(g)
 	})
 }
 
@@ -111,7 +170,7 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 		if detail != "" {
 			f.Detail = detail
 		}
-		l.findings = append(l.findings, f)
+		l.push(f)
 	}
 	switch s.End {
 	case wsparse.EndCloseUnanswered:
@@ -131,7 +190,7 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 			f := conn
 			f.Rule, f.Dir = rule("capture-lost-bytes"), wsparse.Dir(d).String()
 			f.Detail = strconv.FormatUint(n, 10) + " bytes lost"
-			l.findings = append(l.findings, f)
+			l.push(f)
 		}
 	}
 }
@@ -158,6 +217,14 @@ func side(d wsparse.Dir) string {
 // time, then rule.
 func (l *Linter) Findings() []Finding {
 	out := append([]Finding(nil), l.findings...)
+	for _, o := range l.omitted {
+		f := *o
+		f.Detail = strconv.Itoa(f.Omitted) + " more not listed"
+		if f.Conn == 0 {
+			f.Detail += " (on other connections)"
+		}
+		out = append(out, f)
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]
 		if a.Conn != b.Conn {
@@ -166,18 +233,20 @@ func (l *Linter) Findings() []Finding {
 		if !a.TS.Equal(b.TS) {
 			return a.TS.Before(b.TS)
 		}
-		return a.Rule.ID < b.Rule.ID
+		if a.Rule.ID != b.Rule.ID {
+			return a.Rule.ID < b.Rule.ID
+		}
+		return a.Omitted < b.Omitted
 	})
 	return out
 }
 
-// Worst returns the highest severity among the findings, or -1 with none.
-func Worst(fs []Finding) Severity {
-	w := Severity(-1)
-	for i := range fs {
-		if fs[i].Rule.Severity > w {
-			w = fs[i].Rule.Severity
+// Worst returns the highest severity with findings, or -1 with none.
+func Worst(counts [3]int) Severity {
+	for s := Error; s >= Info; s-- {
+		if counts[s] > 0 {
+			return s
 		}
 	}
-	return w
+	return -1
 }

@@ -19,6 +19,7 @@ type Result struct {
 	Capture  string    // as named on the command line
 	Origin   time.Time // the first packet: finding times count from it
 	Findings []Finding
+	Counts   [3]int // findings per severity, the unlisted included (Linter.Counts)
 }
 
 // OutputOptions tune the writers.
@@ -33,15 +34,6 @@ func (r *Result) rel(f *Finding) float64 {
 		return 0
 	}
 	return f.TS.Sub(r.Origin).Seconds()
-}
-
-// counts returns the findings per severity.
-func counts(fs []Finding) [3]int {
-	var n [3]int
-	for i := range fs {
-		n[fs[i].Rule.Severity]++
-	}
-	return n
 }
 
 func plural(n int, word string) string {
@@ -67,7 +59,7 @@ func WriteTable(w io.Writer, results []Result, o OutputOptions) error {
 				fmt.Fprintf(tw, "%s\t%s\t%.6f\t%s\t%s\n", f.Rule.Severity, f.Rule.Title(), r.rel(f), f.Where(), f.Detail)
 			}
 		}
-		n := counts(r.Findings)
+		n := r.Counts
 		if len(r.Findings) == 0 {
 			fmt.Fprintf(tw, "%s: no findings\n", r.Capture)
 		} else {
@@ -104,6 +96,7 @@ type jsonFinding struct {
 	TS       string  `json:"ts,omitempty"`
 	Detail   string  `json:"detail"`
 	Ref      string  `json:"ref"`
+	Omitted  int     `json:"omitted,omitempty"` // a line for this many findings, not listed
 }
 
 // WriteJSONL writes one object per finding: capture, rule, name, severity,
@@ -117,7 +110,7 @@ func WriteJSONL(w io.Writer, results []Result, o OutputOptions) error {
 		for j := range r.Findings {
 			f := &r.Findings[j]
 			jf := jsonFinding{Capture: r.Capture, Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Rule.Severity.String(),
-				Conn: f.Conn, Dir: f.Dir, Record: f.Record, Index: f.Index, Detail: f.Detail, Ref: f.Rule.Ref}
+				Conn: f.Conn, Dir: f.Dir, Record: f.Record, Index: f.Index, Detail: f.Detail, Ref: f.Rule.Ref, Omitted: f.Omitted}
 			jf.T, _ = strconv.ParseFloat(strconv.FormatFloat(r.rel(f), 'f', 6, 64), 64)
 			if !o.Stable && !f.TS.IsZero() {
 				jf.TS = f.TS.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")

@@ -426,6 +426,30 @@ func hostileCases() []hostileCase {
 			check: mustContain(`"pings":4000000`, `"unanswered_tail":4000000`, `"count":4000000`, `"unmeasured":`),
 		},
 		{
+			// A fault on every frame: 2.4 million findings for lint.
+			name: "fault-on-every-frame-lint",
+			build: func(t *testing.T) string {
+				p, path := newRawPcap(t, 101)
+				req := []byte(upgradeReq + "\r\n")
+				resp := []byte(upgradeResp + "\r\n")
+				p.packet(rawTCP6(0, 1000, 5000, req), 60+len(req))
+				seg := rawTCP6(1, 5000, 1000+uint32(len(req)), resp)
+				p.packet(seg, len(seg))
+				seq := 5000 + uint32(len(resp))
+				pings := bytes.Repeat([]byte{0xa9, 0x00}, 60000) // RSV2 without an extension
+				for range 40 {
+					seg := rawTCP6(1, seq, 1000+uint32(len(req)), pings)
+					p.packet(seg, len(seg))
+					seq += uint32(len(pings))
+				}
+				p.close(t)
+				return path
+			},
+			cmd: "lint", args: []string{"--format", "jsonl"}, maxRSS: 96 << 10, heavy: true, code: exitFindings,
+			stderr: "lint: findings of severity error or above",
+			check:  mustContain(`"detail":"2399000 more not listed"`, `"omitted":2399000`, `"index":1000,`),
+		},
+		{
 			name: "1MB-of-handshake-headers",
 			build: func(t *testing.T) string {
 				c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()

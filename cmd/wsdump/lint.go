@@ -112,7 +112,7 @@ func runLint(o *lintOptions, files []string) error {
 		if err != nil {
 			return err
 		}
-		results = append(results, lint.Result{Capture: displayName(name), Origin: origin, Findings: l.Findings()})
+		results = append(results, lint.Result{Capture: displayName(name), Origin: origin, Findings: l.Findings(), Counts: l.Counts()})
 	}
 	opts := lint.OutputOptions{FailOn: failOn, Stable: o.Stable, Color: useColor(o.Out)}
 	switch o.Format {
@@ -128,7 +128,7 @@ func runLint(o *lintOptions, files []string) error {
 	}
 	var failing []string
 	for _, r := range results {
-		if lint.Worst(r.Findings) >= failOn {
+		if lint.Worst(r.Counts) >= failOn {
 			failing = append(failing, r.Capture)
 		}
 	}
