@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"strconv"
 	"strings"
@@ -83,41 +83,96 @@ differing byte, binary as a hex excerpt).` + "\n" + filterHelp,
 }
 
 // diffItem is one thing compared in a direction: a data message or a
-// control frame.
+// control frame. Its bytes are compared by a 128-bit hash; they are kept
+// only where a difference is to be shown (see runDiff).
 type diffItem struct {
-	what  string // "message 3", "ping (frame 12)"
-	kind  string // text, binary, ping, pong, close
-	data  []byte
-	size  uint64 // bytes on the record (message length, payload length)
-	close string // close frames: code and reason
+	op    wsparse.Opcode // the message's, or the control frame's
+	kept  bool           // the bytes are in the collector's data
+	index int32          // message index, or frame index for a control frame
+	close int32          // close frames with a code: 1 + index in the collector's closes
+	size  uint64         // bytes on the record (message length, payload length)
+	sum   [2]uint64      // of the bytes (diffSum)
+	// No pointers: a capture's items are scanned by no garbage collection.
+}
+
+// what names the item: "message 3", "ping (frame 12)".
+func (it *diffItem) what() string {
+	if it.op.IsControl() {
+		return it.op.String() + " (frame " + strconv.Itoa(int(it.index)) + ")"
+	}
+	return "message " + strconv.Itoa(int(it.index))
+}
+
+func (it *diffItem) kind() string { return it.op.String() }
+
+var diffSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func diffSum(b []byte) [2]uint64 {
+	return [2]uint64{maphash.Bytes(diffSeeds[0], b), maphash.Bytes(diffSeeds[1], b)}
 }
 
 type diffConn struct {
+	ord  int // the connection's place in its capture, from 0
 	id   int
 	hs   string
 	dirs [2][]diffItem
 	end  string
 }
 
+// diffKey is an item's place: connection (ord), direction, position.
+type diffKey struct{ conn, dir, pos int }
+
 // diffCollector is a sink that keeps what diff compares.
 type diffCollector struct {
 	ignoreControl bool
+	keep          map[diffKey]bool // items whose bytes to keep; nil: all
 	conns         []*diffConn
 	byConn        map[*wsparse.Conn]*diffConn
+	data          map[diffKey][]byte // the bytes kept
+	closes        []string           // close frames' code and reason
 }
 
-func newDiffCollector(ignoreControl bool) *diffCollector {
-	return &diffCollector{ignoreControl: ignoreControl, byConn: map[*wsparse.Conn]*diffConn{}}
+func newDiffCollector(ignoreControl bool, keep map[diffKey]bool) *diffCollector {
+	return &diffCollector{ignoreControl: ignoreControl, keep: keep, byConn: map[*wsparse.Conn]*diffConn{}, data: map[diffKey][]byte{}}
 }
 
 func (d *diffCollector) conn(c *wsparse.Conn) *diffConn {
 	dc := d.byConn[c]
 	if dc == nil {
-		dc = &diffConn{id: c.ID}
+		dc = &diffConn{ord: len(d.conns), id: c.ID}
 		d.byConn[c] = dc
 		d.conns = append(d.conns, dc)
 	}
 	return dc
+}
+
+func (d *diffCollector) add(dc *diffConn, dir wsparse.Dir, it diffItem, data []byte) {
+	it.sum = diffSum(data)
+	k := diffKey{dc.ord, int(dir), len(dc.dirs[dir])}
+	if d.keep == nil || d.keep[k] {
+		it.kept = true
+		d.data[k] = append([]byte(nil), data...)
+	}
+	dc.dirs[dir] = append(dc.dirs[dir], it)
+}
+
+// view is what an item of connection ord, direction dir, at pos is
+// compared and shown as.
+func (d *diffCollector) view(ord, dir, pos int) diffView {
+	dc := d.conns[ord]
+	it := &dc.dirs[dir][pos]
+	v := diffView{diffItem: it, data: d.data[diffKey{ord, dir, pos}]}
+	if it.close > 0 {
+		v.closeText = d.closes[it.close-1]
+	}
+	return v
+}
+
+// diffView is an item with its close text and kept bytes.
+type diffView struct {
+	*diffItem
+	closeText string
+	data      []byte
 }
 
 func (d *diffCollector) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
@@ -139,21 +194,20 @@ func (d *diffCollector) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	if d.ignoreControl || !f.Opcode.IsControl() {
 		return
 	}
-	it := diffItem{what: f.Opcode.String() + " (frame " + strconv.Itoa(f.Index) + ")", kind: f.Opcode.String(),
-		data: append([]byte(nil), f.Payload...), size: f.Length}
+	it := diffItem{op: f.Opcode, index: int32(f.Index), size: f.Length}
+	data := f.Payload
 	if f.Opcode == wsparse.OpClose {
-		it.data = nil
+		data = nil
 		if f.HasCloseCode {
-			it.close = strconv.Itoa(int(f.CloseCode)) + " " + report.Escape([]byte(f.CloseReason), 80, true)
+			d.closes = append(d.closes, strconv.Itoa(int(f.CloseCode))+" "+report.Escape([]byte(f.CloseReason), 80, true))
+			it.close = int32(len(d.closes))
 		}
 	}
-	dc.dirs[f.Dir] = append(dc.dirs[f.Dir], it)
+	d.add(dc, f.Dir, it, data)
 }
 
 func (d *diffCollector) Message(c *wsparse.Conn, m *wsparse.Message) {
-	dc := d.conn(c)
-	dc.dirs[m.Dir] = append(dc.dirs[m.Dir], diffItem{what: "message " + strconv.Itoa(m.Index), kind: m.Opcode.String(),
-		data: append([]byte(nil), m.Data...), size: m.Len})
+	d.add(d.conn(c), m.Dir, diffItem{op: m.Opcode, index: int32(m.Index), size: m.Len}, m.Data)
 }
 
 func (d *diffCollector) End(c *wsparse.Conn, s *wsparse.Summary) {
@@ -168,6 +222,11 @@ func (d *diffCollector) count() (n int) {
 	return n
 }
 
+// runDiff decodes both captures keeping a hash of each message, compares
+// them, and decodes them again keeping only the bytes of the differences
+// it prints: memory goes with the number of messages (about 80 bytes
+// each), not with their size. Standard input cannot be read twice: with
+// "-", every message's bytes are kept.
 func runDiff(o *diffOptions, a, b string) error {
 	if o.MaxDiffs < 1 || o.Context < 4 {
 		return usageErr("--max-diffs must be at least 1 and --context at least 4")
@@ -176,14 +235,33 @@ func runDiff(o *diffOptions, a, b string) error {
 	if err != nil {
 		return err
 	}
-	ca, cb := newDiffCollector(o.IgnoreControl), newDiffCollector(o.IgnoreControl)
-	if _, err := o.decodeInto(a, spec, ca); err != nil {
+	twice := a != "-" && b != "-"
+	var none map[diffKey]bool
+	if twice {
+		none = map[diffKey]bool{}
+	}
+	decode := func(keep [2]map[diffKey]bool) (*diffCollector, *diffCollector, error) {
+		ca, cb := newDiffCollector(o.IgnoreControl, keep[0]), newDiffCollector(o.IgnoreControl, keep[1])
+		if _, err := o.decodeInto(a, spec, ca); err != nil {
+			return nil, nil, err
+		}
+		if _, err := o.decodeInto(b, spec, cb); err != nil {
+			return nil, nil, err
+		}
+		return ca, cb, nil
+	}
+	ca, cb, err := decode([2]map[diffKey]bool{none, none})
+	if err != nil {
 		return err
 	}
-	if _, err := o.decodeInto(b, spec, cb); err != nil {
-		return err
+	need := [2]map[diffKey]bool{{}, {}}
+	diffs := compareCaptures(ca, cb, o.Context, o.MaxDiffs, need)
+	if twice && len(need[0])+len(need[1]) > 0 {
+		if ca, cb, err = decode(need); err != nil {
+			return err
+		}
+		diffs = compareCaptures(ca, cb, o.Context, o.MaxDiffs, need)
 	}
-	diffs := compareCaptures(ca, cb, o.Context)
 	w := o.Out
 	if len(diffs) == 0 {
 		fmt.Fprintf(w, "no differences: %d connection(s), %d messages and control frames compared\n", len(ca.conns), ca.count())
@@ -201,8 +279,9 @@ func runDiff(o *diffOptions, a, b string) error {
 }
 
 // compareCaptures returns the differences, in order of connection,
-// direction and message.
-func compareCaptures(a, b *diffCollector, context int) []string {
+// direction and message. The items whose bytes the first shown ones
+// describe are added to need (by capture).
+func compareCaptures(a, b *diffCollector, context, shown int, need [2]map[diffKey]bool) []string {
 	var out []string
 	n := max(len(a.conns), len(b.conns))
 	for i := 0; i < n; i++ {
@@ -223,7 +302,11 @@ func compareCaptures(a, b *diffCollector, context int) []string {
 			out = append(out, fmt.Sprintf("%s handshake:\n  A: %s\n  B: %s", name, orNone(ac.hs), orNone(bc.hs)))
 		}
 		for d := range ac.dirs {
-			out = append(out, compareDir(name+" "+wsparse.Dir(d).String(), ac.dirs[d], bc.dirs[d], context)...)
+			c := &dirCompare{where: name + " " + wsparse.Dir(d).String(), context: context, conn: i, dir: d, need: need, a: a, b: b}
+			if len(out) < shown {
+				c.budget = shown - len(out)
+			}
+			out = append(out, c.compare(len(ac.dirs[d]), len(bc.dirs[d]))...)
 		}
 		if ac.end != bc.end {
 			out = append(out, fmt.Sprintf("%s end: A %s, B %s", name, orNone(ac.end), orNone(bc.end)))
@@ -239,43 +322,68 @@ func orNone(s string) string {
 	return report.Escape([]byte(s), 200, true)
 }
 
-func compareDir(where string, a, b []diffItem, context int) []string {
+// dirCompare compares one direction of a connection.
+type dirCompare struct {
+	where     string
+	context   int
+	conn, dir int
+	need      [2]map[diffKey]bool
+	budget    int // differences still to be shown: their bytes are needed
+	a, b      *diffCollector
+}
+
+// use notes that side's item at pos is described in a difference shown.
+func (c *dirCompare) use(side, pos int) {
+	if c.budget > 0 {
+		c.need[side][diffKey{c.conn, c.dir, pos}] = true
+	}
+}
+
+func (c *dirCompare) compare(na, nb int) []string {
 	var out []string
-	for i := 0; i < len(a) && i < len(b); i++ {
-		x, y := &a[i], &b[i]
-		label := where + " " + x.what
-		if y.what != x.what {
-			label += " (B " + y.what + ")"
+	add := func(s string) {
+		out = append(out, s)
+		c.budget = max(c.budget-1, 0)
+	}
+	for i := 0; i < na && i < nb; i++ {
+		x, y := c.a.view(c.conn, c.dir, i), c.b.view(c.conn, c.dir, i)
+		label := c.where + " " + x.what()
+		if y.what() != x.what() {
+			label += " (B " + y.what() + ")"
 		}
 		switch {
-		case x.kind != y.kind:
-			out = append(out, fmt.Sprintf("%s: A %s %d B, B %s %d B", label, x.kind, x.size, y.kind, y.size))
-		case x.close != y.close:
-			out = append(out, fmt.Sprintf("%s: A close %s, B close %s", label, orNone(x.close), orNone(y.close)))
-		case x.size != y.size || !bytes.Equal(x.data, y.data):
-			out = append(out, label+": "+describeBytes(x, y, context))
+		case x.op != y.op:
+			add(fmt.Sprintf("%s: A %s %d B, B %s %d B", label, x.kind(), x.size, y.kind(), y.size))
+		case x.closeText != y.closeText:
+			add(fmt.Sprintf("%s: A close %s, B close %s", label, orNone(x.closeText), orNone(y.closeText)))
+		case x.size != y.size || x.sum != y.sum:
+			c.use(0, i)
+			c.use(1, i)
+			add(label + ": " + describeBytes(&x, &y, c.context))
 		}
 	}
-	if len(a) != len(b) {
-		who, list := "B", b
-		if len(a) > len(b) {
-			who, list = "A", a
+	if na != nb {
+		who, col, side := "B", c.b, 1
+		if na > nb {
+			who, col, side = "A", c.a, 0
 		}
-		first := &list[min(len(a), len(b))]
-		out = append(out, fmt.Sprintf("%s: A has %d messages and control frames, B %d; %s goes on with %s (%s %d B%s)",
-			where, len(a), len(b), who, first.what, first.kind, first.size, preview(first, context)))
+		at := min(na, nb)
+		first := col.view(c.conn, c.dir, at)
+		c.use(side, at)
+		add(fmt.Sprintf("%s: A has %d messages and control frames, B %d; %s goes on with %s (%s %d B%s)",
+			c.where, na, nb, who, first.what(), first.kind(), first.size, preview(&first, c.context)))
 	}
 	return out
 }
 
-func preview(it *diffItem, context int) string {
-	if it.kind == "close" {
-		return " " + orNone(it.close)
+func preview(it *diffView, context int) string {
+	if it.op == wsparse.OpClose {
+		return " " + orNone(it.closeText)
 	}
 	if len(it.data) == 0 {
 		return ""
 	}
-	if it.kind == "binary" || !report.MostlyText(it.data) {
+	if it.op == wsparse.OpBinary || !report.MostlyText(it.data) {
 		return ": " + report.HexPreview(it.data, 2*context)
 	}
 	return ": " + report.Escape(it.data, 2*context, true)
@@ -283,16 +391,19 @@ func preview(it *diffItem, context int) string {
 
 // describeBytes says where two payloads of one kind part: the first
 // differing byte, shown in context as text or hex.
-func describeBytes(x, y *diffItem, context int) string {
+func describeBytes(x, y *diffView, context int) string {
 	i := 0
 	for i < len(x.data) && i < len(y.data) && x.data[i] == y.data[i] {
 		i++
 	}
-	head := fmt.Sprintf("%s, %d B vs %d B, first difference at byte %d", x.kind, x.size, y.size, i)
+	if !x.kept || !y.kept {
+		return fmt.Sprintf("%s, %d B vs %d B", x.kind(), x.size, y.size) // not shown (see runDiff)
+	}
+	head := fmt.Sprintf("%s, %d B vs %d B, first difference at byte %d", x.kind(), x.size, y.size, i)
 	if i == len(x.data) && i == len(y.data) {
 		return head + " (past the bytes kept)"
 	}
-	text := x.kind != "binary" && report.MostlyText(x.data) && report.MostlyText(y.data)
+	text := x.op != wsparse.OpBinary && report.MostlyText(x.data) && report.MostlyText(y.data)
 	if text {
 		// Back up to a rune boundary, then show context characters before.
 		start := i

@@ -271,6 +271,17 @@ func TestDiffDifferentSessions(t *testing.T) {
 			t.Errorf("no %q in\n%s", want, out)
 		}
 	}
+	// From standard input (read once: every message's bytes kept) the
+	// differences read the same as from files (hashes, then the bytes of
+	// the differences shown, read again).
+	stdin, err := os.ReadFile(pcap("gen__ws-node-basic.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out2, _, code := runWsdump(t, stdin, "diff", "-", pcap("gen__gorilla.pcap")); code != exitDiffer ||
+		strings.Replace(out2, "--- A standard input", "--- A "+displayName(pcap("gen__ws-node-basic.pcap")), 1) != out {
+		t.Errorf("from stdin: exit %d\n%s\nfrom the file:\n%s", code, out2, out)
+	}
 	// The same session seen from one direction only is not the same.
 	if _, _, code := runWsdump(t, nil, "diff", pcap("gen__ws-node-basic.pcap"), pcap("gen__ws-node-basic.pcap"), "--dir", "c2s"); code != 0 {
 		t.Errorf("self diff: exit %d", code)
