@@ -406,21 +406,7 @@ func hostileCases() []hostileCase {
 			// of capture, 4 million unanswered pings.
 			name: "ping-flood-conns",
 			build: func(t *testing.T) string {
-				p, path := newRawPcap(t, 101)
-				req := []byte(upgradeReq + "\r\n")
-				resp := []byte(upgradeResp + "\r\n")
-				p.packet(rawTCP6(0, 1000, 5000, req), 60+len(req))
-				seg := rawTCP6(1, 5000, 1000+uint32(len(req)), resp)
-				p.packet(seg, len(seg))
-				seq := 5000 + uint32(len(resp))
-				pings := bytes.Repeat([]byte{0x89, 0x04, 'p', 'i', 'n', 'g'}, 20000) // in jumbograms
-				for range 200 {
-					seg := rawTCP6(1, seq, 1000+uint32(len(req)), pings)
-					p.packet(seg, len(seg))
-					seq += uint32(len(pings))
-				}
-				p.close(t)
-				return path
+				return serverFlood(t, []byte{0x89, 0x04, 'p', 'i', 'n', 'g'}, 20000, 200)
 			},
 			cmd: "conns", args: []string{"--format", "jsonl"}, maxRSS: 160 << 10, heavy: true,
 			check: mustContain(`"pings":4000000`, `"unanswered_tail":4000000`, `"count":4000000`, `"unmeasured":`),
@@ -429,21 +415,7 @@ func hostileCases() []hostileCase {
 			// A fault on every frame: 2.4 million findings for lint.
 			name: "fault-on-every-frame-lint",
 			build: func(t *testing.T) string {
-				p, path := newRawPcap(t, 101)
-				req := []byte(upgradeReq + "\r\n")
-				resp := []byte(upgradeResp + "\r\n")
-				p.packet(rawTCP6(0, 1000, 5000, req), 60+len(req))
-				seg := rawTCP6(1, 5000, 1000+uint32(len(req)), resp)
-				p.packet(seg, len(seg))
-				seq := 5000 + uint32(len(resp))
-				pings := bytes.Repeat([]byte{0xa9, 0x00}, 60000) // RSV2 without an extension
-				for range 40 {
-					seg := rawTCP6(1, seq, 1000+uint32(len(req)), pings)
-					p.packet(seg, len(seg))
-					seq += uint32(len(pings))
-				}
-				p.close(t)
-				return path
+				return serverFlood(t, []byte{0xa9, 0x00}, 60000, 40) // RSV2 without an extension
 			},
 			cmd: "lint", args: []string{"--format", "jsonl"}, maxRSS: 96 << 10, heavy: true, code: exitFindings,
 			stderr: "lint: findings of severity error or above",
@@ -672,6 +644,26 @@ func rawTCP6(dir int, seq, ack uint32, payload []byte) []byte {
 	}
 	tcp := rawTCP([4]byte{}, [4]byte{}, port[dir], port[1-dir], seq, ack, 0x18, payload)[20:]
 	return append(b, tcp...)
+}
+
+// serverFlood writes an upgraded IPv6 connection on which the server sends
+// frame n times in each of segs segments (jumbograms, RFC 2675).
+func serverFlood(t *testing.T, frame []byte, n, segs int) string {
+	p, path := newRawPcap(t, 101)
+	req := []byte(upgradeReq + "\r\n")
+	resp := []byte(upgradeResp + "\r\n")
+	p.packet(rawTCP6(0, 1000, 5000, req), 60+len(req))
+	seg := rawTCP6(1, 5000, 1000+uint32(len(req)), resp)
+	p.packet(seg, len(seg))
+	seq := 5000 + uint32(len(resp))
+	frames := bytes.Repeat(frame, n)
+	for range segs {
+		seg := rawTCP6(1, seq, 1000+uint32(len(req)), frames)
+		p.packet(seg, len(seg))
+		seq += uint32(len(frames))
+	}
+	p.close(t)
+	return path
 }
 
 // TestDiffMemory: diff keeps a hash of each message, and the bytes only
