@@ -149,16 +149,6 @@ func (n *filterNode) cnf() ([]Clause, error) {
 		return []Clause{{n.test}}, nil
 	case "tcp":
 		return nil, nil
-	case "and":
-		l, err := n.left.cnf()
-		if err != nil {
-			return nil, err
-		}
-		r, err := n.right.cnf()
-		if err != nil {
-			return nil, err
-		}
-		return append(l, r...), nil
 	}
 	l, err := n.left.cnf()
 	if err != nil {
@@ -167,6 +157,9 @@ func (n *filterNode) cnf() ([]Clause, error) {
 	r, err := n.right.cnf()
 	if err != nil {
 		return nil, err
+	}
+	if n.op == "and" {
+		return append(l, r...), nil
 	}
 	if len(l) != 1 || len(r) != 1 {
 		return nil, errors.New("or joins only host and port tests (write \"A and (B or C)\", not \"(A and B) or C\")")
