@@ -1,28 +1,12 @@
 package reassembly
 
 import (
-	"encoding/binary"
 	"testing"
 	"time"
 
+	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
 )
-
-// tcpPacket builds a raw IPv4 packet (LINKTYPE_RAW) carrying one segment.
-func tcpPacket(src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags byte, payload []byte) []byte {
-	b := make([]byte, 40, 40+len(payload))
-	b[0], b[8], b[9] = 0x45, 64, 6
-	binary.BigEndian.PutUint16(b[2:], uint16(40+len(payload)))
-	copy(b[12:], src[:])
-	copy(b[16:], dst[:])
-	binary.BigEndian.PutUint16(b[20:], sport)
-	binary.BigEndian.PutUint16(b[22:], dport)
-	binary.BigEndian.PutUint32(b[24:], seq)
-	binary.BigEndian.PutUint32(b[28:], ack)
-	b[32], b[33] = 5<<4, flags
-	binary.BigEndian.PutUint16(b[34:], 65535)
-	return append(b, payload...)
-}
 
 const (
 	flagSYN = 0x02
@@ -51,10 +35,10 @@ func TestMaxConnections(t *testing.T) {
 	cseq, sseq := uint32(100), uint32(900)
 	send := func(fromClient bool, flags byte, p []byte) {
 		if fromClient {
-			a.Packet(101, tcpPacket(client, server, 40000, 80, cseq, sseq, flags, p), ts, 40+len(p))
+			a.Packet(101, synth.RawTCP4(client, server, 40000, 80, cseq, sseq, flags, p), ts, 40+len(p))
 			cseq += uint32(len(p))
 		} else {
-			a.Packet(101, tcpPacket(server, client, 80, 40000, sseq, cseq, flags, p), ts, 40+len(p))
+			a.Packet(101, synth.RawTCP4(server, client, 80, 40000, sseq, cseq, flags, p), ts, 40+len(p))
 			sseq += uint32(len(p))
 		}
 		ts = ts.Add(time.Microsecond)
@@ -63,7 +47,7 @@ func TestMaxConnections(t *testing.T) {
 	send(false, flagPSH|flagACK, []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"))
 	for i := 0; i < 5000; i++ {
 		src := [4]byte{192, 168, byte(i >> 8), byte(i)}
-		a.Packet(101, tcpPacket(src, server, uint16(1024+i), 80, 1, 0, flagSYN, nil), ts, 40)
+		a.Packet(101, synth.RawTCP4(src, server, uint16(1024+i), 80, 1, 0, flagSYN, nil), ts, 40)
 		ts = ts.Add(time.Microsecond)
 		if i%10 == 0 {
 			send(false, flagPSH|flagACK, []byte{0x81, 0x01, 'x'})
@@ -94,9 +78,9 @@ func TestLongSegmentOutOfOrder(t *testing.T) {
 	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	c, s := [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}
 	req := []byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
-	a.Packet(101, tcpPacket(c, s, 40000, 80, 100, 900, flagPSH|flagACK, req), ts, 40+len(req))
+	a.Packet(101, synth.RawTCP4(c, s, 40000, 80, 100, 900, flagPSH|flagACK, req), ts, 40+len(req))
 	big := make([]byte, 5000)
 	// Bytes 100 to 110 of the client's stream are lost.
-	a.Packet(101, tcpPacket(c, s, 40000, 80, 100+uint32(len(req))+10, 900, flagPSH|flagACK, big), ts.Add(time.Millisecond), 5040)
+	a.Packet(101, synth.RawTCP4(c, s, 40000, 80, 100+uint32(len(req))+10, 900, flagPSH|flagACK, big), ts.Add(time.Millisecond), 5040)
 	a.Finish()
 }

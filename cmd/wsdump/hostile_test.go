@@ -465,7 +465,7 @@ func hostileCases() []hostileCase {
 			name: "unsupported-link-type",
 			build: func(t *testing.T) string {
 				p, path := newRawPcap(t, 147) // LINKTYPE_USER0
-				p.packet(rawTCP([4]byte{1, 2, 3, 4}, [4]byte{5, 6, 7, 8}, 1, 2, 3, 4, 0x02, nil), 40)
+				p.packet(synth.RawTCP4([4]byte{1, 2, 3, 4}, [4]byte{5, 6, 7, 8}, 1, 2, 3, 4, 0x02, nil), 40)
 				p.close(t)
 				return path
 			},
@@ -603,26 +603,10 @@ func millionSYNs(t *testing.T) string {
 	p, path := newRawPcap(t, 101)
 	for i := 0; i < 1000000; i++ {
 		src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
-		p.packet(rawTCP(src, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1, 0, 0x02, nil), 40)
+		p.packet(synth.RawTCP4(src, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1, 0, 0x02, nil), 40)
 	}
 	p.close(t)
 	return path
-}
-
-// rawTCP is one IPv4 packet carrying one TCP segment.
-func rawTCP(src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags byte, payload []byte) []byte {
-	b := make([]byte, 40, 40+len(payload))
-	b[0], b[8], b[9] = 0x45, 64, 6
-	binary.BigEndian.PutUint16(b[2:], uint16(40+len(payload)))
-	copy(b[12:16], src[:])
-	copy(b[16:20], dst[:])
-	binary.BigEndian.PutUint16(b[20:], sport)
-	binary.BigEndian.PutUint16(b[22:], dport)
-	binary.BigEndian.PutUint32(b[24:], seq)
-	binary.BigEndian.PutUint32(b[28:], ack)
-	b[32], b[33] = 5<<4, flags
-	binary.BigEndian.PutUint16(b[34:], 65535)
-	return append(b, payload...)
 }
 
 // rawTCP6 is one IPv6 packet from the client (dir 0) or the server,
@@ -642,7 +626,7 @@ func rawTCP6(dir int, seq, ack uint32, payload []byte) []byte {
 		b = append(b, 6, 0, 0xc2, 4)
 		b = binary.BigEndian.AppendUint32(b, uint32(8+n))
 	}
-	tcp := rawTCP([4]byte{}, [4]byte{}, port[dir], port[1-dir], seq, ack, 0x18, payload)[20:]
+	tcp := synth.RawTCP4([4]byte{}, [4]byte{}, port[dir], port[1-dir], seq, ack, 0x18, payload)[20:]
 	return append(b, tcp...)
 }
 
