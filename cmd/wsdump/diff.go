@@ -87,7 +87,6 @@ differing byte, binary as a hex excerpt).` + "\n" + filterHelp,
 // only where a difference is to be shown (see runDiff).
 type diffItem struct {
 	op    wsparse.Opcode // the message's, or the control frame's
-	kept  bool           // the bytes are in the collector's data
 	index int32          // message index, or frame index for a control frame
 	close int32          // close frames with a code: 1 + index in the collector's closes
 	size  uint64         // bytes on the record (message length, payload length)
@@ -126,6 +125,7 @@ type diffKey struct{ conn, dir, pos int }
 type diffCollector struct {
 	ignoreControl bool
 	keep          map[diffKey]bool // items whose bytes to keep; nil: all
+	bytesOnly     bool             // only the bytes kept are wanted, not the hashes
 	conns         []*diffConn
 	byConn        map[*wsparse.Conn]*diffConn
 	data          map[diffKey][]byte // the bytes kept
@@ -147,10 +147,11 @@ func (d *diffCollector) conn(c *wsparse.Conn) *diffConn {
 }
 
 func (d *diffCollector) add(dc *diffConn, dir wsparse.Dir, it diffItem, data []byte) {
-	it.sum = diffSum(data)
+	if !d.bytesOnly {
+		it.sum = diffSum(data)
+	}
 	k := diffKey{dc.ord, int(dir), len(dc.dirs[dir])}
 	if d.keep == nil || d.keep[k] {
-		it.kept = true
 		d.data[k] = append([]byte(nil), data...)
 	}
 	dc.dirs[dir] = append(dc.dirs[dir], it)
@@ -161,7 +162,8 @@ func (d *diffCollector) add(dc *diffConn, dir wsparse.Dir, it diffItem, data []b
 func (d *diffCollector) view(ord, dir, pos int) diffView {
 	dc := d.conns[ord]
 	it := &dc.dirs[dir][pos]
-	v := diffView{diffItem: it, data: d.data[diffKey{ord, dir, pos}]}
+	v := diffView{diffItem: it}
+	v.data, v.kept = d.data[diffKey{ord, dir, pos}]
 	if it.close > 0 {
 		v.closeText = d.closes[it.close-1]
 	}
@@ -173,6 +175,7 @@ type diffView struct {
 	*diffItem
 	closeText string
 	data      []byte
+	kept      bool // data holds the bytes
 }
 
 func (d *diffCollector) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
@@ -240,8 +243,9 @@ func runDiff(o *diffOptions, a, b string) error {
 	if twice {
 		none = map[diffKey]bool{}
 	}
-	decode := func(keep [2]map[diffKey]bool) (*diffCollector, *diffCollector, error) {
+	decode := func(keep [2]map[diffKey]bool, bytesOnly bool) (*diffCollector, *diffCollector, error) {
 		ca, cb := newDiffCollector(o.IgnoreControl, keep[0]), newDiffCollector(o.IgnoreControl, keep[1])
+		ca.bytesOnly, cb.bytesOnly = bytesOnly, bytesOnly
 		if _, err := o.decodeInto(a, spec, ca); err != nil {
 			return nil, nil, err
 		}
@@ -250,16 +254,20 @@ func runDiff(o *diffOptions, a, b string) error {
 		}
 		return ca, cb, nil
 	}
-	ca, cb, err := decode([2]map[diffKey]bool{none, none})
+	ca, cb, err := decode([2]map[diffKey]bool{none, none}, false)
 	if err != nil {
 		return err
 	}
 	need := [2]map[diffKey]bool{{}, {}}
 	diffs := compareCaptures(ca, cb, o.Context, o.MaxDiffs, need)
 	if twice && len(need[0])+len(need[1]) > 0 {
-		if ca, cb, err = decode(need); err != nil {
+		// The second reading fetches the bytes to show; the comparison
+		// stays the first one's, now with them.
+		ba, bb, err := decode(need, true)
+		if err != nil {
 			return err
 		}
+		ca.data, cb.data = ba.data, bb.data
 		diffs = compareCaptures(ca, cb, o.Context, o.MaxDiffs, need)
 	}
 	w := o.Out
