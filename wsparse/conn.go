@@ -924,11 +924,8 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	switch h.mode {
 	case modeSniff:
 		// Chains may run through the hole inside a payload.
-		if !h.sniff.gap(n) {
-			c.limits.Sniff++
-			c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(len(h.sniff.buf))
-			h.sniff = newSniffer(h.sniff.want, h.sniff.minimum, h.sniff.lenient, c.cfg.MaxSniff)
-		}
+		h.sniff.gap(n)
+		h.sniff.lock = -1 // the frame start chosen may be lost: look again
 		return
 	case modeWS:
 	case modeHTTP, modeAwait:
@@ -1004,6 +1001,7 @@ func (c *Conn) End(ts time.Time) {
 	}
 	c.ended = true
 	defer c.free()
+	c.sniffPair(ts)
 	if c.hs == nil && !c.ws {
 		return
 	}
@@ -1014,8 +1012,8 @@ func (c *Conn) End(ts time.Time) {
 	// frame boundary for the last chain.
 	for side := range c.half {
 		if h := &c.half[side]; h.mode == modeSniff && c.ws {
-			if start := h.sniff.decide(true); start >= 0 {
-				c.acceptSniff(side, start, ts)
+			if i := h.sniff.decide(true); i >= 0 {
+				c.acceptChain(side, i, ts)
 			}
 		}
 	}
@@ -1125,34 +1123,74 @@ func (c *Conn) startSniff(side int, first []byte, afterGap bool) bool {
 }
 
 // feedSniff looks for frame boundaries in a side's bytes; once found, the
-// side is decoded as WebSocket from there.
+// side is decoded as WebSocket from there. The search keeps only a window of
+// the last bytes: after a gap on a connection known to be WebSocket it goes
+// on as far as the data goes (a gap never ends the decoding of a
+// direction); without that knowledge it gives up after MaxSniff bytes.
 func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 	h := &c.half[side]
-	start := h.sniff.add(data)
-	if start < 0 && len(h.sniff.buf) > h.sniff.limit && h.sniff.lenient {
-		start = h.sniff.decide(true) // waited long enough: take the best there is
-	}
-	if start < 0 {
-		if len(h.sniff.buf) > h.sniff.limit {
-			c.limits.Sniff++
-			c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(len(h.sniff.buf))
-			c.ignore(side)
+	s := h.sniff
+	s.add(data)
+	if s.lock >= 0 {
+		if s.end() >= s.lock {
+			c.acceptAt(side, s.lock, ts)
+			return
 		}
+		s.trim()
 		return
 	}
-	c.acceptSniff(side, start, ts)
+	if i := s.decide(false); i >= 0 {
+		c.acceptChain(side, i, ts)
+		return
+	}
+	if s.searched > s.limit && !s.lenient && c.hs == nil && !c.ws && !c.forced {
+		c.limits.Sniff++
+		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(s.searched)
+		c.ignore(side)
+		return
+	}
+	s.trim()
 }
 
-// acceptSniff decodes a side as WebSocket from the frame boundary found at
-// start in its sniffed bytes.
-func (c *Conn) acceptSniff(side, start int, ts time.Time) {
+// acceptChain decodes a side as WebSocket along the chain s.cands[i]: from
+// its start, or from its earliest frame still in the window, or (when even
+// its last frame started before the window) from where its frame ends.
+func (c *Conn) acceptChain(side, i int, ts time.Time) {
+	s := c.half[side].sniff
+	ch := &s.cands[i]
+	if p := s.replayFrom(ch); p >= 0 {
+		c.acceptAt(side, p, ts)
+		return
+	}
+	s.lock = ch.next
+	if s.end() >= s.lock {
+		c.acceptAt(side, s.lock, ts)
+		return
+	}
+	s.cands, s.want = s.cands[:0], ch.masked // nothing else to follow
+	s.trim()
+}
+
+// acceptAt decodes a side as WebSocket from the frame boundary found at
+// offset start of its sniffed bytes (start >= s.base, <= s.end()).
+func (c *Conn) acceptAt(side, start int, ts time.Time) {
 	h := &c.half[side]
-	buf := h.sniff.buf
-	masked := buf[start+1]&maskBit != 0
-	if c.clientSide < 0 {
-		if masked {
-			c.clientSide = side
-		} else {
+	s := h.sniff
+	if start < s.end() {
+		masked := s.buf[start-s.base+1]&maskBit != 0
+		if start+1 >= s.end() {
+			masked = s.want == 1
+		}
+		if c.clientSide < 0 {
+			if masked {
+				c.clientSide = side
+			} else {
+				c.clientSide = 1 - side
+			}
+		}
+	} else if c.clientSide < 0 && s.want >= 0 {
+		c.clientSide = side
+		if s.want == 0 {
 			c.clientSide = 1 - side
 		}
 	}
@@ -1160,15 +1198,9 @@ func (c *Conn) acceptSniff(side, start int, ts time.Time) {
 	c.sniffed[side] = true
 	h.mode = modeWS
 	h.midStream = true
-	holes := h.sniff.holes
+	buf, base, holes := s.buf, s.base, s.holes
 	h.sniff = nil
-	skipped := start
-	for _, hl := range holes {
-		if hl[0] < start {
-			skipped -= min(hl[1], start) - hl[0] // lost, not skipped
-		}
-	}
-	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(skipped)
+	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(start - s.lostBefore(start)) // lost, not skipped
 	if c.sum.First.IsZero() {
 		c.sum.First = ts
 	}
@@ -1179,18 +1211,47 @@ func (c *Conn) acceptSniff(side, start int, ts time.Time) {
 			continue
 		}
 		if hl[0] > p {
-			c.feed(side, buf[p:hl[0]], ts)
+			c.feed(side, buf[p-base:hl[0]-base], ts)
 		}
 		c.gap(side, hl[1]-max(hl[0], p), ts)
 		p = hl[1]
 	}
-	c.feed(side, buf[p:], ts)
+	if p < base+len(buf) {
+		c.feed(side, buf[p-base:], ts)
+	}
 	// The other side now knows what to expect.
 	if o := &c.half[1-side]; o.mode == modeSniff && !c.forced && h.masked >= 0 {
 		o.sniff.want, o.sniff.minimum = 1-h.masked, 1
-		if start := o.sniff.decide(false); start >= 0 {
-			c.acceptSniff(1-side, start, ts)
+		if i := o.sniff.decide(false); i >= 0 {
+			c.acceptChain(1-side, i, ts)
 		}
+	}
+}
+
+// sniffPair takes, at the end of a connection neither of whose sides was
+// recognised, two sides that are each nothing but whole frames with content
+// that proves them (a connection caught at its closing handshake: one Close
+// each way), the client's masked and the server's not.
+func (c *Conn) sniffPair(ts time.Time) {
+	a, b := &c.half[0], &c.half[1]
+	if c.ws || c.hs != nil || a.mode != modeSniff || b.mode != modeSniff {
+		return
+	}
+	ma, okA := a.sniff.pairable()
+	mb, okB := b.sniff.pairable()
+	if !okA || !okB || ma == mb {
+		return
+	}
+	for side, m := range [2]int8{ma, mb} {
+		if m == 1 {
+			c.clientSide = side
+		}
+		c.half[side].sniff.want = m
+	}
+	c.sniffed = [2]bool{true, true}
+	c.acceptAt(0, 0, ts)
+	if c.half[1].mode == modeSniff {
+		c.acceptAt(1, 0, ts)
 	}
 }
 

@@ -28,7 +28,7 @@ const (
 )
 
 type cand struct {
-	start, next int
+	start, next int  // offsets from where the search began
 	firstEnd    int  // where the chain's second frame starts (-1 before it has one)
 	boundary    bool // start is where a feed began: a likely frame start
 	frames      int
@@ -39,12 +39,31 @@ type cand struct {
 	open        bool // inside a fragmented message
 	rsv1        bool
 	dead        bool
-	pending     bool // the frame at next has a plausible header; its payload is still coming
+	// The frame at the chain's end whose header (and first payload bytes)
+	// were judged but whose payload is still coming: next is already its
+	// end, pstart its payload's start.
+	pending    bool
+	pstart     int
+	pendStrong bool // its content is strong evidence (counted when it ends)
+	pendData   bool // it is not a continuation
+	// peek: the header at next is plausible on its own, and the payload
+	// bytes to check are still coming.
+	peek bool
+	// Frame starts of the chain, for replaying it when its start has left
+	// the window: from is the earliest still in the window when the chain
+	// last looked, recent the last few.
+	from   int
+	recent [4]int
+	nrec   int
 }
 
-// sniffer holds one side's bytes and candidate chains.
+// sniffer holds one side's bytes and candidate chains. Offsets count from
+// where the search began; only the last window bytes are kept (buf holds
+// offsets base to base+len(buf)), so the search may go on as far as the data
+// goes in bounded memory and linear time.
 type sniffer struct {
 	buf     []byte
+	base    int
 	cands   []cand
 	at      map[chainKey]int // live chains by where they are and in what state: index in cands
 	scanned int              // offsets below this have been made candidates
@@ -53,23 +72,62 @@ type sniffer struct {
 	// lenient accepts a chain whose last frame is still incomplete: for a
 	// direction already known to be WebSocket (a resync after a gap), where
 	// bytes arrive in large pieces after reassembly pushes them through.
-	lenient bool
-	holes   [][2]int // byte ranges of buf lost from the capture (zero-filled)
-	limit   int      // bytes buffered before giving up (Config.MaxSniff)
+	lenient  bool
+	holes    [][2]int // ranges lost from the capture (zero-filled in buf), from the window on
+	lostGone int      // lost bytes in holes dropped with the window's start
+	searched int      // bytes searched (not lost)
+	limit    int      // Config.MaxSniff: bytes searched before giving up, when giving up is allowed; bytes kept
+	lock     int      // a chain was chosen whose next frame starts here, past the window's start (-1 none)
 }
 
+// end is the offset just past the last byte seen.
+func (s *sniffer) end() int { return s.base + len(s.buf) }
+
+// window is how many bytes are kept: enough for a frame header and the
+// payload bytes checked after it.
+func (s *sniffer) window() int { return max(s.limit, 2*(MaxHeaderLen+sniffCheck)) }
+
 // gap records n lost bytes: chains may run through them inside payloads but
-// not read a header from them. It reports false when the buffer would grow
-// past the limit: the caller then starts afresh.
-func (s *sniffer) gap(n int) bool {
-	if len(s.buf)+n > s.limit {
-		return false
-	}
-	at := len(s.buf)
-	s.buf = append(s.buf, make([]byte, n)...)
+// not read a header from them.
+func (s *sniffer) gap(n int) {
+	at := s.end()
 	s.holes = append(s.holes, [2]int{at, at + n})
-	s.scanned = len(s.buf)
-	return true
+	if len(s.buf)+n > s.window() {
+		// Nothing before the hole stays in the window.
+		s.base, s.buf = at+n, s.buf[:0]
+	} else {
+		s.buf = append(s.buf, make([]byte, n)...)
+	}
+	s.scanned = s.end()
+	s.trim()
+}
+
+// trim drops the bytes that fell out of the window, and the holes in them.
+func (s *sniffer) trim() {
+	if over := len(s.buf) - s.window(); over > 0 {
+		s.buf = s.buf[:copy(s.buf, s.buf[over:])]
+		s.base += over
+	}
+	h := s.holes[:0]
+	for _, hl := range s.holes {
+		if hl[1] <= s.base {
+			s.lostGone += hl[1] - hl[0]
+			continue
+		}
+		h = append(h, hl)
+	}
+	s.holes = h
+}
+
+// lostBefore returns the lost bytes before offset p (p >= s.base).
+func (s *sniffer) lostBefore(p int) int {
+	n := s.lostGone
+	for _, hl := range s.holes {
+		if hl[0] < p {
+			n += min(hl[1], p) - hl[0]
+		}
+	}
+	return n
 }
 
 // inHole reports whether [from, to) overlaps a lost range.
@@ -83,17 +141,34 @@ func (s *sniffer) inHole(from, to int) bool {
 }
 
 func newSniffer(want int8, minimum int, lenient bool, limit int) *sniffer {
-	return &sniffer{want: want, minimum: minimum, lenient: lenient, limit: limit, at: map[chainKey]int{}}
+	return &sniffer{want: want, minimum: minimum, lenient: lenient, limit: limit, lock: -1, at: map[chainKey]int{}}
 }
 
-// add appends bytes and returns the start of an accepted chain, or -1.
-func (s *sniffer) add(b []byte) int {
-	s.addCand(len(s.buf), true) // a segment boundary is a likely frame start
+// add appends bytes and makes candidates of the new offsets; decide then
+// says whether a chain is found, and trim drops what the window no longer
+// holds.
+func (s *sniffer) add(b []byte) {
+	s.searched += len(b)
+	if s.lock >= 0 {
+		s.buf = append(s.buf, b...)
+		s.scanned = s.end()
+		return // a chain was chosen: only its next frame start is awaited
+	}
+	s.addCand(s.end(), true) // a segment boundary is a likely frame start
 	s.buf = append(s.buf, b...)
-	for ; s.scanned < len(s.buf)-1; s.scanned++ {
+	full := false
+	for ; s.scanned < s.end()-1; s.scanned++ {
+		if len(s.cands) >= sniffMaxCands && !full {
+			// Most candidates in payload bytes die within a few bytes:
+			// drop the dead ones so that a large feed (reassembly hands
+			// over up to 64 KiB at once) has candidates to its end. When
+			// that frees little, the rest of the feed gets none but its
+			// boundary.
+			s.advanceAll(false)
+			full = len(s.cands) >= sniffMaxCands/2
+		}
 		s.addCand(s.scanned, false)
 	}
-	return s.decide(false)
 }
 
 func (s *sniffer) addCand(off int, boundary bool) {
@@ -108,11 +183,11 @@ func (s *sniffer) addCand(off int, boundary bool) {
 	if len(s.cands) >= sniffMaxCands && !boundary || len(s.cands) >= sniffMaxCands+sniffMaxCands/4 {
 		return
 	}
-	if len(s.buf)-off >= 2 && !quickHeader(s.buf[off], s.buf[off+1]) || s.inHole(off, off+2) {
+	if i := off - s.base; len(s.buf)-i >= 2 && !quickHeader(s.buf[i], s.buf[i+1]) || s.inHole(off, off+2) {
 		return // cannot start a frame: not worth a candidate
 	}
 	s.at[chainKey{next: off, masked: -1}] = len(s.cands)
-	s.cands = append(s.cands, cand{start: off, next: off, firstEnd: -1, masked: -1, boundary: boundary})
+	s.cands = append(s.cands, cand{start: off, next: off, firstEnd: -1, masked: -1, boundary: boundary, from: off})
 }
 
 // chainKey is what decides how a chain goes on: where its next header is,
@@ -139,33 +214,13 @@ func quickHeader(b0, b1 byte) bool {
 }
 
 // decide advances every chain over the buffered bytes and returns the
-// start of the best chain (see better) that ends exactly at the end of the
-// bytes or, when lenient or final, runs into a last frame whose header is
-// plausible and whose payload is still to come; -1 when there is none yet.
+// index in s.cands of the best chain (see better) that ends exactly at the
+// end of the bytes or, when lenient or final, runs into a last frame whose
+// header is plausible and whose payload is still to come; -1 when there is
+// none yet.
 func (s *sniffer) decide(final bool) int {
-	// Advance every chain; chains that reach the same offset behave the
-	// same from there on, so only the better of them is kept.
-	clear(s.at)
-	live := s.cands[:0]
-	for i := range s.cands {
-		c := s.cands[i]
-		if s.want >= 0 && c.masked >= 0 && c.masked != s.want {
-			continue // the masking expected changed since this chain began
-		}
-		s.advance(&c)
-		if c.dead {
-			continue
-		}
-		if j, ok := s.at[c.key()]; ok {
-			if c.better(&live[j]) {
-				live[j] = c
-			}
-			continue
-		}
-		s.at[c.key()] = len(live)
-		live = append(live, c)
-	}
-	s.cands = live
+	s.advanceAll(final)
+	live := s.cands
 	best := -1
 	for i := range live {
 		c := &live[i]
@@ -182,7 +237,7 @@ func (s *sniffer) decide(final bool) int {
 		if s.lenient {
 			proof = c.strong >= 1 && c.verified >= 2 || c.verified >= 4
 		}
-		reaches := proof && (c.next == len(s.buf) || (s.lenient || final) && c.pending)
+		reaches := proof && (!c.pending && !c.peek && c.next == s.end() || (s.lenient || final) && (c.pending || c.peek))
 		if reaches && c.evidence >= need && (best < 0 || c.better(&live[best])) {
 			best = i
 		}
@@ -190,17 +245,86 @@ func (s *sniffer) decide(final bool) int {
 	if best < 0 {
 		return -1
 	}
-	if s.lenient && !final && len(s.buf) < s.limit/2 {
+	if s.lenient && !final {
 		// After a gap, a chain that began earlier and is still inside a
 		// long frame may yet explain these bytes as its payload: wait for
-		// it rather than take frames found inside a payload.
+		// it (at most until that frame ends) rather than take frames found
+		// inside a payload.
 		for i := range live {
-			if c := &live[i]; c.start < live[best].start && c.pending && !c.better(&live[best]) {
+			if c := &live[i]; c.start < live[best].start && (c.pending || c.peek) && !c.better(&live[best]) {
 				return -1
 			}
 		}
 	}
-	return live[best].start
+	return best
+}
+
+// advanceAll advances every chain over the buffered bytes and drops the
+// dead; chains that reach the same offset behave the same from there on,
+// so only the better of them is kept.
+func (s *sniffer) advanceAll(final bool) {
+	clear(s.at)
+	live := s.cands[:0]
+	for i := range s.cands {
+		c := s.cands[i]
+		if s.want >= 0 && c.masked >= 0 && c.masked != s.want {
+			continue // the masking expected changed since this chain began
+		}
+		s.advance(&c, final)
+		if c.dead {
+			continue
+		}
+		if j, ok := s.at[c.key()]; ok {
+			if c.better(&live[j]) {
+				live[j] = c
+			}
+			continue
+		}
+		s.at[c.key()] = len(live)
+		live = append(live, c)
+	}
+	s.cands = live
+}
+
+// replayFrom returns the offset from which an accepted chain's frames can
+// be decoded again: its start, or its earliest frame start still in the
+// window; -1 when even the start of its last frame has left the window.
+func (s *sniffer) replayFrom(c *cand) int {
+	if c.start >= s.base {
+		return c.start
+	}
+	p := -1
+	if c.from >= s.base {
+		p = c.from
+	}
+	for _, r := range c.recent[:min(c.nrec, len(c.recent))] {
+		if r >= s.base && (p < 0 || r < p) {
+			p = r
+		}
+	}
+	if !c.pending && c.next >= s.base && (p < 0 || c.next < p) {
+		p = c.next
+	}
+	return p
+}
+
+// pairable reports whether the bytes seen so far are, from their first
+// byte to their last, a chain of whole frames with content that proves
+// them (a close with a valid code, text): the one or two frames of a
+// connection caught at its end, taken as WebSocket when the other side's
+// bytes are such a chain too, masked the other way.
+func (s *sniffer) pairable() (masked int8, ok bool) {
+	if s.base != 0 || len(s.holes) > 0 {
+		return -1, false
+	}
+	s.decide(true)
+	for i := range s.cands {
+		c := &s.cands[i]
+		if c.start == 0 && !c.pending && c.next == s.end() && c.strong >= 1 && c.verified == c.frames && c.masked >= 0 {
+			return c.masked, true
+		}
+	}
+	return -1, false
 }
 
 // better ranks two chains that explain the same bytes: the one that
@@ -219,10 +343,39 @@ func (c *cand) better(o *cand) bool {
 	return !(c.firstEnd == o.start && o.boundary && !c.boundary)
 }
 
-// advance walks a chain over every frame now wholly buffered.
-func (s *sniffer) advance(c *cand) {
-	for !c.dead && c.next+2 <= len(s.buf) {
-		hdr, n := ParseHeader(s.buf[c.next:])
+// advance walks a chain over every frame now buffered: a frame is judged
+// when its header and the first payload bytes checked are there, and
+// counted when its payload has gone by.
+func (s *sniffer) advance(c *cand, final bool) {
+	c.peek = false
+	for !c.dead {
+		if c.pending {
+			if c.next > s.end() {
+				return // payload still coming
+			}
+			c.pending = false
+			if !s.inHole(c.pstart, c.next) {
+				c.verified++
+				if c.pendStrong {
+					c.strong++
+				}
+			}
+			if c.frames == 0 {
+				c.firstEnd = c.next
+			}
+			c.frames++
+			if c.pendData {
+				c.evidence++
+			}
+		}
+		if c.next+2 > s.end() {
+			return
+		}
+		if c.next < s.base {
+			c.dead = true // its bytes left the window (a long hole)
+			return
+		}
+		hdr, n := ParseHeader(s.buf[c.next-s.base:])
 		if n == 0 {
 			return // header not complete yet
 		}
@@ -234,34 +387,32 @@ func (s *sniffer) advance(c *cand) {
 			c.dead = true
 			return
 		}
-		if c.next+n+int(hdr.Length) > len(s.buf) {
-			// Payload not complete yet: judge the header alone.
+		pstart := c.next + n
+		check := min(int(hdr.Length), sniffCheck)
+		if pstart+check > s.end() && !final {
+			// Wait for the payload bytes that are checked; meanwhile
+			// judge the header alone.
 			probe := *c
-			c.pending = s.plausible(&probe, &hdr, nil)
+			c.peek = s.plausible(&probe, &hdr, nil)
 			return
 		}
-		payload := s.buf[c.next+n : c.next+n+int(hdr.Length)]
-		if len(s.holes) > 0 && s.inHole(c.next+n, c.next+n+int(hdr.Length)) {
+		payload := s.buf[pstart-s.base : min(pstart+int(hdr.Length), s.end())-s.base]
+		if len(s.holes) > 0 && s.inHole(pstart, pstart+check) {
 			payload = nil // content partly lost: judge the header alone
 		}
 		if !s.plausible(c, &hdr, payload) {
 			c.dead = true
 			return
 		}
-		if payload != nil || hdr.Length == 0 {
-			c.verified++
-			if strongContent(&hdr, payload) {
-				c.strong++
-			}
+		if c.from < s.base {
+			c.from = c.next
 		}
-		c.next += n + int(hdr.Length)
-		if c.frames == 0 {
-			c.firstEnd = c.next
-		}
-		c.frames++
-		if hdr.Opcode != OpContinuation {
-			c.evidence++
-		}
+		c.recent[c.nrec%len(c.recent)] = c.next
+		c.nrec++
+		c.pending, c.pstart = true, pstart
+		c.pendStrong = (payload != nil || hdr.Length == 0) && strongContent(&hdr, payload)
+		c.pendData = hdr.Opcode != OpContinuation
+		c.next = pstart + int(hdr.Length)
 	}
 }
 
@@ -303,7 +454,7 @@ func plausibleContent(h *Header, p []byte) bool {
 			return false // valid UTF-8, but not what text messages carry
 		}
 	}
-	return validUTF8Prefix(b, n < len(p) || !h.Fin)
+	return validUTF8Prefix(b, uint64(n) < h.Length || !h.Fin)
 }
 
 func (s *sniffer) plausible(c *cand, h *Header, payload []byte) bool {

@@ -40,7 +40,7 @@ func addLimitFlags(f *pflag.FlagSet, l *limitFlags) {
 	f.Var(newLimit(&l.Connections, defaultMaxConnections), "max-connections", "TCP connections held at once; past it the least recently active are ended early")
 	f.Var(newLimit(&l.HTTPHeader, defaultMaxHTTPHeader), "max-http-header", "bytes of one HTTP head; a longer one is not decoded")
 	f.Var(newLimit(&l.Pending, defaultMaxPending), "max-pending", "client bytes held while an upgrade request is unanswered")
-	f.Var(newLimit(&l.Sniff, defaultMaxSniff), "max-sniff", "bytes of one direction searched for WebSocket frames when there is no handshake")
+	f.Var(newLimit(&l.Sniff, defaultMaxSniff), "max-sniff", "bytes of one direction searched for WebSocket frames when there is no handshake; after a gap, the bytes kept while the search goes on")
 	f.Var(newLimit(&l.Reorder, defaultMaxReorder), "max-reorder", "out-of-order bytes held per connection waiting for a lost segment (then counted as lost)")
 	f.Var(newLimit(&l.ReorderTotal, defaultMaxReorderAll), "max-reorder-total", "out-of-order bytes held in all connections together")
 }

@@ -154,6 +154,14 @@ if want $name; then
 		"$BIN/gorilla" -addr "127.0.0.1:$p" -manifest "$OUT/$name.messages.tsv"
 fi
 
+name=gen__gorilla-big
+if want $name; then
+	p=$(free_port 47075)
+	# host lo: segments up to 64 KiB, so a 256 KiB fragment spans about four
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		"$BIN/gorilla" -big -addr "127.0.0.1:$p" -manifest "$OUT/$name.messages.tsv"
+fi
+
 name=gen__coder
 if want $name; then
 	p=$(free_port 47080)

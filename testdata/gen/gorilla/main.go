@@ -3,6 +3,10 @@
 //
 //	gorilla -addr 127.0.0.1:PORT -manifest OUT.messages.tsv [-compress]
 //
+// -big: write buffers of 256 KiB on both ends, so messages over 256 KiB go
+// out as 256 KiB fragments; the session plays bigScript (150 messages each
+// way, mostly small, every 30th a random binary message of 260-600 KiB).
+//
 // -compress: EnableCompression on Dialer and Upgrader (gorilla only does
 // permessage-deflate with no context takeover both ways) and
 // EnableWriteCompression(true) on both conns; the session plays
@@ -39,6 +43,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen and dial address")
 	manifestPath := flag.String("manifest", "/dev/null", "manifest output")
 	compress := flag.Bool("compress", false, "negotiate permessage-deflate and compress writes")
+	big := flag.Bool("big", false, "256 KiB write buffers and the session of large fragmented messages")
 	flag.Parse()
 	log.SetPrefix("gorilla: ")
 	time.AfterFunc(20*time.Second, func() { log.Fatal("timeout") })
@@ -46,6 +51,11 @@ func main() {
 	c2s, s2c := uncompressedScript()
 	if *compress {
 		c2s, s2c = compressedScript()
+	}
+	bufSize := 1024
+	if *big {
+		c2s, s2c = bigScript()
+		bufSize = 256 << 10
 	}
 	var m gen.Manifest
 	send := func(c *websocket.Conn, dir string, x msg) error {
@@ -78,7 +88,7 @@ func main() {
 		log.Fatal(err)
 	}
 	serverDone := make(chan error, 1)
-	up := websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 1024, EnableCompression: *compress}
+	up := websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: bufSize, EnableCompression: *compress}
 	go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		c, err := up.Upgrade(w, req, nil)
 		if err != nil {
@@ -110,7 +120,7 @@ func main() {
 		}()
 	}))
 
-	d := websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: 1024, EnableCompression: *compress}
+	d := websocket.Dialer{ReadBufferSize: 4096, WriteBufferSize: bufSize, EnableCompression: *compress}
 	c, _, err := d.Dial("ws://"+*addr+"/gorilla", nil)
 	if err != nil {
 		log.Fatal(err)
@@ -208,5 +218,42 @@ func uncompressedScript() (c2s, s2c []msg) {
 		{op: websocket.BinaryMessage, parts: [][]byte{r.Binary(10), r.Binary(5000)}},
 		{op: websocket.TextMessage, parts: [][]byte{[]byte("done")}},
 	}
+	return c2s, s2c
+}
+
+// bigScript is the session of the -big capture: 150 messages each way, each
+// message's kind and size drawn from the seeded generator. Every 30th is a
+// random binary message of 260-600 KiB, written in 64 KiB pieces through
+// NextWriter (so that gorilla flushes a 256 KiB frame each time its write
+// buffer fills, and ends with the rest); the others are text or binary of
+// 1 B to 20 KB.
+func bigScript() (c2s, s2c []msg) {
+	r := gen.NewRand(0x676f72696c6c6162) // "gorillab"
+	script := func() []msg {
+		var out []msg
+		for i := 0; i < 150; i++ {
+			kind := r.Uint64() % 100
+			switch {
+			case i%30 == 7:
+				data := r.Binary(260<<10 + int(r.Uint64()%(340<<10)))
+				var parts [][]byte
+				for len(data) > 0 {
+					n := min(len(data), 64<<10)
+					parts = append(parts, data[:n])
+					data = data[n:]
+				}
+				out = append(out, msg{op: websocket.BinaryMessage, parts: parts})
+			case kind < 20:
+				out = append(out, msg{op: websocket.BinaryMessage, parts: [][]byte{r.Binary(2000 + int(r.Uint64()%18000))}})
+			case kind < 50:
+				out = append(out, msg{op: websocket.BinaryMessage, parts: [][]byte{r.Binary(1 + int(r.Uint64()%1500))}})
+			default:
+				out = append(out, msg{op: websocket.TextMessage, parts: [][]byte{r.Text(1 + int(r.Uint64()%1500))}})
+			}
+		}
+		return out
+	}
+	c2s = script()
+	s2c = script()
 	return c2s, s2c
 }
