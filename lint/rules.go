@@ -93,7 +93,7 @@ var Rules = []Rule{
 	{"WS209", "subprotocol-not-offered", Error, "handshake", "RFC 6455 §4.1", "server chose a subprotocol the client did not offer", "subprotocol_not_offered"},
 	{"WS210", "extension-not-offered", Error, "handshake", "RFC 6455 §9.1", "server accepted an extension the client did not offer", "extension_not_offered"},
 	{"WS211", "http-malformed", Warning, "handshake", "RFC 9112", "HTTP message that could not be parsed", "http_malformed"},
-	{"WS212", "http-header-too-long", Warning, "handshake", "--max-http-header", "HTTP head over the limit: not decoded", "http_header_too_long"},
+	{"WS212", "http-header-too-long", Warning, "handshake", "--max-http-header", "HTTP head over the limit: its fields past the limit are unknown (what follows is still decoded)", "http_header_too_long"},
 	{"WS213", "unexpected-response", Warning, "handshake", "RFC 9112", "HTTP response with no request pending", "unexpected_response"},
 	{"WS214", "pending-limit", Warning, "handshake", "--max-pending", "client sent more than the limit before the upgrade was answered", "pending_limit"},
 

@@ -181,7 +181,13 @@ type half struct {
 	mode mode
 
 	// HTTP.
-	buf     []byte // head being accumulated, or pending client bytes in modeAwait
+	buf []byte // head being accumulated, or pending client bytes in modeAwait
+	// A head over MaxHTTPHeader: its first MaxHTTPHeader bytes stay in buf
+	// and the rest is passed over (counted in over) up to its blank line;
+	// nl is how much of a line end was seen (1 after LF, 2 after LF CR).
+	long    bool
+	nl      int8
+	over    int
 	bodyLen int64
 	chunks  chunkSkipper
 	body    bodyKind
@@ -228,7 +234,10 @@ type Conn struct {
 	ws         bool     // the upgrade succeeded, or framing was recognised
 	forced     bool     // --ws-port: decode as WebSocket whatever the evidence
 	tls        *TLSInfo
-	sniffed    [2]bool // by side: framing recognised without a handshake
+	sniffed    [2]bool   // by side: framing recognised without a handshake
+	headCut    bool      // an HTTP head was over MaxHTTPHeader
+	cut        bool      // the head being handled is cut: fields after the limit are unknown
+	cutReq     *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
 	ended      bool
 	sum        Summary
 	limits     LimitHits
@@ -400,6 +409,10 @@ func (c *Conn) ignore(side int) {
 func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 	h := &c.half[side]
 	for len(data) > 0 && h.mode == modeHTTP {
+		if h.long {
+			data = c.skipLongHead(side, data, ts)
+			continue
+		}
 		switch h.body {
 		case bodyLength:
 			n := int64(min(int64(len(data)), h.bodyLen))
@@ -448,15 +461,27 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		h.buf = append(h.buf, data[:take]...)
 		end := headEnd(h.buf, start)
 		if end < 0 {
+			data = data[take:]
 			if len(h.buf) > c.cfg.MaxHTTPHeader {
+				// Over the limit: keep what fits, pass over the rest up to
+				// the blank line, and decode what follows.
 				c.limits.HTTPHeader++
+				c.headCut = true
+				c.sum.Anomalies |= AnomHTTPHeaderTooLong
 				if c.hs != nil {
 					c.hs.Anomalies |= AnomHTTPHeaderTooLong
 				}
-				c.failHTTP(side)
-				return nil
+				h.long, h.over = true, 0
+				last := h.buf[len(h.buf)-1]
+				h.buf = h.buf[:len(h.buf)-1]
+				h.nl = 0
+				if n := len(h.buf); n > 0 && h.buf[n-1] == '\n' {
+					h.nl = 1
+				} else if n > 1 && h.buf[n-1] == '\r' && h.buf[n-2] == '\n' {
+					h.nl = 2
+				}
+				data = c.skipLongHead(side, append([]byte{last}, data...), ts)
 			}
-			data = data[take:]
 			continue
 		}
 		data = data[end-start:]
@@ -476,6 +501,91 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		}
 	}
 	return data
+}
+
+// skipLongHead passes over the rest of a head longer than MaxHTTPHeader,
+// looking for its blank line with a few bits of state, and returns the bytes
+// after it. The head is then handled from its lines that fit (Upgrade and
+// the like may be past the cut); when not even its start line fits, or a
+// byte no head may hold shows that the head ended unseen, the bytes after
+// it are searched for WebSocket frames as after a gap.
+func (c *Conn) skipLongHead(side int, data []byte, ts time.Time) []byte {
+	h := &c.half[side]
+	for i, b := range data {
+		switch {
+		case b == '\n' && h.nl > 0:
+			h.over += i + 1
+			return c.endLongHead(side, data[i+1:], ts, true)
+		case b == '\n':
+			h.nl = 1
+		case b == '\r' && h.nl == 1:
+			h.nl = 2
+		case b < 0x20 && b != '\t' && b != '\r' || b == 0x7f:
+			// Not in any head (RFC 9110 §5.5): what follows is something
+			// else, starting a frame header's length before this byte.
+			j := max(0, i-(MaxHeaderLen-1))
+			h.over += j
+			return c.endLongHead(side, data[j:], ts, false)
+		default:
+			h.nl = 0
+		}
+	}
+	h.over += len(data)
+	return nil
+}
+
+// endLongHead handles a head that was over the limit once its end is found
+// (ended) or guessed, and returns the bytes after it for the side's new mode.
+func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []byte {
+	h := &c.half[side]
+	head, ok := partialHead(h.buf)
+	kept := len(h.buf)
+	h.long, h.buf = false, nil
+	over := h.over
+	h.over, h.nl = 0, 0
+	if !ok || !ended {
+		if !c.startSniff(side, nil, true) {
+			c.failHTTP(side)
+			return nil
+		}
+		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(kept + over)
+		if len(rest) > 0 {
+			c.feedSniff(side, rest, ts)
+		}
+		return nil
+	}
+	c.cut = true
+	if head.request {
+		c.onRequest(side, &head, ts)
+		if c.hs == nil && c.clientSide == side {
+			c.cutReq = &head
+		}
+	} else {
+		c.onResponse(side, &head, ts)
+	}
+	c.cut = false
+	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(over)
+	return rest
+}
+
+// cutFields returns the anomalies a cut head shows only because its
+// fields past the cut are unknown.
+func cutFields(head *httpHead, request bool) Anomalies {
+	var a Anomalies
+	if !head.has("Connection") {
+		a |= AnomMissingConnectionUpgrade
+	}
+	if request {
+		if !head.has("Sec-WebSocket-Key") {
+			a |= AnomKeyMissing
+		}
+		if !head.has("Sec-WebSocket-Version") {
+			a |= AnomVersionNot13
+		}
+	} else if !head.has("Sec-WebSocket-Accept") {
+		a |= AnomAcceptMissing
+	}
+	return a
 }
 
 // failHTTP gives up on a side that does not speak HTTP/1.x. A connection that
@@ -501,6 +611,12 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 	if isUpgradeRequest(head) && c.hs == nil {
 		c.hs = &Handshake{TLS: c.tls}
 		c.hs.fromRequest(head, ts)
+		if c.cut {
+			c.hs.Anomalies &^= cutFields(head, true)
+		}
+		if c.headCut {
+			c.hs.Anomalies |= AnomHTTPHeaderTooLong
+		}
 		c.upgrading = true
 		h.mode = modeAwait
 		return
@@ -522,15 +638,23 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if head.status/100 == 1 && head.status != 101 {
 		return // interim response: the request is still pending
 	}
-	if len(c.reqs) == 0 && c.hs == nil && head.status == 101 && head.hasToken("Upgrade", "websocket") {
+	if (len(c.reqs) == 0 || c.cutReq != nil) && c.hs == nil && head.status == 101 && head.hasToken("Upgrade", "websocket") {
 		// The request was lost or cut short (a snap length, a lost
-		// segment) but the server switched: believe the server.
+		// segment, a head over the limit) but the server switched:
+		// believe the server.
 		c.hs = &Handshake{Anomalies: AnomRequestIncomplete, TLS: c.tls}
-		if req, ok := partialHead(c.half[1-side].buf); ok && req.request {
+		if req := c.cutReq; req != nil {
+			c.hs.fromRequest(req, ts)
+			c.hs.Anomalies &^= cutFields(req, true)
+		} else if req, ok := partialHead(c.half[1-side].buf); ok && req.request {
 			c.hs.fromRequest(&req, ts)
 		}
 		c.hs.Anomalies |= AnomRequestIncomplete
-		c.reqs = append(c.reqs, "GET")
+		if c.headCut {
+			c.hs.Anomalies |= AnomHTTPHeaderTooLong
+		}
+		c.cutReq = nil
+		c.reqs = append(c.reqs[:0], "GET")
 		c.upgrading = true
 		client := &c.half[1-side]
 		client.buf = nil
@@ -557,12 +681,20 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	// The answer to the upgrade request.
 	c.upgrading = false
 	c.hs.fromResponse(head, ts)
+	if c.cut {
+		c.hs.Anomalies &^= cutFields(head, false)
+	}
+	if c.hs.Anomalies&(AnomHTTPHeaderTooLong|AnomRequestIncomplete) == AnomHTTPHeaderTooLong|AnomRequestIncomplete && c.hs.Key == "" {
+		c.hs.Anomalies &^= AnomAcceptMismatch // the key was past the request's cut
+	}
 	c.sink.Handshake(c, c.hs)
 	client := &c.half[1-side]
 	pending := client.buf
 	client.buf = nil
 	if head.status == 101 {
-		if c.hs.Anomalies&AnomHTTPMalformed == 0 && head.hasToken("Upgrade", "websocket") {
+		// A cut 101 whose Upgrade field is past the cut answers the
+		// upgrade request: the client asked for websocket only.
+		if c.hs.Anomalies&AnomHTTPMalformed == 0 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 			c.ws = true
 			h.mode = modeWS
 			switch client.mode {

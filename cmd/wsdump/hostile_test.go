@@ -431,7 +431,8 @@ func hostileCases() []hostileCase {
 				return writeSynth(t, 0, c)
 			},
 			args: jsonl, maxRSS: 64 << 10,
-			stderr: "wsdump: 1 HTTP heads longer than --max-http-header 65536 bytes: not decoded",
+			stderr: "wsdump: 1 HTTP heads longer than --max-http-header 65536 bytes: the rest of each head was skipped",
+			check:  mustContain(`"anomalies":["http_header_too_long"]`, `"payload":"aGVsbG8="`),
 		},
 		{
 			name: "file-cut-mid-record",

@@ -38,7 +38,7 @@ const (
 // addLimitFlags registers the limit flags.
 func addLimitFlags(f *pflag.FlagSet, l *limitFlags) {
 	f.Var(newLimit(&l.Connections, defaultMaxConnections), "max-connections", "TCP connections held at once; past it the least recently active are ended early")
-	f.Var(newLimit(&l.HTTPHeader, defaultMaxHTTPHeader), "max-http-header", "bytes of one HTTP head; a longer one is not decoded")
+	f.Var(newLimit(&l.HTTPHeader, defaultMaxHTTPHeader), "max-http-header", "bytes of one HTTP head kept; the rest of a longer one is skipped up to its end")
 	f.Var(newLimit(&l.Pending, defaultMaxPending), "max-pending", "client bytes held while an upgrade request is unanswered")
 	f.Var(newLimit(&l.Sniff, defaultMaxSniff), "max-sniff", "bytes of one direction searched for WebSocket frames when there is no handshake; after a gap, the bytes kept while the search goes on")
 	f.Var(newLimit(&l.Reorder, defaultMaxReorder), "max-reorder", "out-of-order bytes held per connection waiting for a lost segment (then counted as lost)")
@@ -86,7 +86,7 @@ func (l *limitFlags) report(w io.Writer, st reassembly.Stats) {
 			st.PageLimitFlushes, or(l.Reorder, defaultMaxReorder), or(l.ReorderTotal, defaultMaxReorderAll))
 	}
 	if st.HTTPHeaderLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d HTTP heads longer than --max-http-header %d bytes: not decoded\n",
+		fmt.Fprintf(w, "wsdump: %d HTTP heads longer than --max-http-header %d bytes: the rest of each head was skipped (anomaly http_header_too_long)\n",
 			st.HTTPHeaderLimit, or(l.HTTPHeader, defaultMaxHTTPHeader))
 	}
 	if st.PendingLimit > 0 {
