@@ -172,19 +172,25 @@ func (s *sniffer) add(b []byte) {
 }
 
 func (s *sniffer) addCand(off int, boundary bool) {
+	// Random payload bytes make many short-lived candidates; past the cap
+	// only feed boundaries, the likeliest frame starts, still get one.
+	if len(s.cands) >= sniffMaxCands && !boundary {
+		return
+	}
+	if i := off - s.base; !boundary && (len(s.buf)-i >= 2 && !quickHeader(s.buf[i], s.buf[i+1]) || s.inHole(off, off+2)) {
+		return // cannot start a frame: not worth a candidate
+	}
 	if i, ok := s.at[chainKey{next: off, masked: -1}]; ok {
 		if c := &s.cands[i]; boundary && c.start == off {
 			c.boundary = true
 		}
 		return // an existing chain already starts at or reaches this offset
 	}
-	// Random payload bytes make many short-lived candidates; past the cap
-	// only feed boundaries, the likeliest frame starts, still get one.
-	if len(s.cands) >= sniffMaxCands && !boundary || len(s.cands) >= sniffMaxCands+sniffMaxCands/4 {
+	if len(s.cands) >= sniffMaxCands+sniffMaxCands/4 {
 		return
 	}
 	if i := off - s.base; len(s.buf)-i >= 2 && !quickHeader(s.buf[i], s.buf[i+1]) || s.inHole(off, off+2) {
-		return // cannot start a frame: not worth a candidate
+		return
 	}
 	s.at[chainKey{next: off, masked: -1}] = len(s.cands)
 	s.cands = append(s.cands, cand{start: off, next: off, firstEnd: -1, masked: -1, boundary: boundary, from: off})
