@@ -11,7 +11,6 @@ package wsparse
 // masking choice, continuations only inside a fragmented message.
 
 const (
-	sniffScan      = 2048     // every offset this close to the start is a candidate
 	sniffMaxFrame  = 16 << 20 // a longer frame does not count as evidence
 	sniffMaxCands  = 4096
 	sniffMinFrames = 3 // message starts and control frames a chain needs to be believed on its own
