@@ -316,13 +316,21 @@ func (z *inflater) run(fr io.Reader, partial bool, hint, limit int, budget *uint
 // output does not depend on scheduling and chunks may alias the caller's
 // buffers.
 type stream struct {
-	in       chan []byte
-	ack      chan struct{}
-	done     chan struct{}
-	budget   uint64 // set before each chunk is handed over
-	complete bool   // set before in is closed
-	held     bool   // the goroutine holds a chunk it has not acknowledged
-	res      inflated
+	in   chan chunk
+	ack  chan struct{}
+	done chan struct{}
+	// The goroutine's own: the budget as of the last chunk, whether it
+	// holds a chunk it has not acknowledged, whether the end came.
+	budget      uint64
+	held, ended bool
+	res         inflated
+}
+
+// chunk is what push and finish hand the goroutine.
+type chunk struct {
+	b             []byte
+	budget        uint64
+	end, complete bool
 }
 
 // streaming reports whether a message is being inflated as it comes.
@@ -330,19 +338,23 @@ func (z *inflater) streaming() bool { return z.stream != nil }
 
 // startStream starts inflating a message whose bytes will come by push.
 func (z *inflater) startStream(limit int, budget uint64) {
-	s := &stream{in: make(chan []byte), ack: make(chan struct{}), done: make(chan struct{}), budget: budget}
+	s := &stream{in: make(chan chunk), ack: make(chan struct{}), done: make(chan struct{}), budget: budget}
 	z.stream = s
 	partial := z.partial()
 	fr := z.reader(tailReader{endedAt: -1, next: func() []byte {
 		if s.held {
 			s.ack <- struct{}{}
+			s.held = false
 		}
-		b, ok := <-s.in
-		s.held = ok
-		if !ok {
-			z.src.noTail = !s.complete
+		c := <-s.in
+		s.budget = c.budget
+		if c.end {
+			s.ended = true
+			z.src.noTail = !c.complete
+			return nil
 		}
-		return b
+		s.held = true
+		return c.b
 	}})
 	go func() {
 		defer close(s.done)
@@ -350,8 +362,12 @@ func (z *inflater) startStream(limit int, budget uint64) {
 		if s.held {
 			s.ack <- struct{}{}
 		}
-		for range s.in {
-			s.ack <- struct{}{} // stopped early (an error, the ratio): drop the rest
+		for !s.ended {
+			// Stopped early (an error, the ratio): drop the rest.
+			if c := <-s.in; c.end {
+				break
+			}
+			s.ack <- struct{}{}
 		}
 		z.src = tailReader{}
 		flateReaders.Put(fr)
@@ -363,17 +379,14 @@ func (z *inflater) push(b []byte, budget uint64) {
 	if len(b) == 0 {
 		return
 	}
-	s := z.stream
-	s.budget = budget
-	s.in <- b
-	<-s.ack
+	z.stream.in <- chunk{b: b, budget: budget}
+	<-z.stream.ack
 }
 
 // finish ends the message; complete is false when bytes of it were lost.
 func (z *inflater) finish(complete bool, budget uint64) inflated {
 	s := z.stream
-	s.complete, s.budget = complete, budget
-	close(s.in)
+	s.in <- chunk{end: true, complete: complete, budget: budget}
 	<-s.done
 	z.stream = nil
 	return s.res
