@@ -305,3 +305,59 @@ func TestStreamedSameAsWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestInflateRatio: a connection inflates at most MaxInflateRatio bytes
+// per frame byte it carried (plus inflateAllowance). A bomb stops there
+// (inflate_ratio, counted in LimitHits, length unknown), and the messages
+// after it are still decoded: those that do not refer into the bomb
+// inflate. Under a ratio the bomb does not reach, it inflates to its end
+// and its true length is known.
+func TestInflateRatio(t *testing.T) {
+	var zbuf bytes.Buffer
+	w, _ := flate.NewWriter(&zbuf, flate.BestCompression)
+	message := func(data []byte) []byte {
+		at := zbuf.Len()
+		w.Write(data)
+		w.Flush()
+		return bytes.TrimSuffix(bytes.Clone(zbuf.Bytes()[at:]), deflateTail)
+	}
+	zeros := make([]byte, 4<<20)
+	bomb := message(zeros) // about 4 KB: a ratio of about 1 000
+	reset := func() {
+		zbuf.Reset()
+		w.Reset(&zbuf) // the messages after do not refer into the bomb
+	}
+	for _, tc := range []struct {
+		ratio   int
+		stopped bool
+	}{{10, true}, {200, true}, {5000, false}} {
+		reset()
+		after := message([]byte("after the bomb"))
+		server := cat(frame(true, 4, OpBinary, nil, string(bomb)), frame(true, 4, OpText, nil, string(after)))
+		s := &msgSink{}
+		c := NewConn(1, testClient, testServer, Config{MaxMessage: cutLimit, MaxInflateRatio: tc.ratio}, s)
+		c.Feed(0, []byte(upgradeRequest("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n")), testTime)
+		c.Feed(1, []byte(upgradeResponse("Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n")), testTime)
+		c.Feed(1, server, testTime)
+		hits := c.LimitHits().InflateRatio
+		c.End(testTime)
+		if len(s.msgs) != 2 {
+			t.Fatalf("ratio %d: %d messages", tc.ratio, len(s.msgs))
+		}
+		b := s.msgs[0]
+		if tc.stopped {
+			budget := uint64(tc.ratio)*c.fed + inflateAllowance
+			if b.Anomalies&AnomInflateRatio == 0 || !b.LenUnknown || hits != 1 {
+				t.Errorf("ratio %d: bomb %s, %d hits; want inflate_ratio", tc.ratio, describe(b), hits)
+			}
+			if c.inflated > budget+1 {
+				t.Errorf("ratio %d: %d bytes inflated, budget %d", tc.ratio, c.inflated, budget)
+			}
+		} else if b.Anomalies&AnomInflateRatio != 0 || b.LenUnknown || b.Len != uint64(len(zeros)) || hits != 0 {
+			t.Errorf("ratio %d: bomb %s, %d hits; want inflated whole", tc.ratio, describe(b), hits)
+		}
+		if a := s.msgs[1]; string(a.Data) != "after the bomb" || a.Anomalies != 0 {
+			t.Errorf("ratio %d: message after the bomb %s %q", tc.ratio, describe(a), a.Data)
+		}
+	}
+}
