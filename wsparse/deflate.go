@@ -429,3 +429,82 @@ func (z *inflater) close() {
 	z.release()
 	z.out, z.window = nil, nil
 }
+
+// deflateParams is one permessage-deflate element of a
+// Sec-WebSocket-Extensions header: its parameters by lower-case name, with
+// unquoted values ("" for none), and whether it breaks RFC 7692 §7 on its
+// own (an unknown or repeated parameter, a value where none is allowed,
+// window bits missing or outside 8..15).
+type deflateParams struct {
+	params  map[string]string
+	invalid bool
+}
+
+// checkDeflate reads and checks a permessage-deflate element; response
+// says it is the server's (where client_max_window_bits needs a value).
+func checkDeflate(ext string, response bool) deflateParams {
+	d := deflateParams{params: map[string]string{}}
+	for _, kv := range strings.Split(ext, ";")[1:] {
+		kv = strings.TrimSpace(kv)
+		if kv == "" {
+			continue
+		}
+		k, v, hasValue := strings.Cut(kv, "=")
+		k = strings.ToLower(strings.TrimSpace(k))
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1] // a quoted-string (RFC 6455 §9.1)
+		}
+		if _, dup := d.params[k]; dup {
+			d.invalid = true // §7: no parameter twice
+		}
+		d.params[k] = v
+		switch k {
+		case "server_no_context_takeover", "client_no_context_takeover":
+			d.invalid = d.invalid || hasValue // §7.1.1: no value
+		case "server_max_window_bits":
+			d.invalid = d.invalid || !windowBits(v) // §7.1.2.1
+		case "client_max_window_bits":
+			// §7.1.2.2: the offer may leave the value out, the response not.
+			d.invalid = d.invalid || (hasValue || response) && !windowBits(v)
+		default:
+			d.invalid = true // §7: only these four
+		}
+	}
+	return d
+}
+
+// windowBits reports whether v is a window size of RFC 7692 §7.1.2: a
+// decimal 8 to 15 without leading zeros.
+func windowBits(v string) bool {
+	return len(v) == 1 && v[0] >= '8' && v[0] <= '9' || len(v) == 2 && v[0] == '1' && v[1] >= '0' && v[1] <= '5'
+}
+
+// answers reports whether a valid response element may answer the offer
+// element o (RFC 7692 §7.1.1.1, §7.1.2): client_max_window_bits only if
+// offered, and then no larger; server_no_context_takeover and
+// server_max_window_bits when asked for, the window no larger.
+func (r deflateParams) answers(o deflateParams) bool {
+	rc, hasRC := r.params["client_max_window_bits"]
+	oc, hasOC := o.params["client_max_window_bits"]
+	if hasRC && (!hasOC || oc != "" && atoi(rc) > atoi(oc)) {
+		return false
+	}
+	if _, ok := o.params["server_no_context_takeover"]; ok {
+		if _, ok := r.params["server_no_context_takeover"]; !ok {
+			return false
+		}
+	}
+	if os, ok := o.params["server_max_window_bits"]; ok {
+		rs, ok := r.params["server_max_window_bits"]
+		if !ok || atoi(rs) > atoi(os) {
+			return false
+		}
+	}
+	return true
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}

@@ -497,3 +497,55 @@ func TestInflateAfterGap(t *testing.T) {
 		t.Errorf("the messages that refer only to what followed the gap were not inflated:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// TestDeflateParamsInvalid: RFC 7692 §7's rules on permessage-deflate
+// parameters, in the offer and in the response; a break is
+// deflate_params_invalid on the handshake.
+func TestDeflateParamsInvalid(t *testing.T) {
+	const pmd = "permessage-deflate"
+	cases := []struct {
+		offer, resp string
+		invalid     bool
+	}{
+		{pmd, pmd, false},
+		{pmd + "; client_max_window_bits", pmd + "; client_max_window_bits=10", false},
+		{pmd + "; client_max_window_bits", pmd, false},
+		{pmd + "; server_max_window_bits=10", pmd + "; server_max_window_bits=9", false},
+		{pmd + "; server_max_window_bits=\"12\"", pmd + "; server_max_window_bits=12", false},
+		{pmd + "; server_no_context_takeover; client_no_context_takeover", pmd + "; server_no_context_takeover", false},
+		{pmd + "; server_max_window_bits=8, " + pmd, pmd, false}, // the second offer is answered
+		{pmd + ";", pmd, false},
+		// Window bits 8 to 15, no leading zero, with a value.
+		{pmd, pmd + "; server_max_window_bits=1", true},
+		{pmd, pmd + "; server_max_window_bits=99", true},
+		{pmd, pmd + "; server_max_window_bits=-9", true},
+		{pmd, pmd + "; server_max_window_bits=16", true},
+		{pmd, pmd + "; server_max_window_bits=09", true},
+		{pmd, pmd + "; server_max_window_bits", true},
+		{pmd + "; server_max_window_bits=7", pmd, true},
+		{pmd + "; client_max_window_bits=99", pmd, true},
+		// client_max_window_bits: valueless in an offer only, and in the
+		// response only when offered, no larger than offered.
+		{pmd + "; client_max_window_bits", pmd + "; client_max_window_bits", true},
+		{pmd, pmd + "; client_max_window_bits=10", true},
+		{pmd + "; client_max_window_bits=9", pmd + "; client_max_window_bits=10", true},
+		// No duplicates, no unknown parameters, no values on the flags.
+		{pmd, pmd + "; server_max_window_bits=10; server_max_window_bits=10", true},
+		{pmd + "; client_no_context_takeover; client_no_context_takeover", pmd, true},
+		{pmd + "; x_window=10", pmd, true},
+		{pmd, pmd + "; mystery", true},
+		{pmd, pmd + "; server_no_context_takeover=1", true},
+		// The server must honour what the client asked of it.
+		{pmd + "; server_no_context_takeover", pmd, true},
+		{pmd + "; server_max_window_bits=10", pmd, true},
+		{pmd + "; server_max_window_bits=10", pmd + "; server_max_window_bits=11", true},
+	}
+	for _, tc := range cases {
+		s := run([]byte(upgradeRequest("Sec-WebSocket-Extensions: "+tc.offer+"\r\n")),
+			[]byte(upgradeResponse("Sec-WebSocket-Extensions: "+tc.resp+"\r\n")), Config{})
+		got := len(s.lines) > 0 && strings.Contains(s.lines[0], "deflate_params_invalid")
+		if got != tc.invalid || len(s.lines) == 0 || !strings.Contains(s.lines[0], "deflate=true") {
+			t.Errorf("offer %q, response %q: %v, want invalid %v", tc.offer, tc.resp, s.lines, tc.invalid)
+		}
+	}
+}

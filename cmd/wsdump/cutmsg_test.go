@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -122,4 +123,17 @@ func lenOf(n *uint64) string {
 		return "null"
 	}
 	return strconv.FormatUint(*n, 10)
+}
+
+// TestLintDeflateParamsInvalid: a 101 accepting permessage-deflate with
+// server_max_window_bits=99 (RFC 7692 §7.1.2.1: 8 to 15) is a lint error,
+// WS215 on the handshake.
+func TestLintDeflateParamsInvalid(t *testing.T) {
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+	c.Send(true, []byte(upgradeReq+deflateExt+"\r\n"))
+	c.Send(false, []byte(upgradeResp+"Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99\r\n\r\n"))
+	fs, code := lintJSONL(t, "-r", writeSynth(t, 0, c))
+	if code != exitFindings || !hasFinding(fs, "WS215", "handshake", "") {
+		t.Errorf("exit %d, findings %+v; want WS215 on the handshake", code, fs)
+	}
 }
