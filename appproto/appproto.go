@@ -210,7 +210,7 @@ func (s *Session) Message(m *wsparse.Message) []App {
 		return nil // JSON and JSON-RPC have no heartbeats
 	}
 	out := s.dec.decode(s, m, nil)
-	if m.Len > uint64(len(m.Data)) {
+	if m.Len > uint64(len(m.Data)) || m.LenUnknown {
 		// the capture or a size limit cut the message: say so on what came out
 		for i := range out {
 			out[i].Anomalies = append(out[i].Anomalies, "message_truncated")

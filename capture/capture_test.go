@@ -507,3 +507,36 @@ func benchmarkNext(b *testing.B, file []byte) {
 
 func BenchmarkNextPcap(b *testing.B)   { benchmarkNext(b, manyPackets(false, 20000)) }
 func BenchmarkNextPcapng(b *testing.B) { benchmarkNext(b, manyPackets(true, 20000)) }
+
+// TestGzipInflateRatio: a gzip file that decompresses to more than
+// MaxInflateRatio bytes per byte of the file (plus 1 MiB) stops with
+// ErrInflateRatio, after the packets decompressed before; under a ratio
+// it does not reach, it reads to its end. 4 MiB of zero-filled packets
+// gzip to about 4 kB.
+func TestGzipInflateRatio(t *testing.T) {
+	var recs []rec
+	zero := make([]byte, 4000)
+	for i := 0; i < 1024; i++ {
+		recs = append(recs, rec{sec: uint32(i), data: zero})
+	}
+	z := gzipped(classicFile(le, false, 1, 65535, recs...))
+	for _, tc := range []struct {
+		ratio int
+		stop  bool
+	}{{5, true}, {0, true}, {DefaultMaxInflateRatio, true}, {5000, false}} {
+		src, err := NewReaderWith(bytes.NewReader(z), Options{MaxInflateRatio: tc.ratio})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkts, err := readAll(t, src)
+		if !tc.stop {
+			if err != nil || len(pkts) != len(recs) {
+				t.Errorf("ratio %d: %d of %d packets, %v", tc.ratio, len(pkts), len(recs), err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInflateRatio) || len(pkts) < 200 || len(pkts) == len(recs) {
+			t.Errorf("ratio %d (%d bytes of gzip): %d of %d packets, %v; want ErrInflateRatio after some", tc.ratio, len(z), len(pkts), len(recs), err)
+		}
+	}
+}

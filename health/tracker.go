@@ -181,7 +181,7 @@ func (t *Tracker) Forwards() wsparse.Sink { return t.next }
 // IsTextBeat reports whether m is a text heartbeat (Options.HeartbeatText
 // matches the whole message, which was not cut).
 func (t *Tracker) IsTextBeat(m *wsparse.Message) bool {
-	return t.text != nil && m.Opcode == wsparse.OpText && uint64(len(m.Data)) == m.Len && t.text.Match(m.Data)
+	return t.text != nil && m.Opcode == wsparse.OpText && uint64(len(m.Data)) == m.Len && !m.LenUnknown && t.text.Match(m.Data)
 }
 
 // SplitText hands the matching of text heartbeats to the caller, who can

@@ -81,6 +81,7 @@ var Rules = []Rule{
 	{"WS101", "text-invalid-utf8", Error, "message", "RFC 6455 §8.1", "text message that is not UTF-8", "invalid_utf8"},
 	{"WS102", "inflate-failed", Error, "message", "RFC 7692 §7.2.2", "compressed message that does not inflate", "inflate_failed"},
 	{"WS103", "inflate-limit", Warning, "message", "--max-message", "inflated size reached the message limit (decompression bomb?)", "inflate_limit"},
+	{"WS104", "inflate-ratio", Warning, "message", "--max-inflate-ratio", "inflation stopped at the bound on inflated bytes per byte of the connection (decompression bomb?)", "inflate_ratio"},
 
 	{"WS201", "upgrade-refused", Warning, "handshake", "RFC 6455 §4.2.2", "the server answered the upgrade with a status other than 101", "upgrade_refused"},
 	{"WS202", "accept-mismatch", Error, "handshake", "RFC 6455 §4.2.2", "Sec-WebSocket-Accept does not match the key", "accept_mismatch"},
@@ -96,6 +97,7 @@ var Rules = []Rule{
 	{"WS212", "http-header-too-long", Warning, "handshake", "--max-http-header", "HTTP head over the limit: its fields past the limit are unknown (what follows is still decoded)", "http_header_too_long"},
 	{"WS213", "unexpected-response", Warning, "handshake", "RFC 9112", "HTTP response with no request pending", "unexpected_response"},
 	{"WS214", "pending-limit", Warning, "handshake", "--max-pending", "client sent more than the limit before the upgrade was answered", "pending_limit"},
+	{"WS215", "deflate-params-invalid", Error, "handshake", "RFC 7692 §7", "permessage-deflate parameters that are unknown, repeated, out of range (window bits 8-15) or not allowed by the offer", "deflate_params_invalid"},
 
 	{"WS301", "close-unanswered", Warning, "connection", "RFC 6455 §5.5.1", "one side sent Close, the other never answered", ""},
 	{"WS302", "fin-without-close", Warning, "connection", "RFC 6455 §7.1.1", "TCP FIN without a closing handshake", ""},
@@ -111,6 +113,7 @@ var Rules = []Rule{
 	{"WS404", "message-truncated", Info, "message", "--max-message", "message over the limit: only its head is kept", "message_truncated"},
 	{"WS405", "inflate-context-unknown", Info, "message", "capture", "compressed message refers to a window the capture does not hold", "inflate_context_unknown"},
 	{"WS406", "request-incomplete", Info, "handshake", "capture", "the upgrade request was lost; the 101 was seen", "request_incomplete"},
+	{"WS407", "capture-truncated", Info, "message", "capture", "the capture lost bytes of this message: only those before the loss are kept", "capture_truncated"},
 
 	{"WS999", "unknown-anomaly", Warning, "any", "wsdump", "an anomaly this version of lint has no rule for", ""},
 }

@@ -104,6 +104,7 @@ type Stats struct {
 	RetransmitConflicts           int // retransmitted segments with other bytes than the first copy
 	// Decoder limits hit (wsparse.LimitHits), summed over connections.
 	HTTPHeaderLimit, PendingLimit, SniffLimit int
+	InflateRatioLimit                         int // messages whose inflation stopped at the ratio bound
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket
@@ -712,6 +713,7 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 			s.a.stats.HTTPHeaderLimit += h.HTTPHeader
 			s.a.stats.PendingLimit += h.Pending
 			s.a.stats.SniffLimit += h.Sniff
+			s.a.stats.InflateRatioLimit += h.InflateRatio
 		}
 		if !s.a.evicting {
 			// An evicted connection that goes on is decoded afresh, as a

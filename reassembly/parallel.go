@@ -244,6 +244,7 @@ func (p *Parallel) Stats() Stats {
 		st.HTTPHeaderLimit += w.HTTPHeaderLimit
 		st.PendingLimit += w.PendingLimit
 		st.SniffLimit += w.SniffLimit
+		st.InflateRatioLimit += w.InflateRatioLimit
 	}
 	return st
 }

@@ -130,6 +130,9 @@ func (e *csvExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []ap
 	r := e.start("message", c, m.TS)
 	r[3], r[4], r[5] = m.Dir.String(), strconv.Itoa(m.Index), m.Opcode.String()
 	r[9], r[10] = strconv.FormatUint(m.Len, 10), strconv.Itoa(m.Frames)
+	if m.LenUnknown {
+		r[9] = "" // compressed, not inflated to its end: see the wire length
+	}
 	if m.Compressed {
 		r[11] = strconv.FormatUint(m.WireLen, 10)
 	}

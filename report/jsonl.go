@@ -189,14 +189,18 @@ func (j *jsonl) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 	b = field(b, "frames")
 	b = strconv.AppendInt(b, int64(m.Frames), 10)
 	b = field(b, "len")
-	b = strconv.AppendUint(b, m.Len, 10)
+	if m.LenUnknown {
+		b = append(b, "null"...) // compressed, not inflated to its end: see wire_len
+	} else {
+		b = strconv.AppendUint(b, m.Len, 10)
+	}
 	b = field(b, "data")
 	if j.lastOK && bytes.Equal(m.Data, j.lastPayload) {
 		b = append(b, j.lastB64...)
 	} else {
 		b = appendBase64(b, m.Data)
 	}
-	if uint64(len(m.Data)) != m.Len {
+	if uint64(len(m.Data)) != m.Len || m.LenUnknown {
 		b = field(b, "data_kept")
 		b = strconv.AppendInt(b, int64(len(m.Data)), 10)
 	}

@@ -276,8 +276,12 @@ func (t *table) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 	}
 	b = appendAnomalies(b, m.Anomalies)
 	t.buf = b
+	n := strconv.FormatUint(m.Len, 10)
+	if m.LenUnknown {
+		n = "?" // compressed, not inflated to its end
+	}
 	t.row(t.when(m.TS), strconv.Itoa(c.ID), m.Dir.String(), m.Opcode.String(), strconv.Itoa(m.Frames)+"fr",
-		"", "", strconv.FormatUint(m.Len, 10), string(b))
+		"", "", n, string(b))
 }
 
 func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {

@@ -57,7 +57,11 @@ const (
 	AnomPendingLimit // the client sent more than the pending limit before the upgrade was answered: its side is no longer decoded
 	// TCP trouble seen by the reassembly.
 	AnomRetransmitConflict // a retransmitted segment carried other bytes than the first copy (which was kept)
-	anomCount              = iota
+	// Cut messages and deflate bounds.
+	AnomCaptureTruncated     // the capture lost bytes of the message (a gap, a snap length, its end): only what came before is kept
+	AnomInflateRatio         // more inflated bytes per captured byte than the ratio bound: inflation stopped
+	AnomDeflateParamsInvalid // permessage-deflate parameters that break RFC 7692 §7
+	anomCount                = iota
 )
 
 var anomalyNames = [...]string{
@@ -101,6 +105,9 @@ var anomalyNames = [...]string{
 	"request_incomplete",
 	"pending_limit",
 	"retransmission_conflict",
+	"capture_truncated",
+	"inflate_ratio",
+	"deflate_params_invalid",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

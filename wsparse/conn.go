@@ -30,6 +30,12 @@ type Config struct {
 	MaxPending    int // client bytes buffered while the upgrade is unanswered (default 1 MiB)
 	MaxSniff      int // bytes of one side searched for frame boundaries without a handshake (default 256 KiB)
 
+	// MaxInflateRatio bounds permessage-deflate output: a connection
+	// inflates at most this many bytes per frame byte decoded so far (default
+	// DefaultMaxInflateRatio). Past it, a message stops inflating
+	// (inflate_ratio).
+	MaxInflateRatio int
+
 	// NoSniff turns off recognising WebSocket framing in connections whose
 	// handshake the capture does not hold.
 	NoSniff bool
@@ -41,6 +47,12 @@ const (
 	defaultMaxPending    = 1 << 20
 	defaultMaxSniff      = 256 << 10
 )
+
+// DefaultMaxInflateRatio is the default of Config.MaxInflateRatio: no
+// committed capture comes near it (25 at most, 3.5 for real sessions),
+// and a sender repeating a 30 KB JSON snapshot at the best compression
+// reaches 125; a run of zeros inflates 1 000 times.
+const DefaultMaxInflateRatio = 200
 
 func (c Config) withDefaults() Config {
 	if c.MaxPayload <= 0 {
@@ -57,6 +69,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxSniff <= 0 {
 		c.MaxSniff = defaultMaxSniff
+	}
+	if c.MaxInflateRatio <= 0 {
+		c.MaxInflateRatio = DefaultMaxInflateRatio
 	}
 	return c
 }
@@ -95,6 +110,7 @@ type Message struct {
 	Opcode     Opcode    // OpText or OpBinary
 	Frames     int
 	Len        uint64 // message bytes: inflated when compressed (see Anomalies when shorter than Len)
+	LenUnknown bool   // compressed and not inflated to its end (bytes lost, an error, a bound): Len is only what was inflated
 	WireLen    uint64 // payload bytes on the wire, summed over the frames
 	Data       []byte // the message bytes kept, inflated when compressed
 	Compressed bool   // RSV1 on the first frame with permessage-deflate
@@ -206,11 +222,14 @@ type half struct {
 	cur       Frame
 	payload   []byte
 	holed     bool // a gap hit the current payload
+	deflating bool // the current frame belongs to a compressed message (that may stream into the inflater)
 
 	// Message being assembled.
 	msgOpen  bool
 	msg      Message
 	msgBuf   []byte
+	msgCut   bool      // bytes of the open message were not kept: nothing after them is
+	unmasked []byte    // scratch for streamed payload bytes past the limits
 	inflater *inflater // permessage-deflate, made at the first compressed message
 	closed   bool      // this side sent a Close frame
 	frames   int
@@ -241,6 +260,8 @@ type Conn struct {
 	ended      bool
 	sum        Summary
 	limits     LimitHits
+	fed        uint64 // frame bytes decoded, both sides: the base of the inflate ratio bound
+	inflated   uint64 // bytes inflated (kept or not), all messages
 }
 
 // LimitHits counts the buffering limits a connection ran into. Hits on
@@ -250,6 +271,9 @@ type LimitHits struct {
 	HTTPHeader int // an HTTP head longer than MaxHTTPHeader: the side was dropped
 	Pending    int // more than MaxPending client bytes before the upgrade was answered
 	Sniff      int // MaxSniff bytes searched without finding frame boundaries
+	// InflateRatio counts messages whose inflation stopped at
+	// MaxInflateRatio (also inflate_ratio on the message).
+	InflateRatio int
 }
 
 // LimitHits returns the limits the connection has run into so far.
@@ -832,6 +856,16 @@ func (c *Conn) startFrame(side int, hdr Header) {
 		}
 	}
 	h.cur.Anomalies = a
+	switch hdr.Opcode {
+	case OpText, OpBinary:
+		// Not while another message is open (interrupted_message): its
+		// inflation comes first.
+		h.deflating = hdr.RSV&4 != 0 && deflate && !h.msgOpen
+	case OpContinuation:
+		h.deflating = h.msgOpen && h.msg.Compressed && !h.msgCut
+	default:
+		h.deflating = false
+	}
 	h.inPayload = true
 	h.left = hdr.Length
 	h.phase = 0
@@ -849,29 +883,90 @@ func (c *Conn) startFrame(side int, hdr Header) {
 	}
 	st.PayloadBytes += hdr.Length
 	st.WireBytes += uint64(hdr.Size) + hdr.Length
+	c.fed += uint64(hdr.Size)
 }
 
 // payloadBytes keeps (up to the limit) and unmasks the next payload bytes of
-// the current frame.
+// the current frame. The bytes of a compressed message too big to keep
+// whole go to the inflater as they come (see stream).
 func (c *Conn) payloadBytes(h *half, b []byte) {
+	c.fed += uint64(len(b))
+	z := h.inflater
+	streaming := h.deflating && !h.holed && z != nil && z.streaming()
+	if h.deflating && !h.holed && !streaming && c.overflows(h, len(b)) {
+		z = c.inflaterFor(h, h.cur.Dir)
+		z.startStream(c.cfg.MaxMessage, c.inflateBudget())
+		if h.cur.Opcode == OpContinuation {
+			z.push(h.msgBuf, c.inflateBudget())
+		}
+		z.push(h.payload, c.inflateBudget())
+		streaming = true
+	}
 	room := c.cfg.MaxPayload - len(h.payload)
 	if h.holed {
 		room = 0
 	}
+	keep := b
 	if len(b) > room {
-		b = b[:max(room, 0)]
+		keep = b[:max(room, 0)]
 		if !h.holed {
 			h.cur.Anomalies |= AnomPayloadTruncated
 		}
 	}
-	if len(b) == 0 {
+	if len(keep) > 0 {
+		start := len(h.payload)
+		h.payload = append(grow(h.payload, len(keep)), keep...)
+		if h.cur.Masked {
+			h.phase = Unmask(h.cur.MaskKey, h.phase, h.payload[start:])
+		}
+		if streaming {
+			z.push(h.payload[start:], c.inflateBudget())
+		}
+	}
+	rest := b[len(keep):]
+	if !streaming {
+		h.phase = (h.phase + len(rest)) & 3
 		return
 	}
-	start := len(h.payload)
-	h.payload = append(grow(h.payload, len(b)), b...)
-	if h.cur.Masked {
-		h.phase = Unmask(h.cur.MaskKey, h.phase, h.payload[start:])
+	if h.unmasked == nil {
+		h.unmasked = make([]byte, 32<<10)
 	}
+	for len(rest) > 0 {
+		p := h.unmasked[:copy(h.unmasked, rest)]
+		rest = rest[len(p):]
+		if h.cur.Masked {
+			h.phase = Unmask(h.cur.MaskKey, h.phase, p)
+		}
+		z.push(p, c.inflateBudget())
+	}
+}
+
+// overflows reports whether n more payload bytes of the current frame
+// would not all be kept, in the frame or in its message.
+func (c *Conn) overflows(h *half, n int) bool {
+	kept := len(h.payload) + n
+	if h.cur.Opcode == OpContinuation {
+		return kept > c.cfg.MaxPayload || len(h.msgBuf)+kept > c.cfg.MaxMessage
+	}
+	return kept > min(c.cfg.MaxPayload, c.cfg.MaxMessage)
+}
+
+// inflateAllowance is inflated output every connection may have beyond
+// MaxInflateRatio times its bytes, so that a first message that compresses
+// very well is not cut for coming first.
+const inflateAllowance = 64 << 10
+
+// inflateBudget is what the connection may still inflate under
+// MaxInflateRatio.
+func (c *Conn) inflateBudget() uint64 {
+	r := uint64(c.cfg.MaxInflateRatio)
+	if c.fed > (noBudget-inflateAllowance)/r {
+		return noBudget
+	}
+	if b := c.fed*r + inflateAllowance; b > c.inflated {
+		return b - c.inflated
+	}
+	return 0
 }
 
 // endFrame reports the finished current frame and any message it completes,
@@ -918,24 +1013,33 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 		h.messages++
 		h.msg = Message{Dir: f.Dir, Opcode: f.Opcode, Frames: 1, Len: f.Length, WireLen: f.Length, Index: h.messages,
 			Compressed: f.RSV&4 != 0 && c.deflate()}
-		if f.Anomalies&AnomPayloadTruncated != 0 || uint64(len(f.Payload)) < f.Length {
-			h.msg.Anomalies |= AnomMessageTruncated
-		}
+		h.msgCut = false
+		streamed := h.msg.Compressed && h.inflater != nil && h.inflater.streaming()
+		c.frameCut(h, f, streamed)
 		if f.Fin {
 			// Unfragmented: the frame's payload is the message.
 			h.msg.TS = ts
-			h.msg.Data = f.Payload
-			if len(f.Payload) > c.cfg.MaxMessage {
-				// --max-message below --max-payload: the message limit holds.
-				h.msg.Data = f.Payload[:c.cfg.MaxMessage]
-				h.msg.Anomalies |= AnomMessageTruncated
+			if !streamed {
+				h.msg.Data = f.Payload
+				if len(f.Payload) > c.cfg.MaxMessage {
+					// --max-message below --max-payload: the message limit holds.
+					h.msg.Data = f.Payload[:c.cfg.MaxMessage]
+					h.msg.Anomalies |= AnomMessageTruncated
+				}
 			}
 			c.finishMessage(h)
 			return
 		}
 		h.msgOpen = true
-		keep := f.Payload[:min(len(f.Payload), c.cfg.MaxMessage)]
-		h.msgBuf = append(grow(h.msgBuf[:0], len(keep)), keep...)
+		h.msgBuf = h.msgBuf[:0]
+		if !streamed {
+			keep := f.Payload[:min(len(f.Payload), c.cfg.MaxMessage)]
+			if len(keep) < len(f.Payload) {
+				h.msg.Anomalies |= AnomMessageTruncated
+				h.msgCut = true
+			}
+			h.msgBuf = append(grow(h.msgBuf, len(keep)), keep...)
+		}
 	case OpContinuation:
 		if !h.msgOpen {
 			return
@@ -943,18 +1047,45 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 		h.msg.Frames++
 		h.msg.Len += f.Length
 		h.msg.WireLen += f.Length
-		room := c.cfg.MaxMessage - len(h.msgBuf)
-		if len(f.Payload) > room || uint64(len(f.Payload)) < f.Length {
-			h.msg.Anomalies |= AnomMessageTruncated
+		streamed := h.msg.Compressed && h.inflater != nil && h.inflater.streaming()
+		wasCut := h.msgCut
+		c.frameCut(h, f, streamed)
+		if !wasCut && !streamed {
+			// Nothing after a cut is kept: the data stays what was sent,
+			// in one piece.
+			room := c.cfg.MaxMessage - len(h.msgBuf)
+			keep := f.Payload[:min(len(f.Payload), max(room, 0))]
+			if len(keep) < len(f.Payload) {
+				h.msg.Anomalies |= AnomMessageTruncated
+				h.msgCut = true
+			}
+			h.msgBuf = append(grow(h.msgBuf, len(keep)), keep...)
 		}
-		keep := f.Payload[:min(len(f.Payload), max(room, 0))]
-		h.msgBuf = append(grow(h.msgBuf, len(keep)), keep...)
 		if f.Fin {
 			h.msg.TS = ts
 			h.msg.Data = h.msgBuf
 			h.msgOpen = false
 			c.finishMessage(h)
 		}
+	}
+}
+
+// frameCut marks the open message when the frame that just ended lost
+// bytes: to the capture (capture_truncated), or to --max-payload
+// (message_truncated) unless they streamed into the inflater. The message
+// keeps nothing after them.
+func (c *Conn) frameCut(h *half, f *Frame, streamed bool) {
+	cut := false
+	if f.Anomalies&AnomPayloadIncomplete != 0 {
+		h.msg.Anomalies |= AnomCaptureTruncated
+		cut = true
+	}
+	if f.Anomalies&AnomPayloadTruncated != 0 && !streamed {
+		h.msg.Anomalies |= AnomMessageTruncated
+		cut = true
+	}
+	if cut {
+		h.msgCut = true
 	}
 }
 
@@ -972,7 +1103,8 @@ func (c *Conn) finishMessage(h *half) {
 		c.inflateMessage(h, m)
 	}
 	undecoded := m.Anomalies&(AnomInflateNoContext|AnomInflateFailed) != 0
-	if m.Opcode == OpText && !undecoded && !validUTF8Prefix(m.Data, m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete) != 0) {
+	cut := m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete|AnomCaptureTruncated|AnomInflateRatio) != 0
+	if m.Opcode == OpText && !undecoded && !validUTF8Prefix(m.Data, cut) {
 		m.Anomalies |= AnomInvalidUTF8
 	}
 	st := &c.sum.Stats[m.Dir]
@@ -985,8 +1117,9 @@ func (c *Conn) finishMessage(h *half) {
 	m.Data = nil
 }
 
-// inflateMessage replaces a compressed message's data by its inflated bytes.
-func (c *Conn) inflateMessage(h *half, m *Message) {
+// inflaterFor returns the inflater of a side, made at its first
+// compressed message.
+func (c *Conn) inflaterFor(h *half, d Dir) *inflater {
 	if h.inflater == nil {
 		if c.hs == nil {
 			// Parameters unknown, window unknown: messages inflate while
@@ -995,21 +1128,39 @@ func (c *Conn) inflateMessage(h *half, m *Message) {
 		} else {
 			p := c.hs.DeflateParams
 			noCtx := p.ClientNoContextTakeover
-			if m.Dir == ServerToClient {
+			if d == ServerToClient {
 				noCtx = p.ServerNoContextTakeover
 			}
 			h.inflater = &inflater{noCtx: noCtx}
 		}
 	}
-	complete := m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete) == 0
-	out, a := h.inflater.inflate(m.Data, complete, c.cfg.MaxMessage)
-	m.Anomalies |= a
-	m.Data = out
-	m.Len = uint64(len(out))
+	return h.inflater
+}
+
+// inflateMessage replaces a compressed message's data by its inflated
+// bytes, and its length by the inflated length when it inflated to its end.
+func (c *Conn) inflateMessage(h *half, m *Message) {
+	z := c.inflaterFor(h, m.Dir)
+	complete := m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete|AnomCaptureTruncated) == 0
+	var res inflated
+	if z.streaming() {
+		res = z.finish(complete, c.inflateBudget())
+		h.unmasked = nil
+	} else {
+		res = z.inflateMsg(m.Data, complete, c.cfg.MaxMessage, c.inflateBudget())
+	}
+	c.inflated += res.total
+	if res.a&AnomInflateRatio != 0 {
+		c.limits.InflateRatio++
+	}
+	m.Anomalies |= res.a
+	m.Data = res.out
+	m.Len = res.total
 	st := &c.sum.Stats[m.Dir]
 	st.CompressedMessages++
-	if a&(AnomInflateNoContext|AnomInflateFailed) != 0 {
-		m.Len = 0
+	if !res.whole {
+		// The inflated length is not known: only what was inflated.
+		m.Len, m.LenUnknown = uint64(len(res.out)), true
 		return
 	}
 	st.CompressedBytes += m.WireLen

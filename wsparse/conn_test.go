@@ -327,7 +327,8 @@ func TestGap(t *testing.T) {
 	checkPrefixes(t, s.lines, []string{
 		"H status=101",
 		"F c2s #1 fin=true rsv=0 op=binary masked=true key=37fa213d len=10 payload=3031 anomalies=payload_incomplete",
-		"M c2s #1 op=binary frames=1 len=10 data=3031 compressed=false anomalies=message_truncated",
+		// A capture cut, not --max-message: the true length, what was kept.
+		"M c2s #1 op=binary frames=1 len=10 data=3031 compressed=false anomalies=capture_truncated",
 		"F c2s #2 fin=true rsv=0 op=text masked=true key=37fa213d len=4 payload=6e657874 anomalies=",
 		"M c2s #2",
 		"E end=open",

@@ -1,6 +1,7 @@
 package wsparse
 
 import (
+	"bytes"
 	"compress/flate"
 	"io"
 	"strconv"
@@ -70,6 +71,15 @@ type inflater struct {
 	window []byte // output; its last windowSize bytes are the window
 	noCtx  bool   // the sender resets its context for each message
 	lost   bool   // the window is known in part only: a gap, a cut message, an error
+	stream *stream
+}
+
+// inflated is what inflating one message gave.
+type inflated struct {
+	out   []byte // the output kept, at most the limit; valid until release
+	total uint64 // output bytes, kept or not
+	whole bool   // inflated to the end of the message: total is its length
+	a     Anomalies
 }
 
 // flateReaders holds idle flate readers: they are costly to make (about
@@ -77,29 +87,79 @@ type inflater struct {
 // tables and copies in the dictionary).
 var flateReaders sync.Pool
 
-// tailReader reads a message and then the deflate tail, without copying
-// the message; it is an io.ByteReader, so flate does not wrap it in a
-// bufio.Reader. flate calls ReadByte through an interface for every input
-// byte whatever the reader (a *bytes.Reader or a *bufio.Reader is no
-// better), so ReadByte is kept to a compare, a load and a store.
+// tailReader reads a message and then, only where the message ends as
+// RFC 7692 §7.2.1 says (a stored block's header with its LEN and NLEN cut
+// off), the deflate tail; it never lets flate read the tail as data, so a
+// message cut short inflates to what was sent and nothing more. It is an
+// io.ByteReader, so flate does not wrap it in a bufio.Reader. flate calls
+// ReadByte through an interface for every input byte whatever the reader
+// (a *bytes.Reader or a *bufio.Reader is no better), so ReadByte is kept to
+// a compare, a load and a store.
+//
+// The message comes whole (next nil) or in chunks from next (streaming).
 type tailReader struct {
-	msg []byte
-	i   int // bytes read, of msg and then of deflateTail
+	msg  []byte
+	i    int
+	base int           // bytes of the chunks before msg
+	next func() []byte // streaming: waits for the next chunk, nil at the end
+
+	noTail    bool // bytes of the message are missing: no tail
+	tailGiven bool
+	lastRead  int // position after the last Read
+	endedAt   int // position where the input ended on a block boundary, -1 if not yet
+}
+
+func (r *tailReader) pos() int { return r.base + r.i }
+
+// refill moves to the next chunk, if streaming and there is one.
+func (r *tailReader) refill() bool {
+	for r.next != nil {
+		r.base += len(r.msg)
+		r.msg, r.i = r.next(), 0
+		if r.msg == nil {
+			r.next = nil
+			return false
+		}
+		if len(r.msg) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *tailReader) Read(p []byte) (int, error) {
-	if r.i < len(r.msg) {
-		n := copy(p, r.msg[r.i:])
-		r.i += n
-		return n, nil
+	for r.i >= len(r.msg) {
+		if !r.refill() {
+			return r.atEnd(p)
+		}
 	}
-	t := r.i - len(r.msg)
-	if t == len(deflateTail) {
+	start := r.pos()
+	n := copy(p, r.msg[r.i:])
+	r.i += n
+	if len(p) == len(deflateTail) && n == len(p) && start != r.lastRead && bytes.Equal(p, deflateTail) {
+		// An empty stored block (a sync flush) whose LEN and NLEN the
+		// sender left on: a block boundary, the end if nothing follows.
+		r.endedAt = r.pos()
+	}
+	r.lastRead = r.pos()
+	return n, nil
+}
+
+// atEnd answers a Read past the message's bytes. flate reads a stored
+// block's LEN and NLEN (four bytes, one Read) right after the block header,
+// whose bits come by ReadByte; the data of a stored block comes by Read
+// after Read. So only a four-byte Read after a ReadByte is where the
+// sender's sync flush was cut off: anything else reading on past the
+// message (the tail as stored data, or as Huffman codes) would make up
+// bytes that were never sent.
+func (r *tailReader) atEnd(p []byte) (int, error) {
+	pos := r.pos()
+	if r.noTail || r.tailGiven || len(p) != len(deflateTail) || pos == r.lastRead {
 		return 0, io.EOF
 	}
-	n := copy(p, deflateTail[t:])
-	r.i += n
-	return n, nil
+	r.tailGiven = true
+	r.endedAt, r.lastRead = pos, pos
+	return copy(p, deflateTail), nil
 }
 
 func (r *tailReader) ReadByte() (byte, error) {
@@ -107,17 +167,27 @@ func (r *tailReader) ReadByte() (byte, error) {
 		r.i = i + 1
 		return r.msg[i], nil
 	}
-	t := r.i - len(r.msg)
-	if t == len(deflateTail) {
-		return 0, io.EOF
+	if r.refill() {
+		return r.ReadByte()
 	}
-	r.i++
-	return deflateTail[t], nil
+	return 0, io.EOF
 }
 
-// inflate decompresses a whole compressed message. complete is false when
-// some of the message's bytes are missing; limit bounds the output. The
-// output is valid until release.
+// noBudget is the budget of an inflation without a ratio bound.
+const noBudget = ^uint64(0)
+
+// inflate decompresses a whole compressed message with no ratio bound
+// (see inflateMsg).
+func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomalies) {
+	res := z.inflateMsg(msg, complete, limit, noBudget)
+	return res.out, res.a
+}
+
+// inflateMsg decompresses a whole compressed message. complete is false
+// when some of the message's bytes are missing; limit bounds the output
+// kept, budget the output inflated (kept or not: past the limit, the output
+// is counted and dropped, so that a message's true length is known and the
+// window stays whole). The output is valid until release.
 //
 // After a loss (a gap, a cut or failed message, or a capture that starts
 // mid-connection) the window is known only from the messages inflated
@@ -126,62 +196,200 @@ func (r *tailReader) ReadByte() (byte, error) {
 // reaches further fails (flate checks every distance against the history
 // it has) and is reported as inflate_context_unknown, never as garbage.
 // Once 32 KiB are known again, the window is whole.
-func (z *inflater) inflate(msg []byte, complete bool, limit int) ([]byte, Anomalies) {
+func (z *inflater) inflateMsg(msg []byte, complete bool, limit int, budget uint64) inflated {
+	fr := z.reader(tailReader{msg: msg, noTail: !complete, endedAt: -1})
+	res := z.run(fr, z.partial(), min(4*len(msg)+64, limit), limit, &budget)
+	z.src = tailReader{}
+	flateReaders.Put(fr)
+	return res
+}
+
+// partial reports whether the window is known in part only.
+func (z *inflater) partial() bool { return z.lost && !z.noCtx }
+
+// reader returns a pooled flate reader over src, set to the window.
+func (z *inflater) reader(src tailReader) io.ReadCloser {
 	var dict []byte
 	if !z.noCtx {
 		dict = z.window[max(len(z.window)-windowSize, 0):]
 	}
-	partial := z.lost && !z.noCtx // the window is known in part
-	z.src = tailReader{msg: msg}
+	z.src = src
 	fr, _ := flateReaders.Get().(io.ReadCloser)
 	if fr == nil {
 		fr = flate.NewReaderDict(&z.src, dict)
 	} else {
 		fr.(flate.Resetter).Reset(&z.src, dict)
 	}
-	var a Anomalies
-	ok := complete
-	out := grow(z.out[:0], min(4*len(msg)+64, limit+1))
+	return fr
+}
+
+// run reads fr to its end: the first limit bytes into out (room for hint
+// at first), the rest counted and dropped but for the last windowSize,
+// until the output passes *budget. Then it updates the window. partial
+// says the window was known in part only.
+func (z *inflater) run(fr io.Reader, partial bool, hint, limit int, budget *uint64) inflated {
+	out := grow(z.out[:0], hint)
+	var past []byte // output past the limit: at least its last windowSize bytes
+	var total uint64
+	var err error
+	var res inflated
 	for {
-		if len(out) == cap(out) {
-			out = grow(out, 1)
+		// Reads stop one byte past the budget, so that a message stopped
+		// there costs the connection no more than that.
+		room := int(min(*budget-min(total, *budget), 1<<30)) + 1
+		var n int
+		if len(out) < limit {
+			if len(out) == cap(out) {
+				out = grow(out, 1)
+			}
+			n, err = fr.Read(out[len(out):min(cap(out), limit, len(out)+room)])
+			out = out[:len(out)+n]
+		} else {
+			if past == nil {
+				past = getBuf(2 * windowSize)
+			}
+			if len(past) == cap(past) {
+				past = past[:copy(past, past[len(past)-windowSize:])]
+			}
+			n, err = fr.Read(past[len(past):min(cap(past), len(past)+room)])
+			past = past[:len(past)+n]
 		}
-		n, err := fr.Read(out[len(out):min(cap(out), limit+1)])
-		out = out[:len(out)+n]
-		if len(out) > limit {
-			// A decompression bomb, or just a big message: keep the head.
-			out = out[:limit]
-			a |= AnomInflateLimit | AnomMessageTruncated
-			ok = false
+		total += uint64(n)
+		if total > *budget {
+			// More output per input byte than --max-inflate-ratio allows:
+			// a decompression bomb. Stop here.
+			res.a |= AnomInflateRatio
 			break
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
-			break // the end of the input, after the sync flush
-		}
 		if err != nil {
-			if partial {
-				a |= AnomInflateNoContext // most likely a reference into what is not known
-			} else {
-				a |= AnomInflateFailed
-			}
-			ok = false
 			break
 		}
 	}
-	z.src = tailReader{}
-	flateReaders.Put(fr)
+	switch {
+	case res.a != 0:
+	case err == io.EOF:
+		res.whole = true // a final block
+	case err == io.ErrUnexpectedEOF:
+		// The end of the input: the end of the message if the input ended
+		// on a block boundary (after the tail, see tailReader).
+		complete := !z.src.noTail
+		res.whole = complete && (z.src.endedAt == z.src.pos() || z.src.pos() == 0)
+		if complete && !res.whole {
+			res.a |= AnomInflateFailed // the compressed data stops inside a block
+		}
+	case partial:
+		res.a |= AnomInflateNoContext // most likely a reference into what is not known
+	default:
+		res.a |= AnomInflateFailed
+	}
+	if total > uint64(len(out)) {
+		// A decompression bomb, or just a big message: the head is kept.
+		res.a |= AnomInflateLimit | AnomMessageTruncated
+	}
+	res.out, res.total = out, total
 	z.out = out
 	switch {
 	case z.noCtx:
-	case !ok:
+	case !res.whole:
 		z.forget()
 	default:
-		z.keep(out)
+		if len(past) < windowSize {
+			z.keep(out)
+		}
+		z.keep(past)
 		if z.lost && len(z.window) >= windowSize {
 			z.lost = false
 		}
 	}
-	return out, a
+	if past != nil {
+		putBuf(past)
+	}
+	return res
+}
+
+// stream inflates a compressed message as its bytes come, for a message too
+// big to keep whole on the wire (over --max-message, or a frame over
+// --max-payload): flate pulls the bytes on a goroutine of its own, so that
+// the message's true length is known and the window stays whole without
+// holding its compressed bytes. The handoff is synchronous (push returns
+// once the goroutine has used the chunk and waits for the next), so the
+// output does not depend on scheduling and chunks may alias the caller's
+// buffers.
+type stream struct {
+	in   chan chunk
+	ack  chan struct{}
+	done chan struct{}
+	// The goroutine's own: the budget as of the last chunk, whether it
+	// holds a chunk it has not acknowledged, whether the end came.
+	budget      uint64
+	held, ended bool
+	res         inflated
+}
+
+// chunk is what push and finish hand the goroutine.
+type chunk struct {
+	b             []byte
+	budget        uint64
+	end, complete bool
+}
+
+// streaming reports whether a message is being inflated as it comes.
+func (z *inflater) streaming() bool { return z.stream != nil }
+
+// startStream starts inflating a message whose bytes will come by push.
+func (z *inflater) startStream(limit int, budget uint64) {
+	s := &stream{in: make(chan chunk), ack: make(chan struct{}), done: make(chan struct{}), budget: budget}
+	z.stream = s
+	partial := z.partial()
+	fr := z.reader(tailReader{endedAt: -1, next: func() []byte {
+		if s.held {
+			s.ack <- struct{}{}
+			s.held = false
+		}
+		c := <-s.in
+		s.budget = c.budget
+		if c.end {
+			s.ended = true
+			z.src.noTail = !c.complete
+			return nil
+		}
+		s.held = true
+		return c.b
+	}})
+	go func() {
+		defer close(s.done)
+		s.res = z.run(fr, partial, 1<<16, limit, &s.budget)
+		if s.held {
+			s.ack <- struct{}{}
+		}
+		for !s.ended {
+			// Stopped early (an error, the ratio): drop the rest.
+			if c := <-s.in; c.end {
+				break
+			}
+			s.ack <- struct{}{}
+		}
+		z.src = tailReader{}
+		flateReaders.Put(fr)
+	}()
+}
+
+// push hands the next bytes of the message to the stream.
+func (z *inflater) push(b []byte, budget uint64) {
+	if len(b) == 0 {
+		return
+	}
+	z.stream.in <- chunk{b: b, budget: budget}
+	<-z.stream.ack
+}
+
+// finish ends the message; complete is false when bytes of it were lost.
+func (z *inflater) finish(complete bool, budget uint64) inflated {
+	s := z.stream
+	s.in <- chunk{end: true, complete: complete, budget: budget}
+	<-s.done
+	z.stream = nil
+	return s.res
 }
 
 // forget drops the window: what follows in the stream is unknown, and later
@@ -215,6 +423,88 @@ func (z *inflater) release() { z.out = release(z.out) }
 
 // close gives back everything but the flags.
 func (z *inflater) close() {
+	if z.stream != nil {
+		z.finish(false, 0)
+	}
 	z.release()
 	z.out, z.window = nil, nil
+}
+
+// deflateParams is one permessage-deflate element of a
+// Sec-WebSocket-Extensions header: its parameters by lower-case name, with
+// unquoted values ("" for none), and whether it breaks RFC 7692 §7 on its
+// own (an unknown or repeated parameter, a value where none is allowed,
+// window bits missing or outside 8..15).
+type deflateParams struct {
+	params  map[string]string
+	invalid bool
+}
+
+// checkDeflate reads and checks a permessage-deflate element; response
+// says it is the server's (where client_max_window_bits needs a value).
+func checkDeflate(ext string, response bool) deflateParams {
+	d := deflateParams{params: map[string]string{}}
+	for _, kv := range strings.Split(ext, ";")[1:] {
+		kv = strings.TrimSpace(kv)
+		if kv == "" {
+			continue
+		}
+		k, v, hasValue := strings.Cut(kv, "=")
+		k = strings.ToLower(strings.TrimSpace(k))
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+			v = v[1 : len(v)-1] // a quoted-string (RFC 6455 §9.1)
+		}
+		if _, dup := d.params[k]; dup {
+			d.invalid = true // §7: no parameter twice
+		}
+		d.params[k] = v
+		switch k {
+		case "server_no_context_takeover", "client_no_context_takeover":
+			d.invalid = d.invalid || hasValue // §7.1.1: no value
+		case "server_max_window_bits":
+			d.invalid = d.invalid || !windowBits(v) // §7.1.2.1
+		case "client_max_window_bits":
+			// §7.1.2.2: the offer may leave the value out, the response not.
+			d.invalid = d.invalid || (hasValue || response) && !windowBits(v)
+		default:
+			d.invalid = true // §7: only these four
+		}
+	}
+	return d
+}
+
+// windowBits reports whether v is a window size of RFC 7692 §7.1.2: a
+// decimal 8 to 15 without leading zeros.
+func windowBits(v string) bool {
+	return len(v) == 1 && v[0] >= '8' && v[0] <= '9' || len(v) == 2 && v[0] == '1' && v[1] >= '0' && v[1] <= '5'
+}
+
+// answers reports whether a valid response element may answer the offer
+// element o (RFC 7692 §7.1.1.1, §7.1.2): client_max_window_bits only if
+// offered, and then no larger; server_no_context_takeover and
+// server_max_window_bits when asked for, the window no larger.
+func (r deflateParams) answers(o deflateParams) bool {
+	rc, hasRC := r.params["client_max_window_bits"]
+	oc, hasOC := o.params["client_max_window_bits"]
+	if hasRC && (!hasOC || oc != "" && atoi(rc) > atoi(oc)) {
+		return false
+	}
+	if _, ok := o.params["server_no_context_takeover"]; ok {
+		if _, ok := r.params["server_no_context_takeover"]; !ok {
+			return false
+		}
+	}
+	if os, ok := o.params["server_max_window_bits"]; ok {
+		rs, ok := r.params["server_max_window_bits"]
+		if !ok || atoi(rs) > atoi(os) {
+			return false
+		}
+	}
+	return true
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }

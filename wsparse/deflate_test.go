@@ -192,21 +192,24 @@ func (z *refInflater) inflate(msg []byte, complete bool, limit int) ([]byte, Ano
 	if !z.noCtx {
 		dict = z.window
 	}
-	fr := flate.NewReaderDict(io.MultiReader(bytes.NewReader(msg), bytes.NewReader(deflateTail)), dict)
+	src := &refSource{msg: msg, noTail: !complete, endAt: -1}
+	fr := flate.NewReaderDict(src, dict)
 	var a Anomalies
 	var out []byte
-	ok := complete
+	whole := false
 	buf := make([]byte, 1000) // a size unlike the inflater's reads
 	for {
 		n, err := fr.Read(buf)
 		out = append(out, buf[:n]...)
-		if len(out) > limit {
-			out = out[:limit]
-			a |= AnomInflateLimit | AnomMessageTruncated
-			ok = false
+		if err == io.EOF {
+			whole = true
 			break
 		}
-		if err == io.EOF || err == io.ErrUnexpectedEOF {
+		if err == io.ErrUnexpectedEOF {
+			whole = complete && (src.endAt == len(msg) || len(msg) == 0)
+			if complete && !whole {
+				a |= AnomInflateFailed
+			}
 			break
 		}
 		if err != nil {
@@ -215,20 +218,63 @@ func (z *refInflater) inflate(msg []byte, complete bool, limit int) ([]byte, Ano
 			} else {
 				a |= AnomInflateFailed
 			}
-			ok = false
 			break
 		}
 	}
 	switch {
 	case z.noCtx:
-	case !ok:
+	case !whole:
 		z.window, z.lost = nil, true
 	default:
 		z.window = append(z.window, out...)
 		z.window = z.window[max(len(z.window)-windowSize, 0):]
 		z.lost = z.lost && len(z.window) < windowSize
 	}
+	if len(out) > limit {
+		out = out[:limit]
+		a |= AnomInflateLimit | AnomMessageTruncated
+	}
 	return out, a
+}
+
+// refSource gives flate a message and, where RFC 7692 §7.2.1 has the
+// sender cut a sync flush, the tail: as the four-byte LEN and NLEN read of
+// a stored block, which flate makes right after the ReadByte of the block
+// header (stored data is read by Read after Read).
+type refSource struct {
+	msg      []byte
+	i        int
+	byteLast bool // the last read was a ReadByte
+	noTail   bool
+	tail     bool
+	endAt    int // where an empty stored block ended, -1: none
+}
+
+func (r *refSource) ReadByte() (byte, error) {
+	if r.i == len(r.msg) {
+		return 0, io.EOF
+	}
+	r.byteLast = true
+	r.i++
+	return r.msg[r.i-1], nil
+}
+
+func (r *refSource) Read(p []byte) (int, error) {
+	afterByte := r.byteLast
+	r.byteLast = false
+	if r.i == len(r.msg) {
+		if afterByte && len(p) == 4 && !r.tail && !r.noTail {
+			r.tail, r.endAt = true, r.i
+			return copy(p, deflateTail), nil
+		}
+		return 0, io.EOF
+	}
+	n := copy(p, r.msg[r.i:])
+	r.i += n
+	if afterByte && len(p) == 4 && n == 4 && bytes.Equal(p, deflateTail) {
+		r.endAt = r.i
+	}
+	return n, nil
 }
 
 // sameInflate inflates msgs with an inflater and the reference, and
@@ -449,5 +495,57 @@ func TestInflateAfterGap(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(got, "\n"), "data="+hexOf("quux frobnicate thrice")) || inflated < 2 {
 		t.Errorf("the messages that refer only to what followed the gap were not inflated:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+// TestDeflateParamsInvalid: RFC 7692 §7's rules on permessage-deflate
+// parameters, in the offer and in the response; a break is
+// deflate_params_invalid on the handshake.
+func TestDeflateParamsInvalid(t *testing.T) {
+	const pmd = "permessage-deflate"
+	cases := []struct {
+		offer, resp string
+		invalid     bool
+	}{
+		{pmd, pmd, false},
+		{pmd + "; client_max_window_bits", pmd + "; client_max_window_bits=10", false},
+		{pmd + "; client_max_window_bits", pmd, false},
+		{pmd + "; server_max_window_bits=10", pmd + "; server_max_window_bits=9", false},
+		{pmd + "; server_max_window_bits=\"12\"", pmd + "; server_max_window_bits=12", false},
+		{pmd + "; server_no_context_takeover; client_no_context_takeover", pmd + "; server_no_context_takeover", false},
+		{pmd + "; server_max_window_bits=8, " + pmd, pmd, false}, // the second offer is answered
+		{pmd + ";", pmd, false},
+		// Window bits 8 to 15, no leading zero, with a value.
+		{pmd, pmd + "; server_max_window_bits=1", true},
+		{pmd, pmd + "; server_max_window_bits=99", true},
+		{pmd, pmd + "; server_max_window_bits=-9", true},
+		{pmd, pmd + "; server_max_window_bits=16", true},
+		{pmd, pmd + "; server_max_window_bits=09", true},
+		{pmd, pmd + "; server_max_window_bits", true},
+		{pmd + "; server_max_window_bits=7", pmd, true},
+		{pmd + "; client_max_window_bits=99", pmd, true},
+		// client_max_window_bits: valueless in an offer only, and in the
+		// response only when offered, no larger than offered.
+		{pmd + "; client_max_window_bits", pmd + "; client_max_window_bits", true},
+		{pmd, pmd + "; client_max_window_bits=10", true},
+		{pmd + "; client_max_window_bits=9", pmd + "; client_max_window_bits=10", true},
+		// No duplicates, no unknown parameters, no values on the flags.
+		{pmd, pmd + "; server_max_window_bits=10; server_max_window_bits=10", true},
+		{pmd + "; client_no_context_takeover; client_no_context_takeover", pmd, true},
+		{pmd + "; x_window=10", pmd, true},
+		{pmd, pmd + "; mystery", true},
+		{pmd, pmd + "; server_no_context_takeover=1", true},
+		// The server must honour what the client asked of it.
+		{pmd + "; server_no_context_takeover", pmd, true},
+		{pmd + "; server_max_window_bits=10", pmd, true},
+		{pmd + "; server_max_window_bits=10", pmd + "; server_max_window_bits=11", true},
+	}
+	for _, tc := range cases {
+		s := run([]byte(upgradeRequest("Sec-WebSocket-Extensions: "+tc.offer+"\r\n")),
+			[]byte(upgradeResponse("Sec-WebSocket-Extensions: "+tc.resp+"\r\n")), Config{})
+		got := len(s.lines) > 0 && strings.Contains(s.lines[0], "deflate_params_invalid")
+		if got != tc.invalid || len(s.lines) == 0 || !strings.Contains(s.lines[0], "deflate=true") {
+			t.Errorf("offer %q, response %q: %v, want invalid %v", tc.offer, tc.resp, s.lines, tc.invalid)
+		}
 	}
 }

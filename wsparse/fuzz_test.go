@@ -277,7 +277,10 @@ func (s *checkSink) Message(c *Conn, m *Message) {
 	if !m.Compressed && uint64(len(m.Data)) > m.Len {
 		s.t.Fatalf("message data %d bytes, length %d", len(m.Data), m.Len)
 	}
-	if uint64(len(m.Data)) < m.Len && m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete|AnomInflateLimit) == 0 {
+	if uint64(len(m.Data)) > m.Len || m.LenUnknown && !m.Compressed {
+		s.t.Fatalf("message data %d bytes, length %d (unknown %v)", len(m.Data), m.Len, m.LenUnknown)
+	}
+	if uint64(len(m.Data)) < m.Len && m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete|AnomInflateLimit|AnomCaptureTruncated) == 0 {
 		s.t.Fatalf("message cut to %d of %d bytes without saying so: %s", len(m.Data), m.Len, m.Anomalies)
 	}
 	if s.msgs[m.Dir]++; m.Index < s.msgs[m.Dir] {

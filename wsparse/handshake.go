@@ -85,6 +85,9 @@ func (hs *Handshake) fromRequest(h *httpHead, ts time.Time) {
 	if hs.Version != "13" {
 		hs.Anomalies |= AnomVersionNot13
 	}
+	if !deflateOffersValid(hs.OfferedExtensions) {
+		hs.Anomalies |= AnomDeflateParamsInvalid
+	}
 }
 
 // fromResponse fills the response half and checks the server's rules.
@@ -121,8 +124,43 @@ func (hs *Handshake) fromResponse(h *httpHead, ts time.Time) {
 		if strings.EqualFold(name, "permessage-deflate") && !hs.Deflate {
 			hs.Deflate = true
 			hs.DeflateParams = parseDeflate(ext)
+			if !deflateAnswers(hs.OfferedExtensions, ext) {
+				hs.Anomalies |= AnomDeflateParamsInvalid
+			}
 		}
 	}
+}
+
+// deflateOffersValid reports whether every permessage-deflate element of
+// a request's Sec-WebSocket-Extensions keeps to RFC 7692 §7.
+func deflateOffersValid(offered string) bool {
+	for _, e := range splitList(offered) {
+		if n, _, _ := strings.Cut(e, ";"); strings.EqualFold(strings.TrimSpace(n), "permessage-deflate") && checkDeflate(e, false).invalid {
+			return false
+		}
+	}
+	return true
+}
+
+// deflateAnswers reports whether the server's permessage-deflate element
+// keeps to RFC 7692 §7 and answers one of the valid offers (any, when the
+// request was not seen).
+func deflateAnswers(offered, resp string) bool {
+	r := checkDeflate(resp, true)
+	if r.invalid {
+		return false
+	}
+	seen := false
+	for _, e := range splitList(offered) {
+		if n, _, _ := strings.Cut(e, ";"); !strings.EqualFold(strings.TrimSpace(n), "permessage-deflate") {
+			continue
+		}
+		seen = true
+		if o := checkDeflate(e, false); !o.invalid && r.answers(o) {
+			return true
+		}
+	}
+	return !seen
 }
 
 // splitList splits a comma-separated header list, dropping empty elements.

@@ -123,7 +123,7 @@ func (o *connsOptions) health() health.Options {
 
 // runConns reads the capture through the tracker and writes the report.
 func runConns(o *connsOptions) error {
-	src, err := openInput(o.ReadFile, o.In)
+	src, err := openInput(o.ReadFile, o.In, 0)
 	if err != nil {
 		return inputErr(err)
 	}

@@ -15,12 +15,14 @@ import (
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// openInput opens a capture file, or standard input for "-".
-func openInput(name string, stdin io.Reader) (capture.Source, error) {
+// openInput opens a capture file, or standard input for "-"; ratio is
+// --max-inflate-ratio for a gzip-compressed file (0: the default).
+func openInput(name string, stdin io.Reader, ratio int) (capture.Source, error) {
+	o := capture.Options{MaxInflateRatio: ratio}
 	if name == "-" {
-		return capture.NewReader(stdin)
+		return capture.NewReaderWith(stdin, o)
 	}
-	return capture.Open(name)
+	return capture.OpenWith(name, o)
 }
 
 // runDecode reads the capture and writes every record: the main job.
@@ -29,7 +31,7 @@ func runDecode(o *decodeOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := openCapture(o.ReadFile, o.In, o.Err)
+	src, err := openCapture(o.ReadFile, o.In, o.Err, o.Limits.InflateRatio)
 	if err != nil {
 		return inputErr(err)
 	}

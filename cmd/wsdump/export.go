@@ -79,7 +79,7 @@ type exportEntry struct {
 	TS         string   `json:"ts"`
 	Opcode     int      `json:"opcode"`
 	OpcodeName string   `json:"opcode_name"`
-	Len        uint64   `json:"len"`
+	Len        *uint64  `json:"len"` // null: compressed, not inflated to its end
 	Kept       *int     `json:"kept,omitempty"`
 	Compressed bool     `json:"compressed,omitempty"`
 	File       string   `json:"file"`
@@ -154,12 +154,16 @@ func (e *exporter) Message(c *wsparse.Conn, m *wsparse.Message) {
 	sum := sha256.Sum256(m.Data)
 	ent := exportEntry{Conn: c.ID, Dir: m.Dir.String(), Index: m.Index,
 		TS:     e.st.Time(m.TS).UTC().Format("2006-01-02T15:04:05.000000000Z07:00"),
-		Opcode: int(m.Opcode), OpcodeName: m.Opcode.String(), Len: m.Len, Compressed: m.Compressed,
+		Opcode: int(m.Opcode), OpcodeName: m.Opcode.String(), Compressed: m.Compressed,
 		File: rel, SHA256: hex.EncodeToString(sum[:]), Anomalies: m.Anomalies.Names()}
 	if ent.Anomalies == nil {
 		ent.Anomalies = []string{}
 	}
-	if uint64(len(m.Data)) != m.Len {
+	if !m.LenUnknown {
+		n := m.Len
+		ent.Len = &n
+	}
+	if uint64(len(m.Data)) != m.Len || m.LenUnknown {
 		k := len(m.Data)
 		ent.Kept = &k
 	}

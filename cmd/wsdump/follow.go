@@ -181,6 +181,9 @@ func (t *transcript) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 
 func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) {
 	head := fmt.Sprintf("[%s] conn %d %s %s #%d, %d B", t.when(m.TS), c.ID, m.Dir, m.Opcode, m.Index, m.Len)
+	if m.LenUnknown {
+		head = fmt.Sprintf("[%s] conn %d %s %s #%d, %d B inflated of ? B", t.when(m.TS), c.ID, m.Dir, m.Opcode, m.Index, m.Len)
+	}
 	if m.Compressed {
 		head += fmt.Sprintf(", compressed %d B", m.WireLen)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // limitFlags are the resource limits beyond --max-payload and --max-message:
@@ -20,6 +21,7 @@ type limitFlags struct {
 	Sniff        int // bytes of one side searched for frames without a handshake
 	Reorder      int // out-of-order bytes held per connection
 	ReorderTotal int // out-of-order bytes held in all
+	InflateRatio int // bytes inflated per byte read: gzip input, permessage-deflate per connection
 }
 
 // reassemblyPage is the size of gopacket's reassembly pages: out-of-order
@@ -43,6 +45,7 @@ func addLimitFlags(f *pflag.FlagSet, l *limitFlags) {
 	f.Var(newLimit(&l.Sniff, defaultMaxSniff), "max-sniff", "bytes of one direction searched for WebSocket frames when there is no handshake; after a gap, the bytes kept while the search goes on")
 	f.Var(newLimit(&l.Reorder, defaultMaxReorder), "max-reorder", "out-of-order bytes held per connection waiting for a lost segment (then counted as lost)")
 	f.Var(newLimit(&l.ReorderTotal, defaultMaxReorderAll), "max-reorder-total", "out-of-order bytes held in all connections together")
+	f.Var(newLimit(&l.InflateRatio, wsparse.DefaultMaxInflateRatio), "max-inflate-ratio", "bytes inflated per byte read, for a gzip capture and for each connection's permessage-deflate messages (decompression bombs)")
 }
 
 // apply sets the limits in reassembly options.
@@ -51,6 +54,7 @@ func (l *limitFlags) apply(o *reassembly.Options) {
 	o.Decoder.MaxHTTPHeader = l.HTTPHeader
 	o.Decoder.MaxPending = l.Pending
 	o.Decoder.MaxSniff = l.Sniff
+	o.Decoder.MaxInflateRatio = l.InflateRatio
 	o.MaxBufferedPagesPerConnection = pages(l.Reorder)
 	o.MaxBufferedPagesTotal = pages(l.ReorderTotal)
 }
@@ -92,6 +96,10 @@ func (l *limitFlags) report(w io.Writer, st reassembly.Stats) {
 	if st.PendingLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d clients sent more than --max-pending %d bytes before the upgrade was answered: bytes dropped (anomaly pending_limit)\n",
 			st.PendingLimit, or(l.Pending, defaultMaxPending))
+	}
+	if st.InflateRatioLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d compressed messages stopped inflating at --max-inflate-ratio %d bytes per byte of their connection (anomaly inflate_ratio): a decompression bomb?\n",
+			st.InflateRatioLimit, or(l.InflateRatio, wsparse.DefaultMaxInflateRatio))
 	}
 	if st.SniffLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",

@@ -27,7 +27,7 @@ func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.S
 	if err != nil {
 		return time.Time{}, err
 	}
-	src, err := openCapture(name, ci.In, ci.Err)
+	src, err := openCapture(name, ci.In, ci.Err, 0)
 	if err != nil {
 		return time.Time{}, inputErr(err)
 	}

@@ -194,9 +194,9 @@ func useColor(out io.Writer) bool {
 
 // openCapture opens the input like openInput, with a progress line on
 // stderr when stderr is a terminal and the input a file.
-func openCapture(name string, stdin io.Reader, stderr io.Writer) (capture.Source, error) {
+func openCapture(name string, stdin io.Reader, stderr io.Writer, ratio int) (capture.Source, error) {
 	if name == "-" || !isTerminal(stderr) {
-		return openInput(name, stdin)
+		return openInput(name, stdin, ratio)
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -207,7 +207,7 @@ func openCapture(name string, stdin io.Reader, stderr io.Writer) (capture.Source
 		size = st.Size()
 	}
 	pr := &progressReader{r: f, total: size, w: stderr, start: time.Now()}
-	src, err := capture.NewReader(pr)
+	src, err := capture.NewReaderWith(pr, capture.Options{MaxInflateRatio: ratio})
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
