@@ -743,7 +743,8 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 }
 
 // endFrame reports the finished current frame and any message it completes,
-// then gives back the buffers that grew past keepCap.
+// then gives its buffers back to the pools (the message buffer once the
+// message is done): an idle direction holds none.
 func (c *Conn) endFrame(side int, ts time.Time) {
 	c.emitFrame(side, ts)
 	h := &c.half[side]
@@ -1071,12 +1072,8 @@ func (c *Conn) End(ts time.Time) {
 func (c *Conn) free() {
 	for side := range c.half {
 		h := &c.half[side]
-		if cap(h.payload) > keepCap {
-			putBuf(h.payload)
-		}
-		if cap(h.msgBuf) > keepCap {
-			putBuf(h.msgBuf)
-		}
+		putBuf(h.payload)
+		putBuf(h.msgBuf)
 		h.payload, h.msgBuf, h.buf, h.sniff = nil, nil, nil, nil
 		h.cur.Payload, h.msg.Data = nil, nil
 		if h.inflater != nil {
