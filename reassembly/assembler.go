@@ -546,13 +546,19 @@ type stream struct {
 // segmentRing remembers the sequence number, length and hash of a side's
 // last segments. A retransmission that repeats a segment's exact range
 // with another hash is a conflict; partial overlaps are not compared.
+// It grows with the segments seen, up to ringSize: a connection that sent
+// two segments holds two entries, not a kilobyte.
 type segmentRing struct {
-	seg [64]struct {
-		seq, n uint32
-		sum    uint64
-	}
+	seg  []segmentSum
 	next int
 }
+
+type segmentSum struct {
+	seq, n uint32
+	sum    uint64
+}
+
+const ringSize = 64
 
 var segmentSeed = maphash.MakeSeed()
 
@@ -565,6 +571,10 @@ func (r *segmentRing) conflict(seq uint32, payload []byte) bool {
 		if e := &r.seg[i]; e.seq == seq && e.n == n {
 			return e.sum != sum
 		}
+	}
+	if len(r.seg) < ringSize {
+		r.seg = append(r.seg, segmentSum{seq, n, sum})
+		return false
 	}
 	e := &r.seg[r.next]
 	e.seq, e.n, e.sum = seq, n, sum
