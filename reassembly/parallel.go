@@ -206,8 +206,9 @@ func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Not
 		w := &worker{p: p, dataUnused: opts.DataUnused}
 		wo := wopts
 		if opts.Keys != nil {
-			wo.Keys = tlsdec.NewKeyLog()
-			wo.Keys.Merge(opts.Keys)
+			// Each worker merges pcapng secrets at its own pace: a fork
+			// of the key log, not a copy of it.
+			wo.Keys = opts.Keys.Fork()
 		}
 		var sink wsparse.Sink = w
 		if stage != nil {
