@@ -36,7 +36,7 @@ run() {
 	err=$(mktemp)
 	local code=0
 	/usr/bin/time -f '%M %e' -o "$err.time" "$WSDUMP" "$@" >/dev/null 2>"$err" || code=$?
-	read -r kib secs <"$err.time"
+	read -r kib secs < <(tail -1 "$err.time")
 	printf '%-40s %6d MiB %7.2f s  exit %d  %s\n' "$name" $((kib / 1024)) "$secs" "$code" "$(head -1 "$err")"
 	rm -f "$err" "$err.time"
 }
@@ -48,6 +48,6 @@ for fmt in jsonl table; do
 	run "open-$CONNS $fmt max-conn 200000" -r "$pcap" --format "$fmt" --max-connections 200000
 	run "open-$CONNS $fmt -j 1 max-conn 200000" -r "$pcap" --format "$fmt" -j 1 --max-connections 200000
 done
-run "open-$CONNS conns" conns -r "$pcap" --format jsonl --max-connections 200000
+run "open-$CONNS conns" conns -r "$pcap" --format jsonl
 run "keylog-$KEYLINES" -r "$wss.pcap" --keylog "$keys" --format jsonl
 run "keylog-$KEYLINES -j 1" -r "$wss.pcap" --keylog "$keys" --format jsonl -j 1
