@@ -370,10 +370,38 @@ func (a *Assembler) forgetClosed(t time.Time) {
 func (a *Assembler) Tick(now time.Time) { a.maybeFlush(now) }
 
 // Finish pushes everything still held through and ends every connection.
+//
+// The records must come out grouped by connection in connection order, and
+// gopacket ends connections in map order: holding a copy of every open
+// connection's last records until all are ended would take as much memory
+// again as 100 000 open connections. So the bytes waiting behind holes are
+// pushed through first (held, few), then each connection is ended in
+// connection order, its held records first, its last ones going straight
+// out.
 func (a *Assembler) Finish() {
 	a.hold()
-	a.asm.FlushAll()
-	a.release()
+	a.asm.FlushWithOptions(tcpasm.FlushOptions{T: time.Unix(1<<62, 0)})
+	a.holding = false
+	slices.SortStableFunc(a.held, func(x, y heldRecord) int { return x.conn.ID - y.conn.ID })
+	live := make([]*stream, 0, len(a.live))
+	for s := range a.live {
+		live = append(live, s)
+	}
+	slices.SortFunc(live, func(x, y *stream) int { return x.id - y.id })
+	held := a.held
+	for _, s := range live {
+		n := 0
+		for n < len(held) && held[n].conn.ID <= s.id {
+			n++
+		}
+		a.emitHeld(held[:n])
+		held = held[n:]
+		s.ReassemblyComplete(nil)
+	}
+	a.emitHeld(held)
+	clear(a.held)
+	a.held = a.held[:0]
+	a.asm.FlushAll() // gopacket's side: the streams are all complete
 }
 
 func (a *Assembler) hold() { a.holding = true }
@@ -383,8 +411,14 @@ func (a *Assembler) hold() { a.holding = true }
 func (a *Assembler) release() {
 	a.holding = false
 	slices.SortStableFunc(a.held, func(x, y heldRecord) int { return x.conn.ID - y.conn.ID })
-	for i := range a.held {
-		r := &a.held[i]
+	a.emitHeld(a.held)
+	clear(a.held)
+	a.held = a.held[:0]
+}
+
+func (a *Assembler) emitHeld(held []heldRecord) {
+	for i := range held {
+		r := &held[i]
 		switch {
 		case r.hs != nil:
 			a.out.Handshake(r.conn, r.hs)
@@ -398,8 +432,6 @@ func (a *Assembler) release() {
 			a.out.(TLSSink).TLSConn(r.conn, r.tls.ts, r.tls.client, r.tls.server, &r.tls.info)
 		}
 	}
-	clear(a.held)
-	a.held = a.held[:0]
 }
 
 // heldRecord is a copy of a record produced during a flush.
@@ -529,6 +561,7 @@ type stream struct {
 	force int8          // side on a --ws-port, or -1
 	conn  *wsparse.Conn // nil until decoder()
 	stale bool          // a late segment of a closed connection
+	ended bool          // ReassemblyComplete ran
 
 	// TLS: a stream that opens with a ClientHello goes through tls, whose
 	// plaintext (with keys) goes on to conn.
@@ -696,6 +729,10 @@ func (s *stream) syncTLS() {
 }
 
 func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
+	if s.ended { // Finish ended it before gopacket did
+		return true
+	}
+	s.ended = true
 	delete(s.a.live, s)
 	if s.a.onGone != nil && !s.stale {
 		defer s.a.onGone(s.id)
