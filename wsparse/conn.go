@@ -2,6 +2,7 @@ package wsparse
 
 import (
 	"net/netip"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -195,18 +196,18 @@ type half struct {
 	hdrN int
 
 	inPayload bool
+	holed     bool   // a gap hit the current payload
+	msgOpen   bool   // a message is being assembled
+	closed    bool   // this side sent a Close frame
 	left      uint64 // payload bytes still to come
 	phase     int    // masking key phase
 	cur       Frame
 	payload   []byte
-	holed     bool // a gap hit the current payload
 
 	// Message being assembled.
-	msgOpen  bool
 	msg      Message
 	msgBuf   []byte
 	inflater *inflater // permessage-deflate, made at the first compressed message
-	closed   bool      // this side sent a Close frame
 	frames   int
 	messages int
 }
@@ -215,23 +216,42 @@ type half struct {
 // caller numbers them (0 and 1); the client is whichever side sends the
 // upgrade request.
 type Conn struct {
-	ID   int
-	Addr [2]netip.AddrPort // by side
+	ID         int
+	Addr       [2]netip.AddrPort // by side
+	clientSide int               // -1 until known
 
-	cfg        Config
-	sink       Sink
-	half       [2]half
-	clientSide int // -1 until known
-	hs         *Handshake
-	reqs       []string // methods of requests awaiting responses, oldest first
-	upgrading  bool     // the last request asked for an upgrade
-	ws         bool     // the upgrade succeeded, or framing was recognised
-	forced     bool     // --ws-port: decode as WebSocket whatever the evidence
-	tls        *TLSInfo
-	sniffed    [2]bool // by side: framing recognised without a handshake
-	ended      bool
-	sum        Summary
-	limits     LimitHits
+	// The decoder, nil in a view (NewView): the sinks after a parallel
+	// merge hold a view per open connection, and need only the above.
+	*decoder
+}
+
+type decoder struct {
+	cfg       *Config // shared by the connections with the same limits
+	sink      Sink
+	half      [2]half
+	hs        *Handshake
+	reqs      []string // methods of requests awaiting responses, oldest first
+	upgrading bool     // the last request asked for an upgrade
+	ws        bool     // the upgrade succeeded, or framing was recognised
+	forced    bool     // --ws-port: decode as WebSocket whatever the evidence
+	sniffed   [2]bool  // by side: framing recognised without a handshake
+	ended     bool
+	tls       *TLSInfo
+	sum       Summary
+	limits    LimitHits
+}
+
+// configs interns the configurations with defaults applied: a connection
+// holds a pointer, not a copy.
+var configs sync.Map // Config -> *Config
+
+func internConfig(cfg Config) *Config {
+	cfg = cfg.withDefaults()
+	if p, ok := configs.Load(cfg); ok {
+		return p.(*Config)
+	}
+	p, _ := configs.LoadOrStore(cfg, &cfg)
+	return p.(*Config)
 }
 
 // LimitHits counts the buffering limits a connection ran into. Hits on
@@ -248,7 +268,7 @@ func (c *Conn) LimitHits() LimitHits { return c.limits }
 
 // NewConn returns a decoder for a connection whose side 0 is a and side 1 is b.
 func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
-	c := &Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, cfg: cfg.withDefaults(), sink: sink, clientSide: -1}
+	c := &Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, clientSide: -1, decoder: &decoder{cfg: internConfig(cfg), sink: sink}}
 	c.half[0].masked, c.half[1].masked = -1, -1
 	return c
 }
@@ -290,10 +310,11 @@ func (c *Conn) Force(serverSide int) {
 func (c *Conn) ClientSide() int { return c.clientSide }
 
 // NewView returns a Conn that decodes nothing and only names a connection
-// for a Sink: its number, addresses and client side (see SetClientSide).
+// for a Sink: its number, addresses and client side (see SetClientSide);
+// it has no decoder (Feed, End and the like must not be called on it).
 // Callers that decode on other goroutines hand sinks views.
 func NewView(id int, addr [2]netip.AddrPort) *Conn {
-	return &Conn{ID: id, Addr: addr, clientSide: -1, ended: true}
+	return &Conn{ID: id, Addr: addr, clientSide: -1}
 }
 
 // SetClientSide sets which side a view names as the client (-1: unknown).
