@@ -567,7 +567,7 @@ type stream struct {
 	// plaintext (with keys) goes on to conn.
 	tls     *tlsdec.Conn
 	started bool
-	tlsInfo wsparse.TLSInfo
+	tlsInfo *wsparse.TLSInfo
 	last    time.Time // time of the last bytes
 	seen    time.Time // time of the latest packet, as gopacket's lastSeen
 
@@ -713,7 +713,7 @@ func captureTime(sg tcpasm.ScatterGather, offset int, def time.Time) (ts time.Ti
 func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 	if s.decoder().TLS() == nil {
 		s.syncTLS()
-		s.conn.SetTLS(&s.tlsInfo)
+		s.conn.SetTLS(s.tlsInfo)
 	}
 	s.conn.Feed(side, p, ts)
 }
@@ -721,7 +721,10 @@ func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 // syncTLS copies what the TLS layer knows into tlsInfo.
 func (s *stream) syncTLS() {
 	i := s.tls.Info()
-	s.tlsInfo = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
+	if s.tlsInfo == nil {
+		s.tlsInfo = new(wsparse.TLSInfo)
+	}
+	*s.tlsInfo = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
 		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes}
 	if i.Client == 1 {
 		s.tlsInfo.Bytes[0], s.tlsInfo.Bytes[1] = i.Bytes[1], i.Bytes[0]
@@ -744,13 +747,13 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 		if s.tls != nil {
 			s.syncTLS() // final: errors and byte counts
 			if s.decoder().IsWebSocket() {
-				s.conn.SetTLS(&s.tlsInfo)
+				s.conn.SetTLS(s.tlsInfo)
 			} else if _, ok := s.a.out.(TLSSink); ok {
 				client, server := s.conn.Addr[0], s.conn.Addr[1]
 				if i := s.tls.Info(); i.Client == 1 {
 					client, server = server, client
 				}
-				s.a.TLSConn(s.conn, s.last, client, server, &s.tlsInfo)
+				s.a.TLSConn(s.conn, s.last, client, server, s.tlsInfo)
 			}
 		}
 		if s.conn != nil {

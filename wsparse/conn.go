@@ -482,7 +482,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		}
 		data = data[end-start:]
 		head, ok := parseHead(h.buf[:end])
-		h.buf = h.buf[:0]
+		h.buf = nil // not kept for the rest of the connection
 		if !ok {
 			if c.hs != nil {
 				c.hs.Anomalies |= AnomHTTPMalformed
