@@ -2,6 +2,7 @@ package wsparse
 
 import (
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -517,7 +518,7 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 	}
 	h := &c.half[side]
 	if len(c.reqs) < 64 {
-		c.reqs = append(c.reqs, head.method)
+		c.reqs = append(c.reqs, strings.Clone(head.method)) // not a piece of the whole head
 	}
 	if isUpgradeRequest(head) && c.hs == nil {
 		c.hs = &Handshake{TLS: c.tls}
