@@ -95,7 +95,7 @@ func (t *Tracker) state(c *wsparse.Conn) *connState {
 func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 	st := t.conns[id]
 	if st == nil {
-		st = &connState{c: &Conn{ID: id}, beats: map[seriesKey]*beatSeries{}, negotiated: map[seriesKey]Negotiated{}}
+		st = &connState{c: &Conn{ID: id}} // maps made at the first beat: most connections have none
 		t.conns[id] = st
 	}
 	if c != nil && !st.c.Client.IsValid() {
@@ -261,7 +261,11 @@ func (t *Tracker) Beat(b Beat) {
 
 // Negotiated records the interval agreed for one kind of beat.
 func (t *Tracker) Negotiated(n Negotiated) {
-	t.stateID(n.Conn, nil).negotiated[seriesKey{n.Dir, n.Kind}] = n
+	st := t.stateID(n.Conn, nil)
+	if st.negotiated == nil {
+		st.negotiated = map[seriesKey]Negotiated{}
+	}
+	st.negotiated[seriesKey{n.Dir, n.Kind}] = n
 }
 
 func (t *Tracker) addBeat(st *connState, d wsparse.Dir, kind string, ts time.Time) {
@@ -269,6 +273,9 @@ func (t *Tracker) addBeat(st *connState, d wsparse.Dir, kind string, ts time.Tim
 	bs := st.beats[k]
 	if bs == nil {
 		bs = &beatSeries{}
+		if st.beats == nil {
+			st.beats = map[seriesKey]*beatSeries{}
+		}
 		st.beats[k] = bs
 	}
 	if t.kept < maxBeatsKept {

@@ -371,10 +371,38 @@ func (a *Assembler) forgetClosed(t time.Time) {
 func (a *Assembler) Tick(now time.Time) { a.maybeFlush(now) }
 
 // Finish pushes everything still held through and ends every connection.
+//
+// The records must come out grouped by connection in connection order, and
+// gopacket ends connections in map order: holding a copy of every open
+// connection's last records until all are ended would take as much memory
+// again as 100 000 open connections. So the bytes waiting behind holes are
+// pushed through first (held, few), then each connection is ended in
+// connection order, its held records first, its last ones going straight
+// out.
 func (a *Assembler) Finish() {
 	a.hold()
-	a.asm.FlushAll()
-	a.release()
+	a.asm.FlushWithOptions(tcpasm.FlushOptions{T: time.Unix(1<<62, 0)})
+	a.holding = false
+	slices.SortStableFunc(a.held, func(x, y heldRecord) int { return x.conn.ID - y.conn.ID })
+	live := make([]*stream, 0, len(a.live))
+	for s := range a.live {
+		live = append(live, s)
+	}
+	slices.SortFunc(live, func(x, y *stream) int { return x.id - y.id })
+	held := a.held
+	for _, s := range live {
+		n := 0
+		for n < len(held) && held[n].conn.ID <= s.id {
+			n++
+		}
+		a.emitHeld(held[:n])
+		held = held[n:]
+		s.ReassemblyComplete(nil)
+	}
+	a.emitHeld(held)
+	clear(a.held)
+	a.held = a.held[:0]
+	a.asm.FlushAll() // gopacket's side: the streams are all complete
 }
 
 func (a *Assembler) hold() { a.holding = true }
@@ -384,8 +412,14 @@ func (a *Assembler) hold() { a.holding = true }
 func (a *Assembler) release() {
 	a.holding = false
 	slices.SortStableFunc(a.held, func(x, y heldRecord) int { return x.conn.ID - y.conn.ID })
-	for i := range a.held {
-		r := &a.held[i]
+	a.emitHeld(a.held)
+	clear(a.held)
+	a.held = a.held[:0]
+}
+
+func (a *Assembler) emitHeld(held []heldRecord) {
+	for i := range held {
+		r := &held[i]
 		switch {
 		case r.hs != nil:
 			a.out.Handshake(r.conn, r.hs)
@@ -399,8 +433,6 @@ func (a *Assembler) release() {
 			a.out.(TLSSink).TLSConn(r.conn, r.tls.ts, r.tls.client, r.tls.server, &r.tls.info)
 		}
 	}
-	clear(a.held)
-	a.held = a.held[:0]
 }
 
 // heldRecord is a copy of a record produced during a flush.
@@ -530,12 +562,13 @@ type stream struct {
 	force int8          // side on a --ws-port, or -1
 	conn  *wsparse.Conn // nil until decoder()
 	stale bool          // a late segment of a closed connection
+	ended bool          // ReassemblyComplete ran
 
 	// TLS: a stream that opens with a ClientHello goes through tls, whose
 	// plaintext (with keys) goes on to conn.
 	tls     *tlsdec.Conn
 	started bool
-	tlsInfo wsparse.TLSInfo
+	tlsInfo *wsparse.TLSInfo
 	last    time.Time // time of the last bytes
 	seen    time.Time // time of the latest packet, as gopacket's lastSeen
 
@@ -547,13 +580,19 @@ type stream struct {
 // segmentRing remembers the sequence number, length and hash of a side's
 // last segments. A retransmission that repeats a segment's exact range
 // with another hash is a conflict; partial overlaps are not compared.
+// It grows with the segments seen, up to ringSize: a connection that sent
+// two segments holds two entries, not a kilobyte.
 type segmentRing struct {
-	seg [64]struct {
-		seq, n uint32
-		sum    uint64
-	}
+	seg  []segmentSum
 	next int
 }
+
+type segmentSum struct {
+	seq, n uint32
+	sum    uint64
+}
+
+const ringSize = 64
 
 var segmentSeed = maphash.MakeSeed()
 
@@ -566,6 +605,10 @@ func (r *segmentRing) conflict(seq uint32, payload []byte) bool {
 		if e := &r.seg[i]; e.seq == seq && e.n == n {
 			return e.sum != sum
 		}
+	}
+	if len(r.seg) < ringSize {
+		r.seg = append(r.seg, segmentSum{seq, n, sum})
+		return false
 	}
 	e := &r.seg[r.next]
 	e.seq, e.n, e.sum = seq, n, sum
@@ -671,7 +714,7 @@ func captureTime(sg tcpasm.ScatterGather, offset int, def time.Time) (ts time.Ti
 func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 	if s.decoder().TLS() == nil {
 		s.syncTLS()
-		s.conn.SetTLS(&s.tlsInfo)
+		s.conn.SetTLS(s.tlsInfo)
 	}
 	s.conn.Feed(side, p, ts)
 }
@@ -679,7 +722,10 @@ func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 // syncTLS copies what the TLS layer knows into tlsInfo.
 func (s *stream) syncTLS() {
 	i := s.tls.Info()
-	s.tlsInfo = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
+	if s.tlsInfo == nil {
+		s.tlsInfo = new(wsparse.TLSInfo)
+	}
+	*s.tlsInfo = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
 		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes}
 	if i.Client == 1 {
 		s.tlsInfo.Bytes[0], s.tlsInfo.Bytes[1] = i.Bytes[1], i.Bytes[0]
@@ -687,6 +733,10 @@ func (s *stream) syncTLS() {
 }
 
 func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
+	if s.ended { // Finish ended it before gopacket did
+		return true
+	}
+	s.ended = true
 	delete(s.a.live, s)
 	if s.a.onGone != nil && !s.stale {
 		defer s.a.onGone(s.id)
@@ -698,13 +748,13 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 		if s.tls != nil {
 			s.syncTLS() // final: errors and byte counts
 			if s.decoder().IsWebSocket() {
-				s.conn.SetTLS(&s.tlsInfo)
+				s.conn.SetTLS(s.tlsInfo)
 			} else if _, ok := s.a.out.(TLSSink); ok {
 				client, server := s.conn.Addr[0], s.conn.Addr[1]
 				if i := s.tls.Info(); i.Client == 1 {
 					client, server = server, client
 				}
-				s.a.TLSConn(s.conn, s.last, client, server, &s.tlsInfo)
+				s.a.TLSConn(s.conn, s.last, client, server, s.tlsInfo)
 			}
 		}
 		if s.conn != nil {

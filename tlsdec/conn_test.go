@@ -139,12 +139,8 @@ func TestFailures(t *testing.T) {
 	tls12 := newSession(0xc02f, false)
 	tls12.build([]int{10, 20})
 
-	wrong := tls12.keys()
-	wrong.Lookup(tls12.cr).MasterSecret[0] ^= 1
-
-	onlyApp := NewKeyLog()
-	onlyApp.Merge(tls13.keys())
-	onlyApp.Lookup(tls13.cr).ClientHandshake = nil
+	wrong := editKeys(tls12.keys(), tls12.cr, func(s *Secrets) { s.MasterSecret[0] ^= 1 })
+	onlyApp := editKeys(tls13.keys(), tls13.cr, func(s *Secrets) { s.ClientHandshake = nil })
 
 	unsupported := newSession(0xc02f, false)
 	unsupported.s = &suite{id: 0x000a, name: "TLS_RSA_WITH_3DES_EDE_CBC_SHA"}

@@ -75,14 +75,10 @@ func FuzzKeyLog(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range k.m {
-			if s.MasterSecret != nil && len(s.MasterSecret) != 48 {
-				t.Fatalf("master secret of %d bytes", len(s.MasterSecret))
-			}
-			for _, x := range [][]byte{s.ClientHandshake, s.ServerHandshake, s.ClientTraffic0, s.ServerTraffic0} {
-				if x != nil && len(x) != 32 && len(x) != 48 {
-					t.Fatalf("traffic secret of %d bytes", len(x))
-				}
+		for i := range k.n {
+			e := k.rec(i)
+			if e.label == labelMaster && e.n != 48 || e.n != 32 && e.n != 48 {
+				t.Fatalf("%s of %d bytes", labelNames[e.label], e.n)
 			}
 		}
 	})

@@ -286,3 +286,22 @@ func (s *session) build(sizes []int) (sent [2][]byte) {
 	s.sealed(0, typeAlert, []byte{1, 0}, 0) // close_notify
 	return sent
 }
+
+// editKeys returns a copy of k (which has no parent) with the secrets of
+// one client random changed by edit: Lookup returns copies.
+func editKeys(k *KeyLog, cr [32]byte, edit func(*Secrets)) *KeyLog {
+	s := k.Lookup(cr)
+	edit(s)
+	out := NewKeyLog()
+	for i := range k.n {
+		if e := k.rec(i); e.cr != cr {
+			out.put(&e.cr, e.label, e.sec[:e.n])
+		}
+	}
+	for l := range uint8(numLabels) {
+		if sec := *s.field(l); sec != nil {
+			out.put(&cr, l, sec)
+		}
+	}
+	return out
+}

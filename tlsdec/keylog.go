@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"slices"
 	"strings"
@@ -25,31 +26,179 @@ type Secrets struct {
 
 // KeyLog maps client randoms to secrets. The zero value is not usable; make
 // one with NewKeyLog or ParseKeyLog.
+//
+// A key log may hold millions of lines (a browser's SSLKEYLOGFILE over
+// weeks): each (client random, label) is one fixed-size record, 82 bytes,
+// in chunks that never move, found through an open-addressing table of
+// record numbers. A million CLIENT_RANDOM lines take about 90 MB, where a
+// map of *Secrets took 800 MB, and parsing allocates nothing per line.
 type KeyLog struct {
-	m map[[32]byte]*Secrets
+	parent  *KeyLog    // Fork: consulted after k's own records; never changed through k
+	chunks  [][]record // records in the order first seen; a later line for the same key overwrites its secret
+	n       int        // records
+	table   []uint32   // record number + 1 at hash(client random, label), linear probing; 0 is empty
+	randoms int        // distinct client randoms among the records (and not in parent)
 
 	// Malformed counts lines that are neither blank, comments, lines with
 	// an unknown label, nor well-formed entries.
 	Malformed int
 }
 
+// record is one secret: a key log line that parsed.
+type record struct {
+	cr    [32]byte
+	label uint8 // labelMaster...
+	n     uint8 // secret length: 32 or 48
+	sec   [48]byte
+}
+
+const (
+	labelMaster    = iota // CLIENT_RANDOM
+	labelClientHS         // CLIENT_HANDSHAKE_TRAFFIC_SECRET
+	labelServerHS         // SERVER_HANDSHAKE_TRAFFIC_SECRET
+	labelClientApp        // CLIENT_TRAFFIC_SECRET_0
+	labelServerApp        // SERVER_TRAFFIC_SECRET_0
+	numLabels
+)
+
+var labelNames = [numLabels]string{"CLIENT_RANDOM", "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+	"SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"}
+
+// chunkRecords records per chunk (656 KiB): the store grows without
+// copying what it holds.
+const chunkRecords = 8192
+
 // NewKeyLog returns an empty key log.
-func NewKeyLog() *KeyLog { return &KeyLog{m: map[[32]byte]*Secrets{}} }
+func NewKeyLog() *KeyLog { return &KeyLog{} }
+
+// Fork returns an empty key log that sees k's secrets too: merging into the
+// fork leaves k as it is. Workers each fork one key log instead of each
+// copying it.
+func (k *KeyLog) Fork() *KeyLog { return &KeyLog{parent: k} }
 
 // Len is the number of client randoms with at least one secret.
 func (k *KeyLog) Len() int {
 	if k == nil {
 		return 0
 	}
-	return len(k.m)
+	return k.randoms + k.parent.Len()
 }
 
-// Lookup returns the secrets logged for a client random, or nil.
+func (k *KeyLog) rec(i int) *record { return &k.chunks[i/chunkRecords][i%chunkRecords] }
+
+var keySeed = maphash.MakeSeed()
+
+// hashCR hashes a client random; slot mixes in the label.
+func hashCR(cr *[32]byte) uint64 { return maphash.Bytes(keySeed, cr[:]) }
+
+func slot(h uint64, label uint8, mask int) int {
+	h ^= uint64(label+1) * 0x9e3779b97f4a7c15
+	h ^= h >> 29
+	return int(h) & mask
+}
+
+// find returns the record number of (cr, label), or -1.
+func (k *KeyLog) find(cr *[32]byte, label uint8, h uint64) int {
+	if len(k.table) == 0 {
+		return -1
+	}
+	mask := len(k.table) - 1
+	for i := slot(h, label, mask); ; i = (i + 1) & mask {
+		r := k.table[i]
+		if r == 0 {
+			return -1
+		}
+		if e := k.rec(int(r - 1)); e.label == label && e.cr == *cr {
+			return int(r - 1)
+		}
+	}
+}
+
+// has reports whether k (or its parent) holds any secret for cr.
+func (k *KeyLog) has(cr *[32]byte, h uint64) bool {
+	for ; k != nil; k = k.parent {
+		for l := range uint8(numLabels) {
+			if k.find(cr, l, h) >= 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// put stores a secret, replacing an earlier one for the same client random
+// and label.
+func (k *KeyLog) put(cr *[32]byte, label uint8, sec []byte) {
+	h := hashCR(cr)
+	if i := k.find(cr, label, h); i >= 0 {
+		e := k.rec(i)
+		e.n = uint8(copy(e.sec[:], sec))
+		return
+	}
+	if !k.has(cr, h) {
+		k.randoms++
+	}
+	if 2*(k.n+1) > len(k.table) {
+		k.rehash(max(1024, 2*len(k.table)))
+	}
+	if k.n%chunkRecords == 0 {
+		k.chunks = append(k.chunks, make([]record, chunkRecords))
+	}
+	e := k.rec(k.n)
+	e.cr, e.label, e.n = *cr, label, uint8(copy(e.sec[:], sec))
+	k.n++
+	k.insert(k.n-1, h)
+}
+
+func (k *KeyLog) insert(i int, h uint64) {
+	mask := len(k.table) - 1
+	j := slot(h, k.rec(i).label, mask)
+	for k.table[j] != 0 {
+		j = (j + 1) & mask
+	}
+	k.table[j] = uint32(i + 1)
+}
+
+func (k *KeyLog) rehash(size int) {
+	k.table = make([]uint32, size)
+	for i := range k.n {
+		k.insert(i, hashCR(&k.rec(i).cr))
+	}
+}
+
+// Lookup returns the secrets logged for a client random, or nil. The
+// Secrets are the caller's: a copy.
 func (k *KeyLog) Lookup(clientRandom [32]byte) *Secrets {
 	if k == nil {
 		return nil
 	}
-	return k.m[clientRandom]
+	s := k.parent.Lookup(clientRandom)
+	h := hashCR(&clientRandom)
+	for l := range uint8(numLabels) {
+		if i := k.find(&clientRandom, l, h); i >= 0 {
+			if s == nil {
+				s = &Secrets{}
+			}
+			e := k.rec(i)
+			*s.field(l) = bytes.Clone(e.sec[:e.n])
+		}
+	}
+	return s
+}
+
+func (s *Secrets) field(label uint8) *[]byte {
+	switch label {
+	case labelMaster:
+		return &s.MasterSecret
+	case labelClientHS:
+		return &s.ClientHandshake
+	case labelServerHS:
+		return &s.ServerHandshake
+	case labelClientApp:
+		return &s.ClientTraffic0
+	default:
+		return &s.ServerTraffic0
+	}
 }
 
 // Merge adds the entries of o to k; o's secrets win where both have one.
@@ -57,56 +206,67 @@ func (k *KeyLog) Merge(o *KeyLog) {
 	if o == nil {
 		return
 	}
-	for cr, s := range o.m {
-		d := k.entry(cr)
-		if s.MasterSecret != nil {
-			d.MasterSecret = s.MasterSecret
-		}
-		if s.ClientHandshake != nil {
-			d.ClientHandshake = s.ClientHandshake
-		}
-		if s.ServerHandshake != nil {
-			d.ServerHandshake = s.ServerHandshake
-		}
-		if s.ClientTraffic0 != nil {
-			d.ClientTraffic0 = s.ClientTraffic0
-		}
-		if s.ServerTraffic0 != nil {
-			d.ServerTraffic0 = s.ServerTraffic0
-		}
-	}
+	k.mergeRecords(o)
 	k.Malformed += o.Malformed
 }
 
-func (k *KeyLog) entry(cr [32]byte) *Secrets {
-	s := k.m[cr]
-	if s == nil {
-		s = &Secrets{}
-		k.m[cr] = s
+func (k *KeyLog) mergeRecords(o *KeyLog) {
+	if o.parent != nil {
+		k.mergeRecords(o.parent)
 	}
-	return s
+	for i := range o.n {
+		e := o.rec(i)
+		k.put(&e.cr, e.label, e.sec[:e.n])
+	}
 }
 
-// maxKeyLogLine bounds one line; NSS lines are under 250 bytes.
-const maxKeyLogLine = 4096
+// Key log bounds. NSS lines are under 250 bytes: a longer line is counted
+// as malformed and skipped, and a "line" of a mebibyte or a file of a
+// gibibyte is not a key log (--keylog /dev/zero, a capture given by
+// mistake) and ends the parse with an error rather than reading forever.
+const (
+	maxKeyLogLine  = 4096
+	MaxKeyLogRun   = 1 << 20 // bytes without a newline
+	MaxKeyLogBytes = 1 << 30 // bytes in one key log
+)
+
+// keyLogBytes is MaxKeyLogBytes; tests lower it.
+var keyLogBytes = MaxKeyLogBytes
+
+// ErrKeyLogLimit is wrapped by the errors of a key log over a bound.
+var ErrKeyLogLimit = errors.New("not an NSS key log")
 
 // ParseKeyLog reads a key log in the NSS format
 // (https://firefox-source-docs.mozilla.org/security/nss/legacy/key_log_format/):
 // "LABEL <client random, 64 hex digits> <secret, hex>" per line. Blank lines,
 // "#" comments and labels not used for decryption (EXPORTER_SECRET,
 // CLIENT_EARLY_TRAFFIC_SECRET, ...) are skipped; other lines that do not
-// parse are counted in Malformed. The error is only ever a read error.
+// parse are counted in Malformed. The error is a read error, or one that
+// wraps ErrKeyLogLimit for an input over MaxKeyLogRun bytes without a
+// newline or over MaxKeyLogBytes in all; the secrets read before it are
+// returned with it.
 func ParseKeyLog(r io.Reader) (*KeyLog, error) {
 	k := NewKeyLog()
 	br := bufio.NewReaderSize(r, maxKeyLogLine)
-	for {
+	total := 0
+	for lineNo := 1; ; lineNo++ {
 		line, err := br.ReadSlice('\n')
+		total += len(line)
 		if errors.Is(err, bufio.ErrBufferFull) {
 			k.Malformed++
+			run := len(line)
 			for errors.Is(err, bufio.ErrBufferFull) { // skip the rest of the line
-				_, err = br.ReadSlice('\n')
+				line, err = br.ReadSlice('\n')
+				run += len(line)
+				total += len(line)
+				if run > MaxKeyLogRun {
+					return k, fmt.Errorf("line %d: more than %d bytes without a newline: %w", lineNo, MaxKeyLogRun, ErrKeyLogLimit)
+				}
 			}
 			line = nil
+		}
+		if total > keyLogBytes {
+			return k, fmt.Errorf("more than %d bytes: %w", keyLogBytes, ErrKeyLogLimit)
 		}
 		if len(line) > 0 {
 			k.addLine(line)
@@ -120,32 +280,38 @@ func ParseKeyLog(r io.Reader) (*KeyLog, error) {
 	}
 }
 
+// addLine parses one line without allocating.
 func (k *KeyLog) addLine(line []byte) {
 	line = bytes.TrimSpace(line)
 	if len(line) == 0 || line[0] == '#' {
 		return
 	}
-	f := bytes.Fields(line)
-	var dst func(*Secrets) *[]byte
-	want := 0 // secret length; 0: 32 or 48
-	switch string(f[0]) {
-	case "CLIENT_RANDOM":
-		dst, want = func(s *Secrets) *[]byte { return &s.MasterSecret }, 48
-	case "CLIENT_HANDSHAKE_TRAFFIC_SECRET":
-		dst = func(s *Secrets) *[]byte { return &s.ClientHandshake }
-	case "SERVER_HANDSHAKE_TRAFFIC_SECRET":
-		dst = func(s *Secrets) *[]byte { return &s.ServerHandshake }
-	case "CLIENT_TRAFFIC_SECRET_0":
-		dst = func(s *Secrets) *[]byte { return &s.ClientTraffic0 }
-	case "SERVER_TRAFFIC_SECRET_0":
-		dst = func(s *Secrets) *[]byte { return &s.ServerTraffic0 }
-	default:
-		if len(f) != 3 || !isLabel(f[0]) {
+	var f [4][]byte
+	nf := 0
+	for len(line) > 0 && nf < len(f) {
+		i := 0
+		for i < len(line) && !isSpace(line[i]) {
+			i++
+		}
+		f[nf], nf = line[:i], nf+1
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		line = line[i:]
+	}
+	label := uint8(numLabels)
+	for l, name := range labelNames {
+		if string(f[0]) == name {
+			label = uint8(l)
+		}
+	}
+	if label == numLabels {
+		if nf != 3 || !isLabel(f[0]) {
 			k.Malformed++
 		}
 		return
 	}
-	if len(f) != 3 || len(f[1]) != 64 {
+	if nf != 3 || len(f[1]) != 64 {
 		k.Malformed++
 		return
 	}
@@ -154,16 +320,21 @@ func (k *KeyLog) addLine(line []byte) {
 		k.Malformed++
 		return
 	}
-	sec := make([]byte, hex.DecodedLen(len(f[2])))
-	if _, err := hex.Decode(sec, f[2]); err != nil || len(f[2])%2 != 0 {
+	n := len(f[2])
+	if n != 96 && (n != 64 || label == labelMaster) {
+		k.Malformed++ // CLIENT_RANDOM: 48 bytes; traffic secrets: 32 or 48
+		return
+	}
+	var sec [48]byte
+	if _, err := hex.Decode(sec[:], f[2]); err != nil {
 		k.Malformed++
 		return
 	}
-	if want != 0 && len(sec) != want || want == 0 && len(sec) != 32 && len(sec) != 48 {
-		k.Malformed++
-		return
-	}
-	*dst(k.entry(cr)) = sec
+	k.put(&cr, label, sec[:n/2])
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == '\n'
 }
 
 // isLabel: upper-case letters, digits and underscores, as NSS labels are.
@@ -208,22 +379,20 @@ func ParseDSB(body []byte, order binary.ByteOrder) (*KeyLog, error) {
 
 // String writes the key log back in the NSS format, sorted by client random.
 func (k *KeyLog) String() string {
-	crs := make([][32]byte, 0, len(k.m))
-	for cr := range k.m {
-		crs = append(crs, cr)
+	var crs [][32]byte
+	for p := k; p != nil; p = p.parent {
+		for i := range p.n {
+			crs = append(crs, p.rec(i).cr)
+		}
 	}
 	slices.SortFunc(crs, func(a, b [32]byte) int { return bytes.Compare(a[:], b[:]) })
+	crs = slices.Compact(crs)
 	var b strings.Builder
 	for _, cr := range crs {
-		s := k.m[cr]
-		for _, l := range []struct {
-			label  string
-			secret []byte
-		}{{"CLIENT_RANDOM", s.MasterSecret}, {"CLIENT_HANDSHAKE_TRAFFIC_SECRET", s.ClientHandshake},
-			{"SERVER_HANDSHAKE_TRAFFIC_SECRET", s.ServerHandshake}, {"CLIENT_TRAFFIC_SECRET_0", s.ClientTraffic0},
-			{"SERVER_TRAFFIC_SECRET_0", s.ServerTraffic0}} {
-			if l.secret != nil {
-				fmt.Fprintf(&b, "%s %x %x\n", l.label, cr, l.secret)
+		s := k.Lookup(cr)
+		for l := range uint8(numLabels) {
+			if sec := *s.field(l); sec != nil {
+				fmt.Fprintf(&b, "%s %x %x\n", labelNames[l], cr, sec)
 			}
 		}
 	}

@@ -2,6 +2,8 @@ package wsparse
 
 import (
 	"net/netip"
+	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -217,21 +219,21 @@ type half struct {
 	hdrN int
 
 	inPayload bool
+	holed     bool   // a gap hit the current payload
+	msgOpen   bool   // a message is being assembled
+	closed    bool   // this side sent a Close frame
 	left      uint64 // payload bytes still to come
 	phase     int    // masking key phase
 	cur       Frame
 	payload   []byte
-	holed     bool // a gap hit the current payload
 	deflating bool // the current frame belongs to a compressed message (that may stream into the inflater)
 
 	// Message being assembled.
-	msgOpen  bool
 	msg      Message
 	msgBuf   []byte
 	msgCut   bool      // bytes of the open message were not kept: nothing after them is
 	unmasked []byte    // scratch for streamed payload bytes past the limits
 	inflater *inflater // permessage-deflate, made at the first compressed message
-	closed   bool      // this side sent a Close frame
 	frames   int
 	messages int
 }
@@ -240,28 +242,47 @@ type half struct {
 // caller numbers them (0 and 1); the client is whichever side sends the
 // upgrade request.
 type Conn struct {
-	ID   int
-	Addr [2]netip.AddrPort // by side
+	ID         int
+	Addr       [2]netip.AddrPort // by side
+	clientSide int               // -1 until known
 
-	cfg        Config
-	sink       Sink
-	half       [2]half
-	clientSide int // -1 until known
-	hs         *Handshake
-	reqs       []string // methods of requests awaiting responses, oldest first
-	upgrading  bool     // the last request asked for an upgrade
-	ws         bool     // the upgrade succeeded, or framing was recognised
-	forced     bool     // --ws-port: decode as WebSocket whatever the evidence
-	tls        *TLSInfo
-	sniffed    [2]bool   // by side: framing recognised without a handshake
-	headCut    bool      // an HTTP head was over MaxHTTPHeader
-	cut        bool      // the head being handled is cut: fields after the limit are unknown
-	cutReq     *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
-	ended      bool
-	sum        Summary
-	limits     LimitHits
-	fed        uint64 // frame bytes decoded, both sides: the base of the inflate ratio bound
-	inflated   uint64 // bytes inflated (kept or not), all messages
+	// The decoder, nil in a view (NewView): the sinks after a parallel
+	// merge hold a view per open connection, and need only the above.
+	*decoder
+}
+
+type decoder struct {
+	cfg       *Config // shared by the connections with the same limits
+	sink      Sink
+	half      [2]half
+	hs        *Handshake
+	reqs      []string // methods of requests awaiting responses, oldest first
+	upgrading bool     // the last request asked for an upgrade
+	ws        bool     // the upgrade succeeded, or framing was recognised
+	forced    bool     // --ws-port: decode as WebSocket whatever the evidence
+	sniffed   [2]bool  // by side: framing recognised without a handshake
+	ended     bool
+	tls       *TLSInfo
+	sum       Summary
+	limits    LimitHits
+	headCut   bool      // an HTTP head was over MaxHTTPHeader
+	cut       bool      // the head being handled is cut: fields after the limit are unknown
+	cutReq    *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
+	fed       uint64    // frame bytes decoded, both sides: the base of the inflate ratio bound
+	inflated  uint64    // bytes inflated (kept or not), all messages
+}
+
+// configs interns the configurations with defaults applied: a connection
+// holds a pointer, not a copy.
+var configs sync.Map // Config -> *Config
+
+func internConfig(cfg Config) *Config {
+	cfg = cfg.withDefaults()
+	if p, ok := configs.Load(cfg); ok {
+		return p.(*Config)
+	}
+	p, _ := configs.LoadOrStore(cfg, &cfg)
+	return p.(*Config)
 }
 
 // LimitHits counts the buffering limits a connection ran into. Hits on
@@ -281,7 +302,7 @@ func (c *Conn) LimitHits() LimitHits { return c.limits }
 
 // NewConn returns a decoder for a connection whose side 0 is a and side 1 is b.
 func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
-	c := &Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, cfg: cfg.withDefaults(), sink: sink, clientSide: -1}
+	c := &Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, clientSide: -1, decoder: &decoder{cfg: internConfig(cfg), sink: sink}}
 	c.half[0].masked, c.half[1].masked = -1, -1
 	return c
 }
@@ -323,10 +344,11 @@ func (c *Conn) Force(serverSide int) {
 func (c *Conn) ClientSide() int { return c.clientSide }
 
 // NewView returns a Conn that decodes nothing and only names a connection
-// for a Sink: its number, addresses and client side (see SetClientSide).
+// for a Sink: its number, addresses and client side (see SetClientSide);
+// it has no decoder (Feed, End and the like must not be called on it).
 // Callers that decode on other goroutines hand sinks views.
 func NewView(id int, addr [2]netip.AddrPort) *Conn {
-	return &Conn{ID: id, Addr: addr, clientSide: -1, ended: true}
+	return &Conn{ID: id, Addr: addr, clientSide: -1}
 }
 
 // SetClientSide sets which side a view names as the client (-1: unknown).
@@ -510,7 +532,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		}
 		data = data[end-start:]
 		head, ok := parseHead(h.buf[:end])
-		h.buf = h.buf[:0]
+		h.buf = nil // not kept for the rest of the connection
 		if !ok {
 			if c.hs != nil {
 				c.hs.Anomalies |= AnomHTTPMalformed
@@ -630,7 +652,7 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 	}
 	h := &c.half[side]
 	if len(c.reqs) < 64 {
-		c.reqs = append(c.reqs, head.method)
+		c.reqs = append(c.reqs, strings.Clone(head.method)) // not a piece of the whole head
 	}
 	if isUpgradeRequest(head) && c.hs == nil {
 		c.hs = &Handshake{TLS: c.tls}
@@ -970,7 +992,8 @@ func (c *Conn) inflateBudget() uint64 {
 }
 
 // endFrame reports the finished current frame and any message it completes,
-// then gives back the buffers that grew past keepCap.
+// then gives its buffers back to the pools (the message buffer once the
+// message is done): an idle direction holds none.
 func (c *Conn) endFrame(side int, ts time.Time) {
 	c.emitFrame(side, ts)
 	h := &c.half[side]
@@ -1352,12 +1375,8 @@ func (c *Conn) End(ts time.Time) {
 func (c *Conn) free() {
 	for side := range c.half {
 		h := &c.half[side]
-		if cap(h.payload) > keepCap {
-			putBuf(h.payload)
-		}
-		if cap(h.msgBuf) > keepCap {
-			putBuf(h.msgBuf)
-		}
+		putBuf(h.payload)
+		putBuf(h.msgBuf)
 		h.payload, h.msgBuf, h.buf, h.sniff = nil, nil, nil, nil
 		h.cur.Payload, h.msg.Data = nil, nil
 		if h.inflater != nil {

@@ -88,6 +88,28 @@ func (hs *Handshake) fromRequest(h *httpHead, ts time.Time) {
 	if !deflateOffersValid(hs.OfferedExtensions) {
 		hs.Anomalies |= AnomDeflateParamsInvalid
 	}
+	hs.compact()
+}
+
+// compact copies the handshake's strings into one: they were cut from the
+// whole HTTP heads (cookies and all, a kilobyte or more from a browser),
+// which an open connection would otherwise keep for its whole life.
+func (hs *Handshake) compact() {
+	fields := [...]*string{&hs.Method, &hs.URI, &hs.HTTPVersion, &hs.Host, &hs.Origin, &hs.UserAgent, &hs.Key,
+		&hs.Version, &hs.OfferedProtocols, &hs.OfferedExtensions, &hs.Reason, &hs.Accept, &hs.Subprotocol, &hs.Extensions}
+	n := 0
+	for _, f := range fields {
+		n += len(*f)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, f := range fields {
+		b.WriteString(*f)
+	}
+	all := b.String()
+	for _, f := range fields {
+		*f, all = all[:len(*f)], all[len(*f):]
+	}
 }
 
 // fromResponse fills the response half and checks the server's rules.
@@ -97,6 +119,7 @@ func (hs *Handshake) fromResponse(h *httpHead, ts time.Time) {
 	hs.Accept = h.get("Sec-WebSocket-Accept")
 	hs.Subprotocol = h.get("Sec-WebSocket-Protocol")
 	hs.Extensions = h.get("Sec-WebSocket-Extensions")
+	defer hs.compact()
 	if h.status != 101 {
 		hs.Anomalies |= AnomUpgradeRefused
 		return

@@ -78,6 +78,7 @@ func feed(src capture.Source, asm packetAssembler, name string, keys *tlsdec.Key
 	for {
 		p, err := src.Next()
 		if err == io.EOF {
+			heapProfile()
 			return nil
 		}
 		if err != nil {
@@ -124,7 +125,11 @@ func (o *decodeOptions) loadKeys() (*tlsdec.KeyLog, error) {
 		if k.Malformed > 0 {
 			fmt.Fprintf(o.Err, "wsdump: --keylog %s: %d lines are not key log entries, skipped\n", name, k.Malformed)
 		}
-		keys.Merge(k)
+		if keys.Len() == 0 && keys.Malformed == 0 {
+			keys = k // not a copy: a key log may take a hundred megabytes
+		} else {
+			keys.Merge(k)
+		}
 	}
 	return keys, nil
 }

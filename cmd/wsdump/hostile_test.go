@@ -191,9 +191,9 @@ func TestMain(m *testing.M) {
 }
 
 const (
-	upgradeReq  = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-	upgradeResp = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
-	deflateExt  = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+	upgradeReq  = synth.UpgradeRequest
+	upgradeResp = synth.UpgradeResponse
+	deflateExt  = synth.DeflateOffer
 )
 
 // conv is an upgraded connection, deflate negotiated or not.

@@ -4,6 +4,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 )
@@ -44,5 +45,26 @@ func profile(path string) (stop func()) {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+	}
+}
+
+// heapProfile writes a heap profile to WSDUMP_MEMPROFILE, when set, at the
+// end of the input, before the connections still open are flushed: where
+// their memory peaks (go tool pprof -sample_index=inuse_space).
+func heapProfile() {
+	path := os.Getenv("WSDUMP_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "wsdump: WSDUMP_MEMPROFILE:", err)
 	}
 }

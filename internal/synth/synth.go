@@ -168,3 +168,11 @@ func WritePcap(w io.Writer, snaplen int, packets ...Packet) error {
 	}
 	return nil
 }
+
+// A minimal WebSocket upgrade (RFC 6455 §1.3's key and accept), without
+// the blank line that ends the head, so extensions can be added.
+const (
+	UpgradeRequest  = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+	UpgradeResponse = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+	DeflateOffer    = "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+)

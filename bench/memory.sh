@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Peak RSS of wsdump on the memory cases of issue 16, on generated inputs
+# (bench/memgen; written to bench/data/, never committed):
+#   - 100 000 open connections, each with a handshake, a 64 B frame and an
+#     unfinished 1000 B fragment (185 MB pcap), with the default -j and -j 1,
+#     at the default --max-connections and at 200000 (no eviction);
+#   - a 1 000 000-line key log (176 MB) with a wss capture.
+#
+#   bash bench/memory.sh                     # all of it
+#   CONNS=20000 bash bench/memory.sh         # a smaller capture
+#   WSDUMP=/tmp/wsdump-old bash bench/memory.sh   # another binary
+#
+# Needs /usr/bin/time (apt-get install -y time). Prints one line per run:
+# peak RSS (MiB, from time's "Maximum resident set size"), wall seconds,
+# exit status and wsdump's stderr, first line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONNS=${CONNS:-100000}
+KEYLINES=${KEYLINES:-1000000}
+OUT=${OUT:-bench/data}
+mkdir -p "$OUT"
+if [ -z "${WSDUMP:-}" ]; then
+	WSDUMP=$OUT/wsdump
+	go build -o "$WSDUMP" ./cmd/wsdump
+fi
+pcap=$OUT/open-$CONNS.pcap
+[ -s "$pcap" ] || go run ./bench/memgen -conns "$CONNS" -o "$pcap"
+wss=testdata/pcaps/gen__wss-go-tls12-aes128gcm
+keys=$OUT/keys-$KEYLINES.txt
+[ -s "$keys" ] || go run ./bench/memgen -keylog "$KEYLINES" -append "$wss.keys" -o "$keys"
+
+run() {
+	local name=$1
+	shift
+	local err
+	err=$(mktemp)
+	local code=0
+	/usr/bin/time -f '%M %e' -o "$err.time" "$WSDUMP" "$@" >/dev/null 2>"$err" || code=$?
+	read -r kib secs < <(tail -1 "$err.time")
+	printf '%-40s %6d MiB %7.2f s  exit %d  %s\n' "$name" $((kib / 1024)) "$secs" "$code" "$(head -1 "$err")"
+	rm -f "$err" "$err.time"
+}
+
+echo "# $("$WSDUMP" --version 2>/dev/null || echo wsdump) $(git rev-parse --short HEAD) $(date -u +%FT%TZ) $(nproc) cores"
+for fmt in jsonl table; do
+	run "open-$CONNS $fmt" -r "$pcap" --format "$fmt"
+	run "open-$CONNS $fmt -j 1" -r "$pcap" --format "$fmt" -j 1
+	run "open-$CONNS $fmt max-conn 200000" -r "$pcap" --format "$fmt" --max-connections 200000
+	run "open-$CONNS $fmt -j 1 max-conn 200000" -r "$pcap" --format "$fmt" -j 1 --max-connections 200000
+done
+run "open-$CONNS conns" conns -r "$pcap" --format jsonl
+run "keylog-$KEYLINES" -r "$wss.pcap" --keylog "$keys" --format jsonl
+run "keylog-$KEYLINES -j 1" -r "$wss.pcap" --keylog "$keys" --format jsonl -j 1
