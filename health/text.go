@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -146,40 +144,4 @@ func Dur(d time.Duration) string {
 		return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
 	}
 	return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64) + "µs"
-}
-
-// TermSafe escapes what must not reach a terminal raw from a capture's
-// text (Host, URI, subprotocol): control and format characters (terminal
-// escapes, bidi overrides), line separators and bytes that are not UTF-8.
-func TermSafe(s string) string {
-	safe := true
-	for _, r := range s {
-		if r == utf8.RuneError || unsafeRune(r) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\x` + strconv.FormatUint(uint64(s[i])|0x100, 16)[1:])
-		case unsafeRune(r):
-			q := strconv.QuoteRuneToASCII(r)
-			b.WriteString(q[1 : len(q)-1])
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-func unsafeRune(r rune) bool {
-	return r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 ||
-		unicode.Is(unicode.Cf, r) || !unicode.IsPrint(r) && r != ' '
 }

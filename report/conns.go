@@ -55,7 +55,7 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 			proto = "-"
 		}
 		if err := t.Append(strconv.Itoa(c.ID), when(c.Start), health.Dur(c.Duration()), c.Client.String(), c.Server.String(),
-			health.TermSafe(c.Host+c.URI), health.TermSafe(proto), connsDirCell(c, 0), connsDirCell(c, 1), c.CloseText(), c.Glance()); err != nil {
+			escapeAll(c.Host+c.URI), escapeAll(proto), connsDirCell(c, 0), connsDirCell(c, 1), c.CloseText(), c.Glance()); err != nil {
 			return err
 		}
 	}
@@ -95,7 +95,7 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 				}
 				tl = append(tl, s)
 			}
-			if err := t.Append(strconv.Itoa(i+1), g.ClientIP.String(), health.TermSafe(g.Host+g.Path), strconv.Itoa(len(g.Attempts)),
+			if err := t.Append(strconv.Itoa(i+1), g.ClientIP.String(), escapeAll(g.Host+g.Path), strconv.Itoa(len(g.Attempts)),
 				strconv.Itoa(g.Refused), strconv.Itoa(g.Errors), storm, backoff, strings.Join(tl, ", ")); err != nil {
 				return err
 			}

@@ -1,9 +1,11 @@
 package report
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/hex"
 	"io"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -15,8 +17,18 @@ import (
 )
 
 // csvHeader is the one header row of --format csv: the table's rows with
-// the payload in full. payload_encoding says how payload is written: text
-// (UTF-8 as sent, for text that is valid UTF-8 and not compressed) or hex.
+// the payload in full. payload_encoding says how payload is written, for
+// text that is valid UTF-8 and not compressed: text (as sent, when no
+// character needs escaping) or escaped (escaped as the table escapes it:
+// \\, \n, \r, \t, \xHH, \uHHHH, \UHHHHHHHH); else hex.
+//
+// Cells are safe to print and to open in a spreadsheet: what came from the
+// traffic is escaped as in the table (no terminal escape, bidirectional
+// override or line break reaches a terminal), and a text cell holding
+// traffic (payload, info) that begins with = + - @ tab, carriage return or
+// ' is prefixed with ' (the OWASP CSV injection rule; ' itself so that the
+// prefix is always one character to drop). Columns wsdump fills itself
+// (times, numbers, lengths, names) are written as they are.
 var csvHeader = []string{"type", "conn", "time", "dir", "index", "opcode", "fin", "rsv", "mask", "len",
 	"frames", "compressed", "anomalies", "payload_encoding", "payload", "info"}
 
@@ -73,20 +85,20 @@ func (e *csvExporter) write(r []string) {
 func (e *csvExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	r := e.start("handshake", c, h.TS)
 	r[3] = ""
-	info := h.Method + " " + h.Host + h.URI + " -> "
+	info := h.Method + " " + escapeAll(h.Host+h.URI) + " -> "
 	if h.Status == 0 {
 		info += "no response"
 	} else {
 		info += strconv.Itoa(h.Status)
 	}
 	if h.Subprotocol != "" {
-		info += " proto=" + h.Subprotocol
+		info += " proto=" + escapeAll(h.Subprotocol)
 	}
 	if h.Extensions != "" {
-		info += " ext=" + h.Extensions
+		info += " ext=" + escapeAll(h.Extensions)
 	}
 	r[12] = h.Anomalies.String()
-	r[15] = info
+	r[15] = csvFormulaSafe(info)
 	e.write(r)
 }
 
@@ -114,7 +126,7 @@ func (e *csvExporter) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 			r[15] += " (" + name + ")"
 		}
 		if f.CloseReason != "" {
-			r[15] += " " + f.CloseReason
+			r[15] += " " + escapeAll(f.CloseReason)
 		}
 	}
 	e.write(r)
@@ -140,9 +152,9 @@ func (e *csvExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []ap
 	r[13], r[14] = csvPayload(m.Data, m.Opcode == wsparse.OpText)
 	var sums []string
 	for i := range apps {
-		sums = append(sums, apps[i].Summary)
+		sums = append(sums, escapeAll(apps[i].Summary))
 	}
-	r[15] = strings.Join(sums, "; ")
+	r[15] = csvFormulaSafe(strings.Join(sums, "; "))
 	e.write(r)
 }
 
@@ -157,7 +169,7 @@ func (e *csvExporter) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 	}
 	info += ", frames " + strconv.Itoa(s.Stats[0].Frames) + "/" + strconv.Itoa(s.Stats[1].Frames)
-	r[15] = info
+	r[15] = csvFormulaSafe(info)
 	e.write(r)
 }
 
@@ -166,24 +178,42 @@ func (e *csvExporter) TLSConn(c *wsparse.Conn, ts time.Time, client, server neti
 	r[9] = strconv.FormatInt(i.Bytes[0]+i.Bytes[1], 10)
 	info := i.Version + " " + e.st.Client(client).String() + " -> " + server.String()
 	if i.SNI != "" {
-		info += " sni=" + i.SNI
+		info += " sni=" + escapeAll(i.SNI)
 	}
 	if !i.Decrypted {
 		info += " encrypted"
 		if i.Error != "" {
-			info += " (" + e.st.Text(i.Error) + ")"
+			info += " (" + escapeAll(e.st.Text(i.Error)) + ")"
 		}
 	}
-	r[15] = info
+	r[15] = csvFormulaSafe(info)
 	e.write(r)
 }
 
 // csvPayload returns the payload's encoding and its rendering.
 func csvPayload(p []byte, text bool) (string, string) {
-	if text && utf8.Valid(p) {
-		return "text", string(p)
+	if !text || !utf8.Valid(p) {
+		return "hex", hex.EncodeToString(p)
 	}
-	return "hex", hex.EncodeToString(p)
+	esc := appendEscaped(nil, p, math.MaxInt, true)
+	enc := "escaped"
+	if bytes.Equal(esc, p) {
+		enc = "text"
+	}
+	return enc, csvFormulaSafe(string(esc))
+}
+
+// csvFormulaSafe prefixes with ' a text cell that a spreadsheet would run
+// as a formula (OWASP: cells beginning with = + - @ tab or carriage
+// return), and one that begins with ' (so a reader always drops one).
+// Only text cells that hold traffic go through it: a negative number
+// there ("-1") is text like any other; wsdump's own numeric columns never
+// do, and stay numbers.
+func csvFormulaSafe(s string) string {
+	if s != "" && strings.IndexByte("=+-@\t\r'", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
 }
 
 func (e *csvExporter) Flush() error {

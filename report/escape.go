@@ -1,6 +1,7 @@
 package report
 
 import (
+	"math"
 	"unicode"
 	"unicode/utf8"
 )
@@ -8,8 +9,9 @@ import (
 // appendEscaped appends a printable rendering of p, at most width display
 // characters (then "…"). Text that is valid UTF-8 is shown as text with
 // control characters, terminal escapes and bidirectional overrides escaped
-// (\n, \t, \x1b, \u202e); anything that is not text is shown as hex. Nothing
-// in the result can move the cursor, change colours or reorder a line.
+// (\n, \t, \x1b, \u202e, \U000e0041); anything that is not text is shown
+// as hex. Nothing in the result can move the cursor, change colours or
+// reorder a line.
 func appendEscaped(b []byte, p []byte, width int, text bool) []byte {
 	if !text || !mostlyPrintable(p) {
 		return appendHexPreview(b, p, width)
@@ -32,6 +34,12 @@ func appendEscaped(b []byte, p []byte, width int, text bool) []byte {
 			piece = append(tmp[:0], '\\', '\\')
 		case r < 0x20 || r == 0x7f:
 			piece = append(tmp[:0], '\\', 'x', hexDigits[r>>4], hexDigits[r&0xf])
+		case unsafeRune(r) && r > 0xffff:
+			// Eight digits: four would name another character.
+			piece = append(tmp[:0], '\\', 'U')
+			for sh := 28; sh >= 0; sh -= 4 {
+				piece = append(piece, hexDigits[r>>sh&0xf])
+			}
 		case unsafeRune(r):
 			piece = append(tmp[:0], '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 		default:
@@ -49,6 +57,12 @@ func appendEscaped(b []byte, p []byte, width int, text bool) []byte {
 		i += size
 	}
 	return b
+}
+
+// escapeAll escapes text from the traffic as appendEscaped does, in full:
+// for views that do not cut (CSV, the conns table).
+func escapeAll(s string) string {
+	return string(appendEscaped(nil, []byte(s), math.MaxInt, true))
 }
 
 // unsafeRune reports runes that must not reach a terminal raw: C1 controls

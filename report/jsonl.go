@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/wsdump/wsdump/appproto"
@@ -422,13 +423,14 @@ func anomaliesField(b []byte, a wsparse.Anomalies) []byte {
 const hexDigits = "0123456789abcdef"
 
 // appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
-// encoding/json does; control characters are escaped.
+// encoding/json does; control characters (DEL included), and the
+// characters the table escapes (unsafeRune), are written as \u escapes.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if c >= 0x20 && c != '"' && c != '\\' && c < 0x7f {
 			i++
 			continue
 		}
@@ -458,8 +460,26 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
+		if unsafeRune(r) {
+			// C1 controls (the 8-bit CSI), bidi overrides, line
+			// separators: the same string, safe to print.
+			b = append(b, s[start:i]...)
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				b = appendU(appendU(b, r1), r2)
+			} else {
+				b = appendU(b, r)
+			}
+			i += size
+			start = i
+			continue
+		}
 		i += size
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+func appendU(b []byte, r rune) []byte {
+	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }

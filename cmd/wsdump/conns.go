@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"io"
 	"regexp"
 	"time"
@@ -27,6 +27,7 @@ const connsExamples = `  # One row per connection: how it closed and whether hea
 
 // connsOptions holds the flags and the IO of the conns command.
 type connsOptions struct {
+	Ctx      context.Context // reading stops when it ends (nil: never)
 	In       io.Reader
 	Out, Err io.Writer
 
@@ -67,6 +68,7 @@ start within --storm-window.`,
 			if err := opts.validate(); err != nil {
 				return err
 			}
+			opts.Ctx = cmd.Context()
 			return runConns(opts)
 		},
 	}
@@ -123,7 +125,7 @@ func (o *connsOptions) health() health.Options {
 
 // runConns reads the capture through the tracker and writes the report.
 func runConns(o *connsOptions) error {
-	src, err := openInput(o.ReadFile, o.In, 0)
+	src, err := openInput(o.Ctx, o.ReadFile, o.In, 0)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -158,10 +160,7 @@ func runConns(o *connsOptions) error {
 		err = report.WriteConnsTable(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})
 	}
 	if err != nil {
-		return fmt.Errorf("writing output: %w", err)
+		return outputErr(err)
 	}
-	if readErr != nil {
-		return inputErr(readErr)
-	}
-	return nil
+	return readError(readErr)
 }

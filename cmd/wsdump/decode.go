@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,14 +16,36 @@ import (
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// openInput opens a capture file, or standard input for "-"; ratio is
-// --max-inflate-ratio for a gzip-compressed file (0: the default).
-func openInput(name string, stdin io.Reader, ratio int) (capture.Source, error) {
-	o := capture.Options{MaxInflateRatio: ratio}
-	if name == "-" {
-		return capture.NewReaderWith(stdin, o)
+// openInput opens a capture file, or standard input for "-", to be read
+// until ctx ends (see interrupt.go); ratio is --max-inflate-ratio for a
+// gzip-compressed file (0: the default).
+func openInput(ctx context.Context, name string, stdin io.Reader, ratio int) (capture.Source, error) {
+	ctx = ctxOr(ctx)
+	if ctx.Done() != nil {
+		// Standard input or a named pipe may wait for input: read through a pump.
+		if name == "-" && mayBlock(stdin) {
+			return openInterruptible(ctx, stdin, name, nil, ratio)
+		}
+		if st, err := os.Stat(name); name != "-" && err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+			f, err := os.Open(name)
+			if err != nil {
+				return nil, fmt.Errorf("capture: %w", err)
+			}
+			return openInterruptible(ctx, f, name, f, ratio)
+		}
 	}
-	return capture.OpenWith(name, o)
+	opts := capture.Options{MaxInflateRatio: ratio}
+	var src capture.Source
+	var err error
+	if name == "-" {
+		src, err = capture.NewReaderWith(stdin, opts)
+	} else {
+		src, err = capture.OpenWith(name, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return interruptible(ctx, src, nil), nil
 }
 
 // runDecode reads the capture and writes every record: the main job.
@@ -31,7 +54,7 @@ func runDecode(o *decodeOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := openCapture(o.ReadFile, o.In, o.Err, o.Limits.InflateRatio)
+	src, err := openCapture(o.Ctx, o.ReadFile, o.In, o.Err, o.Limits.InflateRatio)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -58,13 +81,19 @@ func runDecode(o *decodeOptions) error {
 	readErr := feed(src, asm, o.ReadFile, keys, exp.SetOrigin)
 	asm.Finish()
 	o.Limits.report(o.Err, asm.Stats())
-	if err := exp.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
-		return fmt.Errorf("writing output: %w", err)
+	if err := exp.Close(); err != nil {
+		return outputErr(err)
 	}
-	if readErr != nil {
-		return inputErr(readErr)
+	return readError(readErr)
+}
+
+// readError gives feed's error its exit status: an interruption (130) or
+// unreadable input (2).
+func readError(err error) error {
+	if err == nil || errors.Is(err, errInterrupted) {
+		return err
 	}
-	return nil
+	return inputErr(err)
 }
 
 // feed hands every packet to the assembler, merging the secrets a pcapng

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -28,7 +29,9 @@ Exit status:
   0  no difference
   1  usage error
   2  unreadable input
-  4  the captures differ`
+  4  the captures differ
+  5  the output could not be written
+  130  interrupted (SIGINT, SIGTERM): the output covers what was read`
 
 type diffOptions struct {
 	captureInput
@@ -66,6 +69,7 @@ differing byte, binary as a hex excerpt).` + "\n" + filterHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Ctx = cmd.Context()
 			return runDiff(o, args[0], args[1])
 		},
 	}
@@ -270,18 +274,24 @@ func runDiff(o *diffOptions, a, b string) error {
 		ca.data, cb.data = ba.data, bb.data
 		diffs = compareCaptures(ca, cb, o.Context, o.MaxDiffs, need)
 	}
-	w := o.Out
+	w := bufio.NewWriter(o.Out)
 	if len(diffs) == 0 {
 		fmt.Fprintf(w, "no differences: %d connection(s), %d messages and control frames compared\n", len(ca.conns), ca.count())
-		return nil
-	}
-	fmt.Fprintf(w, "--- A %s\n+++ B %s\n", displayName(a), displayName(b))
-	for i, d := range diffs {
-		if i == o.MaxDiffs {
-			fmt.Fprintf(w, "... and %d more\n", len(diffs)-i)
-			break
+	} else {
+		fmt.Fprintf(w, "--- A %s\n+++ B %s\n", displayName(a), displayName(b))
+		for i, d := range diffs {
+			if i == o.MaxDiffs {
+				fmt.Fprintf(w, "... and %d more\n", len(diffs)-i)
+				break
+			}
+			fmt.Fprintln(w, d)
 		}
-		fmt.Fprintln(w, d)
+	}
+	if err := w.Flush(); err != nil {
+		return outputErr(err) // not 0 or 4: the result was not written
+	}
+	if len(diffs) == 0 {
+		return nil
 	}
 	return &exitError{exitDiffer, fmt.Errorf("diff: %d differences", len(diffs))}
 }

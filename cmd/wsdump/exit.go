@@ -15,6 +15,9 @@ const (
 
 	exitFindings = 3 // lint: findings at or above --fail-on
 	exitDiffer   = 4 // diff: the captures differ
+	exitOutput   = 5 // the output could not be written (whatever else happened)
+
+	exitInterrupted = 130 // SIGINT or SIGTERM while reading a file (128 + SIGINT, as shells report it)
 )
 
 // exitError carries the exit status an error maps to.
@@ -32,21 +35,37 @@ func usageErr(format string, args ...any) error {
 
 func inputErr(err error) error { return &exitError{exitInput, err} }
 
+// outputErr is a failed write of the output (standard output, export's
+// files).
+func outputErr(err error) error {
+	return &exitError{exitOutput, fmt.Errorf("writing output: %w", err)}
+}
+
+// errInterrupted ends a reading stopped by SIGINT or SIGTERM (the context
+// the command runs with is done): what was read has been written, with
+// its summaries.
+var errInterrupted = &exitError{exitInterrupted, errors.New("interrupted: stopped reading; the output covers what was read, summaries included")}
+
 // exitCode maps an error to the process exit status and prints it, in the
 // one place that does so.
 func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := err.Error()
-	if !strings.HasPrefix(msg, "wsdump: ") {
-		msg = "wsdump: " + msg
-	}
-	fmt.Fprintln(stderr, msg)
+	printErr(err, stderr)
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
 	}
 	// Errors cobra raises itself are about flags and arguments.
 	return exitUsage
+}
+
+// printErr writes err on stderr, prefixed with "wsdump: ".
+func printErr(err error, stderr io.Writer) {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "wsdump: ") {
+		msg = "wsdump: " + msg
+	}
+	fmt.Fprintln(stderr, msg)
 }

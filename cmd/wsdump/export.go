@@ -55,6 +55,7 @@ The output directory is -o (--dir is the direction filter, as everywhere).` + "\
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Ctx = cmd.Context()
 			return runExport(o)
 		},
 	}
@@ -99,18 +100,18 @@ func runExport(o *exportOptions) error {
 		return err
 	}
 	if err := os.MkdirAll(o.Output, 0o755); err != nil {
-		return fmt.Errorf("-o: %w", err)
+		return outputErr(fmt.Errorf("-o: %w", err))
 	}
 	idx, err := os.Create(filepath.Join(o.Output, "index.jsonl"))
 	if err != nil {
-		return fmt.Errorf("-o: %w", err)
+		return outputErr(fmt.Errorf("-o: %w", err))
 	}
 	e := &exporter{dir: o.Output, enc: json.NewEncoder(idx), st: report.NewStabilizer(o.Stable), made: map[string]bool{}}
 	e.enc.SetEscapeHTML(false)
 	_, derr := o.decodeInto(o.Read, spec, e)
 	cerr := idx.Close()
 	if err := errors.Join(e.err, cerr); err != nil {
-		return fmt.Errorf("writing output: %w", err)
+		return outputErr(err)
 	}
 	if derr == nil {
 		fmt.Fprintf(o.Err, "wsdump: %d messages written to %s\n", e.n, o.Output)

@@ -56,6 +56,7 @@ Without --conn every connection is followed, in capture order.` + "\n" + filterH
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Ctx = cmd.Context()
 			return runFollow(o)
 		},
 	}
@@ -88,7 +89,7 @@ func runFollow(o *followOptions) error {
 	t.origin = &t.originTS
 	_, derr := o.decodeInto(o.Read, spec, t)
 	if err := t.w.Flush(); err != nil {
-		return fmt.Errorf("writing output: %w", err)
+		return outputErr(err)
 	}
 	return derr
 }

@@ -62,7 +62,7 @@ func runInterfaces(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", index, it.Name, strings.Join(flags, ","), addrs)
 	}
 	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("writing output: %w", err)
+		return outputErr(err)
 	}
 	return nil
 }

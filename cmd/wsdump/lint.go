@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -27,7 +29,9 @@ Exit status:
   0  no finding at or above --fail-on
   1  usage error
   2  unreadable input
-  3  findings at or above --fail-on (error by default)`
+  3  findings at or above --fail-on (error by default)
+  5  the output could not be written
+  130  interrupted (SIGINT, SIGTERM): the output covers what was read`
 
 type lintOptions struct {
 	captureInput
@@ -63,6 +67,7 @@ See --rules for the list.` + "\n" + filterHelp,
 			if o.Rules {
 				return writeRules(o.Out)
 			}
+			o.Ctx = cmd.Context()
 			return runLint(o, captureArgs(o.Reads, args))
 		},
 	}
@@ -82,10 +87,14 @@ See --rules for the list.` + "\n" + filterHelp,
 	return cmd
 }
 
-func writeRules(w io.Writer) error {
+func writeRules(out io.Writer) error {
+	w := bufio.NewWriter(out)
 	fmt.Fprintln(w, "ID     NAME                       SEVERITY  ON          REFERENCE              MEANING")
 	for _, r := range lint.Rules {
 		fmt.Fprintf(w, "%-6s %-26s %-9s %-11s %-22s %s\n", r.ID, r.Name, r.Severity, r.On, r.Ref, r.Summary)
+	}
+	if err := w.Flush(); err != nil {
+		return outputErr(err)
 	}
 	return nil
 }
@@ -106,13 +115,20 @@ func runLint(o *lintOptions, files []string) error {
 		return err
 	}
 	var results []lint.Result
+	var interrupted error
 	for _, name := range files {
 		l := lint.New()
 		origin, err := o.decodeInto(name, spec, l)
-		if err != nil {
+		if errors.Is(err, errInterrupted) {
+			// The findings in what was read are written, then exit 130.
+			interrupted = err
+		} else if err != nil {
 			return err
 		}
 		results = append(results, lint.Result{Capture: displayName(name), Origin: origin, Findings: l.Findings(), Counts: l.Counts()})
+		if interrupted != nil {
+			break
+		}
 	}
 	opts := lint.OutputOptions{FailOn: failOn, Stable: o.Stable, Color: useColor(o.Out)}
 	switch o.Format {
@@ -124,7 +140,10 @@ func runLint(o *lintOptions, files []string) error {
 		err = lint.WriteTable(o.Out, results, opts)
 	}
 	if err != nil {
-		return fmt.Errorf("writing output: %w", err)
+		return outputErr(err)
+	}
+	if interrupted != nil {
+		return interrupted
 	}
 	var failing []string
 	for _, r := range results {

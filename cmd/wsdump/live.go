@@ -226,7 +226,9 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 		}
 		if sink.dirty {
 			sink.dirty = false
-			exp.Flush()
+			if exp.Flush() != nil {
+				break // Close below returns the error
+			}
 		}
 		if writeErr != nil {
 			break
@@ -244,10 +246,10 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 	fmt.Fprintf(o.Err, "wsdump: %d packets captured, %d received by filter, %d dropped by kernel\n", packets, received, dropped)
 
 	switch {
-	case outErr != nil && !errors.Is(outErr, os.ErrClosed):
-		return fmt.Errorf("writing output: %w", outErr)
+	case outErr != nil:
+		return outputErr(outErr)
 	case writeErr != nil:
-		return inputErr(fmt.Errorf("-w %s: %w", l.WriteFile, writeErr))
+		return outputErr(fmt.Errorf("-w %s: %w", l.WriteFile, writeErr))
 	case readErr != nil:
 		return inputErr(readErr)
 	}

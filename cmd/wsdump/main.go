@@ -2,11 +2,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"syscall"
 )
 
 // memoryTarget is the heap size past which the garbage collector works
@@ -23,7 +26,14 @@ func main() {
 		debug.SetMemoryLimit(memoryTarget)
 	}
 	stop := profile(os.Getenv("WSDUMP_CPUPROFILE"))
-	code := Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	// SIGINT or SIGTERM ends the reading cleanly (exit status 130); a
+	// second one, the handler gone, kills the process as usual.
+	ctx, unnotify := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		unnotify()
+	}()
+	code := mainContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net/netip"
 	"time"
@@ -13,6 +14,7 @@ import (
 // captureInput is what the lint, diff, follow and export commands share:
 // where the capture comes from and how to read it.
 type captureInput struct {
+	Ctx     context.Context // reading stops when it ends (nil: never)
 	In      io.Reader
 	Err     io.Writer
 	KeyLogs []string
@@ -27,7 +29,7 @@ func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.S
 	if err != nil {
 		return time.Time{}, err
 	}
-	src, err := openCapture(name, ci.In, ci.Err, 0)
+	src, err := openCapture(ci.Ctx, name, ci.In, ci.Err, 0)
 	if err != nil {
 		return time.Time{}, inputErr(err)
 	}
@@ -55,10 +57,7 @@ func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.S
 	asm := newAssembler(a, reassembly.Options{Decoder: wsparse.Config{}, Keys: keys, WSPorts: ci.WSPorts}, jobs)
 	readErr := feed(stopWhen(src, a.f), asm, name, keys, setOrigin)
 	asm.Finish()
-	if readErr != nil {
-		return origin, inputErr(readErr)
-	}
-	return origin, nil
+	return origin, readError(readErr)
 }
 
 // sinkAdapter gives a sink the TLSConn the assembler calls, passing TLS

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,10 +19,56 @@ var version = "dev"
 
 // Main runs wsdump with the given arguments and returns the exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd := newRootCmd(stdin, stdout, stderr)
-	cmd.SetArgs(args)
-	return exitCode(cmd.Execute(), stderr)
+	return mainContext(context.Background(), args, stdin, stdout, stderr)
 }
+
+// mainContext is Main for a run that ctx can interrupt (main cancels it on
+// SIGINT and SIGTERM): reading stops, what was read is written with its
+// summaries, and the exit status is 130. A failed write of the output, by
+// any command (help and completion scripts included), is exit status 5
+// whatever else happened; it also stops the reading.
+func mainContext(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := &outWriter{w: stdout, failed: cancel}
+	cmd := newRootCmd(stdin, out, stderr)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	var ee *exitError
+	if out.err != nil && !(errors.As(err, &ee) && ee.code == exitOutput) {
+		if err != nil && err != errInterrupted && !errors.Is(err, out.err) {
+			printErr(err, stderr) // what else happened, then the failed write
+		}
+		err = outputErr(out.err)
+	}
+	return exitCode(err, stderr)
+}
+
+// outWriter is standard output as the commands see it: it keeps the first
+// write error, which every later write returns, and calls failed then.
+type outWriter struct {
+	w      io.Writer
+	err    error
+	failed func()
+}
+
+func (o *outWriter) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		o.err = err
+		o.failed()
+	}
+	return n, err
+}
+
+// Unwrap gives the writer underneath (isTerminal looks at it).
+func (o *outWriter) Unwrap() io.Writer { return o.w }
 
 const rootExamples = `  # Every frame of a capture, as a table
   wsdump -r session.pcap
@@ -40,7 +88,9 @@ Exit status:
   1  usage error
   2  unreadable input: not a capture, unsupported link type, truncated file
   3  wsdump lint: findings at or above --fail-on
-  4  wsdump diff: the captures differ`
+  4  wsdump diff: the captures differ
+  5  the output could not be written (disk full, closed, ...), whatever else happened
+  130  interrupted (SIGINT, SIGTERM) while reading a file: the output covers what was read`
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	opts := &decodeOptions{In: stdin, Out: stdout, Err: stderr}
@@ -68,6 +118,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 				return runLive(cmd.Context(), opts, live, args)
 			}
 			opts.Filter.Hosts, opts.Filter.Count = live.Hosts, live.Count
+			opts.Ctx = cmd.Context()
 			if err := opts.validate(); err != nil {
 				return err
 			}
@@ -105,6 +156,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 
 // decodeOptions holds the flags and the IO of the main command.
 type decodeOptions struct {
+	Ctx      context.Context // reading stops when it ends (nil: never)
 	In       io.Reader
 	Out, Err io.Writer
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
@@ -183,6 +184,9 @@ func secretsOf(src capture.Source) []capture.Secrets {
 
 // isTerminal reports whether w is a terminal.
 func isTerminal(w io.Writer) bool {
+	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
+		w = u.Unwrap()
+	}
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
@@ -194,9 +198,12 @@ func useColor(out io.Writer) bool {
 
 // openCapture opens the input like openInput, with a progress line on
 // stderr when stderr is a terminal and the input a file.
-func openCapture(name string, stdin io.Reader, stderr io.Writer, ratio int) (capture.Source, error) {
+func openCapture(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, ratio int) (capture.Source, error) {
 	if name == "-" || !isTerminal(stderr) {
-		return openInput(name, stdin, ratio)
+		return openInput(ctx, name, stdin, ratio)
+	}
+	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+		return openInput(ctx, name, stdin, ratio) // a pipe: no size to show progress against
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -212,7 +219,7 @@ func openCapture(name string, stdin io.Reader, stderr io.Writer, ratio int) (cap
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &progressSource{Source: src, name: name, f: f, pr: pr}, nil
+	return interruptible(ctxOr(ctx), &progressSource{Source: src, name: name, f: f, pr: pr}, nil), nil
 }
 
 // progressReader counts the bytes read and, from one second in, shows them
