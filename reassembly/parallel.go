@@ -27,10 +27,17 @@ import (
 // the same way. Connection numbers are given globally by the merger in the
 // order the connections' first packets came.
 //
+// MaxConnections counts over all workers, exactly as an Assembler counts:
+// the reader keeps an upper bound of the connections held (those at the
+// last count, plus one for each 4-tuple seen since) and, when it passes
+// the limit, counts them in the workers at that packet; over the limit,
+// the workers' first candidates are merged, and each evicts its share
+// (see Assembler.candidates), with the records grouped by connection
+// number as an Assembler's eviction gives them.
+//
 // Output is identical to an Assembler's unless the limits that count over
-// all connections are reached: MaxConnections and MaxBufferedPagesTotal are
-// divided among the workers, and the memory of closed connections is
-// bounded per worker.
+// all connections are reached: MaxBufferedPagesTotal is divided among the
+// workers, and the memory of closed connections is bounded per worker.
 type Parallel struct {
 	opts  Options
 	out   wsparse.Sink
@@ -40,6 +47,11 @@ type Parallel struct {
 
 	pkt       int64 // index of the next packet
 	lastFlush time.Time
+
+	// Connections held: at most base plus one per 4-tuple in touched.
+	base    int
+	touched map[flowKey]struct{}
+	syncs   []chan syncReply
 
 	cur      []*inBatch // per worker, being filled
 	curBytes int
@@ -76,7 +88,17 @@ const (
 	itemFlush
 	itemKeys
 	itemFinish
+	itemCount      // reply with the connections held and parked
+	itemCandidates // reply with the first n candidates for eviction
+	itemParked     // reply with the n connections parked longest
+	itemEvict      // evict the first n candidates, after ending the m parked longest
 )
+
+// syncReply is a worker's answer to the reader's questions on eviction.
+type syncReply struct {
+	live, parked int
+	keys         []candidate // without their streams
+}
 
 type item struct {
 	kind    itemKind
@@ -86,6 +108,7 @@ type item struct {
 	wireLen int
 	ts      time.Time
 	keys    *tlsdec.KeyLog
+	m       int // itemEvict: parked connections to end
 }
 
 type inBatch struct {
@@ -110,6 +133,7 @@ const (
 const (
 	phaseFlush uint8 = iota
 	phasePacket
+	phaseEvict // after the packet, grouped by connection like a flush
 )
 
 // rec is one record copied out of a worker, or a connection numbered or
@@ -193,10 +217,9 @@ func NewParallel(out wsparse.Sink, opts Options, n int) *Parallel {
 func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Noter) wsparse.Sink) *Parallel {
 	n = max(n, 1)
 	opts = opts.withDefaults()
-	p := &Parallel{opts: opts, out: out, n: n, done: make(chan struct{}),
+	p := &Parallel{opts: opts, out: out, n: n, done: make(chan struct{}), touched: map[flowKey]struct{}{},
 		freeIn: make(chan *inBatch, n*(queueDepth+2)), freeOut: make(chan *outBatch, n*(queueDepth+2))}
 	wopts := opts
-	wopts.MaxConnections = (opts.MaxConnections + n - 1) / n
 	wopts.MaxBufferedPagesTotal = (opts.MaxBufferedPagesTotal + n - 1) / n
 	for i := 0; i < n; i++ {
 		in, o := make(chan *inBatch, queueDepth), make(chan *outBatch, queueDepth)
@@ -214,6 +237,9 @@ func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Not
 			sink = &stagedSink{Sink: stage(w), tls: w}
 		}
 		w.asm = New(sink, wo)
+		w.asm.coordinated = true
+		w.sync = make(chan syncReply, 1)
+		p.syncs = append(p.syncs, w.sync)
 		w.asm.onNew = func(id int, addr [2]netip.AddrPort) {
 			r := w.add(recNew, nil)
 			r.id, r.idx = id, int32(len(w.out.addrs))
@@ -238,6 +264,9 @@ func (p *Parallel) Stats() Stats {
 	for _, w := range p.wstats {
 		st.Connections += w.Connections
 		st.Evicted += w.Evicted
+		st.Parked += w.Parked
+		st.Resumed += w.Resumed
+		st.RetransmitConflicts += w.RetransmitConflicts
 		st.PageLimitFlushes += w.PageLimitFlushes
 		st.OverlapBytes += w.OverlapBytes
 		st.OverlapSegments += w.OverlapSegments
@@ -273,9 +302,85 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	b.data = append(b.data, data...)
 	p.curBytes += len(data)
 	p.curItems++
-	if p.curBytes >= batchBytes || p.curItems >= batchItems {
+	key := flowKey{netFlow, p.dec.tcp.TransportFlow()}
+	if _, ok := p.touched[key]; !ok {
+		if _, ok := p.touched[key.reverse()]; !ok {
+			p.touched[key] = struct{}{}
+		}
+	}
+	if p.base+len(p.touched) > p.opts.MaxConnections {
+		p.evict(idx, ts)
+	} else if p.curBytes >= batchBytes || p.curItems >= batchItems {
 		p.send()
 	}
+}
+
+// evict counts the connections the workers hold after packet idx and,
+// past MaxConnections, has them evict what an Assembler would: the first
+// candidates over all workers, and the connections parked longest past
+// MaxConnections parked.
+func (p *Parallel) evict(idx int64, ts time.Time) {
+	live, parked := 0, 0
+	for _, r := range p.ask(item{kind: itemCount}) {
+		live, parked = live+r.live, parked+r.parked
+	}
+	if live > p.opts.MaxConnections {
+		k := live - (p.opts.MaxConnections - p.opts.MaxConnections/10)
+		n, ws := p.firstOf(p.ask(item{kind: itemCandidates, n: k}), k)
+		var m []int
+		if over := parked + ws - p.opts.MaxConnections; over > 0 {
+			m, _ = p.firstOf(p.ask(item{kind: itemParked, n: over}), over)
+		}
+		for i, b := range p.cur {
+			it := item{kind: itemEvict, pkt: idx, ts: ts, n: n[i]}
+			if m != nil {
+				it.m = m[i]
+			}
+			b.items = append(b.items, it)
+		}
+		live -= k
+	}
+	p.base = live
+	clear(p.touched)
+}
+
+// ask sends every worker the current batch and a question, and returns
+// their answers.
+func (p *Parallel) ask(q item) []syncReply {
+	for _, b := range p.cur {
+		b.items = append(b.items, q)
+	}
+	p.send()
+	r := make([]syncReply, p.n)
+	for i, ch := range p.syncs {
+		r[i] = <-ch
+	}
+	return r
+}
+
+// firstOf merges the workers' sorted keys and returns how many of the
+// first k are each worker's, and how many of them are WebSocket
+// connections.
+func (p *Parallel) firstOf(r []syncReply, k int) (n []int, ws int) {
+	type wk struct {
+		w int
+		c candidate
+	}
+	var all []wk
+	for i := range r {
+		for _, c := range r[i].keys {
+			all = append(all, wk{i, c})
+		}
+	}
+	slices.SortFunc(all, func(x, y wk) int { return x.c.compare(y.c) })
+	n = make([]int, p.n)
+	for _, x := range all[:min(k, len(all))] {
+		n[x.w]++
+		if x.c.class == classWebSocket {
+			ws++
+		}
+	}
+	return n, ws
 }
 
 // MergeKeys adds TLS secrets for the handshakes after the packets so far.
@@ -374,6 +479,8 @@ type worker struct {
 	p     *Parallel
 	asm   *Assembler
 	ch    chan<- *outBatch
+	sync  chan syncReply
+	cands []candidate // asked for by the reader, to evict
 	out   *outBatch
 	pkt   int64
 	phase uint8
@@ -401,6 +508,7 @@ func (w *worker) run(in <-chan *inBatch) {
 			case itemPacket:
 				w.pkt, w.phase = it.pkt, phasePacket
 				data := b.data[it.off : it.off+it.n]
+				w.asm.pkt = it.pkt
 				if netFlow, ok := w.asm.dec.decode(it.link, data, it.wireLen, &discard); ok {
 					w.asm.assemble(netFlow, it.ts, len(data), it.wireLen)
 				}
@@ -409,6 +517,23 @@ func (w *worker) run(in <-chan *inBatch) {
 				w.asm.flush(it.ts)
 			case itemKeys:
 				w.asm.MergeKeys(it.keys)
+			case itemCount:
+				w.sync <- syncReply{live: len(w.asm.live), parked: len(w.asm.parked)}
+			case itemCandidates:
+				w.cands = w.asm.candidates(it.n)
+				keys := make([]candidate, len(w.cands))
+				for i, c := range w.cands {
+					keys[i] = c
+					keys[i].s = nil
+				}
+				w.sync <- syncReply{keys: keys}
+			case itemParked:
+				w.sync <- syncReply{keys: w.asm.oldestParked(it.n)}
+			case itemEvict:
+				w.pkt, w.phase = it.pkt, phaseEvict
+				w.asm.now, w.asm.pkt = it.ts, it.pkt
+				w.asm.evictAndEndParked(w.cands[:it.n], it.m)
+				w.cands = nil
 			case itemFinish:
 				w.pkt, w.phase = math.MaxInt64, phaseFlush
 				w.asm.Finish()

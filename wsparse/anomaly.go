@@ -57,6 +57,7 @@ const (
 	AnomPendingLimit // the client sent more than the pending limit before the upgrade was answered: its side is no longer decoded
 	// TCP trouble seen by the reassembly.
 	AnomRetransmitConflict // a retransmitted segment carried other bytes than the first copy (which was kept)
+	AnomResumed            // the connection was ended early (connection limit) and went on: decoded afresh from there
 	anomCount              = iota
 )
 
@@ -101,6 +102,7 @@ var anomalyNames = [...]string{
 	"request_incomplete",
 	"pending_limit",
 	"retransmission_conflict",
+	"connection_resumed",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step
