@@ -102,7 +102,7 @@ type Stats struct {
 	Malformed   uint64 // IP or TCP headers that do not parse
 	Fragments   uint64 // IP fragments (not reassembled)
 	Connections int    // TCP connections seen
-	Evicted     int    // connections ended early to stay under MaxConnections
+	Evicted     int    // connections ended early to stay under MaxConnections (each once)
 	Parked      int    // WebSocket connections evicted with their decoder state kept
 	Resumed     int    // connections that went on after they were ended early
 	// PageLimitFlushes counts the times gopacket's page limits
@@ -151,6 +151,10 @@ type Assembler struct {
 	live     map[flowKey]*stream
 	evicting bool
 
+	// tombs: connections ended early, by the key of their side 0.
+	tombs  map[flowKey]tomb
+	ledger tombLedger
+
 	// parked holds evicted WebSocket connections with their decoder state,
 	// by the flow key of their side 0, oldest first in parkQ.
 	parked map[flowKey]*stream
@@ -173,10 +177,43 @@ type flowKey struct{ net, tcp gopacket.Flow }
 func (k flowKey) reverse() flowKey { return flowKey{k.net.Reverse(), k.tcp.Reverse()} }
 
 type closedConn struct {
-	id      int
-	at      time.Time
-	evicted bool // ended early: if it goes on, it keeps its number (resumed)
-	canon   bool // the entry under the key of side 0 (the other is under its reverse)
+	id    int
+	at    time.Time
+	canon bool // the entry under the key of side 0 (the other is under its reverse)
+}
+
+// tomb remembers a connection ended early, by the key of its side 0: if
+// it goes on, it keeps its number.
+type tomb struct {
+	id   int
+	at   time.Time
+	seq  int64 // the packet of the eviction that ended it
+	bare bool  // ended before any payload: nothing of it is lost
+}
+
+// tombLedger bounds the tombs, the same way in an Assembler and over the
+// workers of a Parallel: by whole evictions, oldest first, once more than
+// twice MaxConnections tombs were made since the oldest eviction kept.
+type tombLedger struct {
+	ev    []struct{ pkt, n int64 }
+	total int64
+}
+
+// add records n tombs made by the eviction at packet pkt and returns the
+// packet of the oldest eviction whose tombs are kept.
+func (l *tombLedger) add(pkt int64, n, max int) int64 {
+	if n > 0 {
+		l.ev = append(l.ev, struct{ pkt, n int64 }{pkt, int64(n)})
+		l.total += int64(n)
+	}
+	for len(l.ev) > 1 && l.total > 2*int64(max) {
+		l.total -= l.ev[0].n
+		l.ev = l.ev[1:]
+	}
+	if len(l.ev) == 0 {
+		return pkt
+	}
+	return l.ev[0].pkt
 }
 
 // orig returns the key of side 0 of the closed connection found under k.
@@ -205,7 +242,7 @@ const closedMemory = 2 * time.Minute
 // New returns an Assembler that sends records to out.
 func New(out wsparse.Sink, opts Options) *Assembler {
 	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{},
-		live: map[flowKey]*stream{}, parked: map[flowKey]*stream{}}
+		live: map[flowKey]*stream{}, parked: map[flowKey]*stream{}, tombs: map[flowKey]tomb{}}
 	pool := tcpasm.NewStreamPool(&factory{a: a})
 	a.asm = tcpasm.NewAssembler(pool)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
@@ -253,7 +290,15 @@ func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLe
 	a.asm.AssembleWithContext(netFlow, tcp, &ctx)
 	a.inPacket = false
 	if !a.coordinated && len(a.live) > a.opts.MaxConnections {
-		a.evictStreams(a.candidates(len(a.live) - a.keep()))
+		c := a.candidates(len(a.live) - a.keep())
+		ws := 0
+		for _, x := range c {
+			if x.class == classWebSocket {
+				ws++
+			}
+		}
+		m := max(0, len(a.parked)+ws-a.opts.MaxConnections)
+		a.evictAndEndParked(c, m, a.ledger.add(a.pkt, len(c)-ws+m, a.opts.MaxConnections))
 	}
 }
 
@@ -400,15 +445,10 @@ func (a *Assembler) candidates(k int) []candidate {
 // evictStreams evicts the given connections, exactly these: each is
 // closed in gopacket (bytes waiting behind holes are pushed through first,
 // as gaps) and ended or parked.
-func (a *Assembler) evictStreams(c []candidate) { a.evictAndEndParked(c, 0) }
-
 // evictAndEndParked evicts the given connections and, first, ends the m
-// connections parked longest (Parallel, which bounds the parked ones over
-// all workers).
-func (a *Assembler) evictAndEndParked(c []candidate, m int) {
-	if len(c) == 0 && m == 0 {
-		return
-	}
+// connections parked longest (parked ones are bounded by MaxConnections),
+// then forgets the tombs of evictions before packet cutoff.
+func (a *Assembler) evictAndEndParked(c []candidate, m int, cutoff int64) {
 	a.evicting = true
 	a.hold()
 	for ; m > 0 && a.parkQ.Len() > 0; m-- {
@@ -417,8 +457,31 @@ func (a *Assembler) evictAndEndParked(c []candidate, m int) {
 	for _, x := range c {
 		a.closeStream(x.s)
 	}
+	for k, t := range a.tombs {
+		if t.seq < cutoff {
+			a.bury(k, t)
+		}
+	}
 	a.release()
 	a.evicting = false
+}
+
+// bury forgets a tomb.
+func (a *Assembler) bury(k flowKey, t tomb) {
+	delete(a.tombs, k)
+	if a.onGone != nil {
+		a.onGone(t.id)
+	}
+}
+
+// tombFor returns the tomb of a flow key, either way, and the key of its
+// side 0.
+func (a *Assembler) tombFor(k flowKey) (tomb, flowKey, bool) {
+	if t, ok := a.tombs[k]; ok {
+		return t, k, true
+	}
+	t, ok := a.tombs[k.reverse()]
+	return t, k.reverse(), ok
 }
 
 // Modes of the synthetic segments of closeStream.
@@ -505,9 +568,6 @@ func (a *Assembler) park(s *stream) {
 	a.parked[s.key] = s
 	s.parkedAt = a.parkQ.PushBack(s)
 	s.parkPkt, s.parkSeen = a.pkt, s.seen
-	for !a.coordinated && len(a.parked) > a.opts.MaxConnections {
-		a.endParked(a.parkQ.Front().Value.(*stream))
-	}
 }
 
 // oldestParked returns the keys of the n connections parked longest
@@ -530,7 +590,6 @@ func (a *Assembler) unpark(s *stream) {
 // endParked ends a parked connection for good.
 func (a *Assembler) endParked(s *stream) {
 	a.unpark(s)
-	a.stats.Evicted++
 	s.complete(true)
 }
 
@@ -605,7 +664,12 @@ func (a *Assembler) flush(ts time.Time) {
 func (a *Assembler) forgetClosed(t time.Time) {
 	for k, c := range a.closed {
 		if c.at.Before(t) {
-			a.forget(k, c)
+			delete(a.closed, k)
+		}
+	}
+	for k, c := range a.tombs {
+		if c.at.Before(t) {
+			a.bury(k, c)
 		}
 	}
 	if len(a.closed) <= 2*a.opts.MaxConnections {
@@ -619,23 +683,14 @@ func (a *Assembler) forgetClosed(t time.Time) {
 	mid := at[len(at)/2]
 	for k, c := range a.closed {
 		if c.at.Before(mid) {
-			a.forget(k, c)
+			delete(a.closed, k)
 		}
 	}
-	for k, c := range a.closed { // ties: any will do
+	for k := range a.closed { // ties: any will do
 		if len(a.closed) <= a.opts.MaxConnections {
 			break
 		}
-		a.forget(k, c)
-	}
-}
-
-// forget drops a closed connection's entry. The number of one ended early
-// is kept until then, for if it goes on.
-func (a *Assembler) forget(k flowKey, c closedConn) {
-	delete(a.closed, k)
-	if c.evicted && c.canon && a.onGone != nil {
-		a.onGone(c.id)
+		delete(a.closed, k)
 	}
 }
 
@@ -756,8 +811,18 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		a.live[key] = p
 		return p
 	}
+	if t, orig, ok := a.tombFor(key); ok && !tcp.SYN {
+		// A connection ended early goes on: its number, decoded afresh
+		// (resumed, unless nothing had been sent yet).
+		delete(a.tombs, orig)
+		st := &stream{a: a, key: orig, seen: a.now, first: a.pkt, id: t.id, addr: addrOf(orig), force: -1, resumed: !t.bare, wasEvicted: true}
+		if st.resumed {
+			a.stats.Resumed++
+		}
+		return a.started(st, key)
+	}
 	old, closed := a.closed[key]
-	if closed && !tcp.SYN && !old.evicted {
+	if closed && !tcp.SYN {
 		// A late segment of a connection already ended (the last ACK after
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
 		st := &stream{a: a, key: old.orig(key), stale: true, seen: a.now, first: a.pkt, id: old.id}
@@ -765,22 +830,17 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		a.live[key] = st
 		return st
 	}
-	var st *stream
-	if closed && !tcp.SYN {
-		// A connection ended early goes on: its number, decoded afresh.
-		a.stats.Resumed++
-		orig := old.orig(key)
-		st = &stream{a: a, key: orig, seen: a.now, first: a.pkt, id: old.id, addr: addrOf(orig), force: -1, resumed: true}
-		delete(a.closed, orig)
-		delete(a.closed, orig.reverse())
-	} else {
-		a.nextID++
-		a.stats.Connections++
-		st = &stream{a: a, key: key, seen: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
-		if a.onNew != nil {
-			a.onNew(st.id, st.addr)
-		}
+	a.nextID++
+	a.stats.Connections++
+	st := &stream{a: a, key: key, seen: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
+	if a.onNew != nil {
+		a.onNew(st.id, st.addr)
 	}
+	return a.started(st, key)
+}
+
+// started holds a new stream for gopacket's connection with key key.
+func (a *Assembler) started(st *stream, key flowKey) *stream {
 	st.attach(key)
 	a.live[key] = st
 	for _, p := range a.opts.WSPorts {
@@ -854,13 +914,15 @@ type stream struct {
 	endSet   [2]bool
 	end      [2]uint32 // highest sequence number a segment reached
 
-	resumed   bool          // ended early, went on: decoded afresh
-	parkedAt  *list.Element // in Assembler.parkQ while parked
-	resume    [2]bool       // parked, gone on: align the side's next segment to end
-	trim      [2]int        // bytes to drop from the side's next data (already decoded)
-	resumeEnd [2]uint32     // where the decoded bytes ended when it was parked
-	parkPkt   int64         // when it was parked: the packet, and its latest packet's time
-	parkSeen  time.Time
+	resumed    bool          // ended early, went on: decoded afresh
+	wasEvicted bool          // ended early before (counted in Stats.Evicted then)
+	parkedAt   *list.Element // in Assembler.parkQ while parked
+	resume     [2]bool       // parked, gone on: align the side's next segment to end
+	trim       [2]int        // bytes to drop from the side's next data (already decoded)
+	resumeEnd  [2]uint32     // where the decoded bytes ended when it was parked
+	resumeSet  [2]bool
+	parkPkt    int64 // when it was parked: the packet, and its latest packet's time
+	parkSeen   time.Time
 
 	// closeStream's synthetic segments.
 	probed   bool
@@ -987,11 +1049,9 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 // decoded are dropped.
 func (s *stream) align(sd int, seq uint32, ts time.Time) {
 	s.resume[sd] = false
-	if !s.endSet[sd] {
-		return
+	if !s.resumeSet[sd] {
+		return // the side had sent nothing
 	}
-	// end was updated by track for this segment already; the bytes decoded
-	// end where the previous segments did.
 	d := int32(seq - s.resumeEnd[sd])
 	switch {
 	case d > 0 && d < 1<<30:
@@ -1106,12 +1166,9 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 	}
 	if a.evicting && s.class() == classWebSocket && a.opts.MaxConnections > 0 {
 		// Keep the decoder; the bytes decoded end where the segments did.
-		s.resumeEnd = s.end
+		s.resumeEnd, s.resumeSet = s.end, s.endSet
 		a.park(s)
 		return true
-	}
-	if a.evicting {
-		a.stats.Evicted++
 	}
 	s.complete(a.evicting)
 	return true
@@ -1124,6 +1181,18 @@ func (s *stream) complete(evicted bool) {
 	a := s.a
 	if a.onGone != nil && !evicted {
 		defer a.onGone(s.id)
+	}
+	if evicted && !s.wasEvicted {
+		a.stats.Evicted++ // once per connection, however often
+	}
+	if evicted {
+		defer func() {
+			k := s.key
+			if t, k2, ok := a.tombFor(k); ok {
+				a.bury(k2, t) // another connection's, on the same ports
+			}
+			a.tombs[k] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed}
+		}()
 	}
 	if s.tls != nil {
 		s.syncTLS() // final: errors and byte counts
@@ -1144,19 +1213,14 @@ func (s *stream) complete(evicted bool) {
 		a.stats.PendingLimit += h.Pending
 		a.stats.SniffLimit += h.Sniff
 	}
-	c := closedConn{id: s.id, at: a.now, evicted: evicted}
-	a.remember(s.key.reverse(), c)
+	if evicted {
+		return
+	}
+	c := closedConn{id: s.id, at: a.now}
+	a.closed[s.key.reverse()] = c
 	c.canon = true
-	a.remember(s.key, c)
+	a.closed[s.key] = c
 	if len(a.closed) > 2*a.opts.MaxConnections {
 		a.forgetClosed(time.Time{})
 	}
-}
-
-// remember records a closed connection under a flow key.
-func (a *Assembler) remember(k flowKey, c closedConn) {
-	if old, ok := a.closed[k]; ok && old.id != c.id {
-		a.forget(k, old)
-	}
-	a.closed[k] = c
 }

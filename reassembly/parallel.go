@@ -51,6 +51,7 @@ type Parallel struct {
 	// Connections held: at most base plus one per 4-tuple in touched.
 	base    int
 	touched map[flowKey]struct{}
+	ledger  tombLedger
 	syncs   []chan syncReply
 
 	cur      []*inBatch // per worker, being filled
@@ -108,7 +109,8 @@ type item struct {
 	wireLen int
 	ts      time.Time
 	keys    *tlsdec.KeyLog
-	m       int // itemEvict: parked connections to end
+	m       int   // itemEvict: parked connections to end
+	cutoff  int64 // itemEvict: the tombs of evictions before this packet are forgotten
 }
 
 type inBatch struct {
@@ -328,11 +330,13 @@ func (p *Parallel) evict(idx int64, ts time.Time) {
 		k := live - (p.opts.MaxConnections - p.opts.MaxConnections/10)
 		n, ws := p.firstOf(p.ask(item{kind: itemCandidates, n: k}), k)
 		var m []int
-		if over := parked + ws - p.opts.MaxConnections; over > 0 {
+		over := max(0, parked+ws-p.opts.MaxConnections)
+		if over > 0 {
 			m, _ = p.firstOf(p.ask(item{kind: itemParked, n: over}), over)
 		}
+		cutoff := p.ledger.add(idx, k-ws+over, p.opts.MaxConnections)
 		for i, b := range p.cur {
-			it := item{kind: itemEvict, pkt: idx, ts: ts, n: n[i]}
+			it := item{kind: itemEvict, pkt: idx, ts: ts, n: n[i], cutoff: cutoff}
 			if m != nil {
 				it.m = m[i]
 			}
@@ -532,7 +536,7 @@ func (w *worker) run(in <-chan *inBatch) {
 			case itemEvict:
 				w.pkt, w.phase = it.pkt, phaseEvict
 				w.asm.now, w.asm.pkt = it.ts, it.pkt
-				w.asm.evictAndEndParked(w.cands[:it.n], it.m)
+				w.asm.evictAndEndParked(w.cands[:it.n], it.m, it.cutoff)
 				w.cands = nil
 			case itemFinish:
 				w.pkt, w.phase = math.MaxInt64, phaseFlush
