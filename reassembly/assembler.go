@@ -943,8 +943,10 @@ type stream struct {
 }
 
 // segmentRing remembers the sequence number, length and hash of a side's
-// last segments. A retransmission that repeats a segment's exact range
-// with another hash is a conflict; partial overlaps are not compared.
+// last segments. A segment that repeats an earlier one's range, or covers
+// it whole (a retransmission that joins several segments, or goes on
+// past one), with other bytes there is a conflict. An overlap that covers
+// only part of an earlier segment cannot be compared with its hash.
 type segmentRing struct {
 	seg [64]struct {
 		seq, n uint32
@@ -955,20 +957,31 @@ type segmentRing struct {
 
 var segmentSeed = maphash.MakeSeed()
 
-// conflict records a segment and reports whether it repeats an earlier
-// one's range with other bytes.
+// conflict records a segment and reports whether it carries other bytes
+// than an earlier one where it repeats it.
 func (r *segmentRing) conflict(seq uint32, payload []byte) bool {
 	sum := maphash.Bytes(segmentSeed, payload)
 	n := uint32(len(payload))
+	conflict := false
 	for i := range r.seg {
-		if e := &r.seg[i]; e.seq == seq && e.n == n {
+		e := &r.seg[i]
+		if e.n == 0 {
+			continue
+		}
+		if e.seq == seq && e.n == n {
 			return e.sum != sum
+		}
+		// The earlier segment lies inside this one: compare its bytes.
+		if off := int64(int32(e.seq - seq)); off >= 0 && off+int64(e.n) <= int64(n) {
+			if maphash.Bytes(segmentSeed, payload[off:off+int64(e.n)]) != e.sum {
+				conflict = true
+			}
 		}
 	}
 	e := &r.seg[r.next]
 	e.seq, e.n, e.sum = seq, n, sum
 	r.next = (r.next + 1) % len(r.seg)
-	return false
+	return conflict
 }
 
 func side(dir tcpasm.TCPFlowDirection) int {
