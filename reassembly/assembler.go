@@ -4,6 +4,7 @@
 package reassembly
 
 import (
+	"bytes"
 	"cmp"
 	"container/list"
 	"encoding/binary"
@@ -148,11 +149,11 @@ type Assembler struct {
 
 	// live holds the connections gopacket holds, by gopacket's key (the
 	// direction of the first packet it saw of them).
-	live     map[flowKey]*stream
+	live     map[tuple]*stream
 	evicting bool
 
 	// tombs: connections ended early, by the key of their side 0.
-	tombs  map[flowKey]tomb
+	tombs  map[tuple]tomb
 	ledger tombLedger
 
 	// parked holds evicted WebSocket connections with their decoder state,
@@ -163,8 +164,13 @@ type Assembler struct {
 	// Synthetic segments end one connection in gopacket (closeStream).
 	closing *stream
 	synMode int
-	synHdr  [20]byte
-	synTCP  layers.TCP
+	// What the synthetic segments found: the half's next sequence number
+	// (-1: none yet), and bytes pushed through.
+	probed   bool
+	probeSeq int64
+	pushed   bool
+	synHdr   [20]byte
+	synTCP   layers.TCP
 
 	// Records produced outside a packet (by a flush) are held and sorted by
 	// connection so that output does not depend on map order.
@@ -175,6 +181,38 @@ type Assembler struct {
 type flowKey struct{ net, tcp gopacket.Flow }
 
 func (k flowKey) reverse() flowKey { return flowKey{k.net.Reverse(), k.tcp.Reverse()} }
+
+// tuple is a flow key's addresses and ports, packed: a third of a
+// flowKey's size, for the tables that hold one per connection.
+type tuple struct {
+	src, dst [16]byte
+	sp, dp   uint16
+	v6       bool
+}
+
+func (k flowKey) tuple() tuple {
+	var t tuple
+	src, dst := k.net.Endpoints()
+	t.v6 = len(src.Raw()) == 16
+	copy(t.src[:], src.Raw())
+	copy(t.dst[:], dst.Raw())
+	sp, dp := k.tcp.Endpoints()
+	t.sp, t.dp = binary.BigEndian.Uint16(sp.Raw()), binary.BigEndian.Uint16(dp.Raw())
+	return t
+}
+
+func (t tuple) reverse() tuple {
+	t.src, t.dst, t.sp, t.dp = t.dst, t.src, t.dp, t.sp
+	return t
+}
+
+// canonical returns the same tuple for both directions.
+func (t tuple) canonical() tuple {
+	if r := t.reverse(); bytes.Compare(r.src[:], t.src[:]) < 0 || r.src == t.src && r.sp < t.sp {
+		return r
+	}
+	return t
+}
 
 type closedConn struct {
 	id    int
@@ -242,7 +280,7 @@ const closedMemory = 2 * time.Minute
 // New returns an Assembler that sends records to out.
 func New(out wsparse.Sink, opts Options) *Assembler {
 	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{},
-		live: map[flowKey]*stream{}, parked: map[flowKey]*stream{}, tombs: map[flowKey]tomb{}}
+		live: map[tuple]*stream{}, parked: map[flowKey]*stream{}, tombs: map[tuple]tomb{}}
 	pool := tcpasm.NewStreamPool(&factory{a: a})
 	a.asm = tcpasm.NewAssembler(pool)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
@@ -308,9 +346,10 @@ func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLe
 // client that closes, or is reset, and connects again from the same port.
 func (a *Assembler) reuse(netFlow gopacket.Flow, tcp *layers.TCP) {
 	key := flowKey{netFlow, tcp.TransportFlow()}
-	s, sd := a.live[key], 0
+	t := key.tuple()
+	s, sd := a.live[t], 0
 	if s == nil {
-		if s = a.live[key.reverse()]; s == nil {
+		if s = a.live[t.reverse()]; s == nil {
 			if p := a.parkedFor(key); p != nil && p.reopened(p.sideOf(key), tcp.Seq) {
 				a.unpark(p)
 				p.complete(false)
@@ -467,7 +506,7 @@ func (a *Assembler) evictAndEndParked(c []candidate, m int, cutoff int64) {
 }
 
 // bury forgets a tomb.
-func (a *Assembler) bury(k flowKey, t tomb) {
+func (a *Assembler) bury(k tuple, t tomb) {
 	delete(a.tombs, k)
 	if a.onGone != nil {
 		a.onGone(t.id)
@@ -477,10 +516,11 @@ func (a *Assembler) bury(k flowKey, t tomb) {
 // tombFor returns the tomb of a flow key, either way, and the key of its
 // side 0.
 func (a *Assembler) tombFor(k flowKey) (tomb, flowKey, bool) {
-	if t, ok := a.tombs[k]; ok {
+	tk := k.tuple()
+	if t, ok := a.tombs[tk]; ok {
 		return t, k, true
 	}
-	t, ok := a.tombs[k.reverse()]
+	t, ok := a.tombs[tk.reverse()]
 	return t, k.reverse(), ok
 }
 
@@ -497,7 +537,7 @@ const (
 // through (as after a gap), then close each half. ReassemblyComplete
 // follows, as for any connection.
 func (a *Assembler) closeStream(s *stream) {
-	if a.closing != nil || a.live[s.gkey] != s {
+	if a.closing != nil || a.live[s.gkey().tuple()] != s {
 		return
 	}
 	a.closing = s
@@ -505,21 +545,21 @@ func (a *Assembler) closeStream(s *stream) {
 	a.inPacket = false
 	limit := a.asm.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesPerConnection = 1
-	for gs := 0; gs < 2 && a.live[s.gkey] == s; gs++ {
+	for gs := 0; gs < 2 && a.live[s.gkey().tuple()] == s; gs++ {
 		for i := 0; ; i++ {
-			s.probed, s.pushed = false, false
+			a.probed, a.pushed = false, false
 			a.synthetic(s, gs, synProbe, 0)
-			if !s.probed || s.probeSeq < 0 || i > 1<<20 {
+			if !a.probed || a.probeSeq < 0 || i > 1<<20 {
 				break
 			}
-			a.synthetic(s, gs, synPush, uint32(s.probeSeq)+1)
-			if !s.pushed {
+			a.synthetic(s, gs, synPush, uint32(a.probeSeq)+1)
+			if !a.pushed {
 				break
 			}
 		}
 		seq := uint32(0)
-		if s.probed && s.probeSeq >= 0 {
-			seq = uint32(s.probeSeq)
+		if a.probed && a.probeSeq >= 0 {
+			seq = uint32(a.probeSeq)
 		}
 		a.synthetic(s, gs, synClose, seq)
 	}
@@ -530,7 +570,7 @@ func (a *Assembler) closeStream(s *stream) {
 
 // synthetic hands gopacket an empty segment of s's gopacket half gs.
 func (a *Assembler) synthetic(s *stream, gs, mode int, seq uint32) {
-	key := s.gkey
+	key := s.gkey()
 	if gs == 1 {
 		key = key.reverse()
 	}
@@ -808,13 +848,13 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		a.unpark(p)
 		p.attach(key)
 		p.resume = [2]bool{true, true}
-		a.live[key] = p
+		a.live[key.tuple()] = p
 		return p
 	}
 	if t, orig, ok := a.tombFor(key); ok && !tcp.SYN {
 		// A connection ended early goes on: its number, decoded afresh
 		// (resumed, unless nothing had been sent yet).
-		delete(a.tombs, orig)
+		delete(a.tombs, orig.tuple())
 		st := &stream{a: a, key: orig, seen: a.now, first: a.pkt, id: t.id, addr: addrOf(orig), force: -1, resumed: !t.bare, wasEvicted: true}
 		if st.resumed {
 			a.stats.Resumed++
@@ -827,7 +867,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
 		st := &stream{a: a, key: old.orig(key), stale: true, seen: a.now, first: a.pkt, id: old.id}
 		st.attach(key)
-		a.live[key] = st
+		a.live[key.tuple()] = st
 		return st
 	}
 	a.nextID++
@@ -842,7 +882,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 // started holds a new stream for gopacket's connection with key key.
 func (a *Assembler) started(st *stream, key flowKey) *stream {
 	st.attach(key)
-	a.live[key] = st
+	a.live[key.tuple()] = st
 	for _, p := range a.opts.WSPorts {
 		switch p {
 		case st.addr[1].Port():
@@ -860,11 +900,18 @@ func (a *Assembler) started(st *stream, key flowKey) *stream {
 // attach makes s the stream of gopacket's connection with key gkey (the
 // direction of the first packet gopacket sees of it).
 func (s *stream) attach(gkey flowKey) {
-	s.gkey = gkey
 	s.flip = 0
 	if gkey != s.key {
 		s.flip = 1
 	}
+}
+
+// gkey returns gopacket's key for the connection.
+func (s *stream) gkey() flowKey {
+	if s.flip == 1 {
+		return s.key.reverse()
+	}
+	return s.key
 }
 
 // sideOf returns the side of s that sends on flow key k.
@@ -895,7 +942,6 @@ func (s *stream) decoder() *wsparse.Conn {
 type stream struct {
 	a     *Assembler
 	key   flowKey // the flow key of side 0's packets
-	gkey  flowKey // gopacket's key: its client-to-server direction
 	flip  uint8   // 1: gopacket's client-to-server direction is side 1
 	id    int
 	first int64 // index of the packet that opened it
@@ -918,16 +964,11 @@ type stream struct {
 	wasEvicted bool          // ended early before (counted in Stats.Evicted then)
 	parkedAt   *list.Element // in Assembler.parkQ while parked
 	resume     [2]bool       // parked, gone on: align the side's next segment to end
-	trim       [2]int        // bytes to drop from the side's next data (already decoded)
+	trim       [2]uint32     // bytes to drop from the side's next data (already decoded)
 	resumeEnd  [2]uint32     // where the decoded bytes ended when it was parked
 	resumeSet  [2]bool
 	parkPkt    int64 // when it was parked: the packet, and its latest packet's time
 	parkSeen   time.Time
-
-	// closeStream's synthetic segments.
-	probed   bool
-	probeSeq int64 // gopacket's next sequence number for the half, -1: none yet
-	pushed   bool
 
 	// TLS: a stream that opens with a ClientHello goes through tls, whose
 	// plaintext (with keys) goes on to conn.
@@ -998,7 +1039,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	if s.a.closing == s {
 		switch s.a.synMode {
 		case synProbe:
-			s.probed, s.probeSeq = true, int64(nextSeq)
+			s.a.probed, s.a.probeSeq = true, int64(nextSeq)
 			return false
 		case synPush, synClose:
 			*start = true
@@ -1074,13 +1115,13 @@ func (s *stream) align(sd int, seq uint32, ts time.Time) {
 			s.conn.Gap(sd, int(d), ts)
 		}
 	case d < 0 && d > -(1<<30):
-		s.trim[sd] = int(-d)
+		s.trim[sd] = uint32(-d)
 	}
 }
 
 func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerContext) {
 	if s.a.closing == s && s.a.synMode == synPush {
-		s.pushed = true
+		s.a.pushed = true
 	}
 	length, _ := sg.Lengths()
 	dir, _, _, skip := sg.Info()
@@ -1114,8 +1155,8 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	s.last = ts
 	data := sg.Fetch(length)
 	if t := s.trim[sd]; t > 0 {
-		n := min(t, len(data))
-		s.trim[sd] -= n
+		n := min(int(t), len(data))
+		s.trim[sd] -= uint32(n)
 		data = data[n:]
 		if len(data) == 0 {
 			return
@@ -1171,8 +1212,8 @@ func (s *stream) syncTLS() {
 
 func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 	a := s.a
-	if a.live[s.gkey] == s {
-		delete(a.live, s.gkey)
+	if k := s.gkey().tuple(); a.live[k] == s {
+		delete(a.live, k)
 	}
 	if s.stale {
 		return true
@@ -1202,9 +1243,9 @@ func (s *stream) complete(evicted bool) {
 		defer func() {
 			k := s.key
 			if t, k2, ok := a.tombFor(k); ok {
-				a.bury(k2, t) // another connection's, on the same ports
+				a.bury(k2.tuple(), t) // another connection's, on the same ports
 			}
-			a.tombs[k] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed}
+			a.tombs[k.tuple()] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed}
 		}()
 	}
 	if s.tls != nil {

@@ -62,10 +62,20 @@ const (
 
 // crowd is n connections that all open, then all ask to upgrade, then are
 // all answered, then each sends a frame each way, then all close.
-func crowd(n int) []synth.Packet {
+func crowd(n int) []synth.Packet { return crowdFrom(n, false) }
+
+// crowdFrom is crowd, each connection opening and asking at once when
+// asking is set.
+func crowdFrom(n int, asking bool) []synth.Packet {
+	ask := func(i int, c *synth.Conv) { c.Send(true, []byte(testRequest+"\r\n")) }
+	open := func(i int, c *synth.Conv) { c.Open() }
+	if asking {
+		open = func(i int, c *synth.Conv) { ask(i, c.Open()) }
+		ask = func(int, *synth.Conv) {}
+	}
 	return newPhased(n).
-		step(func(i int, c *synth.Conv) { c.Open() }).
-		step(func(i int, c *synth.Conv) { c.Send(true, []byte(testRequest+"\r\n")) }).
+		step(open).
+		step(ask).
 		step(func(i int, c *synth.Conv) { c.Send(false, []byte(testResponse+"\r\n")) }).
 		step(func(i int, c *synth.Conv) {
 			c.Frame(true, wsparse.OpText, []byte(fmt.Sprintf("c%d", i+1)))
@@ -125,6 +135,7 @@ func TestEvictJobsIdentical(t *testing.T) {
 		{"crowd", crowd(18), 10},
 		{"crowd-past-parking", crowd(25), 10},
 		{"crowd-past-tombs", crowd(60), 10},
+		{"asking-crowd", crowdFrom(25, true), 10},
 		{"syn-flood", synFlood(300, 10), 10},
 	} {
 		l1, st1 := run(tc.pkts, Options{MaxConnections: tc.max}, 1)

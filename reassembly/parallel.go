@@ -50,7 +50,7 @@ type Parallel struct {
 
 	// Connections held: at most base plus one per 4-tuple in touched.
 	base    int
-	touched map[flowKey]struct{}
+	touched map[tuple]struct{}
 	ledger  tombLedger
 	syncs   []chan syncReply
 
@@ -219,7 +219,7 @@ func NewParallel(out wsparse.Sink, opts Options, n int) *Parallel {
 func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Noter) wsparse.Sink) *Parallel {
 	n = max(n, 1)
 	opts = opts.withDefaults()
-	p := &Parallel{opts: opts, out: out, n: n, done: make(chan struct{}), touched: map[flowKey]struct{}{},
+	p := &Parallel{opts: opts, out: out, n: n, done: make(chan struct{}), touched: map[tuple]struct{}{},
 		freeIn: make(chan *inBatch, n*(queueDepth+2)), freeOut: make(chan *outBatch, n*(queueDepth+2))}
 	wopts := opts
 	wopts.MaxBufferedPagesTotal = (opts.MaxBufferedPagesTotal + n - 1) / n
@@ -304,12 +304,7 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	b.data = append(b.data, data...)
 	p.curBytes += len(data)
 	p.curItems++
-	key := flowKey{netFlow, p.dec.tcp.TransportFlow()}
-	if _, ok := p.touched[key]; !ok {
-		if _, ok := p.touched[key.reverse()]; !ok {
-			p.touched[key] = struct{}{}
-		}
-	}
+	p.touched[flowKey{netFlow, p.dec.tcp.TransportFlow()}.tuple().canonical()] = struct{}{}
 	if p.base+len(p.touched) > p.opts.MaxConnections {
 		p.evict(idx, ts)
 	} else if p.curBytes >= batchBytes || p.curItems >= batchItems {
