@@ -131,6 +131,9 @@ type Assembler struct {
 	// Hooks for Parallel: a connection numbered, a connection gone.
 	onNew  func(id int, addr [2]netip.AddrPort)
 	onGone func(id int)
+	// A connection ended early, remembered by a tomb; one going on.
+	onTomb   func(id int)
+	onResume func(id int, addr [2]netip.AddrPort)
 	// coordinated: a Parallel decides evictions over all its workers
 	// (candidates, evictStreams); the Assembler does not evict by itself.
 	coordinated bool
@@ -859,6 +862,9 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		if st.resumed {
 			a.stats.Resumed++
 		}
+		if a.onResume != nil {
+			a.onResume(st.id, st.addr)
+		}
 		return a.started(st, key)
 	}
 	old, closed := a.closed[key]
@@ -1246,6 +1252,9 @@ func (s *stream) complete(evicted bool) {
 				a.bury(k2.tuple(), t) // another connection's, on the same ports
 			}
 			a.tombs[k.tuple()] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed}
+			if a.onTomb != nil {
+				a.onTomb(s.id)
+			}
 		}()
 	}
 	if s.tls != nil {

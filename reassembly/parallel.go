@@ -67,11 +67,13 @@ type Parallel struct {
 	// merger state
 	next    int                 // connection numbers given so far
 	ids     []map[int]*connView // per worker: local number -> connection
+	tombIDs []map[int]int       // per worker: local number -> number, of connections ended early
 	curs    []cursor
 	group   []groupRec
 	held    []*outBatch // chunks whose records are in group
 	holding bool
 	gone    [][2]int // (worker, local number) of connections gone in this group
+	tombed  [][2]int // and of connections ended early
 	wstats  []Stats
 	scratch []int
 }
@@ -128,6 +130,8 @@ const (
 	recMessage
 	recEnd
 	recTLS
+	recTomb   // a connection ended early: only its number is kept
+	recResume // a connection ended early goes on
 )
 
 // Phases of a packet index: records of a flush before the packet, of the
@@ -228,6 +232,7 @@ func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Not
 		p.ins, p.outs = append(p.ins, in), append(p.outs, o)
 		p.cur = append(p.cur, p.getIn())
 		p.ids = append(p.ids, map[int]*connView{})
+		p.tombIDs = append(p.tombIDs, map[int]int{})
 		w := &worker{p: p, dataUnused: opts.DataUnused}
 		wo := wopts
 		if opts.Keys != nil {
@@ -248,6 +253,12 @@ func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Not
 			w.out.addrs = append(w.out.addrs, addr)
 		}
 		w.asm.onGone = func(id int) { w.add(recGone, nil).id = id }
+		w.asm.onTomb = func(id int) { w.add(recTomb, nil).id = id }
+		w.asm.onResume = func(id int, addr [2]netip.AddrPort) {
+			r := w.add(recResume, nil)
+			r.id, r.idx = id, int32(len(w.out.addrs))
+			w.out.addrs = append(w.out.addrs, addr)
+		}
 		w.ch = o
 		go w.run(in)
 	}
@@ -723,6 +734,8 @@ func (p *Parallel) mergeBatch() {
 			for r := p.head(c); r != nil && r.pkt == bp && r.phase == bph; r = p.head(c) {
 				if r.kind == recGone {
 					p.gone = append(p.gone, [2]int{i, r.id})
+				} else if r.kind == recTomb {
+					p.tombed = append(p.tombed, [2]int{i, r.id})
 				} else {
 					gid := 0
 					if v := p.ids[i][r.id]; v != nil {
@@ -753,10 +766,24 @@ func (p *Parallel) mergeBatch() {
 // group: an Assembler holding records (flush, eviction) passes them on
 // after the connection is gone.
 func (p *Parallel) forget() {
+	for _, g := range p.tombed {
+		p.entomb(g[0], g[1])
+	}
+	p.tombed = p.tombed[:0]
 	for _, g := range p.gone {
 		delete(p.ids[g[0]], g[1])
+		delete(p.tombIDs[g[0]], g[1])
 	}
 	p.gone = p.gone[:0]
+}
+
+// entomb keeps only the number of a connection ended early, once its
+// records are out.
+func (p *Parallel) entomb(w, id int) {
+	if v := p.ids[w][id]; v != nil {
+		p.tombIDs[w][id] = v.id
+		delete(p.ids[w], id)
+	}
 }
 
 // emit passes one record on to the sink, under its global connection.
@@ -768,6 +795,15 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		return
 	case recGone:
 		p.gone = append(p.gone, [2]int{w, r.id})
+		return
+	case recTomb:
+		p.tombed = append(p.tombed, [2]int{w, r.id})
+		return
+	case recResume:
+		if gid, ok := p.tombIDs[w][r.id]; ok {
+			delete(p.tombIDs[w], r.id)
+			p.ids[w][r.id] = &connView{id: gid, addr: ob.addrs[r.idx]}
+		}
 		return
 	}
 	v := p.ids[w][r.id]
