@@ -174,6 +174,8 @@ type Assembler struct {
 	pushed   bool
 	synHdr   [20]byte
 	synTCP   layers.TCP
+	synCtx   assemblerContext
+	cands    []candidate // scratch of candidates
 
 	// Records produced outside a packet (by a flush) are held and sorted by
 	// connection so that output does not depend on map order.
@@ -476,11 +478,12 @@ func (x candidate) compare(y candidate) int {
 
 // candidates returns the first k connections to evict, in order.
 func (a *Assembler) candidates(k int) []candidate {
-	c := make([]candidate, 0, len(a.live))
+	c := a.cands[:0]
 	for _, s := range a.live {
 		c = append(c, candidate{class: s.class(), seen: s.seen, first: s.first, s: s})
 	}
 	slices.SortFunc(c, candidate.compare)
+	a.cands = c
 	return c[:min(max(k, 0), len(c))]
 }
 
@@ -504,6 +507,7 @@ func (a *Assembler) evictAndEndParked(c []candidate, m int, cutoff int64) {
 			a.bury(k, t)
 		}
 	}
+	clear(a.cands) // the streams gone
 	a.release()
 	a.evicting = false
 }
@@ -591,8 +595,8 @@ func (a *Assembler) synthetic(s *stream, gs, mode int, seq uint32) {
 		return
 	}
 	a.synMode = mode
-	ctx := assemblerContext{ci: gopacket.CaptureInfo{Timestamp: a.now}}
-	a.asm.AssembleWithContext(key.net, &a.synTCP, &ctx)
+	a.synCtx.ci = gopacket.CaptureInfo{Timestamp: a.now}
+	a.asm.AssembleWithContext(key.net, &a.synTCP, &a.synCtx)
 	a.synMode = synNone
 }
 
@@ -609,8 +613,7 @@ func (a *Assembler) parkedFor(key flowKey) *stream {
 func (a *Assembler) park(s *stream) {
 	a.stats.Parked++
 	a.parked[s.key] = s
-	s.parkedAt = a.parkQ.PushBack(s)
-	s.parkPkt, s.parkSeen = a.pkt, s.seen
+	s.park = &parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seen, resumeEnd: s.end, resumeSet: s.endSet}
 }
 
 // oldestParked returns the keys of the n connections parked longest
@@ -619,15 +622,15 @@ func (a *Assembler) oldestParked(n int) []candidate {
 	var c []candidate
 	for e := a.parkQ.Front(); e != nil && len(c) < n; e = e.Next() {
 		s := e.Value.(*stream)
-		c = append(c, candidate{class: int(s.parkPkt), seen: s.parkSeen, first: s.first})
+		c = append(c, candidate{class: int(s.park.pkt), seen: s.park.seen, first: s.first})
 	}
 	return c
 }
 
 func (a *Assembler) unpark(s *stream) {
 	delete(a.parked, s.key)
-	a.parkQ.Remove(s.parkedAt)
-	s.parkedAt = nil
+	a.parkQ.Remove(s.park.at)
+	s.park.at = nil
 }
 
 // endParked ends a parked connection for good.
@@ -850,7 +853,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// An evicted WebSocket connection goes on where it was.
 		a.unpark(p)
 		p.attach(key)
-		p.resume = [2]bool{true, true}
+		p.park.resume = [2]bool{true, true}
 		a.live[key.tuple()] = p
 		return p
 	}
@@ -943,6 +946,17 @@ func (s *stream) decoder() *wsparse.Conn {
 	return s.conn
 }
 
+// parking is what a parked connection needs to go on where it was.
+type parking struct {
+	at        *list.Element // in Assembler.parkQ while parked
+	resume    [2]bool       // gone on: align the side's next segment to end
+	trim      [2]uint32     // bytes to drop from the side's next data (already decoded)
+	resumeEnd [2]uint32     // where the decoded bytes ended when it was parked
+	resumeSet [2]bool
+	pkt       int64 // when it was parked: the packet, and its latest packet's time
+	seen      time.Time
+}
+
 // stream adapts one connection to gopacket's Stream interface. Side 0 is the
 // sender of the connection's first packet.
 type stream struct {
@@ -966,15 +980,9 @@ type stream struct {
 	endSet   [2]bool
 	end      [2]uint32 // highest sequence number a segment reached
 
-	resumed    bool          // ended early, went on: decoded afresh
-	wasEvicted bool          // ended early before (counted in Stats.Evicted then)
-	parkedAt   *list.Element // in Assembler.parkQ while parked
-	resume     [2]bool       // parked, gone on: align the side's next segment to end
-	trim       [2]uint32     // bytes to drop from the side's next data (already decoded)
-	resumeEnd  [2]uint32     // where the decoded bytes ended when it was parked
-	resumeSet  [2]bool
-	parkPkt    int64 // when it was parked: the packet, and its latest packet's time
-	parkSeen   time.Time
+	resumed    bool     // ended early, went on: decoded afresh
+	wasEvicted bool     // ended early before (counted in Stats.Evicted then)
+	park       *parking // while parked and until it has gone on
 
 	// TLS: a stream that opens with a ClientHello goes through tls, whose
 	// plaintext (with keys) goes on to conn.
@@ -1060,7 +1068,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	if s.stale {
 		return false
 	}
-	if s.resume[sd] {
+	if s.park != nil && s.park.resume[sd] {
 		s.align(sd, tcp.Seq, ci.Timestamp)
 	}
 	if tcp.FIN || tcp.RST {
@@ -1108,11 +1116,12 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 // bytes before it that were never seen are a gap, and bytes already
 // decoded are dropped.
 func (s *stream) align(sd int, seq uint32, ts time.Time) {
-	s.resume[sd] = false
-	if !s.resumeSet[sd] {
+	p := s.park
+	p.resume[sd] = false
+	if !p.resumeSet[sd] {
 		return // the side had sent nothing
 	}
-	d := int32(seq - s.resumeEnd[sd])
+	d := int32(seq - p.resumeEnd[sd])
 	switch {
 	case d > 0 && d < 1<<30:
 		if s.tls != nil {
@@ -1121,7 +1130,7 @@ func (s *stream) align(sd int, seq uint32, ts time.Time) {
 			s.conn.Gap(sd, int(d), ts)
 		}
 	case d < 0 && d > -(1<<30):
-		s.trim[sd] = uint32(-d)
+		p.trim[sd] = uint32(-d)
 	}
 }
 
@@ -1160,9 +1169,9 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	}
 	s.last = ts
 	data := sg.Fetch(length)
-	if t := s.trim[sd]; t > 0 {
-		n := min(int(t), len(data))
-		s.trim[sd] -= uint32(n)
+	if s.park != nil && s.park.trim[sd] > 0 {
+		n := min(int(s.park.trim[sd]), len(data))
+		s.park.trim[sd] -= uint32(n)
 		data = data[n:]
 		if len(data) == 0 {
 			return
@@ -1226,7 +1235,6 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 	}
 	if a.evicting && s.class() == classWebSocket && a.opts.MaxConnections > 0 {
 		// Keep the decoder; the bytes decoded end where the segments did.
-		s.resumeEnd, s.resumeSet = s.end, s.endSet
 		a.park(s)
 		return true
 	}
