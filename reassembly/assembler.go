@@ -4,6 +4,9 @@
 package reassembly
 
 import (
+	"bytes"
+	"cmp"
+	"container/list"
 	"encoding/binary"
 	"hash/maphash"
 	"net/netip"
@@ -42,10 +45,17 @@ type Options struct {
 	MaxBufferedPagesPerConnection int // default 4096 (about 8 MiB)
 	MaxBufferedPagesTotal         int // default 65536
 
-	// MaxConnections bounds the connections held at once. Past it, the
-	// least recently active tenth are ended (their records come out as at
-	// the end of the input) and counted in Stats.Evicted: a flood of SYNs
-	// cannot exhaust memory.
+	// MaxConnections bounds the connections held at once. Past it, a tenth
+	// are evicted, exactly, in this order: finished and half-open ones
+	// (no payload yet), then those that are not WebSocket, then WebSocket
+	// connections, each class least recently active first (ties by first
+	// packet). An evicted WebSocket connection is parked: its decoder
+	// state is kept (up to MaxConnections of them) and it goes on where it
+	// was if it continues. Other evicted connections, and parked ones past
+	// that bound, are ended (their records come out as at the end of the
+	// input, counted in Stats.Evicted); if one continues, it keeps its
+	// number and is decoded afresh, marked connection_resumed. A flood of
+	// SYNs cannot exhaust memory nor end a WebSocket connection.
 	MaxConnections int // default 100000
 
 	// DataUnused says the sink reads neither the payloads of data frames
@@ -93,7 +103,9 @@ type Stats struct {
 	Malformed   uint64 // IP or TCP headers that do not parse
 	Fragments   uint64 // IP fragments (not reassembled)
 	Connections int    // TCP connections seen
-	Evicted     int    // connections ended early to stay under MaxConnections
+	Evicted     int    // connections ended early to stay under MaxConnections (each once)
+	Parked      int    // WebSocket connections evicted with their decoder state kept
+	Resumed     int    // connections that went on after they were ended early
 	// PageLimitFlushes counts the times gopacket's page limits
 	// (MaxBufferedPages*) forced out-of-order bytes through as a gap.
 	PageLimitFlushes int
@@ -120,21 +132,51 @@ type Assembler struct {
 	// Hooks for Parallel: a connection numbered, a connection gone.
 	onNew  func(id int, addr [2]netip.AddrPort)
 	onGone func(id int)
+	// A connection ended early, remembered by a tomb; one going on.
+	onTomb   func(id int)
+	onResume func(id int, addr [2]netip.AddrPort)
+	// coordinated: a Parallel decides evictions over all its workers
+	// (candidates, evictStreams); the Assembler does not evict by itself.
+	coordinated bool
 
 	now       time.Time // timestamp of the packet being processed
+	pkt       int64     // index of that packet in the input
 	inPacket  bool
 	lastFlush time.Time
 	nextID    int
 
 	// closed remembers the connections gopacket has finished, by both
 	// directions' flow keys: a stray ACK after the close makes gopacket start
-	// a new stream, which must not take a new connection number.
+	// a new stream, which must not take a new connection number; a
+	// connection ended early that goes on keeps its number.
 	closed map[flowKey]closedConn
 
-	// live holds the connections gopacket holds, for eviction: each with
-	// the time of its latest packet.
-	live     map[*stream]struct{}
+	// live holds the connections gopacket holds, by gopacket's key (the
+	// direction of the first packet it saw of them).
+	live     map[tuple]*stream
 	evicting bool
+
+	// tombs: connections ended early, by the key of their side 0.
+	tombs  map[tuple]tomb
+	ledger tombLedger
+
+	// parked holds evicted WebSocket connections with their decoder state,
+	// by the flow key of their side 0, oldest first in parkQ.
+	parked map[flowKey]*stream
+	parkQ  list.List
+
+	// Synthetic segments end one connection in gopacket (closeStream).
+	closing *stream
+	synMode int
+	// What the synthetic segments found: the half's next sequence number
+	// (-1: none yet), and bytes pushed through.
+	probed   bool
+	probeSeq int64
+	pushed   bool
+	synHdr   [20]byte
+	synTCP   layers.TCP
+	synCtx   assemblerContext
+	cands    []candidate // scratch of candidates
 
 	// Records produced outside a packet (by a flush) are held and sorted by
 	// connection so that output does not depend on map order.
@@ -144,9 +186,97 @@ type Assembler struct {
 
 type flowKey struct{ net, tcp gopacket.Flow }
 
+func (k flowKey) reverse() flowKey { return flowKey{k.net.Reverse(), k.tcp.Reverse()} }
+
+// tuple is a flow key's addresses and ports, packed: a third of a
+// flowKey's size, for the tables that hold one per connection.
+type tuple struct {
+	src, dst [16]byte
+	sp, dp   uint16
+	v6       bool
+}
+
+func (k flowKey) tuple() tuple {
+	var t tuple
+	src, dst := k.net.Endpoints()
+	t.v6 = len(src.Raw()) == 16
+	copy(t.src[:], src.Raw())
+	copy(t.dst[:], dst.Raw())
+	sp, dp := k.tcp.Endpoints()
+	t.sp, t.dp = binary.BigEndian.Uint16(sp.Raw()), binary.BigEndian.Uint16(dp.Raw())
+	return t
+}
+
+func (t tuple) reverse() tuple {
+	t.src, t.dst, t.sp, t.dp = t.dst, t.src, t.dp, t.sp
+	return t
+}
+
+// canonical returns the same tuple for both directions.
+func (t tuple) canonical() tuple {
+	if r := t.reverse(); bytes.Compare(r.src[:], t.src[:]) < 0 || r.src == t.src && r.sp < t.sp {
+		return r
+	}
+	return t
+}
+
 type closedConn struct {
-	id int
-	at time.Time
+	id    int
+	at    time.Time
+	canon bool // the entry under the key of side 0 (the other is under its reverse)
+}
+
+// tomb remembers a connection ended early, by the key of its side 0: if
+// it goes on, it keeps its number.
+type tomb struct {
+	id   int
+	at   time.Time
+	seq  int64 // the packet of the eviction that ended it
+	bare bool  // ended before any payload: nothing of it is lost
+}
+
+// tombLedger bounds the tombs, the same way in an Assembler and over the
+// workers of a Parallel: by whole evictions, oldest first, once more than
+// twice MaxConnections tombs were made since the oldest eviction kept.
+type tombLedger struct {
+	ev    []struct{ pkt, n int64 }
+	total int64
+}
+
+// add records n tombs made by the eviction at packet pkt and returns the
+// packet of the oldest eviction whose tombs are kept.
+func (l *tombLedger) add(pkt int64, n, max int) int64 {
+	if n > 0 {
+		l.ev = append(l.ev, struct{ pkt, n int64 }{pkt, int64(n)})
+		l.total += int64(n)
+	}
+	for len(l.ev) > 1 && l.total > 2*int64(max) {
+		l.total -= l.ev[0].n
+		l.ev = l.ev[1:]
+	}
+	if len(l.ev) == 0 {
+		return pkt
+	}
+	return l.ev[0].pkt
+}
+
+// orig returns the key of side 0 of the closed connection found under k.
+func (c closedConn) orig(k flowKey) flowKey {
+	if c.canon {
+		return k
+	}
+	return k.reverse()
+}
+
+// addrOf returns the addresses of a flow key's sender and receiver.
+func addrOf(k flowKey) [2]netip.AddrPort {
+	src, dst := k.net.Endpoints()
+	sp, dp := k.tcp.Endpoints()
+	ep := func(ip, port gopacket.Endpoint) netip.AddrPort {
+		addr, _ := netip.AddrFromSlice(ip.Raw())
+		return netip.AddrPortFrom(addr, binary.BigEndian.Uint16(port.Raw()))
+	}
+	return [2]netip.AddrPort{ep(src, sp), ep(dst, dp)}
 }
 
 // closedMemory is how long (in packet time) a closed connection's number is
@@ -155,7 +285,8 @@ const closedMemory = 2 * time.Minute
 
 // New returns an Assembler that sends records to out.
 func New(out wsparse.Sink, opts Options) *Assembler {
-	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{}, live: map[*stream]struct{}{}}
+	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{},
+		live: map[tuple]*stream{}, parked: map[flowKey]*stream{}, tombs: map[tuple]tomb{}}
 	pool := tcpasm.NewStreamPool(&factory{a: a})
 	a.asm = tcpasm.NewAssembler(pool)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
@@ -174,6 +305,7 @@ func (c *assemblerContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
 // number) and feeds its TCP segment to reassembly. wireLen is the packet's
 // original length.
 func (a *Assembler) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
+	a.pkt = int64(a.stats.Packets)
 	netFlow, ok := a.dec.decode(link, data, wireLen, &a.stats)
 	if !ok {
 		return
@@ -193,13 +325,58 @@ func (a *Assembler) MergeKeys(k *tlsdec.KeyLog) {
 // assemble feeds the TCP segment just decoded into a.dec.tcp.
 func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLen int) {
 	ctx := assemblerContext{ci: gopacket.CaptureInfo{Timestamp: ts, CaptureLength: capLen, Length: wireLen}}
-	a.now, a.inPacket = ts, true
-	a.asm.AssembleWithContext(netFlow, &a.dec.tcp, &ctx)
+	a.now = ts
+	tcp := &a.dec.tcp
+	if tcp.SYN && !tcp.ACK {
+		a.reuse(netFlow, tcp)
+	}
+	a.inPacket = true
+	a.asm.AssembleWithContext(netFlow, tcp, &ctx)
 	a.inPacket = false
-	if len(a.live) > a.opts.MaxConnections {
-		a.evict()
+	if !a.coordinated && len(a.live) > a.opts.MaxConnections {
+		c := a.candidates(len(a.live) - a.keep())
+		ws := 0
+		for _, x := range c {
+			if x.class == classWebSocket {
+				ws++
+			}
+		}
+		m := max(0, len(a.parked)+ws-a.opts.MaxConnections)
+		a.evictAndEndParked(c, m, a.ledger.add(a.pkt, len(c)-ws+m, a.opts.MaxConnections))
 	}
 }
+
+// reuse ends the connection a SYN's 4-tuple belongs to when the SYN opens
+// another one (tshark's rule: its sequence number is not that side's
+// first), so that the SYN starts a new connection with the next number: a
+// client that closes, or is reset, and connects again from the same port.
+func (a *Assembler) reuse(netFlow gopacket.Flow, tcp *layers.TCP) {
+	key := flowKey{netFlow, tcp.TransportFlow()}
+	t := key.tuple()
+	s, sd := a.live[t], 0
+	if s == nil {
+		if s = a.live[t.reverse()]; s == nil {
+			if p := a.parkedFor(key); p != nil && p.reopened(p.sideOf(key), tcp.Seq) {
+				a.unpark(p)
+				p.complete(false)
+			}
+			return
+		}
+		sd = 1
+	}
+	if s.stale || s.reopened(sd^int(s.flip), tcp.Seq) {
+		a.closeStream(s)
+	}
+}
+
+// reopened reports whether a SYN with sequence number seq from side sd
+// opens a new connection rather than repeats this one's.
+func (s *stream) reopened(sd int, seq uint32) bool {
+	return s.firstSet[sd] && s.firstSeq[sd] != seq
+}
+
+// keep is how many connections an eviction leaves: a tenth is freed.
+func (a *Assembler) keep() int { return a.opts.MaxConnections - a.opts.MaxConnections/10 }
 
 // headerDecoder decodes the IP and TCP headers of packets into
 // preallocated layers.
@@ -265,25 +442,215 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, st *Stats)
 	return netFlow, true
 }
 
-// evict ends the least recently active connections until a tenth of
-// MaxConnections is free. gopacket can only close connections by time, so
-// the cut is the latest-packet time of the last connection to go:
-// connections tied with it go too.
-func (a *Assembler) evict() {
-	seen := make([]time.Time, 0, len(a.live))
-	for s := range a.live {
-		seen = append(seen, s.seen)
+// Eviction classes, evicted in this order.
+const (
+	classIdle      = iota // finished, late segments of a closed one, or no payload yet (half-open)
+	classOther            // payload, but no WebSocket (yet)
+	classWebSocket        // an upgrade request or WebSocket framing seen: parked when evicted
+)
+
+func (s *stream) class() int {
+	switch {
+	case s.stale || s.rst || s.fin[0] && s.fin[1] || !s.payload:
+		return classIdle
+	case s.conn != nil && s.conn.IsWebSocket() && !s.conn.Done():
+		return classWebSocket
 	}
-	slices.SortFunc(seen, time.Time.Compare)
-	keep := a.opts.MaxConnections - a.opts.MaxConnections/10
-	cut := seen[len(seen)-keep-1].Add(time.Nanosecond)
+	return classOther
+}
+
+// candidate is a connection ranked for eviction.
+type candidate struct {
+	class int
+	seen  time.Time
+	first int64 // index of the packet that opened it: unique, the same with -j
+	s     *stream
+}
+
+func (x candidate) compare(y candidate) int {
+	if x.class != y.class {
+		return x.class - y.class
+	}
+	if c := x.seen.Compare(y.seen); c != 0 {
+		return c
+	}
+	return cmp.Compare(x.first, y.first)
+}
+
+// candidates returns the first k connections to evict, in order.
+func (a *Assembler) candidates(k int) []candidate {
+	c := a.cands[:0]
+	for _, s := range a.live {
+		c = append(c, candidate{class: s.class(), seen: s.seen, first: s.first, s: s})
+	}
+	slices.SortFunc(c, candidate.compare)
+	a.cands = c
+	return c[:min(max(k, 0), len(c))]
+}
+
+// evictStreams evicts the given connections, exactly these: each is
+// closed in gopacket (bytes waiting behind holes are pushed through first,
+// as gaps) and ended or parked.
+// evictAndEndParked evicts the given connections and, first, ends the m
+// connections parked longest (parked ones are bounded by MaxConnections),
+// then forgets the tombs of evictions before packet cutoff.
+func (a *Assembler) evictAndEndParked(c []candidate, m int, cutoff int64) {
 	a.evicting = true
 	a.hold()
-	// T flushes the bytes they wait for first: gopacket only closes a
-	// connection with nothing out of order.
-	a.asm.FlushWithOptions(tcpasm.FlushOptions{T: cut, TC: cut})
+	for ; m > 0 && a.parkQ.Len() > 0; m-- {
+		a.endParked(a.parkQ.Front().Value.(*stream))
+	}
+	for _, x := range c {
+		a.closeStream(x.s)
+	}
+	for k, t := range a.tombs {
+		if t.seq < cutoff {
+			a.bury(k, t)
+		}
+	}
+	clear(a.cands) // the streams gone
 	a.release()
 	a.evicting = false
+}
+
+// bury forgets a tomb.
+func (a *Assembler) bury(k tuple, t tomb) {
+	delete(a.tombs, k)
+	if a.onGone != nil {
+		a.onGone(t.id)
+	}
+}
+
+// tombFor returns the tomb of a flow key, either way, and the key of its
+// side 0.
+func (a *Assembler) tombFor(k flowKey) (tomb, flowKey, bool) {
+	tk := k.tuple()
+	if t, ok := a.tombs[tk]; ok {
+		return t, k, true
+	}
+	t, ok := a.tombs[tk.reverse()]
+	return t, k.reverse(), ok
+}
+
+// Modes of the synthetic segments of closeStream.
+const (
+	synNone  = iota
+	synProbe // Accept notes the half's next sequence number and drops it
+	synPush  // one byte ahead: with a page limit of 1, the first queued page is pushed through
+	synClose // a RST at the next sequence number: the half is closed
+)
+
+// closeStream ends one connection in gopacket now, which has no call for
+// it: synthetic segments first push the bytes it holds out of order
+// through (as after a gap), then close each half. ReassemblyComplete
+// follows, as for any connection.
+func (a *Assembler) closeStream(s *stream) {
+	if a.closing != nil || a.live[s.gkey().tuple()] != s {
+		return
+	}
+	a.closing = s
+	inPacket := a.inPacket
+	a.inPacket = false
+	limit := a.asm.MaxBufferedPagesPerConnection
+	a.asm.MaxBufferedPagesPerConnection = 1
+	for gs := 0; gs < 2 && a.live[s.gkey().tuple()] == s; gs++ {
+		for i := 0; ; i++ {
+			a.probed, a.pushed = false, false
+			a.synthetic(s, gs, synProbe, 0)
+			if !a.probed || a.probeSeq < 0 || i > 1<<20 {
+				break
+			}
+			a.synthetic(s, gs, synPush, uint32(a.probeSeq)+1)
+			if !a.pushed {
+				break
+			}
+		}
+		seq := uint32(0)
+		if a.probed && a.probeSeq >= 0 {
+			seq = uint32(a.probeSeq)
+		}
+		a.synthetic(s, gs, synClose, seq)
+	}
+	a.asm.MaxBufferedPagesPerConnection = limit
+	a.inPacket = inPacket
+	a.closing, a.synMode = nil, synNone
+}
+
+// synthetic hands gopacket an empty segment of s's gopacket half gs.
+func (a *Assembler) synthetic(s *stream, gs, mode int, seq uint32) {
+	key := s.gkey()
+	if gs == 1 {
+		key = key.reverse()
+	}
+	src, dst := key.tcp.Endpoints()
+	h := &a.synHdr
+	*h = [20]byte{}
+	copy(h[0:2], src.Raw())
+	copy(h[2:4], dst.Raw())
+	binary.BigEndian.PutUint32(h[4:], seq)
+	h[12] = 5 << 4
+	if mode == synClose {
+		h[13] = 0x04 // RST
+	}
+	if err := a.synTCP.DecodeFromBytes(h[:], gopacket.NilDecodeFeedback); err != nil {
+		return
+	}
+	a.synMode = mode
+	a.synCtx.ci = gopacket.CaptureInfo{Timestamp: a.now}
+	a.asm.AssembleWithContext(key.net, &a.synTCP, &a.synCtx)
+	a.synMode = synNone
+}
+
+// parkedFor returns the parked connection of a flow key, either way.
+func (a *Assembler) parkedFor(key flowKey) *stream {
+	if p := a.parked[key]; p != nil {
+		return p
+	}
+	return a.parked[key.reverse()]
+}
+
+// park keeps an evicted WebSocket connection's decoder for when it goes
+// on; past MaxConnections parked, the oldest is ended.
+func (a *Assembler) park(s *stream) {
+	a.stats.Parked++
+	a.parked[s.key] = s
+	s.park = &parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seen, resumeEnd: s.end, resumeSet: s.endSet}
+}
+
+// oldestParked returns the keys of the n connections parked longest
+// (Parallel: which to end over all workers).
+func (a *Assembler) oldestParked(n int) []candidate {
+	var c []candidate
+	for e := a.parkQ.Front(); e != nil && len(c) < n; e = e.Next() {
+		s := e.Value.(*stream)
+		c = append(c, candidate{class: int(s.park.pkt), seen: s.park.seen, first: s.first})
+	}
+	return c
+}
+
+func (a *Assembler) unpark(s *stream) {
+	delete(a.parked, s.key)
+	a.parkQ.Remove(s.park.at)
+	s.park.at = nil
+}
+
+// endParked ends a parked connection for good.
+func (a *Assembler) endParked(s *stream) {
+	a.unpark(s)
+	s.complete(true)
+}
+
+// endAllParked ends every parked connection (end of input), or those idle
+// since before t.
+func (a *Assembler) endParkedBefore(t time.Time, all bool) {
+	for e := a.parkQ.Front(); e != nil; {
+		s := e.Value.(*stream)
+		e = e.Next()
+		if all || s.seen.Before(t) {
+			a.unpark(s)
+			s.complete(false)
+		}
+	}
 }
 
 // skipIPv6Extensions walks IPv6 extension headers to the upper layer.
@@ -332,6 +699,9 @@ func (a *Assembler) flush(ts time.Time) {
 	}
 	a.hold()
 	a.asm.FlushWithOptions(opt)
+	if a.opts.IdleTimeout > 0 {
+		a.endParkedBefore(opt.TC, false)
+	}
 	a.release()
 }
 
@@ -342,6 +712,11 @@ func (a *Assembler) forgetClosed(t time.Time) {
 	for k, c := range a.closed {
 		if c.at.Before(t) {
 			delete(a.closed, k)
+		}
+	}
+	for k, c := range a.tombs {
+		if c.at.Before(t) {
+			a.bury(k, c)
 		}
 	}
 	if len(a.closed) <= 2*a.opts.MaxConnections {
@@ -371,38 +746,11 @@ func (a *Assembler) forgetClosed(t time.Time) {
 func (a *Assembler) Tick(now time.Time) { a.maybeFlush(now) }
 
 // Finish pushes everything still held through and ends every connection.
-//
-// The records must come out grouped by connection in connection order, and
-// gopacket ends connections in map order: holding a copy of every open
-// connection's last records until all are ended would take as much memory
-// again as 100 000 open connections. So the bytes waiting behind holes are
-// pushed through first (held, few), then each connection is ended in
-// connection order, its held records first, its last ones going straight
-// out.
 func (a *Assembler) Finish() {
 	a.hold()
-	a.asm.FlushWithOptions(tcpasm.FlushOptions{T: time.Unix(1<<62, 0)})
-	a.holding = false
-	slices.SortStableFunc(a.held, func(x, y heldRecord) int { return x.conn.ID - y.conn.ID })
-	live := make([]*stream, 0, len(a.live))
-	for s := range a.live {
-		live = append(live, s)
-	}
-	slices.SortFunc(live, func(x, y *stream) int { return x.id - y.id })
-	held := a.held
-	for _, s := range live {
-		n := 0
-		for n < len(held) && held[n].conn.ID <= s.id {
-			n++
-		}
-		a.emitHeld(held[:n])
-		held = held[n:]
-		s.ReassemblyComplete(nil)
-	}
-	a.emitHeld(held)
-	clear(a.held)
-	a.held = a.held[:0]
-	a.asm.FlushAll() // gopacket's side: the streams are all complete
+	a.asm.FlushAll()
+	a.endParkedBefore(time.Time{}, true)
+	a.release()
 }
 
 func (a *Assembler) hold() { a.holding = true }
@@ -412,14 +760,8 @@ func (a *Assembler) hold() { a.holding = true }
 func (a *Assembler) release() {
 	a.holding = false
 	slices.SortStableFunc(a.held, func(x, y heldRecord) int { return x.conn.ID - y.conn.ID })
-	a.emitHeld(a.held)
-	clear(a.held)
-	a.held = a.held[:0]
-}
-
-func (a *Assembler) emitHeld(held []heldRecord) {
-	for i := range held {
-		r := &held[i]
+	for i := range a.held {
+		r := &a.held[i]
 		switch {
 		case r.hs != nil:
 			a.out.Handshake(r.conn, r.hs)
@@ -433,6 +775,8 @@ func (a *Assembler) emitHeld(held []heldRecord) {
 			a.out.(TLSSink).TLSConn(r.conn, r.tls.ts, r.tls.client, r.tls.server, &r.tls.info)
 		}
 	}
+	clear(a.held)
+	a.held = a.held[:0]
 }
 
 // heldRecord is a copy of a record produced during a flush.
@@ -506,26 +850,49 @@ type factory struct{ a *Assembler }
 func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm.AssemblerContext) tcpasm.Stream {
 	a := f.a
 	key := flowKey{netFlow, tcpFlow}
-	if old, ok := a.closed[key]; ok && !tcp.SYN {
+	if p := a.parkedFor(key); p != nil {
+		// An evicted WebSocket connection goes on where it was.
+		a.unpark(p)
+		p.attach(key)
+		p.park.resume = [2]bool{true, true}
+		a.live[key.tuple()] = p
+		return p
+	}
+	if t, orig, ok := a.tombFor(key); ok && !tcp.SYN {
+		// A connection ended early goes on: its number, decoded afresh
+		// (resumed, unless nothing had been sent yet).
+		delete(a.tombs, orig.tuple())
+		st := &stream{a: a, key: orig, seen: a.now, first: a.pkt, id: t.id, addr: addrOf(orig), force: -1, resumed: !t.bare, wasEvicted: true}
+		if st.resumed {
+			a.stats.Resumed++
+		}
+		if a.onResume != nil {
+			a.onResume(st.id, st.addr)
+		}
+		return a.started(st, key)
+	}
+	old, closed := a.closed[key]
+	if closed && !tcp.SYN {
 		// A late segment of a connection already ended (the last ACK after
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
-		st := &stream{a: a, key: key, stale: true, seen: a.now, id: old.id}
-		a.live[st] = struct{}{}
+		st := &stream{a: a, key: old.orig(key), stale: true, seen: a.now, first: a.pkt, id: old.id}
+		st.attach(key)
+		a.live[key.tuple()] = st
 		return st
 	}
 	a.nextID++
 	a.stats.Connections++
-	src, dst := netFlow.Endpoints()
-	sp, dp := tcpFlow.Endpoints()
-	ep := func(ip, port gopacket.Endpoint) netip.AddrPort {
-		addr, _ := netip.AddrFromSlice(ip.Raw())
-		return netip.AddrPortFrom(addr, binary.BigEndian.Uint16(port.Raw()))
-	}
-	st := &stream{a: a, key: key, seen: a.now, id: a.nextID, addr: [2]netip.AddrPort{ep(src, sp), ep(dst, dp)}, force: -1}
+	st := &stream{a: a, key: key, seen: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
 	if a.onNew != nil {
 		a.onNew(st.id, st.addr)
 	}
-	a.live[st] = struct{}{}
+	return a.started(st, key)
+}
+
+// started holds a new stream for gopacket's connection with key key.
+func (a *Assembler) started(st *stream, key flowKey) *stream {
+	st.attach(key)
+	a.live[key.tuple()] = st
 	for _, p := range a.opts.WSPorts {
 		switch p {
 		case st.addr[1].Port():
@@ -540,6 +907,31 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	return st
 }
 
+// attach makes s the stream of gopacket's connection with key gkey (the
+// direction of the first packet gopacket sees of it).
+func (s *stream) attach(gkey flowKey) {
+	s.flip = 0
+	if gkey != s.key {
+		s.flip = 1
+	}
+}
+
+// gkey returns gopacket's key for the connection.
+func (s *stream) gkey() flowKey {
+	if s.flip == 1 {
+		return s.key.reverse()
+	}
+	return s.key
+}
+
+// sideOf returns the side of s that sends on flow key k.
+func (s *stream) sideOf(k flowKey) int {
+	if k == s.key {
+		return 0
+	}
+	return 1
+}
+
 // decoder returns the connection's decoder, made at its first bytes or
 // FIN/RST: a flood of SYNs costs no decoder state.
 func (s *stream) decoder() *wsparse.Conn {
@@ -548,21 +940,50 @@ func (s *stream) decoder() *wsparse.Conn {
 		if s.force >= 0 {
 			s.conn.Force(int(s.force))
 		}
+		if s.resumed {
+			s.conn.Resumed()
+		}
 	}
 	return s.conn
+}
+
+// parking is what a parked connection needs to go on where it was.
+type parking struct {
+	at        *list.Element // in Assembler.parkQ while parked
+	resume    [2]bool       // gone on: align the side's next segment to end
+	trim      [2]uint32     // bytes to drop from the side's next data (already decoded)
+	resumeEnd [2]uint32     // where the decoded bytes ended when it was parked
+	resumeSet [2]bool
+	pkt       int64 // when it was parked: the packet, and its latest packet's time
+	seen      time.Time
 }
 
 // stream adapts one connection to gopacket's Stream interface. Side 0 is the
 // sender of the connection's first packet.
 type stream struct {
 	a     *Assembler
-	key   flowKey
+	key   flowKey // the flow key of side 0's packets
+	flip  uint8   // 1: gopacket's client-to-server direction is side 1
 	id    int
+	first int64 // index of the packet that opened it
 	addr  [2]netip.AddrPort
 	force int8          // side on a --ws-port, or -1
 	conn  *wsparse.Conn // nil until decoder()
 	stale bool          // a late segment of a closed connection
-	ended bool          // ReassemblyComplete ran
+
+	// TCP as seen in Accept, by side: for eviction classes, port reuse,
+	// and going on after parking.
+	payload  bool
+	rst      bool
+	fin      [2]bool
+	firstSet [2]bool
+	firstSeq [2]uint32 // sequence number of the side's first segment
+	endSet   [2]bool
+	end      [2]uint32 // highest sequence number a segment reached
+
+	resumed    bool     // ended early, went on: decoded afresh
+	wasEvicted bool     // ended early before (counted in Stats.Evicted then)
+	park       *parking // while parked and until it has gone on
 
 	// TLS: a stream that opens with a ClientHello goes through tls, whose
 	// plaintext (with keys) goes on to conn.
@@ -578,8 +999,10 @@ type stream struct {
 }
 
 // segmentRing remembers the sequence number, length and hash of a side's
-// last segments. A retransmission that repeats a segment's exact range
-// with another hash is a conflict; partial overlaps are not compared.
+// last segments. A segment that repeats an earlier one's range, or covers
+// it whole (a retransmission that joins several segments, or goes on
+// past one), with other bytes there is a conflict. An overlap that covers
+// only part of an earlier segment cannot be compared with its hash.
 // It grows with the segments seen, up to ringSize: a connection that sent
 // two segments holds two entries, not a kilobyte.
 type segmentRing struct {
@@ -596,24 +1019,35 @@ const ringSize = 64
 
 var segmentSeed = maphash.MakeSeed()
 
-// conflict records a segment and reports whether it repeats an earlier
-// one's range with other bytes.
+// conflict records a segment and reports whether it carries other bytes
+// than an earlier one where it repeats it.
 func (r *segmentRing) conflict(seq uint32, payload []byte) bool {
 	sum := maphash.Bytes(segmentSeed, payload)
 	n := uint32(len(payload))
+	conflict := false
 	for i := range r.seg {
-		if e := &r.seg[i]; e.seq == seq && e.n == n {
+		e := &r.seg[i]
+		if e.n == 0 {
+			continue
+		}
+		if e.seq == seq && e.n == n {
 			return e.sum != sum
+		}
+		// The earlier segment lies inside this one: compare its bytes.
+		if off := int64(int32(e.seq - seq)); off >= 0 && off+int64(e.n) <= int64(n) {
+			if maphash.Bytes(segmentSeed, payload[off:off+int64(e.n)]) != e.sum {
+				conflict = true
+			}
 		}
 	}
 	if len(r.seg) < ringSize {
 		r.seg = append(r.seg, segmentSum{seq, n, sum})
-		return false
+		return conflict
 	}
 	e := &r.seg[r.next]
 	e.seq, e.n, e.sum = seq, n, sum
 	r.next = (r.next + 1) % len(r.seg)
-	return false
+	return conflict
 }
 
 func side(dir tcpasm.TCPFlowDirection) int {
@@ -623,21 +1057,38 @@ func side(dir tcpasm.TCPFlowDirection) int {
 	return 1
 }
 
+// side returns the side of s that gopacket's direction dir is.
+func (s *stream) side(dir tcpasm.TCPFlowDirection) int { return side(dir) ^ int(s.flip) }
+
 func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCPFlowDirection, nextSeq tcpasm.Sequence, start *bool, ac tcpasm.AssemblerContext) bool {
+	if s.a.closing == s {
+		switch s.a.synMode {
+		case synProbe:
+			s.a.probed, s.a.probeSeq = true, int64(nextSeq)
+			return false
+		case synPush, synClose:
+			*start = true
+			return true
+		}
+	}
 	if ci.Timestamp.After(s.seen) {
 		s.seen = ci.Timestamp
 	}
+	sd := s.side(dir)
+	s.track(sd, tcp)
 	if s.stale {
 		return false
 	}
+	if s.park != nil && s.park.resume[sd] {
+		s.align(sd, tcp.Seq, ci.Timestamp)
+	}
 	if tcp.FIN || tcp.RST {
-		s.decoder().TCPEnd(side(dir), tcp.RST, ci.Timestamp)
+		s.decoder().TCPEnd(sd, tcp.RST, ci.Timestamp)
 	}
 	if s.conn != nil && s.conn.Done() {
 		return false
 	}
 	if len(tcp.Payload) > 0 {
-		sd := side(dir)
 		if s.recent[sd] == nil {
 			s.recent[sd] = &segmentRing{}
 		}
@@ -652,10 +1103,55 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	return true
 }
 
+// track notes what a segment tells of the connection's TCP state.
+func (s *stream) track(sd int, tcp *layers.TCP) {
+	if !s.firstSet[sd] {
+		s.firstSet[sd], s.firstSeq[sd] = true, tcp.Seq
+	}
+	n := uint32(len(tcp.Payload))
+	if n > 0 {
+		s.payload = true
+	}
+	if tcp.SYN || tcp.FIN {
+		n++
+	}
+	if e := tcp.Seq + n; !s.endSet[sd] || int32(e-s.end[sd]) > 0 {
+		s.endSet[sd], s.end[sd] = true, e
+	}
+	s.fin[sd] = s.fin[sd] || tcp.FIN
+	s.rst = s.rst || tcp.RST
+}
+
+// align lines the first segment of a side after parking up with the bytes
+// already decoded: gopacket starts the new connection at that segment, so
+// bytes before it that were never seen are a gap, and bytes already
+// decoded are dropped.
+func (s *stream) align(sd int, seq uint32, ts time.Time) {
+	p := s.park
+	p.resume[sd] = false
+	if !p.resumeSet[sd] {
+		return // the side had sent nothing
+	}
+	d := int32(seq - p.resumeEnd[sd])
+	switch {
+	case d > 0 && d < 1<<30:
+		if s.tls != nil {
+			s.tls.Gap(sd, int(d))
+		} else if s.conn != nil {
+			s.conn.Gap(sd, int(d), ts)
+		}
+	case d < 0 && d > -(1<<30):
+		p.trim[sd] = uint32(-d)
+	}
+}
+
 func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerContext) {
+	if s.a.closing == s && s.a.synMode == synPush {
+		s.a.pushed = true
+	}
 	length, _ := sg.Lengths()
 	dir, _, _, skip := sg.Info()
-	sd := side(dir)
+	sd := s.side(dir)
 	if skip > 0 && s.a.inPacket {
 		// Holes are only pushed through during a packet when gopacket's
 		// page limits are reached (a flush pushes the others).
@@ -664,6 +1160,9 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	if st := sg.Stats(); st.OverlapBytes > 0 {
 		s.a.stats.OverlapBytes += st.OverlapBytes
 		s.a.stats.OverlapSegments += st.OverlapPackets
+	}
+	if s.stale {
+		return
 	}
 	ts := s.a.now
 	if !s.a.inPacket && length > 0 {
@@ -681,6 +1180,14 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	}
 	s.last = ts
 	data := sg.Fetch(length)
+	if s.park != nil && s.park.trim[sd] > 0 {
+		n := min(int(s.park.trim[sd]), len(data))
+		s.park.trim[sd] -= uint32(n)
+		data = data[n:]
+		if len(data) == 0 {
+			return
+		}
+	}
 	if !s.started {
 		s.started = true
 		if tlsdec.Detect(data) {
@@ -733,48 +1240,73 @@ func (s *stream) syncTLS() {
 }
 
 func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
-	if s.ended { // Finish ended it before gopacket did
+	a := s.a
+	if k := s.gkey().tuple(); a.live[k] == s {
+		delete(a.live, k)
+	}
+	if s.stale {
 		return true
 	}
-	s.ended = true
-	delete(s.a.live, s)
-	if s.a.onGone != nil && !s.stale {
-		defer s.a.onGone(s.id)
+	if a.evicting && s.class() == classWebSocket && a.opts.MaxConnections > 0 {
+		// Keep the decoder; the bytes decoded end where the segments did.
+		a.park(s)
+		return true
 	}
-	if s.a.evicting && !s.stale {
-		s.a.stats.Evicted++
-	}
-	if !s.stale {
-		if s.tls != nil {
-			s.syncTLS() // final: errors and byte counts
-			if s.decoder().IsWebSocket() {
-				s.conn.SetTLS(s.tlsInfo)
-			} else if _, ok := s.a.out.(TLSSink); ok {
-				client, server := s.conn.Addr[0], s.conn.Addr[1]
-				if i := s.tls.Info(); i.Client == 1 {
-					client, server = server, client
-				}
-				s.a.TLSConn(s.conn, s.last, client, server, s.tlsInfo)
-			}
-		}
-		if s.conn != nil {
-			s.conn.End(s.a.now)
-			h := s.conn.LimitHits()
-			s.a.stats.HTTPHeaderLimit += h.HTTPHeader
-			s.a.stats.PendingLimit += h.Pending
-			s.a.stats.SniffLimit += h.Sniff
-			s.a.stats.InflateRatioLimit += h.InflateRatio
-		}
-		if !s.a.evicting {
-			// An evicted connection that goes on is decoded afresh, as a
-			// new connection, rather than dropped as stale.
-			c := closedConn{id: s.id, at: s.a.now}
-			s.a.closed[s.key] = c
-			s.a.closed[flowKey{s.key.net.Reverse(), s.key.tcp.Reverse()}] = c
-			if len(s.a.closed) > 2*s.a.opts.MaxConnections {
-				s.a.forgetClosed(time.Time{})
-			}
-		}
-	}
+	s.complete(a.evicting)
 	return true
+}
+
+// complete ends the connection's decoding and remembers its number for
+// late segments; evicted: it was ended early, and keeps its number if it
+// goes on.
+func (s *stream) complete(evicted bool) {
+	a := s.a
+	if a.onGone != nil && !evicted {
+		defer a.onGone(s.id)
+	}
+	if evicted && !s.wasEvicted {
+		a.stats.Evicted++ // once per connection, however often
+	}
+	if evicted {
+		defer func() {
+			k := s.key
+			if t, k2, ok := a.tombFor(k); ok {
+				a.bury(k2.tuple(), t) // another connection's, on the same ports
+			}
+			a.tombs[k.tuple()] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed}
+			if a.onTomb != nil {
+				a.onTomb(s.id)
+			}
+		}()
+	}
+	if s.tls != nil {
+		s.syncTLS() // final: errors and byte counts
+		if s.decoder().IsWebSocket() {
+			s.conn.SetTLS(s.tlsInfo)
+		} else if _, ok := a.out.(TLSSink); ok {
+			client, server := s.conn.Addr[0], s.conn.Addr[1]
+			if i := s.tls.Info(); i.Client == 1 {
+				client, server = server, client
+			}
+			a.TLSConn(s.conn, s.last, client, server, s.tlsInfo)
+		}
+	}
+	if s.conn != nil {
+		s.conn.End(a.now)
+		h := s.conn.LimitHits()
+		a.stats.HTTPHeaderLimit += h.HTTPHeader
+		a.stats.PendingLimit += h.Pending
+		a.stats.SniffLimit += h.Sniff
+		a.stats.InflateRatioLimit += h.InflateRatio
+	}
+	if evicted {
+		return
+	}
+	c := closedConn{id: s.id, at: a.now}
+	a.closed[s.key.reverse()] = c
+	c.canon = true
+	a.closed[s.key] = c
+	if len(a.closed) > 2*a.opts.MaxConnections {
+		a.forgetClosed(time.Time{})
+	}
 }

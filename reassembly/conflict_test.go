@@ -1,6 +1,12 @@
 package reassembly
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
 
 func TestSegmentRing(t *testing.T) {
 	var r segmentRing
@@ -22,5 +28,47 @@ func TestSegmentRing(t *testing.T) {
 	}
 	if r.conflict(100, []byte("HELLO")) {
 		t.Fatal("a forgotten segment is not compared")
+	}
+}
+
+// TestSegmentRingPartial: a retransmission that covers an earlier segment
+// and more (joined segments, or one that goes on) is compared where it
+// covers it; it raised no conflict when only exact ranges were compared.
+func TestSegmentRingPartial(t *testing.T) {
+	var r segmentRing
+	r.conflict(100, []byte("hello"))
+	r.conflict(105, []byte(" world"))
+	if r.conflict(100, []byte("hello world, again")) {
+		t.Fatal("the same bytes, joined and extended, are no conflict")
+	}
+	if !r.conflict(98, []byte("..hellO world")) {
+		t.Fatal("other bytes where an earlier segment lies inside are a conflict")
+	}
+	if !r.conflict(105, []byte(" w0rld and more")) {
+		t.Fatal("other bytes at the start of a longer retransmission are a conflict")
+	}
+	// Across the wrap of the sequence space.
+	var w segmentRing
+	w.conflict(0xfffffffe, []byte("abcd"))
+	if !w.conflict(0xfffffffc, []byte("..abXd..")) || w.conflict(0xfffffffd, []byte(".abcd")) {
+		t.Fatal("sequence numbers wrap")
+	}
+}
+
+// TestPartialOverlapConflict: a retransmission that overlaps an earlier
+// segment and goes on past it, with other bytes in the overlap, is a
+// retransmission_conflict (the first copy is decoded), with -j too.
+func TestPartialOverlapConflict(t *testing.T) {
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade()
+	c.Frame(false, wsparse.OpText, []byte("first copy"))
+	// 12 bytes back: the frame again with other bytes, and the start of
+	// the next frame, which then comes whole.
+	c.Retransmit(false, 12, []byte("\x81\x0aother copy\x81\x04la"))
+	c.Frame(false, wsparse.OpText, []byte("last"))
+	for _, jobs := range []int{1, 2} {
+		l, st := run(c.Packets, Options{}, jobs)
+		if st.RetransmitConflicts != 1 || l.count("retransmission_conflict") != 1 || l.count(`message s2c "first copy"`) != 1 || l.count(`message s2c "last"`) != 1 {
+			t.Errorf("-j %d: %d conflicts:\n%s", jobs, st.RetransmitConflicts, strings.Join(l.lines, "\n"))
+		}
 	}
 }

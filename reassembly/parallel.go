@@ -27,10 +27,17 @@ import (
 // the same way. Connection numbers are given globally by the merger in the
 // order the connections' first packets came.
 //
+// MaxConnections counts over all workers, exactly as an Assembler counts:
+// the reader keeps an upper bound of the connections held (those at the
+// last count, plus one for each 4-tuple seen since) and, when it passes
+// the limit, counts them in the workers at that packet; over the limit,
+// the workers' first candidates are merged, and each evicts its share
+// (see Assembler.candidates), with the records grouped by connection
+// number as an Assembler's eviction gives them.
+//
 // Output is identical to an Assembler's unless the limits that count over
-// all connections are reached: MaxConnections and MaxBufferedPagesTotal are
-// divided among the workers, and the memory of closed connections is
-// bounded per worker.
+// all connections are reached: MaxBufferedPagesTotal is divided among the
+// workers, and the memory of closed connections is bounded per worker.
 type Parallel struct {
 	opts  Options
 	out   wsparse.Sink
@@ -40,6 +47,12 @@ type Parallel struct {
 
 	pkt       int64 // index of the next packet
 	lastFlush time.Time
+
+	// Connections held: at most base plus one per 4-tuple in touched.
+	base    int
+	touched map[tuple]struct{}
+	ledger  tombLedger
+	syncs   []chan syncReply
 
 	cur      []*inBatch // per worker, being filled
 	curBytes int
@@ -54,8 +67,13 @@ type Parallel struct {
 	// merger state
 	next    int                 // connection numbers given so far
 	ids     []map[int]*connView // per worker: local number -> connection
+	tombIDs []map[int]int       // per worker: local number -> number, of connections ended early
 	curs    []cursor
+	group   []groupRec
+	held    []*outBatch // chunks whose records are in group
+	holding bool
 	gone    [][2]int // (worker, local number) of connections gone in this group
+	tombed  [][2]int // and of connections ended early
 	wstats  []Stats
 	scratch []int
 }
@@ -73,7 +91,17 @@ const (
 	itemFlush
 	itemKeys
 	itemFinish
+	itemCount      // reply with the connections held and parked
+	itemCandidates // reply with the first n candidates for eviction
+	itemParked     // reply with the n connections parked longest
+	itemEvict      // evict the first n candidates, after ending the m parked longest
 )
+
+// syncReply is a worker's answer to the reader's questions on eviction.
+type syncReply struct {
+	live, parked int
+	keys         []candidate // without their streams
+}
 
 type item struct {
 	kind    itemKind
@@ -83,6 +111,8 @@ type item struct {
 	wireLen int
 	ts      time.Time
 	keys    *tlsdec.KeyLog
+	m       int   // itemEvict: parked connections to end
+	cutoff  int64 // itemEvict: the tombs of evictions before this packet are forgotten
 }
 
 type inBatch struct {
@@ -100,6 +130,8 @@ const (
 	recMessage
 	recEnd
 	recTLS
+	recTomb   // a connection ended early: only its number is kept
+	recResume // a connection ended early goes on
 )
 
 // Phases of a packet index: records of a flush before the packet, of the
@@ -107,6 +139,7 @@ const (
 const (
 	phaseFlush uint8 = iota
 	phasePacket
+	phaseEvict // after the packet, grouped by connection like a flush
 )
 
 // rec is one record copied out of a worker, or a connection numbered or
@@ -149,6 +182,13 @@ type connView struct {
 	c    *wsparse.Conn
 }
 
+type groupRec struct {
+	gid int
+	w   int
+	r   *rec
+	ob  *outBatch
+}
+
 // cursor reads one worker's chunks.
 type cursor struct {
 	ch  <-chan *outBatch
@@ -183,16 +223,16 @@ func NewParallel(out wsparse.Sink, opts Options, n int) *Parallel {
 func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Noter) wsparse.Sink) *Parallel {
 	n = max(n, 1)
 	opts = opts.withDefaults()
-	p := &Parallel{opts: opts, out: out, n: n, done: make(chan struct{}),
+	p := &Parallel{opts: opts, out: out, n: n, done: make(chan struct{}), touched: map[tuple]struct{}{},
 		freeIn: make(chan *inBatch, n*(queueDepth+2)), freeOut: make(chan *outBatch, n*(queueDepth+2))}
 	wopts := opts
-	wopts.MaxConnections = (opts.MaxConnections + n - 1) / n
 	wopts.MaxBufferedPagesTotal = (opts.MaxBufferedPagesTotal + n - 1) / n
 	for i := 0; i < n; i++ {
 		in, o := make(chan *inBatch, queueDepth), make(chan *outBatch, queueDepth)
 		p.ins, p.outs = append(p.ins, in), append(p.outs, o)
 		p.cur = append(p.cur, p.getIn())
 		p.ids = append(p.ids, map[int]*connView{})
+		p.tombIDs = append(p.tombIDs, map[int]int{})
 		w := &worker{p: p, dataUnused: opts.DataUnused}
 		wo := wopts
 		if opts.Keys != nil {
@@ -205,12 +245,21 @@ func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Not
 			sink = &stagedSink{Sink: stage(w), tls: w}
 		}
 		w.asm = New(sink, wo)
+		w.asm.coordinated = true
+		w.sync = make(chan syncReply, 1)
+		p.syncs = append(p.syncs, w.sync)
 		w.asm.onNew = func(id int, addr [2]netip.AddrPort) {
 			r := w.add(recNew, nil)
 			r.id, r.idx = id, int32(len(w.out.addrs))
 			w.out.addrs = append(w.out.addrs, addr)
 		}
 		w.asm.onGone = func(id int) { w.add(recGone, nil).id = id }
+		w.asm.onTomb = func(id int) { w.add(recTomb, nil).id = id }
+		w.asm.onResume = func(id int, addr [2]netip.AddrPort) {
+			r := w.add(recResume, nil)
+			r.id, r.idx = id, int32(len(w.out.addrs))
+			w.out.addrs = append(w.out.addrs, addr)
+		}
 		w.ch = o
 		go w.run(in)
 	}
@@ -229,6 +278,9 @@ func (p *Parallel) Stats() Stats {
 	for _, w := range p.wstats {
 		st.Connections += w.Connections
 		st.Evicted += w.Evicted
+		st.Parked += w.Parked
+		st.Resumed += w.Resumed
+		st.RetransmitConflicts += w.RetransmitConflicts
 		st.PageLimitFlushes += w.PageLimitFlushes
 		st.OverlapBytes += w.OverlapBytes
 		st.OverlapSegments += w.OverlapSegments
@@ -265,9 +317,82 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	b.data = append(b.data, data...)
 	p.curBytes += len(data)
 	p.curItems++
-	if p.curBytes >= batchBytes || p.curItems >= batchItems {
+	p.touched[flowKey{netFlow, p.dec.tcp.TransportFlow()}.tuple().canonical()] = struct{}{}
+	if p.base+len(p.touched) > p.opts.MaxConnections {
+		p.evict(idx, ts)
+	} else if p.curBytes >= batchBytes || p.curItems >= batchItems {
 		p.send()
 	}
+}
+
+// evict counts the connections the workers hold after packet idx and,
+// past MaxConnections, has them evict what an Assembler would: the first
+// candidates over all workers, and the connections parked longest past
+// MaxConnections parked.
+func (p *Parallel) evict(idx int64, ts time.Time) {
+	live, parked := 0, 0
+	for _, r := range p.ask(item{kind: itemCount}) {
+		live, parked = live+r.live, parked+r.parked
+	}
+	if live > p.opts.MaxConnections {
+		k := live - (p.opts.MaxConnections - p.opts.MaxConnections/10)
+		n, ws := p.firstOf(p.ask(item{kind: itemCandidates, n: k}), k)
+		var m []int
+		over := max(0, parked+ws-p.opts.MaxConnections)
+		if over > 0 {
+			m, _ = p.firstOf(p.ask(item{kind: itemParked, n: over}), over)
+		}
+		cutoff := p.ledger.add(idx, k-ws+over, p.opts.MaxConnections)
+		for i, b := range p.cur {
+			it := item{kind: itemEvict, pkt: idx, ts: ts, n: n[i], cutoff: cutoff}
+			if m != nil {
+				it.m = m[i]
+			}
+			b.items = append(b.items, it)
+		}
+		live -= k
+	}
+	p.base = live
+	clear(p.touched)
+}
+
+// ask sends every worker the current batch and a question, and returns
+// their answers.
+func (p *Parallel) ask(q item) []syncReply {
+	for _, b := range p.cur {
+		b.items = append(b.items, q)
+	}
+	p.send()
+	r := make([]syncReply, p.n)
+	for i, ch := range p.syncs {
+		r[i] = <-ch
+	}
+	return r
+}
+
+// firstOf merges the workers' sorted keys and returns how many of the
+// first k are each worker's, and how many of them are WebSocket
+// connections.
+func (p *Parallel) firstOf(r []syncReply, k int) (n []int, ws int) {
+	type wk struct {
+		w int
+		c candidate
+	}
+	var all []wk
+	for i := range r {
+		for _, c := range r[i].keys {
+			all = append(all, wk{i, c})
+		}
+	}
+	slices.SortFunc(all, func(x, y wk) int { return x.c.compare(y.c) })
+	n = make([]int, p.n)
+	for _, x := range all[:min(k, len(all))] {
+		n[x.w]++
+		if x.c.class == classWebSocket {
+			ws++
+		}
+	}
+	return n, ws
 }
 
 // MergeKeys adds TLS secrets for the handshakes after the packets so far.
@@ -366,6 +491,8 @@ type worker struct {
 	p     *Parallel
 	asm   *Assembler
 	ch    chan<- *outBatch
+	sync  chan syncReply
+	cands []candidate // asked for by the reader, to evict
 	out   *outBatch
 	pkt   int64
 	phase uint8
@@ -393,6 +520,7 @@ func (w *worker) run(in <-chan *inBatch) {
 			case itemPacket:
 				w.pkt, w.phase = it.pkt, phasePacket
 				data := b.data[it.off : it.off+it.n]
+				w.asm.pkt = it.pkt
 				if netFlow, ok := w.asm.dec.decode(it.link, data, it.wireLen, &discard); ok {
 					w.asm.assemble(netFlow, it.ts, len(data), it.wireLen)
 				}
@@ -401,6 +529,23 @@ func (w *worker) run(in <-chan *inBatch) {
 				w.asm.flush(it.ts)
 			case itemKeys:
 				w.asm.MergeKeys(it.keys)
+			case itemCount:
+				w.sync <- syncReply{live: len(w.asm.live), parked: len(w.asm.parked)}
+			case itemCandidates:
+				w.cands = w.asm.candidates(it.n)
+				keys := make([]candidate, len(w.cands))
+				for i, c := range w.cands {
+					keys[i] = c
+					keys[i].s = nil
+				}
+				w.sync <- syncReply{keys: keys}
+			case itemParked:
+				w.sync <- syncReply{keys: w.asm.oldestParked(it.n)}
+			case itemEvict:
+				w.pkt, w.phase = it.pkt, phaseEvict
+				w.asm.now, w.asm.pkt = it.ts, it.pkt
+				w.asm.evictAndEndParked(w.cands[:it.n], it.m, it.cutoff)
+				w.cands = nil
 			case itemFinish:
 				w.pkt, w.phase = math.MaxInt64, phaseFlush
 				w.asm.Finish()
@@ -544,7 +689,11 @@ func (p *Parallel) head(c *cursor) *rec {
 			if c.ob.end {
 				return nil
 			}
-			p.putOut(c.ob)
+			if p.holding {
+				p.held = append(p.held, c.ob)
+			} else {
+				p.putOut(c.ob)
+			}
 		}
 		c.ob, c.pos = <-c.ch, 0
 	}
@@ -580,65 +729,63 @@ func (p *Parallel) mergeBatch() {
 			continue
 		}
 		// A flush (or the end): records of all workers, grouped by
-		// connection number as Assembler.release does. Each worker's are
-		// in its connection order already, which is the global order
-		// restricted to its connections: a merge on the connection number
-		// emits them as they come, where gathering and sorting them held
-		// every open connection's last records at the end of the input.
-		for {
-			best, bg := -1, 0
-			for i := range p.curs {
-				r := p.groupHead(i, bp, bph)
-				if r == nil {
-					continue
+		// connection number as Assembler.release does.
+		p.holding = true
+		for i := range p.curs {
+			c := &p.curs[i]
+			for r := p.head(c); r != nil && r.pkt == bp && r.phase == bph; r = p.head(c) {
+				if r.kind == recGone {
+					p.gone = append(p.gone, [2]int{i, r.id})
+				} else if r.kind == recTomb {
+					p.tombed = append(p.tombed, [2]int{i, r.id})
+				} else {
+					gid := 0
+					if v := p.ids[i][r.id]; v != nil {
+						gid = v.id
+					}
+					p.group = append(p.group, groupRec{gid: gid, w: i, r: r, ob: c.ob})
 				}
-				if g := p.gid(i, r); best < 0 || g < bg {
-					best, bg = i, g
-				}
-			}
-			if best < 0 {
-				break
-			}
-			c := &p.curs[best]
-			for r := p.groupHead(best, bp, bph); r != nil && p.gid(best, r) == bg; r = p.groupHead(best, bp, bph) {
-				p.emit(best, c.ob, r)
 				c.pos++
 			}
 		}
+		p.holding = false
+		slices.SortStableFunc(p.group, func(x, y groupRec) int { return x.gid - y.gid })
+		for _, g := range p.group {
+			p.emit(g.w, g.ob, g.r)
+		}
+		clear(p.group)
+		p.group = p.group[:0]
+		for _, ob := range p.held {
+			p.putOut(ob)
+		}
+		clear(p.held)
+		p.held = p.held[:0]
 		p.forget()
 	}
-}
-
-// groupHead returns worker i's next record of the group (packet bp, phase
-// bph), or nil; the connections gone on the way are noted for forget.
-func (p *Parallel) groupHead(i int, bp int64, bph uint8) *rec {
-	c := &p.curs[i]
-	for r := p.head(c); r != nil && r.pkt == bp && r.phase == bph; r = p.head(c) {
-		if r.kind != recGone {
-			return r
-		}
-		p.gone = append(p.gone, [2]int{i, r.id})
-		c.pos++
-	}
-	return nil
-}
-
-// gid is the global number of a record's connection (0 if it has none).
-func (p *Parallel) gid(w int, r *rec) int {
-	if v := p.ids[w][r.id]; v != nil {
-		return v.id
-	}
-	return 0
 }
 
 // forget drops the numbers of the connections gone. It runs after each
 // group: an Assembler holding records (flush, eviction) passes them on
 // after the connection is gone.
 func (p *Parallel) forget() {
+	for _, g := range p.tombed {
+		p.entomb(g[0], g[1])
+	}
+	p.tombed = p.tombed[:0]
 	for _, g := range p.gone {
 		delete(p.ids[g[0]], g[1])
+		delete(p.tombIDs[g[0]], g[1])
 	}
 	p.gone = p.gone[:0]
+}
+
+// entomb keeps only the number of a connection ended early, once its
+// records are out.
+func (p *Parallel) entomb(w, id int) {
+	if v := p.ids[w][id]; v != nil {
+		p.tombIDs[w][id] = v.id
+		delete(p.ids[w], id)
+	}
 }
 
 // emit passes one record on to the sink, under its global connection.
@@ -650,6 +797,15 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		return
 	case recGone:
 		p.gone = append(p.gone, [2]int{w, r.id})
+		return
+	case recTomb:
+		p.tombed = append(p.tombed, [2]int{w, r.id})
+		return
+	case recResume:
+		if gid, ok := p.tombIDs[w][r.id]; ok {
+			delete(p.tombIDs[w], r.id)
+			p.ids[w][r.id] = &connView{id: gid, addr: ob.addrs[r.idx]}
+		}
 		return
 	}
 	v := p.ids[w][r.id]

@@ -61,6 +61,7 @@ const (
 	AnomCaptureTruncated     // the capture lost bytes of the message (a gap, a snap length, its end): only what came before is kept
 	AnomInflateRatio         // more inflated bytes per captured byte than the ratio bound: inflation stopped
 	AnomDeflateParamsInvalid // permessage-deflate parameters that break RFC 7692 §7
+	AnomResumed              // the connection was ended early (connection limit) and went on: decoded afresh from there
 	anomCount                = iota
 )
 
@@ -108,6 +109,7 @@ var anomalyNames = [...]string{
 	"capture_truncated",
 	"inflate_ratio",
 	"deflate_params_invalid",
+	"connection_resumed",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

@@ -1286,6 +1286,11 @@ func (c *Conn) RetransmitConflict(side int) {
 	c.sum.Anomalies |= AnomRetransmitConflict
 }
 
+// Resumed records that the connection was ended early (the reassembly's
+// connection limit) and went on: what follows is decoded afresh, as from
+// the middle of a connection.
+func (c *Conn) Resumed() { c.sum.Anomalies |= AnomResumed }
+
 // TCPEnd records that a side sent FIN (rst false) or RST at ts.
 func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 	d := c.dirOf(side)

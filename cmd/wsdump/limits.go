@@ -39,7 +39,7 @@ const (
 
 // addLimitFlags registers the limit flags.
 func addLimitFlags(f *pflag.FlagSet, l *limitFlags) {
-	f.Var(newLimit(&l.Connections, defaultMaxConnections), "max-connections", "TCP connections held at once; past it the least recently active are ended early")
+	f.Var(newLimit(&l.Connections, defaultMaxConnections), "max-connections", "TCP connections held at once; past it a tenth are evicted (finished and half-open first, WebSocket ones last, with their state kept)")
 	f.Var(newLimit(&l.HTTPHeader, defaultMaxHTTPHeader), "max-http-header", "bytes of one HTTP head kept; the rest of a longer one is skipped up to its end")
 	f.Var(newLimit(&l.Pending, defaultMaxPending), "max-pending", "client bytes held while an upgrade request is unanswered")
 	f.Var(newLimit(&l.Sniff, defaultMaxSniff), "max-sniff", "bytes of one direction searched for WebSocket frames when there is no handshake; after a gap, the bytes kept while the search goes on")
@@ -81,9 +81,16 @@ func (l *limitFlags) report(w io.Writer, st reassembly.Stats) {
 	if st.Cut > 0 {
 		fmt.Fprintf(w, "wsdump: %d of %d packets were cut short by the capture's snap length: their missing bytes count as lost\n", st.Cut, st.Packets)
 	}
+	if st.Parked > 0 {
+		fmt.Fprintf(w, "wsdump: %d times, a WebSocket connection was set aside to stay under --max-connections %d, its decoding state kept\n",
+			st.Parked, or(l.Connections, defaultMaxConnections))
+	}
 	if st.Evicted > 0 {
-		fmt.Fprintf(w, "wsdump: %d connections ended early to stay under --max-connections %d (least recently active first)\n",
+		fmt.Fprintf(w, "wsdump: %d connections ended early to stay under --max-connections %d (finished and half-open first, then those not WebSocket, each least recently active first)\n",
 			st.Evicted, or(l.Connections, defaultMaxConnections))
+	}
+	if st.Resumed > 0 {
+		fmt.Fprintf(w, "wsdump: %d times, a connection ended early went on: decoded afresh under its number (connection_resumed)\n", st.Resumed)
 	}
 	if st.PageLimitFlushes > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, out-of-order bytes over --max-reorder %d or --max-reorder-total %d were given up on: the missing bytes count as lost\n",

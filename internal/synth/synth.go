@@ -40,6 +40,13 @@ func New(client, server string) *Conv {
 	}
 }
 
+// ISN sets the initial sequence numbers of the client and the server (a
+// new connection on a reused 4-tuple takes new ones); call it before Open.
+func (c *Conv) ISN(client, server uint32) *Conv {
+	c.seq = [2]uint32{client, server}
+	return c
+}
+
 // Open writes the three-way handshake.
 func (c *Conv) Open() *Conv {
 	c.segment(true, &layers.TCP{SYN: true}, nil)

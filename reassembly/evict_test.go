@@ -1,0 +1,259 @@
+package reassembly
+
+import (
+	"bytes"
+	"compress/flate"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// phased builds n WebSocket connections from distinct client ports, step
+// by step: each step is written for every connection before the next
+// step starts (all open, all ask to upgrade, all are answered, ...), so
+// that far more connections are open at once than --max-connections.
+type phased struct {
+	convs []*synth.Conv
+	steps [][]synth.Packet
+}
+
+func newPhased(n int) *phased {
+	p := &phased{}
+	for i := 0; i < n; i++ {
+		p.convs = append(p.convs, synth.New(fmt.Sprintf("10.0.%d.%d:%d", i/250, i%250+1, 40000+i), "192.0.2.2:80"))
+	}
+	return p
+}
+
+// step writes f for every connection as one step.
+func (p *phased) step(f func(i int, c *synth.Conv)) *phased {
+	var pkts []synth.Packet
+	for i, c := range p.convs {
+		n := len(c.Packets)
+		f(i, c)
+		pkts = append(pkts, c.Packets[n:]...)
+	}
+	p.steps = append(p.steps, pkts)
+	return p
+}
+
+// packets returns the steps in order, a millisecond apart.
+func (p *phased) packets() []synth.Packet {
+	var out []synth.Packet
+	ts := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	for _, s := range p.steps {
+		for _, pk := range s {
+			pk.TS = ts
+			ts = ts.Add(time.Millisecond)
+			out = append(out, pk)
+		}
+	}
+	return out
+}
+
+const (
+	testRequest  = "GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+	testResponse = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+)
+
+// crowd is n connections that all open, then all ask to upgrade, then are
+// all answered, then each sends a frame each way, then all close.
+func crowd(n int) []synth.Packet { return crowdFrom(n, false) }
+
+// crowdFrom is crowd, each connection opening and asking at once when
+// asking is set.
+func crowdFrom(n int, asking bool) []synth.Packet {
+	ask := func(i int, c *synth.Conv) { c.Send(true, []byte(testRequest+"\r\n")) }
+	open := func(i int, c *synth.Conv) { c.Open() }
+	if asking {
+		open = func(i int, c *synth.Conv) { ask(i, c.Open()) }
+		ask = func(int, *synth.Conv) {}
+	}
+	return newPhased(n).
+		step(open).
+		step(ask).
+		step(func(i int, c *synth.Conv) { c.Send(false, []byte(testResponse+"\r\n")) }).
+		step(func(i int, c *synth.Conv) {
+			c.Frame(true, wsparse.OpText, []byte(fmt.Sprintf("c%d", i+1)))
+			c.Frame(false, wsparse.OpText, []byte(fmt.Sprintf("s%d", i+1)))
+		}).
+		step(func(i int, c *synth.Conv) { c.Fin(true).Fin(false) }).
+		packets()
+}
+
+// checkCrowd checks that every connection of crowd(n) was decoded whole,
+// under its own number.
+func checkCrowd(t *testing.T, l *logSink, n int) {
+	t.Helper()
+	for i := 1; i <= n; i++ {
+		pre := fmt.Sprintf("conn %d 10.0.%d.%d:%d->192.0.2.2:80 ", i, (i-1)/250, (i-1)%250+1, 40000+i-1)
+		for _, want := range []string{"handshake 101 []", fmt.Sprintf("message c2s \"c%d\" []", i), fmt.Sprintf("message s2c \"s%d\" []", i), "end fin_without_close frames 1/1 []"} {
+			if l.count(pre+want) != 1 {
+				t.Errorf("conn %d: no %q", i, want)
+			}
+		}
+	}
+	if len(l.lines) != 6*n {
+		t.Errorf("%d records, want %d", len(l.lines), 6*n)
+	}
+	if t.Failed() {
+		t.Logf("records:\n%s", strings.Join(l.lines[:min(len(l.lines), 200)], "\n"))
+	}
+}
+
+// TestEvictCrowd: 18 WebSocket connections open at once, --max-connections
+// 10. They all open, all ask to upgrade, are all answered, then each
+// sends a frame each way. Evicted ones are parked with their state and
+// go on where they were: every frame is decoded under its connection's
+// number (before: the frames were lost, numbers went past 18, the
+// requests came out as "no response" and the answers as "101 without
+// request" connections, more connections were ended than existed).
+func TestEvictCrowd(t *testing.T) {
+	const n = 18
+	pkts := crowd(n)
+	l, st := run(pkts, Options{MaxConnections: 10}, 1)
+	checkCrowd(t, l, n)
+	// Evicted: the half-open ones, while all were opening.
+	if st.Connections != n || st.Evicted == 0 || st.Evicted > n || st.Parked == 0 || st.Resumed != 0 {
+		t.Errorf("stats: %d connections, %d evicted, %d parked, %d resumed; want %d, 1 to %d, some, 0", st.Connections, st.Evicted, st.Parked, st.Resumed, n, n)
+	}
+}
+
+// TestEvictJobsIdentical: under eviction, -j 2 and -j 3 give exactly the
+// records of -j 1, and the same counts: the limit counts over all workers
+// (it was divided among them, and each evicted on its own).
+func TestEvictJobsIdentical(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pkts []synth.Packet
+		max  int
+	}{
+		{"crowd", crowd(18), 10},
+		{"crowd-past-parking", crowd(25), 10},
+		{"crowd-past-tombs", crowd(60), 10},
+		{"asking-crowd", crowdFrom(25, true), 10},
+		{"syn-flood", synFlood(300, 10), 10},
+	} {
+		l1, st1 := run(tc.pkts, Options{MaxConnections: tc.max}, 1)
+		for _, jobs := range []int{2, 3} {
+			l, st := run(tc.pkts, Options{MaxConnections: tc.max}, jobs)
+			if st.Connections != st1.Connections || st.Evicted != st1.Evicted || st.Parked != st1.Parked || st.Resumed != st1.Resumed {
+				t.Errorf("%s -j %d: stats %+v, -j 1: %+v", tc.name, jobs, st, st1)
+			}
+			a, b := strings.Join(l1.lines, "\n"), strings.Join(l.lines, "\n")
+			if a != b {
+				i := 0
+				for i < min(len(l1.lines), len(l.lines)) && l1.lines[i] == l.lines[i] {
+					i++
+				}
+				t.Errorf("%s -j %d: records differ from -j 1 at record %d of %d/%d", tc.name, jobs, i+1, len(l1.lines), len(l.lines))
+			}
+		}
+	}
+}
+
+// TestEvictPastParking: 25 WebSocket connections open at once,
+// --max-connections 10: more are evicted than can be parked (10). Those
+// ended early keep their numbers when they go on, and the end of what
+// follows is marked connection_resumed; each connection ended early is
+// counted once (more were counted than there were connections).
+func TestEvictPastParking(t *testing.T) {
+	const n = 25
+	l, st := run(crowd(n), Options{MaxConnections: 10}, 1)
+	if st.Connections != n || st.Evicted == 0 || st.Evicted > n || st.Resumed == 0 {
+		t.Errorf("%d connections (want %d), %d evicted, %d resumed", st.Connections, n, st.Evicted, st.Resumed)
+	}
+	ends := map[int][]string{}
+	for _, line := range l.lines {
+		var id int
+		fmt.Sscanf(line, "conn %d ", &id)
+		if id < 1 || id > n {
+			t.Fatalf("connection number %d of %d: %s", id, n, line)
+		}
+		if want := fmt.Sprintf("conn %d 10.0.%d.%d:%d->192.0.2.2:80 ", id, (id-1)/250, (id-1)%250+1, 40000+id-1); !strings.HasPrefix(line, want) {
+			t.Errorf("connection %d has other addresses: %s", id, line)
+		}
+		if strings.Contains(line, " end ") {
+			ends[id] = append(ends[id], line)
+		}
+	}
+	resumed := 0
+	for i := 1; i <= n; i++ {
+		e := ends[i]
+		switch {
+		case len(e) == 0:
+			t.Errorf("conn %d: no end", i)
+		case len(e) > 1:
+			resumed++
+			if !strings.Contains(e[len(e)-1], "connection_resumed") {
+				t.Errorf("conn %d went on after it was ended, unmarked: %s", i, e[len(e)-1])
+			}
+		}
+	}
+	if resumed == 0 || resumed > st.Evicted {
+		t.Errorf("%d connections went on after their end, %d evicted", resumed, st.Evicted)
+	}
+}
+
+// synFlood is an upgraded permessage-deflate connection (context
+// takeover) that sends a compressed message, then syns bare SYNs from
+// other hosts, then a second compressed message that only inflates with
+// the first's window.
+func synFlood(syns, _ int) []synth.Packet {
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestCompression)
+	msg := bytes.Repeat([]byte("the same words again and again "), 20)
+	w.Write(msg)
+	w.Flush()
+	first := bytes.TrimSuffix(bytes.Clone(b.Bytes()), []byte{0, 0, 0xff, 0xff})
+	b.Reset()
+	w.Write(msg)
+	w.Flush()
+	second := bytes.TrimSuffix(bytes.Clone(b.Bytes()), []byte{0, 0, 0xff, 0xff})
+
+	ext := "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+	c.Send(true, []byte(testRequest+ext+"\r\n"))
+	c.Send(false, []byte(testResponse+ext+"\r\n"))
+	frame := func(p []byte) []byte {
+		return append(wsparse.AppendHeader(nil, wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpText, Length: uint64(len(p))}), p...)
+	}
+	c.Send(false, frame(first))
+	pkts := c.Packets
+	ts := pkts[len(pkts)-1].TS
+	for i := 0; i < syns; i++ {
+		ts = ts.Add(time.Microsecond)
+		s := synth.New(fmt.Sprintf("10.1.%d.%d:%d", i/250, i%250+1, 1024+i), "192.0.2.2:80")
+		s.Open()
+		p := s.Packets[0] // the SYN only
+		p.TS = ts
+		pkts = append(pkts, p)
+	}
+	n := len(c.Packets)
+	c.Wait(time.Second)
+	c.Send(false, frame(second))
+	return append(pkts, c.Packets[n:]...)
+}
+
+// TestSYNFloodKeepsWebSocket: 300 bare SYNs with --max-connections 10 do
+// not end an established compressed connection: its second message,
+// which needs the first's window, is inflated on the same connection (it
+// was ended, and the message came out on a new connection without
+// handshake, inflate_context_unknown).
+func TestSYNFloodKeepsWebSocket(t *testing.T) {
+	l, st := run(synFlood(300, 10), Options{MaxConnections: 10}, 1)
+	want := fmt.Sprintf("%q", bytes.Repeat([]byte("the same words again and again "), 20))
+	if n := l.count("conn 1 192.0.2.1:40000->192.0.2.2:80 message s2c " + want + " []"); n != 2 {
+		t.Errorf("%d messages inflated on connection 1, want 2:\n%s", n, strings.Join(l.lines, "\n"))
+	}
+	if l.count("inflate_context_unknown") != 0 || l.count("end") != 1 {
+		t.Errorf("records:\n%s", strings.Join(l.lines, "\n"))
+	}
+	if st.Connections != 301 || st.Evicted > 300 || st.Parked != 0 {
+		t.Errorf("stats: %d connections, %d evicted, %d parked", st.Connections, st.Evicted, st.Parked)
+	}
+}
