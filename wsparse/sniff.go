@@ -373,7 +373,7 @@ func (s *sniffer) advance(c *cand, final bool) {
 				c.evidence++
 			}
 		}
-		if c.next+2 > s.end() {
+		if c.next >= s.end() {
 			return
 		}
 		if c.next < s.base {
@@ -382,7 +382,12 @@ func (s *sniffer) advance(c *cand, final bool) {
 		}
 		hdr, n := ParseHeader(s.buf[c.next-s.base:])
 		if n == 0 {
-			return // header not complete yet
+			// The header is not complete yet: judge its first bytes, so
+			// that bytes ending inside a header (a gap follows, or the
+			// capture ends) still close the chain as bytes ending inside
+			// a payload do.
+			c.peek = !s.inHole(c.next, s.end()) && s.plausiblePrefix(c, s.buf[c.next-s.base:])
+			return
 		}
 		if len(s.holes) > 0 && s.inHole(c.next, c.next+n) {
 			c.dead = true // the header was lost: this chain cannot go on
@@ -419,6 +424,35 @@ func (s *sniffer) advance(c *cand, final bool) {
 		c.pendData = hdr.Opcode != OpContinuation
 		c.next = pstart + int(hdr.Length)
 	}
+}
+
+// plausiblePrefix judges the first bytes of a header (fewer than the whole
+// header) as plausible when some completion of them is: the missing bytes
+// are filled with the smallest length and a mask key that the rules allow.
+func (s *sniffer) plausiblePrefix(c *cand, b []byte) bool {
+	var tmp [MaxHeaderLen]byte
+	k := copy(tmp[:], b)
+	if k < 2 {
+		if s.want == 1 || s.want < 0 && c.masked == 1 {
+			tmp[1] = maskBit // masked as the side must be; length 0
+		}
+	}
+	switch tmp[1] & len7Bits {
+	case len16Code:
+		if k < 4 && tmp[2] == 0 {
+			tmp[3] = 0xff // the low byte missing: 0xff makes any high byte minimal
+		}
+	case len64Code:
+		if k < 8 && tmp[2]|tmp[3]|tmp[4]|tmp[5]|tmp[6] == 0 {
+			tmp[7] = 1 // 64 KiB: the smallest length this encoding allows
+		}
+	}
+	hdr, n := ParseHeader(tmp[:])
+	if n == 0 {
+		return false
+	}
+	probe := *c
+	return s.plausible(&probe, &hdr, nil)
 }
 
 // sniffCheck is how much of a payload is unmasked to check its content.
