@@ -155,6 +155,7 @@ type Assembler struct {
 	// direction of the first packet it saw of them).
 	live     map[tuple]*stream
 	evicting bool
+	reopen   *stream // a stale stream that got another connection's segment
 
 	// tombs: connections ended early, by the key of their side 0.
 	tombs  map[tuple]tomb
@@ -224,15 +225,67 @@ type closedConn struct {
 	id    int
 	at    time.Time
 	canon bool // the entry under the key of side 0 (the other is under its reverse)
+	// The sequence space each side used (first and past its last
+	// segment), when it sent any: a segment far outside it is not a late
+	// one of this connection but another on the same ports.
+	set        [2]bool
+	first, end [2]uint32
+}
+
+// resumedTLS is the error of the TLS record of a TLS connection ended
+// early that went on.
+const resumedTLS = "connection_resumed: ended early to stay under --max-connections and went on; a TLS session cannot be decrypted from its middle"
+
+// lateWindow is how far outside a closed connection's sequence space a
+// segment may lie and still be taken for a late one of it (a TCP
+// window's worth: the last ACK, a retransmission, a keep-alive).
+const lateWindow = 1 << 20
+
+// late reports whether a segment on flow key k, with no live connection,
+// belongs to the closed connection c: a SYN never does (it opens another,
+// tshark's rule); a SYN-ACK does when it repeats the one c's side sent; any
+// other segment does when its sequence number lies in or near c's sequence
+// space for that side. Otherwise the segment is of a new connection on the
+// same ports whose opening was not captured: it is decoded (found by
+// sniffing, as in a capture that starts mid-connection), not dropped.
+func (c closedConn) late(k flowKey, tcp *layers.TCP) bool {
+	sd := 1
+	if c.canon {
+		sd = 0
+	}
+	switch {
+	case tcp.SYN && !tcp.ACK:
+		return false
+	case !c.set[sd]:
+		return !tcp.SYN && len(tcp.Payload) == 0 // a bare ACK: nothing is lost
+	case tcp.SYN:
+		return tcp.Seq == c.first[sd]
+	}
+	lo, hi := c.first[sd]-lateWindow, c.end[sd]+lateWindow
+	return tcp.Seq-lo <= hi-lo
 }
 
 // tomb remembers a connection ended early, by the key of its side 0: if
 // it goes on, it keeps its number.
 type tomb struct {
-	id   int
-	at   time.Time
-	seq  int64 // the packet of the eviction that ended it
-	bare bool  // ended before any payload: nothing of it is lost
+	id     int
+	at     time.Time
+	seq    int64 // the packet of the eviction that ended it
+	bare   bool  // ended before any payload, or finished: nothing of it is lost
+	tls    bool  // it was TLS: going on, it cannot be decrypted
+	isnSet bool
+	isn    uint32 // sequence number of side 0's first segment
+}
+
+// goesOn reports whether a segment (from side 0 if side0) continues the
+// connection ended early: anything but a SYN that opens another (a SYN
+// without ACK whose sequence number is not side 0's first). The SYN-ACK
+// of a connection evicted while half-open continues it.
+func (t tomb) goesOn(side0 bool, tcp *layers.TCP) bool {
+	if !tcp.SYN || tcp.ACK {
+		return true
+	}
+	return side0 && t.isnSet && t.isn == tcp.Seq
 }
 
 // tombLedger bounds the tombs, the same way in an Assembler and over the
@@ -332,6 +385,16 @@ func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLe
 	}
 	a.inPacket = true
 	a.asm.AssembleWithContext(netFlow, tcp, &ctx)
+	if s := a.reopen; s != nil {
+		// The segment went to the late segments of a closed connection
+		// but is of another one on the same ports (its opening not
+		// captured): end the first in gopacket, and the segment opens a
+		// new connection.
+		a.reopen = nil
+		a.closeStream(s)
+		a.asm.AssembleWithContext(netFlow, tcp, &ctx)
+		a.reopen = nil
+	}
 	a.inPacket = false
 	if !a.coordinated && len(a.live) > a.opts.MaxConnections {
 		c := a.candidates(len(a.live) - a.keep())
@@ -446,7 +509,7 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, st *Stats)
 const (
 	classIdle      = iota // finished, late segments of a closed one, or no payload yet (half-open)
 	classOther            // payload, but no WebSocket (yet)
-	classWebSocket        // an upgrade request or WebSocket framing seen: parked when evicted
+	classWebSocket        // an upgrade request or WebSocket framing seen, or TLS: parked when evicted
 )
 
 func (s *stream) class() int {
@@ -454,6 +517,11 @@ func (s *stream) class() int {
 	case s.stale || s.rst || s.fin[0] && s.fin[1] || !s.payload:
 		return classIdle
 	case s.conn != nil && s.conn.IsWebSocket() && !s.conn.Done():
+		return classWebSocket
+	case s.tls != nil && (s.conn == nil || !s.conn.Done()):
+		// TLS (a ClientHello seen): its upgrade is not visible until
+		// decrypted, and a TLS session cannot be decrypted from its
+		// middle: parked with its TLS state like a WebSocket connection.
 		return classWebSocket
 	}
 	return classOther
@@ -858,11 +926,11 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		a.live[key.tuple()] = p
 		return p
 	}
-	if t, orig, ok := a.tombFor(key); ok && !tcp.SYN {
+	if t, orig, ok := a.tombFor(key); ok && t.goesOn(key == orig, tcp) {
 		// A connection ended early goes on: its number, decoded afresh
 		// (resumed, unless nothing had been sent yet).
 		delete(a.tombs, orig.tuple())
-		st := &stream{a: a, key: orig, seen: a.now, first: a.pkt, id: t.id, addr: addrOf(orig), force: -1, resumed: !t.bare, wasEvicted: true}
+		st := &stream{a: a, key: orig, seen: a.now, first: a.pkt, id: t.id, addr: addrOf(orig), force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
 		if st.resumed {
 			a.stats.Resumed++
 		}
@@ -872,13 +940,18 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		return a.started(st, key)
 	}
 	old, closed := a.closed[key]
-	if closed && !tcp.SYN {
+	if closed && old.late(key, tcp) {
 		// A late segment of a connection already ended (the last ACK after
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
 		st := &stream{a: a, key: old.orig(key), stale: true, seen: a.now, first: a.pkt, id: old.id}
 		st.attach(key)
 		a.live[key.tuple()] = st
 		return st
+	}
+	if t, orig, ok := a.tombFor(key); ok {
+		// Another connection on the ports of one ended early: that one
+		// will not go on.
+		a.bury(orig.tuple(), t)
 	}
 	a.nextID++
 	a.stats.Connections++
@@ -982,6 +1055,7 @@ type stream struct {
 	end      [2]uint32 // highest sequence number a segment reached
 
 	resumed    bool     // ended early, went on: decoded afresh
+	tlsResumed bool     // and it was TLS: its bytes from there are counted, not decoded
 	wasEvicted bool     // ended early before (counted in Stats.Evicted then)
 	park       *parking // while parked and until it has gone on
 
@@ -1075,10 +1149,13 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 		s.seen = ci.Timestamp
 	}
 	sd := s.side(dir)
-	s.track(sd, tcp)
 	if s.stale {
+		if !s.lateSegment(sd, tcp) {
+			s.a.reopen = s // another connection on the same ports: see assemble
+		}
 		return false
 	}
+	s.track(sd, tcp)
 	if s.park != nil && s.park.resume[sd] {
 		s.align(sd, tcp.Seq, ci.Timestamp)
 	}
@@ -1101,6 +1178,20 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	// segment seen rather than wait for one.
 	*start = true
 	return true
+}
+
+// lateSegment reports whether a segment that side sd of a stale stream
+// sent is a late one of the closed connection (see closedConn.late).
+func (s *stream) lateSegment(sd int, tcp *layers.TCP) bool {
+	k := s.key
+	if sd == 1 {
+		k = k.reverse()
+	}
+	c, ok := s.a.closed[k]
+	if !ok {
+		return len(tcp.Payload) == 0 && !tcp.SYN
+	}
+	return c.late(k, tcp)
 }
 
 // track notes what a segment tells of the connection's TCP state.
@@ -1198,6 +1289,16 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 		s.tls.Feed(sd, data, ts)
 		return
 	}
+	if s.tlsResumed {
+		// The middle of a TLS session: neither decryptable nor
+		// WebSocket framing; its TLS record says why.
+		if s.tlsInfo == nil {
+			s.tlsInfo = &wsparse.TLSInfo{Error: resumedTLS}
+		}
+		s.tlsInfo.Bytes[sd] += int64(len(data))
+		s.last = ts
+		return
+	}
 	if s.decoder().Done() {
 		return
 	}
@@ -1273,11 +1374,18 @@ func (s *stream) complete(evicted bool) {
 			if t, k2, ok := a.tombFor(k); ok {
 				a.bury(k2.tuple(), t) // another connection's, on the same ports
 			}
-			a.tombs[k.tuple()] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed}
+			a.tombs[k.tuple()] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed || s.rst || s.fin[0] && s.fin[1],
+				tls: s.tls != nil || s.tlsResumed, isnSet: s.firstSet[0], isn: s.firstSeq[0]}
 			if a.onTomb != nil {
 				a.onTomb(s.id)
 			}
 		}()
+	}
+	if s.tls == nil && s.tlsInfo != nil {
+		// A TLS connection ended early went on (tlsResumed).
+		if _, ok := a.out.(TLSSink); ok {
+			a.TLSConn(s.decoder(), s.last, s.addr[0], s.addr[1], s.tlsInfo)
+		}
 	}
 	if s.tls != nil {
 		s.syncTLS() // final: errors and byte counts
@@ -1302,7 +1410,7 @@ func (s *stream) complete(evicted bool) {
 	if evicted {
 		return
 	}
-	c := closedConn{id: s.id, at: a.now}
+	c := closedConn{id: s.id, at: a.now, set: s.firstSet, first: s.firstSeq, end: s.end}
 	a.closed[s.key.reverse()] = c
 	c.canon = true
 	a.closed[s.key] = c

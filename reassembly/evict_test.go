@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"compress/flate"
 	"fmt"
+	"github.com/wsdump/wsdump/tlsdec"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +258,171 @@ func TestSYNFloodKeepsWebSocket(t *testing.T) {
 	}
 	if st.Connections != 301 || st.Evicted > 300 || st.Parked != 0 {
 		t.Errorf("stats: %d connections, %d evicted, %d parked", st.Connections, st.Evicted, st.Parked)
+	}
+}
+
+// replicated is one conversation's packets copied n times, the copies
+// running at once (synth.Replicate: client 10.0.i/250.i%250+1, port
+// 20000+i), interleaved packet by packet: every copy's SYN comes before
+// any SYN-ACK.
+func replicated(pkts []synth.Packet, n int) []synth.Packet {
+	return synth.Replicate(pkts, n, 20000, time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// numberedInOrder checks that connection i+1 is the copy with port 20000+i
+// (its SYN was the (i+1)th: tshark's tcp.stream i), and that no record has
+// another number.
+func numberedInOrder(t *testing.T, l *logSink, n int) {
+	t.Helper()
+	bad := 0
+	for _, line := range l.lines {
+		var id int
+		fmt.Sscanf(line, "conn %d ", &id)
+		if want := fmt.Sprintf("conn %d 10.0.%d.%d:%d->", id, (id-1)/250, (id-1)%250+1, 20000+id-1); id < 1 || id > n || !strings.HasPrefix(line, want) {
+			if bad++; bad <= 5 {
+				t.Errorf("record not under its first-SYN number: %s", line)
+			}
+		}
+	}
+}
+
+// sameRecords checks that -j 2 gives exactly the records and counts of -j 1.
+func sameRecords(t *testing.T, pkts []synth.Packet, opts Options) (*logSink, Stats) {
+	t.Helper()
+	l1, st1 := run(pkts, opts, 1)
+	l2, st2 := run(pkts, opts, 2)
+	if st1.Connections != st2.Connections || st1.Evicted != st2.Evicted || st1.Parked != st2.Parked || st1.Resumed != st2.Resumed {
+		t.Errorf("-j 2 stats %+v, -j 1: %+v", st2, st1)
+	}
+	if a, b := strings.Join(l1.lines, "\n"), strings.Join(l2.lines, "\n"); a != b {
+		t.Errorf("-j 2 records differ from -j 1 (%d/%d records)", len(l2.lines), len(l1.lines))
+	}
+	return l1, st1
+}
+
+// TestEvictHalfOpenKeepsNumbers: 60 WebSocket connections open at once,
+// packet by packet (all SYNs, then all SYN-ACKs, ...), --max-connections
+// 50. The connections evicted while half-open go on at their SYN-ACK
+// under their own number. Before, that SYN-ACK opened a new connection:
+// numbers ran from 61 to 120 and 120 connections were "ended early" of 60.
+func TestEvictHalfOpenKeepsNumbers(t *testing.T) {
+	const n = 60
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade()
+	for i := 0; i < 3; i++ {
+		c.Frame(true, wsparse.OpText, []byte(fmt.Sprintf("c m%d", i)))
+		c.Frame(false, wsparse.OpText, []byte(fmt.Sprintf("s m%d", i)))
+	}
+	c.Frame(true, wsparse.OpClose, []byte{3, 0xe8}).Frame(false, wsparse.OpClose, []byte{3, 0xe8})
+	c.Fin(true).Fin(false)
+	l, st := sameRecords(t, replicated(c.Packets, n), Options{MaxConnections: 50})
+	numberedInOrder(t, l, n)
+	if st.Connections != n || st.Evicted == 0 || st.Evicted > n {
+		t.Errorf("%d connections (want %d), %d evicted", st.Connections, n, st.Evicted)
+	}
+	for i := 1; i <= n; i++ {
+		pre := fmt.Sprintf("conn %d ", i)
+		if k := l.count(pre); k != 1+6+6+2+1 {
+			t.Errorf("conn %d: %d records, want 16 (handshake, 6 frames and their messages, 2 closes, end)", i, k)
+		}
+		for _, m := range []string{`message c2s "c m2"`, `message s2c "s m2"`, "handshake 101 []"} {
+			if l.count(pre) > 0 && !slices.ContainsFunc(l.lines, func(s string) bool { return strings.HasPrefix(s, pre) && strings.Contains(s, m) }) {
+				t.Errorf("conn %d: no %s", i, m)
+			}
+		}
+	}
+	if t.Failed() {
+		t.Logf("stats %+v; records:\n%s", st, strings.Join(l.lines[:min(len(l.lines), 40)], "\n"))
+	}
+}
+
+// wssConv is testdata/pcaps/gen__wss-go-tls13.pcap (a gorilla/websocket
+// client and server over TLS 1.3) and its key log.
+func wssConv(t *testing.T) ([]synth.Packet, *tlsdec.KeyLog) {
+	t.Helper()
+	pkts, err := synth.ReadPcap("../testdata/pcaps/gen__wss-go-tls13.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("../testdata/pcaps/gen__wss-go-tls13.keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	keys, err := tlsdec.ParseKeyLog(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkts, keys
+}
+
+// byConn returns each connection's records without "conn N addr->addr".
+func byConn(l *logSink) map[int][]string {
+	m := map[int][]string{}
+	for _, line := range l.lines {
+		var id int
+		fmt.Sscanf(line, "conn %d ", &id)
+		m[id] = append(m[id], strings.SplitN(line, " ", 4)[3])
+	}
+	return m
+}
+
+// TestEvictWSSParked: 18 copies of a wss conversation at once,
+// --max-connections 10. A TLS connection ranks with WebSocket ones: it
+// is parked with its TLS state and goes on decrypting, so every copy
+// decodes as the single conversation does, the same with -j 1 and -j 2.
+// Before, a TLS connection was "not WebSocket" until its decrypted
+// upgrade, so it was evicted, and no copy was decrypted again (tls
+// records with decrypted:false and no handshake, no message).
+func TestEvictWSSParked(t *testing.T) {
+	pkts, keys := wssConv(t)
+	one, _ := run(pkts, Options{Keys: keys}, 1)
+	want := byConn(one)[1] // the records of the conversation alone
+	if len(want) < 10 || one.count("message") == 0 {
+		t.Fatalf("the conversation alone: %d records", len(want))
+	}
+	const n = 18
+	l, st := sameRecords(t, replicated(pkts, n), Options{Keys: keys, MaxConnections: 10})
+	numberedInOrder(t, l, n)
+	got := byConn(l)
+	for i := 1; i <= n; i++ {
+		if !slices.Equal(got[i], want) {
+			t.Errorf("conn %d: %d records, not those of the conversation alone (%d): %q", i, len(got[i]), len(want), got[i][:min(3, len(got[i]))])
+		}
+	}
+	if st.Parked == 0 || st.Resumed != 0 {
+		t.Errorf("stats: %d parked, %d resumed; want some, 0", st.Parked, st.Resumed)
+	}
+}
+
+// TestEvictWSSPastParking: 25 copies of a wss conversation at once,
+// --max-connections 10: more TLS connections are evicted than can be
+// parked. Each copy decodes as the conversation alone, or, if it was
+// ended early and went on, what follows comes out as a tls record that
+// says so (connection_resumed): a TLS session cannot be decrypted from
+// its middle. Before, those copies' later bytes were sniffed as plain
+// WebSocket and vanished, with no record.
+func TestEvictWSSPastParking(t *testing.T) {
+	pkts, keys := wssConv(t)
+	one, _ := run(pkts, Options{Keys: keys}, 1)
+	want := byConn(one)[1]
+	const n = 25
+	l, st := sameRecords(t, replicated(pkts, n), Options{Keys: keys, MaxConnections: 10})
+	numberedInOrder(t, l, n)
+	whole, marked := 0, 0
+	for i, got := range byConn(l) {
+		switch {
+		case slices.Equal(got, want):
+			whole++
+		case slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "tls connection_resumed") }):
+			marked++
+		default:
+			t.Errorf("conn %d: neither whole nor marked resumed: %q", i, got)
+		}
+	}
+	if marked == 0 || marked > st.Resumed || whole+marked != n {
+		t.Errorf("%d whole, %d marked resumed, stats %+v", whole, marked, st)
+	}
+	if t.Failed() {
+		t.Logf("records:\n%s", strings.Join(l.lines[:min(len(l.lines), 60)], "\n"))
 	}
 }

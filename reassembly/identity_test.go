@@ -107,3 +107,47 @@ func TestReusedTuple(t *testing.T) {
 		t.Errorf("a retransmitted SYN: %d connections, want 3", st.Connections)
 	}
 }
+
+// TestReuseWithoutSYN: a client closes (Close each way, FIN, FIN, ACK)
+// and, on the same ports, a second conversation follows whose SYN and
+// SYN-ACK were not captured, its sequence numbers far from the first's.
+// It is another connection, numbered 2 and found by sniffing as in a
+// capture that starts mid-connection, while a late retransmission of the
+// first's last segment (its FIN) is not. Before, everything of the second
+// was taken for late segments of the first and dropped, with no record.
+func TestReuseWithoutSYN(t *testing.T) {
+	const cli, srv = "192.0.2.1:40000", "192.0.2.2:80"
+	c1 := synth.New(cli, srv).Open().Upgrade()
+	c1.Frame(true, wsparse.OpText, []byte("first"))
+	c1.Frame(true, wsparse.OpClose, []byte{3, 0xe8}).Frame(false, wsparse.OpClose, []byte{3, 0xe8})
+	c1.Fin(true).Fin(false)
+	fin := c1.Packets[len(c1.Packets)-1]
+	c2 := synth.New(cli, srv).ISN(0x50000000, 0x60000000).Wait(time.Second).Open()
+	c2.Packets = c2.Packets[:0] // its opening was not captured
+	c2.Upgrade()
+	for i := 0; i < 3; i++ {
+		c2.Frame(true, wsparse.OpText, []byte(fmt.Sprintf("c%d", i)))
+		c2.Frame(false, wsparse.OpText, []byte(fmt.Sprintf("s%d", i)))
+	}
+	c2.Fin(true).Fin(false)
+	fin.TS = c2.Packets[0].TS.Add(-time.Millisecond)
+	pkts := append(append(slices.Clone(c1.Packets), fin), c2.Packets...)
+	for _, jobs := range []int{1, 2} {
+		l, st := run(pkts, Options{}, jobs)
+		if st.Connections != 2 {
+			t.Errorf("-j %d: %d connections, want 2", jobs, st.Connections)
+		}
+		for _, want := range []string{"conn 1 192.0.2.1:40000->192.0.2.2:80 message c2s \"first\"",
+			"conn 2 192.0.2.1:40000->192.0.2.2:80 handshake 101",
+			"conn 2 192.0.2.1:40000->192.0.2.2:80 message c2s \"c2\"",
+			"conn 2 192.0.2.1:40000->192.0.2.2:80 message s2c \"s2\""} {
+			if l.count(want) != 1 {
+				t.Errorf("-j %d: no %s", jobs, want)
+			}
+		}
+		if t.Failed() {
+			t.Logf("-j %d records:\n%s", jobs, strings.Join(l.lines, "\n"))
+			return
+		}
+	}
+}
