@@ -98,6 +98,7 @@ var Rules = []Rule{
 	{"WS213", "unexpected-response", Warning, "handshake", "RFC 9112", "HTTP response with no request pending", "unexpected_response"},
 	{"WS214", "pending-limit", Warning, "handshake", "--max-pending", "client sent more than the limit before the upgrade was answered", "pending_limit"},
 	{"WS215", "deflate-params-invalid", Error, "handshake", "RFC 7692 §7", "permessage-deflate parameters that are unknown, repeated, out of range (window bits 8-15) or not allowed by the offer", "deflate_params_invalid"},
+	{"WS216", "http-nonconforming", Warning, "handshake", "RFC 9112 §3, §5", "HTTP head that breaks RFC 9112 syntax, read as a lenient server would (tabs or extra spaces in the request line, a space in the target, a field line without a colon)", "http_nonconforming"},
 
 	{"WS301", "close-unanswered", Warning, "connection", "RFC 6455 §5.5.1", "one side sent Close, the other never answered", ""},
 	{"WS302", "fin-without-close", Warning, "connection", "RFC 6455 §7.1.1", "TCP FIN without a closing handshake", ""},

@@ -62,6 +62,7 @@ const (
 	AnomInflateRatio         // more inflated bytes per captured byte than the ratio bound: inflation stopped
 	AnomDeflateParamsInvalid // permessage-deflate parameters that break RFC 7692 §7
 	AnomResumed              // the connection was ended early (connection limit) and went on: decoded afresh from there
+	AnomHTTPNonconforming    // HTTP head that breaks RFC 9112 syntax, read leniently (tabs or extra spaces in the request line, a field line without a colon)
 	anomCount                = iota
 )
 
@@ -110,6 +111,7 @@ var anomalyNames = [...]string{
 	"inflate_ratio",
 	"deflate_params_invalid",
 	"connection_resumed",
+	"http_nonconforming",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

@@ -1,6 +1,7 @@
 package wsparse
 
 import (
+	"bytes"
 	"net/netip"
 	"strings"
 	"sync"
@@ -268,6 +269,8 @@ type decoder struct {
 	headCut   bool      // an HTTP head was over MaxHTTPHeader
 	cut       bool      // the head being handled is cut: fields after the limit are unknown
 	cutReq    *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
+	reqBad    bool      // the parser rejected the client's request: a 101 websocket answer is believed
+	lenient   bool      // a head was read leniently (http_nonconforming)
 	fed       uint64    // frame bytes decoded, both sides: the base of the inflate ratio bound
 	inflated  uint64    // bytes inflated (kept or not), all messages
 }
@@ -414,7 +417,10 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 				// The client sent more than the limit before any answer:
 				// this is no WebSocket client.
 				c.limits.Pending++
-				c.hs.Anomalies |= AnomPendingLimit
+				c.sum.Anomalies |= AnomPendingLimit
+				if c.hs != nil {
+					c.hs.Anomalies |= AnomPendingLimit
+				}
 				c.ignore(side)
 			}
 			return
@@ -479,10 +485,20 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		case bodyUntilClose:
 			return nil
 		}
-		if len(h.buf) == 0 {
-			switch httpStart(data) {
+		if len(h.buf) == 0 || httpStart(h.buf) == 0 {
+			// Not yet known to be a head: held until its first line tells.
+			b := data
+			if len(h.buf) > 0 {
+				b = append(h.buf[:len(h.buf):len(h.buf)], data...)
+			}
+			switch httpStart(b) {
 			case -1:
-				if c.startSniff(side, data, false) {
+				held := h.buf
+				h.buf = nil
+				if c.startSniff(side, b, false) {
+					if len(held) > 0 {
+						c.feedSniff(side, held, ts)
+					}
 					return data
 				}
 				c.failHTTP(side)
@@ -491,15 +507,16 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 				h.buf = append(h.buf, data...)
 				return nil
 			}
-		} else if len(h.buf) < 8 && httpStart(append(h.buf, data[:min(len(data), 8)]...)) < 0 {
-			held := h.buf
-			h.buf = nil
-			if c.startSniff(side, held, false) {
-				c.feedSniff(side, held, ts)
-				return data
+			// Empty lines before the start line are passed over (RFC 9112 §2.2).
+			if n := leadingEmpty(h.buf); n == len(h.buf) {
+				h.buf = h.buf[:0]
+				data = data[leadingEmpty(data):]
+			} else if n > 0 {
+				h.buf = append(h.buf[:0], h.buf[n:]...)
 			}
-			c.failHTTP(side)
-			return nil
+			if len(data) == 0 {
+				return nil
+			}
 		}
 		start := len(h.buf)
 		room := c.cfg.MaxHTTPHeader - start
@@ -532,13 +549,39 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		}
 		data = data[end-start:]
 		head, ok := parseHead(h.buf[:end])
+		response := bytes.HasPrefix(h.buf, []byte("HTTP/"))
 		h.buf = nil // not kept for the rest of the connection
 		if !ok {
 			if c.hs != nil {
 				c.hs.Anomalies |= AnomHTTPMalformed
 			}
+			c.sum.Anomalies |= AnomHTTPMalformed
+			if c.hs == nil && len(c.reqs) == 0 && c.clientSide != 1-side && !response {
+				// A request the parser rejects: what the server answers
+				// tells whether the upgrade happened, and the client's bytes
+				// after it wait for that answer.
+				c.clientSide = side
+				c.reqBad = true
+				h.mode = modeAwait
+				return data
+			}
+			if c.hs != nil && c.upgrading && side != c.clientSide && c.startSniff(side, nil, true) {
+				// The answer to the upgrade cannot be read: what follows
+				// it is searched for frames, on both sides.
+				c.sum.Stats[c.dirOf(side)].Resyncs++
+				c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(end)
+				c.resyncClient(side, ts)
+				return data
+			}
 			c.failHTTP(side)
 			return nil
+		}
+		if head.lenient {
+			c.sum.Anomalies |= AnomHTTPNonconforming
+			c.lenient = true
+			if c.hs != nil {
+				c.hs.Anomalies |= AnomHTTPNonconforming
+			}
 		}
 		if head.request {
 			c.onRequest(side, &head, ts)
@@ -595,6 +638,11 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 			return nil
 		}
 		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(kept + over)
+		if c.clientSide >= 0 && side != c.clientSide {
+			// The server's answer is lost in its head: the client's
+			// bytes after its request are searched for frames too.
+			c.resyncClient(side, ts)
+		}
 		if len(rest) > 0 {
 			c.feedSniff(side, rest, ts)
 		}
@@ -603,8 +651,11 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 	c.cut = true
 	if head.request {
 		c.onRequest(side, &head, ts)
-		if c.hs == nil && c.clientSide == side {
+		if c.hs == nil && c.clientSide == side && h.mode == modeHTTP && h.body == bodyNone {
+			// Its Upgrade field may be past the cut: the client's next
+			// bytes wait for the answer, as after an upgrade request.
 			c.cutReq = &head
+			h.mode = modeAwait
 		}
 	} else {
 		c.onResponse(side, &head, ts)
@@ -612,6 +663,25 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 	c.cut = false
 	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(over)
 	return rest
+}
+
+// resyncClient searches the client's bytes held after its request for
+// frames, as after a gap, when the server's answer (from serverSide) could
+// not be read.
+func (c *Conn) resyncClient(serverSide int, ts time.Time) {
+	side := 1 - serverSide
+	client := &c.half[side]
+	if client.mode != modeAwait {
+		return
+	}
+	pending := client.buf
+	client.buf = nil
+	client.mode = modeSniff
+	client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
+	c.sum.Stats[c.dirOf(side)].Resyncs++
+	if len(pending) > 0 {
+		c.feedSniff(side, pending, ts)
+	}
 }
 
 // cutFields returns the anomalies a cut head shows only because its
@@ -663,6 +733,9 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 		if c.headCut {
 			c.hs.Anomalies |= AnomHTTPHeaderTooLong
 		}
+		if c.lenient {
+			c.hs.Anomalies |= AnomHTTPNonconforming
+		}
 		c.upgrading = true
 		h.mode = modeAwait
 		return
@@ -684,7 +757,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if head.status/100 == 1 && head.status != 101 {
 		return // interim response: the request is still pending
 	}
-	if (len(c.reqs) == 0 || c.cutReq != nil) && c.hs == nil && head.status == 101 && head.hasToken("Upgrade", "websocket") {
+	if (len(c.reqs) == 0 || c.cutReq != nil) && c.hs == nil && head.status == 101 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 		// The request was lost or cut short (a snap length, a lost
 		// segment, a head over the limit) but the server switched:
 		// believe the server.
@@ -692,10 +765,18 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		if req := c.cutReq; req != nil {
 			c.hs.fromRequest(req, ts)
 			c.hs.Anomalies &^= cutFields(req, true)
-		} else if req, ok := partialHead(c.half[1-side].buf); ok && req.request {
-			c.hs.fromRequest(&req, ts)
+		} else if c.half[1-side].mode == modeHTTP {
+			if req, ok := partialHead(c.half[1-side].buf); ok && req.request {
+				c.hs.fromRequest(&req, ts)
+			}
 		}
 		c.hs.Anomalies |= AnomRequestIncomplete
+		if c.reqBad {
+			c.hs.Anomalies |= AnomHTTPMalformed
+		}
+		if c.lenient {
+			c.hs.Anomalies |= AnomHTTPNonconforming
+		}
 		if c.headCut {
 			c.hs.Anomalies |= AnomHTTPHeaderTooLong
 		}
@@ -703,8 +784,8 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		c.reqs = append(c.reqs[:0], "GET")
 		c.upgrading = true
 		client := &c.half[1-side]
-		client.buf = nil
 		if client.mode == modeHTTP {
+			client.buf = nil // part of the request: no frames
 			client.mode = modeAwait
 		}
 	}
@@ -721,6 +802,19 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		h.body, h.bodyLen = responseBody(head, method)
 		if h.body == bodyChunked {
 			h.chunks = chunkSkipper{}
+		}
+		if c.cutReq != nil {
+			// The cut request was no upgrade: the client's bytes held
+			// since are HTTP again.
+			c.cutReq = nil
+			if client := &c.half[1-side]; client.mode == modeAwait {
+				pending := client.buf
+				client.buf = nil
+				client.mode = modeHTTP
+				if len(pending) > 0 {
+					c.Feed(1-side, pending, ts)
+				}
+			}
 		}
 		return
 	}
@@ -740,7 +834,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if head.status == 101 {
 		// A cut 101 whose Upgrade field is past the cut answers the
 		// upgrade request: the client asked for websocket only.
-		if c.hs.Anomalies&AnomHTTPMalformed == 0 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
+		if (c.hs.Anomalies&AnomHTTPMalformed == 0 || c.reqBad) && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 			c.ws = true
 			h.mode = modeWS
 			switch client.mode {

@@ -15,6 +15,10 @@ type httpHead struct {
 	status  int    // response
 	reason  string // response
 	fields  []httpField
+	// lenient: the head breaks RFC 9112 syntax in a way that was read
+	// past (tabs or extra spaces in the request line, a space in the
+	// target, a field line without a colon).
+	lenient bool
 }
 
 type httpField struct{ name, value string }
@@ -67,8 +71,16 @@ var httpMethods = [...]string{"GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS",
 
 // httpStart classifies the first bytes of a stream: 1 when they begin an
 // HTTP request or response, 0 when more bytes are needed to tell, -1 when
-// they cannot be HTTP/1.x.
+// they cannot be HTTP/1.x. Empty lines before the start line are allowed
+// (RFC 9112 §2.2). A request line that does not open with a known method
+// and a space (a lowercase method, a tab) counts when the whole line ends
+// in an HTTP version, as a lenient server reads it.
 func httpStart(b []byte) int {
+	e := leadingEmpty(b)
+	if e > maxLeadingEmpty {
+		return -1
+	}
+	b = b[e:]
 	cands := [len(httpMethods) + 1]string{"HTTP/1."}
 	for i, m := range httpMethods {
 		cands[i+1] = m + " "
@@ -84,11 +96,67 @@ func httpStart(b []byte) int {
 		}
 		undecided = true
 	}
-	if undecided {
+	if undecided || len(b) == 0 {
 		return 0
 	}
-	return -1
+	return lenientRequestLine(b)
 }
+
+// maxLeadingEmpty bounds the CR and LF bytes passed over before a start
+// line; maxLenientLine the bytes of a request line read before deciding
+// whether it is one when it does not open like one.
+const (
+	maxLeadingEmpty = 64
+	maxLenientLine  = 8 << 10
+)
+
+// leadingEmpty returns how many CR and LF bytes open b.
+func leadingEmpty(b []byte) int {
+	n := 0
+	for n < len(b) && (b[n] == '\r' || b[n] == '\n') {
+		n++
+	}
+	return n
+}
+
+// lenientRequestLine tells whether b opens with a request line that a
+// strict reading rejects: a method token, blanks, and a line ending in
+// HTTP/1.x, nothing but printable bytes and tabs.
+func lenientRequestLine(b []byte) int {
+	i := 0
+	for i < len(b) && i <= 16 && isTokenLetter(b[i]) {
+		i++
+	}
+	switch {
+	case i == 0 || i > 16:
+		return -1
+	case i == len(b):
+		return 0
+	case b[i] != ' ' && b[i] != '\t':
+		return -1
+	}
+	for j := i; j < len(b) && j < maxLenientLine; j++ {
+		switch c := b[j]; {
+		case c == '\n':
+			line := strings.TrimRight(string(b[:j]), " \t\r")
+			f := strings.FieldsFunc(line, isBlank)
+			if len(f) >= 3 && (f[len(f)-1] == "HTTP/1.1" || f[len(f)-1] == "HTTP/1.0") {
+				return 1
+			}
+			return -1
+		case c < 0x20 && c != '\t' && c != '\r' || c == 0x7f:
+			return -1
+		}
+	}
+	if len(b) >= maxLenientLine {
+		return -1
+	}
+	return 0
+}
+
+func isTokenLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func isBlank(r rune) bool { return r == ' ' || r == '\t' }
 
 // headEnd returns the length of the head (through the blank line) at the
 // start of b, or -1 when the blank line has not arrived. Bare LF line ends
@@ -115,8 +183,10 @@ func headEnd(b []byte, from int) int {
 }
 
 // parseHead parses an HTTP/1.x head. ok is false when the start line is not
-// a request or status line.
+// a request or status line. Syntax that a lenient server reads past is
+// read past here too, and marked (lenient).
 func parseHead(b []byte) (h httpHead, ok bool) {
+	b = b[min(leadingEmpty(b), maxLeadingEmpty):] // RFC 9112 §2.2
 	lines := strings.Split(strings.TrimRight(string(b), "\r\n"), "\n")
 	start := strings.TrimSuffix(lines[0], "\r")
 	if strings.HasPrefix(start, "HTTP/") {
@@ -128,12 +198,16 @@ func parseHead(b []byte) (h httpHead, ok bool) {
 		}
 		h.proto, h.status, h.reason = proto, st, reason
 	} else {
-		parts := strings.Split(start, " ")
-		if len(parts) != 3 || !strings.HasPrefix(parts[2], "HTTP/") {
+		// method SP request-target SP HTTP-version (RFC 9112 §3); blanks
+		// other than single spaces, and spaces inside the target, are
+		// read as a lenient server reads them.
+		parts := strings.FieldsFunc(start, isBlank)
+		if len(parts) < 3 || !strings.HasPrefix(parts[len(parts)-1], "HTTP/") {
 			return h, false
 		}
 		h.request = true
-		h.method, h.uri, h.proto = parts[0], parts[1], parts[2]
+		h.method, h.uri, h.proto = parts[0], strings.Join(parts[1:len(parts)-1], " "), parts[len(parts)-1]
+		h.lenient = start != h.method+" "+h.uri+" "+h.proto || len(parts) > 3
 	}
 	h.fields = make([]httpField, 0, len(lines)-1)
 	for _, l := range lines[1:] {
@@ -148,7 +222,9 @@ func parseHead(b []byte) (h httpHead, ok bool) {
 		}
 		name, value, found := strings.Cut(l, ":")
 		if !found {
-			return h, false
+			// Not a field line: passed over, as lenient servers do.
+			h.lenient = true
+			continue
 		}
 		h.fields = append(h.fields, httpField{strings.TrimSpace(name), strings.TrimSpace(value)})
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -106,6 +107,58 @@ func TestLongHTTPHead(t *testing.T) {
 					t.Errorf("%v: exit %d, stderr %q, connection not shown:\n%s", args, code, errs, out)
 				}
 			}
+		})
+	}
+}
+
+// TestHostileHeadsAgreeWithTshark: the heads the reviewer found hiding a
+// conversation (review items 3 and 4) are decoded frame for frame as
+// tshark decodes them, where tshark does: a head padded before its
+// Upgrade fields on both sides, a 101 whose status line is over the
+// limit, and requests a strict parser rejects.
+func TestHostileHeadsAgreeWithTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skipf("tshark not installed: %v", err)
+	}
+	pad := "X-Pad: " + strings.Repeat("p", 70000) + "\r\n"
+	padFirst := func(head string) string {
+		line, rest, _ := strings.Cut(head, "\r\n")
+		return line + "\r\n" + pad + rest
+	}
+	reqLine, reqRest, _ := strings.Cut(upgradeReq, "\r\n")
+	for _, tc := range []struct{ name, req, resp string }{
+		{"both padded first", padFirst(upgradeReq), padFirst(upgradeResp)},
+		{"long status line", upgradeReq, strings.Replace(upgradeResp, "\r\n", strings.Repeat("x", 70000)+"\r\n", 1)},
+		{"space in uri", strings.Replace(reqLine, "/x", "/a b", 1) + "\r\n" + reqRest, upgradeResp},
+		{"trailing space", reqLine + " \r\n" + reqRest, upgradeResp},
+		{"line without colon", reqLine + "\r\nJunkLine\r\n" + reqRest, upgradeResp},
+		{"leading CRLF", "\r\n" + upgradeReq, upgradeResp},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+			c.Send(true, []byte(tc.req+"\r\n"))
+			c.Send(false, []byte(tc.resp+"\r\n"))
+			for i := 0; i < 5; i++ {
+				c.Frame(true, wsparse.OpText, []byte(fmt.Sprintf("client message %d", i)))
+				c.Frame(false, wsparse.OpText, []byte(fmt.Sprintf("server message %d", i)))
+			}
+			c.Frame(true, wsparse.OpClose, []byte{3, 0xe8})
+			c.Frame(false, wsparse.OpClose, []byte{3, 0xe8})
+			path := writeSynth(t, 0, c)
+			got, err := runWsdumpFrames(t, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := runTshark(t, tshark, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) != 12 {
+				t.Fatalf("tshark decodes %d frames, want 12: the capture is not what this test means", len(want))
+			}
+			n := compareFrames(t, want, got)
+			t.Logf("%d frames compared", n)
 		})
 	}
 }
