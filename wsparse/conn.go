@@ -141,11 +141,11 @@ type DirStats struct {
 
 // CloseInfo describes one side's Close frame.
 type CloseInfo struct {
-	Sent    bool
 	TS      time.Time
+	Reason  string
 	Code    uint16
 	HasCode bool
-	Reason  string
+	Sent    bool
 }
 
 // End says how a connection ended.
@@ -194,48 +194,107 @@ const (
 	modeIgnore             // nothing more to decode on this side
 )
 
-// half is one side's decoder state.
+// half is one side's decoder state. What only an HTTP side or an open
+// frame or message needs is allocated while it is needed (httpHalf,
+// frameState): an idle WebSocket direction holds neither.
 type half struct {
-	mode mode
+	*httpHalf   // HTTP heads and bodies: nil outside modeHTTP and modeAwait
+	*frameState // the frame and message being assembled: nil when neither is open
 
-	// HTTP.
+	mode      mode
+	midStream bool // decoding started inside a message: a first continuation is expected
+	masked    int8 // masking this side's frames used so far (-1 none yet)
+
+	// Frame header being accumulated across feeds.
+	hdr  [MaxHeaderLen]byte
+	hdrN int8
+
+	inPayload bool
+	holed     bool // a gap hit the current payload
+	msgOpen   bool // a message is being assembled
+	closed    bool // this side sent a Close frame
+	deflating bool // the current frame belongs to a compressed message (that may stream into the inflater)
+	msgCut    bool // bytes of the open message were not kept: nothing after them is
+	phase     int8 // masking key phase
+
+	sniff   *sniffer
+	left    uint64 // payload bytes still to come
+	payload []byte
+
+	// Message being assembled.
+	msgBuf   []byte
+	unmasked []byte    // scratch for streamed payload bytes past the limits
+	inflater *inflater // permessage-deflate, made at the first compressed message
+	frames   int
+	messages int
+}
+
+// httpHalf is the state of a side that speaks HTTP.
+type httpHalf struct {
 	buf []byte // head being accumulated, or pending client bytes in modeAwait
 	// A head over MaxHTTPHeader: its first MaxHTTPHeader bytes stay in buf
 	// and the rest is passed over (counted in over) up to its blank line;
 	// nl is how much of a line end was seen (1 after LF, 2 after LF CR).
 	long    bool
 	nl      int8
+	body    bodyKind
 	over    int
 	bodyLen int64
 	chunks  chunkSkipper
-	body    bodyKind
+}
 
-	sniff     *sniffer
-	midStream bool // decoding started inside a message: a first continuation is expected
-	masked    int8 // masking this side's frames used so far (-1 none yet)
+// frameState is the frame and the message a side is assembling, taken
+// from framePool when a frame starts and given back once neither is open.
+type frameState struct {
+	cur Frame
+	msg Message
+}
 
-	// Frame header being accumulated across feeds.
-	hdr  [MaxHeaderLen]byte
-	hdrN int
+var framePool = sync.Pool{New: func() any { return new(frameState) }}
 
-	inPayload bool
-	holed     bool   // a gap hit the current payload
-	msgOpen   bool   // a message is being assembled
-	closed    bool   // this side sent a Close frame
-	left      uint64 // payload bytes still to come
-	phase     int    // masking key phase
-	cur       Frame
-	payload   []byte
-	deflating bool // the current frame belongs to a compressed message (that may stream into the inflater)
+// openHTTP gives a side its HTTP state.
+func (h *half) openHTTP() {
+	if h.httpHalf == nil {
+		h.httpHalf = new(httpHalf)
+	}
+}
 
-	// Message being assembled.
-	msg      Message
-	msgBuf   []byte
-	msgCut   bool      // bytes of the open message were not kept: nothing after them is
-	unmasked []byte    // scratch for streamed payload bytes past the limits
-	inflater *inflater // permessage-deflate, made at the first compressed message
-	frames   int
-	messages int
+// dropBuf forgets the head or pending bytes a side holds.
+func (h *half) dropBuf() {
+	if h.httpHalf != nil {
+		h.buf = nil
+	}
+}
+
+// httpBuf returns the head or pending bytes a side holds.
+func (h *half) httpBuf() []byte {
+	if h.httpHalf == nil {
+		return nil
+	}
+	return h.buf
+}
+
+// closeHTTP drops a side's HTTP state once it speaks HTTP no more.
+func (h *half) closeHTTP() {
+	if h.mode != modeHTTP && h.mode != modeAwait {
+		h.httpHalf = nil
+	}
+}
+
+// openFrame gives a side its frame and message state.
+func (h *half) openFrame() {
+	if h.frameState == nil {
+		h.frameState = framePool.Get().(*frameState)
+	}
+}
+
+// idle gives the frame and message state back when neither is open.
+func (h *half) idle() {
+	if h.frameState != nil && !h.inPayload && !h.msgOpen {
+		*h.frameState = frameState{}
+		framePool.Put(h.frameState)
+		h.frameState = nil
+	}
 }
 
 // Conn decodes one TCP connection. Sides are the two TCP directions as the
@@ -262,11 +321,11 @@ type decoder struct {
 	forced    bool     // --ws-port: decode as WebSocket whatever the evidence
 	sniffed   [2]bool  // by side: framing recognised without a handshake
 	ended     bool
+	headCut   bool // an HTTP head was over MaxHTTPHeader
+	cut       bool // the head being handled is cut: fields after the limit are unknown
 	tls       *TLSInfo
 	sum       Summary
 	limits    LimitHits
-	headCut   bool      // an HTTP head was over MaxHTTPHeader
-	cut       bool      // the head being handled is cut: fields after the limit are unknown
 	cutReq    *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
 	fed       uint64    // frame bytes decoded, both sides: the base of the inflate ratio bound
 	inflated  uint64    // bytes inflated (kept or not), all messages
@@ -404,10 +463,12 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 func (c *Conn) feed(side int, data []byte, ts time.Time) {
 	h := &c.half[side]
 	for len(data) > 0 {
+		h.closeHTTP()
 		switch h.mode {
 		case modeHTTP:
 			data = c.feedHTTP(side, data, ts)
 		case modeAwait:
+			h.openHTTP()
 			n := min(len(data), c.cfg.MaxPending-len(h.buf))
 			h.buf = append(h.buf, data[:n]...)
 			if n < len(data) {
@@ -444,9 +505,10 @@ func (c *Conn) ignore(side int) {
 			h.msg.Anomalies |= AnomMessageIncomplete
 			c.emitMessage(h, h.msg.Dir)
 		}
+		h.idle()
 	}
 	h.mode = modeIgnore
-	h.buf = nil
+	h.httpHalf = nil
 	h.sniff = nil
 }
 
@@ -454,6 +516,7 @@ func (c *Conn) ignore(side int) {
 // returns the bytes it did not consume.
 func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 	h := &c.half[side]
+	h.openHTTP()
 	for len(data) > 0 && h.mode == modeHTTP {
 		if h.long {
 			data = c.skipLongHead(side, data, ts)
@@ -692,7 +755,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		if req := c.cutReq; req != nil {
 			c.hs.fromRequest(req, ts)
 			c.hs.Anomalies &^= cutFields(req, true)
-		} else if req, ok := partialHead(c.half[1-side].buf); ok && req.request {
+		} else if req, ok := partialHead(c.half[1-side].httpBuf()); ok && req.request {
 			c.hs.fromRequest(&req, ts)
 		}
 		c.hs.Anomalies |= AnomRequestIncomplete
@@ -703,7 +766,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		c.reqs = append(c.reqs[:0], "GET")
 		c.upgrading = true
 		client := &c.half[1-side]
-		client.buf = nil
+		client.dropBuf()
 		if client.mode == modeHTTP {
 			client.mode = modeAwait
 		}
@@ -735,8 +798,8 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	}
 	c.sink.Handshake(c, c.hs)
 	client := &c.half[1-side]
-	pending := client.buf
-	client.buf = nil
+	pending := client.httpBuf()
+	client.dropBuf()
 	if head.status == 101 {
 		// A cut 101 whose Upgrade field is past the cut answers the
 		// upgrade request: the client asked for websocket only.
@@ -754,6 +817,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 				c.sum.Stats[ClientToServer].Resyncs++
 			}
 			// (modeSniff: a gap hit the client's bytes; the search goes on.)
+			client.closeHTTP()
 			if len(pending) > 0 {
 				c.feedFrames(1-side, pending, ts)
 			}
@@ -799,25 +863,27 @@ func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
 		}
 		if n == 0 {
 			// The header straddles feeds: gather it in h.hdr.
+			hn := int(h.hdrN)
 			need := MaxHeaderLen
-			if h.hdrN >= 2 {
+			if hn >= 2 {
 				need = HeaderSize(h.hdr[0], h.hdr[1])
-			} else if h.hdrN+len(data) >= 2 {
-				b1 := data[1-h.hdrN]
-				if h.hdrN == 1 {
+			} else if hn+len(data) >= 2 {
+				b1 := data[1-hn]
+				if hn == 1 {
 					b1 = data[0]
 				}
 				b0 := h.hdr[0]
-				if h.hdrN == 0 {
+				if hn == 0 {
 					b0 = data[0]
 				}
 				need = HeaderSize(b0, b1)
 			}
-			take := min(need-h.hdrN, len(data))
-			copy(h.hdr[h.hdrN:], data[:take])
-			h.hdrN += take
+			take := min(need-hn, len(data))
+			copy(h.hdr[hn:], data[:take])
+			hn += take
+			h.hdrN = int8(hn)
 			data = data[take:]
-			if h.hdrN < need {
+			if hn < need {
 				return
 			}
 			hdr, _ = ParseHeader(h.hdr[:h.hdrN])
@@ -834,6 +900,7 @@ func (c *Conn) startFrame(side int, hdr Header) {
 	h := &c.half[side]
 	dir := c.dirOf(side)
 	h.frames++
+	h.openFrame()
 	h.cur = Frame{Header: hdr, Dir: dir, Index: h.frames}
 	a := hdr.Rules()
 	if dir == ClientToServer && !hdr.Masked {
@@ -939,7 +1006,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 		start := len(h.payload)
 		h.payload = append(grow(h.payload, len(keep)), keep...)
 		if h.cur.Masked {
-			h.phase = Unmask(h.cur.MaskKey, h.phase, h.payload[start:])
+			h.phase = int8(Unmask(h.cur.MaskKey, int(h.phase), h.payload[start:]))
 		}
 		if streaming {
 			z.push(h.payload[start:], c.inflateBudget())
@@ -947,7 +1014,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 	}
 	rest := b[len(keep):]
 	if !streaming {
-		h.phase = (h.phase + len(rest)) & 3
+		h.phase = int8((int(h.phase) + len(rest)) & 3)
 		return
 	}
 	if h.unmasked == nil {
@@ -957,7 +1024,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 		p := h.unmasked[:copy(h.unmasked, rest)]
 		rest = rest[len(p):]
 		if h.cur.Masked {
-			h.phase = Unmask(h.cur.MaskKey, h.phase, p)
+			h.phase = int8(Unmask(h.cur.MaskKey, int(h.phase), p))
 		}
 		z.push(p, c.inflateBudget())
 	}
@@ -1002,6 +1069,7 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 	if !h.msgOpen {
 		h.msgBuf = release(h.msgBuf)
 	}
+	h.idle()
 }
 
 // emitFrame reports the finished current frame and any message it completes.
@@ -1239,7 +1307,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 		// segment was lost): the upgrade may have happened unseen, so look
 		// for frames after it.
 		if c.startSniff(side, nil, true) {
-			h.buf = nil
+			h.httpHalf = nil
 			return
 		}
 		c.ignore(side)
@@ -1250,7 +1318,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	}
 	if h.inPayload && uint64(n) <= h.left {
 		h.cur.Anomalies |= AnomPayloadIncomplete
-		h.phase = (h.phase + n) & 3
+		h.phase = int8((int(h.phase) + n) & 3)
 		h.left -= uint64(n)
 		// What is kept must stay contiguous: keep nothing more of this frame.
 		h.holed = true
@@ -1273,6 +1341,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 		h.msg.Anomalies |= AnomMessageIncomplete
 		c.emitMessage(h, h.msg.Dir)
 	}
+	h.idle()
 	h.mode = modeSniff
 	h.sniff = newSniffer(h.masked, 1, true, c.cfg.MaxSniff)
 	c.sum.Stats[c.dirOf(side)].Resyncs++
@@ -1336,6 +1405,7 @@ func (c *Conn) End(ts time.Time) {
 			h.msg.Anomalies |= AnomMessageIncomplete
 			c.emitMessage(h, h.msg.Dir)
 		}
+		h.idle()
 	}
 	s := &c.sum
 	s.Handshake = c.hs
@@ -1377,8 +1447,9 @@ func (c *Conn) free() {
 		h := &c.half[side]
 		putBuf(h.payload)
 		putBuf(h.msgBuf)
-		h.payload, h.msgBuf, h.buf, h.sniff = nil, nil, nil, nil
-		h.cur.Payload, h.msg.Data = nil, nil
+		h.payload, h.msgBuf, h.httpHalf, h.sniff = nil, nil, nil, nil
+		h.inPayload, h.msgOpen = false, false
+		h.idle()
 		if h.inflater != nil {
 			h.inflater.close()
 			h.inflater = nil
