@@ -217,13 +217,8 @@ type half struct {
 	msgCut    bool // bytes of the open message were not kept: nothing after them is
 	phase     int8 // masking key phase
 
-	sniff   *sniffer
-	left    uint64 // payload bytes still to come
-	payload []byte
-
-	// Message being assembled.
-	msgBuf   []byte
-	unmasked []byte    // scratch for streamed payload bytes past the limits
+	sniff    *sniffer
+	left     uint64    // payload bytes still to come
 	inflater *inflater // permessage-deflate, made at the first compressed message
 	frames   int
 	messages int
@@ -246,8 +241,11 @@ type httpHalf struct {
 // frameState is the frame and the message a side is assembling, taken
 // from framePool when a frame starts and given back once neither is open.
 type frameState struct {
-	cur Frame
-	msg Message
+	cur      Frame
+	payload  []byte
+	msg      Message
+	msgBuf   []byte
+	unmasked []byte // scratch for streamed payload bytes past the limits
 }
 
 var framePool = sync.Pool{New: func() any { return new(frameState) }}
@@ -288,9 +286,12 @@ func (h *half) openFrame() {
 	}
 }
 
-// idle gives the frame and message state back when neither is open.
+// idle gives the frame and message state back, and its buffers to their
+// pools, when neither is open.
 func (h *half) idle() {
 	if h.frameState != nil && !h.inPayload && !h.msgOpen {
+		putBuf(h.payload)
+		putBuf(h.msgBuf)
 		*h.frameState = frameState{}
 		framePool.Put(h.frameState)
 		h.frameState = nil
@@ -1445,9 +1446,7 @@ func (c *Conn) End(ts time.Time) {
 func (c *Conn) free() {
 	for side := range c.half {
 		h := &c.half[side]
-		putBuf(h.payload)
-		putBuf(h.msgBuf)
-		h.payload, h.msgBuf, h.httpHalf, h.sniff = nil, nil, nil, nil
+		h.httpHalf, h.sniff = nil, nil
 		h.inPayload, h.msgOpen = false, false
 		h.idle()
 		if h.inflater != nil {
