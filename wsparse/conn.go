@@ -316,20 +316,55 @@ type decoder struct {
 	sink      Sink
 	half      [2]half
 	hs        *Handshake
-	reqs      []string // methods of requests awaiting responses, oldest first
-	upgrading bool     // the last request asked for an upgrade
-	ws        bool     // the upgrade succeeded, or framing was recognised
-	forced    bool     // --ws-port: decode as WebSocket whatever the evidence
-	sniffed   [2]bool  // by side: framing recognised without a handshake
+	ex        *httpExchange // HTTP requests awaiting responses: nil until one, and after the upgrade
+	upgrading bool          // the last request asked for an upgrade
+	ws        bool          // the upgrade succeeded, or framing was recognised
+	forced    bool          // --ws-port: decode as WebSocket whatever the evidence
+	sniffed   [2]bool       // by side: framing recognised without a handshake
 	ended     bool
 	headCut   bool // an HTTP head was over MaxHTTPHeader
 	cut       bool // the head being handled is cut: fields after the limit are unknown
 	tls       *TLSInfo
-	sum       Summary
-	limits    LimitHits
-	cutReq    *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
-	fed       uint64    // frame bytes decoded, both sides: the base of the inflate ratio bound
-	inflated  uint64    // bytes inflated (kept or not), all messages
+	sum       summary
+	limits    *LimitHits // nil until a limit is hit
+	fed       uint64     // frame bytes decoded, both sides: the base of the inflate ratio bound
+	inflated  uint64     // bytes inflated (kept or not), all messages
+}
+
+// httpExchange is the HTTP request/response state of a connection.
+type httpExchange struct {
+	reqs   []string  // methods of requests awaiting responses, oldest first
+	cutReq *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
+}
+
+// exchange returns the connection's HTTP exchange state, made at the first
+// head.
+func (c *Conn) exchange() *httpExchange {
+	if c.ex == nil {
+		c.ex = new(httpExchange)
+	}
+	return c.ex
+}
+
+// summary is what a decoder accumulates of its Summary; the rest is set
+// when the connection ends.
+type summary struct {
+	First, Last time.Time
+	Stats       [2]DirStats
+	Close       [2]CloseInfo
+	Initiator   Dir
+	TCPFin      [2]bool
+	TCPRst      [2]bool
+	TCPEndTS    *[2]time.Time // nil until a FIN or RST
+	Anomalies   Anomalies
+}
+
+// hit returns the connection's limit counts, made at the first hit.
+func (c *Conn) hit() *LimitHits {
+	if c.limits == nil {
+		c.limits = new(LimitHits)
+	}
+	return c.limits
 }
 
 // configs interns the configurations with defaults applied: a connection
@@ -358,7 +393,12 @@ type LimitHits struct {
 }
 
 // LimitHits returns the limits the connection has run into so far.
-func (c *Conn) LimitHits() LimitHits { return c.limits }
+func (c *Conn) LimitHits() LimitHits {
+	if c.limits == nil {
+		return LimitHits{}
+	}
+	return *c.limits
+}
 
 // NewConn returns a decoder for a connection whose side 0 is a and side 1 is b.
 func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
@@ -475,7 +515,7 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 			if n < len(data) {
 				// The client sent more than the limit before any answer:
 				// this is no WebSocket client.
-				c.limits.Pending++
+				c.hit().Pending++
 				c.hs.Anomalies |= AnomPendingLimit
 				c.ignore(side)
 			}
@@ -575,7 +615,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 			if len(h.buf) > c.cfg.MaxHTTPHeader {
 				// Over the limit: keep what fits, pass over the rest up to
 				// the blank line, and decode what follows.
-				c.limits.HTTPHeader++
+				c.hit().HTTPHeader++
 				c.headCut = true
 				c.sum.Anomalies |= AnomHTTPHeaderTooLong
 				if c.hs != nil {
@@ -668,7 +708,7 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 	if head.request {
 		c.onRequest(side, &head, ts)
 		if c.hs == nil && c.clientSide == side {
-			c.cutReq = &head
+			c.exchange().cutReq = &head
 		}
 	} else {
 		c.onResponse(side, &head, ts)
@@ -715,8 +755,8 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 		return
 	}
 	h := &c.half[side]
-	if len(c.reqs) < 64 {
-		c.reqs = append(c.reqs, strings.Clone(head.method)) // not a piece of the whole head
+	if ex := c.exchange(); len(ex.reqs) < 64 {
+		ex.reqs = append(ex.reqs, strings.Clone(head.method)) // not a piece of the whole head
 	}
 	if isUpgradeRequest(head) && c.hs == nil {
 		c.hs = &Handshake{TLS: c.tls}
@@ -748,12 +788,13 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if head.status/100 == 1 && head.status != 101 {
 		return // interim response: the request is still pending
 	}
-	if (len(c.reqs) == 0 || c.cutReq != nil) && c.hs == nil && head.status == 101 && head.hasToken("Upgrade", "websocket") {
+	ex := c.exchange()
+	if (len(ex.reqs) == 0 || ex.cutReq != nil) && c.hs == nil && head.status == 101 && head.hasToken("Upgrade", "websocket") {
 		// The request was lost or cut short (a snap length, a lost
 		// segment, a head over the limit) but the server switched:
 		// believe the server.
 		c.hs = &Handshake{Anomalies: AnomRequestIncomplete, TLS: c.tls}
-		if req := c.cutReq; req != nil {
+		if req := ex.cutReq; req != nil {
 			c.hs.fromRequest(req, ts)
 			c.hs.Anomalies &^= cutFields(req, true)
 		} else if req, ok := partialHead(c.half[1-side].httpBuf()); ok && req.request {
@@ -763,8 +804,8 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		if c.headCut {
 			c.hs.Anomalies |= AnomHTTPHeaderTooLong
 		}
-		c.cutReq = nil
-		c.reqs = append(c.reqs[:0], "GET")
+		ex.cutReq = nil
+		ex.reqs = append(ex.reqs[:0], "GET")
 		c.upgrading = true
 		client := &c.half[1-side]
 		client.dropBuf()
@@ -772,16 +813,16 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 			client.mode = modeAwait
 		}
 	}
-	if len(c.reqs) == 0 {
+	if len(ex.reqs) == 0 {
 		if c.hs != nil {
 			c.hs.Anomalies |= AnomUnexpectedResponse
 		}
 		c.failHTTP(side)
 		return
 	}
-	method := c.reqs[0]
-	c.reqs = c.reqs[1:]
-	if !(c.upgrading && len(c.reqs) == 0) {
+	method := ex.reqs[0]
+	ex.reqs = ex.reqs[1:]
+	if !(c.upgrading && len(ex.reqs) == 0) {
 		h.body, h.bodyLen = responseBody(head, method)
 		if h.body == bodyChunked {
 			h.chunks = chunkSkipper{}
@@ -806,6 +847,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		// upgrade request: the client asked for websocket only.
 		if c.hs.Anomalies&AnomHTTPMalformed == 0 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 			c.ws = true
+			c.ex = nil // no request is pending
 			h.mode = modeWS
 			switch client.mode {
 			case modeAwait:
@@ -1243,7 +1285,7 @@ func (c *Conn) inflateMessage(h *half, m *Message) {
 	}
 	c.inflated += res.total
 	if res.a&AnomInflateRatio != 0 {
-		c.limits.InflateRatio++
+		c.hit().InflateRatio++
 	}
 	m.Anomalies |= res.a
 	m.Data = res.out
@@ -1359,6 +1401,9 @@ func (c *Conn) RetransmitConflict(side int) {
 // TCPEnd records that a side sent FIN (rst false) or RST at ts.
 func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 	d := c.dirOf(side)
+	if c.sum.TCPEndTS == nil {
+		c.sum.TCPEndTS = new([2]time.Time)
+	}
 	if c.sum.TCPEndTS[d].IsZero() {
 		c.sum.TCPEndTS[d] = ts
 	}
@@ -1408,7 +1453,12 @@ func (c *Conn) End(ts time.Time) {
 		}
 		h.idle()
 	}
-	s := &c.sum
+	cs := &c.sum
+	s := &Summary{First: cs.First, Last: cs.Last, Stats: cs.Stats, Close: cs.Close, Initiator: cs.Initiator,
+		TCPFin: cs.TCPFin, TCPRst: cs.TCPRst, Anomalies: cs.Anomalies}
+	if cs.TCPEndTS != nil {
+		s.TCPEndTS = *cs.TCPEndTS
+	}
 	s.Handshake = c.hs
 	s.TLS = c.tls
 	switch {
@@ -1516,7 +1566,7 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 		return
 	}
 	if s.searched > s.limit && !s.lenient && c.hs == nil && !c.ws && !c.forced {
-		c.limits.Sniff++
+		c.hit().Sniff++
 		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(s.searched)
 		c.ignore(side)
 		return
