@@ -199,7 +199,8 @@ const (
 // frameState): an idle WebSocket direction holds neither.
 type half struct {
 	*httpHalf   // HTTP heads and bodies: nil outside modeHTTP and modeAwait
-	*frameState // the frame and message being assembled: nil when neither is open
+	*frameState // the frame being assembled: nil outside a payload
+	*msgState   // the message being assembled: nil when none is open
 
 	mode      mode
 	midStream bool // decoding started inside a message: a first continuation is expected
@@ -238,17 +239,26 @@ type httpHalf struct {
 	chunks  chunkSkipper
 }
 
-// frameState is the frame and the message a side is assembling, taken
-// from framePool when a frame starts and given back once neither is open.
+// frameState is the frame a side is assembling, taken from framePool when
+// the frame starts and given back when it ends.
 type frameState struct {
 	cur      Frame
 	payload  []byte
-	msg      Message
-	msgBuf   []byte
 	unmasked []byte // scratch for streamed payload bytes past the limits
 }
 
-var framePool = sync.Pool{New: func() any { return new(frameState) }}
+// msgState is the message a side is assembling, taken from msgPool when
+// the message starts and given back when it has been reported.
+type msgState struct {
+	msg    Message
+	msgBuf []byte
+	lastTS time.Time // when the message's direction last completed a frame
+}
+
+var (
+	framePool = sync.Pool{New: func() any { return new(frameState) }}
+	msgPool   = sync.Pool{New: func() any { return new(msgState) }}
+)
 
 // openHTTP gives a side its HTTP state.
 func (h *half) openHTTP() {
@@ -279,22 +289,36 @@ func (h *half) closeHTTP() {
 	}
 }
 
-// openFrame gives a side its frame and message state.
+// openFrame gives a side its frame state.
 func (h *half) openFrame() {
 	if h.frameState == nil {
 		h.frameState = framePool.Get().(*frameState)
 	}
 }
 
-// idle gives the frame and message state back, and its buffers to their
-// pools, when neither is open.
+// openMsg gives a side its message state.
+func (h *half) openMsg(ts time.Time) {
+	if h.msgState == nil {
+		h.msgState = msgPool.Get().(*msgState)
+	}
+	h.lastTS = ts
+}
+
+// idle gives the frame state back when no frame is open and the message
+// state when no message is, with their buffers to their pools.
 func (h *half) idle() {
-	if h.frameState != nil && !h.inPayload && !h.msgOpen {
+	if h.frameState != nil && !h.inPayload {
 		putBuf(h.payload)
-		putBuf(h.msgBuf)
+		putBuf(h.unmasked)
 		*h.frameState = frameState{}
 		framePool.Put(h.frameState)
 		h.frameState = nil
+	}
+	if h.msgState != nil && !h.msgOpen {
+		putBuf(h.msgBuf)
+		*h.msgState = msgState{}
+		msgPool.Put(h.msgState)
+		h.msgState = nil
 	}
 }
 
@@ -1028,7 +1052,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 	if h.deflating && !h.holed && !streaming && c.overflows(h, len(b)) {
 		z = c.inflaterFor(h, h.cur.Dir)
 		z.startStream(c.cfg.MaxMessage, c.inflateBudget())
-		if h.cur.Opcode == OpContinuation {
+		if h.cur.Opcode == OpContinuation && h.msgState != nil {
 			z.push(h.msgBuf, c.inflateBudget())
 		}
 		z.push(h.payload, c.inflateBudget())
@@ -1061,7 +1085,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 		return
 	}
 	if h.unmasked == nil {
-		h.unmasked = make([]byte, 32<<10)
+		h.unmasked = getBuf(32 << 10)[:32<<10]
 	}
 	for len(rest) > 0 {
 		p := h.unmasked[:copy(h.unmasked, rest)]
@@ -1077,7 +1101,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 // would not all be kept, in the frame or in its message.
 func (c *Conn) overflows(h *half, n int) bool {
 	kept := len(h.payload) + n
-	if h.cur.Opcode == OpContinuation {
+	if h.cur.Opcode == OpContinuation && h.msgState != nil {
 		return kept > c.cfg.MaxPayload || len(h.msgBuf)+kept > c.cfg.MaxMessage
 	}
 	return kept > min(c.cfg.MaxPayload, c.cfg.MaxMessage)
@@ -1109,9 +1133,6 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 	h := &c.half[side]
 	h.payload = release(h.payload)
 	h.cur.Payload = nil
-	if !h.msgOpen {
-		h.msgBuf = release(h.msgBuf)
-	}
 	h.idle()
 }
 
@@ -1122,6 +1143,9 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 	h.inPayload = false
 	f.TS = ts
 	f.Payload = h.payload
+	if h.msgState != nil {
+		h.lastTS = ts
+	}
 	if f.Opcode == OpClose {
 		code, has, reason, a := ParseClose(f.Payload)
 		f.CloseCode, f.HasCloseCode, f.CloseReason = code, has, reason
@@ -1145,6 +1169,7 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 			c.emitMessage(h, f.Dir)
 		}
 		h.messages++
+		h.openMsg(ts)
 		h.msg = Message{Dir: f.Dir, Opcode: f.Opcode, Frames: 1, Len: f.Length, WireLen: f.Length, Index: h.messages,
 			Compressed: f.RSV&4 != 0 && c.deflate()}
 		h.msgCut = false
@@ -1225,7 +1250,7 @@ func (c *Conn) frameCut(h *half, f *Frame, streamed bool) {
 
 // emitMessage reports an unfinished message (at a protocol error or the end).
 func (c *Conn) emitMessage(h *half, dir Dir) {
-	h.msg.TS = h.cur.TS
+	h.msg.TS = h.lastTS
 	h.msg.Data = h.msgBuf
 	h.msgOpen = false
 	c.finishMessage(h)
@@ -1279,7 +1304,9 @@ func (c *Conn) inflateMessage(h *half, m *Message) {
 	var res inflated
 	if z.streaming() {
 		res = z.finish(complete, c.inflateBudget())
-		h.unmasked = nil
+		if h.frameState != nil {
+			h.unmasked = release(h.unmasked)
+		}
 	} else {
 		res = z.inflateMsg(m.Data, complete, c.cfg.MaxMessage, c.inflateBudget())
 	}
