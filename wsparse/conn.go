@@ -206,10 +206,6 @@ type half struct {
 	midStream bool // decoding started inside a message: a first continuation is expected
 	masked    int8 // masking this side's frames used so far (-1 none yet)
 
-	// Frame header being accumulated across feeds.
-	hdr  [MaxHeaderLen]byte
-	hdrN int8
-
 	inPayload bool
 	holed     bool // a gap hit the current payload
 	msgOpen   bool // a message is being assembled
@@ -219,7 +215,6 @@ type half struct {
 	phase     int8 // masking key phase
 
 	sniff    *sniffer
-	left     uint64    // payload bytes still to come
 	inflater *inflater // permessage-deflate, made at the first compressed message
 	frames   int
 	messages int
@@ -242,7 +237,13 @@ type httpHalf struct {
 // frameState is the frame a side is assembling, taken from framePool when
 // the frame starts and given back when it ends.
 type frameState struct {
-	cur      Frame
+	cur  Frame
+	left uint64 // payload bytes still to come
+
+	// Frame header being accumulated across feeds (before cur starts).
+	hdr  [MaxHeaderLen]byte
+	hdrN int8
+
 	payload  []byte
 	unmasked []byte // scratch for streamed payload bytes past the limits
 }
@@ -375,7 +376,7 @@ func (c *Conn) exchange() *httpExchange {
 type summary struct {
 	First, Last time.Time
 	Stats       [2]DirStats
-	Close       [2]CloseInfo
+	Close       *[2]CloseInfo // nil until a Close frame
 	Initiator   Dir
 	TCPFin      [2]bool
 	TCPRst      [2]bool
@@ -922,7 +923,7 @@ func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
 		}
 		var hdr Header
 		var n int
-		if h.hdrN == 0 {
+		if h.frameState == nil || h.hdrN == 0 {
 			hdr, n = ParseHeader(data)
 			if n > 0 {
 				data = data[n:]
@@ -930,6 +931,7 @@ func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
 		}
 		if n == 0 {
 			// The header straddles feeds: gather it in h.hdr.
+			h.openFrame()
 			hn := int(h.hdrN)
 			need := MaxHeaderLen
 			if hn >= 2 {
@@ -1152,6 +1154,9 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 		f.Anomalies |= a
 		if !h.closed {
 			h.closed = true
+			if c.sum.Close == nil {
+				c.sum.Close = new([2]CloseInfo)
+			}
 			cl := &c.sum.Close[f.Dir]
 			*cl = CloseInfo{Sent: true, TS: ts, Code: code, HasCode: has, Reason: reason}
 			if !c.sum.Close[1-f.Dir].Sent {
@@ -1403,7 +1408,9 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	}
 	// The frame boundaries are lost: find them again. Whole compressed
 	// messages may have been lost with them, and the window with them.
-	h.hdrN = 0
+	if h.frameState != nil {
+		h.hdrN = 0
+	}
 	if h.inflater != nil {
 		h.inflater.forget()
 	}
@@ -1481,8 +1488,11 @@ func (c *Conn) End(ts time.Time) {
 		h.idle()
 	}
 	cs := &c.sum
-	s := &Summary{First: cs.First, Last: cs.Last, Stats: cs.Stats, Close: cs.Close, Initiator: cs.Initiator,
+	s := &Summary{First: cs.First, Last: cs.Last, Stats: cs.Stats, Initiator: cs.Initiator,
 		TCPFin: cs.TCPFin, TCPRst: cs.TCPRst, Anomalies: cs.Anomalies}
+	if cs.Close != nil {
+		s.Close = *cs.Close
+	}
 	if cs.TCPEndTS != nil {
 		s.TCPEndTS = *cs.TCPEndTS
 	}
