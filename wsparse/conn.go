@@ -108,14 +108,14 @@ type Frame struct {
 // fragments. Data is only valid during the Sink call.
 type Message struct {
 	Dir        Dir
-	TS         time.Time // when the last frame completed
 	Opcode     Opcode    // OpText or OpBinary
+	Compressed bool      // RSV1 on the first frame with permessage-deflate
+	LenUnknown bool      // compressed and not inflated to its end (bytes lost, an error, a bound): Len is only what was inflated
+	TS         time.Time // when the last frame completed
 	Frames     int
 	Len        uint64 // message bytes: inflated when compressed (see Anomalies when shorter than Len)
-	LenUnknown bool   // compressed and not inflated to its end (bytes lost, an error, a bound): Len is only what was inflated
 	WireLen    uint64 // payload bytes on the wire, summed over the frames
 	Data       []byte // the message bytes kept, inflated when compressed
-	Compressed bool   // RSV1 on the first frame with permessage-deflate
 	Index      int    // 1-based ordinal of the message in its direction
 	Anomalies  Anomalies
 }
