@@ -26,8 +26,10 @@ func (t *Tracker) Report() *Report {
 	for _, id := range ids {
 		st := t.conns[id]
 		c := st.c
-		for d := range st.pings {
-			c.Ping[d] = st.pings[d].finish()
+		if st.pings != nil {
+			for d := range st.pings {
+				c.Ping[d] = st.pings[d].finish()
+			}
 		}
 		c.Heartbeats = st.series(t.opts)
 		r.Conns = append(r.Conns, c)

@@ -28,10 +28,19 @@ type seriesKey struct {
 
 type connState struct {
 	c          *Conn
-	pings      [2]pingTrack // by the pinging side's direction
+	pings      *[2]pingTrack // by the pinging side's direction; made at the first ping or pong
 	beats      map[seriesKey]*beatSeries
 	negotiated map[seriesKey]Negotiated
 	firstClose time.Time
+}
+
+// pingTracks returns the connection's ping tracks, made at its first ping
+// or pong: most connections have none.
+func (st *connState) pingTracks() *[2]pingTrack {
+	if st.pings == nil {
+		st.pings = new([2]pingTrack)
+	}
+	return st.pings
 }
 
 // What the tracker keeps grows with the beats and pings of a capture, which
@@ -123,7 +132,7 @@ func (t *Tracker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	st := t.state(c)
 	switch f.Opcode {
 	case wsparse.OpPing:
-		p := &st.pings[f.Dir]
+		p := &st.pingTracks()[f.Dir]
 		p.n++
 		if len(p.outstanding) == maxOutstanding {
 			// Forget the older half: they stay unanswered.
@@ -147,7 +156,7 @@ func (t *Tracker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 // pong matches a pong to the oldest outstanding ping of the other side with
 // the same payload, else to the oldest outstanding one.
 func (t *Tracker) pong(st *connState, f *wsparse.Frame) {
-	p := &st.pings[1-f.Dir]
+	p := &st.pingTracks()[1-f.Dir]
 	if len(p.outstanding) == 0 {
 		p.stats.Unsolicited++
 		return

@@ -52,7 +52,9 @@ func openConns(a *Assembler, n int) {
 // sized to what it uses: its state and the 1000 bytes of the message it is
 // assembling, not buffers of the sizes it once needed (it took 8.8 KB a
 // connection, most in buffers kept between frames and a 2 KiB
-// retransmission ring, 100 000 of them over a gigabyte).
+// retransmission ring, 100 000 of them over a gigabyte; 5 125 before the
+// decoder held its HTTP state and its open frame and message only while
+// used, 3 990 after).
 func TestBytesPerOpenConnection(t *testing.T) {
 	const n = 5000
 	sink := &countSink{}
@@ -68,7 +70,7 @@ func TestBytesPerOpenConnection(t *testing.T) {
 	if sink.frames != 2*n || len(a.live) != n {
 		t.Fatalf("%d frames, %d connections live", sink.frames, len(a.live))
 	}
-	if per > 5500 {
+	if per > 4300 {
 		t.Errorf("%.0f bytes per open connection", per)
 	}
 	a.Finish()

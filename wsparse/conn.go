@@ -109,14 +109,14 @@ type Frame struct {
 // fragments. Data is only valid during the Sink call.
 type Message struct {
 	Dir        Dir
-	TS         time.Time // when the last frame completed
 	Opcode     Opcode    // OpText or OpBinary
+	Compressed bool      // RSV1 on the first frame with permessage-deflate
+	LenUnknown bool      // compressed and not inflated to its end (bytes lost, an error, a bound): Len is only what was inflated
+	TS         time.Time // when the last frame completed
 	Frames     int
 	Len        uint64 // message bytes: inflated when compressed (see Anomalies when shorter than Len)
-	LenUnknown bool   // compressed and not inflated to its end (bytes lost, an error, a bound): Len is only what was inflated
 	WireLen    uint64 // payload bytes on the wire, summed over the frames
 	Data       []byte // the message bytes kept, inflated when compressed
-	Compressed bool   // RSV1 on the first frame with permessage-deflate
 	Index      int    // 1-based ordinal of the message in its direction
 	Anomalies  Anomalies
 }
@@ -142,11 +142,11 @@ type DirStats struct {
 
 // CloseInfo describes one side's Close frame.
 type CloseInfo struct {
-	Sent    bool
 	TS      time.Time
+	Reason  string
 	Code    uint16
 	HasCode bool
-	Reason  string
+	Sent    bool
 }
 
 // End says how a connection ended.
@@ -195,48 +195,133 @@ const (
 	modeIgnore             // nothing more to decode on this side
 )
 
-// half is one side's decoder state.
+// half is one side's decoder state. What only an HTTP side or an open
+// frame or message needs is allocated while it is needed (httpHalf,
+// frameState): an idle WebSocket direction holds neither.
 type half struct {
-	mode mode
+	*httpHalf   // HTTP heads and bodies: nil outside modeHTTP and modeAwait
+	*frameState // the frame being assembled: nil outside a payload
+	*msgState   // the message being assembled: nil when none is open
 
-	// HTTP.
+	mode      mode
+	midStream bool // decoding started inside a message: a first continuation is expected
+	masked    int8 // masking this side's frames used so far (-1 none yet)
+
+	inPayload bool
+	holed     bool // a gap hit the current payload
+	msgOpen   bool // a message is being assembled
+	closed    bool // this side sent a Close frame
+	deflating bool // the current frame belongs to a compressed message (that may stream into the inflater)
+	msgCut    bool // bytes of the open message were not kept: nothing after them is
+	phase     int8 // masking key phase
+
+	sniff    *sniffer
+	inflater *inflater // permessage-deflate, made at the first compressed message
+	frames   int
+	messages int
+}
+
+// httpHalf is the state of a side that speaks HTTP.
+type httpHalf struct {
 	buf []byte // head being accumulated, or pending client bytes in modeAwait
 	// A head over MaxHTTPHeader: its first MaxHTTPHeader bytes stay in buf
 	// and the rest is passed over (counted in over) up to its blank line;
 	// nl is how much of a line end was seen (1 after LF, 2 after LF CR).
 	long    bool
 	nl      int8
+	body    bodyKind
 	over    int
 	bodyLen int64
 	chunks  chunkSkipper
-	body    bodyKind
+}
 
-	sniff     *sniffer
-	midStream bool // decoding started inside a message: a first continuation is expected
-	masked    int8 // masking this side's frames used so far (-1 none yet)
+// frameState is the frame a side is assembling, taken from framePool when
+// the frame starts and given back when it ends.
+type frameState struct {
+	cur  Frame
+	left uint64 // payload bytes still to come
 
-	// Frame header being accumulated across feeds.
+	// Frame header being accumulated across feeds (before cur starts).
 	hdr  [MaxHeaderLen]byte
-	hdrN int
+	hdrN int8
 
-	inPayload bool
-	holed     bool   // a gap hit the current payload
-	msgOpen   bool   // a message is being assembled
-	closed    bool   // this side sent a Close frame
-	left      uint64 // payload bytes still to come
-	phase     int    // masking key phase
-	cur       Frame
-	payload   []byte
-	deflating bool // the current frame belongs to a compressed message (that may stream into the inflater)
+	payload  []byte
+	unmasked []byte // scratch for streamed payload bytes past the limits
+}
 
-	// Message being assembled.
-	msg      Message
-	msgBuf   []byte
-	msgCut   bool      // bytes of the open message were not kept: nothing after them is
-	unmasked []byte    // scratch for streamed payload bytes past the limits
-	inflater *inflater // permessage-deflate, made at the first compressed message
-	frames   int
-	messages int
+// msgState is the message a side is assembling, taken from msgPool when
+// the message starts and given back when it has been reported.
+type msgState struct {
+	msg    Message
+	msgBuf []byte
+	lastTS time.Time // when the message's direction last completed a frame
+}
+
+var (
+	framePool = sync.Pool{New: func() any { return new(frameState) }}
+	msgPool   = sync.Pool{New: func() any { return new(msgState) }}
+)
+
+// openHTTP gives a side its HTTP state.
+func (h *half) openHTTP() {
+	if h.httpHalf == nil {
+		h.httpHalf = new(httpHalf)
+	}
+}
+
+// dropBuf forgets the head or pending bytes a side holds.
+func (h *half) dropBuf() {
+	if h.httpHalf != nil {
+		h.buf = nil
+	}
+}
+
+// httpBuf returns the head or pending bytes a side holds.
+func (h *half) httpBuf() []byte {
+	if h.httpHalf == nil {
+		return nil
+	}
+	return h.buf
+}
+
+// closeHTTP drops a side's HTTP state once it speaks HTTP no more.
+func (h *half) closeHTTP() {
+	if h.mode != modeHTTP && h.mode != modeAwait {
+		h.httpHalf = nil
+	}
+}
+
+// openFrame gives a side its frame state.
+func (h *half) openFrame() {
+	if h.frameState == nil {
+		h.frameState = framePool.Get().(*frameState)
+	}
+}
+
+// openMsg gives a side its message state.
+func (h *half) openMsg(ts time.Time) {
+	if h.msgState == nil {
+		h.msgState = msgPool.Get().(*msgState)
+	}
+	h.lastTS = ts
+}
+
+// idle gives the frame state back when no frame is open and the message
+// state when no message is, with their buffers to their pools.
+func (h *half) idle() {
+	if h.frameState != nil && !h.inPayload {
+		putBuf(h.payload)
+		putBuf(h.unmasked)
+		*h.frameState = frameState{}
+		framePool.Put(h.frameState)
+		h.frameState = nil
+	}
+	if h.msgState != nil && !h.msgOpen {
+		putBuf(h.msgBuf)
+		*h.msgState = msgState{}
+		msgPool.Put(h.msgState)
+		h.msgState = nil
+	}
 }
 
 // Conn decodes one TCP connection. Sides are the two TCP directions as the
@@ -257,22 +342,57 @@ type decoder struct {
 	sink      Sink
 	half      [2]half
 	hs        *Handshake
-	reqs      []string // methods of requests awaiting responses, oldest first
-	upgrading bool     // the last request asked for an upgrade
-	ws        bool     // the upgrade succeeded, or framing was recognised
-	forced    bool     // --ws-port: decode as WebSocket whatever the evidence
-	sniffed   [2]bool  // by side: framing recognised without a handshake
+	ex        *httpExchange // HTTP requests awaiting responses: nil until one, and after the upgrade
+	upgrading bool          // the last request asked for an upgrade
+	ws        bool          // the upgrade succeeded, or framing was recognised
+	forced    bool          // --ws-port: decode as WebSocket whatever the evidence
+	sniffed   [2]bool       // by side: framing recognised without a handshake
 	ended     bool
+	headCut   bool // an HTTP head was over MaxHTTPHeader
+	cut       bool // the head being handled is cut: fields after the limit are unknown
+	reqBad    bool // the parser rejected the client's request: a 101 websocket answer is believed
+	lenient   bool // a head was read leniently (http_nonconforming)
 	tls       *TLSInfo
-	sum       Summary
-	limits    LimitHits
-	headCut   bool      // an HTTP head was over MaxHTTPHeader
-	cut       bool      // the head being handled is cut: fields after the limit are unknown
-	cutReq    *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
-	reqBad    bool      // the parser rejected the client's request: a 101 websocket answer is believed
-	lenient   bool      // a head was read leniently (http_nonconforming)
-	fed       uint64    // frame bytes decoded, both sides: the base of the inflate ratio bound
-	inflated  uint64    // bytes inflated (kept or not), all messages
+	sum       summary
+	limits    *LimitHits // nil until a limit is hit
+	fed       uint64     // frame bytes decoded, both sides: the base of the inflate ratio bound
+	inflated  uint64     // bytes inflated (kept or not), all messages
+}
+
+// httpExchange is the HTTP request/response state of a connection.
+type httpExchange struct {
+	reqs   []string  // methods of requests awaiting responses, oldest first
+	cutReq *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
+}
+
+// exchange returns the connection's HTTP exchange state, made at the first
+// head.
+func (c *Conn) exchange() *httpExchange {
+	if c.ex == nil {
+		c.ex = new(httpExchange)
+	}
+	return c.ex
+}
+
+// summary is what a decoder accumulates of its Summary; the rest is set
+// when the connection ends.
+type summary struct {
+	First, Last time.Time
+	Stats       [2]DirStats
+	Close       *[2]CloseInfo // nil until a Close frame
+	Initiator   Dir
+	TCPFin      [2]bool
+	TCPRst      [2]bool
+	TCPEndTS    *[2]time.Time // nil until a FIN or RST
+	Anomalies   Anomalies
+}
+
+// hit returns the connection's limit counts, made at the first hit.
+func (c *Conn) hit() *LimitHits {
+	if c.limits == nil {
+		c.limits = new(LimitHits)
+	}
+	return c.limits
 }
 
 // configs interns the configurations with defaults applied: a connection
@@ -301,7 +421,12 @@ type LimitHits struct {
 }
 
 // LimitHits returns the limits the connection has run into so far.
-func (c *Conn) LimitHits() LimitHits { return c.limits }
+func (c *Conn) LimitHits() LimitHits {
+	if c.limits == nil {
+		return LimitHits{}
+	}
+	return *c.limits
+}
 
 // NewConn returns a decoder for a connection whose side 0 is a and side 1 is b.
 func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
@@ -407,16 +532,18 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 func (c *Conn) feed(side int, data []byte, ts time.Time) {
 	h := &c.half[side]
 	for len(data) > 0 {
+		h.closeHTTP()
 		switch h.mode {
 		case modeHTTP:
 			data = c.feedHTTP(side, data, ts)
 		case modeAwait:
+			h.openHTTP()
 			n := min(len(data), c.cfg.MaxPending-len(h.buf))
 			h.buf = append(h.buf, data[:n]...)
 			if n < len(data) {
 				// The client sent more than the limit before any answer:
 				// this is no WebSocket client.
-				c.limits.Pending++
+				c.hit().Pending++
 				c.sum.Anomalies |= AnomPendingLimit
 				if c.hs != nil {
 					c.hs.Anomalies |= AnomPendingLimit
@@ -450,9 +577,10 @@ func (c *Conn) ignore(side int) {
 			h.msg.Anomalies |= AnomMessageIncomplete
 			c.emitMessage(h, h.msg.Dir)
 		}
+		h.idle()
 	}
 	h.mode = modeIgnore
-	h.buf = nil
+	h.httpHalf = nil
 	h.sniff = nil
 }
 
@@ -460,6 +588,7 @@ func (c *Conn) ignore(side int) {
 // returns the bytes it did not consume.
 func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 	h := &c.half[side]
+	h.openHTTP()
 	for len(data) > 0 && h.mode == modeHTTP {
 		if h.long {
 			data = c.skipLongHead(side, data, ts)
@@ -528,7 +657,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 			if len(h.buf) > c.cfg.MaxHTTPHeader {
 				// Over the limit: keep what fits, pass over the rest up to
 				// the blank line, and decode what follows.
-				c.limits.HTTPHeader++
+				c.hit().HTTPHeader++
 				c.headCut = true
 				c.sum.Anomalies |= AnomHTTPHeaderTooLong
 				if c.hs != nil {
@@ -556,7 +685,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 				c.hs.Anomalies |= AnomHTTPMalformed
 			}
 			c.sum.Anomalies |= AnomHTTPMalformed
-			if c.hs == nil && len(c.reqs) == 0 && c.clientSide != 1-side && !response {
+			if c.hs == nil && (c.ex == nil || len(c.ex.reqs) == 0) && c.clientSide != 1-side && !response {
 				// A request the parser rejects: what the server answers
 				// tells whether the upgrade happened, and the client's bytes
 				// after it wait for that answer.
@@ -654,7 +783,7 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 		if c.hs == nil && c.clientSide == side && h.mode == modeHTTP && h.body == bodyNone {
 			// Its Upgrade field may be past the cut: the client's next
 			// bytes wait for the answer, as after an upgrade request.
-			c.cutReq = &head
+			c.exchange().cutReq = &head
 			h.mode = modeAwait
 		}
 	} else {
@@ -674,8 +803,8 @@ func (c *Conn) resyncClient(serverSide int, ts time.Time) {
 	if client.mode != modeAwait {
 		return
 	}
-	pending := client.buf
-	client.buf = nil
+	pending := client.httpBuf()
+	client.dropBuf()
 	client.mode = modeSniff
 	client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
 	c.sum.Stats[c.dirOf(side)].Resyncs++
@@ -721,8 +850,8 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 		return
 	}
 	h := &c.half[side]
-	if len(c.reqs) < 64 {
-		c.reqs = append(c.reqs, strings.Clone(head.method)) // not a piece of the whole head
+	if ex := c.exchange(); len(ex.reqs) < 64 {
+		ex.reqs = append(ex.reqs, strings.Clone(head.method)) // not a piece of the whole head
 	}
 	if isUpgradeRequest(head) && c.hs == nil {
 		c.hs = &Handshake{TLS: c.tls}
@@ -757,16 +886,17 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if head.status/100 == 1 && head.status != 101 {
 		return // interim response: the request is still pending
 	}
-	if (len(c.reqs) == 0 || c.cutReq != nil) && c.hs == nil && head.status == 101 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
+	ex := c.exchange()
+	if (len(ex.reqs) == 0 || ex.cutReq != nil) && c.hs == nil && head.status == 101 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 		// The request was lost or cut short (a snap length, a lost
 		// segment, a head over the limit) but the server switched:
 		// believe the server.
 		c.hs = &Handshake{Anomalies: AnomRequestIncomplete, TLS: c.tls}
-		if req := c.cutReq; req != nil {
+		if req := ex.cutReq; req != nil {
 			c.hs.fromRequest(req, ts)
 			c.hs.Anomalies &^= cutFields(req, true)
 		} else if c.half[1-side].mode == modeHTTP {
-			if req, ok := partialHead(c.half[1-side].buf); ok && req.request {
+			if req, ok := partialHead(c.half[1-side].httpBuf()); ok && req.request {
 				c.hs.fromRequest(&req, ts)
 			}
 		}
@@ -780,36 +910,36 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		if c.headCut {
 			c.hs.Anomalies |= AnomHTTPHeaderTooLong
 		}
-		c.cutReq = nil
-		c.reqs = append(c.reqs[:0], "GET")
+		ex.cutReq = nil
+		ex.reqs = append(ex.reqs[:0], "GET")
 		c.upgrading = true
 		client := &c.half[1-side]
 		if client.mode == modeHTTP {
-			client.buf = nil // part of the request: no frames
+			client.dropBuf() // part of the request: no frames
 			client.mode = modeAwait
 		}
 	}
-	if len(c.reqs) == 0 {
+	if len(ex.reqs) == 0 {
 		if c.hs != nil {
 			c.hs.Anomalies |= AnomUnexpectedResponse
 		}
 		c.failHTTP(side)
 		return
 	}
-	method := c.reqs[0]
-	c.reqs = c.reqs[1:]
-	if !(c.upgrading && len(c.reqs) == 0) {
+	method := ex.reqs[0]
+	ex.reqs = ex.reqs[1:]
+	if !(c.upgrading && len(ex.reqs) == 0) {
 		h.body, h.bodyLen = responseBody(head, method)
 		if h.body == bodyChunked {
 			h.chunks = chunkSkipper{}
 		}
-		if c.cutReq != nil {
+		if ex.cutReq != nil {
 			// The cut request was no upgrade: the client's bytes held
 			// since are HTTP again.
-			c.cutReq = nil
+			ex.cutReq = nil
 			if client := &c.half[1-side]; client.mode == modeAwait {
-				pending := client.buf
-				client.buf = nil
+				pending := client.httpBuf()
+				client.dropBuf()
 				client.mode = modeHTTP
 				if len(pending) > 0 {
 					c.Feed(1-side, pending, ts)
@@ -829,13 +959,14 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	}
 	c.sink.Handshake(c, c.hs)
 	client := &c.half[1-side]
-	pending := client.buf
-	client.buf = nil
+	pending := client.httpBuf()
+	client.dropBuf()
 	if head.status == 101 {
 		// A cut 101 whose Upgrade field is past the cut answers the
 		// upgrade request: the client asked for websocket only.
 		if (c.hs.Anomalies&AnomHTTPMalformed == 0 || c.reqBad) && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 			c.ws = true
+			c.ex = nil // no request is pending
 			h.mode = modeWS
 			switch client.mode {
 			case modeAwait:
@@ -848,6 +979,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 				c.sum.Stats[ClientToServer].Resyncs++
 			}
 			// (modeSniff: a gap hit the client's bytes; the search goes on.)
+			client.closeHTTP()
 			if len(pending) > 0 {
 				c.feedFrames(1-side, pending, ts)
 			}
@@ -885,7 +1017,7 @@ func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
 		}
 		var hdr Header
 		var n int
-		if h.hdrN == 0 {
+		if h.frameState == nil || h.hdrN == 0 {
 			hdr, n = ParseHeader(data)
 			if n > 0 {
 				data = data[n:]
@@ -893,25 +1025,28 @@ func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
 		}
 		if n == 0 {
 			// The header straddles feeds: gather it in h.hdr.
+			h.openFrame()
+			hn := int(h.hdrN)
 			need := MaxHeaderLen
-			if h.hdrN >= 2 {
+			if hn >= 2 {
 				need = HeaderSize(h.hdr[0], h.hdr[1])
-			} else if h.hdrN+len(data) >= 2 {
-				b1 := data[1-h.hdrN]
-				if h.hdrN == 1 {
+			} else if hn+len(data) >= 2 {
+				b1 := data[1-hn]
+				if hn == 1 {
 					b1 = data[0]
 				}
 				b0 := h.hdr[0]
-				if h.hdrN == 0 {
+				if hn == 0 {
 					b0 = data[0]
 				}
 				need = HeaderSize(b0, b1)
 			}
-			take := min(need-h.hdrN, len(data))
-			copy(h.hdr[h.hdrN:], data[:take])
-			h.hdrN += take
+			take := min(need-hn, len(data))
+			copy(h.hdr[hn:], data[:take])
+			hn += take
+			h.hdrN = int8(hn)
 			data = data[take:]
-			if h.hdrN < need {
+			if hn < need {
 				return
 			}
 			hdr, _ = ParseHeader(h.hdr[:h.hdrN])
@@ -928,6 +1063,7 @@ func (c *Conn) startFrame(side int, hdr Header) {
 	h := &c.half[side]
 	dir := c.dirOf(side)
 	h.frames++
+	h.openFrame()
 	h.cur = Frame{Header: hdr, Dir: dir, Index: h.frames}
 	a := hdr.Rules()
 	if dir == ClientToServer && !hdr.Masked {
@@ -1012,7 +1148,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 	if h.deflating && !h.holed && !streaming && c.overflows(h, len(b)) {
 		z = c.inflaterFor(h, h.cur.Dir)
 		z.startStream(c.cfg.MaxMessage, c.inflateBudget())
-		if h.cur.Opcode == OpContinuation {
+		if h.cur.Opcode == OpContinuation && h.msgState != nil {
 			z.push(h.msgBuf, c.inflateBudget())
 		}
 		z.push(h.payload, c.inflateBudget())
@@ -1033,7 +1169,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 		start := len(h.payload)
 		h.payload = append(grow(h.payload, len(keep)), keep...)
 		if h.cur.Masked {
-			h.phase = Unmask(h.cur.MaskKey, h.phase, h.payload[start:])
+			h.phase = int8(Unmask(h.cur.MaskKey, int(h.phase), h.payload[start:]))
 		}
 		if streaming {
 			z.push(h.payload[start:], c.inflateBudget())
@@ -1041,17 +1177,17 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 	}
 	rest := b[len(keep):]
 	if !streaming {
-		h.phase = (h.phase + len(rest)) & 3
+		h.phase = int8((int(h.phase) + len(rest)) & 3)
 		return
 	}
 	if h.unmasked == nil {
-		h.unmasked = make([]byte, 32<<10)
+		h.unmasked = getBuf(32 << 10)[:32<<10]
 	}
 	for len(rest) > 0 {
 		p := h.unmasked[:copy(h.unmasked, rest)]
 		rest = rest[len(p):]
 		if h.cur.Masked {
-			h.phase = Unmask(h.cur.MaskKey, h.phase, p)
+			h.phase = int8(Unmask(h.cur.MaskKey, int(h.phase), p))
 		}
 		z.push(p, c.inflateBudget())
 	}
@@ -1061,7 +1197,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 // would not all be kept, in the frame or in its message.
 func (c *Conn) overflows(h *half, n int) bool {
 	kept := len(h.payload) + n
-	if h.cur.Opcode == OpContinuation {
+	if h.cur.Opcode == OpContinuation && h.msgState != nil {
 		return kept > c.cfg.MaxPayload || len(h.msgBuf)+kept > c.cfg.MaxMessage
 	}
 	return kept > min(c.cfg.MaxPayload, c.cfg.MaxMessage)
@@ -1093,9 +1229,7 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 	h := &c.half[side]
 	h.payload = release(h.payload)
 	h.cur.Payload = nil
-	if !h.msgOpen {
-		h.msgBuf = release(h.msgBuf)
-	}
+	h.idle()
 }
 
 // emitFrame reports the finished current frame and any message it completes.
@@ -1105,12 +1239,18 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 	h.inPayload = false
 	f.TS = ts
 	f.Payload = h.payload
+	if h.msgState != nil {
+		h.lastTS = ts
+	}
 	if f.Opcode == OpClose {
 		code, has, reason, a := ParseClose(f.Payload)
 		f.CloseCode, f.HasCloseCode, f.CloseReason = code, has, reason
 		f.Anomalies |= a
 		if !h.closed {
 			h.closed = true
+			if c.sum.Close == nil {
+				c.sum.Close = new([2]CloseInfo)
+			}
 			cl := &c.sum.Close[f.Dir]
 			*cl = CloseInfo{Sent: true, TS: ts, Code: code, HasCode: has, Reason: reason}
 			if !c.sum.Close[1-f.Dir].Sent {
@@ -1128,6 +1268,7 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 			c.emitMessage(h, f.Dir)
 		}
 		h.messages++
+		h.openMsg(ts)
 		h.msg = Message{Dir: f.Dir, Opcode: f.Opcode, Frames: 1, Len: f.Length, WireLen: f.Length, Index: h.messages,
 			Compressed: f.RSV&4 != 0 && c.deflate()}
 		h.msgCut = false
@@ -1208,7 +1349,7 @@ func (c *Conn) frameCut(h *half, f *Frame, streamed bool) {
 
 // emitMessage reports an unfinished message (at a protocol error or the end).
 func (c *Conn) emitMessage(h *half, dir Dir) {
-	h.msg.TS = h.cur.TS
+	h.msg.TS = h.lastTS
 	h.msg.Data = h.msgBuf
 	h.msgOpen = false
 	c.finishMessage(h)
@@ -1262,13 +1403,15 @@ func (c *Conn) inflateMessage(h *half, m *Message) {
 	var res inflated
 	if z.streaming() {
 		res = z.finish(complete, c.inflateBudget())
-		h.unmasked = nil
+		if h.frameState != nil {
+			h.unmasked = release(h.unmasked)
+		}
 	} else {
 		res = z.inflateMsg(m.Data, complete, c.cfg.MaxMessage, c.inflateBudget())
 	}
 	c.inflated += res.total
 	if res.a&AnomInflateRatio != 0 {
-		c.limits.InflateRatio++
+		c.hit().InflateRatio++
 	}
 	m.Anomalies |= res.a
 	m.Data = res.out
@@ -1333,7 +1476,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 		// segment was lost): the upgrade may have happened unseen, so look
 		// for frames after it.
 		if c.startSniff(side, nil, true) {
-			h.buf = nil
+			h.httpHalf = nil
 			return
 		}
 		c.ignore(side)
@@ -1344,7 +1487,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	}
 	if h.inPayload && uint64(n) <= h.left {
 		h.cur.Anomalies |= AnomPayloadIncomplete
-		h.phase = (h.phase + n) & 3
+		h.phase = int8((int(h.phase) + n) & 3)
 		h.left -= uint64(n)
 		// What is kept must stay contiguous: keep nothing more of this frame.
 		h.holed = true
@@ -1359,7 +1502,9 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	}
 	// The frame boundaries are lost: find them again. Whole compressed
 	// messages may have been lost with them, and the window with them.
-	h.hdrN = 0
+	if h.frameState != nil {
+		h.hdrN = 0
+	}
 	if h.inflater != nil {
 		h.inflater.forget()
 	}
@@ -1367,6 +1512,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 		h.msg.Anomalies |= AnomMessageIncomplete
 		c.emitMessage(h, h.msg.Dir)
 	}
+	h.idle()
 	h.mode = modeSniff
 	h.sniff = newSniffer(h.masked, 1, true, c.cfg.MaxSniff)
 	c.sum.Stats[c.dirOf(side)].Resyncs++
@@ -1388,6 +1534,9 @@ func (c *Conn) Resumed() { c.sum.Anomalies |= AnomResumed }
 // TCPEnd records that a side sent FIN (rst false) or RST at ts.
 func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 	d := c.dirOf(side)
+	if c.sum.TCPEndTS == nil {
+		c.sum.TCPEndTS = new([2]time.Time)
+	}
 	if c.sum.TCPEndTS[d].IsZero() {
 		c.sum.TCPEndTS[d] = ts
 	}
@@ -1435,8 +1584,17 @@ func (c *Conn) End(ts time.Time) {
 			h.msg.Anomalies |= AnomMessageIncomplete
 			c.emitMessage(h, h.msg.Dir)
 		}
+		h.idle()
 	}
-	s := &c.sum
+	cs := &c.sum
+	s := &Summary{First: cs.First, Last: cs.Last, Stats: cs.Stats, Initiator: cs.Initiator,
+		TCPFin: cs.TCPFin, TCPRst: cs.TCPRst, Anomalies: cs.Anomalies}
+	if cs.Close != nil {
+		s.Close = *cs.Close
+	}
+	if cs.TCPEndTS != nil {
+		s.TCPEndTS = *cs.TCPEndTS
+	}
 	s.Handshake = c.hs
 	s.TLS = c.tls
 	switch {
@@ -1474,10 +1632,9 @@ func (c *Conn) End(ts time.Time) {
 func (c *Conn) free() {
 	for side := range c.half {
 		h := &c.half[side]
-		putBuf(h.payload)
-		putBuf(h.msgBuf)
-		h.payload, h.msgBuf, h.buf, h.sniff = nil, nil, nil, nil
-		h.cur.Payload, h.msg.Data = nil, nil
+		h.httpHalf, h.sniff = nil, nil
+		h.inPayload, h.msgOpen = false, false
+		h.idle()
 		if h.inflater != nil {
 			h.inflater.close()
 			h.inflater = nil
@@ -1545,7 +1702,7 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 		return
 	}
 	if s.searched > s.limit && !s.lenient && c.hs == nil && !c.ws && !c.forced {
-		c.limits.Sniff++
+		c.hit().Sniff++
 		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(s.searched)
 		c.ignore(side)
 		return

@@ -10,7 +10,10 @@ import (
 )
 
 // logSink records every event as a line of text, for comparisons.
-type logSink struct{ lines []string }
+type logSink struct {
+	lines []string
+	sum   Summary // the last summary
+}
 
 func (s *logSink) Handshake(c *Conn, h *Handshake) {
 	s.lines = append(s.lines, fmt.Sprintf("H status=%d accept_valid=%v sub=%q ext=%q deflate=%v anomalies=%s",
@@ -32,6 +35,7 @@ func (s *logSink) Message(c *Conn, m *Message) {
 }
 
 func (s *logSink) End(c *Conn, sum *Summary) {
+	s.sum = *sum
 	s.lines = append(s.lines, fmt.Sprintf("E end=%s initiator=%s c2s=%+v s2c=%+v close=%+v/%+v anomalies=%s",
 		sum.End, sum.Initiator, sum.Stats[0], sum.Stats[1], sum.Close[0].Code, sum.Close[1].Code, sum.Anomalies))
 }

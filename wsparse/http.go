@@ -232,7 +232,7 @@ func parseHead(b []byte) (h httpHead, ok bool) {
 }
 
 // bodyKind describes how the body after a head is delimited (RFC 9112 §6.3).
-type bodyKind int
+type bodyKind uint8
 
 const (
 	bodyNone bodyKind = iota

@@ -96,8 +96,8 @@ func TestSniffMidStream(t *testing.T) {
 	c := NewConn(1, testClient, testServer, Config{}, s)
 	feedBoth(c, client, server)
 	c.End(testTime)
-	if c.Client() != testClient || c.sum.Confidence != ConfidenceHigh || c.sum.Handshake != nil {
-		t.Errorf("client %v confidence %q", c.Client(), c.sum.Confidence)
+	if c.Client() != testClient || s.sum.Confidence != ConfidenceHigh || s.sum.Handshake != nil {
+		t.Errorf("client %v confidence %q", c.Client(), s.sum.Confidence)
 	}
 }
 
@@ -216,8 +216,8 @@ func TestSniffForced(t *testing.T) {
 	c.Feed(1, frame(true, 0, OpText, nil, "yo"), testTime)
 	c.End(testTime)
 	checkPrefixes(t, s.lines, []string{"F c2s #1 fin=true rsv=0 op=text", "M c2s", "F s2c #1 fin=true rsv=0 op=text", "M s2c", "E end=open"})
-	if c.sum.Confidence != ConfidenceForced {
-		t.Errorf("confidence %q", c.sum.Confidence)
+	if s.sum.Confidence != ConfidenceForced {
+		t.Errorf("confidence %q", s.sum.Confidence)
 	}
 	// Without forcing, one frame each way is not enough evidence.
 	s = &logSink{}
