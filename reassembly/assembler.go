@@ -708,13 +708,13 @@ func (a *Assembler) endParked(s *stream) {
 	s.complete(true)
 }
 
-// endAllParked ends every parked connection (end of input), or those idle
-// since before t.
-func (a *Assembler) endParkedBefore(t time.Time, all bool) {
+// endParkedBefore ends the parked connections idle since before t (Finish
+// ends the rest in connection order).
+func (a *Assembler) endParkedBefore(t time.Time) {
 	for e := a.parkQ.Front(); e != nil; {
 		s := e.Value.(*stream)
 		e = e.Next()
-		if all || s.seen.Before(t) {
+		if s.seen.Before(t) {
 			a.unpark(s)
 			s.complete(false)
 		}
@@ -768,7 +768,7 @@ func (a *Assembler) flush(ts time.Time) {
 	a.hold()
 	a.asm.FlushWithOptions(opt)
 	if a.opts.IdleTimeout > 0 {
-		a.endParkedBefore(opt.TC, false)
+		a.endParkedBefore(opt.TC)
 	}
 	a.release()
 }
@@ -814,11 +814,49 @@ func (a *Assembler) forgetClosed(t time.Time) {
 func (a *Assembler) Tick(now time.Time) { a.maybeFlush(now) }
 
 // Finish pushes everything still held through and ends every connection.
+//
+// The records must come out grouped by connection in connection order, and
+// gopacket ends connections in map order: holding a copy of every open
+// connection's last records until all are ended would take as much memory
+// again as the open connections themselves (100 000 of them assembling a
+// message: 140 MB). So the bytes waiting behind holes are pushed through
+// first (held, few), then each connection, live or parked, is ended in
+// connection order, its held records first and its last ones going
+// straight out.
 func (a *Assembler) Finish() {
 	a.hold()
-	a.asm.FlushAll()
-	a.endParkedBefore(time.Time{}, true)
-	a.release()
+	a.asm.FlushWithOptions(tcpasm.FlushOptions{T: time.Unix(1<<62, 0)})
+	a.holding = false
+	slices.SortStableFunc(a.held, func(x, y heldRecord) int { return x.conn.ID - y.conn.ID })
+	ends := make([]*stream, 0, len(a.live)+a.parkQ.Len())
+	for _, s := range a.live {
+		if !s.stale {
+			ends = append(ends, s)
+		}
+	}
+	for e := a.parkQ.Front(); e != nil; e = e.Next() {
+		ends = append(ends, e.Value.(*stream))
+	}
+	slices.SortFunc(ends, func(x, y *stream) int { return x.id - y.id })
+	held := a.held
+	for _, s := range ends {
+		n := 0
+		for n < len(held) && held[n].conn.ID <= s.id {
+			n++
+		}
+		a.emitHeld(held[:n])
+		held = held[n:]
+		if s.park != nil && s.park.at != nil {
+			a.unpark(s)
+		} else if k := s.gkey().tuple(); a.live[k] == s {
+			delete(a.live, k)
+		}
+		s.complete(false)
+	}
+	a.emitHeld(held)
+	clear(a.held)
+	a.held = a.held[:0]
+	a.asm.FlushAll() // gopacket's side: the streams are all complete
 }
 
 func (a *Assembler) hold() { a.holding = true }
@@ -828,8 +866,15 @@ func (a *Assembler) hold() { a.holding = true }
 func (a *Assembler) release() {
 	a.holding = false
 	slices.SortStableFunc(a.held, func(x, y heldRecord) int { return x.conn.ID - y.conn.ID })
-	for i := range a.held {
-		r := &a.held[i]
+	a.emitHeld(a.held)
+	clear(a.held)
+	a.held = a.held[:0]
+}
+
+// emitHeld passes held records on, in their order.
+func (a *Assembler) emitHeld(held []heldRecord) {
+	for i := range held {
+		r := &held[i]
 		switch {
 		case r.hs != nil:
 			a.out.Handshake(r.conn, r.hs)
@@ -843,8 +888,6 @@ func (a *Assembler) release() {
 			a.out.(TLSSink).TLSConn(r.conn, r.tls.ts, r.tls.client, r.tls.server, &r.tls.info)
 		}
 	}
-	clear(a.held)
-	a.held = a.held[:0]
 }
 
 // heldRecord is a copy of a record produced during a flush.
@@ -1043,6 +1086,7 @@ type stream struct {
 	force int8          // side on a --ws-port, or -1
 	conn  *wsparse.Conn // nil until decoder()
 	stale bool          // a late segment of a closed connection
+	ended bool          // complete ran: its records are out
 
 	// TCP as seen in Accept, by side: for eviction classes, port reuse,
 	// and going on after parking.
@@ -1342,6 +1386,9 @@ func (s *stream) syncTLS() {
 
 func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 	a := s.a
+	if s.ended { // Finish ended it before gopacket did
+		return true
+	}
 	if k := s.gkey().tuple(); a.live[k] == s {
 		delete(a.live, k)
 	}
@@ -1362,6 +1409,7 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 // goes on.
 func (s *stream) complete(evicted bool) {
 	a := s.a
+	s.ended = true
 	if a.onGone != nil && !evicted {
 		defer a.onGone(s.id)
 	}

@@ -69,9 +69,6 @@ type Parallel struct {
 	ids     []map[int]*connView // per worker: local number -> connection
 	tombIDs []map[int]int       // per worker: local number -> number, of connections ended early
 	curs    []cursor
-	group   []groupRec
-	held    []*outBatch // chunks whose records are in group
-	holding bool
 	gone    [][2]int // (worker, local number) of connections gone in this group
 	tombed  [][2]int // and of connections ended early
 	wstats  []Stats
@@ -180,13 +177,6 @@ type connView struct {
 	id   int
 	addr [2]netip.AddrPort
 	c    *wsparse.Conn
-}
-
-type groupRec struct {
-	gid int
-	w   int
-	r   *rec
-	ob  *outBatch
 }
 
 // cursor reads one worker's chunks.
@@ -689,11 +679,7 @@ func (p *Parallel) head(c *cursor) *rec {
 			if c.ob.end {
 				return nil
 			}
-			if p.holding {
-				p.held = append(p.held, c.ob)
-			} else {
-				p.putOut(c.ob)
-			}
+			p.putOut(c.ob)
 		}
 		c.ob, c.pos = <-c.ch, 0
 	}
@@ -729,39 +715,62 @@ func (p *Parallel) mergeBatch() {
 			continue
 		}
 		// A flush (or the end): records of all workers, grouped by
-		// connection number as Assembler.release does.
-		p.holding = true
-		for i := range p.curs {
-			c := &p.curs[i]
-			for r := p.head(c); r != nil && r.pkt == bp && r.phase == bph; r = p.head(c) {
-				if r.kind == recGone {
-					p.gone = append(p.gone, [2]int{i, r.id})
-				} else if r.kind == recTomb {
-					p.tombed = append(p.tombed, [2]int{i, r.id})
-				} else {
-					gid := 0
-					if v := p.ids[i][r.id]; v != nil {
-						gid = v.id
-					}
-					p.group = append(p.group, groupRec{gid: gid, w: i, r: r, ob: c.ob})
+		// connection number as Assembler.release does. Each worker's are
+		// in its connection order already (Assembler.Finish ends them in
+		// that order), which is the global order restricted to its
+		// connections: a merge on the connection number emits them as they
+		// come, where gathering and sorting them held every open
+		// connection's last records at the end of the input.
+		for {
+			best, bg := -1, 0
+			for i := range p.curs {
+				r := p.groupHead(i, bp, bph)
+				if r == nil {
+					continue
 				}
+				if g := p.gid(i, r); best < 0 || g < bg {
+					best, bg = i, g
+				}
+			}
+			if best < 0 {
+				break
+			}
+			c := &p.curs[best]
+			for r := p.groupHead(best, bp, bph); r != nil && p.gid(best, r) == bg; r = p.groupHead(best, bp, bph) {
+				p.emit(best, c.ob, r)
 				c.pos++
 			}
 		}
-		p.holding = false
-		slices.SortStableFunc(p.group, func(x, y groupRec) int { return x.gid - y.gid })
-		for _, g := range p.group {
-			p.emit(g.w, g.ob, g.r)
-		}
-		clear(p.group)
-		p.group = p.group[:0]
-		for _, ob := range p.held {
-			p.putOut(ob)
-		}
-		clear(p.held)
-		p.held = p.held[:0]
 		p.forget()
 	}
+}
+
+// groupHead returns worker i's next record of the group (packet bp, phase
+// bph), or nil; the connections gone or ended early on the way are noted
+// for forget.
+func (p *Parallel) groupHead(i int, bp int64, bph uint8) *rec {
+	c := &p.curs[i]
+	for r := p.head(c); r != nil && r.pkt == bp && r.phase == bph; r = p.head(c) {
+		switch r.kind {
+		case recGone:
+			p.gone = append(p.gone, [2]int{i, r.id})
+		case recTomb:
+			p.tombed = append(p.tombed, [2]int{i, r.id})
+		default:
+			return r
+		}
+		c.pos++
+	}
+	return nil
+}
+
+// gid is the global number of a record's connection (0 if it has none): a
+// connection that goes on after it was ended early has its old one.
+func (p *Parallel) gid(w int, r *rec) int {
+	if v := p.ids[w][r.id]; v != nil {
+		return v.id
+	}
+	return p.tombIDs[w][r.id]
 }
 
 // forget drops the numbers of the connections gone. It runs after each
