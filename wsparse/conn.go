@@ -1555,6 +1555,9 @@ func (c *Conn) End(ts time.Time) {
 	}
 	c.ended = true
 	defer c.free()
+	for side := range c.half {
+		c.endHeld(side, ts)
+	}
 	c.sniffPair(ts)
 	if c.hs == nil && !c.ws {
 		return
@@ -1575,6 +1578,16 @@ func (c *Conn) End(ts time.Time) {
 		h := &c.half[side]
 		if h.mode != modeWS {
 			continue
+		}
+		if h.frameState != nil && h.hdrN > 0 {
+			// The capture ended inside a frame header: its bytes are
+			// counted, and the frame is cut as a payload would be.
+			c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(h.hdrN)
+			c.sum.Anomalies |= AnomCaptureTruncated
+			if h.msgOpen && Opcode(h.hdr[0]&opcodeBits) == OpContinuation {
+				h.msg.Anomalies |= AnomCaptureTruncated
+			}
+			h.hdrN = 0
 		}
 		if h.inPayload {
 			h.cur.Anomalies |= AnomPayloadIncomplete
@@ -1625,6 +1638,38 @@ func (c *Conn) End(ts time.Time) {
 		s.Anomalies |= c.hs.Anomalies
 	}
 	c.sink.End(c, s)
+}
+
+// endHeld searches the bytes a client held for an answer that the capture
+// does not have (after an upgrade request, or a request cut or rejected)
+// for frames, as after a gap, at the end of the connection; what is not
+// decoded is counted in skipped_bytes.
+func (c *Conn) endHeld(side int, ts time.Time) {
+	h := &c.half[side]
+	if h.mode != modeAwait {
+		return
+	}
+	pending := h.httpBuf()
+	h.httpHalf = nil
+	if len(pending) == 0 {
+		h.mode = modeIgnore
+		return
+	}
+	h.mode = modeSniff
+	h.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
+	c.sum.Stats[c.dirOf(side)].Resyncs++
+	c.feedSniff(side, pending, ts)
+	if h.mode == modeSniff && h.sniff.lock < 0 {
+		if i := h.sniff.decide(true); i >= 0 {
+			c.acceptChain(side, i, ts)
+		}
+	}
+	if h.mode == modeSniff {
+		// No frame boundary found, or the chain's frames left the window.
+		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(h.sniff.searched) // held bytes have no holes
+		h.sniff = nil
+		h.mode = modeIgnore
+	}
 }
 
 // free gives back the buffers of an ended connection: the Conn itself may
