@@ -23,6 +23,29 @@ func bigFrames(n, size int) ([][]byte, []string) {
 	return frames, want
 }
 
+// matchFrames reports which of the wanted frames (by payload) the decoded
+// frame lines show, and fails for a whole frame that matches none: one
+// decoded from the wrong place.
+func matchFrames(t *testing.T, prefix string, lines, want []string) map[int]bool {
+	t.Helper()
+	found := map[int]bool{}
+	for _, l := range lines {
+		if strings.Contains(l, "payload_incomplete") {
+			continue
+		}
+		ok := false
+		for i, w := range want {
+			if strings.Contains(l, w) {
+				ok, found[i] = true, true
+			}
+		}
+		if !ok {
+			t.Errorf("%sframe decoded from the wrong place: %s", prefix, l)
+		}
+	}
+	return found
+}
+
 // TestResyncFramesLongerThanWindow: after a gap, frames longer than the
 // bytes the search keeps (MaxSniff) are still found again, and decoding
 // of the direction goes on to the end; nothing is decoded from the wrong
@@ -45,21 +68,7 @@ func TestResyncFramesLongerThanWindow(t *testing.T) {
 	}
 	c.End(testTime)
 	_, s2c := wsFrames(s.lines)
-	found := map[int]bool{}
-	for _, l := range s2c {
-		if strings.Contains(l, "payload_incomplete") {
-			continue
-		}
-		ok := false
-		for i, w := range want {
-			if strings.Contains(l, w) {
-				ok, found[i] = true, true
-			}
-		}
-		if !ok {
-			t.Errorf("frame decoded from the wrong place: %s", l)
-		}
-	}
+	found := matchFrames(t, "", s2c, want)
 	// The gap hit frame 2; the search needs four whole frames (binary
 	// frames prove little) before it trusts the boundaries.
 	for i := 7; i < len(frames); i++ {
@@ -174,21 +183,7 @@ func TestResyncGapInsideHeader(t *testing.T) {
 					if masked {
 						got = c2s
 					}
-					found := map[int]bool{}
-					for _, l := range got {
-						if strings.Contains(l, "payload_incomplete") {
-							continue
-						}
-						ok := false
-						for i, w := range want {
-							if strings.Contains(l, w) {
-								ok, found[i] = true, true
-							}
-						}
-						if !ok {
-							t.Errorf("%s: frame decoded from the wrong place: %s", name, l)
-						}
-					}
+					found := matchFrames(t, name+": ", got, want)
 					var missing []int
 					for i := range want {
 						touched := i == 4 || i == 5 || i >= 11 && (end || i <= 12)

@@ -29,6 +29,18 @@ type record struct {
 	HandshakeSeen bool `json:"handshake_seen"`
 }
 
+// dataSHA256 returns a message record's data and its SHA-256 in hex, as
+// the generators' manifests write it.
+func (r record) dataSHA256(t *testing.T) ([]byte, string) {
+	t.Helper()
+	data, err := base64.StdEncoding.DecodeString(r.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	return data, hex.EncodeToString(sum[:])
+}
+
 func parseJSONL(t *testing.T, out string) []record {
 	t.Helper()
 	var recs []record
@@ -72,12 +84,8 @@ func TestMessagesMatchManifest(t *testing.T) {
 				if r.Type != "message" {
 					continue
 				}
-				data, err := base64.StdEncoding.DecodeString(r.Data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				sum := sha256.Sum256(data)
-				got[r.Dir] = append(got[r.Dir], strconv.Itoa(r.Opcode)+" "+strconv.Itoa(len(data))+" "+hex.EncodeToString(sum[:]))
+				data, sum := r.dataSHA256(t)
+				got[r.Dir] = append(got[r.Dir], strconv.Itoa(r.Opcode)+" "+strconv.Itoa(len(data))+" "+sum)
 			}
 			compareByDir(t, "message", got, want)
 		})

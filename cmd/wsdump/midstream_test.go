@@ -2,9 +2,6 @@ package main
 
 import (
 	"bufio"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"slices"
@@ -88,9 +85,8 @@ func checkMidStream(t *testing.T, name string) {
 				undecodable++
 				continue
 			}
-			data, _ := base64.StdEncoding.DecodeString(r.Data)
-			sum := sha256.Sum256(data)
-			key := r.Dir + " " + strconv.Itoa(r.Opcode) + " " + strconv.Itoa(len(data)) + " " + hex.EncodeToString(sum[:])
+			data, sum := r.dataSHA256(t)
+			key := r.Dir + " " + strconv.Itoa(r.Opcode) + " " + strconv.Itoa(len(data)) + " " + sum
 			got[key] = true
 			if !sent[key] && !slices.Contains(r.Anomalies, "message_incomplete") && !slices.Contains(r.Anomalies, "message_truncated") && !slices.Contains(r.Anomalies, "capture_truncated") {
 				t.Errorf("message %s decoded with bytes that were never sent", key)

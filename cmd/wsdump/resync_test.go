@@ -97,16 +97,12 @@ func TestLossLargeFragments(t *testing.T) {
 			if r.Type != "message" {
 				continue
 			}
-			data, err := base64.StdEncoding.DecodeString(r.Data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := sha256.Sum256(data)
+			_, sum := r.dataSHA256(t)
 			d := 0
 			if r.Dir == "s2c" {
 				d = 1
 			}
-			got[d][hex.EncodeToString(s[:])]++
+			got[d][sum]++
 		}
 		for dir := range msgs {
 			for _, m := range msgs[dir] {
