@@ -10,9 +10,7 @@ import (
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/health"
-	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
-	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -40,7 +38,7 @@ type connsOptions struct {
 	StormAttempts     int
 	StormWindow       time.Duration
 	Filter            filterFlags
-	Jobs              int
+	inputFlags        // --keylog, --ws-port, -j, the limits
 
 	textRE *regexp.Regexp
 }
@@ -74,7 +72,7 @@ start within --storm-window.`,
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
-	addJobsFlag(f, &opts.Jobs)
+	addInputFlags(f, &opts.inputFlags)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
 	f.StringVar(&opts.Format, "format", "table", "output format: table or jsonl")
 	f.StringVar(&opts.Time, "time", "rel", "table start times: rel (seconds since the first packet) or abs (RFC 3339)")
@@ -125,7 +123,7 @@ func (o *connsOptions) health() health.Options {
 
 // runConns reads the capture through the tracker and writes the report.
 func runConns(o *connsOptions) error {
-	src, err := openInput(o.Ctx, o.ReadFile, o.In, 0)
+	src, err := o.open(o.Ctx, o.ReadFile, o.In, o.Err)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -136,12 +134,15 @@ func runConns(o *connsOptions) error {
 		return err
 	}
 	tr := health.New(nil, o.health())
-	// Default limits: a cut compressed message would lose the inflater's
-	// window, and text beats after it with it.
-	keys := tlsdec.NewKeyLog()
+	keys, err := o.loadKeys(o.Err)
+	if err != nil {
+		return err
+	}
+	// Default payload and message limits: a cut compressed message would
+	// lose the inflater's window, and text beats after it with it.
 	// Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)
 	// come from the message decoders.
-	opts := reassembly.Options{Decoder: wsparse.Config{}, Keys: keys}
+	opts := o.options(wsparse.Config{}, keys)
 	var asm packetAssembler
 	if spec.IsZero() {
 		asm = newAppAssembler(tr, appproto.ModeAuto, opts, o.Jobs)

@@ -54,7 +54,7 @@ func runDecode(o *decodeOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := openCapture(o.Ctx, o.ReadFile, o.In, o.Err, o.Limits.InflateRatio)
+	src, err := o.open(o.Ctx, o.ReadFile, o.In, o.Err)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -69,7 +69,7 @@ func runDecode(o *decodeOptions) error {
 	}
 	exp, flt := newFilteredExporter(exp, spec)
 	src = stopWhen(src, flt)
-	keys, err := o.loadKeys()
+	keys, err := o.loadKeys(o.Err)
 	if err != nil {
 		return err
 	}
@@ -136,42 +136,9 @@ func feed(src capture.Source, asm packetAssembler, name string, keys *tlsdec.Key
 	}
 }
 
-// loadKeys reads the --keylog files. Lines that are not secrets are
-// counted and reported on stderr, not fatal: key logs are often
-// concatenated from several programs.
-func (o *decodeOptions) loadKeys() (*tlsdec.KeyLog, error) {
-	keys := tlsdec.NewKeyLog()
-	for _, name := range o.KeyLogs {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, inputErr(fmt.Errorf("--keylog: %w", err))
-		}
-		k, err := tlsdec.ParseKeyLog(f)
-		f.Close()
-		if err != nil {
-			return nil, inputErr(fmt.Errorf("--keylog %s: %w", name, err))
-		}
-		if k.Malformed > 0 {
-			fmt.Fprintf(o.Err, "wsdump: --keylog %s: %d lines are not key log entries, skipped\n", name, k.Malformed)
-		}
-		if keys.Len() == 0 && keys.Malformed == 0 {
-			keys = k // not a copy: a key log may take a hundred megabytes
-		} else {
-			keys.Merge(k)
-		}
-	}
-	return keys, nil
-}
-
 // assemblerOptions turns the flags into reassembly options.
 func (o *decodeOptions) assemblerOptions(keys *tlsdec.KeyLog) reassembly.Options {
-	opts := reassembly.Options{
-		Decoder: wsparse.Config{MaxPayload: o.MaxPayload, MaxMessage: o.MaxMessage, NoSniff: o.NoSniff},
-		WSPorts: o.WSPorts,
-		Keys:    keys,
-	}
-	o.Limits.apply(&opts)
-	return opts
+	return o.options(wsparse.Config{MaxPayload: o.MaxPayload, MaxMessage: o.MaxMessage, NoSniff: o.NoSniff}, keys)
 }
 
 func displayName(name string) string {

@@ -76,11 +76,10 @@ differing byte, binary as a hex excerpt).` + "\n" + filterHelp,
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + diffExitHelp + "\n")
 	f := cmd.Flags()
-	addJobsFlag(f, &o.Jobs)
+	addInputFlags(f, &o.inputFlags)
 	f.BoolVar(&o.IgnoreControl, "ignore-control", false, "compare data messages only, not pings, pongs and closes")
 	f.IntVar(&o.MaxDiffs, "max-diffs", 10, "print at most this many differences")
 	f.IntVar(&o.Context, "context", 32, "characters (text) or bytes (binary) shown around a difference")
-	f.StringArrayVar(&o.KeyLogs, "keylog", nil, "decrypt TLS (wss) with this NSS key log `FILE` (repeatable; used for both captures)")
 	addFilterFlags(f, &o.Filter, true)
 	addCompletions(cmd)
 	return cmd

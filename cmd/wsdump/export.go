@@ -61,11 +61,10 @@ The output directory is -o (--dir is the direction filter, as everywhere).` + "\
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
-	addJobsFlag(f, &o.Jobs)
+	addInputFlags(f, &o.inputFlags)
 	f.StringVarP(&o.Read, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
 	f.StringVarP(&o.Output, "output", "o", "", "directory to write to (created if missing)")
 	f.BoolVar(&o.Stable, "stable", false, "index times relative to the first packet (from the Unix epoch)")
-	f.StringArrayVar(&o.KeyLogs, "keylog", nil, "decrypt TLS (wss) with this NSS key log `FILE` (repeatable)")
 	addFilterFlags(f, &o.Filter, true)
 	cmd.MarkFlagDirname("output")
 	addCompletions(cmd)

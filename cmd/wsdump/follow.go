@@ -62,12 +62,11 @@ Without --conn every connection is followed, in capture order.` + "\n" + filterH
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
-	addJobsFlag(f, &o.Jobs)
+	addInputFlags(f, &o.inputFlags)
 	f.StringVarP(&o.Read, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
 	f.BoolVar(&o.Stable, "stable", false, "normalise client ports (numbered in order of appearance)")
 	f.IntVar(&o.MaxBytes, "max-bytes", 4096, "show at most this many bytes of each message (0: all)")
 	f.BoolVar(&o.NoPretty, "no-pretty", false, "show JSON text as sent, not indented")
-	f.StringArrayVar(&o.KeyLogs, "keylog", nil, "decrypt TLS (wss) with this NSS key log `FILE` (repeatable)")
 	addFilterFlags(f, &o.Filter, true)
 	addCompletions(cmd)
 	return cmd

@@ -188,7 +188,7 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 	}
 	fmt.Fprintf(o.Err, "wsdump: listening on %s, link-type %s%s (Ctrl-C to stop)\n", l.Interface, src.LinkType(), desc)
 
-	keys, err := o.loadKeys()
+	keys, err := o.loadKeys(o.Err)
 	if err != nil {
 		return err
 	}

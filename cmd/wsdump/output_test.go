@@ -308,14 +308,14 @@ func TestInterruptMidRead(t *testing.T) {
 	})
 	run("conns jsonl", func(ctx context.Context, in io.Reader, out io.Writer) error {
 		return runConns(&connsOptions{Ctx: ctx, In: in, Out: out, Err: io.Discard, ReadFile: "-", Format: "jsonl", Time: "rel",
-			Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second, Jobs: 1})
+			Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second, inputFlags: inputFlags{Jobs: 1}})
 	}, func(t *testing.T, out string) {
 		if n := strings.Count(out, `{"type":"conn"`); n == 0 || n > nConns {
 			t.Errorf("%d conn records:\n%.500s", n, out)
 		}
 	})
 	run("lint jsonl", func(ctx context.Context, in io.Reader, out io.Writer) error {
-		o := &lintOptions{captureInput: captureInput{Ctx: ctx, In: in, Err: io.Discard, Jobs: 2}, Out: out, Format: "jsonl", FailOn: "error"}
+		o := &lintOptions{captureInput: captureInput{Ctx: ctx, In: in, Err: io.Discard, inputFlags: inputFlags{Jobs: 2}}, Out: out, Format: "jsonl", FailOn: "error"}
 		return runLint(o, []string{"-"})
 	}, func(t *testing.T, out string) {
 		// Connections still open at the cut end without a close: warnings.
@@ -324,7 +324,7 @@ func TestInterruptMidRead(t *testing.T) {
 		}
 	})
 	run("follow", func(ctx context.Context, in io.Reader, out io.Writer) error {
-		o := &followOptions{captureInput: captureInput{Ctx: ctx, In: in, Err: io.Discard, Jobs: 1}, Out: out, Read: "-", MaxBytes: 4096}
+		o := &followOptions{captureInput: captureInput{Ctx: ctx, In: in, Err: io.Discard, inputFlags: inputFlags{Jobs: 1}}, Out: out, Read: "-", MaxBytes: 4096}
 		return runFollow(o)
 	}, func(t *testing.T, out string) {
 		if n := strings.Count(out, "=== conn "); n == 0 || n%2 != 0 || !strings.Contains(out, " end at ") {

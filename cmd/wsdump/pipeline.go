@@ -14,22 +14,20 @@ import (
 // captureInput is what the lint, diff, follow and export commands share:
 // where the capture comes from and how to read it.
 type captureInput struct {
-	Ctx     context.Context // reading stops when it ends (nil: never)
-	In      io.Reader
-	Err     io.Writer
-	KeyLogs []string
-	WSPorts []uint16
-	Jobs    int // -j
+	Ctx context.Context // reading stops when it ends (nil: never)
+	In  io.Reader
+	Err io.Writer
+	inputFlags
 }
 
 // decodeInto decodes one capture into sink, behind a filter for spec, and
 // returns the first packet's time. Errors carry their exit status.
 func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.Sink) (time.Time, error) {
-	keys, err := (&decodeOptions{KeyLogs: ci.KeyLogs, Err: ci.Err}).loadKeys()
+	keys, err := ci.loadKeys(ci.Err)
 	if err != nil {
 		return time.Time{}, err
 	}
-	src, err := openCapture(ci.Ctx, name, ci.In, ci.Err, 0)
+	src, err := ci.open(ci.Ctx, name, ci.In, ci.Err)
 	if err != nil {
 		return time.Time{}, inputErr(err)
 	}
@@ -54,7 +52,7 @@ func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.S
 	if spec.Count > 0 {
 		jobs = 1 // -c stops reading as soon as enough records are out
 	}
-	asm := newAssembler(a, reassembly.Options{Decoder: wsparse.Config{}, Keys: keys, WSPorts: ci.WSPorts}, jobs)
+	asm := newAssembler(a, ci.options(wsparse.Config{}, keys), jobs)
 	readErr := feed(stopWhen(src, a.f), asm, name, keys, setOrigin)
 	asm.Finish()
 	return origin, readError(readErr)

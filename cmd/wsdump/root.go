@@ -141,13 +141,10 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&opts.Messages, "messages", false, "table: one row per message instead of per frame")
 	f.IntVar(&opts.MaxPayload, "max-payload", 16<<20, "bytes of each frame payload kept for output")
 	f.IntVar(&opts.MaxMessage, "max-message", 16<<20, "bytes of each message kept (and inflated) for output")
-	addLimitFlags(f, &opts.Limits)
-	f.Var(&portList{&opts.WSPorts}, "ws-port", "decode TCP `PORT` as WebSocket even without a handshake (repeatable)")
+	addInputFlags(f, &opts.inputFlags)
 	f.BoolVar(&opts.NoSniff, "no-sniff", false, "do not look for WebSocket framing in connections without a handshake")
 	f.StringVar(&opts.Decode, "decode", "auto", "application protocol over WebSocket: "+strings.Join(appproto.Modes, ", ")+" (auto picks from the subprotocol, the URL, then the content)")
-	f.StringArrayVar(&opts.KeyLogs, "keylog", nil, "decrypt TLS (wss) with the secrets in this NSS key log `FILE` (SSLKEYLOGFILE; repeatable); pcapng files' own secrets are used too")
 	addFilterFlags(f, &opts.Filter, false)
-	addJobsFlag(f, &opts.Jobs)
 	f.BoolVar(&opts.Stable, "stable", false, "normalise volatile values (client ports, times, masking keys, Sec-WebSocket-Key/Accept) for golden files")
 	cmd.RegisterFlagCompletionFunc("format", completeValues(report.Formats...))
 	addCompletions(cmd)
@@ -167,14 +164,11 @@ type decodeOptions struct {
 	Messages   bool
 	MaxPayload int
 	MaxMessage int
-	Limits     limitFlags
-	WSPorts    []uint16
 	NoSniff    bool
-	KeyLogs    []string
 	Decode     string
 	Filter     filterFlags
 	Stable     bool
-	Jobs       int
+	inputFlags // --keylog, --ws-port, -j, the limits
 }
 
 // portList is a repeatable TCP port flag.

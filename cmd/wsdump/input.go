@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wsdump/wsdump/capture"
+	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/tlsdec"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// inputFlags are the flags of every command that reads a capture (the main
+// view, conns, lint, follow, diff, export): how the capture is read and
+// decoded, not what is shown of it. A new one is added here, once:
+// addInputFlags registers them all, open, loadKeys and options apply them.
+type inputFlags struct {
+	KeyLogs []string
+	WSPorts []uint16
+	Jobs    int // -j
+	Limits  limitFlags
+}
+
+// addInputFlags registers the input flags.
+func addInputFlags(f *pflag.FlagSet, in *inputFlags) {
+	f.StringArrayVar(&in.KeyLogs, "keylog", nil, "decrypt TLS (wss) with the secrets in this NSS key log `FILE` (SSLKEYLOGFILE; repeatable); pcapng files' own secrets are used too")
+	f.Var(&portList{&in.WSPorts}, "ws-port", "decode TCP `PORT` as WebSocket even without a handshake (repeatable)")
+	addJobsFlag(f, &in.Jobs)
+	addLimitFlags(f, &in.Limits)
+}
+
+// open opens a capture file, or standard input for "-", with the input
+// limits (--max-inflate-ratio for a gzip file); see openCapture.
+func (in *inputFlags) open(ctx context.Context, name string, stdin io.Reader, stderr io.Writer) (capture.Source, error) {
+	return openCapture(ctx, name, stdin, stderr, in.Limits.InflateRatio)
+}
+
+// options turns the input flags into reassembly options around the
+// decoder configuration dec and the secrets keys.
+func (in *inputFlags) options(dec wsparse.Config, keys *tlsdec.KeyLog) reassembly.Options {
+	opts := reassembly.Options{Decoder: dec, WSPorts: in.WSPorts, Keys: keys}
+	in.Limits.apply(&opts)
+	return opts
+}
+
+// loadKeys reads the --keylog files. Lines that are not secrets are
+// counted and reported on stderr, not fatal: key logs are often
+// concatenated from several programs.
+func (in *inputFlags) loadKeys(stderr io.Writer) (*tlsdec.KeyLog, error) {
+	keys := tlsdec.NewKeyLog()
+	for _, name := range in.KeyLogs {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("--keylog: %w", err))
+		}
+		k, err := tlsdec.ParseKeyLog(f)
+		f.Close()
+		if err != nil {
+			return nil, inputErr(fmt.Errorf("--keylog %s: %w", name, err))
+		}
+		if k.Malformed > 0 {
+			fmt.Fprintf(stderr, "wsdump: --keylog %s: %d lines are not key log entries, skipped\n", name, k.Malformed)
+		}
+		if keys.Len() == 0 && keys.Malformed == 0 {
+			keys = k // not a copy: a key log may take a hundred megabytes
+		} else {
+			keys.Merge(k)
+		}
+	}
+	return keys, nil
+}
