@@ -14,7 +14,9 @@
 //
 // Count stops the output after that many frames (messages with
 // CountMessages); past it nothing more passes, except the summaries of
-// connections that showed something.
+// connections that showed something. Those summaries are whole, as without
+// the filter: Done, which lets the caller stop reading, waits for the
+// connections shown to end.
 package filter
 
 import (
@@ -139,6 +141,7 @@ type Filter struct {
 	origin time.Time
 	conns  map[*wsparse.Conn]*connState
 	n      int
+	open   int // connections shown that have not ended
 }
 
 // connState is what the filter knows of one connection.
@@ -169,8 +172,21 @@ func (f *Filter) SetOrigin(t time.Time) {
 	}
 }
 
-// Done reports whether Count has been reached: the caller may stop reading.
-func (f *Filter) Done() bool { return f.spec.Count > 0 && f.n >= f.spec.Count }
+// full reports whether Count has been reached: nothing more is shown.
+func (f *Filter) full() bool { return f.spec.Count > 0 && f.n >= f.spec.Count }
+
+// Done reports whether Count has been reached and every connection shown
+// has ended: the caller may stop reading. Reading on to their ends makes
+// their summaries the same as without the filter.
+func (f *Filter) Done() bool { return f.full() && f.open == 0 }
+
+// show marks a connection as having shown something.
+func (f *Filter) show(st *connState) {
+	if !st.shown {
+		st.shown = true
+		f.open++
+	}
+}
 
 func (f *Filter) state(c *wsparse.Conn, h *wsparse.Handshake) *connState {
 	st := f.conns[c]
@@ -279,7 +295,7 @@ func (f *Filter) inRange(ts time.Time) bool {
 // selected: connection number, addresses and time (it has no handshake,
 // direction or messages, so a path, record selector or count drops it).
 func (f *Filter) KeepTLS(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort) bool {
-	if len(f.spec.Paths) > 0 || len(f.spec.Dirs) > 0 || len(f.spec.Opcodes) > 0 || f.spec.Grep != nil || f.Done() {
+	if len(f.spec.Paths) > 0 || len(f.spec.Dirs) > 0 || len(f.spec.Opcodes) > 0 || f.spec.Grep != nil || f.full() {
 		return false
 	}
 	if len(f.spec.Conns) > 0 && !contains(f.spec.Conns, c.ID) {
@@ -294,10 +310,10 @@ func (f *Filter) KeepTLS(c *wsparse.Conn, ts time.Time, client, server netip.Add
 // Handshake implements wsparse.Sink.
 func (f *Filter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	st := f.state(c, h)
-	if !st.keep || f.Done() || !f.inRange(h.TS) {
+	if !st.keep || f.full() || !f.inRange(h.TS) {
 		return
 	}
-	st.shown = true
+	f.show(st)
 	f.next.Handshake(c, h)
 }
 
@@ -320,7 +336,7 @@ func (f *Filter) Frame(c *wsparse.Conn, fr *wsparse.Frame) {
 		return
 	}
 	if f.spec.Grep == nil {
-		if f.Done() || !f.recordMatches(fr.Dir, fr.Opcode, fr.MessageOpcode, fr.TS) {
+		if f.full() || !f.recordMatches(fr.Dir, fr.Opcode, fr.MessageOpcode, fr.TS) {
 			return
 		}
 		f.passFrame(c, st, fr)
@@ -347,10 +363,10 @@ func (f *Filter) Frame(c *wsparse.Conn, fr *wsparse.Frame) {
 }
 
 func (f *Filter) passFrame(c *wsparse.Conn, st *connState, fr *wsparse.Frame) {
-	if f.Done() {
+	if f.full() {
 		return
 	}
-	st.shown = true
+	f.show(st)
 	f.next.Frame(c, fr)
 	if !f.spec.CountMessages {
 		f.n++
@@ -385,10 +401,10 @@ func (f *Filter) message(c *wsparse.Conn, m *wsparse.Message, apps []appproto.Ap
 			f.passFrame(c, st, &held[i])
 		}
 	}
-	if f.Done() || !f.recordMatches(m.Dir, m.Opcode, 0, m.TS) {
+	if f.full() || !f.recordMatches(m.Dir, m.Opcode, 0, m.TS) {
 		return
 	}
-	st.shown = true
+	f.show(st)
 	switch {
 	case withApps && f.apps != nil:
 		f.apps.MessageApps(c, m, apps)
@@ -404,10 +420,13 @@ func (f *Filter) message(c *wsparse.Conn, m *wsparse.Message, apps []appproto.Ap
 func (f *Filter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	st := f.state(c, s.Handshake)
 	delete(f.conns, c)
+	if st.shown {
+		f.open--
+	}
 	if !st.keep {
 		return
 	}
-	if f.Done() && !st.shown {
+	if f.full() && !st.shown {
 		return
 	}
 	if f.spec.Since.Set && s.Last.Before(f.spec.Since.at(f.origin)) {

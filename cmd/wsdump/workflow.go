@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/reassembly"
@@ -140,6 +141,17 @@ func (e *filteredExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) { e.
 func (e *filteredExporter) Frame(c *wsparse.Conn, f *wsparse.Frame)         { e.f.Frame(c, f) }
 func (e *filteredExporter) Message(c *wsparse.Conn, m *wsparse.Message)     { e.f.Message(c, m) }
 func (e *filteredExporter) End(c *wsparse.Conn, s *wsparse.Summary)         { e.f.End(c, s) }
+
+// MessageApps passes a message with its application messages through the
+// filter. Without it the application decoder in front (newAppAssembler)
+// would take the filtered exporter for one that shows none, and decode
+// heartbeats only: a filter would change how the records it selects are
+// decoded.
+func (e *filteredExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
+	e.f.MessageApps(c, m, apps)
+}
+
+var _ report.AppWriter = (*filteredExporter)(nil)
 
 func (e *filteredExporter) SetOrigin(t time.Time) {
 	e.f.SetOrigin(t)
