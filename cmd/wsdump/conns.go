@@ -37,6 +37,7 @@ type connsOptions struct {
 	Tolerance         float64
 	StormAttempts     int
 	StormWindow       time.Duration
+	Decode            string
 	Filter            filterFlags
 	inputFlags        // --keylog, --ws-port, -j, the limits
 
@@ -73,6 +74,7 @@ start within --storm-window.`,
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
 	addInputFlags(f, &opts.inputFlags)
+	addDecodeFlag(f, &opts.Decode)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
 	f.StringVar(&opts.Format, "format", "table", "output format: table or jsonl")
 	f.StringVar(&opts.Time, "time", "rel", "table start times: rel (seconds since the first packet) or abs (RFC 3339)")
@@ -94,6 +96,9 @@ func (o *connsOptions) validate() error {
 	}
 	if o.Time != "rel" && o.Time != "abs" {
 		return usageErr("--time must be rel or abs, not %q", o.Time)
+	}
+	if err := checkDecode(&o.Decode); err != nil {
+		return err
 	}
 	if o.HeartbeatText != "" {
 		re, err := regexp.Compile(o.HeartbeatText)
@@ -138,18 +143,23 @@ func runConns(o *connsOptions) error {
 	if err != nil {
 		return err
 	}
-	// Default payload and message limits: a cut compressed message would
-	// lose the inflater's window, and text beats after it with it.
-	// Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)
+	// --max-payload and --max-message as given (16 MiB by default): a cut
+	// compressed message loses the inflater's window, and text beats
+	// after it with it. Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)
 	// come from the message decoders.
 	opts := o.options(wsparse.Config{}, keys)
 	var asm packetAssembler
 	if spec.IsZero() {
-		asm = newAppAssembler(tr, appproto.ModeAuto, opts, o.Jobs)
+		asm = newAppAssembler(tr, o.Decode, opts, o.Jobs)
 	} else {
-		// The filter goes first (--conn counts connections as output),
-		// so the decoding stays with it.
-		asm = newAssembler(connFilter(newAppDecoder(tr, appproto.ModeAuto), spec), opts, o.Jobs)
+		// The filter goes first: it picks whole connections (--conn,
+		// --host, --path), each decoded as without it, and the decoding of
+		// the others is saved.
+		var next wsparse.Sink = tr
+		if o.Decode != appproto.ModeNone {
+			next = newAppDecoder(tr, o.Decode)
+		}
+		asm = newAssembler(connFilter(next, spec), opts, o.Jobs)
 	}
 	var origin time.Time
 	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })

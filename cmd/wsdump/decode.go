@@ -138,7 +138,7 @@ func feed(src capture.Source, asm packetAssembler, name string, keys *tlsdec.Key
 
 // assemblerOptions turns the flags into reassembly options.
 func (o *decodeOptions) assemblerOptions(keys *tlsdec.KeyLog) reassembly.Options {
-	return o.options(wsparse.Config{MaxPayload: o.MaxPayload, MaxMessage: o.MaxMessage, NoSniff: o.NoSniff}, keys)
+	return o.options(wsparse.Config{}, keys)
 }
 
 func displayName(name string) string {

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/tlsdec"
@@ -19,10 +21,13 @@ import (
 // decoded, not what is shown of it. A new one is added here, once:
 // addInputFlags registers them all, open, loadKeys and options apply them.
 type inputFlags struct {
-	KeyLogs []string
-	WSPorts []uint16
-	Jobs    int // -j
-	Limits  limitFlags
+	KeyLogs    []string
+	WSPorts    []uint16
+	Jobs       int // -j
+	Limits     limitFlags
+	MaxPayload int // bytes kept of each frame payload
+	MaxMessage int // bytes kept (and inflated) of each message
+	NoSniff    bool
 }
 
 // addInputFlags registers the input flags.
@@ -31,6 +36,26 @@ func addInputFlags(f *pflag.FlagSet, in *inputFlags) {
 	f.Var(&portList{&in.WSPorts}, "ws-port", "decode TCP `PORT` as WebSocket even without a handshake (repeatable)")
 	addJobsFlag(f, &in.Jobs)
 	addLimitFlags(f, &in.Limits)
+	f.Var(newLimit(&in.MaxPayload, 16<<20), "max-payload", "bytes of each frame payload kept for output")
+	f.Var(newLimit(&in.MaxMessage, 16<<20), "max-message", "bytes of each message kept (and inflated) for output")
+	f.BoolVar(&in.NoSniff, "no-sniff", false, "do not look for WebSocket framing in connections without a handshake")
+}
+
+// addDecodeFlag registers --decode, for the commands that decode the
+// application protocols over WebSocket (the main view, conns).
+func addDecodeFlag(f *pflag.FlagSet, mode *string) {
+	f.StringVar(mode, "decode", appproto.ModeAuto, "application protocol over WebSocket: "+strings.Join(appproto.Modes, ", ")+" (auto picks from the subprotocol, the URL, then the content)")
+}
+
+// checkDecode checks --decode, the empty value meaning auto.
+func checkDecode(mode *string) error {
+	if *mode == "" {
+		*mode = appproto.ModeAuto
+	}
+	if !appproto.ValidMode(*mode) {
+		return usageErr("--decode must be one of %s, not %q", strings.Join(appproto.Modes, ", "), *mode)
+	}
+	return nil
 }
 
 // open opens a capture file, or standard input for "-", with the input
@@ -42,6 +67,7 @@ func (in *inputFlags) open(ctx context.Context, name string, stdin io.Reader, st
 // options turns the input flags into reassembly options around the
 // decoder configuration dec and the secrets keys.
 func (in *inputFlags) options(dec wsparse.Config, keys *tlsdec.KeyLog) reassembly.Options {
+	dec.MaxPayload, dec.MaxMessage, dec.NoSniff = in.MaxPayload, in.MaxMessage, in.NoSniff
 	opts := reassembly.Options{Decoder: dec, WSPorts: in.WSPorts, Keys: keys}
 	in.Limits.apply(&opts)
 	return opts

@@ -9,11 +9,54 @@ import (
 )
 
 // sharedInputFlags are the flags every command that reads a capture takes
-// (issue 15): key logs, ports, -j and the resource limits.
+// (issue 15): key logs, ports, -j, the resource limits and what changes the
+// WebSocket decoding (--max-payload, --max-message, --no-sniff).
 var sharedInputFlags = []string{
 	"keylog", "ws-port", "jobs",
 	"max-connections", "max-http-header", "max-pending", "max-sniff",
 	"max-reorder", "max-reorder-total", "max-inflate-ratio",
+	"max-payload", "max-message", "no-sniff",
+}
+
+// viewFilters are the filters each view takes: every one for the views of
+// frames and messages, those that pick whole connections for conns (its
+// rows are connections); --decode where application protocols are
+// decoded.
+var viewFilters = map[string][]string{
+	"":       {"conn", "dir", "opcode", "host", "path", "since", "until", "grep", "count", "decode"},
+	"lint":   {"conn", "dir", "opcode", "host", "path", "since", "until", "grep", "count"},
+	"follow": {"conn", "dir", "opcode", "host", "path", "since", "until", "grep", "count"},
+	"diff":   {"conn", "dir", "opcode", "host", "path", "since", "until", "grep", "count"},
+	"export": {"conn", "dir", "opcode", "host", "path", "since", "until", "grep", "count"},
+	"conns":  {"conn", "host", "path", "decode"},
+}
+
+// TestFlagFiltersOnEveryView: each view takes the filters that make sense
+// for it, each with one definition (the same help, default and type in
+// every view; the main view's --host and -c are the live capture's).
+func TestFlagFiltersOnEveryView(t *testing.T) {
+	root := newRootCmd(nil, io.Discard, io.Discard)
+	lint, _, _ := root.Find([]string{"lint"})
+	for name, flags := range viewFilters {
+		cmd := root
+		if name != "" {
+			cmd, _, _ = root.Find([]string{name})
+		}
+		for _, flag := range flags {
+			f := cmd.Flags().Lookup(flag)
+			if f == nil {
+				t.Errorf("wsdump %s has no --%s", name, flag)
+				continue
+			}
+			ref := lint.Flags().Lookup(flag)
+			if ref == nil || cmd == root && (flag == "host" || flag == "count") {
+				ref = root.Flags().Lookup(flag)
+			}
+			if f.Usage != ref.Usage || f.DefValue != ref.DefValue || f.Value.Type() != ref.Value.Type() || f.Shorthand != ref.Shorthand {
+				t.Errorf("wsdump %s --%s: %q (default %s), elsewhere %q (default %s)", name, flag, f.Usage, f.DefValue, ref.Usage, ref.DefValue)
+			}
+		}
+	}
 }
 
 // TestFlagInputOnEveryCaptureCommand: the main view, conns, lint, follow,
@@ -118,5 +161,27 @@ func TestFlagLimitReachesLint(t *testing.T) {
 		if strings.Contains(out, "WS212") != tc.ws212 {
 			t.Errorf("%v: WS212 found: %v, want %v:\n%s", tc.args, !tc.ws212, tc.ws212, out)
 		}
+	}
+}
+
+// TestFlagMaxMessageReachesViews: --max-message, once the main view's
+// alone, cuts the messages of lint (WS404), follow and export too.
+func TestFlagMaxMessageReachesViews(t *testing.T) {
+	path := wsCapture(t, serverFrame(0x1, "hello, world"))
+	out, errs, code := runWsdump(t, nil, "lint", "-r", path, "--fail-on", "none", "--max-message", "5")
+	if code != 0 || !strings.Contains(out, "WS404") {
+		t.Errorf("lint --max-message 5: exit %d, no WS404: %s%s", code, out, errs)
+	}
+	out, errs, code = runWsdump(t, nil, "follow", "-r", path, "--max-message", "5", "--max-bytes", "0")
+	if code != 0 || strings.Contains(out, "world") || !strings.Contains(out, "hello") {
+		t.Errorf("follow --max-message 5: exit %d, message not cut to \"hello\": %s%s", code, out, errs)
+	}
+	dir := t.TempDir()
+	if _, errs, code = runWsdump(t, nil, "export", "-r", path, "-o", dir, "--max-message", "5"); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	idx, err := os.ReadFile(dir + "/index.jsonl")
+	if err != nil || !strings.Contains(string(idx), `"kept":5`) {
+		t.Errorf("export --max-message 5: index %s (%v), want kept 5", idx, err)
 	}
 }

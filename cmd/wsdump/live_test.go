@@ -278,7 +278,7 @@ func (r *recording) Next() (capture.Packet, error) {
 }
 
 func liveDecodeOptions(out, errs io.Writer) *decodeOptions {
-	return &decodeOptions{Out: out, Err: errs, Format: "jsonl", Time: "rel", Preview: 64, MaxPayload: 16 << 20, MaxMessage: 16 << 20}
+	return &decodeOptions{Out: out, Err: errs, Format: "jsonl", Time: "rel", Preview: 64, inputFlags: inputFlags{MaxPayload: 16 << 20, MaxMessage: 16 << 20}}
 }
 
 func TestLiveEndToEnd(t *testing.T) {

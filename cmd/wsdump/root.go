@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/report"
 )
 
@@ -139,11 +138,8 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&opts.Time, "time", "rel", "table times: rel (seconds since the first packet) or abs (RFC 3339)")
 	f.IntVar(&opts.Preview, "preview", 64, "table: payload preview width in characters")
 	f.BoolVar(&opts.Messages, "messages", false, "table: one row per message instead of per frame")
-	f.IntVar(&opts.MaxPayload, "max-payload", 16<<20, "bytes of each frame payload kept for output")
-	f.IntVar(&opts.MaxMessage, "max-message", 16<<20, "bytes of each message kept (and inflated) for output")
 	addInputFlags(f, &opts.inputFlags)
-	f.BoolVar(&opts.NoSniff, "no-sniff", false, "do not look for WebSocket framing in connections without a handshake")
-	f.StringVar(&opts.Decode, "decode", "auto", "application protocol over WebSocket: "+strings.Join(appproto.Modes, ", ")+" (auto picks from the subprotocol, the URL, then the content)")
+	addDecodeFlag(f, &opts.Decode)
 	addFilterFlags(f, &opts.Filter, false)
 	f.BoolVar(&opts.Stable, "stable", false, "normalise volatile values (client ports, times, masking keys, Sec-WebSocket-Key/Accept) for golden files")
 	cmd.RegisterFlagCompletionFunc("format", completeValues(report.Formats...))
@@ -162,13 +158,10 @@ type decodeOptions struct {
 	Time       string
 	Preview    int
 	Messages   bool
-	MaxPayload int
-	MaxMessage int
-	NoSniff    bool
 	Decode     string
 	Filter     filterFlags
 	Stable     bool
-	inputFlags // --keylog, --ws-port, -j, the limits
+	inputFlags // --keylog, --ws-port, -j, the limits, --max-payload, --max-message, --no-sniff
 }
 
 // portList is a repeatable TCP port flag.
@@ -208,11 +201,8 @@ func (o *decodeOptions) validate() error {
 	if o.Preview < 1 {
 		return usageErr("--preview must be at least 1")
 	}
-	if o.Decode == "" {
-		o.Decode = appproto.ModeAuto
-	}
-	if !appproto.ValidMode(o.Decode) {
-		return usageErr("--decode must be one of %s, not %q", strings.Join(appproto.Modes, ", "), o.Decode)
+	if err := checkDecode(&o.Decode); err != nil {
+		return err
 	}
 	if o.MaxPayload < 0 || o.MaxMessage < 0 {
 		return usageErr("limits must not be negative")

@@ -52,21 +52,32 @@ Filters (any combination; a repeated flag matches any of its values):
                     the frames of those messages
   -c N              stop after N frames (messages with --messages)
 --conn, --host and --path pick connections: their handshake and summary
-stay. --dir, --opcode and --grep pick frames and messages.`
+stay. --dir, --opcode and --grep pick frames and messages. Filters select
+records, never change them: messages are inflated and decoded from the
+whole capture, and -c reads on until the connections shown have ended.`
 
 // addFilterFlags registers the filters; host and count are left out where
 // the command already has --host and -c (the root's live flags).
 func addFilterFlags(f *pflag.FlagSet, fl *filterFlags, hostAndCount bool) {
-	f.IntSliceVar(&fl.Conns, "conn", nil, "only connection `N` (repeatable)")
+	addConnSelectors(f, fl, hostAndCount)
 	f.StringArrayVar(&fl.Dirs, "dir", nil, "only frames and messages in direction c2s or s2c")
 	f.StringArrayVar(&fl.Opcodes, "opcode", nil, "only frames and messages with opcode `OP` (name or number; repeatable)")
-	f.StringArrayVar(&fl.Paths, "path", nil, "only connections whose request URI matches `PATTERN` (glob or substring; repeatable)")
 	f.StringVar(&fl.Since, "since", "", "only records at or after `T` (seconds after the first packet, or RFC 3339)")
 	f.StringVar(&fl.Until, "until", "", "only records at or before `T` (seconds after the first packet, or RFC 3339)")
 	f.StringVar(&fl.Grep, "grep", "", "only text messages matching `REGEX`, and their frames")
 	if hostAndCount {
-		f.StringArrayVar(&fl.Hosts, "host", nil, "only connections whose Host header matches `PATTERN` (glob or substring) or with an endpoint at that IP (repeatable)")
 		f.IntVarP(&fl.Count, "count", "c", 0, "stop after `N` frames (messages with --messages)")
+	}
+}
+
+// addConnSelectors registers the filters that pick whole connections
+// (--conn, --path, and --host unless the command has its own): all the
+// filters of a view made of connections (conns), and part of the others'.
+func addConnSelectors(f *pflag.FlagSet, fl *filterFlags, host bool) {
+	f.IntSliceVar(&fl.Conns, "conn", nil, "only connection `N` (repeatable)")
+	f.StringArrayVar(&fl.Paths, "path", nil, "only connections whose request URI matches `PATTERN` (glob or substring; repeatable)")
+	if host {
+		f.StringArrayVar(&fl.Hosts, "host", nil, "only connections whose Host header matches `PATTERN` (glob or substring) or with an endpoint at that IP (repeatable)")
 	}
 }
 
@@ -316,12 +327,7 @@ func addCompletions(cmd *cobra.Command) {
 
 // addConnFilterFlags registers the filters that pick whole connections,
 // for views made of connections (conns).
-func addConnFilterFlags(cmd *cobra.Command, fl *filterFlags) {
-	f := cmd.Flags()
-	f.IntSliceVar(&fl.Conns, "conn", nil, "only connection `N` (repeatable)")
-	f.StringArrayVar(&fl.Hosts, "host", nil, "only connections whose Host header matches `PATTERN` (glob or substring) or with an endpoint at that IP (repeatable)")
-	f.StringArrayVar(&fl.Paths, "path", nil, "only connections whose request URI matches `PATTERN` (glob or substring; repeatable)")
-}
+func addConnFilterFlags(cmd *cobra.Command, fl *filterFlags) { addConnSelectors(cmd.Flags(), fl, true) }
 
 // connSpec is spec for views of whole connections.
 func (fl *filterFlags) connSpec() (filter.Spec, error) { return fl.spec(false) }
