@@ -163,6 +163,11 @@ const (
 
 // Summary is reported once per connection when it ends.
 type Summary struct {
+	// First is the connection's first byte of data; Last is when it
+	// ended: the packet that ended it (the later side's FIN, or a RST),
+	// or its last byte of data when that came later or the capture shows
+	// no end. Every view and record takes the end and the duration
+	// (Last - First) from here.
 	First, Last time.Time
 	Handshake   *Handshake  // nil when none was seen
 	Confidence  Confidence  // how the connection was recognised as WebSocket
@@ -172,7 +177,7 @@ type Summary struct {
 	Initiator   Dir // the side whose Close came first (valid when a Close was sent)
 	TCPFin      [2]bool
 	TCPRst      [2]bool
-	TCPEndTS    [2]time.Time // when each direction's first FIN or RST came
+	TCPEndTS    [2]time.Time // when each direction ended: its first RST, else its first FIN
 	End         End
 	Anomalies   Anomalies // connection-level: every anomaly seen on any record
 }
@@ -1537,8 +1542,8 @@ func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 	if c.sum.TCPEndTS == nil {
 		c.sum.TCPEndTS = new([2]time.Time)
 	}
-	if c.sum.TCPEndTS[d].IsZero() {
-		c.sum.TCPEndTS[d] = ts
+	if c.sum.TCPEndTS[d].IsZero() || rst && !c.sum.TCPRst[d] {
+		c.sum.TCPEndTS[d] = ts // a RST after a FIN is what ended the side
 	}
 	if rst {
 		c.sum.TCPRst[d] = true
@@ -1607,6 +1612,11 @@ func (c *Conn) End(ts time.Time) {
 	}
 	if cs.TCPEndTS != nil {
 		s.TCPEndTS = *cs.TCPEndTS
+		for _, ts := range s.TCPEndTS {
+			if ts.After(s.Last) {
+				s.Last = ts // the FIN or RST that ended it, after the last data
+			}
+		}
 	}
 	s.Handshake = c.hs
 	s.TLS = c.tls

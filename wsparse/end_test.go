@@ -3,6 +3,7 @@ package wsparse
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // chunked feeds b to a side in pieces of n bytes (n <= 0: in one piece).
@@ -140,5 +141,47 @@ func TestEndCutFrameHeader(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestEndTime: a summary's Last is when the connection ended, the packet
+// that ended it: a RST (even after that side's FIN), else the later FIN,
+// else the last data; Last - First is its duration in every view.
+func TestEndTime(t *testing.T) {
+	at := func(ms int) time.Time { return testTime.Add(time.Duration(ms) * time.Millisecond) }
+	type tcpEnd struct {
+		side int
+		rst  bool
+		ms   int
+	}
+	for _, tc := range []struct {
+		name string
+		ends []tcpEnd
+		want int // ms
+	}{
+		{"no FIN, no RST: the last data", nil, 20},
+		{"RST after the data", []tcpEnd{{1, true, 400}}, 400},
+		{"FIN from both: the later", []tcpEnd{{0, false, 500}, {1, false, 520}}, 520},
+		{"FIN then RST from the same side", []tcpEnd{{1, false, 300}, {1, true, 900}}, 900},
+		{"RST then FIN: the RST ended it", []tcpEnd{{0, true, 300}, {0, false, 900}}, 300},
+		{"FIN before the last data", []tcpEnd{{0, false, 15}}, 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &logSink{}
+			c := NewConn(1, testClient, testServer, Config{}, s)
+			c.Feed(0, []byte(upgradeRequest("")), at(0))
+			c.Feed(1, []byte(upgradeResponse("")), at(10))
+			c.Feed(1, frame(true, 0, OpText, nil, "last data"), at(20))
+			for _, e := range tc.ends {
+				c.TCPEnd(e.side, e.rst, at(e.ms))
+			}
+			c.End(at(1000))
+			if got := s.sum.Last; !got.Equal(at(tc.want)) {
+				t.Errorf("Last at %v, want %d ms", got.Sub(testTime), tc.want)
+			}
+			if !s.sum.First.Equal(at(0)) {
+				t.Errorf("First at %v, want 0", s.sum.First.Sub(testTime))
+			}
+		})
 	}
 }

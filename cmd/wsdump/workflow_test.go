@@ -606,7 +606,7 @@ func TestFollow(t *testing.T) {
 		"[0.000782] conn 1 s2c ping, 4 B: Zeek\n",
 		"[0.011638] conn 1 s2c binary #1, 12 B, 2 frames\n00000000: 4865 6c6c 6f20 7468 6572 6521            Hello there!\n",
 		"[0.012178] conn 1 c2s close, 2 B: 1000 (normal closure)\n",
-		"=== conn 1 end at 0.012303: clean, close by client 1000, 1/1 messages\n",
+		"=== conn 1 end at 0.012484: clean, close by client 1000, 1/1 messages\n", // the client's FIN, after the server's
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)

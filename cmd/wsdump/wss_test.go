@@ -164,6 +164,24 @@ type tcpConn struct {
 	synced [2]bool
 	chunks []tcpChunk
 	last   time.Time
+	start  time.Time    // the first packet (the SYN)
+	fin    [2]time.Time // each side's first FIN
+	rst    time.Time    // the first RST
+}
+
+// end is when the connection ended: its first RST, else the later side's
+// FIN; zero when neither side ended it.
+func (c *tcpConn) end() time.Time {
+	if !c.rst.IsZero() {
+		return c.rst
+	}
+	if c.fin[0].IsZero() || c.fin[1].IsZero() {
+		return time.Time{}
+	}
+	if c.fin[1].After(c.fin[0]) {
+		return c.fin[1]
+	}
+	return c.fin[0]
 }
 
 func (c *tcpConn) first() []byte {
@@ -231,11 +249,17 @@ func readTCPStreams(t *testing.T, path string) []*tcpConn {
 			if flags&0x02 == 0 || flags&0x10 != 0 {
 				t.Fatalf("%s: segment of an unknown connection %s -> %s", path, from, to)
 			}
-			c, side = &tcpConn{addr: [2]netip.AddrPort{from, to}}, 0
+			c, side = &tcpConn{addr: [2]netip.AddrPort{from, to}, start: p.Timestamp}, 0
 			byKey[c.addr] = c
 			conns = append(conns, c)
 		}
 		c.last = p.Timestamp
+		if flags&0x04 != 0 && c.rst.IsZero() { // RST
+			c.rst = p.Timestamp
+		}
+		if flags&0x01 != 0 && c.fin[side].IsZero() { // FIN
+			c.fin[side] = p.Timestamp
+		}
 		if flags&0x02 != 0 { // SYN
 			c.next[side], c.synced[side] = seq+1, true
 			continue
