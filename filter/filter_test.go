@@ -3,6 +3,7 @@ package filter
 import (
 	"net/netip"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,34 @@ func TestParse(t *testing.T) {
 	}
 	if _, err := ParseOpcode("16"); err == nil {
 		t.Error("16 accepted")
+	}
+}
+
+// TestCountReadsOnToTheEnd: once Count is reached nothing more passes, but
+// Done, which lets the caller stop reading, waits for the connections shown
+// to end, so that their summaries are whole; a connection that showed
+// nothing does not hold it.
+func TestCountReadsOnToTheEnd(t *testing.T) {
+	r := &recorder{}
+	f := New(r, Spec{Count: 1})
+	a := wsparse.NewConn(1, netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
+	b := wsparse.NewConn(2, netip.MustParseAddrPort("10.0.0.1:5001"), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
+	f.SetOrigin(t0)
+	f.Handshake(a, &wsparse.Handshake{TS: t0, Status: 101})
+	f.Frame(a, &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText}, TS: t0, Payload: []byte("one")})
+	if f.Done() {
+		t.Error("Done with connection 1 shown and open")
+	}
+	f.Frame(b, &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText}, TS: t0, Payload: []byte("two")})
+	f.End(b, &wsparse.Summary{First: t0, Last: t0})
+	if f.Done() {
+		t.Error("Done before connection 1 ended")
+	}
+	f.End(a, &wsparse.Summary{First: t0, Last: t0.Add(time.Second)})
+	if !f.Done() {
+		t.Error("not Done once connection 1 ended")
+	}
+	if got := strings.Join(r.got, " "); got != "hs f:c2s:text:one end" {
+		t.Errorf("passed %q", got)
 	}
 }
