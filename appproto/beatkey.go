@@ -98,7 +98,7 @@ func ShapeOf(m *wsparse.Message, apps []App) (Shape, bool) {
 }
 
 func stompShape(a *App) (Shape, bool) {
-	if len(a.Body) > maxShapeBody || a.Type == "" {
+	if len(a.Body) > maxShapeBody || !stompCommands[a.Type] {
 		return Shape{}, false
 	}
 	key := a.Type
