@@ -14,13 +14,16 @@ import (
 // JSON type/op/event/method, or the whole short text); Report keeps, per
 // direction and key, the series that keep a rhythm:
 //
-//   - at least MinAppBeats beats (messages at the same instant count once),
 //   - a period of at least minAppInterval,
 //   - at most maxAppTimers interleaved timers (series.go), on which at
-//     least 4 in 5 of the beats fall,
-//   - an RMS jitter of at most a tenth of the period,
+//     least 5 in 6 of the beats fall, and at least MinAppBeats beats
+//     (messages at the same instant count once),
+//   - intervals within an RMS twentieth of the period (or of a whole
+//     number of periods, where beats are missing),
+//   - at least MinAppBeats-1 intervals of one period, and at least as many
+//     as of several,
 //   - and no more beats missing between the first and last beat than
-//     arrived.
+//     intervals of one period.
 //
 // Request and response chatter, streams of data and bursts of a few
 // messages fail one of these; a heartbeat that stops (the trailing gap)
@@ -33,9 +36,12 @@ const KindApp = "app"
 const (
 	// MinAppBeats is the fewest beats of one key that can make an
 	// application heartbeat.
-	MinAppBeats    = 5
+	MinAppBeats    = 4
 	minAppInterval = 500 * time.Millisecond
 	maxAppTimers   = 4
+	// maxAppJitter: the intervals keep to the period (or a whole number of
+	// periods) within an RMS 1/maxAppJitter of it.
+	maxAppJitter = 20
 	// maxAppKeys bounds the keys followed per connection and direction,
 	// maxAppKeysTotal over the tracker: messages of further keys are not
 	// looked at (a chat of short texts has a key per message).
@@ -128,5 +134,6 @@ func appRhythm(beats []time.Time, o Options) bool {
 		return false
 	}
 	on := len(beats) - f.extra
-	return 5*f.extra <= len(beats) && 10*f.jitter <= f.period && f.missed <= on
+	return 5*f.extra <= on && on >= MinAppBeats && maxAppJitter*f.resid <= f.period &&
+		f.onTime >= MinAppBeats-1 && 2*f.onTime >= f.steps && f.missed <= f.onTime
 }

@@ -39,7 +39,12 @@ type timerFit struct {
 	extra  int           // beats in no timer
 	missed int           // beats missing inside the timers' gaps (not the trailing ones)
 	jitter time.Duration // RMS deviation from the period of the timers' on-time intervals
-	cost   int
+	// resid is the RMS deviation of all the timers' intervals from a
+	// whole number of periods; steps counts those intervals, onTime those
+	// of one period.
+	resid         time.Duration
+	steps, onTime int
+	cost          int
 }
 
 // chainBeats splits sorted beats into timers of period p. Each beat goes to
@@ -82,8 +87,7 @@ func chainBeats(beats []time.Time, p time.Duration, tol float64) *timerFit {
 	for _, c := range f.chains {
 		longest = max(longest, len(c))
 	}
-	var sq float64
-	n := 0
+	var sq, sqAll float64
 	for i, c := range f.chains {
 		if len(c) < 3 && len(f.chains) > 1 || 4*len(c) < longest {
 			f.extra += len(c)
@@ -91,15 +95,22 @@ func chainBeats(beats []time.Time, p time.Duration, tol float64) *timerFit {
 		}
 		f.timers = append(f.timers, i)
 		for j := 1; j < len(c); j++ {
-			if g := c[j].Sub(c[j-1]); math.Round(float64(g)/float64(p)) <= 1 {
-				d := float64(g - p)
+			g := c[j].Sub(c[j-1])
+			k := max(1, math.Round(float64(g)/float64(p)))
+			d := float64(g) - k*float64(p)
+			sqAll += d * d
+			f.steps++
+			if k == 1 {
 				sq += d * d
-				n++
+				f.onTime++
 			}
 		}
 	}
-	if n > 0 {
-		f.jitter = time.Duration(math.Sqrt(sq / float64(n)))
+	if f.onTime > 0 {
+		f.jitter = time.Duration(math.Sqrt(sq / float64(f.onTime)))
+	}
+	if f.steps > 0 {
+		f.resid = time.Duration(math.Sqrt(sqAll / float64(f.steps)))
 	}
 	// Each timer, each stray and each missing beat is one thing the
 	// period leaves unexplained.
@@ -117,7 +128,7 @@ const maxTimersJitter = 40
 // plausible reports whether the fit found one timer, or several that keep
 // time like timers.
 func (f *timerFit) plausible() bool {
-	return len(f.timers) == 1 || len(f.timers) > 1 && maxTimersJitter*f.jitter <= f.period
+	return len(f.timers) == 1 || len(f.timers) > 1 && maxTimersJitter*f.resid <= f.period
 }
 
 // step returns the median on-time interval of the fit's timers (those

@@ -164,7 +164,10 @@ func TestHealthAppBeats(t *testing.T) {
 		{"jitter of 3 %", [][]int{beatTimes(5000, 10000, 12, uniform(300))}, 120000, true, 10 * time.Second, 1, 0, ""},
 		{"stops answering: trailing gap", [][]int{beatTimes(1000, 1000, 5, nil)}, 10000, true, time.Second, 1, 5,
 			"stomp SEND ping 1.0s 5 missed (max gap 5.0s)"},
-		{"too few beats", [][]int{beatTimes(5000, 10000, 4, nil)}, 50000, false, 0, 0, 0, "-"},
+		{"4 beats", [][]int{beatTimes(5000, 10000, 4, nil)}, 40000, true, 10 * time.Second, 1, 0, "stomp SEND ping 10.0s ok"},
+		{"too few beats", [][]int{beatTimes(5000, 10000, 3, nil)}, 30000, false, 0, 0, 0, "-"},
+		{"two timers of 4 beats", [][]int{beatTimes(5000, 10000, 4, nil), beatTimes(6130, 10000, 4, nil)}, 45000, true, 10 * time.Second, 2, 0,
+			"stomp SEND ping 10.0s ok, 2 timers (offset 1.1s)"},
 		{"jitter of 30 %", [][]int{beatTimes(5000, 10000, 20, uniform(3000))}, 200000, false, 0, 0, 0, "-"},
 		{"chatter", [][]int{random(60, 2000)}, 130000, false, 0, 0, 0, "-"},
 		{"a stream, 10 a second", [][]int{beatTimes(1000, 100, 100, nil)}, 12000, false, 0, 0, 0, "-"},
@@ -197,5 +200,32 @@ func TestHealthAppBeats(t *testing.T) {
 				t.Errorf("glance %q, want %q", g, tc.glance)
 			}
 		})
+	}
+}
+
+// TestHealthAppBeatsChance: how often messages of one key sent at random
+// (a Poisson process) are taken for a heartbeat, by their number: the
+// rule's false positives. Measured on 20 000 series each: 4 messages
+// 0.32 %, 5 0.04 %, 6 0.25 %, 8 0.03 %; here 2 000, under 1 %.
+func TestHealthAppBeatsChance(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	o := Options{}.withDefaults()
+	for _, n := range []int{4, 5, 6, 8, 12} {
+		taken, trials := 0, 2000
+		for range trials {
+			var beats []time.Time
+			at := 0.0
+			for range n {
+				at += rng.ExpFloat64() * 5000
+				beats = append(beats, t0.Add(time.Duration(at*float64(time.Millisecond))))
+			}
+			if appRhythm(beats, o) {
+				taken++
+			}
+		}
+		t.Logf("%d messages: %d of %d random series taken for heartbeats", n, taken, trials)
+		if 100*taken > trials {
+			t.Errorf("%d messages: %d of %d random series taken for heartbeats", n, taken, trials)
+		}
 	}
 }

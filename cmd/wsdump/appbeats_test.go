@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -214,5 +215,108 @@ func TestAppBeatsRealCaptures(t *testing.T) {
 	}
 	if checked < 15 {
 		t.Errorf("%d captures checked", checked)
+	}
+}
+
+// seedExpect is what the seed generator (testdata/gen/seed-sockjs-stomp.js,
+// on the recording branch) wrote of a run: the heartbeat it sent, its
+// WebSocket connections, and each beat sent or withheld (the time and the
+// timer that sent it).
+type seedExpect struct {
+	Scenario  string
+	Heartbeat struct {
+		Key, Dir string
+		Interval float64
+	}
+	Conns []struct {
+		Index int
+		Start float64
+		End   float64
+	}
+	Beats []struct {
+		Conn  int
+		Key   string
+		Time  float64
+		Timer int
+	}
+	Withheld []struct {
+		Conn int
+		Time float64
+	}
+}
+
+// TestSeedCaptures compares what wsdump conns reports with no flag on the
+// recorded seed captures (stompjs 2.3.3 over sockjs-client, SEND "ping"
+// every 10 s, the server killed and restarted; the variant whose timer is
+// never cleared and which withholds beats) with what the generator did:
+// per WebSocket connection, one application heartbeat keyed "SEND ping"
+// with the generator's interval, as many beats as it sent, as many timers
+// as sent them, and as many missed as it withheld (0 where none).
+func TestSeedCaptures(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "gen__seed-sockjs-stomp*.expect.json"))
+	if len(files) == 0 {
+		t.Skip("no gen__seed-sockjs-stomp* capture (recorded on the recording branch)")
+	}
+	for _, f := range files {
+		base := strings.TrimSuffix(f, ".expect.json")
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want seedExpect
+			if err := json.Unmarshal(b, &want); err != nil {
+				t.Fatal(err)
+			}
+			if want.Heartbeat.Key == "" || want.Heartbeat.Interval <= 0 || len(want.Conns) == 0 {
+				t.Fatalf("expect file without heartbeat or connections: %s", f)
+			}
+			r := connsReport(t, base+".pcap", health.Options{})
+			var ws []*health.Conn
+			for _, c := range r.Conns {
+				if c.Upgraded() {
+					ws = append(ws, c)
+				}
+			}
+			if len(ws) != len(want.Conns) {
+				t.Fatalf("%d WebSocket connections, the generator opened %d", len(ws), len(want.Conns))
+			}
+			for i, c := range ws {
+				beats, timers := 0, map[int]bool{}
+				for _, x := range want.Beats {
+					if x.Conn == want.Conns[i].Index && x.Key == want.Heartbeat.Key {
+						beats++
+						timers[x.Timer] = true
+					}
+				}
+				withheld := 0
+				for _, x := range want.Withheld {
+					if x.Conn == want.Conns[i].Index {
+						withheld++
+					}
+				}
+				var app []*health.Series
+				for _, s := range c.Heartbeats {
+					if s.Kind == health.KindApp {
+						app = append(app, s)
+					}
+				}
+				t.Logf("conn %d: %s", c.ID, c.Glance())
+				if len(app) != 1 {
+					t.Errorf("conn %d: %d application heartbeats (%q), want 1", c.ID, len(app), c.Glance())
+					continue
+				}
+				s := app[0]
+				iv := secs(want.Heartbeat.Interval)
+				if s.Proto+" "+s.Key != "stomp "+want.Heartbeat.Key || s.Dir.String() != want.Heartbeat.Dir ||
+					(s.Interval-iv).Abs() > iv/100 || s.Count != beats || s.Missed != withheld || max(s.Timers, 1) != len(timers) {
+					t.Errorf("conn %d: %s %q %s: %d beats every %v, %d missed, %d timers; the generator: %s %d beats every %v, %d withheld, %d timers",
+						c.ID, s.Proto, s.Key, s.Dir, s.Count, s.Interval, s.Missed, s.Timers, want.Heartbeat.Key, beats, iv, withheld, len(timers))
+				}
+				if !strings.HasPrefix(c.Glance(), "stomp SEND ping "+health.Dur(s.Interval)) {
+					t.Errorf("conn %d: glance %q", c.ID, c.Glance())
+				}
+			}
+		})
 	}
 }
