@@ -57,8 +57,8 @@ Heartbeats: WebSocket pings and pongs; the application protocols' own (STOMP
 heart-beat, SockJS h, Engine.IO ping/pong, MQTT, GraphQL); and application
 heartbeats found by themselves: per direction, a series of small messages of
 one key (STOMP command and destination, Socket.IO event, JSON type/op/event/
-method, or the whole short text) that keeps a rhythm (at least 5 beats, a
-period of 0.5 s or more, jitter under a tenth of it). --heartbeat-text names
+method, or the whole short text) that keeps a rhythm (at least 4 beats, a
+period of 0.5 s or more, intervals within 5 % of it). --heartbeat-text names
 the beats instead: it is matched against the whole message and the texts inside
 it (the STOMP frame in a SockJS array, its destination and body).
 Beats from several timers of one period (a timer not cleared on reconnect)
