@@ -374,7 +374,7 @@ func TestHealthPassThroughAndJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	if conn.Type != "conn" || !conn.Close.Clean || conn.Close.Initiator != "client" || conn.Close.Client.Code != 1000 ||
-		conn.Ping["c2s"].Pings != 1 || conn.Ping["c2s"].RTT.Max != 0.002 || conn.Heartbeat.Glance != "ws-ping 1 beat; text c2s 1 beat" {
+		conn.Ping["c2s"].Pings != 1 || conn.Ping["c2s"].RTT.Max != 0.002 || conn.Heartbeat.Glance != "text c2s 1 beat; ws-ping 1 beat" {
 		t.Errorf("conn record %s", lines[0])
 	}
 	if group.Type != "client_group" || group.Attempts != 1 {

@@ -15,8 +15,8 @@ import (
 // "stomp SEND ping 10.0s ok", "ws-ping 1.0s 4 unanswered",
 // "text s2c 1.0s 4 missed (max gap 5.0s)",
 // "stomp SEND ping 10.0s ok, 2 timers (offset 1.1s)"; "-" when no
-// heartbeat was seen. Application heartbeats come first, then pings, then
-// the protocols' own beats.
+// heartbeat was seen. Application heartbeats (found or named by
+// --heartbeat-text) come first, then pings, then the protocols' own beats.
 func (c *Conn) Glance() string {
 	pinged := [2]bool{c.Ping[0].Pings > 0, c.Ping[1].Pings > 0}
 	appDirs := map[string]int{}
@@ -30,7 +30,7 @@ func (c *Conn) Glance() string {
 		for _, s := range c.Heartbeats {
 			p := 2
 			switch s.Kind {
-			case KindApp:
+			case KindApp, KindText:
 				p = 0
 			case KindWSPing:
 				p = 1
