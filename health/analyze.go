@@ -135,8 +135,12 @@ func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop 
 		}
 		sorted := slices.Clone(gaps)
 		slices.Sort(sorted)
+		// No period explains the beats: the median interval, unless it
+		// leaves more beats missing than on time (the offset of bursts).
 		if m := sorted[(len(sorted)-1)/2]; m >= minObserved {
-			s.Interval, s.IntervalSource = m, "observed"
+			if f := chainBeats(beats, m, o.Tolerance); f == nil || f.missed <= f.onTime {
+				s.Interval, s.IntervalSource = m, "observed"
+			}
 		}
 	}
 	if fit == nil && s.Interval > 0 && len(beats) >= MinBeats {

@@ -126,8 +126,12 @@ func chainBeats(beats []time.Time, p time.Duration, tol float64) *timerFit {
 const maxTimersJitter = 40
 
 // plausible reports whether the fit found one timer, or several that keep
-// time like timers.
+// time like timers, and does not need more beats missing than it found on
+// time (a period that short is a burst's offset, not a rhythm).
 func (f *timerFit) plausible() bool {
+	if f.missed > f.onTime {
+		return false
+	}
 	return len(f.timers) == 1 || len(f.timers) > 1 && maxTimersJitter*f.resid <= f.period
 }
 

@@ -107,6 +107,8 @@ func TestHealthTimers(t *testing.T) {
 			[]time.Duration{1100 * time.Millisecond}, 1, 20 * time.Second, "text c2s 10.0s 1 missed (max gap 20.0s), 2 timers (offset 1.1s)"},
 		{"two timers, flag interval", 10 * time.Second, [][]int{beatTimes(5000, 10000, 10, nil, 2, 3), beatTimes(6100, 10000, 10, nil)}, 100000, 2,
 			[]time.Duration{1100 * time.Millisecond}, 2, 30 * time.Second, "text c2s 10.0s 2 missed (max gap 30.0s), 2 timers (offset 1.1s)"},
+		{"two timers of 2 beats: no interval from their offset", 0, [][]int{beatTimes(5000, 10000, 2, nil), beatTimes(6100, 10000, 2, nil)}, 20000, 0, nil, 0,
+			8900 * time.Millisecond, "text c2s 4 beats"},
 		{"one timer and a beat by hand", 0, [][]int{beatTimes(5000, 10000, 10, nil), {47000}}, 100000, 1, nil, 0, 10 * time.Second, "text c2s 10.0s ok"},
 	}
 	for _, tc := range cases {
