@@ -138,7 +138,7 @@ func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop 
 		// No period explains the beats: the median interval, unless it
 		// leaves more beats missing than on time (the offset of bursts).
 		if m := sorted[(len(sorted)-1)/2]; m >= minObserved {
-			if f := chainBeats(beats, m, o.Tolerance); f == nil || f.missed <= f.onTime {
+			if f := chainBeats(beats, m, o.Tolerance); f == nil || !f.tooManyMissed() {
 				s.Interval, s.IntervalSource = m, "observed"
 			}
 		}

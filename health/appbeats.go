@@ -23,7 +23,8 @@ import (
 //   - at least MinAppBeats-1 intervals of one period, and at least as many
 //     as of several,
 //   - and no more beats missing between the first and last beat than
-//     intervals of one period.
+//     intervals of one period, but for one outage (fitTimers keeps only
+//     such fits).
 //
 // Request and response chatter, streams of data and bursts of a few
 // messages fail one of these; a heartbeat that stops (the trailing gap)
@@ -135,5 +136,5 @@ func appRhythm(beats []time.Time, o Options) bool {
 	}
 	on := len(beats) - f.extra
 	return 5*f.extra <= on && on >= MinAppBeats && maxAppJitter*f.resid <= f.period &&
-		f.onTime >= MinAppBeats-1 && 2*f.onTime >= f.steps && f.missed <= f.onTime
+		f.onTime >= MinAppBeats-1 && 2*f.onTime >= f.steps
 }

@@ -38,6 +38,7 @@ type timerFit struct {
 	timers []int         // indices into chains of the real timers
 	extra  int           // beats in no timer
 	missed int           // beats missing inside the timers' gaps (not the trailing ones)
+	outage int           // of those, the most missing in one gap
 	jitter time.Duration // RMS deviation from the period of the timers' on-time intervals
 	// resid is the RMS deviation of all the timers' intervals from a
 	// whole number of periods; steps counts those intervals, onTime those
@@ -77,7 +78,9 @@ func chainBeats(beats []time.Time, p time.Duration, tol float64) *timerFit {
 		}
 		c := f.chains[best]
 		if g := b.Sub(c[len(c)-1]); g > late {
-			f.missed += max(1, int(math.Round(float64(g)/float64(p)))-1)
+			n := max(1, int(math.Round(float64(g)/float64(p)))-1)
+			f.missed += n
+			f.outage = max(f.outage, n)
 		}
 		f.chains[best] = append(c, b)
 	}
@@ -125,11 +128,19 @@ func chainBeats(beats []time.Time, p time.Duration, tol float64) *timerFit {
 // to it within some percent.
 const maxTimersJitter = 40
 
+// tooManyMissed reports whether the period leaves more beats missing
+// than on time, but for one outage after at least MinBeats intervals on
+// time.
+func (f *timerFit) tooManyMissed() bool {
+	return f.missed > f.onTime && (f.onTime < MinBeats || f.missed-f.outage > f.onTime)
+}
+
 // plausible reports whether the fit found one timer, or several that keep
 // time like timers, and does not need more beats missing than it found on
-// time (a period that short is a burst's offset, not a rhythm).
+// time (a period that short is a burst's offset, not a rhythm), but for one
+// outage after at least MinBeats intervals on time (a peer that stalled).
 func (f *timerFit) plausible() bool {
-	if f.missed > f.onTime {
+	if f.tooManyMissed() {
 		return false
 	}
 	return len(f.timers) == 1 || len(f.timers) > 1 && maxTimersJitter*f.resid <= f.period

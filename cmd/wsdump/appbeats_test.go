@@ -186,17 +186,29 @@ func TestHeartbeatTextInner(t *testing.T) {
 // TestAppBeatsRealCaptures: on the recorded captures, the application
 // heartbeats found without a flag are the text-ping generator's "ping"
 // (every second, 9 sent) and its "pong" (5 answered, then none: missed
-// up to the Close), and nothing on the others: no request/response,
-// subscription data, MQTT publish or Socket.IO event is taken for one.
+// up to the Close), the seed's SEND "ping" and the periodic Socket.IO
+// events of the Engine.IO stall, and nothing on the others: no
+// request/response, subscription data, MQTT publish or Socket.IO event
+// is taken for one.
 func TestAppBeatsRealCaptures(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "gen__*.pcap"))
 	want := map[string][]string{
 		"gen__health-text-ping.pcap": {"c2s text ping 9 beats 1.0s 0 missed", "s2c text pong 5 beats 1.0s 4 missed"},
+		// Recorded on the recording branch (checked when present): the
+		// client emits "status" every 4 s, the server "news" every 3 s
+		// (after the stall, one late "news" puts that series off); 120
+		// short load connections have none.
+		"gen__engineio-stall.pcap": {"c2s socketio status 7 beats 4.0s 0 missed", "c2s socketio status 4 beats 4.0s 0 missed",
+			"s2c socketio news 4 beats 3.0s 0 missed"},
+		"gen__seed-sockjs-stomp.pcap": {"c2s stomp SEND ping 5 beats 10.0s 0 missed", "c2s stomp SEND ping 4 beats 10.0s 0 missed"},
+		"gen__seed-sockjs-stomp-twotimers.pcap": {"c2s stomp SEND ping 5 beats 10.0s 3 missed",
+			"c2s stomp SEND ping 8 beats 10.0s 0 missed"},
 	}
 	checked := 0
 	for _, f := range files {
 		name := filepath.Base(f)
-		if !strings.HasPrefix(name, "gen__app-") && !strings.HasPrefix(name, "gen__health-") {
+		if !slices.ContainsFunc([]string{"gen__app-", "gen__health-", "gen__engineio-", "gen__load-", "gen__seed-"},
+			func(p string) bool { return strings.HasPrefix(name, p) }) {
 			continue
 		}
 		checked++
