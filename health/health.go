@@ -194,7 +194,7 @@ type Series struct {
 	Interval       time.Duration // expected; 0 when unknown
 	IntervalSource string        // "negotiated", "flag", "observed" or ""
 	Timeout        time.Duration // negotiated timeout, if any
-	Mean, Jitter   time.Duration // of the intervals between beats
+	Mean, Jitter   time.Duration // of the intervals between beats (of each timer, on time, when Timers > 0)
 	MaxGap         time.Duration // longest interval, the trailing one included
 	MaxGapAt       time.Time     // when the longest gap began
 	Missed         int           // beats missing in late gaps

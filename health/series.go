@@ -300,7 +300,26 @@ func (f *timerFit) judge(s *Series, stop time.Time, o Options) {
 			s.GapsTruncated = true
 		}
 	}
-	if len(f.timers) > 1 {
-		s.Mean, s.Jitter = f.step(), f.jitter
+	// The rhythm of the timers, not of the gaps between their beats or
+	// across missing ones.
+	s.Mean, s.Jitter = f.mean(), f.jitter
+}
+
+// mean returns the mean on-time interval of the fit's timers.
+func (f *timerFit) mean() time.Duration {
+	var sum time.Duration
+	n := 0
+	for _, i := range f.timers {
+		c := f.chains[i]
+		for j := 1; j < len(c); j++ {
+			if g := c[j].Sub(c[j-1]); math.Round(float64(g)/float64(f.period)) <= 1 {
+				sum += g
+				n++
+			}
+		}
 	}
+	if n == 0 {
+		return f.period
+	}
+	return sum / time.Duration(n)
 }
