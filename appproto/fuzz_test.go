@@ -24,7 +24,12 @@ func fuzzSession(t *testing.T, hs *wsparse.Handshake, mode string, op wsparse.Op
 	var out []App
 	for i, part := range [][]byte{data[:c], data[c:]} {
 		m := wsparse.Message{Dir: dir, Opcode: op, Data: part, Len: uint64(len(part)), Frames: 1, Index: i + 1, TS: t0}
-		for _, a := range s.Message(&m) {
+		apps := s.Message(&m)
+		if sh, ok := ShapeOf(&m, apps); ok && (sh.Proto == "" || sh.Key == "" || !printable(sh.Key)) {
+			t.Fatalf("bad shape %+v", sh)
+		}
+		InnerTexts(&m, apps)
+		for _, a := range apps {
 			if a.Protocol == "" || a.Key == "" || a.Summary == "" {
 				t.Fatalf("incomplete App %+v", a)
 			}

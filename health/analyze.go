@@ -32,6 +32,7 @@ func (t *Tracker) Report() *Report {
 			}
 		}
 		c.Heartbeats = st.series(t.opts)
+		c.Heartbeats = append(c.Heartbeats, st.appSeries(st.stop(), t.opts)...)
 		r.Conns = append(r.Conns, c)
 	}
 	r.Groups = groups(r.Conns, t.opts)
@@ -71,16 +72,22 @@ func (st *connState) series(o Options) []*Series {
 	slices.SortFunc(keys, func(a, b seriesKey) int {
 		return cmp.Or(cmp.Compare(a.dir, b.dir), cmp.Compare(a.kind, b.kind))
 	})
-	stop := st.firstClose
-	if stop.IsZero() {
-		stop = st.c.End
-	}
+	stop := st.stop()
 	out := make([]*Series, 0, len(keys))
 	for _, k := range keys {
 		neg, agreed := st.negotiated[k]
 		out = append(out, buildSeries(k, st.beats[k], neg, agreed, stop, o))
 	}
 	return out
+}
+
+// stop is when a connection's heartbeats stop being expected: its first
+// Close, else its end.
+func (st *connState) stop() time.Time {
+	if st.firstClose.IsZero() {
+		return st.c.End
+	}
+	return st.firstClose
 }
 
 // minObserved is the shortest interval inferred from the beats themselves:
@@ -111,6 +118,7 @@ func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop 
 	for i := 1; i < len(beats); i++ {
 		gaps = append(gaps, beats[i].Sub(beats[i-1]))
 	}
+	var fit *timerFit
 	switch {
 	case neg.Interval > 0:
 		s.Interval, s.IntervalSource, s.Timeout = neg.Interval, "negotiated", neg.Timeout
@@ -119,10 +127,26 @@ func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop 
 	case agreed:
 		// The protocol said this direction need not beat: no judgement.
 	case len(beats) >= MinBeats:
+		// The period of the timer(s) that sent the beats, not the median
+		// interval: bursts of several timers make that up (series.go).
+		if fit = fitTimers(beats, o.Tolerance); fit != nil {
+			s.Interval, s.IntervalSource = fit.period, "observed"
+			break
+		}
 		sorted := slices.Clone(gaps)
 		slices.Sort(sorted)
+		// No period explains the beats: the median interval, unless it
+		// leaves more beats missing than on time (the offset of bursts).
 		if m := sorted[(len(sorted)-1)/2]; m >= minObserved {
-			s.Interval, s.IntervalSource = m, "observed"
+			if f := chainBeats(beats, m, o.Tolerance); f == nil || !f.tooManyMissed() {
+				s.Interval, s.IntervalSource = m, "observed"
+			}
+		}
+	}
+	if fit == nil && s.Interval > 0 && len(beats) >= MinBeats {
+		// A given interval: the beats may still come from several timers.
+		if f := chainBeats(beats, s.Interval, o.Tolerance); f != nil && len(f.timers) > 1 && f.plausible() {
+			fit = f
 		}
 	}
 	if len(gaps) > 0 {
@@ -148,6 +172,10 @@ func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop 
 		s.MaxGap, s.MaxGapAt = trailing, s.Last
 	}
 	if s.Interval <= 0 {
+		return s
+	}
+	if fit != nil {
+		fit.judge(s, stop, o)
 		return s
 	}
 	late := time.Duration(float64(s.Interval) * o.Tolerance)

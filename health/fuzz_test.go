@@ -63,7 +63,8 @@ func FuzzTracker(f *testing.F) {
 				s.TCPEndTS[1-dir] = ts.Add(step)
 				tr.End(conn(id), s)
 			case 4:
-				tr.Beat(Beat{Conn: id, Dir: dir, TS: ts, Kind: []string{"stomp", "sockjs", "engineio-ping"}[in[3]%3]})
+				tr.Beat(Beat{Conn: id, Dir: dir, TS: ts, Kind: []string{"stomp", "sockjs", "engineio-ping", KindApp}[in[3]%4],
+					Proto: "text", Key: string(rune('a' + in[3]%2))})
 			case 5:
 				tr.Negotiated(Negotiated{Conn: id, Dir: dir, Kind: "stomp", Interval: step, Timeout: time.Duration(in[3]) * time.Millisecond})
 			default:

@@ -64,12 +64,16 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Beat is one heartbeat seen by an application-protocol decoder.
+// Beat is one heartbeat seen by an application-protocol decoder. With Kind
+// KindApp it is a small application message of a recognisable shape that
+// may be one: Proto and Key say what it is, and Report keeps the keys
+// whose messages keep a heartbeat's rhythm (appbeats.go).
 type Beat struct {
-	Conn int // wsparse.Conn.ID
-	Dir  wsparse.Dir
-	TS   time.Time
-	Kind string
+	Conn       int // wsparse.Conn.ID
+	Dir        wsparse.Dir
+	TS         time.Time
+	Kind       string
+	Proto, Key string
 }
 
 // Negotiated is the interval a connection agreed for one kind of beat in
@@ -176,9 +180,13 @@ type PingStats struct {
 
 // Series is one kind of heartbeat in one direction.
 type Series struct {
-	Kind  string
-	Dir   wsparse.Dir
-	Count int
+	Kind string
+	// Proto and Key say what an application heartbeat (Kind KindApp) is:
+	// its protocol ("stomp", "socketio", "json", "text", ...) and the
+	// shape its messages share ("SEND ping", "type=ping", "hb").
+	Proto, Key string
+	Dir        wsparse.Dir
+	Count      int
 	// Unmeasured counts the beats, past the tracker's bound on the beats it
 	// keeps, that are in Count and Last but not in the rhythm and gaps.
 	Unmeasured     int
@@ -186,12 +194,20 @@ type Series struct {
 	Interval       time.Duration // expected; 0 when unknown
 	IntervalSource string        // "negotiated", "flag", "observed" or ""
 	Timeout        time.Duration // negotiated timeout, if any
-	Mean, Jitter   time.Duration // of the intervals between beats
+	Mean, Jitter   time.Duration // of the intervals between beats (of each timer, on time, when Timers > 0)
 	MaxGap         time.Duration // longest interval, the trailing one included
 	MaxGapAt       time.Time     // when the longest gap began
 	Missed         int           // beats missing in late gaps
 	Gaps           []Gap         // late gaps, in time order (at most 100)
 	GapsTruncated  bool
+	// Timers is how many interleaved timers of the same period sent the
+	// beats (a timer never cleared on reconnect makes 2), each judged on
+	// its own; 0 when they were not told apart (too few beats, no
+	// interval). TimerOffsets is each further timer's phase after the
+	// first's, within the interval.
+	Timers       int
+	TimerOffsets []time.Duration
+	Extra        int // beats on no timer's rhythm (sent by hand, retries): counted, not judged
 }
 
 // Gap is a late gap: longer than the interval × tolerance.

@@ -129,19 +129,19 @@ func TestHealthHeartbeatSeries(t *testing.T) {
 		glance   string
 	}{
 		{"regular", Options{}, func(v *conv) { every(v, c2s, "ping", 1000, 2000, 3000, 4000) },
-			4200, c2s, 4, time.Second, "observed", 0, 0, time.Second, "ok"},
+			4200, c2s, 4, time.Second, "observed", 0, 0, time.Second, "text c2s 1.0s ok"},
 		{"one gap of 3.2 s: 2 missed", Options{}, func(v *conv) { every(v, c2s, "ping", 1000, 2000, 3000, 6200, 7200) },
-			7300, c2s, 5, time.Second, "observed", 2, 1, 3200 * time.Millisecond, "text c2s: 2 missed (max gap 3.2s)"},
+			7300, c2s, 5, time.Second, "observed", 2, 1, 3200 * time.Millisecond, "text c2s 1.0s 2 missed (max gap 3.2s)"},
 		{"tolerance 4 accepts it", Options{Tolerance: 4}, func(v *conv) { every(v, c2s, "ping", 1000, 2000, 3000, 6200, 7200) },
-			7300, c2s, 5, time.Second, "observed", 0, 0, 3200 * time.Millisecond, "ok"},
+			7300, c2s, 5, time.Second, "observed", 0, 0, 3200 * time.Millisecond, "text c2s 1.0s ok"},
 		{"pongs stop: trailing gap up to the Close", Options{}, func(v *conv) {
 			every(v, c2s, "ping", 1000, 2000, 3000, 4000, 5000, 6000, 7000)
 			every(v, s2c, "pong", 1001, 2001, 3001)
-		}, 8000, s2c, 3, time.Second, "observed", 4, 1, 4999 * time.Millisecond, "text s2c: 4 missed (max gap 5.0s)"},
+		}, 8000, s2c, 3, time.Second, "observed", 4, 1, 4999 * time.Millisecond, "text c2s 1.0s ok; text s2c 1.0s 4 missed (max gap 5.0s)"},
 		{"flag interval", Options{HeartbeatInterval: 10 * time.Second}, func(v *conv) { every(v, c2s, "ping", 10000, 20000, 51000) },
-			52000, c2s, 3, 10 * time.Second, "flag", 2, 1, 31 * time.Second, "text c2s: 2 missed (max gap 31.0s)"},
+			52000, c2s, 3, 10 * time.Second, "flag", 2, 1, 31 * time.Second, "text c2s 10.0s 2 missed (max gap 31.0s)"},
 		{"too few beats to infer", Options{}, func(v *conv) { every(v, c2s, "ping", 1000, 9000) },
-			9500, c2s, 2, 0, "", 0, 0, 8 * time.Second, "ok"},
+			9500, c2s, 2, 0, "", 0, 0, 8 * time.Second, "text c2s 2 beats"},
 		{"not a beat: partial match", Options{}, func(v *conv) { every(v, c2s, "pinging", 1000, 2000, 3000) },
 			9500, c2s, 0, 0, "", 0, 0, 0, "-"},
 	}
@@ -374,7 +374,7 @@ func TestHealthPassThroughAndJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	if conn.Type != "conn" || !conn.Close.Clean || conn.Close.Initiator != "client" || conn.Close.Client.Code != 1000 ||
-		conn.Ping["c2s"].Pings != 1 || conn.Ping["c2s"].RTT.Max != 0.002 || conn.Heartbeat.Glance != "ok" {
+		conn.Ping["c2s"].Pings != 1 || conn.Ping["c2s"].RTT.Max != 0.002 || conn.Heartbeat.Glance != "text c2s 1 beat; ws-ping 1 beat" {
 		t.Errorf("conn record %s", lines[0])
 	}
 	if group.Type != "client_group" || group.Attempts != 1 {

@@ -107,6 +107,8 @@ type gapJSON struct {
 
 type seriesJSON struct {
 	Kind           string    `json:"kind"`
+	Proto          string    `json:"proto,omitempty"`
+	Key            string    `json:"key,omitempty"`
 	Dir            string    `json:"dir"`
 	Count          int       `json:"count"`
 	Unmeasured     int       `json:"unmeasured,omitempty"`
@@ -120,6 +122,9 @@ type seriesJSON struct {
 	MaxGap         secs      `json:"max_gap"`
 	MaxGapAt       jts       `json:"max_gap_ts"`
 	Missed         int       `json:"missed"`
+	Timers         int       `json:"timers"`
+	TimerOffsets   []secs    `json:"timer_offsets,omitempty"`
+	Extra          int       `json:"extra,omitempty"`
 	Gaps           []gapJSON `json:"gaps"`
 	GapsTruncated  bool      `json:"gaps_truncated,omitempty"`
 }
@@ -193,10 +198,13 @@ func connJSON(c *Conn) *connRecord {
 	r.Heartbeat = heartbeatJSON{Glance: c.Glance(), Series: []seriesJSON{}}
 	for _, s := range c.Heartbeats {
 		sj := seriesJSON{
-			Kind: s.Kind, Dir: s.Dir.String(), Count: s.Count, Unmeasured: s.Unmeasured, First: jts(s.First), Last: jts(s.Last),
+			Kind: s.Kind, Proto: s.Proto, Key: s.Key, Dir: s.Dir.String(), Count: s.Count, Unmeasured: s.Unmeasured, First: jts(s.First), Last: jts(s.Last),
 			IntervalSource: s.IntervalSource, Mean: secs(s.Mean), Jitter: secs(s.Jitter),
 			MaxGap: secs(s.MaxGap), MaxGapAt: jts(s.MaxGapAt), Missed: s.Missed, Gaps: []gapJSON{},
-			GapsTruncated: s.GapsTruncated,
+			GapsTruncated: s.GapsTruncated, Timers: s.Timers, Extra: s.Extra,
+		}
+		for _, o := range s.TimerOffsets {
+			sj.TimerOffsets = append(sj.TimerOffsets, secs(o))
 		}
 		if s.Interval > 0 {
 			iv := secs(s.Interval)

@@ -9,53 +9,120 @@ import (
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// Glance sums up a connection's heartbeat health in a few words: "ok",
-// "-" (no heartbeat seen), or its problems joined by "; ", e.g.
-// "no pong for 4 pings; text s2c: 5 missed (max gap 6.0s)".
+// Glance sums up a connection's heartbeats in a few words: one item per
+// series, joined by "; ", naming what beats (kind, key, direction when it
+// could be either), its interval and how it went, e.g.
+// "stomp SEND ping 10.0s ok", "ws-ping 1.0s 4 unanswered",
+// "text s2c 1.0s 4 missed (max gap 5.0s)",
+// "stomp SEND ping 10.0s ok, 2 timers (offset 1.1s)"; "-" when no
+// heartbeat was seen. Application heartbeats (found or named by
+// --heartbeat-text) come first, then pings, then the protocols' own beats.
 func (c *Conn) Glance() string {
-	var problems []string
-	pingDirs := 0
-	for d := range c.Ping {
-		if c.Ping[d].Pings > 0 {
-			pingDirs++
-		}
-	}
-	for d := range c.Ping {
-		p := &c.Ping[d]
-		if p.Unanswered == 0 {
-			continue
-		}
-		prefix := ""
-		if pingDirs > 1 {
-			prefix = wsparse.Dir(d).String() + " "
-		}
-		if p.UnansweredTail == p.Unanswered {
-			problems = append(problems, fmt.Sprintf("%sno pong for %d %s", prefix, p.Unanswered, plural(p.Unanswered, "ping")))
-		} else {
-			problems = append(problems, fmt.Sprintf("%s%d of %d pings unanswered", prefix, p.Unanswered, p.Pings))
-		}
-	}
+	pinged := [2]bool{c.Ping[0].Pings > 0, c.Ping[1].Pings > 0}
+	appDirs := map[string]int{}
 	for _, s := range c.Heartbeats {
-		if s.Missed == 0 {
-			continue
+		if s.Kind == KindApp {
+			appDirs[s.Proto+" "+s.Key]++
 		}
-		if s.Kind == KindWSPong && c.Ping[1-s.Dir].Unanswered > 0 {
-			continue // already said as unanswered pings
+	}
+	var items []string
+	for pass := range 3 {
+		for _, s := range c.Heartbeats {
+			p := 2
+			switch s.Kind {
+			case KindApp, KindText:
+				p = 0
+			case KindWSPing:
+				p = 1
+			case KindWSPong:
+				if pinged[1-s.Dir] {
+					continue // told with the pings it answers
+				}
+			}
+			if p != pass {
+				continue
+			}
+			var label string
+			switch s.Kind {
+			case KindApp:
+				label = s.Proto + " " + s.Key
+				if appDirs[s.Proto+" "+s.Key] > 1 {
+					label += " " + s.Dir.String()
+				}
+			case KindWSPing:
+				label = "ws-ping"
+				if pinged[0] && pinged[1] {
+					label += " " + s.Dir.String()
+				}
+			case "stomp":
+				label = "stomp heart-beat " + s.Dir.String()
+			case "sockjs":
+				label = "sockjs h" // only servers send them
+			default:
+				label = s.Kind + " " + s.Dir.String()
+			}
+			items = append(items, label+" "+c.seriesStatus(s))
 		}
-		problems = append(problems, fmt.Sprintf("%s %s: %d missed (max gap %s)", s.Kind, s.Dir, s.Missed, Dur(s.MaxGap)))
 	}
-	switch {
-	case len(problems) > 0:
-		return strings.Join(problems, "; ")
-	case len(c.Heartbeats) > 0:
-		return "ok"
+	if len(items) == 0 {
+		return "-"
 	}
-	return "-"
+	return strings.Join(items, "; ")
+}
+
+// seriesStatus is a series' interval and how it went: "10.0s ok",
+// "1.0s 4 missed (max gap 5.0s)", "2 beats" (too few for an interval).
+func (c *Conn) seriesStatus(s *Series) string {
+	var parts []string
+	if s.Interval > 0 {
+		parts = append(parts, Dur(s.Interval))
+	} else {
+		parts = append(parts, strconv.Itoa(s.Count)+" "+plural(s.Count, "beat"))
+	}
+	ok := true
+	if s.Kind == KindWSPing {
+		if p := &c.Ping[s.Dir]; p.Unanswered > 0 {
+			ok = false
+			if p.UnansweredTail == p.Unanswered {
+				parts = append(parts, strconv.Itoa(p.Unanswered)+" unanswered")
+			} else {
+				parts = append(parts, fmt.Sprintf("%d of %d unanswered", p.Unanswered, p.Pings))
+			}
+		}
+	}
+	if s.Missed > 0 {
+		ok = false
+		parts = append(parts, fmt.Sprintf("%d missed (max gap %s)", s.Missed, Dur(s.MaxGap)))
+	}
+	st := strings.Join(parts, " ")
+	if ok && s.Interval > 0 {
+		st += " ok"
+	}
+	if s.Timers > 1 {
+		offs := make([]string, len(s.TimerOffsets))
+		for i, o := range s.TimerOffsets {
+			offs[i] = Dur(o)
+		}
+		st += fmt.Sprintf(", %d timers (offset %s)", s.Timers, strings.Join(offs, ", "))
+	}
+	return st
 }
 
 // Healthy reports whether the heartbeats that flowed were all on time and
 // every ping was answered.
-func (c *Conn) Healthy() bool { g := c.Glance(); return g == "ok" || g == "-" }
+func (c *Conn) Healthy() bool {
+	for d := range c.Ping {
+		if c.Ping[d].Unanswered > 0 {
+			return false
+		}
+	}
+	for _, s := range c.Heartbeats {
+		if s.Missed > 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // CloseText says how a connection ended in a few words, e.g.
 // `client 4000 "heartbeat timeout", clean` or "RST from server, no Close".

@@ -19,6 +19,8 @@ type Tracker struct {
 	conns map[int]*connState
 	kept  int // beat times kept (maxBeatsKept)
 	rtts  int // round trips kept (maxRTTsKept)
+	// application heartbeat keys followed (maxAppKeysTotal)
+	appKeys int
 }
 
 type seriesKey struct {
@@ -32,6 +34,7 @@ type connState struct {
 	beats      map[seriesKey]*beatSeries
 	negotiated map[seriesKey]Negotiated
 	firstClose time.Time
+	app        *appState // application heartbeat candidates (appbeats.go)
 }
 
 // pingTracks returns the connection's ping tracks, made at its first ping
@@ -206,6 +209,31 @@ func (t *Tracker) SplitText() func(*wsparse.Message) bool {
 	return t.IsTextBeat
 }
 
+// TextMatcher is SplitText for a caller that also knows the application
+// texts inside each message (a STOMP frame in a SockJS array, its
+// destination): the returned function reports whether
+// Options.HeartbeatText matches the whole message or one of inner.
+func (t *Tracker) TextMatcher() func(m *wsparse.Message, inner []string) bool {
+	t.split = true
+	if t.text == nil {
+		return nil
+	}
+	return func(m *wsparse.Message, inner []string) bool {
+		if t.IsTextBeat(m) {
+			return true
+		}
+		if m.Opcode != wsparse.OpText || uint64(len(m.Data)) != m.Len || m.LenUnknown {
+			return false
+		}
+		for _, s := range inner {
+			if s != "" && t.text.MatchString(s) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
 // Message implements wsparse.Sink.
 func (t *Tracker) Message(c *wsparse.Conn, m *wsparse.Message) {
 	if !t.split && t.IsTextBeat(m) {
@@ -265,6 +293,10 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 
 // Beat records a heartbeat found by an application-protocol decoder.
 func (t *Tracker) Beat(b Beat) {
+	if b.Kind == KindApp {
+		t.addApp(t.stateID(b.Conn, nil), b)
+		return
+	}
 	t.addBeat(t.stateID(b.Conn, nil), b.Dir, b.Kind, b.TS)
 }
 

@@ -20,14 +20,18 @@ type appDecoder struct {
 	mode     string
 	sessions map[*wsparse.Conn]*appproto.Session
 	// text, when set, says which messages are text heartbeats: the
-	// tracker's matching, done here (in a worker) rather than in it.
-	text func(*wsparse.Message) bool
+	// tracker's matching, done here (in a worker) rather than in it, on
+	// the message and the application texts inside it.
+	text func(*wsparse.Message, []string) bool
 }
 
 func newAppDecoder(next wsparse.Sink, mode string) *appDecoder {
 	d := &appDecoder{next: next, mode: mode, sessions: map[*wsparse.Conn]*appproto.Session{}}
 	d.apps, _ = next.(report.AppWriter)
 	d.beats, _ = next.(health.BeatSink)
+	if t, ok := next.(*health.Tracker); ok {
+		d.text = t.TextMatcher()
+	}
 	return d
 }
 
@@ -58,10 +62,14 @@ func (d *appDecoder) Message(c *wsparse.Conn, m *wsparse.Message) {
 		d.sessions[c] = s
 	}
 	apps := s.Message(m)
-	if d.text != nil && d.text(m) {
-		d.beats.Beat(health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindText})
-	}
 	if d.beats != nil {
+		// --heartbeat-text overrides: a message it names is not also
+		// looked at as an application heartbeat.
+		if d.text != nil && d.text(m, appproto.InnerTexts(m, apps)) {
+			d.beats.Beat(health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindText})
+		} else if sh, ok := appproto.ShapeOf(m, apps); ok {
+			d.beats.Beat(health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindApp, Proto: sh.Proto, Key: sh.Key})
+		}
 		for i := range apps {
 			if apps[i].Heartbeat {
 				d.beats.Beat(health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: apps[i].Protocol})

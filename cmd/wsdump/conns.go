@@ -17,8 +17,9 @@ import (
 const connsExamples = `  # One row per connection: how it closed and whether heartbeats flowed
   wsdump conns -r session.pcap
 
-  # SockJS/STOMP browser stack: text "ping"/"pong" every 10 s
-  wsdump conns -r app.pcap --heartbeat-text 'ping|pong' --heartbeat-interval 10s
+  # SockJS/STOMP browser stack: stompClient.send("ping") every 10 s is found
+  # by itself ("stomp SEND ping 10.0s ok"); to name the beats yourself:
+  wsdump conns -r app.pcap --heartbeat-text 'ping|pong'
 
   # Machine-readable: conn and client_group records
   wsdump conns -r session.pcap --format jsonl`
@@ -53,12 +54,20 @@ func newConnsCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 URL, traffic per direction, how it closed and its heartbeat health, then the
 reconnect groups (connections from one client IP to one Host and path).
 
-Heartbeats: WebSocket pings and pongs, and text messages matching
---heartbeat-text (the whole message). A gap between two beats longer than the
-expected interval times --tolerance is late; the expected interval is the
-negotiated one, else --heartbeat-interval, else the series' median interval
-(from 3 beats on). A group is a reconnect storm when --storm-attempts attempts
-start within --storm-window.`,
+Heartbeats: WebSocket pings and pongs; the application protocols' own (STOMP
+heart-beat, SockJS h, Engine.IO ping/pong, MQTT, GraphQL); and application
+heartbeats found by themselves: per direction, a series of small messages of
+one key (STOMP command and destination, Socket.IO event, JSON type/op/event/
+method, or the whole short text) that keeps a rhythm (at least 4 beats, a
+period of 0.5 s or more, intervals within 5 % of it). --heartbeat-text names
+the beats instead: it is matched against the whole message and the texts inside
+it (the STOMP frame in a SockJS array, its destination and body).
+Beats from several timers of one period (a timer not cleared on reconnect)
+are told apart and each is judged on its own. A gap between two beats of a
+timer longer than the interval times --tolerance is late; the interval is the
+negotiated one, else --heartbeat-interval, else the series' own period (from 3
+beats on). A group is a reconnect storm when --storm-attempts attempts start
+within --storm-window.`,
 		Example:       connsExamples,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
@@ -78,8 +87,8 @@ start within --storm-window.`,
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
 	f.StringVar(&opts.Format, "format", "table", "output format: table or jsonl")
 	f.StringVar(&opts.Time, "time", "rel", "table start times: rel (seconds since the first packet) or abs (RFC 3339)")
-	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages that are heartbeats (e.g. 'ping|pong')")
-	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' median)")
+	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them (a STOMP frame in SockJS, its destination), that are heartbeats (e.g. 'ping|pong')")
+	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' own period)")
 	f.Float64Var(&opts.Tolerance, "tolerance", 1.5, "a gap longer than interval × tolerance counts as missed beats")
 	f.IntVar(&opts.StormAttempts, "storm-attempts", 5, "reconnect storm: this many attempts ...")
 	f.DurationVar(&opts.StormWindow, "storm-window", 10*time.Second, "... starting within this window")

@@ -211,7 +211,7 @@ func checkHealthConn(t *testing.T, c *health.Conn, w healthExpectConn, interval 
 		if d := s.Interval - secs(interval); d.Abs() > secs(interval)/10 || s.Missed != 0 {
 			t.Errorf("conn %d: ping series interval %v missed %d, want %vs, 0", c.ID, s.Interval, s.Missed, interval)
 		}
-		if want := fmt.Sprintf("no pong for %d pings", p.Unanswered); p.Unanswered > 0 && c.Glance() != want {
+		if want := fmt.Sprintf("ws-ping %s %d unanswered", health.Dur(s.Interval), p.Unanswered); p.Unanswered > 0 && c.Glance() != want {
 			t.Errorf("conn %d: glance %q, want %q", c.ID, c.Glance(), want)
 		}
 	}
@@ -229,7 +229,7 @@ func TestConnsTable(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", out, want)
 	}
 	out, _, _ = runConnsCmd(t, "-r", "../../testdata/pcaps/gen__health-text-ping.pcap", "--heartbeat-text", "ping|pong")
-	if !strings.Contains(out, `client 4000 "heartbeat timeout", clean  text s2c: 4 missed (max gap 5.0s)`) {
+	if !strings.Contains(out, `client 4000 "heartbeat timeout", clean  text c2s 1.0s ok; text s2c 1.0s 4 missed (max gap 5.0s)`) {
 		t.Errorf("text-ping row:\n%s", out)
 	}
 }

@@ -67,11 +67,11 @@ func newAppAssembler(next wsparse.Sink, mode string, opts reassembly.Options, jo
 	if exp, ok := next.(report.Exporter); ok {
 		r.tls = exp // an appExporter passes TLS connections on; an appDecoder does not
 	}
-	var text func(*wsparse.Message) bool
+	var text func(*wsparse.Message, []string) bool
 	if t, ok := next.(*health.Tracker); ok && r.apps == nil {
 		// The tracker reads no data once its text heartbeats are
 		// matched in the workers: the data need not leave them.
-		text = t.SplitText()
+		text = t.TextMatcher()
 		opts.DataUnused = t.Forwards() == nil
 	}
 	stage := func(n reassembly.Noter) wsparse.Sink {
