@@ -51,11 +51,15 @@ const (
 	defaultMaxSniff      = 256 << 10
 )
 
-// DefaultMaxInflateRatio is the default of Config.MaxInflateRatio: no
-// committed capture comes near it (25 at most, 3.5 for real sessions),
-// and a sender repeating a 30 KB JSON snapshot at the best compression
-// reaches 125; a run of zeros inflates 1 000 times.
-const DefaultMaxInflateRatio = 200
+// DefaultMaxInflateRatio is the default of Config.MaxInflateRatio, just
+// above what one layer of deflate can give (1 032 bytes out per byte in,
+// reached by runs of one byte): no message, however well it compresses,
+// reaches it (2 MB of a repeated line of text inflates 340 times, zeros
+// 1 023 times, the committed captures 25 at most), and it still bounds
+// the work of inflating to a fixed amount per byte of the capture. A
+// lower --max-inflate-ratio stops bombs earlier, at the cost of cutting
+// real messages that compress that well.
+const DefaultMaxInflateRatio = 1100
 
 func (c Config) withDefaults() Config {
 	if c.MaxPayload <= 0 {
