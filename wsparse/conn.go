@@ -345,12 +345,13 @@ type decoder struct {
 	cfg       *Config // shared by the connections with the same limits
 	sink      Sink
 	half      [2]half
-	hs        *Handshake
-	ex        *httpExchange // HTTP requests awaiting responses: nil until one, and after the upgrade
-	upgrading bool          // the last request asked for an upgrade
-	ws        bool          // the upgrade succeeded, or framing was recognised
-	forced    bool          // --ws-port: decode as WebSocket whatever the evidence
-	sniffed   [2]bool       // by side: framing recognised without a handshake
+	hs        *Handshake     // the handshake until its record is out
+	kept      *keptHandshake // then what the connection keeps of it
+	ex        *httpExchange  // HTTP requests awaiting responses: nil until one, and after the upgrade
+	upgrading bool           // the last request asked for an upgrade
+	ws        bool           // the upgrade succeeded, or framing was recognised
+	forced    bool           // --ws-port: decode as WebSocket whatever the evidence
+	sniffed   [2]bool        // by side: framing recognised without a handshake
 	ended     bool
 	headCut   bool // an HTTP head was over MaxHTTPHeader
 	cut       bool // the head being handled is cut: fields after the limit are unknown
@@ -459,6 +460,9 @@ func (c *Conn) SetTLS(t *TLSInfo) {
 	if c.hs != nil {
 		c.hs.TLS = t
 	}
+	if c.kept != nil {
+		c.kept.tls = t
+	}
 }
 
 // TLS returns what SetTLS recorded, or nil.
@@ -494,7 +498,7 @@ func (c *Conn) Server() netip.AddrPort { return c.Addr[c.sideOf(ServerToClient)]
 
 // IsWebSocket reports whether an upgrade request was seen or WebSocket
 // framing was recognised.
-func (c *Conn) IsWebSocket() bool { return c.hs != nil || c.ws }
+func (c *Conn) IsWebSocket() bool { return c.hasHS() || c.ws }
 
 // Done reports whether nothing more will be decoded from either side, so
 // the caller may stop feeding bytes.
@@ -549,9 +553,7 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 				// this is no WebSocket client.
 				c.hit().Pending++
 				c.sum.Anomalies |= AnomPendingLimit
-				if c.hs != nil {
-					c.hs.Anomalies |= AnomPendingLimit
-				}
+				c.hsAnomaly(AnomPendingLimit)
 				c.ignore(side)
 			}
 			return
@@ -664,9 +666,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 				c.hit().HTTPHeader++
 				c.headCut = true
 				c.sum.Anomalies |= AnomHTTPHeaderTooLong
-				if c.hs != nil {
-					c.hs.Anomalies |= AnomHTTPHeaderTooLong
-				}
+				c.hsAnomaly(AnomHTTPHeaderTooLong)
 				h.long, h.over = true, 0
 				last := h.buf[len(h.buf)-1]
 				h.buf = h.buf[:len(h.buf)-1]
@@ -685,11 +685,9 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		response := bytes.HasPrefix(h.buf, []byte("HTTP/"))
 		h.buf = nil // not kept for the rest of the connection
 		if !ok {
-			if c.hs != nil {
-				c.hs.Anomalies |= AnomHTTPMalformed
-			}
+			c.hsAnomaly(AnomHTTPMalformed)
 			c.sum.Anomalies |= AnomHTTPMalformed
-			if c.hs == nil && (c.ex == nil || len(c.ex.reqs) == 0) && c.clientSide != 1-side && !response {
+			if !c.hasHS() && (c.ex == nil || len(c.ex.reqs) == 0) && c.clientSide != 1-side && !response {
 				// A request the parser rejects: what the server answers
 				// tells whether the upgrade happened, and the client's bytes
 				// after it wait for that answer.
@@ -698,7 +696,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 				h.mode = modeAwait
 				return data
 			}
-			if c.hs != nil && c.upgrading && side != c.clientSide && c.startSniff(side, nil, true) {
+			if c.hasHS() && c.upgrading && side != c.clientSide && c.startSniff(side, nil, true) {
 				// The answer to the upgrade cannot be read: what follows
 				// it is searched for frames, on both sides.
 				c.sum.Stats[c.dirOf(side)].Resyncs++
@@ -712,9 +710,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		if head.lenient {
 			c.sum.Anomalies |= AnomHTTPNonconforming
 			c.lenient = true
-			if c.hs != nil {
-				c.hs.Anomalies |= AnomHTTPNonconforming
-			}
+			c.hsAnomaly(AnomHTTPNonconforming)
 		}
 		if head.request {
 			c.onRequest(side, &head, ts)
@@ -784,7 +780,7 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 	c.cut = true
 	if head.request {
 		c.onRequest(side, &head, ts)
-		if c.hs == nil && c.clientSide == side && h.mode == modeHTTP && h.body == bodyNone {
+		if !c.hasHS() && c.clientSide == side && h.mode == modeHTTP && h.body == bodyNone {
 			// Its Upgrade field may be past the cut: the client's next
 			// bytes wait for the answer, as after an upgrade request.
 			c.exchange().cutReq = &head
@@ -841,7 +837,7 @@ func cutFields(head *httpHead, request bool) Anomalies {
 // never asked for an upgrade is of no interest at all.
 func (c *Conn) failHTTP(side int) {
 	c.ignore(side)
-	if c.hs == nil && !c.ws {
+	if !c.hasHS() && !c.ws {
 		c.ignore(1 - side)
 	}
 }
@@ -857,7 +853,7 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 	if ex := c.exchange(); len(ex.reqs) < 64 {
 		ex.reqs = append(ex.reqs, strings.Clone(head.method)) // not a piece of the whole head
 	}
-	if isUpgradeRequest(head) && c.hs == nil {
+	if isUpgradeRequest(head) && !c.hasHS() {
 		c.hs = &Handshake{TLS: c.tls}
 		c.hs.fromRequest(head, ts)
 		if c.cut {
@@ -891,7 +887,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		return // interim response: the request is still pending
 	}
 	ex := c.exchange()
-	if (len(ex.reqs) == 0 || ex.cutReq != nil) && c.hs == nil && head.status == 101 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
+	if (len(ex.reqs) == 0 || ex.cutReq != nil) && !c.hasHS() && head.status == 101 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 		// The request was lost or cut short (a snap length, a lost
 		// segment, a head over the limit) but the server switched:
 		// believe the server.
@@ -924,9 +920,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		}
 	}
 	if len(ex.reqs) == 0 {
-		if c.hs != nil {
-			c.hs.Anomalies |= AnomUnexpectedResponse
-		}
+		c.hsAnomaly(AnomUnexpectedResponse)
 		c.failHTTP(side)
 		return
 	}
@@ -962,13 +956,15 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		c.hs.Anomalies &^= AnomAcceptMismatch // the key was past the request's cut
 	}
 	c.sink.Handshake(c, c.hs)
+	malformed := c.hs.Anomalies&AnomHTTPMalformed != 0
+	c.keepHandshake()
 	client := &c.half[1-side]
 	pending := client.httpBuf()
 	client.dropBuf()
 	if head.status == 101 {
 		// A cut 101 whose Upgrade field is past the cut answers the
 		// upgrade request: the client asked for websocket only.
-		if (c.hs.Anomalies&AnomHTTPMalformed == 0 || c.reqBad) && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
+		if (!malformed || c.reqBad) && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 			c.ws = true
 			c.ex = nil // no request is pending
 			h.mode = modeWS
@@ -1383,12 +1379,15 @@ func (c *Conn) finishMessage(h *half) {
 // compressed message.
 func (c *Conn) inflaterFor(h *half, d Dir) *inflater {
 	if h.inflater == nil {
-		if c.hs == nil {
+		if !c.hasHS() {
 			// Parameters unknown, window unknown: messages inflate while
 			// they refer only to what was inflated since (see inflate).
 			h.inflater = &inflater{lost: true}
 		} else {
-			p := c.hs.DeflateParams
+			p := c.kept.params
+			if c.hs != nil {
+				p = c.hs.DeflateParams
+			}
 			noCtx := p.ClientNoContextTakeover
 			if d == ServerToClient {
 				noCtx = p.ServerNoContextTakeover
@@ -1563,7 +1562,7 @@ func (c *Conn) End(ts time.Time) {
 		c.endHeld(side, ts)
 	}
 	c.sniffPair(ts)
-	if c.hs == nil && !c.ws {
+	if !c.hasHS() && !c.ws {
 		return
 	}
 	if c.hs != nil && c.hs.Status == 0 {
@@ -1613,9 +1612,12 @@ func (c *Conn) End(ts time.Time) {
 		s.TCPEndTS = *cs.TCPEndTS
 	}
 	s.Handshake = c.hs
+	if c.kept != nil {
+		s.Handshake = c.kept.handshake()
+	}
 	s.TLS = c.tls
 	switch {
-	case c.hs != nil:
+	case c.hasHS():
 		s.Confidence = ConfidenceHandshake
 	case c.forced:
 		s.Confidence = ConfidenceForced
@@ -1638,8 +1640,8 @@ func (c *Conn) End(ts time.Time) {
 	default:
 		s.End = EndOpen
 	}
-	if c.hs != nil {
-		s.Anomalies |= c.hs.Anomalies
+	if s.Handshake != nil {
+		s.Anomalies |= s.Handshake.Anomalies
 	}
 	c.sink.End(c, s)
 }
@@ -1697,6 +1699,9 @@ func (c *Conn) deflate() bool {
 	if c.hs != nil {
 		return c.hs.Deflate
 	}
+	if c.kept != nil {
+		return c.kept.deflate
+	}
 	return c.ws
 }
 
@@ -1710,7 +1715,7 @@ func (c *Conn) startSniff(side int, first []byte, afterGap bool) bool {
 		return false
 	case afterGap:
 		// The handshake was cut: frames may well follow.
-	case c.hs != nil || c.clientSide >= 0 && !c.forced && !c.ws:
+	case c.hasHS() || c.clientSide >= 0 && !c.forced && !c.ws:
 		return false
 	}
 	if !c.forced && !c.ws && otherProtocol(first) {
@@ -1750,7 +1755,7 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 		c.acceptChain(side, i, ts)
 		return
 	}
-	if s.searched > s.limit && !s.lenient && c.hs == nil && !c.ws && !c.forced {
+	if s.searched > s.limit && !s.lenient && !c.hasHS() && !c.ws && !c.forced {
 		c.hit().Sniff++
 		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(s.searched)
 		c.ignore(side)
@@ -1841,7 +1846,7 @@ func (c *Conn) acceptAt(side, start int, ts time.Time) {
 // each way), the client's masked and the server's not.
 func (c *Conn) sniffPair(ts time.Time) {
 	a, b := &c.half[0], &c.half[1]
-	if c.ws || c.hs != nil || a.mode != modeSniff || b.mode != modeSniff {
+	if c.ws || c.hasHS() || a.mode != modeSniff || b.mode != modeSniff {
 		return
 	}
 	ma, okA := a.sniff.pairable()
