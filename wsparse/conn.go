@@ -383,13 +383,31 @@ func (c *Conn) exchange() *httpExchange {
 // when the connection ends.
 type summary struct {
 	First, Last time.Time
-	Stats       [2]DirStats
+	Stats       [2]dirCounts
+	rare        *[2]DirStats  // the rest of DirStats: nil until counted
 	Close       *[2]CloseInfo // nil until a Close frame
 	Initiator   Dir
 	TCPFin      [2]bool
 	TCPRst      [2]bool
 	TCPEndTS    *[2]time.Time // nil until a FIN or RST
 	Anomalies   Anomalies
+}
+
+// dirCounts is what every connection counts by direction. The rest of
+// DirStats (bytes lost and skipped, resyncs, conflicts, compression) is
+// counted in summary.rare, made at the first: most connections have none,
+// and an open connection holds 96 bytes less.
+type dirCounts struct {
+	Frames, Messages, ControlFrames int
+	PayloadBytes, WireBytes         uint64
+}
+
+// rare returns the connection's rare counts of direction d.
+func (c *Conn) rare(d Dir) *DirStats {
+	if c.sum.rare == nil {
+		c.sum.rare = new([2]DirStats)
+	}
+	return &c.sum.rare[d]
 }
 
 // hit returns the connection's limit counts, made at the first hit.
@@ -699,8 +717,8 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 			if c.hasHS() && c.upgrading && side != c.clientSide && c.startSniff(side, nil, true) {
 				// The answer to the upgrade cannot be read: what follows
 				// it is searched for frames, on both sides.
-				c.sum.Stats[c.dirOf(side)].Resyncs++
-				c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(end)
+				c.rare(c.dirOf(side)).Resyncs++
+				c.rare(c.dirOf(side)).SkippedBytes += uint64(end)
 				c.resyncClient(side, ts)
 				return data
 			}
@@ -766,7 +784,7 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 			c.failHTTP(side)
 			return nil
 		}
-		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(kept + over)
+		c.rare(c.dirOf(side)).SkippedBytes += uint64(kept + over)
 		if c.clientSide >= 0 && side != c.clientSide {
 			// The server's answer is lost in its head: the client's
 			// bytes after its request are searched for frames too.
@@ -790,7 +808,7 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 		c.onResponse(side, &head, ts)
 	}
 	c.cut = false
-	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(over)
+	c.rare(c.dirOf(side)).SkippedBytes += uint64(over)
 	return rest
 }
 
@@ -807,7 +825,7 @@ func (c *Conn) resyncClient(serverSide int, ts time.Time) {
 	client.dropBuf()
 	client.mode = modeSniff
 	client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
-	c.sum.Stats[c.dirOf(side)].Resyncs++
+	c.rare(c.dirOf(side)).Resyncs++
 	if len(pending) > 0 {
 		c.feedSniff(side, pending, ts)
 	}
@@ -976,7 +994,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 				// mid-stream: find its frame boundaries again.
 				client.mode = modeSniff
 				client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
-				c.sum.Stats[ClientToServer].Resyncs++
+				c.rare(ClientToServer).Resyncs++
 			}
 			// (modeSniff: a gap hit the client's bytes; the search goes on.)
 			client.closeHTTP()
@@ -1419,7 +1437,7 @@ func (c *Conn) inflateMessage(h *half, m *Message) {
 	m.Anomalies |= res.a
 	m.Data = res.out
 	m.Len = res.total
-	st := &c.sum.Stats[m.Dir]
+	st := c.rare(m.Dir)
 	st.CompressedMessages++
 	if !res.whole {
 		// The inflated length is not known: only what was inflated.
@@ -1458,7 +1476,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	}
 	h := &c.half[side]
 	if h.mode != modeIgnore {
-		c.sum.Stats[c.dirOf(side)].LostBytes += uint64(n)
+		c.rare(c.dirOf(side)).LostBytes += uint64(n)
 	}
 	c.gap(side, n, ts)
 }
@@ -1518,14 +1536,14 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	h.idle()
 	h.mode = modeSniff
 	h.sniff = newSniffer(h.masked, 1, true, c.cfg.MaxSniff)
-	c.sum.Stats[c.dirOf(side)].Resyncs++
+	c.rare(c.dirOf(side)).Resyncs++
 }
 
 // RetransmitConflict records that a side retransmitted a segment with
 // other bytes than the copy already decoded. Which copy the receiver used
 // cannot be told from the capture; the first is the one decoded.
 func (c *Conn) RetransmitConflict(side int) {
-	c.sum.Stats[c.dirOf(side)].Conflicts++
+	c.rare(c.dirOf(side)).Conflicts++
 	c.sum.Anomalies |= AnomRetransmitConflict
 }
 
@@ -1585,7 +1603,7 @@ func (c *Conn) End(ts time.Time) {
 		if h.frameState != nil && h.hdrN > 0 {
 			// The capture ended inside a frame header: its bytes are
 			// counted, and the frame is cut as a payload would be.
-			c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(h.hdrN)
+			c.rare(c.dirOf(side)).SkippedBytes += uint64(h.hdrN)
 			c.sum.Anomalies |= AnomCaptureTruncated
 			if h.msgOpen && Opcode(h.hdr[0]&opcodeBits) == OpContinuation {
 				h.msg.Anomalies |= AnomCaptureTruncated
@@ -1603,8 +1621,16 @@ func (c *Conn) End(ts time.Time) {
 		h.idle()
 	}
 	cs := &c.sum
-	s := &Summary{First: cs.First, Last: cs.Last, Stats: cs.Stats, Initiator: cs.Initiator,
+	s := &Summary{First: cs.First, Last: cs.Last, Initiator: cs.Initiator,
 		TCPFin: cs.TCPFin, TCPRst: cs.TCPRst, Anomalies: cs.Anomalies}
+	if cs.rare != nil {
+		s.Stats = *cs.rare
+	}
+	for d, n := range cs.Stats {
+		st := &s.Stats[d]
+		st.Frames, st.Messages, st.ControlFrames = n.Frames, n.Messages, n.ControlFrames
+		st.PayloadBytes, st.WireBytes = n.PayloadBytes, n.WireBytes
+	}
 	if cs.Close != nil {
 		s.Close = *cs.Close
 	}
@@ -1663,7 +1689,7 @@ func (c *Conn) endHeld(side int, ts time.Time) {
 	}
 	h.mode = modeSniff
 	h.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
-	c.sum.Stats[c.dirOf(side)].Resyncs++
+	c.rare(c.dirOf(side)).Resyncs++
 	c.feedSniff(side, pending, ts)
 	if h.mode == modeSniff && h.sniff.lock < 0 {
 		if i := h.sniff.decide(true); i >= 0 {
@@ -1672,7 +1698,7 @@ func (c *Conn) endHeld(side int, ts time.Time) {
 	}
 	if h.mode == modeSniff {
 		// No frame boundary found, or the chain's frames left the window.
-		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(h.sniff.searched) // held bytes have no holes
+		c.rare(c.dirOf(side)).SkippedBytes += uint64(h.sniff.searched) // held bytes have no holes
 		h.sniff = nil
 		h.mode = modeIgnore
 	}
@@ -1757,7 +1783,7 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 	}
 	if s.searched > s.limit && !s.lenient && !c.hasHS() && !c.ws && !c.forced {
 		c.hit().Sniff++
-		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(s.searched)
+		c.rare(c.dirOf(side)).SkippedBytes += uint64(s.searched)
 		c.ignore(side)
 		return
 	}
@@ -1812,7 +1838,7 @@ func (c *Conn) acceptAt(side, start int, ts time.Time) {
 	h.midStream = true
 	buf, base, holes := s.buf, s.base, s.holes
 	h.sniff = nil
-	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(start - s.lostBefore(start)) // lost, not skipped
+	c.rare(c.dirOf(side)).SkippedBytes += uint64(start - s.lostBefore(start)) // lost, not skipped
 	if c.sum.First.IsZero() {
 		c.sum.First = ts
 	}
