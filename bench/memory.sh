@@ -4,7 +4,10 @@
 #   - 100 000 open connections, each with a handshake, a 64 B frame and an
 #     unfinished 1000 B fragment (185 MB pcap), with the default -j and -j 1,
 #     at the default --max-connections and at 200000 (no eviction);
-#   - a 1 000 000-line key log (176 MB) with a wss capture.
+#   - a 1 000 000-line key log (176 MB) with a wss capture;
+#   - one capture per buffering limit, whose connections all hit it at
+#     once (memgen -bound): --max-pending, --max-sniff, --max-reorder,
+#     --max-reorder-total (BOUNDS=0 skips them).
 #
 #   bash bench/memory.sh                     # all of it
 #   CONNS=20000 bash bench/memory.sh         # a smaller capture
@@ -28,6 +31,11 @@ pcap=$OUT/open-$CONNS.pcap
 wss=testdata/pcaps/gen__wss-go-tls12-aes128gcm
 keys=$OUT/keys-$KEYLINES.txt
 [ -s "$keys" ] || go run ./bench/memgen -keylog "$KEYLINES" -append "$wss.keys" -o "$keys"
+BOUNDS=${BOUNDS:-pending sniff reorder reorder-total}
+[ "$BOUNDS" = 0 ] && BOUNDS=
+for b in $BOUNDS; do
+	[ -s "$OUT/bound-$b.pcap" ] || go run ./bench/memgen -bound "$b" -o "$OUT/bound-$b.pcap"
+done
 
 run() {
 	local name=$1
@@ -49,5 +57,10 @@ for fmt in jsonl table; do
 	run "open-$CONNS $fmt -j 1 max-conn 200000" -r "$pcap" --format "$fmt" -j 1 --max-connections 200000
 done
 run "open-$CONNS conns" conns -r "$pcap" --format jsonl
+run "open-$CONNS conns -j 1" conns -r "$pcap" --format jsonl -j 1
 run "keylog-$KEYLINES" -r "$wss.pcap" --keylog "$keys" --format jsonl
 run "keylog-$KEYLINES -j 1" -r "$wss.pcap" --keylog "$keys" --format jsonl -j 1
+for b in $BOUNDS; do
+	run "bound-$b" -r "$OUT/bound-$b.pcap" --format jsonl
+	run "bound-$b -j 1" -r "$OUT/bound-$b.pcap" --format jsonl -j 1
+done

@@ -681,7 +681,7 @@ func (a *Assembler) parkedFor(key flowKey) *stream {
 // on; past MaxConnections parked, the oldest is ended.
 func (a *Assembler) park(s *stream) {
 	a.stats.Parked++
-	a.parked[s.key] = s
+	a.parked[s.key()] = s
 	s.park = &parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seen, resumeEnd: s.end, resumeSet: s.endSet}
 }
 
@@ -697,7 +697,7 @@ func (a *Assembler) oldestParked(n int) []candidate {
 }
 
 func (a *Assembler) unpark(s *stream) {
-	delete(a.parked, s.key)
+	delete(a.parked, s.key())
 	a.parkQ.Remove(s.park.at)
 	s.park.at = nil
 }
@@ -973,7 +973,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// A connection ended early goes on: its number, decoded afresh
 		// (resumed, unless nothing had been sent yet).
 		delete(a.tombs, orig.tuple())
-		st := &stream{a: a, key: orig, seen: a.now, first: a.pkt, id: t.id, addr: addrOf(orig), force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
+		st := &stream{a: a, seen: a.now, first: a.pkt, id: t.id, addr: addrOf(orig), force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
 		if st.resumed {
 			a.stats.Resumed++
 		}
@@ -986,7 +986,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	if closed && old.late(key, tcp) {
 		// A late segment of a connection already ended (the last ACK after
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
-		st := &stream{a: a, key: old.orig(key), stale: true, seen: a.now, first: a.pkt, id: old.id}
+		st := &stream{a: a, addr: addrOf(old.orig(key)), stale: true, seen: a.now, first: a.pkt, id: old.id}
 		st.attach(key)
 		a.live[key.tuple()] = st
 		return st
@@ -998,7 +998,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	}
 	a.nextID++
 	a.stats.Connections++
-	st := &stream{a: a, key: key, seen: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
+	st := &stream{a: a, seen: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
 	if a.onNew != nil {
 		a.onNew(st.id, st.addr)
 	}
@@ -1023,11 +1023,29 @@ func (a *Assembler) started(st *stream, key flowKey) *stream {
 	return st
 }
 
+// key returns the flow key of side 0's packets, made from the addresses
+// (a stream holds them once: a flow key is 112 bytes).
+func (s *stream) key() flowKey { return keyOf(s.addr) }
+
+// keyOf is the flow key of packets from addr[0] to addr[1], as the packet
+// decoder makes it (the inverse of addrOf).
+func keyOf(addr [2]netip.AddrPort) flowKey {
+	t := layers.EndpointIPv4
+	if addr[0].Addr().Is6() {
+		t = layers.EndpointIPv6
+	}
+	var sp, dp [2]byte
+	binary.BigEndian.PutUint16(sp[:], addr[0].Port())
+	binary.BigEndian.PutUint16(dp[:], addr[1].Port())
+	return flowKey{gopacket.NewFlow(t, addr[0].Addr().AsSlice(), addr[1].Addr().AsSlice()),
+		gopacket.NewFlow(layers.EndpointTCPPort, sp[:], dp[:])}
+}
+
 // attach makes s the stream of gopacket's connection with key gkey (the
 // direction of the first packet gopacket sees of it).
 func (s *stream) attach(gkey flowKey) {
 	s.flip = 0
-	if gkey != s.key {
+	if gkey != s.key() {
 		s.flip = 1
 	}
 }
@@ -1035,14 +1053,14 @@ func (s *stream) attach(gkey flowKey) {
 // gkey returns gopacket's key for the connection.
 func (s *stream) gkey() flowKey {
 	if s.flip == 1 {
-		return s.key.reverse()
+		return s.key().reverse()
 	}
-	return s.key
+	return s.key()
 }
 
 // sideOf returns the side of s that sends on flow key k.
 func (s *stream) sideOf(k flowKey) int {
-	if k == s.key {
+	if k == s.key() {
 		return 0
 	}
 	return 1
@@ -1078,15 +1096,14 @@ type parking struct {
 // sender of the connection's first packet.
 type stream struct {
 	a     *Assembler
-	key   flowKey // the flow key of side 0's packets
-	flip  uint8   // 1: gopacket's client-to-server direction is side 1
+	flip  uint8 // 1: gopacket's client-to-server direction is side 1
 	id    int
-	first int64 // index of the packet that opened it
-	addr  [2]netip.AddrPort
-	force int8          // side on a --ws-port, or -1
-	conn  *wsparse.Conn // nil until decoder()
-	stale bool          // a late segment of a closed connection
-	ended bool          // complete ran: its records are out
+	first int64             // index of the packet that opened it
+	addr  [2]netip.AddrPort // by side; side 0 sends the packets of key()
+	force int8              // side on a --ws-port, or -1
+	conn  *wsparse.Conn     // nil until decoder()
+	stale bool              // a late segment of a closed connection
+	ended bool              // complete ran: its records are out
 
 	// TCP as seen in Accept, by side: for eviction classes, port reuse,
 	// and going on after parking.
@@ -1227,7 +1244,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 // lateSegment reports whether a segment that side sd of a stale stream
 // sent is a late one of the closed connection (see closedConn.late).
 func (s *stream) lateSegment(sd int, tcp *layers.TCP) bool {
-	k := s.key
+	k := s.key()
 	if sd == 1 {
 		k = k.reverse()
 	}
@@ -1418,7 +1435,7 @@ func (s *stream) complete(evicted bool) {
 	}
 	if evicted {
 		defer func() {
-			k := s.key
+			k := s.key()
 			if t, k2, ok := a.tombFor(k); ok {
 				a.bury(k2.tuple(), t) // another connection's, on the same ports
 			}
@@ -1459,9 +1476,9 @@ func (s *stream) complete(evicted bool) {
 		return
 	}
 	c := closedConn{id: s.id, at: a.now, set: s.firstSet, first: s.firstSeq, end: s.end}
-	a.closed[s.key.reverse()] = c
+	a.closed[s.key().reverse()] = c
 	c.canon = true
-	a.closed[s.key] = c
+	a.closed[s.key()] = c
 	if len(a.closed) > 2*a.opts.MaxConnections {
 		a.forgetClosed(time.Time{})
 	}

@@ -65,9 +65,9 @@ type Parallel struct {
 	finished bool
 
 	// merger state
-	next    int                 // connection numbers given so far
-	ids     []map[int]*connView // per worker: local number -> connection
-	tombIDs []map[int]int       // per worker: local number -> number, of connections ended early
+	next    int                     // connection numbers given so far
+	ids     []map[int]*wsparse.Conn // per worker: local number -> the view of its connection
+	tombIDs []map[int]int           // per worker: local number -> number, of connections ended early
 	curs    []cursor
 	gone    [][2]int // (worker, local number) of connections gone in this group
 	tombed  [][2]int // and of connections ended early
@@ -173,12 +173,6 @@ const (
 	chunkBytes = 1 << 20
 )
 
-type connView struct {
-	id   int
-	addr [2]netip.AddrPort
-	c    *wsparse.Conn
-}
-
 // cursor reads one worker's chunks.
 type cursor struct {
 	ch  <-chan *outBatch
@@ -221,7 +215,7 @@ func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Not
 		in, o := make(chan *inBatch, queueDepth), make(chan *outBatch, queueDepth)
 		p.ins, p.outs = append(p.ins, in), append(p.outs, o)
 		p.cur = append(p.cur, p.getIn())
-		p.ids = append(p.ids, map[int]*connView{})
+		p.ids = append(p.ids, map[int]*wsparse.Conn{})
 		p.tombIDs = append(p.tombIDs, map[int]int{})
 		w := &worker{p: p, dataUnused: opts.DataUnused}
 		wo := wopts
@@ -768,7 +762,7 @@ func (p *Parallel) groupHead(i int, bp int64, bph uint8) *rec {
 // connection that goes on after it was ended early has its old one.
 func (p *Parallel) gid(w int, r *rec) int {
 	if v := p.ids[w][r.id]; v != nil {
-		return v.id
+		return v.ID
 	}
 	return p.tombIDs[w][r.id]
 }
@@ -792,7 +786,7 @@ func (p *Parallel) forget() {
 // records are out.
 func (p *Parallel) entomb(w, id int) {
 	if v := p.ids[w][id]; v != nil {
-		p.tombIDs[w][id] = v.id
+		p.tombIDs[w][id] = v.ID
 		delete(p.ids[w], id)
 	}
 }
@@ -802,7 +796,7 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 	switch r.kind {
 	case recNew:
 		p.next++
-		p.ids[w][r.id] = &connView{id: p.next, addr: ob.addrs[r.idx]}
+		p.ids[w][r.id] = wsparse.NewView(p.next, ob.addrs[r.idx])
 		return
 	case recGone:
 		p.gone = append(p.gone, [2]int{w, r.id})
@@ -813,20 +807,16 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 	case recResume:
 		if gid, ok := p.tombIDs[w][r.id]; ok {
 			delete(p.tombIDs[w], r.id)
-			p.ids[w][r.id] = &connView{id: gid, addr: ob.addrs[r.idx]}
+			p.ids[w][r.id] = wsparse.NewView(gid, ob.addrs[r.idx])
 		}
 		return
 	}
-	v := p.ids[w][r.id]
-	if v == nil { // cannot happen: every connection is numbered first
+	c := p.ids[w][r.id]
+	if c == nil { // cannot happen: every connection is numbered first
 		p.next++
-		v = &connView{id: p.next}
-		p.ids[w][r.id] = v
+		c = wsparse.NewView(p.next, [2]netip.AddrPort{})
+		p.ids[w][r.id] = c
 	}
-	if v.c == nil {
-		v.c = wsparse.NewView(v.id, v.addr)
-	}
-	c := v.c
 	c.SetClientSide(int(r.side))
 	if r.note > 0 {
 		if ns, ok := p.out.(NoteSink); ok {

@@ -51,11 +51,15 @@ const (
 	defaultMaxSniff      = 256 << 10
 )
 
-// DefaultMaxInflateRatio is the default of Config.MaxInflateRatio: no
-// committed capture comes near it (25 at most, 3.5 for real sessions),
-// and a sender repeating a 30 KB JSON snapshot at the best compression
-// reaches 125; a run of zeros inflates 1 000 times.
-const DefaultMaxInflateRatio = 200
+// DefaultMaxInflateRatio is the default of Config.MaxInflateRatio, just
+// above what one layer of deflate can give (1 032 bytes out per byte in,
+// reached by runs of one byte): no message, however well it compresses,
+// reaches it (2 MB of a repeated line of text inflates 340 times, zeros
+// 1 023 times, the committed captures 25 at most), and it still bounds
+// the work of inflating to a fixed amount per byte of the capture. A
+// lower --max-inflate-ratio stops bombs earlier, at the cost of cutting
+// real messages that compress that well.
+const DefaultMaxInflateRatio = 1100
 
 func (c Config) withDefaults() Config {
 	if c.MaxPayload <= 0 {
@@ -346,12 +350,13 @@ type decoder struct {
 	cfg       *Config // shared by the connections with the same limits
 	sink      Sink
 	half      [2]half
-	hs        *Handshake
-	ex        *httpExchange // HTTP requests awaiting responses: nil until one, and after the upgrade
-	upgrading bool          // the last request asked for an upgrade
-	ws        bool          // the upgrade succeeded, or framing was recognised
-	forced    bool          // --ws-port: decode as WebSocket whatever the evidence
-	sniffed   [2]bool       // by side: framing recognised without a handshake
+	hs        *Handshake     // the handshake until its record is out
+	kept      *keptHandshake // then what the connection keeps of it
+	ex        *httpExchange  // HTTP requests awaiting responses: nil until one, and after the upgrade
+	upgrading bool           // the last request asked for an upgrade
+	ws        bool           // the upgrade succeeded, or framing was recognised
+	forced    bool           // --ws-port: decode as WebSocket whatever the evidence
+	sniffed   [2]bool        // by side: framing recognised without a handshake
 	ended     bool
 	headCut   bool // an HTTP head was over MaxHTTPHeader
 	cut       bool // the head being handled is cut: fields after the limit are unknown
@@ -383,13 +388,31 @@ func (c *Conn) exchange() *httpExchange {
 // when the connection ends.
 type summary struct {
 	First, Last time.Time
-	Stats       [2]DirStats
+	Stats       [2]dirCounts
+	rare        *[2]DirStats  // the rest of DirStats: nil until counted
 	Close       *[2]CloseInfo // nil until a Close frame
 	Initiator   Dir
 	TCPFin      [2]bool
 	TCPRst      [2]bool
 	TCPEndTS    *[2]time.Time // nil until a FIN or RST
 	Anomalies   Anomalies
+}
+
+// dirCounts is what every connection counts by direction. The rest of
+// DirStats (bytes lost and skipped, resyncs, conflicts, compression) is
+// counted in summary.rare, made at the first: most connections have none,
+// and an open connection holds 96 bytes less.
+type dirCounts struct {
+	Frames, Messages, ControlFrames int
+	PayloadBytes, WireBytes         uint64
+}
+
+// rare returns the connection's rare counts of direction d.
+func (c *Conn) rare(d Dir) *DirStats {
+	if c.sum.rare == nil {
+		c.sum.rare = new([2]DirStats)
+	}
+	return &c.sum.rare[d]
 }
 
 // hit returns the connection's limit counts, made at the first hit.
@@ -460,6 +483,9 @@ func (c *Conn) SetTLS(t *TLSInfo) {
 	if c.hs != nil {
 		c.hs.TLS = t
 	}
+	if c.kept != nil {
+		c.kept.tls = t
+	}
 }
 
 // TLS returns what SetTLS recorded, or nil.
@@ -495,7 +521,7 @@ func (c *Conn) Server() netip.AddrPort { return c.Addr[c.sideOf(ServerToClient)]
 
 // IsWebSocket reports whether an upgrade request was seen or WebSocket
 // framing was recognised.
-func (c *Conn) IsWebSocket() bool { return c.hs != nil || c.ws }
+func (c *Conn) IsWebSocket() bool { return c.hasHS() || c.ws }
 
 // Done reports whether nothing more will be decoded from either side, so
 // the caller may stop feeding bytes.
@@ -550,9 +576,7 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 				// this is no WebSocket client.
 				c.hit().Pending++
 				c.sum.Anomalies |= AnomPendingLimit
-				if c.hs != nil {
-					c.hs.Anomalies |= AnomPendingLimit
-				}
+				c.hsAnomaly(AnomPendingLimit)
 				c.ignore(side)
 			}
 			return
@@ -665,9 +689,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 				c.hit().HTTPHeader++
 				c.headCut = true
 				c.sum.Anomalies |= AnomHTTPHeaderTooLong
-				if c.hs != nil {
-					c.hs.Anomalies |= AnomHTTPHeaderTooLong
-				}
+				c.hsAnomaly(AnomHTTPHeaderTooLong)
 				h.long, h.over = true, 0
 				last := h.buf[len(h.buf)-1]
 				h.buf = h.buf[:len(h.buf)-1]
@@ -686,11 +708,9 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		response := bytes.HasPrefix(h.buf, []byte("HTTP/"))
 		h.buf = nil // not kept for the rest of the connection
 		if !ok {
-			if c.hs != nil {
-				c.hs.Anomalies |= AnomHTTPMalformed
-			}
+			c.hsAnomaly(AnomHTTPMalformed)
 			c.sum.Anomalies |= AnomHTTPMalformed
-			if c.hs == nil && (c.ex == nil || len(c.ex.reqs) == 0) && c.clientSide != 1-side && !response {
+			if !c.hasHS() && (c.ex == nil || len(c.ex.reqs) == 0) && c.clientSide != 1-side && !response {
 				// A request the parser rejects: what the server answers
 				// tells whether the upgrade happened, and the client's bytes
 				// after it wait for that answer.
@@ -699,11 +719,11 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 				h.mode = modeAwait
 				return data
 			}
-			if c.hs != nil && c.upgrading && side != c.clientSide && c.startSniff(side, nil, true) {
+			if c.hasHS() && c.upgrading && side != c.clientSide && c.startSniff(side, nil, true) {
 				// The answer to the upgrade cannot be read: what follows
 				// it is searched for frames, on both sides.
-				c.sum.Stats[c.dirOf(side)].Resyncs++
-				c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(end)
+				c.rare(c.dirOf(side)).Resyncs++
+				c.rare(c.dirOf(side)).SkippedBytes += uint64(end)
 				c.resyncClient(side, ts)
 				return data
 			}
@@ -713,9 +733,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		if head.lenient {
 			c.sum.Anomalies |= AnomHTTPNonconforming
 			c.lenient = true
-			if c.hs != nil {
-				c.hs.Anomalies |= AnomHTTPNonconforming
-			}
+			c.hsAnomaly(AnomHTTPNonconforming)
 		}
 		if head.request {
 			c.onRequest(side, &head, ts)
@@ -771,7 +789,7 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 			c.failHTTP(side)
 			return nil
 		}
-		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(kept + over)
+		c.rare(c.dirOf(side)).SkippedBytes += uint64(kept + over)
 		if c.clientSide >= 0 && side != c.clientSide {
 			// The server's answer is lost in its head: the client's
 			// bytes after its request are searched for frames too.
@@ -785,7 +803,7 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 	c.cut = true
 	if head.request {
 		c.onRequest(side, &head, ts)
-		if c.hs == nil && c.clientSide == side && h.mode == modeHTTP && h.body == bodyNone {
+		if !c.hasHS() && c.clientSide == side && h.mode == modeHTTP && h.body == bodyNone {
 			// Its Upgrade field may be past the cut: the client's next
 			// bytes wait for the answer, as after an upgrade request.
 			c.exchange().cutReq = &head
@@ -795,7 +813,7 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 		c.onResponse(side, &head, ts)
 	}
 	c.cut = false
-	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(over)
+	c.rare(c.dirOf(side)).SkippedBytes += uint64(over)
 	return rest
 }
 
@@ -812,7 +830,7 @@ func (c *Conn) resyncClient(serverSide int, ts time.Time) {
 	client.dropBuf()
 	client.mode = modeSniff
 	client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
-	c.sum.Stats[c.dirOf(side)].Resyncs++
+	c.rare(c.dirOf(side)).Resyncs++
 	if len(pending) > 0 {
 		c.feedSniff(side, pending, ts)
 	}
@@ -842,7 +860,7 @@ func cutFields(head *httpHead, request bool) Anomalies {
 // never asked for an upgrade is of no interest at all.
 func (c *Conn) failHTTP(side int) {
 	c.ignore(side)
-	if c.hs == nil && !c.ws {
+	if !c.hasHS() && !c.ws {
 		c.ignore(1 - side)
 	}
 }
@@ -858,7 +876,7 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 	if ex := c.exchange(); len(ex.reqs) < 64 {
 		ex.reqs = append(ex.reqs, strings.Clone(head.method)) // not a piece of the whole head
 	}
-	if isUpgradeRequest(head) && c.hs == nil {
+	if isUpgradeRequest(head) && !c.hasHS() {
 		c.hs = &Handshake{TLS: c.tls}
 		c.hs.fromRequest(head, ts)
 		if c.cut {
@@ -892,7 +910,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		return // interim response: the request is still pending
 	}
 	ex := c.exchange()
-	if (len(ex.reqs) == 0 || ex.cutReq != nil) && c.hs == nil && head.status == 101 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
+	if (len(ex.reqs) == 0 || ex.cutReq != nil) && !c.hasHS() && head.status == 101 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 		// The request was lost or cut short (a snap length, a lost
 		// segment, a head over the limit) but the server switched:
 		// believe the server.
@@ -925,9 +943,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		}
 	}
 	if len(ex.reqs) == 0 {
-		if c.hs != nil {
-			c.hs.Anomalies |= AnomUnexpectedResponse
-		}
+		c.hsAnomaly(AnomUnexpectedResponse)
 		c.failHTTP(side)
 		return
 	}
@@ -963,13 +979,15 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		c.hs.Anomalies &^= AnomAcceptMismatch // the key was past the request's cut
 	}
 	c.sink.Handshake(c, c.hs)
+	malformed := c.hs.Anomalies&AnomHTTPMalformed != 0
+	c.keepHandshake()
 	client := &c.half[1-side]
 	pending := client.httpBuf()
 	client.dropBuf()
 	if head.status == 101 {
 		// A cut 101 whose Upgrade field is past the cut answers the
 		// upgrade request: the client asked for websocket only.
-		if (c.hs.Anomalies&AnomHTTPMalformed == 0 || c.reqBad) && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
+		if (!malformed || c.reqBad) && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 			c.ws = true
 			c.ex = nil // no request is pending
 			h.mode = modeWS
@@ -981,7 +999,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 				// mid-stream: find its frame boundaries again.
 				client.mode = modeSniff
 				client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
-				c.sum.Stats[ClientToServer].Resyncs++
+				c.rare(ClientToServer).Resyncs++
 			}
 			// (modeSniff: a gap hit the client's bytes; the search goes on.)
 			client.closeHTTP()
@@ -1384,12 +1402,15 @@ func (c *Conn) finishMessage(h *half) {
 // compressed message.
 func (c *Conn) inflaterFor(h *half, d Dir) *inflater {
 	if h.inflater == nil {
-		if c.hs == nil {
+		if !c.hasHS() {
 			// Parameters unknown, window unknown: messages inflate while
 			// they refer only to what was inflated since (see inflate).
 			h.inflater = &inflater{lost: true}
 		} else {
-			p := c.hs.DeflateParams
+			p := c.kept.params
+			if c.hs != nil {
+				p = c.hs.DeflateParams
+			}
 			noCtx := p.ClientNoContextTakeover
 			if d == ServerToClient {
 				noCtx = p.ServerNoContextTakeover
@@ -1421,7 +1442,7 @@ func (c *Conn) inflateMessage(h *half, m *Message) {
 	m.Anomalies |= res.a
 	m.Data = res.out
 	m.Len = res.total
-	st := &c.sum.Stats[m.Dir]
+	st := c.rare(m.Dir)
 	st.CompressedMessages++
 	if !res.whole {
 		// The inflated length is not known: only what was inflated.
@@ -1460,7 +1481,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	}
 	h := &c.half[side]
 	if h.mode != modeIgnore {
-		c.sum.Stats[c.dirOf(side)].LostBytes += uint64(n)
+		c.rare(c.dirOf(side)).LostBytes += uint64(n)
 	}
 	c.gap(side, n, ts)
 }
@@ -1520,14 +1541,14 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	h.idle()
 	h.mode = modeSniff
 	h.sniff = newSniffer(h.masked, 1, true, c.cfg.MaxSniff)
-	c.sum.Stats[c.dirOf(side)].Resyncs++
+	c.rare(c.dirOf(side)).Resyncs++
 }
 
 // RetransmitConflict records that a side retransmitted a segment with
 // other bytes than the copy already decoded. Which copy the receiver used
 // cannot be told from the capture; the first is the one decoded.
 func (c *Conn) RetransmitConflict(side int) {
-	c.sum.Stats[c.dirOf(side)].Conflicts++
+	c.rare(c.dirOf(side)).Conflicts++
 	c.sum.Anomalies |= AnomRetransmitConflict
 }
 
@@ -1564,7 +1585,7 @@ func (c *Conn) End(ts time.Time) {
 		c.endHeld(side, ts)
 	}
 	c.sniffPair(ts)
-	if c.hs == nil && !c.ws {
+	if !c.hasHS() && !c.ws {
 		return
 	}
 	if c.hs != nil && c.hs.Status == 0 {
@@ -1587,7 +1608,7 @@ func (c *Conn) End(ts time.Time) {
 		if h.frameState != nil && h.hdrN > 0 {
 			// The capture ended inside a frame header: its bytes are
 			// counted, and the frame is cut as a payload would be.
-			c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(h.hdrN)
+			c.rare(c.dirOf(side)).SkippedBytes += uint64(h.hdrN)
 			c.sum.Anomalies |= AnomCaptureTruncated
 			if h.msgOpen && Opcode(h.hdr[0]&opcodeBits) == OpContinuation {
 				h.msg.Anomalies |= AnomCaptureTruncated
@@ -1605,8 +1626,16 @@ func (c *Conn) End(ts time.Time) {
 		h.idle()
 	}
 	cs := &c.sum
-	s := &Summary{First: cs.First, Last: cs.Last, Stats: cs.Stats, Initiator: cs.Initiator,
+	s := &Summary{First: cs.First, Last: cs.Last, Initiator: cs.Initiator,
 		TCPFin: cs.TCPFin, TCPRst: cs.TCPRst, Anomalies: cs.Anomalies}
+	if cs.rare != nil {
+		s.Stats = *cs.rare
+	}
+	for d, n := range cs.Stats {
+		st := &s.Stats[d]
+		st.Frames, st.Messages, st.ControlFrames = n.Frames, n.Messages, n.ControlFrames
+		st.PayloadBytes, st.WireBytes = n.PayloadBytes, n.WireBytes
+	}
 	if cs.Close != nil {
 		s.Close = *cs.Close
 	}
@@ -1619,9 +1648,12 @@ func (c *Conn) End(ts time.Time) {
 		}
 	}
 	s.Handshake = c.hs
+	if c.kept != nil {
+		s.Handshake = c.kept.handshake()
+	}
 	s.TLS = c.tls
 	switch {
-	case c.hs != nil:
+	case c.hasHS():
 		s.Confidence = ConfidenceHandshake
 	case c.forced:
 		s.Confidence = ConfidenceForced
@@ -1644,8 +1676,8 @@ func (c *Conn) End(ts time.Time) {
 	default:
 		s.End = EndOpen
 	}
-	if c.hs != nil {
-		s.Anomalies |= c.hs.Anomalies
+	if s.Handshake != nil {
+		s.Anomalies |= s.Handshake.Anomalies
 	}
 	c.sink.End(c, s)
 }
@@ -1667,7 +1699,7 @@ func (c *Conn) endHeld(side int, ts time.Time) {
 	}
 	h.mode = modeSniff
 	h.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
-	c.sum.Stats[c.dirOf(side)].Resyncs++
+	c.rare(c.dirOf(side)).Resyncs++
 	c.feedSniff(side, pending, ts)
 	if h.mode == modeSniff && h.sniff.lock < 0 {
 		if i := h.sniff.decide(true); i >= 0 {
@@ -1676,7 +1708,7 @@ func (c *Conn) endHeld(side int, ts time.Time) {
 	}
 	if h.mode == modeSniff {
 		// No frame boundary found, or the chain's frames left the window.
-		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(h.sniff.searched) // held bytes have no holes
+		c.rare(c.dirOf(side)).SkippedBytes += uint64(h.sniff.searched) // held bytes have no holes
 		h.sniff = nil
 		h.mode = modeIgnore
 	}
@@ -1703,6 +1735,9 @@ func (c *Conn) deflate() bool {
 	if c.hs != nil {
 		return c.hs.Deflate
 	}
+	if c.kept != nil {
+		return c.kept.deflate
+	}
 	return c.ws
 }
 
@@ -1716,7 +1751,7 @@ func (c *Conn) startSniff(side int, first []byte, afterGap bool) bool {
 		return false
 	case afterGap:
 		// The handshake was cut: frames may well follow.
-	case c.hs != nil || c.clientSide >= 0 && !c.forced && !c.ws:
+	case c.hasHS() || c.clientSide >= 0 && !c.forced && !c.ws:
 		return false
 	}
 	if !c.forced && !c.ws && otherProtocol(first) {
@@ -1756,9 +1791,9 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 		c.acceptChain(side, i, ts)
 		return
 	}
-	if s.searched > s.limit && !s.lenient && c.hs == nil && !c.ws && !c.forced {
+	if s.searched > s.limit && !s.lenient && !c.hasHS() && !c.ws && !c.forced {
 		c.hit().Sniff++
-		c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(s.searched)
+		c.rare(c.dirOf(side)).SkippedBytes += uint64(s.searched)
 		c.ignore(side)
 		return
 	}
@@ -1813,7 +1848,7 @@ func (c *Conn) acceptAt(side, start int, ts time.Time) {
 	h.midStream = true
 	buf, base, holes := s.buf, s.base, s.holes
 	h.sniff = nil
-	c.sum.Stats[c.dirOf(side)].SkippedBytes += uint64(start - s.lostBefore(start)) // lost, not skipped
+	c.rare(c.dirOf(side)).SkippedBytes += uint64(start - s.lostBefore(start)) // lost, not skipped
 	if c.sum.First.IsZero() {
 		c.sum.First = ts
 	}
@@ -1847,7 +1882,7 @@ func (c *Conn) acceptAt(side, start int, ts time.Time) {
 // each way), the client's masked and the server's not.
 func (c *Conn) sniffPair(ts time.Time) {
 	a, b := &c.half[0], &c.half[1]
-	if c.ws || c.hs != nil || a.mode != modeSniff || b.mode != modeSniff {
+	if c.ws || c.hasHS() || a.mode != modeSniff || b.mode != modeSniff {
 		return
 	}
 	ma, okA := a.sniff.pairable()

@@ -361,3 +361,53 @@ func TestInflateRatio(t *testing.T) {
 		}
 	}
 }
+
+// TestInflateRatioDefault: the default MaxInflateRatio is never reached by
+// one layer of deflate (at most 1 032 bytes out per byte in), so real
+// messages that compress very well inflate whole with the default: 2 MB
+// of a repeated line of text (about 340:1) and 2 MB of zeros (about
+// 1 000:1, the most deflate gives). The work stays bounded: the
+// connection inflated no more than the default ratio times its bytes.
+func TestInflateRatioDefault(t *testing.T) {
+	line := []byte(`{"op":"tick","symbol":"ABC","bid":101.25,"ask":101.5}` + "\n")
+	for _, tc := range []struct {
+		name string
+		data []byte
+		min  int // the ratio the message reaches at least
+	}{
+		{"repeated-text", bytes.Repeat(line, 2<<20/len(line)), 300},
+		{"zeros", make([]byte, 2<<20), 1000},
+	} {
+		var zbuf bytes.Buffer
+		w, _ := flate.NewWriter(&zbuf, flate.BestCompression)
+		w.Write(tc.data)
+		w.Flush()
+		z := bytes.TrimSuffix(zbuf.Bytes(), deflateTail)
+		if r := len(tc.data) / len(z); r < tc.min {
+			t.Fatalf("%s: ratio %d, want at least %d", tc.name, r, tc.min)
+		}
+		s := &msgSink{}
+		c := NewConn(1, testClient, testServer, Config{MaxMessage: 4 << 20}, s)
+		ext := "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n"
+		c.Feed(0, []byte(upgradeRequest(ext)), testTime)
+		c.Feed(1, []byte(upgradeResponse(ext)), testTime)
+		// In segments, as it streams into the inflater.
+		for f := frame(true, 4, OpText, nil, string(z)); len(f) > 0; {
+			n := min(len(f), 1448)
+			c.Feed(1, f[:n], testTime)
+			f = f[n:]
+		}
+		hits := c.LimitHits().InflateRatio
+		c.End(testTime)
+		if len(s.msgs) != 1 {
+			t.Fatalf("%s: %d messages", tc.name, len(s.msgs))
+		}
+		m := s.msgs[0]
+		if m.Anomalies&AnomInflateRatio != 0 || m.LenUnknown || m.Len != uint64(len(tc.data)) || !bytes.Equal(m.Data, tc.data) || hits != 0 {
+			t.Errorf("%s (%d:1): %s, %d hits; want inflated whole with the default ratio %d", tc.name, len(tc.data)/len(z), describe(m), hits, DefaultMaxInflateRatio)
+		}
+		if budget := uint64(DefaultMaxInflateRatio)*c.fed + inflateAllowance; c.inflated > budget+1 {
+			t.Errorf("%s: %d bytes inflated, over the default budget %d", tc.name, c.inflated, budget)
+		}
+	}
+}

@@ -218,3 +218,54 @@ func extensionOffered(offered, name string) bool {
 	}
 	return false
 }
+
+// keptHandshake is what a connection keeps of its handshake once the
+// handshake record is out: the fields its summary reports
+// (Summary.Handshake) and the permessage-deflate parameters. The rest (the
+// request's key, user agent, origin, ...) is in the record only: an open
+// connection does not carry it for its whole life.
+type keptHandshake struct {
+	requestTS                          time.Time
+	host, uri, subprotocol, extensions string
+	status                             int
+	deflate                            bool
+	params                             DeflateParams
+	tls                                *TLSInfo
+	anomalies                          Anomalies
+}
+
+// keepHandshake replaces the connection's handshake, whose record is out,
+// by what it keeps of it.
+func (c *Conn) keepHandshake() {
+	hs := c.hs
+	k := &keptHandshake{requestTS: hs.RequestTS, status: hs.Status, deflate: hs.Deflate,
+		params: hs.DeflateParams, tls: hs.TLS, anomalies: hs.Anomalies}
+	// One string for the four, not pieces of the handshake's.
+	all := hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
+	k.host, all = all[:len(hs.Host)], all[len(hs.Host):]
+	k.uri, all = all[:len(hs.URI)], all[len(hs.URI):]
+	k.subprotocol, k.extensions = all[:len(hs.Subprotocol)], all[len(hs.Subprotocol):]
+	c.hs, c.kept = nil, k
+}
+
+// handshake is the Summary's handshake: the fields kept.
+func (k *keptHandshake) handshake() *Handshake {
+	return &Handshake{RequestTS: k.requestTS, Host: k.host, URI: k.uri, Status: k.status,
+		Subprotocol: k.subprotocol, Extensions: k.extensions, Deflate: k.deflate,
+		DeflateParams: k.params, TLS: k.tls, Anomalies: k.anomalies}
+}
+
+// hasHS reports whether the connection has a handshake (an upgrade
+// request, or a 101 believed without one).
+func (c *Conn) hasHS() bool { return c.hs != nil || c.kept != nil }
+
+// hsAnomaly adds an anomaly to the connection's handshake, if it has one
+// (it reaches the summary).
+func (c *Conn) hsAnomaly(a Anomalies) {
+	switch {
+	case c.hs != nil:
+		c.hs.Anomalies |= a
+	case c.kept != nil:
+		c.kept.anomalies |= a
+	}
+}

@@ -4,6 +4,7 @@
 //
 //	go run ./bench/memgen -conns 100000 -o bench/data/open-100k.pcap
 //	go run ./bench/memgen -keylog 1000000 -append testdata/pcaps/gen__wss-go-tls12-aes128gcm.keys -o bench/data/keys-1m.txt
+//	go run ./bench/memgen -bound pending -o bench/data/bound-pending.pcap
 package main
 
 import (
@@ -29,10 +30,17 @@ func main() {
 	conns := flag.Int("conns", 0, "write a capture of `N` open connections")
 	keylog := flag.Int("keylog", 0, "write a key log of `N` CLIENT_RANDOM lines")
 	appendKeys := flag.String("append", "", "with -keylog: append this key log `FILE` (the keys of a capture to decrypt)")
+	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, sniff, reorder or reorder-total")
 	out := flag.String("o", "", "output `FILE`")
 	flag.Parse()
-	if *out == "" || (*conns > 0) == (*keylog > 0) {
-		fmt.Fprintln(os.Stderr, "usage: memgen (-conns N | -keylog N [-append FILE]) -o FILE")
+	modes := 0
+	for _, set := range []bool{*conns > 0, *keylog > 0, *bound != ""} {
+		if set {
+			modes++
+		}
+	}
+	if *out == "" || modes != 1 {
+		fmt.Fprintln(os.Stderr, "usage: memgen (-conns N | -keylog N [-append FILE] | -bound LIMIT) -o FILE")
 		os.Exit(2)
 	}
 	f, err := os.Create(*out)
@@ -40,9 +48,12 @@ func main() {
 		fatal(err)
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	if *conns > 0 {
+	switch {
+	case *conns > 0:
 		err = openConns(w, *conns)
-	} else {
+	case *bound != "":
+		err = bounds(w, *bound)
+	default:
 		err = keyLog(w, *keylog, *appendKeys)
 	}
 	if err == nil {
@@ -135,4 +146,92 @@ func keyLog(w *bufio.Writer, n int, add string) error {
 		return err
 	}
 	return nil
+}
+
+// bounds writes a capture whose connections all hit one buffering limit
+// at the same time (their segments interleaved), at its default:
+//
+//   - pending: 64 connections whose client sends an upgrade request and
+//     then 1.5 MiB that the server never answers (--max-pending, 1 MiB);
+//   - sniff: 64 connections without a handshake, each side sending 384 KiB
+//     of random bytes (--max-sniff, 256 KiB searched);
+//   - reorder: 12 connections that lose their first data segment and then
+//     send 10 MiB (--max-reorder, 8 MiB; 96 MiB in all, under the total);
+//   - reorder-total: 32 connections that lose their first data segment and
+//     then send 6 MiB each (under --max-reorder; 192 MiB in all, over
+//     --max-reorder-total, 128 MiB).
+func bounds(w *bufio.Writer, name string) error {
+	type plan struct {
+		n      int
+		build  func(c *synth.Conv, rng *rand.Rand)
+		server string
+	}
+	random := func(rng *rand.Rand, n int) []byte {
+		b := make([]byte, n)
+		for i := 0; i < n; i += 8 {
+			binary.LittleEndian.PutUint64(b[i:], rng.Uint64())
+		}
+		return b
+	}
+	lose := func(size int) func(c *synth.Conv, rng *rand.Rand) {
+		return func(c *synth.Conv, rng *rand.Rand) {
+			c.Open()
+			c.DropNext = 1
+			c.Send(true, random(rng, size))
+		}
+	}
+	plans := map[string]plan{
+		"pending": {64, func(c *synth.Conv, rng *rand.Rand) {
+			c.Open()
+			c.Send(true, []byte(synth.UpgradeRequest+"\r\n"))
+			c.Send(true, random(rng, 3<<19))
+		}, "192.0.2.2:80"},
+		"sniff": {64, func(c *synth.Conv, rng *rand.Rand) {
+			c.Open()
+			for range 3 << 7 { // 384 KiB each way, in turns
+				c.Segment(true, random(rng, 1024))
+				c.Segment(false, random(rng, 1024))
+			}
+		}, "192.0.2.2:9000"},
+		"reorder":       {12, lose(10 << 20), "192.0.2.2:9000"},
+		"reorder-total": {32, lose(6 << 20), "192.0.2.2:9000"},
+	}
+	p, ok := plans[name]
+	if !ok {
+		return fmt.Errorf("-bound %q: want pending, sniff, reorder or reorder-total", name)
+	}
+	rng := rand.New(rand.NewPCG(16, 15))
+	server := netip.MustParseAddrPort(p.server)
+	convs := make([]*synth.Conv, p.n)
+	for i := range convs {
+		client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), uint16(2000+i))
+		c := synth.New(client.String(), server.String())
+		c.Step = time.Microsecond
+		p.build(c, rng)
+		convs[i] = c
+	}
+	// One packet of each connection in turn, so that all of them hold
+	// their buffers at once; times keep the order of writing.
+	pw := pcapgo.NewWriter(w)
+	if err := pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		return err
+	}
+	ts := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	for k := 0; ; k++ {
+		wrote := false
+		for _, c := range convs {
+			if k >= len(c.Packets) {
+				continue
+			}
+			d := c.Packets[k].Data
+			ts = ts.Add(time.Microsecond)
+			if err := pw.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(d), Length: len(d)}, d); err != nil {
+				return err
+			}
+			wrote = true
+		}
+		if !wrote {
+			return nil
+		}
+	}
 }

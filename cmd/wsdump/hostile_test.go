@@ -357,9 +357,24 @@ func hostileCases() []hostileCase {
 			},
 			// Inflated to 200 bytes per byte of the connection, then
 			// stopped: its length is not known, 16 MiB of it are kept.
-			args: jsonl, maxRSS: 200 << 10, heavy: true,
+			// (The default ratio is above what deflate can give.)
+			args: append([]string{"--max-inflate-ratio", "200"}, jsonl...), maxRSS: 200 << 10, heavy: true,
 			stderr: "1 compressed messages stopped inflating at --max-inflate-ratio 200",
 			check:  mustContain("inflate_limit", "inflate_ratio", `"len":null`, `"data_kept":16777216`, `"type":"conn"`),
+		},
+		{
+			name: "deflate-bomb-1GiB-default",
+			build: func(t *testing.T) string {
+				c := conv(true)
+				c.Send(false, frameBytes(wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpBinary}, deflateBomb()))
+				return writeSynth(t, 0, c)
+			},
+			// The default ratio is above what one layer of deflate
+			// gives: the bomb inflates to its end (bounded work), its
+			// length is true, 16 MiB of it are kept.
+			args: jsonl, maxRSS: 200 << 10, heavy: true,
+			stderr: "",
+			check:  mustContain("inflate_limit", `"len":1073741824`, `"data_kept":16777216`, `"type":"conn"`),
 		},
 		{
 			name: "deflate-bomb-table",
@@ -368,7 +383,7 @@ func hostileCases() []hostileCase {
 				c.Send(false, frameBytes(wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpBinary}, deflateBomb()))
 				return writeSynth(t, 0, c)
 			},
-			args: []string{"--messages", "--max-message", "1048576"}, maxRSS: 100 << 10, heavy: true,
+			args: []string{"--messages", "--max-message", "1048576", "--max-inflate-ratio", "200"}, maxRSS: 100 << 10, heavy: true,
 			stderr: "1 compressed messages stopped inflating at --max-inflate-ratio 200",
 			check:  mustContain("inflate_limit"),
 		},
