@@ -4,6 +4,7 @@
 #   - 100 000 open connections, each with a handshake, a 64 B frame and an
 #     unfinished 1000 B fragment (185 MB pcap), with the default -j and -j 1,
 #     at the default --max-connections and at 200000 (no eviction);
+#   - the same 100 000 connections idle: no message open at the end (78 MB);
 #   - a 1 000 000-line key log (176 MB) with a wss capture;
 #   - one capture per buffering limit, whose connections all hit it at
 #     once (memgen -bound): --max-pending, --max-sniff, --max-reorder,
@@ -28,6 +29,8 @@ if [ -z "${WSDUMP:-}" ]; then
 fi
 pcap=$OUT/open-$CONNS.pcap
 [ -s "$pcap" ] || go run ./bench/memgen -conns "$CONNS" -o "$pcap"
+idle=$OUT/idle-$CONNS.pcap
+[ -s "$idle" ] || go run ./bench/memgen -conns "$CONNS" -frag 0 -o "$idle"
 wss=testdata/pcaps/gen__wss-go-tls12-aes128gcm
 keys=$OUT/keys-$KEYLINES.txt
 [ -s "$keys" ] || go run ./bench/memgen -keylog "$KEYLINES" -append "$wss.keys" -o "$keys"
@@ -56,6 +59,10 @@ for fmt in jsonl table; do
 	run "open-$CONNS $fmt max-conn 200000" -r "$pcap" --format "$fmt" --max-connections 200000
 	run "open-$CONNS $fmt -j 1 max-conn 200000" -r "$pcap" --format "$fmt" -j 1 --max-connections 200000
 done
+run "idle-$CONNS jsonl" -r "$idle" --format jsonl
+run "idle-$CONNS jsonl -j 1" -r "$idle" --format jsonl -j 1
+run "idle-$CONNS conns" conns -r "$idle" --format jsonl
+run "idle-$CONNS conns -j 1" conns -r "$idle" --format jsonl -j 1
 run "open-$CONNS conns" conns -r "$pcap" --format jsonl
 run "open-$CONNS conns -j 1" conns -r "$pcap" --format jsonl -j 1
 run "keylog-$KEYLINES" -r "$wss.pcap" --keylog "$keys" --format jsonl

@@ -31,6 +31,7 @@ func main() {
 	keylog := flag.Int("keylog", 0, "write a key log of `N` CLIENT_RANDOM lines")
 	appendKeys := flag.String("append", "", "with -keylog: append this key log `FILE` (the keys of a capture to decrypt)")
 	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, sniff, reorder or reorder-total")
+	fragLen := flag.Int("frag", 1000, "with -conns: bytes of the unfinished server message each connection holds at the end (0: none, the connection is idle)")
 	out := flag.String("o", "", "output `FILE`")
 	flag.Parse()
 	modes := 0
@@ -50,7 +51,7 @@ func main() {
 	w := bufio.NewWriterSize(f, 1<<20)
 	switch {
 	case *conns > 0:
-		err = openConns(w, *conns)
+		err = openConns(w, *conns, *fragLen)
 	case *bound != "":
 		err = bounds(w, *bound)
 	default:
@@ -75,12 +76,12 @@ func fatal(err error) {
 // openConns writes n connections, one after the other, that each stay
 // open: the three-way handshake, the upgrade, a 64 B text frame from the
 // client, and the first 1000 B fragment of a message from the server that
-// never ends. At the end of the capture all n are open, each with a
-// message being assembled.
-func openConns(w *bufio.Writer, n int) error {
+// never ends (fragLen bytes; none when 0). At the end of the capture all n
+// are open, each with a message being assembled, or idle.
+func openConns(w *bufio.Writer, n, fragLen int) error {
 	server := netip.MustParseAddrPort("192.0.2.2:80")
 	small := make([]byte, 64)
-	frag := make([]byte, 1000)
+	frag := make([]byte, max(fragLen, 64))
 	for i := range frag {
 		frag[i] = 'a' + byte(i%26)
 	}
@@ -103,7 +104,9 @@ func openConns(w *bufio.Writer, n int) error {
 		masked := append([]byte(nil), small...)
 		wsparse.Unmask(key, 0, masked)
 		c.Send(true, append(wsparse.AppendHeader(nil, wsparse.Header{Fin: true, Opcode: wsparse.OpText, Masked: true, MaskKey: key, Length: 64}), masked...))
-		c.Send(false, append(wsparse.AppendHeader(nil, wsparse.Header{Opcode: wsparse.OpText, Length: 1000}), frag...))
+		if fragLen > 0 {
+			c.Send(false, append(wsparse.AppendHeader(nil, wsparse.Header{Opcode: wsparse.OpText, Length: uint64(fragLen)}), frag[:fragLen]...))
+		}
 		for _, p := range c.Packets {
 			ci := gopacket.CaptureInfo{Timestamp: p.TS, CaptureLength: len(p.Data), Length: len(p.Data)}
 			if err := pw.WritePacket(ci, p.Data); err != nil {
