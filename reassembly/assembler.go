@@ -998,7 +998,8 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	}
 	a.nextID++
 	a.stats.Connections++
-	st := &stream{a: a, key: key, seen: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
+	// last is the first packet's time until bytes come (EndEmpty).
+	st := &stream{a: a, key: key, seen: a.now, last: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
 	if a.onNew != nil {
 		a.onNew(st.id, st.addr)
 	}
@@ -1063,6 +1064,19 @@ func (s *stream) decoder() *wsparse.Conn {
 	return s.conn
 }
 
+// connect says how the TCP connect of a connection that sent no bytes went.
+// Side 0 sent the first packet (the SYN); a side-1 segment that did not
+// advance its sequence number carried no SYN.
+func (s *stream) connect() string {
+	switch {
+	case !s.firstSet[1]:
+		return wsparse.ConnectUnanswered
+	case s.rst && s.end[1] == s.firstSeq[1]:
+		return wsparse.ConnectRefused
+	}
+	return wsparse.ConnectEmpty
+}
+
 // parking is what a parked connection needs to go on where it was.
 type parking struct {
 	at        *list.Element // in Assembler.parkQ while parked
@@ -1108,7 +1122,7 @@ type stream struct {
 	tls     *tlsdec.Conn
 	started bool
 	tlsInfo *wsparse.TLSInfo
-	last    time.Time // time of the last bytes
+	last    time.Time // time of the last bytes (before any: of the first packet)
 	seen    time.Time // time of the latest packet, as gopacket's lastSeen
 
 	// Recent segments by side, to tell a retransmission with other bytes
@@ -1446,6 +1460,10 @@ func (s *stream) complete(evicted bool) {
 			}
 			a.TLSConn(s.conn, s.last, client, server, s.tlsInfo)
 		}
+	}
+	if !s.payload && s.tls == nil && !s.resumed && a.opts.Decoder.EndAll {
+		// No bytes: how its connect went (Config.EndAll).
+		s.decoder().EndEmpty(s.last, s.connect(), a.now)
 	}
 	if s.conn != nil {
 		s.conn.End(a.now)

@@ -42,6 +42,13 @@ type Config struct {
 	// NoSniff turns off recognising WebSocket framing in connections whose
 	// handshake the capture does not hold.
 	NoSniff bool
+
+	// EndAll reports End for every connection, also one that never showed
+	// WebSocket (Summary.End EndNotWebSocket, with its HTTP requests and
+	// how its TCP connect went), for a caller that accounts for the
+	// attempts a client made (wsdump conns). Off, such connections make no
+	// records.
+	EndAll bool
 }
 
 const (
@@ -159,7 +166,30 @@ const (
 	EndRSTWithoutClose End = "rst_without_close"
 	EndOpen            End = "open" // still open when the capture ended
 	EndNotUpgraded     End = "not_upgraded"
+	// EndNotWebSocket: no upgrade request nor framing (reported with
+	// Config.EndAll only): a plain HTTP connection, a TCP connect refused
+	// or unanswered, or another protocol.
+	EndNotWebSocket End = "not_websocket"
 )
+
+// Connect results of a connection that sent no bytes (Summary.Connect).
+const (
+	ConnectRefused    = "refused"    // the SYN was answered by a RST
+	ConnectUnanswered = "unanswered" // nothing came back to the SYN
+	ConnectEmpty      = "empty"      // connected (or reset later), no byte sent
+)
+
+// HTTPRequest is one HTTP request of a connection that never showed
+// WebSocket (Config.EndAll).
+type HTTPRequest struct {
+	TS                time.Time
+	Method, Host, URI string
+	Status            int // the response's; 0: none seen
+}
+
+// MaxRequestsKept is how many HTTP requests of a connection a Summary
+// lists (Config.EndAll); the rest are counted in Summary.MoreRequests.
+const MaxRequestsKept = 8
 
 // Summary is reported once per connection when it ends.
 type Summary struct {
@@ -175,6 +205,14 @@ type Summary struct {
 	TCPEndTS    [2]time.Time // when each direction's first FIN or RST came
 	End         End
 	Anomalies   Anomalies // connection-level: every anomaly seen on any record
+
+	// With Config.EndAll, of a connection that never showed WebSocket
+	// (End EndNotWebSocket): its first HTTP requests and how many more
+	// there were, and for one that sent no bytes, how its TCP connect went
+	// (Connect*; First is then its first packet's time).
+	Requests     []HTTPRequest
+	MoreRequests int
+	Connect      string
 }
 
 // Sink receives a connection's records in the order they complete.
@@ -363,6 +401,12 @@ type decoder struct {
 type httpExchange struct {
 	reqs   []string  // methods of requests awaiting responses, oldest first
 	cutReq *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
+
+	// Config.EndAll: the first requests, how many came after them, and
+	// how many responses were matched to them.
+	log      []HTTPRequest
+	more     int
+	answered int
 }
 
 // exchange returns the connection's HTTP exchange state, made at the first
@@ -850,8 +894,17 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 		return
 	}
 	h := &c.half[side]
-	if ex := c.exchange(); len(ex.reqs) < 64 {
+	ex := c.exchange()
+	if len(ex.reqs) < 64 {
 		ex.reqs = append(ex.reqs, strings.Clone(head.method)) // not a piece of the whole head
+	}
+	if c.cfg.EndAll {
+		if len(ex.log) < MaxRequestsKept {
+			ex.log = append(ex.log, HTTPRequest{TS: ts, Method: strings.Clone(head.method),
+				Host: strings.Clone(head.get("Host")), URI: strings.Clone(head.uri)})
+		} else {
+			ex.more++
+		}
 	}
 	if isUpgradeRequest(head) && c.hs == nil {
 		c.hs = &Handshake{TLS: c.tls}
@@ -928,6 +981,10 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	}
 	method := ex.reqs[0]
 	ex.reqs = ex.reqs[1:]
+	if ex.answered < len(ex.log) {
+		ex.log[ex.answered].Status = head.status
+	}
+	ex.answered++
 	if !(c.upgrading && len(ex.reqs) == 0) {
 		h.body, h.bodyLen = responseBody(head, method)
 		if h.body == bodyChunked {
@@ -1549,7 +1606,9 @@ func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 
 // End finishes the connection: an unfinished frame or message is reported
 // as incomplete, then the summary. Nothing is reported after End.
-func (c *Conn) End(ts time.Time) {
+func (c *Conn) End(ts time.Time) { c.end(ts, "") }
+
+func (c *Conn) end(ts time.Time, connect string) {
 	if c.ended {
 		return
 	}
@@ -1560,6 +1619,9 @@ func (c *Conn) End(ts time.Time) {
 	}
 	c.sniffPair(ts)
 	if c.hs == nil && !c.ws {
+		if c.cfg.EndAll {
+			c.endNotWebSocket(connect)
+		}
 		return
 	}
 	if c.hs != nil && c.hs.Status == 0 {
@@ -1638,6 +1700,31 @@ func (c *Conn) End(ts time.Time) {
 		s.Anomalies |= c.hs.Anomalies
 	}
 	c.sink.End(c, s)
+}
+
+// endNotWebSocket reports the summary of a connection that never showed
+// WebSocket (Config.EndAll).
+func (c *Conn) endNotWebSocket(connect string) {
+	cs := &c.sum
+	s := &Summary{First: cs.First, Last: cs.Last, Stats: cs.Stats, TCPFin: cs.TCPFin, TCPRst: cs.TCPRst,
+		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.tls, Connect: connect}
+	if cs.TCPEndTS != nil {
+		s.TCPEndTS = *cs.TCPEndTS
+	}
+	if c.ex != nil {
+		s.Requests, s.MoreRequests = c.ex.log, c.ex.more
+	}
+	c.sink.End(c, s)
+}
+
+// EndEmpty is End for a connection that sent no bytes: first is its first
+// packet's time and connect how its TCP connect went (Connect*), reported
+// in its Summary with Config.EndAll.
+func (c *Conn) EndEmpty(first time.Time, connect string, ts time.Time) {
+	if c.sum.First.IsZero() {
+		c.sum.First = first
+	}
+	c.end(ts, connect)
 }
 
 // endHeld searches the bytes a client held for an answer that the capture

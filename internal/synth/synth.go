@@ -57,6 +57,14 @@ func (c *Conv) Open() *Conv {
 	return c
 }
 
+// Syn writes the client's SYN alone (again for a retransmission): with
+// Rst(false) after it, a connect the server refused; alone, one it never
+// answered.
+func (c *Conv) Syn() *Conv {
+	c.segment(true, &layers.TCP{SYN: true}, nil)
+	return c
+}
+
 // Send writes data from one side in segments of at most MSS bytes.
 func (c *Conv) Send(fromClient bool, data []byte) *Conv {
 	for len(data) > 0 {
