@@ -1463,7 +1463,7 @@ func (s *stream) complete(evicted bool) {
 	}
 	if !s.payload && s.tls == nil && !s.resumed && a.opts.Decoder.EndAll {
 		// No bytes: how its connect went (Config.EndAll).
-		s.decoder().EndEmpty(s.last, s.connect(), a.now)
+		s.decoder().EndEmpty(s.last, s.seen, s.connect(), a.now)
 	}
 	if s.conn != nil {
 		s.conn.End(a.now)

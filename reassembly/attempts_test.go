@@ -17,7 +17,7 @@ func (*endSink) Handshake(*wsparse.Conn, *wsparse.Handshake) {}
 func (*endSink) Frame(*wsparse.Conn, *wsparse.Frame)         {}
 func (*endSink) Message(*wsparse.Conn, *wsparse.Message)     {}
 func (e *endSink) End(c *wsparse.Conn, s *wsparse.Summary) {
-	line := fmt.Sprintf("%d %s %s connect=%q first=%s", c.ID, c.Client(), s.End, s.Connect, s.First.Format("05.000"))
+	line := fmt.Sprintf("%d %s %s connect=%q first=%s last=%s", c.ID, c.Client(), s.End, s.Connect, s.First.Format("05.000"), s.Last.Format("05.000"))
 	for _, r := range s.Requests {
 		line += fmt.Sprintf(" %s %s%s %d at %s", r.Method, r.Host, r.URI, r.Status, r.TS.Format("05.000"))
 	}
@@ -43,11 +43,11 @@ func TestEndAllAttempts(t *testing.T) {
 	}
 	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
 	want := []string{
-		`1 10.0.0.1:40001 not_websocket connect="refused" first=09.000`,
-		`2 10.0.0.1:40002 not_websocket connect="unanswered" first=10.000`,
-		`3 10.0.0.1:40003 not_websocket connect="" first=14.003 GET app:8080/stomp/info?t=1 200 at 14.003`,
-		`4 10.0.0.1:40004 not_websocket connect="empty" first=15.000`,
-		`5 10.0.0.1:40005 fin_without_close connect="" first=16.003`,
+		`1 10.0.0.1:40001 not_websocket connect="refused" first=09.000 last=09.001`,
+		`2 10.0.0.1:40002 not_websocket connect="unanswered" first=10.000 last=13.002`,
+		`3 10.0.0.1:40003 not_websocket connect="" first=14.003 last=14.004 GET app:8080/stomp/info?t=1 200 at 14.003`,
+		`4 10.0.0.1:40004 not_websocket connect="empty" first=15.000 last=15.004`,
+		`5 10.0.0.1:40005 fin_without_close connect="" first=16.003 last=16.004`,
 	}
 	for _, jobs := range []int{1, 2} {
 		e := &endSink{}

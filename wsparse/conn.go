@@ -1717,12 +1717,13 @@ func (c *Conn) endNotWebSocket(connect string) {
 	c.sink.End(c, s)
 }
 
-// EndEmpty is End for a connection that sent no bytes: first is its first
-// packet's time and connect how its TCP connect went (Connect*), reported
-// in its Summary with Config.EndAll.
-func (c *Conn) EndEmpty(first time.Time, connect string, ts time.Time) {
+// EndEmpty is End for a connection that sent no bytes: first and last are
+// its first and latest packets' times and connect how its TCP connect went
+// (Connect*), reported in its Summary (First, Last, Connect) with
+// Config.EndAll.
+func (c *Conn) EndEmpty(first, last time.Time, connect string, ts time.Time) {
 	if c.sum.First.IsZero() {
-		c.sum.First = first
+		c.sum.First, c.sum.Last = first, last
 	}
 	c.end(ts, connect)
 }
