@@ -50,14 +50,20 @@ func newConnsCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Connection health: closes, ping/pong, heartbeats, reconnects",
 		Long: `conns prints one row per WebSocket connection (or refused upgrade): endpoints,
 URL, traffic per direction, how it closed and its heartbeat health, then the
-reconnect groups (connections from one client IP to one Host and path).
+reconnect groups: a client's attempts to reach one application (client IP,
+Host and base URL: SockJS's prefix, Socket.IO's path), every TCP connect to its
+server refused or unanswered and the HTTP requests before an upgrade (SockJS
+/info, the Engine.IO handshake) included, with the outage from a good
+connection's end to the next one's start and the rhythm of the retries
+(fixed, exponential, increasing, random). Connections that overlap are never
+retries of each other.
 
 Heartbeats: WebSocket pings and pongs, and text messages matching
 --heartbeat-text (the whole message). A gap between two beats longer than the
 expected interval times --tolerance is late; the expected interval is the
 negotiated one, else --heartbeat-interval, else the series' median interval
 (from 3 beats on). A group is a reconnect storm when --storm-attempts attempts
-start within --storm-window.`,
+of its retry loop start within --storm-window.`,
 		Example:       connsExamples,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
@@ -142,7 +148,10 @@ func runConns(o *connsOptions) error {
 	// lose the inflater's window, and text beats after it with it.
 	// Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)
 	// come from the message decoders.
-	opts := o.options(wsparse.Config{}, keys)
+	// Without a filter, connections that never showed WebSocket end too:
+	// refused and unanswered connects and the HTTP requests before an
+	// upgrade are attempts of the reconnect groups.
+	opts := o.options(wsparse.Config{EndAll: spec.IsZero()}, keys)
 	var asm packetAssembler
 	if spec.IsZero() {
 		asm = newAppAssembler(tr, appproto.ModeAuto, opts, o.Jobs)
