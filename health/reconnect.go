@@ -355,12 +355,20 @@ func (t *Tracker) groups(conns []*Conn) []*Group {
 		g.Failed += n.failed
 	}
 	slices.SortStableFunc(out, func(a, b *Group) int {
-		return firstStart(items[a]).Compare(firstStart(items[b]))
+		x, y := firstStart(items[a]), firstStart(items[b])
+		return cmp.Or(cmp.Compare(b2i(x.IsZero()), b2i(y.IsZero())), x.Compare(y)) // groups of counted connects only last
 	})
 	for _, g := range out {
 		g.finish(items[g], t.opts)
 	}
 	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func firstStart(its []item) time.Time {
@@ -500,12 +508,11 @@ func (g *Group) finish(its []item, o Options) {
 			starts = append(starts, a.Start)
 		}
 	}
-	for i := range starts {
-		n := 0
-		for j := i; j < len(starts) && starts[j].Sub(starts[i]) <= o.StormWindow; j++ {
-			n++
+	for i, j := 0, 0; i < len(starts); i++ {
+		for j < len(starts) && starts[j].Sub(starts[i]) <= o.StormWindow {
+			j++
 		}
-		g.MaxInWindow = max(g.MaxInWindow, n)
+		g.MaxInWindow = max(g.MaxInWindow, j-i)
 	}
 	g.Storm = g.MaxInWindow >= o.StormAttempts
 	g.Backoff, g.BackoffInterval = backoff(delays)
@@ -517,12 +524,12 @@ func backoff(d []time.Duration) (string, time.Duration) {
 	if len(d) < 2 {
 		return "", 0
 	}
-	sorted := slices.Clone(d)
-	slices.Sort(sorted)
-	med := sorted[len(sorted)/2]
-	slack := float64(med)/4 + float64(5*time.Millisecond) // timers and connects add a few ms
-	if !slices.ContainsFunc(d, func(x time.Duration) bool { return math.Abs(float64(x-med)) > slack }) {
-		return "fixed", med
+	if iv, ok := fixed(d); ok {
+		return "fixed", iv
+	}
+	if iv, ok := fixed(d[1:]); ok && len(d) >= 3 {
+		// The first retry after a drop often comes at once, the timer after.
+		return "fixed", iv
 	}
 	// Exponential: each 1.5-3 × the one before, at least twice, then
 	// possibly held at a cap.
@@ -547,4 +554,14 @@ func backoff(d []time.Duration) (string, time.Duration) {
 		return "increasing", 0
 	}
 	return "random", 0
+}
+
+// fixed reports whether delays are all within 25 % (and 5 ms) of their
+// median, and the median.
+func fixed(d []time.Duration) (time.Duration, bool) {
+	sorted := slices.Clone(d)
+	slices.Sort(sorted)
+	med := sorted[len(sorted)/2]
+	slack := float64(med)/4 + float64(5*time.Millisecond) // timers and connects add a few ms
+	return med, !slices.ContainsFunc(d, func(x time.Duration) bool { return math.Abs(float64(x-med)) > slack })
 }
