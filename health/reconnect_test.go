@@ -131,7 +131,7 @@ func TestReconnectParallel(t *testing.T) {
 	for i := range 8 {
 		newConv(tr, 1+i, "10.0.0.1:"+strconv.Itoa(1000+i), 101, "/load", i).end(500+i, wsparse.EndClean, byClient(400), 0, 0)
 	}
-	newConv(tr, 9, "10.0.0.1:2000", 101, "/load", 505).end(900, wsparse.EndClean, byClient(800), 0, 0)  // while 8 was open
+	newConv(tr, 9, "10.0.0.1:2000", 101, "/load", 505).end(900, wsparse.EndClean, byClient(800), 0, 0)     // while 8 was open
 	newConv(tr, 10, "10.0.0.1:2001", 101, "/load", 1000).end(1100, wsparse.EndClean, byClient(1050), 0, 0) // after all
 	g := tr.Report().Groups[0]
 	if g.MaxParallel != 8 {
