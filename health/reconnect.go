@@ -118,7 +118,7 @@ func (a Attempt) Refused() bool {
 // connects are counted by client IP and server (up to maxConnectKeys of
 // those), then in Report.ConnectsUncounted.
 const (
-	maxConnectsKept = 1 << 16
+	maxConnectsKept = 1 << 14
 	maxConnectKeys  = 1 << 12
 	// preludeWindow: an HTTP request precedes an upgrade that starts at
 	// most this long after it.
