@@ -31,8 +31,7 @@ func (t *Tracker) Report() *Report {
 		c.Heartbeats = st.series(t.opts)
 		r.Conns = append(r.Conns, c)
 	}
-	r.Groups = t.groups(r.Conns)
-	r.ConnectsUncounted = t.connects.uncounted
+	r.Groups, r.ConnectsUncounted = t.groups(r.Conns)
 	return r
 }
 

@@ -262,8 +262,11 @@ type groupKey struct {
 }
 
 // groups puts connections, connects and requests into reconnect groups,
-// ordered by their first attempt.
-func (t *Tracker) groups(conns []*Conn) []*Group {
+// ordered by their first attempt, and counts the connects in none: groups
+// of connects only (no URL) are made for maxConnectKeys connects kept and
+// as many client and server pairs counted, so that a flood from many
+// clients is counted rather than grouped.
+func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
 	byKey := map[groupKey]*Group{}
 	items := map[*Group][]item{}
 	var out []*Group
@@ -318,6 +321,7 @@ func (t *Tracker) groups(conns []*Conn) []*Group {
 	// with the latest attempt before it, else the first after it; with
 	// none, to a group of its own (a connection without a handshake only
 	// where there is one).
+	own, uncounted := 0, 0 // groups of connects only, and connects in none
 	for i, it := range pathless {
 		k := pathlessKey[i]
 		var best *Group
@@ -334,6 +338,11 @@ func (t *Tracker) groups(conns []*Conn) []*Group {
 			}
 		}
 		if best == nil {
+			if own >= maxConnectKeys {
+				uncounted++ // a flood from many clients: counted
+				continue
+			}
+			own++
 			best = group(groupKey{ip: k.client, host: "", path: k.server.String()}, k.server)
 			best.Path = ""
 			note(best, k.server)
@@ -346,9 +355,13 @@ func (t *Tracker) groups(conns []*Conn) []*Group {
 		var g *Group
 		if gs := byServer[k]; len(gs) > 0 {
 			g = gs[0]
-		} else {
+		} else if own < 2*maxConnectKeys {
+			own++
 			g = group(groupKey{ip: k.client, path: k.server.String()}, k.server)
 			g.Path = ""
+		} else {
+			uncounted += n.refused + n.failed
+			continue
 		}
 		g.Unlisted += n.refused + n.failed
 		g.Refused += n.refused
@@ -361,7 +374,7 @@ func (t *Tracker) groups(conns []*Conn) []*Group {
 	for _, g := range out {
 		g.finish(items[g], t.opts)
 	}
-	return out
+	return out, t.connects.uncounted + uncounted
 }
 
 func b2i(b bool) int {

@@ -884,6 +884,8 @@ func (a *Assembler) emitHeld(held []heldRecord) {
 			a.out.Message(r.conn, r.msg)
 		case r.sum != nil:
 			a.out.End(r.conn, r.sum)
+		case r.empty != nil:
+			a.out.End(r.conn, r.empty.summary())
 		case r.tls != nil:
 			a.out.(TLSSink).TLSConn(r.conn, r.tls.ts, r.tls.client, r.tls.server, &r.tls.info)
 		}
@@ -897,6 +899,7 @@ type heldRecord struct {
 	frame *wsparse.Frame
 	msg   *wsparse.Message
 	sum   *wsparse.Summary
+	empty *emptyEnd
 	tls   *tlsRecord
 }
 
@@ -938,7 +941,11 @@ func (a *Assembler) Message(c *wsparse.Conn, m *wsparse.Message) {
 }
 
 func (a *Assembler) End(c *wsparse.Conn, s *wsparse.Summary) {
-	if a.holding {
+	switch {
+	case a.holding && s.Connect != "":
+		a.held = append(a.held, heldRecord{conn: c, empty: newEmptyEnd(s)})
+		return
+	case a.holding:
 		cp := *s
 		a.held = append(a.held, heldRecord{conn: c, sum: &cp})
 		return
@@ -1462,8 +1469,14 @@ func (s *stream) complete(evicted bool) {
 		}
 	}
 	if !s.payload && s.tls == nil && !s.resumed && a.opts.Decoder.EndAll {
-		// No bytes: how its connect went (Config.EndAll).
-		s.decoder().EndEmpty(s.last, s.seen, s.connect(), a.now)
+		// No bytes: how its connect went (Config.EndAll). Without a
+		// decoder (no FIN, no RST) a view carries it: a flood of SYNs
+		// ends here, and costs no decoder.
+		if s.conn != nil {
+			s.conn.EndEmpty(s.last, s.seen, s.connect(), a.now)
+		} else {
+			a.End(wsparse.NewView(s.id, s.addr), &wsparse.Summary{First: s.last, Last: s.seen, Connect: s.connect(), End: wsparse.EndNotWebSocket})
+		}
 	}
 	if s.conn != nil {
 		s.conn.End(a.now)
