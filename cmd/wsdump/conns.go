@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"regexp"
 	"time"
@@ -164,6 +165,9 @@ func runConns(o *connsOptions) error {
 	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })
 	asm.Finish()
 	rep := tr.Report()
+	if n := rep.ConnectsUncounted; n > 0 {
+		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
+	}
 	if o.Format == "jsonl" {
 		err = health.WriteJSONL(o.Out, rep, o.health())
 	} else {
