@@ -51,7 +51,7 @@ type Group struct {
 	MaxInWindow int
 	Storm       bool
 	// Backoff is the rhythm of the retries' delays: "fixed" (all within 25 %
-	// of their median, BackoffInterval), "exponential" (each 1.5-3 × the one
+	// of their median, BackoffInterval), "exponential" (each 1.3-3 × the one
 	// before, then possibly capped), "increasing", "random", or "" with
 	// fewer than 2 retries.
 	Backoff         string
@@ -90,7 +90,8 @@ type Attempt struct {
 const (
 	OutcomeConnRefused = "conn_refused" // the TCP connect was answered by RST
 	OutcomeTimeout     = "timeout"      // the TCP connect was never answered
-	OutcomeHTTPError   = "http_error"   // an HTTP request before the upgrade failed or got no answer
+	OutcomeHTTPError   = "http_error"   // an HTTP request before the upgrade failed
+	OutcomeHTTPTimeout = "http_timeout" // an HTTP request before the upgrade got no answer before the next attempt
 	OutcomeHTTPOnly    = "http_only"    // an HTTP request before the upgrade, and no upgrade followed
 	OutcomeRefused     = "refused"      // the upgrade got an answer other than 101
 	OutcomeNoResponse  = "no_response"  // the upgrade request got no answer
@@ -138,7 +139,10 @@ type connect struct {
 	req        *prelude
 }
 
-type prelude struct{ host, base string }
+type prelude struct {
+	host, base string
+	answered   time.Time // zero: never
+}
 
 type connectKey struct {
 	client netip.Addr
@@ -209,7 +213,7 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 			out = OutcomeHTTPError
 		}
 		t.connects.add(connect{conn: c.ID, client: client.Addr(), server: server, start: r.TS, end: r.TS,
-			outcome: out, status: r.Status, req: &prelude{host: r.Host, base: base}})
+			outcome: out, status: r.Status, req: &prelude{host: r.Host, base: base, answered: r.RespTS}})
 	}
 }
 
@@ -254,6 +258,7 @@ type item struct {
 	outcome    string
 	session    string
 	prelude    bool
+	answered   time.Time // a prelude's answer; zero: none
 }
 
 type groupKey struct {
@@ -291,7 +296,7 @@ func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
 	var pathless []item
 	var pathlessKey []connectKey
 	for _, c := range conns {
-		it := item{conn: c.ID, start: c.Start, end: c.End, status: c.Status, outcome: outcome(c), session: c.Session}
+		it := item{conn: c.ID, start: c.Start, end: attemptEnd(c), status: c.Status, outcome: outcome(c), session: c.Session}
 		if c.Host == "" && c.Path == "" {
 			// No handshake: a URL unknown, like a connect's.
 			pathless = append(pathless, it)
@@ -309,7 +314,7 @@ func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
 			pathlessKey = append(pathlessKey, connectKey{x.client, x.server})
 			continue
 		}
-		it.prelude = true
+		it.prelude, it.answered = true, x.req.answered
 		g := group(groupKey{x.client, x.req.host, x.req.base}, x.server)
 		items[g] = append(items[g], it)
 		note(g, x.server)
@@ -384,6 +389,20 @@ func b2i(b bool) int {
 	return 0
 }
 
+// attemptEnd is when a connection stopped serving its client: its first
+// Close frame, else its end. A client that gives up on a peer that does
+// not answer (a ping timeout) sends its Close and tries again at once,
+// while the TCP connection may linger: its retries do not overlap it.
+func attemptEnd(c *Conn) time.Time {
+	end := c.End
+	for _, f := range c.Close.Frames {
+		if f != nil && !f.TS.IsZero() && f.TS.Before(end) && !f.TS.Before(c.Start) {
+			end = f.TS
+		}
+	}
+	return end
+}
+
 func firstStart(its []item) time.Time {
 	var t time.Time
 	for _, it := range its {
@@ -414,17 +433,19 @@ func outcome(c *Conn) string {
 	return OutcomeOK
 }
 
-// attempts makes the group's attempts of its items: an HTTP request that
-// precedes an upgrade goes with the next connection that is no such
-// request, started within preludeWindow (the oldest request first, so
-// that parallel clients pair up); one that none follows is an attempt of
-// its own.
+// attempts makes the group's attempts of its items: a connection that is
+// no HTTP request before an upgrade takes the latest such request that was
+// answered before it started, within preludeWindow (a request answered
+// only later, or failed, was given up on); a request that none takes is an
+// attempt of its own.
 func attempts(its []item) []Attempt {
 	slices.SortStableFunc(its, func(a, b item) int { return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.conn, b.conn)) })
 	var out []Attempt
-	var pending []item // requests waiting for their upgrade
+	var pending []item       // requests waiting for their upgrade
+	var answered []time.Time // of the lone requests, by attempt
 	alone := func(p item) {
 		out = append(out, Attempt{Conn: p.conn, Start: p.start, End: p.end, Status: p.status, Outcome: p.outcome})
+		answered = append(answered, p.answered)
 	}
 	for _, it := range its {
 		// Requests too old for this connection, or failed, led to no upgrade.
@@ -437,18 +458,42 @@ func attempts(its []item) []Attempt {
 			continue
 		}
 		a := Attempt{Conn: it.conn, Start: it.start, End: it.end, Status: it.status, Outcome: it.outcome, Session: it.session}
-		if len(pending) > 0 {
-			p := pending[0]
-			pending = pending[1:]
-			a.Via, a.Start = []int{p.conn}, p.start
+		for k := len(pending) - 1; k >= 0; k-- {
+			if p := pending[k]; !p.answered.IsZero() && !p.answered.After(it.start) {
+				a.Via, a.Start = []int{p.conn}, p.start
+				pending = slices.Delete(pending, k, k+1)
+				break
+			}
 		}
 		out = append(out, a)
+		answered = append(answered, time.Time{})
 	}
 	for _, p := range pending {
 		alone(p)
 	}
-	slices.SortStableFunc(out, func(a, b Attempt) int { return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Conn, b.Conn)) })
-	return out
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int {
+		return cmp.Or(out[i].Start.Compare(out[j].Start), cmp.Compare(out[i].Conn, out[j].Conn))
+	})
+	sorted := make([]Attempt, len(out))
+	for k, i := range idx {
+		sorted[k] = out[i]
+		// A lone request not answered before the next attempt started
+		// was given up on.
+		if a := &sorted[k]; a.Outcome == OutcomeHTTPOnly || a.Outcome == OutcomeHTTPError && a.Status == 0 {
+			next := time.Time{}
+			if k+1 < len(idx) {
+				next = out[idx[k+1]].Start
+			}
+			if answered[i].IsZero() || !next.IsZero() && answered[i].After(next) {
+				a.Outcome = OutcomeHTTPTimeout
+			}
+		}
+	}
+	return sorted
 }
 
 // endHeap is the ends of the attempts open, earliest first.
@@ -544,14 +589,14 @@ func backoff(d []time.Duration) (string, time.Duration) {
 		// The first retry after a drop often comes at once, the timer after.
 		return "fixed", iv
 	}
-	// Exponential: each 1.5-3 × the one before, at least twice, then
-	// possibly held at a cap.
+	// Exponential: each 1.3-3 × the one before (a randomised factor of 2
+	// included), then possibly held at a cap.
 	grow, capped := 0, false
 	exp, inc := true, true
 	for i := 1; i < len(d); i++ {
 		r := float64(d[i]) / math.Max(float64(d[i-1]), 1)
 		switch {
-		case !capped && r >= 1.5 && r <= 3:
+		case !capped && r >= 1.3 && r <= 3:
 			grow++
 		case grow >= 2 && r >= 0.8 && r <= 1.25:
 			capped = true

@@ -32,7 +32,7 @@ func refusedAt(t *Tracker, id int, client string, ms int) {
 // requestAt is a connection with one HTTP request at ms.
 func requestAt(t *Tracker, id int, client, uri string, ms, status int) {
 	connectEnd(t, id, client, "10.0.0.2:80", &wsparse.Summary{First: at(ms), Last: at(ms + 2),
-		Requests: []wsparse.HTTPRequest{{TS: at(ms), Method: "GET", Host: "example.test", URI: uri, Status: status}}})
+		Requests: []wsparse.HTTPRequest{{TS: at(ms), Method: "GET", Host: "example.test", URI: uri, Status: status, RespTS: at(ms + 1)}}})
 }
 
 var (
@@ -129,9 +129,9 @@ func TestReconnectOverlap(t *testing.T) {
 func TestReconnectParallel(t *testing.T) {
 	tr := New(nil, Options{})
 	for i := range 8 {
-		newConv(tr, 1+i, "10.0.0.1:"+strconv.Itoa(1000+i), 101, "/load", i).end(500+i, wsparse.EndClean, byClient(400), 0, 0)
+		newConv(tr, 1+i, "10.0.0.1:"+strconv.Itoa(1000+i), 101, "/load", i).end(500+i, wsparse.EndClean, byClient(498+i), 0, 0)
 	}
-	newConv(tr, 9, "10.0.0.1:2000", 101, "/load", 505).end(900, wsparse.EndClean, byClient(800), 0, 0)     // while 8 was open
+	newConv(tr, 9, "10.0.0.1:2000", 101, "/load", 504).end(900, wsparse.EndClean, byClient(898), 0, 0)     // while 8 was open
 	newConv(tr, 10, "10.0.0.1:2001", 101, "/load", 1000).end(1100, wsparse.EndClean, byClient(1050), 0, 0) // after all
 	g := tr.Report().Groups[0]
 	if g.MaxParallel != 8 {
@@ -142,8 +142,8 @@ func TestReconnectParallel(t *testing.T) {
 			t.Errorf("attempt %d (conn %d): concurrent %v, after %v %v, retry %v", i, a.Conn, a.Concurrent, a.HasAfter, a.After, a.Retry)
 		}
 	}
-	if a := g.Attempts[9]; a.After != 100*time.Millisecond {
-		t.Errorf("conn 10 after %v, want 100ms (from conn 9's end)", a.After)
+	if a := g.Attempts[9]; a.After != 102*time.Millisecond {
+		t.Errorf("conn 10 after %v, want 102ms (from conn 9's first Close)", a.After)
 	}
 }
 

@@ -184,7 +184,8 @@ const (
 type HTTPRequest struct {
 	TS                time.Time
 	Method, Host, URI string
-	Status            int // the response's; 0: none seen
+	Status            int       // the response's; 0: none seen
+	RespTS            time.Time // when the response's head ended; zero: none seen
 }
 
 // MaxRequestsKept is how many HTTP requests of a connection a Summary
@@ -982,7 +983,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	method := ex.reqs[0]
 	ex.reqs = ex.reqs[1:]
 	if ex.answered < len(ex.log) {
-		ex.log[ex.answered].Status = head.status
+		ex.log[ex.answered].Status, ex.log[ex.answered].RespTS = head.status, ts
 	}
 	ex.answered++
 	if !(c.upgrading && len(ex.reqs) == 0) {

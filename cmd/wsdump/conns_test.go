@@ -245,7 +245,7 @@ CONN  START  DUR     CLIENT           SERVER           URL                      
 
 Reconnect groups (client IP, Host, base URL):
 GROUP  CLIENT     URL                               ATTEMPTS  REFUSED  FAILED  ERRORS  OUTAGE  STORM    BACKOFF      CONNS (OUTCOME, DELAY BEFORE)
-1      127.0.0.1  127.0.0.1:47430/health/reconnect  6         3        0       2       1.6s    yes (6)  exponential  1 refused 403, 2 refused 403 +103ms, 3 refused 403 +202ms, 4 error +402ms, 5 error +806ms, 6 ok +1.6s
+1      127.0.0.1  127.0.0.1:47430/health/reconnect  6         3        0       2       1.6s    yes (6)  exponential  1 refused 403, 2 refused 403 +103ms, 3 refused 403 +202ms, 4 error +402ms, 5 error +808ms, 6 ok +1.6s
 `
 
 func TestConnsUsage(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,14 @@ func connsGroups(t *testing.T, file string) []groupRecord {
 		}
 	}
 	return gs
+}
+
+// delayText prints a timeline's delay.
+func delayText(f *float64) string {
+	if f == nil {
+		return "none"
+	}
+	return strconv.FormatFloat(*f, 'f', 3, 64) + "s"
 }
 
 func unixTime(f float64) time.Time {
@@ -156,7 +165,7 @@ func TestConnsSeedCaptures(t *testing.T) {
 					t.Errorf("try %d: %s via %v, want %s", k+1, a.Outcome, a.Via, want.Group.Outcomes[k])
 				}
 				if a.After == nil || !a.Retry || math.Abs(*a.After-want.Group.Delays[k]) > 0.1 {
-					t.Errorf("try %d: delay %v (retry %v), want %.3fs", k+1, a.After, a.Retry, want.Group.Delays[k])
+					t.Errorf("try %d: delay %s (retry %v), want %.3fs", k+1, delayText(a.After), a.Retry, want.Group.Delays[k])
 				}
 			}
 		})
@@ -211,5 +220,68 @@ func TestConnsLoadCapture(t *testing.T) {
 	}
 	if retries != want.Summary.Retries || ok != want.Summary.Clean1000 {
 		t.Errorf("%d retries, %d ok; want %d, %d", retries, ok, want.Summary.Retries, want.Summary.Clean1000)
+	}
+}
+
+// TestConnsEngineIOStall compares wsdump conns (no flags) with what the
+// generator's Socket.IO client did (testdata/gen/engineio-stall.js: the
+// server stopped, the client's ping timeout, handshake polls that got no
+// answer in time, then a new session): the group of /socket.io/ holds
+// the first session, every failed attempt at its time, and the new
+// session; the outage runs from the client's Close to the new handshake.
+// A delay after an attempt that got no answer includes the client's
+// connect timeout (the capture does not show when it gave up). The
+// capture is recorded on the recorder's branch (s15-rec).
+func TestConnsEngineIOStall(t *testing.T) {
+	base := filepath.Join("..", "..", "testdata", "pcaps", "gen__engineio-stall")
+	b, err := os.ReadFile(base + ".expect.json")
+	if os.IsNotExist(err) {
+		t.Skip("no gen__engineio-stall capture (recorded on the recorder's branch)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want struct {
+		ConnectTimeout float64 `json:"connect_timeout"`
+		Attempts       []struct {
+			Time, Delay float64
+			Outcome     string
+		}
+		Summary struct {
+			FailedAttempts int `json:"failed_attempts"`
+			Outage         float64
+		}
+	}
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	gs := connsGroups(t, base+".pcap")
+	if len(gs) != 1 {
+		t.Fatalf("%d groups, want 1", len(gs))
+	}
+	g := gs[0]
+	if g.Path != "/socket.io/" || g.Attempts != len(want.Attempts)+1 || g.Failed != want.Summary.FailedAttempts || math.Abs(g.Outage-want.Summary.Outage) > 0.2 {
+		t.Errorf("group %s: %d attempts, %d failed, outage %.3fs; want /socket.io/, %d, %d, %.3fs",
+			g.Path, g.Attempts, g.Failed, g.Outage, len(want.Attempts)+1, want.Summary.FailedAttempts, want.Summary.Outage)
+	}
+	for k, w := range want.Attempts {
+		if k+1 >= len(g.Timeline) {
+			break
+		}
+		a := g.Timeline[k+1]
+		if d := a.Start.Sub(unixTime(w.Time)); d < 0 || d > 100*time.Millisecond {
+			t.Errorf("attempt %d: starts %v after the client's", k+1, d)
+		}
+		failed := w.Outcome != "connected"
+		if failed != strings.HasPrefix(a.Outcome, "http_") || !failed && len(a.Via) != 1 {
+			t.Errorf("attempt %d: %s via %v, want %s", k+1, a.Outcome, a.Via, w.Outcome)
+		}
+		timeout := 0.0
+		if k > 0 && want.Attempts[k-1].Outcome == "timeout" {
+			timeout = want.ConnectTimeout
+		}
+		if a.After == nil || *a.After < w.Delay-0.05 || *a.After > w.Delay+timeout+0.2 {
+			t.Errorf("attempt %d: delay %s, want %.3fs (+ %.0fs of connect timeout)", k+1, delayText(a.After), w.Delay, timeout)
+		}
 	}
 }
