@@ -320,3 +320,31 @@ func TestReconnectSynthCapture(t *testing.T) {
 		}
 	}
 }
+
+// TestReconnectPreludes: an Engine.IO handshake poll goes with the
+// upgrade it was answered before (the latest such); one answered only
+// after the next attempt started, or never, was given up on.
+func TestReconnectPreludes(t *testing.T) {
+	tr := New(nil, Options{})
+	poll := func(id, ms, answeredMS int) {
+		r := wsparse.HTTPRequest{TS: at(ms), Method: "GET", Host: "example.test", URI: "/socket.io/?EIO=4&transport=polling&t=" + strconv.Itoa(id)}
+		if answeredMS > 0 {
+			r.Status, r.RespTS = 200, at(answeredMS)
+		}
+		connectEnd(tr, id, "10.0.0.1:"+strconv.Itoa(id), "10.0.0.2:80", &wsparse.Summary{First: at(ms), Last: at(ms + 1), Requests: []wsparse.HTTPRequest{r}})
+	}
+	poll(1, 0, 10)
+	newConv(tr, 2, "10.0.0.1:2", 101, "/socket.io/?EIO=4&transport=websocket&sid=a", 20).end(1000, wsparse.EndClean, byClient(900), 0, 0)
+	poll(3, 2000, 30000) // answered late: given up on
+	poll(4, 7000, 0)     // never answered
+	poll(5, 12000, 20000)
+	poll(6, 21000, 21010)
+	newConv(tr, 7, "10.0.0.1:7", 101, "/socket.io/?EIO=4&transport=websocket&sid=b", 21020).end(30000, wsparse.EndClean, byClient(29000), 0, 0)
+	g := tr.Report().Groups[0]
+	if got, want := timeline(g), " 2[1]:ok 3[]:http_timeout+1.1s 4[]:http_timeout+5.0s 5[]:http_only+5.0s 7[6]:ok+9.0s"; got != want {
+		t.Errorf("timeline\n%s\nwant\n%s", got, want)
+	}
+	if g.Failed != 3 || g.Path != "/socket.io/" {
+		t.Errorf("%s: %d failed, want 3", g.Path, g.Failed)
+	}
+}
