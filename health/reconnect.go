@@ -307,6 +307,7 @@ func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
 		items[g] = append(items[g], it)
 		note(g, c.Server)
 	}
+	nConns := len(pathless) // connections without a handshake, before the connects
 	for _, x := range t.connects.kept {
 		it := item{conn: x.conn, start: x.start, end: x.end, status: x.status, outcome: x.outcome}
 		if x.req == nil {
@@ -322,10 +323,10 @@ func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
 	for g := range items {
 		slices.SortStableFunc(items[g], func(a, b item) int { return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.conn, b.conn)) })
 	}
-	// A connect without a URL goes to the group of its client and server
-	// with the latest attempt before it, else the first after it; with
-	// none, to a group of its own (a connection without a handshake only
-	// where there is one).
+	// A connect without a URL (or a connection without a handshake) goes
+	// to the group of its client and server with the latest attempt
+	// before it, else the first after it; with none, to a group of its
+	// own (connects: up to maxConnectKeys of those, then counted).
 	own, uncounted := 0, 0 // groups of connects only, and connects in none
 	for i, it := range pathless {
 		k := pathlessKey[i]
@@ -343,11 +344,13 @@ func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
 			}
 		}
 		if best == nil {
-			if own >= maxConnectKeys {
-				uncounted++ // a flood from many clients: counted
-				continue
+			if i >= nConns {
+				if own >= maxConnectKeys {
+					uncounted++ // a flood from many clients: counted
+					continue
+				}
+				own++
 			}
-			own++
 			best = group(groupKey{ip: k.client, host: "", path: k.server.String()}, k.server)
 			best.Path = ""
 			note(best, k.server)
@@ -356,7 +359,13 @@ func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
 		j, _ := slices.BinarySearchFunc(its, it.start, func(x item, t time.Time) int { return x.start.Compare(t) })
 		items[best] = slices.Insert(its, j, it)
 	}
-	for k, n := range t.connects.over {
+	over := make([]connectKey, 0, len(t.connects.over))
+	for k := range t.connects.over {
+		over = append(over, k)
+	}
+	slices.SortFunc(over, func(a, b connectKey) int { return cmp.Or(a.client.Compare(b.client), a.server.Compare(b.server)) })
+	for _, k := range over {
+		n := t.connects.over[k]
 		var g *Group
 		if gs := byServer[k]; len(gs) > 0 {
 			g = gs[0]

@@ -222,6 +222,9 @@ func TestReconnectGrouping(t *testing.T) {
 	requestAt(tr, 9, "10.0.0.1:9", "/index.html", 100, 200)
 	connectEnd(tr, 10, "10.0.0.1:10", "10.0.0.2:80", &wsparse.Summary{First: at(100), Last: at(200), Connect: wsparse.ConnectEmpty})
 	requestAt(tr, 11, "10.0.0.1:11", "/stomp/info?t=2", 5000, 503)
+	// A WebSocket without its handshake (midstream), from a client with no other attempt.
+	mid := wsparse.NewConn(12, netip.MustParseAddrPort("10.0.0.5:12"), server80, wsparse.Config{}, nil)
+	tr.End(mid, &wsparse.Summary{First: at(6000), Last: at(7000), End: wsparse.EndOpen})
 	var got []string
 	for _, g := range tr.Report().Groups {
 		got = append(got, fmt.Sprintf("%s %s %s%s:%s", g.ClientIP, g.Server, g.Host, g.Path, timeline(g)))
@@ -231,6 +234,7 @@ func TestReconnectGrouping(t *testing.T) {
 		"10.0.0.9 10.0.0.2:80 example.test/stomp: 3[]:ok",
 		"10.0.0.1 10.0.0.2:80 example.test/socket.io/: 5[4]:error 6[]:conn_refused+500ms",
 		"10.0.0.1 10.0.0.3:443 : 8[]:conn_refused",
+		"10.0.0.5 10.0.0.2:80 : 12[]:open",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("groups\n%q\nwant\n%q", got, want)
@@ -256,6 +260,12 @@ func TestReconnectConnectBound(t *testing.T) {
 	r := tr.Report()
 	if len(r.Groups) != 1+maxConnectKeys-1 {
 		t.Errorf("%d groups, want one per server counted", len(r.Groups))
+	}
+	again := tr.Report() // the same groups in the same order
+	for i, g := range r.Groups {
+		if i < len(again.Groups) && again.Groups[i].Server != g.Server {
+			t.Fatalf("group %d: server %s, then %s", i+1, g.Server, again.Groups[i].Server)
+		}
 	}
 	if len(tr.connects.kept) != maxConnectsKept || len(tr.connects.over) != maxConnectKeys || r.ConnectsUncounted != 6 {
 		t.Errorf("kept %d, counted by client and server %d, uncounted %d", len(tr.connects.kept), len(tr.connects.over), r.ConnectsUncounted)
