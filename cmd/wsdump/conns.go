@@ -57,7 +57,8 @@ server refused or unanswered and the HTTP requests before an upgrade (SockJS
 /info, the Engine.IO handshake) included, with the outage from a good
 connection's end to the next one's start and the rhythm of the retries
 (fixed, exponential, increasing, random). Connections that overlap are never
-retries of each other.
+retries of each other. With a connection filter, only WebSocket connections and
+upgrade requests are attempts.
 
 Heartbeats: WebSocket pings and pongs, and text messages matching
 --heartbeat-text (the whole message). A gap between two beats longer than the
