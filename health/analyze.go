@@ -3,11 +3,8 @@ package health
 import (
 	"cmp"
 	"math"
-	"net/netip"
 	"slices"
 	"time"
-
-	"github.com/wsdump/wsdump/wsparse"
 )
 
 // Report computes the health of every connection seen so far and groups
@@ -35,7 +32,7 @@ func (t *Tracker) Report() *Report {
 		c.Heartbeats = append(c.Heartbeats, st.appSeries(st.stop(), t.opts)...)
 		r.Conns = append(r.Conns, c)
 	}
-	r.Groups = groups(r.Conns, t.opts)
+	r.Groups, r.ConnectsUncounted = t.groups(r.Conns)
 	return r
 }
 
@@ -199,106 +196,4 @@ func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop 
 		add(Gap{From: s.Last, To: stop, Missed: max(n, 1), Trailing: true})
 	}
 	return s
-}
-
-// groups puts connections into reconnect groups keyed by client IP, Host
-// and path, ordered by their first connection.
-func groups(conns []*Conn, o Options) []*Group {
-	type key struct {
-		ip         netip.Addr
-		host, path string
-	}
-	byKey := map[key]*Group{}
-	var out []*Group
-	for _, c := range conns {
-		k := key{c.Client.Addr(), c.Host, c.Path}
-		g := byKey[k]
-		if g == nil {
-			g = &Group{ClientIP: k.ip, Host: k.host, Path: k.path}
-			byKey[k] = g
-			out = append(out, g)
-		}
-		a := Attempt{Conn: c.ID, Start: c.Start, End: c.End, Status: c.Status, Outcome: outcome(c), Session: c.Session}
-		g.Attempts = append(g.Attempts, a)
-	}
-	for _, g := range out {
-		g.finish(o)
-	}
-	return out
-}
-
-func outcome(c *Conn) string {
-	switch {
-	case c.Upgraded():
-	case c.Status == 0:
-		return OutcomeNoResponse
-	default:
-		return OutcomeRefused
-	}
-	switch {
-	case c.Close.End == wsparse.EndOpen || !c.Ended:
-		return OutcomeOpen
-	case !c.Close.Clean:
-		return OutcomeError
-	}
-	if f := c.Close.First(); f != nil && f.HasCode && f.Code != 1000 && f.Code != 1001 {
-		return OutcomeError
-	}
-	return OutcomeOK
-}
-
-func (g *Group) finish(o Options) {
-	slices.SortStableFunc(g.Attempts, func(a, b Attempt) int {
-		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.Conn, b.Conn))
-	})
-	var delays []time.Duration
-	for i := range g.Attempts {
-		a := &g.Attempts[i]
-		switch {
-		case a.Failed():
-			g.Refused++
-		case a.Outcome == OutcomeError:
-			g.Errors++
-		}
-		if i > 0 {
-			a.After, a.HasAfter = a.Start.Sub(g.Attempts[i-1].End), true
-			delays = append(delays, a.After)
-		}
-		n := 0
-		for j := i; j < len(g.Attempts) && g.Attempts[j].Start.Sub(a.Start) <= o.StormWindow; j++ {
-			n++
-		}
-		g.MaxInWindow = max(g.MaxInWindow, n)
-	}
-	g.Storm = g.MaxInWindow >= o.StormAttempts
-	g.Backoff = backoff(delays)
-}
-
-// backoff classifies the delays between consecutive attempts.
-func backoff(d []time.Duration) string {
-	if len(d) < 2 {
-		return ""
-	}
-	if slices.ContainsFunc(d, func(x time.Duration) bool { return x <= 0 }) {
-		return "irregular"
-	}
-	exp, inc := true, true
-	for i := 1; i < len(d); i++ {
-		r := float64(d[i]) / float64(d[i-1])
-		exp = exp && r >= 1.5 && r <= 3
-		inc = inc && r >= 1
-	}
-	sorted := slices.Clone(d)
-	slices.Sort(sorted)
-	med := float64(sorted[len(sorted)/2])
-	constant := !slices.ContainsFunc(d, func(x time.Duration) bool { return math.Abs(float64(x)-med) > med/4 })
-	switch {
-	case exp:
-		return "exponential"
-	case constant:
-		return "constant"
-	case inc:
-		return "increasing"
-	}
-	return "irregular"
 }

@@ -98,6 +98,9 @@ type BeatSink interface {
 type Report struct {
 	Conns  []*Conn
 	Groups []*Group
+	// ConnectsUncounted counts refused or unanswered connects past every
+	// bound on what the tracker keeps of them: in no group.
+	ConnectsUncounted int
 }
 
 // Conn is one WebSocket connection (or refused upgrade attempt).
@@ -221,50 +224,3 @@ type Gap struct {
 
 // Len is the gap's length.
 func (g Gap) Len() time.Duration { return g.To.Sub(g.From) }
-
-// Group is the connections from one client IP to one Host and path: the
-// attempts of one client to stay connected.
-type Group struct {
-	ClientIP netip.Addr
-	Host     string
-	Path     string // SockJS /server/session/websocket tails become /*/*/websocket
-	Attempts []Attempt
-	// Refused counts failed upgrades (an answer other than 101, or none);
-	// Errors counts upgraded connections that ended in error.
-	Refused, Errors int
-	// MaxInWindow is the most attempts that started within StormWindow;
-	// Storm is MaxInWindow >= StormAttempts.
-	MaxInWindow int
-	Storm       bool
-	// Backoff describes the delays between attempts: "exponential"
-	// (each 1.5-3 × the one before), "increasing", "constant" (all within
-	// 25 % of their median), "irregular", or "" with fewer than 2 delays.
-	Backoff string
-}
-
-// Attempt is one connection of a group.
-type Attempt struct {
-	Conn    int
-	Start   time.Time
-	End     time.Time
-	Status  int
-	Outcome string // see Outcome*
-	Session string
-	// After is the time from the end of the previous attempt to this
-	// one's start (negative when they overlap); HasAfter is false for the
-	// first attempt.
-	After    time.Duration
-	HasAfter bool
-}
-
-// Attempt outcomes.
-const (
-	OutcomeRefused    = "refused"     // the upgrade got an answer other than 101
-	OutcomeNoResponse = "no_response" // the upgrade request got no answer
-	OutcomeError      = "error"       // upgraded, then ended without a clean 1000/1001 close
-	OutcomeOK         = "ok"          // upgraded, closed cleanly with 1000, 1001 or no code
-	OutcomeOpen       = "open"        // still open when the capture ended
-)
-
-// Failed reports whether an attempt never got a WebSocket.
-func (a Attempt) Failed() bool { return a.Outcome == OutcomeRefused || a.Outcome == OutcomeNoResponse }

@@ -299,12 +299,11 @@ func TestHealthBackoff(t *testing.T) {
 	}{
 		{ms(100), ""},
 		{ms(100, 200, 400), "exponential"},
-		{ms(1000, 1000, 1100, 950), "constant"},
+		{ms(1000, 1000, 1100, 950), "fixed"},
 		{ms(100, 120, 500), "increasing"},
-		{ms(500, 100, 900), "irregular"},
-		{ms(100, -5), "irregular"},
+		{ms(500, 100, 900), "random"},
 	} {
-		if got := backoff(tc.d); got != tc.want {
+		if got, _ := backoff(tc.d); got != tc.want {
 			t.Errorf("%v: %q, want %q", tc.d, got, tc.want)
 		}
 	}

@@ -236,44 +236,71 @@ func closeFrame(f *CloseFrame) *closeFrameJSON {
 }
 
 type attemptJSON struct {
-	Conn    int    `json:"conn"`
-	Start   jts    `json:"start_ts"`
-	End     jts    `json:"end_ts"`
-	Status  int    `json:"status"`
-	Outcome string `json:"outcome"`
-	Session string `json:"session,omitempty"`
-	After   *secs  `json:"after"`
+	Conn       int    `json:"conn"`
+	Via        []int  `json:"via,omitempty"`
+	Start      jts    `json:"start_ts"`
+	End        jts    `json:"end_ts"`
+	Status     int    `json:"status"`
+	Outcome    string `json:"outcome"`
+	Session    string `json:"session,omitempty"`
+	After      *secs  `json:"after"`
+	Concurrent bool   `json:"concurrent,omitempty"`
+	Retry      bool   `json:"retry,omitempty"`
+	Outage     *secs  `json:"outage,omitempty"`
 }
 
 type groupRecord struct {
-	Type        string        `json:"type"`
-	Group       int           `json:"group"`
-	ClientIP    string        `json:"client_ip"`
-	Host        string        `json:"host"`
-	Path        string        `json:"path"`
-	Attempts    int           `json:"attempts"`
-	Refused     int           `json:"refused"`
-	Errors      int           `json:"errors"`
-	FirstTS     jts           `json:"first_ts"`
-	LastTS      jts           `json:"last_ts"`
-	MaxInWindow int           `json:"max_in_window"`
-	Window      secs          `json:"storm_window"`
-	Storm       bool          `json:"storm"`
-	Backoff     string        `json:"backoff"`
-	Timeline    []attemptJSON `json:"timeline"`
+	Type            string        `json:"type"`
+	Group           int           `json:"group"`
+	ClientIP        string        `json:"client_ip"`
+	Server          string        `json:"server"`
+	Host            string        `json:"host"`
+	Path            string        `json:"path"`
+	Attempts        int           `json:"attempts"`
+	Unlisted        int           `json:"unlisted,omitempty"`
+	Refused         int           `json:"refused"`
+	Failed          int           `json:"failed"`
+	Errors          int           `json:"errors"`
+	FirstTS         jts           `json:"first_ts"`
+	LastTS          jts           `json:"last_ts"`
+	Outage          secs          `json:"outage"`
+	Outages         int           `json:"outages"`
+	DownAtEnd       *secs         `json:"down_at_end"`
+	MaxParallel     int           `json:"max_parallel"`
+	MaxInWindow     int           `json:"max_in_window"`
+	Window          secs          `json:"storm_window"`
+	Storm           bool          `json:"storm"`
+	Backoff         string        `json:"backoff"`
+	BackoffInterval *secs         `json:"backoff_interval"`
+	Timeline        []attemptJSON `json:"timeline"`
 }
 
 func groupJSON(n int, g *Group, o Options) *groupRecord {
 	r := &groupRecord{
-		Type: "client_group", Group: n, ClientIP: g.ClientIP.String(), Host: g.Host, Path: g.Path,
-		Attempts: len(g.Attempts), Refused: g.Refused, Errors: g.Errors,
+		Type: "client_group", Group: n, ClientIP: g.ClientIP.String(), Server: g.Server.String(), Host: g.Host, Path: g.Path,
+		Attempts: len(g.Attempts) + g.Unlisted, Unlisted: g.Unlisted, Refused: g.Refused, Failed: g.Failed, Errors: g.Errors,
+		Outage: secs(g.Outage), Outages: g.Outages, MaxParallel: g.MaxParallel,
 		MaxInWindow: g.MaxInWindow, Window: secs(o.StormWindow), Storm: g.Storm, Backoff: g.Backoff,
+		Timeline: []attemptJSON{},
+	}
+	if g.DownAtEnd > 0 {
+		d := secs(g.DownAtEnd)
+		r.DownAtEnd = &d
+	}
+	if g.BackoffInterval > 0 {
+		iv := secs(g.BackoffInterval)
+		r.BackoffInterval = &iv
 	}
 	for _, a := range g.Attempts {
-		aj := attemptJSON{Conn: a.Conn, Start: jts(a.Start), End: jts(a.End), Status: a.Status, Outcome: a.Outcome, Session: a.Session}
+		aj := attemptJSON{Conn: a.Conn, Via: a.Via, Start: jts(a.Start), End: jts(a.End), Status: a.Status, Outcome: a.Outcome,
+			Session: a.Session, Concurrent: a.Concurrent, Retry: a.Retry}
 		if a.HasAfter {
 			s := secs(a.After)
 			aj.After = &s
+		}
+		if a.HasOutage {
+			s := secs(a.Outage)
+			aj.Outage = &s
 		}
 		r.Timeline = append(r.Timeline, aj)
 		if time.Time(r.FirstTS).IsZero() || a.Start.Before(time.Time(r.FirstTS)) {

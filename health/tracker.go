@@ -21,6 +21,8 @@ type Tracker struct {
 	rtts  int // round trips kept (maxRTTsKept)
 	// application heartbeat keys followed (maxAppKeysTotal)
 	appKeys int
+
+	connects connects // of connections that never showed WebSocket (reconnect.go)
 }
 
 type seriesKey struct {
@@ -246,6 +248,14 @@ func (t *Tracker) Message(c *wsparse.Conn, m *wsparse.Message) {
 
 // End implements wsparse.Sink.
 func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
+	if s.End == wsparse.EndNotWebSocket {
+		// Not a WebSocket connection (wsparse.Config.EndAll): an attempt, maybe.
+		t.notWebSocket(c, s)
+		if t.next != nil {
+			t.next.End(c, s)
+		}
+		return
+	}
 	st := t.state(c)
 	x := st.c
 	x.Ended = true

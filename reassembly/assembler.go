@@ -884,6 +884,8 @@ func (a *Assembler) emitHeld(held []heldRecord) {
 			a.out.Message(r.conn, r.msg)
 		case r.sum != nil:
 			a.out.End(r.conn, r.sum)
+		case r.empty != nil:
+			a.out.End(r.conn, r.empty.summary())
 		case r.tls != nil:
 			a.out.(TLSSink).TLSConn(r.conn, r.tls.ts, r.tls.client, r.tls.server, &r.tls.info)
 		}
@@ -897,6 +899,7 @@ type heldRecord struct {
 	frame *wsparse.Frame
 	msg   *wsparse.Message
 	sum   *wsparse.Summary
+	empty *emptyEnd
 	tls   *tlsRecord
 }
 
@@ -938,7 +941,11 @@ func (a *Assembler) Message(c *wsparse.Conn, m *wsparse.Message) {
 }
 
 func (a *Assembler) End(c *wsparse.Conn, s *wsparse.Summary) {
-	if a.holding {
+	switch {
+	case a.holding && s.Connect != "":
+		a.held = append(a.held, heldRecord{conn: c, empty: newEmptyEnd(s)})
+		return
+	case a.holding:
 		cp := *s
 		a.held = append(a.held, heldRecord{conn: c, sum: &cp})
 		return
@@ -998,7 +1005,8 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	}
 	a.nextID++
 	a.stats.Connections++
-	st := &stream{a: a, seen: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
+	// last is the first packet's time until bytes come (EndEmpty).
+	st := &stream{a: a, seen: a.now, last: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
 	if a.onNew != nil {
 		a.onNew(st.id, st.addr)
 	}
@@ -1081,6 +1089,19 @@ func (s *stream) decoder() *wsparse.Conn {
 	return s.conn
 }
 
+// connect says how the TCP connect of a connection that sent no bytes went.
+// Side 0 sent the first packet (the SYN); a side-1 segment that did not
+// advance its sequence number carried no SYN.
+func (s *stream) connect() string {
+	switch {
+	case !s.firstSet[1]:
+		return wsparse.ConnectUnanswered
+	case s.rst && s.end[1] == s.firstSeq[1]:
+		return wsparse.ConnectRefused
+	}
+	return wsparse.ConnectEmpty
+}
+
 // parking is what a parked connection needs to go on where it was.
 type parking struct {
 	at        *list.Element // in Assembler.parkQ while parked
@@ -1125,7 +1146,7 @@ type stream struct {
 	tls     *tlsdec.Conn
 	started bool
 	tlsInfo *wsparse.TLSInfo
-	last    time.Time // time of the last bytes
+	last    time.Time // time of the last bytes (before any: of the first packet)
 	seen    time.Time // time of the latest packet, as gopacket's lastSeen
 
 	// Recent segments by side, to tell a retransmission with other bytes
@@ -1462,6 +1483,16 @@ func (s *stream) complete(evicted bool) {
 				client, server = server, client
 			}
 			a.TLSConn(s.conn, s.last, client, server, s.tlsInfo)
+		}
+	}
+	if !s.payload && s.tls == nil && !s.resumed && a.opts.Decoder.EndAll {
+		// No bytes: how its connect went (Config.EndAll). Without a
+		// decoder (no FIN, no RST) a view carries it: a flood of SYNs
+		// ends here, and costs no decoder.
+		if s.conn != nil {
+			s.conn.EndEmpty(s.last, s.seen, s.connect(), a.now)
+		} else {
+			a.End(wsparse.NewView(s.id, s.addr), &wsparse.Summary{First: s.last, Last: s.seen, Connect: s.connect(), End: wsparse.EndNotWebSocket})
 		}
 	}
 	if s.conn != nil {

@@ -630,6 +630,10 @@ func (w *worker) Message(c *wsparse.Conn, m *wsparse.Message) {
 }
 
 func (w *worker) End(c *wsparse.Conn, s *wsparse.Summary) {
+	if s.Connect != "" {
+		w.other(w.add(recEnd, c), newEmptyEnd(s))
+		return
+	}
 	cp := *s
 	if s.Handshake != nil {
 		cp.Handshake = copyHandshake(s.Handshake)
@@ -643,6 +647,26 @@ func (w *worker) End(c *wsparse.Conn, s *wsparse.Summary) {
 
 func (w *worker) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
 	w.other(w.add(recTLS, c), &tlsRecord{ts: ts, client: client, server: server, info: *info})
+}
+
+// emptyEnd is the End of a connection that sent no bytes
+// (wsparse.Config.EndAll: Summary.Connect set, all else zero), held or
+// passed between goroutines in a quarter of a Summary: a flood of SYNs
+// ends a great many at once.
+type emptyEnd struct {
+	first, last time.Time
+	tcpEnd      [2]time.Time
+	fin, rst    [2]bool
+	connect     string
+}
+
+func newEmptyEnd(s *wsparse.Summary) *emptyEnd {
+	return &emptyEnd{s.First, s.Last, s.TCPEndTS, s.TCPFin, s.TCPRst, s.Connect}
+}
+
+func (e *emptyEnd) summary() *wsparse.Summary {
+	return &wsparse.Summary{First: e.first, Last: e.last, TCPEndTS: e.tcpEnd, TCPFin: e.fin, TCPRst: e.rst,
+		Connect: e.connect, End: wsparse.EndNotWebSocket}
 }
 
 // merge takes the workers' batches in lockstep and emits their records.
@@ -836,7 +860,12 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		m.Data = data
 		p.out.Message(c, m)
 	case recEnd:
-		p.out.End(c, ob.others[r.idx].(*wsparse.Summary))
+		switch x := ob.others[r.idx].(type) {
+		case *wsparse.Summary:
+			p.out.End(c, x)
+		case *emptyEnd:
+			p.out.End(c, x.summary())
+		}
 	case recTLS:
 		if t, ok := p.out.(TLSSink); ok {
 			x := ob.others[r.idx].(*tlsRecord)

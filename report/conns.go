@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,18 +63,15 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
-	var shown []*health.Group
-	for _, g := range r.Groups {
-		if len(g.Attempts) > 1 || g.Refused > 0 {
-			shown = append(shown, g)
-		}
+	shown := func(g *health.Group) bool {
+		return len(g.Attempts) > 1 || g.Unlisted > 0 || g.Refused > 0 || g.Failed > 0
 	}
-	if len(shown) > 0 {
-		out.Write([]byte("\nReconnect groups (client IP, Host, path):\n"))
+	if slices.ContainsFunc(r.Groups, shown) {
+		out.Write([]byte("\nReconnect groups (client IP, Host, base URL):\n"))
 		t = newConnsTable(out)
-		t.Header("GROUP", "CLIENT", "URL", "ATTEMPTS", "REFUSED", "ERRORS", "STORM", "BACKOFF", "CONNS (OUTCOME, DELAY BEFORE)")
+		t.Header("GROUP", "CLIENT", "URL", "ATTEMPTS", "REFUSED", "FAILED", "ERRORS", "OUTAGE", "STORM", "BACKOFF", "CONNS (OUTCOME, DELAY BEFORE)")
 		for i, g := range r.Groups {
-			if len(g.Attempts) <= 1 && g.Refused == 0 {
+			if !shown(g) {
 				continue
 			}
 			storm := "no"
@@ -81,22 +79,22 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 				storm = "yes (" + strconv.Itoa(g.MaxInWindow) + ")"
 			}
 			backoff := g.Backoff
-			if backoff == "" {
+			switch {
+			case backoff == "":
 				backoff = "-"
+			case g.BackoffInterval > 0:
+				backoff += " " + health.Dur(g.BackoffInterval)
 			}
-			var tl []string
-			for _, a := range g.Attempts {
-				s := strconv.Itoa(a.Conn) + " " + a.Outcome
-				if a.Outcome == health.OutcomeRefused {
-					s += " " + strconv.Itoa(a.Status)
-				}
-				if a.HasAfter {
-					s += " +" + health.Dur(a.After)
-				}
-				tl = append(tl, s)
+			url := g.Host + g.Path
+			if url == "" {
+				url = g.Server.String()
 			}
-			if err := t.Append(strconv.Itoa(i+1), g.ClientIP.String(), escapeAll(g.Host+g.Path), strconv.Itoa(len(g.Attempts)),
-				strconv.Itoa(g.Refused), strconv.Itoa(g.Errors), storm, backoff, strings.Join(tl, ", ")); err != nil {
+			attempts := strconv.Itoa(len(g.Attempts) + g.Unlisted)
+			if g.MaxParallel > 1 {
+				attempts += " (" + strconv.Itoa(g.MaxParallel) + " parallel)"
+			}
+			if err := t.Append(strconv.Itoa(i+1), g.ClientIP.String(), escapeAll(url), attempts,
+				strconv.Itoa(g.Refused), strconv.Itoa(g.Failed), strconv.Itoa(g.Errors), outageCell(g), storm, backoff, timelineCell(g)); err != nil {
 				return err
 			}
 		}
@@ -105,6 +103,70 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 		}
 	}
 	return out.w.Flush()
+}
+
+// outageCell is a group's longest outage, and how long it was down at the
+// end of the capture.
+func outageCell(g *health.Group) string {
+	var parts []string
+	if g.Outages > 0 {
+		parts = append(parts, health.Dur(g.Outage))
+	}
+	if g.DownAtEnd > 0 {
+		parts = append(parts, "down "+health.Dur(g.DownAtEnd)+" at end")
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// timelineCell lists a group's attempts: connection, outcome, the
+// connections of the requests before it, the delay since the previous one.
+// A run of attempts that started while others were open, with one outcome,
+// is one entry.
+func timelineCell(g *health.Group) string {
+	var tl []string
+	as := g.Attempts
+	for i := 0; i < len(as); i++ {
+		a := as[i]
+		if a.Concurrent {
+			j := i
+			for j+1 < len(as) && as[j+1].Concurrent && as[j+1].Outcome == a.Outcome && len(as[j+1].Via) == 0 && as[j+1].Status == a.Status {
+				j++
+			}
+			if j-i >= 2 && len(a.Via) == 0 {
+				tl = append(tl, strconv.Itoa(a.Conn)+"…"+strconv.Itoa(as[j].Conn)+" "+attemptOutcome(a)+" ×"+strconv.Itoa(j-i+1)+" parallel")
+				i = j
+				continue
+			}
+		}
+		s := strconv.Itoa(a.Conn) + " " + attemptOutcome(a)
+		for _, v := range a.Via {
+			s += " via " + strconv.Itoa(v)
+		}
+		switch {
+		case a.HasAfter:
+			s += " +" + health.Dur(a.After)
+		case a.Concurrent:
+			s += " parallel"
+		}
+		tl = append(tl, s)
+	}
+	if g.Unlisted > 0 {
+		tl = append(tl, "+"+strconv.Itoa(g.Unlisted)+" more connects")
+	}
+	return strings.Join(tl, ", ")
+}
+
+func attemptOutcome(a health.Attempt) string {
+	switch a.Outcome {
+	case health.OutcomeRefused, health.OutcomeHTTPError:
+		if a.Status > 0 {
+			return a.Outcome + " " + strconv.Itoa(a.Status)
+		}
+	}
+	return a.Outcome
 }
 
 func connsDirCell(c *health.Conn, d int) string {

@@ -42,6 +42,13 @@ type Config struct {
 	// NoSniff turns off recognising WebSocket framing in connections whose
 	// handshake the capture does not hold.
 	NoSniff bool
+
+	// EndAll reports End for every connection, also one that never showed
+	// WebSocket (Summary.End EndNotWebSocket, with its HTTP requests and
+	// how its TCP connect went), for a caller that accounts for the
+	// attempts a client made (wsdump conns). Off, such connections make no
+	// records.
+	EndAll bool
 }
 
 const (
@@ -163,7 +170,31 @@ const (
 	EndRSTWithoutClose End = "rst_without_close"
 	EndOpen            End = "open" // still open when the capture ended
 	EndNotUpgraded     End = "not_upgraded"
+	// EndNotWebSocket: no upgrade request nor framing (reported with
+	// Config.EndAll only): a plain HTTP connection, a TCP connect refused
+	// or unanswered, or another protocol.
+	EndNotWebSocket End = "not_websocket"
 )
+
+// Connect results of a connection that sent no bytes (Summary.Connect).
+const (
+	ConnectRefused    = "refused"    // the SYN was answered by a RST
+	ConnectUnanswered = "unanswered" // nothing came back to the SYN
+	ConnectEmpty      = "empty"      // connected (or reset later), no byte sent
+)
+
+// HTTPRequest is one HTTP request of a connection that never showed
+// WebSocket (Config.EndAll).
+type HTTPRequest struct {
+	TS                time.Time
+	Method, Host, URI string
+	Status            int       // the response's; 0: none seen
+	RespTS            time.Time // when the response's head ended; zero: none seen
+}
+
+// MaxRequestsKept is how many HTTP requests of a connection a Summary
+// lists (Config.EndAll); the rest are counted in Summary.MoreRequests.
+const MaxRequestsKept = 8
 
 // Summary is reported once per connection when it ends.
 type Summary struct {
@@ -184,6 +215,14 @@ type Summary struct {
 	TCPEndTS    [2]time.Time // when each direction ended: its first RST, else its first FIN
 	End         End
 	Anomalies   Anomalies // connection-level: every anomaly seen on any record
+
+	// With Config.EndAll, of a connection that never showed WebSocket
+	// (End EndNotWebSocket): its first HTTP requests and how many more
+	// there were, and for one that sent no bytes, how its TCP connect went
+	// (Connect*; First is then its first packet's time).
+	Requests     []HTTPRequest
+	MoreRequests int
+	Connect      string
 }
 
 // Sink receives a connection's records in the order they complete.
@@ -373,6 +412,12 @@ type decoder struct {
 type httpExchange struct {
 	reqs   []string  // methods of requests awaiting responses, oldest first
 	cutReq *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
+
+	// Config.EndAll: the first requests, how many came after them, and
+	// how many responses were matched to them.
+	log      []HTTPRequest
+	more     int
+	answered int
 }
 
 // exchange returns the connection's HTTP exchange state, made at the first
@@ -873,8 +918,17 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 		return
 	}
 	h := &c.half[side]
-	if ex := c.exchange(); len(ex.reqs) < 64 {
+	ex := c.exchange()
+	if len(ex.reqs) < 64 {
 		ex.reqs = append(ex.reqs, strings.Clone(head.method)) // not a piece of the whole head
+	}
+	if c.cfg.EndAll {
+		if len(ex.log) < MaxRequestsKept {
+			ex.log = append(ex.log, HTTPRequest{TS: ts, Method: strings.Clone(head.method),
+				Host: strings.Clone(head.get("Host")), URI: strings.Clone(head.uri)})
+		} else {
+			ex.more++
+		}
 	}
 	if isUpgradeRequest(head) && !c.hasHS() {
 		c.hs = &Handshake{TLS: c.tls}
@@ -949,6 +1003,10 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	}
 	method := ex.reqs[0]
 	ex.reqs = ex.reqs[1:]
+	if ex.answered < len(ex.log) {
+		ex.log[ex.answered].Status, ex.log[ex.answered].RespTS = head.status, ts
+	}
+	ex.answered++
 	if !(c.upgrading && len(ex.reqs) == 0) {
 		h.body, h.bodyLen = responseBody(head, method)
 		if h.body == bodyChunked {
@@ -1575,7 +1633,9 @@ func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 
 // End finishes the connection: an unfinished frame or message is reported
 // as incomplete, then the summary. Nothing is reported after End.
-func (c *Conn) End(ts time.Time) {
+func (c *Conn) End(ts time.Time) { c.end(ts, "") }
+
+func (c *Conn) end(ts time.Time, connect string) {
 	if c.ended {
 		return
 	}
@@ -1586,6 +1646,9 @@ func (c *Conn) End(ts time.Time) {
 	}
 	c.sniffPair(ts)
 	if !c.hasHS() && !c.ws {
+		if c.cfg.EndAll {
+			c.endNotWebSocket(connect)
+		}
 		return
 	}
 	if c.hs != nil && c.hs.Status == 0 {
@@ -1628,25 +1691,11 @@ func (c *Conn) End(ts time.Time) {
 	cs := &c.sum
 	s := &Summary{First: cs.First, Last: cs.Last, Initiator: cs.Initiator,
 		TCPFin: cs.TCPFin, TCPRst: cs.TCPRst, Anomalies: cs.Anomalies}
-	if cs.rare != nil {
-		s.Stats = *cs.rare
-	}
-	for d, n := range cs.Stats {
-		st := &s.Stats[d]
-		st.Frames, st.Messages, st.ControlFrames = n.Frames, n.Messages, n.ControlFrames
-		st.PayloadBytes, st.WireBytes = n.PayloadBytes, n.WireBytes
-	}
+	s.Stats = c.stats()
 	if cs.Close != nil {
 		s.Close = *cs.Close
 	}
-	if cs.TCPEndTS != nil {
-		s.TCPEndTS = *cs.TCPEndTS
-		for _, ts := range s.TCPEndTS {
-			if ts.After(s.Last) {
-				s.Last = ts // the FIN or RST that ended it, after the last data
-			}
-		}
-	}
+	c.endTimes(s)
 	s.Handshake = c.hs
 	if c.kept != nil {
 		s.Handshake = c.kept.handshake()
@@ -1680,6 +1729,59 @@ func (c *Conn) End(ts time.Time) {
 		s.Anomalies |= s.Handshake.Anomalies
 	}
 	c.sink.End(c, s)
+}
+
+// endTimes sets the summary's TCP end times and takes its Last from the
+// packet that ended the connection when that came after the last data.
+func (c *Conn) endTimes(s *Summary) {
+	if c.sum.TCPEndTS == nil {
+		return
+	}
+	s.TCPEndTS = *c.sum.TCPEndTS
+	for _, ts := range s.TCPEndTS {
+		if ts.After(s.Last) {
+			s.Last = ts // the FIN or RST that ended it, after the last data
+		}
+	}
+}
+
+// stats is the traffic per direction for the summary: the counters kept
+// always and the rare ones where any was needed.
+func (c *Conn) stats() [2]DirStats {
+	var out [2]DirStats
+	if c.sum.rare != nil {
+		out = *c.sum.rare
+	}
+	for d, n := range c.sum.Stats {
+		st := &out[d]
+		st.Frames, st.Messages, st.ControlFrames = n.Frames, n.Messages, n.ControlFrames
+		st.PayloadBytes, st.WireBytes = n.PayloadBytes, n.WireBytes
+	}
+	return out
+}
+
+// endNotWebSocket reports the summary of a connection that never showed
+// WebSocket (Config.EndAll).
+func (c *Conn) endNotWebSocket(connect string) {
+	cs := &c.sum
+	s := &Summary{First: cs.First, Last: cs.Last, Stats: c.stats(), TCPFin: cs.TCPFin, TCPRst: cs.TCPRst,
+		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.tls, Connect: connect}
+	c.endTimes(s)
+	if c.ex != nil {
+		s.Requests, s.MoreRequests = c.ex.log, c.ex.more
+	}
+	c.sink.End(c, s)
+}
+
+// EndEmpty is End for a connection that sent no bytes: first and last are
+// its first and latest packets' times and connect how its TCP connect went
+// (Connect*), reported in its Summary (First, Last, Connect) with
+// Config.EndAll.
+func (c *Conn) EndEmpty(first, last time.Time, connect string, ts time.Time) {
+	if c.sum.First.IsZero() {
+		c.sum.First, c.sum.Last = first, last
+	}
+	c.end(ts, connect)
 }
 
 // endHeld searches the bytes a client held for an answer that the capture

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"regexp"
 	"time"
@@ -52,7 +53,14 @@ func newConnsCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Connection health: closes, ping/pong, heartbeats, reconnects",
 		Long: `conns prints one row per WebSocket connection (or refused upgrade): endpoints,
 URL, traffic per direction, how it closed and its heartbeat health, then the
-reconnect groups (connections from one client IP to one Host and path).
+reconnect groups: a client's attempts to reach one application (client IP,
+Host and base URL: SockJS's prefix, Socket.IO's path), every TCP connect to its
+server refused or unanswered and the HTTP requests before an upgrade (SockJS
+/info, the Engine.IO handshake) included, with the outage from a good
+connection's end to the next one's start and the rhythm of the retries
+(fixed, exponential, increasing, random). Connections that overlap are never
+retries of each other. With a connection filter, only WebSocket connections and
+upgrade requests are attempts.
 
 Heartbeats: WebSocket pings and pongs; the application protocols' own (STOMP
 heart-beat, SockJS h, Engine.IO ping/pong, MQTT, GraphQL); and application
@@ -66,8 +74,8 @@ Beats from several timers of one period (a timer not cleared on reconnect)
 are told apart and each is judged on its own. A gap between two beats of a
 timer longer than the interval times --tolerance is late; the interval is the
 negotiated one, else --heartbeat-interval, else the series' own period (from 3
-beats on). A group is a reconnect storm when --storm-attempts attempts start
-within --storm-window.`,
+beats on). A group is a reconnect storm when --storm-attempts attempts of
+its retry loop start within --storm-window.`,
 		Example:       connsExamples,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
@@ -156,7 +164,10 @@ func runConns(o *connsOptions) error {
 	// compressed message loses the inflater's window, and text beats
 	// after it with it. Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)
 	// come from the message decoders.
-	opts := o.options(wsparse.Config{}, keys)
+	// Without a filter, connections that never showed WebSocket end too:
+	// refused and unanswered connects and the HTTP requests before an
+	// upgrade are attempts of the reconnect groups.
+	opts := o.options(wsparse.Config{EndAll: spec.IsZero()}, keys)
 	var asm packetAssembler
 	if spec.IsZero() {
 		asm = newAppAssembler(tr, o.Decode, opts, o.Jobs)
@@ -174,6 +185,9 @@ func runConns(o *connsOptions) error {
 	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })
 	asm.Finish()
 	rep := tr.Report()
+	if n := rep.ConnectsUncounted; n > 0 {
+		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
+	}
 	if o.Format == "jsonl" {
 		err = health.WriteJSONL(o.Out, rep, o.health())
 	} else {

@@ -243,9 +243,9 @@ CONN  START  DUR     CLIENT           SERVER           URL                      
 5     1.521  915µs   127.0.0.1:36354  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      1/0/17     1/0/17     server 1013 (try again later) "try again later", clean  -
 6     3.124  302ms   127.0.0.1:36356  127.0.0.1:47430  127.0.0.1:47430/health/reconnect  -      3/2/46     3/2/56     client 1000 (normal closure) "done", clean              -
 
-Reconnect groups (client IP, Host, path):
-GROUP  CLIENT     URL                               ATTEMPTS  REFUSED  ERRORS  STORM    BACKOFF      CONNS (OUTCOME, DELAY BEFORE)
-1      127.0.0.1  127.0.0.1:47430/health/reconnect  6         3        2       yes (6)  exponential  1 refused 403, 2 refused 403 +103ms, 3 refused 403 +202ms, 4 error +402ms, 5 error +806ms, 6 ok +1.6s
+Reconnect groups (client IP, Host, base URL):
+GROUP  CLIENT     URL                               ATTEMPTS  REFUSED  FAILED  ERRORS  OUTAGE  STORM    BACKOFF      CONNS (OUTCOME, DELAY BEFORE)
+1      127.0.0.1  127.0.0.1:47430/health/reconnect  6         3        0       2       1.6s    yes (6)  exponential  1 refused 403, 2 refused 403 +103ms, 3 refused 403 +202ms, 4 error +402ms, 5 error +808ms, 6 ok +1.6s
 `
 
 func TestConnsUsage(t *testing.T) {

@@ -432,6 +432,14 @@ func hostileCases() []hostileCase {
 			check: mustContain(`"pings":4000000`, `"unanswered_tail":4000000`, `"count":4000000`, `"unmeasured":`),
 		},
 		{
+			// 40 000 connects refused (SYN, RST) for conns: each is an
+			// attempt, kept up to 16 384, then counted.
+			name:  "40k-refused-connects-conns",
+			build: func(t *testing.T) string { return refusedConnects(t, 40000) },
+			cmd:   "conns", args: []string{"--format", "jsonl"}, maxRSS: 200 << 10, heavy: true,
+			check: mustContain(`"attempts":40000,"unlisted":23616,"refused":40000`),
+		},
+		{
 			// A fault on every frame: 2.4 million findings for lint.
 			name: "fault-on-every-frame-lint",
 			build: func(t *testing.T) string {
@@ -625,6 +633,20 @@ func millionSYNs(t *testing.T) string {
 	for i := 0; i < 1000000; i++ {
 		src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
 		p.packet(synth.RawTCP4(src, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1, 0, 0x02, nil), 40)
+	}
+	p.close(t)
+	return path
+}
+
+// refusedConnects writes n connects refused by one server: a SYN from
+// another client port each, answered by RST.
+func refusedConnects(t *testing.T, n int) string {
+	p, path := newRawPcap(t, 101)
+	client, server := [4]byte{10, 0, 0, 1}, [4]byte{192, 0, 2, 2}
+	for i := 0; i < n; i++ {
+		port := uint16(1024 + i%60000)
+		p.packet(synth.RawTCP4(client, server, port, 80, uint32(i), 0, 0x02, nil), 40)
+		p.packet(synth.RawTCP4(server, client, 80, port, 0, uint32(i)+1, 0x14, nil), 40)
 	}
 	p.close(t)
 	return path

@@ -31,11 +31,14 @@ type Conv struct {
 	DropNext int       // drop (do not write) the next N data segments, keeping their sequence space
 }
 
-// New returns a connection starting at a fixed time.
+// Start is the time every connection starts at (New).
+var Start = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+
+// New returns a connection starting at a fixed time (Start).
 func New(client, server string) *Conv {
 	return &Conv{
 		Client: netip.MustParseAddrPort(client), Server: netip.MustParseAddrPort(server),
-		t:   time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC),
+		t:   Start,
 		seq: [2]uint32{1000, 5000}, MSS: 1460, Step: time.Millisecond,
 	}
 }
@@ -54,6 +57,14 @@ func (c *Conv) Open() *Conv {
 	c.segment(false, &layers.TCP{SYN: true, ACK: true}, nil)
 	c.seq[1]++
 	c.segment(true, &layers.TCP{ACK: true}, nil)
+	return c
+}
+
+// Syn writes the client's SYN alone (again for a retransmission): with
+// Rst(false) after it, a connect the server refused; alone, one it never
+// answered.
+func (c *Conv) Syn() *Conv {
+	c.segment(true, &layers.TCP{SYN: true}, nil)
 	return c
 }
 
@@ -101,6 +112,12 @@ func (c *Conv) Fin(fromClient bool) *Conv {
 // Rst resets the connection from one side.
 func (c *Conv) Rst(fromClient bool) *Conv {
 	c.segment(fromClient, &layers.TCP{RST: true, ACK: true}, nil)
+	return c
+}
+
+// At sets the clock to d after Start, the time every connection starts at.
+func (c *Conv) At(d time.Duration) *Conv {
+	c.t = Start.Add(d)
 	return c
 }
 

@@ -11,8 +11,11 @@ import (
 
 // Upgrade writes a WebSocket opening handshake (request and 101), after
 // Open.
-func (c *Conv) Upgrade() *Conv {
-	c.Send(true, []byte("GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+func (c *Conv) Upgrade() *Conv { return c.UpgradeURI("/x") }
+
+// UpgradeURI is Upgrade with another request URI.
+func (c *Conv) UpgradeURI(uri string) *Conv {
+	c.Send(true, []byte("GET "+uri+" HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
 	c.Send(false, []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"))

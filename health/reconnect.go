@@ -1,0 +1,634 @@
+package health
+
+import (
+	"cmp"
+	"container/heap"
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Group is one client's attempts to stay connected to one application:
+// the connections from one client IP to one Host and base URL, with the
+// TCP connects to the same server that got no further (refused or
+// unanswered) and the HTTP requests that precede an upgrade (SockJS /info,
+// the Engine.IO handshake poll).
+type Group struct {
+	ClientIP netip.Addr
+	Server   netip.AddrPort // of its first attempt
+	Host     string
+	// Path is the application's base URL: SockJS's prefix before
+	// /{server}/{session}/websocket or /info, Socket.IO's path, else the
+	// WebSocket's path; "" for a group of TCP connects only.
+	Path     string
+	Attempts []Attempt
+	// Unlisted counts the connects past the tracker's bound on those it
+	// keeps (maxConnectsKept): in Refused and Failed, not in Attempts.
+	Unlisted int
+	// Refused counts the attempts the server turned away: a connect
+	// answered by RST, an upgrade answered other than 101. Failed counts
+	// the other attempts that got no WebSocket: a connect never answered,
+	// an upgrade request never answered, an HTTP request before an upgrade
+	// that failed or led to none. Errors counts upgraded connections that
+	// ended in error.
+	Refused, Failed, Errors int
+	// Outage is the longest time from a good (upgraded) connection's end
+	// to the start of the next good one that a retry opened; Outages
+	// counts those. DownAtEnd: after the last good connection's end only
+	// failed attempts came, the last of them ending this long after it.
+	Outage    time.Duration
+	Outages   int
+	DownAtEnd time.Duration
+	// MaxParallel is the most attempts open at once.
+	MaxParallel int
+	// MaxInWindow is the most attempts of the retry loop (retries and the
+	// attempts they retried) that started within StormWindow; Storm is
+	// MaxInWindow >= StormAttempts.
+	MaxInWindow int
+	Storm       bool
+	// Backoff is the rhythm of the retries' delays: "fixed" (all within 25 %
+	// of their median, BackoffInterval), "exponential" (each 1.3-3 × the one
+	// before, then possibly capped), "increasing", "random", or "" with
+	// fewer than 2 retries.
+	Backoff         string
+	BackoffInterval time.Duration
+}
+
+// Attempt is one attempt of a group: a connection, with the HTTP requests
+// that preceded it.
+type Attempt struct {
+	Conn int
+	// Via lists the connections of the HTTP requests made for this attempt
+	// before it (SockJS /info, Engine.IO's handshake poll).
+	Via     []int
+	Start   time.Time // of the first request or connect
+	End     time.Time
+	Status  int
+	Outcome string // see Outcome*
+	Session string
+	// After is the time from the end of the previous attempt to this
+	// one's start; HasAfter is false for the first attempt and for one
+	// that started while another was open (Concurrent): those are not
+	// retries of each other. After is never negative.
+	After      time.Duration
+	HasAfter   bool
+	Concurrent bool
+	// Retry: the previous attempt had ended without a clean close (its
+	// delay is part of the group's rhythm).
+	Retry bool
+	// Outage is the time since the last good connection's end, on a good
+	// connection that a retry opened.
+	Outage    time.Duration
+	HasOutage bool
+}
+
+// Attempt outcomes.
+const (
+	OutcomeConnRefused = "conn_refused" // the TCP connect was answered by RST
+	OutcomeTimeout     = "timeout"      // the TCP connect was never answered
+	OutcomeHTTPError   = "http_error"   // an HTTP request before the upgrade failed
+	OutcomeHTTPTimeout = "http_timeout" // an HTTP request before the upgrade got no answer before the next attempt
+	OutcomeHTTPOnly    = "http_only"    // an HTTP request before the upgrade, and no upgrade followed
+	OutcomeRefused     = "refused"      // the upgrade got an answer other than 101
+	OutcomeNoResponse  = "no_response"  // the upgrade request got no answer
+	OutcomeError       = "error"        // upgraded, then ended without a clean 1000/1001 close
+	OutcomeOK          = "ok"           // upgraded, closed cleanly with 1000, 1001 or no code
+	OutcomeOpen        = "open"         // still open when the capture ended
+)
+
+// Failed reports whether an attempt never got a WebSocket.
+func (a Attempt) Failed() bool {
+	switch a.Outcome {
+	case OutcomeError, OutcomeOK, OutcomeOpen:
+		return false
+	}
+	return true
+}
+
+// Refused reports whether the server turned the attempt away.
+func (a Attempt) Refused() bool {
+	return a.Outcome == OutcomeConnRefused || a.Outcome == OutcomeRefused
+}
+
+// What the tracker keeps of connections that never showed WebSocket: a
+// flood of SYNs must not grow it without bound. Past maxConnectsKept
+// connects are counted by client IP and server (up to maxConnectKeys of
+// those), then in Report.ConnectsUncounted.
+const (
+	maxConnectsKept = 1 << 14
+	maxConnectKeys  = 1 << 12
+	// preludeWindow: an HTTP request precedes an upgrade that starts at
+	// most this long after it.
+	preludeWindow = 10 * time.Second
+)
+
+// connect is a connection that never showed WebSocket and counts as an
+// attempt: a TCP connect refused or unanswered, or an HTTP request that
+// precedes an upgrade (req set).
+type connect struct {
+	conn       int
+	client     netip.Addr
+	server     netip.AddrPort
+	start, end time.Time
+	outcome    string
+	status     int
+	req        *prelude
+}
+
+type prelude struct {
+	host, base string
+	answered   time.Time // zero: never
+}
+
+type connectKey struct {
+	client netip.Addr
+	server netip.AddrPort
+}
+
+type connectCount struct{ refused, failed int }
+
+// connects is what the tracker keeps of connections that never showed
+// WebSocket.
+type connects struct {
+	kept      []connect
+	over      map[connectKey]*connectCount
+	uncounted int
+}
+
+func (cs *connects) add(x connect) {
+	if len(cs.kept) < maxConnectsKept {
+		cs.kept = append(cs.kept, x)
+		return
+	}
+	k := connectKey{x.client, x.server}
+	n := cs.over[k]
+	if n == nil {
+		if len(cs.over) >= maxConnectKeys {
+			cs.uncounted++
+			return
+		}
+		if cs.over == nil {
+			cs.over = map[connectKey]*connectCount{}
+		}
+		n = &connectCount{}
+		cs.over[k] = n
+	}
+	if x.outcome == OutcomeConnRefused {
+		n.refused++
+	} else {
+		n.failed++
+	}
+}
+
+// notWebSocket keeps what a connection that never showed WebSocket says of
+// a client's attempts: its refused or unanswered connect, or its HTTP
+// requests that precede an upgrade.
+func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
+	client, server := c.Client(), c.Server()
+	end := s.Last
+	for _, ts := range s.TCPEndTS {
+		if ts.After(end) {
+			end = ts
+		}
+	}
+	switch s.Connect {
+	case wsparse.ConnectRefused:
+		t.connects.add(connect{conn: c.ID, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeConnRefused})
+		return
+	case wsparse.ConnectUnanswered:
+		t.connects.add(connect{conn: c.ID, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeTimeout})
+		return
+	}
+	for _, r := range s.Requests {
+		base, ok := preludeBase(r.Method, r.URI)
+		if !ok {
+			continue
+		}
+		out := OutcomeHTTPOnly
+		if r.Status < 200 || r.Status >= 400 {
+			out = OutcomeHTTPError
+		}
+		t.connects.add(connect{conn: c.ID, client: client.Addr(), server: server, start: r.TS, end: r.TS,
+			outcome: out, status: r.Status, req: &prelude{host: r.Host, base: base, answered: r.RespTS}})
+	}
+}
+
+// preludeBase reports whether an HTTP request precedes an upgrade, and the
+// application's base URL: SockJS's GET <prefix>/info, Engine.IO's
+// handshake poll (EIO= and transport=polling, no sid yet).
+func preludeBase(method, uri string) (string, bool) {
+	path, query, _ := strings.Cut(uri, "?")
+	if method != "GET" {
+		return "", false
+	}
+	if p, ok := strings.CutSuffix(path, "/info"); ok {
+		return cmp.Or(p, "/"), true
+	}
+	var eio, polling, sid bool
+	for _, kv := range strings.Split(query, "&") {
+		eio = eio || strings.HasPrefix(kv, "EIO=")
+		polling = polling || kv == "transport=polling"
+		sid = sid || strings.HasPrefix(kv, "sid=")
+	}
+	if eio && polling && !sid {
+		return path, true
+	}
+	return "", false
+}
+
+// baseOf is the base URL of a WebSocket's path (splitURI's): a SockJS
+// session URL's prefix.
+func baseOf(path string) string {
+	if p, ok := strings.CutSuffix(path, "/*/*/websocket"); ok {
+		return cmp.Or(p, "/")
+	}
+	return path
+}
+
+// item is one connection or request of a group, before attempts are made
+// of them.
+type item struct {
+	conn       int
+	start, end time.Time
+	status     int
+	outcome    string
+	session    string
+	prelude    bool
+	answered   time.Time // a prelude's answer; zero: none
+}
+
+type groupKey struct {
+	ip         netip.Addr
+	host, path string
+}
+
+// groups puts connections, connects and requests into reconnect groups,
+// ordered by their first attempt, and counts the connects in none: groups
+// of connects only (no URL) are made for maxConnectKeys connects kept and
+// as many client and server pairs counted, so that a flood from many
+// clients is counted rather than grouped.
+func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
+	byKey := map[groupKey]*Group{}
+	items := map[*Group][]item{}
+	var out []*Group
+	group := func(k groupKey, server netip.AddrPort) *Group {
+		g := byKey[k]
+		if g == nil {
+			g = &Group{ClientIP: k.ip, Server: server, Host: k.host, Path: k.path}
+			byKey[k] = g
+			out = append(out, g)
+		}
+		return g
+	}
+	// By client IP and server: the groups a connect without a URL may
+	// belong to.
+	byServer := map[connectKey][]*Group{}
+	note := func(g *Group, server netip.AddrPort) {
+		k := connectKey{g.ClientIP, server}
+		if !slices.Contains(byServer[k], g) {
+			byServer[k] = append(byServer[k], g)
+		}
+	}
+	var pathless []item
+	var pathlessKey []connectKey
+	for _, c := range conns {
+		it := item{conn: c.ID, start: c.Start, end: attemptEnd(c), status: c.Status, outcome: outcome(c), session: c.Session}
+		if c.Host == "" && c.Path == "" {
+			// No handshake: a URL unknown, like a connect's.
+			pathless = append(pathless, it)
+			pathlessKey = append(pathlessKey, connectKey{c.Client.Addr(), c.Server})
+			continue
+		}
+		g := group(groupKey{c.Client.Addr(), c.Host, baseOf(c.Path)}, c.Server)
+		items[g] = append(items[g], it)
+		note(g, c.Server)
+	}
+	nConns := len(pathless) // connections without a handshake, before the connects
+	for _, x := range t.connects.kept {
+		it := item{conn: x.conn, start: x.start, end: x.end, status: x.status, outcome: x.outcome}
+		if x.req == nil {
+			pathless = append(pathless, it)
+			pathlessKey = append(pathlessKey, connectKey{x.client, x.server})
+			continue
+		}
+		it.prelude, it.answered = true, x.req.answered
+		g := group(groupKey{x.client, x.req.host, x.req.base}, x.server)
+		items[g] = append(items[g], it)
+		note(g, x.server)
+	}
+	for g := range items {
+		slices.SortStableFunc(items[g], func(a, b item) int { return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.conn, b.conn)) })
+	}
+	// A connect without a URL (or a connection without a handshake) goes
+	// to the group of its client and server with the latest attempt
+	// before it, else the first after it; with none, to a group of its
+	// own (connects: up to maxConnectKeys of those, then counted).
+	own, uncounted := 0, 0 // groups of connects only, and connects in none
+	for i, it := range pathless {
+		k := pathlessKey[i]
+		var best *Group
+		var bestAt time.Time
+		before := false
+		for _, g := range byServer[k] {
+			its := items[g]
+			j, _ := slices.BinarySearchFunc(its, it.start, func(x item, t time.Time) int { return x.start.Compare(t) })
+			switch {
+			case j > 0 && (!before || its[j-1].start.After(bestAt)):
+				best, bestAt, before = g, its[j-1].start, true
+			case j == 0 && !before && (best == nil || its[0].start.Before(bestAt)):
+				best, bestAt = g, its[0].start
+			}
+		}
+		if best == nil {
+			if i >= nConns {
+				if own >= maxConnectKeys {
+					uncounted++ // a flood from many clients: counted
+					continue
+				}
+				own++
+			}
+			best = group(groupKey{ip: k.client, host: "", path: k.server.String()}, k.server)
+			best.Path = ""
+			note(best, k.server)
+		}
+		its := items[best]
+		j, _ := slices.BinarySearchFunc(its, it.start, func(x item, t time.Time) int { return x.start.Compare(t) })
+		items[best] = slices.Insert(its, j, it)
+	}
+	over := make([]connectKey, 0, len(t.connects.over))
+	for k := range t.connects.over {
+		over = append(over, k)
+	}
+	slices.SortFunc(over, func(a, b connectKey) int { return cmp.Or(a.client.Compare(b.client), a.server.Compare(b.server)) })
+	for _, k := range over {
+		n := t.connects.over[k]
+		var g *Group
+		if gs := byServer[k]; len(gs) > 0 {
+			g = gs[0]
+		} else if own < 2*maxConnectKeys {
+			own++
+			g = group(groupKey{ip: k.client, path: k.server.String()}, k.server)
+			g.Path = ""
+		} else {
+			uncounted += n.refused + n.failed
+			continue
+		}
+		g.Unlisted += n.refused + n.failed
+		g.Refused += n.refused
+		g.Failed += n.failed
+	}
+	slices.SortStableFunc(out, func(a, b *Group) int {
+		x, y := firstStart(items[a]), firstStart(items[b])
+		return cmp.Or(cmp.Compare(b2i(x.IsZero()), b2i(y.IsZero())), x.Compare(y)) // groups of counted connects only last
+	})
+	for _, g := range out {
+		g.finish(items[g], t.opts)
+	}
+	return out, t.connects.uncounted + uncounted
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// attemptEnd is when a connection stopped serving its client: its first
+// Close frame, else its end. A client that gives up on a peer that does
+// not answer (a ping timeout) sends its Close and tries again at once,
+// while the TCP connection may linger: its retries do not overlap it.
+func attemptEnd(c *Conn) time.Time {
+	end := c.End
+	for _, f := range c.Close.Frames {
+		if f != nil && !f.TS.IsZero() && f.TS.Before(end) && !f.TS.Before(c.Start) {
+			end = f.TS
+		}
+	}
+	return end
+}
+
+func firstStart(its []item) time.Time {
+	var t time.Time
+	for _, it := range its {
+		if t.IsZero() || it.start.Before(t) {
+			t = it.start
+		}
+	}
+	return t
+}
+
+func outcome(c *Conn) string {
+	switch {
+	case c.Upgraded():
+	case c.Status == 0:
+		return OutcomeNoResponse
+	default:
+		return OutcomeRefused
+	}
+	switch {
+	case c.Close.End == wsparse.EndOpen || !c.Ended:
+		return OutcomeOpen
+	case !c.Close.Clean:
+		return OutcomeError
+	}
+	if f := c.Close.First(); f != nil && f.HasCode && f.Code != 1000 && f.Code != 1001 {
+		return OutcomeError
+	}
+	return OutcomeOK
+}
+
+// attempts makes the group's attempts of its items: a connection that is
+// no HTTP request before an upgrade takes the latest such request that was
+// answered before it started, within preludeWindow (a request answered
+// only later, or failed, was given up on); a request that none takes is an
+// attempt of its own.
+func attempts(its []item) []Attempt {
+	slices.SortStableFunc(its, func(a, b item) int { return cmp.Or(a.start.Compare(b.start), cmp.Compare(a.conn, b.conn)) })
+	var out []Attempt
+	var pending []item       // requests waiting for their upgrade
+	var answered []time.Time // of the lone requests, by attempt
+	alone := func(p item) {
+		out = append(out, Attempt{Conn: p.conn, Start: p.start, End: p.end, Status: p.status, Outcome: p.outcome})
+		answered = append(answered, p.answered)
+	}
+	for _, it := range its {
+		// Requests too old for this connection, or failed, led to no upgrade.
+		for len(pending) > 0 && (it.start.Sub(pending[0].start) > preludeWindow || pending[0].outcome == OutcomeHTTPError) {
+			alone(pending[0])
+			pending = pending[1:]
+		}
+		if it.prelude {
+			pending = append(pending, it)
+			continue
+		}
+		a := Attempt{Conn: it.conn, Start: it.start, End: it.end, Status: it.status, Outcome: it.outcome, Session: it.session}
+		for k := len(pending) - 1; k >= 0; k-- {
+			if p := pending[k]; !p.answered.IsZero() && !p.answered.After(it.start) {
+				a.Via, a.Start = []int{p.conn}, p.start
+				pending = slices.Delete(pending, k, k+1)
+				break
+			}
+		}
+		out = append(out, a)
+		answered = append(answered, time.Time{})
+	}
+	for _, p := range pending {
+		alone(p)
+	}
+	idx := make([]int, len(out))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int {
+		return cmp.Or(out[i].Start.Compare(out[j].Start), cmp.Compare(out[i].Conn, out[j].Conn))
+	})
+	sorted := make([]Attempt, len(out))
+	for k, i := range idx {
+		sorted[k] = out[i]
+		// A lone request not answered before the next attempt started
+		// was given up on.
+		if a := &sorted[k]; a.Outcome == OutcomeHTTPOnly || a.Outcome == OutcomeHTTPError && a.Status == 0 {
+			next := time.Time{}
+			if k+1 < len(idx) {
+				next = out[idx[k+1]].Start
+			}
+			if answered[i].IsZero() || !next.IsZero() && answered[i].After(next) {
+				a.Outcome = OutcomeHTTPTimeout
+			}
+		}
+	}
+	return sorted
+}
+
+// endHeap is the ends of the attempts open, earliest first.
+type endHeap []time.Time
+
+func (h endHeap) Len() int           { return len(h) }
+func (h endHeap) Less(i, j int) bool { return h[i].Before(h[j]) }
+func (h endHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *endHeap) Push(x any)        { *h = append(*h, x.(time.Time)) }
+func (h *endHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (g *Group) finish(its []item, o Options) {
+	g.Attempts = attempts(its)
+	var delays []time.Duration
+	loop := make([]bool, len(g.Attempts)) // retries and the attempts they retried
+	var open endHeap
+	var lastEnd, lastGood time.Time // the latest end so far, and of a good attempt
+	last := -1                      // the attempt that ended at lastEnd
+	for i := range g.Attempts {
+		a := &g.Attempts[i]
+		switch {
+		case a.Refused():
+			g.Refused++
+		case a.Failed():
+			g.Failed++
+		case a.Outcome == OutcomeError:
+			g.Errors++
+		}
+		for len(open) > 0 && !open[0].After(a.Start) {
+			heap.Pop(&open)
+		}
+		heap.Push(&open, a.End)
+		g.MaxParallel = max(g.MaxParallel, len(open))
+		switch {
+		case last < 0:
+		case lastEnd.After(a.Start):
+			// Another attempt was open: not a retry of it.
+			a.Concurrent = true
+		default:
+			a.After, a.HasAfter = a.Start.Sub(lastEnd), true
+			if g.Attempts[last].Outcome != OutcomeOK {
+				a.Retry = true
+				loop[i], loop[last] = true, true
+				delays = append(delays, a.After)
+				if !a.Failed() && !lastGood.IsZero() {
+					a.Outage, a.HasOutage = a.Start.Sub(lastGood), true
+					g.Outages++
+					g.Outage = max(g.Outage, a.Outage)
+				}
+			}
+		}
+		if last < 0 || a.End.After(lastEnd) {
+			lastEnd, last = a.End, i
+		}
+		if !a.Failed() && a.End.After(lastGood) {
+			lastGood = a.End
+		}
+	}
+	if n := len(g.Attempts); n > 0 && !lastGood.IsZero() && g.Attempts[n-1].Failed() && lastEnd.After(lastGood) {
+		g.DownAtEnd = lastEnd.Sub(lastGood)
+	}
+	var starts []time.Time
+	for i, a := range g.Attempts {
+		if loop[i] {
+			starts = append(starts, a.Start)
+		}
+	}
+	for i, j := 0, 0; i < len(starts); i++ {
+		for j < len(starts) && starts[j].Sub(starts[i]) <= o.StormWindow {
+			j++
+		}
+		g.MaxInWindow = max(g.MaxInWindow, j-i)
+	}
+	g.Storm = g.MaxInWindow >= o.StormAttempts
+	g.Backoff, g.BackoffInterval = backoff(delays)
+}
+
+// backoff classifies the delays between retries: their rhythm, and for a
+// fixed one its interval (the median).
+func backoff(d []time.Duration) (string, time.Duration) {
+	if len(d) < 2 {
+		return "", 0
+	}
+	if iv, ok := fixed(d); ok {
+		return "fixed", iv
+	}
+	if iv, ok := fixed(d[1:]); ok && len(d) >= 3 {
+		// The first retry after a drop often comes at once, the timer after.
+		return "fixed", iv
+	}
+	// Exponential: each 1.3-3 × the one before (a randomised factor of 2
+	// included), then possibly held at a cap.
+	grow, capped := 0, false
+	exp, inc := true, true
+	for i := 1; i < len(d); i++ {
+		r := float64(d[i]) / math.Max(float64(d[i-1]), 1)
+		switch {
+		case !capped && r >= 1.3 && r <= 3:
+			grow++
+		case grow >= 2 && r >= 0.8 && r <= 1.25:
+			capped = true
+		default:
+			exp = false
+		}
+		inc = inc && r >= 1
+	}
+	switch {
+	case exp && grow >= 1:
+		return "exponential", 0
+	case inc:
+		return "increasing", 0
+	}
+	return "random", 0
+}
+
+// fixed reports whether delays are all within 25 % (and 5 ms) of their
+// median, and the median.
+func fixed(d []time.Duration) (time.Duration, bool) {
+	sorted := slices.Clone(d)
+	slices.Sort(sorted)
+	med := sorted[len(sorted)/2]
+	slack := float64(med)/4 + float64(5*time.Millisecond) // timers and connects add a few ms
+	return med, !slices.ContainsFunc(d, func(x time.Duration) bool { return math.Abs(float64(x-med)) > slack })
+}
