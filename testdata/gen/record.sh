@@ -373,7 +373,10 @@ want gen__app-jsonrpc && app_capture gen__app-jsonrpc jsonrpc "$(free_port 47280
 # SIGKILLed and restarted: see seed-sockjs-stomp.js. Real time (10 s beats):
 # about 2 and 2.5 minutes. Private RabbitMQ node wsdump-seed@localhost (AMQP
 # 5670, STOMP 61610, Web-STOMP 15670, dist 25670); ports 47300-47319.
-if want gen__seed-sockjs-stomp || want gen__seed-sockjs-stomp-twotimers; then
+# The same seed in headless Chromium (seed-browser.js, seed-browser.html; Debian
+# package chromium): gen__seed-browser, gen__seed-browser-twotimers, ports
+# 47340-47359 (the page's control server on port + 5 is not captured).
+if want gen__seed-sockjs-stomp || want gen__seed-sockjs-stomp-twotimers || want gen__seed-browser || want gen__seed-browser-twotimers; then
 	command -v rabbitmq-server >/dev/null || die "missing rabbitmq-server (apt-get install rabbitmq-server)"
 	seed_rmq=$(mktemp -d /tmp/wsdump-seed-rabbit.XXXXXX)
 	seed_env=(env RMQ_NAME=wsdump-seed RMQ_PORT_BASE=70)
@@ -388,6 +391,16 @@ if want gen__seed-sockjs-stomp || want gen__seed-sockjs-stomp-twotimers; then
 		p=$(free_port "${v##*:}")
 		CAPTURE_TIMEOUT=300 capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
 			node "$GEN/seed-sockjs-stomp.js" --variant "${v%%:*}" --port "$p" --broker-port 61610 \
+			--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+	done
+	for v in clear:47340 twotimers:47350; do
+		name=gen__seed-browser
+		[ "${v%%:*}" = clear ] || name=$name-${v%%:*}
+		want $name || continue
+		command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+		p=$(free_port "${v##*:}")
+		CAPTURE_TIMEOUT=300 capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+			node "$GEN/seed-browser.js" --variant "${v%%:*}" --port "$p" --control-port $((p + 5)) --broker-port 61610 \
 			--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 	done
 	"${seed_env[@]}" bash "$GEN/rabbitmq-app.sh" stop "$seed_rmq"

@@ -91,7 +91,11 @@ if (process.argv.includes('--serve')) {
   const server = http.createServer();
   srv.installHandlers(server);
   server.listen(port, host, () => process.stdout.write('listening\n'));
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  process.on('SIGTERM', () => {
+    // idle keep-alive connections (a browser's /info XHR) would hold close() up
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
   return;
 }
 
