@@ -23,7 +23,8 @@ die() { log "ERROR: $*"; exit 1; }
 
 # capture TOOL IFACE FILE FILTER -- CMD...
 # Starts TOOL (tcpdump|dumpcap) on IFACE, waits until it is listening, runs
-# CMD, waits 2 s so the capture ring hands over the tail, then stops it.
+# CMD (at most CAPTURE_TIMEOUT seconds, default 60), waits 2 s so the capture
+# ring hands over the tail, then stops it.
 capture() {
 	local tool=$1 iface=$2 file=$3 filter=$4
 	shift 5
@@ -46,7 +47,7 @@ capture() {
 	done
 	grep -q "$ready" "$err" || { kill -INT "$cpid"; cat "$err" >&2; die "$tool not ready"; }
 	local rc=0
-	timeout 60 "$@" || rc=$?
+	timeout "${CAPTURE_TIMEOUT:-60}" "$@" || rc=$?
 	sleep 2
 	kill -INT "$cpid"
 	wait "$cpid" || true
@@ -365,6 +366,65 @@ fi
 want gen__app-graphql-transport-ws && app_capture gen__app-graphql-transport-ws graphql-ws "$(free_port 47260)"
 want gen__app-graphql-legacy && app_capture gen__app-graphql-legacy graphql-legacy "$(free_port 47270)"
 want gen__app-jsonrpc && app_capture gen__app-jsonrpc jsonrpc "$(free_port 47280)"
+
+# Issue 15: the user's seed stack (stompjs 2.3.3 over sockjs-client, a STOMP
+# SEND "ping" every 10 s, the 10-try reconnect loop) against a SockJS STOMP
+# endpoint (npm sockjs server bridged to RabbitMQ's plain STOMP port) that is
+# SIGKILLed and restarted: see seed-sockjs-stomp.js. Real time (10 s beats):
+# about 2 and 2.5 minutes. Private RabbitMQ node wsdump-seed@localhost (AMQP
+# 5670, STOMP 61610, Web-STOMP 15670, dist 25670); ports 47300-47319.
+# The same seed in headless Chromium (seed-browser.js, seed-browser.html; Debian
+# package chromium): gen__seed-browser, gen__seed-browser-twotimers, ports
+# 47340-47359 (the page's control server on port + 5 is not captured).
+if want gen__seed-sockjs-stomp || want gen__seed-sockjs-stomp-twotimers || want gen__seed-browser || want gen__seed-browser-twotimers; then
+	command -v rabbitmq-server >/dev/null || die "missing rabbitmq-server (apt-get install rabbitmq-server)"
+	seed_rmq=$(mktemp -d /tmp/wsdump-seed-rabbit.XXXXXX)
+	seed_env=(env RMQ_NAME=wsdump-seed RMQ_PORT_BASE=70)
+	trap '"${seed_env[@]}" bash "$GEN/rabbitmq-app.sh" stop "$seed_rmq"; rm -rf "$seed_rmq"' EXIT
+	log "starting RabbitMQ node wsdump-seed@localhost (state in $seed_rmq)"
+	"${seed_env[@]}" bash "$GEN/rabbitmq-app.sh" start "$seed_rmq" || die "RabbitMQ did not start"
+	for v in clear:47300 twotimers:47310; do
+		name=gen__seed-sockjs-stomp
+		[ "${v%%:*}" = clear ] || name=$name-${v%%:*}
+		# "want" matches substrings: record.sh gen__seed-sockjs-stomp records both
+		want $name || continue
+		p=$(free_port "${v##*:}")
+		CAPTURE_TIMEOUT=300 capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+			node "$GEN/seed-sockjs-stomp.js" --variant "${v%%:*}" --port "$p" --broker-port 61610 \
+			--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+	done
+	for v in clear:47340 twotimers:47350; do
+		name=gen__seed-browser
+		[ "${v%%:*}" = clear ] || name=$name-${v%%:*}
+		want $name || continue
+		command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+		p=$(free_port "${v##*:}")
+		CAPTURE_TIMEOUT=300 capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+			node "$GEN/seed-browser.js" --variant "${v%%:*}" --port "$p" --control-port $((p + 5)) --broker-port 61610 \
+			--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+	done
+	"${seed_env[@]}" bash "$GEN/rabbitmq-app.sh" stop "$seed_rmq"
+	rm -rf "$seed_rmq"
+	trap - EXIT
+fi
+
+# Issue 15: a Socket.IO app whose server is SIGSTOPped past pingInterval +
+# pingTimeout, then SIGCONTed (engineio-stall.js, ~75 s), and a load run of
+# 120 concurrent connections, 8 at a time, from one client (load-concurrent.js).
+name=gen__engineio-stall
+if want $name; then
+	p=$(free_port 47320)
+	CAPTURE_TIMEOUT=200 capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/engineio-stall.js" --port "$p" \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
+name=gen__load-concurrent
+if want $name; then
+	p=$(free_port 47330)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/load-concurrent.js" --port "$p" --conns 120 --parallel 8 --messages 3 \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
 
 # Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
 # them captured mid-stream) and mid-stream WebSocket (gen__ws-midstream*): see nonws/record.sh.
