@@ -194,14 +194,17 @@ func TestAppBeatsRealCaptures(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "gen__*.pcap"))
 	want := map[string][]string{
 		"gen__health-text-ping.pcap": {"c2s text ping 9 beats 1.0s 0 missed", "s2c text pong 5 beats 1.0s 4 missed"},
-		// Recorded on the recording branch (checked when present): the
-		// client emits "status" every 4 s, the server "news" every 3 s
+		// The client emits "status" every 4 s, the server "news" every 3 s
 		// (after the stall, one late "news" puts that series off); 120
 		// short load connections have none.
 		"gen__engineio-stall.pcap": {"c2s socketio status 7 beats 4.0s 0 missed", "c2s socketio status 4 beats 4.0s 0 missed",
 			"s2c socketio news 4 beats 3.0s 0 missed"},
 		"gen__seed-sockjs-stomp.pcap": {"c2s stomp SEND ping 5 beats 10.0s 0 missed", "c2s stomp SEND ping 4 beats 10.0s 0 missed"},
 		"gen__seed-sockjs-stomp-twotimers.pcap": {"c2s stomp SEND ping 5 beats 10.0s 3 missed",
+			"c2s stomp SEND ping 8 beats 10.0s 0 missed"},
+		// The same seed code in headless Chromium.
+		"gen__seed-browser.pcap": {"c2s stomp SEND ping 5 beats 10.0s 0 missed", "c2s stomp SEND ping 4 beats 10.0s 0 missed"},
+		"gen__seed-browser-twotimers.pcap": {"c2s stomp SEND ping 5 beats 10.0s 3 missed",
 			"c2s stomp SEND ping 8 beats 10.0s 0 missed"},
 	}
 	checked := 0
@@ -230,8 +233,8 @@ func TestAppBeatsRealCaptures(t *testing.T) {
 	}
 }
 
-// seedExpect is what the seed generator (testdata/gen/seed-sockjs-stomp.js,
-// on the recording branch) wrote of a run: the heartbeat it sent, its
+// seedExpect is what the seed generators (testdata/gen/seed-sockjs-stomp.js,
+// seed-browser.js) wrote of a run: the heartbeat it sent, its
 // WebSocket connections, and each beat sent or withheld (the time and the
 // timer that sent it).
 type seedExpect struct {
@@ -265,9 +268,9 @@ type seedExpect struct {
 // with the generator's interval, as many beats as it sent, as many timers
 // as sent them, and as many missed as it withheld (0 where none).
 func TestSeedCaptures(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "gen__seed-sockjs-stomp*.expect.json"))
-	if len(files) == 0 {
-		t.Skip("no gen__seed-sockjs-stomp* capture (recorded on the recording branch)")
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "gen__seed-*.expect.json"))
+	if len(files) != 4 {
+		t.Fatalf("%d gen__seed-* captures, want 4", len(files))
 	}
 	for _, f := range files {
 		base := strings.TrimSuffix(f, ".expect.json")
