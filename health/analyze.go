@@ -87,6 +87,18 @@ func (st *connState) stop() time.Time {
 	return st.firstClose
 }
 
+// flagKind reports whether --heartbeat-interval judges beats of this kind:
+// the ones the application sends (WebSocket ping/pong, texts, application
+// heartbeats), not a protocol's own timer that negotiates nothing (SockJS
+// "h" frames, 25 s by default on the server), which keeps its own period.
+func flagKind(kind string) bool {
+	switch kind {
+	case KindWSPing, KindWSPong, KindText, KindApp:
+		return true
+	}
+	return false
+}
+
 // minObserved is the shortest interval inferred from the beats themselves:
 // closer beats are bursts (several in one message), not a rhythm to judge.
 const minObserved = 100 * time.Millisecond
@@ -119,7 +131,7 @@ func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop 
 	switch {
 	case neg.Interval > 0:
 		s.Interval, s.IntervalSource, s.Timeout = neg.Interval, "negotiated", neg.Timeout
-	case o.HeartbeatInterval > 0:
+	case o.HeartbeatInterval > 0 && flagKind(k.kind):
 		s.Interval, s.IntervalSource = o.HeartbeatInterval, "flag"
 	case agreed:
 		// The protocol said this direction need not beat: no judgement.

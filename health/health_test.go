@@ -3,6 +3,7 @@ package health
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -175,6 +176,28 @@ func TestHealthHeartbeatSeries(t *testing.T) {
 					s.Count, s.Interval, s.IntervalSource, s.Missed, len(s.Gaps), s.MaxGap, tc.count, tc.interval, tc.source, tc.missed, tc.gaps, tc.maxGap)
 			}
 		})
+	}
+}
+
+// TestHealthFlagIntervalOwnBeats: --heartbeat-interval judges the
+// application's beats, not a protocol's own timer: SockJS "h" frames every
+// 25 s keep their period (before: judged at 10 s, "sockjs s2c: 8 missed").
+func TestHealthFlagIntervalOwnBeats(t *testing.T) {
+	tr := New(nil, Options{HeartbeatInterval: 10 * time.Second, HeartbeatText: regexp.MustCompile(`ping`)})
+	v := newConv(tr, 7, "10.0.0.1:5000", 101, "/stomp/1/2/websocket", 0)
+	for ms := 25000; ms <= 100000; ms += 25000 {
+		tr.Beat(Beat{Conn: 7, Dir: wsparse.ServerToClient, TS: at(ms), Kind: "sockjs"})
+	}
+	for ms := 10000; ms <= 100000; ms += 20000 { // every 20 s: 1 missed each time at 10 s
+		v.text(wsparse.ClientToServer, ms, "ping")
+	}
+	c := v.end(101000, wsparse.EndFINWithoutClose, [2]wsparse.CloseInfo{}, 0, 0)
+	got := map[string]string{}
+	for _, s := range c.Heartbeats {
+		got[s.Kind] = fmt.Sprintf("%v %s %d", s.Interval, s.IntervalSource, s.Missed)
+	}
+	if got["sockjs"] != "25s observed 0" || got[KindText] != "10s flag 4" {
+		t.Errorf("series %q, want sockjs 25s observed 0, text 10s flag 4", got)
 	}
 }
 

@@ -73,8 +73,9 @@ it (the STOMP frame in a SockJS array, its destination and body).
 Beats from several timers of one period (a timer not cleared on reconnect)
 are told apart and each is judged on its own. A gap between two beats of a
 timer longer than the interval times --tolerance is late; the interval is the
-negotiated one, else --heartbeat-interval, else the series' own period (from 3
-beats on). A group is a reconnect storm when --storm-attempts attempts of
+negotiated one, else --heartbeat-interval (for pings, pongs, texts and
+application heartbeats: not SockJS h, the server's own timer), else the
+series' own period (from 3 beats on). A group is a reconnect storm when --storm-attempts attempts of
 its retry loop start within --storm-window.`,
 		Example:       connsExamples,
 		Args:          cobra.NoArgs,
