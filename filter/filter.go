@@ -101,7 +101,10 @@ type Spec struct {
 	// Grep selects text messages whose (inflated) text matches, and the
 	// frames of those messages. Binary messages, their frames and control
 	// frames never match.
-	Grep          *regexp.Regexp
+	Grep *regexp.Regexp
+	// Expr (-Y) selects frames and messages for which it is true, like
+	// the other record selectors (see expr.go for the environment).
+	Expr          *Expr
 	Count         int  // stop after this many frames (0: no limit)
 	CountMessages bool // Count counts messages instead of frames
 }
@@ -124,7 +127,7 @@ func (s *Spec) Validate() error {
 // IsZero reports whether the spec selects everything.
 func (s *Spec) IsZero() bool {
 	return len(s.Conns) == 0 && len(s.Dirs) == 0 && len(s.Opcodes) == 0 && len(s.Hosts) == 0 &&
-		len(s.Paths) == 0 && !s.Since.Set && !s.Until.Set && s.Grep == nil && s.Count == 0
+		len(s.Paths) == 0 && !s.Since.Set && !s.Until.Set && s.Grep == nil && s.Count == 0 && s.Expr == nil
 }
 
 // appWriter is report.AppWriter, declared here so that the filter does not
@@ -147,8 +150,9 @@ type Filter struct {
 // connState is what the filter knows of one connection.
 type connState struct {
 	decided, keep bool
-	shown         bool       // something of it passed
-	groups        [2][]group // by direction: data messages waiting for Grep
+	shown         bool               // something of it passed
+	hs            *wsparse.Handshake // host, uri and subprotocol for Expr
+	groups        [2][]group         // by direction: data messages waiting for Grep
 }
 
 // group is the frames of one data message held until the message is
@@ -193,6 +197,9 @@ func (f *Filter) state(c *wsparse.Conn, h *wsparse.Handshake) *connState {
 	if st == nil {
 		st = &connState{}
 		f.conns[c] = st
+	}
+	if h != nil && st.hs == nil && f.spec.Expr != nil {
+		st.hs = &wsparse.Handshake{Host: h.Host, URI: h.URI, Subprotocol: h.Subprotocol}
 	}
 	if !st.decided {
 		st.decided = true
@@ -295,7 +302,7 @@ func (f *Filter) inRange(ts time.Time) bool {
 // selected: connection number, addresses and time (it has no handshake,
 // direction or messages, so a path, record selector or count drops it).
 func (f *Filter) KeepTLS(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort) bool {
-	if len(f.spec.Paths) > 0 || len(f.spec.Dirs) > 0 || len(f.spec.Opcodes) > 0 || f.spec.Grep != nil || f.full() {
+	if len(f.spec.Paths) > 0 || len(f.spec.Dirs) > 0 || len(f.spec.Opcodes) > 0 || f.spec.Grep != nil || f.spec.Expr != nil || f.full() {
 		return false
 	}
 	if len(f.spec.Conns) > 0 && !contains(f.spec.Conns, c.ID) {
@@ -366,6 +373,9 @@ func (f *Filter) passFrame(c *wsparse.Conn, st *connState, fr *wsparse.Frame) {
 	if f.full() {
 		return
 	}
+	if f.spec.Expr != nil && !f.spec.Expr.Match(f.FrameEnv(c, fr, st.hs)) {
+		return
+	}
 	f.show(st)
 	f.next.Frame(c, fr)
 	if !f.spec.CountMessages {
@@ -401,7 +411,7 @@ func (f *Filter) message(c *wsparse.Conn, m *wsparse.Message, apps []appproto.Ap
 			f.passFrame(c, st, &held[i])
 		}
 	}
-	if f.full() || !f.recordMatches(m.Dir, m.Opcode, 0, m.TS) {
+	if f.full() || !f.recordMatches(m.Dir, m.Opcode, 0, m.TS) || !f.messageMatches(c, m, st.hs, apps) {
 		return
 	}
 	f.show(st)
@@ -436,4 +446,22 @@ func (f *Filter) End(c *wsparse.Conn, s *wsparse.Summary) {
 		return
 	}
 	f.next.End(c, s)
+}
+
+// messageMatches applies Expr to a message: once with each of its
+// application messages as app (a SockJS array of STOMP frames matches
+// app.type == "ERROR" when one of them is an ERROR), or with no app.
+func (f *Filter) messageMatches(c *wsparse.Conn, m *wsparse.Message, h *wsparse.Handshake, apps []appproto.App) bool {
+	if f.spec.Expr == nil {
+		return true
+	}
+	if len(apps) == 0 {
+		return f.spec.Expr.Match(f.MessageEnv(c, m, h, nil))
+	}
+	for i := range apps {
+		if f.spec.Expr.Match(f.MessageEnv(c, m, h, &apps[i])) {
+			return true
+		}
+	}
+	return false
 }

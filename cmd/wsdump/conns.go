@@ -41,6 +41,8 @@ type connsOptions struct {
 	StormWindow       time.Duration
 	Decode            string
 	Filter            filterFlags
+	Fields            fieldsFlags
+	fields            bool
 	inputFlags        // --keylog, --ws-port, -j, the limits
 
 	textRE *regexp.Regexp
@@ -93,6 +95,7 @@ its retry loop start within --storm-window.`,
 	f := cmd.Flags()
 	addInputFlags(f, &opts.inputFlags)
 	addDecodeFlag(f, &opts.Decode)
+	addFieldsFlags(f, &opts.Fields)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
 	f.StringVar(&opts.Format, "format", "table", "output format: table or jsonl")
 	f.StringVar(&opts.Time, "time", "rel", "table start times: rel (seconds since the first packet) or abs (RFC 3339)")
@@ -108,6 +111,10 @@ its retry loop start within --storm-window.`,
 func (o *connsOptions) validate() error {
 	if o.ReadFile == "" {
 		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
+	}
+	var err error
+	if o.fields, err = o.Fields.validate(); err != nil {
+		return err
 	}
 	if o.Format != "table" && o.Format != "jsonl" {
 		return usageErr("--format must be one of table, jsonl, not %q", o.Format)
@@ -152,7 +159,7 @@ func runConns(o *connsOptions) error {
 	}
 	defer src.Close()
 
-	spec, err := o.Filter.connSpec()
+	spec, x, err := o.Filter.connSpec()
 	if err != nil {
 		return err
 	}
@@ -186,10 +193,13 @@ func runConns(o *connsOptions) error {
 	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })
 	asm.Finish()
 	rep := tr.Report()
+	selectConns(rep, x, origin)
 	if n := rep.ConnectsUncounted; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
 	}
-	if o.Format == "jsonl" {
+	if o.fields {
+		err = writeConnFields(o.Out, rep, &o.Fields, origin)
+	} else if o.Format == "jsonl" {
 		err = health.WriteJSONL(o.Out, rep, o.health())
 	} else {
 		err = report.WriteConnsTable(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})

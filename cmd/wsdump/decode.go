@@ -58,13 +58,20 @@ func runDecode(o *decodeOptions) error {
 	if err != nil {
 		return inputErr(err)
 	}
+	if len(o.BPF) > 0 {
+		if src, err = newBPFSource(src, o.BPF, o.Err); err != nil {
+			return err
+		}
+	}
 	defer src.Close()
 
-	exp, err := report.New(o.Out, report.Options{
+	var exp report.Exporter
+	if o.fields {
+		exp = newFieldsExporter(o.Out, &o.Fields, o.Messages)
+	} else if exp, err = report.New(o.Out, report.Options{
 		Format: o.Format, AbsTime: o.Time == "abs", Preview: o.Preview, Messages: o.Messages,
 		Stable: o.Stable, Color: useColor(o.Out),
-	})
-	if err != nil {
+	}); err != nil {
 		return usageErr("%v", err)
 	}
 	exp, flt := newFilteredExporter(exp, spec)

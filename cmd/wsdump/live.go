@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -59,7 +60,12 @@ func addLiveFlags(f *pflag.FlagSet, l *liveFlags) {
 // validate checks the live flags against -r and the trailing arguments.
 func (l *liveFlags) validate(readFile string, args []string) error {
 	if l.Interface == "" {
-		if len(args) > 0 {
+		if len(args) > 0 && readFile != "" {
+			// -r F tcp port 80: the packets of the file are filtered (bpfSource).
+			if _, err := capture.ParseFilter(args...); err != nil {
+				return usageErr("%q is not a capture filter: %v (a trailing filter selects packets, as in: wsdump -r F tcp port 80)", strings.Join(args, " "), err)
+			}
+		} else if len(args) > 0 {
 			return usageErr("unknown command %q (a capture filter needs -i IFACE, as in: wsdump -i eth0 tcp port 8080)", args[0])
 		}
 		for _, f := range []struct {

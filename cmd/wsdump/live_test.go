@@ -547,7 +547,9 @@ func TestLiveFlagsValidate(t *testing.T) {
 		err  string // substring, "" for none
 	}{
 		{liveFlags{}, "x.pcap", nil, ""},
-		{liveFlags{}, "x.pcap", []string{"extra"}, `unknown command "extra"`},
+		{liveFlags{}, "x.pcap", []string{"extra"}, `"extra" is not a capture filter`},
+		{liveFlags{}, "x.pcap", []string{"tcp", "port", "80"}, ""},
+		{liveFlags{}, "", []string{"extra"}, `unknown command "extra"`},
 		{liveFlags{Ports: []string{"80"}}, "x.pcap", nil, "--port applies to live capture"},
 		{liveFlags{WriteFile: "o.pcapng"}, "", nil, "-w applies to live capture"},
 		{liveFlags{Interface: "lo"}, "x.pcap", nil, "not both"},

@@ -117,6 +117,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 				return runLive(cmd.Context(), opts, live, args)
 			}
 			opts.Filter.Hosts, opts.Filter.Count = live.Hosts, live.Count
+			opts.BPF = args
 			opts.Ctx = cmd.Context()
 			if err := opts.validate(); err != nil {
 				return err
@@ -141,6 +142,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	addInputFlags(f, &opts.inputFlags)
 	addDecodeFlag(f, &opts.Decode)
 	addFilterFlags(f, &opts.Filter, false)
+	addFieldsFlags(f, &opts.Fields)
 	f.BoolVar(&opts.Stable, "stable", false, "normalise volatile values (client ports, times, masking keys, Sec-WebSocket-Key/Accept) for golden files")
 	cmd.RegisterFlagCompletionFunc("format", completeValues(report.Formats...))
 	addCompletions(cmd)
@@ -160,6 +162,9 @@ type decodeOptions struct {
 	Messages   bool
 	Decode     string
 	Filter     filterFlags
+	Fields     fieldsFlags
+	fields     bool     // -T fields
+	BPF        []string // -r F tcp port 80
 	Stable     bool
 	inputFlags // --keylog, --ws-port, -j, the limits, --max-payload, --max-message, --no-sniff
 }
@@ -206,6 +211,10 @@ func (o *decodeOptions) validate() error {
 	}
 	if o.MaxPayload < 0 || o.MaxMessage < 0 {
 		return usageErr("limits must not be negative")
+	}
+	var err error
+	if o.fields, err = o.Fields.validate(); err != nil {
+		return err
 	}
 	if o.Stable && o.Time == "abs" {
 		return usageErr("--stable writes times relative to the first packet: drop --time abs")

@@ -34,6 +34,7 @@ type filterFlags struct {
 	Until   string
 	Grep    string
 	Count   int
+	Expr    string // -Y
 }
 
 // filterHelp documents the filters in every command's --help.
@@ -50,6 +51,11 @@ Filters (any combination; a repeated flag matches any of its values):
   --since/--until T seconds after the first packet (1.5) or RFC 3339 time
   --grep REGEX      text messages whose text matches (after inflation), and
                     the frames of those messages
+  -Y EXPR           frames and messages for which EXPR is true (conns:
+                    connections), e.g. 'opcode == 2 && len > 65536',
+                    'close_code != 1000', 'anomalies != []',
+                    'app.type == "ERROR"', 'text contains "error"'; fields
+                    by their jsonl names (README, "Display filters")
   -c N              stop after N frames (messages with --messages)
 --conn, --host and --path pick connections: their handshake and summary
 stay. --dir, --opcode and --grep pick frames and messages. Filters select
@@ -75,6 +81,7 @@ func addFilterFlags(f *pflag.FlagSet, fl *filterFlags, hostAndCount bool) {
 // filters of a view made of connections (conns), and part of the others'.
 func addConnSelectors(f *pflag.FlagSet, fl *filterFlags, host bool) {
 	f.IntSliceVar(&fl.Conns, "conn", nil, "only connection `N` (repeatable)")
+	f.StringVarP(&fl.Expr, "filter", "Y", "", "only records for which `EXPR` is true (display filter over the jsonl field names: 'close_code != 1000')")
 	f.StringArrayVar(&fl.Paths, "path", nil, "only connections whose request URI matches `PATTERN` (glob or substring; repeatable)")
 	if host {
 		f.StringArrayVar(&fl.Hosts, "host", nil, "only connections whose Host header matches `PATTERN` (glob or substring) or with an endpoint at that IP (repeatable)")
@@ -84,7 +91,7 @@ func addConnSelectors(f *pflag.FlagSet, fl *filterFlags, host bool) {
 // set reports whether any filter flag was given.
 func (fl *filterFlags) set() bool {
 	return len(fl.Conns) > 0 || len(fl.Dirs) > 0 || len(fl.Opcodes) > 0 || len(fl.Hosts) > 0 ||
-		len(fl.Paths) > 0 || fl.Since != "" || fl.Until != "" || fl.Grep != "" || fl.Count != 0
+		len(fl.Paths) > 0 || fl.Since != "" || fl.Until != "" || fl.Grep != "" || fl.Count != 0 || fl.Expr != ""
 }
 
 // spec checks the flags and turns them into a filter.Spec.
@@ -124,6 +131,11 @@ func (fl *filterFlags) spec(messages bool) (filter.Spec, error) {
 	if fl.Grep != "" {
 		if s.Grep, err = regexp.Compile(fl.Grep); err != nil {
 			return s, usageErr("--grep: %v", err)
+		}
+	}
+	if fl.Expr != "" {
+		if s.Expr, err = filter.CompileExpr(fl.Expr); err != nil {
+			return s, usageErr("-Y: %v", err)
 		}
 	}
 	if err := s.Validate(); err != nil {
@@ -330,7 +342,14 @@ func addCompletions(cmd *cobra.Command) {
 func addConnFilterFlags(cmd *cobra.Command, fl *filterFlags) { addConnSelectors(cmd.Flags(), fl, true) }
 
 // connSpec is spec for views of whole connections.
-func (fl *filterFlags) connSpec() (filter.Spec, error) { return fl.spec(false) }
+// -Y is not in it: it selects connections by their health, known at
+// their end (selectConns).
+func (fl *filterFlags) connSpec() (filter.Spec, *filter.Expr, error) {
+	s, err := fl.spec(false)
+	x := s.Expr
+	s.Expr = nil
+	return s, x, err
+}
 
 // connFilter puts a filter for spec in front of next, or returns next.
 func connFilter(next wsparse.Sink, spec filter.Spec) wsparse.Sink {
