@@ -27,7 +27,10 @@ type Env map[string]any
 // absent field) makes the record not match: never an error per record.
 type Expr struct {
 	Source string
-	prog   *vm.Program
+	// UsesConn: the expression reads conn.* (the connection's health),
+	// which Spec.ConnHealth supplies to frames and messages.
+	UsesConn bool
+	prog     *vm.Program
 }
 
 // connField is what "conn" means when it is followed by a dot: the
@@ -98,7 +101,8 @@ func tsharkHint(src string) error {
 
 // CompileExpr compiles a -Y expression. Errors give the column.
 func CompileExpr(src string) (*Expr, error) {
-	prog, err := expr.Compile(src, expr.Env(sampleEnv), expr.AsBool(), expr.Patch(nilSafe{}),
+	patch := &nilSafe{}
+	prog, err := expr.Compile(src, expr.Env(sampleEnv), expr.AsBool(), expr.Patch(patch),
 		expr.Function("__cmp", cmp), expr.DisableBuiltin("type"))
 	if err != nil {
 		if herr := tsharkHint(src); herr != nil {
@@ -112,7 +116,7 @@ func CompileExpr(src string) (*Expr, error) {
 		}
 		return nil, err
 	}
-	return &Expr{Source: src, prog: prog}, nil
+	return &Expr{Source: src, prog: prog, UsesConn: patch.conn}, nil
 }
 
 // Match evaluates the expression on env.
@@ -124,15 +128,16 @@ func (e *Expr) Match(env Env) bool {
 
 // nilSafe turns the comparisons into __cmp calls, false when a side is
 // absent, and "conn." into the connection's health.
-type nilSafe struct{}
+type nilSafe struct{ conn bool }
 
 var cmpOps = map[string]int{"==": 0, "!=": 1, "<": 2, ">": 3, "<=": 4, ">=": 5}
 
-func (nilSafe) Visit(node *ast.Node) {
+func (p *nilSafe) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
 	case *ast.MemberNode:
 		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "conn" {
 			ast.Patch(&n.Node, &ast.IdentifierNode{Value: connField})
+			p.conn = true
 		}
 	case *ast.BinaryNode:
 		op, ok := cmpOps[n.Operator]
@@ -218,6 +223,11 @@ func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *
 	}
 	if h != nil {
 		env["host"], env["uri"], env["subprotocol"] = h.Host, h.URI, h.Subprotocol
+	}
+	if f.spec.ConnHealth != nil && kind != "conn" {
+		if hl := f.spec.ConnHealth(c.ID); hl != nil {
+			env[connField] = hl
+		}
 	}
 }
 

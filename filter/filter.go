@@ -104,7 +104,10 @@ type Spec struct {
 	Grep *regexp.Regexp
 	// Expr (-Y) selects frames and messages for which it is true, like
 	// the other record selectors (see expr.go for the environment).
-	Expr          *Expr
+	Expr *Expr
+	// ConnHealth gives frames and messages their connection's conn.*
+	// fields (health known at its end: a first pass over the file).
+	ConnHealth    func(conn int) map[string]any
 	Count         int  // stop after this many frames (0: no limit)
 	CountMessages bool // Count counts messages instead of frames
 }

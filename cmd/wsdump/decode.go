@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/capture"
+	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/tlsdec"
@@ -73,6 +74,19 @@ func runDecode(o *decodeOptions) error {
 		Stable: o.Stable, Color: useColor(o.Out),
 	}); err != nil {
 		return usageErr("%v", err)
+	}
+	if spec.Expr != nil && spec.Expr.UsesConn || o.fields && o.Fields.usesConn() {
+		// conn.* is health known at a connection's end: a first pass.
+		keys, err := o.loadKeys(io.Discard)
+		if err != nil {
+			return err
+		}
+		if spec.ConnHealth, err = connHealthPass(o, keys); err != nil {
+			return err
+		}
+		if fe, ok := exp.(*fieldsExporter); ok {
+			fe.env = filter.New(nil, filter.Spec{ConnHealth: spec.ConnHealth})
+		}
 	}
 	exp, flt := newFilteredExporter(exp, spec)
 	src = stopWhen(src, flt)

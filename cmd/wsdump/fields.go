@@ -21,6 +21,7 @@ import (
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -78,6 +79,16 @@ func (fl *fieldsFlags) validate() (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// usesConn reports whether a field is conn.* (health: a first pass).
+func (fl *fieldsFlags) usesConn() bool {
+	for _, n := range fl.Fields {
+		if strings.HasPrefix(n, "conn.") {
+			return true
+		}
+	}
+	return false
 }
 
 func fieldNames() []string {
@@ -271,4 +282,37 @@ func writeConnFields(w io.Writer, rep *health.Report, fl *fieldsFlags, origin ti
 		fw.Row(vals)
 	}
 	return bw.Flush()
+}
+
+// connHealthPass reads the capture once through the health tracker, with
+// conns' defaults, and returns each connection's conn.* fields: a -Y that
+// reads conn.heartbeat.missed selects frames and messages by their
+// connection's health, known only at its end. The second pass, the real
+// one, holds nothing: the first keeps a few fields per connection.
+func connHealthPass(o *decodeOptions, keys *tlsdec.KeyLog) (func(int) map[string]any, error) {
+	if o.ReadFile == "-" {
+		return nil, usageErr("conn.* (the connection's health, known at its end) needs a file, read twice, not standard input")
+	}
+	src, err := o.open(o.Ctx, o.ReadFile, o.In, io.Discard)
+	if err != nil {
+		return nil, inputErr(err)
+	}
+	if len(o.BPF) > 0 {
+		if src, err = newBPFSource(src, o.BPF, io.Discard); err != nil {
+			return nil, err
+		}
+	}
+	defer src.Close()
+	tr := health.New(nil, health.Options{})
+	asm := newAppAssembler(tr, o.Decode, o.options(wsparse.Config{EndAll: true}, keys), o.Jobs)
+	err = feed(src, asm, o.ReadFile, keys, func(time.Time) {})
+	asm.Finish()
+	if err != nil {
+		return nil, readError(err)
+	}
+	byID := map[int]map[string]any{}
+	for _, c := range tr.Report().Conns {
+		byID[c.ID], _ = connEnv(c, time.Time{})["conn_"].(map[string]any)
+	}
+	return func(id int) map[string]any { return byID[id] }, nil
 }

@@ -74,6 +74,7 @@ func TestFilterExprErrorColumn(t *testing.T) {
 		{[]string{"-r", pcaps + "gen__ws-node-basic.pcap", "-Y", `websocket.payload contains "error"`}, `-Y: column 1: "websocket.payload" is a Wireshark field; wsdump's is text (e.g. text contains "error")`},
 		{[]string{"conns", "-r", pcaps + "gen__ws-node-basic.pcap", "-Y", `conn.heartbeat.missed > 0 && closecode != 1000`}, "-Y: column 30: unknown name closecode"},
 		{[]string{"follow", "-r", pcaps + "gen__ws-node-basic.pcap", "-Y", `txet contains "a"`}, "-Y: column 1: unknown name txet"},
+		{[]string{"follow", "-r", pcaps + "gen__ws-node-basic.pcap", "-Y", `conn.heartbeat.missed > 0`}, "-Y: conn.* (the connection's health) is read by the main view and conns"},
 		{[]string{"-r", pcaps + "gen__ws-node-basic.pcap", "-T", "json"}, "-T json: wsdump writes JSON with --format jsonl"},
 		{[]string{"-r", pcaps + "gen__ws-node-basic.pcap", "-T", "fields", "-e", "payload_len"}, "-e payload_len: no such field"},
 	} {
@@ -181,5 +182,46 @@ func countPackets(t *testing.T, file string) int {
 			t.Fatal(err)
 		}
 		n++
+	}
+}
+
+// TestFilterExprConnHealth: "messages of connections whose heartbeat
+// missed" in one command: -Y on conn.* selects the messages of the
+// connections that conns shows with the same expression (the health comes
+// from a first pass over the file).
+func TestFilterExprConnHealth(t *testing.T) {
+	const expr = "conn.heartbeat.missed > 0"
+	for _, name := range []string{"gen__engineio-stall.pcap", "gen__seed-browser-twotimers.pcap"} {
+		f := pcaps + name
+		conns := runLines(t, []string{"conns", "-r", f, "-Y", expr, "-T", "fields", "-e", "conn"})
+		all := runLines(t, []string{"conns", "-r", f, "-T", "fields", "-e", "conn"})
+		if len(conns) == 0 || conns[0] == "" || len(conns) == len(all) {
+			t.Fatalf("%s: conns -Y %q selects %q of %d connections: a test that proves nothing", name, expr, conns, len(all))
+		}
+		messages := func(args ...string) []string {
+			var out []string
+			for _, l := range runLines(t, append([]string{"-r", f, "--messages", "--format", "jsonl"}, args...)) {
+				if strings.HasPrefix(l, `{"type":"message"`) {
+					out = append(out, l)
+				}
+			}
+			return out
+		}
+		var byConn []string
+		for _, c := range conns {
+			byConn = append(byConn, "--conn", c)
+		}
+		want, got := messages(byConn...), messages("-Y", expr)
+		if len(want) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: -Y %q: %d messages, want the %d of --conn %v", name, expr, len(got), len(want), conns)
+		}
+		// Standard input cannot be read twice: said so, not guessed.
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, errs, code := runWsdump(t, b, "-r", "-", "-Y", expr); code != exitUsage || !strings.Contains(errs, "not standard input") {
+			t.Errorf("-r - -Y %q: exit %d, %s", expr, code, errs)
+		}
 	}
 }

@@ -118,6 +118,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			}
 			opts.Filter.Hosts, opts.Filter.Count = live.Hosts, live.Count
 			opts.BPF = args
+			opts.Filter.connHealth = true
 			opts.Ctx = cmd.Context()
 			if err := opts.validate(); err != nil {
 				return err

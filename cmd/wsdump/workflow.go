@@ -35,6 +35,9 @@ type filterFlags struct {
 	Grep    string
 	Count   int
 	Expr    string // -Y
+	// connHealth: the view gives -Y conn.* (the main view by a first
+	// pass, conns); the others refuse it rather than select nothing.
+	connHealth bool
 }
 
 // filterHelp documents the filters in every command's --help.
@@ -136,6 +139,9 @@ func (fl *filterFlags) spec(messages bool) (filter.Spec, error) {
 	if fl.Expr != "" {
 		if s.Expr, err = filter.CompileExpr(fl.Expr); err != nil {
 			return s, usageErr("-Y: %v", err)
+		}
+		if s.Expr.UsesConn && !fl.connHealth {
+			return s, usageErr("-Y: conn.* (the connection's health) is read by the main view and conns; here select by connection with --conn (numbers from: wsdump conns -r F -Y '...' -T fields -e conn)")
 		}
 	}
 	if err := s.Validate(); err != nil {
@@ -345,6 +351,7 @@ func addConnFilterFlags(cmd *cobra.Command, fl *filterFlags) { addConnSelectors(
 // -Y is not in it: it selects connections by their health, known at
 // their end (selectConns).
 func (fl *filterFlags) connSpec() (filter.Spec, *filter.Expr, error) {
+	fl.connHealth = true
 	s, err := fl.spec(false)
 	x := s.Expr
 	s.Expr = nil
