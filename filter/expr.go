@@ -30,8 +30,13 @@ type Expr struct {
 	// UsesConn: the expression reads conn.* (the connection's health),
 	// which Spec.ConnHealth supplies to frames and messages.
 	UsesConn bool
+	names    map[string]bool // the top-level names it reads
 	prog     *vm.Program
 }
+
+// Uses reports whether the expression reads the field name (top level:
+// "text", "app"), so that a record's text is not copied for nothing.
+func (e *Expr) Uses(name string) bool { return e.names[name] }
 
 // connField is what "conn" means when it is followed by a dot: the
 // connection's health (conn.heartbeat.missed), not its number.
@@ -47,7 +52,7 @@ var sampleEnv = map[string]any{
 	// frames and messages
 	"src": "", "dst": "", "dir": "", "index": 0, "fin": false, "rsv": 0, "opcode": 0, "opcode_name": "",
 	"masked": false, "mask_key": "", "len": 0, "header_len": 0, "close_code": 0, "close_reason": "",
-	"text": "", "payload": "", "frames": 0, "compressed": false, "wire_len": 0,
+	"text": "", "frames": 0, "compressed": false, "wire_len": 0,
 	"app": map[string]any{},
 	// handshakes
 	"method": "", "origin": "", "user_agent": "", "status": 0, "extensions": "",
@@ -80,19 +85,30 @@ var tsharkFields = map[string]string{
 
 var quoted = regexp.MustCompile(`"(\\.|[^"\\])*"|'(\\.|[^'\\])*'`)
 
+// tsharkOps maps Wireshark's word operators that expr does not know.
+var tsharkOps = map[string]string{"eq": "==", "ne": "!=", "gt": ">", "lt": "<", "ge": ">=", "le": "<=", "~": "matches", "===": "==", "!==": "!="}
+
+var tsharkOp = regexp.MustCompile(`\s(eq|ne|gt|lt|ge|le|~|===|!==)\s`)
+
+// blankQuoted replaces the string literals of src with spaces, keeping
+// the byte offsets, so that their text is not taken for names.
+func blankQuoted(src string) string {
+	return quoted.ReplaceAllStringFunc(src, func(q string) string { return strings.Repeat(" ", len(q)) })
+}
+
 var tsharkName = regexp.MustCompile(`\b(websocket|tcp|udp|ip|ipv6|http|frame|eth)(\.[A-Za-z0-9_]+)*\b`)
 
 // tsharkHint explains a Wireshark field name in src, with its column.
 func tsharkHint(src string) error {
-	loc := tsharkName.FindStringIndex(quoted.ReplaceAllStringFunc(src, func(q string) string {
-		return strings.Repeat(" ", len(q))
-	}))
+	loc := tsharkName.FindStringIndex(blankQuoted(src))
 	if loc == nil {
 		return nil
 	}
 	name := src[loc[0]:loc[1]]
 	col := utf8.RuneCountInString(src[:loc[0]]) + 1
-	if to, ok := tsharkFields[name]; ok {
+	if to, ok := tsharkFields[name]; ok && strings.Contains(to, " ==") {
+		return fmt.Errorf("column %d: %q is a Wireshark protocol; wsdump's records say %s", col, name, to)
+	} else if ok {
 		return fmt.Errorf("column %d: %q is a Wireshark field; wsdump's is %s (e.g. %s)", col, name, to,
 			strings.Replace(src, name, strings.Fields(to)[0], 1))
 	}
@@ -101,7 +117,7 @@ func tsharkHint(src string) error {
 
 // CompileExpr compiles a -Y expression. Errors give the column.
 func CompileExpr(src string) (*Expr, error) {
-	patch := &nilSafe{}
+	patch := &nilSafe{names: map[string]bool{}}
 	prog, err := expr.Compile(src, expr.Env(sampleEnv), expr.AsBool(), expr.Patch(patch),
 		expr.Function("__cmp", cmp), expr.DisableBuiltin("type"))
 	if err != nil {
@@ -109,6 +125,10 @@ func CompileExpr(src string) (*Expr, error) {
 			return nil, herr
 		}
 		if fe, ok := err.(*file.Error); ok {
+			if loc := tsharkOp.FindStringSubmatchIndex(blankQuoted(src)); loc != nil {
+				op := src[loc[2]:loc[3]]
+				return nil, fmt.Errorf("column %d: %q is Wireshark's; wsdump's is %s", utf8.RuneCountInString(src[:loc[2]])+1, op, tsharkOps[op])
+			}
 			if strings.Contains(fe.Message, "not callable") && strings.Contains(src, "len(") {
 				fe.Message += " (len is the record's length field; anomalies != [] tests for anomalies)"
 			}
@@ -116,7 +136,7 @@ func CompileExpr(src string) (*Expr, error) {
 		}
 		return nil, err
 	}
-	return &Expr{Source: src, prog: prog, UsesConn: patch.conn}, nil
+	return &Expr{Source: src, prog: prog, UsesConn: patch.conn, names: patch.names}, nil
 }
 
 // Match evaluates the expression on env.
@@ -128,12 +148,17 @@ func (e *Expr) Match(env Env) bool {
 
 // nilSafe turns the comparisons into __cmp calls, false when a side is
 // absent, and "conn." into the connection's health.
-type nilSafe struct{ conn bool }
+type nilSafe struct {
+	conn  bool
+	names map[string]bool
+}
 
 var cmpOps = map[string]int{"==": 0, "!=": 1, "<": 2, ">": 3, "<=": 4, ">=": 5}
 
 func (p *nilSafe) Visit(node *ast.Node) {
 	switch n := (*node).(type) {
+	case *ast.IdentifierNode:
+		p.names[n.Value] = true
 	case *ast.MemberNode:
 		if id, ok := n.Node.(*ast.IdentifierNode); ok && id.Value == "conn" {
 			ast.Patch(&n.Node, &ast.IdentifierNode{Value: connField})
@@ -245,7 +270,9 @@ func (f *Filter) FrameEnv(c *wsparse.Conn, fr *wsparse.Frame, h *wsparse.Handsha
 		env["mask_key"] = fmt.Sprintf("%x", fr.MaskKey[:])
 	}
 	env["len"], env["header_len"] = int(fr.Length), fr.Size
-	env["text"] = string(fr.Payload)
+	if !f.skipText {
+		env["text"] = string(fr.Payload)
+	}
 	if fr.HasCloseCode {
 		env["close_code"], env["close_reason"] = int(fr.CloseCode), fr.CloseReason
 	}
@@ -274,7 +301,9 @@ func (f *Filter) MessageEnv(c *wsparse.Conn, m *wsparse.Message, h *wsparse.Hand
 	if m.Compressed {
 		env["wire_len"] = int(m.WireLen)
 	}
-	env["text"] = string(m.Data)
+	if !f.skipText {
+		env["text"] = string(m.Data)
+	}
 	env["anomalies"] = anomalies(m.Anomalies)
 	if app != nil {
 		a := map[string]any{"protocol": app.Protocol, "type": app.Type, "key": app.Key, "summary": app.Summary,

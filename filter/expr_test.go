@@ -95,6 +95,9 @@ func TestExprErrors(t *testing.T) {
 		{`text contains 5`, `column 6:`},
 		{`type == "frame" && tcp.port == 80`, `column 20: "tcp.port" is a Wireshark field`},
 		{`len(anomalies) > 0`, `anomalies != [] tests for anomalies`},
+		{`dir eq "c2s"`, `column 5: "eq" is Wireshark's; wsdump's is ==`},
+		{`text ~ "err"`, `column 6: "~" is Wireshark's; wsdump's is matches`},
+		{`websocket`, `column 1: "websocket" is a Wireshark protocol; wsdump's records say type == "frame"`},
 	} {
 		_, err := CompileExpr(c.expr)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -126,5 +129,20 @@ func TestExprLookup(t *testing.T) {
 		if got := recs[c.rec].Lookup(c.name); got != c.want {
 			t.Errorf("%s %s = %#v, want %#v", c.rec, c.name, got, c.want)
 		}
+	}
+}
+
+// BenchmarkExprMatch: the cost of -Y per record, environment included.
+func BenchmarkExprMatch(b *testing.B) {
+	t := &testing.T{}
+	recs := exprRecords(t)
+	x, err := CompileExpr(`opcode == 2 && len > 64 * 1024 || app.type == "ERROR" || text contains "error"`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := recs["text"]
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		x.Match(env)
 	}
 }

@@ -148,6 +148,9 @@ type Filter struct {
 	conns  map[*wsparse.Conn]*connState
 	n      int
 	open   int // connections shown that have not ended
+	// skipText: Expr does not read text: the payload is not copied into
+	// each record's environment.
+	skipText bool
 }
 
 // connState is what the filter knows of one connection.
@@ -168,6 +171,7 @@ type group struct {
 // messages (report.AppWriter), the filter passes them on.
 func New(next wsparse.Sink, spec Spec) *Filter {
 	f := &Filter{spec: spec, next: next, conns: map[*wsparse.Conn]*connState{}}
+	f.skipText = spec.Expr != nil && !spec.Expr.Uses("text")
 	f.apps, _ = next.(appWriter)
 	return f
 }
@@ -458,7 +462,7 @@ func (f *Filter) messageMatches(c *wsparse.Conn, m *wsparse.Message, h *wsparse.
 	if f.spec.Expr == nil {
 		return true
 	}
-	if len(apps) == 0 {
+	if len(apps) == 0 || !f.spec.Expr.Uses("app") {
 		return f.spec.Expr.Match(f.MessageEnv(c, m, h, nil))
 	}
 	for i := range apps {
