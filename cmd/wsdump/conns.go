@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
@@ -46,6 +48,7 @@ type connsOptions struct {
 	inputFlags        // --keylog, --ws-port, -j, the limits
 
 	textRE *regexp.Regexp
+	BPF    []string // conns -r F tcp port 80
 }
 
 func newConnsCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -80,13 +83,19 @@ application heartbeats: not SockJS h, the server's own timer), else the
 series' own period (from 3 beats on). A group is a reconnect storm when --storm-attempts attempts of
 its retry loop start within --storm-window.`,
 		Example:       connsExamples,
-		Args:          cobra.NoArgs,
+		Args:          cobra.ArbitraryArgs, // a capture filter: conns -r F tcp port 80
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.validate(); err != nil {
 				return err
 			}
+			if len(args) > 0 {
+				if _, err := capture.ParseFilter(args...); err != nil {
+					return usageErr("%q is not a capture filter: %v (a trailing filter selects packets, as in: wsdump conns -r F tcp port 80)", strings.Join(args, " "), err)
+				}
+			}
+			opts.BPF = args
 			opts.Ctx = cmd.Context()
 			return runConns(opts)
 		},
@@ -156,6 +165,11 @@ func runConns(o *connsOptions) error {
 	src, err := o.open(o.Ctx, o.ReadFile, o.In, o.Err)
 	if err != nil {
 		return inputErr(err)
+	}
+	if len(o.BPF) > 0 {
+		if src, err = newBPFSource(src, o.BPF, o.Err); err != nil {
+			return err
+		}
 	}
 	defer src.Close()
 

@@ -159,6 +159,12 @@ func TestBPFOnFiles(t *testing.T) {
 			if code != wcode || got != want {
 				t.Errorf("wsdump %v: exit %d\n%s\nwsdump on tcpdump's output: exit %d\n%s", args, code, got, wcode, want)
 			}
+			// conns takes the filter too.
+			want, _, wcode = runWsdump(t, nil, "conns", "-r", pre, "--format", "jsonl")
+			args = append([]string{"conns", "-r", pcaps + c.file, "--format", "jsonl"}, strings.Fields(c.filter)...)
+			if got, _, code := runWsdump(t, nil, args...); code != wcode || got != want {
+				t.Errorf("wsdump %v: exit %d\n%s\nwsdump conns on tcpdump's output: exit %d\n%s", args, code, got, wcode, want)
+			}
 			note := "wsdump: capture filter \"" + c.filter + "\": " + strconv.Itoa(total-kept) + " of " + strconv.Itoa(total) + " packets dropped\n"
 			if !strings.Contains(errs, note) {
 				t.Errorf("stderr %q, want %q", errs, note)
