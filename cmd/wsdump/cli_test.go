@@ -45,7 +45,7 @@ func TestExitStatus(t *testing.T) {
 		{"bad format", []string{"-r", sample, "--format", "xml"}, 1, "--format must be one of", false},
 		{"bad time", []string{"-r", sample, "--time", "utc"}, 1, "--time must be", false},
 		{"unknown flag", []string{"-r", sample, "--nope"}, 1, "unknown flag", false},
-		{"stray argument", []string{"-r", sample, "extra"}, 1, "unknown command", false},
+		{"stray argument", []string{"-r", sample, "extra"}, 1, `"extra" is not a capture filter`, false}, // -r F tcp port 80 filters the file
 		{"missing file", []string{"-r", filepath.Join(dir, "nope.pcap")}, 2, "no such file", false},
 		{"not a capture", []string{"-r", notCapture}, 2, "not a pcap or pcapng file", false},
 		{"empty", []string{"-r", empty}, 2, "empty file", false},
