@@ -126,7 +126,7 @@ type legendItem struct{ Color, Text string }
 
 type connRow struct {
 	ID, Start, Dur, Client, Server, URL, Proto, C2S, S2C, Close, Heartbeat string
-	Outcome                                                               string
+	Outcome                                                                string
 }
 
 type groupRow struct {
