@@ -37,12 +37,13 @@ type HTMLInput struct {
 // Bounds of what the report draws.
 const (
 	htmlMaxLanes     = 40    // reconnect groups drawn on the timeline
-	htmlMaxBars      = 2000  // connections drawn on the timeline
-	htmlMaxMarks     = 2000  // refused connects and /info requests drawn
+	htmlMaxBars      = 1000  // connections drawn on the timeline
+	htmlMaxMarks     = 1000  // refused connects and /info requests drawn
 	htmlMaxSeries    = 60    // heartbeat series drawn
-	htmlMaxBeats     = 20000 // beats drawn, over all series
+	htmlMaxBeats     = 5000  // beats drawn, over all series
 	htmlMaxMissed    = 50    // missed beats marked in one gap
 	htmlMaxTableRows = 500   // rows of the conns table
+	htmlMaxGroupRows = 100   // rows of the reconnect groups table
 	htmlBins         = 300   // time bins of the message charts
 )
 
@@ -412,10 +413,8 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 	if len(r.Groups) == 0 {
 		ch.Empty = true
 	}
-	if missing := len(r.Conns) - len(drawn); missing > 0 && lanes == len(r.Groups) {
+	if len(drawn) < len(r.Conns) {
 		v.Notes = append(v.Notes, fmt.Sprintf("Timeline: %d of %d connections drawn.", len(drawn), len(r.Conns)))
-	} else if bars == htmlMaxBars {
-		v.Notes = append(v.Notes, fmt.Sprintf("Timeline: the first %d connections drawn.", bars))
 	}
 	if marks == htmlMaxMarks {
 		v.Notes = append(v.Notes, fmt.Sprintf("Timeline: the first %d refused connects and requests drawn.", marks))
@@ -686,7 +685,7 @@ func (v *htmlView) tables(r *health.Report, ax timeAxis) {
 		})
 	}
 	for i, g := range r.Groups {
-		if i == htmlMaxTableRows {
+		if i == htmlMaxGroupRows {
 			v.Notes = append(v.Notes, fmt.Sprintf("Groups table: the first %d of %d rows.", i, len(r.Groups)))
 			break
 		}

@@ -51,7 +51,7 @@ type pendingPing struct {
 
 const (
 	maxBuckets     = 1024
-	maxRTTPoints   = 5000
+	maxRTTPoints   = 2000
 	maxPendingConn = 64      // unanswered pings remembered per connection and direction
 	maxPendingAll  = 1 << 16 // and over all connections
 )

@@ -47,9 +47,10 @@ is viewed: the pictures are SVG drawn by wsdump) with
     each WebSocket ping answered by a pong;
   - the tables of wsdump conns.
 Heartbeats and reconnect groups are judged as by wsdump conns, with the same
-flags. What is drawn is bounded (40 groups, 2000 connections, 60 heartbeat
-series, 20000 beats, 300 time bins, 5000 round trips); the file says what it
-left out.`,
+flags. What is drawn is bounded (40 groups, 1000 connections, 1000 refused
+connects and requests, 60 heartbeat series, 5000 beats, 300 time bins, 2000
+round trips, 500 connection and 100 group rows); the file says what it left
+out: at most about 2 MB.`,
 		Example:       reportExamples,
 		Args:          cobra.NoArgs,
 		SilenceUsage:  true,
