@@ -36,15 +36,15 @@ type HTMLInput struct {
 
 // Bounds of what the report draws.
 const (
-	htmlMaxLanes     = 40    // reconnect groups drawn on the timeline
-	htmlMaxBars      = 1000  // connections drawn on the timeline
-	htmlMaxMarks     = 1000  // refused connects and /info requests drawn
-	htmlMaxSeries    = 60    // heartbeat series drawn
-	htmlMaxBeats     = 5000  // beats drawn, over all series
-	htmlMaxMissed    = 50    // missed beats marked in one gap
-	htmlMaxTableRows = 500   // rows of the conns table
-	htmlMaxGroupRows = 100   // rows of the reconnect groups table
-	htmlBins         = 300   // time bins of the message charts
+	htmlMaxLanes     = 40   // reconnect groups drawn on the timeline
+	htmlMaxBars      = 1000 // connections drawn on the timeline
+	htmlMaxMarks     = 1000 // refused connects and /info requests drawn
+	htmlMaxSeries    = 60   // heartbeat series drawn
+	htmlMaxBeats     = 5000 // beats drawn, over all series
+	htmlMaxMissed    = 50   // missed beats marked in one gap
+	htmlMaxTableRows = 500  // rows of the conns table
+	htmlMaxGroupRows = 100  // rows of the reconnect groups table
+	htmlBins         = 300  // time bins of the message charts
 )
 
 // Geometry of the SVG charts.
