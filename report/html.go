@@ -37,6 +37,7 @@ type HTMLInput struct {
 // Bounds of what the report draws.
 const (
 	htmlMaxLanes     = 40   // reconnect groups drawn on the timeline
+	htmlMaxRows      = 32   // rows of one lane (attempts open at once)
 	htmlMaxBars      = 1000 // connections drawn on the timeline
 	htmlMaxMarks     = 1000 // refused connects and /info requests drawn
 	htmlMaxSeries    = 60   // heartbeat series drawn
@@ -321,10 +322,10 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 				}
 			}
 			if row < 0 {
-				if len(rowEnd) < 4 {
+				if len(rowEnd) < htmlMaxRows {
 					rowEnd = append(rowEnd, time.Time{})
 				}
-				row = len(rowEnd) - 1
+				row = len(rowEnd) - 1 // past the cap, the last row's bars overlap
 			}
 			rowOf[i] = row
 			if a.End.After(rowEnd[row]) {
@@ -332,7 +333,11 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 			}
 		}
 		rows := max(1, len(rowEnd))
-		h := float64(rows) * laneH
+		rowH := laneH
+		if rows > 6 {
+			rowH = laneH / 2 // many at once: thinner bars, no labels
+		}
+		h := float64(rows) * rowH
 		url := g.Host + g.Path
 		if url == "" {
 			url = g.Server.String()
@@ -345,7 +350,7 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 					last = a.End
 				}
 			}
-			ch.Lines = append(ch.Lines, shape{Class: "join", X: ax.x(first), Y: y + laneH/2, X2: ax.x(last), Y2: y + laneH/2})
+			ch.Lines = append(ch.Lines, shape{Class: "join", X: ax.x(first), Y: y + rowH/2, X2: ax.x(last), Y2: y + rowH/2})
 		}
 		// Outages: from the last good connection's end to the good one a
 		// retry opened, and down at the end.
@@ -366,11 +371,11 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 				Title: "down " + health.Dur(g.DownAtEnd) + " at the end of the capture"})
 		}
 		for i, a := range g.Attempts {
-			ry := y + float64(rowOf[i])*laneH
+			ry := y + float64(rowOf[i])*rowH
 			for _, via := range a.Via {
 				if marks < htmlMaxMarks {
 					marks++
-					ch.Marks = append(ch.Marks, shape{Class: "mark info", X: ax.x(a.Start), Y: ry + laneH/2, Conn: strconv.Itoa(via),
+					ch.Marks = append(ch.Marks, shape{Class: "mark info", X: ax.x(a.Start), Y: ry + rowH/2, Conn: strconv.Itoa(via),
 						Title: fmt.Sprintf("connection %d: HTTP request before the upgrade of %d, at %s", via, a.Conn, ax.rel(a.Start))})
 				}
 			}
@@ -386,7 +391,7 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 					case health.OutcomeHTTPOnly, health.OutcomeHTTPError, health.OutcomeHTTPTimeout:
 						class, what = "mark info", "HTTP request before an upgrade: "+attemptOutcome(a)
 					}
-					ch.Marks = append(ch.Marks, shape{Class: class, X: ax.x(a.Start), Y: ry + laneH/2, Conn: strconv.Itoa(a.Conn),
+					ch.Marks = append(ch.Marks, shape{Class: class, X: ax.x(a.Start), Y: ry + rowH/2, Conn: strconv.Itoa(a.Conn),
 						Title: fmt.Sprintf("connection %d: %s, at %s", a.Conn, what, ax.rel(a.Start))})
 				}
 				continue
@@ -401,10 +406,10 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 			if a.Outcome != "" {
 				out = a.Outcome
 			}
-			ch.Rects = append(ch.Rects, shape{Class: "conn", X: x0, Y: ry + 2, W: math.Max(2, x1-x0), H: laneH - 4, Fill: outcomeColor[out],
+			ch.Rects = append(ch.Rects, shape{Class: "conn", X: x0, Y: ry + 1, W: math.Max(2, x1-x0), H: rowH - 2, Fill: outcomeColor[out],
 				ID: strconv.Itoa(c.ID), Kind: out,
 				Title: htmlText(fmt.Sprintf("connection %d %s%s: %s, %s from %s; %s", c.ID, c.Host, c.URI, out, health.Dur(c.Duration()), ax.rel(c.Start), c.CloseText()), 400)})
-			if x1-x0 > 14 {
+			if x1-x0 > 8+6*float64(len(strconv.Itoa(c.ID))) && rowH == laneH {
 				ch.Labels = append(ch.Labels, rowLabel{X: x0 + 3, Y: ry + laneH - 4, Text: strconv.Itoa(c.ID), Class: "barlabel"})
 			}
 		}
@@ -570,15 +575,15 @@ func (v *htmlView) messages(buckets []Bucket, bw time.Duration, ax timeAxis) {
 			maxSize = max(maxSize, x.max[d])
 		}
 	}
-	v.RateNote = fmt.Sprintf("bins of %s; peak %.3g messages/s", health.Dur(w), peak)
+	v.RateNote = "bins of " + health.Dur(w) + "; peak " + fmtRate(peak) + " messages/s"
 	const half = 60.0
 	rate.H = 2*half + 20
 	mid := half + 10
 	rate.Lines = append(rate.Lines, shape{Class: "axis", X: plotX0, Y: mid, X2: plotX1, Y2: mid})
 	rate.Rows = append(rate.Rows, rowLabel{X: 8, Y: mid - half/2, Text: "client → server", Class: "series"},
 		rowLabel{X: 8, Y: mid + half/2, Text: "server → client", Class: "series"})
-	rate.YTicks = append(rate.YTicks, rowLabel{X: plotX0 - 4, Y: mid - half + 4, Text: fmt.Sprintf("%.3g/s", peak), Anchor: "end"},
-		rowLabel{X: plotX0 - 4, Y: mid + half, Text: fmt.Sprintf("%.3g/s", peak), Anchor: "end"})
+	rate.YTicks = append(rate.YTicks, rowLabel{X: plotX0 - 4, Y: mid - half + 4, Text: fmtRate(peak) + "/s", Anchor: "end"},
+		rowLabel{X: plotX0 - 4, Y: mid + half, Text: fmtRate(peak) + "/s", Anchor: "end"})
 	pw := math.Max(1.5, (ax.x(ax.origin.Add(w))-ax.x(ax.origin))*0.9)
 	// Size on a log scale from 1 byte to the largest message.
 	size.H = 2*half + 20
@@ -613,6 +618,14 @@ func (v *htmlView) messages(buckets []Bucket, bw time.Duration, ax timeAxis) {
 				Title: fmt.Sprintf("%s from %s: mean %.0f bytes, largest %d", wsparse.Dir(d), ax.rel(t), mean, x.max[d])})
 		}
 	}
+}
+
+// fmtRate writes a rate with 3 significant digits, without exponent.
+func fmtRate(r float64) string {
+	if r >= 100 {
+		return strconv.FormatFloat(r, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(r, 'g', 3, 64)
 }
 
 func byteSize(b float64) string {

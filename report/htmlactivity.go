@@ -58,7 +58,7 @@ const (
 
 // NewActivity returns an empty collector.
 func NewActivity() *Activity {
-	return &Activity{width: 100 * time.Millisecond, buckets: map[int64]*bucket{}, pings: map[pingKey][]pendingPing{}}
+	return &Activity{width: time.Millisecond, buckets: map[int64]*bucket{}, pings: map[pingKey][]pendingPing{}}
 }
 
 // Handshake implements wsparse.Sink.
@@ -80,8 +80,10 @@ func (a *Activity) Message(c *wsparse.Conn, m *wsparse.Message) {
 	k := m.TS.UnixNano() / int64(a.width)
 	b := a.buckets[k]
 	if b == nil {
-		if len(a.buckets) == maxBuckets {
-			a.widen()
+		if len(a.buckets) >= maxBuckets {
+			for len(a.buckets) >= maxBuckets/2 { // merging pairs may merge none
+				a.widen()
+			}
 			k = m.TS.UnixNano() / int64(a.width)
 			b = a.buckets[k]
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -130,28 +129,43 @@ func runReport(o *reportOptions) error {
 		title = filepath.Base(title)
 	}
 	in := report.HTMLInput{Title: title, Report: rep, Beats: tr.BeatTimes, Activity: act, Origin: origin, Version: version}
-	if err := writeReportFile(o.Output, o.Out, in); err != nil {
+	n, err := writeReportFile(o.Output, o.Out, in)
+	if err != nil {
 		return outputErr(err)
+	}
+	if o.Output != "-" {
+		fmt.Fprintf(o.Err, "wsdump: wrote %s (%d bytes)\n", o.Output, n)
 	}
 	return readError(readErr)
 }
 
-// writeReportFile writes the report to name, or to stdout for "-".
-func writeReportFile(name string, stdout io.Writer, in report.HTMLInput) error {
+// writeReportFile writes the report to name, or to stdout for "-", and
+// returns its size.
+func writeReportFile(name string, stdout io.Writer, in report.HTMLInput) (int64, error) {
 	if name == "-" {
-		return report.WriteHTML(stdout, in)
+		cw := &countWriter{w: stdout}
+		err := report.WriteHTML(cw, in)
+		return cw.n, err
 	}
 	f, err := os.Create(name)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	w := bufio.NewWriter(f)
-	err = report.WriteHTML(w, in)
-	if err == nil {
-		err = w.Flush()
-	}
+	cw := &countWriter{w: f}
+	err = report.WriteHTML(cw, in)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	return cw.n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
