@@ -404,3 +404,25 @@ func TestReportChromium(t *testing.T) {
 		}
 	}
 }
+
+// report takes the input flags: with the key log, the wss connection is
+// drawn and its messages counted; without, there is none.
+func TestReportKeylog(t *testing.T) {
+	const wss = "../../testdata/pcaps/gen__wss-go-tls13"
+	for _, tc := range []struct {
+		args []string
+		bars int
+	}{{nil, 0}, {[]string{"--keylog", wss + ".keys", "-j", "1"}, 1}} {
+		doc, out := reportHTML(t, wss+".pcap", tc.args...)
+		bars := 0
+		for _, svg := range elements(doc, "svg", "") {
+			bars += len(elements(svg, "rect", "conn"))
+		}
+		if bars != tc.bars {
+			t.Errorf("%v: %d connection bars, want %d", tc.args, bars, tc.bars)
+		}
+		if tc.bars > 0 && !strings.Contains(out, "5 messages client to server, 5 server to client") {
+			t.Errorf("%v: the messages are not counted", tc.args)
+		}
+	}
+}
