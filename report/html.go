@@ -243,6 +243,9 @@ func buildHTML(in HTMLInput) *htmlView {
 			see(p.TS)
 		}
 	}
+	if end.Before(origin) { // nothing drawn
+		end = origin
+	}
 	ax := timeAxis{origin: origin, span: end.Sub(origin)}
 	v.Origin = origin.UTC().Format(time.RFC3339Nano)
 	v.Span = health.Dur(ax.span)

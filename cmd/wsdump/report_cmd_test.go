@@ -362,6 +362,7 @@ func TestReportChromium(t *testing.T) {
 	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run",
 		"--disable-extensions", "--disable-background-networking", "--disable-component-update",
 		"--user-data-dir="+filepath.Join(dir, "profile"), "--screenshot="+shot, "--window-size=1400,1000", "file://"+page)
+	cmd.WaitDelay = 10 * time.Second // chromium's helpers may hold the output open after it is killed
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", bin, err, out)
 	}
