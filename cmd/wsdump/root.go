@@ -133,6 +133,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + exitHelp + "\n")
 	cmd.AddCommand(newInterfacesCmd(stdout), newConnsCmd(stdin, stdout, stderr), newLintCmd(stdin, stdout, stderr),
 		newDiffCmd(stdin, stdout, stderr), newFollowCmd(stdin, stdout, stderr), newExportCmd(stdin, stdout, stderr))
+	cmd.AddCommand(newReportCmd(stdin, stdout, stderr))
 	f := cmd.Flags()
 	addLiveFlags(f, live)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")

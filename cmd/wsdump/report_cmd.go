@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+const reportExamples = `  # A picture of a capture, to open in a browser or attach to a bug report
+  wsdump report -r session.pcap -o report.html
+
+  # wss, with the browser's key log
+  wsdump report -r session.pcapng --keylog keys.log -o report.html`
+
+// reportOptions holds the flags and the IO of the report command: the
+// conns command's, and the file written.
+type reportOptions struct {
+	connsOptions
+	Output string
+}
+
+func newReportCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	opts := &reportOptions{connsOptions: connsOptions{In: stdin, Out: stdout, Err: stderr, Format: "table", Time: "rel"}}
+	cmd := &cobra.Command{
+		Use:   "report -r FILE -o report.html [flags]",
+		Short: "One HTML file picturing a capture: timeline, heartbeats, traffic, conns",
+		Long: `report writes one self-contained HTML file (no script, nothing fetched when it
+is viewed: the pictures are SVG drawn by wsdump) with
+  - a timeline of the connections: each one a bar from its upgrade request to
+    its end, coloured by how it ended, on the lane of its reconnect group,
+    with the refused connects (×), the HTTP requests before an upgrade
+    (SockJS /info, ◆) and the outages (shaded);
+  - each connection's heartbeat series (direction, kind, key, interval): its
+    beats, coloured by the timer that sent them, and its late gaps with the
+    missed beats crossed;
+  - the message rate and size over time per direction, and the round trip of
+    each WebSocket ping answered by a pong;
+  - the tables of wsdump conns.
+Heartbeats and reconnect groups are judged as by wsdump conns, with the same
+flags. What is drawn is bounded (40 groups, 1000 connections, 1000 refused
+connects and requests, 60 heartbeat series, 5000 beats, 300 time bins, 2000
+round trips, 500 connection and 100 group rows); the file says what it left
+out: at most about 2 MB.`,
+		Example:       reportExamples,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			opts.Ctx = cmd.Context()
+			return runReport(opts)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
+	f := cmd.Flags()
+	addInputFlags(f, &opts.inputFlags)
+	addDecodeFlag(f, &opts.Decode)
+	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
+	f.StringVarP(&opts.Output, "output", "o", "", "HTML file to write (- for standard output)")
+	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them, that are heartbeats (as for conns)")
+	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' own period)")
+	f.Float64Var(&opts.Tolerance, "tolerance", 1.5, "a gap longer than interval × tolerance counts as missed beats")
+	f.IntVar(&opts.StormAttempts, "storm-attempts", 5, "reconnect storm: this many attempts ...")
+	f.DurationVar(&opts.StormWindow, "storm-window", 10*time.Second, "... starting within this window")
+	addConnFilterFlags(cmd, &opts.Filter)
+	return cmd
+}
+
+func (o *reportOptions) validate() error {
+	if o.ReadFile == "" {
+		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
+	}
+	if o.Output == "" {
+		return usageErr("no output: give the HTML file to write with -o FILE (or -o - for standard output)")
+	}
+	return o.connsOptions.validate()
+}
+
+// runReport reads the capture through the health tracker and the activity
+// collector, then writes the HTML file.
+func runReport(o *reportOptions) error {
+	src, err := o.open(o.Ctx, o.ReadFile, o.In, o.Err)
+	if err != nil {
+		return inputErr(err)
+	}
+	defer src.Close()
+	spec, err := o.Filter.connSpec()
+	if err != nil {
+		return err
+	}
+	act := report.NewActivity()
+	tr := health.New(act, o.health())
+	keys, err := o.loadKeys(o.Err)
+	if err != nil {
+		return err
+	}
+	// As conns reads it (see runConns).
+	opts := o.options(wsparse.Config{EndAll: spec.IsZero()}, keys)
+	var asm packetAssembler
+	if spec.IsZero() {
+		asm = newAppAssembler(tr, o.Decode, opts, o.Jobs)
+	} else {
+		var next wsparse.Sink = tr
+		if o.Decode != appproto.ModeNone {
+			next = newAppDecoder(tr, o.Decode)
+		}
+		asm = newAssembler(connFilter(next, spec), opts, o.Jobs)
+	}
+	var origin time.Time
+	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })
+	asm.Finish()
+	rep := tr.Report()
+	if n := rep.ConnectsUncounted; n > 0 {
+		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
+	}
+	title := o.ReadFile
+	if title != "-" {
+		title = filepath.Base(title)
+	}
+	in := report.HTMLInput{Title: title, Report: rep, Beats: tr.BeatTimes, Activity: act, Origin: origin, Version: version}
+	n, err := writeReportFile(o.Output, o.Out, in)
+	if err != nil {
+		return outputErr(err)
+	}
+	if o.Output != "-" {
+		fmt.Fprintf(o.Err, "wsdump: wrote %s (%d bytes)\n", o.Output, n)
+	}
+	return readError(readErr)
+}
+
+// writeReportFile writes the report to name, or to stdout for "-", and
+// returns its size.
+func writeReportFile(name string, stdout io.Writer, in report.HTMLInput) (int64, error) {
+	if name == "-" {
+		cw := &countWriter{w: stdout}
+		err := report.WriteHTML(cw, in)
+		return cw.n, err
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return 0, err
+	}
+	cw := &countWriter{w: f}
+	err = report.WriteHTML(cw, in)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return cw.n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
