@@ -95,7 +95,7 @@ func runReport(o *reportOptions) error {
 		return inputErr(err)
 	}
 	defer src.Close()
-	spec, err := o.Filter.connSpec()
+	spec, x, err := o.Filter.connSpec()
 	if err != nil {
 		return err
 	}
@@ -121,6 +121,7 @@ func runReport(o *reportOptions) error {
 	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })
 	asm.Finish()
 	rep := tr.Report()
+	selectConns(rep, x, origin) // -Y picks connections, as in conns
 	if n := rep.ConnectsUncounted; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
 	}
