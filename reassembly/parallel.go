@@ -295,7 +295,15 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 		p.curItems++
 	}
 	// Both flows' FastHash are the same either way round.
+	// Mixed (splitmix64's finalizer): the low bits of the plain xor split
+	// a capture's connections 24/76 over two workers, and each worker's
+	// gopacket pool grows by doubling.
 	h := netFlow.FastHash()*0x9e3779b97f4a7c15 ^ p.dec.tcp.TransportFlow().FastHash()
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
 	b := p.cur[h%uint64(p.n)]
 	b.items = append(b.items, item{kind: itemPacket, link: link, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
 	b.data = append(b.data, data...)
