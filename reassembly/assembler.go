@@ -854,6 +854,10 @@ func (a *Assembler) Finish() {
 			delete(a.live, k)
 		}
 		s.complete(false)
+		// gopacket holds the stream until FlushAll below: what the
+		// connection decoded with is not needed any more (the sinks
+		// build their results of the ending connections meanwhile).
+		s.conn, s.tls, s.recent = nil, nil, [2]*segmentRing{}
 	}
 	a.emitHeld(held)
 	clear(a.held)
