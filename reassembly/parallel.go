@@ -76,6 +76,12 @@ type Parallel struct {
 }
 
 const (
+	// maxTouched bounds the 4-tuples the reader remembers between counts
+	// (~100 bytes each): past it, it counts the connections held. A count
+	// under MaxConnections evicts nothing, so output does not change; it
+	// waits for the workers, once per maxTouched new 4-tuples.
+	maxTouched = 1 << 12
+
 	batchBytes = 256 << 10 // packet bytes per batch, over all workers
 	batchItems = 256
 	queueDepth = 2 // batches queued per worker, each way
@@ -310,7 +316,7 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	p.curBytes += len(data)
 	p.curItems++
 	p.touched[flowKey{netFlow, p.dec.tcp.TransportFlow()}.tuple().canonical()] = struct{}{}
-	if p.base+len(p.touched) > p.opts.MaxConnections {
+	if p.base+len(p.touched) > p.opts.MaxConnections || len(p.touched) >= maxTouched {
 		p.evict(idx, ts)
 	} else if p.curBytes >= batchBytes || p.curItems >= batchItems {
 		p.send()
