@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/gopacket"
 	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -300,17 +301,7 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 		}
 		p.curItems++
 	}
-	// Both flows' FastHash are the same either way round.
-	// Mixed (splitmix64's finalizer): the low bits of the plain xor split
-	// a capture's connections 24/76 over two workers, and each worker's
-	// gopacket pool grows by doubling.
-	h := netFlow.FastHash()*0x9e3779b97f4a7c15 ^ p.dec.tcp.TransportFlow().FastHash()
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	b := p.cur[h%uint64(p.n)]
+	b := p.cur[shard(netFlow, p.dec.tcp.TransportFlow(), p.n)]
 	b.items = append(b.items, item{kind: itemPacket, link: link, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
 	b.data = append(b.data, data...)
 	p.curBytes += len(data)
@@ -321,6 +312,22 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	} else if p.curBytes >= batchBytes || p.curItems >= batchItems {
 		p.send()
 	}
+}
+
+// shard is the worker of a packet's connection, the same for both
+// directions (both flows' FastHash are the same either way round). The
+// hash is mixed (splitmix64's finalizer): the low bits of the plain xor
+// split memgen's connections 24/76 over two workers, and the larger
+// worker's gopacket pool, which grows by doubling, took 130 048
+// connections for 76 000.
+func shard(netFlow, tcpFlow gopacket.Flow, n int) int {
+	h := netFlow.FastHash()*0x9e3779b97f4a7c15 ^ tcpFlow.FastHash()
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return int(h % uint64(n))
 }
 
 // evict counts the connections the workers hold after packet idx and,
