@@ -159,8 +159,14 @@ func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 		x.Subprotocol, x.Extensions = h.Subprotocol, h.Extensions
 		x.Start, x.End = h.RequestTS, h.TS
 	} else {
-		st.head = connHead{client: c.Client(), server: c.Server(), host: h.Host, uri: h.URI, status: h.Status,
-			subprotocol: h.Subprotocol, extensions: h.Extensions, start: h.RequestTS, end: h.TS}
+		// One string for the four, not pieces of the handshake's (which
+		// hold all its fields: key, user agent, origin...).
+		all := h.Host + h.URI + h.Subprotocol + h.Extensions
+		hd := connHead{client: c.Client(), server: c.Server(), status: h.Status, start: h.RequestTS, end: h.TS}
+		hd.host, all = all[:len(h.Host)], all[len(h.Host):]
+		hd.uri, all = all[:len(h.URI)], all[len(h.URI):]
+		hd.subprotocol, hd.extensions = all[:len(h.Subprotocol)], all[len(h.Subprotocol):]
+		st.head = hd
 	}
 	if t.next != nil {
 		t.next.Handshake(c, h)
