@@ -61,6 +61,8 @@ for fmt in jsonl table; do
 done
 run "idle-$CONNS jsonl" -r "$idle" --format jsonl
 run "idle-$CONNS jsonl -j 1" -r "$idle" --format jsonl -j 1
+run "idle-$CONNS table" -r "$idle" --format table
+run "idle-$CONNS table -j 1" -r "$idle" --format table -j 1
 run "idle-$CONNS conns" conns -r "$idle" --format jsonl
 run "idle-$CONNS conns -j 1" conns -r "$idle" --format jsonl -j 1
 run "open-$CONNS conns" conns -r "$pcap" --format jsonl

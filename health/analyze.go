@@ -14,6 +14,7 @@ func (t *Tracker) Report() *Report {
 	r := &Report{}
 	ids := make([]int, 0, len(t.conns))
 	for id, st := range t.conns {
+		st.conn(id)
 		if st.c.Start.IsZero() && !st.c.Ended {
 			continue // only beats from a decoder, no handshake: not a connection we know
 		}

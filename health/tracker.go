@@ -1,6 +1,7 @@
 package health
 
 import (
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -31,12 +32,37 @@ type seriesKey struct {
 }
 
 type connState struct {
+	// c is the connection's result, made at its end (or by Report): an
+	// open connection holds only head (~190 bytes, not Conn's ~700).
 	c          *Conn
+	head       connHead
 	pings      *[2]pingTrack // by the pinging side's direction; made at the first ping or pong
 	beats      map[seriesKey]*beatSeries
 	negotiated map[seriesKey]Negotiated
 	firstClose time.Time
 	app        *appState // application heartbeat candidates (appbeats.go)
+}
+
+// connHead is what a connection's result takes from its handshake
+// before it ends.
+type connHead struct {
+	client, server                     netip.AddrPort
+	host, uri, subprotocol, extensions string
+	status                             int
+	start, end                         time.Time
+}
+
+// conn returns the connection's result, made from its head at the first
+// call.
+func (st *connState) conn(id int) *Conn {
+	if st.c == nil {
+		h := &st.head
+		c := &Conn{ID: id, Client: h.client, Server: h.server, Host: h.host, URI: h.uri, Status: h.status,
+			Subprotocol: h.subprotocol, Extensions: h.extensions, Start: h.start, End: h.end}
+		c.Path, c.Session = splitURI(h.uri)
+		st.c, st.head = c, connHead{}
+	}
+	return st.c
 }
 
 // pingTracks returns the connection's ping tracks, made at its first ping
@@ -109,11 +135,18 @@ func (t *Tracker) state(c *wsparse.Conn) *connState {
 func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 	st := t.conns[id]
 	if st == nil {
-		st = &connState{c: &Conn{ID: id}} // maps made at the first beat: most connections have none
+		st = &connState{} // maps made at the first beat: most connections have none
 		t.conns[id] = st
 	}
-	if c != nil && !st.c.Client.IsValid() {
-		st.c.Client, st.c.Server = c.Client(), c.Server()
+	if c == nil {
+		return st
+	}
+	if st.c != nil {
+		if !st.c.Client.IsValid() {
+			st.c.Client, st.c.Server = c.Client(), c.Server()
+		}
+	} else if !st.head.client.IsValid() {
+		st.head.client, st.head.server = c.Client(), c.Server()
 	}
 	return st
 }
@@ -121,12 +154,22 @@ func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 // Handshake implements wsparse.Sink.
 func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	st := t.state(c)
-	x := st.c
-	x.Client, x.Server = c.Client(), c.Server()
-	x.Host, x.URI, x.Status = h.Host, h.URI, h.Status
-	x.Path, x.Session = splitURI(h.URI)
-	x.Subprotocol, x.Extensions = h.Subprotocol, h.Extensions
-	x.Start, x.End = h.RequestTS, h.TS
+	if x := st.c; x != nil {
+		x.Client, x.Server = c.Client(), c.Server()
+		x.Host, x.URI, x.Status = h.Host, h.URI, h.Status
+		x.Path, x.Session = splitURI(h.URI)
+		x.Subprotocol, x.Extensions = h.Subprotocol, h.Extensions
+		x.Start, x.End = h.RequestTS, h.TS
+	} else {
+		// One string for the four, not pieces of the handshake's (which
+		// hold all its fields: key, user agent, origin...).
+		all := h.Host + h.URI + h.Subprotocol + h.Extensions
+		hd := connHead{client: c.Client(), server: c.Server(), status: h.Status, start: h.RequestTS, end: h.TS}
+		hd.host, all = all[:len(h.Host)], all[len(h.Host):]
+		hd.uri, all = all[:len(h.URI)], all[len(h.URI):]
+		hd.subprotocol, hd.extensions = all[:len(h.Subprotocol)], all[len(h.Subprotocol):]
+		st.head = hd
+	}
 	if t.next != nil {
 		t.next.Handshake(c, h)
 	}
@@ -257,7 +300,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		return
 	}
 	st := t.state(c)
-	x := st.c
+	x := st.conn(c.ID)
 	x.Ended = true
 	if s.Handshake != nil {
 		x.Start = s.Handshake.RequestTS

@@ -150,6 +150,7 @@ type Assembler struct {
 	// a new stream, which must not take a new connection number; a
 	// connection ended early that goes on keeps its number.
 	closed map[flowKey]closedConn
+	ending bool // Finish: no packet comes after, closed is not needed
 
 	// live holds the connections gopacket holds, by gopacket's key (the
 	// direction of the first packet it saw of them).
@@ -824,6 +825,7 @@ func (a *Assembler) Tick(now time.Time) { a.maybeFlush(now) }
 // connection order, its held records first and its last ones going
 // straight out.
 func (a *Assembler) Finish() {
+	a.ending = true
 	a.hold()
 	a.asm.FlushWithOptions(tcpasm.FlushOptions{T: time.Unix(1<<62, 0)})
 	a.holding = false
@@ -852,6 +854,10 @@ func (a *Assembler) Finish() {
 			delete(a.live, k)
 		}
 		s.complete(false)
+		// gopacket holds the stream until FlushAll below: what the
+		// connection decoded with is not needed any more (the sinks
+		// build their results of the ending connections meanwhile).
+		s.conn, s.tls, s.recent = nil, nil, [2]*segmentRing{}
 	}
 	a.emitHeld(held)
 	clear(a.held)
@@ -1503,7 +1509,7 @@ func (s *stream) complete(evicted bool) {
 		a.stats.SniffLimit += h.Sniff
 		a.stats.InflateRatioLimit += h.InflateRatio
 	}
-	if evicted {
+	if evicted || a.ending {
 		return
 	}
 	c := closedConn{id: s.id, at: a.now, set: s.firstSet, first: s.firstSeq, end: s.end}

@@ -635,6 +635,7 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 			return
 		}
 	}
+	h.closeHTTP() // a head that switched the side (a 101 with nothing after)
 }
 
 // ignore stops decoding a side.

@@ -72,3 +72,39 @@ func TestOpenConnBytes(t *testing.T) {
 	checkPrefixes(t, s.lines, []string{"M s2c #1 op=text frames=1 len=1000", "E end=open"})
 	runtime.KeepAlive(conns)
 }
+
+// TestIdleConnBytes: an idle WebSocket connection (the upgrade and a 64 B
+// frame from the client; the server sent nothing after its 101) holds no
+// HTTP state on either side: the server's went when its 101 switched it,
+// not at bytes that never come (it held ~100 bytes more, 10 MB over
+// 100 000 idle connections).
+func TestIdleConnBytes(t *testing.T) {
+	const n = 10000
+	req, resp := []byte(upgradeRequest("")), []byte(upgradeResponse(""))
+	small := frame(true, 0, OpText, testMask, strings.Repeat("x", 64))
+	conns := make([]*Conn, n)
+	for i := range conns {
+		conns[i] = NewConn(i+1, testClient, testServer, Config{}, nopSink{})
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, c := range conns {
+		c.Feed(0, req, testTime)
+		c.Feed(1, resp, testTime)
+		c.Feed(0, small, testTime)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
+	t.Logf("%.0f bytes per idle connection after its upgrade and a frame", per)
+	for side := range 2 {
+		if h := conns[n-1].half[side]; h.httpHalf != nil {
+			t.Errorf("side %d holds its HTTP state", side)
+		}
+	}
+	if per > 220 {
+		t.Errorf("%.0f bytes per idle connection", per)
+	}
+	runtime.KeepAlive(conns)
+}
