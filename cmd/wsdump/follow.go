@@ -2,17 +2,15 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -86,7 +84,9 @@ func runFollow(o *followOptions) error {
 	t := &transcript{w: bufio.NewWriter(o.Out), st: report.NewStabilizer(o.Stable), maxBytes: o.MaxBytes,
 		pretty: !o.NoPretty, color: useColor(o.Out)}
 	t.origin = &t.originTS
-	_, derr := o.decodeInto(o.Read, spec, t)
+	// Application protocols are decoded so that nested ones (a STOMP frame
+	// in a SockJS array) are shown unwrapped.
+	_, derr := o.decodeInto(o.Read, spec, &followSink{newAppDecoder(t, appproto.ModeAuto), t})
 	if err := t.w.Flush(); err != nil {
 		return outputErr(err)
 	}
@@ -179,7 +179,20 @@ func (t *transcript) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	t.header(f.Dir, line+anomalySuffix(f.Anomalies))
 }
 
-func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) {
+// followSink decodes the application protocols for the transcript and
+// passes it the first packet's time.
+type followSink struct {
+	*appDecoder
+	t *transcript
+}
+
+func (f *followSink) SetOrigin(o time.Time) { f.t.SetOrigin(o) }
+
+func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) { t.MessageApps(c, m, nil) }
+
+// MessageApps writes a message; apps (decoded application messages) tell
+// how to unwrap its text (report.FollowText).
+func (t *transcript) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
 	head := fmt.Sprintf("[%s] conn %d %s %s #%d, %d B", t.when(m.TS), c.ID, m.Dir, m.Opcode, m.Index, m.Len)
 	if m.LenUnknown {
 		head = fmt.Sprintf("[%s] conn %d %s %s #%d, %d B inflated of ? B", t.when(m.TS), c.ID, m.Dir, m.Opcode, m.Index, m.Len)
@@ -202,7 +215,10 @@ func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) {
 		data = data[:cut]
 	}
 	if m.Opcode == wsparse.OpText && report.MostlyText(data) {
-		t.text(data, more == 0)
+		for _, line := range report.FollowText(data, apps, t.pretty, more == 0) {
+			t.w.WriteString(line)
+			t.w.WriteByte('\n')
+		}
 	} else {
 		hexDump(t.w, data)
 	}
@@ -213,24 +229,6 @@ func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) {
 		fmt.Fprintf(t.w, "… %d bytes not kept\n", m.Len-uint64(len(m.Data)))
 	}
 	t.w.WriteByte('\n')
-}
-
-// text writes text line by line, each escaped; whole JSON documents are
-// indented first.
-func (t *transcript) text(p []byte, whole bool) {
-	if t.pretty && whole && len(p) > 1 && (p[0] == '{' || p[0] == '[') && json.Valid(p) {
-		var buf bytes.Buffer
-		if json.Indent(&buf, p, "", "  ") == nil {
-			p = buf.Bytes()
-		}
-	}
-	if len(p) == 0 {
-		return
-	}
-	for _, line := range strings.Split(string(p), "\n") {
-		t.w.WriteString(report.Escape([]byte(line), 1<<30, true))
-		t.w.WriteByte('\n')
-	}
 }
 
 // hexDump writes p as xxd does: offset, 16 bytes in pairs, ASCII.
