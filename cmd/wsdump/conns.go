@@ -41,7 +41,8 @@ type connsOptions struct {
 	StormWindow       time.Duration
 	Decode            string
 	Filter            filterFlags
-	inputFlags        // --keylog, --ws-port, -j, the limits
+	Table             tableFlags // --width, -o wide, --color
+	inputFlags                   // --keylog, --ws-port, -j, the limits
 
 	textRE *regexp.Regexp
 }
@@ -94,7 +95,8 @@ its retry loop start within --storm-window.`,
 	addInputFlags(f, &opts.inputFlags)
 	addDecodeFlag(f, &opts.Decode)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
-	f.StringVar(&opts.Format, "format", "table", "output format: table or jsonl")
+	f.StringVar(&opts.Format, "format", "table", "output format: table, jsonl or csv")
+	addTableFlags(f, &opts.Table)
 	f.StringVar(&opts.Time, "time", "rel", "table start times: rel (seconds since the first packet) or abs (RFC 3339)")
 	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them (a STOMP frame in SockJS, its destination), that are heartbeats (e.g. 'ping|pong')")
 	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' own period)")
@@ -109,8 +111,11 @@ func (o *connsOptions) validate() error {
 	if o.ReadFile == "" {
 		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
 	}
-	if o.Format != "table" && o.Format != "jsonl" {
-		return usageErr("--format must be one of table, jsonl, not %q", o.Format)
+	if o.Format != "table" && o.Format != "jsonl" && o.Format != "csv" {
+		return usageErr("--format must be one of table, jsonl, csv, not %q%s", o.Format, formatHint(o.Format))
+	}
+	if err := o.Table.validate(); err != nil {
+		return err
 	}
 	if o.Time != "rel" && o.Time != "abs" {
 		return usageErr("--time must be rel or abs, not %q", o.Time)
@@ -189,10 +194,13 @@ func runConns(o *connsOptions) error {
 	if n := rep.ConnectsUncounted; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
 	}
-	if o.Format == "jsonl" {
+	switch o.Format {
+	case "jsonl":
 		err = health.WriteJSONL(o.Out, rep, o.health())
-	} else {
-		err = report.WriteConnsTable(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})
+	case "csv":
+		err = report.WriteConnsCSV(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})
+	default:
+		err = report.WriteConnsTable(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out)})
 	}
 	if err != nil {
 		return outputErr(err)

@@ -62,7 +62,7 @@ func runDecode(o *decodeOptions) error {
 
 	exp, err := report.New(o.Out, report.Options{
 		Format: o.Format, AbsTime: o.Time == "abs", Preview: o.Preview, Messages: o.Messages,
-		Stable: o.Stable, Color: useColor(o.Out),
+		Stable: o.Stable, Color: o.Table.color(o.Out), Width: o.Table.width(o.Out), PreviewFixed: o.previewSet,
 	})
 	if err != nil {
 		return usageErr("%v", err)
