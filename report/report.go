@@ -40,7 +40,7 @@ type Options struct {
 	Color    bool   // table: colour directions and anomalies (a terminal without NO_COLOR)
 	// Width fits the table to a terminal this many columns wide: the
 	// preview column grows or shrinks (unless PreviewFixed), and MASK,
-	// RSV and FIN go when even a short preview would not fit. 0: the
+	// RSV, FIN and LEN go when even a short preview would not fit. 0: the
 	// fixed widths scripts read.
 	Width        int
 	PreviewFixed bool // --preview given: Width does not change it

@@ -56,6 +56,7 @@ const (
 	colFin     = 4
 	colRSV     = 5
 	colMask    = 6
+	colLen     = 7
 	colPayload = 8
 	// minPayloadWidth is the narrowest payload column a fitted table
 	// keeps before it drops columns (padding included).
@@ -81,8 +82,8 @@ func newTable(w io.Writer, opts Options) *table {
 	}
 	if opts.Width > 0 {
 		// A line is the widths less the leading space; the payload
-		// column takes what is left, down to minPayloadWidth, MASK, RSV
-		// and FIN going first.
+		// column takes what is left, down to minPayloadWidth, MASK, RSV,
+		// FIN and LEN going first.
 		others := func() int {
 			n := -1
 			for i, w := range full[:colPayload] {
@@ -92,7 +93,7 @@ func newTable(w io.Writer, opts Options) *table {
 			}
 			return n
 		}
-		for _, c := range []int{colMask, colRSV, colFin} {
+		for _, c := range []int{colMask, colRSV, colFin, colLen} {
 			if others()+minPayloadWidth <= opts.Width {
 				break
 			}

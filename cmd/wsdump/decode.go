@@ -67,7 +67,8 @@ func runDecode(o *decodeOptions) error {
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	exp, flt := newFilteredExporter(exp, spec)
+	counted := &countingExporter{Exporter: exp}
+	exp, flt := newFilteredExporter(counted, spec)
 	src = stopWhen(src, flt)
 	keys, err := o.loadKeys(o.Err)
 	if err != nil {
@@ -83,6 +84,9 @@ func runDecode(o *decodeOptions) error {
 	o.Limits.report(o.Err, asm.Stats())
 	if err := exp.Close(); err != nil {
 		return outputErr(err)
+	}
+	if readErr == nil && counted.n == 0 {
+		explainEmpty(o.Ctx, &o.inputFlags, o.ReadFile, o.In, o.Err, spec.Conns)
 	}
 	return readError(readErr)
 }

@@ -90,6 +90,9 @@ func runFollow(o *followOptions) error {
 	if err := t.w.Flush(); err != nil {
 		return outputErr(err)
 	}
+	if derr == nil && !t.wrote {
+		explainEmpty(o.Ctx, &o.inputFlags, o.Read, o.In, o.Err, spec.Conns)
+	}
 	return derr
 }
 
@@ -102,6 +105,7 @@ type transcript struct {
 	color    bool
 	originTS time.Time
 	origin   *time.Time
+	wrote    bool // something was written (else explainEmpty says why)
 }
 
 // SetOrigin makes times count from the first packet.
@@ -120,6 +124,7 @@ func (t *transcript) when(ts time.Time) string {
 }
 
 func (t *transcript) header(dir wsparse.Dir, s string) {
+	t.wrote = true
 	if t.color {
 		s = report.DirColor(dir.String()) + s + report.ColorReset
 	}
@@ -135,6 +140,7 @@ func anomalySuffix(a wsparse.Anomalies) string {
 }
 
 func (t *transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	t.wrote = true
 	fmt.Fprintf(t.w, "=== conn %d  %s -> %s  at %s\n", c.ID, t.st.Client(c.Client()), c.Server(), t.when(h.RequestTS))
 	fmt.Fprintf(t.w, "    %s %s %s\n", report.Escape([]byte(h.Method), 20, true), report.Escape([]byte(h.URI), 200, true), report.Escape([]byte(h.HTTPVersion), 20, true))
 	if h.Host != "" {
@@ -258,6 +264,7 @@ func hexDump(w *bufio.Writer, p []byte) {
 }
 
 func (t *transcript) End(c *wsparse.Conn, s *wsparse.Summary) {
+	t.wrote = true
 	line := fmt.Sprintf("=== conn %d end at %s: %s", c.ID, t.when(s.Last), s.End)
 	if s.Handshake == nil {
 		line += ", no handshake (" + string(s.Confidence) + ")"
