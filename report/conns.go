@@ -95,7 +95,7 @@ var (
 	connsFit = []fitStep{{6, 0}, {3, 0}, {4, 0}, {1, 0}, {5, 24}, {9, 20}, {7, 0}, {8, 0}, {2, 0}, {5, 16}, {9, 12}, {5, 10}, {9, 10}}
 	// The groups table: the counts go first, then CLIENT, STORM and
 	// BACKOFF; URL is cut; the attempts are folded at ", ".
-	groupsFit = []fitStep{{5, 0}, {4, 0}, {6, 0}, {1, 0}, {8, 0}, {2, 24}, {9, 0}, {2, 16}}
+	groupsFit = []fitStep{{5, 0}, {4, 0}, {6, 0}, {1, 0}, {8, 0}, {2, 24}, {9, 0}, {2, 16}, {2, 10}}
 )
 
 // fitConns writes rows under header fitted to width, as steps say; the

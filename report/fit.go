@@ -79,7 +79,7 @@ func writeFitted(w *bufio.Writer, cols []fitColumn, steps []fitStep, width int) 
 		rows = max(rows, len(cols[i].cells))
 	}
 	var line strings.Builder
-	emit := func(cells []string) {
+	emit := func(cells []string, header bool) {
 		// cells[i] for the kept columns; folded pieces go on more lines.
 		var rest []string
 		line.Reset()
@@ -93,7 +93,7 @@ func writeFitted(w *bufio.Writer, cols []fitColumn, steps []fitStep, width int) 
 			}
 			c := cells[i]
 			switch {
-			case i == foldAt:
+			case i == foldAt && !header:
 				lines := foldCell(c, cols[i].fold, widths[i])
 				c, rest = lines[0], lines[1:]
 			case twwidth.Width(c) > widths[i]:
@@ -122,7 +122,7 @@ func writeFitted(w *bufio.Writer, cols []fitColumn, steps []fitStep, width int) 
 	for i := range cols {
 		head[i] = cols[i].name
 	}
-	emit(head)
+	emit(head, true)
 	for r := 0; r < rows; r++ {
 		cells := make([]string, len(cols))
 		for i := range cols {
@@ -130,14 +130,14 @@ func writeFitted(w *bufio.Writer, cols []fitColumn, steps []fitStep, width int) 
 				cells[i] = cols[i].cells[r]
 			}
 		}
-		emit(cells)
+		emit(cells, false)
 	}
 }
 
 // foldMin is the narrowest the folding column c (natural width w) can
-// be: its header or its widest piece.
+// be: its widest piece (a wider header is cut).
 func foldMin(c *fitColumn, w int) int {
-	n := twwidth.Width(c.name)
+	n := 1
 	for _, s := range c.cells {
 		for _, p := range strings.SplitAfter(s, c.fold) {
 			n = max(n, twwidth.Width(strings.TrimRight(p, " ")))
