@@ -137,7 +137,6 @@ func TestWidthFlag(t *testing.T) {
 	}
 }
 
-
 func TestColorFlag(t *testing.T) {
 	args := []string{"-r", pcap(seedSockJS), "-c", "3"}
 	always, _, _ := runWsdump(t, nil, append(args, "--color", "always")...)
