@@ -15,6 +15,10 @@ type fitColumn struct {
 	fold  string // the cell may be folded onto more lines at this separator ("" never)
 }
 
+// foldRoom is the width the steps make for the folding column, when its
+// cell is that wide: a few pieces on a line.
+const foldRoom = 40
+
 // fitStep is one step of making a table narrower: drop a column (cut 0)
 // or cut its cells (with "…") to cut display columns.
 type fitStep struct{ col, cut int }
@@ -22,7 +26,7 @@ type fitStep struct{ col, cut int }
 // writeFitted writes the columns as the conns tables are written (two
 // spaces between columns, left aligned, no trailing spaces), made to fit
 // width columns: the steps are taken in order while the table is too
-// wide, the folding column counted at its widest piece; then the folding
+// wide, the folding column counted at its widest piece or foldRoom; then the folding
 // column (the last, so that what is before it stays on the row's first
 // line) is folded at its separator, its pieces packed onto lines as wide
 // as what is left of the width. A piece wider than that stays whole:
@@ -50,7 +54,8 @@ func writeFitted(w *bufio.Writer, cols []fitColumn, steps []fitStep, width int) 
 			}
 			n++
 			if i == foldAt {
-				t += foldMin(&cols[i], widths[i])
+				// Room for a few pieces on a line, when the cell has them.
+				t += max(foldMin(&cols[i], widths[i]), min(widths[i], foldRoom))
 			} else {
 				t += widths[i]
 			}
@@ -70,7 +75,7 @@ func writeFitted(w *bufio.Writer, cols []fitColumn, steps []fitStep, width int) 
 		}
 		if foldAt >= 0 {
 			// What is left of the width, at least the widest piece.
-			rest := width - (total() - foldMin(&cols[foldAt], widths[foldAt]))
+			rest := width - (total() - max(foldMin(&cols[foldAt], widths[foldAt]), min(widths[foldAt], foldRoom)))
 			widths[foldAt] = min(widths[foldAt], max(rest, foldMin(&cols[foldAt], widths[foldAt])))
 		}
 	}
