@@ -177,3 +177,12 @@ func TestFollowUnwrapsSockJSSTOMP(t *testing.T) {
 		t.Errorf("no %q in\n%s", want, out)
 	}
 }
+
+func TestFollowColorFlag(t *testing.T) {
+	args := []string{"follow", "-r", pcap(seedSockJS), "--conn", "2", "-c", "1"}
+	always, _, _ := runWsdump(t, nil, append(args, "--color", "always")...)
+	never, _, _ := runWsdump(t, nil, append(args, "--color", "never")...)
+	if !strings.Contains(always, "\x1b[33m[0.098825] conn 2 s2c text #1, 1 B\x1b[0m") || strings.Contains(never, "\x1b") {
+		t.Errorf("always %q\nnever %q", always, never)
+	}
+}

@@ -32,6 +32,7 @@ type followOptions struct {
 	Stable   bool
 	MaxBytes int
 	NoPretty bool
+	Color    string // --color: auto, always or never
 	Filter   filterFlags
 }
 
@@ -65,6 +66,7 @@ Without --conn every connection is followed, in capture order.` + "\n" + filterH
 	f.BoolVar(&o.Stable, "stable", false, "normalise client ports (numbered in order of appearance)")
 	f.IntVar(&o.MaxBytes, "max-bytes", 4096, "show at most this many bytes of each message (0: all)")
 	f.BoolVar(&o.NoPretty, "no-pretty", false, "show JSON text as sent, not indented")
+	f.StringVar(&o.Color, "color", "auto", "colour the message lines by direction: auto (on a terminal, unless NO_COLOR is set), always or never")
 	addFilterFlags(f, &o.Filter, true)
 	addCompletions(cmd)
 	return cmd
@@ -81,8 +83,12 @@ func runFollow(o *followOptions) error {
 	if err != nil {
 		return err
 	}
+	colors := tableFlags{Color: o.Color}
+	if err := colors.validate(); err != nil {
+		return err
+	}
 	t := &transcript{w: bufio.NewWriter(o.Out), st: report.NewStabilizer(o.Stable), maxBytes: o.MaxBytes,
-		pretty: !o.NoPretty, color: useColor(o.Out)}
+		pretty: !o.NoPretty, color: colors.color(o.Out)}
 	t.origin = &t.originTS
 	// Application protocols are decoded so that nested ones (a STOMP frame
 	// in a SockJS array) are shown unwrapped.
