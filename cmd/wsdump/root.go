@@ -118,6 +118,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 				if opts.Filter.set() || opts.Stable {
 					return usageErr("the filters and --stable apply to -r FILE (live capture takes --host, --port, -c and a filter expression)")
 				}
+				opts.previewSet = cmd.Flags().Changed("preview")
 				return runLive(cmd.Context(), opts, live, args)
 			}
 			opts.Filter.Hosts, opts.Filter.Count = live.Hosts, live.Count

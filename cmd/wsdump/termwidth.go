@@ -30,7 +30,7 @@ func (t *tableFlags) validate() error {
 		return usageErr("-o takes wide, not %q (for the format: --format)", t.Output)
 	}
 	switch t.Color {
-	case "auto", "always", "never":
+	case "", "auto", "always", "never": // "": auto
 	default:
 		return usageErr("--color must be auto, always or never, not %q", t.Color)
 	}
