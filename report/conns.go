@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"encoding/csv"
 	"io"
 	"slices"
 	"strconv"
@@ -19,6 +20,10 @@ import (
 type ConnsTableOptions struct {
 	Origin  time.Time // START is counted from here (the first packet); zero: the first connection
 	AbsTime bool      // START as RFC 3339 instead
+	// Width fits the tables to a terminal this many columns wide (columns
+	// dropped, cut or folded; see connsFit); 0: every column in full, the
+	// fixed layout scripts read.
+	Width int
 }
 
 // WriteConnsTable writes the health report (wsdump conns) for people: one
@@ -41,8 +46,75 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 		return strconv.FormatFloat(t.Sub(origin).Seconds(), 'f', 3, 64)
 	}
 	out := &trimWriter{w: bufio.NewWriter(w)}
-	t := newConnsTable(out)
-	t.Header("CONN", "START", "DUR", "CLIENT", "SERVER", "URL", "PROTO", "C2S F/M/B", "S2C F/M/B", "CLOSE", "HEARTBEAT")
+	rows := connsRows(r, when)
+	if o.Width > 0 {
+		fitConns(out.w, connsHeader, rows, connsFit, "; ", o.Width)
+	} else {
+		t := newConnsTable(out)
+		t.Header(connsHeader)
+		for _, row := range rows {
+			if err := t.Append(row); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	shown := func(g *health.Group) bool {
+		return len(g.Attempts) > 1 || g.Unlisted > 0 || g.Refused > 0 || g.Failed > 0
+	}
+	if slices.ContainsFunc(r.Groups, shown) {
+		out.Write([]byte("\nReconnect groups (client IP, Host, base URL):\n"))
+		rows := groupRows(r, shown)
+		if o.Width > 0 {
+			fitConns(out.w, groupsHeader, rows, groupsFit, ", ", o.Width)
+		} else {
+			t := newConnsTable(out)
+			t.Header(groupsHeader)
+			for _, row := range rows {
+				if err := t.Append(row); err != nil {
+					return err
+				}
+			}
+			if err := t.Render(); err != nil {
+				return err
+			}
+		}
+	}
+	return out.w.Flush()
+}
+
+var (
+	connsHeader  = []string{"CONN", "START", "DUR", "CLIENT", "SERVER", "URL", "PROTO", "C2S F/M/B", "S2C F/M/B", "CLOSE", "HEARTBEAT"}
+	groupsHeader = []string{"GROUP", "CLIENT", "URL", "ATTEMPTS", "REFUSED", "FAILED", "ERRORS", "OUTAGE", "STORM", "BACKOFF", "CONNS (OUTCOME, DELAY BEFORE)"}
+	// How the conns table fits a terminal: PROTO goes first, then the
+	// endpoints and START; URL and CLOSE are cut; then the traffic and
+	// DUR go. The HEARTBEAT column (the one operators want) stays, folded
+	// at "; ".
+	connsFit = []fitStep{{6, 0}, {3, 0}, {4, 0}, {1, 0}, {5, 24}, {9, 20}, {7, 0}, {8, 0}, {2, 0}, {5, 16}, {9, 12}, {5, 10}, {9, 10}}
+	// The groups table: the counts go first, then CLIENT, STORM and
+	// BACKOFF; URL is cut; the attempts are folded at ", ".
+	groupsFit = []fitStep{{5, 0}, {4, 0}, {6, 0}, {1, 0}, {8, 0}, {2, 24}, {9, 0}, {2, 16}, {2, 10}}
+)
+
+// fitConns writes rows under header fitted to width, as steps say; the
+// last column folds at fold.
+func fitConns(w *bufio.Writer, header []string, rows [][]string, steps []fitStep, fold string, width int) {
+	cols := make([]fitColumn, len(header))
+	cols[len(cols)-1].fold = fold
+	for i := range cols {
+		cols[i].name = header[i]
+		for _, row := range rows {
+			cols[i].cells = append(cols[i].cells, row[i])
+		}
+	}
+	writeFitted(w, cols, steps, width)
+}
+
+// connsRows gives the cells of the conns table.
+func connsRows(r *health.Report, when func(time.Time) string) [][]string {
+	var rows [][]string
 	for _, c := range r.Conns {
 		proto := c.Subprotocol
 		if c.Extensions != "" {
@@ -55,21 +127,16 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 		if proto == "" {
 			proto = "-"
 		}
-		if err := t.Append(strconv.Itoa(c.ID), when(c.Start), health.Dur(c.Duration()), c.Client.String(), c.Server.String(),
-			escapeAll(c.Host+c.URI), escapeAll(proto), connsDirCell(c, 0), connsDirCell(c, 1), c.CloseText(), c.Glance()); err != nil {
-			return err
-		}
+		rows = append(rows, []string{strconv.Itoa(c.ID), when(c.Start), health.Dur(c.Duration()), c.Client.String(), c.Server.String(),
+			escapeAll(c.Host + c.URI), escapeAll(proto), connsDirCell(c, 0), connsDirCell(c, 1), c.CloseText(), c.Glance()})
 	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	shown := func(g *health.Group) bool {
-		return len(g.Attempts) > 1 || g.Unlisted > 0 || g.Refused > 0 || g.Failed > 0
-	}
-	if slices.ContainsFunc(r.Groups, shown) {
-		out.Write([]byte("\nReconnect groups (client IP, Host, base URL):\n"))
-		t = newConnsTable(out)
-		t.Header("GROUP", "CLIENT", "URL", "ATTEMPTS", "REFUSED", "FAILED", "ERRORS", "OUTAGE", "STORM", "BACKOFF", "CONNS (OUTCOME, DELAY BEFORE)")
+	return rows
+}
+
+// groupRows gives the cells of the reconnect groups table.
+func groupRows(r *health.Report, shown func(*health.Group) bool) [][]string {
+	var rows [][]string
+	{
 		for i, g := range r.Groups {
 			if !shown(g) {
 				continue
@@ -93,16 +160,11 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 			if g.MaxParallel > 1 {
 				attempts += " (" + strconv.Itoa(g.MaxParallel) + " parallel)"
 			}
-			if err := t.Append(strconv.Itoa(i+1), g.ClientIP.String(), escapeAll(url), attempts,
-				strconv.Itoa(g.Refused), strconv.Itoa(g.Failed), strconv.Itoa(g.Errors), outageCell(g), storm, backoff, timelineCell(g)); err != nil {
-				return err
-			}
-		}
-		if err := t.Render(); err != nil {
-			return err
+			rows = append(rows, []string{strconv.Itoa(i + 1), g.ClientIP.String(), escapeAll(url), attempts,
+				strconv.Itoa(g.Refused), strconv.Itoa(g.Failed), strconv.Itoa(g.Errors), outageCell(g), storm, backoff, timelineCell(g)})
 		}
 	}
-	return out.w.Flush()
+	return rows
 }
 
 // outageCell is a group's longest outage, and how long it was down at the
@@ -187,4 +249,48 @@ func newConnsTable(w io.Writer) *tablewriter.Table {
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithTrimSpace(tw.Off),
 	)
+}
+
+// WriteConnsCSV writes the conns table as CSV (RFC 4180): one row per
+// connection, the traffic split into numbers, START in seconds since the
+// origin (or RFC 3339 with AbsTime), DUR in seconds. Text from the
+// traffic is escaped as in the CSV records (backslashes doubled) and made
+// safe from spreadsheet formulas. The reconnect groups are in
+// --format jsonl.
+func WriteConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"conn", "start", "duration", "client", "server", "url", "subprotocol", "extensions",
+		"c2s_frames", "c2s_messages", "c2s_bytes", "s2c_frames", "s2c_messages", "s2c_bytes", "close", "heartbeat"})
+	origin := connsOrigin(r, o.Origin)
+	for _, c := range r.Conns {
+		start := strconv.FormatFloat(c.Start.Sub(origin).Seconds(), 'f', 6, 64)
+		if o.AbsTime {
+			start = string(appendTS(nil, c.Start))
+		}
+		row := []string{strconv.Itoa(c.ID), start, strconv.FormatFloat(c.Duration().Seconds(), 'f', 6, 64),
+			c.Client.String(), c.Server.String(), csvFormulaSafe(escapeExact(c.Host + c.URI)),
+			csvFormulaSafe(escapeExact(c.Subprotocol)), csvFormulaSafe(escapeExact(c.Extensions))}
+		for d := range 2 {
+			st := &c.Stats[d]
+			row = append(row, strconv.Itoa(st.Frames), strconv.Itoa(st.Messages), strconv.FormatUint(st.PayloadBytes, 10))
+		}
+		row = append(row, csvFormulaSafe(c.CloseText()), csvFormulaSafe(c.Glance()))
+		cw.Write(row)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// connsOrigin is the time START counts from: origin, else the first
+// connection's start.
+func connsOrigin(r *health.Report, origin time.Time) time.Time {
+	if origin.IsZero() && len(r.Conns) > 0 {
+		origin = r.Conns[0].Start
+		for _, c := range r.Conns {
+			if c.Start.Before(origin) {
+				origin = c.Start
+			}
+		}
+	}
+	return origin
 }

@@ -85,17 +85,17 @@ func (e *csvExporter) write(r []string) {
 func (e *csvExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	r := e.start("handshake", c, h.TS)
 	r[3] = ""
-	info := h.Method + " " + escapeAll(h.Host+h.URI) + " -> "
+	info := h.Method + " " + escapeExact(h.Host+h.URI) + " -> "
 	if h.Status == 0 {
 		info += "no response"
 	} else {
 		info += strconv.Itoa(h.Status)
 	}
 	if h.Subprotocol != "" {
-		info += " proto=" + escapeAll(h.Subprotocol)
+		info += " proto=" + escapeExact(h.Subprotocol)
 	}
 	if h.Extensions != "" {
-		info += " ext=" + escapeAll(h.Extensions)
+		info += " ext=" + escapeExact(h.Extensions)
 	}
 	r[12] = h.Anomalies.String()
 	r[15] = csvFormulaSafe(info)
@@ -126,7 +126,7 @@ func (e *csvExporter) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 			r[15] += " (" + name + ")"
 		}
 		if f.CloseReason != "" {
-			r[15] += " " + escapeAll(f.CloseReason)
+			r[15] += " " + escapeExact(f.CloseReason)
 		}
 	}
 	e.write(r)
@@ -152,7 +152,7 @@ func (e *csvExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []ap
 	r[13], r[14] = csvPayload(m.Data, m.Opcode == wsparse.OpText)
 	var sums []string
 	for i := range apps {
-		sums = append(sums, escapeAll(apps[i].Summary))
+		sums = append(sums, escapeExact(apps[i].Summary))
 	}
 	r[15] = csvFormulaSafe(strings.Join(sums, "; "))
 	e.write(r)
@@ -178,12 +178,12 @@ func (e *csvExporter) TLSConn(c *wsparse.Conn, ts time.Time, client, server neti
 	r[9] = strconv.FormatInt(i.Bytes[0]+i.Bytes[1], 10)
 	info := i.Version + " " + e.st.Client(client).String() + " -> " + server.String()
 	if i.SNI != "" {
-		info += " sni=" + escapeAll(i.SNI)
+		info += " sni=" + escapeExact(i.SNI)
 	}
 	if !i.Decrypted {
 		info += " encrypted"
 		if i.Error != "" {
-			info += " (" + escapeAll(e.st.Text(i.Error)) + ")"
+			info += " (" + escapeExact(e.st.Text(i.Error)) + ")"
 		}
 	}
 	r[15] = csvFormulaSafe(info)
@@ -195,7 +195,7 @@ func csvPayload(p []byte, text bool) (string, string) {
 	if !text || !utf8.Valid(p) {
 		return "hex", hex.EncodeToString(p)
 	}
-	esc := appendEscaped(nil, p, math.MaxInt, true)
+	esc := appendEscapedExact(nil, p, math.MaxInt)
 	enc := "escaped"
 	if bytes.Equal(esc, p) {
 		enc = "text"

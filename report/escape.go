@@ -12,7 +12,25 @@ import (
 // (\n, \t, \x1b, \u202e, \U000e0041); anything that is not text is shown
 // as hex. Nothing in the result can move the cursor, change colours or
 // reorder a line.
+//
+// The one escaping rule for a terminal cell: printable text is shown as
+// sent, a backslash included; only what a terminal would act on (C0 and C1
+// controls, DEL, format and bidirectional characters, line separators,
+// invalid UTF-8) is replaced by a backslash escape. A backslash is not
+// doubled, so a JSON string's `\n` reads `\n` as the application wrote it,
+// not `\\n`; the price is that a `\n` in a cell may be a newline or the two
+// characters: the exact bytes are in --format jsonl (base64) or csv.
 func appendEscaped(b []byte, p []byte, width int, text bool) []byte {
+	return appendEscapedRule(b, p, width, text, false)
+}
+
+// appendEscapedExact is appendEscaped with backslashes doubled, so that the
+// escaping can be undone: CSV's "escaped" payload encoding.
+func appendEscapedExact(b []byte, p []byte, width int) []byte {
+	return appendEscapedRule(b, p, width, true, true)
+}
+
+func appendEscapedRule(b []byte, p []byte, width int, text, exact bool) []byte {
 	if !text || !mostlyPrintable(p) {
 		return appendHexPreview(b, p, width)
 	}
@@ -30,7 +48,7 @@ func appendEscaped(b []byte, p []byte, width int, text bool) []byte {
 			piece = append(tmp[:0], '\\', 'r')
 		case r == '\t':
 			piece = append(tmp[:0], '\\', 't')
-		case r == '\\':
+		case r == '\\' && exact:
 			piece = append(tmp[:0], '\\', '\\')
 		case r < 0x20 || r == 0x7f:
 			piece = append(tmp[:0], '\\', 'x', hexDigits[r>>4], hexDigits[r&0xf])
@@ -60,9 +78,15 @@ func appendEscaped(b []byte, p []byte, width int, text bool) []byte {
 }
 
 // escapeAll escapes text from the traffic as appendEscaped does, in full:
-// for views that do not cut (CSV, the conns table).
+// for views that do not cut (the conns table).
 func escapeAll(s string) string {
 	return string(appendEscaped(nil, []byte(s), math.MaxInt, true))
+}
+
+// escapeExact escapes text as escapeAll does with backslashes doubled (CSV:
+// a cell's escapes can be undone).
+func escapeExact(s string) string {
+	return string(appendEscapedExact(nil, []byte(s), math.MaxInt))
 }
 
 // unsafeRune reports runes that must not reach a terminal raw: C1 controls

@@ -8,11 +8,12 @@ import (
 )
 
 // FieldValue renders one value of -T fields: absent (nil) is empty,
-// booleans true/false, lists comma-joined, text escaped as the table
-// escapes it (\t, \n, \\, control bytes, terminal escapes, bidirectional
-// overrides, bytes that are not UTF-8), so that a value never splits a
-// line or a column and payload bytes never reach a terminal or a
-// spreadsheet raw.
+// booleans true/false, lists comma-joined, text escaped as CSV's escaped
+// payloads are (\t, \n, control bytes, terminal escapes, bidirectional
+// overrides, bytes that are not UTF-8, and a backslash doubled so that the
+// escaping can be undone: unlike a table cell, a field is read by
+// scripts), so that a value never splits a line or a column and payload
+// bytes never reach a terminal or a spreadsheet raw.
 func FieldValue(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -20,7 +21,7 @@ func FieldValue(v any) string {
 	case EscapedField:
 		return string(x)
 	case string:
-		return escapeAll(x)
+		return escapeExact(x)
 	case bool:
 		return strconv.FormatBool(x)
 	case int:
@@ -30,11 +31,11 @@ func FieldValue(v any) string {
 	case []string:
 		parts := make([]string, len(x))
 		for i, s := range x {
-			parts[i] = strings.ReplaceAll(escapeAll(s), ",", `\x2c`)
+			parts[i] = strings.ReplaceAll(escapeExact(s), ",", `\x2c`)
 		}
 		return strings.Join(parts, ",")
 	default:
-		return escapeAll(fmt.Sprint(x))
+		return escapeExact(fmt.Sprint(x))
 	}
 }
 

@@ -38,6 +38,12 @@ type Options struct {
 	Messages bool   // table: one row per message instead of per frame
 	Stable   bool   // rewrite volatile values (see Stabilizer)
 	Color    bool   // table: colour directions and anomalies (a terminal without NO_COLOR)
+	// Width fits the table to a terminal this many columns wide: the
+	// preview column grows or shrinks (unless PreviewFixed), and MASK,
+	// RSV, FIN and LEN go when even a short preview would not fit. 0: the
+	// fixed widths scripts read.
+	Width        int
+	PreviewFixed bool // --preview given: Width does not change it
 }
 
 // Formats lists the accepted values of Options.Format.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -41,9 +42,26 @@ type table struct {
 	buf     []byte
 	err     error
 	st      *Stabilizer // --stable; nil: values as captured
+	cols    []int       // the columns shown, as indexes into a full row (tableHeader)
+	header  []any
+	cells   []string
 }
 
+// tableHeader names the columns of a full row, as the callers of row give
+// it. The messages view shows FRAMES where a frame shows FIN, and no RSV
+// or MASK.
 var tableHeader = []any{"TIME", "CONN", "DIR", "OPCODE", "FIN", "RSV", "MASK", "LEN", "PAYLOAD"}
+
+const (
+	colFin     = 4
+	colRSV     = 5
+	colMask    = 6
+	colLen     = 7
+	colPayload = 8
+	// minPayloadWidth is the narrowest payload column a fitted table
+	// keeps before it drops columns (padding included).
+	minPayloadWidth = 24
+)
 
 func newTable(w io.Writer, opts Options) *table {
 	t := &table{opts: opts, out: &trimWriter{w: bufio.NewWriterSize(w, 64<<10)}}
@@ -55,7 +73,44 @@ func newTable(w io.Writer, opts Options) *table {
 	if opts.AbsTime {
 		timeWidth = 32
 	}
-	t.widths = []int{timeWidth, 7, 5, 9, 5, 5, 10, 12, opts.Preview + 40}
+	full := []int{timeWidth, 7, 5, 9, 5, 5, 10, 12, opts.Preview + 40}
+	t.header = append([]any(nil), tableHeader...)
+	drop := map[int]bool{}
+	if opts.Messages {
+		t.header[colFin], full[colFin] = "FRAMES", 8
+		drop[colRSV], drop[colMask] = true, true
+	}
+	if opts.Width > 0 {
+		// A line is the widths less the leading space; the payload
+		// column takes what is left, down to minPayloadWidth, MASK, RSV,
+		// FIN and LEN going first.
+		others := func() int {
+			n := -1
+			for i, w := range full[:colPayload] {
+				if !drop[i] {
+					n += w
+				}
+			}
+			return n
+		}
+		for _, c := range []int{colMask, colRSV, colFin, colLen} {
+			if others()+minPayloadWidth <= opts.Width {
+				break
+			}
+			drop[c] = true
+		}
+		full[colPayload] = max(opts.Width-others(), minPayloadWidth)
+		if !opts.PreviewFixed {
+			// Room for the cut preview's "…".
+			t.opts.Preview = max(full[colPayload]-3, 1)
+		}
+	}
+	for i, w := range full {
+		if !drop[i] {
+			t.cols = append(t.cols, i)
+			t.widths = append(t.widths, w)
+		}
+	}
 	t.ellW = twwidth.Width(ellipsis)
 	widths := tw.NewMapper[int, int]()
 	for i, w := range t.widths {
@@ -95,7 +150,18 @@ func (t *table) row(cells ...string) {
 			t.err = err
 			return
 		}
-		t.tbl.Header(tableHeader...)
+		h := make([]any, len(t.cols))
+		for i, c := range t.cols {
+			h[i] = t.header[c]
+		}
+		t.tbl.Header(h...)
+	}
+	if len(t.cols) != len(cells) {
+		t.cells = t.cells[:0]
+		for _, c := range t.cols {
+			t.cells = append(t.cells, cells[c])
+		}
+		cells = t.cells
 	}
 	if line, ok := t.layout(cells); ok && !t.slow {
 		t.laidOut++
@@ -280,7 +346,7 @@ func (t *table) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 	if m.LenUnknown {
 		n = "?" // compressed, not inflated to its end
 	}
-	t.row(t.when(m.TS), strconv.Itoa(c.ID), m.Dir.String(), m.Opcode.String(), strconv.Itoa(m.Frames)+"fr",
+	t.row(t.when(m.TS), strconv.Itoa(c.ID), m.Dir.String(), m.Opcode.String(), strconv.Itoa(m.Frames),
 		"", "", n, string(b))
 }
 
@@ -328,8 +394,19 @@ func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
 }
 
 // TLSConn shows a TLS connection that could not be looked into.
+// Why it could not be decrypted comes first, whole ("no key for client
+// random ..."; "encrypted" without a reason): the preview's width cuts
+// what follows it.
 func (t *table) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, i *wsparse.TLSInfo) {
-	b := append(t.buf[:0], i.Version...)
+	b := t.buf[:0]
+	switch {
+	case !i.Decrypted && i.Error != "":
+		b = appendEscaped(b, []byte(t.st.Text(i.Error)), math.MaxInt, true)
+		b = append(b, ": "...)
+	case !i.Decrypted:
+		b = append(b, "encrypted: "...)
+	}
+	b = append(b, i.Version...)
 	if i.SNI != "" {
 		b = append(b, " sni="...)
 		b = appendEscaped(b, []byte(i.SNI), 60, true)
@@ -345,14 +422,6 @@ func (t *table) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.Addr
 	b = append(b, t.st.Client(client).String()...)
 	b = append(b, " -> "...)
 	b = append(b, server.String()...)
-	if !i.Decrypted {
-		b = append(b, " encrypted"...)
-		if i.Error != "" {
-			b = append(b, " ("...)
-			b = appendEscaped(b, []byte(t.st.Text(i.Error)), 60, true)
-			b = append(b, ')')
-		}
-	}
 	t.buf = b
 	t.row(t.when(ts), strconv.Itoa(c.ID), "", "tls", "", "", "", strconv.FormatInt(i.Bytes[0]+i.Bytes[1], 10), string(b))
 }

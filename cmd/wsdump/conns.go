@@ -45,7 +45,8 @@ type connsOptions struct {
 	Filter            filterFlags
 	Fields            fieldsFlags
 	fields            bool
-	inputFlags        // --keylog, --ws-port, -j, the limits
+	Table             tableFlags // --width, -o wide, --color
+	inputFlags                   // --keylog, --ws-port, -j, the limits
 
 	textRE *regexp.Regexp
 	BPF    []string // conns -r F tcp port 80
@@ -106,7 +107,8 @@ its retry loop start within --storm-window.`,
 	addDecodeFlag(f, &opts.Decode)
 	addFieldsFlags(f, &opts.Fields)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
-	f.StringVar(&opts.Format, "format", "table", "output format: table or jsonl")
+	f.StringVar(&opts.Format, "format", "table", "output format: table, jsonl or csv")
+	addTableFlags(f, &opts.Table)
 	f.StringVar(&opts.Time, "time", "rel", "table start times: rel (seconds since the first packet) or abs (RFC 3339)")
 	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them (a STOMP frame in SockJS, its destination), that are heartbeats (e.g. 'ping|pong')")
 	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' own period)")
@@ -125,8 +127,11 @@ func (o *connsOptions) validate() error {
 	if o.fields, err = o.Fields.validate(); err != nil {
 		return err
 	}
-	if o.Format != "table" && o.Format != "jsonl" {
-		return usageErr("--format must be one of table, jsonl, not %q", o.Format)
+	if o.Format != "table" && o.Format != "jsonl" && o.Format != "csv" {
+		return usageErr("--format must be one of table, jsonl, csv, not %q%s", o.Format, formatHint(o.Format))
+	}
+	if err := o.Table.validate(); err != nil {
+		return err
 	}
 	if o.Time != "rel" && o.Time != "abs" {
 		return usageErr("--time must be rel or abs, not %q", o.Time)
@@ -211,12 +216,15 @@ func runConns(o *connsOptions) error {
 	if n := rep.ConnectsUncounted; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
 	}
-	if o.fields {
+	switch {
+	case o.fields:
 		err = writeConnFields(o.Out, rep, &o.Fields, origin)
-	} else if o.Format == "jsonl" {
+	case o.Format == "jsonl":
 		err = health.WriteJSONL(o.Out, rep, o.health())
-	} else {
-		err = report.WriteConnsTable(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})
+	case o.Format == "csv":
+		err = report.WriteConnsCSV(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})
+	default:
+		err = report.WriteConnsTable(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out)})
 	}
 	if err != nil {
 		return outputErr(err)

@@ -256,7 +256,7 @@ func TestConnsUsage(t *testing.T) {
 		stderr string
 	}{
 		{nil, 1, "no input"},
-		{[]string{"-r", f, "--format", "csv"}, 1, "--format must be one of table, jsonl"},
+		{[]string{"-r", f, "--format", "xml"}, 1, "--format must be one of table, jsonl, csv"}, // csv is accepted since issue 19
 		{[]string{"-r", f, "--heartbeat-text", "("}, 1, "--heartbeat-text: error parsing regexp"},
 		{[]string{"-r", f, "--tolerance", "0.5"}, 1, "--tolerance must be at least 1"},
 		{[]string{"-r", f, "--heartbeat-interval", "-1s"}, 1, "--heartbeat-interval must not be negative"},

@@ -71,7 +71,7 @@ func runDecode(o *decodeOptions) error {
 		exp = newFieldsExporter(o.Out, &o.Fields, o.Messages)
 	} else if exp, err = report.New(o.Out, report.Options{
 		Format: o.Format, AbsTime: o.Time == "abs", Preview: o.Preview, Messages: o.Messages,
-		Stable: o.Stable, Color: useColor(o.Out),
+		Stable: o.Stable, Color: o.Table.color(o.Out), Width: o.Table.width(o.Out), PreviewFixed: o.previewSet,
 	}); err != nil {
 		return usageErr("%v", err)
 	}
@@ -88,7 +88,8 @@ func runDecode(o *decodeOptions) error {
 			fe.env = filter.New(nil, filter.Spec{ConnHealth: spec.ConnHealth})
 		}
 	}
-	exp, flt := newFilteredExporter(exp, spec)
+	counted := &countingExporter{Exporter: exp}
+	exp, flt := newFilteredExporter(counted, spec)
 	src = stopWhen(src, flt)
 	keys, err := o.loadKeys(o.Err)
 	if err != nil {
@@ -104,6 +105,9 @@ func runDecode(o *decodeOptions) error {
 	o.Limits.report(o.Err, asm.Stats())
 	if err := exp.Close(); err != nil {
 		return outputErr(err)
+	}
+	if readErr == nil && counted.n == 0 {
+		explainEmpty(o.Ctx, &o.inputFlags, o.ReadFile, o.In, o.Err, spec.Conns)
 	}
 	return readError(readErr)
 }

@@ -37,6 +37,7 @@ type diffOptions struct {
 	captureInput
 	Out io.Writer
 
+	Reads         []string // -r A -r B
 	IgnoreControl bool
 	MaxDiffs      int
 	Context       int
@@ -46,7 +47,7 @@ type diffOptions struct {
 func newDiffCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	o := &diffOptions{captureInput: captureInput{In: stdin, Err: stderr}, Out: stdout}
 	cmd := &cobra.Command{
-		Use:   "diff A B [flags]",
+		Use:   "diff A B [flags] | diff -r A -r B [flags]",
 		Short: "Compare two captures message by message",
 		Long: `diff decodes two captures and compares them connection by connection (the
 n-th WebSocket connection of A with the n-th of B) and, in each direction,
@@ -65,18 +66,24 @@ The first differences are printed: which connection, direction and
 message, and what differs (text as escaped text around the first
 differing byte, binary as a hex excerpt).` + "\n" + filterHelp,
 		Example:       diffExamples,
-		Args:          cobra.ExactArgs(2),
+		Args:          cobra.MaximumNArgs(2),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// diff A B, diff -r A -r B and diff -r A B name the same two captures.
+			files := captureArgs(o.Reads, args)
+			if len(files) != 2 {
+				return usageErr("diff compares two captures: wsdump diff A B (or -r A -r B), not %d", len(files))
+			}
 			o.Ctx = cmd.Context()
-			return runDiff(o, args[0], args[1])
+			return runDiff(o, files[0], files[1])
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + diffExitHelp + "\n")
 	f := cmd.Flags()
 	addInputFlags(f, &o.inputFlags)
+	f.StringArrayVarP(&o.Reads, "read", "r", nil, "capture to compare (twice: -r A -r B, as the positional A B)")
 	f.BoolVar(&o.IgnoreControl, "ignore-control", false, "compare data messages only, not pings, pongs and closes")
 	f.IntVar(&o.MaxDiffs, "max-diffs", 10, "print at most this many differences")
 	f.IntVar(&o.Context, "context", 32, "characters (text) or bytes (binary) shown around a difference")
@@ -292,7 +299,7 @@ func runDiff(o *diffOptions, a, b string) error {
 	if len(diffs) == 0 {
 		return nil
 	}
-	return &exitError{exitDiffer, fmt.Errorf("diff: %d differences", len(diffs))}
+	return &exitError{exitDiffer, fmt.Errorf("diff: %d %s", len(diffs), plural(len(diffs), "difference", "differences"))}
 }
 
 // compareCaptures returns the differences, in order of connection,

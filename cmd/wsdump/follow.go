@@ -2,17 +2,15 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -34,6 +32,7 @@ type followOptions struct {
 	Stable   bool
 	MaxBytes int
 	NoPretty bool
+	Color    string // --color: auto, always or never
 	Filter   filterFlags
 }
 
@@ -67,6 +66,7 @@ Without --conn every connection is followed, in capture order.` + "\n" + filterH
 	f.BoolVar(&o.Stable, "stable", false, "normalise client ports (numbered in order of appearance)")
 	f.IntVar(&o.MaxBytes, "max-bytes", 4096, "show at most this many bytes of each message (0: all)")
 	f.BoolVar(&o.NoPretty, "no-pretty", false, "show JSON text as sent, not indented")
+	f.StringVar(&o.Color, "color", "auto", "colour the message lines by direction: auto (on a terminal, unless NO_COLOR is set), always or never")
 	addFilterFlags(f, &o.Filter, true)
 	addCompletions(cmd)
 	return cmd
@@ -83,12 +83,21 @@ func runFollow(o *followOptions) error {
 	if err != nil {
 		return err
 	}
+	colors := tableFlags{Color: o.Color}
+	if err := colors.validate(); err != nil {
+		return err
+	}
 	t := &transcript{w: bufio.NewWriter(o.Out), st: report.NewStabilizer(o.Stable), maxBytes: o.MaxBytes,
-		pretty: !o.NoPretty, color: useColor(o.Out)}
+		pretty: !o.NoPretty, color: colors.color(o.Out)}
 	t.origin = &t.originTS
-	_, derr := o.decodeInto(o.Read, spec, t)
+	// Application protocols are decoded so that nested ones (a STOMP frame
+	// in a SockJS array) are shown unwrapped.
+	_, derr := o.decodeInto(o.Read, spec, &followSink{newAppDecoder(t, appproto.ModeAuto), t})
 	if err := t.w.Flush(); err != nil {
 		return outputErr(err)
+	}
+	if derr == nil && !t.wrote {
+		explainEmpty(o.Ctx, &o.inputFlags, o.Read, o.In, o.Err, spec.Conns)
 	}
 	return derr
 }
@@ -102,6 +111,7 @@ type transcript struct {
 	color    bool
 	originTS time.Time
 	origin   *time.Time
+	wrote    bool // something was written (else explainEmpty says why)
 }
 
 // SetOrigin makes times count from the first packet.
@@ -120,6 +130,7 @@ func (t *transcript) when(ts time.Time) string {
 }
 
 func (t *transcript) header(dir wsparse.Dir, s string) {
+	t.wrote = true
 	if t.color {
 		s = report.DirColor(dir.String()) + s + report.ColorReset
 	}
@@ -135,6 +146,7 @@ func anomalySuffix(a wsparse.Anomalies) string {
 }
 
 func (t *transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	t.wrote = true
 	fmt.Fprintf(t.w, "=== conn %d  %s -> %s  at %s\n", c.ID, t.st.Client(c.Client()), c.Server(), t.when(h.RequestTS))
 	fmt.Fprintf(t.w, "    %s %s %s\n", report.Escape([]byte(h.Method), 20, true), report.Escape([]byte(h.URI), 200, true), report.Escape([]byte(h.HTTPVersion), 20, true))
 	if h.Host != "" {
@@ -179,7 +191,20 @@ func (t *transcript) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	t.header(f.Dir, line+anomalySuffix(f.Anomalies))
 }
 
-func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) {
+// followSink decodes the application protocols for the transcript and
+// passes it the first packet's time.
+type followSink struct {
+	*appDecoder
+	t *transcript
+}
+
+func (f *followSink) SetOrigin(o time.Time) { f.t.SetOrigin(o) }
+
+func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) { t.MessageApps(c, m, nil) }
+
+// MessageApps writes a message; apps (decoded application messages) tell
+// how to unwrap its text (report.FollowText).
+func (t *transcript) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
 	head := fmt.Sprintf("[%s] conn %d %s %s #%d, %d B", t.when(m.TS), c.ID, m.Dir, m.Opcode, m.Index, m.Len)
 	if m.LenUnknown {
 		head = fmt.Sprintf("[%s] conn %d %s %s #%d, %d B inflated of ? B", t.when(m.TS), c.ID, m.Dir, m.Opcode, m.Index, m.Len)
@@ -202,7 +227,10 @@ func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) {
 		data = data[:cut]
 	}
 	if m.Opcode == wsparse.OpText && report.MostlyText(data) {
-		t.text(data, more == 0)
+		for _, line := range report.FollowText(data, apps, t.pretty, more == 0) {
+			t.w.WriteString(line)
+			t.w.WriteByte('\n')
+		}
 	} else {
 		hexDump(t.w, data)
 	}
@@ -213,24 +241,6 @@ func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) {
 		fmt.Fprintf(t.w, "… %d bytes not kept\n", m.Len-uint64(len(m.Data)))
 	}
 	t.w.WriteByte('\n')
-}
-
-// text writes text line by line, each escaped; whole JSON documents are
-// indented first.
-func (t *transcript) text(p []byte, whole bool) {
-	if t.pretty && whole && len(p) > 1 && (p[0] == '{' || p[0] == '[') && json.Valid(p) {
-		var buf bytes.Buffer
-		if json.Indent(&buf, p, "", "  ") == nil {
-			p = buf.Bytes()
-		}
-	}
-	if len(p) == 0 {
-		return
-	}
-	for _, line := range strings.Split(string(p), "\n") {
-		t.w.WriteString(report.Escape([]byte(line), 1<<30, true))
-		t.w.WriteByte('\n')
-	}
 }
 
 // hexDump writes p as xxd does: offset, 16 bytes in pairs, ASCII.
@@ -260,6 +270,7 @@ func hexDump(w *bufio.Writer, p []byte) {
 }
 
 func (t *transcript) End(c *wsparse.Conn, s *wsparse.Summary) {
+	t.wrote = true
 	line := fmt.Sprintf("=== conn %d end at %s: %s", c.ID, t.when(s.Last), s.End)
 	if s.Handshake == nil {
 		line += ", no handshake (" + string(s.Confidence) + ")"

@@ -720,7 +720,7 @@ func TestDiffMemory(t *testing.T) {
 	a, b := build(0), build(1)
 	rss, floor, code, errs := runMeasured(t, bin, []string{"diff", a, b})
 	t.Logf("max RSS %d KiB (%d KiB inherited at the exec)", rss, floor)
-	if code != exitDiffer || !strings.Contains(errs, "diff: 1 differences") {
+	if code != exitDiffer || !strings.Contains(errs, "diff: 1 difference") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
 	if rss > 96<<10 {

@@ -140,6 +140,7 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 	}
 	exp, err := report.New(o.Out, report.Options{
 		Format: o.Format, AbsTime: o.Time == "abs", Preview: o.Preview, Messages: o.Messages,
+		Width: o.Table.width(o.Out), PreviewFixed: o.previewSet, Color: o.Table.Color == "always",
 	})
 	if err != nil {
 		return usageErr("%v", err)

@@ -99,13 +99,17 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		Short:         "Decode WebSocket conversations from packet captures",
 		Long:          "wsdump reassembles the TCP streams of a pcap or pcapng capture (or a live\ninterface), finds HTTP/1.1 WebSocket upgrades and decodes every frame and\nmessage (RFC 6455), inflating permessage-deflate (RFC 7692) and decrypting\nwss with a TLS key log.",
 		Example:       rootExamples + "\n\n" + liveExamples,
-		Version:       version,
+		Version:       versionString(),
 		Args:          cobra.ArbitraryArgs, // a live capture's filter
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if live.List {
 				return runInterfaces(stdout)
+			}
+			if len(args) > 0 && opts.ReadFile == "" && live.Interface == "" && isCaptureFile(args[0]) {
+				// wsdump FILE: the file is read as with -r FILE.
+				opts.ReadFile, args = args[0], args[1:]
 			}
 			if err := live.validate(opts.ReadFile, args); err != nil {
 				return err
@@ -114,11 +118,13 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 				if opts.Filter.set() || opts.Stable {
 					return usageErr("the filters and --stable apply to -r FILE (live capture takes --host, --port, -c and a filter expression)")
 				}
+				opts.previewSet = cmd.Flags().Changed("preview")
 				return runLive(cmd.Context(), opts, live, args)
 			}
 			opts.Filter.Hosts, opts.Filter.Count = live.Hosts, live.Count
 			opts.BPF = args
 			opts.Filter.connHealth = true
+			opts.previewSet = cmd.Flags().Changed("preview")
 			opts.Ctx = cmd.Context()
 			if err := opts.validate(); err != nil {
 				return err
@@ -130,10 +136,15 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
-	cmd.SetUsageTemplate(cmd.UsageTemplate() + exitHelp + "\n")
+	// The exit-status table is the root's: subcommands point to it (diff
+	// and lint have their own).
+	cmd.SetUsageTemplate(cmd.UsageTemplate() + `{{if not .HasParent}}` + exitHelp + "\n" + `{{else}}
+Exit status: see wsdump --help.
+{{end}}`)
 	cmd.AddCommand(newInterfacesCmd(stdout), newConnsCmd(stdin, stdout, stderr), newLintCmd(stdin, stdout, stderr),
-		newDiffCmd(stdin, stdout, stderr), newFollowCmd(stdin, stdout, stderr), newExportCmd(stdin, stdout, stderr))
-	cmd.AddCommand(newReportCmd(stdin, stdout, stderr))
+		newDiffCmd(stdin, stdout, stderr), newFollowCmd(stdin, stdout, stderr), newExportCmd(stdin, stdout, stderr),
+		newVersionCmd(stdout), newReportCmd(stdin, stdout, stderr))
+	hintFlagErrors(cmd)
 	f := cmd.Flags()
 	addLiveFlags(f, live)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
@@ -141,6 +152,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&opts.Time, "time", "rel", "table times: rel (seconds since the first packet) or abs (RFC 3339)")
 	f.IntVar(&opts.Preview, "preview", 64, "table: payload preview width in characters")
 	f.BoolVar(&opts.Messages, "messages", false, "table: one row per message instead of per frame")
+	addTableFlags(f, &opts.Table)
 	addInputFlags(f, &opts.inputFlags)
 	addDecodeFlag(f, &opts.Decode)
 	addFilterFlags(f, &opts.Filter, false)
@@ -168,7 +180,10 @@ type decodeOptions struct {
 	fields     bool     // -T fields
 	BPF        []string // -r F tcp port 80
 	Stable     bool
-	inputFlags // --keylog, --ws-port, -j, the limits, --max-payload, --max-message, --no-sniff
+	Table      tableFlags // --width, -o wide, --color
+	inputFlags            // --keylog, --ws-port, -j, the limits, --max-payload, --max-message, --no-sniff
+
+	previewSet bool // --preview given: a fitted table keeps it
 }
 
 // portList is a repeatable TCP port flag.
@@ -208,6 +223,9 @@ func (o *decodeOptions) validate() error {
 	if o.Preview < 1 {
 		return usageErr("--preview must be at least 1")
 	}
+	if err := o.Table.validate(); err != nil {
+		return err
+	}
 	if err := checkDecode(&o.Decode); err != nil {
 		return err
 	}
@@ -226,5 +244,5 @@ func (o *decodeOptions) validate() error {
 			return nil
 		}
 	}
-	return usageErr("--format must be one of %s, not %q", strings.Join(report.Formats, ", "), o.Format)
+	return usageErr("--format must be one of %s, not %q%s", strings.Join(report.Formats, ", "), o.Format, formatHint(o.Format))
 }
