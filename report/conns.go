@@ -141,30 +141,37 @@ func groupRows(r *health.Report, shown func(*health.Group) bool) [][]string {
 			if !shown(g) {
 				continue
 			}
-			storm := "no"
-			if g.Storm {
-				storm = "yes (" + strconv.Itoa(g.MaxInWindow) + ")"
-			}
-			backoff := g.Backoff
-			switch {
-			case backoff == "":
-				backoff = "-"
-			case g.BackoffInterval > 0:
-				backoff += " " + health.Dur(g.BackoffInterval)
-			}
-			url := g.Host + g.Path
-			if url == "" {
-				url = g.Server.String()
-			}
-			attempts := strconv.Itoa(len(g.Attempts) + g.Unlisted)
-			if g.MaxParallel > 1 {
-				attempts += " (" + strconv.Itoa(g.MaxParallel) + " parallel)"
-			}
+			url, attempts, storm, backoff := groupCells(g)
 			rows = append(rows, []string{strconv.Itoa(i + 1), g.ClientIP.String(), escapeAll(url), attempts,
 				strconv.Itoa(g.Refused), strconv.Itoa(g.Failed), strconv.Itoa(g.Errors), outageCell(g), storm, backoff, timelineCell(g)})
 		}
 	}
 	return rows
+}
+
+// groupCells gives a group's URL (raw: the caller escapes it), attempts,
+// storm and backoff cells, for the conns table and the HTML report.
+func groupCells(g *health.Group) (url, attempts, storm, backoff string) {
+	url = g.Host + g.Path
+	if url == "" {
+		url = g.Server.String()
+	}
+	attempts = strconv.Itoa(len(g.Attempts) + g.Unlisted)
+	if g.MaxParallel > 1 {
+		attempts += " (" + strconv.Itoa(g.MaxParallel) + " parallel)"
+	}
+	storm = "no"
+	if g.Storm {
+		storm = "yes (" + strconv.Itoa(g.MaxInWindow) + ")"
+	}
+	backoff = g.Backoff
+	switch {
+	case backoff == "":
+		backoff = "-"
+	case g.BackoffInterval > 0:
+		backoff += " " + health.Dur(g.BackoffInterval)
+	}
+	return url, attempts, storm, backoff
 }
 
 // outageCell is a group's longest outage, and how long it was down at the

@@ -705,25 +705,7 @@ func (v *htmlView) tables(r *health.Report, ax timeAxis) {
 			v.Notes = append(v.Notes, fmt.Sprintf("Groups table: the first %d of %d rows.", i, len(r.Groups)))
 			break
 		}
-		url := g.Host + g.Path
-		if url == "" {
-			url = g.Server.String()
-		}
-		storm := "no"
-		if g.Storm {
-			storm = "yes (" + strconv.Itoa(g.MaxInWindow) + ")"
-		}
-		backoff := g.Backoff
-		switch {
-		case backoff == "":
-			backoff = "-"
-		case g.BackoffInterval > 0:
-			backoff += " " + health.Dur(g.BackoffInterval)
-		}
-		attempts := strconv.Itoa(len(g.Attempts) + g.Unlisted)
-		if g.MaxParallel > 1 {
-			attempts += " (" + strconv.Itoa(g.MaxParallel) + " parallel)"
-		}
+		url, attempts, storm, backoff := groupCells(g)
 		v.Groups = append(v.Groups, groupRow{
 			N: strconv.Itoa(i + 1), Client: g.ClientIP.String(), URL: htmlText(url, 0), Attempts: attempts,
 			Refused: strconv.Itoa(g.Refused), Failed: strconv.Itoa(g.Failed), Errors: strconv.Itoa(g.Errors),

@@ -167,25 +167,58 @@ func (o *connsOptions) health() health.Options {
 
 // runConns reads the capture through the tracker and writes the report.
 func runConns(o *connsOptions) error {
+	rd, err := o.read(nil)
+	if err != nil {
+		return err
+	}
+	rep, origin := rd.rep, rd.origin
+	switch {
+	case o.fields:
+		err = writeConnFields(o.Out, rep, &o.Fields, origin)
+	case o.Format == "jsonl":
+		err = health.WriteJSONL(o.Out, rep, o.health())
+	case o.Format == "csv":
+		err = report.WriteConnsCSV(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})
+	default:
+		err = report.WriteConnsTable(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out)})
+	}
+	if err != nil {
+		return outputErr(err)
+	}
+	return readError(rd.readErr)
+}
+
+// connsRead is what conns and report read from a capture.
+type connsRead struct {
+	rep     *health.Report // after -Y
+	tr      *health.Tracker
+	origin  time.Time // the capture's first packet
+	readErr error     // the input's error, reported after the output
+}
+
+// read reads the capture through the health tracker (next, when not nil,
+// receives every record behind it): the application decoders, the
+// connection filters, -Y on the report. err is an error before reading.
+func (o *connsOptions) read(next wsparse.Sink) (rd connsRead, err error) {
 	src, err := o.open(o.Ctx, o.ReadFile, o.In, o.Err)
 	if err != nil {
-		return inputErr(err)
+		return rd, inputErr(err)
 	}
 	if len(o.BPF) > 0 {
 		if src, err = newBPFSource(src, o.BPF, o.Err); err != nil {
-			return err
+			return rd, err
 		}
 	}
 	defer src.Close()
 
 	spec, x, err := o.Filter.connSpec()
 	if err != nil {
-		return err
+		return rd, err
 	}
-	tr := health.New(nil, o.health())
+	tr := health.New(next, o.health())
 	keys, err := o.loadKeys(o.Err)
 	if err != nil {
-		return err
+		return rd, err
 	}
 	// --max-payload and --max-message as given (16 MiB by default): a cut
 	// compressed message loses the inflater's window, and text beats
@@ -202,32 +235,18 @@ func runConns(o *connsOptions) error {
 		// The filter goes first: it picks whole connections (--conn,
 		// --host, --path), each decoded as without it, and the decoding of
 		// the others is saved.
-		var next wsparse.Sink = tr
+		var dec wsparse.Sink = tr
 		if o.Decode != appproto.ModeNone {
-			next = newAppDecoder(tr, o.Decode)
+			dec = newAppDecoder(tr, o.Decode)
 		}
-		asm = newAssembler(connFilter(next, spec), opts, o.Jobs)
+		asm = newAssembler(connFilter(dec, spec), opts, o.Jobs)
 	}
-	var origin time.Time
-	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })
+	rd.readErr = feed(src, asm, o.ReadFile, keys, func(t time.Time) { rd.origin = t })
 	asm.Finish()
-	rep := tr.Report()
-	selectConns(rep, x, origin)
-	if n := rep.ConnectsUncounted; n > 0 {
+	rd.tr, rd.rep = tr, tr.Report()
+	selectConns(rd.rep, x, rd.origin)
+	if n := rd.rep.ConnectsUncounted; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
 	}
-	switch {
-	case o.fields:
-		err = writeConnFields(o.Out, rep, &o.Fields, origin)
-	case o.Format == "jsonl":
-		err = health.WriteJSONL(o.Out, rep, o.health())
-	case o.Format == "csv":
-		err = report.WriteConnsCSV(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})
-	default:
-		err = report.WriteConnsTable(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out)})
-	}
-	if err != nil {
-		return outputErr(err)
-	}
-	return readError(readErr)
+	return rd, nil
 }

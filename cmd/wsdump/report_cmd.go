@@ -9,10 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsdump/wsdump/appproto"
-	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/report"
-	"github.com/wsdump/wsdump/wsparse"
 )
 
 const reportExamples = `  # A picture of a capture, to open in a browser or attach to a bug report
@@ -90,46 +87,16 @@ func (o *reportOptions) validate() error {
 // runReport reads the capture through the health tracker and the activity
 // collector, then writes the HTML file.
 func runReport(o *reportOptions) error {
-	src, err := o.open(o.Ctx, o.ReadFile, o.In, o.Err)
-	if err != nil {
-		return inputErr(err)
-	}
-	defer src.Close()
-	spec, x, err := o.Filter.connSpec()
-	if err != nil {
-		return err
-	}
 	act := report.NewActivity()
-	tr := health.New(act, o.health())
-	keys, err := o.loadKeys(o.Err)
+	rd, err := o.read(act) // as conns reads it
 	if err != nil {
 		return err
-	}
-	// As conns reads it (see runConns).
-	opts := o.options(wsparse.Config{EndAll: spec.IsZero()}, keys)
-	var asm packetAssembler
-	if spec.IsZero() {
-		asm = newAppAssembler(tr, o.Decode, opts, o.Jobs)
-	} else {
-		var next wsparse.Sink = tr
-		if o.Decode != appproto.ModeNone {
-			next = newAppDecoder(tr, o.Decode)
-		}
-		asm = newAssembler(connFilter(next, spec), opts, o.Jobs)
-	}
-	var origin time.Time
-	readErr := feed(src, asm, o.ReadFile, keys, func(t time.Time) { origin = t })
-	asm.Finish()
-	rep := tr.Report()
-	selectConns(rep, x, origin) // -Y picks connections, as in conns
-	if n := rep.ConnectsUncounted; n > 0 {
-		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
 	}
 	title := o.ReadFile
 	if title != "-" {
 		title = filepath.Base(title)
 	}
-	in := report.HTMLInput{Title: title, Report: rep, Beats: tr.BeatTimes, Activity: act, Origin: origin, Version: version}
+	in := report.HTMLInput{Title: title, Report: rd.rep, Beats: rd.tr.BeatTimes, Activity: act, Origin: rd.origin, Version: version}
 	n, err := writeReportFile(o.Output, o.Out, in)
 	if err != nil {
 		return outputErr(err)
@@ -137,7 +104,7 @@ func runReport(o *reportOptions) error {
 	if o.Output != "-" {
 		fmt.Fprintf(o.Err, "wsdump: wrote %s (%d bytes)\n", o.Output, n)
 	}
-	return readError(readErr)
+	return readError(rd.readErr)
 }
 
 // writeReportFile writes the report to name, or to stdout for "-", and
