@@ -8,7 +8,10 @@
 #   - a 1 000 000-line key log (176 MB) with a wss capture;
 #   - one capture per buffering limit, whose connections all hit it at
 #     once (memgen -bound): --max-pending, --max-sniff, --max-reorder,
-#     --max-reorder-total (BOUNDS=0 skips them).
+#     --max-reorder-total (BOUNDS=0 skips them);
+#   - a flood of 1 000 000 bare SYNs from distinct sources (40 MB), at the
+#     default --max-connections (100000) and at 1000: eviction bounds the
+#     table (SYNS=0 skips it).
 #
 #   bash bench/memory.sh                     # all of it
 #   CONNS=20000 bash bench/memory.sh         # a smaller capture
@@ -34,6 +37,11 @@ idle=$OUT/idle-$CONNS.pcap
 wss=testdata/pcaps/gen__wss-go-tls12-aes128gcm
 keys=$OUT/keys-$KEYLINES.txt
 [ -s "$keys" ] || go run ./bench/memgen -keylog "$KEYLINES" -append "$wss.keys" -o "$keys"
+SYNS=${SYNS:-1000000}
+if [ "$SYNS" != 0 ]; then
+	syns=$OUT/syns-$SYNS.pcap
+	[ -s "$syns" ] || go run ./bench/memgen -syns "$SYNS" -o "$syns"
+fi
 BOUNDS=${BOUNDS:-pending sniff reorder reorder-total}
 [ "$BOUNDS" = 0 ] && BOUNDS=
 for b in $BOUNDS; do
@@ -71,3 +79,7 @@ for b in $BOUNDS; do
 	run "bound-$b" -r "$OUT/bound-$b.pcap" --format jsonl
 	run "bound-$b -j 1" -r "$OUT/bound-$b.pcap" --format jsonl -j 1
 done
+if [ "$SYNS" != 0 ]; then
+	run "syns-$SYNS" -r "$syns"
+	run "syns-$SYNS max-conn 1000" -r "$syns" --max-connections 1000
+fi

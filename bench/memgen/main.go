@@ -5,6 +5,7 @@
 //	go run ./bench/memgen -conns 100000 -o bench/data/open-100k.pcap
 //	go run ./bench/memgen -keylog 1000000 -append testdata/pcaps/gen__wss-go-tls12-aes128gcm.keys -o bench/data/keys-1m.txt
 //	go run ./bench/memgen -bound pending -o bench/data/bound-pending.pcap
+//	go run ./bench/memgen -syns 1000000 -o bench/data/syns-1000000.pcap
 package main
 
 import (
@@ -31,17 +32,18 @@ func main() {
 	keylog := flag.Int("keylog", 0, "write a key log of `N` CLIENT_RANDOM lines")
 	appendKeys := flag.String("append", "", "with -keylog: append this key log `FILE` (the keys of a capture to decrypt)")
 	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, sniff, reorder or reorder-total")
+	syns := flag.Int("syns", 0, "write a capture of `N` bare SYNs from distinct sources (a SYN flood)")
 	fragLen := flag.Int("frag", 1000, "with -conns: bytes of the unfinished server message each connection holds at the end (0: none, the connection is idle)")
 	out := flag.String("o", "", "output `FILE`")
 	flag.Parse()
 	modes := 0
-	for _, set := range []bool{*conns > 0, *keylog > 0, *bound != ""} {
+	for _, set := range []bool{*conns > 0, *keylog > 0, *bound != "", *syns > 0} {
 		if set {
 			modes++
 		}
 	}
 	if *out == "" || modes != 1 {
-		fmt.Fprintln(os.Stderr, "usage: memgen (-conns N | -keylog N [-append FILE] | -bound LIMIT) -o FILE")
+		fmt.Fprintln(os.Stderr, "usage: memgen (-conns N | -keylog N [-append FILE] | -bound LIMIT | -syns N) -o FILE")
 		os.Exit(2)
 	}
 	f, err := os.Create(*out)
@@ -54,6 +56,8 @@ func main() {
 		err = openConns(w, *conns, *fragLen)
 	case *bound != "":
 		err = bounds(w, *bound)
+	case *syns > 0:
+		err = synFlood(w, *syns)
 	default:
 		err = keyLog(w, *keylog, *appendKeys)
 	}
@@ -113,6 +117,27 @@ func openConns(w *bufio.Writer, n, fragLen int) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// synFlood writes n bare SYNs from distinct sources (10.x.y.z) to one
+// server, 1 µs apart, as raw IPv4 (LINKTYPE_RAW): the capture of
+// cmd/wsdump/hostile_test.go's SYN flood, a million of them by default in
+// bench/memory.sh (never answered, each is a half-open connection).
+func synFlood(w *bufio.Writer, n int) error {
+	pw := pcapgo.NewWriter(w)
+	if err := pw.WriteFileHeader(262144, layers.LinkTypeRaw); err != nil {
+		return err
+	}
+	ts := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	for i := range n {
+		src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+		d := synth.RawTCP4(src, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1, 0, 0x02, nil)
+		if err := pw.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(d), Length: len(d)}, d); err != nil {
+			return err
+		}
+		ts = ts.Add(time.Microsecond)
 	}
 	return nil
 }
