@@ -6,6 +6,7 @@ import (
 	"compress/flate"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -142,11 +143,17 @@ func wsdumpBinary(t *testing.T) string {
 // test binary, re-executed before it has done anything (see TestMain).
 func runMeasured(t *testing.T, bin string, args []string) (rss, floor int64, code int, stderr string) {
 	t.Helper()
+	return runMeasuredTo(t, discard{}, bin, args)
+}
+
+// runMeasuredTo is runMeasured writing wsdump's standard output to stdout.
+func runMeasuredTo(t *testing.T, stdout io.Writer, bin string, args []string) (rss, floor int64, code int, stderr string) {
+	t.Helper()
 	res := filepath.Join(t.TempDir(), "rusage")
 	cmd := exec.Command(os.Args[0], append([]string{bin}, args...)...)
 	cmd.Env = append(os.Environ(), "WSDUMP_RSS_HELPER="+res)
 	var errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = discard{}, &errb
+	cmd.Stdout, cmd.Stderr = stdout, &errb
 	err := cmd.Run()
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		t.Fatal(err)
@@ -217,11 +224,20 @@ func writeSynth(t *testing.T, snaplen int, convs ...*synth.Conv) string {
 	for _, c := range convs {
 		pkts = append(pkts, c.Packets...)
 	}
-	var buf bytes.Buffer
-	if err := synth.WritePcap(&buf, snaplen, pkts...); err != nil {
+	// Streamed to the file: growing a buffer of TestDiffMemory's 100 MB
+	// took seconds.
+	f, err := os.Create(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	w := bufio.NewWriterSize(f, 1<<20)
+	if err := synth.WritePcap(w, snaplen, pkts...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -721,7 +737,10 @@ func TestDiffMemory(t *testing.T) {
 		return writeSynth(t, 0, c)
 	}
 	a, b := build(0), build(1)
-	rss, floor, code, errs := runMeasured(t, bin, []string{"diff", a, b})
+	// One run: the output is the subprocess's (a second run in-process
+	// took a third of the test).
+	var stdout bytes.Buffer
+	rss, floor, code, errs := runMeasuredTo(t, &stdout, bin, []string{"diff", a, b})
 	t.Logf("max RSS %d KiB (%d KiB inherited at the exec)", rss, floor)
 	if code != exitDiffer || !strings.Contains(errs, "diff: 1 differences") {
 		t.Fatalf("exit %d, stderr %q", code, errs)
@@ -729,7 +748,7 @@ func TestDiffMemory(t *testing.T) {
 	if rss > 96<<10 {
 		t.Errorf("max RSS %d KiB for 2 x 96 MiB of messages", rss)
 	}
-	out, _, _ := runWsdump(t, nil, "diff", a, b)
+	out := stdout.String()
 	if !strings.Contains(out, "conn 1 s2c message 96: binary, 1048576 B vs 1048576 B, first difference at byte 1048575") {
 		t.Errorf("output:\n%s", out)
 	}
