@@ -11,7 +11,10 @@
 #     --max-reorder-total (BOUNDS=0 skips them);
 #   - a flood of 1 000 000 bare SYNs from distinct sources (40 MB), at the
 #     default --max-connections (100000) and at 1000: eviction bounds the
-#     table (SYNS=0 skips it).
+#     table (SYNS=0 skips it);
+#   - a permessage-deflate bomb of 1 GiB (1.3 MB compressed), inflated to
+#     its end with the default --max-inflate-ratio and stopped at 200
+#     (BOMB=0 skips it).
 #
 #   bash bench/memory.sh                     # all of it
 #   CONNS=20000 bash bench/memory.sh         # a smaller capture
@@ -41,6 +44,11 @@ SYNS=${SYNS:-1000000}
 if [ "$SYNS" != 0 ]; then
 	syns=$OUT/syns-$SYNS.pcap
 	[ -s "$syns" ] || go run ./bench/memgen -syns "$SYNS" -o "$syns"
+fi
+BOMB=${BOMB:-1024}
+if [ "$BOMB" != 0 ]; then
+	bomb=$OUT/bomb-$BOMB.pcap
+	[ -s "$bomb" ] || go run ./bench/memgen -bomb "$BOMB" -o "$bomb"
 fi
 BOUNDS=${BOUNDS:-pending sniff reorder reorder-total}
 [ "$BOUNDS" = 0 ] && BOUNDS=
@@ -82,4 +90,9 @@ done
 if [ "$SYNS" != 0 ]; then
 	run "syns-$SYNS" -r "$syns"
 	run "syns-$SYNS max-conn 1000" -r "$syns" --max-connections 1000
+fi
+if [ "$BOMB" != 0 ]; then
+	run "bomb-${BOMB}MiB jsonl" -r "$bomb" --format jsonl
+	run "bomb-${BOMB}MiB jsonl ratio 200" -r "$bomb" --format jsonl --max-inflate-ratio 200
+	run "bomb-${BOMB}MiB messages ratio 200" -r "$bomb" --messages --max-message 1048576 --max-inflate-ratio 200
 fi
