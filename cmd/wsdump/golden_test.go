@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -142,7 +143,7 @@ func TestGolden(t *testing.T) {
 		} {
 			t.Run(name+"/"+view.ext, func(t *testing.T) {
 				args := append(append([]string{"-r", f}, view.args...), keylogArgs(f)...)
-				out, errs, code := runWsdump(t, nil, args...)
+				out, errs, code := runShared(t, args...)
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, errs)
 				}
@@ -214,11 +215,33 @@ func keylogArgs(capture string) []string {
 	return nil
 }
 
-// TestDeterministic checks that two runs give byte-identical output.
+// sharedRuns holds the runs of runShared, by their arguments.
+var sharedRuns sync.Map // string -> *sharedRun
+
+type sharedRun struct {
+	once      sync.Once
+	out, errs string
+	code      int
+}
+
+// runShared is runWsdump without standard input, run once per test process
+// for the same arguments: TestGolden and TestDeterministic share the run
+// of each fixture.
+func runShared(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	v, _ := sharedRuns.LoadOrStore(strings.Join(args, "\x00"), &sharedRun{})
+	r := v.(*sharedRun)
+	r.once.Do(func() { r.out, r.errs, r.code = runWsdump(t, nil, args...) })
+	return r.out, r.errs, r.code
+}
+
+// TestDeterministic checks that two runs give byte-identical output (the
+// first is TestGolden's, when it ran).
 func TestDeterministic(t *testing.T) {
 	for _, f := range fixtures(t) {
-		a, _, _ := runWsdump(t, nil, "-r", f, "--format", "jsonl")
-		b, _, _ := runWsdump(t, nil, "-r", f, "--format", "jsonl")
+		args := append([]string{"-r", f, "--format", "jsonl"}, keylogArgs(f)...)
+		a, _, _ := runShared(t, args...)
+		b, _, _ := runWsdump(t, nil, args...)
 		if a != b {
 			t.Errorf("%s: two runs differ", filepath.Base(f))
 		}
