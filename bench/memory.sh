@@ -8,10 +8,17 @@
 #   - a 1 000 000-line key log (176 MB) with a wss capture;
 #   - one capture per buffering limit, whose connections all hit it at
 #     once (memgen -bound): --max-pending, --max-sniff, --max-reorder,
-#     --max-reorder-total (BOUNDS=0 skips them).
+#     --max-reorder-total (BOUNDS=0 skips them);
+#   - a flood of 1 000 000 bare SYNs from distinct sources (40 MB), at the
+#     default --max-connections (100000) and at 1000: eviction bounds the
+#     table (SYNS=0 skips it);
+#   - a permessage-deflate bomb of 1 GiB (1.3 MB compressed), inflated to
+#     its end with the default --max-inflate-ratio and stopped at 200
+#     (BOMB=0 skips it).
 #
 #   bash bench/memory.sh                     # all of it
 #   CONNS=20000 bash bench/memory.sh         # a smaller capture
+#   CONNS=0 KEYLINES=0 BOUNDS=0 bash bench/memory.sh   # the SYN flood and the bomb only
 #   WSDUMP=/tmp/wsdump-old bash bench/memory.sh   # another binary
 #
 # Needs /usr/bin/time (apt-get install -y time). Prints one line per run:
@@ -28,12 +35,26 @@ if [ -z "${WSDUMP:-}" ]; then
 	go build -o "$WSDUMP" ./cmd/wsdump
 fi
 pcap=$OUT/open-$CONNS.pcap
-[ -s "$pcap" ] || go run ./bench/memgen -conns "$CONNS" -o "$pcap"
 idle=$OUT/idle-$CONNS.pcap
-[ -s "$idle" ] || go run ./bench/memgen -conns "$CONNS" -frag 0 -o "$idle"
+if [ "$CONNS" != 0 ]; then
+	[ -s "$pcap" ] || go run ./bench/memgen -conns "$CONNS" -o "$pcap"
+	[ -s "$idle" ] || go run ./bench/memgen -conns "$CONNS" -frag 0 -o "$idle"
+fi
 wss=testdata/pcaps/gen__wss-go-tls12-aes128gcm
 keys=$OUT/keys-$KEYLINES.txt
-[ -s "$keys" ] || go run ./bench/memgen -keylog "$KEYLINES" -append "$wss.keys" -o "$keys"
+if [ "$KEYLINES" != 0 ]; then
+	[ -s "$keys" ] || go run ./bench/memgen -keylog "$KEYLINES" -append "$wss.keys" -o "$keys"
+fi
+SYNS=${SYNS:-1000000}
+if [ "$SYNS" != 0 ]; then
+	syns=$OUT/syns-$SYNS.pcap
+	[ -s "$syns" ] || go run ./bench/memgen -syns "$SYNS" -o "$syns"
+fi
+BOMB=${BOMB:-1024}
+if [ "$BOMB" != 0 ]; then
+	bomb=$OUT/bomb-$BOMB.pcap
+	[ -s "$bomb" ] || go run ./bench/memgen -bomb "$BOMB" -o "$bomb"
+fi
 BOUNDS=${BOUNDS:-pending sniff reorder reorder-total}
 [ "$BOUNDS" = 0 ] && BOUNDS=
 for b in $BOUNDS; do
@@ -54,22 +75,36 @@ run() {
 
 echo "# $("$WSDUMP" --version 2>/dev/null || echo wsdump) $(git rev-parse --short HEAD) $(date -u +%FT%TZ) $(nproc) cores"
 for fmt in jsonl table; do
+	[ "$CONNS" != 0 ] || break
 	run "open-$CONNS $fmt" -r "$pcap" --format "$fmt"
 	run "open-$CONNS $fmt -j 1" -r "$pcap" --format "$fmt" -j 1
 	run "open-$CONNS $fmt max-conn 200000" -r "$pcap" --format "$fmt" --max-connections 200000
 	run "open-$CONNS $fmt -j 1 max-conn 200000" -r "$pcap" --format "$fmt" -j 1 --max-connections 200000
 done
-run "idle-$CONNS jsonl" -r "$idle" --format jsonl
-run "idle-$CONNS jsonl -j 1" -r "$idle" --format jsonl -j 1
-run "idle-$CONNS table" -r "$idle" --format table
-run "idle-$CONNS table -j 1" -r "$idle" --format table -j 1
-run "idle-$CONNS conns" conns -r "$idle" --format jsonl
-run "idle-$CONNS conns -j 1" conns -r "$idle" --format jsonl -j 1
-run "open-$CONNS conns" conns -r "$pcap" --format jsonl
-run "open-$CONNS conns -j 1" conns -r "$pcap" --format jsonl -j 1
-run "keylog-$KEYLINES" -r "$wss.pcap" --keylog "$keys" --format jsonl
-run "keylog-$KEYLINES -j 1" -r "$wss.pcap" --keylog "$keys" --format jsonl -j 1
+if [ "$CONNS" != 0 ]; then
+	run "idle-$CONNS jsonl" -r "$idle" --format jsonl
+	run "idle-$CONNS jsonl -j 1" -r "$idle" --format jsonl -j 1
+	run "idle-$CONNS table" -r "$idle" --format table
+	run "idle-$CONNS table -j 1" -r "$idle" --format table -j 1
+	run "idle-$CONNS conns" conns -r "$idle" --format jsonl
+	run "idle-$CONNS conns -j 1" conns -r "$idle" --format jsonl -j 1
+	run "open-$CONNS conns" conns -r "$pcap" --format jsonl
+	run "open-$CONNS conns -j 1" conns -r "$pcap" --format jsonl -j 1
+fi
+if [ "$KEYLINES" != 0 ]; then
+	run "keylog-$KEYLINES" -r "$wss.pcap" --keylog "$keys" --format jsonl
+	run "keylog-$KEYLINES -j 1" -r "$wss.pcap" --keylog "$keys" --format jsonl -j 1
+fi
 for b in $BOUNDS; do
 	run "bound-$b" -r "$OUT/bound-$b.pcap" --format jsonl
 	run "bound-$b -j 1" -r "$OUT/bound-$b.pcap" --format jsonl -j 1
 done
+if [ "$SYNS" != 0 ]; then
+	run "syns-$SYNS" -r "$syns"
+	run "syns-$SYNS max-conn 1000" -r "$syns" --max-connections 1000
+fi
+if [ "$BOMB" != 0 ]; then
+	run "bomb-${BOMB}MiB jsonl" -r "$bomb" --format jsonl
+	run "bomb-${BOMB}MiB jsonl ratio 200" -r "$bomb" --format jsonl --max-inflate-ratio 200
+	run "bomb-${BOMB}MiB messages ratio 200" -r "$bomb" --messages --max-message 1048576 --max-inflate-ratio 200
+fi

@@ -69,6 +69,14 @@ func TestMaxConnections(t *testing.T) {
 	}
 }
 
+// TestMaxConnectionsDefault: 0 holds 100 000 connections (a flood past
+// it is row syns-1000000 of bench/memory.sh).
+func TestMaxConnectionsDefault(t *testing.T) {
+	if got := New(&countSink{}, Options{}).opts.MaxConnections; got != 100000 {
+		t.Errorf("MaxConnections %d, want 100000", got)
+	}
+}
+
 // TestLongSegmentOutOfOrder: a segment longer than one of gopacket's pages
 // that arrives after a hole and is flushed later used to panic (gopacket
 // has no capture info for its second page).

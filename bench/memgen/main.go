@@ -5,10 +5,14 @@
 //	go run ./bench/memgen -conns 100000 -o bench/data/open-100k.pcap
 //	go run ./bench/memgen -keylog 1000000 -append testdata/pcaps/gen__wss-go-tls12-aes128gcm.keys -o bench/data/keys-1m.txt
 //	go run ./bench/memgen -bound pending -o bench/data/bound-pending.pcap
+//	go run ./bench/memgen -syns 1000000 -o bench/data/syns-1000000.pcap
+//	go run ./bench/memgen -bomb 1024 -o bench/data/bomb-1024.pcap
 package main
 
 import (
 	"bufio"
+	"bytes"
+	"compress/flate"
 	"encoding/binary"
 	"encoding/hex"
 	"flag"
@@ -31,17 +35,19 @@ func main() {
 	keylog := flag.Int("keylog", 0, "write a key log of `N` CLIENT_RANDOM lines")
 	appendKeys := flag.String("append", "", "with -keylog: append this key log `FILE` (the keys of a capture to decrypt)")
 	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, sniff, reorder or reorder-total")
+	bomb := flag.Int("bomb", 0, "write a capture of one permessage-deflate message that inflates to `N` MiB of zeros (a decompression bomb)")
+	syns := flag.Int("syns", 0, "write a capture of `N` bare SYNs from distinct sources (a SYN flood)")
 	fragLen := flag.Int("frag", 1000, "with -conns: bytes of the unfinished server message each connection holds at the end (0: none, the connection is idle)")
 	out := flag.String("o", "", "output `FILE`")
 	flag.Parse()
 	modes := 0
-	for _, set := range []bool{*conns > 0, *keylog > 0, *bound != ""} {
+	for _, set := range []bool{*conns > 0, *keylog > 0, *bound != "", *syns > 0, *bomb > 0} {
 		if set {
 			modes++
 		}
 	}
 	if *out == "" || modes != 1 {
-		fmt.Fprintln(os.Stderr, "usage: memgen (-conns N | -keylog N [-append FILE] | -bound LIMIT) -o FILE")
+		fmt.Fprintln(os.Stderr, "usage: memgen (-conns N | -keylog N [-append FILE] | -bound LIMIT | -syns N | -bomb N) -o FILE")
 		os.Exit(2)
 	}
 	f, err := os.Create(*out)
@@ -54,6 +60,10 @@ func main() {
 		err = openConns(w, *conns, *fragLen)
 	case *bound != "":
 		err = bounds(w, *bound)
+	case *syns > 0:
+		err = synFlood(w, *syns)
+	case *bomb > 0:
+		err = deflateBomb(w, *bomb)
 	default:
 		err = keyLog(w, *keylog, *appendKeys)
 	}
@@ -115,6 +125,48 @@ func openConns(w *bufio.Writer, n, fragLen int) error {
 		}
 	}
 	return nil
+}
+
+// synFlood writes n bare SYNs from distinct sources (10.x.y.z) to one
+// server, 1 µs apart, as raw IPv4 (LINKTYPE_RAW): the capture of
+// cmd/wsdump/hostile_test.go's SYN flood, a million of them by default in
+// bench/memory.sh (never answered, each is a half-open connection).
+func synFlood(w *bufio.Writer, n int) error {
+	pw := pcapgo.NewWriter(w)
+	if err := pw.WriteFileHeader(262144, layers.LinkTypeRaw); err != nil {
+		return err
+	}
+	ts := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	for i := range n {
+		src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+		d := synth.RawTCP4(src, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1, 0, 0x02, nil)
+		if err := pw.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(d), Length: len(d)}, d); err != nil {
+			return err
+		}
+		ts = ts.Add(time.Microsecond)
+	}
+	return nil
+}
+
+// deflateBomb writes an upgraded connection (permessage-deflate) on which
+// the server sends one compressed message of n MiB of zeros (about 1.3 kB
+// per MiB, as DEFLATE does not do better than about 1:1000), then a close:
+// the bomb of cmd/wsdump/hostile_test.go, 1 GiB in bench/memory.sh.
+func deflateBomb(w *bufio.Writer, n int) error {
+	var b bytes.Buffer
+	fw, _ := flate.NewWriter(&b, flate.BestSpeed)
+	zeros := make([]byte, 1<<20)
+	for range n {
+		fw.Write(zeros)
+	}
+	fw.Flush()
+	bomb := bytes.TrimSuffix(b.Bytes(), []byte{0, 0, 0xff, 0xff})
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+	c.Send(true, []byte(synth.UpgradeRequest+synth.DeflateOffer+"\r\n"))
+	c.Send(false, []byte(synth.UpgradeResponse+synth.DeflateOffer+"\r\n"))
+	c.Send(false, append(wsparse.AppendHeader(nil, wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpBinary, Length: uint64(len(bomb))}), bomb...))
+	c.Send(false, append(wsparse.AppendHeader(nil, wsparse.Header{Fin: true, Opcode: wsparse.OpClose, Length: 2}), 3, 0xe8))
+	return synth.WritePcap(w, 0, c.Packets...)
 }
 
 // keyLog writes n CLIENT_RANDOM lines with random client randoms and

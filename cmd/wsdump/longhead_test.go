@@ -136,6 +136,7 @@ func TestHostileHeadsAgreeWithTshark(t *testing.T) {
 		{"leading CRLF", "\r\n" + upgradeReq, upgradeResp},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // most of each is tshark's start
 			c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
 			c.Send(true, []byte(tc.req+"\r\n"))
 			c.Send(false, []byte(tc.resp+"\r\n"))

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -295,9 +297,21 @@ func runTshark(t *testing.T, tshark, file string, wsPorts ...uint16) ([]oracleFr
 	if k := keylogFor(file); k != "" {
 		args = append(args, "-o", "tls.keylog_file:"+k)
 	}
-	cmd := exec.Command(tshark, append(args, "-r", file)...)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	runErr := cmd.Run()
+	args = append(args, "-r", file)
+	cached, key := tsharkCached(tshark, args, file)
+	var runErr error
+	if cached != nil {
+		out.Write(cached.Stdout)
+		errb.WriteString(cached.Stderr)
+		if cached.Err != "" {
+			runErr = errors.New(cached.Err)
+		}
+	} else {
+		cmd := exec.Command(tshark, args...)
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		runErr = cmd.Run()
+		tsharkStore(key, out.Bytes(), errb.String(), runErr)
+	}
 	stderr := tsharkStderr(errb.String())
 	if runErr != nil {
 		runErr = fmt.Errorf("%w: %s", runErr, stderr)
@@ -310,6 +324,94 @@ func runTshark(t *testing.T, tshark, file string, wsPorts ...uint16) ([]oracleFr
 		t.Fatalf("tshark output: %v (stderr: %s)", err, stderr)
 	}
 	return frames, runErr
+}
+
+// tshark's output for a capture is kept in the user's cache directory
+// (wsdump-tshark), under a hash of tshark's version, its arguments and the
+// bytes of the capture and of its key log, as go test keeps test results:
+// tshark's start took most of TestAgreesWithTshark (a second on each of
+// 70 captures). A changed capture, key log or tshark runs it again;
+// WSDUMP_TSHARK_CACHE=off never reads the cache.
+var (
+	tsharkVersionOnce sync.Once
+	tsharkVersion     []byte
+)
+
+type tsharkResult struct {
+	Stdout []byte
+	Stderr string
+	Err    string
+}
+
+func tsharkCacheFile(tshark string, args []string, file string) string {
+	if os.Getenv("WSDUMP_TSHARK_CACHE") == "off" {
+		return ""
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	tsharkVersionOnce.Do(func() {
+		tsharkVersion, _ = exec.Command(tshark, "--version").Output()
+	})
+	if len(tsharkVersion) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	h.Write(tsharkVersion)
+	for _, a := range args {
+		fmt.Fprintf(h, "%q\n", a)
+	}
+	for _, f := range []string{file, keylogFor(file)} {
+		if f == "" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return ""
+		}
+		h.Write(b)
+	}
+	return filepath.Join(dir, "wsdump-tshark", hex.EncodeToString(h.Sum(nil))+".json")
+}
+
+// tsharkCached returns the kept result of tshark with args on file (nil if
+// none) and where to keep it.
+func tsharkCached(tshark string, args []string, file string) (*tsharkResult, string) {
+	key := tsharkCacheFile(tshark, args, file)
+	if key == "" {
+		return nil, ""
+	}
+	b, err := os.ReadFile(key)
+	if err != nil {
+		return nil, key
+	}
+	var r tsharkResult
+	if json.Unmarshal(b, &r) != nil {
+		return nil, key
+	}
+	return &r, key
+}
+
+func tsharkStore(key string, stdout []byte, stderr string, runErr error) {
+	if key == "" {
+		return
+	}
+	if _, ok := runErr.(*exec.ExitError); runErr != nil && !ok {
+		return // tshark did not run
+	}
+	r := tsharkResult{Stdout: stdout, Stderr: stderr}
+	if runErr != nil {
+		r.Err = runErr.Error()
+	}
+	b, err := json.Marshal(r)
+	if err != nil || os.MkdirAll(filepath.Dir(key), 0o755) != nil {
+		return
+	}
+	tmp := key + fmt.Sprintf(".%d.tmp", os.Getpid())
+	if os.WriteFile(tmp, b, 0o644) == nil {
+		os.Rename(tmp, key)
+	}
 }
 
 // tsharkStderr drops tshark's warning about running as root.
