@@ -107,7 +107,7 @@ func runExport(o *exportOptions) error {
 	}
 	e := &exporter{dir: o.Output, enc: json.NewEncoder(idx), st: report.NewStabilizer(o.Stable), made: map[string]bool{}}
 	e.enc.SetEscapeHTML(false)
-	_, derr := o.decodeInto(o.Read, spec, e)
+	_, derr := o.decodeInto(o.Read, spec, e, false)
 	cerr := idx.Close()
 	if err := errors.Join(e.err, cerr); err != nil {
 		return outputErr(err)

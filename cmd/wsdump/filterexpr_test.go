@@ -231,3 +231,26 @@ func TestFilterExprConnHealth(t *testing.T) {
 		}
 	}
 }
+
+// TestFilterExprAppFieldsEveryView: app.* in -Y selects the same messages
+// in follow and export as in the main view: those views decode the
+// application protocols in front of the filter (before, the filter saw no
+// application messages there and follow and export showed none).
+func TestFilterExprAppFieldsEveryView(t *testing.T) {
+	f := pcaps + "gen__app-sockjs-stomp.pcap"
+	const expr = `app.type == "SEND"`
+	main := runLines(t, []string{"-r", f, "--messages", "-T", "fields", "-e", "index", "-Y", expr})
+	if len(main) != 3 {
+		t.Fatalf("main view: %d SEND messages, want 3: %q", len(main), main)
+	}
+	out, errs, code := runWsdump(t, nil, "follow", "-r", f, "-Y", expr)
+	if n := strings.Count(out, "] conn 2 c2s text #"); code != 0 || n != len(main) || !strings.Contains(out, "\nSEND\ndestination:/topic/wsdump.sockjs\n") {
+		t.Errorf("follow: exit %d, %d messages shown, want %d SENDs: %s\n%s", code, n, len(main), errs, out)
+	}
+	dir := t.TempDir()
+	_, errs, code = runWsdump(t, nil, "export", "-r", f, "-Y", expr, "-o", dir)
+	files, _ := filepath.Glob(filepath.Join(dir, "conn-*", "*-c2s.txt"))
+	if code != 0 || len(files) != len(main) {
+		t.Errorf("export: exit %d, %d messages written, want %d: %s", code, len(files), len(main), errs)
+	}
+}

@@ -90,9 +90,9 @@ func runFollow(o *followOptions) error {
 	t := &transcript{w: bufio.NewWriter(o.Out), st: report.NewStabilizer(o.Stable), maxBytes: o.MaxBytes,
 		pretty: !o.NoPretty, color: colors.color(o.Out)}
 	t.origin = &t.originTS
-	// Application protocols are decoded so that nested ones (a STOMP frame
-	// in a SockJS array) are shown unwrapped.
-	_, derr := o.decodeInto(o.Read, spec, &followSink{newAppDecoder(t, appproto.ModeAuto), t})
+	// Application protocols are decoded (apps: true) so that nested ones
+	// (a STOMP frame in a SockJS array) are shown unwrapped.
+	_, derr := o.decodeInto(o.Read, spec, t, true)
 	if err := t.w.Flush(); err != nil {
 		return outputErr(err)
 	}
@@ -190,15 +190,6 @@ func (t *transcript) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	}
 	t.header(f.Dir, line+anomalySuffix(f.Anomalies))
 }
-
-// followSink decodes the application protocols for the transcript and
-// passes it the first packet's time.
-type followSink struct {
-	*appDecoder
-	t *transcript
-}
-
-func (f *followSink) SetOrigin(o time.Time) { f.t.SetOrigin(o) }
 
 func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) { t.MessageApps(c, m, nil) }
 

@@ -117,7 +117,7 @@ func runLint(o *lintOptions, files []string) error {
 	var interrupted error
 	for _, name := range files {
 		l := lint.New()
-		origin, err := o.decodeInto(name, spec, l)
+		origin, err := o.decodeInto(name, spec, l, false)
 		if errors.Is(err, errInterrupted) {
 			// The findings in what was read are written, then exit 130.
 			interrupted = err

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/wsparse"
@@ -22,7 +23,11 @@ type captureInput struct {
 
 // decodeInto decodes one capture into sink, behind a filter for spec, and
 // returns the first packet's time. Errors carry their exit status.
-func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.Sink) (time.Time, error) {
+// Application protocols are decoded in front of the filter when sink wants
+// them (apps: follow unwraps STOMP in SockJS) or the filter's expression
+// reads app.*: the filter then sees each message's application messages,
+// as in the main view.
+func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.Sink, apps bool) (time.Time, error) {
 	keys, err := ci.loadKeys(ci.Err)
 	if err != nil {
 		return time.Time{}, err
@@ -37,6 +42,9 @@ func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.S
 	if !spec.IsZero() {
 		a.f = filter.New(sink, spec)
 		a.Sink = a.f
+	}
+	if apps || spec.Expr != nil && spec.Expr.Uses("app") {
+		a.Sink = newAppDecoder(a.Sink, appproto.ModeAuto)
 	}
 	var origin time.Time
 	setOrigin := func(t time.Time) {
