@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -65,11 +64,7 @@ out: at most about 2 MB.`,
 	addDecodeFlag(f, &opts.Decode)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
 	f.StringVarP(&opts.Output, "output", "o", "", "HTML file to write (- for standard output)")
-	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them, that are heartbeats (as for conns)")
-	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' own period)")
-	f.Float64Var(&opts.Tolerance, "tolerance", 1.5, "a gap longer than interval × tolerance counts as missed beats")
-	f.IntVar(&opts.StormAttempts, "storm-attempts", 5, "reconnect storm: this many attempts ...")
-	f.DurationVar(&opts.StormWindow, "storm-window", 10*time.Second, "... starting within this window")
+	addHealthFlags(f, &opts.connsOptions)
 	addConnFilterFlags(cmd, &opts.Filter)
 	return cmd
 }
