@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -275,14 +274,8 @@ func TestSeedCaptures(t *testing.T) {
 	for _, f := range files {
 		base := strings.TrimSuffix(f, ".expect.json")
 		t.Run(filepath.Base(base), func(t *testing.T) {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
 			var want seedExpect
-			if err := json.Unmarshal(b, &want); err != nil {
-				t.Fatal(err)
-			}
+			readExpect(t, f, &want)
 			if want.Heartbeat.Key == "" || want.Heartbeat.Interval <= 0 || len(want.Conns) == 0 {
 				t.Fatalf("expect file without heartbeat or connections: %s", f)
 			}

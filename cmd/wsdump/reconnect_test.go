@@ -30,11 +30,7 @@ func TestConnsReconnectLoop(t *testing.T) {
 	if !row.MatchString(out) {
 		t.Errorf("no group row with 7 attempts, 5 refused, outage 18.5s, fixed 3.0s and every refused attempt:\n%s", out)
 	}
-	gs := connsGroups(t, f)
-	if len(gs) != 1 {
-		t.Fatalf("%d groups, want 1", len(gs))
-	}
-	g := gs[0]
+	g := oneGroup(t, f)
 	if g.Attempts != 7 || g.Refused != 5 || g.Outage < 18.49 || g.Outage > 18.51 || g.Backoff != "fixed" || g.BackoffInterval < 2.99 || g.BackoffInterval > 3.01 {
 		t.Errorf("client_group %+v", g)
 	}
@@ -63,6 +59,28 @@ type groupRecord struct {
 
 // connsGroups runs wsdump conns --format jsonl (no other flag) and returns
 // its client_group records.
+// oneGroup is the only reconnect group of wsdump conns on file.
+func oneGroup(t *testing.T, file string) groupRecord {
+	t.Helper()
+	gs := connsGroups(t, file)
+	if len(gs) != 1 {
+		t.Fatalf("%d groups, want 1", len(gs))
+	}
+	return gs[0]
+}
+
+// readExpect reads a generator's expect.json into v.
+func readExpect(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func connsGroups(t *testing.T, file string) []groupRecord {
 	t.Helper()
 	out, errs, code := runConnsCmd(t, "-r", file, "--format", "jsonl")
@@ -125,18 +143,8 @@ func TestConnsSeedCaptures(t *testing.T) {
 					Delays       []float64 // the client's timer, from its error callback to the next try
 				}
 			}
-			b, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(b, &want); err != nil {
-				t.Fatal(err)
-			}
-			gs := connsGroups(t, base+".pcap")
-			if len(gs) != 1 {
-				t.Fatalf("%d groups, want 1", len(gs))
-			}
-			g := gs[0]
+			readExpect(t, f, &want)
+			g := oneGroup(t, base+".pcap")
 			if g.Path != "/stomp" || g.Attempts != len(want.Tries) || g.Refused != want.Group.Refused || g.Failed != 0 {
 				t.Errorf("group %s: %d attempts, %d refused, %d failed; want /stomp, %d, %d, 0", g.Path, g.Attempts, g.Refused, g.Failed, len(want.Tries), want.Group.Refused)
 			}
@@ -185,10 +193,6 @@ func TestConnsSeedCaptures(t *testing.T) {
 // negative delay.
 func TestConnsLoadCapture(t *testing.T) {
 	base := filepath.Join("..", "..", "testdata", "pcaps", "gen__load-concurrent")
-	b, err := os.ReadFile(base + ".expect.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var want struct {
 		Summary struct {
 			Conns, Retries int
@@ -197,14 +201,8 @@ func TestConnsLoadCapture(t *testing.T) {
 			Storm          bool
 		}
 	}
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatal(err)
-	}
-	gs := connsGroups(t, base+".pcap")
-	if len(gs) != 1 {
-		t.Fatalf("%d groups, want 1", len(gs))
-	}
-	g := gs[0]
+	readExpect(t, base+".expect.json", &want)
+	g := oneGroup(t, base+".pcap")
 	if g.Attempts != want.Summary.Conns || g.Storm != want.Summary.Storm || g.Backoff != "" || g.MaxParallel < 2 || g.MaxParallel > want.Summary.MaxConcurrent {
 		t.Errorf("%d attempts, storm %v, backoff %q, %d parallel; want %d, %v, none, 2 to %d",
 			g.Attempts, g.Storm, g.Backoff, g.MaxParallel, want.Summary.Conns, want.Summary.Storm, want.Summary.MaxConcurrent)
@@ -236,10 +234,6 @@ func TestConnsLoadCapture(t *testing.T) {
 // connect timeout (the capture does not show when it gave up).
 func TestConnsEngineIOStall(t *testing.T) {
 	base := filepath.Join("..", "..", "testdata", "pcaps", "gen__engineio-stall")
-	b, err := os.ReadFile(base + ".expect.json")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var want struct {
 		ConnectTimeout float64 `json:"connect_timeout"`
 		Attempts       []struct {
@@ -251,14 +245,8 @@ func TestConnsEngineIOStall(t *testing.T) {
 			Outage         float64
 		}
 	}
-	if err := json.Unmarshal(b, &want); err != nil {
-		t.Fatal(err)
-	}
-	gs := connsGroups(t, base+".pcap")
-	if len(gs) != 1 {
-		t.Fatalf("%d groups, want 1", len(gs))
-	}
-	g := gs[0]
+	readExpect(t, base+".expect.json", &want)
+	g := oneGroup(t, base+".pcap")
 	if g.Path != "/socket.io/" || g.Attempts != len(want.Attempts)+1 || g.Failed != want.Summary.FailedAttempts || math.Abs(g.Outage-want.Summary.Outage) > 0.2 {
 		t.Errorf("group %s: %d attempts, %d failed, outage %.3fs; want /socket.io/, %d, %d, %.3fs",
 			g.Path, g.Attempts, g.Failed, g.Outage, len(want.Attempts)+1, want.Summary.FailedAttempts, want.Summary.Outage)
