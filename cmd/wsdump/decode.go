@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/capture"
+	"github.com/wsdump/wsdump/dataset"
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
@@ -67,8 +68,14 @@ func runDecode(o *decodeOptions) error {
 	defer src.Close()
 
 	var exp report.Exporter
+	var ds *dataset.Writer // --format parquet
 	if o.fields {
 		exp = newFieldsExporter(o.Out, &o.Fields, o.Messages)
+	} else if o.Format == "parquet" {
+		if ds, err = newDatasetWriter(o); err != nil {
+			return outputErr(err)
+		}
+		exp = ds
 	} else if exp, err = report.New(o.Out, report.Options{
 		Format: o.Format, AbsTime: o.Time == "abs", Preview: o.Preview, Messages: o.Messages,
 		Stable: o.Stable, Color: o.Table.color(o.Out), Width: o.Table.width(o.Out), PreviewFixed: o.previewSet,
@@ -99,12 +106,20 @@ func runDecode(o *decodeOptions) error {
 	if spec.Count > 0 {
 		jobs = 1 // -c stops reading as soon as enough records are out
 	}
-	asm := newAppAssembler(exp, o.Decode, o.assemblerOptions(keys), jobs)
+	var sink wsparse.Sink = exp
+	cfg := wsparse.Config{}
+	if ds != nil {
+		sink, cfg.EndAll = datasetSink{exp, ds}, spec.IsZero()
+	}
+	asm := newAppAssembler(sink, o.Decode, o.options(cfg, keys), jobs)
 	readErr := feed(src, asm, o.ReadFile, keys, exp.SetOrigin)
 	asm.Finish()
 	o.Limits.report(o.Err, asm.Stats())
 	if err := exp.Close(); err != nil {
 		return outputErr(err)
+	}
+	if ds != nil {
+		reportDataset(o.Err, o.OutDir, ds)
 	}
 	if readErr == nil && counted.n == 0 {
 		explainEmpty(o.Ctx, &o.inputFlags, o.ReadFile, o.In, o.Err, spec.Conns)

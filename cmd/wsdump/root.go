@@ -148,7 +148,7 @@ Exit status: see wsdump --help.
 	f := cmd.Flags()
 	addLiveFlags(f, live)
 	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
-	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
+	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.Formats, ", ")+", parquet (-o DIR: one dataset per record kind)")
 	f.StringVar(&opts.Time, "time", "rel", "table times: rel (seconds since the first packet) or abs (RFC 3339)")
 	f.IntVar(&opts.Preview, "preview", 64, "table: payload preview width in characters")
 	f.BoolVar(&opts.Messages, "messages", false, "table: one row per message instead of per frame")
@@ -158,7 +158,7 @@ Exit status: see wsdump --help.
 	addFilterFlags(f, &opts.Filter, false)
 	addFieldsFlags(f, &opts.Fields)
 	f.BoolVar(&opts.Stable, "stable", false, "normalise volatile values (client ports, times, masking keys, Sec-WebSocket-Key/Accept) for golden files")
-	cmd.RegisterFlagCompletionFunc("format", completeValues(report.Formats...))
+	cmd.RegisterFlagCompletionFunc("format", completeValues(append(report.Formats, "parquet")...))
 	addCompletions(cmd)
 	return cmd
 }
@@ -181,6 +181,7 @@ type decodeOptions struct {
 	BPF        []string // -r F tcp port 80
 	Stable     bool
 	Table      tableFlags // --width, -o wide, --color
+	OutDir     string     // --format parquet: -o DIR
 	inputFlags            // --keylog, --ws-port, -j, the limits, --max-payload, --max-message, --no-sniff
 
 	previewSet bool // --preview given: a fitted table keeps it
@@ -223,6 +224,9 @@ func (o *decodeOptions) validate() error {
 	if o.Preview < 1 {
 		return usageErr("--preview must be at least 1")
 	}
+	if err := o.parquetFlags(); err != nil {
+		return err
+	}
 	if err := o.Table.validate(); err != nil {
 		return err
 	}
@@ -239,7 +243,7 @@ func (o *decodeOptions) validate() error {
 	if o.Stable && o.Time == "abs" {
 		return usageErr("--stable writes times relative to the first packet: drop --time abs")
 	}
-	for _, f := range report.Formats {
+	for _, f := range append(report.Formats, "parquet") {
 		if o.Format == f {
 			return nil
 		}

@@ -1,0 +1,395 @@
+// Package dataset writes wsdump's records as Parquet datasets, for DuckDB,
+// Spark, Trino or ClickHouse: one dataset per record kind under a
+// directory, Hive-partitioned by the date (UTC) of each record,
+//
+//	DIR/messages/date=2026-12-04/part-<id>.parquet
+//
+// with the jsonl field names as column names (rows.go). A run writes new
+// files only, named by its part id (the capture's first packet time and 32
+// random bits): appending more captures, or the same one again, never
+// rewrites or replaces a file. Each file is written as a hidden
+// .part-<id>.parquet.tmp (readers skip names starting with a dot) and
+// linked to its name when complete; an existing name is an error, never
+// overwritten.
+package dataset
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// The datasets, in the order the README lists them.
+var Datasets = []string{"handshakes", "frames", "messages", "conns", "heartbeats", "reconnect_groups"}
+
+// Row groups: a file's row group ends at RowGroupRows rows or once the
+// rows written into it carry RowGroupBytes of payload, whichever comes
+// first. The writer holds an open row group in memory (encoded and
+// compressed) until it ends, per open file: the bytes bound keeps the
+// frames and messages of a capture of big messages within a few tens of
+// MiB, the rows bound is DuckDB's own row group size (122 880), which its
+// scans split their work by.
+const (
+	RowGroupRows  = 122880
+	RowGroupBytes = 16 << 20
+	// maxOpen bounds the files open per dataset (one per date the
+	// records fall on): past it the least recently written is finished,
+	// and a later record of its date starts a new file.
+	maxOpen = 4
+)
+
+// Options configures a Writer.
+type Options struct {
+	Dir string // the dataset root; created if missing
+	// ID names this run's files (part-<ID>.parquet); empty: the first
+	// packet's time and 32 random bits (SetOrigin), or the time of the
+	// first record.
+	ID     string
+	Health health.Options // the heartbeats and reconnect groups
+	// RowGroupRows and RowGroupBytes override the constants (tests).
+	RowGroupRows  int
+	RowGroupBytes int
+}
+
+// Writer is a wsparse.Sink (and the report.Exporter and report.AppWriter
+// methods, and health.BeatSink) that writes the datasets. Handshakes,
+// frames, messages and conns are written as they come; heartbeats and
+// reconnect groups, known at the end, by Close. It is not safe for
+// concurrent use.
+type Writer struct {
+	opts    Options
+	id      string
+	origin  time.Time
+	tr      *health.Tracker
+	err     error
+	app     []byte
+	closed  bool
+	written []string // files completed, relative to Dir
+	rows    int64
+
+	handshakes *table[handshakeRow]
+	frames     *table[frameRow]
+	messages   *table[messageRow]
+	conns      *table[connRow]
+	heartbeats *table[heartbeatRow]
+	groups     *table[groupRow]
+}
+
+// New makes the dataset root (its parents included) and returns a Writer
+// into it. Nothing else is written before the first record.
+func New(o Options) (*Writer, error) {
+	if o.Dir == "" {
+		return nil, errors.New("no directory for the Parquet datasets")
+	}
+	if o.RowGroupRows <= 0 {
+		o.RowGroupRows = RowGroupRows
+	}
+	if o.RowGroupBytes <= 0 {
+		o.RowGroupBytes = RowGroupBytes
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	w := &Writer{opts: o, id: o.ID, tr: health.New(nil, o.Health)}
+	w.handshakes = newTable[handshakeRow](w, "handshakes")
+	w.frames = newTable[frameRow](w, "frames")
+	w.messages = newTable[messageRow](w, "messages")
+	w.conns = newTable[connRow](w, "conns")
+	w.heartbeats = newTable[heartbeatRow](w, "heartbeats")
+	w.groups = newTable[groupRow](w, "reconnect_groups")
+	return w, nil
+}
+
+// SetOrigin is given the first packet's time: the part id starts with it.
+func (w *Writer) SetOrigin(t time.Time) {
+	if w.origin.IsZero() {
+		w.origin = t
+	}
+}
+
+// ID returns the part id of this run's files ("" before the first record).
+func (w *Writer) ID() string { return w.id }
+
+// Files lists the files written so far, relative to the root.
+func (w *Writer) Files() []string { return w.written }
+
+// Rows is the number of rows written so far.
+func (w *Writer) Rows() int64 { return w.rows }
+
+func (w *Writer) partID() string {
+	if w.id == "" {
+		t := w.origin
+		if t.IsZero() {
+			t = time.Now()
+		}
+		var b [4]byte
+		rand.Read(b[:])
+		w.id = t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	}
+	return w.id
+}
+
+func (w *Writer) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	w.tr.Handshake(c, h)
+	r := handshakeOf(w.partID(), c, h)
+	w.handshakes.add(r.TS, &r, 0)
+}
+
+func (w *Writer) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	w.tr.Frame(c, f)
+	r := frameOf(w.partID(), c, f)
+	w.frames.add(r.TS, &r, len(r.Payload))
+}
+
+func (w *Writer) Message(c *wsparse.Conn, m *wsparse.Message) { w.MessageApps(c, m, nil) }
+
+// MessageApps writes a message with its application messages: the "app"
+// column holds the JSON array jsonl writes.
+func (w *Writer) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
+	w.tr.Message(c, m)
+	var app []byte
+	if len(apps) > 0 {
+		app = append(w.app[:0], '[')
+		for i := range apps {
+			if i > 0 {
+				app = append(app, ',')
+			}
+			app = apps[i].AppendJSON(app)
+		}
+		app = append(app, ']')
+		w.app = app
+	}
+	r := messageOf(w.partID(), c, m, app)
+	w.messages.add(r.TS, &r, len(r.Data))
+}
+
+// End writes a WebSocket connection's conn row; the connections that
+// never showed WebSocket (wsparse.Config.EndAll) only feed the reconnect
+// groups.
+func (w *Writer) End(c *wsparse.Conn, s *wsparse.Summary) {
+	w.tr.End(c, s)
+	if s.End == wsparse.EndNotWebSocket {
+		return
+	}
+	r := connOf(w.partID(), c, s)
+	w.conns.add(r.TS, &r, 0)
+}
+
+// Beat and Negotiated take the application protocols' heartbeats
+// (health.BeatSink).
+func (w *Writer) Beat(b health.Beat)             { w.tr.Beat(b) }
+func (w *Writer) Negotiated(n health.Negotiated) { w.tr.Negotiated(n) }
+
+// TLSConn: a TLS connection that showed no WebSocket is in no dataset.
+func (w *Writer) TLSConn(*wsparse.Conn, time.Time, netip.AddrPort, netip.AddrPort, *wsparse.TLSInfo) {
+}
+
+// Flush does nothing: a row group is written when it is full, a file
+// when it is complete.
+func (w *Writer) Flush() error { return w.err }
+
+// Close writes the heartbeats and reconnect groups, then completes every
+// file. After an error the files of this run are removed, the complete
+// ones included, so that a failed run leaves nothing half there.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	if w.err == nil {
+		rep := w.tr.Report()
+		for _, c := range rep.Conns {
+			for _, s := range c.Heartbeats {
+				r := heartbeatOf(w.partID(), c, s)
+				w.heartbeats.add(r.FirstTS, &r, 0)
+			}
+		}
+		o := w.opts.Health
+		if o.StormWindow <= 0 {
+			o.StormWindow = 10 * time.Second
+		}
+		for i, g := range rep.Groups {
+			r := groupOf(w.partID(), i+1, g, o)
+			w.groups.add(r.FirstTS, &r, 0)
+		}
+	}
+	w.handshakes.closeAll()
+	w.frames.closeAll()
+	w.messages.closeAll()
+	w.conns.closeAll()
+	w.heartbeats.closeAll()
+	w.groups.closeAll()
+	if w.err != nil {
+		for _, f := range w.written {
+			os.Remove(filepath.Join(w.opts.Dir, f))
+		}
+		w.written = nil
+	}
+	return w.err
+}
+
+func (w *Writer) fail(err error) {
+	if w.err == nil && err != nil {
+		w.err = err
+	}
+}
+
+// table is one dataset: its open files, by date.
+type table[T any] struct {
+	w     *Writer
+	name  string
+	open  map[string]*part[T]
+	files map[string]int // files started per date
+	tick  uint64
+	one   [1]T
+}
+
+type part[T any] struct {
+	f          *os.File
+	tmp, final string // paths, relative to the root
+	pw         *parquet.GenericWriter[T]
+	rows       int    // in the open row group
+	bytes      int    // of payload in the open row group
+	used       uint64 // tick of the last row
+}
+
+func newTable[T any](w *Writer, name string) *table[T] {
+	return &table[T]{w: w, name: name, open: map[string]*part[T]{}, files: map[string]int{}}
+}
+
+// date is the partition of a record at t: its date in UTC, Hive's name for
+// null without a time.
+func date(t *time.Time) string {
+	if t == nil {
+		return "__HIVE_DEFAULT_PARTITION__"
+	}
+	return t.Format("2006-01-02")
+}
+
+// add writes one row, dated by t; size is its payload bytes.
+func (t *table[T]) add(at *time.Time, row *T, size int) {
+	w := t.w
+	if w.err != nil {
+		return
+	}
+	d := date(at)
+	p := t.open[d]
+	if p == nil {
+		if p = t.create(d); p == nil {
+			return
+		}
+	}
+	t.tick++
+	p.used = t.tick
+	t.one[0] = *row
+	if _, err := p.pw.Write(t.one[:]); err != nil {
+		w.fail(fmt.Errorf("%s: %w", p.tmp, err))
+		return
+	}
+	t.one[0] = *new(T) // no reference to the caller's buffers
+	w.rows++
+	p.rows++
+	p.bytes += size
+	if p.rows >= w.opts.RowGroupRows || p.bytes >= w.opts.RowGroupBytes {
+		if err := p.pw.Flush(); err != nil {
+			w.fail(fmt.Errorf("%s: %w", p.tmp, err))
+		}
+		p.rows, p.bytes = 0, 0
+	}
+}
+
+// create starts the next file of date d, finishing the least recently
+// written one past maxOpen.
+func (t *table[T]) create(d string) *part[T] {
+	w := t.w
+	if len(t.open) >= maxOpen {
+		var lru string
+		for k, p := range t.open {
+			if lru == "" || p.used < t.open[lru].used {
+				lru = k
+			}
+		}
+		t.finish(lru)
+	}
+	dir := filepath.Join(t.name, "date="+d)
+	if err := os.MkdirAll(filepath.Join(w.opts.Dir, dir), 0o755); err != nil {
+		w.fail(err)
+		return nil
+	}
+	t.files[d]++
+	name := "part-" + w.partID()
+	if n := t.files[d]; n > 1 {
+		name += "-" + strconv.Itoa(n)
+	}
+	p := &part[T]{tmp: filepath.Join(dir, "."+name+".parquet.tmp"), final: filepath.Join(dir, name+".parquet")}
+	if _, err := os.Stat(filepath.Join(w.opts.Dir, p.final)); err == nil {
+		w.fail(fmt.Errorf("%s exists: a run never replaces a file", filepath.Join(w.opts.Dir, p.final)))
+		return nil
+	}
+	f, err := os.OpenFile(filepath.Join(w.opts.Dir, p.tmp), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		w.fail(err)
+		return nil
+	}
+	p.f = f
+	p.pw = parquet.NewGenericWriter[T](f,
+		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
+		parquet.CreatedBy("wsdump", "", ""),
+		parquet.KeyValueMetadata("wsdump.capture", w.partID()),
+		parquet.KeyValueMetadata("wsdump.dataset", t.name),
+		parquet.WriteBufferSize(256<<10),
+	)
+	t.open[d] = p
+	return p
+}
+
+// finish completes the open file of date d and gives it its name.
+func (t *table[T]) finish(d string) {
+	w := t.w
+	p := t.open[d]
+	delete(t.open, d)
+	err := p.pw.Close()
+	if cerr := p.f.Close(); err == nil {
+		err = cerr
+	}
+	tmp, final := filepath.Join(w.opts.Dir, p.tmp), filepath.Join(w.opts.Dir, p.final)
+	if err == nil && w.err == nil {
+		// A link never replaces a file (unlike a rename).
+		if err = os.Link(tmp, final); errors.Is(err, fs.ErrExist) {
+			err = fmt.Errorf("%s exists: a run never replaces a file", final)
+		} else if err != nil {
+			if _, serr := os.Lstat(final); serr == nil {
+				err = fmt.Errorf("%s exists: a run never replaces a file", final)
+			} else {
+				err = os.Rename(tmp, final) // a file system without links
+			}
+		}
+		if err == nil {
+			w.written = append(w.written, p.final)
+		}
+	}
+	w.fail(err)
+	os.Remove(tmp)
+}
+
+func (t *table[T]) closeAll() {
+	for _, d := range slices.Sorted(maps.Keys(t.open)) {
+		t.finish(d)
+	}
+}
