@@ -25,10 +25,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
-	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/health"
@@ -52,6 +52,9 @@ const (
 	// records fall on): past it the least recently written is finished,
 	// and a later record of its date starts a new file.
 	maxOpen = 4
+	// pageBuffer is the size of the pages the columns are cut into
+	// (before compression): parquet-go's default.
+	pageBuffer = 256 << 10
 )
 
 // Options configures a Writer.
@@ -82,6 +85,7 @@ type Writer struct {
 	closed  bool
 	written []string // files completed, relative to Dir
 	rows    int64
+	mu      sync.Mutex // err, written and rows: the tables' goroutines set them
 
 	handshakes *table[handshakeRow]
 	frames     *table[frameRow]
@@ -127,10 +131,18 @@ func (w *Writer) SetOrigin(t time.Time) {
 func (w *Writer) ID() string { return w.id }
 
 // Files lists the files written so far, relative to the root.
-func (w *Writer) Files() []string { return w.written }
+func (w *Writer) Files() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.written)
+}
 
 // Rows is the number of rows written so far.
-func (w *Writer) Rows() int64 { return w.rows }
+func (w *Writer) Rows() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rows
+}
 
 func (w *Writer) partID() string {
 	if w.id == "" {
@@ -154,6 +166,7 @@ func (w *Writer) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 func (w *Writer) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	w.tr.Frame(c, f)
 	r := frameOf(w.partID(), c, f)
+	r.Payload = w.frames.keep(r.Payload)
 	w.frames.add(r.TS, &r, len(r.Payload))
 }
 
@@ -176,6 +189,7 @@ func (w *Writer) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appprot
 		w.app = app
 	}
 	r := messageOf(w.partID(), c, m, app)
+	r.Data = w.messages.keep(r.Data)
 	w.messages.add(r.TS, &r, len(r.Data))
 }
 
@@ -202,7 +216,11 @@ func (w *Writer) TLSConn(*wsparse.Conn, time.Time, netip.AddrPort, netip.AddrPor
 
 // Flush does nothing: a row group is written when it is full, a file
 // when it is complete.
-func (w *Writer) Flush() error { return w.err }
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
 
 // Close writes the heartbeats and reconnect groups, then completes every
 // file. After an error the files of this run are removed, the complete
@@ -212,7 +230,7 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	w.closed = true
-	if w.err == nil {
+	if !w.failed() {
 		rep := w.tr.Report()
 		for _, c := range rep.Conns {
 			for _, s := range c.Heartbeats {
@@ -229,12 +247,12 @@ func (w *Writer) Close() error {
 			w.groups.add(r.FirstTS, &r, 0)
 		}
 	}
-	w.handshakes.closeAll()
-	w.frames.closeAll()
-	w.messages.closeAll()
-	w.conns.closeAll()
-	w.heartbeats.closeAll()
-	w.groups.closeAll()
+	w.handshakes.wait()
+	w.frames.wait()
+	w.messages.wait()
+	w.conns.wait()
+	w.heartbeats.wait()
+	w.groups.wait()
 	if w.err != nil {
 		for _, f := range w.written {
 			os.Remove(filepath.Join(w.opts.Dir, f))
@@ -245,32 +263,76 @@ func (w *Writer) Close() error {
 }
 
 func (w *Writer) fail(err error) {
+	w.mu.Lock()
 	if w.err == nil && err != nil {
 		w.err = err
 	}
+	w.mu.Unlock()
 }
 
-// table is one dataset: its open files, by date.
+func (w *Writer) failed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err != nil
+}
+
+func (w *Writer) addRows(n int64) {
+	w.mu.Lock()
+	w.rows += n
+	w.mu.Unlock()
+}
+
+// table is one dataset. Rows are handed, in batches, to a goroutine
+// that writes its files (encoding and compressing them while the capture
+// decodes), through a channel of a few batches: what waits is bounded.
 type table[T any] struct {
-	w     *Writer
-	name  string
+	w    *Writer
+	name string
+	// The caller's side.
+	batch []item[T]
+	arena []byte // the batch's payloads, copied
+	ch    chan batchBufs[T]
+	free  chan batchBufs[T] // batches written, to reuse
+	done  chan struct{}
+	// The goroutine's side.
 	open  map[string]*part[T]
 	files map[string]int // files started per date
 	tick  uint64
-	one   [1]T
+	zstd  *zstdCodec
 }
+
+type item[T any] struct {
+	date string
+	row  T
+	size int
+}
+
+type batchBufs[T any] struct {
+	items []item[T]
+	arena []byte
+}
+
+// A batch is sent when it has batchRows rows or batchBytes of payload.
+const (
+	batchRows  = 512
+	batchBytes = 1 << 20
+)
 
 type part[T any] struct {
 	f          *os.File
 	tmp, final string // paths, relative to the root
 	pw         *parquet.GenericWriter[T]
+	pending    []T    // rows of the batch being written, not yet handed to pw
 	rows       int    // in the open row group
 	bytes      int    // of payload in the open row group
 	used       uint64 // tick of the last row
 }
 
 func newTable[T any](w *Writer, name string) *table[T] {
-	return &table[T]{w: w, name: name, open: map[string]*part[T]{}, files: map[string]int{}}
+	t := &table[T]{w: w, name: name, open: map[string]*part[T]{}, files: map[string]int{},
+		ch: make(chan batchBufs[T], 2), free: make(chan batchBufs[T], 3), done: make(chan struct{}), zstd: newZstdCodec()}
+	go t.run()
+	return t
 }
 
 // date is the partition of a record at t: its date in UTC, Hive's name for
@@ -282,36 +344,111 @@ func date(t *time.Time) string {
 	return t.Format("2006-01-02")
 }
 
-// add writes one row, dated by t; size is its payload bytes.
+// keep copies b (a payload the decoder reuses) into the batch's arena.
+func (t *table[T]) keep(b []byte) []byte {
+	if t.arena == nil {
+		t.arena = make([]byte, 0, batchBytes)
+	}
+	if len(b) > cap(t.arena)-len(t.arena) && len(t.arena) > 0 {
+		t.send() // does not fit: the batch goes now
+		return t.keep(b)
+	}
+	if len(b) > cap(t.arena)-len(t.arena) {
+		return append([]byte{}, b...) // bigger than an arena: its own
+	}
+	n := len(t.arena)
+	t.arena = append(t.arena, b...)
+	return t.arena[n:len(t.arena):len(t.arena)]
+}
+
+// add queues one row, dated by at; size is its payload bytes (kept with
+// keep: rows hold no buffer of the caller's).
 func (t *table[T]) add(at *time.Time, row *T, size int) {
+	t.batch = append(t.batch, item[T]{date(at), *row, size})
+	if len(t.batch) >= batchRows || len(t.arena) >= batchBytes {
+		t.send()
+	}
+}
+
+func (t *table[T]) send() {
+	if len(t.batch) > 0 {
+		t.ch <- batchBufs[T]{t.batch, t.arena}
+	}
+	t.batch, t.arena = nil, nil
+	select {
+	case f := <-t.free:
+		t.batch, t.arena = f.items[:0], f.arena[:0]
+	default:
+	}
+}
+
+// wait sends what is queued and waits for the goroutine to complete the
+// files.
+func (t *table[T]) wait() {
+	t.send()
+	close(t.ch)
+	<-t.done
+}
+
+func (t *table[T]) run() {
+	defer close(t.done)
+	for b := range t.ch {
+		t.write(b.items)
+		clear(b.items) // no reference kept
+		select {
+		case t.free <- batchBufs[T]{b.items[:0], b.arena[:0]}:
+		default:
+		}
+	}
+	for _, d := range slices.Sorted(maps.Keys(t.open)) {
+		t.finish(d)
+	}
+}
+
+// write writes a batch's rows into their files, ending row groups at the
+// bounds.
+func (t *table[T]) write(batch []item[T]) {
 	w := t.w
-	if w.err != nil {
+	if w.failed() {
 		return
 	}
-	d := date(at)
-	p := t.open[d]
-	if p == nil {
-		if p = t.create(d); p == nil {
-			return
+	for i := range batch {
+		it := &batch[i]
+		p := t.open[it.date]
+		if p == nil {
+			if p = t.create(it.date); p == nil {
+				return
+			}
+		}
+		t.tick++
+		p.used = t.tick
+		p.pending = append(p.pending, it.row)
+		w.addRows(1)
+		p.rows++
+		p.bytes += it.size
+		if p.rows >= w.opts.RowGroupRows || p.bytes >= w.opts.RowGroupBytes {
+			t.put(p)
+			if err := p.pw.Flush(); err != nil {
+				w.fail(fmt.Errorf("%s: %w", p.tmp, err))
+			}
+			p.rows, p.bytes = 0, 0
 		}
 	}
-	t.tick++
-	p.used = t.tick
-	t.one[0] = *row
-	if _, err := p.pw.Write(t.one[:]); err != nil {
-		w.fail(fmt.Errorf("%s: %w", p.tmp, err))
+	for _, p := range t.open {
+		t.put(p)
+	}
+}
+
+// put hands a file's pending rows to its writer.
+func (t *table[T]) put(p *part[T]) {
+	if len(p.pending) == 0 {
 		return
 	}
-	t.one[0] = *new(T) // no reference to the caller's buffers
-	w.rows++
-	p.rows++
-	p.bytes += size
-	if p.rows >= w.opts.RowGroupRows || p.bytes >= w.opts.RowGroupBytes {
-		if err := p.pw.Flush(); err != nil {
-			w.fail(fmt.Errorf("%s: %w", p.tmp, err))
-		}
-		p.rows, p.bytes = 0, 0
+	if _, err := p.pw.Write(p.pending); err != nil {
+		t.w.fail(fmt.Errorf("%s: %w", p.tmp, err))
 	}
+	clear(p.pending)
+	p.pending = p.pending[:0]
 }
 
 // create starts the next file of date d, finishing the least recently
@@ -349,7 +486,8 @@ func (t *table[T]) create(d string) *part[T] {
 	}
 	p.f = f
 	p.pw = parquet.NewGenericWriter[T](f,
-		parquet.Compression(&zstd.Codec{Level: zstd.SpeedFastest}),
+		parquet.Compression(t.zstd),
+		parquet.PageBufferSize(pageBuffer),
 		parquet.CreatedBy("wsdump", "", ""),
 		parquet.KeyValueMetadata("wsdump.capture", w.partID()),
 		parquet.KeyValueMetadata("wsdump.dataset", t.name),
@@ -364,12 +502,13 @@ func (t *table[T]) finish(d string) {
 	w := t.w
 	p := t.open[d]
 	delete(t.open, d)
+	t.put(p)
 	err := p.pw.Close()
 	if cerr := p.f.Close(); err == nil {
 		err = cerr
 	}
 	tmp, final := filepath.Join(w.opts.Dir, p.tmp), filepath.Join(w.opts.Dir, p.final)
-	if err == nil && w.err == nil {
+	if err == nil && !w.failed() {
 		// A link never replaces a file (unlike a rename).
 		if err = os.Link(tmp, final); errors.Is(err, fs.ErrExist) {
 			err = fmt.Errorf("%s exists: a run never replaces a file", final)
@@ -381,15 +520,11 @@ func (t *table[T]) finish(d string) {
 			}
 		}
 		if err == nil {
+			w.mu.Lock()
 			w.written = append(w.written, p.final)
+			w.mu.Unlock()
 		}
 	}
 	w.fail(err)
 	os.Remove(tmp)
-}
-
-func (t *table[T]) closeAll() {
-	for _, d := range slices.Sorted(maps.Keys(t.open)) {
-		t.finish(d)
-	}
 }

@@ -1,0 +1,292 @@
+package dataset
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// day writes a day of records: n connections starting at t0, each a
+// handshake, a masked text frame and its message (decoded as JSON), a
+// binary frame and message, a close exchange and the conn record.
+func day(t *testing.T, w *Writer, t0 time.Time, n int) {
+	t.Helper()
+	w.SetOrigin(t0)
+	for i := 1; i <= n; i++ {
+		at := t0.Add(time.Duration(i) * time.Second)
+		c := wsparse.NewView(i, [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")})
+		h := &wsparse.Handshake{RequestTS: at, TS: at.Add(time.Millisecond), Method: "GET", URI: "/ws", HTTPVersion: "HTTP/1.1",
+			Host: "example", Status: 101, Reason: "Switching Protocols", Key: "k", Accept: "a", AcceptValid: true,
+			Deflate: true, DeflateParams: wsparse.DeflateParams{ServerMaxWindowBits: 15, ClientMaxWindowBits: 15}}
+		w.Handshake(c, h)
+		text := []byte(`{"type":"chat","n":` + string(rune('0'+i%10)) + `}`)
+		bin := []byte{0, 1, 2, 0xff, 0xfe}
+		fr := func(d wsparse.Dir, idx int, op wsparse.Opcode, p []byte, ts time.Time) *wsparse.Frame {
+			return &wsparse.Frame{Dir: d, TS: ts, Index: idx, Payload: p,
+				Header: wsparse.Header{Fin: true, Opcode: op, Masked: d == wsparse.ClientToServer, MaskKey: [4]byte{1, 2, 3, 4}, Length: uint64(len(p)), Size: 6}}
+		}
+		ts1 := at.Add(2 * time.Millisecond)
+		w.Frame(c, fr(wsparse.ClientToServer, 1, wsparse.OpText, text, ts1))
+		m := &wsparse.Message{Dir: wsparse.ClientToServer, TS: ts1, Index: 1, Opcode: wsparse.OpText, Frames: 1, Len: uint64(len(text)), Data: text}
+		w.MessageApps(c, m, appproto.New(nil, appproto.ModeAuto).Message(m))
+		ts2 := at.Add(3 * time.Millisecond)
+		w.Frame(c, fr(wsparse.ServerToClient, 1, wsparse.OpBinary, bin, ts2))
+		w.Message(c, &wsparse.Message{Dir: wsparse.ServerToClient, TS: ts2, Index: 1, Opcode: wsparse.OpBinary, Frames: 1, Len: uint64(len(bin)), Data: bin})
+		cl := fr(wsparse.ClientToServer, 2, wsparse.OpClose, []byte{0x03, 0xf3}, at.Add(4*time.Millisecond))
+		cl.HasCloseCode, cl.CloseCode = true, 1011
+		w.Frame(c, cl)
+		s := &wsparse.Summary{First: at, Last: at.Add(5 * time.Millisecond), Handshake: h, Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndClean}
+		s.Stats[0] = wsparse.DirStats{Frames: 2, Messages: 1, ControlFrames: 1, PayloadBytes: uint64(len(text) + 2)}
+		s.Stats[1] = wsparse.DirStats{Frames: 1, Messages: 1, PayloadBytes: uint64(len(bin))}
+		s.Close[0] = wsparse.CloseInfo{TS: cl.TS, Code: 1011, HasCode: true, Sent: true}
+		w.End(c, s)
+	}
+}
+
+// files maps every file under dir (hidden ones included) to its SHA-256.
+func files(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	return out
+}
+
+func write(t *testing.T, o Options, t0 time.Time, n int) *Writer {
+	t.Helper()
+	w, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day(t, w, t0, n)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func openFile(t *testing.T, path string) *parquet.File {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return f
+}
+
+// TestSchema reads the files back with parquet-go: the column types
+// (TIMESTAMP(NANOS, UTC), payloads BINARY, app a string), zstd, the row
+// counts of every dataset and the values.
+func TestSchema(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 12, 4, 10, 0, 0, 123456789, time.UTC)
+	w := write(t, Options{Dir: dir}, t0, 3)
+	want := map[string]int64{"handshakes": 3, "frames": 9, "messages": 6, "conns": 3}
+	got := map[string]int64{}
+	for _, f := range w.Files() {
+		ds := strings.Split(f, string(filepath.Separator))[0]
+		if !strings.HasPrefix(filepath.Base(f), "part-"+w.ID()) || filepath.Base(filepath.Dir(f)) != "date=2026-12-04" {
+			t.Errorf("file %s: want <dataset>/date=2026-12-04/part-%s.parquet", f, w.ID())
+		}
+		got[ds] += openFile(t, filepath.Join(dir, f)).NumRows()
+	}
+	for ds, n := range want {
+		if got[ds] != n {
+			t.Errorf("%s: %d rows, want %d", ds, got[ds], n)
+		}
+	}
+	frames := openFile(t, filepath.Join(dir, "frames", "date=2026-12-04", "part-"+w.ID()+".parquet"))
+	col := func(f *parquet.File, path ...string) parquet.Node {
+		leaf, ok := f.Schema().Lookup(path...)
+		if !ok {
+			t.Fatalf("no column %v in %s", path, f.Schema())
+		}
+		return leaf.Node
+	}
+	logical := func(n parquet.Node) string {
+		if lt := n.Type().LogicalType(); lt != nil {
+			return lt.String()
+		}
+		return ""
+	}
+	if got := logical(col(frames, "ts")); got != "TIMESTAMP(isAdjustedToUTC=true,unit=NANOS)" {
+		t.Errorf("frames.ts: logical type %q, want TIMESTAMP(isAdjustedToUTC=true,unit=NANOS)", got)
+	}
+	if n := col(frames, "payload"); n.Type().Kind() != parquet.ByteArray || logical(n) != "" {
+		t.Errorf("frames.payload: %v %q, want BYTE_ARRAY without a logical type (BINARY)", n.Type().Kind(), logical(n))
+	}
+	for _, cc := range frames.Metadata().RowGroups[0].Columns {
+		if cc.MetaData.Codec.String() != "ZSTD" {
+			t.Errorf("column %v: codec %v, want ZSTD", cc.MetaData.PathInSchema, cc.MetaData.Codec)
+		}
+	}
+	msgs := openFile(t, filepath.Join(dir, "messages", "date=2026-12-04", "part-"+w.ID()+".parquet"))
+	if n := col(msgs, "data"); n.Type().Kind() != parquet.ByteArray || logical(n) != "" {
+		t.Errorf("messages.data: %v %q, want BINARY", n.Type().Kind(), logical(n))
+	}
+	if got := logical(col(msgs, "app")); got != "STRING" {
+		t.Errorf("messages.app: %q, want STRING (JSON text)", got)
+	}
+	rows, err := parquet.ReadFile[messageRow](filepath.Join(dir, "messages", "date=2026-12-04", "part-"+w.ID()+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 6 || !rows[0].TS.Equal(t0.Add(time.Second+2*time.Millisecond)) || rows[0].App == nil ||
+		!strings.Contains(*rows[0].App, `"protocol":"json"`) || !bytes.Equal(rows[1].Data, []byte{0, 1, 2, 0xff, 0xfe}) ||
+		rows[1].App != nil || rows[0].Capture != w.ID() || rows[0].Conn != 1 {
+		t.Errorf("messages read back: %+v", rows)
+	}
+	cr, err := parquet.ReadFile[connRow](filepath.Join(dir, "conns", "date=2026-12-04", "part-"+w.ID()+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cr) != 3 || cr[2].Close == nil || cr[2].Close.Client == nil || *cr[2].Close.Client.Code != 1011 || cr[2].Close.Server != nil || cr[2].C2S.Frames != 2 {
+		t.Errorf("conns read back: %+v", cr)
+	}
+}
+
+// TestAppend: a second day written into the same root adds files and
+// leaves the first day's byte-identical; the same capture written again
+// gets new part names; a part name that exists is an error, and the file
+// there is left as it was.
+func TestAppend(t *testing.T) {
+	dir := t.TempDir()
+	day1 := time.Date(2026, 12, 4, 23, 0, 0, 0, time.UTC)
+	w1 := write(t, Options{Dir: dir}, day1, 2)
+	before := files(t, dir)
+	if len(before) != len(w1.Files()) || len(before) < 5 {
+		t.Fatalf("day 1: files %v, written %v", before, w1.Files())
+	}
+	w2 := write(t, Options{Dir: dir}, day1.Add(24*time.Hour), 2)
+	w3 := write(t, Options{Dir: dir}, day1, 2) // day 1 again
+	after := files(t, dir)
+	for f, sum := range before {
+		if after[f] != sum {
+			t.Errorf("%s: changed or gone after day 2 and a second run of day 1", f)
+		}
+	}
+	if w1.ID() == w3.ID() {
+		t.Errorf("the same capture twice: one part id %s", w1.ID())
+	}
+	if len(after) != 3*len(before) {
+		t.Errorf("%d files after three runs, want %d: %v", len(after), 3*len(before), slices.Sorted(mapsKeys(after)))
+	}
+	for _, f := range w2.Files() {
+		if !strings.Contains(f, "date=2026-12-05") {
+			t.Errorf("day 2 file %s not under date=2026-12-05", f)
+		}
+	}
+	// A part id given twice: refused, nothing replaced.
+	w, err := New(Options{Dir: dir, ID: w1.ID()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	day(t, w, day1, 1)
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("a run over an existing part name: err %v, want an error saying it exists", err)
+	}
+	final := files(t, dir)
+	if len(final) != len(after) {
+		t.Errorf("the refused run left %d files, want %d", len(final), len(after))
+	}
+	for f, sum := range after {
+		if final[f] != sum {
+			t.Errorf("%s: changed by the refused run", f)
+		}
+	}
+}
+
+func mapsKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// TestPartitions: records are dated by their own time: connections on
+// both sides of midnight land in two partitions; past maxOpen dates at
+// once, a date's later records go to a new file (-2), none lost.
+func TestPartitions(t *testing.T) {
+	dir := t.TempDir()
+	w, err := New(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 4, 23, 59, 58, 0, time.UTC)
+	day(t, w, t0, 3) // 23:59:59, 00:00:00, 00:00:01
+	// Six dates, twice round: more than maxOpen open at once.
+	for round := 0; round < 2; round++ {
+		for d := 0; d < 6; d++ {
+			day(t, w, time.Date(2027, 1, 1+d, 12, round, 0, 0, time.UTC), 1)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var handshakes int64
+	dates := map[string]int{}
+	for _, f := range w.Files() {
+		if strings.HasPrefix(f, "handshakes") {
+			handshakes += openFile(t, filepath.Join(dir, f)).NumRows()
+			dates[filepath.Base(filepath.Dir(f))]++
+		}
+	}
+	if handshakes != 3+12 {
+		t.Errorf("%d handshake rows, want 15", handshakes)
+	}
+	if dates["date=2026-12-04"] != 1 || dates["date=2026-12-05"] != 1 || dates["date=2027-01-01"] != 2 {
+		t.Errorf("handshake files by date: %v; want one each side of midnight and two for 2027-01-01 (closed and reopened)", dates)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "handshakes", "date=2027-01-01", "part-"+w.ID()+"-2.parquet")); err != nil {
+		t.Errorf("the reopened date's second file: %v", err)
+	}
+}
+
+// TestRowGroups: a row group ends at RowGroupRows rows or RowGroupBytes
+// of payload.
+func TestRowGroups(t *testing.T) {
+	dir := t.TempDir()
+	w := write(t, Options{Dir: dir, RowGroupRows: 4, RowGroupBytes: 1 << 30}, time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC), 5)
+	f := openFile(t, filepath.Join(dir, "frames", "date=2026-12-04", "part-"+w.ID()+".parquet"))
+	if n := len(f.RowGroups()); n != 4 { // 15 frames: 4+4+4+3
+		t.Errorf("15 frames, 4 rows a group: %d row groups, want 4", n)
+	}
+	dir = t.TempDir()
+	w = write(t, Options{Dir: dir, RowGroupRows: 1000, RowGroupBytes: 10}, time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC), 5)
+	f = openFile(t, filepath.Join(dir, "messages", "date=2026-12-04", "part-"+w.ID()+".parquet"))
+	// Text (14 bytes: ends its group), binary (5), text, ...: [t] [b t] [b t] [b t] [b t] [b].
+	if n := len(f.RowGroups()); n != 6 {
+		t.Errorf("10 messages, 10 payload bytes a group: %d row groups, want 6", n)
+	}
+}
