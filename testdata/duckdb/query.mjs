@@ -26,11 +26,11 @@ out.frames = (await rows(`select sum(len)::VARCHAR as sum_len, sum(octet_length(
 out.messages = (await rows(`select sum(len)::VARCHAR as sum_len, sum(octet_length(data))::VARCHAR as sum_data,
   count(app)::VARCHAR as with_app from ${ds('messages')}`))[0];
 // Every (capture, conn) pair, and the dates the rows fell in.
-out.conns = await rows(`select capture, conn::VARCHAR as conn from ${ds('conns')} order by capture, conn`);
+out.conns = await rows(`select capture, t.conn::VARCHAR as conn from ${ds('conns')} t order by capture, t.conn`);
 out.dates = (await rows(`select distinct date::VARCHAR as d from ${ds('messages')} order by d`)).map((r) => r.d);
 // Close codes per connection, as sent by each side.
-out.close_codes = await rows(`select capture, conn::VARCHAR as conn, dir, close_code::VARCHAR as code
-  from ${ds('frames')} where close_code is not null order by capture, conn, dir, code`);
+out.close_codes = await rows(`select capture, t.conn::VARCHAR as conn, dir, t.close_code::VARCHAR as code
+  from ${ds('frames')} t where t.close_code is not null order by capture, t.conn, dir, t.close_code`);
 // The biggest STOMP destinations: STOMP frames and body bytes by destination.
 out.stomp = await rows(`select json_extract_string(a, '$.fields.destination') as destination,
     count(*)::VARCHAR as frames, sum(json_extract(a, '$.body_len')::BIGINT)::VARCHAR as body_bytes
