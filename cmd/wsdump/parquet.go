@@ -58,5 +58,6 @@ func reportDataset(w io.Writer, dir string, ds *dataset.Writer) {
 		fmt.Fprintf(w, "wsdump: no record: nothing written to %s\n", dir)
 		return
 	}
-	fmt.Fprintf(w, "wsdump: wrote %d rows in %d files to %s (part id %s)\n", ds.Rows(), len(ds.Files()), dir, ds.ID())
+	fmt.Fprintf(w, "wsdump: wrote %d rows in %d files to %s\n", ds.Rows(), len(ds.Files()), dir)
+	fmt.Fprintf(w, "wsdump: part id %s: the files are named part-%s.parquet\n", ds.ID(), ds.ID())
 }

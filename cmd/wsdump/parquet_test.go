@@ -46,7 +46,7 @@ var parquetCaptures = []string{
 	"gen__health-rst", "gen__engineio-stall", "zeek__two-binary-fragments",
 }
 
-var partIDRE = regexp.MustCompile(`\(part id ([0-9TZ]+-[0-9a-f]+)\)`)
+var partIDRE = regexp.MustCompile(`wsdump: part id ([0-9TZ]+-[0-9a-f]+):`)
 
 // writeParquet runs wsdump --format parquet into dir and returns the part id.
 func writeParquet(t *testing.T, file, dir string) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -107,8 +108,18 @@ func TestReadmeExamples(t *testing.T) {
 		t.Fatalf("%d README examples found, want at least 15", len(examples))
 	}
 	for _, ex := range examples {
-		stdout, stderr, code := runWsdump(t, nil, ex.args...)
-		got := strings.Split(strings.ReplaceAll(stdout+stderr, filepath.Join("..", "..", "testdata"), "testdata"), "\n")
+		// Files an example writes (-o DIR of --format parquet) go to a
+		// temporary directory, named as in the README in the output.
+		args := slices.Clone(ex.args)
+		tmp := t.TempDir()
+		for i := 1; i < len(args); i++ {
+			if (args[i-1] == "-o" || args[i-1] == "--output") && args[i] != "wide" && args[i] != "-" {
+				args[i] = filepath.Join(tmp, args[i])
+			}
+		}
+		stdout, stderr, code := runWsdump(t, nil, args...)
+		out := strings.ReplaceAll(stdout+stderr, tmp+string(filepath.Separator), "")
+		got := strings.Split(strings.ReplaceAll(out, filepath.Join("..", "..", "testdata"), "testdata"), "\n")
 		k := 0
 		for _, w := range ex.want {
 			if strings.TrimSpace(w) == "..." || strings.TrimSpace(w) == "…" {
