@@ -1,19 +1,19 @@
 module github.com/wsdump/wsdump
 
-go 1.26.0
+go 1.24.9
 
 require (
 	github.com/expr-lang/expr v1.17.8
 	github.com/google/gopacket v1.1.19
-	github.com/klauspost/compress v1.20.4
+	github.com/klauspost/compress v1.18.0
 	github.com/mattn/go-isatty v0.0.20
 	github.com/olekukonko/tablewriter v1.1.5
-	github.com/parquet-go/parquet-go v0.32.1
+	github.com/parquet-go/parquet-go v0.31.0
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
 	golang.org/x/crypto v0.45.0
 	golang.org/x/net v0.47.0
-	golang.org/x/sys v0.48.0
+	golang.org/x/sys v0.38.0
 	golang.org/x/term v0.37.0
 )
 
