@@ -1,0 +1,149 @@
+package capture
+
+import (
+	"container/heap"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Merge reads several sources as one capture in timestamp order, as
+// mergecap does: a k-way merge on the packet timestamps of each source's
+// next packet. It streams: it holds one packet (and the source's read
+// buffer) per source, however long the files are.
+//
+//   - Packets with equal timestamps come in source order (the first
+//     source's first), so rotated files of one capture given in name order
+//     are read in their original order.
+//   - A source's own packets are never reordered: a packet earlier than the
+//     one before it in the same file (clock steps, multi-queue captures)
+//     comes when it reaches the head of its file, as in mergecap. Within
+//     one file, Merge reads exactly what reading that file alone reads.
+//   - A source that fails (a truncated last record, a gzip error, an
+//     unsupported link type found by the caller) is reported to onError
+//     with its name and dropped; the others go on. Next then returns
+//     io.EOF only if no source failed, else a *MergeError naming them
+//     after the last packet of the others.
+//
+// Link types may differ between sources: each packet carries its own.
+// Close closes every source. names[i] names srcs[i] in errors.
+func Merge(srcs []Source, names []string, onError func(name string, err error)) Source {
+	m := &merger{srcs: srcs, names: names, onError: onError, last: -1,
+		nSecrets: make([]int, len(srcs))}
+	return m
+}
+
+// MergeError is what a merged read ends with when some sources failed.
+type MergeError struct {
+	Names []string // the sources that failed, in the order they failed
+	Errs  []error
+}
+
+func (e *MergeError) Error() string {
+	if len(e.Errs) == 1 {
+		return e.Errs[0].Error()
+	}
+	return fmt.Sprintf("%d inputs could not be read to the end: %v", len(e.Errs), errors.Join(e.Errs...))
+}
+
+func (e *MergeError) Unwrap() []error { return e.Errs }
+
+type mergeHead struct {
+	p   Packet
+	src int
+}
+
+type mergeHeap []mergeHead
+
+func (h mergeHeap) Len() int { return len(h) }
+func (h mergeHeap) Less(i, j int) bool {
+	if !h[i].p.Timestamp.Equal(h[j].p.Timestamp) {
+		return h[i].p.Timestamp.Before(h[j].p.Timestamp)
+	}
+	return h[i].src < h[j].src
+}
+func (h mergeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *mergeHeap) Push(x any)   { *h = append(*h, x.(mergeHead)) }
+func (h *mergeHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+type merger struct {
+	srcs     []Source
+	names    []string
+	onError  func(string, error)
+	h        mergeHeap
+	started  bool
+	last     int // the source whose packet Next returned last: advanced on the next call
+	secrets  []Secrets
+	nSecrets []int // secrets taken from each source so far
+	failed   MergeError
+}
+
+// advance reads source i's next packet into the heap.
+func (m *merger) advance(i int) {
+	p, err := m.srcs[i].Next()
+	m.takeSecrets(i)
+	if err == io.EOF {
+		return
+	}
+	if err != nil {
+		m.failed.Names = append(m.failed.Names, m.names[i])
+		m.failed.Errs = append(m.failed.Errs, err)
+		if m.onError != nil {
+			m.onError(m.names[i], err)
+		}
+		return
+	}
+	heap.Push(&m.h, mergeHead{p, i})
+}
+
+// takeSecrets appends the decryption secrets source i read since the last
+// look: a pcapng DSB comes before the packets it decrypts, so before this
+// source's next packet is handed out.
+func (m *merger) takeSecrets(i int) {
+	ss, ok := m.srcs[i].(SecretsSource)
+	if !ok {
+		return
+	}
+	if s := ss.Secrets(); len(s) > m.nSecrets[i] {
+		m.secrets = append(m.secrets, s[m.nSecrets[i]:]...)
+		m.nSecrets[i] = len(s)
+	}
+}
+
+func (m *merger) Next() (Packet, error) {
+	if !m.started {
+		m.started = true
+		for i := range m.srcs {
+			m.advance(i)
+		}
+	} else if m.last >= 0 {
+		// Only now may the last packet's buffer be reused.
+		m.advance(m.last)
+		m.last = -1
+	}
+	if len(m.h) == 0 {
+		if len(m.failed.Errs) > 0 {
+			return Packet{}, &m.failed
+		}
+		return Packet{}, io.EOF
+	}
+	head := heap.Pop(&m.h).(mergeHead)
+	m.last = head.src
+	return head.p, nil
+}
+
+// Secrets returns the decryption secrets of every source read so far.
+func (m *merger) Secrets() []Secrets { return m.secrets }
+
+func (m *merger) Close() error {
+	var errs []error
+	for _, s := range m.srcs {
+		errs = append(errs, s.Close())
+	}
+	return errors.Join(errs...)
+}
