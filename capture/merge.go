@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Merge reads several sources as one capture in timestamp order, as
@@ -43,7 +44,7 @@ func (e *MergeError) Error() string {
 	if len(e.Errs) == 1 {
 		return e.Errs[0].Error()
 	}
-	return fmt.Sprintf("%d inputs could not be read to the end: %v", len(e.Errs), errors.Join(e.Errs...))
+	return fmt.Sprintf("%d inputs could not be read to the end: %s", len(e.Errs), strings.Join(e.Names, ", "))
 }
 
 func (e *MergeError) Unwrap() []error { return e.Errs }

@@ -107,9 +107,14 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			if live.List {
 				return runInterfaces(stdout)
 			}
-			if len(args) > 0 && opts.ReadFile == "" && live.Interface == "" && isCaptureFile(args[0]) {
+			if len(args) > 0 && len(opts.Reads) == 0 && live.Interface == "" && isCaptureFile(args[0]) {
 				// wsdump FILE: the file is read as with -r FILE.
-				opts.ReadFile, args = args[0], args[1:]
+				opts.Reads, args = args[:1], args[1:]
+			}
+			args = takeFiles(&opts.Reads, args)
+			opts.ReadFile = ""
+			if len(opts.Reads) > 0 {
+				opts.ReadFile = inputsName(opts.Reads)
 			}
 			if err := live.validate(opts.ReadFile, args); err != nil {
 				return err
@@ -147,7 +152,8 @@ Exit status: see wsdump --help.
 	hintFlagErrors(cmd)
 	f := cmd.Flags()
 	addLiveFlags(f, live)
-	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
+	addReadFlag(f, &opts.Reads)
+	addPerFileFlag(f, &opts.PerFile)
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
 	f.StringVar(&opts.Time, "time", "rel", "table times: rel (seconds since the first packet) or abs (RFC 3339)")
 	f.IntVar(&opts.Preview, "preview", 64, "table: payload preview width in characters")
@@ -169,7 +175,8 @@ type decodeOptions struct {
 	In       io.Reader
 	Out, Err io.Writer
 
-	ReadFile   string
+	ReadFile   string   // names the inputs in messages
+	Reads      []string // -r
 	Format     string
 	Time       string
 	Preview    int
