@@ -34,6 +34,30 @@ func Merge(srcs []Source, names []string, onError func(name string, err error)) 
 	return m
 }
 
+// Input is one input of MergeInputs: its name and how to open it.
+type Input struct {
+	Name string
+	Open func() (Source, error)
+}
+
+// MergeInputs is Merge over inputs opened when needed, for rotations of
+// many files: each input is opened once to read its first packet's time
+// and closed again; it is opened for good when the merge reaches that
+// time, and closed at its end. Files whose times do not overlap (tcpdump
+// -G, -C) are then open one or two at a time, whatever their number, so
+// memory (a read buffer per open file) and file descriptors stay bounded
+// by the files that overlap in time. An input that cannot be opened is
+// reported to onError and dropped, as a source that fails.
+func MergeInputs(inputs []Input, onError func(name string, err error)) Source {
+	m := &merger{srcs: make([]Source, len(inputs)), onError: onError, last: -1,
+		nSecrets: make([]int, len(inputs))}
+	for _, in := range inputs {
+		m.names = append(m.names, in.Name)
+		m.opens = append(m.opens, in.Open)
+	}
+	return m
+}
+
 // MergeError is what a merged read ends with when some sources failed.
 type MergeError struct {
 	Names []string // the sources that failed, in the order they failed
@@ -50,8 +74,9 @@ func (e *MergeError) Error() string {
 func (e *MergeError) Unwrap() []error { return e.Errs }
 
 type mergeHead struct {
-	p   Packet
-	src int
+	p       Packet
+	src     int
+	pending bool // the input is not open yet: p.Timestamp is its first packet's
 }
 
 type mergeHeap []mergeHead
@@ -61,7 +86,7 @@ func (h mergeHeap) Less(i, j int) bool {
 	if !h[i].p.Timestamp.Equal(h[j].p.Timestamp) {
 		return h[i].p.Timestamp.Before(h[j].p.Timestamp)
 	}
-	return h[i].src < h[j].src
+	return h[i].src < h[j].src // a pending input's first packet has its place too
 }
 func (h mergeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *mergeHeap) Push(x any)   { *h = append(*h, x.(mergeHead)) }
@@ -73,7 +98,8 @@ func (h *mergeHeap) Pop() any {
 }
 
 type merger struct {
-	srcs     []Source
+	srcs     []Source // nil: not open yet, or done
+	opens    []func() (Source, error)
 	names    []string
 	onError  func(string, error)
 	h        mergeHeap
@@ -84,22 +110,48 @@ type merger struct {
 	failed   MergeError
 }
 
-// advance reads source i's next packet into the heap.
+// advance reads source i's next packet into the heap; a source at its
+// end is closed at once (with MergeInputs: its file and buffers freed).
 func (m *merger) advance(i int) {
 	p, err := m.srcs[i].Next()
 	m.takeSecrets(i)
-	if err == io.EOF {
+	if err == nil {
+		heap.Push(&m.h, mergeHead{p: p, src: i})
 		return
 	}
+	if m.opens != nil {
+		m.srcs[i].Close()
+		m.srcs[i] = nil
+	}
+	if err != io.EOF {
+		m.fail(i, err)
+	}
+}
+
+func (m *merger) fail(i int, err error) {
+	m.failed.Names = append(m.failed.Names, m.names[i])
+	m.failed.Errs = append(m.failed.Errs, err)
+	if m.onError != nil {
+		m.onError(m.names[i], err)
+	}
+}
+
+// peek opens input i to read its first packet's time, and closes it.
+func (m *merger) peek(i int) {
+	src, err := m.opens[i]()
 	if err != nil {
-		m.failed.Names = append(m.failed.Names, m.names[i])
-		m.failed.Errs = append(m.failed.Errs, err)
-		if m.onError != nil {
-			m.onError(m.names[i], err)
-		}
+		m.fail(i, err)
 		return
 	}
-	heap.Push(&m.h, mergeHead{p, i})
+	p, err := src.Next()
+	src.Close()
+	switch {
+	case err == io.EOF: // no packet: nothing to merge
+	case err != nil:
+		m.fail(i, err)
+	default:
+		heap.Push(&m.h, mergeHead{p: Packet{Timestamp: p.Timestamp}, src: i, pending: true})
+	}
 }
 
 // takeSecrets appends the decryption secrets source i read since the last
@@ -120,12 +172,27 @@ func (m *merger) Next() (Packet, error) {
 	if !m.started {
 		m.started = true
 		for i := range m.srcs {
-			m.advance(i)
+			if m.opens != nil {
+				m.peek(i)
+			} else {
+				m.advance(i)
+			}
 		}
 	} else if m.last >= 0 {
 		// Only now may the last packet's buffer be reused.
 		m.advance(m.last)
 		m.last = -1
+	}
+	for len(m.h) > 0 && m.h[0].pending {
+		// The merge has reached an input's first packet: open it.
+		i := heap.Pop(&m.h).(mergeHead).src
+		src, err := m.opens[i]()
+		if err != nil {
+			m.fail(i, err)
+			continue
+		}
+		m.srcs[i] = src
+		m.advance(i)
 	}
 	if len(m.h) == 0 {
 		if len(m.failed.Errs) > 0 {
@@ -143,8 +210,11 @@ func (m *merger) Secrets() []Secrets { return m.secrets }
 
 func (m *merger) Close() error {
 	var errs []error
-	for _, s := range m.srcs {
-		errs = append(errs, s.Close())
+	for i, s := range m.srcs {
+		if s != nil {
+			errs = append(errs, s.Close())
+			m.srcs[i] = nil
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -169,22 +169,18 @@ func (in *inputFlags) openInputs(ctx context.Context, args []string, stdin io.Re
 	if len(l.files) == 1 && len(l.errs) == 0 {
 		return in.open(ctx, l.files[0], stdin, stderr)
 	}
-	var srcs []capture.Source
-	var names []string
+	var inputs []capture.Input
 	for _, f := range l.files {
-		src, err := openInput(nil, f, nil, in.Limits.InflateRatio)
-		if err != nil {
-			fmt.Fprintf(stderr, "wsdump: %v (going on with the other inputs)\n", err)
-			l.errs = append(l.errs, err)
-			continue
-		}
-		srcs = append(srcs, &linkCheck{Source: src, name: f})
-		names = append(names, f)
+		ratio := in.Limits.InflateRatio
+		inputs = append(inputs, capture.Input{Name: f, Open: func() (capture.Source, error) {
+			src, err := openInput(nil, f, nil, ratio)
+			if err != nil {
+				return nil, err
+			}
+			return &linkCheck{Source: src, name: f}, nil
+		}})
 	}
-	if len(srcs) == 0 {
-		return nil, fmt.Errorf("no input could be read (%d, see above)", len(l.errs))
-	}
-	m := capture.Merge(srcs, names, func(name string, err error) {
+	m := capture.MergeInputs(inputs, func(name string, err error) {
 		fmt.Fprintf(stderr, "wsdump: %v (going on with the other inputs)\n", err)
 	})
 	return interruptible(ctxOr(ctx), &inputsSource{Source: m, errs: l.errs}, nil), nil
