@@ -219,7 +219,7 @@ type inputsSource struct {
 
 func (s *inputsSource) Next() (capture.Packet, error) {
 	p, err := s.Source.Next()
-	if err == nil || len(s.errs) == 0 {
+	if err == nil || err == io.EOF && len(s.errs) == 0 {
 		return p, err
 	}
 	if err == io.EOF {
@@ -233,15 +233,10 @@ func (s *inputsSource) Next() (capture.Packet, error) {
 type inputsError struct{ errs []error }
 
 func (e *inputsError) Error() string {
-	if n := countErrs(e.errs); n > 1 {
+	if n := countErrs(e.errs); n != 1 {
 		return strconv.Itoa(n) + " inputs could not be read (see above)"
 	}
-	for _, err := range e.errs {
-		if err != nil {
-			return err.Error()
-		}
-	}
-	return ""
+	return "1 input could not be read (see above)"
 }
 
 func (e *inputsError) Unwrap() []error { return e.errs }

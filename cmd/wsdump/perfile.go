@@ -58,75 +58,71 @@ func runPerFile(args []string, jobs int, label fileLabel, out, errw io.Writer, r
 		jobs = runtime.GOMAXPROCS(0)
 	}
 	type result struct {
-		out  *os.File
+		out  *spillWriter
 		errw bytes.Buffer
 		err  error
 		done chan struct{}
 	}
 	res := make([]*result, len(l.files))
 	for i := range res {
-		res[i] = &result{done: make(chan struct{})}
+		res[i] = &result{out: &spillWriter{}, done: make(chan struct{})}
 	}
 	// A worker takes the next file once the writer is less than jobs files
-	// behind: at most jobs outputs wait on disk.
+	// behind. The file the writer is at writes to the output as it goes;
+	// the ones ahead of it to temporary files (spillWriter), so memory
+	// does not grow with the output.
 	slots := make(chan struct{}, jobs)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		for i, f := range l.files {
 			select {
-			case slots <- struct{}{}:
 			case <-stop:
-				for _, r := range res[i:] {
-					close(r.done)
+			case slots <- struct{}{}:
+				select {
+				case <-stop:
+				default:
+					wg.Add(1)
+					go func(r *result, f string) {
+						defer wg.Done()
+						defer close(r.done)
+						bw := bufio.NewWriterSize(r.out, 64<<10)
+						r.err = run(f, bw, &r.errw)
+						if err := bw.Flush(); err != nil && r.err == nil {
+							r.err = outputErr(err)
+						}
+					}(res[i], f)
+					continue
 				}
-				return
 			}
-			wg.Add(1)
-			go func(r *result, f string) {
-				defer wg.Done()
-				defer close(r.done)
-				tmp, err := os.CreateTemp("", "wsdump-per-file-*")
-				if err != nil {
-					r.err = outputErr(err)
-					return
-				}
-				os.Remove(tmp.Name()) // gone when closed
-				r.out = tmp
-				bw := bufio.NewWriterSize(tmp, 64<<10)
-				r.err = run(f, bw, &r.errw)
-				if err := bw.Flush(); err != nil && r.err == nil {
-					r.err = outputErr(err)
-				}
-			}(res[i], f)
+			for _, r := range res[i:] {
+				close(r.done)
+			}
+			return
 		}
 	}()
 	defer func() {
 		close(stop)
 		wg.Wait()
 		for _, r := range res {
-			if r.out != nil {
-				r.out.Close()
-			}
+			r.out.close()
 		}
 	}()
-	var readErrs []error
-	readErrs = append(readErrs, l.errs...)
+	readErrs := append([]error(nil), l.errs...)
 	for i, f := range l.files {
 		r := res[i]
-		<-r.done
-		if _, err := errw.Write(r.errw.Bytes()); err != nil {
+		lw, finish := newLabeller(out, f, label, i == 0)
+		if err := r.out.goDirect(lw); err != nil {
 			return outputErr(err)
 		}
-		if r.out != nil {
-			if _, err := r.out.Seek(0, io.SeekStart); err != nil {
-				return outputErr(err)
-			}
-			if err := writeLabelled(out, r.out, f, label, i == 0); err != nil {
-				return outputErr(err)
-			}
-			r.out.Close()
-			r.out = nil
+		<-r.done
+		if err := finish(); err != nil {
+			return outputErr(err)
+		}
+		if _, err := errw.Write(r.errw.Bytes()); err != nil {
+			return outputErr(err)
 		}
 		<-slots
 		var ee *exitError
@@ -146,6 +142,58 @@ func runPerFile(args []string, jobs int, label fileLabel, out, errw io.Writer, r
 		return inputErr(fmt.Errorf("%d of %d inputs could not be read to the end (see above)", len(readErrs), len(l.files)+len(l.errs)))
 	}
 	return nil
+}
+
+// spillWriter holds a file's output in a temporary file until the writer
+// reaches the file (goDirect), then passes it on.
+type spillWriter struct {
+	mu     sync.Mutex
+	tmp    *os.File
+	tw     *bufio.Writer
+	direct io.Writer
+}
+
+func (s *spillWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.direct != nil {
+		return s.direct.Write(p)
+	}
+	if s.tmp == nil {
+		tmp, err := os.CreateTemp("", "wsdump-per-file-*")
+		if err != nil {
+			return 0, err
+		}
+		os.Remove(tmp.Name()) // gone when closed
+		s.tmp, s.tw = tmp, bufio.NewWriterSize(tmp, 64<<10)
+	}
+	return s.tw.Write(p)
+}
+
+// goDirect writes what was held to w, and what comes next.
+func (s *spillWriter) goDirect(w io.Writer) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.direct = w
+	if s.tmp == nil {
+		return nil
+	}
+	defer s.close()
+	if err := s.tw.Flush(); err != nil {
+		return err
+	}
+	if _, err := s.tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err := io.Copy(w, s.tmp)
+	return err
+}
+
+func (s *spillWriter) close() {
+	if s.tmp != nil {
+		s.tmp.Close()
+		s.tmp = nil
+	}
 }
 
 // perFileLabel is the label of a view's output format.
@@ -174,86 +222,105 @@ func fixTable(t *tableFlags, out io.Writer) {
 	}
 }
 
-// writeLabelled copies one file's output to out, marked as label says.
-func writeLabelled(out io.Writer, in io.Reader, file string, label fileLabel, first bool) error {
+// newLabeller returns the writer that marks one file's output as label
+// says on its way to out, and the function that ends it.
+func newLabeller(out io.Writer, file string, label fileLabel, first bool) (io.Writer, func() error) {
+	bw := bufio.NewWriterSize(out, 64<<10)
 	switch label {
 	case labelJSON:
 		name, _ := json.Marshal(file)
-		prefix := append(append([]byte(`{"file":`), name...), ',')
-		br := bufio.NewReaderSize(in, 64<<10)
-		bw := bufio.NewWriterSize(out, 64<<10)
-		for {
-			line, err := br.ReadSlice('\n')
-			for err == bufio.ErrBufferFull {
-				// A long line: copy it through in pieces.
-				if err := writeJSONPiece(bw, line, prefix); err != nil {
-					return err
-				}
-				prefix = prefix[:0:0]
-				line, err = br.ReadSlice('\n')
-			}
-			if len(line) > 0 {
-				if err := writeJSONPiece(bw, line, prefix); err != nil {
-					return err
-				}
-			}
-			prefix = append(append([]byte(`{"file":`), name...), ',')
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return bw.Flush()
+		return &jsonLabeller{w: bw, prefix: append(append([]byte(`{"file":`), name...), ','), atStart: true}, bw.Flush
 	case labelCSV:
-		r := csv.NewReader(bufio.NewReaderSize(in, 64<<10))
-		r.FieldsPerRecord = -1
-		r.LazyQuotes = true
-		w := csv.NewWriter(out)
-		for n := 0; ; n++ {
-			rec, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			err := relabelCSV(bw, pr, file, first)
+			pr.CloseWithError(err) // a failed write stops the file's writes
+			done <- err
+		}()
+		return pw, func() error {
+			pw.Close()
+			if err := <-done; err != nil {
 				return err
 			}
-			if n == 0 && !first {
-				continue // the header, written with the first file
-			}
-			v := file
-			if n == 0 {
-				v = "file"
-			}
-			if err := w.Write(append([]string{v}, rec...)); err != nil {
-				return err
-			}
+			return bw.Flush()
 		}
-		w.Flush()
-		return w.Error()
 	}
 	sep := "\n"
 	if first {
 		sep = ""
 	}
-	if _, err := fmt.Fprintf(out, "%s==> %s <==\n", sep, report.Escape([]byte(file), 4*len(file)+4, true)); err != nil {
-		return err
-	}
-	_, err := io.Copy(out, in)
-	return err
+	fmt.Fprintf(bw, "%s==> %s <==\n", sep, report.Escape([]byte(file), 4*len(file)+4, true))
+	return bw, bw.Flush
 }
 
-// writeJSONPiece writes a piece of a jsonl line, putting prefix in place of
-// the line's opening brace (when prefix is not empty).
-func writeJSONPiece(w *bufio.Writer, piece, prefix []byte) error {
-	if len(prefix) > 0 && len(piece) > 0 && piece[0] == '{' {
-		if len(piece) > 1 && piece[1] == '}' {
-			prefix = prefix[:len(prefix)-1] // {} -> {"file":"f"}
+// jsonLabeller puts a "file" field first in each line of jsonl.
+type jsonLabeller struct {
+	w       *bufio.Writer
+	prefix  []byte // {"file":"NAME",
+	atStart bool   // at the start of a line
+	brace   bool   // a line's '{' held: is the object empty?
+}
+
+func (j *jsonLabeller) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		switch {
+		case j.brace:
+			j.brace = false
+			if p[0] == '}' {
+				j.w.Write(j.prefix[:len(j.prefix)-1]) // {} -> {"file":"NAME"}
+			} else {
+				j.w.Write(j.prefix)
+			}
+		case j.atStart && p[0] == '{':
+			j.atStart, j.brace = false, true
+			p = p[1:]
+			continue
 		}
-		w.Write(prefix)
-		piece = piece[1:]
+		j.atStart = false
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			if _, err := j.w.Write(p); err != nil {
+				return 0, err
+			}
+			break
+		}
+		if _, err := j.w.Write(p[:i+1]); err != nil {
+			return 0, err
+		}
+		p = p[i+1:]
+		j.atStart = true
 	}
-	_, err := w.Write(piece)
-	return err
+	return n, nil
+}
+
+// relabelCSV copies csv with a "file" column first; the header is written
+// with the first file only.
+func relabelCSV(out io.Writer, in io.Reader, file string, first bool) error {
+	r := csv.NewReader(bufio.NewReaderSize(in, 64<<10))
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	w := csv.NewWriter(out)
+	for n := 0; ; n++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 && !first {
+			continue
+		}
+		v := file
+		if n == 0 {
+			v = "file"
+		}
+		if err := w.Write(append([]string{v}, rec...)); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	return w.Error()
 }
