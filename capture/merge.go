@@ -34,10 +34,12 @@ func Merge(srcs []Source, names []string, onError func(name string, err error)) 
 	return m
 }
 
-// Input is one input of MergeInputs: its name and how to open it.
+// Input is one input of MergeInputs: its name and how to open it; peek
+// is true when only the first packet will be read (a small read buffer
+// will do).
 type Input struct {
 	Name string
-	Open func() (Source, error)
+	Open func(peek bool) (Source, error)
 }
 
 // MergeInputs is Merge over inputs opened when needed, for rotations of
@@ -99,7 +101,7 @@ func (h *mergeHeap) Pop() any {
 
 type merger struct {
 	srcs     []Source // nil: not open yet, or done
-	opens    []func() (Source, error)
+	opens    []func(bool) (Source, error)
 	names    []string
 	onError  func(string, error)
 	h        mergeHeap
@@ -138,7 +140,7 @@ func (m *merger) fail(i int, err error) {
 
 // peek opens input i to read its first packet's time, and closes it.
 func (m *merger) peek(i int) {
-	src, err := m.opens[i]()
+	src, err := m.opens[i](true)
 	if err != nil {
 		m.fail(i, err)
 		return
@@ -186,7 +188,7 @@ func (m *merger) Next() (Packet, error) {
 	for len(m.h) > 0 && m.h[0].pending {
 		// The merge has reached an input's first packet: open it.
 		i := heap.Pop(&m.h).(mergeHead).src
-		src, err := m.opens[i]()
+		src, err := m.opens[i](false)
 		if err != nil {
 			m.fail(i, err)
 			continue

@@ -84,7 +84,7 @@ func TestMerge(t *testing.T) {
 					fakes = append(fakes, f)
 					srcs = append(srcs, f)
 					names = append(names, f.name)
-					inputs = append(inputs, Input{Name: f.name, Open: func() (Source, error) {
+					inputs = append(inputs, Input{Name: f.name, Open: func(bool) (Source, error) {
 						// A fresh reader of the same file each time.
 						g := &fakeSource{ts: f.ts, name: f.name, err: f.err, onClose: func() { open-- }}
 						fakes = append(fakes, g)

@@ -172,8 +172,12 @@ func (in *inputFlags) openInputs(ctx context.Context, args []string, stdin io.Re
 	var inputs []capture.Input
 	for _, f := range l.files {
 		ratio := in.Limits.InflateRatio
-		inputs = append(inputs, capture.Input{Name: f, Open: func() (capture.Source, error) {
-			src, err := openInput(nil, f, nil, ratio)
+		inputs = append(inputs, capture.Input{Name: f, Open: func(peek bool) (capture.Source, error) {
+			o := capture.Options{MaxInflateRatio: ratio}
+			if peek {
+				o.BufferSize = 64 << 10 // the first packet only
+			}
+			src, err := capture.OpenWith(f, o)
 			if err != nil {
 				return nil, err
 			}
