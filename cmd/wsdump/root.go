@@ -79,13 +79,20 @@ const rootExamples = `  # Every frame of a capture, as a table
   wsdump -r session.pcap --messages --time abs
 
   # Read a gzip-compressed capture from standard input
-  zcat big.pcap.gz | wsdump -r -`
+  zcat big.pcap.gz | wsdump -r -
+
+  # Rotated files (tcpdump -G/-C) as one capture, merged by time
+  wsdump conns -r 'caps/ws-*.pcap.gz'
+
+  # Each file of a directory on its own, in parallel, named on each record
+  wsdump -r caps/ --per-file --format jsonl`
 
 const exitHelp = `
 Exit status:
   0  success (anomalies in the traffic included)
   1  usage error
   2  unreadable input: not a capture, unsupported link type, truncated file
+     (with several inputs: any of them, the others read first)
   3  wsdump lint: findings at or above --fail-on
   4  wsdump diff: the captures differ
   5  the output could not be written (disk full, closed, ...), whatever else happened
