@@ -51,7 +51,7 @@ sent: nothing is escaped. Existing files of the same names are replaced.
 
 The output directory is -o (--dir is the direction filter, as everywhere).` + "\n" + filterHelp,
 		Example:       exportExamples,
-		Args:          cobra.NoArgs,
+		Args:          readArgs(&o.Reads),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {

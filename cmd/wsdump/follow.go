@@ -51,7 +51,7 @@ a payload cannot move the cursor or change colours.
 
 Without --conn every connection is followed, in capture order.` + "\n" + filterHelp,
 		Example:       followExamples,
-		Args:          cobra.NoArgs,
+		Args:          readArgs(&o.Reads),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/capture"
@@ -42,6 +43,14 @@ func takeFiles(reads *[]string, args []string) []string {
 		*reads, args = append(*reads, args[0]), args[1:]
 	}
 	return args
+}
+
+// readArgs is cobra.NoArgs for the commands that read one capture and
+// take no other argument, after takeFiles.
+func readArgs(reads *[]string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		return cobra.NoArgs(cmd, takeFiles(reads, args))
+	}
 }
 
 // inputsName names the inputs in messages: the one name, or the count.

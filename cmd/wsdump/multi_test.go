@@ -99,6 +99,19 @@ func TestManyInputsDiffLintFilter(t *testing.T) {
 	if out, errs, code := runWsdump(t, nil, "lint", "-r", dir); code != 0 || out != strings.ReplaceAll(mustRun(t, "lint", "-r", whole), whole, dir) {
 		t.Errorf("lint of the directory: exit %d\n%s%s", code, out, errs)
 	}
+	// export writes the same files and index; the pieces as the shell
+	// expands an unquoted glob.
+	var idx [2][]byte
+	for i, in := range [][]string{{"-r", "../../testdata/pcaps/gen__seed-browser.pcap"}, append([]string{"-r"}, pieces(t, "seed")...)} {
+		out := t.TempDir()
+		if _, errs, code := runWsdump(t, nil, append([]string{"export", "--stable", "-o", out}, in...)...); code != 0 {
+			t.Fatalf("export %v: exit %d, %s", in, code, errs)
+		}
+		idx[i], _ = os.ReadFile(filepath.Join(out, "index.jsonl"))
+	}
+	if len(idx[0]) == 0 || !bytes.Equal(idx[0], idx[1]) {
+		t.Errorf("export: index of the pieces differs:\n%s", firstDiff(string(idx[0]), string(idx[1])))
+	}
 	// The client port of connection 2: one connection of the 120.
 	want := mustRun(t, "conns", "--format", "csv", "-r", whole, "tcp", "port", "57062")
 	if got := mustRun(t, "conns", "--format", "csv", "-r", dir, "tcp", "port", "57062"); got != want || strings.Count(got, "\n") != 2 {

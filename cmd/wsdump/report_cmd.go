@@ -47,7 +47,7 @@ connects and requests, 60 heartbeat series, 5000 beats, 300 time bins, 2000
 round trips, 500 connection and 100 group rows); the file says what it left
 out: at most about 2 MB.`,
 		Example:       reportExamples,
-		Args:          cobra.NoArgs,
+		Args:          readArgs(&opts.Reads),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
