@@ -161,7 +161,7 @@ func single(args []string) bool {
 
 // openInputs opens the inputs -r names (files, globs, directories) as one
 // capture. One file opens as before; several are merged in timestamp
-// order (capture.Merge). A file that cannot be read (missing, not a
+// order (capture.MergeInputs). A file that cannot be read (missing, not a
 // capture, an unsupported link type, truncated) is reported on stderr with
 // its name and the others are read; the source then ends with an error
 // naming them all (exit status 2) after the last packet of the others.
