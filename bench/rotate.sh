@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Many inputs (issue 20): a big capture cut into FILES rotated pieces
-# (editcap -c, as tcpdump -C cuts), read merged (-r DIR: one capture, the
+# (editcap -F pcap -c, as tcpdump -C cuts), read merged (-r DIR: one capture, the
 # connections whole across the cuts) and --per-file (each piece alone, one
 # piece per -j worker), next to the whole file, timed with /usr/bin/time.
 #
@@ -29,7 +29,7 @@ dir=$OUT/rotated-$name-$FILES
 if [ ! -d "$dir" ]; then
 	packets=$(capinfos -c -M "$FILE" | awk '/Number of packets/ {print $NF}')
 	mkdir -p "$dir"
-	editcap -c $(((packets + FILES - 1) / FILES)) "$FILE" "$dir/$name.pcap"
+	editcap -F pcap -c $(((packets + FILES - 1) / FILES)) "$FILE" "$dir/$name.pcap"
 fi
 bytes=$(stat -c %s "$FILE")
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
