@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"io"
@@ -77,26 +76,60 @@ func (e *MergeError) Unwrap() []error { return e.Errs }
 
 type mergeHead struct {
 	p       Packet
+	key     int64 // p.Timestamp in Unix nanoseconds, compared often (years 1678-2262; beyond, hostile times may merge out of order, nothing worse)
 	src     int
 	pending bool // the input is not open yet: p.Timestamp is its first packet's
 }
 
+// less orders heads by time, then by source: equal times come in source
+// order (a pending input's first packet has its place too).
+func (a *mergeHead) less(b *mergeHead) bool {
+	if a.key != b.key {
+		return a.key < b.key
+	}
+	return a.src < b.src
+}
+
+// mergeHeap is a binary min-heap of the sources' next packets, by hand
+// rather than container/heap, whose interface boxes every packet pushed
+// and popped (two allocations per packet).
 type mergeHeap []mergeHead
 
-func (h mergeHeap) Len() int { return len(h) }
-func (h mergeHeap) Less(i, j int) bool {
-	if !h[i].p.Timestamp.Equal(h[j].p.Timestamp) {
-		return h[i].p.Timestamp.Before(h[j].p.Timestamp)
+func (h *mergeHeap) push(x mergeHead) {
+	*h = append(*h, x)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !s[i].less(&s[parent]) {
+			break
+		}
+		s[i], s[parent] = s[parent], s[i]
+		i = parent
 	}
-	return h[i].src < h[j].src // a pending input's first packet has its place too
 }
-func (h mergeHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *mergeHeap) Push(x any)   { *h = append(*h, x.(mergeHead)) }
-func (h *mergeHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+func (h *mergeHeap) pop() mergeHead {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	for i := 0; ; {
+		l, r, min := 2*i+1, 2*i+2, i
+		if l < n && s[l].less(&s[min]) {
+			min = l
+		}
+		if r < n && s[r].less(&s[min]) {
+			min = r
+		}
+		if min == i {
+			break
+		}
+		s[i], s[min] = s[min], s[i]
+		i = min
+	}
+	*h = s
+	return top
 }
 
 type merger struct {
@@ -118,7 +151,7 @@ func (m *merger) advance(i int) {
 	p, err := m.srcs[i].Next()
 	m.takeSecrets(i)
 	if err == nil {
-		heap.Push(&m.h, mergeHead{p: p, src: i})
+		m.h.push(mergeHead{p: p, key: p.Timestamp.UnixNano(), src: i})
 		return
 	}
 	if m.opens != nil {
@@ -152,7 +185,7 @@ func (m *merger) peek(i int) {
 	case err != nil:
 		m.fail(i, err)
 	default:
-		heap.Push(&m.h, mergeHead{p: Packet{Timestamp: p.Timestamp}, src: i, pending: true})
+		m.h.push(mergeHead{p: Packet{Timestamp: p.Timestamp}, key: p.Timestamp.UnixNano(), src: i, pending: true})
 	}
 }
 
@@ -187,7 +220,7 @@ func (m *merger) Next() (Packet, error) {
 	}
 	for len(m.h) > 0 && m.h[0].pending {
 		// The merge has reached an input's first packet: open it.
-		i := heap.Pop(&m.h).(mergeHead).src
+		i := m.h.pop().src
 		src, err := m.opens[i](false)
 		if err != nil {
 			m.fail(i, err)
@@ -202,7 +235,7 @@ func (m *merger) Next() (Packet, error) {
 		}
 		return Packet{}, io.EOF
 	}
-	head := heap.Pop(&m.h).(mergeHead)
+	head := m.h.pop()
 	m.last = head.src
 	return head.p, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ func (f *fakeSource) Next() (Packet, error) {
 		}
 		return Packet{}, io.EOF
 	}
-	f.buf = append(f.buf[:0], fmt.Sprintf("%s%d", f.name, f.i)...)
+	f.buf = strconv.AppendInt(append(f.buf[:0], f.name...), int64(f.i), 10)
 	p := Packet{Timestamp: time.Unix(int64(f.ts[f.i]), 0), Data: f.buf, Link: LinkType(len(f.name))}
 	f.i++
 	return p, nil
@@ -187,4 +188,29 @@ func mustReader(t *testing.T, file []byte) Source {
 		t.Fatal(err)
 	}
 	return src
+}
+
+// BenchmarkMerge merges 20 interleaved sources: the cost per packet of
+// the merge itself (allocations included).
+func BenchmarkMerge(b *testing.B) {
+	const files, per = 20, 1000
+	b.ReportAllocs()
+	for b.Loop() {
+		var srcs []Source
+		var names []string
+		for f := range files {
+			ts := make([]int, per)
+			for i := range ts {
+				ts[i] = i*files + f
+			}
+			srcs = append(srcs, &fakeSource{ts: ts, name: "f"})
+			names = append(names, "f")
+		}
+		m := Merge(srcs, names, nil)
+		for {
+			if _, err := m.Next(); err != nil {
+				break
+			}
+		}
+	}
 }
