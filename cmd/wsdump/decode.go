@@ -51,6 +51,9 @@ func openInput(ctx context.Context, name string, stdin io.Reader, ratio int) (ca
 
 // runDecode reads the capture and writes every record: the main job.
 func runDecode(o *decodeOptions) error {
+	if len(o.Reads) == 0 && o.ReadFile != "" {
+		o.Reads = []string{o.ReadFile} // a caller that set only the name
+	}
 	if o.PerFile {
 		fixTable(&o.Table, o.Out)
 		return runPerFile(o.Reads, o.Jobs, perFileLabel(o.Format, o.fields), o.Out, o.Err, func(f string, out, errw io.Writer) error {

@@ -169,11 +169,17 @@ func (in *inputFlags) openInputs(ctx context.Context, args []string, stdin io.Re
 	if single(args) {
 		return in.open(ctx, args[0], stdin, stderr)
 	}
+	if len(args) == 0 {
+		return nil, usageErr("no input: give a capture file with -r FILE")
+	}
 	l := expandInputs(args, stderr)
 	for _, f := range l.files {
 		if f == "-" {
 			return nil, usageErr("standard input (-r -) cannot be read with other inputs")
 		}
+	}
+	if len(l.files) == 0 {
+		return nil, fmt.Errorf("no input could be read (%d, see above)", len(l.errs))
 	}
 	if len(l.files) == 1 && len(l.errs) == 0 {
 		return in.open(ctx, l.files[0], stdin, stderr)
