@@ -90,6 +90,9 @@ type Options struct {
 	// bytes decompressed per byte of the file read (0: the default).
 	// Past it, Next fails with ErrInflateRatio.
 	MaxInflateRatio int
+	// BufferSize is the read-ahead (0: 1 MiB; a gzip file has two): small
+	// for a file opened only to read its first packet (MergeInputs).
+	BufferSize int
 }
 
 // DefaultMaxInflateRatio is the default of Options.MaxInflateRatio, just
@@ -209,7 +212,11 @@ func (r *reader) readError(where string, err error) error {
 
 func newSource(in io.Reader, name string, closer io.Closer, o Options) (Source, error) {
 	counted := &countingReader{r: in}
-	r := &reader{br: bufio.NewReaderSize(counted, bufferSize), name: name}
+	size := o.BufferSize
+	if size <= 0 {
+		size = bufferSize
+	}
+	r := &reader{br: bufio.NewReaderSize(counted, size), name: name}
 	if closer != nil {
 		r.closers = append(r.closers, closer)
 	}
@@ -227,7 +234,7 @@ func newSource(in io.Reader, name string, closer io.Closer, o Options) (Source, 
 		if ratio <= 0 {
 			ratio = DefaultMaxInflateRatio
 		}
-		r.br = bufio.NewReaderSize(&ratioReader{r: zr, in: counted, ratio: ratio}, bufferSize)
+		r.br = bufio.NewReaderSize(&ratioReader{r: zr, in: counted, ratio: ratio}, size)
 		if head, err = r.peekMagic(" after gzip decompression"); err != nil {
 			return nil, err
 		}

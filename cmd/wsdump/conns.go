@@ -34,7 +34,8 @@ type connsOptions struct {
 	In       io.Reader
 	Out, Err io.Writer
 
-	ReadFile          string
+	ReadFile          string   // names the inputs in messages
+	Reads             []string // -r
 	Format            string
 	Time              string
 	HeartbeatText     string
@@ -89,6 +90,7 @@ its retry loop start within --storm-window.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args = takeFiles(&opts.Reads, args)
 			if err := opts.validate(); err != nil {
 				return err
 			}
@@ -107,7 +109,8 @@ its retry loop start within --storm-window.`,
 	addInputFlags(f, &opts.inputFlags)
 	addDecodeFlag(f, &opts.Decode)
 	addFieldsFlags(f, &opts.Fields)
-	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
+	addReadFlag(f, &opts.Reads)
+	addPerFileFlag(f, &opts.PerFile)
 	f.StringVar(&opts.Format, "format", "table", "output format: table, jsonl or csv")
 	addTableFlags(f, &opts.Table)
 	f.StringVar(&opts.Time, "time", "rel", "table start times: rel (seconds since the first packet) or abs (RFC 3339)")
@@ -127,6 +130,9 @@ func addHealthFlags(f *pflag.FlagSet, opts *connsOptions) {
 }
 
 func (o *connsOptions) validate() error {
+	if len(o.Reads) > 0 {
+		o.ReadFile = inputsName(o.Reads)
+	}
 	if o.ReadFile == "" {
 		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
 	}
@@ -174,6 +180,14 @@ func (o *connsOptions) health() health.Options {
 
 // runConns reads the capture through the tracker and writes the report.
 func runConns(o *connsOptions) error {
+	if o.PerFile {
+		fixTable(&o.Table, o.Out)
+		return runPerFile(o.Reads, o.Jobs, perFileLabel(o.Format, o.fields), o.Out, o.Err, func(f string, out, errw io.Writer) error {
+			one := *o
+			one.PerFile, one.Reads, one.ReadFile, one.Out, one.Err, one.Jobs = false, []string{f}, f, out, errw, 1
+			return runConns(&one)
+		})
+	}
 	rd, err := o.read(nil)
 	if err != nil {
 		return err
@@ -207,7 +221,7 @@ type connsRead struct {
 // receives every record behind it): the application decoders, the
 // connection filters, -Y on the report. err is an error before reading.
 func (o *connsOptions) read(next wsparse.Sink) (rd connsRead, err error) {
-	src, err := o.open(o.Ctx, o.ReadFile, o.In, o.Err)
+	src, err := o.openInputs(o.Ctx, o.Reads, o.In, o.Err)
 	if err != nil {
 		return rd, inputErr(err)
 	}

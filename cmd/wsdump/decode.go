@@ -52,11 +52,22 @@ func openInput(ctx context.Context, name string, stdin io.Reader, ratio int) (ca
 
 // runDecode reads the capture and writes every record: the main job.
 func runDecode(o *decodeOptions) error {
+	if len(o.Reads) == 0 && o.ReadFile != "" {
+		o.Reads = []string{o.ReadFile} // a caller that set only the name
+	}
+	if o.PerFile {
+		fixTable(&o.Table, o.Out)
+		return runPerFile(o.Reads, o.Jobs, perFileLabel(o.Format, o.fields), o.Out, o.Err, func(f string, out, errw io.Writer) error {
+			one := *o
+			one.PerFile, one.Reads, one.ReadFile, one.Out, one.Err, one.Jobs = false, []string{f}, f, out, errw, 1
+			return runDecode(&one)
+		})
+	}
 	spec, err := o.Filter.spec(o.Messages)
 	if err != nil {
 		return err
 	}
-	src, err := o.open(o.Ctx, o.ReadFile, o.In, o.Err)
+	src, err := o.openInputs(o.Ctx, o.Reads, o.In, o.Err)
 	if err != nil {
 		return inputErr(err)
 	}
@@ -122,7 +133,7 @@ func runDecode(o *decodeOptions) error {
 		reportDataset(o.Err, o.OutDir, ds)
 	}
 	if readErr == nil && counted.n == 0 {
-		explainEmpty(o.Ctx, &o.inputFlags, o.ReadFile, o.In, o.Err, spec.Conns)
+		explainEmpty(o.Ctx, &o.inputFlags, o.Reads, o.In, o.Err, spec.Conns)
 	}
 	return readError(readErr)
 }

@@ -256,10 +256,10 @@ func runDiff(o *diffOptions, a, b string) error {
 	decode := func(keep [2]map[diffKey]bool, bytesOnly bool) (*diffCollector, *diffCollector, error) {
 		ca, cb := newDiffCollector(o.IgnoreControl, keep[0]), newDiffCollector(o.IgnoreControl, keep[1])
 		ca.bytesOnly, cb.bytesOnly = bytesOnly, bytesOnly
-		if _, err := o.decodeInto(a, spec, ca, false); err != nil {
+		if _, err := o.decodeInto([]string{a}, spec, ca, false); err != nil {
 			return nil, nil, err
 		}
-		if _, err := o.decodeInto(b, spec, cb, false); err != nil {
+		if _, err := o.decodeInto([]string{b}, spec, cb, false); err != nil {
 			return nil, nil, err
 		}
 		return ca, cb, nil

@@ -33,7 +33,14 @@ func usageErr(format string, args ...any) error {
 	return &exitError{exitUsage, fmt.Errorf(format, args...)}
 }
 
-func inputErr(err error) error { return &exitError{exitInput, err} }
+// inputErr gives err exit status 2, unless it has its own (a usage error
+// found while opening the inputs).
+func inputErr(err error) error {
+	if ee, ok := err.(*exitError); ok {
+		return ee
+	}
+	return &exitError{exitInput, err}
+}
 
 // outputErr is a failed write of the output (standard output, export's
 // files).

@@ -21,12 +21,13 @@ import (
 // spoke WebSocket ("connection 1 is HTTP, not WebSocket: GET /stomp/info
 // -> 200"). It costs a second reading of the capture, so it is done only
 // when the output is empty, and not for standard input (read once).
-func explainEmpty(ctx context.Context, in *inputFlags, name string, stdin io.Reader, stderr io.Writer, conns []int) {
-	if len(conns) == 0 || name == "-" {
+func explainEmpty(ctx context.Context, in *inputFlags, names []string, stdin io.Reader, stderr io.Writer, conns []int) {
+	if len(conns) == 0 || len(names) == 1 && names[0] == "-" {
 		return
 	}
+	name := inputsName(names)
 	cs := &census{seen: map[int]string{}}
-	src, err := in.open(ctx, name, stdin, io.Discard)
+	src, err := in.openInputs(ctx, names, stdin, io.Discard)
 	if err != nil {
 		return
 	}

@@ -30,7 +30,7 @@ type exportOptions struct {
 	captureInput
 	Out io.Writer
 
-	Read   string
+	Reads  []string
 	Output string
 	Stable bool
 	Filter filterFlags
@@ -51,7 +51,7 @@ sent: nothing is escaped. Existing files of the same names are replaced.
 
 The output directory is -o (--dir is the direction filter, as everywhere).` + "\n" + filterHelp,
 		Example:       exportExamples,
-		Args:          cobra.NoArgs,
+		Args:          readArgs(&o.Reads),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,7 +62,7 @@ The output directory is -o (--dir is the direction filter, as everywhere).` + "\
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
 	addInputFlags(f, &o.inputFlags)
-	f.StringVarP(&o.Read, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
+	addReadFlag(f, &o.Reads)
 	f.StringVarP(&o.Output, "output", "o", "", "directory to write to (created if missing)")
 	f.BoolVar(&o.Stable, "stable", false, "index times relative to the first packet (from the Unix epoch)")
 	addFilterFlags(f, &o.Filter, true)
@@ -88,7 +88,7 @@ type exportEntry struct {
 }
 
 func runExport(o *exportOptions) error {
-	if o.Read == "" {
+	if len(o.Reads) == 0 {
 		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
 	}
 	if o.Output == "" {
@@ -107,7 +107,7 @@ func runExport(o *exportOptions) error {
 	}
 	e := &exporter{dir: o.Output, enc: json.NewEncoder(idx), st: report.NewStabilizer(o.Stable), made: map[string]bool{}}
 	e.enc.SetEscapeHTML(false)
-	_, derr := o.decodeInto(o.Read, spec, e, false)
+	_, derr := o.decodeInto(o.Reads, spec, e, false)
 	cerr := idx.Close()
 	if err := errors.Join(e.err, cerr); err != nil {
 		return outputErr(err)

@@ -290,10 +290,10 @@ func writeConnFields(w io.Writer, rep *health.Report, fl *fieldsFlags, origin ti
 // connection's health, known only at its end. The second pass, the real
 // one, holds nothing: the first keeps a few fields per connection.
 func connHealthPass(o *decodeOptions, keys *tlsdec.KeyLog) (func(int) map[string]any, error) {
-	if o.ReadFile == "-" {
+	if len(o.Reads) == 1 && o.Reads[0] == "-" {
 		return nil, usageErr("conn.* (the connection's health, known at its end) needs a file, read twice, not standard input")
 	}
-	src, err := o.open(o.Ctx, o.ReadFile, o.In, io.Discard)
+	src, err := o.openInputs(o.Ctx, o.Reads, o.In, io.Discard)
 	if err != nil {
 		return nil, inputErr(err)
 	}

@@ -28,7 +28,7 @@ type followOptions struct {
 	captureInput
 	Out io.Writer
 
-	Read     string
+	Reads    []string
 	Stable   bool
 	MaxBytes int
 	NoPretty bool
@@ -51,7 +51,7 @@ a payload cannot move the cursor or change colours.
 
 Without --conn every connection is followed, in capture order.` + "\n" + filterHelp,
 		Example:       followExamples,
-		Args:          cobra.NoArgs,
+		Args:          readArgs(&o.Reads),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,7 +62,8 @@ Without --conn every connection is followed, in capture order.` + "\n" + filterH
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
 	addInputFlags(f, &o.inputFlags)
-	f.StringVarP(&o.Read, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
+	addReadFlag(f, &o.Reads)
+	addPerFileFlag(f, &o.PerFile)
 	f.BoolVar(&o.Stable, "stable", false, "normalise client ports (numbered in order of appearance)")
 	f.IntVar(&o.MaxBytes, "max-bytes", 4096, "show at most this many bytes of each message (0: all)")
 	f.BoolVar(&o.NoPretty, "no-pretty", false, "show JSON text as sent, not indented")
@@ -73,7 +74,7 @@ Without --conn every connection is followed, in capture order.` + "\n" + filterH
 }
 
 func runFollow(o *followOptions) error {
-	if o.Read == "" {
+	if len(o.Reads) == 0 {
 		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
 	}
 	if o.MaxBytes < 0 {
@@ -87,17 +88,25 @@ func runFollow(o *followOptions) error {
 	if err := colors.validate(); err != nil {
 		return err
 	}
+	if o.PerFile {
+		fixTable(&colors, o.Out)
+		return runPerFile(o.Reads, o.Jobs, labelHeader, o.Out, o.Err, func(f string, out, errw io.Writer) error {
+			one := *o
+			one.PerFile, one.Reads, one.Out, one.Err, one.Jobs, one.Color = false, []string{f}, out, errw, 1, colors.Color
+			return runFollow(&one)
+		})
+	}
 	t := &transcript{w: bufio.NewWriter(o.Out), st: report.NewStabilizer(o.Stable), maxBytes: o.MaxBytes,
 		pretty: !o.NoPretty, color: colors.color(o.Out)}
 	t.origin = &t.originTS
 	// Application protocols are decoded (apps: true) so that nested ones
 	// (a STOMP frame in a SockJS array) are shown unwrapped.
-	_, derr := o.decodeInto(o.Read, spec, t, true)
+	_, derr := o.decodeInto(o.Reads, spec, t, true)
 	if err := t.w.Flush(); err != nil {
 		return outputErr(err)
 	}
 	if derr == nil && !t.wrote {
-		explainEmpty(o.Ctx, &o.inputFlags, o.Read, o.In, o.Err, spec.Conns)
+		explainEmpty(o.Ctx, &o.inputFlags, o.Reads, o.In, o.Err, spec.Conns)
 	}
 	return derr
 }

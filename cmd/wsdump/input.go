@@ -28,6 +28,7 @@ type inputFlags struct {
 	MaxPayload int // bytes kept of each frame payload
 	MaxMessage int // bytes kept (and inflated) of each message
 	NoSniff    bool
+	PerFile    bool // --per-file, where the command has it
 }
 
 // addInputFlags registers the input flags.

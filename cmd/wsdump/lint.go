@@ -2,13 +2,18 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/lint"
 )
 
@@ -75,7 +80,8 @@ See --rules for the list.` + "\n" + filterHelp,
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + lintExitHelp + "\n")
 	f := cmd.Flags()
 	addInputFlags(f, &o.inputFlags)
-	f.StringArrayVarP(&o.Reads, "read", "r", nil, "capture `FILE` to check (repeatable; files may also follow the flags)")
+	f.StringArrayVarP(&o.Reads, "read", "r", nil, "capture `FILE` to check (repeatable; files may also follow the flags): each argument is one capture, a quoted glob or a directory its files merged by time (see --per-file)")
+	f.BoolVar(&o.PerFile, "per-file", false, "each file of the arguments (globs and directories expanded) a capture of its own, decoded in parallel (one file per -j worker)")
 	f.StringVar(&o.Format, "format", "table", "output format: table, jsonl or junit")
 	f.StringVar(&o.FailOn, "fail-on", "error", "exit 3 when a finding of this `SEVERITY` or above exists: error, warning, info, none")
 	f.BoolVar(&o.Stable, "stable", false, "no absolute times in the output (jsonl ts, junit timestamp)")
@@ -114,17 +120,43 @@ func runLint(o *lintOptions, files []string) error {
 		return err
 	}
 	var results []lint.Result
-	var interrupted error
-	for _, name := range files {
+	var interrupted, unread error
+	decode := func(name string) (lint.Result, error) {
 		l := lint.New()
-		origin, err := o.decodeInto(name, spec, l, false)
+		origin, err := o.decodeInto([]string{name}, spec, l, false)
+		return lint.Result{Capture: displayName(name), Origin: origin, Findings: l.Findings(), Counts: l.Counts()}, err
+	}
+	if o.PerFile {
+		// Each file a capture of its own, decoded on the -j workers.
+		l := expandInputs(files, o.Err)
+		if len(l.files) == 0 {
+			return inputErr(fmt.Errorf("no input could be read (%d, see above)", len(l.errs)))
+		}
+		if len(l.errs) > 0 {
+			unread = inputErr(fmt.Errorf("%d inputs could not be read (see above)", len(l.errs)))
+		}
+		files = l.files
+		rs, errs := lintPerFile(o, files, spec)
+		decode = func(name string) (lint.Result, error) {
+			i := slices.Index(files, name)
+			return rs[i], errs[i]
+		}
+	}
+	for _, name := range files {
+		r, err := decode(name)
+		var ee *exitError
+		if o.PerFile && errors.As(err, &ee) && ee.code == exitInput {
+			// The file's findings up to the error are kept; the others are read.
+			fmt.Fprintf(o.Err, "wsdump: %v\n", err)
+			unread, err = err, nil
+		}
 		if errors.Is(err, errInterrupted) {
 			// The findings in what was read are written, then exit 130.
 			interrupted = err
 		} else if err != nil {
 			return err
 		}
-		results = append(results, lint.Result{Capture: displayName(name), Origin: origin, Findings: l.Findings(), Counts: l.Counts()})
+		results = append(results, r)
 		if interrupted != nil {
 			break
 		}
@@ -150,8 +182,41 @@ func runLint(o *lintOptions, files []string) error {
 			failing = append(failing, r.Capture)
 		}
 	}
+	if unread != nil {
+		return unread // exit 2 wins over findings, as for one capture
+	}
 	if len(failing) > 0 {
 		return &exitError{exitFindings, fmt.Errorf("lint: findings of severity %s or above in %s", failOn, strings.Join(failing, ", "))}
 	}
 	return nil
+}
+
+// lintPerFile decodes the files on the -j workers, one file each, their
+// notices to stderr in file order.
+func lintPerFile(o *lintOptions, files []string, spec filter.Spec) ([]lint.Result, []error) {
+	rs, errs := make([]lint.Result, len(files)), make([]error, len(files))
+	notes := make([]bytes.Buffer, len(files))
+	jobs := o.Jobs
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			one := *o
+			one.Err, one.Jobs = &notes[i], 1
+			l := lint.New()
+			origin, err := one.decodeInto([]string{f}, spec, l, false)
+			rs[i], errs[i] = lint.Result{Capture: f, Origin: origin, Findings: l.Findings(), Counts: l.Counts()}, err
+		}()
+	}
+	wg.Wait()
+	for i := range notes {
+		o.Err.Write(notes[i].Bytes())
+	}
+	return rs, errs
 }

@@ -307,7 +307,7 @@ func TestInterruptMidRead(t *testing.T) {
 		}
 	})
 	run("conns jsonl", func(ctx context.Context, in io.Reader, out io.Writer) error {
-		return runConns(&connsOptions{Ctx: ctx, In: in, Out: out, Err: io.Discard, ReadFile: "-", Format: "jsonl", Time: "rel",
+		return runConns(&connsOptions{Ctx: ctx, In: in, Out: out, Err: io.Discard, ReadFile: "-", Reads: []string{"-"}, Format: "jsonl", Time: "rel",
 			Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second, inputFlags: inputFlags{Jobs: 1}})
 	}, func(t *testing.T, out string) {
 		if n := strings.Count(out, `{"type":"conn"`); n == 0 || n > nConns {
@@ -324,7 +324,7 @@ func TestInterruptMidRead(t *testing.T) {
 		}
 	})
 	run("follow", func(ctx context.Context, in io.Reader, out io.Writer) error {
-		o := &followOptions{captureInput: captureInput{Ctx: ctx, In: in, Err: io.Discard, inputFlags: inputFlags{Jobs: 1}}, Out: out, Read: "-", MaxBytes: 4096}
+		o := &followOptions{captureInput: captureInput{Ctx: ctx, In: in, Err: io.Discard, inputFlags: inputFlags{Jobs: 1}}, Out: out, Reads: []string{"-"}, MaxBytes: 4096}
 		return runFollow(o)
 	}, func(t *testing.T, out string) {
 		if n := strings.Count(out, "=== conn "); n == 0 || n%2 != 0 || !strings.Contains(out, " end at ") {

@@ -366,3 +366,31 @@ func TestParquetFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetPerFile: --per-file with parquet writes each file's datasets
+// under its own part id (one capture per file) and nothing on standard
+// output, where a table or jsonl would have its file labels.
+func TestParquetPerFile(t *testing.T) {
+	dir := t.TempDir()
+	pieces := "../../testdata/pcaps/rotated/load/"
+	out, errs, code := runWsdump(t, nil, "-r", pieces, "--per-file", "--format", "parquet", "-o", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if out != "" {
+		t.Errorf("standard output: %q, want nothing", out)
+	}
+	files, err := os.ReadDir(pieces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for f := range hashTree(t, dir) {
+		if i := strings.Index(f, "part-"); i >= 0 && strings.HasPrefix(f, "conns") {
+			ids[f[i:]] = true
+		}
+	}
+	if len(ids) != len(files) {
+		t.Errorf("%d conns parts for %d files: %v", len(ids), len(files), ids)
+	}
+}

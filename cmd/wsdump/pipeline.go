@@ -27,12 +27,13 @@ type captureInput struct {
 // them (apps: follow unwraps STOMP in SockJS) or the filter's expression
 // reads app.*: the filter then sees each message's application messages,
 // as in the main view.
-func (ci *captureInput) decodeInto(name string, spec filter.Spec, sink wsparse.Sink, apps bool) (time.Time, error) {
+func (ci *captureInput) decodeInto(names []string, spec filter.Spec, sink wsparse.Sink, apps bool) (time.Time, error) {
 	keys, err := ci.loadKeys(ci.Err)
 	if err != nil {
 		return time.Time{}, err
 	}
-	src, err := ci.open(ci.Ctx, name, ci.In, ci.Err)
+	name := inputsName(names)
+	src, err := ci.openInputs(ci.Ctx, names, ci.In, ci.Err)
 	if err != nil {
 		return time.Time{}, inputErr(err)
 	}

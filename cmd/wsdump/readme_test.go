@@ -42,7 +42,7 @@ func readmeExamples(t *testing.T) []readmeExample {
 			}
 			local := true
 			for j, a := range args[1:] {
-				if strings.Contains(a, ".pcap") || strings.HasSuffix(a, ".keys") {
+				if strings.Contains(a, ".pcap") || strings.HasSuffix(a, ".keys") || strings.HasPrefix(a, "testdata/pcaps/") {
 					if !strings.HasPrefix(a, "testdata/") {
 						local = false
 					}

@@ -47,7 +47,7 @@ connects and requests, 60 heartbeat series, 5000 beats, 300 time bins, 2000
 round trips, 500 connection and 100 group rows); the file says what it left
 out: at most about 2 MB.`,
 		Example:       reportExamples,
-		Args:          cobra.NoArgs,
+		Args:          readArgs(&opts.Reads),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -62,7 +62,7 @@ out: at most about 2 MB.`,
 	f := cmd.Flags()
 	addInputFlags(f, &opts.inputFlags)
 	addDecodeFlag(f, &opts.Decode)
-	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
+	addReadFlag(f, &opts.Reads)
 	f.StringVarP(&opts.Output, "output", "o", "", "HTML file to write (- for standard output)")
 	addHealthFlags(f, &opts.connsOptions)
 	addConnFilterFlags(cmd, &opts.Filter)
@@ -70,6 +70,9 @@ out: at most about 2 MB.`,
 }
 
 func (o *reportOptions) validate() error {
+	if len(o.Reads) > 0 {
+		o.ReadFile = inputsName(o.Reads)
+	}
 	if o.ReadFile == "" {
 		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
 	}
@@ -88,7 +91,7 @@ func runReport(o *reportOptions) error {
 		return err
 	}
 	title := o.ReadFile
-	if title != "-" {
+	if title != "-" && len(o.Reads) == 1 {
 		title = filepath.Base(title)
 	}
 	in := report.HTMLInput{Title: title, Report: rd.rep, Beats: rd.tr.BeatTimes, Activity: act, Origin: rd.origin, Version: version}

@@ -79,13 +79,20 @@ const rootExamples = `  # Every frame of a capture, as a table
   wsdump -r session.pcap --messages --time abs
 
   # Read a gzip-compressed capture from standard input
-  zcat big.pcap.gz | wsdump -r -`
+  zcat big.pcap.gz | wsdump -r -
+
+  # Rotated files (tcpdump -G/-C) as one capture, merged by time
+  wsdump conns -r 'caps/ws-*.pcap.gz'
+
+  # Each file of a directory on its own, in parallel, named on each record
+  wsdump -r caps/ --per-file --format jsonl`
 
 const exitHelp = `
 Exit status:
   0  success (anomalies in the traffic included)
   1  usage error
   2  unreadable input: not a capture, unsupported link type, truncated file
+     (with several inputs: any of them, the others read first)
   3  wsdump lint: findings at or above --fail-on
   4  wsdump diff: the captures differ
   5  the output could not be written (disk full, closed, ...), whatever else happened
@@ -107,9 +114,14 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 			if live.List {
 				return runInterfaces(stdout)
 			}
-			if len(args) > 0 && opts.ReadFile == "" && live.Interface == "" && isCaptureFile(args[0]) {
+			if len(args) > 0 && len(opts.Reads) == 0 && live.Interface == "" && isCaptureFile(args[0]) {
 				// wsdump FILE: the file is read as with -r FILE.
-				opts.ReadFile, args = args[0], args[1:]
+				opts.Reads, args = args[:1], args[1:]
+			}
+			args = takeFiles(&opts.Reads, args)
+			opts.ReadFile = ""
+			if len(opts.Reads) > 0 {
+				opts.ReadFile = inputsName(opts.Reads)
 			}
 			if err := live.validate(opts.ReadFile, args); err != nil {
 				return err
@@ -147,7 +159,8 @@ Exit status: see wsdump --help.
 	hintFlagErrors(cmd)
 	f := cmd.Flags()
 	addLiveFlags(f, live)
-	f.StringVarP(&opts.ReadFile, "read", "r", "", "capture file to read (pcap or pcapng, gzip allowed; - for standard input)")
+	addReadFlag(f, &opts.Reads)
+	addPerFileFlag(f, &opts.PerFile)
 	f.StringVar(&opts.Format, "format", "table", "output format: "+strings.Join(report.Formats, ", ")+", parquet (-o DIR: one dataset per record kind)")
 	f.StringVar(&opts.Time, "time", "rel", "table times: rel (seconds since the first packet) or abs (RFC 3339)")
 	f.IntVar(&opts.Preview, "preview", 64, "table: payload preview width in characters")
@@ -169,7 +182,8 @@ type decodeOptions struct {
 	In       io.Reader
 	Out, Err io.Writer
 
-	ReadFile   string
+	ReadFile   string   // names the inputs in messages
+	Reads      []string // -r
 	Format     string
 	Time       string
 	Preview    int

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// Many inputs (issue 20): rotated pieces of real captures, cut with
+// editcap (testdata/pcaps/PROVENANCE.md, "Rotated captures").
+
+const rotated = "../../testdata/pcaps/rotated"
+
+// rotations are the committed rotations and the capture each was cut from.
+var rotations = []struct{ dir, whole string }{
+	{"deflate", "gen__deflate-coder-takeover.pcap"}, // one connection, context takeover, across 6 files
+	{"load", "gen__load-concurrent.pcap"},           // 120 connections, 8 open at each cut; pcap, pcapng, .gz
+	{"seed", "gen__seed-browser.pcap"},              // reconnects cut by time (editcap -i 20)
+}
+
+// pieces lists a rotation's files in name order.
+func pieces(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(rotated, dir, "*"))
+	if err != nil || len(m) < 2 {
+		t.Fatalf("%s: %v %v", dir, m, err)
+	}
+	return m
+}
+
+// TestRotatedPiecesEqualWhole: the pieces of a rotation, given as a
+// directory, a glob or one -r each (in reverse order: the merge goes by
+// time), read as the capture they were cut from: the same records,
+// byte for byte, in every view.
+func TestRotatedPiecesEqualWhole(t *testing.T) {
+	for _, r := range rotations {
+		whole := filepath.Join("../../testdata/pcaps", r.whole)
+		files := pieces(t, r.dir)
+		var each []string
+		for i := len(files) - 1; i >= 0; i-- {
+			each = append(each, "-r", files[i])
+		}
+		inputs := map[string][]string{
+			"directory": {"-r", filepath.Join(rotated, r.dir)},
+			"glob":      {"-r", filepath.Join(rotated, r.dir, "*")},
+			"each":      each,
+		}
+		for _, view := range [][]string{
+			{"--format", "jsonl", "--messages"},
+			{"--format", "jsonl"},
+			{"conns", "--format", "jsonl"},
+			{"follow", "--stable"},
+		} {
+			want, errs, code := runWsdump(t, nil, append(append([]string(nil), view...), "-r", whole)...)
+			if code != 0 || want == "" {
+				t.Fatalf("%s %v: exit %d, %s", r.whole, view, code, errs)
+			}
+			for how, in := range inputs {
+				got, errs, code := runWsdump(t, nil, append(append([]string(nil), view...), in...)...)
+				if code != 0 || errs != "" {
+					t.Errorf("%s %s %v: exit %d, stderr %q", r.dir, how, view, code, errs)
+				}
+				if got != want {
+					t.Errorf("%s %s %v: differs from %s:\n%s", r.dir, how, view, r.whole, firstDiff(want, got))
+				}
+			}
+		}
+	}
+}
+
+// TestRotatedWithoutMerge shows what the merge fixes: a piece read alone
+// has half-connections (no handshake, compressed messages that cannot be
+// inflated), the pieces together have none.
+func TestRotatedWithoutMerge(t *testing.T) {
+	files := pieces(t, "deflate")
+	alone, _, _ := runWsdump(t, nil, "--format", "jsonl", "--messages", "-r", files[1])
+	if !strings.Contains(alone, "inflate_context_unknown") {
+		t.Fatalf("piece 2 alone: no inflate_context_unknown:\n%.300s", alone)
+	}
+	merged, _, _ := runWsdump(t, nil, "--format", "jsonl", "--messages", "-r", filepath.Join(rotated, "deflate"))
+	if strings.Contains(merged, "inflate_context_unknown") || strings.Count(merged, `"type":"handshake"`) != 1 {
+		t.Errorf("merged pieces: %d handshakes, inflate_context_unknown: %v", strings.Count(merged, `"type":"handshake"`), strings.Contains(merged, "inflate_context_unknown"))
+	}
+}
+
+// TestManyInputsDiffLintFilter: diff compares a rotation (one argument,
+// merged) with the whole capture; lint takes a directory as one capture;
+// a trailing capture filter applies to the merged packets.
+func TestManyInputsDiffLintFilter(t *testing.T) {
+	dir := filepath.Join(rotated, "load")
+	whole := "../../testdata/pcaps/gen__load-concurrent.pcap"
+	if out, errs, code := runWsdump(t, nil, "diff", dir, whole); code != 0 || !strings.Contains(out, "no differences: 120 connection") {
+		t.Errorf("diff: exit %d\n%s%s", code, out, errs)
+	}
+	if out, errs, code := runWsdump(t, nil, "lint", "-r", dir); code != 0 || out != strings.ReplaceAll(mustRun(t, "lint", "-r", whole), whole, dir) {
+		t.Errorf("lint of the directory: exit %d\n%s%s", code, out, errs)
+	}
+	// export writes the same files and index; the pieces as the shell
+	// expands an unquoted glob.
+	var idx [2][]byte
+	for i, in := range [][]string{{"-r", "../../testdata/pcaps/gen__seed-browser.pcap"}, append([]string{"-r"}, pieces(t, "seed")...)} {
+		out := t.TempDir()
+		if _, errs, code := runWsdump(t, nil, append([]string{"export", "--stable", "-o", out}, in...)...); code != 0 {
+			t.Fatalf("export %v: exit %d, %s", in, code, errs)
+		}
+		idx[i], _ = os.ReadFile(filepath.Join(out, "index.jsonl"))
+	}
+	if len(idx[0]) == 0 || !bytes.Equal(idx[0], idx[1]) {
+		t.Errorf("export: index of the pieces differs:\n%s", firstDiff(string(idx[0]), string(idx[1])))
+	}
+	// The client port of connection 2: one connection of the 120.
+	want := mustRun(t, "conns", "--format", "csv", "-r", whole, "tcp", "port", "57062")
+	if got := mustRun(t, "conns", "--format", "csv", "-r", dir, "tcp", "port", "57062"); got != want || strings.Count(got, "\n") != 2 {
+		t.Errorf("capture filter: pieces\n%s\nwhole\n%s", got, want)
+	}
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errs, code := runWsdump(t, nil, args...)
+	if code != 0 && code != 3 {
+		t.Fatalf("%v: exit %d: %s", args, code, errs)
+	}
+	return out
+}
+
+// TestManyInputsLinkTypes merges an Ethernet capture and a Linux SLL2 one.
+func TestManyInputsLinkTypes(t *testing.T) {
+	a, b := "../../testdata/pcaps/gen__ws-node-basic.pcap", "../../testdata/pcaps/gen__ws-node-sll2.pcap"
+	out, errs, code := runWsdump(t, nil, "conns", "--format", "csv", "-r", a, "-r", b)
+	if code != 0 || strings.Count(out, "\n") != 3 {
+		t.Errorf("exit %d, %s\n%s", code, errs, out)
+	}
+}
+
+// TestManyInputsErrors: a missing file, a glob matching nothing, a file
+// that is not a capture in a directory and a piece cut short (tcpdump
+// killed) are each said with their name; the rest is read; exit 2.
+func TestManyInputsErrors(t *testing.T) {
+	dir := t.TempDir()
+	files := pieces(t, "seed")
+	for i, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 2 {
+			b = b[:len(b)-7] // the last record cut short
+		}
+		os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("rotation of the seed capture\n"), 0o644)
+	cut := filepath.Join(dir, filepath.Base(files[2]))
+	out, errs, code := runWsdump(t, nil, "conns", "--format", "jsonl", "-r", dir, "-r", filepath.Join(dir, "nope.pcap"), "-r", filepath.Join(dir, "*.pcapng"))
+	if code != exitInput {
+		t.Errorf("exit %d, want %d", code, exitInput)
+	}
+	for _, want := range []string{
+		"notes.txt: not a pcap or pcapng file",
+		cut + ": ", "truncated",
+		"nope.pcap: no such file",
+		"*.pcapng: no file matches",
+		"4 inputs could not be read",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	// The connections of the files after the cut one are there.
+	if !strings.Contains(out, `"session":"ofzh5gkj"`) {
+		t.Errorf("no connection after the cut piece:\n%.500s", out)
+	}
+	// --per-file goes on after them too.
+	out, errs, code = runWsdump(t, nil, "--per-file", "--format", "jsonl", "-r", dir, "-r", filepath.Join(dir, "nope.pcap"))
+	if code != exitInput || !strings.Contains(errs, cut) || !strings.Contains(out, `"file":"`+filepath.Join(dir, filepath.Base(files[5]))+`"`) {
+		t.Errorf("--per-file: exit %d, stderr %s", code, errs)
+	}
+	// Standard input is one capture.
+	if _, errs, code := runWsdump(t, nil, "-r", "-", "-r", files[0]); code != exitUsage || !strings.Contains(errs, "standard input") {
+		t.Errorf("-r - with another file: exit %d, %s", code, errs)
+	}
+}
+
+// TestPerFile: each file a capture of its own, in file order, its
+// records named by "file" (jsonl) and equal to reading the file alone,
+// whatever -j.
+func TestPerFile(t *testing.T) {
+	files := pieces(t, "seed")
+	dir := filepath.Join(rotated, "seed")
+	for _, view := range [][]string{
+		{"--format", "jsonl", "--messages"},
+		{"conns", "--format", "jsonl"},
+	} {
+		var outs []string
+		for _, j := range []string{"1", "3"} {
+			out, errs, code := runWsdump(t, nil, append(append([]string(nil), view...), "--per-file", "-j", j, "-r", dir)...)
+			if code != 0 || errs != "" {
+				t.Fatalf("%v -j %s: exit %d, %s", view, j, code, errs)
+			}
+			outs = append(outs, out)
+		}
+		if outs[0] != outs[1] {
+			t.Errorf("%v: -j 1 and -j 3 differ:\n%s", view, firstDiff(outs[0], outs[1]))
+		}
+		byFile := map[string]*strings.Builder{}
+		var order []string
+		for _, line := range strings.SplitAfter(outs[0], "\n") {
+			if line == "" {
+				continue
+			}
+			var rec struct{ File string }
+			if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.File == "" {
+				t.Fatalf("%v: no file field: %q", view, line)
+			}
+			if byFile[rec.File] == nil {
+				byFile[rec.File] = &strings.Builder{}
+				order = append(order, rec.File)
+			}
+			byFile[rec.File].WriteString(strings.Replace(line, `{"file":"`+rec.File+`",`, "{", 1))
+		}
+		var wantOrder []string
+		for _, f := range files {
+			alone := mustRun(t, append(append([]string(nil), view...), "-r", f)...)
+			if alone == "" {
+				continue
+			}
+			wantOrder = append(wantOrder, f)
+			if got := byFile[f]; got == nil || got.String() != alone {
+				t.Errorf("%v %s: not as read alone", view, f)
+			}
+		}
+		if !slices.Equal(order, wantOrder) {
+			t.Errorf("%v: files in order %v, want %v", view, order, wantOrder)
+		}
+	}
+	// Tables: a header line per file; csv: a file column.
+	out := mustRun(t, "conns", "--per-file", "-r", dir)
+	if n := strings.Count(out, "==> "+filepath.Join(dir, "browser_")); n != len(files) {
+		t.Errorf("conns table: %d file headers, want %d:\n%s", n, len(files), out)
+	}
+	out = mustRun(t, "--per-file", "--format", "csv", "-r", dir)
+	if !strings.HasPrefix(out, "file,type,conn,") || strings.Count(out, "file,type") != 1 || !strings.Contains(out, "\n"+files[3]+",handshake,") {
+		t.Errorf("csv:\n%.400s", out)
+	}
+	// lint: a result per file.
+	out = mustRun(t, "lint", "--per-file", "--format", "jsonl", "-r", dir)
+	for _, f := range files {
+		if !bytes.Contains([]byte(out), []byte(`"capture":"`+f+`"`)) {
+			t.Errorf("lint --per-file: no result for %s:\n%.300s", f, out)
+		}
+	}
+}
