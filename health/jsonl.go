@@ -137,6 +137,7 @@ type heartbeatJSON struct {
 type connRecord struct {
 	Type        string              `json:"type"`
 	Conn        int                 `json:"conn"`
+	Stream      uint32              `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
 	TS          jts                 `json:"ts"`
 	Client      string              `json:"client"`
 	Server      string              `json:"server"`
@@ -154,6 +155,7 @@ type connRecord struct {
 	C2S         dirJSON             `json:"c2s"`
 	S2C         dirJSON             `json:"s2c"`
 	End         string              `json:"end"`
+	StreamEnd   string              `json:"stream_end,omitempty"` // how its HTTP/2 stream ended
 	Close       closeJSON           `json:"close"`
 	Ping        map[string]pingJSON `json:"ping"` // keys c2s/s2c; encoding/json sorts map keys
 	Heartbeat   heartbeatJSON       `json:"heartbeat"`
@@ -162,11 +164,11 @@ type connRecord struct {
 
 func connJSON(c *Conn) *connRecord {
 	r := &connRecord{
-		Type: "conn", Conn: c.ID, TS: jts(c.End), Client: c.Client.String(), Server: c.Server.String(),
+		Type: "conn", Conn: connOf(c.ID), Stream: c.Stream(), TS: jts(c.End), Client: c.Client.String(), Server: c.Server.String(),
 		FirstTS: jts(c.Start), LastTS: jts(c.End), Duration: secs(c.Duration()),
 		Host: c.Host, URI: c.URI, Path: c.Path, Session: c.Session, Midstream: c.Midstream, Status: c.Status,
 		Subprotocol: c.Subprotocol, Extensions: c.Extensions,
-		End: string(c.Close.End), Ping: map[string]pingJSON{}, Anomalies: []string{},
+		End: string(c.Close.End), StreamEnd: c.Close.StreamEnd, Ping: map[string]pingJSON{}, Anomalies: []string{},
 	}
 	for d, dst := range []*dirJSON{&r.C2S, &r.S2C} {
 		st := &c.Stats[d]
@@ -311,4 +313,10 @@ func groupJSON(n int, g *Group, o Options) *groupRecord {
 		}
 	}
 	return r
+}
+
+// connOf is the connection number of a Conn.ID (without its HTTP/2 stream).
+func connOf(id int) int {
+	conn, _ := wsparse.SplitID(id)
+	return conn
 }

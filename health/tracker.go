@@ -320,6 +320,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	cl := &x.Close
 	cl.End = s.End
 	cl.TCPFin, cl.TCPRst = s.TCPFin, s.TCPRst
+	cl.StreamEnd = s.StreamEnd
 	cl.DataAfterClose = s.Anomalies&wsparse.AnomDataAfterClose != 0
 	for d := range s.Close {
 		ci := s.Close[d]

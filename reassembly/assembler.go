@@ -17,6 +17,7 @@ import (
 	"github.com/google/gopacket/layers"
 	tcpasm "github.com/google/gopacket/reassembly"
 
+	"github.com/wsdump/wsdump/h2"
 	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -857,7 +858,7 @@ func (a *Assembler) Finish() {
 		// gopacket holds the stream until FlushAll below: what the
 		// connection decoded with is not needed any more (the sinks
 		// build their results of the ending connections meanwhile).
-		s.conn, s.tls, s.recent = nil, nil, [2]*segmentRing{}
+		s.conn, s.tls, s.h2, s.recent = nil, nil, nil, [2]*segmentRing{}
 	}
 	a.emitHeld(held)
 	clear(a.held)
@@ -1152,6 +1153,12 @@ type stream struct {
 	tls     *tlsdec.Conn
 	started bool
 	tlsInfo *wsparse.TLSInfo
+
+	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
+	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
+	// to decoders of their own; conn then only counts it.
+	h2      *h2.Conn
+	h2Known bool      // decided whether it is HTTP/2
 	last    time.Time // time of the last bytes (before any: of the first packet)
 	seen    time.Time // time of the latest packet, as gopacket's lastSeen
 
@@ -1249,6 +1256,9 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	}
 	if tcp.FIN || tcp.RST {
 		s.decoder().TCPEnd(sd, tcp.RST, ci.Timestamp)
+		if s.h2 != nil {
+			s.h2.TCPEnd(sd, tcp.RST, ci.Timestamp)
+		}
 	}
 	if s.conn != nil && s.conn.Done() {
 		return false
@@ -1316,6 +1326,8 @@ func (s *stream) align(sd int, seq uint32, ts time.Time) {
 	case d > 0 && d < 1<<30:
 		if s.tls != nil {
 			s.tls.Gap(sd, int(d))
+		} else if s.h2 != nil {
+			s.h2.Gap(sd, int(d), ts)
 		} else if s.conn != nil {
 			s.conn.Gap(sd, int(d), ts)
 		}
@@ -1350,6 +1362,8 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	if skip > 0 {
 		if s.tls != nil {
 			s.tls.Gap(sd, skip)
+		} else if s.h2 != nil {
+			s.h2.Gap(sd, skip, ts)
 		} else {
 			s.decoder().Gap(sd, skip, ts)
 		}
@@ -1390,6 +1404,30 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	if s.decoder().Done() {
 		return
 	}
+	s.feed(sd, data, ts, "")
+}
+
+// feed hands a side's bytes (decrypted, over TLS) on: to the HTTP/2
+// decoder when the connection's first bytes are the client preface (h2c
+// with prior knowledge) or TLS chose ALPN "h2", else to conn.
+func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
+	if !s.h2Known {
+		s.h2Known = true
+		client := -1
+		switch {
+		case h2.Detect(data):
+			client = sd
+		case alpn == "h2" && s.tls != nil:
+			client = s.tls.Info().Client
+		}
+		if client >= 0 {
+			s.h2 = h2.NewConn(s.conn, client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
+		}
+	}
+	if s.h2 != nil {
+		s.h2.Feed(sd, data, ts)
+		return
+	}
 	s.conn.Feed(sd, data, ts)
 }
 
@@ -1412,7 +1450,7 @@ func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 		s.syncTLS()
 		s.conn.SetTLS(s.tlsInfo)
 	}
-	s.conn.Feed(side, p, ts)
+	s.feed(side, p, ts, s.tlsInfo.ALPN)
 }
 
 // syncTLS copies what the TLS layer knows into tlsInfo.
@@ -1500,6 +1538,9 @@ func (s *stream) complete(evicted bool) {
 		} else {
 			a.End(wsparse.NewView(s.id, s.addr), &wsparse.Summary{First: s.last, Last: s.seen, Connect: s.connect(), End: wsparse.EndNotWebSocket})
 		}
+	}
+	if s.h2 != nil {
+		s.h2.End(a.now)
 	}
 	if s.conn != nil {
 		s.conn.End(a.now)

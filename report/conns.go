@@ -14,6 +14,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // ConnsTableOptions tunes WriteConnsTable.
@@ -127,7 +128,7 @@ func connsRows(r *health.Report, when func(time.Time) string) [][]string {
 		if proto == "" {
 			proto = "-"
 		}
-		rows = append(rows, []string{strconv.Itoa(c.ID), when(c.Start), health.Dur(c.Duration()), c.Client.String(), c.Server.String(),
+		rows = append(rows, []string{wsparse.ConnLabel(c.ID), when(c.Start), health.Dur(c.Duration()), c.Client.String(), c.Server.String(),
 			escapeAll(c.Host + c.URI), escapeAll(proto), connsDirCell(c, 0), connsDirCell(c, 1), c.CloseText(), c.Glance()})
 	}
 	return rows
@@ -274,7 +275,7 @@ func WriteConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 		if o.AbsTime {
 			start = string(appendTS(nil, c.Start))
 		}
-		row := []string{strconv.Itoa(c.ID), start, strconv.FormatFloat(c.Duration().Seconds(), 'f', 6, 64),
+		row := []string{wsparse.ConnLabel(c.ID), start, strconv.FormatFloat(c.Duration().Seconds(), 'f', 6, 64),
 			c.Client.String(), c.Server.String(), csvFormulaSafe(escapeExact(c.Host + c.URI)),
 			csvFormulaSafe(escapeExact(c.Subprotocol)), csvFormulaSafe(escapeExact(c.Extensions))}
 		for d := range 2 {
