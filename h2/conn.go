@@ -141,6 +141,10 @@ func (c *Conn) openIDs() []uint32 {
 	return ids
 }
 
+// WebSockets returns how many extended CONNECT streams for websocket the
+// connection has opened so far.
+func (c *Conn) WebSockets() int { return c.counts.WebSockets }
+
 // flag adds a connection-level anomaly: on the connection's summary and
 // on every open WebSocket stream's.
 func (c *Conn) flag(a wsparse.Anomalies) {

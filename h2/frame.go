@@ -28,6 +28,18 @@ func Detect(b []byte) bool {
 	return n >= 4 && string(b[:n]) == Preface[:n]
 }
 
+// DetectServer reports whether a side's first bytes start like an HTTP/2
+// server's: a SETTINGS frame on stream 0 (RFC 9113 §3.4), which servers
+// (node's among them) send before the client's preface arrives. No
+// HTTP/1 server speaks first.
+func DetectServer(b []byte) bool {
+	if len(b) < frameHeaderLen {
+		return false
+	}
+	n := int(b[0])<<16 | int(b[1])<<8 | int(b[2])
+	return n%6 == 0 && n <= 6*64 && b[3] == frameSettings && b[4] == 0 && binary.BigEndian.Uint32(b[5:9]) == 0
+}
+
 // Frame types (RFC 9113 §6).
 const (
 	frameData         = 0x0

@@ -260,8 +260,8 @@ func streamEnd(s *wsparse.Summary, tcp string) string {
 		return "END_STREAM"
 	case strings.HasPrefix(s.StreamEnd, "rst_stream "):
 		return "RST_STREAM " + strings.TrimPrefix(s.StreamEnd, "rst_stream ")
-	case s.StreamEnd != "":
-		return tcp + " (" + s.StreamEnd + ")"
+	case strings.HasPrefix(s.StreamEnd, "goaway "):
+		return tcp + " after GOAWAY " + strings.TrimPrefix(s.StreamEnd, "goaway ")
 	}
 	return tcp
 }

@@ -1417,6 +1417,8 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 		switch {
 		case h2.Detect(data):
 			client = sd
+		case h2.DetectServer(data):
+			client = 1 - sd
 		case alpn == "h2" && s.tls != nil:
 			client = s.tls.Info().Client
 		}
@@ -1519,8 +1521,8 @@ func (s *stream) complete(evicted bool) {
 	}
 	if s.tls != nil {
 		s.syncTLS() // final: errors and byte counts
-		if s.decoder().IsWebSocket() {
-			s.conn.SetTLS(s.tlsInfo)
+		if s.decoder().IsWebSocket() || s.h2 != nil && s.h2.WebSockets() > 0 {
+			s.conn.SetTLS(s.tlsInfo) // (HTTP/2: its WebSocket streams carry it)
 		} else if _, ok := a.out.(TLSSink); ok {
 			client, server := s.conn.Addr[0], s.conn.Addr[1]
 			if i := s.tls.Info(); i.Client == 1 {
