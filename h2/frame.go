@@ -123,6 +123,7 @@ func (c *Conn) feed(r *reader, p []byte, ts time.Time) {
 			at := len(Preface) - r.preface
 			n := min(len(p), r.preface)
 			if string(p[:n]) != Preface[at:at+n] {
+				c.skipped(r.side, at) // the preface's bytes seen so far were none
 				c.desync(r, ts)
 				continue
 			}
