@@ -101,6 +101,21 @@ type Report struct {
 	// ConnectsUncounted counts refused or unanswered connects past every
 	// bound on what the tracker keeps of them: in no group.
 	ConnectsUncounted int
+	// HTTP2 lists the HTTP/2 connections (with wsparse.Config.EndAll):
+	// their streams, WebSockets among them (RFC 8441) and ordinary
+	// requests; HTTP2More counts those past the first 1 000.
+	HTTP2     []*HTTP2Conn
+	HTTP2More int
+}
+
+// HTTP2Conn is one HTTP/2 connection: what its streams were.
+type HTTP2Conn struct {
+	ID                            int
+	Client, Server                netip.AddrPort
+	Start, End                    time.Time
+	Streams, Requests, WebSockets int
+	GoAway                        string // the GOAWAY's error code, if one was sent
+	Anomalies                     wsparse.Anomalies
 }
 
 // Conn is one WebSocket connection (or refused upgrade attempt).

@@ -24,7 +24,14 @@ type Tracker struct {
 	appKeys int
 
 	connects connects // of connections that never showed WebSocket (reconnect.go)
+
+	h2     []*HTTP2Conn // HTTP/2 connections (Summary.HTTP2), the first maxHTTP2Kept
+	h2More int
 }
+
+// maxHTTP2Kept bounds the HTTP/2 connections a report lists; the rest are
+// counted (Report.HTTP2More).
+const maxHTTP2Kept = 1000
 
 type seriesKey struct {
 	dir  wsparse.Dir

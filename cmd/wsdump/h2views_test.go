@@ -202,18 +202,28 @@ func checkH2Views(t *testing.T, base string) {
 
 	t.Run("conns", func(t *testing.T) {
 		got := map[int]string{}
+		var h2 []string
 		for _, l := range strings.Split(strings.TrimSpace(run(t, "conns", "-r", capFile, "--format", "jsonl")), "\n") {
 			var r struct {
-				Type              string
-				Stream, Status    int
-				SE                string `json:"stream_end"`
-				C2S, S2C          struct{ Messages int }
-				Close             struct{ Summary string }
-				ClientIP, Refused any
+				Type                          string
+				Stream, Status                int
+				SE                            string `json:"stream_end"`
+				C2S, S2C                      struct{ Messages int }
+				Streams, WebSockets, Requests int
+				GoAway                        string
 			}
-			if json.Unmarshal([]byte(l), &r); r.Type == "conn" {
+			json.Unmarshal([]byte(l), &r)
+			switch r.Type {
+			case "conn":
 				got[r.Stream] = fmt.Sprintf("%d %d/%d %s", r.Status, r.C2S.Messages, r.S2C.Messages, r.SE)
+			case "http2_conn":
+				h2 = append(h2, fmt.Sprintf("streams %d websockets %d requests %d goaway %s", r.Streams, r.WebSockets, r.Requests, r.GoAway))
 			}
+		}
+		// The connection's line: its streams, WebSockets and requests.
+		want := fmt.Sprintf("streams %d websockets %d requests %d goaway NO_ERROR", len(exp.Streams)+len(exp.Requests), len(exp.Streams), len(exp.Requests))
+		if len(h2) != 1 || h2[0] != want {
+			t.Errorf("http2_conn records %q, want [%q]", h2, want)
 		}
 		if len(got) != len(exp.Streams) {
 			t.Errorf("%d conn records, want %d: %v", len(got), len(exp.Streams), got)
