@@ -451,6 +451,21 @@ if want $name; then
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 	rm -rf "$h2certs"
 fi
+# A real browser: headless Chromium (Debian package chromium) loads a page over
+# h2 from node's http2 secure server (enableConnectProtocol) and opens wss://
+# to the same origin; key log from Chromium's SSLKEYLOGFILE (h2-browser.js).
+name=gen__h2-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
+	h2certs=$(mktemp -d)
+	"$BIN/wss" -gencert "$h2certs"
+	p=$(free_port 47820)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/h2-browser.js" --port "$p" --cert "$h2certs" --keylog "$OUT/$name.keys" \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+	rm -rf "$h2certs"
+fi
 
 # Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
 # them captured mid-stream) and mid-stream WebSocket (gen__ws-midstream*): see nonws/record.sh.
