@@ -440,6 +440,13 @@ if want $name; then
 		node "$GEN/h2-connect.js" --host 127.0.0.1 --port "$p" \
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 fi
+name=gen__h2c-connect-padded # padded DATA/HEADERS, a header block in HEADERS + CONTINUATION
+if want $name; then
+	p=$(free_port 47805)
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		node "$GEN/h2-connect.js" --host 127.0.0.1 --port "$p" --variant padded \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
 name=gen__h2-tls-connect
 if want $name; then
 	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
