@@ -3,7 +3,7 @@
 // client, in one process, for testdata/pcaps/gen__h2c-connect and
 // gen__h2-tls-connect (issue 22).
 //
-// usage: node h2-connect.js --port N [--host 127.0.0.1] [--tls CERTDIR --keylog OUT.keys]
+// usage: node h2-connect.js --port N [--host 127.0.0.1] [--tls CERTDIR --keylog OUT.keys] [--variant padded]
 //                           --manifest OUT.messages.tsv --expect OUT.expect.json
 //
 // Without --tls: cleartext h2c with prior knowledge (the client sends the
@@ -67,6 +67,13 @@ const keylogPath = arg('keylog', '');
 const manifestPath = arg('manifest', '/dev/null');
 const expectPath = arg('expect', '/dev/null');
 const tls = !!certDir;
+// --variant padded: both ends pad every DATA and HEADERS frame
+// (paddingStrategy PADDING_STRATEGY_MAX: nghttp2 adds up to 255 bytes), and
+// the CONNECT of /ws/b carries a 20000-byte header (x-large), so its header
+// block goes out as HEADERS + CONTINUATION.
+const variant = arg('variant', '');
+const padded = variant === 'padded';
+const pad = padded ? { paddingStrategy: http2.constants.PADDING_STRATEGY_MAX } : {};
 const C = http2.constants;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
@@ -124,7 +131,7 @@ const manifest = [];
 const messages = [];
 const streams = {}; // by name
 const expect = {
-  scenario: tls ? 'h2-tls-connect' : 'h2c-connect',
+  scenario: (tls ? 'h2-tls-connect' : 'h2c-connect') + (variant ? '-' + variant : ''),
   stack: {
     node: process.version,
     nghttp2: process.versions.nghttp2,
@@ -159,7 +166,7 @@ const count = (dir, name) => (received[dir][name] || []).length;
 
 // ---- server ----
 const settings = { enableConnectProtocol: true, initialWindowSize: 1 << 20 };
-const serverOpts = { settings };
+const serverOpts = { settings, ...pad };
 if (tls) {
   Object.assign(serverOpts, {
     key: fs.readFileSync(path.join(certDir, 'key.pem')),
@@ -272,7 +279,7 @@ async function main() {
   setTimeout(() => { console.error('h2-connect: timeout'); process.exit(1); }, 30000).unref();
   await new Promise((r) => server.listen(port, host, r));
   const origin = `${tls ? 'https' : 'http'}://${host}:${port}`;
-  const copts = { settings: { initialWindowSize: 1 << 20 } };
+  const copts = { settings: { initialWindowSize: 1 << 20 }, ...pad };
   if (tls) Object.assign(copts, { ca: fs.readFileSync(path.join(certDir, 'cert.pem')), servername: 'wsdump.test', minVersion: 'TLSv1.3' });
   const session = http2.connect(origin, copts);
   session.on('error', (e) => { expect.client_session_error = e.code || String(e); });
@@ -295,7 +302,9 @@ async function main() {
   await get(session, '/index.html');
   const a = await connectWs(session, 'a', { 'sec-websocket-extensions': 'permessage-deflate; client_max_window_bits' });
   const abortB = new AbortController();
-  const b = await connectWs(session, 'b', { 'sec-websocket-protocol': 'chat.v2, chat.v1' }, abortB.signal);
+  const bh = { 'sec-websocket-protocol': 'chat.v2, chat.v1' };
+  if (padded) bh['x-large'] = 'x'.repeat(20000);
+  const b = await connectWs(session, 'b', bh, abortB.signal);
   await until(() => serverEp.a && serverEp.b);
   const sa = serverEp.a;
   const sb = serverEp.b;
@@ -400,7 +409,7 @@ function finish() {
   expect.streams = Object.values(streams).map((s) => ({
     name: s.name,
     stream_id: s.stream_id,
-    request: s.request,
+    request: s.request['x-large'] ? { ...s.request, 'x-large': `(${s.request['x-large'].length} x characters)` } : s.request,
     status: s.status,
     response: s.response,
     subprotocol: s.response['sec-websocket-protocol'] || null,

@@ -440,6 +440,13 @@ if want $name; then
 		node "$GEN/h2-connect.js" --host 127.0.0.1 --port "$p" \
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 fi
+name=gen__h2c-connect-padded # padded DATA/HEADERS, a header block in HEADERS + CONTINUATION
+if want $name; then
+	p=$(free_port 47805)
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		node "$GEN/h2-connect.js" --host 127.0.0.1 --port "$p" --variant padded \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
 name=gen__h2-tls-connect
 if want $name; then
 	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
@@ -448,6 +455,21 @@ if want $name; then
 	p=$(free_port 47810)
 	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
 		node "$GEN/h2-connect.js" --host 127.0.0.1 --port "$p" --tls "$h2certs" --keylog "$OUT/$name.keys" \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+	rm -rf "$h2certs"
+fi
+# A real browser: headless Chromium (Debian package chromium) loads a page over
+# h2 from node's http2 secure server (enableConnectProtocol) and opens wss://
+# to the same origin; key log from Chromium's SSLKEYLOGFILE (h2-browser.js).
+name=gen__h2-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
+	h2certs=$(mktemp -d)
+	"$BIN/wss" -gencert "$h2certs"
+	p=$(free_port 47820)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/h2-browser.js" --port "$p" --cert "$h2certs" --keylog "$OUT/$name.keys" \
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 	rm -rf "$h2certs"
 fi

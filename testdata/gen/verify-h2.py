@@ -184,6 +184,8 @@ def check(path):
                   f" ({sum(x[2] for x in got)} compressed, fragmented: {[x[3] for x in got if x[3] > 1] or '-'}); {'; '.join(notes) or 'no control frames'}")
             wire += [(dirname, x[0], x[1]) for x in got]
     for (sid, d), labels in sorted(summary.items()):
+        if not labels:
+            continue
         runs = []  # run-length: DATAx12
         for lb in labels:
             if runs and runs[-1][0] == lb:
