@@ -36,7 +36,7 @@ type h2Expect struct {
 		StreamID int `json:"stream_id"`
 		Status   int
 	}
-	GoAway *struct{ Code int } `json:"goaway"`
+	GoAway   *struct{ Code int } `json:"goaway"`
 	Messages []struct {
 		StreamID int `json:"stream_id"`
 		Dir      string
