@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"compress/flate"
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
@@ -30,11 +30,10 @@ func h2Deflated(fromClient bool, payload string) []byte {
 // WebSocket streams (RFC 8441), one with permessage-deflate ended by
 // END_STREAM, one ended by RST_STREAM, and two ordinary GETs, then a
 // GOAWAY and FINs.
-func h2Capture(t *testing.T) string {
-	t.Helper()
+func h2Conv() *synth.Conv {
 	h := synth.NewH2()
 	ws := func(c bool, s string) []byte { return synth.WSFrame(c, wsparse.OpText, []byte(s)) }
-	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+	c := synth.New("192.0.2.3:40001", "192.0.2.2:80").Wait(time.Millisecond).Open()
 	c.Send(true, h.Preface())
 	c.Send(false, h.ConnectProtocol())
 	c.Send(true, h.Headers(true, 1, true, ":method", "GET", ":scheme", "http", ":path", "/", ":authority", "h"))
@@ -55,20 +54,31 @@ func h2Capture(t *testing.T) string {
 	c.Send(false, h.Headers(false, 7, true, ":status", "404"))
 	c.Send(true, h.RST(true, 5, 8))
 	c.Send(false, h.GoAway(false, 7, 0))
-	c.Fin(true).Fin(false)
-	path := filepath.Join(t.TempDir(), "h2c.pcap")
-	var buf bytes.Buffer
-	if err := synth.WritePcap(&buf, 0, c.Packets...); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return c.Fin(true).Fin(false)
 }
 
-func TestH2Dump(t *testing.T) {
-	p := h2Capture(t)
-	b, _ := os.ReadFile(p)
-	os.WriteFile("/tmp/h2dec/h2c.pcap", b, 0o644)
+// TestH2Parallel: an HTTP/1.1 WebSocket connection and an h2c one with
+// two WebSocket streams give the same records with -j 1 and -j 2 (the
+// parallel merge numbers a stream after its connection: 2/3, 2/5).
+func TestH2Parallel(t *testing.T) {
+	path := writeSynth(t, 0, conv(false), h2Conv())
+	var outs []string
+	for _, j := range []string{"1", "2"} {
+		out, errs, code := runWsdump(t, nil, "-r", path, "--format", "jsonl", "-j", j)
+		if code != 0 {
+			t.Fatalf("-j %s: exit %d: %s", j, code, errs)
+		}
+		outs = append(outs, out)
+	}
+	if outs[0] != outs[1] {
+		t.Fatalf("-j 1 and -j 2 differ:\n%s\n---\n%s", outs[0], outs[1])
+	}
+	table, _, _ := runWsdump(t, nil, "-r", path, "--messages", "-j", "2")
+	for _, want := range []string{"2/3         upgrade", "2/3    c2s  text     1       17          hello hello hello",
+		"2/5    s2c  text     1       6           tick 2", "2/3         end                          clean (end_stream)",
+		"2/5         end                          rst_without_close (rst_stream CANCEL)"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("no %q in:\n%s", want, table)
+		}
+	}
 }
