@@ -2,6 +2,7 @@ package h2
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,13 +19,13 @@ func (nopSink) End(*wsparse.Conn, *wsparse.Summary)         {}
 
 // streamsConversation opens n WebSocket streams on one connection, each
 // answered and carrying one message each way, none ended.
-func streamsConversation(n int) (client, server []byte) {
+func streamsConversation(n int, path string) (client, server []byte) {
 	h := synth.NewH2()
 	client = h.Preface()
 	server = h.ConnectProtocol()
 	for i := 0; i < n; i++ {
 		id := uint32(2*i + 1)
-		client = append(client, h.Headers(true, id, false, synth.ExtendedConnect("/s")...)...)
+		client = append(client, h.Headers(true, id, false, synth.ExtendedConnect(path)...)...)
 		client = append(client, h.Data(true, id, false, synth.WSFrame(true, wsparse.OpText, []byte("hello")))...)
 		server = append(server, h.Headers(false, id, false, ":status", "200")...)
 		server = append(server, h.Data(false, id, false, synth.WSFrame(false, wsparse.OpText, []byte("world")))...)
@@ -35,8 +36,17 @@ func streamsConversation(n int) (client, server []byte) {
 // BenchmarkOpenStreams measures the heap one connection holds with
 // DefaultMaxStreams WebSocket streams open (the bound on streams followed
 // at once): heap-bytes/op is that heap, per connection.
-func BenchmarkOpenStreams(b *testing.B) {
-	client, server := streamsConversation(DefaultMaxStreams)
+func BenchmarkOpenStreams(b *testing.B) { benchOpenStreams(b, "/s") }
+
+// BenchmarkOpenStreamsLongPaths is BenchmarkOpenStreams with a 60 000-byte
+// :path on every CONNECT (under the 64 KiB header list bound): what a
+// hostile client can make one connection hold.
+func BenchmarkOpenStreamsLongPaths(b *testing.B) {
+	benchOpenStreams(b, "/"+strings.Repeat("p", 60000))
+}
+
+func benchOpenStreams(b *testing.B, path string) {
+	client, server := streamsConversation(DefaultMaxStreams, path)
 	b.SetBytes(int64(len(client) + len(server)))
 	b.ReportAllocs()
 	var heap uint64

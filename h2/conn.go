@@ -299,7 +299,7 @@ func (c *Conn) headers(r *reader, id uint32, fields []hpack.HeaderField, ts time
 
 // request opens a stream for a client's request.
 func (c *Conn) request(id uint32, h *fields, ts time.Time) {
-	s := &stream{req: wsparse.HTTPRequest{TS: ts, Method: h.method, Host: h.authority, URI: h.path}}
+	s := &stream{req: wsparse.HTTPRequest{TS: ts, Method: cut(h.method), Host: cut(h.authority), URI: cut(h.path)}}
 	c.streams[id] = s
 	if !strings.EqualFold(h.protocol, "websocket") {
 		c.counts.Requests++
@@ -323,6 +323,19 @@ func (c *Conn) request(id uint32, h *fields, ts time.Time) {
 	addr := c.parent.Addr
 	s.ws = wsparse.NewStreamConn(wsparse.StreamID(c.parent.ID, id), addr, c.client, c.cfg.Decoder, c.sink, hs)
 	s.ws.Carried(ts)
+}
+
+// maxKept bounds each string an ordinary request keeps while its stream is
+// open: a thousand open streams with 64 KiB paths would otherwise hold
+// 64 MB.
+const maxKept = 256
+
+// cut returns v cut to maxKept bytes, copied (not holding a longer string).
+func cut(v string) string {
+	if len(v) <= maxKept {
+		return v
+	}
+	return strings.Clone(v[:maxKept])
 }
 
 // fields is what the decoder reads of a header list.
