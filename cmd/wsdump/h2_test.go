@@ -82,3 +82,20 @@ func TestH2Parallel(t *testing.T) {
 		}
 	}
 }
+
+// TestH2FilterStream: -Y and -T fields read an HTTP/2 stream's number, and
+// --conn N selects every stream of connection N.
+func TestH2FilterStream(t *testing.T) {
+	path := writeSynth(t, 0, conv(false), h2Conv())
+	out, errs, code := runWsdump(t, nil, "-r", path, "--messages", "-Y", "stream == 5", "-T", "fields", "-e", "conn", "-e", "stream", "-e", "text")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if want := "2\t5\ttick 1\n2\t5\ttick 2\n"; out != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+	out, _, _ = runWsdump(t, nil, "-r", path, "--messages", "--conn", "2", "-T", "fields", "-e", "stream")
+	if want := "3\n3\n5\n5\n"; out != want {
+		t.Errorf("--conn 2: got %q, want %q", out, want)
+	}
+}
