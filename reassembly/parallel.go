@@ -858,11 +858,17 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		return
 	}
 	c := p.ids[w][r.id]
-	if conn, stream := wsparse.SplitID(r.id); stream != 0 {
-		// A WebSocket in an HTTP/2 stream: numbered after its connection.
+	if conn, stream := wsparse.SplitID(r.id); stream != 0 && c == nil {
+		// A WebSocket in an HTTP/2 stream: numbered after its connection,
+		// one view for all its records (sinks key by the view), forgotten
+		// after its end.
 		if pc := p.ids[w][conn]; pc != nil {
 			c = wsparse.NewView(wsparse.StreamID(pc.ID, stream), pc.Addr)
+			p.ids[w][r.id] = c
 		}
+	}
+	if _, stream := wsparse.SplitID(r.id); stream != 0 && r.kind == recEnd {
+		defer delete(p.ids[w], r.id)
 	}
 	if c == nil { // cannot happen: every connection is numbered first
 		p.next++

@@ -99,3 +99,14 @@ func TestH2FilterStream(t *testing.T) {
 		t.Errorf("--conn 2: got %q, want %q", out, want)
 	}
 }
+
+// TestH2Diff: diff pairs the WebSocket streams of two HTTP/2 captures as
+// connections (the same session, one with every frame padded and a header
+// block in CONTINUATION frames: nothing differs).
+func TestH2Diff(t *testing.T) {
+	const dir = "../../testdata/pcaps/"
+	out, errs, code := runWsdump(t, nil, "diff", dir+"gen__h2c-connect.pcap", dir+"gen__h2c-connect-padded.pcap")
+	if code != 0 || !strings.HasPrefix(out, "no differences: 3 connection(s), ") {
+		t.Errorf("exit %d: %s%s", code, out, errs)
+	}
+}
