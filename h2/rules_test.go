@@ -143,3 +143,37 @@ func TestPrefaceBroken(t *testing.T) {
 		t.Fatalf("summary %+v", s)
 	}
 }
+
+// TestUpgradeH2C: an Upgrade: h2c request is recognised, and the server's
+// 101 found however its bytes are split; another answer ends the watch.
+func TestUpgradeH2C(t *testing.T) {
+	if !UpgradeRequest([]byte("GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nupgrade: H2C\r\n\r\n")) {
+		t.Error("Upgrade: h2c request not recognised")
+	}
+	for _, b := range []string{"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", "GET / HTTP/1.1\r\nUpgrade: h2c\r\n", Preface} {
+		if UpgradeRequest([]byte(b)) {
+			t.Errorf("%q taken for an Upgrade: h2c request", b)
+		}
+	}
+	resp := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"
+	after := "\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+	for cut := 1; cut < len(resp)+len(after); cut++ {
+		b := []byte(resp + after)
+		u := NewUpgrade(0)
+		n, ok := u.Server(b[:cut])
+		if ok {
+			if cut < len(resp) || n != len(resp) {
+				t.Fatalf("cut %d: switched at %d", cut, n)
+			}
+			continue
+		}
+		n, ok = u.Server(b[cut:])
+		if !ok || cut+n != len(resp) {
+			t.Fatalf("cut %d: switched %v at %d", cut, ok, cut+n)
+		}
+	}
+	u := NewUpgrade(0)
+	if _, ok := u.Server([]byte("HTTP/1.1 200 OK\r\n\r\n")); ok || !u.Failed() {
+		t.Error("a 200 switched")
+	}
+}

@@ -1158,9 +1158,10 @@ type stream struct {
 	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
 	// to decoders of their own; conn then only counts it.
 	h2      *h2.Conn
-	h2Known bool      // decided whether it is HTTP/2
-	last    time.Time // time of the last bytes (before any: of the first packet)
-	seen    time.Time // time of the latest packet, as gopacket's lastSeen
+	h2Known bool        // decided whether it is HTTP/2
+	h2up    *h2.Upgrade // an HTTP/1.1 Upgrade: h2c awaiting its 101
+	last    time.Time   // time of the last bytes (before any: of the first packet)
+	seen    time.Time   // time of the latest packet, as gopacket's lastSeen
 
 	// Recent segments by side, to tell a retransmission with other bytes
 	// (gopacket keeps the first copy and drops the overlap silently).
@@ -1260,7 +1261,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 			s.h2.TCPEnd(sd, tcp.RST, ci.Timestamp)
 		}
 	}
-	if s.conn != nil && s.conn.Done() {
+	if s.conn != nil && s.conn.Done() && s.h2 == nil {
 		return false
 	}
 	if len(tcp.Payload) > 0 {
@@ -1401,7 +1402,7 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 		s.last = ts
 		return
 	}
-	if s.decoder().Done() {
+	if s.decoder().Done() && s.h2 == nil {
 		return
 	}
 	s.feed(sd, data, ts, "")
@@ -1421,6 +1422,8 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 			client = 1 - sd
 		case alpn == "h2" && s.tls != nil:
 			client = s.tls.Info().Client
+		case h2.UpgradeRequest(data):
+			s.h2up = h2.NewUpgrade(sd)
 		}
 		if client >= 0 {
 			s.h2 = h2.NewConn(s.conn, client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
@@ -1429,6 +1432,18 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 	if s.h2 != nil {
 		s.h2.Feed(sd, data, ts)
 		return
+	}
+	if u := s.h2up; u != nil && sd != u.Client() {
+		// The server's answer to Upgrade: h2c: after a 101, HTTP/2.
+		if n, ok := u.Server(data); ok {
+			s.conn.Feed(sd, data[:n], ts)
+			s.h2up = nil
+			s.h2 = h2.NewUpgraded(s.conn, u.Client(), h2.Config{Decoder: s.a.opts.Decoder}, s.a)
+			s.h2.Feed(sd, data[n:], ts)
+			return
+		} else if u.Failed() {
+			s.h2up = nil
+		}
 	}
 	s.conn.Feed(sd, data, ts)
 }

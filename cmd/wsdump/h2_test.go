@@ -110,3 +110,38 @@ func TestH2Diff(t *testing.T) {
 		t.Errorf("exit %d: %s%s", code, out, errs)
 	}
 }
+
+// TestH2UpgradeH2C: a connection that starts as HTTP/1.1 and upgrades to
+// h2c (Upgrade: h2c, 101; the request answered on stream 1), then opens a
+// WebSocket stream: its messages are decoded, and conns counts the
+// upgraded request among the connection's.
+func TestH2UpgradeH2C(t *testing.T) {
+	h := synth.NewH2()
+	c := synth.New("192.0.2.5:40005", "192.0.2.2:80").Open()
+	c.Send(true, []byte("GET /page HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n"))
+	c.Send(false, append([]byte("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n"), h.ConnectProtocol()...))
+	c.Send(true, h.Preface())
+	c.Send(false, h.Headers(false, 1, false, ":status", "200"))
+	c.Send(false, h.Data(false, 1, true, []byte("<html>")))
+	c.Send(true, h.Headers(true, 3, false, synth.ExtendedConnect("/up")...))
+	c.Send(false, h.Headers(false, 3, false, ":status", "200"))
+	c.Send(true, h.Data(true, 3, false, synth.WSFrame(true, wsparse.OpText, []byte("over h2c"))))
+	c.Send(false, h.Data(false, 3, true, synth.WSFrame(false, wsparse.OpText, []byte("upgraded"))))
+	c.Send(true, h.Data(true, 3, true, nil))
+	c.Fin(true).Fin(false)
+	path := writeSynth(t, 0, c)
+	out, errs, code := runWsdump(t, nil, "-r", path, "--messages")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"1/3    c2s  text     1       8           over h2c", "1/3    s2c  text     1       8           upgraded",
+		"1/3         end                          fin_without_close (end_stream)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in:\n%s", want, out)
+		}
+	}
+	out, _, _ = runWsdump(t, nil, "conns", "-r", path, "--format", "jsonl")
+	if !strings.Contains(out, `"type":"http2_conn","conn":1,`) || !strings.Contains(out, `"streams":2,"websockets":1,"requests":1`) {
+		t.Errorf("no http2_conn record with 2 streams, 1 WebSocket, 1 request:\n%s", out)
+	}
+}
