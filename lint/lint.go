@@ -160,6 +160,9 @@ func (l *Linter) Message(c *wsparse.Conn, m *wsparse.Message) {
 // the connection checks.
 func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	conn := Finding{Record: "connection", TS: s.Last, Detail: string(s.End)}
+	if s.StreamEnd != "" {
+		conn.Detail += " (" + s.StreamEnd + ")" // an HTTP/2 stream's end
+	}
 	if rest := s.Anomalies &^ l.seen[c]; rest != 0 {
 		l.add(rest, c, conn)
 	}
