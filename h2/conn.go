@@ -40,6 +40,7 @@ type Conn struct {
 	counts    wsparse.HTTP2Counts
 	anoms     wsparse.Anomalies
 	ended     bool
+	pending   int // DATA bytes held for streams not answered yet, all streams: at most maxPending
 }
 
 // stream is one stream the decoder follows.
@@ -49,6 +50,10 @@ type stream struct {
 	ended   [2]bool // END_STREAM seen, by side
 	refused bool    // the CONNECT was answered with no 2xx
 	logged  bool    // an ordinary request was listed on the parent
+	// Before the response, the WebSocket's DATA bytes are held (by its
+	// decoder): pending counts them, against the connection's budget.
+	answered bool
+	pending  int
 }
 
 // NewConn returns a decoder for an HTTP/2 connection whose TCP connection
@@ -200,6 +205,16 @@ func (c *Conn) data(r *reader, p []byte, ts time.Time) {
 	case s.refused:
 		s.ws.StreamAnomaly(wsparse.AnomH2DataAfterRefusal)
 		s.ws.StreamSkipped(r.side, len(p))
+	case !s.answered && c.pending+len(p) > c.maxPending():
+		// Held bytes of unanswered streams are bounded per connection,
+		// not per stream: a thousand streams would hold a thousand times
+		// --max-pending.
+		s.ws.StreamAnomaly(wsparse.AnomPendingLimit)
+		s.ws.StreamSkipped(r.side, len(p))
+	case !s.answered:
+		c.pending += len(p)
+		s.pending += len(p)
+		s.ws.Feed(r.side, p, ts)
 	default:
 		s.ws.Feed(r.side, p, ts)
 	}
@@ -244,9 +259,19 @@ func (c *Conn) goAway(side int, code uint32) {
 	}
 }
 
+// maxPending is the connection's budget of DATA bytes held for streams
+// not answered yet: the decoder's --max-pending.
+func (c *Conn) maxPending() int {
+	if n := c.cfg.Decoder.MaxPending; n > 0 {
+		return n
+	}
+	return 1 << 20
+}
+
 // finish ends a stream and forgets it.
 func (c *Conn) finish(id uint32, s *stream, how string, ts time.Time) {
 	delete(c.streams, id)
+	c.pending -= s.pending
 	if s.ws != nil {
 		s.ws.EndStream(ts, how)
 		return
@@ -294,6 +319,9 @@ func (c *Conn) headers(r *reader, id uint32, fields []hpack.HeaderField, ts time
 		return
 	}
 	s.refused = h.status/100 != 2
+	s.answered = true
+	c.pending -= s.pending
+	s.pending = 0
 	s.ws.StreamResponse(h.status, h.subprotocol, h.extensions, h.anoms, ts)
 }
 

@@ -1,6 +1,7 @@
 package h2
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -175,5 +176,36 @@ func TestUpgradeH2C(t *testing.T) {
 	u := NewUpgrade(0)
 	if _, ok := u.Server([]byte("HTTP/1.1 200 OK\r\n\r\n")); ok || !u.Failed() {
 		t.Error("a 200 switched")
+	}
+}
+
+// TestPendingBudget: DATA held for streams not answered yet is bounded
+// per connection (--max-pending), not per stream; an answer frees its
+// stream's share.
+func TestPendingBudget(t *testing.T) {
+	h := synth.NewH2()
+	big := synth.WSFrame(true, wsparse.OpText, []byte(strings.Repeat("a", 70)))
+	chunks := []chunk{{true, h.Preface()}, {false, h.ConnectProtocol()},
+		{true, h.Headers(true, 1, false, synth.ExtendedConnect("/a")...)}, {true, h.Data(true, 1, false, big)},
+		{true, h.Headers(true, 3, false, synth.ExtendedConnect("/b")...)}, {true, h.Data(true, 3, false, big)},
+		{false, h.Headers(false, 1, false, ":status", "200")},
+		{true, h.Headers(true, 5, false, synth.ExtendedConnect("/c")...)}, {true, h.Data(true, 5, false, big)},
+		{false, h.Headers(false, 3, false, ":status", "200")}, {false, h.Headers(false, 5, false, ":status", "200")}}
+	sink := &endSink{ends: map[string]*wsparse.Summary{}}
+	cfg := wsparse.Config{MaxPending: 100}
+	c := NewConn(wsparse.NewConn(1, cli, srv, cfg, sink), 0, Config{Decoder: cfg}, sink)
+	for _, ch := range chunks {
+		side := 1
+		if ch.client {
+			side = 0
+		}
+		c.Feed(side, ch.b, epoch)
+	}
+	c.End(epoch)
+	for label, want := range map[string]string{"1/1": "1 0 ", "1/3": "0 76 pending_limit", "1/5": "1 0 "} {
+		s := sink.ends[label]
+		if got := fmt.Sprintf("%d %d %s", s.Stats[0].Messages, s.Stats[0].SkippedBytes, s.Anomalies); got != want {
+			t.Errorf("%s: messages, skipped, anomalies %q, want %q", label, got, want)
+		}
 	}
 }
