@@ -95,6 +95,7 @@ func (c *Conn) Gap(side, n int, ts time.Time) {
 	if c.ended || n <= 0 || side < 0 || side > 1 {
 		return
 	}
+	c.parent.StreamLost(side, n)
 	if r := &c.dir[side]; !r.dead {
 		c.desync(r, ts)
 	}
@@ -165,11 +166,13 @@ func (c *Conn) flag(a wsparse.Anomalies) {
 // a stream not followed).
 func (c *Conn) skipped(side, n int) { c.parent.StreamSkipped(side, n) }
 
-// lostSide tells the open WebSocket streams that a side's bytes are lost.
+// lostSide tells the open WebSocket streams that a side's bytes are lost:
+// what they were assembling is cut short, and nothing more of that side
+// is decoded.
 func (c *Conn) lostSide(side int, ts time.Time) {
 	for _, s := range c.streams {
 		if s.ws != nil && !s.ended[side] {
-			s.ws.Gap(side, 1, ts)
+			s.ws.StreamCut(side)
 		}
 	}
 }

@@ -209,3 +209,29 @@ func TestPendingBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestGap: bytes lost from an HTTP/2 connection take its frame boundaries
+// with them: the side is not decoded further, the stream's message under
+// way is reported cut short, and the lost bytes are counted on the
+// connection.
+func TestGap(t *testing.T) {
+	h := synth.NewH2()
+	sink := &endSink{ends: map[string]*wsparse.Summary{}}
+	c := NewConn(wsparse.NewConn(1, cli, srv, wsparse.Config{EndAll: true}, sink), 0, Config{Decoder: wsparse.Config{EndAll: true}}, sink)
+	c.Feed(0, h.Preface(), epoch)
+	c.Feed(1, h.ConnectProtocol(), epoch)
+	c.Feed(0, h.Headers(true, 1, false, synth.ExtendedConnect("/a")...), epoch)
+	c.Feed(1, h.Headers(false, 1, false, ":status", "200"), epoch)
+	frag := wsparse.AppendHeader(nil, wsparse.Header{Opcode: wsparse.OpText, Length: 2})
+	c.Feed(1, h.Data(false, 1, false, append(frag, "hi"...)), epoch)
+	c.Gap(1, 500, epoch)
+	c.Feed(1, h.Data(false, 1, false, synth.WSFrame(false, wsparse.OpContinuation, []byte("lost"))), epoch)
+	c.End(epoch)
+	s, p := sink.ends["1/1"], sink.ends["1"]
+	if got := fmt.Sprintf("%d %d %s", s.Stats[1].Messages, s.Stats[1].LostBytes, s.Anomalies); got != "1 0 message_incomplete,h2_malformed" {
+		t.Errorf("stream: messages, lost, anomalies %q", got)
+	}
+	if got := fmt.Sprintf("%d %d %s", p.Stats[1].LostBytes, p.Stats[1].SkippedBytes, p.Anomalies); got != "500 15 h2_malformed" {
+		t.Errorf("connection: lost, skipped, anomalies %q", got)
+	}
+}

@@ -109,6 +109,23 @@ func (c *Conn) StreamSkipped(side, n int) {
 	}
 }
 
+// StreamLost counts n bytes of a side the capture lost (an HTTP/2
+// connection's: which streams they belonged to is unknown).
+func (c *Conn) StreamLost(side, n int) {
+	if n > 0 {
+		c.rare(c.dirOf(side)).LostBytes += uint64(n)
+	}
+}
+
+// StreamCut stops decoding a side of a stream whose bytes can no longer be
+// told apart (the HTTP/2 connection lost its frame boundaries): a frame
+// or message under way is reported cut short.
+func (c *Conn) StreamCut(side int) {
+	if !c.ended {
+		c.ignore(side)
+	}
+}
+
 // StreamAnomaly adds an anomaly to the stream's handshake (and so to its
 // summary).
 func (c *Conn) StreamAnomaly(a Anomalies) {
