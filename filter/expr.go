@@ -47,7 +47,7 @@ const connField = "conn_"
 // column.
 var sampleEnv = map[string]any{
 	// every record
-	"type": "", "conn": 0, "ts": "", "time": 0.0, "client": "", "server": "", "anomalies": []string{},
+	"type": "", "conn": 0, "stream": 0, "ts": "", "time": 0.0, "client": "", "server": "", "anomalies": []string{},
 	"host": "", "uri": "", "subprotocol": "",
 	// frames and messages
 	"src": "", "dst": "", "dir": "", "index": 0, "fin": false, "rsv": 0, "opcode": 0, "opcode_name": "",
@@ -237,7 +237,10 @@ func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 
 func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *wsparse.Handshake) {
 	env["type"] = kind
-	env["conn"] = c.ID
+	// A WebSocket in an HTTP/2 stream (RFC 8441): its connection's
+	// number and its stream; 0 for any other.
+	conn, stream := wsparse.SplitID(c.ID)
+	env["conn"], env["stream"] = conn, int(stream)
 	env["ts"] = rfc3339(ts)
 	if !f.origin.IsZero() {
 		env["time"] = ts.Sub(f.origin).Seconds()

@@ -218,7 +218,7 @@ func (f *Filter) state(c *wsparse.Conn, h *wsparse.Handshake) *connState {
 // connMatches applies the connection selectors, with the handshake if the
 // connection has one.
 func (f *Filter) connMatches(c *wsparse.Conn, h *wsparse.Handshake) bool {
-	if len(f.spec.Conns) > 0 && !contains(f.spec.Conns, c.ID) {
+	if len(f.spec.Conns) > 0 && !contains(f.spec.Conns, connOf(c.ID)) {
 		return false
 	}
 	if len(f.spec.Hosts) > 0 && !f.hostMatches(c.Client(), c.Server(), h) {
@@ -312,7 +312,7 @@ func (f *Filter) KeepTLS(c *wsparse.Conn, ts time.Time, client, server netip.Add
 	if len(f.spec.Paths) > 0 || len(f.spec.Dirs) > 0 || len(f.spec.Opcodes) > 0 || f.spec.Grep != nil || f.spec.Expr != nil || f.full() {
 		return false
 	}
-	if len(f.spec.Conns) > 0 && !contains(f.spec.Conns, c.ID) {
+	if len(f.spec.Conns) > 0 && !contains(f.spec.Conns, connOf(c.ID)) {
 		return false
 	}
 	if len(f.spec.Hosts) > 0 && !f.hostMatches(client, server, nil) {
@@ -471,4 +471,11 @@ func (f *Filter) messageMatches(c *wsparse.Conn, m *wsparse.Message, h *wsparse.
 		}
 	}
 	return false
+}
+
+// connOf is the connection number of a Conn.ID: -c N selects every
+// WebSocket stream of an HTTP/2 connection N too.
+func connOf(id int) int {
+	conn, _ := wsparse.SplitID(id)
+	return conn
 }

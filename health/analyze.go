@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // Report computes the health of every connection seen so far and groups
@@ -20,7 +22,16 @@ func (t *Tracker) Report() *Report {
 		}
 		ids = append(ids, id)
 	}
-	slices.Sort(ids)
+	// By connection, then HTTP/2 stream (wsparse.SplitID): a connection's
+	// WebSocket streams follow it.
+	slices.SortFunc(ids, func(a, b int) int {
+		ca, sa := wsparse.SplitID(a)
+		cb, sb := wsparse.SplitID(b)
+		if ca != cb {
+			return ca - cb
+		}
+		return int(sa) - int(sb)
+	})
 	for _, id := range ids {
 		st := t.conns[id]
 		c := st.c
@@ -34,6 +45,7 @@ func (t *Tracker) Report() *Report {
 		r.Conns = append(r.Conns, c)
 	}
 	r.Groups, r.ConnectsUncounted = t.groups(r.Conns)
+	r.HTTP2, r.HTTP2More = t.h2, t.h2More
 	return r
 }
 

@@ -101,6 +101,21 @@ type Report struct {
 	// ConnectsUncounted counts refused or unanswered connects past every
 	// bound on what the tracker keeps of them: in no group.
 	ConnectsUncounted int
+	// HTTP2 lists the HTTP/2 connections (with wsparse.Config.EndAll):
+	// their streams, WebSockets among them (RFC 8441) and ordinary
+	// requests; HTTP2More counts those past the first 1 000.
+	HTTP2     []*HTTP2Conn
+	HTTP2More int
+}
+
+// HTTP2Conn is one HTTP/2 connection: what its streams were.
+type HTTP2Conn struct {
+	ID                            int
+	Client, Server                netip.AddrPort
+	Start, End                    time.Time
+	Streams, Requests, WebSockets int
+	GoAway                        string // the GOAWAY's error code, if one was sent
+	Anomalies                     wsparse.Anomalies
 }
 
 // Conn is one WebSocket connection (or refused upgrade attempt).
@@ -130,7 +145,16 @@ func (c *Conn) Duration() time.Duration { return c.End.Sub(c.Start) }
 
 // Upgraded reports whether the server switched to WebSocket (or the
 // capture started after it did).
-func (c *Conn) Upgraded() bool { return c.Status == 101 || c.Midstream }
+// Over HTTP/2 (RFC 8441) a 2xx status accepts the WebSocket.
+func (c *Conn) Upgraded() bool {
+	return c.Status == 101 || c.Midstream || c.Stream() != 0 && c.Status/100 == 2
+}
+
+// Stream returns the HTTP/2 stream carrying the connection (0: none).
+func (c *Conn) Stream() uint32 {
+	_, s := wsparse.SplitID(c.ID)
+	return s
+}
 
 // Close says how a connection ended.
 type Close struct {
@@ -139,6 +163,7 @@ type Close struct {
 	Initiator      string
 	Frames         [2]*CloseFrame // by Dir; nil when that side sent none
 	DataAfterClose bool
+	StreamEnd      string  // how its HTTP/2 stream ended (wsparse.Summary.StreamEnd); empty over HTTP/1.1
 	TCPFin, TCPRst [2]bool // by Dir
 }
 

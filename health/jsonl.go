@@ -30,7 +30,35 @@ func WriteJSONL(w io.Writer, r *Report, o Options) error {
 			return err
 		}
 	}
+	for _, h := range r.HTTP2 {
+		rec := http2Record{Type: "http2_conn", Conn: h.ID, TS: jts(h.End), Client: h.Client.String(), Server: h.Server.String(),
+			FirstTS: jts(h.Start), LastTS: jts(h.End), Streams: h.Streams, WebSockets: h.WebSockets, Requests: h.Requests,
+			GoAway: h.GoAway, Anomalies: h.Anomalies.Names()}
+		if rec.Anomalies == nil {
+			rec.Anomalies = []string{}
+		}
+		if err := enc.Encode(rec); err != nil {
+			return err
+		}
+	}
 	return bw.Flush()
+}
+
+// http2Record is an HTTP/2 connection (WebSockets over HTTP/2 are its
+// streams' conn records).
+type http2Record struct {
+	Type       string   `json:"type"`
+	Conn       int      `json:"conn"`
+	TS         jts      `json:"ts"`
+	Client     string   `json:"client"`
+	Server     string   `json:"server"`
+	FirstTS    jts      `json:"first_ts"`
+	LastTS     jts      `json:"last_ts"`
+	Streams    int      `json:"streams"`
+	WebSockets int      `json:"websockets"`
+	Requests   int      `json:"requests"`
+	GoAway     string   `json:"goaway,omitempty"`
+	Anomalies  []string `json:"anomalies"`
 }
 
 // jts is a timestamp in the report package's format (RFC 3339, ns, UTC);
@@ -137,6 +165,7 @@ type heartbeatJSON struct {
 type connRecord struct {
 	Type        string              `json:"type"`
 	Conn        int                 `json:"conn"`
+	Stream      uint32              `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
 	TS          jts                 `json:"ts"`
 	Client      string              `json:"client"`
 	Server      string              `json:"server"`
@@ -154,6 +183,7 @@ type connRecord struct {
 	C2S         dirJSON             `json:"c2s"`
 	S2C         dirJSON             `json:"s2c"`
 	End         string              `json:"end"`
+	StreamEnd   string              `json:"stream_end,omitempty"` // how its HTTP/2 stream ended
 	Close       closeJSON           `json:"close"`
 	Ping        map[string]pingJSON `json:"ping"` // keys c2s/s2c; encoding/json sorts map keys
 	Heartbeat   heartbeatJSON       `json:"heartbeat"`
@@ -162,11 +192,11 @@ type connRecord struct {
 
 func connJSON(c *Conn) *connRecord {
 	r := &connRecord{
-		Type: "conn", Conn: c.ID, TS: jts(c.End), Client: c.Client.String(), Server: c.Server.String(),
+		Type: "conn", Conn: connOf(c.ID), Stream: c.Stream(), TS: jts(c.End), Client: c.Client.String(), Server: c.Server.String(),
 		FirstTS: jts(c.Start), LastTS: jts(c.End), Duration: secs(c.Duration()),
 		Host: c.Host, URI: c.URI, Path: c.Path, Session: c.Session, Midstream: c.Midstream, Status: c.Status,
 		Subprotocol: c.Subprotocol, Extensions: c.Extensions,
-		End: string(c.Close.End), Ping: map[string]pingJSON{}, Anomalies: []string{},
+		End: string(c.Close.End), StreamEnd: c.Close.StreamEnd, Ping: map[string]pingJSON{}, Anomalies: []string{},
 	}
 	for d, dst := range []*dirJSON{&r.C2S, &r.S2C} {
 		st := &c.Stats[d]
@@ -237,6 +267,7 @@ func closeFrame(f *CloseFrame) *closeFrameJSON {
 
 type attemptJSON struct {
 	Conn       int    `json:"conn"`
+	Stream     uint32 `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
 	Via        []int  `json:"via,omitempty"`
 	Start      jts    `json:"start_ts"`
 	End        jts    `json:"end_ts"`
@@ -292,7 +323,7 @@ func groupJSON(n int, g *Group, o Options) *groupRecord {
 		r.BackoffInterval = &iv
 	}
 	for _, a := range g.Attempts {
-		aj := attemptJSON{Conn: a.Conn, Via: a.Via, Start: jts(a.Start), End: jts(a.End), Status: a.Status, Outcome: a.Outcome,
+		aj := attemptJSON{Conn: connOf(a.Conn), Stream: streamOf(a.Conn), Via: a.Via, Start: jts(a.Start), End: jts(a.End), Status: a.Status, Outcome: a.Outcome,
 			Session: a.Session, Concurrent: a.Concurrent, Retry: a.Retry}
 		if a.HasAfter {
 			s := secs(a.After)
@@ -311,4 +342,16 @@ func groupJSON(n int, g *Group, o Options) *groupRecord {
 		}
 	}
 	return r
+}
+
+// connOf is the connection number of a Conn.ID (without its HTTP/2 stream).
+func connOf(id int) int {
+	conn, _ := wsparse.SplitID(id)
+	return conn
+}
+
+// streamOf is the HTTP/2 stream of a Conn.ID (0: none).
+func streamOf(id int) uint32 {
+	_, s := wsparse.SplitID(id)
+	return s
 }

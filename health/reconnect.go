@@ -195,6 +195,14 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 			end = ts
 		}
 	}
+	if h := s.HTTP2; h != nil {
+		if len(t.h2) < maxHTTP2Kept {
+			t.h2 = append(t.h2, &HTTP2Conn{ID: c.ID, Client: client, Server: server, Start: s.First, End: end,
+				Streams: h.Streams, Requests: h.Requests, WebSockets: h.WebSockets, GoAway: h.GoAway, Anomalies: s.Anomalies})
+		} else {
+			t.h2More++
+		}
+	}
 	switch s.Connect {
 	case wsparse.ConnectRefused:
 		t.connects.add(connect{conn: c.ID, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeConnRefused})

@@ -178,6 +178,9 @@ func (c *Conn) CloseText() string {
 	if cl.DataAfterClose {
 		b.WriteString(", data after Close")
 	}
+	if cl.StreamEnd != "" {
+		b.WriteString(" (" + cl.StreamEnd + ")")
+	}
 	return b.String()
 }
 

@@ -24,7 +24,14 @@ type Tracker struct {
 	appKeys int
 
 	connects connects // of connections that never showed WebSocket (reconnect.go)
+
+	h2     []*HTTP2Conn // HTTP/2 connections (Summary.HTTP2), the first maxHTTP2Kept
+	h2More int
 }
+
+// maxHTTP2Kept bounds the HTTP/2 connections a report lists; the rest are
+// counted (Report.HTTP2More).
+const maxHTTP2Kept = 1000
 
 type seriesKey struct {
 	dir  wsparse.Dir
@@ -320,6 +327,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	cl := &x.Close
 	cl.End = s.End
 	cl.TCPFin, cl.TCPRst = s.TCPFin, s.TCPRst
+	cl.StreamEnd = s.StreamEnd
 	cl.DataAfterClose = s.Anomalies&wsparse.AnomDataAfterClose != 0
 	for d := range s.Close {
 		ci := s.Close[d]

@@ -3,6 +3,7 @@ package lint
 import (
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wsdump/wsdump/report"
@@ -26,7 +27,7 @@ type Finding struct {
 
 // Where is "conn 1 c2s frame 3" (or "conn 1 handshake").
 func (f *Finding) Where() string {
-	s := "conn " + strconv.Itoa(f.Conn)
+	s := "conn " + wsparse.ConnLabel(f.Conn)
 	if f.Dir != "" {
 		s += " " + f.Dir
 	}
@@ -159,6 +160,9 @@ func (l *Linter) Message(c *wsparse.Conn, m *wsparse.Message) {
 // the connection checks.
 func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	conn := Finding{Record: "connection", TS: s.Last, Detail: string(s.End)}
+	if s.StreamEnd != "" {
+		conn.Detail += " (" + s.StreamEnd + ")" // an HTTP/2 stream's end
+	}
 	if rest := s.Anomalies &^ l.seen[c]; rest != 0 {
 		l.add(rest, c, conn)
 	}
@@ -176,9 +180,9 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	case wsparse.EndCloseUnanswered:
 		emit("close-unanswered", "close by "+side(s.Initiator)+", never answered")
 	case wsparse.EndFINWithoutClose:
-		emit("fin-without-close", "FIN from "+sides(s.TCPFin))
+		emit("fin-without-close", streamEnd(s, "FIN")+" from "+sides(s.TCPFin))
 	case wsparse.EndRSTWithoutClose:
-		emit("rst-without-close", "RST from "+sides(s.TCPRst))
+		emit("rst-without-close", streamEnd(s, "RST")+" from "+sides(s.TCPRst))
 	case wsparse.EndOpen:
 		emit("open-at-end", "")
 	}
@@ -249,4 +253,18 @@ func Worst(counts [3]int) Severity {
 		}
 	}
 	return -1
+}
+
+// streamEnd names what ended a connection: tcp (FIN, RST), or over
+// HTTP/2 how its stream ended (END_STREAM, RST_STREAM with its code).
+func streamEnd(s *wsparse.Summary, tcp string) string {
+	switch {
+	case s.StreamEnd == "end_stream":
+		return "END_STREAM"
+	case strings.HasPrefix(s.StreamEnd, "rst_stream "):
+		return "RST_STREAM " + strings.TrimPrefix(s.StreamEnd, "rst_stream ")
+	case strings.HasPrefix(s.StreamEnd, "goaway "):
+		return tcp + " after GOAWAY " + strings.TrimPrefix(s.StreamEnd, "goaway ")
+	}
+	return tcp
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/report"
+
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // Result is the lint of one capture.
@@ -89,6 +91,7 @@ type jsonFinding struct {
 	Name     string  `json:"name"`
 	Severity string  `json:"severity"`
 	Conn     int     `json:"conn"`
+	Stream   uint32  `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
 	Dir      string  `json:"dir,omitempty"`
 	Record   string  `json:"record"`
 	Index    int     `json:"index,omitempty"`
@@ -109,8 +112,9 @@ func WriteJSONL(w io.Writer, results []Result, o OutputOptions) error {
 		r := &results[i]
 		for j := range r.Findings {
 			f := &r.Findings[j]
-			jf := jsonFinding{Capture: r.Capture, Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Rule.Severity.String(),
-				Conn: f.Conn, Dir: f.Dir, Record: f.Record, Index: f.Index, Detail: f.Detail, Ref: f.Rule.Ref, Omitted: f.Omitted}
+			conn, stream := wsparse.SplitID(f.Conn)
+			jf := jsonFinding{Stream: stream, Capture: r.Capture, Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Rule.Severity.String(),
+				Conn: conn, Dir: f.Dir, Record: f.Record, Index: f.Index, Detail: f.Detail, Ref: f.Rule.Ref, Omitted: f.Omitted}
 			jf.T, _ = strconv.ParseFloat(strconv.FormatFloat(r.rel(f), 'f', 6, 64), 64)
 			if !o.Stable && !f.TS.IsZero() {
 				jf.TS = f.TS.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")

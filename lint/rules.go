@@ -117,6 +117,14 @@ var Rules = []Rule{
 	{"WS406", "request-incomplete", Info, "handshake", "capture", "the upgrade request was lost; the 101 was seen", "request_incomplete"},
 	{"WS407", "capture-truncated", Info, "message", "capture", "the capture lost bytes of this message: only those before the loss are kept", "capture_truncated"},
 
+	{"WS501", "h2-connect-without-setting", Error, "handshake", "RFC 8441 §3, §4", "extended CONNECT before the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL=1", "h2_connect_without_setting"},
+	{"WS502", "h2-protocol-not-connect", Error, "handshake", "RFC 8441 §4", ":protocol on a request whose method is not CONNECT", "h2_protocol_not_connect"},
+	{"WS503", "h2-pseudo-header-missing", Error, "handshake", "RFC 8441 §4", "extended CONNECT without :scheme or :path", "h2_pseudo_header_missing"},
+	{"WS504", "h2-forbidden-header", Error, "handshake", "RFC 8441 §5, RFC 9113 §8.2.2", "Sec-WebSocket-Key, Sec-WebSocket-Accept, Upgrade or Connection over HTTP/2", "h2_forbidden_header"},
+	{"WS505", "h2-data-after-refusal", Warning, "connection", "RFC 8441 §5", "DATA on a stream whose extended CONNECT was refused (not 2xx): not decoded as WebSocket", "h2_data_after_refusal"},
+	{"WS506", "h2-stream-reset", Warning, "connection", "RFC 9113 §6.4", "the WebSocket's stream was ended by RST_STREAM (its error code in the detail)", "h2_stream_reset"},
+	{"WS507", "h2-malformed", Warning, "connection", "RFC 9113, RFC 7541", "HTTP/2 framing or HPACK wsdump could not follow (or bytes lost): the rest of that side is not decoded", "h2_malformed"},
+
 	{"WS999", "unknown-anomaly", Warning, "any", "wsdump", "an anomaly this version of lint has no rule for", ""},
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/google/gopacket/layers"
 	tcpasm "github.com/google/gopacket/reassembly"
 
+	"github.com/wsdump/wsdump/h2"
 	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -857,7 +858,7 @@ func (a *Assembler) Finish() {
 		// gopacket holds the stream until FlushAll below: what the
 		// connection decoded with is not needed any more (the sinks
 		// build their results of the ending connections meanwhile).
-		s.conn, s.tls, s.recent = nil, nil, [2]*segmentRing{}
+		s.conn, s.tls, s.h2, s.recent = nil, nil, nil, [2]*segmentRing{}
 	}
 	a.emitHeld(held)
 	clear(a.held)
@@ -1152,8 +1153,15 @@ type stream struct {
 	tls     *tlsdec.Conn
 	started bool
 	tlsInfo *wsparse.TLSInfo
-	last    time.Time // time of the last bytes (before any: of the first packet)
-	seen    time.Time // time of the latest packet, as gopacket's lastSeen
+
+	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
+	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
+	// to decoders of their own; conn then only counts it.
+	h2      *h2.Conn
+	h2Known bool        // decided whether it is HTTP/2
+	h2up    *h2.Upgrade // an HTTP/1.1 Upgrade: h2c awaiting its 101
+	last    time.Time   // time of the last bytes (before any: of the first packet)
+	seen    time.Time   // time of the latest packet, as gopacket's lastSeen
 
 	// Recent segments by side, to tell a retransmission with other bytes
 	// (gopacket keeps the first copy and drops the overlap silently).
@@ -1249,8 +1257,11 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	}
 	if tcp.FIN || tcp.RST {
 		s.decoder().TCPEnd(sd, tcp.RST, ci.Timestamp)
+		if s.h2 != nil {
+			s.h2.TCPEnd(sd, tcp.RST, ci.Timestamp)
+		}
 	}
-	if s.conn != nil && s.conn.Done() {
+	if s.conn != nil && s.conn.Done() && s.h2 == nil {
 		return false
 	}
 	if len(tcp.Payload) > 0 {
@@ -1316,6 +1327,8 @@ func (s *stream) align(sd int, seq uint32, ts time.Time) {
 	case d > 0 && d < 1<<30:
 		if s.tls != nil {
 			s.tls.Gap(sd, int(d))
+		} else if s.h2 != nil {
+			s.h2.Gap(sd, int(d), ts)
 		} else if s.conn != nil {
 			s.conn.Gap(sd, int(d), ts)
 		}
@@ -1350,6 +1363,8 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	if skip > 0 {
 		if s.tls != nil {
 			s.tls.Gap(sd, skip)
+		} else if s.h2 != nil {
+			s.h2.Gap(sd, skip, ts)
 		} else {
 			s.decoder().Gap(sd, skip, ts)
 		}
@@ -1387,8 +1402,48 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 		s.last = ts
 		return
 	}
-	if s.decoder().Done() {
+	if s.decoder().Done() && s.h2 == nil {
 		return
+	}
+	s.feed(sd, data, ts, "")
+}
+
+// feed hands a side's bytes (decrypted, over TLS) on: to the HTTP/2
+// decoder when the connection's first bytes are the client preface (h2c
+// with prior knowledge) or TLS chose ALPN "h2", else to conn.
+func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
+	if !s.h2Known {
+		s.h2Known = true
+		client := -1
+		switch {
+		case h2.Detect(data):
+			client = sd
+		case h2.DetectServer(data):
+			client = 1 - sd
+		case alpn == "h2" && s.tls != nil:
+			client = s.tls.Info().Client
+		case h2.UpgradeRequest(data):
+			s.h2up = h2.NewUpgrade(sd)
+		}
+		if client >= 0 {
+			s.h2 = h2.NewConn(s.conn, client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
+		}
+	}
+	if s.h2 != nil {
+		s.h2.Feed(sd, data, ts)
+		return
+	}
+	if u := s.h2up; u != nil && sd != u.Client() {
+		// The server's answer to Upgrade: h2c: after a 101, HTTP/2.
+		if n, ok := u.Server(data); ok {
+			s.conn.Feed(sd, data[:n], ts)
+			s.h2up = nil
+			s.h2 = h2.NewUpgraded(s.conn, u.Client(), h2.Config{Decoder: s.a.opts.Decoder}, s.a)
+			s.h2.Feed(sd, data[n:], ts)
+			return
+		} else if u.Failed() {
+			s.h2up = nil
+		}
 	}
 	s.conn.Feed(sd, data, ts)
 }
@@ -1412,7 +1467,7 @@ func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 		s.syncTLS()
 		s.conn.SetTLS(s.tlsInfo)
 	}
-	s.conn.Feed(side, p, ts)
+	s.feed(side, p, ts, s.tlsInfo.ALPN)
 }
 
 // syncTLS copies what the TLS layer knows into tlsInfo.
@@ -1481,8 +1536,8 @@ func (s *stream) complete(evicted bool) {
 	}
 	if s.tls != nil {
 		s.syncTLS() // final: errors and byte counts
-		if s.decoder().IsWebSocket() {
-			s.conn.SetTLS(s.tlsInfo)
+		if s.decoder().IsWebSocket() || s.h2 != nil && s.h2.WebSockets() > 0 {
+			s.conn.SetTLS(s.tlsInfo) // (HTTP/2: its WebSocket streams carry it)
 		} else if _, ok := a.out.(TLSSink); ok {
 			client, server := s.conn.Addr[0], s.conn.Addr[1]
 			if i := s.tls.Info(); i.Client == 1 {
@@ -1500,6 +1555,9 @@ func (s *stream) complete(evicted bool) {
 		} else {
 			a.End(wsparse.NewView(s.id, s.addr), &wsparse.Summary{First: s.last, Last: s.seen, Connect: s.connect(), End: wsparse.EndNotWebSocket})
 		}
+	}
+	if s.h2 != nil {
+		s.h2.End(a.now)
 	}
 	if s.conn != nil {
 		s.conn.End(a.now)

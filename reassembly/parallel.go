@@ -806,10 +806,11 @@ func (p *Parallel) groupHead(i int, bp int64, bph uint8) *rec {
 // gid is the global number of a record's connection (0 if it has none): a
 // connection that goes on after it was ended early has its old one.
 func (p *Parallel) gid(w int, r *rec) int {
-	if v := p.ids[w][r.id]; v != nil {
-		return v.ID
+	id, stream := wsparse.SplitID(r.id)
+	if v := p.ids[w][id]; v != nil {
+		return wsparse.StreamID(v.ID, stream)
 	}
-	return p.tombIDs[w][r.id]
+	return wsparse.StreamID(p.tombIDs[w][id], stream)
 }
 
 // forget drops the numbers of the connections gone. It runs after each
@@ -857,6 +858,18 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		return
 	}
 	c := p.ids[w][r.id]
+	if conn, stream := wsparse.SplitID(r.id); stream != 0 && c == nil {
+		// A WebSocket in an HTTP/2 stream: numbered after its connection,
+		// one view for all its records (sinks key by the view), forgotten
+		// after its end.
+		if pc := p.ids[w][conn]; pc != nil {
+			c = wsparse.NewView(wsparse.StreamID(pc.ID, stream), pc.Addr)
+			p.ids[w][r.id] = c
+		}
+	}
+	if _, stream := wsparse.SplitID(r.id); stream != 0 && r.kind == recEnd {
+		defer delete(p.ids[w], r.id)
+	}
 	if c == nil { // cannot happen: every connection is numbered first
 		p.next++
 		c = wsparse.NewView(p.next, [2]netip.AddrPort{})

@@ -14,6 +14,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // ConnsTableOptions tunes WriteConnsTable.
@@ -61,6 +62,28 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 			return err
 		}
 	}
+	if len(r.HTTP2) > 0 {
+		out.Write([]byte("\nHTTP/2 connections (WebSockets over HTTP/2, RFC 8441, are the rows CONN/STREAM above):\n"))
+		t := newConnsTable(out)
+		t.Header(http2Header)
+		for _, h := range r.HTTP2 {
+			goaway := h.GoAway
+			if goaway == "" {
+				goaway = "-"
+			}
+			row := []string{wsparse.ConnLabel(h.ID), when(h.Start), health.Dur(h.End.Sub(h.Start)), h.Client.String(), h.Server.String(),
+				strconv.Itoa(h.Streams), strconv.Itoa(h.WebSockets), strconv.Itoa(h.Requests), goaway}
+			if err := t.Append(row); err != nil {
+				return err
+			}
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+		if r.HTTP2More > 0 {
+			out.Write([]byte("and " + strconv.Itoa(r.HTTP2More) + " more HTTP/2 connections\n"))
+		}
+	}
 	shown := func(g *health.Group) bool {
 		return len(g.Attempts) > 1 || g.Unlisted > 0 || g.Refused > 0 || g.Failed > 0
 	}
@@ -86,6 +109,7 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 }
 
 var (
+	http2Header  = []string{"CONN", "START", "DUR", "CLIENT", "SERVER", "STREAMS", "WEBSOCKETS", "REQUESTS", "GOAWAY"}
 	connsHeader  = []string{"CONN", "START", "DUR", "CLIENT", "SERVER", "URL", "PROTO", "C2S F/M/B", "S2C F/M/B", "CLOSE", "HEARTBEAT"}
 	groupsHeader = []string{"GROUP", "CLIENT", "URL", "ATTEMPTS", "REFUSED", "FAILED", "ERRORS", "OUTAGE", "STORM", "BACKOFF", "CONNS (OUTCOME, DELAY BEFORE)"}
 	// How the conns table fits a terminal: PROTO goes first, then the
@@ -127,7 +151,7 @@ func connsRows(r *health.Report, when func(time.Time) string) [][]string {
 		if proto == "" {
 			proto = "-"
 		}
-		rows = append(rows, []string{strconv.Itoa(c.ID), when(c.Start), health.Dur(c.Duration()), c.Client.String(), c.Server.String(),
+		rows = append(rows, []string{wsparse.ConnLabel(c.ID), when(c.Start), health.Dur(c.Duration()), c.Client.String(), c.Server.String(),
 			escapeAll(c.Host + c.URI), escapeAll(proto), connsDirCell(c, 0), connsDirCell(c, 1), c.CloseText(), c.Glance()})
 	}
 	return rows
@@ -205,12 +229,12 @@ func timelineCell(g *health.Group) string {
 				j++
 			}
 			if j-i >= 2 && len(a.Via) == 0 {
-				tl = append(tl, strconv.Itoa(a.Conn)+"…"+strconv.Itoa(as[j].Conn)+" "+attemptOutcome(a)+" ×"+strconv.Itoa(j-i+1)+" parallel")
+				tl = append(tl, wsparse.ConnLabel(a.Conn)+"…"+wsparse.ConnLabel(as[j].Conn)+" "+attemptOutcome(a)+" ×"+strconv.Itoa(j-i+1)+" parallel")
 				i = j
 				continue
 			}
 		}
-		s := strconv.Itoa(a.Conn) + " " + attemptOutcome(a)
+		s := wsparse.ConnLabel(a.Conn) + " " + attemptOutcome(a)
 		for _, v := range a.Via {
 			s += " via " + strconv.Itoa(v)
 		}
@@ -274,7 +298,7 @@ func WriteConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 		if o.AbsTime {
 			start = string(appendTS(nil, c.Start))
 		}
-		row := []string{strconv.Itoa(c.ID), start, strconv.FormatFloat(c.Duration().Seconds(), 'f', 6, 64),
+		row := []string{wsparse.ConnLabel(c.ID), start, strconv.FormatFloat(c.Duration().Seconds(), 'f', 6, 64),
 			c.Client.String(), c.Server.String(), csvFormulaSafe(escapeExact(c.Host + c.URI)),
 			csvFormulaSafe(escapeExact(c.Subprotocol)), csvFormulaSafe(escapeExact(c.Extensions))}
 		for d := range 2 {

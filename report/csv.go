@@ -70,7 +70,7 @@ func (e *csvExporter) start(typ string, c *wsparse.Conn, ts time.Time) []string 
 	for i := range e.row {
 		e.row[i] = ""
 	}
-	e.row[0], e.row[1], e.row[2] = typ, strconv.Itoa(c.ID), e.when(ts)
+	e.row[0], e.row[1], e.row[2] = typ, wsparse.ConnLabel(c.ID), e.when(ts)
 	return e.row
 }
 

@@ -410,10 +410,10 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 				out = a.Outcome
 			}
 			ch.Rects = append(ch.Rects, shape{Class: "conn", X: x0, Y: ry + 1, W: math.Max(2, x1-x0), H: rowH - 2, Fill: outcomeColor[out],
-				ID: strconv.Itoa(c.ID), Kind: out,
-				Title: htmlText(fmt.Sprintf("connection %d %s%s: %s, %s from %s; %s", c.ID, c.Host, c.URI, out, health.Dur(c.Duration()), ax.rel(c.Start), c.CloseText()), 400)})
-			if x1-x0 > 8+6*float64(len(strconv.Itoa(c.ID))) && rowH == laneH {
-				ch.Labels = append(ch.Labels, rowLabel{X: x0 + 3, Y: ry + laneH - 4, Text: strconv.Itoa(c.ID), Class: "barlabel"})
+				ID: wsparse.ConnLabel(c.ID), Kind: out,
+				Title: htmlText(fmt.Sprintf("connection %s %s%s: %s, %s from %s; %s", wsparse.ConnLabel(c.ID), c.Host, c.URI, out, health.Dur(c.Duration()), ax.rel(c.Start), c.CloseText()), 400)})
+			if x1-x0 > 8+6*float64(len(wsparse.ConnLabel(c.ID))) && rowH == laneH {
+				ch.Labels = append(ch.Labels, rowLabel{X: x0 + 3, Y: ry + laneH - 4, Text: wsparse.ConnLabel(c.ID), Class: "barlabel"})
 			}
 		}
 		y += h + 8
@@ -448,7 +448,7 @@ func (v *htmlView) heartbeats(r *health.Report, beatsOf func(int, *health.Series
 			continue
 		}
 		ch.Labels = append(ch.Labels, rowLabel{X: 8, Y: y + 12, Class: "connhead",
-			Text: htmlText(fmt.Sprintf("connection %d  %s → %s  %s%s", c.ID, c.Client, c.Server, c.Host, c.URI), 160)})
+			Text: htmlText(fmt.Sprintf("connection %s  %s → %s  %s%s", wsparse.ConnLabel(c.ID), c.Client, c.Server, c.Host, c.URI), 160)})
 		y += 18
 		for _, s := range c.Heartbeats {
 			total++
@@ -509,7 +509,7 @@ func (v *htmlView) heartbeats(r *health.Report, beatsOf func(int, *health.Series
 							title += ", timer " + strconv.Itoa(tn+1)
 						}
 					}
-					ch.Dots = append(ch.Dots, shape{Class: "beat", X: ax.x(t), Y: cy, R: 3, Fill: fill, Conn: strconv.Itoa(c.ID), Title: title})
+					ch.Dots = append(ch.Dots, shape{Class: "beat", X: ax.x(t), Y: cy, R: 3, Fill: fill, Conn: wsparse.ConnLabel(c.ID), Title: title})
 				}
 			}
 			y += 30
@@ -694,7 +694,7 @@ func (v *htmlView) tables(r *health.Report, ax timeAxis) {
 			out = connOutcome(c)
 		}
 		v.Conns = append(v.Conns, connRow{
-			ID: strconv.Itoa(c.ID), Start: ax.rel(c.Start), Dur: health.Dur(c.Duration()),
+			ID: wsparse.ConnLabel(c.ID), Start: ax.rel(c.Start), Dur: health.Dur(c.Duration()),
 			Client: c.Client.String(), Server: c.Server.String(), URL: htmlText(c.Host+c.URI, 0), Proto: htmlText(proto, 0),
 			C2S: connsDirCell(c, 0), S2C: connsDirCell(c, 1), Close: htmlText(c.CloseText(), 0), Heartbeat: htmlText(c.Glance(), 0),
 			Outcome: out,

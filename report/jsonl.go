@@ -69,7 +69,14 @@ func (j *jsonl) start(typ string, c *wsparse.Conn) []byte {
 	b := append(j.buf[:0], `{"type":"`...)
 	b = append(b, typ...)
 	b = append(b, `","conn":`...)
-	return strconv.AppendInt(b, int64(c.ID), 10)
+	conn, stream := wsparse.SplitID(c.ID)
+	b = strconv.AppendInt(b, int64(conn), 10)
+	if stream != 0 {
+		// A WebSocket in an HTTP/2 stream (RFC 8441).
+		b = append(b, `,"stream":`...)
+		b = strconv.AppendUint(b, uint64(stream), 10)
+	}
+	return b
 }
 
 func (j *jsonl) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
@@ -83,6 +90,9 @@ func (j *jsonl) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	b = strField(b, "method", h.Method)
 	b = strField(b, "uri", h.URI)
 	b = strField(b, "http_version", h.HTTPVersion)
+	if h.Protocol != "" {
+		b = strField(b, "protocol", h.Protocol)
+	}
 	b = strField(b, "host", h.Host)
 	b = strField(b, "origin", h.Origin)
 	b = strField(b, "user_agent", h.UserAgent)
@@ -319,6 +329,21 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 		b = append(b, '}')
 	}
 	b = strField(b, "end", string(s.End))
+	if s.StreamEnd != "" {
+		b = strField(b, "stream_end", s.StreamEnd)
+	}
+	if h := s.HTTP2; h != nil {
+		b = append(b, `,"http2":{"streams":`...)
+		b = strconv.AppendInt(b, int64(h.Streams), 10)
+		b = append(b, `,"requests":`...)
+		b = strconv.AppendInt(b, int64(h.Requests), 10)
+		b = append(b, `,"websockets":`...)
+		b = strconv.AppendInt(b, int64(h.WebSockets), 10)
+		if h.GoAway != "" {
+			b = strField(b, "goaway", h.GoAway)
+		}
+		b = append(b, '}')
+	}
 	b = anomaliesField(b, s.Anomalies)
 	j.emit(b)
 }

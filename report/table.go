@@ -247,6 +247,12 @@ func (t *table) when(ts time.Time) string {
 func (t *table) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	b := append(t.buf[:0], h.Method...)
 	b = append(b, ' ')
+	if h.Protocol != "" {
+		b = append(b, h.HTTPVersion...) // an HTTP/2 extended CONNECT (RFC 8441)
+		b = append(b, " :protocol="...)
+		b = appendEscaped(b, []byte(h.Protocol), 20, true)
+		b = append(b, ' ')
+	}
 	b = appendEscaped(b, []byte(h.Host+h.URI), t.opts.Preview/2, true)
 	if h.Status == 0 {
 		b = append(b, " -> no response"...)
@@ -270,7 +276,7 @@ func (t *table) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	}
 	b = appendAnomalies(b, h.Anomalies)
 	t.buf = b
-	t.row(t.when(h.TS), strconv.Itoa(c.ID), "", "upgrade", "", "", "", "", string(b))
+	t.row(t.when(h.TS), wsparse.ConnLabel(c.ID), "", "upgrade", "", "", "", "", string(b))
 }
 
 func (t *table) Frame(c *wsparse.Conn, f *wsparse.Frame) {
@@ -286,7 +292,7 @@ func (t *table) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	b := t.preview(t.buf[:0], f)
 	b = appendAnomalies(b, f.Anomalies)
 	t.buf = b
-	t.row(t.when(f.TS), strconv.Itoa(c.ID), f.Dir.String(), f.Opcode.String(), yesNo(f.Fin),
+	t.row(t.when(f.TS), wsparse.ConnLabel(c.ID), f.Dir.String(), f.Opcode.String(), yesNo(f.Fin),
 		strconv.Itoa(int(f.RSV)), mask, strconv.FormatUint(f.Length, 10), string(b))
 }
 
@@ -346,12 +352,17 @@ func (t *table) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 	if m.LenUnknown {
 		n = "?" // compressed, not inflated to its end
 	}
-	t.row(t.when(m.TS), strconv.Itoa(c.ID), m.Dir.String(), m.Opcode.String(), strconv.Itoa(m.Frames),
+	t.row(t.when(m.TS), wsparse.ConnLabel(c.ID), m.Dir.String(), m.Opcode.String(), strconv.Itoa(m.Frames),
 		"", "", n, string(b))
 }
 
 func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
 	b := append(t.buf[:0], s.End...)
+	if s.StreamEnd != "" {
+		b = append(b, " ("...)
+		b = append(b, s.StreamEnd...)
+		b = append(b, ')')
+	}
 	if s.Handshake == nil {
 		b = append(b, ", no handshake ("...)
 		b = append(b, s.Confidence...)
@@ -390,7 +401,7 @@ func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
 	b = append(b, '/')
 	b = strconv.AppendInt(b, int64(s.Stats[1].Frames), 10)
 	t.buf = b
-	t.row(t.when(s.Last), strconv.Itoa(c.ID), "", "end", "", "", "", "", string(b))
+	t.row(t.when(s.Last), wsparse.ConnLabel(c.ID), "", "end", "", "", "", "", string(b))
 }
 
 // TLSConn shows a TLS connection that could not be looked into.
@@ -423,7 +434,7 @@ func (t *table) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.Addr
 	b = append(b, " -> "...)
 	b = append(b, server.String()...)
 	t.buf = b
-	t.row(t.when(ts), strconv.Itoa(c.ID), "", "tls", "", "", "", strconv.FormatInt(i.Bytes[0]+i.Bytes[1], 10), string(b))
+	t.row(t.when(ts), wsparse.ConnLabel(c.ID), "", "tls", "", "", "", strconv.FormatInt(i.Bytes[0]+i.Bytes[1], 10), string(b))
 }
 
 func appendAnomalies(b []byte, a wsparse.Anomalies) []byte {

@@ -63,7 +63,15 @@ const (
 	AnomDeflateParamsInvalid // permessage-deflate parameters that break RFC 7692 §7
 	AnomResumed              // the connection was ended early (connection limit) and went on: decoded afresh from there
 	AnomHTTPNonconforming    // HTTP head that breaks RFC 9112 syntax, read leniently (tabs or extra spaces in the request line, a field line without a colon)
-	anomCount                = iota
+	// WebSockets over HTTP/2 (RFC 8441).
+	AnomH2ConnectWithoutSetting // extended CONNECT before the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL=1 (§3, §4)
+	AnomH2ProtocolNotConnect    // :protocol on a request whose method is not CONNECT (§4)
+	AnomH2PseudoMissing         // extended CONNECT without :scheme or :path (§4)
+	AnomH2ForbiddenHeader       // Sec-WebSocket-Key, Sec-WebSocket-Accept, Upgrade or Connection over HTTP/2 (§5, RFC 9113 §8.2.2)
+	AnomH2DataAfterRefusal      // DATA on a stream whose CONNECT was refused (non-2xx): not decoded
+	AnomH2StreamReset           // the stream was ended by RST_STREAM (Summary.StreamEnd has the error code)
+	AnomH2Malformed             // HTTP/2 framing or HPACK broken (or bytes lost): the connection's bytes from there are not decoded
+	anomCount                   = iota
 )
 
 var anomalyNames = [...]string{
@@ -112,6 +120,13 @@ var anomalyNames = [...]string{
 	"deflate_params_invalid",
 	"connection_resumed",
 	"http_nonconforming",
+	"h2_connect_without_setting",
+	"h2_protocol_not_connect",
+	"h2_pseudo_header_missing",
+	"h2_forbidden_header",
+	"h2_data_after_refusal",
+	"h2_stream_reset",
+	"h2_malformed",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

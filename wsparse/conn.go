@@ -223,6 +223,23 @@ type Summary struct {
 	Requests     []HTTPRequest
 	MoreRequests int
 	Connect      string
+
+	// StreamEnd says how an HTTP/2 stream carrying the WebSocket (RFC
+	// 8441) ended: "end_stream" (both sides), "rst_stream CANCEL" (with the
+	// error code), "goaway NO_ERROR", or empty when the TCP connection
+	// ended under it (see TCPFin, TCPRst). Empty over HTTP/1.1.
+	StreamEnd string
+	// HTTP2 counts the streams of an HTTP/2 connection (reported with
+	// Config.EndAll, End EndNotWebSocket); nil for any other connection.
+	HTTP2 *HTTP2Counts
+}
+
+// HTTP2Counts counts what an HTTP/2 connection carried: its streams, the
+// ordinary requests among them (listed in Summary.Requests), and the
+// extended CONNECT streams that became WebSocket connections.
+type HTTP2Counts struct {
+	Streams, Requests, WebSockets int
+	GoAway                        string // the GOAWAY's error code name, if one was sent
 }
 
 // Sink receives a connection's records in the order they complete.
@@ -1636,7 +1653,11 @@ func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 // as incomplete, then the summary. Nothing is reported after End.
 func (c *Conn) End(ts time.Time) { c.end(ts, "") }
 
-func (c *Conn) end(ts time.Time, connect string) {
+func (c *Conn) end(ts time.Time, connect string) { c.endWith(ts, connect, "", nil) }
+
+// endWith is end with what an HTTP/2 stream or connection adds to the
+// summary (Summary.StreamEnd, Summary.HTTP2).
+func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts) {
 	if c.ended {
 		return
 	}
@@ -1648,7 +1669,7 @@ func (c *Conn) end(ts time.Time, connect string) {
 	c.sniffPair(ts)
 	if !c.hasHS() && !c.ws {
 		if c.cfg.EndAll {
-			c.endNotWebSocket(connect)
+			c.endNotWebSocket(connect, h2)
 		}
 		return
 	}
@@ -1729,6 +1750,7 @@ func (c *Conn) end(ts time.Time, connect string) {
 	if s.Handshake != nil {
 		s.Anomalies |= s.Handshake.Anomalies
 	}
+	s.StreamEnd = streamEnd
 	c.sink.End(c, s)
 }
 
@@ -1763,10 +1785,10 @@ func (c *Conn) stats() [2]DirStats {
 
 // endNotWebSocket reports the summary of a connection that never showed
 // WebSocket (Config.EndAll).
-func (c *Conn) endNotWebSocket(connect string) {
+func (c *Conn) endNotWebSocket(connect string, h2 *HTTP2Counts) {
 	cs := &c.sum
 	s := &Summary{First: cs.First, Last: cs.Last, Stats: c.stats(), TCPFin: cs.TCPFin, TCPRst: cs.TCPRst,
-		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.tls, Connect: connect}
+		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.tls, Connect: connect, HTTP2: h2}
 	c.endTimes(s)
 	if c.ex != nil {
 		s.Requests, s.MoreRequests = c.ex.log, c.ex.more

@@ -50,11 +50,19 @@ type Handshake struct {
 	// TLS is the TLS layer the exchange was decrypted from (wss), or nil.
 	TLS *TLSInfo
 
+	// Protocol is the :protocol pseudo-header of an HTTP/2 extended
+	// CONNECT (RFC 8441 §4), "websocket"; empty over HTTP/1.1. Such a
+	// handshake has HTTPVersion "HTTP/2" and is accepted by a 2xx status.
+	Protocol string
+
 	Anomalies Anomalies
 }
 
 // Upgraded reports whether the server switched to WebSocket.
-func (h *Handshake) Upgraded() bool { return h.Status == 101 }
+// Over HTTP/2 (RFC 8441 §5) a 2xx status accepts the extended CONNECT.
+func (h *Handshake) Upgraded() bool {
+	return h.Status == 101 || h.Protocol != "" && h.Status/100 == 2
+}
 
 // isUpgradeRequest reports whether a request asks for a WebSocket upgrade.
 func isUpgradeRequest(h *httpHead) bool { return h.hasToken("Upgrade", "websocket") }
@@ -135,6 +143,12 @@ func (hs *Handshake) fromResponse(h *httpHead, ts time.Time) {
 	default:
 		hs.Anomalies |= AnomAcceptMismatch
 	}
+	hs.negotiate()
+}
+
+// negotiate checks the response's subprotocol and extensions against the
+// request's offers and takes permessage-deflate's parameters.
+func (hs *Handshake) negotiate() {
 	if hs.Subprotocol != "" && !listHas(hs.OfferedProtocols, hs.Subprotocol) {
 		hs.Anomalies |= AnomSubprotocolNotOffered
 	}
@@ -229,6 +243,7 @@ type keptHandshake struct {
 	host, uri, subprotocol, extensions string
 	status                             int
 	deflate                            bool
+	h2                                 bool // an HTTP/2 extended CONNECT (Handshake.Protocol "websocket")
 	params                             DeflateParams
 	tls                                *TLSInfo
 	anomalies                          Anomalies
@@ -239,7 +254,7 @@ type keptHandshake struct {
 func (c *Conn) keepHandshake() {
 	hs := c.hs
 	k := &keptHandshake{requestTS: hs.RequestTS, status: hs.Status, deflate: hs.Deflate,
-		params: hs.DeflateParams, tls: hs.TLS, anomalies: hs.Anomalies}
+		params: hs.DeflateParams, tls: hs.TLS, anomalies: hs.Anomalies, h2: hs.Protocol != ""}
 	// One string for the four, not pieces of the handshake's.
 	all := hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
 	k.host, all = all[:len(hs.Host)], all[len(hs.Host):]
@@ -250,9 +265,13 @@ func (c *Conn) keepHandshake() {
 
 // handshake is the Summary's handshake: the fields kept.
 func (k *keptHandshake) handshake() *Handshake {
-	return &Handshake{RequestTS: k.requestTS, Host: k.host, URI: k.uri, Status: k.status,
+	h := &Handshake{RequestTS: k.requestTS, Host: k.host, URI: k.uri, Status: k.status,
 		Subprotocol: k.subprotocol, Extensions: k.extensions, Deflate: k.deflate,
 		DeflateParams: k.params, TLS: k.tls, Anomalies: k.anomalies}
+	if k.h2 {
+		h.HTTPVersion, h.Method, h.Protocol = "HTTP/2", "CONNECT", "websocket"
+	}
+	return h
 }
 
 // hasHS reports whether the connection has a handshake (an upgrade

@@ -318,9 +318,9 @@ func compareCaptures(a, b *diffCollector, context, shown int, need [2]map[diffKe
 			continue
 		}
 		ac, bc := a.conns[i], b.conns[i]
-		name := "conn " + strconv.Itoa(ac.id)
+		name := "conn " + wsparse.ConnLabel(ac.id)
 		if ac.id != bc.id {
-			name += " (B conn " + strconv.Itoa(bc.id) + ")"
+			name += " (B conn " + wsparse.ConnLabel(bc.id) + ")"
 		}
 		if ac.hs != bc.hs {
 			out = append(out, fmt.Sprintf("%s handshake:\n  A: %s\n  B: %s", name, orNone(ac.hs), orNone(bc.hs)))

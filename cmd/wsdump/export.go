@@ -74,6 +74,7 @@ The output directory is -o (--dir is the direction filter, as everywhere).` + "\
 // exportEntry is one line of index.jsonl.
 type exportEntry struct {
 	Conn       int      `json:"conn"`
+	Stream     uint32   `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
 	Dir        string   `json:"dir"`
 	Index      int      `json:"index"`
 	TS         string   `json:"ts"`
@@ -136,7 +137,11 @@ func (e *exporter) Message(c *wsparse.Conn, m *wsparse.Message) {
 	if e.err != nil {
 		return
 	}
-	sub := fmt.Sprintf("conn-%04d", c.ID)
+	conn, stream := wsparse.SplitID(c.ID)
+	sub := fmt.Sprintf("conn-%04d", conn)
+	if stream != 0 {
+		sub += fmt.Sprintf("-stream-%d", stream) // a WebSocket in an HTTP/2 stream
+	}
 	ext := ".bin"
 	if m.Opcode == wsparse.OpText {
 		ext = ".txt"
@@ -152,7 +157,7 @@ func (e *exporter) Message(c *wsparse.Conn, m *wsparse.Message) {
 		return
 	}
 	sum := sha256.Sum256(m.Data)
-	ent := exportEntry{Conn: c.ID, Dir: m.Dir.String(), Index: m.Index,
+	ent := exportEntry{Conn: conn, Stream: stream, Dir: m.Dir.String(), Index: m.Index,
 		TS:     e.st.Time(m.TS).UTC().Format("2006-01-02T15:04:05.000000000Z07:00"),
 		Opcode: int(m.Opcode), OpcodeName: m.Opcode.String(), Compressed: m.Compressed,
 		File: rel, SHA256: hex.EncodeToString(sum[:]), Anomalies: m.Anomalies.Names()}

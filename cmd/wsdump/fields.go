@@ -176,7 +176,8 @@ var _ report.AppWriter = (*fieldsExporter)(nil)
 // record's fields, and its health under conn. (conn.heartbeat.missed,
 // conn.ping.unanswered), which exist only here, once the connection ended.
 func connEnv(c *health.Conn, origin time.Time) filter.Env {
-	env := filter.Env{"type": "conn", "conn": c.ID, "client": c.Client.String(), "server": c.Server.String(),
+	conn, stream := wsparse.SplitID(c.ID)
+	env := filter.Env{"type": "conn", "conn": conn, "stream": int(stream), "client": c.Client.String(), "server": c.Server.String(),
 		"host": c.Host, "uri": c.URI, "subprotocol": c.Subprotocol, "extensions": c.Extensions,
 		"status": c.Status, "end": string(c.Close.End), "duration": c.Duration().Seconds(),
 		"handshake_seen": !c.Midstream, "ts": c.End.UTC().Format("2006-01-02T15:04:05.000000000Z"),

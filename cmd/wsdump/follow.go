@@ -156,7 +156,7 @@ func anomalySuffix(a wsparse.Anomalies) string {
 
 func (t *transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	t.wrote = true
-	fmt.Fprintf(t.w, "=== conn %d  %s -> %s  at %s\n", c.ID, t.st.Client(c.Client()), c.Server(), t.when(h.RequestTS))
+	fmt.Fprintf(t.w, "=== conn %s  %s -> %s  at %s\n", wsparse.ConnLabel(c.ID), t.st.Client(c.Client()), c.Server(), t.when(h.RequestTS))
 	fmt.Fprintf(t.w, "    %s %s %s\n", report.Escape([]byte(h.Method), 20, true), report.Escape([]byte(h.URI), 200, true), report.Escape([]byte(h.HTTPVersion), 20, true))
 	if h.Host != "" {
 		fmt.Fprintf(t.w, "    Host: %s\n", report.Escape([]byte(h.Host), 200, true))
@@ -180,11 +180,11 @@ func (t *transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 func (t *transcript) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	if !f.Opcode.IsControl() {
 		if f.Opcode.IsReserved() {
-			t.header(f.Dir, fmt.Sprintf("[%s] conn %d %s %s frame %d, %d B%s", t.when(f.TS), c.ID, f.Dir, f.Opcode, f.Index, f.Length, anomalySuffix(f.Anomalies)))
+			t.header(f.Dir, fmt.Sprintf("[%s] conn %s %s %s frame %d, %d B%s", t.when(f.TS), wsparse.ConnLabel(c.ID), f.Dir, f.Opcode, f.Index, f.Length, anomalySuffix(f.Anomalies)))
 		}
 		return
 	}
-	line := fmt.Sprintf("[%s] conn %d %s %s, %d B", t.when(f.TS), c.ID, f.Dir, f.Opcode, f.Length)
+	line := fmt.Sprintf("[%s] conn %s %s %s, %d B", t.when(f.TS), wsparse.ConnLabel(c.ID), f.Dir, f.Opcode, f.Length)
 	switch {
 	case f.Opcode == wsparse.OpClose && f.HasCloseCode:
 		line += ": " + strconv.Itoa(int(f.CloseCode))
@@ -205,9 +205,9 @@ func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) { t.MessageApp
 // MessageApps writes a message; apps (decoded application messages) tell
 // how to unwrap its text (report.FollowText).
 func (t *transcript) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
-	head := fmt.Sprintf("[%s] conn %d %s %s #%d, %d B", t.when(m.TS), c.ID, m.Dir, m.Opcode, m.Index, m.Len)
+	head := fmt.Sprintf("[%s] conn %s %s %s #%d, %d B", t.when(m.TS), wsparse.ConnLabel(c.ID), m.Dir, m.Opcode, m.Index, m.Len)
 	if m.LenUnknown {
-		head = fmt.Sprintf("[%s] conn %d %s %s #%d, %d B inflated of ? B", t.when(m.TS), c.ID, m.Dir, m.Opcode, m.Index, m.Len)
+		head = fmt.Sprintf("[%s] conn %s %s %s #%d, %d B inflated of ? B", t.when(m.TS), wsparse.ConnLabel(c.ID), m.Dir, m.Opcode, m.Index, m.Len)
 	}
 	if m.Compressed {
 		head += fmt.Sprintf(", compressed %d B", m.WireLen)
@@ -271,7 +271,10 @@ func hexDump(w *bufio.Writer, p []byte) {
 
 func (t *transcript) End(c *wsparse.Conn, s *wsparse.Summary) {
 	t.wrote = true
-	line := fmt.Sprintf("=== conn %d end at %s: %s", c.ID, t.when(s.Last), s.End)
+	line := fmt.Sprintf("=== conn %s end at %s: %s", wsparse.ConnLabel(c.ID), t.when(s.Last), s.End)
+	if s.StreamEnd != "" {
+		line += " (" + s.StreamEnd + ")"
+	}
 	if s.Handshake == nil {
 		line += ", no handshake (" + string(s.Confidence) + ")"
 	}

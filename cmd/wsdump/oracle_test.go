@@ -81,6 +81,9 @@ func TestAgreesWithTshark(t *testing.T) {
 	files := fixtures(t)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			if isH2Capture(f) {
+				t.Skip("WebSocket over HTTP/2: tshark 4.0 does not decode it (TestH2AgreesWithTshark compares the HTTP/2 layer)")
+			}
 			t.Parallel()
 			got, wsdumpErr := runWsdumpFrames(t, f)
 			// Without a handshake tshark decodes nothing unless told the

@@ -426,6 +426,54 @@ if want $name; then
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 fi
 
+# Issue 22: WebSockets over HTTP/2 (RFC 8441 extended CONNECT). Node's http2
+# server with enableConnectProtocol and its http2 client on one connection:
+# three WebSocket streams (permessage-deflate on one, a subprotocol on
+# another; ended by Close + END_STREAM, RST_STREAM CANCEL, GOAWAY + FIN)
+# between ordinary GETs; cleartext h2c (prior knowledge) and TLS (ALPN h2,
+# key log beside the capture). Each writes gen__NAME.expect.json (streams,
+# ends, GOAWAY, every message with its stream). Ports 47800-47899.
+name=gen__h2c-connect
+if want $name; then
+	p=$(free_port 47800)
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		node "$GEN/h2-connect.js" --host 127.0.0.1 --port "$p" \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
+name=gen__h2c-connect-padded # padded DATA/HEADERS, a header block in HEADERS + CONTINUATION
+if want $name; then
+	p=$(free_port 47805)
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		node "$GEN/h2-connect.js" --host 127.0.0.1 --port "$p" --variant padded \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
+name=gen__h2-tls-connect
+if want $name; then
+	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
+	h2certs=$(mktemp -d)
+	"$BIN/wss" -gencert "$h2certs"
+	p=$(free_port 47810)
+	capture tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		node "$GEN/h2-connect.js" --host 127.0.0.1 --port "$p" --tls "$h2certs" --keylog "$OUT/$name.keys" \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+	rm -rf "$h2certs"
+fi
+# A real browser: headless Chromium (Debian package chromium) loads a page over
+# h2 from node's http2 secure server (enableConnectProtocol) and opens wss://
+# to the same origin; key log from Chromium's SSLKEYLOGFILE (h2-browser.js).
+name=gen__h2-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
+	h2certs=$(mktemp -d)
+	"$BIN/wss" -gencert "$h2certs"
+	p=$(free_port 47820)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/h2-browser.js" --port "$p" --cert "$h2certs" --keylog "$OUT/$name.keys" \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+	rm -rf "$h2certs"
+fi
+
 # Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
 # them captured mid-stream) and mid-stream WebSocket (gen__ws-midstream*): see nonws/record.sh.
 record_nonws() {
