@@ -290,3 +290,39 @@ func TestRowGroups(t *testing.T) {
 		t.Errorf("10 messages, 10 payload bytes a group: %d row groups, want 6", n)
 	}
 }
+
+// TestStreamColumn: a WebSocket over HTTP/2 (RFC 8441) is written as the
+// jsonl writes it: "conn" the TCP connection's number, "stream" its
+// HTTP/2 stream; an HTTP/1.1 WebSocket has a null stream.
+func TestStreamColumn(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	w, err := New(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetOrigin(t0)
+	ends := [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")}
+	for _, id := range []int{wsparse.StreamID(3, 5), 4} {
+		c := wsparse.NewView(id, ends)
+		m := &wsparse.Message{Dir: wsparse.ClientToServer, TS: t0, Index: 1, Opcode: wsparse.OpText, Frames: 1, Len: 2, Data: []byte("hi")}
+		w.Message(c, m)
+		w.End(c, &wsparse.Summary{First: t0, Last: t0, Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndClean})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, ds := range []string{"messages", "conns"} {
+		type row struct {
+			Conn   int64  `parquet:"conn"`
+			Stream *int64 `parquet:"stream,optional"`
+		}
+		rows, err := parquet.ReadFile[row](filepath.Join(dir, ds, "date=2026-12-04", "part-"+w.ID()+".parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 2 || rows[0].Conn != 3 || rows[0].Stream == nil || *rows[0].Stream != 5 || rows[1].Conn != 4 || rows[1].Stream != nil {
+			t.Errorf("%s: %+v, want conn 3 stream 5, then conn 4 stream null", ds, rows)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 type handshakeRow struct {
 	Capture           string        `parquet:"capture,dict"`
 	Conn              int64         `parquet:"conn"`
+	Stream            *int64        `parquet:"stream,optional"` // the HTTP/2 stream of an RFC 8441 WebSocket
 	TS                *time.Time    `parquet:"ts,timestamp(nanosecond:utc)"`
 	Client            string        `parquet:"client,dict"`
 	Server            string        `parquet:"server,dict"`
@@ -66,6 +67,7 @@ type tlsGroup struct {
 type frameRow struct {
 	Capture     string     `parquet:"capture,dict"`
 	Conn        int64      `parquet:"conn"`
+	Stream      *int64     `parquet:"stream,optional"` // the HTTP/2 stream of an RFC 8441 WebSocket
 	TS          *time.Time `parquet:"ts,timestamp(nanosecond:utc)"`
 	Src         string     `parquet:"src,dict"`
 	Dst         string     `parquet:"dst,dict"`
@@ -89,6 +91,7 @@ type frameRow struct {
 type messageRow struct {
 	Capture    string     `parquet:"capture,dict"`
 	Conn       int64      `parquet:"conn"`
+	Stream     *int64     `parquet:"stream,optional"` // the HTTP/2 stream of an RFC 8441 WebSocket
 	TS         *time.Time `parquet:"ts,timestamp(nanosecond:utc)"`
 	Dir        string     `parquet:"dir,dict"`
 	Index      int64      `parquet:"index"`
@@ -139,6 +142,7 @@ type closeGroup struct {
 type connRow struct {
 	Capture       string      `parquet:"capture,dict"`
 	Conn          int64       `parquet:"conn"`
+	Stream        *int64      `parquet:"stream,optional"` // the HTTP/2 stream of an RFC 8441 WebSocket
 	TS            *time.Time  `parquet:"ts,timestamp(nanosecond:utc)"`
 	Client        string      `parquet:"client,dict"`
 	Server        string      `parquet:"server,dict"`
@@ -165,6 +169,7 @@ type connRow struct {
 type heartbeatRow struct {
 	Capture        string     `parquet:"capture,dict"`
 	Conn           int64      `parquet:"conn"`
+	Stream         *int64     `parquet:"stream,optional"` // the HTTP/2 stream of an RFC 8441 WebSocket
 	Kind           string     `parquet:"kind,dict"`
 	Proto          string     `parquet:"proto,dict"`
 	Key            string     `parquet:"key,dict"`
@@ -277,7 +282,7 @@ func tlsOf(t *wsparse.TLSInfo) *tlsGroup {
 
 func handshakeOf(capture string, c *wsparse.Conn, h *wsparse.Handshake) handshakeRow {
 	r := handshakeRow{
-		Capture: capture, Conn: int64(c.ID), TS: ts(h.TS), Client: c.Client().String(), Server: c.Server().String(),
+		Capture: capture, Conn: connOnly(c.ID), Stream: streamOf(c.ID), TS: ts(h.TS), Client: c.Client().String(), Server: c.Server().String(),
 		RequestTS: ts(h.RequestTS), Method: h.Method, URI: h.URI, HTTPVersion: h.HTTPVersion, Host: h.Host,
 		Origin: h.Origin, UserAgent: h.UserAgent, Version: h.Version, OfferedProtocols: h.OfferedProtocols,
 		OfferedExtensions: h.OfferedExtensions, Status: int32(h.Status), Reason: h.Reason,
@@ -298,7 +303,7 @@ func frameOf(capture string, c *wsparse.Conn, f *wsparse.Frame) frameRow {
 		src, dst = dst, src
 	}
 	r := frameRow{
-		Capture: capture, Conn: int64(c.ID), TS: ts(f.TS), Src: src.String(), Dst: dst.String(), Dir: f.Dir.String(),
+		Capture: capture, Conn: connOnly(c.ID), Stream: streamOf(c.ID), TS: ts(f.TS), Src: src.String(), Dst: dst.String(), Dir: f.Dir.String(),
 		Index: int64(f.Index), Fin: f.Fin, RSV: int32(f.RSV), Opcode: int32(f.Opcode), OpcodeName: f.Opcode.String(),
 		Masked: f.Masked, Len: int64(f.Length), HeaderLen: int32(f.Size), Payload: f.Payload,
 		Anomalies: anomalies(f.Anomalies),
@@ -321,7 +326,7 @@ func frameOf(capture string, c *wsparse.Conn, f *wsparse.Frame) frameRow {
 
 func messageOf(capture string, c *wsparse.Conn, m *wsparse.Message, app []byte) messageRow {
 	r := messageRow{
-		Capture: capture, Conn: int64(c.ID), TS: ts(m.TS), Dir: m.Dir.String(), Index: int64(m.Index),
+		Capture: capture, Conn: connOnly(c.ID), Stream: streamOf(c.ID), TS: ts(m.TS), Dir: m.Dir.String(), Index: int64(m.Index),
 		Opcode: int32(m.Opcode), Frames: int64(m.Frames), Data: m.Data, Compressed: m.Compressed,
 		Anomalies: anomalies(m.Anomalies),
 	}
@@ -345,7 +350,7 @@ func messageOf(capture string, c *wsparse.Conn, m *wsparse.Message, app []byte) 
 
 func connOf(capture string, c *wsparse.Conn, s *wsparse.Summary) connRow {
 	r := connRow{
-		Capture: capture, Conn: int64(c.ID), TS: ts(s.Last), Client: c.Client().String(), Server: c.Server().String(),
+		Capture: capture, Conn: connOnly(c.ID), Stream: streamOf(c.ID), TS: ts(s.Last), Client: c.Client().String(), Server: c.Server().String(),
 		FirstTS: ts(s.First), LastTS: ts(s.Last), Duration: secs(s.Last.Sub(s.First)),
 		HandshakeSeen: s.Handshake != nil, TLS: tlsOf(s.TLS), Confidence: string(s.Confidence),
 		End: string(s.End), Anomalies: anomalies(s.Anomalies),
@@ -397,7 +402,7 @@ func connOf(capture string, c *wsparse.Conn, s *wsparse.Summary) connRow {
 
 func heartbeatOf(capture string, c *health.Conn, s *health.Series) heartbeatRow {
 	r := heartbeatRow{
-		Capture: capture, Conn: int64(c.ID), Kind: s.Kind, Proto: s.Proto, Key: s.Key, Dir: s.Dir.String(),
+		Capture: capture, Conn: connOnly(c.ID), Stream: streamOf(c.ID), Kind: s.Kind, Proto: s.Proto, Key: s.Key, Dir: s.Dir.String(),
 		Count: int64(s.Count), Unmeasured: int64(s.Unmeasured), FirstTS: ts(s.First), LastTS: ts(s.Last),
 		IntervalSource: s.IntervalSource, MeanInterval: secs(s.Mean), Jitter: secs(s.Jitter),
 		MaxGap: secs(s.MaxGap), MaxGapTS: ts(s.MaxGapAt), Missed: int64(s.Missed), Timers: int64(s.Timers),
@@ -455,4 +460,20 @@ func groupOf(capture string, n int, g *health.Group, o health.Options) groupRow 
 	}
 	r.FirstTS, r.LastTS = ts(first), ts(last)
 	return r
+}
+
+// connOnly and streamOf split a connection id as the jsonl does: "conn"
+// is the TCP connection's number, "stream" the HTTP/2 stream of a
+// WebSocket over HTTP/2 (RFC 8441), null otherwise.
+func connOnly(id int) int64 {
+	conn, _ := wsparse.SplitID(id)
+	return int64(conn)
+}
+
+func streamOf(id int) *int64 {
+	if _, stream := wsparse.SplitID(id); stream != 0 {
+		v := int64(stream)
+		return &v
+	}
+	return nil
 }
