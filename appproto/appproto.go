@@ -118,11 +118,11 @@ type decoder interface {
 type Session struct {
 	mode    string
 	dec     decoder
-	sniffed int // messages looked at without a decision (auto mode)
-	eio     int // Engine.IO protocol version from the URI (3 or 4)
-	ka      Keepalive
-	inner   bool // a SockJS payload session: no handshake, text only
-	beats   bool // only heartbeats and keepalives are wanted (BeatsOnly)
+	ka      *Keepalive // nil until the protocol negotiates one (most sessions: a session is 48 bytes, not 96)
+	sniffed int8       // messages looked at without a decision (auto mode), up to sniffLimit
+	eio     int8       // Engine.IO protocol version from the URI (3 or 4)
+	inner   bool       // a SockJS payload session: no handshake, text only
+	beats   bool       // only heartbeats and keepalives are wanted (BeatsOnly)
 }
 
 // sniffLimit is how many messages auto mode looks at before giving up.
@@ -179,10 +179,13 @@ func (s *Session) Protocol() string {
 
 // Keepalive returns what the protocol negotiated so far about heartbeats.
 func (s *Session) Keepalive() Keepalive {
-	if sj, ok := s.dec.(*sockjsDecoder); ok && sj.inner != nil && s.ka.Source == "" {
+	if sj, ok := s.dec.(*sockjsDecoder); ok && sj.inner != nil && (s.ka == nil || s.ka.Source == "") {
 		return sj.inner.Keepalive()
 	}
-	return s.ka
+	if s.ka == nil {
+		return Keepalive{}
+	}
+	return *s.ka
 }
 
 // Message decodes one WebSocket data message and returns the application

@@ -331,7 +331,7 @@ func (d *mqttDecoder) packet(s *Session, first byte, body []byte) App {
 		}
 		a.Key = keyOf("client", client, "keepalive", itoa(ka), "v", itoa(int(level)))
 		sum += " client=" + quote(client) + " v" + itoa(int(level)) + " keepalive=" + itoa(ka) + "s"
-		s.ka = Keepalive{Source: "mqtt keep alive"}
+		s.ka = &Keepalive{Source: "mqtt keep alive"}
 		if ka > 0 {
 			k := time.Duration(ka) * time.Second
 			s.ka.Interval[wsparse.ClientToServer] = k
@@ -347,7 +347,7 @@ func (d *mqttDecoder) packet(s *Session, first byte, body []byte) App {
 			a.Fields = append(a.Fields, props...)
 			for _, p := range props {
 				if p.Key == "server_keep_alive" {
-					if k, err := strconv.Atoi(p.Value); err == nil && s.ka.Source != "" {
+					if k, err := strconv.Atoi(p.Value); err == nil && s.ka != nil && s.ka.Source != "" {
 						s.ka.Interval[wsparse.ClientToServer] = time.Duration(k) * time.Second
 						s.ka.Timeout = time.Duration(k) * time.Second * 3 / 2
 					}

@@ -112,7 +112,7 @@ func (d *socketioDecoder) open(s *Session, a App, data []byte) App {
 	}
 	a.Summary += " sid=" + preview(o.SID) + " ping=" + strconv.FormatInt(o.PingInterval, 10) + "/" + strconv.FormatInt(o.PingTimeout, 10) + "ms"
 	iv := time.Duration(o.PingInterval) * time.Millisecond
-	s.ka = Keepalive{Source: "engine.io open", Timeout: iv + time.Duration(o.PingTimeout)*time.Millisecond}
+	s.ka = &Keepalive{Source: "engine.io open", Timeout: iv + time.Duration(o.PingTimeout)*time.Millisecond}
 	// v4: the server pings and the client answers; v3: the other way round.
 	s.ka.Interval = [2]time.Duration{iv, iv}
 	return a

@@ -268,7 +268,7 @@ func (d *stompDecoder) heartBeat(s *Session, dir wsparse.Dir, v string, a *App) 
 		}
 		return max(send[0], recv[1])
 	}
-	s.ka = Keepalive{Source: "stomp heart-beat"}
+	s.ka = &Keepalive{Source: "stomp heart-beat"}
 	s.ka.Interval[wsparse.ClientToServer] = period(d.hb[wsparse.ClientToServer], d.hb[wsparse.ServerToClient])
 	s.ka.Interval[wsparse.ServerToClient] = period(d.hb[wsparse.ServerToClient], d.hb[wsparse.ClientToServer])
 }

@@ -181,6 +181,10 @@ type Assembler struct {
 	synCtx   assemblerContext
 	cands    []candidate // scratch of candidates
 
+	// gopacket's pool's next allocation size, held at poolChunk (nil:
+	// not found in this gopacket).
+	nextAlloc *int
+
 	// Records produced outside a packet (by a flush) are held and sorted by
 	// connection so that output does not depend on map order.
 	holding bool
@@ -343,6 +347,7 @@ func New(out wsparse.Sink, opts Options) *Assembler {
 	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{},
 		live: map[tuple]*stream{}, parked: map[flowKey]*stream{}, tombs: map[tuple]tomb{}}
 	pool := tcpasm.NewStreamPool(&factory{a: a})
+	a.nextAlloc = poolGrowth(pool)
 	a.asm = tcpasm.NewAssembler(pool)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesTotal = a.opts.MaxBufferedPagesTotal
@@ -974,6 +979,7 @@ type factory struct{ a *Assembler }
 
 func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm.AssemblerContext) tcpasm.Stream {
 	a := f.a
+	a.boundGrowth() // gopacket takes a connection from its pool next
 	key := flowKey{netFlow, tcpFlow}
 	if p := a.parkedFor(key); p != nil {
 		// An evicted WebSocket connection goes on where it was.
