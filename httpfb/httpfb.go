@@ -128,6 +128,8 @@ type Msg struct {
 	Data      []byte
 	Binary    bool // an Engine.IO binary packet (base64 decoded)
 	Anomalies Anomalies
+	URI, Host string    // the request that carried it
+	ReqTS     time.Time // when that request came
 }
 
 // Request is one request of a fallback session with its response, reported
@@ -135,6 +137,7 @@ type Msg struct {
 type Request struct {
 	Session        Session
 	Method, URI    string
+	Host           string
 	TS             time.Time
 	Status         int       // 0: no response seen
 	RespTS, EndTS  time.Time // response head, response end (zero: none)
@@ -169,6 +172,13 @@ func NewConn(h Handler) *Conn { return &Conn{h: h} }
 
 // Active reports whether the connection has carried a fallback request.
 func (c *Conn) Active() bool { return c.side[0].seen }
+
+// Dead reports whether nothing more will be decoded: the connection
+// switched protocols, or its client side broke HTTP framing before any
+// fallback request.
+func (c *Conn) Dead() bool {
+	return c.dead || c.side[0].broken && (!c.side[0].seen || c.side[1].broken)
+}
 
 // side is one direction's parser state.
 type side struct {
@@ -261,6 +271,7 @@ type headFields struct {
 	chunked       bool
 	encoding      string
 	contentType   string
+	host          string
 	bad           bool
 }
 
@@ -292,6 +303,8 @@ func parseFields(head []byte) headFields {
 			f.encoding = strings.ToLower(v)
 		case "content-type":
 			f.contentType = strings.ToLower(v)
+		case "host":
+			f.host = v
 		}
 	}
 	return f
@@ -306,7 +319,7 @@ func (c *Conn) request(s *side, head []byte, ts time.Time) {
 		return
 	}
 	x := &exchange{method: parts[0]}
-	x.Method, x.URI, x.TS = parts[0], parts[1], ts
+	x.Method, x.URI, x.TS, x.Host = parts[0], parts[1], ts, f.host
 	x.Session, x.ok = Classify(parts[0], parts[1])
 	if x.ok {
 		s.seen = true

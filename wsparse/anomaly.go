@@ -63,6 +63,7 @@ const (
 	AnomDeflateParamsInvalid // permessage-deflate parameters that break RFC 7692 §7
 	AnomResumed              // the connection was ended early (connection limit) and went on: decoded afresh from there
 	AnomHTTPNonconforming    // HTTP head that breaks RFC 9112 syntax, read leniently (tabs or extra spaces in the request line, a field line without a colon)
+	AnomFallbackFraming      // an HTTP fallback transport (SockJS, Engine.IO polling) body, chunk or frame that breaks its framing
 	anomCount                = iota
 )
 
@@ -112,6 +113,7 @@ var anomalyNames = [...]string{
 	"deflate_params_invalid",
 	"connection_resumed",
 	"http_nonconforming",
+	"fallback_framing",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

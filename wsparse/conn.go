@@ -49,6 +49,11 @@ type Config struct {
 	// attempts a client made (wsdump conns). Off, such connections make no
 	// records.
 	EndAll bool
+
+	// Fallback decodes HTTP connections that carry a SockJS or Engine.IO
+	// fallback transport (package httpfb): their messages and requests are
+	// reported as Messages with Fallback set, on the TCP connection.
+	Fallback bool
 }
 
 const (
@@ -130,6 +135,7 @@ type Message struct {
 	Data       []byte // the message bytes kept, inflated when compressed
 	Index      int    // 1-based ordinal of the message in its direction
 	Anomalies  Anomalies
+	Fallback   *Fallback // an HTTP fallback transport's message (Config.Fallback), nil on WebSocket
 }
 
 // DirStats counts one direction's traffic.
@@ -403,9 +409,10 @@ type decoder struct {
 	lenient   bool // a head was read leniently (http_nonconforming)
 	tls       *TLSInfo
 	sum       summary
-	limits    *LimitHits // nil until a limit is hit
-	fed       uint64     // frame bytes decoded, both sides: the base of the inflate ratio bound
-	inflated  uint64     // bytes inflated (kept or not), all messages
+	limits    *LimitHits   // nil until a limit is hit
+	fb        *fallbackTap // Config.Fallback: nil until the connection's first HTTP bytes
+	fed       uint64       // frame bytes decoded, both sides: the base of the inflate ratio bound
+	inflated  uint64       // bytes inflated (kept or not), all messages
 }
 
 // httpExchange is the HTTP request/response state of a connection.
@@ -571,7 +578,7 @@ func (c *Conn) IsWebSocket() bool { return c.hasHS() || c.ws }
 // Done reports whether nothing more will be decoded from either side, so
 // the caller may stop feeding bytes.
 func (c *Conn) Done() bool {
-	return c.half[0].mode == modeIgnore && c.half[1].mode == modeIgnore
+	return c.half[0].mode == modeIgnore && c.half[1].mode == modeIgnore && c.tapDone()
 }
 
 func (c *Conn) sideOf(d Dir) int {
@@ -602,6 +609,7 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 	}
 	c.sum.Last = ts
 	c.feed(side, data, ts)
+	c.tap(side, data, ts)
 }
 
 // feed dispatches bytes on the side's mode.
@@ -1538,6 +1546,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	if c.ended || n <= 0 {
 		return
 	}
+	c.tapGap(side, n, ts)
 	h := &c.half[side]
 	if h.mode != modeIgnore {
 		c.rare(c.dirOf(side)).LostBytes += uint64(n)
@@ -1642,6 +1651,7 @@ func (c *Conn) end(ts time.Time, connect string) {
 	}
 	c.ended = true
 	defer c.free()
+	c.tapEnd(ts)
 	for side := range c.half {
 		c.endHeld(side, ts)
 	}

@@ -50,6 +50,13 @@ type Handshake struct {
 	// TLS is the TLS layer the exchange was decrypted from (wss), or nil.
 	TLS *TLSInfo
 
+	// Transport names the HTTP fallback transport of a SockJS or Engine.IO
+	// session joined into one conversation (package fbjoin), "" for a
+	// WebSocket. Such a session's handshake is made up from its first
+	// request, with Status 101 once the session answered: the session was
+	// established, over HTTP.
+	Transport string
+
 	Anomalies Anomalies
 }
 

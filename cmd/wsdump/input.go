@@ -68,6 +68,7 @@ func (in *inputFlags) open(ctx context.Context, name string, stdin io.Reader, st
 // decoder configuration dec and the secrets keys.
 func (in *inputFlags) options(dec wsparse.Config, keys *tlsdec.KeyLog) reassembly.Options {
 	dec.MaxPayload, dec.MaxMessage, dec.NoSniff = in.MaxPayload, in.MaxMessage, in.NoSniff
+	dec.Fallback = true // SockJS and Engine.IO HTTP fallback sessions (httpfb, fbjoin)
 	opts := reassembly.Options{Decoder: dec, WSPorts: in.WSPorts, Keys: keys}
 	in.Limits.apply(&opts)
 	return opts

@@ -1,0 +1,275 @@
+// Package fbjoin joins the records of SockJS and Engine.IO HTTP fallback
+// sessions (wsparse.Config.Fallback: Messages with Fallback set, on the TCP
+// connections of their requests) into one conversation per session, with
+// the Engine.IO WebSocket upgrade of the same sid, so that every view sees
+// a session as it sees a WebSocket connection. It sits where records come
+// out of the reassembly in order (after the -j merge): the output is the
+// same for any number of workers.
+package fbjoin
+
+import (
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/wsdump/wsdump/httpfb"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// MaxSessions bounds the sessions held until the end of the capture; past
+// it, new sessions' records pass through unjoined (on their TCP
+// connections).
+const MaxSessions = 1 << 16
+
+// Joiner is a wsparse.Sink in front of next.
+type Joiner struct {
+	next     wsparse.Sink
+	sess     wsparse.Sink // where the sessions' records go
+	sessions map[string]*session
+	order    []*session
+	ws       map[*wsparse.Conn]*session // Engine.IO WebSocket upgrades joined to a polling session
+	tapped   map[int]*session           // TCP connection numbers that carried a session's requests
+}
+
+type session struct {
+	key       string
+	view      *wsparse.Conn
+	hs        *wsparse.Handshake
+	idx       [2]int
+	frames    [2]int
+	sum       wsparse.Summary
+	conns     []int
+	reqs      int
+	closed    bool
+	wsEnd     *wsparse.Summary
+	transport string
+}
+
+// New returns a Joiner passing records on to next.
+func New(next wsparse.Sink) *Joiner {
+	return NewSplit(next, next)
+}
+
+// NewSplit returns a Joiner passing the sessions' records to sess and all
+// others to next (with -j, next reads the workers' notes; the sessions'
+// application decoding is done on sess).
+func NewSplit(next, sess wsparse.Sink) *Joiner {
+	return &Joiner{next: next, sess: sess, sessions: map[string]*session{}, ws: map[*wsparse.Conn]*session{}, tapped: map[int]*session{}}
+}
+
+func (j *Joiner) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	if s := j.upgrade(c, h); s != nil {
+		return
+	}
+	j.next.Handshake(c, h)
+}
+
+// upgrade joins an Engine.IO WebSocket to the polling session of its sid.
+func (j *Joiner) upgrade(c *wsparse.Conn, h *wsparse.Handshake) *session {
+	_, q, _ := strings.Cut(h.URI, "?")
+	sid := param(q, "sid")
+	if sid == "" || param(q, "transport") != "websocket" {
+		return nil
+	}
+	s := j.sessions[httpfb.EngineIO+" "+sid]
+	if s == nil {
+		return nil
+	}
+	j.ws[c] = s
+	s.conns = append(s.conns, c.ID)
+	s.transport = "polling+websocket"
+	return s
+}
+
+func param(q, key string) string {
+	for _, kv := range strings.Split(q, "&") {
+		if k, v, _ := strings.Cut(kv, "="); k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+func (j *Joiner) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	if s := j.ws[c]; s != nil {
+		cp := *f
+		s.frames[f.Dir]++
+		cp.Index = s.frames[f.Dir]
+		j.next.Frame(s.view, &cp)
+		return
+	}
+	j.next.Frame(c, f)
+}
+
+func (j *Joiner) Message(c *wsparse.Conn, m *wsparse.Message) {
+	if s := j.ws[c]; s != nil {
+		cp := *m
+		cp.Fallback = &wsparse.Fallback{Proto: httpfb.EngineIO, Session: s.key, Transport: httpfb.WebSocket, Joined: true}
+		j.count(s, &cp)
+		j.next.Message(s.view, &cp)
+		return
+	}
+	fb := m.Fallback
+	if fb == nil {
+		j.next.Message(c, m)
+		return
+	}
+	s := j.session(c, m)
+	if s == nil {
+		return // over MaxSessions: dropped, the TCP connection's End tells
+	}
+	if fb.Request != nil {
+		s.reqs++
+		if s.sum.Last.Before(m.TS) {
+			s.sum.Last = m.TS
+		}
+		if fb.Request.Anomalies&(httpfb.AnomFraming|httpfb.AnomTruncated|httpfb.AnomInflate) != 0 {
+			s.sum.Anomalies |= wsparse.AnomFallbackFraming
+		}
+		if fb.Request.Anomalies&httpfb.AnomIncomplete != 0 {
+			s.sum.Anomalies |= wsparse.AnomCaptureTruncated
+		}
+		if len(s.sum.Requests) < wsparse.MaxRequestsKept {
+			r := fb.Request
+			s.sum.Requests = append(s.sum.Requests, wsparse.HTTPRequest{TS: r.TS, Method: r.Method, URI: r.URI, Status: r.Status, RespTS: r.RespTS})
+		} else {
+			s.sum.MoreRequests++
+		}
+		return
+	}
+	cp := *m
+	if fb.Proto == httpfb.SockJS && m.Dir == wsparse.ServerToClient && len(m.Data) > 0 && m.Data[0] == 'c' {
+		var v []json.RawMessage
+		if json.Unmarshal(m.Data[1:], &v) == nil && len(v) == 2 {
+			var code uint16
+			var reason string
+			json.Unmarshal(v[0], &code)
+			json.Unmarshal(v[1], &reason)
+			s.sum.Close[wsparse.ServerToClient] = wsparse.CloseInfo{TS: m.TS, Code: code, HasCode: true, Reason: reason, Sent: true}
+			s.sum.Initiator = wsparse.ServerToClient
+			s.closed = true
+		}
+	}
+	f := *fb
+	f.Joined = true
+	cp.Fallback = &f
+	j.count(s, &cp)
+	// The frame views list a fallback message as one final frame: what a
+	// WebSocket would have carried.
+	s.frames[cp.Dir]++
+	fr := wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: cp.Opcode, Length: cp.Len}, Dir: cp.Dir, TS: cp.TS,
+		Index: s.frames[cp.Dir], MessageOpcode: cp.Opcode, Payload: cp.Data, Anomalies: cp.Anomalies}
+	j.sess.Frame(s.view, &fr)
+	j.sess.Message(s.view, &cp)
+}
+
+// count numbers a message in its session and counts it.
+func (j *Joiner) count(s *session, m *wsparse.Message) {
+	s.idx[m.Dir]++
+	m.Index = s.idx[m.Dir]
+	st := &s.sum.Stats[m.Dir]
+	st.Messages++
+	st.Frames += m.Frames
+	st.PayloadBytes += m.WireLen
+	s.sum.Anomalies |= m.Anomalies
+	if s.sum.Last.Before(m.TS) {
+		s.sum.Last = m.TS
+	}
+}
+
+// session returns the session of a fallback record, starting it (and its
+// conversation, with a handshake made from the first request) when new.
+func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
+	fb := m.Fallback
+	key := fb.Proto + " " + fb.Session
+	s := j.sessions[key]
+	if s == nil {
+		if len(j.sessions) >= MaxSessions {
+			return nil
+		}
+		view := wsparse.NewView(c.ID, c.Addr)
+		view.SetClientSide(c.ClientSide())
+		uri, ts := fb.URI, fb.ReqTS
+		s = &session{key: key, view: view, transport: fb.Transport}
+		s.hs = &wsparse.Handshake{RequestTS: ts, TS: ts, Method: "GET", URI: uri, HTTPVersion: "HTTP/1.1", Host: fb.Host,
+			Status: 101, Reason: "fallback " + fb.Transport, Transport: fb.Transport}
+		s.sum.First, s.sum.Last = ts, ts
+		j.sessions[key] = s
+		j.order = append(j.order, s)
+		j.sess.Handshake(view, s.hs)
+	}
+	if t := j.tapped[c.ID]; t != s {
+		j.tapped[c.ID] = s
+		s.conns = append(s.conns, c.ID)
+	}
+	if s.transport != fb.Transport && !strings.Contains(s.transport, fb.Transport) {
+		s.transport += "+" + fb.Transport
+	}
+	return s
+}
+
+func (j *Joiner) End(c *wsparse.Conn, sum *wsparse.Summary) {
+	if s := j.ws[c]; s != nil {
+		cp := *sum
+		s.wsEnd = &cp
+		delete(j.ws, c)
+		return
+	}
+	if _, ok := j.tapped[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
+		delete(j.tapped, c.ID)
+		return // a connection of a session: the session's row tells
+	}
+	j.next.End(c, sum)
+}
+
+// Finish ends every session, in the order they started. Call it after the
+// reassembly has finished.
+func (j *Joiner) Finish() {
+	for _, s := range j.order {
+		sum := s.sum
+		sum.Handshake = s.hs
+		s.hs.Transport = s.transport
+		switch {
+		case s.wsEnd != nil:
+			w := s.wsEnd
+			sum.End, sum.Close, sum.Initiator = w.End, w.Close, w.Initiator
+			sum.TCPFin, sum.TCPRst, sum.TCPEndTS = w.TCPFin, w.TCPRst, w.TCPEndTS
+			sum.Anomalies |= w.Anomalies
+			for d := range sum.Stats {
+				sum.Stats[d].ControlFrames += w.Stats[d].ControlFrames
+				sum.Stats[d].Frames += w.Stats[d].ControlFrames
+			}
+			if w.Last.After(sum.Last) {
+				sum.Last = w.Last
+			}
+		case s.closed:
+			sum.End = wsparse.EndClean
+		default:
+			sum.End = wsparse.EndOpen
+		}
+		j.sess.End(s.view, &sum)
+	}
+	j.order = nil
+	clear(j.sessions)
+}
+
+// Notes and TLSConn pass the reassembly's optional records on.
+func (j *Joiner) Notes(c *wsparse.Conn, notes []any) {
+	if ns, ok := j.next.(interface {
+		Notes(*wsparse.Conn, []any)
+	}); ok {
+		if s := j.ws[c]; s != nil {
+			c = s.view
+		}
+		ns.Notes(c, notes)
+	}
+}
+
+func (j *Joiner) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
+	if t, ok := j.next.(interface {
+		TLSConn(*wsparse.Conn, time.Time, netip.AddrPort, netip.AddrPort, *wsparse.TLSInfo)
+	}); ok {
+		t.TLSConn(c, ts, client, server, info)
+	}
+}
