@@ -426,6 +426,22 @@ if want $name; then
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 fi
 
+# Issue 18: sessions that never become WebSockets. SockJS fallback transports
+# (fallback-sockjs.js: the seed's stompjs 2.3.3 + sockjs-client 1.6.1 with
+# transports [T] against the npm sockjs 0.3.24 server and a STOMP responder in
+# the same process, ~19 s each) and Engine.IO long polling
+# (fallback-engineio.js: socket.io 4.8.1 + socket.io-client 4.8.1, polling only
+# and polling-then-upgrade). Each writes .messages.tsv, .app.tsv and
+# .expect.json. Ports 47600-47659.
+for v in xhr-streaming:47600 xhr-polling:47610 eventsource:47620; do
+	name=gen__sockjs-${v%%:*}
+	want $name || continue
+	p=$(free_port "${v##*:}")
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-sockjs.js" --transport "${v%%:*}" --port "$p" \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+done
+
 # Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
 # them captured mid-stream) and mid-stream WebSocket (gen__ws-midstream*): see nonws/record.sh.
 record_nonws() {
