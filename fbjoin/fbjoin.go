@@ -192,7 +192,7 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 		view.SetClientSide(c.ClientSide())
 		uri, ts := fb.URI, fb.ReqTS
 		s = &session{key: key, view: view, transport: fb.Transport}
-		s.hs = &wsparse.Handshake{RequestTS: ts, TS: ts, Method: "GET", URI: uri, HTTPVersion: "HTTP/1.1", Host: fb.Host,
+		s.hs = &wsparse.Handshake{RequestTS: ts, TS: ts, Method: fb.Method, URI: uri, HTTPVersion: "HTTP/1.1", Host: fb.Host,
 			Status: 101, Reason: "fallback " + fb.Transport, Transport: fb.Transport}
 		s.sum.First, s.sum.Last = ts, ts
 		j.sessions[key] = s
@@ -203,7 +203,12 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 		j.tapped[c.ID] = s
 		s.conns = append(s.conns, c.ID)
 	}
-	if s.transport != fb.Transport && !strings.Contains(s.transport, fb.Transport) {
+	switch {
+	case strings.HasSuffix(fb.Transport, "-send") || strings.Contains(s.transport, fb.Transport):
+		// The client's sends ride beside the session's transport.
+	case strings.HasSuffix(s.transport, "-send"):
+		s.transport = fb.Transport
+	default:
 		s.transport += "+" + fb.Transport
 	}
 	return s
@@ -229,6 +234,7 @@ func (j *Joiner) Finish() {
 	for _, s := range j.order {
 		sum := s.sum
 		sum.Handshake = s.hs
+		sum.Fallback = &wsparse.FallbackSummary{Transport: s.transport, Conns: s.conns, Requests: s.reqs}
 		s.hs.Transport = s.transport
 		switch {
 		case s.wsEnd != nil:

@@ -209,7 +209,7 @@ func (b *body) frame(f []byte, ts time.Time, c *Conn, x *exchange) {
 		x.Anomalies |= AnomFraming
 	}
 	x.Messages++
-	c.h.Message(&Msg{Session: x.Session, TS: ts, Data: f, Anomalies: a, URI: x.URI, Host: x.Host, ReqTS: x.TS})
+	c.h.Message(&Msg{Session: x.Session, TS: ts, Data: f, Anomalies: a, Method: x.Method, URI: x.URI, Host: x.Host, ReqTS: x.TS})
 }
 
 // ValidSockJSFrame reports whether f is a server frame of the SockJS
@@ -291,7 +291,7 @@ func (b *body) end(ts time.Time, c *Conn, x *exchange, c2s bool, cut bool) {
 				}
 			}
 			x.Messages++
-			c.h.Message(&Msg{Session: x.Session, C2S: c2s, TS: ts, Data: p.Data, Binary: p.Binary, URI: x.URI, Host: x.Host, ReqTS: x.TS})
+			c.h.Message(&Msg{Session: x.Session, C2S: c2s, TS: ts, Data: p.Data, Binary: p.Binary, Method: x.Method, URI: x.URI, Host: x.Host, ReqTS: x.TS})
 		}
 		if bad > 0 {
 			x.Anomalies |= AnomFraming
@@ -314,7 +314,7 @@ func (b *body) end(ts time.Time, c *Conn, x *exchange, c2s bool, cut bool) {
 			x.Anomalies |= AnomFraming
 		}
 		x.Messages++
-		c.h.Message(&Msg{Session: x.Session, C2S: true, TS: ts, Data: data, Anomalies: a, URI: x.URI, Host: x.Host, ReqTS: x.TS})
+		c.h.Message(&Msg{Session: x.Session, C2S: true, TS: ts, Data: data, Anomalies: a, Method: x.Method, URI: x.URI, Host: x.Host, ReqTS: x.TS})
 	case x.Session.Transport == JSONP:
 		// /**/callback("frame");
 		i, j := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')

@@ -51,6 +51,8 @@ const (
 	EventSource  = "eventsource"
 	HTMLFile     = "htmlfile"
 	JSONP        = "jsonp-polling"
+	XHRSend      = "xhr-send"   // SockJS c2s messages of the xhr transports (xhr_send)
+	JSONPSend    = "jsonp-send" // and of jsonp (jsonp_send)
 	Polling      = "polling"
 	WebSocket    = "websocket"
 )
@@ -89,7 +91,7 @@ func Classify(method, uri string) (s Session, ok bool) {
 	case "xhr":
 		tr = XHRPolling
 	case "xhr_send":
-		tr, send = XHRPolling, true
+		tr, send = XHRSend, true
 	case "eventsource":
 		tr = EventSource
 	case "htmlfile":
@@ -97,7 +99,7 @@ func Classify(method, uri string) (s Session, ok bool) {
 	case "jsonp":
 		tr = JSONP
 	case "jsonp_send":
-		tr, send = JSONP, true
+		tr, send = JSONPSend, true
 	default:
 		return s, false
 	}
@@ -128,7 +130,8 @@ type Msg struct {
 	Data      []byte
 	Binary    bool // an Engine.IO binary packet (base64 decoded)
 	Anomalies Anomalies
-	URI, Host string    // the request that carried it
+	Method    string // the request that carried it
+	URI, Host string
 	ReqTS     time.Time // when that request came
 }
 

@@ -87,7 +87,7 @@ func TestFraming(t *testing.T) {
 		{"xhr_send pipelined with polls, keep-alive", []string{
 			"POST /s/1/a/xhr_send HTTP/1.1\r\nContent-Length: 8\r\n\r\n[\"SEND\"]POST /s/1/a/xhr HTTP/1.1\r\nContent-Length: 0\r\n\r\n"},
 			[]string{"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\na[\"MSG\"]\n"},
-			[]string{`/s/1/a xhr-polling c2s 00 "[\"SEND\"]" a=0`, "POST /s/1/a/xhr_send 204 msgs=1 a=0 undecoded=0",
+			[]string{`/s/1/a xhr-send c2s 00 "[\"SEND\"]" a=0`, "POST /s/1/a/xhr_send 204 msgs=1 a=0 undecoded=0",
 				`/s/1/a xhr-polling s2c 00 "a[\"MSG\"]" a=0`, "POST /s/1/a/xhr 200 msgs=1 a=0 undecoded=0"}},
 		{"eventsource", []string{"GET /s/1/a/eventsource HTTP/1.1\r\n\r\n"},
 			[]string{"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n\r\ndata: o\r\n\r\n", "data: h\r\n\r\n"},
@@ -144,7 +144,7 @@ func TestClassify(t *testing.T) {
 	}{
 		{"GET", "/stomp/info?t=1", "false"},
 		{"GET", "/stomp/123/abc/websocket", "false"},
-		{"POST", "/stomp/123/abc/xhr_send", "sockjs /stomp/123/abc xhr-polling true"},
+		{"POST", "/stomp/123/abc/xhr_send", "sockjs /stomp/123/abc xhr-send true"},
 		{"GET", "/123/abc/htmlfile?c=_jp.a", "sockjs /123/abc htmlfile false"},
 		{"GET", "/a/1.2/abc/xhr", "false"},
 		{"GET", "/socket.io/?EIO=4&transport=websocket&sid=x", "false"},

@@ -229,6 +229,10 @@ type Summary struct {
 	Requests     []HTTPRequest
 	MoreRequests int
 	Connect      string
+
+	// Fallback describes a SockJS or Engine.IO session joined from HTTP
+	// requests (package fbjoin); nil for a TCP connection.
+	Fallback *FallbackSummary
 }
 
 // Sink receives a connection's records in the order they complete.

@@ -16,7 +16,8 @@ type Fallback struct {
 	Session   string // the session's name (SockJS {prefix}/{server}/{session}, Engine.IO sid)
 	Transport string // the carrier (xhr-streaming, xhr-polling, eventsource, htmlfile, jsonp-polling, polling)
 	Request   *httpfb.Request
-	URI, Host string    // the request that carried the message
+	Method    string // the request that carried the message
+	URI, Host string
 	ReqTS     time.Time // and when it came
 	Joined    bool      // on the session's conversation (fbjoin), no longer on its TCP connection
 }
@@ -57,7 +58,7 @@ func (t *fallbackTap) Message(m *httpfb.Msg) {
 	}
 	t.c.sink.Message(t.c, &Message{Dir: d, Opcode: op, TS: m.TS, Frames: 1, Len: uint64(len(m.Data)),
 		WireLen: uint64(len(m.Data)), Data: m.Data, Anomalies: a,
-		Fallback: &Fallback{Proto: m.Session.Proto, Session: m.Session.ID, Transport: m.Session.Transport, URI: m.URI, Host: m.Host, ReqTS: m.ReqTS}})
+		Fallback: &Fallback{Proto: m.Session.Proto, Session: m.Session.ID, Transport: m.Session.Transport, Method: m.Method, URI: m.URI, Host: m.Host, ReqTS: m.ReqTS}})
 }
 
 func (t *fallbackTap) Request(r *httpfb.Request) {
@@ -70,7 +71,7 @@ func (t *fallbackTap) Request(r *httpfb.Request) {
 		ts = r.TS
 	}
 	t.c.sink.Message(t.c, &Message{Dir: ClientToServer, Opcode: OpText, TS: ts,
-		Fallback: &Fallback{Proto: r.Session.Proto, Session: r.Session.ID, Transport: r.Session.Transport, Request: &cp, URI: r.URI, Host: r.Host, ReqTS: r.TS}})
+		Fallback: &Fallback{Proto: r.Session.Proto, Session: r.Session.ID, Transport: r.Session.Transport, Request: &cp, Method: r.Method, URI: r.URI, Host: r.Host, ReqTS: r.TS}})
 }
 
 // tapGap and tapEnd pass lost bytes and the end on.
@@ -90,4 +91,12 @@ func (c *Conn) tapEnd(ts time.Time) {
 // tapDone reports whether the fallback decoder wants no more bytes.
 func (c *Conn) tapDone() bool {
 	return !c.cfg.Fallback || c.IsWebSocket() || c.fb == nil || c.fb.fb.Dead()
+}
+
+// FallbackSummary is what a joined fallback session's Summary tells of the
+// HTTP that carried it.
+type FallbackSummary struct {
+	Transport string // its transports, joined with "+" in the order they came (polling+websocket)
+	Conns     []int  // the TCP connections that carried its requests (and its WebSocket), in order
+	Requests  int    // its HTTP requests
 }
