@@ -44,6 +44,8 @@ type session struct {
 	closed    bool
 	wsEnd     *wsparse.Summary
 	transport string
+	opened    bool          // an o frame or open packet came
+	pollLimit time.Duration // Engine.IO: pingInterval + pingTimeout, from the open packet
 }
 
 // New returns a Joiner passing records on to next.
@@ -130,6 +132,15 @@ func (j *Joiner) Message(c *wsparse.Conn, m *wsparse.Message) {
 		if fb.Request.Anomalies&httpfb.AnomIncomplete != 0 {
 			s.sum.Anomalies |= wsparse.AnomCaptureTruncated
 		}
+		if r := fb.Request; s.pollLimit > 0 && r.Method == "GET" {
+			end := r.RespTS
+			if end.IsZero() {
+				end = r.EndTS
+			}
+			if !end.IsZero() && end.Sub(r.TS) > s.pollLimit {
+				s.sum.Anomalies |= wsparse.AnomFallbackPollTimeout
+			}
+		}
 		if len(s.sum.Requests) < wsparse.MaxRequestsKept {
 			r := fb.Request
 			s.sum.Requests = append(s.sum.Requests, wsparse.HTTPRequest{TS: r.TS, Method: r.Method, URI: r.URI, Status: r.Status, RespTS: r.RespTS})
@@ -151,6 +162,7 @@ func (j *Joiner) Message(c *wsparse.Conn, m *wsparse.Message) {
 			s.closed = true
 		}
 	}
+	j.opening(s, fb.Proto, &cp)
 	f := *fb
 	f.Joined = true
 	cp.Fallback = &f
@@ -162,6 +174,31 @@ func (j *Joiner) Message(c *wsparse.Conn, m *wsparse.Message) {
 		Index: s.frames[cp.Dir], MessageOpcode: cp.Opcode, Payload: cp.Data, Anomalies: cp.Anomalies}
 	j.sess.Frame(s.view, &fr)
 	j.sess.Message(s.view, &cp)
+}
+
+// opening notes a session's opening (SockJS o, Engine.IO open packet): a
+// second one reuses the session id; an Engine.IO open gives the bound on a
+// poll.
+func (j *Joiner) opening(s *session, proto string, m *wsparse.Message) {
+	if m.Dir != wsparse.ServerToClient || len(m.Data) == 0 || m.Data[0] != 'o' && m.Data[0] != '0' {
+		return
+	}
+	switch {
+	case proto == httpfb.SockJS && len(m.Data) == 1 && m.Data[0] == 'o':
+	case proto == httpfb.EngineIO && m.Data[0] == '0' && m.Opcode == wsparse.OpText:
+		var open struct {
+			PingInterval, PingTimeout int64
+		}
+		if json.Unmarshal(m.Data[1:], &open) == nil && open.PingInterval > 0 {
+			s.pollLimit = time.Duration(open.PingInterval+open.PingTimeout) * time.Millisecond
+		}
+	default:
+		return
+	}
+	if s.opened {
+		m.Anomalies |= wsparse.AnomFallbackSessionReused
+	}
+	s.opened = true
 }
 
 // count numbers a message in its session and counts it.

@@ -117,6 +117,10 @@ var Rules = []Rule{
 	{"WS406", "request-incomplete", Info, "handshake", "capture", "the upgrade request was lost; the 101 was seen", "request_incomplete"},
 	{"WS407", "capture-truncated", Info, "message", "capture", "the capture lost bytes of this message: only those before the loss are kept", "capture_truncated"},
 
+	{"WS501", "fallback-framing", Warning, "message", "SockJS 0.3 \"Framing\", Engine.IO protocol, RFC 9112 §7.1", "a SockJS or Engine.IO HTTP fallback body, chunk or frame that breaks its framing: its bytes were not decoded", "fallback_framing"},
+	{"WS502", "fallback-session-reused", Warning, "message", "SockJS 0.3 \"Session URLs\", Engine.IO protocol", "a SockJS session id or Engine.IO sid opened twice", "fallback_session_reused"},
+	{"WS503", "fallback-poll-timeout", Warning, "connection", "Engine.IO protocol \"Heartbeat\"", "an Engine.IO long poll left unanswered longer than pingInterval + pingTimeout: the server should have pinged", "fallback_poll_timeout"},
+
 	{"WS999", "unknown-anomaly", Warning, "any", "wsdump", "an anomaly this version of lint has no rule for", ""},
 }
 

@@ -58,13 +58,15 @@ const (
 	// TCP trouble seen by the reassembly.
 	AnomRetransmitConflict // a retransmitted segment carried other bytes than the first copy (which was kept)
 	// Cut messages and deflate bounds.
-	AnomCaptureTruncated     // the capture lost bytes of the message (a gap, a snap length, its end): only what came before is kept
-	AnomInflateRatio         // more inflated bytes per captured byte than the ratio bound: inflation stopped
-	AnomDeflateParamsInvalid // permessage-deflate parameters that break RFC 7692 §7
-	AnomResumed              // the connection was ended early (connection limit) and went on: decoded afresh from there
-	AnomHTTPNonconforming    // HTTP head that breaks RFC 9112 syntax, read leniently (tabs or extra spaces in the request line, a field line without a colon)
-	AnomFallbackFraming      // an HTTP fallback transport (SockJS, Engine.IO polling) body, chunk or frame that breaks its framing
-	anomCount                = iota
+	AnomCaptureTruncated      // the capture lost bytes of the message (a gap, a snap length, its end): only what came before is kept
+	AnomInflateRatio          // more inflated bytes per captured byte than the ratio bound: inflation stopped
+	AnomDeflateParamsInvalid  // permessage-deflate parameters that break RFC 7692 §7
+	AnomResumed               // the connection was ended early (connection limit) and went on: decoded afresh from there
+	AnomHTTPNonconforming     // HTTP head that breaks RFC 9112 syntax, read leniently (tabs or extra spaces in the request line, a field line without a colon)
+	AnomFallbackFraming       // an HTTP fallback transport (SockJS, Engine.IO polling) body, chunk or frame that breaks its framing
+	AnomFallbackSessionReused // a SockJS session or Engine.IO sid opened twice (two o frames, two open packets)
+	AnomFallbackPollTimeout   // an Engine.IO poll left unanswered longer than pingInterval + pingTimeout
+	anomCount                 = iota
 )
 
 var anomalyNames = [...]string{
@@ -114,6 +116,8 @@ var anomalyNames = [...]string{
 	"connection_resumed",
 	"http_nonconforming",
 	"fallback_framing",
+	"fallback_session_reused",
+	"fallback_poll_timeout",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step
