@@ -120,7 +120,7 @@ def parse_http(buf, times, is_request, request_methods=None):
             p = len(buf)
         yield head[0], hdr, bytes(body), btimes, status
         n += 1
-        if status == 101:
+        if status == 101 or (is_request and hdr.get('upgrade', '').lower() == 'websocket'):
             yield 'UPGRADED', {}, buf[p:], times[p:], 101
             return
         pos = p
