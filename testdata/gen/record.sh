@@ -450,6 +450,16 @@ for v in polling:47630 upgrade:47640; do
 		node "$GEN/fallback-engineio.js" --mode "${v%%:*}" --port "$p" \
 		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
 done
+# Engine.IO v3 (EIO=3): socket.io 2.5.1 + socket.io-client 2.5.0 (npm aliases
+# socket.io-v2, socket.io-client-v2), fallback-engineio3.js.
+for v in polling:47650 upgrade:47655; do
+	name=gen__engineio-v3-${v%%:*}
+	want $name || continue
+	p=$(free_port "${v##*:}")
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-engineio3.js" --mode "${v%%:*}" --port "$p" \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+done
 
 # Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
 # them captured mid-stream) and mid-stream WebSocket (gen__ws-midstream*): see nonws/record.sh.
