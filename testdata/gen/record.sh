@@ -429,7 +429,7 @@ fi
 # Issue 18: sessions that never become WebSockets. SockJS fallback transports
 # (fallback-sockjs.js: the seed's stompjs 2.3.3 + sockjs-client 1.6.1 with
 # transports [T] against the npm sockjs 0.3.24 server and a STOMP responder in
-# the same process, ~19 s each) and Engine.IO long polling
+# the same process, ~19 s each) and Engine.IO long polling (~11 s each)
 # (fallback-engineio.js: socket.io 4.8.1 + socket.io-client 4.8.1, polling only
 # and polling-then-upgrade). Each writes .messages.tsv, .app.tsv and
 # .expect.json. Ports 47600-47659.
@@ -439,6 +439,25 @@ for v in xhr-streaming:47600 xhr-polling:47610 eventsource:47620; do
 	p=$(free_port "${v##*:}")
 	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
 		node "$GEN/fallback-sockjs.js" --transport "${v%%:*}" --port "$p" \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+done
+
+for v in polling:47630 upgrade:47640; do
+	name=gen__engineio-${v%%:*}
+	want $name || continue
+	p=$(free_port "${v##*:}")
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-engineio.js" --mode "${v%%:*}" --port "$p" \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+done
+# Engine.IO v3 (EIO=3): socket.io 2.5.1 + socket.io-client 2.5.0 (npm aliases
+# socket.io-v2, socket.io-client-v2), fallback-engineio3.js.
+for v in polling:47650 upgrade:47655; do
+	name=gen__engineio-v3-${v%%:*}
+	want $name || continue
+	p=$(free_port "${v##*:}")
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-engineio3.js" --mode "${v%%:*}" --port "$p" \
 		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
 done
 

@@ -120,7 +120,7 @@ def parse_http(buf, times, is_request, request_methods=None):
             p = len(buf)
         yield head[0], hdr, bytes(body), btimes, status
         n += 1
-        if status == 101:
+        if status == 101 or (is_request and hdr.get('upgrade', '').lower() == 'websocket'):
             yield 'UPGRADED', {}, buf[p:], times[p:], 101
             return
         pos = p
@@ -187,31 +187,43 @@ def sockjs_frames(kind, body, btimes):
     return out
 
 
-def eio_packets(payload, version):
-    """Engine.IO packets of a polling payload: (opcode, bytes)."""
-    s = payload.decode('utf-8')
+def eio_packets(payload, version, binary_payload=False):
+    """Engine.IO packets of a polling payload: (opcode, bytes), each as the
+    same version sends it as one WebSocket message (v3 binary: type byte + data)."""
     out = []
     if version == 4:
-        for part in s.split('\x1e'):
+        for part in payload.decode('utf-8').split('\x1e'):
             if part.startswith('b'):
                 out.append((2, base64.b64decode(part[1:])))
             else:
                 out.append((1, part.encode('utf-8')))
         return out
+    if binary_payload:
+        # v3 binary payload: per packet 0 (string) / 1 (binary), decimal digits as bytes, 0xff, packet
+        p = 0
+        while p < len(payload):
+            kind = payload[p]
+            q = payload.index(0xff, p + 1)
+            n = int(''.join(str(d) for d in payload[p + 1:q]))
+            pk = payload[q + 1:q + 1 + n]
+            out.append((2 if kind == 1 else 1, bytes(pk)))
+            p = q + 1 + n
+        return out
     # v3 text payload: <length in UTF-16 units>:<packet>..., binary as b<type><base64>
+    s = payload.decode('utf-8')
     i = 0
     while i < len(s):
         c = s.index(':', i)
         n = int(s[i:c])
-        pk = s[c + 1:c + 1 + n]
-        # length counts characters as JS strings do (UTF-16 code units)
-        while len(pk.encode('utf-16-le')) // 2 > n:
-            pk = pk[:-1]
-        while len(pk.encode('utf-16-le')) // 2 < n:
-            pk = s[c + 1:c + 2 + len(pk)]
-        i = c + 1 + len(pk)
+        j = c + 1
+        units = 0
+        while units < n:
+            units += 2 if ord(s[j]) > 0xffff else 1
+            j += 1
+        pk = s[c + 1:j]
+        i = j
         if pk.startswith('b'):
-            out.append((2, base64.b64decode(pk[2:])))  # the type digit is dropped for attachments (always 4)
+            out.append((2, bytes([int(pk[1])]) + base64.b64decode(pk[2:])))
         else:
             out.append((1, pk.encode('utf-8')))
     return out
@@ -264,7 +276,7 @@ def verify(pcap):
                 if 'sid' in q:
                     info['sessions'].add(q['sid'][0])
                 if tr == 'polling' and req[0].startswith('GET') and status == 200:
-                    for op, pk in eio_packets(body, v):
+                    for op, pk in eio_packets(body, v, hdr.get('content-type', '').startswith('application/octet-stream')):
                         got['s2c'].append((btimes[-1], pk, op))
         for i, (line, hdr, body, btimes, status) in enumerate(reqs):
             uri = line.split()[1]
@@ -272,7 +284,7 @@ def verify(pcap):
                 got['c2s'].append((btimes[-1] if btimes else 0, body, 1))
             elif '/socket.io/' in uri and line.startswith('POST'):
                 q = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)
-                for op, pk in eio_packets(body, int(q['EIO'][0])):
+                for op, pk in eio_packets(body, int(q['EIO'][0]), hdr.get('content-type', '').startswith('application/octet-stream')):
                     got['c2s'].append((btimes[-1], pk, op))
         if upgraded is not None:
             for op, pay, t in ws_messages(*upgraded, masked=False):
