@@ -163,6 +163,12 @@ func (j *Joiner) Message(c *wsparse.Conn, m *wsparse.Message) {
 		}
 	}
 	j.opening(s, fb.Proto, &cp)
+	if fb.Proto == httpfb.EngineIO && cp.Opcode == wsparse.OpText && string(cp.Data) == "1" && !s.closed {
+		// An Engine.IO close packet: the session ends there.
+		s.sum.Close[cp.Dir] = wsparse.CloseInfo{TS: cp.TS, Sent: true}
+		s.sum.Initiator = cp.Dir
+		s.closed = true
+	}
 	f := *fb
 	f.Joined = true
 	cp.Fallback = &f

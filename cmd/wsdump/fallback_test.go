@@ -64,6 +64,95 @@ func fallbackReport(t *testing.T, file string, jobs int) *health.Report {
 	return tr.Report()
 }
 
+// eioExpect is what the Engine.IO fallback generators
+// (testdata/gen/fallback-engineio*.js) recorded of a session.
+type eioExpect struct {
+	Version int    `json:"engineio_version"`
+	Sid     string `json:"sid"`
+	Summary struct {
+		ByKind      map[string]int `json:"requests_by_kind"`
+		TCPConns    int            `json:"tcp_connections"`
+		Messages    map[string]int `json:"messages"`
+		ServerPings int            `json:"server_pings"`
+		ClientPongs int            `json:"client_pongs"`
+		ClientPings int            `json:"client_pings"`
+		ServerPongs int            `json:"server_pongs"`
+		Status      int            `json:"status_beats_c2s"`
+		News        int            `json:"news_s2c"`
+		Upgraded    *float64       `json:"upgraded"`
+	} `json:"summary"`
+}
+
+// TestFallbackEngineIOCaptures checks each real Engine.IO capture (v4 and
+// v3, polling only and polling then upgrade) against its generator's
+// record: one conversation over all its TCP connections (the WebSocket
+// joined by sid), its polling requests, the messages each way, the
+// Engine.IO pings and pongs and the Socket.IO "status" and "news" beats
+// judged as on a WebSocket, and the client's close.
+func TestFallbackEngineIOCaptures(t *testing.T) {
+	var files []string
+	for _, n := range []string{"polling", "upgrade", "v3-polling", "v3-upgrade"} {
+		files = append(files, filepath.Join("..", "..", "testdata", "pcaps", "gen__engineio-"+n+".expect.json"))
+	}
+	for _, f := range files {
+		base := strings.TrimSuffix(f, ".expect.json")
+		t.Run(filepath.Base(base), func(t *testing.T) {
+			var want eioExpect
+			readExpect(t, f, &want)
+			r := fallbackReport(t, base+".pcap", 2)
+			var sess []*health.Conn
+			for _, c := range r.Conns {
+				if c.Upgraded() {
+					sess = append(sess, c)
+				}
+			}
+			if len(sess) != 1 {
+				t.Fatalf("%d conversations, want the one session %s", len(sess), want.Sid)
+			}
+			c := sess[0]
+			t.Logf("conn %d %s %s (%d conns, %d requests): %s; %s", c.ID, c.URI, c.Transport, len(c.HTTPConns), c.HTTPRequests, c.CloseText(), c.Glance())
+			polls := want.Summary.ByKind["polling GET"] + want.Summary.ByKind["polling POST"]
+			conns := want.Summary.TCPConns
+			transport := "polling"
+			if want.Summary.Upgraded != nil {
+				transport = "polling+websocket"
+				if want.Summary.ByKind["websocket GET"] == 0 {
+					conns++ // the generator did not see the WebSocket's request (ws 7)
+				}
+			}
+			if c.Transport != transport || c.HTTPRequests != polls || len(c.HTTPConns) != conns {
+				t.Errorf("%s, %d requests, %d conns; the generator: %s, %d polling requests, %d conns", c.Transport, c.HTTPRequests, len(c.HTTPConns), transport, polls, conns)
+			}
+			if got := [2]int{c.Stats[0].Messages, c.Stats[1].Messages}; got != [2]int{want.Summary.Messages["c2s"], want.Summary.Messages["s2c"]} {
+				t.Errorf("messages c2s/s2c %v, the generator: %v", got, want.Summary.Messages)
+			}
+			beats := map[string]int{}
+			for _, s := range c.Heartbeats {
+				beats[s.Kind+" "+s.Proto+" "+s.Key+" "+s.Dir.String()] = s.Count
+				if s.Missed != 0 {
+					t.Errorf("%s %s %s: %d missed", s.Kind, s.Key, s.Dir, s.Missed)
+				}
+			}
+			pings, pongs := "engineio   s2c", "engineio   c2s"
+			np, nq := want.Summary.ServerPings, want.Summary.ClientPongs
+			if want.Version == 3 { // the client pings in v3
+				pings, pongs = pongs, pings
+				np, nq = want.Summary.ClientPings, want.Summary.ServerPongs
+			}
+			for k, n := range map[string]int{pings: np, pongs: nq,
+				health.KindApp + " socketio status c2s": want.Summary.Status,
+				health.KindApp + " socketio news s2c":   want.Summary.News} {
+				if beats[k] != n {
+					t.Errorf("beats %q: %d, the generator: %d (all: %v)", k, beats[k], n, beats)
+				}
+			}
+			if text := c.CloseText(); !strings.HasPrefix(text, "client close") {
+				t.Errorf("close %q, the client closed", text)
+			}
+		})
+	}
+}
+
 // TestFallbackSockJSCaptures checks each real SockJS fallback capture
 // (xhr-streaming, xhr-polling, eventsource: stompjs over sockjs-client
 // against the npm sockjs server) against its generator's record: the
@@ -157,8 +246,10 @@ func TestFallbackJobs(t *testing.T) {
 // the generator's .app.tsv, per direction, in order.
 func TestFallbackAppManifest(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "gen__sockjs-*.app.tsv"))
-	if len(files) == 0 {
-		t.Fatal("no gen__sockjs-*.app.tsv")
+	eio, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "gen__engineio-*.app.tsv"))
+	files = append(files, eio...)
+	if len(files) < 7 {
+		t.Fatalf("%d SockJS and Engine.IO fallback app manifests, want 7", len(files))
 	}
 	for _, m := range files {
 		base := strings.TrimSuffix(m, ".app.tsv")
