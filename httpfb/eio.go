@@ -28,9 +28,16 @@ func Payload(p []byte, version int) (pk []Packet, bad int) {
 	if version == 3 {
 		return nil, len(p) // the binary payload encoding of v3 is not decoded
 	}
-	for _, rec := range bytes.Split(p, []byte{0x1e}) {
+	recs := bytes.Split(p, []byte{0x1e})
+	nonEmpty := 0
+	for _, rec := range recs {
+		if len(rec) > 0 {
+			nonEmpty++
+		}
+	}
+	bad = len(recs) - 1 - max(nonEmpty-1, 0) // separators with no packet on one side
+	for _, rec := range recs {
 		if len(rec) == 0 {
-			bad++ // an empty packet: at least its separator is wrong
 			continue
 		}
 		if rec[0] == 'b' {
