@@ -54,7 +54,7 @@ var sampleEnv = map[string]any{
 	"masked": false, "mask_key": "", "len": 0, "header_len": 0, "close_code": 0, "close_reason": "",
 	"text": "", "frames": 0, "compressed": false, "wire_len": 0,
 	"transport": "", // the HTTP carrier of a SockJS or Engine.IO session's message ("" on a WebSocket of its own)
-	"app": map[string]any{},
+	"app":       map[string]any{},
 	// handshakes
 	"method": "", "origin": "", "user_agent": "", "status": 0, "extensions": "",
 	// connections
