@@ -52,9 +52,8 @@ var sampleEnv = map[string]any{
 	// frames and messages
 	"src": "", "dst": "", "dir": "", "index": 0, "fin": false, "rsv": 0, "opcode": 0, "opcode_name": "",
 	"masked": false, "mask_key": "", "len": 0, "header_len": 0, "close_code": 0, "close_reason": "",
-	"text": "", "frames": 0, "compressed": false, "wire_len": 0,
-	"transport": "", // the HTTP carrier of a SockJS or Engine.IO session's message ("" on a WebSocket of its own)
-	"app":       map[string]any{},
+	"text": "", "frames": 0, "compressed": false, "wire_len": 0, "transport": "",
+	"app": map[string]any{},
 	// handshakes
 	"method": "", "origin": "", "user_agent": "", "status": 0, "extensions": "",
 	// connections
