@@ -227,7 +227,7 @@ func (c *Conn) Feed(c2s bool, data []byte, ts time.Time) {
 		s.head = append(s.head, data[:i]...)
 		data = data[i:]
 		head := s.head
-		s.head = s.head[:0]
+		s.head = nil // an idle keep-alive connection holds no buffer
 		if len(bytes.TrimLeft(head, "\r\n")) == 0 {
 			continue
 		}

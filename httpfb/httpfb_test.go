@@ -160,3 +160,21 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+// TestGap: bytes lost inside a streamed response end its decoding there:
+// the frames before the loss are reported, the request is marked
+// incomplete, and what follows on that side is counted, not decoded.
+func TestGap(t *testing.T) {
+	r := &rec{}
+	c := NewConn(r)
+	c.Feed(true, []byte("POST /s/1/a/xhr_streaming HTTP/1.1\r\n\r\n"), t0)
+	c.Feed(false, []byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\no\nh\na["), t0)
+	c.Gap(false, 100, t0)
+	c.Feed(false, []byte("\"x\"]\n\r\n"), t0)
+	c.End(t0)
+	got := strings.Join(mergeOrder(r), "\n")
+	want := "/s/1/a xhr-streaming s2c 00 \"o\" a=0\n/s/1/a xhr-streaming s2c 00 \"h\" a=0\nPOST /s/1/a/xhr_streaming 200 msgs=2 a=9 undecoded=9"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
