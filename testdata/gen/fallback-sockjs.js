@@ -6,6 +6,16 @@
 //
 // usage: node fallback-sockjs.js --transport xhr-streaming|xhr-polling|eventsource --port P
 //                                --manifest OUT.messages.tsv --app OUT.app.tsv --expect OUT.expect.json
+//                                [--client browser [--control-port C] [--chromium PATH]]
+//
+// --client browser runs the same client script in headless Chromium
+// (fallback-sockjs-browser.html with the browser builds sockjs-client
+// dist/sockjs.min.js and stompjs lib/stomp.min.js, served with the page by a
+// control server on port C = P + 5, not captured; the page reports its XHRs,
+// the xhr_send bodies and the frames sockjs-client receives). A browser sends
+// xhr_send bodies with Content-Length (node's http.request sends them
+// chunked) and pools its keep-alive connections its own way; its session id
+// is not seeded.
 //
 // Server (this process): sockjs 0.3.24 on http://127.0.0.1:P/stomp,
 // heartbeat_delay 5000 (SockJS `h` frames), response_limit 4096 (an
@@ -64,12 +74,16 @@ const port = Number(arg('port', '47600'));
 const manifestPath = arg('manifest', '/dev/null');
 const appPath = arg('app', '/dev/null');
 const expectPath = arg('expect', '/dev/null');
+const clientKind = arg('client', 'node'); // node | browser (headless Chromium)
+const controlPort = Number(arg('control-port', String(port + 5)));
+const chromium = arg('chromium', 'chromium');
 const RUN = Number(arg('run', '16.2')); // s from CONNECTED to DISCONNECT
 const BEAT = 2500; // ms, SEND ping
 const now = () => Math.round(performance.timeOrigin + performance.now()) / 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 if (!['xhr-streaming', 'xhr-polling', 'eventsource'].includes(transport)) throw new Error('bad --transport ' + transport);
+if (!['node', 'browser'].includes(clientKind)) throw new Error('bad --client ' + clientKind);
 
 function prng(seed) {
   let a = seed >>> 0;
@@ -124,8 +138,8 @@ const ex = {
 // ---- taps -------------------------------------------------------------------
 
 const tapped = []; // {dir, buf, time}
-function tapFrame(dir, s, extra) {
-  const t = now();
+function tapFrame(dir, s, extra, time) {
+  const t = time || now();
   tapped.push({ dir, buf: Buffer.from(s, 'utf8'), time: t });
   ex.frames.push(Object.assign({ dir, time: t, kind: dir === 'c2s' ? 'xhr_send' : s[0], len: Buffer.byteLength(s) }, extra || {}));
   if (dir === 's2c' && s === 'h') ex.beats.push({ dir: 's2c', key: 'sockjs h', time: t });
@@ -279,6 +293,7 @@ async function main() {
     if (lag > 200) ex.event_loop.lags_over_200ms.push({ time: now(), lag_ms: lag });
   }, 100);
   lagTimer.unref();
+  if (clientKind === 'browser') return browserClient(server);
   const SockJS = require('sockjs-client');
   const Stomp = require('stompjs');
   const tm = SockJS.prototype._transportMessage;
@@ -328,6 +343,91 @@ async function main() {
   await sleep(2500);
   ex.end.server_stop = now();
   await new Promise((r) => { server.close(r); server.closeAllConnections(); });
+  finish();
+}
+
+
+// ---- the client in headless Chromium (--client browser) -------------------------
+
+async function browserClient(server) {
+  const os = require('os');
+  const path = require('path');
+  const { spawn, execFileSync } = require('child_process');
+  ex.scenario += '-browser';
+  ex.stack.client = 'headless Chromium ' + String(execFileSync(chromium, ['--version'])).trim() +
+    `: stompjs 2.3.3 lib/stomp.min.js Stomp.over(new SockJS(url, null, {transports: ['${transport}']})), sockjs-client 1.6.1 dist/sockjs.min.js` +
+    ` (page fallback-sockjs-browser.html from a control server on port ${controlPort}, not captured: cross-origin XHR with CORS)`;
+  const events = [];
+  let onEvent = () => {};
+  const files = {
+    '/page.html': [path.join(__dirname, 'fallback-sockjs-browser.html'), 'text/html'],
+    '/sockjs.min.js': [path.join(__dirname, 'node_modules/sockjs-client/dist/sockjs.min.js'), 'application/javascript'],
+    '/stomp.min.js': [path.join(__dirname, 'node_modules/stompjs/lib/stomp.min.js'), 'application/javascript'],
+  };
+  const control = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    if (req.method === 'POST' && u.pathname === '/event') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const ev = JSON.parse(body);
+        events.push(ev);
+        onEvent(ev);
+        res.writeHead(204);
+        res.end();
+      });
+      return;
+    }
+    const f = files[u.pathname];
+    if (!f) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'content-type': f[1] });
+    res.end(fs.readFileSync(f[0]));
+  });
+  await new Promise((r) => control.listen(controlPort, host, r));
+  const done = new Promise((r) => { onEvent = (e) => { if (e.type === 'done') r(); }; });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wsdump-chromium-'));
+  const page = `http://${host}:${controlPort}/page.html?` + new URLSearchParams({ transport, url: ex.url, run: RUN, beat: BEAT });
+  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
+    `--user-data-dir=${profile}`, page], { stdio: ['ignore', 'ignore', 'ignore'] });
+  process.on('exit', () => browser.kill('SIGKILL'));
+  await done;
+  await sleep(500);
+  ex.end.server_stop = now();
+  await new Promise((r) => { server.close(r); server.closeAllConnections(); });
+  const exited = new Promise((r) => browser.once('exit', r));
+  browser.kill('SIGTERM');
+  await Promise.race([exited, sleep(3000)]);
+  browser.kill('SIGKILL');
+  try {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (e) {
+    console.error('fallback-sockjs: could not remove ' + profile + ': ' + e.message);
+  }
+  control.close();
+  events.sort((a, b) => a.seq - b.seq);
+  for (const e of events) {
+    switch (e.type) {
+      case 'frame': tapFrame(e.dir, e.data, e.transport ? { transport: e.transport } : {}, e.time); break;
+      case 'prelude': ex.frames.push({ dir: 's2c', time: e.time, kind: 'prelude', len: e.len }); break;
+      case 'xhr': {
+        const sm = /\/stomp\/([^/]+)\/([^/]+)\//.exec(e.path);
+        if (sm) { ex.server_id = sm[1]; ex.session_id = sm[2]; }
+        ex.requests.push({ time: e.time, method: e.method, path: e.path, kind: kindOf(e.path), status: e.status, ended: e.done });
+        break;
+      }
+      case 'connected': ex.connected = { time: e.time, transport: e.transport, heart_beat: e.heart_beat, version: e.version }; break;
+      case 'received': ex.received.push({ time: e.time, command: e.command, destination: e.destination, receipt: e.receipt, len: e.len }); break;
+      case 'disconnect': ex.end.disconnect = e.time; break;
+      case 'client-close-called': ex.end.client_close_called = e.time; break;
+      case 'client-close-done': ex.end.client_close_done = e.time; break;
+      case 'sockjs-close': ex.end.sockjs_close = { time: e.time, code: e.code, reason: e.reason, wasClean: e.wasClean }; break;
+      case 'stomp-error': ex.end.stomp_error = { time: e.time, error: e.error }; break;
+      default: break;
+    }
+  }
+  ex.requests.sort((a, b) => a.time - b.time);
+  ex.browser_note = 'requests are as the page saw them (XHR loadend; an EventSource when created): no TCP details; count connections with tshark';
   finish();
 }
 

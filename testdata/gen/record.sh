@@ -432,7 +432,7 @@ fi
 # the same process, ~19 s each) and Engine.IO long polling (~11 s each)
 # (fallback-engineio.js: socket.io 4.8.1 + socket.io-client 4.8.1, polling only
 # and polling-then-upgrade). Each writes .messages.tsv, .app.tsv and
-# .expect.json. Ports 47600-47659.
+# .expect.json. Ports 47600-47669.
 for v in xhr-streaming:47600 xhr-polling:47610 eventsource:47620; do
 	name=gen__sockjs-${v%%:*}
 	want $name || continue
@@ -450,6 +450,16 @@ for v in polling:47630 upgrade:47640; do
 		node "$GEN/fallback-engineio.js" --mode "${v%%:*}" --port "$p" \
 		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
 done
+# The xhr-streaming session with the client in headless Chromium (browser
+# builds; the page's control server on port + 5 is not captured).
+name=gen__sockjs-xhr-streaming-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	p=$(free_port 47660)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-sockjs.js" --client browser --transport xhr-streaming --port "$p" --control-port $((p + 5)) \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+fi
 # Engine.IO v3 (EIO=3): socket.io 2.5.1 + socket.io-client 2.5.0 (npm aliases
 # socket.io-v2, socket.io-client-v2), fallback-engineio3.js.
 for v in polling:47650 upgrade:47655; do

@@ -280,7 +280,7 @@ def verify(pcap):
                         got['s2c'].append((btimes[-1], pk, op))
         for i, (line, hdr, body, btimes, status) in enumerate(reqs):
             uri = line.split()[1]
-            if re.search(r'/xhr_send$', uri):
+            if re.search(r'/xhr_send(\?|$)', uri):
                 got['c2s'].append((btimes[-1] if btimes else 0, body, 1))
             elif '/socket.io/' in uri and line.startswith('POST'):
                 q = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)
