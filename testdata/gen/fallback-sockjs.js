@@ -82,8 +82,9 @@ const BEAT = 2500; // ms, SEND ping
 const now = () => Math.round(performance.timeOrigin + performance.now()) / 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
-if (!['xhr-streaming', 'xhr-polling', 'eventsource'].includes(transport)) throw new Error('bad --transport ' + transport);
+if (!['xhr-streaming', 'xhr-polling', 'eventsource', 'jsonp-polling'].includes(transport)) throw new Error('bad --transport ' + transport);
 if (!['node', 'browser'].includes(clientKind)) throw new Error('bad --client ' + clientKind);
+if (transport === 'jsonp-polling' && clientKind !== 'browser') throw new Error('jsonp-polling needs a DOM: use --client browser');
 
 function prng(seed) {
   let a = seed >>> 0;

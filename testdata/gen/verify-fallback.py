@@ -174,6 +174,10 @@ def sockjs_frames(kind, body, btimes):
                 break
             out.append((body[p:e], btimes[e]))
             p = e + 1
+    elif kind == 'jsonp':
+        # /**/CALLBACK("<frame as a JSON string>");\r\n, one frame per response
+        for m in re.finditer(rb'/\*\*/[A-Za-z0-9_.-]+\((".*?")\);\r\n', body, re.S):
+            out.append((json.loads(m.group(1)).encode('utf-8'), btimes[m.end() - 1]))
     elif kind == 'eventsource':
         p = 2 if body.startswith(b'\r\n') else 0
         while True:
@@ -282,6 +286,9 @@ def verify(pcap):
             uri = line.split()[1]
             if re.search(r'/xhr_send(\?|$)', uri):
                 got['c2s'].append((btimes[-1] if btimes else 0, body, 1))
+            elif re.search(r'/jsonp_send(\?|$)', uri):
+                d = urllib.parse.parse_qs(body.decode('ascii'), keep_blank_values=True)['d'][0]  # a form field
+                got['c2s'].append((btimes[-1], d.encode('utf-8'), 1))
             elif '/socket.io/' in uri and line.startswith('POST'):
                 q = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)
                 for op, pk in eio_packets(body, int(q['EIO'][0]), hdr.get('content-type', '').startswith('application/octet-stream')):
