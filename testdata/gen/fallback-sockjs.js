@@ -400,6 +400,7 @@ async function browserClient(server) {
   browser.kill('SIGTERM');
   await Promise.race([exited, sleep(3000)]);
   browser.kill('SIGKILL');
+  await sleep(1000); // Chromium's helpers may still write to the profile
   try {
     fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   } catch (e) {

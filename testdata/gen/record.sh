@@ -432,7 +432,7 @@ fi
 # the same process, ~19 s each) and Engine.IO long polling (~11 s each)
 # (fallback-engineio.js: socket.io 4.8.1 + socket.io-client 4.8.1, polling only
 # and polling-then-upgrade). Each writes .messages.tsv, .app.tsv and
-# .expect.json. Ports 47600-47679.
+# .expect.json. Ports 47600-47689.
 for v in xhr-streaming:47600 xhr-polling:47610 eventsource:47620; do
 	name=gen__sockjs-${v%%:*}
 	want $name || continue
@@ -467,6 +467,15 @@ if want $name; then
 	p=$(free_port 47670)
 	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
 		node "$GEN/fallback-sockjs.js" --client browser --transport jsonp-polling --port "$p" --control-port $((p + 5)) \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+fi
+# Engine.IO polling from headless Chromium: gzip (a browser sends Accept-Encoding).
+name=gen__engineio-polling-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	p=$(free_port 47680)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-engineio.js" --client browser --mode polling --port "$p" --control-port $((p + 5)) \
 		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
 fi
 # Engine.IO v3 (EIO=3): socket.io 2.5.1 + socket.io-client 2.5.0 (npm aliases
