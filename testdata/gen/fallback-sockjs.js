@@ -7,6 +7,12 @@
 // usage: node fallback-sockjs.js --transport xhr-streaming|xhr-polling|eventsource --port P
 //                                --manifest OUT.messages.tsv --app OUT.app.tsv --expect OUT.expect.json
 //                                [--client browser [--control-port C] [--chromium PATH]]
+//                                [--cert DIR --keylog OUT.keys]   (https, node client)
+//
+// --cert: the server is node's https server (TLS 1.3 by default) with DIR's
+// cert.pem / key.pem (`wss -gencert DIR`), writing the NSS key log of every
+// TLS connection to --keylog (the server's 'keylog' event), for wsdump's
+// --keylog.
 //
 // --client browser runs the same client script in headless Chromium
 // (fallback-sockjs-browser.html with the browser builds sockjs-client
@@ -74,6 +80,8 @@ const port = Number(arg('port', '47600'));
 const manifestPath = arg('manifest', '/dev/null');
 const appPath = arg('app', '/dev/null');
 const expectPath = arg('expect', '/dev/null');
+const certDir = arg('cert', ''); // https: DIR with cert.pem and key.pem (`wss -gencert DIR`)
+const keylogPath = arg('keylog', '/dev/null'); // https: the server's NSS key log
 const clientKind = arg('client', 'node'); // node | browser (headless Chromium)
 const controlPort = Number(arg('control-port', String(port + 5)));
 const chromium = arg('chromium', 'chromium');
@@ -84,6 +92,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 if (!['xhr-streaming', 'xhr-polling', 'eventsource', 'jsonp-polling'].includes(transport)) throw new Error('bad --transport ' + transport);
 if (!['node', 'browser'].includes(clientKind)) throw new Error('bad --client ' + clientKind);
+if (certDir && clientKind !== 'node') throw new Error('--cert: node client only');
 if (transport === 'jsonp-polling' && clientKind !== 'browser') throw new Error('jsonp-polling needs a DOM: use --client browser');
 
 function prng(seed) {
@@ -100,7 +109,7 @@ Math.random = prng(0x666c6273); // "flbs": sockjs-client server id
 {
   // sockjs-client's session id and sockjs's entropy come from sync crypto.randomBytes.
   // One seed per transport: the three captures get different session ids.
-  const seeded = prng(0x73657373 + [...transport].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 0));
+  const seeded = prng(0x73657373 + [...transport].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 0) + (certDir ? 7 : 0));
   const randomBytes = crypto.randomBytes;
   crypto.randomBytes = function (n, cb) {
     if (cb) return randomBytes.apply(this, arguments);
@@ -119,7 +128,7 @@ const ex = {
     client: `stompjs 2.3.3 Stomp.over(new SockJS(url, null, {transports: ['${transport}']})), sockjs-client 1.6.1 (node ${process.version})`,
     server: 'npm sockjs 0.3.24 (heartbeat_delay 5000, response_limit 4096, disconnect_delay 5000) + a STOMP 1.1 responder in the same process',
   },
-  url: `http://${host}:${port}/stomp`,
+  url: `${certDir ? 'https' : 'http'}://${host}:${port}/stomp`,
   server_port: port,
   transport,
   session_id: null,
@@ -155,9 +164,9 @@ const kindOf = (p) => {
   const m = /\/stomp\/(?:[^/]+\/[^/]+\/)?([a-z_]+)(?:\?|$)/.exec(p);
   return m ? m[1] : 'other';
 };
-{
-  const request = http.request;
-  http.request = function (options) {
+for (const mod of [http, require('https')]) {
+  const request = mod.request;
+  mod.request = function (options) {
     const p = typeof options === 'string' ? new URL(options).pathname : options.path;
     const rec = { time: now(), method: (options.method || 'GET').toUpperCase(), path: p.replace(/\?.*/, ''), kind: kindOf(p), status: null };
     const sm = /\/stomp\/([^/]+)\/([^/]+)\//.exec(p);
@@ -272,7 +281,22 @@ function startServer() {
       ex.server_log.push({ event: 'session closed', time: now() });
     });
   });
-  const server = http.createServer();
+  let server;
+  if (certDir) {
+    const https = require('https');
+    const path = require('path');
+    const cert = fs.readFileSync(path.join(certDir, 'cert.pem'));
+    server = https.createServer({ cert, key: fs.readFileSync(path.join(certDir, 'key.pem')), ALPNProtocols: ['http/1.1'] });
+    const keylog = fs.createWriteStream(keylogPath);
+    server.on('keylog', (line) => keylog.write(line));
+    ex.tls = { server: `node ${process.version} https (OpenSSL ${process.versions.openssl}), default TLS settings, self-signed certificate for wsdump.test`,
+      keylog: 'NSS key log from the server\'s keylog event' };
+    // sockjs-client's XHR driver calls https.request with no TLS options: trust the
+    // test certificate through the global agent (its name is wsdump.test, not 127.0.0.1).
+    https.globalAgent.options.ca = cert;
+    https.globalAgent.options.servername = 'wsdump.test';
+    https.globalAgent.options.checkServerIdentity = () => undefined;
+  } else server = http.createServer();
   srv.installHandlers(server);
   return new Promise((r) => server.listen(port, host, () => r(server)));
 }

@@ -432,7 +432,7 @@ fi
 # the same process, ~19 s each) and Engine.IO long polling (~11 s each)
 # (fallback-engineio.js: socket.io 4.8.1 + socket.io-client 4.8.1, polling only
 # and polling-then-upgrade). Each writes .messages.tsv, .app.tsv and
-# .expect.json. Ports 47600-47689.
+# .expect.json. Ports 47600-47699.
 for v in xhr-streaming:47600 xhr-polling:47610 eventsource:47620; do
 	name=gen__sockjs-${v%%:*}
 	want $name || continue
@@ -450,6 +450,19 @@ for v in polling:47630 upgrade:47640; do
 		node "$GEN/fallback-engineio.js" --mode "${v%%:*}" --port "$p" \
 		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
 done
+# The xhr-streaming session over https (TLS 1.3, node's https server; the NSS
+# key log beside it as gen__sockjs-xhr-streaming-tls.keys).
+name=gen__sockjs-xhr-streaming-tls
+if want $name; then
+	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
+	certs=$(mktemp -d)
+	"$BIN/wss" -gencert "$certs"
+	p=$(free_port 47690)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-sockjs.js" --transport xhr-streaming --port "$p" --cert "$certs" --keylog "$OUT/$name.keys" \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+	rm -rf "$certs"
+fi
 # The xhr-streaming session with the client in headless Chromium (browser
 # builds; the page's control server on port + 5 is not captured).
 name=gen__sockjs-xhr-streaming-browser
