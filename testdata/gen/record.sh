@@ -501,6 +501,14 @@ for v in polling:47650 upgrade:47655; do
 		node "$GEN/fallback-engineio3.js" --mode "${v%%:*}" --port "$p" \
 		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
 done
+# Each of them against its manifest, without wsdump (tshark + its own HTTP parsing).
+if command -v tshark >/dev/null; then
+	for f in "$OUT"/gen__sockjs-*.pcap "$OUT"/gen__engineio-{polling,upgrade,v3-}*.pcap; do
+		[ -e "$f" ] || continue
+		want "$(basename "$f")" || continue
+		python3 "$GEN/verify-fallback.py" "$f" >&2 || log "WARNING: verify-fallback.py: $(basename "$f") does not match its manifest"
+	done
+fi
 
 # Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
 # them captured mid-stream) and mid-stream WebSocket (gen__ws-midstream*): see nonws/record.sh.
