@@ -5,6 +5,15 @@
 //
 // usage: node fallback-engineio.js --mode polling|upgrade --port P
 //                                  --manifest OUT.messages.tsv --app OUT.app.tsv --expect OUT.expect.json
+//                                  [--client browser [--control-port C]]   (--mode polling only)
+//
+// --client browser: the client script in headless Chromium
+// (fallback-engineio-browser.html, socket.io-client dist/socket.io.min.js,
+// served by a control server on port C = P + 5, not captured; its payloads
+// are seeded in the page). A browser sends Accept-Encoding: gzip, so
+// engine.io gzips polling responses over 1024 bytes: the server then also
+// emits a 3000-byte "report" at +4.5 s. The page taps its XHRs: the
+// payloads as the browser hands them over (gunzipped).
 //
 //   polling  the client has transports: ['polling'] only: the whole session
 //            is HTTP GETs (long polls) and POSTs (client packets).
@@ -58,11 +67,15 @@ const expectPath = arg('expect', '/dev/null');
 const PING_INTERVAL = 2000;
 const PING_TIMEOUT = 3000;
 const RUN = Number(arg('run', '9'));
+const clientKind = arg('client', 'node'); // node | browser (headless Chromium, polling only)
+const controlPort = Number(arg('control-port', String(port + 5)));
+const chromium = arg('chromium', 'chromium');
 const UPGRADE_DELAY = 2500; // ms, upgrade mode: the WebSocket probe's delay
 const now = () => Math.round(performance.timeOrigin + performance.now()) / 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 if (!['polling', 'upgrade'].includes(mode)) throw new Error('bad --mode ' + mode);
+if (clientKind === 'browser' && mode !== 'polling') throw new Error('--client browser records --mode polling only');
 
 function prng(seed) {
   let a = seed >>> 0;
@@ -74,7 +87,7 @@ function prng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const modeSeed = mode === 'polling' ? 1 : 2;
+const modeSeed = process.argv.includes('browser') ? 5 : mode === 'polling' ? 1 : 2;
 Math.random = prng(0x666c6265 + modeSeed); // "flbe"
 {
   // Engine.IO session ids (base64id) come from sync crypto.randomBytes.
@@ -114,8 +127,8 @@ const ex = {
 
 const tapped = []; // {dir, opcode, buf, time, carrier}
 const pkType = { 0: 'open', 1: 'close', 2: 'ping', 3: 'pong', 4: 'message', 5: 'upgrade', 6: 'noop' };
-function tapPacket(dir, opcode, buf, carrier) {
-  const t = now();
+function tapPacket(dir, opcode, buf, carrier, time) {
+  const t = time || now();
   tapped.push({ dir, opcode, buf, time: t, carrier });
   const s = opcode === 1 ? buf.toString('utf8') : null;
   const type = opcode === 2 ? 'binary' : pkType[s[0]];
@@ -124,10 +137,10 @@ function tapPacket(dir, opcode, buf, carrier) {
   if (s && s.startsWith('42["status"')) ex.beats.push({ dir, key: 'socketio status', time: t, carrier });
   if (s && s.startsWith('42["news"')) ex.beats.push({ dir, key: 'socketio news', time: t, carrier });
 }
-function tapPayload(dir, data) {
+function tapPayload(dir, data, time) {
   for (const p of String(data).split('\x1e')) {
-    if (p[0] === 'b') tapPacket(dir, 2, Buffer.from(p.slice(1), 'base64'), 'polling');
-    else tapPacket(dir, 1, Buffer.from(p, 'utf8'), 'polling');
+    if (p[0] === 'b') tapPacket(dir, 2, Buffer.from(p.slice(1), 'base64'), 'polling', time);
+    else tapPacket(dir, 1, Buffer.from(p, 'utf8'), 'polling', time);
   }
 }
 {
@@ -210,7 +223,9 @@ async function main() {
   setTimeout(() => { console.error('fallback-engineio: timeout'); process.exit(1); }, (RUN + 30) * 1000).unref();
   const { Server } = require('socket.io');
   const httpServer = http.createServer();
-  const io = new Server(httpServer, { pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT });
+  // browser: the page comes from the control server (another origin); socket.io 3+ needs CORS enabled for it
+  const io = new Server(httpServer, Object.assign({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT },
+    clientKind === 'browser' ? { cors: { origin: `http://${host}:${controlPort}` } } : {}));
   io.on('connection', (s) => {
     s.emit('welcome', { motd: 'polling first ' + text(40), unicode: 'é ✓ \u2028 😀', n: 1 });
     s.emit('file', 'pic.bin', binary(64), { meta: true, thumb: binary(16) });
@@ -221,9 +236,13 @@ async function main() {
     s.on('status', () => {});
     let n = 0;
     const t = setInterval(() => s.emit('news', { n: ++n, v: Math.floor(rnd() * 1e6) }), 1500);
-    s.on('disconnect', (reason) => { clearInterval(t); ex.end.server_disconnect = { time: now(), reason }; });
+    // browser: a response over engine.io's 1024-byte compression threshold
+    // (a browser sends Accept-Encoding: gzip, so it comes gzipped)
+    const big = clientKind === 'browser' ? setTimeout(() => s.emit('report', { rows: text(3000) }), 4500) : null;
+    s.on('disconnect', (reason) => { clearInterval(t); clearTimeout(big); ex.end.server_disconnect = { time: now(), reason }; });
   });
   await new Promise((r) => httpServer.listen(port, host, r));
+  if (clientKind === 'browser') return browserClient(io, httpServer);
 
   const { io: client } = require('socket.io-client');
   // polling: a keep-alive agent, as a browser reuses its connections
@@ -278,6 +297,85 @@ async function main() {
   ex.end.server_stop = now();
   io.close();
   await new Promise((r) => { httpServer.close(r); httpServer.closeAllConnections(); });
+  finish();
+}
+
+
+// ---- the client in headless Chromium (--client browser) -------------------------
+
+async function browserClient(io, httpServer) {
+  const os = require('os');
+  const { spawn, execFileSync } = require('child_process');
+  ex.scenario += '-browser';
+  ex.stack = 'socket.io 4.8.1 server (engine.io 6.6.12) + headless Chromium ' + String(execFileSync(chromium, ['--version'])).trim() +
+    ` with socket.io-client 4.8.1 dist/socket.io.min.js, transports ['polling'] (page fallback-engineio-browser.html from a control server on port ${controlPort}, not captured: cross-origin XHRs with CORS)`;
+  const events = [];
+  let onEvent = () => {};
+  const files = {
+    '/page.html': [path.join(__dirname, 'fallback-engineio-browser.html'), 'text/html'],
+    '/socket.io.min.js': [path.join(__dirname, 'node_modules/socket.io-client/dist/socket.io.min.js'), 'application/javascript'],
+  };
+  const control = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    if (req.method === 'POST' && u.pathname === '/event') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const ev = JSON.parse(body);
+        events.push(ev);
+        onEvent(ev);
+        res.writeHead(204);
+        res.end();
+      });
+      return;
+    }
+    const f = files[u.pathname];
+    if (!f) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'content-type': f[1] });
+    res.end(fs.readFileSync(f[0]));
+  });
+  await new Promise((r) => control.listen(controlPort, host, r));
+  const done = new Promise((r) => { onEvent = (e) => { if (e.type === 'done') r(); }; });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wsdump-chromium-'));
+  const page = `http://${host}:${controlPort}/page.html?` + new URLSearchParams({ url: `http://${host}:${port}`, run: RUN });
+  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
+    `--user-data-dir=${profile}`, page], { stdio: ['ignore', 'ignore', 'ignore'] });
+  process.on('exit', () => browser.kill('SIGKILL'));
+  await done;
+  ex.end.server_stop = now();
+  io.close();
+  await new Promise((r) => { httpServer.close(r); httpServer.closeAllConnections(); });
+  const exited = new Promise((r) => browser.once('exit', r));
+  browser.kill('SIGTERM');
+  await Promise.race([exited, sleep(3000)]);
+  browser.kill('SIGKILL');
+  await sleep(1000); // Chromium's helpers may still write to the profile
+  try {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (e) {
+    console.error('fallback-engineio: could not remove ' + profile + ': ' + e.message);
+  }
+  control.close();
+  events.sort((a, b) => a.seq - b.seq);
+  for (const e of events) {
+    switch (e.type) {
+      case 'payload': tapPayload(e.dir, e.data, e.time); break;
+      case 'xhr': {
+        const u = new URL(e.url);
+        ex.requests.push({ time: e.time, method: e.method, kind: u.searchParams.get('transport'), sid: u.searchParams.get('sid'), status: e.status,
+          answered: e.done, content_encoding: e.content_encoding });
+        break;
+      }
+      case 'open': ex.sid = e.sid; ex.open = { time: e.time, transport: e.transport }; break;
+      case 'connected': ex.connected = e.time; break;
+      case 'disconnect': ex.end.client_disconnect = e.time; break;
+      case 'engine-close': ex.end.engine_close = { time: e.time, reason: e.reason }; break;
+      default: break;
+    }
+  }
+  ex.requests.sort((a, b) => a.time - b.time);
+  ex.browser_note = 'requests are as the page saw them (XHR loadend): no TCP details; count connections with tshark';
   finish();
 }
 

@@ -6,6 +6,22 @@
 //
 // usage: node fallback-sockjs.js --transport xhr-streaming|xhr-polling|eventsource --port P
 //                                --manifest OUT.messages.tsv --app OUT.app.tsv --expect OUT.expect.json
+//                                [--client browser [--control-port C] [--chromium PATH]]
+//                                [--cert DIR --keylog OUT.keys]   (https, node client)
+//
+// --cert: the server is node's https server (TLS 1.3 by default) with DIR's
+// cert.pem / key.pem (`wss -gencert DIR`), writing the NSS key log of every
+// TLS connection to --keylog (the server's 'keylog' event), for wsdump's
+// --keylog.
+//
+// --client browser runs the same client script in headless Chromium
+// (fallback-sockjs-browser.html with the browser builds sockjs-client
+// dist/sockjs.min.js and stompjs lib/stomp.min.js, served with the page by a
+// control server on port C = P + 5, not captured; the page reports its XHRs,
+// the xhr_send bodies and the frames sockjs-client receives). A browser sends
+// xhr_send bodies with Content-Length (node's http.request sends them
+// chunked) and pools its keep-alive connections its own way; its session id
+// is not seeded.
 //
 // Server (this process): sockjs 0.3.24 on http://127.0.0.1:P/stomp,
 // heartbeat_delay 5000 (SockJS `h` frames), response_limit 4096 (an
@@ -64,12 +80,20 @@ const port = Number(arg('port', '47600'));
 const manifestPath = arg('manifest', '/dev/null');
 const appPath = arg('app', '/dev/null');
 const expectPath = arg('expect', '/dev/null');
+const certDir = arg('cert', ''); // https: DIR with cert.pem and key.pem (`wss -gencert DIR`)
+const keylogPath = arg('keylog', '/dev/null'); // https: the server's NSS key log
+const clientKind = arg('client', 'node'); // node | browser (headless Chromium)
+const controlPort = Number(arg('control-port', String(port + 5)));
+const chromium = arg('chromium', 'chromium');
 const RUN = Number(arg('run', '16.2')); // s from CONNECTED to DISCONNECT
 const BEAT = 2500; // ms, SEND ping
 const now = () => Math.round(performance.timeOrigin + performance.now()) / 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
-if (!['xhr-streaming', 'xhr-polling', 'eventsource'].includes(transport)) throw new Error('bad --transport ' + transport);
+if (!['xhr-streaming', 'xhr-polling', 'eventsource', 'jsonp-polling'].includes(transport)) throw new Error('bad --transport ' + transport);
+if (!['node', 'browser'].includes(clientKind)) throw new Error('bad --client ' + clientKind);
+if (certDir && clientKind !== 'node') throw new Error('--cert: node client only');
+if (transport === 'jsonp-polling' && clientKind !== 'browser') throw new Error('jsonp-polling needs a DOM: use --client browser');
 
 function prng(seed) {
   let a = seed >>> 0;
@@ -85,7 +109,7 @@ Math.random = prng(0x666c6273); // "flbs": sockjs-client server id
 {
   // sockjs-client's session id and sockjs's entropy come from sync crypto.randomBytes.
   // One seed per transport: the three captures get different session ids.
-  const seeded = prng(0x73657373 + [...transport].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 0));
+  const seeded = prng(0x73657373 + [...transport].reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 0) + (certDir ? 7 : 0));
   const randomBytes = crypto.randomBytes;
   crypto.randomBytes = function (n, cb) {
     if (cb) return randomBytes.apply(this, arguments);
@@ -104,7 +128,7 @@ const ex = {
     client: `stompjs 2.3.3 Stomp.over(new SockJS(url, null, {transports: ['${transport}']})), sockjs-client 1.6.1 (node ${process.version})`,
     server: 'npm sockjs 0.3.24 (heartbeat_delay 5000, response_limit 4096, disconnect_delay 5000) + a STOMP 1.1 responder in the same process',
   },
-  url: `http://${host}:${port}/stomp`,
+  url: `${certDir ? 'https' : 'http'}://${host}:${port}/stomp`,
   server_port: port,
   transport,
   session_id: null,
@@ -124,8 +148,8 @@ const ex = {
 // ---- taps -------------------------------------------------------------------
 
 const tapped = []; // {dir, buf, time}
-function tapFrame(dir, s, extra) {
-  const t = now();
+function tapFrame(dir, s, extra, time) {
+  const t = time || now();
   tapped.push({ dir, buf: Buffer.from(s, 'utf8'), time: t });
   ex.frames.push(Object.assign({ dir, time: t, kind: dir === 'c2s' ? 'xhr_send' : s[0], len: Buffer.byteLength(s) }, extra || {}));
   if (dir === 's2c' && s === 'h') ex.beats.push({ dir: 's2c', key: 'sockjs h', time: t });
@@ -140,9 +164,9 @@ const kindOf = (p) => {
   const m = /\/stomp\/(?:[^/]+\/[^/]+\/)?([a-z_]+)(?:\?|$)/.exec(p);
   return m ? m[1] : 'other';
 };
-{
-  const request = http.request;
-  http.request = function (options) {
+for (const mod of [http, require('https')]) {
+  const request = mod.request;
+  mod.request = function (options) {
     const p = typeof options === 'string' ? new URL(options).pathname : options.path;
     const rec = { time: now(), method: (options.method || 'GET').toUpperCase(), path: p.replace(/\?.*/, ''), kind: kindOf(p), status: null };
     const sm = /\/stomp\/([^/]+)\/([^/]+)\//.exec(p);
@@ -257,7 +281,22 @@ function startServer() {
       ex.server_log.push({ event: 'session closed', time: now() });
     });
   });
-  const server = http.createServer();
+  let server;
+  if (certDir) {
+    const https = require('https');
+    const path = require('path');
+    const cert = fs.readFileSync(path.join(certDir, 'cert.pem'));
+    server = https.createServer({ cert, key: fs.readFileSync(path.join(certDir, 'key.pem')), ALPNProtocols: ['http/1.1'] });
+    const keylog = fs.createWriteStream(keylogPath);
+    server.on('keylog', (line) => keylog.write(line));
+    ex.tls = { server: `node ${process.version} https (OpenSSL ${process.versions.openssl}), default TLS settings, self-signed certificate for wsdump.test`,
+      keylog: 'NSS key log from the server\'s keylog event' };
+    // sockjs-client's XHR driver calls https.request with no TLS options: trust the
+    // test certificate through the global agent (its name is wsdump.test, not 127.0.0.1).
+    https.globalAgent.options.ca = cert;
+    https.globalAgent.options.servername = 'wsdump.test';
+    https.globalAgent.options.checkServerIdentity = () => undefined;
+  } else server = http.createServer();
   srv.installHandlers(server);
   return new Promise((r) => server.listen(port, host, () => r(server)));
 }
@@ -279,6 +318,7 @@ async function main() {
     if (lag > 200) ex.event_loop.lags_over_200ms.push({ time: now(), lag_ms: lag });
   }, 100);
   lagTimer.unref();
+  if (clientKind === 'browser') return browserClient(server);
   const SockJS = require('sockjs-client');
   const Stomp = require('stompjs');
   const tm = SockJS.prototype._transportMessage;
@@ -328,6 +368,92 @@ async function main() {
   await sleep(2500);
   ex.end.server_stop = now();
   await new Promise((r) => { server.close(r); server.closeAllConnections(); });
+  finish();
+}
+
+
+// ---- the client in headless Chromium (--client browser) -------------------------
+
+async function browserClient(server) {
+  const os = require('os');
+  const path = require('path');
+  const { spawn, execFileSync } = require('child_process');
+  ex.scenario += '-browser';
+  ex.stack.client = 'headless Chromium ' + String(execFileSync(chromium, ['--version'])).trim() +
+    `: stompjs 2.3.3 lib/stomp.min.js Stomp.over(new SockJS(url, null, {transports: ['${transport}']})), sockjs-client 1.6.1 dist/sockjs.min.js` +
+    ` (page fallback-sockjs-browser.html from a control server on port ${controlPort}, not captured: cross-origin XHR with CORS)`;
+  const events = [];
+  let onEvent = () => {};
+  const files = {
+    '/page.html': [path.join(__dirname, 'fallback-sockjs-browser.html'), 'text/html'],
+    '/sockjs.min.js': [path.join(__dirname, 'node_modules/sockjs-client/dist/sockjs.min.js'), 'application/javascript'],
+    '/stomp.min.js': [path.join(__dirname, 'node_modules/stompjs/lib/stomp.min.js'), 'application/javascript'],
+  };
+  const control = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    if (req.method === 'POST' && u.pathname === '/event') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const ev = JSON.parse(body);
+        events.push(ev);
+        onEvent(ev);
+        res.writeHead(204);
+        res.end();
+      });
+      return;
+    }
+    const f = files[u.pathname];
+    if (!f) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'content-type': f[1] });
+    res.end(fs.readFileSync(f[0]));
+  });
+  await new Promise((r) => control.listen(controlPort, host, r));
+  const done = new Promise((r) => { onEvent = (e) => { if (e.type === 'done') r(); }; });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wsdump-chromium-'));
+  const page = `http://${host}:${controlPort}/page.html?` + new URLSearchParams({ transport, url: ex.url, run: RUN, beat: BEAT });
+  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
+    `--user-data-dir=${profile}`, page], { stdio: ['ignore', 'ignore', 'ignore'] });
+  process.on('exit', () => browser.kill('SIGKILL'));
+  await done;
+  await sleep(500);
+  ex.end.server_stop = now();
+  await new Promise((r) => { server.close(r); server.closeAllConnections(); });
+  const exited = new Promise((r) => browser.once('exit', r));
+  browser.kill('SIGTERM');
+  await Promise.race([exited, sleep(3000)]);
+  browser.kill('SIGKILL');
+  await sleep(1000); // Chromium's helpers may still write to the profile
+  try {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (e) {
+    console.error('fallback-sockjs: could not remove ' + profile + ': ' + e.message);
+  }
+  control.close();
+  events.sort((a, b) => a.seq - b.seq);
+  for (const e of events) {
+    switch (e.type) {
+      case 'frame': tapFrame(e.dir, e.data, e.transport ? { transport: e.transport } : {}, e.time); break;
+      case 'prelude': ex.frames.push({ dir: 's2c', time: e.time, kind: 'prelude', len: e.len }); break;
+      case 'xhr': {
+        const sm = /\/stomp\/([^/]+)\/([^/]+)\//.exec(e.path);
+        if (sm) { ex.server_id = sm[1]; ex.session_id = sm[2]; }
+        ex.requests.push({ time: e.time, method: e.method, path: e.path, kind: kindOf(e.path), status: e.status, ended: e.done });
+        break;
+      }
+      case 'connected': ex.connected = { time: e.time, transport: e.transport, heart_beat: e.heart_beat, version: e.version }; break;
+      case 'received': ex.received.push({ time: e.time, command: e.command, destination: e.destination, receipt: e.receipt, len: e.len }); break;
+      case 'disconnect': ex.end.disconnect = e.time; break;
+      case 'client-close-called': ex.end.client_close_called = e.time; break;
+      case 'client-close-done': ex.end.client_close_done = e.time; break;
+      case 'sockjs-close': ex.end.sockjs_close = { time: e.time, code: e.code, reason: e.reason, wasClean: e.wasClean }; break;
+      case 'stomp-error': ex.end.stomp_error = { time: e.time, error: e.error }; break;
+      default: break;
+    }
+  }
+  ex.requests.sort((a, b) => a.time - b.time);
+  ex.browser_note = 'requests are as the page saw them (XHR loadend; an EventSource when created): no TCP details; count connections with tshark';
   finish();
 }
 

@@ -2,7 +2,8 @@
 """Checks the fallback-transport captures (issue 18) against their manifests,
 independently of wsdump and of the generators: reads the TCP payloads with
 tshark, reassembles each direction of each TCP connection by sequence number,
-parses the HTTP/1.1 requests and responses on it (Content-Length, chunked,
+(for a capture with a key log beside it, gen__NAME.keys, the bytes tshark
+decrypts with it), parses the HTTP/1.1 requests and responses on it (Content-Length, chunked,
 keep-alive, pipelining; gzip bodies are inflated), takes the SockJS frames /
 Engine.IO packets out of them and, for an Engine.IO upgrade, the WebSocket
 messages (unmasked), orders them per direction by the time of the packet that
@@ -68,6 +69,38 @@ def tshark_segments(pcap):
         client = s['client']
         server = next((k for k in dirs if k != client), None)
         res[st] = {'c2s': dirs.get(client, (b'', [])), 's2c': dirs.get(server, (b'', [])), 'client': client}
+    return res
+
+
+def tshark_tls_streams(pcap, keys):
+    """The decrypted bytes of each TLS connection (tshark with the key log, http
+    turned off so that they come as data), with the time of each byte's frame."""
+    out = subprocess.run(
+        ['tshark', '-r', pcap, '--disable-protocol', 'http', '-o', 'tls.keylog_file:' + keys,
+         '-o', 'tcp.reassemble_out_of_order:TRUE', '-T', 'fields', '-E', 'separator=\t',
+         '-e', 'tcp.stream', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'tcp.srcport', '-e', 'data.data'],
+        check=True, capture_output=True, text=True).stdout
+    streams = {}
+    for line in out.splitlines():
+        st, t, src, sp, data = (line.split('\t') + [''] * 5)[:5]
+        if not data:
+            continue
+        s = streams.setdefault(int(st), {'client': None, 'dirs': {}})
+        key = (src, int(sp))
+        if s['client'] is None:
+            s['client'] = key  # HTTP: the client speaks first
+        buf, times = s['dirs'].setdefault(key, (bytearray(), []))
+        for rec in data.split(','):
+            b = bytes.fromhex(rec)
+            buf += b
+            times += [float(t)] * len(b)
+    res = {}
+    for st, s in streams.items():
+        client = s['client']
+        server = next((k for k in s['dirs'] if k != client), None)
+        c = s['dirs'].get(client, (b'', []))
+        v = s['dirs'].get(server, (b'', []))
+        res[st] = {'c2s': (bytes(c[0]), c[1]), 's2c': (bytes(v[0]), v[1]), 'client': client}
     return res
 
 
@@ -174,6 +207,10 @@ def sockjs_frames(kind, body, btimes):
                 break
             out.append((body[p:e], btimes[e]))
             p = e + 1
+    elif kind == 'jsonp':
+        # /**/CALLBACK("<frame as a JSON string>");\r\n, one frame per response
+        for m in re.finditer(rb'/\*\*/[A-Za-z0-9_.-]+\((".*?")\);\r\n', body, re.S):
+            out.append((json.loads(m.group(1)).encode('utf-8'), btimes[m.end() - 1]))
     elif kind == 'eventsource':
         p = 2 if body.startswith(b'\r\n') else 0
         while True:
@@ -236,7 +273,8 @@ def verify(pcap):
         for line in f.read().splitlines()[1:]:
             d, op, ln, h = line.split('\t')
             want[d].append(f'{op} {ln} {h}')
-    streams = tshark_segments(pcap)
+    keys = base + '.keys'
+    streams = tshark_tls_streams(pcap, keys) if os.path.exists(keys) else tshark_segments(pcap)
     got = {'c2s': [], 's2c': []}
     info = {'tcp': len(streams), 'requests': 0, 'chunked': 0, 'keepalive_reuse': 0, 'gzip': 0, 'sessions': set(), 'kinds': {}}
     for st, s in sorted(streams.items()):
@@ -280,8 +318,11 @@ def verify(pcap):
                         got['s2c'].append((btimes[-1], pk, op))
         for i, (line, hdr, body, btimes, status) in enumerate(reqs):
             uri = line.split()[1]
-            if re.search(r'/xhr_send$', uri):
+            if re.search(r'/xhr_send(\?|$)', uri):
                 got['c2s'].append((btimes[-1] if btimes else 0, body, 1))
+            elif re.search(r'/jsonp_send(\?|$)', uri):
+                d = urllib.parse.parse_qs(body.decode('ascii'), keep_blank_values=True)['d'][0]  # a form field
+                got['c2s'].append((btimes[-1], d.encode('utf-8'), 1))
             elif '/socket.io/' in uri and line.startswith('POST'):
                 q = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)
                 for op, pk in eio_packets(body, int(q['EIO'][0]), hdr.get('content-type', '').startswith('application/octet-stream')):
