@@ -27,7 +27,7 @@ type appConn struct {
 // WebSocket connections in order of their first record.
 func readAppConns(t *testing.T, file string) []*appConn {
 	t.Helper()
-	out, errs, code := runWsdump(t, nil, "-r", file, "--format", "jsonl")
+	out, errs, code := runWsdump(t, nil, append([]string{"-r", file, "--format", "jsonl"}, keylogArgs(file)...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

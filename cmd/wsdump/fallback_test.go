@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,8 +57,15 @@ func fallbackReport(t *testing.T, file string, jobs int) *health.Report {
 	defer src.Close()
 	tr := health.New(nil, health.Options{})
 	var in inputFlags
-	asm := newAppAssembler(tr, appproto.ModeAuto, in.options(wsparse.Config{EndAll: true}, nil), jobs)
-	if err := feed(src, asm, file, nil, func(time.Time) {}); err != nil {
+	if k := keylogFor(file); k != "" {
+		in.KeyLogs = []string{k} // https: the same decoding once decrypted
+	}
+	keys, err := in.loadKeys(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asm := newAppAssembler(tr, appproto.ModeAuto, in.options(wsparse.Config{EndAll: true}, keys), jobs)
+	if err := feed(src, asm, file, keys, func(time.Time) {}); err != nil {
 		t.Fatal(err)
 	}
 	asm.Finish()
@@ -91,7 +99,7 @@ type eioExpect struct {
 // judged as on a WebSocket, and the client's close.
 func TestFallbackEngineIOCaptures(t *testing.T) {
 	var files []string
-	for _, n := range []string{"polling", "upgrade", "v3-polling", "v3-upgrade"} {
+	for _, n := range []string{"polling", "upgrade", "v3-polling", "v3-upgrade", "polling-browser"} {
 		files = append(files, filepath.Join("..", "..", "testdata", "pcaps", "gen__engineio-"+n+".expect.json"))
 	}
 	for _, f := range files {
@@ -120,7 +128,8 @@ func TestFallbackEngineIOCaptures(t *testing.T) {
 					conns++ // the generator did not see the WebSocket's request (ws 7)
 				}
 			}
-			if c.Transport != transport || c.HTTPRequests != polls || len(c.HTTPConns) != conns {
+			// (a browser's generator does not see its TCP connections: 0)
+			if c.Transport != transport || c.HTTPRequests != polls || want.Summary.TCPConns > 0 && len(c.HTTPConns) != conns {
 				t.Errorf("%s, %d requests, %d conns; the generator: %s, %d polling requests, %d conns", c.Transport, c.HTTPRequests, len(c.HTTPConns), transport, polls, conns)
 			}
 			if got := [2]int{c.Stats[0].Messages, c.Stats[1].Messages}; got != [2]int{want.Summary.Messages["c2s"], want.Summary.Messages["s2c"]} {
@@ -193,7 +202,7 @@ func TestFallbackSockJSCaptures(t *testing.T) {
 				beats[s.Kind+" "+s.Proto+" "+s.Key+" "+s.Dir.String()] = s.Count
 				if s.Kind == health.KindApp && s.Key == want.Heartbeat.Key {
 					iv := secs(want.Heartbeat.Interval)
-					if (s.Interval-iv).Abs() > iv/100 || s.Missed != 0 {
+					if (s.Interval-iv).Abs() > iv/40 || s.Missed != 0 { // a browser's timers run up to 2.5% early
 						t.Errorf("%s: every %v, %d missed; the generator: every %v", s.Key, s.Interval, s.Missed, iv)
 					}
 				}
