@@ -30,6 +30,25 @@ type Joiner struct {
 	order    []*session
 	ws       map[*wsparse.Conn]*session // Engine.IO WebSocket upgrades joined to a polling session
 	tapped   map[int]*session           // TCP connection numbers that carried a session's requests
+	// Engine.IO sessions seen only in their handshake poll (no request
+	// has named the sid yet): held back, as the client may have given up
+	// on them (a reconnect attempt that timed out is no conversation).
+	pending   map[string][]held
+	heldConn  map[int]string // connection number -> the pending session it carried
+	heldEnds  []heldEnd      // their Ends, in order
+	replaying bool
+}
+
+// heldEnd is the End of a connection that carried only pending records.
+type heldEnd struct {
+	c *wsparse.Conn
+	s *wsparse.Summary
+}
+
+// held is a message of a pending session.
+type held struct {
+	c *wsparse.Conn
+	m wsparse.Message
 }
 
 type session struct {
@@ -57,7 +76,8 @@ func New(next wsparse.Sink) *Joiner {
 // others to next (with -j, next reads the workers' notes; the sessions'
 // application decoding is done on sess).
 func NewSplit(next, sess wsparse.Sink) *Joiner {
-	return &Joiner{next: next, sess: sess, sessions: map[string]*session{}, ws: map[*wsparse.Conn]*session{}, tapped: map[int]*session{}}
+	return &Joiner{next: next, sess: sess, sessions: map[string]*session{}, ws: map[*wsparse.Conn]*session{}, tapped: map[int]*session{},
+		pending: map[string][]held{}, heldConn: map[int]string{}}
 }
 
 func (j *Joiner) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
@@ -74,7 +94,9 @@ func (j *Joiner) upgrade(c *wsparse.Conn, h *wsparse.Handshake) *session {
 	if sid == "" || param(q, "transport") != "websocket" {
 		return nil
 	}
-	s := j.sessions[httpfb.EngineIO+" "+sid]
+	key := httpfb.EngineIO + " " + sid
+	j.confirm(key, c)
+	s := j.sessions[key]
 	if s == nil {
 		return nil
 	}
@@ -104,7 +126,9 @@ func (j *Joiner) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	j.next.Frame(c, f)
 }
 
-func (j *Joiner) Message(c *wsparse.Conn, m *wsparse.Message) {
+func (j *Joiner) Message(c *wsparse.Conn, m *wsparse.Message) { j.message(c, m) }
+
+func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 	if s := j.ws[c]; s != nil {
 		cp := *m
 		cp.Fallback = &wsparse.Fallback{Proto: httpfb.EngineIO, Session: s.key, Transport: httpfb.WebSocket, Joined: true}
@@ -116,6 +140,19 @@ func (j *Joiner) Message(c *wsparse.Conn, m *wsparse.Message) {
 	if fb == nil {
 		j.next.Message(c, m)
 		return
+	}
+	key := fb.Proto + " " + fb.Session
+	if fb.Proto == httpfb.EngineIO && j.sessions[key] == nil && !j.replaying {
+		if !strings.Contains(fb.URI, "sid=") {
+			if len(j.pending) < MaxSessions {
+				cp := *m
+				cp.Data = append([]byte(nil), m.Data...)
+				j.pending[key] = append(j.pending[key], held{c: c, m: cp})
+				j.heldConn[c.ID] = key
+			}
+			return
+		}
+		j.confirm(key, c)
 	}
 	s := j.session(c, m)
 	if s == nil {
@@ -207,6 +244,22 @@ func (j *Joiner) opening(s *session, proto string, m *wsparse.Message) {
 	s.opened = true
 }
 
+// confirm starts a pending Engine.IO session with the records held; c is
+// the connection that confirms it.
+func (j *Joiner) confirm(key string, c *wsparse.Conn) {
+	h, ok := j.pending[key]
+	if !ok {
+		return
+	}
+	delete(j.pending, key)
+	j.replaying = true
+	for i := range h {
+		j.message(h[i].c, &h[i].m)
+		delete(j.heldConn, h[i].c.ID)
+	}
+	j.replaying = false
+}
+
 // count numbers a message in its session and counts it.
 func (j *Joiner) count(s *session, m *wsparse.Message) {
 	s.idx[m.Dir]++
@@ -264,6 +317,14 @@ func (j *Joiner) End(c *wsparse.Conn, sum *wsparse.Summary) {
 		delete(j.ws, c)
 		return
 	}
+	if _, ok := j.heldConn[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
+		// It carried only a handshake poll so far: held until the
+		// session is confirmed (and swallowed) or the capture ends
+		// (passed on as the HTTP connection it was).
+		cp := *sum
+		j.heldEnds = append(j.heldEnds, heldEnd{c, &cp})
+		return
+	}
 	if _, ok := j.tapped[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
 		delete(j.tapped, c.ID)
 		return // a connection of a session: the session's row tells
@@ -301,6 +362,16 @@ func (j *Joiner) Finish() {
 	}
 	j.order = nil
 	clear(j.sessions)
+	// Sessions that never went past their handshake poll: their
+	// connections end as the HTTP connections they were, in order.
+	for _, e := range j.heldEnds {
+		if _, ok := j.tapped[e.c.ID]; !ok {
+			j.next.End(e.c, e.s)
+		}
+	}
+	j.heldEnds = nil
+	clear(j.pending)
+	clear(j.heldConn)
 }
 
 // Notes and TLSConn pass the reassembly's optional records on.

@@ -44,7 +44,7 @@ func conn(id int) *wsparse.Conn {
 
 func msg(dir wsparse.Dir, s, proto, tr, data string, sec int) *wsparse.Message {
 	return &wsparse.Message{Dir: dir, Opcode: wsparse.OpText, TS: t0.Add(time.Duration(sec) * time.Second), Frames: 1, Len: uint64(len(data)),
-		Data: []byte(data), Fallback: &wsparse.Fallback{Proto: proto, Session: s, Transport: tr, Method: "GET", URI: "/u/" + s, ReqTS: t0}}
+		Data: []byte(data), Fallback: &wsparse.Fallback{Proto: proto, Session: s, Transport: tr, Method: "GET", URI: "/u/?sid=" + s, ReqTS: t0}}
 }
 
 func req(s, proto, tr, method string, from, to int) *wsparse.Message {
@@ -63,8 +63,15 @@ func TestJoin(t *testing.T) {
 	r := &rec{}
 	j := New(r)
 	c1, c2, c3, c4 := conn(1), conn(2), conn(3), conn(4)
-	j.Message(c1, msg(wsparse.ServerToClient, "S", httpfb.EngineIO, httpfb.Polling, `0{"sid":"S","pingInterval":1000,"pingTimeout":2000}`, 0))
-	j.Message(c1, req("S", httpfb.EngineIO, httpfb.Polling, "GET", 0, 0))
+	// The handshake poll names no sid: held until a request names it.
+	open, openReq := msg(wsparse.ServerToClient, "S", httpfb.EngineIO, httpfb.Polling, `0{"sid":"S","pingInterval":1000,"pingTimeout":2000}`, 0),
+		req("S", httpfb.EngineIO, httpfb.Polling, "GET", 0, 0)
+	open.Fallback.URI, openReq.Fallback.URI = "/u/", "/u/"
+	j.Message(c1, open)
+	j.Message(c1, openReq)
+	if len(r.out) != 0 {
+		t.Fatalf("a handshake poll alone made records: %q", r.out)
+	}
 	j.Message(c2, msg(wsparse.ClientToServer, "S", httpfb.EngineIO, httpfb.Polling, "40", 1))
 	j.Message(c2, req("S", httpfb.EngineIO, httpfb.Polling, "POST", 1, 1))
 	j.Message(c1, msg(wsparse.ServerToClient, "S", httpfb.EngineIO, httpfb.Polling, "2", 5))
@@ -79,7 +86,7 @@ func TestJoin(t *testing.T) {
 	j.End(c4, &wsparse.Summary{End: wsparse.EndFINWithoutClose})
 	j.Finish()
 	want := []string{
-		"1 handshake GET /u/S polling",
+		"1 handshake GET /u/ polling",
 		"1 frame s2c 1",
 		`1 message s2c 1 "0{\"sid\":\"S\",\"pingInterval\":1000,\"pingTimeout\":2000}" polling `,
 		"1 frame c2s 1",
@@ -96,5 +103,23 @@ func TestJoin(t *testing.T) {
 	}
 	if got := strings.Join(r.out, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+// TestPendingHandshake: an Engine.IO session that never goes past its
+// handshake poll (a reconnect attempt the client gave up on) makes no
+// conversation: its connection ends as the HTTP connection it was, at the
+// end of the capture.
+func TestPendingHandshake(t *testing.T) {
+	r := &rec{}
+	j := New(r)
+	c1 := conn(1)
+	m := msg(wsparse.ServerToClient, "T", httpfb.EngineIO, httpfb.Polling, `0{"sid":"T"}`, 0)
+	m.Fallback.URI = "/socket.io/?EIO=4&transport=polling"
+	j.Message(c1, m)
+	j.End(c1, &wsparse.Summary{End: wsparse.EndNotWebSocket})
+	j.Finish()
+	if got := strings.Join(r.out, "\n"); got != "1 end not_websocket " {
+		t.Errorf("got %q", got)
 	}
 }
