@@ -360,7 +360,7 @@ async function browserClient(io, httpServer) {
   events.sort((a, b) => a.seq - b.seq);
   for (const e of events) {
     switch (e.type) {
-      case 'payload': tapPayload(e.dir, e.data, e.time); break;
+      case 'payload': tapPayload(e.dir, e.base64 !== undefined ? Buffer.from(e.base64, 'base64') : e.data, e.time); break;
       case 'xhr': {
         const u = new URL(e.url);
         ex.requests.push({ time: e.time, method: e.method, kind: u.searchParams.get('transport'), sid: u.searchParams.get('sid'), status: e.status,

@@ -20,6 +20,12 @@
 //
 // usage: node fallback-engineio3.js --mode polling|upgrade --port P
 //                                   --manifest OUT.messages.tsv --app OUT.app.tsv --expect OUT.expect.json
+//                                   [--client browser [--control-port C]]   (--mode polling only)
+//
+// --client browser: as in fallback-engineio.js, with socket.io-client 2.5.0
+// dist/socket.io.js. A browser has XHR2, so unlike the node client it does
+// not ask for base64: payloads that carry binary packets go as BINARY
+// payloads both ways (application/octet-stream); and it accepts gzip.
 //
 // --manifest: one line per Engine.IO packet as the same version would send it
 // as one WebSocket message (dir opcode len sha256): text packets as their
@@ -49,11 +55,15 @@ const V2 = require('path').join(__dirname, 'node_modules/socket.io-client-v2/nod
 const PING_INTERVAL = 2000;
 const PING_TIMEOUT = 3000;
 const RUN = Number(arg('run', '9'));
+const clientKind = arg('client', 'node'); // node | browser (headless Chromium, polling only)
+const controlPort = Number(arg('control-port', String(port + 5)));
+const chromium = arg('chromium', 'chromium');
 const UPGRADE_DELAY = 2500; // ms, upgrade mode: the WebSocket probe's delay
 const now = () => Math.round(performance.timeOrigin + performance.now()) / 1000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 if (!['polling', 'upgrade'].includes(mode)) throw new Error('bad --mode ' + mode);
+if (clientKind === 'browser' && mode !== 'polling') throw new Error('--client browser records --mode polling only');
 
 function prng(seed) {
   let a = seed >>> 0;
@@ -65,7 +75,7 @@ function prng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-const modeSeed = mode === 'polling' ? 3 : 4;
+const modeSeed = process.argv.includes('browser') ? 6 : mode === 'polling' ? 3 : 4;
 Math.random = prng(0x666c6265 + modeSeed); // "flbe"
 {
   // Engine.IO session ids (base64id) come from sync crypto.randomBytes.
@@ -105,8 +115,8 @@ const ex = {
 
 const tapped = []; // {dir, opcode, buf, time, carrier}
 const pkType = { 0: 'open', 1: 'close', 2: 'ping', 3: 'pong', 4: 'message', 5: 'upgrade', 6: 'noop' };
-function tapPacket(dir, opcode, buf, carrier) {
-  const t = now();
+function tapPacket(dir, opcode, buf, carrier, time) {
+  const t = time || now();
   tapped.push({ dir, opcode, buf, time: t, carrier });
   const s = opcode === 1 ? buf.toString('utf8') : null;
   if (opcode === 2 && buf[0] !== 4) throw new Error('v3 binary packet without type byte 4');
@@ -118,11 +128,11 @@ function tapPacket(dir, opcode, buf, carrier) {
 }
 const eioParser = require(path.join(V2, 'engine.io-parser'));
 // A payload's packets, each as the same version sends it as one WebSocket message.
-function tapPayload(dir, data) {
+function tapPayload(dir, data, time) {
   eioParser.decodePayload(data, 'nodebuffer', (packet) => {
     eioParser.encodePacket(packet, true, false, (enc) => {
-      if (typeof enc === 'string') tapPacket(dir, 1, Buffer.from(enc, 'utf8'), 'polling');
-      else tapPacket(dir, 2, Buffer.from(enc), 'polling');
+      if (typeof enc === 'string') tapPacket(dir, 1, Buffer.from(enc, 'utf8'), 'polling', time);
+      else tapPacket(dir, 2, Buffer.from(enc), 'polling', time);
     });
   });
 }
@@ -205,20 +215,38 @@ for (const m of ['socket.io-client-v2/node_modules/ws']) {
 async function main() {
   setTimeout(() => { console.error('fallback-engineio3: timeout'); process.exit(1); }, (RUN + 30) * 1000).unref();
   const httpServer = http.createServer();
-  const io = require('socket.io-v2')(httpServer, { pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, serveClient: false });
+  // browser: the page is on another origin, and a binary payload POST
+  // (Content-Type application/octet-stream) needs a CORS preflight, which
+  // engine.io 3 leaves to the application: answer it as apps do.
+  const io = require('socket.io-v2')(httpServer, Object.assign({ pingInterval: PING_INTERVAL, pingTimeout: PING_TIMEOUT, serveClient: false },
+    clientKind === 'browser' ? {
+      handlePreflightRequest: (req, res) => {
+        res.writeHead(200, {
+          'Access-Control-Allow-Origin': req.headers.origin, 'Access-Control-Allow-Methods': 'GET, POST',
+          'Access-Control-Allow-Headers': req.headers['access-control-request-headers'] || '', 'Access-Control-Allow-Credentials': 'true',
+        });
+        res.end();
+      },
+    } : {}));
   io.on('connection', (s) => {
     s.emit('welcome', { motd: 'polling first ' + text(40), unicode: 'é ✓ \u2028 😀', n: 1 });
     s.emit('file', 'pic.bin', binary(64), { meta: true, thumb: binary(16) });
     for (let i = 0; i < 3; i++) s.emit('tick', i, text(10));
     s.on('hello', (m, ack) => ack({ hi: m }));
     s.on('chat', (m) => s.emit('chat', 'echo: ' + String(m).slice(0, 100)));
-    s.on('blob', (name, buf, ack) => ack(buf.length, Buffer.from(buf.subarray(0, 8))));
+    s.on('blob', (name, buf, ack) => {
+      const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf); // an ArrayBuffer when it came in a binary payload
+      ack(b.length, Buffer.from(b.subarray(0, 8)));
+    });
     s.on('status', () => {});
     let n = 0;
     const t = setInterval(() => s.emit('news', { n: ++n, v: Math.floor(rnd() * 1e6) }), 1500);
-    s.on('disconnect', (reason) => { clearInterval(t); ex.end.server_disconnect = { time: now(), reason }; });
+    // browser: a response over engine.io's 1024-byte compression threshold
+    const big = clientKind === 'browser' ? setTimeout(() => s.emit('report', { rows: text(3000) }), 4500) : null;
+    s.on('disconnect', (reason) => { clearInterval(t); clearTimeout(big); ex.end.server_disconnect = { time: now(), reason }; });
   });
   await new Promise((r) => httpServer.listen(port, host, r));
+  if (clientKind === 'browser') return browserClient(io, httpServer);
 
   const client = require('socket.io-client-v2');
   // polling: a keep-alive agent, as a browser reuses its connections
@@ -273,6 +301,84 @@ async function main() {
   ex.end.server_stop = now();
   io.close();
   await new Promise((r) => { httpServer.close(r); httpServer.closeAllConnections(); });
+  finish();
+}
+
+// ---- the client in headless Chromium (--client browser) -------------------------
+
+async function browserClient(io, httpServer) {
+  const os = require('os');
+  const { spawn, execFileSync } = require('child_process');
+  ex.scenario += '-browser';
+  ex.stack = 'socket.io 2.5.1 server (engine.io 3.6.2) + headless Chromium ' + String(execFileSync(chromium, ['--version'])).trim() +
+    ` with socket.io-client 2.5.0 dist/socket.io.js, transports ['polling'] (page fallback-engineio-browser.html from a control server on port ${controlPort}, not captured: cross-origin XHRs with CORS)`;
+  const events = [];
+  let onEvent = () => {};
+  const files = {
+    '/page.html': [path.join(__dirname, 'fallback-engineio-browser.html'), 'text/html'],
+    '/socket.io.min.js': [path.join(__dirname, 'node_modules/socket.io-client-v2/dist/socket.io.js'), 'application/javascript'],
+  };
+  const control = http.createServer((req, res) => {
+    const u = new URL(req.url, 'http://x');
+    if (req.method === 'POST' && u.pathname === '/event') {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const ev = JSON.parse(body);
+        events.push(ev);
+        onEvent(ev);
+        res.writeHead(204);
+        res.end();
+      });
+      return;
+    }
+    const f = files[u.pathname];
+    if (!f) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'content-type': f[1] });
+    res.end(fs.readFileSync(f[0]));
+  });
+  await new Promise((r) => control.listen(controlPort, host, r));
+  const done = new Promise((r) => { onEvent = (e) => { if (e.type === 'done') r(); }; });
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wsdump-chromium-'));
+  const page = `http://${host}:${controlPort}/page.html?` + new URLSearchParams({ url: `http://${host}:${port}`, run: RUN });
+  const browser = spawn(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
+    `--user-data-dir=${profile}`, page], { stdio: ['ignore', 'ignore', 'ignore'] });
+  process.on('exit', () => browser.kill('SIGKILL'));
+  await done;
+  ex.end.server_stop = now();
+  io.close();
+  await new Promise((r) => { httpServer.close(r); httpServer.closeAllConnections(); });
+  const exited = new Promise((r) => browser.once('exit', r));
+  browser.kill('SIGTERM');
+  await Promise.race([exited, sleep(3000)]);
+  browser.kill('SIGKILL');
+  await sleep(1000); // Chromium's helpers may still write to the profile
+  try {
+    fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (e) {
+    console.error('fallback-engineio: could not remove ' + profile + ': ' + e.message);
+  }
+  control.close();
+  events.sort((a, b) => a.seq - b.seq);
+  for (const e of events) {
+    switch (e.type) {
+      case 'payload': tapPayload(e.dir, e.base64 !== undefined ? Buffer.from(e.base64, 'base64') : e.data, e.time); break;
+      case 'xhr': {
+        const u = new URL(e.url);
+        ex.requests.push({ time: e.time, method: e.method, kind: u.searchParams.get('transport'), sid: u.searchParams.get('sid'), status: e.status,
+          answered: e.done, content_encoding: e.content_encoding });
+        break;
+      }
+      case 'open': ex.sid = e.sid; ex.open = { time: e.time, transport: e.transport }; break;
+      case 'connected': ex.connected = e.time; break;
+      case 'disconnect': ex.end.client_disconnect = e.time; break;
+      case 'engine-close': ex.end.engine_close = { time: e.time, reason: e.reason }; break;
+      default: break;
+    }
+  }
+  ex.requests.sort((a, b) => a.time - b.time);
+  ex.browser_note = 'requests are as the page saw them (XHR loadend): no TCP details; count connections with tshark';
   finish();
 }
 

@@ -501,6 +501,15 @@ for v in polling:47650 upgrade:47655; do
 		node "$GEN/fallback-engineio3.js" --mode "${v%%:*}" --port "$p" \
 		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
 done
+# The v3 client in headless Chromium: XHR2, so binary payloads (application/octet-stream).
+name=gen__engineio-v3-polling-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	p=$(free_port 47686)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-engineio3.js" --client browser --mode polling --port "$p" --control-port $((p + 5)) \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+fi
 # Each of them against its manifest, without wsdump (tshark + its own HTTP parsing).
 if command -v tshark >/dev/null; then
 	for f in "$OUT"/gen__sockjs-*.pcap "$OUT"/gen__engineio-{polling,upgrade,v3-}*.pcap; do
