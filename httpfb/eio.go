@@ -26,7 +26,7 @@ func Payload(p []byte, version int) (pk []Packet, bad int) {
 		return payloadV3(p)
 	}
 	if version == 3 {
-		return nil, len(p) // the binary payload encoding of v3 is not decoded
+		return payloadV3Binary(p)
 	}
 	recs := bytes.Split(p, []byte{0x1e})
 	nonEmpty := 0
@@ -99,6 +99,38 @@ func payloadV3(p []byte) (pk []Packet, bad int) {
 			continue
 		}
 		pk = append(pk, Packet{Data: rec})
+	}
+	return pk, bad
+}
+
+// payloadV3Binary splits a v3 binary payload (XHR2 clients): per packet a
+// byte 0 (text) or 1 (binary), its length in bytes as decimal digit bytes
+// (0-9), 0xff, then the packet (a binary one with its type byte first, as
+// v3 sends it on a WebSocket).
+func payloadV3Binary(p []byte) (pk []Packet, bad int) {
+	for len(p) > 0 {
+		if p[0] > 1 {
+			return pk, bad + len(p)
+		}
+		bin := p[0] == 1
+		i, n := 1, 0
+		for i < len(p) && p[i] != 0xff {
+			if p[i] > 9 || i > 10 {
+				return pk, bad + len(p)
+			}
+			n = n*10 + int(p[i])
+			i++
+		}
+		if i == 1 || i == len(p) || n == 0 || len(p)-i-1 < n {
+			return pk, bad + len(p)
+		}
+		rec := p[i+1 : i+1+n]
+		p = p[i+1+n:]
+		if !bin && (rec[0] < '0' || rec[0] > '6') {
+			bad += len(rec)
+			continue
+		}
+		pk = append(pk, Packet{Data: rec, Binary: bin})
 	}
 	return pk, bad
 }

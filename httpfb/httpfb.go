@@ -70,6 +70,9 @@ type Session struct {
 // ok is false for any other request (SockJS /info, the Engine.IO handshake
 // poll without sid is ok with an empty ID).
 func Classify(method, uri string) (s Session, ok bool) {
+	if method != "GET" && method != "POST" {
+		return s, false // a CORS preflight (OPTIONS) carries no messages
+	}
 	path, query, _ := strings.Cut(uri, "?")
 	if eio := queryParam(query, "EIO"); eio != "" {
 		if queryParam(query, "transport") != "polling" {

@@ -109,6 +109,9 @@ func TestFraming(t *testing.T) {
 		{"engine.io v3 polling", []string{"GET /socket.io/?EIO=3&transport=polling&sid=S HTTP/1.1\r\n\r\n"},
 			[]string{"HTTP/1.1 200 OK\r\nContent-Length: 14\r\n\r\n1:22:40x:zzzzz"},
 			[]string{`S polling s2c 00 "2" a=0`, `S polling s2c 00 "40" a=0`, "GET /socket.io/?EIO=3&transport=polling&sid=S 200 msgs=2 a=1 undecoded=7"}},
+		{"engine.io v3 binary payload", []string{"GET /socket.io/?EIO=3&transport=polling&sid=S HTTP/1.1\r\n\r\n"},
+			[]string{"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 11\r\n\r\n\x00\x01\xff2\x01\x03\xff\x04\x01\x02\x07"},
+			[]string{`S polling s2c 00 "2" a=0`, `S polling s2c 00 "\x04\x01\x02" a=0`, "GET /socket.io/?EIO=3&transport=polling&sid=S 200 msgs=2 a=1 undecoded=1"}},
 		{"not a fallback", []string{"GET /info HTTP/1.1\r\n\r\n"}, []string{"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"}, nil},
 	}
 	for _, tt := range tests {
@@ -149,6 +152,7 @@ func TestClassify(t *testing.T) {
 		{"GET", "/a/1.2/abc/xhr", "false"},
 		{"GET", "/socket.io/?EIO=4&transport=websocket&sid=x", "false"},
 		{"POST", "/socket.io/?EIO=3&transport=polling&sid=x", "engine.io x polling true"},
+		{"OPTIONS", "/socket.io/?EIO=3&transport=polling&sid=x", "false"},
 	} {
 		s, ok := Classify(tt.method, tt.uri)
 		got := "false"

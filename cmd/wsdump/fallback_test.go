@@ -99,7 +99,7 @@ type eioExpect struct {
 // judged as on a WebSocket, and the client's close.
 func TestFallbackEngineIOCaptures(t *testing.T) {
 	var files []string
-	for _, n := range []string{"polling", "upgrade", "v3-polling", "v3-upgrade", "polling-browser"} {
+	for _, n := range []string{"polling", "upgrade", "v3-polling", "v3-upgrade", "polling-browser", "v3-polling-browser"} {
 		files = append(files, filepath.Join("..", "..", "testdata", "pcaps", "gen__engineio-"+n+".expect.json"))
 	}
 	for _, f := range files {
