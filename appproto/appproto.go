@@ -272,13 +272,19 @@ func fromHandshake(hs *wsparse.Handshake) decoder {
 	return nil
 }
 
-// isSockJSPath matches /<prefix>/<server>/<session>/websocket, where
+// sockjsTransports are the last segments of SockJS session URLs: the
+// WebSocket and the HTTP fallbacks (a fallback session joined into one
+// conversation keeps the URL of its first request).
+var sockjsTransports = map[string]bool{"websocket": true, "xhr_streaming": true, "xhr": true, "xhr_send": true,
+	"eventsource": true, "htmlfile": true, "jsonp": true, "jsonp_send": true}
+
+// isSockJSPath matches /<prefix>/<server>/<session>/<transport>, where
 // server and session are single segments without dots (SockJS protocol,
 // "Session URLs").
 func isSockJSPath(path string) bool {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	n := len(segs)
-	if n < 3 || segs[n-1] != "websocket" {
+	if n < 3 || !sockjsTransports[segs[n-1]] {
 		return false
 	}
 	for _, s := range segs[n-3 : n-1] {

@@ -293,7 +293,8 @@ func TestRowGroups(t *testing.T) {
 
 // TestStreamColumn: a WebSocket over HTTP/2 (RFC 8441) is written as the
 // jsonl writes it: "conn" the TCP connection's number, "stream" its
-// HTTP/2 stream; an HTTP/1.1 WebSocket has a null stream.
+// HTTP/2 stream; an HTTP/1.1 WebSocket has a null stream. A message of a
+// SockJS or Engine.IO session over HTTP has its "transport".
 func TestStreamColumn(t *testing.T) {
 	dir := t.TempDir()
 	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
@@ -306,6 +307,9 @@ func TestStreamColumn(t *testing.T) {
 	for _, id := range []int{wsparse.StreamID(3, 5), 4} {
 		c := wsparse.NewView(id, ends)
 		m := &wsparse.Message{Dir: wsparse.ClientToServer, TS: t0, Index: 1, Opcode: wsparse.OpText, Frames: 1, Len: 2, Data: []byte("hi")}
+		if id == 4 {
+			m.Fallback = &wsparse.Fallback{Transport: "xhr-send"} // a SockJS message over HTTP
+		}
 		w.Message(c, m)
 		w.End(c, &wsparse.Summary{First: t0, Last: t0, Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndClean})
 	}
@@ -324,5 +328,15 @@ func TestStreamColumn(t *testing.T) {
 		if len(rows) != 2 || rows[0].Conn != 3 || rows[0].Stream == nil || *rows[0].Stream != 5 || rows[1].Conn != 4 || rows[1].Stream != nil {
 			t.Errorf("%s: %+v, want conn 3 stream 5, then conn 4 stream null", ds, rows)
 		}
+	}
+	type msg struct {
+		Transport *string `parquet:"transport,optional"`
+	}
+	rows, err := parquet.ReadFile[msg](filepath.Join(dir, "messages", "date=2026-12-04", "part-"+w.ID()+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Transport != nil || rows[1].Transport == nil || *rows[1].Transport != "xhr-send" {
+		t.Errorf("messages.transport: %+v, want null then xhr-send", rows)
 	}
 }

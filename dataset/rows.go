@@ -37,6 +37,7 @@ type handshakeRow struct {
 	Reason            string        `parquet:"reason,dict"`
 	Subprotocol       string        `parquet:"subprotocol,dict"`
 	Extensions        string        `parquet:"extensions,dict"`
+	Transport         *string       `parquet:"transport,optional"` // a SockJS or Engine.IO session over HTTP: its carrier
 	Key               string        `parquet:"key"`
 	Accept            string        `parquet:"accept"`
 	AcceptValid       bool          `parquet:"accept_valid"`
@@ -102,6 +103,7 @@ type messageRow struct {
 	DataKept   *int64     `parquet:"data_kept,optional"`
 	Compressed bool       `parquet:"compressed"`
 	WireLen    *int64     `parquet:"wire_len,optional"`
+	Transport  *string    `parquet:"transport,optional"` // the HTTP fallback carrier (xhr-streaming, polling, ...), null on a WebSocket
 	// App is the jsonl's "app" array as JSON text (null: none decoded):
 	// its objects' "fields" differ by protocol and message type.
 	App       *string  `parquet:"app,optional"`
@@ -286,7 +288,7 @@ func handshakeOf(capture string, c *wsparse.Conn, h *wsparse.Handshake) handshak
 		RequestTS: ts(h.RequestTS), Method: h.Method, URI: h.URI, HTTPVersion: h.HTTPVersion, Host: h.Host,
 		Origin: h.Origin, UserAgent: h.UserAgent, Version: h.Version, OfferedProtocols: h.OfferedProtocols,
 		OfferedExtensions: h.OfferedExtensions, Status: int32(h.Status), Reason: h.Reason,
-		Subprotocol: h.Subprotocol, Extensions: h.Extensions, Key: h.Key, Accept: h.Accept,
+		Subprotocol: h.Subprotocol, Extensions: h.Extensions, Key: h.Key, Accept: h.Accept, Transport: optString(h.Transport),
 		AcceptValid: h.AcceptValid, TLS: tlsOf(h.TLS), Anomalies: anomalies(h.Anomalies),
 	}
 	if h.Deflate {
@@ -345,7 +347,18 @@ func messageOf(capture string, c *wsparse.Conn, m *wsparse.Message, app []byte) 
 	if app != nil {
 		r.App = ptr(string(app))
 	}
+	if m.Fallback != nil {
+		r.Transport = optString(m.Fallback.Transport)
+	}
 	return r
+}
+
+// optString is nil for "", as the jsonl leaves an empty field out.
+func optString(v string) *string {
+	if v == "" {
+		return nil
+	}
+	return &v
 }
 
 func connOf(capture string, c *wsparse.Conn, s *wsparse.Summary) connRow {

@@ -52,7 +52,7 @@ var sampleEnv = map[string]any{
 	// frames and messages
 	"src": "", "dst": "", "dir": "", "index": 0, "fin": false, "rsv": 0, "opcode": 0, "opcode_name": "",
 	"masked": false, "mask_key": "", "len": 0, "header_len": 0, "close_code": 0, "close_reason": "",
-	"text": "", "frames": 0, "compressed": false, "wire_len": 0,
+	"text": "", "frames": 0, "compressed": false, "wire_len": 0, "transport": "",
 	"app": map[string]any{},
 	// handshakes
 	"method": "", "origin": "", "user_agent": "", "status": 0, "extensions": "",
@@ -303,6 +303,9 @@ func (f *Filter) MessageEnv(c *wsparse.Conn, m *wsparse.Message, h *wsparse.Hand
 	}
 	if m.Compressed {
 		env["wire_len"] = int(m.WireLen)
+	}
+	if m.Fallback != nil {
+		env["transport"] = m.Fallback.Transport
 	}
 	if !f.skipText {
 		env["text"] = string(m.Data)

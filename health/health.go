@@ -125,7 +125,12 @@ type Conn struct {
 	Host, URI      string
 	Path           string // URI without the query
 	Session        string // SockJS session or Socket.IO sid, when the URL has one
-	Status         int    // upgrade response status; 0: none seen
+	// Of a SockJS or Engine.IO session carried by HTTP (joined by fbjoin):
+	// its transports, the TCP connections and the requests that carried it.
+	Transport    string
+	HTTPConns    []int
+	HTTPRequests int
+	Status       int // upgrade response status; 0: none seen
 	// Midstream: the capture has no handshake for this connection (it
 	// started mid-connection) but its frames were decoded.
 	Midstream   bool

@@ -176,6 +176,9 @@ type connRecord struct {
 	URI         string              `json:"uri"`
 	Path        string              `json:"path"`
 	Session     string              `json:"session,omitempty"`
+	Transport   string              `json:"transport,omitempty"`     // a SockJS or Engine.IO session over HTTP
+	HTTPConns   []int               `json:"http_conns,omitempty"`    // the TCP connections that carried it
+	HTTPReqs    int                 `json:"http_requests,omitempty"` // its HTTP requests
 	Midstream   bool                `json:"midstream,omitempty"`
 	Status      int                 `json:"status"`
 	Subprotocol string              `json:"subprotocol"`
@@ -195,6 +198,7 @@ func connJSON(c *Conn) *connRecord {
 		Type: "conn", Conn: connOf(c.ID), Stream: c.Stream(), TS: jts(c.End), Client: c.Client.String(), Server: c.Server.String(),
 		FirstTS: jts(c.Start), LastTS: jts(c.End), Duration: secs(c.Duration()),
 		Host: c.Host, URI: c.URI, Path: c.Path, Session: c.Session, Midstream: c.Midstream, Status: c.Status,
+		Transport: c.Transport, HTTPConns: c.HTTPConns, HTTPReqs: c.HTTPRequests,
 		Subprotocol: c.Subprotocol, Extensions: c.Extensions,
 		End: string(c.Close.End), StreamEnd: c.Close.StreamEnd, Ping: map[string]pingJSON{}, Anomalies: []string{},
 	}

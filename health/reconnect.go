@@ -267,6 +267,7 @@ type item struct {
 	session    string
 	prelude    bool
 	answered   time.Time // a prelude's answer; zero: none
+	via        []int     // a fallback session's first HTTP connection
 }
 
 type groupKey struct {
@@ -305,6 +306,11 @@ func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
 	var pathlessKey []connectKey
 	for _, c := range conns {
 		it := item{conn: c.ID, start: c.Start, end: attemptEnd(c), status: c.Status, outcome: outcome(c), session: c.Session}
+		if len(c.HTTPConns) > 0 {
+			// A SockJS or Engine.IO session over HTTP: its first request
+			// (the handshake poll) is its way in.
+			it.via = c.HTTPConns[:1]
+		}
 		if c.Host == "" && c.Path == "" {
 			// No handshake: a URL unknown, like a connect's.
 			pathless = append(pathless, it)
@@ -474,8 +480,8 @@ func attempts(its []item) []Attempt {
 			pending = append(pending, it)
 			continue
 		}
-		a := Attempt{Conn: it.conn, Start: it.start, End: it.end, Status: it.status, Outcome: it.outcome, Session: it.session}
-		for k := len(pending) - 1; k >= 0; k-- {
+		a := Attempt{Conn: it.conn, Start: it.start, End: it.end, Status: it.status, Outcome: it.outcome, Session: it.session, Via: it.via}
+		for k := len(pending) - 1; k >= 0 && a.Via == nil; k-- {
 			if p := pending[k]; !p.answered.IsZero() && !p.answered.After(it.start) {
 				a.Via, a.Start = []int{p.conn}, p.start
 				pending = slices.Delete(pending, k, k+1)

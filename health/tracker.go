@@ -324,6 +324,9 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	}
 	x.Stats = s.Stats
 	x.Anomalies = s.Anomalies
+	if f := s.Fallback; f != nil {
+		x.Transport, x.HTTPConns, x.HTTPRequests = f.Transport, f.Conns, f.Requests
+	}
 	cl := &x.Close
 	cl.End = s.End
 	cl.TCPFin, cl.TCPRst = s.TCPFin, s.TCPRst

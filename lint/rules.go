@@ -125,6 +125,10 @@ var Rules = []Rule{
 	{"WS506", "h2-stream-reset", Warning, "connection", "RFC 9113 §6.4", "the WebSocket's stream was ended by RST_STREAM (its error code in the detail)", "h2_stream_reset"},
 	{"WS507", "h2-malformed", Warning, "connection", "RFC 9113, RFC 7541", "HTTP/2 framing or HPACK wsdump could not follow (or bytes lost): the rest of that side is not decoded", "h2_malformed"},
 
+	{"WS601", "fallback-framing", Warning, "message", "SockJS 0.3 \"Framing\", Engine.IO protocol, RFC 9112 §7.1", "a SockJS or Engine.IO HTTP fallback body, chunk or frame that breaks its framing: its bytes were not decoded", "fallback_framing"},
+	{"WS602", "fallback-session-reused", Warning, "message", "SockJS 0.3 \"Session URLs\", Engine.IO protocol", "a SockJS session id or Engine.IO sid opened twice", "fallback_session_reused"},
+	{"WS603", "fallback-poll-timeout", Warning, "connection", "Engine.IO protocol \"Heartbeat\"", "an Engine.IO long poll left unanswered longer than pingInterval + pingTimeout: the server should have pinged", "fallback_poll_timeout"},
+
 	{"WS999", "unknown-anomaly", Warning, "any", "wsdump", "an anomaly this version of lint has no rule for", ""},
 }
 

@@ -637,7 +637,7 @@ func (w *worker) Message(c *wsparse.Conn, m *wsparse.Message) {
 	r.idx = int32(len(w.out.msgs))
 	w.out.msgs = append(w.out.msgs, *m)
 	w.out.msgs[r.idx].Data = nil
-	if w.dataUnused {
+	if w.dataUnused && m.Fallback == nil { // a fallback session's messages are decoded after the merge
 		return
 	}
 	// The decoder hands over an unfragmented message right after its

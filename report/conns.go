@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"slices"
 	"strconv"
@@ -147,6 +148,11 @@ func connsRows(r *health.Report, when func(time.Time) string) [][]string {
 			}
 			ext, _, _ := strings.Cut(c.Extensions, ";")
 			proto += "+" + strings.TrimSpace(ext)
+		}
+		if c.Transport != "" {
+			// A SockJS or Engine.IO session over HTTP: its carrier, its
+			// TCP connections and requests.
+			proto = fmt.Sprintf("%s (%d conns, %d requests)", c.Transport, len(c.HTTPConns), c.HTTPRequests)
 		}
 		if proto == "" {
 			proto = "-"

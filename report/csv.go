@@ -86,7 +86,9 @@ func (e *csvExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	r := e.start("handshake", c, h.TS)
 	r[3] = ""
 	info := h.Method + " " + escapeExact(h.Host+h.URI) + " -> "
-	if h.Status == 0 {
+	if h.Transport != "" {
+		info += h.Transport
+	} else if h.Status == 0 {
 		info += "no response"
 	} else {
 		info += strconv.Itoa(h.Status)

@@ -108,6 +108,9 @@ func (j *jsonl) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	b = strField(b, "accept", j.st.Accept(h.Accept))
 	b = field(b, "accept_valid")
 	b = strconv.AppendBool(b, h.AcceptValid)
+	if h.Transport != "" {
+		b = strField(b, "transport", h.Transport) // a SockJS or Engine.IO session over HTTP
+	}
 	if h.TLS != nil {
 		b = j.appendTLS(field(b, "tls"), h.TLS)
 	}
@@ -218,6 +221,9 @@ func (j *jsonl) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 	if m.Compressed {
 		b = append(b, `,"compressed":true,"wire_len":`...)
 		b = strconv.AppendUint(b, m.WireLen, 10)
+	}
+	if m.Fallback != nil {
+		b = strField(b, "transport", m.Fallback.Transport) // the carrier of a joined SockJS or Engine.IO session
 	}
 	if len(apps) > 0 {
 		b = field(b, "app")

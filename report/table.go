@@ -254,9 +254,13 @@ func (t *table) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 		b = append(b, ' ')
 	}
 	b = appendEscaped(b, []byte(h.Host+h.URI), t.opts.Preview/2, true)
-	if h.Status == 0 {
+	switch {
+	case h.Transport != "":
+		b = append(b, " -> "...) // a SockJS or Engine.IO session over HTTP: its carrier
+		b = append(b, h.Transport...)
+	case h.Status == 0:
 		b = append(b, " -> no response"...)
-	} else {
+	default:
 		b = append(b, " -> "...)
 		b = strconv.AppendInt(b, int64(h.Status), 10)
 	}
@@ -276,7 +280,11 @@ func (t *table) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	}
 	b = appendAnomalies(b, h.Anomalies)
 	t.buf = b
-	t.row(t.when(h.TS), wsparse.ConnLabel(c.ID), "", "upgrade", "", "", "", "", string(b))
+	kind := "upgrade"
+	if h.Transport != "" {
+		kind = "session"
+	}
+	t.row(t.when(h.TS), wsparse.ConnLabel(c.ID), "", kind, "", "", "", "", string(b))
 }
 
 func (t *table) Frame(c *wsparse.Conn, f *wsparse.Frame) {

@@ -71,7 +71,11 @@ const (
 	AnomH2DataAfterRefusal      // DATA on a stream whose CONNECT was refused (non-2xx): not decoded
 	AnomH2StreamReset           // the stream was ended by RST_STREAM (Summary.StreamEnd has the error code)
 	AnomH2Malformed             // HTTP/2 framing or HPACK broken (or bytes lost): the connection's bytes from there are not decoded
-	anomCount                   = iota
+	// HTTP fallback transports (SockJS, Engine.IO polling).
+	AnomFallbackFraming       // an HTTP fallback transport (SockJS, Engine.IO polling) body, chunk or frame that breaks its framing
+	AnomFallbackSessionReused // a SockJS session or Engine.IO sid opened twice (two o frames, two open packets)
+	AnomFallbackPollTimeout   // an Engine.IO poll left unanswered longer than pingInterval + pingTimeout
+	anomCount                 = iota
 )
 
 var anomalyNames = [...]string{
@@ -127,6 +131,9 @@ var anomalyNames = [...]string{
 	"h2_data_after_refusal",
 	"h2_stream_reset",
 	"h2_malformed",
+	"fallback_framing",
+	"fallback_session_reused",
+	"fallback_poll_timeout",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

@@ -49,6 +49,11 @@ type Config struct {
 	// attempts a client made (wsdump conns). Off, such connections make no
 	// records.
 	EndAll bool
+
+	// Fallback decodes HTTP connections that carry a SockJS or Engine.IO
+	// fallback transport (package httpfb): their messages and requests are
+	// reported as Messages with Fallback set, on the TCP connection.
+	Fallback bool
 }
 
 const (
@@ -130,6 +135,7 @@ type Message struct {
 	Data       []byte // the message bytes kept, inflated when compressed
 	Index      int    // 1-based ordinal of the message in its direction
 	Anomalies  Anomalies
+	Fallback   *Fallback // an HTTP fallback transport's message (Config.Fallback), nil on WebSocket
 }
 
 // DirStats counts one direction's traffic.
@@ -232,6 +238,10 @@ type Summary struct {
 	// HTTP2 counts the streams of an HTTP/2 connection (reported with
 	// Config.EndAll, End EndNotWebSocket); nil for any other connection.
 	HTTP2 *HTTP2Counts
+
+	// Fallback describes a SockJS or Engine.IO session joined from HTTP
+	// requests (package fbjoin); nil for a TCP connection.
+	Fallback *FallbackSummary
 }
 
 // HTTP2Counts counts what an HTTP/2 connection carried: its streams, the
@@ -420,9 +430,10 @@ type decoder struct {
 	lenient   bool // a head was read leniently (http_nonconforming)
 	tls       *TLSInfo
 	sum       summary
-	limits    *LimitHits // nil until a limit is hit
-	fed       uint64     // frame bytes decoded, both sides: the base of the inflate ratio bound
-	inflated  uint64     // bytes inflated (kept or not), all messages
+	limits    *LimitHits   // nil until a limit is hit
+	fb        *fallbackTap // Config.Fallback: nil until the connection's first HTTP bytes
+	fed       uint64       // frame bytes decoded, both sides: the base of the inflate ratio bound
+	inflated  uint64       // bytes inflated (kept or not), all messages
 }
 
 // httpExchange is the HTTP request/response state of a connection.
@@ -588,7 +599,7 @@ func (c *Conn) IsWebSocket() bool { return c.hasHS() || c.ws }
 // Done reports whether nothing more will be decoded from either side, so
 // the caller may stop feeding bytes.
 func (c *Conn) Done() bool {
-	return c.half[0].mode == modeIgnore && c.half[1].mode == modeIgnore
+	return c.half[0].mode == modeIgnore && c.half[1].mode == modeIgnore && c.tapDone()
 }
 
 func (c *Conn) sideOf(d Dir) int {
@@ -619,6 +630,7 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 	}
 	c.sum.Last = ts
 	c.feed(side, data, ts)
+	c.tap(side, data, ts)
 }
 
 // feed dispatches bytes on the side's mode.
@@ -1555,6 +1567,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	if c.ended || n <= 0 {
 		return
 	}
+	c.tapGap(side, n, ts)
 	h := &c.half[side]
 	if h.mode != modeIgnore {
 		c.rare(c.dirOf(side)).LostBytes += uint64(n)
@@ -1663,6 +1676,7 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	}
 	c.ended = true
 	defer c.free()
+	c.tapEnd(ts)
 	for side := range c.half {
 		c.endHeld(side, ts)
 	}

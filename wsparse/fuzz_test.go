@@ -2,6 +2,7 @@ package wsparse
 
 import (
 	"bytes"
+	"github.com/wsdump/wsdump/httpfb"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -161,6 +162,11 @@ func FuzzConnScript(f *testing.F) {
 	sc, ss := sessionStreams()
 	f.Add(script(0, cat(sc...), cat(ss...), 40))
 	f.Add([]byte{0, 0x7c, 0x82, 0x7f, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfc, 0xfe})
+	// SockJS xhr-streaming and an Engine.IO poll (Config.Fallback).
+	f.Add(script(0, []byte("POST /s/1/a/xhr_streaming HTTP/1.1\r\n\r\nPOST /s/1/a/xhr_send HTTP/1.1\r\nContent-Length: 5\r\n\r\n[\"x\"]"),
+		[]byte("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\no\nh\nx\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n"), 7))
+	f.Add(script(0, []byte("GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n\r\n"),
+		[]byte("HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n0{\"sid\":\"S\"}\x1e2"), 4))
 	f.Fuzz(func(t *testing.T, s []byte) {
 		runScript(t, s)
 	})
@@ -200,9 +206,10 @@ func runScript(t *testing.T, s []byte) {
 		MaxHTTPHeader: 1 << 12,
 		MaxPending:    1 << 12,
 		NoSniff:       s[0]&0x80 != 0,
+		Fallback:      true,
 	}
 	if s[0]&0x40 != 0 {
-		cfg = Config{MaxPending: 1 << 12}
+		cfg = Config{MaxPending: 1 << 12, Fallback: true}
 	}
 	sink := &checkSink{t: t, cfg: cfg.withDefaults()}
 	c := NewConn(1, testClient, testServer, cfg, sink)
@@ -270,6 +277,14 @@ func (s *checkSink) Frame(c *Conn, f *Frame) {
 func (s *checkSink) Message(c *Conn, m *Message) {
 	if s.ends > 0 {
 		s.t.Fatal("message after the end")
+	}
+	if m.Fallback != nil {
+		// An HTTP fallback transport's message (Config.Fallback): not a
+		// WebSocket message of this connection.
+		if len(m.Data) > httpfb.MaxBody || uint64(len(m.Data)) != m.Len || c.IsWebSocket() {
+			s.t.Fatalf("fallback message of %d bytes, length %d, on a WebSocket %v", len(m.Data), m.Len, c.IsWebSocket())
+		}
+		return
 	}
 	if len(m.Data) > s.cfg.MaxMessage {
 		s.t.Fatalf("message data %d bytes, limit %d", len(m.Data), s.cfg.MaxMessage)

@@ -55,6 +55,13 @@ type Handshake struct {
 	// handshake has HTTPVersion "HTTP/2" and is accepted by a 2xx status.
 	Protocol string
 
+	// Transport names the HTTP fallback transport of a SockJS or Engine.IO
+	// session joined into one conversation (package fbjoin), "" for a
+	// WebSocket. Such a session's handshake is made up from its first
+	// request, with Status 101 once the session answered: the session was
+	// established, over HTTP.
+	Transport string
+
 	Anomalies Anomalies
 }
 

@@ -55,6 +55,10 @@ func (d *appDecoder) session(h *wsparse.Handshake) *appproto.Session {
 func (d *appDecoder) Frame(c *wsparse.Conn, f *wsparse.Frame) { d.next.Frame(c, f) }
 
 func (d *appDecoder) Message(c *wsparse.Conn, m *wsparse.Message) {
+	if m.Fallback != nil && !m.Fallback.Joined {
+		d.next.Message(c, m) // a fallback session's piece: decoded once joined
+		return
+	}
 	s := d.sessions[c]
 	if s == nil {
 		// Recognised without a handshake: the decoder sniffs the content.

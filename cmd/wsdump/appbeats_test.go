@@ -193,6 +193,12 @@ func TestAppBeatsRealCaptures(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "gen__*.pcap"))
 	want := map[string][]string{
 		"gen__health-text-ping.pcap": {"c2s text ping 9 beats 1.0s 0 missed", "s2c text pong 5 beats 1.0s 4 missed"},
+		// Engine.IO polling then upgrade: this test reads the WebSocket
+		// alone (connsReport, no fallback decoding), where the server's
+		// "news" (every 1.5 s) goes on after the upgrade; the whole
+		// session, polling included: TestFallbackEngineIOCaptures.
+		"gen__engineio-upgrade.pcap":    {"s2c socketio news 5 beats 1.5s 0 missed"},
+		"gen__engineio-v3-upgrade.pcap": {"s2c socketio news 5 beats 1.5s 0 missed"},
 		// The client emits "status" every 4 s, the server "news" every 3 s
 		// (after the stall, one late "news" puts that series off); 120
 		// short load connections have none.

@@ -29,6 +29,7 @@ type inputFlags struct {
 	MaxMessage int // bytes kept (and inflated) of each message
 	NoSniff    bool
 	PerFile    bool // --per-file, where the command has it
+	NoFallback bool
 }
 
 // addInputFlags registers the input flags.
@@ -40,6 +41,7 @@ func addInputFlags(f *pflag.FlagSet, in *inputFlags) {
 	f.Var(newLimit(&in.MaxPayload, 16<<20), "max-payload", "bytes of each frame payload kept for output")
 	f.Var(newLimit(&in.MaxMessage, 16<<20), "max-message", "bytes of each message kept (and inflated) for output")
 	f.BoolVar(&in.NoSniff, "no-sniff", false, "do not look for WebSocket framing in connections without a handshake")
+	f.BoolVar(&in.NoFallback, "no-fallback", false, "do not decode SockJS and Engine.IO sessions carried by HTTP (xhr-streaming, polling, ...): WebSocket connections alone")
 }
 
 // addDecodeFlag registers --decode, for the commands that decode the
@@ -69,6 +71,7 @@ func (in *inputFlags) open(ctx context.Context, name string, stdin io.Reader, st
 // decoder configuration dec and the secrets keys.
 func (in *inputFlags) options(dec wsparse.Config, keys *tlsdec.KeyLog) reassembly.Options {
 	dec.MaxPayload, dec.MaxMessage, dec.NoSniff = in.MaxPayload, in.MaxMessage, in.NoSniff
+	dec.Fallback = !in.NoFallback // SockJS and Engine.IO HTTP fallback sessions (httpfb, fbjoin)
 	opts := reassembly.Options{Decoder: dec, WSPorts: in.WSPorts, Keys: keys}
 	in.Limits.apply(&opts)
 	return opts

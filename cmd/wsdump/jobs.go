@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/fbjoin"
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
@@ -30,10 +31,22 @@ func newAssembler(sink wsparse.Sink, opts reassembly.Options, jobs int) packetAs
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
+	j := fbjoin.New(sink)
 	if jobs == 1 {
-		return reassembly.New(sink, opts)
+		return joined{reassembly.New(j, opts), j}
 	}
-	return reassembly.NewParallel(sink, opts, jobs)
+	return joined{reassembly.NewParallel(j, opts, jobs), j}
+}
+
+// joined finishes the fallback sessions after the reassembly.
+type joined struct {
+	packetAssembler
+	j *fbjoin.Joiner
+}
+
+func (a joined) Finish() {
+	a.packetAssembler.Finish()
+	a.j.Finish()
 }
 
 // addJobsFlag registers -j.
@@ -56,10 +69,13 @@ func newAppAssembler(next wsparse.Sink, mode string, opts reassembly.Options, jo
 		return newAssembler(next, opts, jobs)
 	}
 	if jobs == 1 {
+		var j *fbjoin.Joiner
 		if exp, ok := next.(report.Exporter); ok {
-			return reassembly.New(newAppExporter(exp, mode), opts)
+			j = fbjoin.New(newAppExporter(exp, mode))
+		} else {
+			j = fbjoin.New(newAppDecoder(next, mode))
 		}
-		return reassembly.New(newAppDecoder(next, mode), opts)
+		return joined{reassembly.New(j, opts), j}
 	}
 	r := &noteReader{Sink: next}
 	r.apps, _ = next.(report.AppWriter)
@@ -87,7 +103,12 @@ func newAppAssembler(next wsparse.Sink, mode string, opts reassembly.Options, jo
 		d.text = text
 		return d
 	}
-	return reassembly.NewParallelStage(r, opts, jobs, stage)
+	var sess wsparse.Sink = newAppDecoder(next, mode)
+	if exp, ok := next.(report.Exporter); ok {
+		sess = newAppExporter(exp, mode)
+	}
+	j := fbjoin.NewSplit(r, sess)
+	return joined{reassembly.NewParallelStage(j, opts, jobs, stage), j}
 }
 
 // noteWriter takes, in a worker, what the application decoder hands on

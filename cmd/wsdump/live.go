@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/capture"
+	"github.com/wsdump/wsdump/fbjoin"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
@@ -200,7 +201,8 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 		return err
 	}
 	sink := &liveSink{Exporter: exp, limit: l.Count, messages: o.Messages}
-	asm := reassembly.New(sink, o.assemblerOptions(keys))
+	join := fbjoin.New(sink) // SockJS and Engine.IO sessions over HTTP, as with -r
+	asm := reassembly.New(join, o.assemblerOptions(keys))
 	if l.ready != nil {
 		l.ready()
 	}
@@ -244,6 +246,7 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 	src.Close()
 	received, dropped := src.Stats()
 	asm.Finish()
+	join.Finish()
 	o.Limits.report(o.Err, asm.Stats())
 	outErr := exp.Close()
 	if pw != nil && writeErr == nil {

@@ -153,7 +153,10 @@ func findCapture(name string, dirs ...string) string {
 func runWsdumpFrames(t *testing.T, file string) ([]oracleFrame, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := Main(append([]string{"-r", file, "--format", "jsonl"}, keylogArgs(file)...), nil, &out, &errb)
+	// tshark decodes WebSocket connections: so does wsdump --no-fallback
+	// (the SockJS and Engine.IO sessions over HTTP are checked against
+	// their generators' records: TestFallback*).
+	code := Main(append([]string{"-r", file, "--format", "jsonl", "--no-fallback"}, keylogArgs(file)...), nil, &out, &errb)
 	var runErr error
 	if code != 0 {
 		runErr = fmt.Errorf("exit status %d: %s", code, strings.TrimSpace(errb.String()))

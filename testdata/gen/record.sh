@@ -473,6 +473,98 @@ if want $name; then
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 	rm -rf "$h2certs"
 fi
+# Issue 18: sessions that never become WebSockets. SockJS fallback transports
+# (fallback-sockjs.js: the seed's stompjs 2.3.3 + sockjs-client 1.6.1 with
+# transports [T] against the npm sockjs 0.3.24 server and a STOMP responder in
+# the same process, ~19 s each) and Engine.IO long polling (~11 s each)
+# (fallback-engineio.js: socket.io 4.8.1 + socket.io-client 4.8.1, polling only
+# and polling-then-upgrade). Each writes .messages.tsv, .app.tsv and
+# .expect.json. Ports 47600-47699.
+for v in xhr-streaming:47600 xhr-polling:47610 eventsource:47620; do
+	name=gen__sockjs-${v%%:*}
+	want $name || continue
+	p=$(free_port "${v##*:}")
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-sockjs.js" --transport "${v%%:*}" --port "$p" \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+done
+
+for v in polling:47630 upgrade:47640; do
+	name=gen__engineio-${v%%:*}
+	want $name || continue
+	p=$(free_port "${v##*:}")
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-engineio.js" --mode "${v%%:*}" --port "$p" \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+done
+# The xhr-streaming session over https (TLS 1.3, node's https server; the NSS
+# key log beside it as gen__sockjs-xhr-streaming-tls.keys).
+name=gen__sockjs-xhr-streaming-tls
+if want $name; then
+	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
+	certs=$(mktemp -d)
+	"$BIN/wss" -gencert "$certs"
+	p=$(free_port 47690)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-sockjs.js" --transport xhr-streaming --port "$p" --cert "$certs" --keylog "$OUT/$name.keys" \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+	rm -rf "$certs"
+fi
+# The xhr-streaming session with the client in headless Chromium (browser
+# builds; the page's control server on port + 5 is not captured).
+name=gen__sockjs-xhr-streaming-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	p=$(free_port 47660)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-sockjs.js" --client browser --transport xhr-streaming --port "$p" --control-port $((p + 5)) \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+fi
+# jsonp-polling needs a DOM (script tags, a form posted into an iframe): browser only.
+name=gen__sockjs-jsonp-polling-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	p=$(free_port 47670)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-sockjs.js" --client browser --transport jsonp-polling --port "$p" --control-port $((p + 5)) \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+fi
+# Engine.IO polling from headless Chromium: gzip (a browser sends Accept-Encoding).
+name=gen__engineio-polling-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	p=$(free_port 47680)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-engineio.js" --client browser --mode polling --port "$p" --control-port $((p + 5)) \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+fi
+# Engine.IO v3 (EIO=3): socket.io 2.5.1 + socket.io-client 2.5.0 (npm aliases
+# socket.io-v2, socket.io-client-v2), fallback-engineio3.js.
+for v in polling:47650 upgrade:47655; do
+	name=gen__engineio-v3-${v%%:*}
+	want $name || continue
+	p=$(free_port "${v##*:}")
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-engineio3.js" --mode "${v%%:*}" --port "$p" \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+done
+# The v3 client in headless Chromium: XHR2, so binary payloads (application/octet-stream).
+name=gen__engineio-v3-polling-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	p=$(free_port 47686)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/fallback-engineio3.js" --client browser --mode polling --port "$p" --control-port $((p + 5)) \
+		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
+fi
+# Each of them against its manifest, without wsdump (tshark + its own HTTP parsing).
+if command -v tshark >/dev/null; then
+	for f in "$OUT"/gen__sockjs-*.pcap "$OUT"/gen__engineio-{polling,upgrade,v3-}*.pcap; do
+		[ -e "$f" ] || continue
+		want "$(basename "$f")" || continue
+		python3 "$GEN/verify-fallback.py" "$f" >&2 || log "WARNING: verify-fallback.py: $(basename "$f") does not match its manifest"
+	done
+fi
 
 # Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
 # them captured mid-stream) and mid-stream WebSocket (gen__ws-midstream*): see nonws/record.sh.

@@ -1,0 +1,395 @@
+// Package fbjoin joins the records of SockJS and Engine.IO HTTP fallback
+// sessions (wsparse.Config.Fallback: Messages with Fallback set, on the TCP
+// connections of their requests) into one conversation per session, with
+// the Engine.IO WebSocket upgrade of the same sid, so that every view sees
+// a session as it sees a WebSocket connection. It sits where records come
+// out of the reassembly in order (after the -j merge): the output is the
+// same for any number of workers.
+package fbjoin
+
+import (
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/wsdump/wsdump/httpfb"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// MaxSessions bounds the sessions held until the end of the capture; past
+// it, new sessions' records pass through unjoined (on their TCP
+// connections).
+const MaxSessions = 1 << 16
+
+// Joiner is a wsparse.Sink in front of next.
+type Joiner struct {
+	next     wsparse.Sink
+	sess     wsparse.Sink // where the sessions' records go
+	sessions map[string]*session
+	order    []*session
+	ws       map[*wsparse.Conn]*session // Engine.IO WebSocket upgrades joined to a polling session
+	tapped   map[int]*session           // TCP connection numbers that carried a session's requests
+	// Engine.IO sessions seen only in their handshake poll (no request
+	// has named the sid yet): held back, as the client may have given up
+	// on them (a reconnect attempt that timed out is no conversation).
+	pending   map[string][]held
+	heldConn  map[int]string // connection number -> the pending session it carried
+	heldEnds  []heldEnd      // their Ends, in order
+	replaying bool
+}
+
+// heldEnd is the End of a connection that carried only pending records.
+type heldEnd struct {
+	c *wsparse.Conn
+	s *wsparse.Summary
+}
+
+// held is a message of a pending session.
+type held struct {
+	c *wsparse.Conn
+	m wsparse.Message
+}
+
+type session struct {
+	key       string
+	view      *wsparse.Conn
+	hs        *wsparse.Handshake
+	idx       [2]int
+	frames    [2]int
+	sum       wsparse.Summary
+	conns     []int
+	reqs      int
+	closed    bool
+	wsEnd     *wsparse.Summary
+	transport string
+	opened    bool          // an o frame or open packet came
+	pollLimit time.Duration // Engine.IO: pingInterval + pingTimeout, from the open packet
+}
+
+// New returns a Joiner passing records on to next.
+func New(next wsparse.Sink) *Joiner {
+	return NewSplit(next, next)
+}
+
+// NewSplit returns a Joiner passing the sessions' records to sess and all
+// others to next (with -j, next reads the workers' notes; the sessions'
+// application decoding is done on sess).
+func NewSplit(next, sess wsparse.Sink) *Joiner {
+	return &Joiner{next: next, sess: sess, sessions: map[string]*session{}, ws: map[*wsparse.Conn]*session{}, tapped: map[int]*session{},
+		pending: map[string][]held{}, heldConn: map[int]string{}}
+}
+
+func (j *Joiner) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	if s := j.upgrade(c, h); s != nil {
+		return
+	}
+	j.next.Handshake(c, h)
+}
+
+// upgrade joins an Engine.IO WebSocket to the polling session of its sid.
+func (j *Joiner) upgrade(c *wsparse.Conn, h *wsparse.Handshake) *session {
+	_, q, _ := strings.Cut(h.URI, "?")
+	sid := param(q, "sid")
+	if sid == "" || param(q, "transport") != "websocket" {
+		return nil
+	}
+	key := httpfb.EngineIO + " " + sid
+	j.confirm(key, c)
+	s := j.sessions[key]
+	if s == nil {
+		return nil
+	}
+	j.ws[c] = s
+	s.conns = append(s.conns, c.ID)
+	s.transport = "polling+websocket"
+	return s
+}
+
+func param(q, key string) string {
+	for _, kv := range strings.Split(q, "&") {
+		if k, v, _ := strings.Cut(kv, "="); k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+func (j *Joiner) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	if s := j.ws[c]; s != nil {
+		cp := *f
+		s.frames[f.Dir]++
+		cp.Index = s.frames[f.Dir]
+		j.next.Frame(s.view, &cp)
+		return
+	}
+	j.next.Frame(c, f)
+}
+
+func (j *Joiner) Message(c *wsparse.Conn, m *wsparse.Message) { j.message(c, m) }
+
+func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
+	if s := j.ws[c]; s != nil {
+		cp := *m
+		cp.Fallback = &wsparse.Fallback{Proto: httpfb.EngineIO, Session: s.key, Transport: httpfb.WebSocket, Joined: true}
+		j.count(s, &cp)
+		j.next.Message(s.view, &cp)
+		return
+	}
+	fb := m.Fallback
+	if fb == nil {
+		j.next.Message(c, m)
+		return
+	}
+	key := fb.Proto + " " + fb.Session
+	if fb.Proto == httpfb.EngineIO && j.sessions[key] == nil && !j.replaying {
+		if !strings.Contains(fb.URI, "sid=") {
+			if len(j.pending) < MaxSessions {
+				cp := *m
+				cp.Data = append([]byte(nil), m.Data...)
+				j.pending[key] = append(j.pending[key], held{c: c, m: cp})
+				j.heldConn[c.ID] = key
+			}
+			return
+		}
+		j.confirm(key, c)
+	}
+	s := j.session(c, m)
+	if s == nil {
+		return // over MaxSessions: dropped, the TCP connection's End tells
+	}
+	if fb.Request != nil {
+		s.reqs++
+		if s.sum.Last.Before(m.TS) {
+			s.sum.Last = m.TS
+		}
+		if fb.Request.Anomalies&(httpfb.AnomFraming|httpfb.AnomTruncated|httpfb.AnomInflate) != 0 {
+			s.sum.Anomalies |= wsparse.AnomFallbackFraming
+		}
+		if fb.Request.Anomalies&httpfb.AnomIncomplete != 0 {
+			s.sum.Anomalies |= wsparse.AnomCaptureTruncated
+		}
+		if r := fb.Request; s.pollLimit > 0 && r.Method == "GET" {
+			end := r.RespTS
+			if end.IsZero() {
+				end = r.EndTS
+			}
+			if !end.IsZero() && end.Sub(r.TS) > s.pollLimit {
+				s.sum.Anomalies |= wsparse.AnomFallbackPollTimeout
+			}
+		}
+		if len(s.sum.Requests) < wsparse.MaxRequestsKept {
+			r := fb.Request
+			s.sum.Requests = append(s.sum.Requests, wsparse.HTTPRequest{TS: r.TS, Method: r.Method, URI: r.URI, Status: r.Status, RespTS: r.RespTS})
+		} else {
+			s.sum.MoreRequests++
+		}
+		return
+	}
+	cp := *m
+	if fb.Proto == httpfb.SockJS && m.Dir == wsparse.ServerToClient && len(m.Data) > 0 && m.Data[0] == 'c' {
+		var v []json.RawMessage
+		if json.Unmarshal(m.Data[1:], &v) == nil && len(v) == 2 {
+			var code uint16
+			var reason string
+			json.Unmarshal(v[0], &code)
+			json.Unmarshal(v[1], &reason)
+			s.sum.Close[wsparse.ServerToClient] = wsparse.CloseInfo{TS: m.TS, Code: code, HasCode: true, Reason: reason, Sent: true}
+			s.sum.Initiator = wsparse.ServerToClient
+			s.closed = true
+		}
+	}
+	j.opening(s, fb.Proto, &cp)
+	if fb.Proto == httpfb.EngineIO && cp.Opcode == wsparse.OpText && string(cp.Data) == "1" && !s.closed {
+		// An Engine.IO close packet: the session ends there.
+		s.sum.Close[cp.Dir] = wsparse.CloseInfo{TS: cp.TS, Sent: true}
+		s.sum.Initiator = cp.Dir
+		s.closed = true
+	}
+	f := *fb
+	f.Joined = true
+	cp.Fallback = &f
+	j.count(s, &cp)
+	// The frame views list a fallback message as one final frame: what a
+	// WebSocket would have carried.
+	s.frames[cp.Dir]++
+	fr := wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: cp.Opcode, Length: cp.Len}, Dir: cp.Dir, TS: cp.TS,
+		Index: s.frames[cp.Dir], MessageOpcode: cp.Opcode, Payload: cp.Data, Anomalies: cp.Anomalies}
+	j.sess.Frame(s.view, &fr)
+	j.sess.Message(s.view, &cp)
+}
+
+// opening notes a session's opening (SockJS o, Engine.IO open packet): a
+// second one reuses the session id; an Engine.IO open gives the bound on a
+// poll.
+func (j *Joiner) opening(s *session, proto string, m *wsparse.Message) {
+	if m.Dir != wsparse.ServerToClient || len(m.Data) == 0 || m.Data[0] != 'o' && m.Data[0] != '0' {
+		return
+	}
+	switch {
+	case proto == httpfb.SockJS && len(m.Data) == 1 && m.Data[0] == 'o':
+	case proto == httpfb.EngineIO && m.Data[0] == '0' && m.Opcode == wsparse.OpText:
+		var open struct {
+			PingInterval, PingTimeout int64
+		}
+		if json.Unmarshal(m.Data[1:], &open) == nil && open.PingInterval > 0 {
+			s.pollLimit = time.Duration(open.PingInterval+open.PingTimeout) * time.Millisecond
+		}
+	default:
+		return
+	}
+	if s.opened {
+		m.Anomalies |= wsparse.AnomFallbackSessionReused
+	}
+	s.opened = true
+}
+
+// confirm starts a pending Engine.IO session with the records held; c is
+// the connection that confirms it.
+func (j *Joiner) confirm(key string, c *wsparse.Conn) {
+	h, ok := j.pending[key]
+	if !ok {
+		return
+	}
+	delete(j.pending, key)
+	j.replaying = true
+	for i := range h {
+		j.message(h[i].c, &h[i].m)
+		delete(j.heldConn, h[i].c.ID)
+	}
+	j.replaying = false
+}
+
+// count numbers a message in its session and counts it.
+func (j *Joiner) count(s *session, m *wsparse.Message) {
+	s.idx[m.Dir]++
+	m.Index = s.idx[m.Dir]
+	st := &s.sum.Stats[m.Dir]
+	st.Messages++
+	st.Frames += m.Frames
+	st.PayloadBytes += m.WireLen
+	s.sum.Anomalies |= m.Anomalies
+	if s.sum.Last.Before(m.TS) {
+		s.sum.Last = m.TS
+	}
+}
+
+// session returns the session of a fallback record, starting it (and its
+// conversation, with a handshake made from the first request) when new.
+func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
+	fb := m.Fallback
+	key := fb.Proto + " " + fb.Session
+	s := j.sessions[key]
+	if s == nil {
+		if len(j.sessions) >= MaxSessions {
+			return nil
+		}
+		view := wsparse.NewView(c.ID, c.Addr)
+		view.SetClientSide(c.ClientSide())
+		uri, ts := fb.URI, fb.ReqTS
+		s = &session{key: key, view: view, transport: fb.Transport}
+		s.hs = &wsparse.Handshake{RequestTS: ts, TS: ts, Method: fb.Method, URI: uri, HTTPVersion: "HTTP/1.1", Host: fb.Host,
+			Status: 101, Reason: "fallback " + fb.Transport, Transport: fb.Transport}
+		s.sum.First, s.sum.Last = ts, ts
+		j.sessions[key] = s
+		j.order = append(j.order, s)
+		j.sess.Handshake(view, s.hs)
+	}
+	if t := j.tapped[c.ID]; t != s {
+		j.tapped[c.ID] = s
+		s.conns = append(s.conns, c.ID)
+	}
+	switch {
+	case strings.HasSuffix(fb.Transport, "-send") || strings.Contains(s.transport, fb.Transport):
+		// The client's sends ride beside the session's transport.
+	case strings.HasSuffix(s.transport, "-send"):
+		s.transport = fb.Transport
+	default:
+		s.transport += "+" + fb.Transport
+	}
+	return s
+}
+
+func (j *Joiner) End(c *wsparse.Conn, sum *wsparse.Summary) {
+	if s := j.ws[c]; s != nil {
+		cp := *sum
+		s.wsEnd = &cp
+		delete(j.ws, c)
+		return
+	}
+	if _, ok := j.heldConn[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
+		// It carried only a handshake poll so far: held until the
+		// session is confirmed (and swallowed) or the capture ends
+		// (passed on as the HTTP connection it was).
+		cp := *sum
+		j.heldEnds = append(j.heldEnds, heldEnd{c, &cp})
+		return
+	}
+	if _, ok := j.tapped[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
+		delete(j.tapped, c.ID)
+		return // a connection of a session: the session's row tells
+	}
+	j.next.End(c, sum)
+}
+
+// Finish ends every session, in the order they started. Call it after the
+// reassembly has finished.
+func (j *Joiner) Finish() {
+	for _, s := range j.order {
+		sum := s.sum
+		sum.Handshake = s.hs
+		sum.Fallback = &wsparse.FallbackSummary{Transport: s.transport, Conns: s.conns, Requests: s.reqs}
+		s.hs.Transport = s.transport
+		switch {
+		case s.wsEnd != nil:
+			w := s.wsEnd
+			sum.End, sum.Close, sum.Initiator = w.End, w.Close, w.Initiator
+			sum.TCPFin, sum.TCPRst, sum.TCPEndTS = w.TCPFin, w.TCPRst, w.TCPEndTS
+			sum.Anomalies |= w.Anomalies
+			for d := range sum.Stats {
+				sum.Stats[d].ControlFrames += w.Stats[d].ControlFrames
+				sum.Stats[d].Frames += w.Stats[d].ControlFrames
+			}
+			if w.Last.After(sum.Last) {
+				sum.Last = w.Last
+			}
+		case s.closed:
+			sum.End = wsparse.EndClean
+		default:
+			sum.End = wsparse.EndOpen
+		}
+		j.sess.End(s.view, &sum)
+	}
+	j.order = nil
+	clear(j.sessions)
+	// Sessions that never went past their handshake poll: their
+	// connections end as the HTTP connections they were, in order.
+	for _, e := range j.heldEnds {
+		if _, ok := j.tapped[e.c.ID]; !ok {
+			j.next.End(e.c, e.s)
+		}
+	}
+	j.heldEnds = nil
+	clear(j.pending)
+	clear(j.heldConn)
+}
+
+// Notes and TLSConn pass the reassembly's optional records on.
+func (j *Joiner) Notes(c *wsparse.Conn, notes []any) {
+	if ns, ok := j.next.(interface {
+		Notes(*wsparse.Conn, []any)
+	}); ok {
+		if s := j.ws[c]; s != nil {
+			c = s.view
+		}
+		ns.Notes(c, notes)
+	}
+}
+
+func (j *Joiner) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
+	if t, ok := j.next.(interface {
+		TLSConn(*wsparse.Conn, time.Time, netip.AddrPort, netip.AddrPort, *wsparse.TLSInfo)
+	}); ok {
+		t.TLSConn(c, ts, client, server, info)
+	}
+}

@@ -1,0 +1,102 @@
+package wsparse
+
+import (
+	"time"
+
+	"github.com/wsdump/wsdump/httpfb"
+)
+
+// Fallback marks a Message that a SockJS or Engine.IO HTTP fallback
+// transport carried (Config.Fallback), on the TCP connection of its
+// request: the caller joins a session's connections into one conversation.
+// A Message with Request set carries no data: it reports one HTTP request
+// of the session and its response.
+type Fallback struct {
+	Proto     string // httpfb.SockJS or httpfb.EngineIO
+	Session   string // the session's name (SockJS {prefix}/{server}/{session}, Engine.IO sid)
+	Transport string // the carrier (xhr-streaming, xhr-polling, eventsource, htmlfile, jsonp-polling, polling)
+	Request   *httpfb.Request
+	Method    string // the request that carried the message
+	URI, Host string
+	ReqTS     time.Time // and when it came
+	Joined    bool      // on the session's conversation (fbjoin), no longer on its TCP connection
+}
+
+// fallbackTap feeds a connection that is not WebSocket to the fallback
+// decoder.
+type fallbackTap struct {
+	c  *Conn
+	fb *httpfb.Conn
+}
+
+func (c *Conn) tap(side int, data []byte, ts time.Time) {
+	if !c.cfg.Fallback || c.IsWebSocket() {
+		return
+	}
+	if c.fb == nil {
+		c.fb = &fallbackTap{c: c}
+		c.fb.fb = httpfb.NewConn(c.fb)
+	}
+	c.fb.fb.Feed(c.dirOf(side) == ClientToServer, data, ts)
+}
+
+func (t *fallbackTap) Message(m *httpfb.Msg) {
+	if m.Session.ID == "" {
+		return // an Engine.IO handshake poll that named no session
+	}
+	d := ServerToClient
+	if m.C2S {
+		d = ClientToServer
+	}
+	op := OpText
+	if m.Binary {
+		op = OpBinary
+	}
+	var a Anomalies
+	if m.Anomalies&httpfb.AnomFraming != 0 {
+		a |= AnomFallbackFraming
+	}
+	t.c.sink.Message(t.c, &Message{Dir: d, Opcode: op, TS: m.TS, Frames: 1, Len: uint64(len(m.Data)),
+		WireLen: uint64(len(m.Data)), Data: m.Data, Anomalies: a,
+		Fallback: &Fallback{Proto: m.Session.Proto, Session: m.Session.ID, Transport: m.Session.Transport, Method: m.Method, URI: m.URI, Host: m.Host, ReqTS: m.ReqTS}})
+}
+
+func (t *fallbackTap) Request(r *httpfb.Request) {
+	if r.Session.ID == "" {
+		return
+	}
+	cp := *r
+	ts := r.EndTS
+	if ts.IsZero() {
+		ts = r.TS
+	}
+	t.c.sink.Message(t.c, &Message{Dir: ClientToServer, Opcode: OpText, TS: ts,
+		Fallback: &Fallback{Proto: r.Session.Proto, Session: r.Session.ID, Transport: r.Session.Transport, Request: &cp, Method: r.Method, URI: r.URI, Host: r.Host, ReqTS: r.TS}})
+}
+
+// tapGap and tapEnd pass lost bytes and the end on.
+func (c *Conn) tapGap(side int, n int, ts time.Time) {
+	if c.fb != nil {
+		c.fb.fb.Gap(c.dirOf(side) == ClientToServer, n, ts)
+	}
+}
+
+func (c *Conn) tapEnd(ts time.Time) {
+	if c.fb != nil {
+		c.fb.fb.End(ts)
+		c.fb = nil
+	}
+}
+
+// tapDone reports whether the fallback decoder wants no more bytes.
+func (c *Conn) tapDone() bool {
+	return !c.cfg.Fallback || c.IsWebSocket() || c.fb == nil || c.fb.fb.Dead()
+}
+
+// FallbackSummary is what a joined fallback session's Summary tells of the
+// HTTP that carried it.
+type FallbackSummary struct {
+	Transport string // its transports, joined with "+" in the order they came (polling+websocket)
+	Conns     []int  // the TCP connections that carried its requests (and its WebSocket), in order
+	Requests  int    // its HTTP requests
+}
