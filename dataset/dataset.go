@@ -315,7 +315,7 @@ type batchBufs[T any] struct {
 // A batch is sent when it has batchRows rows or batchBytes of payload.
 const (
 	batchRows  = 512
-	batchBytes = 1 << 20
+	batchBytes = 256 << 10
 )
 
 type part[T any] struct {
@@ -492,6 +492,11 @@ func (t *table[T]) create(d string) *part[T] {
 		parquet.KeyValueMetadata("wsdump.capture", w.partID()),
 		parquet.KeyValueMetadata("wsdump.dataset", t.name),
 		parquet.WriteBufferSize(256<<10),
+		// No min/max of the payloads: finding them compares every
+		// payload, and the footer would hold a copy of two of them.
+		parquet.SkipPageBounds("payload"),
+		parquet.SkipPageBounds("data"),
+		parquet.SkipPageBounds("app"),
 	)
 	t.open[d] = p
 	return p
