@@ -315,7 +315,7 @@ type batchBufs[T any] struct {
 // A batch is sent when it has batchRows rows or batchBytes of payload.
 const (
 	batchRows  = 512
-	batchBytes = 256 << 10
+	batchBytes = 1 << 20
 )
 
 type part[T any] struct {
