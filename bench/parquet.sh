@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Parquet against jsonl on one capture, in the same run: wall time (median
-# of REPEAT runs, alternated), MB/s of capture, peak RSS (max), user CPU,
+# of REPEAT runs, alternated), MB/s of capture, peak RSS (max), user and
+# system CPU (medians),
 # and the output's size.
 #
 #   bash bench/parquet.sh bench/data/ws-bench-200mb.pcap
@@ -18,14 +19,15 @@ if [ -z "$WSDUMP" ]; then
 	CGO_ENABLED=0 go build -o "$WSDUMP" ./cmd/wsdump
 fi
 size=$(stat -c %s "$FILE")
-declare -A wall user rss bytes
+declare -A wall user sys rss bytes
 run() { # name, command...
 	local name=$1
 	shift
-	/usr/bin/time -f '%e %U %M' -o "$OUT/time" "$@" 2>/dev/null
-	read -r w u m <"$OUT/time"
+	/usr/bin/time -f '%e %U %S %M' -o "$OUT/time" "$@" 2>/dev/null
+	read -r w u s m <"$OUT/time"
 	wall[$name]+="$w "
 	user[$name]+="$u "
+	sys[$name]+="$s "
 	[ "${rss[$name]:-0}" -lt "$m" ] && rss[$name]=$m
 	return 0
 }
@@ -40,10 +42,11 @@ for _ in $(seq "$REPEAT"); do
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 printf '%s: %d bytes, %d runs each, %s cores (nproc), load %s\n' "$FILE" "$size" "$REPEAT" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-14s %8s %8s %8s %10s %12s\n' output wall_s MB/s user_s peak_RSS_MB out_MB
+printf '%-14s %8s %8s %8s %8s %10s %12s\n' output wall_s MB/s user_s sys_s peak_RSS_MB out_MB
 for name in jsonl-devnull jsonl-file parquet; do
 	w=$(echo "${wall[$name]}" | median)
 	u=$(echo "${user[$name]}" | median)
-	printf '%-14s %8s %8.0f %8s %10.0f %12s\n' "$name" "$w" "$(echo "$size / 1000000 / $w" | bc -l)" "$u" \
+	s=$(echo "${sys[$name]}" | median)
+	printf '%-14s %8s %8.0f %8s %8s %10.0f %12s\n' "$name" "$w" "$(echo "$size / 1000000 / $w" | bc -l)" "$u" "$s" \
 		"$(echo "${rss[$name]} / 1024" | bc -l)" "$( [ -n "${bytes[$name]:-}" ] && echo $(( ${bytes[$name]} / 1000000 )) || echo -)"
 done

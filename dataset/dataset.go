@@ -492,6 +492,11 @@ func (t *table[T]) create(d string) *part[T] {
 		parquet.KeyValueMetadata("wsdump.capture", w.partID()),
 		parquet.KeyValueMetadata("wsdump.dataset", t.name),
 		parquet.WriteBufferSize(256<<10),
+		// No min/max of the payloads: finding them compares every
+		// payload, and the footer would hold a copy of two of them.
+		parquet.SkipPageBounds("payload"),
+		parquet.SkipPageBounds("data"),
+		parquet.SkipPageBounds("app"),
 	)
 	t.open[d] = p
 	return p
