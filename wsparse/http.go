@@ -2,6 +2,7 @@ package wsparse
 
 import (
 	"bytes"
+	"github.com/wsdump/wsdump/httpfb"
 	"strconv"
 	"strings"
 )
@@ -275,91 +276,19 @@ func responseBody(h *httpHead, method string) (bodyKind, int64) {
 	return bodyUntilClose, 0
 }
 
-// chunkSkipper skips a chunked body (RFC 9112 §7.1) fed in pieces.
-type chunkSkipper struct {
-	state  int   // 0 size line, 1 data, 2 CRLF after data, 3 trailers, 4 done, 5 broken
-	left   int64 // data bytes left in the chunk
-	size   int64
-	digits int
-	ext    bool // inside chunk extensions
-	line   int  // bytes of the current line seen
-	empty  bool // current trailer line is empty so far
-}
+// chunkSkipper skips a chunked body (RFC 9112 §7.1) fed in pieces: the
+// fallback decoder's chunk reader, its data dropped.
+type chunkSkipper struct{ httpfb.Chunks }
 
 // skip consumes what it can of b and returns the rest. done reports the end
 // of the body; broken a malformed chunk.
 func (c *chunkSkipper) skip(b []byte) (rest []byte, done, broken bool) {
-	for len(b) > 0 && c.state < 4 {
-		ch := b[0]
-		switch c.state {
-		case 0: // hex size, optional extensions, CRLF
-			b = b[1:]
-			c.line++
-			switch {
-			case c.line > 4096:
-				c.state = 5
-			case ch == '\n':
-				switch {
-				case c.digits == 0:
-					c.state = 5
-				case c.size == 0:
-					c.state, c.empty = 3, true
-				default:
-					c.state, c.left = 1, c.size
-				}
-				c.line, c.digits, c.size, c.ext = 0, 0, 0, false
-			case c.ext || ch == '\r':
-			case ch == ';' || ch == ' ' || ch == '\t':
-				c.ext = true
-			case isHex(ch) && c.digits < 15:
-				c.size = c.size<<4 | int64(unhex(ch))
-				c.digits++
-			default:
-				c.state = 5
-			}
-		case 1:
-			n := min(int64(len(b)), c.left)
-			b = b[n:]
-			c.left -= n
-			if c.left == 0 {
-				c.state = 2
-			}
-		case 2:
-			b = b[1:]
-			if ch == '\n' {
-				c.state = 0
-			} else if ch != '\r' {
-				c.state = 5
-			}
-		case 3: // trailer fields until an empty line
-			b = b[1:]
-			switch ch {
-			case '\n':
-				if c.empty {
-					c.state = 4
-				}
-				c.empty = true
-			case '\r':
-			default:
-				c.empty = false
-			}
+	for {
+		n, data, done, broken := c.Next(b)
+		b = b[n:]
+		if data == nil { // the body ended, broke, or b is used up
+			return b, done, broken
 		}
-	}
-	return b, c.state == 4, c.state == 5
-}
-
-func isHex(c byte) bool {
-	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
 	}
 }
 
