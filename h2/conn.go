@@ -170,8 +170,8 @@ func (c *Conn) skipped(side, n int) { c.parent.StreamSkipped(side, n) }
 // what they were assembling is cut short, and nothing more of that side
 // is decoded.
 func (c *Conn) lostSide(side int, ts time.Time) {
-	for _, s := range c.streams {
-		if s.ws != nil && !s.ended[side] {
+	for _, id := range c.openIDs() { // in order: what is cut short is reported
+		if s := c.streams[id]; s.ws != nil && !s.ended[side] {
 			s.ws.StreamCut(side)
 		}
 	}
