@@ -97,8 +97,8 @@ func (j *Joiner) upgrade(c *wsparse.Conn, h *wsparse.Handshake) *session {
 	key := httpfb.EngineIO + " " + sid
 	j.confirm(key, c)
 	s := j.sessions[key]
-	if s == nil {
-		return nil
+	if s == nil || !h.Upgraded() {
+		return nil // a refused upgrade: the session goes on polling, the attempt is a connection of its own
 	}
 	j.ws[c] = s
 	s.conns = append(s.conns, c.ID)
