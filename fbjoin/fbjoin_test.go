@@ -152,3 +152,35 @@ func TestUpgradeRefused(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 	}
 }
+
+// TestPendingBounded: an Engine.IO handshake poll is held until a request
+// names its sid, but not without bound: one that carries many packets (or
+// many handshake polls for one sid) is a session, started then, not bytes
+// held until the end of the capture.
+func TestPendingBounded(t *testing.T) {
+	r := &rec{}
+	j := New(r)
+	c1 := conn(1)
+	const n = 5000
+	most := 0
+	for i := 0; i < n; i++ {
+		m := msg(wsparse.ServerToClient, "P", httpfb.EngineIO, httpfb.Polling, "4"+strings.Repeat("x", 1000), 0)
+		m.Fallback.URI = "/socket.io/?EIO=4&transport=polling"
+		j.Message(c1, m)
+		held := 0
+		for _, h := range j.pending {
+			held += len(h)
+		}
+		most = max(most, held)
+	}
+	j.Finish()
+	got := 0
+	for _, l := range r.out {
+		if strings.Contains(l, " message ") {
+			got++
+		}
+	}
+	if most > 100 || got != n {
+		t.Errorf("held at most %d messages (want <= 100), %d messages out of %d", most, got, n)
+	}
+}
