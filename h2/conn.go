@@ -154,6 +154,9 @@ func (c *Conn) WebSockets() int { return c.counts.WebSockets }
 // flag adds a connection-level anomaly: on the connection's summary and
 // on every open WebSocket stream's.
 func (c *Conn) flag(a wsparse.Anomalies) {
+	if c.anoms&a == a {
+		return // the open streams have it, and new ones start with c.anoms
+	}
 	c.anoms |= a
 	for _, s := range c.streams {
 		if s.ws != nil {
