@@ -37,7 +37,16 @@ type Joiner struct {
 	heldConn  map[int]string // connection number -> the pending session it carried
 	heldEnds  []heldEnd      // their Ends, in order
 	replaying bool
+	heldBytes int // Data bytes held in pending, at most maxHeldBytes
 }
+
+// maxHeld and maxHeldBytes bound what an Engine.IO session's handshake
+// polls may hold before a request names its sid (one open packet, as a
+// rule): past them the session is started.
+const (
+	maxHeld      = 64
+	maxHeldBytes = 1 << 20
+)
 
 // heldEnd is the End of a connection that carried only pending records.
 type heldEnd struct {
@@ -97,8 +106,8 @@ func (j *Joiner) upgrade(c *wsparse.Conn, h *wsparse.Handshake) *session {
 	key := httpfb.EngineIO + " " + sid
 	j.confirm(key, c)
 	s := j.sessions[key]
-	if s == nil {
-		return nil
+	if s == nil || !h.Upgraded() {
+		return nil // a refused upgrade: the session goes on polling, the attempt is a connection of its own
 	}
 	j.ws[c] = s
 	s.conns = append(s.conns, c.ID)
@@ -143,15 +152,18 @@ func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 	}
 	key := fb.Proto + " " + fb.Session
 	if fb.Proto == httpfb.EngineIO && j.sessions[key] == nil && !j.replaying {
-		if !strings.Contains(fb.URI, "sid=") {
-			if len(j.pending) < MaxSessions {
-				cp := *m
-				cp.Data = append([]byte(nil), m.Data...)
-				j.pending[key] = append(j.pending[key], held{c: c, m: cp})
-				j.heldConn[c.ID] = key
-			}
+		h, ok := j.pending[key]
+		if !strings.Contains(fb.URI, "sid=") && (ok || len(j.pending) < MaxSessions) &&
+			len(h) < maxHeld && j.heldBytes+len(m.Data) <= maxHeldBytes {
+			cp := *m
+			cp.Data = append([]byte(nil), m.Data...)
+			j.pending[key] = append(h, held{c: c, m: cp})
+			j.heldConn[c.ID] = key
+			j.heldBytes += len(cp.Data)
 			return
 		}
+		// A request names the sid, or the handshake polls carry more
+		// than a given-up attempt would: a session.
 		j.confirm(key, c)
 	}
 	s := j.session(c, m)
@@ -252,6 +264,9 @@ func (j *Joiner) confirm(key string, c *wsparse.Conn) {
 		return
 	}
 	delete(j.pending, key)
+	for i := range h {
+		j.heldBytes -= len(h[i].m.Data)
+	}
 	j.replaying = true
 	for i := range h {
 		j.message(h[i].c, &h[i].m)
@@ -371,6 +386,7 @@ func (j *Joiner) Finish() {
 	}
 	j.heldEnds = nil
 	clear(j.pending)
+	j.heldBytes = 0
 	clear(j.heldConn)
 }
 

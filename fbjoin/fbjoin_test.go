@@ -123,3 +123,64 @@ func TestPendingHandshake(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestUpgradeRefused: an Engine.IO WebSocket upgrade the server (or a
+// proxy) refuses is not the session's carrier: the session goes on polling
+// and ends as the polling session it is, and the refused attempt stays a
+// connection of its own.
+func TestUpgradeRefused(t *testing.T) {
+	r := &rec{}
+	j := New(r)
+	c1, c2 := conn(1), conn(2)
+	j.Message(c1, msg(wsparse.ServerToClient, "S", httpfb.EngineIO, httpfb.Polling, `0{"sid":"S"}`, 0))
+	j.Message(c1, req("S", httpfb.EngineIO, httpfb.Polling, "GET", 0, 0))
+	j.Handshake(c2, &wsparse.Handshake{Method: "GET", URI: "/socket.io/?EIO=4&transport=websocket&sid=S", Status: 400})
+	j.End(c2, &wsparse.Summary{End: wsparse.EndNotUpgraded})
+	j.Message(c1, msg(wsparse.ServerToClient, "S", httpfb.EngineIO, httpfb.Polling, "2", 5))
+	j.Finish()
+	want := []string{
+		"1 handshake GET /u/?sid=S polling",
+		"1 frame s2c 1",
+		`1 message s2c 1 "0{\"sid\":\"S\"}" polling `,
+		"2 handshake GET /socket.io/?EIO=4&transport=websocket&sid=S ",
+		"2 end not_upgraded ",
+		"1 frame s2c 2",
+		`1 message s2c 2 "2" polling `,
+		"1 end open  polling conns [1] requests 1",
+	}
+	if got := strings.Join(r.out, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+// TestPendingBounded: an Engine.IO handshake poll is held until a request
+// names its sid, but not without bound: one that carries many packets (or
+// many handshake polls for one sid) is a session, started then, not bytes
+// held until the end of the capture.
+func TestPendingBounded(t *testing.T) {
+	r := &rec{}
+	j := New(r)
+	c1 := conn(1)
+	const n = 5000
+	most := 0
+	for i := 0; i < n; i++ {
+		m := msg(wsparse.ServerToClient, "P", httpfb.EngineIO, httpfb.Polling, "4"+strings.Repeat("x", 1000), 0)
+		m.Fallback.URI = "/socket.io/?EIO=4&transport=polling"
+		j.Message(c1, m)
+		held := 0
+		for _, h := range j.pending {
+			held += len(h)
+		}
+		most = max(most, held)
+	}
+	j.Finish()
+	got := 0
+	for _, l := range r.out {
+		if strings.Contains(l, " message ") {
+			got++
+		}
+	}
+	if most > 100 || got != n {
+		t.Errorf("held at most %d messages (want <= 100), %d messages out of %d", most, got, n)
+	}
+}

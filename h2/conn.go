@@ -154,6 +154,9 @@ func (c *Conn) WebSockets() int { return c.counts.WebSockets }
 // flag adds a connection-level anomaly: on the connection's summary and
 // on every open WebSocket stream's.
 func (c *Conn) flag(a wsparse.Anomalies) {
+	if c.anoms&a == a {
+		return // the open streams have it, and new ones start with c.anoms
+	}
 	c.anoms |= a
 	for _, s := range c.streams {
 		if s.ws != nil {
@@ -170,8 +173,8 @@ func (c *Conn) skipped(side, n int) { c.parent.StreamSkipped(side, n) }
 // what they were assembling is cut short, and nothing more of that side
 // is decoded.
 func (c *Conn) lostSide(side int, ts time.Time) {
-	for _, s := range c.streams {
-		if s.ws != nil && !s.ended[side] {
+	for _, id := range c.openIDs() { // in order: what is cut short is reported
+		if s := c.streams[id]; s.ws != nil && !s.ended[side] {
 			s.ws.StreamCut(side)
 		}
 	}

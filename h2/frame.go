@@ -315,7 +315,9 @@ func (c *Conn) blockBytes(r *reader, p []byte) {
 		return
 	}
 	if r.dec == nil {
-		r.allowTable = 4096
+		if r.allowTable == 0 {
+			r.allowTable = 4096
+		}
 		r.dec = hpack.NewDecoder(4096, func(f hpack.HeaderField) {
 			r.listSize += int(f.Size())
 			if r.listSize > c.cfg.MaxHeaderList {
@@ -326,6 +328,7 @@ func (c *Conn) blockBytes(r *reader, p []byte) {
 			r.fields = append(r.fields, f)
 		})
 		r.dec.SetMaxStringLength(c.cfg.MaxHeaderList)
+		r.dec.SetAllowedMaxDynamicTableSize(r.allowTable) // a SETTINGS_HEADER_TABLE_SIZE seen before this first block
 	}
 	if _, err := r.dec.Write(p); err != nil {
 		c.hpackLost(r)

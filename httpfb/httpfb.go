@@ -160,10 +160,11 @@ type Handler interface {
 
 // Conn decodes one HTTP/1.1 connection. Dir 0 is client to server.
 type Conn struct {
-	h    Handler
-	side [2]side
-	reqs []*exchange // requests awaiting or receiving their response, oldest first
-	dead bool        // the connection switched protocol (101) or lost sync: nothing more
+	h      Handler
+	side   [2]side
+	reqs   []*exchange // requests awaiting or receiving their response, oldest first
+	dead   bool        // the connection switched protocol (101) or lost sync: nothing more
+	forgot int         // responses still to come of requests forgotten (over 64 pipelined)
 }
 
 // exchange is one request and its response.
@@ -332,7 +333,17 @@ func (c *Conn) request(s *side, head []byte, ts time.Time) {
 	}
 	c.reqs = append(c.reqs, x)
 	if len(c.reqs) > 64 { // pipelined far beyond any client: forget the oldest
+		old := c.reqs[0]
 		c.reqs = c.reqs[1:]
+		if old.Status == 0 {
+			// Its response, still to come, is passed over, not
+			// matched to the next request (another session's).
+			c.forgot++
+			if old.ok {
+				old.Anomalies |= AnomFraming
+				c.h.Request(&old.Request)
+			}
+		}
 	}
 	s.current = x
 	switch {
@@ -361,7 +372,9 @@ func (c *Conn) response(s *side, head []byte, ts time.Time) {
 		return // interim response: the real one follows
 	}
 	var x *exchange
-	if len(c.reqs) > 0 && c.reqs[0].Status == 0 {
+	if c.forgot > 0 {
+		c.forgot-- // the response of a request forgotten: x stays nil
+	} else if len(c.reqs) > 0 && c.reqs[0].Status == 0 {
 		for _, r := range c.reqs {
 			if r.Status == 0 {
 				x = r

@@ -1169,6 +1169,12 @@ type stream struct {
 	last    time.Time   // time of the last bytes (before any: of the first packet)
 	seen    time.Time   // time of the latest packet, as gopacket's lastSeen
 
+	// A first piece of bytes too short to tell ("P", "PR", "PRI": the
+	// client preface cut in the first segment) is held until more come.
+	h2held   [3]byte
+	h2heldN  uint8
+	h2heldSd uint8
+
 	// Recent segments by side, to tell a retransmission with other bytes
 	// (gopacket keeps the first copy and drops the overlap silently).
 	recent [2]*segmentRing
@@ -1419,7 +1425,16 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 // with prior knowledge) or TLS chose ALPN "h2", else to conn.
 func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 	if !s.h2Known {
+		if s.h2heldN > 0 && int(s.h2heldSd) == sd {
+			data = append(s.h2held[:s.h2heldN:s.h2heldN], data...)
+			s.h2heldN = 0
+		}
+		if s.h2heldN == 0 && alpn == "" && len(data) < len("PRI ") && h2.Preface[:len(data)] == string(data) {
+			s.h2heldN, s.h2heldSd = uint8(copy(s.h2held[:], data)), uint8(sd)
+			return
+		}
 		s.h2Known = true
+		defer s.feedHeld(ts) // the other side's first bytes, held: after this side's, on the decoder chosen
 		client := -1
 		switch {
 		case h2.Detect(data):
@@ -1452,6 +1467,15 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 		}
 	}
 	s.conn.Feed(sd, data, ts)
+}
+
+// feedHeld feeds the bytes held while it was not known whether the
+// connection is HTTP/2 (see feed).
+func (s *stream) feedHeld(ts time.Time) {
+	if n := s.h2heldN; n > 0 {
+		s.h2heldN = 0
+		s.feed(int(s.h2heldSd), append([]byte(nil), s.h2held[:n]...), ts, "")
+	}
 }
 
 // captureTime returns when the byte at offset was captured, or def.
@@ -1561,6 +1585,10 @@ func (s *stream) complete(evicted bool) {
 		} else {
 			a.End(wsparse.NewView(s.id, s.addr), &wsparse.Summary{First: s.last, Last: s.seen, Connect: s.connect(), End: wsparse.EndNotWebSocket})
 		}
+	}
+	if s.conn != nil {
+		s.h2Known = true
+		s.feedHeld(s.last) // the connection ended before they could be told
 	}
 	if s.h2 != nil {
 		s.h2.End(a.now)
