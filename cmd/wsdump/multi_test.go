@@ -254,3 +254,26 @@ func TestPerFile(t *testing.T) {
 		}
 	}
 }
+
+// TestPerFileCSVHeaderFirstFileUnreadable: with --per-file --format csv,
+// the header comes once, first, even when the first file (by name) is not
+// a capture and writes nothing.
+func TestPerFileCSVHeaderFirstFileUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("not a capture\n"), 0o644)
+	files := pieces(t, "seed")
+	for _, f := range files[:2] {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, "b-"+filepath.Base(f)), b, 0o644)
+	}
+	out, errs, code := runWsdump(t, nil, "--per-file", "--format", "csv", "-r", dir)
+	if code != exitInput {
+		t.Errorf("exit %d, want %d: %s", code, exitInput, errs)
+	}
+	if !strings.HasPrefix(out, "file,type,conn,") || strings.Count(out, "file,type") != 1 {
+		t.Errorf("csv header not first and once:\n%.300s", out)
+	}
+}

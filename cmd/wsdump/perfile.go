@@ -112,9 +112,10 @@ func runPerFile(args []string, jobs int, label fileLabel, out, errw io.Writer, r
 		}
 	}()
 	readErrs := append([]error(nil), l.errs...)
+	csvHeader := false // written: a file that writes nothing (unreadable) leaves it to the next
 	for i, f := range l.files {
 		r := res[i]
-		lw, finish := newLabeller(out, f, label, i == 0)
+		lw, finish := newLabeller(out, f, label, i == 0, &csvHeader)
 		if err := r.out.goDirect(lw); err != nil {
 			return outputErr(err)
 		}
@@ -226,8 +227,9 @@ func fixTable(t *tableFlags, out io.Writer) {
 }
 
 // newLabeller returns the writer that marks one file's output as label
-// says on its way to out, and the function that ends it.
-func newLabeller(out io.Writer, file string, label fileLabel, first bool) (io.Writer, func() error) {
+// says on its way to out, and the function that ends it. csvHeader says
+// whether a csv header was written already; the csv labeller sets it.
+func newLabeller(out io.Writer, file string, label fileLabel, first bool, csvHeader *bool) (io.Writer, func() error) {
 	bw := bufio.NewWriterSize(out, 64<<10)
 	switch label {
 	case labelNone:
@@ -239,7 +241,7 @@ func newLabeller(out io.Writer, file string, label fileLabel, first bool) (io.Wr
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {
-			err := relabelCSV(bw, pr, file, first)
+			err := relabelCSV(bw, pr, file, csvHeader)
 			pr.CloseWithError(err) // a failed write stops the file's writes
 			done <- err
 		}()
@@ -301,8 +303,8 @@ func (j *jsonLabeller) Write(p []byte) (int, error) {
 }
 
 // relabelCSV copies csv with a "file" column first; the header is written
-// with the first file only.
-func relabelCSV(out io.Writer, in io.Reader, file string, first bool) error {
+// once, by the first file that has one (*header then true).
+func relabelCSV(out io.Writer, in io.Reader, file string, header *bool) error {
 	r := csv.NewReader(bufio.NewReaderSize(in, 64<<10))
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
@@ -315,7 +317,7 @@ func relabelCSV(out io.Writer, in io.Reader, file string, first bool) error {
 		if err != nil {
 			return err
 		}
-		if n == 0 && !first {
+		if n == 0 && *header {
 			continue
 		}
 		v := file
@@ -324,6 +326,9 @@ func relabelCSV(out io.Writer, in io.Reader, file string, first bool) error {
 		}
 		if err := w.Write(append([]string{v}, rec...)); err != nil {
 			return err
+		}
+		if n == 0 {
+			*header = true
 		}
 	}
 	w.Flush()
