@@ -107,17 +107,7 @@ func TestFallbackEngineIOCaptures(t *testing.T) {
 		t.Run(filepath.Base(base), func(t *testing.T) {
 			var want eioExpect
 			readExpect(t, f, &want)
-			r := fallbackReport(t, base+".pcap", 2)
-			var sess []*health.Conn
-			for _, c := range r.Conns {
-				if c.Upgraded() {
-					sess = append(sess, c)
-				}
-			}
-			if len(sess) != 1 {
-				t.Fatalf("%d conversations, want the one session %s", len(sess), want.Sid)
-			}
-			c := sess[0]
+			c := oneSession(t, fallbackReport(t, base+".pcap", 2), want.Sid)
 			t.Logf("conn %d %s %s (%d conns, %d requests): %s; %s", c.ID, c.URI, c.Transport, len(c.HTTPConns), c.HTTPRequests, c.CloseText(), c.Glance())
 			polls := want.Summary.ByKind["polling GET"] + want.Summary.ByKind["polling POST"]
 			conns := want.Summary.TCPConns
@@ -179,17 +169,7 @@ func TestFallbackSockJSCaptures(t *testing.T) {
 		t.Run(filepath.Base(base), func(t *testing.T) {
 			var want fallbackExpect
 			readExpect(t, f, &want)
-			r := fallbackReport(t, base+".pcap", 1)
-			var sess []*health.Conn
-			for _, c := range r.Conns {
-				if c.Upgraded() {
-					sess = append(sess, c)
-				}
-			}
-			if len(sess) != 1 {
-				t.Fatalf("%d conversations, want the one session %s", len(sess), want.SessionID)
-			}
-			c := sess[0]
+			c := oneSession(t, fallbackReport(t, base+".pcap", 1), want.SessionID)
 			t.Logf("conn %d %s: %s; %s", c.ID, c.URI, c.CloseText(), c.Glance())
 			if !strings.Contains(c.URI, "/"+want.SessionID+"/") {
 				t.Errorf("URI %q is not session %s's", c.URI, want.SessionID)
@@ -279,4 +259,20 @@ func TestFallbackAppManifest(t *testing.T) {
 			compareByDir(t, "app message", got, want)
 		})
 	}
+}
+
+// oneSession returns the capture's one conversation (its session joined
+// over HTTP requests, or upgraded), failing unless there is exactly one.
+func oneSession(t *testing.T, r *health.Report, id string) *health.Conn {
+	t.Helper()
+	var sess []*health.Conn
+	for _, c := range r.Conns {
+		if c.Upgraded() {
+			sess = append(sess, c)
+		}
+	}
+	if len(sess) != 1 {
+		t.Fatalf("%d conversations, want the one session %s", len(sess), id)
+	}
+	return sess[0]
 }
