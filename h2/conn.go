@@ -207,6 +207,8 @@ func (c *Conn) data(r *reader, p []byte, ts time.Time) {
 	case s == nil || s.ws == nil:
 		if s == nil {
 			c.skipped(r.side, len(p)) // a stream not followed (opened before the capture, or over the bound)
+		} else {
+			c.counts.RequestBytes += int64(len(p)) // an ordinary request's body: counted, not decoded
 		}
 	case s.refused:
 		s.ws.StreamAnomaly(wsparse.AnomH2DataAfterRefusal)

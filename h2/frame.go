@@ -40,6 +40,21 @@ func DetectServer(b []byte) bool {
 	return n%6 == 0 && n <= 6*64 && b[3] == frameSettings && b[4] == 0 && binary.BigEndian.Uint32(b[5:9]) == 0
 }
 
+// MaybeServer reports whether b, a side's first bytes shorter than a
+// frame header, could still be the start of a server's SETTINGS frame
+// (DetectServer tells once 9 bytes have come).
+func MaybeServer(b []byte) bool {
+	switch {
+	case len(b) == 0 || len(b) >= frameHeaderLen:
+		return false
+	case len(b) < 3:
+		return b[0] == 0 && (len(b) < 2 || b[1] <= 1)
+	}
+	h := [frameHeaderLen]byte{3: frameSettings}
+	copy(h[:], b)
+	return DetectServer(h[:])
+}
+
 // Frame types (RFC 9113 §6).
 const (
 	frameData         = 0x0

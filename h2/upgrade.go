@@ -26,6 +26,15 @@ func UpgradeRequest(b []byte) bool {
 	return headHasToken(b[:end], "upgrade", "h2c")
 }
 
+// UpgradePending reports whether b, a side's first bytes, is an HTTP/1
+// request head not yet ended that may still turn out an Upgrade: h2c
+// request (UpgradeRequest tells once it ends; a head longer than the
+// bound of a 101's is not watched).
+func UpgradePending(b []byte) bool {
+	return len(b) > 0 && len(b) < maxUpgradeHead && !bytes.Contains(b, []byte("\r\n\r\n")) &&
+		!bytes.HasPrefix(b, []byte("PRI ")) && b[0] >= 'A' && b[0] <= 'Z'
+}
+
 // headHasToken reports whether a field of an HTTP head has the token.
 func headHasToken(head []byte, name, token string) bool {
 	for _, line := range bytes.Split(head, []byte("\r\n"))[1:] {

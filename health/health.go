@@ -114,6 +114,7 @@ type HTTP2Conn struct {
 	Client, Server                netip.AddrPort
 	Start, End                    time.Time
 	Streams, Requests, WebSockets int
+	RequestBytes                  int64  // DATA bytes of the ordinary requests (wsparse.HTTP2Counts)
 	GoAway                        string // the GOAWAY's error code, if one was sent
 	Anomalies                     wsparse.Anomalies
 }

@@ -32,7 +32,7 @@ func WriteJSONL(w io.Writer, r *Report, o Options) error {
 	}
 	for _, h := range r.HTTP2 {
 		rec := http2Record{Type: "http2_conn", Conn: h.ID, TS: jts(h.End), Client: h.Client.String(), Server: h.Server.String(),
-			FirstTS: jts(h.Start), LastTS: jts(h.End), Streams: h.Streams, WebSockets: h.WebSockets, Requests: h.Requests,
+			FirstTS: jts(h.Start), LastTS: jts(h.End), Streams: h.Streams, WebSockets: h.WebSockets, Requests: h.Requests, RequestBytes: h.RequestBytes,
 			GoAway: h.GoAway, Anomalies: h.Anomalies.Names()}
 		if rec.Anomalies == nil {
 			rec.Anomalies = []string{}
@@ -47,18 +47,19 @@ func WriteJSONL(w io.Writer, r *Report, o Options) error {
 // http2Record is an HTTP/2 connection (WebSockets over HTTP/2 are its
 // streams' conn records).
 type http2Record struct {
-	Type       string   `json:"type"`
-	Conn       int      `json:"conn"`
-	TS         jts      `json:"ts"`
-	Client     string   `json:"client"`
-	Server     string   `json:"server"`
-	FirstTS    jts      `json:"first_ts"`
-	LastTS     jts      `json:"last_ts"`
-	Streams    int      `json:"streams"`
-	WebSockets int      `json:"websockets"`
-	Requests   int      `json:"requests"`
-	GoAway     string   `json:"goaway,omitempty"`
-	Anomalies  []string `json:"anomalies"`
+	Type         string   `json:"type"`
+	Conn         int      `json:"conn"`
+	TS           jts      `json:"ts"`
+	Client       string   `json:"client"`
+	Server       string   `json:"server"`
+	FirstTS      jts      `json:"first_ts"`
+	LastTS       jts      `json:"last_ts"`
+	Streams      int      `json:"streams"`
+	WebSockets   int      `json:"websockets"`
+	Requests     int      `json:"requests"`
+	RequestBytes int64    `json:"request_bytes"`
+	GoAway       string   `json:"goaway,omitempty"`
+	Anomalies    []string `json:"anomalies"`
 }
 
 // jts is a timestamp in the report package's format (RFC 3339, ns, UTC);

@@ -198,7 +198,7 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 	if h := s.HTTP2; h != nil {
 		if len(t.h2) < maxHTTP2Kept {
 			t.h2 = append(t.h2, &HTTP2Conn{ID: c.ID, Client: client, Server: server, Start: s.First, End: end,
-				Streams: h.Streams, Requests: h.Requests, WebSockets: h.WebSockets, GoAway: h.GoAway, Anomalies: s.Anomalies})
+				Streams: h.Streams, Requests: h.Requests, WebSockets: h.WebSockets, RequestBytes: h.RequestBytes, GoAway: h.GoAway, Anomalies: s.Anomalies})
 		} else {
 			t.h2More++
 		}

@@ -80,7 +80,7 @@ func (b *body) feed(data []byte, ts time.Time, c *Conn, x *exchange, c2s bool) (
 			n += k
 			if broken {
 				x.Anomalies |= AnomFraming
-				x.UndecodedBytes += int64(len(data) - n)
+				x.UndecodedBytes += int64(b.chunks.Broken() + len(data) - n)
 				c.side[dirIndex(c2s)].broken = true
 				b.end(ts, c, x, c2s, true)
 				return len(data), false

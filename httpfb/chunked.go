@@ -7,13 +7,14 @@ type Chunks struct {
 	size   int64
 	digits int
 	ext    bool // inside chunk extensions
-	line   int  // bytes of the current line seen
+	line   int  // bytes of the current line seen (size line, CRLF after data)
 	empty  bool // the current trailer line is empty so far
 }
 
 // Next consumes bytes of b up to the end of the next piece of chunk data
 // (or of the body) and returns how many, the data piece (aliasing b),
-// whether the body ended and whether its framing broke.
+// whether the body ended and whether its framing broke (Broken tells how
+// many of the consumed bytes were the line that broke it).
 func (c *Chunks) Next(b []byte) (n int, data []byte, done, broken bool) {
 	for n < len(b) && c.state < 4 {
 		ch := b[n]
@@ -53,8 +54,9 @@ func (c *Chunks) Next(b []byte) (n int, data []byte, done, broken bool) {
 			return n, data, false, false
 		case 2:
 			n++
+			c.line++
 			if ch == '\n' {
-				c.state = 0
+				c.state, c.line = 0, 0
 			} else if ch != '\r' {
 				c.state = 5
 			}
@@ -73,6 +75,16 @@ func (c *Chunks) Next(b []byte) (n int, data []byte, done, broken bool) {
 		}
 	}
 	return n, nil, c.state == 4, c.state == 5
+}
+
+// Broken returns, once Next reported the framing broken, how many bytes
+// the line that broke it had (consumed by Next, in this piece or earlier
+// ones): not decoded.
+func (c *Chunks) Broken() int {
+	if c.state != 5 {
+		return 0
+	}
+	return c.line
 }
 
 func isHex(c byte) bool {

@@ -72,6 +72,7 @@ func payloadV3(p []byte) (pk []Packet, bad int) {
 			}
 			n = n*10 + int(ch-'0')
 		}
+		pre := i + 1 // the "n:" prefix: not decoded with a packet that breaks
 		p = p[i+1:]
 		// Walk n UTF-16 units.
 		j, units := 0, 0
@@ -81,21 +82,21 @@ func payloadV3(p []byte) (pk []Packet, bad int) {
 			units += len(utf16.Encode([]rune{r}))
 		}
 		if units != n || n == 0 {
-			return pk, bad + len(p)
+			return pk, bad + pre + len(p)
 		}
 		rec := p[:j]
 		p = p[j:]
 		if rec[0] == 'b' && len(rec) > 1 {
 			d, err := base64.StdEncoding.DecodeString(string(rec[2:]))
 			if err != nil {
-				bad += len(rec)
+				bad += pre + len(rec)
 				continue
 			}
 			pk = append(pk, Packet{Data: append([]byte{rec[1] - '0'}, d...), Binary: true})
 			continue
 		}
 		if rec[0] < '0' || rec[0] > '6' {
-			bad += len(rec)
+			bad += pre + len(rec)
 			continue
 		}
 		pk = append(pk, Packet{Data: rec})

@@ -1171,9 +1171,14 @@ type stream struct {
 
 	// A first piece of bytes too short to tell ("P", "PR", "PRI": the
 	// client preface cut in the first segment) is held until more come.
-	h2held   [3]byte
+	h2held   [8]byte
 	h2heldN  uint8
 	h2heldSd uint8
+	// A first request head not ended yet (cut in several segments), kept
+	// to tell an Upgrade: h2c request once it ends (its bytes go on to
+	// conn meanwhile).
+	h2req   []byte
+	h2reqSd int
 
 	// Recent segments by side, to tell a retransmission with other bytes
 	// (gopacket keeps the first copy and drops the overlap silently).
@@ -1429,7 +1434,7 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 			data = append(s.h2held[:s.h2heldN:s.h2heldN], data...)
 			s.h2heldN = 0
 		}
-		if s.h2heldN == 0 && alpn == "" && len(data) < len("PRI ") && h2.Preface[:len(data)] == string(data) {
+		if s.h2heldN == 0 && alpn == "" && (len(data) < len("PRI ") && h2.Preface[:len(data)] == string(data) || h2.MaybeServer(data)) {
 			s.h2heldN, s.h2heldSd = uint8(copy(s.h2held[:], data)), uint8(sd)
 			return
 		}
@@ -1445,6 +1450,10 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 			client = s.tls.Info().Client
 		case h2.UpgradeRequest(data):
 			s.h2up = h2.NewUpgrade(sd)
+		case alpn == "" && h2.UpgradePending(data):
+			s.h2req, s.h2reqSd = append([]byte(nil), data...), sd
+			s.conn.Feed(sd, data, ts)
+			return
 		}
 		if client >= 0 {
 			s.h2 = h2.NewConn(s.conn, client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
@@ -1453,6 +1462,19 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 	if s.h2 != nil {
 		s.h2.Feed(sd, data, ts)
 		return
+	}
+	if s.h2req != nil {
+		if sd == s.h2reqSd {
+			s.h2req = append(s.h2req, data...)
+			if h2.UpgradeRequest(s.h2req) {
+				s.h2up = h2.NewUpgrade(sd)
+			}
+			if !h2.UpgradePending(s.h2req) {
+				s.h2req = nil
+			}
+		} else {
+			s.h2req = nil // the other side spoke first: no Upgrade to watch
+		}
 	}
 	if u := s.h2up; u != nil && sd != u.Client() {
 		// The server's answer to Upgrade: h2c: after a 101, HTTP/2.

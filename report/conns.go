@@ -73,7 +73,7 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 				goaway = "-"
 			}
 			row := []string{wsparse.ConnLabel(h.ID), when(h.Start), health.Dur(h.End.Sub(h.Start)), h.Client.String(), h.Server.String(),
-				strconv.Itoa(h.Streams), strconv.Itoa(h.WebSockets), strconv.Itoa(h.Requests), goaway}
+				strconv.Itoa(h.Streams), strconv.Itoa(h.WebSockets), strconv.Itoa(h.Requests), strconv.FormatInt(h.RequestBytes, 10), goaway}
 			if err := t.Append(row); err != nil {
 				return err
 			}
@@ -110,7 +110,7 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 }
 
 var (
-	http2Header  = []string{"CONN", "START", "DUR", "CLIENT", "SERVER", "STREAMS", "WEBSOCKETS", "REQUESTS", "GOAWAY"}
+	http2Header  = []string{"CONN", "START", "DUR", "CLIENT", "SERVER", "STREAMS", "WEBSOCKETS", "REQUESTS", "REQ BYTES", "GOAWAY"}
 	connsHeader  = []string{"CONN", "START", "DUR", "CLIENT", "SERVER", "URL", "PROTO", "C2S F/M/B", "S2C F/M/B", "CLOSE", "HEARTBEAT"}
 	groupsHeader = []string{"GROUP", "CLIENT", "URL", "ATTEMPTS", "REFUSED", "FAILED", "ERRORS", "OUTAGE", "STORM", "BACKOFF", "CONNS (OUTCOME, DELAY BEFORE)"}
 	// How the conns table fits a terminal: PROTO goes first, then the

@@ -343,6 +343,10 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 		b = strconv.AppendInt(b, int64(h.Streams), 10)
 		b = append(b, `,"requests":`...)
 		b = strconv.AppendInt(b, int64(h.Requests), 10)
+		if h.RequestBytes > 0 {
+			b = append(b, `,"request_bytes":`...)
+			b = strconv.AppendInt(b, h.RequestBytes, 10)
+		}
 		b = append(b, `,"websockets":`...)
 		b = strconv.AppendInt(b, int64(h.WebSockets), 10)
 		if h.GoAway != "" {

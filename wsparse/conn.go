@@ -249,6 +249,7 @@ type Summary struct {
 // extended CONNECT streams that became WebSocket connections.
 type HTTP2Counts struct {
 	Streams, Requests, WebSockets int
+	RequestBytes                  int64  // DATA bytes (both sides, padding out) of the ordinary requests: counted, not decoded
 	GoAway                        string // the GOAWAY's error code name, if one was sent
 }
 

@@ -41,12 +41,16 @@ func (c *Conn) tap(side int, data []byte, ts time.Time) {
 }
 
 func (t *fallbackTap) Message(m *httpfb.Msg) {
-	if m.Session.ID == "" {
-		return // an Engine.IO handshake poll that named no session
-	}
 	d := ServerToClient
 	if m.C2S {
 		d = ClientToServer
+	}
+	if m.Session.ID == "" {
+		// An Engine.IO handshake poll whose open packet named no sid: no
+		// session can take its messages, their bytes are counted.
+		t.c.rare(d).SkippedBytes += uint64(len(m.Data))
+		t.c.sum.Anomalies |= AnomFallbackFraming
+		return
 	}
 	op := OpText
 	if m.Binary {
