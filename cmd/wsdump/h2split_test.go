@@ -21,16 +21,8 @@ func TestH2PrefaceSplit(t *testing.T) {
 		c.Send(true, pre[:cut])
 		c.Send(true, pre[cut:])
 		c.Send(false, h.ConnectProtocol())
-		c.Send(true, h.Headers(true, 1, false, synth.ExtendedConnect("/chat")...))
-		c.Send(false, h.Headers(false, 1, false, ":status", "200"))
-		c.Send(true, h.Data(true, 1, false, synth.WSFrame(true, wsparse.OpText, []byte("hello over h2"))))
-		c.Fin(true).Fin(false)
-		path := writeSynth(t, 0, c)
-		out, errs, code := runWsdump(t, nil, "-r", path, "--messages")
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, errs)
-		}
-		if !strings.Contains(out, "hello over h2") || !strings.Contains(out, "1/1") {
+		h2Chat(h, c)
+		if out := h2Messages(t, c); !strings.Contains(out, "hello over h2") || !strings.Contains(out, "1/1") {
 			t.Errorf("preface cut after %d bytes:\n%s", cut, out)
 		}
 	}
@@ -47,16 +39,8 @@ func TestH2ServerSettingsSplit(t *testing.T) {
 		c.Send(false, set[:cut])
 		c.Send(false, set[cut:])
 		c.Send(true, h.Preface())
-		c.Send(true, h.Headers(true, 1, false, synth.ExtendedConnect("/chat")...))
-		c.Send(false, h.Headers(false, 1, false, ":status", "200"))
-		c.Send(true, h.Data(true, 1, false, synth.WSFrame(true, wsparse.OpText, []byte("hello over h2"))))
-		c.Fin(true).Fin(false)
-		path := writeSynth(t, 0, c)
-		out, errs, code := runWsdump(t, nil, "-r", path, "--messages")
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, errs)
-		}
-		if !strings.Contains(out, "hello over h2") || !strings.Contains(out, "1/1") {
+		h2Chat(h, c)
+		if out := h2Messages(t, c); !strings.Contains(out, "hello over h2") || !strings.Contains(out, "1/1") {
 			t.Errorf("server SETTINGS cut after %d bytes:\n%s", cut, out)
 		}
 	}
@@ -79,13 +63,27 @@ func TestH2UpgradeRequestSplit(t *testing.T) {
 		c.Send(false, h.Headers(false, 3, false, ":status", "200"))
 		c.Send(true, h.Data(true, 3, false, synth.WSFrame(true, wsparse.OpText, []byte("over h2c"))))
 		c.Fin(true).Fin(false)
-		path := writeSynth(t, 0, c)
-		out, errs, code := runWsdump(t, nil, "-r", path, "--messages")
-		if code != 0 {
-			t.Fatalf("exit %d: %s", code, errs)
-		}
-		if !strings.Contains(out, "1/3    c2s  text     1       8           over h2c") {
+		if out := h2Messages(t, c); !strings.Contains(out, "1/3    c2s  text     1       8           over h2c") {
 			t.Errorf("Upgrade: h2c request cut after %d bytes:\n%s", cut, out)
 		}
 	}
+}
+
+// h2Chat ends an h2c connection whose preface and SETTINGS were sent: an
+// extended CONNECT on stream 1, its 200, one text message, FIN both ways.
+func h2Chat(h *synth.H2, c *synth.Conv) {
+	c.Send(true, h.Headers(true, 1, false, synth.ExtendedConnect("/chat")...))
+	c.Send(false, h.Headers(false, 1, false, ":status", "200"))
+	c.Send(true, h.Data(true, 1, false, synth.WSFrame(true, wsparse.OpText, []byte("hello over h2"))))
+	c.Fin(true).Fin(false)
+}
+
+// h2Messages writes c as a capture and returns wsdump's --messages view of it.
+func h2Messages(t *testing.T, c *synth.Conv) string {
+	t.Helper()
+	out, errs, code := runWsdump(t, nil, "-r", writeSynth(t, 0, c), "--messages")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	return out
 }
