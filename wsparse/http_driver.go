@@ -1,0 +1,498 @@
+package wsparse
+
+// The HTTP/1 head driver: heads and bodies of each side, the upgrade
+// request and its answer, and heads over the limit.
+
+import (
+	"bytes"
+	"strings"
+	"time"
+)
+
+// httpHalf is the state of a side that speaks HTTP.
+type httpHalf struct {
+	buf []byte // head being accumulated, or pending client bytes in modeAwait
+	// A head over MaxHTTPHeader: its first MaxHTTPHeader bytes stay in buf
+	// and the rest is passed over (counted in over) up to its blank line;
+	// nl is how much of a line end was seen (1 after LF, 2 after LF CR).
+	long    bool
+	nl      int8
+	body    bodyKind
+	over    int
+	bodyLen int64
+	chunks  chunkSkipper
+}
+
+// openHTTP gives a side its HTTP state.
+func (h *half) openHTTP() {
+	if h.httpHalf == nil {
+		h.httpHalf = new(httpHalf)
+	}
+}
+
+// dropBuf forgets the head or pending bytes a side holds.
+func (h *half) dropBuf() {
+	if h.httpHalf != nil {
+		h.buf = nil
+	}
+}
+
+// httpBuf returns the head or pending bytes a side holds.
+func (h *half) httpBuf() []byte {
+	if h.httpHalf == nil {
+		return nil
+	}
+	return h.buf
+}
+
+// closeHTTP drops a side's HTTP state once it speaks HTTP no more.
+func (h *half) closeHTTP() {
+	if h.mode != modeHTTP && h.mode != modeAwait {
+		h.httpHalf = nil
+	}
+}
+
+// httpExchange is the HTTP request/response state of a connection.
+type httpExchange struct {
+	reqs   []string  // methods of requests awaiting responses, oldest first
+	cutReq *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
+
+	// Config.EndAll: the first requests, how many came after them, and
+	// how many responses were matched to them.
+	log      []HTTPRequest
+	more     int
+	answered int
+}
+
+// exchange returns the connection's HTTP exchange state, made at the first
+// head.
+func (c *Conn) exchange() *httpExchange {
+	if c.ex == nil {
+		c.ex = new(httpExchange)
+	}
+	return c.ex
+}
+
+// feedHTTP decodes HTTP heads and skips bodies until a side switches mode; it
+// returns the bytes it did not consume.
+func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
+	h := &c.half[side]
+	h.openHTTP()
+	for len(data) > 0 && h.mode == modeHTTP {
+		if h.long {
+			data = c.skipLongHead(side, data, ts)
+			continue
+		}
+		switch h.body {
+		case bodyLength:
+			n := int64(min(int64(len(data)), h.bodyLen))
+			data = data[n:]
+			if h.bodyLen -= n; h.bodyLen == 0 {
+				h.body = bodyNone
+			}
+			continue
+		case bodyChunked:
+			rest, done, broken := h.chunks.skip(data)
+			data = rest
+			if broken {
+				c.failHTTP(side)
+			} else if done {
+				h.body = bodyNone
+			}
+			continue
+		case bodyUntilClose:
+			return nil
+		}
+		if len(h.buf) == 0 || httpStart(h.buf) == 0 {
+			// Not yet known to be a head: held until its first line tells.
+			b := data
+			if len(h.buf) > 0 {
+				b = append(h.buf[:len(h.buf):len(h.buf)], data...)
+			}
+			switch httpStart(b) {
+			case -1:
+				held := h.buf
+				h.buf = nil
+				if c.startSniff(side, b, false) {
+					if len(held) > 0 {
+						c.feedSniff(side, held, ts)
+					}
+					return data
+				}
+				c.failHTTP(side)
+				return nil
+			case 0:
+				h.buf = append(h.buf, data...)
+				return nil
+			}
+			// Empty lines before the start line are passed over (RFC 9112 §2.2).
+			if n := leadingEmpty(h.buf); n == len(h.buf) {
+				h.buf = h.buf[:0]
+				data = data[leadingEmpty(data):]
+			} else if n > 0 {
+				h.buf = append(h.buf[:0], h.buf[n:]...)
+			}
+			if len(data) == 0 {
+				return nil
+			}
+		}
+		start := len(h.buf)
+		room := c.cfg.MaxHTTPHeader - start
+		take := min(len(data), room+1)
+		h.buf = append(h.buf, data[:take]...)
+		end := headEnd(h.buf, start)
+		if end < 0 {
+			data = data[take:]
+			if len(h.buf) > c.cfg.MaxHTTPHeader {
+				// Over the limit: keep what fits, pass over the rest up to
+				// the blank line, and decode what follows.
+				c.hit().HTTPHeader++
+				c.headCut = true
+				c.sum.Anomalies |= AnomHTTPHeaderTooLong
+				c.hsAnomaly(AnomHTTPHeaderTooLong)
+				h.long, h.over = true, 0
+				last := h.buf[len(h.buf)-1]
+				h.buf = h.buf[:len(h.buf)-1]
+				h.nl = 0
+				if n := len(h.buf); n > 0 && h.buf[n-1] == '\n' {
+					h.nl = 1
+				} else if n > 1 && h.buf[n-1] == '\r' && h.buf[n-2] == '\n' {
+					h.nl = 2
+				}
+				data = c.skipLongHead(side, append([]byte{last}, data...), ts)
+			}
+			continue
+		}
+		data = data[end-start:]
+		head, ok := parseHead(h.buf[:end])
+		response := bytes.HasPrefix(h.buf, []byte("HTTP/"))
+		h.buf = nil // not kept for the rest of the connection
+		if !ok {
+			c.hsAnomaly(AnomHTTPMalformed)
+			c.sum.Anomalies |= AnomHTTPMalformed
+			if !c.hasHS() && (c.ex == nil || len(c.ex.reqs) == 0) && c.clientSide != 1-side && !response {
+				// A request the parser rejects: what the server answers
+				// tells whether the upgrade happened, and the client's bytes
+				// after it wait for that answer.
+				c.clientSide = side
+				c.reqBad = true
+				h.mode = modeAwait
+				return data
+			}
+			if c.hasHS() && c.upgrading && side != c.clientSide && c.startSniff(side, nil, true) {
+				// The answer to the upgrade cannot be read: what follows
+				// it is searched for frames, on both sides.
+				c.rare(c.dirOf(side)).Resyncs++
+				c.rare(c.dirOf(side)).SkippedBytes += uint64(end)
+				c.resyncClient(side, ts)
+				return data
+			}
+			c.failHTTP(side)
+			return nil
+		}
+		if head.lenient {
+			c.sum.Anomalies |= AnomHTTPNonconforming
+			c.lenient = true
+			c.hsAnomaly(AnomHTTPNonconforming)
+		}
+		if head.request {
+			c.onRequest(side, &head, ts)
+		} else {
+			c.onResponse(side, &head, ts)
+		}
+	}
+	return data
+}
+
+// skipLongHead passes over the rest of a head longer than MaxHTTPHeader,
+// looking for its blank line with a few bits of state, and returns the bytes
+// after it. The head is then handled from its lines that fit (Upgrade and
+// the like may be past the cut); when not even its start line fits, or a
+// byte no head may hold shows that the head ended unseen, the bytes after
+// it are searched for WebSocket frames as after a gap.
+func (c *Conn) skipLongHead(side int, data []byte, ts time.Time) []byte {
+	h := &c.half[side]
+	for i, b := range data {
+		switch {
+		case b == '\n' && h.nl > 0:
+			h.over += i + 1
+			return c.endLongHead(side, data[i+1:], ts, true)
+		case b == '\n':
+			h.nl = 1
+		case b == '\r' && h.nl == 1:
+			h.nl = 2
+		case b < 0x20 && b != '\t' && b != '\r' || b == 0x7f:
+			// Not in any head (RFC 9110 §5.5): what follows is something
+			// else, starting a frame header's length before this byte.
+			j := max(0, i-(MaxHeaderLen-1))
+			h.over += j
+			return c.endLongHead(side, data[j:], ts, false)
+		default:
+			h.nl = 0
+		}
+	}
+	h.over += len(data)
+	return nil
+}
+
+// endLongHead handles a head that was over the limit once its end is found
+// (ended) or guessed, and returns the bytes after it for the side's new mode.
+func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []byte {
+	h := &c.half[side]
+	head, ok := partialHead(h.buf)
+	kept := len(h.buf)
+	h.long, h.buf = false, nil
+	over := h.over
+	h.over, h.nl = 0, 0
+	if !ok || !ended {
+		if !c.startSniff(side, nil, true) {
+			c.failHTTP(side)
+			return nil
+		}
+		c.rare(c.dirOf(side)).SkippedBytes += uint64(kept + over)
+		if c.clientSide >= 0 && side != c.clientSide {
+			// The server's answer is lost in its head: the client's
+			// bytes after its request are searched for frames too.
+			c.resyncClient(side, ts)
+		}
+		if len(rest) > 0 {
+			c.feedSniff(side, rest, ts)
+		}
+		return nil
+	}
+	c.cut = true
+	if head.request {
+		c.onRequest(side, &head, ts)
+		if !c.hasHS() && c.clientSide == side && h.mode == modeHTTP && h.body == bodyNone {
+			// Its Upgrade field may be past the cut: the client's next
+			// bytes wait for the answer, as after an upgrade request.
+			c.exchange().cutReq = &head
+			h.mode = modeAwait
+		}
+	} else {
+		c.onResponse(side, &head, ts)
+	}
+	c.cut = false
+	c.rare(c.dirOf(side)).SkippedBytes += uint64(over)
+	return rest
+}
+
+// resyncClient searches the client's bytes held after its request for
+// frames, as after a gap, when the server's answer (from serverSide) could
+// not be read.
+func (c *Conn) resyncClient(serverSide int, ts time.Time) {
+	side := 1 - serverSide
+	client := &c.half[side]
+	if client.mode != modeAwait {
+		return
+	}
+	pending := client.httpBuf()
+	client.dropBuf()
+	client.mode = modeSniff
+	client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
+	c.rare(c.dirOf(side)).Resyncs++
+	if len(pending) > 0 {
+		c.feedSniff(side, pending, ts)
+	}
+}
+
+// cutFields returns the anomalies a cut head shows only because its
+// fields past the cut are unknown.
+func cutFields(head *httpHead, request bool) Anomalies {
+	var a Anomalies
+	if !head.has("Connection") {
+		a |= AnomMissingConnectionUpgrade
+	}
+	if request {
+		if !head.has("Sec-WebSocket-Key") {
+			a |= AnomKeyMissing
+		}
+		if !head.has("Sec-WebSocket-Version") {
+			a |= AnomVersionNot13
+		}
+	} else if !head.has("Sec-WebSocket-Accept") {
+		a |= AnomAcceptMissing
+	}
+	return a
+}
+
+// failHTTP gives up on a side that does not speak HTTP/1.x. A connection that
+// never asked for an upgrade is of no interest at all.
+func (c *Conn) failHTTP(side int) {
+	c.ignore(side)
+	if !c.hasHS() && !c.ws {
+		c.ignore(1 - side)
+	}
+}
+
+func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
+	if c.clientSide < 0 {
+		c.clientSide = side
+	} else if c.clientSide != side {
+		c.failHTTP(side) // requests from both ends: not a client/server exchange we know
+		return
+	}
+	h := &c.half[side]
+	ex := c.exchange()
+	if len(ex.reqs) < 64 {
+		ex.reqs = append(ex.reqs, strings.Clone(head.method)) // not a piece of the whole head
+	}
+	if c.cfg.EndAll {
+		if len(ex.log) < MaxRequestsKept {
+			ex.log = append(ex.log, HTTPRequest{TS: ts, Method: strings.Clone(head.method),
+				Host: strings.Clone(head.get("Host")), URI: strings.Clone(head.uri)})
+		} else {
+			ex.more++
+		}
+	}
+	if isUpgradeRequest(head) && !c.hasHS() {
+		c.hs = &Handshake{TLS: c.tls}
+		c.hs.fromRequest(head, ts)
+		if c.cut {
+			c.hs.Anomalies &^= cutFields(head, true)
+		}
+		if c.headCut {
+			c.hs.Anomalies |= AnomHTTPHeaderTooLong
+		}
+		if c.lenient {
+			c.hs.Anomalies |= AnomHTTPNonconforming
+		}
+		c.upgrading = true
+		h.mode = modeAwait
+		return
+	}
+	h.body, h.bodyLen = requestBody(head)
+	if h.body == bodyChunked {
+		h.chunks = chunkSkipper{}
+	}
+}
+
+func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
+	if c.clientSide < 0 {
+		c.clientSide = 1 - side
+	} else if c.clientSide == side {
+		c.failHTTP(side)
+		return
+	}
+	h := &c.half[side]
+	if head.status/100 == 1 && head.status != 101 {
+		return // interim response: the request is still pending
+	}
+	ex := c.exchange()
+	if (len(ex.reqs) == 0 || ex.cutReq != nil) && !c.hasHS() && head.status == 101 && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
+		// The request was lost or cut short (a snap length, a lost
+		// segment, a head over the limit) but the server switched:
+		// believe the server.
+		c.hs = &Handshake{Anomalies: AnomRequestIncomplete, TLS: c.tls}
+		if req := ex.cutReq; req != nil {
+			c.hs.fromRequest(req, ts)
+			c.hs.Anomalies &^= cutFields(req, true)
+		} else if c.half[1-side].mode == modeHTTP {
+			if req, ok := partialHead(c.half[1-side].httpBuf()); ok && req.request {
+				c.hs.fromRequest(&req, ts)
+			}
+		}
+		c.hs.Anomalies |= AnomRequestIncomplete
+		if c.reqBad {
+			c.hs.Anomalies |= AnomHTTPMalformed
+		}
+		if c.lenient {
+			c.hs.Anomalies |= AnomHTTPNonconforming
+		}
+		if c.headCut {
+			c.hs.Anomalies |= AnomHTTPHeaderTooLong
+		}
+		ex.cutReq = nil
+		ex.reqs = append(ex.reqs[:0], "GET")
+		c.upgrading = true
+		client := &c.half[1-side]
+		if client.mode == modeHTTP {
+			client.dropBuf() // part of the request: no frames
+			client.mode = modeAwait
+		}
+	}
+	if len(ex.reqs) == 0 {
+		c.hsAnomaly(AnomUnexpectedResponse)
+		c.failHTTP(side)
+		return
+	}
+	method := ex.reqs[0]
+	ex.reqs = ex.reqs[1:]
+	if ex.answered < len(ex.log) {
+		ex.log[ex.answered].Status, ex.log[ex.answered].RespTS = head.status, ts
+	}
+	ex.answered++
+	if !(c.upgrading && len(ex.reqs) == 0) {
+		h.body, h.bodyLen = responseBody(head, method)
+		if h.body == bodyChunked {
+			h.chunks = chunkSkipper{}
+		}
+		if ex.cutReq != nil {
+			// The cut request was no upgrade: the client's bytes held
+			// since are HTTP again.
+			ex.cutReq = nil
+			if client := &c.half[1-side]; client.mode == modeAwait {
+				pending := client.httpBuf()
+				client.dropBuf()
+				client.mode = modeHTTP
+				if len(pending) > 0 {
+					c.Feed(1-side, pending, ts)
+				}
+			}
+		}
+		return
+	}
+	// The answer to the upgrade request.
+	c.upgrading = false
+	c.hs.fromResponse(head, ts)
+	if c.cut {
+		c.hs.Anomalies &^= cutFields(head, false)
+	}
+	if c.hs.Anomalies&(AnomHTTPHeaderTooLong|AnomRequestIncomplete) == AnomHTTPHeaderTooLong|AnomRequestIncomplete && c.hs.Key == "" {
+		c.hs.Anomalies &^= AnomAcceptMismatch // the key was past the request's cut
+	}
+	c.sink.Handshake(c, c.hs)
+	malformed := c.hs.Anomalies&AnomHTTPMalformed != 0
+	c.keepHandshake()
+	client := &c.half[1-side]
+	pending := client.httpBuf()
+	client.dropBuf()
+	if head.status == 101 {
+		// A cut 101 whose Upgrade field is past the cut answers the
+		// upgrade request: the client asked for websocket only.
+		if (!malformed || c.reqBad) && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
+			c.ws = true
+			c.ex = nil // no request is pending
+			h.mode = modeWS
+			switch client.mode {
+			case modeAwait:
+				client.mode = modeWS
+			case modeIgnore:
+				// Over the pending limit, the client's bytes were dropped
+				// mid-stream: find its frame boundaries again.
+				client.mode = modeSniff
+				client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
+				c.rare(ClientToServer).Resyncs++
+			}
+			// (modeSniff: a gap hit the client's bytes; the search goes on.)
+			client.closeHTTP()
+			if len(pending) > 0 {
+				c.feedFrames(1-side, pending, ts)
+			}
+			return
+		}
+		// Switched to some other protocol.
+		c.ignore(side)
+		c.ignore(1 - side)
+		return
+	}
+	// Refused: the connection goes on as HTTP.
+	h.body, h.bodyLen = responseBody(head, method)
+	if h.body == bodyChunked {
+		h.chunks = chunkSkipper{}
+	}
+	client.mode = modeHTTP
+	if len(pending) > 0 {
+		c.Feed(1-side, pending, ts)
+	}
+}

@@ -1,0 +1,178 @@
+package wsparse
+
+// Message assembly: data frames joined into messages, cut at the limits,
+// inflated with permessage-deflate, checked for UTF-8.
+
+import (
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// msgState is the message a side is assembling, taken from msgPool when
+// the message starts and given back when it has been reported.
+type msgState struct {
+	msg    Message
+	msgBuf []byte
+	lastTS time.Time // when the message's direction last completed a frame
+}
+
+var msgPool = sync.Pool{New: func() any { return new(msgState) }}
+
+// openMsg gives a side its message state.
+func (h *half) openMsg(ts time.Time) {
+	if h.msgState == nil {
+		h.msgState = msgPool.Get().(*msgState)
+	}
+	h.lastTS = ts
+}
+
+// inflateAllowance is inflated output every connection may have beyond
+// MaxInflateRatio times its bytes, so that a first message that compresses
+// very well is not cut for coming first.
+const inflateAllowance = 64 << 10
+
+// inflateBudget is what the connection may still inflate under
+// MaxInflateRatio.
+func (c *Conn) inflateBudget() uint64 {
+	r := uint64(c.cfg.MaxInflateRatio)
+	if c.fed > (noBudget-inflateAllowance)/r {
+		return noBudget
+	}
+	if b := c.fed*r + inflateAllowance; b > c.inflated {
+		return b - c.inflated
+	}
+	return 0
+}
+
+// frameCut marks the open message when the frame that just ended lost
+// bytes: to the capture (capture_truncated), or to --max-payload
+// (message_truncated) unless they streamed into the inflater. The message
+// keeps nothing after them.
+func (c *Conn) frameCut(h *half, f *Frame, streamed bool) {
+	cut := false
+	if f.Anomalies&AnomPayloadIncomplete != 0 {
+		h.msg.Anomalies |= AnomCaptureTruncated
+		cut = true
+	}
+	if f.Anomalies&AnomPayloadTruncated != 0 && !streamed {
+		h.msg.Anomalies |= AnomMessageTruncated
+		cut = true
+	}
+	if cut {
+		h.msgCut = true
+	}
+}
+
+// emitMessage reports an unfinished message (at a protocol error or the end).
+func (c *Conn) emitMessage(h *half, dir Dir) {
+	h.msg.TS = h.lastTS
+	h.msg.Data = h.msgBuf
+	h.msgOpen = false
+	c.finishMessage(h)
+}
+
+func (c *Conn) finishMessage(h *half) {
+	m := &h.msg
+	if m.Compressed {
+		c.inflateMessage(h, m)
+	}
+	undecoded := m.Anomalies&(AnomInflateNoContext|AnomInflateFailed) != 0
+	cut := m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete|AnomCaptureTruncated|AnomInflateRatio) != 0
+	if m.Opcode == OpText && !undecoded && !validUTF8Prefix(m.Data, cut) {
+		m.Anomalies |= AnomInvalidUTF8
+	}
+	st := &c.sum.Stats[m.Dir]
+	st.Messages++
+	c.sum.Anomalies |= m.Anomalies
+	c.sink.Message(c, m)
+	if m.Compressed && h.inflater != nil {
+		h.inflater.release()
+	}
+	m.Data = nil
+}
+
+// inflaterFor returns the inflater of a side, made at its first
+// compressed message.
+func (c *Conn) inflaterFor(h *half, d Dir) *inflater {
+	if h.inflater == nil {
+		if !c.hasHS() {
+			// Parameters unknown, window unknown: messages inflate while
+			// they refer only to what was inflated since (see inflate).
+			h.inflater = &inflater{lost: true}
+		} else {
+			p := c.kept.params
+			if c.hs != nil {
+				p = c.hs.DeflateParams
+			}
+			noCtx := p.ClientNoContextTakeover
+			if d == ServerToClient {
+				noCtx = p.ServerNoContextTakeover
+			}
+			h.inflater = &inflater{noCtx: noCtx}
+		}
+	}
+	return h.inflater
+}
+
+// inflateMessage replaces a compressed message's data by its inflated
+// bytes, and its length by the inflated length when it inflated to its end.
+func (c *Conn) inflateMessage(h *half, m *Message) {
+	z := c.inflaterFor(h, m.Dir)
+	complete := m.Anomalies&(AnomMessageTruncated|AnomMessageIncomplete|AnomCaptureTruncated) == 0
+	var res inflated
+	if z.streaming() {
+		res = z.finish(complete, c.inflateBudget())
+		if h.frameState != nil {
+			h.unmasked = release(h.unmasked)
+		}
+	} else {
+		res = z.inflateMsg(m.Data, complete, c.cfg.MaxMessage, c.inflateBudget())
+	}
+	c.inflated += res.total
+	if res.a&AnomInflateRatio != 0 {
+		c.hit().InflateRatio++
+	}
+	m.Anomalies |= res.a
+	m.Data = res.out
+	m.Len = res.total
+	st := c.rare(m.Dir)
+	st.CompressedMessages++
+	if !res.whole {
+		// The inflated length is not known: only what was inflated.
+		m.Len, m.LenUnknown = uint64(len(res.out)), true
+		return
+	}
+	st.CompressedBytes += m.WireLen
+	st.InflatedBytes += m.Len
+}
+
+// validUTF8Prefix reports whether b is UTF-8; when cut is true, b may end in
+// the middle of a code point.
+func validUTF8Prefix(b []byte, cut bool) bool {
+	if utf8.Valid(b) {
+		return true
+	}
+	if !cut {
+		return false
+	}
+	// Drop up to three bytes of a code point cut short at the end.
+	for i := 1; i <= 3 && i <= len(b); i++ {
+		if utf8.RuneStart(b[len(b)-i]) {
+			return !utf8.FullRune(b[len(b)-i:]) && utf8.Valid(b[:len(b)-i])
+		}
+	}
+	return false
+}
+
+// deflate reports whether RSV1 means permessage-deflate: negotiated in the
+// handshake, or (without one) assumed, since it is the only extension in use.
+func (c *Conn) deflate() bool {
+	if c.hs != nil {
+		return c.hs.Deflate
+	}
+	if c.kept != nil {
+		return c.kept.deflate
+	}
+	return c.ws
+}

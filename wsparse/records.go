@@ -1,0 +1,77 @@
+package wsparse
+
+// The records a connection reports besides its Handshake and Summary: Dir,
+// Frame, Message, and the TLSInfo a caller attaches.
+
+import "time"
+
+// Dir is the direction of a frame or message.
+type Dir uint8
+
+const (
+	ClientToServer Dir = 0
+	ServerToClient Dir = 1
+)
+
+func (d Dir) String() string {
+	if d == ClientToServer {
+		return "c2s"
+	}
+	return "s2c"
+}
+
+// Frame is one decoded frame. Payload and the Frame itself are only valid
+// during the Sink call.
+type Frame struct {
+	Header
+	Dir   Dir
+	TS    time.Time
+	Index int // 1-based ordinal of the frame in its direction
+
+	// MessageOpcode is the opcode of the message a data frame belongs to:
+	// the frame's own for text and binary, the open message's for a
+	// continuation (0 when there is none), 0 for control frames.
+	MessageOpcode Opcode
+
+	// Payload is the unmasked payload as sent (still compressed when RSV1
+	// marks a compressed message). It is shorter than Length when the
+	// payload was cut by a limit or lost from the capture: see Anomalies.
+	Payload []byte
+
+	// Close frames only.
+	CloseCode    uint16
+	HasCloseCode bool
+	CloseReason  string
+
+	Anomalies Anomalies
+}
+
+// Message is a complete data message: one unfragmented frame or a run of
+// fragments. Data is only valid during the Sink call.
+type Message struct {
+	Dir        Dir
+	Opcode     Opcode    // OpText or OpBinary
+	Compressed bool      // RSV1 on the first frame with permessage-deflate
+	LenUnknown bool      // compressed and not inflated to its end (bytes lost, an error, a bound): Len is only what was inflated
+	TS         time.Time // when the last frame completed
+	Frames     int
+	Len        uint64 // message bytes: inflated when compressed (see Anomalies when shorter than Len)
+	WireLen    uint64 // payload bytes on the wire, summed over the frames
+	Data       []byte // the message bytes kept, inflated when compressed
+	Index      int    // 1-based ordinal of the message in its direction
+	Anomalies  Anomalies
+	Fallback   *Fallback // an HTTP fallback transport's message (Config.Fallback), nil on WebSocket
+}
+
+// TLSInfo describes the TLS layer a connection's bytes were decrypted from
+// (wss), or the TLS connection that could not be looked into.
+type TLSInfo struct {
+	Version   string // "TLS 1.2", "TLS 1.3"
+	Cipher    string // IANA name of the suite
+	SNI       string
+	ALPN      string   // protocol the server chose, when visible
+	Offered   []string // ALPN protocols the client offered
+	Decrypted bool
+	Error     string   // why not (no key, wrong key, unsupported suite, lost bytes)
+	Bytes     [2]int64 // TLS bytes sent by the client and by the server
+}

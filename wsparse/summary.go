@@ -1,0 +1,323 @@
+package wsparse
+
+// Summary and its bookkeeping: what a connection counts as it goes, and
+// the summary built when it ends.
+
+import "time"
+
+// DirStats counts one direction's traffic.
+type DirStats struct {
+	Frames        int
+	Messages      int
+	ControlFrames int
+	PayloadBytes  uint64 // payload lengths summed
+	WireBytes     uint64 // header and payload bytes of WebSocket frames
+	LostBytes     uint64 // bytes the capture lost (gaps)
+	SkippedBytes  uint64 // bytes passed over to find a frame boundary (mid-frame start, resync)
+	Resyncs       int    // times the frame boundaries were found again after a gap
+	Conflicts     int    // retransmitted segments whose bytes differed from the first copy
+
+	// permessage-deflate: messages compressed, their bytes on the wire and
+	// inflated (both only for messages that inflated).
+	CompressedMessages int
+	CompressedBytes    uint64
+	InflatedBytes      uint64
+}
+
+// CloseInfo describes one side's Close frame.
+type CloseInfo struct {
+	TS      time.Time
+	Reason  string
+	Code    uint16
+	HasCode bool
+	Sent    bool
+}
+
+// End says how a connection ended.
+type End string
+
+const (
+	EndClean           End = "clean"            // both sides sent Close
+	EndCloseUnanswered End = "close_unanswered" // one side sent Close, the other never did
+	EndFINWithoutClose End = "fin_without_close"
+	EndRSTWithoutClose End = "rst_without_close"
+	EndOpen            End = "open" // still open when the capture ended
+	EndNotUpgraded     End = "not_upgraded"
+	// EndNotWebSocket: no upgrade request nor framing (reported with
+	// Config.EndAll only): a plain HTTP connection, a TCP connect refused
+	// or unanswered, or another protocol.
+	EndNotWebSocket End = "not_websocket"
+)
+
+// Connect results of a connection that sent no bytes (Summary.Connect).
+const (
+	ConnectRefused    = "refused"    // the SYN was answered by a RST
+	ConnectUnanswered = "unanswered" // nothing came back to the SYN
+	ConnectEmpty      = "empty"      // connected (or reset later), no byte sent
+)
+
+// HTTPRequest is one HTTP request of a connection that never showed
+// WebSocket (Config.EndAll).
+type HTTPRequest struct {
+	TS                time.Time
+	Method, Host, URI string
+	Status            int       // the response's; 0: none seen
+	RespTS            time.Time // when the response's head ended; zero: none seen
+}
+
+// MaxRequestsKept is how many HTTP requests of a connection a Summary
+// lists (Config.EndAll); the rest are counted in Summary.MoreRequests.
+const MaxRequestsKept = 8
+
+// Summary is reported once per connection when it ends.
+type Summary struct {
+	// First is the connection's first byte of data; Last is when it
+	// ended: the packet that ended it (the later side's FIN, or a RST),
+	// or its last byte of data when that came later or the capture shows
+	// no end. Every view and record takes the end and the duration
+	// (Last - First) from here.
+	First, Last time.Time
+	Handshake   *Handshake  // nil when none was seen
+	Confidence  Confidence  // how the connection was recognised as WebSocket
+	TLS         *TLSInfo    // wss: the TLS layer, nil for plain TCP
+	Stats       [2]DirStats // by Dir
+	Close       [2]CloseInfo
+	Initiator   Dir // the side whose Close came first (valid when a Close was sent)
+	TCPFin      [2]bool
+	TCPRst      [2]bool
+	TCPEndTS    [2]time.Time // when each direction ended: its first RST, else its first FIN
+	End         End
+	Anomalies   Anomalies // connection-level: every anomaly seen on any record
+
+	// With Config.EndAll, of a connection that never showed WebSocket
+	// (End EndNotWebSocket): its first HTTP requests and how many more
+	// there were, and for one that sent no bytes, how its TCP connect went
+	// (Connect*; First is then its first packet's time).
+	Requests     []HTTPRequest
+	MoreRequests int
+	Connect      string
+
+	// StreamEnd says how an HTTP/2 stream carrying the WebSocket (RFC
+	// 8441) ended: "end_stream" (both sides), "rst_stream CANCEL" (with the
+	// error code), "goaway NO_ERROR", or empty when the TCP connection
+	// ended under it (see TCPFin, TCPRst). Empty over HTTP/1.1.
+	StreamEnd string
+	// HTTP2 counts the streams of an HTTP/2 connection (reported with
+	// Config.EndAll, End EndNotWebSocket); nil for any other connection.
+	HTTP2 *HTTP2Counts
+
+	// Fallback describes a SockJS or Engine.IO session joined from HTTP
+	// requests (package fbjoin); nil for a TCP connection.
+	Fallback *FallbackSummary
+}
+
+// HTTP2Counts counts what an HTTP/2 connection carried: its streams, the
+// ordinary requests among them (listed in Summary.Requests), and the
+// extended CONNECT streams that became WebSocket connections.
+type HTTP2Counts struct {
+	Streams, Requests, WebSockets int
+	RequestBytes                  int64  // DATA bytes (both sides, padding out) of the ordinary requests: counted, not decoded
+	GoAway                        string // the GOAWAY's error code name, if one was sent
+}
+
+// summary is what a decoder accumulates of its Summary; the rest is set
+// when the connection ends.
+type summary struct {
+	First, Last time.Time
+	Stats       [2]dirCounts
+	rare        *[2]DirStats  // the rest of DirStats: nil until counted
+	Close       *[2]CloseInfo // nil until a Close frame
+	Initiator   Dir
+	TCPFin      [2]bool
+	TCPRst      [2]bool
+	TCPEndTS    *[2]time.Time // nil until a FIN or RST
+	Anomalies   Anomalies
+}
+
+// dirCounts is what every connection counts by direction. The rest of
+// DirStats (bytes lost and skipped, resyncs, conflicts, compression) is
+// counted in summary.rare, made at the first: most connections have none,
+// and an open connection holds 96 bytes less.
+type dirCounts struct {
+	Frames, Messages, ControlFrames int
+	PayloadBytes, WireBytes         uint64
+}
+
+// rare returns the connection's rare counts of direction d.
+func (c *Conn) rare(d Dir) *DirStats {
+	if c.sum.rare == nil {
+		c.sum.rare = new([2]DirStats)
+	}
+	return &c.sum.rare[d]
+}
+
+// RetransmitConflict records that a side retransmitted a segment with
+// other bytes than the copy already decoded. Which copy the receiver used
+// cannot be told from the capture; the first is the one decoded.
+func (c *Conn) RetransmitConflict(side int) {
+	c.rare(c.dirOf(side)).Conflicts++
+	c.sum.Anomalies |= AnomRetransmitConflict
+}
+
+// Resumed records that the connection was ended early (the reassembly's
+// connection limit) and went on: what follows is decoded afresh, as from
+// the middle of a connection.
+func (c *Conn) Resumed() { c.sum.Anomalies |= AnomResumed }
+
+// TCPEnd records that a side sent FIN (rst false) or RST at ts.
+func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
+	d := c.dirOf(side)
+	if c.sum.TCPEndTS == nil {
+		c.sum.TCPEndTS = new([2]time.Time)
+	}
+	if c.sum.TCPEndTS[d].IsZero() || rst && !c.sum.TCPRst[d] {
+		c.sum.TCPEndTS[d] = ts // a RST after a FIN is what ended the side
+	}
+	if rst {
+		c.sum.TCPRst[d] = true
+	} else {
+		c.sum.TCPFin[d] = true
+	}
+}
+
+// endWith is end with what an HTTP/2 stream or connection adds to the
+// summary (Summary.StreamEnd, Summary.HTTP2).
+func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts) {
+	if c.ended {
+		return
+	}
+	c.ended = true
+	defer c.free()
+	c.tapEnd(ts)
+	for side := range c.half {
+		c.endHeld(side, ts)
+	}
+	c.sniffPair(ts)
+	if !c.hasHS() && !c.ws {
+		if c.cfg.EndAll {
+			c.endNotWebSocket(connect, h2)
+		}
+		return
+	}
+	if c.hs != nil && c.hs.Status == 0 {
+		c.sink.Handshake(c, c.hs) // the request was never answered
+	}
+	// Bytes still being searched: the end of the capture is as good as a
+	// frame boundary for the last chain.
+	for side := range c.half {
+		if h := &c.half[side]; h.mode == modeSniff && c.ws {
+			if i := h.sniff.decide(true); i >= 0 {
+				c.acceptChain(side, i, ts)
+			}
+		}
+	}
+	for side := range c.half {
+		h := &c.half[side]
+		if h.mode != modeWS {
+			continue
+		}
+		if h.frameState != nil && h.hdrN > 0 {
+			// The capture ended inside a frame header: its bytes are
+			// counted, and the frame is cut as a payload would be.
+			c.rare(c.dirOf(side)).SkippedBytes += uint64(h.hdrN)
+			c.sum.Anomalies |= AnomCaptureTruncated
+			if h.msgOpen && Opcode(h.hdr[0]&opcodeBits) == OpContinuation {
+				h.msg.Anomalies |= AnomCaptureTruncated
+			}
+			h.hdrN = 0
+		}
+		if h.inPayload {
+			h.cur.Anomalies |= AnomPayloadIncomplete
+			c.endFrame(side, ts)
+		}
+		if h.msgOpen {
+			h.msg.Anomalies |= AnomMessageIncomplete
+			c.emitMessage(h, h.msg.Dir)
+		}
+		h.idle()
+	}
+	cs := &c.sum
+	s := &Summary{First: cs.First, Last: cs.Last, Initiator: cs.Initiator,
+		TCPFin: cs.TCPFin, TCPRst: cs.TCPRst, Anomalies: cs.Anomalies}
+	s.Stats = c.stats()
+	if cs.Close != nil {
+		s.Close = *cs.Close
+	}
+	c.endTimes(s)
+	s.Handshake = c.hs
+	if c.kept != nil {
+		s.Handshake = c.kept.handshake()
+	}
+	s.TLS = c.tls
+	switch {
+	case c.hasHS():
+		s.Confidence = ConfidenceHandshake
+	case c.forced:
+		s.Confidence = ConfidenceForced
+	case c.sniffed[0] && c.sniffed[1] && c.half[c.sideOf(ClientToServer)].masked == 1 && c.half[c.sideOf(ServerToClient)].masked == 0:
+		s.Confidence = ConfidenceHigh
+	default:
+		s.Confidence = ConfidenceMedium
+	}
+	switch cl := s.Close; {
+	case !c.ws:
+		s.End = EndNotUpgraded
+	case cl[0].Sent && cl[1].Sent:
+		s.End = EndClean
+	case cl[0].Sent || cl[1].Sent:
+		s.End = EndCloseUnanswered
+	case s.TCPRst[0] || s.TCPRst[1]:
+		s.End = EndRSTWithoutClose
+	case s.TCPFin[0] || s.TCPFin[1]:
+		s.End = EndFINWithoutClose
+	default:
+		s.End = EndOpen
+	}
+	if s.Handshake != nil {
+		s.Anomalies |= s.Handshake.Anomalies
+	}
+	s.StreamEnd = streamEnd
+	c.sink.End(c, s)
+}
+
+// endTimes sets the summary's TCP end times and takes its Last from the
+// packet that ended the connection when that came after the last data.
+func (c *Conn) endTimes(s *Summary) {
+	if c.sum.TCPEndTS == nil {
+		return
+	}
+	s.TCPEndTS = *c.sum.TCPEndTS
+	for _, ts := range s.TCPEndTS {
+		if ts.After(s.Last) {
+			s.Last = ts // the FIN or RST that ended it, after the last data
+		}
+	}
+}
+
+// stats is the traffic per direction for the summary: the counters kept
+// always and the rare ones where any was needed.
+func (c *Conn) stats() [2]DirStats {
+	var out [2]DirStats
+	if c.sum.rare != nil {
+		out = *c.sum.rare
+	}
+	for d, n := range c.sum.Stats {
+		st := &out[d]
+		st.Frames, st.Messages, st.ControlFrames = n.Frames, n.Messages, n.ControlFrames
+		st.PayloadBytes, st.WireBytes = n.PayloadBytes, n.WireBytes
+	}
+	return out
+}
+
+// endNotWebSocket reports the summary of a connection that never showed
+// WebSocket (Config.EndAll).
+func (c *Conn) endNotWebSocket(connect string, h2 *HTTP2Counts) {
+	cs := &c.sum
+	s := &Summary{First: cs.First, Last: cs.Last, Stats: c.stats(), TCPFin: cs.TCPFin, TCPRst: cs.TCPRst,
+		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.tls, Connect: connect, HTTP2: h2}
+	c.endTimes(s)
+	if c.ex != nil {
+		s.Requests, s.MoreRequests = c.ex.log, c.ex.more
+	}
+	c.sink.End(c, s)
+}
