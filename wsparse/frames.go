@@ -273,72 +273,7 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 	}
 	c.sum.Anomalies |= f.Anomalies
 	c.sink.Frame(c, f)
-
-	switch f.Opcode {
-	case OpText, OpBinary:
-		if h.msgOpen {
-			h.msg.Anomalies |= AnomMessageIncomplete
-			c.emitMessage(h, f.Dir)
-		}
-		h.messages++
-		h.openMsg(ts)
-		h.msg = Message{Dir: f.Dir, Opcode: f.Opcode, Frames: 1, Len: f.Length, WireLen: f.Length, Index: h.messages,
-			Compressed: f.RSV&4 != 0 && c.deflate()}
-		h.msgCut = false
-		streamed := h.msg.Compressed && h.inflater != nil && h.inflater.streaming()
-		c.frameCut(h, f, streamed)
-		if f.Fin {
-			// Unfragmented: the frame's payload is the message.
-			h.msg.TS = ts
-			if !streamed {
-				h.msg.Data = f.Payload
-				if len(f.Payload) > c.cfg.MaxMessage {
-					// --max-message below --max-payload: the message limit holds.
-					h.msg.Data = f.Payload[:c.cfg.MaxMessage]
-					h.msg.Anomalies |= AnomMessageTruncated
-				}
-			}
-			c.finishMessage(h)
-			return
-		}
-		h.msgOpen = true
-		h.msgBuf = h.msgBuf[:0]
-		if !streamed {
-			keep := f.Payload[:min(len(f.Payload), c.cfg.MaxMessage)]
-			if len(keep) < len(f.Payload) {
-				h.msg.Anomalies |= AnomMessageTruncated
-				h.msgCut = true
-			}
-			h.msgBuf = append(grow(h.msgBuf, len(keep)), keep...)
-		}
-	case OpContinuation:
-		if !h.msgOpen {
-			return
-		}
-		h.msg.Frames++
-		h.msg.Len += f.Length
-		h.msg.WireLen += f.Length
-		streamed := h.msg.Compressed && h.inflater != nil && h.inflater.streaming()
-		wasCut := h.msgCut
-		c.frameCut(h, f, streamed)
-		if !wasCut && !streamed {
-			// Nothing after a cut is kept: the data stays what was sent,
-			// in one piece.
-			room := c.cfg.MaxMessage - len(h.msgBuf)
-			keep := f.Payload[:min(len(f.Payload), max(room, 0))]
-			if len(keep) < len(f.Payload) {
-				h.msg.Anomalies |= AnomMessageTruncated
-				h.msgCut = true
-			}
-			h.msgBuf = append(grow(h.msgBuf, len(keep)), keep...)
-		}
-		if f.Fin {
-			h.msg.TS = ts
-			h.msg.Data = h.msgBuf
-			h.msgOpen = false
-			c.finishMessage(h)
-		}
-	}
+	c.addToMessage(h, f, ts)
 }
 
 // gap skips n lost bytes of a side's stream (Gap, and replays of sniffed

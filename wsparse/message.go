@@ -45,6 +45,77 @@ func (c *Conn) inflateBudget() uint64 {
 	return 0
 }
 
+// addToMessage adds a data frame just reported to its side's message:
+// it starts one (text, binary) or goes on with the open one
+// (continuation), and reports the message the frame ends.
+func (c *Conn) addToMessage(h *half, f *Frame, ts time.Time) {
+	switch f.Opcode {
+	case OpText, OpBinary:
+		if h.msgOpen {
+			h.msg.Anomalies |= AnomMessageIncomplete
+			c.emitMessage(h, f.Dir)
+		}
+		h.messages++
+		h.openMsg(ts)
+		h.msg = Message{Dir: f.Dir, Opcode: f.Opcode, Frames: 1, Len: f.Length, WireLen: f.Length, Index: h.messages,
+			Compressed: f.RSV&4 != 0 && c.deflate()}
+		h.msgCut = false
+		streamed := h.msg.Compressed && h.inflater != nil && h.inflater.streaming()
+		c.frameCut(h, f, streamed)
+		if f.Fin {
+			// Unfragmented: the frame's payload is the message.
+			h.msg.TS = ts
+			if !streamed {
+				h.msg.Data = f.Payload
+				if len(f.Payload) > c.cfg.MaxMessage {
+					// --max-message below --max-payload: the message limit holds.
+					h.msg.Data = f.Payload[:c.cfg.MaxMessage]
+					h.msg.Anomalies |= AnomMessageTruncated
+				}
+			}
+			c.finishMessage(h)
+			return
+		}
+		h.msgOpen = true
+		h.msgBuf = h.msgBuf[:0]
+		if !streamed {
+			keep := f.Payload[:min(len(f.Payload), c.cfg.MaxMessage)]
+			if len(keep) < len(f.Payload) {
+				h.msg.Anomalies |= AnomMessageTruncated
+				h.msgCut = true
+			}
+			h.msgBuf = append(grow(h.msgBuf, len(keep)), keep...)
+		}
+	case OpContinuation:
+		if !h.msgOpen {
+			return
+		}
+		h.msg.Frames++
+		h.msg.Len += f.Length
+		h.msg.WireLen += f.Length
+		streamed := h.msg.Compressed && h.inflater != nil && h.inflater.streaming()
+		wasCut := h.msgCut
+		c.frameCut(h, f, streamed)
+		if !wasCut && !streamed {
+			// Nothing after a cut is kept: the data stays what was sent,
+			// in one piece.
+			room := c.cfg.MaxMessage - len(h.msgBuf)
+			keep := f.Payload[:min(len(f.Payload), max(room, 0))]
+			if len(keep) < len(f.Payload) {
+				h.msg.Anomalies |= AnomMessageTruncated
+				h.msgCut = true
+			}
+			h.msgBuf = append(grow(h.msgBuf, len(keep)), keep...)
+		}
+		if f.Fin {
+			h.msg.TS = ts
+			h.msg.Data = h.msgBuf
+			h.msgOpen = false
+			c.finishMessage(h)
+		}
+	}
+}
+
 // frameCut marks the open message when the frame that just ended lost
 // bytes: to the capture (capture_truncated), or to --max-payload
 // (message_truncated) unless they streamed into the inflater. The message
