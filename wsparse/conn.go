@@ -98,30 +98,18 @@ const (
 	modeIgnore             // nothing more to decode on this side
 )
 
-// half is one side's decoder state. What only an HTTP side or an open
-// frame or message needs is allocated while it is needed (httpHalf,
-// frameState): an idle WebSocket direction holds neither.
+// half is one side's decoder state, grouped by job: its reader (mode,
+// frame position, search for frame boundaries) and its message assembly,
+// held always; what only an HTTP side or an open frame or message needs
+// is allocated while it is needed (httpHalf, frameState, msgState): an
+// idle WebSocket direction holds none of them.
 type half struct {
 	*httpHalf   // HTTP heads and bodies: nil outside modeHTTP and modeAwait
 	*frameState // the frame being assembled: nil outside a payload
 	*msgState   // the message being assembled: nil when none is open
 
-	mode      mode
-	midStream bool // decoding started inside a message: a first continuation is expected
-	masked    int8 // masking this side's frames used so far (-1 none yet)
-
-	inPayload bool
-	holed     bool // a gap hit the current payload
-	msgOpen   bool // a message is being assembled
-	closed    bool // this side sent a Close frame
-	deflating bool // the current frame belongs to a compressed message (that may stream into the inflater)
-	msgCut    bool // bytes of the open message were not kept: nothing after them is
-	phase     int8 // masking key phase
-
-	sniff    *sniffer
-	inflater *inflater // permessage-deflate, made at the first compressed message
-	frames   int
-	messages int
+	reader      // frames.go
+	msgAssembly // message.go
 }
 
 // idle gives the frame state back when no frame is open and the message

@@ -9,6 +9,22 @@ import (
 	"time"
 )
 
+// reader is where a side's decoding stands: its mode (HTTP, frames, a
+// search for frame boundaries, nothing) and, reading frames, its place in
+// the frame stream: header, payload (with its key phase), or desynced
+// after a gap and searched (sniff) until the boundaries are found again.
+type reader struct {
+	sniff     *sniffer // modeSniff: the search for frame boundaries
+	frames    int
+	mode      mode
+	midStream bool // decoding started inside a message: a first continuation is expected
+	masked    int8 // masking this side's frames used so far (-1 none yet)
+	inPayload bool
+	holed     bool // a gap hit the current payload
+	closed    bool // this side sent a Close frame
+	phase     int8 // masking key phase
+}
+
 // frameState is the frame a side is assembling, taken from framePool when
 // the frame starts and given back when it ends.
 type frameState struct {

@@ -9,6 +9,15 @@ import (
 	"unicode/utf8"
 )
 
+// msgAssembly is what a side keeps across its messages.
+type msgAssembly struct {
+	inflater  *inflater // permessage-deflate, made at the first compressed message
+	messages  int
+	msgOpen   bool // a message is being assembled
+	deflating bool // the current frame belongs to a compressed message (that may stream into the inflater)
+	msgCut    bool // bytes of the open message were not kept: nothing after them is
+}
+
 // msgState is the message a side is assembling, taken from msgPool when
 // the message starts and given back when it has been reported.
 type msgState struct {
