@@ -144,27 +144,20 @@ type Conn struct {
 }
 
 type decoder struct {
-	cfg       *Config // shared by the connections with the same limits
-	sink      Sink
-	half      [2]half
-	hs        *Handshake     // the handshake until its record is out
-	kept      *keptHandshake // then what the connection keeps of it
-	ex        *httpExchange  // HTTP requests awaiting responses: nil until one, and after the upgrade
-	upgrading bool           // the last request asked for an upgrade
-	ws        bool           // the upgrade succeeded, or framing was recognised
-	forced    bool           // --ws-port: decode as WebSocket whatever the evidence
-	sniffed   [2]bool        // by side: framing recognised without a handshake
-	ended     bool
-	headCut   bool // an HTTP head was over MaxHTTPHeader
-	cut       bool // the head being handled is cut: fields after the limit are unknown
-	reqBad    bool // the parser rejected the client's request: a 101 websocket answer is believed
-	lenient   bool // a head was read leniently (http_nonconforming)
-	tls       *TLSInfo
-	sum       summary
-	limits    *LimitHits   // nil until a limit is hit
-	fb        *fallbackTap // Config.Fallback: nil until the connection's first HTTP bytes
-	fed       uint64       // frame bytes decoded, both sides: the base of the inflate ratio bound
-	inflated  uint64       // bytes inflated (kept or not), all messages
+	cfg        *Config // shared by the connections with the same limits
+	sink       Sink
+	half       [2]half
+	httpDriver         // http_driver.go: the handshake and the HTTP exchange
+	ws         bool    // the upgrade succeeded, or framing was recognised
+	forced     bool    // --ws-port: decode as WebSocket whatever the evidence
+	sniffed    [2]bool // by side: framing recognised without a handshake
+	ended      bool
+	tls        *TLSInfo
+	sum        summary
+	limits     *LimitHits   // nil until a limit is hit
+	fb         *fallbackTap // Config.Fallback: nil until the connection's first HTTP bytes
+	fed        uint64       // frame bytes decoded, both sides: the base of the inflate ratio bound
+	inflated   uint64       // bytes inflated (kept or not), all messages
 }
 
 // hit returns the connection's limit counts, made at the first hit.

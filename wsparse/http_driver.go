@@ -52,6 +52,19 @@ func (h *half) closeHTTP() {
 	}
 }
 
+// httpDriver is what the HTTP/1 head driver knows of a connection: its
+// handshake, the requests awaiting answers, and how its heads were read.
+type httpDriver struct {
+	hs        *Handshake     // the handshake until its record is out
+	kept      *keptHandshake // then what the connection keeps of it
+	ex        *httpExchange  // HTTP requests awaiting responses: nil until one, and after the upgrade
+	upgrading bool           // the last request asked for an upgrade
+	headCut   bool           // an HTTP head was over MaxHTTPHeader
+	cut       bool           // the head being handled is cut: fields after the limit are unknown
+	reqBad    bool           // the parser rejected the client's request: a 101 websocket answer is believed
+	lenient   bool           // a head was read leniently (http_nonconforming)
+}
+
 // httpExchange is the HTTP request/response state of a connection.
 type httpExchange struct {
 	reqs   []string  // methods of requests awaiting responses, oldest first
