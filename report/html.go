@@ -291,13 +291,6 @@ func buildHTML(in HTMLInput) *htmlView {
 	return v
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
-
 // tables fills the conns and reconnect groups tables: the data of wsdump
 // conns, every text from the traffic escaped.
 func (v *htmlView) tables(r *health.Report, ax timeAxis) {
