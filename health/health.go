@@ -51,7 +51,8 @@ const MinBeats = 3
 
 const maxGapsListed = 100 // late gaps kept per series
 
-func (o Options) withDefaults() Options {
+// WithDefaults returns o with its zero bounds set to the defaults.
+func (o Options) WithDefaults() Options {
 	if o.Tolerance <= 0 {
 		o.Tolerance = 1.5
 	}

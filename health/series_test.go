@@ -213,7 +213,7 @@ func TestHealthAppBeats(t *testing.T) {
 // 0.32 %, 5 0.07 %, 6 0.26 %, 8 0.04 %, 12 0.01 %; here 2 000, under 1 %.
 func TestHealthAppBeatsChance(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	o := Options{}.withDefaults()
+	o := Options{}.WithDefaults()
 	for _, n := range []int{4, 5, 6, 8, 12} {
 		taken, trials := 0, 2000
 		for range trials {

@@ -128,7 +128,7 @@ func payloadSum(b []byte) uint64 {
 
 // New returns a Tracker forwarding every record to next (which may be nil).
 func New(next wsparse.Sink, opts Options) *Tracker {
-	t := &Tracker{next: next, opts: opts.withDefaults(), conns: map[int]*connState{}}
+	t := &Tracker{next: next, opts: opts.WithDefaults(), conns: map[int]*connState{}}
 	if opts.HeartbeatText != nil {
 		t.text = regexp.MustCompile(`^(?:` + opts.HeartbeatText.String() + `)$`)
 	}
