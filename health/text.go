@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -77,7 +78,7 @@ func (c *Conn) seriesStatus(s *Series) string {
 	if s.Interval > 0 {
 		parts = append(parts, Dur(s.Interval))
 	} else {
-		parts = append(parts, strconv.Itoa(s.Count)+" "+plural(s.Count, "beat"))
+		parts = append(parts, text.Plural(s.Count, "beat"))
 	}
 	ok := true
 	if s.Kind == KindWSPing {
@@ -192,13 +193,6 @@ func tcpSides(v [2]bool) string {
 		return "client"
 	}
 	return "server"
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }
 
 // Dur formats a duration briefly: "31.2s", "450ms", "1.25ms", "80µs".

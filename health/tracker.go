@@ -347,7 +347,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 	}
 	if cl.Frames[0] != nil || cl.Frames[1] != nil {
-		cl.Initiator = sideName(s.Initiator)
+		cl.Initiator = s.Initiator.Side()
 	}
 	cl.Clean = s.End == wsparse.EndClean && !cl.DataAfterClose
 	if t.next != nil {
@@ -392,13 +392,6 @@ func (t *Tracker) addBeat(st *connState, d wsparse.Dir, kind string, ts time.Tim
 		bs.last = ts
 	}
 	bs.extra++
-}
-
-func sideName(d wsparse.Dir) string {
-	if d == wsparse.ClientToServer {
-		return "client"
-	}
-	return "server"
 }
 
 // splitURI returns the path of a request URI (SockJS session URLs

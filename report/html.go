@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -265,8 +266,8 @@ func buildHTML(in HTMLInput) *htmlView {
 		failed += g.Failed
 	}
 	v.Summary = []string{
-		plural(len(r.Conns), "WebSocket connection") + " (upgrades refused included)",
-		plural(len(r.Groups), "reconnect group"),
+		text.Plural(len(r.Conns), "WebSocket connection") + " (upgrades refused included)",
+		text.Plural(len(r.Groups), "reconnect group"),
 		strconv.Itoa(refused) + " attempts refused, " + strconv.Itoa(failed) + " failed",
 	}
 	if in.Activity != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -171,7 +172,7 @@ func (v *htmlView) heartbeats(r *health.Report, beatsOf func(int, *health.Series
 			}
 			series++
 			label := s.Dir.String() + " " + seriesName(s)
-			status := plural(s.Count, "beat")
+			status := text.Plural(s.Count, "beat")
 			if s.Interval > 0 {
 				status += ", " + health.Dur(s.Interval) + " " + s.IntervalSource
 			}
@@ -381,7 +382,7 @@ func (v *htmlView) rtt(a *Activity, ax timeAxis) {
 		ch.Dots = append(ch.Dots, shape{Class: "rtt", X: ax.x(p.TS), Y: y(p.RTT), R: 2.5, Fill: dirColor[p.Dir&1],
 			Title: fmt.Sprintf("connection %d: pong at %s after %s", p.Conn, ax.rel(p.TS), health.Dur(p.RTT))})
 	}
-	v.RTTNote = plural(len(a.RTTs), "ping") + " answered"
+	v.RTTNote = text.Plural(len(a.RTTs), "ping") + " answered"
 	if a.RTTsDropped > 0 {
 		v.RTTNote += fmt.Sprintf("; the first %d drawn, %d more not", len(a.RTTs), a.RTTsDropped)
 	}

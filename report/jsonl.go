@@ -315,7 +315,7 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 	} else {
 		b = append(b, '{')
 		b = append(b, `"initiator":`...)
-		b = appendString(b, sideName(s.Initiator))
+		b = appendString(b, s.Initiator.Side())
 		for d, name := range [2]string{"client", "server"} {
 			cl := &s.Close[d]
 			if !cl.Sent {
@@ -402,13 +402,6 @@ func appendTLSFields(b []byte, t *wsparse.TLSInfo, st *Stabilizer) []byte {
 	b = strconv.AppendInt(b, t.Bytes[0], 10)
 	b = field(b, "server_bytes")
 	return strconv.AppendInt(b, t.Bytes[1], 10)
-}
-
-func sideName(d wsparse.Dir) string {
-	if d == wsparse.ClientToServer {
-		return "client"
-	}
-	return "server"
 }
 
 // field appends `,"name":`.

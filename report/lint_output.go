@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/lint"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -41,7 +42,7 @@ func WriteLintTable(w io.Writer, results []lint.Result, o LintOptions) error {
 		if len(r.Findings) == 0 {
 			fmt.Fprintf(tw, "%s: no findings\n", r.Capture)
 		} else {
-			fmt.Fprintf(tw, "%s: %s, %s, %s\n", r.Capture, plural(n[lint.Error], "error"), plural(n[lint.Warning], "warning"), strconv.Itoa(n[lint.Info])+" info")
+			fmt.Fprintf(tw, "%s: %s, %s, %s\n", r.Capture, text.Plural(n[lint.Error], "error"), text.Plural(n[lint.Warning], "warning"), strconv.Itoa(n[lint.Info])+" info")
 		}
 		if i < len(results)-1 {
 			fmt.Fprintln(tw)

@@ -34,9 +34,6 @@ func appendEscapedExact(b []byte, p []byte, width int) []byte {
 func escapeAll(s string) string   { return text.EscapeAll(s) }
 func escapeExact(s string) string { return text.EscapeExact(s) }
 func unsafeRune(r rune) bool      { return text.UnsafeRune(r) }
-func plural(n int, word string) string {
-	return text.Plural(n, word)
-}
 
 func appendHexPreview(b []byte, p []byte, width int) []byte {
 	return text.AppendHexPreview(b, p, width)
