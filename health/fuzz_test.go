@@ -75,8 +75,8 @@ func FuzzTracker(f *testing.F) {
 		// (WriteConnsTable, WriteHealthJSONL), fuzzed in cmd/wsdump's
 		// FuzzPipeline.
 		for _, c := range r.Conns {
-			_ = c.Glance()
-			_ = c.CloseText()
+			_ = Glance(c)
+			_ = CloseText(c)
 		}
 	})
 }

@@ -150,7 +150,7 @@ func TestHealthHeartbeatSeries(t *testing.T) {
 			v := newConv(New(nil, o), 1, "10.0.0.1:5000", 101, "/ws", 0)
 			tc.play(v)
 			c := v.end(tc.endMS+100, wsparse.EndClean, [2]wsparse.CloseInfo{closed(tc.endMS, 4000, "heartbeat timeout"), closed(tc.endMS+1, 4000, "heartbeat timeout")}, c2s, 0)
-			if g := c.Glance(); g != tc.glance {
+			if g := Glance(c); g != tc.glance {
 				t.Errorf("glance %q, want %q", g, tc.glance)
 			}
 			if tc.count == 0 {
@@ -261,8 +261,8 @@ func TestHealthClose(t *testing.T) {
 			if tc.end == wsparse.EndFINWithoutClose {
 				c.Close.TCPFin[s2c] = true
 			}
-			if c.Close.Clean != tc.clean || c.CloseText() != tc.text || outcome(c) != tc.outcome {
-				t.Errorf("clean %v %q %s; want %v %q %s", c.Close.Clean, c.CloseText(), outcome(c), tc.clean, tc.text, tc.outcome)
+			if c.Close.Clean != tc.clean || CloseText(c) != tc.text || outcome(c) != tc.outcome {
+				t.Errorf("clean %v %q %s; want %v %q %s", c.Close.Clean, CloseText(c), outcome(c), tc.clean, tc.text, tc.outcome)
 			}
 		})
 	}
@@ -375,7 +375,7 @@ func TestHealthMidstream(t *testing.T) {
 		t.Fatalf("%d conns", len(r.Conns))
 	}
 	x := r.Conns[0]
-	if !x.Midstream || !x.Upgraded() || x.CloseText() != "open at end of capture" || outcome(x) != OutcomeOpen || x.Ping[0].Pings != 1 {
-		t.Errorf("%+v: %q %s", x, x.CloseText(), outcome(x))
+	if !x.Midstream || !x.Upgraded() || CloseText(x) != "open at end of capture" || outcome(x) != OutcomeOpen || x.Ping[0].Pings != 1 {
+		t.Errorf("%+v: %q %s", x, CloseText(x), outcome(x))
 	}
 }

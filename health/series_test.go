@@ -123,7 +123,7 @@ func TestHealthTimers(t *testing.T) {
 				t.Errorf("timers %d offsets %v missed %d max gap %v; want %d %v %d %v", s.Timers, s.TimerOffsets, s.Missed, s.MaxGap,
 					tc.timers, tc.offsets, tc.missed, tc.maxGap)
 			}
-			if g := c.Glance(); g != tc.glance {
+			if g := Glance(c); g != tc.glance {
 				t.Errorf("glance %q, want %q", g, tc.glance)
 			}
 		})
@@ -187,7 +187,7 @@ func TestHealthAppBeats(t *testing.T) {
 				if s != nil {
 					t.Errorf("found %+v", s)
 				}
-				if g := c.Glance(); g != tc.glance {
+				if g := Glance(c); g != tc.glance {
 					t.Errorf("glance %q, want %q", g, tc.glance)
 				}
 				return
@@ -200,7 +200,7 @@ func TestHealthAppBeats(t *testing.T) {
 				t.Errorf("%s %q: interval %v timers %d missed %d (gaps %v); want %v %d %d", s.Proto, s.Key, s.Interval, s.Timers, s.Missed, s.Gaps,
 					tc.interval, tc.timers, tc.missed)
 			}
-			if g := c.Glance(); tc.glance != "" && g != tc.glance {
+			if g := Glance(c); tc.glance != "" && g != tc.glance {
 				t.Errorf("glance %q, want %q", g, tc.glance)
 			}
 		})

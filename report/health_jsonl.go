@@ -210,7 +210,7 @@ func connJSON(c *health.Conn) *connRecord {
 			c.Close.TCPFin[d], c.Close.TCPRst[d]}
 	}
 	cl := &c.Close
-	r.Close = closeJSON{End: string(cl.End), Clean: cl.Clean, DataAfterClose: cl.DataAfterClose, Summary: c.CloseText()}
+	r.Close = closeJSON{End: string(cl.End), Clean: cl.Clean, DataAfterClose: cl.DataAfterClose, Summary: CloseText(c)}
 	if cl.Initiator != "" {
 		r.Close.Initiator = &cl.Initiator
 	}
@@ -231,7 +231,7 @@ func connJSON(c *health.Conn) *connRecord {
 		}
 		r.Ping[wsparse.Dir(d).String()] = pj
 	}
-	r.Heartbeat = heartbeatJSON{Glance: c.Glance(), Series: []seriesJSON{}}
+	r.Heartbeat = heartbeatJSON{Glance: Glance(c), Series: []seriesJSON{}}
 	for _, s := range c.Heartbeats {
 		sj := seriesJSON{
 			Kind: s.Kind, Proto: s.Proto, Key: s.Key, Dir: s.Dir.String(), Count: s.Count, Unmeasured: s.Unmeasured, First: jts(s.First), Last: jts(s.Last),

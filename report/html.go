@@ -249,7 +249,7 @@ func buildHTML(in HTMLInput) *htmlView {
 	}
 	ax := timeAxis{origin: origin, span: end.Sub(origin)}
 	v.Origin = origin.UTC().Format(time.RFC3339Nano)
-	v.Span = health.Dur(ax.span)
+	v.Span = Dur(ax.span)
 	secs := ax.span.Seconds()
 	step := niceStep(secs, 12)
 	for s := 0.0; s <= secs+step/1e6; s += step {
@@ -313,9 +313,9 @@ func (v *htmlView) tables(r *health.Report, ax timeAxis) {
 			out = connOutcome(c)
 		}
 		v.Conns = append(v.Conns, connRow{
-			ID: wsparse.ConnLabel(c.ID), Start: ax.rel(c.Start), Dur: health.Dur(c.Duration()),
+			ID: wsparse.ConnLabel(c.ID), Start: ax.rel(c.Start), Dur: Dur(c.Duration()),
 			Client: c.Client.String(), Server: c.Server.String(), URL: htmlText(c.Host+c.URI, 0), Proto: htmlText(proto, 0),
-			C2S: connsDirCell(c, 0), S2C: connsDirCell(c, 1), Close: htmlText(c.CloseText(), 0), Heartbeat: htmlText(c.Glance(), 0),
+			C2S: connsDirCell(c, 0), S2C: connsDirCell(c, 1), Close: htmlText(CloseText(c), 0), Heartbeat: htmlText(Glance(c), 0),
 			Outcome: out,
 		})
 	}

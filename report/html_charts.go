@@ -77,7 +77,7 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 			if a.HasOutage {
 				from := a.Start.Add(-a.Outage)
 				ch.Rects = append(ch.Rects, shape{Class: "outage", X: ax.x(from), Y: y - 2, W: math.Max(1, ax.x(a.Start)-ax.x(from)), H: h + 4,
-					Title: "outage " + health.Dur(a.Outage) + " before connection " + strconv.Itoa(a.Conn)})
+					Title: "outage " + Dur(a.Outage) + " before connection " + strconv.Itoa(a.Conn)})
 			}
 			if !a.Failed() && a.End.After(lastGood) {
 				lastGood = a.End
@@ -86,7 +86,7 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 		if g.DownAtEnd > 0 && !lastGood.IsZero() {
 			to := lastGood.Add(g.DownAtEnd)
 			ch.Rects = append(ch.Rects, shape{Class: "outage", X: ax.x(lastGood), Y: y - 2, W: math.Max(1, ax.x(to)-ax.x(lastGood)), H: h + 4,
-				Title: "down " + health.Dur(g.DownAtEnd) + " at the end of the capture"})
+				Title: "down " + Dur(g.DownAtEnd) + " at the end of the capture"})
 		}
 		for i, a := range g.Attempts {
 			ry := y + float64(rowOf[i])*rowH
@@ -126,7 +126,7 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 			}
 			ch.Rects = append(ch.Rects, shape{Class: "conn", X: x0, Y: ry + 1, W: math.Max(2, x1-x0), H: rowH - 2, Fill: outcomeColor[out],
 				ID: wsparse.ConnLabel(c.ID), Kind: out,
-				Title: htmlText(fmt.Sprintf("connection %s %s%s: %s, %s from %s; %s", wsparse.ConnLabel(c.ID), c.Host, c.URI, out, health.Dur(c.Duration()), ax.rel(c.Start), c.CloseText()), 400)})
+				Title: htmlText(fmt.Sprintf("connection %s %s%s: %s, %s from %s; %s", wsparse.ConnLabel(c.ID), c.Host, c.URI, out, Dur(c.Duration()), ax.rel(c.Start), CloseText(c)), 400)})
 			if x1-x0 > 8+6*float64(len(wsparse.ConnLabel(c.ID))) && rowH == laneH {
 				ch.Labels = append(ch.Labels, rowLabel{X: x0 + 3, Y: ry + laneH - 4, Text: wsparse.ConnLabel(c.ID), Class: "barlabel"})
 			}
@@ -174,10 +174,10 @@ func (v *htmlView) heartbeats(r *health.Report, beatsOf func(int, *health.Series
 			label := s.Dir.String() + " " + seriesName(s)
 			status := text.Plural(s.Count, "beat")
 			if s.Interval > 0 {
-				status += ", " + health.Dur(s.Interval) + " " + s.IntervalSource
+				status += ", " + Dur(s.Interval) + " " + s.IntervalSource
 			}
 			if s.Missed > 0 {
-				status += fmt.Sprintf(", %d missed, gap %s", s.Missed, health.Dur(s.MaxGap))
+				status += fmt.Sprintf(", %d missed, gap %s", s.Missed, Dur(s.MaxGap))
 			}
 			if s.Timers > 1 {
 				status += fmt.Sprintf(", %d timers", s.Timers)
@@ -188,7 +188,7 @@ func (v *htmlView) heartbeats(r *health.Report, beatsOf func(int, *health.Series
 			ch.Lines = append(ch.Lines, shape{Class: "span", X: ax.x(c.Start), Y: cy, X2: ax.x(c.End), Y2: cy})
 			for _, g := range s.Gaps {
 				ch.Rects = append(ch.Rects, shape{Class: "gap", X: ax.x(g.From), Y: cy - laneH/2, W: math.Max(1, ax.x(g.To)-ax.x(g.From)), H: laneH,
-					Title: fmt.Sprintf("late: %s without a beat from %s, %d missed", health.Dur(g.Len()), ax.rel(g.From), g.Missed)})
+					Title: fmt.Sprintf("late: %s without a beat from %s, %d missed", Dur(g.Len()), ax.rel(g.From), g.Missed)})
 				if s.Interval > 0 {
 					for k := 1; k <= g.Missed && k <= htmlMaxMissed; k++ {
 						t := g.From.Add(time.Duration(k) * s.Interval)
@@ -293,7 +293,7 @@ func (v *htmlView) messages(buckets []Bucket, bw time.Duration, ax timeAxis) {
 			maxSize = max(maxSize, x.max[d])
 		}
 	}
-	v.RateNote = "bins of " + health.Dur(w) + "; peak " + fmtRate(peak) + " messages/s"
+	v.RateNote = "bins of " + Dur(w) + "; peak " + fmtRate(peak) + " messages/s"
 	const half = 60.0
 	rate.H = 2*half + 20
 	mid := half + 10
@@ -373,14 +373,14 @@ func (v *htmlView) rtt(a *Activity, ax timeAxis) {
 	y := func(d time.Duration) float64 { return 10 + h*(1-float64(d)/float64(top)) }
 	for _, f := range []float64{0, 0.5, 1} {
 		d := time.Duration(f * float64(top))
-		ch.YTicks = append(ch.YTicks, rowLabel{X: plotX0 - 4, Y: y(d) + 4, Text: health.Dur(d), Anchor: "end"})
+		ch.YTicks = append(ch.YTicks, rowLabel{X: plotX0 - 4, Y: y(d) + 4, Text: Dur(d), Anchor: "end"})
 		ch.Lines = append(ch.Lines, shape{Class: "grid", X: plotX0, Y: y(d), X2: plotX1, Y2: y(d)})
 	}
 	ch.Rows = append(ch.Rows, rowLabel{X: 8, Y: 24, Text: "pings from the client", Class: "series c2s"},
 		rowLabel{X: 8, Y: 42, Text: "pings from the server", Class: "series s2c"})
 	for _, p := range a.RTTs {
 		ch.Dots = append(ch.Dots, shape{Class: "rtt", X: ax.x(p.TS), Y: y(p.RTT), R: 2.5, Fill: dirColor[p.Dir&1],
-			Title: fmt.Sprintf("connection %d: pong at %s after %s", p.Conn, ax.rel(p.TS), health.Dur(p.RTT))})
+			Title: fmt.Sprintf("connection %d: pong at %s after %s", p.Conn, ax.rel(p.TS), Dur(p.RTT))})
 	}
 	v.RTTNote = text.Plural(len(a.RTTs), "ping") + " answered"
 	if a.RTTsDropped > 0 {
