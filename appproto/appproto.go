@@ -343,11 +343,3 @@ func sniff(m *wsparse.Message, inner bool) decoder {
 	}
 	return nil
 }
-
-// plural returns "1 attachment" / "2 attachments".
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return itoa(n) + " " + word + "s"
-}

@@ -1,7 +1,6 @@
 package appproto
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -565,31 +564,6 @@ func TestBodyOwned(t *testing.T) {
 	copy(data, strings.Repeat("!", len(data)))
 	if string(apps[0].Body) != "xyz" {
 		t.Errorf("body aliases the message: %q", apps[0].Body)
-	}
-}
-
-func TestMarshalJSON(t *testing.T) {
-	s := New(hsProto("mqtt"), ModeAuto)
-	apps := run(s, c2sBin(mqttPacket(0x82, "\x00\x01"+mqttStr("a/#")+"\x01"+mqttStr("b")+"\x00")), c2sBin(mqttPacket(0xc0, "")))
-	var got []string
-	for _, a := range apps {
-		b, err := a.MarshalJSON()
-		if err != nil || !json.Valid(b) {
-			t.Fatalf("%s: %v", b, err)
-		}
-		got = append(got, string(b))
-	}
-	want := []string{
-		`{"protocol":"mqtt","type":"SUBSCRIBE","key":"id=1,topics=a/#|b","summary":"MQTT SUBSCRIBE a/# b id=1","fields":{"id":"1","topic":["a/#","b"],"qos":["1","0"]},"body_len":0}`,
-		`{"protocol":"mqtt","type":"PINGREQ","key":"-","summary":"MQTT PINGREQ","fields":{},"body_len":0,"heartbeat":true}`,
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	rpc := App{Protocol: JSONRPC, Type: "response", Key: "id=1", Summary: "x", Latency: 1500 * time.Microsecond, Anomalies: []string{"a"}}
-	b, _ := json.Marshal(rpc)
-	if !strings.HasSuffix(string(b), `"body_len":0,"latency_ms":1.5,"anomalies":["a"]}`) {
-		t.Errorf("got %s", b)
 	}
 }
 

@@ -83,17 +83,3 @@ func BenchmarkJSONObject(b *testing.B) {
 func BenchmarkJSONArray64K(b *testing.B) {
 	benchMessages(b, nil, s2c(benchChatArray()))
 }
-
-func BenchmarkJSONMarshalApp(b *testing.B) {
-	apps := run(New(nil, ModeAuto), s2c(benchChat))
-	if len(apps) != 1 {
-		b.Fatalf("got %d apps", len(apps))
-	}
-	a := apps[0]
-	out, _ := a.MarshalJSON()
-	b.SetBytes(int64(len(out)))
-	b.ReportAllocs()
-	for b.Loop() {
-		a.MarshalJSON()
-	}
-}

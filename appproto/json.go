@@ -217,7 +217,7 @@ func (d *jsonDecoder) rpc(m *wsparse.Message, b []byte, members []jsonMember, ba
 		}
 		if matched {
 			a.Latency = m.TS.Sub(req.ts)
-			ms := formatMS(a.Latency)
+			ms := FormatMS(a.Latency)
 			a.Fields = append(a.Fields, Field{"method", req.method}, Field{"latency_ms", ms})
 			sum = append(sum, ' ')
 			sum = appendPreview(sum, req.method)
@@ -278,7 +278,7 @@ func (d *jsonDecoder) compact() {
 	d.order = keep
 }
 
-// formatMS renders a duration in milliseconds with three decimals.
-func formatMS(t time.Duration) string {
+// FormatMS renders a duration in milliseconds with three decimals.
+func FormatMS(t time.Duration) string {
 	return trimFloat(float64(t.Microseconds()) / 1000)
 }

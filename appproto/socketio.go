@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -219,7 +220,7 @@ func (d *socketioDecoder) packet(dir wsparse.Dir, b []byte) App {
 		sum += " id=" + id
 	}
 	if attachments > 0 {
-		sum += " +" + plural(attachments, "attachment")
+		sum += " +" + text.Plural(attachments, "attachment")
 	}
 	if len(data) > 0 && t != 2 && t != 5 {
 		sum += " " + previewJSON(data)

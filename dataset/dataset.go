@@ -32,6 +32,7 @@ import (
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -183,7 +184,7 @@ func (w *Writer) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appprot
 			if i > 0 {
 				app = append(app, ',')
 			}
-			app = apps[i].AppendJSON(app)
+			app = report.AppendAppJSON(app, apps[i])
 		}
 		app = append(app, ']')
 		w.app = app

@@ -51,7 +51,8 @@ const MinBeats = 3
 
 const maxGapsListed = 100 // late gaps kept per series
 
-func (o Options) withDefaults() Options {
+// WithDefaults returns o with its zero bounds set to the defaults.
+func (o Options) WithDefaults() Options {
 	if o.Tolerance <= 0 {
 		o.Tolerance = 1.5
 	}
@@ -255,3 +256,19 @@ type Gap struct {
 
 // Len is the gap's length.
 func (g Gap) Len() time.Duration { return g.To.Sub(g.From) }
+
+// Healthy reports whether the heartbeats that flowed were all on time and
+// every ping was answered.
+func (c *Conn) Healthy() bool {
+	for d := range c.Ping {
+		if c.Ping[d].Unanswered > 0 {
+			return false
+		}
+	}
+	for _, s := range c.Heartbeats {
+		if s.Missed > 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -123,7 +123,7 @@ func TestHealthTimers(t *testing.T) {
 				t.Errorf("timers %d offsets %v missed %d max gap %v; want %d %v %d %v", s.Timers, s.TimerOffsets, s.Missed, s.MaxGap,
 					tc.timers, tc.offsets, tc.missed, tc.maxGap)
 			}
-			if g := c.Glance(); g != tc.glance {
+			if g := Glance(c); g != tc.glance {
 				t.Errorf("glance %q, want %q", g, tc.glance)
 			}
 		})
@@ -187,7 +187,7 @@ func TestHealthAppBeats(t *testing.T) {
 				if s != nil {
 					t.Errorf("found %+v", s)
 				}
-				if g := c.Glance(); g != tc.glance {
+				if g := Glance(c); g != tc.glance {
 					t.Errorf("glance %q, want %q", g, tc.glance)
 				}
 				return
@@ -200,7 +200,7 @@ func TestHealthAppBeats(t *testing.T) {
 				t.Errorf("%s %q: interval %v timers %d missed %d (gaps %v); want %v %d %d", s.Proto, s.Key, s.Interval, s.Timers, s.Missed, s.Gaps,
 					tc.interval, tc.timers, tc.missed)
 			}
-			if g := c.Glance(); tc.glance != "" && g != tc.glance {
+			if g := Glance(c); tc.glance != "" && g != tc.glance {
 				t.Errorf("glance %q, want %q", g, tc.glance)
 			}
 		})
@@ -213,7 +213,7 @@ func TestHealthAppBeats(t *testing.T) {
 // 0.32 %, 5 0.07 %, 6 0.26 %, 8 0.04 %, 12 0.01 %; here 2 000, under 1 %.
 func TestHealthAppBeatsChance(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	o := Options{}.withDefaults()
+	o := Options{}.WithDefaults()
 	for _, n := range []int{4, 5, 6, 8, 12} {
 		taken, trials := 0, 2000
 		for range trials {

@@ -128,7 +128,7 @@ func payloadSum(b []byte) uint64 {
 
 // New returns a Tracker forwarding every record to next (which may be nil).
 func New(next wsparse.Sink, opts Options) *Tracker {
-	t := &Tracker{next: next, opts: opts.withDefaults(), conns: map[int]*connState{}}
+	t := &Tracker{next: next, opts: opts.WithDefaults(), conns: map[int]*connState{}}
 	if opts.HeartbeatText != nil {
 		t.text = regexp.MustCompile(`^(?:` + opts.HeartbeatText.String() + `)$`)
 	}
@@ -347,7 +347,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 	}
 	if cl.Frames[0] != nil || cl.Frames[1] != nil {
-		cl.Initiator = sideName(s.Initiator)
+		cl.Initiator = s.Initiator.Side()
 	}
 	cl.Clean = s.End == wsparse.EndClean && !cl.DataAfterClose
 	if t.next != nil {
@@ -392,13 +392,6 @@ func (t *Tracker) addBeat(st *connState, d wsparse.Dir, kind string, ts time.Tim
 		bs.last = ts
 	}
 	bs.extra++
-}
-
-func sideName(d wsparse.Dir) string {
-	if d == wsparse.ClientToServer {
-		return "client"
-	}
-	return "server"
 }
 
 // splitURI returns the path of a request URI (SockJS session URLs

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -117,7 +117,7 @@ func (l *Linter) add(a wsparse.Anomalies, c *wsparse.Conn, f Finding) {
 
 // Handshake implements wsparse.Sink.
 func (l *Linter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
-	detail := h.Method + " " + report.Escape([]byte(h.Host+h.URI), 60, true) + " -> "
+	detail := h.Method + " " + string(text.AppendEscaped(nil, []byte(h.Host+h.URI), 60, true)) + " -> "
 	if h.Status == 0 {
 		detail += "no response"
 	} else {
@@ -267,4 +267,21 @@ func streamEnd(s *wsparse.Summary, tcp string) string {
 		return tcp + " after GOAWAY " + strings.TrimPrefix(s.StreamEnd, "goaway ")
 	}
 	return tcp
+}
+
+// Result is the lint of one capture.
+type Result struct {
+	Capture  string    // as named on the command line
+	Origin   time.Time // the first packet: finding times count from it
+	Findings []Finding
+	Counts   [3]int // findings per severity, the unlisted included (Linter.Counts)
+}
+
+// Rel is the time of f in seconds after the capture's first packet (0
+// when either is unknown).
+func (r *Result) Rel(f *Finding) float64 {
+	if r.Origin.IsZero() || f.TS.IsZero() {
+		return 0
+	}
+	return f.TS.Sub(r.Origin).Seconds()
 }

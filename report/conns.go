@@ -72,7 +72,7 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 			if goaway == "" {
 				goaway = "-"
 			}
-			row := []string{wsparse.ConnLabel(h.ID), when(h.Start), health.Dur(h.End.Sub(h.Start)), h.Client.String(), h.Server.String(),
+			row := []string{wsparse.ConnLabel(h.ID), when(h.Start), Dur(h.End.Sub(h.Start)), h.Client.String(), h.Server.String(),
 				strconv.Itoa(h.Streams), strconv.Itoa(h.WebSockets), strconv.Itoa(h.Requests), strconv.FormatInt(h.RequestBytes, 10), goaway}
 			if err := t.Append(row); err != nil {
 				return err
@@ -157,8 +157,8 @@ func connsRows(r *health.Report, when func(time.Time) string) [][]string {
 		if proto == "" {
 			proto = "-"
 		}
-		rows = append(rows, []string{wsparse.ConnLabel(c.ID), when(c.Start), health.Dur(c.Duration()), c.Client.String(), c.Server.String(),
-			escapeAll(c.Host + c.URI), escapeAll(proto), connsDirCell(c, 0), connsDirCell(c, 1), c.CloseText(), c.Glance()})
+		rows = append(rows, []string{wsparse.ConnLabel(c.ID), when(c.Start), Dur(c.Duration()), c.Client.String(), c.Server.String(),
+			escapeAll(c.Host + c.URI), escapeAll(proto), connsDirCell(c, 0), connsDirCell(c, 1), CloseText(c), Glance(c)})
 	}
 	return rows
 }
@@ -199,7 +199,7 @@ func groupCells(g *health.Group) (url, attempts, storm, backoff string) {
 	case backoff == "":
 		backoff = "-"
 	case g.BackoffInterval > 0:
-		backoff += " " + health.Dur(g.BackoffInterval)
+		backoff += " " + Dur(g.BackoffInterval)
 	}
 	return url, attempts, storm, backoff
 }
@@ -209,10 +209,10 @@ func groupCells(g *health.Group) (url, attempts, storm, backoff string) {
 func outageCell(g *health.Group) string {
 	var parts []string
 	if g.Outages > 0 {
-		parts = append(parts, health.Dur(g.Outage))
+		parts = append(parts, Dur(g.Outage))
 	}
 	if g.DownAtEnd > 0 {
-		parts = append(parts, "down "+health.Dur(g.DownAtEnd)+" at end")
+		parts = append(parts, "down "+Dur(g.DownAtEnd)+" at end")
 	}
 	if len(parts) == 0 {
 		return "-"
@@ -246,7 +246,7 @@ func timelineCell(g *health.Group) string {
 		}
 		switch {
 		case a.HasAfter:
-			s += " +" + health.Dur(a.After)
+			s += " +" + Dur(a.After)
 		case a.Concurrent:
 			s += " parallel"
 		}
@@ -311,7 +311,7 @@ func WriteConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 			st := &c.Stats[d]
 			row = append(row, strconv.Itoa(st.Frames), strconv.Itoa(st.Messages), strconv.FormatUint(st.PayloadBytes, 10))
 		}
-		row = append(row, csvFormulaSafe(c.CloseText()), csvFormulaSafe(c.Glance()))
+		row = append(row, csvFormulaSafe(CloseText(c)), csvFormulaSafe(Glance(c)))
 		cw.Write(row)
 	}
 	cw.Flush()

@@ -165,7 +165,7 @@ func (e *csvExporter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	r[12] = s.Anomalies.String()
 	info := string(s.End)
 	if s.Close[0].Sent || s.Close[1].Sent {
-		info += ", close by " + sideName(s.Initiator)
+		info += ", close by " + s.Initiator.Side()
 		if cl := s.Close[s.Initiator]; cl.HasCode {
 			info += " " + strconv.Itoa(int(cl.Code))
 		}

@@ -8,8 +8,6 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/wsparse"
@@ -232,7 +230,7 @@ func (j *jsonl) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = apps[i].AppendJSON(b)
+			b = AppendAppJSON(b, apps[i])
 		}
 		b = append(b, ']')
 	}
@@ -315,7 +313,7 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 	} else {
 		b = append(b, '{')
 		b = append(b, `"initiator":`...)
-		b = appendString(b, sideName(s.Initiator))
+		b = appendString(b, s.Initiator.Side())
 		for d, name := range [2]string{"client", "server"} {
 			cl := &s.Close[d]
 			if !cl.Sent {
@@ -404,13 +402,6 @@ func appendTLSFields(b []byte, t *wsparse.TLSInfo, st *Stabilizer) []byte {
 	return strconv.AppendInt(b, t.Bytes[1], 10)
 }
 
-func sideName(d wsparse.Dir) string {
-	if d == wsparse.ClientToServer {
-		return "client"
-	}
-	return "server"
-}
-
 // field appends `,"name":`.
 func field(b []byte, name string) []byte {
 	b = append(b, ',', '"')
@@ -456,65 +447,3 @@ func anomaliesField(b []byte, a wsparse.Anomalies) []byte {
 }
 
 const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
-// encoding/json does; control characters (DEL included), and the
-// characters the table escapes (unsafeRune), are written as \u escapes.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < 0x7f {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		if unsafeRune(r) {
-			// C1 controls (the 8-bit CSI), bidi overrides, line
-			// separators: the same string, safe to print.
-			b = append(b, s[start:i]...)
-			if r > 0xffff {
-				r1, r2 := utf16.EncodeRune(r)
-				b = appendU(appendU(b, r1), r2)
-			} else {
-				b = appendU(b, r)
-			}
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-func appendU(b []byte, r rune) []byte {
-	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
-}

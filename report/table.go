@@ -390,7 +390,7 @@ func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
 	}
 	if s.Close[0].Sent || s.Close[1].Sent {
 		b = append(b, ", close by "...)
-		b = append(b, sideName(s.Initiator)...)
+		b = append(b, s.Initiator.Side()...)
 		if cl := s.Close[s.Initiator]; cl.HasCode {
 			b = append(b, ' ')
 			b = strconv.AppendInt(b, int64(cl.Code), 10)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -225,7 +226,7 @@ func TestAppBeatsRealCaptures(t *testing.T) {
 		for _, c := range r.Conns {
 			for _, s := range c.Heartbeats {
 				if s.Kind == "app" {
-					got = append(got, fmt.Sprintf("%s %s %s %d beats %s %d missed", s.Dir, s.Proto, s.Key, s.Count, health.Dur(s.Interval), s.Missed))
+					got = append(got, fmt.Sprintf("%s %s %s %d beats %s %d missed", s.Dir, s.Proto, s.Key, s.Count, report.Dur(s.Interval), s.Missed))
 				}
 			}
 		}
@@ -315,9 +316,9 @@ func TestSeedCaptures(t *testing.T) {
 						app = append(app, s)
 					}
 				}
-				t.Logf("conn %d: %s", c.ID, c.Glance())
+				t.Logf("conn %d: %s", c.ID, report.Glance(c))
 				if len(app) != 1 {
-					t.Errorf("conn %d: %d application heartbeats (%q), want 1", c.ID, len(app), c.Glance())
+					t.Errorf("conn %d: %d application heartbeats (%q), want 1", c.ID, len(app), report.Glance(c))
 					continue
 				}
 				s := app[0]
@@ -327,8 +328,8 @@ func TestSeedCaptures(t *testing.T) {
 					t.Errorf("conn %d: %s %q %s: %d beats every %v, %d missed, %d timers; the generator: %s %d beats every %v, %d withheld, %d timers",
 						c.ID, s.Proto, s.Key, s.Dir, s.Count, s.Interval, s.Missed, s.Timers, want.Heartbeat.Key, beats, iv, withheld, len(timers))
 				}
-				if !strings.HasPrefix(c.Glance(), "stomp SEND ping "+health.Dur(s.Interval)) {
-					t.Errorf("conn %d: glance %q", c.ID, c.Glance())
+				if !strings.HasPrefix(report.Glance(c), "stomp SEND ping "+report.Dur(s.Interval)) {
+					t.Errorf("conn %d: glance %q", c.ID, report.Glance(c))
 				}
 			}
 		})

@@ -197,7 +197,7 @@ func runConns(o *connsOptions) error {
 	case o.fields:
 		err = writeConnFields(o.Out, rep, &o.Fields, origin)
 	case o.Format == "jsonl":
-		err = health.WriteJSONL(o.Out, rep, o.health())
+		err = report.WriteHealthJSONL(o.Out, rep, o.health())
 	case o.Format == "csv":
 		err = report.WriteConnsCSV(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})
 	default:

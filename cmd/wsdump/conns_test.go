@@ -16,6 +16,7 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -196,7 +197,7 @@ func checkHealthConn(t *testing.T, c *health.Conn, w healthExpectConn, interval 
 			t.Errorf("conn %d: missed s2c %d (gaps %+v), c2s %d; want s2c %d-%d, c2s 0", c.ID, s.Missed, s.Gaps, other.Missed, u, u+1)
 		}
 		if healthy := u == 0; c.Healthy() != healthy {
-			t.Errorf("conn %d: glance %q, healthy should be %v", c.ID, c.Glance(), healthy)
+			t.Errorf("conn %d: glance %q, healthy should be %v", c.ID, report.Glance(c), healthy)
 		}
 	}
 	for dir, p := range w.Pings {
@@ -211,8 +212,8 @@ func checkHealthConn(t *testing.T, c *health.Conn, w healthExpectConn, interval 
 		if d := s.Interval - secs(interval); d.Abs() > secs(interval)/10 || s.Missed != 0 {
 			t.Errorf("conn %d: ping series interval %v missed %d, want %vs, 0", c.ID, s.Interval, s.Missed, interval)
 		}
-		if want := fmt.Sprintf("ws-ping %s %d unanswered", health.Dur(s.Interval), p.Unanswered); p.Unanswered > 0 && c.Glance() != want {
-			t.Errorf("conn %d: glance %q, want %q", c.ID, c.Glance(), want)
+		if want := fmt.Sprintf("ws-ping %s %d unanswered", report.Dur(s.Interval), p.Unanswered); p.Unanswered > 0 && report.Glance(c) != want {
+			t.Errorf("conn %d: glance %q, want %q", c.ID, report.Glance(c), want)
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/report"
 )
 
 // TestEndTimeOneForEveryView (issue 15): a connection's end has one time,
@@ -74,7 +74,7 @@ func TestEndTimeOneForEveryView(t *testing.T) {
 			out, _, _ = runWsdump(t, nil, "conns", "-r", path)
 			if len(durs) > 0 {
 				first, _ := time.Parse(time.RFC3339Nano, strings.Fields(durs[0])[0])
-				dur := health.Dur(end.Sub(first))
+				dur := report.Dur(end.Sub(first))
 				if f := strings.Fields(strings.Split(out, "\n")[1]); len(f) < 3 || f[2] != dur {
 					t.Errorf("conns DUR %q, want %s:\n%s", f, dur, out)
 				}

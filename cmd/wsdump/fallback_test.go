@@ -11,6 +11,7 @@ import (
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -108,7 +109,7 @@ func TestFallbackEngineIOCaptures(t *testing.T) {
 			var want eioExpect
 			readExpect(t, f, &want)
 			c := oneSession(t, fallbackReport(t, base+".pcap", 2), want.Sid)
-			t.Logf("conn %d %s %s (%d conns, %d requests): %s; %s", c.ID, c.URI, c.Transport, len(c.HTTPConns), c.HTTPRequests, c.CloseText(), c.Glance())
+			t.Logf("conn %d %s %s (%d conns, %d requests): %s; %s", c.ID, c.URI, c.Transport, len(c.HTTPConns), c.HTTPRequests, report.CloseText(c), report.Glance(c))
 			polls := want.Summary.ByKind["polling GET"] + want.Summary.ByKind["polling POST"]
 			conns := want.Summary.TCPConns
 			transport := "polling"
@@ -145,7 +146,7 @@ func TestFallbackEngineIOCaptures(t *testing.T) {
 					t.Errorf("beats %q: %d, the generator: %d (all: %v)", k, beats[k], n, beats)
 				}
 			}
-			if text := c.CloseText(); !strings.HasPrefix(text, "client close") {
+			if text := report.CloseText(c); !strings.HasPrefix(text, "client close") {
 				t.Errorf("close %q, the client closed", text)
 			}
 		})
@@ -170,7 +171,7 @@ func TestFallbackSockJSCaptures(t *testing.T) {
 			var want fallbackExpect
 			readExpect(t, f, &want)
 			c := oneSession(t, fallbackReport(t, base+".pcap", 1), want.SessionID)
-			t.Logf("conn %d %s: %s; %s", c.ID, c.URI, c.CloseText(), c.Glance())
+			t.Logf("conn %d %s: %s; %s", c.ID, c.URI, report.CloseText(c), report.Glance(c))
 			if !strings.Contains(c.URI, "/"+want.SessionID+"/") {
 				t.Errorf("URI %q is not session %s's", c.URI, want.SessionID)
 			}
@@ -197,7 +198,7 @@ func TestFallbackSockJSCaptures(t *testing.T) {
 				}
 			}
 			cl := want.End.SockJSClose
-			if text := c.CloseText(); !strings.HasPrefix(text, fmt.Sprintf("server %d", cl.Code)) || !strings.Contains(text, fmt.Sprintf("%q", cl.Reason)) {
+			if text := report.CloseText(c); !strings.HasPrefix(text, fmt.Sprintf("server %d", cl.Code)) || !strings.Contains(text, fmt.Sprintf("%q", cl.Reason)) {
 				t.Errorf("close %q, the server closed with %d %q", text, cl.Code, cl.Reason)
 			}
 		})

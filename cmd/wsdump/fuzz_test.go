@@ -97,7 +97,7 @@ func runPipeline(t *testing.T, mode byte, in []byte) {
 		t.Fatal(err)
 	}
 	r := tr.Report()
-	if err := health.WriteJSONL(io.Discard, r, health.Options{}); err != nil {
+	if err := report.WriteHealthJSONL(io.Discard, r, health.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	var ht bytes.Buffer

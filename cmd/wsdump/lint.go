@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/lint"
+	"github.com/wsdump/wsdump/report"
 )
 
 const lintExamples = `  # Check a capture; exit status 3 when a finding of severity error exists
@@ -161,14 +162,14 @@ func runLint(o *lintOptions, files []string) error {
 			break
 		}
 	}
-	opts := lint.OutputOptions{FailOn: failOn, Stable: o.Stable, Color: useColor(o.Out)}
+	opts := report.LintOptions{FailOn: failOn, Stable: o.Stable, Color: useColor(o.Out)}
 	switch o.Format {
 	case "jsonl":
-		err = lint.WriteJSONL(o.Out, results, opts)
+		err = report.WriteLintJSONL(o.Out, results, opts)
 	case "junit":
-		err = lint.WriteJUnit(o.Out, results, opts)
+		err = report.WriteLintJUnit(o.Out, results, opts)
 	default:
-		err = lint.WriteTable(o.Out, results, opts)
+		err = report.WriteLintTable(o.Out, results, opts)
 	}
 	if err != nil {
 		return outputErr(err)

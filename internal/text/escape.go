@@ -1,4 +1,7 @@
-package report
+// Package text holds the helpers that make text from the traffic safe to
+// show, shared by report and the packages below it (lint): one
+// terminal-escape rule, and the plural of a count.
+package text
 
 import (
 	"math"
@@ -6,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// appendEscaped appends a printable rendering of p, at most width display
+// AppendEscaped appends a printable rendering of p, at most width display
 // characters (then "…"). Text that is valid UTF-8 is shown as text with
 // control characters, terminal escapes and bidirectional overrides escaped
 // (\n, \t, \x1b, \u202e, \U000e0041); anything that is not text is shown
@@ -20,19 +23,19 @@ import (
 // doubled, so a JSON string's `\n` reads `\n` as the application wrote it,
 // not `\\n`; the price is that a `\n` in a cell may be a newline or the two
 // characters: the exact bytes are in --format jsonl (base64) or csv.
-func appendEscaped(b []byte, p []byte, width int, text bool) []byte {
+func AppendEscaped(b []byte, p []byte, width int, text bool) []byte {
 	return appendEscapedRule(b, p, width, text, false)
 }
 
-// appendEscapedExact is appendEscaped with backslashes doubled, so that the
+// AppendEscapedExact is AppendEscaped with backslashes doubled, so that the
 // escaping can be undone: CSV's "escaped" payload encoding.
-func appendEscapedExact(b []byte, p []byte, width int) []byte {
+func AppendEscapedExact(b []byte, p []byte, width int) []byte {
 	return appendEscapedRule(b, p, width, true, true)
 }
 
 func appendEscapedRule(b []byte, p []byte, width int, text, exact bool) []byte {
-	if !text || !mostlyPrintable(p) {
-		return appendHexPreview(b, p, width)
+	if !text || !MostlyPrintable(p) {
+		return AppendHexPreview(b, p, width)
 	}
 	n := 0
 	for i := 0; i < len(p); {
@@ -52,13 +55,13 @@ func appendEscapedRule(b []byte, p []byte, width int, text, exact bool) []byte {
 			piece = append(tmp[:0], '\\', '\\')
 		case r < 0x20 || r == 0x7f:
 			piece = append(tmp[:0], '\\', 'x', hexDigits[r>>4], hexDigits[r&0xf])
-		case unsafeRune(r) && r > 0xffff:
+		case UnsafeRune(r) && r > 0xffff:
 			// Eight digits: four would name another character.
 			piece = append(tmp[:0], '\\', 'U')
 			for sh := 28; sh >= 0; sh -= 4 {
 				piece = append(piece, hexDigits[r>>sh&0xf])
 			}
-		case unsafeRune(r):
+		case UnsafeRune(r):
 			piece = append(tmp[:0], '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 		default:
 			piece = p[i : i+size]
@@ -77,22 +80,22 @@ func appendEscapedRule(b []byte, p []byte, width int, text, exact bool) []byte {
 	return b
 }
 
-// escapeAll escapes text from the traffic as appendEscaped does, in full:
+// EscapeAll escapes text from the traffic as AppendEscaped does, in full:
 // for views that do not cut (the conns table).
-func escapeAll(s string) string {
-	return string(appendEscaped(nil, []byte(s), math.MaxInt, true))
+func EscapeAll(s string) string {
+	return string(AppendEscaped(nil, []byte(s), math.MaxInt, true))
 }
 
-// escapeExact escapes text as escapeAll does with backslashes doubled (CSV:
+// EscapeExact escapes text as EscapeAll does with backslashes doubled (CSV:
 // a cell's escapes can be undone).
-func escapeExact(s string) string {
-	return string(appendEscapedExact(nil, []byte(s), math.MaxInt))
+func EscapeExact(s string) string {
+	return string(AppendEscapedExact(nil, []byte(s), math.MaxInt))
 }
 
-// unsafeRune reports runes that must not reach a terminal raw: C1 controls
+// UnsafeRune reports runes that must not reach a terminal raw: C1 controls
 // (which include the 8-bit CSI), bidirectional controls, zero-width and
 // other format characters, separators that break lines, and non-characters.
-func unsafeRune(r rune) bool {
+func UnsafeRune(r rune) bool {
 	switch {
 	case r >= 0x80 && r <= 0x9f:
 		return true
@@ -106,8 +109,8 @@ func unsafeRune(r rune) bool {
 	return false
 }
 
-// mostlyPrintable decides whether p reads better as text than as hex.
-func mostlyPrintable(p []byte) bool {
+// MostlyPrintable decides whether p reads better as text than as hex.
+func MostlyPrintable(p []byte) bool {
 	if !utf8.Valid(p) {
 		bad := 0
 		for i := 0; i < len(p); {
@@ -122,8 +125,8 @@ func mostlyPrintable(p []byte) bool {
 	return true
 }
 
-// appendHexPreview appends p as hex, cut to width characters.
-func appendHexPreview(b []byte, p []byte, width int) []byte {
+// AppendHexPreview appends p as hex, cut to width characters.
+func AppendHexPreview(b []byte, p []byte, width int) []byte {
 	max := width / 2
 	for i, c := range p {
 		if i >= max {
@@ -133,3 +136,5 @@ func appendHexPreview(b []byte, p []byte, width int) []byte {
 	}
 	return b
 }
+
+const hexDigits = "0123456789abcdef"

@@ -1,4 +1,4 @@
-package lint
+package report
 
 import (
 	"bytes"
@@ -9,44 +9,21 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/wsdump/wsdump/report"
-
+	"github.com/wsdump/wsdump/internal/text"
+	"github.com/wsdump/wsdump/lint"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// Result is the lint of one capture.
-type Result struct {
-	Capture  string    // as named on the command line
-	Origin   time.Time // the first packet: finding times count from it
-	Findings []Finding
-	Counts   [3]int // findings per severity, the unlisted included (Linter.Counts)
+// LintOptions tune the lint writers.
+type LintOptions struct {
+	FailOn lint.Severity // findings at or above it fail (JUnit failures)
+	Stable bool          // no absolute times
+	Color  bool          // table: severities in colour
 }
 
-// OutputOptions tune the writers.
-type OutputOptions struct {
-	FailOn Severity // findings at or above it fail (JUnit failures)
-	Stable bool     // no absolute times
-	Color  bool     // table: severities in colour
-}
-
-func (r *Result) rel(f *Finding) float64 {
-	if r.Origin.IsZero() || f.TS.IsZero() {
-		return 0
-	}
-	return f.TS.Sub(r.Origin).Seconds()
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return strconv.Itoa(n) + " " + word + "s"
-}
-
-// WriteTable writes one line per finding, then a count per capture.
-func WriteTable(w io.Writer, results []Result, o OutputOptions) error {
+// WriteLintTable writes wsdump lint's findings: one line per finding, then a count per capture.
+func WriteLintTable(w io.Writer, results []lint.Result, o LintOptions) error {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	for i := range results {
@@ -58,14 +35,14 @@ func WriteTable(w io.Writer, results []Result, o OutputOptions) error {
 			fmt.Fprintln(tw, "SEVERITY\tRULE\tTIME\tWHERE\tDETAIL")
 			for j := range r.Findings {
 				f := &r.Findings[j]
-				fmt.Fprintf(tw, "%s\t%s\t%.6f\t%s\t%s\n", f.Rule.Severity, f.Rule.Title(), r.rel(f), f.Where(), f.Detail)
+				fmt.Fprintf(tw, "%s\t%s\t%.6f\t%s\t%s\n", f.Rule.Severity, f.Rule.Title(), r.Rel(f), f.Where(), f.Detail)
 			}
 		}
 		n := r.Counts
 		if len(r.Findings) == 0 {
 			fmt.Fprintf(tw, "%s: no findings\n", r.Capture)
 		} else {
-			fmt.Fprintf(tw, "%s: %s, %s, %s\n", r.Capture, plural(n[Error], "error"), plural(n[Warning], "warning"), strconv.Itoa(n[Info])+" info")
+			fmt.Fprintf(tw, "%s: %s, %s, %s\n", r.Capture, text.Plural(n[lint.Error], "error"), text.Plural(n[lint.Warning], "warning"), strconv.Itoa(n[lint.Info])+" info")
 		}
 		if i < len(results)-1 {
 			fmt.Fprintln(tw)
@@ -77,15 +54,15 @@ func WriteTable(w io.Writer, results []Result, o OutputOptions) error {
 	out := buf.Bytes()
 	if o.Color {
 		// Coloured after tabwriter has measured the columns.
-		red := []byte(report.ColorAnomaly + "error" + report.ColorReset + " ")
+		red := []byte(ColorAnomaly + "error" + ColorReset + " ")
 		out = bytes.ReplaceAll(append([]byte("\n"), out...), []byte("\nerror "), append([]byte("\n"), red...))[1:]
 	}
 	_, err := w.Write(out)
 	return err
 }
 
-// jsonFinding is one line of --format jsonl.
-type jsonFinding struct {
+// lintJsonFinding is one line of --format jsonl.
+type lintJsonFinding struct {
 	Capture  string  `json:"capture"`
 	Rule     string  `json:"rule"`
 	Name     string  `json:"name"`
@@ -102,10 +79,10 @@ type jsonFinding struct {
 	Omitted  int     `json:"omitted,omitempty"` // a line for this many findings, not listed
 }
 
-// WriteJSONL writes one object per finding: capture, rule, name, severity,
+// WriteLintJSONL writes one object per lint finding: capture, rule, name, severity,
 // conn, dir, record, index, t (seconds after the first packet), ts (RFC
 // 3339; not with Stable), detail, ref.
-func WriteJSONL(w io.Writer, results []Result, o OutputOptions) error {
+func WriteLintJSONL(w io.Writer, results []lint.Result, o LintOptions) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for i := range results {
@@ -113,9 +90,9 @@ func WriteJSONL(w io.Writer, results []Result, o OutputOptions) error {
 		for j := range r.Findings {
 			f := &r.Findings[j]
 			conn, stream := wsparse.SplitID(f.Conn)
-			jf := jsonFinding{Stream: stream, Capture: r.Capture, Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Rule.Severity.String(),
+			jf := lintJsonFinding{Stream: stream, Capture: r.Capture, Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Rule.Severity.String(),
 				Conn: conn, Dir: f.Dir, Record: f.Record, Index: f.Index, Detail: f.Detail, Ref: f.Rule.Ref, Omitted: f.Omitted}
-			jf.T, _ = strconv.ParseFloat(strconv.FormatFloat(r.rel(f), 'f', 6, 64), 64)
+			jf.T, _ = strconv.ParseFloat(strconv.FormatFloat(r.Rel(f), 'f', 6, 64), 64)
 			if !o.Stable && !f.TS.IsZero() {
 				jf.TS = f.TS.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
 			}
@@ -129,62 +106,62 @@ func WriteJSONL(w io.Writer, results []Result, o OutputOptions) error {
 
 // JUnit XML, in the shape Jenkins, GitLab, GitHub (dorny/test-reporter,
 // mikepenz/action-junit-report) and Azure read.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
+type lintJunitSuites struct {
+	XMLName  xml.Name         `xml:"testsuites"`
+	Name     string           `xml:"name,attr"`
+	Tests    int              `xml:"tests,attr"`
+	Failures int              `xml:"failures,attr"`
+	Suites   []lintJunitSuite `xml:"testsuite"`
 }
 
-type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Timestamp string      `xml:"timestamp,attr,omitempty"`
-	Cases     []junitCase `xml:"testcase"`
+type lintJunitSuite struct {
+	Name      string          `xml:"name,attr"`
+	Tests     int             `xml:"tests,attr"`
+	Failures  int             `xml:"failures,attr"`
+	Errors    int             `xml:"errors,attr"`
+	Skipped   int             `xml:"skipped,attr"`
+	Timestamp string          `xml:"timestamp,attr,omitempty"`
+	Cases     []lintJunitCase `xml:"testcase"`
 }
 
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Failures  []junitDetail `xml:"failure,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+type lintJunitCase struct {
+	Name      string            `xml:"name,attr"`
+	Classname string            `xml:"classname,attr"`
+	Failures  []lintJunitDetail `xml:"failure,omitempty"`
+	SystemOut string            `xml:"system-out,omitempty"`
 }
 
-type junitDetail struct {
+type lintJunitDetail struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes one testsuite per capture and one testcase per rule.
+// WriteLintJUnit writes one testsuite per capture and one testcase per rule.
 // A rule with findings at or above FailOn fails: one <failure> per
 // finding, its message the location, its type the severity. Findings
 // below FailOn are listed in the testcase's system-out, and it passes, so
 // the report agrees with the exit status.
-func WriteJUnit(w io.Writer, results []Result, o OutputOptions) error {
-	all := junitSuites{Name: "wsdump lint"}
+func WriteLintJUnit(w io.Writer, results []lint.Result, o LintOptions) error {
+	all := lintJunitSuites{Name: "wsdump lint"}
 	for i := range results {
 		r := &results[i]
-		s := junitSuite{Name: r.Capture}
+		s := lintJunitSuite{Name: r.Capture}
 		if !o.Stable && !r.Origin.IsZero() {
 			s.Timestamp = r.Origin.UTC().Format("2006-01-02T15:04:05")
 		}
-		for k := range Rules {
-			rule := &Rules[k]
-			c := junitCase{Name: rule.Title(), Classname: "wsdump.lint." + rule.On}
+		for k := range lint.Rules {
+			rule := &lint.Rules[k]
+			c := lintJunitCase{Name: rule.Title(), Classname: "wsdump.lint." + rule.On}
 			var out []string
 			for j := range r.Findings {
 				f := &r.Findings[j]
 				if f.Rule != rule {
 					continue
 				}
-				line := fmt.Sprintf("%s at %.6f s: %s (%s)", f.Where(), r.rel(f), f.Detail, rule.Ref)
+				line := fmt.Sprintf("%s at %.6f s: %s (%s)", f.Where(), r.Rel(f), f.Detail, rule.Ref)
 				if rule.Severity >= o.FailOn {
-					c.Failures = append(c.Failures, junitDetail{Message: rule.Title() + ": " + f.Where(), Type: rule.Severity.String(), Text: line})
+					c.Failures = append(c.Failures, lintJunitDetail{Message: rule.Title() + ": " + f.Where(), Type: rule.Severity.String(), Text: line})
 				} else {
 					out = append(out, rule.Severity.String()+": "+line)
 				}

@@ -1,4 +1,4 @@
-package health
+package report
 
 import (
 	"fmt"
@@ -6,10 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// Glance sums up a connection's heartbeats in a few words: one item per
+// Glance sums up a health.Conn's heartbeats in a few words: one item per
 // series, joined by "; ", naming what beats (kind, key, direction when it
 // could be either), its interval and how it went, e.g.
 // "stomp SEND ping 10.0s ok", "ws-ping 1.0s 4 unanswered",
@@ -17,11 +19,11 @@ import (
 // "stomp SEND ping 10.0s ok, 2 timers (offset 1.1s)"; "-" when no
 // heartbeat was seen. Application heartbeats (found or named by
 // --heartbeat-text) come first, then pings, then the protocols' own beats.
-func (c *Conn) Glance() string {
+func Glance(c *health.Conn) string {
 	pinged := [2]bool{c.Ping[0].Pings > 0, c.Ping[1].Pings > 0}
 	appDirs := map[string]int{}
 	for _, s := range c.Heartbeats {
-		if s.Kind == KindApp {
+		if s.Kind == health.KindApp {
 			appDirs[s.Proto+" "+s.Key]++
 		}
 	}
@@ -30,11 +32,11 @@ func (c *Conn) Glance() string {
 		for _, s := range c.Heartbeats {
 			p := 2
 			switch s.Kind {
-			case KindApp, KindText:
+			case health.KindApp, health.KindText:
 				p = 0
-			case KindWSPing:
+			case health.KindWSPing:
 				p = 1
-			case KindWSPong:
+			case health.KindWSPong:
 				if pinged[1-s.Dir] {
 					continue // told with the pings it answers
 				}
@@ -44,12 +46,12 @@ func (c *Conn) Glance() string {
 			}
 			var label string
 			switch s.Kind {
-			case KindApp:
+			case health.KindApp:
 				label = s.Proto + " " + s.Key
 				if appDirs[s.Proto+" "+s.Key] > 1 {
 					label += " " + s.Dir.String()
 				}
-			case KindWSPing:
+			case health.KindWSPing:
 				label = "ws-ping"
 				if pinged[0] && pinged[1] {
 					label += " " + s.Dir.String()
@@ -61,7 +63,7 @@ func (c *Conn) Glance() string {
 			default:
 				label = s.Kind + " " + s.Dir.String()
 			}
-			items = append(items, label+" "+c.seriesStatus(s))
+			items = append(items, label+" "+seriesStatus(c, s))
 		}
 	}
 	if len(items) == 0 {
@@ -72,15 +74,15 @@ func (c *Conn) Glance() string {
 
 // seriesStatus is a series' interval and how it went: "10.0s ok",
 // "1.0s 4 missed (max gap 5.0s)", "2 beats" (too few for an interval).
-func (c *Conn) seriesStatus(s *Series) string {
+func seriesStatus(c *health.Conn, s *health.Series) string {
 	var parts []string
 	if s.Interval > 0 {
 		parts = append(parts, Dur(s.Interval))
 	} else {
-		parts = append(parts, strconv.Itoa(s.Count)+" "+plural(s.Count, "beat"))
+		parts = append(parts, text.Plural(s.Count, "beat"))
 	}
 	ok := true
-	if s.Kind == KindWSPing {
+	if s.Kind == health.KindWSPing {
 		if p := &c.Ping[s.Dir]; p.Unanswered > 0 {
 			ok = false
 			if p.UnansweredTail == p.Unanswered {
@@ -108,25 +110,9 @@ func (c *Conn) seriesStatus(s *Series) string {
 	return st
 }
 
-// Healthy reports whether the heartbeats that flowed were all on time and
-// every ping was answered.
-func (c *Conn) Healthy() bool {
-	for d := range c.Ping {
-		if c.Ping[d].Unanswered > 0 {
-			return false
-		}
-	}
-	for _, s := range c.Heartbeats {
-		if s.Missed > 0 {
-			return false
-		}
-	}
-	return true
-}
-
 // CloseText says how a connection ended in a few words, e.g.
 // `client 4000 "heartbeat timeout", clean` or "RST from server, no Close".
-func (c *Conn) CloseText() string {
+func CloseText(c *health.Conn) string {
 	cl := &c.Close
 	switch {
 	case c.Upgraded():
@@ -192,13 +178,6 @@ func tcpSides(v [2]bool) string {
 		return "client"
 	}
 	return "server"
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }
 
 // Dur formats a duration briefly: "31.2s", "450ms", "1.25ms", "80µs".

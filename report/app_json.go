@@ -1,12 +1,13 @@
-package appproto
+package report
 
 import (
 	"strconv"
-	"strings"
-	"unicode/utf8"
+	"time"
+
+	"github.com/wsdump/wsdump/appproto"
 )
 
-// MarshalJSON renders an App as the "app" object of a jsonl message record:
+// AppJSON renders an App as the "app" object of a jsonl message record:
 //
 //	{"protocol":"stomp","type":"SEND","key":"destination=/a","summary":"STOMP SEND /a 2 B",
 //	 "fields":{"command":"SEND","destination":"/a",...},"body_len":2,
@@ -16,7 +17,7 @@ import (
 // SUBSCRIBE topics) becomes an array of its values. heartbeat, latency_ms
 // and anomalies appear only when set. The body itself is left to the
 // message record's data.
-func (a App) MarshalJSON() ([]byte, error) {
+func AppJSON(a appproto.App) []byte {
 	size := 96 + len(a.Protocol) + len(a.Type) + len(a.Key) + len(a.Summary) + 8*len(a.Anomalies)
 	for _, f := range a.Fields {
 		size += len(f.Key) + len(f.Value) + 6
@@ -24,11 +25,13 @@ func (a App) MarshalJSON() ([]byte, error) {
 	for _, s := range a.Anomalies {
 		size += len(s)
 	}
-	return a.AppendJSON(make([]byte, 0, size+size/8)), nil // room for some escapes
+	return AppendAppJSON(make([]byte, 0, size+size/8), a) // room for some escapes
 }
 
-// AppendJSON appends what MarshalJSON returns to b.
-func (a App) AppendJSON(b []byte) []byte {
+// AppendAppJSON appends what AppJSON returns to b. Its strings are written
+// as json.Marshal writes them (jsonMarshal), unlike the rest of a jsonl
+// record (jsonTerminal): the golden files hold both.
+func AppendAppJSON(b []byte, a appproto.App) []byte {
 	b = append(b, `{"protocol":`...)
 	b = appendJSONString(b, a.Protocol)
 	b = append(b, `,"type":`...)
@@ -98,7 +101,7 @@ func (a App) AppendJSON(b []byte) []byte {
 
 // repeated reports whether fields[i]'s key came before it: from seen, which
 // it keeps, when it is not nil, else by looking back.
-func repeated(fields []Field, i int, seen map[string]bool) bool {
+func repeated(fields []appproto.Field, i int, seen map[string]bool) bool {
 	k := fields[i].Key
 	if seen != nil {
 		if seen[k] {
@@ -115,66 +118,6 @@ func repeated(fields []Field, i int, seen map[string]bool) bool {
 	return false
 }
 
-// jsonSafe marks the ASCII bytes json.Marshal writes as they are in a
-// string: not control characters, the quote, the backslash, nor the HTML
-// specials <, > and &.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = !strings.ContainsRune(`"\<>&`, rune(c))
-	}
-	return t
-}()
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string exactly as json.Marshal
-// writes it: <, > and & escaped for HTML, U+2028 and U+2029 escaped,
-// invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if jsonSafe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// formatMS is appproto's rendering of a latency (milliseconds, three
+// decimals), the one its summaries and fields use.
+func formatMS(d time.Duration) string { return appproto.FormatMS(d) }

@@ -1,4 +1,4 @@
-package health
+package report
 
 import (
 	"bufio"
@@ -7,16 +7,17 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// WriteJSONL writes one "conn" record per connection, then one
+// WriteHealthJSONL writes wsdump conns --format jsonl: one "conn" record per connection, then one
 // "client_group" record per reconnect group. Field order is fixed and maps
 // are never used, so output is deterministic. The conn record carries the
 // fields of wsdump's main conn record (report package) plus session,
 // close, ping and heartbeat objects.
-func WriteJSONL(w io.Writer, r *Report, o Options) error {
-	o = o.withDefaults()
+func WriteHealthJSONL(w io.Writer, r *health.Report, o health.Options) error {
+	o = o.WithDefaults()
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
@@ -194,7 +195,7 @@ type connRecord struct {
 	Anomalies   []string            `json:"anomalies"`
 }
 
-func connJSON(c *Conn) *connRecord {
+func connJSON(c *health.Conn) *connRecord {
 	r := &connRecord{
 		Type: "conn", Conn: connOf(c.ID), Stream: c.Stream(), TS: jts(c.End), Client: c.Client.String(), Server: c.Server.String(),
 		FirstTS: jts(c.Start), LastTS: jts(c.End), Duration: secs(c.Duration()),
@@ -209,7 +210,7 @@ func connJSON(c *Conn) *connRecord {
 			c.Close.TCPFin[d], c.Close.TCPRst[d]}
 	}
 	cl := &c.Close
-	r.Close = closeJSON{End: string(cl.End), Clean: cl.Clean, DataAfterClose: cl.DataAfterClose, Summary: c.CloseText()}
+	r.Close = closeJSON{End: string(cl.End), Clean: cl.Clean, DataAfterClose: cl.DataAfterClose, Summary: CloseText(c)}
 	if cl.Initiator != "" {
 		r.Close.Initiator = &cl.Initiator
 	}
@@ -230,7 +231,7 @@ func connJSON(c *Conn) *connRecord {
 		}
 		r.Ping[wsparse.Dir(d).String()] = pj
 	}
-	r.Heartbeat = heartbeatJSON{Glance: c.Glance(), Series: []seriesJSON{}}
+	r.Heartbeat = heartbeatJSON{Glance: Glance(c), Series: []seriesJSON{}}
 	for _, s := range c.Heartbeats {
 		sj := seriesJSON{
 			Kind: s.Kind, Proto: s.Proto, Key: s.Key, Dir: s.Dir.String(), Count: s.Count, Unmeasured: s.Unmeasured, First: jts(s.First), Last: jts(s.Last),
@@ -258,7 +259,7 @@ func connJSON(c *Conn) *connRecord {
 	return r
 }
 
-func closeFrame(f *CloseFrame) *closeFrameJSON {
+func closeFrame(f *health.CloseFrame) *closeFrameJSON {
 	if f == nil {
 		return nil
 	}
@@ -311,7 +312,7 @@ type groupRecord struct {
 	Timeline        []attemptJSON `json:"timeline"`
 }
 
-func groupJSON(n int, g *Group, o Options) *groupRecord {
+func groupJSON(n int, g *health.Group, o health.Options) *groupRecord {
 	r := &groupRecord{
 		Type: "client_group", Group: n, ClientIP: g.ClientIP.String(), Server: g.Server.String(), Host: g.Host, Path: g.Path,
 		Attempts: len(g.Attempts) + g.Unlisted, Unlisted: g.Unlisted, Refused: g.Refused, Failed: g.Failed, Errors: g.Errors,
