@@ -202,7 +202,7 @@ func (in *inputFlags) openInputs(ctx context.Context, args []string, stdin io.Re
 	m := capture.MergeInputs(inputs, func(name string, err error) {
 		fmt.Fprintf(stderr, "wsdump: %v (going on with the other inputs)\n", err)
 	})
-	return interruptible(ctxOr(ctx), &inputsSource{Source: m, errs: l.errs}, nil), nil
+	return capture.Interruptible(ctxOr(ctx), &inputsSource{Source: m, errs: l.errs}), nil
 }
 
 // linkCheck fails a file whose first packet has a link type wsdump cannot
@@ -276,3 +276,12 @@ func countErrs(errs []error) int {
 }
 
 func (s *inputsSource) Secrets() []capture.Secrets { return secretsOf(s.Source) }
+
+// ctxOr is ctx, or the background context for options built without one
+// (tests).
+func ctxOr(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
+	return ctx
+}
