@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/lint"
 )
@@ -128,14 +129,14 @@ func runLint(o *lintOptions, files []string) error {
 	}
 	if o.PerFile {
 		// Each file a capture of its own, decoded on the -j workers.
-		l := expandInputs(files, o.Err)
-		if len(l.files) == 0 {
-			return inputErr(fmt.Errorf("no input could be read (%d, see above)", len(l.errs)))
+		l := capture.ExpandInputs(files, o.Err)
+		if len(l.Files) == 0 {
+			return inputErr(fmt.Errorf("no input could be read (%d, see above)", len(l.Errs)))
 		}
-		if len(l.errs) > 0 {
-			unread = inputErr(fmt.Errorf("%d inputs could not be read (see above)", len(l.errs)))
+		if len(l.Errs) > 0 {
+			unread = inputErr(fmt.Errorf("%d inputs could not be read (see above)", len(l.Errs)))
 		}
-		files = l.files
+		files = l.Files
 		rs, errs := lintPerFile(o, files, spec)
 		decode = func(name string) (lint.Result, error) {
 			i := slices.Index(files, name)

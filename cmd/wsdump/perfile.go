@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/report"
 )
 
@@ -51,9 +52,9 @@ func runPerFile(args []string, jobs int, label fileLabel, out, errw io.Writer, r
 			return usageErr("--per-file reads files, not standard input")
 		}
 	}
-	l := expandInputs(args, errw)
-	if len(l.files) == 0 {
-		return inputErr(fmt.Errorf("no input could be read (%d, see above)", len(l.errs)))
+	l := capture.ExpandInputs(args, errw)
+	if len(l.Files) == 0 {
+		return inputErr(fmt.Errorf("no input could be read (%d, see above)", len(l.Errs)))
 	}
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
@@ -64,7 +65,7 @@ func runPerFile(args []string, jobs int, label fileLabel, out, errw io.Writer, r
 		err  error
 		done chan struct{}
 	}
-	res := make([]*result, len(l.files))
+	res := make([]*result, len(l.Files))
 	for i := range res {
 		res[i] = &result{out: &spillWriter{}, done: make(chan struct{})}
 	}
@@ -78,7 +79,7 @@ func runPerFile(args []string, jobs int, label fileLabel, out, errw io.Writer, r
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for i, f := range l.files {
+		for i, f := range l.Files {
 			select {
 			case <-stop:
 			case slots <- struct{}{}:
@@ -111,9 +112,9 @@ func runPerFile(args []string, jobs int, label fileLabel, out, errw io.Writer, r
 			r.out.close()
 		}
 	}()
-	readErrs := append([]error(nil), l.errs...)
+	readErrs := append([]error(nil), l.Errs...)
 	csvHeader := false // written: a file that writes nothing (unreadable) leaves it to the next
-	for i, f := range l.files {
+	for i, f := range l.Files {
 		r := res[i]
 		lw, finish := newLabeller(out, f, label, i == 0, &csvHeader)
 		if err := r.out.goDirect(lw); err != nil {
@@ -141,7 +142,7 @@ func runPerFile(args []string, jobs int, label fileLabel, out, errw io.Writer, r
 		}
 	}
 	if len(readErrs) > 0 {
-		return inputErr(fmt.Errorf("%d of %d inputs could not be read to the end (see above)", len(readErrs), len(l.files)+len(l.errs)))
+		return inputErr(fmt.Errorf("%d of %d inputs could not be read to the end (see above)", len(readErrs), len(l.Files)+len(l.Errs)))
 	}
 	return nil
 }
