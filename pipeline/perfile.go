@@ -201,3 +201,27 @@ func (s *spillWriter) close() {
 		s.tmp = nil
 	}
 }
+
+// EachFile calls do for each file, on jobs workers (0: one per core), with
+// a writer for the file's notices, and writes the notices to errw in file
+// order once all are done.
+func EachFile(files []string, jobs int, errw io.Writer, do func(i int, file string, errw io.Writer)) {
+	notes := make([]bytes.Buffer, len(files))
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	sem := make(chan struct{}, jobs)
+	var wg sync.WaitGroup
+	for i, f := range files {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			do(i, f, &notes[i])
+		}()
+	}
+	wg.Wait()
+	for i := range notes {
+		errw.Write(notes[i].Bytes())
+	}
+}

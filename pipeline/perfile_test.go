@@ -65,3 +65,23 @@ func TestRunPerFileStops(t *testing.T) {
 		t.Errorf("output %q", out.String())
 	}
 }
+
+// TestEachFileNotesInOrder: every file is done once, and the notices come
+// out in file order.
+func TestEachFileNotesInOrder(t *testing.T) {
+	files := []string{"a", "b", "c", "d"}
+	done := make([]int, len(files))
+	var errw bytes.Buffer
+	EachFile(files, 2, &errw, func(i int, f string, errw io.Writer) {
+		done[i]++
+		fmt.Fprintln(errw, "note", f)
+	})
+	if errw.String() != "note a\nnote b\nnote c\nnote d\n" {
+		t.Errorf("notes %q", errw.String())
+	}
+	for i, n := range done {
+		if n != 1 {
+			t.Errorf("file %d done %d times", i, n)
+		}
+	}
+}

@@ -2,20 +2,18 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/lint"
+	"github.com/wsdump/wsdump/pipeline"
 )
 
 const lintExamples = `  # Check a capture; exit status 3 when a finding of severity error exists
@@ -193,31 +191,15 @@ func runLint(o *lintOptions, files []string) error {
 }
 
 // lintPerFile decodes the files on the -j workers, one file each, their
-// notices to stderr in file order.
+// notices to stderr in file order (pipeline.EachFile).
 func lintPerFile(o *lintOptions, files []string, spec filter.Spec) ([]lint.Result, []error) {
 	rs, errs := make([]lint.Result, len(files)), make([]error, len(files))
-	notes := make([]bytes.Buffer, len(files))
-	jobs := o.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	for i, f := range files {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			one := *o
-			one.Err, one.Jobs = &notes[i], 1
-			l := lint.New()
-			origin, err := one.decodeInto([]string{f}, spec, l, false)
-			rs[i], errs[i] = lint.Result{Capture: f, Origin: origin, Findings: l.Findings(), Counts: l.Counts()}, err
-		}()
-	}
-	wg.Wait()
-	for i := range notes {
-		o.Err.Write(notes[i].Bytes())
-	}
+	pipeline.EachFile(files, o.Jobs, o.Err, func(i int, f string, errw io.Writer) {
+		one := *o
+		one.Err, one.Jobs = errw, 1
+		l := lint.New()
+		origin, err := one.decodeInto([]string{f}, spec, l, false)
+		rs[i], errs[i] = lint.Result{Capture: f, Origin: origin, Findings: l.Findings(), Counts: l.Counts()}, err
+	})
 	return rs, errs
 }
