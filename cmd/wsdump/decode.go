@@ -25,15 +25,15 @@ func openInput(ctx context.Context, name string, stdin io.Reader, ratio int) (ca
 	ctx = ctxOr(ctx)
 	if ctx.Done() != nil {
 		// Standard input or a named pipe may wait for input: read through a pump.
-		if name == "-" && mayBlock(stdin) {
-			return openInterruptible(ctx, stdin, name, nil, ratio)
+		if name == "-" && capture.MayBlock(stdin) {
+			return capture.OpenInterruptible(ctx, stdin, name, nil, ratio)
 		}
 		if st, err := os.Stat(name); name != "-" && err == nil && !st.Mode().IsRegular() && !st.IsDir() {
 			f, err := os.Open(name)
 			if err != nil {
 				return nil, fmt.Errorf("capture: %w", err)
 			}
-			return openInterruptible(ctx, f, name, f, ratio)
+			return capture.OpenInterruptible(ctx, f, name, f, ratio)
 		}
 	}
 	opts := capture.Options{MaxInflateRatio: ratio}
@@ -47,7 +47,7 @@ func openInput(ctx context.Context, name string, stdin io.Reader, ratio int) (ca
 	if err != nil {
 		return nil, err
 	}
-	return interruptible(ctx, src, nil), nil
+	return capture.Interruptible(ctx, src), nil
 }
 
 // runDecode reads the capture and writes every record: the main job.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/wsdump/wsdump/capture"
 )
 
 // Exit statuses, documented in --help.
@@ -39,6 +41,9 @@ func inputErr(err error) error {
 	if ee, ok := err.(*exitError); ok {
 		return ee
 	}
+	if err == capture.ErrInterrupted {
+		return errInterrupted
+	}
 	return &exitError{exitInput, err}
 }
 
@@ -51,7 +56,9 @@ func outputErr(err error) error {
 // errInterrupted ends a reading stopped by SIGINT or SIGTERM (the context
 // the command runs with is done): what was read has been written, with
 // its summaries.
-var errInterrupted = &exitError{exitInterrupted, errors.New("interrupted: stopped reading; the output covers what was read, summaries included")}
+// A source reading until the context ends (capture.Interruptible) returns
+// capture.ErrInterrupted; inputErr turns it into errInterrupted.
+var errInterrupted = &exitError{exitInterrupted, capture.ErrInterrupted}
 
 // exitCode maps an error to the process exit status and prints it, in the
 // one place that does so.

@@ -1,20 +1,12 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wsdump/wsdump/report"
-	"github.com/wsdump/wsdump/wsparse"
 )
 
 const exportExamples = `  # Every message to its own file, and an index
@@ -71,23 +63,7 @@ The output directory is -o (--dir is the direction filter, as everywhere).` + "\
 	return cmd
 }
 
-// exportEntry is one line of index.jsonl.
-type exportEntry struct {
-	Conn       int      `json:"conn"`
-	Stream     uint32   `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
-	Dir        string   `json:"dir"`
-	Index      int      `json:"index"`
-	TS         string   `json:"ts"`
-	Opcode     int      `json:"opcode"`
-	OpcodeName string   `json:"opcode_name"`
-	Len        *uint64  `json:"len"` // null: compressed, not inflated to its end
-	Kept       *int     `json:"kept,omitempty"`
-	Compressed bool     `json:"compressed,omitempty"`
-	File       string   `json:"file"`
-	SHA256     string   `json:"sha256"`
-	Anomalies  []string `json:"anomalies"`
-}
-
+// runExport writes the messages of the capture with a report.FileExporter.
 func runExport(o *exportOptions) error {
 	if len(o.Reads) == 0 {
 		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
@@ -99,82 +75,16 @@ func runExport(o *exportOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.Output, 0o755); err != nil {
-		return outputErr(fmt.Errorf("-o: %w", err))
-	}
-	idx, err := os.Create(filepath.Join(o.Output, "index.jsonl"))
+	e, err := report.NewFileExporter(o.Output, o.Stable)
 	if err != nil {
 		return outputErr(fmt.Errorf("-o: %w", err))
 	}
-	e := &exporter{dir: o.Output, enc: json.NewEncoder(idx), st: report.NewStabilizer(o.Stable), made: map[string]bool{}}
-	e.enc.SetEscapeHTML(false)
 	_, derr := o.decodeInto(o.Reads, spec, e, false)
-	cerr := idx.Close()
-	if err := errors.Join(e.err, cerr); err != nil {
+	if err := e.Close(); err != nil {
 		return outputErr(err)
 	}
 	if derr == nil {
-		fmt.Fprintf(o.Err, "wsdump: %d messages written to %s\n", e.n, o.Output)
+		fmt.Fprintf(o.Err, "wsdump: %d messages written to %s\n", e.Count(), o.Output)
 	}
 	return derr
 }
-
-// exporter is a sink that writes messages to files.
-type exporter struct {
-	dir  string
-	enc  *json.Encoder
-	st   *report.Stabilizer
-	made map[string]bool
-	n    int
-	err  error
-}
-
-func (e *exporter) Handshake(*wsparse.Conn, *wsparse.Handshake) {}
-func (e *exporter) Frame(*wsparse.Conn, *wsparse.Frame)         {}
-func (e *exporter) End(*wsparse.Conn, *wsparse.Summary)         {}
-
-func (e *exporter) Message(c *wsparse.Conn, m *wsparse.Message) {
-	if e.err != nil {
-		return
-	}
-	conn, stream := wsparse.SplitID(c.ID)
-	sub := fmt.Sprintf("conn-%04d", conn)
-	if stream != 0 {
-		sub += fmt.Sprintf("-stream-%d", stream) // a WebSocket in an HTTP/2 stream
-	}
-	ext := ".bin"
-	if m.Opcode == wsparse.OpText {
-		ext = ".txt"
-	}
-	rel := filepath.ToSlash(filepath.Join(sub, fmt.Sprintf("%06d-%s%s", m.Index, m.Dir, ext)))
-	if !e.made[sub] {
-		if e.err = os.MkdirAll(filepath.Join(e.dir, sub), 0o755); e.err != nil {
-			return
-		}
-		e.made[sub] = true
-	}
-	if e.err = os.WriteFile(filepath.Join(e.dir, filepath.FromSlash(rel)), m.Data, 0o644); e.err != nil {
-		return
-	}
-	sum := sha256.Sum256(m.Data)
-	ent := exportEntry{Conn: conn, Stream: stream, Dir: m.Dir.String(), Index: m.Index,
-		TS:     e.st.Time(m.TS).UTC().Format("2006-01-02T15:04:05.000000000Z07:00"),
-		Opcode: int(m.Opcode), OpcodeName: m.Opcode.String(), Compressed: m.Compressed,
-		File: rel, SHA256: hex.EncodeToString(sum[:]), Anomalies: m.Anomalies.Names()}
-	if ent.Anomalies == nil {
-		ent.Anomalies = []string{}
-	}
-	if !m.LenUnknown {
-		n := m.Len
-		ent.Len = &n
-	}
-	if uint64(len(m.Data)) != m.Len || m.LenUnknown {
-		k := len(m.Data)
-		ent.Kept = &k
-	}
-	e.err = e.enc.Encode(ent)
-	e.n++
-}
-
-// SetOrigin lets --stable count from the first packet.
-func (e *exporter) SetOrigin(t time.Time) { e.st.SetOrigin(t) }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -67,7 +68,7 @@ func pages(bytes int) int {
 }
 
 // report writes a notice on stderr for each limit the capture ran into
-// that no record shows.
+// that no record shows (report.WriteLimitNotices).
 func (l *limitFlags) report(w io.Writer, st reassembly.Stats) {
 	or := func(v, def int) int {
 		if v <= 0 {
@@ -75,43 +76,12 @@ func (l *limitFlags) report(w io.Writer, st reassembly.Stats) {
 		}
 		return v
 	}
-	if st.Packets > 0 && st.NotIP == st.Packets {
-		fmt.Fprintf(w, "wsdump: none of the %d packets carries IPv4 or IPv6 as its link type says: wrong link type?\n", st.Packets)
-	}
-	if st.Cut > 0 {
-		fmt.Fprintf(w, "wsdump: %d of %d packets were cut short by the capture's snap length: their missing bytes count as lost\n", st.Cut, st.Packets)
-	}
-	if st.Parked > 0 {
-		fmt.Fprintf(w, "wsdump: %d times, a WebSocket connection was set aside to stay under --max-connections %d, its decoding state kept\n",
-			st.Parked, or(l.Connections, defaultMaxConnections))
-	}
-	if st.Evicted > 0 {
-		fmt.Fprintf(w, "wsdump: %d connections ended early to stay under --max-connections %d (finished and half-open first, then those not WebSocket, each least recently active first)\n",
-			st.Evicted, or(l.Connections, defaultMaxConnections))
-	}
-	if st.Resumed > 0 {
-		fmt.Fprintf(w, "wsdump: %d times, a connection ended early went on: decoded afresh under its number (connection_resumed)\n", st.Resumed)
-	}
-	if st.PageLimitFlushes > 0 {
-		fmt.Fprintf(w, "wsdump: %d times, out-of-order bytes over --max-reorder %d or --max-reorder-total %d were given up on: the missing bytes count as lost\n",
-			st.PageLimitFlushes, or(l.Reorder, defaultMaxReorder), or(l.ReorderTotal, defaultMaxReorderAll))
-	}
-	if st.HTTPHeaderLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d HTTP heads longer than --max-http-header %d bytes: the rest of each head was skipped (anomaly http_header_too_long)\n",
-			st.HTTPHeaderLimit, or(l.HTTPHeader, defaultMaxHTTPHeader))
-	}
-	if st.PendingLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d clients sent more than --max-pending %d bytes before the upgrade was answered: bytes dropped (anomaly pending_limit)\n",
-			st.PendingLimit, or(l.Pending, defaultMaxPending))
-	}
-	if st.InflateRatioLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d compressed messages stopped inflating at --max-inflate-ratio %d bytes per byte of their connection (anomaly inflate_ratio): a decompression bomb?\n",
-			st.InflateRatioLimit, or(l.InflateRatio, wsparse.DefaultMaxInflateRatio))
-	}
-	if st.SniffLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",
-			st.SniffLimit, or(l.Sniff, defaultMaxSniff))
-	}
+	report.WriteLimitNotices(w, st, report.Limits{
+		Connections: or(l.Connections, defaultMaxConnections), Reorder: or(l.Reorder, defaultMaxReorder),
+		ReorderTotal: or(l.ReorderTotal, defaultMaxReorderAll), HTTPHeader: or(l.HTTPHeader, defaultMaxHTTPHeader),
+		Pending: or(l.Pending, defaultMaxPending), InflateRatio: or(l.InflateRatio, wsparse.DefaultMaxInflateRatio),
+		Sniff: or(l.Sniff, defaultMaxSniff),
+	})
 }
 
 // limitValue is a byte or count limit flag: a non-negative integer, 0 for

@@ -2,19 +2,18 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/lint"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/report"
 )
 
@@ -129,14 +128,14 @@ func runLint(o *lintOptions, files []string) error {
 	}
 	if o.PerFile {
 		// Each file a capture of its own, decoded on the -j workers.
-		l := expandInputs(files, o.Err)
-		if len(l.files) == 0 {
-			return inputErr(fmt.Errorf("no input could be read (%d, see above)", len(l.errs)))
+		l := capture.ExpandInputs(files, o.Err)
+		if len(l.Files) == 0 {
+			return inputErr(fmt.Errorf("no input could be read (%d, see above)", len(l.Errs)))
 		}
-		if len(l.errs) > 0 {
-			unread = inputErr(fmt.Errorf("%d inputs could not be read (see above)", len(l.errs)))
+		if len(l.Errs) > 0 {
+			unread = inputErr(fmt.Errorf("%d inputs could not be read (see above)", len(l.Errs)))
 		}
-		files = l.files
+		files = l.Files
 		rs, errs := lintPerFile(o, files, spec)
 		decode = func(name string) (lint.Result, error) {
 			i := slices.Index(files, name)
@@ -193,31 +192,15 @@ func runLint(o *lintOptions, files []string) error {
 }
 
 // lintPerFile decodes the files on the -j workers, one file each, their
-// notices to stderr in file order.
+// notices to stderr in file order (pipeline.EachFile).
 func lintPerFile(o *lintOptions, files []string, spec filter.Spec) ([]lint.Result, []error) {
 	rs, errs := make([]lint.Result, len(files)), make([]error, len(files))
-	notes := make([]bytes.Buffer, len(files))
-	jobs := o.Jobs
-	if jobs <= 0 {
-		jobs = runtime.GOMAXPROCS(0)
-	}
-	sem := make(chan struct{}, jobs)
-	var wg sync.WaitGroup
-	for i, f := range files {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			one := *o
-			one.Err, one.Jobs = &notes[i], 1
-			l := lint.New()
-			origin, err := one.decodeInto([]string{f}, spec, l, false)
-			rs[i], errs[i] = lint.Result{Capture: f, Origin: origin, Findings: l.Findings(), Counts: l.Counts()}, err
-		}()
-	}
-	wg.Wait()
-	for i := range notes {
-		o.Err.Write(notes[i].Bytes())
-	}
+	pipeline.EachFile(files, o.Jobs, o.Err, func(i int, f string, errw io.Writer) {
+		one := *o
+		one.Err, one.Jobs = errw, 1
+		l := lint.New()
+		origin, err := one.decodeInto([]string{f}, spec, l, false)
+		rs[i], errs[i] = lint.Result{Capture: f, Origin: origin, Findings: l.Findings(), Counts: l.Counts()}, err
+	})
 	return rs, errs
 }

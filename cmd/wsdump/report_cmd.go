@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -95,7 +94,7 @@ func runReport(o *reportOptions) error {
 		title = filepath.Base(title)
 	}
 	in := report.HTMLInput{Title: title, Report: rd.rep, Beats: rd.tr.BeatTimes, Activity: act, Origin: rd.origin, Version: version}
-	n, err := writeReportFile(o.Output, o.Out, in)
+	n, err := report.WriteHTMLFile(o.Output, o.Out, in)
 	if err != nil {
 		return outputErr(err)
 	}
@@ -103,35 +102,4 @@ func runReport(o *reportOptions) error {
 		fmt.Fprintf(o.Err, "wsdump: wrote %s (%d bytes)\n", o.Output, n)
 	}
 	return readError(rd.readErr)
-}
-
-// writeReportFile writes the report to name, or to stdout for "-", and
-// returns its size.
-func writeReportFile(name string, stdout io.Writer, in report.HTMLInput) (int64, error) {
-	if name == "-" {
-		cw := &countWriter{w: stdout}
-		err := report.WriteHTML(cw, in)
-		return cw.n, err
-	}
-	f, err := os.Create(name)
-	if err != nil {
-		return 0, err
-	}
-	cw := &countWriter{w: f}
-	err = report.WriteHTML(cw, in)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return cw.n, err
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }

@@ -260,7 +260,7 @@ func openCapture(ctx context.Context, name string, stdin io.Reader, stderr io.Wr
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return interruptible(ctxOr(ctx), &progressSource{Source: src, name: name, f: f, pr: pr}, nil), nil
+	return capture.Interruptible(ctxOr(ctx), &progressSource{Source: src, name: name, f: f, pr: pr}), nil
 }
 
 // progressReader counts the bytes read and, from one second in, shows them

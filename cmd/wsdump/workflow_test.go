@@ -18,6 +18,7 @@ import (
 
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/lint"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -637,7 +638,7 @@ func TestExportMatchesManifest(t *testing.T) {
 			}
 			got := map[string][]string{}
 			for _, line := range strings.Split(strings.TrimSpace(string(idx)), "\n") {
-				var e exportEntry
+				var e report.ExportEntry
 				if err := json.Unmarshal([]byte(line), &e); err != nil {
 					t.Fatal(err)
 				}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wsdump/wsdump/report"
 )
 
 // TestWssEveryView (issue 15): every view decodes wss with --keylog. Each
@@ -140,7 +142,7 @@ func TestWssEveryView(t *testing.T) {
 		}
 		got := map[string][]string{}
 		for _, l := range strings.Split(strings.TrimSpace(string(idx)), "\n") {
-			var e exportEntry
+			var e report.ExportEntry
 			if err := json.Unmarshal([]byte(l), &e); err != nil || e.Len == nil {
 				t.Fatalf("%v: %s", err, l)
 			}

@@ -1,41 +1,36 @@
-package main
+package capture
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sync"
-
-	"github.com/wsdump/wsdump/capture"
 )
 
-// Reading a file stops cleanly when the command's context ends (main
-// cancels it on SIGINT and SIGTERM; a failed write of the output cancels
-// it too): the source's Next returns errInterrupted between two packets,
-// feed returns it, and the command finishes as at the end of the file:
-// every connection is ended (summaries written), the output flushed, and
-// the exit status is 130.
+// Reading a file stops cleanly when a context ends (wsdump cancels it on
+// SIGINT and SIGTERM; a failed write of the output cancels it too): the
+// source's Next returns ErrInterrupted between two packets, and the
+// reading finishes as at the end of the file.
 
-// ctxOr is ctx, or the background context for options built without one
-// (tests).
-func ctxOr(ctx context.Context) context.Context {
-	if ctx == nil {
-		return context.Background()
-	}
-	return ctx
-}
+// ErrInterrupted ends a reading stopped because its context ended: what
+// was read has been handed on.
+var ErrInterrupted = errors.New("interrupted: stopped reading; the output covers what was read, summaries included")
 
-// interruptSource ends the input with errInterrupted once done is closed.
+// interruptSource ends the input with ErrInterrupted once done is closed.
 type interruptSource struct {
-	capture.Source
+	Source
 	done <-chan struct{}
 	pump *pumpReader // nil for a regular file
 }
 
+// Interruptible returns src stopping when ctx ends.
+func Interruptible(ctx context.Context, src Source) Source { return interruptible(ctx, src, nil) }
+
 // interruptible returns src stopping when ctx ends; pump, if not nil,
 // is the reader under src, closed with it.
-func interruptible(ctx context.Context, src capture.Source, pump *pumpReader) capture.Source {
+func interruptible(ctx context.Context, src Source, pump *pumpReader) Source {
 	done := ctx.Done()
 	if done == nil {
 		return src
@@ -43,24 +38,24 @@ func interruptible(ctx context.Context, src capture.Source, pump *pumpReader) ca
 	return &interruptSource{Source: src, done: done, pump: pump}
 }
 
-func (s *interruptSource) Next() (capture.Packet, error) {
+func (s *interruptSource) Next() (Packet, error) {
 	select {
 	case <-s.done:
-		return capture.Packet{}, errInterrupted
+		return Packet{}, ErrInterrupted
 	default:
 	}
 	p, err := s.Source.Next()
 	if err != nil && err != io.EOF {
 		select {
 		case <-s.done: // the read was cut short by the pump
-			return p, errInterrupted
+			return p, ErrInterrupted
 		default:
 		}
 	}
 	return p, err
 }
 
-func (s *interruptSource) Secrets() []capture.Secrets { return secretsOf(s.Source) }
+func (s *interruptSource) Secrets() []Secrets { return sourceSecrets(s.Source) }
 
 func (s *interruptSource) Close() error {
 	err := s.Source.Close()
@@ -70,9 +65,9 @@ func (s *interruptSource) Close() error {
 	return err
 }
 
-// mayBlock reports whether reading r can wait for input indefinitely: a
+// MayBlock reports whether reading r can wait for input indefinitely: a
 // pipe, a terminal, a socket; not a regular file.
-func mayBlock(r io.Reader) bool {
+func MayBlock(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return true
@@ -82,7 +77,7 @@ func mayBlock(r io.Reader) bool {
 }
 
 // pumpReader reads r in a goroutine, so that a read waiting on a pipe
-// gives way when ctx ends: Read then returns errInterrupted at once, and
+// gives way when ctx ends: Read then returns ErrInterrupted at once, and
 // the goroutine, still in r.Read, ends when that read returns. Two
 // buffers go back and forth between them.
 type pumpReader struct {
@@ -144,7 +139,7 @@ func (p *pumpReader) Read(b []byte) (int, error) {
 		case c := <-p.ch:
 			p.buf, p.cur, p.err = c.b, c.b, c.err
 		case <-p.ctx.Done():
-			p.err = errInterrupted
+			p.err = ErrInterrupted
 			return 0, p.err
 		}
 	}
@@ -159,18 +154,19 @@ func (p *pumpReader) Close() error {
 	return nil
 }
 
-// openInterruptible opens a capture that may block (standard input or a
-// named pipe) through a pumpReader; f, if not nil, is closed with it.
-func openInterruptible(ctx context.Context, r io.Reader, name string, f *os.File, ratio int) (capture.Source, error) {
+// OpenInterruptible opens a capture that may block (standard input or a
+// named pipe) through a reader that gives way when ctx ends; f, if not
+// nil, is closed with it; ratio is Options.MaxInflateRatio.
+func OpenInterruptible(ctx context.Context, r io.Reader, name string, f *os.File, ratio int) (Source, error) {
 	pump := newPumpReader(ctx, r)
-	src, err := capture.NewReaderWith(pump, capture.Options{MaxInflateRatio: ratio})
+	src, err := NewReaderWith(pump, Options{MaxInflateRatio: ratio})
 	if err != nil {
 		pump.Close()
 		if f != nil {
 			f.Close()
 		}
 		if ctx.Err() != nil {
-			return nil, errInterrupted
+			return nil, ErrInterrupted
 		}
 		if name == "-" {
 			return nil, err
@@ -185,11 +181,11 @@ func openInterruptible(ctx context.Context, r io.Reader, name string, f *os.File
 
 // fileSource closes the file under a source.
 type fileSource struct {
-	capture.Source
+	Source
 	f *os.File
 }
 
-func (s *fileSource) Secrets() []capture.Secrets { return secretsOf(s.Source) }
+func (s *fileSource) Secrets() []Secrets { return sourceSecrets(s.Source) }
 
 func (s *fileSource) Close() error {
 	err := s.Source.Close()
@@ -197,4 +193,12 @@ func (s *fileSource) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// sourceSecrets is src's secrets when it carries any.
+func sourceSecrets(src Source) []Secrets {
+	if ss, ok := src.(SecretsSource); ok {
+		return ss.Secrets()
+	}
+	return nil
 }

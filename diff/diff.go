@@ -1,0 +1,324 @@
+// Package diff compares two decoded captures connection by connection
+// (the n-th WebSocket connection of A with the n-th of B) and, in each
+// direction, message by message. It returns the differences as values;
+// report renders them (report.WriteDiff).
+package diff
+
+import (
+	"hash/maphash"
+	"strconv"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// item is one thing compared in a direction: a data message or a
+// control frame. Its bytes are compared by a 128-bit hash; they are kept
+// only where a difference is to be shown (see Run).
+type item struct {
+	op    wsparse.Opcode // the message's, or the control frame's
+	index int32          // message index, or frame index for a control frame
+	close int32          // close frames with a code: 1 + index in the collector's closes
+	size  uint64         // bytes on the record (message length, payload length)
+	sum   [2]uint64      // of the bytes (diffSum)
+	// No pointers: a capture's items are scanned by no garbage collection.
+}
+
+var diffSeeds = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+
+func diffSum(b []byte) [2]uint64 {
+	return [2]uint64{maphash.Bytes(diffSeeds[0], b), maphash.Bytes(diffSeeds[1], b)}
+}
+
+type diffConn struct {
+	ord  int // the connection's place in its capture, from 0
+	id   int
+	hs   string
+	dirs [2][]item
+	end  string
+}
+
+// Key is an item's place: connection (ord), direction, position.
+type Key struct{ Conn, Dir, Pos int }
+
+// Collector is a sink that keeps what diff compares.
+type Collector struct {
+	ignoreControl bool
+	closeText     func(code uint16, reason string) string
+	keep          map[Key]bool // items whose bytes to keep; nil: all
+	bytesOnly     bool         // only the bytes kept are wanted, not the hashes
+	conns         []*diffConn
+	byConn        map[*wsparse.Conn]*diffConn
+	data          map[Key][]byte // the bytes kept
+	closes        []string       // close frames' code and reason
+}
+
+func newCollector(o *Options, keep map[Key]bool) *Collector {
+	return &Collector{ignoreControl: o.IgnoreControl, closeText: o.CloseText, keep: keep, byConn: map[*wsparse.Conn]*diffConn{}, data: map[Key][]byte{}}
+}
+
+func (d *Collector) conn(c *wsparse.Conn) *diffConn {
+	dc := d.byConn[c]
+	if dc == nil {
+		dc = &diffConn{ord: len(d.conns), id: c.ID}
+		d.byConn[c] = dc
+		d.conns = append(d.conns, dc)
+	}
+	return dc
+}
+
+func (d *Collector) add(dc *diffConn, dir wsparse.Dir, it item, data []byte) {
+	if !d.bytesOnly {
+		it.sum = diffSum(data)
+	}
+	k := Key{dc.ord, int(dir), len(dc.dirs[dir])}
+	if d.keep == nil || d.keep[k] {
+		d.data[k] = append([]byte(nil), data...)
+	}
+	dc.dirs[dir] = append(dc.dirs[dir], it)
+}
+
+// view is what an item of connection ord, direction dir, at pos is
+// compared and shown as.
+func (d *Collector) view(ord, dir, pos int) Item {
+	dc := d.conns[ord]
+	it := &dc.dirs[dir][pos]
+	v := Item{Op: it.op, Index: int(it.index), Size: it.size, sum: it.sum}
+	v.Data, v.Kept = d.data[Key{ord, dir, pos}]
+	if it.close > 0 {
+		v.Close = d.closes[it.close-1]
+	}
+	return v
+}
+
+// Item is a message or control frame in a difference, with its close
+// text and kept bytes.
+type Item struct {
+	Op    wsparse.Opcode // the message's, or the control frame's
+	Index int            // message index, or frame index for a control frame
+	Size  uint64         // bytes on the record (message length, payload length)
+	Close string         // a close frame's code and reason (Options.CloseText)
+	Data  []byte         // the bytes kept, when Kept
+	Kept  bool           // Data holds the bytes
+	sum   [2]uint64
+}
+
+func (d *Collector) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	s := h.Method + " " + h.URI + " -> " + strconv.Itoa(h.Status)
+	if h.Subprotocol != "" {
+		s += " subprotocol " + h.Subprotocol
+	}
+	if h.Extensions != "" {
+		s += " extensions " + h.Extensions
+	}
+	if h.Anomalies != 0 {
+		s += " !" + h.Anomalies.String()
+	}
+	d.conn(c).hs = s
+}
+
+func (d *Collector) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	dc := d.conn(c)
+	if d.ignoreControl || !f.Opcode.IsControl() {
+		return
+	}
+	it := item{op: f.Opcode, index: int32(f.Index), size: f.Length}
+	data := f.Payload
+	if f.Opcode == wsparse.OpClose {
+		data = nil
+		if f.HasCloseCode {
+			d.closes = append(d.closes, d.closeText(f.CloseCode, f.CloseReason))
+			it.close = int32(len(d.closes))
+		}
+	}
+	d.add(dc, f.Dir, it, data)
+}
+
+func (d *Collector) Message(c *wsparse.Conn, m *wsparse.Message) {
+	d.add(d.conn(c), m.Dir, item{op: m.Opcode, index: int32(m.Index), size: m.Len}, m.Data)
+}
+
+func (d *Collector) End(c *wsparse.Conn, s *wsparse.Summary) {
+	d.conn(c).end = string(s.End)
+	delete(d.byConn, c)
+}
+
+func (d *Collector) count() (n int) {
+	for _, c := range d.conns {
+		n += len(c.dirs[0]) + len(c.dirs[1])
+	}
+	return n
+}
+
+// Options are what Run compares and how much it keeps.
+type Options struct {
+	IgnoreControl bool // data messages only, not pings, pongs and closes
+	Shown         int  // differences shown: the bytes of these are kept
+	// CloseText is how a close frame's code and reason are compared and
+	// shown (cmd passes report.DiffCloseText).
+	CloseText func(code uint16, reason string) string
+	// Twice: both captures can be decoded again (not standard input).
+	Twice bool
+}
+
+// Decode decodes one capture (0: A, 1: B) into sink.
+type Decode func(side int, sink wsparse.Sink) error
+
+// Result is the comparison of two captures.
+type Result struct {
+	Diffs    []Difference
+	Conns    int // connections of A
+	Compared int // messages and control frames of A
+}
+
+// Run decodes both captures keeping a hash of each message, compares
+// them, and decodes them again keeping only the bytes of the differences
+// to be shown: memory goes with the number of messages (about 80 bytes
+// each), not with their size. Standard input cannot be read twice:
+// without o.Twice, every message's bytes are kept.
+func Run(o Options, decode Decode) (*Result, error) {
+	var none map[Key]bool
+	if o.Twice {
+		none = map[Key]bool{}
+	}
+	both := func(keep [2]map[Key]bool, bytesOnly bool) (*Collector, *Collector, error) {
+		ca, cb := newCollector(&o, keep[0]), newCollector(&o, keep[1])
+		ca.bytesOnly, cb.bytesOnly = bytesOnly, bytesOnly
+		if err := decode(0, ca); err != nil {
+			return nil, nil, err
+		}
+		if err := decode(1, cb); err != nil {
+			return nil, nil, err
+		}
+		return ca, cb, nil
+	}
+	ca, cb, err := both([2]map[Key]bool{none, none}, false)
+	if err != nil {
+		return nil, err
+	}
+	need := [2]map[Key]bool{{}, {}}
+	diffs := compareCaptures(ca, cb, o.Shown, need)
+	if o.Twice && len(need[0])+len(need[1]) > 0 {
+		// The second reading fetches the bytes to show; the comparison
+		// stays the first one's, now with them.
+		ba, bb, err := both(need, true)
+		if err != nil {
+			return nil, err
+		}
+		ca.data, cb.data = ba.data, bb.data
+		diffs = compareCaptures(ca, cb, o.Shown, need)
+	}
+	return &Result{Diffs: diffs, Conns: len(ca.conns), Compared: ca.count()}, nil
+}
+
+// Kind is what a difference is about.
+type Kind uint8
+
+const (
+	OnlyInA   Kind = iota // A has a connection B has not (ConnA, Text[0])
+	OnlyInB               // B has a connection A has not (ConnB, Text[1])
+	Handshake             // the handshakes differ (Text)
+	Opcode                // items of different kinds at one place (A, B)
+	Close                 // close frames' code or reason (A, B)
+	Bytes                 // the bytes of one kind of item (A, B)
+	Count                 // a direction's item counts (Count; A or B: the first extra item)
+	End                   // how the connection ended (Text)
+)
+
+// Difference is one difference, in order of connection, direction and
+// message.
+type Difference struct {
+	Kind         Kind
+	ConnA, ConnB int         // connection IDs
+	Dir          wsparse.Dir // Opcode, Close, Bytes, Count
+	A, B         Item        // Opcode, Close, Bytes; Count: the longer side's first extra item
+	Text         [2]string   // Handshake, End: A's and B's ("": none); OnlyInA/B: the handshake
+	Count        [2]int      // Count: items in A and in B
+}
+
+// compareCaptures returns the differences, in order of connection,
+// direction and message. The items whose bytes the first shown ones
+// describe are added to need (by capture).
+func compareCaptures(a, b *Collector, shown int, need [2]map[Key]bool) []Difference {
+	var out []Difference
+	n := max(len(a.conns), len(b.conns))
+	for i := 0; i < n; i++ {
+		if i >= len(a.conns) {
+			out = append(out, Difference{Kind: OnlyInB, ConnB: b.conns[i].id, Text: [2]string{1: b.conns[i].hs}})
+			continue
+		}
+		if i >= len(b.conns) {
+			out = append(out, Difference{Kind: OnlyInA, ConnA: a.conns[i].id, Text: [2]string{0: a.conns[i].hs}})
+			continue
+		}
+		ac, bc := a.conns[i], b.conns[i]
+		if ac.hs != bc.hs {
+			out = append(out, Difference{Kind: Handshake, ConnA: ac.id, ConnB: bc.id, Text: [2]string{ac.hs, bc.hs}})
+		}
+		for d := range ac.dirs {
+			c := &dirCompare{connA: ac.id, connB: bc.id, conn: i, dir: d, need: need, a: a, b: b}
+			if len(out) < shown {
+				c.budget = shown - len(out)
+			}
+			out = append(out, c.compare(len(ac.dirs[d]), len(bc.dirs[d]))...)
+		}
+		if ac.end != bc.end {
+			out = append(out, Difference{Kind: End, ConnA: ac.id, ConnB: bc.id, Text: [2]string{ac.end, bc.end}})
+		}
+	}
+	return out
+}
+
+// dirCompare compares one direction of a connection.
+type dirCompare struct {
+	connA, connB int
+	conn, dir    int
+	need         [2]map[Key]bool
+	budget       int // differences still to be shown: their bytes are needed
+	a, b         *Collector
+}
+
+// use notes that side's item at pos is described in a difference shown.
+func (c *dirCompare) use(side, pos int) {
+	if c.budget > 0 {
+		c.need[side][Key{c.conn, c.dir, pos}] = true
+	}
+}
+
+func (c *dirCompare) compare(na, nb int) []Difference {
+	var out []Difference
+	add := func(d Difference) {
+		d.ConnA, d.ConnB, d.Dir = c.connA, c.connB, wsparse.Dir(c.dir)
+		out = append(out, d)
+		c.budget = max(c.budget-1, 0)
+	}
+	for i := 0; i < na && i < nb; i++ {
+		x, y := c.a.view(c.conn, c.dir, i), c.b.view(c.conn, c.dir, i)
+		switch {
+		case x.Op != y.Op:
+			add(Difference{Kind: Opcode, A: x, B: y})
+		case x.Close != y.Close:
+			add(Difference{Kind: Close, A: x, B: y})
+		case x.Size != y.Size || x.sum != y.sum:
+			c.use(0, i)
+			c.use(1, i)
+			add(Difference{Kind: Bytes, A: x, B: y})
+		}
+	}
+	if na != nb {
+		col, side := c.b, 1
+		if na > nb {
+			col, side = c.a, 0
+		}
+		at := min(na, nb)
+		first := col.view(c.conn, c.dir, at)
+		c.use(side, at)
+		d := Difference{Kind: Count, Count: [2]int{na, nb}}
+		if side == 0 {
+			d.A = first
+		} else {
+			d.B = first
+		}
+		add(d)
+	}
+	return out
+}

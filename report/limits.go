@@ -1,0 +1,56 @@
+package report
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/wsdump/wsdump/reassembly"
+)
+
+// Limits are the bounds in force, as the limit notices name them (the
+// flags' values, defaults applied).
+type Limits struct {
+	Connections, Reorder, ReorderTotal, HTTPHeader, Pending, InflateRatio, Sniff int
+}
+
+// WriteLimitNotices writes a notice for each limit the capture ran into
+// that no record shows (wsdump writes them on stderr).
+func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
+	if st.Packets > 0 && st.NotIP == st.Packets {
+		fmt.Fprintf(w, "wsdump: none of the %d packets carries IPv4 or IPv6 as its link type says: wrong link type?\n", st.Packets)
+	}
+	if st.Cut > 0 {
+		fmt.Fprintf(w, "wsdump: %d of %d packets were cut short by the capture's snap length: their missing bytes count as lost\n", st.Cut, st.Packets)
+	}
+	if st.Parked > 0 {
+		fmt.Fprintf(w, "wsdump: %d times, a WebSocket connection was set aside to stay under --max-connections %d, its decoding state kept\n",
+			st.Parked, l.Connections)
+	}
+	if st.Evicted > 0 {
+		fmt.Fprintf(w, "wsdump: %d connections ended early to stay under --max-connections %d (finished and half-open first, then those not WebSocket, each least recently active first)\n",
+			st.Evicted, l.Connections)
+	}
+	if st.Resumed > 0 {
+		fmt.Fprintf(w, "wsdump: %d times, a connection ended early went on: decoded afresh under its number (connection_resumed)\n", st.Resumed)
+	}
+	if st.PageLimitFlushes > 0 {
+		fmt.Fprintf(w, "wsdump: %d times, out-of-order bytes over --max-reorder %d or --max-reorder-total %d were given up on: the missing bytes count as lost\n",
+			st.PageLimitFlushes, l.Reorder, l.ReorderTotal)
+	}
+	if st.HTTPHeaderLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d HTTP heads longer than --max-http-header %d bytes: the rest of each head was skipped (anomaly http_header_too_long)\n",
+			st.HTTPHeaderLimit, l.HTTPHeader)
+	}
+	if st.PendingLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d clients sent more than --max-pending %d bytes before the upgrade was answered: bytes dropped (anomaly pending_limit)\n",
+			st.PendingLimit, l.Pending)
+	}
+	if st.InflateRatioLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d compressed messages stopped inflating at --max-inflate-ratio %d bytes per byte of their connection (anomaly inflate_ratio): a decompression bomb?\n",
+			st.InflateRatioLimit, l.InflateRatio)
+	}
+	if st.SniffLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",
+			st.SniffLimit, l.Sniff)
+	}
+}
