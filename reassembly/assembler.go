@@ -808,11 +808,37 @@ func (a *Assembler) forgetClosed(t time.Time) {
 			delete(a.closed, k)
 		}
 	}
-	for k := range a.closed { // ties: any will do
-		if len(a.closed) <= a.opts.MaxConnections {
-			break
+	if len(a.closed) <= a.opts.MaxConnections {
+		return
+	}
+	// Ties at mid: the oldest by time, then by connection number, go
+	// first, the same on every run (map order would change which late
+	// segments are known, and with them the connection numbers).
+	type entry struct {
+		k flowKey
+		c closedConn
+	}
+	rest := make([]entry, 0, len(a.closed))
+	for k, c := range a.closed {
+		rest = append(rest, entry{k, c})
+	}
+	slices.SortFunc(rest, func(x, y entry) int {
+		if c := x.c.at.Compare(y.c.at); c != 0 {
+			return c
 		}
-		delete(a.closed, k)
+		if x.c.id != y.c.id {
+			return cmp.Compare(x.c.id, y.c.id)
+		}
+		if x.c.canon != y.c.canon {
+			if x.c.canon {
+				return 1
+			}
+			return -1
+		}
+		return 0
+	})
+	for _, e := range rest[:len(rest)-a.opts.MaxConnections] {
+		delete(a.closed, e.k)
 	}
 }
 
