@@ -1,0 +1,130 @@
+package appproto
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Issue 17: application decoding is linear in the bytes it reads, whatever
+// the message shape. The benchmarks (BenchmarkDecode*) show the cost per
+// byte; these tests check the work itself, which a timing cannot.
+
+// jsonMembers is an object of n members "k<key(i)>":i.
+func jsonMembers(n int, key func(i int) int) string {
+	var sb strings.Builder
+	sb.WriteByte('{')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`"k` + itoa(key(i)) + `":` + itoa(i))
+	}
+	sb.WriteByte('}')
+	return sb.String()
+}
+
+// memberShapes are the key patterns of the tests and benchmarks: all keys
+// distinct, each key twice (k0..k(n/2-1), then again), one key n times.
+var memberShapes = []struct {
+	name string
+	key  func(n int) func(i int) int
+}{
+	{"distinct", func(n int) func(int) int { return func(i int) int { return i } }},
+	{"pairs", func(n int) func(int) int { return func(i int) int { return i % max(1, n/2) } }},
+	{"same", func(n int) func(int) int { return func(int) int { return 0 } }},
+}
+
+// TestAppendFieldsLinear: the "fields" object of a JSON object's App
+// merges repeated keys in a number of steps linear in the fields (it
+// compared each field with all after it: n²/2 steps for n distinct keys),
+// with the output of the reference MarshalJSON.
+func TestAppendFieldsLinear(t *testing.T) {
+	var ops int
+	fieldOps = &ops
+	defer func() { fieldOps = nil }()
+	for _, sh := range memberShapes {
+		for _, n := range []int{5, 100, 3000} {
+			apps := run(New(nil, ModeAuto), s2c(jsonMembers(n, sh.key(n))))
+			if len(apps) != 1 || len(apps[0].Fields) != n {
+				t.Fatalf("%s %d: %d apps", sh.name, n, len(apps))
+			}
+			ops = 0
+			got, _ := apps[0].MarshalJSON()
+			steps := ops
+			want, _ := legacyMarshalJSON(apps[0])
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s %d members: output differs from the reference:\n%.300s\n%.300s", sh.name, n, got, want)
+			}
+			t.Logf("%s: %d members, %d steps", sh.name, n, steps)
+			if limit := 3*n + smallFields*smallFields; steps > limit {
+				t.Errorf("%s: %d members took %d steps, more than %d", sh.name, n, steps, limit)
+			}
+		}
+	}
+}
+
+// TestJSONMembersAllocsFlat: decoding a JSON object takes as many
+// allocations with 50 000 members as with 100 (the fields, their text,
+// the body, the summary): the members found by the scanner are kept in a
+// buffer reused across messages, not in a slice that doubles for every
+// message (12 more allocations at 50 000 members).
+func TestJSONMembersAllocsFlat(t *testing.T) {
+	d := newJSON()
+	allocs := map[int]float64{}
+	for _, n := range []int{100, 50000} {
+		m := conversation(wsparse.OpText, []byte(jsonMembers(n, func(i int) int { return i })))[0]
+		d.decode(nil, &m, nil) // the first large object grows the shared buffer
+		allocs[n] = testing.AllocsPerRun(10, func() { d.decode(nil, &m, nil) })
+		t.Logf("%d members: %v allocations", n, allocs[n])
+	}
+	if allocs[50000] > allocs[100] {
+		t.Errorf("50 000 members: %v allocations, 100 members: %v", allocs[50000], allocs[100])
+	}
+}
+
+// deepJSON is n nested objects and arrays, {"a":[{"a":[...1...]}]}.
+func deepJSON(n int) string {
+	var open, shut strings.Builder
+	for i := 0; i < n; i++ {
+		if i%2 == 0 {
+			open.WriteString(`{"a":`)
+			shut.WriteString(`}`)
+		} else {
+			open.WriteString(`[`)
+			shut.WriteString(`]`)
+		}
+	}
+	s := shut.String()
+	r := []byte(s)
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
+	}
+	return open.String() + "1" + string(r)
+}
+
+// TestJSONDeepNesting: 10 000 nested levels (encoding/json's limit) decode
+// as an object, in allocations that do not grow with the depth; one more
+// level is invalid, as json.Valid says.
+func TestJSONDeepNesting(t *testing.T) {
+	d := newJSON()
+	allocs := map[int]float64{}
+	for _, n := range []int{100, maxJSONDepth, maxJSONDepth + 1} {
+		m := conversation(wsparse.OpText, []byte(deepJSON(n)))[0]
+		apps := d.decode(nil, &m, nil)
+		want := "object"
+		if n > maxJSONDepth {
+			want = "invalid"
+		}
+		if len(apps) != 1 || apps[0].Type != want {
+			t.Fatalf("%d levels: %v", n, short(apps))
+		}
+		allocs[n] = testing.AllocsPerRun(10, func() { d.decode(nil, &m, nil) })
+		t.Logf("%d levels: %s, %v allocations", n, apps[0].Type, allocs[n])
+	}
+	if allocs[maxJSONDepth] > allocs[100] {
+		t.Errorf("%d levels: %v allocations, 100 levels: %v", maxJSONDepth, allocs[maxJSONDepth], allocs[100])
+	}
+}
