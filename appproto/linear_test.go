@@ -128,3 +128,29 @@ func TestJSONDeepNesting(t *testing.T) {
 		t.Errorf("%d levels: %v allocations, 100 levels: %v", maxJSONDepth, allocs[maxJSONDepth], allocs[100])
 	}
 }
+
+// TestMemberBufShared: the spare member buffers are shared by sessions on
+// several goroutines (the decoding workers); each must still see its own
+// members (go test -race checks the handing over).
+func TestMemberBufShared(t *testing.T) {
+	done := make(chan string)
+	for g := 0; g < 4; g++ {
+		go func() {
+			n := 100 + 300*g
+			data := jsonMembers(n, func(i int) int { return i*10 + g })
+			for r := 0; r < 20; r++ {
+				apps := run(New(nil, ModeAuto), s2c(data))
+				if len(apps) != 1 || len(apps[0].Fields) != n || apps[0].Fields[n-1].Key != "k"+itoa((n-1)*10+g) {
+					done <- "goroutine " + itoa(g) + ": wrong fields"
+					return
+				}
+			}
+			done <- ""
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+}
