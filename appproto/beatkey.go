@@ -154,8 +154,9 @@ func jsonShape(b []byte) (string, bool) {
 	if len(b) == 0 || len(b) > maxShapeJSON || b[0] != '{' {
 		return "", false
 	}
-	var scratch [16]jsonMember
-	members, ok := parseJSON(b, scratch[:0])
+	var mb memberBuf
+	members, ok := parseJSON(b, &mb)
+	defer mb.release()
 	if !ok {
 		return "", false
 	}

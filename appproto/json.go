@@ -32,11 +32,12 @@ func newJSON() *jsonDecoder { return &jsonDecoder{pending: map[string]rpcRequest
 
 func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 	b := bytes.TrimSpace(m.Data)
-	var scratch [16]jsonMember
+	var mb memberBuf
 	var members []jsonMember
 	valid := false
 	if m.Opcode == wsparse.OpText {
-		members, valid = parseJSON(b, scratch[:0])
+		members, valid = parseJSON(b, &mb)
+		defer mb.release()
 	}
 	if !valid {
 		if d.quiet {
@@ -57,7 +58,7 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 		for i := skipSpace(b, 1); b[i] != ']'; {
 			end := skipValue(b, i)
 			e := b[i:end]
-			em, _ := parseJSON(e, scratch[:0])
+			em, _ := parseJSON(e, &mb)
 			out = append(out, d.rpc(m, e, em, true))
 			if i = skipSpace(b, end); b[i] == ',' {
 				i = skipSpace(b, i+1)
@@ -140,9 +141,11 @@ func isRPCBatch(b []byte) bool {
 		return false
 	}
 	first := b[i:skipValue(b, i)]
-	var scratch [16]jsonMember
-	members, _ := parseJSON(first, scratch[:0])
-	return hasMember(first, members, "jsonrpc")
+	var mb memberBuf
+	members, _ := parseJSON(first, &mb)
+	ok := hasMember(first, members, "jsonrpc")
+	mb.release()
+	return ok
 }
 
 // rpc decodes the JSON-RPC message b, valid JSON with no space around it;

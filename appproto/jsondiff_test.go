@@ -89,7 +89,14 @@ func checkScan(t *testing.T, data []byte) {
 	if ok1 != ok2 || !reflect.DeepEqual(m1, m2) || !reflect.DeepEqual(r1, r2) {
 		t.Fatalf("jsonObject(%q):\nnew:    %v %q %q\nlegacy: %v %q %q", data, ok1, m1, r1, ok2, m2, r2)
 	}
-	if members, ok := parseJSON(data, nil); ok && valid {
+	for _, k := range []string{"type", "a", "sid", "é"} {
+		v, has, ok := objectMember(data, k)
+		if w, whas := r2[k]; ok != ok2 || has != whas || !bytes.Equal(v, w) {
+			t.Fatalf("objectMember(%q, %q) = %q %v %v, legacy %q %v %v", data, k, v, has, ok, w, whas, ok2)
+		}
+	}
+	var mb memberBuf
+	if members, ok := parseJSON(data, &mb); ok && valid {
 		b := bytes.TrimSpace(data)
 		if b[0] == '{' {
 			var fields []Field

@@ -1,5 +1,7 @@
 package appproto
 
+import "sync"
+
 // A hand-written JSON scanner for the hot paths. Most WebSocket traffic is
 // small JSON objects, and encoding/json's Valid, Compact and Decoder cost
 // more than everything else the decoders do with them. The scanner accepts
@@ -27,14 +29,102 @@ func jsonValid(b []byte) bool {
 	return i >= 0 && skipSpace(b, i) == len(b)
 }
 
+// memberBuf holds the members parseJSON finds: in small, or past its
+// size in a spare buffer (spareMembers), kept for the next parseJSON with
+// the same memberBuf until release gives it back. A large object thus
+// does not grow a new slice (doubling, copying) for every message: a spare
+// buffer grows once to the largest object seen and is reused by all
+// sessions and workers.
+type memberBuf struct {
+	small [16]jsonMember
+	big   *[]jsonMember
+}
+
+// spareMembers holds the large member buffers between messages: at most
+// maxSpares of them, with room for maxSpareMembers members in all (4 MiB).
+// Not a sync.Pool: that one empties at every garbage collection, which
+// large objects cause often, and hands a buffer back only to the P that
+// put it.
+var spareMembers struct {
+	sync.Mutex
+	bufs []*[]jsonMember
+	held int // members they have room for
+}
+
+const (
+	maxSpares       = 8
+	maxSpareMembers = 1 << 17
+)
+
+// grow returns members, which is full, in a larger buffer: a spare one
+// with room, else a new one twice the size.
+func (mb *memberBuf) grow(members []jsonMember) []jsonMember {
+	var p *[]jsonMember
+	sp := &spareMembers
+	sp.Lock()
+	for i, q := range sp.bufs {
+		if cap(*q) > len(members) {
+			p = q
+			sp.held -= cap(*q)
+			sp.bufs = append(sp.bufs[:i], sp.bufs[i+1:]...)
+			break
+		}
+	}
+	sp.Unlock()
+	if p == nil {
+		p = new([]jsonMember)
+		*p = make([]jsonMember, 0, max(64, 2*cap(members)))
+	}
+	*p = append((*p)[:0], members...)
+	mb.release() // the one outgrown, once copied
+	mb.big = p
+	return *p
+}
+
+// release gives the large buffer, if any, to spareMembers, in place of
+// smaller ones when there is no room: the members parseJSON returned must
+// not be used after.
+func (mb *memberBuf) release() {
+	p := mb.big
+	if p == nil {
+		return
+	}
+	mb.big = nil
+	sp := &spareMembers
+	sp.Lock()
+	defer sp.Unlock()
+	for len(sp.bufs) > 0 && (len(sp.bufs) >= maxSpares || sp.held+cap(*p) > maxSpareMembers) {
+		i := 0 // the smallest
+		for j, q := range sp.bufs {
+			if cap(*q) < cap(*sp.bufs[i]) {
+				i = j
+			}
+		}
+		if cap(*sp.bufs[i]) >= cap(*p) {
+			return
+		}
+		sp.held -= cap(*sp.bufs[i])
+		sp.bufs = append(sp.bufs[:i], sp.bufs[i+1:]...)
+	}
+	if sp.held+cap(*p) <= maxSpareMembers {
+		sp.bufs = append(sp.bufs, p)
+		sp.held += cap(*p)
+	}
+}
+
 // parseJSON reports whether b is one valid JSON value, with optional space
-// around it, as json.Valid does. When b is a valid object, its top-level
-// members (duplicates included, in order) are appended to members; when b
-// is invalid, what was appended means nothing.
-func parseJSON(b []byte, members []jsonMember) ([]jsonMember, bool) {
+// around it, as json.Valid does. When b is a valid object, it also returns
+// its top-level members (duplicates included, in order), held in mb until
+// the next parseJSON or mb.release; when b is invalid, the members mean
+// nothing.
+func parseJSON(b []byte, mb *memberBuf) ([]jsonMember, bool) {
+	members := mb.small[:0]
+	if mb.big != nil {
+		members = (*mb.big)[:0]
+	}
 	i := skipSpace(b, 0)
 	if i < len(b) && b[i] == '{' {
-		i, members = validObject(b, i, 0, members, true)
+		i, members = validObject(b, i, 0, members, mb)
 	} else {
 		i = validValue(b, i, 0)
 	}
@@ -51,7 +141,7 @@ func validValue(b []byte, i, depth int) int {
 	case '"':
 		return validString(b, i)
 	case '{':
-		i, _ = validObject(b, i, depth, nil, false)
+		i, _ = validObject(b, i, depth, nil, nil)
 		return i
 	case '[':
 		return validArray(b, i, depth)
@@ -65,9 +155,9 @@ func validValue(b []byte, i, depth int) int {
 	return validNumber(b, i)
 }
 
-// validObject is validValue for the object at b[i]; with record, it
-// appends the object's members to members.
-func validObject(b []byte, i, depth int, members []jsonMember, record bool) (int, []jsonMember) {
+// validObject is validValue for the object at b[i]; with mb, it appends
+// the object's members to members, growing it with mb.
+func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf) (int, []jsonMember) {
 	if depth >= maxJSONDepth {
 		return -1, members
 	}
@@ -91,7 +181,10 @@ func validObject(b []byte, i, depth int, members []jsonMember, record bool) (int
 		if value.end = validValue(b, value.start, depth+1); value.end < 0 {
 			return -1, members
 		}
-		if record {
+		if mb != nil {
+			if len(members) == cap(members) {
+				members = mb.grow(members)
+			}
 			members = append(members, jsonMember{key, value})
 		}
 		i = skipSpace(b, value.end)

@@ -282,25 +282,36 @@ func jsonString(raw []byte) string {
 
 // jsonHasKey reports whether b is a JSON object with member key.
 func jsonHasKey(b []byte, key string) bool {
-	_, raw, ok := jsonObject(b)
-	if !ok {
-		return false
-	}
-	_, has := raw[key]
+	_, has, _ := objectMember(b, key)
 	return has
 }
 
 // jsonStringField returns the string member key of the JSON object b.
 func jsonStringField(b []byte, key string) string {
-	_, raw, ok := jsonObject(b)
-	if !ok {
-		return ""
-	}
-	v := raw[key]
+	v, _, _ := objectMember(b, key)
 	if len(v) == 0 || v[0] != '"' {
 		return ""
 	}
 	return jsonString(v)
+}
+
+// objectMember returns the raw value of the first member key of the JSON
+// object b, as jsonObject's raw[key] does, but valid JSON is scanned once,
+// with no map nor copy of every member (the first message of each
+// connection is sniffed with it, however large).
+func objectMember(b []byte, key string) (v []byte, has, ok bool) {
+	var mb memberBuf
+	defer mb.release()
+	if members, valid := parseJSON(b, &mb); valid {
+		if i := skipSpace(b, 0); b[i] != '{' {
+			return nil, false, false
+		}
+		v, has = member(b, members, key)
+		return v, has, true
+	}
+	_, raw, ok := decodeObject(b)
+	v, has = raw[key]
+	return v, has, ok
 }
 
 func trimFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }

@@ -41,42 +41,7 @@ func AppendAppJSON(b []byte, a appproto.App) []byte {
 	b = append(b, `,"summary":`...)
 	b = appendJSONString(b, a.Summary)
 	b = append(b, `,"fields":{`...)
-	var seen map[string]bool // keys done, when there are too many fields to look back
-	if len(a.Fields) > 16 {
-		seen = map[string]bool{}
-	}
-	first := true
-	for i, f := range a.Fields {
-		if repeated(a.Fields, i, seen) {
-			continue
-		}
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendJSONString(b, f.Key)
-		b = append(b, ':')
-		more := false
-		for _, g := range a.Fields[i+1:] {
-			if g.Key == f.Key {
-				more = true
-				break
-			}
-		}
-		if !more {
-			b = appendJSONString(b, f.Value)
-			continue
-		}
-		b = append(b, '[')
-		b = appendJSONString(b, f.Value)
-		for _, g := range a.Fields[i+1:] {
-			if g.Key == f.Key {
-				b = append(b, ',')
-				b = appendJSONString(b, g.Value)
-			}
-		}
-		b = append(b, ']')
-	}
+	b = appendFields(b, a.Fields)
 	b = append(b, `},"body_len":`...)
 	b = strconv.AppendInt(b, int64(len(a.Body)), 10)
 	if a.Heartbeat {
@@ -99,23 +64,123 @@ func AppendAppJSON(b []byte, a appproto.App) []byte {
 	return append(b, '}')
 }
 
-// repeated reports whether fields[i]'s key came before it: from seen, which
-// it keeps, when it is not nil, else by looking back.
-func repeated(fields []appproto.Field, i int, seen map[string]bool) bool {
-	k := fields[i].Key
-	if seen != nil {
-		if seen[k] {
-			return true
-		}
-		seen[k] = true
-		return false
+// appendFields appends the members of the "fields" object: each key once,
+// where it first appears, with its value, or the array of its values in
+// order when it repeats. Up to smallFields fields are compared pairwise;
+// past that a map links each field to the next with the same key, so the
+// work is linear in the fields however many keys repeat.
+func appendFields(b []byte, fields []appproto.Field) []byte {
+	if len(fields) <= smallFields {
+		return appendFewFields(b, fields)
 	}
+	// next[i] is the index of the next field with fields[i]'s key (0: none);
+	// head marks a key's first field. Each field is visited twice.
+	next := make([]int32, len(fields))
+	head := make([]bool, len(fields))
+	type chain struct{ first, last int32 }
+	keys := make(map[string]chain, len(fields))
+	for i, f := range fields {
+		countFieldOp()
+		if c, ok := keys[f.Key]; ok {
+			next[c.last] = int32(i)
+			c.last = int32(i)
+			keys[f.Key] = c
+		} else {
+			keys[f.Key] = chain{int32(i), int32(i)}
+			head[i] = true
+		}
+	}
+	first := true
+	for i, f := range fields {
+		countFieldOp()
+		if !head[i] {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendJSONString(b, f.Key)
+		b = append(b, ':')
+		if next[i] == 0 {
+			b = appendJSONString(b, f.Value)
+			continue
+		}
+		b = append(b, '[')
+		b = appendJSONString(b, f.Value)
+		for j := next[i]; j != 0; j = next[j] {
+			countFieldOp()
+			b = append(b, ',')
+			b = appendJSONString(b, fields[j].Value)
+		}
+		b = append(b, ']')
+	}
+	return b
+}
+
+// smallFields is the most fields appendFields compares pairwise
+// (smallFields² comparisons at most).
+const smallFields = 16
+
+// appendFewFields is appendFields for at most smallFields fields.
+func appendFewFields(b []byte, fields []appproto.Field) []byte {
+	first := true
+	for i, f := range fields {
+		if repeated(fields, i) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendJSONString(b, f.Key)
+		b = append(b, ':')
+		more := false
+		for _, g := range fields[i+1:] {
+			countFieldOp()
+			if g.Key == f.Key {
+				more = true
+				break
+			}
+		}
+		if !more {
+			b = appendJSONString(b, f.Value)
+			continue
+		}
+		b = append(b, '[')
+		b = appendJSONString(b, f.Value)
+		for _, g := range fields[i+1:] {
+			countFieldOp()
+			if g.Key == f.Key {
+				b = append(b, ',')
+				b = appendJSONString(b, g.Value)
+			}
+		}
+		b = append(b, ']')
+	}
+	return b
+}
+
+// repeated reports whether fields[i]'s key came before it.
+func repeated(fields []appproto.Field, i int) bool {
+	k := fields[i].Key
 	for _, f := range fields[:i] {
+		countFieldOp()
 		if f.Key == k {
 			return true
 		}
 	}
 	return false
+}
+
+// fieldOps, when set (by tests), counts the steps appendFields takes: a
+// key compared, looked up or followed.
+var fieldOps *int
+
+func countFieldOp() {
+	if fieldOps != nil {
+		*fieldOps++
+	}
 }
 
 // formatMS is appproto's rendering of a latency (milliseconds, three

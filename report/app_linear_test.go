@@ -1,0 +1,46 @@
+package report
+
+import (
+	"bytes"
+	"strconv"
+	"testing"
+
+	"github.com/wsdump/wsdump/appproto"
+)
+
+// TestAppendFieldsLinear (issue 17): the "fields" object of an App merges
+// repeated keys in a number of steps linear in the fields (it compared
+// each field with all after it: n²/2 steps for n distinct keys), with the
+// output of the reference legacyMarshalJSON. Keys: all distinct, each
+// twice, one key n times.
+func TestAppendFieldsLinear(t *testing.T) {
+	var ops int
+	fieldOps = &ops
+	defer func() { fieldOps = nil }()
+	shapes := []struct {
+		name string
+		key  func(n, i int) int
+	}{
+		{"distinct", func(n, i int) int { return i }},
+		{"pairs", func(n, i int) int { return i % max(1, n/2) }},
+		{"same", func(n, i int) int { return 0 }},
+	}
+	for _, sh := range shapes {
+		for _, n := range []int{5, 100, 3000} {
+			a := appproto.App{Protocol: "json", Type: "object"}
+			for i := 0; i < n; i++ {
+				a.Fields = append(a.Fields, appproto.Field{Key: "k" + strconv.Itoa(sh.key(n, i)), Value: strconv.Itoa(i)})
+			}
+			ops = 0
+			got := AppJSON(a)
+			steps := ops
+			want, _ := legacyMarshalJSON(a)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%s %d fields: output differs from the reference:\n%.300s\n%.300s", sh.name, n, got, want)
+			}
+			if limit := 3*n + smallFields*smallFields; steps > limit {
+				t.Errorf("%s: %d fields took %d steps, more than %d", sh.name, n, steps, limit)
+			}
+		}
+	}
+}
