@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -268,3 +269,6 @@ func streamEnd(s *wsparse.Summary, tcp string) string {
 	}
 	return tcp
 }
+
+// Put lints the four wsparse kinds of record.
+func (l *Linter) Put(r *record.Record) { record.ToWS(l, r) }

@@ -5,58 +5,109 @@ import (
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
+// appOptions is what the application decoding stage is told of the
+// stages after it by the code that builds the chain.
+type appOptions struct {
+	Mode  string // appproto mode ("" auto; appproto.ModeNone: no stage)
+	Apps  bool   // they show application messages: a Message carries its Apps
+	Beats bool   // they track heartbeats: Beat and Negotiated records
+	// Text, when set, says which messages are text heartbeats: the
+	// tracker's matching (health.Tracker.TextMatcher), done here (in a
+	// worker) rather than in it, on the message and the application
+	// texts inside it.
+	Text func(*wsparse.Message, []string) bool
+	// DataUnused: the stages after read no message data (a tracker whose
+	// text heartbeats are matched here): with -j it need not leave the
+	// workers.
+	DataUnused bool
+}
+
+// trackerApps is the application decoding a health tracker wants: beats,
+// its text heartbeats matched in the stage (unless mode is none).
+func trackerApps(t *health.Tracker, mode string) appOptions {
+	o := appOptions{Mode: mode, Beats: true}
+	if mode != appproto.ModeNone {
+		o.Text = t.TextMatcher()
+		o.DataUnused = t.Forwards() == nil
+	}
+	return o
+}
+
+// trackerSink feeds a health tracker records: the four wsparse kinds, and
+// the heartbeats application decoding found.
+func trackerSink(t *health.Tracker) record.Sink {
+	return record.Func(func(r *record.Record) {
+		switch r.Kind {
+		case record.Beat:
+			t.Beat(r.Beat)
+		case record.Negotiated:
+			t.Negotiated(r.Negotiated)
+		default:
+			record.ToWS(t, r)
+		}
+	})
+}
+
 // appDecoder decodes what rides on each connection's messages (STOMP,
 // SockJS, Socket.IO, MQTT, GraphQL, JSON-RPC) on its way from the
-// reassembly to a sink: exporters that show application messages get
-// them, and heartbeats go to the health tracker.
+// reassembly to a sink: a Message record carries its application messages
+// (opts.Apps), and heartbeats become Beat and Negotiated records
+// (opts.Beats), put before the record they were found in.
 type appDecoder struct {
-	next     wsparse.Sink
-	apps     report.AppWriter // next, if it shows application messages
-	beats    health.BeatSink  // next, if it tracks heartbeats
-	mode     string
+	next     record.Sink
+	opts     appOptions
 	sessions map[*wsparse.Conn]*appproto.Session
-	// text, when set, says which messages are text heartbeats: the
-	// tracker's matching, done here (in a worker) rather than in it, on
-	// the message and the application texts inside it.
-	text func(*wsparse.Message, []string) bool
+	rec      record.Record // the records it makes, reused
 }
 
-func newAppDecoder(next wsparse.Sink, mode string) *appDecoder {
-	d := &appDecoder{next: next, mode: mode, sessions: map[*wsparse.Conn]*appproto.Session{}}
-	d.apps, _ = next.(report.AppWriter)
-	d.beats, _ = next.(health.BeatSink)
-	if t, ok := next.(*health.Tracker); ok {
-		d.text = t.TextMatcher()
+func newAppDecoder(next record.Sink, opts appOptions) *appDecoder {
+	if opts.Mode == "" {
+		opts.Mode = appproto.ModeAuto
 	}
-	return d
+	return &appDecoder{next: next, opts: opts, sessions: map[*wsparse.Conn]*appproto.Session{}}
 }
 
-func (d *appDecoder) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
-	if h.Upgraded() {
-		d.sessions[c] = d.session(h)
+// Put decodes a Message record's application messages and passes every
+// record on.
+func (d *appDecoder) Put(r *record.Record) {
+	switch r.Kind {
+	case record.Handshake:
+		if r.Handshake.Upgraded() {
+			d.sessions[r.Conn] = d.session(r.Handshake)
+		}
+	case record.Message:
+		d.message(r)
+		return
+	case record.End:
+		d.end(r.Conn)
 	}
-	d.next.Handshake(c, h)
+	d.next.Put(r)
+}
+
+func (d *appDecoder) put(r record.Record) {
+	d.rec = r
+	d.next.Put(&d.rec)
 }
 
 // session starts decoding a connection; without an exporter of
 // application messages, only heartbeats are looked for.
 func (d *appDecoder) session(h *wsparse.Handshake) *appproto.Session {
-	s := appproto.New(h, d.mode)
-	if d.apps == nil {
+	s := appproto.New(h, d.opts.Mode)
+	if !d.opts.Apps {
 		s.BeatsOnly()
 	}
 	return s
 }
 
-func (d *appDecoder) Frame(c *wsparse.Conn, f *wsparse.Frame) { d.next.Frame(c, f) }
-
-func (d *appDecoder) Message(c *wsparse.Conn, m *wsparse.Message) {
+func (d *appDecoder) message(r *record.Record) {
+	c, m := r.Conn, r.Message
 	if m.Fallback != nil && !m.Fallback.Joined {
-		d.next.Message(c, m) // a fallback session's piece: decoded once joined
+		d.next.Put(r) // a fallback session's piece: decoded once joined
 		return
 	}
 	s := d.sessions[c]
@@ -66,40 +117,44 @@ func (d *appDecoder) Message(c *wsparse.Conn, m *wsparse.Message) {
 		d.sessions[c] = s
 	}
 	apps := s.Message(m)
-	if d.beats != nil {
+	if d.opts.Beats {
 		// --heartbeat-text overrides: a message it names is not also
 		// looked at as an application heartbeat.
-		if d.text != nil && d.text(m, appproto.InnerTexts(m, apps)) {
-			d.beats.Beat(health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindText})
+		if d.opts.Text != nil && d.opts.Text(m, appproto.InnerTexts(m, apps)) {
+			d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindText})
 		} else if sh, ok := appproto.ShapeOf(m, apps); ok {
-			d.beats.Beat(health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindApp, Proto: sh.Proto, Key: sh.Key})
+			d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindApp, Proto: sh.Proto, Key: sh.Key})
 		}
 		for i := range apps {
 			if apps[i].Heartbeat {
-				d.beats.Beat(health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: apps[i].Protocol})
+				d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: apps[i].Protocol})
 			}
 		}
 	}
-	if d.apps != nil {
-		d.apps.MessageApps(c, m, apps)
+	if d.opts.Apps {
+		d.put(record.Record{Kind: record.Message, Conn: c, Message: m, Apps: apps, Decoded: true})
 		return
 	}
-	d.next.Message(c, m)
+	d.next.Put(r)
 }
 
-func (d *appDecoder) End(c *wsparse.Conn, s *wsparse.Summary) {
-	if sess := d.sessions[c]; sess != nil && d.beats != nil {
+func (d *appDecoder) beat(c *wsparse.Conn, b health.Beat) {
+	d.put(record.Record{Kind: record.Beat, Conn: c, Beat: b})
+}
+
+func (d *appDecoder) end(c *wsparse.Conn) {
+	if sess := d.sessions[c]; sess != nil && d.opts.Beats {
 		if ka := sess.Keepalive(); ka.Source != "" {
 			kind := keepaliveKind(ka.Source)
 			// Both directions, an interval of 0 included: it says that
 			// direction agreed to send no beats.
 			for dir, iv := range ka.Interval {
-				d.beats.Negotiated(health.Negotiated{Conn: c.ID, Dir: wsparse.Dir(dir), Kind: kind, Interval: iv, Timeout: ka.Timeout})
+				d.put(record.Record{Kind: record.Negotiated, Conn: c,
+					Negotiated: health.Negotiated{Conn: c.ID, Dir: wsparse.Dir(dir), Kind: kind, Interval: iv, Timeout: ka.Timeout}})
 			}
 		}
 	}
 	delete(d.sessions, c)
-	d.next.End(c, s)
 }
 
 // keepaliveKind names the beats a negotiated keepalive is about, as the
@@ -116,16 +171,16 @@ type appExporter struct {
 	dec *appDecoder
 }
 
-func newAppExporter(exp report.Exporter, mode string) report.Exporter {
+// newAppExporter puts application decoding (mode) in front of exp, which
+// shows application messages (and, with beats, tracks heartbeats).
+func newAppExporter(exp report.Exporter, mode string, beats bool) report.Exporter {
 	if mode == "" {
 		mode = appproto.ModeAuto
 	}
 	if mode == appproto.ModeNone {
 		return exp
 	}
-	return &appExporter{Exporter: exp, dec: newAppDecoder(exp, mode)}
+	return &appExporter{Exporter: exp, dec: newAppDecoder(exp, appOptions{Mode: mode, Apps: true, Beats: beats})}
 }
 
-func (a *appExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) { a.dec.Handshake(c, h) }
-func (a *appExporter) Message(c *wsparse.Conn, m *wsparse.Message)     { a.dec.Message(c, m) }
-func (a *appExporter) End(c *wsparse.Conn, s *wsparse.Summary)         { a.dec.End(c, s) }
+func (a *appExporter) Put(r *record.Record) { a.dec.Put(r) }

@@ -251,14 +251,14 @@ func (o *connsOptions) read(next wsparse.Sink) (rd connsRead, err error) {
 	opts := o.options(wsparse.Config{EndAll: spec.IsZero()}, keys)
 	var asm packetAssembler
 	if spec.IsZero() {
-		asm = newAppAssembler(tr, o.Decode, opts, o.Jobs)
+		asm = newAppAssembler(trackerSink(tr), trackerApps(tr, o.Decode), opts, o.Jobs)
 	} else {
 		// The filter goes first: it picks whole connections (--conn,
 		// --host, --path), each decoded as without it, and the decoding of
 		// the others is saved.
-		var dec wsparse.Sink = tr
+		dec := trackerSink(tr)
 		if o.Decode != appproto.ModeNone {
-			dec = newAppDecoder(tr, o.Decode)
+			dec = newAppDecoder(dec, trackerApps(tr, o.Decode))
 		}
 		asm = newAssembler(connFilter(dec, spec), opts, o.Jobs)
 	}

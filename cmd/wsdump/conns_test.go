@@ -39,7 +39,7 @@ func connsReport(t *testing.T, file string, o health.Options) *health.Report {
 	}
 	defer src.Close()
 	tr := health.New(nil, o)
-	asm := reassembly.New(newAppDecoder(tr, appproto.ModeAuto), reassembly.Options{})
+	asm := reassembly.New(newAppDecoder(trackerSink(tr), trackerApps(tr, appproto.ModeAuto)), reassembly.Options{})
 	if err := feed(src, asm, file, nil, func(time.Time) {}); err != nil {
 		t.Fatal(err)
 	}

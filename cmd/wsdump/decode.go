@@ -79,9 +79,11 @@ func runDecode(o *decodeOptions) error {
 	defer src.Close()
 
 	var exp report.Exporter
-	var ds *dataset.Writer // --format parquet
+	var ds *dataset.Writer   // --format parquet
+	var fe *fieldsExporter // -T fields
 	if o.fields {
-		exp = newFieldsExporter(o.Out, &o.Fields, o.Messages)
+		fe = newFieldsExporter(o.Out, &o.Fields, o.Messages)
+		exp = fe
 	} else if o.Format == "parquet" {
 		if ds, err = newDatasetWriter(o); err != nil {
 			return outputErr(err)
@@ -102,7 +104,7 @@ func runDecode(o *decodeOptions) error {
 		if spec.ConnHealth, err = connHealthPass(o, keys); err != nil {
 			return err
 		}
-		if fe, ok := exp.(*fieldsExporter); ok {
+		if fe != nil {
 			fe.env = filter.New(nil, filter.Spec{ConnHealth: spec.ConnHealth})
 		}
 	}
@@ -117,12 +119,14 @@ func runDecode(o *decodeOptions) error {
 	if spec.Count > 0 {
 		jobs = 1 // -c stops reading as soon as enough records are out
 	}
-	var sink wsparse.Sink = exp
 	cfg := wsparse.Config{}
 	if ds != nil {
-		sink, cfg.EndAll = datasetSink{exp, ds}, spec.IsZero()
+		cfg.EndAll = spec.IsZero()
 	}
-	asm := newAppAssembler(sink, o.Decode, o.options(cfg, keys), jobs)
+	// The exporters show application messages; the dataset writer tracks
+	// heartbeats too (the filter passes beats on unfiltered).
+	app := appOptions{Mode: o.Decode, Apps: true, Beats: ds != nil}
+	asm := newAppAssembler(exp, app, o.options(cfg, keys), jobs)
 	readErr := feed(src, asm, o.ReadFile, keys, exp.SetOrigin)
 	asm.Finish()
 	o.Limits.report(o.Err, asm.Stats())

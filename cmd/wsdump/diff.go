@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -256,10 +257,10 @@ func runDiff(o *diffOptions, a, b string) error {
 	decode := func(keep [2]map[diffKey]bool, bytesOnly bool) (*diffCollector, *diffCollector, error) {
 		ca, cb := newDiffCollector(o.IgnoreControl, keep[0]), newDiffCollector(o.IgnoreControl, keep[1])
 		ca.bytesOnly, cb.bytesOnly = bytesOnly, bytesOnly
-		if _, err := o.decodeInto([]string{a}, spec, ca, false); err != nil {
+		if _, err := o.decodeInto([]string{a}, spec, record.Adapt(ca), nil, false); err != nil {
 			return nil, nil, err
 		}
-		if _, err := o.decodeInto([]string{b}, spec, cb, false); err != nil {
+		if _, err := o.decodeInto([]string{b}, spec, record.Adapt(cb), nil, false); err != nil {
 			return nil, nil, err
 		}
 		return ca, cb, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -108,7 +109,7 @@ func runExport(o *exportOptions) error {
 	}
 	e := &exporter{dir: o.Output, enc: json.NewEncoder(idx), st: report.NewStabilizer(o.Stable), made: map[string]bool{}}
 	e.enc.SetEscapeHTML(false)
-	_, derr := o.decodeInto(o.Reads, spec, e, false)
+	_, derr := o.decodeInto(o.Reads, spec, record.Adapt(e), e.SetOrigin, false)
 	cerr := idx.Close()
 	if err := errors.Join(e.err, cerr); err != nil {
 		return outputErr(err)

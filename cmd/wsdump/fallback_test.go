@@ -64,7 +64,7 @@ func fallbackReport(t *testing.T, file string, jobs int) *health.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	asm := newAppAssembler(tr, appproto.ModeAuto, in.options(wsparse.Config{EndAll: true}, keys), jobs)
+	asm := newAppAssembler(trackerSink(tr), trackerApps(tr, appproto.ModeAuto), in.options(wsparse.Config{EndAll: true}, keys), jobs)
 	if err := feed(src, asm, file, keys, func(time.Time) {}); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -164,13 +163,9 @@ func (e *fieldsExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps [
 }
 
 func (e *fieldsExporter) End(c *wsparse.Conn, s *wsparse.Summary) { delete(e.hs, c) }
-func (e *fieldsExporter) TLSConn(*wsparse.Conn, time.Time, netip.AddrPort, netip.AddrPort, *wsparse.TLSInfo) {
-}
 func (e *fieldsExporter) SetOrigin(t time.Time) { e.env.SetOrigin(t) }
 func (e *fieldsExporter) Flush() error          { return e.bw.Flush() }
 func (e *fieldsExporter) Close() error          { return e.bw.Flush() }
-
-var _ report.AppWriter = (*fieldsExporter)(nil)
 
 // connEnv is the environment of a connection of the conns view: the conn
 // record's fields, and its health under conn. (conn.heartbeat.missed,
@@ -305,7 +300,7 @@ func connHealthPass(o *decodeOptions, keys *tlsdec.KeyLog) (func(int) map[string
 	}
 	defer src.Close()
 	tr := health.New(nil, health.Options{})
-	asm := newAppAssembler(tr, o.Decode, o.options(wsparse.Config{EndAll: true}, keys), o.Jobs)
+	asm := newAppAssembler(trackerSink(tr), trackerApps(tr, o.Decode), o.options(wsparse.Config{EndAll: true}, keys), o.Jobs)
 	err = feed(src, asm, o.ReadFile, keys, func(time.Time) {})
 	asm.Finish()
 	if err != nil {
