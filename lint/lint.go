@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 

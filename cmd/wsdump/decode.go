@@ -79,7 +79,7 @@ func runDecode(o *decodeOptions) error {
 	defer src.Close()
 
 	var exp report.Exporter
-	var ds *dataset.Writer   // --format parquet
+	var ds *dataset.Writer // --format parquet
 	var fe *fieldsExporter // -T fields
 	if o.fields {
 		fe = newFieldsExporter(o.Out, &o.Fields, o.Messages)

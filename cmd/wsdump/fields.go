@@ -163,9 +163,9 @@ func (e *fieldsExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps [
 }
 
 func (e *fieldsExporter) End(c *wsparse.Conn, s *wsparse.Summary) { delete(e.hs, c) }
-func (e *fieldsExporter) SetOrigin(t time.Time) { e.env.SetOrigin(t) }
-func (e *fieldsExporter) Flush() error          { return e.bw.Flush() }
-func (e *fieldsExporter) Close() error          { return e.bw.Flush() }
+func (e *fieldsExporter) SetOrigin(t time.Time)                   { e.env.SetOrigin(t) }
+func (e *fieldsExporter) Flush() error                            { return e.bw.Flush() }
+func (e *fieldsExporter) Close() error                            { return e.bw.Flush() }
 
 // connEnv is the environment of a connection of the conns view: the conn
 // record's fields, and its health under conn. (conn.heartbeat.missed,

@@ -14,8 +14,8 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
-	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
