@@ -12,6 +12,7 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/dataset"
 	"github.com/wsdump/wsdump/filter"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/tlsdec"
@@ -109,7 +110,7 @@ func runDecode(o *decodeOptions) error {
 		}
 	}
 	counted := &countingExporter{Exporter: exp}
-	exp, flt := newFilteredExporter(counted, spec)
+	exp, flt := pipeline.FilteredExporter(counted, spec)
 	src = stopWhen(src, flt)
 	keys, err := o.loadKeys(o.Err)
 	if err != nil {
@@ -125,8 +126,8 @@ func runDecode(o *decodeOptions) error {
 	}
 	// The exporters show application messages; the dataset writer tracks
 	// heartbeats too (the filter passes beats on unfiltered).
-	app := appOptions{Mode: o.Decode, Apps: true, Beats: ds != nil}
-	asm := newAppAssembler(exp, app, o.options(cfg, keys), jobs)
+	app := pipeline.AppOptions{Mode: o.Decode, Apps: true, Beats: ds != nil}
+	asm := pipeline.NewApps(exp, app, o.options(cfg, keys), jobs)
 	readErr := feed(src, asm, o.ReadFile, keys, exp.SetOrigin)
 	asm.Finish()
 	o.Limits.report(o.Err, asm.Stats())
@@ -155,7 +156,7 @@ func readError(err error) error {
 // file carries into keys (unless nil), and calls origin with the first packet's time.
 // It stops at the first read error, after the packets before it have been
 // decoded.
-func feed(src capture.Source, asm packetAssembler, name string, keys *tlsdec.KeyLog, origin func(time.Time)) error {
+func feed(src capture.Source, asm pipeline.Assembler, name string, keys *tlsdec.KeyLog, origin func(time.Time)) error {
 	first := true
 	secrets, _ := src.(capture.SecretsSource)
 	nSecrets := 0

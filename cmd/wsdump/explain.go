@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -35,7 +36,7 @@ func explainEmpty(ctx context.Context, in *inputFlags, names []string, stdin io.
 	if err != nil {
 		return
 	}
-	asm := newAssembler(cs, in.options(wsparse.Config{EndAll: true}, keys), 1)
+	asm := pipeline.New(cs, in.options(wsparse.Config{EndAll: true}, keys), 1)
 	feed(src, asm, name, keys, func(time.Time) {})
 	asm.Finish()
 	for _, line := range cs.explain(conns) {

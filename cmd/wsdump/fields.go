@@ -18,6 +18,7 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/tlsdec"
@@ -300,7 +301,7 @@ func connHealthPass(o *decodeOptions, keys *tlsdec.KeyLog) (func(int) map[string
 	}
 	defer src.Close()
 	tr := health.New(nil, health.Options{})
-	asm := newAppAssembler(trackerSink(tr), trackerApps(tr, o.Decode), o.options(wsparse.Config{EndAll: true}, keys), o.Jobs)
+	asm := pipeline.NewApps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, o.Decode), o.options(wsparse.Config{EndAll: true}, keys), o.Jobs)
 	err = feed(src, asm, o.ReadFile, keys, func(time.Time) {})
 	asm.Finish()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/fbjoin"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
 )
@@ -145,7 +146,7 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	exp = newAppExporter(exp, o.Decode, false)
+	exp = pipeline.AppExporter(exp, o.Decode, false)
 	open := l.open
 	if open == nil {
 		open = capture.OpenLive

@@ -5,8 +5,10 @@ import (
 	"io"
 	"time"
 
-	"github.com/wsdump/wsdump/appproto"
+	"github.com/spf13/pflag"
+
 	"github.com/wsdump/wsdump/filter"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -22,10 +24,8 @@ type captureInput struct {
 
 // decodeInto decodes one capture into sink, behind a filter for spec, and
 // returns the first packet's time, which it also gives setOrigin (unless
-// nil). Errors carry their exit status. Application protocols are decoded
-// in front of the filter when sink wants them (apps: follow unwraps STOMP
-// in SockJS) or the filter's expression reads app.*: the filter then sees
-// each message's application messages, as in the main view.
+// nil). Errors carry their exit status. With apps, sink is given each
+// message's application messages (see pipeline.Select).
 func (ci *captureInput) decodeInto(names []string, spec filter.Spec, sink record.Sink, setOrigin func(time.Time), apps bool) (time.Time, error) {
 	keys, err := ci.loadKeys(ci.Err)
 	if err != nil {
@@ -37,14 +37,7 @@ func (ci *captureInput) decodeInto(names []string, spec filter.Spec, sink record
 		return time.Time{}, inputErr(err)
 	}
 	defer src.Close()
-	var f *filter.Filter
-	if !spec.IsZero() {
-		f = filter.New(sink, spec)
-		sink = f
-	}
-	if apps || spec.Expr != nil && spec.Expr.Uses("app") {
-		sink = newAppDecoder(sink, appOptions{Mode: appproto.ModeAuto, Apps: true})
-	}
+	sink, f := pipeline.Select(sink, spec, apps)
 	var origin time.Time
 	onOrigin := func(t time.Time) {
 		origin = t
@@ -59,7 +52,7 @@ func (ci *captureInput) decodeInto(names []string, spec filter.Spec, sink record
 	if spec.Count > 0 {
 		jobs = 1 // -c stops reading as soon as enough records are out
 	}
-	asm := newAssembler(sink, ci.options(wsparse.Config{}, keys), jobs)
+	asm := pipeline.New(sink, ci.options(wsparse.Config{}, keys), jobs)
 	readErr := feed(stopWhen(src, f), asm, name, keys, onOrigin)
 	asm.Finish()
 	return origin, readError(readErr)
@@ -68,4 +61,9 @@ func (ci *captureInput) decodeInto(names []string, spec filter.Spec, sink record
 // captureArgs joins -r files and positional arguments.
 func captureArgs(reads, args []string) []string {
 	return append(append([]string(nil), reads...), args...)
+}
+
+// addJobsFlag registers -j.
+func addJobsFlag(f *pflag.FlagSet, jobs *int) {
+	f.IntVarP(jobs, "jobs", "j", 0, "decode connections on `N` workers (0: one per core); the output is the same for every N")
 }

@@ -15,8 +15,6 @@ import (
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
-	"github.com/wsdump/wsdump/record"
-	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -146,29 +144,6 @@ func (fl *filterFlags) spec(messages bool) (filter.Spec, error) {
 		return s, usageErr("%v", err)
 	}
 	return s, nil
-}
-
-// filteredExporter puts a filter in front of an exporter.
-type filteredExporter struct {
-	report.Exporter
-	f *filter.Filter
-}
-
-// newFilteredExporter returns exp behind the filter, and the filter (whose
-// Done says when -c is reached). With no filter it returns exp itself.
-func newFilteredExporter(exp report.Exporter, spec filter.Spec) (report.Exporter, *filter.Filter) {
-	if spec.IsZero() {
-		return exp, nil
-	}
-	fe := &filteredExporter{Exporter: exp, f: filter.New(exp, spec)}
-	return fe, fe.f
-}
-
-func (e *filteredExporter) Put(r *record.Record) { e.f.Put(r) }
-
-func (e *filteredExporter) SetOrigin(t time.Time) {
-	e.f.SetOrigin(t)
-	e.Exporter.SetOrigin(t)
 }
 
 // stopSource ends the input (io.EOF) once done says so: -c reached.
@@ -334,12 +309,4 @@ func (fl *filterFlags) connSpec() (filter.Spec, *filter.Expr, error) {
 	x := s.Expr
 	s.Expr = nil
 	return s, x, err
-}
-
-// connFilter puts a filter for spec in front of next, or returns next.
-func connFilter(next record.Sink, spec filter.Spec) record.Sink {
-	if spec.IsZero() {
-		return next
-	}
-	return filter.New(next, spec)
 }

@@ -1,10 +1,8 @@
-package main
+package pipeline
 
 import (
 	"runtime"
 	"time"
-
-	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/fbjoin"
@@ -13,18 +11,19 @@ import (
 	"github.com/wsdump/wsdump/tlsdec"
 )
 
-// packetAssembler is what feed drives: a reassembly.Assembler (one
+// Assembler is what a capture's packets are fed to: a reassembly.Assembler (one
 // goroutine) or a reassembly.Parallel (-j workers), which give the same
 // records in the same order.
-type packetAssembler interface {
+type Assembler interface {
 	Packet(link uint32, data []byte, ts time.Time, wireLen int)
 	MergeKeys(k *tlsdec.KeyLog)
 	Finish()
 	Stats() reassembly.Stats
 }
 
-// newAssembler returns the assembler for -j jobs (0: every core).
-func newAssembler(sink record.Sink, opts reassembly.Options, jobs int) packetAssembler {
+// New returns the assembler for -j jobs (0: every core) in front of sink,
+// with the fallback sessions (SockJS, Engine.IO over HTTP) joined.
+func New(sink record.Sink, opts reassembly.Options, jobs int) Assembler {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
@@ -37,30 +36,25 @@ func newAssembler(sink record.Sink, opts reassembly.Options, jobs int) packetAss
 
 // joined finishes the fallback sessions after the reassembly.
 type joined struct {
-	packetAssembler
+	Assembler
 	j *fbjoin.Joiner
 }
 
 func (a joined) Finish() {
-	a.packetAssembler.Finish()
+	a.Assembler.Finish()
 	a.j.Finish()
 }
 
-// addJobsFlag registers -j.
-func addJobsFlag(f *pflag.FlagSet, jobs *int) {
-	f.IntVarP(jobs, "jobs", "j", 0, "decode connections on `N` workers (0: one per core); the output is the same for every N")
-}
-
-// newAppAssembler is newAssembler with application decoding (app) in
+// NewApps is New with application decoding (app) in
 // front of next: with -j, in the workers (each connection's decoding is
 // its own), its records merged with the others; the fallback sessions,
 // joined after the merge, are decoded there.
-func newAppAssembler(next record.Sink, app appOptions, opts reassembly.Options, jobs int) packetAssembler {
+func NewApps(next record.Sink, app AppOptions, opts reassembly.Options, jobs int) Assembler {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
 	if app.Mode == appproto.ModeNone {
-		return newAssembler(next, opts, jobs)
+		return New(next, opts, jobs)
 	}
 	if jobs == 1 {
 		j := fbjoin.New(newAppDecoder(next, app))

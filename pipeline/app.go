@@ -1,4 +1,9 @@
-package main
+// Package pipeline builds wsdump's decoding chains: the reassembly (one
+// goroutine, or -j workers merged in order), the fallback-session joiner,
+// application decoding, filters, and the sinks at the end. Every stage is
+// a record.Sink; what a stage must know of the stages after it is given
+// as options by the code that builds the chain.
+package pipeline
 
 import (
 	"strings"
@@ -10,9 +15,9 @@ import (
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// appOptions is what the application decoding stage is told of the
+// AppOptions is what the application decoding stage is told of the
 // stages after it by the code that builds the chain.
-type appOptions struct {
+type AppOptions struct {
 	Mode  string // appproto mode ("" auto; appproto.ModeNone: no stage)
 	Apps  bool   // they show application messages: a Message carries its Apps
 	Beats bool   // they track heartbeats: Beat and Negotiated records
@@ -27,10 +32,10 @@ type appOptions struct {
 	DataUnused bool
 }
 
-// trackerApps is the application decoding a health tracker wants: beats,
+// TrackerApps is the application decoding a health tracker wants: beats,
 // its text heartbeats matched in the stage (unless mode is none).
-func trackerApps(t *health.Tracker, mode string) appOptions {
-	o := appOptions{Mode: mode, Beats: true}
+func TrackerApps(t *health.Tracker, mode string) AppOptions {
+	o := AppOptions{Mode: mode, Beats: true}
 	if mode != appproto.ModeNone {
 		o.Text = t.TextMatcher()
 		o.DataUnused = t.Forwards() == nil
@@ -38,9 +43,9 @@ func trackerApps(t *health.Tracker, mode string) appOptions {
 	return o
 }
 
-// trackerSink feeds a health tracker records: the four wsparse kinds, and
+// Tracker feeds a health tracker records: the four wsparse kinds, and
 // the heartbeats application decoding found.
-func trackerSink(t *health.Tracker) record.Sink {
+func Tracker(t *health.Tracker) record.Sink {
 	return record.Func(func(r *record.Record) {
 		switch r.Kind {
 		case record.Beat:
@@ -60,12 +65,15 @@ func trackerSink(t *health.Tracker) record.Sink {
 // (opts.Beats), put before the record they were found in.
 type appDecoder struct {
 	next     record.Sink
-	opts     appOptions
+	opts     AppOptions
 	sessions map[*wsparse.Conn]*appproto.Session
 	rec      record.Record // the records it makes, reused
 }
 
-func newAppDecoder(next record.Sink, opts appOptions) *appDecoder {
+// Apps returns the application decoding stage in front of next.
+func Apps(next record.Sink, opts AppOptions) record.Sink { return newAppDecoder(next, opts) }
+
+func newAppDecoder(next record.Sink, opts AppOptions) *appDecoder {
 	if opts.Mode == "" {
 		opts.Mode = appproto.ModeAuto
 	}
@@ -171,16 +179,16 @@ type appExporter struct {
 	dec *appDecoder
 }
 
-// newAppExporter puts application decoding (mode) in front of exp, which
+// AppExporter puts application decoding (mode) in front of exp, which
 // shows application messages (and, with beats, tracks heartbeats).
-func newAppExporter(exp report.Exporter, mode string, beats bool) report.Exporter {
+func AppExporter(exp report.Exporter, mode string, beats bool) report.Exporter {
 	if mode == "" {
 		mode = appproto.ModeAuto
 	}
 	if mode == appproto.ModeNone {
 		return exp
 	}
-	return &appExporter{Exporter: exp, dec: newAppDecoder(exp, appOptions{Mode: mode, Apps: true, Beats: beats})}
+	return &appExporter{Exporter: exp, dec: newAppDecoder(exp, AppOptions{Mode: mode, Apps: true, Beats: beats})}
 }
 
 func (a *appExporter) Put(r *record.Record) { a.dec.Put(r) }
