@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/gopacket"
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
@@ -158,7 +159,7 @@ type rec struct {
 	id     int // the worker's number for the connection
 	off, n int // Frame payload or Message data in the chunk's data
 	idx    int32
-	apps   int32 // a Message's application messages at others[apps-1]; 0: not looked for
+	apps   int32 // a Message's application messages at apps[apps-1]; 0: not looked for
 	phase  uint8
 	kind   recKind
 	side   int8 // the client side as the decoder knew it
@@ -173,8 +174,9 @@ type outBatch struct {
 	frames  []wsparse.Frame
 	msgs    []wsparse.Message
 	addrs   [][2]netip.AddrPort
-	others  []record.Record // Handshake, End, TLS, Beat, Negotiated records; a Message's Apps
+	others  []record.Record // Handshake, End, TLS, Beat, Negotiated records
 	empties []emptyEnd
+	apps    [][]appproto.App // Messages' Apps (record.Record.Decoded)
 	data    []byte
 	end     bool
 	last    bool  // the worker's final batch
@@ -464,7 +466,9 @@ func (p *Parallel) putOut(b *outBatch) {
 	clear(b.msgs)
 	clear(b.addrs)
 	clear(b.others)
+	clear(b.apps)
 	b.recs, b.frames, b.msgs, b.addrs, b.others, b.empties, b.data = b.recs[:0], b.frames[:0], b.msgs[:0], b.addrs[:0], b.others[:0], b.empties[:0], b.data[:0]
+	b.apps = b.apps[:0]
 	b.end, b.last, b.stats = false, false, Stats{}
 	if cap(b.data) > 2*batchBytes {
 		b.data = nil // a big message: do not keep its buffer
@@ -597,8 +601,8 @@ func (w *worker) Put(r *record.Record) {
 	case record.Message:
 		w.message(r.Conn, r.Message)
 		if r.Decoded {
-			w.out.others = append(w.out.others, record.Record{Apps: r.Apps, Decoded: true})
-			w.out.recs[len(w.out.recs)-1].apps = int32(len(w.out.others))
+			w.out.apps = append(w.out.apps, r.Apps)
+			w.out.recs[len(w.out.recs)-1].apps = int32(len(w.out.apps))
 		}
 	case record.End:
 		w.end(r.Conn, r.Summary)
@@ -886,7 +890,7 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		m.Data = data
 		out.Kind, out.Message = record.Message, m
 		if r.apps > 0 {
-			out.Apps, out.Decoded = ob.others[r.apps-1].Apps, true
+			out.Apps, out.Decoded = ob.apps[r.apps-1], true
 		}
 	case recEnd:
 		out.Kind, out.Summary = record.End, ob.others[r.idx].Summary
