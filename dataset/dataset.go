@@ -71,8 +71,8 @@ type Options struct {
 	RowGroupBytes int
 }
 
-// Writer is a wsparse.Sink (and the report.Exporter and report.AppWriter
-// methods, and health.BeatSink) that writes the datasets. Handshakes,
+// Writer is a record.Sink and a report.Exporter (see put.go) that writes
+// the datasets. Handshakes,
 // frames, messages and conns are written as they come; heartbeats and
 // reconnect groups, known at the end, by Close. It is not safe for
 // concurrent use.
@@ -206,8 +206,8 @@ func (w *Writer) End(c *wsparse.Conn, s *wsparse.Summary) {
 	w.conns.add(r.TS, &r, 0)
 }
 
-// Beat and Negotiated take the application protocols' heartbeats
-// (health.BeatSink).
+// Beat and Negotiated take the application protocols' heartbeats (Beat
+// and Negotiated records).
 func (w *Writer) Beat(b health.Beat)             { w.tr.Beat(b) }
 func (w *Writer) Negotiated(n health.Negotiated) { w.tr.Negotiated(n) }
 

@@ -9,11 +9,11 @@ package fbjoin
 
 import (
 	"encoding/json"
-	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/wsdump/wsdump/httpfb"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -22,10 +22,12 @@ import (
 // connections).
 const MaxSessions = 1 << 16
 
-// Joiner is a wsparse.Sink in front of next.
+// Joiner is a record.Sink in front of next.
 type Joiner struct {
-	next     wsparse.Sink
-	sess     wsparse.Sink // where the sessions' records go
+	next     record.Sink
+	sess     record.Sink    // where the sessions' records go
+	in       *record.Record // the Message record being put: its Apps go on with it
+	rec      record.Record  // handed to next and sess, reused
 	sessions map[string]*session
 	order    []*session
 	ws       map[*wsparse.Conn]*session // Engine.IO WebSocket upgrades joined to a polling session
@@ -77,23 +79,57 @@ type session struct {
 }
 
 // New returns a Joiner passing records on to next.
-func New(next wsparse.Sink) *Joiner {
+func New(next record.Sink) *Joiner {
 	return NewSplit(next, next)
 }
 
 // NewSplit returns a Joiner passing the sessions' records to sess and all
-// others to next (with -j, next reads the workers' notes; the sessions'
-// application decoding is done on sess).
-func NewSplit(next, sess wsparse.Sink) *Joiner {
+// others to next (with -j, the workers decoded the application messages
+// of the others; the sessions' decoding is done on sess).
+func NewSplit(next, sess record.Sink) *Joiner {
 	return &Joiner{next: next, sess: sess, sessions: map[string]*session{}, ws: map[*wsparse.Conn]*session{}, tapped: map[int]*session{},
 		pending: map[string][]held{}, heldConn: map[int]string{}}
 }
 
-func (j *Joiner) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
-	if s := j.upgrade(c, h); s != nil {
-		return
+// Put joins r's connection's records to their session or passes r on.
+// Beat and Negotiated records of a joined Engine.IO WebSocket go on as
+// its session's.
+func (j *Joiner) Put(r *record.Record) {
+	switch r.Kind {
+	case record.Handshake:
+		if s := j.upgrade(r.Conn, r.Handshake); s != nil {
+			return
+		}
+		j.next.Put(r)
+	case record.Frame:
+		j.frame(r.Conn, r.Frame)
+	case record.Message:
+		j.in = r
+		j.message(r.Conn, r.Message)
+		j.in = nil
+	case record.End:
+		j.end(r.Conn, r.Summary)
+	case record.Beat, record.Negotiated:
+		if s := j.ws[r.Conn]; s != nil {
+			cp := *r
+			cp.Conn, cp.Beat.Conn, cp.Negotiated.Conn = s.view, s.view.ID, s.view.ID
+			j.next.Put(&cp)
+			return
+		}
+		j.next.Put(r)
+	default:
+		j.next.Put(r)
 	}
-	j.next.Handshake(c, h)
+}
+
+// put hands a record to next or sess; a Message record takes the Apps of
+// the record being put.
+func (j *Joiner) put(to record.Sink, r record.Record) {
+	if r.Kind == record.Message && j.in != nil {
+		r.Apps, r.Decoded = j.in.Apps, j.in.Decoded
+	}
+	j.rec = r
+	to.Put(&j.rec)
 }
 
 // upgrade joins an Engine.IO WebSocket to the polling session of its sid.
@@ -124,30 +160,28 @@ func param(q, key string) string {
 	return ""
 }
 
-func (j *Joiner) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+func (j *Joiner) frame(c *wsparse.Conn, f *wsparse.Frame) {
 	if s := j.ws[c]; s != nil {
 		cp := *f
 		s.frames[f.Dir]++
 		cp.Index = s.frames[f.Dir]
-		j.next.Frame(s.view, &cp)
+		j.put(j.next, record.Record{Kind: record.Frame, Conn: s.view, Frame: &cp})
 		return
 	}
-	j.next.Frame(c, f)
+	j.put(j.next, record.Record{Kind: record.Frame, Conn: c, Frame: f})
 }
-
-func (j *Joiner) Message(c *wsparse.Conn, m *wsparse.Message) { j.message(c, m) }
 
 func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 	if s := j.ws[c]; s != nil {
 		cp := *m
 		cp.Fallback = &wsparse.Fallback{Proto: httpfb.EngineIO, Session: s.key, Transport: httpfb.WebSocket, Joined: true}
 		j.count(s, &cp)
-		j.next.Message(s.view, &cp)
+		j.put(j.next, record.Record{Kind: record.Message, Conn: s.view, Message: &cp})
 		return
 	}
 	fb := m.Fallback
 	if fb == nil {
-		j.next.Message(c, m)
+		j.put(j.next, record.Record{Kind: record.Message, Conn: c, Message: m})
 		return
 	}
 	key := fb.Proto + " " + fb.Session
@@ -227,8 +261,8 @@ func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 	s.frames[cp.Dir]++
 	fr := wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: cp.Opcode, Length: cp.Len}, Dir: cp.Dir, TS: cp.TS,
 		Index: s.frames[cp.Dir], MessageOpcode: cp.Opcode, Payload: cp.Data, Anomalies: cp.Anomalies}
-	j.sess.Frame(s.view, &fr)
-	j.sess.Message(s.view, &cp)
+	j.put(j.sess, record.Record{Kind: record.Frame, Conn: s.view, Frame: &fr})
+	j.put(j.sess, record.Record{Kind: record.Message, Conn: s.view, Message: &cp})
 }
 
 // opening notes a session's opening (SockJS o, Engine.IO open packet): a
@@ -268,11 +302,13 @@ func (j *Joiner) confirm(key string, c *wsparse.Conn) {
 		j.heldBytes -= len(h[i].m.Data)
 	}
 	j.replaying = true
+	in := j.in
+	j.in = nil // held messages are not the one being put
 	for i := range h {
 		j.message(h[i].c, &h[i].m)
 		delete(j.heldConn, h[i].c.ID)
 	}
-	j.replaying = false
+	j.in, j.replaying = in, false
 }
 
 // count numbers a message in its session and counts it.
@@ -308,7 +344,7 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 		s.sum.First, s.sum.Last = ts, ts
 		j.sessions[key] = s
 		j.order = append(j.order, s)
-		j.sess.Handshake(view, s.hs)
+		j.put(j.sess, record.Record{Kind: record.Handshake, Conn: view, Handshake: s.hs})
 	}
 	if t := j.tapped[c.ID]; t != s {
 		j.tapped[c.ID] = s
@@ -325,7 +361,7 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 	return s
 }
 
-func (j *Joiner) End(c *wsparse.Conn, sum *wsparse.Summary) {
+func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 	if s := j.ws[c]; s != nil {
 		cp := *sum
 		s.wsEnd = &cp
@@ -344,7 +380,7 @@ func (j *Joiner) End(c *wsparse.Conn, sum *wsparse.Summary) {
 		delete(j.tapped, c.ID)
 		return // a connection of a session: the session's row tells
 	}
-	j.next.End(c, sum)
+	j.put(j.next, record.Record{Kind: record.End, Conn: c, Summary: sum})
 }
 
 // Finish ends every session, in the order they started. Call it after the
@@ -373,7 +409,7 @@ func (j *Joiner) Finish() {
 		default:
 			sum.End = wsparse.EndOpen
 		}
-		j.sess.End(s.view, &sum)
+		j.put(j.sess, record.Record{Kind: record.End, Conn: s.view, Summary: &sum})
 	}
 	j.order = nil
 	clear(j.sessions)
@@ -381,31 +417,11 @@ func (j *Joiner) Finish() {
 	// connections end as the HTTP connections they were, in order.
 	for _, e := range j.heldEnds {
 		if _, ok := j.tapped[e.c.ID]; !ok {
-			j.next.End(e.c, e.s)
+			j.put(j.next, record.Record{Kind: record.End, Conn: e.c, Summary: e.s})
 		}
 	}
 	j.heldEnds = nil
 	clear(j.pending)
 	j.heldBytes = 0
 	clear(j.heldConn)
-}
-
-// Notes and TLSConn pass the reassembly's optional records on.
-func (j *Joiner) Notes(c *wsparse.Conn, notes []any) {
-	if ns, ok := j.next.(interface {
-		Notes(*wsparse.Conn, []any)
-	}); ok {
-		if s := j.ws[c]; s != nil {
-			c = s.view
-		}
-		ns.Notes(c, notes)
-	}
-}
-
-func (j *Joiner) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
-	if t, ok := j.next.(interface {
-		TLSConn(*wsparse.Conn, time.Time, netip.AddrPort, netip.AddrPort, *wsparse.TLSInfo)
-	}); ok {
-		t.TLSConn(c, ts, client, server, info)
-	}
 }

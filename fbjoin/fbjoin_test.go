@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/httpfb"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -61,7 +62,7 @@ func req(s, proto, tr, method string, from, to int) *wsparse.Message {
 // are flagged; other records pass through.
 func TestJoin(t *testing.T) {
 	r := &rec{}
-	j := New(r)
+	j := newWS(r)
 	c1, c2, c3, c4 := conn(1), conn(2), conn(3), conn(4)
 	// The handshake poll names no sid: held until a request names it.
 	open, openReq := msg(wsparse.ServerToClient, "S", httpfb.EngineIO, httpfb.Polling, `0{"sid":"S","pingInterval":1000,"pingTimeout":2000}`, 0),
@@ -112,7 +113,7 @@ func TestJoin(t *testing.T) {
 // end of the capture.
 func TestPendingHandshake(t *testing.T) {
 	r := &rec{}
-	j := New(r)
+	j := newWS(r)
 	c1 := conn(1)
 	m := msg(wsparse.ServerToClient, "T", httpfb.EngineIO, httpfb.Polling, `0{"sid":"T"}`, 0)
 	m.Fallback.URI = "/socket.io/?EIO=4&transport=polling"
@@ -130,7 +131,7 @@ func TestPendingHandshake(t *testing.T) {
 // connection of its own.
 func TestUpgradeRefused(t *testing.T) {
 	r := &rec{}
-	j := New(r)
+	j := newWS(r)
 	c1, c2 := conn(1), conn(2)
 	j.Message(c1, msg(wsparse.ServerToClient, "S", httpfb.EngineIO, httpfb.Polling, `0{"sid":"S"}`, 0))
 	j.Message(c1, req("S", httpfb.EngineIO, httpfb.Polling, "GET", 0, 0))
@@ -159,7 +160,7 @@ func TestUpgradeRefused(t *testing.T) {
 // held until the end of the capture.
 func TestPendingBounded(t *testing.T) {
 	r := &rec{}
-	j := New(r)
+	j := newWS(r)
 	c1 := conn(1)
 	const n = 5000
 	most := 0
@@ -183,4 +184,15 @@ func TestPendingBounded(t *testing.T) {
 	if most > 100 || got != n {
 		t.Errorf("held at most %d messages (want <= 100), %d messages out of %d", most, got, n)
 	}
+}
+
+// joinerWS is a Joiner fed by wsparse.Sink calls, as a connection feeds one.
+type joinerWS struct {
+	*Joiner
+	*record.FromWS
+}
+
+func newWS(next wsparse.Sink) joinerWS {
+	j := New(record.Adapt(next))
+	return joinerWS{j, &record.FromWS{Out: j}}
 }

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -133,17 +134,11 @@ func (s *Spec) IsZero() bool {
 		len(s.Paths) == 0 && !s.Since.Set && !s.Until.Set && s.Grep == nil && s.Count == 0 && s.Expr == nil
 }
 
-// appWriter is report.AppWriter, declared here so that the filter does not
-// depend on the report package.
-type appWriter interface {
-	MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App)
-}
-
-// Filter is a wsparse.Sink that passes the selected records to the next.
+// Filter is a record.Sink that passes the selected records to the next.
 type Filter struct {
 	spec   Spec
-	next   wsparse.Sink
-	apps   appWriter
+	next   record.Sink
+	rec    record.Record // handed to next, reused
 	origin time.Time
 	conns  map[*wsparse.Conn]*connState
 	n      int
@@ -167,13 +162,38 @@ type group struct {
 	frames []wsparse.Frame // copies, payloads included
 }
 
-// New returns a filter in front of next. If next also shows application
-// messages (report.AppWriter), the filter passes them on.
-func New(next wsparse.Sink, spec Spec) *Filter {
+// New returns a filter in front of next. A Message's application
+// messages (Apps) pass on with it; TLS records pass as KeepTLS says; Beat
+// and Negotiated records pass unfiltered.
+func New(next record.Sink, spec Spec) *Filter {
 	f := &Filter{spec: spec, next: next, conns: map[*wsparse.Conn]*connState{}}
 	f.skipText = spec.Expr != nil && !spec.Expr.Uses("text")
-	f.apps, _ = next.(appWriter)
 	return f
+}
+
+// Put passes on the records the spec selects.
+func (f *Filter) Put(r *record.Record) {
+	switch r.Kind {
+	case record.Handshake:
+		f.Handshake(r.Conn, r.Handshake)
+	case record.Frame:
+		f.Frame(r.Conn, r.Frame)
+	case record.Message:
+		f.message(r.Conn, r.Message, r.Apps, r.Decoded)
+	case record.End:
+		f.End(r.Conn, r.Summary)
+	case record.TLS:
+		if f.KeepTLS(r.Conn, r.TLS.TS, r.TLS.Client, r.TLS.Server) {
+			f.next.Put(r)
+		}
+	default:
+		f.next.Put(r)
+	}
+}
+
+func (f *Filter) put(r record.Record) {
+	f.rec = r
+	f.next.Put(&f.rec)
 }
 
 // SetOrigin sets the time relative bounds count from: the first packet.
@@ -328,7 +348,7 @@ func (f *Filter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 		return
 	}
 	f.show(st)
-	f.next.Handshake(c, h)
+	f.put(record.Record{Kind: record.Handshake, Conn: c, Handshake: h})
 }
 
 // recordMatches applies the record selectors but Grep.
@@ -384,7 +404,7 @@ func (f *Filter) passFrame(c *wsparse.Conn, st *connState, fr *wsparse.Frame) {
 		return
 	}
 	f.show(st)
-	f.next.Frame(c, fr)
+	f.put(record.Record{Kind: record.Frame, Conn: c, Frame: fr})
 	if !f.spec.CountMessages {
 		f.n++
 	}
@@ -423,10 +443,10 @@ func (f *Filter) message(c *wsparse.Conn, m *wsparse.Message, apps []appproto.Ap
 	}
 	f.show(st)
 	switch {
-	case withApps && f.apps != nil:
-		f.apps.MessageApps(c, m, apps)
+	case withApps:
+		f.put(record.Record{Kind: record.Message, Conn: c, Message: m, Apps: apps, Decoded: true})
 	default:
-		f.next.Message(c, m)
+		f.put(record.Record{Kind: record.Message, Conn: c, Message: m})
 	}
 	if f.spec.CountMessages {
 		f.n++
@@ -452,7 +472,7 @@ func (f *Filter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	if f.spec.Until.Set && s.First.After(f.spec.Until.at(f.origin)) {
 		return
 	}
-	f.next.End(c, s)
+	f.put(record.Record{Kind: record.End, Conn: c, Summary: s})
 }
 
 // messageMatches applies Expr to a message: once with each of its

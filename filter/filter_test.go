@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -50,7 +51,7 @@ func feed(f *Filter) {
 
 func run(spec Spec) []string {
 	r := &recorder{}
-	feed(New(r, spec))
+	feed(New(record.Adapt(r), spec))
 	return r.got
 }
 
@@ -121,7 +122,7 @@ func TestParse(t *testing.T) {
 // nothing does not hold it.
 func TestCountReadsOnToTheEnd(t *testing.T) {
 	r := &recorder{}
-	f := New(r, Spec{Count: 1})
+	f := New(record.Adapt(r), Spec{Count: 1})
 	a := wsparse.NewConn(1, netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
 	b := wsparse.NewConn(2, netip.MustParseAddrPort("10.0.0.1:5001"), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
 	f.SetOrigin(t0)

@@ -87,13 +87,6 @@ type Negotiated struct {
 	Timeout  time.Duration // 0: none announced
 }
 
-// BeatSink is what an application-protocol decoder needs to report
-// heartbeats; a *Tracker is one.
-type BeatSink interface {
-	Beat(Beat)
-	Negotiated(Negotiated)
-}
-
 // Report is the result: connections by ID, reconnect groups by their first
 // connection.
 type Report struct {

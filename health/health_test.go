@@ -201,7 +201,7 @@ func TestHealthFlagIntervalOwnBeats(t *testing.T) {
 func TestHealthBeatsFromDecoder(t *testing.T) {
 	tr := New(nil, Options{})
 	v := newConv(tr, 7, "10.0.0.1:5000", 101, "/stomp", 0)
-	var bs BeatSink = tr
+	bs := tr
 	bs.Negotiated(Negotiated{Conn: 7, Dir: wsparse.ServerToClient, Kind: "stomp", Interval: time.Second})
 	for _, ms := range []int{1000, 2000, 5000} {
 		bs.Beat(Beat{Conn: 7, Dir: wsparse.ServerToClient, TS: at(ms), Kind: "stomp"})

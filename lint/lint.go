@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/internal/text"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -285,3 +286,6 @@ func (r *Result) Rel(f *Finding) float64 {
 	}
 	return f.TS.Sub(r.Origin).Seconds()
 }
+
+// Put lints the four wsparse kinds of record.
+func (l *Linter) Put(r *record.Record) { record.ToWS(l, r) }

@@ -18,6 +18,7 @@ import (
 	tcpasm "github.com/google/gopacket/reassembly"
 
 	"github.com/wsdump/wsdump/h2"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -87,13 +88,6 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// TLSSink is implemented by sinks that want TLS connections which carried
-// no WebSocket that could be seen (no key, or something else inside): what
-// the TLS handshake told. It is called when the connection ends.
-type TLSSink interface {
-	TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo)
-}
-
 // Stats counts what the assembler saw.
 type Stats struct {
 	Packets     uint64 // packets handed to Packet
@@ -125,7 +119,8 @@ type Stats struct {
 // that complete them.
 type Assembler struct {
 	opts  Options
-	out   wsparse.Sink
+	out   record.Sink
+	rec   record.Record // the record handed to out, reused
 	asm   *tcpasm.Assembler
 	stats Stats
 	dec   headerDecoder
@@ -342,8 +337,11 @@ func addrOf(k flowKey) [2]netip.AddrPort {
 // kept for late segments.
 const closedMemory = 2 * time.Minute
 
-// New returns an Assembler that sends records to out.
-func New(out wsparse.Sink, opts Options) *Assembler {
+// New returns an Assembler that sends records to out: Handshake, Frame,
+// Message and End records, and a TLS record for each TLS connection which
+// carried no WebSocket that could be seen (no key, or something else
+// inside), when it ends.
+func New(out record.Sink, opts Options) *Assembler {
 	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{},
 		live: map[tuple]*stream{}, parked: map[flowKey]*stream{}, tombs: map[tuple]tomb{}}
 	pool := tcpasm.NewStreamPool(&factory{a: a})
@@ -915,19 +913,25 @@ func (a *Assembler) emitHeld(held []heldRecord) {
 		r := &held[i]
 		switch {
 		case r.hs != nil:
-			a.out.Handshake(r.conn, r.hs)
+			a.put(record.Record{Kind: record.Handshake, Conn: r.conn, Handshake: r.hs})
 		case r.frame != nil:
-			a.out.Frame(r.conn, r.frame)
+			a.put(record.Record{Kind: record.Frame, Conn: r.conn, Frame: r.frame})
 		case r.msg != nil:
-			a.out.Message(r.conn, r.msg)
+			a.put(record.Record{Kind: record.Message, Conn: r.conn, Message: r.msg})
 		case r.sum != nil:
-			a.out.End(r.conn, r.sum)
+			a.put(record.Record{Kind: record.End, Conn: r.conn, Summary: r.sum})
 		case r.empty != nil:
-			a.out.End(r.conn, r.empty.summary())
+			a.put(record.Record{Kind: record.End, Conn: r.conn, Summary: r.empty.summary()})
 		case r.tls != nil:
-			a.out.(TLSSink).TLSConn(r.conn, r.tls.ts, r.tls.client, r.tls.server, &r.tls.info)
+			a.put(record.Record{Kind: record.TLS, Conn: r.conn, TLS: &record.TLSConn{TS: r.tls.ts, Client: r.tls.client, Server: r.tls.server, Info: &r.tls.info}})
 		}
 	}
+}
+
+// put hands r to out.
+func (a *Assembler) put(r record.Record) {
+	a.rec = r
+	a.out.Put(&a.rec)
 }
 
 // heldRecord is a copy of a record produced during a flush.
@@ -955,7 +959,7 @@ func (a *Assembler) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 		a.held = append(a.held, heldRecord{conn: c, hs: &cp})
 		return
 	}
-	a.out.Handshake(c, h)
+	a.put(record.Record{Kind: record.Handshake, Conn: c, Handshake: h})
 }
 
 func (a *Assembler) Frame(c *wsparse.Conn, f *wsparse.Frame) {
@@ -965,7 +969,7 @@ func (a *Assembler) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 		a.held = append(a.held, heldRecord{conn: c, frame: &cp})
 		return
 	}
-	a.out.Frame(c, f)
+	a.put(record.Record{Kind: record.Frame, Conn: c, Frame: f})
 }
 
 func (a *Assembler) Message(c *wsparse.Conn, m *wsparse.Message) {
@@ -975,7 +979,7 @@ func (a *Assembler) Message(c *wsparse.Conn, m *wsparse.Message) {
 		a.held = append(a.held, heldRecord{conn: c, msg: &cp})
 		return
 	}
-	a.out.Message(c, m)
+	a.put(record.Record{Kind: record.Message, Conn: c, Message: m})
 }
 
 func (a *Assembler) End(c *wsparse.Conn, s *wsparse.Summary) {
@@ -988,7 +992,7 @@ func (a *Assembler) End(c *wsparse.Conn, s *wsparse.Summary) {
 		a.held = append(a.held, heldRecord{conn: c, sum: &cp})
 		return
 	}
-	a.out.End(c, s)
+	a.put(record.Record{Kind: record.End, Conn: c, Summary: s})
 }
 
 // TLSConn passes a TLS connection on, held like the records during a flush.
@@ -997,7 +1001,7 @@ func (a *Assembler) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.
 		a.held = append(a.held, heldRecord{conn: c, tls: &tlsRecord{ts: ts, client: client, server: server, info: *info}})
 		return
 	}
-	a.out.(TLSSink).TLSConn(c, ts, client, server, info)
+	a.put(record.Record{Kind: record.TLS, Conn: c, TLS: &record.TLSConn{TS: ts, Client: client, Server: server, Info: info}})
 }
 
 // factory creates a stream per TCP connection.
@@ -1608,15 +1612,13 @@ func (s *stream) complete(evicted bool) {
 	}
 	if s.tls == nil && s.tlsInfo != nil {
 		// A TLS connection ended early went on (tlsResumed).
-		if _, ok := a.out.(TLSSink); ok {
-			a.TLSConn(s.decoder(), s.last, s.addr[0], s.addr[1], s.tlsInfo)
-		}
+		a.TLSConn(s.decoder(), s.last, s.addr[0], s.addr[1], s.tlsInfo)
 	}
 	if s.tls != nil {
 		s.syncTLS() // final: errors and byte counts
 		if s.decoder().IsWebSocket() || s.h2 != nil && s.h2.WebSockets() > 0 {
 			s.conn.SetTLS(s.tlsInfo) // (HTTP/2: its WebSocket streams carry it)
-		} else if _, ok := a.out.(TLSSink); ok {
+		} else {
 			client, server := s.conn.Addr[0], s.conn.Addr[1]
 			if i := s.tls.Info(); i.Client == 1 {
 				client, server = server, client

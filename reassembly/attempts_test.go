@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -51,9 +52,9 @@ func TestEndAllAttempts(t *testing.T) {
 	}
 	for _, jobs := range []int{1, 2} {
 		e := &endSink{}
-		var d decoder = New(e, Options{Decoder: wsparse.Config{EndAll: true}})
+		var d decoder = New(record.Adapt(e), Options{Decoder: wsparse.Config{EndAll: true}})
 		if jobs > 1 {
-			d = NewParallel(e, Options{Decoder: wsparse.Config{EndAll: true}}, jobs)
+			d = NewParallel(record.Adapt(e), Options{Decoder: wsparse.Config{EndAll: true}}, jobs)
 		}
 		for _, p := range pkts {
 			d.Packet(1, p.Data, p.TS, len(p.Data))
@@ -65,7 +66,7 @@ func TestEndAllAttempts(t *testing.T) {
 		}
 	}
 	e := &endSink{}
-	d := New(e, Options{})
+	d := New(record.Adapt(e), Options{})
 	for _, p := range pkts {
 		d.Packet(1, p.Data, p.TS, len(p.Data))
 	}

@@ -3,10 +3,10 @@ package reassembly
 import (
 	"bytes"
 	"encoding/binary"
-	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -70,5 +70,4 @@ func (nopSink) Handshake(*wsparse.Conn, *wsparse.Handshake) {}
 func (nopSink) Frame(*wsparse.Conn, *wsparse.Frame)         {}
 func (nopSink) Message(*wsparse.Conn, *wsparse.Message)     {}
 func (nopSink) End(*wsparse.Conn, *wsparse.Summary)         {}
-func (nopSink) TLSConn(*wsparse.Conn, time.Time, netip.AddrPort, netip.AddrPort, *wsparse.TLSInfo) {
-}
+func (nopSink) Put(*record.Record)                          {}

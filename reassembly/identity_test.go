@@ -2,13 +2,13 @@ package reassembly
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -32,8 +32,12 @@ func (l *logSink) Message(c *wsparse.Conn, m *wsparse.Message) {
 func (l *logSink) End(c *wsparse.Conn, s *wsparse.Summary) {
 	l.add(c, "end %v frames %d/%d %s", s.End, s.Stats[0].Frames, s.Stats[1].Frames, s.Anomalies.Names())
 }
-func (l *logSink) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
-	l.add(c, "tls %s", info.Error)
+func (l *logSink) Put(r *record.Record) {
+	if r.Kind == record.TLS {
+		l.add(r.Conn, "tls %s", r.TLS.Info.Error)
+		return
+	}
+	record.ToWS(l, r)
 }
 
 func (l *logSink) count(substr string) int {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -29,7 +30,7 @@ func (s *countSink) Message(*wsparse.Conn, *wsparse.Message) {}
 // an active WebSocket connection amid the flood keeps being decoded.
 func TestMaxConnections(t *testing.T) {
 	sink := &countSink{}
-	a := New(sink, Options{MaxConnections: 50})
+	a := New(record.Adapt(sink), Options{MaxConnections: 50})
 	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	client, server := [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}
 	cseq, sseq := uint32(100), uint32(900)
@@ -72,7 +73,7 @@ func TestMaxConnections(t *testing.T) {
 // TestMaxConnectionsDefault: 0 holds 100 000 connections (a flood past
 // it is row syns-1000000 of bench/memory.sh).
 func TestMaxConnectionsDefault(t *testing.T) {
-	if got := New(&countSink{}, Options{}).opts.MaxConnections; got != 100000 {
+	if got := New(record.Adapt(&countSink{}), Options{}).opts.MaxConnections; got != 100000 {
 		t.Errorf("MaxConnections %d, want 100000", got)
 	}
 }
@@ -82,7 +83,7 @@ func TestMaxConnectionsDefault(t *testing.T) {
 // has no capture info for its second page).
 func TestLongSegmentOutOfOrder(t *testing.T) {
 	sink := &countSink{}
-	a := New(sink, Options{})
+	a := New(record.Adapt(sink), Options{})
 	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	c, s := [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}
 	req := []byte("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")

@@ -11,6 +11,7 @@ import (
 	"github.com/google/gopacket/layers"
 
 	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -69,7 +70,7 @@ func TestBytesPerOpenConnection(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	a := New(sink, Options{})
+	a := New(record.Adapt(sink), Options{})
 	openConns(a, n)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
@@ -119,7 +120,7 @@ func (s *endHeapSink) End(c *wsparse.Conn, sum *wsparse.Summary) {
 func TestFinishFreesAsItEnds(t *testing.T) {
 	const n = 5000
 	sink := &endHeapSink{n: n}
-	a := New(sink, Options{})
+	a := New(record.Adapt(sink), Options{})
 	openConns(a, n)
 	input := heapNow()
 	a.Finish()
@@ -178,7 +179,7 @@ func TestParallelBytesPerOpenConnection(t *testing.T) {
 	const n = 10000
 	sink := &countSink{}
 	before := heapNow()
-	p := NewParallel(sink, Options{}, 2)
+	p := NewParallel(record.Adapt(sink), Options{}, 2)
 	openConns(p, n)
 	p.ask(item{kind: itemCount}) // the workers have every packet
 	per := float64(heapNow()-before) / n
@@ -205,7 +206,7 @@ func TestParallelBytesPerOpenConnection(t *testing.T) {
 // they cannot be found.
 func TestPoolGrowth(t *testing.T) {
 	const n = 9000
-	a := New(&countSink{}, Options{})
+	a := New(record.Adapt(&countSink{}), Options{})
 	openConns(a, n)
 	pool := reflect.ValueOf(a.asm).Elem().FieldByName("connPool")
 	if !pool.IsValid() || pool.Kind() != reflect.Pointer {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/gopacket"
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -41,7 +43,8 @@ import (
 // workers, and the memory of closed connections is bounded per worker.
 type Parallel struct {
 	opts  Options
-	out   wsparse.Sink
+	out   record.Sink
+	rec   record.Record // the record handed to out, reused
 	n     int
 	dec   headerDecoder
 	stats Stats // packet counters, counted by the reader
@@ -136,6 +139,9 @@ const (
 	recTLS
 	recTomb   // a connection ended early: only its number is kept
 	recResume // a connection ended early goes on
+	recEmptyEnd
+	recBeat
+	recNegotiated
 )
 
 // Phases of a packet index: records of a flush before the packet, of the
@@ -153,7 +159,7 @@ type rec struct {
 	id     int // the worker's number for the connection
 	off, n int // Frame payload or Message data in the chunk's data
 	idx    int32
-	note   int32 // notes at others[note-1]; 0: none
+	apps   int32 // a Message's application messages at apps[apps-1]; 0: not looked for
 	phase  uint8
 	kind   recKind
 	side   int8 // the client side as the decoder knew it
@@ -164,15 +170,17 @@ type rec struct {
 // or one record), so a packet that makes a million records does not make
 // a million records wait.
 type outBatch struct {
-	recs   []rec
-	frames []wsparse.Frame
-	msgs   []wsparse.Message
-	addrs  [][2]netip.AddrPort
-	others []any // *wsparse.Handshake, *wsparse.Summary, *tlsRecord
-	data   []byte
-	end    bool
-	last   bool  // the worker's final batch
-	stats  Stats // with last: the worker's counters
+	recs    []rec
+	frames  []wsparse.Frame
+	msgs    []wsparse.Message
+	addrs   [][2]netip.AddrPort
+	others  []record.Record // Handshake, End, TLS, Beat, Negotiated records
+	empties []emptyEnd
+	apps    [][]appproto.App // Messages' Apps (record.Record.Decoded)
+	data    []byte
+	end     bool
+	last    bool  // the worker's final batch
+	stats   Stats // with last: the worker's counters
 }
 
 const (
@@ -187,31 +195,19 @@ type cursor struct {
 	pos int
 }
 
-// Noter is the sink a stage run in the workers writes to (see
-// NewParallelStage): a wsparse.Sink that also takes notes, values attached
-// to the next record the stage passes on.
-type Noter interface {
-	wsparse.Sink
-	Note(v any)
-}
-
-// NoteSink is implemented by outputs of a Parallel with a stage: Notes
-// gets a record's notes just before the record.
-type NoteSink interface {
-	Notes(c *wsparse.Conn, notes []any)
-}
-
 // NewParallel returns a Parallel with n workers sending records to out. It
 // calls out from its own goroutine (one at a time) until Finish returns.
-func NewParallel(out wsparse.Sink, opts Options, n int) *Parallel {
+func NewParallel(out record.Sink, opts Options, n int) *Parallel {
 	return NewParallelStage(out, opts, n, nil)
 }
 
 // NewParallelStage is NewParallel with stage(next) run in each worker in
 // front of the records' copying: per-connection work (application
-// decoding) done on all cores. What the stage computes reaches out (a
-// NoteSink) as notes; TLS connections bypass it.
-func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Noter) wsparse.Sink) *Parallel {
+// decoding) done on all cores. The stage passes on, in order, the records
+// it is given (those it does not handle too) and may add its own: a
+// Message's Apps, Beat and Negotiated records (their Beat.Conn and
+// Negotiated.Conn are given the connection's number by the merge).
+func NewParallelStage(out record.Sink, opts Options, n int, stage func(next record.Sink) record.Sink) *Parallel {
 	n = max(n, 1)
 	opts = opts.withDefaults()
 	p := &Parallel{opts: opts, out: out, n: n, done: make(chan struct{}), touched: map[tuple]struct{}{},
@@ -231,9 +227,9 @@ func NewParallelStage(out wsparse.Sink, opts Options, n int, stage func(next Not
 			// of the key log, not a copy of it.
 			wo.Keys = opts.Keys.Fork()
 		}
-		var sink wsparse.Sink = w
+		var sink record.Sink = w
 		if stage != nil {
-			sink = &stagedSink{Sink: stage(w), tls: w}
+			sink = stage(w)
 		}
 		w.asm = New(sink, wo)
 		w.asm.coordinated = true
@@ -470,7 +466,9 @@ func (p *Parallel) putOut(b *outBatch) {
 	clear(b.msgs)
 	clear(b.addrs)
 	clear(b.others)
-	b.recs, b.frames, b.msgs, b.addrs, b.others, b.data = b.recs[:0], b.frames[:0], b.msgs[:0], b.addrs[:0], b.others[:0], b.data[:0]
+	clear(b.apps)
+	b.recs, b.frames, b.msgs, b.addrs, b.others, b.empties, b.data = b.recs[:0], b.frames[:0], b.msgs[:0], b.addrs[:0], b.others[:0], b.empties[:0], b.data[:0]
+	b.apps = b.apps[:0]
 	b.end, b.last, b.stats = false, false, Stats{}
 	if cap(b.data) > 2*batchBytes {
 		b.data = nil // a big message: do not keep its buffer
@@ -479,16 +477,6 @@ func (p *Parallel) putOut(b *outBatch) {
 	case p.freeOut <- b:
 	default:
 	}
-}
-
-// stagedSink is a stage with TLS connections passed around it.
-type stagedSink struct {
-	wsparse.Sink
-	tls TLSSink
-}
-
-func (s *stagedSink) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
-	s.tls.TLSConn(c, ts, client, server, info)
 }
 
 // worker runs one shard's Assembler; it is the Assembler's sink.
@@ -508,12 +496,8 @@ type worker struct {
 	lastConn *wsparse.Conn
 	lastRec  int
 
-	dataUnused bool  // Options.DataUnused
-	notes      []any // for the next record
+	dataUnused bool // Options.DataUnused
 }
-
-// Note attaches v to the next record.
-func (w *worker) Note(v any) { w.notes = append(w.notes, v) }
 
 func (w *worker) run(in <-chan *inBatch) {
 	var discard Stats
@@ -585,12 +569,6 @@ func (w *worker) add(kind recKind, c *wsparse.Conn) *rec {
 	if c != nil {
 		r.id, r.side = c.ID, int8(c.ClientSide())
 	}
-	if len(w.notes) > 0 {
-		ob.others = append(ob.others, slices.Clone(w.notes))
-		r.note = int32(len(ob.others))
-		clear(w.notes)
-		w.notes = w.notes[:0]
-	}
 	return r
 }
 
@@ -599,7 +577,7 @@ func (w *worker) keep(r *rec, b []byte) {
 	w.out.data = append(w.out.data, b...)
 }
 
-func (w *worker) other(r *rec, x any) {
+func (w *worker) other(r *rec, x record.Record) {
 	r.idx = int32(len(w.out.others))
 	w.out.others = append(w.out.others, x)
 }
@@ -613,11 +591,34 @@ func copyHandshake(h *wsparse.Handshake) *wsparse.Handshake {
 	return &cp
 }
 
-func (w *worker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
-	w.other(w.add(recHandshake, c), copyHandshake(h))
+// Put copies r into the current chunk.
+func (w *worker) Put(r *record.Record) {
+	switch r.Kind {
+	case record.Handshake:
+		w.other(w.add(recHandshake, r.Conn), record.Record{Handshake: copyHandshake(r.Handshake)})
+	case record.Frame:
+		w.frame(r.Conn, r.Frame)
+	case record.Message:
+		w.message(r.Conn, r.Message)
+		if r.Decoded {
+			w.out.apps = append(w.out.apps, r.Apps)
+			w.out.recs[len(w.out.recs)-1].apps = int32(len(w.out.apps))
+		}
+	case record.End:
+		w.end(r.Conn, r.Summary)
+	case record.TLS:
+		t := *r.TLS
+		info := *t.Info
+		t.Info = &info
+		w.other(w.add(recTLS, r.Conn), record.Record{TLS: &t})
+	case record.Beat:
+		w.other(w.add(recBeat, r.Conn), record.Record{Beat: r.Beat})
+	case record.Negotiated:
+		w.other(w.add(recNegotiated, r.Conn), record.Record{Negotiated: r.Negotiated})
+	}
 }
 
-func (w *worker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+func (w *worker) frame(c *wsparse.Conn, f *wsparse.Frame) {
 	r := w.add(recFrame, c)
 	r.idx = int32(len(w.out.frames))
 	w.out.frames = append(w.out.frames, *f)
@@ -632,7 +633,7 @@ func (w *worker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	}
 }
 
-func (w *worker) Message(c *wsparse.Conn, m *wsparse.Message) {
+func (w *worker) message(c *wsparse.Conn, m *wsparse.Message) {
 	r := w.add(recMessage, c) // may ship the chunk, and forget the last frame
 	r.idx = int32(len(w.out.msgs))
 	w.out.msgs = append(w.out.msgs, *m)
@@ -650,9 +651,11 @@ func (w *worker) Message(c *wsparse.Conn, m *wsparse.Message) {
 	w.last, w.lastConn = nil, nil
 }
 
-func (w *worker) End(c *wsparse.Conn, s *wsparse.Summary) {
+func (w *worker) end(c *wsparse.Conn, s *wsparse.Summary) {
 	if s.Connect != "" {
-		w.other(w.add(recEnd, c), newEmptyEnd(s))
+		r := w.add(recEmptyEnd, c)
+		r.idx = int32(len(w.out.empties))
+		w.out.empties = append(w.out.empties, *newEmptyEnd(s))
 		return
 	}
 	cp := *s
@@ -663,11 +666,7 @@ func (w *worker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		t := *s.TLS
 		cp.TLS = &t
 	}
-	w.other(w.add(recEnd, c), &cp)
-}
-
-func (w *worker) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
-	w.other(w.add(recTLS, c), &tlsRecord{ts: ts, client: client, server: server, info: *info})
+	w.other(w.add(recEnd, c), record.Record{Summary: &cp})
 }
 
 // emptyEnd is the End of a connection that sent no bytes
@@ -867,7 +866,7 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 			p.ids[w][r.id] = c
 		}
 	}
-	if _, stream := wsparse.SplitID(r.id); stream != 0 && r.kind == recEnd {
+	if _, stream := wsparse.SplitID(r.id); stream != 0 && (r.kind == recEnd || r.kind == recEmptyEnd) {
 		defer delete(p.ids[w], r.id)
 	}
 	if c == nil { // cannot happen: every connection is numbered first
@@ -876,34 +875,38 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		p.ids[w][r.id] = c
 	}
 	c.SetClientSide(int(r.side))
-	if r.note > 0 {
-		if ns, ok := p.out.(NoteSink); ok {
-			ns.Notes(c, ob.others[r.note-1].([]any))
-		}
-	}
 	data := ob.data[r.off : r.off+r.n : r.off+r.n]
+	out := &p.rec
+	*out = record.Record{Conn: c}
 	switch r.kind {
 	case recHandshake:
-		p.out.Handshake(c, ob.others[r.idx].(*wsparse.Handshake))
+		out.Kind, out.Handshake = record.Handshake, ob.others[r.idx].Handshake
 	case recFrame:
 		f := &ob.frames[r.idx]
 		f.Payload = data
-		p.out.Frame(c, f)
+		out.Kind, out.Frame = record.Frame, f
 	case recMessage:
 		m := &ob.msgs[r.idx]
 		m.Data = data
-		p.out.Message(c, m)
+		out.Kind, out.Message = record.Message, m
+		if r.apps > 0 {
+			out.Apps, out.Decoded = ob.apps[r.apps-1], true
+		}
 	case recEnd:
-		switch x := ob.others[r.idx].(type) {
-		case *wsparse.Summary:
-			p.out.End(c, x)
-		case *emptyEnd:
-			p.out.End(c, x.summary())
-		}
+		out.Kind, out.Summary = record.End, ob.others[r.idx].Summary
+	case recEmptyEnd:
+		out.Kind, out.Summary = record.End, ob.empties[r.idx].summary()
 	case recTLS:
-		if t, ok := p.out.(TLSSink); ok {
-			x := ob.others[r.idx].(*tlsRecord)
-			t.TLSConn(c, x.ts, x.client, x.server, &x.info)
-		}
+		out.Kind, out.TLS = record.TLS, ob.others[r.idx].TLS
+	case recBeat:
+		// The worker numbered the connection its own way.
+		out.Kind, out.Beat = record.Beat, ob.others[r.idx].Beat
+		out.Beat.Conn = c.ID
+	case recNegotiated:
+		out.Kind, out.Negotiated = record.Negotiated, ob.others[r.idx].Negotiated
+		out.Negotiated.Conn = c.ID
+	default:
+		return
 	}
+	p.out.Put(out)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -62,8 +63,8 @@ func renderOne(t *testing.T, opts Options, payload []byte) string {
 		Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText, Length: uint64(len(payload)), Size: 2}}
 	m := &wsparse.Message{Dir: wsparse.ClientToServer, TS: t0, Index: 1, Opcode: wsparse.OpText, Frames: 1,
 		Len: uint64(len(payload)), Data: payload}
-	exp.Frame(c, f)
-	exp.Message(c, m)
+	exp.Put(&record.Record{Kind: record.Frame, Conn: c, Frame: f})
+	exp.Put(&record.Record{Kind: record.Message, Conn: c, Message: m})
 	if err := exp.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -39,12 +40,11 @@ func BenchmarkRecords(b *testing.B) {
 				b.Fatal(err)
 			}
 			exp.SetOrigin(t0)
-			aw := exp.(AppWriter)
 			b.SetBytes(int64(len(payload)))
 			b.ReportAllocs()
 			for b.Loop() {
-				exp.Frame(c, f)
-				aw.MessageApps(c, m, apps)
+				exp.Put(&record.Record{Kind: record.Frame, Conn: c, Frame: f})
+				exp.Put(&record.Record{Kind: record.Message, Conn: c, Message: m, Apps: apps, Decoded: true})
 			}
 			exp.Close()
 		})

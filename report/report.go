@@ -5,29 +5,21 @@ package report
 import (
 	"fmt"
 	"io"
-	"net/netip"
 	"time"
 
-	"github.com/wsdump/wsdump/appproto"
-	"github.com/wsdump/wsdump/wsparse"
+	"github.com/wsdump/wsdump/record"
 )
 
-// Exporter receives records and writes them out. Close flushes.
+// Exporter receives records and writes them out (see put.go): the four
+// wsparse kinds, a Message's Apps when it carries them (Decoded), TLS
+// connections that showed no WebSocket. Close flushes.
 type Exporter interface {
-	wsparse.Sink
-	// TLSConn reports a TLS connection that showed no WebSocket.
-	TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo)
+	record.Sink
 	// SetOrigin sets the time relative times count from (the first packet).
 	SetOrigin(t time.Time)
 	// Flush writes out what is buffered (live capture prints as it goes).
 	Flush() error
 	Close() error
-}
-
-// AppWriter is implemented by exporters that show application messages
-// (appproto) decoded from a WebSocket message; both exporters are.
-type AppWriter interface {
-	MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App)
 }
 
 // Options selects and tunes an output format.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -26,10 +27,10 @@ func tableLines(t *testing.T, opts Options) []string {
 	c := wsparse.NewView(1, [2]netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:41104"), netip.MustParseAddrPort("127.0.0.1:8080")})
 	exp.SetOrigin(t0)
 	payload := []byte(strings.Repeat(`{"type":"chat","text":"hello world"} `, 10))
-	exp.Handshake(c, &wsparse.Handshake{TS: t0, Method: "GET", Host: "example.test", URI: "/socket/with/a/long/path?token=abcdef", Status: 101})
-	exp.Frame(c, &wsparse.Frame{Dir: wsparse.ClientToServer, TS: t0, Index: 1, MessageOpcode: wsparse.OpText, Payload: payload,
+	wsOf(exp).Handshake(c, &wsparse.Handshake{TS: t0, Method: "GET", Host: "example.test", URI: "/socket/with/a/long/path?token=abcdef", Status: 101})
+	wsOf(exp).Frame(c, &wsparse.Frame{Dir: wsparse.ClientToServer, TS: t0, Index: 1, MessageOpcode: wsparse.OpText, Payload: payload,
 		Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText, Masked: true, MaskKey: [4]byte{1, 2, 3, 4}, Length: uint64(len(payload)), Size: 8}})
-	exp.Message(c, &wsparse.Message{Dir: wsparse.ClientToServer, TS: t0, Index: 1, Opcode: wsparse.OpText, Frames: 3,
+	wsOf(exp).Message(c, &wsparse.Message{Dir: wsparse.ClientToServer, TS: t0, Index: 1, Opcode: wsparse.OpText, Frames: 3,
 		Len: uint64(len(payload)), Data: payload, Anomalies: wsparse.Anomalies(1)})
 	if err := exp.Close(); err != nil {
 		t.Fatal(err)
@@ -94,8 +95,8 @@ func TestTLSReasonWhole(t *testing.T) {
 	exp, _ := New(&b, Options{})
 	c := wsparse.NewView(1, [2]netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:41104"), netip.MustParseAddrPort("127.0.0.1:443")})
 	reason := "no key for client random 760dfc118a47420865562705a67004642bc16acd20b75e601a37a71aff661287"
-	exp.TLSConn(c, time.Time{}, c.Client(), c.Server(), &wsparse.TLSInfo{Version: "TLS 1.3", SNI: "a-rather-long-server-name.example.test",
-		ALPN: "http/1.1", Error: reason})
+	exp.Put(&record.Record{Kind: record.TLS, Conn: c, TLS: &record.TLSConn{Client: c.Client(), Server: c.Server(), Info: &wsparse.TLSInfo{Version: "TLS 1.3", SNI: "a-rather-long-server-name.example.test",
+		ALPN: "http/1.1", Error: reason}}})
 	exp.Close()
 	if !strings.Contains(b.String(), reason) {
 		t.Errorf("reason cut:\n%s", b.String())

@@ -20,10 +20,10 @@ func sample(t *testing.T, opts Options) string {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	c := wsparse.NewConn(1, netip.MustParseAddrPort("10.0.0.1:51000"), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
 	e.SetOrigin(t0)
-	e.Handshake(c, &wsparse.Handshake{TS: t0.Add(time.Millisecond), Method: "GET", URI: "/", Key: "k", Accept: "a", Status: 101})
-	e.Frame(c, &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText, Masked: true, MaskKey: [4]byte{1, 2, 3, 4}, Length: 6},
+	wsOf(e).Handshake(c, &wsparse.Handshake{TS: t0.Add(time.Millisecond), Method: "GET", URI: "/", Key: "k", Accept: "a", Status: 101})
+	wsOf(e).Frame(c, &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText, Masked: true, MaskKey: [4]byte{1, 2, 3, 4}, Length: 6},
 		Dir: wsparse.ClientToServer, TS: t0.Add(2 * time.Millisecond), Index: 1, Payload: []byte("a,\"b\"\n"), Anomalies: wsparse.AnomRSVWithoutExt})
-	e.Frame(c, &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpBinary, Length: 2},
+	wsOf(e).Frame(c, &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpBinary, Length: 2},
 		Dir: wsparse.ServerToClient, TS: t0.Add(3 * time.Millisecond), Index: 1, Payload: []byte{0, 1}})
 	if err := e.Close(); err != nil {
 		t.Fatal(err)

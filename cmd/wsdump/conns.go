@@ -14,6 +14,7 @@ import (
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -249,18 +250,18 @@ func (o *connsOptions) read(next wsparse.Sink) (rd connsRead, err error) {
 	// refused and unanswered connects and the HTTP requests before an
 	// upgrade are attempts of the reconnect groups.
 	opts := o.options(wsparse.Config{EndAll: spec.IsZero()}, keys)
-	var asm packetAssembler
+	var asm pipeline.Assembler
 	if spec.IsZero() {
-		asm = newAppAssembler(tr, o.Decode, opts, o.Jobs)
+		asm = pipeline.NewApps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, o.Decode), opts, o.Jobs)
 	} else {
 		// The filter goes first: it picks whole connections (--conn,
 		// --host, --path), each decoded as without it, and the decoding of
 		// the others is saved.
-		var dec wsparse.Sink = tr
+		dec := pipeline.Tracker(tr)
 		if o.Decode != appproto.ModeNone {
-			dec = newAppDecoder(tr, o.Decode)
+			dec = pipeline.Apps(dec, pipeline.TrackerApps(tr, o.Decode))
 		}
-		asm = newAssembler(connFilter(dec, spec), opts, o.Jobs)
+		asm = pipeline.New(pipeline.ConnFilter(dec, spec), opts, o.Jobs)
 	}
 	rd.readErr = feed(src, asm, o.ReadFile, keys, func(t time.Time) { rd.origin = t })
 	asm.Finish()

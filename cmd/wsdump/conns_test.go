@@ -15,6 +15,7 @@ import (
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
@@ -40,7 +41,7 @@ func connsReport(t *testing.T, file string, o health.Options) *health.Report {
 	}
 	defer src.Close()
 	tr := health.New(nil, o)
-	asm := reassembly.New(newAppDecoder(tr, appproto.ModeAuto), reassembly.Options{})
+	asm := reassembly.New(pipeline.Apps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, appproto.ModeAuto)), reassembly.Options{})
 	if err := feed(src, asm, file, nil, func(time.Time) {}); err != nil {
 		t.Fatal(err)
 	}

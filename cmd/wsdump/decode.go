@@ -12,6 +12,7 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/dataset"
 	"github.com/wsdump/wsdump/filter"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/tlsdec"
@@ -80,8 +81,10 @@ func runDecode(o *decodeOptions) error {
 
 	var exp report.Exporter
 	var ds *dataset.Writer // --format parquet
+	var fe *fieldsExporter // -T fields
 	if o.fields {
-		exp = newFieldsExporter(o.Out, &o.Fields, o.Messages)
+		fe = newFieldsExporter(o.Out, &o.Fields, o.Messages)
+		exp = fe
 	} else if o.Format == "parquet" {
 		if ds, err = newDatasetWriter(o); err != nil {
 			return outputErr(err)
@@ -102,12 +105,12 @@ func runDecode(o *decodeOptions) error {
 		if spec.ConnHealth, err = connHealthPass(o, keys); err != nil {
 			return err
 		}
-		if fe, ok := exp.(*fieldsExporter); ok {
+		if fe != nil {
 			fe.env = filter.New(nil, filter.Spec{ConnHealth: spec.ConnHealth})
 		}
 	}
 	counted := &countingExporter{Exporter: exp}
-	exp, flt := newFilteredExporter(counted, spec)
+	exp, flt := pipeline.FilteredExporter(counted, spec)
 	src = stopWhen(src, flt)
 	keys, err := o.loadKeys(o.Err)
 	if err != nil {
@@ -117,12 +120,14 @@ func runDecode(o *decodeOptions) error {
 	if spec.Count > 0 {
 		jobs = 1 // -c stops reading as soon as enough records are out
 	}
-	var sink wsparse.Sink = exp
 	cfg := wsparse.Config{}
 	if ds != nil {
-		sink, cfg.EndAll = datasetSink{exp, ds}, spec.IsZero()
+		cfg.EndAll = spec.IsZero()
 	}
-	asm := newAppAssembler(sink, o.Decode, o.options(cfg, keys), jobs)
+	// The exporters show application messages; the dataset writer tracks
+	// heartbeats too (the filter passes beats on unfiltered).
+	app := pipeline.AppOptions{Mode: o.Decode, Apps: true, Beats: ds != nil}
+	asm := pipeline.NewApps(exp, app, o.options(cfg, keys), jobs)
 	readErr := feed(src, asm, o.ReadFile, keys, exp.SetOrigin)
 	asm.Finish()
 	o.Limits.report(o.Err, asm.Stats())
@@ -151,7 +156,7 @@ func readError(err error) error {
 // file carries into keys (unless nil), and calls origin with the first packet's time.
 // It stops at the first read error, after the packets before it have been
 // decoded.
-func feed(src capture.Source, asm packetAssembler, name string, keys *tlsdec.KeyLog, origin func(time.Time)) error {
+func feed(src capture.Source, asm pipeline.Assembler, name string, keys *tlsdec.KeyLog, origin func(time.Time)) error {
 	first := true
 	secrets, _ := src.(capture.SecretsSource)
 	nSecrets := 0

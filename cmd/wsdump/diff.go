@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsdump/wsdump/diff"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -101,7 +102,7 @@ func runDiff(o *diffOptions, a, b string) error {
 	names := [2]string{a, b}
 	res, err := diff.Run(diff.Options{IgnoreControl: o.IgnoreControl, Shown: o.MaxDiffs, CloseText: report.DiffCloseText, Twice: a != "-" && b != "-"},
 		func(side int, sink wsparse.Sink) error {
-			_, err := o.decodeInto([]string{names[side]}, spec, sink, false)
+			_, err := o.decodeInto([]string{names[side]}, spec, record.Adapt(sink), nil, false)
 			return err
 		})
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -36,7 +36,7 @@ func explainEmpty(ctx context.Context, in *inputFlags, names []string, stdin io.
 	if err != nil {
 		return
 	}
-	asm := newAssembler(cs, in.options(wsparse.Config{EndAll: true}, keys), 1)
+	asm := pipeline.New(cs, in.options(wsparse.Config{EndAll: true}, keys), 1)
 	feed(src, asm, name, keys, func(time.Time) {})
 	asm.Finish()
 	for _, line := range cs.explain(conns) {
@@ -58,7 +58,7 @@ func (c *census) Handshake(conn *wsparse.Conn, h *wsparse.Handshake) {
 }
 func (c *census) Frame(conn *wsparse.Conn, f *wsparse.Frame)     { c.seen[conn.ID] = "" }
 func (c *census) Message(conn *wsparse.Conn, m *wsparse.Message) { c.seen[conn.ID] = "" }
-func (c *census) TLSConn(conn *wsparse.Conn, _ time.Time, _, server netip.AddrPort, i *wsparse.TLSInfo) {
+func (c *census) TLSConn(conn *wsparse.Conn, server netip.AddrPort, i *wsparse.TLSInfo) {
 	what := "TLS to " + server.String() + ", not decrypted"
 	if i.Error != "" {
 		what += " (" + i.Error + ")"
@@ -151,38 +151,4 @@ func idRange(ids []int) string {
 type countingExporter struct {
 	report.Exporter
 	n int
-}
-
-func (e *countingExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
-	e.n++
-	e.Exporter.Handshake(c, h)
-}
-
-func (e *countingExporter) Frame(c *wsparse.Conn, f *wsparse.Frame) {
-	e.n++
-	e.Exporter.Frame(c, f)
-}
-
-func (e *countingExporter) Message(c *wsparse.Conn, m *wsparse.Message) {
-	e.n++
-	e.Exporter.Message(c, m)
-}
-
-func (e *countingExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
-	e.n++
-	if aw, ok := e.Exporter.(report.AppWriter); ok {
-		aw.MessageApps(c, m, apps)
-		return
-	}
-	e.Exporter.Message(c, m)
-}
-
-func (e *countingExporter) End(c *wsparse.Conn, s *wsparse.Summary) {
-	e.n++
-	e.Exporter.End(c, s)
-}
-
-func (e *countingExporter) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, i *wsparse.TLSInfo) {
-	e.n++
-	e.Exporter.TLSConn(c, ts, client, server, i)
 }

@@ -79,7 +79,7 @@ func runExport(o *exportOptions) error {
 	if err != nil {
 		return outputErr(fmt.Errorf("-o: %w", err))
 	}
-	_, derr := o.decodeInto(o.Reads, spec, e, false)
+	_, derr := o.decodeInto(o.Reads, spec, e, e.SetOrigin, false)
 	if err := e.Close(); err != nil {
 		return outputErr(err)
 	}

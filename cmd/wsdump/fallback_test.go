@@ -11,6 +11,7 @@ import (
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -65,7 +66,7 @@ func fallbackReport(t *testing.T, file string, jobs int) *health.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	asm := newAppAssembler(tr, appproto.ModeAuto, in.options(wsparse.Config{EndAll: true}, keys), jobs)
+	asm := pipeline.NewApps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, appproto.ModeAuto), in.options(wsparse.Config{EndAll: true}, keys), jobs)
 	if err := feed(src, asm, file, keys, func(time.Time) {}); err != nil {
 		t.Fatal(err)
 	}

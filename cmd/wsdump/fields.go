@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/tlsdec"
@@ -164,13 +164,9 @@ func (e *fieldsExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps [
 }
 
 func (e *fieldsExporter) End(c *wsparse.Conn, s *wsparse.Summary) { delete(e.hs, c) }
-func (e *fieldsExporter) TLSConn(*wsparse.Conn, time.Time, netip.AddrPort, netip.AddrPort, *wsparse.TLSInfo) {
-}
-func (e *fieldsExporter) SetOrigin(t time.Time) { e.env.SetOrigin(t) }
-func (e *fieldsExporter) Flush() error          { return e.bw.Flush() }
-func (e *fieldsExporter) Close() error          { return e.bw.Flush() }
-
-var _ report.AppWriter = (*fieldsExporter)(nil)
+func (e *fieldsExporter) SetOrigin(t time.Time)                   { e.env.SetOrigin(t) }
+func (e *fieldsExporter) Flush() error                            { return e.bw.Flush() }
+func (e *fieldsExporter) Close() error                            { return e.bw.Flush() }
 
 // connEnv is the environment of a connection of the conns view: the conn
 // record's fields, and its health under conn. (conn.heartbeat.missed,
@@ -305,7 +301,7 @@ func connHealthPass(o *decodeOptions, keys *tlsdec.KeyLog) (func(int) map[string
 	}
 	defer src.Close()
 	tr := health.New(nil, health.Options{})
-	asm := newAppAssembler(tr, o.Decode, o.options(wsparse.Config{EndAll: true}, keys), o.Jobs)
+	asm := pipeline.NewApps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, o.Decode), o.options(wsparse.Config{EndAll: true}, keys), o.Jobs)
 	err = feed(src, asm, o.ReadFile, keys, func(time.Time) {})
 	asm.Finish()
 	if err != nil {

@@ -101,7 +101,7 @@ func runFollow(o *followOptions) error {
 	t.origin = &t.originTS
 	// Application protocols are decoded (apps: true) so that nested ones
 	// (a STOMP frame in a SockJS array) are shown unwrapped.
-	_, derr := o.decodeInto(o.Reads, spec, t, true)
+	_, derr := o.decodeInto(o.Reads, spec, t, t.SetOrigin, true)
 	if err := t.w.Flush(); err != nil {
 		return outputErr(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -64,7 +64,7 @@ func runPipeline(t *testing.T, mode byte, in []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := health.New(exp, health.Options{})
+	tr := health.New(&record.FromWS{Out: exp}, health.Options{})
 	// Small limits, so that fuzzing reaches every limit's path.
 	opts := reassembly.Options{
 		Decoder: wsparse.Config{MaxPayload: 1 << 12, MaxMessage: 1 << 12, MaxHTTPHeader: 1 << 11,
@@ -137,12 +137,12 @@ type teeSink struct {
 	exp report.Exporter
 }
 
-func (s teeSink) Handshake(c *wsparse.Conn, h *wsparse.Handshake) { s.tr.Handshake(c, h) }
-func (s teeSink) Frame(c *wsparse.Conn, f *wsparse.Frame)         { s.tr.Frame(c, f) }
-func (s teeSink) Message(c *wsparse.Conn, m *wsparse.Message)     { s.tr.Message(c, m) }
-func (s teeSink) End(c *wsparse.Conn, sum *wsparse.Summary)       { s.tr.End(c, sum) }
-func (s teeSink) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
-	s.exp.TLSConn(c, ts, client, server, info)
+func (s teeSink) Put(r *record.Record) {
+	if r.Kind == record.TLS {
+		s.exp.Put(r)
+		return
+	}
+	record.ToWS(s.tr, r)
 }
 
 // A segment script: each segment is a control byte, a length byte and the

@@ -20,6 +20,7 @@ import (
 
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -646,6 +647,7 @@ func (nopExporter) Handshake(*wsparse.Conn, *wsparse.Handshake) {}
 func (nopExporter) Frame(*wsparse.Conn, *wsparse.Frame)         {}
 func (nopExporter) Message(*wsparse.Conn, *wsparse.Message)     {}
 func (nopExporter) End(*wsparse.Conn, *wsparse.Summary)         {}
+func (nopExporter) Put(*record.Record)                          {}
 
 // synFloodCapture writes a capture of n SYNs from distinct sources (the
 // capture of go run ./bench/memgen -syns n).

@@ -123,7 +123,7 @@ func runLint(o *lintOptions, files []string) error {
 	var interrupted, unread error
 	decode := func(name string) (lint.Result, error) {
 		l := lint.New()
-		origin, err := o.decodeInto([]string{name}, spec, l, false)
+		origin, err := o.decodeInto([]string{name}, spec, l, nil, false)
 		return lint.Result{Capture: displayName(name), Origin: origin, Findings: l.Findings(), Counts: l.Counts()}, err
 	}
 	if o.PerFile {
@@ -199,7 +199,7 @@ func lintPerFile(o *lintOptions, files []string, spec filter.Spec) ([]lint.Resul
 		one := *o
 		one.Err, one.Jobs = errw, 1
 		l := lint.New()
-		origin, err := one.decodeInto([]string{f}, spec, l, false)
+		origin, err := one.decodeInto([]string{f}, spec, l, nil, false)
 		rs[i], errs[i] = lint.Result{Capture: f, Origin: origin, Findings: l.Findings(), Counts: l.Counts()}, err
 	})
 	return rs, errs

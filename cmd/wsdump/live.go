@@ -15,9 +15,9 @@ import (
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/fbjoin"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
-	"github.com/wsdump/wsdump/wsparse"
 )
 
 const liveExamples = `  # Live, on one interface, with a tcpdump-style filter
@@ -146,7 +146,7 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	exp = newAppExporter(exp, o.Decode)
+	exp = pipeline.AppExporter(exp, o.Decode, false)
 	open := l.open
 	if open == nil {
 		open = capture.OpenLive
@@ -278,39 +278,3 @@ type liveSink struct {
 }
 
 func (s *liveSink) full() bool { return s.limit > 0 && s.n >= s.limit }
-
-func (s *liveSink) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
-	if s.full() {
-		return
-	}
-	s.dirty = true
-	s.Exporter.Handshake(c, h)
-}
-
-func (s *liveSink) Frame(c *wsparse.Conn, f *wsparse.Frame) {
-	s.lastDropped = s.full()
-	if s.lastDropped {
-		return
-	}
-	s.dirty = true
-	s.Exporter.Frame(c, f)
-	if !s.messages {
-		s.n++
-	}
-}
-
-func (s *liveSink) Message(c *wsparse.Conn, m *wsparse.Message) {
-	if s.messages && s.full() || !s.messages && s.lastDropped {
-		return
-	}
-	s.dirty = true
-	s.Exporter.Message(c, m)
-	if s.messages {
-		s.n++
-	}
-}
-
-func (s *liveSink) End(c *wsparse.Conn, sum *wsparse.Summary) {
-	s.dirty = true
-	s.Exporter.End(c, sum)
-}

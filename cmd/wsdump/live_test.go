@@ -28,6 +28,7 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -621,7 +622,7 @@ func BenchmarkLiveLoopback(b *testing.B) {
 	}
 	defer src.Close()
 	counter := &frameCounter{}
-	asm := reassembly.New(counter, reassembly.Options{})
+	asm := reassembly.New(record.Adapt(counter), reassembly.Options{})
 	var packets int
 	consumed := make(chan struct{})
 	go func() {

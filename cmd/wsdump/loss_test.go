@@ -174,7 +174,7 @@ func checkLossy(t *testing.T, path string, wire [2][]wireFrame, touched func(dir
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	got := [2][]record{}
+	got := [2][]jsonRecord{}
 	for _, r := range parseJSONL(t, out) {
 		if r.Type == "frame" {
 			d := 0

@@ -13,8 +13,8 @@ import (
 	"testing"
 )
 
-// record is the subset of a jsonl record the tests look at.
-type record struct {
+// jsonRecord is the subset of a jsonl record the tests look at.
+type jsonRecord struct {
 	Type      string   `json:"type"`
 	Conn      int      `json:"conn"`
 	Dir       string   `json:"dir"`
@@ -32,7 +32,7 @@ type record struct {
 
 // dataSHA256 returns a message record's data and its SHA-256 in hex, as
 // the generators' manifests write it.
-func (r record) dataSHA256(t *testing.T) ([]byte, string) {
+func (r jsonRecord) dataSHA256(t *testing.T) ([]byte, string) {
 	t.Helper()
 	data, err := base64.StdEncoding.DecodeString(r.Data)
 	if err != nil {
@@ -42,13 +42,13 @@ func (r record) dataSHA256(t *testing.T) ([]byte, string) {
 	return data, hex.EncodeToString(sum[:])
 }
 
-func parseJSONL(t *testing.T, out string) []record {
+func parseJSONL(t *testing.T, out string) []jsonRecord {
 	t.Helper()
-	var recs []record
+	var recs []jsonRecord
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
-		var r record
+		var r jsonRecord
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("bad JSON line %q: %v", sc.Text(), err)
 		}

@@ -77,7 +77,7 @@ func checkMidStream(t *testing.T, name string) {
 	}
 	got := map[string]bool{}
 	undecodable := 0
-	var conn record
+	var conn jsonRecord
 	for _, r := range parseJSONL(t, out) {
 		switch r.Type {
 		case "message":

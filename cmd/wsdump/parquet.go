@@ -4,11 +4,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/dataset"
 	"github.com/wsdump/wsdump/health"
-	"github.com/wsdump/wsdump/report"
-	"github.com/wsdump/wsdump/wsparse"
 )
 
 // parquetFlags checks the flags of --format parquet: -o is then the
@@ -34,22 +31,6 @@ func (o *decodeOptions) parquetFlags() error {
 func newDatasetWriter(o *decodeOptions) (*dataset.Writer, error) {
 	return dataset.New(dataset.Options{Dir: o.OutDir, Health: health.Options{}})
 }
-
-// datasetSink is what the decoding feeds with --format parquet: the
-// exporter chain (filters, counting) in front of the dataset writer, and
-// the writer's heartbeat tracker for the application protocols' beats,
-// which the chain would not pass on.
-type datasetSink struct {
-	report.Exporter
-	ds *dataset.Writer
-}
-
-func (s datasetSink) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
-	s.Exporter.(report.AppWriter).MessageApps(c, m, apps)
-}
-
-func (s datasetSink) Beat(b health.Beat)             { s.ds.Beat(b) }
-func (s datasetSink) Negotiated(n health.Negotiated) { s.ds.Negotiated(n) }
 
 // reportDataset says what a run added to the datasets: its files are
 // told apart from earlier runs' by the part id.

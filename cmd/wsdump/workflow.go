@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"regexp"
 	"strings"
@@ -14,11 +13,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
-	"github.com/wsdump/wsdump/reassembly"
-	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -148,49 +144,6 @@ func (fl *filterFlags) spec(messages bool) (filter.Spec, error) {
 		return s, usageErr("%v", err)
 	}
 	return s, nil
-}
-
-// filteredExporter puts a filter in front of an exporter.
-type filteredExporter struct {
-	report.Exporter
-	f *filter.Filter
-}
-
-// newFilteredExporter returns exp behind the filter, and the filter (whose
-// Done says when -c is reached). With no filter it returns exp itself.
-func newFilteredExporter(exp report.Exporter, spec filter.Spec) (report.Exporter, *filter.Filter) {
-	if spec.IsZero() {
-		return exp, nil
-	}
-	fe := &filteredExporter{Exporter: exp, f: filter.New(exp, spec)}
-	return fe, fe.f
-}
-
-func (e *filteredExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) { e.f.Handshake(c, h) }
-func (e *filteredExporter) Frame(c *wsparse.Conn, f *wsparse.Frame)         { e.f.Frame(c, f) }
-func (e *filteredExporter) Message(c *wsparse.Conn, m *wsparse.Message)     { e.f.Message(c, m) }
-func (e *filteredExporter) End(c *wsparse.Conn, s *wsparse.Summary)         { e.f.End(c, s) }
-
-// MessageApps passes a message with its application messages through the
-// filter. Without it the application decoder in front (newAppAssembler)
-// would take the filtered exporter for one that shows none, and decode
-// heartbeats only: a filter would change how the records it selects are
-// decoded.
-func (e *filteredExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
-	e.f.MessageApps(c, m, apps)
-}
-
-var _ report.AppWriter = (*filteredExporter)(nil)
-
-func (e *filteredExporter) SetOrigin(t time.Time) {
-	e.f.SetOrigin(t)
-	e.Exporter.SetOrigin(t)
-}
-
-func (e *filteredExporter) TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo) {
-	if e.f.KeepTLS(c, ts, client, server) {
-		e.Exporter.TLSConn(c, ts, client, server, info)
-	}
 }
 
 // stopSource ends the input (io.EOF) once done says so: -c reached.
@@ -356,15 +309,4 @@ func (fl *filterFlags) connSpec() (filter.Spec, *filter.Expr, error) {
 	x := s.Expr
 	s.Expr = nil
 	return s, x, err
-}
-
-// connFilter puts a filter for spec in front of next, or returns next.
-func connFilter(next wsparse.Sink, spec filter.Spec) wsparse.Sink {
-	if spec.IsZero() {
-		return next
-	}
-	a := &sinkAdapter{Sink: filter.New(next, spec)}
-	a.f = a.Sink.(*filter.Filter)
-	a.tls, _ = next.(reassembly.TLSSink)
-	return a
 }

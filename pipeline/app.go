@@ -1,0 +1,194 @@
+// Package pipeline builds wsdump's decoding chains: the reassembly (one
+// goroutine, or -j workers merged in order), the fallback-session joiner,
+// application decoding, filters, and the sinks at the end. Every stage is
+// a record.Sink; what a stage must know of the stages after it is given
+// as options by the code that builds the chain.
+package pipeline
+
+import (
+	"strings"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// AppOptions is what the application decoding stage is told of the
+// stages after it by the code that builds the chain.
+type AppOptions struct {
+	Mode  string // appproto mode ("" auto; appproto.ModeNone: no stage)
+	Apps  bool   // they show application messages: a Message carries its Apps
+	Beats bool   // they track heartbeats: Beat and Negotiated records
+	// Text, when set, says which messages are text heartbeats: the
+	// tracker's matching (health.Tracker.TextMatcher), done here (in a
+	// worker) rather than in it, on the message and the application
+	// texts inside it.
+	Text func(*wsparse.Message, []string) bool
+	// DataUnused: the stages after read no message data (a tracker whose
+	// text heartbeats are matched here): with -j it need not leave the
+	// workers.
+	DataUnused bool
+}
+
+// TrackerApps is the application decoding a health tracker wants: beats,
+// its text heartbeats matched in the stage (unless mode is none).
+func TrackerApps(t *health.Tracker, mode string) AppOptions {
+	o := AppOptions{Mode: mode, Beats: true}
+	if mode != appproto.ModeNone {
+		o.Text = t.TextMatcher()
+		o.DataUnused = t.Forwards() == nil
+	}
+	return o
+}
+
+// Tracker feeds a health tracker records: the four wsparse kinds, and
+// the heartbeats application decoding found.
+func Tracker(t *health.Tracker) record.Sink {
+	return record.Func(func(r *record.Record) {
+		switch r.Kind {
+		case record.Beat:
+			t.Beat(r.Beat)
+		case record.Negotiated:
+			t.Negotiated(r.Negotiated)
+		default:
+			record.ToWS(t, r)
+		}
+	})
+}
+
+// appDecoder decodes what rides on each connection's messages (STOMP,
+// SockJS, Socket.IO, MQTT, GraphQL, JSON-RPC) on its way from the
+// reassembly to a sink: a Message record carries its application messages
+// (opts.Apps), and heartbeats become Beat and Negotiated records
+// (opts.Beats), put before the record they were found in.
+type appDecoder struct {
+	next     record.Sink
+	opts     AppOptions
+	sessions map[*wsparse.Conn]*appproto.Session
+	rec      record.Record // the records it makes, reused
+}
+
+// Apps returns the application decoding stage in front of next.
+func Apps(next record.Sink, opts AppOptions) record.Sink { return newAppDecoder(next, opts) }
+
+func newAppDecoder(next record.Sink, opts AppOptions) *appDecoder {
+	if opts.Mode == "" {
+		opts.Mode = appproto.ModeAuto
+	}
+	return &appDecoder{next: next, opts: opts, sessions: map[*wsparse.Conn]*appproto.Session{}}
+}
+
+// Put decodes a Message record's application messages and passes every
+// record on.
+func (d *appDecoder) Put(r *record.Record) {
+	switch r.Kind {
+	case record.Handshake:
+		if r.Handshake.Upgraded() {
+			d.sessions[r.Conn] = d.session(r.Handshake)
+		}
+	case record.Message:
+		d.message(r)
+		return
+	case record.End:
+		d.end(r.Conn)
+	}
+	d.next.Put(r)
+}
+
+func (d *appDecoder) put(r record.Record) {
+	d.rec = r
+	d.next.Put(&d.rec)
+}
+
+// session starts decoding a connection; without an exporter of
+// application messages, only heartbeats are looked for.
+func (d *appDecoder) session(h *wsparse.Handshake) *appproto.Session {
+	s := appproto.New(h, d.opts.Mode)
+	if !d.opts.Apps {
+		s.BeatsOnly()
+	}
+	return s
+}
+
+func (d *appDecoder) message(r *record.Record) {
+	c, m := r.Conn, r.Message
+	if m.Fallback != nil && !m.Fallback.Joined {
+		d.next.Put(r) // a fallback session's piece: decoded once joined
+		return
+	}
+	s := d.sessions[c]
+	if s == nil {
+		// Recognised without a handshake: the decoder sniffs the content.
+		s = d.session(nil)
+		d.sessions[c] = s
+	}
+	apps := s.Message(m)
+	if d.opts.Beats {
+		// --heartbeat-text overrides: a message it names is not also
+		// looked at as an application heartbeat.
+		if d.opts.Text != nil && d.opts.Text(m, appproto.InnerTexts(m, apps)) {
+			d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindText})
+		} else if sh, ok := appproto.ShapeOf(m, apps); ok {
+			d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindApp, Proto: sh.Proto, Key: sh.Key})
+		}
+		for i := range apps {
+			if apps[i].Heartbeat {
+				d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: apps[i].Protocol})
+			}
+		}
+	}
+	if d.opts.Apps {
+		d.put(record.Record{Kind: record.Message, Conn: c, Message: m, Apps: apps, Decoded: true})
+		return
+	}
+	d.next.Put(r)
+}
+
+func (d *appDecoder) beat(c *wsparse.Conn, b health.Beat) {
+	d.put(record.Record{Kind: record.Beat, Conn: c, Beat: b})
+}
+
+func (d *appDecoder) end(c *wsparse.Conn) {
+	if sess := d.sessions[c]; sess != nil && d.opts.Beats {
+		if ka := sess.Keepalive(); ka.Source != "" {
+			kind := keepaliveKind(ka.Source)
+			// Both directions, an interval of 0 included: it says that
+			// direction agreed to send no beats.
+			for dir, iv := range ka.Interval {
+				d.put(record.Record{Kind: record.Negotiated, Conn: c,
+					Negotiated: health.Negotiated{Conn: c.ID, Dir: wsparse.Dir(dir), Kind: kind, Interval: iv, Timeout: ka.Timeout}})
+			}
+		}
+	}
+	delete(d.sessions, c)
+}
+
+// keepaliveKind names the beats a negotiated keepalive is about, as the
+// decoders name their protocols: "stomp heart-beat" -> stomp, "engine.io
+// open" -> engineio.
+func keepaliveKind(source string) string {
+	first, _, _ := strings.Cut(source, " ")
+	return strings.ReplaceAll(first, ".", "")
+}
+
+// appExporter is an exporter with application decoding in front of it.
+type appExporter struct {
+	report.Exporter
+	dec *appDecoder
+}
+
+// AppExporter puts application decoding (mode) in front of exp, which
+// shows application messages (and, with beats, tracks heartbeats).
+func AppExporter(exp report.Exporter, mode string, beats bool) report.Exporter {
+	if mode == "" {
+		mode = appproto.ModeAuto
+	}
+	if mode == appproto.ModeNone {
+		return exp
+	}
+	return &appExporter{Exporter: exp, dec: newAppDecoder(exp, AppOptions{Mode: mode, Apps: true, Beats: beats})}
+}
+
+func (a *appExporter) Put(r *record.Record) { a.dec.Put(r) }

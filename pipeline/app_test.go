@@ -1,0 +1,103 @@
+package pipeline
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// kinds writes each record as a line: its kind, connection, and what
+// tells it apart.
+func kinds(lines *[]string) record.Sink {
+	return record.Func(func(r *record.Record) {
+		s := fmt.Sprintf("%s %d", r.Kind, r.Conn.ID)
+		switch r.Kind {
+		case record.Message:
+			s += fmt.Sprintf(" %q decoded=%v", r.Message.Data, r.Decoded)
+			for _, a := range r.Apps {
+				s += " app=" + a.Protocol
+			}
+		case record.Beat:
+			s += fmt.Sprintf(" conn=%d %v %s", r.Beat.Conn, r.Beat.Dir, r.Beat.Kind)
+		case record.Negotiated:
+			s += fmt.Sprintf(" conn=%d %v %s %v", r.Negotiated.Conn, r.Negotiated.Dir, r.Negotiated.Kind, r.Negotiated.Interval)
+		}
+		*lines = append(*lines, s)
+	})
+}
+
+// engineIO is an Engine.IO conversation on connection 2 (connection 1
+// a plain WebSocket before it): an open packet with its ping interval, a
+// ping, its pong, an event.
+func engineIO() []synth.Packet {
+	plain := synth.New("10.0.0.1:40000", "10.0.0.2:80").Open().Upgrade().
+		Frame(true, wsparse.OpText, []byte("hello")).Fin(true).Fin(false)
+	eio := synth.New("10.0.0.3:40001", "10.0.0.2:80").At(500000).Open().UpgradeURI("/socket.io/?EIO=4&transport=websocket").
+		Frame(false, wsparse.OpText, []byte(`0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000}`)).
+		Frame(false, wsparse.OpText, []byte("2")).
+		Frame(true, wsparse.OpText, []byte("3")).
+		Frame(true, wsparse.OpText, []byte(`42["chat","hi"]`)).
+		Fin(true).Fin(false)
+	return append(plain.Packets, eio.Packets...)
+}
+
+func runApps(t *testing.T, app AppOptions, jobs int) []string {
+	t.Helper()
+	var lines []string
+	asm := NewApps(kinds(&lines), app, reassembly.Options{}, jobs)
+	for _, p := range engineIO() {
+		asm.Packet(1, p.Data, p.TS, len(p.Data))
+	}
+	asm.Finish()
+	return lines
+}
+
+// TestAppStage: the application decoding stage gives each message its
+// application messages and puts the heartbeats it finds (Beat) just
+// before their message, the negotiated keepalive (Negotiated) before the
+// connection's end, with the connection's number, the same on one
+// goroutine and on the -j workers (where the merge renumbers them).
+func TestAppStage(t *testing.T) {
+	app := AppOptions{Mode: appproto.ModeAuto, Apps: true, Beats: true}
+	one := runApps(t, app, 1)
+	got := strings.Join(filterKinds(one), "\n")
+	for _, want := range []string{
+		"beat 2 conn=2 s2c engineio\nmessage 2 \"2\" decoded=true app=engineio",
+		"beat 2 conn=2 c2s engineio\nmessage 2 \"3\" decoded=true app=engineio",
+		"message 2 \"42[\\\"chat\\\",\\\"hi\\\"]\" decoded=true app=socketio",
+		"negotiated 2 conn=2 c2s engineio 25s\nnegotiated 2 conn=2 s2c engineio 25s\nend 2",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("-j 1: no\n%s\nin\n%s", want, got)
+		}
+	}
+	if two := runApps(t, app, 2); !reflect.DeepEqual(one, two) {
+		t.Errorf("-j 2 differs from -j 1:\n%s\n---\n%s", strings.Join(two, "\n"), strings.Join(one, "\n"))
+	}
+	// Without Beats and Apps asked for, neither comes.
+	for _, jobs := range []int{1, 2} {
+		for _, l := range runApps(t, AppOptions{Mode: appproto.ModeAuto}, jobs) {
+			if strings.HasPrefix(l, "beat") || strings.HasPrefix(l, "negotiated") || strings.Contains(l, "decoded=true") {
+				t.Errorf("-j %d, nothing asked for: %s", jobs, l)
+			}
+		}
+	}
+}
+
+// filterKinds keeps the lines of messages, beats, keepalives and ends.
+func filterKinds(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "frame") && !strings.HasPrefix(l, "handshake") {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,67 @@
+package pipeline
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/fbjoin"
+	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/tlsdec"
+)
+
+// Assembler is what a capture's packets are fed to: a reassembly.Assembler (one
+// goroutine) or a reassembly.Parallel (-j workers), which give the same
+// records in the same order.
+type Assembler interface {
+	Packet(link uint32, data []byte, ts time.Time, wireLen int)
+	MergeKeys(k *tlsdec.KeyLog)
+	Finish()
+	Stats() reassembly.Stats
+}
+
+// New returns the assembler for -j jobs (0: every core) in front of sink,
+// with the fallback sessions (SockJS, Engine.IO over HTTP) joined.
+func New(sink record.Sink, opts reassembly.Options, jobs int) Assembler {
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	j := fbjoin.New(sink)
+	if jobs == 1 {
+		return joined{reassembly.New(j, opts), j}
+	}
+	return joined{reassembly.NewParallel(j, opts, jobs), j}
+}
+
+// joined finishes the fallback sessions after the reassembly.
+type joined struct {
+	Assembler
+	j *fbjoin.Joiner
+}
+
+func (a joined) Finish() {
+	a.Assembler.Finish()
+	a.j.Finish()
+}
+
+// NewApps is New with application decoding (app) in
+// front of next: with -j, in the workers (each connection's decoding is
+// its own), its records merged with the others; the fallback sessions,
+// joined after the merge, are decoded there.
+func NewApps(next record.Sink, app AppOptions, opts reassembly.Options, jobs int) Assembler {
+	if jobs <= 0 {
+		jobs = runtime.GOMAXPROCS(0)
+	}
+	if app.Mode == appproto.ModeNone {
+		return New(next, opts, jobs)
+	}
+	if jobs == 1 {
+		j := fbjoin.New(newAppDecoder(next, app))
+		return joined{reassembly.New(j, opts), j}
+	}
+	opts.DataUnused = app.DataUnused
+	stage := func(w record.Sink) record.Sink { return newAppDecoder(w, app) }
+	j := fbjoin.NewSplit(next, newAppDecoder(next, app))
+	return joined{reassembly.NewParallelStage(j, opts, jobs, stage), j}
+}
