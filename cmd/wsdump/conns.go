@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/pipeline"
@@ -193,82 +191,42 @@ func runConns(o *connsOptions) error {
 	if err != nil {
 		return err
 	}
-	rep, origin := rd.rep, rd.origin
-	switch {
-	case o.fields:
-		err = writeConnFields(o.Out, rep, &o.Fields, origin)
-	case o.Format == "jsonl":
-		err = report.WriteHealthJSONL(o.Out, rep, o.health())
-	case o.Format == "csv":
-		err = report.WriteConnsCSV(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs"})
-	default:
-		err = report.WriteConnsTable(o.Out, rep, report.ConnsTableOptions{Origin: origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out)})
+	v := report.ConnsView{Format: o.Format, Health: o.health(),
+		Table: report.ConnsTableOptions{Origin: rd.Origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out)}}
+	if o.fields {
+		v.Fields, v.Header = o.Fields.Fields, o.Fields.header
 	}
-	if err != nil {
+	if err := report.WriteConns(o.Out, rd.Report, v); err != nil {
 		return outputErr(err)
 	}
-	return readError(rd.readErr)
+	return readError(rd.ReadErr)
 }
 
-// connsRead is what conns and report read from a capture.
-type connsRead struct {
-	rep     *health.Report // after -Y
-	tr      *health.Tracker
-	origin  time.Time // the capture's first packet
-	readErr error     // the input's error, reported after the output
-}
-
-// read reads the capture through the health tracker (next, when not nil,
-// receives every record behind it): the application decoders, the
-// connection filters, -Y on the report. err is an error before reading.
-func (o *connsOptions) read(next wsparse.Sink) (rd connsRead, err error) {
+// read reads the capture as conns does (pipeline.Conns; next, when not
+// nil, receives every record behind the tracker). err is an error before
+// reading.
+func (o *connsOptions) read(next wsparse.Sink) (pipeline.ConnsRead, error) {
 	src, err := o.openInputs(o.Ctx, o.Reads, o.In, o.Err)
 	if err != nil {
-		return rd, inputErr(err)
+		return pipeline.ConnsRead{}, inputErr(err)
 	}
 	if len(o.BPF) > 0 {
 		if src, err = newBPFSource(src, o.BPF, o.Err); err != nil {
-			return rd, err
+			return pipeline.ConnsRead{}, err
 		}
 	}
 	defer src.Close()
-
 	spec, x, err := o.Filter.connSpec()
 	if err != nil {
-		return rd, err
+		return pipeline.ConnsRead{}, err
 	}
-	tr := health.New(next, o.health())
 	keys, err := o.loadKeys(o.Err)
 	if err != nil {
-		return rd, err
+		return pipeline.ConnsRead{}, err
 	}
-	// --max-payload and --max-message as given (16 MiB by default): a cut
-	// compressed message loses the inflater's window, and text beats
-	// after it with it. Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)
-	// come from the message decoders.
-	// Without a filter, connections that never showed WebSocket end too:
-	// refused and unanswered connects and the HTTP requests before an
-	// upgrade are attempts of the reconnect groups.
-	opts := o.options(wsparse.Config{EndAll: spec.IsZero()}, keys)
-	var asm pipeline.Assembler
-	if spec.IsZero() {
-		asm = pipeline.NewApps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, o.Decode), opts, o.Jobs)
-	} else {
-		// The filter goes first: it picks whole connections (--conn,
-		// --host, --path), each decoded as without it, and the decoding of
-		// the others is saved.
-		dec := pipeline.Tracker(tr)
-		if o.Decode != appproto.ModeNone {
-			dec = pipeline.Apps(dec, pipeline.TrackerApps(tr, o.Decode))
-		}
-		asm = pipeline.New(pipeline.ConnFilter(dec, spec), opts, o.Jobs)
-	}
-	rd.readErr = feed(src, asm, o.ReadFile, keys, func(t time.Time) { rd.origin = t })
-	asm.Finish()
-	rd.tr, rd.rep = tr, tr.Report()
-	selectConns(rd.rep, x, rd.origin)
-	if n := rd.rep.ConnectsUncounted; n > 0 {
-		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
-	}
-	return rd, nil
+	return pipeline.Conns(pipeline.ConnsOptions{Health: o.health(), Decode: o.Decode, Spec: spec, Select: x,
+		Reassembly: o.options(wsparse.Config{}, keys), Jobs: o.Jobs, Next: next, Err: o.Err},
+		func(asm pipeline.Assembler, origin func(time.Time)) error {
+			return feed(src, asm, o.ReadFile, keys, origin)
+		}), nil
 }

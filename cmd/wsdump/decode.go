@@ -11,7 +11,6 @@ import (
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/dataset"
-	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
@@ -80,8 +79,8 @@ func runDecode(o *decodeOptions) error {
 	defer src.Close()
 
 	var exp report.Exporter
-	var ds *dataset.Writer // --format parquet
-	var fe *fieldsExporter // -T fields
+	var ds *dataset.Writer        // --format parquet
+	var fe *report.FieldsExporter // -T fields
 	if o.fields {
 		fe = newFieldsExporter(o.Out, &o.Fields, o.Messages)
 		exp = fe
@@ -106,10 +105,10 @@ func runDecode(o *decodeOptions) error {
 			return err
 		}
 		if fe != nil {
-			fe.env = filter.New(nil, filter.Spec{ConnHealth: spec.ConnHealth})
+			fe.SetConnHealth(spec.ConnHealth)
 		}
 	}
-	counted := &countingExporter{Exporter: exp}
+	counted := &pipeline.CountingExporter{Exporter: exp}
 	exp, flt := pipeline.FilteredExporter(counted, spec)
 	src = stopWhen(src, flt)
 	keys, err := o.loadKeys(o.Err)
@@ -137,7 +136,7 @@ func runDecode(o *decodeOptions) error {
 	if ds != nil {
 		reportDataset(o.Err, o.OutDir, ds)
 	}
-	if readErr == nil && counted.n == 0 {
+	if readErr == nil && counted.N == 0 {
 		explainEmpty(o.Ctx, &o.inputFlags, o.Reads, o.In, o.Err, spec.Conns)
 	}
 	return readError(readErr)

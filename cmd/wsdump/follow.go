@@ -1,18 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"fmt"
 	"io"
-	"strconv"
-	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/report"
-	"github.com/wsdump/wsdump/wsparse"
 )
 
 const followExamples = `  # The conversation of connection 1 as a transcript
@@ -73,6 +66,7 @@ Without --conn every connection is followed, in capture order.` + "\n" + filterH
 	return cmd
 }
 
+// runFollow decodes the capture into a report.Transcript.
 func runFollow(o *followOptions) error {
 	if len(o.Reads) == 0 {
 		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
@@ -96,201 +90,16 @@ func runFollow(o *followOptions) error {
 			return runFollow(&one)
 		})
 	}
-	t := &transcript{w: bufio.NewWriter(o.Out), st: report.NewStabilizer(o.Stable), maxBytes: o.MaxBytes,
-		pretty: !o.NoPretty, color: colors.color(o.Out)}
-	t.origin = &t.originTS
+	t := report.NewTranscript(o.Out, report.TranscriptOptions{Stable: o.Stable, MaxBytes: o.MaxBytes,
+		Pretty: !o.NoPretty, Color: colors.color(o.Out)})
 	// Application protocols are decoded (apps: true) so that nested ones
 	// (a STOMP frame in a SockJS array) are shown unwrapped.
 	_, derr := o.decodeInto(o.Reads, spec, t, t.SetOrigin, true)
-	if err := t.w.Flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return outputErr(err)
 	}
-	if derr == nil && !t.wrote {
+	if derr == nil && !t.Wrote() {
 		explainEmpty(o.Ctx, &o.inputFlags, o.Reads, o.In, o.Err, spec.Conns)
 	}
 	return derr
-}
-
-// transcript is a sink that writes the follow view.
-type transcript struct {
-	w        *bufio.Writer
-	st       *report.Stabilizer
-	maxBytes int
-	pretty   bool
-	color    bool
-	originTS time.Time
-	origin   *time.Time
-	wrote    bool // something was written (else explainEmpty says why)
-}
-
-// SetOrigin makes times count from the first packet.
-func (t *transcript) SetOrigin(o time.Time) {
-	if t.origin.IsZero() {
-		*t.origin = o
-	}
-	t.st.SetOrigin(o)
-}
-
-func (t *transcript) when(ts time.Time) string {
-	if t.origin.IsZero() {
-		*t.origin = ts
-	}
-	return strconv.FormatFloat(ts.Sub(*t.origin).Seconds(), 'f', 6, 64)
-}
-
-func (t *transcript) header(dir wsparse.Dir, s string) {
-	t.wrote = true
-	if t.color {
-		s = report.DirColor(dir.String()) + s + report.ColorReset
-	}
-	t.w.WriteString(s)
-	t.w.WriteByte('\n')
-}
-
-func anomalySuffix(a wsparse.Anomalies) string {
-	if a == 0 {
-		return ""
-	}
-	return " !" + a.String()
-}
-
-func (t *transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
-	t.wrote = true
-	fmt.Fprintf(t.w, "=== conn %s  %s -> %s  at %s\n", wsparse.ConnLabel(c.ID), t.st.Client(c.Client()), c.Server(), t.when(h.RequestTS))
-	fmt.Fprintf(t.w, "    %s %s %s\n", report.Escape([]byte(h.Method), 20, true), report.Escape([]byte(h.URI), 200, true), report.Escape([]byte(h.HTTPVersion), 20, true))
-	if h.Host != "" {
-		fmt.Fprintf(t.w, "    Host: %s\n", report.Escape([]byte(h.Host), 200, true))
-	}
-	resp := "no response"
-	if h.Status != 0 {
-		resp = strconv.Itoa(h.Status) + " " + report.Escape([]byte(h.Reason), 60, true)
-	}
-	fmt.Fprintf(t.w, "    -> %s%s\n", resp, anomalySuffix(h.Anomalies))
-	if h.Subprotocol != "" {
-		fmt.Fprintf(t.w, "    subprotocol: %s\n", report.Escape([]byte(h.Subprotocol), 100, true))
-	}
-	if h.Extensions != "" {
-		fmt.Fprintf(t.w, "    extensions: %s\n", report.Escape([]byte(h.Extensions), 200, true))
-	}
-	t.w.WriteByte('\n')
-}
-
-// Frame shows control frames on one line; data frames are shown as
-// messages.
-func (t *transcript) Frame(c *wsparse.Conn, f *wsparse.Frame) {
-	if !f.Opcode.IsControl() {
-		if f.Opcode.IsReserved() {
-			t.header(f.Dir, fmt.Sprintf("[%s] conn %s %s %s frame %d, %d B%s", t.when(f.TS), wsparse.ConnLabel(c.ID), f.Dir, f.Opcode, f.Index, f.Length, anomalySuffix(f.Anomalies)))
-		}
-		return
-	}
-	line := fmt.Sprintf("[%s] conn %s %s %s, %d B", t.when(f.TS), wsparse.ConnLabel(c.ID), f.Dir, f.Opcode, f.Length)
-	switch {
-	case f.Opcode == wsparse.OpClose && f.HasCloseCode:
-		line += ": " + strconv.Itoa(int(f.CloseCode))
-		if name := wsparse.CloseCodeName(f.CloseCode); name != "" {
-			line += " (" + name + ")"
-		}
-		if f.CloseReason != "" {
-			line += " " + strconv.Quote(report.Escape([]byte(f.CloseReason), 125, true))
-		}
-	case len(f.Payload) > 0:
-		line += ": " + report.Escape(f.Payload, 125, true)
-	}
-	t.header(f.Dir, line+anomalySuffix(f.Anomalies))
-}
-
-func (t *transcript) Message(c *wsparse.Conn, m *wsparse.Message) { t.MessageApps(c, m, nil) }
-
-// MessageApps writes a message; apps (decoded application messages) tell
-// how to unwrap its text (report.FollowText).
-func (t *transcript) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
-	head := fmt.Sprintf("[%s] conn %s %s %s #%d, %d B", t.when(m.TS), wsparse.ConnLabel(c.ID), m.Dir, m.Opcode, m.Index, m.Len)
-	if m.LenUnknown {
-		head = fmt.Sprintf("[%s] conn %s %s %s #%d, %d B inflated of ? B", t.when(m.TS), wsparse.ConnLabel(c.ID), m.Dir, m.Opcode, m.Index, m.Len)
-	}
-	if m.Compressed {
-		head += fmt.Sprintf(", compressed %d B", m.WireLen)
-	}
-	if m.Frames > 1 {
-		head += fmt.Sprintf(", %d frames", m.Frames)
-	}
-	t.header(m.Dir, head+anomalySuffix(m.Anomalies))
-	data := m.Data
-	more := 0
-	if t.maxBytes > 0 && len(data) > t.maxBytes {
-		cut := t.maxBytes
-		for cut > 0 && m.Opcode == wsparse.OpText && !utf8.RuneStart(data[cut]) {
-			cut-- // whole characters only
-		}
-		more = len(data) - cut
-		data = data[:cut]
-	}
-	if m.Opcode == wsparse.OpText && report.MostlyText(data) {
-		for _, line := range report.FollowText(data, apps, t.pretty, more == 0) {
-			t.w.WriteString(line)
-			t.w.WriteByte('\n')
-		}
-	} else {
-		hexDump(t.w, data)
-	}
-	if more > 0 {
-		fmt.Fprintf(t.w, "… %d more bytes (--max-bytes 0 shows all)\n", more)
-	}
-	if uint64(len(m.Data)) < m.Len {
-		fmt.Fprintf(t.w, "… %d bytes not kept\n", m.Len-uint64(len(m.Data)))
-	}
-	t.w.WriteByte('\n')
-}
-
-// hexDump writes p as xxd does: offset, 16 bytes in pairs, ASCII.
-func hexDump(w *bufio.Writer, p []byte) {
-	for off := 0; off < len(p); off += 16 {
-		row := p[off:min(off+16, len(p))]
-		fmt.Fprintf(w, "%08x: ", off)
-		for i := 0; i < 16; i++ {
-			if i < len(row) {
-				fmt.Fprintf(w, "%02x", row[i])
-			} else {
-				w.WriteString("  ")
-			}
-			if i%2 == 1 {
-				w.WriteByte(' ')
-			}
-		}
-		w.WriteByte(' ')
-		for _, b := range row {
-			if b < 0x20 || b > 0x7e {
-				b = '.'
-			}
-			w.WriteByte(b)
-		}
-		w.WriteByte('\n')
-	}
-}
-
-func (t *transcript) End(c *wsparse.Conn, s *wsparse.Summary) {
-	t.wrote = true
-	line := fmt.Sprintf("=== conn %s end at %s: %s", wsparse.ConnLabel(c.ID), t.when(s.Last), s.End)
-	if s.StreamEnd != "" {
-		line += " (" + s.StreamEnd + ")"
-	}
-	if s.Handshake == nil {
-		line += ", no handshake (" + string(s.Confidence) + ")"
-	}
-	if s.Close[0].Sent || s.Close[1].Sent {
-		line += ", close by " + sideName(s.Initiator)
-		if cl := s.Close[s.Initiator]; cl.HasCode {
-			line += " " + strconv.Itoa(int(cl.Code))
-		}
-	}
-	line += fmt.Sprintf(", %d/%d messages", s.Stats[0].Messages, s.Stats[1].Messages)
-	fmt.Fprintf(t.w, "%s%s\n\n", line, anomalySuffix(s.Anomalies))
-}
-
-func sideName(d wsparse.Dir) string {
-	if d == wsparse.ClientToServer {
-		return "client"
-	}
-	return "server"
 }

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsdump/wsdump/capture"
-	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/lint"
 	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/report"
@@ -93,17 +90,13 @@ See --rules for the list.` + "\n" + filterHelp,
 }
 
 func writeRules(out io.Writer) error {
-	w := bufio.NewWriter(out)
-	fmt.Fprintln(w, "ID     NAME                       SEVERITY  ON          REFERENCE              MEANING")
-	for _, r := range lint.Rules {
-		fmt.Fprintf(w, "%-6s %-26s %-9s %-11s %-22s %s\n", r.ID, r.Name, r.Severity, r.On, r.Ref, r.Summary)
-	}
-	if err := w.Flush(); err != nil {
+	if err := report.WriteLintRules(out); err != nil {
 		return outputErr(err)
 	}
 	return nil
 }
 
+// runLint checks the captures (pipeline.Lint) and writes the findings.
 func runLint(o *lintOptions, files []string) error {
 	if len(files) == 0 {
 		return usageErr("no input: give a capture file with -r FILE")
@@ -119,88 +112,33 @@ func runLint(o *lintOptions, files []string) error {
 	if err != nil {
 		return err
 	}
-	var results []lint.Result
-	var interrupted, unread error
-	decode := func(name string) (lint.Result, error) {
-		l := lint.New()
-		origin, err := o.decodeInto([]string{name}, spec, l, nil, false)
-		return lint.Result{Capture: displayName(name), Origin: origin, Findings: l.Findings(), Counts: l.Counts()}, err
-	}
-	if o.PerFile {
-		// Each file a capture of its own, decoded on the -j workers.
-		l := capture.ExpandInputs(files, o.Err)
-		if len(l.Files) == 0 {
-			return inputErr(fmt.Errorf("no input could be read (%d, see above)", len(l.Errs)))
-		}
-		if len(l.Errs) > 0 {
-			unread = inputErr(fmt.Errorf("%d inputs could not be read (see above)", len(l.Errs)))
-		}
-		files = l.Files
-		rs, errs := lintPerFile(o, files, spec)
-		decode = func(name string) (lint.Result, error) {
-			i := slices.Index(files, name)
-			return rs[i], errs[i]
-		}
-	}
-	for _, name := range files {
-		r, err := decode(name)
-		var ee *exitError
-		if o.PerFile && errors.As(err, &ee) && ee.code == exitInput {
-			// The file's findings up to the error are kept; the others are read.
-			fmt.Fprintf(o.Err, "wsdump: %v\n", err)
-			unread, err = err, nil
-		}
-		if errors.Is(err, errInterrupted) {
-			// The findings in what was read are written, then exit 130.
-			interrupted = err
-		} else if err != nil {
-			return err
-		}
-		results = append(results, r)
-		if interrupted != nil {
-			break
-		}
+	run, err := pipeline.Lint(pipeline.LintInput{Files: files, PerFile: o.PerFile, Jobs: o.Jobs, Err: o.Err, Name: displayName,
+		Decode: func(f string, l *lint.Linter, errw io.Writer, jobs int) (time.Time, error) {
+			one := *o
+			one.Err, one.Jobs = errw, jobs
+			return one.decodeInto([]string{f}, spec, l, nil, false)
+		},
+		Unread: func(err error) bool {
+			var ee *exitError
+			return errors.As(err, &ee) && ee.code == exitInput
+		},
+		Interrupted: func(err error) bool { return errors.Is(err, errInterrupted) },
+	})
+	if err != nil {
+		return inputErr(err) // an error of its own kept; pipeline.InputsError exit 2
 	}
 	opts := report.LintOptions{FailOn: failOn, Stable: o.Stable, Color: useColor(o.Out)}
-	switch o.Format {
-	case "jsonl":
-		err = report.WriteLintJSONL(o.Out, results, opts)
-	case "junit":
-		err = report.WriteLintJUnit(o.Out, results, opts)
-	default:
-		err = report.WriteLintTable(o.Out, results, opts)
-	}
-	if err != nil {
+	if err := report.WriteLint(o.Out, o.Format, run.Results, opts); err != nil {
 		return outputErr(err)
 	}
-	if interrupted != nil {
-		return interrupted
+	if run.Interrupted != nil {
+		return run.Interrupted
 	}
-	var failing []string
-	for _, r := range results {
-		if lint.Worst(r.Counts) >= failOn {
-			failing = append(failing, r.Capture)
-		}
+	if run.Unread != nil {
+		return inputErr(run.Unread) // exit 2 wins over findings, as for one capture
 	}
-	if unread != nil {
-		return unread // exit 2 wins over findings, as for one capture
-	}
-	if len(failing) > 0 {
+	if failing := run.Failing(failOn); len(failing) > 0 {
 		return &exitError{exitFindings, fmt.Errorf("lint: findings of severity %s or above in %s", failOn, strings.Join(failing, ", "))}
 	}
 	return nil
-}
-
-// lintPerFile decodes the files on the -j workers, one file each, their
-// notices to stderr in file order (pipeline.EachFile).
-func lintPerFile(o *lintOptions, files []string, spec filter.Spec) ([]lint.Result, []error) {
-	rs, errs := make([]lint.Result, len(files)), make([]error, len(files))
-	pipeline.EachFile(files, o.Jobs, o.Err, func(i int, f string, errw io.Writer) {
-		one := *o
-		one.Err, one.Jobs = errw, 1
-		l := lint.New()
-		origin, err := one.decodeInto([]string{f}, spec, l, nil, false)
-		rs[i], errs[i] = lint.Result{Capture: f, Origin: origin, Findings: l.Findings(), Counts: l.Counts()}, err
-	})
-	return rs, errs
 }

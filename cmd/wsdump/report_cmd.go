@@ -93,7 +93,7 @@ func runReport(o *reportOptions) error {
 	if title != "-" && len(o.Reads) == 1 {
 		title = filepath.Base(title)
 	}
-	in := report.HTMLInput{Title: title, Report: rd.rep, Beats: rd.tr.BeatTimes, Activity: act, Origin: rd.origin, Version: version}
+	in := report.HTMLInput{Title: title, Report: rd.Report, Beats: rd.Tracker.BeatTimes, Activity: act, Origin: rd.Origin, Version: version}
 	n, err := report.WriteHTMLFile(o.Output, o.Out, in)
 	if err != nil {
 		return outputErr(err)
@@ -101,5 +101,5 @@ func runReport(o *reportOptions) error {
 	if o.Output != "-" {
 		fmt.Fprintf(o.Err, "wsdump: wrote %s (%d bytes)\n", o.Output, n)
 	}
-	return readError(rd.readErr)
+	return readError(rd.ReadErr)
 }

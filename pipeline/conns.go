@@ -1,0 +1,112 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/filter"
+	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// FeedFunc hands a capture's packets to asm, calling origin with the
+// first packet's time; it returns the input's error (the command's
+// reader: its source, its name, its secrets).
+type FeedFunc func(asm Assembler, origin func(time.Time)) error
+
+// ConnsOptions are what the conns and report views read a capture with.
+type ConnsOptions struct {
+	Health     health.Options
+	Decode     string             // --decode (appproto modes)
+	Spec       filter.Spec        // the connection filters (no -Y)
+	Select     *filter.Expr       // -Y on the connections, known at their end (nil: all)
+	Reassembly reassembly.Options // the decoder's EndAll is set here
+	Jobs       int
+	Next       wsparse.Sink // receives every record behind the tracker (nil: none)
+	Err        io.Writer    // notices
+}
+
+// ConnsRead is what conns and report read from a capture.
+type ConnsRead struct {
+	Report  *health.Report // after -Y
+	Tracker *health.Tracker
+	Origin  time.Time // the capture's first packet
+	ReadErr error     // the input's error, reported after the output
+}
+
+// Conns reads a capture through the health tracker: the application
+// decoders, the connection filters, -Y on the report.
+func Conns(o ConnsOptions, feed FeedFunc) ConnsRead {
+	var rd ConnsRead
+	tr := health.New(o.Next, o.Health)
+	// --max-payload and --max-message as given (16 MiB by default): a cut
+	// compressed message loses the inflater's window, and text beats
+	// after it with it. Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)
+	// come from the message decoders.
+	// Without a filter, connections that never showed WebSocket end too:
+	// refused and unanswered connects and the HTTP requests before an
+	// upgrade are attempts of the reconnect groups.
+	spec := o.Spec
+	opts := o.Reassembly
+	opts.Decoder.EndAll = spec.IsZero()
+	var asm Assembler
+	if spec.IsZero() {
+		asm = NewApps(Tracker(tr), TrackerApps(tr, o.Decode), opts, o.Jobs)
+	} else {
+		// The filter goes first: it picks whole connections (--conn,
+		// --host, --path), each decoded as without it, and the decoding of
+		// the others is saved.
+		dec := Tracker(tr)
+		if o.Decode != appproto.ModeNone {
+			dec = Apps(dec, TrackerApps(tr, o.Decode))
+		}
+		asm = New(ConnFilter(dec, spec), opts, o.Jobs)
+	}
+	rd.ReadErr = feed(asm, func(t time.Time) { rd.Origin = t })
+	asm.Finish()
+	rd.Tracker, rd.Report = tr, tr.Report()
+	selectConns(rd.Report, o.Select, rd.Origin)
+	if n := rd.Report.ConnectsUncounted; n > 0 {
+		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
+	}
+	return rd
+}
+
+// selectConns keeps the connections of rep for which x is true.
+func selectConns(rep *health.Report, x *filter.Expr, origin time.Time) {
+	if x == nil {
+		return
+	}
+	kept := rep.Conns[:0]
+	for _, c := range rep.Conns {
+		if x.Match(filter.ConnEnv(c, origin)) {
+			kept = append(kept, c)
+		}
+	}
+	rep.Conns = kept
+}
+
+// ConnHealth reads the capture once through the health tracker, with
+// conns' defaults, and returns each connection's conn.* fields: a -Y that
+// reads conn.heartbeat.missed selects frames and messages by their
+// connection's health, known only at its end. The second pass, the real
+// one, holds nothing: the first keeps a few fields per connection.
+// opts's decoder ends every connection (EndAll).
+func ConnHealth(opts reassembly.Options, decode string, jobs int, feed FeedFunc) (func(int) map[string]any, error) {
+	tr := health.New(nil, health.Options{})
+	opts.Decoder.EndAll = true
+	asm := NewApps(Tracker(tr), TrackerApps(tr, decode), opts, jobs)
+	err := feed(asm, func(time.Time) {})
+	asm.Finish()
+	if err != nil {
+		return nil, err
+	}
+	byID := map[int]map[string]any{}
+	for _, c := range tr.Report().Conns {
+		byID[c.ID], _ = filter.ConnEnv(c, time.Time{})["conn_"].(map[string]any)
+	}
+	return func(id int) map[string]any { return byID[id] }, nil
+}

@@ -1,0 +1,231 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// TranscriptOptions are the follow view's settings.
+type TranscriptOptions struct {
+	Stable   bool // client ports numbered in order of appearance
+	MaxBytes int  // bytes shown of each message (0: all)
+	Pretty   bool // JSON text indented
+	Color    bool // message lines coloured by direction
+}
+
+// NewTranscript returns the follow view's sink, writing to w (buffered:
+// Flush at the end).
+func NewTranscript(w io.Writer, o TranscriptOptions) *Transcript {
+	t := &Transcript{w: bufio.NewWriter(w), st: NewStabilizer(o.Stable), maxBytes: o.MaxBytes,
+		pretty: o.Pretty, color: o.Color}
+	t.origin = &t.originTS
+	return t
+}
+
+// Flush writes what is buffered.
+func (t *Transcript) Flush() error { return t.w.Flush() }
+
+// Wrote reports whether something was written (else the caller may say
+// why the output is empty).
+func (t *Transcript) Wrote() bool { return t.wrote }
+
+// Put follows the conversation, nested application messages unwrapped.
+func (t *Transcript) Put(r *record.Record) {
+	if r.Kind == record.Message && r.Decoded {
+		t.MessageApps(r.Conn, r.Message, r.Apps)
+		return
+	}
+	record.ToWS(t, r)
+}
+
+// Transcript is a sink that writes the follow view.
+type Transcript struct {
+	w        *bufio.Writer
+	st       *Stabilizer
+	maxBytes int
+	pretty   bool
+	color    bool
+	originTS time.Time
+	origin   *time.Time
+	wrote    bool // something was written
+}
+
+// SetOrigin makes times count from the first packet.
+func (t *Transcript) SetOrigin(o time.Time) {
+	if t.origin.IsZero() {
+		*t.origin = o
+	}
+	t.st.SetOrigin(o)
+}
+
+func (t *Transcript) when(ts time.Time) string {
+	if t.origin.IsZero() {
+		*t.origin = ts
+	}
+	return strconv.FormatFloat(ts.Sub(*t.origin).Seconds(), 'f', 6, 64)
+}
+
+func (t *Transcript) header(dir wsparse.Dir, s string) {
+	t.wrote = true
+	if t.color {
+		s = DirColor(dir.String()) + s + ColorReset
+	}
+	t.w.WriteString(s)
+	t.w.WriteByte('\n')
+}
+
+func anomalySuffix(a wsparse.Anomalies) string {
+	if a == 0 {
+		return ""
+	}
+	return " !" + a.String()
+}
+
+func (t *Transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	t.wrote = true
+	fmt.Fprintf(t.w, "=== conn %s  %s -> %s  at %s\n", wsparse.ConnLabel(c.ID), t.st.Client(c.Client()), c.Server(), t.when(h.RequestTS))
+	fmt.Fprintf(t.w, "    %s %s %s\n", Escape([]byte(h.Method), 20, true), Escape([]byte(h.URI), 200, true), Escape([]byte(h.HTTPVersion), 20, true))
+	if h.Host != "" {
+		fmt.Fprintf(t.w, "    Host: %s\n", Escape([]byte(h.Host), 200, true))
+	}
+	resp := "no response"
+	if h.Status != 0 {
+		resp = strconv.Itoa(h.Status) + " " + Escape([]byte(h.Reason), 60, true)
+	}
+	fmt.Fprintf(t.w, "    -> %s%s\n", resp, anomalySuffix(h.Anomalies))
+	if h.Subprotocol != "" {
+		fmt.Fprintf(t.w, "    subprotocol: %s\n", Escape([]byte(h.Subprotocol), 100, true))
+	}
+	if h.Extensions != "" {
+		fmt.Fprintf(t.w, "    extensions: %s\n", Escape([]byte(h.Extensions), 200, true))
+	}
+	t.w.WriteByte('\n')
+}
+
+// Frame shows control frames on one line; data frames are shown as
+// messages.
+func (t *Transcript) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	if !f.Opcode.IsControl() {
+		if f.Opcode.IsReserved() {
+			t.header(f.Dir, fmt.Sprintf("[%s] conn %s %s %s frame %d, %d B%s", t.when(f.TS), wsparse.ConnLabel(c.ID), f.Dir, f.Opcode, f.Index, f.Length, anomalySuffix(f.Anomalies)))
+		}
+		return
+	}
+	line := fmt.Sprintf("[%s] conn %s %s %s, %d B", t.when(f.TS), wsparse.ConnLabel(c.ID), f.Dir, f.Opcode, f.Length)
+	switch {
+	case f.Opcode == wsparse.OpClose && f.HasCloseCode:
+		line += ": " + strconv.Itoa(int(f.CloseCode))
+		if name := wsparse.CloseCodeName(f.CloseCode); name != "" {
+			line += " (" + name + ")"
+		}
+		if f.CloseReason != "" {
+			line += " " + strconv.Quote(Escape([]byte(f.CloseReason), 125, true))
+		}
+	case len(f.Payload) > 0:
+		line += ": " + Escape(f.Payload, 125, true)
+	}
+	t.header(f.Dir, line+anomalySuffix(f.Anomalies))
+}
+
+func (t *Transcript) Message(c *wsparse.Conn, m *wsparse.Message) { t.MessageApps(c, m, nil) }
+
+// MessageApps writes a message; apps (decoded application messages) tell
+// how to unwrap its text (FollowText).
+func (t *Transcript) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
+	head := fmt.Sprintf("[%s] conn %s %s %s #%d, %d B", t.when(m.TS), wsparse.ConnLabel(c.ID), m.Dir, m.Opcode, m.Index, m.Len)
+	if m.LenUnknown {
+		head = fmt.Sprintf("[%s] conn %s %s %s #%d, %d B inflated of ? B", t.when(m.TS), wsparse.ConnLabel(c.ID), m.Dir, m.Opcode, m.Index, m.Len)
+	}
+	if m.Compressed {
+		head += fmt.Sprintf(", compressed %d B", m.WireLen)
+	}
+	if m.Frames > 1 {
+		head += fmt.Sprintf(", %d frames", m.Frames)
+	}
+	t.header(m.Dir, head+anomalySuffix(m.Anomalies))
+	data := m.Data
+	more := 0
+	if t.maxBytes > 0 && len(data) > t.maxBytes {
+		cut := t.maxBytes
+		for cut > 0 && m.Opcode == wsparse.OpText && !utf8.RuneStart(data[cut]) {
+			cut-- // whole characters only
+		}
+		more = len(data) - cut
+		data = data[:cut]
+	}
+	if m.Opcode == wsparse.OpText && MostlyText(data) {
+		for _, line := range FollowText(data, apps, t.pretty, more == 0) {
+			t.w.WriteString(line)
+			t.w.WriteByte('\n')
+		}
+	} else {
+		hexDump(t.w, data)
+	}
+	if more > 0 {
+		fmt.Fprintf(t.w, "… %d more bytes (--max-bytes 0 shows all)\n", more)
+	}
+	if uint64(len(m.Data)) < m.Len {
+		fmt.Fprintf(t.w, "… %d bytes not kept\n", m.Len-uint64(len(m.Data)))
+	}
+	t.w.WriteByte('\n')
+}
+
+// hexDump writes p as xxd does: offset, 16 bytes in pairs, ASCII.
+func hexDump(w *bufio.Writer, p []byte) {
+	for off := 0; off < len(p); off += 16 {
+		row := p[off:min(off+16, len(p))]
+		fmt.Fprintf(w, "%08x: ", off)
+		for i := 0; i < 16; i++ {
+			if i < len(row) {
+				fmt.Fprintf(w, "%02x", row[i])
+			} else {
+				w.WriteString("  ")
+			}
+			if i%2 == 1 {
+				w.WriteByte(' ')
+			}
+		}
+		w.WriteByte(' ')
+		for _, b := range row {
+			if b < 0x20 || b > 0x7e {
+				b = '.'
+			}
+			w.WriteByte(b)
+		}
+		w.WriteByte('\n')
+	}
+}
+
+func (t *Transcript) End(c *wsparse.Conn, s *wsparse.Summary) {
+	t.wrote = true
+	line := fmt.Sprintf("=== conn %s end at %s: %s", wsparse.ConnLabel(c.ID), t.when(s.Last), s.End)
+	if s.StreamEnd != "" {
+		line += " (" + s.StreamEnd + ")"
+	}
+	if s.Handshake == nil {
+		line += ", no handshake (" + string(s.Confidence) + ")"
+	}
+	if s.Close[0].Sent || s.Close[1].Sent {
+		line += ", close by " + sideName(s.Initiator)
+		if cl := s.Close[s.Initiator]; cl.HasCode {
+			line += " " + strconv.Itoa(int(cl.Code))
+		}
+	}
+	line += fmt.Sprintf(", %d/%d messages", s.Stats[0].Messages, s.Stats[1].Messages)
+	fmt.Fprintf(t.w, "%s%s\n\n", line, anomalySuffix(s.Anomalies))
+}
+
+func sideName(d wsparse.Dir) string {
+	if d == wsparse.ClientToServer {
+		return "client"
+	}
+	return "server"
+}
