@@ -83,22 +83,10 @@ type stream struct {
 	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
 	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
 	// to decoders of their own; conn then only counts it.
-	h2      *h2.Conn
-	h2Known bool        // decided whether it is HTTP/2
-	h2up    *h2.Upgrade // an HTTP/1.1 Upgrade: h2c awaiting its 101
-	last    time.Time   // time of the last bytes (before any: of the first packet)
-	seen    time.Time   // time of the latest packet, as gopacket's lastSeen
-
-	// A first piece of bytes too short to tell ("P", "PR", "PRI": the
-	// client preface cut in the first segment) is held until more come.
-	h2held   [8]byte
-	h2heldN  uint8
-	h2heldSd uint8
-	// A first request head not ended yet (cut in several segments), kept
-	// to tell an Upgrade: h2c request once it ends (its bytes go on to
-	// conn meanwhile).
-	h2req   []byte
-	h2reqSd int
+	h2    *h2.Conn
+	route h2.Router // decides whether it is HTTP/2 (see feed)
+	last  time.Time // time of the last bytes (before any: of the first packet)
+	seen  time.Time // time of the latest packet, as gopacket's lastSeen
 
 	// Recent segments by side, to tell a retransmission with other bytes
 	// (gopacket keeps the first copy and drops the overlap silently).
@@ -430,7 +418,7 @@ func (s *stream) complete(evicted bool) {
 		}
 	}
 	if s.conn != nil {
-		s.h2Known = true
+		s.route.Decide()
 		s.feedHeld(s.last) // the connection ended before they could be told
 	}
 	if s.h2 != nil {
