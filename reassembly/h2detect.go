@@ -1,0 +1,46 @@
+// HTTP/2 detection in a connection's first bytes (the client preface, the
+// server's SETTINGS, ALPN h2, an HTTP/1.1 Upgrade: h2c), decided by
+// h2.Router: the stream feeds each side's bytes to the decoder it says.
+
+package reassembly
+
+import (
+	"time"
+
+	"github.com/wsdump/wsdump/h2"
+)
+
+// feed hands a side's bytes (decrypted, over TLS) on: to the HTTP/2
+// decoder when the connection's first bytes are the client preface (h2c
+// with prior knowledge) or TLS chose ALPN "h2", else to conn.
+func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
+	tlsClient := -1
+	if alpn == "h2" && s.tls != nil && !s.route.Decided() {
+		tlsClient = s.tls.Info().Client
+	}
+	r := s.route.Route(sd, data, alpn, tlsClient)
+	if r.HTTP1 {
+		s.conn.Feed(sd, r.Data[:r.N], ts)
+	}
+	if r.Open {
+		if r.Upgraded {
+			s.h2 = h2.NewUpgraded(s.conn, r.Client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
+		} else {
+			s.h2 = h2.NewConn(s.conn, r.Client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
+		}
+	}
+	if r.HTTP2 {
+		s.h2.Feed(sd, r.Data[r.N:], ts)
+	}
+	// The other side's first bytes, held: after this side's, on the
+	// decoder chosen.
+	s.feedHeld(ts)
+}
+
+// feedHeld feeds the bytes held while it was not known whether the
+// connection is HTTP/2 (see feed).
+func (s *stream) feedHeld(ts time.Time) {
+	if sd, b, ok := s.route.Release(); ok {
+		s.feed(sd, b, ts, "")
+	}
+}

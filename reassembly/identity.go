@@ -1,0 +1,281 @@
+// Connection identity: flow keys and packed tuples, the numbering of
+// connections (gopacket's stream factory), closed connections kept for
+// their late segments, tombs of connections ended early, and port reuse
+// (a SYN with a new initial sequence number opens another connection).
+
+package reassembly
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net/netip"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	tcpasm "github.com/google/gopacket/reassembly"
+)
+
+type flowKey struct{ net, tcp gopacket.Flow }
+
+func (k flowKey) reverse() flowKey { return flowKey{k.net.Reverse(), k.tcp.Reverse()} }
+
+// tuple is a flow key's addresses and ports, packed: a third of a
+// flowKey's size, for the tables that hold one per connection.
+type tuple struct {
+	src, dst [16]byte
+	sp, dp   uint16
+	v6       bool
+}
+
+func (k flowKey) tuple() tuple {
+	var t tuple
+	src, dst := k.net.Endpoints()
+	t.v6 = len(src.Raw()) == 16
+	copy(t.src[:], src.Raw())
+	copy(t.dst[:], dst.Raw())
+	sp, dp := k.tcp.Endpoints()
+	t.sp, t.dp = binary.BigEndian.Uint16(sp.Raw()), binary.BigEndian.Uint16(dp.Raw())
+	return t
+}
+
+func (t tuple) reverse() tuple {
+	t.src, t.dst, t.sp, t.dp = t.dst, t.src, t.dp, t.sp
+	return t
+}
+
+// canonical returns the same tuple for both directions.
+func (t tuple) canonical() tuple {
+	if r := t.reverse(); bytes.Compare(r.src[:], t.src[:]) < 0 || r.src == t.src && r.sp < t.sp {
+		return r
+	}
+	return t
+}
+
+type closedConn struct {
+	id    int
+	at    time.Time
+	canon bool // the entry under the key of side 0 (the other is under its reverse)
+	// The sequence space each side used (first and past its last
+	// segment), when it sent any: a segment far outside it is not a late
+	// one of this connection but another on the same ports.
+	set        [2]bool
+	first, end [2]uint32
+}
+
+// lateWindow is how far outside a closed connection's sequence space a
+// segment may lie and still be taken for a late one of it (a TCP
+// window's worth: the last ACK, a retransmission, a keep-alive).
+const lateWindow = 1 << 20
+
+// late reports whether a segment on flow key k, with no live connection,
+// belongs to the closed connection c: a SYN never does (it opens another,
+// tshark's rule); a SYN-ACK does when it repeats the one c's side sent; any
+// other segment does when its sequence number lies in or near c's sequence
+// space for that side. Otherwise the segment is of a new connection on the
+// same ports whose opening was not captured: it is decoded (found by
+// sniffing, as in a capture that starts mid-connection), not dropped.
+func (c closedConn) late(k flowKey, tcp *layers.TCP) bool {
+	sd := 1
+	if c.canon {
+		sd = 0
+	}
+	switch {
+	case tcp.SYN && !tcp.ACK:
+		return false
+	case !c.set[sd]:
+		return !tcp.SYN && len(tcp.Payload) == 0 // a bare ACK: nothing is lost
+	case tcp.SYN:
+		return tcp.Seq == c.first[sd]
+	}
+	lo, hi := c.first[sd]-lateWindow, c.end[sd]+lateWindow
+	return tcp.Seq-lo <= hi-lo
+}
+
+// tomb remembers a connection ended early, by the key of its side 0: if
+// it goes on, it keeps its number.
+type tomb struct {
+	id     int
+	at     time.Time
+	seq    int64 // the packet of the eviction that ended it
+	bare   bool  // ended before any payload, or finished: nothing of it is lost
+	tls    bool  // it was TLS: going on, it cannot be decrypted
+	isnSet bool
+	isn    uint32 // sequence number of side 0's first segment
+}
+
+// goesOn reports whether a segment (from side 0 if side0) continues the
+// connection ended early: anything but a SYN that opens another (a SYN
+// without ACK whose sequence number is not side 0's first). The SYN-ACK
+// of a connection evicted while half-open continues it.
+func (t tomb) goesOn(side0 bool, tcp *layers.TCP) bool {
+	if !tcp.SYN || tcp.ACK {
+		return true
+	}
+	return side0 && t.isnSet && t.isn == tcp.Seq
+}
+
+// orig returns the key of side 0 of the closed connection found under k.
+func (c closedConn) orig(k flowKey) flowKey {
+	if c.canon {
+		return k
+	}
+	return k.reverse()
+}
+
+// addrOf returns the addresses of a flow key's sender and receiver.
+func addrOf(k flowKey) [2]netip.AddrPort {
+	src, dst := k.net.Endpoints()
+	sp, dp := k.tcp.Endpoints()
+	ep := func(ip, port gopacket.Endpoint) netip.AddrPort {
+		addr, _ := netip.AddrFromSlice(ip.Raw())
+		return netip.AddrPortFrom(addr, binary.BigEndian.Uint16(port.Raw()))
+	}
+	return [2]netip.AddrPort{ep(src, sp), ep(dst, dp)}
+}
+
+// closedMemory is how long (in packet time) a closed connection's number is
+// kept for late segments.
+const closedMemory = 2 * time.Minute
+
+// reuse ends the connection a SYN's 4-tuple belongs to when the SYN opens
+// another one (tshark's rule: its sequence number is not that side's
+// first), so that the SYN starts a new connection with the next number: a
+// client that closes, or is reset, and connects again from the same port.
+func (a *Assembler) reuse(netFlow gopacket.Flow, tcp *layers.TCP) {
+	key := flowKey{netFlow, tcp.TransportFlow()}
+	t := key.tuple()
+	s, sd := a.live[t], 0
+	if s == nil {
+		if s = a.live[t.reverse()]; s == nil {
+			if p := a.parkedFor(key); p != nil && p.reopened(p.sideOf(key), tcp.Seq) {
+				a.unpark(p)
+				p.complete(false)
+			}
+			return
+		}
+		sd = 1
+	}
+	if s.stale || s.reopened(sd^int(s.flip), tcp.Seq) {
+		a.closeStream(s)
+	}
+}
+
+// reopened reports whether a SYN with sequence number seq from side sd
+// opens a new connection rather than repeats this one's.
+func (s *stream) reopened(sd int, seq uint32) bool {
+	return s.firstSet[sd] && s.firstSeq[sd] != seq
+}
+
+// factory creates a stream per TCP connection.
+type factory struct{ a *Assembler }
+
+func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm.AssemblerContext) tcpasm.Stream {
+	a := f.a
+	a.boundGrowth() // gopacket takes a connection from its pool next
+	key := flowKey{netFlow, tcpFlow}
+	if p := a.parkedFor(key); p != nil {
+		// An evicted WebSocket connection goes on where it was.
+		a.unpark(p)
+		p.attach(key)
+		p.park.resume = [2]bool{true, true}
+		a.live[key.tuple()] = p
+		return p
+	}
+	if t, orig, ok := a.tombFor(key); ok && t.goesOn(key == orig, tcp) {
+		// A connection ended early goes on: its number, decoded afresh
+		// (resumed, unless nothing had been sent yet).
+		delete(a.tombs, orig.tuple())
+		st := &stream{a: a, seen: a.now, first: a.pkt, id: t.id, addr: addrOf(orig), force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
+		if st.resumed {
+			a.stats.Resumed++
+		}
+		if a.onResume != nil {
+			a.onResume(st.id, st.addr)
+		}
+		return a.started(st, key)
+	}
+	old, closed := a.closed[key]
+	if closed && old.late(key, tcp) {
+		// A late segment of a connection already ended (the last ACK after
+		// FIN, a retransmitted FIN): same connection, nothing to decode.
+		st := &stream{a: a, addr: addrOf(old.orig(key)), stale: true, seen: a.now, first: a.pkt, id: old.id}
+		st.attach(key)
+		a.live[key.tuple()] = st
+		return st
+	}
+	if t, orig, ok := a.tombFor(key); ok {
+		// Another connection on the ports of one ended early: that one
+		// will not go on.
+		a.bury(orig.tuple(), t)
+	}
+	a.nextID++
+	a.stats.Connections++
+	// last is the first packet's time until bytes come (EndEmpty).
+	st := &stream{a: a, seen: a.now, last: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
+	if a.onNew != nil {
+		a.onNew(st.id, st.addr)
+	}
+	return a.started(st, key)
+}
+
+// started holds a new stream for gopacket's connection with key key.
+func (a *Assembler) started(st *stream, key flowKey) *stream {
+	st.attach(key)
+	a.live[key.tuple()] = st
+	for _, p := range a.opts.WSPorts {
+		switch p {
+		case st.addr[1].Port():
+			st.force = 1
+		case st.addr[0].Port():
+			st.force = 0
+		default:
+			continue
+		}
+		break
+	}
+	return st
+}
+
+// key returns the flow key of side 0's packets, made from the addresses
+// (a stream holds them once: a flow key is 112 bytes).
+func (s *stream) key() flowKey { return keyOf(s.addr) }
+
+// keyOf is the flow key of packets from addr[0] to addr[1], as the packet
+// decoder makes it (the inverse of addrOf).
+func keyOf(addr [2]netip.AddrPort) flowKey {
+	t := layers.EndpointIPv4
+	if addr[0].Addr().Is6() {
+		t = layers.EndpointIPv6
+	}
+	var sp, dp [2]byte
+	binary.BigEndian.PutUint16(sp[:], addr[0].Port())
+	binary.BigEndian.PutUint16(dp[:], addr[1].Port())
+	return flowKey{gopacket.NewFlow(t, addr[0].Addr().AsSlice(), addr[1].Addr().AsSlice()),
+		gopacket.NewFlow(layers.EndpointTCPPort, sp[:], dp[:])}
+}
+
+// attach makes s the stream of gopacket's connection with key gkey (the
+// direction of the first packet gopacket sees of it).
+func (s *stream) attach(gkey flowKey) {
+	s.flip = 0
+	if gkey != s.key() {
+		s.flip = 1
+	}
+}
+
+// gkey returns gopacket's key for the connection.
+func (s *stream) gkey() flowKey {
+	if s.flip == 1 {
+		return s.key().reverse()
+	}
+	return s.key()
+}
+
+// sideOf returns the side of s that sends on flow key k.
+func (s *stream) sideOf(k flowKey) int {
+	if k == s.key() {
+		return 0
+	}
+	return 1
+}

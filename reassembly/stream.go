@@ -1,0 +1,445 @@
+// The per-connection stream: gopacket's Stream callbacks, TCP state,
+// retransmission conflicts, gaps, resuming after parking, and the end of a
+// connection.
+
+package reassembly
+
+import (
+	"hash/maphash"
+	"net/netip"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	tcpasm "github.com/google/gopacket/reassembly"
+
+	"github.com/wsdump/wsdump/h2"
+	"github.com/wsdump/wsdump/tlsdec"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// decoder returns the connection's decoder, made at its first bytes or
+// FIN/RST: a flood of SYNs costs no decoder state.
+func (s *stream) decoder() *wsparse.Conn {
+	if s.conn == nil {
+		s.conn = wsparse.NewConn(s.id, s.addr[0], s.addr[1], s.a.opts.Decoder, s.a)
+		if s.force >= 0 {
+			s.conn.Force(int(s.force))
+		}
+		if s.resumed {
+			s.conn.Resumed()
+		}
+	}
+	return s.conn
+}
+
+// connect says how the TCP connect of a connection that sent no bytes went.
+// Side 0 sent the first packet (the SYN); a side-1 segment that did not
+// advance its sequence number carried no SYN.
+func (s *stream) connect() string {
+	switch {
+	case !s.firstSet[1]:
+		return wsparse.ConnectUnanswered
+	case s.rst && s.end[1] == s.firstSeq[1]:
+		return wsparse.ConnectRefused
+	}
+	return wsparse.ConnectEmpty
+}
+
+// stream adapts one connection to gopacket's Stream interface. Side 0 is the
+// sender of the connection's first packet.
+type stream struct {
+	a     *Assembler
+	flip  uint8 // 1: gopacket's client-to-server direction is side 1
+	id    int
+	first int64             // index of the packet that opened it
+	addr  [2]netip.AddrPort // by side; side 0 sends the packets of key()
+	force int8              // side on a --ws-port, or -1
+	conn  *wsparse.Conn     // nil until decoder()
+	stale bool              // a late segment of a closed connection
+	ended bool              // complete ran: its records are out
+
+	// TCP as seen in Accept, by side: for eviction classes, port reuse,
+	// and going on after parking.
+	payload  bool
+	rst      bool
+	fin      [2]bool
+	firstSet [2]bool
+	firstSeq [2]uint32 // sequence number of the side's first segment
+	endSet   [2]bool
+	end      [2]uint32 // highest sequence number a segment reached
+
+	resumed    bool     // ended early, went on: decoded afresh
+	tlsResumed bool     // and it was TLS: its bytes from there are counted, not decoded
+	wasEvicted bool     // ended early before (counted in Stats.Evicted then)
+	park       *parking // while parked and until it has gone on
+
+	// TLS: a stream that opens with a ClientHello goes through tls, whose
+	// plaintext (with keys) goes on to conn.
+	tls     *tlsdec.Conn
+	started bool
+	tlsInfo *wsparse.TLSInfo
+
+	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
+	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
+	// to decoders of their own; conn then only counts it.
+	h2    *h2.Conn
+	route h2.Router // decides whether it is HTTP/2 (see feed)
+	last  time.Time // time of the last bytes (before any: of the first packet)
+	seen  time.Time // time of the latest packet, as gopacket's lastSeen
+
+	// Recent segments by side, to tell a retransmission with other bytes
+	// (gopacket keeps the first copy and drops the overlap silently).
+	recent [2]*segmentRing
+}
+
+// segmentRing remembers the sequence number, length and hash of a side's
+// last segments. A segment that repeats an earlier one's range, or covers
+// it whole (a retransmission that joins several segments, or goes on
+// past one), with other bytes there is a conflict. An overlap that covers
+// only part of an earlier segment cannot be compared with its hash.
+// It grows with the segments seen, up to ringSize: a connection that sent
+// two segments holds two entries, not a kilobyte.
+type segmentRing struct {
+	seg  []segmentSum
+	next int
+}
+
+type segmentSum struct {
+	seq, n uint32
+	sum    uint64
+}
+
+const ringSize = 64
+
+var segmentSeed = maphash.MakeSeed()
+
+// conflict records a segment and reports whether it carries other bytes
+// than an earlier one where it repeats it.
+func (r *segmentRing) conflict(seq uint32, payload []byte) bool {
+	sum := maphash.Bytes(segmentSeed, payload)
+	n := uint32(len(payload))
+	conflict := false
+	for i := range r.seg {
+		e := &r.seg[i]
+		if e.n == 0 {
+			continue
+		}
+		if e.seq == seq && e.n == n {
+			return e.sum != sum
+		}
+		// The earlier segment lies inside this one: compare its bytes.
+		if off := int64(int32(e.seq - seq)); off >= 0 && off+int64(e.n) <= int64(n) {
+			if maphash.Bytes(segmentSeed, payload[off:off+int64(e.n)]) != e.sum {
+				conflict = true
+			}
+		}
+	}
+	if len(r.seg) < ringSize {
+		r.seg = append(r.seg, segmentSum{seq, n, sum})
+		return conflict
+	}
+	e := &r.seg[r.next]
+	e.seq, e.n, e.sum = seq, n, sum
+	r.next = (r.next + 1) % len(r.seg)
+	return conflict
+}
+
+func side(dir tcpasm.TCPFlowDirection) int {
+	if dir == tcpasm.TCPDirClientToServer {
+		return 0
+	}
+	return 1
+}
+
+// side returns the side of s that gopacket's direction dir is.
+func (s *stream) side(dir tcpasm.TCPFlowDirection) int { return side(dir) ^ int(s.flip) }
+
+func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCPFlowDirection, nextSeq tcpasm.Sequence, start *bool, ac tcpasm.AssemblerContext) bool {
+	if s.a.closing == s {
+		switch s.a.synMode {
+		case synProbe:
+			s.a.probed, s.a.probeSeq = true, int64(nextSeq)
+			return false
+		case synPush, synClose:
+			*start = true
+			return true
+		}
+	}
+	if ci.Timestamp.After(s.seen) {
+		s.seen = ci.Timestamp
+	}
+	sd := s.side(dir)
+	if s.stale {
+		if !s.lateSegment(sd, tcp) {
+			s.a.reopen = s // another connection on the same ports: see assemble
+		}
+		return false
+	}
+	s.track(sd, tcp)
+	if s.park != nil && s.park.resume[sd] {
+		s.align(sd, tcp.Seq, ci.Timestamp)
+	}
+	if tcp.FIN || tcp.RST {
+		s.decoder().TCPEnd(sd, tcp.RST, ci.Timestamp)
+		if s.h2 != nil {
+			s.h2.TCPEnd(sd, tcp.RST, ci.Timestamp)
+		}
+	}
+	if s.conn != nil && s.conn.Done() && s.h2 == nil {
+		return false
+	}
+	if len(tcp.Payload) > 0 {
+		if s.recent[sd] == nil {
+			s.recent[sd] = &segmentRing{}
+		}
+		if s.recent[sd].conflict(tcp.Seq, tcp.Payload) {
+			s.a.stats.RetransmitConflicts++
+			s.decoder().RetransmitConflict(sd)
+		}
+	}
+	// A capture that starts mid-connection has no SYN: start at the first
+	// segment seen rather than wait for one.
+	*start = true
+	return true
+}
+
+// lateSegment reports whether a segment that side sd of a stale stream
+// sent is a late one of the closed connection (see closedConn.late).
+func (s *stream) lateSegment(sd int, tcp *layers.TCP) bool {
+	k := s.key()
+	if sd == 1 {
+		k = k.reverse()
+	}
+	c, ok := s.a.closed[k]
+	if !ok {
+		return len(tcp.Payload) == 0 && !tcp.SYN
+	}
+	return c.late(k, tcp)
+}
+
+// track notes what a segment tells of the connection's TCP state.
+func (s *stream) track(sd int, tcp *layers.TCP) {
+	if !s.firstSet[sd] {
+		s.firstSet[sd], s.firstSeq[sd] = true, tcp.Seq
+	}
+	n := uint32(len(tcp.Payload))
+	if n > 0 {
+		s.payload = true
+	}
+	if tcp.SYN || tcp.FIN {
+		n++
+	}
+	if e := tcp.Seq + n; !s.endSet[sd] || int32(e-s.end[sd]) > 0 {
+		s.endSet[sd], s.end[sd] = true, e
+	}
+	s.fin[sd] = s.fin[sd] || tcp.FIN
+	s.rst = s.rst || tcp.RST
+}
+
+// align lines the first segment of a side after parking up with the bytes
+// already decoded: gopacket starts the new connection at that segment, so
+// bytes before it that were never seen are a gap, and bytes already
+// decoded are dropped.
+func (s *stream) align(sd int, seq uint32, ts time.Time) {
+	p := s.park
+	p.resume[sd] = false
+	if !p.resumeSet[sd] {
+		return // the side had sent nothing
+	}
+	d := int32(seq - p.resumeEnd[sd])
+	switch {
+	case d > 0 && d < 1<<30:
+		if s.tls != nil {
+			s.tls.Gap(sd, int(d))
+		} else if s.h2 != nil {
+			s.h2.Gap(sd, int(d), ts)
+		} else if s.conn != nil {
+			s.conn.Gap(sd, int(d), ts)
+		}
+	case d < 0 && d > -(1<<30):
+		p.trim[sd] = uint32(-d)
+	}
+}
+
+func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerContext) {
+	if s.a.closing == s && s.a.synMode == synPush {
+		s.a.pushed = true
+	}
+	length, _ := sg.Lengths()
+	dir, _, _, skip := sg.Info()
+	sd := s.side(dir)
+	if skip > 0 && s.a.inPacket {
+		// Holes are only pushed through during a packet when gopacket's
+		// page limits are reached (a flush pushes the others).
+		s.a.stats.PageLimitFlushes++
+	}
+	if st := sg.Stats(); st.OverlapBytes > 0 {
+		s.a.stats.OverlapBytes += st.OverlapBytes
+		s.a.stats.OverlapSegments += st.OverlapPackets
+	}
+	if s.stale {
+		return
+	}
+	ts := s.a.now
+	if !s.a.inPacket && length > 0 {
+		ts = captureTime(sg, length-1, ts)
+	}
+	if skip > 0 {
+		if s.tls != nil {
+			s.tls.Gap(sd, skip)
+		} else if s.h2 != nil {
+			s.h2.Gap(sd, skip, ts)
+		} else {
+			s.decoder().Gap(sd, skip, ts)
+		}
+	}
+	if length == 0 {
+		return
+	}
+	s.last = ts
+	data := sg.Fetch(length)
+	if s.park != nil && s.park.trim[sd] > 0 {
+		n := min(int(s.park.trim[sd]), len(data))
+		s.park.trim[sd] -= uint32(n)
+		data = data[n:]
+		if len(data) == 0 {
+			return
+		}
+	}
+	if !s.started {
+		s.started = true
+		if tlsdec.Detect(data) {
+			s.tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
+		}
+	}
+	if s.tls != nil {
+		s.tls.Feed(sd, data, ts)
+		return
+	}
+	if s.tlsResumed {
+		// The middle of a TLS session: neither decryptable nor
+		// WebSocket framing; its TLS record says why.
+		if s.tlsInfo == nil {
+			s.tlsInfo = &wsparse.TLSInfo{Error: resumedTLS}
+		}
+		s.tlsInfo.Bytes[sd] += int64(len(data))
+		s.last = ts
+		return
+	}
+	if s.decoder().Done() && s.h2 == nil {
+		return
+	}
+	s.feed(sd, data, ts, "")
+}
+
+// captureTime returns when the byte at offset was captured, or def.
+// gopacket keeps the capture info only on the first page (1900 bytes) of
+// each packet it queued and panics on the others' nil context: a segment
+// longer than a page that arrived out of order, then flushed.
+func captureTime(sg tcpasm.ScatterGather, offset int, def time.Time) (ts time.Time) {
+	defer func() {
+		if recover() != nil {
+			ts = def
+		}
+	}()
+	return sg.CaptureInfo(offset).Timestamp
+}
+
+func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
+	a := s.a
+	if s.ended { // Finish ended it before gopacket did
+		return true
+	}
+	if k := s.gkey().tuple(); a.live[k] == s {
+		delete(a.live, k)
+	}
+	if s.stale {
+		return true
+	}
+	if a.evicting && s.class() == classWebSocket && a.opts.MaxConnections > 0 {
+		// Keep the decoder; the bytes decoded end where the segments did.
+		a.park(s)
+		return true
+	}
+	s.complete(a.evicting)
+	return true
+}
+
+// complete ends the connection's decoding and remembers its number for
+// late segments; evicted: it was ended early, and keeps its number if it
+// goes on.
+func (s *stream) complete(evicted bool) {
+	a := s.a
+	s.ended = true
+	if a.onGone != nil && !evicted {
+		defer a.onGone(s.id)
+	}
+	if evicted && !s.wasEvicted {
+		a.stats.Evicted++ // once per connection, however often
+	}
+	if evicted {
+		defer func() {
+			k := s.key()
+			if t, k2, ok := a.tombFor(k); ok {
+				a.bury(k2.tuple(), t) // another connection's, on the same ports
+			}
+			a.tombs[k.tuple()] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed || s.rst || s.fin[0] && s.fin[1],
+				tls: s.tls != nil || s.tlsResumed, isnSet: s.firstSet[0], isn: s.firstSeq[0]}
+			if a.onTomb != nil {
+				a.onTomb(s.id)
+			}
+		}()
+	}
+	if s.tls == nil && s.tlsInfo != nil {
+		// A TLS connection ended early went on (tlsResumed).
+		a.TLSConn(s.decoder(), s.last, s.addr[0], s.addr[1], s.tlsInfo)
+	}
+	if s.tls != nil {
+		s.syncTLS() // final: errors and byte counts
+		if s.decoder().IsWebSocket() || s.h2 != nil && s.h2.WebSockets() > 0 {
+			s.conn.SetTLS(s.tlsInfo) // (HTTP/2: its WebSocket streams carry it)
+		} else {
+			client, server := s.conn.Addr[0], s.conn.Addr[1]
+			if i := s.tls.Info(); i.Client == 1 {
+				client, server = server, client
+			}
+			a.TLSConn(s.conn, s.last, client, server, s.tlsInfo)
+		}
+	}
+	if !s.payload && s.tls == nil && !s.resumed && a.opts.Decoder.EndAll {
+		// No bytes: how its connect went (Config.EndAll). Without a
+		// decoder (no FIN, no RST) a view carries it: a flood of SYNs
+		// ends here, and costs no decoder.
+		if s.conn != nil {
+			s.conn.EndEmpty(s.last, s.seen, s.connect(), a.now)
+		} else {
+			a.End(wsparse.NewView(s.id, s.addr), &wsparse.Summary{First: s.last, Last: s.seen, Connect: s.connect(), End: wsparse.EndNotWebSocket})
+		}
+	}
+	if s.conn != nil {
+		s.route.Decide()
+		s.feedHeld(s.last) // the connection ended before they could be told
+	}
+	if s.h2 != nil {
+		s.h2.End(a.now)
+	}
+	if s.conn != nil {
+		s.conn.End(a.now)
+		h := s.conn.LimitHits()
+		a.stats.HTTPHeaderLimit += h.HTTPHeader
+		a.stats.PendingLimit += h.Pending
+		a.stats.SniffLimit += h.Sniff
+		a.stats.InflateRatioLimit += h.InflateRatio
+	}
+	if evicted || a.ending {
+		return
+	}
+	c := closedConn{id: s.id, at: a.now, set: s.firstSet, first: s.firstSeq, end: s.end}
+	a.closed[s.key().reverse()] = c
+	c.canon = true
+	a.closed[s.key()] = c
+	if len(a.closed) > 2*a.opts.MaxConnections {
+		a.forgetClosed(time.Time{})
+	}
+}

@@ -1,0 +1,36 @@
+// TLS connections: the plaintext handed on to the decoders, and the
+// TLS metadata of the connection's record.
+
+package reassembly
+
+import (
+	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// resumedTLS is the error of the TLS record of a TLS connection ended
+// early that went on.
+const resumedTLS = "connection_resumed: ended early to stay under --max-connections and went on; a TLS session cannot be decrypted from its middle"
+
+// plaintext receives decrypted application data.
+func (s *stream) plaintext(side int, p []byte, ts time.Time) {
+	if s.decoder().TLS() == nil {
+		s.syncTLS()
+		s.conn.SetTLS(s.tlsInfo)
+	}
+	s.feed(side, p, ts, s.tlsInfo.ALPN)
+}
+
+// syncTLS copies what the TLS layer knows into tlsInfo.
+func (s *stream) syncTLS() {
+	i := s.tls.Info()
+	if s.tlsInfo == nil {
+		s.tlsInfo = new(wsparse.TLSInfo)
+	}
+	*s.tlsInfo = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
+		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes}
+	if i.Client == 1 {
+		s.tlsInfo.Bytes[0], s.tlsInfo.Bytes[1] = i.Bytes[1], i.Bytes[0]
+	}
+}

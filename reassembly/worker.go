@@ -1,0 +1,285 @@
+// The workers of a Parallel: each runs an Assembler and copies its records
+// into chunks (record buffers) for the merger.
+
+package reassembly
+
+import (
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+type recKind uint8
+
+const (
+	recNew recKind = iota
+	recGone
+	recHandshake
+	recFrame
+	recMessage
+	recEnd
+	recTLS
+	recTomb   // a connection ended early: only its number is kept
+	recResume // a connection ended early goes on
+	recEmptyEnd
+	recBeat
+	recNegotiated
+)
+
+// Phases of a packet index: records of a flush before the packet, of the
+// packet itself.
+const (
+	phaseFlush uint8 = iota
+	phasePacket
+	phaseEvict // after the packet, grouped by connection like a flush
+)
+
+// rec is one record copied out of a worker, or a connection numbered or
+// gone. What the kind carries is in the chunk's tables, at idx.
+type rec struct {
+	pkt    int64
+	id     int // the worker's number for the connection
+	off, n int // Frame payload or Message data in the chunk's data
+	idx    int32
+	apps   int32 // a Message's application messages at apps[apps-1]; 0: not looked for
+	phase  uint8
+	kind   recKind
+	side   int8 // the client side as the decoder knew it
+}
+
+// outBatch is a chunk of a worker's records for one input batch; the last
+// chunk of the batch has end set. Chunks are bounded (chunkRecs, chunkBytes,
+// or one record), so a packet that makes a million records does not make
+// a million records wait.
+type outBatch struct {
+	recs    []rec
+	frames  []wsparse.Frame
+	msgs    []wsparse.Message
+	addrs   [][2]netip.AddrPort
+	others  []record.Record // Handshake, End, TLS, Beat, Negotiated records
+	empties []emptyEnd
+	apps    [][]appproto.App // Messages' Apps (record.Record.Decoded)
+	data    []byte
+	end     bool
+	last    bool  // the worker's final batch
+	stats   Stats // with last: the worker's counters
+}
+
+const (
+	chunkRecs  = 1024
+	chunkBytes = 1 << 20
+)
+
+// worker runs one shard's Assembler; it is the Assembler's sink.
+type worker struct {
+	p     *Parallel
+	asm   *Assembler
+	ch    chan<- *outBatch
+	sync  chan syncReply
+	cands []candidate // asked for by the reader, to evict
+	out   *outBatch
+	pkt   int64
+	phase uint8
+
+	// The last unfragmented data frame: its message's data is the same
+	// bytes, kept once.
+	last     []byte
+	lastConn *wsparse.Conn
+	lastRec  int
+
+	dataUnused bool // Options.DataUnused
+}
+
+func (w *worker) run(in <-chan *inBatch) {
+	var discard Stats
+	for b := range in {
+		w.out = w.p.getOut()
+		for i := range b.items {
+			it := &b.items[i]
+			switch it.kind {
+			case itemPacket:
+				w.pkt, w.phase = it.pkt, phasePacket
+				data := b.data[it.off : it.off+it.n]
+				w.asm.pkt = it.pkt
+				if netFlow, ok := w.asm.dec.decode(it.link, data, it.wireLen, &discard); ok {
+					w.asm.assemble(netFlow, it.ts, len(data), it.wireLen)
+				}
+			case itemFlush:
+				w.pkt, w.phase = it.pkt, phaseFlush
+				w.asm.flush(it.ts)
+			case itemKeys:
+				w.asm.MergeKeys(it.keys)
+			case itemCount:
+				w.sync <- syncReply{live: len(w.asm.live), parked: len(w.asm.parked)}
+			case itemCandidates:
+				w.cands = w.asm.candidates(it.n)
+				keys := make([]candidate, len(w.cands))
+				for i, c := range w.cands {
+					keys[i] = c
+					keys[i].s = nil
+				}
+				w.sync <- syncReply{keys: keys}
+			case itemParked:
+				w.sync <- syncReply{keys: w.asm.oldestParked(it.n)}
+			case itemEvict:
+				w.pkt, w.phase = it.pkt, phaseEvict
+				w.asm.now, w.asm.pkt = it.ts, it.pkt
+				w.asm.evictAndEndParked(w.cands[:it.n], it.m, it.cutoff)
+				w.cands = nil
+			case itemFinish:
+				w.pkt, w.phase = math.MaxInt64, phaseFlush
+				w.asm.Finish()
+				w.out.last, w.out.stats = true, w.asm.Stats()
+			}
+		}
+		w.p.putIn(b)
+		w.ship(true)
+	}
+	close(w.ch)
+}
+
+// ship hands the current chunk to the merger.
+func (w *worker) ship(end bool) {
+	w.out.end = end
+	last := w.out.last
+	w.ch <- w.out
+	w.out, w.last, w.lastConn = nil, nil, nil
+	if !end {
+		w.out = w.p.getOut()
+		w.out.last = last
+	}
+}
+
+func (w *worker) add(kind recKind, c *wsparse.Conn) *rec {
+	if len(w.out.recs) >= chunkRecs || len(w.out.data) >= chunkBytes {
+		w.ship(false)
+	}
+	ob := w.out
+	ob.recs = append(ob.recs, rec{pkt: w.pkt, phase: w.phase, kind: kind})
+	r := &ob.recs[len(ob.recs)-1]
+	if c != nil {
+		r.id, r.side = c.ID, int8(c.ClientSide())
+	}
+	return r
+}
+
+func (w *worker) keep(r *rec, b []byte) {
+	r.off, r.n = len(w.out.data), len(b)
+	w.out.data = append(w.out.data, b...)
+}
+
+func (w *worker) other(r *rec, x record.Record) {
+	r.idx = int32(len(w.out.others))
+	w.out.others = append(w.out.others, x)
+}
+
+func copyHandshake(h *wsparse.Handshake) *wsparse.Handshake {
+	cp := *h
+	if h.TLS != nil {
+		t := *h.TLS
+		cp.TLS = &t
+	}
+	return &cp
+}
+
+// Put copies r into the current chunk.
+func (w *worker) Put(r *record.Record) {
+	switch r.Kind {
+	case record.Handshake:
+		w.other(w.add(recHandshake, r.Conn), record.Record{Handshake: copyHandshake(r.Handshake)})
+	case record.Frame:
+		w.frame(r.Conn, r.Frame)
+	case record.Message:
+		w.message(r.Conn, r.Message)
+		if r.Decoded {
+			w.out.apps = append(w.out.apps, r.Apps)
+			w.out.recs[len(w.out.recs)-1].apps = int32(len(w.out.apps))
+		}
+	case record.End:
+		w.end(r.Conn, r.Summary)
+	case record.TLS:
+		t := *r.TLS
+		info := *t.Info
+		t.Info = &info
+		w.other(w.add(recTLS, r.Conn), record.Record{TLS: &t})
+	case record.Beat:
+		w.other(w.add(recBeat, r.Conn), record.Record{Beat: r.Beat})
+	case record.Negotiated:
+		w.other(w.add(recNegotiated, r.Conn), record.Record{Negotiated: r.Negotiated})
+	}
+}
+
+func (w *worker) frame(c *wsparse.Conn, f *wsparse.Frame) {
+	r := w.add(recFrame, c)
+	r.idx = int32(len(w.out.frames))
+	w.out.frames = append(w.out.frames, *f)
+	w.out.frames[r.idx].Payload = nil
+	w.last, w.lastConn = nil, nil
+	if w.dataUnused && !f.Opcode.IsControl() {
+		return
+	}
+	w.keep(r, f.Payload)
+	if f.Fin && (f.Opcode == wsparse.OpText || f.Opcode == wsparse.OpBinary) {
+		w.last, w.lastConn, w.lastRec = f.Payload, c, len(w.out.recs)-1
+	}
+}
+
+func (w *worker) message(c *wsparse.Conn, m *wsparse.Message) {
+	r := w.add(recMessage, c) // may ship the chunk, and forget the last frame
+	r.idx = int32(len(w.out.msgs))
+	w.out.msgs = append(w.out.msgs, *m)
+	w.out.msgs[r.idx].Data = nil
+	if w.dataUnused && m.Fallback == nil { // a fallback session's messages are decoded after the merge
+		return
+	}
+	// The decoder hands over an unfragmented message right after its
+	// frame, with the frame's payload (the same memory) as its data.
+	if c == w.lastConn && m.Frames == 1 && !m.Compressed && len(m.Data) <= len(w.last) && len(m.Data) > 0 && &m.Data[0] == &w.last[0] {
+		r.off, r.n = w.out.recs[w.lastRec].off, len(m.Data)
+	} else {
+		w.keep(r, m.Data)
+	}
+	w.last, w.lastConn = nil, nil
+}
+
+func (w *worker) end(c *wsparse.Conn, s *wsparse.Summary) {
+	if s.Connect != "" {
+		r := w.add(recEmptyEnd, c)
+		r.idx = int32(len(w.out.empties))
+		w.out.empties = append(w.out.empties, *newEmptyEnd(s))
+		return
+	}
+	cp := *s
+	if s.Handshake != nil {
+		cp.Handshake = copyHandshake(s.Handshake)
+	}
+	if s.TLS != nil {
+		t := *s.TLS
+		cp.TLS = &t
+	}
+	w.other(w.add(recEnd, c), record.Record{Summary: &cp})
+}
+
+// emptyEnd is the End of a connection that sent no bytes
+// (wsparse.Config.EndAll: Summary.Connect set, all else zero), held or
+// passed between goroutines in a quarter of a Summary: a flood of SYNs
+// ends a great many at once.
+type emptyEnd struct {
+	first, last time.Time
+	tcpEnd      [2]time.Time
+	fin, rst    [2]bool
+	connect     string
+}
+
+func newEmptyEnd(s *wsparse.Summary) *emptyEnd {
+	return &emptyEnd{s.First, s.Last, s.TCPEndTS, s.TCPFin, s.TCPRst, s.Connect}
+}
+
+func (e *emptyEnd) summary() *wsparse.Summary {
+	return &wsparse.Summary{First: e.first, Last: e.last, TCPEndTS: e.tcpEnd, TCPFin: e.fin, TCPRst: e.rst,
+		Connect: e.connect, End: wsparse.EndNotWebSocket}
+}
