@@ -1,20 +1,16 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
-	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -146,129 +142,11 @@ func (fl *filterFlags) spec(messages bool) (filter.Spec, error) {
 	return s, nil
 }
 
-// stopSource ends the input (io.EOF) once done says so: -c reached.
-type stopSource struct {
-	capture.Source
-	done func() bool
-}
+// secretsOf is the decryption secrets src has read (capture.SecretsOf).
+func secretsOf(src capture.Source) []capture.Secrets { return capture.SecretsOf(src) }
 
-func stopWhen(src capture.Source, f *filter.Filter) capture.Source {
-	if f == nil {
-		return src
-	}
-	return &stopSource{Source: src, done: f.Done}
-}
-
-func (s *stopSource) Next() (capture.Packet, error) {
-	if s.done() {
-		return capture.Packet{}, io.EOF
-	}
-	return s.Source.Next()
-}
-
-// Secrets passes on a pcapng file's decryption secrets.
-func (s *stopSource) Secrets() []capture.Secrets { return secretsOf(s.Source) }
-
-func secretsOf(src capture.Source) []capture.Secrets {
-	if ss, ok := src.(capture.SecretsSource); ok {
-		return ss.Secrets()
-	}
-	return nil
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
-		w = u.Unwrap()
-	}
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-}
-
-// useColor: colour on a terminal, never with NO_COLOR set (no-color.org).
-func useColor(out io.Writer) bool {
-	return os.Getenv("NO_COLOR") == "" && isTerminal(out)
-}
-
-// openCapture opens the input like openInput, with a progress line on
-// stderr when stderr is a terminal and the input a file.
-func openCapture(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, ratio int) (capture.Source, error) {
-	if name == "-" || !isTerminal(stderr) {
-		return openInput(ctx, name, stdin, ratio)
-	}
-	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
-		return openInput(ctx, name, stdin, ratio) // a pipe: no size to show progress against
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("capture: %w", err)
-	}
-	var size int64
-	if st, err := f.Stat(); err == nil {
-		size = st.Size()
-	}
-	pr := &progressReader{r: f, total: size, w: stderr, start: time.Now()}
-	src, err := capture.NewReaderWith(pr, capture.Options{MaxInflateRatio: ratio})
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return capture.Interruptible(ctxOr(ctx), &progressSource{Source: src, name: name, f: f, pr: pr}), nil
-}
-
-// progressReader counts the bytes read and, from one second in, shows them
-// against the file size on stderr, at most four times a second.
-type progressReader struct {
-	r           io.Reader
-	n, total    int64
-	w           io.Writer
-	start, last time.Time
-	shown       bool
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.n += int64(n)
-	if now := time.Now(); now.Sub(p.start) > time.Second && now.Sub(p.last) > 250*time.Millisecond {
-		p.last = now
-		p.shown = true
-		if p.total > 0 {
-			fmt.Fprintf(p.w, "\rwsdump: %s: %d / %d MB (%d%%)\x1b[K", "reading", p.n>>20, p.total>>20, p.n*100/p.total)
-		} else {
-			fmt.Fprintf(p.w, "\rwsdump: reading: %d MB\x1b[K", p.n>>20)
-		}
-	}
-	return n, err
-}
-
-// progressSource closes the file and clears the progress line.
-type progressSource struct {
-	capture.Source
-	name string
-	f    *os.File
-	pr   *progressReader
-}
-
-func (s *progressSource) Next() (capture.Packet, error) {
-	p, err := s.Source.Next()
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("%s: %w", s.name, err)
-	}
-	return p, err
-}
-
-func (s *progressSource) Secrets() []capture.Secrets { return secretsOf(s.Source) }
-
-func (s *progressSource) Close() error {
-	if s.pr.shown {
-		fmt.Fprint(s.pr.w, "\r\x1b[K")
-	}
-	err := s.Source.Close()
-	if cerr := s.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// useColor: colour on a terminal, never with NO_COLOR set (report.UseColor).
+func useColor(out io.Writer) bool { return report.UseColor(out) }
 
 // completeFormats offers format names to shell completion.
 func completeValues(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
