@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -94,29 +93,13 @@ func (l *liveFlags) validate(readFile string, args []string) error {
 // hosts, and any of the ports, and the expression.
 func (l *liveFlags) filter(args []string) (capture.Filter, error) {
 	f, err := capture.ParseFilter(args...)
-	if err != nil {
-		return f, err
+	if err == nil {
+		f, err = f.AndAny("host", "--host", l.Hosts)
 	}
-	for _, group := range []struct {
-		kind, flag string
-		values     []string
-	}{{"host", "--host", l.Hosts}, {"port", "--port", l.Ports}} {
-		var clause capture.Clause
-		for _, v := range group.values {
-			g, err := capture.ParseFilter(group.kind, v)
-			if err != nil || len(g.Clauses) != 1 || len(g.Clauses[0]) != 1 {
-				if err == nil {
-					err = fmt.Errorf("one value per %s", group.flag)
-				}
-				return f, fmt.Errorf("%s %q: %w", group.flag, v, err)
-			}
-			clause = append(clause, g.Clauses[0][0])
-		}
-		if len(clause) > 0 {
-			f = f.And(capture.Filter{TCP: true, Clauses: []capture.Clause{clause}})
-		}
+	if err == nil {
+		f, err = f.AndAny("port", "--port", l.Ports)
 	}
-	return f, nil
+	return f, err
 }
 
 // runLive captures from an interface and prints records as they are

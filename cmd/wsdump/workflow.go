@@ -2,8 +2,6 @@ package main
 
 import (
 	"io"
-	"regexp"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -11,22 +9,12 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/report"
-	"github.com/wsdump/wsdump/wsparse"
 )
 
 // filterFlags are the record filters every view takes (package filter).
 // On the root command --host and -c are the live-capture flags, reused.
 type filterFlags struct {
-	Conns   []int
-	Dirs    []string
-	Opcodes []string
-	Hosts   []string
-	Paths   []string
-	Since   string
-	Until   string
-	Grep    string
-	Count   int
-	Expr    string // -Y
+	filter.Flags
 	// connHealth: the view gives -Y conn.* (the main view by a first
 	// pass, conns); the others refuse it rather than select nothing.
 	connHealth bool
@@ -84,59 +72,12 @@ func addConnSelectors(f *pflag.FlagSet, fl *filterFlags, host bool) {
 }
 
 // set reports whether any filter flag was given.
-func (fl *filterFlags) set() bool {
-	return len(fl.Conns) > 0 || len(fl.Dirs) > 0 || len(fl.Opcodes) > 0 || len(fl.Hosts) > 0 ||
-		len(fl.Paths) > 0 || fl.Since != "" || fl.Until != "" || fl.Grep != "" || fl.Count != 0 || fl.Expr != ""
-}
+func (fl *filterFlags) set() bool { return fl.Flags.Set() }
 
 // spec checks the flags and turns them into a filter.Spec.
 func (fl *filterFlags) spec(messages bool) (filter.Spec, error) {
-	s := filter.Spec{Conns: fl.Conns, Hosts: fl.Hosts, Paths: fl.Paths, Count: fl.Count, CountMessages: messages}
-	for _, c := range fl.Conns {
-		if c < 1 {
-			return s, usageErr("--conn: connections are numbered from 1")
-		}
-	}
-	for _, d := range fl.Dirs {
-		switch d {
-		case "c2s":
-			s.Dirs = append(s.Dirs, wsparse.ClientToServer)
-		case "s2c":
-			s.Dirs = append(s.Dirs, wsparse.ServerToClient)
-		default:
-			return s, usageErr("--dir must be c2s or s2c, not %q", d)
-		}
-	}
-	for _, o := range fl.Opcodes {
-		for _, part := range strings.Split(o, ",") {
-			op, err := filter.ParseOpcode(strings.TrimSpace(part))
-			if err != nil {
-				return s, usageErr("--opcode: %v", err)
-			}
-			s.Opcodes = append(s.Opcodes, op)
-		}
-	}
-	var err error
-	if s.Since, err = filter.ParseBound(fl.Since); err != nil {
-		return s, usageErr("--since: %v", err)
-	}
-	if s.Until, err = filter.ParseBound(fl.Until); err != nil {
-		return s, usageErr("--until: %v", err)
-	}
-	if fl.Grep != "" {
-		if s.Grep, err = regexp.Compile(fl.Grep); err != nil {
-			return s, usageErr("--grep: %v", err)
-		}
-	}
-	if fl.Expr != "" {
-		if s.Expr, err = filter.CompileExpr(fl.Expr); err != nil {
-			return s, usageErr("-Y: %v", err)
-		}
-		if s.Expr.UsesConn && !fl.connHealth {
-			return s, usageErr("-Y: conn.* (the connection's health) is read by the main view and conns; here select by connection with --conn (numbers from: wsdump conns -r F -Y '...' -T fields -e conn)")
-		}
-	}
-	if err := s.Validate(); err != nil {
+	s, err := fl.Flags.Spec(messages, fl.connHealth)
+	if err != nil {
 		return s, usageErr("%v", err)
 	}
 	return s, nil
