@@ -8,6 +8,7 @@ import (
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/dataset"
 	"github.com/wsdump/wsdump/filter"
+	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/tlsdec"
@@ -49,7 +50,8 @@ func runDecode(o *decodeOptions) error {
 		fe = newFieldsExporter(o.Out, &o.Fields, o.Messages)
 		exp = fe
 	} else if o.Format == "parquet" {
-		if ds, err = newDatasetWriter(o); err != nil {
+		// conns' default heartbeat and reconnect-storm settings
+		if ds, err = dataset.New(dataset.Options{Dir: o.OutDir, Health: health.Options{}}); err != nil {
 			return outputErr(err)
 		}
 		exp = ds
@@ -88,7 +90,7 @@ func runDecode(o *decodeOptions) error {
 		return outputErr(writeErr)
 	}
 	if ds != nil {
-		reportDataset(o.Err, o.OutDir, ds)
+		report.WriteDatasetNotice(o.Err, o.OutDir, ds.Rows(), len(ds.Files()), ds.ID())
 	}
 	if readErr == nil && counted.n == 0 {
 		explainEmpty(o.Ctx, &o.inputFlags, o.Reads, o.In, o.Err, spec.Conns)
