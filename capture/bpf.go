@@ -520,3 +520,24 @@ func (p *bpfProg) resolve() ([]bpf.Instruction, error) {
 	}
 	return p.ins, nil
 }
+
+// AndAny is f and any of the values of the primitive kind ("host" or
+// "port"), as the repeatable --host and --port flags give them; an error
+// names the flag. No value leaves f as it is.
+func (f Filter) AndAny(kind, flag string, values []string) (Filter, error) {
+	var clause Clause
+	for _, v := range values {
+		g, err := ParseFilter(kind, v)
+		if err != nil || len(g.Clauses) != 1 || len(g.Clauses[0]) != 1 {
+			if err == nil {
+				err = fmt.Errorf("one value per %s", flag)
+			}
+			return f, fmt.Errorf("%s %q: %w", flag, v, err)
+		}
+		clause = append(clause, g.Clauses[0][0])
+	}
+	if len(clause) == 0 {
+		return f, nil
+	}
+	return f.And(Filter{TCP: true, Clauses: []Clause{clause}}), nil
+}

@@ -278,3 +278,29 @@ func TestBPFFilterLong(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAndAny(t *testing.T) {
+	f, err := ParseFilter("tcp")
+	if err == nil {
+		f, err = f.AndAny("host", "--host", []string{"10.0.0.1", "10.0.0.2"})
+	}
+	if err == nil {
+		f, err = f.AndAny("port", "--port", []string{"80"})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ParseFilter("tcp", "and", "(", "host", "10.0.0.1", "or", "host", "10.0.0.2", ")", "and", "port", "80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.String() != want.String() {
+		t.Errorf("%s, want %s", f, want)
+	}
+	if _, err := f.AndAny("port", "--port", []string{"80 or 443"}); err == nil || !strings.Contains(err.Error(), `--port "80 or 443"`) {
+		t.Errorf("two values in one --port: %v", err)
+	}
+	if g, _ := f.AndAny("host", "--host", nil); g.String() != f.String() {
+		t.Errorf("no value: %s", g)
+	}
+}

@@ -54,3 +54,15 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 			st.SniffLimit, l.Sniff)
 	}
 }
+
+// WriteDatasetNotice says what a run of --format parquet added to the
+// datasets in dir: files rows in files files, told apart from earlier
+// runs' by the part id.
+func WriteDatasetNotice(w io.Writer, dir string, rows int64, files int, id string) {
+	if files == 0 {
+		fmt.Fprintf(w, "wsdump: no record: nothing written to %s\n", dir)
+		return
+	}
+	fmt.Fprintf(w, "wsdump: wrote %d rows in %d files to %s\n", rows, files, dir)
+	fmt.Fprintf(w, "wsdump: part id %s: the files are named part-%s.parquet\n", id, id)
+}

@@ -1,54 +1,18 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/dataset"
+	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/pipeline"
-	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
-
-// openInput opens a capture file, or standard input for "-", to be read
-// until ctx ends (see interrupt.go); ratio is --max-inflate-ratio for a
-// gzip-compressed file (0: the default).
-func openInput(ctx context.Context, name string, stdin io.Reader, ratio int) (capture.Source, error) {
-	ctx = ctxOr(ctx)
-	if ctx.Done() != nil {
-		// Standard input or a named pipe may wait for input: read through a pump.
-		if name == "-" && capture.MayBlock(stdin) {
-			return capture.OpenInterruptible(ctx, stdin, name, nil, ratio)
-		}
-		if st, err := os.Stat(name); name != "-" && err == nil && !st.Mode().IsRegular() && !st.IsDir() {
-			f, err := os.Open(name)
-			if err != nil {
-				return nil, fmt.Errorf("capture: %w", err)
-			}
-			return capture.OpenInterruptible(ctx, f, name, f, ratio)
-		}
-	}
-	opts := capture.Options{MaxInflateRatio: ratio}
-	var src capture.Source
-	var err error
-	if name == "-" {
-		src, err = capture.NewReaderWith(stdin, opts)
-	} else {
-		src, err = capture.OpenWith(name, opts)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return capture.Interruptible(ctx, src), nil
-}
 
 // runDecode reads the capture and writes every record: the main job.
 func runDecode(o *decodeOptions) error {
@@ -85,7 +49,8 @@ func runDecode(o *decodeOptions) error {
 		fe = newFieldsExporter(o.Out, &o.Fields, o.Messages)
 		exp = fe
 	} else if o.Format == "parquet" {
-		if ds, err = newDatasetWriter(o); err != nil {
+		// conns' default heartbeat and reconnect-storm settings
+		if ds, err = dataset.New(dataset.Options{Dir: o.OutDir, Health: health.Options{}}); err != nil {
 			return outputErr(err)
 		}
 		exp = ds
@@ -108,33 +73,23 @@ func runDecode(o *decodeOptions) error {
 			fe.SetConnHealth(spec.ConnHealth)
 		}
 	}
-	counted := &pipeline.CountingExporter{Exporter: exp}
-	exp, flt := pipeline.FilteredExporter(counted, spec)
-	src = stopWhen(src, flt)
 	keys, err := o.loadKeys(o.Err)
 	if err != nil {
 		return err
 	}
-	jobs := o.Jobs
-	if spec.Count > 0 {
-		jobs = 1 // -c stops reading as soon as enough records are out
-	}
-	cfg := wsparse.Config{}
-	if ds != nil {
-		cfg.EndAll = spec.IsZero()
-	}
+	counted := &pipeline.CountingExporter{Exporter: exp}
 	// The exporters show application messages; the dataset writer tracks
 	// heartbeats too (the filter passes beats on unfiltered).
-	app := pipeline.AppOptions{Mode: o.Decode, Apps: true, Beats: ds != nil}
-	asm := pipeline.NewApps(exp, app, o.options(cfg, keys), jobs)
-	readErr := feed(src, asm, o.ReadFile, keys, exp.SetOrigin)
-	asm.Finish()
-	o.Limits.report(o.Err, asm.Stats())
-	if err := exp.Close(); err != nil {
-		return outputErr(err)
+	v := pipeline.View{Spec: spec, Jobs: o.Jobs, Limits: o.Limits, Err: o.Err,
+		App:     pipeline.AppOptions{Mode: o.Decode, Apps: true, Beats: ds != nil},
+		Options: o.options(wsparse.Config{EndAll: ds != nil && spec.IsZero()}, keys),
+		Feed:    feedOptions(o.ReadFile, keys)}
+	readErr, writeErr := v.Run(src, counted)
+	if writeErr != nil {
+		return outputErr(writeErr)
 	}
 	if ds != nil {
-		reportDataset(o.Err, o.OutDir, ds)
+		report.WriteDatasetNotice(o.Err, o.OutDir, ds.Rows(), len(ds.Files()), ds.ID())
 	}
 	if readErr == nil && counted.N == 0 {
 		explainEmpty(o.Ctx, &o.inputFlags, o.Reads, o.In, o.Err, spec.Conns)
@@ -151,54 +106,18 @@ func readError(err error) error {
 	return inputErr(err)
 }
 
-// feed hands every packet to the assembler, merging the secrets a pcapng
-// file carries into keys (unless nil), and calls origin with the first packet's time.
-// It stops at the first read error, after the packets before it have been
-// decoded.
+// feed hands every packet to the assembler (pipeline.Feed), merging the
+// secrets a pcapng file carries into keys (unless nil), and calls origin
+// with the first packet's time.
 func feed(src capture.Source, asm pipeline.Assembler, name string, keys *tlsdec.KeyLog, origin func(time.Time)) error {
-	first := true
-	secrets, _ := src.(capture.SecretsSource)
-	nSecrets := 0
-	for {
-		p, err := src.Next()
-		if err == io.EOF {
-			heapProfile()
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if first {
-			first = false
-			if !reassembly.SupportedLink(uint32(p.Link)) {
-				return fmt.Errorf("%s: unsupported link type %s", displayName(name), p.Link)
-			}
-			origin(p.Timestamp)
-		}
-		if secrets != nil && keys != nil && len(secrets.Secrets()) > nSecrets {
-			// pcapng Decryption Secrets Blocks come before the packets they
-			// decrypt: merge them as they appear.
-			for _, s := range secrets.Secrets()[nSecrets:] {
-				if s.Type == tlsdec.SecretsTypeTLS {
-					if k, err := tlsdec.ParseKeyLog(bytes.NewReader(s.Data)); err == nil {
-						asm.MergeKeys(k)
-					}
-				}
-			}
-			nSecrets = len(secrets.Secrets())
-		}
-		asm.Packet(uint32(p.Link), p.Data, p.Timestamp, p.Length)
-	}
+	o := feedOptions(name, keys)
+	o.Origin = origin
+	return pipeline.Feed(src, asm, o)
 }
 
-// assemblerOptions turns the flags into reassembly options.
-func (o *decodeOptions) assemblerOptions(keys *tlsdec.KeyLog) reassembly.Options {
-	return o.options(wsparse.Config{}, keys)
+// feedOptions: the input's name in messages, and the heap profile at its end.
+func feedOptions(name string, keys *tlsdec.KeyLog) pipeline.FeedOptions {
+	return pipeline.FeedOptions{Name: displayName(name), Keys: keys, AtEOF: heapProfile}
 }
 
-func displayName(name string) string {
-	if name == "-" {
-		return "standard input"
-	}
-	return name
-}
+func displayName(name string) string { return pipeline.DisplayName(name) }

@@ -765,12 +765,12 @@ func TestDiffMemory(t *testing.T) {
 func TestMaxConnectionsDefault(t *testing.T) {
 	var l limitFlags
 	var opts reassembly.Options
-	l.apply(&opts)
+	l.Apply(&opts)
 	if opts.MaxConnections != 0 && opts.MaxConnections != 100000 {
 		t.Errorf("MaxConnections %d", opts.MaxConnections)
 	}
 	var b bytes.Buffer
-	l.report(&b, reassembly.Stats{Evicted: 7})
+	l.Report(&b, reassembly.Stats{Evicted: 7})
 	if want := "wsdump: 7 connections ended early to stay under --max-connections 100000 "; !strings.HasPrefix(b.String(), want) {
 		t.Errorf("stderr %q, want %q", b.String(), want)
 	}

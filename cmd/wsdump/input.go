@@ -1,16 +1,13 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/appproto"
-	"github.com/wsdump/wsdump/capture"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
@@ -61,19 +58,13 @@ func checkDecode(mode *string) error {
 	return nil
 }
 
-// open opens a capture file, or standard input for "-", with the input
-// limits (--max-inflate-ratio for a gzip file); see openCapture.
-func (in *inputFlags) open(ctx context.Context, name string, stdin io.Reader, stderr io.Writer) (capture.Source, error) {
-	return openCapture(ctx, name, stdin, stderr, in.Limits.InflateRatio)
-}
-
 // options turns the input flags into reassembly options around the
 // decoder configuration dec and the secrets keys.
 func (in *inputFlags) options(dec wsparse.Config, keys *tlsdec.KeyLog) reassembly.Options {
 	dec.MaxPayload, dec.MaxMessage, dec.NoSniff = in.MaxPayload, in.MaxMessage, in.NoSniff
 	dec.Fallback = !in.NoFallback // SockJS and Engine.IO HTTP fallback sessions (httpfb, fbjoin)
 	opts := reassembly.Options{Decoder: dec, WSPorts: in.WSPorts, Keys: keys}
-	in.Limits.apply(&opts)
+	in.Limits.Apply(&opts)
 	return opts
 }
 
@@ -81,25 +72,9 @@ func (in *inputFlags) options(dec wsparse.Config, keys *tlsdec.KeyLog) reassembl
 // counted and reported on stderr, not fatal: key logs are often
 // concatenated from several programs.
 func (in *inputFlags) loadKeys(stderr io.Writer) (*tlsdec.KeyLog, error) {
-	keys := tlsdec.NewKeyLog()
-	for _, name := range in.KeyLogs {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, inputErr(fmt.Errorf("--keylog: %w", err))
-		}
-		k, err := tlsdec.ParseKeyLog(f)
-		f.Close()
-		if err != nil {
-			return nil, inputErr(fmt.Errorf("--keylog %s: %w", name, err))
-		}
-		if k.Malformed > 0 {
-			fmt.Fprintf(stderr, "wsdump: --keylog %s: %d lines are not key log entries, skipped\n", name, k.Malformed)
-		}
-		if keys.Len() == 0 && keys.Malformed == 0 {
-			keys = k // not a copy: a key log may take a hundred megabytes
-		} else {
-			keys.Merge(k)
-		}
+	keys, err := pipeline.LoadKeys(in.KeyLogs, stderr)
+	if err != nil {
+		return nil, inputErr(err)
 	}
 	return keys, nil
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"io"
 	"strconv"
 
@@ -10,7 +10,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/capture"
-	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/pipeline"
+	"github.com/wsdump/wsdump/report"
 )
 
 // Many inputs: -r is repeatable and takes files, globs and directories.
@@ -64,33 +65,14 @@ func inputsName(names []string) string {
 // its name and the others are read; the source then ends with an error
 // naming them all (exit status 2) after the last packet of the others.
 func (in *inputFlags) openInputs(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer) (capture.Source, error) {
-	if capture.Single(args) {
-		return in.open(ctx, args[0], stdin, stderr)
+	o := capture.OpenOptions{MaxInflateRatio: in.Limits.InflateRatio}
+	if report.IsTerminal(stderr) {
+		o.Progress = stderr // a progress line for a file
 	}
-	if len(args) == 0 {
-		return nil, usageErr("no input: give a capture file with -r FILE")
+	src, err := pipeline.Open(ctx, args, stdin, stderr, o)
+	var ue *pipeline.UsageError
+	if errors.As(err, &ue) {
+		return nil, usageErr("%v", ue)
 	}
-	l := capture.ExpandInputs(args, stderr)
-	for _, f := range l.Files {
-		if f == "-" {
-			return nil, usageErr("standard input (-r -) cannot be read with other inputs")
-		}
-	}
-	if len(l.Files) == 0 {
-		return nil, fmt.Errorf("no input could be read (%d, see above)", len(l.Errs))
-	}
-	if len(l.Files) == 1 && len(l.Errs) == 0 {
-		return in.open(ctx, l.Files[0], stdin, stderr)
-	}
-	supported := func(link capture.LinkType) bool { return reassembly.SupportedLink(uint32(link)) }
-	return capture.OpenMerged(ctxOr(ctx), l, in.Limits.InflateRatio, supported, stderr), nil
-}
-
-// ctxOr is ctx, or the background context for options built without one
-// (tests).
-func ctxOr(ctx context.Context) context.Context {
-	if ctx == nil {
-		return context.Background()
-	}
-	return ctx
+	return src, err
 }

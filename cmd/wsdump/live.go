@@ -3,21 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/capture"
-	"github.com/wsdump/wsdump/fbjoin"
 	"github.com/wsdump/wsdump/pipeline"
-	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 const liveExamples = `  # Live, on one interface, with a tcpdump-style filter
@@ -99,35 +93,17 @@ func (l *liveFlags) validate(readFile string, args []string) error {
 // hosts, and any of the ports, and the expression.
 func (l *liveFlags) filter(args []string) (capture.Filter, error) {
 	f, err := capture.ParseFilter(args...)
-	if err != nil {
-		return f, err
+	if err == nil {
+		f, err = f.AndAny("host", "--host", l.Hosts)
 	}
-	for _, group := range []struct {
-		kind, flag string
-		values     []string
-	}{{"host", "--host", l.Hosts}, {"port", "--port", l.Ports}} {
-		var clause capture.Clause
-		for _, v := range group.values {
-			g, err := capture.ParseFilter(group.kind, v)
-			if err != nil || len(g.Clauses) != 1 || len(g.Clauses[0]) != 1 {
-				if err == nil {
-					err = fmt.Errorf("one value per %s", group.flag)
-				}
-				return f, fmt.Errorf("%s %q: %w", group.flag, v, err)
-			}
-			clause = append(clause, g.Clauses[0][0])
-		}
-		if len(clause) > 0 {
-			f = f.And(capture.Filter{TCP: true, Clauses: []capture.Clause{clause}})
-		}
+	if err == nil {
+		f, err = f.AndAny("port", "--port", l.Ports)
 	}
-	return f, nil
+	return f, err
 }
 
 // runLive captures from an interface and prints records as they are
-// decoded, until Ctrl-C, SIGTERM, -c or --duration; then it ends every
-// connection (printing their summaries) and reports the kernel's counters
-// on stderr. A stop by signal is a success.
+// decoded (pipeline.RunLive), until Ctrl-C, SIGTERM, -c or --duration.
 func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string) error {
 	// The output flags are checked as for a file.
 	check := *o
@@ -146,135 +122,20 @@ func runLive(ctx context.Context, o *decodeOptions, l *liveFlags, args []string)
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	exp = pipeline.AppExporter(exp, o.Decode, false)
-	open := l.open
-	if open == nil {
-		open = capture.OpenLive
-	}
-	src, err := open(capture.LiveOptions{
-		Interface: l.Interface, Filter: filter, Promiscuous: l.Promisc, IdleInterval: l.idle,
+	err = pipeline.RunLive(ctx, &pipeline.Live{
+		Open: l.open, Capture: capture.LiveOptions{Interface: l.Interface, Filter: filter, Promiscuous: l.Promisc, IdleInterval: l.idle},
+		Exporter: pipeline.AppExporter(exp, o.Decode, false), Count: l.Count, Messages: o.Messages, Duration: l.Duration,
+		Write: l.WriteFile, KeyLogs: o.KeyLogs, Options: o.options(wsparse.Config{}, nil), Limits: o.Limits, Ready: l.ready, Err: o.Err,
 	})
-	if err != nil {
-		var unknown *capture.UnknownInterfaceError
-		if errors.As(err, &unknown) {
-			return usageErr("%v", err)
-		}
-		return inputErr(err)
-	}
-	defer src.Close()
-
-	var pw *capture.PcapngWriter
-	if l.WriteFile != "" {
-		wf, err := os.Create(l.WriteFile)
-		if err != nil {
-			return inputErr(fmt.Errorf("-w: %w", err))
-		}
-		defer wf.Close()
-		pw, err = capture.NewPcapngWriter(wf, capture.PcapngWriterOptions{Interface: l.Interface, Filter: filter.String()})
-		if err != nil {
-			return inputErr(fmt.Errorf("-w: %w", err))
-		}
-	}
-
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if l.Duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, l.Duration)
-		defer cancel()
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		<-ctx.Done()
-		src.Close() // wakes Next, which returns io.EOF
-	}()
-
-	desc := ""
-	if !filter.IsZero() {
-		desc = ", filter " + filter.String()
-	}
-	fmt.Fprintf(o.Err, "wsdump: listening on %s, link-type %s%s (Ctrl-C to stop)\n", l.Interface, src.LinkType(), desc)
-
-	keys, err := o.loadKeys(o.Err)
-	if err != nil {
-		return err
-	}
-	sink := &liveSink{Exporter: exp, limit: l.Count, messages: o.Messages}
-	join := fbjoin.New(sink) // SockJS and Engine.IO sessions over HTTP, as with -r
-	asm := reassembly.New(join, o.assemblerOptions(keys))
-	if l.ready != nil {
-		l.ready()
-	}
-	start := time.Now()
-	var packets uint64
-	var readErr, writeErr error
-	for !sink.full() {
-		p, err := src.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-		if p.Idle() {
-			asm.Tick(p.Timestamp)
-			if pw != nil {
-				writeErr = pw.Flush()
-			}
-		} else {
-			if pw != nil {
-				writeErr = pw.WritePacket(p)
-			}
-			if packets == 0 {
-				exp.SetOrigin(p.Timestamp)
-			}
-			packets++
-			asm.Packet(uint32(p.Link), p.Data, p.Timestamp, p.Length)
-		}
-		if sink.dirty {
-			sink.dirty = false
-			if exp.Flush() != nil {
-				break // Close below returns the error
-			}
-		}
-		if writeErr != nil {
-			break
-		}
-	}
-	src.Close()
-	received, dropped := src.Stats()
-	asm.Finish()
-	join.Finish()
-	o.Limits.report(o.Err, asm.Stats())
-	outErr := exp.Close()
-	if pw != nil && writeErr == nil {
-		pw.WriteStats(start, time.Now(), received, dropped)
-		writeErr = pw.Close()
-	}
-	fmt.Fprintf(o.Err, "wsdump: %d packets captured, %d received by filter, %d dropped by kernel\n", packets, received, dropped)
-
+	var unknown *capture.UnknownInterfaceError
+	var we *pipeline.WriteError
 	switch {
-	case outErr != nil:
-		return outputErr(outErr)
-	case writeErr != nil:
-		return outputErr(fmt.Errorf("-w %s: %w", l.WriteFile, writeErr))
-	case readErr != nil:
-		return inputErr(readErr)
+	case errors.As(err, &unknown):
+		return usageErr("%v", err)
+	case errors.As(err, &we):
+		return outputErr(we.Err)
+	case err != nil:
+		return inputErr(err)
 	}
 	return nil
 }
-
-// liveSink passes records on, counting frames (or messages) for -c: past
-// the limit only connection summaries pass.
-type liveSink struct {
-	report.Exporter
-	limit       int // 0: no limit
-	messages    bool
-	n           int
-	lastDropped bool // the last frame was past the limit: so is its message
-	dirty       bool // something was written since the last flush
-}
-
-func (s *liveSink) full() bool { return s.limit > 0 && s.n >= s.limit }

@@ -66,7 +66,7 @@ func perFileLabel(format string, fields bool) report.FileLabel {
 // before each file's part is written to a temporary file.
 func fixTable(t *tableFlags, out io.Writer) {
 	if t.Output != "wide" && t.Width == 0 {
-		t.Width = terminalWidth(out)
+		t.Width = report.TerminalWidth(out)
 	}
 	if t.color(out) {
 		t.Color = "always"

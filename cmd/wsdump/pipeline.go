@@ -31,31 +31,15 @@ func (ci *captureInput) decodeInto(names []string, spec filter.Spec, sink record
 	if err != nil {
 		return time.Time{}, err
 	}
-	name := inputsName(names)
 	src, err := ci.openInputs(ci.Ctx, names, ci.In, ci.Err)
 	if err != nil {
 		return time.Time{}, inputErr(err)
 	}
 	defer src.Close()
-	sink, f := pipeline.Select(sink, spec, apps)
-	var origin time.Time
-	onOrigin := func(t time.Time) {
-		origin = t
-		if f != nil {
-			f.SetOrigin(t)
-		}
-		if setOrigin != nil {
-			setOrigin(t)
-		}
-	}
-	jobs := ci.Jobs
-	if spec.Count > 0 {
-		jobs = 1 // -c stops reading as soon as enough records are out
-	}
-	asm := pipeline.New(sink, ci.options(wsparse.Config{}, keys), jobs)
-	readErr := feed(stopWhen(src, f), asm, name, keys, onOrigin)
-	asm.Finish()
-	return origin, readError(readErr)
+	feed := feedOptions(inputsName(names), keys)
+	feed.Origin = setOrigin
+	origin, err := pipeline.Decode(src, sink, spec, apps, ci.options(wsparse.Config{}, keys), ci.Jobs, feed)
+	return origin, readError(err)
 }
 
 // captureArgs joins -r files and positional arguments.

@@ -2,10 +2,10 @@ package main
 
 import (
 	"io"
-	"os"
 
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
+
+	"github.com/wsdump/wsdump/report"
 )
 
 // tableFlags are how a table meets the terminal: --width, -o wide and
@@ -47,7 +47,7 @@ func (t *tableFlags) width(out io.Writer) int {
 	if t.Width > 0 {
 		return t.Width
 	}
-	return terminalWidth(out)
+	return report.TerminalWidth(out)
 }
 
 // color tells whether to colour: always, never, or auto (a terminal,
@@ -60,23 +60,4 @@ func (t *tableFlags) color(out io.Writer) bool {
 		return false
 	}
 	return useColor(out)
-}
-
-// terminalWidth is out's width when it is a terminal, else 0.
-func terminalWidth(out io.Writer) int {
-	if !isTerminal(out) {
-		return 0
-	}
-	if u, ok := out.(interface{ Unwrap() io.Writer }); ok {
-		out = u.Unwrap()
-	}
-	f, ok := out.(*os.File)
-	if !ok {
-		return 0
-	}
-	w, _, err := term.GetSize(int(f.Fd()))
-	if err != nil || w <= 0 {
-		return 0
-	}
-	return w
 }

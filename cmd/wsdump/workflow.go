@@ -1,36 +1,20 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"io"
-	"os"
-	"regexp"
-	"strings"
-	"time"
 
-	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
-	"github.com/wsdump/wsdump/wsparse"
+	"github.com/wsdump/wsdump/report"
 )
 
 // filterFlags are the record filters every view takes (package filter).
 // On the root command --host and -c are the live-capture flags, reused.
 type filterFlags struct {
-	Conns   []int
-	Dirs    []string
-	Opcodes []string
-	Hosts   []string
-	Paths   []string
-	Since   string
-	Until   string
-	Grep    string
-	Count   int
-	Expr    string // -Y
+	filter.Flags
 	// connHealth: the view gives -Y conn.* (the main view by a first
 	// pass, conns); the others refuse it rather than select nothing.
 	connHealth bool
@@ -88,187 +72,22 @@ func addConnSelectors(f *pflag.FlagSet, fl *filterFlags, host bool) {
 }
 
 // set reports whether any filter flag was given.
-func (fl *filterFlags) set() bool {
-	return len(fl.Conns) > 0 || len(fl.Dirs) > 0 || len(fl.Opcodes) > 0 || len(fl.Hosts) > 0 ||
-		len(fl.Paths) > 0 || fl.Since != "" || fl.Until != "" || fl.Grep != "" || fl.Count != 0 || fl.Expr != ""
-}
+func (fl *filterFlags) set() bool { return fl.Flags.Set() }
 
 // spec checks the flags and turns them into a filter.Spec.
 func (fl *filterFlags) spec(messages bool) (filter.Spec, error) {
-	s := filter.Spec{Conns: fl.Conns, Hosts: fl.Hosts, Paths: fl.Paths, Count: fl.Count, CountMessages: messages}
-	for _, c := range fl.Conns {
-		if c < 1 {
-			return s, usageErr("--conn: connections are numbered from 1")
-		}
-	}
-	for _, d := range fl.Dirs {
-		switch d {
-		case "c2s":
-			s.Dirs = append(s.Dirs, wsparse.ClientToServer)
-		case "s2c":
-			s.Dirs = append(s.Dirs, wsparse.ServerToClient)
-		default:
-			return s, usageErr("--dir must be c2s or s2c, not %q", d)
-		}
-	}
-	for _, o := range fl.Opcodes {
-		for _, part := range strings.Split(o, ",") {
-			op, err := filter.ParseOpcode(strings.TrimSpace(part))
-			if err != nil {
-				return s, usageErr("--opcode: %v", err)
-			}
-			s.Opcodes = append(s.Opcodes, op)
-		}
-	}
-	var err error
-	if s.Since, err = filter.ParseBound(fl.Since); err != nil {
-		return s, usageErr("--since: %v", err)
-	}
-	if s.Until, err = filter.ParseBound(fl.Until); err != nil {
-		return s, usageErr("--until: %v", err)
-	}
-	if fl.Grep != "" {
-		if s.Grep, err = regexp.Compile(fl.Grep); err != nil {
-			return s, usageErr("--grep: %v", err)
-		}
-	}
-	if fl.Expr != "" {
-		if s.Expr, err = filter.CompileExpr(fl.Expr); err != nil {
-			return s, usageErr("-Y: %v", err)
-		}
-		if s.Expr.UsesConn && !fl.connHealth {
-			return s, usageErr("-Y: conn.* (the connection's health) is read by the main view and conns; here select by connection with --conn (numbers from: wsdump conns -r F -Y '...' -T fields -e conn)")
-		}
-	}
-	if err := s.Validate(); err != nil {
+	s, err := fl.Flags.Spec(messages, fl.connHealth)
+	if err != nil {
 		return s, usageErr("%v", err)
 	}
 	return s, nil
 }
 
-// stopSource ends the input (io.EOF) once done says so: -c reached.
-type stopSource struct {
-	capture.Source
-	done func() bool
-}
+// secretsOf is the decryption secrets src has read (capture.SecretsOf).
+func secretsOf(src capture.Source) []capture.Secrets { return capture.SecretsOf(src) }
 
-func stopWhen(src capture.Source, f *filter.Filter) capture.Source {
-	if f == nil {
-		return src
-	}
-	return &stopSource{Source: src, done: f.Done}
-}
-
-func (s *stopSource) Next() (capture.Packet, error) {
-	if s.done() {
-		return capture.Packet{}, io.EOF
-	}
-	return s.Source.Next()
-}
-
-// Secrets passes on a pcapng file's decryption secrets.
-func (s *stopSource) Secrets() []capture.Secrets { return secretsOf(s.Source) }
-
-func secretsOf(src capture.Source) []capture.Secrets {
-	if ss, ok := src.(capture.SecretsSource); ok {
-		return ss.Secrets()
-	}
-	return nil
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	if u, ok := w.(interface{ Unwrap() io.Writer }); ok {
-		w = u.Unwrap()
-	}
-	f, ok := w.(*os.File)
-	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
-}
-
-// useColor: colour on a terminal, never with NO_COLOR set (no-color.org).
-func useColor(out io.Writer) bool {
-	return os.Getenv("NO_COLOR") == "" && isTerminal(out)
-}
-
-// openCapture opens the input like openInput, with a progress line on
-// stderr when stderr is a terminal and the input a file.
-func openCapture(ctx context.Context, name string, stdin io.Reader, stderr io.Writer, ratio int) (capture.Source, error) {
-	if name == "-" || !isTerminal(stderr) {
-		return openInput(ctx, name, stdin, ratio)
-	}
-	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
-		return openInput(ctx, name, stdin, ratio) // a pipe: no size to show progress against
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("capture: %w", err)
-	}
-	var size int64
-	if st, err := f.Stat(); err == nil {
-		size = st.Size()
-	}
-	pr := &progressReader{r: f, total: size, w: stderr, start: time.Now()}
-	src, err := capture.NewReaderWith(pr, capture.Options{MaxInflateRatio: ratio})
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return capture.Interruptible(ctxOr(ctx), &progressSource{Source: src, name: name, f: f, pr: pr}), nil
-}
-
-// progressReader counts the bytes read and, from one second in, shows them
-// against the file size on stderr, at most four times a second.
-type progressReader struct {
-	r           io.Reader
-	n, total    int64
-	w           io.Writer
-	start, last time.Time
-	shown       bool
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.n += int64(n)
-	if now := time.Now(); now.Sub(p.start) > time.Second && now.Sub(p.last) > 250*time.Millisecond {
-		p.last = now
-		p.shown = true
-		if p.total > 0 {
-			fmt.Fprintf(p.w, "\rwsdump: %s: %d / %d MB (%d%%)\x1b[K", "reading", p.n>>20, p.total>>20, p.n*100/p.total)
-		} else {
-			fmt.Fprintf(p.w, "\rwsdump: reading: %d MB\x1b[K", p.n>>20)
-		}
-	}
-	return n, err
-}
-
-// progressSource closes the file and clears the progress line.
-type progressSource struct {
-	capture.Source
-	name string
-	f    *os.File
-	pr   *progressReader
-}
-
-func (s *progressSource) Next() (capture.Packet, error) {
-	p, err := s.Source.Next()
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("%s: %w", s.name, err)
-	}
-	return p, err
-}
-
-func (s *progressSource) Secrets() []capture.Secrets { return secretsOf(s.Source) }
-
-func (s *progressSource) Close() error {
-	if s.pr.shown {
-		fmt.Fprint(s.pr.w, "\r\x1b[K")
-	}
-	err := s.Source.Close()
-	if cerr := s.f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// useColor: colour on a terminal, never with NO_COLOR set (report.UseColor).
+func useColor(out io.Writer) bool { return report.UseColor(out) }
 
 // completeFormats offers format names to shell completion.
 func completeValues(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
