@@ -64,6 +64,10 @@ type Packet struct {
 // Source hands out the packets of one capture in file order.
 type Source interface {
 	Next() (Packet, error) // io.EOF at the clean end of the input
+	// Secrets returns the decryption secrets read so far (pcapng DSBs; a
+	// DSB comes before the packets it decrypts): none for other formats.
+	// A source that wraps another returns the other's.
+	Secrets() []Secrets
 	Close() error
 }
 

@@ -195,10 +195,5 @@ func (s *fileSource) Close() error {
 	return err
 }
 
-// sourceSecrets is src's secrets when it carries any.
-func sourceSecrets(src Source) []Secrets {
-	if ss, ok := src.(SecretsSource); ok {
-		return ss.Secrets()
-	}
-	return nil
-}
+// sourceSecrets is src's secrets.
+func sourceSecrets(src Source) []Secrets { return src.Secrets() }

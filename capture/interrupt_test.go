@@ -9,6 +9,8 @@ import (
 // countSource yields n empty packets, then io.EOF.
 type countSource struct{ n int }
 
+func (s *countSource) Secrets() []Secrets { return nil }
+
 func (s *countSource) Next() (Packet, error) {
 	if s.n == 0 {
 		return Packet{}, io.EOF

@@ -274,6 +274,9 @@ func (s *liveSource) read(fd uintptr) bool {
 	return e != unix.EAGAIN
 }
 
+// Secrets: a live capture carries none (give a key log).
+func (s *liveSource) Secrets() []Secrets { return nil }
+
 func (s *liveSource) Next() (Packet, error) {
 	for {
 		if s.closed.Load() {

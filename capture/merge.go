@@ -193,11 +193,7 @@ func (m *merger) peek(i int) {
 // look: a pcapng DSB comes before the packets it decrypts, so before this
 // source's next packet is handed out.
 func (m *merger) takeSecrets(i int) {
-	ss, ok := m.srcs[i].(SecretsSource)
-	if !ok {
-		return
-	}
-	if s := ss.Secrets(); len(s) > m.nSecrets[i] {
+	if s := m.srcs[i].Secrets(); len(s) > m.nSecrets[i] {
 		m.secrets = append(m.secrets, s[m.nSecrets[i]:]...)
 		m.nSecrets[i] = len(s)
 	}

@@ -23,6 +23,8 @@ type fakeSource struct {
 	onClose func()
 }
 
+func (f *fakeSource) Secrets() []Secrets { return nil }
+
 func (f *fakeSource) Next() (Packet, error) {
 	if f.i == len(f.ts) {
 		if f.err != nil {
@@ -176,7 +178,7 @@ func TestMergeFiles(t *testing.T) {
 	if s := strings.Join(got, " "); s != "a0/ETHERNET b0/RAW a1/ETHERNET b1/RAW" {
 		t.Errorf("merged %s", s)
 	}
-	if s := m.(SecretsSource).Secrets(); len(s) != 1 {
+	if s := m.Secrets(); len(s) != 1 {
 		t.Errorf("secrets %v", s)
 	}
 }

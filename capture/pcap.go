@@ -49,6 +49,9 @@ func newPcapSource(r *reader) (Source, error) {
 	return &pcapSource{reader: r, pr: pr, link: link}, nil
 }
 
+// Secrets: a pcap file carries none.
+func (s *pcapSource) Secrets() []Secrets { return nil }
+
 func (s *pcapSource) Next() (Packet, error) {
 	if s.err != nil {
 		return Packet{}, s.err

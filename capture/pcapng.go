@@ -80,13 +80,6 @@ type Secrets struct {
 	Data []byte
 }
 
-// SecretsSource is implemented by sources that carry decryption secrets
-// (pcapng). Secrets returns those read so far; a DSB comes before the
-// packets it decrypts.
-type SecretsSource interface {
-	Secrets() []Secrets
-}
-
 func (s *ngSource) Secrets() []Secrets { return s.secrets }
 
 func newNgSource(r *reader) (Source, error) {

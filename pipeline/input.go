@@ -102,7 +102,7 @@ type FeedOptions struct {
 // before it have been decoded.
 func Feed(src capture.Source, asm Assembler, o FeedOptions) error {
 	first := true
-	secrets, _ := src.(capture.SecretsSource)
+	secrets := src
 	nSecrets := 0
 	for {
 		p, err := src.Next()
@@ -124,7 +124,7 @@ func Feed(src capture.Source, asm Assembler, o FeedOptions) error {
 				o.Origin(p.Timestamp)
 			}
 		}
-		if secrets != nil && o.Keys != nil && len(secrets.Secrets()) > nSecrets {
+		if o.Keys != nil && len(secrets.Secrets()) > nSecrets {
 			// pcapng Decryption Secrets Blocks come before the packets they
 			// decrypt: merge them as they appear.
 			for _, s := range secrets.Secrets()[nSecrets:] {

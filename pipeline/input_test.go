@@ -28,6 +28,8 @@ type sliceSource struct {
 	closed bool
 }
 
+func (s *sliceSource) Secrets() []capture.Secrets { return nil }
+
 func (s *sliceSource) Next() (capture.Packet, error) {
 	if len(s.pkts) == 0 || s.closed {
 		return capture.Packet{}, io.EOF

@@ -266,6 +266,8 @@ type recording struct {
 	packets []capture.Packet
 }
 
+func (r *recording) Secrets() []capture.Secrets { return nil }
+
 func (r *recording) Next() (capture.Packet, error) {
 	p, err := r.LiveSource.Next()
 	if err == nil && !p.Idle() {
@@ -438,6 +440,8 @@ func newFakeLive(packets []synth.Packet) *fakeLive {
 	}
 	return f
 }
+
+func (f *fakeLive) Secrets() []capture.Secrets { return nil }
 
 func (f *fakeLive) Next() (capture.Packet, error) {
 	select {
