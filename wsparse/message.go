@@ -181,7 +181,10 @@ func (c *Conn) inflaterFor(h *half, d Dir) *inflater {
 			// they refer only to what was inflated since (see inflate).
 			h.inflater = &inflater{lost: true}
 		} else {
-			p := c.kept.params
+			var p DeflateParams
+			if c.kept != nil {
+				p = c.kept.deflateParams()
+			}
 			if c.hs != nil {
 				p = c.hs.DeflateParams
 			}
