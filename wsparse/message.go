@@ -37,6 +37,14 @@ func (h *half) openMsg() {
 	}
 }
 
+// inflatedBytes is what the connection inflated so far (kept or not).
+func (c *Conn) inflatedBytes() uint64 {
+	if c.sum.more == nil {
+		return 0
+	}
+	return c.sum.more.inflated
+}
+
 // inflateAllowance is inflated output every connection may have beyond
 // MaxInflateRatio times its bytes, so that a first message that compresses
 // very well is not cut for coming first.
@@ -49,8 +57,8 @@ func (c *Conn) inflateBudget() uint64 {
 	if c.fed > (noBudget-inflateAllowance)/r {
 		return noBudget
 	}
-	if b := c.fed*r + inflateAllowance; b > c.inflated {
-		return b - c.inflated
+	if b, done := c.fed*r+inflateAllowance, c.inflatedBytes(); b > done {
+		return b - done
 	}
 	return 0
 }
@@ -212,7 +220,9 @@ func (c *Conn) inflateMessage(h *half, m *Message) {
 	} else {
 		res = z.inflateMsg(m.Data, complete, c.cfg.MaxMessage, c.inflateBudget())
 	}
-	c.inflated += res.total
+	if res.total > 0 {
+		c.extra().inflated += res.total
+	}
 	if res.a&AnomInflateRatio != 0 {
 		c.hit().InflateRatio++
 	}
