@@ -116,9 +116,10 @@ type decoder interface {
 
 // Session decodes one WebSocket connection's messages.
 type Session struct {
-	mode    string
 	dec     decoder
-	ka      *Keepalive // nil until the protocol negotiates one (most sessions: a session is 48 bytes, not 96)
+	ka      *Keepalive // nil until the protocol negotiates one (most sessions: a session is 32 bytes, not 96)
+	auto    bool       // mode auto: the protocol is chosen from the handshake or the content
+	none    bool       // mode none: nothing is decoded
 	sniffed int8       // messages looked at without a decision (auto mode), up to sniffLimit
 	eio     int8       // Engine.IO protocol version from the URI (3 or 4)
 	inner   bool       // a SockJS payload session: no handshake, text only
@@ -133,7 +134,7 @@ const sniffLimit = 8
 // then the URI, then the content), "none", or a protocol name from Modes;
 // an unknown mode behaves as "none".
 func New(hs *wsparse.Handshake, mode string) *Session {
-	s := &Session{mode: mode, eio: 4}
+	s := &Session{auto: mode == ModeAuto, none: mode == ModeNone, eio: 4}
 	if hs != nil {
 		if v := queryParam(hs.URI, "EIO"); v == "3" {
 			s.eio = 3
@@ -191,11 +192,11 @@ func (s *Session) Keepalive() Keepalive {
 // Message decodes one WebSocket data message and returns the application
 // messages that completed in it (none while a frame waits for more).
 func (s *Session) Message(m *wsparse.Message) []App {
-	if m == nil || s.mode == ModeNone {
+	if m == nil || s.none {
 		return nil
 	}
 	if s.dec == nil {
-		if s.mode != ModeAuto || s.sniffed >= sniffLimit {
+		if !s.auto || s.sniffed >= sniffLimit {
 			return nil
 		}
 		s.dec = sniff(m, s.inner)

@@ -19,7 +19,7 @@ type sockjsDecoder struct {
 
 func (d *sockjsDecoder) innerSession() *Session {
 	if d.inner == nil {
-		d.inner = &Session{mode: ModeAuto, eio: 4, inner: true}
+		d.inner = &Session{auto: true, eio: 4, inner: true}
 	}
 	return d.inner
 }

@@ -35,9 +35,9 @@ func (t *Tracker) Report() *Report {
 	for _, id := range ids {
 		st := t.conns[id]
 		c := st.c
-		if st.pings != nil {
-			for d := range st.pings {
-				c.Ping[d] = st.pings[d].finish()
+		if st.beats != nil && st.beats.pings != nil {
+			for d := range st.beats.pings {
+				c.Ping[d] = st.beats.pings[d].finish()
 			}
 		}
 		c.Heartbeats = st.series(t.opts)
@@ -75,8 +75,12 @@ func percentile(sorted []time.Duration, p int) time.Duration {
 
 // series builds the heartbeat series of a connection, by direction then kind.
 func (st *connState) series(o Options) []*Series {
-	keys := make([]seriesKey, 0, len(st.beats))
-	for k := range st.beats {
+	var b beatState
+	if st.beats != nil {
+		b = *st.beats
+	}
+	keys := make([]seriesKey, 0, len(b.series))
+	for k := range b.series {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b seriesKey) int {
@@ -85,8 +89,8 @@ func (st *connState) series(o Options) []*Series {
 	stop := st.stop()
 	out := make([]*Series, 0, len(keys))
 	for _, k := range keys {
-		neg, agreed := st.negotiated[k]
-		out = append(out, buildSeries(k, st.beats[k], neg, agreed, stop, o))
+		neg, agreed := b.negotiated[k]
+		out = append(out, buildSeries(k, b.series[k], neg, agreed, stop, o))
 	}
 	return out
 }
@@ -94,10 +98,10 @@ func (st *connState) series(o Options) []*Series {
 // stop is when a connection's heartbeats stop being expected: its first
 // Close, else its end.
 func (st *connState) stop() time.Time {
-	if st.firstClose.IsZero() {
+	if st.beats == nil || st.beats.firstClose.IsZero() {
 		return st.c.End
 	}
-	return st.firstClose
+	return st.beats.firstClose
 }
 
 // flagKind reports whether --heartbeat-interval judges beats of this kind:

@@ -61,10 +61,11 @@ type appState struct {
 }
 
 func (t *Tracker) addApp(st *connState, b Beat) {
-	if st.app == nil {
-		st.app = &appState{series: map[appKey]*beatSeries{}}
+	bst := st.beatsOf()
+	if bst.app == nil {
+		bst.app = &appState{series: map[appKey]*beatSeries{}}
 	}
-	a := st.app
+	a := bst.app
 	k := appKey{b.Dir & 1, b.Proto, b.Key}
 	bs := a.series[k]
 	if bs == nil {
@@ -90,11 +91,12 @@ func (t *Tracker) addApp(st *connState, b Beat) {
 // appSeries returns the application heartbeats of a connection, by
 // direction, protocol and key.
 func (st *connState) appSeries(stop time.Time, o Options) []*Series {
-	if st.app == nil {
+	if st.beats == nil || st.beats.app == nil {
 		return nil
 	}
-	keys := make([]appKey, 0, len(st.app.series))
-	for k, bs := range st.app.series {
+	app := st.beats.app
+	keys := make([]appKey, 0, len(app.series))
+	for k, bs := range app.series {
 		if len(bs.ts) >= MinAppBeats {
 			keys = append(keys, k)
 		}
@@ -107,7 +109,7 @@ func (st *connState) appSeries(stop time.Time, o Options) []*Series {
 	o.HeartbeatInterval = 0
 	var out []*Series
 	for _, k := range keys {
-		bs := st.app.series[k]
+		bs := app.series[k]
 		beats := slices.Clone(bs.ts)
 		slices.SortFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
 		beats = slices.CompactFunc(beats, func(a, b time.Time) bool { return a.Equal(b) })

@@ -28,7 +28,7 @@ func TestHealthAppKeysBound(t *testing.T) {
 	}
 	tr.appKeys = maxAppKeysTotal
 	tr.Beat(Beat{Conn: 2, Dir: wsparse.ClientToServer, TS: at(1), Kind: KindApp, Proto: "text", Key: "new"})
-	if st := tr.conns[2]; st.app != nil && len(st.app.series) != 0 {
+	if st := tr.conns[2]; st.beats != nil && st.beats.app != nil && len(st.beats.app.series) != 0 {
 		t.Errorf("a key past the total bound was followed")
 	}
 }

@@ -14,16 +14,17 @@ import (
 // Both are nil for a series this tracker did not report.
 func (t *Tracker) BeatTimes(conn int, s *Series) (beats []time.Time, timer []int) {
 	st := t.conns[conn]
-	if st == nil || s == nil {
+	if st == nil || st.beats == nil || s == nil {
 		return nil, nil
 	}
+	b := st.beats
 	var bs *beatSeries
 	if s.Kind == KindApp {
-		if st.app != nil {
-			bs = st.app.series[appKey{s.Dir & 1, s.Proto, s.Key}]
+		if b.app != nil {
+			bs = b.app.series[appKey{s.Dir & 1, s.Proto, s.Key}]
 		}
 	} else {
-		bs = st.beats[seriesKey{s.Dir, s.Kind}]
+		bs = b.series[seriesKey{s.Dir, s.Kind}]
 	}
 	if bs == nil {
 		return nil, nil

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"math"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -40,23 +41,48 @@ type seriesKey struct {
 
 type connState struct {
 	// c is the connection's result, made at its end (or by Report): an
-	// open connection holds only head (~190 bytes, not Conn's ~700).
-	c          *Conn
-	head       connHead
+	// open connection holds only head (152 bytes, not Conn's ~700).
+	c     *Conn
+	head  connHead
+	beats *beatState // nil until the first ping, pong, beat, negotiated interval or Close
+}
+
+// beatState is what a connection's heartbeats and pings need, made at the
+// first: most open connections have none (a connState is 176 bytes, was
+// 256 with these fields and the head's four strings).
+type beatState struct {
 	pings      *[2]pingTrack // by the pinging side's direction; made at the first ping or pong
-	beats      map[seriesKey]*beatSeries
+	series     map[seriesKey]*beatSeries
 	negotiated map[seriesKey]Negotiated
 	firstClose time.Time
 	app        *appState // application heartbeat candidates (appbeats.go)
 }
 
+// beatsOf returns the connection's heartbeat state, made at the first call.
+func (st *connState) beatsOf() *beatState {
+	if st.beats == nil {
+		st.beats = new(beatState)
+	}
+	return st.beats
+}
+
 // connHead is what a connection's result takes from its handshake
-// before it ends.
+// before it ends: host, URI, subprotocol and extensions are one string
+// (all) cut at hostN, uriN and subN.
 type connHead struct {
-	client, server                     netip.AddrPort
-	host, uri, subprotocol, extensions string
-	status                             int
-	start, end                         time.Time
+	client, server    netip.AddrPort
+	all               string
+	hostN, uriN, subN uint32
+	status            int
+	start, end        time.Time
+}
+
+// fields returns the head's host, URI, subprotocol and extensions.
+func (h *connHead) fields() (host, uri, sub, ext string) {
+	all := h.all
+	host, all = all[:h.hostN], all[h.hostN:]
+	uri, all = all[:h.uriN], all[h.uriN:]
+	return host, uri, all[:h.subN], all[h.subN:]
 }
 
 // conn returns the connection's result, made from its head at the first
@@ -64,9 +90,10 @@ type connHead struct {
 func (st *connState) conn(id int) *Conn {
 	if st.c == nil {
 		h := &st.head
-		c := &Conn{ID: id, Client: h.client, Server: h.server, Host: h.host, URI: h.uri, Status: h.status,
-			Subprotocol: h.subprotocol, Extensions: h.extensions, Start: h.start, End: h.end}
-		c.Path, c.Session = splitURI(h.uri)
+		host, uri, sub, ext := h.fields()
+		c := &Conn{ID: id, Client: h.client, Server: h.server, Host: host, URI: uri, Status: h.status,
+			Subprotocol: sub, Extensions: ext, Start: h.start, End: h.end}
+		c.Path, c.Session = splitURI(uri)
 		st.c, st.head = c, connHead{}
 	}
 	return st.c
@@ -75,10 +102,11 @@ func (st *connState) conn(id int) *Conn {
 // pingTracks returns the connection's ping tracks, made at its first ping
 // or pong: most connections have none.
 func (st *connState) pingTracks() *[2]pingTrack {
-	if st.pings == nil {
-		st.pings = new([2]pingTrack)
+	b := st.beatsOf()
+	if b.pings == nil {
+		b.pings = new([2]pingTrack)
 	}
-	return st.pings
+	return b.pings
 }
 
 // What the tracker keeps grows with the beats and pings of a capture, which
@@ -170,11 +198,11 @@ func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	} else {
 		// One string for the four, not pieces of the handshake's (which
 		// hold all its fields: key, user agent, origin...).
-		all := h.Host + h.URI + h.Subprotocol + h.Extensions
 		hd := connHead{client: c.Client(), server: c.Server(), status: h.Status, start: h.RequestTS, end: h.TS}
-		hd.host, all = all[:len(h.Host)], all[len(h.Host):]
-		hd.uri, all = all[:len(h.URI)], all[len(h.URI):]
-		hd.subprotocol, hd.extensions = all[:len(h.Subprotocol)], all[len(h.Subprotocol):]
+		if len(h.Host)+len(h.URI)+len(h.Subprotocol) <= math.MaxUint32 {
+			hd.all = h.Host + h.URI + h.Subprotocol + h.Extensions
+			hd.hostN, hd.uriN, hd.subN = uint32(len(h.Host)), uint32(len(h.URI)), uint32(len(h.Subprotocol))
+		}
 		st.head = hd
 	}
 	if t.next != nil {
@@ -199,8 +227,8 @@ func (t *Tracker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 		t.pong(st, f)
 		t.addBeat(st, f.Dir, KindWSPong, f.TS)
 	case wsparse.OpClose:
-		if st.firstClose.IsZero() {
-			st.firstClose = f.TS
+		if b := st.beatsOf(); b.firstClose.IsZero() {
+			b.firstClose = f.TS
 		}
 	}
 	if t.next != nil {
@@ -342,8 +370,8 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 			cf.Name = wsparse.CloseCodeName(ci.Code)
 		}
 		cl.Frames[d] = cf
-		if ci.TS.Before(st.firstClose) || st.firstClose.IsZero() {
-			st.firstClose = ci.TS
+		if b := st.beatsOf(); ci.TS.Before(b.firstClose) || b.firstClose.IsZero() {
+			b.firstClose = ci.TS
 		}
 	}
 	if cl.Frames[0] != nil || cl.Frames[1] != nil {
@@ -366,22 +394,23 @@ func (t *Tracker) Beat(b Beat) {
 
 // Negotiated records the interval agreed for one kind of beat.
 func (t *Tracker) Negotiated(n Negotiated) {
-	st := t.stateID(n.Conn, nil)
-	if st.negotiated == nil {
-		st.negotiated = map[seriesKey]Negotiated{}
+	b := t.stateID(n.Conn, nil).beatsOf()
+	if b.negotiated == nil {
+		b.negotiated = map[seriesKey]Negotiated{}
 	}
-	st.negotiated[seriesKey{n.Dir, n.Kind}] = n
+	b.negotiated[seriesKey{n.Dir, n.Kind}] = n
 }
 
 func (t *Tracker) addBeat(st *connState, d wsparse.Dir, kind string, ts time.Time) {
 	k := seriesKey{d, kind}
-	bs := st.beats[k]
+	b := st.beatsOf()
+	bs := b.series[k]
 	if bs == nil {
 		bs = &beatSeries{}
-		if st.beats == nil {
-			st.beats = map[seriesKey]*beatSeries{}
+		if b.series == nil {
+			b.series = map[seriesKey]*beatSeries{}
 		}
-		st.beats[k] = bs
+		b.series[k] = bs
 	}
 	if t.kept < maxBeatsKept {
 		t.kept++

@@ -153,20 +153,13 @@ type decoder struct {
 	sniffed    [2]bool // by side: framing recognised without a handshake
 	ended      bool
 	tls        *TLSInfo
-	sum        summary
-	limits     *LimitHits   // nil until a limit is hit
+	sum        summary      // with the limit hits and bytes inflated (sumMore)
 	fb         *fallbackTap // Config.Fallback: nil until the connection's first HTTP bytes
 	fed        uint64       // frame bytes decoded, both sides: the base of the inflate ratio bound
-	inflated   uint64       // bytes inflated (kept or not), all messages
 }
 
 // hit returns the connection's limit counts, made at the first hit.
-func (c *Conn) hit() *LimitHits {
-	if c.limits == nil {
-		c.limits = new(LimitHits)
-	}
-	return c.limits
-}
+func (c *Conn) hit() *LimitHits { return &c.extra().limits }
 
 // configs interns the configurations with defaults applied: a connection
 // holds a pointer, not a copy.
@@ -195,10 +188,10 @@ type LimitHits struct {
 
 // LimitHits returns the limits the connection has run into so far.
 func (c *Conn) LimitHits() LimitHits {
-	if c.limits == nil {
+	if c.sum.more == nil {
 		return LimitHits{}
 	}
-	return *c.limits
+	return c.sum.more.limits
 }
 
 // NewConn returns a decoder for a connection whose side 0 is a and side 1 is b.

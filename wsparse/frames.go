@@ -269,7 +269,7 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 	f.TS = ts
 	f.Payload = h.payload
 	if h.msgState != nil {
-		h.lastTS = ts
+		h.msg.TS = ts // the open message's last frame (see msgState)
 	}
 	if f.Opcode == OpClose {
 		code, has, reason, a := ParseClose(f.Payload)
@@ -277,13 +277,10 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 		f.Anomalies |= a
 		if !h.closed {
 			h.closed = true
-			if c.sum.Close == nil {
-				c.sum.Close = new([2]CloseInfo)
-			}
-			cl := &c.sum.Close[f.Dir]
-			*cl = CloseInfo{Sent: true, TS: ts, Code: code, HasCode: has, Reason: reason}
-			if !c.sum.Close[1-f.Dir].Sent {
-				c.sum.Initiator = f.Dir
+			x := c.extra()
+			x.close[f.Dir] = CloseInfo{Sent: true, TS: ts, Code: code, HasCode: has, Reason: reason}
+			if !x.close[1-f.Dir].Sent {
+				x.initiator = f.Dir
 			}
 		}
 	}

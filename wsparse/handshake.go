@@ -3,6 +3,7 @@ package wsparse
 import (
 	"crypto/sha1"
 	"encoding/base64"
+	"math"
 	"strings"
 	"time"
 )
@@ -244,16 +245,19 @@ func extensionOffered(offered, name string) bool {
 // handshake record is out: the fields its summary reports
 // (Summary.Handshake) and the permessage-deflate parameters. The rest (the
 // request's key, user agent, origin, ...) is in the record only: an open
-// connection does not carry it for its whole life.
+// connection does not carry it for its whole life. The four strings are
+// one (all, cut at hostN, uriN, subN) and the parameters are made only
+// when some were given: 96 bytes, was 144.
 type keptHandshake struct {
-	requestTS                          time.Time
-	host, uri, subprotocol, extensions string
-	status                             int
-	deflate                            bool
-	h2                                 bool // an HTTP/2 extended CONNECT (Handshake.Protocol "websocket")
-	params                             DeflateParams
-	tls                                *TLSInfo
-	anomalies                          Anomalies
+	requestTS         time.Time
+	all               string // host, URI, subprotocol and extensions, one after the other
+	hostN, uriN, subN uint32
+	deflate           bool
+	h2                bool // an HTTP/2 extended CONNECT (Handshake.Protocol "websocket")
+	status            int
+	params            *DeflateParams // nil when none were given
+	tls               *TLSInfo
+	anomalies         Anomalies
 }
 
 // keepHandshake replaces the connection's handshake, whose record is out,
@@ -261,20 +265,36 @@ type keptHandshake struct {
 func (c *Conn) keepHandshake() {
 	hs := c.hs
 	k := &keptHandshake{requestTS: hs.RequestTS, status: hs.Status, deflate: hs.Deflate,
-		params: hs.DeflateParams, tls: hs.TLS, anomalies: hs.Anomalies, h2: hs.Protocol != ""}
-	// One string for the four, not pieces of the handshake's.
-	all := hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
-	k.host, all = all[:len(hs.Host)], all[len(hs.Host):]
-	k.uri, all = all[:len(hs.URI)], all[len(hs.URI):]
-	k.subprotocol, k.extensions = all[:len(hs.Subprotocol)], all[len(hs.Subprotocol):]
+		tls: hs.TLS, anomalies: hs.Anomalies, h2: hs.Protocol != ""}
+	if hs.DeflateParams != (DeflateParams{}) {
+		p := hs.DeflateParams
+		k.params = &p
+	}
+	if len(hs.Host)+len(hs.URI)+len(hs.Subprotocol) <= math.MaxUint32 {
+		// One string for the four, not pieces of the handshake's.
+		k.all = hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
+		k.hostN, k.uriN, k.subN = uint32(len(hs.Host)), uint32(len(hs.URI)), uint32(len(hs.Subprotocol))
+	}
 	c.hs, c.kept = nil, k
+}
+
+// deflateParams returns the permessage-deflate parameters kept.
+func (k *keptHandshake) deflateParams() DeflateParams {
+	if k.params == nil {
+		return DeflateParams{}
+	}
+	return *k.params
 }
 
 // handshake is the Summary's handshake: the fields kept.
 func (k *keptHandshake) handshake() *Handshake {
-	h := &Handshake{RequestTS: k.requestTS, Host: k.host, URI: k.uri, Status: k.status,
-		Subprotocol: k.subprotocol, Extensions: k.extensions, Deflate: k.deflate,
-		DeflateParams: k.params, TLS: k.tls, Anomalies: k.anomalies}
+	all := k.all
+	host, all := all[:k.hostN], all[k.hostN:]
+	uri, all := all[:k.uriN], all[k.uriN:]
+	sub, ext := all[:k.subN], all[k.subN:]
+	h := &Handshake{RequestTS: k.requestTS, Host: host, URI: uri, Status: k.status,
+		Subprotocol: sub, Extensions: ext, Deflate: k.deflate,
+		DeflateParams: k.deflateParams(), TLS: k.tls, Anomalies: k.anomalies}
 	if k.h2 {
 		h.HTTPVersion, h.Method, h.Protocol = "HTTP/2", "CONNECT", "websocket"
 	}

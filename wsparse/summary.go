@@ -125,13 +125,32 @@ type HTTP2Counts struct {
 type summary struct {
 	First, Last time.Time
 	Stats       [2]dirCounts
-	rare        *[2]DirStats  // the rest of DirStats: nil until counted
-	Close       *[2]CloseInfo // nil until a Close frame
-	Initiator   Dir
-	TCPFin      [2]bool
-	TCPRst      [2]bool
-	TCPEndTS    *[2]time.Time // nil until a FIN or RST
+	more        *sumMore // nil until a rare count, a Close, a FIN or RST, a limit hit or inflated bytes
 	Anomalies   Anomalies
+}
+
+// sumMore is what a connection counts that most open connections never
+// need, made at the first: one pointer in the decoder for the rare
+// counts of DirStats, the Close frames, the TCP ends, the limit hits and
+// the bytes inflated (five pointers and counters before: 416 -> 384
+// bytes a decoder).
+type sumMore struct {
+	rare      [2]DirStats  // the rest of DirStats
+	close     [2]CloseInfo // the Close frames
+	initiator Dir          // the side that sent the first Close
+	tcpFin    [2]bool      // by direction
+	tcpRst    [2]bool      // by direction
+	tcpEndTS  [2]time.Time // when each direction ended: its first RST, else its first FIN
+	limits    LimitHits    // the buffering limits hit
+	inflated  uint64       // bytes inflated (kept or not), all messages
+}
+
+// extra returns the connection's rare state, made at the first need.
+func (c *Conn) extra() *sumMore {
+	if c.sum.more == nil {
+		c.sum.more = new(sumMore)
+	}
+	return c.sum.more
 }
 
 // dirCounts is what every connection counts by direction. The rest of
@@ -145,10 +164,7 @@ type dirCounts struct {
 
 // rare returns the connection's rare counts of direction d.
 func (c *Conn) rare(d Dir) *DirStats {
-	if c.sum.rare == nil {
-		c.sum.rare = new([2]DirStats)
-	}
-	return &c.sum.rare[d]
+	return &c.extra().rare[d]
 }
 
 // RetransmitConflict records that a side retransmitted a segment with
@@ -167,16 +183,14 @@ func (c *Conn) Resumed() { c.sum.Anomalies |= AnomResumed }
 // TCPEnd records that a side sent FIN (rst false) or RST at ts.
 func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 	d := c.dirOf(side)
-	if c.sum.TCPEndTS == nil {
-		c.sum.TCPEndTS = new([2]time.Time)
-	}
-	if c.sum.TCPEndTS[d].IsZero() || rst && !c.sum.TCPRst[d] {
-		c.sum.TCPEndTS[d] = ts // a RST after a FIN is what ended the side
+	x := c.extra()
+	if x.tcpEndTS[d].IsZero() || rst && !x.tcpRst[d] {
+		x.tcpEndTS[d] = ts // a RST after a FIN is what ended the side
 	}
 	if rst {
-		c.sum.TCPRst[d] = true
+		x.tcpRst[d] = true
 	} else {
-		c.sum.TCPFin[d] = true
+		x.tcpFin[d] = true
 	}
 }
 
@@ -237,11 +251,10 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 		h.idle()
 	}
 	cs := &c.sum
-	s := &Summary{First: cs.First, Last: cs.Last, Initiator: cs.Initiator,
-		TCPFin: cs.TCPFin, TCPRst: cs.TCPRst, Anomalies: cs.Anomalies}
+	s := &Summary{First: cs.First, Last: cs.Last, Anomalies: cs.Anomalies}
 	s.Stats = c.stats()
-	if cs.Close != nil {
-		s.Close = *cs.Close
+	if x := cs.more; x != nil {
+		s.Initiator, s.TCPFin, s.TCPRst, s.Close = x.initiator, x.tcpFin, x.tcpRst, x.close
 	}
 	c.endTimes(s)
 	s.Handshake = c.hs
@@ -283,10 +296,10 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 // endTimes sets the summary's TCP end times and takes its Last from the
 // packet that ended the connection when that came after the last data.
 func (c *Conn) endTimes(s *Summary) {
-	if c.sum.TCPEndTS == nil {
+	if c.sum.more == nil {
 		return
 	}
-	s.TCPEndTS = *c.sum.TCPEndTS
+	s.TCPEndTS = c.sum.more.tcpEndTS
 	for _, ts := range s.TCPEndTS {
 		if ts.After(s.Last) {
 			s.Last = ts // the FIN or RST that ended it, after the last data
@@ -298,8 +311,8 @@ func (c *Conn) endTimes(s *Summary) {
 // always and the rare ones where any was needed.
 func (c *Conn) stats() [2]DirStats {
 	var out [2]DirStats
-	if c.sum.rare != nil {
-		out = *c.sum.rare
+	if c.sum.more != nil {
+		out = c.sum.more.rare
 	}
 	for d, n := range c.sum.Stats {
 		st := &out[d]
@@ -313,8 +326,11 @@ func (c *Conn) stats() [2]DirStats {
 // WebSocket (Config.EndAll).
 func (c *Conn) endNotWebSocket(connect string, h2 *HTTP2Counts) {
 	cs := &c.sum
-	s := &Summary{First: cs.First, Last: cs.Last, Stats: c.stats(), TCPFin: cs.TCPFin, TCPRst: cs.TCPRst,
+	s := &Summary{First: cs.First, Last: cs.Last, Stats: c.stats(),
 		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.tls, Connect: connect, HTTP2: h2}
+	if x := cs.more; x != nil {
+		s.TCPFin, s.TCPRst = x.tcpFin, x.tcpRst
+	}
 	c.endTimes(s)
 	if c.ex != nil {
 		s.Requests, s.MoreRequests = c.ex.log, c.ex.more
