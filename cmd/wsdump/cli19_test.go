@@ -48,9 +48,6 @@ func TestDiffReadFlag(t *testing.T) {
 	if c != exitDiffer || m == nil || (m[1] == "1") != (m[2] == "difference") {
 		t.Errorf("exit %d, stderr %q", c, errs)
 	}
-	if plural(1, "difference", "differences") != "difference" || plural(2, "difference", "differences") != "differences" {
-		t.Error("plural")
-	}
 }
 
 func TestHelpExitTableOnlyAtRoot(t *testing.T) {
