@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"time"
 
@@ -134,4 +135,17 @@ func RunMain(ctx context.Context, o *ViewOptions, l *LiveOptions, args []string)
 		return err
 	}
 	return RunView(o)
+}
+
+// RunInterfaces lists the interfaces live capture can use (wsdump
+// interfaces, or wsdump -D).
+func RunInterfaces(w io.Writer) error {
+	ifs, err := capture.ListInterfaces()
+	if err != nil {
+		return err
+	}
+	if err := report.WriteInterfaces(w, ifs); err != nil {
+		return &WriteError{err}
+	}
+	return nil
 }

@@ -583,7 +583,7 @@ func TestLiveFlagsValidate(t *testing.T) {
 
 func TestInterfacesList(t *testing.T) {
 	var out bytes.Buffer
-	if err := runInterfaces(&out); err != nil {
+	if err := pipeline.RunInterfaces(&out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "INDEX") || !strings.Contains(out.String(), "loopback") {

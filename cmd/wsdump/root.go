@@ -113,7 +113,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if live.List {
-				return runInterfaces(stdout)
+				return exitErr(pipeline.RunInterfaces(stdout))
 			}
 			if len(args) > 0 && len(opts.Reads) == 0 && live.Interface == "" && isCaptureFile(args[0]) {
 				// wsdump FILE: the file is read as with -r FILE.
