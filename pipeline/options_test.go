@@ -46,7 +46,8 @@ func TestOptionsValidate(t *testing.T) {
 		{"lint fail-on", RunLint(&LintOptions{FailOn: "x"}, []string{"x.pcap"}), "--fail-on"},
 		{"follow max-bytes", RunFollow(&FollowOptions{Input: Input{Reads: []string{"x.pcap"}}, MaxBytes: -1}), "--max-bytes"},
 		{"export no -o", RunExport(&ExportOptions{Input: Input{Reads: []string{"x.pcap"}}}), "-o DIR"},
-		{"diff context", RunDiff(&DiffOptions{MaxDiffs: 1, Context: 1}, "a", "b"), "--context at least 4"},
+		{"diff context", RunDiff(&DiffOptions{MaxDiffs: 1, Context: 1}, []string{"a", "b"}), "--context at least 4"},
+		{"diff one capture", RunDiff(&DiffOptions{MaxDiffs: 1, Context: 4}, []string{"a"}), "two captures"},
 		{"live both", (&LiveOptions{Interface: "lo"}).Validate("x.pcap", nil), "not both"},
 	}
 	for _, tc := range cases {

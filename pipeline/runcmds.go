@@ -175,9 +175,13 @@ type DiffOptions struct {
 	Filter        filter.Flags
 }
 
-// RunDiff compares the captures a and b (diff.Run) and writes the
+// RunDiff compares the two captures files (diff.Run) and writes the
 // differences (report.WriteDiff); a DiffError when they differ.
-func RunDiff(o *DiffOptions, a, b string) error {
+func RunDiff(o *DiffOptions, files []string) error {
+	if len(files) != 2 {
+		return Usagef("diff compares two captures: wsdump diff A B (or -r A -r B), not %d", len(files))
+	}
+	a, b := files[0], files[1]
 	if o.MaxDiffs < 1 || o.Context < 4 {
 		return Usagef("--max-diffs must be at least 1 and --context at least 4")
 	}

@@ -53,12 +53,8 @@ differing byte, binary as a hex excerpt).` + "\n" + filterHelp,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// diff A B, diff -r A -r B and diff -r A B name the same two captures.
-			files := captureArgs(o.Reads, args)
-			if len(files) != 2 {
-				return usageErr("diff compares two captures: wsdump diff A B (or -r A -r B), not %d", len(files))
-			}
 			o.Ctx = cmd.Context()
-			return exitErr(pipeline.RunDiff(o, files[0], files[1]))
+			return exitErr(pipeline.RunDiff(o, captureArgs(o.Reads, args)))
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
