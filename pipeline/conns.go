@@ -17,8 +17,8 @@ import (
 // reader: its source, its name, its secrets).
 type FeedFunc func(asm Assembler, origin func(time.Time)) error
 
-// ConnsOptions are what the conns and report views read a capture with.
-type ConnsOptions struct {
+// ConnsConfig are what the conns and report views read a capture with.
+type ConnsConfig struct {
 	Health     health.Options
 	Decode     string             // --decode (appproto modes)
 	Spec       filter.Spec        // the connection filters (no -Y)
@@ -39,7 +39,7 @@ type ConnsRead struct {
 
 // Conns reads a capture through the health tracker: the application
 // decoders, the connection filters, -Y on the report.
-func Conns(o ConnsOptions, feed FeedFunc) ConnsRead {
+func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	var rd ConnsRead
 	tr := health.New(o.Next, o.Health)
 	// --max-payload and --max-message as given (16 MiB by default): a cut

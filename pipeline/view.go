@@ -2,11 +2,17 @@ package pipeline
 
 import (
 	"io"
+	"strings"
+	"time"
 
 	"github.com/wsdump/wsdump/capture"
+	"github.com/wsdump/wsdump/dataset"
 	"github.com/wsdump/wsdump/filter"
+	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/tlsdec"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // View is the main view's reading of a capture: every record, application
@@ -40,4 +46,192 @@ func (v *View) Run(src capture.Source, exp report.Exporter) (readErr, writeErr e
 		return readErr, &WriteError{err}
 	}
 	return readErr, nil
+}
+
+// ViewOptions are the main command's: wsdump -r FILE.
+type ViewOptions struct {
+	Input
+	Out io.Writer
+
+	Format     string
+	Time       string
+	Preview    int
+	PreviewSet bool // --preview given: a fitted table keeps it
+	Messages   bool
+	Decode     string
+	Filter     filter.Flags
+	Fields     Fields
+	BPF        []string // -r F tcp port 80
+	Stable     bool
+	Table      Table  // --width, -o wide, --color
+	OutDir     string // --format parquet: -o DIR
+
+	fields bool // -T fields
+}
+
+// Validate checks the flags; name names the input (-r's, or -i's).
+func (o *ViewOptions) Validate(name string) error {
+	if name == "" {
+		return Usagef("no input: give a capture file with -r FILE (or -r - for standard input)")
+	}
+	if o.Time != "rel" && o.Time != "abs" {
+		return Usagef("--time must be rel or abs, not %q", o.Time)
+	}
+	if o.Preview < 1 {
+		return Usagef("--preview must be at least 1")
+	}
+	if err := o.parquetFlags(); err != nil {
+		return err
+	}
+	if err := o.Table.Validate(); err != nil {
+		return err
+	}
+	if err := CheckDecode(&o.Decode); err != nil {
+		return err
+	}
+	if o.MaxPayload < 0 || o.MaxMessage < 0 {
+		return Usagef("limits must not be negative")
+	}
+	var err error
+	if o.fields, err = o.Fields.validate(); err != nil {
+		return err
+	}
+	if o.Stable && o.Time == "abs" {
+		return Usagef("--stable writes times relative to the first packet: drop --time abs")
+	}
+	for _, f := range append(report.Formats, "parquet") {
+		if o.Format == f {
+			return nil
+		}
+	}
+	return Usagef("--format must be one of %s, not %q%s", strings.Join(report.Formats, ", "), o.Format, formatHint(o.Format))
+}
+
+// parquetFlags checks the flags of --format parquet: -o is then the
+// directory of the datasets (it is "wide" for a table otherwise).
+func (o *ViewOptions) parquetFlags() error {
+	if o.Format != "parquet" {
+		return nil
+	}
+	o.OutDir, o.Table.Output = o.Table.Output, ""
+	switch {
+	case o.OutDir == "" || o.OutDir == "-":
+		return Usagef("--format parquet writes a directory of files: give it with -o DIR")
+	case o.Fields.T != "":
+		return Usagef("-T fields writes text to standard output: drop --format parquet")
+	case o.Stable:
+		return Usagef("--stable is for text output (golden files): drop it with --format parquet")
+	}
+	return nil
+}
+
+// formatHint points a near miss of --format to the right value.
+func formatHint(format string) string {
+	switch strings.ToLower(format) {
+	case "json", "ndjson", "jsonlines", "json-lines":
+		return " (for JSON, one object per line: --format jsonl)"
+	case "tsv", "text", "txt":
+		return " (--format table for people, csv for spreadsheets)"
+	}
+	return ""
+}
+
+// RunView reads the capture and writes every record: the main job. The
+// options are validated (Validate).
+func RunView(o *ViewOptions) error {
+	if o.PerFile {
+		o.Table.fix(o.Out)
+		return o.perFile(perFileLabel(o.Format, o.fields), o.Out, func(f string, out, errw io.Writer) error {
+			one := *o
+			one.Input, one.Out = o.one(f, errw), out
+			return RunView(&one)
+		})
+	}
+	spec, err := spec(&o.Filter, o.Messages, true)
+	if err != nil {
+		return err
+	}
+	src, err := o.open(o.Reads, o.Err)
+	if err != nil {
+		return err
+	}
+	if src, err = bpf(src, o.BPF, o.Err); err != nil {
+		return err
+	}
+	defer src.Close()
+
+	var exp report.Exporter
+	var ds *dataset.Writer        // --format parquet
+	var fe *report.FieldsExporter // -T fields
+	if o.fields {
+		fe = report.NewFieldsExporter(o.Out, o.Fields.Fields, o.Fields.header, o.Messages)
+		exp = fe
+	} else if o.Format == "parquet" {
+		// conns' default heartbeat and reconnect-storm settings
+		if ds, err = dataset.New(dataset.Options{Dir: o.OutDir, Health: health.Options{}}); err != nil {
+			return &WriteError{err}
+		}
+		exp = ds
+	} else if exp, err = report.New(o.Out, report.Options{
+		Format: o.Format, AbsTime: o.Time == "abs", Preview: o.Preview, Messages: o.Messages,
+		Stable: o.Stable, Color: o.Table.color(o.Out), Width: o.Table.width(o.Out), PreviewFixed: o.PreviewSet,
+	}); err != nil {
+		return Usagef("%v", err)
+	}
+	if spec.Expr != nil && spec.Expr.UsesConn || o.fields && o.Fields.usesConn() {
+		// conn.* is health known at a connection's end: a first pass.
+		keys, err := o.Keys(io.Discard)
+		if err != nil {
+			return err
+		}
+		if spec.ConnHealth, err = o.connHealthPass(keys); err != nil {
+			return err
+		}
+		if fe != nil {
+			fe.SetConnHealth(spec.ConnHealth)
+		}
+	}
+	keys, err := o.Keys(o.Err)
+	if err != nil {
+		return err
+	}
+	counted := &CountingExporter{Exporter: exp}
+	// The exporters show application messages; the dataset writer tracks
+	// heartbeats too (the filter passes beats on unfiltered).
+	v := View{Spec: spec, Jobs: o.Jobs, Limits: o.Limits, Err: o.Err,
+		App:     AppOptions{Mode: o.Decode, Apps: true, Beats: ds != nil},
+		Options: o.Options(wsparse.Config{EndAll: ds != nil && spec.IsZero()}, keys),
+		Feed:    feedOptions(InputsName(o.Reads), keys)}
+	readErr, writeErr := v.Run(src, counted)
+	if writeErr != nil {
+		return writeErr
+	}
+	if ds != nil {
+		report.WriteDatasetNotice(o.Err, o.OutDir, ds.Rows(), len(ds.Files()), ds.ID())
+	}
+	if readErr == nil && counted.N == 0 {
+		o.explainEmpty(o.Reads, spec.Conns)
+	}
+	return readErr
+}
+
+// connHealthPass reads the capture once for the conn.* fields of a -Y or
+// -e (ConnHealth).
+func (o *ViewOptions) connHealthPass(keys *tlsdec.KeyLog) (func(int) map[string]any, error) {
+	if len(o.Reads) == 1 && o.Reads[0] == "-" {
+		return nil, Usagef("conn.* (the connection's health, known at its end) needs a file, read twice, not standard input")
+	}
+	src, err := o.open(o.Reads, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	if src, err = bpf(src, o.BPF, io.Discard); err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	return ConnHealth(o.Options(wsparse.Config{}, keys), o.Decode, o.Jobs, func(asm Assembler, origin func(time.Time)) error {
+		feed := feedOptions(InputsName(o.Reads), keys)
+		feed.Origin = origin
+		return Feed(src, asm, feed)
+	})
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/wsdump/wsdump/internal/buildinfo"
 )
 
 // Issue 19: the command line as a new user meets it.
@@ -22,10 +24,10 @@ func TestVersion(t *testing.T) {
 	bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.0"}, Settings: []debug.BuildSetting{
 		{Key: "vcs.revision", Value: "c34a995e0123456789abcdef0123456789abcdef"}, {Key: "vcs.time", Value: "2026-12-04T17:00:00Z"},
 		{Key: "vcs.modified", Value: "true"}}}
-	if got, want := formatVersion("dev", bi, true), "v1.4.0 (commit c34a995e0123, 2026-12-04T17:00:00Z, modified, go1.26.8)"; got != want {
+	if got, want := buildinfo.Format("dev", bi, true), "v1.4.0 (commit c34a995e0123, 2026-12-04T17:00:00Z, modified, go1.26.8)"; got != want {
 		t.Errorf("formatVersion: %q, want %q", got, want)
 	}
-	if got := formatVersion("v2.0.0", bi, true); !strings.HasPrefix(got, "v2.0.0 (commit c34a995e0123") {
+	if got := buildinfo.Format("v2.0.0", bi, true); !strings.HasPrefix(got, "v2.0.0 (commit c34a995e0123") {
 		t.Errorf("-ldflags version: %q", got)
 	}
 }
@@ -47,9 +49,6 @@ func TestDiffReadFlag(t *testing.T) {
 	m := regexp.MustCompile(`diff: (\d+) (differences?)\n`).FindStringSubmatch(errs)
 	if c != exitDiffer || m == nil || (m[1] == "1") != (m[2] == "difference") {
 		t.Errorf("exit %d, stderr %q", c, errs)
-	}
-	if plural(1, "difference", "differences") != "difference" || plural(2, "difference", "differences") != "differences" {
-		t.Error("plural")
 	}
 }
 

@@ -1,20 +1,13 @@
 package main
 
 import (
-	"context"
 	"io"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/wsdump/wsdump/capture"
-	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/pipeline"
-	"github.com/wsdump/wsdump/report"
-	"github.com/wsdump/wsdump/wsparse"
 )
 
 const connsExamples = `  # One row per connection: how it closed and whether heartbeats flowed
@@ -27,34 +20,8 @@ const connsExamples = `  # One row per connection: how it closed and whether hea
   # Machine-readable: conn and client_group records
   wsdump conns -r session.pcap --format jsonl`
 
-// connsOptions holds the flags and the IO of the conns command.
-type connsOptions struct {
-	Ctx      context.Context // reading stops when it ends (nil: never)
-	In       io.Reader
-	Out, Err io.Writer
-
-	ReadFile          string   // names the inputs in messages
-	Reads             []string // -r
-	Format            string
-	Time              string
-	HeartbeatText     string
-	HeartbeatInterval time.Duration
-	Tolerance         float64
-	StormAttempts     int
-	StormWindow       time.Duration
-	Decode            string
-	Filter            filterFlags
-	Fields            fieldsFlags
-	fields            bool
-	Table             tableFlags // --width, -o wide, --color
-	inputFlags                   // --keylog, --ws-port, -j, the limits
-
-	textRE *regexp.Regexp
-	BPF    []string // conns -r F tcp port 80
-}
-
 func newConnsCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	opts := &connsOptions{In: stdin, Out: stdout, Err: stderr}
+	opts := &pipeline.ConnsOptions{Input: pipeline.Input{In: stdin, Err: stderr}, Out: stdout}
 	cmd := &cobra.Command{
 		Use:   "conns -r FILE [flags]",
 		Short: "Connection health: closes, ping/pong, heartbeats, reconnects",
@@ -89,23 +56,13 @@ its retry loop start within --storm-window.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			args = takeFiles(&opts.Reads, args)
-			if err := opts.validate(); err != nil {
-				return err
-			}
-			if len(args) > 0 {
-				if _, err := capture.ParseFilter(args...); err != nil {
-					return usageErr("%q is not a capture filter: %v (a trailing filter selects packets, as in: wsdump conns -r F tcp port 80)", strings.Join(args, " "), err)
-				}
-			}
-			opts.BPF = args
-			opts.Ctx = cmd.Context()
-			return runConns(opts)
+			opts.BPF, opts.Ctx = takeFiles(&opts.Reads, args), cmd.Context()
+			return exitErr(pipeline.RunConns(opts))
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
-	addInputFlags(f, &opts.inputFlags)
+	addInputFlags(f, &opts.Input)
 	addDecodeFlag(f, &opts.Decode)
 	addFieldsFlags(f, &opts.Fields)
 	addReadFlag(f, &opts.Reads)
@@ -120,113 +77,10 @@ its retry loop start within --storm-window.`,
 
 // addHealthFlags registers the heartbeat and reconnect-storm flags of
 // conns and report.
-func addHealthFlags(f *pflag.FlagSet, opts *connsOptions) {
+func addHealthFlags(f *pflag.FlagSet, opts *pipeline.ConnsOptions) {
 	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them (a STOMP frame in SockJS, its destination), that are heartbeats (e.g. 'ping|pong')")
 	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' own period)")
 	f.Float64Var(&opts.Tolerance, "tolerance", 1.5, "a gap longer than interval × tolerance counts as missed beats")
 	f.IntVar(&opts.StormAttempts, "storm-attempts", 5, "reconnect storm: this many attempts ...")
 	f.DurationVar(&opts.StormWindow, "storm-window", 10*time.Second, "... starting within this window")
-}
-
-func (o *connsOptions) validate() error {
-	if len(o.Reads) > 0 {
-		o.ReadFile = inputsName(o.Reads)
-	}
-	if o.ReadFile == "" {
-		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
-	}
-	var err error
-	if o.fields, err = o.Fields.validate(); err != nil {
-		return err
-	}
-	if o.Format != "table" && o.Format != "jsonl" && o.Format != "csv" {
-		return usageErr("--format must be one of table, jsonl, csv, not %q%s", o.Format, formatHint(o.Format))
-	}
-	if err := o.Table.validate(); err != nil {
-		return err
-	}
-	if o.Time != "rel" && o.Time != "abs" {
-		return usageErr("--time must be rel or abs, not %q", o.Time)
-	}
-	if err := checkDecode(&o.Decode); err != nil {
-		return err
-	}
-	if o.HeartbeatText != "" {
-		re, err := regexp.Compile(o.HeartbeatText)
-		if err != nil {
-			return usageErr("--heartbeat-text: %v", err)
-		}
-		o.textRE = re
-	}
-	if o.HeartbeatInterval < 0 {
-		return usageErr("--heartbeat-interval must not be negative")
-	}
-	if o.Tolerance < 1 {
-		return usageErr("--tolerance must be at least 1")
-	}
-	if o.StormAttempts < 2 || o.StormWindow <= 0 {
-		return usageErr("--storm-attempts must be at least 2 and --storm-window positive")
-	}
-	return nil
-}
-
-func (o *connsOptions) health() health.Options {
-	return health.Options{
-		HeartbeatText: o.textRE, HeartbeatInterval: o.HeartbeatInterval, Tolerance: o.Tolerance,
-		StormAttempts: o.StormAttempts, StormWindow: o.StormWindow,
-	}
-}
-
-// runConns reads the capture through the tracker and writes the report.
-func runConns(o *connsOptions) error {
-	if o.PerFile {
-		fixTable(&o.Table, o.Out)
-		return runPerFile(o.Reads, o.Jobs, perFileLabel(o.Format, o.fields), o.Out, o.Err, func(f string, out, errw io.Writer) error {
-			one := *o
-			one.PerFile, one.Reads, one.ReadFile, one.Out, one.Err, one.Jobs = false, []string{f}, f, out, errw, 1
-			return runConns(&one)
-		})
-	}
-	rd, err := o.read(nil)
-	if err != nil {
-		return err
-	}
-	v := report.ConnsView{Format: o.Format, Health: o.health(),
-		Table: report.ConnsTableOptions{Origin: rd.Origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out)}}
-	if o.fields {
-		v.Fields, v.Header = o.Fields.Fields, o.Fields.header
-	}
-	if err := report.WriteConns(o.Out, rd.Report, v); err != nil {
-		return outputErr(err)
-	}
-	return readError(rd.ReadErr)
-}
-
-// read reads the capture as conns does (pipeline.Conns; next, when not
-// nil, receives every record behind the tracker). err is an error before
-// reading.
-func (o *connsOptions) read(next wsparse.Sink) (pipeline.ConnsRead, error) {
-	src, err := o.openInputs(o.Ctx, o.Reads, o.In, o.Err)
-	if err != nil {
-		return pipeline.ConnsRead{}, inputErr(err)
-	}
-	if len(o.BPF) > 0 {
-		if src, err = newBPFSource(src, o.BPF, o.Err); err != nil {
-			return pipeline.ConnsRead{}, err
-		}
-	}
-	defer src.Close()
-	spec, x, err := o.Filter.connSpec()
-	if err != nil {
-		return pipeline.ConnsRead{}, err
-	}
-	keys, err := o.loadKeys(o.Err)
-	if err != nil {
-		return pipeline.ConnsRead{}, err
-	}
-	return pipeline.Conns(pipeline.ConnsOptions{Health: o.health(), Decode: o.Decode, Spec: spec, Select: x,
-		Reassembly: o.options(wsparse.Config{}, keys), Jobs: o.Jobs, Next: next, Err: o.Err},
-		func(asm pipeline.Assembler, origin func(time.Time)) error {
-			return feed(src, asm, o.ReadFile, keys, origin)
-		}), nil
 }

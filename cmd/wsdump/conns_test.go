@@ -42,7 +42,7 @@ func connsReport(t *testing.T, file string, o health.Options) *health.Report {
 	defer src.Close()
 	tr := health.New(nil, o)
 	asm := reassembly.New(pipeline.Apps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, appproto.ModeAuto)), reassembly.Options{})
-	if err := feed(src, asm, file, nil, func(time.Time) {}); err != nil {
+	if err := pipeline.Feed(src, asm, pipeline.FeedOptions{Name: file}); err != nil {
 		t.Fatal(err)
 	}
 	asm.Finish()

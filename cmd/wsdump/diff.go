@@ -1,15 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsdump/wsdump/diff"
-	"github.com/wsdump/wsdump/record"
-	"github.com/wsdump/wsdump/report"
-	"github.com/wsdump/wsdump/wsparse"
+	"github.com/wsdump/wsdump/pipeline"
 )
 
 const diffExamples = `  # Same scripted session recorded twice: exit 0, or 4 and the first differences
@@ -30,19 +26,8 @@ Exit status:
   5  the output could not be written
   130  interrupted (SIGINT, SIGTERM): the output covers what was read`
 
-type diffOptions struct {
-	captureInput
-	Out io.Writer
-
-	Reads         []string // -r A -r B
-	IgnoreControl bool
-	MaxDiffs      int
-	Context       int
-	Filter        filterFlags
-}
-
 func newDiffCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	o := &diffOptions{captureInput: captureInput{In: stdin, Err: stderr}, Out: stdout}
+	o := &pipeline.DiffOptions{Input: pipeline.Input{In: stdin, Err: stderr}, Out: stdout}
 	cmd := &cobra.Command{
 		Use:   "diff A B [flags] | diff -r A -r B [flags]",
 		Short: "Compare two captures message by message",
@@ -68,18 +53,14 @@ differing byte, binary as a hex excerpt).` + "\n" + filterHelp,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// diff A B, diff -r A -r B and diff -r A B name the same two captures.
-			files := captureArgs(o.Reads, args)
-			if len(files) != 2 {
-				return usageErr("diff compares two captures: wsdump diff A B (or -r A -r B), not %d", len(files))
-			}
 			o.Ctx = cmd.Context()
-			return runDiff(o, files[0], files[1])
+			return exitErr(pipeline.RunDiff(o, captureArgs(o.Reads, args)))
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + diffExitHelp + "\n")
 	f := cmd.Flags()
-	addInputFlags(f, &o.inputFlags)
+	addInputFlags(f, &o.Input)
 	f.StringArrayVarP(&o.Reads, "read", "r", nil, "capture to compare (twice: -r A -r B, as the positional A B)")
 	f.BoolVar(&o.IgnoreControl, "ignore-control", false, "compare data messages only, not pings, pongs and closes")
 	f.IntVar(&o.MaxDiffs, "max-diffs", 10, "print at most this many differences")
@@ -87,32 +68,4 @@ differing byte, binary as a hex excerpt).` + "\n" + filterHelp,
 	addFilterFlags(f, &o.Filter, true)
 	addCompletions(cmd)
 	return cmd
-}
-
-// runDiff compares the two captures (diff.Run) and writes the
-// differences (report.WriteDiff).
-func runDiff(o *diffOptions, a, b string) error {
-	if o.MaxDiffs < 1 || o.Context < 4 {
-		return usageErr("--max-diffs must be at least 1 and --context at least 4")
-	}
-	spec, err := o.Filter.spec(true)
-	if err != nil {
-		return err
-	}
-	names := [2]string{a, b}
-	res, err := diff.Run(diff.Options{IgnoreControl: o.IgnoreControl, Shown: o.MaxDiffs, CloseText: report.DiffCloseText, Twice: a != "-" && b != "-"},
-		func(side int, sink wsparse.Sink) error {
-			_, err := o.decodeInto([]string{names[side]}, spec, record.Adapt(sink), nil, false)
-			return err
-		})
-	if err != nil {
-		return err
-	}
-	if err := report.WriteDiff(o.Out, displayName(a), displayName(b), res, o.MaxDiffs, o.Context); err != nil {
-		return outputErr(err) // not 0 or 4: the result was not written
-	}
-	if len(res.Diffs) == 0 {
-		return nil
-	}
-	return &exitError{exitDiffer, fmt.Errorf("diff: %d %s", len(res.Diffs), plural(len(res.Diffs), "difference", "differences"))}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wsdump/wsdump/capture"
+	"github.com/wsdump/wsdump/pipeline"
 )
 
 // Exit statuses, documented in --help.
@@ -82,4 +83,28 @@ func printErr(err error, stderr io.Writer) {
 		msg = "wsdump: " + msg
 	}
 	fmt.Fprintln(stderr, msg)
+}
+
+// exitErr gives the error of a command's run (package pipeline) its exit
+// status: a pipeline.UsageError 1, a pipeline.WriteError 5, a
+// pipeline.FindingsError 3, a pipeline.DiffError 4, capture.ErrInterrupted
+// 130, any other error 2 (unreadable input).
+func exitErr(err error) error {
+	var ue *pipeline.UsageError
+	var we *pipeline.WriteError
+	var fe *pipeline.FindingsError
+	var de *pipeline.DiffError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ue):
+		return &exitError{exitUsage, err}
+	case errors.As(err, &we):
+		return outputErr(we.Err)
+	case errors.As(err, &fe):
+		return &exitError{exitFindings, err}
+	case errors.As(err, &de):
+		return &exitError{exitDiffer, err}
+	}
+	return inputErr(err)
 }

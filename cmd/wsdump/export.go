@@ -1,12 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/pipeline"
 )
 
 const exportExamples = `  # Every message to its own file, and an index
@@ -18,18 +17,8 @@ const exportExamples = `  # Every message to its own file, and an index
   # Check the files against the index
   cd out && jq -r '"\(.sha256)  \(.file)"' index.jsonl | sha256sum -c`
 
-type exportOptions struct {
-	captureInput
-	Out io.Writer
-
-	Reads  []string
-	Output string
-	Stable bool
-	Filter filterFlags
-}
-
-func newExportCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	o := &exportOptions{captureInput: captureInput{In: stdin, Err: stderr}, Out: stdout}
+func newExportCmd(stdin io.Reader, stderr io.Writer) *cobra.Command {
+	o := &pipeline.ExportOptions{Input: pipeline.Input{In: stdin, Err: stderr}}
 	cmd := &cobra.Command{
 		Use:   "export -r FILE -o DIR [flags]",
 		Short: "Write each message to its own file, with an index",
@@ -48,12 +37,12 @@ The output directory is -o (--dir is the direction filter, as everywhere).` + "\
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Ctx = cmd.Context()
-			return runExport(o)
+			return exitErr(pipeline.RunExport(o))
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
-	addInputFlags(f, &o.inputFlags)
+	addInputFlags(f, &o.Input)
 	addReadFlag(f, &o.Reads)
 	f.StringVarP(&o.Output, "output", "o", "", "directory to write to (created if missing)")
 	f.BoolVar(&o.Stable, "stable", false, "index times relative to the first packet (from the Unix epoch)")
@@ -61,30 +50,4 @@ The output directory is -o (--dir is the direction filter, as everywhere).` + "\
 	cmd.MarkFlagDirname("output")
 	addCompletions(cmd)
 	return cmd
-}
-
-// runExport writes the messages of the capture with a report.FileExporter.
-func runExport(o *exportOptions) error {
-	if len(o.Reads) == 0 {
-		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
-	}
-	if o.Output == "" {
-		return usageErr("give the output directory with -o DIR")
-	}
-	spec, err := o.Filter.spec(true)
-	if err != nil {
-		return err
-	}
-	e, err := report.NewFileExporter(o.Output, o.Stable)
-	if err != nil {
-		return outputErr(fmt.Errorf("-o: %w", err))
-	}
-	_, derr := o.decodeInto(o.Reads, spec, e, e.SetOrigin, false)
-	if err := e.Close(); err != nil {
-		return outputErr(err)
-	}
-	if derr == nil {
-		fmt.Fprintf(o.Err, "wsdump: %d messages written to %s\n", e.Count(), o.Output)
-	}
-	return derr
 }

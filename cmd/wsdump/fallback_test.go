@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
@@ -58,16 +57,16 @@ func fallbackReport(t *testing.T, file string, jobs int) *health.Report {
 	}
 	defer src.Close()
 	tr := health.New(nil, health.Options{})
-	var in inputFlags
+	var in pipeline.Input
 	if k := keylogFor(file); k != "" {
 		in.KeyLogs = []string{k} // https: the same decoding once decrypted
 	}
-	keys, err := in.loadKeys(io.Discard)
+	keys, err := in.Keys(io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	asm := pipeline.NewApps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, appproto.ModeAuto), in.options(wsparse.Config{EndAll: true}, keys), jobs)
-	if err := feed(src, asm, file, keys, func(time.Time) {}); err != nil {
+	asm := pipeline.NewApps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, appproto.ModeAuto), in.Options(wsparse.Config{EndAll: true}, keys), jobs)
+	if err := pipeline.Feed(src, asm, pipeline.FeedOptions{Name: file, Keys: keys}); err != nil {
 		t.Fatal(err)
 	}
 	asm.Finish()

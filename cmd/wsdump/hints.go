@@ -7,17 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// formatHint points a near miss of --format to the right value.
-func formatHint(format string) string {
-	switch strings.ToLower(format) {
-	case "json", "ndjson", "jsonlines", "json-lines":
-		return " (for JSON, one object per line: --format jsonl)"
-	case "tsv", "text", "txt":
-		return " (--format table for people, csv for spreadsheets)"
-	}
-	return ""
-}
-
 // flagHints name the form that works for flags other tools have, where
 // a command lacks them.
 var flagHints = map[string]string{
@@ -48,12 +37,4 @@ func hintFlagErrors(cmd *cobra.Command) {
 func isCaptureFile(arg string) bool {
 	st, err := os.Stat(arg)
 	return err == nil && st.Mode().IsRegular()
-}
-
-// plural picks the word for n.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
@@ -763,7 +764,7 @@ func TestDiffMemory(t *testing.T) {
 // that many). A flood past it takes 10 s; the million SYNs at the default
 // are rows syns-1000000 of bench/memory.sh.
 func TestMaxConnectionsDefault(t *testing.T) {
-	var l limitFlags
+	var l pipeline.Limits
 	var opts reassembly.Options
 	l.Apply(&opts)
 	if opts.MaxConnections != 0 && opts.MaxConnections != 100000 {

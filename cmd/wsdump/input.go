@@ -1,36 +1,19 @@
 package main
 
 import (
-	"io"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/pipeline"
-	"github.com/wsdump/wsdump/reassembly"
-	"github.com/wsdump/wsdump/tlsdec"
-	"github.com/wsdump/wsdump/wsparse"
 )
 
-// inputFlags are the flags of every command that reads a capture (the main
-// view, conns, lint, follow, diff, export): how the capture is read and
-// decoded, not what is shown of it. A new one is added here, once:
-// addInputFlags registers them all, open, loadKeys and options apply them.
-type inputFlags struct {
-	KeyLogs    []string
-	WSPorts    []uint16
-	Jobs       int // -j
-	Limits     limitFlags
-	MaxPayload int // bytes kept of each frame payload
-	MaxMessage int // bytes kept (and inflated) of each message
-	NoSniff    bool
-	PerFile    bool // --per-file, where the command has it
-	NoFallback bool
-}
-
-// addInputFlags registers the input flags.
-func addInputFlags(f *pflag.FlagSet, in *inputFlags) {
+// The input flags (pipeline.Input) are those of every command that reads
+// a capture (the main view, conns, lint, follow, diff, export): how the
+// capture is read and decoded, not what is shown of it. A new one is added
+// to pipeline.Input and registered here, once.
+func addInputFlags(f *pflag.FlagSet, in *pipeline.Input) {
 	f.StringArrayVar(&in.KeyLogs, "keylog", nil, "decrypt TLS (wss) with the secrets in this NSS key log `FILE` (SSLKEYLOGFILE; repeatable); pcapng files' own secrets are used too")
 	f.Var(&portList{&in.WSPorts}, "ws-port", "decode TCP `PORT` as WebSocket even without a handshake (repeatable)")
 	addJobsFlag(f, &in.Jobs)
@@ -47,34 +30,12 @@ func addDecodeFlag(f *pflag.FlagSet, mode *string) {
 	f.StringVar(mode, "decode", appproto.ModeAuto, "application protocol over WebSocket: "+strings.Join(appproto.Modes, ", ")+" (auto picks from the subprotocol, the URL, then the content)")
 }
 
-// checkDecode checks --decode, the empty value meaning auto.
-func checkDecode(mode *string) error {
-	if *mode == "" {
-		*mode = appproto.ModeAuto
-	}
-	if !appproto.ValidMode(*mode) {
-		return usageErr("--decode must be one of %s, not %q", strings.Join(appproto.Modes, ", "), *mode)
-	}
-	return nil
+// captureArgs joins -r files and positional arguments.
+func captureArgs(reads, args []string) []string {
+	return append(append([]string(nil), reads...), args...)
 }
 
-// options turns the input flags into reassembly options around the
-// decoder configuration dec and the secrets keys.
-func (in *inputFlags) options(dec wsparse.Config, keys *tlsdec.KeyLog) reassembly.Options {
-	dec.MaxPayload, dec.MaxMessage, dec.NoSniff = in.MaxPayload, in.MaxMessage, in.NoSniff
-	dec.Fallback = !in.NoFallback // SockJS and Engine.IO HTTP fallback sessions (httpfb, fbjoin)
-	opts := reassembly.Options{Decoder: dec, WSPorts: in.WSPorts, Keys: keys}
-	in.Limits.Apply(&opts)
-	return opts
-}
-
-// loadKeys reads the --keylog files. Lines that are not secrets are
-// counted and reported on stderr, not fatal: key logs are often
-// concatenated from several programs.
-func (in *inputFlags) loadKeys(stderr io.Writer) (*tlsdec.KeyLog, error) {
-	keys, err := pipeline.LoadKeys(in.KeyLogs, stderr)
-	if err != nil {
-		return nil, inputErr(err)
-	}
-	return keys, nil
+// addJobsFlag registers -j.
+func addJobsFlag(f *pflag.FlagSet, jobs *int) {
+	f.IntVarP(jobs, "jobs", "j", 0, "decode connections on `N` workers (0: one per core); the output is the same for every N")
 }

@@ -1,22 +1,14 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"io"
-	"strconv"
-
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-
-	"github.com/wsdump/wsdump/capture"
-	"github.com/wsdump/wsdump/pipeline"
-	"github.com/wsdump/wsdump/report"
 )
 
 // Many inputs: -r is repeatable and takes files, globs and directories.
 // They are read as one capture, merged in timestamp order
-// (capture.OpenMerged), or each on its own with --per-file (perfile.go).
+// (capture.OpenMerged), or each on its own with --per-file
+// (pipeline/perfile.go).
 // Expanding and merging them is capture's job (capture/inputs.go).
 
 // readHelp is the -r help of the commands that read one capture.
@@ -48,31 +40,4 @@ func readArgs(reads *[]string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		return cobra.NoArgs(cmd, takeFiles(reads, args))
 	}
-}
-
-// inputsName names the inputs in messages: the one name, or the count.
-func inputsName(names []string) string {
-	if len(names) == 1 {
-		return names[0]
-	}
-	return strconv.Itoa(len(names)) + " inputs"
-}
-
-// openInputs opens the inputs -r names (files, globs, directories) as one
-// capture. One file opens as before; several are merged in timestamp
-// order (capture.OpenMerged). A file that cannot be read (missing, not a
-// capture, an unsupported link type, truncated) is reported on stderr with
-// its name and the others are read; the source then ends with an error
-// naming them all (exit status 2) after the last packet of the others.
-func (in *inputFlags) openInputs(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer) (capture.Source, error) {
-	o := capture.OpenOptions{MaxInflateRatio: in.Limits.InflateRatio}
-	if report.IsTerminal(stderr) {
-		o.Progress = stderr // a progress line for a file
-	}
-	src, err := pipeline.Open(ctx, args, stdin, stderr, o)
-	var ue *pipeline.UsageError
-	if errors.As(err, &ue) {
-		return nil, usageErr("%v", ue)
-	}
-	return src, err
 }

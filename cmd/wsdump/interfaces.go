@@ -5,8 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsdump/wsdump/capture"
-	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/pipeline"
 )
 
 func newInterfacesCmd(stdout io.Writer) *cobra.Command {
@@ -18,19 +17,7 @@ func newInterfacesCmd(stdout io.Writer) *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runInterfaces(stdout)
+			return exitErr(pipeline.RunInterfaces(stdout))
 		},
 	}
-}
-
-// runInterfaces lists the interfaces (wsdump interfaces, or wsdump -D).
-func runInterfaces(w io.Writer) error {
-	ifs, err := capture.ListInterfaces()
-	if err != nil {
-		return inputErr(err)
-	}
-	if err := report.WriteInterfaces(w, ifs); err != nil {
-		return outputErr(err)
-	}
-	return nil
 }

@@ -10,12 +10,10 @@ import (
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// limitFlags are the resource limits beyond --max-payload and --max-message
-// (pipeline.Limits: applied to the reassembly, reported on stderr).
-type limitFlags = pipeline.Limits
-
-// addLimitFlags registers the limit flags.
-func addLimitFlags(f *pflag.FlagSet, l *limitFlags) {
+// addLimitFlags registers the resource limits beyond --max-payload and
+// --max-message (pipeline.Limits: applied to the reassembly, reported on
+// stderr).
+func addLimitFlags(f *pflag.FlagSet, l *pipeline.Limits) {
 	f.Var(newLimit(&l.Connections, pipeline.DefaultMaxConnections), "max-connections", "TCP connections held at once; past it a tenth are evicted (finished and half-open first, WebSocket ones last, with their state kept)")
 	f.Var(newLimit(&l.HTTPHeader, pipeline.DefaultMaxHTTPHeader), "max-http-header", "bytes of one HTTP head kept; the rest of a longer one is skipped up to its end")
 	f.Var(newLimit(&l.Pending, pipeline.DefaultMaxPending), "max-pending", "client bytes held while an upgrade request is unanswered")

@@ -27,6 +27,7 @@ import (
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
@@ -280,8 +281,8 @@ func (r *recording) Next() (capture.Packet, error) {
 	return p, err
 }
 
-func liveDecodeOptions(out, errs io.Writer) *decodeOptions {
-	return &decodeOptions{Out: out, Err: errs, Format: "jsonl", Time: "rel", Preview: 64, inputFlags: inputFlags{MaxPayload: 16 << 20, MaxMessage: 16 << 20}}
+func liveDecodeOptions(out, errs io.Writer) *pipeline.ViewOptions {
+	return &pipeline.ViewOptions{Out: out, Format: "jsonl", Time: "rel", Preview: 64, Input: pipeline.Input{Err: errs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}
 }
 
 func TestLiveEndToEnd(t *testing.T) {
@@ -293,12 +294,12 @@ func TestLiveEndToEnd(t *testing.T) {
 	ready := make(chan struct{})
 	var out, errs bytes.Buffer
 	o := liveDecodeOptions(&out, &errs)
-	l := &liveFlags{
+	l := &pipeline.LiveOptions{
 		Interface: "lo", Ports: []string{strconv.Itoa(port)}, WriteFile: pcapng,
 		Count: 2 * len(e2eFrames), // stops at the server's close
-		idle:  100 * time.Millisecond,
-		ready: func() { close(ready) },
-		open: func(opts capture.LiveOptions) (capture.LiveSource, error) {
+		Idle:  100 * time.Millisecond,
+		Ready: func() { close(ready) },
+		Open: func(opts capture.LiveOptions) (capture.LiveSource, error) {
 			src, err := capture.OpenLive(opts)
 			if err != nil {
 				return nil, err
@@ -310,7 +311,7 @@ func TestLiveEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- runLive(ctx, o, l, []string{"tcp"}) }()
+	go func() { done <- exitErr(pipeline.RunLiveView(ctx, o, l, []string{"tcp"})) }()
 	select {
 	case <-ready:
 	case err := <-done:
@@ -486,9 +487,11 @@ func TestLiveSIGINT(t *testing.T) {
 	fake := newFakeLive(fakeConversation())
 	var out, errs bytes.Buffer
 	ready := make(chan struct{})
-	l := &liveFlags{Interface: "eth0", open: fake.opener(), ready: func() { close(ready) }}
+	l := &pipeline.LiveOptions{Interface: "eth0", Open: fake.opener(), Ready: func() { close(ready) }}
 	done := make(chan error, 1)
-	go func() { done <- runLive(context.Background(), liveDecodeOptions(&out, &errs), l, nil) }()
+	go func() {
+		done <- exitErr(pipeline.RunLiveView(context.Background(), liveDecodeOptions(&out, &errs), l, nil))
+	}()
 	<-ready // signals are caught from here on
 	time.Sleep(50 * time.Millisecond)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
@@ -519,8 +522,8 @@ func TestLiveSIGINT(t *testing.T) {
 func TestLiveCountAndDuration(t *testing.T) {
 	var out, errs bytes.Buffer
 	fake := newFakeLive(fakeConversation())
-	l := &liveFlags{Interface: "eth0", Count: 2, open: fake.opener()}
-	if err := runLive(context.Background(), liveDecodeOptions(&out, &errs), l, nil); err != nil {
+	l := &pipeline.LiveOptions{Interface: "eth0", Count: 2, Open: fake.opener()}
+	if err := exitErr(pipeline.RunLiveView(context.Background(), liveDecodeOptions(&out, &errs), l, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(out.String(), `"type":"frame"`); n != 2 {
@@ -535,8 +538,8 @@ func TestLiveCountAndDuration(t *testing.T) {
 
 	out.Reset()
 	start := time.Now()
-	l = &liveFlags{Interface: "eth0", Duration: 200 * time.Millisecond, open: newFakeLive(nil).opener()}
-	if err := runLive(context.Background(), liveDecodeOptions(&out, &errs), l, nil); err != nil {
+	l = &pipeline.LiveOptions{Interface: "eth0", Duration: 200 * time.Millisecond, Open: newFakeLive(nil).opener()}
+	if err := exitErr(pipeline.RunLiveView(context.Background(), liveDecodeOptions(&out, &errs), l, nil)); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d < 200*time.Millisecond || d > 5*time.Second {
@@ -546,27 +549,27 @@ func TestLiveCountAndDuration(t *testing.T) {
 
 func TestLiveFlagsValidate(t *testing.T) {
 	cases := []struct {
-		l    liveFlags
+		l    pipeline.LiveOptions
 		read string
 		args []string
 		err  string // substring, "" for none
 	}{
-		{liveFlags{}, "x.pcap", nil, ""},
-		{liveFlags{}, "x.pcap", []string{"extra"}, `"extra" is not a capture filter`},
-		{liveFlags{}, "x.pcap", []string{"tcp", "port", "80"}, ""},
-		{liveFlags{}, "", []string{"extra"}, `unknown command "extra"`},
-		{liveFlags{Ports: []string{"80"}}, "x.pcap", nil, "--port applies to live capture"},
-		{liveFlags{WriteFile: "o.pcapng"}, "", nil, "-w applies to live capture"},
-		{liveFlags{Interface: "lo"}, "x.pcap", nil, "not both"},
-		{liveFlags{Interface: "lo", Count: -1}, "", nil, "-c must not be negative"},
-		{liveFlags{Interface: "lo"}, "", []string{"tcp", "port", "80"}, ""},
-		{liveFlags{Interface: "lo"}, "", []string{"udp"}, "supported filters:"},
-		{liveFlags{Interface: "lo", Hosts: []string{"10.0.0.1", "::1"}, Ports: []string{"80", "443"}}, "", []string{"src", "port", "1"}, ""},
-		{liveFlags{Interface: "lo", Hosts: []string{"example.com"}}, "", nil, `--host "example.com"`},
-		{liveFlags{Interface: "lo", Ports: []string{"80 or host 1.2.3.4"}}, "", nil, `--port "80 or host 1.2.3.4"`},
+		{pipeline.LiveOptions{}, "x.pcap", nil, ""},
+		{pipeline.LiveOptions{}, "x.pcap", []string{"extra"}, `"extra" is not a capture filter`},
+		{pipeline.LiveOptions{}, "x.pcap", []string{"tcp", "port", "80"}, ""},
+		{pipeline.LiveOptions{}, "", []string{"extra"}, `unknown command "extra"`},
+		{pipeline.LiveOptions{Ports: []string{"80"}}, "x.pcap", nil, "--port applies to live capture"},
+		{pipeline.LiveOptions{WriteFile: "o.pcapng"}, "", nil, "-w applies to live capture"},
+		{pipeline.LiveOptions{Interface: "lo"}, "x.pcap", nil, "not both"},
+		{pipeline.LiveOptions{Interface: "lo", Count: -1}, "", nil, "-c must not be negative"},
+		{pipeline.LiveOptions{Interface: "lo"}, "", []string{"tcp", "port", "80"}, ""},
+		{pipeline.LiveOptions{Interface: "lo"}, "", []string{"udp"}, "supported filters:"},
+		{pipeline.LiveOptions{Interface: "lo", Hosts: []string{"10.0.0.1", "::1"}, Ports: []string{"80", "443"}}, "", []string{"src", "port", "1"}, ""},
+		{pipeline.LiveOptions{Interface: "lo", Hosts: []string{"example.com"}}, "", nil, `--host "example.com"`},
+		{pipeline.LiveOptions{Interface: "lo", Ports: []string{"80 or host 1.2.3.4"}}, "", nil, `--port "80 or host 1.2.3.4"`},
 	}
 	for _, tc := range cases {
-		err := tc.l.validate(tc.read, tc.args)
+		err := exitErr(tc.l.Validate(tc.read, tc.args))
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("%+v %q %q: %v, want %q", tc.l, tc.read, tc.args, err, tc.err)
 		}
@@ -575,8 +578,8 @@ func TestLiveFlagsValidate(t *testing.T) {
 			t.Errorf("%+v: not a usage error: %v", tc.l, err)
 		}
 	}
-	l := liveFlags{Interface: "lo", Hosts: []string{"10.0.0.1", "::1"}, Ports: []string{"80", "443"}}
-	f, _ := l.filter([]string{"src", "port", "1"})
+	l := pipeline.LiveOptions{Interface: "lo", Hosts: []string{"10.0.0.1", "::1"}, Ports: []string{"80", "443"}}
+	f, _ := l.Filter([]string{"src", "port", "1"})
 	if got, want := f.String(), "tcp and src port 1 and (host 10.0.0.1 or host ::1) and (port 80 or port 443)"; got != want {
 		t.Errorf("filter %q, want %q", got, want)
 	}
@@ -584,7 +587,7 @@ func TestLiveFlagsValidate(t *testing.T) {
 
 func TestInterfacesList(t *testing.T) {
 	var out bytes.Buffer
-	if err := runInterfaces(&out); err != nil {
+	if err := pipeline.RunInterfaces(&out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(out.String(), "INDEX") || !strings.Contains(out.String(), "loopback") {

@@ -36,8 +36,3 @@ func main() {
 	stop()
 	os.Exit(code)
 }
-
-// heapProfile writes a heap profile to WSDUMP_MEMPROFILE, when set, at the
-// end of the input, before the connections still open are flushed: where
-// their memory peaks.
-func heapProfile() { prof.Heap(os.Getenv("WSDUMP_MEMPROFILE"), os.Stderr) }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -141,8 +142,8 @@ func TestWriteErrorsLiveAndExport(t *testing.T) {
 	var errs bytes.Buffer
 	// --duration only bounds a capture that would not stop (it would run
 	// until Ctrl-C); the failed write must stop it first.
-	l := &liveFlags{Interface: "eth0", Duration: 10 * time.Second, open: newFakeLive(fakeConversation()).opener()}
-	err := runLive(context.Background(), liveDecodeOptions(&failWriter{100}, &errs), l, nil)
+	l := &pipeline.LiveOptions{Interface: "eth0", Duration: 10 * time.Second, Open: newFakeLive(fakeConversation()).opener()}
+	err := exitErr(pipeline.RunLiveView(context.Background(), liveDecodeOptions(&failWriter{100}, &errs), l, nil))
 	if code := exitCode(err, &errs); code != exitOutput {
 		t.Errorf("live: exit %d, want %d: %s", code, exitOutput, errs.String())
 	}
@@ -285,14 +286,14 @@ func TestInterruptMidRead(t *testing.T) {
 	for _, jobs := range []int{1, 2} {
 		run("decode jsonl -j "+strconv.Itoa(jobs), func(ctx context.Context, in io.Reader, out io.Writer) error {
 			o := liveDecodeOptions(out, io.Discard)
-			o.Ctx, o.In, o.ReadFile, o.Jobs, o.Decode = ctx, in, "-", jobs, "auto"
-			return runDecode(o)
+			o.Ctx, o.In, o.Reads, o.Jobs, o.Decode = ctx, in, []string{"-"}, jobs, "auto"
+			return exitErr(pipeline.RunView(o))
 		}, jsonl)
 	}
 	run("decode csv", func(ctx context.Context, in io.Reader, out io.Writer) error {
 		o := liveDecodeOptions(out, io.Discard)
-		o.Ctx, o.In, o.ReadFile, o.Format, o.Decode = ctx, in, "-", "csv", "auto"
-		return runDecode(o)
+		o.Ctx, o.In, o.Reads, o.Format, o.Decode = ctx, in, []string{"-"}, "csv", "auto"
+		return exitErr(pipeline.RunView(o))
 	}, func(t *testing.T, out string) {
 		rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 		if err != nil || !strings.HasSuffix(out, "\n") {
@@ -307,16 +308,16 @@ func TestInterruptMidRead(t *testing.T) {
 		}
 	})
 	run("conns jsonl", func(ctx context.Context, in io.Reader, out io.Writer) error {
-		return runConns(&connsOptions{Ctx: ctx, In: in, Out: out, Err: io.Discard, ReadFile: "-", Reads: []string{"-"}, Format: "jsonl", Time: "rel",
-			Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second, inputFlags: inputFlags{Jobs: 1}})
+		return exitErr(pipeline.RunConns(&pipeline.ConnsOptions{Out: out, Format: "jsonl", Time: "rel",
+			Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second, Input: pipeline.Input{Ctx: ctx, In: in, Err: io.Discard, Reads: []string{"-"}, Jobs: 1}}))
 	}, func(t *testing.T, out string) {
 		if n := strings.Count(out, `{"type":"conn"`); n == 0 || n > nConns {
 			t.Errorf("%d conn records:\n%.500s", n, out)
 		}
 	})
 	run("lint jsonl", func(ctx context.Context, in io.Reader, out io.Writer) error {
-		o := &lintOptions{captureInput: captureInput{Ctx: ctx, In: in, Err: io.Discard, inputFlags: inputFlags{Jobs: 2}}, Out: out, Format: "jsonl", FailOn: "error"}
-		return runLint(o, []string{"-"})
+		o := &pipeline.LintOptions{Input: pipeline.Input{Ctx: ctx, In: in, Err: io.Discard, Jobs: 2}, Out: out, Format: "jsonl", FailOn: "error"}
+		return exitErr(pipeline.RunLint(o, []string{"-"}))
 	}, func(t *testing.T, out string) {
 		// Connections still open at the cut end without a close: warnings.
 		if !strings.Contains(out, `"capture":"standard input"`) {
@@ -324,8 +325,8 @@ func TestInterruptMidRead(t *testing.T) {
 		}
 	})
 	run("follow", func(ctx context.Context, in io.Reader, out io.Writer) error {
-		o := &followOptions{captureInput: captureInput{Ctx: ctx, In: in, Err: io.Discard, inputFlags: inputFlags{Jobs: 1}}, Out: out, Reads: []string{"-"}, MaxBytes: 4096}
-		return runFollow(o)
+		o := &pipeline.FollowOptions{Input: pipeline.Input{Ctx: ctx, In: in, Err: io.Discard, Reads: []string{"-"}, Jobs: 1}, Out: out, MaxBytes: 4096}
+		return exitErr(pipeline.RunFollow(o))
 	}, func(t *testing.T, out string) {
 		if n := strings.Count(out, "=== conn "); n == 0 || n%2 != 0 || !strings.Contains(out, " end at ") {
 			t.Errorf("%d handshake and end lines:\n%.500s", n, out)

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/pipeline"
 )
 
 const reportExamples = `  # A picture of a capture, to open in a browser or attach to a bug report
@@ -16,15 +14,9 @@ const reportExamples = `  # A picture of a capture, to open in a browser or atta
   # wss, with the browser's key log
   wsdump report -r session.pcapng --keylog keys.log -o report.html`
 
-// reportOptions holds the flags and the IO of the report command: the
-// conns command's, and the file written.
-type reportOptions struct {
-	connsOptions
-	Output string
-}
-
 func newReportCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	opts := &reportOptions{connsOptions: connsOptions{In: stdin, Out: stdout, Err: stderr, Format: "table", Time: "rel"}}
+	opts := &pipeline.ReportOptions{Version: version, ConnsOptions: pipeline.ConnsOptions{
+		Input: pipeline.Input{In: stdin, Err: stderr}, Out: stdout, Format: "table", Time: "rel"}}
 	cmd := &cobra.Command{
 		Use:   "report -r FILE -o report.html [flags]",
 		Short: "One HTML file picturing a capture: timeline, heartbeats, traffic, conns",
@@ -50,56 +42,17 @@ out: at most about 2 MB.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := opts.validate(); err != nil {
-				return err
-			}
 			opts.Ctx = cmd.Context()
-			return runReport(opts)
+			return exitErr(pipeline.RunReport(opts))
 		},
 	}
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
-	addInputFlags(f, &opts.inputFlags)
+	addInputFlags(f, &opts.Input)
 	addDecodeFlag(f, &opts.Decode)
 	addReadFlag(f, &opts.Reads)
 	f.StringVarP(&opts.Output, "output", "o", "", "HTML file to write (- for standard output)")
-	addHealthFlags(f, &opts.connsOptions)
+	addHealthFlags(f, &opts.ConnsOptions)
 	addConnFilterFlags(cmd, &opts.Filter)
 	return cmd
-}
-
-func (o *reportOptions) validate() error {
-	if len(o.Reads) > 0 {
-		o.ReadFile = inputsName(o.Reads)
-	}
-	if o.ReadFile == "" {
-		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
-	}
-	if o.Output == "" {
-		return usageErr("no output: give the HTML file to write with -o FILE (or -o - for standard output)")
-	}
-	return o.connsOptions.validate()
-}
-
-// runReport reads the capture through the health tracker and the activity
-// collector, then writes the HTML file.
-func runReport(o *reportOptions) error {
-	act := report.NewActivity()
-	rd, err := o.read(act) // as conns reads it
-	if err != nil {
-		return err
-	}
-	title := o.ReadFile
-	if title != "-" && len(o.Reads) == 1 {
-		title = filepath.Base(title)
-	}
-	in := report.HTMLInput{Title: title, Report: rd.Report, Beats: rd.Tracker.BeatTimes, Activity: act, Origin: rd.Origin, Version: version}
-	n, err := report.WriteHTMLFile(o.Output, o.Out, in)
-	if err != nil {
-		return outputErr(err)
-	}
-	if o.Output != "-" {
-		fmt.Fprintf(o.Err, "wsdump: wrote %s (%d bytes)\n", o.Output, n)
-	}
-	return readError(rd.ReadErr)
 }

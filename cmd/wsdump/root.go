@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/report"
 )
 
@@ -99,8 +100,8 @@ Exit status:
   130  interrupted (SIGINT, SIGTERM) while reading a file: the output covers what was read`
 
 func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	opts := &decodeOptions{In: stdin, Out: stdout, Err: stderr}
-	live := &liveFlags{}
+	opts := &pipeline.ViewOptions{Input: pipeline.Input{In: stdin, Err: stderr}, Out: stdout}
+	live := &pipeline.LiveOptions{}
 	cmd := &cobra.Command{
 		Use:           "wsdump -r FILE [flags] | wsdump -i IFACE [flags] [FILTER...]",
 		Short:         "Decode WebSocket conversations from packet captures",
@@ -112,36 +113,15 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if live.List {
-				return runInterfaces(stdout)
+				return exitErr(pipeline.RunInterfaces(stdout))
 			}
 			if len(args) > 0 && len(opts.Reads) == 0 && live.Interface == "" && isCaptureFile(args[0]) {
 				// wsdump FILE: the file is read as with -r FILE.
 				opts.Reads, args = args[:1], args[1:]
 			}
 			args = takeFiles(&opts.Reads, args)
-			opts.ReadFile = ""
-			if len(opts.Reads) > 0 {
-				opts.ReadFile = inputsName(opts.Reads)
-			}
-			if err := live.validate(opts.ReadFile, args); err != nil {
-				return err
-			}
-			if live.Interface != "" {
-				if opts.Filter.set() || opts.Stable {
-					return usageErr("the filters and --stable apply to -r FILE (live capture takes --host, --port, -c and a filter expression)")
-				}
-				opts.previewSet = cmd.Flags().Changed("preview")
-				return runLive(cmd.Context(), opts, live, args)
-			}
-			opts.Filter.Hosts, opts.Filter.Count = live.Hosts, live.Count
-			opts.BPF = args
-			opts.Filter.connHealth = true
-			opts.previewSet = cmd.Flags().Changed("preview")
-			opts.Ctx = cmd.Context()
-			if err := opts.validate(); err != nil {
-				return err
-			}
-			return runDecode(opts)
+			opts.PreviewSet = cmd.Flags().Changed("preview")
+			return exitErr(pipeline.RunMain(cmd.Context(), opts, live, args))
 		},
 	}
 	cmd.SetIn(stdin)
@@ -154,7 +134,7 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 Exit status: see wsdump --help.
 {{end}}`)
 	cmd.AddCommand(newInterfacesCmd(stdout), newConnsCmd(stdin, stdout, stderr), newLintCmd(stdin, stdout, stderr),
-		newDiffCmd(stdin, stdout, stderr), newFollowCmd(stdin, stdout, stderr), newExportCmd(stdin, stdout, stderr),
+		newDiffCmd(stdin, stdout, stderr), newFollowCmd(stdin, stdout, stderr), newExportCmd(stdin, stderr),
 		newVersionCmd(stdout), newReportCmd(stdin, stdout, stderr))
 	hintFlagErrors(cmd)
 	f := cmd.Flags()
@@ -166,7 +146,7 @@ Exit status: see wsdump --help.
 	f.IntVar(&opts.Preview, "preview", 64, "table: payload preview width in characters")
 	f.BoolVar(&opts.Messages, "messages", false, "table: one row per message instead of per frame")
 	addTableFlags(f, &opts.Table)
-	addInputFlags(f, &opts.inputFlags)
+	addInputFlags(f, &opts.Input)
 	addDecodeFlag(f, &opts.Decode)
 	addFilterFlags(f, &opts.Filter, false)
 	addFieldsFlags(f, &opts.Fields)
@@ -174,31 +154,6 @@ Exit status: see wsdump --help.
 	cmd.RegisterFlagCompletionFunc("format", completeValues(append(report.Formats, "parquet")...))
 	addCompletions(cmd)
 	return cmd
-}
-
-// decodeOptions holds the flags and the IO of the main command.
-type decodeOptions struct {
-	Ctx      context.Context // reading stops when it ends (nil: never)
-	In       io.Reader
-	Out, Err io.Writer
-
-	ReadFile   string   // names the inputs in messages
-	Reads      []string // -r
-	Format     string
-	Time       string
-	Preview    int
-	Messages   bool
-	Decode     string
-	Filter     filterFlags
-	Fields     fieldsFlags
-	fields     bool     // -T fields
-	BPF        []string // -r F tcp port 80
-	Stable     bool
-	Table      tableFlags // --width, -o wide, --color
-	OutDir     string     // --format parquet: -o DIR
-	inputFlags            // --keylog, --ws-port, -j, the limits, --max-payload, --max-message, --no-sniff
-
-	previewSet bool // --preview given: a fitted table keeps it
 }
 
 // portList is a repeatable TCP port flag.
@@ -227,40 +182,3 @@ func (p *portList) Set(v string) error {
 }
 
 func (p *portList) Type() string { return "PORT" }
-
-func (o *decodeOptions) validate() error {
-	if o.ReadFile == "" {
-		return usageErr("no input: give a capture file with -r FILE (or -r - for standard input)")
-	}
-	if o.Time != "rel" && o.Time != "abs" {
-		return usageErr("--time must be rel or abs, not %q", o.Time)
-	}
-	if o.Preview < 1 {
-		return usageErr("--preview must be at least 1")
-	}
-	if err := o.parquetFlags(); err != nil {
-		return err
-	}
-	if err := o.Table.validate(); err != nil {
-		return err
-	}
-	if err := checkDecode(&o.Decode); err != nil {
-		return err
-	}
-	if o.MaxPayload < 0 || o.MaxMessage < 0 {
-		return usageErr("limits must not be negative")
-	}
-	var err error
-	if o.fields, err = o.Fields.validate(); err != nil {
-		return err
-	}
-	if o.Stable && o.Time == "abs" {
-		return usageErr("--stable writes times relative to the first packet: drop --time abs")
-	}
-	for _, f := range append(report.Formats, "parquet") {
-		if o.Format == f {
-			return nil
-		}
-	}
-	return usageErr("--format must be one of %s, not %q%s", strings.Join(report.Formats, ", "), o.Format, formatHint(o.Format))
-}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	"github.com/wsdump/wsdump/internal/buildinfo"
@@ -12,8 +11,6 @@ import (
 // versionString is what --version and wsdump version print after
 // "wsdump version " (buildinfo.Version).
 func versionString() string { return buildinfo.Version(version) }
-
-func formatVersion(v string, bi *debug.BuildInfo, ok bool) string { return buildinfo.Format(v, bi, ok) }
 
 func newVersionCmd(stdout io.Writer) *cobra.Command {
 	return &cobra.Command{

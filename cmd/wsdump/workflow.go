@@ -1,24 +1,11 @@
 package main
 
 import (
-	"io"
-
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
-	"github.com/wsdump/wsdump/report"
 )
-
-// filterFlags are the record filters every view takes (package filter).
-// On the root command --host and -c are the live-capture flags, reused.
-type filterFlags struct {
-	filter.Flags
-	// connHealth: the view gives -Y conn.* (the main view by a first
-	// pass, conns); the others refuse it rather than select nothing.
-	connHealth bool
-}
 
 // filterHelp documents the filters in every command's --help.
 const filterHelp = `
@@ -45,9 +32,10 @@ stay. --dir, --opcode and --grep pick frames and messages. Filters select
 records, never change them: messages are inflated and decoded from the
 whole capture, and -c reads on until the connections shown have ended.`
 
-// addFilterFlags registers the filters; host and count are left out where
+// addFilterFlags registers the record filters every view takes
+// (filter.Flags); host and count are left out where
 // the command already has --host and -c (the root's live flags).
-func addFilterFlags(f *pflag.FlagSet, fl *filterFlags, hostAndCount bool) {
+func addFilterFlags(f *pflag.FlagSet, fl *filter.Flags, hostAndCount bool) {
 	addConnSelectors(f, fl, hostAndCount)
 	f.StringArrayVar(&fl.Dirs, "dir", nil, "only frames and messages in direction c2s or s2c")
 	f.StringArrayVar(&fl.Opcodes, "opcode", nil, "only frames and messages with opcode `OP` (name or number; repeatable)")
@@ -62,7 +50,7 @@ func addFilterFlags(f *pflag.FlagSet, fl *filterFlags, hostAndCount bool) {
 // addConnSelectors registers the filters that pick whole connections
 // (--conn, --path, and --host unless the command has its own): all the
 // filters of a view made of connections (conns), and part of the others'.
-func addConnSelectors(f *pflag.FlagSet, fl *filterFlags, host bool) {
+func addConnSelectors(f *pflag.FlagSet, fl *filter.Flags, host bool) {
 	f.IntSliceVar(&fl.Conns, "conn", nil, "only connection `N` (repeatable)")
 	f.StringVarP(&fl.Expr, "filter", "Y", "", "only records for which `EXPR` is true (display filter over the jsonl field names: 'close_code != 1000')")
 	f.StringArrayVar(&fl.Paths, "path", nil, "only connections whose request URI matches `PATTERN` (glob or substring; repeatable)")
@@ -70,24 +58,6 @@ func addConnSelectors(f *pflag.FlagSet, fl *filterFlags, host bool) {
 		f.StringArrayVar(&fl.Hosts, "host", nil, "only connections whose Host header matches `PATTERN` (glob or substring) or with an endpoint at that IP (repeatable)")
 	}
 }
-
-// set reports whether any filter flag was given.
-func (fl *filterFlags) set() bool { return fl.Flags.Set() }
-
-// spec checks the flags and turns them into a filter.Spec.
-func (fl *filterFlags) spec(messages bool) (filter.Spec, error) {
-	s, err := fl.Flags.Spec(messages, fl.connHealth)
-	if err != nil {
-		return s, usageErr("%v", err)
-	}
-	return s, nil
-}
-
-// secretsOf is the decryption secrets src has read (capture.SecretsOf).
-func secretsOf(src capture.Source) []capture.Secrets { return capture.SecretsOf(src) }
-
-// useColor: colour on a terminal, never with NO_COLOR set (report.UseColor).
-func useColor(out io.Writer) bool { return report.UseColor(out) }
 
 // completeFormats offers format names to shell completion.
 func completeValues(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -117,15 +87,6 @@ func addCompletions(cmd *cobra.Command) {
 
 // addConnFilterFlags registers the filters that pick whole connections,
 // for views made of connections (conns).
-func addConnFilterFlags(cmd *cobra.Command, fl *filterFlags) { addConnSelectors(cmd.Flags(), fl, true) }
-
-// connSpec is spec for views of whole connections.
-// -Y is not in it: it selects connections by their health, known at
-// their end (selectConns).
-func (fl *filterFlags) connSpec() (filter.Spec, *filter.Expr, error) {
-	fl.connHealth = true
-	s, err := fl.spec(false)
-	x := s.Expr
-	s.Expr = nil
-	return s, x, err
+func addConnFilterFlags(cmd *cobra.Command, fl *filter.Flags) {
+	addConnSelectors(cmd.Flags(), fl, true)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/lint"
+	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -280,7 +281,7 @@ func TestDiffDifferentSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out2, _, code := runWsdump(t, stdin, "diff", "-", pcap("gen__gorilla.pcap")); code != exitDiffer ||
-		strings.Replace(out2, "--- A standard input", "--- A "+displayName(pcap("gen__ws-node-basic.pcap")), 1) != out {
+		strings.Replace(out2, "--- A standard input", "--- A "+pipeline.DisplayName(pcap("gen__ws-node-basic.pcap")), 1) != out {
 		t.Errorf("from stdin: exit %d\n%s\nfrom the file:\n%s", code, out2, out)
 	}
 	// The same session seen from one direction only is not the same.
