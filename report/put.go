@@ -1,52 +1,43 @@
 package report
 
-import "github.com/wsdump/wsdump/record"
+import (
+	"net/netip"
+	"time"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/wsparse"
+)
 
 // The exporters' record entry points: each passes a record to the method
 // for its kind; a Message whose application messages were looked for
 // (Decoded) goes to MessageApps.
 
-func (e *csvExporter) Put(r *record.Record) {
-	switch r.Kind {
-	case record.Message:
-		if r.Decoded {
-			e.MessageApps(r.Conn, r.Message, r.Apps)
-			return
-		}
-	case record.TLS:
-		e.TLSConn(r.Conn, r.TLS.TS, r.TLS.Client, r.TLS.Server, r.TLS.Info)
-		return
-	}
-	record.ToWS(e, r)
+// view is what the three record views (table, jsonl, csv) do per kind.
+type view interface {
+	wsparse.Sink
+	MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App)
+	TLSConn(c *wsparse.Conn, ts time.Time, client, server netip.AddrPort, info *wsparse.TLSInfo)
 }
 
-func (j *jsonl) Put(r *record.Record) {
+// putView passes r to v's method for its kind.
+func putView(v view, r *record.Record) {
 	switch r.Kind {
 	case record.Message:
 		if r.Decoded {
-			j.MessageApps(r.Conn, r.Message, r.Apps)
+			v.MessageApps(r.Conn, r.Message, r.Apps)
 			return
 		}
 	case record.TLS:
-		j.TLSConn(r.Conn, r.TLS.TS, r.TLS.Client, r.TLS.Server, r.TLS.Info)
+		v.TLSConn(r.Conn, r.TLS.TS, r.TLS.Client, r.TLS.Server, r.TLS.Info)
 		return
 	}
-	record.ToWS(j, r)
+	record.ToWS(v, r)
 }
 
-func (t *table) Put(r *record.Record) {
-	switch r.Kind {
-	case record.Message:
-		if r.Decoded {
-			t.MessageApps(r.Conn, r.Message, r.Apps)
-			return
-		}
-	case record.TLS:
-		t.TLSConn(r.Conn, r.TLS.TS, r.TLS.Client, r.TLS.Server, r.TLS.Info)
-		return
-	}
-	record.ToWS(t, r)
-}
+func (e *csvExporter) Put(r *record.Record) { putView(e, r) }
+func (j *jsonl) Put(r *record.Record)       { putView(j, r) }
+func (t *table) Put(r *record.Record)       { putView(t, r) }
 
 // Put counts the activity of the four wsparse kinds.
 func (a *Activity) Put(r *record.Record) { record.ToWS(a, r) }
