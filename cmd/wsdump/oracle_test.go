@@ -212,10 +212,10 @@ func runWsdumpFrames(t *testing.T, file string) ([]oracleFrame, error) {
 // recognised without a handshake.
 func midstreamPorts(t *testing.T, file string) []uint16 {
 	t.Helper()
-	var out, errb bytes.Buffer
-	Main(append([]string{"-r", file, "--format", "jsonl"}, keylogArgs(file)...), nil, &out, &errb)
+	// The run of TestGolden's and TestDeterministic's jsonl view.
+	out, _, _ := runShared(t, append([]string{"-r", file, "--format", "jsonl"}, keylogArgs(file)...)...)
 	var ports []uint16
-	for _, r := range parseJSONL(t, out.String()) {
+	for _, r := range parseJSONL(t, out) {
 		if r.Type == "conn" && !r.HandshakeSeen {
 			if ap, err := netip.ParseAddrPort(r.Server); err == nil && !slices.Contains(ports, ap.Port()) {
 				ports = append(ports, ap.Port())
@@ -365,10 +365,18 @@ func tsharkCacheFile(tshark string, args []string, file string) string {
 	}
 	h := sha256.New()
 	h.Write(tsharkVersion)
+	// The paths of the capture and of its key log are not part of the
+	// key, their bytes are: a capture a test writes to a temporary
+	// directory (TestHostileHeadsAgreeWithTshark) is found again.
+	keylog := keylogFor(file)
 	for _, a := range args {
+		a = strings.ReplaceAll(a, file, "<capture>")
+		if keylog != "" {
+			a = strings.ReplaceAll(a, keylog, "<keylog>")
+		}
 		fmt.Fprintf(h, "%q\n", a)
 	}
-	for _, f := range []string{file, keylogFor(file)} {
+	for _, f := range []string{file, keylog} {
 		if f == "" {
 			continue
 		}
