@@ -321,11 +321,14 @@ func readDSBKeys(t *testing.T, path string, keys *tlsdec.KeyLog) int {
 }
 
 // tsharkFrames counts the WebSocket frames tshark decrypts (false when
-// tshark is not installed).
+// tshark is not installed, outside CI).
 func tsharkFrames(t *testing.T, capFile, keyFile string) (int, bool) {
 	t.Helper()
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("tshark not installed: %v", err)
+		}
 		return 0, false
 	}
 	args := []string{"-o", "tcp.reassemble_out_of_order:TRUE", "-o", "gui.max_tree_depth:10000"}
