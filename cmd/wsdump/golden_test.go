@@ -142,6 +142,7 @@ func TestGolden(t *testing.T) {
 			{"messages", []string{"--messages"}},
 		} {
 			t.Run(name+"/"+view.ext, func(t *testing.T) {
+				t.Parallel() // Main holds no state between runs
 				args := append(append([]string{"-r", f}, view.args...), keylogArgs(f)...)
 				out, errs, code := runShared(t, args...)
 				if code != 0 {
@@ -239,11 +240,14 @@ func runShared(t *testing.T, args ...string) (string, string, int) {
 // first is TestGolden's, when it ran).
 func TestDeterministic(t *testing.T) {
 	for _, f := range fixtures(t) {
-		args := append([]string{"-r", f, "--format", "jsonl"}, keylogArgs(f)...)
-		a, _, _ := runShared(t, args...)
-		b, _, _ := runWsdump(t, nil, args...)
-		if a != b {
-			t.Errorf("%s: two runs differ", filepath.Base(f))
-		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"-r", f, "--format", "jsonl"}, keylogArgs(f)...)
+			a, _, _ := runShared(t, args...)
+			b, _, _ := runWsdump(t, nil, args...)
+			if a != b {
+				t.Errorf("%s: two runs differ", filepath.Base(f))
+			}
+		})
 	}
 }

@@ -27,7 +27,8 @@ import (
 
 // Hostile captures: what an attacker or a broken capture can hand wsdump.
 // Each case is run in-process (exit status, stderr, output, no goroutine
-// left behind) and as a subprocess, whose peak RSS is held to a bound.
+// left behind: TestHostileCaptures) and as a subprocess, whose peak RSS is
+// held to a bound (TestHostileCapturesRSS).
 
 type hostileCase struct {
 	name   string
@@ -41,26 +42,25 @@ type hostileCase struct {
 	heavy  bool  // skipped with -short
 }
 
+// hostileArgs writes tc's capture and returns wsdump's arguments.
+func hostileArgs(t *testing.T, tc hostileCase) []string {
+	t.Helper()
+	args := append([]string{"-r", tc.build(t)}, tc.args...)
+	if tc.cmd != "" {
+		args = append([]string{tc.cmd}, args...)
+	}
+	return args
+}
+
+// TestHostileCaptures runs each case in-process. It is not parallel: the
+// goroutines left behind are counted in the whole test binary.
 func TestHostileCaptures(t *testing.T) {
-	bin := wsdumpBinary(t)
 	for _, tc := range hostileCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.heavy && testing.Short() {
 				t.Skip("heavy: skipped with -short")
 			}
-			path := tc.build(t)
-			args := append([]string{"-r", path}, tc.args...)
-			if tc.cmd != "" {
-				args = append([]string{tc.cmd}, args...)
-			}
-
-			rss, floor, code, errs := runMeasured(t, bin, args)
-			checkRun(t, tc, "", errs, code)
-			t.Logf("max RSS %d KiB (bound %d KiB; %d KiB inherited at the exec)", rss, tc.maxRSS, floor)
-			if rss > tc.maxRSS {
-				t.Errorf("max RSS %d KiB over the bound %d KiB", rss, tc.maxRSS)
-			}
-
+			args := hostileArgs(t, tc)
 			before := runtime.NumGoroutine()
 			out, errs, code := runWsdump(t, nil, args...)
 			checkRun(t, tc, out, errs, code)
@@ -68,6 +68,28 @@ func TestHostileCaptures(t *testing.T) {
 				tc.check(t, out)
 			}
 			waitGoroutines(t, before)
+		})
+	}
+}
+
+// TestHostileCapturesRSS runs each case as a subprocess and holds its peak
+// RSS to the case's bound. The subprocess's memory is its own: the cases
+// run in parallel, beside the other parallel tests.
+func TestHostileCapturesRSS(t *testing.T) {
+	t.Parallel()
+	bin := wsdumpBinary(t)
+	for _, tc := range hostileCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.heavy && testing.Short() {
+				t.Skip("heavy: skipped with -short")
+			}
+			t.Parallel()
+			rss, floor, code, errs := runMeasured(t, bin, hostileArgs(t, tc))
+			checkRun(t, tc, "", errs, code)
+			t.Logf("max RSS %d KiB (bound %d KiB; %d KiB inherited at the exec)", rss, tc.maxRSS, floor)
+			if rss > tc.maxRSS {
+				t.Errorf("max RSS %d KiB over the bound %d KiB", rss, tc.maxRSS)
+			}
 		})
 	}
 }
@@ -722,6 +744,7 @@ func serverFlood(t *testing.T, frame []byte, n, segs int) string {
 // compare in less than the messages of one (it took 225 MB when it kept
 // every message; 61 MB since).
 func TestDiffMemory(t *testing.T) {
+	t.Parallel() // a subprocess: its peak RSS is its own
 	if testing.Short() {
 		t.Skip("heavy: skipped with -short")
 	}

@@ -27,6 +27,7 @@ func TestJobsIdentical(t *testing.T) {
 	for _, f := range fixtures(t) {
 		for _, v := range views {
 			t.Run(filepath.Base(f)+"/"+v.name, func(t *testing.T) {
+				t.Parallel()
 				args := append(append(append([]string(nil), v.args...), "-r", f), keylogArgs(f)...)
 				if strings.HasPrefix(v.name, "conns") {
 					args = append(append([]string(nil), v.args...), "-r", f) // conns takes no --keylog

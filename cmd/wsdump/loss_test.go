@@ -246,6 +246,7 @@ func loadLossFixture(t *testing.T, name string) ([]rawPacket, [2][]wireFrame) {
 }
 
 func TestRandomSegmentLoss(t *testing.T) {
+	t.Parallel() // decodes of captures of its own
 	for _, name := range lossFixtures {
 		pkts, wire := loadLossFixture(t, name)
 		for _, rate := range []float64{0.01, 0.05} {
@@ -292,6 +293,7 @@ func touchedBy(lost [2][][2]uint32) func(dir int, f wireFrame) bool {
 }
 
 func TestSnapLength(t *testing.T) {
+	t.Parallel() // decodes of captures of its own
 	for _, name := range lossFixtures {
 		pkts, wire := loadLossFixture(t, name)
 		for _, snap := range []int{96, 200} {
@@ -320,6 +322,7 @@ func TestSnapLength(t *testing.T) {
 }
 
 func TestLateStart(t *testing.T) {
+	t.Parallel() // decodes of captures of its own
 	for _, name := range lossFixtures {
 		pkts, wire := loadLossFixture(t, name)
 		var total lossResult

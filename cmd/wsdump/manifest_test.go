@@ -76,8 +76,10 @@ func TestMessagesMatchManifest(t *testing.T) {
 		}
 		wsOnly := wsOnlyManifests[filepath.Base(base)]
 		t.Run(filepath.Base(base), func(t *testing.T) {
+			t.Parallel()
 			want := readManifest(t, m)
-			out, errs, code := runWsdump(t, nil, append([]string{"-r", capFile, "--format", "jsonl"}, keylogArgs(capFile)...)...)
+			// The run of TestGolden's jsonl view of the capture.
+			out, errs, code := runShared(t, append([]string{"-r", capFile, "--format", "jsonl"}, keylogArgs(capFile)...)...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}

@@ -212,10 +212,10 @@ func runWsdumpFrames(t *testing.T, file string) ([]oracleFrame, error) {
 // recognised without a handshake.
 func midstreamPorts(t *testing.T, file string) []uint16 {
 	t.Helper()
-	var out, errb bytes.Buffer
-	Main(append([]string{"-r", file, "--format", "jsonl"}, keylogArgs(file)...), nil, &out, &errb)
+	// The run of TestGolden's and TestDeterministic's jsonl view.
+	out, _, _ := runShared(t, append([]string{"-r", file, "--format", "jsonl"}, keylogArgs(file)...)...)
 	var ports []uint16
-	for _, r := range parseJSONL(t, out.String()) {
+	for _, r := range parseJSONL(t, out) {
 		if r.Type == "conn" && !r.HandshakeSeen {
 			if ap, err := netip.ParseAddrPort(r.Server); err == nil && !slices.Contains(ports, ap.Port()) {
 				ports = append(ports, ap.Port())
@@ -295,7 +295,8 @@ func alignMidstream(t *testing.T, file string, want, got []oracleFrame) ([]oracl
 // status after which tshark still wrote a readable decode.
 func runTshark(t *testing.T, tshark, file string, wsPorts ...uint16) ([]oracleFrame, error) {
 	t.Helper()
-	var out, errb bytes.Buffer
+	var stdout []byte
+	var errb bytes.Buffer
 	args := append([]string{}, tsharkArgs...)
 	for _, p := range wsPorts {
 		args = append(args, "-d", fmt.Sprintf("tcp.port==%d,websocket", p))
@@ -307,25 +308,27 @@ func runTshark(t *testing.T, tshark, file string, wsPorts ...uint16) ([]oracleFr
 	cached, key := tsharkCached(tshark, args, file)
 	var runErr error
 	if cached != nil {
-		out.Write(cached.Stdout)
+		stdout = cached.Stdout // not copied: 100 MB for gen__gorilla-big
 		errb.WriteString(cached.Stderr)
 		if cached.Err != "" {
 			runErr = errors.New(cached.Err)
 		}
 	} else {
+		var out bytes.Buffer
 		cmd := exec.Command(tshark, args...)
 		cmd.Stdout, cmd.Stderr = &out, &errb
 		runErr = cmd.Run()
-		tsharkStore(key, out.Bytes(), errb.String(), runErr)
+		stdout = out.Bytes()
+		tsharkStore(key, stdout, errb.String(), runErr)
 	}
 	stderr := tsharkStderr(errb.String())
 	if runErr != nil {
 		runErr = fmt.Errorf("%w: %s", runErr, stderr)
 	}
-	if out.Len() == 0 && runErr != nil {
+	if len(stdout) == 0 && runErr != nil {
 		t.Fatalf("tshark: %v", runErr)
 	}
-	frames, err := parseTsharkJSON(out.Bytes())
+	frames, err := parseTsharkJSON(stdout)
 	if err != nil {
 		t.Fatalf("tshark output: %v (stderr: %s)", err, stderr)
 	}
@@ -338,6 +341,10 @@ func runTshark(t *testing.T, tshark, file string, wsPorts ...uint16) ([]oracleFr
 // tshark's start took most of TestAgreesWithTshark (a second on each of
 // 70 captures). A changed capture, key log or tshark runs it again;
 // WSDUMP_TSHARK_CACHE=off never reads the cache.
+//
+// A kept file is one line of JSON (tshark's stderr and exit error), then
+// tshark's standard output as it wrote it: reading 400 MB of output back
+// from base64 inside JSON took 3 of TestAgreesWithTshark's 8 s of CPU.
 var (
 	tsharkVersionOnce sync.Once
 	tsharkVersion     []byte
@@ -365,10 +372,18 @@ func tsharkCacheFile(tshark string, args []string, file string) string {
 	}
 	h := sha256.New()
 	h.Write(tsharkVersion)
+	// The paths of the capture and of its key log are not part of the
+	// key, their bytes are: a capture a test writes to a temporary
+	// directory (TestHostileHeadsAgreeWithTshark) is found again.
+	keylog := keylogFor(file)
 	for _, a := range args {
+		a = strings.ReplaceAll(a, file, "<capture>")
+		if keylog != "" {
+			a = strings.ReplaceAll(a, keylog, "<keylog>")
+		}
 		fmt.Fprintf(h, "%q\n", a)
 	}
-	for _, f := range []string{file, keylogFor(file)} {
+	for _, f := range []string{file, keylog} {
 		if f == "" {
 			continue
 		}
@@ -378,7 +393,7 @@ func tsharkCacheFile(tshark string, args []string, file string) string {
 		}
 		h.Write(b)
 	}
-	return filepath.Join(dir, "wsdump-tshark", hex.EncodeToString(h.Sum(nil))+".json")
+	return filepath.Join(dir, "wsdump-tshark", hex.EncodeToString(h.Sum(nil))+".out")
 }
 
 // tsharkCached returns the kept result of tshark with args on file (nil if
@@ -392,10 +407,12 @@ func tsharkCached(tshark string, args []string, file string) (*tsharkResult, str
 	if err != nil {
 		return nil, key
 	}
+	head, stdout, ok := bytes.Cut(b, []byte("\n"))
 	var r tsharkResult
-	if json.Unmarshal(b, &r) != nil {
+	if !ok || json.Unmarshal(head, &r) != nil {
 		return nil, key
 	}
+	r.Stdout = stdout
 	return &r, key
 }
 
@@ -406,17 +423,24 @@ func tsharkStore(key string, stdout []byte, stderr string, runErr error) {
 	if _, ok := runErr.(*exec.ExitError); runErr != nil && !ok {
 		return // tshark did not run
 	}
-	r := tsharkResult{Stdout: stdout, Stderr: stderr}
+	r := tsharkResult{Stderr: stderr}
 	if runErr != nil {
 		r.Err = runErr.Error()
 	}
-	b, err := json.Marshal(r)
+	head, err := json.Marshal(r) // one line: JSON escapes newlines
 	if err != nil || os.MkdirAll(filepath.Dir(key), 0o755) != nil {
 		return
 	}
-	tmp := key + fmt.Sprintf(".%d.tmp", os.Getpid())
-	if os.WriteFile(tmp, b, 0o644) == nil {
-		os.Rename(tmp, key)
+	f, err := os.CreateTemp(filepath.Dir(key), filepath.Base(key)+".*.tmp")
+	if err != nil {
+		return
+	}
+	_, err = f.Write(append(append(head, '\n'), stdout...))
+	if cerr := f.Close(); err == nil && cerr == nil {
+		err = os.Rename(f.Name(), key)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 	}
 }
 
@@ -437,16 +461,26 @@ func tsharkStderr(s string) string {
 // Values are display strings; field_raw is [hex, offset, length, bitmask,
 // type], and websocket.payload_raw holds the unmasked payload as sent.
 func parseTsharkJSON(b []byte) ([]oracleFrame, error) {
-	var packets []struct {
+	type packet struct {
 		Source struct {
 			Layers map[string]json.RawMessage `json:"layers"`
 		} `json:"_source"`
 	}
-	if err := json.Unmarshal(b, &packets); err != nil {
+	// Packet by packet: json.Unmarshal of the whole array checks all of
+	// it once more before decoding (a second of TestAgreesWithTshark on
+	// gen__gorilla-big's 100 MB).
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil {
 		return nil, err
+	} else if tok != json.Delim('[') {
+		return nil, fmt.Errorf("tshark output is not an array: %v", tok)
 	}
 	var frames []oracleFrame
-	for _, p := range packets {
+	for dec.More() {
+		var p packet
+		if err := dec.Decode(&p); err != nil {
+			return nil, err
+		}
 		l := p.Source.Layers
 		frameLayer, err := lastLayer(l["frame"])
 		if err != nil {
@@ -487,6 +521,12 @@ func parseTsharkJSON(b []byte) ([]oracleFrame, error) {
 			}
 			frames = append(frames, f)
 		}
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim(']') {
+		return nil, fmt.Errorf("tshark output: the array does not end: %v %v", tok, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("tshark output: data after the array: %v", err)
 	}
 	return frames, nil
 }

@@ -65,6 +65,7 @@ func messagesOnWire(t *testing.T, wire [2][]wireFrame) [2][]wireMessage {
 // for frame boundaries after a gap must reach past a whole fragment and
 // must never stop decoding a direction.
 func TestLossLargeFragments(t *testing.T) {
+	t.Parallel() // decodes of captures of its own
 	const name = "gen__gorilla-big.pcap"
 	pkts, wire := loadLossFixture(t, name)
 	msgs := messagesOnWire(t, wire)
