@@ -140,7 +140,7 @@ var stdIdioms = map[string]bool{"Unwrap": true, "SetIV": true}
 
 // TestNoAbilityAssertions: no stage's or source's abilities are found by
 // a type assertion to one of the module's interfaces (or an interface
-// literal): what a stage can take is declared (record.Sink, one method),
+// literal, or a stage's concrete type): what a stage can take is declared (record.Sink, one method),
 // what it needs to know is passed as options.
 func TestNoAbilityAssertions(t *testing.T) {
 	fset := token.NewFileSet()
@@ -150,6 +150,7 @@ func TestNoAbilityAssertions(t *testing.T) {
 	}
 	var files []file
 	ifaces := map[string]bool{} // "pkg.Name" of every interface type the module declares
+	stages := map[string]bool{} // "pkg.Name" of every type with a Put or Handshake method: a stage
 	for dir, paths := range sources(t, false) {
 		for _, p := range paths {
 			f, err := parser.ParseFile(fset, p, nil, 0)
@@ -158,6 +159,15 @@ func TestNoAbilityAssertions(t *testing.T) {
 			}
 			files = append(files, file{dir, f})
 			for _, d := range f.Decls {
+				if fd, ok := d.(*ast.FuncDecl); ok && fd.Recv != nil && (fd.Name.Name == "Put" || fd.Name.Name == "Handshake") {
+					rt := fd.Recv.List[0].Type
+					if st, ok := rt.(*ast.StarExpr); ok {
+						rt = st.X
+					}
+					if id, ok := rt.(*ast.Ident); ok {
+						stages[f.Name.Name+"."+id.Name] = true
+					}
+				}
 				g, ok := d.(*ast.GenDecl)
 				if !ok || g.Tok != token.TYPE {
 					continue
@@ -186,6 +196,17 @@ func TestNoAbilityAssertions(t *testing.T) {
 			case *ast.Ident:
 				if ifaces[fl.f.Name.Name+"."+ty.Name] {
 					name = ty.Name
+				}
+			case *ast.StarExpr: // a concrete stage: *health.Tracker, *filter.Filter
+				switch x := ty.X.(type) {
+				case *ast.Ident:
+					if stages[fl.f.Name.Name+"."+x.Name] {
+						name = "*" + x.Name
+					}
+				case *ast.SelectorExpr:
+					if p, ok := x.X.(*ast.Ident); ok && stages[p.Name+"."+x.Sel.Name] {
+						name = "*" + p.Name + "." + x.Sel.Name
+					}
 				}
 			case *ast.SelectorExpr:
 				if x, ok := ty.X.(*ast.Ident); ok && ifaces[x.Name+"."+ty.Sel.Name] {
