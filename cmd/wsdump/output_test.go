@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -383,5 +384,45 @@ func TestSIGINTEndToEnd(t *testing.T) {
 	}
 	if _, frames := checkCompleteJSONL(t, out.String()); frames == 0 || frames >= 4*2000 {
 		t.Errorf("%d frames of %d: not cut mid-read", frames, 4*2000)
+	}
+}
+
+// countReader reads data in small reads and counts the bytes handed out
+// (the pump reading standard input runs in a goroutine of its own).
+type countReader struct {
+	data []byte
+	n    atomic.Int64
+}
+
+func (r *countReader) Read(p []byte) (int, error) {
+	off := int(r.n.Load())
+	if off == len(r.data) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.data[off:min(len(r.data), off+4096)])
+	r.n.Add(int64(n))
+	return n, nil
+}
+
+// TestWriteErrorStopsReading: a failed write of the output (exit 5) stops
+// the reading of the capture, with one worker or several; the run does
+// not decode to the end of the input for an output that is gone.
+func TestWriteErrorStopsReading(t *testing.T) {
+	t.Parallel()
+	data := bigCapture(t, 4, 1500)
+	for _, args := range [][]string{
+		{"-r", "-", "--format", "jsonl", "-j", "1"},
+		{"-r", "-", "--format", "jsonl", "-j", "2"},
+		{"-r", "-", "-j", "2"},
+	} {
+		in := &countReader{data: data}
+		var errb bytes.Buffer
+		code := Main(args, in, &failWriter{0}, &errb)
+		if code != exitOutput {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, exitOutput, errb.String())
+		}
+		if n := in.n.Load(); n > int64(len(data))/2 {
+			t.Errorf("%v: read %d of %d bytes after the output failed", args, n, len(data))
+		}
 	}
 }
