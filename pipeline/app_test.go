@@ -3,8 +3,10 @@ package pipeline
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/internal/synth"
@@ -100,4 +102,50 @@ func filterKinds(lines []string) []string {
 		}
 	}
 	return out
+}
+
+// TestAppStageEvicted: with connections ended early and going on
+// (MaxConnections 1, four Engine.IO connections at once), the -j workers
+// give the records, heartbeats and keepalives of one goroutine, each
+// heartbeat and keepalive with its record's connection number.
+func TestAppStageEvicted(t *testing.T) {
+	var pkts []synth.Packet
+	for i := 0; i < 4; i++ {
+		c := synth.New(fmt.Sprintf("10.0.0.%d:40001", 3+i), "10.0.0.2:80").Open().UpgradeURI("/socket.io/?EIO=4&transport=websocket").
+			Frame(false, wsparse.OpText, []byte(`0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000}`))
+		for j := 0; j < 5; j++ {
+			c.Wait(time.Second).Frame(false, wsparse.OpText, []byte("2")).Frame(true, wsparse.OpText, []byte("3"))
+		}
+		pkts = append(pkts, c.Fin(true).Fin(false).Packets...)
+	}
+	sort.SliceStable(pkts, func(a, b int) bool { return pkts[a].TS.Before(pkts[b].TS) })
+	var one []string
+	for _, jobs := range []int{1, 2, 3} {
+		var lines []string
+		asm := NewApps(kinds(&lines), AppOptions{Mode: appproto.ModeAuto, Apps: true, Beats: true}, reassembly.Options{MaxConnections: 1}, jobs)
+		for _, p := range pkts {
+			asm.Packet(1, p.Data, p.TS, len(p.Data))
+		}
+		asm.Finish()
+		if st := asm.Stats(); st.Evicted == 0 {
+			t.Fatalf("-j %d: no connection ended early", jobs)
+		}
+		beats := 0
+		for _, l := range lines {
+			if f := strings.Fields(l); f[0] == "beat" || f[0] == "negotiated" {
+				beats++
+				if f[2] != "conn="+f[1] {
+					t.Errorf("-j %d: %s", jobs, l)
+				}
+			}
+		}
+		if beats == 0 {
+			t.Errorf("-j %d: no heartbeats", jobs)
+		}
+		if jobs == 1 {
+			one = lines
+		} else if !reflect.DeepEqual(lines, one) {
+			t.Errorf("-j %d differs from -j 1:\n%s\n---\n%s", jobs, strings.Join(lines, "\n"), strings.Join(one, "\n"))
+		}
+	}
 }
