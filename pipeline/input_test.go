@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,17 +22,18 @@ import (
 )
 
 // sliceSource hands out packets (link 1, Ethernet), then io.EOF; an idle
-// tick where a packet has no data.
+// tick where a packet has no data. Close may run in another goroutine, as
+// capture.LiveSource allows (RunLive closes on ctx.Done and in a defer).
 type sliceSource struct {
 	pkts   []synth.Packet
 	link   capture.LinkType
-	closed bool
+	closed atomic.Bool
 }
 
 func (s *sliceSource) Secrets() []capture.Secrets { return nil }
 
 func (s *sliceSource) Next() (capture.Packet, error) {
-	if len(s.pkts) == 0 || s.closed {
+	if len(s.pkts) == 0 || s.closed.Load() {
 		return capture.Packet{}, io.EOF
 	}
 	p := s.pkts[0]
@@ -39,7 +41,7 @@ func (s *sliceSource) Next() (capture.Packet, error) {
 	return capture.Packet{Timestamp: p.TS, Data: p.Data, CaptureLength: len(p.Data), Length: len(p.Data), Link: s.link}, nil
 }
 
-func (s *sliceSource) Close() error                      { s.closed = true; return nil }
+func (s *sliceSource) Close() error                      { s.closed.Store(true); return nil }
 func (s *sliceSource) LinkType() capture.LinkType        { return s.link }
 func (s *sliceSource) Stats() (received, dropped uint64) { return 7, 1 }
 
