@@ -164,8 +164,6 @@ func (s *linkCheck) Next() (Packet, error) {
 	return p, err
 }
 
-func (s *linkCheck) Secrets() []Secrets { return sourceSecrets(s.Source) }
-
 // inputsSource ends a merged read with the errors of the inputs that
 // could not be opened, after the packets of the others.
 type inputsSource struct {
@@ -211,5 +209,3 @@ func countErrs(errs []error) int {
 	}
 	return n
 }
-
-func (s *inputsSource) Secrets() []Secrets { return sourceSecrets(s.Source) }

@@ -55,8 +55,6 @@ func (s *interruptSource) Next() (Packet, error) {
 	return p, err
 }
 
-func (s *interruptSource) Secrets() []Secrets { return sourceSecrets(s.Source) }
-
 func (s *interruptSource) Close() error {
 	err := s.Source.Close()
 	if s.pump != nil {
@@ -185,8 +183,6 @@ type fileSource struct {
 	f *os.File
 }
 
-func (s *fileSource) Secrets() []Secrets { return sourceSecrets(s.Source) }
-
 func (s *fileSource) Close() error {
 	err := s.Source.Close()
 	if cerr := s.f.Close(); err == nil {
@@ -194,6 +190,3 @@ func (s *fileSource) Close() error {
 	}
 	return err
 }
-
-// sourceSecrets is src's secrets.
-func sourceSecrets(src Source) []Secrets { return src.Secrets() }

@@ -118,8 +118,6 @@ func (s *progressSource) Next() (Packet, error) {
 	return p, err
 }
 
-func (s *progressSource) Secrets() []Secrets { return sourceSecrets(s.Source) }
-
 func (s *progressSource) Close() error {
 	if s.pr.shown {
 		fmt.Fprint(s.pr.w, "\r\x1b[K")
@@ -151,10 +149,3 @@ func (s *stopSource) Next() (Packet, error) {
 	}
 	return s.Source.Next()
 }
-
-// Secrets passes on a pcapng file's decryption secrets.
-func (s *stopSource) Secrets() []Secrets { return sourceSecrets(s.Source) }
-
-// SecretsOf is the decryption secrets src has read so far (a pcapng
-// file's), or nil.
-func SecretsOf(src Source) []Secrets { return sourceSecrets(src) }

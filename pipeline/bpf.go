@@ -47,8 +47,6 @@ func (s *BPFSource) Next() (capture.Packet, error) {
 	}
 }
 
-func (s *BPFSource) Secrets() []capture.Secrets { return s.Source.Secrets() }
-
 func (s *BPFSource) Close() error {
 	fmt.Fprintf(s.stderr, "wsdump: capture filter %q: %d of %d packets dropped\n", s.expr, s.dropped, s.seen)
 	return s.Source.Close()
