@@ -7,8 +7,9 @@ import (
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// benchMessages decodes msgs again and again on one session per b.N batch.
-func benchMessages(b *testing.B, hs *wsparse.Handshake, msgs ...msg) {
+// benchWire turns msgs into the messages a benchmark decodes, with their
+// bytes in all, and sets the benchmark's bytes per operation.
+func benchWire(b *testing.B, msgs []msg) ([]wsparse.Message, int64) {
 	var size int64
 	wm := make([]wsparse.Message, len(msgs))
 	for i, m := range msgs {
@@ -17,6 +18,12 @@ func benchMessages(b *testing.B, hs *wsparse.Handshake, msgs ...msg) {
 	}
 	b.SetBytes(size)
 	b.ReportAllocs()
+	return wm, size
+}
+
+// benchMessages decodes msgs again and again on one session per b.N batch.
+func benchMessages(b *testing.B, hs *wsparse.Handshake, msgs ...msg) {
+	wm, _ := benchWire(b, msgs)
 	s := New(hs, ModeAuto)
 	for i := 0; i < b.N; i++ {
 		for j := range wm {

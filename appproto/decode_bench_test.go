@@ -18,14 +18,7 @@ import (
 // benchDecode decodes msgs on one session per run (the Apps' JSON is
 // report's: BenchmarkAppJSON there).
 func benchDecode(b *testing.B, hs *wsparse.Handshake, msgs []msg) {
-	var size int64
-	wm := make([]wsparse.Message, len(msgs))
-	for i, m := range msgs {
-		wm[i] = wsparse.Message{Dir: m.dir, Opcode: m.op, Data: []byte(m.s), Len: uint64(len(m.s)), Frames: 1, TS: t0}
-		size += int64(len(m.s))
-	}
-	b.SetBytes(size)
-	b.ReportAllocs()
+	wm, size := benchWire(b, msgs)
 	for b.Loop() {
 		s := New(hs, ModeAuto)
 		for j := range wm {
