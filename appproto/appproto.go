@@ -87,7 +87,8 @@ type App struct {
 	// Body is the payload: STOMP body, MQTT PUBLISH payload, Engine.IO open
 	// JSON, Socket.IO data / GraphQL payload / JSON-RPC params, result or
 	// error as the JSON text sent, Socket.IO attachment bytes. It is owned
-	// by the App.
+	// by the App and must not be changed: a JSON object's Fields are
+	// strings of its bytes.
 	Body      []byte
 	Heartbeat bool          // STOMP EOL beat, SockJS h, Engine.IO ping/pong, MQTT PINGREQ/PINGRESP, GraphQL ping/pong/ka
 	Latency   time.Duration // JSON-RPC response or error: time since its request (0 when unmatched)

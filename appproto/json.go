@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+	"unsafe"
 
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -70,7 +71,7 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 	switch b[0] {
 	case '{':
 		a.Type = "object"
-		a.Fields = objectFields(b, members)
+		a.Fields = objectFields(a.Body, members)
 	case '[':
 		a.Type = "array"
 	case '"':
@@ -84,12 +85,14 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 }
 
 // objectFields returns the members of the valid object b as fields: keys
-// unquoted, values compact. They share one copy of b where they can.
+// unquoted, values compact. Where they can, they are strings of b itself,
+// the App's Body, which nothing changes once decoded: the object's text is
+// copied once, not once more for its fields.
 func objectFields(b []byte, members []jsonMember) []Field {
 	if len(members) == 0 {
 		return nil
 	}
-	text := string(b)
+	text := unsafe.String(unsafe.SliceData(b), len(b))
 	fields := make([]Field, len(members))
 	for i, f := range members {
 		if k := f.key; plainASCII(b[k.start+1 : k.end-1]) {

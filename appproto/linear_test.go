@@ -1,6 +1,7 @@
 package appproto
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 
@@ -122,5 +123,34 @@ func TestMemberBufShared(t *testing.T) {
 		if msg := <-done; msg != "" {
 			t.Error(msg)
 		}
+	}
+}
+
+// TestJSONObjectCopiedOnce (issue 17): decoding a 1 MB JSON object
+// allocates about its size once: the Body, of which the Fields are
+// strings, not a second copy of the text for the fields.
+func TestJSONObjectCopiedOnce(t *testing.T) {
+	var sb strings.Builder
+	sb.WriteString(`{"n":1,"items":[`)
+	for sb.Len() < 1<<20 {
+		sb.WriteString(benchChat + ",")
+	}
+	sb.WriteString(benchChat + `]}`)
+	m := conversation(wsparse.OpText, []byte(sb.String()))[0]
+	d := newJSON()
+	d.decode(nil, &m, nil)
+	const runs = 10
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		if apps := d.decode(nil, &m, nil); len(apps) != 1 || len(apps[0].Fields) != 2 {
+			t.Fatalf("%v", short(apps))
+		}
+	}
+	runtime.ReadMemStats(&after)
+	per := float64(after.TotalAlloc-before.TotalAlloc) / runs / float64(len(m.Data))
+	t.Logf("%d bytes: %.2f bytes allocated per byte", len(m.Data), per)
+	if per > 1.5 {
+		t.Errorf("decoding allocates %.2f bytes per byte of the object, more than 1.5", per)
 	}
 }

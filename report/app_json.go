@@ -1,7 +1,10 @@
 package report
 
 import (
+	"hash/maphash"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/wsdump/wsdump/appproto"
@@ -17,7 +20,11 @@ import (
 // SUBSCRIBE topics) becomes an array of its values. heartbeat, latency_ms
 // and anomalies appear only when set. The body itself is left to the
 // message record's data.
-func AppJSON(a appproto.App) []byte {
+func AppJSON(a appproto.App) []byte { return AppendAppJSON(nil, a) }
+
+// appJSONSize is about the bytes AppendAppJSON appends for a, with room
+// for some escapes: enough that the buffer grows once.
+func appJSONSize(a appproto.App) int {
 	size := 96 + len(a.Protocol) + len(a.Type) + len(a.Key) + len(a.Summary) + 8*len(a.Anomalies)
 	for _, f := range a.Fields {
 		size += len(f.Key) + len(f.Value) + 6
@@ -25,13 +32,14 @@ func AppJSON(a appproto.App) []byte {
 	for _, s := range a.Anomalies {
 		size += len(s)
 	}
-	return AppendAppJSON(make([]byte, 0, size+size/8), a) // room for some escapes
+	return size + size/8
 }
 
 // AppendAppJSON appends what AppJSON returns to b. Its strings are written
 // as json.Marshal writes them (jsonMarshal), unlike the rest of a jsonl
 // record (jsonTerminal): the golden files hold both.
 func AppendAppJSON(b []byte, a appproto.App) []byte {
+	b = slices.Grow(b, appJSONSize(a))
 	b = append(b, `{"protocol":`...)
 	b = appendJSONString(b, a.Protocol)
 	b = append(b, `,"type":`...)
@@ -67,34 +75,23 @@ func AppendAppJSON(b []byte, a appproto.App) []byte {
 // appendFields appends the members of the "fields" object: each key once,
 // where it first appears, with its value, or the array of its values in
 // order when it repeats. Up to smallFields fields are compared pairwise;
-// past that a map links each field to the next with the same key, so the
-// work is linear in the fields however many keys repeat.
+// past that a hash table (fieldTable) links each field to the next with
+// the same key, so the work is linear in the fields however many keys
+// repeat, and nothing is allocated once the table has grown to the
+// largest object seen.
 func appendFields(b []byte, fields []appproto.Field) []byte {
 	if len(fields) <= smallFields {
 		return appendFewFields(b, fields)
 	}
-	// next[i] is the index of the next field with fields[i]'s key (0: none);
-	// head marks a key's first field. Each field is visited twice.
-	next := make([]int32, len(fields))
-	head := make([]bool, len(fields))
-	type chain struct{ first, last int32 }
-	keys := make(map[string]chain, len(fields))
-	for i, f := range fields {
-		countFieldOp()
-		if c, ok := keys[f.Key]; ok {
-			next[c.last] = int32(i)
-			c.last = int32(i)
-			keys[f.Key] = c
-		} else {
-			keys[f.Key] = chain{int32(i), int32(i)}
-			head[i] = true
-		}
-	}
+	t := fieldTables.Get().(*fieldTable)
+	defer fieldTables.Put(t)
+	t.link(fields)
+	next, head := t.next, t.head
 	first := true
 	for i, f := range fields {
 		countFieldOp()
 		if !head[i] {
-			continue
+			continue // written with its key's first field
 		}
 		if !first {
 			b = append(b, ',')
@@ -116,6 +113,60 @@ func appendFields(b []byte, fields []appproto.Field) []byte {
 		b = append(b, ']')
 	}
 	return b
+}
+
+// fieldTable is appendFields' scratch: an open-addressing hash table of
+// the keys (linear probing, at most a quarter full) and the links between
+// fields with the same key. Reused through fieldTables, it grows to the
+// largest object seen instead of a map being made for every object.
+type fieldTable struct {
+	slots []int32 // 1 + the index of a key's first field; 0: empty
+	last  []int32 // per key's first field: its key's last field so far
+	next  []int32 // per field: the next field with its key; 0: none
+	head  []bool  // per field: whether it is its key's first
+}
+
+var fieldTables = sync.Pool{New: func() any { return new(fieldTable) }}
+
+// fieldSeed makes the slots of keys unpredictable to whoever sends them:
+// no set of keys collides on purpose.
+var fieldSeed = maphash.MakeSeed()
+
+// link fills t.next and t.head for fields.
+func (t *fieldTable) link(fields []appproto.Field) {
+	size := 64
+	for size < 4*len(fields) {
+		size *= 2
+	}
+	if cap(t.slots) < size {
+		t.slots = make([]int32, size)
+	}
+	t.slots = t.slots[:size]
+	clear(t.slots)
+	n := len(fields)
+	t.last = slices.Grow(t.last[:0], n)[:n]
+	t.next = slices.Grow(t.next[:0], n)[:n]
+	t.head = slices.Grow(t.head[:0], n)[:n]
+	mask := uint64(size - 1)
+	for i, f := range fields {
+		t.next[i] = 0
+		for h := maphash.String(fieldSeed, f.Key) & mask; ; h = (h + 1) & mask {
+			countFieldOp()
+			s := t.slots[h]
+			if s == 0 {
+				t.slots[h] = int32(i) + 1
+				t.last[i] = int32(i)
+				t.head[i] = true
+				break
+			}
+			if k := s - 1; fields[k].Key == f.Key {
+				t.next[t.last[k]] = int32(i)
+				t.last[k] = int32(i)
+				t.head[i] = false
+				break
+			}
+		}
+	}
 }
 
 // smallFields is the most fields appendFields compares pairwise

@@ -44,3 +44,29 @@ func TestAppendFieldsLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestAppJSONAllocsFlat (issue 17): writing an App with 3000 fields,
+// distinct or in pairs, allocates no more than with 20: the output once,
+// sized for it, and no key map, links or growing buffer per object (the
+// hash table of the keys is reused).
+func TestAppJSONAllocsFlat(t *testing.T) {
+	for _, pairs := range []bool{false, true} {
+		allocs := map[int]float64{}
+		for _, n := range []int{20, 3000} {
+			a := appproto.App{Protocol: "json", Type: "object", Key: "-", Summary: "JSON {…"}
+			for i := 0; i < n; i++ {
+				k := i
+				if pairs {
+					k = i % (n / 2)
+				}
+				a.Fields = append(a.Fields, appproto.Field{Key: "k" + strconv.Itoa(k), Value: `"v` + strconv.Itoa(i) + `"`})
+			}
+			AppJSON(a) // the first large object grows the table
+			allocs[n] = testing.AllocsPerRun(20, func() { AppJSON(a) })
+			t.Logf("pairs %v, %d fields: %v allocations", pairs, n, allocs[n])
+		}
+		if allocs[3000] > allocs[20] {
+			t.Errorf("pairs %v: 3000 fields: %v allocations, 20 fields: %v", pairs, allocs[3000], allocs[20])
+		}
+	}
+}
