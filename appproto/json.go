@@ -95,12 +95,13 @@ func objectFields(b []byte, members []jsonMember) []Field {
 	text := unsafe.String(unsafe.SliceData(b), len(b))
 	fields := make([]Field, len(members))
 	for i, f := range members {
-		if k := f.key; plainASCII(b[k.start+1 : k.end-1]) {
+		if k := f.key; f.plain {
 			fields[i].Key = text[k.start+1 : k.end-1]
 		} else {
 			fields[i].Key = unquote(k.of(b))
 		}
-		if v := f.value.of(b); isCompact(v) {
+		// a scalar is compact: only an object or array can hold space
+		if v := f.value.of(b); v[0] != '{' && v[0] != '[' || isCompact(v) {
 			fields[i].Value = text[f.value.start:f.value.end]
 		} else {
 			fields[i].Value = compactValid(v)
@@ -121,9 +122,7 @@ func unquote(raw []byte) string {
 func member(b []byte, members []jsonMember, key string) ([]byte, bool) {
 	for _, f := range members {
 		k := f.key.of(b)
-		inner := k[1 : len(k)-1]
-		plain := plainASCII(inner)
-		if plain && string(inner) == key || !plain && unquote(k) == key {
+		if f.plain && string(k[1:len(k)-1]) == key || !f.plain && unquote(k) == key {
 			return f.value.of(b), true
 		}
 	}

@@ -20,8 +20,13 @@ type jsonSpan struct{ start, end int }
 func (s jsonSpan) of(b []byte) []byte { return b[s.start:s.end] }
 
 // jsonMember is one member of a scanned object: the key as sent, quotes
-// included, and the raw value without the space around it.
-type jsonMember struct{ key, value jsonSpan }
+// included, and the raw value without the space around it. A plain key
+// (plainASCII inside its quotes: no escape, no byte past ASCII) is its
+// own Go string.
+type jsonMember struct {
+	key, value jsonSpan
+	plain      bool
+}
 
 // jsonValid is json.Valid without its allocations.
 func jsonValid(b []byte) bool {
@@ -169,7 +174,14 @@ func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf) (i
 		if i >= len(b) || b[i] != '"' {
 			return -1, members
 		}
-		key := jsonSpan{i, validString(b, i)}
+		var key jsonSpan
+		plain := false
+		if mb != nil {
+			key.start = i
+			key.end, plain = validKey(b, i)
+		} else {
+			key = jsonSpan{i, validString(b, i)}
+		}
 		if key.end < 0 {
 			return -1, members
 		}
@@ -185,7 +197,7 @@ func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf) (i
 			if len(members) == cap(members) {
 				members = mb.grow(members)
 			}
-			members = append(members, jsonMember{key, value})
+			members = append(members, jsonMember{key, value, plain})
 		}
 		i = skipSpace(b, value.end)
 		if i >= len(b) {
@@ -268,6 +280,30 @@ func validString(b []byte, i int) int {
 		}
 	}
 	return -1
+}
+
+// keyPlain marks the bytes of a plain key (plainASCII): printable ASCII
+// but the quote and the backslash.
+var keyPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// validKey is validString for an object's key, and reports whether the
+// key is plain, in the same pass for a plain key (the others are scanned
+// again by validString).
+func validKey(b []byte, i int) (int, bool) {
+	for j := i + 1; j < len(b); j++ {
+		if !keyPlain[b[j]] {
+			if b[j] == '"' {
+				return j + 1, true
+			}
+			break
+		}
+	}
+	return validString(b, i), false
 }
 
 func isHex(c byte) bool {
