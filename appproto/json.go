@@ -120,10 +120,15 @@ func unquote(raw []byte) string {
 // member returns the raw value of the first member key of the valid
 // object b, whose members parseJSON found.
 func member(b []byte, members []jsonMember, key string) ([]byte, bool) {
-	for _, f := range members {
-		k := f.key.of(b)
-		if f.plain && string(k[1:len(k)-1]) == key || !f.plain && unquote(k) == key {
-			return f.value.of(b), true
+	for i := range members {
+		k := members[i].key
+		if members[i].plain {
+			// a plain key is as long as its text: look at it only then
+			if k.end-k.start-2 == len(key) && string(b[k.start+1:k.end-1]) == key {
+				return members[i].value.of(b), true
+			}
+		} else if unquote(k.of(b)) == key {
+			return members[i].value.of(b), true
 		}
 	}
 	return nil, false
