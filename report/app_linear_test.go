@@ -38,6 +38,7 @@ func TestAppendFieldsLinear(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Fatalf("%s %d fields: output differs from the reference:\n%.300s\n%.300s", sh.name, n, got, want)
 			}
+			t.Logf("%s, %d fields: %d steps", sh.name, n, steps)
 			if limit := 3*n + smallFields*smallFields; steps > limit {
 				t.Errorf("%s: %d fields took %d steps, more than %d", sh.name, n, steps, limit)
 			}
