@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -484,6 +485,57 @@ func TestNextDoesNotAllocate(t *testing.T) {
 		if allocs != 0 {
 			t.Errorf("pcapng=%v: %v allocations per Next, want 0", ng, allocs)
 		}
+	}
+}
+
+// TestPcapRecordsNotCopied: a classic pcap record whole in the read buffer
+// is handed out as a slice of it, not copied: each packet's data starts
+// one record header (16 bytes) after the previous one's ends, and its
+// capacity ends with the packet, so appending to it cannot overwrite the
+// next record. The data are still the records' bytes.
+func TestPcapRecordsNotCopied(t *testing.T) {
+	recs := make([]rec, 50)
+	for i := range recs {
+		recs[i] = rec{sec: uint32(i), data: payload(i, 60+i*7)}
+	}
+	src, err := NewReader(bytes.NewReader(classicFile(le, false, 1, 65535, recs...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var prevEnd uintptr
+	for i, r := range recs {
+		p, err := src.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(p.Data, r.data) || p.Timestamp.Unix() != int64(r.sec) {
+			t.Fatalf("record %d: wrong data or time", i)
+		}
+		start := uintptr(unsafe.Pointer(unsafe.SliceData(p.Data)))
+		if i > 0 && start != prevEnd+16 {
+			t.Fatalf("record %d: data at %#x, want %#x (16 bytes after the previous record's data): copied", i, start, prevEnd+16)
+		}
+		if cap(p.Data) != len(p.Data) {
+			t.Fatalf("record %d: capacity %d past its %d bytes", i, cap(p.Data), len(p.Data))
+		}
+		prevEnd = start + uintptr(len(p.Data))
+	}
+	// Through a read buffer smaller than most records, which then straddle
+	// its end, the packets are the same.
+	file := classicFile(le, false, 1, 65535, recs...)
+	small, err := NewReaderWith(bytes.NewReader(file), Options{BufferSize: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range recs {
+		p, err := small.Next()
+		if err != nil || !bytes.Equal(p.Data, r.data) || p.Timestamp.Unix() != int64(r.sec) {
+			t.Fatalf("buffer of 256 bytes: record %d: %v, wrong data or time", i, err)
+		}
+	}
+	if _, err := small.Next(); err != io.EOF {
+		t.Fatalf("buffer of 256 bytes: %v at the end, want io.EOF", err)
 	}
 }
 
