@@ -488,54 +488,70 @@ func TestNextDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestPcapRecordsNotCopied: a classic pcap record whole in the read buffer
-// is handed out as a slice of it, not copied: each packet's data starts
-// one record header (16 bytes) after the previous one's ends, and its
-// capacity ends with the packet, so appending to it cannot overwrite the
-// next record. The data are still the records' bytes.
-func TestPcapRecordsNotCopied(t *testing.T) {
-	recs := make([]rec, 50)
+// TestRecordsNotCopied: a record (classic pcap; pcapng enhanced, obsolete
+// and simple packet blocks) whole in the read buffer is handed out as a
+// slice of it, not copied: each packet's data starts a little after the
+// previous one's ends (exactly one 16-byte record header later in classic
+// pcap), and its capacity ends with the packet, so appending to it cannot
+// overwrite the next record. Through a read buffer smaller than most
+// records, which then straddle its end, the packets are the same.
+func TestRecordsNotCopied(t *testing.T) {
+	recs := make([]rec, 60)
 	for i := range recs {
-		recs[i] = rec{sec: uint32(i), data: payload(i, 60+i*7)}
+		recs[i] = rec{sec: uint32(i), ts: uint64(i) * 1e6, data: payload(i, 60+i*7)}
 	}
-	src, err := NewReader(bytes.NewReader(classicFile(le, false, 1, 65535, recs...)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	var prevEnd uintptr
+	ng := (&ngFile{}).shb(le).idb(1, 0)
 	for i, r := range recs {
-		p, err := src.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(p.Data, r.data) || p.Timestamp.Unix() != int64(r.sec) {
-			t.Fatalf("record %d: wrong data or time", i)
-		}
-		start := uintptr(unsafe.Pointer(unsafe.SliceData(p.Data)))
-		if i > 0 && start != prevEnd+16 {
-			t.Fatalf("record %d: data at %#x, want %#x (16 bytes after the previous record's data): copied", i, start, prevEnd+16)
-		}
-		if cap(p.Data) != len(p.Data) {
-			t.Fatalf("record %d: capacity %d past its %d bytes", i, cap(p.Data), len(p.Data))
-		}
-		prevEnd = start + uintptr(len(p.Data))
-	}
-	// Through a read buffer smaller than most records, which then straddle
-	// its end, the packets are the same.
-	file := classicFile(le, false, 1, 65535, recs...)
-	small, err := NewReaderWith(bytes.NewReader(file), Options{BufferSize: 256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range recs {
-		p, err := small.Next()
-		if err != nil || !bytes.Equal(p.Data, r.data) || p.Timestamp.Unix() != int64(r.sec) {
-			t.Fatalf("buffer of 256 bytes: record %d: %v, wrong data or time", i, err)
+		switch i % 3 {
+		case 0:
+			ng.epb(r)
+		case 1:
+			ng.pb(r)
+		default:
+			ng.spb(r)
 		}
 	}
-	if _, err := small.Next(); err != io.EOF {
-		t.Fatalf("buffer of 256 bytes: %v at the end, want io.EOF", err)
+	for _, tc := range []struct {
+		name    string
+		file    []byte
+		minGap  uintptr // bytes between a packet's data and the next's (pcapng: trailer, options, header)
+		maxGap  uintptr
+		hasTime func(int) bool
+	}{
+		{"pcap", classicFile(le, false, 1, 65535, recs...), 16, 16, func(int) bool { return true }},
+		{"pcapng", ng.b, 12 + 4, 64, func(i int) bool { return i%3 != 2 }},
+	} {
+		for _, size := range []int{0, 256} {
+			src, err := NewReaderWith(bytes.NewReader(tc.file), Options{BufferSize: size})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var prevEnd uintptr
+			for i, r := range recs {
+				p, err := src.Next()
+				if err != nil {
+					t.Fatalf("%s, buffer %d: record %d: %v", tc.name, size, i, err)
+				}
+				if !bytes.Equal(p.Data, r.data) || tc.hasTime(i) && p.Timestamp.Unix() != int64(r.sec) {
+					t.Fatalf("%s, buffer %d: record %d: wrong data or time", tc.name, size, i)
+				}
+				if size != 0 {
+					continue // most records straddle the buffer: copied
+				}
+				start := uintptr(unsafe.Pointer(unsafe.SliceData(p.Data)))
+				if gap := start - prevEnd; i > 0 && (start < prevEnd || gap < tc.minGap || gap > tc.maxGap) {
+					t.Fatalf("%s: record %d: data at %#x, %d bytes after the previous record's data (want %d to %d): copied", tc.name, i, start, int64(start)-int64(prevEnd), tc.minGap, tc.maxGap)
+				}
+				if cap(p.Data) != len(p.Data) {
+					t.Fatalf("%s: record %d: capacity %d past its %d bytes", tc.name, i, cap(p.Data), len(p.Data))
+				}
+				prevEnd = start + uintptr(len(p.Data))
+			}
+			if _, err := src.Next(); err != io.EOF {
+				t.Fatalf("%s, buffer %d: %v at the end, want io.EOF", tc.name, size, err)
+			}
+			src.Close()
+		}
 	}
 }
 
