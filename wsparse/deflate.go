@@ -2,7 +2,6 @@ package wsparse
 
 import (
 	"bytes"
-	"compress/flate"
 	"io"
 	"strconv"
 	"strings"
@@ -58,13 +57,17 @@ var deflateTail = []byte{0x00, 0x00, 0xff, 0xff}
 // output buffer are borrowed from pools for one message at a time: only
 // the window (40 KiB at most, see keep) stays with the direction.
 //
-// The reader is compress/flate's. klauspost/compress/flate inflates faster
-// (about a fifth less CPU on messages of tens of KiB, a seventh on small
-// ones: BenchmarkInflate*), but its Reset keeps the Huffman tables of the
-// last block it decoded, and a damaged block that declares an empty tree
-// decodes with them: with readers pooled across connections, what such a
-// message inflates to would depend on what the reader inflated before
-// (TestInflateIndependentOfHistory), and runs with different -j differ.
+// The reader is compress/flate's, copied (deflate_flate.go) to read from
+// the tailReader without an interface call per input byte: about a sixth
+// less CPU on messages of tens of KiB (BenchmarkInflate64K), the same
+// output and errors (FuzzInflateMatchesFlate). klauspost/compress/flate
+// inflates faster still (about a fifth less CPU on messages of tens of
+// KiB, a seventh on small ones, than compress/flate), but its Reset keeps
+// the Huffman tables of the last block it decoded, and a damaged block that
+// declares an empty tree decodes with them: with readers pooled across
+// connections, what such a message inflates to would depend on what the
+// reader inflated before (TestInflateIndependentOfHistory), and runs with
+// different -j differ.
 type inflater struct {
 	src    tailReader
 	out    []byte // output of the message being reported, until release
@@ -82,7 +85,7 @@ type inflated struct {
 	a     Anomalies
 }
 
-// flateReaders holds idle flate readers: they are costly to make (about
+// flateReaders holds idle decompressors: they are costly to make (about
 // 40 KiB each) and any one will do after a Reset (which zeroes the Huffman
 // tables and copies in the dictionary).
 var flateReaders sync.Pool
@@ -90,11 +93,9 @@ var flateReaders sync.Pool
 // tailReader reads a message and then, only where the message ends as
 // RFC 7692 §7.2.1 says (a stored block's header with its LEN and NLEN cut
 // off), the deflate tail; it never lets flate read the tail as data, so a
-// message cut short inflates to what was sent and nothing more. It is an
-// io.ByteReader, so flate does not wrap it in a bufio.Reader. flate calls
-// ReadByte through an interface for every input byte whatever the reader
-// (a *bytes.Reader or a *bufio.Reader is no better), so ReadByte is kept to
-// a compare, a load and a store.
+// message cut short inflates to what was sent and nothing more. The
+// decompressor (deflate_flate.go) reads it directly: the common case of
+// ReadByte, a compare, a load and a store, is written out there.
 //
 // The message comes whole (next nil) or in chunks from next (streaming).
 type tailReader struct {
@@ -167,6 +168,12 @@ func (r *tailReader) ReadByte() (byte, error) {
 		r.i = i + 1
 		return r.msg[i], nil
 	}
+	return r.readByteNext()
+}
+
+// readByteNext is ReadByte at the end of a chunk, kept out of ReadByte so
+// that ReadByte inlines into the decompressor.
+func (r *tailReader) readByteNext() (byte, error) {
 	if r.refill() {
 		return r.ReadByte()
 	}
@@ -208,18 +215,17 @@ func (z *inflater) inflateMsg(msg []byte, complete bool, limit int, budget uint6
 func (z *inflater) partial() bool { return z.lost && !z.noCtx }
 
 // reader returns a pooled flate reader over src, set to the window.
-func (z *inflater) reader(src tailReader) io.ReadCloser {
+func (z *inflater) reader(src tailReader) *decompressor {
 	var dict []byte
 	if !z.noCtx {
 		dict = z.window[max(len(z.window)-windowSize, 0):]
 	}
 	z.src = src
-	fr, _ := flateReaders.Get().(io.ReadCloser)
+	fr, _ := flateReaders.Get().(*decompressor)
 	if fr == nil {
-		fr = flate.NewReaderDict(&z.src, dict)
-	} else {
-		fr.(flate.Resetter).Reset(&z.src, dict)
+		fr = new(decompressor)
 	}
+	fr.Reset(&z.src, dict)
 	return fr
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -551,4 +552,55 @@ func TestDeflateParamsInvalid(t *testing.T) {
 			t.Errorf("offer %q, response %q: %v, want invalid %v", tc.offer, tc.resp, s.lines, tc.invalid)
 		}
 	}
+}
+
+// FuzzInflateMatchesFlate: the decompressor (compress/flate's, copied to
+// read from a *tailReader directly) gives what compress/flate gives over
+// the same input, preset window and read sizes, valid or damaged: every
+// Read's count, bytes and error (the same error value, its offset
+// included), and the same reads from the tailReader (where the input
+// ended, whether the tail was given). A Reset reader is compared too, after
+// it inflated something else.
+func FuzzInflateMatchesFlate(f *testing.F) {
+	var z compressor
+	t := &testing.T{}
+	f.Add([]byte(z.message(t, "hello hello", true)), []byte("hello"), uint16(7), true)
+	f.Add([]byte(z.message(t, "hello hello, hello", true)), []byte{}, uint16(4), false)
+	f.Add([]byte{0xff, 0x00, 0x12}, []byte{}, uint16(1), true)
+	f.Add([]byte("\xc4\xc0\x81\x10\x00\x00\x00\x83Z\x95y\xed\xf2\xd7\b\xa3#"), []byte("x"), uint16(100), true)
+	for _, m := range deflateMessages(f, jsonMessages(3), true, flate.BestSpeed) {
+		f.Add(m, []byte("{}"), uint16(300), true)
+	}
+	var used decompressor // Reset after inflating the message before
+	f.Fuzz(func(t *testing.T, msg, dict []byte, sizes uint16, complete bool) {
+		mine, theirs := tailReader{msg: msg, noTail: !complete, endedAt: -1}, tailReader{msg: msg, noTail: !complete, endedAt: -1}
+		var fresh decompressor
+		fresh.Reset(&mine, dict)
+		tail2 := tailReader{msg: msg, noTail: !complete, endedAt: -1}
+		used.Reset(&tail2, dict)
+		ref := flate.NewReaderDict(&theirs, dict)
+		a, b, c := make([]byte, 1<<17), make([]byte, 1<<17), make([]byte, 1<<17)
+		total := 0
+		for i := 0; ; i++ {
+			n := 1 + int(sizes>>(i%16)&0xff)*37%(1<<17) // read sizes that vary
+			if i%5 == 4 {
+				n = 1 << 17
+			}
+			gotN, gotErr := fresh.Read(a[:n])
+			usedN, usedErr := used.Read(c[:n])
+			wantN, wantErr := ref.Read(b[:n])
+			if gotN != wantN || !bytes.Equal(a[:gotN], b[:wantN]) || !reflect.DeepEqual(gotErr, wantErr) {
+				t.Fatalf("read %d of %d bytes: got %d, %v; want %d, %v", i, n, gotN, gotErr, wantN, wantErr)
+			}
+			if usedN != wantN || !bytes.Equal(c[:usedN], b[:wantN]) || !reflect.DeepEqual(usedErr, wantErr) {
+				t.Fatalf("reset reader: read %d of %d bytes: got %d, %v; want %d, %v", i, n, usedN, usedErr, wantN, wantErr)
+			}
+			if mine.pos() != theirs.pos() || mine.endedAt != theirs.endedAt || mine.tailGiven != theirs.tailGiven || mine.lastRead != theirs.lastRead {
+				t.Fatalf("read %d: input at %d (ended at %d, tail %v), want %d (%d, %v)", i, mine.pos(), mine.endedAt, mine.tailGiven, theirs.pos(), theirs.endedAt, theirs.tailGiven)
+			}
+			if total += wantN; wantErr != nil || total > 4<<20 {
+				return
+			}
+		}
+	})
 }
