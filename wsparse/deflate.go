@@ -68,12 +68,19 @@ var deflateTail = []byte{0x00, 0x00, 0xff, 0xff}
 // connections, what such a message inflates to would depend on what the
 // reader inflated before (TestInflateIndependentOfHistory), and runs with
 // different -j differ.
+//
+// Until the window is whole, each message's output is appended to it (see
+// keep) and copied into the reader (Reset's dict). From the first message
+// after it is whole, the window is a ring of windowSize bytes that the
+// reader inflates into directly (resetRing): nothing is copied in or out.
 type inflater struct {
 	src    tailReader
 	out    []byte // output of the message being reported, until release
-	window []byte // output; its last windowSize bytes are the window
-	noCtx  bool   // the sender resets its context for each message
-	lost   bool   // the window is known in part only: a gap, a cut message, an error
+	window []byte // output; its last windowSize bytes are the window, or the ring
+	ring   bool   // window is a ring of windowSize bytes, the oldest at wr
+	wr     int
+	noCtx  bool // the sender resets its context for each message
+	lost   bool // the window is known in part only: a gap, a cut message, an error
 	stream *stream
 }
 
@@ -207,7 +214,7 @@ func (z *inflater) inflateMsg(msg []byte, complete bool, limit int, budget uint6
 	fr := z.reader(tailReader{msg: msg, noTail: !complete, endedAt: -1})
 	res := z.run(fr, z.partial(), min(4*len(msg)+64, limit), limit, &budget)
 	z.src = tailReader{}
-	flateReaders.Put(fr)
+	putReader(fr)
 	return res
 }
 
@@ -216,24 +223,38 @@ func (z *inflater) partial() bool { return z.lost && !z.noCtx }
 
 // reader returns a pooled flate reader over src, set to the window.
 func (z *inflater) reader(src tailReader) *decompressor {
-	var dict []byte
-	if !z.noCtx {
-		dict = z.window[max(len(z.window)-windowSize, 0):]
-	}
 	z.src = src
 	fr, _ := flateReaders.Get().(*decompressor)
 	if fr == nil {
 		fr = new(decompressor)
 	}
-	fr.Reset(&z.src, dict)
+	switch {
+	case z.noCtx:
+		fr.Reset(&z.src, nil)
+	case z.ring || len(z.window) >= windowSize:
+		if !z.ring {
+			// The window is whole: from now on it stays in place.
+			z.window = z.window[:copy(z.window, z.window[len(z.window)-windowSize:])]
+			z.ring, z.wr = true, 0
+		}
+		fr.resetRing(&z.src, z.window, z.wr)
+	default:
+		fr.Reset(&z.src, z.window)
+	}
 	return fr
+}
+
+// putReader gives a reader back to the pool, without the ring it may hold.
+func putReader(fr *decompressor) {
+	fr.dict.hist = nil
+	flateReaders.Put(fr)
 }
 
 // run reads fr to its end: the first limit bytes into out (room for hint
 // at first), the rest counted and dropped but for the last windowSize,
 // until the output passes *budget. Then it updates the window. partial
 // says the window was known in part only.
-func (z *inflater) run(fr io.Reader, partial bool, hint, limit int, budget *uint64) inflated {
+func (z *inflater) run(fr *decompressor, partial bool, hint, limit int, budget *uint64) inflated {
 	out := grow(z.out[:0], hint)
 	var past []byte // output past the limit: at least its last windowSize bytes
 	var total uint64
@@ -298,6 +319,8 @@ func (z *inflater) run(fr io.Reader, partial bool, hint, limit int, budget *uint
 	case z.noCtx:
 	case !res.whole:
 		z.forget()
+	case z.ring:
+		z.wr = fr.ringPos() // the output is in the ring already
 	default:
 		if len(past) < windowSize {
 			z.keep(out)
@@ -376,7 +399,7 @@ func (z *inflater) startStream(limit int, budget uint64) {
 			s.ack <- struct{}{}
 		}
 		z.src = tailReader{}
-		flateReaders.Put(fr)
+		putReader(fr)
 	}()
 }
 
@@ -401,7 +424,7 @@ func (z *inflater) finish(complete bool, budget uint64) inflated {
 // forget drops the window: what follows in the stream is unknown, and later
 // messages can rely only on what is inflated after this.
 func (z *inflater) forget() {
-	z.lost = true
+	z.lost, z.ring = true, false
 	z.window = z.window[:0]
 }
 
@@ -433,7 +456,7 @@ func (z *inflater) close() {
 		z.finish(false, 0)
 	}
 	z.release()
-	z.out, z.window = nil, nil
+	z.out, z.window, z.ring = nil, nil, false
 }
 
 // deflateParams is one permessage-deflate element of a

@@ -3,13 +3,14 @@
 // license that can be found in the GO-LICENSE file.
 
 // This file is compress/flate's inflate.go (the decompressor) of Go
-// go1.26.8 with two changes. It reads from a *tailReader, not through the
-// flate.Reader interface: the common case of ReadByte is written out in
-// moreBits and huffSym, where an interface call per input byte cost about
-// a sixth of inflating a large message. And Reset takes the *tailReader
-// and allocates what NewReader did on first use (NewReader, NewReaderDict
-// and makeReader are gone). The errors are compress/flate's own values
-// (flate.CorruptInputError, flate.ReadError, flate.InternalError).
+// go1.26.8 with these changes. It reads from a *tailReader, not through
+// the flate.Reader interface: the common case of ReadByte is written out
+// in moreBits and huffSym, where an interface call per input byte cost
+// about a sixth of inflating a large message. Reset takes the *tailReader,
+// allocates what NewReader did on first use (NewReader, NewReaderDict and
+// makeReader are gone) and keeps the Huffman decoders' link tables for
+// reuse (see deflate_huffman.go). The errors are compress/flate's own
+// values (flate.CorruptInputError, flate.ReadError, flate.InternalError).
 // FuzzInflateMatchesFlate checks it against compress/flate byte for byte,
 // on damaged input too.
 
@@ -56,6 +57,7 @@ type decompressor struct {
 
 	// Output history, buffer.
 	dict dictDecoder
+	own  []byte // wsdump: the history's own buffer (dict.hist but with resetRing)
 
 	// Temporary buffer (avoids repeated allocation).
 	buf [4]byte
@@ -545,9 +547,29 @@ func (f *decompressor) Reset(r *tailReader, dict []byte) error {
 		r:        r,
 		bits:     f.bits,
 		codebits: f.codebits,
-		dict:     f.dict,
+		h1:       huffmanDecoder{links: f.h1.links[:0], store: f.h1.store},
+		h2:       huffmanDecoder{links: f.h2.links[:0], store: f.h2.store},
+		dict:     dictDecoder{hist: f.own},
 		step:     (*decompressor).nextBlock,
 	}
 	f.dict.init(maxMatchOffset, dict)
+	f.own = f.dict.hist
 	return nil
+}
+
+// resetRing is Reset over a whole window kept in place (wsdump): ring is
+// maxMatchOffset bytes of history, the oldest at ring[wr], and becomes the
+// history itself (the output is written into it) until the next Reset, so
+// that the window is neither copied in nor copied out. The output and the
+// errors are those of Reset with the window as dict; only where Read
+// returns (the history fills up at a different output position) differs.
+// ringPos returns where the next message starts.
+func (f *decompressor) resetRing(r *tailReader, ring []byte, wr int) {
+	f.Reset(r, nil)
+	f.dict = dictDecoder{hist: ring[:maxMatchOffset], wrPos: wr, rdPos: wr, full: true}
+}
+
+// ringPos is the position in the ring after a message (see resetRing).
+func (f *decompressor) ringPos() int {
+	return f.dict.wrPos % len(f.dict.hist)
 }

@@ -3,8 +3,9 @@
 // license that can be found in the GO-LICENSE file.
 
 // This file is compress/flate's inflate.go of Go go1.26.8 (the Huffman
-// tables), unchanged; the decompressor that uses them is in
-// deflate_flate.go.
+// tables), with one change marked "wsdump": the overflow link tables are
+// reused across inits, not allocated each time. The decompressor that
+// uses them is in deflate_flate.go.
 
 package wsparse
 
@@ -49,6 +50,7 @@ type huffmanDecoder struct {
 	chunks   [huffmanNumChunks]uint32 // chunks as described above
 	links    [][]uint32               // overflow links
 	linkMask uint32                   // mask the width of the link table
+	store    []uint32                 // wsdump: backing of links, reused
 }
 
 // Initialize Huffman decoding tables from array of code lengths.
@@ -63,7 +65,7 @@ func (h *huffmanDecoder) init(lengths []int) bool {
 	const sanity = false
 
 	if h.min != 0 {
-		*h = huffmanDecoder{}
+		*h = huffmanDecoder{links: h.links[:0], store: h.store}
 	}
 
 	// Count number of codes of each length,
@@ -118,7 +120,19 @@ func (h *huffmanDecoder) init(lengths []int) bool {
 
 		// create link tables
 		link := nextcode[huffmanChunkBits+1] >> 1
-		h.links = make([][]uint32, huffmanNumChunks-link)
+		// wsdump: the link tables are cut from one zeroed store, kept
+		// with their headers from one init to the next, instead of
+		// allocated each time (a dynamic block costs two inits).
+		n := huffmanNumChunks - link
+		if cap(h.links) < n {
+			h.links = make([][]uint32, n)
+		}
+		h.links = h.links[:n]
+		if cap(h.store) < n*numLinks {
+			h.store = make([]uint32, n*numLinks)
+		}
+		store := h.store[:n*numLinks]
+		clear(store)
 		for j := uint(link); j < huffmanNumChunks; j++ {
 			reverse := int(bits.Reverse16(uint16(j)))
 			reverse >>= uint(16 - huffmanChunkBits)
@@ -127,7 +141,7 @@ func (h *huffmanDecoder) init(lengths []int) bool {
 				panic("impossible: overwriting existing chunk")
 			}
 			h.chunks[reverse] = uint32(off<<huffmanValueShift | (huffmanChunkBits + 1))
-			h.links[off] = make([]uint32, numLinks)
+			h.links[off] = store[int(off)*numLinks : int(off+1)*numLinks : int(off+1)*numLinks]
 		}
 	}
 
