@@ -44,18 +44,13 @@ func parseDeflate(ext string) (p DeflateParams) {
 // output is always enough.
 const windowSize = 32 << 10
 
-// windowSlack is the room a direction's window has past windowSize (see
-// keep): 40 KiB in all, the capacity that appending each message's output
-// and cutting the window back to windowSize used to grow it to anyway.
-const windowSlack = 8 << 10
-
 // deflateTail is appended to every compressed message (RFC 7692 §7.2.2).
 var deflateTail = []byte{0x00, 0x00, 0xff, 0xff}
 
 // inflater decompresses one direction's messages, carrying the sliding
 // window across messages under context takeover. The flate reader and the
 // output buffer are borrowed from pools for one message at a time: only
-// the window (40 KiB at most, see keep) stays with the direction.
+// the window (32 KiB at most, see keep) stays with the direction.
 //
 // The reader is compress/flate's, copied (deflate_flate.go) to read from
 // the tailReader without an interface call per input byte: about a sixth
@@ -428,21 +423,22 @@ func (z *inflater) forget() {
 	z.window = z.window[:0]
 }
 
-// keep appends a message's output to the window. The window grows up to
-// windowSize+windowSlack bytes, then slides (moves the bytes still needed
-// to the front) once per windowSlack bytes of small messages instead of at
-// each message.
+// keep appends a message's output to the window, at most its last
+// windowSize bytes: only until the window is whole, when it becomes a ring
+// (see reader). It grows in buffers from the pools, doubling up to
+// windowSize.
 func (z *inflater) keep(out []byte) {
 	if len(out) >= windowSize {
 		out = out[len(out)-windowSize:]
 	}
 	w := z.window
-	if n := len(w) + len(out); n > windowSize+windowSlack {
+	if n := len(w) + len(out); n > windowSize {
 		w = w[:copy(w, w[n-windowSize:])]
 	}
 	if len(w)+len(out) > cap(w) {
-		c := min(max(2*cap(w), len(w)+len(out), 512), windowSize+windowSlack)
-		w = append(make([]byte, 0, c), w...)
+		nw := append(getBuf(min(max(2*cap(w), len(w)+len(out), 512), windowSize)), w...)
+		putBuf(w)
+		w = nw
 	}
 	z.window = append(w, out...)
 }
@@ -456,6 +452,7 @@ func (z *inflater) close() {
 		z.finish(false, 0)
 	}
 	z.release()
+	putBuf(z.window)
 	z.out, z.window, z.ring = nil, nil, false
 }
 
