@@ -76,8 +76,12 @@ type Source interface {
 // hostile headers never make us allocate more than this per buffer.
 const MaxCaptureLength = 256 << 10
 
-// bufferSize is the read-ahead on the input; large because inputs can be GB.
-const bufferSize = 1 << 20
+// bufferSize is the read-ahead on the input. Records whole in it are
+// handed out as slices of it (see pcapSource.buffered), read where the
+// last read put them: small enough to stay in the CPU's cache until then
+// (BenchmarkNextPcap: a third less CPU than with 1 MiB), large enough that
+// reading costs few system calls (about 4 per MB).
+const bufferSize = 256 << 10
 
 // File magic numbers, as read little-endian from the first four bytes.
 const (
@@ -94,7 +98,7 @@ type Options struct {
 	// bytes decompressed per byte of the file read (0: the default).
 	// Past it, Next fails with ErrInflateRatio.
 	MaxInflateRatio int
-	// BufferSize is the read-ahead (0: 1 MiB; a gzip file has two): small
+	// BufferSize is the read-ahead (0: 256 KiB; a gzip file has two): small
 	// for a file opened only to read its first packet (MergeInputs).
 	BufferSize int
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -483,6 +484,73 @@ func TestNextDoesNotAllocate(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("pcapng=%v: %v allocations per Next, want 0", ng, allocs)
+		}
+	}
+}
+
+// TestRecordsNotCopied: a record (classic pcap; pcapng enhanced, obsolete
+// and simple packet blocks) whole in the read buffer is handed out as a
+// slice of it, not copied: each packet's data starts a little after the
+// previous one's ends (exactly one 16-byte record header later in classic
+// pcap), and its capacity ends with the packet, so appending to it cannot
+// overwrite the next record. Through a read buffer smaller than most
+// records, which then straddle its end, the packets are the same.
+func TestRecordsNotCopied(t *testing.T) {
+	recs := make([]rec, 60)
+	for i := range recs {
+		recs[i] = rec{sec: uint32(i), ts: uint64(i) * 1e6, data: payload(i, 60+i*7)}
+	}
+	ng := (&ngFile{}).shb(le).idb(1, 0)
+	for i, r := range recs {
+		switch i % 3 {
+		case 0:
+			ng.epb(r)
+		case 1:
+			ng.pb(r)
+		default:
+			ng.spb(r)
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		file    []byte
+		minGap  uintptr // bytes between a packet's data and the next's (pcapng: trailer, options, header)
+		maxGap  uintptr
+		hasTime func(int) bool
+	}{
+		{"pcap", classicFile(le, false, 1, 65535, recs...), 16, 16, func(int) bool { return true }},
+		{"pcapng", ng.b, 12 + 4, 64, func(i int) bool { return i%3 != 2 }},
+	} {
+		for _, size := range []int{0, 256} {
+			src, err := NewReaderWith(bytes.NewReader(tc.file), Options{BufferSize: size})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var prevEnd uintptr
+			for i, r := range recs {
+				p, err := src.Next()
+				if err != nil {
+					t.Fatalf("%s, buffer %d: record %d: %v", tc.name, size, i, err)
+				}
+				if !bytes.Equal(p.Data, r.data) || tc.hasTime(i) && p.Timestamp.Unix() != int64(r.sec) {
+					t.Fatalf("%s, buffer %d: record %d: wrong data or time", tc.name, size, i)
+				}
+				if size != 0 {
+					continue // most records straddle the buffer: copied
+				}
+				start := uintptr(unsafe.Pointer(unsafe.SliceData(p.Data)))
+				if gap := start - prevEnd; i > 0 && (start < prevEnd || gap < tc.minGap || gap > tc.maxGap) {
+					t.Fatalf("%s: record %d: data at %#x, %d bytes after the previous record's data (want %d to %d): copied", tc.name, i, start, int64(start)-int64(prevEnd), tc.minGap, tc.maxGap)
+				}
+				if cap(p.Data) != len(p.Data) {
+					t.Fatalf("%s: record %d: capacity %d past its %d bytes", tc.name, i, cap(p.Data), len(p.Data))
+				}
+				prevEnd = start + uintptr(len(p.Data))
+			}
+			if _, err := src.Next(); err != io.EOF {
+				t.Fatalf("%s, buffer %d: %v at the end, want io.EOF", tc.name, size, err)
+			}
+			src.Close()
 		}
 	}
 }

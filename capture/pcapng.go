@@ -199,7 +199,8 @@ func (s *ngSource) readBlock(first bool) (p Packet, ok bool, err error) {
 		if caplen > total-read-4 {
 			return p, false, s.errorf("packet block at offset %d: captured length %d exceeds block length %d", start, caplen, total)
 		}
-		if err := s.readData(start, caplen); err != nil {
+		data, err := s.readData(start, caplen, total-read)
+		if err != nil {
 			return p, false, err
 		}
 		read += caplen
@@ -207,7 +208,7 @@ func (s *ngSource) readBlock(first bool) (p Packet, ok bool, err error) {
 			Timestamp: iface.time(uint64(s.u32(h[4:8]))<<32 | uint64(s.u32(h[8:12]))),
 			Link:      iface.link,
 		}
-		p.CaptureLength, p.Length, p.Data = int(caplen), int(max(origlen, caplen)), s.data
+		p.CaptureLength, p.Length, p.Data = int(caplen), int(max(origlen, caplen)), data
 		ok = true
 
 	case blockSecrets:
@@ -252,11 +253,12 @@ func (s *ngSource) readBlock(first bool) (p Packet, ok bool, err error) {
 		if iface.snaplen != 0 {
 			caplen = min(caplen, iface.snaplen)
 		}
-		if err := s.readData(start, caplen); err != nil {
+		data, err := s.readData(start, caplen, total-read)
+		if err != nil {
 			return p, false, err
 		}
 		read += caplen
-		p = Packet{Link: iface.link, CaptureLength: int(caplen), Length: int(origlen), Data: s.data}
+		p = Packet{Link: iface.link, CaptureLength: int(caplen), Length: int(origlen), Data: data}
 		ok = true
 	}
 
@@ -274,16 +276,27 @@ func (s *ngSource) readBlock(first bool) (p Packet, ok bool, err error) {
 	return p, ok, nil
 }
 
-// readData reads n packet bytes into the reused buffer s.data.
-func (s *ngSource) readData(start int64, n uint32) error {
+// readData reads n packet bytes; rest is the bytes of the block left from
+// them on, the trailing length included. When all of rest is in the read
+// buffer already, the data is handed out as a slice of it, not copied: the
+// rest of the block is then read from the buffer alone, which therefore
+// stays as it is until the next block (the capacity ends with the data, so
+// that appending to it cannot overwrite what follows). Otherwise the data
+// is read into the reused buffer s.data.
+func (s *ngSource) readData(start int64, n, rest uint32) ([]byte, error) {
 	if n > MaxCaptureLength {
-		return s.errorf("packet block at offset %d claims %d captured bytes, more than the %d-byte limit", start, n, MaxCaptureLength)
+		return nil, s.errorf("packet block at offset %d claims %d captured bytes, more than the %d-byte limit", start, n, MaxCaptureLength)
+	}
+	if int64(rest) <= int64(s.br.Buffered()) {
+		b, _ := s.br.Peek(int(n))
+		s.br.Discard(int(n))
+		return b[:n:n], nil
 	}
 	if uint32(cap(s.data)) < n {
 		s.data = make([]byte, max(n, 64<<10))
 	}
 	s.data = s.data[:n]
-	return s.readFull(start, s.data)
+	return s.data, s.readFull(start, s.data)
 }
 
 // readInterface parses an Interface Description Block body of n bytes.

@@ -2,7 +2,6 @@ package wsparse
 
 import (
 	"bytes"
-	"compress/flate"
 	"io"
 	"strconv"
 	"strings"
@@ -45,32 +44,38 @@ func parseDeflate(ext string) (p DeflateParams) {
 // output is always enough.
 const windowSize = 32 << 10
 
-// windowSlack is the room a direction's window has past windowSize (see
-// keep): 40 KiB in all, the capacity that appending each message's output
-// and cutting the window back to windowSize used to grow it to anyway.
-const windowSlack = 8 << 10
-
 // deflateTail is appended to every compressed message (RFC 7692 §7.2.2).
 var deflateTail = []byte{0x00, 0x00, 0xff, 0xff}
 
 // inflater decompresses one direction's messages, carrying the sliding
 // window across messages under context takeover. The flate reader and the
 // output buffer are borrowed from pools for one message at a time: only
-// the window (40 KiB at most, see keep) stays with the direction.
+// the window (32 KiB at most, see keep) stays with the direction.
 //
-// The reader is compress/flate's. klauspost/compress/flate inflates faster
-// (about a fifth less CPU on messages of tens of KiB, a seventh on small
-// ones: BenchmarkInflate*), but its Reset keeps the Huffman tables of the
-// last block it decoded, and a damaged block that declares an empty tree
-// decodes with them: with readers pooled across connections, what such a
-// message inflates to would depend on what the reader inflated before
-// (TestInflateIndependentOfHistory), and runs with different -j differ.
+// The reader is compress/flate's, copied (deflate_flate.go) to read from
+// the tailReader without an interface call per input byte: about a sixth
+// less CPU on messages of tens of KiB (BenchmarkInflate64K), the same
+// output and errors (FuzzInflateMatchesFlate). klauspost/compress/flate
+// inflates faster still (about a fifth less CPU on messages of tens of
+// KiB, a seventh on small ones, than compress/flate), but its Reset keeps
+// the Huffman tables of the last block it decoded, and a damaged block that
+// declares an empty tree decodes with them: with readers pooled across
+// connections, what such a message inflates to would depend on what the
+// reader inflated before (TestInflateIndependentOfHistory), and runs with
+// different -j differ.
+//
+// Until the window is whole, each message's output is appended to it (see
+// keep) and copied into the reader (Reset's dict). From the first message
+// after it is whole, the window is a ring of windowSize bytes that the
+// reader inflates into directly (resetRing): nothing is copied in or out.
 type inflater struct {
 	src    tailReader
 	out    []byte // output of the message being reported, until release
-	window []byte // output; its last windowSize bytes are the window
-	noCtx  bool   // the sender resets its context for each message
-	lost   bool   // the window is known in part only: a gap, a cut message, an error
+	window []byte // output; its last windowSize bytes are the window, or the ring
+	ring   bool   // window is a ring of windowSize bytes, the oldest at wr
+	wr     int
+	noCtx  bool // the sender resets its context for each message
+	lost   bool // the window is known in part only: a gap, a cut message, an error
 	stream *stream
 }
 
@@ -82,7 +87,7 @@ type inflated struct {
 	a     Anomalies
 }
 
-// flateReaders holds idle flate readers: they are costly to make (about
+// flateReaders holds idle decompressors: they are costly to make (about
 // 40 KiB each) and any one will do after a Reset (which zeroes the Huffman
 // tables and copies in the dictionary).
 var flateReaders sync.Pool
@@ -90,11 +95,9 @@ var flateReaders sync.Pool
 // tailReader reads a message and then, only where the message ends as
 // RFC 7692 §7.2.1 says (a stored block's header with its LEN and NLEN cut
 // off), the deflate tail; it never lets flate read the tail as data, so a
-// message cut short inflates to what was sent and nothing more. It is an
-// io.ByteReader, so flate does not wrap it in a bufio.Reader. flate calls
-// ReadByte through an interface for every input byte whatever the reader
-// (a *bytes.Reader or a *bufio.Reader is no better), so ReadByte is kept to
-// a compare, a load and a store.
+// message cut short inflates to what was sent and nothing more. The
+// decompressor (deflate_flate.go) reads it directly: the common case of
+// ReadByte, a compare, a load and a store, is written out there.
 //
 // The message comes whole (next nil) or in chunks from next (streaming).
 type tailReader struct {
@@ -167,6 +170,12 @@ func (r *tailReader) ReadByte() (byte, error) {
 		r.i = i + 1
 		return r.msg[i], nil
 	}
+	return r.readByteNext()
+}
+
+// readByteNext is ReadByte at the end of a chunk, kept out of ReadByte so
+// that ReadByte inlines into the decompressor.
+func (r *tailReader) readByteNext() (byte, error) {
 	if r.refill() {
 		return r.ReadByte()
 	}
@@ -200,7 +209,7 @@ func (z *inflater) inflateMsg(msg []byte, complete bool, limit int, budget uint6
 	fr := z.reader(tailReader{msg: msg, noTail: !complete, endedAt: -1})
 	res := z.run(fr, z.partial(), min(4*len(msg)+64, limit), limit, &budget)
 	z.src = tailReader{}
-	flateReaders.Put(fr)
+	putReader(fr)
 	return res
 }
 
@@ -208,26 +217,39 @@ func (z *inflater) inflateMsg(msg []byte, complete bool, limit int, budget uint6
 func (z *inflater) partial() bool { return z.lost && !z.noCtx }
 
 // reader returns a pooled flate reader over src, set to the window.
-func (z *inflater) reader(src tailReader) io.ReadCloser {
-	var dict []byte
-	if !z.noCtx {
-		dict = z.window[max(len(z.window)-windowSize, 0):]
-	}
+func (z *inflater) reader(src tailReader) *decompressor {
 	z.src = src
-	fr, _ := flateReaders.Get().(io.ReadCloser)
+	fr, _ := flateReaders.Get().(*decompressor)
 	if fr == nil {
-		fr = flate.NewReaderDict(&z.src, dict)
-	} else {
-		fr.(flate.Resetter).Reset(&z.src, dict)
+		fr = new(decompressor)
+	}
+	switch {
+	case z.noCtx:
+		fr.Reset(&z.src, nil)
+	case z.ring || len(z.window) >= windowSize:
+		if !z.ring {
+			// The window is whole: from now on it stays in place.
+			z.window = z.window[:copy(z.window, z.window[len(z.window)-windowSize:])]
+			z.ring, z.wr = true, 0
+		}
+		fr.resetRing(&z.src, z.window, z.wr)
+	default:
+		fr.Reset(&z.src, z.window)
 	}
 	return fr
+}
+
+// putReader gives a reader back to the pool, without the ring it may hold.
+func putReader(fr *decompressor) {
+	fr.dict.hist = nil
+	flateReaders.Put(fr)
 }
 
 // run reads fr to its end: the first limit bytes into out (room for hint
 // at first), the rest counted and dropped but for the last windowSize,
 // until the output passes *budget. Then it updates the window. partial
 // says the window was known in part only.
-func (z *inflater) run(fr io.Reader, partial bool, hint, limit int, budget *uint64) inflated {
+func (z *inflater) run(fr *decompressor, partial bool, hint, limit int, budget *uint64) inflated {
 	out := grow(z.out[:0], hint)
 	var past []byte // output past the limit: at least its last windowSize bytes
 	var total uint64
@@ -292,6 +314,8 @@ func (z *inflater) run(fr io.Reader, partial bool, hint, limit int, budget *uint
 	case z.noCtx:
 	case !res.whole:
 		z.forget()
+	case z.ring:
+		z.wr = fr.ringPos() // the output is in the ring already
 	default:
 		if len(past) < windowSize {
 			z.keep(out)
@@ -370,7 +394,7 @@ func (z *inflater) startStream(limit int, budget uint64) {
 			s.ack <- struct{}{}
 		}
 		z.src = tailReader{}
-		flateReaders.Put(fr)
+		putReader(fr)
 	}()
 }
 
@@ -395,25 +419,26 @@ func (z *inflater) finish(complete bool, budget uint64) inflated {
 // forget drops the window: what follows in the stream is unknown, and later
 // messages can rely only on what is inflated after this.
 func (z *inflater) forget() {
-	z.lost = true
+	z.lost, z.ring = true, false
 	z.window = z.window[:0]
 }
 
-// keep appends a message's output to the window. The window grows up to
-// windowSize+windowSlack bytes, then slides (moves the bytes still needed
-// to the front) once per windowSlack bytes of small messages instead of at
-// each message.
+// keep appends a message's output to the window, at most its last
+// windowSize bytes: only until the window is whole, when it becomes a ring
+// (see reader). It grows in buffers from the pools, doubling up to
+// windowSize.
 func (z *inflater) keep(out []byte) {
 	if len(out) >= windowSize {
 		out = out[len(out)-windowSize:]
 	}
 	w := z.window
-	if n := len(w) + len(out); n > windowSize+windowSlack {
+	if n := len(w) + len(out); n > windowSize {
 		w = w[:copy(w, w[n-windowSize:])]
 	}
 	if len(w)+len(out) > cap(w) {
-		c := min(max(2*cap(w), len(w)+len(out), 512), windowSize+windowSlack)
-		w = append(make([]byte, 0, c), w...)
+		nw := append(getBuf(min(max(2*cap(w), len(w)+len(out), 512), windowSize)), w...)
+		putBuf(w)
+		w = nw
 	}
 	z.window = append(w, out...)
 }
@@ -427,7 +452,8 @@ func (z *inflater) close() {
 		z.finish(false, 0)
 	}
 	z.release()
-	z.out, z.window = nil, nil
+	putBuf(z.window)
+	z.out, z.window, z.ring = nil, nil, false
 }
 
 // deflateParams is one permessage-deflate element of a

@@ -84,7 +84,7 @@ func benchInflate(b *testing.B, plain, compressed [][]byte, noCtx bool) {
 	b.SetBytes(int64(total))
 	b.ReportAllocs()
 	for b.Loop() {
-		z.window, z.lost = z.window[:0], false // a new connection
+		z.window, z.lost, z.ring = z.window[:0], false, false // a new connection
 		for _, p := range compressed {
 			z.inflate(p, true, 16<<20)
 			z.release()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -278,6 +279,15 @@ func (r *refSource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// history returns the window in order: its last windowSize bytes, or the
+// ring from its oldest byte.
+func (z *inflater) history() []byte {
+	if z.ring {
+		return append(bytes.Clone(z.window[z.wr:]), z.window[:z.wr]...)
+	}
+	return z.window[max(len(z.window)-windowSize, 0):]
+}
+
 // sameInflate inflates msgs with an inflater and the reference, and
 // checks that they match.
 func sameInflate(t *testing.T, msgs [][]byte, noCtx bool, limit int) {
@@ -289,7 +299,7 @@ func sameInflate(t *testing.T, msgs [][]byte, noCtx bool, limit int) {
 		if ga != wa || !bytes.Equal(got, want) {
 			t.Fatalf("message %d of %d: got %d bytes, %v; want %d bytes, %v", i, len(msgs), len(got), ga, len(want), wa)
 		}
-		w := z.window[max(len(z.window)-windowSize, 0):]
+		w := z.history()
 		if z.lost != ref.lost || !z.lost && !bytes.Equal(w, ref.window) {
 			t.Fatalf("message %d: window differs (lost %v, want %v)", i, z.lost, ref.lost)
 		}
@@ -362,7 +372,7 @@ func TestInflateIndependentOfHistory(t *testing.T) {
 }
 
 // TestInflateWindow checks that the window slides right across output
-// sizes, and stays within windowSize+windowSlack.
+// sizes, and stays within windowSize.
 func TestInflateWindow(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var z inflater
@@ -387,7 +397,7 @@ func TestInflateWindow(t *testing.T) {
 		if got := z.window[max(len(z.window)-windowSize, 0):]; !bytes.Equal(got, want) {
 			t.Fatalf("after %d outputs: window differs", i)
 		}
-		if cap(z.window) > windowSize+windowSlack {
+		if cap(z.window) > windowSize {
 			t.Fatalf("window capacity %d", cap(z.window))
 		}
 	}
@@ -551,4 +561,101 @@ func TestDeflateParamsInvalid(t *testing.T) {
 			t.Errorf("offer %q, response %q: %v, want invalid %v", tc.offer, tc.resp, s.lines, tc.invalid)
 		}
 	}
+}
+
+// FuzzInflateMatchesFlate: the decompressor (compress/flate's, copied to
+// read from a *tailReader directly) gives what compress/flate gives over
+// the same input, preset window and read sizes, valid or damaged: every
+// Read's count, bytes and error (the same error value, its offset
+// included), and the same reads from the tailReader (where the input
+// ended, whether the tail was given). A Reset reader is compared too, after
+// it inflated something else, and one over a whole window kept in place
+// (resetRing), on its output and error (where its Reads return differs).
+func FuzzInflateMatchesFlate(f *testing.F) {
+	var z compressor
+	t := &testing.T{}
+	f.Add([]byte(z.message(t, "hello hello", true)), []byte("hello"), uint16(7), true)
+	f.Add([]byte(z.message(t, "hello hello, hello", true)), []byte{}, uint16(4), false)
+	f.Add([]byte{0xff, 0x00, 0x12}, []byte{}, uint16(1), true)
+	f.Add([]byte("\xc4\xc0\x81\x10\x00\x00\x00\x83Z\x95y\xed\xf2\xd7\b\xa3#"), []byte("x"), uint16(100), true)
+	for _, m := range deflateMessages(f, jsonMessages(3), true, flate.BestSpeed) {
+		f.Add(m, []byte("{}"), uint16(300), true)
+	}
+	var used decompressor // Reset after inflating the message before
+	f.Fuzz(func(t *testing.T, msg, dict []byte, sizes uint16, complete bool) {
+		mine, theirs := tailReader{msg: msg, noTail: !complete, endedAt: -1}, tailReader{msg: msg, noTail: !complete, endedAt: -1}
+		var fresh decompressor
+		fresh.Reset(&mine, dict)
+		tail2 := tailReader{msg: msg, noTail: !complete, endedAt: -1}
+		used.Reset(&tail2, dict)
+		ref := flate.NewReaderDict(&theirs, dict)
+		a, b, c := make([]byte, 1<<17), make([]byte, 1<<17), make([]byte, 1<<17)
+		total := 0
+		for i := 0; ; i++ {
+			n := 1 + int(sizes>>(i%16)&0xff)*37%(1<<17) // read sizes that vary
+			if i%5 == 4 {
+				n = 1 << 17
+			}
+			gotN, gotErr := fresh.Read(a[:n])
+			usedN, usedErr := used.Read(c[:n])
+			wantN, wantErr := ref.Read(b[:n])
+			if gotN != wantN || !bytes.Equal(a[:gotN], b[:wantN]) || !reflect.DeepEqual(gotErr, wantErr) {
+				t.Fatalf("read %d of %d bytes: got %d, %v; want %d, %v", i, n, gotN, gotErr, wantN, wantErr)
+			}
+			if usedN != wantN || !bytes.Equal(c[:usedN], b[:wantN]) || !reflect.DeepEqual(usedErr, wantErr) {
+				t.Fatalf("reset reader: read %d of %d bytes: got %d, %v; want %d, %v", i, n, usedN, usedErr, wantN, wantErr)
+			}
+			if mine.pos() != theirs.pos() || mine.endedAt != theirs.endedAt || mine.tailGiven != theirs.tailGiven || mine.lastRead != theirs.lastRead {
+				t.Fatalf("read %d: input at %d (ended at %d, tail %v), want %d (%d, %v)", i, mine.pos(), mine.endedAt, mine.tailGiven, theirs.pos(), theirs.endedAt, theirs.tailGiven)
+			}
+			if total += wantN; wantErr != nil || total > 4<<20 {
+				break
+			}
+		}
+		// With a whole window kept in place (resetRing, rotated anywhere):
+		// the same output and error, the same reads, and the ring holds
+		// the window after.
+		hist := make([]byte, windowSize)
+		for i := range hist {
+			hist[i] = byte(i * 7)
+			if len(dict) > 0 {
+				hist[i] = dict[i%len(dict)] ^ byte(i>>9)
+			}
+		}
+		wr := int(sizes) % windowSize
+		ring := append(bytes.Clone(hist[windowSize-wr:]), hist[:windowSize-wr]...)
+		inRing, inRef := tailReader{msg: msg, noTail: !complete, endedAt: -1}, tailReader{msg: msg, noTail: !complete, endedAt: -1}
+		used.resetRing(&inRing, ring, wr)
+		got, gotErr := readSome(&used, sizes)
+		want, wantErr := readSome(flate.NewReaderDict(&inRef, hist), sizes)
+		if !bytes.Equal(got, want) || !reflect.DeepEqual(gotErr, wantErr) {
+			t.Fatalf("ring at %d: got %d bytes, %v; want %d, %v", wr, len(got), gotErr, len(want), wantErr)
+		}
+		if inRing.pos() != inRef.pos() || inRing.endedAt != inRef.endedAt || inRing.tailGiven != inRef.tailGiven {
+			t.Fatalf("ring at %d: input at %d (ended at %d, tail %v), want %d (%d, %v)", wr, inRing.pos(), inRing.endedAt, inRing.tailGiven, inRef.pos(), inRef.endedAt, inRef.tailGiven)
+		}
+		if wantErr == io.EOF || wantErr == io.ErrUnexpectedEOF {
+			p := used.ringPos()
+			all := append(hist, want...)
+			if !bytes.Equal(append(bytes.Clone(ring[p:]), ring[:p]...), all[len(all)-windowSize:]) {
+				t.Fatalf("ring at %d: window after differs", wr)
+			}
+		}
+		used.dict.hist = nil
+	})
+}
+
+// readSome reads r to its first error or past 4 MiB, in reads of sizes
+// that vary with sizes.
+func readSome(r io.Reader, sizes uint16) ([]byte, error) {
+	var out []byte
+	buf := make([]byte, 1<<17)
+	for i := 0; len(out) <= 4<<20; i++ {
+		n, err := r.Read(buf[:1+int(sizes>>(i%16)&0xff)*37%(1<<17)])
+		out = append(out, buf[:n]...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
