@@ -565,6 +565,13 @@ type trimWriter struct {
 
 func (t *trimWriter) Write(p []byte) (int, error) {
 	n := len(p)
+	if len(t.line) == 0 && n > 0 && bytes.IndexByte(p, '\n') == n-1 {
+		// One whole line (a row laid out here): trimmed in place.
+		if err := t.writeLine(p[:n-1]); err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
@@ -572,19 +579,24 @@ func (t *trimWriter) Write(p []byte) (int, error) {
 			break
 		}
 		t.line = append(t.line, p[:i]...)
-		line := bytes.TrimRight(t.line, " ")
-		line = bytes.TrimPrefix(line, []byte(" "))
-		if t.color != nil {
-			line = t.color.line(line)
-		}
-		if _, err := t.w.Write(line); err != nil {
-			return 0, err
-		}
-		if err := t.w.WriteByte('\n'); err != nil {
+		if err := t.writeLine(t.line); err != nil {
 			return 0, err
 		}
 		t.line = t.line[:0]
 		p = p[i+1:]
 	}
 	return n, nil
+}
+
+// writeLine writes a line without its padding and leading space.
+func (t *trimWriter) writeLine(line []byte) error {
+	line = bytes.TrimRight(line, " ")
+	line = bytes.TrimPrefix(line, []byte(" "))
+	if t.color != nil {
+		line = t.color.line(line)
+	}
+	if _, err := t.w.Write(line); err != nil {
+		return err
+	}
+	return t.w.WriteByte('\n')
 }
