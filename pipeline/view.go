@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/dataset"
 	"github.com/wsdump/wsdump/filter"
@@ -198,8 +199,14 @@ func RunView(o *ViewOptions) error {
 	counted := &CountingExporter{Exporter: exp}
 	// The exporters show application messages; the dataset writer tracks
 	// heartbeats too (the filter passes beats on unfiltered).
+	app := AppOptions{Mode: o.Decode, Apps: true, Beats: ds != nil}
+	if fe == nil && ds == nil && (o.Format == "table" || o.Format == "") && !o.Messages && spec.IsZero() {
+		// The table of frames shows no application message, and no
+		// filter reads one: none is decoded.
+		app.Mode = appproto.ModeNone
+	}
 	v := View{Spec: spec, Jobs: o.Jobs, Limits: o.Limits, Err: o.Err,
-		App:     AppOptions{Mode: o.Decode, Apps: true, Beats: ds != nil},
+		App:     app,
 		Options: o.Options(wsparse.Config{EndAll: ds != nil && spec.IsZero()}, keys),
 		Feed:    feedOptions(InputsName(o.Reads), keys)}
 	readErr, writeErr := v.Run(src, counted)
