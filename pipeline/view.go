@@ -197,16 +197,8 @@ func RunView(o *ViewOptions) error {
 		return err
 	}
 	counted := &CountingExporter{Exporter: exp}
-	// The exporters show application messages; the dataset writer tracks
-	// heartbeats too (the filter passes beats on unfiltered).
-	app := AppOptions{Mode: o.Decode, Apps: true, Beats: ds != nil}
-	if fe == nil && ds == nil && (o.Format == "table" || o.Format == "") && !o.Messages && spec.IsZero() {
-		// The table of frames shows no application message, and no
-		// filter reads one: none is decoded.
-		app.Mode = appproto.ModeNone
-	}
 	v := View{Spec: spec, Jobs: o.Jobs, Limits: o.Limits, Err: o.Err,
-		App:     app,
+		App:     o.appOptions(&spec, ds != nil),
 		Options: o.Options(wsparse.Config{EndAll: ds != nil && spec.IsZero()}, keys),
 		Feed:    feedOptions(InputsName(o.Reads), keys)}
 	readErr, writeErr := v.Run(src, counted)
@@ -220,6 +212,18 @@ func RunView(o *ViewOptions) error {
 		o.explainEmpty(o.Reads, spec.Conns)
 	}
 	return readErr
+}
+
+// appOptions is the application decoding of the view: the exporters show
+// application messages; the dataset writer tracks heartbeats too (the
+// filter passes beats on unfiltered). The table of frames shows no
+// application message: unless a filter reads them, none is decoded.
+func (o *ViewOptions) appOptions(spec *filter.Spec, dataset bool) AppOptions {
+	app := AppOptions{Mode: o.Decode, Apps: true, Beats: dataset}
+	if !o.fields && !dataset && (o.Format == "table" || o.Format == "") && !o.Messages && spec.IsZero() {
+		app.Mode = appproto.ModeNone
+	}
+	return app
 }
 
 // connHealthPass reads the capture once for the conn.* fields of a -Y or
