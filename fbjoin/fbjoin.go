@@ -102,8 +102,16 @@ func (j *Joiner) Put(r *record.Record) {
 		}
 		j.next.Put(r)
 	case record.Frame:
+		if j.ws[r.Conn] == nil {
+			j.next.Put(r) // what frame would hand on, without copying the record
+			return
+		}
 		j.frame(r.Conn, r.Frame)
 	case record.Message:
+		if r.Message.Fallback == nil && j.ws[r.Conn] == nil {
+			j.next.Put(r) // what message would hand on, its Apps with it
+			return
+		}
 		j.in = r
 		j.message(r.Conn, r.Message)
 		j.in = nil

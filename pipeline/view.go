@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/dataset"
 	"github.com/wsdump/wsdump/filter"
@@ -196,10 +197,8 @@ func RunView(o *ViewOptions) error {
 		return err
 	}
 	counted := &CountingExporter{Exporter: exp}
-	// The exporters show application messages; the dataset writer tracks
-	// heartbeats too (the filter passes beats on unfiltered).
 	v := View{Spec: spec, Jobs: o.Jobs, Limits: o.Limits, Err: o.Err,
-		App:     AppOptions{Mode: o.Decode, Apps: true, Beats: ds != nil},
+		App:     o.appOptions(&spec, ds != nil),
 		Options: o.Options(wsparse.Config{EndAll: ds != nil && spec.IsZero()}, keys),
 		Feed:    feedOptions(InputsName(o.Reads), keys)}
 	readErr, writeErr := v.Run(src, counted)
@@ -213,6 +212,18 @@ func RunView(o *ViewOptions) error {
 		o.explainEmpty(o.Reads, spec.Conns)
 	}
 	return readErr
+}
+
+// appOptions is the application decoding of the view: the exporters show
+// application messages; the dataset writer tracks heartbeats too (the
+// filter passes beats on unfiltered). The table of frames shows no
+// application message: unless a filter reads them, none is decoded.
+func (o *ViewOptions) appOptions(spec *filter.Spec, dataset bool) AppOptions {
+	app := AppOptions{Mode: o.Decode, Apps: true, Beats: dataset}
+	if !o.fields && !dataset && (o.Format == "table" || o.Format == "") && !o.Messages && spec.IsZero() {
+		app.Mode = appproto.ModeNone
+	}
+	return app
 }
 
 // connHealthPass reads the capture once for the conn.* fields of a -Y or

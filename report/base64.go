@@ -19,22 +19,30 @@ var base64Pairs = func() (t [4096]uint16) {
 
 // appendBase64 appends p in standard base64 (padded), quoted. Payloads
 // are most of what jsonl writes, so it encodes six bytes at a time with
-// two characters per table lookup: about twice encoding/base64's speed,
-// with the same output (TestBase64MatchesStdlib).
+// two characters per table lookup, four words a turn, the slices cut as
+// it goes so that no index is checked: about twice encoding/base64's
+// speed, with the same output (TestBase64MatchesStdlib).
 func appendBase64(b []byte, p []byte) []byte {
 	n := base64.StdEncoding.EncodedLen(len(p))
 	b = slices.Grow(b, n+2)
 	b = append(b, '"')
 	out := b[len(b) : len(b)+n]
-	i, o := 0, 0
-	for ; len(p)-i >= 14; i, o = i+12, o+16 { // two words a turn
-		binary.LittleEndian.PutUint64(out[o:], base64Word(binary.BigEndian.Uint64(p[i:])))
-		binary.LittleEndian.PutUint64(out[o+8:], base64Word(binary.BigEndian.Uint64(p[i+6:])))
+	for len(p) >= 26 && len(out) >= 32 {
+		w0 := base64Word(binary.BigEndian.Uint64(p[0:8]))
+		w1 := base64Word(binary.BigEndian.Uint64(p[6:14]))
+		w2 := base64Word(binary.BigEndian.Uint64(p[12:20]))
+		w3 := base64Word(binary.BigEndian.Uint64(p[18:26]))
+		binary.LittleEndian.PutUint64(out[0:8], w0)
+		binary.LittleEndian.PutUint64(out[8:16], w1)
+		binary.LittleEndian.PutUint64(out[16:24], w2)
+		binary.LittleEndian.PutUint64(out[24:32], w3)
+		p, out = p[24:], out[32:]
 	}
-	for ; len(p)-i >= 8; i, o = i+6, o+8 {
-		binary.LittleEndian.PutUint64(out[o:], base64Word(binary.BigEndian.Uint64(p[i:])))
+	for len(p) >= 8 && len(out) >= 8 {
+		binary.LittleEndian.PutUint64(out[0:8], base64Word(binary.BigEndian.Uint64(p[0:8])))
+		p, out = p[6:], out[8:]
 	}
-	base64.StdEncoding.Encode(out[o:], p[i:])
+	base64.StdEncoding.Encode(out, p)
 	b = b[:len(b)+n]
 	return append(b, '"')
 }

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
 	"io"
@@ -14,57 +13,69 @@ import (
 )
 
 // jsonl writes one JSON object per record. Field order is fixed, so the
-// same input always gives byte-identical output. It builds each line by hand
-// into one reused buffer: this is the fast path for large captures.
+// same input always gives byte-identical output. It builds the lines by
+// hand into one reused buffer, written out when it holds flushAt bytes:
+// this is the fast path for large captures.
 type jsonl struct {
-	w   *bufio.Writer
-	buf []byte
+	w   io.Writer
+	buf []byte // the lines not yet written
+	gen int    // counts the writes of buf: offsets into it hold until the next
 	err error
 	st  *Stabilizer // --stable; nil: values as captured
 
-	// The last unfragmented data frame's payload and its base64: the
-	// message that follows usually carries the same bytes, encoded once
-	// for both. The bytes are compared, not the slices: a filter may drop
-	// records in between, and buffers are reused.
-	lastPayload []byte
-	lastB64     []byte
-	lastOK      bool
+	// The last unfragmented data frame's payload and where its base64 is
+	// in buf (lastAt:lastEnd, while gen is lastGen): the message that
+	// follows usually carries the same bytes, encoded once for both. The
+	// bytes are compared, not the slices: a filter may drop records in
+	// between, and buffers are reused.
+	lastPayload     []byte
+	lastAt, lastEnd int
+	lastGen         int
+	lastOK          bool
 }
 
+// flushAt is how much output jsonl gathers before writing it.
+const flushAt = 256 << 10
+
 func newJSONL(w io.Writer) *jsonl {
-	return &jsonl{w: bufio.NewWriterSize(w, 256<<10)}
+	return &jsonl{w: w, buf: make([]byte, 0, flushAt+flushAt/4)}
 }
 
 func (j *jsonl) SetOrigin(t time.Time) { j.st.SetOrigin(t) }
 
-func (j *jsonl) Flush() error {
-	if err := j.w.Flush(); j.err == nil {
-		j.err = err
+// write writes out the lines in buf.
+func (j *jsonl) write() {
+	if len(j.buf) > 0 && j.err == nil {
+		_, j.err = j.w.Write(j.buf)
 	}
+	j.buf = j.buf[:0]
+	j.gen++
+}
+
+func (j *jsonl) Flush() error {
+	j.write()
 	return j.err
 }
 
 func (j *jsonl) Close() error {
-	if err := j.w.Flush(); j.err == nil {
-		j.err = err
-	}
+	j.write()
 	return j.err
 }
 
 // maxReuse bounds the payloads whose base64 is kept for the message.
 const maxReuse = 1 << 20
 
+// emit ends the record being appended to buf.
 func (j *jsonl) emit(b []byte) {
-	b = append(b, '}', '\n')
-	if _, err := j.w.Write(b); err != nil && j.err == nil {
-		j.err = err
+	j.buf = append(b, '}', '\n')
+	if len(j.buf) >= flushAt {
+		j.write()
 	}
-	j.buf = b[:0]
 }
 
 // start begins a record with its type and connection.
 func (j *jsonl) start(typ string, c *wsparse.Conn) []byte {
-	b := append(j.buf[:0], `{"type":"`...)
+	b := append(j.buf, `{"type":"`...)
 	b = append(b, typ...)
 	b = append(b, `","conn":`...)
 	conn, stream := wsparse.SplitID(c.ID)
@@ -168,7 +179,7 @@ func (j *jsonl) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	j.lastOK = f.Fin && (f.Opcode == wsparse.OpText || f.Opcode == wsparse.OpBinary) && len(f.Payload) <= maxReuse
 	if j.lastOK {
 		j.lastPayload = append(j.lastPayload[:0], f.Payload...)
-		j.lastB64 = append(j.lastB64[:0], b[at:]...)
+		j.lastAt, j.lastEnd, j.lastGen = at, len(b), j.gen
 	}
 	if uint64(len(f.Payload)) != f.Length {
 		b = field(b, "payload_kept")
@@ -207,8 +218,8 @@ func (j *jsonl) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 		b = strconv.AppendUint(b, m.Len, 10)
 	}
 	b = field(b, "data")
-	if j.lastOK && bytes.Equal(m.Data, j.lastPayload) {
-		b = append(b, j.lastB64...)
+	if j.lastOK && j.lastGen == j.gen && bytes.Equal(m.Data, j.lastPayload) {
+		b = append(b, b[j.lastAt:j.lastEnd]...)
 	} else {
 		b = appendBase64(b, m.Data)
 	}

@@ -63,3 +63,24 @@ func TestAddrField(t *testing.T) {
 		t.Errorf("zero: got %s, want %s", got, want)
 	}
 }
+
+// TestAppendTS: appendTS writes what AppendFormat writes, for times from
+// 1970 to 9999 (its own digits) and outside them (AppendFormat's), in any
+// location, around month, leap-year and century ends.
+func TestAppendTS(t *testing.T) {
+	check := func(tm time.Time) {
+		t.Helper()
+		if got, want := string(appendTS([]byte("x"), tm)), "x"+tm.UTC().Format(tsLayout); got != want {
+			t.Fatalf("%v: got %s, want %s", tm, got, want)
+		}
+	}
+	loc := time.FixedZone("x", -7*3600)
+	for _, tm := range []time.Time{{}, time.Unix(0, 0), time.Unix(-1, 999999999), time.Unix(maxFastTS-1, 999999999), time.Unix(maxFastTS, 0),
+		time.Date(2000, 2, 29, 23, 59, 59, 1, time.UTC), time.Date(2100, 3, 1, 0, 0, 0, 0, loc), time.Date(1972, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(2026, 11, 26, 9, 31, 50, 308195000, loc), time.Date(12000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		check(tm)
+	}
+	for day := int64(0); day < maxFastTS/86400; day += 1 + day/20000 {
+		check(time.Unix(day*86400+day%86400, day*7919%1e9).In(loc))
+	}
+}

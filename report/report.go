@@ -62,7 +62,60 @@ func New(w io.Writer, opts Options) (Exporter, error) {
 	return nil, fmt.Errorf("unknown format %q (want table, jsonl or csv)", opts.Format)
 }
 
-// appendTS appends t as RFC 3339 with nanoseconds, in UTC.
+// tsLayout is the layout appendTS writes.
+const tsLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// maxFastTS is 10000-01-01T00:00:00Z in Unix seconds: appendTS writes the
+// times from 1970 to it itself.
+const maxFastTS = 253402300800
+
+// appendTS appends t as RFC 3339 with nanoseconds, in UTC: every record
+// has a time, so the usual ones (1970 to 9999) are written here, digit by
+// digit, as AppendFormat writes them (TestAppendTS); the others by it.
 func appendTS(b []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000000Z07:00")
+	sec := t.Unix()
+	if sec < 0 || sec >= maxFastTS {
+		return t.UTC().AppendFormat(b, tsLayout)
+	}
+	y, m, d := civilDate(sec / 86400)
+	s := int(sec % 86400)
+	b = append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10), 'T')
+	b = append2(b, s/3600, ':')
+	b = append2(b, s/60%60, ':')
+	b = append2(b, s%60, '.')
+	ns := t.Nanosecond()
+	var digits [9]byte
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	b = append(b, digits[:]...)
+	return append(b, 'Z')
+}
+
+// append2 appends v in two digits and sep.
+func append2(b []byte, v int, sep byte) []byte {
+	return append(b, byte('0'+v/10), byte('0'+v%10), sep)
+}
+
+// civilDate is the proleptic Gregorian date of a day counted from
+// 1970-01-01 (0 or later): Howard Hinnant's days_from_civil inverse.
+func civilDate(days int64) (y, m, d int) {
+	z := days + 719468
+	era := z / 146097
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365]
+	mp := (5*doy + 2) / 153                                // [0, 11], from March
+	d = int(doy - (153*mp+2)/5 + 1)
+	m = int(mp + 3)
+	if mp >= 10 {
+		m = int(mp - 9)
+	}
+	y = int(yoe + era*400)
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
 }

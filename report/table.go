@@ -44,7 +44,7 @@ type table struct {
 	st      *Stabilizer // --stable; nil: values as captured
 	cols    []int       // the columns shown, as indexes into a full row (tableHeader)
 	header  []any
-	cells   []string
+	cells   rowCells // the row being written
 }
 
 // tableHeader names the columns of a full row, as the callers of row give
@@ -140,7 +140,18 @@ func (t *table) SetOrigin(o time.Time) {
 	t.st.SetOrigin(o)
 }
 
+// row writes a row of strings (the rarer records: a row of frames or
+// messages is built in t.cells directly).
 func (t *table) row(cells ...string) {
+	t.cells.reset()
+	for _, c := range cells {
+		t.cells.add(c)
+	}
+	t.putRow()
+}
+
+// putRow writes the row in t.cells.
+func (t *table) putRow() {
 	if t.err != nil {
 		return
 	}
@@ -156,47 +167,71 @@ func (t *table) row(cells ...string) {
 		}
 		t.tbl.Header(h...)
 	}
-	if len(t.cols) != len(cells) {
-		t.cells = t.cells[:0]
-		for _, c := range t.cols {
-			t.cells = append(t.cells, cells[c])
-		}
-		cells = t.cells
-	}
-	if line, ok := t.layout(cells); ok && !t.slow {
+	if line, ok := t.layout(); ok && !t.slow {
 		t.laidOut++
 		if _, err := t.out.Write(line); err != nil {
 			t.err = err
 		}
 		return
 	}
-	args := make([]any, len(cells))
-	for i, c := range cells {
-		args[i] = c
+	args := make([]any, len(t.cols))
+	for i, c := range t.cols {
+		args[i] = string(t.cells.cell(c))
 	}
 	if err := t.tbl.Append(args...); err != nil {
 		t.err = err
 	}
 }
 
+// rowCells holds the cells of a full row (tableHeader's columns) one
+// after the other in one buffer, reused from row to row: a row makes no
+// string unless tablewriter lays it out.
+type rowCells struct {
+	b   []byte
+	end [colPayload + 1]int // where each cell ends in b
+	n   int                 // cells ended
+}
+
+func (r *rowCells) reset() { r.b, r.n = r.b[:0], 0 }
+
+// next ends the cell being appended to b.
+func (r *rowCells) next() {
+	r.end[r.n] = len(r.b)
+	r.n++
+}
+
+func (r *rowCells) add(s string) {
+	r.b = append(r.b, s...)
+	r.next()
+}
+
+func (r *rowCells) cell(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = r.end[i-1]
+	}
+	return r.b[start:r.end[i]]
+}
+
 const ellipsis = "…"
 
-// layout lays a row out as tablewriter would, when every cell is printable
-// ASCII (or "…") and fits its column (width less the two spaces of
-// padding).
-func (t *table) layout(cells []string) ([]byte, bool) {
-	if len(cells) != len(t.widths) {
+// layout lays the row in t.cells out as tablewriter would, when every
+// cell shown is printable ASCII (or "…") and fits its column (width less
+// the two spaces of padding).
+func (t *table) layout() ([]byte, bool) {
+	if len(t.cols) != len(t.widths) {
 		return nil, false
 	}
 	b := t.line[:0]
-	for i, c := range cells {
+	for i, col := range t.cols {
+		c := t.cells.cell(col)
 		w := t.widths[i]
 		dw := 0 // display width
 		for j := 0; j < len(c); j++ {
 			switch {
 			case c[j] >= 0x20 && c[j] <= 0x7e:
 				dw++
-			case c[j] == ellipsis[0] && strings.HasPrefix(c[j:], ellipsis):
+			case c[j] == ellipsis[0] && bytes.HasPrefix(c[j:], []byte(ellipsis)):
 				dw += t.ellW
 				j += len(ellipsis) - 1
 			default:
@@ -234,14 +269,38 @@ func (t *table) Close() error {
 	return t.err
 }
 
-func (t *table) when(ts time.Time) string {
+func (t *table) when(ts time.Time) string { return string(t.appendWhen(nil, ts)) }
+
+func (t *table) appendWhen(b []byte, ts time.Time) []byte {
 	if t.opts.AbsTime {
-		return string(appendTS(nil, ts))
+		return appendTS(b, ts)
 	}
 	if t.origin.IsZero() {
 		t.origin = ts
 	}
-	return strconv.FormatFloat(ts.Sub(t.origin).Seconds(), 'f', 6, 64)
+	return strconv.AppendFloat(b, ts.Sub(t.origin).Seconds(), 'f', 6, 64)
+}
+
+// appendConnLabel appends wsparse.ConnLabel(id).
+func appendConnLabel(b []byte, id int) []byte {
+	conn, stream := wsparse.SplitID(id)
+	if stream == 0 {
+		return strconv.AppendInt(b, int64(id), 10)
+	}
+	b = strconv.AppendInt(b, int64(conn), 10)
+	b = append(b, '/')
+	return strconv.AppendUint(b, uint64(stream), 10)
+}
+
+// startRow begins a row of t.cells with its time and connection.
+func (t *table) startRow(ts time.Time, c *wsparse.Conn) *rowCells {
+	r := &t.cells
+	r.reset()
+	r.b = t.appendWhen(r.b, ts)
+	r.next()
+	r.b = appendConnLabel(r.b, c.ID)
+	r.next()
+	return r
 }
 
 func (t *table) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
@@ -291,17 +350,27 @@ func (t *table) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	if t.opts.Messages {
 		return
 	}
-	mask := "-"
-	if f.Masked && t.st.On() {
-		mask = StableMask
-	} else if f.Masked {
-		mask = string(hexAppend(nil, f.MaskKey[:]))
+	r := t.startRow(f.TS, c)
+	r.add(f.Dir.String())
+	r.add(f.Opcode.String())
+	r.add(yesNo(f.Fin))
+	r.b = strconv.AppendInt(r.b, int64(f.RSV), 10)
+	r.next()
+	switch {
+	case f.Masked && t.st.On():
+		r.add(StableMask)
+	case f.Masked:
+		r.b = hexAppend(r.b, f.MaskKey[:])
+		r.next()
+	default:
+		r.add("-")
 	}
-	b := t.preview(t.buf[:0], f)
-	b = appendAnomalies(b, f.Anomalies)
-	t.buf = b
-	t.row(t.when(f.TS), wsparse.ConnLabel(c.ID), f.Dir.String(), f.Opcode.String(), yesNo(f.Fin),
-		strconv.Itoa(int(f.RSV)), mask, strconv.FormatUint(f.Length, 10), string(b))
+	r.b = strconv.AppendUint(r.b, f.Length, 10)
+	r.next()
+	r.b = t.preview(r.b, f)
+	r.b = appendAnomalies(r.b, f.Anomalies)
+	r.next()
+	t.putRow()
 }
 
 func (t *table) preview(b []byte, f *wsparse.Frame) []byte {
@@ -340,7 +409,20 @@ func (t *table) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 	if !t.opts.Messages {
 		return
 	}
-	b := t.buf[:0]
+	r := t.startRow(m.TS, c)
+	r.add(m.Dir.String())
+	r.add(m.Opcode.String())
+	r.b = strconv.AppendInt(r.b, int64(m.Frames), 10)
+	r.next()
+	r.add("")
+	r.add("")
+	if m.LenUnknown {
+		r.b = append(r.b, '?') // compressed, not inflated to its end
+	} else {
+		r.b = strconv.AppendUint(r.b, m.Len, 10)
+	}
+	r.next()
+	b := r.b
 	if len(apps) == 0 {
 		b = appendEscaped(b, m.Data, t.opts.Preview, m.Opcode == wsparse.OpText)
 	}
@@ -348,20 +430,16 @@ func (t *table) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto
 		if i > 0 {
 			b = append(b, "; "...)
 		}
-		b = appendEscaped(b, []byte(apps[i].Summary), t.opts.Preview, true)
+		t.buf = append(t.buf[:0], apps[i].Summary...) // no []byte made per summary
+		b = appendEscaped(b, t.buf, t.opts.Preview, true)
 		for _, an := range apps[i].Anomalies {
 			b = append(b, " !"...)
 			b = append(b, an...)
 		}
 	}
-	b = appendAnomalies(b, m.Anomalies)
-	t.buf = b
-	n := strconv.FormatUint(m.Len, 10)
-	if m.LenUnknown {
-		n = "?" // compressed, not inflated to its end
-	}
-	t.row(t.when(m.TS), wsparse.ConnLabel(c.ID), m.Dir.String(), m.Opcode.String(), strconv.Itoa(m.Frames),
-		"", "", n, string(b))
+	r.b = appendAnomalies(b, m.Anomalies)
+	r.next()
+	t.putRow()
 }
 
 func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
@@ -487,6 +565,13 @@ type trimWriter struct {
 
 func (t *trimWriter) Write(p []byte) (int, error) {
 	n := len(p)
+	if len(t.line) == 0 && n > 0 && bytes.IndexByte(p, '\n') == n-1 {
+		// One whole line (a row laid out here): trimmed in place.
+		if err := t.writeLine(p[:n-1]); err != nil {
+			return 0, err
+		}
+		return n, nil
+	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
@@ -494,19 +579,24 @@ func (t *trimWriter) Write(p []byte) (int, error) {
 			break
 		}
 		t.line = append(t.line, p[:i]...)
-		line := bytes.TrimRight(t.line, " ")
-		line = bytes.TrimPrefix(line, []byte(" "))
-		if t.color != nil {
-			line = t.color.line(line)
-		}
-		if _, err := t.w.Write(line); err != nil {
-			return 0, err
-		}
-		if err := t.w.WriteByte('\n'); err != nil {
+		if err := t.writeLine(t.line); err != nil {
 			return 0, err
 		}
 		t.line = t.line[:0]
 		p = p[i+1:]
 	}
 	return n, nil
+}
+
+// writeLine writes a line without its padding and leading space.
+func (t *trimWriter) writeLine(line []byte) error {
+	line = bytes.TrimRight(line, " ")
+	line = bytes.TrimPrefix(line, []byte(" "))
+	if t.color != nil {
+		line = t.color.line(line)
+	}
+	if _, err := t.w.Write(line); err != nil {
+		return err
+	}
+	return t.w.WriteByte('\n')
 }

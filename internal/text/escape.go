@@ -39,6 +39,16 @@ func appendEscapedRule(b []byte, p []byte, width int, text, exact bool) []byte {
 	}
 	n := 0
 	for i := 0; i < len(p); {
+		if c := p[i]; c >= 0x20 && c < 0x7f && (c != '\\' || !exact) {
+			// Printable ASCII, as sent: what the cases below give it.
+			if n+1 > width {
+				return append(b, "…"...)
+			}
+			b = append(b, c)
+			n++
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRune(p[i:])
 		var piece []byte
 		var tmp [12]byte

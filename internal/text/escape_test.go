@@ -1,0 +1,99 @@
+package text
+
+import (
+	"math/rand/v2"
+	"testing"
+	"unicode/utf8"
+)
+
+// TestEscapedMatchesReference: AppendEscaped and AppendEscapedExact give,
+// for printable ASCII taken on a fast path, what the rune-by-rune rule
+// gives (referenceEscaped, the code before the fast path), at every width,
+// for text mixing ASCII, backslashes, controls, multi-byte, unsafe and
+// invalid runes.
+func TestEscapedMatchesReference(t *testing.T) {
+	pieces := []string{"a", "Z", " ", "~", "\\", "\n", "\t", "\x00", "\x7f", "é", "€", "\u202e", "\u200b", "\U000e0041", "😀", "\xff", "\xc3", "{\"k\":1}", "…"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 0; n < 3000; n++ {
+		var p []byte
+		for k := r.IntN(12); k > 0; k-- {
+			p = append(p, pieces[r.IntN(len(pieces))]...)
+		}
+		checkEscaped(t, p, r.IntN(40))
+	}
+}
+
+func FuzzEscaped(f *testing.F) {
+	f.Add([]byte("hello\\ \x1b[31m \u202e"), 10)
+	f.Fuzz(func(t *testing.T, p []byte, width int) {
+		checkEscaped(t, p, width%200)
+	})
+}
+
+func checkEscaped(t *testing.T, p []byte, width int) {
+	t.Helper()
+	for _, exact := range []bool{false, true} {
+		for _, isText := range []bool{true, false} {
+			if exact && !isText {
+				continue
+			}
+			var got []byte
+			if exact {
+				got = AppendEscapedExact([]byte("x"), p, width)
+			} else {
+				got = AppendEscaped([]byte("x"), p, width, isText)
+			}
+			want := referenceEscaped([]byte("x"), p, width, isText, exact)
+			if string(got) != string(want) {
+				t.Fatalf("%q width %d exact %v text %v: got %q, want %q", p, width, exact, isText, got, want)
+			}
+		}
+	}
+}
+
+func referenceEscaped(b []byte, p []byte, width int, text, exact bool) []byte {
+	if !text || !MostlyPrintable(p) {
+		return AppendHexPreview(b, p, width)
+	}
+	n := 0
+	for i := 0; i < len(p); {
+		r, size := utf8.DecodeRune(p[i:])
+		var piece []byte
+		var tmp [12]byte
+		switch {
+		case r == utf8.RuneError && size == 1:
+			piece = append(tmp[:0], '\\', 'x', hexDigits[p[i]>>4], hexDigits[p[i]&0xf])
+		case r == '\n':
+			piece = append(tmp[:0], '\\', 'n')
+		case r == '\r':
+			piece = append(tmp[:0], '\\', 'r')
+		case r == '\t':
+			piece = append(tmp[:0], '\\', 't')
+		case r == '\\' && exact:
+			piece = append(tmp[:0], '\\', '\\')
+		case r < 0x20 || r == 0x7f:
+			piece = append(tmp[:0], '\\', 'x', hexDigits[r>>4], hexDigits[r&0xf])
+		case UnsafeRune(r) && r > 0xffff:
+			// Eight digits: four would name another character.
+			piece = append(tmp[:0], '\\', 'U')
+			for sh := 28; sh >= 0; sh -= 4 {
+				piece = append(piece, hexDigits[r>>sh&0xf])
+			}
+		case UnsafeRune(r):
+			piece = append(tmp[:0], '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+		default:
+			piece = p[i : i+size]
+		}
+		w := 1
+		if size == 1 || len(piece) != size {
+			w = len(piece)
+		}
+		if n+w > width {
+			return append(b, "…"...)
+		}
+		b = append(b, piece...)
+		n += w
+		i += size
+	}
+	return b
+}

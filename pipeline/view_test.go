@@ -1,0 +1,39 @@
+package pipeline
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/filter"
+)
+
+// TestViewAppOptions: the default table (frames) decodes no application
+// messages, as it shows none; every view that shows them (--messages,
+// jsonl, csv, -T fields, parquet) or filters on them keeps the --decode
+// mode.
+func TestViewAppOptions(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		o       ViewOptions
+		spec    filter.Spec
+		dataset bool
+		want    string
+	}{
+		{name: "table", o: ViewOptions{Format: "table"}, want: appproto.ModeNone},
+		{name: "default format", o: ViewOptions{}, want: appproto.ModeNone},
+		{name: "table --decode stomp", o: ViewOptions{Format: "table", Decode: "stomp"}, want: appproto.ModeNone},
+		{name: "--messages", o: ViewOptions{Format: "table", Messages: true}, want: ""},
+		{name: "jsonl", o: ViewOptions{Format: "jsonl", Decode: "stomp"}, want: "stomp"},
+		{name: "csv", o: ViewOptions{Format: "csv"}, want: ""},
+		{name: "-T fields", o: ViewOptions{Format: "table", fields: true}, want: ""},
+		{name: "parquet", o: ViewOptions{Format: "parquet"}, dataset: true, want: ""},
+		{name: "--grep", o: ViewOptions{Format: "table"}, spec: filter.Spec{Grep: regexp.MustCompile("x")}, want: ""},
+		{name: "-c", o: ViewOptions{Format: "table"}, spec: filter.Spec{Count: 3}, want: ""},
+	} {
+		app := c.o.appOptions(&c.spec, c.dataset)
+		if app.Mode != c.want || !app.Apps || app.Beats != c.dataset {
+			t.Errorf("%s: %+v, want mode %q", c.name, app, c.want)
+		}
+	}
+}
