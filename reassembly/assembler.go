@@ -129,6 +129,9 @@ type Assembler struct {
 	// (candidates, evictStreams); the Assembler does not evict by itself.
 	coordinated bool
 
+	// Decoded packets since closed was last checked against its bound.
+	sinceBound int
+
 	now       time.Time // timestamp of the packet being processed
 	pkt       int64     // index of that packet in the input
 	inPacket  bool

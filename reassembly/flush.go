@@ -5,6 +5,7 @@
 package reassembly
 
 import (
+	"bytes"
 	"cmp"
 	"net/netip"
 	"slices"
@@ -16,17 +17,21 @@ import (
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// maybeFlush pushes data stuck behind old holes, by packet time.
+// maybeFlush pushes data stuck behind old holes, by packet time, and keeps
+// the closed connections remembered within their bound.
 func (a *Assembler) maybeFlush(ts time.Time) {
 	if a.lastFlush.IsZero() {
 		a.lastFlush = ts
-		return
+	} else if ts.Sub(a.lastFlush) >= a.opts.FlushEvery {
+		a.lastFlush = ts
+		a.flush(ts)
 	}
-	if ts.Sub(a.lastFlush) < a.opts.FlushEvery {
-		return
+	if a.sinceBound++; a.sinceBound >= boundEvery(a.opts.MaxConnections) {
+		a.sinceBound = 0
+		if len(a.closed) > 2*a.opts.MaxConnections {
+			a.forgetClosedBefore(a.newestClosed(a.opts.MaxConnections)[a.opts.MaxConnections-1])
+		}
 	}
-	a.lastFlush = ts
-	a.flush(ts)
 }
 
 // flush forgets old closed connections and pushes through what waits
@@ -46,10 +51,13 @@ func (a *Assembler) flush(ts time.Time) {
 	a.release()
 }
 
-// forgetClosed drops the closed connections remembered since before t and,
-// when more are remembered than MaxConnections allows (a flood of short
-// connections), the older half of them.
+// forgetClosed drops the closed connections, and the tombs, remembered
+// since before t. (Called with the zero time when a connection closes past
+// the bound: nothing to do, the bound is kept at fixed packets.)
 func (a *Assembler) forgetClosed(t time.Time) {
+	if t.IsZero() {
+		return
+	}
 	for k, c := range a.closed {
 		if c.at.Before(t) {
 			delete(a.closed, k)
@@ -60,51 +68,67 @@ func (a *Assembler) forgetClosed(t time.Time) {
 			a.bury(k, c)
 		}
 	}
-	if len(a.closed) <= 2*a.opts.MaxConnections {
-		return
+}
+
+// The closed connections remembered are bounded by count too (a flood of
+// short connections): every boundEvery decoded packets, before the packet
+// (after its flush), when more than twice MaxConnections entries (one per
+// direction) are remembered, the newest MaxConnections are kept, newest by
+// closing time, then by flow key: an order, and packets to check at,
+// that do not depend on how connections are spread over the workers of a
+// Parallel (it asks them all, and they forget what an Assembler would).
+// Between checks, at most two connections close per packet, besides a
+// flush's.
+func boundEvery(maxConns int) int { return max(1, maxConns/8) }
+
+// closedKey orders the closed connections' entries.
+type closedKey struct {
+	at time.Time
+	k  tuple
+}
+
+func (x closedKey) compare(y closedKey) int {
+	if c := x.at.Compare(y.at); c != 0 {
+		return c
 	}
-	at := make([]time.Time, 0, len(a.closed))
-	for _, c := range a.closed {
-		at = append(at, c.at)
+	if c := bytes.Compare(x.k.src[:], y.k.src[:]); c != 0 {
+		return c
 	}
-	slices.SortFunc(at, time.Time.Compare)
-	mid := at[len(at)/2]
+	if c := bytes.Compare(x.k.dst[:], y.k.dst[:]); c != 0 {
+		return c
+	}
+	if x.k.sp != y.k.sp {
+		return cmp.Compare(x.k.sp, y.k.sp)
+	}
+	if x.k.dp != y.k.dp {
+		return cmp.Compare(x.k.dp, y.k.dp)
+	}
+	if x.k.v6 != y.k.v6 {
+		if x.k.v6 {
+			return 1
+		}
+		return -1
+	}
+	return 0
+}
+
+// newestClosed returns the keys of the n newest entries of closed, newest
+// first.
+func (a *Assembler) newestClosed(n int) []closedKey {
+	keys := make([]closedKey, 0, len(a.closed))
 	for k, c := range a.closed {
-		if c.at.Before(mid) {
+		keys = append(keys, closedKey{c.at, k.tuple()})
+	}
+	slices.SortFunc(keys, func(x, y closedKey) int { return y.compare(x) })
+	return keys[:min(n, len(keys))]
+}
+
+// forgetClosedBefore drops the entries of closed older than cut.
+func (a *Assembler) forgetClosedBefore(cut closedKey) {
+	for k, c := range a.closed {
+		if (closedKey{c.at, k.tuple()}).compare(cut) < 0 {
 			delete(a.closed, k)
 		}
-	}
-	if len(a.closed) <= a.opts.MaxConnections {
-		return
-	}
-	// Ties at mid: the oldest by time, then by connection number, go
-	// first, the same on every run (map order would change which late
-	// segments are known, and with them the connection numbers).
-	type entry struct {
-		k flowKey
-		c closedConn
-	}
-	rest := make([]entry, 0, len(a.closed))
-	for k, c := range a.closed {
-		rest = append(rest, entry{k, c})
-	}
-	slices.SortFunc(rest, func(x, y entry) int {
-		if c := x.c.at.Compare(y.c.at); c != 0 {
-			return c
-		}
-		if x.c.id != y.c.id {
-			return cmp.Compare(x.c.id, y.c.id)
-		}
-		if x.c.canon != y.c.canon {
-			if x.c.canon {
-				return 1
-			}
-			return -1
-		}
-		return 0
-	})
-	for _, e := range rest[:len(rest)-a.opts.MaxConnections] {
-		delete(a.closed, e.k)
 	}
 }
 

@@ -37,9 +37,15 @@ import (
 // (see Assembler.candidates), with the records grouped by connection
 // number as an Assembler's eviction gives them.
 //
-// Output is identical to an Assembler's unless the limits that count over
-// all connections are reached: MaxBufferedPagesTotal is divided among the
-// workers, and the memory of closed connections is bounded per worker.
+// The closed connections remembered (for their late segments) are bounded
+// over all workers too, at the packets an Assembler checks its bound at:
+// the reader keeps an upper bound of the entries (those at the last count,
+// plus two for each connection held then or opened since) and, past the
+// limit, counts them and has each worker forget its entries older than the
+// newest the limit keeps over all workers.
+//
+// Output is identical to an Assembler's unless MaxBufferedPagesTotal is
+// reached: it is divided among the workers.
 type Parallel struct {
 	opts  Options
 	out   record.Sink
@@ -48,8 +54,15 @@ type Parallel struct {
 	dec   headerDecoder
 	stats Stats // packet counters, counted by the reader
 
-	pkt       int64 // index of the next packet
+	pkt       int64     // index of the next packet
+	now       time.Time // time of the last packet decoded (an Assembler's now)
 	lastFlush time.Time
+
+	// Closed connections remembered over all workers: at most closedN
+	// entries plus two per connection in closers (held at the last count,
+	// or opened since: at most one per packet).
+	closedN, closers int
+	sinceBound       int
 
 	// Connections held: at most base plus one per 4-tuple in touched.
 	base    int
@@ -101,12 +114,15 @@ const (
 	itemCandidates // reply with the first n candidates for eviction
 	itemParked     // reply with the n connections parked longest
 	itemEvict      // evict the first n candidates, after ending the m parked longest
+	itemNewest     // reply with the keys of the n newest closed connections' entries
+	itemForget     // forget the closed connections' entries older than ck
 )
 
 // syncReply is a worker's answer to the reader's questions on eviction.
 type syncReply struct {
-	live, parked int
-	keys         []candidate // without their streams
+	live, parked, closed int
+	keys                 []candidate // without their streams
+	closedKeys           []closedKey
 }
 
 type item struct {
@@ -116,9 +132,11 @@ type item struct {
 	off, n  int
 	wireLen int
 	ts      time.Time
+	now     time.Time // itemFlush, itemFinish: the last packet's time
 	keys    *tlsdec.KeyLog
-	m       int   // itemEvict: parked connections to end
-	cutoff  int64 // itemEvict: the tombs of evictions before this packet are forgotten
+	ck      *closedKey // itemForget
+	m       int        // itemEvict: parked connections to end
+	cutoff  int64      // itemEvict: the tombs of evictions before this packet are forgotten
 }
 
 type inBatch struct {
@@ -224,10 +242,20 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	} else if ts.Sub(p.lastFlush) >= p.opts.FlushEvery {
 		p.lastFlush = ts
 		for _, b := range p.cur {
-			b.items = append(b.items, item{kind: itemFlush, pkt: idx, ts: ts})
+			b.items = append(b.items, item{kind: itemFlush, pkt: idx, ts: ts, now: p.now})
 		}
 		p.curItems++
 	}
+	// Where an Assembler checks the closed connections' bound, so do the
+	// workers, when their entries may be past it.
+	if p.sinceBound++; p.sinceBound >= boundEvery(p.opts.MaxConnections) {
+		p.sinceBound = 0
+		if p.closedN+2*p.closers > 2*p.opts.MaxConnections {
+			p.boundClosed()
+		}
+	}
+	p.now = ts
+	p.closers++
 	b := p.cur[shard(netFlow, p.dec.tcp.TransportFlow(), p.n)]
 	b.items = append(b.items, item{kind: itemPacket, link: link, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
 	b.data = append(b.data, data...)
@@ -262,10 +290,12 @@ func shard(netFlow, tcpFlow gopacket.Flow, n int) int {
 // candidates over all workers, and the connections parked longest past
 // MaxConnections parked.
 func (p *Parallel) evict(idx int64, ts time.Time) {
-	live, parked := 0, 0
+	live, parked, closed := 0, 0, 0
 	for _, r := range p.ask(item{kind: itemCount}) {
-		live, parked = live+r.live, parked+r.parked
+		live, parked, closed = live+r.live, parked+r.parked, closed+r.closed
 	}
+	// An eviction closes none: the connections it ends are ended early.
+	p.closedN, p.closers = closed, live+parked
 	if live > p.opts.MaxConnections {
 		k := live - (p.opts.MaxConnections - p.opts.MaxConnections/10)
 		n, ws := p.firstOf(p.ask(item{kind: itemCandidates, n: k}), k)
@@ -286,6 +316,33 @@ func (p *Parallel) evict(idx int64, ts time.Time) {
 	}
 	p.base = live
 	clear(p.touched)
+}
+
+// boundClosed counts the closed connections' entries the workers
+// remember and, past twice MaxConnections, has them keep the newest
+// MaxConnections over all workers, as an Assembler does.
+func (p *Parallel) boundClosed() {
+	live, held, closed := 0, 0, 0
+	for _, r := range p.ask(item{kind: itemCount}) {
+		live, held, closed = live+r.live, held+r.live+r.parked, closed+r.closed
+	}
+	// The count is as good as an eviction's for the connections held.
+	p.base = live
+	clear(p.touched)
+	max := p.opts.MaxConnections
+	if closed > 2*max {
+		var all []closedKey
+		for _, r := range p.ask(item{kind: itemNewest, n: max}) {
+			all = append(all, r.closedKeys...)
+		}
+		slices.SortFunc(all, func(x, y closedKey) int { return y.compare(x) })
+		cut := all[max-1]
+		for _, b := range p.cur {
+			b.items = append(b.items, item{kind: itemForget, ck: &cut})
+		}
+		closed = max
+	}
+	p.closedN, p.closers = closed, held
 }
 
 // ask sends every worker the current batch and a question, and returns
@@ -344,7 +401,7 @@ func (p *Parallel) Finish() {
 	}
 	p.finished = true
 	for _, b := range p.cur {
-		b.items = append(b.items, item{kind: itemFinish})
+		b.items = append(b.items, item{kind: itemFinish, now: p.now})
 	}
 	p.send()
 	for _, in := range p.ins {

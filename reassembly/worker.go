@@ -110,11 +110,16 @@ func (w *worker) run(in <-chan *inBatch) {
 				}
 			case itemFlush:
 				w.pkt, w.phase = it.pkt, phaseFlush
+				w.asm.now, w.asm.pkt = it.now, it.pkt
 				w.asm.flush(it.ts)
 			case itemKeys:
 				w.asm.MergeKeys(it.keys)
 			case itemCount:
-				w.sync <- syncReply{live: len(w.asm.live), parked: len(w.asm.parked)}
+				w.sync <- syncReply{live: len(w.asm.live), parked: len(w.asm.parked), closed: len(w.asm.closed)}
+			case itemNewest:
+				w.sync <- syncReply{closedKeys: w.asm.newestClosed(it.n)}
+			case itemForget:
+				w.asm.forgetClosedBefore(*it.ck)
 			case itemCandidates:
 				w.cands = w.asm.candidates(it.n)
 				keys := make([]candidate, len(w.cands))
@@ -132,6 +137,7 @@ func (w *worker) run(in <-chan *inBatch) {
 				w.cands = nil
 			case itemFinish:
 				w.pkt, w.phase = math.MaxInt64, phaseFlush
+				w.asm.now = it.now
 				w.asm.Finish()
 				w.out.last, w.out.stats = true, w.asm.Stats()
 			}
