@@ -22,7 +22,10 @@ import (
 // FIN/RST: a flood of SYNs costs no decoder state.
 func (s *stream) decoder() *wsparse.Conn {
 	if s.conn == nil {
-		s.conn = wsparse.NewConn(s.id, s.addr[0], s.addr[1], s.a.opts.Decoder, s.a)
+		if s.a.shared == nil {
+			s.a.shared = wsparse.NewShared(s.a.opts.Decoder, s.a)
+		}
+		s.conn = s.a.shared.NewConn(s.id, s.addr[0], s.addr[1])
 		if s.force >= 0 {
 			s.conn.Force(int(s.force))
 		}

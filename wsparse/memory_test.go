@@ -54,8 +54,9 @@ func TestOpenConnBytes(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	sh := NewShared(Config{}, nopSink{}) // as an assembler's connections share it
 	for i := range conns {
-		c := NewConn(i+1, testClient, testServer, Config{}, nopSink{})
+		c := sh.NewConn(i+1, testClient, testServer)
 		c.Feed(0, req, testTime)
 		c.Feed(1, resp, testTime)
 		c.Feed(0, small, testTime)
@@ -71,7 +72,7 @@ func TestOpenConnBytes(t *testing.T) {
 	}
 	s := &logSink{}
 	c := conns[n-1]
-	c.sink = s
+	c.Shared = &Shared{cfg: c.cfg, sink: s}
 	c.End(testTime)
 	checkPrefixes(t, s.lines, []string{"M s2c #1 op=text frames=1 len=1000", "E end=open"})
 	runtime.KeepAlive(conns)
