@@ -88,7 +88,7 @@ type stream struct {
 	firstSeq [2]uint32 // sequence number of the side's first segment
 	end      [2]uint32 // highest sequence number a segment reached
 
-	addr addrPair // by side; side 0 sends the packets of key()
+	addr     addrPair // by side; side 0 sends the packets of key()
 	firstSet [2]bool
 	endSet   [2]bool
 	fin      [2]bool
