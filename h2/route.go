@@ -41,6 +41,13 @@ type Route struct {
 // Decided reports whether it is known whether the connection is HTTP/2.
 func (r *Router) Decided() bool { return r.known }
 
+// Settled reports whether the connection is known not to be HTTP/2 with
+// nothing held and no Upgrade: h2c watched: every later byte goes to the
+// HTTP/1 decoder as it is, and the caller may drop the Router.
+func (r *Router) Settled() bool {
+	return r.known && !r.h2 && r.up == nil && r.req == nil && r.heldN == 0
+}
+
 // Decide ends the detection (the connection ended before its first bytes
 // could tell): the bytes held are released as they are.
 func (r *Router) Decide() { r.known = true }

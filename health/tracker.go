@@ -73,7 +73,7 @@ type connHead struct {
 	client, server    netip.AddrPort
 	all               string
 	hostN, uriN, subN uint32
-	status            int
+	status            int32 // in the padding after subN: 144 bytes, not 152
 	start, end        time.Time
 }
 
@@ -91,7 +91,7 @@ func (st *connState) conn(id int) *Conn {
 	if st.c == nil {
 		h := &st.head
 		host, uri, sub, ext := h.fields()
-		c := &Conn{ID: id, Client: h.client, Server: h.server, Host: host, URI: uri, Status: h.status,
+		c := &Conn{ID: id, Client: h.client, Server: h.server, Host: host, URI: uri, Status: int(h.status),
 			Subprotocol: sub, Extensions: ext, Start: h.start, End: h.end}
 		c.Path, c.Session = splitURI(uri)
 		st.c, st.head = c, connHead{}
@@ -198,12 +198,15 @@ func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	} else {
 		// One string for the four, not pieces of the handshake's (which
 		// hold all its fields: key, user agent, origin...).
-		hd := connHead{client: c.Client(), server: c.Server(), status: h.Status, start: h.RequestTS, end: h.TS}
+		hd := connHead{client: c.Client(), server: c.Server(), status: int32(h.Status), start: h.RequestTS, end: h.TS}
 		if len(h.Host)+len(h.URI)+len(h.Subprotocol) <= math.MaxUint32 {
 			hd.all = h.Host + h.URI + h.Subprotocol + h.Extensions
 			hd.hostN, hd.uriN, hd.subN = uint32(len(h.Host)), uint32(len(h.URI)), uint32(len(h.Subprotocol))
 		}
 		st.head = hd
+		if int(hd.status) != h.Status {
+			st.conn(c.ID).Status = h.Status // out of range (an HTTP/2 :status): the result now
+		}
 	}
 	if t.next != nil {
 		t.next.Handshake(c, h)

@@ -112,12 +112,13 @@ type Stats struct {
 // decoders and passes their records to a sink, in the order of the packets
 // that complete them.
 type Assembler struct {
-	opts  Options
-	out   record.Sink
-	rec   record.Record // the record handed to out, reused
-	asm   *tcpasm.Assembler
-	stats Stats
-	dec   headerDecoder
+	opts   Options
+	shared *wsparse.Shared // the decoders' limits and sink (the Assembler), made at the first
+	out    record.Sink
+	rec    record.Record // the record handed to out, reused
+	asm    *tcpasm.Assembler
+	stats  Stats
+	dec    headerDecoder
 
 	// Hooks for Parallel: a connection numbered, a connection gone.
 	onNew  func(id int, addr [2]netip.AddrPort)

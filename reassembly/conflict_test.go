@@ -10,23 +10,23 @@ import (
 
 func TestSegmentRing(t *testing.T) {
 	var r segmentRing
-	if r.conflict(100, []byte("hello")) {
+	if r.conflict(0, 100, []byte("hello")) {
 		t.Fatal("a first segment is no conflict")
 	}
-	if r.conflict(100, []byte("hello")) {
+	if r.conflict(0, 100, []byte("hello")) {
 		t.Fatal("an identical retransmission is no conflict")
 	}
-	if !r.conflict(100, []byte("HELLO")) {
+	if !r.conflict(0, 100, []byte("HELLO")) {
 		t.Fatal("the same range with other bytes is a conflict")
 	}
-	if r.conflict(100, []byte("hello!")) {
+	if r.conflict(0, 100, []byte("hello!")) {
 		t.Fatal("another length is not compared")
 	}
 	// The ring forgets the oldest segments.
 	for i := uint32(0); i < 64; i++ {
-		r.conflict(1000+i, []byte{byte(i)})
+		r.conflict(0, 1000+i, []byte{byte(i)})
 	}
-	if r.conflict(100, []byte("HELLO")) {
+	if r.conflict(0, 100, []byte("HELLO")) {
 		t.Fatal("a forgotten segment is not compared")
 	}
 }
@@ -36,21 +36,21 @@ func TestSegmentRing(t *testing.T) {
 // covers it; it raised no conflict when only exact ranges were compared.
 func TestSegmentRingPartial(t *testing.T) {
 	var r segmentRing
-	r.conflict(100, []byte("hello"))
-	r.conflict(105, []byte(" world"))
-	if r.conflict(100, []byte("hello world, again")) {
+	r.conflict(0, 100, []byte("hello"))
+	r.conflict(0, 105, []byte(" world"))
+	if r.conflict(0, 100, []byte("hello world, again")) {
 		t.Fatal("the same bytes, joined and extended, are no conflict")
 	}
-	if !r.conflict(98, []byte("..hellO world")) {
+	if !r.conflict(0, 98, []byte("..hellO world")) {
 		t.Fatal("other bytes where an earlier segment lies inside are a conflict")
 	}
-	if !r.conflict(105, []byte(" w0rld and more")) {
+	if !r.conflict(0, 105, []byte(" w0rld and more")) {
 		t.Fatal("other bytes at the start of a longer retransmission are a conflict")
 	}
 	// Across the wrap of the sequence space.
 	var w segmentRing
-	w.conflict(0xfffffffe, []byte("abcd"))
-	if !w.conflict(0xfffffffc, []byte("..abXd..")) || w.conflict(0xfffffffd, []byte(".abcd")) {
+	w.conflict(0, 0xfffffffe, []byte("abcd"))
+	if !w.conflict(0, 0xfffffffc, []byte("..abXd..")) || w.conflict(0, 0xfffffffd, []byte(".abcd")) {
 		t.Fatal("sequence numbers wrap")
 	}
 }
@@ -70,5 +70,25 @@ func TestPartialOverlapConflict(t *testing.T) {
 		if st.RetransmitConflicts != 1 || l.count("retransmission_conflict") != 1 || l.count(`message s2c "first copy"`) != 1 || l.count(`message s2c "last"`) != 1 {
 			t.Errorf("-j %d: %d conflicts:\n%s", jobs, st.RetransmitConflicts, strings.Join(l.lines, "\n"))
 		}
+	}
+}
+
+// TestSegmentRingSides: both sides share one ring, each side's segments
+// compared only with its own, and each side keeps its last ringSize
+// whatever the other sends.
+func TestSegmentRingSides(t *testing.T) {
+	var r segmentRing
+	r.conflict(0, 100, []byte("hello"))
+	if r.conflict(1, 100, []byte("HELLO")) {
+		t.Fatal("the other side's segment on the same range is no conflict")
+	}
+	for i := uint32(0); i < 2*ringSize; i++ {
+		r.conflict(1, 1000+i, []byte{byte(i)})
+	}
+	if !r.conflict(0, 100, []byte("HELLO")) {
+		t.Fatal("side 0's segment was forgotten for side 1's")
+	}
+	if len(r.seg) != ringSize+1 {
+		t.Fatalf("%d entries, want %d", len(r.seg), ringSize+1)
 	}
 }

@@ -14,6 +14,13 @@ import (
 // decoder when the connection's first bytes are the client preface (h2c
 // with prior knowledge) or TLS chose ALPN "h2", else to conn.
 func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
+	if s.http1 {
+		s.conn.Feed(sd, data, ts)
+		return
+	}
+	if s.route == nil {
+		s.route = new(h2.Router)
+	}
 	tlsClient := -1
 	if alpn == "h2" && s.tls != nil && !s.route.Decided() {
 		tlsClient = s.tls.Info().Client
@@ -35,11 +42,19 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 	// The other side's first bytes, held: after this side's, on the
 	// decoder chosen.
 	s.feedHeld(ts)
+	if s.route != nil && s.route.Settled() {
+		// Not HTTP/2, nothing held or watched: the bytes go to conn
+		// from now on, and the Router (64 bytes) goes.
+		s.route, s.http1 = nil, true
+	}
 }
 
 // feedHeld feeds the bytes held while it was not known whether the
 // connection is HTTP/2 (see feed).
 func (s *stream) feedHeld(ts time.Time) {
+	if s.route == nil {
+		return
+	}
 	if sd, b, ok := s.route.Release(); ok {
 		s.feed(sd, b, ts, "")
 	}

@@ -186,12 +186,12 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// A connection ended early goes on: its number, decoded afresh
 		// (resumed, unless nothing had been sent yet).
 		delete(a.tombs, orig.tuple())
-		st := &stream{a: a, seen: a.now, first: a.pkt, id: t.id, addr: addrOf(orig), force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
+		st := &stream{a: a, seen: a.now, first: a.pkt, id: t.id, addr: pairOf(orig), force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
 		if st.resumed {
 			a.stats.Resumed++
 		}
 		if a.onResume != nil {
-			a.onResume(st.id, st.addr)
+			a.onResume(st.id, st.addr.get())
 		}
 		return a.started(st, key)
 	}
@@ -199,7 +199,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	if closed && old.late(key, tcp) {
 		// A late segment of a connection already ended (the last ACK after
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
-		st := &stream{a: a, addr: addrOf(old.orig(key)), stale: true, seen: a.now, first: a.pkt, id: old.id}
+		st := &stream{a: a, addr: pairOf(old.orig(key)), stale: true, seen: a.now, first: a.pkt, id: old.id}
 		st.attach(key)
 		a.live[key.tuple()] = st
 		return st
@@ -212,9 +212,9 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	a.nextID++
 	a.stats.Connections++
 	// last is the first packet's time until bytes come (EndEmpty).
-	st := &stream{a: a, seen: a.now, last: a.now, first: a.pkt, id: a.nextID, addr: addrOf(key), force: -1}
+	st := &stream{a: a, seen: a.now, last: a.now, first: a.pkt, id: a.nextID, addr: pairOf(key), force: -1}
 	if a.onNew != nil {
-		a.onNew(st.id, st.addr)
+		a.onNew(st.id, st.addr.get())
 	}
 	return a.started(st, key)
 }
@@ -225,9 +225,9 @@ func (a *Assembler) started(st *stream, key flowKey) *stream {
 	a.live[key.tuple()] = st
 	for _, p := range a.opts.WSPorts {
 		switch p {
-		case st.addr[1].Port():
+		case st.addr.port[1]:
 			st.force = 1
-		case st.addr[0].Port():
+		case st.addr.port[0]:
 			st.force = 0
 		default:
 			continue
@@ -239,7 +239,52 @@ func (a *Assembler) started(st *stream, key flowKey) *stream {
 
 // key returns the flow key of side 0's packets, made from the addresses
 // (a stream holds them once: a flow key is 112 bytes).
-func (s *stream) key() flowKey { return keyOf(s.addr) }
+func (s *stream) key() flowKey { return s.addr.key() }
+
+// addrPair is a stream's addresses and ports by side, packed: 38 bytes,
+// not the 64 of two netip.AddrPorts.
+type addrPair struct {
+	ip   [2][16]byte // an IPv4 address in the first 4 bytes
+	port [2]uint16
+	v6   bool
+}
+
+// pairOf is the addresses of flow key k's packets, from the source.
+func pairOf(k flowKey) addrPair {
+	var p addrPair
+	src, dst := k.net.Endpoints()
+	sp, dp := k.tcp.Endpoints()
+	p.v6 = len(src.Raw()) == 16
+	copy(p.ip[0][:], src.Raw())
+	copy(p.ip[1][:], dst.Raw())
+	p.port[0], p.port[1] = binary.BigEndian.Uint16(sp.Raw()), binary.BigEndian.Uint16(dp.Raw())
+	return p
+}
+
+// get returns the addresses as addrOf gives them.
+func (p *addrPair) get() [2]netip.AddrPort {
+	var out [2]netip.AddrPort
+	for i := range out {
+		a := netip.AddrFrom16(p.ip[i])
+		if !p.v6 {
+			a = netip.AddrFrom4([4]byte(p.ip[i][:4]))
+		}
+		out[i] = netip.AddrPortFrom(a, p.port[i])
+	}
+	return out
+}
+
+// key is the flow key of side 0's packets, as the packet decoder makes it.
+func (p *addrPair) key() flowKey {
+	t, n := layers.EndpointIPv4, 4
+	if p.v6 {
+		t, n = layers.EndpointIPv6, 16
+	}
+	var sp, dp [2]byte
+	binary.BigEndian.PutUint16(sp[:], p.port[0])
+	binary.BigEndian.PutUint16(dp[:], p.port[1])
+	return flowKey{gopacket.NewFlow(t, p.ip[0][:n], p.ip[1][:n]), gopacket.NewFlow(layers.EndpointTCPPort, sp[:], dp[:])}
+}
 
 // keyOf is the flow key of packets from addr[0] to addr[1], as the packet
 // decoder makes it (the inverse of addrOf).

@@ -25,6 +25,11 @@ func TestKeyOfAddr(t *testing.T) {
 			if got := keyOf(addrOf(k)); got != k {
 				t.Errorf("%v: key %v from the addresses %v, want %v", pair, got, addrOf(k), k)
 			}
+			// The packed addresses a stream holds give the same key and
+			// addresses.
+			if p := pairOf(k); p.key() != k || p.get() != addrOf(k) {
+				t.Errorf("%v: packed: key %v, addresses %v, want %v, %v", pair, p.key(), p.get(), k, addrOf(k))
+			}
 		}
 	}
 }

@@ -63,7 +63,10 @@ func openConns(a interface {
 // decoder held its HTTP state and its open frame and message only while
 // used, 3 990 after; 3 652 once a stream made its flow key from its
 // addresses and a decoder kept of its handshake only what the summary
-// reports).
+// reports; 3 541 at session 18's start, 3 302 after: the stream 320 -> 208
+// bytes (the HTTP/2 Router made at the first bytes and dropped once
+// settled, the addresses packed, fields by size), both sides' recent
+// segments in one ring of 12-byte entries, the decoder's own share).
 func TestBytesPerOpenConnection(t *testing.T) {
 	const n = 5000
 	sink := &countSink{}
@@ -79,7 +82,7 @@ func TestBytesPerOpenConnection(t *testing.T) {
 	if sink.frames != 2*n || len(a.live) != n {
 		t.Fatalf("%d frames, %d connections live", sink.frames, len(a.live))
 	}
-	if per > 3800 {
+	if per > 3400 {
 		t.Errorf("%.0f bytes per open connection", per)
 	}
 	a.Finish()

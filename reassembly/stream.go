@@ -6,7 +6,6 @@ package reassembly
 
 import (
 	"hash/maphash"
-	"net/netip"
 	"time"
 
 	"github.com/google/gopacket"
@@ -22,7 +21,11 @@ import (
 // FIN/RST: a flood of SYNs costs no decoder state.
 func (s *stream) decoder() *wsparse.Conn {
 	if s.conn == nil {
-		s.conn = wsparse.NewConn(s.id, s.addr[0], s.addr[1], s.a.opts.Decoder, s.a)
+		if s.a.shared == nil {
+			s.a.shared = wsparse.NewShared(s.a.opts.Decoder, s.a)
+		}
+		addr := s.addr.get()
+		s.conn = s.a.shared.NewConn(s.id, addr[0], addr[1])
 		if s.force >= 0 {
 			s.conn.Force(int(s.force))
 		}
@@ -47,101 +50,125 @@ func (s *stream) connect() string {
 }
 
 // stream adapts one connection to gopacket's Stream interface. Side 0 is the
-// sender of the connection's first packet.
+// sender of the connection's first packet. Its fields are ordered by size
+// (pointers, times, then the small ones), with the addresses packed
+// (addrPair), so that an open connection's stream takes 208 bytes, not
+// 320.
 type stream struct {
 	a     *Assembler
-	flip  uint8 // 1: gopacket's client-to-server direction is side 1
 	id    int
-	first int64             // index of the packet that opened it
-	addr  [2]netip.AddrPort // by side; side 0 sends the packets of key()
-	force int8              // side on a --ws-port, or -1
-	conn  *wsparse.Conn     // nil until decoder()
-	stale bool              // a late segment of a closed connection
-	ended bool              // complete ran: its records are out
-
-	// TCP as seen in Accept, by side: for eviction classes, port reuse,
-	// and going on after parking.
-	payload  bool
-	rst      bool
-	fin      [2]bool
-	firstSet [2]bool
-	firstSeq [2]uint32 // sequence number of the side's first segment
-	endSet   [2]bool
-	end      [2]uint32 // highest sequence number a segment reached
-
-	resumed    bool     // ended early, went on: decoded afresh
-	tlsResumed bool     // and it was TLS: its bytes from there are counted, not decoded
-	wasEvicted bool     // ended early before (counted in Stats.Evicted then)
-	park       *parking // while parked and until it has gone on
+	first int64         // index of the packet that opened it
+	conn  *wsparse.Conn // nil until decoder()
+	park  *parking      // while parked and until it has gone on
 
 	// TLS: a stream that opens with a ClientHello goes through tls, whose
 	// plaintext (with keys) goes on to conn.
 	tls     *tlsdec.Conn
-	started bool
 	tlsInfo *wsparse.TLSInfo
 
 	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
 	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
 	// to decoders of their own; conn then only counts it.
-	h2    *h2.Conn
-	route h2.Router // decides whether it is HTTP/2 (see feed)
-	last  time.Time // time of the last bytes (before any: of the first packet)
-	seen  time.Time // time of the latest packet, as gopacket's lastSeen
+	h2 *h2.Conn
+	// route decides whether it is HTTP/2 (see feed): made at the first
+	// bytes, dropped once settled (http1).
+	route *h2.Router
 
-	// Recent segments by side, to tell a retransmission with other bytes
-	// (gopacket keeps the first copy and drops the overlap silently).
+	// Recent segments of both sides, to tell a retransmission with other
+	// bytes (gopacket keeps the first copy and drops the overlap
+	// silently): recent[0], made at the first payload (recent[1] is not
+	// used).
 	recent [2]*segmentRing
+
+	last time.Time // time of the last bytes (before any: of the first packet)
+	seen time.Time // time of the latest packet, as gopacket's lastSeen
+
+	// TCP as seen in Accept, by side: for eviction classes, port reuse,
+	// and going on after parking.
+	firstSeq [2]uint32 // sequence number of the side's first segment
+	end      [2]uint32 // highest sequence number a segment reached
+
+	addr     addrPair // by side; side 0 sends the packets of key()
+	firstSet [2]bool
+	endSet   [2]bool
+	fin      [2]bool
+	payload  bool
+	rst      bool
+
+	flip    uint8 // 1: gopacket's client-to-server direction is side 1
+	force   int8  // side on a --ws-port, or -1
+	stale   bool  // a late segment of a closed connection
+	ended   bool  // complete ran: its records are out
+	started bool
+	http1   bool // route settled: not HTTP/2, every byte goes to conn
+
+	resumed    bool // ended early, went on: decoded afresh
+	tlsResumed bool // and it was TLS: its bytes from there are counted, not decoded
+	wasEvicted bool // ended early before (counted in Stats.Evicted then)
 }
 
-// segmentRing remembers the sequence number, length and hash of a side's
-// last segments. A segment that repeats an earlier one's range, or covers
-// it whole (a retransmission that joins several segments, or goes on
-// past one), with other bytes there is a conflict. An overlap that covers
-// only part of an earlier segment cannot be compared with its hash.
-// It grows with the segments seen, up to ringSize: a connection that sent
-// two segments holds two entries, not a kilobyte.
+// segmentRing remembers the sequence number, length and hash of each
+// side's last segments (up to ringSize a side). A segment that repeats an
+// earlier one's range, or covers it whole (a retransmission that joins
+// several segments, or goes on past one), with other bytes there is a
+// conflict. An overlap that covers only part of an earlier segment cannot
+// be compared with its hash. It grows with the segments seen: a
+// connection that sent four segments holds four entries, not a kilobyte;
+// both sides share it, in the order their segments came (one allocation
+// and its entries, not two rings of 32 bytes and their entries).
 type segmentRing struct {
-	seg  []segmentSum
-	next int
+	seg []segmentSum
 }
 
+// segmentSum is 12 bytes: a 32-bit hash of the bytes misses a conflict
+// once in 4 billion comparisons (a 64-bit one made the four segments of
+// an open connection 64 bytes, not 48).
 type segmentSum struct {
-	seq, n uint32
-	sum    uint64
+	seq uint32
+	n   uint32 // the length, and the side in the top bit (sideBit)
+	sum uint32
 }
 
-const ringSize = 64
+const (
+	ringSize = 64
+	sideBit  = 1 << 31
+)
 
 var segmentSeed = maphash.MakeSeed()
 
-// conflict records a segment and reports whether it carries other bytes
-// than an earlier one where it repeats it.
-func (r *segmentRing) conflict(seq uint32, payload []byte) bool {
-	sum := maphash.Bytes(segmentSeed, payload)
+// conflict records a segment of side sd and reports whether it carries
+// other bytes than an earlier one of that side where it repeats it.
+func (r *segmentRing) conflict(sd int, seq uint32, payload []byte) bool {
+	sum := uint32(maphash.Bytes(segmentSeed, payload))
 	n := uint32(len(payload))
+	tag := uint32(sd) << 31
 	conflict := false
+	oldest, count := -1, 0
 	for i := range r.seg {
 		e := &r.seg[i]
-		if e.n == 0 {
+		if e.n&sideBit != tag {
 			continue
 		}
-		if e.seq == seq && e.n == n {
+		if oldest < 0 {
+			oldest = i
+		}
+		count++
+		en := e.n &^ sideBit
+		if e.seq == seq && en == n {
 			return e.sum != sum
 		}
 		// The earlier segment lies inside this one: compare its bytes.
-		if off := int64(int32(e.seq - seq)); off >= 0 && off+int64(e.n) <= int64(n) {
-			if maphash.Bytes(segmentSeed, payload[off:off+int64(e.n)]) != e.sum {
+		if off := int64(int32(e.seq - seq)); off >= 0 && off+int64(en) <= int64(n) {
+			if uint32(maphash.Bytes(segmentSeed, payload[off:off+int64(en)])) != e.sum {
 				conflict = true
 			}
 		}
 	}
-	if len(r.seg) < ringSize {
-		r.seg = append(r.seg, segmentSum{seq, n, sum})
-		return conflict
+	if count >= ringSize {
+		// The side's oldest segment goes.
+		r.seg = append(r.seg[:oldest], r.seg[oldest+1:]...)
 	}
-	e := &r.seg[r.next]
-	e.seq, e.n, e.sum = seq, n, sum
-	r.next = (r.next + 1) % len(r.seg)
+	r.seg = append(r.seg, segmentSum{seq, n&^sideBit | tag, sum})
 	return conflict
 }
 
@@ -190,10 +217,10 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 		return false
 	}
 	if len(tcp.Payload) > 0 {
-		if s.recent[sd] == nil {
-			s.recent[sd] = &segmentRing{}
+		if s.recent[0] == nil {
+			s.recent[0] = &segmentRing{}
 		}
-		if s.recent[sd].conflict(tcp.Seq, tcp.Payload) {
+		if s.recent[0].conflict(sd, tcp.Seq, tcp.Payload) {
 			s.a.stats.RetransmitConflicts++
 			s.decoder().RetransmitConflict(sd)
 		}
@@ -393,7 +420,8 @@ func (s *stream) complete(evicted bool) {
 	}
 	if s.tls == nil && s.tlsInfo != nil {
 		// A TLS connection ended early went on (tlsResumed).
-		a.TLSConn(s.decoder(), s.last, s.addr[0], s.addr[1], s.tlsInfo)
+		addr := s.addr.get()
+		a.TLSConn(s.decoder(), s.last, addr[0], addr[1], s.tlsInfo)
 	}
 	if s.tls != nil {
 		s.syncTLS() // final: errors and byte counts
@@ -414,11 +442,13 @@ func (s *stream) complete(evicted bool) {
 		if s.conn != nil {
 			s.conn.EndEmpty(s.last, s.seen, s.connect(), a.now)
 		} else {
-			a.End(wsparse.NewView(s.id, s.addr), &wsparse.Summary{First: s.last, Last: s.seen, Connect: s.connect(), End: wsparse.EndNotWebSocket})
+			a.End(wsparse.NewView(s.id, s.addr.get()), &wsparse.Summary{First: s.last, Last: s.seen, Connect: s.connect(), End: wsparse.EndNotWebSocket})
 		}
 	}
 	if s.conn != nil {
-		s.route.Decide()
+		if s.route != nil {
+			s.route.Decide()
+		}
 		s.feedHeld(s.last) // the connection ended before they could be told
 	}
 	if s.h2 != nil {

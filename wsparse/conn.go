@@ -123,7 +123,10 @@ func (h *half) idle() {
 		h.frameState = nil
 	}
 	if h.msgState != nil && !h.msgOpen {
-		putBuf(h.msgBuf)
+		if h.msgPooled {
+			putBuf(h.msg.Data)
+			h.msgPooled = false
+		}
 		*h.msgState = msgState{}
 		msgPool.Put(h.msgState)
 		h.msgState = nil
@@ -144,8 +147,7 @@ type Conn struct {
 }
 
 type decoder struct {
-	cfg        *Config // shared by the connections with the same limits
-	sink       Sink
+	*Shared    // the limits and the sink, shared by an assembler's connections
 	half       [2]half
 	httpDriver         // http_driver.go: the handshake and the HTTP exchange
 	ws         bool    // the upgrade succeeded, or framing was recognised
@@ -194,11 +196,31 @@ func (c *Conn) LimitHits() LimitHits {
 	return c.sum.more.limits
 }
 
-// NewConn returns a decoder for a connection whose side 0 is a and side 1 is b.
-func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
-	c := &Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, clientSide: -1, decoder: &decoder{cfg: internConfig(cfg), sink: sink}}
+// Shared is what the decoders of many connections share: their limits and
+// their sink. A caller that makes many connections with the same ones (an
+// assembler) makes one Shared and its connections with Shared.NewConn:
+// each decoder then holds one pointer, not 24 bytes of both.
+type Shared struct {
+	cfg  *Config // interned: shared by the connections with the same limits
+	sink Sink
+}
+
+// NewShared returns the limits cfg and sink for NewConn.
+func NewShared(cfg Config, sink Sink) *Shared {
+	return &Shared{cfg: internConfig(cfg), sink: sink}
+}
+
+// NewConn returns a decoder for a connection whose side 0 is a and side 1
+// is b, with the shared limits and sink.
+func (sh *Shared) NewConn(id int, a, b netip.AddrPort) *Conn {
+	c := &Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, clientSide: -1, decoder: &decoder{Shared: sh}}
 	c.half[0].masked, c.half[1].masked = -1, -1
 	return c
+}
+
+// NewConn returns a decoder for a connection whose side 0 is a and side 1 is b.
+func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
+	return NewShared(cfg, sink).NewConn(id, a, b)
 }
 
 // SetTLS records the TLS layer under the connection; the handshake record
@@ -280,7 +302,7 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 	if c.sum.First.IsZero() {
 		c.sum.First = ts
 	}
-	c.sum.Last = ts
+	c.sum.setLast(ts)
 	c.feed(side, data, ts)
 	c.tap(side, data, ts)
 }
@@ -327,7 +349,7 @@ func (c *Conn) ignore(side int) {
 		// dropped: the summary has counted it.
 		if h.inPayload {
 			h.cur.Anomalies |= AnomPayloadIncomplete
-			c.endFrame(side, c.sum.Last)
+			c.endFrame(side, c.sum.last())
 		}
 		if h.msgOpen {
 			h.msg.Anomalies |= AnomMessageIncomplete
@@ -368,7 +390,8 @@ func (c *Conn) end(ts time.Time, connect string) { c.endWith(ts, connect, "", ni
 // Config.EndAll.
 func (c *Conn) EndEmpty(first, last time.Time, connect string, ts time.Time) {
 	if c.sum.First.IsZero() {
-		c.sum.First, c.sum.Last = first, last
+		c.sum.First = first
+		c.sum.setLast(last)
 	}
 	c.end(ts, connect)
 }

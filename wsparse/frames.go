@@ -196,7 +196,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 		z = c.inflaterFor(h, h.cur.Dir)
 		z.startStream(c.cfg.MaxMessage, c.inflateBudget())
 		if h.cur.Opcode == OpContinuation && h.msgState != nil {
-			z.push(h.msgBuf, c.inflateBudget())
+			z.push(h.msg.Data, c.inflateBudget())
 		}
 		z.push(h.payload, c.inflateBudget())
 		streaming = true
@@ -245,7 +245,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 func (c *Conn) overflows(h *half, n int) bool {
 	kept := len(h.payload) + n
 	if h.cur.Opcode == OpContinuation && h.msgState != nil {
-		return kept > c.cfg.MaxPayload || len(h.msgBuf)+kept > c.cfg.MaxMessage
+		return kept > c.cfg.MaxPayload || len(h.msg.Data)+kept > c.cfg.MaxMessage
 	}
 	return kept > min(c.cfg.MaxPayload, c.cfg.MaxMessage)
 }

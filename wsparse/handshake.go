@@ -247,14 +247,15 @@ func extensionOffered(offered, name string) bool {
 // request's key, user agent, origin, ...) is in the record only: an open
 // connection does not carry it for its whole life. The four strings are
 // one (all, cut at hostN, uriN, subN) and the parameters are made only
-// when some were given: 96 bytes, was 144.
+// when some were given; the status (three characters, -99 to 999) is 16
+// bits: 80 bytes, was 144, then 96.
 type keptHandshake struct {
 	requestTS         time.Time
 	all               string // host, URI, subprotocol and extensions, one after the other
 	hostN, uriN, subN uint32
+	status            int16
 	deflate           bool
-	h2                bool // an HTTP/2 extended CONNECT (Handshake.Protocol "websocket")
-	status            int
+	h2                bool           // an HTTP/2 extended CONNECT (Handshake.Protocol "websocket")
 	params            *DeflateParams // nil when none were given
 	tls               *TLSInfo
 	anomalies         Anomalies
@@ -264,7 +265,10 @@ type keptHandshake struct {
 // by what it keeps of it.
 func (c *Conn) keepHandshake() {
 	hs := c.hs
-	k := &keptHandshake{requestTS: hs.RequestTS, status: hs.Status, deflate: hs.Deflate,
+	if hs.Status != int(int16(hs.Status)) {
+		return // an HTTP/2 :status out of range (hostile): kept whole
+	}
+	k := &keptHandshake{requestTS: hs.RequestTS, status: int16(hs.Status), deflate: hs.Deflate,
 		tls: hs.TLS, anomalies: hs.Anomalies, h2: hs.Protocol != ""}
 	if hs.DeflateParams != (DeflateParams{}) {
 		p := hs.DeflateParams
@@ -292,7 +296,7 @@ func (k *keptHandshake) handshake() *Handshake {
 	host, all := all[:k.hostN], all[k.hostN:]
 	uri, all := all[:k.uriN], all[k.uriN:]
 	sub, ext := all[:k.subN], all[k.subN:]
-	h := &Handshake{RequestTS: k.requestTS, Host: host, URI: uri, Status: k.status,
+	h := &Handshake{RequestTS: k.requestTS, Host: host, URI: uri, Status: int(k.status),
 		Subprotocol: sub, Extensions: ext, Deflate: k.deflate,
 		DeflateParams: k.deflateParams(), TLS: k.tls, Anomalies: k.anomalies}
 	if k.h2 {

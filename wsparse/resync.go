@@ -146,7 +146,7 @@ func (c *Conn) acceptAt(side, start int, ts time.Time) {
 	h.sniff = nil
 	c.rare(c.dirOf(side)).SkippedBytes += uint64(start - s.lostBefore(start)) // lost, not skipped
 	if c.sum.First.IsZero() {
-		c.sum.First = ts
+		c.sum.setFirst(ts)
 	}
 	// Replay the bytes from the boundary, holes as gaps.
 	p := start

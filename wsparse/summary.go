@@ -121,12 +121,37 @@ type HTTP2Counts struct {
 }
 
 // summary is what a decoder accumulates of its Summary; the rest is set
-// when the connection ends.
+// when the connection ends. Its Last is kept as the time since First (8
+// bytes, not a 24-byte time.Time): last and setLast.
 type summary struct {
-	First, Last time.Time
-	Stats       [2]dirCounts
-	more        *sumMore // nil until a rare count, a Close, a FIN or RST, a limit hit or inflated bytes
-	Anomalies   Anomalies
+	First     time.Time
+	since     time.Duration // Last - First, when lastSet
+	Stats     [2]dirCounts
+	more      *sumMore // nil until a rare count, a Close, a FIN or RST, a limit hit or inflated bytes
+	Anomalies Anomalies
+	lastSet   bool // Last is First + since; else it is the zero time
+}
+
+// last returns the time of the connection's latest bytes (Summary.Last).
+func (s *summary) last() time.Time {
+	if !s.lastSet {
+		return time.Time{}
+	}
+	return s.First.Add(s.since)
+}
+
+// setLast sets Last. The times of a connection lie within a few hundred
+// years of each other, so that Last - First is a Duration; a zero time
+// is kept as such.
+func (s *summary) setLast(ts time.Time) {
+	s.since, s.lastSet = ts.Sub(s.First), !ts.IsZero()
+}
+
+// setFirst sets First, keeping Last.
+func (s *summary) setFirst(ts time.Time) {
+	last := s.last()
+	s.First = ts
+	s.setLast(last)
 }
 
 // sumMore is what a connection counts that most open connections never
@@ -251,7 +276,7 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 		h.idle()
 	}
 	cs := &c.sum
-	s := &Summary{First: cs.First, Last: cs.Last, Anomalies: cs.Anomalies}
+	s := &Summary{First: cs.First, Last: cs.last(), Anomalies: cs.Anomalies}
 	s.Stats = c.stats()
 	if x := cs.more; x != nil {
 		s.Initiator, s.TCPFin, s.TCPRst, s.Close = x.initiator, x.tcpFin, x.tcpRst, x.close
@@ -326,7 +351,7 @@ func (c *Conn) stats() [2]DirStats {
 // WebSocket (Config.EndAll).
 func (c *Conn) endNotWebSocket(connect string, h2 *HTTP2Counts) {
 	cs := &c.sum
-	s := &Summary{First: cs.First, Last: cs.Last, Stats: c.stats(),
+	s := &Summary{First: cs.First, Last: cs.last(), Stats: c.stats(),
 		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.tls, Connect: connect, HTTP2: h2}
 	if x := cs.more; x != nil {
 		s.TCPFin, s.TCPRst = x.tcpFin, x.tcpRst
