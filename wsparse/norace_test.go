@@ -1,0 +1,5 @@
+//go:build !race
+
+package wsparse
+
+const raceEnabled = false
