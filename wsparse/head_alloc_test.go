@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,4 +138,41 @@ func TestHeadBytes(t *testing.T) {
 		t.Logf("%v allocations per upgrade request and response", n)
 	}
 	_ = sink
+}
+
+// TestUpgradeBytes guards the bytes allocated by an upgrade request and
+// its answer fed whole to a new connection (what NewConn alone allocates is
+// taken off): the head driver parses a head that arrived whole where it
+// lies, without copying it into the side's buffer first. The old driver
+// and parser allocated 4 092-4 104 bytes here, 3 114-3 125 now.
+func TestUpgradeBytes(t *testing.T) {
+	req := []byte(upgradeRequest("User-Agent: Go-http-client/1.1\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"))
+	resp := []byte(upgradeResponse("Sec-WebSocket-Extensions: permessage-deflate\r\n"))
+	const n = 500
+	conns := make([]*Conn, n)
+	alloc := func(feed bool) uint64 {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		for i := range conns {
+			c := NewConn(1, testClient, testServer, Config{}, nopSink{})
+			if feed {
+				c.Feed(0, req, testTime)
+				c.Feed(1, resp, testTime)
+			}
+			conns[i] = c
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	base := alloc(false)
+	all := alloc(true)
+	if !conns[n-1].IsWebSocket() {
+		t.Fatal("no upgrade")
+	}
+	per := (int64(all) - int64(base)) / n
+	t.Logf("%d bytes allocated per upgrade request and response", per)
+	if per > 3600 {
+		t.Errorf("%d bytes allocated per upgrade request and response, want <= 3600", per)
+	}
 }

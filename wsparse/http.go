@@ -59,16 +59,31 @@ func (h *httpHead) hasToken(name, token string) bool {
 		if !strings.EqualFold(f.name, name) {
 			continue
 		}
-		for _, t := range strings.Split(f.value, ",") {
+		for v := f.value; ; {
+			t, rest, more := strings.Cut(v, ",")
 			if strings.EqualFold(strings.TrimSpace(t), token) {
 				return true
 			}
+			if !more {
+				break
+			}
+			v = rest
 		}
 	}
 	return false
 }
 
 var httpMethods = [...]string{"GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
+
+// httpStarts are the openings of a status line and of a request line with
+// a known method.
+var httpStarts = func() (s [len(httpMethods) + 1]string) {
+	s[0] = "HTTP/1."
+	for i, m := range httpMethods {
+		s[i+1] = m + " "
+	}
+	return s
+}()
 
 // httpStart classifies the first bytes of a stream: 1 when they begin an
 // HTTP request or response, 0 when more bytes are needed to tell, -1 when
@@ -82,12 +97,8 @@ func httpStart(b []byte) int {
 		return -1
 	}
 	b = b[e:]
-	cands := [len(httpMethods) + 1]string{"HTTP/1."}
-	for i, m := range httpMethods {
-		cands[i+1] = m + " "
-	}
 	undecided := false
-	for _, c := range cands {
+	for _, c := range httpStarts {
 		n := min(len(b), len(c))
 		if string(b[:n]) != c[:n] {
 			continue
