@@ -54,6 +54,21 @@ func oldParseHead(b []byte) (h httpHead, ok bool) {
 	return h, true
 }
 
+// oldHasToken is hasToken as it was (strings.Split over the value).
+func oldHasToken(h *httpHead, name, token string) bool {
+	for _, f := range h.fields {
+		if !strings.EqualFold(f.name, name) {
+			continue
+		}
+		for _, t := range strings.Split(f.value, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // sameHead compares parseHead with the reference on b (and on every
 // prefix of b, to cover heads cut anywhere).
 func sameHead(t *testing.T, b []byte) {
@@ -65,6 +80,13 @@ func sameHead(t *testing.T, b []byte) {
 			got.request != want.request || got.method != want.method || got.uri != want.uri || got.proto != want.proto ||
 			got.status != want.status || got.reason != want.reason || got.lenient != want.lenient) {
 			t.Fatalf("%q:\n got %v %+v\nwant %v %+v", in, gok, got, wok, want)
+		}
+		for _, f := range got.fields {
+			for _, tok := range append(strings.Split(f.value, ","), "websocket", "upgrade") {
+				if g, w := got.hasToken(f.name, tok), oldHasToken(&got, f.name, tok); g != w {
+					t.Fatalf("%q: hasToken(%q, %q) = %v, want %v", in, f.name, tok, g, w)
+				}
+			}
 		}
 	}
 }
@@ -78,10 +100,10 @@ var oddHeads = []string{
 	"GET / HTTP/1.1\r\n folded\r\nA: b\r\n  c \t\r\n\td\r\n\r\n", "GET / HTTP/1.1\r\nno colon\r\n:\r\n : \r\n\r\n",
 	"GET / HTTP/1.1\rHost: a\r\r\n\r\n", "GET / HTTP/1.1\nA:b\nA: c\n\n", "GET / HTTP/1.1\r\n\r\nA: after blank\r\n",
 	"HTTP/1.1 101 OK\r\nUpgrade: websocket\r\n\r\r\n\r\n", "GET /\x00 HTTP/1.1\r\n\xff: \xfe\r\n\r\n",
-	"GET / HTTP/1.1\r\n\r", "GET / HTTP/1.1\r\n\r\n\r\n\r\n",
+	"GET / HTTP/1.1\r\nConnection: , ,keep-alive,,Upgrade ,\r\nUpgrade:\r\n\r\n", "GET / HTTP/1.1\r\n\r", "GET / HTTP/1.1\r\n\r\n\r\n\r\n",
 }
 
-// TestParseHeadMatchesOld: the in-place parser reads every hostile head,
+// TestParseHeadMatchesOld: the in-place parser (and hasToken) reads every hostile head,
 // every prefix of them, and the FuzzParseHead corpus as the old one did.
 func TestParseHeadMatchesOld(t *testing.T) {
 	for _, s := range append(oddHeads, upgradeRequest("X: y\r\n"), upgradeResponse(" folded\r\n")) {
