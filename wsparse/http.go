@@ -59,16 +59,31 @@ func (h *httpHead) hasToken(name, token string) bool {
 		if !strings.EqualFold(f.name, name) {
 			continue
 		}
-		for _, t := range strings.Split(f.value, ",") {
+		for v := f.value; ; {
+			t, rest, more := strings.Cut(v, ",")
 			if strings.EqualFold(strings.TrimSpace(t), token) {
 				return true
 			}
+			if !more {
+				break
+			}
+			v = rest
 		}
 	}
 	return false
 }
 
 var httpMethods = [...]string{"GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH", "CONNECT", "TRACE"}
+
+// httpStarts are the openings of a status line and of a request line with
+// a known method.
+var httpStarts = func() (s [len(httpMethods) + 1]string) {
+	s[0] = "HTTP/1."
+	for i, m := range httpMethods {
+		s[i+1] = m + " "
+	}
+	return s
+}()
 
 // httpStart classifies the first bytes of a stream: 1 when they begin an
 // HTTP request or response, 0 when more bytes are needed to tell, -1 when
@@ -82,12 +97,8 @@ func httpStart(b []byte) int {
 		return -1
 	}
 	b = b[e:]
-	cands := [len(httpMethods) + 1]string{"HTTP/1."}
-	for i, m := range httpMethods {
-		cands[i+1] = m + " "
-	}
 	undecided := false
-	for _, c := range cands {
+	for _, c := range httpStarts {
 		n := min(len(b), len(c))
 		if string(b[:n]) != c[:n] {
 			continue
@@ -185,33 +196,57 @@ func headEnd(b []byte, from int) int {
 
 // parseHead parses an HTTP/1.x head. ok is false when the start line is not
 // a request or status line. Syntax that a lenient server reads past is
-// read past here too, and marked (lenient).
+// read past here too, and marked (lenient). The head is copied into one
+// string that every name and value is a piece of; its lines are walked in
+// place.
 func parseHead(b []byte) (h httpHead, ok bool) {
 	b = b[min(leadingEmpty(b), maxLeadingEmpty):] // RFC 9112 §2.2
-	lines := strings.Split(strings.TrimRight(string(b), "\r\n"), "\n")
-	start := strings.TrimSuffix(lines[0], "\r")
+	b = bytes.TrimRight(b, "\r\n")
+	nl := bytes.IndexByte(b, '\n')
+	first := b
+	if nl >= 0 {
+		first = b[:nl]
+	}
+	first = bytes.TrimSuffix(first, []byte{'\r'})
+	// Reject what is no start line before copying anything.
+	if bytes.HasPrefix(first, []byte("HTTP/")) {
+		_, rest, _ := bytes.Cut(first, []byte{' '})
+		code, _, _ := bytes.Cut(rest, []byte{' '})
+		if len(code) != 3 || !isStatusCode(code) {
+			return h, false
+		}
+	} else if !requestLine(first) {
+		return h, false
+	}
+	s := string(b)
+	line, rest := s, ""
+	if nl >= 0 {
+		line, rest = s[:nl], s[nl+1:]
+	}
+	start := strings.TrimSuffix(line, "\r")
 	if strings.HasPrefix(start, "HTTP/") {
 		proto, rest, _ := strings.Cut(start, " ")
 		code, reason, _ := strings.Cut(rest, " ")
-		st, err := strconv.Atoi(code)
-		if err != nil || len(code) != 3 {
-			return h, false
-		}
+		st, _ := strconv.Atoi(code)
 		h.proto, h.status, h.reason = proto, st, reason
 	} else {
 		// method SP request-target SP HTTP-version (RFC 9112 §3); blanks
 		// other than single spaces, and spaces inside the target, are
 		// read as a lenient server reads them.
-		parts := strings.FieldsFunc(start, isBlank)
-		if len(parts) < 3 || !strings.HasPrefix(parts[len(parts)-1], "HTTP/") {
-			return h, false
-		}
 		h.request = true
-		h.method, h.uri, h.proto = parts[0], strings.Join(parts[1:len(parts)-1], " "), parts[len(parts)-1]
-		h.lenient = start != h.method+" "+h.uri+" "+h.proto || len(parts) > 3
+		h.method, h.uri, h.proto, h.lenient = splitRequestLine(start)
 	}
-	h.fields = make([]httpField, 0, len(lines)-1)
-	for _, l := range lines[1:] {
+	n := 0
+	if nl >= 0 {
+		n = strings.Count(rest, "\n") + 1
+	}
+	h.fields = make([]httpField, 0, n)
+	for nl >= 0 {
+		nl = strings.IndexByte(rest, '\n')
+		l := rest
+		if nl >= 0 {
+			l, rest = rest[:nl], rest[nl+1:]
+		}
 		l = strings.TrimSuffix(l, "\r")
 		if l == "" {
 			continue
@@ -230,6 +265,61 @@ func parseHead(b []byte) (h httpHead, ok bool) {
 		h.fields = append(h.fields, httpField{strings.TrimSpace(name), strings.TrimSpace(value)})
 	}
 	return h, true
+}
+
+// isStatusCode tells whether code (three bytes) is what strconv.Atoi reads
+// as a number: optional sign, then digits.
+func isStatusCode(code []byte) bool {
+	d := code
+	if d[0] == '+' || d[0] == '-' {
+		d = d[1:]
+	}
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// requestLine tells whether line has at least three blank-separated words,
+// the last one opening with HTTP/.
+func requestLine(line []byte) bool {
+	words, last := 0, -1
+	for i := 0; i < len(line); i++ {
+		if line[i] == ' ' || line[i] == '\t' {
+			continue
+		}
+		words++
+		last = i
+		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+			i++
+		}
+	}
+	return words >= 3 && bytes.HasPrefix(line[last:], []byte("HTTP/"))
+}
+
+// splitRequestLine splits a request line that requestLine accepts into
+// its method, target (the words between, joined with single spaces) and
+// version; lenient when the line is not exactly method SP target SP
+// version.
+func splitRequestLine(line string) (method, uri, proto string, lenient bool) {
+	t := strings.TrimRight(line, " \t")
+	i := strings.LastIndexAny(t, " \t")
+	proto, t = t[i+1:], strings.TrimRight(t[:i], " \t")
+	lead := strings.TrimLeft(t, " \t")
+	j := strings.IndexAny(lead, " \t")
+	method = lead[:j]
+	uri = strings.TrimLeft(lead[j:], " \t")
+	if strings.ContainsAny(uri, " \t") {
+		// Blanks in the target: its words are joined with single spaces.
+		lenient = true
+		uri = strings.Join(strings.FieldsFunc(uri, isBlank), " ")
+	}
+	// Three words and two blanks: exactly one space between each.
+	lenient = lenient || len(method)+len(uri)+len(proto)+2 != len(line) ||
+		line[len(method)] != ' ' || line[len(line)-len(proto)-1] != ' '
+	return
 }
 
 // bodyKind describes how the body after a head is delimited (RFC 9112 §6.3).

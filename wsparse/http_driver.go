@@ -152,8 +152,18 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		start := len(h.buf)
 		room := c.cfg.MaxHTTPHeader - start
 		take := min(len(data), room+1)
-		h.buf = append(h.buf, data[:take]...)
-		end := headEnd(h.buf, start)
+		var hb []byte // the head: in data when it is whole there, else in h.buf
+		end := -1
+		if start == 0 {
+			if end = headEnd(data[:take], 0); end >= 0 {
+				hb = data // parsed where it lies, not copied first
+			}
+		}
+		if hb == nil {
+			h.buf = append(h.buf, data[:take]...)
+			end = headEnd(h.buf, start)
+			hb = h.buf
+		}
 		if end < 0 {
 			data = data[take:]
 			if len(h.buf) > c.cfg.MaxHTTPHeader {
@@ -177,8 +187,8 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 			continue
 		}
 		data = data[end-start:]
-		head, ok := parseHead(h.buf[:end])
-		response := bytes.HasPrefix(h.buf, []byte("HTTP/"))
+		head, ok := parseHead(hb[:end])
+		response := bytes.HasPrefix(hb, []byte("HTTP/"))
 		h.buf = nil // not kept for the rest of the connection
 		if !ok {
 			c.hsAnomaly(AnomHTTPMalformed)
