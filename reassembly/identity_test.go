@@ -60,17 +60,23 @@ type decoder interface {
 // run decodes Ethernet packets with -j jobs (1: an Assembler).
 func run(pkts []synth.Packet, opts Options, jobs int) (*logSink, Stats) {
 	l := &logSink{}
+	return l, decodeAll(l, pkts, opts, jobs).Stats()
+}
+
+// decodeAll decodes Ethernet packets into out with -j jobs (1: an
+// Assembler) and returns the finished decoder.
+func decodeAll(out record.Sink, pkts []synth.Packet, opts Options, jobs int) decoder {
 	var d decoder
 	if jobs == 1 {
-		d = New(l, opts)
+		d = New(out, opts)
 	} else {
-		d = NewParallel(l, opts, jobs)
+		d = NewParallel(out, opts, jobs)
 	}
 	for _, p := range pkts {
 		d.Packet(1, p.Data, p.TS, len(p.Data))
 	}
 	d.Finish()
-	return l, d.Stats()
+	return d
 }
 
 // TestReusedTuple: a client closes (Close, FIN, FIN, ACK), connects again

@@ -33,16 +33,7 @@ func (l *timedSink) Put(r *record.Record) {
 // runTimed is run with a timedSink.
 func runTimed(pkts []synth.Packet, opts Options, jobs int) []string {
 	l := &timedSink{}
-	var d decoder
-	if jobs == 1 {
-		d = New(l, opts)
-	} else {
-		d = NewParallel(l, opts, jobs)
-	}
-	for _, p := range pkts {
-		d.Packet(1, p.Data, p.TS, len(p.Data))
-	}
-	d.Finish()
+	decodeAll(l, pkts, opts, jobs)
 	return l.lines
 }
 
