@@ -52,12 +52,8 @@ func (a *Assembler) flush(ts time.Time) {
 }
 
 // forgetClosed drops the closed connections, and the tombs, remembered
-// since before t. (Called with the zero time when a connection closes past
-// the bound: nothing to do, the bound is kept at fixed packets.)
+// since before t. (Their count is bounded at fixed packets: maybeFlush.)
 func (a *Assembler) forgetClosed(t time.Time) {
-	if t.IsZero() {
-		return
-	}
 	for k, c := range a.closed {
 		if c.at.Before(t) {
 			delete(a.closed, k)

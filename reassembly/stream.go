@@ -469,7 +469,4 @@ func (s *stream) complete(evicted bool) {
 	a.closed[s.key().reverse()] = c
 	c.canon = true
 	a.closed[s.key()] = c
-	if len(a.closed) > 2*a.opts.MaxConnections {
-		a.forgetClosed(time.Time{})
-	}
 }
