@@ -185,3 +185,34 @@ func TestEndTime(t *testing.T) {
 		})
 	}
 }
+
+// TestEndTimeFarApart: a summary's Last is the latest bytes' time even when
+// it lies more than a time.Duration (292 years) from First, either way: a
+// hostile pcapng's 64-bit timestamps, or a file merged out of order.
+func TestEndTimeFarApart(t *testing.T) {
+	year := 365 * 24 * time.Hour
+	for _, tc := range []struct {
+		name string
+		last time.Time
+	}{
+		{"300 years later", testTime.Add(150 * year).Add(150 * year)},
+		{"300 years earlier", testTime.Add(-150 * year).Add(-150 * year)},
+		{"100 000 years earlier", time.Unix(-3e12, 5)},
+		{"one second later", testTime.Add(time.Second)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &logSink{}
+			c := NewConn(1, testClient, testServer, Config{}, s)
+			c.Feed(0, []byte(upgradeRequest("")), testTime)
+			c.Feed(1, []byte(upgradeResponse("")), testTime.Add(time.Millisecond))
+			c.Feed(1, frame(true, 0, OpText, nil, "last data"), tc.last)
+			c.End(tc.last)
+			if !s.sum.Last.Equal(tc.last) {
+				t.Errorf("Last %v, want %v", s.sum.Last, tc.last)
+			}
+			if !s.sum.First.Equal(testTime) {
+				t.Errorf("First %v, want %v", s.sum.First, testTime)
+			}
+		})
+	}
+}

@@ -3,7 +3,10 @@ package wsparse
 // Summary and its bookkeeping: what a connection counts as it goes, and
 // the summary built when it ends.
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // DirStats counts one direction's traffic.
 type DirStats struct {
@@ -137,14 +140,27 @@ func (s *summary) last() time.Time {
 	if !s.lastSet {
 		return time.Time{}
 	}
+	if s.more != nil && !s.more.farLast.IsZero() {
+		return s.more.farLast
+	}
 	return s.First.Add(s.since)
 }
 
 // setLast sets Last. The times of a connection lie within a few hundred
-// years of each other, so that Last - First is a Duration; a zero time
-// is kept as such.
+// years of each other, so that Last - First is a Duration; when they do
+// not (Sub saturates: a hostile pcapng's 64-bit timestamps, files merged
+// out of order), Last is kept whole in the rare state. A zero time is
+// kept as such.
 func (s *summary) setLast(ts time.Time) {
 	s.since, s.lastSet = ts.Sub(s.First), !ts.IsZero()
+	if s.since == math.MaxInt64 || s.since == math.MinInt64 {
+		if s.more == nil {
+			s.more = new(sumMore)
+		}
+		s.more.farLast = ts
+	} else if s.more != nil {
+		s.more.farLast = time.Time{}
+	}
 }
 
 // setFirst sets First, keeping Last.
@@ -168,6 +184,7 @@ type sumMore struct {
 	tcpEndTS  [2]time.Time // when each direction ended: its first RST, else its first FIN
 	limits    LimitHits    // the buffering limits hit
 	inflated  uint64       // bytes inflated (kept or not), all messages
+	farLast   time.Time    // Last, when it is too far from First for summary.since (else zero)
 }
 
 // extra returns the connection's rare state, made at the first need.
@@ -326,7 +343,7 @@ func (c *Conn) endTimes(s *Summary) {
 	}
 	s.TCPEndTS = c.sum.more.tcpEndTS
 	for _, ts := range s.TCPEndTS {
-		if ts.After(s.Last) {
+		if !ts.IsZero() && ts.After(s.Last) { // zero: that side did not end
 			s.Last = ts // the FIN or RST that ended it, after the last data
 		}
 	}
