@@ -281,24 +281,13 @@ func (t *table) appendWhen(b []byte, ts time.Time) []byte {
 	return strconv.AppendFloat(b, ts.Sub(t.origin).Seconds(), 'f', 6, 64)
 }
 
-// appendConnLabel appends wsparse.ConnLabel(id).
-func appendConnLabel(b []byte, id int) []byte {
-	conn, stream := wsparse.SplitID(id)
-	if stream == 0 {
-		return strconv.AppendInt(b, int64(id), 10)
-	}
-	b = strconv.AppendInt(b, int64(conn), 10)
-	b = append(b, '/')
-	return strconv.AppendUint(b, uint64(stream), 10)
-}
-
 // startRow begins a row of t.cells with its time and connection.
 func (t *table) startRow(ts time.Time, c *wsparse.Conn) *rowCells {
 	r := &t.cells
 	r.reset()
 	r.b = t.appendWhen(r.b, ts)
 	r.next()
-	r.b = appendConnLabel(r.b, c.ID)
+	r.b = wsparse.AppendConnLabel(r.b, c.ID)
 	r.next()
 	return r
 }

@@ -26,12 +26,17 @@ func SplitID(id int) (conn int, stream uint32) {
 
 // ConnLabel is how views name a connection: its number, or
 // "connection/stream" for a WebSocket in an HTTP/2 stream ("3/5").
-func ConnLabel(id int) string {
+func ConnLabel(id int) string { return string(AppendConnLabel(nil, id)) }
+
+// AppendConnLabel appends ConnLabel(id) to b.
+func AppendConnLabel(b []byte, id int) []byte {
 	conn, stream := SplitID(id)
 	if stream == 0 {
-		return strconv.Itoa(id)
+		return strconv.AppendInt(b, int64(id), 10)
 	}
-	return strconv.Itoa(conn) + "/" + strconv.FormatUint(uint64(stream), 10)
+	b = strconv.AppendInt(b, int64(conn), 10)
+	b = append(b, '/')
+	return strconv.AppendUint(b, uint64(stream), 10)
 }
 
 // Stream returns the HTTP/2 stream the connection is carried in, 0 for a
