@@ -554,21 +554,18 @@ type trimWriter struct {
 
 func (t *trimWriter) Write(p []byte) (int, error) {
 	n := len(p)
-	if len(t.line) == 0 && n > 0 && bytes.IndexByte(p, '\n') == n-1 {
-		// One whole line (a row laid out here): trimmed in place.
-		if err := t.writeLine(p[:n-1]); err != nil {
-			return 0, err
-		}
-		return n, nil
-	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			t.line = append(t.line, p...)
 			break
 		}
-		t.line = append(t.line, p[:i]...)
-		if err := t.writeLine(t.line); err != nil {
+		line := p[:i] // whole in p (a row laid out here): trimmed in place
+		if len(t.line) > 0 {
+			t.line = append(t.line, line...)
+			line = t.line
+		}
+		if err := t.writeLine(line); err != nil {
 			return 0, err
 		}
 		t.line = t.line[:0]
