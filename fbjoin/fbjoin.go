@@ -102,11 +102,7 @@ func (j *Joiner) Put(r *record.Record) {
 		}
 		j.next.Put(r)
 	case record.Frame:
-		if j.ws[r.Conn] == nil {
-			j.next.Put(r) // what frame would hand on, without copying the record
-			return
-		}
-		j.frame(r.Conn, r.Frame)
+		j.frame(r)
 	case record.Message:
 		if r.Message.Fallback == nil && j.ws[r.Conn] == nil {
 			j.next.Put(r) // what message would hand on, its Apps with it
@@ -168,15 +164,18 @@ func param(q, key string) string {
 	return ""
 }
 
-func (j *Joiner) frame(c *wsparse.Conn, f *wsparse.Frame) {
-	if s := j.ws[c]; s != nil {
-		cp := *f
-		s.frames[f.Dir]++
-		cp.Index = s.frames[f.Dir]
-		j.put(j.next, record.Record{Kind: record.Frame, Conn: s.view, Frame: &cp})
+// frame numbers the frames of a WebSocket joined to a session in it;
+// any other goes on as it came.
+func (j *Joiner) frame(r *record.Record) {
+	s := j.ws[r.Conn]
+	if s == nil {
+		j.next.Put(r) // as it came, not copied
 		return
 	}
-	j.put(j.next, record.Record{Kind: record.Frame, Conn: c, Frame: f})
+	cp := *r.Frame
+	s.frames[cp.Dir]++
+	cp.Index = s.frames[cp.Dir]
+	j.put(j.next, record.Record{Kind: record.Frame, Conn: s.view, Frame: &cp})
 }
 
 func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
