@@ -123,17 +123,6 @@ func (c closedConn) orig(k flowKey) flowKey {
 	return k.reverse()
 }
 
-// addrOf returns the addresses of a flow key's sender and receiver.
-func addrOf(k flowKey) [2]netip.AddrPort {
-	src, dst := k.net.Endpoints()
-	sp, dp := k.tcp.Endpoints()
-	ep := func(ip, port gopacket.Endpoint) netip.AddrPort {
-		addr, _ := netip.AddrFromSlice(ip.Raw())
-		return netip.AddrPortFrom(addr, binary.BigEndian.Uint16(port.Raw()))
-	}
-	return [2]netip.AddrPort{ep(src, sp), ep(dst, dp)}
-}
-
 // closedMemory is how long (in packet time) a closed connection's number is
 // kept for late segments.
 const closedMemory = 2 * time.Minute
@@ -261,7 +250,8 @@ func pairOf(k flowKey) addrPair {
 	return p
 }
 
-// get returns the addresses as addrOf gives them.
+// get returns the addresses: IPv4 ones as 4-byte addresses, IPv6 ones
+// (IPv4-mapped ones included) as 16-byte ones.
 func (p *addrPair) get() [2]netip.AddrPort {
 	var out [2]netip.AddrPort
 	for i := range out {
@@ -284,20 +274,6 @@ func (p *addrPair) key() flowKey {
 	binary.BigEndian.PutUint16(sp[:], p.port[0])
 	binary.BigEndian.PutUint16(dp[:], p.port[1])
 	return flowKey{gopacket.NewFlow(t, p.ip[0][:n], p.ip[1][:n]), gopacket.NewFlow(layers.EndpointTCPPort, sp[:], dp[:])}
-}
-
-// keyOf is the flow key of packets from addr[0] to addr[1], as the packet
-// decoder makes it (the inverse of addrOf).
-func keyOf(addr [2]netip.AddrPort) flowKey {
-	t := layers.EndpointIPv4
-	if addr[0].Addr().Is6() {
-		t = layers.EndpointIPv6
-	}
-	var sp, dp [2]byte
-	binary.BigEndian.PutUint16(sp[:], addr[0].Port())
-	binary.BigEndian.PutUint16(dp[:], addr[1].Port())
-	return flowKey{gopacket.NewFlow(t, addr[0].Addr().AsSlice(), addr[1].Addr().AsSlice()),
-		gopacket.NewFlow(layers.EndpointTCPPort, sp[:], dp[:])}
 }
 
 // attach makes s the stream of gopacket's connection with key gkey (the
