@@ -1,0 +1,134 @@
+package report
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/wsdump/wsdump/internal/text"
+)
+
+// legacyAppendJSON is appendJSON as it was before the chunked writer
+// (issue 17): one append per run of plain bytes and per escape. The
+// writer must agree with it byte for byte in both modes.
+func legacyAppendJSON(b []byte, s string, mode jsonEscape) []byte {
+	safe := &jsonSafe[mode]
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if safe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\b' && mode == jsonMarshal:
+				b = append(b, '\\', 'b')
+			case c == '\f' && mode == jsonMarshal:
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case mode == jsonMarshal && (r == '\u2028' || r == '\u2029'),
+			mode == jsonTerminal && text.UnsafeRune(r):
+			// C1 controls (the 8-bit CSI), bidi overrides, line
+			// separators: the same string, safe to print.
+			b = append(b, s[start:i]...)
+			if r > 0xffff {
+				r1, r2 := utf16.EncodeRune(r)
+				b = legacyAppendU(legacyAppendU(b, r1), r2)
+			} else {
+				b = legacyAppendU(b, r)
+			}
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+func legacyAppendU(b []byte, r rune) []byte {
+	return append(b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
+
+// sameAsLegacy fails t when appendJSON and legacyAppendJSON write s
+// differently, in either mode, after a prefix already in the buffer.
+func sameAsLegacy(t *testing.T, s string) {
+	t.Helper()
+	for _, mode := range []jsonEscape{jsonTerminal, jsonMarshal} {
+		got := appendJSON([]byte("x"), s, mode)
+		want := legacyAppendJSON([]byte("x"), s, mode)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("mode %d, %q:\n got %q\nwant %q", mode, s, got, want)
+		}
+	}
+}
+
+// TestAppendJSONLegacy: the chunked writer against the old one on the
+// tricky strings, on long strings of every kind of byte with runes and
+// escapes across the chunk boundaries, and on random bytes.
+func TestAppendJSONLegacy(t *testing.T) {
+	for _, s := range jsonTricky {
+		sameAsLegacy(t, s)
+	}
+	pieces := append([]string{"a", "<", "\"", "\x7f", "\x00", "\xff", "é", "\u2028", "\u202e", "\U0001f600", "\u0085", "\xf0\x9f"}, jsonTricky...)
+	rng := rand.New(rand.NewPCG(17, 4))
+	for range 300 {
+		var sb strings.Builder
+		n := rng.IntN(3 * jsonChunk)
+		for sb.Len() < n {
+			sb.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		sameAsLegacy(t, sb.String())
+	}
+	for _, p := range pieces { // p across each boundary, at every offset
+		for off := jsonChunk - 8; off <= jsonChunk+8; off++ {
+			sameAsLegacy(t, strings.Repeat("a", off)+p+strings.Repeat(p, jsonChunk/max(1, len(p))+2))
+			sameAsLegacy(t, "\""+strings.Repeat("é", off/2)+p)
+		}
+	}
+	for range 2000 {
+		b := make([]byte, rng.IntN(2*jsonChunk+40))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		sameAsLegacy(t, string(b))
+	}
+}
+
+// FuzzAppendJSONLegacy: the chunked writer against the old one on any
+// string, in both modes; the seeds start long and hostile.
+func FuzzAppendJSONLegacy(f *testing.F) {
+	for _, s := range jsonTricky {
+		f.Add(s)
+		f.Add(strings.Repeat("x", jsonChunk-1) + s + strings.Repeat(s, 40))
+	}
+	f.Add(strings.Repeat("\xff\"<\u2028", 300))
+	f.Fuzz(func(t *testing.T, s string) { sameAsLegacy(t, s) })
+}
