@@ -100,11 +100,10 @@ func objectFields(b []byte, members []jsonMember) []Field {
 		} else {
 			fields[i].Key = unquote(k.of(b))
 		}
-		// a scalar is compact: only an object or array can hold space
-		if v := f.value.of(b); v[0] != '{' && v[0] != '[' || isCompact(v) {
+		if f.compact {
 			fields[i].Value = text[f.value.start:f.value.end]
 		} else {
-			fields[i].Value = compactValid(v)
+			fields[i].Value = compactValid(f.value.of(b))
 		}
 	}
 	return fields

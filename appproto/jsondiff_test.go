@@ -98,6 +98,11 @@ func checkScan(t *testing.T, data []byte) {
 	var mb memberBuf
 	if members, ok := parseJSON(data, &mb); ok && valid {
 		b := bytes.TrimSpace(data)
+		for _, m := range members { // the scan's compact is isCompact's
+			if v := m.value.of(data); m.compact != isCompact(v) {
+				t.Fatalf("%q: member value %q: compact %v, isCompact %v", data, v, m.compact, isCompact(v))
+			}
+		}
 		if b[0] == '{' {
 			var fields []Field
 			for _, f := range objectFields(data, members) {

@@ -22,15 +22,19 @@ func (s jsonSpan) of(b []byte) []byte { return b[s.start:s.end] }
 // jsonMember is one member of a scanned object: the key as sent, quotes
 // included, and the raw value without the space around it. A plain key
 // (plainASCII inside its quotes: no escape, no byte past ASCII) is its
-// own Go string.
+// own Go string; a compact value has no space outside its strings (is
+// its own compact form: what isCompact would say, found in the pass that
+// validates it).
 type jsonMember struct {
 	key, value jsonSpan
 	plain      bool
+	compact    bool
 }
 
 // jsonValid is json.Valid without its allocations.
 func jsonValid(b []byte) bool {
-	i := validValue(b, skipSpace(b, 0), 0)
+	var spaced bool
+	i := validValue(b, skipSpace(b, 0), 0, &spaced)
 	return i >= 0 && skipSpace(b, i) == len(b)
 }
 
@@ -128,17 +132,19 @@ func parseJSON(b []byte, mb *memberBuf) ([]jsonMember, bool) {
 		members = (*mb.big)[:0]
 	}
 	i := skipSpace(b, 0)
+	var spaced bool
 	if i < len(b) && b[i] == '{' {
-		i, members = validObject(b, i, 0, members, mb)
+		i, members = validObject(b, i, 0, members, mb, &spaced)
 	} else {
-		i = validValue(b, i, 0)
+		i = validValue(b, i, 0, &spaced)
 	}
 	return members, i >= 0 && skipSpace(b, i) == len(b)
 }
 
 // validValue returns the index after the valid JSON value at b[i], or -1.
-// depth is the number of arrays and objects around it.
-func validValue(b []byte, i, depth int) int {
+// depth is the number of arrays and objects around it. It sets *spaced
+// when the value holds space outside its strings.
+func validValue(b []byte, i, depth int, spaced *bool) int {
 	if i >= len(b) {
 		return -1
 	}
@@ -146,10 +152,10 @@ func validValue(b []byte, i, depth int) int {
 	case '"':
 		return validString(b, i)
 	case '{':
-		i, _ = validObject(b, i, depth, nil, nil)
+		i, _ = validObject(b, i, depth, nil, nil, spaced)
 		return i
 	case '[':
-		return validArray(b, i, depth)
+		return validArray(b, i, depth, spaced)
 	case 't':
 		return validLiteral(b, i, "true")
 	case 'f':
@@ -162,11 +168,11 @@ func validValue(b []byte, i, depth int) int {
 
 // validObject is validValue for the object at b[i]; with mb, it appends
 // the object's members to members, growing it with mb.
-func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf) (int, []jsonMember) {
+func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf, spaced *bool) (int, []jsonMember) {
 	if depth >= maxJSONDepth {
 		return -1, members
 	}
-	i = skipSpace(b, i+1)
+	i = skipSpaceIn(b, i+1, spaced)
 	if i < len(b) && b[i] == '}' {
 		return i + 1, members
 	}
@@ -185,21 +191,30 @@ func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf) (i
 		if key.end < 0 {
 			return -1, members
 		}
-		i = skipSpace(b, key.end)
+		i = skipSpaceIn(b, key.end, spaced)
 		if i >= len(b) || b[i] != ':' {
 			return -1, members
 		}
-		value := jsonSpan{start: skipSpace(b, i+1)}
-		if value.end = validValue(b, value.start, depth+1); value.end < 0 {
-			return -1, members
-		}
+		value := jsonSpan{start: skipSpaceIn(b, i+1, spaced)}
 		if mb != nil {
+			// the value's own space, apart from the space around it
+			// (*spaced lends itself: a flag of this frame's would move
+			// to the heap, the functions being recursive)
+			outer := *spaced
+			*spaced = false
+			if value.end = validValue(b, value.start, depth+1, spaced); value.end < 0 {
+				return -1, members
+			}
+			inner := *spaced
+			*spaced = outer || inner
 			if len(members) == cap(members) {
 				members = mb.grow(members)
 			}
-			members = append(members, jsonMember{key, value, plain})
+			members = append(members, jsonMember{key, value, plain, !inner})
+		} else if value.end = validValue(b, value.start, depth+1, spaced); value.end < 0 {
+			return -1, members
 		}
-		i = skipSpace(b, value.end)
+		i = skipSpaceIn(b, value.end, spaced)
 		if i >= len(b) {
 			return -1, members
 		}
@@ -207,7 +222,7 @@ func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf) (i
 		case '}':
 			return i + 1, members
 		case ',':
-			i = skipSpace(b, i+1)
+			i = skipSpaceIn(b, i+1, spaced)
 		default:
 			return -1, members
 		}
@@ -215,19 +230,19 @@ func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf) (i
 }
 
 // validArray is validValue for the array at b[i].
-func validArray(b []byte, i, depth int) int {
+func validArray(b []byte, i, depth int, spaced *bool) int {
 	if depth >= maxJSONDepth {
 		return -1
 	}
-	i = skipSpace(b, i+1)
+	i = skipSpaceIn(b, i+1, spaced)
 	if i < len(b) && b[i] == ']' {
 		return i + 1
 	}
 	for {
-		if i = validValue(b, i, depth+1); i < 0 {
+		if i = validValue(b, i, depth+1, spaced); i < 0 {
 			return -1
 		}
-		i = skipSpace(b, i)
+		i = skipSpaceIn(b, i, spaced)
 		if i >= len(b) {
 			return -1
 		}
@@ -235,7 +250,7 @@ func validArray(b []byte, i, depth int) int {
 		case ']':
 			return i + 1
 		case ',':
-			i = skipSpace(b, i+1)
+			i = skipSpaceIn(b, i+1, spaced)
 		default:
 			return -1
 		}
@@ -357,6 +372,16 @@ func validLiteral(b []byte, i int, lit string) int {
 		return i + len(lit)
 	}
 	return -1
+}
+
+// skipSpaceIn is skipSpace inside a value: it sets *spaced when it skips
+// any.
+func skipSpaceIn(b []byte, i int, spaced *bool) int {
+	if i < len(b) && isJSONSpace(b[i]) {
+		*spaced = true
+		return skipSpace(b, i+1)
+	}
+	return i
 }
 
 func isJSONSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
