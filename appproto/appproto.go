@@ -93,6 +93,10 @@ type App struct {
 	Heartbeat bool          // STOMP EOL beat, SockJS h, Engine.IO ping/pong, MQTT PINGREQ/PINGRESP, GraphQL ping/pong/ka
 	Latency   time.Duration // JSON-RPC response or error: time since its request (0 when unmatched)
 	Anomalies []string
+	// members are the fields of a JSON object decoded by a session with
+	// LazyFields, left where they lie in Body (Fields is nil then):
+	// NumFields, FieldAt and AllFields read them.
+	members []bodyMember
 }
 
 // Keepalive is what a connection's application protocol negotiated about
@@ -125,6 +129,7 @@ type Session struct {
 	eio     int8       // Engine.IO protocol version from the URI (3 or 4)
 	inner   bool       // a SockJS payload session: no handshake, text only
 	beats   bool       // only heartbeats and keepalives are wanted (BeatsOnly)
+	lazy    bool       // a JSON object's fields are left in its Body (LazyFields)
 }
 
 // sniffLimit is how many messages auto mode looks at before giving up.
@@ -158,6 +163,14 @@ func New(hs *wsparse.Handshake, mode string) *Session {
 // decoded, and Message returns nothing for them. The protocol is still
 // chosen as without it.
 func (s *Session) BeatsOnly() { s.beats = true }
+
+// LazyFields tells the session that the fields of its Apps are read with
+// NumFields and FieldAt (or AllFields), not Fields: a JSON object's
+// members are then left where they lie in its Body, 20 bytes each without
+// a pointer, instead of becoming a Field of two strings each (issue 17:
+// an object of thousands of members, written once by jsonl, cost more in
+// Fields than its decoding).
+func (s *Session) LazyFields() { s.lazy = true }
 
 // Protocol returns the protocol chosen so far ("" while undecided or in
 // mode none). Socket.IO sessions report "socketio".

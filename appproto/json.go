@@ -71,7 +71,11 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 	switch b[0] {
 	case '{':
 		a.Type = "object"
-		a.Fields = objectFields(a.Body, members)
+		if s != nil && s.lazy && len(a.Body) <= maxBodyMember {
+			a.members = bodyMembers(members)
+		} else {
+			a.Fields = objectFields(a.Body, members)
+		}
 	case '[':
 		a.Type = "array"
 	case '"':
@@ -105,6 +109,86 @@ func objectFields(b []byte, members []jsonMember) []Field {
 		} else {
 			fields[i].Value = compactValid(f.value.of(b))
 		}
+	}
+	return fields
+}
+
+// bodyMember is where one member of a JSON object lies in its App's Body
+// (LazyFields): the key inside its quotes, the value; plain and compact as
+// in jsonMember.
+type bodyMember struct {
+	key, value     [2]uint32
+	plain, compact bool
+}
+
+// maxBodyMember is the longest Body whose members are kept as
+// bodyMembers; a longer one gets its Fields.
+const maxBodyMember = 1<<32 - 1
+
+// bodyMembers keeps members (found in the Body's text) as bodyMembers.
+func bodyMembers(members []jsonMember) []bodyMember {
+	if len(members) == 0 {
+		return nil
+	}
+	out := make([]bodyMember, len(members))
+	for i, f := range members {
+		out[i] = bodyMember{[2]uint32{uint32(f.key.start), uint32(f.key.end)},
+			[2]uint32{uint32(f.value.start), uint32(f.value.end)}, f.plain, f.compact}
+	}
+	return out
+}
+
+// NumFields is the number of a's fields: len(a.Fields), or the members
+// of a JSON object left in its Body (Session.LazyFields).
+func (a *App) NumFields() int {
+	if a.members != nil {
+		return len(a.members)
+	}
+	return len(a.Fields)
+}
+
+// FieldAt returns a's field i (0 <= i < NumFields), as Fields would hold
+// it. A JSON object's field is two strings of its Body, unless its key
+// has escapes or its value space (then they are made anew at each call).
+func (a *App) FieldAt(i int) Field {
+	if a.members == nil {
+		return a.Fields[i]
+	}
+	m := &a.members[i]
+	if !m.plain || !m.compact {
+		return a.memberField(m)
+	}
+	text := unsafe.String(unsafe.SliceData(a.Body), len(a.Body))
+	return Field{text[m.key[0]+1 : m.key[1]-1], text[m.value[0]:m.value[1]]}
+}
+
+// memberField is FieldAt for a member whose key has escapes or whose
+// value has space: what objectFields makes of it.
+func (a *App) memberField(m *bodyMember) Field {
+	var f Field
+	text := unsafe.String(unsafe.SliceData(a.Body), len(a.Body))
+	if m.plain {
+		f.Key = text[m.key[0]+1 : m.key[1]-1]
+	} else {
+		f.Key = unquote(a.Body[m.key[0]:m.key[1]])
+	}
+	if m.compact {
+		f.Value = text[m.value[0]:m.value[1]]
+	} else {
+		f.Value = compactValid(a.Body[m.value[0]:m.value[1]])
+	}
+	return f
+}
+
+// AllFields returns a's fields: Fields, or a JSON object's members left
+// in its Body (Session.LazyFields) made into Fields.
+func (a *App) AllFields() []Field {
+	if a.members == nil {
+		return a.Fields
+	}
+	fields := make([]Field, len(a.members))
+	for i := range fields {
+		fields[i] = a.FieldAt(i)
 	}
 	return fields
 }

@@ -29,6 +29,9 @@ func appJSONSize(a appproto.App) int {
 	for _, f := range a.Fields {
 		size += len(f.Key) + len(f.Value) + 6
 	}
+	if len(a.Fields) == 0 && a.NumFields() > 0 {
+		size += len(a.Body) + 4*a.NumFields() // members left in the Body: their text and quotes
+	}
 	for _, s := range a.Anomalies {
 		size += len(s)
 	}
@@ -49,7 +52,7 @@ func AppendAppJSON(b []byte, a appproto.App) []byte {
 	b = append(b, `,"summary":`...)
 	b = appendJSONString(b, a.Summary)
 	b = append(b, `,"fields":{`...)
-	b = appendFields(b, a.Fields)
+	b = appendFields(b, &a)
 	b = append(b, `},"body_len":`...)
 	b = strconv.AppendInt(b, int64(len(a.Body)), 10)
 	if a.Heartbeat {
@@ -79,16 +82,28 @@ func AppendAppJSON(b []byte, a appproto.App) []byte {
 // the same key, so the work is linear in the fields however many keys
 // repeat, and nothing is allocated once the table has grown to the
 // largest object seen.
-func appendFields(b []byte, fields []appproto.Field) []byte {
-	if len(fields) <= smallFields {
-		return appendFewFields(b, fields)
+//
+// A JSON object's members left in its Body (appproto's LazyFields) are
+// read with FieldAt: as the Fields they stand for, with no []Field made
+// (up to smallFields of them, on the stack).
+func appendFields(b []byte, a *appproto.App) []byte {
+	n := a.NumFields()
+	if n <= smallFields {
+		if len(a.Fields) == n {
+			return appendFewFields(b, a.Fields)
+		}
+		var buf [smallFields]appproto.Field
+		for i := range n {
+			buf[i] = a.FieldAt(i)
+		}
+		return appendFewFields(b, buf[:n])
 	}
 	t := fieldTables.Get().(*fieldTable)
 	defer fieldTables.Put(t)
-	t.link(fields)
+	t.link(a.FieldAt, n)
 	next, head := t.next, t.head
 	first := true
-	for i, f := range fields {
+	for i := range n {
 		countFieldOp()
 		if !head[i] {
 			continue // written with its key's first field
@@ -97,6 +112,7 @@ func appendFields(b []byte, fields []appproto.Field) []byte {
 			b = append(b, ',')
 		}
 		first = false
+		f := a.FieldAt(i)
 		b = appendJSONString(b, f.Key)
 		b = append(b, ':')
 		if next[i] == 0 {
@@ -108,7 +124,7 @@ func appendFields(b []byte, fields []appproto.Field) []byte {
 		for j := next[i]; j != 0; j = next[j] {
 			countFieldOp()
 			b = append(b, ',')
-			b = appendJSONString(b, fields[j].Value)
+			b = appendJSONString(b, a.FieldAt(int(j)).Value)
 		}
 		b = append(b, ']')
 	}
@@ -132,10 +148,10 @@ var fieldTables = sync.Pool{New: func() any { return new(fieldTable) }}
 // no set of keys collides on purpose.
 var fieldSeed = maphash.MakeSeed()
 
-// link fills t.next and t.head for fields.
-func (t *fieldTable) link(fields []appproto.Field) {
+// link fills t.next and t.head for the n fields field(0) ... field(n-1).
+func (t *fieldTable) link(field func(int) appproto.Field, n int) {
 	size := 64
-	for size < 4*len(fields) {
+	for size < 4*n {
 		size *= 2
 	}
 	if cap(t.slots) < size {
@@ -143,14 +159,14 @@ func (t *fieldTable) link(fields []appproto.Field) {
 	}
 	t.slots = t.slots[:size]
 	clear(t.slots)
-	n := len(fields)
 	t.last = slices.Grow(t.last[:0], n)[:n]
 	t.next = slices.Grow(t.next[:0], n)[:n]
 	t.head = slices.Grow(t.head[:0], n)[:n]
 	mask := uint64(size - 1)
-	for i, f := range fields {
+	for i := range n {
 		t.next[i] = 0
-		for h := maphash.String(fieldSeed, f.Key) & mask; ; h = (h + 1) & mask {
+		key := field(i).Key
+		for h := maphash.String(fieldSeed, key) & mask; ; h = (h + 1) & mask {
 			countFieldOp()
 			s := t.slots[h]
 			if s == 0 {
@@ -159,7 +175,7 @@ func (t *fieldTable) link(fields []appproto.Field) {
 				t.head[i] = true
 				break
 			}
-			if k := s - 1; fields[k].Key == f.Key {
+			if k := s - 1; field(int(k)).Key == key {
 				t.next[t.last[k]] = int32(i)
 				t.last[k] = int32(i)
 				t.head[i] = false

@@ -51,36 +51,48 @@ func shapeMessages() []wsparse.Message {
 }
 
 // BenchmarkAppShapes (issue 17): decoding bench/jsongen's messages
-// (decode) and writing their app objects as jsonl does (render).
+// (decode) and writing their app objects as jsonl does (render), with
+// Fields built (fields) or JSON objects' members left in their Body
+// (lazy: appproto's LazyFields, as the pipeline decodes).
 func BenchmarkAppShapes(b *testing.B) {
 	wm := shapeMessages()
 	size := 0
 	for _, m := range wm {
 		size += len(m.Data)
 	}
-	b.Run("decode", func(b *testing.B) {
-		b.SetBytes(int64(size))
-		b.ReportAllocs()
-		for b.Loop() {
+	for _, lazy := range []bool{false, true} {
+		session := func() *appproto.Session {
 			s := appproto.New(nil, appproto.JSON)
+			if lazy {
+				s.LazyFields()
+			}
+			return s
+		}
+		name := map[bool]string{false: "fields", true: "lazy"}[lazy]
+		b.Run("decode/"+name, func(b *testing.B) {
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				s := session()
+				for j := range wm {
+					s.Message(&wm[j])
+				}
+			}
+		})
+		b.Run("render/"+name, func(b *testing.B) {
+			s := session()
+			var apps []appproto.App
 			for j := range wm {
-				s.Message(&wm[j])
+				apps = append(apps, s.Message(&wm[j])...)
 			}
-		}
-	})
-	b.Run("render", func(b *testing.B) {
-		s := appproto.New(nil, appproto.JSON)
-		var apps []appproto.App
-		for j := range wm {
-			apps = append(apps, s.Message(&wm[j])...)
-		}
-		var out []byte
-		b.SetBytes(int64(size))
-		b.ReportAllocs()
-		for b.Loop() {
-			for _, a := range apps {
-				out = AppendAppJSON(out[:0], a)
+			var out []byte
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, a := range apps {
+					out = AppendAppJSON(out[:0], a)
+				}
 			}
-		}
-	})
+		})
+	}
 }
