@@ -166,7 +166,7 @@ func (s *Session) BeatsOnly() { s.beats = true }
 
 // LazyFields tells the session that the fields of its Apps are read with
 // NumFields and FieldAt (or AllFields), not Fields: a JSON object's
-// members are then left where they lie in its Body, 20 bytes each without
+// members are then left where they lie in its Body, 8 bytes each without
 // a pointer, instead of becoming a Field of two strings each (issue 17:
 // an object of thousands of members, written once by jsonl, cost more in
 // Fields than its decoding).

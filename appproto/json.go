@@ -114,16 +114,18 @@ func objectFields(b []byte, members []jsonMember) []Field {
 }
 
 // bodyMember is where one member of a JSON object lies in its App's Body
-// (LazyFields): the key inside its quotes, the value; plain and compact as
-// in jsonMember.
-type bodyMember struct {
-	key, value     [2]uint32
-	plain, compact bool
-}
+// (LazyFields): where its key and its value start, 8 bytes. The rest is
+// found from them: the key ends at the last quote before its value (only
+// space and the colon lie between), the value at the last byte before
+// the next key or the object's brace that is neither space nor a comma.
+// The top bit of key says the key is plain, of value that it is compact
+// (as in jsonMember).
+type bodyMember struct{ key, value uint32 }
 
-// maxBodyMember is the longest Body whose members are kept as
-// bodyMembers; a longer one gets its Fields.
-const maxBodyMember = 1<<32 - 1
+const (
+	memberFlag    = 1 << 31
+	maxBodyMember = memberFlag - 1 // the longest Body whose members are kept so; a longer one gets its Fields
+)
 
 // bodyMembers keeps members (found in the Body's text) as bodyMembers.
 func bodyMembers(members []jsonMember) []bodyMember {
@@ -132,10 +134,43 @@ func bodyMembers(members []jsonMember) []bodyMember {
 	}
 	out := make([]bodyMember, len(members))
 	for i, f := range members {
-		out[i] = bodyMember{[2]uint32{uint32(f.key.start), uint32(f.key.end)},
-			[2]uint32{uint32(f.value.start), uint32(f.value.end)}, f.plain, f.compact}
+		m := bodyMember{uint32(f.key.start), uint32(f.value.start)}
+		if f.plain {
+			m.key |= memberFlag
+		}
+		if f.compact {
+			m.value |= memberFlag
+		}
+		out[i] = m
 	}
 	return out
+}
+
+// memberSpans returns where member i's key (quotes included) and value
+// lie in a.Body, and whether the key is plain and the value compact.
+func (a *App) memberSpans(i int) (key, value jsonSpan, plain, compact bool) {
+	m := a.members[i]
+	b := a.Body
+	key.start, value.start = int(m.key&^memberFlag), int(m.value&^memberFlag)
+	key.end = value.start - 1
+	for b[key.end] != '"' {
+		key.end--
+	}
+	key.end++
+	next := len(b) - 1 // the object's closing brace, after the last value
+	if i+1 < len(a.members) {
+		next = int(a.members[i+1].key &^ memberFlag)
+	} else {
+		for b[next] != '}' {
+			next--
+		}
+	}
+	value.end = next - 1
+	for b[value.end] == ',' || isJSONSpace(b[value.end]) {
+		value.end--
+	}
+	value.end++
+	return key, value, m.key&memberFlag != 0, m.value&memberFlag != 0
 }
 
 // NumFields is the number of a's fields: len(a.Fields), or the members
@@ -154,28 +189,18 @@ func (a *App) FieldAt(i int) Field {
 	if a.members == nil {
 		return a.Fields[i]
 	}
-	m := &a.members[i]
-	if !m.plain || !m.compact {
-		return a.memberField(m)
-	}
-	text := unsafe.String(unsafe.SliceData(a.Body), len(a.Body))
-	return Field{text[m.key[0]+1 : m.key[1]-1], text[m.value[0]:m.value[1]]}
-}
-
-// memberField is FieldAt for a member whose key has escapes or whose
-// value has space: what objectFields makes of it.
-func (a *App) memberField(m *bodyMember) Field {
+	key, value, plain, compact := a.memberSpans(i)
 	var f Field
 	text := unsafe.String(unsafe.SliceData(a.Body), len(a.Body))
-	if m.plain {
-		f.Key = text[m.key[0]+1 : m.key[1]-1]
+	if plain {
+		f.Key = text[key.start+1 : key.end-1]
 	} else {
-		f.Key = unquote(a.Body[m.key[0]:m.key[1]])
+		f.Key = unquote(key.of(a.Body))
 	}
-	if m.compact {
-		f.Value = text[m.value[0]:m.value[1]]
+	if compact {
+		f.Value = text[value.start:value.end]
 	} else {
-		f.Value = compactValid(a.Body[m.value[0]:m.value[1]])
+		f.Value = compactValid(value.of(a.Body))
 	}
 	return f
 }
