@@ -205,6 +205,19 @@ func (a *App) FieldAt(i int) Field {
 	return f
 }
 
+// AppendFields appends a's fields to dst, as AllFields returns them: a
+// JSON object's members left in its Body are read into dst, a buffer the
+// caller reuses, instead of a []Field made for them.
+func (a *App) AppendFields(dst []Field) []Field {
+	if a.members == nil {
+		return append(dst, a.Fields...)
+	}
+	for i := range a.members {
+		dst = append(dst, a.FieldAt(i))
+	}
+	return dst
+}
+
 // AllFields returns a's fields: Fields, or a JSON object's members left
 // in its Body (Session.LazyFields) made into Fields.
 func (a *App) AllFields() []Field {

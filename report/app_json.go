@@ -84,26 +84,30 @@ func AppendAppJSON(b []byte, a appproto.App) []byte {
 // largest object seen.
 //
 // A JSON object's members left in its Body (appproto's LazyFields) are
-// read with FieldAt: as the Fields they stand for, with no []Field made
-// (up to smallFields of them, on the stack).
+// read, as the Fields they stand for, into a buffer of the table reused
+// from object to object (up to smallFields of them, on the stack): no
+// []Field is made for them.
 func appendFields(b []byte, a *appproto.App) []byte {
-	n := a.NumFields()
-	if n <= smallFields {
-		if len(a.Fields) == n {
-			return appendFewFields(b, a.Fields)
+	fields := a.Fields
+	if n := a.NumFields(); n <= smallFields {
+		if len(fields) != n {
+			var buf [smallFields]appproto.Field
+			fields = a.AppendFields(buf[:0])
 		}
-		var buf [smallFields]appproto.Field
-		for i := range n {
-			buf[i] = a.FieldAt(i)
-		}
-		return appendFewFields(b, buf[:n])
+		return appendFewFields(b, fields)
 	}
 	t := fieldTables.Get().(*fieldTable)
 	defer fieldTables.Put(t)
-	t.link(a.FieldAt, n)
+	if len(fields) == 0 {
+		// left in the Body: read into the table's buffer, let go after
+		t.fields = a.AppendFields(t.fields[:0])
+		fields = t.fields
+		defer clear(t.fields)
+	}
+	t.link(fields)
 	next, head := t.next, t.head
 	first := true
-	for i := range n {
+	for i, f := range fields {
 		countFieldOp()
 		if !head[i] {
 			continue // written with its key's first field
@@ -112,7 +116,6 @@ func appendFields(b []byte, a *appproto.App) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		f := a.FieldAt(i)
 		b = appendJSONString(b, f.Key)
 		b = append(b, ':')
 		if next[i] == 0 {
@@ -124,7 +127,7 @@ func appendFields(b []byte, a *appproto.App) []byte {
 		for j := next[i]; j != 0; j = next[j] {
 			countFieldOp()
 			b = append(b, ',')
-			b = appendJSONString(b, a.FieldAt(int(j)).Value)
+			b = appendJSONString(b, fields[j].Value)
 		}
 		b = append(b, ']')
 	}
@@ -136,10 +139,11 @@ func appendFields(b []byte, a *appproto.App) []byte {
 // fields with the same key. Reused through fieldTables, it grows to the
 // largest object seen instead of a map being made for every object.
 type fieldTable struct {
-	slots []int32 // 1 + the index of a key's first field; 0: empty
-	last  []int32 // per key's first field: its key's last field so far
-	next  []int32 // per field: the next field with its key; 0: none
-	head  []bool  // per field: whether it is its key's first
+	fields []appproto.Field // the fields of an App that has them only in its Body
+	slots  []int32          // 1 + the index of a key's first field; 0: empty
+	last   []int32          // per key's first field: its key's last field so far
+	next   []int32          // per field: the next field with its key; 0: none
+	head   []bool           // per field: whether it is its key's first
 }
 
 var fieldTables = sync.Pool{New: func() any { return new(fieldTable) }}
@@ -148,10 +152,10 @@ var fieldTables = sync.Pool{New: func() any { return new(fieldTable) }}
 // no set of keys collides on purpose.
 var fieldSeed = maphash.MakeSeed()
 
-// link fills t.next and t.head for the n fields field(0) ... field(n-1).
-func (t *fieldTable) link(field func(int) appproto.Field, n int) {
+// link fills t.next and t.head for fields.
+func (t *fieldTable) link(fields []appproto.Field) {
 	size := 64
-	for size < 4*n {
+	for size < 4*len(fields) {
 		size *= 2
 	}
 	if cap(t.slots) < size {
@@ -159,14 +163,14 @@ func (t *fieldTable) link(field func(int) appproto.Field, n int) {
 	}
 	t.slots = t.slots[:size]
 	clear(t.slots)
+	n := len(fields)
 	t.last = slices.Grow(t.last[:0], n)[:n]
 	t.next = slices.Grow(t.next[:0], n)[:n]
 	t.head = slices.Grow(t.head[:0], n)[:n]
 	mask := uint64(size - 1)
-	for i := range n {
+	for i, f := range fields {
 		t.next[i] = 0
-		key := field(i).Key
-		for h := maphash.String(fieldSeed, key) & mask; ; h = (h + 1) & mask {
+		for h := maphash.String(fieldSeed, f.Key) & mask; ; h = (h + 1) & mask {
 			countFieldOp()
 			s := t.slots[h]
 			if s == 0 {
@@ -175,7 +179,7 @@ func (t *fieldTable) link(field func(int) appproto.Field, n int) {
 				t.head[i] = true
 				break
 			}
-			if k := s - 1; field(int(k)).Key == key {
+			if k := s - 1; fields[k].Key == f.Key {
 				t.next[t.last[k]] = int32(i)
 				t.last[k] = int32(i)
 				t.head[i] = false
