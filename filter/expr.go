@@ -314,7 +314,8 @@ func (f *Filter) MessageEnv(c *wsparse.Conn, m *wsparse.Message, h *wsparse.Hand
 	if app != nil {
 		a := map[string]any{"protocol": app.Protocol, "type": app.Type, "key": app.Key, "summary": app.Summary,
 			"heartbeat": app.Heartbeat, "body": string(app.Body), "anomalies": app.Anomalies}
-		for _, fl := range app.AllFields() {
+		for i := range app.NumFields() {
+			fl := app.FieldAt(i)
 			k := strings.ReplaceAll(strings.ToLower(fl.Key), "-", "_")
 			if _, dup := a[k]; !dup {
 				a[k] = fl.Value

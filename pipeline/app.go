@@ -109,7 +109,7 @@ func (d *appDecoder) session(h *wsparse.Handshake) *appproto.Session {
 	if !d.opts.Apps {
 		s.BeatsOnly()
 	}
-	s.LazyFields() // its readers (report, filter) use FieldAt and AllFields
+	s.LazyFields() // its readers (report, filter) use NumFields and FieldAt
 	return s
 }
 
