@@ -358,7 +358,7 @@ func (c *Conn) ignore(side int) {
 		h.idle()
 	}
 	h.mode = modeIgnore
-	h.httpHalf = nil
+	h.dropHTTP()
 	h.sniff = nil
 }
 
@@ -401,7 +401,8 @@ func (c *Conn) EndEmpty(first, last time.Time, connect string, ts time.Time) {
 func (c *Conn) free() {
 	for side := range c.half {
 		h := &c.half[side]
-		h.httpHalf, h.sniff = nil, nil
+		h.dropHTTP()
+		h.sniff = nil
 		h.inPayload, h.msgOpen = false, false
 		h.idle()
 		if h.inflater != nil {

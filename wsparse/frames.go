@@ -305,7 +305,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 		// segment was lost): the upgrade may have happened unseen, so look
 		// for frames after it.
 		if c.startSniff(side, nil, true) {
-			h.httpHalf = nil
+			h.dropHTTP()
 			return
 		}
 		c.ignore(side)

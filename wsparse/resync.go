@@ -15,7 +15,7 @@ func (c *Conn) endHeld(side int, ts time.Time) {
 		return
 	}
 	pending := h.httpBuf()
-	h.httpHalf = nil
+	h.dropHTTP()
 	if len(pending) == 0 {
 		h.mode = modeIgnore
 		return
