@@ -23,6 +23,7 @@ type reader struct {
 	holed     bool // a gap hit the current payload
 	closed    bool // this side sent a Close frame
 	phase     int8 // masking key phase
+	sniffed   bool // framing recognised without a handshake
 }
 
 // frameState is the frame a side is assembling, taken from framePool when

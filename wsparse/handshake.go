@@ -293,21 +293,21 @@ func extensionOffered(offered, name string) bool {
 
 // keptHandshake is what a connection keeps of its handshake once the
 // handshake record is out: the fields its summary reports
-// (Summary.Handshake) and the permessage-deflate parameters. The rest (the
+// (Summary.Handshake) and what permessage-deflate needs. The rest (the
 // request's key, user agent, origin, ...) is in the record only: an open
 // connection does not carry it for its whole life. The four strings are
-// one (all, cut at hostN, uriN, subN) and the parameters are made only
-// when some were given; the status (three characters, -99 to 999) is 16
-// bits: 80 bytes, was 144, then 96.
+// one (all, cut at hostN, uriN, subN); the status (three characters, -99
+// to 999) is 16 bits; the TLS layer is the connection's and the deflate
+// parameters are read again from the extensions when needed: 64 bytes,
+// was 144, then 96, then 80. A handshake that does not fit this is kept
+// whole.
 type keptHandshake struct {
 	requestTS         time.Time
 	all               string // host, URI, subprotocol and extensions, one after the other
 	hostN, uriN, subN uint32
 	status            int16
 	deflate           bool
-	h2                bool           // an HTTP/2 extended CONNECT (Handshake.Protocol "websocket")
-	params            *DeflateParams // nil when none were given
-	tls               *TLSInfo
+	h2                bool // an HTTP/2 extended CONNECT (Handshake.Protocol "websocket")
 	anomalies         Anomalies
 }
 
@@ -315,40 +315,51 @@ type keptHandshake struct {
 // by what it keeps of it.
 func (c *Conn) keepHandshake() {
 	hs := c.hs
-	if hs.Status != int(int16(hs.Status)) {
-		return // an HTTP/2 :status out of range (hostile): kept whole
+	if hs.Status != int(int16(hs.Status)) || hs.TLS != c.TLS() ||
+		len(hs.Host)+len(hs.URI)+len(hs.Subprotocol) > math.MaxUint32 ||
+		hs.DeflateParams != (DeflateParams{}) && (!hs.Deflate || deflateOf(hs.Extensions) != hs.DeflateParams) {
+		// Hostile (an HTTP/2 :status out of range, gigabytes of host), or
+		// made by a caller other than the head driver: kept whole.
+		return
 	}
 	k := &keptHandshake{requestTS: hs.RequestTS, status: int16(hs.Status), deflate: hs.Deflate,
-		tls: hs.TLS, anomalies: hs.Anomalies, h2: hs.Protocol != ""}
-	if hs.DeflateParams != (DeflateParams{}) {
-		p := hs.DeflateParams
-		k.params = &p
-	}
-	if len(hs.Host)+len(hs.URI)+len(hs.Subprotocol) <= math.MaxUint32 {
-		// One string for the four, not pieces of the handshake's.
-		k.all = hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
-		k.hostN, k.uriN, k.subN = uint32(len(hs.Host)), uint32(len(hs.URI)), uint32(len(hs.Subprotocol))
-	}
+		anomalies: hs.Anomalies, h2: hs.Protocol != ""}
+	// One string for the four, not pieces of the handshake's.
+	k.all = hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
+	k.hostN, k.uriN, k.subN = uint32(len(hs.Host)), uint32(len(hs.URI)), uint32(len(hs.Subprotocol))
 	c.hs, c.kept = nil, k
+}
+
+// deflateOf returns the parameters of the first permessage-deflate
+// element of a response's extensions, as negotiate takes them.
+func deflateOf(extensions string) DeflateParams {
+	for ext := range splitList(extensions) {
+		name, _, _ := strings.Cut(ext, ";")
+		if strings.EqualFold(strings.TrimSpace(name), "permessage-deflate") {
+			return parseDeflate(ext)
+		}
+	}
+	return DeflateParams{}
 }
 
 // deflateParams returns the permessage-deflate parameters kept.
 func (k *keptHandshake) deflateParams() DeflateParams {
-	if k.params == nil {
+	if !k.deflate {
 		return DeflateParams{}
 	}
-	return *k.params
+	return deflateOf(k.all[k.hostN+k.uriN+k.subN:])
 }
 
-// handshake is the Summary's handshake: the fields kept.
-func (k *keptHandshake) handshake() *Handshake {
+// handshake is the Summary's handshake: the fields kept, and the
+// connection's TLS layer.
+func (k *keptHandshake) handshake(tls *TLSInfo) *Handshake {
 	all := k.all
 	host, all := all[:k.hostN], all[k.hostN:]
 	uri, all := all[:k.uriN], all[k.uriN:]
 	sub, ext := all[:k.subN], all[k.subN:]
 	h := &Handshake{RequestTS: k.requestTS, Host: host, URI: uri, Status: int(k.status),
 		Subprotocol: sub, Extensions: ext, Deflate: k.deflate,
-		DeflateParams: k.deflateParams(), TLS: k.tls, Anomalies: k.anomalies}
+		DeflateParams: k.deflateParams(), TLS: tls, Anomalies: k.anomalies}
 	if k.h2 {
 		h.HTTPVersion, h.Method, h.Protocol = "HTTP/2", "CONNECT", "websocket"
 	}

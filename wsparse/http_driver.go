@@ -79,6 +79,11 @@ type httpDriver struct {
 	cut       bool           // the head being handled is cut: fields after the limit are unknown
 	reqBad    bool           // the parser rejected the client's request: a 101 websocket answer is believed
 	lenient   bool           // a head was read leniently (http_nonconforming)
+
+	// The decoder's flags, here in the padding.
+	ws     bool // the upgrade succeeded, or framing was recognised
+	forced bool // --ws-port: decode as WebSocket whatever the evidence
+	ended  bool
 }
 
 // httpExchange is the HTTP request/response state of a connection.
@@ -436,7 +441,7 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 		}
 	}
 	if isUpgradeRequest(head) && !c.hasHS() {
-		c.hs = &Handshake{TLS: c.tls}
+		c.hs = &Handshake{TLS: c.TLS()}
 		c.hs.fromRequest(head, ts)
 		if c.cut {
 			c.hs.Anomalies &^= cutFields(head, true)
@@ -473,7 +478,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		// The request was lost or cut short (a snap length, a lost
 		// segment, a head over the limit) but the server switched:
 		// believe the server.
-		c.hs = &Handshake{Anomalies: AnomRequestIncomplete, TLS: c.tls}
+		c.hs = &Handshake{Anomalies: AnomRequestIncomplete, TLS: c.TLS()}
 		if req := ex.cutReq; req != nil {
 			c.hs.fromRequest(req, ts)
 			c.hs.Anomalies &^= cutFields(req, true)
