@@ -20,16 +20,56 @@ type msgAssembly struct {
 }
 
 // msgState is the message a side is assembling, taken from msgPool when
-// the message starts and given back when it has been reported. While the
-// message is open, msg.TS is when its direction last completed a frame
-// (the TS of a message cut short), and msg.Data is the buffer its bytes
-// are kept in (msgPooled; set when it is reported anyway): 112 bytes, not
-// 152 with a field for each, then 128.
+// the message starts and given back when it has been reported: the
+// fields of its Message that change while it is open (its Index is the
+// side's count of messages; its TS, when its direction last completed a
+// frame, is kept as the time since the connection's First), made into
+// the Message reported when it ends. msg.Data is the buffer its bytes are
+// kept in (msgPooled; set when it is reported anyway): 80 bytes, not 152
+// with a field for each, then 128, then 112 (a whole Message).
 type msgState struct {
-	msg Message
+	msg openMessage
+}
+
+// openMessage is what a Message is while it is being assembled.
+type openMessage struct {
+	Data         []byte
+	Len, WireLen uint64
+	Frames       int
+	Anomalies    Anomalies
+	since        time.Duration // TS - First
+	far          *time.Time    // TS, when First + since is not it (hostile times)
+	Dir          Dir
+	Opcode       Opcode
+	Compressed   bool
 }
 
 var msgPool = sync.Pool{New: func() any { return new(msgState) }}
+
+// messagePool holds the Messages handed to the sink: one is made from the
+// open message's state when it ends, and given back once reported.
+var messagePool = sync.Pool{New: func() any { return new(Message) }}
+
+// setMsgTS sets the open message's TS.
+func (c *Conn) setMsgTS(m *openMessage, ts time.Time) {
+	first := c.sum.First // not zero once bytes were fed, and never changed then
+	if d := ts.Sub(first); !first.IsZero() && first.Add(d) == ts {
+		m.since, m.far = d, nil
+		return
+	}
+	if m.far == nil {
+		m.far = new(time.Time)
+	}
+	*m.far = ts
+}
+
+// msgTS returns the open message's TS.
+func (c *Conn) msgTS(m *openMessage) time.Time {
+	if m.far != nil {
+		return *m.far
+	}
+	return c.sum.First.Add(m.since)
+}
 
 // openMsg gives a side its message state.
 func (h *half) openMsg() {
@@ -76,14 +116,15 @@ func (c *Conn) addToMessage(h *half, f *Frame, ts time.Time) {
 		}
 		h.messages++
 		h.openMsg()
-		h.msg = Message{Dir: f.Dir, TS: ts, Opcode: f.Opcode, Frames: 1, Len: f.Length, WireLen: f.Length, Index: h.messages,
+		h.msg = openMessage{Dir: f.Dir, Opcode: f.Opcode, Frames: 1, Len: f.Length, WireLen: f.Length,
 			Compressed: f.RSV&4 != 0 && c.deflate()}
+		c.setMsgTS(&h.msg, ts)
 		h.msgCut = false
 		streamed := h.msg.Compressed && h.inflater != nil && h.inflater.streaming()
 		c.frameCut(h, f, streamed)
 		if f.Fin {
 			// Unfragmented: the frame's payload is the message.
-			h.msg.TS = ts
+			c.setMsgTS(&h.msg, ts)
 			if !streamed {
 				h.msg.Data = f.Payload
 				if len(f.Payload) > c.cfg.MaxMessage {
@@ -126,7 +167,7 @@ func (c *Conn) addToMessage(h *half, f *Frame, ts time.Time) {
 			h.msg.Data, h.msgPooled = append(grow(h.msg.Data, len(keep)), keep...), true
 		}
 		if f.Fin {
-			h.msg.TS = ts
+			c.setMsgTS(&h.msg, ts)
 			h.msgOpen = false
 			c.finishMessage(h)
 		}
@@ -159,7 +200,10 @@ func (c *Conn) emitMessage(h *half, dir Dir) {
 }
 
 func (c *Conn) finishMessage(h *half) {
-	m := &h.msg
+	om := &h.msg
+	m := messagePool.Get().(*Message)
+	*m = Message{Dir: om.Dir, Opcode: om.Opcode, Compressed: om.Compressed, TS: c.msgTS(om), Frames: om.Frames,
+		Len: om.Len, WireLen: om.WireLen, Data: om.Data, Index: h.messages, Anomalies: om.Anomalies}
 	var pooled []byte // the buffer to give back once the record is out
 	if h.msgPooled {
 		pooled, h.msgPooled = m.Data, false
@@ -179,7 +223,9 @@ func (c *Conn) finishMessage(h *half) {
 	if m.Compressed && h.inflater != nil {
 		h.inflater.release()
 	}
-	m.Data = nil
+	om.Data = nil
+	*m = Message{}
+	messagePool.Put(m)
 	putBuf(pooled)
 }
 
