@@ -208,7 +208,7 @@ func TestUpgradeBytes(t *testing.T) {
 // value, the key, and the subprotocol and permessage-deflate negotiation
 // are computed without allocating (the old code made the accept value and
 // the decoded key, split every list into a slice and every deflate
-// element into a map: 16 allocations here).
+// element into a map: 24 allocations here).
 func TestHandshakeChecksAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts under -race")
@@ -230,5 +230,36 @@ func TestHandshakeChecksAllocs(t *testing.T) {
 	t.Logf("%v allocations to check an upgrade", n)
 	if n != 0 {
 		t.Errorf("%v allocations to check an upgrade, want 0", n)
+	}
+}
+
+// TestUpgradeAllocs counts the allocations of an upgrade request and its
+// answer fed to a new connection, NewConn's own taken off: the handshake
+// record, its request's and its response's strings (one each), and what
+// the connection keeps of it (the kept handshake and its one string): 5.
+// The old driver made 34 (a copy and a fields slice per head, the sides' HTTP
+// states, the exchange and its queue, a map per deflate element, the
+// accept value, the key decoded, the lists split).
+func TestUpgradeAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts under -race")
+	}
+	req := []byte(upgradeRequest("User-Agent: Go-http-client/1.1\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"))
+	resp := []byte(upgradeResponse("Sec-WebSocket-Extensions: permessage-deflate\r\n"))
+	sh := NewShared(Config{}, nopSink{})
+	var c *Conn
+	base := testing.AllocsPerRun(200, func() { c = sh.NewConn(1, testClient, testServer) })
+	all := testing.AllocsPerRun(200, func() {
+		c = sh.NewConn(1, testClient, testServer)
+		c.Feed(0, req, testTime)
+		c.Feed(1, resp, testTime)
+	})
+	if !c.IsWebSocket() || c.kept == nil || !c.kept.deflate {
+		t.Fatal("no upgrade with permessage-deflate")
+	}
+	n := all - base
+	t.Logf("%v allocations per upgrade request and response", n)
+	if n > 5 {
+		t.Errorf("%v allocations per upgrade request and response, want <= 5", n)
 	}
 }
