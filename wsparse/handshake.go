@@ -297,13 +297,14 @@ func extensionOffered(offered, name string) bool {
 // request's key, user agent, origin, ...) is in the record only: an open
 // connection does not carry it for its whole life. The four strings are
 // one (all, cut at hostN, uriN, subN); the status (three characters, -99
-// to 999) is 16 bits; the TLS layer is the connection's and the deflate
-// parameters are read again from the extensions when needed: 64 bytes,
-// was 144, then 96, then 80. A handshake that does not fit this is kept
-// whole.
+// to 999) is 16 bits; the TLS layer is the connection's, the deflate
+// parameters are read again from the extensions when needed, and
+// RequestTS is kept as the time since the connection's First: 48 bytes,
+// was 144, then 96, then 80, then 64. A handshake that does not fit this
+// is kept whole.
 type keptHandshake struct {
-	requestTS         time.Time
-	all               string // host, URI, subprotocol and extensions, one after the other
+	requestSince      time.Duration // RequestTS - First
+	all               string        // host, URI, subprotocol and extensions, one after the other
 	hostN, uriN, subN uint32
 	status            int16
 	deflate           bool
@@ -315,14 +316,18 @@ type keptHandshake struct {
 // by what it keeps of it.
 func (c *Conn) keepHandshake() {
 	hs := c.hs
-	if hs.Status != int(int16(hs.Status)) || hs.TLS != c.TLS() ||
+	first := c.sum.First // not zero once bytes were fed, and never changed then
+	since := hs.RequestTS.Sub(first)
+	if first.IsZero() || first.Add(since) != hs.RequestTS ||
+		hs.Status != int(int16(hs.Status)) || hs.TLS != c.TLS() ||
 		len(hs.Host)+len(hs.URI)+len(hs.Subprotocol) > math.MaxUint32 ||
 		hs.DeflateParams != (DeflateParams{}) && (!hs.Deflate || deflateOf(hs.Extensions) != hs.DeflateParams) {
-		// Hostile (an HTTP/2 :status out of range, gigabytes of host), or
-		// made by a caller other than the head driver: kept whole.
+		// Hostile (an HTTP/2 :status out of range, gigabytes of host, times
+		// centuries apart), or made by a caller other than the head
+		// driver: kept whole.
 		return
 	}
-	k := &keptHandshake{requestTS: hs.RequestTS, status: int16(hs.Status), deflate: hs.Deflate,
+	k := &keptHandshake{requestSince: since, status: int16(hs.Status), deflate: hs.Deflate,
 		anomalies: hs.Anomalies, h2: hs.Protocol != ""}
 	// One string for the four, not pieces of the handshake's.
 	k.all = hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
@@ -350,14 +355,14 @@ func (k *keptHandshake) deflateParams() DeflateParams {
 	return deflateOf(k.all[k.hostN+k.uriN+k.subN:])
 }
 
-// handshake is the Summary's handshake: the fields kept, and the
-// connection's TLS layer.
-func (k *keptHandshake) handshake(tls *TLSInfo) *Handshake {
+// handshake is the Summary's handshake: the fields kept, the connection's
+// TLS layer, and RequestTS from the connection's First.
+func (k *keptHandshake) handshake(tls *TLSInfo, first time.Time) *Handshake {
 	all := k.all
 	host, all := all[:k.hostN], all[k.hostN:]
 	uri, all := all[:k.uriN], all[k.uriN:]
 	sub, ext := all[:k.subN], all[k.subN:]
-	h := &Handshake{RequestTS: k.requestTS, Host: host, URI: uri, Status: int(k.status),
+	h := &Handshake{RequestTS: first.Add(k.requestSince), Host: host, URI: uri, Status: int(k.status),
 		Subprotocol: sub, Extensions: ext, Deflate: k.deflate,
 		DeflateParams: k.deflateParams(), TLS: tls, Anomalies: k.anomalies}
 	if k.h2 {

@@ -309,7 +309,7 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	c.endTimes(s)
 	s.Handshake = c.hs
 	if c.kept != nil {
-		s.Handshake = c.kept.handshake(c.TLS())
+		s.Handshake = c.kept.handshake(c.TLS(), c.sum.First)
 	}
 	s.TLS = c.TLS()
 	switch {
