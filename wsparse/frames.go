@@ -270,7 +270,7 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 	f.TS = ts
 	f.Payload = h.payload
 	if h.msgState != nil {
-		c.setMsgTS(&h.msg, ts) // the open message's last frame (see msgState)
+		c.setMsgTS(h, ts) // the open message's last frame (see msgState)
 	}
 	if f.Opcode == OpClose {
 		code, has, reason, a := ParseClose(f.Payload)

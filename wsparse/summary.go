@@ -193,6 +193,7 @@ type sumMore struct {
 	limits    LimitHits    // the buffering limits hit
 	inflated  uint64       // bytes inflated (kept or not), all messages
 	farLast   time.Time    // Last, when it is too far from First for summary.since (else zero)
+	farMsgTS  [2]time.Time // by side: the TS of an open message too far from First (openMessage.far)
 }
 
 // extra returns the connection's rare state, made at the first need.
