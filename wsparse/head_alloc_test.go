@@ -167,7 +167,7 @@ func TestHeadBytes(t *testing.T) {
 // its answer fed whole to a new connection (what NewConn alone allocates is
 // taken off): the head driver parses a head that arrived whole where it
 // lies, without copying it into the side's buffer first. The old driver
-// and parser allocated 4 092-4 104 bytes here, then 3 098-3 125; now 749
+// and parser allocated 4 092-4 104 bytes here, then 3 098-3 125; now 707
 // (session 19): the heads parsed in place (their fields in a pooled
 // slice), the HTTP states of the sides and the exchange reused from
 // pools, the deflate elements checked without maps, the accept value and
