@@ -35,14 +35,21 @@ func UpgradePending(b []byte) bool {
 		!bytes.HasPrefix(b, []byte("PRI ")) && b[0] >= 'A' && b[0] <= 'Z'
 }
 
-// headHasToken reports whether a field of an HTTP head has the token.
+// headHasToken reports whether a field of an HTTP head has the token. It
+// walks the lines and the list in place: every connection's first request
+// head is asked (UpgradeRequest), and splitting them made two slices each.
 func headHasToken(head []byte, name, token string) bool {
-	for _, line := range bytes.Split(head, []byte("\r\n"))[1:] {
+	_, rest, more := bytes.Cut(head, []byte("\r\n")) // the start line
+	for more {
+		var line []byte
+		line, rest, more = bytes.Cut(rest, []byte("\r\n"))
 		k, v, ok := bytes.Cut(line, []byte(":"))
 		if !ok || !bytes.EqualFold(bytes.TrimSpace(k), []byte(name)) {
 			continue
 		}
-		for _, t := range bytes.Split(v, []byte(",")) {
+		for list := true; list; {
+			var t []byte
+			t, v, list = bytes.Cut(v, []byte(","))
 			if bytes.EqualFold(bytes.TrimSpace(t), []byte(token)) {
 				return true
 			}

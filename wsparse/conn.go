@@ -146,18 +146,45 @@ type Conn struct {
 	*decoder
 }
 
+// Its flags (ws, forced, ended) sit in the httpDriver's padding and the
+// sides' sniffed in their readers', and what few connections have (a TLS
+// layer, a fallback tap) behind one pointer: 328 bytes, allocated with
+// the Conn (416 bytes the two, were 96 + 352).
 type decoder struct {
 	*Shared    // the limits and the sink, shared by an assembler's connections
 	half       [2]half
-	httpDriver         // http_driver.go: the handshake and the HTTP exchange
-	ws         bool    // the upgrade succeeded, or framing was recognised
-	forced     bool    // --ws-port: decode as WebSocket whatever the evidence
-	sniffed    [2]bool // by side: framing recognised without a handshake
-	ended      bool
-	tls        *TLSInfo
+	httpDriver              // http_driver.go: the handshake and the HTTP exchange, and the flags
+	dx         *decoderMore // nil until a TLS layer or a fallback tap
 	sum        summary      // with the limit hits and bytes inflated (sumMore)
-	fb         *fallbackTap // Config.Fallback: nil until the connection's first HTTP bytes
 	fed        uint64       // frame bytes decoded, both sides: the base of the inflate ratio bound
+}
+
+// decoderMore is what a decoder holds for few connections.
+type decoderMore struct {
+	tls *TLSInfo
+	fb  *fallbackTap // Config.Fallback: nil until the connection's first HTTP bytes
+}
+
+// more returns the decoder's decoderMore, made at the first need.
+func (c *Conn) more() *decoderMore {
+	if c.dx == nil {
+		c.dx = new(decoderMore)
+	}
+	return c.dx
+}
+
+// fallback returns the connection's fallback tap, or nil.
+func (c *Conn) fallback() *fallbackTap {
+	if c.dx == nil {
+		return nil
+	}
+	return c.dx.fb
+}
+
+// connAlloc is a Conn and its decoder, allocated as one.
+type connAlloc struct {
+	c Conn
+	d decoder
 }
 
 // hit returns the connection's limit counts, made at the first hit.
@@ -213,8 +240,11 @@ func NewShared(cfg Config, sink Sink) *Shared {
 // NewConn returns a decoder for a connection whose side 0 is a and side 1
 // is b, with the shared limits and sink.
 func (sh *Shared) NewConn(id int, a, b netip.AddrPort) *Conn {
-	c := &Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, clientSide: -1, decoder: &decoder{Shared: sh}}
+	p := &connAlloc{c: Conn{ID: id, Addr: [2]netip.AddrPort{a, b}, clientSide: -1}, d: decoder{Shared: sh}}
+	c := &p.c
+	c.decoder = &p.d
 	c.half[0].masked, c.half[1].masked = -1, -1
+	c.sum.since = noLast
 	return c
 }
 
@@ -226,17 +256,21 @@ func NewConn(id int, a, b netip.AddrPort, cfg Config, sink Sink) *Conn {
 // SetTLS records the TLS layer under the connection; the handshake record
 // and the summary carry it.
 func (c *Conn) SetTLS(t *TLSInfo) {
-	c.tls = t
+	if t != nil || c.dx != nil {
+		c.more().tls = t
+	}
 	if c.hs != nil {
 		c.hs.TLS = t
-	}
-	if c.kept != nil {
-		c.kept.tls = t
 	}
 }
 
 // TLS returns what SetTLS recorded, or nil.
-func (c *Conn) TLS() *TLSInfo { return c.tls }
+func (c *Conn) TLS() *TLSInfo {
+	if c.decoder == nil || c.dx == nil {
+		return nil
+	}
+	return c.dx.tls
+}
 
 // Force makes the connection decode as WebSocket even without a handshake
 // or convincing framing (like tshark's decode-as); serverSide is the side
@@ -358,7 +392,7 @@ func (c *Conn) ignore(side int) {
 		h.idle()
 	}
 	h.mode = modeIgnore
-	h.httpHalf = nil
+	h.dropHTTP()
 	h.sniff = nil
 }
 
@@ -401,7 +435,8 @@ func (c *Conn) EndEmpty(first, last time.Time, connect string, ts time.Time) {
 func (c *Conn) free() {
 	for side := range c.half {
 		h := &c.half[side]
-		h.httpHalf, h.sniff = nil, nil
+		h.dropHTTP()
+		h.sniff = nil
 		h.inPayload, h.msgOpen = false, false
 		h.idle()
 		if h.inflater != nil {

@@ -20,20 +20,24 @@ type DeflateParams struct {
 // parseDeflate reads the parameters of a permessage-deflate element of a
 // Sec-WebSocket-Extensions response.
 func parseDeflate(ext string) (p DeflateParams) {
-	params := strings.Split(ext, ";")
-	for _, kv := range params[1:] {
+	_, ext, more := strings.Cut(ext, ";")
+	for more {
+		var kv string
+		kv, ext, more = strings.Cut(ext, ";")
 		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
 		k = strings.ToLower(strings.TrimSpace(k))
-		bits, _ := strconv.Atoi(strings.Trim(strings.TrimSpace(v), `"`))
+		// Read only for the window sizes: Atoi makes an error for the
+		// empty value of the others.
+		bits := func() int { n, _ := strconv.Atoi(strings.Trim(strings.TrimSpace(v), `"`)); return n }
 		switch k {
 		case "server_no_context_takeover":
 			p.ServerNoContextTakeover = true
 		case "client_no_context_takeover":
 			p.ClientNoContextTakeover = true
 		case "server_max_window_bits":
-			p.ServerMaxWindowBits = bits
+			p.ServerMaxWindowBits = bits()
 		case "client_max_window_bits":
-			p.ClientMaxWindowBits = bits
+			p.ClientMaxWindowBits = bits()
 		}
 	}
 	return p
@@ -457,44 +461,71 @@ func (z *inflater) close() {
 }
 
 // deflateParams is one permessage-deflate element of a
-// Sec-WebSocket-Extensions header: its parameters by lower-case name, with
-// unquoted values ("" for none), and whether it breaks RFC 7692 §7 on its
+// Sec-WebSocket-Extensions header: its parameters of RFC 7692 (names in
+// lower case), with unquoted values ("" for none), and whether it breaks RFC 7692 §7 on its
 // own (an unknown or repeated parameter, a value where none is allowed,
 // window bits missing or outside 8..15).
 type deflateParams struct {
-	params  map[string]string
+	has     [len(deflateKeys)]bool   // by deflateKeys: the parameter was given
+	val     [len(deflateKeys)]string // its unquoted value
 	invalid bool
 }
+
+// deflateKeys are the parameters of RFC 7692 §7; any other makes an
+// element invalid, so only these are kept (in fixed places: checking an
+// element allocates nothing).
+var deflateKeys = [...]string{"server_no_context_takeover", "client_no_context_takeover", "server_max_window_bits", "client_max_window_bits"}
+
+const (
+	serverNoContextTakeover = iota
+	clientNoContextTakeover
+	serverMaxWindowBits
+	clientMaxWindowBits
+)
+
+// param returns the value of parameter i and whether it was given.
+func (d *deflateParams) param(i int) (string, bool) { return d.val[i], d.has[i] }
 
 // checkDeflate reads and checks a permessage-deflate element; response
 // says it is the server's (where client_max_window_bits needs a value).
 func checkDeflate(ext string, response bool) deflateParams {
-	d := deflateParams{params: map[string]string{}}
-	for _, kv := range strings.Split(ext, ";")[1:] {
+	var d deflateParams
+	_, ext, _ = strings.Cut(ext, ";")
+	for more := ext != ""; more; {
+		var kv string
+		kv, ext, more = strings.Cut(ext, ";")
 		kv = strings.TrimSpace(kv)
 		if kv == "" {
 			continue
 		}
 		k, v, hasValue := strings.Cut(kv, "=")
-		k = strings.ToLower(strings.TrimSpace(k))
+		k = strings.ToLower(strings.TrimSpace(k)) // allocates only for a name not in lower case
 		v = strings.TrimSpace(v)
 		if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 			v = v[1 : len(v)-1] // a quoted-string (RFC 6455 §9.1)
 		}
-		if _, dup := d.params[k]; dup {
+		i := -1
+		for j, key := range deflateKeys {
+			if k == key {
+				i = j
+			}
+		}
+		if i < 0 {
+			d.invalid = true // §7: only these four
+			continue
+		}
+		if d.has[i] {
 			d.invalid = true // §7: no parameter twice
 		}
-		d.params[k] = v
-		switch k {
-		case "server_no_context_takeover", "client_no_context_takeover":
+		d.has[i], d.val[i] = true, v
+		switch i {
+		case serverNoContextTakeover, clientNoContextTakeover:
 			d.invalid = d.invalid || hasValue // §7.1.1: no value
-		case "server_max_window_bits":
+		case serverMaxWindowBits:
 			d.invalid = d.invalid || !windowBits(v) // §7.1.2.1
-		case "client_max_window_bits":
+		case clientMaxWindowBits:
 			// §7.1.2.2: the offer may leave the value out, the response not.
 			d.invalid = d.invalid || (hasValue || response) && !windowBits(v)
-		default:
-			d.invalid = true // §7: only these four
 		}
 	}
 	return d
@@ -511,18 +542,16 @@ func windowBits(v string) bool {
 // offered, and then no larger; server_no_context_takeover and
 // server_max_window_bits when asked for, the window no larger.
 func (r deflateParams) answers(o deflateParams) bool {
-	rc, hasRC := r.params["client_max_window_bits"]
-	oc, hasOC := o.params["client_max_window_bits"]
+	rc, hasRC := r.param(clientMaxWindowBits)
+	oc, hasOC := o.param(clientMaxWindowBits)
 	if hasRC && (!hasOC || oc != "" && atoi(rc) > atoi(oc)) {
 		return false
 	}
-	if _, ok := o.params["server_no_context_takeover"]; ok {
-		if _, ok := r.params["server_no_context_takeover"]; !ok {
-			return false
-		}
+	if o.has[serverNoContextTakeover] && !r.has[serverNoContextTakeover] {
+		return false
 	}
-	if os, ok := o.params["server_max_window_bits"]; ok {
-		rs, ok := r.params["server_max_window_bits"]
+	if os, ok := o.param(serverMaxWindowBits); ok {
+		rs, ok := r.param(serverMaxWindowBits)
 		if !ok || atoi(rs) > atoi(os) {
 			return false
 		}

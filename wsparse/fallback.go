@@ -33,11 +33,13 @@ func (c *Conn) tap(side int, data []byte, ts time.Time) {
 	if !c.cfg.Fallback || c.IsWebSocket() {
 		return
 	}
-	if c.fb == nil {
-		c.fb = &fallbackTap{c: c}
-		c.fb.fb = httpfb.NewConn(c.fb)
+	t := c.fallback()
+	if t == nil {
+		t = &fallbackTap{c: c}
+		t.fb = httpfb.NewConn(t)
+		c.more().fb = t
 	}
-	c.fb.fb.Feed(c.dirOf(side) == ClientToServer, data, ts)
+	t.fb.Feed(c.dirOf(side) == ClientToServer, data, ts)
 }
 
 func (t *fallbackTap) Message(m *httpfb.Msg) {
@@ -80,21 +82,22 @@ func (t *fallbackTap) Request(r *httpfb.Request) {
 
 // tapGap and tapEnd pass lost bytes and the end on.
 func (c *Conn) tapGap(side int, n int, ts time.Time) {
-	if c.fb != nil {
-		c.fb.fb.Gap(c.dirOf(side) == ClientToServer, n, ts)
+	if t := c.fallback(); t != nil {
+		t.fb.Gap(c.dirOf(side) == ClientToServer, n, ts)
 	}
 }
 
 func (c *Conn) tapEnd(ts time.Time) {
-	if c.fb != nil {
-		c.fb.fb.End(ts)
-		c.fb = nil
+	if t := c.fallback(); t != nil {
+		t.fb.End(ts)
+		c.dx.fb = nil
 	}
 }
 
 // tapDone reports whether the fallback decoder wants no more bytes.
 func (c *Conn) tapDone() bool {
-	return !c.cfg.Fallback || c.IsWebSocket() || c.fb == nil || c.fb.fb.Dead()
+	t := c.fallback()
+	return !c.cfg.Fallback || c.IsWebSocket() || t == nil || t.fb.Dead()
 }
 
 // FallbackSummary is what a joined fallback session's Summary tells of the

@@ -23,6 +23,7 @@ type reader struct {
 	holed     bool // a gap hit the current payload
 	closed    bool // this side sent a Close frame
 	phase     int8 // masking key phase
+	sniffed   bool // framing recognised without a handshake
 }
 
 // frameState is the frame a side is assembling, taken from framePool when
@@ -269,7 +270,7 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 	f.TS = ts
 	f.Payload = h.payload
 	if h.msgState != nil {
-		h.msg.TS = ts // the open message's last frame (see msgState)
+		c.setMsgTS(h, ts) // the open message's last frame (see msgState)
 	}
 	if f.Opcode == OpClose {
 		code, has, reason, a := ParseClose(f.Payload)
@@ -305,7 +306,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 		// segment was lost): the upgrade may have happened unseen, so look
 		// for frames after it.
 		if c.startSniff(side, nil, true) {
-			h.httpHalf = nil
+			h.dropHTTP()
 			return
 		}
 		c.ignore(side)

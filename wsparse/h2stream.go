@@ -92,7 +92,7 @@ func (c *Conn) StreamResponse(status int, subprotocol, extensions string, anoms 
 	for side := range c.half {
 		h := &c.half[side]
 		pending := h.httpBuf()
-		h.httpHalf = nil
+		h.dropHTTP()
 		if !ok {
 			c.StreamSkipped(side, len(pending))
 			h.mode = modeIgnore

@@ -3,6 +3,7 @@ package wsparse
 import (
 	"crypto/sha1"
 	"encoding/base64"
+	"iter"
 	"math"
 	"strings"
 	"time"
@@ -13,8 +14,45 @@ const acceptGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // AcceptKey returns the Sec-WebSocket-Accept value for a Sec-WebSocket-Key.
 func AcceptKey(key string) string {
-	h := sha1.Sum([]byte(key + acceptGUID))
-	return base64.StdEncoding.EncodeToString(h[:])
+	var b [acceptLen]byte
+	return string(acceptKey(&b, key))
+}
+
+// acceptLen is the length of a Sec-WebSocket-Accept value: a SHA-1 in base64.
+const acceptLen = 28
+
+// acceptKey writes the Sec-WebSocket-Accept value for key into b, without
+// allocating for a key of up to 64 bytes (a real one has 24).
+func acceptKey(b *[acceptLen]byte, key string) []byte {
+	var in [64 + len(acceptGUID)]byte
+	var h [sha1.Size]byte
+	if len(key) <= 64 {
+		n := copy(in[:], key)
+		n += copy(in[n:], acceptGUID)
+		h = sha1.Sum(in[:n])
+	} else {
+		h = sha1.Sum([]byte(key + acceptGUID))
+	}
+	base64.StdEncoding.Encode(b[:], h[:])
+	return b[:]
+}
+
+// keyValid reports whether a Sec-WebSocket-Key is 16 bytes in base64
+// (RFC 6455 §4.1), decoding a key of usual length on the stack.
+func keyValid(key string) bool {
+	var b [48]byte
+	if base64.StdEncoding.DecodedLen(len(key)) > len(b) {
+		k, err := base64.StdEncoding.DecodeString(key)
+		return err == nil && len(k) == 16
+	}
+	n, err := base64.StdEncoding.Decode(b[:], []byte(key))
+	return err == nil && n == 16
+}
+
+// acceptMatches reports whether accept is AcceptKey(key).
+func acceptMatches(key, accept string) bool {
+	var b [acceptLen]byte
+	return len(accept) == acceptLen && string(acceptKey(&b, key)) == accept
 }
 
 // Handshake is an HTTP Upgrade exchange: the client's request and, when it
@@ -92,10 +130,10 @@ func (hs *Handshake) fromRequest(h *httpHead, ts time.Time) {
 	if !h.hasToken("Connection", "upgrade") {
 		hs.Anomalies |= AnomMissingConnectionUpgrade
 	}
-	switch k, err := base64.StdEncoding.DecodeString(hs.Key); {
+	switch {
 	case !h.has("Sec-WebSocket-Key"):
 		hs.Anomalies |= AnomKeyMissing
-	case err != nil || len(k) != 16:
+	case !keyValid(hs.Key):
 		hs.Anomalies |= AnomKeyInvalid
 	}
 	if hs.Version != "13" {
@@ -111,11 +149,20 @@ func (hs *Handshake) fromRequest(h *httpHead, ts time.Time) {
 // whole HTTP heads (cookies and all, a kilobyte or more from a browser),
 // which an open connection would otherwise keep for its whole life.
 func (hs *Handshake) compact() {
-	fields := [...]*string{&hs.Method, &hs.URI, &hs.HTTPVersion, &hs.Host, &hs.Origin, &hs.UserAgent, &hs.Key,
-		&hs.Version, &hs.OfferedProtocols, &hs.OfferedExtensions, &hs.Reason, &hs.Accept, &hs.Subprotocol, &hs.Extensions}
+	compactStrings(&hs.Method, &hs.URI, &hs.HTTPVersion, &hs.Host, &hs.Origin, &hs.UserAgent, &hs.Key,
+		&hs.Version, &hs.OfferedProtocols, &hs.OfferedExtensions, &hs.Reason, &hs.Accept, &hs.Subprotocol, &hs.Extensions)
+}
+
+// compactStrings copies the strings into one (none when all are empty).
+// The response's strings are compacted alone: the request's are already
+// (fromRequest), and copying them again made a second copy of the request.
+func compactStrings(fields ...*string) {
 	n := 0
 	for _, f := range fields {
 		n += len(*f)
+	}
+	if n == 0 {
+		return
 	}
 	var b strings.Builder
 	b.Grow(n)
@@ -135,7 +182,7 @@ func (hs *Handshake) fromResponse(h *httpHead, ts time.Time) {
 	hs.Accept = h.get("Sec-WebSocket-Accept")
 	hs.Subprotocol = h.get("Sec-WebSocket-Protocol")
 	hs.Extensions = h.get("Sec-WebSocket-Extensions")
-	defer hs.compact()
+	defer compactStrings(&hs.Reason, &hs.Accept, &hs.Subprotocol, &hs.Extensions)
 	if h.status != 101 {
 		hs.Anomalies |= AnomUpgradeRefused
 		return
@@ -146,7 +193,7 @@ func (hs *Handshake) fromResponse(h *httpHead, ts time.Time) {
 	switch {
 	case !h.has("Sec-WebSocket-Accept"):
 		hs.Anomalies |= AnomAcceptMissing
-	case hs.Accept == AcceptKey(hs.Key):
+	case acceptMatches(hs.Key, hs.Accept):
 		hs.AcceptValid = true
 	default:
 		hs.Anomalies |= AnomAcceptMismatch
@@ -160,7 +207,7 @@ func (hs *Handshake) negotiate() {
 	if hs.Subprotocol != "" && !listHas(hs.OfferedProtocols, hs.Subprotocol) {
 		hs.Anomalies |= AnomSubprotocolNotOffered
 	}
-	for _, ext := range splitList(hs.Extensions) {
+	for ext := range splitList(hs.Extensions) {
 		name, _, _ := strings.Cut(ext, ";")
 		name = strings.TrimSpace(name)
 		if !extensionOffered(hs.OfferedExtensions, name) {
@@ -179,7 +226,7 @@ func (hs *Handshake) negotiate() {
 // deflateOffersValid reports whether every permessage-deflate element of
 // a request's Sec-WebSocket-Extensions keeps to RFC 7692 §7.
 func deflateOffersValid(offered string) bool {
-	for _, e := range splitList(offered) {
+	for e := range splitList(offered) {
 		if n, _, _ := strings.Cut(e, ";"); strings.EqualFold(strings.TrimSpace(n), "permessage-deflate") && checkDeflate(e, false).invalid {
 			return false
 		}
@@ -196,7 +243,7 @@ func deflateAnswers(offered, resp string) bool {
 		return false
 	}
 	seen := false
-	for _, e := range splitList(offered) {
+	for e := range splitList(offered) {
 		if n, _, _ := strings.Cut(e, ";"); !strings.EqualFold(strings.TrimSpace(n), "permessage-deflate") {
 			continue
 		}
@@ -208,20 +255,23 @@ func deflateAnswers(offered, resp string) bool {
 	return !seen
 }
 
-// splitList splits a comma-separated header list, dropping empty elements.
-func splitList(v string) []string {
-	var out []string
-	for _, e := range strings.Split(v, ",") {
-		if e = strings.TrimSpace(e); e != "" {
-			out = append(out, e)
+// splitList yields the elements of a comma-separated header list,
+// trimmed, passing over empty ones; it allocates nothing.
+func splitList(v string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for v != "" {
+			e, rest, _ := strings.Cut(v, ",")
+			v = rest
+			if e = strings.TrimSpace(e); e != "" && !yield(e) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // listHas reports whether the comma-separated list v contains token.
 func listHas(v, token string) bool {
-	for _, e := range splitList(v) {
+	for e := range splitList(v) {
 		if e == token {
 			return true
 		}
@@ -232,7 +282,7 @@ func listHas(v, token string) bool {
 // extensionOffered reports whether an extension called name appears in the
 // offered Sec-WebSocket-Extensions list.
 func extensionOffered(offered, name string) bool {
-	for _, e := range splitList(offered) {
+	for e := range splitList(offered) {
 		n, _, _ := strings.Cut(e, ";")
 		if strings.EqualFold(strings.TrimSpace(n), name) {
 			return true
@@ -243,21 +293,22 @@ func extensionOffered(offered, name string) bool {
 
 // keptHandshake is what a connection keeps of its handshake once the
 // handshake record is out: the fields its summary reports
-// (Summary.Handshake) and the permessage-deflate parameters. The rest (the
+// (Summary.Handshake) and what permessage-deflate needs. The rest (the
 // request's key, user agent, origin, ...) is in the record only: an open
 // connection does not carry it for its whole life. The four strings are
-// one (all, cut at hostN, uriN, subN) and the parameters are made only
-// when some were given; the status (three characters, -99 to 999) is 16
-// bits: 80 bytes, was 144, then 96.
+// one (all, cut at hostN, uriN, subN); the status (three characters, -99
+// to 999) is 16 bits; the TLS layer is the connection's, the deflate
+// parameters are read again from the extensions when needed, and
+// RequestTS is kept as the time since the connection's First: 48 bytes,
+// was 144, then 96, then 80, then 64. A handshake that does not fit this
+// is kept whole.
 type keptHandshake struct {
-	requestTS         time.Time
-	all               string // host, URI, subprotocol and extensions, one after the other
+	requestSince      time.Duration // RequestTS - First
+	all               string        // host, URI, subprotocol and extensions, one after the other
 	hostN, uriN, subN uint32
 	status            int16
 	deflate           bool
-	h2                bool           // an HTTP/2 extended CONNECT (Handshake.Protocol "websocket")
-	params            *DeflateParams // nil when none were given
-	tls               *TLSInfo
+	h2                bool // an HTTP/2 extended CONNECT (Handshake.Protocol "websocket")
 	anomalies         Anomalies
 }
 
@@ -265,40 +316,55 @@ type keptHandshake struct {
 // by what it keeps of it.
 func (c *Conn) keepHandshake() {
 	hs := c.hs
-	if hs.Status != int(int16(hs.Status)) {
-		return // an HTTP/2 :status out of range (hostile): kept whole
+	first := c.sum.First // not zero once bytes were fed, and never changed then
+	since := hs.RequestTS.Sub(first)
+	if first.IsZero() || first.Add(since) != hs.RequestTS ||
+		hs.Status != int(int16(hs.Status)) || hs.TLS != c.TLS() ||
+		len(hs.Host)+len(hs.URI)+len(hs.Subprotocol) > math.MaxUint32 ||
+		hs.DeflateParams != (DeflateParams{}) && (!hs.Deflate || deflateOf(hs.Extensions) != hs.DeflateParams) {
+		// Hostile (an HTTP/2 :status out of range, gigabytes of host, times
+		// centuries apart), or made by a caller other than the head
+		// driver: kept whole.
+		return
 	}
-	k := &keptHandshake{requestTS: hs.RequestTS, status: int16(hs.Status), deflate: hs.Deflate,
-		tls: hs.TLS, anomalies: hs.Anomalies, h2: hs.Protocol != ""}
-	if hs.DeflateParams != (DeflateParams{}) {
-		p := hs.DeflateParams
-		k.params = &p
-	}
-	if len(hs.Host)+len(hs.URI)+len(hs.Subprotocol) <= math.MaxUint32 {
-		// One string for the four, not pieces of the handshake's.
-		k.all = hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
-		k.hostN, k.uriN, k.subN = uint32(len(hs.Host)), uint32(len(hs.URI)), uint32(len(hs.Subprotocol))
-	}
+	k := &keptHandshake{requestSince: since, status: int16(hs.Status), deflate: hs.Deflate,
+		anomalies: hs.Anomalies, h2: hs.Protocol != ""}
+	// One string for the four, not pieces of the handshake's.
+	k.all = hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
+	k.hostN, k.uriN, k.subN = uint32(len(hs.Host)), uint32(len(hs.URI)), uint32(len(hs.Subprotocol))
 	c.hs, c.kept = nil, k
+}
+
+// deflateOf returns the parameters of the first permessage-deflate
+// element of a response's extensions, as negotiate takes them.
+func deflateOf(extensions string) DeflateParams {
+	for ext := range splitList(extensions) {
+		name, _, _ := strings.Cut(ext, ";")
+		if strings.EqualFold(strings.TrimSpace(name), "permessage-deflate") {
+			return parseDeflate(ext)
+		}
+	}
+	return DeflateParams{}
 }
 
 // deflateParams returns the permessage-deflate parameters kept.
 func (k *keptHandshake) deflateParams() DeflateParams {
-	if k.params == nil {
+	if !k.deflate {
 		return DeflateParams{}
 	}
-	return *k.params
+	return deflateOf(k.all[k.hostN+k.uriN+k.subN:])
 }
 
-// handshake is the Summary's handshake: the fields kept.
-func (k *keptHandshake) handshake() *Handshake {
+// handshake is the Summary's handshake: the fields kept, the connection's
+// TLS layer, and RequestTS from the connection's First.
+func (k *keptHandshake) handshake(tls *TLSInfo, first time.Time) *Handshake {
 	all := k.all
 	host, all := all[:k.hostN], all[k.hostN:]
 	uri, all := all[:k.uriN], all[k.uriN:]
 	sub, ext := all[:k.subN], all[k.subN:]
-	h := &Handshake{RequestTS: k.requestTS, Host: host, URI: uri, Status: int(k.status),
+	h := &Handshake{RequestTS: first.Add(k.requestSince), Host: host, URI: uri, Status: int(k.status),
 		Subprotocol: sub, Extensions: ext, Deflate: k.deflate,
-		DeflateParams: k.deflateParams(), TLS: k.tls, Anomalies: k.anomalies}
+		DeflateParams: k.deflateParams(), TLS: tls, Anomalies: k.anomalies}
 	if k.h2 {
 		h.HTTPVersion, h.Method, h.Protocol = "HTTP/2", "CONNECT", "websocket"
 	}

@@ -5,6 +5,7 @@ import (
 	"github.com/wsdump/wsdump/httpfb"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // httpHead is a parsed HTTP/1.x request or response head.
@@ -196,10 +197,16 @@ func headEnd(b []byte, from int) int {
 
 // parseHead parses an HTTP/1.x head. ok is false when the start line is not
 // a request or status line. Syntax that a lenient server reads past is
-// read past here too, and marked (lenient). The head is copied into one
-// string that every name and value is a piece of; its lines are walked in
+// read past here too, and marked (lenient). Every name and value is a
+// piece of b, not a copy: b must not change while the head is in use, and
+// whatever outlives the call that handles the head is copied (the
+// handshake's strings, the methods queued); its lines are walked in
 // place.
-func parseHead(b []byte) (h httpHead, ok bool) {
+func parseHead(b []byte) (h httpHead, ok bool) { return parseHeadInto(b, nil) }
+
+// parseHeadInto is parseHead with the fields appended to fields[:0]: a
+// caller's array holds the fields of a head that has room in it.
+func parseHeadInto(b []byte, fields []httpField) (h httpHead, ok bool) {
 	b = b[min(leadingEmpty(b), maxLeadingEmpty):] // RFC 9112 §2.2
 	b = bytes.TrimRight(b, "\r\n")
 	nl := bytes.IndexByte(b, '\n')
@@ -218,7 +225,7 @@ func parseHead(b []byte) (h httpHead, ok bool) {
 	} else if !requestLine(first) {
 		return h, false
 	}
-	s := string(b)
+	s := unsafe.String(unsafe.SliceData(b), len(b)) // b is not empty: it holds a start line
 	line, rest := s, ""
 	if nl >= 0 {
 		line, rest = s[:nl], s[nl+1:]
@@ -240,7 +247,9 @@ func parseHead(b []byte) (h httpHead, ok bool) {
 	if nl >= 0 {
 		n = strings.Count(rest, "\n") + 1
 	}
-	h.fields = make([]httpField, 0, n)
+	if h.fields = fields[:0]; cap(fields) < n {
+		h.fields = make([]httpField, 0, n)
+	}
 	for nl >= 0 {
 		nl = strings.IndexByte(rest, '\n')
 		l := rest

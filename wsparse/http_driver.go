@@ -6,6 +6,7 @@ package wsparse
 import (
 	"bytes"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,10 +24,25 @@ type httpHalf struct {
 	chunks  chunkSkipper
 }
 
+// httpPool holds the HTTP states of sides that speak HTTP no more: a
+// connection borrows one per side for its handshake only, so they are
+// reused rather than made (and dropped) for every connection.
+var httpPool = sync.Pool{New: func() any { return new(httpHalf) }}
+
 // openHTTP gives a side its HTTP state.
 func (h *half) openHTTP() {
 	if h.httpHalf == nil {
-		h.httpHalf = new(httpHalf)
+		h.httpHalf = httpPool.Get().(*httpHalf)
+	}
+}
+
+// dropHTTP gives a side's HTTP state back to the pool (the bytes it held
+// are left to whoever took them: they are not reused).
+func (h *half) dropHTTP() {
+	if h.httpHalf != nil {
+		*h.httpHalf = httpHalf{}
+		httpPool.Put(h.httpHalf)
+		h.httpHalf = nil
 	}
 }
 
@@ -48,7 +64,7 @@ func (h *half) httpBuf() []byte {
 // closeHTTP drops a side's HTTP state once it speaks HTTP no more.
 func (h *half) closeHTTP() {
 	if h.mode != modeHTTP && h.mode != modeAwait {
-		h.httpHalf = nil
+		h.dropHTTP()
 	}
 }
 
@@ -63,6 +79,11 @@ type httpDriver struct {
 	cut       bool           // the head being handled is cut: fields after the limit are unknown
 	reqBad    bool           // the parser rejected the client's request: a 101 websocket answer is believed
 	lenient   bool           // a head was read leniently (http_nonconforming)
+
+	// The decoder's flags, here in the padding.
+	ws     bool // the upgrade succeeded, or framing was recognised
+	forced bool // --ws-port: decode as WebSocket whatever the evidence
+	ended  bool
 }
 
 // httpExchange is the HTTP request/response state of a connection.
@@ -77,13 +98,40 @@ type httpExchange struct {
 	answered int
 }
 
+// exchangePool holds the exchange states of connections that upgraded:
+// with their request queues, they are reused rather than made for every
+// connection.
+var exchangePool = sync.Pool{New: func() any { return new(httpExchange) }}
+
 // exchange returns the connection's HTTP exchange state, made at the first
 // head.
 func (c *Conn) exchange() *httpExchange {
 	if c.ex == nil {
-		c.ex = new(httpExchange)
+		c.ex = exchangePool.Get().(*httpExchange)
 	}
 	return c.ex
+}
+
+// dropExchange gives the exchange state of a connection that upgraded
+// back: its request queue is reused, its request log (which a summary
+// may hold) is not.
+func (c *Conn) dropExchange() {
+	ex := c.ex
+	c.ex = nil
+	clear(ex.reqs)
+	*ex = httpExchange{reqs: ex.reqs[:0]}
+	exchangePool.Put(ex)
+}
+
+// methodName returns the method of a request for the queue: the known
+// ones as constants, the rest copied (not a piece of the whole head).
+func methodName(m string) string {
+	for _, k := range httpMethods {
+		if m == k {
+			return k
+		}
+	}
+	return strings.Clone(m)
 }
 
 // feedHTTP decodes HTTP heads and skips bodies until a side switches mode; it
@@ -187,10 +235,12 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 			continue
 		}
 		data = data[end-start:]
-		head, ok := parseHead(hb[:end])
+		fields := takeFields()
+		head, ok := parseHeadInto(hb[:end], *fields)
 		response := bytes.HasPrefix(hb, []byte("HTTP/"))
 		h.buf = nil // not kept for the rest of the connection
 		if !ok {
+			fieldsDone(fields, head.fields)
 			c.hsAnomaly(AnomHTTPMalformed)
 			c.sum.Anomalies |= AnomHTTPMalformed
 			if !c.hasHS() && (c.ex == nil || len(c.ex.reqs) == 0) && c.clientSide != 1-side && !response {
@@ -223,9 +273,31 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		} else {
 			c.onResponse(side, &head, ts)
 		}
+		fieldsDone(fields, head.fields)
 	}
 	return data
 }
+
+// fieldsPool holds the fields slices of the heads being handled: a head's
+// fields are needed only while it is handled (what outlives it is
+// copied), so the slice goes back for the next head.
+var fieldsPool = sync.Pool{New: func() any { f := make([]httpField, 0, 16); return &f }}
+
+// takeFields lends a head a fields slice.
+func takeFields() *[]httpField { return fieldsPool.Get().(*[]httpField) }
+
+// fieldsDone gives a head's fields slice back once the head has been
+// handled, keeping room grown for a longer head up to maxPooledFields.
+func fieldsDone(p *[]httpField, f []httpField) {
+	clear(f) // f is *p's array, or a bigger one the head needed, or nil
+	if cap(f) > cap(*p) && cap(f) <= maxPooledFields {
+		*p = f[:0]
+	}
+	fieldsPool.Put(p)
+}
+
+// maxPooledFields bounds the fields slices kept for the heads to come.
+const maxPooledFields = 64
 
 // skipLongHead passes over the rest of a head longer than MaxHTTPHeader,
 // looking for its blank line with a few bits of state, and returns the bytes
@@ -358,7 +430,7 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 	h := &c.half[side]
 	ex := c.exchange()
 	if len(ex.reqs) < 64 {
-		ex.reqs = append(ex.reqs, strings.Clone(head.method)) // not a piece of the whole head
+		ex.reqs = append(ex.reqs, methodName(head.method))
 	}
 	if c.cfg.EndAll {
 		if len(ex.log) < MaxRequestsKept {
@@ -369,7 +441,7 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 		}
 	}
 	if isUpgradeRequest(head) && !c.hasHS() {
-		c.hs = &Handshake{TLS: c.tls}
+		c.hs = &Handshake{TLS: c.TLS()}
 		c.hs.fromRequest(head, ts)
 		if c.cut {
 			c.hs.Anomalies &^= cutFields(head, true)
@@ -406,7 +478,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		// The request was lost or cut short (a snap length, a lost
 		// segment, a head over the limit) but the server switched:
 		// believe the server.
-		c.hs = &Handshake{Anomalies: AnomRequestIncomplete, TLS: c.tls}
+		c.hs = &Handshake{Anomalies: AnomRequestIncomplete, TLS: c.TLS()}
 		if req := ex.cutReq; req != nil {
 			c.hs.fromRequest(req, ts)
 			c.hs.Anomalies &^= cutFields(req, true)
@@ -440,7 +512,10 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		return
 	}
 	method := ex.reqs[0]
-	ex.reqs = ex.reqs[1:]
+	// Shifted down, not resliced: the queue keeps its room for reuse.
+	n := copy(ex.reqs, ex.reqs[1:])
+	ex.reqs[n] = ""
+	ex.reqs = ex.reqs[:n]
 	if ex.answered < len(ex.log) {
 		ex.log[ex.answered].Status, ex.log[ex.answered].RespTS = head.status, ts
 	}
@@ -485,7 +560,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		// upgrade request: the client asked for websocket only.
 		if (!malformed || c.reqBad) && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
 			c.ws = true
-			c.ex = nil // no request is pending
+			c.dropExchange() // no request is pending
 			h.mode = modeWS
 			switch client.mode {
 			case modeAwait:

@@ -15,7 +15,7 @@ func (c *Conn) endHeld(side int, ts time.Time) {
 		return
 	}
 	pending := h.httpBuf()
-	h.httpHalf = nil
+	h.dropHTTP()
 	if len(pending) == 0 {
 		h.mode = modeIgnore
 		return
@@ -139,7 +139,7 @@ func (c *Conn) acceptAt(side, start int, ts time.Time) {
 		}
 	}
 	c.ws = true
-	c.sniffed[side] = true
+	c.half[side].sniffed = true
 	h.mode = modeWS
 	h.midStream = true
 	buf, base, holes := s.buf, s.base, s.holes
@@ -192,7 +192,7 @@ func (c *Conn) sniffPair(ts time.Time) {
 		}
 		c.half[side].sniff.want = m
 	}
-	c.sniffed = [2]bool{true, true}
+	c.half[0].sniffed, c.half[1].sniffed = true, true
 	c.acceptAt(0, 0, ts)
 	if c.half[1].mode == modeSniff {
 		c.acceptAt(1, 0, ts)

@@ -126,22 +126,27 @@ type HTTP2Counts struct {
 // summary is what a decoder accumulates of its Summary; the rest is set
 // when the connection ends. Its Last is kept as the time since First (8
 // bytes, not a 24-byte time.Time): last and setLast.
+//
+// A zero Last is since noLast (with no farLast): a Sub that far saturates,
+// and is kept as farLast (8 bytes less than a flag).
 type summary struct {
 	First     time.Time
-	since     time.Duration // Last - First, when lastSet
+	since     time.Duration // Last - First; noLast: Last is zero (or farLast)
 	Stats     [2]dirCounts
 	more      *sumMore // nil until a rare count, a Close, a FIN or RST, a limit hit or inflated bytes
 	Anomalies Anomalies
-	lastSet   bool // Last is First + since; else it is the zero time
 }
+
+// noLast is summary.since while Last is the zero time (NewConn sets it).
+const noLast = time.Duration(math.MinInt64)
 
 // last returns the time of the connection's latest bytes (Summary.Last).
 func (s *summary) last() time.Time {
-	if !s.lastSet {
-		return time.Time{}
-	}
 	if s.more != nil && !s.more.farLast.IsZero() {
 		return s.more.farLast
+	}
+	if s.since == noLast {
+		return time.Time{}
 	}
 	return s.First.Add(s.since)
 }
@@ -152,8 +157,11 @@ func (s *summary) last() time.Time {
 // out of order), Last is kept whole in the rare state. A zero time is
 // kept as such.
 func (s *summary) setLast(ts time.Time) {
-	s.since, s.lastSet = ts.Sub(s.First), !ts.IsZero()
-	if s.since == math.MaxInt64 || s.since == math.MinInt64 {
+	s.since = ts.Sub(s.First)
+	if ts.IsZero() {
+		s.since = noLast
+	}
+	if !ts.IsZero() && (s.since == math.MaxInt64 || s.since == math.MinInt64) {
 		if s.more == nil {
 			s.more = new(sumMore)
 		}
@@ -185,6 +193,7 @@ type sumMore struct {
 	limits    LimitHits    // the buffering limits hit
 	inflated  uint64       // bytes inflated (kept or not), all messages
 	farLast   time.Time    // Last, when it is too far from First for summary.since (else zero)
+	farMsgTS  [2]time.Time // by side: the TS of an open message too far from First (openMessage.far)
 }
 
 // extra returns the connection's rare state, made at the first need.
@@ -301,15 +310,15 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	c.endTimes(s)
 	s.Handshake = c.hs
 	if c.kept != nil {
-		s.Handshake = c.kept.handshake()
+		s.Handshake = c.kept.handshake(c.TLS(), c.sum.First)
 	}
-	s.TLS = c.tls
+	s.TLS = c.TLS()
 	switch {
 	case c.hasHS():
 		s.Confidence = ConfidenceHandshake
 	case c.forced:
 		s.Confidence = ConfidenceForced
-	case c.sniffed[0] && c.sniffed[1] && c.half[c.sideOf(ClientToServer)].masked == 1 && c.half[c.sideOf(ServerToClient)].masked == 0:
+	case c.half[0].sniffed && c.half[1].sniffed && c.half[c.sideOf(ClientToServer)].masked == 1 && c.half[c.sideOf(ServerToClient)].masked == 0:
 		s.Confidence = ConfidenceHigh
 	default:
 		s.Confidence = ConfidenceMedium
@@ -369,7 +378,7 @@ func (c *Conn) stats() [2]DirStats {
 func (c *Conn) endNotWebSocket(connect string, h2 *HTTP2Counts) {
 	cs := &c.sum
 	s := &Summary{First: cs.First, Last: cs.last(), Stats: c.stats(),
-		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.tls, Connect: connect, HTTP2: h2}
+		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.TLS(), Connect: connect, HTTP2: h2}
 	if x := cs.more; x != nil {
 		s.TCPFin, s.TCPRst = x.tcpFin, x.tcpRst
 	}
