@@ -201,7 +201,7 @@ func (a *Assembler) synthetic(s *stream, gs, mode int, seq uint32) {
 		return
 	}
 	a.synMode = mode
-	a.synCtx.ci = gopacket.CaptureInfo{Timestamp: a.now}
+	a.synCtx = assemblerContext{ts: a.now}
 	a.asm.AssembleWithContext(key.net, &a.synTCP, &a.synCtx)
 	a.synMode = synNone
 }
