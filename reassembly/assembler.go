@@ -148,7 +148,7 @@ type Assembler struct {
 
 	// live holds the connections gopacket holds, by gopacket's key (the
 	// direction of the first packet it saw of them).
-	live     map[tuple]*stream
+	live     liveSet
 	evicting bool
 	reopen   *stream // a stale stream that got another connection's segment
 
@@ -196,7 +196,7 @@ type Assembler struct {
 // inside), when it ends.
 func New(out record.Sink, opts Options) *Assembler {
 	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{},
-		live: map[tuple]*stream{}, parked: map[flowKey]*stream{}, tombs: map[tuple]tomb{}}
+		live: newLiveSet(), parked: map[flowKey]*stream{}, tombs: map[tuple]tomb{}}
 	pool := tcpasm.NewStreamPool(&factory{a: a})
 	a.nextAlloc = poolGrowth(pool)
 	a.asm = tcpasm.NewAssembler(pool)
@@ -263,8 +263,8 @@ func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLe
 	}
 	a.contextDone()
 	a.inPacket = false
-	if !a.coordinated && len(a.live) > a.opts.MaxConnections {
-		c := a.candidates(len(a.live) - a.keep())
+	if !a.coordinated && a.live.len() > a.opts.MaxConnections {
+		c := a.candidates(a.live.len() - a.keep())
 		ws := 0
 		for _, x := range c {
 			if x.class == classWebSocket {

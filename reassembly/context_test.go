@@ -32,8 +32,8 @@ func TestContextReuse(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%.2f allocations per ACK, want 0", allocs)
 	}
-	if len(a.live) != 1 {
-		t.Fatalf("%d connections live", len(a.live))
+	if a.live.len() != 1 {
+		t.Fatalf("%d connections live", a.live.len())
 	}
 }
 

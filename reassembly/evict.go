@@ -85,7 +85,7 @@ func (x candidate) compare(y candidate) int {
 // candidates returns the first k connections to evict, in order.
 func (a *Assembler) candidates(k int) []candidate {
 	c := a.cands[:0]
-	for _, s := range a.live {
+	for s := range a.live.all() {
 		c = append(c, candidate{class: s.class(), seen: s.seen, first: s.first, s: s})
 	}
 	slices.SortFunc(c, candidate.compare)
@@ -150,7 +150,7 @@ const (
 // through (as after a gap), then close each half. ReassemblyComplete
 // follows, as for any connection.
 func (a *Assembler) closeStream(s *stream) {
-	if a.closing != nil || a.live[s.gkey().tuple()] != s {
+	if a.closing != nil || a.live.get(s.gkey().tuple()) != s {
 		return
 	}
 	a.closing = s
@@ -158,7 +158,7 @@ func (a *Assembler) closeStream(s *stream) {
 	a.inPacket = false
 	limit := a.asm.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesPerConnection = 1
-	for gs := 0; gs < 2 && a.live[s.gkey().tuple()] == s; gs++ {
+	for gs := 0; gs < 2 && a.live.get(s.gkey().tuple()) == s; gs++ {
 		for i := 0; ; i++ {
 			a.probed, a.pushed = false, false
 			a.synthetic(s, gs, synProbe, 0)

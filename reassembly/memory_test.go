@@ -79,8 +79,8 @@ func TestBytesPerOpenConnection(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	per := float64(after.HeapAlloc-before.HeapAlloc) / n
 	t.Logf("%.0f bytes per open connection (%d connections, %d frames)", per, n, sink.frames)
-	if sink.frames != 2*n || len(a.live) != n {
-		t.Fatalf("%d frames, %d connections live", sink.frames, len(a.live))
+	if sink.frames != 2*n || a.live.len() != n {
+		t.Fatalf("%d frames, %d connections live", sink.frames, a.live.len())
 	}
 	if per > 3400 {
 		t.Errorf("%.0f bytes per open connection", per)
@@ -224,8 +224,8 @@ func TestPoolGrowth(t *testing.T) {
 		allocated += all.Index(i).Len()
 	}
 	t.Logf("%d connections open, %d allocated by gopacket's pool in %d chunks", n, allocated, all.Len())
-	if len(a.live) != n {
-		t.Fatalf("%d connections live", len(a.live))
+	if a.live.len() != n {
+		t.Fatalf("%d connections live", a.live.len())
 	}
 	if allocated-n > 4096 {
 		t.Errorf("gopacket's pool holds %d connections for %d", allocated, n)

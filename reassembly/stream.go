@@ -378,8 +378,8 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 	if s.ended { // Finish ended it before gopacket did
 		return true
 	}
-	if k := s.gkey().tuple(); a.live[k] == s {
-		delete(a.live, k)
+	if k := s.gkey().tuple(); a.live.get(k) == s {
+		a.live.del(k)
 	}
 	if s.stale {
 		return true

@@ -115,7 +115,7 @@ func (w *worker) run(in <-chan *inBatch) {
 			case itemKeys:
 				w.asm.MergeKeys(it.keys)
 			case itemCount:
-				w.sync <- syncReply{live: len(w.asm.live), parked: len(w.asm.parked), closed: len(w.asm.closed)}
+				w.sync <- syncReply{live: w.asm.live.len(), parked: len(w.asm.parked), closed: len(w.asm.closed)}
 			case itemNewest:
 				w.sync <- syncReply{closedKeys: w.asm.newestClosed(it.n)}
 			case itemForget:
