@@ -219,7 +219,7 @@ func (a *Assembler) parkedFor(key flowKey) *stream {
 func (a *Assembler) park(s *stream) {
 	a.stats.Parked++
 	a.parked[s.key()] = s
-	s.park = &parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seen, resumeEnd: s.end, resumeSet: s.endSet}
+	s.setPark(&parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seen, resumeEnd: s.end, resumeSet: s.endSet})
 }
 
 // oldestParked returns the keys of the n connections parked longest
@@ -228,15 +228,15 @@ func (a *Assembler) oldestParked(n int) []candidate {
 	var c []candidate
 	for e := a.parkQ.Front(); e != nil && len(c) < n; e = e.Next() {
 		s := e.Value.(*stream)
-		c = append(c, candidate{class: int(s.park.pkt), seen: s.park.seen, first: s.first})
+		c = append(c, candidate{class: int(s.parked().pkt), seen: s.parked().seen, first: s.first})
 	}
 	return c
 }
 
 func (a *Assembler) unpark(s *stream) {
 	delete(a.parked, s.key())
-	a.parkQ.Remove(s.park.at)
-	s.park.at = nil
+	a.parkQ.Remove(s.parked().at)
+	s.parked().at = nil
 }
 
 // endParked ends a parked connection for good.

@@ -166,7 +166,7 @@ func (a *Assembler) Finish() {
 		}
 		a.emitHeld(held[:n])
 		held = held[n:]
-		if s.park != nil && s.park.at != nil {
+		if s.parked() != nil && s.parked().at != nil {
 			a.unpark(s)
 		} else if k := s.gkey().tuple(); a.live.get(k) == s {
 			a.live.del(k)
@@ -175,7 +175,7 @@ func (a *Assembler) Finish() {
 		// gopacket holds the stream until FlushAll below: what the
 		// connection decoded with is not needed any more (the sinks
 		// build their results of the ending connections meanwhile).
-		s.conn, s.tls, s.h2, s.recent = nil, nil, nil, [2]*segmentRing{}
+		s.conn, s.tls, s.h2, s.recent = nil, nil, nil, segmentRing{}
 	}
 	a.emitHeld(held)
 	clear(a.held)

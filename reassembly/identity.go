@@ -167,7 +167,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// An evicted WebSocket connection goes on where it was.
 		a.unpark(p)
 		p.attach(key)
-		p.park.resume = [2]bool{true, true}
+		p.parked().resume = [2]bool{true, true}
 		a.live.set(key.tuple(), p)
 		return p
 	}
