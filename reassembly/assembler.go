@@ -200,6 +200,7 @@ func New(out record.Sink, opts Options) *Assembler {
 	pool := tcpasm.NewStreamPool(&factory{a: a})
 	a.nextAlloc = poolGrowth(pool)
 	a.asm = tcpasm.NewAssembler(pool)
+	startPageCache(a.asm)
 	a.pageOps, a.pageSize = pageCounters(a.asm)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesTotal = a.opts.MaxBufferedPagesTotal

@@ -2,8 +2,10 @@ package reassembly
 
 import (
 	"encoding/binary"
+	"fmt"
 	"reflect"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,11 +202,12 @@ func TestParallelBytesPerOpenConnection(t *testing.T) {
 	}
 }
 
-// TestPoolGrowth: gopacket's StreamPool allocates its connections (~445
+// TestPoolGrowth: gopacket's StreamPool allocates its connections (~496
 // bytes each) in chunks that doubled (1 024, 2 048, ... 65 536), never
 // freed: 9 000 open connections took 15 360 and 100 000 took 130 048 (13 MB
 // unused). The Assembler holds each chunk to poolChunk connections, so
-// what is allocated and unused stays under one chunk. The test reads the
+// what is allocated and unused stays under one chunk (1 024 connections;
+// chunks of 4 096 left 3 288 unused for 9 000). The test reads the
 // pool's chunks (unexported, gopacket v1.1.19) by reflection; it fails if
 // they cannot be found.
 func TestPoolGrowth(t *testing.T) {
@@ -227,8 +230,77 @@ func TestPoolGrowth(t *testing.T) {
 	if a.live.len() != n {
 		t.Fatalf("%d connections live", a.live.len())
 	}
-	if allocated-n > 4096 {
+	if allocated-n > poolChunk {
 		t.Errorf("gopacket's pool holds %d connections for %d", allocated, n)
 	}
 	a.Finish()
+}
+
+// TestPageCacheStart: gopacket's page cache (out-of-order bytes) starts
+// with pageCacheStart pages, not the 1 024 (2 MB) gopacket makes, one more
+// 2 MB for each worker of a Parallel; it still grows as out-of-order
+// segments need (TestPageCacheGrows). The test reads the cache's size
+// (unexported, gopacket v1.1.19) by reflection; it fails if it cannot.
+func TestPageCacheStart(t *testing.T) {
+	a := New(record.Adapt(&countSink{}), Options{})
+	size := pageCacheSize(t, a)
+	t.Logf("gopacket's page cache holds %d pages at the start", size)
+	if size > pageCacheStart {
+		t.Errorf("the page cache holds %d pages, want %d or fewer", size, pageCacheStart)
+	}
+}
+
+func pageCacheSize(t *testing.T, a *Assembler) int {
+	t.Helper()
+	pc := reflect.ValueOf(a.asm).Elem().FieldByName("pc")
+	if !pc.IsValid() || pc.Kind() != reflect.Pointer {
+		t.Fatal("gopacket's Assembler has no page cache (pc)")
+	}
+	size := pc.Elem().FieldByName("size")
+	if !size.IsValid() || size.Kind() != reflect.Int {
+		t.Fatal("gopacket's pageCache has no size")
+	}
+	return int(size.Int())
+}
+
+// TestPageCacheGrows: 200 segments out of order (200 pages queued) past a
+// hole are held and come out, in order, when the hole is filled.
+func TestPageCacheGrows(t *testing.T) {
+	l := &logSink{}
+	a := New(l, Options{})
+	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	c, s := [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}
+	req := []byte(synth.UpgradeRequest + "\r\n")
+	resp := []byte(synth.UpgradeResponse + "\r\n")
+	a.Packet(101, synth.RawTCP4(c, s, 40000, 80, 100, 900, flagPSH|flagACK, req), ts, 40+len(req))
+	a.Packet(101, synth.RawTCP4(s, c, 80, 40000, 900, 100+uint32(len(req)), flagPSH|flagACK, resp), ts, 40+len(resp))
+	seq := 900 + uint32(len(resp))
+	var frames [][]byte
+	for i := range 201 {
+		f := wsparse.AppendHeader(nil, wsparse.Header{Fin: true, Opcode: wsparse.OpText, Length: 3})
+		frames = append(frames, append(f, byte('0'+i/100), byte('0'+i/10%10), byte('0'+i%10)))
+	}
+	// Frames 1 to 200 first, then frame 0.
+	off := seq + uint32(len(frames[0]))
+	for _, f := range frames[1:] {
+		a.Packet(101, synth.RawTCP4(s, c, 80, 40000, off, 100+uint32(len(req)), flagPSH|flagACK, f), ts, 40+len(f))
+		off += uint32(len(f))
+	}
+	if size := pageCacheSize(t, a); size < 200 {
+		t.Errorf("200 segments queued in a cache of %d pages", size)
+	}
+	a.Packet(101, synth.RawTCP4(s, c, 80, 40000, seq, 100+uint32(len(req)), flagPSH|flagACK, frames[0]), ts, 40+len(frames[0]))
+	a.Finish()
+	if n := l.count("frame s2c text"); n != 201 {
+		t.Fatalf("%d frames of 201", n)
+	}
+	i := 0
+	for _, line := range l.lines {
+		if strings.Contains(line, "frame s2c text") {
+			if want := fmt.Sprintf("%q", fmt.Sprintf("%03d", i)); !strings.Contains(line, want) {
+				t.Errorf("frame %d: %s", i, line)
+			}
+			i++
+		}
+	}
 }
