@@ -304,3 +304,50 @@ func TestPageCacheGrows(t *testing.T) {
 		}
 	}
 }
+
+// finishSink samples the live heap every 500 ends.
+type finishSink struct {
+	countSink
+	peak int64
+}
+
+func (s *finishSink) End(c *wsparse.Conn, sum *wsparse.Summary) {
+	s.countSink.End(c, sum)
+	if s.ends%500 == 0 {
+		s.peak = max(s.peak, heapNow())
+	}
+}
+
+// TestParallelFinishChunks: at the end of the input, two workers end their
+// open connections and copy each one's last records (its message so far,
+// its summary) into chunks for the merger. The chunks in flight and kept
+// for reuse are small (chunkRecs, chunkBytes: 64 records, 64 KB): chunks
+// of 1 024 records and 1 MB, their data buffers grown anew for each (past
+// what a free chunk keeps), took the live heap up by 2 456 bytes a
+// connection while they ended, and allocated 5 173 bytes a connection
+// (24 and 2 211 now); 100 000 open connections peaked at 384 MB RSS, not
+// 331 MB.
+func TestParallelFinishChunks(t *testing.T) {
+	const n = 5000
+	sink := &finishSink{}
+	p := NewParallel(record.Adapt(sink), Options{}, 2)
+	openConns(p, n)
+	p.ask(item{kind: itemCount}) // the workers have every packet
+	input := heapNow()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p.Finish()
+	runtime.ReadMemStats(&after)
+	if sink.ends != n {
+		t.Fatalf("%d connections ended", sink.ends)
+	}
+	up := float64(sink.peak-input) / n
+	alloc := float64(after.TotalAlloc-before.TotalAlloc) / n
+	t.Logf("while the open connections end: live heap up by %.0f bytes a connection at most, %.0f bytes allocated a connection", up, alloc)
+	if up > 1000 {
+		t.Errorf("the live heap went up by %.0f bytes a connection while they ended", up)
+	}
+	if alloc > 3500 {
+		t.Errorf("%.0f bytes allocated a connection while they ended", alloc)
+	}
+}
