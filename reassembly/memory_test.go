@@ -68,7 +68,11 @@ func openConns(a interface {
 // reports; 3 541 at session 18's start, 3 302 after: the stream 320 -> 208
 // bytes (the HTTP/2 Router made at the first bytes and dropped once
 // settled, the addresses packed, fields by size), both sides' recent
-// segments in one ring of 12-byte entries, the decoder's own share).
+// segments in one ring of 12-byte entries, the decoder's own share);
+// 3 304 at session 19's start, 2 628 after: the live connections of IPv4
+// by a 12-byte key, the ring inline in the stream, gopacket's page cache
+// started at 64 pages (2 MB, 400 bytes a connection of 5 000) and its pool
+// grown by 1 024 connections, not 4 096.
 func TestBytesPerOpenConnection(t *testing.T) {
 	const n = 5000
 	sink := &countSink{}
@@ -84,7 +88,7 @@ func TestBytesPerOpenConnection(t *testing.T) {
 	if sink.frames != 2*n || a.live.len() != n {
 		t.Fatalf("%d frames, %d connections live", sink.frames, a.live.len())
 	}
-	if per > 3400 {
+	if per > 2900 {
 		t.Errorf("%.0f bytes per open connection", per)
 	}
 	a.Finish()
@@ -189,7 +193,9 @@ func TestParallelBytesPerOpenConnection(t *testing.T) {
 	p.ask(item{kind: itemCount}) // the workers have every packet
 	per := float64(heapNow()-before) / n
 	t.Logf("%.0f bytes per open connection, two workers (%d connections)", per, n)
-	if per > 4200 { // the in-flight batches move it by ~200
+	// 2 980-2 988 at session 19's start, 2 307 after (see
+	// TestBytesPerOpenConnection; two page caches, two pools).
+	if per > 2600 { // the in-flight batches move it by ~200
 		t.Errorf("%.0f bytes per open connection", per)
 	}
 	// It remembered all 10 000 4-tuples (~100 bytes each) before.
@@ -230,7 +236,7 @@ func TestPoolGrowth(t *testing.T) {
 	if a.live.len() != n {
 		t.Fatalf("%d connections live", a.live.len())
 	}
-	if allocated-n > poolChunk {
+	if allocated-n > 1024 {
 		t.Errorf("gopacket's pool holds %d connections for %d", allocated, n)
 	}
 	a.Finish()
