@@ -193,9 +193,10 @@ func TestParallelBytesPerOpenConnection(t *testing.T) {
 	p.ask(item{kind: itemCount}) // the workers have every packet
 	per := float64(heapNow()-before) / n
 	t.Logf("%.0f bytes per open connection, two workers (%d connections)", per, n)
-	// 2 980-2 988 at session 19's start, 2 307 after (see
-	// TestBytesPerOpenConnection; two page caches, two pools).
-	if per > 2600 { // the in-flight batches move it by ~200
+	// 3 587 at session 19's start, 2 890 after, in the package's run (2 987
+	// and 2 307 run alone: ~600 more after any other test, before as
+	// after); see TestBytesPerOpenConnection: two page caches, two pools.
+	if per > 3200 { // the in-flight batches move it by ~200
 		t.Errorf("%.0f bytes per open connection", per)
 	}
 	// It remembered all 10 000 4-tuples (~100 bytes each) before.
