@@ -328,12 +328,12 @@ func (s *finishSink) End(c *wsparse.Conn, sum *wsparse.Summary) {
 // TestParallelFinishChunks: at the end of the input, two workers end their
 // open connections and copy each one's last records (its message so far,
 // its summary) into chunks for the merger. The chunks in flight and kept
-// for reuse are small (chunkRecs, chunkBytes: 64 records, 64 KB): chunks
-// of 1 024 records and 1 MB, their data buffers grown anew for each (past
-// what a free chunk keeps), took the live heap up by 2 456 bytes a
-// connection while they ended, and allocated 5 173 bytes a connection
-// (24 and 2 211 now); 100 000 open connections peaked at 384 MB RSS, not
-// 331 MB.
+// for reuse are small (chunkRecs, chunkBytes: 128 records, 128 KB):
+// chunks of 1 024 records and 1 MB, their data buffers grown anew for each
+// (past what a free chunk keeps), took the live heap up by 1 506-2 456
+// bytes a connection while they ended, and allocated 5 166 bytes a
+// connection (~60 and 2 310 now); 100 000 open connections peaked at
+// 384 MB RSS, not ~340.
 func TestParallelFinishChunks(t *testing.T) {
 	const n = 5000
 	sink := &finishSink{}
