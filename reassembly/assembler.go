@@ -148,7 +148,7 @@ type Assembler struct {
 
 	// live holds the connections gopacket holds, by gopacket's key (the
 	// direction of the first packet it saw of them).
-	live     map[tuple]*stream
+	live     liveSet
 	evicting bool
 	reopen   *stream // a stale stream that got another connection's segment
 
@@ -174,6 +174,12 @@ type Assembler struct {
 	synCtx   assemblerContext
 	cands    []candidate // scratch of candidates
 
+	// The packet's context, used again while no page of gopacket's
+	// holds it (see context), and gopacket's page counters that tell.
+	ctx                   *assemblerContext
+	pageOps, pageSize     *int
+	opsBefore, sizeBefore int
+
 	// gopacket's pool's next allocation size, held at poolChunk (nil:
 	// not found in this gopacket).
 	nextAlloc *int
@@ -190,10 +196,12 @@ type Assembler struct {
 // inside), when it ends.
 func New(out record.Sink, opts Options) *Assembler {
 	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{},
-		live: map[tuple]*stream{}, parked: map[flowKey]*stream{}, tombs: map[tuple]tomb{}}
+		live: newLiveSet(), parked: map[flowKey]*stream{}, tombs: map[tuple]tomb{}}
 	pool := tcpasm.NewStreamPool(&factory{a: a})
 	a.nextAlloc = poolGrowth(pool)
 	a.asm = tcpasm.NewAssembler(pool)
+	startPageCache(a.asm)
+	a.pageOps, a.pageSize = pageCounters(a.asm)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesTotal = a.opts.MaxBufferedPagesTotal
 	return a
@@ -202,9 +210,16 @@ func New(out record.Sink, opts Options) *Assembler {
 // Stats returns the counters so far.
 func (a *Assembler) Stats() Stats { return a.stats }
 
-type assemblerContext struct{ ci gopacket.CaptureInfo }
+// assemblerContext is what gopacket keeps of a packet: its capture info
+// (32 bytes, not the 72 of a gopacket.CaptureInfo).
+type assemblerContext struct {
+	ts              time.Time
+	capLen, wireLen uint32 // a capture file holds 32-bit lengths
+}
 
-func (c *assemblerContext) GetCaptureInfo() gopacket.CaptureInfo { return c.ci }
+func (c *assemblerContext) GetCaptureInfo() gopacket.CaptureInfo {
+	return gopacket.CaptureInfo{Timestamp: c.ts, CaptureLength: int(c.capLen), Length: int(c.wireLen)}
+}
 
 // Packet decodes one captured packet of the given link type (a LINKTYPE_
 // number) and feeds its TCP segment to reassembly. wireLen is the packet's
@@ -229,14 +244,14 @@ func (a *Assembler) MergeKeys(k *tlsdec.KeyLog) {
 
 // assemble feeds the TCP segment just decoded into a.dec.tcp.
 func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLen int) {
-	ctx := assemblerContext{ci: gopacket.CaptureInfo{Timestamp: ts, CaptureLength: capLen, Length: wireLen}}
+	ctx := a.context(ts, capLen, wireLen)
 	a.now = ts
 	tcp := &a.dec.tcp
 	if tcp.SYN && !tcp.ACK {
 		a.reuse(netFlow, tcp)
 	}
 	a.inPacket = true
-	a.asm.AssembleWithContext(netFlow, tcp, &ctx)
+	a.asm.AssembleWithContext(netFlow, tcp, ctx)
 	if s := a.reopen; s != nil {
 		// The segment went to the late segments of a closed connection
 		// but is of another one on the same ports (its opening not
@@ -244,12 +259,13 @@ func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLe
 		// new connection.
 		a.reopen = nil
 		a.closeStream(s)
-		a.asm.AssembleWithContext(netFlow, tcp, &ctx)
+		a.asm.AssembleWithContext(netFlow, tcp, ctx)
 		a.reopen = nil
 	}
+	a.contextDone()
 	a.inPacket = false
-	if !a.coordinated && len(a.live) > a.opts.MaxConnections {
-		c := a.candidates(len(a.live) - a.keep())
+	if !a.coordinated && a.live.len() > a.opts.MaxConnections {
+		c := a.candidates(a.live.len() - a.keep())
 		ws := 0
 		for _, x := range c {
 			if x.class == classWebSocket {

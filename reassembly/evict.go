@@ -85,7 +85,7 @@ func (x candidate) compare(y candidate) int {
 // candidates returns the first k connections to evict, in order.
 func (a *Assembler) candidates(k int) []candidate {
 	c := a.cands[:0]
-	for _, s := range a.live {
+	for s := range a.live.all() {
 		c = append(c, candidate{class: s.class(), seen: s.seen, first: s.first, s: s})
 	}
 	slices.SortFunc(c, candidate.compare)
@@ -150,7 +150,7 @@ const (
 // through (as after a gap), then close each half. ReassemblyComplete
 // follows, as for any connection.
 func (a *Assembler) closeStream(s *stream) {
-	if a.closing != nil || a.live[s.gkey().tuple()] != s {
+	if a.closing != nil || a.live.get(s.gkey().tuple()) != s {
 		return
 	}
 	a.closing = s
@@ -158,7 +158,7 @@ func (a *Assembler) closeStream(s *stream) {
 	a.inPacket = false
 	limit := a.asm.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesPerConnection = 1
-	for gs := 0; gs < 2 && a.live[s.gkey().tuple()] == s; gs++ {
+	for gs := 0; gs < 2 && a.live.get(s.gkey().tuple()) == s; gs++ {
 		for i := 0; ; i++ {
 			a.probed, a.pushed = false, false
 			a.synthetic(s, gs, synProbe, 0)
@@ -201,7 +201,7 @@ func (a *Assembler) synthetic(s *stream, gs, mode int, seq uint32) {
 		return
 	}
 	a.synMode = mode
-	a.synCtx.ci = gopacket.CaptureInfo{Timestamp: a.now}
+	a.synCtx = assemblerContext{ts: a.now}
 	a.asm.AssembleWithContext(key.net, &a.synTCP, &a.synCtx)
 	a.synMode = synNone
 }
@@ -219,7 +219,7 @@ func (a *Assembler) parkedFor(key flowKey) *stream {
 func (a *Assembler) park(s *stream) {
 	a.stats.Parked++
 	a.parked[s.key()] = s
-	s.park = &parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seen, resumeEnd: s.end, resumeSet: s.endSet}
+	s.setPark(&parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seen, resumeEnd: s.end, resumeSet: s.endSet})
 }
 
 // oldestParked returns the keys of the n connections parked longest
@@ -228,15 +228,15 @@ func (a *Assembler) oldestParked(n int) []candidate {
 	var c []candidate
 	for e := a.parkQ.Front(); e != nil && len(c) < n; e = e.Next() {
 		s := e.Value.(*stream)
-		c = append(c, candidate{class: int(s.park.pkt), seen: s.park.seen, first: s.first})
+		c = append(c, candidate{class: int(s.parked().pkt), seen: s.parked().seen, first: s.first})
 	}
 	return c
 }
 
 func (a *Assembler) unpark(s *stream) {
 	delete(a.parked, s.key())
-	a.parkQ.Remove(s.park.at)
-	s.park.at = nil
+	a.parkQ.Remove(s.parked().at)
+	s.parked().at = nil
 }
 
 // endParked ends a parked connection for good.

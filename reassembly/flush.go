@@ -148,8 +148,8 @@ func (a *Assembler) Finish() {
 	a.asm.FlushWithOptions(tcpasm.FlushOptions{T: time.Unix(1<<62, 0)})
 	a.holding = false
 	slices.SortStableFunc(a.held, func(x, y heldRecord) int { return x.conn.ID - y.conn.ID })
-	ends := make([]*stream, 0, len(a.live)+a.parkQ.Len())
-	for _, s := range a.live {
+	ends := make([]*stream, 0, a.live.len()+a.parkQ.Len())
+	for s := range a.live.all() {
 		if !s.stale {
 			ends = append(ends, s)
 		}
@@ -166,16 +166,16 @@ func (a *Assembler) Finish() {
 		}
 		a.emitHeld(held[:n])
 		held = held[n:]
-		if s.park != nil && s.park.at != nil {
+		if s.parked() != nil && s.parked().at != nil {
 			a.unpark(s)
-		} else if k := s.gkey().tuple(); a.live[k] == s {
-			delete(a.live, k)
+		} else if k := s.gkey().tuple(); a.live.get(k) == s {
+			a.live.del(k)
 		}
 		s.complete(false)
 		// gopacket holds the stream until FlushAll below: what the
 		// connection decoded with is not needed any more (the sinks
 		// build their results of the ending connections meanwhile).
-		s.conn, s.tls, s.h2, s.recent = nil, nil, nil, [2]*segmentRing{}
+		s.conn, s.tls, s.h2, s.recent = nil, nil, nil, segmentRing{}
 	}
 	a.emitHeld(held)
 	clear(a.held)

@@ -134,9 +134,9 @@ const closedMemory = 2 * time.Minute
 func (a *Assembler) reuse(netFlow gopacket.Flow, tcp *layers.TCP) {
 	key := flowKey{netFlow, tcp.TransportFlow()}
 	t := key.tuple()
-	s, sd := a.live[t], 0
+	s, sd := a.live.get(t), 0
 	if s == nil {
-		if s = a.live[t.reverse()]; s == nil {
+		if s = a.live.get(t.reverse()); s == nil {
 			if p := a.parkedFor(key); p != nil && p.reopened(p.sideOf(key), tcp.Seq) {
 				a.unpark(p)
 				p.complete(false)
@@ -167,8 +167,8 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// An evicted WebSocket connection goes on where it was.
 		a.unpark(p)
 		p.attach(key)
-		p.park.resume = [2]bool{true, true}
-		a.live[key.tuple()] = p
+		p.parked().resume = [2]bool{true, true}
+		a.live.set(key.tuple(), p)
 		return p
 	}
 	if t, orig, ok := a.tombFor(key); ok && t.goesOn(key == orig, tcp) {
@@ -190,7 +190,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
 		st := &stream{a: a, addr: pairOf(old.orig(key)), stale: true, seen: a.now, first: a.pkt, id: old.id}
 		st.attach(key)
-		a.live[key.tuple()] = st
+		a.live.set(key.tuple(), st)
 		return st
 	}
 	if t, orig, ok := a.tombFor(key); ok {
@@ -211,7 +211,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 // started holds a new stream for gopacket's connection with key key.
 func (a *Assembler) started(st *stream, key flowKey) *stream {
 	st.attach(key)
-	a.live[key.tuple()] = st
+	a.live.set(key.tuple(), st)
 	for _, p := range a.opts.WSPorts {
 		switch p {
 		case st.addr.port[1]:

@@ -53,8 +53,8 @@ func TestMaxConnections(t *testing.T) {
 		if i%10 == 0 {
 			send(false, flagPSH|flagACK, []byte{0x81, 0x01, 'x'})
 		}
-		if len(a.live) > 50 {
-			t.Fatalf("%d connections held", len(a.live))
+		if a.live.len() > 50 {
+			t.Fatalf("%d connections held", a.live.len())
 		}
 	}
 	a.Finish()

@@ -52,19 +52,19 @@ func (s *stream) connect() string {
 // stream adapts one connection to gopacket's Stream interface. Side 0 is the
 // sender of the connection's first packet. Its fields are ordered by size
 // (pointers, times, then the small ones), with the addresses packed
-// (addrPair), so that an open connection's stream takes 208 bytes, not
-// 320.
+// (addrPair) and what few connections have behind one pointer (rare), so
+// that an open connection's stream takes 208 bytes with its recent
+// segments' ring inline (320, and a ring of its own, before).
 type stream struct {
 	a     *Assembler
 	id    int
 	first int64         // index of the packet that opened it
 	conn  *wsparse.Conn // nil until decoder()
-	park  *parking      // while parked and until it has gone on
+	rare  *streamRare   // nil until parked or TLS
 
 	// TLS: a stream that opens with a ClientHello goes through tls, whose
 	// plaintext (with keys) goes on to conn.
-	tls     *tlsdec.Conn
-	tlsInfo *wsparse.TLSInfo
+	tls *tlsdec.Conn
 
 	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
 	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
@@ -76,9 +76,8 @@ type stream struct {
 
 	// Recent segments of both sides, to tell a retransmission with other
 	// bytes (gopacket keeps the first copy and drops the overlap
-	// silently): recent[0], made at the first payload (recent[1] is not
-	// used).
-	recent [2]*segmentRing
+	// silently).
+	recent segmentRing
 
 	last time.Time // time of the last bytes (before any: of the first packet)
 	seen time.Time // time of the latest packet, as gopacket's lastSeen
@@ -105,6 +104,41 @@ type stream struct {
 	resumed    bool // ended early, went on: decoded afresh
 	tlsResumed bool // and it was TLS: its bytes from there are counted, not decoded
 	wasEvicted bool // ended early before (counted in Stats.Evicted then)
+}
+
+// streamRare holds what few streams have: the parking of an evicted
+// WebSocket connection, the TLS layer's description.
+type streamRare struct {
+	park    *parking         // while parked and until it has gone on
+	tlsInfo *wsparse.TLSInfo // of a TLS connection
+}
+
+func (s *stream) parked() *parking {
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.park
+}
+
+func (s *stream) setPark(p *parking) {
+	if s.rare == nil {
+		s.rare = &streamRare{}
+	}
+	s.rare.park = p
+}
+
+func (s *stream) tlsInfo() *wsparse.TLSInfo {
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.tlsInfo
+}
+
+func (s *stream) setTLSInfo(t *wsparse.TLSInfo) {
+	if s.rare == nil {
+		s.rare = &streamRare{}
+	}
+	s.rare.tlsInfo = t
 }
 
 // segmentRing remembers the sequence number, length and hash of each
@@ -168,6 +202,11 @@ func (r *segmentRing) conflict(sd int, seq uint32, payload []byte) bool {
 		// The side's oldest segment goes.
 		r.seg = append(r.seg[:oldest], r.seg[oldest+1:]...)
 	}
+	if r.seg == nil {
+		// Room for an upgrade's request and response and a frame each
+		// way, at once: not 1, 2, then 4 entries.
+		r.seg = make([]segmentSum, 0, 4)
+	}
 	r.seg = append(r.seg, segmentSum{seq, n&^sideBit | tag, sum})
 	return conflict
 }
@@ -204,7 +243,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 		return false
 	}
 	s.track(sd, tcp)
-	if s.park != nil && s.park.resume[sd] {
+	if s.parked() != nil && s.parked().resume[sd] {
 		s.align(sd, tcp.Seq, ci.Timestamp)
 	}
 	if tcp.FIN || tcp.RST {
@@ -217,10 +256,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 		return false
 	}
 	if len(tcp.Payload) > 0 {
-		if s.recent[0] == nil {
-			s.recent[0] = &segmentRing{}
-		}
-		if s.recent[0].conflict(sd, tcp.Seq, tcp.Payload) {
+		if s.recent.conflict(sd, tcp.Seq, tcp.Payload) {
 			s.a.stats.RetransmitConflicts++
 			s.decoder().RetransmitConflict(sd)
 		}
@@ -269,7 +305,7 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 // bytes before it that were never seen are a gap, and bytes already
 // decoded are dropped.
 func (s *stream) align(sd int, seq uint32, ts time.Time) {
-	p := s.park
+	p := s.parked()
 	p.resume[sd] = false
 	if !p.resumeSet[sd] {
 		return // the side had sent nothing
@@ -326,9 +362,9 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	}
 	s.last = ts
 	data := sg.Fetch(length)
-	if s.park != nil && s.park.trim[sd] > 0 {
-		n := min(int(s.park.trim[sd]), len(data))
-		s.park.trim[sd] -= uint32(n)
+	if s.parked() != nil && s.parked().trim[sd] > 0 {
+		n := min(int(s.parked().trim[sd]), len(data))
+		s.parked().trim[sd] -= uint32(n)
 		data = data[n:]
 		if len(data) == 0 {
 			return
@@ -347,10 +383,10 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	if s.tlsResumed {
 		// The middle of a TLS session: neither decryptable nor
 		// WebSocket framing; its TLS record says why.
-		if s.tlsInfo == nil {
-			s.tlsInfo = &wsparse.TLSInfo{Error: resumedTLS}
+		if s.tlsInfo() == nil {
+			s.setTLSInfo(&wsparse.TLSInfo{Error: resumedTLS})
 		}
-		s.tlsInfo.Bytes[sd] += int64(len(data))
+		s.tlsInfo().Bytes[sd] += int64(len(data))
 		s.last = ts
 		return
 	}
@@ -378,8 +414,8 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 	if s.ended { // Finish ended it before gopacket did
 		return true
 	}
-	if k := s.gkey().tuple(); a.live[k] == s {
-		delete(a.live, k)
+	if k := s.gkey().tuple(); a.live.get(k) == s {
+		a.live.del(k)
 	}
 	if s.stale {
 		return true
@@ -418,21 +454,21 @@ func (s *stream) complete(evicted bool) {
 			}
 		}()
 	}
-	if s.tls == nil && s.tlsInfo != nil {
+	if s.tls == nil && s.tlsInfo() != nil {
 		// A TLS connection ended early went on (tlsResumed).
 		addr := s.addr.get()
-		a.TLSConn(s.decoder(), s.last, addr[0], addr[1], s.tlsInfo)
+		a.TLSConn(s.decoder(), s.last, addr[0], addr[1], s.tlsInfo())
 	}
 	if s.tls != nil {
 		s.syncTLS() // final: errors and byte counts
 		if s.decoder().IsWebSocket() || s.h2 != nil && s.h2.WebSockets() > 0 {
-			s.conn.SetTLS(s.tlsInfo) // (HTTP/2: its WebSocket streams carry it)
+			s.conn.SetTLS(s.tlsInfo()) // (HTTP/2: its WebSocket streams carry it)
 		} else {
 			client, server := s.conn.Addr[0], s.conn.Addr[1]
 			if i := s.tls.Info(); i.Client == 1 {
 				client, server = server, client
 			}
-			a.TLSConn(s.conn, s.last, client, server, s.tlsInfo)
+			a.TLSConn(s.conn, s.last, client, server, s.tlsInfo())
 		}
 	}
 	if !s.payload && s.tls == nil && !s.resumed && a.opts.Decoder.EndAll {

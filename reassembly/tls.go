@@ -17,20 +17,20 @@ const resumedTLS = "connection_resumed: ended early to stay under --max-connecti
 func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 	if s.decoder().TLS() == nil {
 		s.syncTLS()
-		s.conn.SetTLS(s.tlsInfo)
+		s.conn.SetTLS(s.tlsInfo())
 	}
-	s.feed(side, p, ts, s.tlsInfo.ALPN)
+	s.feed(side, p, ts, s.tlsInfo().ALPN)
 }
 
 // syncTLS copies what the TLS layer knows into tlsInfo.
 func (s *stream) syncTLS() {
 	i := s.tls.Info()
-	if s.tlsInfo == nil {
-		s.tlsInfo = new(wsparse.TLSInfo)
+	if s.tlsInfo() == nil {
+		s.setTLSInfo(new(wsparse.TLSInfo))
 	}
-	*s.tlsInfo = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
+	*s.tlsInfo() = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
 		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes}
 	if i.Client == 1 {
-		s.tlsInfo.Bytes[0], s.tlsInfo.Bytes[1] = i.Bytes[1], i.Bytes[0]
+		s.tlsInfo().Bytes[0], s.tlsInfo().Bytes[1] = i.Bytes[1], i.Bytes[0]
 	}
 }
