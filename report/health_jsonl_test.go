@@ -3,7 +3,9 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -72,5 +74,160 @@ func TestHealthJSONL(t *testing.T) {
 	}
 	if group.Type != "client_group" || group.Attempts != 1 {
 		t.Errorf("group record %s", lines[1])
+	}
+}
+
+// TestHealthJSONLAsEncoded: the conns view's records, appended field by
+// field, are the bytes encoding/json wrote from the structs that named
+// them (writeHealthJSONLRef), on reports whose every field is filled at
+// random: odd strings (HTML, controls, U+2028, invalid UTF-8), zero and
+// far times, nil and set pointers, empty and full lists, HTTP/2 streams.
+func TestHealthJSONLAsEncoded(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	f := filler{rng}
+	for i := range 400 {
+		rep := &health.Report{}
+		for range rng.IntN(4) {
+			c := &health.Conn{}
+			f.fill(reflect.ValueOf(c).Elem())
+			if rng.IntN(2) == 0 {
+				c.ID = wsparse.StreamID(c.ID, uint32(rng.IntN(9)))
+			}
+			rep.Conns = append(rep.Conns, c)
+		}
+		for range rng.IntN(3) {
+			g := &health.Group{}
+			f.fill(reflect.ValueOf(g).Elem())
+			for j := range g.Attempts {
+				if rng.IntN(2) == 0 {
+					g.Attempts[j].Conn = wsparse.StreamID(g.Attempts[j].Conn, 3)
+				}
+			}
+			rep.Groups = append(rep.Groups, g)
+		}
+		for range rng.IntN(2) {
+			h := &health.HTTP2Conn{}
+			f.fill(reflect.ValueOf(h).Elem())
+			rep.HTTP2 = append(rep.HTTP2, h)
+		}
+		o := health.Options{StormWindow: f.duration()}
+		var got, want bytes.Buffer
+		if err := WriteHealthJSONL(&got, rep, o); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeHealthJSONLRef(&want, rep, o); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			g, w := strings.Split(got.String(), "\n"), strings.Split(want.String(), "\n")
+			for j := range min(len(g), len(w)) {
+				if g[j] != w[j] {
+					t.Fatalf("report %d, line %d:\n got %s\nwant %s", i, j, g[j], w[j])
+				}
+			}
+			t.Fatalf("report %d: %d lines, want %d", i, len(g), len(w))
+		}
+	}
+}
+
+// filler sets fields to random values that reach every branch of the
+// records' writer.
+type filler struct{ rng *rand.Rand }
+
+var oddStrings = []string{"", "", "a", "example.test", `<b>&amp;</b>`, "tab\there\nnl\r\b\f\x01\x1f\x7f", "\u2028\u2029",
+	"bad \xff\xfe utf8", "é ☃ 𝄞", `"quoted" \back\`, "/p?sid=x&y=<z>", "\u202e\u0085"}
+
+func (f filler) duration() time.Duration {
+	switch f.rng.IntN(4) {
+	case 0:
+		return 0
+	case 1:
+		return -time.Duration(f.rng.Int64N(1e12))
+	}
+	return time.Duration(f.rng.Int64N(1e13))
+}
+
+func (f filler) time() time.Time {
+	switch f.rng.IntN(6) {
+	case 0:
+		return time.Time{}
+	case 1:
+		return time.Date(10000+f.rng.IntN(10), 1, 2, 3, 4, 5, 6, time.UTC)
+	case 2:
+		return time.Date(1969, 12, 31, 23, 59, 59, f.rng.IntN(1e9), time.FixedZone("X", 3600))
+	}
+	return time.Unix(1.7e9+f.rng.Int64N(1e8), f.rng.Int64N(1e9))
+}
+
+func (f filler) fill(v reflect.Value) {
+	switch x := v.Addr().Interface().(type) {
+	case *time.Time:
+		*x = f.time()
+		return
+	case *time.Duration:
+		*x = f.duration()
+		return
+	case *netip.AddrPort:
+		*x = []netip.AddrPort{{}, netip.MustParseAddrPort("10.0.0.1:80"), netip.MustParseAddrPort("[fe80::1%eth0]:443")}[f.rng.IntN(3)]
+		return
+	case *netip.Addr:
+		*x = []netip.Addr{{}, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("::1")}[f.rng.IntN(3)]
+		return
+	case *wsparse.Dir:
+		*x = wsparse.Dir(f.rng.IntN(2))
+		return
+	case *wsparse.Anomalies:
+		if f.rng.IntN(2) == 0 {
+			*x = wsparse.Anomalies(f.rng.Uint64())
+		}
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				f.fill(v.Field(i))
+			}
+		}
+	case reflect.String:
+		v.SetString(oddStrings[f.rng.IntN(len(oddStrings))])
+	case reflect.Bool:
+		v.SetBool(f.rng.IntN(2) == 0)
+	case reflect.Int, reflect.Int64:
+		if f.rng.IntN(3) > 0 {
+			v.SetInt(f.rng.Int64N(1000))
+		}
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if f.rng.IntN(3) > 0 {
+			v.SetUint(f.rng.Uint64N(1 << min(v.Type().Bits()-1, 40)))
+		}
+	case reflect.Pointer:
+		if f.rng.IntN(2) == 0 {
+			p := reflect.New(v.Type().Elem())
+			f.fill(p.Elem())
+			v.Set(p)
+		}
+	case reflect.Slice:
+		n := f.rng.IntN(4)
+		if n == 0 {
+			if f.rng.IntN(2) == 0 {
+				v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+			}
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), n, n)
+		for i := range n {
+			if e := s.Index(i); e.Kind() == reflect.Pointer { // a list holds no nil
+				e.Set(reflect.New(e.Type().Elem()))
+				f.fill(e.Elem())
+			} else {
+				f.fill(e)
+			}
+		}
+		v.Set(s)
+	case reflect.Array:
+		for i := range v.Len() {
+			f.fill(v.Index(i))
+		}
 	}
 }
