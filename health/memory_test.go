@@ -109,3 +109,30 @@ func bytesPer(n int, f func()) float64 {
 	runtime.ReadMemStats(&after)
 	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
 }
+
+// TestReportAllocBytes: what Report allocates for connections that
+// connected once each (their results, Conn, 768 bytes with its size
+// class, and their groups): its maps are made for a group each rather
+// than grown, which was a third of the grouping's time on 100 000
+// connections (2 428 bytes a connection before, now 2 071).
+func TestReportAllocBytes(t *testing.T) {
+	const n = 20000
+	views, hss := openConns(n)
+	tr := New(nil, Options{})
+	for i, c := range views {
+		tr.Handshake(c, hss[i])
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	r := tr.Report()
+	runtime.ReadMemStats(&after)
+	per := float64(after.TotalAlloc-before.TotalAlloc) / n
+	t.Logf("Report allocated %.0f bytes a connection", per)
+	if len(r.Conns) != n || len(r.Groups) != n {
+		t.Fatalf("%d connections, %d groups", len(r.Conns), len(r.Groups))
+	}
+	if per > 2200 {
+		t.Errorf("Report allocated %.0f bytes a connection, want at most 2200", per)
+	}
+}
