@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"io"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -54,8 +55,8 @@ func appendHTTP2JSON(b []byte, h *health.HTTP2Conn) []byte {
 	b = append(b, `{"type":"http2_conn","conn":`...)
 	b = strconv.AppendInt(b, int64(h.ID), 10)
 	b = jtsField(b, "ts", h.End)
-	b = jsField(b, "client", h.Client.String())
-	b = jsField(b, "server", h.Server.String())
+	b = addrPortJSON(b, "client", h.Client)
+	b = addrPortJSON(b, "server", h.Server)
 	b = jtsField(b, "first_ts", h.Start)
 	b = jtsField(b, "last_ts", h.End)
 	b = intField(b, "streams", h.Streams)
@@ -109,6 +110,15 @@ func boolField(b []byte, name string, v bool) []byte { return strconv.AppendBool
 // jsField is strField as encoding/json writes the string (jsonNoHTML).
 func jsField(b []byte, name, v string) []byte { return appendJSON(field(b, name), v, jsonNoHTML) }
 
+// addrPortJSON is jsField for an address, written as String writes it
+// without the string (a zone, any text, is escaped).
+func addrPortJSON(b []byte, name string, a netip.AddrPort) []byte {
+	if !a.IsValid() || a.Addr().Zone() != "" {
+		return jsField(b, name, a.String())
+	}
+	return append(a.AppendTo(append(field(b, name), '"')), '"')
+}
+
 func appendInts(b []byte, v []int) []byte {
 	b = append(b, '[')
 	for i, x := range v {
@@ -128,8 +138,8 @@ func appendConnJSON(b []byte, c *health.Conn) []byte {
 		b = uintField(b, "stream", uint64(s)) // HTTP/2 stream (RFC 8441)
 	}
 	b = jtsField(b, "ts", c.End)
-	b = jsField(b, "client", c.Client.String())
-	b = jsField(b, "server", c.Server.String())
+	b = addrPortJSON(b, "client", c.Client)
+	b = addrPortJSON(b, "server", c.Server)
 	b = jtsField(b, "first_ts", c.Start)
 	b = jtsField(b, "last_ts", c.End)
 	b = secsField(b, "duration", c.Duration())
@@ -327,8 +337,13 @@ func appendSeriesJSON(b []byte, s *health.Series) []byte {
 func appendGroupJSON(b []byte, n int, g *health.Group, o health.Options) []byte {
 	b = append(b, `{"type":"client_group","group":`...)
 	b = strconv.AppendInt(b, int64(n), 10)
-	b = jsField(b, "client_ip", g.ClientIP.String())
-	b = jsField(b, "server", g.Server.String())
+	b = field(b, "client_ip")
+	if a := g.ClientIP; a.IsValid() && a.Zone() == "" {
+		b = append(a.AppendTo(append(b, '"')), '"')
+	} else {
+		b = appendJSON(b, a.String(), jsonNoHTML)
+	}
+	b = addrPortJSON(b, "server", g.Server)
 	b = jsField(b, "host", g.Host)
 	b = jsField(b, "path", g.Path)
 	b = intField(b, "attempts", len(g.Attempts)+g.Unlisted)

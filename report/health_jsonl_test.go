@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
@@ -228,6 +229,49 @@ func (f filler) fill(v reflect.Value) {
 	case reflect.Array:
 		for i := range v.Len() {
 			f.fill(v.Index(i))
+		}
+	}
+}
+
+// TestHealthJSONLAllocs: the conns view writes a connection's record
+// with few allocations (its close and heartbeat texts), not
+// encoding/json's (27 for an open connection, 65 for one that pinged):
+// their garbage kept the collector running over the whole report of
+// 100 000 connections.
+func TestHealthJSONLAllocs(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		pings int
+		max   float64
+	}{{"open", 0, 2}, {"pinged", 4, 16}} {
+		const n = 200
+		tr := health.New(nil, health.Options{})
+		for i := range n {
+			c := wsparse.NewConn(i+1, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 5000), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
+			t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(i) * time.Second)
+			hs := &wsparse.Handshake{RequestTS: t0, TS: t0.Add(time.Millisecond), Method: "GET", URI: "/ws?x=1", Host: "example.test", Status: 101}
+			tr.Handshake(c, hs)
+			for k := range tc.pings {
+				tr.Frame(c, &wsparse.Frame{Header: wsparse.Header{Opcode: wsparse.OpPing, Fin: true}, Dir: wsparse.ClientToServer, TS: t0.Add(time.Duration(k) * time.Second), Payload: []byte("p")})
+			}
+			s := &wsparse.Summary{First: t0, Last: t0.Add(6 * time.Second), Handshake: hs, End: wsparse.EndOpen}
+			if tc.pings > 0 {
+				s.Close[0] = wsparse.CloseInfo{Sent: true, TS: t0.Add(5 * time.Second), Code: 1000, HasCode: true}
+				s.End = wsparse.EndCloseUnanswered
+			}
+			s.Stats[0].Frames = 5
+			tr.End(c, s)
+		}
+		rep := tr.Report()
+		per := testing.AllocsPerRun(5, func() {
+			if err := WriteHealthJSONL(io.Discard, rep, health.Options{}); err != nil {
+				t.Fatal(err)
+			}
+		}) / n
+		ref := testing.AllocsPerRun(5, func() { writeHealthJSONLRef(io.Discard, rep, health.Options{}) }) / n
+		t.Logf("%s: %.1f allocations a connection (%.1f with encoding/json)", tc.name, per, ref)
+		if per > tc.max {
+			t.Errorf("%s: %.1f allocations a connection, want at most %.0f", tc.name, per, tc.max)
 		}
 	}
 }
