@@ -17,19 +17,51 @@ import (
 
 // connHead is what a connection's result takes from its handshake
 // before Report: host, URI, subprotocol and extensions are one string
-// (all) cut at hostN, uriN and subN; the addresses without their
-// netip.AddrPort padding, the times as Unix nanoseconds (packTime). 96
-// bytes; a head that does not fit (a long URI, a time out of range) is a
-// Conn at once (connState.fits).
+// (all) cut at hostN, uriN and subN; the addresses as 16 bytes and a kind
+// (packAddr), the times as Unix nanoseconds (packTime). 88 bytes; a head
+// that does not fit (a long URI, a time out of range, an address with a
+// zone) is a Conn at once.
 type connHead struct {
-	client, server    netip.Addr
+	client, server    [16]byte
 	all               string
 	start, end        int64
 	cport, sport      uint16
 	hostN, uriN, subN uint16
 	status            uint16
+	ckind, skind      uint8 // addrNone, addr4, addr6
 	startUTC, endUTC  bool
 	startSet, endSet  bool // false: the zero time
+}
+
+// The kinds of a packed address.
+const (
+	addrNone = iota // the zero netip.Addr
+	addr4
+	addr6
+)
+
+// packAddr gives a's 16 bytes and kind; ok is false for an address with a
+// zone.
+func packAddr(a netip.Addr) (b [16]byte, kind uint8, ok bool) {
+	switch {
+	case !a.IsValid():
+		return b, addrNone, true
+	case a.Zone() != "":
+		return b, addrNone, false
+	case a.Is4():
+		return a.As16(), addr4, true
+	}
+	return a.As16(), addr6, true
+}
+
+func unpackAddr(b [16]byte, kind uint8) netip.Addr {
+	switch kind {
+	case addr4:
+		return netip.AddrFrom4([4]byte(b[12:]))
+	case addr6:
+		return netip.AddrFrom16(b)
+	}
+	return netip.Addr{}
 }
 
 // fields returns the head's host, URI, subprotocol and extensions.
@@ -41,11 +73,16 @@ func (h *connHead) fields() (host, uri, sub, ext string) {
 }
 
 func (h *connHead) addrs() (client, server netip.AddrPort) {
-	return netip.AddrPortFrom(h.client, h.cport), netip.AddrPortFrom(h.server, h.sport)
+	return netip.AddrPortFrom(unpackAddr(h.client, h.ckind), h.cport), netip.AddrPortFrom(unpackAddr(h.server, h.skind), h.sport)
 }
 
-func (h *connHead) setAddrs(client, server netip.AddrPort) {
-	h.client, h.cport, h.server, h.sport = client.Addr(), client.Port(), server.Addr(), server.Port()
+// setAddrs sets the head's addresses; false when one does not fit.
+func (h *connHead) setAddrs(client, server netip.AddrPort) bool {
+	var ok1, ok2 bool
+	h.client, h.ckind, ok1 = packAddr(client.Addr())
+	h.server, h.skind, ok2 = packAddr(server.Addr())
+	h.cport, h.sport = client.Port(), server.Port()
+	return ok1 && ok2
 }
 
 // packTime gives t as Unix nanoseconds, whether it is in UTC and whether

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"cmp"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -57,6 +58,7 @@ func TestCompactResults(t *testing.T) {
 		req    time.Time
 		noHS   bool // midstream: no handshake
 		twice  bool // End twice
+		client string
 	}{
 		{name: "plain", uri: "/echo/123/abcd/websocket?sid=x", status: 101, req: at(0)},
 		{name: "twice", uri: "/x", status: 101, req: at(0), twice: true},
@@ -68,13 +70,17 @@ func TestCompactResults(t *testing.T) {
 		{name: "year 1", uri: "/x", status: 101, req: time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC)},
 		{name: "monotonic", uri: "/x", status: 101, req: time.Now()},
 		{name: "status", uri: "/x", status: 1 << 20, req: at(0)},
+		{name: "IPv4", uri: "/x", status: 101, req: at(0), client: "10.1.2.3:5000"},
+		{name: "IPv4 in IPv6", uri: "/x", status: 101, req: at(0), client: "[::ffff:10.1.2.3]:5000"},
+		{name: "IPv6", uri: "/x", status: 101, req: at(0), client: "[2001:db8::1]:5000"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			var got [2]*Conn
 			for k, early := range []bool{false, true} {
 				tr := New(nil, Options{})
-				c := wsparse.NewConn(7, netip.MustParseAddrPort("[fe80::1%eth0]:5000"), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
+				client := cmp.Or(tc.client, "[fe80::1%eth0]:5000") // a zone: a result at once
+				c := wsparse.NewConn(7, netip.MustParseAddrPort(client), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
 				var hs *wsparse.Handshake
 				if !tc.noHS {
 					hs = &wsparse.Handshake{RequestTS: tc.req, TS: tc.req.Add(time.Millisecond), Method: "GET", URI: tc.uri, Host: "h",
@@ -107,6 +113,9 @@ func TestCompactResults(t *testing.T) {
 				t.Errorf("kept compact:\n%+v\nmade at once:\n%+v", got[0], got[1])
 			}
 			c := got[0]
+			if c.Client.String() != cmp.Or(tc.client, "[fe80::1%eth0]:5000") || c.Server.String() != "10.0.0.2:80" {
+				t.Errorf("addresses %s %s", c.Client, c.Server)
+			}
 			if !tc.noHS && (c.URI != tc.uri || c.Status != tc.status || c.Start != tc.req || c.Extensions != "permessage-deflate") {
 				t.Errorf("connection %+v", c)
 			}

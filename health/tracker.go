@@ -39,7 +39,7 @@ type seriesKey struct {
 
 type connState struct {
 	// c is the connection's result, made by Report (or when its head
-	// does not fit): until then it is head, and end once it ended (128
+	// does not fit): until then it is head, and end once it ended (112
 	// bytes, not a Conn's 760; compact.go).
 	c     *Conn
 	head  connHead
@@ -162,12 +162,11 @@ func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 	if c == nil {
 		return st
 	}
-	if st.c != nil {
-		if !st.c.Client.IsValid() {
-			st.c.Client, st.c.Server = c.Client(), c.Server()
-		}
-	} else if !st.head.client.IsValid() {
-		st.head.setAddrs(c.Client(), c.Server())
+	if st.c == nil && st.head.ckind == addrNone && !st.head.setAddrs(c.Client(), c.Server()) {
+		st.conn(id) // an address with a zone: the result now
+	}
+	if st.c != nil && !st.c.Client.IsValid() {
+		st.c.Client, st.c.Server = c.Client(), c.Server()
 	}
 	return st
 }
@@ -177,11 +176,10 @@ func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	st := t.state(c)
 	if st.c == nil {
 		var hd connHead
-		hd.setAddrs(c.Client(), c.Server())
-		if hd.setHandshake(h) {
+		if hd.setAddrs(c.Client(), c.Server()) && hd.setHandshake(h) {
 			st.head = hd
 		} else {
-			st.conn(c.ID) // does not fit (a long URI, an HTTP/2 :status out of range): the result now
+			st.conn(c.ID) // does not fit (a long URI, an HTTP/2 :status out of range, a zone): the result now
 		}
 	}
 	if x := st.c; x != nil {
