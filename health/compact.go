@@ -13,7 +13,7 @@ import (
 // (Conn, 760 bytes): the handshake's fields in a connHead, and, once it
 // ended, what its end said in an endState. 100 000 connections open at
 // the end of a capture all end at once, when the decoder still holds
-// theirs: a Conn each was 77 MB more at the peak of `wsdump conns`.
+// theirs: a Conn each was 77 MB more on top of it in `wsdump conns`.
 
 // connHead is what a connection's result takes from its handshake
 // before Report: host, URI, subprotocol and extensions are one string
