@@ -416,7 +416,7 @@ func (t *Tracker) addBeat(st *connState, d wsparse.Dir, kind string, ts time.Tim
 // normalised) and the SockJS session or Socket.IO sid it names.
 func splitURI(uri string) (path, session string) {
 	path, query, _ := strings.Cut(uri, "?")
-	for _, kv := range strings.Split(query, "&") {
+	for kv := range strings.SplitSeq(query, "&") { // no list made: one URI a connection
 		if v, ok := strings.CutPrefix(kv, "sid="); ok {
 			session = v
 		}
