@@ -25,11 +25,20 @@ import (
 // 100 000 connections, and its garbage made the collector run on the
 // whole report for each few records.
 func WriteHealthJSONL(w io.Writer, r *health.Report, o health.Options) error {
+	return writeHealthJSONL(w, r, o, false)
+}
+
+// writeHealthJSONL is WriteHealthJSONL; with release, each connection is
+// dropped from r once written (ConnsView.Release).
+func writeHealthJSONL(w io.Writer, r *health.Report, o health.Options, release bool) error {
 	o = o.WithDefaults()
 	bw := bufio.NewWriter(w)
 	var b []byte
-	for _, c := range r.Conns {
+	for i, c := range r.Conns {
 		b = appendConnJSON(b[:0], c)
+		if release {
+			r.Conns[i] = nil
+		}
 		if _, err := bw.Write(b); err != nil {
 			return err
 		}
