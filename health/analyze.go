@@ -32,6 +32,9 @@ func (t *Tracker) Report() *Report {
 		}
 		return int(sa) - int(sb)
 	})
+	if len(ids) > 0 {
+		r.Conns = make([]*Conn, 0, len(ids))
+	}
 	for _, id := range ids {
 		st := t.conns[id]
 		c := st.c

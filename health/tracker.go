@@ -1,8 +1,6 @@
 package health
 
 import (
-	"math"
-	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -40,11 +38,13 @@ type seriesKey struct {
 }
 
 type connState struct {
-	// c is the connection's result, made at its end (or by Report): an
-	// open connection holds only head (152 bytes, not Conn's ~700).
+	// c is the connection's result, made by Report (or when its head
+	// does not fit): until then it is head, and end once it ended (112
+	// bytes, not a Conn's 760; compact.go).
 	c     *Conn
 	head  connHead
 	beats *beatState // nil until the first ping, pong, beat, negotiated interval or Close
+	end   *endState  // nil until the connection ends
 }
 
 // beatState is what a connection's heartbeats and pings need, made at the
@@ -66,35 +66,21 @@ func (st *connState) beatsOf() *beatState {
 	return st.beats
 }
 
-// connHead is what a connection's result takes from its handshake
-// before it ends: host, URI, subprotocol and extensions are one string
-// (all) cut at hostN, uriN and subN.
-type connHead struct {
-	client, server    netip.AddrPort
-	all               string
-	hostN, uriN, subN uint32
-	status            int32 // in the padding after subN: 144 bytes, not 152
-	start, end        time.Time
-}
-
-// fields returns the head's host, URI, subprotocol and extensions.
-func (h *connHead) fields() (host, uri, sub, ext string) {
-	all := h.all
-	host, all = all[:h.hostN], all[h.hostN:]
-	uri, all = all[:h.uriN], all[h.uriN:]
-	return host, uri, all[:h.subN], all[h.subN:]
-}
-
-// conn returns the connection's result, made from its head at the first
-// call.
+// conn returns the connection's result, made from its head and end at
+// the first call.
 func (st *connState) conn(id int) *Conn {
 	if st.c == nil {
 		h := &st.head
 		host, uri, sub, ext := h.fields()
-		c := &Conn{ID: id, Client: h.client, Server: h.server, Host: host, URI: uri, Status: int(h.status),
-			Subprotocol: sub, Extensions: ext, Start: h.start, End: h.end}
+		client, server := h.addrs()
+		start, end := h.times()
+		c := &Conn{ID: id, Client: client, Server: server, Host: host, URI: uri, Status: int(h.status),
+			Subprotocol: sub, Extensions: ext, Start: start, End: end}
 		c.Path, c.Session = splitURI(uri)
-		st.c, st.head = c, connHead{}
+		if st.end != nil {
+			st.end.apply(c)
+		}
+		st.c, st.head, st.end = c, connHead{}, nil
 	}
 	return st.c
 }
@@ -176,12 +162,11 @@ func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 	if c == nil {
 		return st
 	}
-	if st.c != nil {
-		if !st.c.Client.IsValid() {
-			st.c.Client, st.c.Server = c.Client(), c.Server()
-		}
-	} else if !st.head.client.IsValid() {
-		st.head.client, st.head.server = c.Client(), c.Server()
+	if st.c == nil && st.head.ckind == addrNone && !st.head.setAddrs(c.Client(), c.Server()) {
+		st.conn(id) // an address with a zone: the result now
+	}
+	if st.c != nil && !st.c.Client.IsValid() {
+		st.c.Client, st.c.Server = c.Client(), c.Server()
 	}
 	return st
 }
@@ -189,24 +174,20 @@ func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 // Handshake implements wsparse.Sink.
 func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	st := t.state(c)
+	if st.c == nil {
+		var hd connHead
+		if hd.setAddrs(c.Client(), c.Server()) && hd.setHandshake(h) {
+			st.head = hd
+		} else {
+			st.conn(c.ID) // does not fit (a long URI, an HTTP/2 :status out of range, a zone): the result now
+		}
+	}
 	if x := st.c; x != nil {
 		x.Client, x.Server = c.Client(), c.Server()
 		x.Host, x.URI, x.Status = h.Host, h.URI, h.Status
 		x.Path, x.Session = splitURI(h.URI)
 		x.Subprotocol, x.Extensions = h.Subprotocol, h.Extensions
 		x.Start, x.End = h.RequestTS, h.TS
-	} else {
-		// One string for the four, not pieces of the handshake's (which
-		// hold all its fields: key, user agent, origin...).
-		hd := connHead{client: c.Client(), server: c.Server(), status: int32(h.Status), start: h.RequestTS, end: h.TS}
-		if len(h.Host)+len(h.URI)+len(h.Subprotocol) <= math.MaxUint32 {
-			hd.all = h.Host + h.URI + h.Subprotocol + h.Extensions
-			hd.hostN, hd.uriN, hd.subN = uint32(len(h.Host)), uint32(len(h.URI)), uint32(len(h.Subprotocol))
-		}
-		st.head = hd
-		if int(hd.status) != h.Status {
-			st.conn(c.ID).Status = h.Status // out of range (an HTTP/2 :status): the result now
-		}
 	}
 	if t.next != nil {
 		t.next.Handshake(c, h)
@@ -338,52 +319,57 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		return
 	}
 	st := t.state(c)
-	x := st.conn(c.ID)
-	x.Ended = true
-	if s.Handshake != nil {
-		x.Start = s.Handshake.RequestTS
-	} else {
-		x.Start, x.Midstream = s.First, true
-	}
-	if s.Last.After(x.End) {
-		x.End = s.Last
-	}
-	for _, ts := range s.TCPEndTS {
-		if ts.After(x.End) {
-			x.End = ts // the FIN or RST that ended it, after the last data
-		}
-	}
-	x.Stats = s.Stats
-	x.Anomalies = s.Anomalies
-	if f := s.Fallback; f != nil {
-		x.Transport, x.HTTPConns, x.HTTPRequests = f.Transport, f.Conns, f.Requests
-	}
-	cl := &x.Close
-	cl.End = s.End
-	cl.TCPFin, cl.TCPRst = s.TCPFin, s.TCPRst
-	cl.StreamEnd = s.StreamEnd
-	cl.DataAfterClose = s.Anomalies&wsparse.AnomDataAfterClose != 0
 	for d := range s.Close {
-		ci := s.Close[d]
-		if !ci.Sent {
-			continue
-		}
-		cf := &CloseFrame{TS: ci.TS, Code: ci.Code, HasCode: ci.HasCode, Reason: ci.Reason}
-		if ci.HasCode {
-			cf.Name = wsparse.CloseCodeName(ci.Code)
-		}
-		cl.Frames[d] = cf
-		if b := st.beatsOf(); ci.TS.Before(b.firstClose) || b.firstClose.IsZero() {
-			b.firstClose = ci.TS
+		if ci := s.Close[d]; ci.Sent {
+			if b := st.beatsOf(); ci.TS.Before(b.firstClose) || b.firstClose.IsZero() {
+				b.firstClose = ci.TS
+			}
 		}
 	}
-	if cl.Frames[0] != nil || cl.Frames[1] != nil {
-		cl.Initiator = s.Initiator.Side()
+	if st.c == nil {
+		h := st.head
+		start, end := h.times()
+		if h.setTimes(endTimes(start, end, s)) {
+			st.head = h
+			if st.end == nil {
+				st.end = new(endState)
+			}
+			st.end.update(s)
+			if t.next != nil {
+				t.next.End(c, s)
+			}
+			return
+		}
+		st.conn(c.ID) // a time out of range: the result now
 	}
-	cl.Clean = s.End == wsparse.EndClean && !cl.DataAfterClose
+	x := st.c
+	x.Start, x.End = endTimes(x.Start, x.End, s)
+	var e endState
+	e.update(s)
+	e.apply(x)
 	if t.next != nil {
 		t.next.End(c, s)
 	}
+}
+
+// endTimes gives a connection's start and end, given the ones it had, once
+// it ended as s says: from the upgrade request (else its first byte) to
+// its last byte or the FIN or RST that ended it.
+func endTimes(start, end time.Time, s *wsparse.Summary) (time.Time, time.Time) {
+	if s.Handshake != nil {
+		start = s.Handshake.RequestTS
+	} else {
+		start = s.First
+	}
+	if s.Last.After(end) {
+		end = s.Last
+	}
+	for _, ts := range s.TCPEndTS {
+		if ts.After(end) {
+			end = ts // the FIN or RST that ended it, after the last data
+		}
+	}
+	return start, end
 }
 
 // Beat records a heartbeat found by an application-protocol decoder.
@@ -430,7 +416,7 @@ func (t *Tracker) addBeat(st *connState, d wsparse.Dir, kind string, ts time.Tim
 // normalised) and the SockJS session or Socket.IO sid it names.
 func splitURI(uri string) (path, session string) {
 	path, query, _ := strings.Cut(uri, "?")
-	for _, kv := range strings.Split(query, "&") {
+	for kv := range strings.SplitSeq(query, "&") { // no list made: one URI a connection
 		if v, ok := strings.CutPrefix(kv, "sid="); ok {
 			session = v
 		}

@@ -120,7 +120,10 @@ func (o *ConnsOptions) run() error {
 	if err != nil {
 		return err
 	}
-	v := report.ConnsView{Format: o.Format, Health: o.health(),
+	// The report is written once: what only the tracker holds is let go
+	// first, and each connection once written (Release).
+	rd.Tracker = nil
+	v := report.ConnsView{Format: o.Format, Health: o.health(), Release: true,
 		Table: report.ConnsTableOptions{Origin: rd.Origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out)}}
 	if o.fields {
 		v.Fields, v.Header = o.Fields.Fields, o.Fields.header

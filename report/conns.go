@@ -295,11 +295,20 @@ func newConnsTable(w io.Writer) *tablewriter.Table {
 // safe from spreadsheet formulas. The reconnect groups are in
 // --format jsonl.
 func WriteConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions) error {
+	return writeConnsCSV(w, r, o, false)
+}
+
+// writeConnsCSV is WriteConnsCSV; with release, each connection is
+// dropped from r once written (ConnsView.Release).
+func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release bool) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"conn", "start", "duration", "client", "server", "url", "subprotocol", "extensions",
 		"c2s_frames", "c2s_messages", "c2s_bytes", "s2c_frames", "s2c_messages", "s2c_bytes", "close", "heartbeat"})
 	origin := connsOrigin(r, o.Origin)
-	for _, c := range r.Conns {
+	for i, c := range r.Conns {
+		if release {
+			r.Conns[i] = nil
+		}
 		start := strconv.FormatFloat(c.Start.Sub(origin).Seconds(), 'f', 6, 64)
 		if o.AbsTime {
 			start = string(appendTS(nil, c.Start))

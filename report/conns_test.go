@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // TestConnsTableGroups: the group row of a load run (attempts that
@@ -38,6 +39,49 @@ func TestConnsTableGroups(t *testing.T) {
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("no row %q in\n%s", want, b.String())
+		}
+	}
+}
+
+// TestConnsViewRelease: with Release the jsonl and csv writers drop each
+// connection from the report once written, so that the conns view's
+// 100 000 results (77 MB) can be collected while the rest are written;
+// the bytes are the same. Without it the report stays whole.
+func TestConnsViewRelease(t *testing.T) {
+	mk := func() *health.Report {
+		tr := health.New(nil, health.Options{})
+		for i := range 50 {
+			c := wsparse.NewConn(i+1, netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), 5000), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
+			t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(i) * time.Second)
+			hs := &wsparse.Handshake{RequestTS: t0, TS: t0.Add(time.Millisecond), Method: "GET", URI: "/ws", Host: "example.test", Status: 101}
+			tr.Handshake(c, hs)
+			tr.End(c, &wsparse.Summary{First: t0, Last: t0.Add(time.Second), Handshake: hs, End: wsparse.EndOpen})
+		}
+		return tr.Report()
+	}
+	for _, format := range []string{"jsonl", "csv"} {
+		var kept, released bytes.Buffer
+		whole, rep := mk(), mk()
+		if err := WriteConns(&kept, whole, ConnsView{Format: format}); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteConns(&released, rep, ConnsView{Format: format, Release: true}); err != nil {
+			t.Fatal(err)
+		}
+		if kept.String() != released.String() || kept.Len() == 0 {
+			t.Errorf("%s: released\n%s\nnot\n%s", format, released.String(), kept.String())
+		}
+		for i, c := range rep.Conns {
+			if c != nil {
+				t.Errorf("%s: connection %d kept after it was written", format, i)
+				break
+			}
+		}
+		for i, c := range whole.Conns {
+			if c == nil {
+				t.Errorf("%s: connection %d dropped without Release", format, i)
+				break
+			}
 		}
 	}
 }

@@ -13,6 +13,12 @@ type ConnsView struct {
 	Header bool     // with Fields: their names first
 	Table  ConnsTableOptions
 	Health health.Options // the settings the jsonl records state
+	// Release: a jsonl or csv writer drops each connection from the
+	// report once its record is written (rep.Conns[i] = nil), for a
+	// caller that writes the report once: the written ones can be
+	// collected while the others are (100 000 connections are 77 MB of
+	// results, over the collector's target for all the writing).
+	Release bool
 }
 
 // WriteConns writes rep as v says: -T fields, jsonl, csv or the table.
@@ -21,9 +27,9 @@ func WriteConns(w io.Writer, rep *health.Report, v ConnsView) error {
 	case len(v.Fields) > 0:
 		return WriteConnFields(w, rep, v.Fields, v.Header, v.Table.Origin)
 	case v.Format == "jsonl":
-		return WriteHealthJSONL(w, rep, v.Health)
+		return writeHealthJSONL(w, rep, v.Health, v.Release)
 	case v.Format == "csv":
-		return WriteConnsCSV(w, rep, ConnsTableOptions{Origin: v.Table.Origin, AbsTime: v.Table.AbsTime})
+		return writeConnsCSV(w, rep, ConnsTableOptions{Origin: v.Table.Origin, AbsTime: v.Table.AbsTime}, v.Release)
 	default:
 		return WriteConnsTable(w, rep, v.Table)
 	}

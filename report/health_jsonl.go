@@ -2,8 +2,8 @@ package report
 
 import (
 	"bufio"
-	"encoding/json"
 	"io"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -12,342 +12,408 @@ import (
 )
 
 // WriteHealthJSONL writes wsdump conns --format jsonl: one "conn" record per connection, then one
-// "client_group" record per reconnect group. Field order is fixed and maps
-// are never used, so output is deterministic. The conn record carries the
-// fields of wsdump's main conn record (report package) plus session,
-// close, ping and heartbeat objects.
+// "client_group" record per reconnect group, then one "http2_conn" record
+// per HTTP/2 connection. Field order is fixed and maps are never used, so
+// output is deterministic. The conn record carries the fields of wsdump's
+// main conn record (report package) plus session, close, ping and
+// heartbeat objects.
+//
+// The records are appended field by field into one buffer, as
+// encoding/json with SetEscapeHTML(false) wrote the structs that named
+// them (health_jsonl_ref_test.go keeps those, and TestHealthJSONLAsEncoded
+// holds the two to the same bytes): that took a third of `conns`' CPU on
+// 100 000 connections, and its garbage made the collector run on the
+// whole report for each few records.
 func WriteHealthJSONL(w io.Writer, r *health.Report, o health.Options) error {
+	return writeHealthJSONL(w, r, o, false)
+}
+
+// writeHealthJSONL is WriteHealthJSONL; with release, each connection is
+// dropped from r once written (ConnsView.Release).
+func writeHealthJSONL(w io.Writer, r *health.Report, o health.Options, release bool) error {
 	o = o.WithDefaults()
 	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	for _, c := range r.Conns {
-		if err := enc.Encode(connJSON(c)); err != nil {
+	var b []byte
+	for i, c := range r.Conns {
+		b = appendConnJSON(b[:0], c)
+		if release {
+			r.Conns[i] = nil
+		}
+		if _, err := bw.Write(b); err != nil {
 			return err
 		}
 	}
 	for i, g := range r.Groups {
-		if err := enc.Encode(groupJSON(i+1, g, o)); err != nil {
+		b = appendGroupJSON(b[:0], i+1, g, o)
+		if _, err := bw.Write(b); err != nil {
 			return err
 		}
 	}
 	for _, h := range r.HTTP2 {
-		rec := http2Record{Type: "http2_conn", Conn: h.ID, TS: jts(h.End), Client: h.Client.String(), Server: h.Server.String(),
-			FirstTS: jts(h.Start), LastTS: jts(h.End), Streams: h.Streams, WebSockets: h.WebSockets, Requests: h.Requests, RequestBytes: h.RequestBytes,
-			GoAway: h.GoAway, Anomalies: h.Anomalies.Names()}
-		if rec.Anomalies == nil {
-			rec.Anomalies = []string{}
-		}
-		if err := enc.Encode(rec); err != nil {
+		b = appendHTTP2JSON(b[:0], h)
+		if _, err := bw.Write(b); err != nil {
 			return err
 		}
 	}
 	return bw.Flush()
 }
 
-// http2Record is an HTTP/2 connection (WebSockets over HTTP/2 are its
-// streams' conn records).
-type http2Record struct {
-	Type         string   `json:"type"`
-	Conn         int      `json:"conn"`
-	TS           jts      `json:"ts"`
-	Client       string   `json:"client"`
-	Server       string   `json:"server"`
-	FirstTS      jts      `json:"first_ts"`
-	LastTS       jts      `json:"last_ts"`
-	Streams      int      `json:"streams"`
-	WebSockets   int      `json:"websockets"`
-	Requests     int      `json:"requests"`
-	RequestBytes int64    `json:"request_bytes"`
-	GoAway       string   `json:"goaway,omitempty"`
-	Anomalies    []string `json:"anomalies"`
-}
-
-// jts is a timestamp in the report package's format (RFC 3339, ns, UTC);
-// the zero time is null.
-type jts time.Time
-
-func (t jts) MarshalJSON() ([]byte, error) {
-	if time.Time(t).IsZero() {
-		return []byte("null"), nil
+// appendHTTP2JSON appends an HTTP/2 connection's record (WebSockets over
+// HTTP/2 are its streams' conn records).
+func appendHTTP2JSON(b []byte, h *health.HTTP2Conn) []byte {
+	b = append(b, `{"type":"http2_conn","conn":`...)
+	b = strconv.AppendInt(b, int64(h.ID), 10)
+	b = jtsField(b, "ts", h.End)
+	b = addrPortJSON(b, "client", h.Client)
+	b = addrPortJSON(b, "server", h.Server)
+	b = jtsField(b, "first_ts", h.Start)
+	b = jtsField(b, "last_ts", h.End)
+	b = intField(b, "streams", h.Streams)
+	b = intField(b, "websockets", h.WebSockets)
+	b = intField(b, "requests", h.Requests)
+	b = field(b, "request_bytes")
+	b = strconv.AppendInt(b, h.RequestBytes, 10)
+	if h.GoAway != "" {
+		b = jsField(b, "goaway", h.GoAway)
 	}
-	return []byte(`"` + time.Time(t).UTC().Format("2006-01-02T15:04:05.000000000Z07:00") + `"`), nil
+	b = anomaliesField(b, h.Anomalies)
+	return append(b, '}', '\n')
 }
 
-// secs is a duration in seconds with microsecond precision.
-type secs time.Duration
-
-func (s secs) MarshalJSON() ([]byte, error) {
-	return strconv.AppendFloat(nil, time.Duration(s).Seconds(), 'f', 6, 64), nil
-}
-
-type dirJSON struct {
-	Frames        int    `json:"frames"`
-	Messages      int    `json:"messages"`
-	ControlFrames int    `json:"control_frames"`
-	PayloadBytes  uint64 `json:"payload_bytes"`
-	WireBytes     uint64 `json:"wire_bytes"`
-	LostBytes     uint64 `json:"lost_bytes"`
-	TCPFin        bool   `json:"tcp_fin"`
-	TCPRst        bool   `json:"tcp_rst"`
-}
-
-type closeFrameJSON struct {
-	TS       jts    `json:"ts"`
-	Code     *int   `json:"code,omitempty"`
-	CodeName string `json:"code_name,omitempty"`
-	Reason   string `json:"reason"`
-}
-
-type closeJSON struct {
-	End            string          `json:"end"`
-	Clean          bool            `json:"clean"`
-	Initiator      *string         `json:"initiator"`
-	Client         *closeFrameJSON `json:"client"`
-	Server         *closeFrameJSON `json:"server"`
-	CloseDelay     *secs           `json:"close_delay"`
-	DataAfterClose bool            `json:"data_after_close"`
-	Summary        string          `json:"summary"`
-}
-
-type rttJSON struct {
-	Min    secs `json:"min"`
-	Median secs `json:"median"`
-	P95    secs `json:"p95"`
-	Max    secs `json:"max"`
-}
-
-type pingJSON struct {
-	Pings            int      `json:"pings"`
-	Answered         int      `json:"answered"`
-	Unanswered       int      `json:"unanswered"`
-	UnansweredTail   int      `json:"unanswered_tail"`
-	Mismatched       int      `json:"mismatched"`
-	UnsolicitedPongs int      `json:"unsolicited_pongs"`
-	RTT              *rttJSON `json:"rtt"`
-}
-
-type gapJSON struct {
-	From     jts  `json:"from_ts"`
-	To       jts  `json:"to_ts"`
-	Gap      secs `json:"gap"`
-	Missed   int  `json:"missed"`
-	Trailing bool `json:"trailing"`
-}
-
-type seriesJSON struct {
-	Kind           string    `json:"kind"`
-	Proto          string    `json:"proto,omitempty"`
-	Key            string    `json:"key,omitempty"`
-	Dir            string    `json:"dir"`
-	Count          int       `json:"count"`
-	Unmeasured     int       `json:"unmeasured,omitempty"`
-	First          jts       `json:"first_ts"`
-	Last           jts       `json:"last_ts"`
-	Interval       *secs     `json:"interval"`
-	IntervalSource string    `json:"interval_source"`
-	Timeout        *secs     `json:"timeout,omitempty"`
-	Mean           secs      `json:"mean_interval"`
-	Jitter         secs      `json:"jitter"`
-	MaxGap         secs      `json:"max_gap"`
-	MaxGapAt       jts       `json:"max_gap_ts"`
-	Missed         int       `json:"missed"`
-	Timers         int       `json:"timers"`
-	TimerOffsets   []secs    `json:"timer_offsets,omitempty"`
-	Extra          int       `json:"extra,omitempty"`
-	Gaps           []gapJSON `json:"gaps"`
-	GapsTruncated  bool      `json:"gaps_truncated,omitempty"`
-}
-
-type heartbeatJSON struct {
-	Glance string       `json:"glance"`
-	Series []seriesJSON `json:"series"`
-}
-
-type connRecord struct {
-	Type        string              `json:"type"`
-	Conn        int                 `json:"conn"`
-	Stream      uint32              `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
-	TS          jts                 `json:"ts"`
-	Client      string              `json:"client"`
-	Server      string              `json:"server"`
-	FirstTS     jts                 `json:"first_ts"`
-	LastTS      jts                 `json:"last_ts"`
-	Duration    secs                `json:"duration"`
-	Host        string              `json:"host"`
-	URI         string              `json:"uri"`
-	Path        string              `json:"path"`
-	Session     string              `json:"session,omitempty"`
-	Transport   string              `json:"transport,omitempty"`     // a SockJS or Engine.IO session over HTTP
-	HTTPConns   []int               `json:"http_conns,omitempty"`    // the TCP connections that carried it
-	HTTPReqs    int                 `json:"http_requests,omitempty"` // its HTTP requests
-	Midstream   bool                `json:"midstream,omitempty"`
-	Status      int                 `json:"status"`
-	Subprotocol string              `json:"subprotocol"`
-	Extensions  string              `json:"extensions"`
-	C2S         dirJSON             `json:"c2s"`
-	S2C         dirJSON             `json:"s2c"`
-	End         string              `json:"end"`
-	StreamEnd   string              `json:"stream_end,omitempty"` // how its HTTP/2 stream ended
-	Close       closeJSON           `json:"close"`
-	Ping        map[string]pingJSON `json:"ping"` // keys c2s/s2c; encoding/json sorts map keys
-	Heartbeat   heartbeatJSON       `json:"heartbeat"`
-	Anomalies   []string            `json:"anomalies"`
-}
-
-func connJSON(c *health.Conn) *connRecord {
-	r := &connRecord{
-		Type: "conn", Conn: connOf(c.ID), Stream: c.Stream(), TS: jts(c.End), Client: c.Client.String(), Server: c.Server.String(),
-		FirstTS: jts(c.Start), LastTS: jts(c.End), Duration: secs(c.Duration()),
-		Host: c.Host, URI: c.URI, Path: c.Path, Session: c.Session, Midstream: c.Midstream, Status: c.Status,
-		Transport: c.Transport, HTTPConns: c.HTTPConns, HTTPReqs: c.HTTPRequests,
-		Subprotocol: c.Subprotocol, Extensions: c.Extensions,
-		End: string(c.Close.End), StreamEnd: c.Close.StreamEnd, Ping: map[string]pingJSON{}, Anomalies: []string{},
+// appendJTS appends a timestamp in the report package's format (RFC
+// 3339, ns, UTC); the zero time is null.
+func appendJTS(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(b, "null"...)
 	}
-	for d, dst := range []*dirJSON{&r.C2S, &r.S2C} {
+	return appendQuotedTS(b, t)
+}
+
+// appendSecs appends a duration in seconds with microsecond precision.
+func appendSecs(b []byte, d time.Duration) []byte {
+	return strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64)
+}
+
+// appendSecsOrNull appends d, or null when it is not set.
+func appendSecsOrNull(b []byte, d time.Duration, set bool) []byte {
+	if !set {
+		return append(b, "null"...)
+	}
+	return appendSecs(b, d)
+}
+
+func jtsField(b []byte, name string, t time.Time) []byte { return appendJTS(field(b, name), t) }
+
+func secsField(b []byte, name string, d time.Duration) []byte { return appendSecs(field(b, name), d) }
+
+func intField(b []byte, name string, v int) []byte {
+	return strconv.AppendInt(field(b, name), int64(v), 10)
+}
+
+func uintField(b []byte, name string, v uint64) []byte {
+	return strconv.AppendUint(field(b, name), v, 10)
+}
+
+func boolField(b []byte, name string, v bool) []byte { return strconv.AppendBool(field(b, name), v) }
+
+// jsField is strField as encoding/json writes the string (jsonNoHTML).
+func jsField(b []byte, name, v string) []byte { return appendJSON(field(b, name), v, jsonNoHTML) }
+
+// addrPortJSON is jsField for an address, written as String writes it
+// without the string (a zone, any text, is escaped).
+func addrPortJSON(b []byte, name string, a netip.AddrPort) []byte {
+	if !a.IsValid() || a.Addr().Zone() != "" {
+		return jsField(b, name, a.String())
+	}
+	return append(a.AppendTo(append(field(b, name), '"')), '"')
+}
+
+func appendInts(b []byte, v []int) []byte {
+	b = append(b, '[')
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(x), 10)
+	}
+	return append(b, ']')
+}
+
+// appendConnJSON appends a connection's conn record.
+func appendConnJSON(b []byte, c *health.Conn) []byte {
+	b = append(b, `{"type":"conn","conn":`...)
+	b = strconv.AppendInt(b, int64(connOf(c.ID)), 10)
+	if s := c.Stream(); s != 0 {
+		b = uintField(b, "stream", uint64(s)) // HTTP/2 stream (RFC 8441)
+	}
+	b = jtsField(b, "ts", c.End)
+	b = addrPortJSON(b, "client", c.Client)
+	b = addrPortJSON(b, "server", c.Server)
+	b = jtsField(b, "first_ts", c.Start)
+	b = jtsField(b, "last_ts", c.End)
+	b = secsField(b, "duration", c.Duration())
+	b = jsField(b, "host", c.Host)
+	b = jsField(b, "uri", c.URI)
+	b = jsField(b, "path", c.Path)
+	if c.Session != "" {
+		b = jsField(b, "session", c.Session)
+	}
+	if c.Transport != "" { // a SockJS or Engine.IO session over HTTP
+		b = jsField(b, "transport", c.Transport)
+	}
+	if len(c.HTTPConns) > 0 { // the TCP connections that carried it
+		b = appendInts(field(b, "http_conns"), c.HTTPConns)
+	}
+	if c.HTTPRequests != 0 {
+		b = intField(b, "http_requests", c.HTTPRequests)
+	}
+	if c.Midstream {
+		b = boolField(b, "midstream", true)
+	}
+	b = intField(b, "status", c.Status)
+	b = jsField(b, "subprotocol", c.Subprotocol)
+	b = jsField(b, "extensions", c.Extensions)
+	for d, name := range [2]string{"c2s", "s2c"} {
 		st := &c.Stats[d]
-		*dst = dirJSON{st.Frames, st.Messages, st.ControlFrames, st.PayloadBytes, st.WireBytes, st.LostBytes,
-			c.Close.TCPFin[d], c.Close.TCPRst[d]}
+		b = append(field(b, name), `{"frames":`...)
+		b = strconv.AppendInt(b, int64(st.Frames), 10)
+		b = intField(b, "messages", st.Messages)
+		b = intField(b, "control_frames", st.ControlFrames)
+		b = uintField(b, "payload_bytes", st.PayloadBytes)
+		b = uintField(b, "wire_bytes", st.WireBytes)
+		b = uintField(b, "lost_bytes", st.LostBytes)
+		b = boolField(b, "tcp_fin", c.Close.TCPFin[d])
+		b = boolField(b, "tcp_rst", c.Close.TCPRst[d])
+		b = append(b, '}')
 	}
+	b = jsField(b, "end", string(c.Close.End))
+	if c.Close.StreamEnd != "" { // how its HTTP/2 stream ended
+		b = jsField(b, "stream_end", c.Close.StreamEnd)
+	}
+	b = appendCloseJSON(field(b, "close"), c)
+	b = appendPingJSON(field(b, "ping"), c)
+	b = append(field(b, "heartbeat"), '{')
+	b = appendJSON(append(b, `"glance":`...), Glance(c), jsonNoHTML)
+	b = append(b, `,"series":[`...)
+	for i, s := range c.Heartbeats {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendSeriesJSON(b, s)
+	}
+	b = append(b, ']', '}')
+	b = anomaliesField(b, c.Anomalies)
+	return append(b, '}', '\n')
+}
+
+// appendCloseJSON appends how a connection closed.
+func appendCloseJSON(b []byte, c *health.Conn) []byte {
 	cl := &c.Close
-	r.Close = closeJSON{End: string(cl.End), Clean: cl.Clean, DataAfterClose: cl.DataAfterClose, Summary: CloseText(c)}
+	b = appendJSON(append(b, `{"end":`...), string(cl.End), jsonNoHTML)
+	b = boolField(b, "clean", cl.Clean)
+	b = field(b, "initiator")
 	if cl.Initiator != "" {
-		r.Close.Initiator = &cl.Initiator
+		b = appendJSON(b, cl.Initiator, jsonNoHTML)
+	} else {
+		b = append(b, "null"...)
 	}
-	r.Close.Client = closeFrame(cl.Frames[wsparse.ClientToServer])
-	r.Close.Server = closeFrame(cl.Frames[wsparse.ServerToClient])
-	if a, b := cl.Frames[0], cl.Frames[1]; a != nil && b != nil {
-		d := secs(b.TS.Sub(a.TS).Abs())
-		r.Close.CloseDelay = &d
+	b = appendCloseFrameJSON(field(b, "client"), cl.Frames[wsparse.ClientToServer])
+	b = appendCloseFrameJSON(field(b, "server"), cl.Frames[wsparse.ServerToClient])
+	b = field(b, "close_delay")
+	if x, y := cl.Frames[0], cl.Frames[1]; x != nil && y != nil {
+		b = appendSecs(b, y.TS.Sub(x.TS).Abs())
+	} else {
+		b = append(b, "null"...)
 	}
+	b = boolField(b, "data_after_close", cl.DataAfterClose)
+	b = jsField(b, "summary", CloseText(c))
+	return append(b, '}')
+}
+
+func appendCloseFrameJSON(b []byte, f *health.CloseFrame) []byte {
+	if f == nil {
+		return append(b, "null"...)
+	}
+	b = appendJTS(append(b, `{"ts":`...), f.TS)
+	if f.HasCode {
+		b = intField(b, "code", int(f.Code))
+	}
+	if f.Name != "" {
+		b = jsField(b, "code_name", f.Name)
+	}
+	b = jsField(b, "reason", f.Reason)
+	return append(b, '}')
+}
+
+// appendPingJSON appends the pings of each side that sent some, or had
+// pongs unasked, keyed c2s and s2c.
+func appendPingJSON(b []byte, c *health.Conn) []byte {
+	b = append(b, '{')
+	first := true
 	for d := range c.Ping {
 		p := &c.Ping[d]
 		if p.Pings == 0 && p.Unsolicited == 0 {
 			continue
 		}
-		pj := pingJSON{p.Pings, p.Answered, p.Unanswered, p.UnansweredTail, p.Mismatched, p.Unsolicited, nil}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, '"')
+		b = append(b, wsparse.Dir(d).String()...)
+		b = append(b, `":{"pings":`...)
+		b = strconv.AppendInt(b, int64(p.Pings), 10)
+		b = intField(b, "answered", p.Answered)
+		b = intField(b, "unanswered", p.Unanswered)
+		b = intField(b, "unanswered_tail", p.UnansweredTail)
+		b = intField(b, "mismatched", p.Mismatched)
+		b = intField(b, "unsolicited_pongs", p.Unsolicited)
+		b = field(b, "rtt")
 		if p.Answered > 0 {
-			pj.RTT = &rttJSON{secs(p.RTTMin), secs(p.RTTMedian), secs(p.RTTP95), secs(p.RTTMax)}
+			b = appendSecs(append(b, `{"min":`...), p.RTTMin)
+			b = secsField(b, "median", p.RTTMedian)
+			b = secsField(b, "p95", p.RTTP95)
+			b = secsField(b, "max", p.RTTMax)
+			b = append(b, '}')
+		} else {
+			b = append(b, "null"...)
 		}
-		r.Ping[wsparse.Dir(d).String()] = pj
+		b = append(b, '}')
 	}
-	r.Heartbeat = heartbeatJSON{Glance: Glance(c), Series: []seriesJSON{}}
-	for _, s := range c.Heartbeats {
-		sj := seriesJSON{
-			Kind: s.Kind, Proto: s.Proto, Key: s.Key, Dir: s.Dir.String(), Count: s.Count, Unmeasured: s.Unmeasured, First: jts(s.First), Last: jts(s.Last),
-			IntervalSource: s.IntervalSource, Mean: secs(s.Mean), Jitter: secs(s.Jitter),
-			MaxGap: secs(s.MaxGap), MaxGapAt: jts(s.MaxGapAt), Missed: s.Missed, Gaps: []gapJSON{},
-			GapsTruncated: s.GapsTruncated, Timers: s.Timers, Extra: s.Extra,
-		}
-		for _, o := range s.TimerOffsets {
-			sj.TimerOffsets = append(sj.TimerOffsets, secs(o))
-		}
-		if s.Interval > 0 {
-			iv := secs(s.Interval)
-			sj.Interval = &iv
-		}
-		if s.Timeout > 0 {
-			to := secs(s.Timeout)
-			sj.Timeout = &to
-		}
-		for _, g := range s.Gaps {
-			sj.Gaps = append(sj.Gaps, gapJSON{jts(g.From), jts(g.To), secs(g.Len()), g.Missed, g.Trailing})
-		}
-		r.Heartbeat.Series = append(r.Heartbeat.Series, sj)
-	}
-	c.Anomalies.Each(func(name string) { r.Anomalies = append(r.Anomalies, name) })
-	return r
+	return append(b, '}')
 }
 
-func closeFrame(f *health.CloseFrame) *closeFrameJSON {
-	if f == nil {
-		return nil
+// appendSeriesJSON appends one heartbeat series.
+func appendSeriesJSON(b []byte, s *health.Series) []byte {
+	b = appendJSON(append(b, `{"kind":`...), s.Kind, jsonNoHTML)
+	if s.Proto != "" {
+		b = jsField(b, "proto", s.Proto)
 	}
-	j := &closeFrameJSON{TS: jts(f.TS), CodeName: f.Name, Reason: f.Reason}
-	if f.HasCode {
-		code := int(f.Code)
-		j.Code = &code
+	if s.Key != "" {
+		b = jsField(b, "key", s.Key)
 	}
-	return j
+	b = jsField(b, "dir", s.Dir.String())
+	b = intField(b, "count", s.Count)
+	if s.Unmeasured != 0 {
+		b = intField(b, "unmeasured", s.Unmeasured)
+	}
+	b = jtsField(b, "first_ts", s.First)
+	b = jtsField(b, "last_ts", s.Last)
+	b = appendSecsOrNull(field(b, "interval"), s.Interval, s.Interval > 0)
+	b = jsField(b, "interval_source", s.IntervalSource)
+	if s.Timeout > 0 {
+		b = secsField(b, "timeout", s.Timeout)
+	}
+	b = secsField(b, "mean_interval", s.Mean)
+	b = secsField(b, "jitter", s.Jitter)
+	b = secsField(b, "max_gap", s.MaxGap)
+	b = jtsField(b, "max_gap_ts", s.MaxGapAt)
+	b = intField(b, "missed", s.Missed)
+	b = intField(b, "timers", s.Timers)
+	if len(s.TimerOffsets) > 0 {
+		b = append(field(b, "timer_offsets"), '[')
+		for i, o := range s.TimerOffsets {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendSecs(b, o)
+		}
+		b = append(b, ']')
+	}
+	if s.Extra != 0 {
+		b = intField(b, "extra", s.Extra)
+	}
+	b = append(field(b, "gaps"), '[')
+	for i, g := range s.Gaps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJTS(append(b, `{"from_ts":`...), g.From)
+		b = jtsField(b, "to_ts", g.To)
+		b = secsField(b, "gap", g.Len())
+		b = intField(b, "missed", g.Missed)
+		b = boolField(b, "trailing", g.Trailing)
+		b = append(b, '}')
+	}
+	b = append(b, ']')
+	if s.GapsTruncated {
+		b = boolField(b, "gaps_truncated", true)
+	}
+	return append(b, '}')
 }
 
-type attemptJSON struct {
-	Conn       int    `json:"conn"`
-	Stream     uint32 `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
-	Via        []int  `json:"via,omitempty"`
-	Start      jts    `json:"start_ts"`
-	End        jts    `json:"end_ts"`
-	Status     int    `json:"status"`
-	Outcome    string `json:"outcome"`
-	Session    string `json:"session,omitempty"`
-	After      *secs  `json:"after"`
-	Concurrent bool   `json:"concurrent,omitempty"`
-	Retry      bool   `json:"retry,omitempty"`
-	Outage     *secs  `json:"outage,omitempty"`
-}
-
-type groupRecord struct {
-	Type            string        `json:"type"`
-	Group           int           `json:"group"`
-	ClientIP        string        `json:"client_ip"`
-	Server          string        `json:"server"`
-	Host            string        `json:"host"`
-	Path            string        `json:"path"`
-	Attempts        int           `json:"attempts"`
-	Unlisted        int           `json:"unlisted,omitempty"`
-	Refused         int           `json:"refused"`
-	Failed          int           `json:"failed"`
-	Errors          int           `json:"errors"`
-	FirstTS         jts           `json:"first_ts"`
-	LastTS          jts           `json:"last_ts"`
-	Outage          secs          `json:"outage"`
-	Outages         int           `json:"outages"`
-	DownAtEnd       *secs         `json:"down_at_end"`
-	MaxParallel     int           `json:"max_parallel"`
-	MaxInWindow     int           `json:"max_in_window"`
-	Window          secs          `json:"storm_window"`
-	Storm           bool          `json:"storm"`
-	Backoff         string        `json:"backoff"`
-	BackoffInterval *secs         `json:"backoff_interval"`
-	Timeline        []attemptJSON `json:"timeline"`
-}
-
-func groupJSON(n int, g *health.Group, o health.Options) *groupRecord {
-	r := &groupRecord{
-		Type: "client_group", Group: n, ClientIP: g.ClientIP.String(), Server: g.Server.String(), Host: g.Host, Path: g.Path,
-		Attempts: len(g.Attempts) + g.Unlisted, Unlisted: g.Unlisted, Refused: g.Refused, Failed: g.Failed, Errors: g.Errors,
-		Outage: secs(g.Outage), Outages: g.Outages, MaxParallel: g.MaxParallel,
-		MaxInWindow: g.MaxInWindow, Window: secs(o.StormWindow), Storm: g.Storm, Backoff: g.Backoff,
-		Timeline: []attemptJSON{},
+// appendGroupJSON appends the record of reconnect group n.
+func appendGroupJSON(b []byte, n int, g *health.Group, o health.Options) []byte {
+	b = append(b, `{"type":"client_group","group":`...)
+	b = strconv.AppendInt(b, int64(n), 10)
+	b = field(b, "client_ip")
+	if a := g.ClientIP; a.IsValid() && a.Zone() == "" {
+		b = append(a.AppendTo(append(b, '"')), '"')
+	} else {
+		b = appendJSON(b, a.String(), jsonNoHTML)
 	}
-	if g.DownAtEnd > 0 {
-		d := secs(g.DownAtEnd)
-		r.DownAtEnd = &d
+	b = addrPortJSON(b, "server", g.Server)
+	b = jsField(b, "host", g.Host)
+	b = jsField(b, "path", g.Path)
+	b = intField(b, "attempts", len(g.Attempts)+g.Unlisted)
+	if g.Unlisted != 0 {
+		b = intField(b, "unlisted", g.Unlisted)
 	}
-	if g.BackoffInterval > 0 {
-		iv := secs(g.BackoffInterval)
-		r.BackoffInterval = &iv
-	}
+	b = intField(b, "refused", g.Refused)
+	b = intField(b, "failed", g.Failed)
+	b = intField(b, "errors", g.Errors)
+	var first, last time.Time
 	for _, a := range g.Attempts {
-		aj := attemptJSON{Conn: connOf(a.Conn), Stream: streamOf(a.Conn), Via: a.Via, Start: jts(a.Start), End: jts(a.End), Status: a.Status, Outcome: a.Outcome,
-			Session: a.Session, Concurrent: a.Concurrent, Retry: a.Retry}
-		if a.HasAfter {
-			s := secs(a.After)
-			aj.After = &s
+		if first.IsZero() || a.Start.Before(first) {
+			first = a.Start
+		}
+		if a.End.After(last) {
+			last = a.End
+		}
+	}
+	b = jtsField(b, "first_ts", first)
+	b = jtsField(b, "last_ts", last)
+	b = secsField(b, "outage", g.Outage)
+	b = intField(b, "outages", g.Outages)
+	b = appendSecsOrNull(field(b, "down_at_end"), g.DownAtEnd, g.DownAtEnd > 0)
+	b = intField(b, "max_parallel", g.MaxParallel)
+	b = intField(b, "max_in_window", g.MaxInWindow)
+	b = secsField(b, "storm_window", o.StormWindow)
+	b = boolField(b, "storm", g.Storm)
+	b = jsField(b, "backoff", g.Backoff)
+	b = appendSecsOrNull(field(b, "backoff_interval"), g.BackoffInterval, g.BackoffInterval > 0)
+	b = append(field(b, "timeline"), '[')
+	for i, a := range g.Attempts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(append(b, `{"conn":`...), int64(connOf(a.Conn)), 10)
+		if s := streamOf(a.Conn); s != 0 { // HTTP/2 stream (RFC 8441)
+			b = uintField(b, "stream", uint64(s))
+		}
+		if len(a.Via) > 0 {
+			b = appendInts(field(b, "via"), a.Via)
+		}
+		b = jtsField(b, "start_ts", a.Start)
+		b = jtsField(b, "end_ts", a.End)
+		b = intField(b, "status", a.Status)
+		b = jsField(b, "outcome", a.Outcome)
+		if a.Session != "" {
+			b = jsField(b, "session", a.Session)
+		}
+		b = appendSecsOrNull(field(b, "after"), a.After, a.HasAfter)
+		if a.Concurrent {
+			b = boolField(b, "concurrent", true)
+		}
+		if a.Retry {
+			b = boolField(b, "retry", true)
 		}
 		if a.HasOutage {
-			s := secs(a.Outage)
-			aj.Outage = &s
+			b = secsField(b, "outage", a.Outage)
 		}
-		r.Timeline = append(r.Timeline, aj)
-		if time.Time(r.FirstTS).IsZero() || a.Start.Before(time.Time(r.FirstTS)) {
-			r.FirstTS = jts(a.Start)
-		}
-		if a.End.After(time.Time(r.LastTS)) {
-			r.LastTS = jts(a.End)
-		}
+		b = append(b, '}')
 	}
-	return r
+	return append(b, ']', '}', '\n')
 }
 
 // connOf is the connection number of a Conn.ID (without its HTTP/2 stream).

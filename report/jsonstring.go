@@ -24,13 +24,18 @@ const (
 	// \b and \f, U+2028 and U+2029 escaped, DEL and other characters as
 	// they are.
 	jsonMarshal
+	// jsonNoHTML, the conns view's records (WriteHealthJSONL): exactly as
+	// an encoding/json Encoder with SetEscapeHTML(false) writes a string:
+	// jsonMarshal with <, > and & as they are.
+	jsonNoHTML
 )
 
 // jsonSafe marks, per mode, the ASCII bytes written as they are.
-var jsonSafe = func() (t [2][utf8.RuneSelf]bool) {
+var jsonSafe = func() (t [3][utf8.RuneSelf]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
 		t[jsonTerminal][c] = c != '"' && c != '\\' && c != 0x7f
 		t[jsonMarshal][c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+		t[jsonNoHTML][c] = c != '"' && c != '\\'
 	}
 	return t
 }()
@@ -111,9 +116,9 @@ func appendJSON(b []byte, s string, mode jsonEscape) []byte {
 					out[p+1] = 'r'
 				case c == '\t':
 					out[p+1] = 't'
-				case c == '\b' && mode == jsonMarshal:
+				case c == '\b' && mode != jsonTerminal:
 					out[p+1] = 'b'
-				case c == '\f' && mode == jsonMarshal:
+				case c == '\f' && mode != jsonTerminal:
 					out[p+1] = 'f'
 				default:
 					out[p+1], out[p+2], out[p+3], out[p+4], out[p+5] = 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf]
@@ -126,7 +131,7 @@ func appendJSON(b []byte, s string, mode jsonEscape) []byte {
 			switch {
 			case r == utf8.RuneError && size == 1:
 				p += copy(out[p:], `\ufffd`)
-			case mode == jsonMarshal && (r == '\u2028' || r == '\u2029'),
+			case mode != jsonTerminal && (r == '\u2028' || r == '\u2029'),
 				mode == jsonTerminal && text.UnsafeRune(r):
 				// C1 controls (the 8-bit CSI), bidi overrides, line
 				// separators: the same string, safe to print.

@@ -1,0 +1,267 @@
+package health
+
+import (
+	"encoding/binary"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// What the tracker keeps of a connection until Report makes its result
+// (Conn, 760 bytes): the handshake's fields in a connHead, and, once it
+// ended, what its end said in an endState. 100 000 connections open at
+// the end of a capture all end at once, when the decoder still holds
+// theirs: a Conn each was 77 MB more on top of it in `wsdump conns`.
+
+// connHead is what a connection's result takes from its handshake
+// before Report: host, URI, subprotocol and extensions are one string
+// (all) cut at hostN, uriN and subN; the addresses as 16 bytes and a kind
+// (packAddr), the times as Unix nanoseconds (packTime). 88 bytes; a head
+// that does not fit (a long URI, a time out of range, an address with a
+// zone) is a Conn at once.
+type connHead struct {
+	client, server    [16]byte
+	all               string
+	start, end        int64
+	cport, sport      uint16
+	hostN, uriN, subN uint16
+	status            uint16
+	ckind, skind      uint8 // addrNone, addr4, addr6
+	startUTC, endUTC  bool
+	startSet, endSet  bool // false: the zero time
+}
+
+// The kinds of a packed address.
+const (
+	addrNone = iota // the zero netip.Addr
+	addr4
+	addr6
+)
+
+// packAddr gives a's 16 bytes and kind; ok is false for an address with a
+// zone.
+func packAddr(a netip.Addr) (b [16]byte, kind uint8, ok bool) {
+	switch {
+	case !a.IsValid():
+		return b, addrNone, true
+	case a.Zone() != "":
+		return b, addrNone, false
+	case a.Is4():
+		return a.As16(), addr4, true
+	}
+	return a.As16(), addr6, true
+}
+
+func unpackAddr(b [16]byte, kind uint8) netip.Addr {
+	switch kind {
+	case addr4:
+		return netip.AddrFrom4([4]byte(b[12:]))
+	case addr6:
+		return netip.AddrFrom16(b)
+	}
+	return netip.Addr{}
+}
+
+// fields returns the head's host, URI, subprotocol and extensions.
+func (h *connHead) fields() (host, uri, sub, ext string) {
+	all := h.all
+	host, all = all[:h.hostN], all[h.hostN:]
+	uri, all = all[:h.uriN], all[h.uriN:]
+	return host, uri, all[:h.subN], all[h.subN:]
+}
+
+func (h *connHead) addrs() (client, server netip.AddrPort) {
+	return netip.AddrPortFrom(unpackAddr(h.client, h.ckind), h.cport), netip.AddrPortFrom(unpackAddr(h.server, h.skind), h.sport)
+}
+
+// setAddrs sets the head's addresses; false when one does not fit.
+func (h *connHead) setAddrs(client, server netip.AddrPort) bool {
+	var ok1, ok2 bool
+	h.client, h.ckind, ok1 = packAddr(client.Addr())
+	h.server, h.skind, ok2 = packAddr(server.Addr())
+	h.cport, h.sport = client.Port(), server.Port()
+	return ok1 && ok2
+}
+
+// packTime gives t as Unix nanoseconds, whether it is in UTC and whether
+// it is set (not the zero time); ok is false when t does not come back
+// the same from them (another location, a monotonic reading, out of
+// range).
+func packTime(t time.Time) (ns int64, utc, set, ok bool) {
+	if t.IsZero() {
+		return 0, false, false, t == time.Time{}
+	}
+	if y := t.Year(); y < 1700 || y > 2200 {
+		return 0, false, false, false
+	}
+	ns, utc = t.UnixNano(), t.Location() == time.UTC
+	return ns, utc, true, unpackTime(ns, utc, true) == t
+}
+
+func unpackTime(ns int64, utc, set bool) time.Time {
+	switch {
+	case !set:
+		return time.Time{}
+	case utc:
+		return time.Unix(0, ns).UTC()
+	}
+	return time.Unix(0, ns)
+}
+
+func (h *connHead) times() (start, end time.Time) {
+	return unpackTime(h.start, h.startUTC, h.startSet), unpackTime(h.end, h.endUTC, h.endSet)
+}
+
+// setTimes sets the head's times; false when one does not fit.
+func (h *connHead) setTimes(start, end time.Time) bool {
+	var ok1, ok2 bool
+	h.start, h.startUTC, h.startSet, ok1 = packTime(start)
+	h.end, h.endUTC, h.endSet, ok2 = packTime(end)
+	return ok1 && ok2
+}
+
+// setHandshake sets the head from a handshake; false when it does not fit.
+func (h *connHead) setHandshake(hs *wsparse.Handshake) bool {
+	if len(hs.Host) > math.MaxUint16 || len(hs.URI) > math.MaxUint16 || len(hs.Subprotocol) > math.MaxUint16 ||
+		hs.Status < 0 || hs.Status > math.MaxUint16 {
+		return false
+	}
+	// One string for the four, not pieces of the handshake's (which
+	// hold all its fields: key, user agent, origin...).
+	h.all = hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
+	h.hostN, h.uriN, h.subN = uint16(len(hs.Host)), uint16(len(hs.URI)), uint16(len(hs.Subprotocol))
+	h.status = uint16(hs.Status)
+	return h.setTimes(hs.RequestTS, hs.TS)
+}
+
+// endState is what a connection's end said, kept until Report makes its
+// result (apply): 96 bytes and its packed traffic counts, not a Conn.
+type endState struct {
+	stats     string // [2]wsparse.DirStats, packed (packStats)
+	anomalies wsparse.Anomalies
+	fallback  *wsparse.FallbackSummary
+	end       wsparse.End
+	streamEnd string
+	frames    [2]*CloseFrame
+	tcpFin    [2]bool
+	tcpRst    [2]bool
+	initiator wsparse.Dir
+	midstream bool // no handshake: Conn.Midstream
+	dataAfter bool
+	clean     bool
+}
+
+// update sets e from the summary of the connection's end, as End once
+// set the result's fields (a Close frame stays from an earlier end).
+func (e *endState) update(s *wsparse.Summary) {
+	e.stats = string(packStats(nil, &s.Stats))
+	e.anomalies = s.Anomalies
+	if s.Fallback != nil {
+		e.fallback = s.Fallback
+	}
+	e.end, e.tcpFin, e.tcpRst, e.streamEnd = s.End, s.TCPFin, s.TCPRst, s.StreamEnd
+	e.dataAfter = s.Anomalies&wsparse.AnomDataAfterClose != 0
+	for d := range s.Close {
+		ci := s.Close[d]
+		if !ci.Sent {
+			continue
+		}
+		cf := &CloseFrame{TS: ci.TS, Code: ci.Code, HasCode: ci.HasCode, Reason: ci.Reason}
+		if ci.HasCode {
+			cf.Name = wsparse.CloseCodeName(ci.Code)
+		}
+		e.frames[d] = cf
+	}
+	e.initiator = s.Initiator // the result's when it has a Close frame
+	e.clean = s.End == wsparse.EndClean && !e.dataAfter
+	if s.Handshake == nil {
+		e.midstream = true
+	}
+}
+
+// apply sets the result's fields from e.
+func (e *endState) apply(x *Conn) {
+	x.Ended = true
+	x.Midstream = x.Midstream || e.midstream
+	unpackStats(&x.Stats, e.stats)
+	x.Anomalies = e.anomalies
+	if f := e.fallback; f != nil {
+		x.Transport, x.HTTPConns, x.HTTPRequests = f.Transport, f.Conns, f.Requests
+	}
+	cl := &x.Close
+	cl.End, cl.TCPFin, cl.TCPRst, cl.StreamEnd = e.end, e.tcpFin, e.tcpRst, e.streamEnd
+	cl.DataAfterClose = e.dataAfter
+	for d, f := range e.frames {
+		if f != nil {
+			cl.Frames[d] = f
+		}
+	}
+	if cl.Frames[0] != nil || cl.Frames[1] != nil {
+		cl.Initiator = e.initiator.Side()
+	}
+	cl.Clean = e.clean
+}
+
+// packStats appends both directions' counts as varints: most are small
+// or zero. unpackStats reads them back; TestPackStats checks every field
+// of wsparse.DirStats comes back.
+func packStats(b []byte, st *[2]wsparse.DirStats) []byte {
+	for d := range st {
+		s := &st[d]
+		b = binary.AppendVarint(b, int64(s.Frames))
+		b = binary.AppendVarint(b, int64(s.Messages))
+		b = binary.AppendVarint(b, int64(s.ControlFrames))
+		b = binary.AppendUvarint(b, s.PayloadBytes)
+		b = binary.AppendUvarint(b, s.WireBytes)
+		b = binary.AppendUvarint(b, s.LostBytes)
+		b = binary.AppendUvarint(b, s.SkippedBytes)
+		b = binary.AppendVarint(b, int64(s.Resyncs))
+		b = binary.AppendVarint(b, int64(s.Conflicts))
+		b = binary.AppendVarint(b, int64(s.CompressedMessages))
+		b = binary.AppendUvarint(b, s.CompressedBytes)
+		b = binary.AppendUvarint(b, s.InflatedBytes)
+	}
+	return b
+}
+
+func unpackStats(st *[2]wsparse.DirStats, b string) {
+	r := statsReader{b: b}
+	for d := range st {
+		s := &st[d]
+		s.Frames = int(r.int())
+		s.Messages = int(r.int())
+		s.ControlFrames = int(r.int())
+		s.PayloadBytes = r.uint()
+		s.WireBytes = r.uint()
+		s.LostBytes = r.uint()
+		s.SkippedBytes = r.uint()
+		s.Resyncs = int(r.int())
+		s.Conflicts = int(r.int())
+		s.CompressedMessages = int(r.int())
+		s.CompressedBytes = r.uint()
+		s.InflatedBytes = r.uint()
+	}
+}
+
+type statsReader struct{ b string }
+
+func (r *statsReader) uint() uint64 {
+	var v uint64
+	for i := 0; i < len(r.b); i++ {
+		c := r.b[i]
+		v |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			r.b = r.b[i+1:]
+			return v
+		}
+	}
+	r.b = ""
+	return v
+}
+
+func (r *statsReader) int() int64 {
+	u := r.uint()
+	return int64(u>>1) ^ -int64(u&1)
+}
