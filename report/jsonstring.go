@@ -48,7 +48,7 @@ func appendJSONString(b []byte, s string) []byte { return appendJSON(b, s, jsonM
 
 // jsonPlain marks, per mode, the bytes appendJSON copies as they are
 // without looking further: jsonSafe's ASCII bytes (none past ASCII).
-var jsonPlain = func() (t [2][256]bool) {
+var jsonPlain = func() (t [len(jsonSafe)][256]bool) {
 	for m := range jsonSafe {
 		copy(t[m][:], jsonSafe[m][:])
 	}
@@ -65,7 +65,7 @@ const (
 )
 
 // appendJSON is the one JSON string writer: s quoted and escaped as mode
-// says. Invalid UTF-8 becomes U+FFFD in both modes, as encoding/json does.
+// says. Invalid UTF-8 becomes U+FFFD in every mode, as encoding/json does.
 // A string of plain bytes is copied at once; otherwise the bytes are
 // written into b by index, b growing only when what fits at the longest
 // is not one byte more (the reference it must agree with byte for byte,

@@ -13,7 +13,9 @@ import (
 
 // legacyAppendJSON is appendJSON as it was before the chunked writer
 // (issue 17): one append per run of plain bytes and per escape. The
-// writer must agree with it byte for byte in both modes.
+// writer must agree with it byte for byte in every mode (jsonNoHTML as the
+// conns records had it, checked against encoding/json by
+// TestHealthJSONLAsEncoded).
 func legacyAppendJSON(b []byte, s string, mode jsonEscape) []byte {
 	safe := &jsonSafe[mode]
 	b = append(b, '"')
@@ -35,9 +37,9 @@ func legacyAppendJSON(b []byte, s string, mode jsonEscape) []byte {
 				b = append(b, '\\', 'r')
 			case c == '\t':
 				b = append(b, '\\', 't')
-			case c == '\b' && mode == jsonMarshal:
+			case c == '\b' && mode != jsonTerminal:
 				b = append(b, '\\', 'b')
-			case c == '\f' && mode == jsonMarshal:
+			case c == '\f' && mode != jsonTerminal:
 				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
@@ -51,7 +53,7 @@ func legacyAppendJSON(b []byte, s string, mode jsonEscape) []byte {
 		case r == utf8.RuneError && size == 1:
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
-		case mode == jsonMarshal && (r == '\u2028' || r == '\u2029'),
+		case mode != jsonTerminal && (r == '\u2028' || r == '\u2029'),
 			mode == jsonTerminal && text.UnsafeRune(r):
 			// C1 controls (the 8-bit CSI), bidi overrides, line
 			// separators: the same string, safe to print.
@@ -78,10 +80,10 @@ func legacyAppendU(b []byte, r rune) []byte {
 }
 
 // sameAsLegacy fails t when appendJSON and legacyAppendJSON write s
-// differently, in either mode, after a prefix already in the buffer.
+// differently, in any mode, after a prefix already in the buffer.
 func sameAsLegacy(t *testing.T, s string) {
 	t.Helper()
-	for _, mode := range []jsonEscape{jsonTerminal, jsonMarshal} {
+	for _, mode := range []jsonEscape{jsonTerminal, jsonMarshal, jsonNoHTML} {
 		got := appendJSON([]byte("x"), s, mode)
 		want := legacyAppendJSON([]byte("x"), s, mode)
 		if !bytes.Equal(got, want) {
