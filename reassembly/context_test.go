@@ -78,3 +78,26 @@ func TestContextKeptOutOfOrder(t *testing.T) {
 		t.Errorf("want one %q:\n%s", want, strings.Join(l.lines, "\n"))
 	}
 }
+
+// TestContextNotReusedPastLongPacket: a packet long enough to take more
+// pages than gopacket's ops counter runs to before it goes back to 0 may
+// leave the counters as they were although a page holds its context: its
+// context is never used again.
+func TestContextNotReusedPastLongPacket(t *testing.T) {
+	a := New(record.Adapt(&countSink{}), Options{})
+	if a.pageOps == nil {
+		t.Fatal("gopacket's page cache counters (Assembler.pc.ops, size) not found")
+	}
+	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	short := a.context(ts, 1500, 1500)
+	a.contextDone()
+	if a.context(ts, 1500, 1500) != short {
+		t.Fatal("a short packet's context, no page taken, was not used again")
+	}
+	a.contextDone()
+	long := a.context(ts, 200000, 200000)
+	a.contextDone() // counters unchanged, as after exactly nextShrink+1 pages
+	if a.context(ts, 1500, 1500) == long {
+		t.Errorf("the context of a %d-byte packet was used again: a page may hold it", 200000)
+	}
+}

@@ -84,10 +84,18 @@ func (a *Assembler) context(ts time.Time, capLen, wireLen int) *assemblerContext
 // past a thousand pages taken, many more than a packet fills) may hold
 // the context, which is then left to it.
 func (a *Assembler) contextDone() {
-	if a.pageOps == nil || *a.pageOps != a.opsBefore || *a.pageSize != a.sizeBefore {
+	if a.pageOps == nil || *a.pageOps != a.opsBefore || *a.pageSize != a.sizeBefore ||
+		a.ctx.capLen > maxContextReuse {
 		a.ctx = nil
 	}
 }
+
+// maxContextReuse is the longest packet whose context is used again. ops
+// goes back to 0 past nextShrink pages taken (at least pageCacheStart), so
+// a packet that took pageCacheStart+1 pages of gopacket's 1 900 bytes
+// could leave it where it was: a packet that long (an IPv6 jumbogram, a
+// hostile capture's) never has its context used again.
+const maxContextReuse = (pageCacheStart - 1) * 1900
 
 // startPageCache drops the pages gopacket's new Assembler made and has its
 // page cache start at pageCacheStart pages (the unexported pageCache.free,
