@@ -324,7 +324,11 @@ func (c *Conn) keepHandshake() {
 		hs.DeflateParams != (DeflateParams{}) && (!hs.Deflate || deflateOf(hs.Extensions) != hs.DeflateParams) {
 		// Hostile (an HTTP/2 :status out of range, gigabytes of host, times
 		// centuries apart), or made by a caller other than the head
-		// driver: kept whole.
+		// driver: kept whole, as a copy: the sent one may be held by a
+		// sink (the -j merger holds it unchanged) and an anomaly found
+		// later (hsAnomaly) must not change it.
+		cp := *hs
+		c.hs = &cp
 		return
 	}
 	k := &keptHandshake{requestSince: since, status: int16(hs.Status), deflate: hs.Deflate,
