@@ -192,8 +192,8 @@ func (w *worker) other(r *rec, x record.Record) {
 }
 
 // copyHandshake returns what the merger may hold of h until it hands it
-// on: h itself, which wsparse never changes once sent (SetTLS replaces a
-// sent handshake it would change), unless it names a TLS layer, whose
+// on: h itself, which wsparse never changes once sent (keepHandshake
+// keeps a copy of one it keeps whole), unless it names a TLS layer, whose
 // TLSInfo the stream updates in place (its errors and byte counts, and
 // again if an ended TLS connection goes on): then a copy of both. Not
 // copying the rest saves a handshake's 384 bytes of garbage per

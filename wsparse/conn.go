@@ -259,12 +259,8 @@ func (c *Conn) SetTLS(t *TLSInfo) {
 	if t != nil || c.dx != nil {
 		c.more().tls = t
 	}
-	if c.hs != nil && c.hs.TLS != t {
-		// A handshake already sent may be held by a sink (the -j merger
-		// holds it unchanged): a new one, not the sent one changed.
-		hs := *c.hs
-		hs.TLS = t
-		c.hs = &hs
+	if c.hs != nil {
+		c.hs.TLS = t // never one already sent: keepHandshake keeps a copy
 	}
 }
 
