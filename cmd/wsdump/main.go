@@ -34,5 +34,10 @@ func main() {
 	}()
 	code := mainContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
+	// FILE.end: the heap when the run is over, so that a profile with
+	// -diff_base FILE shows what the end of the input allocated.
+	if path := os.Getenv("WSDUMP_MEMPROFILE"); path != "" {
+		prof.Heap(path+".end", os.Stderr)
+	}
 	os.Exit(code)
 }
