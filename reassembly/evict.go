@@ -55,7 +55,7 @@ func (s *stream) class() int {
 		return classIdle
 	case s.conn != nil && s.conn.IsWebSocket() && !s.conn.Done():
 		return classWebSocket
-	case s.tls != nil && (s.conn == nil || !s.conn.Done()):
+	case s.tlsLayer() != nil && (s.conn == nil || !s.conn.Done()):
 		// TLS (a ClientHello seen): its upgrade is not visible until
 		// decrypted, and a TLS session cannot be decrypted from its
 		// middle: parked with its TLS state like a WebSocket connection.
@@ -86,7 +86,7 @@ func (x candidate) compare(y candidate) int {
 func (a *Assembler) candidates(k int) []candidate {
 	c := a.cands[:0]
 	for s := range a.live.all() {
-		c = append(c, candidate{class: s.class(), seen: s.seen, first: s.first, s: s})
+		c = append(c, candidate{class: s.class(), seen: s.seenTS(), first: s.first, s: s})
 	}
 	slices.SortFunc(c, candidate.compare)
 	a.cands = c
@@ -219,7 +219,7 @@ func (a *Assembler) parkedFor(key flowKey) *stream {
 func (a *Assembler) park(s *stream) {
 	a.stats.Parked++
 	a.parked[s.key()] = s
-	s.setPark(&parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seen, resumeEnd: s.end, resumeSet: s.endSet})
+	s.setPark(&parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seenTS(), resumeEnd: s.end, resumeSet: s.endSet})
 }
 
 // oldestParked returns the keys of the n connections parked longest
@@ -251,7 +251,7 @@ func (a *Assembler) endParkedBefore(t time.Time) {
 	for e := a.parkQ.Front(); e != nil; {
 		s := e.Value.(*stream)
 		e = e.Next()
-		if s.seen.Before(t) {
+		if s.seenTS().Before(t) {
 			a.unpark(s)
 			s.complete(false)
 		}

@@ -175,7 +175,10 @@ func (a *Assembler) Finish() {
 		// gopacket holds the stream until FlushAll below: what the
 		// connection decoded with is not needed any more (the sinks
 		// build their results of the ending connections meanwhile).
-		s.conn, s.tls, s.h2, s.recent = nil, nil, nil, segmentRing{}
+		s.conn, s.recent = nil, segmentRing{}
+		if s.rare != nil {
+			s.rare.tls, s.rare.h2 = nil, nil
+		}
 	}
 	a.emitHeld(held)
 	clear(a.held)

@@ -22,8 +22,8 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 		s.route = new(h2.Router)
 	}
 	tlsClient := -1
-	if alpn == "h2" && s.tls != nil && !s.route.Decided() {
-		tlsClient = s.tls.Info().Client
+	if alpn == "h2" && s.tlsLayer() != nil && !s.route.Decided() {
+		tlsClient = s.tlsLayer().Info().Client
 	}
 	r := s.route.Route(sd, data, alpn, tlsClient)
 	if r.HTTP1 {
@@ -31,13 +31,13 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 	}
 	if r.Open {
 		if r.Upgraded {
-			s.h2 = h2.NewUpgraded(s.conn, r.Client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
+			s.more().h2 = h2.NewUpgraded(s.conn, r.Client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
 		} else {
-			s.h2 = h2.NewConn(s.conn, r.Client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
+			s.more().h2 = h2.NewConn(s.conn, r.Client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
 		}
 	}
 	if r.HTTP2 {
-		s.h2.Feed(sd, r.Data[r.N:], ts)
+		s.h2Layer().Feed(sd, r.Data[r.N:], ts)
 	}
 	// The other side's first bytes, held: after this side's, on the
 	// decoder chosen.

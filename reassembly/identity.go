@@ -175,7 +175,8 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// A connection ended early goes on: its number, decoded afresh
 		// (resumed, unless nothing had been sent yet).
 		delete(a.tombs, orig.tuple())
-		st := &stream{a: a, seen: a.now, first: a.pkt, id: t.id, addr: pairOf(orig), force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
+		st := &stream{a: a, first: a.pkt, id: t.id, addr: pairOf(orig), force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
+		st.setSeen(a.now)
 		if st.resumed {
 			a.stats.Resumed++
 		}
@@ -188,7 +189,8 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	if closed && old.late(key, tcp) {
 		// A late segment of a connection already ended (the last ACK after
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
-		st := &stream{a: a, addr: pairOf(old.orig(key)), stale: true, seen: a.now, first: a.pkt, id: old.id}
+		st := &stream{a: a, addr: pairOf(old.orig(key)), stale: true, first: a.pkt, id: old.id}
+		st.setSeen(a.now)
 		st.attach(key)
 		a.live.set(key.tuple(), st)
 		return st
@@ -201,7 +203,9 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	a.nextID++
 	a.stats.Connections++
 	// last is the first packet's time until bytes come (EndEmpty).
-	st := &stream{a: a, seen: a.now, last: a.now, first: a.pkt, id: a.nextID, addr: pairOf(key), force: -1}
+	st := &stream{a: a, first: a.pkt, id: a.nextID, addr: pairOf(key), force: -1}
+	st.setSeen(a.now)
+	st.setLast(a.now)
 	if a.onNew != nil {
 		a.onNew(st.id, st.addr.get())
 	}

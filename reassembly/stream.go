@@ -52,9 +52,11 @@ func (s *stream) connect() string {
 // stream adapts one connection to gopacket's Stream interface. Side 0 is the
 // sender of the connection's first packet. Its fields are ordered by size
 // (pointers, times, then the small ones), with the addresses packed
-// (addrPair) and what few connections have behind one pointer (rare), so
-// that an open connection's stream takes 208 bytes with its recent
-// segments' ring inline (320, and a ring of its own, before).
+// (addrPair), the times packed (stamp.go) and what few connections have
+// behind one pointer (rare: the TLS and HTTP/2 layers too), so that an
+// open connection's stream takes 192 bytes with its first recent
+// segments in place (320, and a ring of its own, at session 18; 208 and
+// 48 bytes of ring at session 20).
 type stream struct {
 	a     *Assembler
 	id    int
@@ -62,14 +64,7 @@ type stream struct {
 	conn  *wsparse.Conn // nil until decoder()
 	rare  *streamRare   // nil until parked or TLS
 
-	// TLS: a stream that opens with a ClientHello goes through tls, whose
-	// plaintext (with keys) goes on to conn.
-	tls *tlsdec.Conn
-
-	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
-	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
-	// to decoders of their own; conn then only counts it.
-	h2 *h2.Conn
+	// A TLS layer (tlsLayer) and an HTTP/2 one (h2Layer) are in rare.
 	// route decides whether it is HTTP/2 (see feed): made at the first
 	// bytes, dropped once settled (http1).
 	route *h2.Router
@@ -79,8 +74,10 @@ type stream struct {
 	// silently).
 	recent segmentRing
 
-	last time.Time // time of the last bytes (before any: of the first packet)
-	seen time.Time // time of the latest packet, as gopacket's lastSeen
+	// Times (see stamp.go: lastTS, seenTS): of the last bytes (before
+	// any: of the first packet), and of the latest packet, as gopacket's
+	// lastSeen.
+	lastNs, seenNs int64
 
 	// TCP as seen in Accept, by side: for eviction classes, port reuse,
 	// and going on after parking.
@@ -104,13 +101,49 @@ type stream struct {
 	resumed    bool // ended early, went on: decoded afresh
 	tlsResumed bool // and it was TLS: its bytes from there are counted, not decoded
 	wasEvicted bool // ended early before (counted in Stats.Evicted then)
+	stamps     uint8
 }
 
 // streamRare holds what few streams have: the parking of an evicted
-// WebSocket connection, the TLS layer's description.
+// WebSocket connection, the TLS layer and its description, the HTTP/2
+// layer (16 bytes of every stream, in it before), times that could not
+// be packed.
 type streamRare struct {
 	park    *parking         // while parked and until it has gone on
 	tlsInfo *wsparse.TLSInfo // of a TLS connection
+
+	// TLS: a stream that opens with a ClientHello goes through tls, whose
+	// plaintext (with keys) goes on to conn.
+	tls *tlsdec.Conn
+
+	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
+	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
+	// to decoders of their own; conn then only counts it.
+	h2 *h2.Conn
+
+	wide *wideStamps // the times, if they could not be packed (stamp.go)
+}
+
+// more returns the stream's streamRare, made at the first need.
+func (s *stream) more() *streamRare {
+	if s.rare == nil {
+		s.rare = &streamRare{}
+	}
+	return s.rare
+}
+
+func (s *stream) tlsLayer() *tlsdec.Conn {
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.tls
+}
+
+func (s *stream) h2Layer() *h2.Conn {
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.h2
 }
 
 func (s *stream) parked() *parking {
@@ -121,10 +154,7 @@ func (s *stream) parked() *parking {
 }
 
 func (s *stream) setPark(p *parking) {
-	if s.rare == nil {
-		s.rare = &streamRare{}
-	}
-	s.rare.park = p
+	s.more().park = p
 }
 
 func (s *stream) tlsInfo() *wsparse.TLSInfo {
@@ -135,10 +165,7 @@ func (s *stream) tlsInfo() *wsparse.TLSInfo {
 }
 
 func (s *stream) setTLSInfo(t *wsparse.TLSInfo) {
-	if s.rare == nil {
-		s.rare = &streamRare{}
-	}
-	s.rare.tlsInfo = t
+	s.more().tlsInfo = t
 }
 
 // segmentRing remembers the sequence number, length and hash of each
@@ -146,17 +173,22 @@ func (s *stream) setTLSInfo(t *wsparse.TLSInfo) {
 // earlier one's range, or covers it whole (a retransmission that joins
 // several segments, or goes on past one), with other bytes there is a
 // conflict. An overlap that covers only part of an earlier segment cannot
-// be compared with its hash. It grows with the segments seen: a
-// connection that sent four segments holds four entries, not a kilobyte;
-// both sides share it, in the order their segments came (one allocation
-// and its entries, not two rings of 32 bytes and their entries).
+// be compared with its hash. Both sides share it, in the order their
+// segments came. Its first ringInline entries are held in place, in the
+// stream: an open connection's upgrade request and response and a frame
+// each way cost no allocation of their own (a slice of 4 entries made for
+// every connection was 48 bytes and its 24-byte header, 4.8 MB for
+// 100 000); past them all entries move to more, which grows with the
+// segments seen.
 type segmentRing struct {
-	seg []segmentSum
+	inl  [ringInline]segmentSum // the first entries; unused ones are zero
+	more *[]segmentSum          // all entries once past ringInline, or nil
 }
 
 // segmentSum is 12 bytes: a 32-bit hash of the bytes misses a conflict
 // once in 4 billion comparisons (a 64-bit one made the four segments of
-// an open connection 64 bytes, not 48).
+// an open connection 64 bytes, not 48). n is never 0 (segments with
+// bytes only), which tells a used entry from an unused one.
 type segmentSum struct {
 	seq uint32
 	n   uint32 // the length, and the side in the top bit (sideBit)
@@ -164,22 +196,40 @@ type segmentSum struct {
 }
 
 const (
-	ringSize = 64
-	sideBit  = 1 << 31
+	ringSize   = 64
+	ringInline = 4
+	sideBit    = 1 << 31
 )
 
 var segmentSeed = maphash.MakeSeed()
 
-// conflict records a segment of side sd and reports whether it carries
-// other bytes than an earlier one of that side where it repeats it.
+// entries returns the ring's entries, oldest first.
+func (r *segmentRing) entries() []segmentSum {
+	if r.more != nil {
+		return *r.more
+	}
+	n := 0
+	for n < ringInline && r.inl[n].n != 0 {
+		n++
+	}
+	return r.inl[:n]
+}
+
+// conflict records a segment of side sd (with bytes) and reports whether
+// it carries other bytes than an earlier one of that side where it
+// repeats it.
 func (r *segmentRing) conflict(sd int, seq uint32, payload []byte) bool {
+	if len(payload) == 0 {
+		return false
+	}
 	sum := uint32(maphash.Bytes(segmentSeed, payload))
 	n := uint32(len(payload))
 	tag := uint32(sd) << 31
 	conflict := false
 	oldest, count := -1, 0
-	for i := range r.seg {
-		e := &r.seg[i]
+	seg := r.entries()
+	for i := range seg {
+		e := &seg[i]
 		if e.n&sideBit != tag {
 			continue
 		}
@@ -198,16 +248,24 @@ func (r *segmentRing) conflict(sd int, seq uint32, payload []byte) bool {
 			}
 		}
 	}
+	e := segmentSum{seq, n&^sideBit | tag, sum}
+	if r.more == nil {
+		if len(seg) < ringInline {
+			r.inl[len(seg)] = e
+			return conflict
+		}
+		// Past the entries in place: all move to a slice of their own.
+		m := make([]segmentSum, ringInline, 2*ringInline)
+		copy(m, r.inl[:])
+		r.inl = [ringInline]segmentSum{}
+		r.more = &m
+		seg = m
+	}
 	if count >= ringSize {
 		// The side's oldest segment goes.
-		r.seg = append(r.seg[:oldest], r.seg[oldest+1:]...)
+		seg = append(seg[:oldest], seg[oldest+1:]...)
 	}
-	if r.seg == nil {
-		// Room for an upgrade's request and response and a frame each
-		// way, at once: not 1, 2, then 4 entries.
-		r.seg = make([]segmentSum, 0, 4)
-	}
-	r.seg = append(r.seg, segmentSum{seq, n&^sideBit | tag, sum})
+	*r.more = append(seg, e)
 	return conflict
 }
 
@@ -232,8 +290,8 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 			return true
 		}
 	}
-	if ci.Timestamp.After(s.seen) {
-		s.seen = ci.Timestamp
+	if ci.Timestamp.After(s.seenTS()) {
+		s.setSeen(ci.Timestamp)
 	}
 	sd := s.side(dir)
 	if s.stale {
@@ -248,11 +306,11 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	}
 	if tcp.FIN || tcp.RST {
 		s.decoder().TCPEnd(sd, tcp.RST, ci.Timestamp)
-		if s.h2 != nil {
-			s.h2.TCPEnd(sd, tcp.RST, ci.Timestamp)
+		if s.h2Layer() != nil {
+			s.h2Layer().TCPEnd(sd, tcp.RST, ci.Timestamp)
 		}
 	}
-	if s.conn != nil && s.conn.Done() && s.h2 == nil {
+	if s.conn != nil && s.conn.Done() && s.h2Layer() == nil {
 		return false
 	}
 	if len(tcp.Payload) > 0 {
@@ -313,10 +371,10 @@ func (s *stream) align(sd int, seq uint32, ts time.Time) {
 	d := int32(seq - p.resumeEnd[sd])
 	switch {
 	case d > 0 && d < 1<<30:
-		if s.tls != nil {
-			s.tls.Gap(sd, int(d))
-		} else if s.h2 != nil {
-			s.h2.Gap(sd, int(d), ts)
+		if s.tlsLayer() != nil {
+			s.tlsLayer().Gap(sd, int(d))
+		} else if s.h2Layer() != nil {
+			s.h2Layer().Gap(sd, int(d), ts)
 		} else if s.conn != nil {
 			s.conn.Gap(sd, int(d), ts)
 		}
@@ -349,10 +407,10 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 		ts = captureTime(sg, length-1, ts)
 	}
 	if skip > 0 {
-		if s.tls != nil {
-			s.tls.Gap(sd, skip)
-		} else if s.h2 != nil {
-			s.h2.Gap(sd, skip, ts)
+		if s.tlsLayer() != nil {
+			s.tlsLayer().Gap(sd, skip)
+		} else if s.h2Layer() != nil {
+			s.h2Layer().Gap(sd, skip, ts)
 		} else {
 			s.decoder().Gap(sd, skip, ts)
 		}
@@ -360,7 +418,7 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	if length == 0 {
 		return
 	}
-	s.last = ts
+	s.setLast(ts)
 	data := sg.Fetch(length)
 	if s.parked() != nil && s.parked().trim[sd] > 0 {
 		n := min(int(s.parked().trim[sd]), len(data))
@@ -373,11 +431,11 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	if !s.started {
 		s.started = true
 		if tlsdec.Detect(data) {
-			s.tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
+			s.more().tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
 		}
 	}
-	if s.tls != nil {
-		s.tls.Feed(sd, data, ts)
+	if s.tlsLayer() != nil {
+		s.tlsLayer().Feed(sd, data, ts)
 		return
 	}
 	if s.tlsResumed {
@@ -387,10 +445,10 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 			s.setTLSInfo(&wsparse.TLSInfo{Error: resumedTLS})
 		}
 		s.tlsInfo().Bytes[sd] += int64(len(data))
-		s.last = ts
+		s.setLast(ts)
 		return
 	}
-	if s.decoder().Done() && s.h2 == nil {
+	if s.decoder().Done() && s.h2Layer() == nil {
 		return
 	}
 	s.feed(sd, data, ts, "")
@@ -448,47 +506,47 @@ func (s *stream) complete(evicted bool) {
 				a.bury(k2.tuple(), t) // another connection's, on the same ports
 			}
 			a.tombs[k.tuple()] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed || s.rst || s.fin[0] && s.fin[1],
-				tls: s.tls != nil || s.tlsResumed, isnSet: s.firstSet[0], isn: s.firstSeq[0]}
+				tls: s.tlsLayer() != nil || s.tlsResumed, isnSet: s.firstSet[0], isn: s.firstSeq[0]}
 			if a.onTomb != nil {
 				a.onTomb(s.id)
 			}
 		}()
 	}
-	if s.tls == nil && s.tlsInfo() != nil {
+	if s.tlsLayer() == nil && s.tlsInfo() != nil {
 		// A TLS connection ended early went on (tlsResumed).
 		addr := s.addr.get()
-		a.TLSConn(s.decoder(), s.last, addr[0], addr[1], s.tlsInfo())
+		a.TLSConn(s.decoder(), s.lastTS(), addr[0], addr[1], s.tlsInfo())
 	}
-	if s.tls != nil {
+	if s.tlsLayer() != nil {
 		s.syncTLS() // final: errors and byte counts
-		if s.decoder().IsWebSocket() || s.h2 != nil && s.h2.WebSockets() > 0 {
+		if s.decoder().IsWebSocket() || s.h2Layer() != nil && s.h2Layer().WebSockets() > 0 {
 			s.conn.SetTLS(s.tlsInfo()) // (HTTP/2: its WebSocket streams carry it)
 		} else {
 			client, server := s.conn.Addr[0], s.conn.Addr[1]
-			if i := s.tls.Info(); i.Client == 1 {
+			if i := s.tlsLayer().Info(); i.Client == 1 {
 				client, server = server, client
 			}
-			a.TLSConn(s.conn, s.last, client, server, s.tlsInfo())
+			a.TLSConn(s.conn, s.lastTS(), client, server, s.tlsInfo())
 		}
 	}
-	if !s.payload && s.tls == nil && !s.resumed && a.opts.Decoder.EndAll {
+	if !s.payload && s.tlsLayer() == nil && !s.resumed && a.opts.Decoder.EndAll {
 		// No bytes: how its connect went (Config.EndAll). Without a
 		// decoder (no FIN, no RST) a view carries it: a flood of SYNs
 		// ends here, and costs no decoder.
 		if s.conn != nil {
-			s.conn.EndEmpty(s.last, s.seen, s.connect(), a.now)
+			s.conn.EndEmpty(s.lastTS(), s.seenTS(), s.connect(), a.now)
 		} else {
-			a.End(wsparse.NewView(s.id, s.addr.get()), &wsparse.Summary{First: s.last, Last: s.seen, Connect: s.connect(), End: wsparse.EndNotWebSocket})
+			a.End(wsparse.NewView(s.id, s.addr.get()), &wsparse.Summary{First: s.lastTS(), Last: s.seenTS(), Connect: s.connect(), End: wsparse.EndNotWebSocket})
 		}
 	}
 	if s.conn != nil {
 		if s.route != nil {
 			s.route.Decide()
 		}
-		s.feedHeld(s.last) // the connection ended before they could be told
+		s.feedHeld(s.lastTS()) // the connection ended before they could be told
 	}
-	if s.h2 != nil {
-		s.h2.End(a.now)
+	if s.h2Layer() != nil {
+		s.h2Layer().End(a.now)
 	}
 	if s.conn != nil {
 		s.conn.End(a.now)

@@ -24,7 +24,7 @@ func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 
 // syncTLS copies what the TLS layer knows into tlsInfo.
 func (s *stream) syncTLS() {
-	i := s.tls.Info()
+	i := s.tlsLayer().Info()
 	if s.tlsInfo() == nil {
 		s.setTLSInfo(new(wsparse.TLSInfo))
 	}

@@ -1,0 +1,59 @@
+package reassembly
+
+import (
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// TestStreamSize: an open connection's stream is 192 bytes, its first
+// recent segments in place: the times packed (stamp.go), the TLS and
+// HTTP/2 layers in streamRare. It was 208 bytes and a ring of 48 bytes of
+// its own (TestRingInPlace).
+func TestStreamSize(t *testing.T) {
+	size := unsafe.Sizeof(stream{})
+	t.Logf("a stream is %d bytes", size)
+	if size > 192 {
+		t.Errorf("a stream is %d bytes, want 192 or fewer", size)
+	}
+}
+
+// TestStamps: a stream's times come back exactly as they were set,
+// packed (UTC, as capture files' readers give them; Local, as a live
+// capture's; the zero time) or, those that cannot be, whole in its
+// streamRare.
+func TestStamps(t *testing.T) {
+	base := time.Date(2024, 1, 1, 12, 0, 0, 123456789, time.UTC)
+	cases := []struct {
+		name   string
+		t      time.Time
+		packed bool
+	}{
+		{"UTC", base, true},
+		{"Local", time.Unix(base.Unix(), 987), true},
+		{"zero", time.Time{}, true},
+		{"1970", time.Unix(0, 0).UTC(), true},
+		{"before 1700", time.Date(1200, 5, 1, 0, 0, 0, 1, time.UTC), false},
+		{"after 2200", time.Date(9999, 5, 1, 0, 0, 0, 1, time.UTC), false},
+		{"another location", base.In(time.FixedZone("X", 3600)), false},
+		{"monotonic", time.Now(), false},
+	}
+	for _, c := range cases {
+		s := &stream{}
+		s.setSeen(base)
+		s.setLast(c.t)
+		if got := s.lastTS(); got != c.t {
+			t.Errorf("%s: last %v, set %v", c.name, got, c.t)
+		}
+		if got := s.seenTS(); got != base {
+			t.Errorf("%s: seen %v, set %v", c.name, got, base)
+		}
+		s.setSeen(c.t)
+		if got := s.seenTS(); got != c.t {
+			t.Errorf("%s: seen %v, set %v", c.name, got, c.t)
+		}
+		if packed := s.rare == nil; packed != c.packed {
+			t.Errorf("%s: packed %v, want %v", c.name, packed, c.packed)
+		}
+	}
+}
