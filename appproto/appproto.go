@@ -158,6 +158,15 @@ func New(hs *wsparse.Handshake, mode string) *Session {
 	return s
 }
 
+// Blank reports whether the session is as New(nil, mode) makes it:
+// nothing chosen from the handshake, nothing negotiated, no message looked
+// at. A caller that keeps sessions by connection need not keep a blank one
+// made at the handshake: one made at the connection's first message
+// decodes the same.
+func (s *Session) Blank() bool {
+	return s.dec == nil && s.ka == nil && s.sniffed == 0 && s.eio == 4 && !s.inner
+}
+
 // BeatsOnly tells the session that only heartbeats (App.Heartbeat) and
 // Keepalive will be read: messages of protocols that have neither are not
 // decoded, and Message returns nothing for them. The protocol is still
