@@ -18,14 +18,16 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 		s.conn.Feed(sd, data, ts)
 		return
 	}
-	if s.route == nil {
-		s.route = new(h2.Router)
+	route := s.router()
+	if route == nil {
+		route = new(h2.Router)
+		s.more().route = route
 	}
 	tlsClient := -1
-	if alpn == "h2" && s.tlsLayer() != nil && !s.route.Decided() {
+	if alpn == "h2" && s.tlsLayer() != nil && !route.Decided() {
 		tlsClient = s.tlsLayer().Info().Client
 	}
-	r := s.route.Route(sd, data, alpn, tlsClient)
+	r := route.Route(sd, data, alpn, tlsClient)
 	if r.HTTP1 {
 		s.conn.Feed(sd, r.Data[:r.N], ts)
 	}
@@ -42,20 +44,22 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 	// The other side's first bytes, held: after this side's, on the
 	// decoder chosen.
 	s.feedHeld(ts)
-	if s.route != nil && s.route.Settled() {
+	if route := s.router(); route != nil && route.Settled() {
 		// Not HTTP/2, nothing held or watched: the bytes go to conn
 		// from now on, and the Router (64 bytes) goes.
-		s.route, s.http1 = nil, true
+		s.dropRouter()
+		s.http1 = true
 	}
 }
 
 // feedHeld feeds the bytes held while it was not known whether the
 // connection is HTTP/2 (see feed).
 func (s *stream) feedHeld(ts time.Time) {
-	if s.route == nil {
+	route := s.router()
+	if route == nil {
 		return
 	}
-	if sd, b, ok := s.route.Release(); ok {
+	if sd, b, ok := route.Release(); ok {
 		s.feed(sd, b, ts, "")
 	}
 }

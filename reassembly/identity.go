@@ -175,13 +175,14 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// A connection ended early goes on: its number, decoded afresh
 		// (resumed, unless nothing had been sent yet).
 		delete(a.tombs, orig.tuple())
-		st := &stream{a: a, first: a.pkt, id: t.id, addr: pairOf(orig), force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
+		st := &stream{a: a, first: a.pkt, id: t.id, force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
+		st.setAddr(orig)
 		st.setSeen(a.now)
 		if st.resumed {
 			a.stats.Resumed++
 		}
 		if a.onResume != nil {
-			a.onResume(st.id, st.addr.get())
+			a.onResume(st.id, st.addrs())
 		}
 		return a.started(st, key)
 	}
@@ -189,7 +190,8 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	if closed && old.late(key, tcp) {
 		// A late segment of a connection already ended (the last ACK after
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
-		st := &stream{a: a, addr: pairOf(old.orig(key)), stale: true, first: a.pkt, id: old.id}
+		st := &stream{a: a, stale: true, first: a.pkt, id: old.id}
+		st.setAddr(old.orig(key))
 		st.setSeen(a.now)
 		st.attach(key)
 		a.live.set(key.tuple(), st)
@@ -203,11 +205,12 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	a.nextID++
 	a.stats.Connections++
 	// last is the first packet's time until bytes come (EndEmpty).
-	st := &stream{a: a, first: a.pkt, id: a.nextID, addr: pairOf(key), force: -1}
+	st := &stream{a: a, first: a.pkt, id: a.nextID, force: -1}
+	st.setAddr(key)
 	st.setSeen(a.now)
 	st.setLast(a.now)
 	if a.onNew != nil {
-		a.onNew(st.id, st.addr.get())
+		a.onNew(st.id, st.addrs())
 	}
 	return a.started(st, key)
 }
@@ -231,53 +234,62 @@ func (a *Assembler) started(st *stream, key flowKey) *stream {
 }
 
 // key returns the flow key of side 0's packets, made from the addresses
-// (a stream holds them once: a flow key is 112 bytes).
-func (s *stream) key() flowKey { return s.addr.key() }
-
-// addrPair is a stream's addresses and ports by side, packed: 38 bytes,
-// not the 64 of two netip.AddrPorts.
-type addrPair struct {
-	ip   [2][16]byte // an IPv4 address in the first 4 bytes
-	port [2]uint16
-	v6   bool
+// (a stream holds them once: a flow key is 112 bytes), as the packet
+// decoder makes it.
+func (s *stream) key() flowKey {
+	var sp, dp [2]byte
+	binary.BigEndian.PutUint16(sp[:], s.addr.port[0])
+	binary.BigEndian.PutUint16(dp[:], s.addr.port[1])
+	var nf gopacket.Flow
+	if v6 := s.v6(); v6 != nil {
+		nf = gopacket.NewFlow(layers.EndpointIPv6, v6[0][:], v6[1][:])
+	} else {
+		nf = gopacket.NewFlow(layers.EndpointIPv4, s.addr.v4[0][:], s.addr.v4[1][:])
+	}
+	return flowKey{nf, gopacket.NewFlow(layers.EndpointTCPPort, sp[:], dp[:])}
 }
 
-// pairOf is the addresses of flow key k's packets, from the source.
-func pairOf(k flowKey) addrPair {
-	var p addrPair
+// addrPair is a stream's IPv4 addresses and ports by side, packed: 12
+// bytes, not the 64 of two netip.AddrPorts (nor the 38 of two 16-byte
+// addresses). IPv6 addresses are in the stream's streamRare.
+type addrPair struct {
+	v4   [2][4]byte
+	port [2]uint16
+}
+
+// setAddr gives s the addresses of flow key k's packets, from the source.
+func (s *stream) setAddr(k flowKey) {
 	src, dst := k.net.Endpoints()
 	sp, dp := k.tcp.Endpoints()
-	p.v6 = len(src.Raw()) == 16
-	copy(p.ip[0][:], src.Raw())
-	copy(p.ip[1][:], dst.Raw())
-	p.port[0], p.port[1] = binary.BigEndian.Uint16(sp.Raw()), binary.BigEndian.Uint16(dp.Raw())
-	return p
+	if len(src.Raw()) == 16 {
+		s.more().v6 = &[2][16]byte{[16]byte(src.Raw()), [16]byte(dst.Raw())}
+	} else {
+		s.addr.v4 = [2][4]byte{[4]byte(src.Raw()), [4]byte(dst.Raw())}
+	}
+	s.addr.port[0], s.addr.port[1] = binary.BigEndian.Uint16(sp.Raw()), binary.BigEndian.Uint16(dp.Raw())
 }
 
-// get returns the addresses: IPv4 ones as 4-byte addresses, IPv6 ones
+// v6 returns the IPv6 addresses of s, or nil for IPv4.
+func (s *stream) v6() *[2][16]byte {
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.v6
+}
+
+// addrs returns the addresses: IPv4 ones as 4-byte addresses, IPv6 ones
 // (IPv4-mapped ones included) as 16-byte ones.
-func (p *addrPair) get() [2]netip.AddrPort {
+func (s *stream) addrs() [2]netip.AddrPort {
 	var out [2]netip.AddrPort
+	v6 := s.v6()
 	for i := range out {
-		a := netip.AddrFrom16(p.ip[i])
-		if !p.v6 {
-			a = netip.AddrFrom4([4]byte(p.ip[i][:4]))
+		a := netip.AddrFrom4(s.addr.v4[i])
+		if v6 != nil {
+			a = netip.AddrFrom16(v6[i])
 		}
-		out[i] = netip.AddrPortFrom(a, p.port[i])
+		out[i] = netip.AddrPortFrom(a, s.addr.port[i])
 	}
 	return out
-}
-
-// key is the flow key of side 0's packets, as the packet decoder makes it.
-func (p *addrPair) key() flowKey {
-	t, n := layers.EndpointIPv4, 4
-	if p.v6 {
-		t, n = layers.EndpointIPv6, 16
-	}
-	var sp, dp [2]byte
-	binary.BigEndian.PutUint16(sp[:], p.port[0])
-	binary.BigEndian.PutUint16(dp[:], p.port[1])
-	return flowKey{gopacket.NewFlow(t, p.ip[0][:n], p.ip[1][:n]), gopacket.NewFlow(layers.EndpointTCPPort, sp[:], dp[:])}
 }
 
 // attach makes s the stream of gopacket's connection with key gkey (the

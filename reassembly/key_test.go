@@ -26,15 +26,17 @@ func TestKeyOfAddr(t *testing.T) {
 			k := flowKey{pkt.NetworkLayer().NetworkFlow(), pkt.TransportLayer().TransportFlow()}
 			// The packed addresses a stream holds give the same key and
 			// the addresses of the packets.
-			if p := pairOf(k); p.key() != k || p.get() != addrOf(k) {
-				t.Errorf("%v: packed: key %v, addresses %v, want %v, %v", pair, p.key(), p.get(), k, addrOf(k))
+			s := &stream{}
+			s.setAddr(k)
+			if s.key() != k || s.addrs() != addrOf(k) {
+				t.Errorf("%v: packed: key %v, addresses %v, want %v, %v", pair, s.key(), s.addrs(), k, addrOf(k))
 			}
 		}
 	}
 }
 
 // addrOf returns the addresses of a flow key's sender and receiver, from
-// the key's endpoints: the reference for addrPair.get.
+// the key's endpoints: the reference for stream.addrs.
 func addrOf(k flowKey) [2]netip.AddrPort {
 	src, dst := k.net.Endpoints()
 	sp, dp := k.tcp.Endpoints()

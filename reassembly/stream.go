@@ -24,7 +24,7 @@ func (s *stream) decoder() *wsparse.Conn {
 		if s.a.shared == nil {
 			s.a.shared = wsparse.NewShared(s.a.opts.Decoder, s.a)
 		}
-		addr := s.addr.get()
+		addr := s.addrs()
 		s.conn = s.a.shared.NewConn(s.id, addr[0], addr[1])
 		if s.force >= 0 {
 			s.conn.Force(int(s.force))
@@ -51,12 +51,13 @@ func (s *stream) connect() string {
 
 // stream adapts one connection to gopacket's Stream interface. Side 0 is the
 // sender of the connection's first packet. Its fields are ordered by size
-// (pointers, times, then the small ones), with the addresses packed
+// (pointers, times, then the small ones), with the IPv4 addresses packed
 // (addrPair), the times packed (stamp.go) and what few connections have
-// behind one pointer (rare: the TLS and HTTP/2 layers too), so that an
-// open connection's stream takes 192 bytes with its first recent
-// segments in place (320, and a ring of its own, at session 18; 208 and
-// 48 bytes of ring at session 20).
+// behind one pointer (rare: the TLS and HTTP/2 layers, the Router while
+// undecided, IPv6 addresses too), so that an open connection's stream
+// takes 160 bytes with its first recent segments in place (320, and a
+// ring of its own, at session 18; 208 and 48 bytes of ring at session
+// 20's start).
 type stream struct {
 	a     *Assembler
 	id    int
@@ -64,10 +65,9 @@ type stream struct {
 	conn  *wsparse.Conn // nil until decoder()
 	rare  *streamRare   // nil until parked or TLS
 
-	// A TLS layer (tlsLayer) and an HTTP/2 one (h2Layer) are in rare.
-	// route decides whether it is HTTP/2 (see feed): made at the first
-	// bytes, dropped once settled (http1).
-	route *h2.Router
+	// A TLS layer (tlsLayer), an HTTP/2 one (h2Layer), the Router that
+	// decides whether it is HTTP/2 (router) and IPv6 addresses (v6) are in
+	// rare.
 
 	// Recent segments of both sides, to tell a retransmission with other
 	// bytes (gopacket keeps the first copy and drops the overlap
@@ -121,7 +121,13 @@ type streamRare struct {
 	// to decoders of their own; conn then only counts it.
 	h2 *h2.Conn
 
-	wide *wideStamps // the times, if they could not be packed (stamp.go)
+	// route decides whether it is HTTP/2 (see feed): made at the first
+	// bytes, dropped once settled (http1), with the streamRare if it
+	// holds nothing else.
+	route *h2.Router
+
+	v6   *[2][16]byte // IPv6 addresses by side (addrPair holds IPv4 ones)
+	wide *wideStamps  // the times, if they could not be packed (stamp.go)
 }
 
 // more returns the stream's streamRare, made at the first need.
@@ -144,6 +150,25 @@ func (s *stream) h2Layer() *h2.Conn {
 		return nil
 	}
 	return s.rare.h2
+}
+
+func (s *stream) router() *h2.Router {
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.route
+}
+
+// dropRouter drops the Router, and the streamRare if it then holds
+// nothing.
+func (s *stream) dropRouter() {
+	if s.rare == nil {
+		return
+	}
+	s.rare.route = nil
+	if *s.rare == (streamRare{}) {
+		s.rare = nil
+	}
 }
 
 func (s *stream) parked() *parking {
@@ -514,7 +539,7 @@ func (s *stream) complete(evicted bool) {
 	}
 	if s.tlsLayer() == nil && s.tlsInfo() != nil {
 		// A TLS connection ended early went on (tlsResumed).
-		addr := s.addr.get()
+		addr := s.addrs()
 		a.TLSConn(s.decoder(), s.lastTS(), addr[0], addr[1], s.tlsInfo())
 	}
 	if s.tlsLayer() != nil {
@@ -536,12 +561,12 @@ func (s *stream) complete(evicted bool) {
 		if s.conn != nil {
 			s.conn.EndEmpty(s.lastTS(), s.seenTS(), s.connect(), a.now)
 		} else {
-			a.End(wsparse.NewView(s.id, s.addr.get()), &wsparse.Summary{First: s.lastTS(), Last: s.seenTS(), Connect: s.connect(), End: wsparse.EndNotWebSocket})
+			a.End(wsparse.NewView(s.id, s.addrs()), &wsparse.Summary{First: s.lastTS(), Last: s.seenTS(), Connect: s.connect(), End: wsparse.EndNotWebSocket})
 		}
 	}
 	if s.conn != nil {
-		if s.route != nil {
-			s.route.Decide()
+		if r := s.router(); r != nil {
+			r.Decide()
 		}
 		s.feedHeld(s.lastTS()) // the connection ended before they could be told
 	}
