@@ -164,7 +164,18 @@ func New(hs *wsparse.Handshake, mode string) *Session {
 // made at the handshake: one made at the connection's first message
 // decodes the same.
 func (s *Session) Blank() bool {
-	return s.dec == nil && s.ka == nil && s.sniffed == 0 && s.eio == 4 && !s.inner
+	n, ok := s.Sniffed()
+	return ok && n == 0
+}
+
+// Sniffed reports whether the session holds nothing of its connection but
+// the number of messages it looked at without choosing a protocol (n):
+// nothing chosen from the handshake or the content, nothing negotiated.
+// Such sessions of one caller, made alike (mode, BeatsOnly, LazyFields),
+// with the same n are equal: the caller may share one among its
+// connections, and copy it (*s) for a connection's next Message.
+func (s *Session) Sniffed() (n int, ok bool) {
+	return int(s.sniffed), s.dec == nil && s.ka == nil && s.eio == 4 && !s.inner
 }
 
 // BeatsOnly tells the session that only heartbeats (App.Heartbeat) and

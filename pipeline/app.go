@@ -67,7 +67,12 @@ type appDecoder struct {
 	next     record.Sink
 	opts     AppOptions
 	sessions map[*wsparse.Conn]*appproto.Session
-	rec      record.Record // the records it makes, reused
+	// shared[n] is the session of every connection whose session looked
+	// at n messages and chose nothing (appproto.Session.Sniffed): an open
+	// connection that sent a message of no protocol holds no session of
+	// its own (32 bytes, 3 MB for 100 000).
+	shared []*appproto.Session
+	rec    record.Record // the records it makes, reused
 }
 
 // Apps returns the application decoding stage in front of next.
@@ -131,9 +136,12 @@ func (d *appDecoder) message(r *record.Record) {
 	if s == nil {
 		// Recognised without a handshake: the decoder sniffs the content.
 		s = d.session(nil)
-		d.sessions[c] = s
+	} else if n, ok := s.Sniffed(); ok && n < len(d.shared) && d.shared[n] == s {
+		own := *s
+		s = &own
 	}
 	apps := s.Message(m)
+	d.sessions[c] = d.share(s)
 	if d.opts.Beats {
 		// --heartbeat-text overrides: a message it names is not also
 		// looked at as an application heartbeat.
@@ -153,6 +161,22 @@ func (d *appDecoder) message(r *record.Record) {
 		return
 	}
 	d.next.Put(r)
+}
+
+// share returns the shared session equal to s if s holds nothing of its
+// connection (see shared), else s.
+func (d *appDecoder) share(s *appproto.Session) *appproto.Session {
+	n, ok := s.Sniffed()
+	if !ok {
+		return s
+	}
+	for len(d.shared) <= n {
+		d.shared = append(d.shared, nil)
+	}
+	if d.shared[n] == nil {
+		d.shared[n] = s
+	}
+	return d.shared[n]
 }
 
 func (d *appDecoder) beat(c *wsparse.Conn, b health.Beat) {

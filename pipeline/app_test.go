@@ -152,10 +152,12 @@ func TestAppStageEvicted(t *testing.T) {
 }
 
 // TestAppSessionsHeld: the application decoding stage holds a session
-// only for connections whose handshake chose a protocol, or that have sent
-// a message: a plain upgrade's is made at its first message (and sniffs it
-// as before). It held one for every upgraded connection (32 bytes and a
-// map entry each, 6 MB for 100 000 open connections).
+// of its own only for connections whose handshake or messages chose a
+// protocol: a plain upgrade's is made at its first message, and while its
+// messages are of no protocol it shares one with every connection that
+// looked at as many (it sniffs the next as before, up to its limit). It
+// held one for every upgraded connection (32 bytes each, 3 MB for 100 000
+// open connections).
 func TestAppSessionsHeld(t *testing.T) {
 	var lines []string
 	d := newAppDecoder(kinds(&lines), AppOptions{Apps: true, Beats: true})
@@ -171,12 +173,46 @@ func TestAppSessionsHeld(t *testing.T) {
 		}
 		d.Put(&record.Record{Kind: record.Handshake, Conn: conns[i], Handshake: hs})
 	}
-	t.Logf("%d sessions held for %d upgraded connections, one Engine.IO", len(d.sessions), n)
-	if len(d.sessions) != 1 || d.sessions[conns[0]] == nil {
-		t.Errorf("%d sessions held for %d upgraded connections, one Engine.IO", len(d.sessions), n)
+	held := func() int {
+		own := map[*appproto.Session]bool{}
+		for _, s := range d.sessions {
+			own[s] = true
+		}
+		return len(own)
 	}
-	d.Put(&record.Record{Kind: record.Message, Conn: conns[1], Message: &wsparse.Message{Opcode: wsparse.OpText, Len: 7, Data: []byte(`{"a":1}`)}})
-	if len(lines) == 0 || !strings.Contains(lines[len(lines)-1], "app=json") {
-		t.Errorf("a plain upgrade's first message was not sniffed: %q", lines)
+	t.Logf("after the handshakes: %d sessions held for %d upgraded connections, one Engine.IO", held(), n)
+	if held() != 1 || d.sessions[conns[0]] == nil {
+		t.Errorf("after the handshakes: %d sessions held for %d upgraded connections, one Engine.IO", held(), n)
+	}
+	msg := func(c *wsparse.Conn, data string) string {
+		d.Put(&record.Record{Kind: record.Message, Conn: c, Message: &wsparse.Message{Opcode: wsparse.OpText, Len: uint64(len(data)), Data: []byte(data)}})
+		return lines[len(lines)-1]
+	}
+	for _, c := range conns[1:] {
+		msg(c, "no protocol")
+	}
+	t.Logf("after a message of no protocol each: %d sessions held", held())
+	if held() != 2 {
+		t.Errorf("after a message of no protocol each: %d sessions held, want 2", held())
+	}
+	// The next message is sniffed: JSON on one, not on the others.
+	if l := msg(conns[1], `{"a":1}`); !strings.Contains(l, "app=json") {
+		t.Errorf("a plain upgrade's second message was not sniffed: %s", l)
+	}
+	if l := msg(conns[2], `still none`); strings.Contains(l, "app=") {
+		t.Errorf("%s", l)
+	}
+	if l := msg(conns[3], `{"b":2}`); !strings.Contains(l, "app=json") {
+		t.Errorf("a plain upgrade's second message was not sniffed: %s", l)
+	}
+	// Up to 8 messages are sniffed (appproto's sniffLimit).
+	for range 6 {
+		msg(conns[2], "none")
+	}
+	if l := msg(conns[2], `{"c":3}`); strings.Contains(l, "app=") {
+		t.Errorf("a ninth message was sniffed: %s", l)
+	}
+	if l := msg(conns[4], `{"d":4}`); !strings.Contains(l, "app=json") {
+		t.Errorf("%s", l)
 	}
 }
