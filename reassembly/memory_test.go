@@ -199,7 +199,8 @@ func TestParallelBytesPerOpenConnection(t *testing.T) {
 	// 3 587 at session 19's start, 2 890 after, in the package's run (2 987
 	// and 2 307 run alone: ~600 more after any other test, before as
 	// after); see TestBytesPerOpenConnection: two page caches, two pools.
-	if per > 3200 { // the in-flight batches move it by ~200
+	// 2 796 at session 20's start, 2 668 after (2 207 and 2 082 alone).
+	if per > 2950 { // the in-flight batches move it by ~200
 		t.Errorf("%.0f bytes per open connection", per)
 	}
 	// It remembered all 10 000 4-tuples (~100 bytes each) before.
