@@ -277,6 +277,10 @@ func (a *Assembler) End(c *wsparse.Conn, s *wsparse.Summary) {
 		return
 	case a.holding:
 		cp := *s
+		if s.Handshake != nil {
+			hs := *s.Handshake // reused by the decoder once End returns
+			cp.Handshake = &hs
+		}
 		a.held = append(a.held, heldRecord{conn: c, sum: &cp})
 		return
 	}
