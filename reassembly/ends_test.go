@@ -71,6 +71,35 @@ func TestFinishBytes(t *testing.T) {
 	}
 }
 
+// TestFinishEmptyBytes: connections that only sent a SYN, still open at
+// the end of the input, end with a summary of their connect
+// (wsparse.Config.EndAll: `conns`); with two workers the merger hands each
+// on in its chunk's Summary (emptyEnd.summary), not one made for each: 576
+// bytes a connection before, on top of the stream's own (stream.go).
+func TestFinishEmptyBytes(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocations under -race: sync.Pool drops items at random")
+	}
+	const n = 6000
+	sink := &allocSink{from: n / 2, to: n}
+	p := NewParallel(record.Adapt(sink), Options{Decoder: wsparse.Config{EndAll: true}}, 2)
+	ts := synth.Start
+	for i := range n {
+		client := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
+		p.Packet(101, synth.RawTCP4(client, [4]byte{192, 0, 2, 2}, uint16(1024+i%60000), 80, 1000, 0, flagSYN, nil), ts, 40)
+		ts = ts.Add(time.Microsecond)
+	}
+	p.Finish()
+	if sink.ends != n {
+		t.Fatalf("%d connections ended", sink.ends)
+	}
+	per := float64(sink.end-sink.start) / (n - n/2)
+	t.Logf("%.0f bytes allocated per ended connection", per)
+	if per > 900 {
+		t.Errorf("%.0f bytes allocated per ended connection, want 900 at most", per)
+	}
+}
+
 // hsSink logs each Handshake record, and each End with the handshake its
 // summary reports, the same way.
 type hsSink struct {

@@ -223,7 +223,7 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 	case recEnd:
 		out.Kind, out.Summary = record.End, ob.ends[r.idx].summary()
 	case recEmptyEnd:
-		out.Kind, out.Summary = record.End, ob.empties[r.idx].summary()
+		out.Kind, out.Summary = record.End, ob.empties[r.idx].summary(&ob.emptySum)
 	case recTLS:
 		out.Kind, out.TLS = record.TLS, ob.others[r.idx].TLS
 	case recBeat:

@@ -68,6 +68,10 @@ type outBatch struct {
 	end     bool
 	last    bool  // the worker's final batch
 	stats   Stats // with last: the worker's counters
+
+	// emptySum is the Summary the merger hands on for each of empties,
+	// in turn.
+	emptySum wsparse.Summary
 }
 
 // A chunk is small: the merger has up to queueDepth of each worker's
@@ -347,7 +351,11 @@ func newEmptyEnd(s *wsparse.Summary) *emptyEnd {
 	return &emptyEnd{s.First, s.Last, s.TCPEndTS, s.TCPFin, s.TCPRst, s.Connect}
 }
 
-func (e *emptyEnd) summary() *wsparse.Summary {
-	return &wsparse.Summary{First: e.first, Last: e.last, TCPEndTS: e.tcpEnd, TCPFin: e.fin, TCPRst: e.rst,
+// summary sets s to the End's Summary and returns it: the merger's is its
+// chunk's emptySum, not a Summary made for each (a flood of SYNs still
+// open at the end of the input ends them all at once).
+func (e *emptyEnd) summary(s *wsparse.Summary) *wsparse.Summary {
+	*s = wsparse.Summary{First: e.first, Last: e.last, TCPEndTS: e.tcpEnd, TCPFin: e.fin, TCPRst: e.rst,
 		Connect: e.connect, End: wsparse.EndNotWebSocket}
+	return s
 }
