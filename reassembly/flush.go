@@ -200,6 +200,7 @@ func (a *Assembler) release() {
 
 // emitHeld passes held records on, in their order.
 func (a *Assembler) emitHeld(held []heldRecord) {
+	var sum *wsparse.Summary // the held empty Ends', in turn
 	for i := range held {
 		r := &held[i]
 		switch {
@@ -212,7 +213,10 @@ func (a *Assembler) emitHeld(held []heldRecord) {
 		case r.sum != nil:
 			a.put(record.Record{Kind: record.End, Conn: r.conn, Summary: r.sum})
 		case r.empty != nil:
-			a.put(record.Record{Kind: record.End, Conn: r.conn, Summary: r.empty.summary()})
+			if sum == nil {
+				sum = new(wsparse.Summary)
+			}
+			a.put(record.Record{Kind: record.End, Conn: r.conn, Summary: r.empty.summary(sum)})
 		case r.tls != nil:
 			a.put(record.Record{Kind: record.TLS, Conn: r.conn, TLS: &record.TLSConn{TS: r.tls.ts, Client: r.tls.client, Server: r.tls.server, Info: &r.tls.info}})
 		}
@@ -280,6 +284,10 @@ func (a *Assembler) End(c *wsparse.Conn, s *wsparse.Summary) {
 		return
 	case a.holding:
 		cp := *s
+		if s.Handshake != nil {
+			hs := *s.Handshake // reused by the decoder once End returns
+			cp.Handshake = &hs
+		}
 		a.held = append(a.held, heldRecord{conn: c, sum: &cp})
 		return
 	}

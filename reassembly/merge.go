@@ -221,9 +221,9 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 			out.Apps, out.Decoded = ob.apps[r.apps-1], true
 		}
 	case recEnd:
-		out.Kind, out.Summary = record.End, ob.others[r.idx].Summary
+		out.Kind, out.Summary = record.End, ob.ends[r.idx].summary()
 	case recEmptyEnd:
-		out.Kind, out.Summary = record.End, ob.empties[r.idx].summary()
+		out.Kind, out.Summary = record.End, ob.empties[r.idx].summary(&ob.emptySum)
 	case recTLS:
 		out.Kind, out.TLS = record.TLS, ob.others[r.idx].TLS
 	case recBeat:

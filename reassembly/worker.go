@@ -60,13 +60,18 @@ type outBatch struct {
 	frames  []wsparse.Frame
 	msgs    []wsparse.Message
 	addrs   [][2]netip.AddrPort
-	others  []record.Record // Handshake, End, TLS, Beat, Negotiated records
+	others  []record.Record // Handshake, TLS, Beat, Negotiated records
+	ends    []endRec        // End records
 	empties []emptyEnd
 	apps    [][]appproto.App // Messages' Apps (record.Record.Decoded)
 	data    []byte
 	end     bool
 	last    bool  // the worker's final batch
 	stats   Stats // with last: the worker's counters
+
+	// emptySum is the Summary the merger hands on for each of empties,
+	// in turn.
+	emptySum wsparse.Summary
 }
 
 // A chunk is small: the merger has up to queueDepth of each worker's
@@ -275,15 +280,60 @@ func (w *worker) end(c *wsparse.Conn, s *wsparse.Summary) {
 		w.out.empties = append(w.out.empties, *newEmptyEnd(s))
 		return
 	}
-	cp := *s
-	if s.Handshake != nil {
-		cp.Handshake = copyHandshake(s.Handshake)
-	}
+	r := w.add(recEnd, c)
+	r.idx = int32(len(w.out.ends))
+	w.out.ends = append(w.out.ends, endRec{sum: *s})
+	e := &w.out.ends[r.idx]
+	e.sum.Handshake, e.sum.TLS = nil, nil // set by summary, in the chunk
 	if s.TLS != nil {
-		t := *s.TLS
-		cp.TLS = &t
+		e.tls, e.has = *s.TLS, e.has|endTLS
 	}
-	w.other(w.add(recEnd, c), record.Record{Summary: &cp})
+	if h := s.Handshake; h != nil {
+		e.hs, e.has = *h, e.has|endHS
+		switch {
+		case h.TLS == nil:
+		case h.TLS == s.TLS:
+			e.hs.TLS, e.has = nil, e.has|endHSTLS
+		default: // a handshake kept whole, of another TLS layer: rare
+			t := *h.TLS
+			e.hs.TLS = &t
+		}
+	}
+}
+
+// endRec is an End record in a chunk: the summary, its handshake and its
+// TLS layer copied in (the decoder reuses its Summary and the handshake
+// it rebuilt once End returns; the stream updates the TLS layer in place),
+// and reused with the chunk rather than made anew: every open connection
+// ends at the end of the input, and 1 536 bytes of garbage each (the
+// decoder's Summary and Handshake, this copy of the Summary) raised the
+// peak heap of 100 000 of them by up to 30 MiB while they ended (issue 16).
+type endRec struct {
+	sum wsparse.Summary
+	hs  wsparse.Handshake
+	tls wsparse.TLSInfo
+	has uint8 // endHS, endTLS, endHSTLS
+}
+
+const (
+	endHS    = 1 << iota // sum.Handshake is hs
+	endTLS               // sum.TLS is tls
+	endHSTLS             // hs.TLS is tls too
+)
+
+// summary returns the record's Summary, valid while its chunk is: its
+// pointers are set here, once the chunk's ends no longer move.
+func (e *endRec) summary() *wsparse.Summary {
+	if e.has&endTLS != 0 {
+		e.sum.TLS = &e.tls
+	}
+	if e.has&endHS != 0 {
+		e.sum.Handshake = &e.hs
+		if e.has&endHSTLS != 0 {
+			e.hs.TLS = &e.tls
+		}
+	}
+	return &e.sum
 }
 
 // emptyEnd is the End of a connection that sent no bytes
@@ -301,7 +351,11 @@ func newEmptyEnd(s *wsparse.Summary) *emptyEnd {
 	return &emptyEnd{s.First, s.Last, s.TCPEndTS, s.TCPFin, s.TCPRst, s.Connect}
 }
 
-func (e *emptyEnd) summary() *wsparse.Summary {
-	return &wsparse.Summary{First: e.first, Last: e.last, TCPEndTS: e.tcpEnd, TCPFin: e.fin, TCPRst: e.rst,
+// summary sets s to the End's Summary and returns it: the merger's is its
+// chunk's emptySum, not a Summary made for each (a flood of SYNs still
+// open at the end of the input ends them all at once).
+func (e *emptyEnd) summary(s *wsparse.Summary) *wsparse.Summary {
+	*s = wsparse.Summary{First: e.first, Last: e.last, TCPEndTS: e.tcpEnd, TCPFin: e.fin, TCPRst: e.rst,
 		Connect: e.connect, End: wsparse.EndNotWebSocket}
+	return s
 }

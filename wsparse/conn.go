@@ -80,7 +80,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Sink receives a connection's records in the order they complete.
+// Sink receives a connection's records in the order they complete. A
+// Frame, a Message and a Summary (with the Handshake it points to) are
+// valid only during the call that hands them over: they are reused, so a
+// sink copies what it keeps. A Handshake record is never changed once
+// sent.
 type Sink interface {
 	Handshake(c *Conn, h *Handshake)
 	Frame(c *Conn, f *Frame)

@@ -359,20 +359,19 @@ func (k *keptHandshake) deflateParams() DeflateParams {
 	return deflateOf(k.all[k.hostN+k.uriN+k.subN:])
 }
 
-// handshake is the Summary's handshake: the fields kept, the connection's
-// TLS layer, and RequestTS from the connection's First.
-func (k *keptHandshake) handshake(tls *TLSInfo, first time.Time) *Handshake {
+// handshake sets h to the Summary's handshake: the fields kept, the
+// connection's TLS layer, and RequestTS from the connection's First.
+func (k *keptHandshake) handshake(h *Handshake, tls *TLSInfo, first time.Time) {
 	all := k.all
 	host, all := all[:k.hostN], all[k.hostN:]
 	uri, all := all[:k.uriN], all[k.uriN:]
 	sub, ext := all[:k.subN], all[k.subN:]
-	h := &Handshake{RequestTS: first.Add(k.requestSince), Host: host, URI: uri, Status: int(k.status),
+	*h = Handshake{RequestTS: first.Add(k.requestSince), Host: host, URI: uri, Status: int(k.status),
 		Subprotocol: sub, Extensions: ext, Deflate: k.deflate,
 		DeflateParams: k.deflateParams(), TLS: tls, Anomalies: k.anomalies}
 	if k.h2 {
 		h.HTTPVersion, h.Method, h.Protocol = "HTTP/2", "CONNECT", "websocket"
 	}
-	return h
 }
 
 // hasHS reports whether the connection has a handshake (an upgrade
