@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/wsdump/wsdump/wsparse"
@@ -30,7 +32,8 @@ type connHead struct {
 	status            uint16
 	ckind, skind      uint8 // addrNone, addr4, addr6
 	startUTC, endUTC  bool
-	startSet, endSet  bool // false: the zero time
+	startSet, endSet  bool  // false: the zero time
+	endN              uint8 // the packed end at the end of all (packEnd); 0: none
 }
 
 // The kinds of a packed address.
@@ -66,7 +69,7 @@ func unpackAddr(b [16]byte, kind uint8) netip.Addr {
 
 // fields returns the head's host, URI, subprotocol and extensions.
 func (h *connHead) fields() (host, uri, sub, ext string) {
-	all := h.all
+	all := h.all[:len(h.all)-int(h.endN)]
 	host, all = all[:h.hostN], all[h.hostN:]
 	uri, all = all[:h.uriN], all[h.uriN:]
 	return host, uri, all[:h.subN], all[h.subN:]
@@ -136,8 +139,91 @@ func (h *connHead) setHandshake(hs *wsparse.Handshake) bool {
 	return h.setTimes(hs.RequestTS, hs.TS)
 }
 
+// The kinds of end a packed end names (packEnd).
+var packedEnds = [...]wsparse.End{wsparse.EndClean, wsparse.EndCloseUnanswered, wsparse.EndFINWithoutClose,
+	wsparse.EndRSTWithoutClose, wsparse.EndOpen, wsparse.EndNotUpgraded}
+
+// The flags of a packed end.
+const (
+	endFin0 = 1 << iota
+	endFin1
+	endRst0
+	endRst1
+	endMidstream
+	endClean
+)
+
+// packEnd keeps what the connection's end said at the end of the head's
+// all, as bytes: its flags, its kind, its anomalies and its traffic
+// counts (packStats), when it has nothing else (no Close frame, no
+// fallback session, no HTTP/2 stream end: the connections open at the end
+// of a capture): 30-odd bytes more in one string, made at once, not an
+// endState of 96 bytes and its counts (and their garbage) while the
+// decoder ends 100 000 connections. An earlier packed end is replaced (a
+// connection without handshake stays one); false when the end does not
+// pack: the head is then as it was.
+func (h *connHead) packEnd(s *wsparse.Summary) bool {
+	kind := slices.Index(packedEnds[:], s.End)
+	if kind < 0 || s.Fallback != nil || s.StreamEnd != "" || s.Close[0].Sent || s.Close[1].Sent {
+		return false
+	}
+	var buf [256]byte
+	b := append(buf[:0], 0, byte(kind))
+	b = binary.AppendUvarint(b, uint64(s.Anomalies))
+	b = packStats(b, &s.Stats)
+	if len(b) > math.MaxUint8 {
+		return false
+	}
+	var fl byte
+	for d, set := range [...]bool{s.TCPFin[0], s.TCPFin[1], s.TCPRst[0], s.TCPRst[1], s.Handshake == nil || h.packedMidstream(),
+		s.End == wsparse.EndClean && s.Anomalies&wsparse.AnomDataAfterClose == 0} {
+		if set {
+			fl |= 1 << d
+		}
+	}
+	b[0] = fl
+	// One string made (a concatenation would copy b first: it is longer
+	// than the 32 bytes a conversion borrows from the stack).
+	var all strings.Builder
+	base := h.all[:len(h.all)-int(h.endN)]
+	all.Grow(len(base) + len(b))
+	all.WriteString(base)
+	all.Write(b)
+	h.all, h.endN = all.String(), uint8(len(b))
+	return true
+}
+
+// packedMidstream reports whether a packed end says the connection had no
+// handshake.
+func (h *connHead) packedMidstream() bool {
+	return h.endN > 0 && h.all[len(h.all)-int(h.endN)]&endMidstream != 0
+}
+
+// dropEnd removes the packed end, if any.
+func (h *connHead) dropEnd() {
+	h.all, h.endN = h.all[:len(h.all)-int(h.endN)], 0
+}
+
+// unpackEnd gives the endState of the packed end (its stats a part of
+// all: no copy); false when there is none.
+func (h *connHead) unpackEnd() (endState, bool) {
+	if h.endN == 0 {
+		return endState{}, false
+	}
+	p := h.all[len(h.all)-int(h.endN):]
+	fl := p[0]
+	e := endState{end: packedEnds[p[1]], midstream: fl&endMidstream != 0, clean: fl&endClean != 0,
+		tcpFin: [2]bool{fl&endFin0 != 0, fl&endFin1 != 0}, tcpRst: [2]bool{fl&endRst0 != 0, fl&endRst1 != 0}}
+	r := statsReader{b: p[2:]}
+	e.anomalies = wsparse.Anomalies(r.uint())
+	e.dataAfter = e.anomalies&wsparse.AnomDataAfterClose != 0
+	e.stats = r.b
+	return e, true
+}
+
 // endState is what a connection's end said, kept until Report makes its
-// result (apply): 96 bytes and its packed traffic counts, not a Conn.
+// result (apply) when it does not pack into the head (packEnd): 96 bytes
+// and its packed traffic counts, not a Conn.
 type endState struct {
 	stats     string // [2]wsparse.DirStats, packed (packStats)
 	anomalies wsparse.Anomalies
@@ -156,7 +242,8 @@ type endState struct {
 // update sets e from the summary of the connection's end, as End once
 // set the result's fields (a Close frame stays from an earlier end).
 func (e *endState) update(s *wsparse.Summary) {
-	e.stats = string(packStats(nil, &s.Stats))
+	var buf [256]byte
+	e.stats = string(packStats(buf[:0], &s.Stats))
 	e.anomalies = s.Anomalies
 	if s.Fallback != nil {
 		e.fallback = s.Fallback

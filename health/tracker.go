@@ -77,6 +77,9 @@ func (st *connState) conn(id int) *Conn {
 		c := &Conn{ID: id, Client: client, Server: server, Host: host, URI: uri, Status: int(h.status),
 			Subprotocol: sub, Extensions: ext, Start: start, End: end}
 		c.Path, c.Session = splitURI(uri)
+		if e, ok := h.unpackEnd(); ok {
+			e.apply(c)
+		}
 		if st.end != nil {
 			st.end.apply(c)
 		}
@@ -177,6 +180,10 @@ func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	if st.c == nil {
 		var hd connHead
 		if hd.setAddrs(c.Client(), c.Server()) && hd.setHandshake(h) {
+			if n := st.head.endN; n > 0 {
+				// A handshake after an end: the end stays.
+				hd.all, hd.endN = hd.all+st.head.all[len(st.head.all)-int(n):], n
+			}
 			st.head = hd
 		} else {
 			st.conn(c.ID) // does not fit (a long URI, an HTTP/2 :status out of range, a zone): the result now
@@ -330,11 +337,14 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		h := st.head
 		start, end := h.times()
 		if h.setTimes(endTimes(start, end, s)) {
-			st.head = h
-			if st.end == nil {
-				st.end = new(endState)
+			if st.end != nil || !h.packEnd(s) {
+				if st.end == nil {
+					st.end = &endState{midstream: h.packedMidstream()}
+				}
+				h.dropEnd()
+				st.end.update(s)
 			}
-			st.end.update(s)
+			st.head = h
 			if t.next != nil {
 				t.next.End(c, s)
 			}
