@@ -127,7 +127,7 @@ const minObserved = 100 * time.Millisecond
 // when the protocol negotiated its keepalive, even if this direction
 // agreed to none (neg.Interval 0): then nothing is inferred.
 func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop time.Time, o Options) *Series {
-	beats := slices.Clone(bs.ts)
+	beats := bs.times()
 	slices.SortStableFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
 	s := &Series{Kind: k.kind, Dir: k.dir, Count: len(beats) + bs.extra, Unmeasured: bs.extra}
 	if len(beats) == 0 { // all past maxBeatsKept: counted, not measured

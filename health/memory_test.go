@@ -172,3 +172,26 @@ func TestReportAllocBytes(t *testing.T) {
 		t.Errorf("Report allocated %.0f bytes a connection, want at most 2200", per)
 	}
 }
+
+// TestBeatBytes: a kept heartbeat's time is 8 bytes (Unix nanoseconds,
+// beatSeries.ns), not a time.Time's 24: the 1 048 576 the tracker keeps
+// (maxBeatsKept) were 24 MiB of `wsdump conns` on a long capture, held
+// for the report at its end (34 bytes a beat with the slices' growth,
+// now 10).
+func TestBeatBytes(t *testing.T) {
+	const n = 1 << 18
+	views, hss := openConns(1)
+	var tr *Tracker
+	per := bytesPer(n, func() {
+		tr = New(nil, Options{})
+		tr.Handshake(views[0], hss[0])
+		for i := range n {
+			tr.Beat(Beat{Conn: views[0].ID, Dir: wsparse.Dir(i & 1), TS: at(i), Kind: KindText})
+		}
+	})
+	t.Logf("%.1f bytes a beat kept", per)
+	if per > 16 {
+		t.Errorf("%.1f bytes a beat kept, want at most 16", per)
+	}
+	runtime.KeepAlive(tr)
+}

@@ -104,16 +104,51 @@ func (st *connState) pingTracks() *[2]pingTrack {
 // last times and round-trip extremes stay exact, and the rest is measured
 // on what was kept: the bounds are far above any real heartbeat.
 const (
-	maxBeatsKept   = 1 << 20 // beat times kept, over all connections (24 MiB)
+	maxBeatsKept   = 1 << 20 // beat times kept, over all connections (8 MiB: beatSeries.ns)
 	maxRTTsKept    = 1 << 20 // ping round trips kept, over all connections (8 MiB)
 	maxOutstanding = 256     // unanswered pings remembered per direction
 )
 
 // beatSeries is the beats of one kind in one direction.
 type beatSeries struct {
-	ts    []time.Time // kept, in arrival order
-	extra int         // beats past maxBeatsKept: counted, not kept
-	last  time.Time   // the latest of those
+	// The beats kept, in arrival order: their times as Unix nanoseconds
+	// (packTime: 8 bytes, a time.Time is 24), in UTC or not as utc says;
+	// whole (and ns nil) once one does not pack (another location, out
+	// of range, the zero time).
+	ns    []int64
+	utc   bool
+	whole []time.Time
+	extra int       // beats past maxBeatsKept: counted, not kept
+	last  time.Time // the latest of those
+}
+
+// add keeps a beat's time.
+func (bs *beatSeries) add(ts time.Time) {
+	if bs.whole == nil {
+		ns, utc, set, ok := packTime(ts)
+		if ok && set && (len(bs.ns) == 0 || utc == bs.utc) {
+			bs.ns, bs.utc = append(bs.ns, ns), utc
+			return
+		}
+		bs.whole = append(make([]time.Time, 0, len(bs.ns)+1), bs.times()...)
+		bs.ns = nil
+	}
+	bs.whole = append(bs.whole, ts)
+}
+
+// kept is how many beats' times are kept.
+func (bs *beatSeries) kept() int { return len(bs.ns) + len(bs.whole) }
+
+// times returns the kept beats' times, in arrival order, in a new slice.
+func (bs *beatSeries) times() []time.Time {
+	if bs.whole != nil {
+		return slices.Clone(bs.whole)
+	}
+	ts := make([]time.Time, len(bs.ns))
+	for i, ns := range bs.ns {
+		ts[i] = unpackTime(ns, bs.utc, true)
+	}
+	return ts
 }
 
 type pingTrack struct {
@@ -413,7 +448,7 @@ func (t *Tracker) addBeat(st *connState, d wsparse.Dir, kind string, ts time.Tim
 	}
 	if t.kept < maxBeatsKept {
 		t.kept++
-		bs.ts = append(bs.ts, ts)
+		bs.add(ts)
 		return
 	}
 	if bs.extra == 0 || ts.After(bs.last) {
