@@ -39,12 +39,13 @@ type seriesKey struct {
 
 type connState struct {
 	// c is the connection's result, made by Report (or when its head
-	// does not fit): until then it is head, and end once it ended (112
-	// bytes, not a Conn's 760; compact.go).
+	// does not fit): until then it is head, its end packed in it once it
+	// ended, or in end when that does not pack (80 bytes, not a Conn's
+	// 760; compact.go).
 	c     *Conn
 	head  connHead
 	beats *beatState // nil until the first ping, pong, beat, negotiated interval or Close
-	end   *endState  // nil until the connection ends
+	end   *endState  // nil until the connection ends with what does not pack (packEnd)
 }
 
 // beatState is what a connection's heartbeats and pings need, made at the
@@ -214,7 +215,7 @@ func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	st := t.state(c)
 	if st.c == nil {
 		var hd connHead
-		if hd.setAddrs(c.Client(), c.Server()) && hd.setHandshake(h) {
+		if hd.setConn(c.Client(), c.Server(), h) {
 			if n := st.head.endN; n > 0 {
 				// A handshake after an end: the end stays.
 				hd.all, hd.endN = hd.all+st.head.all[len(st.head.all)-int(n):], n
