@@ -1,9 +1,13 @@
 package health
 
 import (
+	"fmt"
 	"net/netip"
+	"reflect"
+	"regexp"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -99,7 +103,7 @@ func endedSums(hss []*wsparse.Handshake) []*wsparse.Summary {
 // the end of the capture, when the decoder ends 100 000 of them at once
 // (the peak of `wsdump conns` comes there): its end packed into its
 // head's string, one string made (was an endState of 96 bytes, its
-// counts packed in a growing slice, then copied: 176 bytes).
+// counts packed in a growing slice, then copied: 184 bytes).
 func TestEndAllocBytes(t *testing.T) {
 	const n = 10000
 	views, hss := openConns(n)
@@ -177,7 +181,7 @@ func TestReportAllocBytes(t *testing.T) {
 // TestBeatBytes: a kept heartbeat's time is 8 bytes (Unix nanoseconds,
 // beatSeries.ns), not a time.Time's 24: the 1 048 576 the tracker keeps
 // (maxBeatsKept) were 24 MiB of `wsdump conns` on a long capture, held
-// for the report at its end (34 bytes a beat with the slices' growth,
+// for the report at its end (26 bytes a beat with the slices' growth,
 // now 10).
 func TestBeatBytes(t *testing.T) {
 	const n = 1 << 18
@@ -195,4 +199,69 @@ func TestBeatBytes(t *testing.T) {
 		t.Errorf("%.1f bytes a beat kept, want at most 16", per)
 	}
 	runtime.KeepAlive(tr)
+}
+
+// playEnded drives tr with n connections that pinged, beat (text, an
+// application's key, a negotiated STOMP series) and ended, one after the
+// other, the last still open at Report.
+func playEnded(tr *Tracker, n int) {
+	c2s, s2c := wsparse.ClientToServer, wsparse.ServerToClient
+	for i := range n {
+		id, base := i+1, i*100000
+		v := newConv(tr, id, fmt.Sprintf("10.0.%d.%d:5000", i>>8, i&255), 101, "/ws", base)
+		tr.Negotiated(Negotiated{Conn: id, Dir: s2c, Kind: "stomp", Interval: 10 * time.Second})
+		for k := range 40 {
+			ms := base + 10 + k*1000
+			if k != 17 { // one missed
+				v.ping(c2s, ms, fmt.Sprint(k))
+				v.pong(s2c, ms+3+k%5, fmt.Sprint(k))
+			}
+			v.text(s2c, ms+500, "hb")
+			tr.Beat(Beat{Conn: id, Dir: s2c, TS: at(ms + 700), Kind: KindApp, Proto: "json", Key: "type=tick"})
+			if k%10 == 0 {
+				tr.Beat(Beat{Conn: id, Dir: s2c, TS: at(ms + 800), Kind: "stomp"})
+			}
+		}
+		if i == n-1 {
+			break
+		}
+		s := &wsparse.Summary{First: v.hs.RequestTS, Last: at(base + 45000), Handshake: v.hs, End: wsparse.EndFINWithoutClose}
+		if i%2 == 0 { // else the beats stop being expected at the end, not at the first Close
+			s.End, s.Initiator = wsparse.EndClean, c2s
+			s.Close[0], s.Close[1] = closed(base+44000, 1000, ""), closed(base+44010, 1000, "")
+		}
+		tr.End(v.c, s)
+	}
+}
+
+// TestFinishAtEnd: with FinishAtEnd a connection's ping results and
+// heartbeat series are made at its end and its beats let go, so that
+// what the tracker holds does not grow with the beats of the connections
+// that ended (`wsdump conns` on a long capture); the report is the same.
+func TestFinishAtEnd(t *testing.T) {
+	o := Options{HeartbeatText: regexp.MustCompile(`hb`)}
+	const n = 300
+	var trs [2]*Tracker
+	var per [2]float64
+	for k := range trs {
+		per[k] = bytesPer(n, func() {
+			trs[k] = New(nil, o)
+			if k == 1 {
+				trs[k].FinishAtEnd()
+			}
+			playEnded(trs[k], n)
+		})
+	}
+	t.Logf("bytes per connection: %.0f kept for Report, %.0f with FinishAtEnd", per[0], per[1])
+	r0, r1 := trs[0].Report(), trs[1].Report()
+	if len(r0.Conns) != n || !reflect.DeepEqual(r0, r1) {
+		t.Fatalf("the reports differ (%d, %d connections)", len(r0.Conns), len(r1.Conns))
+	}
+	c := r1.Conns[0]
+	if len(c.Heartbeats) != 5 || c.Ping[wsparse.ClientToServer].Pings != 39 || c.Ping[wsparse.ClientToServer].RTTMedian == 0 {
+		t.Errorf("connection %d: %d series, pings %+v", c.ID, len(c.Heartbeats), c.Ping)
+	}
+	if per[1] > per[0]*0.6 {
+		t.Errorf("%.0f bytes per connection with FinishAtEnd, want at most 60 %% of %.0f", per[1], per[0])
+	}
 }

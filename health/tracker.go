@@ -21,6 +21,7 @@ type Tracker struct {
 	rtts  int // round trips kept (maxRTTsKept)
 	// application heartbeat keys followed (maxAppKeysTotal)
 	appKeys int
+	finish  bool // FinishAtEnd
 
 	connects connects // of connections that never showed WebSocket (reconnect.go)
 
@@ -57,6 +58,16 @@ type beatState struct {
 	negotiated map[seriesKey]Negotiated
 	firstClose time.Time
 	app        *appState // application heartbeat candidates (appbeats.go)
+	// final: the results, made at the connection's end (FinishAtEnd);
+	// the other fields are then empty.
+	final *finalBeats
+}
+
+// finalBeats is a connection's ping results and heartbeat series, made
+// at its end (FinishAtEnd).
+type finalBeats struct {
+	ping   [2]PingStats
+	series []*Series
 }
 
 // beatsOf returns the connection's heartbeat state, made at the first call.
@@ -187,6 +198,16 @@ func New(next wsparse.Sink, opts Options) *Tracker {
 	}
 	return t
 }
+
+// FinishAtEnd makes each connection's ping results and heartbeat series
+// when it ends, and lets go of its beats then, rather than keeping them
+// all for Report: what the tracker holds no longer grows with the beats
+// of the connections that ended (a long capture's thousands of them).
+// For a caller whose records of a connection all come before its End (a
+// decoder's stream: Beat and Negotiated come before the message they
+// were found in) and that needs no BeatTimes: Report is then the same,
+// but a connection's beats or End after its End change nothing.
+func (t *Tracker) FinishAtEnd() { t.finish = true }
 
 func (t *Tracker) state(c *wsparse.Conn) *connState {
 	return t.stateID(c.ID, c)
@@ -381,6 +402,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 				st.end.update(s)
 			}
 			st.head = h
+			t.ended(st)
 			if t.next != nil {
 				t.next.End(c, s)
 			}
@@ -393,8 +415,16 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	var e endState
 	e.update(s)
 	e.apply(x)
+	t.ended(st)
 	if t.next != nil {
 		t.next.End(c, s)
+	}
+}
+
+// ended makes a connection's results at its end (FinishAtEnd).
+func (t *Tracker) ended(st *connState) {
+	if t.finish {
+		st.finish(t.opts)
 	}
 }
 
