@@ -38,18 +38,37 @@ func (t *Tracker) Report() *Report {
 	for _, id := range ids {
 		st := t.conns[id]
 		c := st.c
-		if st.beats != nil && st.beats.pings != nil {
-			for d := range st.beats.pings {
-				c.Ping[d] = st.beats.pings[d].finish()
-			}
-		}
-		c.Heartbeats = st.series(t.opts)
-		c.Heartbeats = append(c.Heartbeats, st.appSeries(st.stop(), t.opts)...)
+		c.Ping, c.Heartbeats = st.results(t.opts)
 		r.Conns = append(r.Conns, c)
 	}
 	r.Groups, r.ConnectsUncounted = t.groups(r.Conns)
 	r.HTTP2, r.HTTP2More = t.h2, t.h2More
 	return r
+}
+
+// results gives the connection's ping results and heartbeat series: the
+// ones made at its end (FinishAtEnd), else made now.
+func (st *connState) results(o Options) (ping [2]PingStats, hb []*Series) {
+	if b := st.beats; b != nil && b.final != nil {
+		return b.final.ping, b.final.series
+	}
+	if st.beats != nil && st.beats.pings != nil {
+		for d := range st.beats.pings {
+			ping[d] = st.beats.pings[d].finish()
+		}
+	}
+	hb = st.series(o)
+	return ping, append(hb, st.appSeries(st.stop(), o)...)
+}
+
+// finish makes the connection's ping results and heartbeat series at its
+// end and lets go of its beats (FinishAtEnd).
+func (st *connState) finish(o Options) {
+	if st.beats == nil || st.beats.final != nil {
+		return
+	}
+	ping, hb := st.results(o)
+	st.beats = &beatState{final: &finalBeats{ping: ping, series: hb}}
 }
 
 func (p *pingTrack) finish() PingStats {
@@ -102,6 +121,10 @@ func (st *connState) series(o Options) []*Series {
 // Close, else its end.
 func (st *connState) stop() time.Time {
 	if st.beats == nil || st.beats.firstClose.IsZero() {
+		if st.c == nil {
+			_, end := st.head.times()
+			return end
+		}
 		return st.c.End
 	}
 	return st.beats.firstClose
@@ -127,7 +150,7 @@ const minObserved = 100 * time.Millisecond
 // when the protocol negotiated its keepalive, even if this direction
 // agreed to none (neg.Interval 0): then nothing is inferred.
 func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop time.Time, o Options) *Series {
-	beats := slices.Clone(bs.ts)
+	beats := bs.times()
 	slices.SortStableFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
 	s := &Series{Kind: k.kind, Dir: k.dir, Count: len(beats) + bs.extra, Unmeasured: bs.extra}
 	if len(beats) == 0 { // all past maxBeatsKept: counted, not measured

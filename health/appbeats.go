@@ -79,7 +79,7 @@ func (t *Tracker) addApp(st *connState, b Beat) {
 	}
 	if t.kept < maxBeatsKept {
 		t.kept++
-		bs.ts = append(bs.ts, b.TS)
+		bs.add(b.TS)
 		return
 	}
 	if bs.extra == 0 || b.TS.After(bs.last) {
@@ -97,7 +97,7 @@ func (st *connState) appSeries(stop time.Time, o Options) []*Series {
 	app := st.beats.app
 	keys := make([]appKey, 0, len(app.series))
 	for k, bs := range app.series {
-		if len(bs.ts) >= MinAppBeats {
+		if bs.kept() >= MinAppBeats {
 			keys = append(keys, k)
 		}
 	}
@@ -110,7 +110,7 @@ func (st *connState) appSeries(stop time.Time, o Options) []*Series {
 	var out []*Series
 	for _, k := range keys {
 		bs := app.series[k]
-		beats := slices.Clone(bs.ts)
+		beats := bs.times()
 		slices.SortFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
 		beats = slices.CompactFunc(beats, func(a, b time.Time) bool { return a.Equal(b) })
 		if !appRhythm(beats, o) {

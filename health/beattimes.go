@@ -29,7 +29,7 @@ func (t *Tracker) BeatTimes(conn int, s *Series) (beats []time.Time, timer []int
 	if bs == nil {
 		return nil, nil
 	}
-	beats = slices.Clone(bs.ts)
+	beats = bs.times()
 	slices.SortFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
 	beats = slices.CompactFunc(beats, func(a, b time.Time) bool { return a.Equal(b) })
 	if s.Timers < 2 || s.Interval <= 0 {

@@ -48,3 +48,33 @@ func TestBeatTimes(t *testing.T) {
 		t.Errorf("beats of a connection never seen: %v %v", b, tm)
 	}
 }
+
+// TestBeatTimesWhole: beats whose times do not pack as nanoseconds in one
+// location (one in another zone, the zero time) are kept whole, the
+// series' earlier beats with them: BeatTimes gives each exactly.
+func TestBeatTimesWhole(t *testing.T) {
+	zone := time.FixedZone("X", 3600)
+	for _, odd := range []time.Time{at(3).In(zone), at(3).Local(), {}, time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		tr := New(nil, Options{})
+		v := newConv(tr, 1, "10.0.0.1:5000", 101, "/ws", 0)
+		want := []time.Time{at(1), at(2), odd, at(4), at(5)}
+		for _, ts := range want {
+			tr.Beat(Beat{Conn: 1, Dir: wsparse.ServerToClient, TS: ts, Kind: KindText})
+		}
+		c := v.end(10, wsparse.EndFINWithoutClose, [2]wsparse.CloseInfo{}, 0, 0)
+		if len(c.Heartbeats) != 1 {
+			t.Fatalf("%d series", len(c.Heartbeats))
+		}
+		got, _ := tr.BeatTimes(1, c.Heartbeats[0])
+		sorted := slices.Clone(want)
+		slices.SortFunc(sorted, func(a, b time.Time) int { return a.Compare(b) })
+		if len(got) != len(sorted) {
+			t.Fatalf("%v: beats %v", odd, got)
+		}
+		for i := range got {
+			if got[i] != sorted[i] {
+				t.Errorf("%v: beat %d is %v (%v), want %v (%v)", odd, i, got[i], got[i].Location(), sorted[i], sorted[i].Location())
+			}
+		}
+	}
+}

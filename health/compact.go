@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/wsdump/wsdump/wsparse"
@@ -11,18 +13,19 @@ import (
 
 // What the tracker keeps of a connection until Report makes its result
 // (Conn, 760 bytes): the handshake's fields in a connHead, and, once it
-// ended, what its end said in an endState. 100 000 connections open at
+// ended, what its end said packed at the end of the head's string
+// (packEnd), else in an endState. 100 000 connections open at
 // the end of a capture all end at once, when the decoder still holds
 // theirs: a Conn each was 77 MB more on top of it in `wsdump conns`.
 
 // connHead is what a connection's result takes from its handshake
-// before Report: host, URI, subprotocol and extensions are one string
-// (all) cut at hostN, uriN and subN; the addresses as 16 bytes and a kind
-// (packAddr), the times as Unix nanoseconds (packTime). 88 bytes; a head
-// that does not fit (a long URI, a time out of range, an address with a
-// zone) is a Conn at once.
+// before Report: the addresses' bytes (4 or 16 each, by their kinds:
+// packAddrs), then host, URI, subprotocol and extensions are one string
+// (all) cut at hostN, uriN and subN; the times as Unix nanoseconds
+// (packTime). 56 bytes (was 88 with the addresses as two [16]byte, the
+// string 8 bytes longer for IPv4); a head that does not fit (a long URI,
+// a time out of range, an address with a zone) is a Conn at once.
 type connHead struct {
-	client, server    [16]byte
 	all               string
 	start, end        int64
 	cport, sport      uint16
@@ -30,7 +33,8 @@ type connHead struct {
 	status            uint16
 	ckind, skind      uint8 // addrNone, addr4, addr6
 	startUTC, endUTC  bool
-	startSet, endSet  bool // false: the zero time
+	startSet, endSet  bool  // false: the zero time
+	endN              uint8 // the packed end at the end of all (packEnd); 0: none
 }
 
 // The kinds of a packed address.
@@ -40,49 +44,76 @@ const (
 	addr6
 )
 
-// packAddr gives a's 16 bytes and kind; ok is false for an address with a
-// zone.
-func packAddr(a netip.Addr) (b [16]byte, kind uint8, ok bool) {
-	switch {
-	case !a.IsValid():
-		return b, addrNone, true
-	case a.Zone() != "":
-		return b, addrNone, false
-	case a.Is4():
-		return a.As16(), addr4, true
+// addrLen is the bytes of a packed address of kind k.
+func addrLen(k uint8) int {
+	switch k {
+	case addr4:
+		return 4
+	case addr6:
+		return 16
 	}
-	return a.As16(), addr6, true
+	return 0
 }
 
-func unpackAddr(b [16]byte, kind uint8) netip.Addr {
+// addrsLen is the bytes of the head's addresses, at the start of all.
+func (h *connHead) addrsLen() int { return addrLen(h.ckind) + addrLen(h.skind) }
+
+// packAddrs gives the bytes of both addresses (b[:n]: 4 bytes an IPv4
+// address, 16 an IPv6 one, none the zero one) and their kinds; ok is
+// false for an address with a zone.
+func packAddrs(client, server netip.Addr) (b [32]byte, n int, ck, sk uint8, ok bool) {
+	ok = true
+	kinds := [2]uint8{}
+	for i, a := range [2]netip.Addr{client, server} {
+		switch {
+		case !a.IsValid():
+		case a.Zone() != "":
+			ok = false
+		case a.Is4():
+			kinds[i] = addr4
+			a4 := a.As4()
+			n += copy(b[n:], a4[:])
+		default:
+			kinds[i] = addr6
+			a16 := a.As16()
+			n += copy(b[n:], a16[:])
+		}
+	}
+	return b, n, kinds[0], kinds[1], ok
+}
+
+func unpackAddr(b string, kind uint8) netip.Addr {
 	switch kind {
 	case addr4:
-		return netip.AddrFrom4([4]byte(b[12:]))
+		return netip.AddrFrom4([4]byte([]byte(b[:4])))
 	case addr6:
-		return netip.AddrFrom16(b)
+		return netip.AddrFrom16([16]byte([]byte(b[:16])))
 	}
 	return netip.Addr{}
 }
 
 // fields returns the head's host, URI, subprotocol and extensions.
 func (h *connHead) fields() (host, uri, sub, ext string) {
-	all := h.all
+	all := h.all[h.addrsLen() : len(h.all)-int(h.endN)]
 	host, all = all[:h.hostN], all[h.hostN:]
 	uri, all = all[:h.uriN], all[h.uriN:]
 	return host, uri, all[:h.subN], all[h.subN:]
 }
 
 func (h *connHead) addrs() (client, server netip.AddrPort) {
-	return netip.AddrPortFrom(unpackAddr(h.client, h.ckind), h.cport), netip.AddrPortFrom(unpackAddr(h.server, h.skind), h.sport)
+	n := addrLen(h.ckind)
+	return netip.AddrPortFrom(unpackAddr(h.all, h.ckind), h.cport), netip.AddrPortFrom(unpackAddr(h.all[n:], h.skind), h.sport)
 }
 
 // setAddrs sets the head's addresses; false when one does not fit.
 func (h *connHead) setAddrs(client, server netip.AddrPort) bool {
-	var ok1, ok2 bool
-	h.client, h.ckind, ok1 = packAddr(client.Addr())
-	h.server, h.skind, ok2 = packAddr(server.Addr())
+	b, n, ck, sk, ok := packAddrs(client.Addr(), server.Addr())
+	if old := h.all[:h.addrsLen()]; string(b[:n]) != old {
+		h.all = string(b[:n]) + h.all[len(old):]
+	}
+	h.ckind, h.skind = ck, sk
 	h.cport, h.sport = client.Port(), server.Port()
-	return ok1 && ok2
+	return ok
 }
 
 // packTime gives t as Unix nanoseconds, whether it is in UTC and whether
@@ -122,22 +153,112 @@ func (h *connHead) setTimes(start, end time.Time) bool {
 	return ok1 && ok2
 }
 
-// setHandshake sets the head from a handshake; false when it does not fit.
-func (h *connHead) setHandshake(hs *wsparse.Handshake) bool {
+// setConn sets the head from a connection's addresses and handshake;
+// false when they do not fit.
+func (h *connHead) setConn(client, server netip.AddrPort, hs *wsparse.Handshake) bool {
 	if len(hs.Host) > math.MaxUint16 || len(hs.URI) > math.MaxUint16 || len(hs.Subprotocol) > math.MaxUint16 ||
 		hs.Status < 0 || hs.Status > math.MaxUint16 {
 		return false
 	}
-	// One string for the four, not pieces of the handshake's (which
-	// hold all its fields: key, user agent, origin...).
-	h.all = hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
+	b, n, ck, sk, ok := packAddrs(client.Addr(), server.Addr())
+	if !ok {
+		return false
+	}
+	// One string for the addresses and the four, not pieces of the
+	// handshake's (which hold all its fields: key, user agent, origin...).
+	h.all = string(b[:n]) + hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
+	h.ckind, h.skind = ck, sk
+	h.cport, h.sport = client.Port(), server.Port()
 	h.hostN, h.uriN, h.subN = uint16(len(hs.Host)), uint16(len(hs.URI)), uint16(len(hs.Subprotocol))
 	h.status = uint16(hs.Status)
 	return h.setTimes(hs.RequestTS, hs.TS)
 }
 
+// The kinds of end a packed end names (packEnd).
+var packedEnds = [...]wsparse.End{wsparse.EndClean, wsparse.EndCloseUnanswered, wsparse.EndFINWithoutClose,
+	wsparse.EndRSTWithoutClose, wsparse.EndOpen, wsparse.EndNotUpgraded}
+
+// The flags of a packed end.
+const (
+	endFin0 = 1 << iota
+	endFin1
+	endRst0
+	endRst1
+	endMidstream
+	endClean
+)
+
+// packEnd keeps what the connection's end said at the end of the head's
+// all, as bytes: its flags, its kind, its anomalies and its traffic
+// counts (packStats), when it has nothing else (no Close frame, no
+// fallback session, no HTTP/2 stream end: the connections open at the end
+// of a capture): 30-odd bytes more in one string, made at once, not an
+// endState of 96 bytes and its counts (and their garbage) while the
+// decoder ends 100 000 connections. An earlier packed end is replaced (a
+// connection without handshake stays one); false when the end does not
+// pack: the head is then as it was.
+func (h *connHead) packEnd(s *wsparse.Summary) bool {
+	kind := slices.Index(packedEnds[:], s.End)
+	if kind < 0 || s.Fallback != nil || s.StreamEnd != "" || s.Close[0].Sent || s.Close[1].Sent {
+		return false
+	}
+	var buf [256]byte
+	b := append(buf[:0], 0, byte(kind))
+	b = binary.AppendUvarint(b, uint64(s.Anomalies))
+	b = packStats(b, &s.Stats)
+	if len(b) > math.MaxUint8 {
+		return false
+	}
+	var fl byte
+	for d, set := range [...]bool{s.TCPFin[0], s.TCPFin[1], s.TCPRst[0], s.TCPRst[1], s.Handshake == nil || h.packedMidstream(),
+		s.End == wsparse.EndClean && s.Anomalies&wsparse.AnomDataAfterClose == 0} {
+		if set {
+			fl |= 1 << d
+		}
+	}
+	b[0] = fl
+	// One string made (a concatenation would copy b first: it is longer
+	// than the 32 bytes a conversion borrows from the stack).
+	var all strings.Builder
+	base := h.all[:len(h.all)-int(h.endN)]
+	all.Grow(len(base) + len(b))
+	all.WriteString(base)
+	all.Write(b)
+	h.all, h.endN = all.String(), uint8(len(b))
+	return true
+}
+
+// packedMidstream reports whether a packed end says the connection had no
+// handshake.
+func (h *connHead) packedMidstream() bool {
+	return h.endN > 0 && h.all[len(h.all)-int(h.endN)]&endMidstream != 0
+}
+
+// dropEnd removes the packed end, if any.
+func (h *connHead) dropEnd() {
+	h.all, h.endN = h.all[:len(h.all)-int(h.endN)], 0
+}
+
+// unpackEnd gives the endState of the packed end (its stats a part of
+// all: no copy); false when there is none.
+func (h *connHead) unpackEnd() (endState, bool) {
+	if h.endN == 0 {
+		return endState{}, false
+	}
+	p := h.all[len(h.all)-int(h.endN):]
+	fl := p[0]
+	e := endState{end: packedEnds[p[1]], midstream: fl&endMidstream != 0, clean: fl&endClean != 0,
+		tcpFin: [2]bool{fl&endFin0 != 0, fl&endFin1 != 0}, tcpRst: [2]bool{fl&endRst0 != 0, fl&endRst1 != 0}}
+	r := statsReader{b: p[2:]}
+	e.anomalies = wsparse.Anomalies(r.uint())
+	e.dataAfter = e.anomalies&wsparse.AnomDataAfterClose != 0
+	e.stats = r.b
+	return e, true
+}
+
 // endState is what a connection's end said, kept until Report makes its
-// result (apply): 96 bytes and its packed traffic counts, not a Conn.
+// result (apply) when it does not pack into the head (packEnd): 96 bytes
+// and its packed traffic counts, not a Conn.
 type endState struct {
 	stats     string // [2]wsparse.DirStats, packed (packStats)
 	anomalies wsparse.Anomalies
@@ -156,7 +277,8 @@ type endState struct {
 // update sets e from the summary of the connection's end, as End once
 // set the result's fields (a Close frame stays from an earlier end).
 func (e *endState) update(s *wsparse.Summary) {
-	e.stats = string(packStats(nil, &s.Stats))
+	var buf [256]byte
+	e.stats = string(packStats(buf[:0], &s.Stats))
 	e.anomalies = s.Anomalies
 	if s.Fallback != nil {
 		e.fallback = s.Fallback

@@ -133,3 +133,103 @@ func TestCompactResults(t *testing.T) {
 		})
 	}
 }
+
+// TestPackedEnd: an end packed into the head (packEnd: no Close frame,
+// no fallback session, no stream end) gives the result the end gave
+// when the result was made at once, alone or with ends before or after
+// it that do not pack, with or without a handshake, and with traffic
+// counts too big to pack.
+func TestPackedEnd(t *testing.T) {
+	open := func(last int) *wsparse.Summary {
+		s := &wsparse.Summary{First: at(0), Last: at(last), End: wsparse.EndOpen, Anomalies: wsparse.AnomDataAfterClose | wsparse.AnomH2StreamReset}
+		s.TCPFin[0], s.TCPRst[1] = true, true
+		s.Stats[1] = wsparse.DirStats{Frames: 7, Messages: 5, PayloadBytes: 1000, WireBytes: 1010, LostBytes: 1 << 40, Resyncs: -3}
+		return s
+	}
+	closed := func(last int) *wsparse.Summary {
+		s := open(last)
+		s.End, s.Initiator, s.Anomalies = wsparse.EndCloseUnanswered, wsparse.ServerToClient, 0
+		s.Close[1] = wsparse.CloseInfo{TS: at(last), Code: 1001, HasCode: true, Reason: "away", Sent: true}
+		return s
+	}
+	fallback := func(last int) *wsparse.Summary {
+		s := open(last)
+		s.End, s.Fallback = wsparse.EndFINWithoutClose, &wsparse.FallbackSummary{Transport: "xhr", Conns: []int{4}, Requests: 2}
+		return s
+	}
+	huge := func(last int) *wsparse.Summary {
+		s := open(last)
+		for d := range s.Stats {
+			s.Stats[d] = wsparse.DirStats{Frames: -1 << 62, Messages: 1 << 62, ControlFrames: -1, PayloadBytes: ^uint64(0), WireBytes: ^uint64(0),
+				LostBytes: ^uint64(0), SkippedBytes: ^uint64(0), Resyncs: 1 << 62, Conflicts: 1 << 62, CompressedMessages: 1 << 62,
+				CompressedBytes: ^uint64(0), InflatedBytes: ^uint64(0)}
+		}
+		return s
+	}
+	clean := func(last int) *wsparse.Summary {
+		s := open(last)
+		s.End, s.Anomalies = wsparse.EndClean, 0
+		return s
+	}
+	cases := []struct {
+		name string
+		noHS bool
+		hsAt int // the handshake after this many ends (0: before them)
+		ends []*wsparse.Summary
+	}{
+		{name: "open", ends: []*wsparse.Summary{open(5)}},
+		{name: "clean kind", ends: []*wsparse.Summary{clean(5)}},
+		{name: "midstream", noHS: true, ends: []*wsparse.Summary{open(5)}},
+		{name: "open then closed", ends: []*wsparse.Summary{open(5), closed(6)}},
+		{name: "midstream then closed", noHS: true, ends: []*wsparse.Summary{open(5), closed(6)}},
+		{name: "closed then open", ends: []*wsparse.Summary{closed(5), open(6)}},
+		{name: "fallback then open", ends: []*wsparse.Summary{fallback(5), open(6)}},
+		{name: "open twice", noHS: true, ends: []*wsparse.Summary{open(5), open(7)}},
+		{name: "huge counts", ends: []*wsparse.Summary{huge(5)}},
+		{name: "huge then open", ends: []*wsparse.Summary{huge(5), open(6)}},
+		{name: "handshake after the end", hsAt: 1, ends: []*wsparse.Summary{open(5)}},
+		{name: "handshake between ends", hsAt: 1, ends: []*wsparse.Summary{open(5), open(6)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var got [2]*Conn
+			for k, early := range []bool{false, true} {
+				tr := New(nil, Options{})
+				c := wsparse.NewConn(7, netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
+				var hs *wsparse.Handshake
+				if !tc.noHS {
+					hs = &wsparse.Handshake{RequestTS: at(0), TS: at(1), Method: "GET", URI: "/x?sid=s", Host: "h", Status: 101, Extensions: "e"}
+				}
+				tr.Frame(c, &wsparse.Frame{Header: wsparse.Header{Opcode: wsparse.OpText, Fin: true}, Dir: wsparse.ClientToServer, TS: at(2)})
+				if early {
+					tr.Report() // the result now: End sets it
+				}
+				for i, s := range tc.ends {
+					if hs != nil && i == tc.hsAt {
+						tr.Handshake(c, hs)
+					}
+					s.Handshake = hs
+					if hs != nil && i < tc.hsAt {
+						s.Handshake = nil
+					}
+					tr.End(c, s)
+				}
+				if hs != nil && tc.hsAt == len(tc.ends) {
+					tr.Handshake(c, hs)
+				}
+				r := tr.Report()
+				if len(r.Conns) != 1 {
+					t.Fatalf("%d connections", len(r.Conns))
+				}
+				got[k] = r.Conns[0]
+			}
+			if !reflect.DeepEqual(got[0], got[1]) {
+				t.Errorf("kept compact:\n%+v\nmade at once:\n%+v", got[0], got[1])
+			}
+			last := tc.ends[len(tc.ends)-1]
+			if c := got[0]; !c.Ended || c.Stats != last.Stats || c.Close.End != last.End || c.Anomalies != last.Anomalies || c.Midstream != (tc.noHS || tc.hsAt > 0) {
+				t.Errorf("connection %+v", c)
+			}
+		})
+	}
+}

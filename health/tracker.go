@@ -21,6 +21,7 @@ type Tracker struct {
 	rtts  int // round trips kept (maxRTTsKept)
 	// application heartbeat keys followed (maxAppKeysTotal)
 	appKeys int
+	finish  bool // FinishAtEnd
 
 	connects connects // of connections that never showed WebSocket (reconnect.go)
 
@@ -39,12 +40,13 @@ type seriesKey struct {
 
 type connState struct {
 	// c is the connection's result, made by Report (or when its head
-	// does not fit): until then it is head, and end once it ended (112
-	// bytes, not a Conn's 760; compact.go).
+	// does not fit): until then it is head, its end packed in it once it
+	// ended, or in end when that does not pack (80 bytes, not a Conn's
+	// 760; compact.go).
 	c     *Conn
 	head  connHead
 	beats *beatState // nil until the first ping, pong, beat, negotiated interval or Close
-	end   *endState  // nil until the connection ends
+	end   *endState  // nil until the connection ends with what does not pack (packEnd)
 }
 
 // beatState is what a connection's heartbeats and pings need, made at the
@@ -56,6 +58,16 @@ type beatState struct {
 	negotiated map[seriesKey]Negotiated
 	firstClose time.Time
 	app        *appState // application heartbeat candidates (appbeats.go)
+	// final: the results, made at the connection's end (FinishAtEnd);
+	// the other fields are then empty.
+	final *finalBeats
+}
+
+// finalBeats is a connection's ping results and heartbeat series, made
+// at its end (FinishAtEnd).
+type finalBeats struct {
+	ping   [2]PingStats
+	series []*Series
 }
 
 // beatsOf returns the connection's heartbeat state, made at the first call.
@@ -77,6 +89,9 @@ func (st *connState) conn(id int) *Conn {
 		c := &Conn{ID: id, Client: client, Server: server, Host: host, URI: uri, Status: int(h.status),
 			Subprotocol: sub, Extensions: ext, Start: start, End: end}
 		c.Path, c.Session = splitURI(uri)
+		if e, ok := h.unpackEnd(); ok {
+			e.apply(c)
+		}
 		if st.end != nil {
 			st.end.apply(c)
 		}
@@ -101,16 +116,51 @@ func (st *connState) pingTracks() *[2]pingTrack {
 // last times and round-trip extremes stay exact, and the rest is measured
 // on what was kept: the bounds are far above any real heartbeat.
 const (
-	maxBeatsKept   = 1 << 20 // beat times kept, over all connections (24 MiB)
+	maxBeatsKept   = 1 << 20 // beat times kept, over all connections (8 MiB: beatSeries.ns)
 	maxRTTsKept    = 1 << 20 // ping round trips kept, over all connections (8 MiB)
 	maxOutstanding = 256     // unanswered pings remembered per direction
 )
 
 // beatSeries is the beats of one kind in one direction.
 type beatSeries struct {
-	ts    []time.Time // kept, in arrival order
-	extra int         // beats past maxBeatsKept: counted, not kept
-	last  time.Time   // the latest of those
+	// The beats kept, in arrival order: their times as Unix nanoseconds
+	// (packTime: 8 bytes, a time.Time is 24), in UTC or not as utc says;
+	// whole (and ns nil) once one does not pack (another location, out
+	// of range, the zero time).
+	ns    []int64
+	utc   bool
+	whole []time.Time
+	extra int       // beats past maxBeatsKept: counted, not kept
+	last  time.Time // the latest of those
+}
+
+// add keeps a beat's time.
+func (bs *beatSeries) add(ts time.Time) {
+	if bs.whole == nil {
+		ns, utc, set, ok := packTime(ts)
+		if ok && set && (len(bs.ns) == 0 || utc == bs.utc) {
+			bs.ns, bs.utc = append(bs.ns, ns), utc
+			return
+		}
+		bs.whole = append(make([]time.Time, 0, len(bs.ns)+1), bs.times()...)
+		bs.ns = nil
+	}
+	bs.whole = append(bs.whole, ts)
+}
+
+// kept is how many beats' times are kept.
+func (bs *beatSeries) kept() int { return len(bs.ns) + len(bs.whole) }
+
+// times returns the kept beats' times, in arrival order, in a new slice.
+func (bs *beatSeries) times() []time.Time {
+	if bs.whole != nil {
+		return slices.Clone(bs.whole)
+	}
+	ts := make([]time.Time, len(bs.ns))
+	for i, ns := range bs.ns {
+		ts[i] = unpackTime(ns, bs.utc, true)
+	}
+	return ts
 }
 
 type pingTrack struct {
@@ -149,6 +199,16 @@ func New(next wsparse.Sink, opts Options) *Tracker {
 	return t
 }
 
+// FinishAtEnd makes each connection's ping results and heartbeat series
+// when it ends, and lets go of its beats then, rather than keeping them
+// all for Report: what the tracker holds no longer grows with the beats
+// of the connections that ended (a long capture's thousands of them).
+// For a caller whose records of a connection all come before its End (a
+// decoder's stream: Beat and Negotiated come before the message they
+// were found in) and that needs no BeatTimes: Report is then the same,
+// but a connection's beats or End after its End change nothing.
+func (t *Tracker) FinishAtEnd() { t.finish = true }
+
 func (t *Tracker) state(c *wsparse.Conn) *connState {
 	return t.stateID(c.ID, c)
 }
@@ -176,7 +236,11 @@ func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	st := t.state(c)
 	if st.c == nil {
 		var hd connHead
-		if hd.setAddrs(c.Client(), c.Server()) && hd.setHandshake(h) {
+		if hd.setConn(c.Client(), c.Server(), h) {
+			if n := st.head.endN; n > 0 {
+				// A handshake after an end: the end stays.
+				hd.all, hd.endN = hd.all+st.head.all[len(st.head.all)-int(n):], n
+			}
 			st.head = hd
 		} else {
 			st.conn(c.ID) // does not fit (a long URI, an HTTP/2 :status out of range, a zone): the result now
@@ -330,11 +394,15 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		h := st.head
 		start, end := h.times()
 		if h.setTimes(endTimes(start, end, s)) {
-			st.head = h
-			if st.end == nil {
-				st.end = new(endState)
+			if st.end != nil || !h.packEnd(s) {
+				if st.end == nil {
+					st.end = &endState{midstream: h.packedMidstream()}
+				}
+				h.dropEnd()
+				st.end.update(s)
 			}
-			st.end.update(s)
+			st.head = h
+			t.ended(st)
 			if t.next != nil {
 				t.next.End(c, s)
 			}
@@ -347,8 +415,16 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	var e endState
 	e.update(s)
 	e.apply(x)
+	t.ended(st)
 	if t.next != nil {
 		t.next.End(c, s)
+	}
+}
+
+// ended makes a connection's results at its end (FinishAtEnd).
+func (t *Tracker) ended(st *connState) {
+	if t.finish {
+		st.finish(t.opts)
 	}
 }
 
@@ -403,7 +479,7 @@ func (t *Tracker) addBeat(st *connState, d wsparse.Dir, kind string, ts time.Tim
 	}
 	if t.kept < maxBeatsKept {
 		t.kept++
-		bs.ts = append(bs.ts, ts)
+		bs.add(ts)
 		return
 	}
 	if bs.extra == 0 || ts.After(bs.last) {

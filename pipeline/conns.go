@@ -27,6 +27,10 @@ type ConnsConfig struct {
 	Jobs       int
 	Next       wsparse.Sink // receives every record behind the tracker (nil: none)
 	Err        io.Writer    // notices
+	// ReportOnly: the report is all that is read of the tracker (no
+	// BeatTimes): each connection's heartbeats are measured at its end
+	// and its beats let go (health.Tracker.FinishAtEnd).
+	ReportOnly bool
 }
 
 // ConnsRead is what conns and report read from a capture.
@@ -42,6 +46,9 @@ type ConnsRead struct {
 func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	var rd ConnsRead
 	tr := health.New(o.Next, o.Health)
+	if o.ReportOnly {
+		tr.FinishAtEnd()
+	}
 	// --max-payload and --max-message as given (16 MiB by default): a cut
 	// compressed message loses the inflater's window, and text beats
 	// after it with it. Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)

@@ -116,7 +116,7 @@ func (o *ConnsOptions) run() error {
 			return one.run()
 		})
 	}
-	rd, err := o.read(nil)
+	rd, err := o.read(nil, true)
 	if err != nil {
 		return err
 	}
@@ -135,9 +135,9 @@ func (o *ConnsOptions) run() error {
 }
 
 // read reads the capture as conns does (Conns; next, when not nil,
-// receives every record behind the tracker). err is an error before
-// reading.
-func (o *ConnsOptions) read(next wsparse.Sink) (ConnsRead, error) {
+// receives every record behind the tracker; reportOnly: ConnsConfig's).
+// err is an error before reading.
+func (o *ConnsOptions) read(next wsparse.Sink, reportOnly bool) (ConnsRead, error) {
 	src, err := o.open(o.Reads, o.Err)
 	if err != nil {
 		return ConnsRead{}, err
@@ -159,7 +159,7 @@ func (o *ConnsOptions) read(next wsparse.Sink) (ConnsRead, error) {
 		return ConnsRead{}, err
 	}
 	return Conns(ConnsConfig{Health: o.health(), Decode: o.Decode, Spec: spec, Select: x,
-		Reassembly: o.Options(wsparse.Config{}, keys), Jobs: o.Jobs, Next: next, Err: o.Err},
+		Reassembly: o.Options(wsparse.Config{}, keys), Jobs: o.Jobs, Next: next, Err: o.Err, ReportOnly: reportOnly},
 		func(asm Assembler, origin func(time.Time)) error {
 			feed := feedOptions(InputsName(o.Reads), keys)
 			feed.Origin = origin
@@ -193,7 +193,7 @@ func RunReport(o *ReportOptions) error {
 		return err
 	}
 	act := report.NewActivity()
-	rd, err := o.read(act) // as conns reads it
+	rd, err := o.read(act, false) // as conns reads it; the heartbeat charts need BeatTimes
 	if err != nil {
 		return err
 	}
