@@ -178,6 +178,12 @@ func (s *Session) Sniffed() (n int, ok bool) {
 	return int(s.sniffed), s.dec == nil && s.ka == nil && s.eio == 4 && !s.inner
 }
 
+// Final reports whether Message can no longer change the session: it
+// chose nothing and looks at no more messages (or decodes nothing).
+func (s *Session) Final() bool {
+	return s.none || s.dec == nil && (!s.auto || s.sniffed >= sniffLimit)
+}
+
 // BeatsOnly tells the session that only heartbeats (App.Heartbeat) and
 // Keepalive will be read: messages of protocols that have neither are not
 // decoded, and Message returns nothing for them. The protocol is still

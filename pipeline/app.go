@@ -132,16 +132,19 @@ func (d *appDecoder) message(r *record.Record) {
 		d.next.Put(r) // a fallback session's piece: decoded once joined
 		return
 	}
-	s := d.sessions[c]
+	held := d.sessions[c]
+	s := held
 	if s == nil {
 		// Recognised without a handshake: the decoder sniffs the content.
 		s = d.session(nil)
-	} else if n, ok := s.Sniffed(); ok && n < len(d.shared) && d.shared[n] == s {
-		own := *s
+	} else if n, ok := s.Sniffed(); ok && !s.Final() && n < len(d.shared) && d.shared[n] == s {
+		own := *s // a shared session that this message may change
 		s = &own
 	}
 	apps := s.Message(m)
-	d.sessions[c] = d.share(s)
+	if s = d.share(s); s != held {
+		d.sessions[c] = s
+	}
 	if d.opts.Beats {
 		// --heartbeat-text overrides: a message it names is not also
 		// looked at as an application heartbeat.

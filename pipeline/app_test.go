@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"reflect"
 	"sort"
@@ -214,5 +215,106 @@ func TestAppSessionsHeld(t *testing.T) {
 	}
 	if l := msg(conns[4], `{"d":4}`); !strings.Contains(l, "app=json") {
 		t.Errorf("%s", l)
+	}
+}
+
+// TestAppFinalSessionNotCopied: a connection whose messages chose no
+// protocol shares a session, copied for a message that may change it; past
+// the sniff limit none can, and its messages allocate no copy (the
+// review of session 20: 2 allocations a message, 1 without the copy).
+func TestAppFinalSessionNotCopied(t *testing.T) {
+	d := newAppDecoder(record.Func(func(*record.Record) {}), AppOptions{Apps: true, Beats: true})
+	c := wsparse.NewView(1, [2]netip.AddrPort{})
+	d.Put(&record.Record{Kind: record.Handshake, Conn: c, Handshake: &wsparse.Handshake{Method: "GET", URI: "/chat", Status: 101}})
+	data := []byte("no protocol here")
+	m := &wsparse.Message{Opcode: wsparse.OpText, Len: uint64(len(data)), Data: data}
+	r := &record.Record{Kind: record.Message, Conn: c, Message: m}
+	for range 20 { // past the sniff limit
+		d.Put(r)
+	}
+	n := testing.AllocsPerRun(500, func() {
+		r.Kind, r.Message, r.Apps, r.Decoded = record.Message, m, nil, false
+		d.Put(r)
+	})
+	t.Logf("a message past the sniff limit: %.1f allocations", n)
+	if n > 1 {
+		t.Errorf("a message past the sniff limit: %.1f allocations, want at most 1, the shape of its text (the shared session was copied)", n)
+	}
+}
+
+// TestAppSharedSessionsApart: connections whose messages chose no protocol
+// share a session (TestAppSessionsHeld); decoded interleaved, in 300
+// random scripts of 6 connections (plain, Engine.IO and no handshake;
+// STOMP, SockJS, Engine.IO, GraphQL, JSON and unknown messages, some past
+// the sniff limit), each connection's records are those it gives alone
+// (written by session 20's review; fails when a shared session is not
+// copied for a message that may change it).
+func TestAppSharedSessionsApart(t *testing.T) {
+	bodies := []string{"none", "x", `{"a":1}`, "CONNECTED\nversion:1.2\n\n\x00", "SEND\ndestination:/q\n\nhi\x00",
+		`{"type":"connection_ack"}`, "o", `a["x"]`, "h", `0{"sid":"abc","pingInterval":25000,"pingTimeout":5000}`, "2", "3", "42[\"ev\",1]", "[1,2]", "plain"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := range 300 {
+		const nc = 6
+		type msg struct {
+			c    int
+			data string
+			dir  wsparse.Dir
+		}
+		var script []msg
+		hs := make([]*wsparse.Handshake, nc)
+		for i := range nc {
+			switch rng.IntN(3) {
+			case 0:
+				hs[i] = &wsparse.Handshake{Method: "GET", URI: "/chat", Status: 101}
+			case 1:
+				hs[i] = &wsparse.Handshake{Method: "GET", URI: "/socket.io/?EIO=3&transport=websocket", Status: 101}
+			}
+		}
+		for range 60 {
+			script = append(script, msg{rng.IntN(nc), bodies[rng.IntN(len(bodies))], wsparse.Dir(rng.IntN(2))})
+		}
+		run := func(only int) map[int][]string {
+			out := map[int][]string{}
+			sink := record.Func(func(r *record.Record) {
+				s := fmt.Sprintf("%s", r.Kind)
+				for _, a := range r.Apps {
+					s += " " + a.Protocol + "/" + a.Type + "/" + a.Key
+				}
+				if r.Kind == record.Beat {
+					s += " " + r.Beat.Kind
+				}
+				if r.Kind == record.Negotiated {
+					s += fmt.Sprintf(" %s %v", r.Negotiated.Kind, r.Negotiated.Interval)
+				}
+				out[r.Conn.ID] = append(out[r.Conn.ID], s)
+			})
+			d := newAppDecoder(sink, AppOptions{Apps: true, Beats: true})
+			conns := make([]*wsparse.Conn, nc)
+			for i := range nc {
+				conns[i] = wsparse.NewView(i+1, [2]netip.AddrPort{})
+				if (only < 0 || only == i) && hs[i] != nil {
+					d.Put(&record.Record{Kind: record.Handshake, Conn: conns[i], Handshake: hs[i]})
+				}
+			}
+			for _, m := range script {
+				if only >= 0 && only != m.c {
+					continue
+				}
+				d.Put(&record.Record{Kind: record.Message, Conn: conns[m.c], Message: &wsparse.Message{Dir: m.dir, Opcode: wsparse.OpText, Len: uint64(len(m.data)), Data: []byte(m.data)}})
+			}
+			for i := range nc {
+				if only < 0 || only == i {
+					d.Put(&record.Record{Kind: record.End, Conn: conns[i], Summary: &wsparse.Summary{}})
+				}
+			}
+			return out
+		}
+		all := run(-1)
+		for i := range nc {
+			alone := run(i)
+			if !reflect.DeepEqual(all[i+1], alone[i+1]) {
+				t.Fatalf("iter %d conn %d: interleaved %q\nalone %q", iter, i+1, all[i+1], alone[i+1])
+			}
+		}
 	}
 }
