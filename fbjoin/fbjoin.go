@@ -370,8 +370,7 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 
 func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 	if s := j.ws[c]; s != nil {
-		cp := *sum
-		s.wsEnd = &cp
+		s.wsEnd = keptSummary(sum)
 		delete(j.ws, c)
 		return
 	}
@@ -379,8 +378,7 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 		// It carried only a handshake poll so far: held until the
 		// session is confirmed (and swallowed) or the capture ends
 		// (passed on as the HTTP connection it was).
-		cp := *sum
-		j.heldEnds = append(j.heldEnds, heldEnd{c, &cp})
+		j.heldEnds = append(j.heldEnds, heldEnd{c, keptSummary(sum)})
 		return
 	}
 	if _, ok := j.tapped[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
@@ -388,6 +386,30 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 		return // a connection of a session: the session's row tells
 	}
 	j.put(j.next, record.Record{Kind: record.End, Conn: c, Summary: sum})
+}
+
+// keptSummary copies an End's summary to be kept past the call: with what
+// it points to that its sender reuses once End returns (wsparse.Sink: the
+// decoder its Summary and rebuilt handshake, a -j worker's chunk the TLS
+// layer), the handshake, the TLS layer and the HTTP/2 counts.
+func keptSummary(sum *wsparse.Summary) *wsparse.Summary {
+	cp := *sum
+	if h := sum.Handshake; h != nil {
+		hc := *h
+		cp.Handshake = &hc
+	}
+	if t := sum.TLS; t != nil {
+		tc := *t
+		cp.TLS = &tc
+		if cp.Handshake != nil && cp.Handshake.TLS == t {
+			cp.Handshake.TLS = &tc
+		}
+	}
+	if x := sum.HTTP2; x != nil {
+		xc := *x
+		cp.HTTP2 = &xc
+	}
+	return &cp
 }
 
 // Finish ends every session, in the order they started. Call it after the

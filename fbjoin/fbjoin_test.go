@@ -125,6 +125,42 @@ func TestPendingHandshake(t *testing.T) {
 	}
 }
 
+// tlsRec also writes the TLS layer and HTTP/2 counts of an End.
+type tlsRec struct{ rec }
+
+func (r *tlsRec) End(c *wsparse.Conn, s *wsparse.Summary) {
+	r.rec.End(c, s)
+	if s.TLS != nil {
+		r.out = append(r.out, fmt.Sprintf("%d tls %s %s", c.ID, s.TLS.Version, s.TLS.SNI))
+	}
+	if s.HTTP2 != nil {
+		r.out = append(r.out, fmt.Sprintf("%d http2 streams %d", c.ID, s.HTTP2.Streams))
+	}
+}
+
+// TestHeldEndKept: the End of a connection held until Finish (it carried
+// only a handshake poll) is passed on as it was, though its sender reuses
+// the Summary and what it points to once End returns (wsparse.Sink; the
+// summary was copied without its TLS layer and HTTP/2 counts before).
+func TestHeldEndKept(t *testing.T) {
+	r := &tlsRec{}
+	j := newWS(r)
+	c1 := conn(1)
+	m := msg(wsparse.ServerToClient, "T", httpfb.EngineIO, httpfb.Polling, `0{"sid":"T"}`, 0)
+	m.Fallback.URI = "/socket.io/?EIO=4&transport=polling"
+	j.Message(c1, m)
+	tls := &wsparse.TLSInfo{Version: "TLS 1.3", SNI: "a.example"}
+	h2 := &wsparse.HTTP2Counts{Streams: 3}
+	sum := &wsparse.Summary{End: wsparse.EndNotWebSocket, TLS: tls, HTTP2: h2}
+	j.End(c1, sum)
+	*tls, *h2, *sum = wsparse.TLSInfo{Version: "reused"}, wsparse.HTTP2Counts{Streams: 99}, wsparse.Summary{End: wsparse.EndClean}
+	j.Finish()
+	want := "1 end not_websocket \n1 tls TLS 1.3 a.example\n1 http2 streams 3"
+	if got := strings.Join(r.out, "\n"); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
 // TestUpgradeRefused: an Engine.IO WebSocket upgrade the server (or a
 // proxy) refuses is not the session's carrier: the session goes on polling
 // and ends as the polling session it is, and the refused attempt stays a
