@@ -63,7 +63,7 @@ type stream struct {
 	id    int
 	first int64         // index of the packet that opened it
 	conn  *wsparse.Conn // nil until decoder()
-	rare  *streamRare   // nil until parked or TLS
+	rare  *streamRare   // nil unless parked, TLS, HTTP/2 (or undecided), IPv6 or a time not packed
 
 	// A TLS layer (tlsLayer), an HTTP/2 one (h2Layer), the Router that
 	// decides whether it is HTTP/2 (router) and IPv6 addresses (v6) are in
