@@ -405,15 +405,22 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		return
 	}
 	var hs wsparse.Handshake
+	packed := false // the end is in the head already
 	if t.lazyHandshake(c, s, &hs) {
 		// Its head waited for its end (HeadsAtEnd): made now, as its
-		// handshake would have.
+		// handshake would have, its packed end in the same string.
 		st := t.conns[c.ID]
 		if st == nil {
 			st = &connState{}
 			t.conns[c.ID] = st
 		}
-		t.setHandshake(st, c, &hs)
+		var buf [256]byte
+		var hd connHead
+		if b, ok := hd.endBytes(buf[:0], s); ok && st.c == nil && hd.setConnEnd(c.Client(), c.Server(), &hs, b) {
+			st.head, packed = hd, true
+		} else {
+			t.setHandshake(st, c, &hs)
+		}
 	}
 	st := t.state(c)
 	for d := range s.Close {
@@ -427,7 +434,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		h := st.head
 		start, end := h.times()
 		if h.setTimes(endTimes(start, end, s)) {
-			if st.end != nil || !h.packEnd(s) {
+			if st.end != nil || !packed && !h.packEnd(s) {
 				if st.end == nil {
 					st.end = &endState{midstream: h.packedMidstream()}
 				}
