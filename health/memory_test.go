@@ -337,3 +337,41 @@ func TestHeadsAtEndBytes(t *testing.T) {
 	}
 	runtime.KeepAlive(views)
 }
+
+// TestHeadsAtEndSparse: connection numbers far apart (the others not
+// WebSocket) make no more pages than one per lazyMinFill connections past
+// lazyFreePages: the heads past them are made at once, and the report is
+// the same.
+func TestHeadsAtEndSparse(t *testing.T) {
+	const n = 2000
+	views, hss := openConns(n)
+	for i, c := range views {
+		views[i] = wsparse.NewView(i*lazyPageLen+1, c.Addr)
+	}
+	sums := endedSums(hss)
+	var trs [2]*Tracker
+	for k := range trs {
+		trs[k] = New(nil, Options{})
+		if k == 1 {
+			trs[k].HeadsAtEnd()
+		}
+		for i, c := range views {
+			trs[k].Handshake(c, hss[i])
+		}
+	}
+	l := trs[1].lazy
+	if most := lazyFreePages + n/(lazyPageLen/lazyMinFill) + 1; len(l.pages) > most || len(trs[1].conns) == 0 {
+		t.Errorf("%d pages for %d connections (want at most %d), %d heads made at once", len(l.pages), l.n, most, len(trs[1].conns))
+	}
+	for _, tr := range trs {
+		for i, c := range views {
+			tr.End(c, sums[i])
+		}
+	}
+	if r0, r1 := trs[0].Report(), trs[1].Report(); len(r1.Conns) != n || !reflect.DeepEqual(r0, r1) {
+		t.Fatalf("the reports differ (%d, %d connections)", len(r0.Conns), len(r1.Conns))
+	}
+	if l.n != 0 || len(l.pages) != 0 {
+		t.Errorf("%d heads, %d pages still waiting", l.n, len(l.pages))
+	}
+}
