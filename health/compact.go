@@ -156,6 +156,12 @@ func (h *connHead) setTimes(start, end time.Time) bool {
 // setConn sets the head from a connection's addresses and handshake;
 // false when they do not fit.
 func (h *connHead) setConn(client, server netip.AddrPort, hs *wsparse.Handshake) bool {
+	return h.setConnEnd(client, server, hs, nil)
+}
+
+// setConnEnd is setConn with a packed end (endBytes) after the four: the
+// head's string made once.
+func (h *connHead) setConnEnd(client, server netip.AddrPort, hs *wsparse.Handshake, end []byte) bool {
 	if len(hs.Host) > math.MaxUint16 || len(hs.URI) > math.MaxUint16 || len(hs.Subprotocol) > math.MaxUint16 ||
 		hs.Status < 0 || hs.Status > math.MaxUint16 {
 		return false
@@ -166,7 +172,20 @@ func (h *connHead) setConn(client, server netip.AddrPort, hs *wsparse.Handshake)
 	}
 	// One string for the addresses and the four, not pieces of the
 	// handshake's (which hold all its fields: key, user agent, origin...).
-	h.all = string(b[:n]) + hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
+	if end == nil {
+		h.all = string(b[:n]) + hs.Host + hs.URI + hs.Subprotocol + hs.Extensions
+	} else {
+		var all strings.Builder
+		all.Grow(n + len(hs.Host) + len(hs.URI) + len(hs.Subprotocol) + len(hs.Extensions) + len(end))
+		all.Write(b[:n])
+		all.WriteString(hs.Host)
+		all.WriteString(hs.URI)
+		all.WriteString(hs.Subprotocol)
+		all.WriteString(hs.Extensions)
+		all.Write(end)
+		h.all = all.String()
+	}
+	h.endN = uint8(len(end))
 	h.ckind, h.skind = ck, sk
 	h.cport, h.sport = client.Port(), server.Port()
 	h.hostN, h.uriN, h.subN = uint16(len(hs.Host)), uint16(len(hs.URI)), uint16(len(hs.Subprotocol))
@@ -198,25 +217,11 @@ const (
 // connection without handshake stays one); false when the end does not
 // pack: the head is then as it was.
 func (h *connHead) packEnd(s *wsparse.Summary) bool {
-	kind := slices.Index(packedEnds[:], s.End)
-	if kind < 0 || s.Fallback != nil || s.StreamEnd != "" || s.Close[0].Sent || s.Close[1].Sent {
-		return false
-	}
 	var buf [256]byte
-	b := append(buf[:0], 0, byte(kind))
-	b = binary.AppendUvarint(b, uint64(s.Anomalies))
-	b = packStats(b, &s.Stats)
-	if len(b) > math.MaxUint8 {
+	b, ok := h.endBytes(buf[:0], s)
+	if !ok {
 		return false
 	}
-	var fl byte
-	for d, set := range [...]bool{s.TCPFin[0], s.TCPFin[1], s.TCPRst[0], s.TCPRst[1], s.Handshake == nil || h.packedMidstream(),
-		s.End == wsparse.EndClean && s.Anomalies&wsparse.AnomDataAfterClose == 0} {
-		if set {
-			fl |= 1 << d
-		}
-	}
-	b[0] = fl
 	// One string made (a concatenation would copy b first: it is longer
 	// than the 32 bytes a conversion borrows from the stack).
 	var all strings.Builder
@@ -226,6 +231,30 @@ func (h *connHead) packEnd(s *wsparse.Summary) bool {
 	all.Write(b)
 	h.all, h.endN = all.String(), uint8(len(b))
 	return true
+}
+
+// endBytes appends the packed end of s to buf (packEnd); false when the
+// end does not pack.
+func (h *connHead) endBytes(buf []byte, s *wsparse.Summary) ([]byte, bool) {
+	kind := slices.Index(packedEnds[:], s.End)
+	if kind < 0 || s.Fallback != nil || s.StreamEnd != "" || s.Close[0].Sent || s.Close[1].Sent {
+		return nil, false
+	}
+	b := append(buf, 0, byte(kind))
+	b = binary.AppendUvarint(b, uint64(s.Anomalies))
+	b = packStats(b, &s.Stats)
+	if len(b) > math.MaxUint8 {
+		return nil, false
+	}
+	var fl byte
+	for d, set := range [...]bool{s.TCPFin[0], s.TCPFin[1], s.TCPRst[0], s.TCPRst[1], s.Handshake == nil || h.packedMidstream(),
+		s.End == wsparse.EndClean && s.Anomalies&wsparse.AnomDataAfterClose == 0} {
+		if set {
+			fl |= 1 << d
+		}
+	}
+	b[0] = fl
+	return b, true
 }
 
 // packedMidstream reports whether a packed end says the connection had no

@@ -21,7 +21,8 @@ type Tracker struct {
 	rtts  int // round trips kept (maxRTTsKept)
 	// application heartbeat keys followed (maxAppKeysTotal)
 	appKeys int
-	finish  bool // FinishAtEnd
+	finish  bool       // FinishAtEnd
+	lazy    *lazyHeads // HeadsAtEnd: the connections whose head waits for their End (lazyhead.go)
 
 	connects connects // of connections that never showed WebSocket (reconnect.go)
 
@@ -233,7 +234,24 @@ func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 
 // Handshake implements wsparse.Sink.
 func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
-	st := t.state(c)
+	if t.lazy != nil {
+		if t.deferHead(c, h) {
+			if t.next != nil {
+				t.next.Handshake(c, h)
+			}
+			return
+		}
+		t.lazy.take(c.ID) // an earlier handshake's, if any: this one is the head
+	}
+	t.setHandshake(t.state(c), c, h)
+	if t.next != nil {
+		t.next.Handshake(c, h)
+	}
+}
+
+// setHandshake sets the connection's head, or its result, from its
+// handshake.
+func (t *Tracker) setHandshake(st *connState, c *wsparse.Conn, h *wsparse.Handshake) {
 	if st.c == nil {
 		var hd connHead
 		if hd.setConn(c.Client(), c.Server(), h) {
@@ -253,13 +271,17 @@ func (t *Tracker) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 		x.Subprotocol, x.Extensions = h.Subprotocol, h.Extensions
 		x.Start, x.End = h.RequestTS, h.TS
 	}
-	if t.next != nil {
-		t.next.Handshake(c, h)
-	}
 }
 
 // Frame implements wsparse.Sink.
 func (t *Tracker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
+	if f.Opcode != wsparse.OpPing && f.Opcode != wsparse.OpPong && f.Opcode != wsparse.OpClose && t.lazy.has(c.ID) {
+		// Its head waits for its end (HeadsAtEnd): a data frame changes nothing.
+		if t.next != nil {
+			t.next.Frame(c, f)
+		}
+		return
+	}
 	st := t.state(c)
 	switch f.Opcode {
 	case wsparse.OpPing:
@@ -382,6 +404,24 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 		return
 	}
+	var hs wsparse.Handshake
+	packed := false // the end is in the head already
+	if t.lazyHandshake(c, s, &hs) {
+		// Its head waited for its end (HeadsAtEnd): made now, as its
+		// handshake would have, its packed end in the same string.
+		st := t.conns[c.ID]
+		if st == nil {
+			st = &connState{}
+			t.conns[c.ID] = st
+		}
+		var buf [256]byte
+		var hd connHead
+		if b, ok := hd.endBytes(buf[:0], s); ok && st.c == nil && hd.setConnEnd(c.Client(), c.Server(), &hs, b) {
+			st.head, packed = hd, true
+		} else {
+			t.setHandshake(st, c, &hs)
+		}
+	}
 	st := t.state(c)
 	for d := range s.Close {
 		if ci := s.Close[d]; ci.Sent {
@@ -394,7 +434,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		h := st.head
 		start, end := h.times()
 		if h.setTimes(endTimes(start, end, s)) {
-			if st.end != nil || !h.packEnd(s) {
+			if st.end != nil || !packed && !h.packEnd(s) {
 				if st.end == nil {
 					st.end = &endState{midstream: h.packedMidstream()}
 				}

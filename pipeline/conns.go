@@ -61,6 +61,9 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	opts.Decoder.EndAll = spec.IsZero()
 	var asm Assembler
 	if spec.IsZero() {
+		// Every connection ends before Report, with the decoder's
+		// summary: an open connection's head waits for its end.
+		tr.HeadsAtEnd()
 		asm = NewApps(Tracker(tr), TrackerApps(tr, o.Decode), opts, o.Jobs)
 	} else {
 		// The filter goes first: it picks whole connections (--conn,
