@@ -90,6 +90,8 @@ if [ "$CONNS" != 0 ]; then
 	run "idle-$CONNS conns -j 1" conns -r "$idle" --format jsonl -j 1
 	run "open-$CONNS conns" conns -r "$pcap" --format jsonl
 	run "open-$CONNS conns -j 1" conns -r "$pcap" --format jsonl -j 1
+	run "open-$CONNS conns table" conns -r "$pcap"
+	run "open-$CONNS conns table -j 1" conns -r "$pcap" -j 1
 fi
 if [ "$KEYLINES" != 0 ]; then
 	run "keylog-$KEYLINES" -r "$wss.pcap" --keylog "$keys" --format jsonl
