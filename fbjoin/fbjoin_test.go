@@ -115,14 +115,20 @@ func TestPendingHandshake(t *testing.T) {
 	r := &rec{}
 	j := newWS(r)
 	c1 := conn(1)
-	m := msg(wsparse.ServerToClient, "T", httpfb.EngineIO, httpfb.Polling, `0{"sid":"T"}`, 0)
-	m.Fallback.URI = "/socket.io/?EIO=4&transport=polling"
-	j.Message(c1, m)
+	handshakePoll(j, c1)
 	j.End(c1, &wsparse.Summary{End: wsparse.EndNotWebSocket})
 	j.Finish()
 	if got := strings.Join(r.out, "\n"); got != "1 end not_websocket " {
 		t.Errorf("got %q", got)
 	}
+}
+
+// handshakePoll gives j an Engine.IO handshake poll (its open packet) on
+// c: held until a request names its sid.
+func handshakePoll(j joinerWS, c *wsparse.Conn) {
+	m := msg(wsparse.ServerToClient, "T", httpfb.EngineIO, httpfb.Polling, `0{"sid":"T"}`, 0)
+	m.Fallback.URI = "/socket.io/?EIO=4&transport=polling"
+	j.Message(c, m)
 }
 
 // tlsRec also writes the TLS layer and HTTP/2 counts of an End.
@@ -146,9 +152,7 @@ func TestHeldEndKept(t *testing.T) {
 	r := &tlsRec{}
 	j := newWS(r)
 	c1 := conn(1)
-	m := msg(wsparse.ServerToClient, "T", httpfb.EngineIO, httpfb.Polling, `0{"sid":"T"}`, 0)
-	m.Fallback.URI = "/socket.io/?EIO=4&transport=polling"
-	j.Message(c1, m)
+	handshakePoll(j, c1)
 	tls := &wsparse.TLSInfo{Version: "TLS 1.3", SNI: "a.example"}
 	h2 := &wsparse.HTTP2Counts{Streams: 3}
 	sum := &wsparse.Summary{End: wsparse.EndNotWebSocket, TLS: tls, HTTP2: h2}

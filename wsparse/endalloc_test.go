@@ -2,7 +2,6 @@ package wsparse
 
 import (
 	"runtime"
-	"strings"
 	"testing"
 )
 
@@ -20,20 +19,8 @@ func TestEndBytes(t *testing.T) {
 		t.Skip("allocations under -race: sync.Pool drops items at random")
 	}
 	const n = 2000
-	req, resp := []byte(upgradeRequest("")), []byte(upgradeResponse(""))
-	small := frame(true, 0, OpText, testMask, strings.Repeat("x", 64))
-	frag := frame(false, 0, OpText, nil, strings.Repeat("y", 1000))
 	sink := &endCheckSink{}
-	sh := NewShared(Config{}, sink)
-	conns := make([]*Conn, n)
-	for i := range conns {
-		c := sh.NewConn(i+1, testClient, testServer)
-		c.Feed(0, req, testTime)
-		c.Feed(1, resp, testTime)
-		c.Feed(0, small, testTime)
-		c.Feed(1, frag, testTime)
-		conns[i] = c
-	}
+	conns := openConns(NewShared(Config{}, sink), n)
 	if conns[0].kept == nil {
 		t.Fatal("the handshake is not kept in its compact form: the test does not test the rebuilt one")
 	}
