@@ -1,6 +1,8 @@
 package reassembly
 
 import (
+	"hash/maphash"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -116,5 +118,112 @@ func TestRingInPlace(t *testing.T) {
 	}
 	if !r.conflict(1, 900, []byte("SEGMENT")) {
 		t.Error("an entry moved out of place is not compared")
+	}
+}
+
+// refRing is segmentRing.conflict without the range check: every segment
+// compared with every entry of its side, the oldest of a side dropped past
+// ringSize.
+type refRing struct{ seg []segmentSum }
+
+func (r *refRing) conflict(sd int, seq uint32, payload []byte) bool {
+	sum := uint32(maphash.Bytes(segmentSeed, payload))
+	n, tag := uint32(len(payload)), uint32(sd)<<31
+	conflict, oldest, count := false, -1, 0
+	for i, e := range r.seg {
+		if e.n&sideBit != tag {
+			continue
+		}
+		if oldest < 0 {
+			oldest = i
+		}
+		count++
+		en := e.n &^ sideBit
+		if e.seq == seq && en == n {
+			return e.sum != sum
+		}
+		if off := int64(int32(e.seq - seq)); off >= 0 && off+int64(en) <= int64(n) {
+			if uint32(maphash.Bytes(segmentSeed, payload[off:off+int64(en)])) != e.sum {
+				conflict = true
+			}
+		}
+	}
+	if count >= ringSize {
+		r.seg = append(r.seg[:oldest], r.seg[oldest+1:]...)
+	}
+	r.seg = append(r.seg, segmentSum{seq, n | tag, sum})
+	return conflict
+}
+
+// TestSegmentRingRangeCheck: a segment past every entry of its side is
+// not compared with each (the range kept in ringMore), and the ring still
+// answers as one that compares every segment with every entry: streams
+// in order, retransmissions with the same and other bytes, sequence
+// numbers that wrap, and hostile jumps over the sequence space.
+func TestSegmentRingRangeCheck(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 1<<16)
+	for i := range data {
+		data[i] = byte(rng.IntN(4)) // few values: joined ranges often match
+	}
+	for run := 0; run < 200; run++ {
+		var r segmentRing
+		var ref refRing
+		next := [2]uint32{rng.Uint32(), rng.Uint32()}
+		if run%4 == 0 {
+			next[0] = 0xffffffff - uint32(rng.IntN(5000)) // wraps soon
+		}
+		conflicts := 0
+		for i := 0; i < 2000; i++ {
+			sd := rng.IntN(2)
+			n := 1 + rng.IntN(300)
+			seq := next[sd]
+			switch k := rng.IntN(20); {
+			case k < 12: // in order
+				next[sd] += uint32(n)
+			case k < 17: // a retransmission of recent bytes
+				seq -= uint32(rng.IntN(3000))
+			case k < 18: // a jump anywhere
+				seq = rng.Uint32()
+			case k < 19: // just under half the space away
+				seq += 1<<31 - uint32(rng.IntN(10))
+			default: // a big step forward
+				seq += 1<<30 + uint32(rng.IntN(1<<20))
+				next[sd] = seq + uint32(n)
+			}
+			off := int(seq % uint32(len(data)-n))
+			payload := data[off : off+n]
+			if rng.IntN(10) == 0 {
+				payload = append([]byte(nil), payload...)
+				payload[rng.IntN(n)] ^= 0xff
+			}
+			got, want := r.conflict(sd, seq, payload), ref.conflict(sd, seq, payload)
+			if got != want {
+				t.Fatalf("run %d, segment %d (side %d, seq %d, %d bytes): conflict %v, a ring comparing every entry says %v", run, i, sd, seq, n, got, want)
+			}
+			if got {
+				conflicts++
+			}
+			if e := r.entries(); len(e) != len(ref.seg) {
+				t.Fatalf("run %d, segment %d: %d entries, want %d", run, i, len(e), len(ref.seg))
+			}
+		}
+		if conflicts == 0 {
+			t.Fatalf("run %d: no conflict in 2000 segments: the test shows nothing", run)
+		}
+	}
+}
+
+// BenchmarkSegmentRingInOrder: the common case, a stream in order, each
+// segment past every entry of its side.
+func BenchmarkSegmentRingInOrder(b *testing.B) {
+	payload := make([]byte, 1400)
+	var r segmentRing
+	seq := [2]uint32{1000, 5000}
+	b.SetBytes(int64(len(payload)))
+	for i := 0; i < b.N; i++ {
+		sd := i & 1
+		r.conflict(sd, seq[sd], payload)
+		seq[sd] += uint32(len(payload))
 	}
 }

@@ -207,7 +207,63 @@ func (s *stream) setTLSInfo(t *wsparse.TLSInfo) {
 // segments seen.
 type segmentRing struct {
 	inl  [ringInline]segmentSum // the first entries; unused ones are zero
-	more *[]segmentSum          // all entries once past ringInline, or nil
+	more *ringMore              // all entries once past ringInline, or nil
+}
+
+// ringMore holds a segmentRing's entries once past ringInline, and for
+// each side the range of sequence numbers its entries lie in: a segment
+// that starts at or past the end of it (the next segment of a stream in
+// order, nearly all of them) can repeat none of them, and is not compared
+// with each. The range only grows (it may cover entries gone from the
+// ring: it still holds all there are); a side whose entries spread over
+// more than maxSpan (sequence numbers wrap at 2^32, a hostile stream jumps
+// about) is compared entry by entry, as before the range was kept.
+type ringMore struct {
+	seg   []segmentSum
+	lo    [2]uint32 // a side's entries lie in [lo, hi): valid when spans[side] is
+	hi    [2]uint32
+	count [2]uint8 // a side's entries in seg (ringSize at most)
+	spans [2]bool  // lo and hi hold for that side
+	wide  [2]bool  // that side spread past maxSpan: every segment is compared
+}
+
+// maxSpan bounds the range a side's entries may spread over for the
+// range check (a quarter of the sequence space: no ambiguity in the
+// signed differences it takes).
+const maxSpan = 1 << 30
+
+// add records e (of side sd) in the range of its side.
+func (m *ringMore) add(sd int, seq, n uint32) {
+	m.count[sd]++
+	if m.wide[sd] {
+		return
+	}
+	end := seq + n
+	if !m.spans[sd] {
+		m.lo[sd], m.hi[sd], m.spans[sd] = seq, end, true
+		return
+	}
+	if int32(seq-m.lo[sd]) < 0 {
+		m.lo[sd] = seq
+	}
+	if int32(end-m.hi[sd]) > 0 {
+		m.hi[sd] = end
+	}
+	if m.hi[sd]-m.lo[sd] > maxSpan {
+		m.wide[sd] = true
+	}
+}
+
+// after reports whether a segment of side sd at seq starts at or past the
+// end of every entry of that side: it repeats none.
+func (m *ringMore) after(sd int, seq uint32) bool {
+	if m.wide[sd] {
+		return false
+	}
+	if !m.spans[sd] {
+		return true // no entry of that side
+	}
+	return int32(seq-m.hi[sd]) >= 0 && seq-m.lo[sd] <= maxSpan
 }
 
 // segmentSum is 12 bytes: a 32-bit hash of the bytes misses a conflict
@@ -231,7 +287,7 @@ var segmentSeed = maphash.MakeSeed()
 // entries returns the ring's entries, oldest first.
 func (r *segmentRing) entries() []segmentSum {
 	if r.more != nil {
-		return *r.more
+		return r.more.seg
 	}
 	n := 0
 	for n < ringInline && r.inl[n].n != 0 {
@@ -250,16 +306,21 @@ func (r *segmentRing) conflict(sd int, seq uint32, payload []byte) bool {
 	sum := uint32(maphash.Bytes(segmentSeed, payload))
 	n := uint32(len(payload))
 	tag := uint32(sd) << 31
+	e := segmentSum{seq, n&^sideBit | tag, sum}
+	if m := r.more; m != nil && m.after(sd, seq) {
+		// In order after every entry of its side: nothing to compare.
+		m.seg = r.drop(m.seg, sd, int(m.count[sd]))
+		m.seg = append(m.seg, e)
+		m.add(sd, seq, n)
+		return false
+	}
 	conflict := false
-	oldest, count := -1, 0
+	count := 0
 	seg := r.entries()
 	for i := range seg {
 		e := &seg[i]
 		if e.n&sideBit != tag {
 			continue
-		}
-		if oldest < 0 {
-			oldest = i
 		}
 		count++
 		en := e.n &^ sideBit
@@ -273,25 +334,41 @@ func (r *segmentRing) conflict(sd int, seq uint32, payload []byte) bool {
 			}
 		}
 	}
-	e := segmentSum{seq, n&^sideBit | tag, sum}
 	if r.more == nil {
 		if len(seg) < ringInline {
 			r.inl[len(seg)] = e
 			return conflict
 		}
 		// Past the entries in place: all move to a slice of their own.
-		m := make([]segmentSum, ringInline, 2*ringInline)
-		copy(m, r.inl[:])
+		m := &ringMore{seg: make([]segmentSum, ringInline, 2*ringInline)}
+		copy(m.seg, r.inl[:])
+		for _, x := range m.seg {
+			m.add(int(x.n>>31), x.seq, x.n&^sideBit)
+		}
 		r.inl = [ringInline]segmentSum{}
-		r.more = &m
-		seg = m
+		r.more = m
 	}
-	if count >= ringSize {
-		// The side's oldest segment goes.
-		seg = append(seg[:oldest], seg[oldest+1:]...)
-	}
-	*r.more = append(seg, e)
+	m := r.more
+	m.seg = r.drop(m.seg, sd, count)
+	m.seg = append(m.seg, e)
+	m.add(sd, seq, n)
 	return conflict
+}
+
+// drop removes the oldest entry of side sd from seg when that side holds
+// ringSize (count) already.
+func (r *segmentRing) drop(seg []segmentSum, sd int, count int) []segmentSum {
+	if count < ringSize {
+		return seg
+	}
+	tag := uint32(sd) << 31
+	for i := range seg {
+		if seg[i].n&sideBit == tag {
+			r.more.count[sd]--
+			return append(seg[:i], seg[i+1:]...)
+		}
+	}
+	return seg
 }
 
 func side(dir tcpasm.TCPFlowDirection) int {
