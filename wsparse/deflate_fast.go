@@ -79,9 +79,10 @@ func (f *decompressor) huffmanFast() bool {
 		dmin = uint(hd.min)
 	}
 	hist, wr := f.dict.hist, f.dict.wrPos
-	histSize := len(hist)
-	// The state at the start of the symbol being decoded.
-	sb, snb, si, sd := b, nb, i, d
+	full := f.dict.full
+	// The state at the start of the symbol being decoded (the input is
+	// read only before it).
+	sb, snb, sd := b, nb, d
 	eob, bail := false, false
 	for len(hist)-wr > maxMatchLength {
 		if nb < 48 { // 48: the most bits a literal/length and distance take
@@ -93,7 +94,7 @@ func (f *decompressor) huffmanFast() bool {
 			i += int(k)
 			nb += k << 3
 		}
-		sb, snb, si, sd = b, nb, i, d
+		sb, snb, sd = b, nb, d
 		chunk := hl.chunks[b&(huffmanNumChunks-1)]
 		n := uint(chunk & huffmanCountMask)
 		if n > huffmanChunkBits {
@@ -160,10 +161,7 @@ func (f *decompressor) huffmanFast() bool {
 		b >>= ne
 		nb -= ne
 		d = max(d, ne) - ne
-		if !f.dict.full {
-			histSize = wr
-		}
-		if dist > histSize {
+		if dist > wr && (!full || dist > len(hist)) {
 			bail = true
 			break
 		}
@@ -187,7 +185,7 @@ func (f *decompressor) huffmanFast() bool {
 		}
 	}
 	if bail {
-		b, nb, i, d = sb, snb, si, sd
+		b, nb, d = sb, snb, sd
 	}
 	// Give back the whole bytes compress/flate would not have read.
 	held := nb & 7
