@@ -171,6 +171,24 @@ func (f *decompressor) huffmanFast() bool {
 		if src := wr - dist; src >= 0 {
 			end := wr + length
 			switch {
+			case dist >= length && length <= 16:
+				// Short and not overlapping: two loads that may overlap
+				// each other, then two stores, all within the copy (the
+				// bytes after end may be a ring's history).
+				le := binary.LittleEndian
+				switch {
+				case length >= 8:
+					x, y := le.Uint64(hist[src:]), le.Uint64(hist[src+length-8:])
+					le.PutUint64(hist[wr:], x)
+					le.PutUint64(hist[end-8:], y)
+				case length >= 4:
+					x, y := le.Uint32(hist[src:]), le.Uint32(hist[src+length-4:])
+					le.PutUint32(hist[wr:], x)
+					le.PutUint32(hist[end-4:], y)
+				default:
+					hist[wr], hist[wr+1], hist[wr+2] = hist[src], hist[src+1], hist[src+2]
+				}
+				wr = end
 			case dist >= length:
 				copy(hist[wr:end], hist[src:])
 				wr = end
