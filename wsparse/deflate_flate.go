@@ -9,7 +9,10 @@
 // about a sixth of inflating a large message. Reset takes the *tailReader,
 // allocates what NewReader did on first use (NewReader, NewReaderDict and
 // makeReader are gone) and keeps the Huffman decoders' link tables for
-// reuse (see deflate_huffman.go). The errors are compress/flate's own
+// reuse (see deflate_huffman.go). huffmanBlock decodes most symbols in a
+// fast loop (huffmanFast, deflate_fast.go) that reads the input 8 bytes at
+// a time and gives back what compress/flate would not have read yet when
+// it stops. The errors are compress/flate's own
 // values (flate.CorruptInputError, flate.ReadError, flate.InternalError).
 // FuzzInflateMatchesFlate checks it against compress/flate byte for byte,
 // on damaged input too.
@@ -265,6 +268,14 @@ func (f *decompressor) huffmanBlock() {
 	}
 
 readLiteral:
+	// wsdump: while the input and the room in the history allow, decode
+	// in the fast loop (deflate_fast.go), which stops at a symbol boundary
+	// in the state this loop would be in.
+	if f.dict.availWrite() > maxMatchLength && len(f.r.msg)-f.r.i >= 8 {
+		if f.huffmanFast() {
+			return
+		}
+	}
 	// Read literal and/or (length, distance) according to RFC section 3.2.3.
 	{
 		v, err := f.huffSym(f.hl)

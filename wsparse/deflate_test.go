@@ -569,8 +569,10 @@ func TestDeflateParamsInvalid(t *testing.T) {
 // Read's count, bytes and error (the same error value, its offset
 // included), and the same reads from the tailReader (where the input
 // ended, whether the tail was given). A Reset reader is compared too, after
-// it inflated something else, and one over a whole window kept in place
-// (resetRing), on its output and error (where its Reads return differs).
+// it inflated something else, one over the message in pieces (as a
+// streamed message comes), and one over a whole window kept in place
+// (resetRing), on their output and error (where the ring's Reads return
+// differs).
 func FuzzInflateMatchesFlate(f *testing.F) {
 	var z compressor
 	t := &testing.T{}
@@ -582,6 +584,7 @@ func FuzzInflateMatchesFlate(f *testing.F) {
 		f.Add(m, []byte("{}"), uint16(300), true)
 	}
 	var used decompressor // Reset after inflating the message before
+	var split decompressor
 	f.Fuzz(func(t *testing.T, msg, dict []byte, sizes uint16, complete bool) {
 		mine, theirs := tailReader{msg: msg, noTail: !complete, endedAt: -1}, tailReader{msg: msg, noTail: !complete, endedAt: -1}
 		var fresh decompressor
@@ -612,6 +615,34 @@ func FuzzInflateMatchesFlate(f *testing.F) {
 				break
 			}
 		}
+		// In pieces, as a streamed message comes (startStream): cut at
+		// places sizes and the length choose, a byte to a few hundred
+		// long, empty ones too, so that pieces end inside codes and the
+		// 8-byte reads of huffmanFast stop short of a piece's end. The
+		// same output and error (its offset included), the input read to
+		// the same place.
+		pr := rand.New(rand.NewPCG(uint64(sizes), uint64(len(msg))))
+		rest := msg
+		inParts := tailReader{noTail: !complete, endedAt: -1, next: func() []byte {
+			if len(rest) == 0 {
+				return nil
+			}
+			n := pr.IntN(24)
+			if pr.IntN(4) == 0 {
+				n = pr.IntN(400)
+			}
+			p := rest[:min(n, len(rest))]
+			rest = rest[len(p):]
+			return p
+		}}
+		inWhole := tailReader{msg: msg, noTail: !complete, endedAt: -1}
+		split.Reset(&inParts, dict)
+		got, gotErr := readSome(&split, sizes)
+		want, wantErr := readSome(flate.NewReaderDict(&inWhole, dict), sizes)
+		if !bytes.Equal(got, want) || !reflect.DeepEqual(gotErr, wantErr) || inParts.pos() != inWhole.pos() {
+			t.Fatalf("in pieces: got %d bytes, %v, input at %d; want %d, %v, %d", len(got), gotErr, inParts.pos(), len(want), wantErr, inWhole.pos())
+		}
+
 		// With a whole window kept in place (resetRing, rotated anywhere):
 		// the same output and error, the same reads, and the ring holds
 		// the window after.
@@ -626,8 +657,8 @@ func FuzzInflateMatchesFlate(f *testing.F) {
 		ring := append(bytes.Clone(hist[windowSize-wr:]), hist[:windowSize-wr]...)
 		inRing, inRef := tailReader{msg: msg, noTail: !complete, endedAt: -1}, tailReader{msg: msg, noTail: !complete, endedAt: -1}
 		used.resetRing(&inRing, ring, wr)
-		got, gotErr := readSome(&used, sizes)
-		want, wantErr := readSome(flate.NewReaderDict(&inRef, hist), sizes)
+		got, gotErr = readSome(&used, sizes)
+		want, wantErr = readSome(flate.NewReaderDict(&inRef, hist), sizes)
 		if !bytes.Equal(got, want) || !reflect.DeepEqual(gotErr, wantErr) {
 			t.Fatalf("ring at %d: got %d bytes, %v; want %d, %v", wr, len(got), gotErr, len(want), wantErr)
 		}
