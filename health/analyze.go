@@ -13,6 +13,9 @@ import (
 // them into reconnect groups. Call it after the input ends; it may be called
 // again after more records.
 func (t *Tracker) Report() *Report {
+	for id := range t.packed {
+		t.unpack(id)
+	}
 	r := &Report{}
 	ids := make([]int, 0, len(t.conns))
 	for id, st := range t.conns {
@@ -24,14 +27,7 @@ func (t *Tracker) Report() *Report {
 	}
 	// By connection, then HTTP/2 stream (wsparse.SplitID): a connection's
 	// WebSocket streams follow it.
-	slices.SortFunc(ids, func(a, b int) int {
-		ca, sa := wsparse.SplitID(a)
-		cb, sb := wsparse.SplitID(b)
-		if ca != cb {
-			return ca - cb
-		}
-		return int(sa) - int(sb)
-	})
+	slices.SortFunc(ids, compareIDs)
 	if len(ids) > 0 {
 		r.Conns = make([]*Conn, 0, len(ids))
 	}
@@ -41,9 +37,102 @@ func (t *Tracker) Report() *Report {
 		c.Ping, c.Heartbeats = st.results(t.opts)
 		r.Conns = append(r.Conns, c)
 	}
-	r.Groups, r.ConnectsUncounted = t.groups(r.Conns)
+	r.Groups, r.ConnectsUncounted = t.groups(len(r.Conns), slices.Values(r.Conns))
 	r.HTTP2, r.HTTP2More = t.h2, t.h2More
 	return r
+}
+
+// compareIDs orders connections by connection, then HTTP/2 stream
+// (wsparse.SplitID).
+func compareIDs(a, b int) int {
+	ca, sa := wsparse.SplitID(a)
+	cb, sb := wsparse.SplitID(b)
+	if ca != cb {
+		return ca - cb
+	}
+	return int(sa) - int(sb)
+}
+
+// ReportEach is Report for a caller that reads each connection once, in
+// order, by Report.Len, Conn and Release (Conns is nil): the results
+// kept packed (FinishAtEnd) are made one at a time as they are read, not
+// all at once (the 9 600 of a 3 GB capture were 17 MB).
+func (t *Tracker) ReportEach() *Report {
+	r := &Report{each: make([]eachConn, 0, len(t.conns)+len(t.packed))}
+	for id, st := range t.conns {
+		c := st.conn(id)
+		if c.Start.IsZero() && !c.Ended {
+			continue // only beats from a decoder, no handshake: not a connection we know
+		}
+		c.Ping, c.Heartbeats = st.results(t.opts)
+		r.each = append(r.each, eachConn{id: id, c: c})
+	}
+	for id, p := range t.packed {
+		r.each = append(r.each, eachConn{id: id, p: p})
+	}
+	slices.SortFunc(r.each, func(a, b eachConn) int { return compareIDs(a.id, b.id) })
+	r.Groups, r.ConnectsUncounted = t.groups(len(r.each), func(yield func(*Conn) bool) {
+		for i := range r.each {
+			if !yield(r.Conn(i)) {
+				return
+			}
+		}
+	})
+	r.HTTP2, r.HTTP2More = t.h2, t.h2More
+	return r
+}
+
+// eachConn is a connection of a report made by ReportEach: its result,
+// or it packed (packConn).
+type eachConn struct {
+	id int
+	c  *Conn
+	p  string
+}
+
+// Len is the number of connections of the report.
+func (r *Report) Len() int {
+	if r.each != nil {
+		return len(r.each)
+	}
+	return len(r.Conns)
+}
+
+// Conn returns the report's connection i: Conns[i], or, of a report
+// made by ReportEach, made from what was kept at each call.
+func (r *Report) Conn(i int) *Conn {
+	if r.each == nil {
+		return r.Conns[i]
+	}
+	if e := r.each[i]; e.c != nil {
+		return e.c
+	}
+	return unpackConn(r.each[i].id, r.each[i].p)
+}
+
+// Release lets go of connection i, which the caller reads no more.
+func (r *Report) Release(i int) {
+	if r.each == nil {
+		r.Conns[i] = nil
+		return
+	}
+	r.each[i] = eachConn{}
+}
+
+// Keep keeps the connections for which keep is true, in order.
+func (r *Report) Keep(keep func(*Conn) bool) {
+	if r.each == nil {
+		r.Conns = slices.DeleteFunc(r.Conns, func(c *Conn) bool { return !keep(c) })
+		return
+	}
+	kept := r.each[:0]
+	for i, e := range r.each {
+		if keep(r.Conn(i)) {
+			kept = append(kept, e)
+		}
+	}
+	clear(r.each[len(kept):])
+	r.each = kept
 }
 
 // results gives the connection's ping results and heartbeat series: the

@@ -379,6 +379,11 @@ func packStats(b []byte, st *[2]wsparse.DirStats) []byte {
 
 func unpackStats(st *[2]wsparse.DirStats, b string) {
 	r := statsReader{b: b}
+	r.stats(st)
+}
+
+// stats reads both directions' counts (packStats).
+func (r *statsReader) stats(st *[2]wsparse.DirStats) {
 	for d := range st {
 		s := &st[d]
 		s.Frames = int(r.int())

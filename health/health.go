@@ -100,6 +100,8 @@ type Report struct {
 	// requests; HTTP2More counts those past the first 1 000.
 	HTTP2     []*HTTP2Conn
 	HTTP2More int
+
+	each []eachConn // the connections of a report made by ReportEach (Conns nil)
 }
 
 // HTTP2Conn is one HTTP/2 connection: what its streams were.

@@ -125,7 +125,7 @@ func (t *Tracker) HeadsAtEnd() { t.lazy = new(lazyHeads) }
 func (t *Tracker) deferHead(c *wsparse.Conn, h *wsparse.Handshake) bool {
 	id := c.ID
 	if t.lazy == nil || id <= 0 || id >= lazyMaxID || h.Status <= 0 || h.Status > math.MaxUint16 ||
-		h.Protocol != "" || h.Transport != "" || h.HTTPVersion == "HTTP/2" || t.conns[id] != nil {
+		h.Protocol != "" || h.Transport != "" || h.HTTPVersion == "HTTP/2" || t.conns[id] != nil || t.packed[id] != "" {
 		return false
 	}
 	if len(h.Host) > math.MaxUint16 || len(h.URI) > math.MaxUint16 || len(h.Subprotocol) > math.MaxUint16 {

@@ -3,6 +3,7 @@ package health
 import (
 	"cmp"
 	"container/heap"
+	"iter"
 	"math"
 	"net/netip"
 	"slices"
@@ -280,11 +281,11 @@ type groupKey struct {
 // of connects only (no URL) are made for maxConnectKeys connects kept and
 // as many client and server pairs counted, so that a flood from many
 // clients is counted rather than grouped.
-func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
+func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
 	// Sized for a group each (clients that connected once): growing them
 	// was a third of the grouping on 100 000 connections.
-	byKey := make(map[groupKey]*Group, len(conns))
-	items := make(map[*Group][]item, len(conns))
+	byKey := make(map[groupKey]*Group, n)
+	items := make(map[*Group][]item, n)
 	var out []*Group
 	group := func(k groupKey, server netip.AddrPort) *Group {
 		g := byKey[k]
@@ -297,7 +298,7 @@ func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
 	}
 	// By client IP and server: the groups a connect without a URL may
 	// belong to.
-	byServer := make(map[connectKey][]*Group, len(conns))
+	byServer := make(map[connectKey][]*Group, n)
 	note := func(g *Group, server netip.AddrPort) {
 		k := connectKey{g.ClientIP, server}
 		if !slices.Contains(byServer[k], g) {
@@ -306,7 +307,7 @@ func (t *Tracker) groups(conns []*Conn) ([]*Group, int) {
 	}
 	var pathless []item
 	var pathlessKey []connectKey
-	for _, c := range conns {
+	for c := range conns {
 		it := item{conn: c.ID, start: c.Start, end: attemptEnd(c), status: c.Status, outcome: outcome(c), session: c.Session}
 		if len(c.HTTPConns) > 0 {
 			// A SockJS or Engine.IO session over HTTP: its first request

@@ -21,7 +21,12 @@ type Tracker struct {
 	rtts  int // round trips kept (maxRTTsKept)
 	// application heartbeat keys followed (maxAppKeysTotal)
 	appKeys int
-	finish  bool       // FinishAtEnd
+	finish  bool // FinishAtEnd
+	// packed: with FinishAtEnd, the results of the connections that ended,
+	// packed (packConn), by connection; scratch is the buffer they are
+	// packed in.
+	packed  map[int]string
+	scratch []byte
 	lazy    *lazyHeads // HeadsAtEnd: the connections whose head waits for their End (lazyhead.go)
 
 	connects connects // of connections that never showed WebSocket (reconnect.go)
@@ -217,6 +222,9 @@ func (t *Tracker) state(c *wsparse.Conn) *connState {
 func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 	st := t.conns[id]
 	if st == nil {
+		st = t.unpack(id) // a record after its End (FinishAtEnd): as it was
+	}
+	if st == nil {
 		st = &connState{} // maps made at the first beat: most connections have none
 		t.conns[id] = st
 	}
@@ -409,11 +417,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	if t.lazyHandshake(c, s, &hs) {
 		// Its head waited for its end (HeadsAtEnd): made now, as its
 		// handshake would have, its packed end in the same string.
-		st := t.conns[c.ID]
-		if st == nil {
-			st = &connState{}
-			t.conns[c.ID] = st
-		}
+		st := t.stateID(c.ID, nil)
 		var buf [256]byte
 		var hd connHead
 		if b, ok := hd.endBytes(buf[:0], s); ok && st.c == nil && hd.setConnEnd(c.Client(), c.Server(), &hs, b) {
@@ -442,7 +446,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 				st.end.update(s)
 			}
 			st.head = h
-			t.ended(st)
+			t.ended(c.ID, st)
 			if t.next != nil {
 				t.next.End(c, s)
 			}
@@ -455,17 +459,51 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	var e endState
 	e.update(s)
 	e.apply(x)
-	t.ended(st)
+	t.ended(c.ID, st)
 	if t.next != nil {
 		t.next.End(c, s)
 	}
 }
 
-// ended makes a connection's results at its end (FinishAtEnd).
-func (t *Tracker) ended(st *connState) {
-	if t.finish {
-		st.finish(t.opts)
+// ended makes a connection's results at its end and keeps them packed
+// (FinishAtEnd), its state let go.
+func (t *Tracker) ended(id int, st *connState) {
+	if !t.finish {
+		return
 	}
+	st.finish(t.opts)
+	if st.c == nil && st.end == nil && st.beats == nil {
+		// Its head with its end packed in it (packEnd) is as small, and
+		// made without a result's garbage: the 100 000 connections open at
+		// the end of a capture end at once, while the decoder holds theirs.
+		return
+	}
+	c := st.conn(id)
+	c.Ping, c.Heartbeats = st.results(t.opts)
+	b, ok := packConn(t.scratch[:0], c)
+	t.scratch = b[:0]
+	if !ok {
+		return // kept as it is
+	}
+	if t.packed == nil {
+		t.packed = map[int]string{}
+	}
+	t.packed[id] = string(b)
+	delete(t.conns, id)
+}
+
+// unpack makes connection id's state again from its packed result, as
+// ended left it; nil when it has none.
+func (t *Tracker) unpack(id int) *connState {
+	p, ok := t.packed[id]
+	if !ok {
+		return nil
+	}
+	delete(t.packed, id)
+	c := unpackConn(id, p)
+	st := &connState{c: c, beats: &beatState{final: &finalBeats{ping: c.Ping, series: c.Heartbeats}}}
+	t.conns[id] = st
+	return st
 }
 
 // endTimes gives a connection's start and end, given the ones it had, once

@@ -77,7 +77,13 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	}
 	rd.ReadErr = feed(asm, func(t time.Time) { rd.Origin = t })
 	asm.Finish()
-	rd.Tracker, rd.Report = tr, tr.Report()
+	rd.Tracker = tr
+	if o.ReportOnly {
+		// Read once: each connection's result made as it is read.
+		rd.Report = tr.ReportEach()
+	} else {
+		rd.Report = tr.Report()
+	}
 	selectConns(rd.Report, o.Select, rd.Origin)
 	if n := rd.Report.ConnectsUncounted; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
@@ -90,13 +96,7 @@ func selectConns(rep *health.Report, x *filter.Expr, origin time.Time) {
 	if x == nil {
 		return
 	}
-	kept := rep.Conns[:0]
-	for _, c := range rep.Conns {
-		if x.Match(filter.ConnEnv(c, origin)) {
-			kept = append(kept, c)
-		}
-	}
-	rep.Conns = kept
+	rep.Keep(func(c *health.Conn) bool { return x.Match(filter.ConnEnv(c, origin)) })
 }
 
 // ConnHealth reads the capture once through the health tracker, with

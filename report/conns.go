@@ -33,15 +33,7 @@ type ConnsTableOptions struct {
 // row per connection, then the reconnect groups that had more than one
 // attempt or a failed one.
 func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
-	origin := o.Origin
-	if origin.IsZero() && len(r.Conns) > 0 {
-		origin = r.Conns[0].Start
-		for _, c := range r.Conns {
-			if c.Start.Before(origin) {
-				origin = c.Start
-			}
-		}
-	}
+	origin := connsOrigin(r, o.Origin)
 	when := func(t time.Time) string {
 		if o.AbsTime {
 			return t.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
@@ -123,7 +115,8 @@ func fitConns(w *bufio.Writer, header []string, rows [][]string, steps []fitStep
 // connsRows gives the cells of the conns table.
 func connsRows(r *health.Report, when func(time.Time) string) [][]string {
 	var rows [][]string
-	for _, c := range r.Conns {
+	for i := range r.Len() {
+		c := r.Conn(i)
 		proto := c.Subprotocol
 		if c.Extensions != "" {
 			if proto != "" {
@@ -358,9 +351,10 @@ func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release b
 	cw.Write([]string{"conn", "start", "duration", "client", "server", "url", "subprotocol", "extensions",
 		"c2s_frames", "c2s_messages", "c2s_bytes", "s2c_frames", "s2c_messages", "s2c_bytes", "close", "heartbeat"})
 	origin := connsOrigin(r, o.Origin)
-	for i, c := range r.Conns {
+	for i := range r.Len() {
+		c := r.Conn(i)
 		if release {
-			r.Conns[i] = nil
+			r.Release(i)
 		}
 		start := strconv.FormatFloat(c.Start.Sub(origin).Seconds(), 'f', 6, 64)
 		if o.AbsTime {
@@ -383,10 +377,10 @@ func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release b
 // connsOrigin is the time START counts from: origin, else the first
 // connection's start.
 func connsOrigin(r *health.Report, origin time.Time) time.Time {
-	if origin.IsZero() && len(r.Conns) > 0 {
-		origin = r.Conns[0].Start
-		for _, c := range r.Conns {
-			if c.Start.Before(origin) {
+	if origin.IsZero() && r.Len() > 0 {
+		origin = r.Conn(0).Start
+		for i := range r.Len() {
+			if c := r.Conn(i); c.Start.Before(origin) {
 				origin = c.Start
 			}
 		}

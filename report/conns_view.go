@@ -14,7 +14,7 @@ type ConnsView struct {
 	Table  ConnsTableOptions
 	Health health.Options // the settings the jsonl records state
 	// Release: a jsonl or csv writer drops each connection from the
-	// report once its record is written (rep.Conns[i] = nil), for a
+	// report once its record is written (rep.Release), for a
 	// caller that writes the report once: the written ones can be
 	// collected while the others are (100 000 connections are 77 MB of
 	// results, over the collector's target for all the writing).

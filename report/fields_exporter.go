@@ -108,8 +108,8 @@ func (e *FieldsExporter) Close() error                            { return e.bw.
 func WriteConnFields(w io.Writer, rep *health.Report, names []string, header bool, origin time.Time) error {
 	bw := bufio.NewWriter(w)
 	fw := NewFieldsWriter(bw, names, header)
-	for _, c := range rep.Conns {
-		env := filter.ConnEnv(c, origin)
+	for i := range rep.Len() {
+		env := filter.ConnEnv(rep.Conn(i), origin)
 		vals := make([]any, len(names))
 		for i, n := range names {
 			vals[i] = env.Lookup(n)

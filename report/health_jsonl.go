@@ -34,10 +34,10 @@ func writeHealthJSONL(w io.Writer, r *health.Report, o health.Options, release b
 	o = o.WithDefaults()
 	bw := bufio.NewWriter(w)
 	var b []byte
-	for i, c := range r.Conns {
-		b = appendConnJSON(b[:0], c)
+	for i := range r.Len() {
+		b = appendConnJSON(b[:0], r.Conn(i))
 		if release {
-			r.Conns[i] = nil
+			r.Release(i)
 		}
 		if _, err := bw.Write(b); err != nil {
 			return err
