@@ -411,3 +411,34 @@ func TestInflateRatioDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamedKeptTail: a sender that leaves the sync flush's 00 00 ff ff
+// on a message (RFC 7692 §7.2.1 says to remove it; some do not) ends it on
+// a block boundary wherever the pieces of a streamed message end: inside
+// those four bytes too, where the message came out "inflate_failed", not
+// whole.
+func TestStreamedKeptTail(t *testing.T) {
+	var buf bytes.Buffer
+	w, _ := flate.NewWriter(&buf, flate.BestSpeed)
+	w.Write([]byte("hello, kept tail"))
+	w.Flush()
+	msg := bytes.Clone(buf.Bytes())
+	if !bytes.HasSuffix(msg, deflateTail) {
+		t.Fatalf("flush left no tail: % x", msg)
+	}
+	whole := (&inflater{}).inflateMsg(msg, true, 1<<20, noBudget)
+	if !whole.whole || whole.a != 0 || string(whole.out) != "hello, kept tail" {
+		t.Fatalf("whole: %q, whole %v, %s", whole.out, whole.whole, whole.a)
+	}
+	for at := 1; at < len(msg); at++ {
+		z := &inflater{}
+		z.startStream(1<<20, noBudget)
+		z.push(msg[:at], noBudget)
+		z.push(msg[at:], noBudget)
+		got := z.finish(true, noBudget)
+		if !got.whole || got.a != whole.a || !bytes.Equal(got.out, whole.out) {
+			t.Errorf("pieces of %d and %d bytes: %q, whole %v, %s; whole message: %q, whole %v, %s",
+				at, len(msg)-at, got.out, got.whole, got.a, whole.out, whole.whole, whole.a)
+		}
+	}
+}

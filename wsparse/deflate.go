@@ -143,6 +143,16 @@ func (r *tailReader) Read(p []byte) (int, error) {
 	start := r.pos()
 	n := copy(p, r.msg[r.i:])
 	r.i += n
+	if len(p) == len(deflateTail) {
+		// A stored block's LEN and NLEN (io.ReadFull's four bytes) may
+		// come in two pieces of a streamed message: read on into the next
+		// ones here, so that the tail is seen whole wherever pieces end.
+		for n < len(p) && (r.i < len(r.msg) || r.refill()) {
+			m := copy(p[n:], r.msg[r.i:])
+			r.i += m
+			n += m
+		}
+	}
 	if len(p) == len(deflateTail) && n == len(p) && start != r.lastRead && bytes.Equal(p, deflateTail) {
 		// An empty stored block (a sync flush) whose LEN and NLEN the
 		// sender left on: a block boundary, the end if nothing follows.

@@ -639,8 +639,8 @@ func FuzzInflateMatchesFlate(f *testing.F) {
 		split.Reset(&inParts, dict)
 		got, gotErr := readSome(&split, sizes)
 		want, wantErr := readSome(flate.NewReaderDict(&inWhole, dict), sizes)
-		if !bytes.Equal(got, want) || !reflect.DeepEqual(gotErr, wantErr) || inParts.pos() != inWhole.pos() {
-			t.Fatalf("in pieces: got %d bytes, %v, input at %d; want %d, %v, %d", len(got), gotErr, inParts.pos(), len(want), wantErr, inWhole.pos())
+		if !bytes.Equal(got, want) || !reflect.DeepEqual(gotErr, wantErr) || inParts.pos() != inWhole.pos() || inParts.endedAt != inWhole.endedAt {
+			t.Fatalf("in pieces: got %d bytes, %v, input at %d (ended at %d); want %d, %v, %d (%d)", len(got), gotErr, inParts.pos(), inParts.endedAt, len(want), wantErr, inWhole.pos(), inWhole.endedAt)
 		}
 
 		// With a whole window kept in place (resetRing, rotated anywhere):
