@@ -272,7 +272,7 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	p.closers++
 	b := p.cur[shard(netFlow, p.dec.tcp.TransportFlow(), p.n)]
 	b.items = append(b.items, item{kind: itemPacket, link: link, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
-	b.data = append(b.data, data...)
+	b.data = appendData(b.data, data)
 	p.curBytes += len(data)
 	p.curItems++
 	if p.tracking {
@@ -441,6 +441,20 @@ func (p *Parallel) send() {
 	}
 	p.curBytes, p.curItems = 0, 0
 }
+
+// appendData appends p to buf, a batch's or a chunk's data, which is kept
+// for the next: growing it by doubling, it reaches its size in a few
+// allocations, where append's steps of a quarter took ~17 for each batch
+// of small packets (all but the first copied in full).
+func appendData(buf, p []byte) []byte {
+	if n := len(buf) + len(p); n > cap(buf) {
+		buf = slices.Grow(buf, max(n, min(2*cap(buf), 2*batchBytes), minData)-len(buf))
+	}
+	return append(buf, p...)
+}
+
+// minData is the least a batch's or chunk's data is allocated with.
+const minData = 4 << 10
 
 func (p *Parallel) getIn() *inBatch {
 	select {
