@@ -367,7 +367,7 @@ func TestParallelFinishChunks(t *testing.T) {
 // whose data is kept for the next; it is grown by doubling. Grown by
 // append's quarter steps, filling the first batch with 200 packets of
 // ~1 200 bytes allocated 5.0 bytes for each byte copied (1 243 592 for
-// 250 800; ~17 allocations of its data), now 2.7 (its items' too).
+// 250 800; ~17 allocations of its data), now 2.4 (its items' too).
 func TestBatchDataGrowth(t *testing.T) {
 	c := synth.New("10.0.0.1:40000", "192.0.2.2:80").Open()
 	n := len(c.Packets)

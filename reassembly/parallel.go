@@ -272,7 +272,7 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	p.closers++
 	b := p.cur[shard(netFlow, p.dec.tcp.TransportFlow(), p.n)]
 	b.items = append(b.items, item{kind: itemPacket, link: link, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
-	b.data = appendData(b.data, data)
+	b.data = appendData(b.data, data, batchBytes)
 	p.curBytes += len(data)
 	p.curItems++
 	if p.tracking {
@@ -443,12 +443,14 @@ func (p *Parallel) send() {
 }
 
 // appendData appends p to buf, a batch's or a chunk's data, which is kept
-// for the next: growing it by doubling, it reaches its size in a few
-// allocations, where append's steps of a quarter took ~17 for each batch
-// of small packets (all but the first copied in full).
-func appendData(buf, p []byte) []byte {
-	if n := len(buf) + len(p); n > cap(buf) {
-		buf = slices.Grow(buf, max(n, min(2*cap(buf), 2*batchBytes), minData)-len(buf))
+// for the next: growing it by doubling up to limit (what fills it), it
+// reaches its size in a few allocations, where append's steps of a
+// quarter took ~17 for each batch of small packets (all but the first
+// copied in full). Past limit (a batch or chunk is sent once past it) it
+// grows as append grows it, so what is kept is no more than before.
+func appendData(buf, p []byte, limit int) []byte {
+	if n := len(buf) + len(p); n > cap(buf) && n <= limit {
+		buf = slices.Grow(buf, min(max(n, 2*cap(buf), minData), limit)-len(buf))
 	}
 	return append(buf, p...)
 }
