@@ -130,6 +130,21 @@ func TestEvictCrowd(t *testing.T) {
 // records of -j 1, and the same counts: the limit counts over all workers
 // (it was divided among them, and each evicted on its own).
 func TestEvictJobsIdentical(t *testing.T) {
+	evictJobsIdentical(t)
+}
+
+// TestEvictJobsIdenticalUntracked is TestEvictJobsIdentical with the
+// reader bounding the connections held by packets, not 4-tuples, however
+// near the limit (it does so only far from it): it counts them, and the
+// workers evict, at the packets an Assembler evicts at.
+func TestEvictJobsIdenticalUntracked(t *testing.T) {
+	defer func(w int) { trackWithin = w }(trackWithin)
+	trackWithin = 0
+	evictJobsIdentical(t)
+}
+
+func evictJobsIdentical(t *testing.T) {
+	t.Helper()
 	for _, tc := range []struct {
 		name string
 		pkts []synth.Packet

@@ -362,3 +362,40 @@ func TestParallelFinishChunks(t *testing.T) {
 		t.Errorf("%.0f bytes allocated a connection while they ended", alloc)
 	}
 }
+
+// TestBatchDataGrowth: a Parallel's reader copies packets into a batch
+// whose data is kept for the next; it is grown by doubling. Grown by
+// append's quarter steps, filling the first batch with 200 packets of
+// ~1 200 bytes allocated 5.0 bytes for each byte copied (1 243 592 for
+// 250 800; ~17 allocations of its data), now 2.4 (its items' too).
+func TestBatchDataGrowth(t *testing.T) {
+	c := synth.New("10.0.0.1:40000", "192.0.2.2:80").Open()
+	n := len(c.Packets)
+	for i := 0; i < 200; i++ {
+		c.Segment(true, make([]byte, 1200))
+	}
+	pkts := c.Packets[n:]
+	p := NewParallel(record.Adapt(&countSink{}), Options{}, 1)
+	defer p.Finish()
+	for _, pk := range c.Packets[:n] {
+		p.Packet(1, pk.Data, pk.TS, len(pk.Data))
+	}
+	p.send() // the handshake's batch
+	// Nothing below sends: under batchBytes and batchItems.
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, pk := range pkts {
+		p.Packet(1, pk.Data, pk.TS, len(pk.Data))
+	}
+	runtime.ReadMemStats(&after)
+	copied := len(p.cur[0].data)
+	if copied < 200*1200 || p.curItems != len(pkts) {
+		t.Fatalf("%d bytes, %d items in the batch: sent", copied, p.curItems)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d bytes allocated for %d copied", alloc, copied)
+	if alloc > 7*uint64(copied)/2 {
+		t.Errorf("%d bytes allocated for %d copied", alloc, copied)
+	}
+}

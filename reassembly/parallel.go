@@ -64,11 +64,16 @@ type Parallel struct {
 	closedN, closers int
 	sinceBound       int
 
-	// Connections held: at most base plus one per 4-tuple in touched.
-	base    int
-	touched map[tuple]struct{}
-	ledger  tombLedger
-	syncs   []chan syncReply
+	// Connections held: at most base plus one per 4-tuple in touched,
+	// plus one per packet in untracked. Far from MaxConnections (at the
+	// last count), the reader counts packets, not 4-tuples: hashing each
+	// packet's 4-tuple into touched cost ~10 % of the reader's CPU.
+	base      int
+	touched   map[tuple]struct{}
+	untracked int
+	tracking  bool // the 4-tuples go in touched
+	ledger    tombLedger
+	syncs     []chan syncReply
 
 	cur      []*inBatch // per worker, being filled
 	curBytes int
@@ -102,6 +107,14 @@ const (
 	batchItems = 256
 	queueDepth = 2 // batches queued per worker, each way
 )
+
+// trackWithin: the reader tracks 4-tuples when the last count was within
+// it of MaxConnections. Farther, it counts packets (each opens at most one
+// connection), and counts the connections held again once they are
+// MaxConnections minus those held: at least trackWithin packets apart,
+// where tracking counts once per maxTouched new 4-tuples. A variable for
+// the tests.
+var trackWithin = 4 * maxTouched
 
 type itemKind uint8
 
@@ -161,6 +174,7 @@ func NewParallelStage(out record.Sink, opts Options, n int, stage func(next reco
 	opts = opts.withDefaults()
 	p := &Parallel{opts: opts, out: out, n: n, done: make(chan struct{}), touched: map[tuple]struct{}{},
 		freeIn: make(chan *inBatch, n*(queueDepth+2)), freeOut: make(chan *outBatch, n*(queueDepth+2))}
+	p.counted(0)
 	wopts := opts
 	wopts.MaxBufferedPagesTotal = (opts.MaxBufferedPagesTotal + n - 1) / n
 	for i := 0; i < n; i++ {
@@ -258,11 +272,15 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	p.closers++
 	b := p.cur[shard(netFlow, p.dec.tcp.TransportFlow(), p.n)]
 	b.items = append(b.items, item{kind: itemPacket, link: link, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
-	b.data = append(b.data, data...)
+	b.data = appendData(b.data, data, batchBytes)
 	p.curBytes += len(data)
 	p.curItems++
-	p.touched[flowKey{netFlow, p.dec.tcp.TransportFlow()}.tuple().canonical()] = struct{}{}
-	if p.base+len(p.touched) > p.opts.MaxConnections || len(p.touched) >= maxTouched {
+	if p.tracking {
+		p.touched[flowKey{netFlow, p.dec.tcp.TransportFlow()}.tuple().canonical()] = struct{}{}
+	} else {
+		p.untracked++
+	}
+	if p.base+p.untracked+len(p.touched) > p.opts.MaxConnections || len(p.touched) >= maxTouched {
 		p.evict(idx, ts)
 	} else if p.curBytes >= batchBytes || p.curItems >= batchItems {
 		p.send()
@@ -314,8 +332,14 @@ func (p *Parallel) evict(idx int64, ts time.Time) {
 		}
 		live -= k
 	}
-	p.base = live
+	p.counted(live)
+}
+
+// counted starts the bound on the connections held anew from a count.
+func (p *Parallel) counted(live int) {
+	p.base, p.untracked = live, 0
 	clear(p.touched)
+	p.tracking = p.opts.MaxConnections-live < trackWithin
 }
 
 // boundClosed counts the closed connections' entries the workers
@@ -327,8 +351,7 @@ func (p *Parallel) boundClosed() {
 		live, held, closed = live+r.live, held+r.live+r.parked, closed+r.closed
 	}
 	// The count is as good as an eviction's for the connections held.
-	p.base = live
-	clear(p.touched)
+	p.counted(live)
 	max := p.opts.MaxConnections
 	if closed > 2*max {
 		var all []closedKey
@@ -418,6 +441,22 @@ func (p *Parallel) send() {
 	}
 	p.curBytes, p.curItems = 0, 0
 }
+
+// appendData appends p to buf, a batch's or a chunk's data, which is kept
+// for the next: growing it by doubling up to limit (what fills it), it
+// reaches its size in a few allocations, where append's steps of a
+// quarter took ~17 for each batch of small packets (all but the first
+// copied in full). Past limit (a batch or chunk is sent once past it) it
+// grows as append grows it, so what is kept is no more than before.
+func appendData(buf, p []byte, limit int) []byte {
+	if n := len(buf) + len(p); n > cap(buf) && n <= limit {
+		buf = slices.Grow(buf, min(max(n, 2*cap(buf), minData), limit)-len(buf))
+	}
+	return append(buf, p...)
+}
+
+// minData is the least a batch's or chunk's data is allocated with.
+const minData = 4 << 10
 
 func (p *Parallel) getIn() *inBatch {
 	select {

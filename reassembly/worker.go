@@ -188,7 +188,7 @@ func (w *worker) add(kind recKind, c *wsparse.Conn) *rec {
 
 func (w *worker) keep(r *rec, b []byte) {
 	r.off, r.n = len(w.out.data), len(b)
-	w.out.data = append(w.out.data, b...)
+	w.out.data = appendData(w.out.data, b, chunkBytes)
 }
 
 func (w *worker) other(r *rec, x record.Record) {
