@@ -68,7 +68,7 @@ func (t *Tracker) ReportEach() *Report {
 		r.each = append(r.each, eachConn{id: id, c: c})
 	}
 	for id, p := range t.packed {
-		r.each = append(r.each, eachConn{id: id, p: p})
+		r.each = append(r.each, eachConn{id: id, p: p[1:]}) // its first byte is for unpack
 	}
 	slices.SortFunc(r.each, func(a, b eachConn) int { return compareIDs(a.id, b.id) })
 	r.Groups, r.ConnectsUncounted = t.groups(len(r.each), func(yield func(*Conn) bool) {

@@ -480,7 +480,13 @@ func (t *Tracker) ended(id int, st *connState) {
 	}
 	c := st.conn(id)
 	c.Ping, c.Heartbeats = st.results(t.opts)
-	b, ok := packConn(t.scratch[:0], c)
+	// The first byte says whether it had beats: a ping after the End of
+	// one that had none is counted, as it is when nothing is packed.
+	hadBeats := byte(0)
+	if st.beats != nil {
+		hadBeats = 1
+	}
+	b, ok := packConn(append(t.scratch[:0], hadBeats), c)
 	t.scratch = b[:0]
 	if !ok {
 		return // kept as it is
@@ -500,8 +506,11 @@ func (t *Tracker) unpack(id int) *connState {
 		return nil
 	}
 	delete(t.packed, id)
-	c := unpackConn(id, p)
-	st := &connState{c: c, beats: &beatState{final: &finalBeats{ping: c.Ping, series: c.Heartbeats}}}
+	c := unpackConn(id, p[1:])
+	st := &connState{c: c}
+	if p[0] != 0 {
+		st.beats = &beatState{final: &finalBeats{ping: c.Ping, series: c.Heartbeats}}
+	}
 	t.conns[id] = st
 	return st
 }
