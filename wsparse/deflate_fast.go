@@ -95,12 +95,7 @@ func (f *decompressor) huffmanFast() bool {
 			nb += k << 3
 		}
 		sb, snb, sd = b, nb, d
-		chunk := hl.chunks[b&(huffmanNumChunks-1)]
-		n := uint(chunk & huffmanCountMask)
-		if n > huffmanChunkBits {
-			chunk = hl.links[chunk>>huffmanValueShift][uint32(b>>huffmanChunkBits)&hl.linkMask]
-			n = uint(chunk & huffmanCountMask)
-		}
+		chunk, n := hl.lookup(b)
 		if n == 0 {
 			bail = true
 			break
@@ -136,12 +131,7 @@ func (f *decompressor) huffmanFast() bool {
 			nb -= 5
 			d = max(d, 5) - 5
 		} else {
-			chunk = hd.chunks[b&(huffmanNumChunks-1)]
-			n = uint(chunk & huffmanCountMask)
-			if n > huffmanChunkBits {
-				chunk = hd.links[chunk>>huffmanValueShift][uint32(b>>huffmanChunkBits)&hd.linkMask]
-				n = uint(chunk & huffmanCountMask)
-			}
+			chunk, n = hd.lookup(b)
 			if n == 0 {
 				bail = true
 				break
@@ -219,4 +209,17 @@ func (f *decompressor) huffmanFast() bool {
 		f.finishBlock()
 	}
 	return eob
+}
+
+// lookup returns the chunk of the code at the bottom of b and its length
+// (0: no code), through the link table for codes longer than
+// huffmanChunkBits, as huffSym does.
+func (h *huffmanDecoder) lookup(b uint64) (chunk uint32, n uint) {
+	chunk = h.chunks[b&(huffmanNumChunks-1)]
+	n = uint(chunk & huffmanCountMask)
+	if n > huffmanChunkBits {
+		chunk = h.links[chunk>>huffmanValueShift][uint32(b>>huffmanChunkBits)&h.linkMask]
+		n = uint(chunk & huffmanCountMask)
+	}
+	return chunk, n
 }
