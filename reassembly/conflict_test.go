@@ -227,3 +227,32 @@ func BenchmarkSegmentRingInOrder(b *testing.B) {
 		seq[sd] += uint32(len(payload))
 	}
 }
+
+// TestSegmentRingRangeReset: a jump of just over half the sequence space
+// from a side's range start, shorter than the range, moves both ends of
+// the range (each signed difference says so) onto the new segment alone:
+// the entries before it drop out of the range unseen. A second such jump
+// back lands among them, and a segment that repeats one of them with
+// other bytes must still be a conflict.
+func TestSegmentRingRangeReset(t *testing.T) {
+	pay := func(n int, b byte) []byte { return []byte(strings.Repeat(string(rune(b)), n)) }
+	var r segmentRing
+	var ref refRing
+	steps := []struct {
+		seq uint32
+		p   []byte
+	}{
+		{0, pay(100, 'a')},
+		{1000, pay(100, 'b')},        // the entry repeated at the end
+		{0x80000010, pay(10, 'c')},   // 2^31+16 past lo, shorter than the range: range reset to it
+		{0x8000001a, pay(1000, 'd')}, // in order: the range grows to 1010
+		{0x10, pay(10, 'e')},         // 2^31 back: the range reset to [0x10, 0x1a)
+		{1000, pay(100, 'X')},        // repeats the entry at 1000 with other bytes
+	}
+	for i, s := range steps {
+		got, want := r.conflict(0, s.seq, s.p), ref.conflict(0, s.seq, s.p)
+		if got != want {
+			t.Fatalf("segment %d (seq %#x, %d bytes): conflict %v, a ring comparing every entry says %v", i, s.seq, len(s.p), got, want)
+		}
+	}
+}
