@@ -256,3 +256,24 @@ func TestSegmentRingRangeReset(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileJumpConflict: TestSegmentRingRangeReset through a capture.
+// After a frame, the server sends a few bytes just under 2^31 ahead (by
+// less than the side's range), goes on there, and jumps 2^31 back to
+// before the frame; the frame then comes again with other bytes, which is
+// a retransmission_conflict, with -j too.
+func TestHostileJumpConflict(t *testing.T) {
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade()
+	c.Frame(false, wsparse.OpText, []byte("first copy")) // 12 bytes
+	// Offsets from the next sequence number N (back is how far before it).
+	c.Retransmit(false, 110-(1<<31), []byte("jump1"))                   // N-110+2^31
+	c.Retransmit(false, 105-(1<<31), []byte(strings.Repeat("j", 1000))) // in order after it
+	c.Retransmit(false, 110, []byte("back!"))                           // N-110: 2^31 on from the first jump
+	c.Retransmit(false, 12, []byte("\x81\x0aother copy"))               // the frame with other bytes
+	for _, jobs := range []int{1, 2} {
+		l, st := run(c.Packets, Options{}, jobs)
+		if st.RetransmitConflicts != 1 || l.count("retransmission_conflict") != 1 {
+			t.Errorf("-j %d: %d conflicts, want 1:\n%s", jobs, st.RetransmitConflicts, strings.Join(l.lines, "\n"))
+		}
+	}
+}
