@@ -185,8 +185,8 @@ func TestSegmentRingRangeCheck(t *testing.T) {
 				seq -= uint32(rng.IntN(3000))
 			case k < 18: // a jump anywhere
 				seq = rng.Uint32()
-			case k < 19: // just under half the space away
-				seq += 1<<31 - uint32(rng.IntN(10))
+			case k < 19: // about half the space away, just under or just over
+				seq += 1<<31 - 5000 + uint32(rng.IntN(10000))
 			default: // a big step forward
 				seq += 1<<30 + uint32(rng.IntN(1<<20))
 				next[sd] = seq + uint32(n)

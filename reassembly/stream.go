@@ -232,7 +232,9 @@ type ringMore struct {
 // signed differences it takes).
 const maxSpan = 1 << 30
 
-// add records e (of side sd) in the range of its side.
+// add records a segment of side sd in the range of its side. Offsets are
+// taken from lo, unsigned: within maxSpan of it there is no ambiguity, and
+// a segment farther from the range either way makes the side wide.
 func (m *ringMore) add(sd int, seq, n uint32) {
 	m.count[sd]++
 	if m.wide[sd] {
@@ -243,15 +245,26 @@ func (m *ringMore) add(sd int, seq, n uint32) {
 		m.lo[sd], m.hi[sd], m.spans[sd] = seq, end, true
 		return
 	}
-	if int32(seq-m.lo[sd]) < 0 {
-		m.lo[sd] = seq
-	}
-	if int32(end-m.hi[sd]) > 0 {
-		m.hi[sd] = end
-	}
-	if m.hi[sd]-m.lo[sd] > maxSpan {
+	lo, hi := m.lo[sd], m.hi[sd]
+	switch {
+	case seq-lo <= maxSpan: // at or after lo
+		if end-lo > hi-lo {
+			hi = end
+		}
+	case lo-seq <= maxSpan: // before lo
+		if end-seq > hi-seq {
+			hi = end
+		}
+		lo = seq
+	default:
 		m.wide[sd] = true
+		return
 	}
+	if hi-lo > maxSpan {
+		m.wide[sd] = true
+		return
+	}
+	m.lo[sd], m.hi[sd] = lo, hi
 }
 
 // after reports whether a segment of side sd at seq starts at or past the
@@ -263,7 +276,8 @@ func (m *ringMore) after(sd int, seq uint32) bool {
 	if !m.spans[sd] {
 		return true // no entry of that side
 	}
-	return int32(seq-m.hi[sd]) >= 0 && seq-m.lo[sd] <= maxSpan
+	off := seq - m.lo[sd]
+	return off >= m.hi[sd]-m.lo[sd] && off <= maxSpan
 }
 
 // segmentSum is 12 bytes: a 32-bit hash of the bytes misses a conflict
