@@ -10,11 +10,11 @@ import (
 )
 
 // With FinishAtEnd a connection that ended is kept until Report as its
-// result packed into one string (packConn: ~200 bytes in a map of
-// strings), not as a connState with its head, its endState and Close
-// frames, its ping results and its heartbeat Series (~1 500 bytes: 14 MB
-// of `wsdump conns` on the 9 600 connections of a 3 GB capture, which
-// the collector's target doubled). The times are nanoseconds from the
+// result packed into one string (packConn: ~330 bytes on the load capture
+// of bench/gen.sh, in a map of strings), not as a connState with its
+// head, its endState and Close frames, its ping results and its heartbeat
+// Series (~1 500 bytes: 14 MB of `wsdump conns` on the 9 600 connections
+// of a 3 GB capture, which the collector's target doubled). The times are nanoseconds from the
 // connection's start, the usual names an index (packNames), the counts
 // varints. ReportEach makes each result from it when it is read.
 
