@@ -554,15 +554,15 @@ func (f *decompressor) Reset(r *tailReader, dict []byte) error {
 		f.bits = new([maxNumLit + maxNumDist]int)
 		f.codebits = new([numCodes]int)
 	}
-	*f = decompressor{
-		r:        r,
-		bits:     f.bits,
-		codebits: f.codebits,
-		h1:       huffmanDecoder{links: f.h1.links[:0], store: f.h1.store},
-		h2:       huffmanDecoder{links: f.h2.links[:0], store: f.h2.store},
-		dict:     dictDecoder{hist: f.own},
-		step:     (*decompressor).nextBlock,
-	}
+	// wsdump: field by field, leaving the Huffman decoders (4 KiB) as
+	// they are: they are used only after init, which writes every entry
+	// (deflate_huffman.go).
+	f.r, f.roffset = r, 0
+	f.b, f.nb = 0, 0
+	f.h1.min, f.h2.min = 0, 0
+	f.step, f.stepState, f.final, f.err = (*decompressor).nextBlock, 0, false, nil
+	f.toRead, f.hl, f.hd, f.copyLen, f.copyDist = nil, nil, nil, 0, 0
+	f.dict = dictDecoder{hist: f.own}
 	f.dict.init(maxMatchOffset, dict)
 	f.own = f.dict.hist
 	return nil

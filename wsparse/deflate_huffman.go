@@ -58,32 +58,38 @@ type huffmanDecoder struct {
 // tree (i.e., neither over-subscribed nor under-subscribed). The exception is a
 // degenerate case where the tree has only a single symbol with length 1. Empty
 // trees are permitted.
+//
+// wsdump: the tables are compress/flate's, entry for entry (an empty
+// tree's are all zero, a degenerate one's odd entries too:
+// TestHuffmanInitMatchesFlate), built another way. compress/flate zeroes
+// the decoder and then writes each code of n <= huffmanChunkBits bits at
+// every 2^n-th entry, 512 strided stores a table. Here the symbols are
+// sorted by code length, and the table is built for the shortest length
+// first and doubled (copied onto its upper half) before the codes of each
+// next length are placed, up to huffmanChunkBits: one store a code and a
+// few copies, and every entry is written, so nothing is zeroed before
+// (Reset leaves the tables as they were). What the decoder does with an
+// incomplete code's tables does not matter: init returns false, and the
+// block is an error before a symbol is decoded with them.
 func (h *huffmanDecoder) init(lengths []int) bool {
-	// Sanity enables additional runtime tests during Huffman
-	// table construction. It's intended to be used during
-	// development to supplement the currently ad-hoc unit tests.
-	const sanity = false
-
-	if h.min != 0 {
-		*h = huffmanDecoder{links: h.links[:0], store: h.store}
-	}
-
 	// Count number of codes of each length,
 	// compute min and max length.
 	var count [maxCodeLen]int
-	var min, max int
+	var lo, max int
 	for _, n := range lengths {
 		if n == 0 {
 			continue
 		}
-		if min == 0 || n < min {
-			min = n
+		if lo == 0 || n < lo {
+			lo = n
 		}
 		if n > max {
 			max = n
 		}
 		count[n]++
 	}
+
+	h.min, h.linkMask, h.links = 0, 0, h.links[:0]
 
 	// Empty tree. The decompressor.huffSym function will fail later if the tree
 	// is used. Technically, an empty tree is only valid for the HDIST tree and
@@ -93,12 +99,13 @@ func (h *huffmanDecoder) init(lengths []int) bool {
 	// guaranteed to fail later since the compressed data section must be
 	// composed of at least one symbol (the end-of-block marker).
 	if max == 0 {
+		clear(h.chunks[:])
 		return true
 	}
 
 	code := 0
 	var nextcode [maxCodeLen]int
-	for i := min; i <= max; i++ {
+	for i := lo; i <= max; i++ {
 		code <<= 1
 		nextcode[i] = code
 		code += count[i]
@@ -112,8 +119,48 @@ func (h *huffmanDecoder) init(lengths []int) bool {
 	if code != 1<<uint(max) && !(code == 1 && max == 1) {
 		return false
 	}
+	h.min = lo
 
-	h.min = min
+	// The symbols by code length, in order within each length (the
+	// order of their codes): a counting sort.
+	var sorted [maxNumLit + maxNumDist]uint16
+	var offs [maxCodeLen + 1]int
+	for n := 1; n < maxCodeLen; n++ {
+		offs[n+1] = offs[n] + count[n]
+	}
+	ends := offs
+	for i, n := range lengths {
+		if n != 0 {
+			sorted[ends[n]] = uint16(i)
+			ends[n]++
+		}
+	}
+
+	// The primary table, from the shortest codes up. Entries that no
+	// code of the lengths placed so far covers are zero at first (a
+	// degenerate code's stay so) and are overwritten later by longer
+	// codes or by links.
+	top := min(max, huffmanChunkBits)
+	first := min(lo, huffmanChunkBits)
+	size := 1 << uint(first)
+	clear(h.chunks[:size])
+	for n := first; n <= top; n++ {
+		if n > first {
+			copy(h.chunks[size:2*size], h.chunks[:size])
+			size *= 2
+		}
+		c := nextcode[n]
+		for _, sym := range sorted[offs[n]:offs[n+1]] {
+			reverse := int(bits.Reverse16(uint16(c))) >> uint(16-n)
+			h.chunks[reverse] = uint32(int(sym)<<huffmanValueShift | n)
+			c++
+		}
+	}
+	for size < huffmanNumChunks {
+		copy(h.chunks[size:2*size], h.chunks[:size])
+		size *= 2
+	}
+
 	if max > huffmanChunkBits {
 		numLinks := 1 << (uint(max) - huffmanChunkBits)
 		h.linkMask = uint32(numLinks - 1)
@@ -123,92 +170,39 @@ func (h *huffmanDecoder) init(lengths []int) bool {
 		// wsdump: the link tables are cut from one zeroed store, kept
 		// with their headers from one init to the next, instead of
 		// allocated each time (a dynamic block costs two inits).
-		n := huffmanNumChunks - link
-		if cap(h.links) < n {
-			h.links = make([][]uint32, n)
+		nl := huffmanNumChunks - link
+		if cap(h.links) < nl {
+			h.links = make([][]uint32, nl)
 		}
-		h.links = h.links[:n]
-		if cap(h.store) < n*numLinks {
-			h.store = make([]uint32, n*numLinks)
+		h.links = h.links[:nl]
+		if cap(h.store) < nl*numLinks {
+			h.store = make([]uint32, nl*numLinks)
 		}
-		store := h.store[:n*numLinks]
+		store := h.store[:nl*numLinks]
 		clear(store)
 		for j := uint(link); j < huffmanNumChunks; j++ {
 			reverse := int(bits.Reverse16(uint16(j)))
 			reverse >>= uint(16 - huffmanChunkBits)
 			off := j - uint(link)
-			if sanity && h.chunks[reverse] != 0 {
-				panic("impossible: overwriting existing chunk")
-			}
 			h.chunks[reverse] = uint32(off<<huffmanValueShift | (huffmanChunkBits + 1))
 			h.links[off] = store[int(off)*numLinks : int(off+1)*numLinks : int(off+1)*numLinks]
 		}
-	}
 
-	for i, n := range lengths {
-		if n == 0 {
-			continue
-		}
-		code := nextcode[n]
-		nextcode[n]++
-		chunk := uint32(i<<huffmanValueShift | n)
-		reverse := int(bits.Reverse16(uint16(code)))
-		reverse >>= uint(16 - n)
-		if n <= huffmanChunkBits {
-			for off := reverse; off < len(h.chunks); off += 1 << uint(n) {
-				// We should never need to overwrite
-				// an existing chunk. Also, 0 is
-				// never a valid chunk, because the
-				// lower 4 "count" bits should be
-				// between 1 and 15.
-				if sanity && h.chunks[off] != 0 {
-					panic("impossible: overwriting existing chunk")
-				}
-				h.chunks[off] = chunk
-			}
-		} else {
-			j := reverse & (huffmanNumChunks - 1)
-			if sanity && h.chunks[j]&huffmanCountMask != huffmanChunkBits+1 {
-				// Longer codes should have been
-				// associated with a link table above.
-				panic("impossible: not an indirect chunk")
-			}
-			value := h.chunks[j] >> huffmanValueShift
-			linktab := h.links[value]
-			reverse >>= huffmanChunkBits
-			for off := reverse; off < len(linktab); off += 1 << uint(n-huffmanChunkBits) {
-				if sanity && linktab[off] != 0 {
-					panic("impossible: overwriting existing chunk")
-				}
-				linktab[off] = chunk
-			}
-		}
-	}
-
-	if sanity {
-		// Above we've sanity checked that we never overwrote
-		// an existing entry. Here we additionally check that
-		// we filled the tables completely.
-		for i, chunk := range h.chunks {
-			if chunk == 0 {
-				// As an exception, in the degenerate
-				// single-code case, we allow odd
-				// chunks to be missing.
-				if code == 1 && i%2 == 1 {
-					continue
-				}
-				panic("impossible: missing chunk")
-			}
-		}
-		for _, linktab := range h.links {
-			for _, chunk := range linktab {
-				if chunk == 0 {
-					panic("impossible: missing chunk")
+		// The codes longer than huffmanChunkBits, in their link tables.
+		for n := huffmanChunkBits + 1; n <= max; n++ {
+			c := nextcode[n]
+			for _, sym := range sorted[offs[n]:offs[n+1]] {
+				reverse := int(bits.Reverse16(uint16(c))) >> uint(16-n)
+				c++
+				chunk := uint32(int(sym)<<huffmanValueShift | n)
+				j := reverse & (huffmanNumChunks - 1)
+				linktab := h.links[h.chunks[j]>>huffmanValueShift]
+				for off := reverse >> huffmanChunkBits; off < len(linktab); off += 1 << uint(n-huffmanChunkBits) {
+					linktab[off] = chunk
 				}
 			}
 		}
 	}
-
 	return true
 }
 
