@@ -223,3 +223,82 @@ func (h *huffmanDecoder) lookup(b uint64) (chunk uint32, n uint) {
 	}
 	return chunk, n
 }
+
+// readLengthsFast decodes the code lengths of a dynamic block's
+// literal/length and distance codes (readHuffman's loop, with the code
+// length code in f.h1) into f.bits from i on, up to n, while at least 8
+// bytes of the input remain in the current piece: 8 bytes at a time into
+// a 64-bit bit buffer, as huffmanFast does, giving back on leaving the
+// bytes compress/flate would not have read yet (see huffmanFast for how
+// many bits it holds). A symbol that is an error (an invalid code, a
+// repeat of the previous length with none before it, a repeat past n) is
+// left undecoded, for readHuffman's own loop to report. It returns where
+// it stopped.
+func (f *decompressor) readLengthsFast(i, n int) int {
+	r := f.r
+	msg, p := r.msg, r.i
+	b, nb := uint64(f.b), f.nb
+	d := nb
+	h := &f.h1
+	lengths := f.bits[:n]
+loop:
+	for i < n {
+		if nb < 32 { // 32: more than a code (7 bits) and its extra bits (7)
+			if len(msg)-p < 8 {
+				break
+			}
+			b |= binary.LittleEndian.Uint64(msg[p:]) << (nb & 63)
+			k := (63 - nb) >> 3
+			p += int(k)
+			nb += k << 3
+		}
+		chunk, cn := h.lookup(b)
+		if cn == 0 {
+			break
+		}
+		x := int(chunk >> huffmanValueShift)
+		if x < 16 {
+			b >>= cn
+			nb -= cn
+			d = max(d, cn) - cn
+			lengths[i] = x
+			i++
+			continue
+		}
+		var rep, v int
+		var ne uint
+		switch x {
+		case 16:
+			if i == 0 {
+				break loop
+			}
+			rep, ne, v = 3, 2, lengths[i-1]
+		case 17:
+			rep, ne = 3, 3
+		default: // 18: the code length code has 19 symbols
+			rep, ne = 11, 7
+		}
+		rep += int(b >> cn & (1<<ne - 1))
+		if i+rep > n {
+			break
+		}
+		b >>= cn + ne
+		nb -= cn + ne
+		d = max(d, cn) - cn
+		d = max(d, ne) - ne
+		for j := i; j < i+rep; j++ {
+			lengths[j] = v
+		}
+		i += rep
+	}
+	// Give back the whole bytes compress/flate would not have read.
+	held := nb & 7
+	if d > held {
+		held += (d - held + 7) &^ 7
+	}
+	p -= int((nb - held) >> 3)
+	f.roffset += int64(p - r.i)
+	r.i = p
+	f.b, f.nb = uint32(b)&(1<<held-1), held
+	return i
+}

@@ -185,6 +185,14 @@ func (f *decompressor) readHuffman() error {
 	// HLIT + 257 code lengths, HDIST + 1 code lengths,
 	// using the code length Huffman code.
 	for i, n := 0, nlit+ndist; i < n; {
+		// wsdump: while the input allows, in a fast loop
+		// (deflate_fast.go) that stops at a symbol boundary in the state
+		// this loop would be in.
+		if len(f.r.msg)-f.r.i >= 8 {
+			if i = f.readLengthsFast(i, n); i == n {
+				break
+			}
+		}
 		x, err := f.huffSym(&f.h1)
 		if err != nil {
 			return err

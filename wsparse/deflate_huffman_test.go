@@ -217,3 +217,50 @@ func TestResetLeavesHuffmanTables(t *testing.T) {
 		}
 	}
 }
+
+// TestDamagedHeadersMatchFlate: dynamic blocks whose headers (the code
+// lengths, read by readLengthsFast) are damaged here and there inflate as
+// compress/flate inflates them: the same output, error (its offset
+// included) and input position, read whole and in pieces of 1 to 9 bytes.
+func TestDamagedHeadersMatchFlate(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	msgs := deflateMessages(t, jsonMessages(40), false, flate.DefaultCompression)
+	var f decompressor
+	corrupt := 0
+	for k := 0; k < 4000; k++ {
+		m := bytes.Clone(msgs[r.IntN(len(msgs))])
+		for range 1 + r.IntN(3) {
+			bit := r.IntN(min(len(m), 80) * 8)
+			m[bit/8] ^= 1 << (bit % 8)
+		}
+		complete := r.IntN(2) == 0
+		ref := tailReader{msg: m, noTail: !complete, endedAt: -1}
+		want, wantErr := readSome(flate.NewReader(&ref), uint16(k))
+		whole := tailReader{msg: m, noTail: !complete, endedAt: -1}
+		f.Reset(&whole, nil)
+		got, gotErr := readSome(&f, uint16(k))
+		if _, ok := wantErr.(flate.CorruptInputError); ok {
+			corrupt++
+		}
+		if !bytes.Equal(got, want) || !reflect.DeepEqual(gotErr, wantErr) || whole.pos() != ref.pos() {
+			t.Fatalf("%x: %d bytes, %v, input at %d; want %d, %v, %d", m, len(got), gotErr, whole.pos(), len(want), wantErr, ref.pos())
+		}
+		rest := m
+		parts := tailReader{noTail: !complete, endedAt: -1, next: func() []byte {
+			if len(rest) == 0 {
+				return nil
+			}
+			p := rest[:min(1+r.IntN(9), len(rest))]
+			rest = rest[len(p):]
+			return p
+		}}
+		f.Reset(&parts, nil)
+		got, gotErr = readSome(&f, uint16(k))
+		if !bytes.Equal(got, want) || !reflect.DeepEqual(gotErr, wantErr) || parts.pos() != ref.pos() {
+			t.Fatalf("in pieces %x: %d bytes, %v, input at %d; want %d, %v, %d", m, len(got), gotErr, parts.pos(), len(want), wantErr, ref.pos())
+		}
+	}
+	if corrupt < 1000 {
+		t.Fatalf("only %d of the damaged messages were errors", corrupt)
+	}
+}
