@@ -167,9 +167,13 @@ func (h *huffmanDecoder) init(lengths []int) bool {
 
 		// create link tables
 		link := nextcode[huffmanChunkBits+1] >> 1
-		// wsdump: the link tables are cut from one zeroed store, kept
-		// with their headers from one init to the next, instead of
-		// allocated each time (a dynamic block costs two inits).
+		// wsdump: the link tables are cut from one store, kept with
+		// their headers from one init to the next, instead of allocated
+		// each time (a dynamic block costs two inits). It is not zeroed:
+		// a complete code writes every entry of every link table (each
+		// entry is the rest of a string of max bits, which has exactly
+		// one code as a prefix, longer than huffmanChunkBits since its
+		// first huffmanChunkBits bits are a proper prefix of codes).
 		nl := huffmanNumChunks - link
 		if cap(h.links) < nl {
 			h.links = make([][]uint32, nl)
@@ -179,7 +183,6 @@ func (h *huffmanDecoder) init(lengths []int) bool {
 			h.store = make([]uint32, nl*numLinks)
 		}
 		store := h.store[:nl*numLinks]
-		clear(store)
 		for j := uint(link); j < huffmanNumChunks; j++ {
 			reverse := int(bits.Reverse16(uint16(j)))
 			reverse >>= uint(16 - huffmanChunkBits)
