@@ -195,8 +195,9 @@ func TestHuffmanInitMatchesFlate(t *testing.T) {
 func TestResetLeavesHuffmanTables(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	msgs := deflateMessages(t, jsonMessages(20), false, flate.DefaultCompression)
-	// One that declares no distance codes and then uses one, a damaged
-	// message with a degenerate tree, and messages of fixed codes.
+	// One that declares no distance codes and then uses one (see
+	// TestInflateIndependentOfHistory), damaged bytes, and messages of
+	// fixed codes.
 	msgs = append(msgs, []byte("\xc4\xc0\x81\x10\x00\x00\x00\x83Z\x95y\xed\xf2\xd7\b\xa3#"), []byte("\xed\xc0\x01\x01\x00\x00\x00\x40\x90\xff\xaf\x36\x22"))
 	msgs = append(msgs, deflateMessages(t, jsonMessages(3), false, flate.HuffmanOnly)...)
 	var f decompressor
