@@ -25,6 +25,7 @@ func main() {
 		debug.SetMemoryLimit(memoryTarget)
 	}
 	stop := prof.CPU(os.Getenv("WSDUMP_CPUPROFILE"), os.Stderr)
+	stopTrace := prof.Trace(os.Getenv("WSDUMP_TRACE"), os.Stderr)
 	// SIGINT or SIGTERM ends the reading cleanly (exit status 130); a
 	// second one, the handler gone, kills the process as usual.
 	ctx, unnotify := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -33,6 +34,7 @@ func main() {
 		unnotify()
 	}()
 	code := mainContext(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stopTrace()
 	stop()
 	// FILE.end: the heap when the run is over, so that a profile with
 	// -diff_base FILE shows what the end of the input allocated.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // CPU writes a CPU profile to path, when set, until stop is called;
@@ -26,6 +27,27 @@ func CPU(path string, stderr io.Writer) (stop func()) {
 	}
 	return func() {
 		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// Trace writes a runtime execution trace to path, when set (go tool
+// trace: where the -j goroutines wait on each other), until stop is
+// called; a failure is said on stderr.
+func Trace(path string, stderr io.Writer) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = trace.Start(f)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "wsdump: WSDUMP_TRACE:", err)
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
 		f.Close()
 	}
 }
