@@ -12,9 +12,17 @@ import (
 
 // cursor reads one worker's chunks.
 type cursor struct {
-	ch  <-chan *outBatch
-	ob  *outBatch
-	pos int
+	ch     <-chan *outBatch
+	credit *credit
+	ob     *outBatch
+	pos    int
+}
+
+// release gives back the credits of the chunk read and frees it.
+func (p *Parallel) release(c *cursor) {
+	c.credit.give(c.ob.credits)
+	p.putOut(c.ob)
+	c.ob, c.pos = nil, 0
 }
 
 // merge takes the workers' batches in lockstep and emits their records.
@@ -28,8 +36,7 @@ func (p *Parallel) merge() {
 			if c.ob.last {
 				p.wstats[i], last = c.ob.stats, true
 			}
-			p.putOut(c.ob)
-			c.ob, c.pos = nil, 0
+			p.release(c)
 		}
 		if last {
 			return
@@ -45,7 +52,7 @@ func (p *Parallel) head(c *cursor) *rec {
 			if c.ob.end {
 				return nil
 			}
-			p.putOut(c.ob)
+			p.release(c)
 		}
 		c.ob, c.pos = <-c.ch, 0
 	}
