@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -398,66 +397,5 @@ func TestBatchDataGrowth(t *testing.T) {
 	t.Logf("%d bytes allocated for %d copied", alloc, copied)
 	if alloc > 7*uint64(copied)/2 {
 		t.Errorf("%d bytes allocated for %d copied", alloc, copied)
-	}
-}
-
-// stuckSink holds the merger in its first Frame until release is closed.
-type stuckSink struct {
-	nopSink
-	stuck, release chan struct{}
-	once           sync.Once
-}
-
-func (s *stuckSink) Frame(*wsparse.Conn, *wsparse.Frame) {
-	s.once.Do(func() {
-		close(s.stuck)
-		<-s.release
-	})
-}
-
-// TestQueuedChunkBytes: what a worker has queued for a merger that does
-// not read, and the chunk the merger holds, are bounded by their size: two
-// full chunks. A chunk is shipped before a record's data would take it
-// past chunkBytes. It was bounded by the number of chunks, two queued, and
-// a chunk was filled past chunkBytes by the record that crossed it (frames
-// of 60 000 bytes: 180 000 bytes a chunk).
-//
-// It leaves the reader, the worker and the merger blocked.
-func TestQueuedChunkBytes(t *testing.T) {
-	sink := &stuckSink{stuck: make(chan struct{}), release: make(chan struct{})}
-	p := NewParallel(record.Adapt(sink), Options{}, 1)
-	c := synth.New("10.0.0.1:40000", "192.0.2.2:80").Open()
-	c.Send(true, []byte(synth.UpgradeRequest+"\r\n"))
-	c.Send(false, []byte(synth.UpgradeResponse+"\r\n"))
-	frame := append(wsparse.AppendHeader(nil, wsparse.Header{Fin: true, Opcode: wsparse.OpBinary, Length: 60000}), make([]byte, 60000)...)
-	for range 40 {
-		c.Send(false, frame)
-	}
-	go func() {
-		for _, pk := range c.Packets {
-			p.Packet(1, pk.Data, pk.TS, len(pk.Data))
-		}
-		p.send()
-	}()
-	<-sink.stuck
-	// The worker stops once its queue is full: wait until it has not
-	// grown for a while.
-	ch := p.outs[0]
-	for n, same := -1, 0; same < 20; time.Sleep(5 * time.Millisecond) {
-		if len(ch) == n {
-			same++
-		} else {
-			n, same = len(ch), 0
-		}
-	}
-	// The merger's chunk, read before it closed stuck, and those queued.
-	queued := len(p.curs[0].ob.data)
-	for range len(ch) {
-		queued += len((<-ch).data)
-	}
-	const limit = 2 * (128<<10 + 128*184) // two full chunks: data, records and frames
-	t.Logf("%d bytes of data queued and held by the merger", queued)
-	if queued == 0 || queued > limit {
-		t.Errorf("%d bytes of data queued and held by the merger, want 1 to %d", queued, limit)
 	}
 }

@@ -12,17 +12,9 @@ import (
 
 // cursor reads one worker's chunks.
 type cursor struct {
-	ch     <-chan *outBatch
-	credit *credit
-	ob     *outBatch
-	pos    int
-}
-
-// release gives back the credits of the chunk read and frees it.
-func (p *Parallel) release(c *cursor) {
-	c.credit.give(c.ob.credits)
-	p.putOut(c.ob)
-	c.ob, c.pos = nil, 0
+	ch  <-chan *outBatch
+	ob  *outBatch
+	pos int
 }
 
 // merge takes the workers' batches in lockstep and emits their records.
@@ -36,7 +28,8 @@ func (p *Parallel) merge() {
 			if c.ob.last {
 				p.wstats[i], last = c.ob.stats, true
 			}
-			p.release(c)
+			p.putOut(c.ob)
+			c.ob, c.pos = nil, 0
 		}
 		if last {
 			return
@@ -52,7 +45,7 @@ func (p *Parallel) head(c *cursor) *rec {
 			if c.ob.end {
 				return nil
 			}
-			p.release(c)
+			p.putOut(c.ob)
 		}
 		c.ob, c.pos = <-c.ch, 0
 	}

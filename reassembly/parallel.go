@@ -3,7 +3,6 @@ package reassembly
 import (
 	"net/netip"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/google/gopacket"
@@ -81,7 +80,6 @@ type Parallel struct {
 	curItems int
 	ins      []chan *inBatch
 	outs     []chan *outBatch
-	credits  []*credit // per worker: the size of its chunks sent and not yet read
 	freeIn   chan *inBatch
 	freeOut  chan *outBatch
 	done     chan struct{}
@@ -107,56 +105,8 @@ const (
 
 	batchBytes = 256 << 10 // packet bytes per batch, over all workers
 	batchItems = 256
-	queueDepth = 2 // batches queued per worker, to the worker
-
-	// A worker's chunks queued for the merger are bounded by their size
-	// (outBatch.weight), in credits of creditBytes, not by their number:
-	// two full chunks, as the bound was (queueDepth chunks), or many small
-	// ones. With two chunks at most, whatever their size, a worker whose
-	// records come later in packet order than the other's waited for the
-	// merger to take them (runtime trace of jsonl -j 2 on the load capture:
-	// each worker blocked 120-270 ms sending, the merger 225-290 ms
-	// receiving, of ~0.7 s), the reader in turn on that worker.
-	creditBytes = 16 << 10
-	outCredits  = 2 * (chunkBytes + chunkRecs*recBytes) / creditBytes
-	outChunks   = 4 // chunks queued per worker at most, to the merger (their pool keeps as many)
+	queueDepth = 2 // batches queued per worker, each way
 )
-
-// credit bounds the size of a worker's chunks queued for the merger.
-type credit struct {
-	mu      sync.Mutex
-	freed   sync.Cond
-	left    int
-	waiting bool
-}
-
-func newCredit(n int) *credit {
-	c := &credit{left: n}
-	c.freed.L = &c.mu
-	return c
-}
-
-// take waits until n credits are left and takes them.
-func (c *credit) take(n int) {
-	c.mu.Lock()
-	for c.left < n {
-		c.waiting = true
-		c.freed.Wait()
-	}
-	c.left -= n
-	c.mu.Unlock()
-}
-
-// give gives n credits back.
-func (c *credit) give(n int) {
-	c.mu.Lock()
-	c.left += n
-	if c.waiting {
-		c.waiting = false
-		c.freed.Signal()
-	}
-	c.mu.Unlock()
-}
 
 // trackWithin: the reader tracks 4-tuples when the last count was within
 // it of MaxConnections. Farther, it counts packets (each opens at most one
@@ -223,15 +173,13 @@ func NewParallelStage(out record.Sink, opts Options, n int, stage func(next reco
 	n = max(n, 1)
 	opts = opts.withDefaults()
 	p := &Parallel{opts: opts, out: out, n: n, done: make(chan struct{}), touched: map[tuple]struct{}{},
-		freeIn: make(chan *inBatch, n*(queueDepth+2)), freeOut: make(chan *outBatch, n*(outChunks+2))}
+		freeIn: make(chan *inBatch, n*(queueDepth+2)), freeOut: make(chan *outBatch, n*(queueDepth+2))}
 	p.counted(0)
 	wopts := opts
 	wopts.MaxBufferedPagesTotal = (opts.MaxBufferedPagesTotal + n - 1) / n
 	for i := 0; i < n; i++ {
-		in, o := make(chan *inBatch, queueDepth), make(chan *outBatch, outChunks)
+		in, o := make(chan *inBatch, queueDepth), make(chan *outBatch, queueDepth)
 		p.ins, p.outs = append(p.ins, in), append(p.outs, o)
-		credit := newCredit(outCredits)
-		p.credits = append(p.credits, credit)
 		p.cur = append(p.cur, p.getIn())
 		p.ids = append(p.ids, map[int]*wsparse.Conn{})
 		p.tombIDs = append(p.tombIDs, map[int]int{})
@@ -262,13 +210,13 @@ func NewParallelStage(out record.Sink, opts Options, n int, stage func(next reco
 			r.id, r.idx = id, int32(len(w.out.addrs))
 			w.out.addrs = append(w.out.addrs, addr)
 		}
-		w.ch, w.credit = o, credit
+		w.ch = o
 		go w.run(in)
 	}
 	p.wstats = make([]Stats, n)
 	p.curs = make([]cursor, n)
 	for i := range p.curs {
-		p.curs[i].ch, p.curs[i].credit = p.outs[i], p.credits[i]
+		p.curs[i].ch = p.outs[i]
 	}
 	go p.merge()
 	return p
@@ -550,7 +498,7 @@ func (p *Parallel) putOut(b *outBatch) {
 	b.ends = b.ends[:0]
 	b.recs, b.frames, b.msgs, b.addrs, b.others, b.empties, b.data = b.recs[:0], b.frames[:0], b.msgs[:0], b.addrs[:0], b.others[:0], b.empties[:0], b.data[:0]
 	b.apps = b.apps[:0]
-	b.end, b.last, b.stats, b.credits = false, false, Stats{}, 0
+	b.end, b.last, b.stats = false, false, Stats{}
 	if cap(b.data) > 2*batchBytes {
 		b.data = nil // a big message: do not keep its buffer
 	}

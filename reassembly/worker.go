@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/netip"
 	"time"
-	"unsafe"
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/record"
@@ -68,7 +67,6 @@ type outBatch struct {
 	data    []byte
 	end     bool
 	last    bool  // the worker's final batch
-	credits int   // taken to send it: its weight
 	stats   Stats // with last: the worker's counters
 
 	// emptySum is the Summary the merger hands on for each of empties,
@@ -76,9 +74,8 @@ type outBatch struct {
 	emptySum wsparse.Summary
 }
 
-// A chunk is small: the merger has up to two full ones of each worker's
-// waiting (outCredits), or up to outChunks smaller, and a few free ones
-// are kept. At the end of the input, when
+// A chunk is small: the merger has up to queueDepth of each worker's
+// waiting, and a few free ones are kept. At the end of the input, when
 // every open connection's last records (its message so far, its summary)
 // are copied at once, chunks of 1 024 records and 1 MB (their data buffers
 // too big to be kept, grown anew for each) took 100 000 open connections'
@@ -90,31 +87,16 @@ const (
 	chunkBytes = 128 << 10
 )
 
-// recBytes is about what a record takes in a chunk past its data: the
-// rec, and the Frame (the most common) or the End it stands for.
-const recBytes = int(unsafe.Sizeof(rec{}) + unsafe.Sizeof(wsparse.Frame{}))
-
-// weight is the chunk's size in credits (creditBytes), at least one and
-// at most outCredits: the bytes it holds, copied and in its tables.
-func (b *outBatch) weight() int {
-	n := len(b.data) + len(b.recs)*int(unsafe.Sizeof(rec{})) +
-		len(b.frames)*int(unsafe.Sizeof(wsparse.Frame{})) + len(b.msgs)*int(unsafe.Sizeof(wsparse.Message{})) +
-		len(b.ends)*int(unsafe.Sizeof(endRec{})) + len(b.empties)*int(unsafe.Sizeof(emptyEnd{})) +
-		len(b.others)*int(unsafe.Sizeof(record.Record{})) + len(b.addrs)*int(unsafe.Sizeof([2]netip.AddrPort{}))
-	return min(max(1, (n+creditBytes-1)/creditBytes), outCredits)
-}
-
 // worker runs one shard's Assembler; it is the Assembler's sink.
 type worker struct {
-	p      *Parallel
-	asm    *Assembler
-	ch     chan<- *outBatch
-	credit *credit
-	sync   chan syncReply
-	cands  []candidate // asked for by the reader, to evict
-	out    *outBatch
-	pkt    int64
-	phase  uint8
+	p     *Parallel
+	asm   *Assembler
+	ch    chan<- *outBatch
+	sync  chan syncReply
+	cands []candidate // asked for by the reader, to evict
+	out   *outBatch
+	pkt   int64
+	phase uint8
 
 	// The last unfragmented data frame: its message's data is the same
 	// bytes, kept once.
@@ -183,8 +165,6 @@ func (w *worker) run(in <-chan *inBatch) {
 func (w *worker) ship(end bool) {
 	w.out.end = end
 	last := w.out.last
-	w.out.credits = w.out.weight()
-	w.credit.take(w.out.credits)
 	w.ch <- w.out
 	w.out, w.last, w.lastConn = nil, nil, nil
 	if !end {
@@ -194,14 +174,7 @@ func (w *worker) ship(end bool) {
 }
 
 func (w *worker) add(kind recKind, c *wsparse.Conn) *rec {
-	return w.addSized(kind, c, 0)
-}
-
-// addSized is add for a record that will keep n bytes of data: the chunk
-// is shipped first if they would take it past chunkBytes, so that a full
-// chunk's size is about chunkBytes (its credits), not up to twice that.
-func (w *worker) addSized(kind recKind, c *wsparse.Conn, n int) *rec {
-	if len(w.out.recs) >= chunkRecs || len(w.out.data) >= chunkBytes || len(w.out.recs) > 0 && len(w.out.data)+n > chunkBytes {
+	if len(w.out.recs) >= chunkRecs || len(w.out.data) >= chunkBytes {
 		w.ship(false)
 	}
 	ob := w.out
@@ -268,11 +241,7 @@ func (w *worker) Put(r *record.Record) {
 }
 
 func (w *worker) frame(c *wsparse.Conn, f *wsparse.Frame) {
-	n := len(f.Payload)
-	if w.dataUnused && !f.Opcode.IsControl() {
-		n = 0
-	}
-	r := w.addSized(recFrame, c, n)
+	r := w.add(recFrame, c)
 	r.idx = int32(len(w.out.frames))
 	w.out.frames = append(w.out.frames, *f)
 	w.out.frames[r.idx].Payload = nil
@@ -287,30 +256,21 @@ func (w *worker) frame(c *wsparse.Conn, f *wsparse.Frame) {
 }
 
 func (w *worker) message(c *wsparse.Conn, m *wsparse.Message) {
-	n := len(m.Data)
-	if w.dataUnused && m.Fallback == nil || w.sameData(c, m) {
-		n = 0
-	}
-	r := w.addSized(recMessage, c, n) // may ship the chunk, and forget the last frame
+	r := w.add(recMessage, c) // may ship the chunk, and forget the last frame
 	r.idx = int32(len(w.out.msgs))
 	w.out.msgs = append(w.out.msgs, *m)
 	w.out.msgs[r.idx].Data = nil
 	if w.dataUnused && m.Fallback == nil { // a fallback session's messages are decoded after the merge
 		return
 	}
-	if w.sameData(c, m) {
+	// The decoder hands over an unfragmented message right after its
+	// frame, with the frame's payload (the same memory) as its data.
+	if c == w.lastConn && m.Frames == 1 && !m.Compressed && len(m.Data) <= len(w.last) && len(m.Data) > 0 && &m.Data[0] == &w.last[0] {
 		r.off, r.n = w.out.recs[w.lastRec].off, len(m.Data)
 	} else {
 		w.keep(r, m.Data)
 	}
 	w.last, w.lastConn = nil, nil
-}
-
-// sameData tells whether m's data is the payload of the last frame, kept
-// in the chunk: the decoder hands over an unfragmented message right after
-// its frame, with the frame's payload (the same memory) as its data.
-func (w *worker) sameData(c *wsparse.Conn, m *wsparse.Message) bool {
-	return c == w.lastConn && m.Frames == 1 && !m.Compressed && len(m.Data) <= len(w.last) && len(m.Data) > 0 && &m.Data[0] == &w.last[0]
 }
 
 func (w *worker) end(c *wsparse.Conn, s *wsparse.Summary) {
