@@ -32,6 +32,10 @@ type jsonl struct {
 	lastAt, lastEnd int
 	lastGen         int
 	lastOK          bool
+
+	conns    *[connTexts]connText // made at the first frame or message
+	connHits int                  // records that found their connText made (tests)
+	ts       tsText
 }
 
 // flushAt is how much output jsonl gathers before writing it.
@@ -140,16 +144,22 @@ func (j *jsonl) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 }
 
 func (j *jsonl) Frame(c *wsparse.Conn, f *wsparse.Frame) {
-	b := j.start("frame", c)
-	b = field(b, "ts")
-	b = appendQuotedTS(b, j.st.Time(f.TS))
-	src, dst := j.st.Client(c.Client()), c.Server()
-	if f.Dir == wsparse.ServerToClient {
-		src, dst = dst, src
+	var b []byte
+	if f.Dir == wsparse.ClientToServer || f.Dir == wsparse.ServerToClient {
+		e := j.connText(c)
+		b = append(j.buf, `{"type":"frame"`...)
+		b = append(b, e.conn...)
+		b = field(b, "ts")
+		b = j.ts.appendQuotedTS(b, j.st.Time(f.TS))
+		b = append(b, e.dirs[f.Dir]...)
+	} else {
+		b = j.start("frame", c)
+		b = field(b, "ts")
+		b = appendQuotedTS(b, j.st.Time(f.TS))
+		b = addrField(b, "src", j.st.Client(c.Client()))
+		b = addrField(b, "dst", c.Server())
+		b = strField(b, "dir", f.Dir.String())
 	}
-	b = addrField(b, "src", src)
-	b = addrField(b, "dst", dst)
-	b = strField(b, "dir", f.Dir.String())
 	b = field(b, "index")
 	b = strconv.AppendInt(b, int64(f.Index), 10)
 	b = field(b, "fin")
@@ -201,9 +211,10 @@ func (j *jsonl) Message(c *wsparse.Conn, m *wsparse.Message) { j.MessageApps(c, 
 // several, each an object with "protocol", "type", "key", "summary" and
 // the protocol's fields).
 func (j *jsonl) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
-	b := j.start("message", c)
+	b := append(j.buf, `{"type":"message"`...)
+	b = append(b, j.connText(c).conn...)
 	b = field(b, "ts")
-	b = appendQuotedTS(b, j.st.Time(m.TS))
+	b = j.ts.appendQuotedTS(b, j.st.Time(m.TS))
 	b = strField(b, "dir", m.Dir.String())
 	b = field(b, "index")
 	b = strconv.AppendInt(b, int64(m.Index), 10)

@@ -1,0 +1,97 @@
+package report
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// connText is what jsonl writes of a connection in each of its frame and
+// message records, formatted once: `,"conn":N` (and `,"stream":S`), and
+// per direction `,"src":"A","dst":"B","dir":"c2s"`. It is kept for the
+// values it was made from (number, client and server as captured) and
+// used only while a record's connection has all three the same: a view
+// after the -j merge names its client side record by record, a 4-tuple
+// comes back as another connection, an HTTP/2 stream shares its
+// connection's addresses, and a connection forgotten after eviction comes
+// back under a new number.
+type connText struct {
+	id             int
+	client, server netip.AddrPort
+	set            bool
+	conn           []byte
+	dirs           [2][]byte // by wsparse.Dir
+}
+
+// connTexts is a direct-mapped cache of connText by connection number:
+// records of the connections open at once come interleaved.
+const connTexts = 256
+
+// connText returns the text of c's connection, formatted anew unless the
+// entry for its number holds c's number and addresses.
+func (j *jsonl) connText(c *wsparse.Conn) *connText {
+	if j.conns == nil {
+		j.conns = new([connTexts]connText)
+	}
+	client, server := c.Client(), c.Server()
+	e := &j.conns[uint64(c.ID)*0x9e3779b97f4a7c15>>56]
+	if e.set && e.id == c.ID && e.client == client && e.server == server {
+		j.connHits++
+		return e
+	}
+	e.id, e.client, e.server, e.set = c.ID, client, server, true
+	b := append(e.conn[:0], `,"conn":`...)
+	conn, stream := wsparse.SplitID(c.ID)
+	b = strconv.AppendInt(b, int64(conn), 10)
+	if stream != 0 {
+		// A WebSocket in an HTTP/2 stream (RFC 8441).
+		b = append(b, `,"stream":`...)
+		b = strconv.AppendUint(b, uint64(stream), 10)
+	}
+	e.conn = b
+	// The stabilizer numbers a client at its first sight, and the same
+	// client the same way after: asking it once here is asking it at
+	// every record.
+	cl := j.st.Client(client)
+	b = addrField(e.dirs[wsparse.ClientToServer][:0], "src", cl)
+	b = addrField(b, "dst", server)
+	e.dirs[wsparse.ClientToServer] = strField(b, "dir", wsparse.ClientToServer.String())
+	b = addrField(e.dirs[wsparse.ServerToClient][:0], "src", server)
+	b = addrField(b, "dst", cl)
+	e.dirs[wsparse.ServerToClient] = strField(b, "dir", wsparse.ServerToClient.String())
+	return e
+}
+
+// tsText holds the text of the last second jsonl wrote a time in
+// ("2026-12-05T14:56:30."): records come in time order, many a second.
+type tsText struct {
+	sec    int64
+	set    bool
+	prefix [20]byte
+}
+
+// appendQuotedTS is appendQuotedTS (of report.go) with the second's text
+// reused from the time before when it is the same.
+func (p *tsText) appendQuotedTS(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	if sec < 0 || sec >= maxFastTS {
+		return appendQuotedTS(b, t)
+	}
+	if !p.set || sec != p.sec {
+		p.sec, p.set = sec, true
+		var tmp [len(tsLayout) + 1]byte
+		copy(p.prefix[:], appendTS(tmp[:0], time.Unix(sec, 0)))
+	}
+	b = append(b, '"')
+	b = append(b, p.prefix[:]...)
+	ns := t.Nanosecond()
+	var digits [11]byte
+	for i := 8; i >= 0; i-- {
+		digits[i] = byte('0' + ns%10)
+		ns /= 10
+	}
+	digits[9], digits[10] = 'Z', '"'
+	return append(b, digits[:]...)
+}
