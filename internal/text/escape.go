@@ -4,6 +4,7 @@
 package text
 
 import (
+	"encoding/binary"
 	"math"
 	"unicode"
 	"unicode/utf8"
@@ -40,13 +41,15 @@ func appendEscapedRule(b []byte, p []byte, width int, text, exact bool) []byte {
 	n := 0
 	for i := 0; i < len(p); {
 		if c := p[i]; c >= 0x20 && c < 0x7f && (c != '\\' || !exact) {
-			// Printable ASCII, as sent: what the cases below give it.
-			if n+1 > width {
-				return append(b, "…"...)
+			// Printable ASCII, as sent: what the cases below give it,
+			// a run at a time.
+			k := PrintableRun(p[i:], exact)
+			if k > width-n {
+				return append(append(b, p[i:i+max(width-n, 0)]...), "…"...)
 			}
-			b = append(b, c)
-			n++
-			i++
+			b = append(b, p[i:i+k]...)
+			n += k
+			i += k
 			continue
 		}
 		r, size := utf8.DecodeRune(p[i:])
@@ -100,6 +103,34 @@ func EscapeAll(s string) string {
 // a cell's escapes can be undone).
 func EscapeExact(s string) string {
 	return string(AppendEscapedExact(nil, []byte(s), math.MaxInt))
+}
+
+// PrintableRun returns the length of the printable ASCII (0x20-0x7e) that
+// p starts with, backslashes excluded when noBackslash; eight bytes at a
+// time while they all are.
+func PrintableRun(p []byte, noBackslash bool) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(p); i += 8 {
+		v := binary.LittleEndian.Uint64(p[i:])
+		// A byte below 0x20 borrows in v - 0x20 with its top bit clear;
+		// one above 0x7e is 0x7f (+1 sets the top bit) or has it set; a
+		// backslash is a zero byte of v ^ '\\'.
+		bad := (v-0x20*ones)&^v | (v + ones) | v
+		if noBackslash {
+			x := v ^ '\\'*ones
+			bad |= (x - ones) &^ x
+		}
+		if bad&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c > 0x7e || c == '\\' && noBackslash {
+			break
+		}
+	}
+	return i
 }
 
 // UnsafeRune reports runes that must not reach a terminal raw: C1 controls

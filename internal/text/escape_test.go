@@ -97,3 +97,49 @@ func referenceEscaped(b []byte, p []byte, width int, text, exact bool) []byte {
 	}
 	return b
 }
+
+// TestPrintableRun: the run of printable ASCII found eight bytes at a time
+// is the one found byte by byte, with and without backslashes, for each
+// byte value in each place of a word among printable neighbours, and for
+// random bytes (mostly printable, and not) of every length up to 40.
+func TestPrintableRun(t *testing.T) {
+	byBytes := func(p []byte, noBackslash bool) int {
+		for i, c := range p {
+			if c < 0x20 || c > 0x7e || c == '\\' && noBackslash {
+				return i
+			}
+		}
+		return len(p)
+	}
+	check := func(p []byte) {
+		t.Helper()
+		for _, nb := range []bool{false, true} {
+			if got, want := PrintableRun(p, nb), byBytes(p, nb); got != want {
+				t.Fatalf("%q noBackslash %v: %d, want %d", p, nb, got, want)
+			}
+		}
+	}
+	for c := 0; c < 256; c++ {
+		for place := 0; place < 17; place++ {
+			for _, fill := range []byte{0x20, 0x7e, 'a', '\\' + 1, '\\' - 1} {
+				p := make([]byte, 17)
+				for i := range p {
+					p[i] = fill
+				}
+				p[place] = byte(c)
+				check(p)
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 200000 {
+		p := make([]byte, r.IntN(41))
+		for i := range p {
+			p[i] = byte(r.Uint32())
+			if r.IntN(8) != 0 {
+				p[i] = byte(0x20 + r.IntN(0x5f))
+			}
+		}
+		check(p)
+	}
+}
