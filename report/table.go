@@ -16,6 +16,7 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -169,7 +170,13 @@ func (t *table) putRow() {
 	}
 	if line, ok := t.layout(); ok && !t.slow {
 		t.laidOut++
-		if _, err := t.out.Write(line); err != nil {
+		var err error
+		if len(t.out.line) == 0 {
+			err = t.out.writeLine(line) // a whole line: no newline to look for
+		} else {
+			_, err = t.out.Write(append(line, '\n'))
+		}
+		if err != nil {
 			t.err = err
 		}
 		return
@@ -217,7 +224,8 @@ const ellipsis = "…"
 
 // layout lays the row in t.cells out as tablewriter would, when every
 // cell shown is printable ASCII (or "…") and fits its column (width less
-// the two spaces of padding).
+// the two spaces of padding). The line has no newline, and no padding
+// after the last column: trimWriter would drop it.
 func (t *table) layout() ([]byte, bool) {
 	if len(t.cols) != len(t.widths) {
 		return nil, false
@@ -226,30 +234,51 @@ func (t *table) layout() ([]byte, bool) {
 	for i, col := range t.cols {
 		c := t.cells.cell(col)
 		w := t.widths[i]
-		dw := 0 // display width
-		for j := 0; j < len(c); j++ {
-			switch {
-			case c[j] >= 0x20 && c[j] <= 0x7e:
-				dw++
-			case c[j] == ellipsis[0] && bytes.HasPrefix(c[j:], []byte(ellipsis)):
-				dw += t.ellW
-				j += len(ellipsis) - 1
-			default:
-				return nil, false
-			}
-		}
-		if dw > w-2 {
+		dw, ok := displayWidth(c, t.ellW)
+		if !ok || dw > w-2 {
 			return nil, false
 		}
 		b = append(b, ' ')
 		b = append(b, c...)
-		for n := w - 1 - dw; n > 0; n-- {
-			b = append(b, ' ')
+		if i < len(t.cols)-1 {
+			b = appendSpaces(b, w-1-dw)
 		}
 	}
-	b = append(b, '\n')
 	t.line = b
 	return b, true
+}
+
+// displayWidth is the display width of a cell of printable ASCII and
+// "…" (ellW wide); ok is false for any other byte.
+func displayWidth(c []byte, ellW int) (dw int, ok bool) {
+	j := text.PrintableRun(c, false)
+	dw = j
+	for ; j < len(c); j++ {
+		switch {
+		case c[j] >= 0x20 && c[j] <= 0x7e:
+			dw++
+		case c[j] == ellipsis[0] && bytes.HasPrefix(c[j:], []byte(ellipsis)):
+			dw += ellW
+			j += len(ellipsis) - 1
+		default:
+			return 0, false
+		}
+	}
+	return dw, true
+}
+
+const spaces = "                                                                "
+
+// appendSpaces appends n spaces (none when n <= 0).
+func appendSpaces(b []byte, n int) []byte {
+	for n > len(spaces) {
+		b = append(b, spaces...)
+		n -= len(spaces)
+	}
+	if n > 0 {
+		b = append(b, spaces[:n]...)
+	}
+	return b
 }
 
 func (t *table) Flush() error {
@@ -278,7 +307,24 @@ func (t *table) appendWhen(b []byte, ts time.Time) []byte {
 	if t.origin.IsZero() {
 		t.origin = ts
 	}
-	return strconv.AppendFloat(b, ts.Sub(t.origin).Seconds(), 'f', 6, 64)
+	return appendSeconds(b, ts.Sub(t.origin))
+}
+
+// appendSeconds appends d in seconds with six decimals, as
+// strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64) does. Below 2^20 s,
+// Seconds is within 0.1 ns of d, so both round d to the same microsecond
+// unless d is half a microsecond past one (within 0.1 ns of the tie):
+// those, the negative and the long are left to AppendFloat
+// (TestAppendSecondsMatchesFloat).
+func appendSeconds(b []byte, d time.Duration) []byte {
+	if d < 0 || d >= 1<<20*time.Second || d%1000 == 500 {
+		return strconv.AppendFloat(b, d.Seconds(), 'f', 6, 64)
+	}
+	us := (d + 500) / 1000
+	b = strconv.AppendInt(b, int64(us/1e6), 10)
+	frac := int(us % 1e6)
+	return append(b, '.', byte('0'+frac/100000), byte('0'+frac/10000%10), byte('0'+frac/1000%10),
+		byte('0'+frac/100%10), byte('0'+frac/10%10), byte('0'+frac%10))
 }
 
 // startRow begins a row of t.cells with its time and connection.
