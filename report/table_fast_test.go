@@ -33,5 +33,7 @@ func TestAppendSecondsMatchesFloat(t *testing.T) {
 			check(-(base + off))
 		}
 		check(time.Duration(r.Int64N(int64(bound) / 1e6))) // small: seconds to minutes
+		check(time.Duration(r.Int64N(1 << 62)))            // far past the bound: years
+		check(time.Duration(r.Int64N(int64(bound) << 12)))
 	}
 }
