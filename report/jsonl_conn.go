@@ -87,11 +87,14 @@ func (p *tsText) appendQuotedTS(b []byte, t time.Time) []byte {
 	b = append(b, '"')
 	b = append(b, p.prefix[:]...)
 	ns := t.Nanosecond()
-	var digits [11]byte
-	for i := 8; i >= 0; i-- {
-		digits[i] = byte('0' + ns%10)
-		ns /= 10
-	}
-	digits[9], digits[10] = 'Z', '"'
-	return append(b, digits[:]...)
+	hi, mid, lo := &threeDigits[ns/1e6], &threeDigits[ns/1e3%1e3], &threeDigits[ns%1e3]
+	return append(b, hi[0], hi[1], hi[2], mid[0], mid[1], mid[2], lo[0], lo[1], lo[2], 'Z', '"')
 }
+
+// threeDigits holds 000 to 999.
+var threeDigits = func() (t [1000][3]byte) {
+	for i := range t {
+		t[i] = [3]byte{byte('0' + i/100), byte('0' + i/10%10), byte('0' + i%10)}
+	}
+	return t
+}()
