@@ -133,7 +133,7 @@ func appRhythm(beats []time.Time, o Options) bool {
 		return false
 	}
 	f := fitTimers(beats, o.Tolerance)
-	if f == nil || f.period < minAppInterval || len(f.timers) > maxAppTimers {
+	if f == nil || f.period < minAppInterval || f.ntimers > maxAppTimers {
 		return false
 	}
 	on := len(beats) - f.extra

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -33,13 +34,19 @@ const (
 
 // timerFit is the beats of one series split into the timers that sent them.
 type timerFit struct {
-	period time.Duration
+	fitStats
 	chains [][]time.Time // in order of their first beat; chains with too few beats are strays
 	timers []int         // indices into chains of the real timers
-	extra  int           // beats in no timer
-	missed int           // beats missing inside the timers' gaps (not the trailing ones)
-	outage int           // of those, the most missing in one gap
-	jitter time.Duration // RMS deviation from the period of the timers' on-time intervals
+}
+
+// fitStats is what a split of beats into timers measures.
+type fitStats struct {
+	period  time.Duration
+	ntimers int
+	extra   int           // beats in no timer
+	missed  int           // beats missing inside the timers' gaps (not the trailing ones)
+	outage  int           // of those, the most missing in one gap
+	jitter  time.Duration // RMS deviation from the period of the timers' on-time intervals
 	// resid is the RMS deviation of all the timers' intervals from a
 	// whole number of periods; steps counts those intervals, onTime those
 	// of one period.
@@ -48,19 +55,132 @@ type timerFit struct {
 	cost          int
 }
 
+// beatClock gives the time from one of a series' sorted beats to another,
+// by index: the difference of their offsets from the first beat where that
+// is their Sub (no monotonic clock readings and a span that fits a
+// Duration: captured times), else their Sub.
+type beatClock struct {
+	t   []time.Time
+	off []time.Duration // nil: Sub of t
+}
+
+func (c *beatClock) set(beats []time.Time, off []time.Duration) []time.Duration {
+	c.t, c.off = beats, nil
+	if len(beats) == 0 {
+		return off
+	}
+	first := beats[0]
+	if span := beats[len(beats)-1].Sub(first); span == math.MaxInt64 {
+		return off // saturated, or too near it
+	}
+	off = off[:0]
+	prev := time.Duration(0)
+	for _, b := range beats {
+		// Round(0) drops a monotonic reading: with one, Sub may read
+		// it rather than the wall clock.
+		d := b.Sub(first)
+		if b.Round(0) != b || d < prev {
+			return off
+		}
+		off = append(off, d)
+		prev = d
+	}
+	c.off = off
+	return off
+}
+
+func (c *beatClock) sub(j, i int32) time.Duration {
+	if c.off != nil {
+		return c.off[j] - c.off[i]
+	}
+	return c.t[j].Sub(c.t[i])
+}
+
+// chaining is one split of a fitter's beats into timers: each chain by
+// its first and last beat and its length, each beat linked to the next
+// of its chain.
+type chaining struct {
+	fitStats
+	nchains     int
+	first, last [maxTimers]int32
+	length      [maxTimers]int32
+	timers      [maxTimers]int8
+	next        []int32 // -1: the last of its chain
+}
+
+// fitter is the scratch of fitting one series of beats, reused for each
+// period tried and, through fitters, from series to series.
+type fitter struct {
+	clk       beatClock
+	off       []time.Duration
+	diffs     []time.Duration
+	keys      []int
+	runs      []bucketRun
+	cands     []candPeriod
+	durs      []time.Duration
+	cur, best chaining
+}
+
+type bucketRun struct{ k, start, end int }
+
+type candPeriod struct {
+	n int
+	p time.Duration
+}
+
+var fitters = sync.Pool{New: func() any { return new(fitter) }}
+
+// maxFitterKept: a fitter that grew for more beats is left to the
+// collector rather than kept in the pool.
+const maxFitterKept = 1 << 14
+
+func getFitter(beats []time.Time) *fitter {
+	ft := fitters.Get().(*fitter)
+	ft.off = ft.clk.set(beats, ft.off)
+	return ft
+}
+
+func putFitter(ft *fitter) {
+	ft.clk = beatClock{}
+	if cap(ft.off) > maxFitterKept || cap(ft.diffs) > candidateSpan*maxFitterKept ||
+		cap(ft.cur.next) > maxFitterKept || cap(ft.best.next) > maxFitterKept {
+		return
+	}
+	fitters.Put(ft)
+}
+
 // chainBeats splits sorted beats into timers of period p. Each beat goes to
 // the timer that is due (its last beat at least (1 - dueTolerance) × p
 // before) and whose expected time (a whole number of periods after its
 // last beat) is closest; with none due, it starts a timer. nil when more
 // than maxTimers are needed.
 func chainBeats(beats []time.Time, p time.Duration, tol float64) *timerFit {
-	f := &timerFit{period: p}
+	ft := getFitter(beats)
+	defer putFitter(ft)
+	if !ft.chain(&ft.cur, p, tol) {
+		return nil
+	}
+	return ft.fit(&ft.cur)
+}
+
+// chain splits the fitter's beats into c as chainBeats does; false when
+// more than maxTimers are needed.
+func (ft *fitter) chain(c *chaining, p time.Duration, tol float64) bool {
+	n := int32(len(ft.clk.t))
+	c.fitStats = fitStats{period: p}
+	c.nchains = 0
+	if cap(c.next) < int(n) {
+		c.next = make([]int32, n)
+	}
+	next := c.next[:n]
+	c.next = next
 	due := time.Duration(float64(p) * (1 - dueTolerance))
 	late := time.Duration(float64(p) * tol)
-	for _, b := range beats {
+	for b := int32(0); b < n; b++ {
+		next[b] = -1
 		best, bestRes := -1, time.Duration(math.MaxInt64)
-		for i, c := range f.chains {
-			g := b.Sub(c[len(c)-1])
+		for i := 0; i < c.nchains; i++ {
+			g := ft.clk.sub(b, c.last[i])
 			if g < due {
 				continue
 			}
@@ -70,54 +190,78 @@ func chainBeats(beats []time.Time, p time.Duration, tol float64) *timerFit {
 			}
 		}
 		if best < 0 {
-			if len(f.chains) == maxTimers {
-				return nil
+			if c.nchains == maxTimers {
+				return false
 			}
-			f.chains = append(f.chains, []time.Time{b})
+			c.first[c.nchains], c.last[c.nchains], c.length[c.nchains] = b, b, 1
+			c.nchains++
 			continue
 		}
-		c := f.chains[best]
-		if g := b.Sub(c[len(c)-1]); g > late {
-			n := max(1, int(math.Round(float64(g)/float64(p)))-1)
-			f.missed += n
-			f.outage = max(f.outage, n)
+		if g := ft.clk.sub(b, c.last[best]); g > late {
+			m := max(1, int(math.Round(float64(g)/float64(p)))-1)
+			c.missed += m
+			c.outage = max(c.outage, m)
 		}
-		f.chains[best] = append(c, b)
+		next[c.last[best]] = b
+		c.last[best] = b
+		c.length[best]++
 	}
 	// A timer has at least 3 beats and a quarter of the longest one's:
 	// the others are strays (a beat sent by hand, a retry).
 	longest := 0
-	for _, c := range f.chains {
-		longest = max(longest, len(c))
+	for i := 0; i < c.nchains; i++ {
+		longest = max(longest, int(c.length[i]))
 	}
 	var sq, sqAll float64
-	for i, c := range f.chains {
-		if len(c) < 3 && len(f.chains) > 1 || 4*len(c) < longest {
-			f.extra += len(c)
+	for i := 0; i < c.nchains; i++ {
+		if l := int(c.length[i]); l < 3 && c.nchains > 1 || 4*l < longest {
+			c.extra += l
 			continue
 		}
-		f.timers = append(f.timers, i)
-		for j := 1; j < len(c); j++ {
-			g := c[j].Sub(c[j-1])
+		c.timers[c.ntimers] = int8(i)
+		c.ntimers++
+		for j := c.first[i]; next[j] >= 0; j = next[j] {
+			g := ft.clk.sub(next[j], j)
 			k := max(1, math.Round(float64(g)/float64(p)))
 			d := float64(g) - k*float64(p)
 			sqAll += d * d
-			f.steps++
+			c.steps++
 			if k == 1 {
 				sq += d * d
-				f.onTime++
+				c.onTime++
 			}
 		}
 	}
-	if f.onTime > 0 {
-		f.jitter = time.Duration(math.Sqrt(sq / float64(f.onTime)))
+	if c.onTime > 0 {
+		c.jitter = time.Duration(math.Sqrt(sq / float64(c.onTime)))
 	}
-	if f.steps > 0 {
-		f.resid = time.Duration(math.Sqrt(sqAll / float64(f.steps)))
+	if c.steps > 0 {
+		c.resid = time.Duration(math.Sqrt(sqAll / float64(c.steps)))
 	}
 	// Each timer, each stray and each missing beat is one thing the
 	// period leaves unexplained.
-	f.cost = len(f.chains) + f.missed
+	c.cost = c.nchains + c.missed
+	return true
+}
+
+// fit returns c's split with its chains of beats.
+func (ft *fitter) fit(c *chaining) *timerFit {
+	f := &timerFit{fitStats: c.fitStats}
+	all := make([]time.Time, len(ft.clk.t))
+	f.chains = make([][]time.Time, c.nchains)
+	at := 0
+	for i := range f.chains {
+		ch := all[at : at : at+int(c.length[i])]
+		for j := c.first[i]; j >= 0; j = c.next[j] {
+			ch = append(ch, ft.clk.t[j])
+		}
+		f.chains[i] = ch
+		at += len(ch)
+	}
+	f.timers = make([]int, c.ntimers)
+	for i := range f.timers {
+		f.timers[i] = int(c.timers[i])
+	}
 	return f
 }
 
@@ -131,7 +275,7 @@ const maxTimersJitter = 40
 // tooManyMissed reports whether the period leaves more beats missing
 // than on time, but for one outage after at least MinBeats intervals on
 // time.
-func (f *timerFit) tooManyMissed() bool {
+func (f *fitStats) tooManyMissed() bool {
 	return f.missed > f.onTime && (f.onTime < MinBeats || f.missed-f.outage > f.onTime)
 }
 
@@ -139,82 +283,122 @@ func (f *timerFit) tooManyMissed() bool {
 // time like timers, and does not need more beats missing than it found on
 // time (a period that short is a burst's offset, not a rhythm), but for one
 // outage after at least MinBeats intervals on time (a peer that stalled).
-func (f *timerFit) plausible() bool {
+func (f *fitStats) plausible() bool {
 	if f.tooManyMissed() {
 		return false
 	}
-	return len(f.timers) == 1 || len(f.timers) > 1 && maxTimersJitter*f.resid <= f.period
+	return f.ntimers == 1 || f.ntimers > 1 && maxTimersJitter*f.resid <= f.period
 }
 
-// step returns the median on-time interval of the fit's timers (those
-// spanning one period): the period the beats themselves keep.
-func (f *timerFit) step() time.Duration {
-	var steps []time.Duration
-	for _, i := range f.timers {
-		c := f.chains[i]
-		for j := 1; j < len(c); j++ {
-			if g := c[j].Sub(c[j-1]); math.Round(float64(g)/float64(f.period)) <= 1 {
+// step returns the median on-time interval of c's timers (those spanning
+// one period): the period the beats themselves keep.
+func (ft *fitter) step(c *chaining) time.Duration {
+	steps := ft.durs[:0]
+	for _, i := range c.timers[:c.ntimers] {
+		for j := c.first[i]; c.next[j] >= 0; j = c.next[j] {
+			if g := ft.clk.sub(c.next[j], j); math.Round(float64(g)/float64(c.period)) <= 1 {
 				steps = append(steps, g)
 			}
 		}
 	}
+	ft.durs = steps
 	if len(steps) == 0 {
-		return f.period
+		return c.period
 	}
 	slices.Sort(steps)
 	return steps[(len(steps)-1)/2]
 }
 
-// candidatePeriods returns the likeliest periods of sorted, distinct
-// beats: the commonest differences between a beat and the few after it
-// (in buckets 10 % wide), at least minObserved.
-func candidatePeriods(beats []time.Time) []time.Duration {
-	m := min(len(beats), candidateBeats)
-	type bucket struct {
-		n     int
-		diffs []time.Duration
-	}
-	buckets := map[int]*bucket{}
-	for i := 0; i < m; i++ {
+// candidatePeriods returns the likeliest periods of the fitter's sorted,
+// distinct beats: the commonest differences between a beat and the few
+// after it (in buckets 10 % wide), at least minObserved. The differences
+// are sorted by bucket and value, so that a bucket and its neighbours are
+// one run.
+func (ft *fitter) candidatePeriods() []time.Duration {
+	m := int32(min(len(ft.clk.t), candidateBeats))
+	ds := ft.diffs[:0]
+	for i := int32(0); i < m; i++ {
 		for j := i + 1; j < m && j <= i+candidateSpan; j++ {
-			d := beats[j].Sub(beats[i])
-			if d < minObserved {
-				continue
-			}
-			k := int(math.Floor(math.Log(float64(d)) / math.Log(1.1)))
-			b := buckets[k]
-			if b == nil {
-				b = &bucket{}
-				buckets[k] = b
-			}
-			b.n++
-			b.diffs = append(b.diffs, d)
-		}
-	}
-	type cand struct {
-		n int
-		p time.Duration
-	}
-	var cands []cand
-	for k, b := range buckets {
-		left, right := buckets[k-1], buckets[k+1]
-		if left != nil && left.n > b.n || right != nil && right.n >= b.n || b.n < 2 {
-			continue // not a peak (ties go to the lower bucket)
-		}
-		var all []time.Duration
-		for _, x := range []*bucket{left, b, right} {
-			if x != nil {
-				all = append(all, x.diffs...)
+			if d := ft.clk.sub(j, i); d >= minObserved {
+				ds = append(ds, d)
 			}
 		}
-		slices.Sort(all)
-		cands = append(cands, cand{b.n, all[len(all)/2]})
 	}
-	slices.SortFunc(cands, func(a, b cand) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.p, b.p)) })
-	out := make([]time.Duration, 0, maxCandidates+1)
+	slices.Sort(ds)
+	ks := ft.keys[:0]
+	inOrder := true // buckets in the order of the differences
+	for x, d := range ds {
+		var k int
+		if x > 0 && d == ds[x-1] {
+			k = ks[x-1]
+		} else {
+			k = int(math.Floor(math.Log(float64(d)) / math.Log(1.1)))
+		}
+		if x > 0 && k < ks[x-1] {
+			inOrder = false
+		}
+		ks = append(ks, k)
+	}
+	ft.diffs, ft.keys = ds, ks
+	if !inOrder {
+		// math.Log not monotonic at a bucket's edge: sort by bucket.
+		type kd struct {
+			k int
+			d time.Duration
+		}
+		s := make([]kd, len(ds))
+		for x := range ds {
+			s[x] = kd{ks[x], ds[x]}
+		}
+		slices.SortFunc(s, func(a, b kd) int { return cmp.Or(cmp.Compare(a.k, b.k), cmp.Compare(a.d, b.d)) })
+		for x := range s {
+			ks[x], ds[x] = s[x].k, s[x].d
+		}
+	}
+	runs := ft.runs[:0]
+	for x := 0; x < len(ks); {
+		y := x + 1
+		for y < len(ks) && ks[y] == ks[x] {
+			y++
+		}
+		runs = append(runs, bucketRun{ks[x], x, y})
+		x = y
+	}
+	ft.runs = runs
+	cands := ft.cands[:0]
+	for r, b := range runs {
+		n := b.end - b.start
+		start, end := b.start, b.end
+		if r > 0 && runs[r-1].k == b.k-1 {
+			if runs[r-1].end-runs[r-1].start > n {
+				continue // not a peak
+			}
+			start = runs[r-1].start
+		}
+		if r+1 < len(runs) && runs[r+1].k == b.k+1 {
+			if runs[r+1].end-runs[r+1].start >= n {
+				continue // not a peak (ties go to the lower bucket)
+			}
+			end = runs[r+1].end
+		}
+		if n < 2 {
+			continue
+		}
+		all := ds[start:end]
+		if !inOrder {
+			all = append(ft.durs[:0], all...)
+			slices.Sort(all)
+			ft.durs = all
+		}
+		cands = append(cands, candPeriod{n, all[len(all)/2]})
+	}
+	slices.SortFunc(cands, func(a, b candPeriod) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.p, b.p)) })
+	ft.cands = cands
+	out := ft.durs[:0]
 	for i := 0; i < len(cands) && i < maxCandidates; i++ {
 		out = append(out, cands[i].p)
 	}
+	ft.durs = out
 	return out
 }
 
@@ -226,35 +410,41 @@ func fitTimers(beats []time.Time, tol float64) *timerFit {
 	if len(beats) < MinBeats {
 		return nil
 	}
-	cands := candidatePeriods(beats)
-	gaps := make([]time.Duration, 0, len(beats)-1)
-	for i := 1; i < len(beats); i++ {
-		gaps = append(gaps, beats[i].Sub(beats[i-1]))
+	ft := getFitter(beats)
+	defer putFitter(ft)
+	// Candidates are copied out of ft.durs, which step reuses.
+	var buf [maxCandidates + 1]time.Duration
+	cands := append(buf[:0], ft.candidatePeriods()...)
+	gaps := ft.durs[:0]
+	for i := int32(1); i < int32(len(beats)); i++ {
+		gaps = append(gaps, ft.clk.sub(i, i-1))
 	}
 	slices.Sort(gaps)
+	ft.durs = gaps
 	if med := gaps[(len(gaps)-1)/2]; med >= minObserved {
 		cands = append(cands, med)
 	}
-	var best *timerFit
+	cur, best := &ft.cur, &ft.best
+	found := false
 	for _, p := range cands {
-		f := chainBeats(beats, p, tol)
-		if f == nil || !f.plausible() {
+		if !ft.chain(cur, p, tol) || !cur.plausible() {
 			continue
 		}
-		if best == nil || f.cost < best.cost || f.cost == best.cost && f.jitter < best.jitter {
-			best = f
+		if !found || cur.cost < best.cost || cur.cost == best.cost && cur.jitter < best.jitter {
+			cur, best = best, cur
+			found = true
 		}
 	}
-	if best == nil {
+	if !found {
 		return nil
 	}
 	// Chain again on the period the timers keep.
-	if p := best.step(); p != best.period {
-		if f := chainBeats(beats, p, tol); f != nil && f.plausible() && f.cost <= best.cost {
-			best = f
+	if p := ft.step(best); p != best.period {
+		if ft.chain(cur, p, tol) && cur.plausible() && cur.cost <= best.cost {
+			best = cur
 		}
 	}
-	return best
+	return ft.fit(best)
 }
 
 // judge fills s's missed beats, gaps, longest gap, mean and jitter from
