@@ -132,8 +132,8 @@ func appRhythm(beats []time.Time, o Options) bool {
 	if len(beats) < MinAppBeats {
 		return false
 	}
-	f := fitTimers(beats, o.Tolerance)
-	if f == nil || f.period < minAppInterval || f.ntimers > maxAppTimers {
+	f, ok := fitTimersStats(beats, o.Tolerance)
+	if !ok || f.period < minAppInterval || f.ntimers > maxAppTimers {
 		return false
 	}
 	on := len(beats) - f.extra

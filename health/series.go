@@ -412,6 +412,30 @@ func fitTimers(beats []time.Time, tol float64) *timerFit {
 	}
 	ft := getFitter(beats)
 	defer putFitter(ft)
+	if best := ft.fitTimers(tol); best != nil {
+		return ft.fit(best)
+	}
+	return nil
+}
+
+// fitTimersStats returns what fitTimers measures, without the chains of
+// beats; false where fitTimers returns nil.
+func fitTimersStats(beats []time.Time, tol float64) (fitStats, bool) {
+	if len(beats) < MinBeats {
+		return fitStats{}, false
+	}
+	ft := getFitter(beats)
+	defer putFitter(ft)
+	if best := ft.fitTimers(tol); best != nil {
+		return best.fitStats, true
+	}
+	return fitStats{}, false
+}
+
+// fitTimers fits the fitter's beats (at least MinBeats) as fitTimers does
+// and returns the chosen split, or nil.
+func (ft *fitter) fitTimers(tol float64) *chaining {
+	beats := ft.clk.t
 	// Candidates are copied out of ft.durs, which step reuses.
 	var buf [maxCandidates + 1]time.Duration
 	cands := append(buf[:0], ft.candidatePeriods()...)
@@ -444,7 +468,7 @@ func fitTimers(beats []time.Time, tol float64) *timerFit {
 			best = cur
 		}
 	}
-	return ft.fit(best)
+	return best
 }
 
 // judge fills s's missed beats, gaps, longest gap, mean and jitter from

@@ -87,8 +87,12 @@ func checkFit(t *testing.T, name string, beats []time.Time, rng *rand.Rand) {
 	t.Helper()
 	tol := []float64{1.5, 1.25, 2, 1.1}[rng.IntN(4)]
 	if len(beats) >= MinBeats {
-		if d := sameFit(fitTimers(beats, tol), refFitTimers(beats, tol)); d != "" {
+		f, ref := fitTimers(beats, tol), refFitTimers(beats, tol)
+		if d := sameFit(f, ref); d != "" {
 			t.Fatalf("%s: fitTimers (tolerance %v, %d beats %v): %s", name, tol, len(beats), beats, d)
+		}
+		if st, ok := fitTimersStats(beats, tol); ok != (ref != nil) || ok && st != f.fitStats {
+			t.Fatalf("%s: fitTimersStats %v %+v, fitTimers %+v", name, ok, st, f)
 		}
 	}
 	ft := getFitter(beats)
