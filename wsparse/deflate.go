@@ -92,8 +92,9 @@ type inflated struct {
 }
 
 // flateReaders holds idle decompressors: they are costly to make (about
-// 40 KiB each) and any one will do after a Reset (which zeroes the Huffman
-// tables and copies in the dictionary).
+// 40 KiB each) and any one will do after a Reset (which copies in the
+// dictionary; it leaves the Huffman tables, which init writes whole before
+// a block uses them).
 var flateReaders sync.Pool
 
 // tailReader reads a message and then, only where the message ends as

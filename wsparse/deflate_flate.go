@@ -8,11 +8,12 @@
 // in moreBits and huffSym, where an interface call per input byte cost
 // about a sixth of inflating a large message. Reset takes the *tailReader,
 // allocates what NewReader did on first use (NewReader, NewReaderDict and
-// makeReader are gone) and keeps the Huffman decoders' link tables for
-// reuse (see deflate_huffman.go). huffmanBlock decodes most symbols in a
-// fast loop (huffmanFast, deflate_fast.go) that reads the input 8 bytes at
-// a time and gives back what compress/flate would not have read yet when
-// it stops. The errors are compress/flate's own
+// makeReader are gone) and leaves the Huffman decoders' tables as they are
+// for reuse (see deflate_huffman.go). huffmanBlock decodes most symbols,
+// and readHuffman most code lengths, in fast loops (huffmanFast and
+// readLengthsFast, deflate_fast.go) that read the input 8 bytes at a time
+// and give back what compress/flate would not have read yet when they
+// stop. The errors are compress/flate's own
 // values (flate.CorruptInputError, flate.ReadError, flate.InternalError).
 // FuzzInflateMatchesFlate checks it against compress/flate byte for byte,
 // on damaged input too.

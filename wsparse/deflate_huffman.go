@@ -3,9 +3,11 @@
 // license that can be found in the GO-LICENSE file.
 
 // This file is compress/flate's inflate.go of Go go1.26.8 (the Huffman
-// tables), with one change marked "wsdump": the overflow link tables are
-// reused across inits, not allocated each time. The decompressor that
-// uses them is in deflate_flate.go.
+// tables), with changes marked "wsdump": the overflow link tables are
+// reused across inits, not allocated each time, and init builds the same
+// tables by code length with table doubling, writing every entry, so that
+// nothing is zeroed before it. The decompressor that uses them is in
+// deflate_flate.go.
 
 package wsparse
 
