@@ -17,7 +17,8 @@ import (
 // beat series fitTimers was given by `wsdump conns -j 1` on every capture
 // of testdata/pcaps and on a fifth of the load capture's connections (all
 // of those with 60 beats or more; /work/benchdata/ws-bench-200mb.pcap,
-// 2026-12-05). Each series: uvarint count, uvarint Unix nanoseconds of the
+// recorded by bench/gen.sh, 2026-12-05), written by a temporary hook at
+// fitTimers' entry that was not kept. Each series: uvarint count, uvarint Unix nanoseconds of the
 // first beat, uvarint nanoseconds from each beat to the next.
 func realBeatSeries(t testing.TB) [][]time.Time {
 	f, err := os.Open("testdata/beats-real.bin.gz")
