@@ -14,40 +14,36 @@ import (
 // CPU writes a CPU profile to path, when set, until stop is called;
 // a failure is said on stderr.
 func CPU(path string, stderr io.Writer) (stop func()) {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "wsdump: WSDUMP_CPUPROFILE:", err)
-		return func() {}
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
+	return record(path, "WSDUMP_CPUPROFILE", pprof.StartCPUProfile, pprof.StopCPUProfile, stderr)
 }
 
 // Trace writes a runtime execution trace to path, when set (go tool
 // trace: where the -j goroutines wait on each other), until stop is
 // called; a failure is said on stderr.
 func Trace(path string, stderr io.Writer) (stop func()) {
+	return record(path, "WSDUMP_TRACE", trace.Start, trace.Stop, stderr)
+}
+
+// record starts writing to the file path, when set, with start, and
+// returns what ends it; a failure is said on stderr under the name of the
+// variable that set path.
+func record(path, name string, start func(io.Writer) error, end func(), stderr io.Writer) (stop func()) {
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(path)
 	if err == nil {
-		err = trace.Start(f)
+		err = start(f)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "wsdump: WSDUMP_TRACE:", err)
+		if f != nil {
+			f.Close()
+		}
+		fmt.Fprintln(stderr, "wsdump: "+name+":", err)
 		return func() {}
 	}
 	return func() {
-		trace.Stop()
+		end()
 		f.Close()
 	}
 }
