@@ -243,6 +243,9 @@ func TestFitTimersMatchesReference(t *testing.T) {
 // TestFitTimersAllocs: fitting a series allocates its result, not scratch
 // for each period tried (the fit before: 311 allocations on this one).
 func TestFitTimersAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts under -race: sync.Pool drops items at random")
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	base := time.Unix(1_700_000_000, 0).UTC()
 	var beats []time.Time
