@@ -151,7 +151,7 @@ func (j *jsonl) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 		b = append(b, e.conn...)
 		b = field(b, "ts")
 		b = j.ts.appendQuotedTS(b, j.st.Time(f.TS))
-		b = append(b, e.dirs[f.Dir]...)
+		b = append(b, j.dirs(e)[f.Dir]...)
 	} else {
 		b = j.start("frame", c)
 		b = field(b, "ts")

@@ -20,7 +20,7 @@ import (
 type connText struct {
 	id             int
 	client, server netip.AddrPort
-	set            bool
+	set, dirsSet   bool
 	conn           []byte
 	dirs           [2][]byte // by wsparse.Dir
 }
@@ -51,17 +51,27 @@ func (j *jsonl) connText(c *wsparse.Conn) *connText {
 		b = strconv.AppendUint(b, uint64(stream), 10)
 	}
 	e.conn = b
-	// The stabilizer numbers a client at its first sight, and the same
-	// client the same way after: asking it once here is asking it at
-	// every record.
-	cl := j.st.Client(client)
-	b = addrField(e.dirs[wsparse.ClientToServer][:0], "src", cl)
-	b = addrField(b, "dst", server)
-	e.dirs[wsparse.ClientToServer] = strField(b, "dir", wsparse.ClientToServer.String())
-	b = addrField(e.dirs[wsparse.ServerToClient][:0], "src", server)
-	b = addrField(b, "dst", cl)
-	e.dirs[wsparse.ServerToClient] = strField(b, "dir", wsparse.ServerToClient.String())
+	e.dirsSet = false
 	return e
+}
+
+// dirs returns e's text per direction, made at the first frame record:
+// --stable numbers a client where a record first shows it, and a message
+// record does not (TestJSONLStableClientsNumberedWhereShown). The
+// stabilizer numbers the same client the same way after: asking it once
+// here is asking it at every record.
+func (j *jsonl) dirs(e *connText) *[2][]byte {
+	if !e.dirsSet {
+		e.dirsSet = true
+		cl := j.st.Client(e.client)
+		b := addrField(e.dirs[wsparse.ClientToServer][:0], "src", cl)
+		b = addrField(b, "dst", e.server)
+		e.dirs[wsparse.ClientToServer] = strField(b, "dir", wsparse.ClientToServer.String())
+		b = addrField(e.dirs[wsparse.ServerToClient][:0], "src", e.server)
+		b = addrField(b, "dst", cl)
+		e.dirs[wsparse.ServerToClient] = strField(b, "dir", wsparse.ServerToClient.String())
+	}
+	return &e.dirs
 }
 
 // tsText holds the text of the last second jsonl wrote a time in
