@@ -206,7 +206,7 @@ func TestFitTimersMatchesReference(t *testing.T) {
 	for i, beats := range real {
 		checkFit(t, fmt.Sprintf("real series %d", i), beats, rng)
 	}
-	n := 3000
+	n := 1500
 	if testing.Short() {
 		n = 500
 	}

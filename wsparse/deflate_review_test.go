@@ -307,7 +307,7 @@ func TestReviewInflateMatchesFlate(t *testing.T) {
 	r := rand.New(rand.NewPCG(22, 17))
 	var used, split decompressor
 	var dict []byte
-	iters := 4000
+	iters := 2000
 	if testing.Short() {
 		iters = 1000
 	}
