@@ -87,34 +87,12 @@ func sameFit(f *timerFit, ref *refFit) string {
 func checkFit(t *testing.T, name string, beats []time.Time, rng *rand.Rand) {
 	t.Helper()
 	tol := []float64{1.5, 1.25, 2, 1.1}[rng.IntN(4)]
-	if len(beats) >= MinBeats {
-		f, ref := fitTimers(beats, tol), refFitTimers(beats, tol)
-		if d := sameFit(f, ref); d != "" {
-			t.Fatalf("%s: fitTimers (tolerance %v, %d beats %v): %s", name, tol, len(beats), beats, d)
-		}
-		if st, ok := fitTimersStats(beats, tol); ok != (ref != nil) || ok && st != f.fitStats {
-			t.Fatalf("%s: fitTimersStats %v %+v, fitTimers %+v", name, ok, st, f)
-		}
-	}
-	ft := getFitter(beats)
-	got := slices.Clone(ft.candidatePeriods())
-	putFitter(ft)
-	want := refCandidatePeriods(beats)
-	if !slices.Equal(got, want) {
-		t.Fatalf("%s: candidatePeriods %v, reference %v (beats %v)", name, got, want, beats)
-	}
-	periods := append(want, time.Duration(rng.Int64N(int64(20*time.Second))+1), time.Millisecond, 1)
+	periods := append(refCandidatePeriods(beats), time.Duration(rng.Int64N(int64(20*time.Second))+1), time.Millisecond, 1)
 	if len(beats) > 1 {
 		periods = append(periods, beats[1].Sub(beats[0]), beats[len(beats)-1].Sub(beats[0])/3)
 	}
-	for _, p := range periods {
-		if p <= 0 {
-			continue
-		}
-		if d := sameFit(chainBeats(beats, p, tol), refChainBeats(beats, p, tol)); d != "" {
-			t.Fatalf("%s: chainBeats(period %v, tolerance %v, beats %v): %s", name, p, tol, beats, d)
-		}
-	}
+	periods = slices.DeleteFunc(periods, func(p time.Duration) bool { return p <= 0 })
+	checkFitAll(t, name, beats, tol, periods...)
 }
 
 // randomBeats returns sorted, distinct beats of one of several shapes:
