@@ -58,21 +58,7 @@ func TestTableLayoutColorWidth(t *testing.T) {
 		if tf.laidOut < 300 {
 			t.Fatalf("%+v: only %d rows laid out here", opts, tf.laidOut)
 		}
-		if err := tf.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := ts.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if fast.String() != slow.String() {
-			fl, sl := strings.Split(fast.String(), "\n"), strings.Split(slow.String(), "\n")
-			for i := range min(len(fl), len(sl)) {
-				if fl[i] != sl[i] {
-					t.Fatalf("%+v: line %d:\nlayout:      %q\ntablewriter: %q", opts, i, fl[i], sl[i])
-				}
-			}
-			t.Fatalf("%+v: outputs differ in length", opts)
-		}
+		sameTables(t, opts, tf, ts, &fast, &slow)
 	}
 }
 

@@ -45,20 +45,28 @@ func TestTableLayout(t *testing.T) {
 		if tf.laidOut < 1000 {
 			t.Fatalf("%+v: only %d rows laid out here", opts, tf.laidOut)
 		}
-		if err := tf.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := ts.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if fast.String() != slow.String() {
-			fl, sl := strings.Split(fast.String(), "\n"), strings.Split(slow.String(), "\n")
-			for i := range min(len(fl), len(sl)) {
-				if fl[i] != sl[i] {
-					t.Fatalf("%+v: line %d:\nlayout:      %q\ntablewriter: %q", opts, i, fl[i], sl[i])
-				}
+		sameTables(t, opts, tf, ts, &fast, &slow)
+	}
+}
+
+// sameTables closes the table laid out here (tf, writing to fast) and
+// the one tablewriter wrote (ts, to slow), and fails at their first
+// differing line.
+func sameTables(t *testing.T, opts Options, tf, ts *table, fast, slow *bytes.Buffer) {
+	t.Helper()
+	if err := tf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fast.String() != slow.String() {
+		fl, sl := strings.Split(fast.String(), "\n"), strings.Split(slow.String(), "\n")
+		for i := range min(len(fl), len(sl)) {
+			if fl[i] != sl[i] {
+				t.Fatalf("%+v: line %d:\nlayout:      %q\ntablewriter: %q", opts, i, fl[i], sl[i])
 			}
-			t.Fatalf("%+v: outputs differ in length", opts)
 		}
+		t.Fatalf("%+v: outputs differ in length", opts)
 	}
 }
