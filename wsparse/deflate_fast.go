@@ -195,15 +195,7 @@ func (f *decompressor) huffmanFast() bool {
 	if bail {
 		b, nb, d = sb, snb, sd
 	}
-	// Give back the whole bytes compress/flate would not have read.
-	held := nb & 7
-	if d > held {
-		held += (d - held + 7) &^ 7
-	}
-	i -= int((nb - held) >> 3)
-	f.roffset += int64(i - r.i)
-	r.i = i
-	f.b, f.nb = uint32(b)&(1<<held-1), held
+	f.giveBack(i, b, nb, d)
 	f.dict.wrPos = wr
 	if eob {
 		f.finishBlock()
@@ -291,14 +283,21 @@ loop:
 		}
 		i += rep
 	}
-	// Give back the whole bytes compress/flate would not have read.
+	f.giveBack(p, b, nb, d)
+	return i
+}
+
+// giveBack leaves a fast loop that read the piece up to i into the bit
+// buffer b of nb bits, d as huffmanFast counts it: it gives back the whole
+// bytes compress/flate would not have read, and keeps in f the bits it
+// would hold.
+func (f *decompressor) giveBack(i int, b uint64, nb, d uint) {
 	held := nb & 7
 	if d > held {
 		held += (d - held + 7) &^ 7
 	}
-	p -= int((nb - held) >> 3)
-	f.roffset += int64(p - r.i)
-	r.i = p
+	i -= int((nb - held) >> 3)
+	f.roffset += int64(i - f.r.i)
+	f.r.i = i
 	f.b, f.nb = uint32(b)&(1<<held-1), held
-	return i
 }
