@@ -81,11 +81,17 @@ func (j *jsonl) emit(b []byte) {
 func (j *jsonl) start(typ string, c *wsparse.Conn) []byte {
 	b := append(j.buf, `{"type":"`...)
 	b = append(b, typ...)
-	b = append(b, `","conn":`...)
-	conn, stream := wsparse.SplitID(c.ID)
+	b = append(b, '"')
+	return appendConnField(b, c.ID)
+}
+
+// appendConnField appends `,"conn":N` for connection id, and
+// `,"stream":S` for a WebSocket in an HTTP/2 stream (RFC 8441).
+func appendConnField(b []byte, id int) []byte {
+	b = append(b, `,"conn":`...)
+	conn, stream := wsparse.SplitID(id)
 	b = strconv.AppendInt(b, int64(conn), 10)
 	if stream != 0 {
-		// A WebSocket in an HTTP/2 stream (RFC 8441).
 		b = append(b, `,"stream":`...)
 		b = strconv.AppendUint(b, uint64(stream), 10)
 	}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/wsdump/wsdump/wsparse"
@@ -42,15 +41,7 @@ func (j *jsonl) connText(c *wsparse.Conn) *connText {
 		return e
 	}
 	e.id, e.client, e.server, e.set = c.ID, client, server, true
-	b := append(e.conn[:0], `,"conn":`...)
-	conn, stream := wsparse.SplitID(c.ID)
-	b = strconv.AppendInt(b, int64(conn), 10)
-	if stream != 0 {
-		// A WebSocket in an HTTP/2 stream (RFC 8441).
-		b = append(b, `,"stream":`...)
-		b = strconv.AppendUint(b, uint64(stream), 10)
-	}
-	e.conn = b
+	e.conn = appendConnField(e.conn[:0], c.ID)
 	e.dirsSet = false
 	return e
 }
