@@ -8,11 +8,11 @@ import (
 )
 
 // TestBase64MatchesStdlib compares appendBase64 with encoding/base64 for
-// every length up to 100 (all tails of the six-byte loop), random and
-// extreme bytes, appended to a non-empty buffer.
+// every length up to 300 (every tail of the 48- and 6-byte loops, several
+// turns of each), random and extreme bytes, appended to a non-empty buffer.
 func TestBase64MatchesStdlib(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for n := 0; n <= 100; n++ {
+	for n := 0; n <= 300; n++ {
 		for _, fill := range []func(int) byte{
 			func(int) byte { return byte(r.Uint32()) },
 			func(int) byte { return 0 },
@@ -34,6 +34,13 @@ func TestBase64MatchesStdlib(t *testing.T) {
 
 func FuzzBase64(f *testing.F) {
 	f.Add([]byte("hello, world"))
+	for _, n := range []int{49, 50, 97, 200} { // into the 48-byte loop
+		p := make([]byte, n)
+		for i := range p {
+			p[i] = byte(i*131 + n)
+		}
+		f.Add(p)
+	}
 	f.Fuzz(func(t *testing.T, p []byte) {
 		if got, want := string(appendBase64(nil, p)), `"`+base64.StdEncoding.EncodeToString(p)+`"`; got != want {
 			t.Fatalf("%x: got %s, want %s", p, got, want)
@@ -42,7 +49,7 @@ func FuzzBase64(f *testing.F) {
 }
 
 func BenchmarkBase64(b *testing.B) {
-	for _, n := range []int{100, 16 << 10} {
+	for _, n := range []int{100, 1000, 16 << 10} {
 		p := make([]byte, n)
 		for i := range p {
 			p[i] = byte(i * 7)
