@@ -2,6 +2,8 @@ package capture
 
 import (
 	"bytes"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -32,4 +34,48 @@ func FuzzNewReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzBufferSizesAgree: a file reads the same (packets, secrets, the error
+// that ends it) through read buffers of every size. Through 24 bytes no pcapng
+// packet block (32 bytes at least) is whole in the buffer: each is read by
+// readBlock; through larger ones, packets whole in the buffer are taken
+// from it (pcapSource.buffered, ngSource.buffered) and the rest left to
+// the readers of record: the fast paths must change nothing.
+func FuzzBufferSizesAgree(f *testing.F) {
+	f.Add(manyPackets(true, 40))
+	f.Add(manyPackets(false, 40))
+	f.Add(multiSection())
+	f.Add((&ngFile{}).shb(be).idb(1, 0).epb(rec{ts: 7, data: payload(1, 70)}).spb(rec{data: payload(2, 9)}).epb(rec{data: payload(3, 33)}).b)
+	f.Add((&ngFile{}).shb(le).idb(1, 0).idb(276, 64).epb(rec{data: payload(1, 200)}).pb(rec{data: payload(2, 40)}).b)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ref := readThrough(data, 24)
+		for _, size := range []int{64, 300, 0} {
+			if got := readThrough(data, size); got != ref {
+				t.Fatalf("buffer %d:\n%s\nbuffer 24:\n%s", size, got, ref)
+			}
+		}
+	})
+}
+
+// readThrough describes what reading data through a buffer of size gives.
+func readThrough(data []byte, size int) string {
+	src, err := NewReaderWith(bytes.NewReader(data), Options{BufferSize: size})
+	if err != nil {
+		return "open: " + err.Error()
+	}
+	defer src.Close()
+	var b strings.Builder
+	for range 10000 {
+		p, err := src.Next()
+		if err != nil {
+			fmt.Fprintf(&b, "end: %v\n", err)
+			break
+		}
+		fmt.Fprintf(&b, "%d %d %d %d %x\n", p.Timestamp.UnixNano(), p.CaptureLength, p.Length, p.Link, p.Data)
+	}
+	for _, s := range src.Secrets() {
+		fmt.Fprintf(&b, "secrets %d %x\n", s.Type, s.Data)
+	}
+	return b.String()
 }

@@ -110,6 +110,9 @@ func (s *ngSource) u32(b []byte) uint32 {
 
 func (s *ngSource) Next() (Packet, error) {
 	for s.err == nil {
+		if p, ok := s.buffered(); ok {
+			return p, nil
+		}
 		p, ok, err := s.readBlock(false)
 		if err != nil {
 			s.err = err
@@ -120,6 +123,44 @@ func (s *ngSource) Next() (Packet, error) {
 		}
 	}
 	return Packet{}, s.err
+}
+
+// buffered returns the next block's packet when the block is an Enhanced
+// Packet Block whole and valid in the read buffer: its header, data and
+// trailer are read from one Peek, the data handed out as a slice of the
+// buffer, as readData does. Anything else (another block type, a block
+// past the end of the buffer, any field readBlock would refuse) is left
+// to readBlock, which reads it from the same place: the packets and the
+// errors are readBlock's alone.
+func (s *ngSource) buffered() (Packet, bool) {
+	avail := s.br.Buffered()
+	if avail < 28+4 {
+		return Packet{}, false
+	}
+	h, _ := s.br.Peek(28)
+	total := s.u32(h[4:8])
+	if s.u32(h[0:4]) != blockEnhanced || total < 28+4 || total%4 != 0 || int64(total) > int64(avail) {
+		return Packet{}, false
+	}
+	id, caplen, origlen := s.u32(h[8:12]), s.u32(h[20:24]), s.u32(h[24:28])
+	if id >= uint32(len(s.ifaces)) || caplen > total-28-4 || caplen > MaxCaptureLength {
+		return Packet{}, false
+	}
+	b, _ := s.br.Peek(int(total))
+	if s.u32(b[total-4:]) != total {
+		return Packet{}, false
+	}
+	s.br.Discard(int(total))
+	s.off += int64(total)
+	iface := &s.ifaces[id]
+	end := 28 + caplen
+	return Packet{
+		Timestamp:     iface.time(uint64(s.u32(h[12:16]))<<32 | uint64(s.u32(h[16:20]))),
+		Link:          iface.link,
+		CaptureLength: int(caplen),
+		Length:        int(max(origlen, caplen)),
+		Data:          b[28:end:end],
+	}, true
 }
 
 // readBlock reads one block. It returns ok with the packet for a packet
