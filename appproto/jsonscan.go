@@ -1,6 +1,10 @@
 package appproto
 
-import "sync"
+import (
+	"encoding/binary"
+	"math/bits"
+	"sync"
+)
 
 // A hand-written JSON scanner for the hot paths. Most WebSocket traffic is
 // small JSON objects, and encoding/json's Valid, Compact and Decoder cost
@@ -166,6 +170,30 @@ func validValue(b []byte, i, depth int, spaced *bool) int {
 	return validNumber(b, i)
 }
 
+// validScalar is validValue for a string, number or literal at b[i] (no
+// space in any): -2 for an object or an array, which it leaves to
+// validValue.
+func validScalar(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch c := b[i]; {
+	case '0' <= c && c <= '9' || c == '-':
+		return validNumber(b, i)
+	case c == '"':
+		return validString(b, i)
+	case c == '{' || c == '[':
+		return -2
+	case c == 't':
+		return validLiteral(b, i, "true")
+	case c == 'f':
+		return validLiteral(b, i, "false")
+	case c == 'n':
+		return validLiteral(b, i, "null")
+	}
+	return -1
+}
+
 // validObject is validValue for the object at b[i]; with mb, it appends
 // the object's members to members, growing it with mb.
 func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf, spaced *bool) (int, []jsonMember) {
@@ -197,16 +225,21 @@ func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf, sp
 		}
 		value := jsonSpan{start: skipSpaceIn(b, i+1, spaced)}
 		if mb != nil {
-			// the value's own space, apart from the space around it
-			// (*spaced lends itself: a flag of this frame's would move
-			// to the heap, the functions being recursive)
-			outer := *spaced
-			*spaced = false
-			if value.end = validValue(b, value.start, depth+1, spaced); value.end < 0 {
+			inner := false
+			if value.end = validScalar(b, value.start); value.end == -2 {
+				// an object or array: its own space, apart from the
+				// space around it (*spaced lends itself: a flag of this
+				// frame's would move to the heap, the functions being
+				// recursive)
+				outer := *spaced
+				*spaced = false
+				value.end = validValue(b, value.start, depth+1, spaced)
+				inner = *spaced
+				*spaced = outer || inner
+			}
+			if value.end < 0 {
 				return -1, members
 			}
-			inner := *spaced
-			*spaced = outer || inner
 			if len(members) == cap(members) {
 				members = mb.grow(members)
 			}
@@ -257,20 +290,55 @@ func validArray(b []byte, i, depth int, spaced *bool) int {
 	}
 }
 
-// stringPlain marks the bytes that stand for themselves in a JSON string:
-// all but control characters, the quote and the backslash.
-var stringPlain = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
+// The string scans read eight bytes at a time as a little-endian uint64
+// and find the first byte that needs a look (stopWord); the byte itself
+// is then looked at as before. Each of the tests in stopWord may also
+// flag bytes after a true hit (a borrow runs upward) but never one
+// before: the lowest flag is always a true stop.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// stopWord flags (with 0x80) the bytes of w, eight of a string's bytes,
+// that end a run of plain ones: a quote, a backslash or a control
+// character (< 0x20); with ascii, also any byte past ASCII. Without
+// ascii, the bytes past ASCII are unflagged by &^ w (w - 0x20 sets the
+// top bit of those from 0xa0 up).
+func stopWord(w uint64, ascii bool) uint64 {
+	q := w ^ ('"' * ones)
+	s := w ^ ('\\' * ones)
+	t := (q - ones) &^ q
+	t |= (s - ones) &^ s
+	t |= w - 0x20*ones
+	if ascii {
+		return (t | w) & highs // w's own high bits: the bytes past ASCII
 	}
-	return t
-}()
+	return t &^ w & highs
+}
+
+// skipPlain returns the index of the first byte at or after b[i] that
+// stopWord flags, or len(b).
+func skipPlain(b []byte, i int, ascii bool) int {
+	for ; i+8 <= len(b); i += 8 {
+		if t := stopWord(binary.LittleEndian.Uint64(b[i:]), ascii); t != 0 {
+			return i + bits.TrailingZeros64(t)>>3
+		}
+	}
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c == '"' || c == '\\' || c < 0x20 || ascii && c >= 0x80 {
+			return i
+		}
+	}
+	return i
+}
 
 // validString returns the index after the valid JSON string at b[i], or -1.
 func validString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		if stringPlain[b[i]] {
-			continue
+	for i++; ; i++ {
+		if i = skipPlain(b, i, false); i >= len(b) {
+			return -1
 		}
 		switch b[i] {
 		case '"':
@@ -294,29 +362,14 @@ func validString(b []byte, i int) int {
 			return -1 // a control character
 		}
 	}
-	return -1
 }
-
-// keyPlain marks the bytes of a plain key (plainASCII): printable ASCII
-// but the quote and the backslash.
-var keyPlain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // validKey is validString for an object's key, and reports whether the
 // key is plain, in the same pass for a plain key (the others are scanned
 // again by validString).
 func validKey(b []byte, i int) (int, bool) {
-	for j := i + 1; j < len(b); j++ {
-		if !keyPlain[b[j]] {
-			if b[j] == '"' {
-				return j + 1, true
-			}
-			break
-		}
+	if j := skipPlain(b, i+1, true); j < len(b) && b[j] == '"' {
+		return j + 1, true
 	}
 	return validString(b, i), false
 }
