@@ -244,8 +244,13 @@ func validObject(b []byte, i, depth int, members []jsonMember, mb *memberBuf, sp
 				members = mb.grow(members)
 			}
 			members = append(members, jsonMember{key, value, plain, !inner})
-		} else if value.end = validValue(b, value.start, depth+1, spaced); value.end < 0 {
-			return -1, members
+		} else {
+			if value.end = validScalar(b, value.start); value.end == -2 {
+				value.end = validValue(b, value.start, depth+1, spaced)
+			}
+			if value.end < 0 {
+				return -1, members
+			}
 		}
 		i = skipSpaceIn(b, value.end, spaced)
 		if i >= len(b) {
@@ -272,7 +277,11 @@ func validArray(b []byte, i, depth int, spaced *bool) int {
 		return i + 1
 	}
 	for {
-		if i = validValue(b, i, depth+1, spaced); i < 0 {
+		j := validScalar(b, i)
+		if j == -2 {
+			j = validValue(b, i, depth+1, spaced)
+		}
+		if i = j; i < 0 {
 			return -1
 		}
 		i = skipSpaceIn(b, i, spaced)
@@ -317,28 +326,24 @@ func stopWord(w uint64, ascii bool) uint64 {
 	return t &^ w & highs
 }
 
-// skipPlain returns the index of the first byte at or after b[i] that
-// stopWord flags, or len(b).
-func skipPlain(b []byte, i int, ascii bool) int {
-	for ; i+8 <= len(b); i += 8 {
-		if t := stopWord(binary.LittleEndian.Uint64(b[i:]), ascii); t != 0 {
-			return i + bits.TrailingZeros64(t)>>3
-		}
-	}
-	for ; i < len(b); i++ {
-		c := b[i]
-		if c == '"' || c == '\\' || c < 0x20 || ascii && c >= 0x80 {
-			return i
-		}
-	}
-	return i
-}
-
 // validString returns the index after the valid JSON string at b[i], or -1.
 func validString(b []byte, i int) int {
 	for i++; ; i++ {
-		if i = skipPlain(b, i, false); i >= len(b) {
-			return -1
+		// i: the next byte to look at; to the first one stopWord flags
+		if i+8 <= len(b) {
+			t := stopWord(binary.LittleEndian.Uint64(b[i:]), false)
+			if t == 0 {
+				i += 7
+				continue
+			}
+			i += bits.TrailingZeros64(t) >> 3
+		} else {
+			for i < len(b) && stringPlain[b[i]] {
+				i++
+			}
+			if i >= len(b) {
+				return -1
+			}
 		}
 		switch b[i] {
 		case '"':
@@ -364,11 +369,39 @@ func validString(b []byte, i int) int {
 	}
 }
 
+// stringPlain marks the bytes that stand for themselves in a JSON string:
+// all but control characters, the quote and the backslash.
+var stringPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// keyPlain marks the bytes of a plain key (plainASCII): printable ASCII
+// but the quote and the backslash.
+var keyPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // validKey is validString for an object's key, and reports whether the
 // key is plain, in the same pass for a plain key (the others are scanned
 // again by validString).
 func validKey(b []byte, i int) (int, bool) {
-	if j := skipPlain(b, i+1, true); j < len(b) && b[j] == '"' {
+	j := i + 1
+	for ; j+8 <= len(b); j += 8 {
+		if t := stopWord(binary.LittleEndian.Uint64(b[j:]), true); t != 0 {
+			j += bits.TrailingZeros64(t) >> 3
+			break
+		}
+	}
+	for j < len(b) && keyPlain[b[j]] {
+		j++
+	}
+	if j < len(b) && b[j] == '"' {
 		return j + 1, true
 	}
 	return validString(b, i), false
