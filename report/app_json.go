@@ -89,12 +89,14 @@ func AppendAppJSON(b []byte, a appproto.App) []byte {
 // []Field is made for them.
 func appendFields(b []byte, a *appproto.App) []byte {
 	fields := a.Fields
+	// members left in the Body: their values are compact JSON
+	body := len(fields) == 0 && a.NumFields() > 0
 	if n := a.NumFields(); n <= smallFields {
 		if len(fields) != n {
 			var buf [smallFields]appproto.Field
 			fields = a.AppendFields(buf[:0])
 		}
-		return appendFewFields(b, fields)
+		return appendFewFields(b, fields, body)
 	}
 	t := fieldTables.Get().(*fieldTable)
 	defer fieldTables.Put(t)
@@ -119,15 +121,15 @@ func appendFields(b []byte, a *appproto.App) []byte {
 		b = appendJSONString(b, f.Key)
 		b = append(b, ':')
 		if next[i] == 0 {
-			b = appendJSONString(b, f.Value)
+			b = appendFieldValue(b, f.Value, body)
 			continue
 		}
 		b = append(b, '[')
-		b = appendJSONString(b, f.Value)
+		b = appendFieldValue(b, f.Value, body)
 		for j := next[i]; j != 0; j = next[j] {
 			countFieldOp()
 			b = append(b, ',')
-			b = appendJSONString(b, fields[j].Value)
+			b = appendFieldValue(b, fields[j].Value, body)
 		}
 		b = append(b, ']')
 	}
@@ -193,8 +195,9 @@ func (t *fieldTable) link(fields []appproto.Field) {
 // (smallFields² comparisons at most).
 const smallFields = 16
 
-// appendFewFields is appendFields for at most smallFields fields.
-func appendFewFields(b []byte, fields []appproto.Field) []byte {
+// appendFewFields is appendFields for at most smallFields fields; body
+// says they are members of a JSON object left in its Body.
+func appendFewFields(b []byte, fields []appproto.Field, body bool) []byte {
 	first := true
 	for i, f := range fields {
 		if repeated(fields, i) {
@@ -215,21 +218,37 @@ func appendFewFields(b []byte, fields []appproto.Field) []byte {
 			}
 		}
 		if !more {
-			b = appendJSONString(b, f.Value)
+			b = appendFieldValue(b, f.Value, body)
 			continue
 		}
 		b = append(b, '[')
-		b = appendJSONString(b, f.Value)
+		b = appendFieldValue(b, f.Value, body)
 		for _, g := range fields[i+1:] {
 			countFieldOp()
 			if g.Key == f.Key {
 				b = append(b, ',')
-				b = appendJSONString(b, g.Value)
+				b = appendFieldValue(b, g.Value, body)
 			}
 		}
 		b = append(b, ']')
 	}
 	return b
+}
+
+// appendFieldValue appends the field value v as appendJSONString does.
+// With body, v is the compact text of a valid JSON value (a member of an
+// object left in its Body): one that starts as a number or a literal
+// does (digits, - + . e E, true, false, null) holds nothing
+// appendJSONString escapes, and is copied at once, quotes around it.
+func appendFieldValue(b []byte, v string, body bool) []byte {
+	if body && v != "" {
+		if c := v[0]; c-'0' <= 9 || c == '-' || c == 't' || c == 'f' || c == 'n' {
+			b = append(b, '"')
+			b = append(b, v...)
+			return append(b, '"')
+		}
+	}
+	return appendJSONString(b, v)
 }
 
 // repeated reports whether fields[i]'s key came before it.

@@ -210,3 +210,21 @@ func legacyAppendJSONString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s) // never fails for a string; invalid UTF-8 becomes U+FFFD
 	return append(b, q...)
 }
+
+// TestAppendFieldValue: the straight copy of a JSON member's number or
+// literal writes what appendJSONString writes, and only members of an
+// object left in its Body take it (a STOMP header "-<a>" is escaped).
+func TestAppendFieldValue(t *testing.T) {
+	values := []string{"0", "-0", "7", "-12.75", "1E+2", "3e-07", "12345678901234567890", "true", "false", "null",
+		`"a<b"`, `"\u2028"`, `{"a":[1,"&"]}`, `[1,2]`, `"x"`}
+	for _, v := range values {
+		if got, want := string(appendFieldValue([]byte("x"), v, true)), string(appendJSONString([]byte("x"), v)); got != want {
+			t.Errorf("appendFieldValue(%q, body) = %s, appendJSONString %s", v, got, want)
+		}
+	}
+	for _, v := range []string{"-<a>", "1&2", "t\x01", "n\"", "f\\", "9\u2028", ""} {
+		if got, want := string(appendFieldValue(nil, v, false)), string(appendJSONString(nil, v)); got != want {
+			t.Errorf("appendFieldValue(%q) = %s, appendJSONString %s", v, got, want)
+		}
+	}
+}
