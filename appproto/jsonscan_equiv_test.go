@@ -111,35 +111,31 @@ func randJSON(rng *rand.Rand, sb *strings.Builder, depth int) {
 		}
 		sb.WriteByte('"')
 	}
+	// list writes open, up to most items with their commas, close.
+	list := func(open, close byte, most int, item func()) {
+		sb.WriteByte(open)
+		ws()
+		for n := rng.IntN(most + 1); n > 0; n-- {
+			item()
+			ws()
+			if n > 1 {
+				sb.WriteByte(',')
+				ws()
+			}
+		}
+		sb.WriteByte(close)
+	}
 	switch k := rng.IntN(10); {
 	case k < 2 && depth < 5:
-		sb.WriteByte('{')
-		ws()
-		for n := rng.IntN(6); n > 0; n-- {
+		list('{', '}', 5, func() {
 			str()
 			ws()
 			sb.WriteByte(':')
 			ws()
 			randJSON(rng, sb, depth+1)
-			ws()
-			if n > 1 {
-				sb.WriteByte(',')
-				ws()
-			}
-		}
-		sb.WriteByte('}')
+		})
 	case k < 3 && depth < 5:
-		sb.WriteByte('[')
-		ws()
-		for n := rng.IntN(5); n > 0; n-- {
-			randJSON(rng, sb, depth+1)
-			ws()
-			if n > 1 {
-				sb.WriteByte(',')
-				ws()
-			}
-		}
-		sb.WriteByte(']')
+		list('[', ']', 4, func() { randJSON(rng, sb, depth+1) })
 	case k < 6:
 		str()
 	case k < 8:
