@@ -79,3 +79,18 @@ func readThrough(data []byte, size int) string {
 	}
 	return b.String()
 }
+
+// TestBufferedCaptureLimit: a packet block over MaxCaptureLength whole in a
+// read buffer larger than the default is refused as readBlock refuses it
+// (FuzzBufferSizesAgree's inputs are too small to reach the limit).
+func TestBufferedCaptureLimit(t *testing.T) {
+	data := (&ngFile{}).shb(le).idb(1, 0).epb(rec{data: payload(1, 40)}).
+		epb(rec{data: payload(2, MaxCaptureLength+4)}).epb(rec{data: payload(3, 40)}).b
+	ref := readThrough(data, 24)
+	if !strings.Contains(ref, "limit") {
+		t.Fatalf("buffer 24 reads:\n%.300s", ref)
+	}
+	if got := readThrough(data, 2*MaxCaptureLength); got != ref {
+		t.Fatalf("buffer %d:\n%.300s\nbuffer 24:\n%.300s", 2*MaxCaptureLength, got, ref)
+	}
+}
