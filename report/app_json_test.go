@@ -228,3 +228,22 @@ func TestAppendFieldValue(t *testing.T) {
 		}
 	}
 }
+
+// TestAppJSONFieldsEscaped: an App's own Fields (STOMP headers and the
+// like, not members of a JSON Body) whose values start as a number or a
+// literal does are still escaped, through both ways of writing fields (up
+// to smallFields and past).
+func TestAppJSONFieldsEscaped(t *testing.T) {
+	values := []string{"-<a>", "1&2", "t\u2028x", "n\"x", "f\\", "9\xff", "0\x01", "-5>4"}
+	for _, n := range []int{len(values), 3 * smallFields} {
+		a := appproto.App{Protocol: appproto.STOMP, Type: "MESSAGE", Key: "-"}
+		for i := 0; i < n; i++ {
+			a.Fields = append(a.Fields, appproto.Field{Key: "h" + strconv.Itoa(i%11), Value: values[i%len(values)]})
+		}
+		j1 := AppJSON(a)
+		j2, _ := legacyMarshalJSON(a)
+		if !bytes.Equal(j1, j2) {
+			t.Fatalf("%d fields:\nnew:    %s\nlegacy: %s", n, j1, j2)
+		}
+	}
+}
