@@ -149,30 +149,20 @@ func parseJSON(b []byte, mb *memberBuf) ([]jsonMember, bool) {
 // depth is the number of arrays and objects around it. It sets *spaced
 // when the value holds space outside its strings.
 func validValue(b []byte, i, depth int, spaced *bool) int {
-	if i >= len(b) {
-		return -1
+	if j := validScalar(b, i); j != -2 {
+		return j
 	}
-	switch b[i] {
-	case '"':
-		return validString(b, i)
-	case '{':
+	if b[i] == '{' {
 		i, _ = validObject(b, i, depth, nil, nil, spaced)
 		return i
-	case '[':
-		return validArray(b, i, depth, spaced)
-	case 't':
-		return validLiteral(b, i, "true")
-	case 'f':
-		return validLiteral(b, i, "false")
-	case 'n':
-		return validLiteral(b, i, "null")
 	}
-	return validNumber(b, i)
+	return validArray(b, i, depth, spaced)
 }
 
 // validScalar is validValue for a string, number or literal at b[i] (no
 // space in any): -2 for an object or an array, which it leaves to
-// validValue.
+// validValue. Members and elements call it first, so that a scalar skips
+// validValue's call and validObject's flag work.
 func validScalar(b []byte, i int) int {
 	if i >= len(b) {
 		return -1
