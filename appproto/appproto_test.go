@@ -1,6 +1,7 @@
 package appproto
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -598,6 +599,65 @@ func TestSplitInvariance(t *testing.T) {
 		}
 		if len(whole) < 3 {
 			t.Errorf("%s: only %d messages", c.name, len(whole))
+		}
+	}
+}
+
+// TestBodyBorrowed: with BorrowBodies (and LazyFields), a JSON message's
+// App has the message's data as its Body, where the trimmed text starts;
+// Rebase moves it onto a copy of the data, Own copies it; an object
+// decoded into Fields, and any session without BorrowBodies, still copies.
+func TestBodyBorrowed(t *testing.T) {
+	decode := func(borrow, lazy bool, text string) ([]byte, App) {
+		s := New(nil, JSON)
+		if lazy {
+			s.LazyFields()
+		}
+		if borrow {
+			s.BorrowBodies()
+		}
+		data := []byte(text)
+		m := wsparse.Message{Dir: wsparse.ClientToServer, Opcode: wsparse.OpText, Data: data, Len: uint64(len(data))}
+		apps := s.Message(&m)
+		if len(apps) != 1 {
+			t.Fatalf("%q: %d apps", text, len(apps))
+		}
+		return data, apps[0]
+	}
+	for _, text := range []string{`{"a":1,"b":"x"}`, " \n\t{\"a\":[1,2],\"b\":{}} \r\n", `  [1,2,3] `, `"s"`, ` 42`} {
+		data, a := decode(true, true, text)
+		want := strings.TrimSpace(text)
+		if !a.Borrowed() || string(a.Body) != want || &a.Body[0] != &data[len(text)-len(strings.TrimLeft(text, " \t\r\n"))] {
+			t.Fatalf("%q: borrowed %v, body %q: not the message's own bytes", text, a.Borrowed(), a.Body)
+		}
+		fields := fmt.Sprint(a.AllFields())
+		cp := append([]byte(nil), data...)
+		moved := a
+		if !moved.Rebase(cp) || moved.Borrowed() || string(moved.Body) != want || fmt.Sprint(moved.AllFields()) != fields {
+			t.Errorf("%q: rebased: borrowed %v, body %q, fields %s (want %s)", text, moved.Borrowed(), moved.Body, moved.AllFields(), fields)
+		}
+		if moved.Rebase(cp) {
+			t.Errorf("%q: rebased twice", text)
+		}
+		if cut := a; cut.Rebase(cp[:len(cp)-len(text)+len(strings.TrimRight(text, " \t\r\n"))-1]) {
+			t.Errorf("%q: rebased onto data too short to hold its body", text)
+		}
+		owned := a
+		owned.Own()
+		copy(data, strings.Repeat("!", len(data)))
+		copy(cp, strings.Repeat("?", len(cp)))
+		if owned.Borrowed() || string(owned.Body) != want || fmt.Sprint(owned.AllFields()) != fields {
+			t.Errorf("%q: owned: borrowed %v, body %q, fields %s", text, owned.Borrowed(), owned.Body, owned.AllFields())
+		}
+		if string(moved.Body) != strings.Repeat("?", len(want)) {
+			t.Errorf("%q: rebased body %q is not of the copy", text, moved.Body)
+		}
+	}
+	for _, c := range []struct{ borrow, lazy bool }{{false, true}, {false, false}, {true, false}} {
+		data, a := decode(c.borrow, c.lazy, `{"k":"v"}`)
+		copy(data, strings.Repeat("!", len(data)))
+		if a.Borrowed() || string(a.Body) != `{"k":"v"}` || fmt.Sprint(a.AllFields()) != "[{k \"v\"}]" {
+			t.Errorf("borrow %v, lazy %v: body %q, fields %v: aliases the message", c.borrow, c.lazy, a.Body, a.AllFields())
 		}
 	}
 }

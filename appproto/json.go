@@ -67,11 +67,19 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 		}
 		return out
 	}
-	a := App{Protocol: JSON, Key: "-", Body: clone(b)}
+	a := App{Protocol: JSON, Key: "-"}
+	lazy := s != nil && s.lazy && len(b) <= maxBodyMember
+	if s != nil && s.borrow && (lazy || b[0] != '{') {
+		// b is m.Data trimmed: a slice of it, so it starts where their
+		// capacities differ.
+		a.Body, a.borrowed = b, cap(m.Data)-cap(b)+1
+	} else {
+		a.Body = clone(b) // its Fields' strings are of it
+	}
 	switch b[0] {
 	case '{':
 		a.Type = "object"
-		if s != nil && s.lazy && len(a.Body) <= maxBodyMember {
+		if lazy {
 			a.members = bodyMembers(members)
 		} else {
 			a.Fields = objectFields(a.Body, members)

@@ -122,7 +122,8 @@ func (d *appDecoder) session(h *wsparse.Handshake) *appproto.Session {
 	if !d.opts.Apps {
 		s.BeatsOnly()
 	}
-	s.LazyFields() // its readers (report, filter) use NumFields and FieldAt
+	s.LazyFields()   // its readers (report, filter) use NumFields and FieldAt
+	s.BorrowBodies() // they read a record's Apps during its Put (record.Record); -j's workers rebase them
 	return s
 }
 

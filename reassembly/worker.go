@@ -221,8 +221,13 @@ func (w *worker) Put(r *record.Record) {
 	case record.Frame:
 		w.frame(r.Conn, r.Frame)
 	case record.Message:
-		w.message(r.Conn, r.Message)
+		data := w.message(r.Conn, r.Message)
 		if r.Decoded {
+			for i := range r.Apps {
+				if a := &r.Apps[i]; a.Borrowed() && !a.Rebase(data) {
+					a.Own()
+				}
+			}
 			w.out.apps = append(w.out.apps, r.Apps)
 			w.out.recs[len(w.out.recs)-1].apps = int32(len(w.out.apps))
 		}
@@ -255,13 +260,18 @@ func (w *worker) frame(c *wsparse.Conn, f *wsparse.Frame) {
 	}
 }
 
-func (w *worker) message(c *wsparse.Conn, m *wsparse.Message) {
+// message copies m into the chunk and returns its data there (nil when
+// the stages after the merge read none): an App whose Body is borrowed
+// from m.Data rebases onto it. The slice stays valid when the chunk's data
+// grows (its old bytes are left as they are) until the merger has handed
+// the chunk's records on.
+func (w *worker) message(c *wsparse.Conn, m *wsparse.Message) []byte {
 	r := w.add(recMessage, c) // may ship the chunk, and forget the last frame
 	r.idx = int32(len(w.out.msgs))
 	w.out.msgs = append(w.out.msgs, *m)
 	w.out.msgs[r.idx].Data = nil
 	if w.dataUnused && m.Fallback == nil { // a fallback session's messages are decoded after the merge
-		return
+		return nil
 	}
 	// The decoder hands over an unfragmented message right after its
 	// frame, with the frame's payload (the same memory) as its data.
@@ -271,6 +281,7 @@ func (w *worker) message(c *wsparse.Conn, m *wsparse.Message) {
 		w.keep(r, m.Data)
 	}
 	w.last, w.lastConn = nil, nil
+	return w.out.data[r.off : r.off+r.n : r.off+r.n]
 }
 
 func (w *worker) end(c *wsparse.Conn, s *wsparse.Summary) {
