@@ -15,6 +15,7 @@
 package appproto
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -98,33 +99,60 @@ type App struct {
 	// NumFields, FieldAt and AllFields read them.
 	members []bodyMember
 	// borrowed is where Body starts in the data of the message it was
-	// decoded from, plus one, when Body is that data, not a copy
-	// (Session.BorrowBodies); 0 when the App owns Body.
+	// decoded from, plus one, when Body is that data, not a copy, and
+	// members may be in the session's Scratch (Session.BorrowBodies); 0
+	// when the App owns both.
 	borrowed int
 }
 
 // Borrowed reports whether a's Body is the data of the message it was
-// decoded from, valid only as long as that data (Session.BorrowBodies).
+// decoded from, valid only as long as that data, and its fields valid
+// only until the next message of a session sharing its Scratch
+// (Session.BorrowBodies).
 func (a *App) Borrowed() bool { return a.borrowed != 0 }
 
-// Own makes a's Body its own copy, if it was borrowed.
+// Own makes a's Body and fields its own copies, if they were borrowed.
 func (a *App) Own() {
 	if a.borrowed != 0 {
-		a.Body, a.borrowed = clone(a.Body), 0
+		a.Body, a.members, a.borrowed = clone(a.Body), slices.Clone(a.members), 0
 	}
 }
 
 // Rebase points a borrowed Body at data, a copy of the whole data of the
-// message a was decoded from, which a then shares; it owns it (and holds
-// it valid) no more than before. It reports false, and changes nothing,
-// when a's Body is not borrowed or data is too short to be that copy.
+// message a was decoded from, which a then shares (it owns it, and holds
+// it valid, no more than before), and makes its fields its own copy. It
+// reports false, and changes nothing, when a's Body is not borrowed or
+// data is too short to be that copy.
 func (a *App) Rebase(data []byte) bool {
 	off := a.borrowed - 1
 	if off < 0 || off+len(a.Body) > len(data) {
 		return false
 	}
-	a.Body, a.borrowed = data[off:off+len(a.Body):off+len(a.Body)], 0
+	a.Body, a.members, a.borrowed = data[off:off+len(a.Body):off+len(a.Body)], slices.Clone(a.members), 0
 	return true
+}
+
+// Scratch is memory that the Apps of the sessions sharing it borrow (see
+// Session.BorrowBodies): a JSON object's members, until the next message
+// of any of those sessions. One goroutine's sessions may share one.
+type Scratch struct {
+	members []bodyMember
+}
+
+// maxScratchMembers bounds what a Scratch keeps: the members of a larger
+// object are allocated for it alone.
+const maxScratchMembers = 1 << 16
+
+// bodyMembers returns room for n members: sc's when it is given and big
+// enough to keep, else new.
+func (sc *Scratch) bodyMembers(n int) []bodyMember {
+	if sc == nil || n > maxScratchMembers {
+		return make([]bodyMember, n)
+	}
+	if cap(sc.members) < n {
+		sc.members = make([]bodyMember, max(n, 2*cap(sc.members)))
+	}
+	return sc.members[:n:n]
 }
 
 // Keepalive is what a connection's application protocol negotiated about
@@ -228,12 +256,14 @@ func (s *Session) BeatsOnly() { s.beats = true }
 func (s *Session) LazyFields() { s.lazy = true }
 
 // BorrowBodies tells the session that its Apps are read only while the
-// message they come from is unchanged, as record.Record's are: a JSON
+// message they come from is unchanged, and before the next message given
+// with the same Scratch (MessageIn), as record.Record's are: a JSON
 // message's App (with LazyFields, or not an object) then has the
-// message's data as its Body, not a copy (App.Borrowed). A caller that
-// keeps such an App longer calls App.Own, or App.Rebase onto its own copy
-// of the message's data. (issue 17: the copy was 15% of jsonl's CPU on
-// messages of large JSON objects.)
+// message's data as its Body, not a copy, and its object's members in
+// the Scratch, when one is given (App.Borrowed). A caller that keeps such
+// an App longer calls App.Own, or App.Rebase onto its own copy of the
+// message's data. (issue 17: the copy was 15% of jsonl's CPU on messages
+// of large JSON objects, and the members' allocation 7%.)
 func (s *Session) BorrowBodies() { s.borrow = true }
 
 // Protocol returns the protocol chosen so far ("" while undecided or in
@@ -269,7 +299,11 @@ func (s *Session) Keepalive() Keepalive {
 
 // Message decodes one WebSocket data message and returns the application
 // messages that completed in it (none while a frame waits for more).
-func (s *Session) Message(m *wsparse.Message) []App {
+func (s *Session) Message(m *wsparse.Message) []App { return s.MessageIn(nil, m) }
+
+// MessageIn is Message, with sc for the fields that a session with
+// BorrowBodies lends its Apps (nil: none lent).
+func (s *Session) MessageIn(sc *Scratch, m *wsparse.Message) []App {
 	if m == nil || s.none {
 		return nil
 	}
@@ -290,6 +324,9 @@ func (s *Session) Message(m *wsparse.Message) []App {
 	}
 	if _, plain := s.dec.(*jsonDecoder); plain && s.beats {
 		return nil // JSON and JSON-RPC have no heartbeats
+	}
+	if jd, ok := s.dec.(*jsonDecoder); ok && s.borrow {
+		jd.scratch = sc
 	}
 	out := s.dec.decode(s, m, nil)
 	if m.Len > uint64(len(m.Data)) || m.LenUnknown {

@@ -608,6 +608,7 @@ func TestSplitInvariance(t *testing.T) {
 // Rebase moves it onto a copy of the data, Own copies it; an object
 // decoded into Fields, and any session without BorrowBodies, still copies.
 func TestBodyBorrowed(t *testing.T) {
+	var scratch Scratch
 	decode := func(borrow, lazy bool, text string) ([]byte, App) {
 		s := New(nil, JSON)
 		if lazy {
@@ -618,7 +619,7 @@ func TestBodyBorrowed(t *testing.T) {
 		}
 		data := []byte(text)
 		m := wsparse.Message{Dir: wsparse.ClientToServer, Opcode: wsparse.OpText, Data: data, Len: uint64(len(data))}
-		apps := s.Message(&m)
+		apps := s.MessageIn(&scratch, &m)
 		if len(apps) != 1 {
 			t.Fatalf("%q: %d apps", text, len(apps))
 		}
@@ -644,6 +645,10 @@ func TestBodyBorrowed(t *testing.T) {
 		}
 		owned := a
 		owned.Own()
+		decode(true, true, `{"kk":1}`) // the next message, in the same Scratch: its member where the first was
+		if a.NumFields() > 0 && fmt.Sprint(a.AllFields()) == fields {
+			t.Errorf("%q: the fields are not lent from the Scratch: %s", text, fields)
+		}
 		copy(data, strings.Repeat("!", len(data)))
 		copy(cp, strings.Repeat("?", len(cp)))
 		if owned.Borrowed() || string(owned.Body) != want || fmt.Sprint(owned.AllFields()) != fields {

@@ -27,6 +27,7 @@ type jsonDecoder struct {
 	pending map[string]rpcRequest // by direction + raw id
 	order   []string              // insertion order, for eviction
 	quiet   bool                  // chosen by sniffing: other messages pass undecoded
+	scratch *Scratch              // where a borrowing session's objects' members go (Session.MessageIn)
 }
 
 func newJSON() *jsonDecoder { return &jsonDecoder{pending: map[string]rpcRequest{}} }
@@ -69,10 +70,11 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 	}
 	a := App{Protocol: JSON, Key: "-"}
 	lazy := s != nil && s.lazy && len(b) <= maxBodyMember
+	var scratch *Scratch
 	if s != nil && s.borrow && (lazy || b[0] != '{') {
 		// b is m.Data trimmed: a slice of it, so it starts where their
 		// capacities differ.
-		a.Body, a.borrowed = b, cap(m.Data)-cap(b)+1
+		a.Body, a.borrowed, scratch = b, cap(m.Data)-cap(b)+1, d.scratch
 	} else {
 		a.Body = clone(b) // its Fields' strings are of it
 	}
@@ -80,7 +82,7 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 	case '{':
 		a.Type = "object"
 		if lazy {
-			a.members = bodyMembers(members)
+			a.members = bodyMembers(members, scratch)
 		} else {
 			a.Fields = objectFields(a.Body, members)
 		}
@@ -135,12 +137,13 @@ const (
 	maxBodyMember = memberFlag - 1 // the longest Body whose members are kept so; a longer one gets its Fields
 )
 
-// bodyMembers keeps members (found in the Body's text) as bodyMembers.
-func bodyMembers(members []jsonMember) []bodyMember {
+// bodyMembers keeps members (found in the Body's text) as bodyMembers, in
+// sc (Session.BorrowBodies) or new memory when sc is nil.
+func bodyMembers(members []jsonMember, sc *Scratch) []bodyMember {
 	if len(members) == 0 {
 		return nil
 	}
-	out := make([]bodyMember, len(members))
+	out := sc.bodyMembers(len(members))
 	for i, f := range members {
 		m := bodyMember{uint32(f.key.start), uint32(f.value.start)}
 		if f.plain {

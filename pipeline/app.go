@@ -73,6 +73,9 @@ type appDecoder struct {
 	// its own (32 bytes, 3 MB for 100 000).
 	shared []*appproto.Session
 	rec    record.Record // the records it makes, reused
+	// scratch holds the members of the JSON objects its sessions borrow
+	// (appproto.Session.BorrowBodies), one message's at a time.
+	scratch appproto.Scratch
 }
 
 // Apps returns the application decoding stage in front of next.
@@ -142,7 +145,7 @@ func (d *appDecoder) message(r *record.Record) {
 		own := *s // a shared session that this message may change
 		s = &own
 	}
-	apps := s.Message(m)
+	apps := s.MessageIn(&d.scratch, m)
 	if s = d.share(s); s != held {
 		d.sessions[c] = s
 	}

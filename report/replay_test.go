@@ -66,6 +66,7 @@ func copyRecord(r *record.Record) record.Record {
 	cp.Apps = slices.Clone(r.Apps)
 	for i := range cp.Apps {
 		a := &cp.Apps[i]
+		a.Own() // fields lent by the session (appproto.Session.BorrowBodies)
 		a.Body, a.Fields, a.Anomalies = bytes.Clone(a.Body), slices.Clone(a.Fields), slices.Clone(a.Anomalies)
 	}
 	return cp
