@@ -120,16 +120,38 @@ func (a *App) Own() {
 
 // Rebase points a borrowed Body at data, a copy of the whole data of the
 // message a was decoded from, which a then shares (it owns it, and holds
-// it valid, no more than before), and makes its fields its own copy. It
-// reports false, and changes nothing, when a's Body is not borrowed or
-// data is too short to be that copy.
-func (a *App) Rebase(data []byte) bool {
+// it valid, no more than before), and copies its fields into ar (new
+// memory when ar is nil). It reports false, and changes nothing, when a's
+// Body is not borrowed or data is too short to be that copy.
+func (a *App) Rebase(data []byte, ar *Arena) bool {
 	off := a.borrowed - 1
 	if off < 0 || off+len(a.Body) > len(data) {
 		return false
 	}
-	a.Body, a.members, a.borrowed = data[off:off+len(a.Body):off+len(a.Body)], slices.Clone(a.members), 0
+	a.Body, a.borrowed = data[off:off+len(a.Body):off+len(a.Body)], 0
+	if ar == nil {
+		a.members = slices.Clone(a.members)
+	} else if len(a.members) > 0 {
+		n := len(ar.members)
+		ar.members = append(ar.members, a.members...)
+		a.members = ar.members[n:len(ar.members):len(ar.members)]
+	}
 	return true
+}
+
+// Arena keeps the fields of Apps rebased onto a copy of their message's
+// data (App.Rebase) until Reset; as it grows, what it held stays valid.
+type Arena struct {
+	members []bodyMember
+}
+
+// Reset lets the arena's memory be used again: the Apps rebased into it
+// must no longer be read. It keeps up to maxScratchMembers of room.
+func (ar *Arena) Reset() {
+	ar.members = ar.members[:0]
+	if cap(ar.members) > maxScratchMembers {
+		ar.members = nil
+	}
 }
 
 // Scratch is memory that the Apps of the sessions sharing it borrow (see

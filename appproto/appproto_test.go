@@ -609,6 +609,9 @@ func TestSplitInvariance(t *testing.T) {
 // decoded into Fields, and any session without BorrowBodies, still copies.
 func TestBodyBorrowed(t *testing.T) {
 	var scratch Scratch
+	var arena Arena
+	var kept []App
+	var keptFields []string
 	decode := func(borrow, lazy bool, text string) ([]byte, App) {
 		s := New(nil, JSON)
 		if lazy {
@@ -634,15 +637,21 @@ func TestBodyBorrowed(t *testing.T) {
 		fields := fmt.Sprint(a.AllFields())
 		cp := append([]byte(nil), data...)
 		moved := a
-		if !moved.Rebase(cp) || moved.Borrowed() || string(moved.Body) != want || fmt.Sprint(moved.AllFields()) != fields {
+		if !moved.Rebase(cp, nil) || moved.Borrowed() || string(moved.Body) != want || fmt.Sprint(moved.AllFields()) != fields {
 			t.Errorf("%q: rebased: borrowed %v, body %q, fields %s (want %s)", text, moved.Borrowed(), moved.Body, moved.AllFields(), fields)
 		}
-		if moved.Rebase(cp) {
+		if moved.Rebase(cp, nil) {
 			t.Errorf("%q: rebased twice", text)
 		}
-		if cut := a; cut.Rebase(cp[:len(cp)-len(text)+len(strings.TrimRight(text, " \t\r\n"))-1]) {
+		if cut := a; cut.Rebase(cp[:len(cp)-len(text)+len(strings.TrimRight(text, " \t\r\n"))-1], nil) {
 			t.Errorf("%q: rebased onto data too short to hold its body", text)
 		}
+		inArena := a
+		if !inArena.Rebase(append([]byte(nil), data...), &arena) || fmt.Sprint(inArena.AllFields()) != fields {
+			t.Errorf("%q: rebased into an arena: fields %s (want %s)", text, inArena.AllFields(), fields)
+		}
+		kept = append(kept, inArena)
+		keptFields = append(keptFields, fields)
 		owned := a
 		owned.Own()
 		decode(true, true, `{"kk":1}`) // the next message, in the same Scratch: its member where the first was
@@ -656,6 +665,11 @@ func TestBodyBorrowed(t *testing.T) {
 		}
 		if string(moved.Body) != strings.Repeat("?", len(want)) {
 			t.Errorf("%q: rebased body %q is not of the copy", text, moved.Body)
+		}
+	}
+	for i, a := range kept { // as the arena grew, what it held stayed
+		if got := fmt.Sprint(a.AllFields()); got != keptFields[i] {
+			t.Errorf("kept in the arena: %s, want %s", got, keptFields[i])
 		}
 	}
 	for _, c := range []struct{ borrow, lazy bool }{{false, true}, {false, false}, {true, false}} {

@@ -494,6 +494,7 @@ func (p *Parallel) putOut(b *outBatch) {
 	clear(b.addrs)
 	clear(b.others)
 	clear(b.apps)
+	b.arena.Reset()
 	clear(b.ends)
 	b.ends = b.ends[:0]
 	b.recs, b.frames, b.msgs, b.addrs, b.others, b.empties, b.data = b.recs[:0], b.frames[:0], b.msgs[:0], b.addrs[:0], b.others[:0], b.empties[:0], b.data[:0]

@@ -64,6 +64,7 @@ type outBatch struct {
 	ends    []endRec        // End records
 	empties []emptyEnd
 	apps    [][]appproto.App // Messages' Apps (record.Record.Decoded)
+	arena   appproto.Arena   // their JSON objects' members, when they were borrowed (appproto.App.Rebase)
 	data    []byte
 	end     bool
 	last    bool  // the worker's final batch
@@ -224,7 +225,7 @@ func (w *worker) Put(r *record.Record) {
 		data := w.message(r.Conn, r.Message)
 		if r.Decoded {
 			for i := range r.Apps {
-				if a := &r.Apps[i]; a.Borrowed() && !a.Rebase(data) {
+				if a := &r.Apps[i]; a.Borrowed() && !a.Rebase(data, &w.out.arena) {
 					a.Own()
 				}
 			}
