@@ -249,25 +249,21 @@ func connsDirCell(c *health.Conn, d int) string {
 	return strconv.Itoa(st.Frames) + "/" + strconv.Itoa(st.Messages) + "/" + strconv.FormatUint(st.PayloadBytes, 10)
 }
 
-// connsBlock is the most rows tablewriter lays out at once. It keeps
-// every cell of a table, and what it works out for each, until Render:
-// 100 000 connections held ~200 MB while the collector ran back to back
-// (20 s, and the run's peak RSS: issue 16). A longer table is given to it
-// in blocks, every cell padded first to its column's width over the whole
-// table, which is the width tablewriter gives the column: the same lines
-// (TestConnsTableBlocks).
-const connsBlock = 1024
-
 // renderConnsTable writes rows under header as newConnsTable lays them
-// out.
+// out. Cells of one line are written here, padded to their column's
+// width, as tablewriter writes them (TestConnsTableBlocks): tablewriter
+// took 78 us a row, and kept every cell and what it worked out for each
+// until the end: 100 000 connections cost 16 s of CPU in it, and the
+// collector ran back to back (until 2026-12-05 it was given such a table
+// in blocks of 1 024 rows, for its memory: issue 16). A table with a cell
+// of several lines is still laid out by tablewriter.
 func renderConnsTable(w io.Writer, header []string, rows [][]string) error {
-	blocks := len(rows) > connsBlock
 	for _, row := range rows {
-		if blocks && slices.ContainsFunc(row, func(c string) bool { return strings.ContainsAny(c, "\r\n") }) {
-			blocks = false // a cell of several lines: laid out by tablewriter alone
+		if slices.ContainsFunc(row, func(c string) bool { return strings.ContainsAny(c, "\r\n") }) {
+			return renderTable(w, header, rows)
 		}
 	}
-	if !blocks {
+	if slices.ContainsFunc(header, func(c string) bool { return strings.ContainsAny(c, "\r\n") }) {
 		return renderTable(w, header, rows)
 	}
 	widths := make([]int, len(header))
@@ -287,19 +283,28 @@ func renderConnsTable(w io.Writer, header []string, rows [][]string) error {
 		}
 		return row
 	}
-	for start := 0; start < len(rows); start += connsBlock {
-		var head []string
-		if start == 0 {
-			head = pad(slices.Clone(header))
+	// A line as tablewriter writes it without borders or separators: each
+	// cell between two spaces (the writer, a trimWriter, drops the first
+	// and the padding at the end).
+	var line []byte
+	write := func(row []string) error {
+		line = line[:0]
+		for _, c := range pad(row) {
+			line = append(append(append(line, ' '), c...), ' ')
 		}
-		block := rows[start:min(start+connsBlock, len(rows))]
-		for _, row := range block {
-			pad(row)
-		}
-		if err := renderTable(w, head, block); err != nil {
+		_, err := w.Write(append(line, '\n'))
+		return err
+	}
+	if header != nil {
+		if err := write(slices.Clone(header)); err != nil {
 			return err
 		}
-		clear(block) // its cells are written
+	}
+	for i, row := range rows {
+		if err := write(row); err != nil {
+			return err
+		}
+		rows[i] = nil // its cells are written
 	}
 	return nil
 }

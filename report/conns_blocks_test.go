@@ -9,11 +9,11 @@ import (
 	"testing"
 )
 
-// TestConnsTableBlocks: a table longer than connsBlock, given to
-// tablewriter in blocks of cells padded to their column's width, comes
+// TestConnsTableBlocks: a table of cells of one line, written by
+// renderConnsTable with every cell padded to its column's width, comes
 // out as tablewriter lays it out in one table: random cells of ASCII,
 // wide (CJK) and zero-width characters, escapes and colour sequences,
-// one column far wider in one block only.
+// one column far wider in one row only; tables of 0 to 2 000 rows.
 func TestConnsTableBlocks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(20, 12))
 	pieces := []string{"a", "conn", "10.0.0.1:443", "漢字", "é", "\\x1b[31m", "\x1b[32mgreen\x1b[0m", " ", "-", "ws://h/p?q=1", "\u200b", "😀"}
@@ -24,7 +24,7 @@ func TestConnsTableBlocks(t *testing.T) {
 		}
 		return b.String()
 	}
-	for _, n := range []int{connsBlock + 1, 2*connsBlock + 17} {
+	for _, n := range []int{0, 1, 2, 3, 17, 600, 1025, 2065} {
 		rows := make([][]string, n)
 		for i := range rows {
 			rows[i] = make([]string, len(connsHeader))
@@ -32,8 +32,12 @@ func TestConnsTableBlocks(t *testing.T) {
 				rows[i][j] = cell(6)
 			}
 		}
-		rows[n-3][5] = strings.Repeat("wide ", 30) // the widest URL, in the last block
-		rows[0][0] = ""                            // an empty first cell
+		if n >= 3 {
+			rows[n-3][5] = strings.Repeat("wide ", 30) // the widest URL, near the end
+		}
+		if n > 0 {
+			rows[0][0] = "" // an empty first cell
+		}
 		var want, got bytes.Buffer
 		one := &trimWriter{w: bufio.NewWriter(&want)}
 		if err := renderTable(one, connsHeader, cloneRows(rows)); err != nil {
