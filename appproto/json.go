@@ -3,6 +3,7 @@ package appproto
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -218,13 +219,48 @@ func (a *App) FieldAt(i int) Field {
 
 // AppendFields appends a's fields to dst, as AllFields returns them: a
 // JSON object's members left in its Body are read into dst, a buffer the
-// caller reuses, instead of a []Field made for them.
+// caller reuses, instead of a []Field made for them. It reads them in one
+// pass, as FieldAt would one by one: each value ends before the next
+// member's key, found once.
 func (a *App) AppendFields(dst []Field) []Field {
 	if a.members == nil {
 		return append(dst, a.Fields...)
 	}
-	for i := range a.members {
-		dst = append(dst, a.FieldAt(i))
+	b, members := a.Body, a.members
+	text := unsafe.String(unsafe.SliceData(b), len(b))
+	dst = slices.Grow(dst, len(members))
+	next := len(b) - 1 // the object's closing brace, after the last value
+	for next > 0 && b[next] != '}' {
+		next--
+	}
+	// from the last member back: each value ends before the key after it
+	n := len(dst)
+	dst = dst[:n+len(members)]
+	out := dst[n:]
+	for i := len(members) - 1; i >= 0; i-- {
+		m := members[i]
+		ks, vs := int(m.key&^memberFlag), int(m.value&^memberFlag)
+		ve := next - 1
+		for b[ve] == ',' || isJSONSpace(b[ve]) {
+			ve--
+		}
+		ve++
+		ke := vs - 1
+		for b[ke] != '"' {
+			ke--
+		}
+		f := &out[i]
+		if m.key&memberFlag != 0 {
+			f.Key = text[ks+1 : ke]
+		} else {
+			f.Key = unquote(b[ks : ke+1])
+		}
+		if m.value&memberFlag != 0 {
+			f.Value = text[vs:ve]
+		} else {
+			f.Value = compactValid(b[vs:ve])
+		}
+		next = ks
 	}
 	return dst
 }
@@ -235,11 +271,7 @@ func (a *App) AllFields() []Field {
 	if a.members == nil {
 		return a.Fields
 	}
-	fields := make([]Field, len(a.members))
-	for i := range fields {
-		fields[i] = a.FieldAt(i)
-	}
-	return fields
+	return a.AppendFields(make([]Field, 0, len(a.members)))
 }
 
 // unquote returns the Go string of a valid JSON string.

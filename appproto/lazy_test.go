@@ -3,6 +3,7 @@ package appproto
 import (
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/wsdump/wsdump/wsparse"
@@ -35,6 +36,17 @@ func checkLazy(t *testing.T, mode string, msgs []wsparse.Message) (left int) {
 			}
 			if all := g.AllFields(); len(w.Fields) > 0 && !reflect.DeepEqual(all, w.Fields) {
 				t.Fatalf("%q: AllFields %q, not %q", msgs[i].Data, all, w.Fields)
+			}
+			// AppendFields reads the members in one pass, back to front:
+			// after what dst holds, each as FieldAt reads it alone
+			prefix := []Field{{"x", "1"}, {"y", "2"}}
+			got := g.AppendFields(slices.Clip(prefix))
+			want := slices.Clone(prefix)
+			for k := range g.NumFields() {
+				want = append(want, g.FieldAt(k))
+			}
+			if !slices.Equal(got, want) || !slices.Equal(got[len(prefix):], w.AppendFields(nil)) {
+				t.Fatalf("%q: AppendFields %q, not %q", msgs[i].Data, got, want)
 			}
 			if g.members != nil {
 				left++
