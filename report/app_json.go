@@ -2,6 +2,7 @@ package report
 
 import (
 	"hash/maphash"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"sync"
@@ -154,11 +155,63 @@ var fieldTables = sync.Pool{New: func() any { return new(fieldTable) }}
 // no set of keys collides on purpose.
 var fieldSeed = maphash.MakeSeed()
 
+// fieldMul are keyHash's random multipliers, chosen at start as fieldSeed.
+var fieldMul = func() (m [6]uint64) {
+	for i := range m {
+		m[i] = rand.Uint64()
+	}
+	return m
+}()
+
+// keyHash is the hash of a field's key, of which link keeps the top bits.
+// A key of up to 16 bytes is read as 4 words of 32 bits and its length,
+// which tell it from any other (the first and the last 8 bytes, 4, or
+// the first, middle and last byte), hashed as vector multiply-shift
+// (Dietzfelbinger's: the sum of each word times its random multiplier,
+// mod 2^64, its top bits): two keys share the top l bits with
+// probability at most 2^-l whatever the keys, and a few multiplies cost
+// less than maphash's calls. A longer key is hashed by maphash.
+func keyHash(s string) uint64 {
+	if len(s) > 16 {
+		return maphash.String(fieldSeed, s)
+	}
+	x, y := keyWords(s)
+	m := &fieldMul
+	return m[0]*(x&0xffffffff) + m[1]*(x>>32) + m[2]*(y&0xffffffff) + m[3]*(y>>32) + m[4]*uint64(len(s)) + m[5]
+}
+
+// keyWords returns the two words that, with its length, tell a key of up
+// to 16 bytes from any other.
+func keyWords(s string) (x, y uint64) {
+	switch n := len(s); {
+	case n >= 8:
+		return load64(s), load64(s[n-8:])
+	case n >= 4:
+		return uint64(load32(s)), uint64(load32(s[n-4:]))
+	case n > 0:
+		return uint64(s[0]) | uint64(s[n>>1])<<8 | uint64(s[n-1])<<16, 0
+	}
+	return 0, 0
+}
+
+// load64 and load32 read the first 8 or 4 bytes of s, little-endian.
+func load64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+func load32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+}
+
 // link fills t.next and t.head for fields.
 func (t *fieldTable) link(fields []appproto.Field) {
-	size := 64
+	size, shift := 64, uint(64-6)
 	for size < 4*len(fields) {
 		size *= 2
+		shift--
 	}
 	if cap(t.slots) < size {
 		t.slots = make([]int32, size)
@@ -172,7 +225,7 @@ func (t *fieldTable) link(fields []appproto.Field) {
 	mask := uint64(size - 1)
 	for i, f := range fields {
 		t.next[i] = 0
-		for h := maphash.String(fieldSeed, f.Key) & mask; ; h = (h + 1) & mask {
+		for h := keyHash(f.Key) >> shift; ; h = (h + 1) & mask {
 			countFieldOp()
 			s := t.slots[h]
 			if s == 0 {
