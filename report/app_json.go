@@ -108,19 +108,17 @@ func appendFields(b []byte, a *appproto.App) []byte {
 		defer clear(t.fields)
 	}
 	t.link(fields)
-	next, head := t.next, t.head
-	first := true
-	for i, f := range fields {
+	next, head := t.next[:len(fields)], t.head[:len(fields)]
+	for i := range fields {
 		countFieldOp()
 		if !head[i] {
 			continue // written with its key's first field
 		}
-		if !first {
+		if i > 0 { // the first field is its key's first: written first
 			b = append(b, ',')
 		}
-		first = false
-		b = appendJSONString(b, f.Key)
-		b = append(b, ':')
+		f := &fields[i]
+		b = appendFieldKey(b, f.Key)
 		if next[i] == 0 {
 			b = appendFieldValue(b, f.Value, body)
 			continue
@@ -260,8 +258,7 @@ func appendFewFields(b []byte, fields []appproto.Field, body bool) []byte {
 			b = append(b, ',')
 		}
 		first = false
-		b = appendJSONString(b, f.Key)
-		b = append(b, ':')
+		b = appendFieldKey(b, f.Key)
 		more := false
 		for _, g := range fields[i+1:] {
 			countFieldOp()
@@ -286,6 +283,22 @@ func appendFewFields(b []byte, fields []appproto.Field, body bool) []byte {
 		b = append(b, ']')
 	}
 	return b
+}
+
+// appendFieldKey appends the field key k as appendJSONString does, and
+// the colon after it. A key of plain bytes (jsonPlain: every key of a
+// JSON object left in its Body whose text is printable ASCII, but for
+// <, > and &) is copied at once, without appendJSON's call and growth.
+func appendFieldKey(b []byte, k string) []byte {
+	plain := &jsonPlain[jsonMarshal]
+	for i := 0; i < len(k); i++ {
+		if !plain[k[i]] {
+			return append(appendJSONString(b, k), ':')
+		}
+	}
+	b = append(b, '"')
+	b = append(b, k...)
+	return append(b, '"', ':')
 }
 
 // appendFieldValue appends the field value v as appendJSONString does.

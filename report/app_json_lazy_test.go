@@ -29,6 +29,11 @@ func sameAppJSON(t *testing.T, data []byte) int {
 		if g, w := AppendAppJSON([]byte("x"), got[i]), AppendAppJSON([]byte("x"), want[i]); !bytes.Equal(g, w) {
 			t.Fatalf("%q:\nlazy %s\nnot  %s", data, g, w)
 		}
+		// and as the reference writes the Fields, with encoding/json's
+		// escaping and a map of the keys
+		if w, err := legacyMarshalJSON(want[i]); err != nil || !bytes.Equal(AppendAppJSON(nil, got[i]), w) {
+			t.Fatalf("%q:\nlazy      %s\nreference %s %v", data, AppendAppJSON(nil, got[i]), w, err)
+		}
 	}
 	return len(got)
 }

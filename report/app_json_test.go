@@ -83,6 +83,9 @@ func TestAppJSONString(t *testing.T) {
 		if got, want := appendJSONString(nil, s), legacyAppendJSONString(nil, s); !bytes.Equal(got, want) {
 			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
 		}
+		if got, want := appendFieldKey([]byte("x"), s), append(legacyAppendJSONString([]byte("x"), s), ':'); !bytes.Equal(got, want) {
+			t.Fatalf("appendFieldKey(%q) = %s, want %s", s, got, want)
+		}
 		// The other mode: valid JSON, the same string back (invalid
 		// UTF-8 as U+FFFD), nothing a terminal acts on.
 		b := appendString(nil, s)
@@ -114,6 +117,9 @@ func FuzzAppJSONString(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := appendJSONString(nil, s), legacyAppendJSONString(nil, s); !bytes.Equal(got, want) {
 			t.Fatalf("appendJSONString(%q) = %s, want %s", s, got, want)
+		}
+		if got, want := appendFieldKey([]byte("x"), s), append(legacyAppendJSONString([]byte("x"), s), ':'); !bytes.Equal(got, want) {
+			t.Fatalf("appendFieldKey(%q) = %s, want %s", s, got, want)
 		}
 	})
 }
