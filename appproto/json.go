@@ -240,8 +240,10 @@ func (a *App) AppendFields(dst []Field) []Field {
 	for i := len(members) - 1; i >= 0; i-- {
 		m := members[i]
 		ks, vs := int(m.key&^memberFlag), int(m.value&^memberFlag)
+		// back over the comma and space: no value ends in either, nor
+		// in any other byte up to the space
 		ve := next - 1
-		for b[ve] == ',' || isJSONSpace(b[ve]) {
+		for b[ve] <= ' ' || b[ve] == ',' {
 			ve--
 		}
 		ve++
