@@ -153,30 +153,20 @@ var fieldTables = sync.Pool{New: func() any { return new(fieldTable) }}
 // no set of keys collides on purpose.
 var fieldSeed = maphash.MakeSeed()
 
-// fieldMul are keyHash's random multipliers, chosen at start as fieldSeed.
+// fieldMul are the random multipliers of the hash of keys of up to 16
+// bytes, chosen at start as fieldSeed. Such a key is read as 4 words of
+// 32 bits (keyWords) and its length, which tell it from any other, hashed
+// as vector multiply-shift (Dietzfelbinger's: the sum of each word times
+// its multiplier, mod 2^64; link keeps its top bits): two keys share the
+// top l bits with probability 2^-l whatever the keys, and a few
+// multiplies cost less than maphash's calls. A longer key is hashed by
+// maphash.
 var fieldMul = func() (m [6]uint64) {
 	for i := range m {
 		m[i] = rand.Uint64()
 	}
 	return m
 }()
-
-// keyHash is the hash of a field's key, of which link keeps the top bits.
-// A key of up to 16 bytes is read as 4 words of 32 bits and its length,
-// which tell it from any other (the first and the last 8 bytes, 4, or
-// the first, middle and last byte), hashed as vector multiply-shift
-// (Dietzfelbinger's: the sum of each word times its random multiplier,
-// mod 2^64, its top bits): two keys share the top l bits with
-// probability at most 2^-l whatever the keys, and a few multiplies cost
-// less than maphash's calls. A longer key is hashed by maphash.
-func keyHash(s string) uint64 {
-	if len(s) > 16 {
-		return maphash.String(fieldSeed, s)
-	}
-	x, y := keyWords(s)
-	m := &fieldMul
-	return m[0]*(x&0xffffffff) + m[1]*(x>>32) + m[2]*(y&0xffffffff) + m[3]*(y>>32) + m[4]*uint64(len(s)) + m[5]
-}
 
 // keyWords returns the two words that, with its length, tell a key of up
 // to 16 bytes from any other.
@@ -223,7 +213,15 @@ func (t *fieldTable) link(fields []appproto.Field) {
 	mask := uint64(size - 1)
 	for i, f := range fields {
 		t.next[i] = 0
-		for h := keyHash(f.Key) >> shift; ; h = (h + 1) & mask {
+		var h uint64 // the key's hash (fieldMul), its top bits a slot
+		if k := f.Key; len(k) <= 16 {
+			x, y := keyWords(k)
+			m := &fieldMul
+			h = m[0]*(x&0xffffffff) + m[1]*(x>>32) + m[2]*(y&0xffffffff) + m[3]*(y>>32) + m[4]*uint64(len(k)) + m[5]
+		} else {
+			h = maphash.String(fieldSeed, k)
+		}
+		for h >>= shift; ; h = (h + 1) & mask {
 			countFieldOp()
 			s := t.slots[h]
 			if s == 0 {

@@ -10,7 +10,7 @@ import (
 	"github.com/wsdump/wsdump/appproto"
 )
 
-// TestKeyWords: keyHash reads a key of up to 16 bytes as two words and
+// TestKeyWords: link hashes a key of up to 16 bytes read as two words and
 // its length; no two keys may read the same, or they would share their
 // slot whatever the multipliers. Every key of up to 12 bytes of two
 // letters, and random ones of 13 to 16 bytes that differ in one byte.
@@ -55,7 +55,7 @@ func TestKeyWords(t *testing.T) {
 }
 
 // TestAppendFieldsLinearKeys: distinct keys that share all but a few
-// bytes in the middle, of every length to 24 (keyHash's words, then
+// bytes in the middle, of every length to 24 (keyWords, then
 // maphash), take the steps of any distinct keys: a slot each, seldom
 // a neighbour's.
 func TestAppendFieldsLinearKeys(t *testing.T) {
