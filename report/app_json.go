@@ -153,46 +153,23 @@ var fieldTables = sync.Pool{New: func() any { return new(fieldTable) }}
 // no set of keys collides on purpose.
 var fieldSeed = maphash.MakeSeed()
 
-// fieldMul are the random multipliers of the hash of keys of up to 16
-// bytes, chosen at start as fieldSeed. Such a key is read as 4 words of
-// 32 bits (keyWords) and its length, which tell it from any other, hashed
-// as vector multiply-shift (Dietzfelbinger's: the sum of each word times
-// its multiplier, mod 2^64; link keeps its top bits): two keys share the
-// top l bits with probability 2^-l whatever the keys, and a few
-// multiplies cost less than maphash's calls. A longer key is hashed by
-// maphash.
-var fieldMul = func() (m [6]uint64) {
-	for i := range m {
-		m[i] = rand.Uint64()
+// fieldTab is simple tabulation hashing of keys of up to 16 bytes: a
+// random word per byte value at each position, and per length, chosen at
+// start as fieldSeed; a key's hash is the XOR of its bytes' words and
+// its length's. Whatever the keys, linear probing with it takes a
+// constant number of probes in expectation (Pătraşcu and Thorup, "The
+// power of simple tabulation hashing", 2012), as a multiply-shift hash
+// does not on keys in sequence (k1000, k1001, ...); and a few loads cost
+// less than maphash's calls. A longer key is hashed by maphash.
+var fieldTab = func() *[17][256]uint64 {
+	t := new([17][256]uint64)
+	for i := range t {
+		for j := range t[i] {
+			t[i][j] = rand.Uint64()
+		}
 	}
-	return m
+	return t
 }()
-
-// keyWords returns the two words that, with its length, tell a key of up
-// to 16 bytes from any other.
-func keyWords(s string) (x, y uint64) {
-	switch n := len(s); {
-	case n >= 8:
-		return load64(s), load64(s[n-8:])
-	case n >= 4:
-		return uint64(load32(s)), uint64(load32(s[n-4:]))
-	case n > 0:
-		return uint64(s[0]) | uint64(s[n>>1])<<8 | uint64(s[n-1])<<16, 0
-	}
-	return 0, 0
-}
-
-// load64 and load32 read the first 8 or 4 bytes of s, little-endian.
-func load64(s string) uint64 {
-	_ = s[7]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-func load32(s string) uint32 {
-	_ = s[3]
-	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
-}
 
 // link fills t.next and t.head for fields.
 func (t *fieldTable) link(fields []appproto.Field) {
@@ -211,13 +188,15 @@ func (t *fieldTable) link(fields []appproto.Field) {
 	t.next = slices.Grow(t.next[:0], n)[:n]
 	t.head = slices.Grow(t.head[:0], n)[:n]
 	mask := uint64(size - 1)
+	tab := fieldTab
 	for i, f := range fields {
 		t.next[i] = 0
-		var h uint64 // the key's hash (fieldMul), its top bits a slot
+		var h uint64 // the key's hash (fieldTab), its top bits a slot
 		if k := f.Key; len(k) <= 16 {
-			x, y := keyWords(k)
-			m := &fieldMul
-			h = m[0]*(x&0xffffffff) + m[1]*(x>>32) + m[2]*(y&0xffffffff) + m[3]*(y>>32) + m[4]*uint64(len(k)) + m[5]
+			h = tab[16][len(k)]
+			for i := 0; i < len(k); i++ {
+				h ^= tab[i&15][k[i]]
+			}
 		} else {
 			h = maphash.String(fieldSeed, k)
 		}
