@@ -194,8 +194,8 @@ func (t *fieldTable) link(fields []appproto.Field) {
 		var h uint64 // the key's hash (fieldTab), its top bits a slot
 		if k := f.Key; len(k) <= 16 {
 			h = tab[16][len(k)]
-			for i := 0; i < len(k); i++ {
-				h ^= tab[i&15][k[i]]
+			for j := 0; j < len(k); j++ {
+				h ^= tab[j&15][k[j]]
 			}
 		} else {
 			h = maphash.String(fieldSeed, k)
