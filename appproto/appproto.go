@@ -100,18 +100,26 @@ type App struct {
 	members []bodyMember
 	// borrowed is where Body starts in the data of the message it was
 	// decoded from, plus one, when Body is that data, not a copy, and
-	// members may be in the session's Scratch (Session.BorrowBodies); 0
-	// when the App owns both.
+	// members may be in the session's Scratch (Session.BorrowBodies);
+	// rebased (-1) when Body is in a copy of that data and members
+	// perhaps in an Arena, both its Rebase's caller's; 0 when the App owns
+	// both.
 	borrowed int
 }
+
+// rebased is App.borrowed once Rebase moved a's Body and fields into
+// memory its caller lends.
+const rebased = -1
 
 // Borrowed reports whether a's Body is the data of the message it was
 // decoded from, valid only as long as that data, and its fields valid
 // only until the next message of a session sharing its Scratch
 // (Session.BorrowBodies).
-func (a *App) Borrowed() bool { return a.borrowed != 0 }
+func (a *App) Borrowed() bool { return a.borrowed > 0 }
 
-// Own makes a's Body and fields its own copies, if they were borrowed.
+// Own makes a's Body and fields its own copies, if they were borrowed or
+// rebased (Rebase): what a sink that keeps an App past the record.Record
+// that handed it over calls, with -j as without.
 func (a *App) Own() {
 	if a.borrowed != 0 {
 		a.Body, a.members, a.borrowed = clone(a.Body), slices.Clone(a.members), 0
@@ -122,13 +130,14 @@ func (a *App) Own() {
 // message a was decoded from, which a then shares (it owns it, and holds
 // it valid, no more than before), and copies its fields into ar (new
 // memory when ar is nil). It reports false, and changes nothing, when a's
-// Body is not borrowed or data is too short to be that copy.
+// Body is not borrowed or data is too short to be that copy. Once
+// rebased, a is not Borrowed, but Own still copies its Body and fields.
 func (a *App) Rebase(data []byte, ar *Arena) bool {
 	off := a.borrowed - 1
 	if off < 0 || off+len(a.Body) > len(data) {
 		return false
 	}
-	a.Body, a.borrowed = data[off:off+len(a.Body):off+len(a.Body)], 0
+	a.Body, a.borrowed = data[off:off+len(a.Body):off+len(a.Body)], rebased
 	if ar == nil {
 		a.members = slices.Clone(a.members)
 	} else if len(a.members) > 0 {
