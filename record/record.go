@@ -39,7 +39,9 @@ func (k Kind) String() string {
 // Record is one thing a connection produced. Conn is set for every kind;
 // the other fields are set as Kind says. A Record and what it points to
 // are valid only during the Put that hands it over (the producer may reuse
-// them): copy what you keep.
+// them): copy what you keep. An App's Body and fields may be the
+// message's data and the decoder's scratch (appproto.Session.BorrowBodies):
+// a sink that keeps Apps copies the slice and calls App.Own on each.
 type Record struct {
 	Kind      Kind
 	Conn      *wsparse.Conn
