@@ -181,7 +181,7 @@ func (sc *Scratch) bodyMembers(n int) []bodyMember {
 		return make([]bodyMember, n)
 	}
 	if cap(sc.members) < n {
-		sc.members = make([]bodyMember, max(n, 2*cap(sc.members)))
+		sc.members = make([]bodyMember, min(max(n, 2*cap(sc.members)), maxScratchMembers))
 	}
 	return sc.members[:n:n]
 }
