@@ -5,24 +5,28 @@ import (
 	"context"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
+	"github.com/wsdump/wsdump/internal/memtarget"
 	"github.com/wsdump/wsdump/internal/prof"
 )
 
-// memoryTarget is the heap size past which the garbage collector works
-// harder (a soft limit, see runtime/debug.SetMemoryLimit). Decoding keeps
+// memoryPolicy is the garbage collector's soft memory limit (see
+// runtime/debug.SetMemoryLimit and internal/memtarget). Decoding keeps
 // little alive (buffers per open connection, batches in flight between
 // workers), but with the default GOGC the heap grows to twice that between
-// collections; the target keeps a big capture's peak RSS under 100 MB for
-// a few percent of CPU. A heap that truly needs more simply goes over it.
-// GOMEMLIMIT overrides it.
-const memoryTarget = 80 << 20
+// collections; the 80 MiB floor keeps a big capture's peak RSS under 100 MB
+// for a few percent of CPU. A live heap near the floor (tens of thousands
+// of connections open at once) would have the collector run back to back,
+// so the limit follows it with a quarter more as headroom, up to 256 MiB:
+// past that ceiling the collector works hard again, which keeps 100 000
+// open connections within 300 MB (issue 16; bench/memory.sh). GOMEMLIMIT
+// overrides it.
+var memoryPolicy = memtarget.Policy{Floor: 80 << 20, Ceiling: 256 << 20, Headroom: 0.25}
 
 func main() {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(memoryTarget)
+		memtarget.Start(memoryPolicy)
 	}
 	stop := prof.CPU(os.Getenv("WSDUMP_CPUPROFILE"), os.Stderr)
 	stopTrace := prof.Trace(os.Getenv("WSDUMP_TRACE"), os.Stderr)

@@ -1,0 +1,132 @@
+// Package memtarget keeps the garbage collector's soft memory limit
+// (runtime/debug.SetMemoryLimit) between a floor and a ceiling, following
+// the live heap: after each collection the limit becomes what the live
+// heap needs with some headroom, never less than the floor nor more than
+// the ceiling, and never less than it was.
+//
+// A fixed limit keeps a big capture's peak RSS low while the live heap is
+// small, but once the live heap grows near it (tens of thousands of
+// connections open at once) the collector runs back to back: the heap
+// cannot get under the limit, and the runtime lets the collector take up
+// to half the CPU. Following the live heap keeps the floor for the usual
+// run and gives the collector room in the other, up to the ceiling.
+package memtarget
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync"
+)
+
+// Policy says what limit to set for a live heap.
+type Policy struct {
+	// Floor is the lowest limit, in bytes: what a run with a small live
+	// heap gets.
+	Floor int64
+	// Ceiling is the highest limit, in bytes. A live heap near it makes
+	// the collector work hard again; past it, the heap goes over.
+	Ceiling int64
+	// Headroom is the heap's growth allowed between collections, as a
+	// fraction of the live heap.
+	Headroom float64
+}
+
+// Limit returns the memory limit for a live heap of live bytes when the
+// runtime's memory besides the heap (stacks, its own metadata) is other
+// bytes.
+func (p Policy) Limit(live, other uint64) int64 {
+	want := float64(live)*(1+p.Headroom) + float64(other)
+	if want >= float64(p.Ceiling) {
+		return max(p.Floor, p.Ceiling)
+	}
+	return max(p.Floor, int64(want))
+}
+
+// names are the runtime metrics read after each collection; the indexes
+// below name them.
+var names = [...]string{
+	live:     "/gc/heap/live:bytes",
+	total:    "/memory/classes/total:bytes",
+	released: "/memory/classes/heap/released:bytes",
+	objects:  "/memory/classes/heap/objects:bytes",
+	unused:   "/memory/classes/heap/unused:bytes",
+	free:     "/memory/classes/heap/free:bytes",
+}
+
+const (
+	live = iota
+	total
+	released
+	objects
+	unused
+	free
+	numMetrics
+)
+
+// target adjusts the limit after each collection until stopped.
+type target struct {
+	p       Policy
+	set     func(int64) int64 // debug.SetMemoryLimit
+	mu      sync.Mutex
+	stopped bool
+	limit   int64 // the last limit set
+	samples [numMetrics]metrics.Sample
+}
+
+// Start sets the limit to p.Floor and then, after each collection, to
+// p.Limit of the live heap when that is higher; stop ends the adjusting
+// and leaves the last limit set.
+func Start(p Policy) (stop func()) {
+	return start(p, debug.SetMemoryLimit)
+}
+
+func start(p Policy, set func(int64) int64) (stop func()) {
+	t := &target{p: p, set: set, limit: p.Floor}
+	for i, n := range names {
+		t.samples[i].Name = n
+	}
+	set(p.Floor)
+	t.arm()
+	return func() {
+		t.mu.Lock()
+		t.stopped = true
+		t.mu.Unlock()
+	}
+}
+
+// sentinel is an object made only to be collected: its cleanup runs after
+// the collection that found it unreachable.
+type sentinel struct{ _ [2]*int }
+
+// arm makes a sentinel whose cleanup adjusts the limit and arms again.
+func (t *target) arm() {
+	runtime.AddCleanup(new(sentinel), (*target).collected, t)
+}
+
+// collected runs after a collection: it sets the limit for the live heap
+// the collection found, and arms the next.
+func (t *target) collected() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped {
+		return
+	}
+	metrics.Read(t.samples[:])
+	v := func(i int) uint64 { return t.samples[i].Value.Uint64() }
+	// The limit counts what is mapped and not given back; besides the
+	// heap's spans (objects, fragmentation, free spans) that is the
+	// runtime's own memory.
+	var other uint64
+	if mapped, heap := v(total)-v(released), v(objects)+v(unused)+v(free); mapped > heap {
+		other = mapped - heap
+	}
+	// The limit never goes down: the memory it allowed is mapped (a heap
+	// that shrinks keeps its pages until the scavenger returns them), and a
+	// limit under it would have the collector run back to back until then.
+	if l := t.p.Limit(v(live), other); l > t.limit {
+		t.limit = l
+		t.set(l)
+	}
+	t.arm()
+}

@@ -1,0 +1,136 @@
+package memtarget
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+const mib = 1 << 20
+
+func TestLimit(t *testing.T) {
+	p := Policy{Floor: 80 * mib, Ceiling: 256 * mib, Headroom: 0.25}
+	for _, c := range []struct {
+		name        string
+		live, other uint64
+		want        int64
+	}{
+		{"small heap: the floor", 10 * mib, 4 * mib, 80 * mib},
+		{"just under the floor", 60 * mib, 4 * mib, 80 * mib},
+		{"over the floor: live plus a quarter plus the rest", 100 * mib, 8 * mib, 133 * mib},
+		{"at the ceiling", 200 * mib, 6 * mib, 256 * mib},
+		{"live past the ceiling", 300 * mib, 10 * mib, 256 * mib},
+		{"huge", 1 << 62, 1 << 62, 256 * mib},
+	} {
+		if got := p.Limit(c.live, c.other); got != c.want {
+			t.Errorf("%s: Limit(%d MiB, %d MiB) = %.2f MiB, want %.2f", c.name, c.live/mib, c.other/mib, float64(got)/mib, float64(c.want)/mib)
+		}
+	}
+	// A ceiling under the floor: the floor wins.
+	if got := (Policy{Floor: 80 * mib, Ceiling: 10 * mib}).Limit(100*mib, 0); got != 80*mib {
+		t.Errorf("ceiling under the floor: %d MiB, want 80", got/mib)
+	}
+}
+
+// recorder stands for debug.SetMemoryLimit.
+type recorder struct {
+	mu  sync.Mutex
+	set []int64
+}
+
+func (r *recorder) setLimit(l int64) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.set = append(r.set, l)
+	return 0
+}
+
+func (r *recorder) limits() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int64(nil), r.set...)
+}
+
+var keep [][]byte // a live heap the collector finds
+
+// collectUntil runs collections until cond holds (the limit is set by a
+// cleanup, run after a collection on another goroutine), or fails after
+// many: a liveness check, not a timing.
+func collectUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for range 2000 {
+		if cond() {
+			return
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("no adjustment after 2000 collections")
+}
+
+func TestFollowsLiveHeapNeverDown(t *testing.T) {
+	r := new(recorder)
+	p := Policy{Floor: 1 * mib, Ceiling: 1 << 40, Headroom: 0.5}
+	stop := start(p, r.setLimit)
+	if l := r.limits(); len(l) != 1 || l[0] != p.Floor {
+		t.Fatalf("limits at start: %v, want [the floor]", l)
+	}
+	for range 8 {
+		keep = append(keep, make([]byte, mib))
+	}
+	// 8 MiB live, half again as headroom: the limit passes 12 MiB; then,
+	// adjusted after a later collection, 48 MiB for 32.
+	collectUntil(t, func() bool { l := r.limits(); return l[len(l)-1] >= 12*mib })
+	for range 24 {
+		keep = append(keep, make([]byte, mib))
+	}
+	collectUntil(t, func() bool { l := r.limits(); return l[len(l)-1] >= 48*mib })
+	high := r.limits()[len(r.limits())-1]
+	keep = nil
+	runtime.GC()
+	runtime.GC()
+	n := len(r.limits())
+	// The heap shrank; the collections after find less, and set nothing.
+	for range 5 {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	for _, l := range r.limits()[n:] {
+		if l < high {
+			t.Errorf("limit went down to %d after %d", l, high)
+		}
+	}
+	stop()
+	runtime.GC()
+	runtime.GC()
+	before := len(r.limits())
+	for range 32 {
+		keep = append(keep, make([]byte, 4*mib))
+	}
+	for range 10 {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	keep = nil
+	if after := len(r.limits()); after != before {
+		t.Errorf("%d limits set after stop", after-before)
+	}
+}
+
+func TestCeiling(t *testing.T) {
+	r := new(recorder)
+	p := Policy{Floor: 1 * mib, Ceiling: 8 * mib, Headroom: 0.25}
+	stop := start(p, r.setLimit)
+	defer stop()
+	for range 16 {
+		keep = append(keep, make([]byte, mib))
+	}
+	collectUntil(t, func() bool { l := r.limits(); return l[len(l)-1] == p.Ceiling })
+	keep = nil
+	for _, l := range r.limits() {
+		if l > p.Ceiling || l < p.Floor {
+			t.Errorf("limit %d outside [%d, %d]", l, p.Floor, p.Ceiling)
+		}
+	}
+}
