@@ -33,8 +33,9 @@ type Policy struct {
 }
 
 // Limit returns the memory limit for a live heap of live bytes when the
-// runtime's memory besides the heap (stacks, its own metadata) is other
-// bytes.
+// runtime's memory besides the heap's objects and free spans is other
+// bytes (see nonHeap). The runtime keeps 3% of the limit's heap goal in
+// reserve, so the heap grows by a little less than Headroom.
 func (p Policy) Limit(live, other uint64) int64 {
 	want := float64(live)*(1+p.Headroom) + float64(other)
 	if want >= float64(p.Ceiling) {
@@ -50,7 +51,6 @@ var names = [...]string{
 	total:    "/memory/classes/total:bytes",
 	released: "/memory/classes/heap/released:bytes",
 	objects:  "/memory/classes/heap/objects:bytes",
-	unused:   "/memory/classes/heap/unused:bytes",
 	free:     "/memory/classes/heap/free:bytes",
 }
 
@@ -59,7 +59,6 @@ const (
 	total
 	released
 	objects
-	unused
 	free
 	numMetrics
 )
@@ -76,7 +75,9 @@ type target struct {
 
 // Start sets the limit to p.Floor and then, after each collection, to
 // p.Limit of the live heap when that is higher; stop ends the adjusting
-// and leaves the last limit set.
+// and leaves the last limit set. As the limit is never lowered, a heap
+// that was large once may grow to twice its live size again later (up to
+// the limit reached) instead of being held at the floor.
 func Start(p Policy) (stop func()) {
 	return start(p, debug.SetMemoryLimit)
 }
@@ -93,6 +94,17 @@ func start(p Policy, set func(int64) int64) (stop func()) {
 		t.stopped = true
 		t.mu.Unlock()
 	}
+}
+
+// nonHeap is what the runtime counts against the limit besides the heap's
+// objects and free spans (runtime.memoryLimitHeapGoal): what is mapped and
+// not given back, less those. That is its own memory (stacks, metadata)
+// and the spans' fragmentation, which grows with the heap.
+func nonHeap(total, released, objects, free uint64) uint64 {
+	if mapped, heap := total-released, objects+free; mapped > heap {
+		return mapped - heap
+	}
+	return 0
 }
 
 // sentinel is an object made only to be collected: its cleanup runs after
@@ -113,14 +125,13 @@ func (t *target) collected() {
 		return
 	}
 	metrics.Read(t.samples[:])
-	v := func(i int) uint64 { return t.samples[i].Value.Uint64() }
-	// The limit counts what is mapped and not given back; besides the
-	// heap's spans (objects, fragmentation, free spans) that is the
-	// runtime's own memory.
-	var other uint64
-	if mapped, heap := v(total)-v(released), v(objects)+v(unused)+v(free); mapped > heap {
-		other = mapped - heap
+	for _, s := range t.samples {
+		if s.Value.Kind() != metrics.KindUint64 {
+			return // a runtime without one of them: the limit stays as it is
+		}
 	}
+	v := func(i int) uint64 { return t.samples[i].Value.Uint64() }
+	other := nonHeap(v(total), v(released), v(objects), v(free))
 	// The limit never goes down: the memory it allowed is mapped (a heap
 	// that shrinks keeps its pages until the scavenger returns them), and a
 	// limit under it would have the collector run back to back until then.

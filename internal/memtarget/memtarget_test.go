@@ -33,6 +33,25 @@ func TestLimit(t *testing.T) {
 	}
 }
 
+func TestNonHeap(t *testing.T) {
+	for _, c := range []struct {
+		name                           string
+		total, released, objects, free uint64
+		want                           uint64
+	}{
+		// 300 MiB mapped, 20 given back, 200 of objects, 30 of free spans:
+		// 50 MiB of stacks, metadata and fragmentation (unused bytes in
+		// spans in use), which the runtime counts as not heap.
+		{"fragmentation counts", 300 * mib, 20 * mib, 200 * mib, 30 * mib, 50 * mib},
+		{"nothing besides the heap", 100 * mib, 0, 90 * mib, 10 * mib, 0},
+		{"metrics read apart, heap over mapped", 100 * mib, 10 * mib, 95 * mib, 5 * mib, 0},
+	} {
+		if got := nonHeap(c.total, c.released, c.objects, c.free); got != c.want {
+			t.Errorf("%s: %d MiB, want %d", c.name, got/mib, c.want/mib)
+		}
+	}
+}
+
 // recorder stands for debug.SetMemoryLimit.
 type recorder struct {
 	mu  sync.Mutex
