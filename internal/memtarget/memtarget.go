@@ -101,6 +101,9 @@ func start(p Policy, set func(int64) int64) (stop func()) {
 // not given back, less those. That is its own memory (stacks, metadata)
 // and the spans' fragmentation, which grows with the heap.
 func nonHeap(total, released, objects, free uint64) uint64 {
+	if released > total {
+		return 0 // not a reading to raise a limit on, which is never lowered
+	}
 	if mapped, heap := total-released, objects+free; mapped > heap {
 		return mapped - heap
 	}

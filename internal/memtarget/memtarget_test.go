@@ -45,6 +45,7 @@ func TestNonHeap(t *testing.T) {
 		{"fragmentation counts", 300 * mib, 20 * mib, 200 * mib, 30 * mib, 50 * mib},
 		{"nothing besides the heap", 100 * mib, 0, 90 * mib, 10 * mib, 0},
 		{"metrics read apart, heap over mapped", 100 * mib, 10 * mib, 95 * mib, 5 * mib, 0},
+		{"metrics read apart, more released than mapped", 100 * mib, 101 * mib, 0, 0, 0},
 	} {
 		if got := nonHeap(c.total, c.released, c.objects, c.free); got != c.want {
 			t.Errorf("%s: %d MiB, want %d", c.name, got/mib, c.want/mib)
