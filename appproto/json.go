@@ -161,28 +161,61 @@ func bodyMembers(members []jsonMember, sc *Scratch) []bodyMember {
 // memberSpans returns where member i's key (quotes included) and value
 // lie in a.Body, and whether the key is plain and the value compact.
 func (a *App) memberSpans(i int) (key, value jsonSpan, plain, compact bool) {
+	var next int // where the member after it starts, or the closing brace
+	if i+1 < len(a.members) {
+		next = int(a.members[i+1].key &^ memberFlag)
+	} else {
+		next = closingBrace(a.Body)
+	}
 	m := a.members[i]
-	b := a.Body
+	key, value = spansOf(a.Body, m, next)
+	return key, value, m.key&memberFlag != 0, m.value&memberFlag != 0
+}
+
+// closingBrace returns where the JSON object b ends.
+func closingBrace(b []byte) int {
+	end := len(b) - 1
+	for end > 0 && b[end] != '}' {
+		end--
+	}
+	return end
+}
+
+// spansOf returns where member m's key (quotes included) and value lie in
+// b, the Body of its object, given where the member after it (or the
+// object's closing brace) starts.
+func spansOf(b []byte, m bodyMember, next int) (key, value jsonSpan) {
 	key.start, value.start = int(m.key&^memberFlag), int(m.value&^memberFlag)
 	key.end = value.start - 1
 	for b[key.end] != '"' {
 		key.end--
 	}
 	key.end++
-	next := len(b) - 1 // the object's closing brace, after the last value
-	if i+1 < len(a.members) {
-		next = int(a.members[i+1].key &^ memberFlag)
-	} else {
-		for b[next] != '}' {
-			next--
-		}
-	}
+	// back over the comma and space: no value ends in either, nor in any
+	// other byte up to the space
 	value.end = next - 1
-	for b[value.end] == ',' || isJSONSpace(b[value.end]) {
+	for b[value.end] <= ' ' || b[value.end] == ',' {
 		value.end--
 	}
 	value.end++
-	return key, value, m.key&memberFlag != 0, m.value&memberFlag != 0
+	return key, value
+}
+
+// fieldOf returns the Field of member m of the object b (text: b as a
+// string), whose key and value lie at key and value (spansOf).
+func fieldOf(b []byte, text string, m bodyMember, key, value jsonSpan) Field {
+	var f Field
+	if m.key&memberFlag != 0 {
+		f.Key = text[key.start+1 : key.end-1]
+	} else {
+		f.Key = unquote(key.of(b))
+	}
+	if m.value&memberFlag != 0 {
+		f.Value = text[value.start:value.end]
+	} else {
+		f.Value = compactValid(value.of(b))
+	}
+	return f
 }
 
 // NumFields is the number of a's fields: len(a.Fields), or the members
@@ -201,20 +234,8 @@ func (a *App) FieldAt(i int) Field {
 	if a.members == nil {
 		return a.Fields[i]
 	}
-	key, value, plain, compact := a.memberSpans(i)
-	var f Field
-	text := unsafe.String(unsafe.SliceData(a.Body), len(a.Body))
-	if plain {
-		f.Key = text[key.start+1 : key.end-1]
-	} else {
-		f.Key = unquote(key.of(a.Body))
-	}
-	if compact {
-		f.Value = text[value.start:value.end]
-	} else {
-		f.Value = compactValid(value.of(a.Body))
-	}
-	return f
+	key, value, _, _ := a.memberSpans(i)
+	return fieldOf(a.Body, unsafe.String(unsafe.SliceData(a.Body), len(a.Body)), a.members[i], key, value)
 }
 
 // AppendFields appends a's fields to dst, as AllFields returns them: a
@@ -228,41 +249,15 @@ func (a *App) AppendFields(dst []Field) []Field {
 	}
 	b, members := a.Body, a.members
 	text := unsafe.String(unsafe.SliceData(b), len(b))
-	dst = slices.Grow(dst, len(members))
-	next := len(b) - 1 // the object's closing brace, after the last value
-	for next > 0 && b[next] != '}' {
-		next--
-	}
-	// from the last member back: each value ends before the key after it
 	n := len(dst)
-	dst = dst[:n+len(members)]
+	dst = slices.Grow(dst, len(members))[:n+len(members)]
 	out := dst[n:]
+	// from the last member back: each value ends before the key after it
+	next := closingBrace(b)
 	for i := len(members) - 1; i >= 0; i-- {
-		m := members[i]
-		ks, vs := int(m.key&^memberFlag), int(m.value&^memberFlag)
-		// back over the comma and space: no value ends in either, nor
-		// in any other byte up to the space
-		ve := next - 1
-		for b[ve] <= ' ' || b[ve] == ',' {
-			ve--
-		}
-		ve++
-		ke := vs - 1
-		for b[ke] != '"' {
-			ke--
-		}
-		f := &out[i]
-		if m.key&memberFlag != 0 {
-			f.Key = text[ks+1 : ke]
-		} else {
-			f.Key = unquote(b[ks : ke+1])
-		}
-		if m.value&memberFlag != 0 {
-			f.Value = text[vs:ve]
-		} else {
-			f.Value = compactValid(b[vs:ve])
-		}
-		next = ks
+		key, value := spansOf(b, members[i], next)
+		out[i] = fieldOf(b, text, members[i], key, value)
+		next = key.start
 	}
 	return dst
 }
