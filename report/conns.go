@@ -258,12 +258,11 @@ func connsDirCell(c *health.Conn, d int) string {
 // in blocks of 1 024 rows, for its memory: issue 16). A table with a cell
 // of several lines is still laid out by tablewriter.
 func renderConnsTable(w io.Writer, header []string, rows [][]string) error {
-	for _, row := range rows {
-		if slices.ContainsFunc(row, func(c string) bool { return strings.ContainsAny(c, "\r\n") }) {
-			return renderTable(w, header, rows)
-		}
+	// A cell of several lines: the table is tablewriter's to lay out.
+	multiLine := func(row []string) bool {
+		return slices.ContainsFunc(row, func(c string) bool { return strings.ContainsAny(c, "\r\n") })
 	}
-	if slices.ContainsFunc(header, func(c string) bool { return strings.ContainsAny(c, "\r\n") }) {
+	if multiLine(header) || slices.ContainsFunc(rows, multiLine) {
 		return renderTable(w, header, rows)
 	}
 	widths := make([]int, len(header))
