@@ -112,6 +112,12 @@ func New(o Options) (*Writer, error) {
 		return nil, err
 	}
 	w := &Writer{opts: o, id: o.ID, tr: health.New(nil, o.Health)}
+	// The heartbeats and reconnect groups are all that is read of the
+	// tracker: each connection's heartbeats are measured at its end and
+	// it is kept packed (a few hundred bytes), not with every beat's
+	// time. Kept whole, the ended connections grew the live heap with the
+	// capture (~23 of the 111 MiB live at the end of a 2.9 GB capture).
+	w.tr.FinishAtEnd()
 	w.handshakes = newTable[handshakeRow](w, "handshakes")
 	w.frames = newTable[frameRow](w, "frames")
 	w.messages = newTable[messageRow](w, "messages")
@@ -232,12 +238,16 @@ func (w *Writer) Close() error {
 	}
 	w.closed = true
 	if !w.failed() {
-		rep := w.tr.Report()
-		for _, c := range rep.Conns {
+		// One connection's result at a time (ReportEach), not all of them
+		// at once.
+		rep := w.tr.ReportEach()
+		for i := range rep.Len() {
+			c := rep.Conn(i)
 			for _, s := range c.Heartbeats {
 				r := heartbeatOf(w.partID(), c, s)
 				w.heartbeats.add(r.FirstTS, &r, 0)
 			}
+			rep.Release(i)
 		}
 		o := w.opts.Health
 		if o.StormWindow <= 0 {
