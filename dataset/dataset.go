@@ -49,6 +49,13 @@ var Datasets = []string{"handshakes", "frames", "messages", "conns", "heartbeats
 const (
 	RowGroupRows  = 122880
 	RowGroupBytes = 16 << 20
+	// FileRowGroups ends a file after that many row groups; the date's
+	// next record starts its next file (part-<id>-2.parquet, ...). The
+	// writer keeps each row group's metadata (column chunks, page
+	// indexes: tens of KB) for the file's footer until the file ends, so one
+	// file for a whole capture grew the heap with the capture (~11 MB on
+	// 2.9 GB); 64 groups of 16 MiB of payload is 1 GiB of it a file.
+	FileRowGroups = 64
 	// maxOpen bounds the files open per dataset (one per date the
 	// records fall on): past it the least recently written is finished,
 	// and a later record of its date starts a new file.
@@ -66,9 +73,11 @@ type Options struct {
 	// first record.
 	ID     string
 	Health health.Options // the heartbeats and reconnect groups
-	// RowGroupRows and RowGroupBytes override the constants (tests).
+	// RowGroupRows, RowGroupBytes and FileRowGroups override the
+	// constants (tests).
 	RowGroupRows  int
 	RowGroupBytes int
+	FileRowGroups int
 }
 
 // Writer is a record.Sink and a report.Exporter (see put.go) that writes
@@ -107,6 +116,9 @@ func New(o Options) (*Writer, error) {
 	}
 	if o.RowGroupBytes <= 0 {
 		o.RowGroupBytes = RowGroupBytes
+	}
+	if o.FileRowGroups <= 0 {
+		o.FileRowGroups = FileRowGroups
 	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
@@ -336,6 +348,7 @@ type part[T any] struct {
 	pending    []T    // rows of the batch being written, not yet handed to pw
 	rows       int    // in the open row group
 	bytes      int    // of payload in the open row group
+	groups     int    // row groups written
 	used       uint64 // tick of the last row
 }
 
@@ -443,6 +456,9 @@ func (t *table[T]) write(batch []item[T]) {
 				w.fail(fmt.Errorf("%s: %w", p.tmp, err))
 			}
 			p.rows, p.bytes = 0, 0
+			if p.groups++; p.groups >= w.opts.FileRowGroups {
+				t.finish(it.date)
+			}
 		}
 	}
 	for _, p := range t.open {

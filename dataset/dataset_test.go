@@ -291,6 +291,30 @@ func TestRowGroups(t *testing.T) {
 	}
 }
 
+// TestFileRowGroups: a file ends after FileRowGroups row groups and the
+// date's next records go on in its next file; every row is in one file.
+func TestFileRowGroups(t *testing.T) {
+	dir := t.TempDir()
+	w := write(t, Options{Dir: dir, RowGroupRows: 2, FileRowGroups: 3}, time.Date(2026, 12, 4, 1, 0, 0, 0, time.UTC), 5)
+	// 15 frames, 2 rows a group, 3 groups a file: 6 + 6 + 3 rows.
+	want := map[string][2]int64{"": {6, 3}, "-2": {6, 3}, "-3": {3, 2}}
+	for suffix, rg := range want {
+		f := openFile(t, filepath.Join(dir, "frames", "date=2026-12-04", "part-"+w.ID()+suffix+".parquet"))
+		if f.NumRows() != rg[0] || int64(len(f.RowGroups())) != rg[1] {
+			t.Errorf("frames file %q: %d rows in %d row groups, want %d in %d", suffix, f.NumRows(), len(f.RowGroups()), rg[0], rg[1])
+		}
+	}
+	var frames int
+	for _, f := range w.Files() {
+		if strings.HasPrefix(f, "frames"+string(filepath.Separator)) {
+			frames++
+		}
+	}
+	if frames != 3 {
+		t.Errorf("%d frames files, want 3", frames)
+	}
+}
+
 // TestStreamColumn: a WebSocket over HTTP/2 (RFC 8441) is written as the
 // jsonl writes it: "conn" the TCP connection's number, "stream" its
 // HTTP/2 stream; an HTTP/1.1 WebSocket has a null stream. A message of a
