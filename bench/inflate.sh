@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # inflate.sh FILE: the floor that inflating puts under every view (bench/README.md section 15).
 # Dumps FILE's compressed messages (wsdump --format jsonl, bench/inflatedump.py), then times, in one
-# run: tcpdump -r FILE -w /dev/null (CPU s, median of REPEAT), zlib (bench/zlibinflate.c, best of
+# run: tcpdump -r FILE -w /dev/null (CPU s, median of REPEAT), zlib (bench/zlib/zlibinflate.c, best of
 # REPEAT; needs cc and zlib.h, package zlib1g-dev), and wsdump's inflater and compress/flate on the
 # same messages (BenchmarkInflateDump, -count REPEAT). WSDUMP: the binary to dump with (default:
 # go run ./cmd/wsdump).
@@ -19,7 +19,7 @@ if command -v tcpdump > /dev/null; then
     /usr/bin/time -f '%U %S' tcpdump -r "$FILE" -w /dev/null 2>&1 > /dev/null | tail -1 | awk '{print $1+$2}'
   done | sort -n | awk '{a[NR]=$1} END {printf "tcpdump -r FILE -w /dev/null: median of %d: %.3f CPU s\n", NR, a[int((NR+1)/2)]}'
 fi
-if cc -O2 -o "$ZLIB" bench/zlibinflate.c -lz 2> /dev/null; then
+if cc -O2 -o "$ZLIB" bench/zlib/zlibinflate.c -lz 2> /dev/null; then
   "$ZLIB" "$DUMP" "$REPEAT"
 else
   echo "zlib: not timed (no cc or no zlib.h: apt-get install gcc zlib1g-dev)"

@@ -8,7 +8,7 @@
       00 00 ff ff tail (little-endian). A direction stops at a message whose
       frames were not kept whole (its window would be wrong after it).
 
-bench/zlibinflate.c inflates them with zlib, BenchmarkInflateDump (wsparse,
+bench/zlib/zlibinflate.c inflates them with zlib, BenchmarkInflateDump (wsparse,
 WSDUMP_INFLATE_DUMP=OUT) with wsdump's inflater and with compress/flate.
 """
 import base64, json, struct, sys
