@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/internal/prof"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -83,18 +84,8 @@ func beating(w beatSink, from, to, nb int) {
 	}
 }
 
-// bytesPer is the growth of the live heap over f, per n. Two collections
-// before: what the earlier tests left in sync.Pools goes at the second.
-func bytesPer(n int, f func()) float64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
-}
+// bytesPer is the heap f leaves alive, per one of n.
+var bytesPer = prof.HeapLeftPer
 
 // countRows counts the rows w wrote into dataset ds under dir.
 func countRows(t *testing.T, w *Writer, dir, ds string) int64 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsdump/wsdump/internal/prof"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -140,16 +141,7 @@ func openConns(n int) ([]*wsparse.Conn, []*wsparse.Handshake) {
 }
 
 // bytesPer is the heap f leaves alive, per one of n.
-func bytesPer(n int, f func()) float64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	return float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(n)
-}
+var bytesPer = prof.HeapLeftPer
 
 // TestReportAllocBytes: what Report allocates for connections that
 // connected once each (their results, Conn, 768 bytes with its size
