@@ -52,9 +52,9 @@ const (
 	// FileRowGroups ends a file after that many row groups; the date's
 	// next record starts its next file (part-<id>-2.parquet, ...). The
 	// writer keeps each row group's metadata (column chunks, page
-	// indexes: tens of KB) for the file's footer until the file ends, so one
-	// file for a whole capture grew the heap with the capture (~11 MB on
-	// 2.9 GB); 64 groups of 16 MiB of payload is 1 GiB of it a file.
+	// indexes: tens of KB) for the file's footer until the file ends, so
+	// one file for a whole capture grew the heap with the capture (several
+	// MB on 2.9 GB); 64 groups of 16 MiB of payload is 1 GiB of it a file.
 	FileRowGroups = 64
 	// maxOpen bounds the files open per dataset (one per date the
 	// records fall on): past it the least recently written is finished,
