@@ -102,21 +102,22 @@ func selectConns(rep *health.Report, x *filter.Expr, origin time.Time) {
 // ConnHealth reads the capture once through the health tracker, with
 // conns' defaults, and returns each connection's conn.* fields: a -Y that
 // reads conn.heartbeat.missed selects frames and messages by their
-// connection's health, known only at its end. The second pass, the real
-// one, holds nothing: the first keeps a few fields per connection.
-// opts's decoder ends every connection (EndAll).
+// connection's health, known only at its end. It reads as conns does
+// (Conns, ReportOnly: each connection's health measured at its end and
+// kept packed, not its every beat until the end of the input). The second
+// pass, the real one, holds nothing: the first keeps a few fields per
+// connection. opts's decoder ends every connection (EndAll).
 func ConnHealth(opts reassembly.Options, decode string, jobs int, feed FeedFunc) (func(int) map[string]any, error) {
-	tr := health.New(nil, health.Options{})
-	opts.Decoder.EndAll = true
-	asm := NewApps(Tracker(tr), TrackerApps(tr, decode), opts, jobs)
-	err := feed(asm, func(time.Time) {})
-	asm.Finish()
-	if err != nil {
-		return nil, err
+	rd := Conns(ConnsConfig{Decode: decode, Reassembly: opts, Jobs: jobs, Err: io.Discard, ReportOnly: true}, feed)
+	if rd.ReadErr != nil {
+		return nil, rd.ReadErr
 	}
 	byID := map[int]map[string]any{}
-	for _, c := range tr.Report().Conns {
+	rep := rd.Report
+	for i := range rep.Len() {
+		c := rep.Conn(i)
 		byID[c.ID], _ = filter.ConnEnv(c, time.Time{})["conn_"].(map[string]any)
+		rep.Release(i)
 	}
 	return func(id int) map[string]any { return byID[id] }, nil
 }
