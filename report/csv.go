@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/hex"
 	"io"
 	"math"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/wsdump/wsdump/appproto"
@@ -34,18 +34,28 @@ var csvHeader = []string{"type", "conn", "time", "dir", "index", "opcode", "fin"
 
 // csvExporter writes one row per record, like the table (frames, or
 // messages with Options.Messages, between each connection's handshake and
-// summary), quoted per RFC 4180 by encoding/csv.
+// summary), quoted per RFC 4180 as encoding/csv quotes (appendCSVField),
+// into one reused buffer written out when it holds flushAt bytes, as
+// jsonl does. encoding/csv looked for the next special character afresh
+// after every quote it doubled: a JSON payload's many quotes made CSV four
+// times jsonl's CPU.
 type csvExporter struct {
-	opts   Options
-	w      *csv.Writer
-	st     *Stabilizer
-	origin time.Time
-	header bool
-	row    []string
+	opts    Options
+	w       io.Writer
+	buf     []byte // the rows not yet written
+	err     error  // the first write error, returned by Flush
+	st      *Stabilizer
+	origin  time.Time
+	header  bool
+	row     []string
+	payload []byte // the payload column of the row (csvPayload), which row[csvPayloadCol] leaves empty
 }
 
+// csvPayloadCol is the payload's column.
+const csvPayloadCol = 14
+
 func newCSV(w io.Writer, opts Options, st *Stabilizer) *csvExporter {
-	return &csvExporter{opts: opts, w: csv.NewWriter(w), st: st, row: make([]string, len(csvHeader))}
+	return &csvExporter{opts: opts, w: w, st: st, row: make([]string, len(csvHeader)), buf: make([]byte, 0, flushAt+flushAt/4)}
 }
 
 func (e *csvExporter) SetOrigin(t time.Time) {
@@ -70,16 +80,102 @@ func (e *csvExporter) start(typ string, c *wsparse.Conn, ts time.Time) []string 
 	for i := range e.row {
 		e.row[i] = ""
 	}
+	e.payload = e.payload[:0]
 	e.row[0], e.row[1], e.row[2] = typ, wsparse.ConnLabel(c.ID), e.when(ts)
 	return e.row
 }
 
+// write appends the row r, its payload column from e.payload, and writes
+// the rows out once they fill flushAt. A write error is kept for Flush.
 func (e *csvExporter) write(r []string) {
 	if !e.header {
 		e.header = true
-		e.w.Write(csvHeader)
+		e.buf = appendCSVRow(e.buf, csvHeader, -1, nil)
 	}
-	e.w.Write(r) // errors are kept by the csv.Writer and returned by Flush
+	e.buf = appendCSVRow(e.buf, r, csvPayloadCol, e.payload)
+	if len(e.buf) >= flushAt {
+		e.writeOut()
+	}
+}
+
+func (e *csvExporter) writeOut() {
+	if len(e.buf) > 0 && e.err == nil {
+		_, e.err = e.w.Write(e.buf)
+	}
+	e.buf = e.buf[:0]
+}
+
+// appendCSVRow appends the fields of r, column col taken from colBytes
+// instead, and a newline: what encoding/csv's Writer.Write writes (comma
+// ",", UseCRLF false).
+func appendCSVRow(b []byte, r []string, col int, colBytes []byte) []byte {
+	for i, f := range r {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if i == col {
+			b = appendCSVField(b, colBytes)
+		} else {
+			b = appendCSVField(b, f)
+		}
+	}
+	return append(b, '\n')
+}
+
+// appendCSVField appends f as encoding/csv writes a field: in quotes, each
+// quote doubled, when it holds a comma, a quote, a carriage return or a
+// line feed, is exactly \. or begins with a space character; else as it
+// is. Carriage returns and line feeds inside the quotes stay as they are.
+func appendCSVField[S string | []byte](b []byte, f S) []byte {
+	if !csvNeedsQuotes(f) {
+		return append(b, f...)
+	}
+	b = append(b, '"')
+	for {
+		i := indexQuote(f)
+		if i < 0 {
+			break
+		}
+		b = append(append(b, f[:i+1]...), '"')
+		f = f[i+1:]
+	}
+	return append(append(b, f...), '"')
+}
+
+// csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for the comma ",".
+func csvNeedsQuotes[S string | []byte](f S) bool {
+	if len(f) == 0 {
+		return false
+	}
+	if string(f) == `\.` {
+		return true
+	}
+	for i := 0; i < len(f); i++ {
+		if c := f[i]; c == '\n' || c == '\r' || c == '"' || c == ',' {
+			return true
+		}
+	}
+	r1 := rune(f[0])
+	if r1 >= utf8.RuneSelf {
+		switch f := any(f).(type) {
+		case string:
+			r1, _ = utf8.DecodeRuneInString(f)
+		case []byte:
+			r1, _ = utf8.DecodeRune(f)
+		}
+	}
+	return unicode.IsSpace(r1)
+}
+
+// indexQuote is the index of f's first quote, or -1.
+func indexQuote[S string | []byte](f S) int {
+	switch f := any(f).(type) {
+	case string:
+		return strings.IndexByte(f, '"')
+	case []byte:
+		return bytes.IndexByte(f, '"')
+	}
+	return -1
 }
 
 func (e *csvExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
@@ -121,7 +217,7 @@ func (e *csvExporter) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	r[12] = f.Anomalies.String()
 	text := f.RSV&4 == 0 && (f.Opcode == wsparse.OpText || f.MessageOpcode == wsparse.OpText ||
 		f.Opcode == wsparse.OpPing || f.Opcode == wsparse.OpPong)
-	r[13], r[14] = csvPayload(f.Payload, text)
+	r[13], e.payload = csvPayload(e.payload, f.Payload, text)
 	if f.Opcode == wsparse.OpClose && f.HasCloseCode {
 		r[15] = strconv.Itoa(int(f.CloseCode))
 		if name := wsparse.CloseCodeName(f.CloseCode); name != "" {
@@ -151,7 +247,7 @@ func (e *csvExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []ap
 		r[11] = strconv.FormatUint(m.WireLen, 10)
 	}
 	r[12] = m.Anomalies.String()
-	r[13], r[14] = csvPayload(m.Data, m.Opcode == wsparse.OpText)
+	r[13], e.payload = csvPayload(e.payload, m.Data, m.Opcode == wsparse.OpText)
 	var sums []string
 	for i := range apps {
 		sums = append(sums, escapeExact(apps[i].Summary))
@@ -192,17 +288,22 @@ func (e *csvExporter) TLSConn(c *wsparse.Conn, ts time.Time, client, server neti
 	e.write(r)
 }
 
-// csvPayload returns the payload's encoding and its rendering.
-func csvPayload(p []byte, text bool) (string, string) {
+// csvPayload returns the payload's encoding and its rendering, in buf.
+func csvPayload(buf, p []byte, text bool) (string, []byte) {
 	if !text || !utf8.Valid(p) {
-		return "hex", hex.EncodeToString(p)
+		return "hex", hex.AppendEncode(buf[:0], p)
 	}
-	esc := appendEscapedExact(nil, p, math.MaxInt)
+	esc := appendEscapedExact(buf[:0], p, math.MaxInt)
 	enc := "escaped"
 	if bytes.Equal(esc, p) {
 		enc = "text"
 	}
-	return enc, csvFormulaSafe(string(esc))
+	if len(esc) > 0 && csvFormulaStart(esc[0]) {
+		esc = append(esc, 0)
+		copy(esc[1:], esc)
+		esc[0] = '\''
+	}
+	return enc, esc
 }
 
 // csvFormulaSafe prefixes with ' a text cell that a spreadsheet would run
@@ -212,15 +313,19 @@ func csvPayload(p []byte, text bool) (string, string) {
 // there ("-1") is text like any other; wsdump's own numeric columns never
 // do, and stay numbers.
 func csvFormulaSafe(s string) string {
-	if s != "" && strings.IndexByte("=+-@\t\r'", s[0]) >= 0 {
+	if s != "" && csvFormulaStart(s[0]) {
 		return "'" + s
 	}
 	return s
 }
 
+// csvFormulaStart reports whether a text cell that begins with c gets the
+// ' prefix (csvFormulaSafe).
+func csvFormulaStart(c byte) bool { return strings.IndexByte("=+-@\t\r'", c) >= 0 }
+
 func (e *csvExporter) Flush() error {
-	e.w.Flush()
-	return e.w.Error()
+	e.writeOut()
+	return e.err
 }
 
 func (e *csvExporter) Close() error { return e.Flush() }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -250,6 +251,39 @@ func TestJSONStringSafe(t *testing.T) {
 		var back string
 		if err := json.Unmarshal(out, &back); err != nil || back != s {
 			t.Errorf("%q -> %s -> %q (%v)", s, out, back, err)
+		}
+	}
+}
+
+// TestCSVRowAsEncodingCSV: appendCSVRow writes a row byte for byte as
+// encoding/csv's Writer does (comma ",", no CRLF), for fields that need
+// no quotes, quotes, commas, carriage returns and line feeds anywhere, a
+// leading ASCII or Unicode space, exactly \., invalid UTF-8, and random
+// bytes; the bytes column the same as a string one.
+func TestCSVRowAsEncodingCSV(t *testing.T) {
+	fields := append([]string{"", "a", `\.`, `\.x`, ".", " lead", "trail ", "\u00a0nbsp", "\u3000ideographic",
+		"\u2028sep", "\x85nel", "\xff\xfe", `"`, `""`, `a"b"c`, "a,b", "a\rb", "a\nb", "\r\n", ",", `"x",`,
+		"\tt", "\vv", "\ff", "x\x00y"}, csvHostile...)
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 300 {
+		b := make([]byte, r.IntN(40))
+		const alphabet = " ,\"\r\na\\\xc2\xa0\xff"
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		fields = append(fields, string(b))
+	}
+	for i := range len(fields) {
+		row := []string{fields[i], fields[(i*7+3)%len(fields)], fields[(i*13+5)%len(fields)]}
+		var want bytes.Buffer
+		w := csv.NewWriter(&want)
+		w.Write(row)
+		w.Flush()
+		if got := appendCSVRow(nil, row, -1, nil); string(got) != want.String() {
+			t.Errorf("row %q:\n got %q\nwant %q", row, got, want.String())
+		}
+		if got := appendCSVRow(nil, []string{row[0], "", row[2]}, 1, []byte(row[1])); string(got) != want.String() {
+			t.Errorf("row %q, the middle as bytes:\n got %q\nwant %q", row, got, want.String())
 		}
 	}
 }
