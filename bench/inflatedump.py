@@ -16,23 +16,27 @@ import base64, json, struct, sys
 
 def dump(path):
     out = open(path, "wb")
-    params = {}   # conn -> (c2s noctx, s2c noctx)
-    cur = {}      # (conn, dir) -> bytearray of the message being read
+    params = {}   # (conn, stream) -> (c2s noctx, s2c noctx)
+    cur = {}      # (conn, stream, dir) -> bytearray of the message being read
     broken = set()
     ids = {}
     n = total = 0
     for line in sys.stdin:
-        if '"type":"handshake"' in line:
+        if line.startswith('{"type":"handshake"'):
             h = json.loads(line)
+            ws = (h["conn"], h.get("stream", 0))  # an HTTP/2 connection's WebSockets are its streams
             d = h.get("deflate")
             if d:
-                params[h["conn"]] = (d["client_no_context_takeover"], d["server_no_context_takeover"])
+                params[ws] = (d["client_no_context_takeover"], d["server_no_context_takeover"])
+            else:
+                params.pop(ws, None)
             continue
-        if '"type":"frame"' not in line:
+        if not line.startswith('{"type":"frame"'):
             continue
         f = json.loads(line)
-        key = (f["conn"], f["dir"])
-        if f["conn"] not in params or key in broken:
+        ws = (f["conn"], f.get("stream", 0))
+        key = ws + (f["dir"],)
+        if ws not in params or key in broken:
             continue
         op = f["opcode"]
         if op in (1, 2):
@@ -51,7 +55,7 @@ def dump(path):
         if f["fin"]:
             m = cur.pop(key)
             sid = ids.setdefault(key, len(ids))
-            noctx = params[f["conn"]][0 if f["dir"] == "c2s" else 1]
+            noctx = params[ws][0 if f["dir"] == "c2s" else 1]
             out.write(struct.pack("<IBI", sid, 1 if noctx else 0, len(m)))
             out.write(m)
             n += 1
