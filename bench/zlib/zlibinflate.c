@@ -30,24 +30,35 @@ int main(int argc, char **argv) {
 	struct msg *msgs = malloc(cap * sizeof *msgs);
 	uint32_t ndir = 0;
 	unsigned char h[9];
-	while (fread(h, 1, 9, f) == 9) {
+	size_t got;
+	while ((got = fread(h, 1, 9, f)) == 9) {
 		struct msg m;
 		memcpy(&m.dir, h, 4);
 		m.noctx = h[4];
 		memcpy(&m.n, h + 5, 4);
 		m.p = malloc(m.n + 4);
+		if (!m.p) {
+			fprintf(stderr, "out of memory\n");
+			return 1;
+		}
 		if (fread(m.p, 1, m.n, f) != m.n) {
 			fprintf(stderr, "truncated dump\n");
 			return 1;
 		}
 		memcpy(m.p + m.n, "\x00\x00\xff\xff", 4);
-		if (nmsg == cap)
-			msgs = realloc(msgs, (cap *= 2) * sizeof *msgs);
+		if (nmsg == cap && !(msgs = realloc(msgs, (cap *= 2) * sizeof *msgs))) {
+			fprintf(stderr, "out of memory\n");
+			return 1;
+		}
 		msgs[nmsg++] = m;
 		if (m.dir >= ndir)
 			ndir = m.dir + 1;
 	}
-	static unsigned char out[1 << 20];
+	if (got != 0 || ferror(f)) {
+		fprintf(stderr, "%s: truncated dump or read error\n", argv[1]);
+		return 1;
+	}
+	static unsigned char out[1 << 20], dict[32768];
 	z_stream *zs = calloc(ndir, sizeof *zs);
 	int *open = calloc(ndir, sizeof *open);
 	double best = -1;
@@ -62,7 +73,10 @@ int main(int argc, char **argv) {
 				if (open[msgs[i].dir])
 					inflateEnd(z);
 				memset(z, 0, sizeof *z);
-				inflateInit2(z, -15);
+				if (inflateInit2(z, -15) != Z_OK) {
+					fprintf(stderr, "inflateInit2 failed\n");
+					return 1;
+				}
 				open[msgs[i].dir] = 1;
 			}
 			z->next_in = msgs[i].p;
@@ -72,6 +86,18 @@ int main(int argc, char **argv) {
 				z->avail_out = sizeof out;
 				int r = inflate(z, Z_SYNC_FLUSH);
 				total += sizeof out - z->avail_out;
+				if (r == Z_STREAM_END) {
+					/* A block with BFINAL set (RFC 7692 7.2.3.3): the
+					 * next message starts a new DEFLATE stream, with
+					 * the window kept under context takeover. */
+					uInt n = sizeof dict;
+					if (inflateGetDictionary(z, dict, &n) != Z_OK || inflateReset(z) != Z_OK ||
+					    (!msgs[i].noctx && inflateSetDictionary(z, dict, n) != Z_OK)) {
+						fprintf(stderr, "message %zu: inflate: cannot go on after its final block\n", i);
+						return 1;
+					}
+					break;
+				}
 				if (r != Z_OK && r != Z_BUF_ERROR) {
 					fprintf(stderr, "message %zu: inflate: %d\n", i, r);
 					return 1;
