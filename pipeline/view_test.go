@@ -8,10 +8,10 @@ import (
 	"github.com/wsdump/wsdump/filter"
 )
 
-// TestViewAppOptions: the default table (frames) decodes no application
-// messages, as it shows none; every view that shows them (--messages,
-// jsonl, csv, -T fields, parquet) or filters on them keeps the --decode
-// mode.
+// TestViewAppOptions: the default table (frames) and CSV's frames decode
+// no application messages, as they show none; every view that shows them
+// (--messages, jsonl, csv --messages, -T fields, parquet) or filters on
+// them keeps the --decode mode.
 func TestViewAppOptions(t *testing.T) {
 	for _, c := range []struct {
 		name    string
@@ -25,7 +25,8 @@ func TestViewAppOptions(t *testing.T) {
 		{name: "table --decode stomp", o: ViewOptions{Format: "table", Decode: "stomp"}, want: appproto.ModeNone},
 		{name: "--messages", o: ViewOptions{Format: "table", Messages: true}, want: ""},
 		{name: "jsonl", o: ViewOptions{Format: "jsonl", Decode: "stomp"}, want: "stomp"},
-		{name: "csv", o: ViewOptions{Format: "csv"}, want: ""},
+		{name: "csv", o: ViewOptions{Format: "csv"}, want: appproto.ModeNone},
+		{name: "csv --messages", o: ViewOptions{Format: "csv", Messages: true}, want: ""},
 		{name: "-T fields", o: ViewOptions{Format: "table", fields: true}, want: ""},
 		{name: "parquet", o: ViewOptions{Format: "parquet"}, dataset: true, want: ""},
 		{name: "--grep", o: ViewOptions{Format: "table"}, spec: filter.Spec{Grep: regexp.MustCompile("x")}, want: ""},
