@@ -90,9 +90,9 @@ func (e *csvExporter) start(typ string, c *wsparse.Conn, ts time.Time) []string 
 func (e *csvExporter) write(r []string) {
 	if !e.header {
 		e.header = true
-		e.buf = appendCSVRow(e.buf, csvHeader, -1, nil)
+		e.buf = appendCSVRow(e.buf, csvHeader, -1, nil, false)
 	}
-	e.buf = appendCSVRow(e.buf, r, csvPayloadCol, e.payload)
+	e.buf = appendCSVRow(e.buf, r, csvPayloadCol, e.payload, r[13] == "hex")
 	if len(e.buf) >= flushAt {
 		e.writeOut()
 	}
@@ -107,13 +107,16 @@ func (e *csvExporter) writeOut() {
 
 // appendCSVRow appends the fields of r, column col taken from colBytes
 // instead, and a newline: what encoding/csv's Writer.Write writes (comma
-// ",", UseCRLF false).
-func appendCSVRow(b []byte, r []string, col int, colBytes []byte) []byte {
+// ",", UseCRLF false). colHex says colBytes is hex digits, which never
+// need quotes.
+func appendCSVRow(b []byte, r []string, col int, colBytes []byte, colHex bool) []byte {
 	for i, f := range r {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if i == col {
+		if i == col && colHex {
+			b = append(b, colBytes...)
+		} else if i == col {
 			b = appendCSVField(b, colBytes)
 		} else {
 			b = appendCSVField(b, f)
@@ -132,7 +135,7 @@ func appendCSVField[S string | []byte](b []byte, f S) []byte {
 	}
 	b = append(b, '"')
 	for {
-		i := indexQuote(f)
+		i := indexByte(f, '"')
 		if i < 0 {
 			break
 		}
@@ -143,6 +146,8 @@ func appendCSVField[S string | []byte](b []byte, f S) []byte {
 }
 
 // csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for the comma ",".
+// A long field (a payload) is searched for each special byte in turn
+// (bytes.IndexByte, many bytes a step), a short one a byte at a time.
 func csvNeedsQuotes[S string | []byte](f S) bool {
 	if len(f) == 0 {
 		return false
@@ -150,9 +155,17 @@ func csvNeedsQuotes[S string | []byte](f S) bool {
 	if string(f) == `\.` {
 		return true
 	}
-	for i := 0; i < len(f); i++ {
-		if c := f[i]; c == '\n' || c == '\r' || c == '"' || c == ',' {
-			return true
+	if len(f) >= 64 {
+		for _, c := range []byte{'"', ',', '\n', '\r'} {
+			if indexByte(f, c) >= 0 {
+				return true
+			}
+		}
+	} else {
+		for i := 0; i < len(f); i++ {
+			if c := f[i]; c == '\n' || c == '\r' || c == '"' || c == ',' {
+				return true
+			}
 		}
 	}
 	r1 := rune(f[0])
@@ -167,13 +180,13 @@ func csvNeedsQuotes[S string | []byte](f S) bool {
 	return unicode.IsSpace(r1)
 }
 
-// indexQuote is the index of f's first quote, or -1.
-func indexQuote[S string | []byte](f S) int {
+// indexByte is the index of c's first instance in f, or -1.
+func indexByte[S string | []byte](f S, c byte) int {
 	switch f := any(f).(type) {
 	case string:
-		return strings.IndexByte(f, '"')
+		return strings.IndexByte(f, c)
 	case []byte:
-		return bytes.IndexByte(f, '"')
+		return bytes.IndexByte(f, c)
 	}
 	return -1
 }
