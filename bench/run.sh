@@ -50,6 +50,8 @@ ROWS+=(
 	"wsdump-table|'$WSDUMP' -r '$FILE'"
 	"wsdump-table-j1|'$WSDUMP' -r '$FILE' -j 1"
 	"wsdump-messages|'$WSDUMP' -r '$FILE' --messages"
+	"wsdump-csv|'$WSDUMP' -r '$FILE' --format csv"
+	"wsdump-csv-j1|'$WSDUMP' -r '$FILE' --format csv -j 1"
 	"wsdump-conns|'$WSDUMP' conns -r '$FILE'"
 	"wsdump-conns-j1|'$WSDUMP' conns -r '$FILE' -j 1"
 )
