@@ -241,18 +241,20 @@ func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *
 	// number and its stream; 0 for any other.
 	conn, stream := wsparse.SplitID(c.ID)
 	env["conn"], env["stream"] = conn, int(stream)
-	env["ts"] = rfc3339(ts)
-	if !f.origin.IsZero() {
+	if f.uses("ts") {
+		env["ts"] = rfc3339(ts)
+	}
+	if !f.origin.IsZero() && f.uses("time") {
 		env["time"] = ts.Sub(f.origin).Seconds()
 	}
-	if cl := c.Client(); cl.IsValid() {
+	if cl := c.Client(); cl.IsValid() && (f.uses("client") || f.uses("server")) {
 		env["client"] = cl.String()
 		env["server"] = c.Server().String()
 	}
 	if h != nil {
 		env["host"], env["uri"], env["subprotocol"] = h.Host, h.URI, h.Subprotocol
 	}
-	if f.spec.ConnHealth != nil && kind != "conn" {
+	if f.spec.ConnHealth != nil && kind != "conn" && f.uses(connField) {
 		if hl := f.spec.ConnHealth(c.ID); hl != nil {
 			env[connField] = hl
 		}
@@ -260,26 +262,31 @@ func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *
 }
 
 // FrameEnv is a frame's environment. h is its connection's handshake, if
-// seen (host, uri, subprotocol).
+// seen (host, uri, subprotocol). It holds the fields the filter's
+// expression or the -e fields read (Only), or every field.
 func (f *Filter) FrameEnv(c *wsparse.Conn, fr *wsparse.Frame, h *wsparse.Handshake) Env {
-	env := Env{}
+	env := make(Env, 24)
 	f.common(env, "frame", c, fr.TS, h)
 	env["dir"] = fr.Dir.String()
-	env["src"], env["dst"] = c.Addr[srcSide(c, fr.Dir)].String(), c.Addr[1-srcSide(c, fr.Dir)].String()
+	if f.uses("src") || f.uses("dst") {
+		env["src"], env["dst"] = c.Addr[srcSide(c, fr.Dir)].String(), c.Addr[1-srcSide(c, fr.Dir)].String()
+	}
 	env["index"], env["fin"], env["rsv"] = fr.Index, fr.Fin, int(fr.RSV)
 	env["opcode"], env["opcode_name"] = int(fr.Opcode), fr.Opcode.String()
 	env["masked"] = fr.Masked
-	if fr.Masked {
+	if fr.Masked && f.uses("mask_key") {
 		env["mask_key"] = fmt.Sprintf("%x", fr.MaskKey[:])
 	}
 	env["len"], env["header_len"] = int(fr.Length), fr.Size
-	if !f.skipText {
+	if f.uses("text") {
 		env["text"] = string(fr.Payload)
 	}
 	if fr.HasCloseCode {
 		env["close_code"], env["close_reason"] = int(fr.CloseCode), fr.CloseReason
 	}
-	env["anomalies"] = anomalies(fr.Anomalies)
+	if f.uses("anomalies") {
+		env["anomalies"] = anomalies(fr.Anomalies)
+	}
 	return env
 }
 
@@ -293,7 +300,7 @@ func srcSide(c *wsparse.Conn, d wsparse.Dir) int {
 // MessageEnv is a message's environment with one of its application
 // messages (nil: none).
 func (f *Filter) MessageEnv(c *wsparse.Conn, m *wsparse.Message, h *wsparse.Handshake, app *appproto.App) Env {
-	env := Env{}
+	env := make(Env, 24)
 	f.common(env, "message", c, m.TS, h)
 	env["dir"], env["index"] = m.Dir.String(), m.Index
 	env["opcode"], env["opcode_name"] = int(m.Opcode), m.Opcode.String()
@@ -307,11 +314,13 @@ func (f *Filter) MessageEnv(c *wsparse.Conn, m *wsparse.Message, h *wsparse.Hand
 	if m.Fallback != nil {
 		env["transport"] = m.Fallback.Transport
 	}
-	if !f.skipText {
+	if f.uses("text") {
 		env["text"] = string(m.Data)
 	}
-	env["anomalies"] = anomalies(m.Anomalies)
-	if app != nil {
+	if f.uses("anomalies") {
+		env["anomalies"] = anomalies(m.Anomalies)
+	}
+	if app != nil && f.uses("app") {
 		a := map[string]any{"protocol": app.Protocol, "type": app.Type, "key": app.Key, "summary": app.Summary,
 			"heartbeat": app.Heartbeat, "body": string(app.Body), "anomalies": app.Anomalies}
 		for i := range app.NumFields() {

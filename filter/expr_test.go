@@ -11,11 +11,11 @@ import (
 )
 
 // exprRecords are one record of each kind, through the environment
-// builders the filter uses.
-func exprRecords(t *testing.T) map[string]Env {
+// builders of a filter of spec.
+func exprRecords(t *testing.T, spec Spec) map[string]Env {
 	t.Helper()
 	t0 := time.Date(2024, 1, 19, 18, 20, 23, 0, time.UTC)
-	f := New(nil, Spec{})
+	f := New(nil, spec)
 	f.SetOrigin(t0)
 	c := &wsparse.Conn{ID: 3, Addr: [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80")}}
 	h := &wsparse.Handshake{TS: t0, Method: "GET", URI: "/ws/stomp", Host: "example.com", Status: 101, Subprotocol: "v12.stomp"}
@@ -39,9 +39,10 @@ func exprRecords(t *testing.T) map[string]Env {
 }
 
 // TestExprEnvironment: the issue's examples and the absent-field rule, on
-// one record of each kind.
+// one record of each kind; the same with the environments the expression's
+// own filter makes, which hold only the fields it reads.
 func TestExprEnvironment(t *testing.T) {
-	recs := exprRecords(t)
+	recs := exprRecords(t, Spec{})
 	for _, c := range []struct {
 		expr string
 		want string // the records it selects, sorted
@@ -70,14 +71,16 @@ func TestExprEnvironment(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			for _, k := range []string{"big", "close", "conn", "handshake", "stomp", "text"} {
-				if x.Match(recs[k]) {
-					got = append(got, k)
+			for _, recs := range []map[string]Env{recs, exprRecords(t, Spec{Expr: x})} {
+				var got []string
+				for _, k := range []string{"big", "close", "conn", "handshake", "stomp", "text"} {
+					if x.Match(recs[k]) {
+						got = append(got, k)
+					}
 				}
-			}
-			if g := strings.Join(got, ","); g != c.want {
-				t.Errorf("selects %q, want %q", g, c.want)
+				if g := strings.Join(got, ","); g != c.want {
+					t.Errorf("selects %q, want %q (%d fields in the text frame's environment)", g, c.want, len(recs["text"]))
+				}
 			}
 		})
 	}
@@ -111,7 +114,7 @@ func TestExprErrors(t *testing.T) {
 }
 
 func TestExprLookup(t *testing.T) {
-	recs := exprRecords(t)
+	recs := exprRecords(t, Spec{})
 	for _, c := range []struct {
 		rec, name string
 		want      any
@@ -135,7 +138,7 @@ func TestExprLookup(t *testing.T) {
 // BenchmarkExprMatch: the cost of -Y per record, environment included.
 func BenchmarkExprMatch(b *testing.B) {
 	t := &testing.T{}
-	recs := exprRecords(t)
+	recs := exprRecords(t, Spec{})
 	x, err := CompileExpr(`opcode == 2 && len > 64 * 1024 || app.type == "ERROR" || text contains "error"`)
 	if err != nil {
 		b.Fatal(err)
@@ -144,5 +147,37 @@ func BenchmarkExprMatch(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		x.Match(env)
+	}
+}
+
+// TestEnvHoldsWhatIsRead: an environment made for an expression, or for
+// -e fields (Only), holds what they read, conn.* from the connection's
+// health included, and not a frame's text when nothing reads it.
+func TestEnvHoldsWhatIsRead(t *testing.T) {
+	c := &wsparse.Conn{ID: 3, Addr: [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80")}}
+	fr := &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText, Length: 13}, Dir: wsparse.ServerToClient, Payload: []byte("an error here")}
+	health := func(int) map[string]any { return map[string]any{"heartbeat": map[string]any{"missed": 2}} }
+	x, err := CompileExpr(`conn.heartbeat.missed > 1 && opcode == 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := New(nil, Spec{Expr: x, ConnHealth: health}).FrameEnv(c, fr, nil)
+	if !x.Match(env) {
+		t.Errorf("%s: no match on %v", x.Source, env)
+	}
+	if _, ok := env["text"]; ok {
+		t.Errorf("%s: the environment holds text, which it does not read", x.Source)
+	}
+	f := New(nil, Spec{ConnHealth: health})
+	f.Only([]string{"conn.heartbeat.missed", "src", "app.type"})
+	env = f.FrameEnv(c, fr, nil)
+	if got := env.Lookup("conn.heartbeat.missed"); got != 2 {
+		t.Errorf("Only: conn.heartbeat.missed is %v, want 2", got)
+	}
+	if got := env.Lookup("src"); got != "10.0.0.2:80" {
+		t.Errorf("Only: src is %v", got)
+	}
+	if _, ok := env["text"]; ok {
+		t.Error("Only: the environment holds text, which no field reads")
 	}
 }

@@ -143,9 +143,11 @@ type Filter struct {
 	conns  map[*wsparse.Conn]*connState
 	n      int
 	open   int // connections shown that have not ended
-	// skipText: Expr does not read text: the payload is not copied into
-	// each record's environment.
-	skipText bool
+	// need: the top-level fields the environments hold (uses), those the
+	// expression reads (or Only's); nil: every field. A frame's text (its
+	// payload copied), its addresses and time as text, its anomalies'
+	// names are made only when read.
+	need map[string]bool
 }
 
 // connState is what the filter knows of one connection.
@@ -167,9 +169,34 @@ type group struct {
 // and Negotiated records pass unfiltered.
 func New(next record.Sink, spec Spec) *Filter {
 	f := &Filter{spec: spec, next: next, conns: map[*wsparse.Conn]*connState{}}
-	f.skipText = spec.Expr != nil && !spec.Expr.Uses("text")
+	if x := spec.Expr; x != nil && !x.Uses("$env") {
+		f.need = map[string]bool{}
+		for n := range x.names {
+			f.need[n] = true
+		}
+		if x.UsesConn {
+			f.need[connField] = true
+		}
+	}
 	return f
 }
+
+// Only makes the environments hold the fields names (jsonl names, dotted
+// for a field of an object: app.type, conn.heartbeat.missed) read, at
+// their top level, and what every record has; the -e fields of -T fields.
+func (f *Filter) Only(names []string) {
+	f.need = map[string]bool{}
+	for _, n := range names {
+		top, _, dotted := strings.Cut(n, ".")
+		if top == "conn" && dotted {
+			top = connField
+		}
+		f.need[top] = true
+	}
+}
+
+// uses reports whether the environments hold the top-level field name.
+func (f *Filter) uses(name string) bool { return f.need == nil || f.need[name] }
 
 // Put passes on the records the spec selects.
 func (f *Filter) Put(r *record.Record) {

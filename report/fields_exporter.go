@@ -29,14 +29,19 @@ type FieldsExporter struct {
 // with messages.
 func NewFieldsExporter(w io.Writer, names []string, header, messages bool) *FieldsExporter {
 	bw := bufio.NewWriter(w)
-	return &FieldsExporter{bw: bw, fw: NewFieldsWriter(bw, names, header), names: names,
-		messages: messages, env: filter.New(nil, filter.Spec{}), hs: map[*wsparse.Conn]*wsparse.Handshake{}}
+	e := &FieldsExporter{bw: bw, fw: NewFieldsWriter(bw, names, header), names: names,
+		messages: messages, hs: map[*wsparse.Conn]*wsparse.Handshake{}}
+	e.SetConnHealth(nil)
+	return e
 }
 
 // SetConnHealth gives frames and messages their connection's conn.*
-// fields (filter.Spec.ConnHealth).
+// fields (filter.Spec.ConnHealth). The environments hold only the fields
+// the row prints (filter.Filter.Only): a frame's payload is not copied
+// into each for nothing.
 func (e *FieldsExporter) SetConnHealth(h func(conn int) map[string]any) {
 	e.env = filter.New(nil, filter.Spec{ConnHealth: h})
+	e.env.Only(e.names)
 }
 
 // Put writes the rows of frames or messages (one per application message
