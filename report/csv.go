@@ -37,8 +37,8 @@ var csvHeader = []string{"type", "conn", "time", "dir", "index", "opcode", "fin"
 // summary), quoted per RFC 4180 as encoding/csv quotes (appendCSVField),
 // into one reused buffer written out when it holds flushAt bytes, as
 // jsonl does. encoding/csv looked for the next special character afresh
-// after every quote it doubled: a JSON payload's many quotes made CSV four
-// times jsonl's CPU.
+// after every quote it doubled: a JSON payload's many quotes made CSV three
+// to four times jsonl's CPU.
 type csvExporter struct {
 	opts    Options
 	w       io.Writer
