@@ -181,3 +181,20 @@ func TestEnvHoldsWhatIsRead(t *testing.T) {
 		t.Error("Only: the environment holds text, which no field reads")
 	}
 }
+
+// TestExprEnvWhole: an expression that reads the environment as a whole
+// ($env) gets every field from its own filter, the payload's text
+// included, as with an environment of every field.
+func TestExprEnvWhole(t *testing.T) {
+	c := &wsparse.Conn{ID: 3, Addr: [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80")}}
+	fr := &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText, Length: 13}, Dir: wsparse.ServerToClient, Payload: []byte("an error here")}
+	for _, src := range []string{`$env.text contains "error"`, `"text" in $env`, `$env["src"] == "10.0.0.2:80"`} {
+		x, err := CompileExpr(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if env := New(nil, Spec{Expr: x}).FrameEnv(c, fr, nil); !x.Match(env) {
+			t.Errorf("%s: no match on the filter's own environment %v", src, env)
+		}
+	}
+}
