@@ -35,8 +35,9 @@ type Expr struct {
 }
 
 // Uses reports whether the expression reads the field name (top level:
-// "text", "app"), so that a record's text is not copied for nothing.
-func (e *Expr) Uses(name string) bool { return e.names[name] }
+// "text", "app"), so that a record's text is not copied for nothing. An
+// expression that reads $env reads every field ($env.app.type).
+func (e *Expr) Uses(name string) bool { return e.names[name] || e.names["$env"] }
 
 // connField is what "conn" means when it is followed by a dot: the
 // connection's health (conn.heartbeat.missed), not its number.

@@ -198,3 +198,20 @@ func TestExprEnvWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestExprEnvWholeApps: $env.app is a message's application message, as
+// app is: the filter tries each of them when the expression reads $env.
+func TestExprEnvWholeApps(t *testing.T) {
+	c := &wsparse.Conn{ID: 3}
+	m := &wsparse.Message{Opcode: wsparse.OpText, Data: []byte("ERROR\n\n\x00")}
+	apps := []appproto.App{{Protocol: "stomp", Type: "ERROR"}}
+	for _, src := range []string{`app.type == "ERROR"`, `$env.app.type == "ERROR"`, `$env["app"] != nil`} {
+		x, err := CompileExpr(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !New(nil, Spec{Expr: x}).messageMatches(c, m, nil, apps) {
+			t.Errorf("%s: a STOMP ERROR message does not match", src)
+		}
+	}
+}
