@@ -64,5 +64,5 @@ func WriteDatasetNotice(w io.Writer, dir string, rows int64, files int, id strin
 		return
 	}
 	fmt.Fprintf(w, "wsdump: wrote %d rows in %d files to %s\n", rows, files, dir)
-	fmt.Fprintf(w, "wsdump: part id %s: the files are named part-%s.parquet\n", id, id)
+	fmt.Fprintf(w, "wsdump: part id %s: the files are named part-%s.parquet (part-%s-2.parquet and on: a date's later files)\n", id, id, id)
 }
