@@ -159,17 +159,15 @@ func bodyMembers(members []jsonMember, sc *Scratch) []bodyMember {
 }
 
 // memberSpans returns where member i's key (quotes included) and value
-// lie in a.Body, and whether the key is plain and the value compact.
-func (a *App) memberSpans(i int) (key, value jsonSpan, plain, compact bool) {
+// lie in a.Body.
+func (a *App) memberSpans(i int) (key, value jsonSpan) {
 	var next int // where the member after it starts, or the closing brace
 	if i+1 < len(a.members) {
 		next = int(a.members[i+1].key &^ memberFlag)
 	} else {
 		next = closingBrace(a.Body)
 	}
-	m := a.members[i]
-	key, value = spansOf(a.Body, m, next)
-	return key, value, m.key&memberFlag != 0, m.value&memberFlag != 0
+	return spansOf(a.Body, a.members[i], next)
 }
 
 // closingBrace returns where the JSON object b ends.
@@ -234,7 +232,7 @@ func (a *App) FieldAt(i int) Field {
 	if a.members == nil {
 		return a.Fields[i]
 	}
-	key, value, _, _ := a.memberSpans(i)
+	key, value := a.memberSpans(i)
 	return fieldOf(a.Body, unsafe.String(unsafe.SliceData(a.Body), len(a.Body)), a.members[i], key, value)
 }
 
