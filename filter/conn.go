@@ -28,22 +28,99 @@ func ConnEnv(c *health.Conn, origin time.Time) Env {
 		env[name] = map[string]any{"frames": st.Frames, "messages": st.Messages, "control_frames": st.ControlFrames,
 			"payload_bytes": int(st.PayloadBytes), "wire_bytes": int(st.WireBytes), "lost_bytes": int(st.LostBytes)}
 	}
-	hb := map[string]any{"count": 0, "missed": 0, "kinds": []string{}}
-	var kinds []string
-	for _, s := range c.Heartbeats {
-		hb["count"] = hb["count"].(int) + s.Count
-		hb["missed"] = hb["missed"].(int) + s.Missed
-		kinds = append(kinds, s.Kind)
-	}
-	if kinds != nil {
-		hb["kinds"] = kinds
-	}
-	ping := map[string]any{"pings": 0, "answered": 0, "unanswered": 0}
-	for _, p := range c.Ping {
-		ping["pings"] = ping["pings"].(int) + p.Pings
-		ping["answered"] = ping["answered"].(int) + p.Answered
-		ping["unanswered"] = ping["unanswered"].(int) + p.Unanswered
-	}
-	env["conn_"] = map[string]any{"heartbeat": hb, "ping": ping, "clean": c.Close.Clean, "initiator": c.Close.Initiator}
+	env[connField] = HealthOf(c)
 	return env
+}
+
+// Health is a connection's health as its conn.* fields read it
+// (conn.heartbeat.missed): the conns view's, and, by their connection,
+// frames' and messages' of the main view, which a first pass keeps for
+// every connection of the capture (a shared zero value for the many that
+// have none), so it is small. Expressions read it by the expr tags;
+// Env.Lookup by the same names.
+type Health struct {
+	Heartbeat HeartbeatHealth `expr:"heartbeat"`
+	Ping      PingHealth      `expr:"ping"`
+	Clean     bool            `expr:"clean"`
+	Initiator string          `expr:"initiator"`
+}
+
+// HeartbeatHealth sums a connection's heartbeat series, every kind and
+// direction; Kinds names them ([] for none, never nil).
+type HeartbeatHealth struct {
+	Count  int      `expr:"count"`
+	Missed int      `expr:"missed"`
+	Kinds  []string `expr:"kinds"`
+}
+
+// PingHealth sums a connection's pings of both directions.
+type PingHealth struct {
+	Pings      int `expr:"pings"`
+	Answered   int `expr:"answered"`
+	Unanswered int `expr:"unanswered"`
+}
+
+// noKinds is the Kinds of a connection without heartbeats.
+var noKinds = []string{}
+
+// HealthOf returns c's health fields.
+func HealthOf(c *health.Conn) *Health {
+	h := &Health{Heartbeat: HeartbeatHealth{Kinds: noKinds}, Clean: c.Close.Clean, Initiator: c.Close.Initiator}
+	if len(c.Heartbeats) > 0 {
+		h.Heartbeat.Kinds = make([]string, 0, len(c.Heartbeats))
+	}
+	for _, s := range c.Heartbeats {
+		h.Heartbeat.Count += s.Count
+		h.Heartbeat.Missed += s.Missed
+		h.Heartbeat.Kinds = append(h.Heartbeat.Kinds, s.Kind)
+	}
+	for _, p := range c.Ping {
+		h.Ping.Pings += p.Pings
+		h.Ping.Answered += p.Answered
+		h.Ping.Unanswered += p.Unanswered
+	}
+	return h
+}
+
+// IsZero reports whether h says nothing: no heartbeat, no ping, not
+// closed cleanly, no initiator.
+func (h *Health) IsZero() bool {
+	return h.Heartbeat.Count == 0 && h.Heartbeat.Missed == 0 && len(h.Heartbeat.Kinds) == 0 &&
+		h.Ping == (PingHealth{}) && !h.Clean && h.Initiator == ""
+}
+
+// lookup returns the field at the dotted path parts (heartbeat.missed),
+// nil when there is none; a group (heartbeat, ping) as a map of its
+// fields, and the whole (no parts) as a map of the groups.
+func (h *Health) lookup(parts []string) any {
+	if len(parts) == 0 {
+		return map[string]any{"heartbeat": h.lookup([]string{"heartbeat"}), "ping": h.lookup([]string{"ping"}),
+			"clean": h.Clean, "initiator": h.Initiator}
+	}
+	var group map[string]any
+	switch parts[0] {
+	case "heartbeat":
+		group = map[string]any{"count": h.Heartbeat.Count, "missed": h.Heartbeat.Missed, "kinds": h.Heartbeat.Kinds}
+	case "ping":
+		group = map[string]any{"pings": h.Ping.Pings, "answered": h.Ping.Answered, "unanswered": h.Ping.Unanswered}
+	case "clean":
+		if len(parts) == 1 {
+			return h.Clean
+		}
+		return nil
+	case "initiator":
+		if len(parts) == 1 {
+			return h.Initiator
+		}
+		return nil
+	default:
+		return nil
+	}
+	switch len(parts) {
+	case 1:
+		return group
+	case 2:
+		return group[parts[1]]
+	}
+	return nil
 }

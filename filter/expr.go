@@ -60,7 +60,7 @@ var sampleEnv = map[string]any{
 	// connections
 	"end": "", "duration": 0.0, "handshake_seen": false, "confidence": "",
 	"c2s": map[string]any{}, "s2c": map[string]any{},
-	connField: map[string]any{},
+	connField: (*Health)(nil),
 }
 
 // Fields are the names a record may have, for -T fields -e and hints.
@@ -130,6 +130,9 @@ func CompileExpr(src string) (*Expr, error) {
 				op := src[loc[2]:loc[3]]
 				return nil, fmt.Errorf("column %d: %q is Wireshark's; wsdump's is %s", utf8.RuneCountInString(src[:loc[2]])+1, op, tsharkOps[op])
 			}
+			if m := healthField.FindStringSubmatch(fe.Message); m != nil {
+				fe.Message = fmt.Sprintf("conn.* has no field %q; the connection's health is %s", m[1], strings.Join(HealthFields(), ", "))
+			}
 			if strings.Contains(fe.Message, "not callable") && strings.Contains(src, "len(") {
 				fe.Message += " (len is the record's length field; anomalies != [] tests for anomalies)"
 			}
@@ -140,9 +143,23 @@ func CompileExpr(src string) (*Expr, error) {
 	return &Expr{Source: src, prog: prog, UsesConn: patch.conn, names: patch.names}, nil
 }
 
+// healthField finds the checker's message on a conn.* name that Health
+// does not have.
+var healthField = regexp.MustCompile(`type filter\.(?:Heartbeat|Ping)?Health has no field (\S+)`)
+
+// HealthFields are the conn.* names, dotted, as the README lists them.
+func HealthFields() []string {
+	return []string{"conn.heartbeat.count", "conn.heartbeat.missed", "conn.heartbeat.kinds", "conn.ping.pings",
+		"conn.ping.answered", "conn.ping.unanswered", "conn.clean", "conn.initiator"}
+}
+
 // Match evaluates the expression on env.
-func (e *Expr) Match(env Env) bool {
-	out, err := expr.Run(e.prog, map[string]any(env))
+func (e *Expr) Match(env Env) bool { return e.match(new(vm.VM), env) }
+
+// match evaluates the expression on env in m, a machine of the caller's
+// that it reuses, stack and all (a filter's: one per record otherwise).
+func (e *Expr) match(m *vm.VM, env Env) bool {
+	out, err := m.Run(e.prog, map[string]any(env))
 	b, _ := out.(bool)
 	return err == nil && b
 }
@@ -216,12 +233,19 @@ func (e Env) Lookup(name string) any {
 	if strings.HasPrefix(name, "conn.") {
 		name = connField + name[len("conn"):]
 	}
-	for _, part := range strings.Split(name, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
+	parts := strings.Split(name, ".")
+	for i, part := range parts {
+		switch m := v.(type) {
+		case map[string]any:
+			v = m[part]
+		case *Health:
+			return m.lookup(parts[i:])
+		default:
 			return nil
 		}
-		v = m[part]
+	}
+	if h, ok := v.(*Health); ok {
+		return h.lookup(nil)
 	}
 	return v
 }
@@ -236,7 +260,7 @@ func anomalies(a wsparse.Anomalies) []string {
 
 func rfc3339(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z") }
 
-func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *wsparse.Handshake) {
+func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *HandshakeFields) {
 	env["type"] = kind
 	// A WebSocket in an HTTP/2 stream (RFC 8441): its connection's
 	// number and its stream; 0 for any other.
@@ -253,7 +277,7 @@ func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *
 		env["server"] = c.Server().String()
 	}
 	if h != nil {
-		env["host"], env["uri"], env["subprotocol"] = h.Host, h.URI, h.Subprotocol
+		env["host"], env["uri"], env["subprotocol"] = h.Host(), h.URI(), h.Subprotocol()
 	}
 	if f.spec.ConnHealth != nil && kind != "conn" && f.uses(connField) {
 		if hl := f.spec.ConnHealth(c.ID); hl != nil {
@@ -265,8 +289,34 @@ func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *
 // FrameEnv is a frame's environment. h is its connection's handshake, if
 // seen (host, uri, subprotocol). It holds the fields the filter's
 // expression or the -e fields read (Only), or every field.
-func (f *Filter) FrameEnv(c *wsparse.Conn, fr *wsparse.Frame, h *wsparse.Handshake) Env {
-	env := make(Env, 24)
+func (f *Filter) FrameEnv(c *wsparse.Conn, fr *wsparse.Frame, h *HandshakeFields) Env {
+	return f.frameEnv(make(Env, 24), c, fr, h)
+}
+
+// scratch returns the filter's own environment, emptied: one map for
+// every record it matches (Match does not keep it), not one per record.
+func (f *Filter) scratch() Env {
+	if f.env == nil {
+		f.env = make(Env, 24)
+	}
+	clear(f.env)
+	return f.env
+}
+
+// FrameEnvOnce is FrameEnv in a map of the filter's own, emptied and
+// filled again by the next FrameEnvOnce or MessageEnvOnce: for a caller
+// done with the environment before it asks for another (-T fields).
+func (f *Filter) FrameEnvOnce(c *wsparse.Conn, fr *wsparse.Frame, h *HandshakeFields) Env {
+	return f.frameEnv(f.scratch(), c, fr, h)
+}
+
+// MessageEnvOnce is MessageEnv in the map of FrameEnvOnce.
+func (f *Filter) MessageEnvOnce(c *wsparse.Conn, m *wsparse.Message, h *HandshakeFields, app *appproto.App) Env {
+	return f.messageEnv(f.scratch(), c, m, h, app)
+}
+
+// frameEnv fills env, empty, as a frame's environment.
+func (f *Filter) frameEnv(env Env, c *wsparse.Conn, fr *wsparse.Frame, h *HandshakeFields) Env {
 	f.common(env, "frame", c, fr.TS, h)
 	env["dir"] = fr.Dir.String()
 	if f.uses("src") || f.uses("dst") {
@@ -300,8 +350,12 @@ func srcSide(c *wsparse.Conn, d wsparse.Dir) int {
 
 // MessageEnv is a message's environment with one of its application
 // messages (nil: none).
-func (f *Filter) MessageEnv(c *wsparse.Conn, m *wsparse.Message, h *wsparse.Handshake, app *appproto.App) Env {
-	env := make(Env, 24)
+func (f *Filter) MessageEnv(c *wsparse.Conn, m *wsparse.Message, h *HandshakeFields, app *appproto.App) Env {
+	return f.messageEnv(make(Env, 24), c, m, h, app)
+}
+
+// messageEnv fills env, empty, as a message's environment.
+func (f *Filter) messageEnv(env Env, c *wsparse.Conn, m *wsparse.Message, h *HandshakeFields, app *appproto.App) Env {
 	f.common(env, "message", c, m.TS, h)
 	env["dir"], env["index"] = m.Dir.String(), m.Index
 	env["opcode"], env["opcode_name"] = int(m.Opcode), m.Opcode.String()
@@ -339,7 +393,8 @@ func (f *Filter) MessageEnv(c *wsparse.Conn, m *wsparse.Message, h *wsparse.Hand
 // HandshakeEnv is a handshake's environment.
 func (f *Filter) HandshakeEnv(c *wsparse.Conn, h *wsparse.Handshake) Env {
 	env := Env{}
-	f.common(env, "handshake", c, h.TS, h)
+	hf := FieldsOf(h)
+	f.common(env, "handshake", c, h.TS, &hf)
 	env["method"], env["origin"], env["user_agent"] = h.Method, h.Origin, h.UserAgent
 	env["status"], env["extensions"] = h.Status, h.Extensions
 	env["anomalies"] = anomalies(h.Anomalies)
@@ -348,9 +403,14 @@ func (f *Filter) HandshakeEnv(c *wsparse.Conn, h *wsparse.Handshake) Env {
 
 // SummaryEnv is a connection's environment at its end (the conn record);
 // health, when the view computes it, fills conn.heartbeat etc.
-func (f *Filter) SummaryEnv(c *wsparse.Conn, s *wsparse.Summary, health map[string]any) Env {
+func (f *Filter) SummaryEnv(c *wsparse.Conn, s *wsparse.Summary, health *Health) Env {
 	env := Env{}
-	f.common(env, "conn", c, s.Last, s.Handshake)
+	var hf *HandshakeFields
+	if s.Handshake != nil {
+		v := FieldsOf(s.Handshake)
+		hf = &v
+	}
+	f.common(env, "conn", c, s.Last, hf)
 	if s.Handshake != nil {
 		env["status"], env["extensions"] = s.Handshake.Status, s.Handshake.Extensions
 	}

@@ -27,14 +27,15 @@ func exprRecords(t *testing.T, spec Spec) map[string]Env {
 		TS: t0.Add(3 * time.Second), Index: 7, Payload: []byte{0x03, 0xe9}, CloseCode: 1001, HasCloseCode: true}
 	textFr := &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText, Length: 13}, Dir: wsparse.ServerToClient,
 		TS: t0.Add(4 * time.Second), Index: 8, Payload: []byte("an error here"), Anomalies: wsparse.AnomServerMasked}
+	hf := FieldsOf(h)
 	return map[string]Env{
 		"handshake": f.HandshakeEnv(c, h),
-		"big":       f.MessageEnv(c, big, h, nil),
-		"stomp":     f.MessageEnv(c, stomp, h, app),
-		"close":     f.FrameEnv(c, closeFr, h),
+		"big":       f.MessageEnv(c, big, &hf, nil),
+		"stomp":     f.MessageEnv(c, stomp, &hf, app),
+		"close":     f.FrameEnv(c, closeFr, &hf),
 		"text":      f.FrameEnv(c, textFr, nil),
 		"conn": f.SummaryEnv(c, &wsparse.Summary{First: t0, Last: t0.Add(5 * time.Second), Handshake: h, End: wsparse.EndClean},
-			map[string]any{"heartbeat": map[string]any{"missed": 2}}),
+			&Health{Heartbeat: HeartbeatHealth{Missed: 2, Kinds: noKinds}}),
 	}
 }
 
@@ -101,6 +102,10 @@ func TestExprErrors(t *testing.T) {
 		{`dir eq "c2s"`, `column 5: "eq" is Wireshark's; wsdump's is ==`},
 		{`text ~ "err"`, `column 6: "~" is Wireshark's; wsdump's is matches`},
 		{`websocket`, `column 1: "websocket" is a Wireshark protocol; wsdump's records say type == "frame"`},
+		// A conn.* name the health does not have: an error that lists
+		// them, where it selected nothing.
+		{`conn.hearbeat.missed > 0`, `column 6: conn.* has no field "hearbeat"; the connection's health is conn.heartbeat.count, conn.heartbeat.missed,`},
+		{`conn.ping.lost > 0`, `column 11: conn.* has no field "lost"`},
 	} {
 		_, err := CompileExpr(c.expr)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -156,7 +161,7 @@ func BenchmarkExprMatch(b *testing.B) {
 func TestEnvHoldsWhatIsRead(t *testing.T) {
 	c := &wsparse.Conn{ID: 3, Addr: [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80")}}
 	fr := &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText, Length: 13}, Dir: wsparse.ServerToClient, Payload: []byte("an error here")}
-	health := func(int) map[string]any { return map[string]any{"heartbeat": map[string]any{"missed": 2}} }
+	health := func(int) *Health { return &Health{Heartbeat: HeartbeatHealth{Missed: 2, Kinds: noKinds}} }
 	x, err := CompileExpr(`conn.heartbeat.missed > 1 && opcode == 1`)
 	if err != nil {
 		t.Fatal(err)

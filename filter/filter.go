@@ -28,6 +28,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/vm"
+
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
@@ -108,7 +110,7 @@ type Spec struct {
 	Expr *Expr
 	// ConnHealth gives frames and messages their connection's conn.*
 	// fields (health known at its end: a first pass over the file).
-	ConnHealth    func(conn int) map[string]any
+	ConnHealth    func(conn int) *Health
 	Count         int  // stop after this many frames (0: no limit)
 	CountMessages bool // Count counts messages instead of frames
 }
@@ -148,14 +150,52 @@ type Filter struct {
 	// payload copied), its addresses and time as text, its anomalies'
 	// names are made only when read.
 	need map[string]bool
+	// perConn: a selector needs to know each connection (conns
+	// selected, count, grep, the handshake's fields); else each
+	// connection's state is every, kept once (selected, no count).
+	perConn bool
+	every   connState
+	env     Env   // scratch
+	vm      vm.VM // Expr's, reused
 }
 
-// connState is what the filter knows of one connection.
+// connState is what the filter knows of one connection. It is kept only
+// when a selector needs it (perConn): until the connection ends, for
+// every connection open at once, so it is small.
 type connState struct {
 	decided, keep bool
-	shown         bool               // something of it passed
-	hs            *wsparse.Handshake // host, uri and subprotocol for Expr
-	groups        [2][]group         // by direction: data messages waiting for Grep
+	shown         bool            // something of it passed
+	hs            HandshakeFields // host, uri and subprotocol for Expr
+	groups        *[2][]group     // by direction: data messages waiting for Grep
+}
+
+// HandshakeFields are what a frame's or a message's environment takes
+// from its connection's handshake, host, uri and subprotocol, kept in one
+// string from the handshake to the connection's end: not a copy of the
+// handshake (340 bytes), nor pieces of its strings, which would keep
+// whatever they were cut from.
+type HandshakeFields struct {
+	all         string
+	hostN, uriN int
+	set         bool
+}
+
+// FieldsOf returns h's fields (h not nil).
+func FieldsOf(h *wsparse.Handshake) HandshakeFields {
+	return HandshakeFields{all: h.Host + h.URI + h.Subprotocol, hostN: len(h.Host), uriN: len(h.URI), set: true}
+}
+
+// Host, URI and Subprotocol are the handshake's.
+func (h *HandshakeFields) Host() string        { return h.all[:h.hostN] }
+func (h *HandshakeFields) URI() string         { return h.all[h.hostN : h.hostN+h.uriN] }
+func (h *HandshakeFields) Subprotocol() string { return h.all[h.hostN+h.uriN:] }
+
+// orNil is h, or nil when no handshake was seen.
+func (h *HandshakeFields) orNil() *HandshakeFields {
+	if !h.set {
+		return nil
+	}
+	return h
 }
 
 // group is the frames of one data message held until the message is
@@ -178,7 +218,16 @@ func New(next record.Sink, spec Spec) *Filter {
 			f.need[connField] = true
 		}
 	}
+	f.every = connState{decided: true, keep: true}
+	f.perConn = len(spec.Conns) > 0 || len(spec.Hosts) > 0 || len(spec.Paths) > 0 || spec.Count > 0 ||
+		spec.Grep != nil || spec.Expr != nil && f.UsesHandshake()
 	return f
+}
+
+// UsesHandshake reports whether the environments hold fields of a
+// connection's handshake (host, uri, subprotocol).
+func (f *Filter) UsesHandshake() bool {
+	return f.uses("host") || f.uses("uri") || f.uses("subprotocol")
 }
 
 // Only makes the environments hold the fields names (jsonl names, dotted
@@ -247,13 +296,19 @@ func (f *Filter) show(st *connState) {
 }
 
 func (f *Filter) state(c *wsparse.Conn, h *wsparse.Handshake) *connState {
+	if !f.perConn {
+		return &f.every
+	}
 	st := f.conns[c]
 	if st == nil {
 		st = &connState{}
+		if f.spec.Grep != nil {
+			st.groups = new([2][]group)
+		}
 		f.conns[c] = st
 	}
-	if h != nil && st.hs == nil && f.spec.Expr != nil {
-		st.hs = &wsparse.Handshake{Host: h.Host, URI: h.URI, Subprotocol: h.Subprotocol}
+	if h != nil && !st.hs.set && f.spec.Expr != nil && f.UsesHandshake() {
+		st.hs = FieldsOf(h)
 	}
 	if !st.decided {
 		st.decided = true
@@ -427,7 +482,7 @@ func (f *Filter) passFrame(c *wsparse.Conn, st *connState, fr *wsparse.Frame) {
 	if f.full() {
 		return
 	}
-	if f.spec.Expr != nil && !f.spec.Expr.Match(f.FrameEnv(c, fr, st.hs)) {
+	if f.spec.Expr != nil && !f.spec.Expr.match(&f.vm, f.frameEnv(f.scratch(), c, fr, st.hs.orNil())) {
 		return
 	}
 	f.show(st)
@@ -465,7 +520,7 @@ func (f *Filter) message(c *wsparse.Conn, m *wsparse.Message, apps []appproto.Ap
 			f.passFrame(c, st, &held[i])
 		}
 	}
-	if f.full() || !f.recordMatches(m.Dir, m.Opcode, 0, m.TS) || !f.messageMatches(c, m, st.hs, apps) {
+	if f.full() || !f.recordMatches(m.Dir, m.Opcode, 0, m.TS) || !f.messageMatches(c, m, st.hs.orNil(), apps) {
 		return
 	}
 	f.show(st)
@@ -484,7 +539,7 @@ func (f *Filter) message(c *wsparse.Conn, m *wsparse.Message, apps []appproto.Ap
 func (f *Filter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	st := f.state(c, s.Handshake)
 	delete(f.conns, c)
-	if st.shown {
+	if st.shown && st != &f.every {
 		f.open--
 	}
 	if !st.keep {
@@ -505,15 +560,15 @@ func (f *Filter) End(c *wsparse.Conn, s *wsparse.Summary) {
 // messageMatches applies Expr to a message: once with each of its
 // application messages as app (a SockJS array of STOMP frames matches
 // app.type == "ERROR" when one of them is an ERROR), or with no app.
-func (f *Filter) messageMatches(c *wsparse.Conn, m *wsparse.Message, h *wsparse.Handshake, apps []appproto.App) bool {
+func (f *Filter) messageMatches(c *wsparse.Conn, m *wsparse.Message, h *HandshakeFields, apps []appproto.App) bool {
 	if f.spec.Expr == nil {
 		return true
 	}
 	if len(apps) == 0 || !f.spec.Expr.Uses("app") {
-		return f.spec.Expr.Match(f.MessageEnv(c, m, h, nil))
+		return f.spec.Expr.match(&f.vm, f.messageEnv(f.scratch(), c, m, h, nil))
 	}
 	for i := range apps {
-		if f.spec.Expr.Match(f.MessageEnv(c, m, h, &apps[i])) {
+		if f.spec.Expr.match(&f.vm, f.messageEnv(f.scratch(), c, m, h, &apps[i])) {
 			return true
 		}
 	}

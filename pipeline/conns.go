@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/wsdump/wsdump/appproto"
@@ -107,17 +108,56 @@ func selectConns(rep *health.Report, x *filter.Expr, origin time.Time) {
 // kept packed, not its every beat until the end of the input). The second
 // pass, the real one, holds nothing: the first keeps a few fields per
 // connection. opts's decoder ends every connection (EndAll).
-func ConnHealth(opts reassembly.Options, decode string, jobs int, feed FeedFunc) (func(int) map[string]any, error) {
+func ConnHealth(opts reassembly.Options, decode string, jobs int, feed FeedFunc) (func(int) *filter.Health, error) {
 	rd := Conns(ConnsConfig{Decode: decode, Reassembly: opts, Jobs: jobs, Err: io.Discard, ReportOnly: true}, feed)
 	if rd.ReadErr != nil {
 		return nil, rd.ReadErr
 	}
-	byID := map[int]map[string]any{}
+	// Held through the second pass for every connection of the capture:
+	// a connection with no health (no beat, ping or clean close, most of
+	// them in a big capture) is a bit, the others a filter.Health each
+	// (~100 bytes), not maps.
+	var h healthByID
 	rep := rd.Report
 	for i := range rep.Len() {
-		c := rep.Conn(i)
-		byID[c.ID], _ = filter.ConnEnv(c, time.Time{})["conn_"].(map[string]any)
+		h.add(rep.Conn(i).ID, filter.HealthOf(rep.Conn(i)))
 		rep.Release(i)
 	}
-	return func(id int) map[string]any { return byID[id] }, nil
+	return h.get, nil
+}
+
+// healthByID is the conn.* health of each connection by its ID.
+type healthByID struct {
+	zero  *filter.Health // the zero health, shared
+	zeros []uint64       // a bit per connection number whose health is zero (numbers count the connections: as many bits)
+	other map[int]*filter.Health
+}
+
+func (b *healthByID) add(id int, h *filter.Health) {
+	if h.IsZero() && id >= 0 && id < 1<<32 {
+		if b.zero == nil {
+			b.zero = h
+		}
+		if w := id / 64; w >= len(b.zeros) {
+			b.zeros = slices.Grow(b.zeros, w+1-len(b.zeros))[:w+1]
+		}
+		b.zeros[id/64] |= 1 << (id % 64)
+		return
+	}
+	if b.other == nil {
+		b.other = map[int]*filter.Health{}
+	}
+	b.other[id] = h
+}
+
+// get returns the health of the connection id, nil for one the first
+// pass did not see.
+func (b *healthByID) get(id int) *filter.Health {
+	if h, ok := b.other[id]; ok {
+		return h
+	}
+	if id >= 0 && id/64 < len(b.zeros) && b.zeros[id/64]&(1<<(id%64)) != 0 {
+		return b.zero
+	}
+	return nil
 }

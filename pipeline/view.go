@@ -229,7 +229,7 @@ func (o *ViewOptions) appOptions(spec *filter.Spec, dataset bool) AppOptions {
 
 // connHealthPass reads the capture once for the conn.* fields of a -Y or
 // -e (ConnHealth).
-func (o *ViewOptions) connHealthPass(keys *tlsdec.KeyLog) (func(int) map[string]any, error) {
+func (o *ViewOptions) connHealthPass(keys *tlsdec.KeyLog) (func(int) *filter.Health, error) {
 	if len(o.Reads) == 1 && o.Reads[0] == "-" {
 		return nil, Usagef("conn.* (the connection's health, known at its end) needs a file, read twice, not standard input")
 	}

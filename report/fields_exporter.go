@@ -21,7 +21,10 @@ type FieldsExporter struct {
 	names    []string
 	messages bool
 	env      *filter.Filter // builds the environments; it filters nothing
-	hs       map[*wsparse.Conn]*wsparse.Handshake
+	// hs: each open connection's handshake fields, when a -e field is one
+	// (host, uri, subprotocol); else nothing is kept per connection.
+	hs   map[*wsparse.Conn]*filter.HandshakeFields
+	vals []any // a row's values, reused
 }
 
 // NewFieldsExporter returns the -T fields exporter of the fields names
@@ -30,7 +33,7 @@ type FieldsExporter struct {
 func NewFieldsExporter(w io.Writer, names []string, header, messages bool) *FieldsExporter {
 	bw := bufio.NewWriter(w)
 	e := &FieldsExporter{bw: bw, fw: NewFieldsWriter(bw, names, header), names: names,
-		messages: messages, hs: map[*wsparse.Conn]*wsparse.Handshake{}}
+		messages: messages, hs: map[*wsparse.Conn]*filter.HandshakeFields{}}
 	e.SetConnHealth(nil)
 	return e
 }
@@ -39,7 +42,7 @@ func NewFieldsExporter(w io.Writer, names []string, header, messages bool) *Fiel
 // fields (filter.Spec.ConnHealth). The environments hold only the fields
 // the row prints (filter.Filter.Only): a frame's payload is not copied
 // into each for nothing.
-func (e *FieldsExporter) SetConnHealth(h func(conn int) map[string]any) {
+func (e *FieldsExporter) SetConnHealth(h func(conn int) *filter.Health) {
 	e.env = filter.New(nil, filter.Spec{ConnHealth: h})
 	e.env.Only(e.names)
 }
@@ -55,7 +58,10 @@ func (e *FieldsExporter) Put(r *record.Record) {
 }
 
 func (e *FieldsExporter) row(envs ...filter.Env) {
-	vals := make([]any, len(e.names))
+	if e.vals == nil {
+		e.vals = make([]any, len(e.names))
+	}
+	vals := e.vals
 	for i, n := range e.names {
 		if len(envs) == 1 || !strings.HasPrefix(n, "app.") {
 			vals[i] = envs[0].Lookup(n)
@@ -73,18 +79,21 @@ func (e *FieldsExporter) row(envs ...filter.Env) {
 }
 
 func (e *FieldsExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
-	e.hs[c] = &wsparse.Handshake{Host: h.Host, URI: h.URI, Subprotocol: h.Subprotocol}
+	if e.env.UsesHandshake() {
+		hf := filter.FieldsOf(h)
+		e.hs[c] = &hf
+	}
 }
 
 func (e *FieldsExporter) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	if !e.messages {
-		e.row(e.env.FrameEnv(c, f, e.hs[c]))
+		e.row(e.env.FrameEnvOnce(c, f, e.hs[c]))
 	}
 }
 
 func (e *FieldsExporter) Message(c *wsparse.Conn, m *wsparse.Message) {
 	if e.messages {
-		e.row(e.env.MessageEnv(c, m, e.hs[c], nil))
+		e.row(e.env.MessageEnvOnce(c, m, e.hs[c], nil))
 	}
 }
 
