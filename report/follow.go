@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 
 	"github.com/wsdump/wsdump/appproto"
 )
@@ -21,6 +20,42 @@ import (
 // when pretty is set. whole is false for a message cut by --max-bytes:
 // it is shown as it is.
 func FollowText(p []byte, apps []appproto.App, pretty, whole bool) []string {
+	var l lines
+	l.followText(p, apps, pretty, whole)
+	out := make([]string, len(l.ends))
+	start := 0
+	for i, end := range l.ends {
+		out[i] = string(l.b[start:end])
+		start = end + 1
+	}
+	return out
+}
+
+// lines are FollowText's lines, each followed by a newline in b, ending at
+// ends: the Transcript writes b as it is, and reuses both for the next
+// message, where a string per line (and the line's copies on the way) made
+// ~4 KB of garbage for a 1 000 B message: at the end of the input, where
+// every open connection's message so far is shown at once, that garbage
+// raised the peak of 100 000 open connections by ~25 MiB (issue 16).
+type lines struct {
+	b    []byte
+	ends []int
+}
+
+func (l *lines) reset() { l.b, l.ends = l.b[:0], l.ends[:0] }
+
+// end ends the line appended so far.
+func (l *lines) end() {
+	l.ends = append(l.ends, len(l.b))
+	l.b = append(l.b, '\n')
+}
+
+func (l *lines) add(s string) {
+	l.b = append(l.b, s...)
+	l.end()
+}
+
+func (l *lines) followText(p []byte, apps []appproto.App, pretty, whole bool) {
 	stomp, sockjs := false, false
 	for i := range apps {
 		switch apps[i].Protocol {
@@ -30,26 +65,26 @@ func FollowText(p []byte, apps []appproto.App, pretty, whole bool) []string {
 			sockjs = sockjs || apps[i].Type == "a"
 		}
 	}
-	var out []string
 	if whole && sockjs {
 		if elems, ok := sockJSArray(p); ok {
 			for i, e := range elems {
 				if i > 0 {
-					out = append(out, "")
+					l.add("")
 				}
 				if looksSTOMP([]byte(e), stomp) {
-					out = stompLines(out, []byte(e), pretty)
+					l.stompLines([]byte(e), pretty)
 				} else {
-					out = textLines(out, []byte(e), pretty)
+					l.textLines([]byte(e), pretty)
 				}
 			}
-			return out
+			return
 		}
 	}
 	if whole && looksSTOMP(p, stomp) {
-		return stompLines(out, p, pretty)
+		l.stompLines(p, pretty)
+		return
 	}
-	return textLines(out, p, pretty && whole)
+	l.textLines(p, pretty && whole)
 }
 
 var stompCommands = map[string]bool{"CONNECT": true, "STOMP": true, "CONNECTED": true, "SEND": true, "SUBSCRIBE": true,
@@ -81,21 +116,21 @@ func sockJSArray(p []byte) ([]string, bool) {
 // stompLines appends the STOMP frames of p: command, headers, blank line,
 // body; a frame's end is its NUL, and the EOLs between frames are
 // heart-beats.
-func stompLines(out []string, p []byte, pretty bool) []string {
+func (l *lines) stompLines(p []byte, pretty bool) {
 	first := true
 	for len(p) > 0 {
 		if p[0] == '\n' {
-			out = append(out, "(STOMP heart-beat)")
+			l.add("(STOMP heart-beat)")
 			p = p[1:]
 			continue
 		}
 		if bytes.HasPrefix(p, []byte("\r\n")) {
-			out = append(out, "(STOMP heart-beat)")
+			l.add("(STOMP heart-beat)")
 			p = p[2:]
 			continue
 		}
 		if !first {
-			out = append(out, "")
+			l.add("")
 		}
 		first = false
 		frame := p
@@ -107,18 +142,17 @@ func stompLines(out []string, p []byte, pretty bool) []string {
 		if !ok {
 			head, body, _ = bytes.Cut(frame, []byte("\r\n\r\n"))
 		}
-		out = textLines(out, head, false)
+		l.textLines(head, false)
 		if len(body) > 0 {
-			out = append(out, "")
-			out = textLines(out, body, pretty)
+			l.add("")
+			l.textLines(body, pretty)
 		}
 	}
-	return out
 }
 
 // textLines appends p line by line, each escaped; a whole JSON document is
 // indented first when pretty is set.
-func textLines(out []string, p []byte, pretty bool) []string {
+func (l *lines) textLines(p []byte, pretty bool) {
 	if pretty && len(p) > 1 && (p[0] == '{' || p[0] == '[') && json.Valid(p) {
 		var buf bytes.Buffer
 		if json.Indent(&buf, p, "", "  ") == nil {
@@ -126,10 +160,15 @@ func textLines(out []string, p []byte, pretty bool) []string {
 		}
 	}
 	if len(p) == 0 {
-		return out
+		return
 	}
-	for _, line := range strings.Split(string(p), "\n") {
-		out = append(out, Escape([]byte(line), 1<<30, true))
+	for {
+		line, rest, more := bytes.Cut(p, []byte("\n"))
+		l.b = appendEscaped(l.b, line, 1<<30, true)
+		l.end()
+		if !more {
+			return
+		}
+		p = rest
 	}
-	return out
 }

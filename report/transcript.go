@@ -55,7 +55,9 @@ type Transcript struct {
 	color    bool
 	originTS time.Time
 	origin   *time.Time
-	wrote    bool // something was written
+	wrote    bool   // something was written
+	lines    lines  // a text message's, reused
+	head     []byte // a message's or an End's line, reused
 }
 
 // SetOrigin makes times count from the first packet.
@@ -80,6 +82,43 @@ func (t *Transcript) header(dir wsparse.Dir, s string) {
 	}
 	t.w.WriteString(s)
 	t.w.WriteByte('\n')
+}
+
+// headerBytes is header for a line built in b.
+func (t *Transcript) headerBytes(dir wsparse.Dir, b []byte) {
+	t.wrote = true
+	if t.color {
+		t.w.WriteString(DirColor(dir.String()))
+	}
+	t.w.Write(b)
+	if t.color {
+		t.w.WriteString(ColorReset)
+	}
+	t.w.WriteByte('\n')
+}
+
+// appendWhen appends when(ts).
+func (t *Transcript) appendWhen(b []byte, ts time.Time) []byte {
+	if t.origin.IsZero() {
+		*t.origin = ts
+	}
+	return strconv.AppendFloat(b, ts.Sub(*t.origin).Seconds(), 'f', 6, 64)
+}
+
+// appendAnomalySuffix appends anomalySuffix(a).
+func appendAnomalySuffix(b []byte, a wsparse.Anomalies) []byte {
+	if a == 0 {
+		return b
+	}
+	b = append(b, " !"...)
+	sep := false
+	a.Each(func(name string) {
+		if sep {
+			b = append(b, ',')
+		}
+		b, sep = append(b, name...), true
+	})
+	return b
 }
 
 func anomalySuffix(a wsparse.Anomalies) string {
@@ -140,17 +179,24 @@ func (t *Transcript) Message(c *wsparse.Conn, m *wsparse.Message) { t.MessageApp
 // MessageApps writes a message; apps (decoded application messages) tell
 // how to unwrap its text (FollowText).
 func (t *Transcript) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appproto.App) {
-	head := fmt.Sprintf("[%s] conn %s %s %s #%d, %d B", t.when(m.TS), wsparse.ConnLabel(c.ID), m.Dir, m.Opcode, m.Index, m.Len)
+	b := append(t.head[:0], '[')
+	b = t.appendWhen(b, m.TS)
+	b = append(b, "] conn "...)
+	b = wsparse.AppendConnLabel(b, c.ID)
+	b = append(append(append(append(b, ' '), m.Dir.String()...), ' '), m.Opcode.String()...)
+	b = strconv.AppendInt(append(b, " #"...), int64(m.Index), 10)
+	b = append(strconv.AppendUint(append(b, ", "...), m.Len, 10), " B"...)
 	if m.LenUnknown {
-		head = fmt.Sprintf("[%s] conn %s %s %s #%d, %d B inflated of ? B", t.when(m.TS), wsparse.ConnLabel(c.ID), m.Dir, m.Opcode, m.Index, m.Len)
+		b = append(b, " inflated of ? B"...)
 	}
 	if m.Compressed {
-		head += fmt.Sprintf(", compressed %d B", m.WireLen)
+		b = append(strconv.AppendUint(append(b, ", compressed "...), m.WireLen, 10), " B"...)
 	}
 	if m.Frames > 1 {
-		head += fmt.Sprintf(", %d frames", m.Frames)
+		b = append(strconv.AppendInt(append(b, ", "...), int64(m.Frames), 10), " frames"...)
 	}
-	t.header(m.Dir, head+anomalySuffix(m.Anomalies))
+	t.head = appendAnomalySuffix(b, m.Anomalies)
+	t.headerBytes(m.Dir, t.head)
 	data := m.Data
 	more := 0
 	if t.maxBytes > 0 && len(data) > t.maxBytes {
@@ -162,9 +208,11 @@ func (t *Transcript) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []app
 		data = data[:cut]
 	}
 	if m.Opcode == wsparse.OpText && MostlyText(data) {
-		for _, line := range FollowText(data, apps, t.pretty, more == 0) {
-			t.w.WriteString(line)
-			t.w.WriteByte('\n')
+		t.lines.reset()
+		t.lines.followText(data, apps, t.pretty, more == 0)
+		t.w.Write(t.lines.b)
+		if cap(t.lines.b) > maxKeptLines {
+			t.lines = lines{} // a big message's: not kept
 		}
 	} else {
 		hexDump(t.w, data)
@@ -177,6 +225,10 @@ func (t *Transcript) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []app
 	}
 	t.w.WriteByte('\n')
 }
+
+// maxKeptLines bounds the bytes of a message's lines the Transcript keeps
+// for the next.
+const maxKeptLines = 64 << 10
 
 // hexDump writes p as xxd does: offset, 16 bytes in pairs, ASCII.
 func hexDump(w *bufio.Writer, p []byte) {
@@ -206,21 +258,26 @@ func hexDump(w *bufio.Writer, p []byte) {
 
 func (t *Transcript) End(c *wsparse.Conn, s *wsparse.Summary) {
 	t.wrote = true
-	line := fmt.Sprintf("=== conn %s end at %s: %s", wsparse.ConnLabel(c.ID), t.when(s.Last), s.End)
+	b := append(t.head[:0], "=== conn "...)
+	b = wsparse.AppendConnLabel(b, c.ID)
+	b = append(t.appendWhen(append(b, " end at "...), s.Last), ": "...)
+	b = append(b, s.End...)
 	if s.StreamEnd != "" {
-		line += " (" + s.StreamEnd + ")"
+		b = append(append(append(b, " ("...), s.StreamEnd...), ')')
 	}
 	if s.Handshake == nil {
-		line += ", no handshake (" + string(s.Confidence) + ")"
+		b = append(append(append(b, ", no handshake ("...), s.Confidence...), ')')
 	}
 	if s.Close[0].Sent || s.Close[1].Sent {
-		line += ", close by " + sideName(s.Initiator)
+		b = append(append(b, ", close by "...), sideName(s.Initiator)...)
 		if cl := s.Close[s.Initiator]; cl.HasCode {
-			line += " " + strconv.Itoa(int(cl.Code))
+			b = strconv.AppendInt(append(b, ' '), int64(cl.Code), 10)
 		}
 	}
-	line += fmt.Sprintf(", %d/%d messages", s.Stats[0].Messages, s.Stats[1].Messages)
-	fmt.Fprintf(t.w, "%s%s\n\n", line, anomalySuffix(s.Anomalies))
+	b = strconv.AppendInt(append(b, ", "...), int64(s.Stats[0].Messages), 10)
+	b = strconv.AppendInt(append(b, '/'), int64(s.Stats[1].Messages), 10)
+	t.head = append(appendAnomalySuffix(append(b, " messages"...), s.Anomalies), '\n', '\n')
+	t.w.Write(t.head)
 }
 
 func sideName(d wsparse.Dir) string {
