@@ -18,6 +18,7 @@ type item struct {
 	op    wsparse.Opcode // the message's, or the control frame's
 	index int32          // message index, or frame index for a control frame
 	close int32          // close frames with a code: 1 + index in the collector's closes
+	next  int32          // the next item of its connection and direction (itemRef), 0: none
 	size  uint64         // bytes on the record (message length, payload length)
 	sum   [2]uint64      // of the bytes (diffSum)
 	// No pointers: a capture's items are scanned by no garbage collection.
@@ -29,13 +30,21 @@ func diffSum(b []byte) [2]uint64 {
 	return [2]uint64{maphash.Bytes(diffSeeds[0], b), maphash.Bytes(diffSeeds[1], b)}
 }
 
+// diffConn is what is compared of a connection: 40 bytes, kept in the
+// collector's conns by value, its items in the collector's chunks. With a
+// diffConn allocated for each connection, a slice of items for each
+// direction and a string for each handshake, a connection cost ~216 bytes
+// besides its items, and diff holds every connection of A while B's are
+// open (issue 16: 100 000 open connections).
 type diffConn struct {
-	ord  int // the connection's place in its capture, from 0
 	id   int
-	hs   string
-	dirs [2][]item
-	end  string
+	hs   int32 // the handshake, in the collector's strs
+	end  int32 // how it ended, in strs
+	dirs [2]dirItems
 }
+
+// dirItems lists a direction's items: first and last are itemRefs.
+type dirItems struct{ first, last, n int32 }
 
 // Key is an item's place: connection (ord), direction, position.
 type Key struct{ Conn, Dir, Pos int }
@@ -46,42 +55,85 @@ type Collector struct {
 	closeText     func(code uint16, reason string) string
 	keep          map[Key]bool // items whose bytes to keep; nil: all
 	bytesOnly     bool         // only the bytes kept are wanted, not the hashes
-	conns         []*diffConn
-	byConn        map[*wsparse.Conn]*diffConn
-	data          map[Key][]byte // the bytes kept
-	closes        []string       // close frames' code and reason
+	conns         []diffConn
+	byConn        map[*wsparse.Conn]int32 // open connections' place in conns
+	items         [][]item                // in chunks of itemChunk, never moved
+	nItems        int
+	strs          []string         // handshakes and ends, the same ones once (see str)
+	strIdx        map[string]int32 // up to maxStrs of them
+	data          map[Key][]byte   // the bytes kept
+	closes        []string         // close frames' code and reason
 }
+
+const (
+	itemChunk = 4096
+	maxStrs   = 4096 // distinct strings looked up; past it, each is kept as it comes
+)
 
 func newCollector(o *Options, keep map[Key]bool) *Collector {
-	return &Collector{ignoreControl: o.IgnoreControl, closeText: o.CloseText, keep: keep, byConn: map[*wsparse.Conn]*diffConn{}, data: map[Key][]byte{}}
+	return &Collector{ignoreControl: o.IgnoreControl, closeText: o.CloseText, keep: keep, byConn: map[*wsparse.Conn]int32{},
+		strs: []string{""}, strIdx: map[string]int32{"": 0}, data: map[Key][]byte{}}
 }
 
-func (d *Collector) conn(c *wsparse.Conn) *diffConn {
-	dc := d.byConn[c]
-	if dc == nil {
-		dc = &diffConn{ord: len(d.conns), id: c.ID}
-		d.byConn[c] = dc
-		d.conns = append(d.conns, dc)
+// conn returns the place of c's connection in conns.
+func (d *Collector) conn(c *wsparse.Conn) int32 {
+	ord, ok := d.byConn[c]
+	if !ok {
+		ord = int32(len(d.conns))
+		d.byConn[c] = ord
+		d.conns = append(d.conns, diffConn{id: c.ID})
 	}
-	return dc
+	return ord
 }
 
-func (d *Collector) add(dc *diffConn, dir wsparse.Dir, it item, data []byte) {
+// str returns s's place in strs: a handshake is most often one of a few.
+func (d *Collector) str(s string) int32 {
+	if i, ok := d.strIdx[s]; ok {
+		return i
+	}
+	i := int32(len(d.strs))
+	d.strs = append(d.strs, s)
+	if len(d.strIdx) < maxStrs {
+		d.strIdx[s] = i
+	}
+	return i
+}
+
+// at returns the item of an itemRef (1-based: 0 is none).
+func (d *Collector) at(ref int32) *item {
+	i := int(ref) - 1
+	return &d.items[i/itemChunk][i%itemChunk]
+}
+
+func (d *Collector) add(ord int32, dir wsparse.Dir, it item, data []byte) {
 	if !d.bytesOnly {
 		it.sum = diffSum(data)
 	}
-	k := Key{dc.ord, int(dir), len(dc.dirs[dir])}
+	di := &d.conns[ord].dirs[dir]
+	k := Key{int(ord), int(dir), int(di.n)}
 	if d.keep == nil || d.keep[k] {
 		d.data[k] = append([]byte(nil), data...)
 	}
-	dc.dirs[dir] = append(dc.dirs[dir], it)
+	if d.nItems%itemChunk == 0 {
+		d.items = append(d.items, make([]item, 0, itemChunk))
+	}
+	last := &d.items[len(d.items)-1]
+	*last = append(*last, it)
+	d.nItems++
+	ref := int32(d.nItems)
+	if di.n == 0 {
+		di.first = ref
+	} else {
+		d.at(di.last).next = ref
+	}
+	di.last = ref
+	di.n++
 }
 
-// view is what an item of connection ord, direction dir, at pos is
-// compared and shown as.
-func (d *Collector) view(ord, dir, pos int) Item {
-	dc := d.conns[ord]
-	it := &dc.dirs[dir][pos]
+// view is what the item ref, of connection ord, direction dir, at pos,
+// is compared and shown as.
+func (d *Collector) view(ord, dir, pos int, ref int32) Item {
+	it := d.at(ref)
 	v := Item{Op: it.op, Index: int(it.index), Size: it.size, sum: it.sum}
 	v.Data, v.Kept = d.data[Key{ord, dir, pos}]
 	if it.close > 0 {
@@ -113,11 +165,12 @@ func (d *Collector) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	if h.Anomalies != 0 {
 		s += " !" + h.Anomalies.String()
 	}
-	d.conn(c).hs = s
+	hs := d.str(s)
+	d.conns[d.conn(c)].hs = hs
 }
 
 func (d *Collector) Frame(c *wsparse.Conn, f *wsparse.Frame) {
-	dc := d.conn(c)
+	ord := d.conn(c)
 	if d.ignoreControl || !f.Opcode.IsControl() {
 		return
 	}
@@ -130,7 +183,7 @@ func (d *Collector) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 			it.close = int32(len(d.closes))
 		}
 	}
-	d.add(dc, f.Dir, it, data)
+	d.add(ord, f.Dir, it, data)
 }
 
 func (d *Collector) Message(c *wsparse.Conn, m *wsparse.Message) {
@@ -138,13 +191,14 @@ func (d *Collector) Message(c *wsparse.Conn, m *wsparse.Message) {
 }
 
 func (d *Collector) End(c *wsparse.Conn, s *wsparse.Summary) {
-	d.conn(c).end = string(s.End)
+	end := d.str(string(s.End))
+	d.conns[d.conn(c)].end = end
 	delete(d.byConn, c)
 }
 
 func (d *Collector) count() (n int) {
-	for _, c := range d.conns {
-		n += len(c.dirs[0]) + len(c.dirs[1])
+	for i := range d.conns {
+		n += int(d.conns[i].dirs[0].n + d.conns[i].dirs[1].n)
 	}
 	return n
 }
@@ -243,26 +297,26 @@ func compareCaptures(a, b *Collector, shown int, need [2]map[Key]bool) []Differe
 	n := max(len(a.conns), len(b.conns))
 	for i := 0; i < n; i++ {
 		if i >= len(a.conns) {
-			out = append(out, Difference{Kind: OnlyInB, ConnB: b.conns[i].id, Text: [2]string{1: b.conns[i].hs}})
+			out = append(out, Difference{Kind: OnlyInB, ConnB: b.conns[i].id, Text: [2]string{1: b.strs[b.conns[i].hs]}})
 			continue
 		}
 		if i >= len(b.conns) {
-			out = append(out, Difference{Kind: OnlyInA, ConnA: a.conns[i].id, Text: [2]string{0: a.conns[i].hs}})
+			out = append(out, Difference{Kind: OnlyInA, ConnA: a.conns[i].id, Text: [2]string{0: a.strs[a.conns[i].hs]}})
 			continue
 		}
-		ac, bc := a.conns[i], b.conns[i]
-		if ac.hs != bc.hs {
-			out = append(out, Difference{Kind: Handshake, ConnA: ac.id, ConnB: bc.id, Text: [2]string{ac.hs, bc.hs}})
+		ac, bc := &a.conns[i], &b.conns[i]
+		if ahs, bhs := a.strs[ac.hs], b.strs[bc.hs]; ahs != bhs {
+			out = append(out, Difference{Kind: Handshake, ConnA: ac.id, ConnB: bc.id, Text: [2]string{ahs, bhs}})
 		}
 		for d := range ac.dirs {
 			c := &dirCompare{connA: ac.id, connB: bc.id, conn: i, dir: d, need: need, a: a, b: b}
 			if len(out) < shown {
 				c.budget = shown - len(out)
 			}
-			out = append(out, c.compare(len(ac.dirs[d]), len(bc.dirs[d]))...)
+			out = append(out, c.compare(ac.dirs[d], bc.dirs[d])...)
 		}
-		if ac.end != bc.end {
-			out = append(out, Difference{Kind: End, ConnA: ac.id, ConnB: bc.id, Text: [2]string{ac.end, bc.end}})
+		if aend, bend := a.strs[ac.end], b.strs[bc.end]; aend != bend {
+			out = append(out, Difference{Kind: End, ConnA: ac.id, ConnB: bc.id, Text: [2]string{aend, bend}})
 		}
 	}
 	return out
@@ -284,15 +338,17 @@ func (c *dirCompare) use(side, pos int) {
 	}
 }
 
-func (c *dirCompare) compare(na, nb int) []Difference {
+func (c *dirCompare) compare(da, db dirItems) []Difference {
 	var out []Difference
 	add := func(d Difference) {
 		d.ConnA, d.ConnB, d.Dir = c.connA, c.connB, wsparse.Dir(c.dir)
 		out = append(out, d)
 		c.budget = max(c.budget-1, 0)
 	}
+	na, nb := int(da.n), int(db.n)
+	ra, rb := da.first, db.first // the items at i, walking the lists
 	for i := 0; i < na && i < nb; i++ {
-		x, y := c.a.view(c.conn, c.dir, i), c.b.view(c.conn, c.dir, i)
+		x, y := c.a.view(c.conn, c.dir, i, ra), c.b.view(c.conn, c.dir, i, rb)
 		switch {
 		case x.Op != y.Op:
 			add(Difference{Kind: Opcode, A: x, B: y})
@@ -303,14 +359,15 @@ func (c *dirCompare) compare(na, nb int) []Difference {
 			c.use(1, i)
 			add(Difference{Kind: Bytes, A: x, B: y})
 		}
+		ra, rb = c.a.at(ra).next, c.b.at(rb).next
 	}
 	if na != nb {
-		col, side := c.b, 1
+		col, side, ref := c.b, 1, rb
 		if na > nb {
-			col, side = c.a, 0
+			col, side, ref = c.a, 0, ra
 		}
 		at := min(na, nb)
-		first := col.view(c.conn, c.dir, at)
+		first := col.view(c.conn, c.dir, at, ref)
 		c.use(side, at)
 		d := Difference{Kind: Count, Count: [2]int{na, nb}}
 		if side == 0 {
