@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -36,9 +37,10 @@ type ExportEntry struct {
 type FileExporter struct {
 	dir  string
 	idx  *os.File
+	buf  *bufio.Writer // index.jsonl's: a write for each message was a system call each
 	enc  *json.Encoder
 	st   *Stabilizer
-	made map[string]bool
+	made map[int]bool // connections (Conn.ID) whose directory is made, until their End
 	n    int
 	err  error
 }
@@ -53,7 +55,8 @@ func NewFileExporter(dir string, stable bool) (*FileExporter, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &FileExporter{dir: dir, idx: idx, enc: json.NewEncoder(idx), st: NewStabilizer(stable), made: map[string]bool{}}
+	buf := bufio.NewWriterSize(idx, 64<<10)
+	e := &FileExporter{dir: dir, idx: idx, buf: buf, enc: json.NewEncoder(buf), st: NewStabilizer(stable), made: map[int]bool{}}
 	e.enc.SetEscapeHTML(false)
 	return e, nil
 }
@@ -61,8 +64,9 @@ func NewFileExporter(dir string, stable bool) (*FileExporter, error) {
 // Close closes the index; the error is the first write's that failed, or
 // the close's.
 func (e *FileExporter) Close() error {
+	ferr := e.buf.Flush()
 	cerr := e.idx.Close()
-	return errors.Join(e.err, cerr)
+	return errors.Join(e.err, ferr, cerr)
 }
 
 // Count is the number of messages written.
@@ -70,7 +74,12 @@ func (e *FileExporter) Count() int { return e.n }
 
 func (e *FileExporter) Handshake(*wsparse.Conn, *wsparse.Handshake) {}
 func (e *FileExporter) Frame(*wsparse.Conn, *wsparse.Frame)         {}
-func (e *FileExporter) End(*wsparse.Conn, *wsparse.Summary)         {}
+
+// End forgets that the connection's directory is made: nothing is kept
+// for a connection that ended (100 000 open connections, issue 16). A
+// connection that goes on after it was ended early (its number kept) finds
+// its directory there.
+func (e *FileExporter) End(c *wsparse.Conn, _ *wsparse.Summary) { delete(e.made, c.ID) }
 
 func (e *FileExporter) Message(c *wsparse.Conn, m *wsparse.Message) {
 	if e.err != nil {
@@ -86,11 +95,17 @@ func (e *FileExporter) Message(c *wsparse.Conn, m *wsparse.Message) {
 		ext = ".txt"
 	}
 	rel := filepath.ToSlash(filepath.Join(sub, fmt.Sprintf("%06d-%s%s", m.Index, m.Dir, ext)))
-	if !e.made[sub] {
-		if e.err = os.MkdirAll(filepath.Join(e.dir, sub), 0o755); e.err != nil {
-			return
+	if !e.made[c.ID] {
+		// Mkdir, one system call, where MkdirAll looks at the path and
+		// its parent first; MkdirAll when Mkdir fails (the directory is
+		// there, or MkdirAll says why not, as before).
+		path := filepath.Join(e.dir, sub)
+		if os.Mkdir(path, 0o755) != nil {
+			if e.err = os.MkdirAll(path, 0o755); e.err != nil {
+				return
+			}
 		}
-		e.made[sub] = true
+		e.made[c.ID] = true
 	}
 	if e.err = os.WriteFile(filepath.Join(e.dir, filepath.FromSlash(rel)), m.Data, 0o644); e.err != nil {
 		return
