@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -130,23 +131,41 @@ func anomalySuffix(a wsparse.Anomalies) string {
 
 func (t *Transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	t.wrote = true
-	fmt.Fprintf(t.w, "=== conn %s  %s -> %s  at %s\n", wsparse.ConnLabel(c.ID), t.st.Client(c.Client()), c.Server(), t.when(h.RequestTS))
-	fmt.Fprintf(t.w, "    %s %s %s\n", Escape([]byte(h.Method), 20, true), Escape([]byte(h.URI), 200, true), Escape([]byte(h.HTTPVersion), 20, true))
+	// Built in t.head, as a message's lines are: a handshake's garbage
+	// (~460 B) came with each of 100 000 connections opening (issue 16).
+	b := wsparse.AppendConnLabel(append(t.head[:0], "=== conn "...), c.ID)
+	b = appendAddrPort(append(b, "  "...), t.st.Client(c.Client()))
+	b = appendAddrPort(append(b, " -> "...), c.Server())
+	b = append(t.appendWhen(append(b, "  at "...), h.RequestTS), '\n')
+	b = appendEscaped(append(b, "    "...), []byte(h.Method), 20, true)
+	b = appendEscaped(append(b, ' '), []byte(h.URI), 200, true)
+	b = append(appendEscaped(append(b, ' '), []byte(h.HTTPVersion), 20, true), '\n')
 	if h.Host != "" {
-		fmt.Fprintf(t.w, "    Host: %s\n", Escape([]byte(h.Host), 200, true))
+		b = append(appendEscaped(append(b, "    Host: "...), []byte(h.Host), 200, true), '\n')
 	}
-	resp := "no response"
+	b = append(b, "    -> "...)
 	if h.Status != 0 {
-		resp = strconv.Itoa(h.Status) + " " + Escape([]byte(h.Reason), 60, true)
+		b = appendEscaped(append(strconv.AppendInt(b, int64(h.Status), 10), ' '), []byte(h.Reason), 60, true)
+	} else {
+		b = append(b, "no response"...)
 	}
-	fmt.Fprintf(t.w, "    -> %s%s\n", resp, anomalySuffix(h.Anomalies))
+	b = append(appendAnomalySuffix(b, h.Anomalies), '\n')
 	if h.Subprotocol != "" {
-		fmt.Fprintf(t.w, "    subprotocol: %s\n", Escape([]byte(h.Subprotocol), 100, true))
+		b = append(appendEscaped(append(b, "    subprotocol: "...), []byte(h.Subprotocol), 100, true), '\n')
 	}
 	if h.Extensions != "" {
-		fmt.Fprintf(t.w, "    extensions: %s\n", Escape([]byte(h.Extensions), 200, true))
+		b = append(appendEscaped(append(b, "    extensions: "...), []byte(h.Extensions), 200, true), '\n')
 	}
-	t.w.WriteByte('\n')
+	t.head = append(b, '\n')
+	t.w.Write(t.head)
+}
+
+// appendAddrPort appends a.String().
+func appendAddrPort(b []byte, a netip.AddrPort) []byte {
+	if !a.IsValid() {
+		return append(b, "invalid AddrPort"...)
+	}
+	return a.AppendTo(b)
 }
 
 // Frame shows control frames on one line; data frames are shown as
