@@ -63,6 +63,19 @@ const (
 	// pageBuffer is the size of the pages the columns are cut into
 	// (before compression): parquet-go's default.
 	pageBuffer = 256 << 10
+	// HeldBytes bounds what the open row groups of all datasets hold
+	// together besides their payloads, counted as rowCost a row: past it
+	// the biggest open row group ends. A row group of RowGroupRows rows
+	// holds 40 to 60 MB when the rows' addresses differ (100 000 open
+	// connections: their handshakes, frames and messages, then their conns
+	// rows at the end, 320 to 470 bytes a row in the column buffers and
+	// dictionaries); a capture of a few thousand connections and big
+	// messages, whose row groups end at RowGroupBytes, never reaches it.
+	HeldBytes = 16 << 20
+	// rowCost is the heap a row takes in an open row group, its payload
+	// aside (measured on distinct addresses: 320 bytes a handshake, 470 a
+	// conn, ~200 a frame or message).
+	rowCost = 384
 )
 
 // Options configures a Writer.
@@ -73,11 +86,18 @@ type Options struct {
 	// first record.
 	ID     string
 	Health health.Options // the heartbeats and reconnect groups
+	// EndsAll says that every connection with a handshake has its End,
+	// with its decoder's summary, before Close: nothing between the
+	// decoder and the Writer drops one (no filter). An open connection's
+	// heartbeat state then waits for its End (health's HeadsAtEnd): 8
+	// bytes, not ~140 (14 MB on 100 000 open connections).
+	EndsAll bool
 	// RowGroupRows, RowGroupBytes and FileRowGroups override the
 	// constants (tests).
 	RowGroupRows  int
 	RowGroupBytes int
 	FileRowGroups int
+	HeldBytes     int
 }
 
 // Writer is a record.Sink and a report.Exporter (see put.go) that writes
@@ -96,6 +116,8 @@ type Writer struct {
 	written []string // files completed, relative to Dir
 	rows    int64
 	mu      sync.Mutex // err, written and rows: the tables' goroutines set them
+	held    int        // rows in the open row groups of every table (caller's side)
+	tables  []cutter
 
 	handshakes *table[handshakeRow]
 	frames     *table[frameRow]
@@ -120,6 +142,9 @@ func New(o Options) (*Writer, error) {
 	if o.FileRowGroups <= 0 {
 		o.FileRowGroups = FileRowGroups
 	}
+	if o.HeldBytes <= 0 {
+		o.HeldBytes = HeldBytes
+	}
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -130,12 +155,19 @@ func New(o Options) (*Writer, error) {
 	// time. Kept whole, the ended connections grew the live heap with the
 	// capture (~23 of the 111 MiB live at the end of a 2.9 GB capture).
 	w.tr.FinishAtEnd()
+	if o.EndsAll {
+		w.tr.HeadsAtEnd()
+	}
 	w.handshakes = newTable[handshakeRow](w, "handshakes")
 	w.frames = newTable[frameRow](w, "frames")
 	w.messages = newTable[messageRow](w, "messages")
 	w.conns = newTable[connRow](w, "conns")
 	w.heartbeats = newTable[heartbeatRow](w, "heartbeats")
 	w.groups = newTable[groupRow](w, "reconnect_groups")
+	w.tables = []cutter{w.handshakes, w.frames, w.messages, w.conns, w.heartbeats, w.groups}
+	for _, t := range w.tables {
+		t.start()
+	}
 	return w, nil
 }
 
@@ -308,15 +340,21 @@ func (w *Writer) addRows(n int64) {
 // table is one dataset. Rows are handed, in batches, to a goroutine
 // that writes its files (encoding and compressing them while the capture
 // decodes), through a channel of a few batches: what waits is bounded.
+// Where each row group ends is decided on the caller's side, as the rows
+// are added (the same in every run, whatever the goroutines' timing),
+// and carried by the rows (item.end).
 type table[T any] struct {
 	w    *Writer
 	name string
 	// The caller's side.
-	batch []item[T]
-	arena []byte // the batch's payloads, copied
-	ch    chan batchBufs[T]
-	free  chan batchBufs[T] // batches written, to reuse
-	done  chan struct{}
+	batch  []item[T]
+	arena  []byte // the batch's payloads, copied: its last chunk
+	kept   int    // bytes of payload kept in the batch
+	ch     chan batchBufs[T]
+	free   chan batchBufs[T] // batches written, to reuse
+	done   chan struct{}
+	groups map[string]*group // the open row group of each open file, by date
+	clock  uint64
 	// The goroutine's side.
 	open  map[string]*part[T]
 	files map[string]int // files started per date
@@ -324,10 +362,22 @@ type table[T any] struct {
 	zstd  *zstdCodec
 }
 
+// group is the caller's count of an open file's open row group: the
+// goroutine's part as it will be once the rows queued are written (the
+// same bounds, the same least recently written file finished past
+// maxOpen).
+type group struct {
+	rows   int    // in the open row group
+	bytes  int    // of payload in the open row group
+	groups int    // row groups ended in the file
+	used   uint64 // clock of the last row
+}
+
 type item[T any] struct {
 	date string
 	row  T
-	size int
+	cut  bool // no row: the open row group of date ends (HeldBytes)
+	end  bool // the row group ends after this row (or cut)
 }
 
 type batchBufs[T any] struct {
@@ -336,9 +386,14 @@ type batchBufs[T any] struct {
 }
 
 // A batch is sent when it has batchRows rows or batchBytes of payload.
+// Its arena starts at arenaMin bytes and doubles, a new chunk each time
+// (the rows before keep theirs), up to batchBytes: what 512 rows of small
+// payloads use, not a megabyte each (6 MB of arenas idle on 100 000 open
+// connections).
 const (
 	batchRows  = 512
 	batchBytes = 1 << 20
+	arenaMin   = 16 << 10
 )
 
 type part[T any] struct {
@@ -347,17 +402,24 @@ type part[T any] struct {
 	pw         *parquet.GenericWriter[T]
 	pending    []T    // rows of the batch being written, not yet handed to pw
 	rows       int    // in the open row group
-	bytes      int    // of payload in the open row group
 	groups     int    // row groups written
 	used       uint64 // tick of the last row
 }
 
-func newTable[T any](w *Writer, name string) *table[T] {
-	t := &table[T]{w: w, name: name, open: map[string]*part[T]{}, files: map[string]int{},
-		ch: make(chan batchBufs[T], 2), free: make(chan batchBufs[T], 3), done: make(chan struct{}), zstd: newZstdCodec()}
-	go t.run()
-	return t
+// cutter is a table for the bound on what the tables hold together
+// (HeldBytes): its biggest open row group, which cut ends.
+type cutter interface {
+	start()
+	biggest() (date string, rows int)
+	cut(date string)
 }
+
+func newTable[T any](w *Writer, name string) *table[T] {
+	return &table[T]{w: w, name: name, open: map[string]*part[T]{}, files: map[string]int{}, groups: map[string]*group{},
+		ch: make(chan batchBufs[T], 2), free: make(chan batchBufs[T], 3), done: make(chan struct{}), zstd: newZstdCodec()}
+}
+
+func (t *table[T]) start() { go t.run() }
 
 // date is the partition of a record at t: its date in UTC, Hive's name for
 // null without a time.
@@ -370,27 +432,110 @@ func date(t *time.Time) string {
 
 // keep copies b (a payload the decoder reuses) into the batch's arena.
 func (t *table[T]) keep(b []byte) []byte {
-	if t.arena == nil {
-		t.arena = make([]byte, 0, batchBytes)
-	}
-	if len(b) > cap(t.arena)-len(t.arena) && len(t.arena) > 0 {
-		t.send() // does not fit: the batch goes now
-		return t.keep(b)
-	}
 	if len(b) > cap(t.arena)-len(t.arena) {
-		return append([]byte{}, b...) // bigger than an arena: its own
+		if t.kept > 0 && t.kept+len(b) > batchBytes {
+			t.send() // does not fit: the batch goes now
+			return t.keep(b)
+		}
+		if len(b) > batchBytes {
+			return append([]byte{}, b...) // bigger than an arena: its own
+		}
+		t.arena = make([]byte, 0, min(batchBytes, max(arenaMin, 2*cap(t.arena), len(b))))
 	}
 	n := len(t.arena)
 	t.arena = append(t.arena, b...)
+	t.kept += len(b)
 	return t.arena[n:len(t.arena):len(t.arena)]
 }
 
 // add queues one row, dated by at; size is its payload bytes (kept with
 // keep: rows hold no buffer of the caller's).
 func (t *table[T]) add(at *time.Time, row *T, size int) {
-	t.batch = append(t.batch, item[T]{date(at), *row, size})
-	if len(t.batch) >= batchRows || len(t.arena) >= batchBytes {
+	d := date(at)
+	g := t.group(d)
+	g.rows++
+	g.bytes += size
+	t.w.held++
+	o := &t.w.opts
+	end := g.rows >= o.RowGroupRows || g.bytes >= o.RowGroupBytes
+	if end {
+		t.ended(d, g)
+	}
+	t.batch = append(t.batch, item[T]{date: d, row: *row, end: end})
+	if t.w.held*rowCost > o.HeldBytes {
+		t.w.cutBiggest()
+	}
+	if len(t.batch) >= batchRows || t.kept >= batchBytes {
 		t.send()
+	}
+}
+
+// group returns date d's open row group, as the goroutine will have it:
+// a new file past maxOpen finishes the least recently written one.
+func (t *table[T]) group(d string) *group {
+	t.clock++
+	g := t.groups[d]
+	if g == nil {
+		if len(t.groups) >= maxOpen {
+			var lru string
+			for k, x := range t.groups {
+				if lru == "" || x.used < t.groups[lru].used {
+					lru = k
+				}
+			}
+			t.w.held -= t.groups[lru].rows
+			delete(t.groups, lru)
+		}
+		g = new(group)
+		t.groups[d] = g
+	}
+	g.used = t.clock
+	return g
+}
+
+// ended counts the end of date d's open row group, and of its file after
+// FileRowGroups of them.
+func (t *table[T]) ended(d string, g *group) {
+	t.w.held -= g.rows
+	g.rows, g.bytes = 0, 0
+	if g.groups++; g.groups >= t.w.opts.FileRowGroups {
+		delete(t.groups, d)
+	}
+}
+
+func (t *table[T]) biggest() (string, int) {
+	var d string
+	n := 0
+	for k, g := range t.groups {
+		if g.rows > n || g.rows == n && n > 0 && k < d {
+			d, n = k, g.rows
+		}
+	}
+	return d, n
+}
+
+// cut ends date d's open row group.
+func (t *table[T]) cut(d string) {
+	t.ended(d, t.groups[d])
+	t.batch = append(t.batch, item[T]{date: d, cut: true, end: true})
+	if len(t.batch) >= batchRows {
+		t.send()
+	}
+}
+
+// cutBiggest ends the biggest open row group of all tables (the first
+// table's, of the first date, among equals).
+func (w *Writer) cutBiggest() {
+	var big cutter
+	var d string
+	n := 0
+	for _, t := range w.tables {
+		if k, m := t.biggest(); m > n {
+			big, d, n = t, k, m
+		}
+	}
+	if big != nil {
+		big.cut(d)
 	}
 }
 
@@ -398,7 +543,7 @@ func (t *table[T]) send() {
 	if len(t.batch) > 0 {
 		t.ch <- batchBufs[T]{t.batch, t.arena}
 	}
-	t.batch, t.arena = nil, nil
+	t.batch, t.arena, t.kept = nil, nil, 0
 	select {
 	case f := <-t.free:
 		t.batch, t.arena = f.items[:0], f.arena[:0]
@@ -429,8 +574,8 @@ func (t *table[T]) run() {
 	}
 }
 
-// write writes a batch's rows into their files, ending row groups at the
-// bounds.
+// write writes a batch's rows into their files, ending row groups where
+// the rows say.
 func (t *table[T]) write(batch []item[T]) {
 	w := t.w
 	if w.failed() {
@@ -439,23 +584,27 @@ func (t *table[T]) write(batch []item[T]) {
 	for i := range batch {
 		it := &batch[i]
 		p := t.open[it.date]
+		if it.cut && p == nil {
+			continue
+		}
 		if p == nil {
 			if p = t.create(it.date); p == nil {
 				return
 			}
 		}
-		t.tick++
-		p.used = t.tick
-		p.pending = append(p.pending, it.row)
-		w.addRows(1)
-		p.rows++
-		p.bytes += it.size
-		if p.rows >= w.opts.RowGroupRows || p.bytes >= w.opts.RowGroupBytes {
+		if !it.cut {
+			t.tick++
+			p.used = t.tick
+			p.pending = append(p.pending, it.row)
+			w.addRows(1)
+			p.rows++
+		}
+		if it.end && p.rows > 0 {
 			t.put(p)
 			if err := p.pw.Flush(); err != nil {
 				w.fail(fmt.Errorf("%s: %w", p.tmp, err))
 			}
-			p.rows, p.bytes = 0, 0
+			p.rows = 0
 			if p.groups++; p.groups >= w.opts.FileRowGroups {
 				t.finish(it.date)
 			}

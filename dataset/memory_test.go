@@ -98,3 +98,82 @@ func countRows(t *testing.T, w *Writer, dir, ds string) int64 {
 	}
 	return n
 }
+
+// TestOpenConnectionsBounded: what the writer keeps of an open
+// connection (a handshake, a frame and its message, the first frame of a
+// message that has not ended, as bench/memgen's 100 000 open connections
+// have) does not grow with their number. It kept every row of the open
+// row groups until RowGroupRows (122 880) of a dataset, 320 to 470 bytes
+// a row when the addresses differ, and each connection's heartbeat
+// state: ~700 bytes an open connection, 70 MB of the 100 000. The row
+// groups of all datasets now hold HeldBytes of rows together, and an
+// open connection's heartbeat state waits for its End (EndsAll): what
+// grows is measured past 40 000 open connections, the bounded part
+// (and parquet-go's buffers for it) full by then.
+func TestOpenConnectionsBounded(t *testing.T) {
+	const n = 20000
+	// A smaller bound than HeldBytes: what it holds comes and goes as
+	// row groups end, up to 1 MiB (50 bytes a connection here).
+	w, err := New(Options{Dir: t.TempDir(), ID: "test", EndsAll: true, HeldBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept [3]float64
+	for k := range kept {
+		kept[k] = bytesPer(n, func() {
+			opening(w, k*n+1, (k+1)*n)
+			w.sync()
+			runtime.GC() // what parquet-go's pools hold is not kept
+		})
+	}
+	t.Logf("bytes kept per open connection, by %d: %.0f", n, kept)
+	if kept[2] > 100 {
+		t.Errorf("each open connection past %d keeps %.0f bytes, want at most 100 (the open row groups and heartbeat state bounded)", 2*n, kept[2])
+	}
+	runtime.KeepAlive(w)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// opening writes connections from to to as bench/memgen's open ones: a
+// handshake, a 64 B text frame and its message from the client, and the
+// first 1000 B frame of a server message that never ends; each from its
+// own address.
+func opening(w *Writer, from, to int) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	w.SetOrigin(t0)
+	small, frag := make([]byte, 64), make([]byte, 1000)
+	for i := from; i <= to; i++ {
+		at := t0.Add(time.Duration(i) * 10 * time.Microsecond)
+		c := wsparse.NewView(i, [2]netip.AddrPort{
+			netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000)),
+			netip.MustParseAddrPort("192.0.2.2:80")})
+		h := &wsparse.Handshake{RequestTS: at, TS: at.Add(time.Microsecond), Method: "GET", URI: "/x", HTTPVersion: "HTTP/1.1",
+			Host: "h", Status: 101, Reason: "Switching Protocols", Version: "13",
+			Key: "dGhlIHNhbXBsZSBub25jZQ==", Accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", AcceptValid: true}
+		w.Handshake(c, h)
+		ts := at.Add(2 * time.Microsecond)
+		w.Frame(c, &wsparse.Frame{Dir: wsparse.ClientToServer, TS: ts, Index: 1, Payload: small,
+			Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText, Masked: true, MaskKey: [4]byte{1, 2, 3, byte(i)}, Length: 64, Size: 6}})
+		w.Message(c, &wsparse.Message{Dir: wsparse.ClientToServer, TS: ts, Index: 1, Opcode: wsparse.OpText, Frames: 1, Len: 64, Data: small})
+		w.Frame(c, &wsparse.Frame{Dir: wsparse.ServerToClient, TS: ts.Add(time.Microsecond), Index: 1, Payload: frag,
+			Header: wsparse.Header{Opcode: wsparse.OpText, Length: 1000, Size: 4}})
+	}
+}
+
+// sync waits until the tables' goroutines have written every row queued.
+func (w *Writer) sync() {
+	for _, t := range []interface{ drain() }{w.handshakes, w.frames, w.messages, w.conns, w.heartbeats, w.groups} {
+		t.drain()
+	}
+}
+
+// drain sends the batch queued and waits until the goroutine took it and
+// the one before.
+func (t *table[T]) drain() {
+	t.send()
+	for range cap(t.ch) + 1 {
+		t.ch <- batchBufs[T]{} // an empty batch: written once those before are
+	}
+}

@@ -169,7 +169,8 @@ func RunView(o *ViewOptions) error {
 		exp = fe
 	} else if o.Format == "parquet" {
 		// conns' default heartbeat and reconnect-storm settings
-		if ds, err = dataset.New(dataset.Options{Dir: o.OutDir, Health: health.Options{}}); err != nil {
+		// Without a filter every connection ends (EndAll below).
+		if ds, err = dataset.New(dataset.Options{Dir: o.OutDir, Health: health.Options{}, EndsAll: spec.IsZero()}); err != nil {
 			return &WriteError{err}
 		}
 		exp = ds
