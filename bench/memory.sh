@@ -5,6 +5,8 @@
 #     unfinished 1000 B fragment (185 MB pcap), with the default -j and -j 1,
 #     at the default --max-connections and at 200000 (no eviction);
 #   - the same 100 000 connections idle: no message open at the end (78 MB);
+#   - the 100 000 open connections written as Parquet datasets (--format
+#     parquet -o DIR, into a temporary directory removed after);
 #   - a 1 000 000-line key log (176 MB) with a wss capture;
 #   - one capture per buffering limit, whose connections all hit it at
 #     once (memgen -bound): --max-pending, --max-sniff, --max-reorder,
@@ -92,6 +94,11 @@ if [ "$CONNS" != 0 ]; then
 	run "open-$CONNS conns -j 1" conns -r "$pcap" --format jsonl -j 1
 	run "open-$CONNS conns table" conns -r "$pcap"
 	run "open-$CONNS conns table -j 1" conns -r "$pcap" -j 1
+	for j in "" "-j 1"; do
+		pq=$(mktemp -d)
+		run "open-$CONNS parquet${j:+ $j}" -r "$pcap" --format parquet -o "$pq/out" $j
+		rm -rf "$pq"
+	done
 fi
 if [ "$KEYLINES" != 0 ]; then
 	run "keylog-$KEYLINES" -r "$wss.pcap" --keylog "$keys" --format jsonl
