@@ -6,7 +6,10 @@
 #     at the default --max-connections and at 200000 (no eviction);
 #   - the same 100 000 connections idle: no message open at the end (78 MB);
 #   - the 100 000 open connections written as Parquet datasets (--format
-#     parquet -o DIR, into a temporary directory removed after);
+#     parquet -o DIR, into a temporary directory removed after), and through
+#     every other view: csv, --messages, -T fields, -Y (one reading conn.*,
+#     two passes), lint, follow, report, export, diff of the capture with
+#     itself (VIEWS=0 skips these);
 #   - a 1 000 000-line key log (176 MB) with a wss capture;
 #   - one capture per buffering limit, whose connections all hit it at
 #     once (memgen -bound): --max-pending, --max-sniff, --max-reorder,
@@ -99,6 +102,28 @@ if [ "$CONNS" != 0 ]; then
 		run "open-$CONNS parquet${j:+ $j}" -r "$pcap" --format parquet -o "$pq/out" $j
 		rm -rf "$pq"
 	done
+fi
+if [ "$CONNS" != 0 ] && [ "${VIEWS:-1}" != 0 ]; then
+	# Every other view on the same open connections (VIEWS=0 skips them).
+	tmp=$(mktemp -d)
+	for j in "" "-j 1"; do
+		# shellcheck disable=SC2086 # $j is empty or two words
+		{
+			run "open-$CONNS csv${j:+ $j}" -r "$pcap" --format csv $j
+			run "open-$CONNS messages${j:+ $j}" -r "$pcap" --messages $j
+			run "open-$CONNS -T fields${j:+ $j}" -r "$pcap" -T fields -e opcode -e len $j
+			run "open-$CONNS -T fields host${j:+ $j}" -r "$pcap" -T fields -e host -e opcode $j
+			run "open-$CONNS -Y opcode${j:+ $j}" -r "$pcap" --format jsonl -Y 'opcode == 1' $j
+			run "open-$CONNS -Y conn.*${j:+ $j}" -r "$pcap" --format jsonl -Y 'conn.heartbeat.missed > 0' $j
+			run "open-$CONNS lint${j:+ $j}" lint -r "$pcap" $j
+			run "open-$CONNS follow${j:+ $j}" follow -r "$pcap" $j
+			run "open-$CONNS report${j:+ $j}" report -r "$pcap" -o "$tmp/r.html" $j
+			rm -rf "$tmp/export"
+			run "open-$CONNS export${j:+ $j}" export -r "$pcap" -o "$tmp/export" $j
+			run "open-$CONNS diff (A and B)${j:+ $j}" diff "$pcap" "$pcap" $j
+		}
+	done
+	rm -rf "$tmp"
 fi
 if [ "$KEYLINES" != 0 ]; then
 	run "keylog-$KEYLINES" -r "$wss.pcap" --keylog "$keys" --format jsonl
