@@ -155,8 +155,9 @@ type Filter struct {
 	// connection's state is every, kept once (selected, no count).
 	perConn bool
 	every   connState
-	env     Env   // scratch
-	vm      vm.VM // Expr's, reused
+	env     Env            // scratch
+	vm      vm.VM          // Expr's, reused
+	hst     HandshakeTable // the open connections' handshake fields
 }
 
 // connState is what the filter knows of one connection. It is kept only
@@ -164,39 +165,30 @@ type Filter struct {
 // every connection open at once, so it is small.
 type connState struct {
 	decided, keep bool
-	shown         bool            // something of it passed
-	hs            HandshakeFields // host, uri and subprotocol for Expr
-	groups        *[2][]group     // by direction: data messages waiting for Grep
+	shown         bool        // something of it passed
+	hs            uint32      // host, uri and subprotocol for Expr: a number in hst
+	groups        *[2][]group // by direction: data messages waiting for Grep
 }
 
 // HandshakeFields are what a frame's or a message's environment takes
-// from its connection's handshake, host, uri and subprotocol, kept in one
-// string from the handshake to the connection's end: not a copy of the
-// handshake (340 bytes), nor pieces of its strings, which would keep
-// whatever they were cut from.
+// from its connection's handshake, host, uri and subprotocol, in one
+// string, kept from the handshake to the connection's end in a
+// HandshakeTable: not a copy of the handshake (340 bytes), nor pieces of
+// its strings, which would keep whatever they were cut from.
 type HandshakeFields struct {
 	all         string
 	hostN, uriN int
-	set         bool
 }
 
 // FieldsOf returns h's fields (h not nil).
 func FieldsOf(h *wsparse.Handshake) HandshakeFields {
-	return HandshakeFields{all: h.Host + h.URI + h.Subprotocol, hostN: len(h.Host), uriN: len(h.URI), set: true}
+	return HandshakeFields{all: h.Host + h.URI + h.Subprotocol, hostN: len(h.Host), uriN: len(h.URI)}
 }
 
 // Host, URI and Subprotocol are the handshake's.
 func (h *HandshakeFields) Host() string        { return h.all[:h.hostN] }
 func (h *HandshakeFields) URI() string         { return h.all[h.hostN : h.hostN+h.uriN] }
 func (h *HandshakeFields) Subprotocol() string { return h.all[h.hostN+h.uriN:] }
-
-// orNil is h, or nil when no handshake was seen.
-func (h *HandshakeFields) orNil() *HandshakeFields {
-	if !h.set {
-		return nil
-	}
-	return h
-}
 
 // group is the frames of one data message held until the message is
 // complete and Grep can be tried on its text.
@@ -307,8 +299,8 @@ func (f *Filter) state(c *wsparse.Conn, h *wsparse.Handshake) *connState {
 		}
 		f.conns[c] = st
 	}
-	if h != nil && !st.hs.set && f.spec.Expr != nil && f.UsesHandshake() {
-		st.hs = FieldsOf(h)
+	if h != nil && st.hs == 0 && f.spec.Expr != nil && f.UsesHandshake() {
+		st.hs = f.hst.Add(h)
 	}
 	if !st.decided {
 		st.decided = true
@@ -482,7 +474,7 @@ func (f *Filter) passFrame(c *wsparse.Conn, st *connState, fr *wsparse.Frame) {
 	if f.full() {
 		return
 	}
-	if f.spec.Expr != nil && !f.spec.Expr.match(&f.vm, f.frameEnv(f.scratch(), c, fr, st.hs.orNil())) {
+	if f.spec.Expr != nil && !f.spec.Expr.match(&f.vm, f.frameEnv(f.scratch(), c, fr, f.hst.Get(st.hs))) {
 		return
 	}
 	f.show(st)
@@ -520,7 +512,7 @@ func (f *Filter) message(c *wsparse.Conn, m *wsparse.Message, apps []appproto.Ap
 			f.passFrame(c, st, &held[i])
 		}
 	}
-	if f.full() || !f.recordMatches(m.Dir, m.Opcode, 0, m.TS) || !f.messageMatches(c, m, st.hs.orNil(), apps) {
+	if f.full() || !f.recordMatches(m.Dir, m.Opcode, 0, m.TS) || !f.messageMatches(c, m, f.hst.Get(st.hs), apps) {
 		return
 	}
 	f.show(st)
@@ -539,6 +531,7 @@ func (f *Filter) message(c *wsparse.Conn, m *wsparse.Message, apps []appproto.Ap
 func (f *Filter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	st := f.state(c, s.Handshake)
 	delete(f.conns, c)
+	f.hst.Release(st.hs)
 	if st.shown && st != &f.every {
 		f.open--
 	}

@@ -27,7 +27,7 @@ func TestFilterKeepsLittlePerOpenConn(t *testing.T) {
 		max  float64 // bytes kept per open connection
 	}{
 		{`opcode == 1`, 8},
-		{`host contains "example" && opcode == 1`, 200},
+		{`host contains "example" && opcode == 1`, 80},
 	} {
 		x, err := CompileExpr(c.expr)
 		if err != nil {
@@ -73,3 +73,37 @@ func openConns(n int) ([]*wsparse.Conn, []*wsparse.Handshake) {
 type discard struct{}
 
 func (discard) Put(*record.Record) {}
+
+// TestHandshakeTable: connections with the same handshake text share an
+// entry, held until the last of them lets it go; the same text cut
+// otherwise is not shared; freed numbers are reused.
+func TestHandshakeTable(t *testing.T) {
+	var tb HandshakeTable
+	h := &wsparse.Handshake{Host: "example.com", URI: "/ws", Subprotocol: "v12.stomp"}
+	a, b := tb.Add(h), tb.Add(&wsparse.Handshake{Host: "example.com", URI: "/ws", Subprotocol: "v12.stomp"})
+	if a != b || tb.Len() != 1 {
+		t.Fatalf("same text: numbers %d and %d, %d entries; want one shared", a, b, tb.Len())
+	}
+	cut := tb.Add(&wsparse.Handshake{Host: "example.com/", URI: "ws", Subprotocol: "v12.stomp"})
+	if cut == a {
+		t.Fatal("the same text cut otherwise shares the entry")
+	}
+	if g := tb.Get(cut); g.Host() != "example.com/" || g.URI() != "ws" || g.Subprotocol() != "v12.stomp" {
+		t.Errorf("cut otherwise: %q %q %q", g.Host(), g.URI(), g.Subprotocol())
+	}
+	tb.Release(a)
+	if g := tb.Get(b); g.Host() != "example.com" || g.URI() != "/ws" || g.Subprotocol() != "v12.stomp" || tb.Len() != 2 {
+		t.Fatalf("after one release: %q %q %q, %d entries", g.Host(), g.URI(), g.Subprotocol(), tb.Len())
+	}
+	tb.Release(b)
+	tb.Release(cut)
+	if tb.Len() != 0 || len(tb.byText) != 0 {
+		t.Fatalf("all released: %d entries, %d texts", tb.Len(), len(tb.byText))
+	}
+	if n := tb.Add(&wsparse.Handshake{Host: "other", URI: "/"}); n != cut && n != a {
+		t.Errorf("a freed number is not reused: %d", n)
+	}
+	if tb.Get(0) != nil {
+		t.Error("number 0 has fields")
+	}
+}

@@ -23,7 +23,8 @@ type FieldsExporter struct {
 	env      *filter.Filter // builds the environments; it filters nothing
 	// hs: each open connection's handshake fields, when a -e field is one
 	// (host, uri, subprotocol); else nothing is kept per connection.
-	hs   map[*wsparse.Conn]*filter.HandshakeFields
+	hs   map[*wsparse.Conn]uint32 // numbers in hst
+	hst  filter.HandshakeTable
 	vals []any // a row's values, reused
 }
 
@@ -33,7 +34,7 @@ type FieldsExporter struct {
 func NewFieldsExporter(w io.Writer, names []string, header, messages bool) *FieldsExporter {
 	bw := bufio.NewWriter(w)
 	e := &FieldsExporter{bw: bw, fw: NewFieldsWriter(bw, names, header), names: names,
-		messages: messages, hs: map[*wsparse.Conn]*filter.HandshakeFields{}}
+		messages: messages, hs: map[*wsparse.Conn]uint32{}}
 	e.SetConnHealth(nil)
 	return e
 }
@@ -80,20 +81,26 @@ func (e *FieldsExporter) row(envs ...filter.Env) {
 
 func (e *FieldsExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	if e.env.UsesHandshake() {
-		hf := filter.FieldsOf(h)
-		e.hs[c] = &hf
+		if _, ok := e.hs[c]; !ok {
+			e.hs[c] = e.hst.Add(h)
+		}
 	}
+}
+
+// fields returns c's handshake fields, nil when none are kept.
+func (e *FieldsExporter) fields(c *wsparse.Conn) *filter.HandshakeFields {
+	return e.hst.Get(e.hs[c])
 }
 
 func (e *FieldsExporter) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	if !e.messages {
-		e.row(e.env.FrameEnvOnce(c, f, e.hs[c]))
+		e.row(e.env.FrameEnvOnce(c, f, e.fields(c)))
 	}
 }
 
 func (e *FieldsExporter) Message(c *wsparse.Conn, m *wsparse.Message) {
 	if e.messages {
-		e.row(e.env.MessageEnvOnce(c, m, e.hs[c], nil))
+		e.row(e.env.MessageEnvOnce(c, m, e.fields(c), nil))
 	}
 }
 
@@ -107,15 +114,20 @@ func (e *FieldsExporter) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps [
 	}
 	envs := make([]filter.Env, len(apps))
 	for i := range apps {
-		envs[i] = e.env.MessageEnv(c, m, e.hs[c], &apps[i])
+		envs[i] = e.env.MessageEnv(c, m, e.fields(c), &apps[i])
 	}
 	e.row(envs...)
 }
 
-func (e *FieldsExporter) End(c *wsparse.Conn, s *wsparse.Summary) { delete(e.hs, c) }
-func (e *FieldsExporter) SetOrigin(t time.Time)                   { e.env.SetOrigin(t) }
-func (e *FieldsExporter) Flush() error                            { return e.bw.Flush() }
-func (e *FieldsExporter) Close() error                            { return e.bw.Flush() }
+func (e *FieldsExporter) End(c *wsparse.Conn, s *wsparse.Summary) {
+	if n, ok := e.hs[c]; ok {
+		e.hst.Release(n)
+		delete(e.hs, c)
+	}
+}
+func (e *FieldsExporter) SetOrigin(t time.Time) { e.env.SetOrigin(t) }
+func (e *FieldsExporter) Flush() error          { return e.bw.Flush() }
+func (e *FieldsExporter) Close() error          { return e.bw.Flush() }
 
 // WriteConnFields writes one line of the fields names per connection of
 // rep (their names first with header).

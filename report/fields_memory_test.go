@@ -36,7 +36,7 @@ func TestFieldsExporterKeepsLittlePerOpenConn(t *testing.T) {
 		max    float64 // bytes kept per open connection
 	}{
 		{[]string{"opcode", "len"}, 8},
-		{[]string{"host", "opcode"}, 200},
+		{[]string{"host", "opcode"}, 60},
 	} {
 		e := NewFieldsExporter(io.Discard, c.fields, false, false)
 		per := prof.HeapLeftPer(n, func() {
