@@ -81,9 +81,12 @@ func (e *FieldsExporter) row(envs ...filter.Env) {
 
 func (e *FieldsExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	if e.env.UsesHandshake() {
-		if _, ok := e.hs[c]; !ok {
-			e.hs[c] = e.hst.Add(h)
+		// A later handshake of the connection (a fallback session's
+		// upgrade) replaces the first, as the copy it kept did.
+		if n, ok := e.hs[c]; ok {
+			e.hst.Release(n)
 		}
+		e.hs[c] = e.hst.Add(h)
 	}
 }
 
