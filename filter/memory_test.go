@@ -1,12 +1,11 @@
 package filter
 
 import (
-	"net/netip"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/wsdump/wsdump/internal/prof"
+	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -20,7 +19,7 @@ import (
 // connections: 357 MiB peak RSS, jsonl 281).
 func TestFilterKeepsLittlePerOpenConn(t *testing.T) {
 	const n = 4000
-	conns, hs := openConns(n)
+	conns, hs := synth.Views(n), synth.Handshakes(n)
 	frame := &wsparse.Frame{Header: wsparse.Header{Fin: true, Opcode: wsparse.OpText, Length: 5}, Payload: []byte("hello")}
 	for _, c := range []struct {
 		expr string
@@ -50,23 +49,6 @@ func TestFilterKeepsLittlePerOpenConn(t *testing.T) {
 	}
 	runtime.KeepAlive(conns)
 	runtime.KeepAlive(hs)
-}
-
-// openConns makes n connection views with their handshakes, made before
-// a measurement so that it counts only what the measured code keeps.
-func openConns(n int) ([]*wsparse.Conn, []*wsparse.Handshake) {
-	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-	conns := make([]*wsparse.Conn, n)
-	hs := make([]*wsparse.Handshake, n)
-	for i := range conns {
-		conns[i] = wsparse.NewView(i+1, [2]netip.AddrPort{
-			netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 40000),
-			netip.MustParseAddrPort("10.0.0.2:8080")})
-		at := t0.Add(time.Duration(i) * time.Millisecond)
-		hs[i] = &wsparse.Handshake{RequestTS: at, TS: at, Method: "GET", URI: "/ws/stomp", HTTPVersion: "HTTP/1.1",
-			Host: "example.com:8080", Status: 101, Subprotocol: "v12.stomp", Origin: "http://example.com", UserAgent: "test"}
-	}
-	return conns, hs
 }
 
 // discard is a record.Sink that drops every record.

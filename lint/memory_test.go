@@ -1,31 +1,22 @@
 package lint
 
 import (
-	"net/netip"
 	"runtime"
 	"testing"
 	"time"
 	"unsafe"
 
 	"github.com/wsdump/wsdump/internal/prof"
+	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
 )
-
-// openViews returns n connections' views.
-func openViews(n int) []*wsparse.Conn {
-	cs := make([]*wsparse.Conn, n)
-	for i := range cs {
-		cs[i] = wsparse.NewView(i+1, [2]netip.AddrPort{netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 1024), netip.MustParseAddrPort("192.0.2.2:80")})
-	}
-	return cs
-}
 
 // TestLintOpenConnBytes: the linter keeps nothing for an open connection
 // whose records had no anomaly (issue 16: 100 000 open connections); it
 // kept an entry in its anomalies-seen map for each handshake.
 func TestLintOpenConnBytes(t *testing.T) {
 	const n = 100_000
-	cs := openViews(n)
+	cs := synth.Views(n)
 	l := New()
 	h := &wsparse.Handshake{Method: "GET", Host: "h", URI: "/x", Status: 101}
 	m := &wsparse.Message{Dir: wsparse.ClientToServer, Opcode: wsparse.OpText, Index: 1, Len: 64, Frames: 1}
@@ -48,7 +39,7 @@ func TestLintOpenConnBytes(t *testing.T) {
 // the input, made while their memory was still held: the peak).
 func TestLintFindingsAllocs(t *testing.T) {
 	const n = maxListed
-	cs := openViews(n)
+	cs := synth.Views(n)
 	l := New()
 	m := &wsparse.Message{Dir: wsparse.ServerToClient, Opcode: wsparse.OpText, Index: 1, Len: 1000, Frames: 1,
 		Anomalies: wsparse.AnomMessageIncomplete, TS: time.Unix(1, 0)}

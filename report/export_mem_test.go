@@ -1,7 +1,6 @@
 package report
 
 import (
-	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/internal/prof"
+	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -22,10 +22,7 @@ func TestFileExporterEndedConnBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs := make([]*wsparse.Conn, n)
-	for i := range cs {
-		cs[i] = wsparse.NewView(i+1, [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:1000"), netip.MustParseAddrPort("10.0.0.2:80")})
-	}
+	cs := synth.Views(n)
 	ts := time.Unix(1, 0)
 	m := &wsparse.Message{Dir: wsparse.ServerToClient, Opcode: wsparse.OpText, Index: 1, Len: 2, Data: []byte("hi"), TS: ts}
 	s := &wsparse.Summary{End: wsparse.EndOpen}

@@ -2,13 +2,12 @@ package report
 
 import (
 	"io"
-	"net/netip"
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wsdump/wsdump/internal/prof"
+	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -20,17 +19,7 @@ import (
 // RSS, jsonl 281).
 func TestFieldsExporterKeepsLittlePerOpenConn(t *testing.T) {
 	const n = 4000
-	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-	conns := make([]*wsparse.Conn, n)
-	hs := make([]*wsparse.Handshake, n)
-	for i := range conns {
-		conns[i] = wsparse.NewView(i+1, [2]netip.AddrPort{
-			netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), 40000),
-			netip.MustParseAddrPort("10.0.0.2:8080")})
-		at := t0.Add(time.Duration(i) * time.Millisecond)
-		hs[i] = &wsparse.Handshake{RequestTS: at, TS: at, Method: "GET", URI: "/ws/stomp", HTTPVersion: "HTTP/1.1",
-			Host: "example.com:8080", Status: 101, Subprotocol: "v12.stomp", Origin: "http://example.com", UserAgent: "test"}
-	}
+	conns, hs := synth.Views(n), synth.Handshakes(n)
 	for _, c := range []struct {
 		fields []string
 		max    float64 // bytes kept per open connection
