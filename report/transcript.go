@@ -69,23 +69,13 @@ func (t *Transcript) SetOrigin(o time.Time) {
 	t.st.SetOrigin(o)
 }
 
-func (t *Transcript) when(ts time.Time) string {
-	if t.origin.IsZero() {
-		*t.origin = ts
-	}
-	return strconv.FormatFloat(ts.Sub(*t.origin).Seconds(), 'f', 6, 64)
-}
+// when is ts in seconds after the first packet (appendWhen).
+func (t *Transcript) when(ts time.Time) string { return string(t.appendWhen(nil, ts)) }
 
-func (t *Transcript) header(dir wsparse.Dir, s string) {
-	t.wrote = true
-	if t.color {
-		s = DirColor(dir.String()) + s + ColorReset
-	}
-	t.w.WriteString(s)
-	t.w.WriteByte('\n')
-}
+// header writes the line s (headerBytes).
+func (t *Transcript) header(dir wsparse.Dir, s string) { t.headerBytes(dir, []byte(s)) }
 
-// headerBytes is header for a line built in b.
+// headerBytes writes the line b, in its direction's colour with --color.
 func (t *Transcript) headerBytes(dir wsparse.Dir, b []byte) {
 	t.wrote = true
 	if t.color {
@@ -98,7 +88,8 @@ func (t *Transcript) headerBytes(dir wsparse.Dir, b []byte) {
 	t.w.WriteByte('\n')
 }
 
-// appendWhen appends when(ts).
+// appendWhen appends ts in seconds after the first packet, which the
+// first time asked for is when no origin was set.
 func (t *Transcript) appendWhen(b []byte, ts time.Time) []byte {
 	if t.origin.IsZero() {
 		*t.origin = ts
@@ -106,28 +97,8 @@ func (t *Transcript) appendWhen(b []byte, ts time.Time) []byte {
 	return strconv.AppendFloat(b, ts.Sub(*t.origin).Seconds(), 'f', 6, 64)
 }
 
-// appendAnomalySuffix appends anomalySuffix(a).
-func appendAnomalySuffix(b []byte, a wsparse.Anomalies) []byte {
-	if a == 0 {
-		return b
-	}
-	b = append(b, " !"...)
-	sep := false
-	a.Each(func(name string) {
-		if sep {
-			b = append(b, ',')
-		}
-		b, sep = append(b, name...), true
-	})
-	return b
-}
-
-func anomalySuffix(a wsparse.Anomalies) string {
-	if a == 0 {
-		return ""
-	}
-	return " !" + a.String()
-}
+// anomalySuffix is appendAnomalies's text alone.
+func anomalySuffix(a wsparse.Anomalies) string { return string(appendAnomalies(nil, a)) }
 
 func (t *Transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	t.wrote = true
@@ -149,7 +120,7 @@ func (t *Transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	} else {
 		b = append(b, "no response"...)
 	}
-	b = append(appendAnomalySuffix(b, h.Anomalies), '\n')
+	b = append(appendAnomalies(b, h.Anomalies), '\n')
 	if h.Subprotocol != "" {
 		b = append(appendEscaped(append(b, "    subprotocol: "...), []byte(h.Subprotocol), 100, true), '\n')
 	}
@@ -214,7 +185,7 @@ func (t *Transcript) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []app
 	if m.Frames > 1 {
 		b = append(strconv.AppendInt(append(b, ", "...), int64(m.Frames), 10), " frames"...)
 	}
-	t.head = appendAnomalySuffix(b, m.Anomalies)
+	t.head = appendAnomalies(b, m.Anomalies)
 	t.headerBytes(m.Dir, t.head)
 	data := m.Data
 	more := 0
@@ -295,7 +266,7 @@ func (t *Transcript) End(c *wsparse.Conn, s *wsparse.Summary) {
 	}
 	b = strconv.AppendInt(append(b, ", "...), int64(s.Stats[0].Messages), 10)
 	b = strconv.AppendInt(append(b, '/'), int64(s.Stats[1].Messages), 10)
-	t.head = append(appendAnomalySuffix(append(b, " messages"...), s.Anomalies), '\n', '\n')
+	t.head = append(appendAnomalies(append(b, " messages"...), s.Anomalies), '\n', '\n')
 	t.w.Write(t.head)
 }
 
