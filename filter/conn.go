@@ -91,36 +91,46 @@ func (h *Health) IsZero() bool {
 
 // lookup returns the field at the dotted path parts (heartbeat.missed),
 // nil when there is none; a group (heartbeat, ping) as a map of its
-// fields, and the whole (no parts) as a map of the groups.
+// fields, and the whole (no parts) as a map of the groups. A field is
+// read from the struct: -T fields -e conn.heartbeat.missed looks it up
+// for every row, with no map made for it.
 func (h *Health) lookup(parts []string) any {
-	if len(parts) == 0 {
+	switch len(parts) {
+	case 0:
 		return map[string]any{"heartbeat": h.lookup([]string{"heartbeat"}), "ping": h.lookup([]string{"ping"}),
 			"clean": h.Clean, "initiator": h.Initiator}
-	}
-	var group map[string]any
-	switch parts[0] {
-	case "heartbeat":
-		group = map[string]any{"count": h.Heartbeat.Count, "missed": h.Heartbeat.Missed, "kinds": h.Heartbeat.Kinds}
-	case "ping":
-		group = map[string]any{"pings": h.Ping.Pings, "answered": h.Ping.Answered, "unanswered": h.Ping.Unanswered}
-	case "clean":
-		if len(parts) == 1 {
+	case 1:
+		switch parts[0] {
+		case "heartbeat":
+			return map[string]any{"count": h.Heartbeat.Count, "missed": h.Heartbeat.Missed, "kinds": h.Heartbeat.Kinds}
+		case "ping":
+			return map[string]any{"pings": h.Ping.Pings, "answered": h.Ping.Answered, "unanswered": h.Ping.Unanswered}
+		case "clean":
 			return h.Clean
-		}
-		return nil
-	case "initiator":
-		if len(parts) == 1 {
+		case "initiator":
 			return h.Initiator
 		}
-		return nil
-	default:
-		return nil
-	}
-	switch len(parts) {
-	case 1:
-		return group
 	case 2:
-		return group[parts[1]]
+		switch parts[0] {
+		case "heartbeat":
+			switch parts[1] {
+			case "count":
+				return h.Heartbeat.Count
+			case "missed":
+				return h.Heartbeat.Missed
+			case "kinds":
+				return h.Heartbeat.Kinds
+			}
+		case "ping":
+			switch parts[1] {
+			case "pings":
+				return h.Ping.Pings
+			case "answered":
+				return h.Ping.Answered
+			case "unanswered":
+				return h.Ping.Unanswered
+			}
+		}
 	}
 	return nil
 }
