@@ -20,6 +20,7 @@ type Limits struct {
 	Reorder      int // out-of-order bytes held per connection
 	ReorderTotal int // out-of-order bytes held in all
 	InflateRatio int // bytes inflated per byte read: gzip input, permessage-deflate per connection
+	SpillAbove   int // bytes of open messages at rest held in memory, all connections together
 }
 
 // reassemblyPage is the size of gopacket's reassembly pages: out-of-order
@@ -34,6 +35,7 @@ const (
 	DefaultMaxSniff       = 256 << 10
 	DefaultMaxReorder     = 8 << 20
 	DefaultMaxReorderAll  = 128 << 20
+	DefaultSpillAbove     = 16 << 20 // wsparse's default Config.SpillAbove
 )
 
 // Apply sets the limits in reassembly options.
@@ -43,6 +45,7 @@ func (l *Limits) Apply(o *reassembly.Options) {
 	o.Decoder.MaxPending = l.Pending
 	o.Decoder.MaxSniff = l.Sniff
 	o.Decoder.MaxInflateRatio = l.InflateRatio
+	o.Decoder.SpillAbove = l.SpillAbove
 	o.MaxBufferedPagesPerConnection = pages(l.Reorder)
 	o.MaxBufferedPagesTotal = pages(l.ReorderTotal)
 }

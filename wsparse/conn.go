@@ -18,6 +18,13 @@ type Config struct {
 	MaxPending    int // client bytes buffered while the upgrade is unanswered (default 1 MiB)
 	MaxSniff      int // bytes of one side searched for frame boundaries without a handshake (default 256 KiB)
 
+	// SpillAbove bounds the bytes of open messages at rest (their last
+	// frame ended, the next not come) held in memory, process-wide: past
+	// it, such a message of up to 64 KiB goes to a temporary file until
+	// its connection sends again or ends (spill.go). Default 16 MiB;
+	// negative: never.
+	SpillAbove int
+
 	// MaxInflateRatio bounds permessage-deflate output: a connection
 	// inflates at most this many bytes per frame byte decoded so far (default
 	// DefaultMaxInflateRatio). Past it, a message stops inflating
@@ -46,6 +53,7 @@ const (
 	defaultMaxHTTPHeader = 64 << 10
 	defaultMaxPending    = 1 << 20
 	defaultMaxSniff      = 256 << 10
+	defaultSpillAbove    = 16 << 20
 )
 
 // DefaultMaxInflateRatio is the default of Config.MaxInflateRatio, just
@@ -76,6 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxInflateRatio <= 0 {
 		c.MaxInflateRatio = DefaultMaxInflateRatio
+	}
+	if c.SpillAbove == 0 {
+		c.SpillAbove = defaultSpillAbove
 	}
 	return c
 }
@@ -441,6 +452,7 @@ func (c *Conn) free() {
 		h := &c.half[side]
 		h.dropHTTP()
 		h.sniff = nil
+		c.wake(h, false)
 		h.inPayload, h.msgOpen = false, false
 		h.idle()
 		if h.inflater != nil {

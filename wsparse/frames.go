@@ -109,6 +109,7 @@ func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
 
 func (c *Conn) startFrame(side int, hdr Header) {
 	h := &c.half[side]
+	c.wake(h, true) // a message at rest since its last frame (spill.go)
 	dir := c.dirOf(side)
 	h.frames++
 	h.openFrame()
@@ -260,6 +261,7 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 	h.payload = release(h.payload)
 	h.cur.Payload = nil
 	h.idle()
+	c.rest(h)
 }
 
 // emitFrame reports the finished current frame and any message it completes.

@@ -17,6 +17,7 @@ type msgAssembly struct {
 	deflating bool // the current frame belongs to a compressed message (that may stream into the inflater)
 	msgCut    bool // bytes of the open message were not kept: nothing after them is
 	msgPooled bool // msg.Data is the open message's pooled buffer (see msgState)
+	atRest    bool // the open message's buffer is counted in spills.held (spill.go)
 }
 
 // msgState is the message a side is assembling, taken from msgPool when
@@ -42,7 +43,8 @@ type openMessage struct {
 	Dir        Dir
 	Opcode     Opcode
 	Compressed bool
-	far        bool // First + since is not TS (hostile times): TS is the side's sumMore.farMsgTS
+	far        bool     // First + since is not TS (hostile times): TS is the side's sumMore.farMsgTS
+	spill      spillRef // where Data's bytes are in the spill file, or 0 (spill.go)
 }
 
 var msgPool = sync.Pool{New: func() any { return new(msgState) }}
@@ -207,6 +209,7 @@ func (c *Conn) emitMessage(h *half, dir Dir) {
 }
 
 func (c *Conn) finishMessage(h *half) {
+	c.wake(h, true)
 	om := &h.msg
 	m := messagePool.Get().(*Message)
 	*m = Message{Dir: om.Dir, Opcode: om.Opcode, Compressed: om.Compressed, TS: c.msgTS(h), Frames: om.Frames,

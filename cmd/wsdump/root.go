@@ -12,6 +12,7 @@ import (
 
 	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -34,6 +35,11 @@ func mainContext(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	cmd := newRootCmd(stdin, out, stderr)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
+	if se := wsparse.SpillError(); se != nil && err == nil {
+		// A message written to the spill file could not be read back: it
+		// was reported cut (message_truncated), and the run fails.
+		err = &exitError{exitInput, se}
+	}
 	var ee *exitError
 	if out.err != nil && !(errors.As(err, &ee) && ee.code == exitOutput) {
 		if err != nil && err != errInterrupted && !errors.Is(err, out.err) {

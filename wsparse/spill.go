@@ -1,0 +1,216 @@
+package wsparse
+
+// Open messages at rest: the bytes of a message whose last frame ended
+// and whose next has not come are not needed until it does, or until the
+// message is reported cut at the connection's end. Held in memory, they
+// are what most of an open connection costs: 100 000 connections each in
+// the middle of a 1 000-byte fragmented message held 100 MB of them, more
+// than everything else the decoder keeps per connection together. Past
+// Config.SpillAbove bytes of such messages held in the process, a message
+// that comes to rest goes to a temporary file instead, and comes back
+// when its connection sends again or ends. Nothing reported changes: the
+// bytes read back are the bytes written.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+const (
+	// spillMax is the largest message spilled: a bigger one stays in
+	// memory, so that a message's frames never read back more than this
+	// each (a 20 MB message in 256 KiB fragments would otherwise be read
+	// and written again for every fragment).
+	spillMax = 64 << 10
+	// Slots in the file are powers of two from spillMinBits to
+	// spillMaxBits; a freed slot is reused by a message of its size class,
+	// so the file is at most twice what is spilled at once. A slot holds
+	// the message's length (4 bytes) and its bytes.
+	spillMinBits = 6
+	spillMaxBits = 17 // spillMax and its length
+	spillClasses = spillMaxBits - spillMinBits + 1
+	// spillLimit is the size of file spillRef can point into.
+	spillLimit = 1 << (28 + spillMinBits) // 16 GiB
+)
+
+// spillRef is where an open message's bytes are in the spill file: its
+// slot's offset in units of the smallest slot, and its size class plus
+// one; 0: they are not. Four bytes, in the open message's padding.
+type spillRef uint32
+
+func (r spillRef) class() int { return int(r&15) - 1 }
+func (r spillRef) off() int64 { return int64(r>>4) << spillMinBits }
+
+// spillStore is the process's spill file, shared by every decoder (each
+// -j worker's) and made at the first message spilled.
+type spillStore struct {
+	// held is the bytes (buffer capacity) of messages at rest in
+	// memory, process-wide: what SpillAbove bounds.
+	held atomic.Int64
+
+	mu      sync.Mutex
+	f       *os.File // nil until the first spill
+	failed  bool     // making or writing the file failed: nothing more is spilled
+	readErr error    // the first read that failed: a message lost its bytes (SpillError)
+	end     int64
+	free    [spillClasses][]int64
+	buf     []byte // a slot's bytes, written or read
+	spilled int64  // messages written, for tests
+}
+
+var spills spillStore
+
+// SpillError returns the first failure to read back a message from the
+// spill file (its message was reported with data_kept 0 and
+// message_truncated), or nil. A failure to make or write the file only
+// stops spilling: the messages stay in memory.
+func SpillError() error {
+	spills.mu.Lock()
+	defer spills.mu.Unlock()
+	return spills.readErr
+}
+
+// Spilled returns how many messages were written to the spill file so
+// far, process-wide (for tests and benchmarks).
+func Spilled() int64 {
+	spills.mu.Lock()
+	defer spills.mu.Unlock()
+	return spills.spilled
+}
+
+// spillClass returns the size class of a slot for n bytes (its length
+// and its bytes: 4+n <= 1<<spillMaxBits).
+func spillClass(n int) int {
+	return max(bits.Len(uint(n+4-1)), spillMinBits) - spillMinBits
+}
+
+// write stores b (1 <= len(b) <= spillMax) and returns where, or 0.
+func (s *spillStore) write(b []byte) spillRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.failed {
+		return 0
+	}
+	if s.f == nil {
+		f, err := os.CreateTemp("", "wsdump-spill-*")
+		if err != nil {
+			s.failed = true
+			return 0
+		}
+		// Gone from the directory at once: the file goes with the
+		// process, however it ends.
+		os.Remove(f.Name())
+		s.f = f
+	}
+	cl := spillClass(len(b))
+	size := int64(1) << (cl + spillMinBits)
+	var off int64
+	if fl := s.free[cl]; len(fl) > 0 {
+		off, s.free[cl] = fl[len(fl)-1], fl[:len(fl)-1]
+	} else if s.end+size <= spillLimit {
+		off = s.end
+		s.end += size
+	} else {
+		return 0 // 16 GiB spilled: the rest stays in memory
+	}
+	s.buf = binary.LittleEndian.AppendUint32(s.buf[:0], uint32(len(b)))
+	s.buf = append(s.buf, b...)
+	if _, err := s.f.WriteAt(s.buf, off); err != nil {
+		s.failed = true // disk full: the rest stays in memory
+		s.free[cl] = append(s.free[cl], off)
+		return 0
+	}
+	s.spilled++
+	return spillRef(off>>spillMinBits<<4) | spillRef(cl+1)
+}
+
+// read returns ref's bytes in a pooled buffer, and frees its slot.
+func (s *spillStore) read(ref spillRef) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cl, off := ref.class(), ref.off()
+	s.free[cl] = append(s.free[cl], off)
+	s.buf = slices.Grow(s.buf[:0], 1<<(cl+spillMinBits))[:1<<(cl+spillMinBits)]
+	n, err := s.f.ReadAt(s.buf, off)
+	if err == io.EOF && n >= 4 {
+		err = nil // the file's last slot, written up to its message's end
+	}
+	if err == nil {
+		if l := int(binary.LittleEndian.Uint32(s.buf)); l <= n-4 {
+			return append(getBuf(l), s.buf[4:4+l]...), nil
+		}
+		err = io.ErrUnexpectedEOF
+	}
+	err = fmt.Errorf("reading back a message from the temporary file: %w", err)
+	if s.readErr == nil {
+		s.readErr = err
+	}
+	return nil, err
+}
+
+// drop frees ref's slot unread.
+func (s *spillStore) drop(ref spillRef) {
+	s.mu.Lock()
+	s.free[ref.class()] = append(s.free[ref.class()], ref.off())
+	s.mu.Unlock()
+}
+
+// rest is called when a side's frame has ended: an open message whose
+// bytes are in a pooled buffer comes to rest, counted in spills.held, or
+// written to the spill file if that would pass SpillAbove.
+func (c *Conn) rest(h *half) {
+	if h.msgState == nil || !h.msgOpen || !h.msgPooled || h.atRest || len(h.msg.Data) == 0 {
+		return
+	}
+	n := int64(cap(h.msg.Data))
+	if above := c.cfg.SpillAbove; above > 0 && len(h.msg.Data) <= spillMax && spills.held.Load()+n > int64(above) {
+		if ref := spills.write(h.msg.Data); ref != 0 {
+			h.msg.spill = ref
+			putBuf(h.msg.Data)
+			h.msg.Data, h.msgPooled = nil, false
+			return
+		}
+	}
+	spills.held.Add(n)
+	h.atRest = true
+}
+
+// wake is called before a side's open message is used again (more bytes,
+// or its report): its bytes are read back if they were spilled. Without
+// read, they are dropped (the connection is freed).
+func (c *Conn) wake(h *half, read bool) {
+	if h.atRest || h.msgState != nil && h.msg.spill != 0 {
+		c.wakeUp(h, read)
+	}
+}
+
+func (c *Conn) wakeUp(h *half, read bool) {
+	if h.atRest {
+		spills.held.Add(-int64(cap(h.msg.Data)))
+		h.atRest = false
+	}
+	ref := h.msg.spill
+	if h.msgState == nil || ref == 0 {
+		return
+	}
+	h.msg.spill = 0
+	if !read {
+		spills.drop(ref)
+		return
+	}
+	b, err := spills.read(ref)
+	if err != nil {
+		// Lost: reported cut, with what was kept (nothing); SpillError
+		// makes the run fail.
+		h.msg.Anomalies |= AnomMessageTruncated
+		h.msgCut = true
+		return
+	}
+	h.msg.Data, h.msgPooled = b, true
+}
