@@ -157,3 +157,25 @@ func TestSpillSameRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestSpillStoreReadError: a slot that cannot be read back is an error,
+// kept for SpillError, and its slot is free again.
+func TestSpillStoreReadError(t *testing.T) {
+	var s spillStore
+	ref := s.write([]byte("hello"))
+	if ref == 0 {
+		t.Skip("no temporary file here")
+	}
+	b, err := s.read(ref)
+	if err != nil || string(b) != "hello" {
+		t.Fatalf("read %q, %v", b, err)
+	}
+	ref = s.write([]byte("again"))
+	if ref.off() != 0 {
+		t.Errorf("slot at %d, want the freed one at 0", ref.off())
+	}
+	s.f.Close()
+	if _, err := s.read(ref); err == nil || s.readErr == nil {
+		t.Errorf("read from a closed file: %v, kept %v", err, s.readErr)
+	}
+}

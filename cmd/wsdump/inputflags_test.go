@@ -14,7 +14,7 @@ import (
 var sharedInputFlags = []string{
 	"keylog", "ws-port", "jobs",
 	"max-connections", "max-http-header", "max-pending", "max-sniff",
-	"max-reorder", "max-reorder-total", "max-inflate-ratio",
+	"max-reorder", "max-reorder-total", "max-inflate-ratio", "spill-above",
 	"max-payload", "max-message", "no-sniff",
 }
 
