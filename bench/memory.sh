@@ -5,6 +5,9 @@
 #     unfinished 1000 B fragment (185 MB pcap), with the default -j and -j 1,
 #     at the default --max-connections and at 200000 (no eviction);
 #   - the same 100 000 connections idle: no message open at the end (78 MB);
+#   - 20 000 connections open after a permessage-deflate message each way
+#     that inflates to 32 KiB (memgen -zconns; 22 MB): each direction's
+#     window waits for the next message (ZCONNS=0 skips them);
 #   - the 100 000 open connections written as Parquet datasets (--format
 #     parquet -o DIR, into a temporary directory removed after), and through
 #     every other view: csv, --messages, -T fields, -Y (one reading conn.*,
@@ -32,6 +35,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CONNS=${CONNS:-100000}
+ZCONNS=${ZCONNS:-20000}
 KEYLINES=${KEYLINES:-1000000}
 OUT=${OUT:-bench/data}
 mkdir -p "$OUT"
@@ -86,6 +90,12 @@ for fmt in jsonl table; do
 	run "open-$CONNS $fmt max-conn 200000" -r "$pcap" --format "$fmt" --max-connections 200000
 	run "open-$CONNS $fmt -j 1 max-conn 200000" -r "$pcap" --format "$fmt" -j 1 --max-connections 200000
 done
+if [ "$ZCONNS" != 0 ]; then
+	zpcap=$OUT/zopen-$ZCONNS.pcap
+	[ -s "$zpcap" ] || go run ./bench/memgen -zconns "$ZCONNS" -o "$zpcap"
+	run "zopen-$ZCONNS jsonl" -r "$zpcap" --format jsonl
+	run "zopen-$ZCONNS jsonl -j 1" -r "$zpcap" --format jsonl -j 1
+fi
 if [ "$CONNS" != 0 ]; then
 	run "idle-$CONNS jsonl" -r "$idle" --format jsonl
 	run "idle-$CONNS jsonl -j 1" -r "$idle" --format jsonl -j 1
@@ -115,6 +125,7 @@ if [ "$CONNS" != 0 ] && [ "${VIEWS:-1}" != 0 ]; then
 			run "open-$CONNS -T fields host${j:+ $j}" -r "$pcap" -T fields -e host -e opcode $j
 			run "open-$CONNS -Y opcode${j:+ $j}" -r "$pcap" --format jsonl -Y 'opcode == 1' $j
 			run "open-$CONNS -Y conn.*${j:+ $j}" -r "$pcap" --format jsonl -Y 'conn.heartbeat.missed > 0' $j
+			run "open-$CONNS -Y host${j:+ $j}" -r "$pcap" -Y 'host != "x"' $j
 			run "open-$CONNS lint${j:+ $j}" lint -r "$pcap" $j
 			run "open-$CONNS follow${j:+ $j}" follow -r "$pcap" $j
 			run "open-$CONNS report${j:+ $j}" report -r "$pcap" -o "$tmp/r.html" $j

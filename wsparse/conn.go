@@ -19,8 +19,9 @@ type Config struct {
 	MaxSniff      int // bytes of one side searched for frame boundaries without a handshake (default 256 KiB)
 
 	// SpillAbove bounds the bytes of open messages at rest (their last
-	// frame ended, the next not come) held in memory, process-wide: past
-	// it, such a message of up to 64 KiB goes to a temporary file until
+	// frame ended, the next not come) and of permessage-deflate windows
+	// between messages held in memory, process-wide: past it, such a
+	// message of up to 64 KiB, or a window, goes to a temporary file until
 	// its connection sends again or ends (spill.go). Default 16 MiB;
 	// negative: never.
 	SpillAbove int

@@ -81,6 +81,12 @@ type inflater struct {
 	noCtx  bool // the sender resets its context for each message
 	lost   bool // the window is known in part only: a gap, a cut message, an error
 	stream *stream
+
+	// The window at rest between messages (spill.go): counted in
+	// spills.held, or in the spill file (spillN bytes).
+	atRest bool
+	spill  spillRef
+	spillN int32
 }
 
 // inflated is what inflating one message gave.
@@ -233,6 +239,7 @@ func (z *inflater) partial() bool { return z.lost && !z.noCtx }
 
 // reader returns a pooled flate reader over src, set to the window.
 func (z *inflater) reader(src tailReader) *decompressor {
+	z.wake(true)
 	z.src = src
 	fr, _ := flateReaders.Get().(*decompressor)
 	if fr == nil {
@@ -434,6 +441,7 @@ func (z *inflater) finish(complete bool, budget uint64) inflated {
 // forget drops the window: what follows in the stream is unknown, and later
 // messages can rely only on what is inflated after this.
 func (z *inflater) forget() {
+	z.wake(false)
 	z.lost, z.ring = true, false
 	z.window = z.window[:0]
 }
@@ -466,6 +474,7 @@ func (z *inflater) close() {
 	if z.stream != nil {
 		z.finish(false, 0)
 	}
+	z.wake(false)
 	z.release()
 	putBuf(z.window)
 	z.out, z.window, z.ring = nil, nil, false

@@ -232,6 +232,7 @@ func (c *Conn) finishMessage(h *half) {
 	c.sink.Message(c, m)
 	if m.Compressed && h.inflater != nil {
 		h.inflater.release()
+		c.restWindow(h.inflater)
 	}
 	om.Data = nil
 	*m = Message{}

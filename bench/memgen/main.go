@@ -37,17 +37,18 @@ func main() {
 	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, sniff, reorder or reorder-total")
 	bomb := flag.Int("bomb", 0, "write a capture of one permessage-deflate message that inflates to `N` MiB of zeros (a decompression bomb)")
 	syns := flag.Int("syns", 0, "write a capture of `N` bare SYNs from distinct sources (a SYN flood)")
+	zconns := flag.Int("zconns", 0, "write a capture of `N` open permessage-deflate connections, each after one compressed message that inflates to 32 KiB from each side")
 	fragLen := flag.Int("frag", 1000, "with -conns: bytes of the unfinished server message each connection holds at the end (0: none, the connection is idle)")
 	out := flag.String("o", "", "output `FILE`")
 	flag.Parse()
 	modes := 0
-	for _, set := range []bool{*conns > 0, *keylog > 0, *bound != "", *syns > 0, *bomb > 0} {
+	for _, set := range []bool{*conns > 0, *zconns > 0, *keylog > 0, *bound != "", *syns > 0, *bomb > 0} {
 		if set {
 			modes++
 		}
 	}
 	if *out == "" || modes != 1 {
-		fmt.Fprintln(os.Stderr, "usage: memgen (-conns N | -keylog N [-append FILE] | -bound LIMIT | -syns N | -bomb N) -o FILE")
+		fmt.Fprintln(os.Stderr, "usage: memgen (-conns N | -zconns N | -keylog N [-append FILE] | -bound LIMIT | -syns N | -bomb N) -o FILE")
 		os.Exit(2)
 	}
 	f, err := os.Create(*out)
@@ -58,6 +59,8 @@ func main() {
 	switch {
 	case *conns > 0:
 		err = openConns(w, *conns, *fragLen)
+	case *zconns > 0:
+		err = compressedConns(w, *zconns)
 	case *bound != "":
 		err = bounds(w, *bound)
 	case *syns > 0:
@@ -117,6 +120,51 @@ func openConns(w *bufio.Writer, n, fragLen int) error {
 		if fragLen > 0 {
 			c.Send(false, append(wsparse.AppendHeader(nil, wsparse.Header{Opcode: wsparse.OpText, Length: uint64(fragLen)}), frag[:fragLen]...))
 		}
+		for _, p := range c.Packets {
+			ci := gopacket.CaptureInfo{Timestamp: p.TS, CaptureLength: len(p.Data), Length: len(p.Data)}
+			if err := pw.WritePacket(ci, p.Data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// compressedConns writes n connections, one after the other, that each
+// stay open after a permessage-deflate upgrade (context takeover) and one
+// compressed message each way that inflates to 32 KiB of text (about
+// 100 bytes on the wire): the window each direction's inflater keeps for
+// the next message is full. At the end of the capture all n are open.
+func compressedConns(w *bufio.Writer, n int) error {
+	server := netip.MustParseAddrPort("192.0.2.2:80")
+	text := make([]byte, 32<<10)
+	for i := range text {
+		text[i] = 'a' + byte(i*7%26)
+	}
+	var zb bytes.Buffer
+	zw, _ := flate.NewWriter(&zb, flate.BestCompression)
+	zw.Write(text)
+	zw.Flush()
+	msg := bytes.TrimSuffix(zb.Bytes(), []byte{0, 0, 0xff, 0xff})
+	ext := "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+	pw := pcapgo.NewWriter(w)
+	if err := pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		return err
+	}
+	for i := range n {
+		client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+		c := synth.New(client.String(), server.String())
+		c.Step = time.Microsecond
+		c.Wait(time.Duration(i) * 10 * time.Microsecond)
+		c.Open()
+		c.Send(true, []byte(synth.UpgradeRequest+ext+"\r\n"))
+		c.Send(false, []byte(synth.UpgradeResponse+ext+"\r\n"))
+		key := [4]byte{}
+		binary.BigEndian.PutUint32(key[:], uint32(i)*2654435761)
+		masked := append([]byte(nil), msg...)
+		wsparse.Unmask(key, 0, masked)
+		c.Send(true, append(wsparse.AppendHeader(nil, wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpText, Masked: true, MaskKey: key, Length: uint64(len(msg))}), masked...))
+		c.Send(false, append(wsparse.AppendHeader(nil, wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpText, Length: uint64(len(msg))}), msg...))
 		for _, p := range c.Packets {
 			ci := gopacket.CaptureInfo{Timestamp: p.TS, CaptureLength: len(p.Data), Length: len(p.Data)}
 			if err := pw.WritePacket(ci, p.Data); err != nil {

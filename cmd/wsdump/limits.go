@@ -20,7 +20,7 @@ func addLimitFlags(f *pflag.FlagSet, l *pipeline.Limits) {
 	f.Var(newLimit(&l.Sniff, pipeline.DefaultMaxSniff), "max-sniff", "bytes of one direction searched for WebSocket frames when there is no handshake; after a gap, the bytes kept while the search goes on")
 	f.Var(newLimit(&l.Reorder, pipeline.DefaultMaxReorder), "max-reorder", "out-of-order bytes held per connection waiting for a lost segment (then counted as lost)")
 	f.Var(newLimit(&l.ReorderTotal, pipeline.DefaultMaxReorderAll), "max-reorder-total", "out-of-order bytes held in all connections together")
-	f.Var(newLimit(&l.SpillAbove, pipeline.DefaultSpillAbove), "spill-above", "bytes of unfinished messages held in memory between their frames, all connections together; past it, one of up to 64 KiB waits in a temporary file ($TMPDIR, removed at once) until its next frame or its connection's end")
+	f.Var(newLimit(&l.SpillAbove, pipeline.DefaultSpillAbove), "spill-above", "bytes of unfinished messages between their frames and of permessage-deflate windows between messages held in memory, all connections together; past it, one (a message of up to 64 KiB) waits in a temporary file ($TMPDIR, removed at once) until its connection's next frame or end")
 	f.Var(newLimit(&l.InflateRatio, wsparse.DefaultMaxInflateRatio), "max-inflate-ratio", "bytes inflated per byte read, for a gzip capture and for each connection's permessage-deflate messages (decompression bombs)")
 }
 
