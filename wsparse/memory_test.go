@@ -76,26 +76,39 @@ func openConns(sh *Shared, n int) []*Conn {
 	return conns
 }
 
-func TestOpenConnBytes(t *testing.T) {
-	const n = 5000
+// heapPerConn returns the connections open made and the heap they hold,
+// per connection.
+func heapPerConn(t *testing.T, open func() []*Conn) ([]*Conn, float64) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.GC() // the pools emptied (their victims too): message buffers an earlier test gave back are not counted out
 	runtime.ReadMemStats(&before)
-	conns := openConns(NewShared(Config{}, nopSink{}), n) // as an assembler's connections share it
+	conns := open()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	per := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / float64(len(conns))
 	t.Logf("%.0f bytes per open connection", per)
+	return conns, per
+}
+
+// endAll ends conns, the last into a logSink whose lines it returns.
+func endAll(conns []*Conn) []string {
+	s := &logSink{}
+	last := conns[len(conns)-1]
+	last.Shared = &Shared{cfg: last.cfg, sink: s}
+	for _, c := range conns {
+		c.End(testTime)
+	}
+	return s.lines
+}
+
+func TestOpenConnBytes(t *testing.T) {
+	// The connections share a Shared, as an assembler's do.
+	conns, per := heapPerConn(t, func() []*Conn { return openConns(NewShared(Config{}, nopSink{}), 5000) })
 	if per > 1590 {
 		t.Errorf("%.0f bytes per open connection", per)
 	}
-	s := &logSink{}
-	c := conns[n-1]
-	c.Shared = &Shared{cfg: c.cfg, sink: s}
-	c.End(testTime)
-	checkPrefixes(t, s.lines, []string{"M s2c #1 op=text frames=1 len=1000", "E end=open"})
-	runtime.KeepAlive(conns)
+	checkPrefixes(t, endAll(conns), []string{"M s2c #1 op=text frames=1 len=1000", "E end=open"})
 }
 
 // TestIdleConnBytes: an idle WebSocket connection (the upgrade and a 64 B
@@ -143,30 +156,13 @@ func TestIdleConnBytes(t *testing.T) {
 // file: ~850 bytes a connection, was ~1 590 with every message in memory
 // (TestOpenConnBytes).
 func TestOpenConnSpilledBytes(t *testing.T) {
-	const n = 40000
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	conns := openConns(NewShared(Config{}, nopSink{}), n)
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	per := float64(after.HeapAlloc-before.HeapAlloc) / n
-	t.Logf("%.0f bytes per open connection", per)
+	conns, per := heapPerConn(t, func() []*Conn { return openConns(NewShared(Config{}, nopSink{}), 40000) })
 	// 16 MiB of the 40 000 messages in memory: 420 bytes each on average.
 	if per > 1100 {
 		t.Errorf("%.0f bytes per open connection", per)
 	}
-	s := &logSink{}
-	c := conns[n-1]
-	c.Shared = &Shared{cfg: c.cfg, sink: s}
-	c.End(testTime)
-	// Its message read back from the file.
-	checkPrefixes(t, s.lines, []string{"M s2c #1 op=text frames=1 len=1000 data=" + short([]byte(strings.Repeat("y", 1000))), "E end=open"})
-	for _, c := range conns[:n-1] {
-		c.End(testTime)
-	}
-	runtime.KeepAlive(conns)
+	// The last one's message, read back from the file.
+	checkPrefixes(t, endAll(conns), []string{"M s2c #1 op=text frames=1 len=1000 data=" + short([]byte(strings.Repeat("y", 1000))), "E end=open"})
 }
 
 // TestCompressedConnBytes: 2 000 connections open after one
@@ -186,23 +182,18 @@ func TestCompressedConnBytes(t *testing.T) {
 	z := deflateMessages(t, [][]byte{text}, true, flate.BestCompression)[0]
 	c2s, s2c := frame(true, 4, OpText, testMask, string(z)), frame(true, 4, OpText, nil, string(z))
 	sh := NewShared(Config{}, nopSink{})
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	conns := make([]*Conn, n)
-	for i := range conns {
-		c := sh.NewConn(i+1, testClient, testServer)
-		c.Feed(0, req, testTime)
-		c.Feed(1, resp, testTime)
-		c.Feed(0, c2s, testTime)
-		c.Feed(1, s2c, testTime)
-		conns[i] = c
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	per := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / n
-	t.Logf("%.0f bytes per open connection", per)
+	conns, per := heapPerConn(t, func() []*Conn {
+		conns := make([]*Conn, n)
+		for i := range conns {
+			c := sh.NewConn(i+1, testClient, testServer)
+			c.Feed(0, req, testTime)
+			c.Feed(1, resp, testTime)
+			c.Feed(0, c2s, testTime)
+			c.Feed(1, s2c, testTime)
+			conns[i] = c
+		}
+		return conns
+	})
 	if per > 20000 {
 		t.Errorf("%.0f bytes per open connection", per)
 	}

@@ -92,24 +92,13 @@ func fatal(err error) {
 // never ends (fragLen bytes; none when 0). At the end of the capture all n
 // are open, each with a message being assembled, or idle.
 func openConns(w *bufio.Writer, n, fragLen int) error {
-	server := netip.MustParseAddrPort("192.0.2.2:80")
 	small := make([]byte, 64)
 	frag := make([]byte, max(fragLen, 64))
 	for i := range frag {
 		frag[i] = 'a' + byte(i%26)
 	}
 	copy(small, frag)
-	// Each connection's packets are written as they are built.
-	pw := pcapgo.NewWriter(w)
-	if err := pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		return err
-	}
-	for i := range n {
-		client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
-		c := synth.New(client.String(), server.String())
-		c.Step = time.Microsecond
-		c.Wait(time.Duration(i) * 10 * time.Microsecond)
-		c.Open()
+	return eachConn(w, n, func(i int, c *synth.Conv) {
 		c.Send(true, []byte(synth.UpgradeRequest+"\r\n"))
 		c.Send(false, []byte(synth.UpgradeResponse+"\r\n"))
 		key := [4]byte{}
@@ -120,6 +109,26 @@ func openConns(w *bufio.Writer, n, fragLen int) error {
 		if fragLen > 0 {
 			c.Send(false, append(wsparse.AppendHeader(nil, wsparse.Header{Opcode: wsparse.OpText, Length: uint64(fragLen)}), frag[:fragLen]...))
 		}
+	})
+}
+
+// eachConn writes n connections, one after the other, 10 µs apart, from
+// clients 10.x.y.z to 192.0.2.2:80: the three-way handshake, then what
+// send sends on connection i. Each connection's packets are written as
+// they are built.
+func eachConn(w *bufio.Writer, n int, send func(i int, c *synth.Conv)) error {
+	server := netip.MustParseAddrPort("192.0.2.2:80")
+	pw := pcapgo.NewWriter(w)
+	if err := pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		return err
+	}
+	for i := range n {
+		client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
+		c := synth.New(client.String(), server.String())
+		c.Step = time.Microsecond
+		c.Wait(time.Duration(i) * 10 * time.Microsecond)
+		c.Open()
+		send(i, c)
 		for _, p := range c.Packets {
 			ci := gopacket.CaptureInfo{Timestamp: p.TS, CaptureLength: len(p.Data), Length: len(p.Data)}
 			if err := pw.WritePacket(ci, p.Data); err != nil {
@@ -136,7 +145,6 @@ func openConns(w *bufio.Writer, n, fragLen int) error {
 // 100 bytes on the wire): the window each direction's inflater keeps for
 // the next message is full. At the end of the capture all n are open.
 func compressedConns(w *bufio.Writer, n int) error {
-	server := netip.MustParseAddrPort("192.0.2.2:80")
 	text := make([]byte, 32<<10)
 	for i := range text {
 		text[i] = 'a' + byte(i*7%26)
@@ -147,16 +155,7 @@ func compressedConns(w *bufio.Writer, n int) error {
 	zw.Flush()
 	msg := bytes.TrimSuffix(zb.Bytes(), []byte{0, 0, 0xff, 0xff})
 	ext := "Sec-WebSocket-Extensions: permessage-deflate\r\n"
-	pw := pcapgo.NewWriter(w)
-	if err := pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		return err
-	}
-	for i := range n {
-		client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000))
-		c := synth.New(client.String(), server.String())
-		c.Step = time.Microsecond
-		c.Wait(time.Duration(i) * 10 * time.Microsecond)
-		c.Open()
+	return eachConn(w, n, func(i int, c *synth.Conv) {
 		c.Send(true, []byte(synth.UpgradeRequest+ext+"\r\n"))
 		c.Send(false, []byte(synth.UpgradeResponse+ext+"\r\n"))
 		key := [4]byte{}
@@ -165,14 +164,7 @@ func compressedConns(w *bufio.Writer, n int) error {
 		wsparse.Unmask(key, 0, masked)
 		c.Send(true, append(wsparse.AppendHeader(nil, wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpText, Masked: true, MaskKey: key, Length: uint64(len(msg))}), masked...))
 		c.Send(false, append(wsparse.AppendHeader(nil, wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpText, Length: uint64(len(msg))}), msg...))
-		for _, p := range c.Packets {
-			ci := gopacket.CaptureInfo{Timestamp: p.TS, CaptureLength: len(p.Data), Length: len(p.Data)}
-			if err := pw.WritePacket(ci, p.Data); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	})
 }
 
 // synFlood writes n bare SYNs from distinct sources (10.x.y.z) to one
