@@ -61,22 +61,40 @@ const (
 	// and a later record of its date starts a new file.
 	maxOpen = 4
 	// pageBuffer is the size of the pages the columns are cut into
-	// (before compression): parquet-go's default.
+	// (before compression) in the datasets of payloads (frames,
+	// messages): parquet-go's default, which their payload columns
+	// compress best with. smallPage is the others': parquet-go buffers a
+	// page of each column of an open file whatever its rows (a conns
+	// file with one row, ~60 columns, held 6.7 MiB at 256 KiB pages, 2.2
+	// at 64 KiB), and their rows are a few hundred bytes.
 	pageBuffer = 256 << 10
+	smallPage  = 64 << 10
 	// HeldBytes bounds what the open row groups of all datasets hold
-	// together besides their payloads, counted as rowCost a row: past it
-	// the biggest open row group ends. A row group of RowGroupRows rows
-	// holds 40 to 60 MB when the rows' addresses differ (100 000 open
-	// connections: their handshakes, frames and messages, then their conns
-	// rows at the end, 320 to 470 bytes a row in the column buffers and
-	// dictionaries); a capture of a few thousand connections and big
-	// messages, whose row groups end at RowGroupBytes, never reaches it.
-	HeldBytes = 16 << 20
-	// rowCost is the heap a row takes in an open row group, its payload
-	// aside (measured on distinct addresses: 320 bytes a handshake, 470 a
-	// conn, ~200 a frame or message).
-	rowCost = 384
+	// together besides their payloads, each row counted at its dataset's
+	// cost (rowCost): past it the biggest open row group ends. 100 000
+	// open connections hold their handshakes, frames and messages in the
+	// open row groups at the end of the input, then their conns rows
+	// come all at once; a capture of a few thousand connections and big
+	// messages, whose row groups end at RowGroupBytes, stays under it
+	// (ws-bench-200mb.pcap: 2.3 MiB at most).
+	HeldBytes = 4 << 20
 )
+
+// rowCost is the heap a row of a dataset takes in an open row group, its
+// payload aside, measured on distinct addresses (the dataset's dictionary
+// columns grow with each): 250 to 360 bytes a handshake, 240 to 475 a
+// conn, 60 to 150 a frame, 40 to 80 a message. Every row counted at 384
+// under 16 MiB let the conns and cut messages rows of 100 000 open
+// connections, coming at the end of the input when the live heap is at
+// its highest, hold 28 MiB.
+func rowCost(name string) int {
+	switch name {
+	case "frames", "messages":
+		return 128
+	default:
+		return 384
+	}
+}
 
 // Options configures a Writer.
 type Options struct {
@@ -116,7 +134,7 @@ type Writer struct {
 	written []string // files completed, relative to Dir
 	rows    int64
 	mu      sync.Mutex // err, written and rows: the tables' goroutines set them
-	held    int        // rows in the open row groups of every table (caller's side)
+	held    int        // rowCost of the rows in the open row groups of every table (caller's side)
 	tables  []cutter
 
 	handshakes *table[handshakeRow]
@@ -355,6 +373,8 @@ type table[T any] struct {
 	done   chan struct{}
 	groups map[string]*group // the open row group of each open file, by date
 	clock  uint64
+	cost   int // rowCost of a row
+	page   int // page buffer size
 	// The goroutine's side.
 	open  map[string]*part[T]
 	files map[string]int // files started per date
@@ -396,8 +416,13 @@ type part[T any] struct {
 }
 
 func newTable[T any](w *Writer, name string) *table[T] {
+	page := smallPage
+	if name == "frames" || name == "messages" {
+		page = pageBuffer
+	}
 	return &table[T]{w: w, name: name, open: map[string]*part[T]{}, files: map[string]int{}, groups: map[string]*group{},
-		ch: make(chan batchBufs[T], 2), free: make(chan batchBufs[T], 3), done: make(chan struct{}), zstd: newZstdCodec()}
+		ch: make(chan batchBufs[T], 2), free: make(chan batchBufs[T], 3), done: make(chan struct{}),
+		cost: rowCost(name), page: page, zstd: newZstdCodec(page)}
 }
 
 func (t *table[T]) start() { go t.run() }
@@ -436,14 +461,14 @@ func (t *table[T]) add(at *time.Time, row *T, size int) {
 	g := t.group(d)
 	g.rows++
 	g.bytes += size
-	t.w.held++
+	t.w.held += t.cost
 	o := &t.w.opts
 	end := g.rows >= o.RowGroupRows || g.bytes >= o.RowGroupBytes
 	if end {
 		t.ended(d, g)
 	}
 	t.batch = append(t.batch, item[T]{date: d, row: *row, end: end})
-	if t.w.held*rowCost > o.HeldBytes {
+	if t.w.held > o.HeldBytes {
 		t.w.cutBiggest()
 	}
 	if len(t.batch) >= batchRows || t.kept >= batchBytes {
@@ -575,7 +600,7 @@ func (t *table[T]) create(d string) *part[T] {
 	p.f = f
 	p.pw = parquet.NewGenericWriter[T](f,
 		parquet.Compression(t.zstd),
-		parquet.PageBufferSize(pageBuffer),
+		parquet.PageBufferSize(t.page),
 		parquet.CreatedBy("wsdump", "", ""),
 		parquet.KeyValueMetadata("wsdump.capture", w.partID()),
 		parquet.KeyValueMetadata("wsdump.dataset", t.name),

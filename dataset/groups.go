@@ -3,7 +3,8 @@ package dataset
 // Where the row groups end, decided on the caller's side as the rows are
 // added (table.add): at RowGroupRows rows or RowGroupBytes of payload in
 // a file's open row group, and, past HeldBytes of rows held by the open
-// row groups of all tables together, for the biggest of them.
+// row groups of all tables together (each row at its dataset's rowCost),
+// for the biggest of them.
 
 // group is the caller's count of an open file's open row group: the
 // goroutine's part as it will be once the rows queued are written (the
@@ -20,7 +21,7 @@ type group struct {
 // (HeldBytes): its biggest open row group, which cut ends.
 type cutter interface {
 	start()
-	biggest() (date string, rows int)
+	biggest() (date string, held int)
 	cut(date string)
 }
 
@@ -37,7 +38,7 @@ func (t *table[T]) group(d string) *group {
 					lru = k
 				}
 			}
-			t.w.held -= t.groups[lru].rows
+			t.w.held -= t.groups[lru].rows * t.cost
 			delete(t.groups, lru)
 		}
 		g = new(group)
@@ -50,19 +51,21 @@ func (t *table[T]) group(d string) *group {
 // ended counts the end of date d's open row group, and of its file after
 // FileRowGroups of them.
 func (t *table[T]) ended(d string, g *group) {
-	t.w.held -= g.rows
+	t.w.held -= g.rows * t.cost
 	g.rows, g.bytes = 0, 0
 	if g.groups++; g.groups >= t.w.opts.FileRowGroups {
 		delete(t.groups, d)
 	}
 }
 
+// biggest returns the open row group that holds the most (its rows at
+// the table's rowCost), the first date among equals.
 func (t *table[T]) biggest() (string, int) {
 	var d string
 	n := 0
 	for k, g := range t.groups {
-		if g.rows > n || g.rows == n && n > 0 && k < d {
-			d, n = k, g.rows
+		if h := g.rows * t.cost; h > n || h == n && n > 0 && k < d {
+			d, n = k, h
 		}
 	}
 	return d, n

@@ -177,3 +177,57 @@ func (t *table[T]) drain() {
 		t.ch <- batchBufs[T]{} // an empty batch: written once those before are
 	}
 }
+
+// TestConnsRowsBounded: the conns rows of 100 000 open connections come
+// all at once at the end of the input, when the live heap is at its
+// highest. What their open row group keeps is bounded by HeldBytes with
+// each row at its dataset's cost: with every row counted at 384 bytes
+// under 16 MiB, it kept ~475 bytes a row up to 43 690 rows (20 MiB), and
+// the file's 256 KiB pages (~60 columns) 4.5 MiB more. Measured past
+// 20 000 rows, with the default options; the rows go straight to the
+// table (the tracker's End keeps its own state of each connection).
+func TestConnsRowsBounded(t *testing.T) {
+	const n = 20000
+	w, err := New(Options{Dir: t.TempDir(), ID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	w.SetOrigin(t0)
+	conns := func(from, to int) {
+		for i := from; i <= to; i++ {
+			at := t0.Add(time.Duration(i) * 10 * time.Microsecond)
+			c := wsparse.NewView(i, [2]netip.AddrPort{
+				netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000)),
+				netip.MustParseAddrPort("192.0.2.2:80")})
+			h := &wsparse.Handshake{RequestTS: at, TS: at.Add(time.Microsecond), Method: "GET", URI: "/x", HTTPVersion: "HTTP/1.1",
+				Host: "h", Status: 101, Reason: "Switching Protocols", Version: "13", AcceptValid: true}
+			r := connOf(w.partID(), c, &wsparse.Summary{First: at, Last: at.Add(time.Millisecond), Handshake: h,
+				Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndOpen})
+			w.conns.add(r.TS, &r, 0)
+		}
+	}
+	var fixed float64
+	kept := bytesPer(n, func() {
+		fixed = bytesPer(1, func() { conns(1, 1); w.sync() })
+		conns(2, n)
+		w.sync()
+		runtime.GC()
+	})
+	more := bytesPer(n, func() {
+		conns(n+1, 2*n)
+		w.sync()
+		runtime.GC() // what parquet-go's pools hold is not kept
+	})
+	t.Logf("conns file with one row: %.1f MiB; bytes kept per conns row: %.0f by %d, %.0f past it", fixed/(1<<20), kept, n, more)
+	if fixed > 4<<20 {
+		t.Errorf("a conns file with one row keeps %.1f MiB, want at most 4 (its pages)", fixed/(1<<20))
+	}
+	if more > 100 {
+		t.Errorf("each conns row past %d keeps %.0f bytes, want at most 100 (the open row groups bounded)", n, more)
+	}
+	runtime.KeepAlive(w)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -19,9 +19,9 @@ type zstdCodec struct {
 	dec *zstd.Decoder
 }
 
-func newZstdCodec() *zstdCodec {
+func newZstdCodec(window int) *zstdCodec {
 	enc, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-		zstd.WithWindowSize(pageBuffer), zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
+		zstd.WithWindowSize(window), zstd.WithZeroFrames(true), zstd.WithEncoderCRC(false))
 	if err != nil {
 		panic(err) // the options are constants
 	}
