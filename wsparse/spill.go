@@ -34,7 +34,8 @@ const (
 	// Slots in the file are powers of two from spillMinBits to
 	// spillMaxBits; a freed slot is reused by a message of its size class,
 	// so the file is at most twice what is spilled at once. A slot holds
-	// the message's length (4 bytes) and its bytes.
+	// a message's length (4 bytes) and its bytes, or a window's bytes (the
+	// inflater keeps their length).
 	spillMinBits = 6
 	spillMaxBits = 17 // spillMax and its length
 	spillClasses = spillMaxBits - spillMinBits + 1
@@ -64,14 +65,15 @@ type spillStore struct {
 	end     int64
 	free    [spillClasses][]int64
 	buf     []byte // a slot's bytes, written or read
-	spilled int64  // messages written, for tests
+	spilled int64  // messages and windows written, for tests
 }
 
 var spills spillStore
 
-// SpillError returns the first failure to read back a message from the
-// spill file (its message was reported with data_kept 0 and
-// message_truncated), or nil. A failure to make or write the file only
+// SpillError returns the first failure to read back a message or a
+// window from the spill file (the message was reported with data_kept 0
+// and message_truncated; the window counts as lost, as after a gap), or
+// nil. A failure to make or write the file only
 // stops spilling: the messages stay in memory.
 func SpillError() error {
 	spills.mu.Lock()
@@ -79,8 +81,8 @@ func SpillError() error {
 	return spills.readErr
 }
 
-// Spilled returns how many messages were written to the spill file so
-// far, process-wide (for tests and benchmarks).
+// Spilled returns how many messages and windows were written to the
+// spill file so far, process-wide (for tests and benchmarks).
 func Spilled() int64 {
 	spills.mu.Lock()
 	defer spills.mu.Unlock()
