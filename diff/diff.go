@@ -54,6 +54,8 @@ type Collector struct {
 	ignoreControl bool
 	closeText     func(code uint16, reason string) string
 	keep          map[Key]bool // items whose bytes to keep; nil: all
+	only          []uint64     // a bit by place: the connections kept (differ); nil: all
+	paired        int          // with only: places both captures have; past them only handshakes are kept
 	bytesOnly     bool         // only the bytes kept are wanted, not the hashes
 	conns         []diffConn
 	byConn        map[*wsparse.Conn]int32 // open connections' place in conns
@@ -154,7 +156,14 @@ type Item struct {
 	sum   [2]uint64
 }
 
-func (d *Collector) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+// wants reports whether the connection at ord is kept, its handshake at
+// least (hs) or all of it.
+func (d *Collector) wants(ord int32, hs bool) bool {
+	return d.only == nil || bit(d.only, int(ord)) && (hs || int(ord) < d.paired)
+}
+
+// handshakeText is what is compared of a handshake.
+func handshakeText(h *wsparse.Handshake) string {
 	s := h.Method + " " + h.URI + " -> " + strconv.Itoa(h.Status)
 	if h.Subprotocol != "" {
 		s += " subprotocol " + h.Subprotocol
@@ -165,13 +174,18 @@ func (d *Collector) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	if h.Anomalies != 0 {
 		s += " !" + h.Anomalies.String()
 	}
-	hs := d.str(s)
-	d.conns[d.conn(c)].hs = hs
+	return s
+}
+
+func (d *Collector) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
+	if ord := d.conn(c); d.wants(ord, true) {
+		d.conns[ord].hs = d.str(handshakeText(h))
+	}
 }
 
 func (d *Collector) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 	ord := d.conn(c)
-	if d.ignoreControl || !f.Opcode.IsControl() {
+	if d.ignoreControl || !f.Opcode.IsControl() || !d.wants(ord, false) {
 		return
 	}
 	it := item{op: f.Opcode, index: int32(f.Index), size: f.Length}
@@ -187,12 +201,15 @@ func (d *Collector) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 }
 
 func (d *Collector) Message(c *wsparse.Conn, m *wsparse.Message) {
-	d.add(d.conn(c), m.Dir, item{op: m.Opcode, index: int32(m.Index), size: m.Len}, m.Data)
+	if ord := d.conn(c); d.wants(ord, false) {
+		d.add(ord, m.Dir, item{op: m.Opcode, index: int32(m.Index), size: m.Len}, m.Data)
+	}
 }
 
 func (d *Collector) End(c *wsparse.Conn, s *wsparse.Summary) {
-	end := d.str(string(s.End))
-	d.conns[d.conn(c)].end = end
+	if ord := d.conn(c); d.wants(ord, false) {
+		d.conns[ord].end = d.str(string(s.End))
+	}
 	delete(d.byConn, c)
 }
 
@@ -214,8 +231,9 @@ type Options struct {
 	Twice bool
 }
 
-// Decode decodes one capture (0: A, 1: B) into sink.
-type Decode func(side int, sink wsparse.Sink) error
+// Decode decodes one capture (0: A, 1: B) into sink; quiet: without the
+// notices on standard error (a reading the user does not see twice).
+type Decode func(side int, sink wsparse.Sink, quiet bool) error
 
 // Result is the comparison of two captures.
 type Result struct {
@@ -224,44 +242,72 @@ type Result struct {
 	Compared int // messages and control frames of A
 }
 
-// Run decodes both captures keeping a hash of each message, compares
-// them, and decodes them again keeping only the bytes of the differences
-// to be shown: memory goes with the number of messages (about 80 bytes
-// each), not with their size. Standard input cannot be read twice:
-// without o.Twice, every message's bytes are kept.
+// Run compares two captures. The first reading keeps a sketch of each
+// connection (a sum of hashes of what is compared, 24 bytes) and the
+// second compares, in full, only the connections whose sketches differ,
+// keeping a hash of each message: memory goes with the number of
+// connections and of messages that differ, not with their size. A third
+// reading fetches the bytes of the differences to be shown. Standard input
+// cannot be read twice: without o.Twice, one reading keeps every message
+// and its bytes.
 func Run(o Options, decode Decode) (*Result, error) {
-	var none map[Key]bool
-	if o.Twice {
-		none = map[Key]bool{}
-	}
-	both := func(keep [2]map[Key]bool, bytesOnly bool) (*Collector, *Collector, error) {
-		ca, cb := newCollector(&o, keep[0]), newCollector(&o, keep[1])
-		ca.bytesOnly, cb.bytesOnly = bytesOnly, bytesOnly
-		if err := decode(0, ca); err != nil {
-			return nil, nil, err
+	if !o.Twice {
+		ca, cb, err := collect(&o, decode, [2]map[Key]bool{}, nil, 0, false, false)
+		if err != nil {
+			return nil, err
 		}
-		if err := decode(1, cb); err != nil {
-			return nil, nil, err
-		}
-		return ca, cb, nil
+		diffs := compareCaptures(ca, cb, o.Shown, [2]map[Key]bool{{}, {}})
+		return &Result{Diffs: diffs, Conns: len(ca.conns), Compared: ca.count()}, nil
 	}
-	ca, cb, err := both([2]map[Key]bool{none, none}, false)
+	sa, sb := newSketcher(&o), newSketcher(&o)
+	if err := decode(0, sa, false); err != nil {
+		return nil, err
+	}
+	sumsA := sa.sums() // B is read without A's sketches and map
+	if err := decode(1, sb, false); err != nil {
+		return nil, err
+	}
+	res := &Result{Conns: sa.nConns, Compared: sa.items}
+	only := differ(sa, sumsA, sb, sb.sums())
+	if only == nil {
+		return res, nil
+	}
+	none := [2]map[Key]bool{{}, {}}
+	paired := min(sa.nConns, sb.nConns)
+	ca, cb, err := collect(&o, decode, none, only, paired, false, true)
 	if err != nil {
 		return nil, err
 	}
 	need := [2]map[Key]bool{{}, {}}
 	diffs := compareCaptures(ca, cb, o.Shown, need)
-	if o.Twice && len(need[0])+len(need[1]) > 0 {
-		// The second reading fetches the bytes to show; the comparison
-		// stays the first one's, now with them.
-		ba, bb, err := both(need, true)
+	if len(need[0])+len(need[1]) > 0 {
+		// The third reading fetches the bytes to show; the comparison
+		// stays the second one's, now with them. The differences are
+		// not kept meanwhile (~250 bytes each): they are made again.
+		diffs = nil
+		ba, bb, err := collect(&o, decode, need, only, paired, true, false)
 		if err != nil {
 			return nil, err
 		}
 		ca.data, cb.data = ba.data, bb.data
 		diffs = compareCaptures(ca, cb, o.Shown, need)
 	}
-	return &Result{Diffs: diffs, Conns: len(ca.conns), Compared: ca.count()}, nil
+	res.Diffs = diffs
+	return res, nil
+}
+
+// collect decodes both captures into Collectors keeping the bytes of keep
+// (nil: all) of the connections only (nil: all; see Collector.paired).
+func collect(o *Options, decode Decode, keep [2]map[Key]bool, only []uint64, paired int, bytesOnly, quiet bool) (*Collector, *Collector, error) {
+	var cs [2]*Collector
+	for side := range cs {
+		cs[side] = newCollector(o, keep[side])
+		cs[side].only, cs[side].paired, cs[side].bytesOnly = only, paired, bytesOnly
+		if err := decode(side, cs[side], quiet); err != nil {
+			return nil, nil, err
+		}
+	}
+	return cs[0], cs[1], nil
 }
 
 // Kind is what a difference is about.

@@ -22,15 +22,16 @@ func session(sink wsparse.Sink, id int, msgs []string) {
 
 func closeText(code uint16, reason string) string { return strconv.Itoa(int(code)) + " " + reason }
 
-// TestRunDifferences: the engine returns the differences as values, and
-// on a second reading keeps the bytes of the shown ones only.
+// TestRunDifferences: the engine returns the differences as values; a
+// second reading compares the connections whose sketches differ, and a
+// third keeps the bytes of the shown differences only.
 func TestRunDifferences(t *testing.T) {
 	sides := [2][][]string{
 		{{"hello", "same"}},
 		{{"hellO", "same", "extra"}, {"new conn"}},
 	}
 	reads := 0
-	res, err := Run(Options{Shown: 1, CloseText: closeText, Twice: true}, func(side int, sink wsparse.Sink) error {
+	res, err := Run(Options{Shown: 1, CloseText: closeText, Twice: true}, func(side int, sink wsparse.Sink, quiet bool) error {
 		reads++
 		for i, msgs := range sides[side] {
 			session(sink, i+1, msgs)
@@ -40,8 +41,8 @@ func TestRunDifferences(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if reads != 4 {
-		t.Errorf("captures decoded %d times, want 4 (twice each)", reads)
+	if reads != 6 {
+		t.Errorf("captures decoded %d times, want 6 (three times each)", reads)
 	}
 	var kinds []Kind
 	for _, d := range res.Diffs {

@@ -44,3 +44,56 @@ func TestCollectorBytesPerConn(t *testing.T) {
 	runtime.KeepAlive(cs)
 	runtime.KeepAlive(d)
 }
+
+// TestRunBytesPerOpenConn: while B's connections are all open (the end of
+// a capture of 100 000 open connections, issue 16), Run holds ~16 bytes
+// for each connection of A and ~50 for each of B (its sketch and its
+// place in a map), not the two captures' Collectors (~280 bytes a
+// connection with two messages).
+func TestRunBytesPerOpenConn(t *testing.T) {
+	const n = 50_000
+	var conns [2][]*wsparse.Conn
+	for side := range conns {
+		conns[side] = make([]*wsparse.Conn, n)
+		for i := range conns[side] {
+			conns[side][i] = &wsparse.Conn{ID: i + 1}
+		}
+	}
+	hs := &wsparse.Handshake{Method: "GET", URI: "/x", Status: 101}
+	data := make([]byte, 1000)
+	msgs := [2]wsparse.Message{
+		{Dir: wsparse.ClientToServer, Opcode: wsparse.OpText, Len: 64, Data: data[:64], Index: 1},
+		{Dir: wsparse.ServerToClient, Opcode: wsparse.OpText, Len: 1000, Data: data, Index: 1},
+	}
+	end := &wsparse.Summary{End: wsparse.EndOpen}
+	var before, open runtime.MemStats
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res, err := Run(Options{CloseText: closeText, Twice: true}, func(side int, sink wsparse.Sink, quiet bool) error {
+		for _, c := range conns[side] {
+			sink.Handshake(c, hs)
+			sink.Message(c, &msgs[0])
+			sink.Message(c, &msgs[1])
+		}
+		if side == 1 {
+			runtime.GC()
+			runtime.ReadMemStats(&open)
+		}
+		for _, c := range conns[side] {
+			sink.End(c, end)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Diffs) != 0 || res.Conns != n || res.Compared != 2*n {
+		t.Fatalf("%d differences, %d connections, %d compared; want 0, %d, %d", len(res.Diffs), res.Conns, res.Compared, n, 2*n)
+	}
+	per := float64(int64(open.HeapAlloc)-int64(before.HeapAlloc)) / n
+	if per > 100 {
+		t.Errorf("%.0f bytes held per connection while B's are open, want <= 100", per)
+	}
+	runtime.KeepAlive(conns)
+}

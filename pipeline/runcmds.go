@@ -191,8 +191,12 @@ func RunDiff(o *DiffOptions, files []string) error {
 	}
 	names := [2]string{a, b}
 	res, err := diff.Run(diff.Options{IgnoreControl: o.IgnoreControl, Shown: o.MaxDiffs, CloseText: report.DiffCloseText, Twice: a != "-" && b != "-"},
-		func(side int, sink wsparse.Sink) error {
-			_, err := o.decodeInto([]string{names[side]}, spec, record.Adapt(sink), nil, false)
+		func(side int, sink wsparse.Sink, quiet bool) error {
+			in := o.Input
+			if quiet {
+				in.Err = io.Discard
+			}
+			_, err := in.decodeInto([]string{names[side]}, spec, record.Adapt(sink), nil, false)
 			return err
 		})
 	if err != nil {
