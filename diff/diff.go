@@ -263,12 +263,13 @@ func Run(o Options, decode Decode) (*Result, error) {
 	if err := decode(0, sa, false); err != nil {
 		return nil, err
 	}
-	sumsA := sa.sums() // B is read without A's sketches and map
+	sb.against(sa)
 	if err := decode(1, sb, false); err != nil {
 		return nil, err
 	}
 	res := &Result{Conns: sa.nConns, Compared: sa.items}
-	only := differ(sa, sumsA, sb, sb.sums())
+	only := differ(sa, sb)
+	sb.chunks, sb.open = nil, openTable{}
 	if only == nil {
 		return res, nil
 	}

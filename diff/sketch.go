@@ -11,8 +11,9 @@ import (
 // everything diff compares of it (see sketcher) and its items by
 // direction. Two connections whose sums are equal compare equal; the
 // others are read again in full (Run). 24 bytes, where a Collector keeps
-// 40 and 40 an item: diff holds every connection of A while B's are open
-// (issue 16: 100 000 open connections in each).
+// 40 and 40 an item; and B's start from A's (sketcher.against), so that
+// A's are gone when B's connections are all open (issue 16: 100 000 open
+// connections in each).
 type sketch struct {
 	sum [2]uint64
 	n   [2]int32
@@ -32,14 +33,16 @@ type sketcher struct {
 	closeText     func(code uint16, reason string) string
 	chunks        [][]sketch
 	nConns        int
-	byConn        map[*wsparse.Conn]int32 // open connections' place
-	twice         []uint64                // a bit by place: a second handshake, which a sum cannot replace
-	hs            []uint64                // a bit by place: a handshake was added
-	items         int                     // over all connections
+	open          openTable  // open connections' place, by ID
+	twice         []uint64   // a bit by place: a second handshake, which a sum cannot replace
+	hs            []uint64   // a bit by place: a handshake was added
+	items         int        // over all connections
+	base          [][]sketch // A's, by chunk (see against)
+	baseN         int
 }
 
 func newSketcher(o *Options) *sketcher {
-	return &sketcher{ignoreControl: o.IgnoreControl, closeText: o.CloseText, byConn: map[*wsparse.Conn]int32{}}
+	return &sketcher{ignoreControl: o.IgnoreControl, closeText: o.CloseText}
 }
 
 func (s *sketcher) at(ord int32) *sketch {
@@ -49,10 +52,10 @@ func (s *sketcher) at(ord int32) *sketch {
 // conn returns the place of c's connection, in order of first sight as
 // Collector.conn.
 func (s *sketcher) conn(c *wsparse.Conn) int32 {
-	ord, ok := s.byConn[c]
+	ord, ok := s.open.get(c.ID)
 	if !ok {
 		ord = int32(s.nConns)
-		s.byConn[c] = ord
+		s.open.put(c.ID, ord)
 		if s.nConns%sketchChunk == 0 {
 			s.chunks = append(s.chunks, make([]sketch, sketchChunk))
 		}
@@ -60,6 +63,14 @@ func (s *sketcher) conn(c *wsparse.Conn) int32 {
 			s.twice, s.hs = append(s.twice, 0), append(s.hs, 0)
 		}
 		s.nConns++
+		if int(ord) < s.baseN {
+			k, i := ord/sketchChunk, ord%sketchChunk
+			a := &s.base[k][i].sum
+			s.at(ord).sum = [2]uint64{-a[0], -a[1]}
+			if i == sketchChunk-1 || int(ord) == s.baseN-1 {
+				s.base[k] = nil // B has reached all of it
+			}
+		}
 	}
 	return ord
 }
@@ -130,28 +141,29 @@ func (s *sketcher) End(c *wsparse.Conn, sum *wsparse.Summary) {
 	if sum.End != "" { // Collector's none
 		s.at(ord).add([]byte{tagEnd}, string(sum.End))
 	}
-	delete(s.byConn, c)
+	s.open.del(c.ID)
 }
 
-// sums returns each connection's sum, by place, and drops the sketches.
-func (s *sketcher) sums() [][2]uint64 {
-	out := make([][2]uint64, s.nConns)
-	for i := range out {
-		out[i] = s.at(int32(i)).sum
-	}
-	s.chunks, s.byConn = nil, nil
-	return out
+// against makes s sketch B against a, A's sketcher: B's connection at a
+// place starts from the negated sum of A's there, so that its sum ends at
+// zero when the two compare equal, and A's sketches are dropped as B's
+// connections reach them (a chunk at a time). At the end of B, when all
+// its connections are open at once (issue 16), what A kept is gone.
+func (s *sketcher) against(a *sketcher) {
+	s.base, s.baseN = a.chunks, a.nConns
+	a.chunks, a.open = nil, openTable{}
 }
 
-// differ returns a bit by place of the connections to be read again:
-// those whose sums differ, those that one capture has and the other has
-// not, and those with a second handshake. Nil: none.
-func differ(a *sketcher, sa [][2]uint64, b *sketcher, sb [][2]uint64) []uint64 {
-	n := max(len(sa), len(sb))
+// differ returns a bit by place of the connections to be read again: those
+// whose sketches differ (b's sum is not zero, see against), those that one
+// capture has and the other has not, and those with a second handshake.
+// Nil: none.
+func differ(a, b *sketcher) []uint64 {
+	n := max(a.nConns, b.nConns)
 	out := make([]uint64, (n+63)/64)
 	any := false
 	for i := range n {
-		if i >= len(sa) || i >= len(sb) || sa[i] != sb[i] || bit(a.twice, i) || bit(b.twice, i) {
+		if i >= a.nConns || i >= b.nConns || b.at(int32(i)).sum != [2]uint64{} || bit(a.twice, i) || bit(b.twice, i) {
 			out[i/64] |= 1 << (i % 64)
 			any = true
 		}
