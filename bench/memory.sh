@@ -5,6 +5,8 @@
 #     unfinished 1000 B fragment (185 MB pcap), with the default -j and -j 1,
 #     at the default --max-connections and at 200000 (no eviction);
 #   - the same 100 000 connections idle: no message open at the end (78 MB);
+#   - the same 100 000 connections whose last frame's header claims 1 MiB
+#     (its payload still coming at the end);
 #   - 20 000 connections open after a permessage-deflate message each way
 #     that inflates to 32 KiB (memgen -zconns; 22 MB): each direction's
 #     window waits for the next message (ZCONNS=0 skips them);
@@ -48,6 +50,8 @@ idle=$OUT/idle-$CONNS.pcap
 if [ "$CONNS" != 0 ]; then
 	[ -s "$pcap" ] || go run ./bench/memgen -conns "$CONNS" -o "$pcap"
 	[ -s "$idle" ] || go run ./bench/memgen -conns "$CONNS" -frag 0 -o "$idle"
+	claim=$OUT/claim-$CONNS.pcap
+	[ -s "$claim" ] || go run ./bench/memgen -conns "$CONNS" -claim 1048576 -o "$claim"
 fi
 wss=testdata/pcaps/gen__wss-go-tls12-aes128gcm
 keys=$OUT/keys-$KEYLINES.txt
@@ -97,6 +101,8 @@ if [ "$ZCONNS" != 0 ]; then
 	run "zopen-$ZCONNS jsonl -j 1" -r "$zpcap" --format jsonl -j 1
 fi
 if [ "$CONNS" != 0 ]; then
+	run "claim-$CONNS jsonl" -r "$claim" --format jsonl
+	run "claim-$CONNS jsonl -j 1" -r "$claim" --format jsonl -j 1
 	run "idle-$CONNS jsonl" -r "$idle" --format jsonl
 	run "idle-$CONNS jsonl -j 1" -r "$idle" --format jsonl -j 1
 	run "idle-$CONNS table" -r "$idle" --format table

@@ -454,6 +454,7 @@ func (c *Conn) free() {
 		h.dropHTTP()
 		h.sniff = nil
 		c.wake(h, false)
+		c.wakeFrame(h, false)
 		h.inPayload, h.msgOpen = false, false
 		h.idle()
 		if h.inflater != nil {

@@ -36,6 +36,11 @@ type frameState struct {
 	hdr  [MaxHeaderLen]byte
 	hdrN int8
 
+	// The payload at rest between feeds (spill.go): counted in
+	// spills.held, or in the spill file.
+	payAtRest bool
+	paySpill  spillRef
+
 	payload  []byte
 	unmasked []byte // scratch for streamed payload bytes past the limits
 }
@@ -52,6 +57,8 @@ func (h *half) openFrame() {
 // feedFrames decodes WebSocket frames.
 func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
 	h := &c.half[side]
+	c.wakeFrame(h, true)
+	defer c.restFrame(h)
 	for len(data) > 0 {
 		if h.inPayload {
 			n := int(min(uint64(len(data)), h.left))
@@ -100,14 +107,14 @@ func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
 			hdr, _ = ParseHeader(h.hdr[:h.hdrN])
 			h.hdrN = 0
 		}
-		c.startFrame(side, hdr)
+		c.startFrame(side, hdr, len(data))
 		if h.left == 0 {
 			c.endFrame(side, ts)
 		}
 	}
 }
 
-func (c *Conn) startFrame(side int, hdr Header) {
+func (c *Conn) startFrame(side int, hdr Header, avail int) {
 	h := &c.half[side]
 	c.wake(h, true) // a message at rest since its last frame (spill.go)
 	dir := c.dirOf(side)
@@ -172,9 +179,11 @@ func (c *Conn) startFrame(side int, hdr Header) {
 	h.phase = 0
 	h.holed = false
 	h.payload = h.payload[:0]
-	if want := int(min(hdr.Length, uint64(c.cfg.MaxPayload), 1<<20)); want > cap(h.payload) {
-		// Sized for the frame at once rather than by doubling; a header
-		// claiming more than 1 MiB gets it as the bytes come.
+	if want := int(min(hdr.Length, uint64(c.cfg.MaxPayload), uint64(avail))); want > cap(h.payload) {
+		// Sized for what the frame has of this feed at once, then by
+		// doubling as its bytes come: a header's length is only a claim
+		// (100 000 connections whose headers claimed 1 MiB and sent 1 000
+		// bytes held 1 MiB each, 720 MiB, when it sized the buffer).
 		h.payload = grow(h.payload, want)
 	}
 	st := &c.sum.Stats[dir]
@@ -267,6 +276,7 @@ func (c *Conn) endFrame(side int, ts time.Time) {
 // emitFrame reports the finished current frame and any message it completes.
 func (c *Conn) emitFrame(side int, ts time.Time) {
 	h := &c.half[side]
+	c.wakeFrame(h, true) // a payload at rest since the last feed, cut by the end or a gap
 	f := &h.cur
 	h.inPayload = false
 	f.TS = ts

@@ -275,3 +275,53 @@ func (z *inflater) wake(read bool) {
 	}
 	z.window = b
 }
+
+// restFrame is called when a side's feed has been decoded: a frame whose
+// payload is still coming keeps the bytes so far at rest until the next
+// feed, like an open message (rest). 100 000 connections each in the
+// middle of a 1 000-byte frame held 1 KiB each.
+func (c *Conn) restFrame(h *half) {
+	if h.frameState == nil || !h.inPayload || h.payAtRest || h.paySpill != 0 || len(h.payload) == 0 {
+		return
+	}
+	n := int64(cap(h.payload))
+	if above := c.cfg.SpillAbove; above > 0 && len(h.payload) <= spillMax && spills.held.Load()+n > int64(above) {
+		if ref := spills.write(h.payload, true); ref != 0 {
+			h.paySpill = ref
+			h.payload = release(h.payload)
+			return
+		}
+	}
+	spills.held.Add(n)
+	h.payAtRest = true
+}
+
+// wakeFrame is wake for a frame's payload at rest: read back before more
+// bytes come or the frame is reported, or dropped (read false).
+func (c *Conn) wakeFrame(h *half, read bool) {
+	if h.frameState == nil || !h.payAtRest && h.paySpill == 0 {
+		return
+	}
+	if h.payAtRest {
+		spills.held.Add(-int64(cap(h.payload)))
+		h.payAtRest = false
+	}
+	ref := h.paySpill
+	if ref == 0 {
+		return
+	}
+	h.paySpill = 0
+	if !read {
+		spills.drop(ref)
+		return
+	}
+	b, err := spills.read(ref, -1)
+	if err != nil {
+		// Lost: the frame keeps what follows only (payload_truncated);
+		// SpillError makes the run fail.
+		h.cur.Anomalies |= AnomPayloadTruncated
+		h.holed = true
+		return
+	}
+	h.payload = b
+}

@@ -38,6 +38,7 @@ func main() {
 	bomb := flag.Int("bomb", 0, "write a capture of one permessage-deflate message that inflates to `N` MiB of zeros (a decompression bomb)")
 	syns := flag.Int("syns", 0, "write a capture of `N` bare SYNs from distinct sources (a SYN flood)")
 	zconns := flag.Int("zconns", 0, "write a capture of `N` open permessage-deflate connections, each after one compressed message that inflates to 32 KiB from each side")
+	claim := flag.Int("claim", 0, "with -conns: the length the unfinished fragment's header claims, when more than -frag: the frame's payload is still coming at the end")
 	fragLen := flag.Int("frag", 1000, "with -conns: bytes of the unfinished server message each connection holds at the end (0: none, the connection is idle)")
 	out := flag.String("o", "", "output `FILE`")
 	flag.Parse()
@@ -58,7 +59,7 @@ func main() {
 	w := bufio.NewWriterSize(f, 1<<20)
 	switch {
 	case *conns > 0:
-		err = openConns(w, *conns, *fragLen)
+		err = openConns(w, *conns, *fragLen, *claim)
 	case *zconns > 0:
 		err = compressedConns(w, *zconns)
 	case *bound != "":
@@ -91,7 +92,7 @@ func fatal(err error) {
 // client, and the first 1000 B fragment of a message from the server that
 // never ends (fragLen bytes; none when 0). At the end of the capture all n
 // are open, each with a message being assembled, or idle.
-func openConns(w *bufio.Writer, n, fragLen int) error {
+func openConns(w *bufio.Writer, n, fragLen, claim int) error {
 	small := make([]byte, 64)
 	frag := make([]byte, max(fragLen, 64))
 	for i := range frag {
@@ -107,7 +108,7 @@ func openConns(w *bufio.Writer, n, fragLen int) error {
 		wsparse.Unmask(key, 0, masked)
 		c.Send(true, append(wsparse.AppendHeader(nil, wsparse.Header{Fin: true, Opcode: wsparse.OpText, Masked: true, MaskKey: key, Length: 64}), masked...))
 		if fragLen > 0 {
-			c.Send(false, append(wsparse.AppendHeader(nil, wsparse.Header{Opcode: wsparse.OpText, Length: uint64(fragLen)}), frag[:fragLen]...))
+			c.Send(false, append(wsparse.AppendHeader(nil, wsparse.Header{Opcode: wsparse.OpText, Length: uint64(max(fragLen, claim))}), frag[:fragLen]...))
 		}
 	})
 }
