@@ -35,10 +35,15 @@ func mainContext(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	cmd := newRootCmd(stdin, out, stderr)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
-	if se := wsparse.SpillError(); se != nil && err == nil {
-		// A message written to the spill file could not be read back: it
-		// was reported cut (message_truncated), and the run fails.
-		err = &exitError{exitInput, se}
+	if se := wsparse.SpillError(); se != nil {
+		// Bytes written to the spill file could not be read back: their
+		// record was marked cut, and the run fails (or says so besides
+		// its own failure).
+		if err == nil {
+			err = &exitError{exitInput, se}
+		} else {
+			printErr(se, stderr)
+		}
 	}
 	var ee *exitError
 	if out.err != nil && !(errors.As(err, &ee) && ee.code == exitOutput) {
