@@ -116,7 +116,11 @@ func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
 
 func (c *Conn) startFrame(side int, hdr Header, avail int) {
 	h := &c.half[side]
-	c.wake(h, true) // a message at rest since its last frame (spill.go)
+	if !hdr.Opcode.IsControl() {
+		// A message at rest since its last frame (spill.go) is needed
+		// again; a control frame between its fragments leaves it be.
+		c.wake(h, true)
+	}
 	dir := c.dirOf(side)
 	h.frames++
 	h.openFrame()
@@ -265,12 +269,13 @@ func (c *Conn) overflows(h *half, n int) bool {
 // then gives its buffers back to the pools (the message buffer once the
 // message is done): an idle direction holds none.
 func (c *Conn) endFrame(side int, ts time.Time) {
-	c.emitFrame(side, ts)
 	h := &c.half[side]
+	decoded := h.cur.Size + len(h.payload) // the frame's bytes (those kept of its payload)
+	c.emitFrame(side, ts)
 	h.payload = release(h.payload)
 	h.cur.Payload = nil
 	h.idle()
-	c.rest(h)
+	c.rest(h, decoded)
 }
 
 // emitFrame reports the finished current frame and any message it completes.

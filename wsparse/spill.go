@@ -41,6 +41,14 @@ const (
 	spillClasses = spillMaxBits - spillMinBits + 1
 	// spillLimit is the size of file spillRef can point into.
 	spillLimit = 1 << (28 + spillMinBits) // 16 GiB
+	// A message is spilled at the end of a frame that brought at least
+	// 1/spillRatio of its bytes and of spillCost (a write and a read's
+	// calls): what goes through the file stays a bounded multiple of the
+	// bytes decoded. Without it, a message of up to spillMax followed by
+	// frames of one byte, or by pings, was written and read back whole
+	// at every one of them.
+	spillRatio = 16
+	spillCost  = 512
 )
 
 // spillRef is where an open message's bytes are in the spill file: its
@@ -175,15 +183,17 @@ func (s *spillStore) drop(ref spillRef) {
 	s.mu.Unlock()
 }
 
-// rest is called when a side's frame has ended: an open message whose
-// bytes are in a pooled buffer comes to rest, counted in spills.held, or
-// written to the spill file if that would pass SpillAbove.
-func (c *Conn) rest(h *half) {
+// rest is called when a side's frame of decoded bytes has ended: an
+// open message whose bytes are in a pooled buffer comes to rest, counted
+// in spills.held, or written to the spill file if that would pass
+// SpillAbove (and the frame brought enough bytes: spillRatio).
+func (c *Conn) rest(h *half, decoded int) {
 	if h.msgState == nil || !h.msgOpen || !h.msgPooled || h.atRest || len(h.msg.Data) == 0 {
 		return
 	}
 	n := int64(cap(h.msg.Data))
-	if above := c.cfg.SpillAbove; above > 0 && len(h.msg.Data) <= spillMax && spills.held.Load()+n > int64(above) {
+	if above := c.cfg.SpillAbove; above > 0 && len(h.msg.Data) <= spillMax && len(h.msg.Data)+spillCost <= spillRatio*decoded &&
+		spills.held.Load()+n > int64(above) {
 		if ref := spills.write(h.msg.Data, true); ref != 0 {
 			h.msg.spill = ref
 			putBuf(h.msg.Data)
