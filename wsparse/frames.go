@@ -58,7 +58,7 @@ func (h *half) openFrame() {
 func (c *Conn) feedFrames(side int, data []byte, ts time.Time) {
 	h := &c.half[side]
 	c.wakeFrame(h, true)
-	defer c.restFrame(h)
+	defer c.restFrame(h, len(data))
 	for len(data) > 0 {
 		if h.inPayload {
 			n := int(min(uint64(len(data)), h.left))

@@ -232,7 +232,7 @@ func (c *Conn) finishMessage(h *half) {
 	c.sink.Message(c, m)
 	if m.Compressed && h.inflater != nil {
 		h.inflater.release()
-		c.restWindow(h.inflater)
+		c.restWindow(h.inflater, m.Len)
 	}
 	om.Data = nil
 	*m = Message{}

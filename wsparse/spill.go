@@ -243,12 +243,17 @@ func (c *Conn) wakeUp(h *half, read bool) {
 // reported: the window its next message inflates against (32 KiB once
 // whole) comes to rest, like an open message (rest). 20 000 connections
 // open after a compressed message each way held 1.3 GB of windows.
-func (c *Conn) restWindow(z *inflater) {
+//
+// As for a message (spillRatio), the window is spilled only after a
+// message that inflated enough: 2 000 empty compressed messages wrote and
+// read a 32 KiB window each.
+func (c *Conn) restWindow(z *inflater, inflated uint64) {
 	if z.atRest || z.spill != 0 || z.noCtx || z.streaming() || len(z.window) == 0 {
 		return
 	}
 	n := int64(cap(z.window))
-	if above := c.cfg.SpillAbove; above > 0 && spills.held.Load()+n > int64(above) {
+	if above := c.cfg.SpillAbove; above > 0 && uint64(len(z.window)+spillCost) <= spillRatio*inflated &&
+		spills.held.Load()+n > int64(above) {
 		if ref := spills.write(z.window, false); ref != 0 {
 			z.spill, z.spillN = ref, int32(len(z.window))
 			putBuf(z.window)
@@ -286,16 +291,19 @@ func (z *inflater) wake(read bool) {
 	z.window = b
 }
 
-// restFrame is called when a side's feed has been decoded: a frame whose
-// payload is still coming keeps the bytes so far at rest until the next
-// feed, like an open message (rest). 100 000 connections each in the
-// middle of a 1 000-byte frame held 1 KiB each.
-func (c *Conn) restFrame(h *half) {
+// restFrame is called when a feed of fed bytes of a side has been
+// decoded: a frame whose payload is still coming keeps the bytes so far at
+// rest until the next feed, like an open message (rest, spillRatio: a
+// payload is not written and read whole for every byte that comes).
+// 100 000 connections each in the middle of a 1 000-byte frame held 1 KiB
+// each.
+func (c *Conn) restFrame(h *half, fed int) {
 	if h.frameState == nil || !h.inPayload || h.payAtRest || h.paySpill != 0 || len(h.payload) == 0 {
 		return
 	}
 	n := int64(cap(h.payload))
-	if above := c.cfg.SpillAbove; above > 0 && len(h.payload) <= spillMax && spills.held.Load()+n > int64(above) {
+	if above := c.cfg.SpillAbove; above > 0 && len(h.payload) <= spillMax && len(h.payload)+spillCost <= spillRatio*fed &&
+		spills.held.Load()+n > int64(above) {
 		if ref := spills.write(h.payload, true); ref != 0 {
 			h.paySpill = ref
 			h.payload = release(h.payload)

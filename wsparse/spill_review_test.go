@@ -337,3 +337,46 @@ func TestSpillNotPerTinyFrame(t *testing.T) {
 		t.Errorf("%d messages of over 32 KiB written to the spill file for %d bytes of frames", n, in)
 	}
 }
+
+// TestSpillNotPerTinyFeed: a frame's payload still coming, fed a byte at
+// a time, and a window followed by empty compressed messages, are not
+// written and read whole for each byte or each message (spillRatio), and
+// the records are the same as not spilled.
+func TestSpillNotPerTinyFeed(t *testing.T) {
+	const size = 32 << 10
+	ops := spillUpgrade("")
+	f := frame(true, 0, OpBinary, nil, strings.Repeat("a", size))
+	ops = append(ops, spillOp{side: 1, data: f[:size/2]})
+	in := size / 2
+	for _, b := range f[size/2:] {
+		ops = append(ops, spillOp{side: 1, data: []byte{b}})
+		in++
+	}
+	before := Spilled()
+	sameSpilled(t, "a payload fed a byte at a time", ops, Config{}, true)
+	if n := Spilled() - before; n*size/2 > int64(32*in) {
+		t.Errorf("%d payloads of over 16 KiB written to the spill file for %d bytes fed", n, in)
+	}
+
+	ext := "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+	ops = spillUpgrade(ext)
+	text := make([]byte, size)
+	for i := range text {
+		text[i] = 'a' + byte(i*7%26)
+	}
+	msgs := [][]byte{text}
+	for range 2000 {
+		msgs = append(msgs, nil)
+	}
+	in = 0
+	for _, z := range deflateMessages(t, msgs, true, flate.BestCompression) {
+		b := frame(true, 4, OpText, nil, string(z))
+		ops = append(ops, spillOp{side: 1, data: b})
+		in += len(b)
+	}
+	before = Spilled()
+	sameSpilled(t, "empty compressed messages after a whole window", ops, Config{}, true)
+	if n := Spilled() - before; n*size > int64(32*in) {
+		t.Errorf("%d windows of 32 KiB written to the spill file for %d bytes of frames", n, in)
+	}
+}
