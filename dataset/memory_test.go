@@ -145,13 +145,8 @@ func opening(w *Writer, from, to int) {
 	w.SetOrigin(t0)
 	small, frag := make([]byte, 64), make([]byte, 1000)
 	for i := from; i <= to; i++ {
-		at := t0.Add(time.Duration(i) * 10 * time.Microsecond)
-		c := wsparse.NewView(i, [2]netip.AddrPort{
-			netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000)),
-			netip.MustParseAddrPort("192.0.2.2:80")})
-		h := &wsparse.Handshake{RequestTS: at, TS: at.Add(time.Microsecond), Method: "GET", URI: "/x", HTTPVersion: "HTTP/1.1",
-			Host: "h", Status: 101, Reason: "Switching Protocols", Version: "13",
-			Key: "dGhlIHNhbXBsZSBub25jZQ==", Accept: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", AcceptValid: true}
+		c, at, h := openView(t0, i)
+		h.Key, h.Accept = "dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
 		w.Handshake(c, h)
 		ts := at.Add(2 * time.Microsecond)
 		w.Frame(c, &wsparse.Frame{Dir: wsparse.ClientToServer, TS: ts, Index: 1, Payload: small,
@@ -160,6 +155,18 @@ func opening(w *Writer, from, to int) {
 		w.Frame(c, &wsparse.Frame{Dir: wsparse.ServerToClient, TS: ts.Add(time.Microsecond), Index: 1, Payload: frag,
 			Header: wsparse.Header{Opcode: wsparse.OpText, Length: 1000, Size: 4}})
 	}
+}
+
+// openView returns connection i as bench/memgen's open ones are (its own
+// address), the time of its upgrade request from t0 and its handshake.
+func openView(t0 time.Time, i int) (*wsparse.Conn, time.Time, *wsparse.Handshake) {
+	at := t0.Add(time.Duration(i) * 10 * time.Microsecond)
+	c := wsparse.NewView(i, [2]netip.AddrPort{
+		netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000)),
+		netip.MustParseAddrPort("192.0.2.2:80")})
+	h := &wsparse.Handshake{RequestTS: at, TS: at.Add(time.Microsecond), Method: "GET", URI: "/x", HTTPVersion: "HTTP/1.1",
+		Host: "h", Status: 101, Reason: "Switching Protocols", Version: "13", AcceptValid: true}
+	return c, at, h
 }
 
 // sync waits until the tables' goroutines have written every row queued.
@@ -196,12 +203,7 @@ func TestConnsRowsBounded(t *testing.T) {
 	w.SetOrigin(t0)
 	conns := func(from, to int) {
 		for i := from; i <= to; i++ {
-			at := t0.Add(time.Duration(i) * 10 * time.Microsecond)
-			c := wsparse.NewView(i, [2]netip.AddrPort{
-				netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), uint16(1024+i%60000)),
-				netip.MustParseAddrPort("192.0.2.2:80")})
-			h := &wsparse.Handshake{RequestTS: at, TS: at.Add(time.Microsecond), Method: "GET", URI: "/x", HTTPVersion: "HTTP/1.1",
-				Host: "h", Status: 101, Reason: "Switching Protocols", Version: "13", AcceptValid: true}
+			c, at, h := openView(t0, i)
 			r := connOf(w.partID(), c, &wsparse.Summary{First: at, Last: at.Add(time.Millisecond), Handshake: h,
 				Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndOpen})
 			w.conns.add(r.TS, &r, 0)

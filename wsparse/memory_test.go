@@ -67,16 +67,21 @@ func openConns(sh *Shared, n int) []*Conn { return openConnsClaiming(sh, n, 1000
 // claim bytes (at least 1000): past 1000, the frame's payload is still
 // coming.
 func openConnsClaiming(sh *Shared, n, claim int) []*Conn {
-	req, resp := []byte(upgradeRequest("")), []byte(upgradeResponse(""))
 	small := frame(true, 0, OpText, testMask, strings.Repeat("x", 64))
 	frag := append(AppendHeader(nil, Header{Opcode: OpText, Length: uint64(claim)}), strings.Repeat("y", 1000)...)
+	return openWith(sh, n, []byte(upgradeRequest("")), []byte(upgradeResponse("")), small, frag)
+}
+
+// openWith opens n connections of sh, each fed req and resp, then c2s and
+// s2c.
+func openWith(sh *Shared, n int, req, resp, c2s, s2c []byte) []*Conn {
 	conns := make([]*Conn, n)
 	for i := range conns {
 		c := sh.NewConn(i+1, testClient, testServer)
 		c.Feed(0, req, testTime)
 		c.Feed(1, resp, testTime)
-		c.Feed(0, small, testTime)
-		c.Feed(1, frag, testTime)
+		c.Feed(0, c2s, testTime)
+		c.Feed(1, s2c, testTime)
 		conns[i] = c
 	}
 	return conns
@@ -188,18 +193,7 @@ func TestCompressedConnBytes(t *testing.T) {
 	z := deflateMessages(t, [][]byte{text}, true, flate.BestCompression)[0]
 	c2s, s2c := frame(true, 4, OpText, testMask, string(z)), frame(true, 4, OpText, nil, string(z))
 	sh := NewShared(Config{}, nopSink{})
-	conns, per := heapPerConn(t, func() []*Conn {
-		conns := make([]*Conn, n)
-		for i := range conns {
-			c := sh.NewConn(i+1, testClient, testServer)
-			c.Feed(0, req, testTime)
-			c.Feed(1, resp, testTime)
-			c.Feed(0, c2s, testTime)
-			c.Feed(1, s2c, testTime)
-			conns[i] = c
-		}
-		return conns
-	})
+	conns, per := heapPerConn(t, func() []*Conn { return openWith(sh, n, req, resp, c2s, s2c) })
 	if per > 20000 {
 		t.Errorf("%.0f bytes per open connection", per)
 	}
