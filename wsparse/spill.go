@@ -183,25 +183,51 @@ func (s *spillStore) drop(ref spillRef) {
 	s.mu.Unlock()
 }
 
+// park is called when b, a pooled buffer, comes to rest after a step
+// (a frame, a feed, a message) that brought brought bytes: it is written
+// to the spill file if that keeps the bytes at rest in memory under
+// SpillAbove and the step brought 1/spillRatio of b (the caller gives b
+// back and keeps the ref), else it stays, counted in spills.held (0).
+func (c *Conn) park(b []byte, prefix bool, brought uint64) spillRef {
+	n := int64(cap(b))
+	if above := c.cfg.SpillAbove; above > 0 && len(b) <= spillMax && uint64(len(b)+spillCost) <= spillRatio*brought &&
+		spills.held.Load()+n > int64(above) {
+		if ref := spills.write(b, prefix); ref != 0 {
+			return ref
+		}
+	}
+	spills.held.Add(n)
+	return 0
+}
+
+// unpark undoes park before the bytes are used again: b, if counted, is
+// no longer at rest; the bytes at ref (n of them, -1: written with their
+// length) are read back into a pooled buffer, or dropped unless read.
+func unpark(b []byte, counted bool, ref spillRef, n int, read bool) ([]byte, error) {
+	if counted {
+		spills.held.Add(-int64(cap(b)))
+	}
+	if ref == 0 {
+		return nil, nil
+	}
+	if !read {
+		spills.drop(ref)
+		return nil, nil
+	}
+	return spills.read(ref, n)
+}
+
 // rest is called when a side's frame of decoded bytes has ended: an
-// open message whose bytes are in a pooled buffer comes to rest, counted
-// in spills.held, or written to the spill file if that would pass
-// SpillAbove (and the frame brought enough bytes: spillRatio).
+// open message whose bytes are in a pooled buffer comes to rest (park).
 func (c *Conn) rest(h *half, decoded int) {
 	if h.msgState == nil || !h.msgOpen || !h.msgPooled || h.atRest || len(h.msg.Data) == 0 {
 		return
 	}
-	n := int64(cap(h.msg.Data))
-	if above := c.cfg.SpillAbove; above > 0 && len(h.msg.Data) <= spillMax && len(h.msg.Data)+spillCost <= spillRatio*decoded &&
-		spills.held.Load()+n > int64(above) {
-		if ref := spills.write(h.msg.Data, true); ref != 0 {
-			h.msg.spill = ref
-			putBuf(h.msg.Data)
-			h.msg.Data, h.msgPooled = nil, false
-			return
-		}
+	if h.msg.spill = c.park(h.msg.Data, true, uint64(decoded)); h.msg.spill != 0 {
+		putBuf(h.msg.Data)
+		h.msg.Data, h.msgPooled = nil, false
+		return
 	}
-	spills.held.Add(n)
 	h.atRest = true
 }
 
@@ -214,29 +240,21 @@ func (c *Conn) wake(h *half, read bool) {
 	}
 }
 
+// wakeUp is wake's work (h.msgState is not nil: a message at rest is open).
 func (c *Conn) wakeUp(h *half, read bool) {
-	if h.atRest {
-		spills.held.Add(-int64(cap(h.msg.Data)))
-		h.atRest = false
-	}
 	ref := h.msg.spill
-	if h.msgState == nil || ref == 0 {
-		return
-	}
 	h.msg.spill = 0
-	if !read {
-		spills.drop(ref)
-		return
-	}
-	b, err := spills.read(ref, -1)
-	if err != nil {
+	b, err := unpark(h.msg.Data, h.atRest, ref, -1, read)
+	h.atRest = false
+	switch {
+	case err != nil:
 		// Lost: reported cut, with what was kept (nothing); SpillError
 		// makes the run fail.
 		h.msg.Anomalies |= AnomMessageTruncated
 		h.msgCut = true
-		return
+	case b != nil:
+		h.msg.Data, h.msgPooled = b, true
 	}
-	h.msg.Data, h.msgPooled = b, true
 }
 
 // restWindow is called when a compressed message of a side has been
@@ -251,44 +269,33 @@ func (c *Conn) restWindow(z *inflater, inflated uint64) {
 	if z.atRest || z.spill != 0 || z.noCtx || z.streaming() || len(z.window) == 0 {
 		return
 	}
-	n := int64(cap(z.window))
-	if above := c.cfg.SpillAbove; above > 0 && uint64(len(z.window)+spillCost) <= spillRatio*inflated &&
-		spills.held.Load()+n > int64(above) {
-		if ref := spills.write(z.window, false); ref != 0 {
-			z.spill, z.spillN = ref, int32(len(z.window))
-			putBuf(z.window)
-			z.window = nil
-			return
-		}
+	if z.spill = c.park(z.window, false, inflated); z.spill != 0 {
+		z.spillN = int32(len(z.window))
+		putBuf(z.window)
+		z.window = nil
+		return
 	}
-	spills.held.Add(n)
 	z.atRest = true
 }
 
 // wake is called before the window is used or changed: read back if it
 // was spilled (unless read is false: it is dropped).
 func (z *inflater) wake(read bool) {
-	if z.atRest {
-		spills.held.Add(-int64(cap(z.window)))
-		z.atRest = false
-	}
-	if z.spill == 0 {
+	if !z.atRest && z.spill == 0 {
 		return
 	}
 	ref, n := z.spill, int(z.spillN)
 	z.spill, z.spillN = 0, 0
-	if !read {
-		spills.drop(ref)
-		return
-	}
-	b, err := spills.read(ref, n)
-	if err != nil {
+	b, err := unpark(z.window, z.atRest, ref, n, read)
+	z.atRest = false
+	switch {
+	case err != nil:
 		// Lost: what refers back into it fails as after a gap
 		// (inflate_context_unknown); SpillError makes the run fail.
 		z.lost, z.ring = true, false
-		return
+	case b != nil:
+		z.window = b
 	}
-	z.window = b
 }
 
 // restFrame is called when a feed of fed bytes of a side has been
@@ -301,16 +308,10 @@ func (c *Conn) restFrame(h *half, fed int) {
 	if h.frameState == nil || !h.inPayload || h.payAtRest || h.paySpill != 0 || len(h.payload) == 0 {
 		return
 	}
-	n := int64(cap(h.payload))
-	if above := c.cfg.SpillAbove; above > 0 && len(h.payload) <= spillMax && len(h.payload)+spillCost <= spillRatio*fed &&
-		spills.held.Load()+n > int64(above) {
-		if ref := spills.write(h.payload, true); ref != 0 {
-			h.paySpill = ref
-			h.payload = release(h.payload)
-			return
-		}
+	if h.paySpill = c.park(h.payload, true, uint64(fed)); h.paySpill != 0 {
+		h.payload = release(h.payload)
+		return
 	}
-	spills.held.Add(n)
 	h.payAtRest = true
 }
 
@@ -320,26 +321,17 @@ func (c *Conn) wakeFrame(h *half, read bool) {
 	if h.frameState == nil || !h.payAtRest && h.paySpill == 0 {
 		return
 	}
-	if h.payAtRest {
-		spills.held.Add(-int64(cap(h.payload)))
-		h.payAtRest = false
-	}
 	ref := h.paySpill
-	if ref == 0 {
-		return
-	}
 	h.paySpill = 0
-	if !read {
-		spills.drop(ref)
-		return
-	}
-	b, err := spills.read(ref, -1)
-	if err != nil {
+	b, err := unpark(h.payload, h.payAtRest, ref, -1, read)
+	h.payAtRest = false
+	switch {
+	case err != nil:
 		// Lost: the frame keeps what follows only (payload_truncated);
 		// SpillError makes the run fail.
 		h.cur.Anomalies |= AnomPayloadTruncated
 		h.holed = true
-		return
+	case b != nil:
+		h.payload = b
 	}
-	h.payload = b
 }
