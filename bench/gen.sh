@@ -4,11 +4,14 @@
 #   sudo bash bench/gen.sh                 # bench/data/ws-bench-100mb.pcap
 #   sudo SIZE_MB=1000 bash bench/gen.sh    # about 1 GB
 #   sudo MTU=1500 bash bench/gen.sh        # Ethernet-sized segments (private netns)
+#   sudo SHAPE=json bash bench/gen.sh      # large messages are valid JSON objects
 #
 # Environment: SIZE_MB (default 100, approximate capture size), CONNS (600),
 # SEED (1), PORT (48000; v4 and v6 servers share it), CONCURRENCY (48 open
 # connections at most), MTU (unset: the host's lo, 64 KiB segments; set: run
-# everything in a private network namespace whose lo has that MTU).
+# everything in a private network namespace whose lo has that MTU), SHAPE
+# (mixed: medium and large text messages are cut slices of JSON text; json:
+# they are valid JSON objects of four shapes, for application decoding).
 #
 # Writes bench/data/NAME.pcap, NAME.messages.tsv (every data message sent:
 # conn dir n opcode len sha256, uncompressed payload) and NAME.info (the
@@ -25,14 +28,16 @@ SEED=${SEED:-1}
 PORT=${PORT:-48000}
 CONCURRENCY=${CONCURRENCY:-48}
 MTU=${MTU:-}
-NAME=${NAME:-ws-bench-${SIZE_MB}mb${MTU:+-mtu$MTU}}
+SHAPE=${SHAPE:-mixed}
+case $SHAPE in mixed) shape_name= ;; json) shape_name=json- ;; *) echo "gen.sh: SHAPE is mixed or json" >&2; exit 2 ;; esac
+NAME=${NAME:-ws-bench-${shape_name}${SIZE_MB}mb${MTU:+-mtu$MTU}}
 DATA="$BENCH/data"
 PCAP="$DATA/$NAME.pcap"
 
 log() { printf '[gen] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-WORKLOAD=(--port "$PORT" --size-mb "$SIZE_MB" --conns "$CONNS" --seed "$SEED")
+WORKLOAD=(--port "$PORT" --size-mb "$SIZE_MB" --conns "$CONNS" --seed "$SEED" --shape "$SHAPE")
 
 # record: tcpdump on lo around one server and one client process.
 record() {
@@ -115,7 +120,7 @@ fi
 {
 	echo "name $NAME"
 	echo "recorded $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -r), tcpdump $(tcpdump --version 2>&1 | head -1 | awk '{print $3}'), node $(node --version), ws $(node -p "require('$GEN/node_modules/ws/package.json').version")"
-	echo "params SIZE_MB=$SIZE_MB CONNS=$CONNS SEED=$SEED PORT=$PORT CONCURRENCY=$CONCURRENCY MTU=${MTU:-host}"
+	echo "params SIZE_MB=$SIZE_MB CONNS=$CONNS SEED=$SEED PORT=$PORT CONCURRENCY=$CONCURRENCY MTU=${MTU:-host} SHAPE=$SHAPE"
 	echo "workload $(node "$GEN/ws-bench.js" --role plan "${WORKLOAD[@]}")"
 	cat "$DATA/$NAME.counters"
 	capinfos -M -c -s -d -u -y -x -E "$PCAP" | sed 1d

@@ -5,6 +5,7 @@
 //
 //   node ws-bench.js --role server|client --port 48000 [--size-mb 100]
 //                    [--conns 600] [--seed 1] [--manifest OUT.tsv]
+//                    [--shape mixed|json]
 //                    [--concurrency 48]  (client only)
 //   node ws-bench.js --role plan ...   prints the workload's make-up as JSON
 //
@@ -29,6 +30,14 @@
 // client close 1000, server close 1001, client terminate (FIN, no close frame),
 // client RST, and RST in the middle of a fragmented message.
 //
+// --shape json (bench/gen.sh SHAPE=json; issue 17's second capture kind):
+// the same workload, but every medium and large text message is a valid
+// JSON object instead of a cut slice of JSON text, in the shapes real
+// services send: a batch array of records, an index object with one member
+// per record, a wide flat object of many scalar members (1 in 8 of them
+// with a repeated key), and a tree of nested objects. The default shape
+// (mixed) is unchanged, byte for byte.
+//
 // The manifest lists each data message sent by this process:
 //   conn  dir  n  opcode  len  sha256   (uncompressed payload)
 // A message cut short by an abrupt ending is not listed.
@@ -49,7 +58,12 @@ const seed = Number(arg('seed', '1'));
 const conns = Number(arg('conns', '600'));
 const sizeMB = Number(arg('size-mb', '100'));
 const concurrency = Number(arg('concurrency', '48'));
-const workload = `?seed=${seed}&conns=${conns}&size-mb=${sizeMB}`;
+const shape = arg('shape', 'mixed');
+if (shape !== 'mixed' && shape !== 'json') {
+  console.error(`ws-bench: unknown --shape ${shape} (mixed or json)`);
+  process.exit(2);
+}
+const workload = `?seed=${seed}&conns=${conns}&size-mb=${sizeMB}` + (shape === 'mixed' ? '' : `&shape=${shape}`);
 const manifestPath = arg('manifest', '');
 
 // mulberry32
@@ -99,6 +113,7 @@ const pools = (() => {
     n += s.length;
   }
   const json = Buffer.from(parts.join(''), 'ascii');
+  const records = parts.map((p) => p.slice(0, -2)); // whole records, for --shape json
   const bodies = Array.from({ length: 16 }, () => Buffer.from(Array.from({ length: 24 }, () => int(r, 0, 255))));
   const struct = Buffer.alloc(2 << 20);
   for (let off = 0, seq = 0; off < struct.length; off += 32, seq++) {
@@ -108,8 +123,69 @@ const pools = (() => {
   }
   const random = Buffer.alloc(2 << 20);
   for (let i = 0; i < random.length; i += 4) random.writeUInt32LE((r() * 4294967296) >>> 0, i);
-  return { json, struct, random };
+  return { json, records, struct, random };
 })();
+
+// jsonObject(r, c, seq, n): a valid JSON object of about n bytes (at least
+// n, less one record), of one of four shapes, from the records of the pool.
+function jsonObject(r, c, seq, n) {
+  const recs = pools.records;
+  let k = int(r, 0, recs.length - 1);
+  const rec = () => recs[k++ % recs.length];
+  const head = `{"conn":${c},"seq":${seq},`;
+  const parts = [head];
+  let size = head.length + 2;
+  const add = (s) => {
+    parts.push(s);
+    size += s.length;
+  };
+  switch (int(r, 0, 3)) {
+    case 0: { // {"batch":[rec, rec, ...]}
+      add('"batch":[');
+      for (let i = 0; size < n; i++) add((i ? ',' : '') + rec());
+      add(']');
+      break;
+    }
+    case 1: { // {"items":{"id-N":rec, ...}}
+      add('"items":{');
+      for (let i = 0; size < n; i++) add(`${i ? ',' : ''}"id-${seq}-${i}":${rec()}`);
+      add('}');
+      break;
+    }
+    case 2: { // flat: "f<i>":scalar, some keys repeated
+      add('"kind":"wide"');
+      for (let i = 0; size < n; i++) {
+        const key = r() < 0.125 && i > 0 ? `f${int(r, 0, i - 1)}` : `f${i}`;
+        const v = int(r, 0, 2);
+        add(`,"${key}":` + (v === 0 ? int(r, 0, 1e9) : v === 1 ? `"${pick(r, WORDS)} ${pick(r, USERS)}"` : r() < 0.5));
+      }
+      break;
+    }
+    default: { // a tree of nodes, records as leaves, up to 64 deep
+      add('"tree":{"level":0,"children":[');
+      let depth = 1;
+      let first = true;
+      while (size < n) {
+        if (depth < 64 && r() < 0.25) {
+          add(`${first ? '' : ','}{"level":${depth},"children":[`);
+          depth++;
+          first = true;
+          continue;
+        }
+        add((first ? '' : ',') + rec());
+        first = false;
+        if (depth > 1 && r() < 0.15) {
+          add(']}');
+          depth--;
+        }
+      }
+      while (depth-- > 0) add(']}');
+      break;
+    }
+  }
+  parts.push('}');
+  return parts.join('');
+}
 
 function slice(r, pool, n) {
   const off = int(r, 0, pool.length - n);
@@ -128,6 +204,7 @@ function payload(r, c, seq, opcode, size) {
   // medium: log-uniform over 1 KiB - 64 KiB; large: uniform over 64 - 256 KiB
   const n = size === 'medium' ? Math.min(65535, Math.floor(1024 * Math.pow(64, r()))) : int(r, 65536, 262144);
   const head = Buffer.from(`{"conn":${c},"seq":${seq},"batch":[\n`, 'ascii');
+  if (opcode === 1 && shape === 'json') return Buffer.from(jsonObject(r, c, seq, n), 'ascii');
   if (opcode === 1) return Buffer.concat([head, slice(r, pools.json, n - head.length)]);
   return Buffer.concat([head, slice(r, r() < 0.7 ? pools.struct : pools.random, n - head.length)]);
 }
@@ -262,6 +339,15 @@ if (role === 'server') {
         t.payloadBytes += m.data.length;
         if (m.frag > 1) t.fragmented++;
         if (m.ping) t.pings++;
+        if (shape === 'json' && m.opcode === 1) {
+          // every text message of this shape is one valid JSON object
+          t.jsonObjects = (t.jsonObjects || 0) + 1;
+          try {
+            if (typeof JSON.parse(m.data) !== 'object') throw new Error('not an object');
+          } catch (e) {
+            t.jsonInvalid = (t.jsonInvalid || 0) + 1;
+          }
+        }
         t.sizes[m.data.length < 1024 ? 'small' : m.data.length < 65536 ? 'medium' : 'large']++;
       }
     }
