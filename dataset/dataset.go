@@ -136,6 +136,7 @@ type Writer struct {
 	mu      sync.Mutex // err, written and rows: the tables' goroutines set them
 	held    int        // rowCost of the rows in the open row groups of every table (caller's side)
 	tables  []cutter
+	pages   pagePool // the open row groups' pages past pageMem, in temporary files
 
 	handshakes *table[handshakeRow]
 	frames     *table[frameRow]
@@ -326,6 +327,7 @@ func (w *Writer) Close() error {
 	w.conns.wait()
 	w.heartbeats.wait()
 	w.groups.wait()
+	w.pages.close()
 	if w.err != nil {
 		for _, f := range w.written {
 			os.Remove(filepath.Join(w.opts.Dir, f))
@@ -601,6 +603,7 @@ func (t *table[T]) create(d string) *part[T] {
 	p.pw = parquet.NewGenericWriter[T](f,
 		parquet.Compression(t.zstd),
 		parquet.PageBufferSize(t.page),
+		parquet.ColumnPageBuffers(&w.pages),
 		parquet.CreatedBy("wsdump", "", ""),
 		parquet.KeyValueMetadata("wsdump.capture", w.partID()),
 		parquet.KeyValueMetadata("wsdump.dataset", t.name),
