@@ -54,20 +54,32 @@ const (
 	// writer keeps each row group's metadata (column chunks, page
 	// indexes: tens of KB) for the file's footer until the file ends, so
 	// one file for a whole capture grew the heap with the capture (several
-	// MB on 2.9 GB); 64 groups of 16 MiB of payload is 1 GiB of it a file.
-	FileRowGroups = 64
+	// MB on 2.9 GB). 16 groups (of up to 16 MiB of payload: 256 MiB of it
+	// a file) hold ~1.5 MiB of it for the frames and the messages at
+	// most; 64 held ~5 MiB, and the 2.9 GB capture's live heap climbed
+	// over its first files as the 182 MB capture's never did.
+	FileRowGroups = 16
 	// maxOpen bounds the files open per dataset (one per date the
 	// records fall on): past it the least recently written is finished,
 	// and a later record of its date starts a new file.
 	maxOpen = 4
 	// pageBuffer is the size of the pages the columns are cut into
 	// (before compression) in the datasets of payloads (frames,
-	// messages): parquet-go's default, which their payload columns
-	// compress best with. smallPage is the others': parquet-go buffers a
+	// messages). parquet-go ends a page after a chunk of 64 rows that
+	// takes it past that size, and a chunk never spans two Write calls
+	// (one per batch): with batches of 1 MiB and 256 KiB pages, the pages
+	// came to ~400 KB, up to 1 MiB and more, and each payload column kept
+	// buffers (values, encoded page, compressed page, parquet-go's pools of
+	// sizes on the way) for the biggest. Batches of batchBytes with
+	// 384 KiB pages make pages of the same size (the 182 MB load
+	// capture's files 1% smaller) and the biggest under ~640 KiB.
+	// zstdWindow is their codec's window (a page is compressed on its
+	// own). smallPage is the others': parquet-go buffers a
 	// page of each column of an open file whatever its rows (a conns
 	// file with one row, ~60 columns, held 6.7 MiB at 256 KiB pages, 2.2
 	// at 64 KiB), and their rows are a few hundred bytes.
-	pageBuffer = 256 << 10
+	pageBuffer = 384 << 10
+	zstdWindow = 256 << 10
 	smallPage  = 64 << 10
 	// HeldBytes bounds what the open row groups of all datasets hold
 	// together besides their payloads, each row counted at its dataset's
@@ -136,7 +148,8 @@ type Writer struct {
 	mu      sync.Mutex // err, written and rows: the tables' goroutines set them
 	held    int        // rowCost of the rows in the open row groups of every table (caller's side)
 	tables  []cutter
-	pages   pagePool // the open row groups' pages past pageMem, in temporary files
+	pages   pagePool   // the open row groups' pages past pageMem, in temporary files
+	small   *zstdCodec // the codec of the datasets of smallPage pages, shared
 
 	handshakes *table[handshakeRow]
 	frames     *table[frameRow]
@@ -396,14 +409,15 @@ type batchBufs[T any] struct {
 	arena []byte
 }
 
-// A batch is sent when it has batchRows rows or batchBytes of payload.
+// A batch is sent when it has batchRows rows or batchBytes of payload
+// (see pageBuffer: a batch is one Write of each open file's rows).
 // Its arena starts at arenaMin bytes and doubles, a new chunk each time
 // (the rows before keep theirs), up to batchBytes: what 512 rows of small
 // payloads use, not a megabyte each (6 MB of arenas idle on 100 000 open
 // connections).
 const (
 	batchRows  = 512
-	batchBytes = 1 << 20
+	batchBytes = 256 << 10
 	arenaMin   = 16 << 10
 )
 
@@ -424,7 +438,22 @@ func newTable[T any](w *Writer, name string) *table[T] {
 	}
 	return &table[T]{w: w, name: name, open: map[string]*part[T]{}, files: map[string]int{}, groups: map[string]*group{},
 		ch: make(chan batchBufs[T], 2), free: make(chan batchBufs[T], 3), done: make(chan struct{}),
-		cost: rowCost(name), page: page, zstd: newZstdCodec(page)}
+		cost: rowCost(name), page: page, zstd: w.codec(page)}
+}
+
+// codec returns the zstd codec of a dataset of pages of the given size:
+// its own for the payloads' (frames and messages compress side by side,
+// in their goroutines), one for the others (rows of a few hundred bytes,
+// a page now and then), whose encoders' buffers (up to a few hundred KiB
+// each) were held six times over.
+func (w *Writer) codec(page int) *zstdCodec {
+	if page != smallPage {
+		return newZstdCodec(zstdWindow)
+	}
+	if w.small == nil {
+		w.small = newZstdCodec(page)
+	}
+	return w.small
 }
 
 func (t *table[T]) start() { go t.run() }
@@ -607,7 +636,7 @@ func (t *table[T]) create(d string) *part[T] {
 		parquet.CreatedBy("wsdump", "", ""),
 		parquet.KeyValueMetadata("wsdump.capture", w.partID()),
 		parquet.KeyValueMetadata("wsdump.dataset", t.name),
-		parquet.WriteBufferSize(256<<10),
+		parquet.WriteBufferSize(min(t.page, 256<<10)),
 		// No min/max of the payloads: finding them compares every
 		// payload, and the footer would hold a copy of two of them.
 		parquet.SkipPageBounds("payload"),

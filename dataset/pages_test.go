@@ -148,3 +148,53 @@ func TestPageBuf(t *testing.T) {
 		t.Errorf("%d files open after close", p.open())
 	}
 }
+
+// TestPayloadPagesBounded: a page of the frames' payloads is cut at
+// pageBuffer after a chunk of at most 64 rows, and a chunk never spans
+// two batches: pages stay under pageBuffer and a batch (batchBytes) with
+// its last payload, and so do the buffers parquet-go keeps for the
+// biggest page (values, encoded, compressed). With batches of 1 MiB, 64
+// frames of 20 KiB made pages of 1.25 MiB. The payloads are random, so a
+// page's compressed size (the offset index) is its size.
+func TestPayloadPagesBounded(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	const n, size = 400, 20 << 10
+	dir := t.TempDir()
+	w, err := New(Options{Dir: dir, ID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	w.SetOrigin(t0)
+	c, _, _ := openView(t0, 1)
+	rng := rand.New(rand.NewPCG(5, 6))
+	payload := make([]byte, size)
+	for i := 1; i <= n; i++ {
+		for k := range payload {
+			payload[k] = byte(rng.Uint32())
+		}
+		w.Frame(c, &wsparse.Frame{Dir: wsparse.ServerToClient, TS: t0.Add(time.Duration(i) * time.Millisecond), Index: i, Payload: payload,
+			Header: wsparse.Header{Fin: true, Opcode: wsparse.OpBinary, Length: size, Size: 4}})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f := openFile(t, filepath.Join(dir, "frames", "date=2026-12-06", "part-test.parquet"))
+	col, _ := f.Schema().Lookup("payload")
+	var biggest, pages int64
+	for _, rg := range f.RowGroups() {
+		oi, err := rg.ColumnChunks()[col.ColumnIndex].OffsetIndex()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range oi.NumPages() {
+			biggest = max(biggest, oi.CompressedPageSize(k))
+			pages++
+		}
+	}
+	t.Logf("%d pages of %d frames of %d B, the biggest %d B", pages, n, size, biggest)
+	// pageBuffer, a batch and a payload: 660 KiB.
+	if limit := int64(704 << 10); biggest > limit {
+		t.Errorf("a page of payloads is %d B, want at most %d (pageBuffer, a batch and a payload)", biggest, limit)
+	}
+}
