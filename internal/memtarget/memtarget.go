@@ -82,12 +82,50 @@ func Start(p Policy) (stop func()) {
 	return start(p, debug.SetMemoryLimit)
 }
 
+// running is the target Start made, for LowerFloor.
+var (
+	runMu   sync.Mutex
+	running *target
+)
+
+// Tighten lowers the floor of the policy Start runs to floor bytes and
+// sets its headroom to headroom: for a run that keeps more alive than the
+// usual one (the Parquet writer: 35-50 MB), whose heap, growing to the
+// floor or by a quarter between collections, would take its peak RSS over
+// 100 MB. The limit goes down to the new floor unless a live heap has
+// raised it past the old one already; later limits follow the new policy.
+// It does nothing without a Start (GOMEMLIMIT set) or for a floor that is
+// not lower.
+func Tighten(floor int64, headroom float64) {
+	runMu.Lock()
+	t := running
+	runMu.Unlock()
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.stopped || floor >= t.p.Floor {
+		return
+	}
+	t.p.Headroom = headroom
+	old := t.p.Floor
+	t.p.Floor = floor
+	if t.limit == old {
+		t.limit = floor
+		t.set(floor)
+	}
+}
+
 func start(p Policy, set func(int64) int64) (stop func()) {
 	t := &target{p: p, set: set, limit: p.Floor}
 	for i, n := range names {
 		t.samples[i].Name = n
 	}
 	set(p.Floor)
+	runMu.Lock()
+	running = t
+	runMu.Unlock()
 	t.arm()
 	return func() {
 		t.mu.Lock()

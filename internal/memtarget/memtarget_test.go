@@ -154,3 +154,59 @@ func TestCeiling(t *testing.T) {
 		}
 	}
 }
+
+// TestTighten: a lower floor lowers a limit still at the old floor, and
+// later limits keep to the new one; a higher floor, or a limit a live heap
+// raised past the floor, is left as it is; after stop nothing is set; the
+// new headroom is the one later limits follow.
+func TestTighten(t *testing.T) {
+	const huge = 1 << 40 // far past any live heap here: the floor decides
+	r := new(recorder)
+	stop := start(Policy{Floor: huge, Ceiling: 2 * huge, Headroom: 0.25}, r.setLimit)
+	Tighten(2*huge, 0.25) // higher: nothing
+	if l := r.limits(); len(l) != 1 || l[0] != huge {
+		t.Fatalf("limits after a higher floor: %v, want [%d]", l, int64(huge))
+	}
+	Tighten(huge/2, 0.25)
+	if l := r.limits(); len(l) != 2 || l[1] != huge/2 {
+		t.Fatalf("limits after a lower floor: %v, want [%d %d]", l, int64(huge), int64(huge/2))
+	}
+	runtime.GC()
+	runtime.GC()
+	for _, l := range r.limits() {
+		if l < huge/2 {
+			t.Errorf("limit %d under the new floor %d", l, int64(huge/2))
+		}
+	}
+	stop()
+	n := len(r.limits())
+	Tighten(huge/4, 0.25)
+	if len(r.limits()) != n {
+		t.Errorf("a floor lowered after stop set a limit: %v", r.limits()[n:])
+	}
+
+	// A live heap raised the limit past the floor: a lower floor leaves it.
+	r = new(recorder)
+	stop = start(Policy{Floor: 1 * mib, Ceiling: 1 << 40, Headroom: 0.5}, r.setLimit)
+	defer stop()
+	for range 8 {
+		keep = append(keep, make([]byte, mib))
+	}
+	collectUntil(t, func() bool { l := r.limits(); return l[len(l)-1] >= 12*mib })
+	keep = nil
+	n = len(r.limits())
+	Tighten(mib/2, 0.1)
+	if len(r.limits()) != n {
+		t.Errorf("a floor lowered under a raised limit set %v", r.limits()[n:])
+	}
+	// 32 MiB live: with the new headroom (0.1) the limit passes 35 MiB and
+	// stays under what the old one (0.5) would give, 48.
+	for range 32 {
+		keep = append(keep, make([]byte, mib))
+	}
+	collectUntil(t, func() bool { l := r.limits(); return l[len(l)-1] >= 35*mib })
+	keep = nil
+	if l := r.limits(); l[len(l)-1] >= 46*mib {
+		t.Errorf("limit %d MiB for 32 MiB live after Tighten(..., 0.1)", l[len(l)-1]/mib)
+	}
+}
