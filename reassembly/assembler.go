@@ -199,8 +199,7 @@ func New(out record.Sink, opts Options) *Assembler {
 		live: newLiveSet(), parked: map[flowKey]*stream{}, tombs: map[tuple]tomb{}}
 	pool := tcpasm.NewStreamPool(&factory{a: a})
 	a.nextAlloc = poolGrowth(pool)
-	a.asm = tcpasm.NewAssembler(pool)
-	startPageCache(a.asm)
+	a.asm = newAssembler(pool)
 	a.pageOps, a.pageSize = pageCounters(a.asm)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesTotal = a.opts.MaxBufferedPagesTotal

@@ -97,6 +97,52 @@ func (a *Assembler) contextDone() {
 // hostile capture's) never has its context used again.
 const maxContextReuse = (pageCacheStart - 1) * 1900
 
+// newAssembler returns gopacket's Assembler on pool with its page cache
+// starting at pageCacheStart pages. gopacket's NewAssembler makes 1 024
+// pages (2 MB) that startPageCache then drops: made and cleared for
+// nothing at every start, that was a third of the CPU of a short capture's
+// decode (-j 4 starts five Assemblers). The Assembler is made as
+// NewAssembler makes it (gopacket v1.1.19: the default options, ret of
+// capacity 16, connPool, pool.users counted) with a new, empty page cache
+// (the unexported fields set by reflection), which grows at its first page
+// as after startPageCache; TestNewAssemblerAsGopackets compares the two. If
+// a field is not found it falls back to NewAssembler and startPageCache.
+func newAssembler(pool *tcpasm.StreamPool) *tcpasm.Assembler {
+	asm := &tcpasm.Assembler{AssemblerOptions: tcpasm.DefaultAssemblerOptions}
+	v := reflect.ValueOf(asm).Elem()
+	ret, pc, connPool := unexported(v, "ret", reflect.Slice), unexported(v, "pc", reflect.Pointer), unexported(v, "connPool", reflect.Pointer)
+	users := unexported(reflect.ValueOf(pool).Elem(), "users", reflect.Int)
+	if !ret.IsValid() || !pc.IsValid() || !connPool.IsValid() || !users.IsValid() || connPool.Type() != reflect.TypeOf(pool) {
+		asm = tcpasm.NewAssembler(pool)
+		startPageCache(asm)
+		return asm
+	}
+	cache := reflect.New(pc.Type().Elem())
+	free, pcSize := unexported(cache.Elem(), "free", reflect.Slice), unexported(cache.Elem(), "pcSize", reflect.Int)
+	if !free.IsValid() || !pcSize.IsValid() {
+		asm = tcpasm.NewAssembler(pool)
+		startPageCache(asm)
+		return asm
+	}
+	free.Set(reflect.MakeSlice(free.Type(), 0, pageCacheStart))
+	pcSize.SetInt(pageCacheStart)
+	pc.Set(cache)
+	ret.Set(reflect.MakeSlice(ret.Type(), 0, 16)) // assemblerReturnValueInitialSize
+	connPool.Set(reflect.ValueOf(pool))
+	users.SetInt(users.Int() + 1) // the pool is new: no other Assembler shares it yet
+	return asm
+}
+
+// unexported returns the settable field name of the struct v if it is of
+// kind k, or the zero Value.
+func unexported(v reflect.Value, name string, k reflect.Kind) reflect.Value {
+	f := v.FieldByName(name)
+	if !f.IsValid() || f.Kind() != k {
+		return reflect.Value{}
+	}
+	return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+}
+
 // startPageCache drops the pages gopacket's new Assembler made and has its
 // page cache start at pageCacheStart pages (the unexported pageCache.free,
 // size and pcSize of gopacket v1.1.19). It reports whether it could; it
