@@ -305,7 +305,15 @@ func runTshark(t *testing.T, tshark, file string, wsPorts ...uint16) ([]oracleFr
 		args = append(args, "-o", "tls.keylog_file:"+k)
 	}
 	args = append(args, "-r", file)
-	cached, key := tsharkCached(tshark, args, file)
+	key := tsharkCacheFile(tshark, args, file)
+	if kept := readKeptDecode(key); kept != nil {
+		var runErr error
+		if kept.Err != "" {
+			runErr = fmt.Errorf("%w: %s", errors.New(kept.Err), tsharkStderr(kept.Stderr))
+		}
+		return kept.frames(), runErr
+	}
+	cached := tsharkRead(key)
 	var runErr error
 	if cached != nil {
 		stdout = cached.Stdout // not copied: 100 MB for gen__gorilla-big
@@ -331,6 +339,9 @@ func runTshark(t *testing.T, tshark, file string, wsPorts ...uint16) ([]oracleFr
 	frames, err := parseTsharkJSON(stdout)
 	if err != nil {
 		t.Fatalf("tshark output: %v (stderr: %s)", err, stderr)
+	}
+	if cached != nil { // a decode is kept only of an output read back
+		keepDecode(key, cached, frames)
 	}
 	return frames, runErr
 }
@@ -400,20 +411,25 @@ func tsharkCacheFile(tshark string, args []string, file string) string {
 // none) and where to keep it.
 func tsharkCached(tshark string, args []string, file string) (*tsharkResult, string) {
 	key := tsharkCacheFile(tshark, args, file)
+	return tsharkRead(key), key
+}
+
+// tsharkRead returns the result kept under key, nil if none.
+func tsharkRead(key string) *tsharkResult {
 	if key == "" {
-		return nil, ""
+		return nil
 	}
 	b, err := os.ReadFile(key)
 	if err != nil {
-		return nil, key
+		return nil
 	}
 	head, stdout, ok := bytes.Cut(b, []byte("\n"))
 	var r tsharkResult
 	if !ok || json.Unmarshal(head, &r) != nil {
-		return nil, key
+		return nil
 	}
 	r.Stdout = stdout
-	return &r, key
+	return &r
 }
 
 func tsharkStore(key string, stdout []byte, stderr string, runErr error) {
