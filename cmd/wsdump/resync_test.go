@@ -94,7 +94,7 @@ func TestLossLargeFragments(t *testing.T) {
 			t.Fatalf("seed %d: exit %d: %s", seed, code, errs)
 		}
 		got := [2]map[string]int{{}, {}}
-		for _, r := range parseJSONL(t, out) {
+		for _, r := range parseJSONLType(t, out, "message") {
 			if r.Type != "message" {
 				continue
 			}
