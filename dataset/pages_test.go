@@ -29,14 +29,7 @@ func TestPayloadPagesNotHeld(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	const n, size = 2000, 4 << 10
-	dir := t.TempDir()
-	w, err := New(Options{Dir: dir, ID: "test", RowGroupBytes: 1 << 30})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-	w.SetOrigin(t0)
-	c, _, _ := openView(t0, 1)
+	w, dir, c, t0 := pagesWriter(t, Options{RowGroupBytes: 1 << 30})
 	rng := rand.New(rand.NewPCG(1, 2))
 	payload := make([]byte, size)
 	var sum [2]int64
@@ -159,14 +152,7 @@ func TestPageBuf(t *testing.T) {
 func TestPayloadPagesBounded(t *testing.T) {
 	t.Setenv("TMPDIR", t.TempDir())
 	const n, size = 400, 20 << 10
-	dir := t.TempDir()
-	w, err := New(Options{Dir: dir, ID: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-	w.SetOrigin(t0)
-	c, _, _ := openView(t0, 1)
+	w, dir, c, t0 := pagesWriter(t, Options{})
 	rng := rand.New(rand.NewPCG(5, 6))
 	payload := make([]byte, size)
 	for i := 1; i <= n; i++ {
@@ -197,4 +183,19 @@ func TestPayloadPagesBounded(t *testing.T) {
 	if limit := int64(704 << 10); biggest > limit {
 		t.Errorf("a page of payloads is %d B, want at most %d (pageBuffer, a batch and a payload)", biggest, limit)
 	}
+}
+
+// pagesWriter opens a Writer with opts in a new directory (its Dir and ID
+// set here), its origin at t0, and the connection its frames go on.
+func pagesWriter(t *testing.T, opts Options) (*Writer, string, *wsparse.Conn, time.Time) {
+	t.Helper()
+	opts.Dir, opts.ID = t.TempDir(), "test"
+	w, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	w.SetOrigin(t0)
+	c, _, _ := openView(t0, 1)
+	return w, opts.Dir, c, t0
 }
