@@ -82,7 +82,7 @@ func Start(p Policy) (stop func()) {
 	return start(p, debug.SetMemoryLimit)
 }
 
-// running is the target Start made, for LowerFloor.
+// running is the target Start made, for Tighten.
 var (
 	runMu   sync.Mutex
 	running *target
