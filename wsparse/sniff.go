@@ -79,11 +79,16 @@ type sniffer struct {
 	lock     int      // a chain was chosen whose next frame starts here, past the window's start (-1 none)
 
 	// memo holds, for one advanceAll, where the chains walked so far went
-	// from each frame start they passed (passage); walking, the passages
-	// of the chain being walked, which end with it.
-	memo    map[memoKey]*passage
-	walking []*passage
-	walked  int // frame headers the chains read (tests)
+	// from each frame start they passed (passages, by index), and how the
+	// chains that passed them ended (ends); walking, the passages of the
+	// chain being walked. All are dropped at the end of the advanceAll:
+	// kept, they would hold up to a window's worth for each direction
+	// still searching.
+	memo     map[memoKey]int32
+	passages []passage
+	ends     []cand
+	walking  []int32
+	walked   int // frame headers the chains read (tests)
 }
 
 // sniffMemo: advanceAll keeps the passages (tests compare with walking
@@ -111,8 +116,15 @@ type memoKey struct {
 // candidate walked every frame to the end of the bytes: ~6 us a byte.
 type passage struct {
 	frames, evidence, verified, strong, nrec int
-	end                                      *cand
+	end                                      int32 // in ends; -1 while the chain walks
 }
+
+// memoCap bounds the passages kept in one advanceAll: one for each two
+// bytes in the window (a frame takes two at least) and some, so that
+// bytes where every offset starts a frame have theirs; past it chains
+// walk as they did (about 10 MB at most for a 256 KiB window, dropped
+// after).
+func (s *sniffer) memoCap() int { return len(s.buf)/2 + 1024 }
 
 // end is the offset just past the last byte seen.
 func (s *sniffer) end() int { return s.base + len(s.buf) }
@@ -304,14 +316,7 @@ func (s *sniffer) decide(final bool) int {
 // so only the better of them is kept.
 func (s *sniffer) advanceAll(final bool) {
 	clear(s.at)
-	switch {
-	case !sniffMemo:
-		s.memo = nil
-	case s.memo == nil:
-		s.memo = map[memoKey]*passage{}
-	default:
-		clear(s.memo)
-	}
+	defer func() { s.memo, s.passages, s.ends, s.walking = nil, nil, nil, nil }()
 	live := s.cands[:0]
 	for i := range s.cands {
 		c := s.cands[i]
@@ -320,9 +325,9 @@ func (s *sniffer) advanceAll(final bool) {
 		}
 		s.advance(&c, final)
 		if len(s.walking) > 0 {
-			end := c
+			s.ends = append(s.ends, c)
 			for _, p := range s.walking {
-				p.end = &end
+				s.passages[p].end = int32(len(s.ends) - 1)
 			}
 			s.walking = s.walking[:0]
 		}
@@ -426,15 +431,18 @@ func (s *sniffer) advance(c *cand, final bool) {
 		if c.next >= s.end() {
 			return
 		}
-		if c.frames > 0 && s.memo != nil {
+		if c.frames > 0 && sniffMemo {
 			k := memoKey{c.next, c.open, c.masked, c.rsv1}
-			if p := s.memo[k]; p != nil && p.end != nil {
-				s.jump(c, p)
+			if i, ok := s.memo[k]; ok && s.passages[i].end >= 0 {
+				s.jump(c, &s.passages[i])
 				return
-			} else if p == nil {
-				p = &passage{frames: c.frames, evidence: c.evidence, verified: c.verified, strong: c.strong, nrec: c.nrec}
-				s.memo[k] = p
-				s.walking = append(s.walking, p)
+			} else if !ok && len(s.passages) < s.memoCap() {
+				if s.memo == nil {
+					s.memo = map[memoKey]int32{}
+				}
+				s.memo[k] = int32(len(s.passages))
+				s.walking = append(s.walking, int32(len(s.passages)))
+				s.passages = append(s.passages, passage{frames: c.frames, evidence: c.evidence, verified: c.verified, strong: c.strong, nrec: c.nrec, end: -1})
 			}
 		}
 		if c.next < s.base {
@@ -492,7 +500,7 @@ func (s *sniffer) advance(c *cand, final bool) {
 // with the same memoKey: c ends as that chain ended, with the counts it
 // added since (advance's walk would have done the same, frame by frame).
 func (s *sniffer) jump(c *cand, p *passage) {
-	e := p.end
+	e := &s.ends[p.end]
 	d := e.nrec - p.nrec // frames judged from the start on
 	if c.from < s.base && d > 0 {
 		c.from = c.next // as advance sets it at the first frame it judges (a chain from an earlier advanceAll whose frame starts left the window; no input of TestSniffMemoSame made one)
