@@ -152,14 +152,8 @@ func startPageCache(asm *tcpasm.Assembler) bool {
 	if !pc.IsValid() || pc.Kind() != reflect.Pointer || pc.IsNil() {
 		return false
 	}
-	field := func(name string, kind reflect.Kind) reflect.Value {
-		f := pc.Elem().FieldByName(name)
-		if !f.IsValid() || f.Kind() != kind {
-			return reflect.Value{}
-		}
-		return reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
-	}
-	free, size, pcSize, used := field("free", reflect.Slice), field("size", reflect.Int), field("pcSize", reflect.Int), field("used", reflect.Int)
+	c := pc.Elem()
+	free, size, pcSize, used := unexported(c, "free", reflect.Slice), unexported(c, "size", reflect.Int), unexported(c, "pcSize", reflect.Int), unexported(c, "used", reflect.Int)
 	if !free.IsValid() || !size.IsValid() || !pcSize.IsValid() || !used.IsValid() || used.Int() != 0 || int64(free.Len()) != size.Int() {
 		return false
 	}
