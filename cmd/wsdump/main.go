@@ -12,21 +12,32 @@ import (
 )
 
 // memoryPolicy is the garbage collector's soft memory limit (see
-// runtime/debug.SetMemoryLimit and internal/memtarget). Decoding keeps
-// little alive (buffers per open connection, batches in flight between
-// workers), but with the default GOGC the heap grows to twice that between
-// collections; the 80 MiB floor keeps a big capture's peak RSS under 100 MB
-// for a few percent of CPU. A live heap near the floor (tens of thousands
-// of connections open at once) would have the collector run back to back,
-// so the limit follows it with a quarter more as headroom, up to 256 MiB:
-// past that ceiling the collector works hard again, which keeps 100 000
-// open connections within 300 MB (issue 16; bench/memory.sh). GOMEMLIMIT
-// overrides it.
-var memoryPolicy = memtarget.Policy{Floor: 80 << 20, Ceiling: 256 << 20, Headroom: 0.25}
+// runtime/debug.SetMemoryLimit and internal/memtarget) and its growth
+// between collections. Decoding keeps little alive (buffers per open
+// connection, batches in flight between workers: 10-20 MB), and with Go's
+// default GOGC the heap doubled between collections: a long run's peak RSS
+// rose with the capture's length until the heap first reached twice its
+// live size (the table view with -j 1: 35 MB on 184 MB of capture, 49 on
+// 2.9 GB). The heap grows by a quarter of what is live instead, or 4 MiB
+// for a small heap (no more than doubling), for a few percent more CPU on
+// a long run (bench/README.md section 20). The 80 MiB floor of the limit
+// keeps a big capture's peak RSS under 100 MB. A live heap near the floor
+// (tens of thousands of connections open at once) would have the
+// collector run back to back, so the limit follows it with a quarter more
+// as headroom, up to 256 MiB: past that ceiling the collector works hard
+// again, which keeps 100 000 open connections within 300 MB (issue 16;
+// bench/memory.sh). GOMEMLIMIT overrides the limit and the growth, GOGC
+// the growth.
+var memoryPolicy = memtarget.Policy{Floor: 80 << 20, Ceiling: 256 << 20, Headroom: 0.25,
+	Growth: 0.25, MinGrowth: 4 << 20}
 
 func main() {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		memtarget.Start(memoryPolicy)
+		p := memoryPolicy
+		if _, set := os.LookupEnv("GOGC"); set {
+			p.Growth = 0
+		}
+		memtarget.Start(p)
 	}
 	stop := prof.CPU(os.Getenv("WSDUMP_CPUPROFILE"), os.Stderr)
 	stopTrace := prof.Trace(os.Getenv("WSDUMP_TRACE"), os.Stderr)

@@ -10,9 +10,16 @@
 // cannot get under the limit, and the runtime lets the collector take up
 // to half the CPU. Following the live heap keeps the floor for the usual
 // run and gives the collector room in the other, up to the ceiling.
+//
+// Under the limit, the heap's growth between collections (GOGC) can follow
+// the live heap too (Policy.Growth): a quarter of it rather than the
+// runtime's doubling, so that a long run's peak stays where a short run's
+// is, but at least a few MiB, so that a small heap, as at the start of a
+// run, is not collected every few hundred KiB.
 package memtarget
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -30,6 +37,23 @@ type Policy struct {
 	// Headroom is the heap's growth allowed between collections, as a
 	// fraction of the live heap.
 	Headroom float64
+	// Growth, when not zero, is the heap's growth between collections
+	// under the limit (runtime/debug.SetGCPercent), as a fraction of the
+	// live heap, but at least MinGrowth bytes and at most the runtime's
+	// default (GOGC=100, the heap doubling). Zero leaves GOGC as it is.
+	Growth    float64
+	MinGrowth int64
+}
+
+// Percent returns the GC percentage (runtime/debug.SetGCPercent) for a
+// live heap of live bytes: Growth as a percentage, or what makes MinGrowth
+// bytes for a small heap, never more than 100.
+func (p Policy) Percent(live uint64) int {
+	if live == 0 {
+		return 100
+	}
+	pc := math.Ceil(100 * max(p.Growth, float64(p.MinGrowth)/float64(live)))
+	return int(min(pc, 100))
 }
 
 // Limit returns the memory limit for a live heap of live bytes when the
@@ -65,21 +89,24 @@ const (
 
 // target adjusts the limit after each collection until stopped.
 type target struct {
-	p       Policy
-	set     func(int64) int64 // debug.SetMemoryLimit
-	mu      sync.Mutex
-	stopped bool
-	limit   int64 // the last limit set
-	samples [numMetrics]metrics.Sample
+	p          Policy
+	set        func(int64) int64 // debug.SetMemoryLimit
+	setPercent func(int) int     // debug.SetGCPercent
+	mu         sync.Mutex
+	stopped    bool
+	limit      int64 // the last limit set
+	percent    int   // the last GC percentage set (0: none)
+	samples    [numMetrics]metrics.Sample
 }
 
 // Start sets the limit to p.Floor and then, after each collection, to
-// p.Limit of the live heap when that is higher; stop ends the adjusting
-// and leaves the last limit set. As the limit is never lowered, a heap
+// p.Limit of the live heap when that is higher, and (with p.Growth) the GC
+// percentage to p.Percent of the live heap; stop ends the adjusting and
+// leaves the last limit and percentage set. As the limit is never lowered, a heap
 // that was large once may grow to twice its live size again later (up to
 // the limit reached) instead of being held at the floor.
 func Start(p Policy) (stop func()) {
-	return start(p, debug.SetMemoryLimit)
+	return start(p, debug.SetMemoryLimit, debug.SetGCPercent)
 }
 
 // running is the target Start made, for Tighten.
@@ -117,8 +144,8 @@ func Tighten(floor int64, headroom float64) {
 	}
 }
 
-func start(p Policy, set func(int64) int64) (stop func()) {
-	t := &target{p: p, set: set, limit: p.Floor}
+func start(p Policy, set func(int64) int64, setPercent func(int) int) (stop func()) {
+	t := &target{p: p, set: set, setPercent: setPercent, limit: p.Floor}
 	for i, n := range names {
 		t.samples[i].Name = n
 	}
@@ -179,6 +206,14 @@ func (t *target) collected() {
 	if l := t.p.Limit(v(live), other); l > t.limit {
 		t.limit = l
 		t.set(l)
+	}
+	// The percentage follows the live heap both ways: it bounds the
+	// heap's growth from what is live now, not what was mapped once.
+	if t.p.Growth > 0 {
+		if pc := t.p.Percent(v(live)); pc != t.percent {
+			t.percent = pc
+			t.setPercent(pc)
+		}
 	}
 	t.arm()
 }

@@ -33,6 +33,73 @@ func TestLimit(t *testing.T) {
 	}
 }
 
+func TestPercent(t *testing.T) {
+	p := Policy{Growth: 0.25, MinGrowth: 4 * mib}
+	for _, c := range []struct {
+		name string
+		live uint64
+		want int
+	}{
+		{"nothing live yet: the default", 0, 100},
+		{"1 MiB: 4 MiB more is more than doubling", 1 * mib, 100},
+		{"4 MiB: doubling", 4 * mib, 100},
+		{"8 MiB: 4 MiB more", 8 * mib, 50},
+		{"10 MiB: 4 MiB more, rounded up", 10 * mib, 40},
+		{"12 MiB", 12 * mib, 34},
+		{"16 MiB: a quarter is 4 MiB", 16 * mib, 25},
+		{"100 MiB: a quarter", 100 * mib, 25},
+		{"huge: a quarter", 1 << 62, 25},
+	} {
+		if got := p.Percent(c.live); got != c.want {
+			t.Errorf("%s: Percent(%d MiB) = %d, want %d", c.name, c.live/mib, got, c.want)
+		}
+	}
+}
+
+// TestPercentFollowsLiveHeap: the GC percentage set after collections
+// follows the live heap down and up again, unlike the limit; a Policy
+// without Growth never sets one.
+func TestPercentFollowsLiveHeap(t *testing.T) {
+	r := new(recorder)
+	p := Policy{Floor: 1 << 40, Ceiling: 1 << 41, Growth: 0.25, MinGrowth: 64 * mib}
+	stop := start(p, r.setLimit, r.setPercent)
+	last := func() int {
+		pc := r.gcPercents()
+		if len(pc) == 0 {
+			return 0
+		}
+		return pc[len(pc)-1]
+	}
+	// With little live, 64 MiB more is more than doubling: the default.
+	collectUntil(t, func() bool { return last() == 100 })
+	// 256 MiB live: a quarter (64 MiB), what MinGrowth asks too.
+	for range 256 {
+		keep = append(keep, make([]byte, mib))
+	}
+	collectUntil(t, func() bool { return last() == 25 })
+	// Let go: back to the default.
+	keep = nil
+	collectUntil(t, func() bool { return last() == 100 })
+	stop()
+	n := len(r.gcPercents())
+	runtime.GC()
+	runtime.GC()
+	if got := r.gcPercents(); len(got) != n {
+		t.Errorf("percentages set after stop: %v", got[n:])
+	}
+
+	r = new(recorder)
+	stop = start(Policy{Floor: 1 << 40, Ceiling: 1 << 41, Headroom: 0.25}, r.setLimit, r.setPercent)
+	defer stop()
+	for range 5 {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if got := r.gcPercents(); len(got) != 0 {
+		t.Errorf("a Policy without Growth set percentages %v", got)
+	}
+}
+
 func TestNonHeap(t *testing.T) {
 	for _, c := range []struct {
 		name                           string
@@ -53,10 +120,24 @@ func TestNonHeap(t *testing.T) {
 	}
 }
 
-// recorder stands for debug.SetMemoryLimit.
+// recorder stands for debug.SetMemoryLimit and debug.SetGCPercent.
 type recorder struct {
-	mu  sync.Mutex
-	set []int64
+	mu       sync.Mutex
+	set      []int64
+	percents []int
+}
+
+func (r *recorder) setPercent(p int) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.percents = append(r.percents, p)
+	return 100
+}
+
+func (r *recorder) gcPercents() []int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]int(nil), r.percents...)
 }
 
 func (r *recorder) setLimit(l int64) int64 {
@@ -92,7 +173,7 @@ func collectUntil(t *testing.T, cond func() bool) {
 func TestFollowsLiveHeapNeverDown(t *testing.T) {
 	r := new(recorder)
 	p := Policy{Floor: 1 * mib, Ceiling: 1 << 40, Headroom: 0.5}
-	stop := start(p, r.setLimit)
+	stop := start(p, r.setLimit, r.setPercent)
 	if l := r.limits(); len(l) != 1 || l[0] != p.Floor {
 		t.Fatalf("limits at start: %v, want [the floor]", l)
 	}
@@ -141,7 +222,7 @@ func TestFollowsLiveHeapNeverDown(t *testing.T) {
 func TestCeiling(t *testing.T) {
 	r := new(recorder)
 	p := Policy{Floor: 1 * mib, Ceiling: 8 * mib, Headroom: 0.25}
-	stop := start(p, r.setLimit)
+	stop := start(p, r.setLimit, r.setPercent)
 	defer stop()
 	for range 16 {
 		keep = append(keep, make([]byte, mib))
@@ -162,7 +243,7 @@ func TestCeiling(t *testing.T) {
 func TestTighten(t *testing.T) {
 	const huge = 1 << 40 // far past any live heap here: the floor decides
 	r := new(recorder)
-	stop := start(Policy{Floor: huge, Ceiling: 2 * huge, Headroom: 0.25}, r.setLimit)
+	stop := start(Policy{Floor: huge, Ceiling: 2 * huge, Headroom: 0.25}, r.setLimit, r.setPercent)
 	Tighten(2*huge, 0.25) // higher: nothing
 	if l := r.limits(); len(l) != 1 || l[0] != huge {
 		t.Fatalf("limits after a higher floor: %v, want [%d]", l, int64(huge))
@@ -187,7 +268,7 @@ func TestTighten(t *testing.T) {
 
 	// A live heap raised the limit past the floor: a lower floor leaves it.
 	r = new(recorder)
-	stop = start(Policy{Floor: 1 * mib, Ceiling: 1 << 40, Headroom: 0.5}, r.setLimit)
+	stop = start(Policy{Floor: 1 * mib, Ceiling: 1 << 40, Headroom: 0.5}, r.setLimit, r.setPercent)
 	defer stop()
 	for range 8 {
 		keep = append(keep, make([]byte, mib))
