@@ -180,9 +180,12 @@ type Assembler struct {
 	pageOps, pageSize     *int
 	opsBefore, sizeBefore int
 
-	// gopacket's pool's next allocation size, held at poolChunk (nil:
-	// not found in this gopacket).
-	nextAlloc *int
+	// gopacket's pool's and page cache's next allocation sizes, held at
+	// poolChunk and pageChunk (nil: not found in this gopacket).
+	nextAlloc, pageNext *int
+	// gopacket's page cache's point at which it drops free pages, held
+	// out of reach (see pageChunk; nil: not found).
+	pageShrink *int
 
 	// Records produced outside a packet (by a flush) are held and sorted by
 	// connection so that output does not depend on map order.
@@ -201,6 +204,7 @@ func New(out record.Sink, opts Options) *Assembler {
 	a.nextAlloc = poolGrowth(pool)
 	a.asm = newAssembler(pool)
 	a.pageOps, a.pageSize = pageCounters(a.asm)
+	a.pageNext, a.pageShrink = pageGrowth(a.asm), pageShrink(a.asm)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesTotal = a.opts.MaxBufferedPagesTotal
 	return a

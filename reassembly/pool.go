@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"math"
 	"reflect"
 	"time"
 	"unsafe"
@@ -22,6 +23,17 @@ const poolChunk = 1024
 // 1 024 (2 MB) per Assembler, which connections that come in order never
 // use, one more 2 MB a worker of a Parallel.
 const pageCacheStart = 64
+
+// pageChunk bounds the pages gopacket's page cache (out-of-order segments)
+// allocates at once. The cache grows by doubling (64, 128, ... pages of
+// ~2 KB, each chunk one allocation, kept while any page of it is): 65 537
+// pages queued out of order (--max-reorder-total is 65 536) took 131 008,
+// 261 MB, a live heap past the memory limit's ceiling, where the collector
+// runs back to back (883 collections and 52 s for a 211 MB capture,
+// bench/memory.sh row bound-reorder-total -j 1). Held to this chunk, the
+// cache holds fewer than pageChunk pages it does not use (2 MB) when it
+// has just grown.
+const pageChunk = 1024
 
 // poolGrowth returns the pool's next allocation size (the unexported
 // StreamPool.nextAlloc of gopacket v1.1.19), or nil if this version of
@@ -50,15 +62,32 @@ func (a *Assembler) boundGrowth() {
 // made afresh for every packet. TestContextReuse fails if they are not
 // found.
 func pageCounters(asm *tcpasm.Assembler) (ops, size *int) {
+	return intField(asm, "ops"), intField(asm, "size")
+}
+
+// pageGrowth returns a pointer to the page cache's next allocation size
+// (the unexported pageCache.pcSize of gopacket v1.1.19), or nil if this
+// gopacket has none: the cache then grows as gopacket grows it.
+// TestPageCacheChunks fails if it is not found.
+func pageGrowth(asm *tcpasm.Assembler) *int { return intField(asm, "pcSize") }
+
+// pageShrink returns a pointer to the pages taken after which the page
+// cache drops its free pages past half its next growth (the unexported
+// pageCache.nextShrink of gopacket v1.1.19), or nil.
+func pageShrink(asm *tcpasm.Assembler) *int { return intField(asm, "nextShrink") }
+
+// intField returns a pointer to the int field name of asm's page cache, or
+// nil.
+func intField(asm *tcpasm.Assembler, name string) *int {
 	pc := reflect.ValueOf(asm).Elem().FieldByName("pc")
 	if !pc.IsValid() || pc.Kind() != reflect.Pointer || pc.IsNil() {
-		return nil, nil
+		return nil
 	}
-	o, s := pc.Elem().FieldByName("ops"), pc.Elem().FieldByName("size")
-	if !o.IsValid() || o.Kind() != reflect.Int || !s.IsValid() || s.Kind() != reflect.Int {
-		return nil, nil
+	f := pc.Elem().FieldByName(name)
+	if !f.IsValid() || f.Kind() != reflect.Int {
+		return nil
 	}
-	return (*int)(unsafe.Pointer(o.UnsafeAddr())), (*int)(unsafe.Pointer(s.UnsafeAddr()))
+	return (*int)(unsafe.Pointer(f.UnsafeAddr()))
 }
 
 // context returns the context to hand gopacket with the packet captured at
@@ -79,11 +108,18 @@ func (a *Assembler) context(ts time.Time, capLen, wireLen int) *assemblerContext
 	return a.ctx
 }
 
-// contextDone is called after gopacket has had the packet: a page taken
+// contextDone is called after gopacket has had the packet (and holds the
+// page cache's next growth at pageChunk pages): a page taken
 // (ops counts pages taken and is reset by a growth, which changes size, or
 // past a thousand pages taken, many more than a packet fills) may hold
 // the context, which is then left to it.
 func (a *Assembler) contextDone() {
+	if a.pageNext != nil && *a.pageNext > pageChunk {
+		*a.pageNext = pageChunk
+	}
+	if a.pageShrink != nil {
+		*a.pageShrink = math.MaxInt
+	}
 	if a.pageOps == nil || *a.pageOps != a.opsBefore || *a.pageSize != a.sizeBefore ||
 		a.ctx.capLen > maxContextReuse {
 		a.ctx = nil
