@@ -290,9 +290,29 @@ func appendFieldValue(b []byte, v string, body bool) []byte {
 			b = append(b, v...)
 			return append(b, '"')
 		}
+		// a short JSON string of plain bytes: its two quotes are all
+		// there is to escape
+		if v[0] == '"' && len(v) <= shortValue {
+			plain := &jsonPlain[jsonMarshal]
+			in := v[1 : len(v)-1]
+			i := 0
+			for i < len(in) && plain[in[i]] {
+				i++
+			}
+			if i == len(in) {
+				b = append(b, `"\"`...)
+				b = append(b, in...)
+				return append(b, `\""`...)
+			}
+		}
 	}
 	return appendJSONString(b, v)
 }
+
+// shortValue is the longest string value appendFieldValue looks at
+// before appendJSON does: longer ones are left to its eight bytes at a
+// time.
+const shortValue = 64
 
 // repeated reports whether fields[i]'s key came before it.
 func repeated(fields []appproto.Field, i int) bool {

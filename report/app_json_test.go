@@ -253,3 +253,29 @@ func TestAppJSONFieldsEscaped(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendFieldValueStrings: appendFieldValue's copy of a short JSON
+// string value of plain bytes writes what appendJSONString writes, on
+// random string values around shortValue, plain or not.
+func TestAppendFieldValueStrings(t *testing.T) {
+	rng := rand.New(rand.NewPCG(30, 17))
+	chars := []string{"a", "Z", "0", " ", "/", ":", `\"`, `\\`, `\n`, `\u0041`, "<", ">", "&", "é", "\u2028", "\x7f"}
+	for range 5000 {
+		var sb strings.Builder
+		sb.WriteByte('"')
+		n := rng.IntN(shortValue + 8)
+		plain := rng.IntN(2) == 0
+		for sb.Len() < n {
+			c := chars[rng.IntN(len(chars))]
+			if plain && rng.IntN(40) > 0 {
+				c = chars[rng.IntN(5)]
+			}
+			sb.WriteString(c)
+		}
+		sb.WriteByte('"')
+		v := sb.String()
+		if got, want := string(appendFieldValue([]byte("x"), v, true)), string(legacyAppendJSONString([]byte("x"), v)); got != want {
+			t.Fatalf("appendFieldValue(%q, body) = %s, want %s", v, got, want)
+		}
+	}
+}

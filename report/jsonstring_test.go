@@ -134,3 +134,56 @@ func FuzzAppendJSONLegacy(f *testing.F) {
 	f.Add(strings.Repeat("\xff\"<\u2028", 300))
 	f.Fuzz(func(t *testing.T, s string) { sameAsLegacy(t, s) })
 }
+
+// jsonTextPieces make strings like JSON text: mostly plain bytes, quotes
+// every few, now and then a backslash, and a few bytes that escapeWords
+// leaves to escapeOther (HTML characters, controls, DEL, runes past ASCII,
+// invalid UTF-8).
+var jsonTextPieces = []string{"a", "b", "7", ":", ",", "{", "}", "[", "]", " ", "\"", "\"", "\\", "\\\"",
+	"<", ">", "&", "\n", "\x00", "\x7f", "é", "\u2028", "\u202e", "\U0001f600", "\xff", "\xe2\x80"}
+
+// TestAppendJSONWords: escapeWords (sixteen bytes at a time, kept only
+// when none needs escapeOther) against the legacy writer, on JSON-like
+// text of every length up to a few chunks, in every mode, into buffers
+// of every spare capacity around the 258 bytes escapeWords needs, with
+// the bytes it cannot take at every offset of its blocks.
+func TestAppendJSONWords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 30))
+	gen := func(n int, others bool) string {
+		var sb strings.Builder
+		for sb.Len() < n {
+			p := jsonTextPieces[rng.IntN(len(jsonTextPieces))]
+			if !others && (len(p) > 1 && p != `\"` || p == "<" || p == ">" || p == "&" || p[0] < ' ' || p[0] >= 0x7f) {
+				continue
+			}
+			sb.WriteString(p)
+		}
+		return sb.String()
+	}
+	check := func(s string, spare int) {
+		t.Helper()
+		for _, mode := range []jsonEscape{jsonTerminal, jsonMarshal, jsonNoHTML} {
+			b := append(make([]byte, 0, 3+spare), "x\"y"...)
+			got := appendJSON(b, s, mode)
+			want := legacyAppendJSON([]byte("x\"y"), s, mode)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("mode %d, spare %d, %q:\n got %q\nwant %q", mode, spare, s, got, want)
+			}
+		}
+	}
+	for range 3000 {
+		check(gen(rng.IntN(3*jsonChunk), rng.IntN(3) == 0), rng.IntN(600))
+	}
+	for n := 0; n <= 80; n++ {
+		for _, spare := range []int{0, 40, 257, 258, 259, 300, 4096} {
+			check(gen(n, false), spare)
+		}
+	}
+	// one byte escapeOther takes, at every offset of the first blocks
+	for _, o := range []string{"<", "\x01", "\x7f", "é", "\u2028", "\xff"} {
+		for off := 0; off < 40; off++ {
+			plain := strings.Repeat(`ab"`, 30)
+			check(plain[:off+1]+o+plain, 1000)
+		}
+	}
+}
