@@ -129,6 +129,7 @@ func appendJSON(b []byte, s string, mode jsonEscape) []byte {
 	}
 	b = append(b, '"')
 	b = append(b, s[:i]...)
+	run := escapeBlock // the bytes written one by one after escapeWords
 	for i < len(s) {
 		// n: the bytes of s sure to fit in b; b grows only when not one
 		// does (a short string whose escapes fit does not grow it), by
@@ -144,11 +145,19 @@ func appendJSON(b []byte, s string, mode jsonEscape) []byte {
 		for end := min(len(s), i+n); i < end; {
 			// escapeWords checks the room it needs itself: it may go
 			// past end, and the chunk is then measured again
+			j := i
 			p, i = escapeWords(out, p, s, i, &jsonPairs[mode])
+			if i == j {
+				// it could not take a block: not for twice as many
+				// bytes as last time (text past ASCII, controls)
+				run = min(2*run, jsonChunk)
+			} else {
+				run = escapeBlock
+			}
 			// the block escapeWords stopped at (one of its bytes
-			// jsonOther, or too little room), or the last few bytes:
-			// one by one
-			for stop := min(end, i+escapeBlock); i < stop; {
+			// jsonOther, or too little room) and the bytes after it
+			// up to run, or the last few bytes: one by one
+			for stop := min(end, i+run); i < stop; {
 				c := s[i]
 				if k := esc[c]; k <= jsonQuoted {
 					// a plain byte (k 0) or one that a backslash
@@ -160,55 +169,50 @@ func appendJSON(b []byte, s string, mode jsonEscape) []byte {
 					i++
 					continue
 				}
-				p, i = escapeOther(out, p, s, i, mode)
+				if c < utf8.RuneSelf {
+					i++
+					out[p] = '\\'
+					switch {
+					case c == '\n':
+						out[p+1] = 'n'
+					case c == '\r':
+						out[p+1] = 'r'
+					case c == '\t':
+						out[p+1] = 't'
+					case c == '\b' && mode != jsonTerminal:
+						out[p+1] = 'b'
+					case c == '\f' && mode != jsonTerminal:
+						out[p+1] = 'f'
+					default:
+						out[p+1], out[p+2], out[p+3], out[p+4], out[p+5] = 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf]
+						p += 4
+					}
+					p += 2
+					continue
+				}
+				r, size := utf8.DecodeRuneInString(s[i:])
+				switch {
+				case r == utf8.RuneError && size == 1:
+					p += copy(out[p:], `\ufffd`)
+				case mode != jsonTerminal && (r == '\u2028' || r == '\u2029'),
+					mode == jsonTerminal && text.UnsafeRune(r):
+					// C1 controls (the 8-bit CSI), bidi overrides,
+					// line separators: the same string, safe to print.
+					if r > 0xffff {
+						r1, r2 := utf16.EncodeRune(r)
+						p = putU(out, putU(out, p, r1), r2)
+					} else {
+						p = putU(out, p, r)
+					}
+				default:
+					p += copy(out[p:], s[i:i+size])
+				}
+				i += size
 			}
 		}
 		b = out[:p]
 	}
 	return append(b, '"')
-}
-
-// escapeOther writes the jsonOther byte s[i] (or the rune it starts) at
-// out[p:] as mode says, and returns the indices after both.
-func escapeOther(out []byte, p int, s string, i int, mode jsonEscape) (int, int) {
-	c := s[i]
-	if c < utf8.RuneSelf {
-		out[p] = '\\'
-		switch {
-		case c == '\n':
-			out[p+1] = 'n'
-		case c == '\r':
-			out[p+1] = 'r'
-		case c == '\t':
-			out[p+1] = 't'
-		case c == '\b' && mode != jsonTerminal:
-			out[p+1] = 'b'
-		case c == '\f' && mode != jsonTerminal:
-			out[p+1] = 'f'
-		default:
-			out[p+1], out[p+2], out[p+3], out[p+4], out[p+5] = 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf]
-			return p + 6, i + 1
-		}
-		return p + 2, i + 1
-	}
-	r, size := utf8.DecodeRuneInString(s[i:])
-	switch {
-	case r == utf8.RuneError && size == 1:
-		p += copy(out[p:], `\ufffd`)
-	case mode != jsonTerminal && (r == '\u2028' || r == '\u2029'),
-		mode == jsonTerminal && text.UnsafeRune(r):
-		// C1 controls (the 8-bit CSI), bidi overrides, line
-		// separators: the same string, safe to print.
-		if r > 0xffff {
-			r1, r2 := utf16.EncodeRune(r)
-			p = putU(out, putU(out, p, r1), r2)
-		} else {
-			p = putU(out, p, r)
-		}
-	default:
-		p += copy(out[p:], s[i:i+size])
-	}
-	return p, i + size
 }
 
 // putU writes r as \uXXXX at out[p:] and returns the index after it.
