@@ -310,8 +310,8 @@ func appendFieldValue(b []byte, v string, body bool) []byte {
 }
 
 // shortValue is the longest string value appendFieldValue looks at
-// before appendJSON does: longer ones are left to its eight bytes at a
-// time.
+// before appendJSON does: longer ones are left to its escapeBlock bytes
+// at a time.
 const shortValue = 64
 
 // repeated reports whether fields[i]'s key came before it.

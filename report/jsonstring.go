@@ -112,9 +112,10 @@ const (
 // appendJSON is the one JSON string writer: s quoted and escaped as mode
 // says. Invalid UTF-8 becomes U+FFFD in every mode, as encoding/json does.
 // A string of plain bytes is copied at once; otherwise the bytes are
-// written into b by index, b growing only when what fits at the longest
-// is not one byte more (the reference it must agree with byte for byte,
-// its first version, is legacyAppendJSON in jsonstring_test.go).
+// written into b by index (escapeWords, then one by one what it leaves),
+// b growing only when what fits at the longest is not one byte more (the
+// reference it must agree with byte for byte, its first version, is
+// legacyAppendJSON in jsonstring_test.go).
 func appendJSON(b []byte, s string, mode jsonEscape) []byte {
 	plain, esc := &jsonPlain[mode], &jsonEsc[mode]
 	i := 0
@@ -221,21 +222,25 @@ func putU(out []byte, p int, r rune) int {
 	return p + 6
 }
 
+// escapeBlock is how many bytes escapeWords takes at a time; escapeRoom
+// the room it needs past p for them (its window's index is a byte, and
+// it writes two bytes there).
+const (
+	escapeBlock = 16
+	escapeRoom  = 256 + 2
+)
+
 // escapeWords writes s[i:] at out[p:], escapeBlock bytes at a time, as
 // appendJSON does byte by byte, while a block holds no jsonOther byte and
 // out has room for escapeRoom bytes past p: it returns where it stopped
-// in out and s. A block's bytes are written each with its backslash, if
-// any (tab, jsonPairs), as two bytes where the next one starts at the
-// second when it has none: no branch on which bytes are quoted (in JSON
-// text quotes come every few bytes, and a branch on them is mispredicted
-// as often), and a block is kept only if none was jsonOther. It takes
-// 0.5 times the CPU of the loop byte by byte on the app fields of
-// ws-bench-json-200mb (issue 17).
-const (
-	escapeBlock = 16
-	escapeRoom  = 256 + 2 // w's index is a byte, and it writes 2 bytes there
-)
-
+// in out and s. Each byte is written as two (tab, jsonPairs: a backslash
+// and the byte, or the byte and one the next overwrites) and the next
+// starts one or two bytes on: no branch on which bytes are quoted (in
+// JSON text quotes come every few bytes, and a branch on them is
+// mispredicted as often), and a block is kept only if none of its bytes
+// was jsonOther. Written out by hand (a loop keeps q and bad on the
+// stack), it takes half the CPU of the loop byte by byte on the app
+// fields of ws-bench-json-200mb (issue 17).
 func escapeWords(out []byte, p int, s string, i int, tab *[256]uint32) (int, int) {
 	for ; len(s)-i >= escapeBlock && cap(out)-p >= escapeRoom; i += escapeBlock {
 		x := s[i : i+escapeBlock]
