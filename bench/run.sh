@@ -184,7 +184,8 @@ for FILE in "$@"; do
 done
 
 # With several captures (small and large), peak RSS by row across them: the
-# goal is <= 100 MB and flat (the spread is the largest less the smallest).
+# goal is <= 100 MB and flat (the spread is the largest less the smallest, and
+# as a share of the smallest).
 if [ $# -gt 1 ]; then
 	echo
 	echo "peak RSS MB by capture ($(for f in "$@"; do printf '%s ' "$(basename "$f")"; done)):"
@@ -195,6 +196,6 @@ if [ $# -gt 1 ]; then
 		lo = hi = $2
 		line = ""
 		for (i = 2; i <= NF; i++) { v = $i / 1024; line = line sprintf(" %7.1f", v); if ($i < lo) lo = $i; if ($i > hi) hi = $i }
-		printf "  %-21s%s   spread %5.1f  %s\n", $1, line, (hi - lo) / 1024, hi / 1024 <= 100 ? "" : "OVER 100"
+		printf "  %-21s%s   spread %5.1f (+%2.0f%%)  %s\n", $1, line, (hi - lo) / 1024, (hi - lo) / lo * 100, hi / 1024 <= 100 ? "" : "OVER 100"
 	}'
 fi
