@@ -58,7 +58,8 @@ func TestPercent(t *testing.T) {
 
 // TestPercentFollowsLiveHeap: the GC percentage set after collections
 // follows the live heap down and up again, unlike the limit; a Policy
-// without Growth never sets one.
+// without Growth never sets one, even with MinGrowth (of which alone
+// Percent makes 100 for a small heap).
 func TestPercentFollowsLiveHeap(t *testing.T) {
 	r := new(recorder)
 	p := Policy{Floor: 1 << 40, Ceiling: 1 << 41, Growth: 0.25, MinGrowth: 64 * mib}
@@ -88,8 +89,10 @@ func TestPercentFollowsLiveHeap(t *testing.T) {
 		t.Errorf("percentages set after stop: %v", got[n:])
 	}
 
+	// MinGrowth alone would make a percentage (100 for a small heap):
+	// without Growth none is set all the same.
 	r = new(recorder)
-	stop = start(Policy{Floor: 1 << 40, Ceiling: 1 << 41, Headroom: 0.25}, r.setLimit, r.setPercent)
+	stop = start(Policy{Floor: 1 << 40, Ceiling: 1 << 41, Headroom: 0.25, MinGrowth: 64 * mib}, r.setLimit, r.setPercent)
 	defer stop()
 	for range 5 {
 		runtime.GC()
