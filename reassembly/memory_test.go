@@ -342,6 +342,16 @@ func TestPageCacheChunks(t *testing.T) {
 	if got := l.count("frame s2c binary"); got != n+1 {
 		t.Fatalf("%d frames of %d", got, n+1)
 	}
+	i := 0
+	for _, line := range l.lines {
+		if !strings.Contains(line, "frame s2c binary") {
+			continue
+		}
+		if want := fmt.Sprintf("frame s2c binary %q", reorderFrame(i)[2:]); !strings.Contains(line, want) {
+			t.Fatalf("frame %d: %s, want %s", i, line, want)
+		}
+		i++
+	}
 }
 
 // TestPageCacheNoDeadPages: gopacket's cache drops free pages from its

@@ -108,11 +108,14 @@ func (a *Assembler) context(ts time.Time, capLen, wireLen int) *assemblerContext
 	return a.ctx
 }
 
-// contextDone is called after gopacket has had the packet (and holds the
-// page cache's next growth at pageChunk pages): a page taken
-// (ops counts pages taken and is reset by a growth, which changes size, or
-// past a thousand pages taken, many more than a packet fills) may hold
-// the context, which is then left to it.
+// contextDone is called after gopacket has had the packet. It holds the
+// page cache's next growth at pageChunk pages and its next shrink out of
+// reach (TestPageCacheNoDeadPages); no other call has gopacket take pages
+// (a synthetic segment has no payload, and a flush only gives pages back,
+// as no stream keeps bytes with KeepFrom). A page taken may hold the
+// context, which is then left to it: ops counts pages taken and is reset
+// by a growth, which changes size (and past nextShrink pages taken: see
+// maxContextReuse).
 func (a *Assembler) contextDone() {
 	if a.pageNext != nil && *a.pageNext > pageChunk {
 		*a.pageNext = pageChunk
@@ -127,10 +130,13 @@ func (a *Assembler) contextDone() {
 }
 
 // maxContextReuse is the longest packet whose context is used again. ops
-// goes back to 0 past nextShrink pages taken (at least pageCacheStart), so
-// a packet that took pageCacheStart+1 pages of gopacket's 1 900 bytes
-// could leave it where it was: a packet that long (an IPv6 jumbogram, a
-// hostile capture's) never has its context used again.
+// goes back to 0 past nextShrink pages taken: contextDone holds that out
+// of reach between packets, but a growth during a packet sets it to the
+// pages just made (at least pageCacheStart), and a gopacket without the
+// field is not held. So a packet that took pageCacheStart+1 pages of
+// gopacket's 1 900 bytes could leave ops where it was: a packet that long
+// (an IPv6 jumbogram, a hostile capture's) never has its context used
+// again.
 const maxContextReuse = (pageCacheStart - 1) * 1900
 
 // newAssembler returns gopacket's Assembler on pool with its page cache
