@@ -31,12 +31,22 @@ import (
 var memoryPolicy = memtarget.Policy{Floor: 80 << 20, Ceiling: 256 << 20, Headroom: 0.25,
 	Growth: 0.25, MinGrowth: 4 << 20}
 
+// memPolicy returns memoryPolicy as the environment (lookup: os.LookupEnv)
+// leaves it: without its growth if GOGC is set, and false if GOMEMLIMIT
+// is set (memtarget does not run).
+func memPolicy(lookup func(string) (string, bool)) (memtarget.Policy, bool) {
+	if _, set := lookup("GOMEMLIMIT"); set {
+		return memtarget.Policy{}, false
+	}
+	p := memoryPolicy
+	if _, set := lookup("GOGC"); set {
+		p.Growth = 0
+	}
+	return p, true
+}
+
 func main() {
-	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		p := memoryPolicy
-		if _, set := os.LookupEnv("GOGC"); set {
-			p.Growth = 0
-		}
+	if p, ok := memPolicy(os.LookupEnv); ok {
 		memtarget.Start(p)
 	}
 	stop := prof.CPU(os.Getenv("WSDUMP_CPUPROFILE"), os.Stderr)
