@@ -2,6 +2,7 @@ package memtarget
 
 import (
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -125,35 +126,32 @@ func TestNonHeap(t *testing.T) {
 
 // recorder stands for debug.SetMemoryLimit and debug.SetGCPercent.
 type recorder struct {
-	mu       sync.Mutex
-	set      []int64
-	percents []int
+	limitsSet   recorded[int64]
+	percentsSet recorded[int]
 }
 
-func (r *recorder) setPercent(p int) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.percents = append(r.percents, p)
-	return 100
+func (r *recorder) setLimit(l int64) int64 { r.limitsSet.add(l); return 0 }
+func (r *recorder) setPercent(p int) int   { r.percentsSet.add(p); return 100 }
+func (r *recorder) limits() []int64        { return r.limitsSet.all() }
+func (r *recorder) gcPercents() []int      { return r.percentsSet.all() }
+
+// recorded is the values set in order; a collection's cleanup sets them on
+// another goroutine.
+type recorded[T any] struct {
+	mu   sync.Mutex
+	vals []T
 }
 
-func (r *recorder) gcPercents() []int {
+func (r *recorded[T]) add(v T) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]int(nil), r.percents...)
+	r.vals = append(r.vals, v)
 }
 
-func (r *recorder) setLimit(l int64) int64 {
+func (r *recorded[T]) all() []T {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.set = append(r.set, l)
-	return 0
-}
-
-func (r *recorder) limits() []int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]int64(nil), r.set...)
+	return slices.Clone(r.vals)
 }
 
 var keep [][]byte // a live heap the collector finds
