@@ -102,9 +102,9 @@ type target struct {
 // Start sets the limit to p.Floor and then, after each collection, to
 // p.Limit of the live heap when that is higher, and (with p.Growth) the GC
 // percentage to p.Percent of the live heap; stop ends the adjusting and
-// leaves the last limit and percentage set. As the limit is never lowered, a heap
-// that was large once may grow to twice its live size again later (up to
-// the limit reached) instead of being held at the floor.
+// leaves the last limit and percentage set. As the limit is never
+// lowered, a heap that was large once may grow again later up to the
+// limit it reached, where its percentage would hold it lower.
 func Start(p Policy) (stop func()) {
 	return start(p, debug.SetMemoryLimit, debug.SetGCPercent)
 }
