@@ -279,41 +279,14 @@ func pageCacheSize(t *testing.T, a *Assembler) int {
 func TestPageCacheGrows(t *testing.T) {
 	l := &logSink{}
 	a := New(l, Options{})
-	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	c, s := [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}
-	req := []byte(synth.UpgradeRequest + "\r\n")
-	resp := []byte(synth.UpgradeResponse + "\r\n")
-	a.Packet(101, synth.RawTCP4(c, s, 40000, 80, 100, 900, flagPSH|flagACK, req), ts, 40+len(req))
-	a.Packet(101, synth.RawTCP4(s, c, 80, 40000, 900, 100+uint32(len(req)), flagPSH|flagACK, resp), ts, 40+len(resp))
-	seq := 900 + uint32(len(resp))
-	var frames [][]byte
-	for i := range 201 {
-		f := wsparse.AppendHeader(nil, wsparse.Header{Fin: true, Opcode: wsparse.OpText, Length: 3})
-		frames = append(frames, append(f, byte('0'+i/100), byte('0'+i/10%10), byte('0'+i%10)))
-	}
-	// Frames 1 to 200 first, then frame 0.
-	off := seq + uint32(len(frames[0]))
-	for _, f := range frames[1:] {
-		a.Packet(101, synth.RawTCP4(s, c, 80, 40000, off, 100+uint32(len(req)), flagPSH|flagACK, f), ts, 40+len(f))
-		off += uint32(len(f))
-	}
+	q := newReorderer(a, 0)
+	q.queue(200)
 	if size := pageCacheSize(t, a); size < 200 {
 		t.Errorf("200 segments queued in a cache of %d pages", size)
 	}
-	a.Packet(101, synth.RawTCP4(s, c, 80, 40000, seq, 100+uint32(len(req)), flagPSH|flagACK, frames[0]), ts, 40+len(frames[0]))
+	q.fill()
 	a.Finish()
-	if n := l.count("frame s2c text"); n != 201 {
-		t.Fatalf("%d frames of 201", n)
-	}
-	i := 0
-	for _, line := range l.lines {
-		if strings.Contains(line, "frame s2c text") {
-			if want := fmt.Sprintf("%q", fmt.Sprintf("%03d", i)); !strings.Contains(line, want) {
-				t.Errorf("frame %d: %s", i, line)
-			}
-			i++
-		}
-	}
+	checkInOrder(t, l, 201)
 }
 
 // TestPageCacheChunks: 5 000 segments queued out of order past a hole
@@ -330,7 +303,7 @@ func TestPageCacheChunks(t *testing.T) {
 		t.Fatal("gopacket's page cache has no pcSize or nextShrink")
 	}
 	q := newReorderer(a, 0)
-	q.queue(1, n)
+	q.queue(n)
 	size := pageCacheSize(t, a)
 	t.Logf("%d segments queued in a cache of %d pages", n, size)
 	// a literal, not pageChunk: the test fails if the chunk grows past it
@@ -339,8 +312,15 @@ func TestPageCacheChunks(t *testing.T) {
 	}
 	q.fill()
 	a.Finish()
-	if got := l.count("frame s2c binary"); got != n+1 {
-		t.Fatalf("%d frames of %d", got, n+1)
+	checkInOrder(t, l, n+1)
+}
+
+// checkInOrder checks that l holds the n frames of a reorderer, 0 to n-1,
+// in order.
+func checkInOrder(t *testing.T, l *logSink, n int) {
+	t.Helper()
+	if got := l.count("frame s2c binary"); got != n {
+		t.Fatalf("%d frames of %d", got, n)
 	}
 	i := 0
 	for _, line := range l.lines {
@@ -368,10 +348,10 @@ func TestPageCacheNoDeadPages(t *testing.T) {
 	before := heapNow()
 	a := New(record.Adapt(&countSink{}), Options{MaxBufferedPagesPerConnection: 2 * n})
 	hold := newReorderer(a, 0)
-	hold.queue(1, n)
+	hold.queue(n)
 	for c := 1; c <= 8; c++ {
 		q := newReorderer(a, c)
-		q.queue(1, n)
+		q.queue(n)
 		q.fill()
 	}
 	pages := heapNow() - before
@@ -386,13 +366,12 @@ func TestPageCacheNoDeadPages(t *testing.T) {
 // reorderer sends a WebSocket connection's frames out of order: its
 // handshake, then frames queued past a hole (frame 0), then the hole.
 type reorderer struct {
-	a      *Assembler
-	c, s   [4]byte
-	port   uint16
-	ack    uint32
-	seq    uint32 // frame 0's
-	ts     time.Time
-	framed int
+	a    *Assembler
+	c, s [4]byte
+	port uint16
+	ack  uint32
+	seq  uint32 // frame 0's
+	ts   time.Time
 }
 
 func newReorderer(a *Assembler, conn int) *reorderer {
@@ -412,10 +391,10 @@ func reorderFrame(i int) []byte {
 	return append(f, byte(i>>24), byte(i>>16), byte(i>>8), byte(i))
 }
 
-// queue sends frames from to from+n-1, each in its own segment.
-func (q *reorderer) queue(from, n int) {
+// queue sends frames 1 to n, each in its own segment.
+func (q *reorderer) queue(n int) {
 	flen := uint32(len(reorderFrame(0)))
-	for i := from; i < from+n; i++ {
+	for i := 1; i <= n; i++ {
 		f := reorderFrame(i)
 		q.a.Packet(101, synth.RawTCP4(q.s, q.c, 80, q.port, q.seq+uint32(i)*flen, q.ack, flagPSH|flagACK, f), q.ts, 40+len(f))
 	}
