@@ -40,11 +40,7 @@ const pageChunk = 1024
 // gopacket has no such field: the pool then grows as gopacket grows it.
 // TestPoolGrowth fails if the field is not found.
 func poolGrowth(p *tcpasm.StreamPool) *int {
-	f := reflect.ValueOf(p).Elem().FieldByName("nextAlloc")
-	if !f.IsValid() || f.Kind() != reflect.Int {
-		return nil
-	}
-	return (*int)(unsafe.Pointer(f.UnsafeAddr()))
+	return intPointer(reflect.ValueOf(p).Elem(), "nextAlloc")
 }
 
 // boundGrowth keeps the pool's next allocation at poolChunk or under. It
@@ -83,11 +79,18 @@ func intField(asm *tcpasm.Assembler, name string) *int {
 	if !pc.IsValid() || pc.Kind() != reflect.Pointer || pc.IsNil() {
 		return nil
 	}
-	f := pc.Elem().FieldByName(name)
-	if !f.IsValid() || f.Kind() != reflect.Int {
+	return intPointer(pc.Elem(), name)
+}
+
+// intPointer returns a pointer to the int field name of the struct v, or
+// nil if it has none.
+func intPointer(v reflect.Value, name string) *int {
+	f := unexported(v, name, reflect.Int)
+	if !f.IsValid() {
 		return nil
 	}
-	return (*int)(unsafe.Pointer(f.UnsafeAddr()))
+	p, _ := f.Addr().Interface().(*int) // nil for a named type of kind int
+	return p
 }
 
 // context returns the context to hand gopacket with the packet captured at
