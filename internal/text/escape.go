@@ -42,8 +42,14 @@ func appendEscapedRule(b []byte, p []byte, width int, text, exact bool) []byte {
 	for i := 0; i < len(p); {
 		if c := p[i]; c >= 0x20 && c < 0x7f && (c != '\\' || !exact) {
 			// Printable ASCII, as sent: what the cases below give it,
-			// a run at a time.
-			k := PrintableRun(p[i:], exact)
+			// a run at a time. The run is looked at up to one byte past
+			// what the width has room for: a preview of a long payload
+			// costs its width, not its length.
+			end := len(p)
+			if room := max(width-n, 0); room < end-i {
+				end = i + room + 1
+			}
+			k := PrintableRun(p[i:end], exact)
 			if k > width-n {
 				return append(append(b, p[i:i+max(width-n, 0)]...), "…"...)
 			}

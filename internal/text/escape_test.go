@@ -143,3 +143,18 @@ func TestPrintableRun(t *testing.T) {
 		check(p)
 	}
 }
+
+// BenchmarkAppendEscapedPreview: the table's preview (60 columns) of a
+// 16 KiB JSON payload of printable ASCII. Scanning the run only as far
+// as the width needs took it from 3.9-6.1 us to 0.35-0.44 us; what is left
+// is MostlyPrintable's utf8.Valid over the whole payload (text or hex).
+func BenchmarkAppendEscapedPreview(b *testing.B) {
+	p := make([]byte, 0, 16<<10)
+	for len(p) < 16<<10-20 {
+		p = append(p, `{"k":"value","n":12},`...)
+	}
+	var out []byte
+	for b.Loop() {
+		out = AppendEscaped(out[:0], p, 60, true)
+	}
+}
