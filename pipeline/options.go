@@ -323,6 +323,17 @@ func (fl *Fields) usesConn() bool {
 	return false
 }
 
+// usesApps reports whether a field is app or app.* (a message's
+// application messages: -T fields looks for them only then).
+func (fl *Fields) usesApps() bool {
+	for _, n := range fl.Fields {
+		if n == "app" || strings.HasPrefix(n, "app.") {
+			return true
+		}
+	}
+	return false
+}
+
 // perFileLabel is the label of a view's output format.
 func perFileLabel(format string, fields bool) report.FileLabel {
 	switch {

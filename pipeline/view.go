@@ -228,12 +228,18 @@ func RunView(o *ViewOptions) error {
 
 // appOptions is the application decoding of the view: the exporters show
 // application messages; the dataset writer tracks heartbeats too (the
-// filter passes beats on unfiltered). The table of frames, and CSV's rows
-// of frames, show no application message: unless a filter reads them,
-// none is decoded.
+// filter passes beats on unfiltered). The table of frames, CSV's rows of
+// frames, and -T fields without an app field on messages show no
+// application message: unless a filter reads them, none is decoded.
 func (o *ViewOptions) appOptions(spec *filter.Spec, dataset bool) AppOptions {
 	app := AppOptions{Mode: o.Decode, Apps: true, Beats: dataset}
-	if !o.fields && !dataset && (o.Format == "table" || o.Format == "" || o.Format == "csv") && !o.Messages && spec.IsZero() {
+	var shown bool
+	if o.fields {
+		shown = o.Messages && o.Fields.usesApps()
+	} else {
+		shown = o.Messages || o.Format != "table" && o.Format != "" && o.Format != "csv"
+	}
+	if !shown && !dataset && spec.IsZero() {
 		app.Mode = appproto.ModeNone
 	}
 	return app

@@ -8,10 +8,11 @@ import (
 	"github.com/wsdump/wsdump/filter"
 )
 
-// TestViewAppOptions: the default table (frames) and CSV's frames decode
-// no application messages, as they show none; every view that shows them
-// (--messages, jsonl, csv --messages, -T fields, parquet) or filters on
-// them keeps the --decode mode.
+// TestViewAppOptions: the default table (frames), CSV's frames and -T
+// fields without an app field on messages decode no application messages,
+// as they show none; every view that shows them (--messages, jsonl, csv
+// --messages, -T fields --messages -e app.*, parquet) or filters on them
+// keeps the --decode mode.
 func TestViewAppOptions(t *testing.T) {
 	for _, c := range []struct {
 		name    string
@@ -27,7 +28,11 @@ func TestViewAppOptions(t *testing.T) {
 		{name: "jsonl", o: ViewOptions{Format: "jsonl", Decode: "stomp"}, want: "stomp"},
 		{name: "csv", o: ViewOptions{Format: "csv"}, want: appproto.ModeNone},
 		{name: "csv --messages", o: ViewOptions{Format: "csv", Messages: true}, want: ""},
-		{name: "-T fields", o: ViewOptions{Format: "table", fields: true}, want: ""},
+		{name: "-T fields -e app.type", o: ViewOptions{Format: "table", fields: true, Fields: Fields{Fields: []string{"opcode", "app.type"}}}, want: appproto.ModeNone},
+		{name: "-T fields --messages -e len", o: ViewOptions{Format: "table", fields: true, Messages: true, Fields: Fields{Fields: []string{"len", "application"}}}, want: appproto.ModeNone},
+		{name: "-T fields --messages -e app.type", o: ViewOptions{Format: "table", fields: true, Messages: true, Decode: "stomp", Fields: Fields{Fields: []string{"len", "app.type"}}}, want: "stomp"},
+		{name: "-T fields --messages -e app", o: ViewOptions{Format: "jsonl", fields: true, Messages: true, Fields: Fields{Fields: []string{"app"}}}, want: ""},
+		{name: "-T fields -Y", o: ViewOptions{Format: "table", fields: true, Fields: Fields{Fields: []string{"len"}}}, spec: filter.Spec{Count: 3}, want: ""},
 		{name: "parquet", o: ViewOptions{Format: "parquet"}, dataset: true, want: ""},
 		{name: "--grep", o: ViewOptions{Format: "table"}, spec: filter.Spec{Grep: regexp.MustCompile("x")}, want: ""},
 		{name: "-c", o: ViewOptions{Format: "table"}, spec: filter.Spec{Count: 3}, want: ""},
