@@ -230,7 +230,8 @@ func RunView(o *ViewOptions) error {
 // application messages; the dataset writer tracks heartbeats too (the
 // filter passes beats on unfiltered). The table of frames, CSV's rows of
 // frames, and -T fields without an app field on messages show no
-// application message: unless a filter reads them, none is decoded.
+// application message: unless a -Y expression reads them (app, $env),
+// none is decoded. The other selectors read the frames and messages only.
 func (o *ViewOptions) appOptions(spec *filter.Spec, dataset bool) AppOptions {
 	app := AppOptions{Mode: o.Decode, Apps: true, Beats: dataset}
 	var shown bool
@@ -239,7 +240,7 @@ func (o *ViewOptions) appOptions(spec *filter.Spec, dataset bool) AppOptions {
 	} else {
 		shown = o.Messages || o.Format != "table" && o.Format != "" && o.Format != "csv"
 	}
-	if !shown && !dataset && spec.IsZero() {
+	if !shown && !dataset && (spec.Expr == nil || !spec.Expr.Uses("app")) {
 		app.Mode = appproto.ModeNone
 	}
 	return app
