@@ -27,20 +27,35 @@ type httpField struct{ name, value string }
 
 // get returns the values of every field called name (case-insensitive),
 // joined with ", " as RFC 9110 §5.3 allows for list-valued fields.
+// One field's value is returned as it lies; several are joined in one
+// allocation (a value joined onto the ones before at each field copied
+// them again: bytes quadratic in the fields).
 func (h *httpHead) get(name string) string {
 	var v string
-	n := 0
+	n, size := 0, 0
 	for _, f := range h.fields {
 		if strings.EqualFold(f.name, name) {
-			if n > 0 {
-				v += ", " + f.value
-			} else {
+			if n == 0 {
 				v = f.value
 			}
 			n++
+			size += len(f.value)
 		}
 	}
-	return v
+	if n < 2 {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(size + 2*(n-1))
+	sep := ""
+	for _, f := range h.fields {
+		if strings.EqualFold(f.name, name) {
+			b.WriteString(sep)
+			b.WriteString(f.value)
+			sep = ", "
+		}
+	}
+	return b.String()
 }
 
 // has reports whether a field called name is present.
@@ -250,6 +265,14 @@ func parseHeadInto(b []byte, fields []httpField) (h httpHead, ok bool) {
 	if h.fields = fields[:0]; cap(fields) < n {
 		h.fields = make([]httpField, 0, n)
 	}
+	var fold []byte // the value of the last field while lines fold into it
+	folding := false
+	endFold := func() {
+		if folding {
+			h.fields[len(h.fields)-1].value = string(fold)
+			folding = false
+		}
+	}
 	for nl >= 0 {
 		nl = strings.IndexByte(rest, '\n')
 		l := rest
@@ -261,8 +284,14 @@ func parseHeadInto(b []byte, fields []httpField) (h httpHead, ok bool) {
 			continue
 		}
 		if (l[0] == ' ' || l[0] == '\t') && len(h.fields) > 0 {
-			// Obsolete line folding (RFC 9112 §5.2): join with a space.
-			h.fields[len(h.fields)-1].value += " " + strings.TrimSpace(l)
+			// Obsolete line folding (RFC 9112 §5.2): join with a space,
+			// in one buffer (joining each line onto the value so far
+			// copied it again: bytes quadratic in the lines).
+			if !folding {
+				fold = append(fold[:0], h.fields[len(h.fields)-1].value...)
+				folding = true
+			}
+			fold = append(append(fold, ' '), strings.TrimSpace(l)...)
 			continue
 		}
 		name, value, found := strings.Cut(l, ":")
@@ -271,8 +300,10 @@ func parseHeadInto(b []byte, fields []httpField) (h httpHead, ok bool) {
 			h.lenient = true
 			continue
 		}
+		endFold()
 		h.fields = append(h.fields, httpField{strings.TrimSpace(name), strings.TrimSpace(value)})
 	}
+	endFold()
 	return h, true
 }
 
