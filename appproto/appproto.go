@@ -15,7 +15,9 @@
 package appproto
 
 import (
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,7 +93,10 @@ type App struct {
 	// by the App and must not be changed: a JSON object's Fields are
 	// strings of its bytes.
 	Body      []byte
-	Heartbeat bool          // STOMP EOL beat, SockJS h, Engine.IO ping/pong, MQTT PINGREQ/PINGRESP, GraphQL ping/pong/ka
+	Heartbeat bool // STOMP EOL beat, SockJS h, Engine.IO ping/pong, MQTT PINGREQ/PINGRESP, GraphQL ping/pong/ka
+	// over counts, on the last App kept from a message, the application
+	// messages past MaxApps that were decoded and not kept (keep).
+	over      uint32
 	Latency   time.Duration // JSON-RPC response or error: time since its request (0 when unmatched)
 	Anomalies []string
 	// members are the fields of a JSON object decoded by a session with
@@ -199,6 +204,32 @@ type Keepalive struct {
 	// Timeout is when the receiving side gives up: Engine.IO pingInterval +
 	// pingTimeout, MQTT 1.5 x keep alive. STOMP leaves it to implementations.
 	Timeout time.Duration
+}
+
+// MaxApps bounds the application messages kept from one WebSocket
+// message: one message of 16 MiB of STOMP heart-beats (newlines) or MQTT
+// PINGREQs (two bytes) would otherwise hold an App of ~200 bytes for every
+// one or two bytes of it (a 4 MiB one took 2.2 GB). The rest are decoded
+// (a stream protocol's state goes on) and counted on the last App kept,
+// marked app_limit.
+const MaxApps = 4096
+
+// keep appends a to out, the Apps of one message so far, up to MaxApps;
+// past that, out's last App becomes one marked app_limit that counts a
+// (and what a counts, when a is itself such an App from a SockJS
+// payload's inner session).
+func keep(out []App, a App) []App {
+	switch n := len(out); {
+	case n < MaxApps-1:
+		return append(out, a)
+	case n == MaxApps-1:
+		return append(out, App{Protocol: a.Protocol, Key: "-", Anomalies: []string{"app_limit"}, over: 1 + a.over})
+	default:
+		if last := &out[n-1]; last.over < math.MaxUint32-1-a.over {
+			last.over += 1 + a.over
+		}
+		return out
+	}
 }
 
 // decoder decodes one protocol's messages for a session.
@@ -360,6 +391,12 @@ func (s *Session) MessageIn(sc *Scratch, m *wsparse.Message) []App {
 		jd.scratch = sc
 	}
 	out := s.dec.decode(s, m, nil)
+	if len(out) >= MaxApps && out[MaxApps-1].over > 0 {
+		a := &out[MaxApps-1] // a plain append (a last App about the message's end) may follow it
+		a.Summary = strconv.FormatUint(uint64(a.over), 10) +
+			" more application messages in this message, decoded and not kept"
+		a.Fields = []Field{{"not_kept", strconv.FormatUint(uint64(a.over), 10)}}
+	}
 	if m.Len > uint64(len(m.Data)) || m.LenUnknown {
 		// the capture or a size limit cut the message: say so on what came out
 		for i := range out {

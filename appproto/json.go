@@ -62,7 +62,7 @@ func (d *jsonDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 			end := skipValue(b, i)
 			e := b[i:end]
 			em, _ := parseJSON(e, &mb)
-			out = append(out, d.rpc(m, e, em, true))
+			out = keep(out, d.rpc(m, e, em, true))
 			if i = skipSpace(b, end); b[i] == ',' {
 				i = skipSpace(b, i+1)
 			}

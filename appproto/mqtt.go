@@ -102,7 +102,7 @@ func (d *mqttDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 		if rl > MaxBuffered {
 			a := App{Protocol: MQTT, Type: mqttTypes[data[0]>>4], Key: "-", Anomalies: []string{"mqtt_frame_too_large"}}
 			a.Summary = "MQTT " + a.Type + " " + itoa(rl) + " B, too large, skipped"
-			out = append(out, a)
+			out = keep(out, a)
 			drop := min(total, len(data))
 			h.skip = total - drop
 			data = data[drop:]
@@ -111,7 +111,7 @@ func (d *mqttDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 		if len(data) < total {
 			break
 		}
-		out = append(out, d.packet(s, data[0], data[1+n:total]))
+		out = keep(out, d.packet(s, data[0], data[1+n:total]))
 		data = data[total:]
 	}
 	if len(data) == 0 {

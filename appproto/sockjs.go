@@ -96,12 +96,14 @@ func (d *sockjsDecoder) messages(m *wsparse.Message, typ string, b []byte, out [
 	}
 	a.Fields = []Field{{"messages", itoa(len(msgs))}}
 	first := len(out)
-	out = append(out, a)
+	out = keep(out, a)
 	in := d.innerSession()
 	for _, s := range msgs {
 		sub := wsparse.Message{Dir: m.Dir, TS: m.TS, Opcode: wsparse.OpText, Frames: 1,
 			Len: uint64(len(s)), WireLen: uint64(len(s)), Data: []byte(s), Index: m.Index}
-		out = append(out, in.Message(&sub)...)
+		for _, a := range in.Message(&sub) {
+			out = keep(out, a)
+		}
 	}
 	if len(msgs) > 0 && len(out) == first+1 && in.Protocol() != "" {
 		out[first].Summary += " (part of a " + in.Protocol() + " frame)"

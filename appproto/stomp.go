@@ -67,7 +67,7 @@ func (d *stompDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 	for {
 		for len(data) > 0 && (data[0] == '\n' || data[0] == '\r' || data[0] == 0) {
 			if data[0] == '\n' {
-				out = append(out, App{Protocol: STOMP, Type: "HEARTBEAT", Key: "-", Summary: "STOMP heart-beat", Heartbeat: true})
+				out = keep(out, App{Protocol: STOMP, Type: "HEARTBEAT", Key: "-", Summary: "STOMP heart-beat", Heartbeat: true})
 			}
 			data = data[1:]
 		}
@@ -78,7 +78,7 @@ func (d *stompDecoder) decode(s *Session, m *wsparse.Message, out []App) []App {
 		if n == 0 {
 			break
 		}
-		out = append(out, app)
+		out = keep(out, app)
 		data = data[n:]
 	}
 	switch {
