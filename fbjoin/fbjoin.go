@@ -219,6 +219,10 @@ func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 		if fb.Request.Anomalies&(httpfb.AnomFraming|httpfb.AnomTruncated|httpfb.AnomInflate) != 0 {
 			s.sum.Anomalies |= wsparse.AnomFallbackFraming
 		}
+		// The bytes its bodies held that were not decoded (a body over
+		// 1 MiB, broken framing): counted, as the anomaly says.
+		s.sum.Stats[wsparse.ClientToServer].SkippedBytes += uint64(fb.Request.UndecodedC2S)
+		s.sum.Stats[wsparse.ServerToClient].SkippedBytes += uint64(fb.Request.UndecodedBytes - fb.Request.UndecodedC2S)
 		if fb.Request.Anomalies&httpfb.AnomIncomplete != 0 {
 			s.sum.Anomalies |= wsparse.AnomCaptureTruncated
 		}
@@ -381,9 +385,16 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 		j.heldEnds = append(j.heldEnds, heldEnd{c, keptSummary(sum)})
 		return
 	}
-	if _, ok := j.tapped[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
+	if s, ok := j.tapped[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
 		delete(j.tapped, c.ID)
-		return // a connection of a session: the session's row tells
+		// A connection of a session: the session's row tells, with the
+		// bytes the connection lost or passed over and its anomalies.
+		for d := range sum.Stats {
+			s.sum.Stats[d].LostBytes += sum.Stats[d].LostBytes
+			s.sum.Stats[d].SkippedBytes += sum.Stats[d].SkippedBytes
+		}
+		s.sum.Anomalies |= sum.Anomalies
+		return
 	}
 	j.put(j.next, record.Record{Kind: record.End, Conn: c, Summary: sum})
 }

@@ -150,6 +150,7 @@ type Request struct {
 	Messages       int       // application messages the exchange carried
 	Anomalies      Anomalies
 	UndecodedBytes int64 // body bytes not decoded (framing broken, over a bound)
+	UndecodedC2S   int64 // those of UndecodedBytes that the client sent
 }
 
 // Handler receives what a connection carries.
@@ -165,7 +166,15 @@ type Conn struct {
 	reqs   []*exchange // requests awaiting or receiving their response, oldest first
 	dead   bool        // the connection switched protocol (101) or lost sync: nothing more
 	forgot int         // responses still to come of requests forgotten (over 64 pipelined)
+	// unowned counts the bytes not decoded that no fallback request
+	// carries (they came between exchanges, or in one that is no
+	// fallback's): 0 the client's, 1 the server's.
+	unowned [2]int64
 }
+
+// Unowned is how many bytes one side sent that broke HTTP framing where no
+// fallback request was there to count them (Request.UndecodedBytes).
+func (c *Conn) Unowned(c2s bool) int64 { return c.unowned[dirIndex(c2s)] }
 
 // exchange is one request and its response.
 type exchange struct {
@@ -449,14 +458,25 @@ func (c *Conn) undecodable(s *side, c2s bool, n int64) {
 		return // not a fallback connection: nothing to say
 	}
 	x := s.current
-	if x == nil {
-		x = &exchange{ok: true}
-		if len(c.reqs) > 0 {
-			x = c.reqs[len(c.reqs)-1]
-		}
+	if x == nil && len(c.reqs) > 0 {
+		x = c.reqs[len(c.reqs)-1]
+	}
+	if x == nil || !x.ok {
+		// No request would report them (one made up here was lost).
+		c.unowned[dirIndex(c2s)] += n
+		return
 	}
 	x.Anomalies |= AnomFraming
+	x.undecoded(c2s, n)
+}
+
+// undecoded counts n bytes of x that are not decoded, sent by the client
+// when c2s.
+func (x *exchange) undecoded(c2s bool, n int64) {
 	x.UndecodedBytes += n
+	if c2s {
+		x.UndecodedC2S += n
+	}
 }
 
 // Gap says n bytes of a direction were lost: the direction is decoded no

@@ -80,18 +80,39 @@ func (t *fallbackTap) Request(r *httpfb.Request) {
 		Fallback: &Fallback{Proto: r.Session.Proto, Session: r.Session.ID, Transport: r.Session.Transport, Request: &cp, Method: r.Method, URI: r.URI, Host: r.Host, ReqTS: r.TS}})
 }
 
-// tapGap and tapEnd pass lost bytes and the end on.
+// tapGap and tapEnd pass lost bytes and the end on. tapEnd counts the
+// bytes the fallback decoder could give no request as skipped, and tells
+// whether a connection that carried fallback requests lost or skipped
+// bytes: its End must reach the joiner, which adds them to its session's
+// (Config.EndAll or not).
 func (c *Conn) tapGap(side int, n int, ts time.Time) {
 	if t := c.fallback(); t != nil {
 		t.fb.Gap(c.dirOf(side) == ClientToServer, n, ts)
 	}
 }
 
-func (c *Conn) tapEnd(ts time.Time) {
-	if t := c.fallback(); t != nil {
-		t.fb.End(ts)
-		c.dx.fb = nil
+func (c *Conn) tapEnd(ts time.Time) (tell bool) {
+	t := c.fallback()
+	if t == nil {
+		return false
 	}
+	t.fb.End(ts)
+	c.dx.fb = nil
+	for _, d := range [...]Dir{ClientToServer, ServerToClient} {
+		if n := t.fb.Unowned(d == ClientToServer); n > 0 {
+			c.rare(d).SkippedBytes += uint64(n)
+			c.sum.Anomalies |= AnomFallbackFraming
+		}
+	}
+	if !t.fb.Active() {
+		return false
+	}
+	for _, st := range c.stats() {
+		if st.LostBytes > 0 || st.SkippedBytes > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // tapDone reports whether the fallback decoder wants no more bytes.

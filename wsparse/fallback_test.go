@@ -75,3 +75,26 @@ func TestFallbackHandshakeNoSid(t *testing.T) {
 		t.Errorf("skipped %d (want %d), anomalies %s (want fallback_framing); records %q", st.SkippedBytes, want, s.sum.Anomalies, s.out)
 	}
 }
+
+// TestFallbackJunkCounted: bytes that break HTTP framing between a
+// fallback connection's exchanges (junk from the server after a finished
+// poll) are counted in skipped_bytes and flagged, and the connection's End
+// is reported for the joiner to add them to its session even where other
+// HTTP connections are not ended (Config.EndAll false): they went to a
+// request made up on the spot and vanished.
+func TestFallbackJunkCounted(t *testing.T) {
+	a, b := netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80")
+	for _, endAll := range []bool{false, true} {
+		s := &sumSink{}
+		c := NewConn(1, a, b, Config{Fallback: true, EndAll: endAll}, s)
+		ts := time.Unix(1, 0)
+		junk := strings.Repeat("junk", 20000)
+		c.Feed(0, []byte("POST /s/1/a/xhr HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), ts)
+		c.Feed(1, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no\n"), ts)
+		c.Feed(1, []byte(junk), ts)
+		c.End(ts)
+		if st := s.sum.Stats[ServerToClient]; st.SkippedBytes != uint64(len(junk)) || s.sum.Anomalies&AnomFallbackFraming == 0 {
+			t.Errorf("EndAll %v: skipped %d (want %d), anomalies %s (want fallback_framing)", endAll, st.SkippedBytes, len(junk), s.sum.Anomalies)
+		}
+	}
+}

@@ -17,7 +17,7 @@ type DirStats struct {
 	PayloadBytes  uint64 // payload lengths summed
 	WireBytes     uint64 // header and payload bytes of WebSocket frames
 	LostBytes     uint64 // bytes the capture lost (gaps)
-	SkippedBytes  uint64 // bytes passed over to find a frame boundary (mid-frame start, resync)
+	SkippedBytes  uint64 // bytes passed over to find a frame boundary (mid-frame start, resync), or not decoded (a fallback body over its bound)
 	Resyncs       int    // times the frame boundaries were found again after a gap
 	Conflicts     int    // retransmitted segments whose bytes differed from the first copy
 
@@ -278,13 +278,13 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	}
 	c.ended = true
 	defer c.free()
-	c.tapEnd(ts)
+	tell := c.tapEnd(ts)
 	for side := range c.half {
 		c.endHeld(side, ts)
 	}
 	c.sniffPair(ts)
 	if !c.hasHS() && !c.ws {
-		if c.cfg.EndAll {
+		if c.cfg.EndAll || tell {
 			c.endNotWebSocket(connect, h2)
 		}
 		return

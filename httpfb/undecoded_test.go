@@ -1,0 +1,50 @@
+package httpfb
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+type reqs struct{ r []Request }
+
+func (h *reqs) Message(*Msg)       {}
+func (h *reqs) Request(q *Request) { h.r = append(h.r, *q) }
+
+// TestUndecodedByDirection: the bytes of a client's send body that breaks
+// its framing and of a poll response over MaxBody are counted, each on the
+// side that sent it (UndecodedC2S is the client's part).
+func TestUndecodedByDirection(t *testing.T) {
+	h := &reqs{}
+	c := NewConn(h)
+	c.Feed(true, []byte("POST /s/1/a/xhr_send HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5\r\n\r\nxx=yy"), t0)
+	c.Feed(false, []byte("HTTP/1.1 204 No Content\r\n\r\n"), t0)
+	line := "a[" + strings.Repeat(`"x",`, MaxBody/4) + `"x"]`
+	body := line + "\n" // a line over MaxBody, its newline framing
+	c.Feed(true, []byte("POST /s/1/a/xhr HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), t0)
+	c.Feed(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(len(body))+"\r\n\r\n"+body), t0)
+	c.End(t0)
+	var all, c2s int64
+	for _, q := range h.r {
+		all, c2s = all+q.UndecodedBytes, c2s+q.UndecodedC2S
+	}
+	if len(h.r) != 2 || c2s != 5 || all != 5+int64(len(line)) {
+		t.Errorf("%d requests, %d bytes not decoded, %d of them the client's; want 2, %d, 5", len(h.r), all, c2s, 5+len(line))
+	}
+}
+
+// TestUnownedCounted: bytes that break HTTP framing between exchanges (a
+// server's junk after a finished poll) are counted on the connection
+// (Unowned): they went to a request made up on the spot and never reported.
+func TestUnownedCounted(t *testing.T) {
+	h := &reqs{}
+	c := NewConn(h)
+	c.Feed(true, []byte("POST /s/1/a/xhr HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), t0)
+	c.Feed(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no\n"), t0)
+	junk := strings.Repeat("junk", 20000)
+	c.Feed(false, []byte(junk), t0)
+	c.End(t0)
+	if c.Unowned(false) != int64(len(junk)) || c.Unowned(true) != 0 {
+		t.Errorf("unowned bytes: server %d, client %d; want %d, 0", c.Unowned(false), c.Unowned(true), len(junk))
+	}
+}
