@@ -29,7 +29,8 @@ type Secrets struct {
 //
 // A key log may hold millions of lines (a browser's SSLKEYLOGFILE over
 // weeks): each (client random, label) is one fixed-size record, 82 bytes,
-// in chunks that never move, found through an open-addressing table of
+// in chunks that never move once full (the last one grows by doubling up
+// to chunkRecords), found through an open-addressing table of
 // record numbers. A million CLIENT_RANDOM lines take about 90 MB, where a
 // map of *Secrets took 800 MB, and parsing allocates nothing per line.
 type KeyLog struct {
@@ -139,11 +140,21 @@ func (k *KeyLog) put(cr *[32]byte, label uint8, sec []byte) {
 		k.randoms++
 	}
 	if 2*(k.n+1) > len(k.table) {
-		k.rehash(max(1024, 2*len(k.table)))
+		k.rehash(max(16, 2*len(k.table)))
 	}
 	if k.n%chunkRecords == 0 {
-		k.chunks = append(k.chunks, make([]record, chunkRecords))
+		k.chunks = append(k.chunks, nil)
 	}
+	if c := &k.chunks[len(k.chunks)-1]; len(*c) == cap(*c) {
+		// The last chunk doubles up to chunkRecords: a key log of one
+		// line (what a pcapng Decryption Secrets Block often holds) took
+		// 656 KiB.
+		grown := make([]record, len(*c), min(max(16, 2*cap(*c)), chunkRecords))
+		copy(grown, *c)
+		*c = grown
+	}
+	c := &k.chunks[len(k.chunks)-1]
+	*c = (*c)[:len(*c)+1]
 	e := k.rec(k.n)
 	e.cr, e.label, e.n = *cr, label, uint8(copy(e.sec[:], sec))
 	k.n++
