@@ -106,6 +106,7 @@ type Stats struct {
 	// Decoder limits hit (wsparse.LimitHits), summed over connections.
 	HTTPHeaderLimit, PendingLimit, SniffLimit int
 	InflateRatioLimit                         int // messages whose inflation stopped at the ratio bound
+	H2StreamLimit                             int // HTTP/2 streams not followed: as many as followed at once were open
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket

@@ -238,6 +238,7 @@ func (p *Parallel) Stats() Stats {
 		st.PendingLimit += w.PendingLimit
 		st.SniffLimit += w.SniffLimit
 		st.InflateRatioLimit += w.InflateRatioLimit
+		st.H2StreamLimit += w.H2StreamLimit
 	}
 	return st
 }

@@ -671,6 +671,7 @@ func (s *stream) complete(evicted bool) {
 		a.stats.PendingLimit += h.Pending
 		a.stats.SniffLimit += h.Sniff
 		a.stats.InflateRatioLimit += h.InflateRatio
+		a.stats.H2StreamLimit += h.H2Streams
 	}
 	if evicted || a.ending {
 		return

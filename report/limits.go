@@ -11,6 +11,7 @@ import (
 // flags' values, defaults applied).
 type Limits struct {
 	Connections, Reorder, ReorderTotal, HTTPHeader, Pending, InflateRatio, Sniff int
+	H2Streams                                                                    int // HTTP/2 streams followed at once per connection
 }
 
 // WriteLimitNotices writes a notice for each limit the capture ran into
@@ -48,6 +49,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.InflateRatioLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d compressed messages stopped inflating at --max-inflate-ratio %d bytes per byte of their connection (anomaly inflate_ratio): a decompression bomb?\n",
 			st.InflateRatioLimit, l.InflateRatio)
+	}
+	if st.H2StreamLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d HTTP/2 streams were opened while %d were open on their connection: not followed, their DATA skipped (a WebSocket among them is not shown)\n",
+			st.H2StreamLimit, l.H2Streams)
 	}
 	if st.SniffLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",

@@ -229,6 +229,10 @@ type LimitHits struct {
 	// InflateRatio counts messages whose inflation stopped at
 	// MaxInflateRatio (also inflate_ratio on the message).
 	InflateRatio int
+	// H2Streams counts HTTP/2 streams opened while the most followed at
+	// once were open: not followed, their DATA counted as skipped bytes of
+	// the HTTP/2 connection, which no record shows.
+	H2Streams int
 }
 
 // LimitHits returns the limits the connection has run into so far.

@@ -507,6 +507,30 @@ func hostileCases() []hostileCase {
 			check:  mustContain(`"anomalies":["http_header_too_long"]`, `"payload":"aGVsbG8="`),
 		},
 		{
+			// 1 000 extended CONNECTs left open hide the WebSocket streams
+			// after them: not followed, and said so on stderr.
+			name: "HTTP2-streams-over-the-bound",
+			build: func(t *testing.T) string {
+				h := synth.NewH2()
+				c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+				c.Send(false, h.ConnectProtocol())
+				cl := h.Preface()
+				for i := range uint32(1003) {
+					cl = append(cl, h.Headers(true, 2*i+1, false, synth.ExtendedConnect("/s")...)...)
+					cl = append(cl, h.Data(true, 2*i+1, false, synth.WSFrame(true, wsparse.OpText, []byte("hi")))...)
+				}
+				c.Send(true, cl)
+				return writeSynth(t, 0, c)
+			},
+			args: jsonl, maxRSS: 64 << 10,
+			stderr: "wsdump: 3 HTTP/2 streams were opened while 1000 were open on their connection: not followed",
+			check: func(t *testing.T, out string) {
+				if n := countType(out, "handshake"); n != 1000 {
+					t.Errorf("%d handshakes, want the 1 000 streams followed", n)
+				}
+			},
+		},
+		{
 			name: "file-cut-mid-record",
 			build: func(t *testing.T) string {
 				c := conv(false)
