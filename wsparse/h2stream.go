@@ -106,12 +106,12 @@ func (c *Conn) StreamResponse(status int, subprotocol, extensions string, anoms 
 	}
 }
 
-// StreamSkipped counts n bytes of a side's DATA that were not decoded (a
-// refused stream's, or ones over the pending limit).
 // StreamNotFollowed counts a stream of an HTTP/2 connection not followed
 // because as many as it follows at once were open (LimitHits.H2Streams).
 func (c *Conn) StreamNotFollowed() { c.hit().H2Streams++ }
 
+// StreamSkipped counts n bytes of a side's DATA that were not decoded (a
+// refused stream's, or ones over the pending limit).
 func (c *Conn) StreamSkipped(side, n int) {
 	if n > 0 {
 		c.rare(c.dirOf(side)).SkippedBytes += uint64(n)
