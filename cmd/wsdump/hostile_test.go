@@ -77,14 +77,13 @@ func TestHostileCaptures(t *testing.T) {
 // run in parallel, beside the other parallel tests.
 func TestHostileCapturesRSS(t *testing.T) {
 	t.Parallel()
-	bin := wsdumpBinary(t)
 	for _, tc := range hostileCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.heavy && testing.Short() {
 				t.Skip("heavy: skipped with -short")
 			}
 			t.Parallel()
-			rss, floor, code, errs := runMeasured(t, bin, hostileArgs(t, tc))
+			rss, floor, code, errs := runMeasured(t, hostileArgs(t, tc))
 			checkRun(t, tc, "", errs, code)
 			t.Logf("max RSS %d KiB (bound %d KiB; %d KiB inherited at the exec)", rss, tc.maxRSS, floor)
 			if rss > tc.maxRSS {
@@ -133,48 +132,41 @@ func waitGoroutines(t *testing.T, before int) {
 	}
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
+// wsdumpMainEnv set in its environment has this test binary run wsdump's
+// main (TestMain): the tests that need wsdump as a process of its own run
+// it so, where a go build of the command took 3 s of CPU and 4 s before
+// the first of them could start.
+const wsdumpMainEnv = "WSDUMP_TEST_MAIN"
 
-// wsdumpBinary builds wsdump once per test process.
-func wsdumpBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "wsdump-hostile")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "wsdump")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
+// wsdumpCmd is a command that runs wsdump with args as a process.
+func wsdumpCmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(testBinary(), args...)
+	cmd.Env = append(os.Environ(), wsdumpMainEnv+"=1")
+	return cmd
+}
+
+// testBinary is the path of this test binary.
+func testBinary() string {
+	if p, err := os.Executable(); err == nil {
+		return p
 	}
-	return binPath
+	return os.Args[0]
 }
 
 // runMeasured runs wsdump as a subprocess and returns its peak RSS (KiB).
 // A child's peak RSS counts the parent's peak at the exec (vfork shares
 // the memory until then), so wsdump is started by a small helper: this
 // test binary, re-executed before it has done anything (see TestMain).
-func runMeasured(t *testing.T, bin string, args []string) (rss, floor int64, code int, stderr string) {
+func runMeasured(t *testing.T, args []string) (rss, floor int64, code int, stderr string) {
 	t.Helper()
-	return runMeasuredTo(t, discard{}, bin, args)
+	return runMeasuredTo(t, discard{}, args)
 }
 
 // runMeasuredTo is runMeasured writing wsdump's standard output to stdout.
-func runMeasuredTo(t *testing.T, stdout io.Writer, bin string, args []string) (rss, floor int64, code int, stderr string) {
+func runMeasuredTo(t *testing.T, stdout io.Writer, args []string) (rss, floor int64, code int, stderr string) {
 	t.Helper()
 	res := filepath.Join(t.TempDir(), "rusage")
-	cmd := exec.Command(os.Args[0], append([]string{bin}, args...)...)
+	cmd := exec.Command(testBinary(), args...)
 	cmd.Env = append(os.Environ(), "WSDUMP_RSS_HELPER="+res)
 	var errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = stdout, &errb
@@ -192,11 +184,11 @@ func runMeasuredTo(t *testing.T, stdout io.Writer, bin string, args []string) (r
 	return rss, floor, cmd.ProcessState.ExitCode(), errb.String()
 }
 
-// rssHelper runs os.Args[1:] and writes its peak RSS and this process's
-// (the floor it inherits) to the file out.
+// rssHelper runs wsdump with os.Args[1:] and writes its peak RSS and this
+// process's (the floor it inherits) to the file out.
 func rssHelper(out string) int {
 	floor := selfRSS()
-	cmd := exec.Command(os.Args[1], os.Args[2:]...)
+	cmd := wsdumpCmd(os.Args[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	err := cmd.Run()
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
@@ -211,14 +203,13 @@ func rssHelper(out string) int {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(wsdumpMainEnv) != "" {
+		main() // exits
+	}
 	if out := os.Getenv("WSDUMP_RSS_HELPER"); out != "" {
 		os.Exit(rssHelper(out))
 	}
-	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 const (
@@ -772,7 +763,6 @@ func TestDiffMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("heavy: skipped with -short")
 	}
-	bin := wsdumpBinary(t)
 	build := func(last byte) string {
 		c := conv(false)
 		msg := make([]byte, 1<<20)
@@ -792,7 +782,7 @@ func TestDiffMemory(t *testing.T) {
 	// One run: the output is the subprocess's (a second run in-process
 	// took a third of the test).
 	var stdout bytes.Buffer
-	rss, floor, code, errs := runMeasuredTo(t, &stdout, bin, []string{"diff", a, b})
+	rss, floor, code, errs := runMeasuredTo(t, &stdout, []string{"diff", a, b})
 	t.Logf("max RSS %d KiB (%d KiB inherited at the exec)", rss, floor)
 	if code != exitDiffer || !strings.Contains(errs, "diff: 1 difference") {
 		t.Fatalf("exit %d, stderr %q", code, errs)

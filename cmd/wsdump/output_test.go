@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -159,13 +158,12 @@ func TestWriteErrorsLiveAndExport(t *testing.T) {
 	}
 }
 
-// TestWriteErrorDevFull: the same through the built binary, its standard
+// TestWriteErrorDevFull: the same through wsdump as a process, its standard
 // output on /dev/full.
 func TestWriteErrorDevFull(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("/dev/full is Linux")
 	}
-	bin := wsdumpBinary(t)
 	p := pcap("gen__ws-node-basic.pcap")
 	for _, args := range [][]string{{"diff", p, p}, {"diff", p, pcap("zeek__two-binary-fragments.pcap")}, {"-r", p, "--format", "jsonl"}} {
 		full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
@@ -173,7 +171,7 @@ func TestWriteErrorDevFull(t *testing.T) {
 			t.Skip(err)
 		}
 		var errb bytes.Buffer
-		cmd := exec.Command(bin, args...)
+		cmd := wsdumpCmd(args...)
 		cmd.Stdout, cmd.Stderr = full, &errb
 		cmd.Run()
 		full.Close()
@@ -335,7 +333,7 @@ func TestInterruptMidRead(t *testing.T) {
 	})
 }
 
-// TestSIGINTEndToEnd sends SIGINT to the built binary reading a capture
+// TestSIGINTEndToEnd sends SIGINT to wsdump, a process, reading a capture
 // from a pipe that stays open: once output has appeared (the reading is
 // under way and the handler is in place), the signal must end the run
 // with exit status 130, whole JSON lines and every connection's summary.
@@ -343,9 +341,8 @@ func TestSIGINTEndToEnd(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGINT to send on Windows")
 	}
-	bin := wsdumpBinary(t)
 	data := bigCapture(t, 4, 2000) // about 2 MB of JSON lines: the 256 KiB output buffer fills
-	cmd := exec.Command(bin, "-r", "-", "--format", "jsonl")
+	cmd := wsdumpCmd("-r", "-", "--format", "jsonl")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
