@@ -153,8 +153,7 @@ func TestGolden(t *testing.T) {
 		} {
 			t.Run(name+"/"+view.ext, func(t *testing.T) {
 				t.Parallel() // Main holds no state between runs
-				args := append(append([]string{"-r", f}, view.args...), keylogArgs(f)...)
-				out, errs, code := runShared(t, args...)
+				out, errs, code := runShared(t, goldenArgs(f, view.args...)...)
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, errs)
 				}
@@ -226,6 +225,13 @@ func keylogArgs(capture string) []string {
 	return nil
 }
 
+// goldenArgs are the arguments of TestGolden's run of a view of a capture:
+// with one worker, so that TestJobsIdentical holds -j 4 to the same run
+// (runShared), and the files do not change with the machine's cores.
+func goldenArgs(capture string, view ...string) []string {
+	return append(append(append([]string{"-r", capture}, view...), keylogArgs(capture)...), "-j", "1")
+}
+
 // sharedRuns holds the runs of runShared, by their arguments.
 var sharedRuns sync.Map // string -> *sharedRun
 
@@ -236,8 +242,8 @@ type sharedRun struct {
 }
 
 // runShared is runWsdump without standard input, run once per test process
-// for the same arguments: TestGolden and TestDeterministic share the run
-// of each fixture.
+// for the same arguments: TestGolden, TestJobsIdentical, TestDeterministic
+// and the manifest and oracle tests share the run of each fixture.
 func runShared(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	v, _ := sharedRuns.LoadOrStore(strings.Join(args, "\x00"), &sharedRun{})
@@ -246,15 +252,16 @@ func runShared(t *testing.T, args ...string) (string, string, int) {
 	return r.out, r.errs, r.code
 }
 
-// TestDeterministic checks that two runs give byte-identical output (the
-// first is TestGolden's, when it ran).
+// TestDeterministic checks that two runs give byte-identical output: the
+// first is TestGolden's (-j 1), the second has the default workers, one
+// per core.
 func TestDeterministic(t *testing.T) {
 	for _, f := range fixtures(t) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			t.Parallel()
-			args := append([]string{"-r", f, "--format", "jsonl"}, keylogArgs(f)...)
+			args := goldenArgs(f, "--format", "jsonl")
 			a, _, _ := runShared(t, args...)
-			b, _, _ := runWsdump(t, nil, args...)
+			b, _, _ := runWsdump(t, nil, args[:len(args)-2]...)
 			if a != b {
 				t.Errorf("%s: two runs differ", filepath.Base(f))
 			}

@@ -79,7 +79,7 @@ func TestMessagesMatchManifest(t *testing.T) {
 			t.Parallel()
 			want := readManifest(t, m)
 			// The run of TestGolden's jsonl view of the capture.
-			out, errs, code := runShared(t, append([]string{"-r", capFile, "--format", "jsonl"}, keylogArgs(capFile)...)...)
+			out, errs, code := runShared(t, goldenArgs(capFile, "--format", "jsonl")...)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}

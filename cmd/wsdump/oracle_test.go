@@ -213,7 +213,7 @@ func runWsdumpFrames(t *testing.T, file string) ([]oracleFrame, error) {
 func midstreamPorts(t *testing.T, file string) []uint16 {
 	t.Helper()
 	// The run of TestGolden's and TestDeterministic's jsonl view.
-	out, _, _ := runShared(t, append([]string{"-r", file, "--format", "jsonl"}, keylogArgs(file)...)...)
+	out, _, _ := runShared(t, goldenArgs(file, "--format", "jsonl")...)
 	var ports []uint16
 	for _, r := range parseJSONL(t, out) {
 		if r.Type == "conn" && !r.HandshakeSeen {
