@@ -38,9 +38,19 @@ func fixtures(t *testing.T) []string {
 // exit status.
 func runWsdump(t *testing.T, stdin []byte, args ...string) (string, string, int) {
 	t.Helper()
-	out := outBuffers.Get().(*bytes.Buffer)
-	defer outBuffers.Put(out)
-	out.Reset()
+	var out *bytes.Buffer
+	select {
+	case out = <-outBuffers:
+		out.Reset()
+	default:
+		out = new(bytes.Buffer)
+	}
+	defer func() {
+		select {
+		case outBuffers <- out:
+		default:
+		}
+	}()
 	var errb bytes.Buffer
 	code := Main(args, bytes.NewReader(stdin), out, &errb)
 	return out.String(), errb.String(), code
@@ -50,8 +60,11 @@ func runWsdump(t *testing.T, stdin []byte, args ...string) (string, string, int)
 // growing a new one to each run's output (megabytes for the loss tests'
 // thousands of runs) was 2.6 s of the package's CPU, clearing memory.
 // Main is done writing when it returns (TestHostileCaptures counts the
-// goroutines it leaves: none).
-var outBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// goroutines it leaves: none). A few are kept in a channel, not a
+// sync.Pool: the pool is emptied by every other collection, and its
+// buffers grew again (1.5 s of CPU); four cover the runs in flight at
+// once (-parallel is one per core).
+var outBuffers = make(chan *bytes.Buffer, 4)
 
 // longBase64 matches payload and data fields too long to keep in a golden
 // file verbatim: they are replaced by their hash, which still catches any
