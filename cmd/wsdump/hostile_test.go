@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -763,22 +764,27 @@ func TestDiffMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("heavy: skipped with -short")
 	}
-	build := func(last byte) string {
-		c := conv(false)
-		msg := make([]byte, 1<<20)
-		for i := range msg {
-			msg[i] = byte(i*7 + i>>10)
-		}
-		for i := range 96 {
-			msg[0] = byte(i)
-			if i == 95 {
-				msg[len(msg)-1] = last
-			}
-			c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpBinary, Length: uint64(len(msg))}, msg))
-		}
-		return writeSynth(t, 0, c)
+	// The two captures share their first 95 messages' packets, built
+	// once; the 96th differs in its last byte.
+	c := conv(false)
+	msg := make([]byte, 1<<20)
+	for i := range msg {
+		msg[i] = byte(i*7 + i>>10)
 	}
-	a, b := build(0), build(1)
+	send := func(c *synth.Conv, i int) {
+		msg[0] = byte(i)
+		c.Send(false, frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpBinary, Length: uint64(len(msg))}, msg))
+	}
+	for i := range 95 {
+		send(c, i)
+	}
+	c2 := *c
+	c2.Packets = slices.Clip(c.Packets)
+	msg[len(msg)-1] = 0
+	send(c, 95)
+	msg[len(msg)-1] = 1
+	send(&c2, 95)
+	a, b := writeSynth(t, 0, c), writeSynth(t, 0, &c2)
 	// One run: the output is the subprocess's (a second run in-process
 	// took a third of the test).
 	var stdout bytes.Buffer
