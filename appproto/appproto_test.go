@@ -1,6 +1,7 @@
 package appproto
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
@@ -307,20 +308,8 @@ func TestSocketIOKeepalive(t *testing.T) {
 
 // mqttPacket builds a packet from its first byte and remaining bytes.
 func mqttPacket(first byte, rest string) string {
-	n := len(rest)
-	var rl []byte
-	for {
-		b := byte(n % 128)
-		n /= 128
-		if n > 0 {
-			b |= 0x80
-		}
-		rl = append(rl, b)
-		if n == 0 {
-			break
-		}
-	}
-	return string([]byte{first}) + string(rl) + rest
+	// the remaining length: MQTT's variable byte integer, as Go's varint
+	return string(binary.AppendUvarint([]byte{first}, uint64(len(rest)))) + rest
 }
 
 func mqttStr(s string) string { return string([]byte{byte(len(s) >> 8), byte(len(s))}) + s }

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
@@ -356,17 +357,6 @@ func main() {
 	f.Close()
 }
 
-func varint(n int) []byte {
-	var b []byte
-	for {
-		d := byte(n % 128)
-		n /= 128
-		if n > 0 {
-			d |= 128
-		}
-		b = append(b, d)
-		if n == 0 {
-			return b
-		}
-	}
-}
+// varint is MQTT's variable byte integer: base 128, least significant
+// group first, as Go's unsigned varint.
+func varint(n int) []byte { return binary.AppendUvarint(nil, uint64(n)) }
