@@ -27,6 +27,9 @@ type Fallback struct {
 type fallbackTap struct {
 	c  *Conn
 	fb *httpfb.Conn
+	// session: it passed on a message or request of a session, so the
+	// joiner holds the connection and adds what its End counts.
+	session bool
 }
 
 func (c *Conn) tap(side int, data []byte, ts time.Time) {
@@ -54,6 +57,7 @@ func (t *fallbackTap) Message(m *httpfb.Msg) {
 		t.c.sum.Anomalies |= AnomFallbackFraming
 		return
 	}
+	t.session = true
 	op := OpText
 	if m.Binary {
 		op = OpBinary
@@ -71,6 +75,7 @@ func (t *fallbackTap) Request(r *httpfb.Request) {
 	if r.Session.ID == "" {
 		return
 	}
+	t.session = true
 	cp := *r
 	ts := r.EndTS
 	if ts.IsZero() {
@@ -82,9 +87,10 @@ func (t *fallbackTap) Request(r *httpfb.Request) {
 
 // tapGap and tapEnd pass lost bytes and the end on. tapEnd counts the
 // bytes the fallback decoder could give no request as skipped, and tells
-// whether a connection that carried fallback requests lost or skipped
+// whether a connection that carried a session's requests lost or skipped
 // bytes: its End must reach the joiner, which adds them to its session's
-// (Config.EndAll or not).
+// (Config.EndAll or not). One that carried none ends as any HTTP
+// connection does (Config.EndAll only).
 func (c *Conn) tapGap(side int, n int, ts time.Time) {
 	if t := c.fallback(); t != nil {
 		t.fb.Gap(c.dirOf(side) == ClientToServer, n, ts)
@@ -104,7 +110,7 @@ func (c *Conn) tapEnd(ts time.Time) (tell bool) {
 			c.sum.Anomalies |= AnomFallbackFraming
 		}
 	}
-	if !t.fb.Active() {
+	if !t.session {
 		return false
 	}
 	for _, st := range c.stats() {

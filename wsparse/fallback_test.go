@@ -98,3 +98,28 @@ func TestFallbackJunkCounted(t *testing.T) {
 		}
 	}
 }
+
+// TestFallbackNoSessionNotEnded: a connection whose fallback requests
+// reached no session (an Engine.IO handshake poll whose open packet names
+// no sid) is ended only with Config.EndAll, as any HTTP connection: its
+// skipped bytes are no session's, and its End would be a lone
+// not_websocket row in the table and jsonl views.
+func TestFallbackNoSessionNotEnded(t *testing.T) {
+	a, b := netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80")
+	for _, endAll := range []bool{false, true} {
+		s := &fbSink{}
+		c := NewConn(1, a, b, Config{Fallback: true, EndAll: endAll}, s)
+		ts := time.Unix(1, 0)
+		body := `0{"upgrades":[],"pingInterval":25000,"pingTimeout":5000}` + "\x1e" + `40`
+		c.Feed(0, []byte("GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n"), ts)
+		c.Feed(1, []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)), ts)
+		c.End(ts)
+		want := ""
+		if endAll {
+			want = "end not_websocket"
+		}
+		if got := strings.Join(s.out, "\n"); got != want {
+			t.Errorf("EndAll %v: records %q, want %q", endAll, got, want)
+		}
+	}
+}
