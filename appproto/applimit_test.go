@@ -58,3 +58,23 @@ func TestAppsPerMessageBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestAppsPerMessageBoundedInner: a SockJS string that itself carries more
+// than MaxApps STOMP messages is cut by its inner session; what the inner
+// app_limit App counted is added to the outer one's count, not taken as
+// one application message.
+func TestAppsPerMessageBoundedInner(t *testing.T) {
+	const n = 3 * MaxApps
+	s := New(nil, SockJS)
+	data := `["CONNECT\naccept-version:1.2\n\n\u0000","` + strings.Repeat(`\n`, n) + `"]`
+	apps := s.Message(&wsparse.Message{Opcode: wsparse.OpText, Frames: 1, Data: []byte(data), Len: uint64(len(data))})
+	total := 1 + 1 + n // the [...] frame, CONNECT, the heart-beats
+	if len(apps) != MaxApps {
+		t.Fatalf("%d Apps from a message of %d, want %d", len(apps), total, MaxApps)
+	}
+	last := apps[MaxApps-1]
+	want := strconv.Itoa(total - (MaxApps - 1))
+	if len(last.Anomalies) != 1 || last.Anomalies[0] != "app_limit" || len(last.Fields) != 1 || last.Fields[0].Value != want {
+		t.Errorf("last App %+v, want app_limit with not_kept %s", last, want)
+	}
+}

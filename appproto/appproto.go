@@ -215,18 +215,19 @@ type Keepalive struct {
 const MaxApps = 4096
 
 // keep appends a to out, the Apps of one message so far, up to MaxApps;
-// past that, out's last App becomes one marked app_limit that counts a
-// (and what a counts, when a is itself such an App from a SockJS
-// payload's inner session).
+// past that, out's last App becomes one marked app_limit that counts a,
+// or what a counts when it is itself such an App from a SockJS payload's
+// inner session (it stands for those, not for one more).
 func keep(out []App, a App) []App {
+	k := max(a.over, 1) // the application messages a stands for
 	switch n := len(out); {
 	case n < MaxApps-1:
 		return append(out, a)
 	case n == MaxApps-1:
-		return append(out, App{Protocol: a.Protocol, Key: "-", Anomalies: []string{"app_limit"}, over: 1 + a.over})
+		return append(out, App{Protocol: a.Protocol, Key: "-", Anomalies: []string{"app_limit"}, over: k})
 	default:
-		if last := &out[n-1]; last.over < math.MaxUint32-1-a.over {
-			last.over += 1 + a.over
+		if last := &out[n-1]; last.over <= math.MaxUint32-k {
+			last.over += k
 		}
 		return out
 	}
