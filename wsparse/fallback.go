@@ -105,6 +105,14 @@ func (c *Conn) tapEnd(ts time.Time) (tell bool) {
 	t.fb.End(ts)
 	c.dx.fb = nil
 	for _, d := range [...]Dir{ClientToServer, ServerToClient} {
+		if t.session && c.sum.more != nil {
+			// The fallback decoder accounts for every byte it was given:
+			// what it could not decode is on its requests (UndecodedBytes)
+			// or unowned (below). The frame search after a gap ran over
+			// the same bytes and counted them as skipped; the joiner adds
+			// both counts to the session, so only the decoder's stays.
+			c.sum.more.rare[d].SkippedBytes = 0
+		}
 		if n := t.fb.Unowned(d == ClientToServer); n > 0 {
 			c.rare(d).SkippedBytes += uint64(n)
 			c.sum.Anomalies |= AnomFallbackFraming
