@@ -396,6 +396,9 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 		s.sum.Anomalies |= sum.Anomalies
 		return
 	}
+	if sum.JoinOnly {
+		return // ended for a session that did not take it: no view's
+	}
 	j.put(j.next, record.Record{Kind: record.End, Conn: c, Summary: sum})
 }
 
@@ -456,7 +459,7 @@ func (j *Joiner) Finish() {
 	// Sessions that never went past their handshake poll: their
 	// connections end as the HTTP connections they were, in order.
 	for _, e := range j.heldEnds {
-		if _, ok := j.tapped[e.c.ID]; !ok {
+		if _, ok := j.tapped[e.c.ID]; !ok && !e.s.JoinOnly {
 			j.put(j.next, record.Record{Kind: record.End, Conn: e.c, Summary: e.s})
 		}
 	}

@@ -66,3 +66,24 @@ func TestConnCountsJoined(t *testing.T) {
 			got.Stats[wsparse.ClientToServer].LostBytes, got.Stats[wsparse.ServerToClient].SkippedBytes, got.Anomalies)
 	}
 }
+
+// TestJoinOnlyEndDropped: an HTTP connection's End reported only for the
+// joiner (Summary.JoinOnly: it lost bytes, and Config.EndAll was unset)
+// reaches no view when no session takes it, whether the joiner held it (a
+// handshake poll whose session was never confirmed) or not: it was a lone
+// not_websocket row in the table, where the connection had no record
+// before.
+func TestJoinOnlyEndDropped(t *testing.T) {
+	for _, joinOnly := range []bool{false, true} {
+		r := &sumRec{}
+		j := newWS(r)
+		var end wsparse.Summary
+		end.End, end.JoinOnly = wsparse.EndNotWebSocket, joinOnly
+		end.Stats[wsparse.ClientToServer].LostBytes = 38
+		j.End(conn(7), &end)
+		j.Finish()
+		if want := map[bool]int{false: 1, true: 0}[joinOnly]; len(r.sums) != want {
+			t.Errorf("JoinOnly %v: %d Ends passed on, want %d", joinOnly, len(r.sums), want)
+		}
+	}
+}

@@ -113,6 +113,12 @@ type Summary struct {
 	// Fallback describes a SockJS or Engine.IO session joined from HTTP
 	// requests (package fbjoin); nil for a TCP connection.
 	Fallback *FallbackSummary
+
+	// JoinOnly marks the End of an HTTP connection reported only for the
+	// joiner (without Config.EndAll): it lost or skipped bytes of a
+	// fallback session, which the joiner adds to the session's. Not the
+	// session's after all, it is no view's: the joiner drops it.
+	JoinOnly bool
 }
 
 // HTTP2Counts counts what an HTTP/2 connection carried: its streams, the
@@ -285,7 +291,7 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	c.sniffPair(ts)
 	if !c.hasHS() && !c.ws {
 		if c.cfg.EndAll || tell {
-			c.endNotWebSocket(connect, h2)
+			c.endNotWebSocket(connect, h2, !c.cfg.EndAll)
 		}
 		return
 	}
@@ -404,13 +410,13 @@ func (c *Conn) stats() [2]DirStats {
 
 // endNotWebSocket reports the summary of a connection that never showed
 // WebSocket (Config.EndAll).
-func (c *Conn) endNotWebSocket(connect string, h2 *HTTP2Counts) {
+func (c *Conn) endNotWebSocket(connect string, h2 *HTTP2Counts, joinOnly bool) {
 	cs := &c.sum
 	e := getEnding()
 	defer e.put()
 	s := &e.s
 	*s = Summary{First: cs.First, Last: cs.last(), Stats: c.stats(),
-		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.TLS(), Connect: connect, HTTP2: h2}
+		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.TLS(), Connect: connect, HTTP2: h2, JoinOnly: joinOnly}
 	if x := cs.more; x != nil {
 		s.TCPFin, s.TCPRst = x.tcpFin, x.tcpRst
 	}
