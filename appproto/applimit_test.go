@@ -44,14 +44,7 @@ func TestAppsPerMessageBounded(t *testing.T) {
 			if c.mode == SockJS {
 				total++ // the [...] frame
 			}
-			if len(apps) != MaxApps {
-				t.Fatalf("%d Apps from a message of %d, want %d", len(apps), total, MaxApps)
-			}
-			last := apps[MaxApps-1]
-			want := strconv.Itoa(total - (MaxApps - 1))
-			if len(last.Anomalies) != 1 || last.Anomalies[0] != "app_limit" || len(last.Fields) != 1 || last.Fields[0].Value != want {
-				t.Errorf("last App %+v, want app_limit with not_kept %s", last, want)
-			}
+			checkAppLimit(t, apps, total)
 			if next := msg(c.next); len(next) == 0 || len(next[len(next)-1].Anomalies) != 0 {
 				t.Errorf("the next message gave %+v", next)
 			}
@@ -68,7 +61,13 @@ func TestAppsPerMessageBoundedInner(t *testing.T) {
 	s := New(nil, SockJS)
 	data := `["CONNECT\naccept-version:1.2\n\n\u0000","` + strings.Repeat(`\n`, n) + `"]`
 	apps := s.Message(&wsparse.Message{Opcode: wsparse.OpText, Frames: 1, Data: []byte(data), Len: uint64(len(data))})
-	total := 1 + 1 + n // the [...] frame, CONNECT, the heart-beats
+	checkAppLimit(t, apps, 1+1+n) // the [...] frame, CONNECT, the heart-beats
+}
+
+// checkAppLimit: apps, from a message of total application messages, are
+// MaxApps, the last an app_limit App that counts the ones not kept.
+func checkAppLimit(t *testing.T, apps []App, total int) {
+	t.Helper()
 	if len(apps) != MaxApps {
 		t.Fatalf("%d Apps from a message of %d, want %d", len(apps), total, MaxApps)
 	}
