@@ -65,15 +65,22 @@ func TestFallbackHandshakeNoSid(t *testing.T) {
 	a, b := netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80")
 	s := &sumSink{}
 	c := NewConn(1, a, b, Config{Fallback: true, EndAll: true}, s)
+	body := noSidPoll(c)
+	st := s.sum.Stats[ServerToClient]
+	if want := uint64(body - 1); st.SkippedBytes != want || s.sum.Anomalies&AnomFallbackFraming == 0 {
+		t.Errorf("skipped %d (want %d), anomalies %s (want fallback_framing); records %q", st.SkippedBytes, want, s.sum.Anomalies, s.out)
+	}
+}
+
+// noSidPoll feeds c an Engine.IO handshake poll whose open packet names
+// no sid, and ends it; it returns the length of the response's body.
+func noSidPoll(c *Conn) int {
 	ts := time.Unix(1, 0)
 	body := `0{"upgrades":[],"pingInterval":25000,"pingTimeout":5000}` + "\x1e" + `40`
 	c.Feed(0, []byte("GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n"), ts)
 	c.Feed(1, []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)), ts)
 	c.End(ts)
-	st := s.sum.Stats[ServerToClient]
-	if want := uint64(len(body) - 1); st.SkippedBytes != want || s.sum.Anomalies&AnomFallbackFraming == 0 {
-		t.Errorf("skipped %d (want %d), anomalies %s (want fallback_framing); records %q", st.SkippedBytes, want, s.sum.Anomalies, s.out)
-	}
+	return len(body)
 }
 
 // TestFallbackJunkCounted: bytes that break HTTP framing between a
@@ -109,11 +116,7 @@ func TestFallbackNoSessionNotEnded(t *testing.T) {
 	for _, endAll := range []bool{false, true} {
 		s := &fbSink{}
 		c := NewConn(1, a, b, Config{Fallback: true, EndAll: endAll}, s)
-		ts := time.Unix(1, 0)
-		body := `0{"upgrades":[],"pingInterval":25000,"pingTimeout":5000}` + "\x1e" + `40`
-		c.Feed(0, []byte("GET /engine.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n"), ts)
-		c.Feed(1, []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)), ts)
-		c.End(ts)
+		noSidPoll(c)
 		want := ""
 		if endAll {
 			want = "end not_websocket"
