@@ -181,6 +181,12 @@ type exchange struct {
 	Request
 	ok     bool // a fallback session request
 	method string
+	// done: reported (its response ended, or the connection did). Bytes
+	// counted on it later (its request body cut by a gap after the
+	// response came, junk after a 204) go to its connection's unowned:
+	// it was reported without them.
+	done bool
+	conn *Conn
 }
 
 // NewConn returns a decoder reporting to h.
@@ -189,11 +195,14 @@ func NewConn(h Handler) *Conn { return &Conn{h: h} }
 // Active reports whether the connection has carried a fallback request.
 func (c *Conn) Active() bool { return c.side[0].seen }
 
-// Dead reports whether nothing more will be decoded: the connection
-// switched protocols, or its client side broke HTTP framing before any
-// fallback request.
+// Dead reports whether nothing more will be decoded nor counted: the
+// connection switched protocols, or its client side broke HTTP framing
+// before any fallback request. A connection that carried a fallback
+// request is never dead while it has bytes: once both sides broke
+// framing, what follows is decoded no more but counted (undecodable), as
+// the bytes of a side broken alone are.
 func (c *Conn) Dead() bool {
-	return c.dead || c.side[0].broken && (!c.side[0].seen || c.side[1].broken)
+	return c.dead || c.side[0].broken && !c.side[0].seen
 }
 
 // side is one direction's parser state.
@@ -249,6 +258,11 @@ func (c *Conn) Feed(c2s bool, data []byte, ts time.Time) {
 		} else {
 			c.response(s, bytes.TrimLeft(head, "\r\n"), ts)
 		}
+	}
+	if s.broken && !c.dead && len(data) > 0 {
+		// The rest of what came with a head that broke framing: counted
+		// as the bytes after it are.
+		c.undecodable(s, c2s, int64(len(data)))
 	}
 }
 
@@ -334,7 +348,7 @@ func (c *Conn) request(s *side, head []byte, ts time.Time) {
 		c.undecodable(s, true, int64(len(head)))
 		return
 	}
-	x := &exchange{method: parts[0]}
+	x := &exchange{method: parts[0], conn: c}
 	x.Method, x.URI, x.TS, x.Host = parts[0], parts[1], ts, f.host
 	x.Session, x.ok = Classify(parts[0], parts[1])
 	if x.ok {
@@ -352,6 +366,7 @@ func (c *Conn) request(s *side, head []byte, ts time.Time) {
 				old.Anomalies |= AnomFraming
 				c.h.Request(&old.Request)
 			}
+			old.done = true
 		}
 	}
 	s.current = x
@@ -392,7 +407,7 @@ func (c *Conn) response(s *side, head []byte, ts time.Time) {
 		}
 	}
 	if x == nil {
-		x = &exchange{}
+		x = &exchange{conn: c}
 	}
 	x.Status, x.RespTS = status, ts
 	s.current = x
@@ -450,6 +465,7 @@ func (c *Conn) finish(x *exchange, ts time.Time) {
 	if x.ok {
 		c.h.Request(&x.Request)
 	}
+	x.done = true
 }
 
 // undecodable accounts for bytes that break HTTP framing.
@@ -461,8 +477,9 @@ func (c *Conn) undecodable(s *side, c2s bool, n int64) {
 	if x == nil && len(c.reqs) > 0 {
 		x = c.reqs[len(c.reqs)-1]
 	}
-	if x == nil || !x.ok {
-		// No request would report them (one made up here was lost).
+	if x == nil || !x.ok || x.done {
+		// No request would report them (one made up here was lost, or
+		// was reported already).
 		c.unowned[dirIndex(c2s)] += n
 		return
 	}
@@ -471,8 +488,14 @@ func (c *Conn) undecodable(s *side, c2s bool, n int64) {
 }
 
 // undecoded counts n bytes of x that are not decoded, sent by the client
-// when c2s.
+// when c2s; on its connection's unowned once x was reported.
 func (x *exchange) undecoded(c2s bool, n int64) {
+	if x.done {
+		if x.conn != nil {
+			x.conn.unowned[dirIndex(c2s)] += n
+		}
+		return
+	}
 	x.UndecodedBytes += n
 	if c2s {
 		x.UndecodedC2S += n
@@ -516,6 +539,7 @@ func (c *Conn) End(ts time.Time) {
 		if x.ok {
 			c.h.Request(&x.Request)
 		}
+		x.done = true
 	}
 	c.reqs = nil
 }

@@ -48,3 +48,24 @@ func TestUnownedCounted(t *testing.T) {
 		t.Errorf("unowned bytes: server %d, client %d; want %d, 0", c.Unowned(false), c.Unowned(true), len(junk))
 	}
 }
+
+// TestCountedAfterReported: bytes not decoded that come after their
+// exchange was reported are counted on the connection (Unowned), not on
+// the reported request, where no one read them: a send body cut by a lost
+// segment whose response had come (the reassembly holds the client's
+// bytes after the hole while the server's go on), and junk after a 204;
+// and so are the bytes that came in the same segment as a head that
+// broke framing (they were dropped).
+func TestCountedAfterReported(t *testing.T) {
+	h := &reqs{}
+	c := NewConn(h)
+	c.Feed(true, []byte("POST /s/1/a/xhr_send HTTP/1.1\r\nContent-Length: 6000\r\n\r\n"+strings.Repeat("a", 500)), t0)
+	c.Feed(false, []byte("HTTP/1.1 204 No Content\r\n\r\n"), t0)
+	c.Gap(true, 1000, t0)
+	c.Feed(true, []byte(strings.Repeat("e", 4500)), t0)
+	c.Feed(false, []byte("JUNK\r\n\r\n"+strings.Repeat("s", 300)), t0)
+	c.End(t0)
+	if c2s, s2c := c.Unowned(true), c.Unowned(false); c2s != 4500 || s2c != 308 {
+		t.Errorf("unowned bytes: client %d, server %d; want 4500 (after the gap), 308 (the junk head and the bytes with it)", c2s, s2c)
+	}
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wsdump/wsdump/internal/synth"
+)
+
+// Bytes that are not decoded must show on a record, in every view that
+// reports their connection, the same for any -j.
+
+// runJobs runs wsdump with -j 1 and -j 3, requires the same exit status,
+// stderr and output, and returns the output.
+func runJobs(t *testing.T, args ...string) string {
+	t.Helper()
+	out1, err1, code1 := runWsdump(t, nil, append(args, "-j", "1")...)
+	out3, err3, code3 := runWsdump(t, nil, append(args, "-j", "3")...)
+	if code1 != code3 || err1 != err3 || out1 != out3 {
+		t.Fatalf("%q: -j 1 (exit %d, %d bytes, stderr %q) differs from -j 3 (exit %d, %d bytes, stderr %q)",
+			args, code1, len(out1), err1, code3, len(out3), err3)
+	}
+	return out1
+}
+
+func wantIn(t *testing.T, view, out string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("%s: no %q in:\n%.3000s", view, w, out)
+		}
+	}
+}
+
+// brokenFallback is a SockJS xhr poll after which both sides break HTTP
+// framing (9 and 10 bytes of junk heads), then send 3 000 and 5 000 bytes
+// more.
+func brokenFallback(t *testing.T) string {
+	c := synth.New("10.0.0.1:5000", "10.0.0.2:80").Open()
+	c.Send(true, []byte("POST /s/1/a/xhr HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"))
+	c.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no\n"))
+	c.Send(false, []byte("JUNK1\r\n\r\n"))
+	c.Send(true, []byte("JUNK22\r\n\r\n"))
+	c.Send(false, []byte(strings.Repeat("s", 3000)))
+	c.Send(true, []byte(strings.Repeat("c", 5000)))
+	c.Fin(true).Fin(false)
+	return writeSynth(t, 0, c)
+}
+
+// TestFallbackBothSidesBrokenCounted: once both sides of a fallback
+// session's connection broke HTTP framing, the decoder said it was done
+// and the reassembly stopped feeding the connection: the bytes after
+// were in no count (skipped 10 and 9 bytes, not 5 010 and 3 009).
+func TestFallbackBothSidesBrokenCounted(t *testing.T) {
+	f := brokenFallback(t)
+	wantIn(t, "jsonl", runJobs(t, "-r", f, "--format", "jsonl"), `"lost_bytes":0,"skipped_bytes":5010,`, `"lost_bytes":0,"skipped_bytes":3009,`, `"anomalies":["fallback_framing"]}`)
+}
