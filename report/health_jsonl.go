@@ -182,6 +182,9 @@ func appendConnJSON(b []byte, c *health.Conn) []byte {
 		b = uintField(b, "payload_bytes", st.PayloadBytes)
 		b = uintField(b, "wire_bytes", st.WireBytes)
 		b = uintField(b, "lost_bytes", st.LostBytes)
+		if st.SkippedBytes > 0 { // bytes not decoded: a fallback body over its bound, a resync
+			b = uintField(b, "skipped_bytes", st.SkippedBytes)
+		}
 		b = boolField(b, "tcp_fin", c.Close.TCPFin[d])
 		b = boolField(b, "tcp_rst", c.Close.TCPRst[d])
 		b = append(b, '}')

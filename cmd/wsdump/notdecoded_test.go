@@ -55,3 +55,17 @@ func TestFallbackBothSidesBrokenCounted(t *testing.T) {
 	f := brokenFallback(t)
 	wantIn(t, "jsonl", runJobs(t, "-r", f, "--format", "jsonl"), `"lost_bytes":0,"skipped_bytes":5010,`, `"lost_bytes":0,"skipped_bytes":3009,`, `"anomalies":["fallback_framing"]}`)
 }
+
+// TestConnsFallbackSkipped: conns --format jsonl's conn records carry
+// skipped_bytes beside lost_bytes when there are any (a fallback
+// session's included: it had none).
+func TestConnsFallbackSkipped(t *testing.T) {
+	f := brokenFallback(t)
+	out := runJobs(t, "conns", "-r", f, "--format", "jsonl")
+	wantIn(t, "conns jsonl", out, `"transport":"xhr-polling"`, `"lost_bytes":0,"skipped_bytes":5010,"tcp_fin"`, `"lost_bytes":0,"skipped_bytes":3009,"tcp_fin"`)
+	// Omitted when zero, as the conns records were before.
+	out = runJobs(t, "conns", "-r", "../../testdata/pcaps/gen__ws-node-basic.pcap", "--format", "jsonl")
+	if strings.Contains(out, "skipped_bytes") {
+		t.Errorf("skipped_bytes on a capture that skipped nothing:\n%.2000s", out)
+	}
+}
