@@ -311,6 +311,7 @@ func (c *Conn) headers(r *reader, id uint32, fields []hpack.HeaderField, ts time
 		}
 		c.counts.Streams++
 		if len(c.streams) >= c.cfg.MaxStreams {
+			c.counts.NotFollowed++
 			c.parent.StreamNotFollowed()
 			return
 		}

@@ -147,7 +147,7 @@ func TestConversation(t *testing.T) {
 1/5 E end=rst_without_close stream_end="rst_stream CANCEL" fin=[false false] rst=[true false] skipped=0/0 anomalies=h2_stream_reset
 1/9 H CONNECT /nope HTTP/2 host=h proto=websocket status=403 sub="" ext="" deflate=false upgraded=false anomalies=upgrade_refused
 1/9 E end=not_upgraded stream_end="goaway NO_ERROR" fin=[true false] rst=[false false] skipped=13/0 anomalies=upgrade_refused,h2_data_after_refusal
-1 E end=not_websocket stream_end="" fin=[false false] rst=[false false] skipped=0/0 anomalies= h2={Streams:5 Requests:2 WebSockets:3 RequestBytes:6 GoAway:NO_ERROR} [GET h/ 200] [GET h/favicon.ico 404]`
+1 E end=not_websocket stream_end="" fin=[false false] rst=[false false] skipped=0/0 anomalies= h2={Streams:5 Requests:2 WebSockets:3 NotFollowed:0 RequestBytes:6 GoAway:NO_ERROR} [GET h/ 200] [GET h/favicon.ico 404]`
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

@@ -113,6 +113,13 @@ type HTTP2Conn struct {
 	RequestBytes                  int64  // DATA bytes of the ordinary requests (wsparse.HTTP2Counts)
 	GoAway                        string // the GOAWAY's error code, if one was sent
 	Anomalies                     wsparse.Anomalies
+	// NotFollowed counts the streams opened while as many as are followed
+	// at once were open (h2_streams_over_limit); SkippedBytes and
+	// LostBytes, both sides', the connection's bytes not decoded (DATA of
+	// streams not followed, bytes after its framing was lost) and lost by
+	// the capture.
+	NotFollowed             int
+	SkippedBytes, LostBytes uint64
 }
 
 // Conn is one WebSocket connection (or refused upgrade attempt).

@@ -199,7 +199,8 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 	if h := s.HTTP2; h != nil {
 		if len(t.h2) < maxHTTP2Kept {
 			t.h2 = append(t.h2, &HTTP2Conn{ID: c.ID, Client: client, Server: server, Start: s.First, End: end,
-				Streams: h.Streams, Requests: h.Requests, WebSockets: h.WebSockets, RequestBytes: h.RequestBytes, GoAway: h.GoAway, Anomalies: s.Anomalies})
+				Streams: h.Streams, Requests: h.Requests, WebSockets: h.WebSockets, RequestBytes: h.RequestBytes, GoAway: h.GoAway, Anomalies: s.Anomalies,
+				NotFollowed: h.NotFollowed, SkippedBytes: s.Stats[0].SkippedBytes + s.Stats[1].SkippedBytes, LostBytes: s.Stats[0].LostBytes + s.Stats[1].LostBytes})
 		} else {
 			t.h2More++
 		}

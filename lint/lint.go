@@ -184,10 +184,17 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	if s.StreamEnd != "" {
 		conn.Detail += " (" + s.StreamEnd + ")" // an HTTP/2 stream's end
 	}
+	if h := s.HTTP2; h != nil && h.NotFollowed > 0 {
+		conn.Detail = "HTTP/2: " + strconv.Itoa(h.NotFollowed) + " of " + strconv.Itoa(h.Streams) + " streams not followed, " +
+			strconv.FormatUint(s.Stats[0].SkippedBytes+s.Stats[1].SkippedBytes, 10) + " bytes skipped"
+	}
 	if rest := s.Anomalies &^ l.seen[c]; rest != 0 {
 		l.add(rest, c, conn)
 	}
 	delete(l.seen, c)
+	if s.End == wsparse.EndNotWebSocket {
+		return // an HTTP/2 connection told for its anomalies: no WebSocket to check
+	}
 	conn.Conn = c.ID
 	emit := func(name, detail string) {
 		f := conn

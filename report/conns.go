@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -50,7 +51,16 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 	if len(r.HTTP2) > 0 {
 		out.Write([]byte("\nHTTP/2 connections (WebSockets over HTTP/2, RFC 8441, are the rows CONN/STREAM above):\n"))
 		t := newConnsTable(out)
-		t.Header(http2Header)
+		// What was not decoded, only when a connection has some: the
+		// table of every other capture stays as it was.
+		notDecoded := slices.ContainsFunc(r.HTTP2, func(h *health.HTTP2Conn) bool {
+			return h.SkippedBytes > 0 || h.LostBytes > 0 || h.Anomalies != 0
+		})
+		if notDecoded {
+			t.Header(append(slices.Clip(http2Header), "SKIPPED", "LOST", "ANOMALIES"))
+		} else {
+			t.Header(http2Header)
+		}
 		for _, h := range r.HTTP2 {
 			goaway := h.GoAway
 			if goaway == "" {
@@ -58,6 +68,13 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 			}
 			row := []string{wsparse.ConnLabel(h.ID), when(h.Start), Dur(h.End.Sub(h.Start)), h.Client.String(), h.Server.String(),
 				strconv.Itoa(h.Streams), strconv.Itoa(h.WebSockets), strconv.Itoa(h.Requests), strconv.FormatInt(h.RequestBytes, 10), goaway}
+			if notDecoded {
+				an := cmp.Or(h.Anomalies.String(), "-")
+				if h.NotFollowed > 0 {
+					an = strings.Replace(an, "h2_streams_over_limit", "h2_streams_over_limit ("+strconv.Itoa(h.NotFollowed)+" streams)", 1)
+				}
+				row = append(row, strconv.FormatUint(h.SkippedBytes, 10), strconv.FormatUint(h.LostBytes, 10), an)
+			}
 			if err := t.Append(row); err != nil {
 				return err
 			}

@@ -73,6 +73,15 @@ func appendHTTP2JSON(b []byte, h *health.HTTP2Conn) []byte {
 	b = intField(b, "requests", h.Requests)
 	b = field(b, "request_bytes")
 	b = strconv.AppendInt(b, h.RequestBytes, 10)
+	if h.NotFollowed > 0 { // h2_streams_over_limit
+		b = intField(b, "streams_not_followed", h.NotFollowed)
+	}
+	if h.SkippedBytes > 0 {
+		b = uintField(b, "skipped_bytes", h.SkippedBytes)
+	}
+	if h.LostBytes > 0 {
+		b = uintField(b, "lost_bytes", h.LostBytes)
+	}
 	if h.GoAway != "" {
 		b = jsField(b, "goaway", h.GoAway)
 	}

@@ -32,7 +32,7 @@ func writeHealthJSONLRef(w io.Writer, r *health.Report, o health.Options) error 
 	for _, h := range r.HTTP2 {
 		rec := http2Record{Type: "http2_conn", Conn: h.ID, TS: jts(h.End), Client: h.Client.String(), Server: h.Server.String(),
 			FirstTS: jts(h.Start), LastTS: jts(h.End), Streams: h.Streams, WebSockets: h.WebSockets, Requests: h.Requests, RequestBytes: h.RequestBytes,
-			GoAway: h.GoAway, Anomalies: h.Anomalies.Names()}
+			NotFollowed: h.NotFollowed, SkippedBytes: h.SkippedBytes, LostBytes: h.LostBytes, GoAway: h.GoAway, Anomalies: h.Anomalies.Names()}
 		if rec.Anomalies == nil {
 			rec.Anomalies = []string{}
 		}
@@ -57,6 +57,9 @@ type http2Record struct {
 	WebSockets   int      `json:"websockets"`
 	Requests     int      `json:"requests"`
 	RequestBytes int64    `json:"request_bytes"`
+	NotFollowed  int      `json:"streams_not_followed,omitempty"`
+	SkippedBytes uint64   `json:"skipped_bytes,omitempty"`
+	LostBytes    uint64   `json:"lost_bytes,omitempty"`
 	GoAway       string   `json:"goaway,omitempty"`
 	Anomalies    []string `json:"anomalies"`
 }

@@ -375,6 +375,10 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 		b = append(b, `,"websockets":`...)
 		b = strconv.AppendInt(b, int64(h.WebSockets), 10)
+		if h.NotFollowed > 0 {
+			b = append(b, `,"streams_not_followed":`...)
+			b = strconv.AppendInt(b, int64(h.NotFollowed), 10)
+		}
 		if h.GoAway != "" {
 			b = strField(b, "goaway", h.GoAway)
 		}

@@ -484,7 +484,17 @@ func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
 		b = append(b, s.StreamEnd...)
 		b = append(b, ')')
 	}
-	if s.Handshake == nil {
+	if h := s.HTTP2; h != nil {
+		// An HTTP/2 connection (reported in this view when it did not
+		// follow some of its streams).
+		b = append(b, ", HTTP/2 streams "...)
+		b = strconv.AppendInt(b, int64(h.Streams), 10)
+		if h.NotFollowed > 0 {
+			b = append(b, ", "...)
+			b = strconv.AppendInt(b, int64(h.NotFollowed), 10)
+			b = append(b, " not followed (h2_streams_over_limit)"...)
+		}
+	} else if s.Handshake == nil {
 		b = append(b, ", no handshake ("...)
 		b = append(b, s.Confidence...)
 		b = append(b, ')')

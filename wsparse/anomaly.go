@@ -75,7 +75,9 @@ const (
 	AnomFallbackFraming       // an HTTP fallback transport (SockJS, Engine.IO polling) body, chunk or frame that breaks its framing
 	AnomFallbackSessionReused // a SockJS session or Engine.IO sid opened twice (two o frames, two open packets)
 	AnomFallbackPollTimeout   // an Engine.IO poll left unanswered longer than pingInterval + pingTimeout
-	anomCount                 = iota
+	// WebSockets over HTTP/2: a bound of wsdump's.
+	AnomH2StreamsOverLimit // streams opened while as many as are followed at once were open: not followed, their DATA skipped (HTTP2Counts.NotFollowed)
+	anomCount              = iota
 )
 
 var anomalyNames = [...]string{
@@ -134,6 +136,7 @@ var anomalyNames = [...]string{
 	"fallback_framing",
 	"fallback_session_reused",
 	"fallback_poll_timeout",
+	"h2_streams_over_limit",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

@@ -231,7 +231,7 @@ type LimitHits struct {
 	InflateRatio int
 	// H2Streams counts HTTP/2 streams opened while the most followed at
 	// once were open: not followed, their DATA counted as skipped bytes of
-	// the HTTP/2 connection, which no record shows.
+	// the HTTP/2 connection, which is flagged h2_streams_over_limit.
 	H2Streams int
 }
 

@@ -107,8 +107,13 @@ func (c *Conn) StreamResponse(status int, subprotocol, extensions string, anoms 
 }
 
 // StreamNotFollowed counts a stream of an HTTP/2 connection not followed
-// because as many as it follows at once were open (LimitHits.H2Streams).
-func (c *Conn) StreamNotFollowed() { c.hit().H2Streams++ }
+// because as many as it follows at once were open (LimitHits.H2Streams),
+// and flags the connection h2_streams_over_limit: its End is reported
+// with or without Config.EndAll, so that a record says so.
+func (c *Conn) StreamNotFollowed() {
+	c.hit().H2Streams++
+	c.sum.Anomalies |= AnomH2StreamsOverLimit
+}
 
 // StreamSkipped counts n bytes of a side's DATA that were not decoded (a
 // refused stream's, or ones over the pending limit).

@@ -126,8 +126,12 @@ type Summary struct {
 // extended CONNECT streams that became WebSocket connections.
 type HTTP2Counts struct {
 	Streams, Requests, WebSockets int
-	RequestBytes                  int64  // DATA bytes (both sides, padding out) of the ordinary requests: counted, not decoded
-	GoAway                        string // the GOAWAY's error code name, if one was sent
+	// NotFollowed counts the streams opened while as many as are followed
+	// at once were open (h2_streams_over_limit): counted in Streams, their
+	// DATA in the connection's skipped bytes.
+	NotFollowed  int
+	RequestBytes int64  // DATA bytes (both sides, padding out) of the ordinary requests: counted, not decoded
+	GoAway       string // the GOAWAY's error code name, if one was sent
 }
 
 // summary is what a decoder accumulates of its Summary; the rest is set
@@ -290,8 +294,11 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	}
 	c.sniffPair(ts)
 	if !c.hasHS() && !c.ws {
-		if c.cfg.EndAll || tell {
-			c.endNotWebSocket(connect, h2, !c.cfg.EndAll)
+		// An HTTP/2 connection that did not follow some of its streams
+		// is reported in every view: no other record says so.
+		told := h2 != nil && h2.NotFollowed > 0
+		if c.cfg.EndAll || tell || told {
+			c.endNotWebSocket(connect, h2, !c.cfg.EndAll && !told)
 		}
 		return
 	}

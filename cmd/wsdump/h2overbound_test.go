@@ -1,0 +1,45 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// TestH2StreamsOverBoundOnRecord: the streams an HTTP/2 connection opened
+// while 1 000 were open are not followed; until session 32 only a stderr
+// notice counted them, and their DATA went to skipped bytes no record
+// showed. Now the HTTP/2 connection's record says so in every view that
+// reports it: its end in jsonl, the table and csv (reported without
+// Config.EndAll for this), http2_conn and the conns table, and lint.
+func TestH2StreamsOverBoundOnRecord(t *testing.T) {
+	const extra = 3
+	h := synth.NewH2()
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+	c.Send(false, h.ConnectProtocol())
+	cl := h.Preface()
+	frame := synth.WSFrame(true, wsparse.OpText, []byte("hi"))
+	for i := range uint32(1000 + extra) {
+		cl = append(cl, h.Headers(true, 2*i+1, false, synth.ExtendedConnect("/s")...)...)
+		cl = append(cl, h.Data(true, 2*i+1, false, frame)...)
+	}
+	c.Send(true, cl)
+	f := writeSynth(t, 0, c)
+	skipped := extra * len(frame) // the DATA of the streams not followed
+
+	out := runJobs(t, "-r", f, "--format", "jsonl")
+	wantIn(t, "jsonl", out, `"end":"not_websocket","http2":{"streams":1003,"requests":0,"websockets":1000,"streams_not_followed":3},"anomalies":["h2_streams_over_limit"]}`,
+		`"c2s":{"frames":0,"messages":0,"control_frames":0,"payload_bytes":0,"wire_bytes":0,"lost_bytes":0,"skipped_bytes":`+itoa(skipped)+`,`)
+	if n := countType(out, "conn"); n != 1001 {
+		t.Errorf("jsonl: %d conn records, want the 1 000 streams' and the HTTP/2 connection's", n)
+	}
+	wantIn(t, "table", runJobs(t, "-r", f), "not_websocket, HTTP/2 streams 1003, 3 not followed (h2_streams_over_limit), c2s lost 0B skipped "+itoa(skipped)+"B")
+	wantIn(t, "csv", runJobs(t, "-r", f, "--format", "csv"), `conn,1,`, `h2_streams_over_limit`)
+	wantIn(t, "conns jsonl", runJobs(t, "conns", "-r", f, "--format", "jsonl"),
+		`"streams":1003,"websockets":1000,"requests":0,"request_bytes":0,"streams_not_followed":3,"skipped_bytes":`+itoa(skipped)+`,"anomalies":["h2_streams_over_limit"]}`)
+	wantIn(t, "conns", runJobs(t, "conns", "-r", f), "SKIPPED  LOST  ANOMALIES", " "+itoa(skipped)+"       0     h2_streams_over_limit (3 streams)")
+	out, errs, _ := runWsdump(t, nil, "lint", "-r", f, "--fail-on", "none")
+	wantIn(t, "lint", out+errs, "WS508 h2-streams-over-limit", "HTTP/2: 3 of 1003 streams not followed, "+itoa(skipped)+" bytes skipped")
+	runJobs(t, "lint", "-r", f, "--format", "jsonl", "--fail-on", "none")
+}
