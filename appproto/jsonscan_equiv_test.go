@@ -244,3 +244,40 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 }
+
+// TestScanEdges states json.Valid's verdict on the edges of the grammar
+// and holds the scanner and the reference to it (sameScan): numbers,
+// escapes and lone surrogates, bytes past ASCII that are not UTF-8 (which
+// json.Valid takes), control bytes, the nesting limit, space that is not
+// JSON's, and inputs of megabytes.
+func TestScanEdges(t *testing.T) {
+	deep := func(n int, open, close, inner string) string {
+		return strings.Repeat(open, n) + inner + strings.Repeat(close, n)
+	}
+	big := strings.Repeat("abcdefg\u00e9", 1<<19) // 4.5 MB
+	for _, c := range []struct {
+		in    string
+		valid bool
+	}{
+		{`0`, true}, {`-0`, true}, {`-0.0e-0`, true}, {`1E+9`, true}, {`12345678901234567890123`, true},
+		{`-`, false}, {`01`, false}, {`-01`, false}, {`1e`, false}, {`1e+`, false}, {`1.`, false},
+		{`.5`, false}, {`+1`, false}, {`1ee2`, false}, {`1.e2`, false}, {`0x1`, false}, {`1 2`, false},
+		{`"\uD800"`, true}, {`"\uDC00"`, true}, {`"\uDBFF\uDBFF"`, true}, {`"\u00e9\/\b\f\n\r\t\"\\"`, true},
+		{`"\u00G0"`, false}, {`"\uD800\u"`, false}, {`"\a"`, false}, {`"\'"`, false}, {`"\`, false}, {`"abc`, false},
+		{"\"\xff\xfe\"", true}, {"\"\xc3\"", true}, {"\"\xed\xa0\x80\"", true}, {"{\"\xff\":\"\x80\"}", true},
+		{"\"\x7f\"", true}, {"\"\x1f\"", false}, {"\"\t\"", false}, {"\"a\nb\"", false}, {"{\"\x00\":1}", false},
+		{deep(10000, "[", "]", ""), true}, {deep(10001, "[", "]", ""), false},
+		{deep(9999, `{"a":`, "}", "[]"), true}, {deep(10000, `{"a":`, "}", "[]"), false},
+		{deep(5000, `[{"k":`, "}]", "1"), true}, {deep(5000, `[{"k":`, "}]", "[[1]]"), false},
+		{``, false}, {` `, false}, {" \t\r\n{}\n", true}, {"\v{}", false}, {"\f{}", false}, {"\xef\xbb\xbf{}", false},
+		{`{"a":1,}`, false}, {`[1,]`, false}, {`{,}`, false}, {`{"a"}`, false}, {`{"a":}`, false}, {`{1:2}`, false},
+		{`nul`, false}, {`true1`, false}, {`[true,fals]`, false}, {`{"a":1}{}`, false}, {`{"a" : [ 1 , { } ] }`, true},
+		{`"` + big + `"`, true}, {`{"k":"` + big + `","k":[` + strings.Repeat(`1,`, 1<<18) + `2]}`, true},
+		{`"` + big, false}, {`["` + big + "\x01\"]", false},
+	} {
+		if got := json.Valid([]byte(c.in)); got != c.valid {
+			t.Fatalf("json.Valid(%.40q...) = %v, the table says %v", c.in, got, c.valid)
+		}
+		sameScan(t, []byte(c.in))
+	}
+}
