@@ -28,6 +28,7 @@ type ConnsConfig struct {
 	Jobs       int
 	Next       wsparse.Sink // receives every record behind the tracker (nil: none)
 	Err        io.Writer    // notices
+	Limits     *Limits      // the limits in force, their notices on Err (nil: none written)
 	// ReportOnly: the report is all that is read of the tracker (no
 	// BeatTimes): each connection's heartbeats are measured at its end
 	// and its beats let go (health.Tracker.FinishAtEnd).
@@ -78,6 +79,9 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	}
 	rd.ReadErr = feed(asm, func(t time.Time) { rd.Origin = t })
 	asm.Finish()
+	if o.Limits != nil {
+		o.Limits.Report(o.Err, asm.Stats())
+	}
 	rd.Tracker = tr
 	if o.ReportOnly {
 		// Read once: each connection's result made as it is read.

@@ -94,6 +94,9 @@ type FeedOptions struct {
 	Keys   *tlsdec.KeyLog  // given a pcapng file's secrets as they appear (nil: not)
 	Origin func(time.Time) // called with the first packet's time (nil: not)
 	AtEOF  func()          // called at the end of the input, before the flush (the heap profile)
+	// AtEnd, when not nil, is given the reading's counts once every
+	// connection is flushed (Decode): the limits' notices.
+	AtEnd func(reassembly.Stats)
 }
 
 // Feed hands every packet of src to the assembler, merging the secrets a
@@ -164,6 +167,9 @@ func Decode(src capture.Source, sink record.Sink, spec filter.Spec, apps bool, o
 	asm := New(sink, opts, jobs)
 	err := Feed(stopWhen(src, f), asm, feed)
 	asm.Finish()
+	if feed.AtEnd != nil {
+		feed.AtEnd(asm.Stats())
+	}
 	return origin, err
 }
 

@@ -60,7 +60,11 @@ func pages(bytes int) int {
 
 // Report writes a notice on w for each limit the capture ran into that no
 // record shows (report.WriteLimitNotices).
-func (l *Limits) Report(w io.Writer, st reassembly.Stats) {
+func (l *Limits) Report(w io.Writer, st reassembly.Stats) { l.ReportNamed(w, st, "") }
+
+// ReportNamed is Report for one of several captures a command reads each
+// on its own (lint, diff), name in each notice ("" for none).
+func (l *Limits) ReportNamed(w io.Writer, st reassembly.Stats, name string) {
 	or := func(v, def int) int {
 		if v <= 0 {
 			return def
@@ -71,6 +75,6 @@ func (l *Limits) Report(w io.Writer, st reassembly.Stats) {
 		Connections: or(l.Connections, DefaultMaxConnections), Reorder: or(l.Reorder, DefaultMaxReorder),
 		ReorderTotal: or(l.ReorderTotal, DefaultMaxReorderAll), HTTPHeader: or(l.HTTPHeader, DefaultMaxHTTPHeader),
 		Pending: or(l.Pending, DefaultMaxPending), InflateRatio: or(l.InflateRatio, wsparse.DefaultMaxInflateRatio),
-		Sniff: or(l.Sniff, DefaultMaxSniff), H2Streams: h2.DefaultMaxStreams,
+		Sniff: or(l.Sniff, DefaultMaxSniff), H2Streams: h2.DefaultMaxStreams, Name: name,
 	})
 }

@@ -118,6 +118,9 @@ func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, 
 	defer src.Close()
 	feed := feedOptions(InputsName(names), keys)
 	feed.Origin = setOrigin
+	// The notices of the limits the capture ran into, as the main view
+	// writes them, naming the capture: lint and diff read several.
+	feed.AtEnd = func(st reassembly.Stats) { in.Limits.ReportNamed(in.Err, st, feed.Name) }
 	return Decode(src, sink, spec, apps, in.Options(wsparse.Config{}, keys), in.Jobs, feed)
 }
 

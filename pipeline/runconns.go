@@ -159,7 +159,8 @@ func (o *ConnsOptions) read(next wsparse.Sink, reportOnly bool) (ConnsRead, erro
 		return ConnsRead{}, err
 	}
 	return Conns(ConnsConfig{Health: o.health(), Decode: o.Decode, Spec: spec, Select: x,
-		Reassembly: o.Options(wsparse.Config{}, keys), Jobs: o.Jobs, Next: next, Err: o.Err, ReportOnly: reportOnly},
+		Reassembly: o.Options(wsparse.Config{}, keys), Jobs: o.Jobs, Next: next, Err: o.Err, ReportOnly: reportOnly,
+		Limits: &o.Limits},
 		func(asm Assembler, origin func(time.Time)) error {
 			feed := feedOptions(InputsName(o.Reads), keys)
 			feed.Origin = origin

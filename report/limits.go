@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 
@@ -12,11 +13,17 @@ import (
 type Limits struct {
 	Connections, Reorder, ReorderTotal, HTTPHeader, Pending, InflateRatio, Sniff int
 	H2Streams                                                                    int // HTTP/2 streams followed at once per connection
+	// Name, when set, is the capture the notices are about, after
+	// "wsdump: " (lint and diff read several, each on its own).
+	Name string
 }
 
 // WriteLimitNotices writes a notice for each limit the capture ran into
 // that no record shows (wsdump writes them on stderr).
 func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
+	if l.Name != "" {
+		w = &prefixWriter{w: w, name: l.Name}
+	}
 	if st.Packets > 0 && st.NotIP == st.Packets {
 		fmt.Fprintf(w, "wsdump: none of the %d packets carries IPv4 or IPv6 as its link type says: wrong link type?\n", st.Packets)
 	}
@@ -58,6 +65,24 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",
 			st.SniffLimit, l.Sniff)
 	}
+}
+
+// prefixWriter names the capture in each notice: "wsdump: NAME: ...".
+// Each Write is one whole notice (one Fprintf).
+type prefixWriter struct {
+	w    io.Writer
+	name string
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	const head = "wsdump: "
+	if !bytes.HasPrefix(b, []byte(head)) {
+		return p.w.Write(b)
+	}
+	if _, err := fmt.Fprintf(p.w, "%s%s: %s", head, p.name, b[len(head):]); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // WriteDatasetNotice says what a run of --format parquet added to the
