@@ -18,9 +18,13 @@ import (
 )
 
 // MaxSessions bounds the sessions held until the end of the capture; past
-// it, new sessions' records pass through unjoined (on their TCP
-// connections).
+// it, new sessions are not decoded: their messages are counted (Dropped)
+// and said on stderr.
 const MaxSessions = 1 << 16
+
+// Dropped counts the fallback messages of the sessions past MaxSessions,
+// not decoded, and their payload bytes.
+type Dropped struct{ Messages, Bytes int }
 
 // Joiner is a record.Sink in front of next.
 type Joiner struct {
@@ -40,6 +44,9 @@ type Joiner struct {
 	heldEnds  []heldEnd      // their Ends, in order
 	replaying bool
 	heldBytes int // Data bytes held in pending, at most maxHeldBytes
+
+	maxSessions int // MaxSessions (lower in tests)
+	dropped     Dropped
 }
 
 // maxHeld and maxHeldBytes bound what an Engine.IO session's handshake
@@ -88,8 +95,11 @@ func New(next record.Sink) *Joiner {
 // of the others; the sessions' decoding is done on sess).
 func NewSplit(next, sess record.Sink) *Joiner {
 	return &Joiner{next: next, sess: sess, sessions: map[string]*session{}, ws: map[*wsparse.Conn]*session{}, tapped: map[int]*session{},
-		pending: map[string][]held{}, heldConn: map[int]string{}}
+		pending: map[string][]held{}, heldConn: map[int]string{}, maxSessions: MaxSessions}
 }
+
+// Dropped returns what the sessions past MaxSessions carried so far.
+func (j *Joiner) Dropped() Dropped { return j.dropped }
 
 // Put joins r's connection's records to their session or passes r on.
 // Beat and Negotiated records of a joined Engine.IO WebSocket go on as
@@ -194,7 +204,7 @@ func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 	key := fb.Proto + " " + fb.Session
 	if fb.Proto == httpfb.EngineIO && j.sessions[key] == nil && !j.replaying {
 		h, ok := j.pending[key]
-		if !strings.Contains(fb.URI, "sid=") && (ok || len(j.pending) < MaxSessions) &&
+		if !strings.Contains(fb.URI, "sid=") && (ok || len(j.pending) < j.maxSessions) &&
 			len(h) < maxHeld && j.heldBytes+len(m.Data) <= maxHeldBytes {
 			cp := *m
 			cp.Data = append([]byte(nil), m.Data...)
@@ -209,7 +219,10 @@ func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 	}
 	s := j.session(c, m)
 	if s == nil {
-		return // over MaxSessions: dropped, the TCP connection's End tells
+		// Over MaxSessions: not decoded, counted.
+		j.dropped.Messages++
+		j.dropped.Bytes += int(m.WireLen)
+		return
 	}
 	if fb.Request != nil {
 		s.reqs++
@@ -343,7 +356,7 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 	key := fb.Proto + " " + fb.Session
 	s := j.sessions[key]
 	if s == nil {
-		if len(j.sessions) >= MaxSessions {
+		if len(j.sessions) >= j.maxSessions {
 			return nil
 		}
 		view := wsparse.NewView(c.ID, c.Addr)

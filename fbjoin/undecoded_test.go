@@ -1,6 +1,7 @@
 package fbjoin
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/wsdump/wsdump/httpfb"
@@ -85,5 +86,28 @@ func TestJoinOnlyEndDropped(t *testing.T) {
 		if want := map[bool]int{false: 1, true: 0}[joinOnly]; len(r.sums) != want {
 			t.Errorf("JoinOnly %v: %d Ends passed on, want %d", joinOnly, len(r.sums), want)
 		}
+	}
+}
+
+// TestSessionsPastLimitCounted: the messages of the sessions past
+// MaxSessions are not decoded, and counted (Dropped, which the limit
+// notice on stderr says): they were dropped with no trace at all.
+func TestSessionsPastLimitCounted(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 2
+	for i, s := range []string{"A", "B", "C", "D"} {
+		c := conn(i + 1)
+		m := msg(wsparse.ServerToClient, s, httpfb.SockJS, httpfb.XHRPolling, "a[\"hello\"]", i)
+		m.WireLen = 100
+		j.Message(c, m)
+		j.Message(c, req(s, httpfb.SockJS, httpfb.XHRPolling, "POST", i, i))
+	}
+	j.Finish()
+	if d := j.Dropped(); d != (Dropped{Messages: 4, Bytes: 200}) {
+		t.Errorf("dropped %+v, want the 4 messages of C and D, 200 bytes", d)
+	}
+	if got := strings.Count(strings.Join(r.out, "\n"), " end "); got != 2 {
+		t.Errorf("%d sessions ended, want 2:\n%s", got, strings.Join(r.out, "\n"))
 	}
 }

@@ -45,6 +45,15 @@ func (a joined) Finish() {
 	a.j.Finish()
 }
 
+// Stats are the reassembly's counts with the joiner's.
+func (a joined) Stats() reassembly.Stats { return withJoiner(a.Assembler.Stats(), a.j) }
+
+func withJoiner(st reassembly.Stats, j *fbjoin.Joiner) reassembly.Stats {
+	d := j.Dropped()
+	st.FallbackDropped, st.FallbackDroppedBytes = d.Messages, d.Bytes
+	return st
+}
+
 // NewApps is New with application decoding (app) in
 // front of next: with -j, in the workers (each connection's decoding is
 // its own), its records merged with the others; the fallback sessions,

@@ -51,6 +51,9 @@ func (a LiveAssembler) Finish() {
 	a.j.Finish()
 }
 
+// Stats are the reassembly's counts with the joiner's.
+func (a LiveAssembler) Stats() reassembly.Stats { return withJoiner(a.Assembler.Stats(), a.j) }
+
 // RunLive captures and writes records as they are decoded, until ctx
 // ends, Ctrl-C, SIGTERM, Count or Duration; then it ends every connection
 // (writing their summaries) and reports the kernel's counters on Err. A

@@ -107,6 +107,11 @@ type Stats struct {
 	HTTPHeaderLimit, PendingLimit, SniffLimit int
 	InflateRatioLimit                         int // messages whose inflation stopped at the ratio bound
 	H2StreamLimit                             int // HTTP/2 streams not followed: as many as followed at once were open
+	// Fallback messages (SockJS, Engine.IO over HTTP) of sessions past
+	// fbjoin.MaxSessions, not decoded, and their payload bytes: the
+	// joiner's counts, which the pipeline adds (the joiner comes after
+	// the reassembly).
+	FallbackDropped, FallbackDroppedBytes int
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket

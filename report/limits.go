@@ -13,6 +13,7 @@ import (
 type Limits struct {
 	Connections, Reorder, ReorderTotal, HTTPHeader, Pending, InflateRatio, Sniff int
 	H2Streams                                                                    int // HTTP/2 streams followed at once per connection
+	FallbackSessions                                                             int // fallback sessions held until the end
 	// Name, when set, is the capture the notices are about, after
 	// "wsdump: " (lint and diff read several, each on its own).
 	Name string
@@ -60,6 +61,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.H2StreamLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d HTTP/2 streams were opened while %d were open on their connection: not followed, their DATA skipped (a WebSocket among them is not shown)\n",
 			st.H2StreamLimit, l.H2Streams)
+	}
+	if st.FallbackDropped > 0 {
+		fmt.Fprintf(w, "wsdump: %d SockJS / Engine.IO messages (%d bytes) of fallback sessions past the %d held at once were not decoded\n",
+			st.FallbackDropped, st.FallbackDroppedBytes, l.FallbackSessions)
 	}
 	if st.SniffLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",
