@@ -317,5 +317,15 @@ func (r *Result) Rel(f *Finding) float64 {
 	return f.TS.Sub(r.Origin).Seconds()
 }
 
-// Put lints the four wsparse kinds of record.
-func (l *Linter) Put(r *record.Record) { record.ToWS(l, r) }
+// Put lints the four wsparse kinds of record, and says which TLS
+// connections it could not look into.
+func (l *Linter) Put(r *record.Record) {
+	if r.Kind == record.TLS {
+		if i := r.TLS.Info; !i.Decrypted {
+			l.push(Finding{Rule: rule("tls-not-decrypted"), Conn: r.Conn.ID, Record: "connection", TS: r.TLS.TS,
+				Detail: "TLS to " + r.TLS.Server.String() + ": " + string(text.AppendEscaped(nil, []byte(i.Error), 120, true))})
+		}
+		return
+	}
+	record.ToWS(l, r)
+}

@@ -43,3 +43,33 @@ func TestLimitNoticesEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSNotDecryptedSaid: a wss capture read without its key log
+// printed an empty conns table and lint "no findings", nothing on
+// stderr. conns and report now say on stderr that a TLS connection was
+// not decrypted, and why; lint lists it (WS309, info). With the keys,
+// neither.
+func TestTLSNotDecryptedSaid(t *testing.T) {
+	const f, keys = "../../testdata/pcaps/gen__wss-go-tls13.pcap", "../../testdata/pcaps/gen__wss-go-tls13.keys"
+	const notice = "wsdump: 1 TLS connection was not decrypted, so its WebSockets, if any, are not in this report (connection 1, to 127.0.0.1:47700: no key for client random 10c9a643"
+	html := filepath.Join(t.TempDir(), "r.html")
+	for _, c := range []struct {
+		args      []string
+		out, errs string // what they must hold ("" for nothing of it)
+	}{
+		{args: []string{"conns", "-r", f}, errs: notice},
+		{args: []string{"conns", "--format", "jsonl", "-r", f}, errs: notice},
+		{args: []string{"report", "-o", html, "-r", f}, errs: notice},
+		{args: []string{"lint", "--fail-on", "none", f}, out: "WS309 tls-not-decrypted  0.002494  conn 1 connection  TLS to 127.0.0.1:47700: no key for client random 10c9a643"},
+	} {
+		out, errs, _ := runWsdump(t, nil, c.args...)
+		if c.errs != "" && !strings.Contains(errs, c.errs) || c.out != "" && !strings.Contains(out, c.out) {
+			t.Errorf("wsdump %s:\nstdout %q\nstderr %q\nwant %q / %q", strings.Join(c.args, " "), out, errs, c.out, c.errs)
+		}
+		withKeys := append([]string{c.args[0], "--keylog", keys}, c.args[1:]...)
+		out, errs, _ = runWsdump(t, nil, withKeys...)
+		if strings.Contains(errs, "not decrypted") || strings.Contains(out, "WS309") {
+			t.Errorf("wsdump %s: said not decrypted:\nstdout %q\nstderr %q", strings.Join(withKeys, " "), out, errs)
+		}
+	}
+}
