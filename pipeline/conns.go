@@ -9,7 +9,6 @@ import (
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/health"
-	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
@@ -85,7 +84,7 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	if o.Limits != nil {
 		o.Limits.Report(o.Err, asm.Stats())
 	}
-	tls.notice(o.Err)
+	tls.notice(o.Err, "", "are not in this report")
 	rd.Tracker = tr
 	if o.ReportOnly {
 		// Read once: each connection's result made as it is read.
@@ -168,35 +167,4 @@ func (b *healthByID) get(id int) *filter.Health {
 		return b.zero
 	}
 	return nil
-}
-
-// undecrypted counts, on their way to next, the TLS connections that
-// were not decrypted: the connections' report has no row for them (what
-// they carried is unknown), so a notice says they were there.
-type undecrypted struct {
-	next  record.Sink
-	n     int
-	first string
-}
-
-func (u *undecrypted) Put(r *record.Record) {
-	if r.Kind == record.TLS && !r.TLS.Info.Decrypted {
-		if u.n == 0 {
-			conn, _ := wsparse.SplitID(r.Conn.ID)
-			why := string(text.AppendEscaped(nil, []byte(r.TLS.Info.Error), 120, true))
-			u.first = fmt.Sprintf("connection %d, to %s: %s", conn, r.TLS.Server, why)
-		}
-		u.n++
-	}
-	u.next.Put(r)
-}
-
-// notice writes the count on w, when there was any.
-func (u *undecrypted) notice(w io.Writer) {
-	switch {
-	case u.n == 1:
-		fmt.Fprintf(w, "wsdump: 1 TLS connection was not decrypted, so its WebSockets, if any, are not in this report (%s); a key log with its keys (--keylog FILE) decrypts it\n", u.first)
-	case u.n > 1:
-		fmt.Fprintf(w, "wsdump: %d TLS connections were not decrypted, so their WebSockets, if any, are not in this report (the first: %s); a key log with their keys (--keylog FILE) decrypts them\n", u.n, u.first)
-	}
 }

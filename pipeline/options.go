@@ -105,8 +105,10 @@ func feedOptions(name string, keys *tlsdec.KeyLog) FeedOptions {
 // decodeInto decodes the capture names into sink, behind a filter for
 // spec, and returns the first packet's time, which it also gives setOrigin
 // (unless nil). With apps, sink is given each message's application
-// messages (see Select).
-func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, setOrigin func(time.Time), apps bool) (time.Time, error) {
+// messages (see Select). With a tlsVerb, a notice counts the TLS
+// connections not decrypted ("... so its WebSockets, if any, VERB"): for
+// a command that shows only WebSockets.
+func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, setOrigin func(time.Time), apps bool, tlsVerb string) (time.Time, error) {
 	keys, err := in.Keys(in.Err)
 	if err != nil {
 		return time.Time{}, err
@@ -121,7 +123,13 @@ func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, 
 	// The notices of the limits the capture ran into, as the main view
 	// writes them, naming the capture: lint and diff read several.
 	feed.AtEnd = func(st reassembly.Stats) { in.Limits.ReportNamed(in.Err, st, feed.Name) }
-	return Decode(src, sink, spec, apps, in.Options(wsparse.Config{}, keys), in.Jobs, feed)
+	if tlsVerb == "" {
+		return Decode(src, sink, spec, apps, in.Options(wsparse.Config{}, keys), in.Jobs, feed)
+	}
+	u := &undecrypted{next: sink}
+	origin, err := Decode(src, u, spec, apps, in.Options(wsparse.Config{}, keys), in.Jobs, feed)
+	u.notice(in.Err, feed.Name, tlsVerb)
+	return origin, err
 }
 
 // explainEmpty says on stderr why a view printed nothing, when it asked

@@ -57,7 +57,7 @@ func RunLint(o *LintOptions, files []string) error {
 		Decode: func(f string, l *lint.Linter, errw io.Writer, jobs int) (time.Time, error) {
 			one := o.Input
 			one.Err, one.Jobs = errw, jobs
-			return one.decodeInto([]string{f}, spec, l, nil, false)
+			return one.decodeInto([]string{f}, spec, l, nil, false, "") // lint: WS309
 		},
 		Unread:      unread,
 		Interrupted: func(err error) bool { return err == capture.ErrInterrupted },
@@ -121,7 +121,7 @@ func RunFollow(o *FollowOptions) error {
 		Pretty: !o.NoPretty, Color: colors.color(o.Out)})
 	// Application protocols are decoded (apps: true) so that nested ones
 	// (a STOMP frame in a SockJS array) are shown unwrapped.
-	_, derr := o.decodeInto(o.Reads, spec, t, t.SetOrigin, true)
+	_, derr := o.decodeInto(o.Reads, spec, t, t.SetOrigin, true, "are not shown")
 	if err := t.Flush(); err != nil {
 		return &WriteError{err}
 	}
@@ -155,7 +155,7 @@ func RunExport(o *ExportOptions) error {
 	if err != nil {
 		return &WriteError{fmt.Errorf("-o: %w", err)}
 	}
-	_, derr := o.decodeInto(o.Reads, spec, e, e.SetOrigin, false)
+	_, derr := o.decodeInto(o.Reads, spec, e, e.SetOrigin, false, "are not exported")
 	if err := e.Close(); err != nil {
 		return &WriteError{err}
 	}
@@ -203,7 +203,7 @@ func RunDiff(o *DiffOptions, files []string) error {
 			if quiet {
 				in.Err = io.Discard
 			}
-			_, err := in.decodeInto([]string{names[side]}, spec, record.Adapt(sink), nil, false)
+			_, err := in.decodeInto([]string{names[side]}, spec, record.Adapt(sink), nil, false, "are not compared")
 			return err
 		})
 	if err != nil {

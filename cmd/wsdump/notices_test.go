@@ -45,10 +45,10 @@ func TestLimitNoticesEveryCommand(t *testing.T) {
 }
 
 // TestTLSNotDecryptedSaid: a wss capture read without its key log
-// printed an empty conns table and lint "no findings", nothing on
-// stderr. conns and report now say on stderr that a TLS connection was
-// not decrypted, and why; lint lists it (WS309, info). With the keys,
-// neither.
+// printed an empty conns table, lint "no findings" and diff "no
+// differences", nothing on stderr. The commands that show only WebSockets
+// now say on stderr that a TLS connection was not decrypted, and why;
+// lint lists it (WS309, info). With the keys, none of it.
 func TestTLSNotDecryptedSaid(t *testing.T) {
 	const f, keys = "../../testdata/pcaps/gen__wss-go-tls13.pcap", "../../testdata/pcaps/gen__wss-go-tls13.keys"
 	const notice = "wsdump: 1 TLS connection was not decrypted, so its WebSockets, if any, are not in this report (connection 1, to 127.0.0.1:47700: no key for client random 10c9a643"
@@ -60,6 +60,9 @@ func TestTLSNotDecryptedSaid(t *testing.T) {
 		{args: []string{"conns", "-r", f}, errs: notice},
 		{args: []string{"conns", "--format", "jsonl", "-r", f}, errs: notice},
 		{args: []string{"report", "-o", html, "-r", f}, errs: notice},
+		{args: []string{"diff", f, f}, errs: "wsdump: " + f + ": 1 TLS connection was not decrypted, so its WebSockets, if any, are not compared (connection 1"},
+		{args: []string{"follow", "-r", f}, errs: "wsdump: " + f + ": 1 TLS connection was not decrypted, so its WebSockets, if any, are not shown (connection 1"},
+		{args: []string{"export", "-o", filepath.Join(t.TempDir(), "x"), "-r", f}, errs: "are not exported (connection 1"},
 		{args: []string{"lint", "--fail-on", "none", f}, out: "WS309 tls-not-decrypted  0.002494  conn 1 connection  TLS to 127.0.0.1:47700: no key for client random 10c9a643"},
 	} {
 		out, errs, _ := runWsdump(t, nil, c.args...)

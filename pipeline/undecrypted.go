@@ -1,0 +1,47 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/wsdump/wsdump/internal/text"
+	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// undecrypted counts, on their way to next, the TLS connections that
+// were not decrypted. The views that list TLS connections show them; the
+// commands that show only WebSockets (conns, report, diff, follow,
+// export) have nothing of them, so a notice says they were there.
+type undecrypted struct {
+	next  record.Sink
+	n     int
+	first string
+}
+
+func (u *undecrypted) Put(r *record.Record) {
+	if r.Kind == record.TLS && !r.TLS.Info.Decrypted {
+		if u.n == 0 {
+			conn, _ := wsparse.SplitID(r.Conn.ID)
+			why := string(text.AppendEscaped(nil, []byte(r.TLS.Info.Error), 120, true))
+			u.first = fmt.Sprintf("connection %d, to %s: %s", conn, r.TLS.Server, why)
+		}
+		u.n++
+	}
+	u.next.Put(r)
+}
+
+// notice writes the count on w, when there was any: "wsdump: NAME: 1
+// TLS connection was not decrypted, so its WebSockets, if any, VERB
+// (...)"; no name for "".
+func (u *undecrypted) notice(w io.Writer, name, verb string) {
+	if name != "" {
+		name += ": "
+	}
+	switch {
+	case u.n == 1:
+		fmt.Fprintf(w, "wsdump: %s1 TLS connection was not decrypted, so its WebSockets, if any, %s (%s); a key log with its keys (--keylog FILE) decrypts it\n", name, verb, u.first)
+	case u.n > 1:
+		fmt.Fprintf(w, "wsdump: %s%d TLS connections were not decrypted, so their WebSockets, if any, %s (the first: %s); a key log with their keys (--keylog FILE) decrypts them\n", name, u.n, verb, u.first)
+	}
+}
