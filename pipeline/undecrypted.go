@@ -6,13 +6,15 @@ import (
 
 	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
 // undecrypted counts, on their way to next, the TLS connections that
 // were not decrypted. The views that list TLS connections show them; the
-// commands that show only WebSockets (conns, report, diff, follow,
-// export) have nothing of them, so a notice says they were there.
+// commands and views that show only WebSockets (conns, report, diff,
+// follow, export, -T fields, the Parquet datasets) have nothing of them,
+// so a notice says they were there.
 type undecrypted struct {
 	next  record.Sink
 	n     int
@@ -30,6 +32,15 @@ func (u *undecrypted) Put(r *record.Record) {
 	}
 	u.next.Put(r)
 }
+
+// undecryptedExporter is an exporter with an undecrypted counter in
+// front of it (its next).
+type undecryptedExporter struct {
+	report.Exporter
+	u *undecrypted
+}
+
+func (e undecryptedExporter) Put(r *record.Record) { e.u.Put(r) }
 
 // notice writes the count on w, when there was any: "wsdump: NAME: 1
 // TLS connection was not decrypted, so its WebSockets, if any, VERB

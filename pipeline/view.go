@@ -209,13 +209,28 @@ func RunView(o *ViewOptions) error {
 		return err
 	}
 	counted := &CountingExporter{Exporter: exp}
+	var run report.Exporter = counted
+	// -T fields and the datasets have no place for a TLS connection
+	// that was not decrypted: a notice says it was there.
+	var tls *undecrypted
+	if o.fields || ds != nil {
+		tls = &undecrypted{next: counted}
+		run = undecryptedExporter{counted, tls}
+	}
 	v := View{Spec: spec, Jobs: o.Jobs, Limits: o.Limits, Err: o.Err,
 		App:     o.appOptions(&spec, ds != nil),
 		Options: o.Options(wsparse.Config{EndAll: ds != nil && spec.IsZero()}, keys),
 		Feed:    feedOptions(InputsName(o.Reads), keys)}
-	readErr, writeErr := v.Run(src, counted)
+	readErr, writeErr := v.Run(src, run)
 	if writeErr != nil {
 		return writeErr
+	}
+	if tls != nil {
+		verb := "are not shown"
+		if ds != nil {
+			verb = "are not in the datasets"
+		}
+		tls.notice(o.Err, "", verb)
 	}
 	if ds != nil {
 		report.WriteDatasetNotice(o.Err, o.OutDir, ds.Rows(), len(ds.Files()), ds.ID())

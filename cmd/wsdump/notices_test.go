@@ -63,13 +63,18 @@ func TestTLSNotDecryptedSaid(t *testing.T) {
 		{args: []string{"diff", f, f}, errs: "wsdump: " + f + ": 1 TLS connection was not decrypted, so its WebSockets, if any, are not compared (connection 1"},
 		{args: []string{"follow", "-r", f}, errs: "wsdump: " + f + ": 1 TLS connection was not decrypted, so its WebSockets, if any, are not shown (connection 1"},
 		{args: []string{"export", "-o", filepath.Join(t.TempDir(), "x"), "-r", f}, errs: "are not exported (connection 1"},
+		{args: []string{"-T", "fields", "-e", "opcode", "-r", f}, errs: "wsdump: 1 TLS connection was not decrypted, so its WebSockets, if any, are not shown (connection 1"},
+		{args: []string{"--format", "parquet", "-o", filepath.Join(t.TempDir(), "pq"), "-r", f}, errs: "are not in the datasets (connection 1"},
 		{args: []string{"lint", "--fail-on", "none", f}, out: "WS309 tls-not-decrypted  0.002494  conn 1 connection  TLS to 127.0.0.1:47700: no key for client random 10c9a643"},
 	} {
 		out, errs, _ := runWsdump(t, nil, c.args...)
 		if c.errs != "" && !strings.Contains(errs, c.errs) || c.out != "" && !strings.Contains(out, c.out) {
 			t.Errorf("wsdump %s:\nstdout %q\nstderr %q\nwant %q / %q", strings.Join(c.args, " "), out, errs, c.out, c.errs)
 		}
-		withKeys := append([]string{c.args[0], "--keylog", keys}, c.args[1:]...)
+		withKeys := append([]string{"--keylog", keys}, c.args...)
+		if !strings.HasPrefix(c.args[0], "-") {
+			withKeys = append([]string{c.args[0], "--keylog", keys}, c.args[1:]...)
+		}
 		out, errs, _ = runWsdump(t, nil, withKeys...)
 		if strings.Contains(errs, "not decrypted") || strings.Contains(out, "WS309") {
 			t.Errorf("wsdump %s: said not decrypted:\nstdout %q\nstderr %q", strings.Join(withKeys, " "), out, errs)
