@@ -27,6 +27,8 @@ type View struct {
 	Feed    FeedOptions
 	Limits  Limits
 	Err     io.Writer // the limits' notices
+
+	Stats reassembly.Stats // the reading's counts, once Run returned
 }
 
 // Run reads src into exp and closes exp. It returns the error that ended
@@ -43,7 +45,8 @@ func (v *View) Run(src capture.Source, exp report.Exporter) (readErr, writeErr e
 	feed.Origin = exp.SetOrigin
 	readErr = Feed(src, asm, feed)
 	asm.Finish()
-	v.Limits.Report(v.Err, asm.Stats())
+	v.Stats = asm.Stats()
+	v.Limits.Report(v.Err, v.Stats)
 	if err := exp.Close(); err != nil {
 		return readErr, &WriteError{err}
 	}
@@ -237,6 +240,9 @@ func RunView(o *ViewOptions) error {
 	}
 	if readErr == nil && counted.N == 0 {
 		o.explainEmpty(o.Reads, spec.Conns)
+		if spec.IsZero() && ds == nil {
+			report.WriteNoWebSocket(o.Err, v.Stats)
+		}
 	}
 	return readErr
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/wsdump/wsdump/reassembly"
 )
@@ -70,6 +71,28 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",
 			st.SniffLimit, l.Sniff)
 	}
+}
+
+// WriteNoWebSocket says what a capture held when no view's record came of
+// it (no filter asked for less): an empty output is not left to mean
+// "nothing there" or "not read".
+func WriteNoWebSocket(w io.Writer, st reassembly.Stats) {
+	if st.Packets == 0 {
+		fmt.Fprintln(w, "wsdump: no WebSocket: the capture has no packet")
+		return
+	}
+	fmt.Fprintf(w, "wsdump: no WebSocket in %s: %s", plural(int(st.Packets), "packet"), plural(st.Connections, "TCP connection"))
+	if st.NotTCP > 0 {
+		fmt.Fprintf(w, ", %s not TCP (UDP and others: WebSockets over HTTP/3, RFC 9220, are not decoded)", plural(int(st.NotTCP), "IP packet"))
+	}
+	fmt.Fprintln(w)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 // prefixWriter names the capture in each notice: "wsdump: NAME: ...".

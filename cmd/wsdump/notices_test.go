@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wsdump/wsdump/internal/synth"
 )
 
 // TestLimitNoticesEveryCommand: the notices of what a capture ran into
@@ -78,6 +80,33 @@ func TestTLSNotDecryptedSaid(t *testing.T) {
 		out, errs, _ = runWsdump(t, nil, withKeys...)
 		if strings.Contains(errs, "not decrypted") || strings.Contains(out, "WS309") {
 			t.Errorf("wsdump %s: said not decrypted:\nstdout %q\nstderr %q", strings.Join(withKeys, " "), out, errs)
+		}
+	}
+}
+
+// TestNoWebSocketSaid: a capture with no WebSocket in it gave the main
+// view an empty output and nothing on stderr, as if it had not been
+// read. Now a line says what it held; not when a filter asked for less
+// (the --conn census says why), nor when there was a record.
+func TestNoWebSocketSaid(t *testing.T) {
+	p, udp := newRawPcap(t, 101) // raw IP
+	pk := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 5000, 443, 1, 0, 0x18, []byte("quic"))
+	pk[9] = 17 // UDP
+	p.packet(pk, len(pk))
+	p.packet(synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 5001, 80, 1, 0, 0x18, []byte("GET / HTTP/1.1\r\n\r\n")), 58)
+	p.close(t)
+	for _, c := range []struct {
+		args []string
+		want string // "" for no such line
+	}{
+		{[]string{"-r", udp}, "wsdump: no WebSocket in 2 packets: 1 TCP connection, 1 IP packet not TCP (UDP and others: WebSockets over HTTP/3, RFC 9220, are not decoded)\n"},
+		{[]string{"-r", udp, "--format", "jsonl"}, "wsdump: no WebSocket in 2 packets: 1 TCP connection, 1 IP packet not TCP"},
+		{[]string{"-r", udp, "--dir", "c2s"}, ""},
+		{[]string{"-r", "../../testdata/pcaps/gen__ws-node-basic.pcap"}, ""},
+	} {
+		_, errs, _ := runWsdump(t, nil, c.args...)
+		if c.want == "" && strings.Contains(errs, "no WebSocket") || !strings.Contains(errs, c.want) {
+			t.Errorf("wsdump %s: stderr %q, want %q", strings.Join(c.args, " "), errs, c.want)
 		}
 	}
 }
