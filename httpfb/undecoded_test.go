@@ -69,3 +69,19 @@ func TestCountedAfterReported(t *testing.T) {
 		t.Errorf("unowned bytes: client %d, server %d; want 4500 (after the gap), 308 (the junk head and the bytes with it)", c2s, s2c)
 	}
 }
+
+// TestUndecodedAfterResponse: a body that ends after its response came
+// (the server answered early) and does not decode is counted on the
+// connection, not on the request reported without it: a jsonp_send form
+// body with no d field, 10 bytes.
+func TestUndecodedAfterResponse(t *testing.T) {
+	h := &reqs{}
+	c := NewConn(h)
+	c.Feed(true, []byte("POST /s/1/a/jsonp_send HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10\r\n\r\n"), t0)
+	c.Feed(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), t0)
+	c.Feed(true, []byte("zzzzzzzzzz"), t0)
+	c.End(t0)
+	if n := c.Unowned(true); n != 10 {
+		t.Errorf("unowned client bytes %d, want 10 (the body that broke its framing after its request was reported)", n)
+	}
+}
