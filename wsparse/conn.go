@@ -426,7 +426,10 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	}
 	c.tapGap(side, n, ts)
 	h := &c.half[side]
-	if h.mode != modeIgnore {
+	if h.mode != modeIgnore || !c.tapDone() {
+		// Lost from a side still decoded, as WebSocket or HTTP here or
+		// by the fallback decoder (which reads on after this decoder
+		// stopped at bytes that are no HTTP).
 		c.rare(c.dirOf(side)).LostBytes += uint64(n)
 	}
 	c.gap(side, n, ts)

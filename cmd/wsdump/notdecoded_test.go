@@ -69,3 +69,27 @@ func TestConnsFallbackSkipped(t *testing.T) {
 		t.Errorf("skipped_bytes on a capture that skipped nothing:\n%.2000s", out)
 	}
 }
+
+// TestFallbackLostCounted: what a fallback session's TCP connection lost
+// from the capture is its lost_bytes, as README's fallback_framing says. A
+// SockJS poll, then an xhr_send whose body's second segment (700 bytes)
+// is lost: the connection was HTTP, not WebSocket, so the decoder's gap
+// counted nothing (lost_bytes 0 beside capture_truncated), though the
+// fallback decoder was reading it.
+func TestFallbackLostCounted(t *testing.T) {
+	c := synth.New("10.0.0.1:5000", "10.0.0.2:80").Open()
+	c.Send(true, []byte("POST /s/1/a/xhr HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"))
+	c.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no\n"))
+	c.Send(true, []byte("POST /s/1/a/xhr_send HTTP/1.1\r\nHost: h\r\nContent-Length: 1500\r\n\r\n"))
+	c.Send(true, []byte(`["`+strings.Repeat("a", 698)))
+	c.Send(false, []byte("JUNK\r\n\r\n"))
+	c.DropNext = 1
+	c.Send(true, []byte(strings.Repeat("b", 700)))
+	c.Send(true, []byte(strings.Repeat("c", 98)+`"]`))
+	c.Fin(true).Fin(false)
+	f := writeSynth(t, 0, c)
+	const want = `"lost_bytes":700,`
+	wantIn(t, "jsonl", runJobs(t, "-r", f, "--format", "jsonl"), want)
+	wantIn(t, "conns jsonl", runJobs(t, "conns", "-r", f, "--format", "jsonl"), want)
+	wantIn(t, "table", runJobs(t, "-r", f), "c2s lost 700B")
+}
