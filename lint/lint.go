@@ -184,11 +184,17 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	if s.StreamEnd != "" {
 		conn.Detail += " (" + s.StreamEnd + ")" // an HTTP/2 stream's end
 	}
-	if h := s.HTTP2; h != nil && h.NotFollowed > 0 {
-		conn.Detail = "HTTP/2: " + strconv.Itoa(h.NotFollowed) + " of " + strconv.Itoa(h.Streams) + " streams not followed, " +
+	rest := s.Anomalies &^ l.seen[c]
+	if h := s.HTTP2; h != nil && h.NotFollowed > 0 && rest&wsparse.AnomH2StreamsOverLimit != 0 {
+		// Its own detail, on its own finding only (the last bit: the
+		// findings keep their order).
+		rest &^= wsparse.AnomH2StreamsOverLimit
+		l.add(rest, c, conn)
+		f := conn
+		f.Detail = "HTTP/2: " + strconv.Itoa(h.NotFollowed) + " of " + strconv.Itoa(h.Streams) + " streams not followed, " +
 			strconv.FormatUint(s.Stats[0].SkippedBytes+s.Stats[1].SkippedBytes, 10) + " bytes skipped"
-	}
-	if rest := s.Anomalies &^ l.seen[c]; rest != 0 {
+		l.add(wsparse.AnomH2StreamsOverLimit, c, f)
+	} else if rest != 0 {
 		l.add(rest, c, conn)
 	}
 	delete(l.seen, c)

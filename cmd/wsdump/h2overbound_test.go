@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/wsdump/wsdump/internal/synth"
@@ -42,4 +43,39 @@ func TestH2StreamsOverBoundOnRecord(t *testing.T) {
 	out, errs, _ := runWsdump(t, nil, "lint", "-r", f, "--fail-on", "none")
 	wantIn(t, "lint", out+errs, "WS508 h2-streams-over-limit", "HTTP/2: 3 of 1003 streams not followed, "+itoa(skipped)+" bytes skipped")
 	runJobs(t, "lint", "-r", f, "--format", "jsonl", "--fail-on", "none")
+}
+
+// TestH2OverBoundLintDetail: lint's detail for h2_streams_over_limit
+// (streams not followed, bytes skipped) is WS508's only: an HTTP/2
+// connection that also broke framing (a CONTINUATION out of place) gave
+// WS507 the same detail, which says nothing of its framing.
+func TestH2OverBoundLintDetail(t *testing.T) {
+	h := synth.NewH2()
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+	c.Send(false, h.ConnectProtocol())
+	cl := h.Preface()
+	frame := synth.WSFrame(true, wsparse.OpText, []byte("hi"))
+	for i := range uint32(1003) {
+		cl = append(cl, h.Headers(true, 2*i+1, false, synth.ExtendedConnect("/s")...)...)
+		cl = append(cl, h.Data(true, 2*i+1, false, frame)...)
+	}
+	cl = append(cl, 0, 0, 0, 9, 4, 0, 0, 0, 1) // CONTINUATION, END_HEADERS, stream 1, no HEADERS before it
+	c.Send(true, cl)
+	f := writeSynth(t, 0, c)
+	out := runJobs(t, "lint", "-r", f, "--fail-on", "none")
+	var ws507, ws508 string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "WS507") && strings.Contains(l, "conn 1 connection") {
+			ws507 = l
+		}
+		if strings.Contains(l, "WS508") {
+			ws508 = l
+		}
+	}
+	if !strings.HasSuffix(ws507, "not_websocket") || strings.Contains(ws507, "not followed") {
+		t.Errorf("WS507 on the HTTP/2 connection: %q, want its end (not_websocket) as the detail", ws507)
+	}
+	if !strings.HasSuffix(ws508, "HTTP/2: 3 of 1003 streams not followed, 24 bytes skipped") {
+		t.Errorf("WS508: %q", ws508)
+	}
 }
