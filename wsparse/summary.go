@@ -294,9 +294,11 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	}
 	c.sniffPair(ts)
 	if !c.hasHS() && !c.ws {
-		// An HTTP/2 connection that did not follow some of its streams
-		// is reported in every view: no other record says so.
-		told := h2 != nil && h2.NotFollowed > 0
+		// An HTTP/2 connection that did not follow some of its streams,
+		// or stopped decoding a side (framing or HPACK it could not
+		// follow, bytes lost), is reported in every view: no other record
+		// says so, and a WebSocket may have been in what was not decoded.
+		told := h2 != nil && (h2.NotFollowed > 0 || c.sum.Anomalies&AnomH2Malformed != 0)
 		if c.cfg.EndAll || tell || told {
 			c.endNotWebSocket(connect, h2, !c.cfg.EndAll && !told)
 		}

@@ -79,3 +79,25 @@ func TestH2OverBoundLintDetail(t *testing.T) {
 		t.Errorf("WS508: %q", ws508)
 	}
 }
+
+// TestH2MalformedOnRecord: an HTTP/2 connection whose framing wsdump
+// could not follow (here a CONTINUATION with no HEADERS before it, then an
+// extended CONNECT and a WebSocket frame it can no longer see) had no
+// record in the default views and no lint finding: what was not decoded,
+// a WebSocket maybe, left no trace. Its end is reported now, as for
+// h2_streams_over_limit.
+func TestH2MalformedOnRecord(t *testing.T) {
+	h := synth.NewH2()
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+	c.Send(false, h.ConnectProtocol())
+	cl := h.Preface()
+	cl = append(cl, 0, 0, 0, 9, 4, 0, 0, 0, 1) // CONTINUATION, END_HEADERS, stream 1, no HEADERS before it
+	cl = append(cl, h.Headers(true, 3, false, synth.ExtendedConnect("/s")...)...)
+	cl = append(cl, h.Data(true, 3, false, synth.WSFrame(true, wsparse.OpText, []byte("hidden")))...)
+	c.Send(true, cl)
+	f := writeSynth(t, 0, c)
+	wantIn(t, "jsonl", runJobs(t, "-r", f, "--format", "jsonl"), `"end":"not_websocket","http2":{"streams":`, `"anomalies":["h2_malformed"]}`)
+	wantIn(t, "table", runJobs(t, "-r", f), "not_websocket, HTTP/2 streams")
+	out, _, _ := runWsdump(t, nil, "lint", "-r", f, "--fail-on", "none")
+	wantIn(t, "lint", out, "WS507 h2-malformed")
+}
