@@ -107,6 +107,7 @@ func feedChunks(client, server []byte, cuts func(n int) []int) *logSink {
 }
 
 func TestChunkSplitInvariance(t *testing.T) {
+	t.Parallel()
 	client, server := conversation()
 	want := feedChunks(client, server, func(int) []int { return nil }).String()
 	// Every single cut position, on each side, in the first 1000 bytes

@@ -224,6 +224,7 @@ func TestResetLeavesHuffmanTables(t *testing.T) {
 // compress/flate inflates them: the same output, error (its offset
 // included) and input position, read whole and in pieces of 1 to 9 bytes.
 func TestDamagedHeadersMatchFlate(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(9, 10))
 	msgs := deflateMessages(t, jsonMessages(40), false, flate.DefaultCompression)
 	var f decompressor

@@ -304,6 +304,7 @@ func fillGarbage(r *rand.Rand, h *huffmanDecoder) {
 // takeover), whole and in pieces of random sizes: every Read's count,
 // bytes, error and the input position equal compress/flate's.
 func TestReviewInflateMatchesFlate(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(22, 17))
 	var used, split decompressor
 	var dict []byte
@@ -397,6 +398,7 @@ func TestReviewInflateMatchesFlate(t *testing.T) {
 // bytes makes readLengthsFast and huffmanFast stop short of it, so the
 // careful loops read across the boundary.
 func TestReviewHeaderSplitEverywhere(t *testing.T) {
+	t.Parallel()
 	msgs := deflateMessages(t, jsonMessages(4), false, flate.DefaultCompression)
 	msgs = append(msgs, deflateMessages(t, jsonMessages(3), true, flate.BestSpeed)...)
 	r := rand.New(rand.NewPCG(5, 6))
@@ -454,6 +456,7 @@ func TestReviewHeaderSplitEverywhere(t *testing.T) {
 // reference inflates them, and the same when each message is streamed in
 // pieces (startStream, push, finish).
 func TestReviewInflaterHostileSequences(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(11, 12))
 	valid := deflateMessages(t, jsonMessages(120), true, flate.DefaultCompression)
 	plain := jsonMessages(200)

@@ -310,6 +310,7 @@ func sameInflate(t *testing.T, msgs [][]byte, noCtx bool, limit int) {
 // TestInflateMatchesReference compares the inflater with refInflater over
 // message sequences, valid and damaged, past the window and the limit.
 func TestInflateMatchesReference(t *testing.T) {
+	t.Parallel()
 	plain := jsonMessages(300)
 	big := bytes.Join(plain, nil) // about 140 KiB, past the window
 	withBig := append(append(append([][]byte{}, plain[:100]...), big, big[:70000]), plain[100:]...)
@@ -374,6 +375,7 @@ func TestInflateIndependentOfHistory(t *testing.T) {
 // TestInflateWindow checks that the window slides right across output
 // sizes, and stays within windowSize.
 func TestInflateWindow(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(5, 6))
 	var z inflater
 	var all []byte

@@ -165,6 +165,7 @@ func feedHeaderCut(side int, stream []byte, starts []int, cut int, end bool, chu
 // when a gap starts there. The result does not depend on how the bytes
 // were cut into feeds.
 func TestResyncGapInsideHeader(t *testing.T) {
+	t.Parallel()
 	for _, size := range []int{100, 1000, 70000} {
 		for _, masked := range []bool{false, true} {
 			side := 1

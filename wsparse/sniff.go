@@ -89,11 +89,11 @@ type sniffer struct {
 	ends     []cand
 	walking  []int32
 	walked   int // frame headers the chains read (tests)
+	// walkAll: advanceAll keeps no passages, every chain walks every
+	// frame (tests compare the two). A field, not a global, so that
+	// those tests can run in parallel.
+	walkAll bool
 }
-
-// sniffMemo: advanceAll keeps the passages (tests compare with walking
-// every chain).
-var sniffMemo = true
 
 // memoKey is all of a chain's state that its walk from a frame start
 // depends on, once it has a frame (plausible: a first frame may be a
@@ -431,7 +431,7 @@ func (s *sniffer) advance(c *cand, final bool) {
 		if c.next >= s.end() {
 			return
 		}
-		if c.frames > 0 && sniffMemo {
+		if c.frames > 0 && !s.walkAll {
 			k := memoKey{c.next, c.open, c.masked, c.rsv1}
 			if i, ok := s.memo[k]; ok && s.passages[i].end >= 0 {
 				s.jump(c, &s.passages[i])

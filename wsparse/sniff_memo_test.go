@@ -1,6 +1,7 @@
 package wsparse
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -15,9 +16,10 @@ type sniffStep struct {
 
 // sniffRun feeds a sniffer the pieces (where gaps[i] > 0, a gap of that
 // many lost bytes instead), deciding after each, and returns what it held
-// after each step.
-func sniffRun(want int8, lenient bool, limit int, pieces [][]byte, gaps []int) []sniffStep {
+// after each step; walkAll, with no passages kept.
+func sniffRun(walkAll bool, want int8, lenient bool, limit int, pieces [][]byte, gaps []int) []sniffStep {
 	s := newSniffer(want, sniffMinFrames, lenient, limit)
+	s.walkAll = walkAll
 	var out []sniffStep
 	for i, b := range pieces {
 		if gaps[i] > 0 {
@@ -99,20 +101,38 @@ func sniffInput(rng *rand.Rand) (pieces [][]byte, gaps []int) {
 // another passed takes its end: jump) as when every chain walks every
 // frame, on inputs made to have many plausible frame starts.
 func TestSniffMemoSame(t *testing.T) {
-	defer func(v bool) { sniffMemo = v }(sniffMemo)
+	t.Parallel()
+	type input struct {
+		pieces  [][]byte
+		gaps    []int
+		want    int8
+		lenient bool
+		limit   int
+	}
+	// The inputs are drawn in order from one seed, then compared in
+	// parallel parts (the walk of every chain takes seconds).
 	rng := rand.New(rand.NewPCG(29, 6))
-	for i := range 600 {
-		pieces, gaps := sniffInput(rng)
-		want := int8(rng.IntN(3) - 1)
-		lenient := rng.IntN(3) == 0
-		limit := []int{1 << 10, 1 << 10, 8 << 10, 256 << 10}[rng.IntN(4)]
-		sniffMemo = false
-		walked := sniffRun(want, lenient, limit, pieces, gaps)
-		sniffMemo = true
-		kept := sniffRun(want, lenient, limit, pieces, gaps)
-		if k := sniffDiff(walked, kept); k >= 0 {
-			t.Fatalf("input %d, step %d of %d:\nwalking every chain %.600v\nwith passages      %.600v", i, k, len(walked), walked[min(k, len(walked)-1)], kept[min(k, len(kept)-1)])
-		}
+	inputs := make([]input, 600)
+	for i := range inputs {
+		in := &inputs[i]
+		in.pieces, in.gaps = sniffInput(rng)
+		in.want = int8(rng.IntN(3) - 1)
+		in.lenient = rng.IntN(3) == 0
+		in.limit = []int{1 << 10, 1 << 10, 8 << 10, 256 << 10}[rng.IntN(4)]
+	}
+	const parts = 4
+	for part := range parts {
+		t.Run(fmt.Sprint(part), func(t *testing.T) {
+			t.Parallel()
+			for i := part; i < len(inputs); i += parts {
+				in := inputs[i]
+				walked := sniffRun(true, in.want, in.lenient, in.limit, in.pieces, in.gaps)
+				kept := sniffRun(false, in.want, in.lenient, in.limit, in.pieces, in.gaps)
+				if k := sniffDiff(walked, kept); k >= 0 {
+					t.Fatalf("input %d, step %d of %d:\nwalking every chain %.600v\nwith passages      %.600v", i, k, len(walked), walked[min(k, len(walked)-1)], kept[min(k, len(kept)-1)])
+				}
+			}
+		})
 	}
 }
 
@@ -121,9 +141,10 @@ func TestSniffMemoSame(t *testing.T) {
 // per byte, not a walk of every frame for every offset: 264 KB in 1 200-
 // byte pieces read ~190 headers a byte (1.45 s) before the passages.
 func TestSniffZeroBytesLinear(t *testing.T) {
-	defer func(v bool) { sniffMemo = v }(sniffMemo)
-	per := func(pieces int) float64 {
+	t.Parallel()
+	per := func(walkAll bool, pieces int) float64 {
 		s := newSniffer(-1, sniffMinFrames, false, 256<<10)
+		s.walkAll = walkAll
 		zero := make([]byte, 1200)
 		for range pieces {
 			s.add(zero)
@@ -132,10 +153,8 @@ func TestSniffZeroBytesLinear(t *testing.T) {
 		}
 		return float64(s.walked) / float64(pieces*1200)
 	}
-	sniffMemo = false
-	walking := per(20) // the first 24 KB only: the walk is the slow part
-	sniffMemo = true
-	kept := per(220)
+	walking := per(true, 20) // the first 24 KB only: the walk is the slow part
+	kept := per(false, 220)
 	t.Logf("frame headers read per byte of zeros: %.1f walking every chain, %.2f with the passages", walking, kept)
 	if walking < 20 {
 		t.Fatalf("%.1f frame headers read per byte walking every chain: the input no longer makes the many chains this test is about", walking)
@@ -171,11 +190,8 @@ func FuzzSniffMemoSame(f *testing.F) {
 		if len(pieces) == 0 {
 			return
 		}
-		defer func(v bool) { sniffMemo = v }(sniffMemo)
-		sniffMemo = false
-		walked := sniffRun(want, lenient, 1<<10, pieces, gaps)
-		sniffMemo = true
-		kept := sniffRun(want, lenient, 1<<10, pieces, gaps)
+		walked := sniffRun(true, want, lenient, 1<<10, pieces, gaps)
+		kept := sniffRun(false, want, lenient, 1<<10, pieces, gaps)
 		if k := sniffDiff(walked, kept); k >= 0 {
 			t.Fatalf("step %d of %d: with passages\n%.600v\nwalking every chain\n%.600v", k, len(walked), kept[min(k, len(kept)-1)], walked[min(k, len(walked)-1)])
 		}

@@ -187,6 +187,7 @@ func nonWebSocket(rng *rand.Rand, kind int) [][]byte {
 }
 
 func TestSniffRejectsOtherProtocols(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewSource(42))
 	for kind := 0; kind < 6; kind++ {
 		for trial := 0; trial < 40; trial++ {
