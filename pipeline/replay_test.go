@@ -1,4 +1,4 @@
-package report_test
+package pipeline_test
 
 import (
 	"bytes"
@@ -14,6 +14,11 @@ import (
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
+
+// These tests measure report's rendering. They live in pipeline, beside
+// the decoding chain that makes their records: in report's tests, pipeline
+// (and dataset, Parquet with it) was compiled again against report's test
+// build and linked into report.test, on every change to wsparse.
 
 // replayCapture is a real capture with many small and some large
 // messages, text and binary, fragments, pings and a close.
