@@ -23,8 +23,9 @@ import (
 const MaxSessions = 1 << 16
 
 // Dropped counts the fallback messages of the sessions past MaxSessions,
-// not decoded, and their payload bytes.
-type Dropped struct{ Messages, Bytes int }
+// not decoded, and their payload bytes; and their HTTP requests (which
+// carry no message of their own: an empty poll, a send's request).
+type Dropped struct{ Messages, Bytes, Requests int }
 
 // Joiner is a record.Sink in front of next.
 type Joiner struct {
@@ -220,8 +221,12 @@ func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 	s := j.session(c, m)
 	if s == nil {
 		// Over MaxSessions: not decoded, counted.
-		j.dropped.Messages++
-		j.dropped.Bytes += int(m.WireLen)
+		if fb.Request != nil {
+			j.dropped.Requests++
+		} else {
+			j.dropped.Messages++
+			j.dropped.Bytes += int(m.WireLen)
+		}
 		return
 	}
 	if fb.Request != nil {

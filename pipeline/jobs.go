@@ -50,7 +50,7 @@ func (a joined) Stats() reassembly.Stats { return withJoiner(a.Assembler.Stats()
 
 func withJoiner(st reassembly.Stats, j *fbjoin.Joiner) reassembly.Stats {
 	d := j.Dropped()
-	st.FallbackDropped, st.FallbackDroppedBytes = d.Messages, d.Bytes
+	st.FallbackDropped, st.FallbackDroppedBytes, st.FallbackDroppedRequests = d.Messages, d.Bytes, d.Requests
 	return st
 }
 

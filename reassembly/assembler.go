@@ -110,8 +110,8 @@ type Stats struct {
 	// Fallback messages (SockJS, Engine.IO over HTTP) of sessions past
 	// fbjoin.MaxSessions, not decoded, and their payload bytes: the
 	// joiner's counts, which the pipeline adds (the joiner comes after
-	// the reassembly).
-	FallbackDropped, FallbackDroppedBytes int
+	// the reassembly). FallbackDroppedRequests: their HTTP requests.
+	FallbackDropped, FallbackDroppedBytes, FallbackDroppedRequests int
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/reassembly"
 )
 
@@ -63,9 +64,13 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %d HTTP/2 streams were opened while %d were open on their connection: not followed, their DATA skipped (a WebSocket among them is not shown)\n",
 			st.H2StreamLimit, l.H2Streams)
 	}
-	if st.FallbackDropped > 0 {
-		fmt.Fprintf(w, "wsdump: %d SockJS / Engine.IO messages (%d bytes) of fallback sessions past the %d held at once were not decoded\n",
-			st.FallbackDropped, st.FallbackDroppedBytes, l.FallbackSessions)
+	if st.FallbackDropped > 0 || st.FallbackDroppedRequests > 0 {
+		reqs := ""
+		if st.FallbackDroppedRequests > 0 {
+			reqs = fmt.Sprintf(" and %s", text.Plural(st.FallbackDroppedRequests, "HTTP request"))
+		}
+		fmt.Fprintf(w, "wsdump: %d SockJS / Engine.IO messages (%d bytes)%s of fallback sessions past the %d held at once were not decoded\n",
+			st.FallbackDropped, st.FallbackDroppedBytes, reqs, l.FallbackSessions)
 	}
 	if st.SniffLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",

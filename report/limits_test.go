@@ -18,4 +18,24 @@ func TestLimitNotices(t *testing.T) {
 	if b.String() != want {
 		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
 	}
+	// A session past the bound that carried only requests (empty
+	// polls) is said too, its requests counted apart from its messages.
+	b.Reset()
+	WriteLimitNotices(&b, reassembly.Stats{FallbackDroppedRequests: 3}, Limits{FallbackSessions: 65536})
+	if want := "wsdump: 0 SockJS / Engine.IO messages (0 bytes) and 3 HTTP requests of fallback sessions past the 65536 held at once were not decoded\n"; b.String() != want {
+		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// TestWriteDatasetNotice: the notice names a run's files, a date's later
+// files (a file ends after 64 row groups, or when a fifth date opens)
+// included. (Session 32's TestLimitNotices had taken its place.)
+func TestWriteDatasetNotice(t *testing.T) {
+	var b strings.Builder
+	WriteDatasetNotice(&b, "out", 10, 3, "20261206T000000Z-0a0b0c0d")
+	for _, want := range []string{"wrote 10 rows in 3 files to out", "part-20261206T000000Z-0a0b0c0d.parquet", "part-20261206T000000Z-0a0b0c0d-2.parquet"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("notice %q: no %q", b.String(), want)
+		}
+	}
 }
