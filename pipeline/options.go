@@ -178,7 +178,9 @@ func (in *Input) perFile(label report.FileLabel, out io.Writer, run PerFileRun) 
 
 // one is in for one file of a --per-file run.
 func (in Input) one(f string, errw io.Writer) Input {
-	in.PerFile, in.Reads, in.Err, in.Jobs = false, []string{f}, errw, 1
+	// Its notices name it: each file's connections are numbered on
+	// their own, and its notices would be told apart by order only.
+	in.PerFile, in.Reads, in.Err, in.Jobs = false, []string{f}, report.NameNotices(errw, f), 1
 	return in
 }
 

@@ -100,19 +100,37 @@ func plural(n int, what string) string {
 	return strconv.Itoa(n) + " " + what + "s"
 }
 
-// prefixWriter names the capture in each notice: "wsdump: NAME: ...".
-// Each Write is one whole notice (one Fprintf).
+// prefixWriter names the capture in each notice: "wsdump: NAME: ...",
+// each line that starts "wsdump: " and does not name it already.
 type prefixWriter struct {
-	w    io.Writer
-	name string
+	w       io.Writer
+	name    string
+	midLine bool // the last Write ended inside a line
 }
+
+// NameNotices is w with name in each notice written to it ("wsdump:
+// NAME: ..."), unless it names it already: a --per-file run's notices,
+// each file's connections numbered on their own.
+func NameNotices(w io.Writer, name string) io.Writer { return &prefixWriter{w: w, name: name} }
 
 func (p *prefixWriter) Write(b []byte) (int, error) {
 	const head = "wsdump: "
-	if !bytes.HasPrefix(b, []byte(head)) {
-		return p.w.Write(b)
+	named := head + p.name + ": "
+	out := make([]byte, 0, len(b)+len(p.name)+2)
+	for rest := b; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line = rest[:i+1]
+		}
+		rest = rest[len(line):]
+		if !p.midLine && bytes.HasPrefix(line, []byte(head)) && !bytes.HasPrefix(line, []byte(named)) {
+			out = append(append(out, named...), line[len(head):]...)
+		} else {
+			out = append(out, line...)
+		}
+		p.midLine = line[len(line)-1] != '\n'
 	}
-	if _, err := fmt.Fprintf(p.w, "%s%s: %s", head, p.name, b[len(head):]); err != nil {
+	if _, err := p.w.Write(out); err != nil {
 		return 0, err
 	}
 	return len(b), nil

@@ -110,3 +110,31 @@ func TestNoWebSocketSaid(t *testing.T) {
 		}
 	}
 }
+
+// TestPerFileNoticesNamed: with --per-file each file's notices name it,
+// as its connections are numbered on their own ("connection 1" of which
+// file?); they named none. Those that named it already (follow's) are
+// not named twice.
+func TestPerFileNoticesNamed(t *testing.T) {
+	const tls, redis = "../../testdata/pcaps/gen__wss-go-tls13.pcap", "../../testdata/pcaps/nonws__redis.pcap"
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-T", "fields", "-e", "conn"}, []string{"wsdump: " + tls + ": 1 TLS connection was not decrypted", "wsdump: " + redis + ": no WebSocket in 1657 packets"}},
+		{[]string{"--format", "jsonl", "-j", "3"}, []string{"wsdump: " + redis + ": no WebSocket in 1657 packets"}},
+		{[]string{"conns"}, []string{"wsdump: " + tls + ": 1 TLS connection was not decrypted"}},
+		{[]string{"follow"}, []string{"wsdump: " + tls + ": 1 TLS connection was not decrypted"}},
+	} {
+		args := append(c.args, "--per-file", "-r", tls, "-r", redis)
+		_, errs, _ := runWsdump(t, nil, args...)
+		for _, w := range c.want {
+			if strings.Count(errs, w) != 1 {
+				t.Errorf("wsdump %s: stderr %q, want %q once", strings.Join(args, " "), errs, w)
+			}
+		}
+		if strings.Contains(errs, tls+": "+tls) {
+			t.Errorf("wsdump %s: named twice: %q", strings.Join(args, " "), errs)
+		}
+	}
+}
