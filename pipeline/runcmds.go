@@ -200,7 +200,8 @@ func RunDiff(o *DiffOptions, files []string) error {
 				debug.FreeOSMemory()
 			}
 			in := o.Input
-			if quiet {
+			if quiet || side == 1 && names[0] == names[1] {
+				// B read as A was (diff F F): its notices are A's, said once.
 				in.Err = io.Discard
 			}
 			_, err := in.decodeInto([]string{names[side]}, spec, record.Adapt(sink), nil, false, "are not compared")
