@@ -329,7 +329,7 @@ func (l *Linter) Put(r *record.Record) {
 	if r.Kind == record.TLS {
 		if i := r.TLS.Info; !i.Decrypted {
 			l.push(Finding{Rule: rule("tls-not-decrypted"), Conn: r.Conn.ID, Record: "connection", TS: r.TLS.TS,
-				Detail: "TLS to " + r.TLS.Server.String() + ": " + string(text.AppendEscaped(nil, []byte(i.Error), 120, true))})
+				Detail: "TLS to " + r.TLS.Server.String() + ": " + string(text.AppendEscaped(nil, []byte(i.Why()), 120, true))})
 		}
 		return
 	}

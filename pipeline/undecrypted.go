@@ -25,7 +25,7 @@ func (u *undecrypted) Put(r *record.Record) {
 	if r.Kind == record.TLS && !r.TLS.Info.Decrypted {
 		if u.n == 0 {
 			conn, _ := wsparse.SplitID(r.Conn.ID)
-			why := string(text.AppendEscaped(nil, []byte(r.TLS.Info.Error), 120, true))
+			why := string(text.AppendEscaped(nil, []byte(r.TLS.Info.Why()), 120, true))
 			u.first = fmt.Sprintf("connection %d, to %s: %s", conn, r.TLS.Server, why)
 		}
 		u.n++

@@ -75,3 +75,13 @@ type TLSInfo struct {
 	Error     string   // why not (no key, wrong key, unsupported suite, lost bytes)
 	Bytes     [2]int64 // TLS bytes sent by the client and by the server
 }
+
+// Why says why the connection was not decrypted: Error, or, when the
+// decoder recorded none (a connection with no TLS record whole in the
+// capture), that the capture held too little of it.
+func (i *TLSInfo) Why() string {
+	if i.Error != "" {
+		return i.Error
+	}
+	return "no reason recorded: too little of it captured"
+}
