@@ -139,3 +139,24 @@ func TestPerFileNoticesNamed(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSDecryptedNotSaid: a TLS connection that was decrypted but
+// carried no WebSocket (an HTTPS fallback session's, HTTP/2 without a
+// WebSocket stream) has a tls record too, decrypted: no notice counts it.
+// TestTLSNotDecryptedSaid's capture has no such connection, so a counter
+// of every tls record passed it.
+func TestTLSDecryptedNotSaid(t *testing.T) {
+	for _, name := range []string{"gen__sockjs-xhr-streaming-tls", "gen__h2-browser"} {
+		f, keys := "../../testdata/pcaps/"+name+".pcap", "../../testdata/pcaps/"+name+".keys"
+		for _, args := range [][]string{
+			{"conns", "--keylog", keys, "-r", f},
+			{"follow", "--keylog", keys, "-r", f},
+			{"-T", "fields", "-e", "conn", "--keylog", keys, "-r", f},
+		} {
+			_, errs, _ := runWsdump(t, nil, args...)
+			if strings.Contains(errs, "not decrypted") {
+				t.Errorf("wsdump %s: stderr %q", strings.Join(args, " "), errs)
+			}
+		}
+	}
+}
