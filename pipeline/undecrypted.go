@@ -16,17 +16,17 @@ import (
 // follow, export, -T fields, the Parquet datasets) have nothing of them,
 // so a notice says they were there.
 type undecrypted struct {
-	next  record.Sink
-	n     int
-	first string
+	next      record.Sink
+	n         int
+	first     string // the lowest-numbered connection's (the records come at the connections' ends)
+	firstConn int
 }
 
 func (u *undecrypted) Put(r *record.Record) {
 	if r.Kind == record.TLS && !r.TLS.Info.Decrypted {
-		if u.n == 0 {
-			conn, _ := wsparse.SplitID(r.Conn.ID)
+		if conn, _ := wsparse.SplitID(r.Conn.ID); u.n == 0 || conn < u.firstConn {
 			why := string(text.AppendEscaped(nil, []byte(r.TLS.Info.Why()), 120, true))
-			u.first = fmt.Sprintf("connection %d, to %s: %s", conn, r.TLS.Server, why)
+			u.first, u.firstConn = fmt.Sprintf("connection %d, to %s: %s", conn, r.TLS.Server, why), conn
 		}
 		u.n++
 	}

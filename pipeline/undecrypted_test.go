@@ -1,0 +1,31 @@
+package pipeline
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+type discard struct{}
+
+func (discard) Put(*record.Record) {}
+
+// TestUndecryptedFirst: the notice's "first" is the lowest-numbered
+// connection, not the first to end (the Arkime capture's said connection
+// 81 while lint listed 32 first).
+func TestUndecryptedFirst(t *testing.T) {
+	u := &undecrypted{next: discard{}}
+	srv := netip.MustParseAddrPort("10.0.0.2:443")
+	for _, id := range []int{81, 32, 44} {
+		c := wsparse.NewView(id, [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:1000"), srv})
+		u.Put(&record.Record{Kind: record.TLS, Conn: c, TLS: &record.TLSConn{Server: srv, Info: &wsparse.TLSInfo{Error: "no key"}}})
+	}
+	var b strings.Builder
+	u.notice(&b, "", "are not shown")
+	if want := "3 TLS connections were not decrypted, so their WebSockets, if any, are not shown (the first: connection 32, to 10.0.0.2:443: no key)"; !strings.Contains(b.String(), want) {
+		t.Errorf("notice %q, want %q", b.String(), want)
+	}
+}
