@@ -11,6 +11,7 @@ import (
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -85,6 +86,9 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 		o.Limits.Report(o.Err, asm.Stats())
 	}
 	tls.notice(o.Err, "", "are not in this report")
+	if rd.ReadErr == nil && !tls.ws && tls.n == 0 && spec.IsZero() {
+		report.WriteNoWebSocket(o.Err, asm.Stats())
+	}
 	rd.Tracker = tr
 	if o.ReportOnly {
 		// Read once: each connection's result made as it is read.

@@ -122,13 +122,20 @@ func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, 
 	feed.Origin = setOrigin
 	// The notices of the limits the capture ran into, as the main view
 	// writes them, naming the capture: lint and diff read several.
-	feed.AtEnd = func(st reassembly.Stats) { in.Limits.ReportNamed(in.Err, st, feed.Name) }
+	var stats reassembly.Stats
+	feed.AtEnd = func(st reassembly.Stats) {
+		stats = st
+		in.Limits.ReportNamed(in.Err, st, feed.Name)
+	}
 	if tlsVerb == "" {
 		return Decode(src, sink, spec, apps, in.Options(wsparse.Config{}, keys), in.Jobs, feed)
 	}
 	u := &undecrypted{next: sink}
 	origin, err := Decode(src, u, spec, apps, in.Options(wsparse.Config{}, keys), in.Jobs, feed)
 	u.notice(in.Err, feed.Name, tlsVerb)
+	if err == nil && !u.ws && u.n == 0 && spec.IsZero() {
+		report.WriteNoWebSocket(report.NameNotices(in.Err, feed.Name), stats)
+	}
 	return origin, err
 }
 

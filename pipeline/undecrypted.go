@@ -20,6 +20,10 @@ type undecrypted struct {
 	n         int
 	first     string // the lowest-numbered connection's (the records come at the connections' ends)
 	firstConn int
+	// ws: a WebSocket's record passed (a frame, a message, a handshake
+	// that upgraded, a WebSocket's end): when none did, the command says
+	// what the capture held (report.WriteNoWebSocket).
+	ws bool
 }
 
 func (u *undecrypted) Put(r *record.Record) {
@@ -29,6 +33,14 @@ func (u *undecrypted) Put(r *record.Record) {
 			u.first, u.firstConn = fmt.Sprintf("connection %d, to %s: %s", conn, r.TLS.Server, why), conn
 		}
 		u.n++
+	}
+	switch r.Kind {
+	case record.Frame, record.Message:
+		u.ws = true
+	case record.Handshake:
+		u.ws = u.ws || r.Handshake.Upgraded()
+	case record.End:
+		u.ws = u.ws || r.Summary.End != wsparse.EndNotWebSocket
 	}
 	u.next.Put(r)
 }

@@ -85,9 +85,9 @@ func TestTLSNotDecryptedSaid(t *testing.T) {
 	}
 }
 
-// TestNoWebSocketSaid: a capture with no WebSocket in it gave the main
-// view an empty output and nothing on stderr, as if it had not been
-// read. Now a line says what it held; not when a filter asked for less
+// TestNoWebSocketSaid: a capture with no WebSocket in it gave an empty
+// output (an empty conns table, no transcript) and nothing on stderr, as
+// if it had not been read. Now a line says what it held; not when a filter asked for less
 // (the --conn census says why), nor when there was a record.
 func TestNoWebSocketSaid(t *testing.T) {
 	p, udp := newRawPcap(t, 101) // raw IP
@@ -104,6 +104,18 @@ func TestNoWebSocketSaid(t *testing.T) {
 		{[]string{"-r", udp, "--format", "jsonl"}, "wsdump: no WebSocket in 2 packets: 1 TCP connection, 1 IP packet not TCP"},
 		{[]string{"-r", udp, "--dir", "c2s"}, ""},
 		{[]string{"-r", "../../testdata/pcaps/gen__ws-node-basic.pcap"}, ""},
+		// The commands that show only WebSockets say it too; those that
+		// read captures each on its own name it.
+		{[]string{"conns", "-r", udp}, "wsdump: no WebSocket in 2 packets: 1 TCP connection, 1 IP packet not TCP"},
+		{[]string{"report", "-o", filepath.Join(t.TempDir(), "r.html"), "-r", udp}, "wsdump: no WebSocket in 2 packets"},
+		{[]string{"follow", "-r", udp}, "wsdump: " + udp + ": no WebSocket in 2 packets: 1 TCP connection"},
+		{[]string{"export", "-o", filepath.Join(t.TempDir(), "x"), "-r", udp}, "wsdump: " + udp + ": no WebSocket in 2 packets"},
+		{[]string{"conns", "-r", "../../testdata/pcaps/gen__health-reconnect.pcap"}, ""},
+		{[]string{"follow", "-r", "../../testdata/pcaps/gen__sockjs-xhr-polling.pcap"}, ""},
+		// A TLS connection not decrypted may hold a WebSocket: its own
+		// notice says so, not this one.
+		{[]string{"conns", "-r", "../../testdata/pcaps/gen__wss-go-tls13.pcap"}, ""},
+		{[]string{"follow", "-r", "../../testdata/pcaps/gen__wss-go-tls13.pcap"}, ""},
 	} {
 		_, errs, _ := runWsdump(t, nil, c.args...)
 		if c.want == "" && strings.Contains(errs, "no WebSocket") || !strings.Contains(errs, c.want) {
