@@ -107,7 +107,9 @@ func feedOptions(name string, keys *tlsdec.KeyLog) FeedOptions {
 // (unless nil). With apps, sink is given each message's application
 // messages (see Select). With a tlsVerb, a notice counts the TLS
 // connections not decrypted ("... so its WebSockets, if any, VERB"): for
-// a command that shows only WebSockets.
+// a command that shows only WebSockets (lint lists them as WS309). When
+// the capture held no WebSocket (and no filter asked for less), a notice
+// says what it held.
 func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, setOrigin func(time.Time), apps bool, tlsVerb string) (time.Time, error) {
 	keys, err := in.Keys(in.Err)
 	if err != nil {
@@ -127,12 +129,11 @@ func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, 
 		stats = st
 		in.Limits.ReportNamed(in.Err, st, feed.Name)
 	}
-	if tlsVerb == "" {
-		return Decode(src, sink, spec, apps, in.Options(wsparse.Config{}, keys), in.Jobs, feed)
-	}
 	u := &undecrypted{next: sink}
 	origin, err := Decode(src, u, spec, apps, in.Options(wsparse.Config{}, keys), in.Jobs, feed)
-	u.notice(in.Err, feed.Name, tlsVerb)
+	if tlsVerb != "" {
+		u.notice(in.Err, feed.Name, tlsVerb)
+	}
 	if err == nil && !u.ws && u.n == 0 && spec.IsZero() {
 		report.WriteNoWebSocket(report.NameNotices(in.Err, feed.Name), stats)
 	}

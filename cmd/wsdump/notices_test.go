@@ -110,6 +110,8 @@ func TestNoWebSocketSaid(t *testing.T) {
 		{[]string{"report", "-o", filepath.Join(t.TempDir(), "r.html"), "-r", udp}, "wsdump: no WebSocket in 2 packets"},
 		{[]string{"follow", "-r", udp}, "wsdump: " + udp + ": no WebSocket in 2 packets: 1 TCP connection"},
 		{[]string{"export", "-o", filepath.Join(t.TempDir(), "x"), "-r", udp}, "wsdump: " + udp + ": no WebSocket in 2 packets"},
+		{[]string{"lint", udp}, "wsdump: " + udp + ": no WebSocket in 2 packets"},
+		{[]string{"lint", "../../testdata/pcaps/gen__wss-go-tls13.pcap"}, ""},
 		{[]string{"conns", "-r", "../../testdata/pcaps/gen__health-reconnect.pcap"}, ""},
 		{[]string{"follow", "-r", "../../testdata/pcaps/gen__sockjs-xhr-polling.pcap"}, ""},
 		// A TLS connection not decrypted may hold a WebSocket: its own
