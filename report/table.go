@@ -486,13 +486,16 @@ func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
 	}
 	if h := s.HTTP2; h != nil {
 		// An HTTP/2 connection (reported in this view when it did not
-		// follow some of its streams).
+		// follow some of its streams, or its framing).
 		b = append(b, ", HTTP/2 streams "...)
 		b = strconv.AppendInt(b, int64(h.Streams), 10)
 		if h.NotFollowed > 0 {
 			b = append(b, ", "...)
 			b = strconv.AppendInt(b, int64(h.NotFollowed), 10)
 			b = append(b, " not followed (h2_streams_over_limit)"...)
+		}
+		if s.Anomalies&wsparse.AnomH2Malformed != 0 {
+			b = append(b, ", framing not followed (h2_malformed)"...)
 		}
 	} else if s.Handshake == nil {
 		b = append(b, ", no handshake ("...)

@@ -97,7 +97,7 @@ func TestH2MalformedOnRecord(t *testing.T) {
 	c.Send(true, cl)
 	f := writeSynth(t, 0, c)
 	wantIn(t, "jsonl", runJobs(t, "-r", f, "--format", "jsonl"), `"end":"not_websocket","http2":{"streams":`, `"anomalies":["h2_malformed"]}`)
-	wantIn(t, "table", runJobs(t, "-r", f), "not_websocket, HTTP/2 streams")
+	wantIn(t, "table", runJobs(t, "-r", f), "not_websocket, HTTP/2 streams 1, framing not followed (h2_malformed)")
 	out, _, _ := runWsdump(t, nil, "lint", "-r", f, "--fail-on", "none")
 	wantIn(t, "lint", out, "WS507 h2-malformed")
 }
