@@ -30,6 +30,12 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.Packets > 0 && st.NotIP == st.Packets {
 		fmt.Fprintf(w, "wsdump: none of the %d packets carries IPv4 or IPv6 as its link type says: wrong link type?\n", st.Packets)
 	}
+	if st.Fragments > 0 {
+		fmt.Fprintf(w, "wsdump: IP fragments are not reassembled: %s skipped; the TCP bytes in them count as lost on their connections\n", plural(int(st.Fragments), "packet"))
+	}
+	if st.Malformed > 0 {
+		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections\n", plural(int(st.Malformed), "packet"))
+	}
 	if st.Cut > 0 {
 		fmt.Fprintf(w, "wsdump: %d of %d packets were cut short by the capture's snap length: their missing bytes count as lost\n", st.Cut, st.Packets)
 	}

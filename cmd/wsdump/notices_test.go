@@ -174,3 +174,26 @@ func TestTLSDecryptedNotSaid(t *testing.T) {
 		}
 	}
 }
+
+// TestFragmentsAndMalformedSaid: IP fragments (not reassembled) and
+// packets whose TCP header does not parse were counted and said nowhere:
+// their bytes showed as lost with no cause.
+func TestFragmentsAndMalformedSaid(t *testing.T) {
+	p, f := newRawPcap(t, 101) // raw IP
+	frag := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 5000, 80, 1, 0, 0x18, []byte("first part"))
+	frag[6] |= 0x20 // more fragments
+	p.packet(frag, len(frag))
+	bad := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 5001, 80, 1, 0, 0x18, nil)[:30] // 10 bytes of a 20-byte TCP header
+	bad[2], bad[3] = 0, 30                                                                           // total length
+	p.packet(bad, len(bad))
+	p.close(t)
+	_, errs, _ := runWsdump(t, nil, "-r", f)
+	for _, want := range []string{
+		"wsdump: IP fragments are not reassembled: 1 packet skipped; the TCP bytes in them count as lost on their connections\n",
+		"wsdump: 1 packet skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections\n",
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr %q, want %q", errs, want)
+		}
+	}
+}
