@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strconv"
 
 	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/reassembly"
@@ -25,16 +24,16 @@ type Limits struct {
 // that no record shows (wsdump writes them on stderr).
 func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if l.Name != "" {
-		w = &prefixWriter{w: w, name: l.Name}
+		w = NameNotices(w, l.Name)
 	}
 	if st.Packets > 0 && st.NotIP == st.Packets {
 		fmt.Fprintf(w, "wsdump: none of the %d packets carries IPv4 or IPv6 as its link type says: wrong link type?\n", st.Packets)
 	}
 	if st.Fragments > 0 {
-		fmt.Fprintf(w, "wsdump: IP fragments are not reassembled: %s skipped; the TCP bytes in them count as lost on their connections\n", plural(int(st.Fragments), "packet"))
+		fmt.Fprintf(w, "wsdump: IP fragments are not reassembled: %s skipped; the TCP bytes in them count as lost on their connections\n", text.Plural(int(st.Fragments), "packet"))
 	}
 	if st.Malformed > 0 {
-		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections\n", plural(int(st.Malformed), "packet"))
+		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections\n", text.Plural(int(st.Malformed), "packet"))
 	}
 	if st.Cut > 0 {
 		fmt.Fprintf(w, "wsdump: %d of %d packets were cut short by the capture's snap length: their missing bytes count as lost\n", st.Cut, st.Packets)
@@ -92,18 +91,11 @@ func WriteNoWebSocket(w io.Writer, st reassembly.Stats) {
 		fmt.Fprintln(w, "wsdump: no WebSocket: the capture has no packet")
 		return
 	}
-	fmt.Fprintf(w, "wsdump: no WebSocket in %s: %s", plural(int(st.Packets), "packet"), plural(st.Connections, "TCP connection"))
+	fmt.Fprintf(w, "wsdump: no WebSocket in %s: %s", text.Plural(int(st.Packets), "packet"), text.Plural(st.Connections, "TCP connection"))
 	if st.NotTCP > 0 {
-		fmt.Fprintf(w, ", %s not TCP (UDP and others: WebSockets over HTTP/3, RFC 9220, are not decoded)", plural(int(st.NotTCP), "IP packet"))
+		fmt.Fprintf(w, ", %s not TCP (UDP and others: WebSockets over HTTP/3, RFC 9220, are not decoded)", text.Plural(int(st.NotTCP), "IP packet"))
 	}
 	fmt.Fprintln(w)
-}
-
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
-	}
-	return strconv.Itoa(n) + " " + what + "s"
 }
 
 // prefixWriter names the capture in each notice: "wsdump: NAME: ...",
