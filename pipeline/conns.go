@@ -82,12 +82,13 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	}
 	rd.ReadErr = feed(asm, func(t time.Time) { rd.Origin = t })
 	asm.Finish()
+	st := asm.Stats()
 	if o.Limits != nil {
-		o.Limits.Report(o.Err, asm.Stats())
+		o.Limits.Report(o.Err, st)
 	}
 	tls.notice(o.Err, "", "are not in this report")
-	if rd.ReadErr == nil && !tls.ws && tls.n == 0 && spec.IsZero() {
-		report.WriteNoWebSocket(o.Err, asm.Stats())
+	if rd.ReadErr == nil && tls.none() && spec.IsZero() {
+		report.WriteNoWebSocket(o.Err, st)
 	}
 	rd.Tracker = tr
 	if o.ReportOnly {

@@ -134,7 +134,7 @@ func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, 
 	if tlsVerb != "" {
 		u.notice(in.Err, feed.Name, tlsVerb)
 	}
-	if err == nil && !u.ws && u.n == 0 && spec.IsZero() {
+	if err == nil && u.none() && spec.IsZero() {
 		report.WriteNoWebSocket(report.NameNotices(in.Err, feed.Name), stats)
 	}
 	return origin, err

@@ -45,6 +45,10 @@ func (u *undecrypted) Put(r *record.Record) {
 	u.next.Put(r)
 }
 
+// none reports whether nothing passed that showed a WebSocket or might
+// hold one (a TLS connection not decrypted): the capture had none.
+func (u *undecrypted) none() bool { return !u.ws && u.n == 0 }
+
 // undecryptedExporter is an exporter with an undecrypted counter in
 // front of it (its next).
 type undecryptedExporter struct {
