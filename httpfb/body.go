@@ -80,7 +80,7 @@ func (b *body) feed(data []byte, ts time.Time, c *Conn, x *exchange, c2s bool) (
 			n += k
 			if broken {
 				x.Anomalies |= AnomFraming
-				x.undecoded(c2s, int64(b.chunks.Broken()+len(data)-n))
+				c.undecoded(x, c2s, int64(b.chunks.Broken()+len(data)-n))
 				c.side[dirIndex(c2s)].broken = true
 				b.end(ts, c, x, c2s, true)
 				return len(data), false
@@ -153,7 +153,7 @@ func (b *body) line(ts time.Time, c *Conn, x *exchange) {
 	b.buf, b.over = b.buf[:0], false
 	if over {
 		x.Anomalies |= AnomTruncated
-		x.undecoded(false, b.skipped+int64(len(l)))
+		c.undecoded(x, false, b.skipped+int64(len(l)))
 		b.skipped = 0
 		return
 	}
@@ -177,7 +177,7 @@ func (b *body) line(ts time.Time, c *Conn, x *exchange) {
 			return // comments and fields other than data
 		}
 		x.Anomalies |= AnomFraming
-		x.undecoded(false, int64(len(l)))
+		c.undecoded(x, false, int64(len(l)))
 	case HTMLFile:
 		// <script>\np("frame");\n</script>: one JS string per p(...) line;
 		// the page's head is passed over.
@@ -190,7 +190,7 @@ func (b *body) line(ts time.Time, c *Conn, x *exchange) {
 				}
 			}
 			x.Anomalies |= AnomFraming
-			x.undecoded(false, int64(len(l)))
+			c.undecoded(x, false, int64(len(l)))
 		}
 	}
 }
@@ -247,7 +247,7 @@ func (b *body) end(ts time.Time, c *Conn, x *exchange, c2s bool, cut bool) {
 		if len(b.buf) > 0 || b.over {
 			if cut {
 				x.Anomalies |= AnomIncomplete
-				x.undecoded(c2s, int64(len(b.buf))+b.skipped)
+				c.undecoded(x, c2s, int64(len(b.buf))+b.skipped)
 			} else {
 				b.line(ts, c, x)
 			}
@@ -259,7 +259,7 @@ func (b *body) end(ts time.Time, c *Conn, x *exchange, c2s bool, cut bool) {
 	b.buf = nil
 	if b.over {
 		x.Anomalies |= AnomTruncated
-		x.undecoded(c2s, b.skipped)
+		c.undecoded(x, c2s, b.skipped)
 	}
 	if cut && len(data) > 0 {
 		x.Anomalies |= AnomIncomplete
@@ -268,7 +268,7 @@ func (b *body) end(ts time.Time, c *Conn, x *exchange, c2s bool, cut bool) {
 		out, ok := Inflate(data, b.coded)
 		if !ok {
 			x.Anomalies |= AnomInflate
-			x.undecoded(c2s, int64(len(data)))
+			c.undecoded(x, c2s, int64(len(data)))
 			return
 		}
 		data = out
@@ -295,14 +295,14 @@ func (b *body) end(ts time.Time, c *Conn, x *exchange, c2s bool, cut bool) {
 		}
 		if bad > 0 {
 			x.Anomalies |= AnomFraming
-			x.undecoded(c2s, int64(bad))
+			c.undecoded(x, c2s, int64(bad))
 		}
 	case c2s:
 		if b.form {
 			v, err := url.ParseQuery(string(data))
 			if err != nil || !v.Has("d") {
 				x.Anomalies |= AnomFraming
-				x.undecoded(c2s, int64(len(data)))
+				c.undecoded(x, c2s, int64(len(data)))
 				return
 			}
 			data = []byte(v.Get("d"))
@@ -321,7 +321,7 @@ func (b *body) end(ts time.Time, c *Conn, x *exchange, c2s bool, cut bool) {
 		var v string
 		if i < 0 || j < i || json.Unmarshal(data[i+1:j], &v) != nil {
 			x.Anomalies |= AnomFraming
-			x.undecoded(c2s, int64(len(data)))
+			c.undecoded(x, c2s, int64(len(data)))
 			return
 		}
 		b.frame([]byte(v), ts, c, x)

@@ -186,7 +186,6 @@ type exchange struct {
 	// response came, junk after a 204) go to its connection's unowned:
 	// it was reported without them.
 	done bool
-	conn *Conn
 }
 
 // NewConn returns a decoder reporting to h.
@@ -348,7 +347,7 @@ func (c *Conn) request(s *side, head []byte, ts time.Time) {
 		c.undecodable(s, true, int64(len(head)))
 		return
 	}
-	x := &exchange{method: parts[0], conn: c}
+	x := &exchange{method: parts[0]}
 	x.Method, x.URI, x.TS, x.Host = parts[0], parts[1], ts, f.host
 	x.Session, x.ok = Classify(parts[0], parts[1])
 	if x.ok {
@@ -407,7 +406,7 @@ func (c *Conn) response(s *side, head []byte, ts time.Time) {
 		}
 	}
 	if x == nil {
-		x = &exchange{conn: c}
+		x = &exchange{}
 	}
 	x.Status, x.RespTS = status, ts
 	s.current = x
@@ -484,16 +483,14 @@ func (c *Conn) undecodable(s *side, c2s bool, n int64) {
 		return
 	}
 	x.Anomalies |= AnomFraming
-	x.undecoded(c2s, n)
+	c.undecoded(x, c2s, n)
 }
 
 // undecoded counts n bytes of x that are not decoded, sent by the client
-// when c2s; on its connection's unowned once x was reported.
-func (x *exchange) undecoded(c2s bool, n int64) {
+// when c2s; on c's unowned once x was reported.
+func (c *Conn) undecoded(x *exchange, c2s bool, n int64) {
 	if x.done {
-		if x.conn != nil {
-			x.conn.unowned[dirIndex(c2s)] += n
-		}
+		c.unowned[dirIndex(c2s)] += n
 		return
 	}
 	x.UndecodedBytes += n
