@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/gopacket/layers"
+
+	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -26,6 +29,9 @@ func FuzzNetworkPayload(f *testing.F) {
 	f.Add(fuzzPackets(0, linkFamily(binary.LittleEndian, afINet, ip4tcp)))
 	f.Add(fuzzPackets(9, linkSLL2Frame(etherTypeIPv4, ip4tcp)))
 	f.Add(fuzzPackets(6, linkSLLFrame(etherTypeIPv6, []byte{0x60, 0, 0, 0, 0, 0, 0x2c, 0})))
+	for _, tc := range synth.Tunnels { // tunnel.go: each tunnel around the segment
+		f.Add(fuzzPackets(1, tc.Wrap(linkEthernetFrame(nil, etherTypeIPv4, ip4tcp))))
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		a := New(nopSink{}, Options{})
 		ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -50,6 +56,36 @@ func FuzzNetworkPayload(f *testing.F) {
 		st := a.Stats()
 		if st.Malformed+st.NotIP+st.NotTCP+st.Fragments > st.Packets {
 			t.Fatalf("stats: %+v", st)
+		}
+	})
+}
+
+// FuzzTunnelPayload: what a tunnel carries is a slice of its end, an IPv4
+// or IPv6 packet, or nothing.
+func FuzzTunnelPayload(f *testing.F) {
+	ip4 := linkIPv4Packet
+	for _, tc := range synth.Tunnels {
+		outer := tc.Wrap(linkEthernetFrame(nil, etherTypeIPv4, ip4))[ethernetHeaderLen:]
+		switch outer[0] >> 4 { // MPLS and PPPoE are not IP tunnels
+		case ipVersion4:
+			f.Add(outer[9], outer[20:])
+		case ipVersion6:
+			f.Add(outer[6], outer[40:])
+		}
+	}
+	f.Fuzz(func(t *testing.T, proto byte, p []byte) {
+		ip, ok := tunnelPayload(layers.IPProtocol(proto), p)
+		if !ok {
+			return
+		}
+		if len(ip) == 0 || ip[0]>>4 != ipVersion4 && ip[0]>>4 != ipVersion6 {
+			t.Fatalf("proto %d: ok with %x", proto, ip)
+		}
+		if &ip[len(ip)-1] != &p[len(p)-1] {
+			t.Fatalf("proto %d: the inner packet is not the tail of the payload", proto)
+		}
+		if !mayTunnel(layers.IPProtocol(proto), p, true) {
+			t.Fatalf("proto %d: opened, but mayTunnel says no tunnel", proto)
 		}
 	})
 }

@@ -31,45 +31,48 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, st *Stats)
 		return netFlow, false
 	}
 	var payload []byte
-	switch ip[0] >> 4 {
-	case 4:
-		if err := d.ip4.DecodeFromBytes(ip, gopacket.NilDecodeFeedback); err != nil {
-			st.Malformed++
-			return netFlow, false
+	// The IP layer, and the IP layer inside each tunnel (tunnel.go): the
+	// connection is the innermost packet's.
+	for depth := 0; ; depth++ {
+		var proto layers.IPProtocol
+		// frag: a fragment, not reassembled; whole is true unless it is
+		// an IPv4 fragment past the first, whose payload has no header.
+		frag, whole := false, true
+		if ip[0]>>4 == ipVersion4 {
+			if err := d.ip4.DecodeFromBytes(ip, gopacket.NilDecodeFeedback); err != nil {
+				st.Malformed++
+				return netFlow, false
+			}
+			proto, netFlow, payload = d.ip4.Protocol, d.ip4.NetworkFlow(), d.ip4.Payload
+			frag, whole = d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0, d.ip4.FragOffset == 0
+		} else { // 6: NetworkPayload and tunnelPayload check the version
+			if err := d.ip6.DecodeFromBytes(ip, gopacket.NilDecodeFeedback); err != nil {
+				st.Malformed++
+				return netFlow, false
+			}
+			proto, payload, frag = skipIPv6Extensions(d.ip6.NextHeader, d.ip6.Payload)
+			netFlow = d.ip6.NetworkFlow()
 		}
-		if d.ip4.Protocol != layers.IPProtocolTCP {
-			st.NotTCP++
-			return netFlow, false
-		}
-		if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
+		tcp := proto == layers.IPProtocolTCP
+		tunnel := !tcp && depth < maxTunnelDepth && mayTunnel(proto, payload, whole)
+		switch {
+		case frag && (tcp || tunnel || ip[0]>>4 == ipVersion6):
 			st.Fragments++
 			return netFlow, false
+		case tunnel:
+			if ip, ok = tunnelPayload(proto, payload); ok {
+				continue
+			}
+		case tcp:
+			if err := d.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
+				st.Malformed++
+				return netFlow, false
+			}
+			return netFlow, true
 		}
-		netFlow, payload = d.ip4.NetworkFlow(), d.ip4.Payload
-	case 6:
-		if err := d.ip6.DecodeFromBytes(ip, gopacket.NilDecodeFeedback); err != nil {
-			st.Malformed++
-			return netFlow, false
-		}
-		next, p, frag := skipIPv6Extensions(d.ip6.NextHeader, d.ip6.Payload)
-		if frag {
-			st.Fragments++
-			return netFlow, false
-		}
-		if next != layers.IPProtocolTCP {
-			st.NotTCP++
-			return netFlow, false
-		}
-		netFlow, payload = d.ip6.NetworkFlow(), p
-	default:
-		st.NotIP++
+		st.NotTCP++
 		return netFlow, false
 	}
-	if err := d.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
-		st.Malformed++
-		return netFlow, false
-	}
-	return netFlow, true
 }
 
 // skipIPv6Extensions walks IPv6 extension headers to the upper layer.

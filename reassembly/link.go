@@ -26,6 +26,9 @@ const (
 	etherTypeQinQ      = 0x88a8 // 802.1ad service tag
 	etherTypeQinQOld   = 0x9100 // pre-standard QinQ
 	etherTypeQinQOld2  = 0x9200 // pre-standard QinQ
+	etherTypeMPLS      = 0x8847
+	etherTypeMPLSMulti = 0x8848
+	etherTypePPPoE     = 0x8864 // PPPoE session stage
 	ethernetHeaderLen  = 14
 	vlanTagLen         = 4
 	sllHeaderLen       = 16 // protocol at offset 14
@@ -98,7 +101,8 @@ func NetworkPayload(link uint32, data []byte) (ip []byte, ok bool) {
 	return nil, false
 }
 
-// etherPayload skips any number of stacked VLAN tags, then keeps IP.
+// etherPayload skips any number of stacked VLAN tags, then keeps IP, in
+// MPLS or a PPPoE session too.
 func etherPayload(etherType uint16, rest []byte) ([]byte, bool) {
 	for etherType == etherTypeVLAN || etherType == etherTypeQinQ || etherType == etherTypeQinQOld || etherType == etherTypeQinQOld2 {
 		if len(rest) < vlanTagLen {
@@ -113,6 +117,10 @@ func etherPayload(etherType uint16, rest []byte) ([]byte, bool) {
 		return ipPayload(ipVersion4, rest)
 	case etherTypeIPv6:
 		return ipPayload(ipVersion6, rest)
+	case etherTypeMPLS, etherTypeMPLSMulti:
+		return mplsPayload(rest)
+	case etherTypePPPoE:
+		return pppoePayload(rest)
 	}
 	return nil, false
 }

@@ -1,0 +1,160 @@
+package synth
+
+import "encoding/binary"
+
+// Tunnel headers around packets, as mirrored and overlay traffic carries
+// them. Outer headers hold what a decoder reads (lengths, protocols,
+// flags) and no checksums. The numbers are written out here, not taken
+// from the decoder under test.
+
+func cat(parts ...[]byte) []byte {
+	var b []byte
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	return b
+}
+
+func be16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
+
+// IPv4 is an IPv4 header (198.51.100.1 to .2) of protocol proto before
+// payload.
+func IPv4(proto byte, payload []byte) []byte {
+	h := []byte{0x45, 0, 0, 0, 0, 1, 0, 0, 64, proto, 0, 0, 198, 51, 100, 1, 198, 51, 100, 2}
+	binary.BigEndian.PutUint16(h[2:], uint16(len(h)+len(payload)))
+	return cat(h, payload)
+}
+
+// IPv6 is an IPv6 header (2001:db8:: to 2001:db8::, no extension
+// headers) with next header next before payload.
+func IPv6(next byte, payload []byte) []byte {
+	h := append([]byte{0x60, 0, 0, 0, 0, 0, next, 64}, make([]byte, 32)...)
+	h[8], h[9], h[10], h[11] = 0x20, 0x01, 0x0d, 0xb8
+	h[24], h[25], h[26], h[27] = 0x20, 0x01, 0x0d, 0xb8
+	h[39] = 1
+	binary.BigEndian.PutUint16(h[4:], uint16(len(payload)))
+	return cat(h, payload)
+}
+
+// UDP is a UDP header before payload.
+func UDP(sport, dport uint16, payload []byte) []byte {
+	return cat(be16(sport), be16(dport), be16(uint16(8+len(payload))), []byte{0, 0}, payload)
+}
+
+// GRE flags (RFC 2784, 2890; version 1 and its acknowledgment: RFC 2637).
+const (
+	GREChecksum = 0x8000
+	GRERouting  = 0x4000
+	GREKey      = 0x2000
+	GRESeq      = 0x1000
+	GREAck      = 0x0080
+)
+
+// GRE is a GRE header (flags include the version) before payload, with 4
+// bytes for each of the checksum, key, sequence and acknowledgment flags
+// set.
+func GRE(flags, proto uint16, payload []byte) []byte {
+	b := cat(be16(flags), be16(proto))
+	for _, f := range []uint16{GREChecksum, GREKey, GRESeq, GREAck} {
+		if flags&f != 0 {
+			b = append(b, 0xa5, 0xa5, 0xa5, 0xa5)
+		}
+	}
+	return cat(b, payload)
+}
+
+// Ether is an Ethernet frame of the given EtherType.
+func Ether(etherType uint16, payload []byte) []byte {
+	return cat([]byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2}, be16(etherType), payload)
+}
+
+// VXLANHeader is VXLAN's header with VNI 42 (RFC 7348).
+var VXLANHeader = []byte{8, 0, 0, 0, 0, 0, 42, 0}
+
+// Tunnel wraps an Ethernet frame carrying an IPv4 or IPv6 packet in a
+// tunnel, as the Ethernet frame of the outer packet.
+type Tunnel struct {
+	Name string
+	Wrap func(frame []byte) []byte
+}
+
+// Tunnels are the tunnels wsdump opens, one of each way to carry a packet.
+var Tunnels = []Tunnel{
+	{"ip in ip", func(f []byte) []byte { return Ether(0x0800, IPv4(ipProto(f), inner(f))) }},
+	{"ip in ipv6", func(f []byte) []byte { return Ether(0x86dd, IPv6(ipProto(f), inner(f))) }},
+	{"gre ip, checksum key sequence", func(f []byte) []byte {
+		return Ether(0x0800, IPv4(47, GRE(GREChecksum|GREKey|GRESeq, etherType(f), inner(f))))
+	}},
+	{"gretap", func(f []byte) []byte { return Ether(0x0800, IPv4(47, GRE(GREKey, 0x6558, f))) }},
+	{"erspan I", func(f []byte) []byte { return Ether(0x0800, IPv4(47, GRE(0, 0x88be, f))) }},
+	{"erspan II", func(f []byte) []byte {
+		hdr := []byte{0x10, 0x64, 0, 7, 0, 0, 0, 1} // version 1, VLAN 100, session 7, index 1
+		return Ether(0x0800, IPv4(47, GRE(GRESeq, 0x88be, cat(hdr, f))))
+	}},
+	{"erspan III, subheader", func(f []byte) []byte {
+		hdr := []byte{0x20, 0x64, 0, 7, 1, 2, 3, 4, 0, 0, 0, 1} // version 2, timestamp, frame type 0, O set
+		return Ether(0x86dd, IPv6(47, GRE(GRESeq, 0x22eb, cat(hdr, make([]byte, 8), f))))
+	}},
+	{"erspan III ip", func(f []byte) []byte {
+		hdr := []byte{0x20, 0x64, 0, 7, 1, 2, 3, 4, 0, 0, 2 << 2, 0} // frame type 2: IP
+		return Ether(0x0800, IPv4(47, GRE(GRESeq, 0x22eb, cat(hdr, inner(f)))))
+	}},
+	{"vxlan", func(f []byte) []byte { return Ether(0x0800, IPv4(17, UDP(51234, 4789, cat(VXLANHeader, f)))) }},
+	{"vxlan from its port, over ipv6", func(f []byte) []byte {
+		return Ether(0x86dd, IPv6(17, UDP(4789, 51234, cat(VXLANHeader, f))))
+	}},
+	{"vxlan-gpe ip", func(f []byte) []byte {
+		next := byte(1) // IPv4; 2: IPv6
+		if ipProto(f) == 41 {
+			next = 2
+		}
+		return Ether(0x0800, IPv4(17, UDP(51234, 4790, cat([]byte{0x0c, 0, 0, next, 0, 0, 42, 0}, inner(f)))))
+	}},
+	{"vxlan-gpe ethernet", func(f []byte) []byte {
+		return Ether(0x0800, IPv4(17, UDP(51234, 4790, cat([]byte{0x0c, 0, 0, 3, 0, 0, 42, 0}, f))))
+	}},
+	{"geneve, options", func(f []byte) []byte {
+		return Ether(0x0800, IPv4(17, UDP(51234, 6081, cat([]byte{2, 0, 0x65, 0x58, 0, 0, 7, 0}, make([]byte, 8), f))))
+	}},
+	{"geneve ip", func(f []byte) []byte {
+		return Ether(0x0800, IPv4(17, UDP(51234, 6081, cat([]byte{0, 0}, be16(etherType(f)), []byte{0, 0, 7, 0}, inner(f)))))
+	}},
+	{"pptp, hdlc", func(f []byte) []byte {
+		return Ether(0x0800, IPv4(47, GRE(GREKey|GRESeq|GREAck|1, 0x880b, cat([]byte{0xff, 0x03}, be16(pppProto(f)), inner(f)))))
+	}},
+	{"pptp, compressed", func(f []byte) []byte {
+		return Ether(0x0800, IPv4(47, GRE(GREKey|1, 0x880b, cat([]byte{byte(pppProto(f))}, inner(f)))))
+	}},
+	{"mpls", func(f []byte) []byte {
+		return Ether(0x8847, cat([]byte{0, 0x10, 0, 64, 0, 0x20, 1, 64}, inner(f))) // two labels
+	}},
+	{"pppoe", func(f []byte) []byte {
+		ip := inner(f)
+		return Ether(0x8864, cat([]byte{0x11, 0, 0, 9}, be16(uint16(2+len(ip))), be16(pppProto(f)), ip))
+	}},
+	{"vxlan in gre in ip in ip", func(f []byte) []byte {
+		vx := IPv4(17, UDP(51234, 4789, cat(VXLANHeader, f)))
+		return Ether(0x0800, IPv4(4, IPv4(47, GRE(0, 0x0800, vx))))
+	}},
+}
+
+// inner is the IP packet of an untagged Ethernet frame.
+func inner(frame []byte) []byte { return frame[14:] }
+
+func etherType(frame []byte) uint16 { return binary.BigEndian.Uint16(frame[12:14]) }
+
+// ipProto is the IP protocol number of IP in IP for the frame's packet.
+func ipProto(frame []byte) byte {
+	if frame[14]>>4 == 6 {
+		return 41
+	}
+	return 4
+}
+
+// pppProto is PPP's protocol number for the frame's packet.
+func pppProto(frame []byte) uint16 {
+	if frame[14]>>4 == 6 {
+		return 0x0057
+	}
+	return 0x0021
+}

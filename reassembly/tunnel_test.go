@@ -1,0 +1,135 @@
+package reassembly
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"github.com/wsdump/wsdump/internal/synth"
+)
+
+// TestTunnelsSameRecords: two real captures (node ws over IPv4 and over
+// IPv6), each packet wrapped in each tunnel, give the records of the
+// capture as it was (-j 2 too for the nested tunnels), and nothing counted as not TCP.
+// Without tunnel.go every wrapped packet is "not TCP" and no record comes.
+func TestTunnelsSameRecords(t *testing.T) {
+	t.Parallel()
+	for _, fixture := range []string{"gen__ws-node-basic", "gen__ws-node-ipv6"} {
+		pkts, err := synth.ReadPcap("../testdata/pcaps/" + fixture + ".pcap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantSt := run(pkts, Options{}, 1)
+		if len(want.lines) < 10 {
+			t.Fatalf("%s: %d records as it is: %q", fixture, len(want.lines), want.lines)
+		}
+		for i, tc := range synth.Tunnels {
+			wrapped := make([]synth.Packet, len(pkts))
+			for i, p := range pkts {
+				wrapped[i] = synth.Packet{TS: p.TS, Data: tc.Wrap(p.Data)}
+			}
+			jobs := []int{1}
+			if i == len(synth.Tunnels)-1 { // the reader and the workers decode the same way
+				jobs = append(jobs, 2)
+			}
+			for _, jobs := range jobs {
+				got, st := run(wrapped, Options{}, jobs)
+				if g, w := strings.Join(got.lines, "\n"), strings.Join(want.lines, "\n"); g != w {
+					t.Errorf("%s in %s, -j %d: %d records, want %d:\n%s", fixture, tc.Name, jobs, len(got.lines), len(want.lines), g)
+				}
+				if st.NotTCP != 0 || st.NotIP != 0 || st.Malformed != 0 || st.Connections != wantSt.Connections {
+					t.Errorf("%s in %s, -j %d: stats %+v", fixture, tc.Name, jobs, st)
+				}
+			}
+		}
+	}
+}
+
+// TestTunnelsNotOpened: what is not a tunnel wsdump opens, or is cut, or
+// is nested too deep, is counted (not TCP, fragments), never decoded as
+// something else.
+func TestTunnelsNotOpened(t *testing.T) {
+	t.Parallel()
+	tcp := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 40000, 80, 1, 0, 0x02, nil)
+	frame := synth.Ether(0x0800, tcp)
+	vxlan := func(p []byte) []byte { return synth.UDP(51234, portVXLAN, linkCat(synth.VXLANHeader, p)) }
+	nest := tcp
+	for range maxTunnelDepth + 1 {
+		nest = synth.IPv4(4, nest)
+	}
+	frag := func(ip []byte, off uint16, more bool) []byte {
+		ip = append([]byte(nil), ip...)
+		if more {
+			off |= 0x2000
+		}
+		binary.BigEndian.PutUint16(ip[6:], off)
+		return ip
+	}
+	tests := []struct {
+		name            string
+		ip              []byte // an IPv4 or IPv6 packet in an Ethernet frame
+		tcp, notTCP, fr uint64
+	}{
+		{"ip in ip", synth.IPv4(4, tcp), 1, 0, 0},
+		{"nested as deep as opened", nest[20:], 1, 0, 0},
+		{"nested one deeper", nest, 0, 1, 0},
+		{"ipv6 in ip, but ipv4 inside", synth.IPv4(41, tcp), 0, 1, 0},
+		{"gre routing", synth.IPv4(47, synth.GRE(synth.GRERouting, 0x0800, tcp)), 0, 1, 0},
+		{"gre version 2", synth.IPv4(47, synth.GRE(2, 0x0800, tcp)), 0, 1, 0},
+		{"gre version 1 not ppp", synth.IPv4(47, synth.GRE(synth.GREKey|1, 0x0800, tcp)), 0, 1, 0},
+		{"gre cut in its header", synth.IPv4(47, synth.GRE(synth.GREKey, 0x0800, nil))[:26], 0, 1, 0},
+		{"gre unknown protocol", synth.IPv4(47, synth.GRE(0, 0x0806, tcp)), 0, 1, 0},
+		{"erspan III frame type 1", synth.IPv4(47, synth.GRE(synth.GRESeq, etherTypeERSPAN3, linkCat([]byte{0x20, 0, 0, 7, 0, 0, 0, 0, 0, 0, 1 << 2, 0}, frame))), 0, 1, 0},
+		{"erspan II cut", synth.IPv4(47, synth.GRE(synth.GRESeq, etherTypeERSPAN2, []byte{0x10, 0})), 0, 1, 0},
+		{"vxlan", synth.IPv4(17, vxlan(frame)), 1, 0, 0},
+		{"vxlan cut", synth.IPv4(17, vxlan(frame)[:12]), 0, 1, 0},
+		{"vxlan carrying arp", synth.IPv4(17, vxlan(synth.Ether(0x0806, make([]byte, 28)))), 0, 1, 0},
+		{"udp on another port", synth.IPv4(17, synth.UDP(51234, 4788, linkCat(make([]byte, 8), frame))), 0, 1, 0},
+		{"geneve version 1", synth.IPv4(17, synth.UDP(51234, portGENEVE, linkCat([]byte{0x40, 0, 0x65, 0x58, 0, 0, 7, 0}, frame))), 0, 1, 0},
+		{"geneve options past the end", synth.IPv4(17, synth.UDP(51234, portGENEVE, []byte{0x3f, 0, 0x65, 0x58, 0, 0, 7, 0})), 0, 1, 0},
+		{"vxlan-gpe nsh", synth.IPv4(17, synth.UDP(51234, portVXLANGPE, linkCat([]byte{0x0c, 0, 0, 4, 0, 0, 42, 0}, tcp))), 0, 1, 0},
+		{"gre first fragment", frag(synth.IPv4(47, synth.GRE(0, 0x0800, tcp)), 0, true), 0, 0, 1},
+		{"gre later fragment", frag(synth.IPv4(47, tcp), 100, false), 0, 0, 1},
+		{"vxlan first fragment", frag(synth.IPv4(17, vxlan(frame)), 0, true), 0, 0, 1},
+		{"udp later fragment: ports unknown", frag(synth.IPv4(17, vxlan(frame)), 100, false), 0, 1, 0},
+		{"dns first fragment", frag(synth.IPv4(17, synth.UDP(53, 51234, frame)), 0, true), 0, 1, 0},
+	}
+	for _, tc := range tests {
+		var d headerDecoder
+		var st Stats
+		_, ok := d.decode(linkTypeEthernet, synth.Ether(0x0800, tc.ip), len(tc.ip)+14, &st)
+		var got uint64
+		if ok {
+			got = 1
+		}
+		if got != tc.tcp || st.NotTCP != tc.notTCP || st.Fragments != tc.fr || st.NotIP != 0 || st.Malformed != 0 {
+			t.Errorf("%s: tcp %d, stats %+v; want tcp %d, not TCP %d, fragments %d", tc.name, got, st, tc.tcp, tc.notTCP, tc.fr)
+		}
+	}
+}
+
+// TestLinkEncapsulations: MPLS and PPPoE at the link layer, and what
+// they carry that is not IP.
+func TestLinkEncapsulations(t *testing.T) {
+	v4, v6 := linkIPv4Packet, linkIPv6Packet
+	tests := []struct {
+		name string
+		data []byte
+		want []byte
+	}{
+		{"mpls one label", synth.Ether(etherTypeMPLS, linkCat([]byte{0, 0x10, 1, 64}, v4)), v4},
+		{"mpls multicast, vlan", linkEthernetFrame([]uint16{0x8100}, etherTypeMPLSMulti, linkCat([]byte{0, 0x10, 0, 64, 0, 0x20, 1, 64}, v6)), v6},
+		{"mpls no bottom of stack", synth.Ether(etherTypeMPLS, []byte{0, 0x10, 0, 64, 0, 0x20, 0, 64}), nil},
+		{"mpls pseudowire ethernet", synth.Ether(etherTypeMPLS, linkCat([]byte{0, 0x10, 1, 64, 0, 0, 0, 0}, synth.Ether(0x0800, v4))), nil},
+		{"pppoe ipv6", synth.Ether(etherTypePPPoE, linkCat([]byte{0x11, 0, 0, 9, 0, 42, 0, 0x57}, v6)), v6},
+		{"pppoe discovery code", synth.Ether(etherTypePPPoE, linkCat([]byte{0x11, 0x09, 0, 9, 0, 42, 0, 0x21}, v4)), nil},
+		{"pppoe lcp", synth.Ether(etherTypePPPoE, linkCat([]byte{0x11, 0, 0, 9, 0, 42, 0xc0, 0x21}, v4)), nil},
+		{"pppoe says ipv4, holds ipv6", synth.Ether(etherTypePPPoE, linkCat([]byte{0x11, 0, 0, 9, 0, 42, 0, 0x21}, v6)), nil},
+	}
+	for _, tc := range tests {
+		got, ok := NetworkPayload(linkTypeEthernet, tc.data)
+		if ok != (tc.want != nil) || string(got) != string(tc.want) {
+			t.Errorf("%s: %x %v, want %x", tc.name, got, ok, tc.want)
+		}
+	}
+}
