@@ -90,11 +90,17 @@ type Stats struct {
 	NotIP       uint64 // link payload without IPv4/IPv6
 	NotTCP      uint64 // IP packets that carry no TCP
 	Malformed   uint64 // IP or TCP headers that do not parse
-	Fragments   uint64 // IP fragments (not reassembled)
+	Fragments   uint64 // IP fragments of what may carry TCP, reassembled (defrag.go)
 	Connections int    // TCP connections seen
 	Evicted     int    // connections ended early to stay under MaxConnections (each once)
 	Parked      int    // WebSocket connections evicted with their decoder state kept
 	Resumed     int    // connections that went on after they were ended early
+	// Datagrams reassembled from fragments; fragments given up (their
+	// datagram incomplete after defragTimeout or at the end, or past
+	// defragMaxBytes; cut by the snap length; malformed); fragments that
+	// overlapped earlier ones of their datagram with other bytes (the
+	// first copy is kept).
+	Defragmented, FragmentsLost, FragmentConflicts uint64
 	// PageLimitFlushes counts the times gopacket's page limits
 	// (MaxBufferedPages*) forced out-of-order bytes through as a gap.
 	PageLimitFlushes int
@@ -235,9 +241,13 @@ func (c *assemblerContext) GetCaptureInfo() gopacket.CaptureInfo {
 // original length.
 func (a *Assembler) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	a.pkt = int64(a.stats.Packets)
-	netFlow, ok := a.dec.decode(link, data, wireLen, &a.stats)
+	netFlow, whole, ok := a.dec.decode(link, data, wireLen, ts, &a.stats)
 	if !ok {
 		return
+	}
+	if whole != nil { // the last fragment of a datagram: the datagram
+		wireLen = len(whole)
+		data = whole
 	}
 	a.maybeFlush(ts)
 	a.assemble(netFlow, ts, len(data), wireLen)

@@ -143,6 +143,7 @@ func (a *Assembler) Tick(now time.Time) { a.maybeFlush(now) }
 // connection order, its held records first and its last ones going
 // straight out.
 func (a *Assembler) Finish() {
+	a.dec.defrag.finish(&a.stats)
 	a.ending = true
 	a.hold()
 	a.asm.FlushWithOptions(tcpasm.FlushOptions{T: time.Unix(1<<62, 0)})

@@ -4,6 +4,9 @@
 package reassembly
 
 import (
+	"encoding/binary"
+	"time"
+
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 )
@@ -11,15 +14,19 @@ import (
 // headerDecoder decodes the IP and TCP headers of packets into
 // preallocated layers.
 type headerDecoder struct {
-	ip4 layers.IPv4
-	ip6 layers.IPv6
-	tcp layers.TCP
+	ip4    layers.IPv4
+	ip6    layers.IPv6
+	tcp    layers.TCP
+	defrag defragmenter
 }
 
 // decode decodes a packet's headers, counting it in st, and returns its
 // network flow; the TCP header is left in d.tcp. ok is false for packets
-// that carry no TCP segment to reassemble.
-func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, st *Stats) (netFlow gopacket.Flow, ok bool) {
+// that carry no TCP segment to reassemble. A fragment that completes its
+// datagram returns the datagram as whole (an IP packet, valid until the
+// next call), which d.tcp was decoded from; a fragment that does not is
+// held (ok false).
+func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Time, st *Stats) (netFlow gopacket.Flow, whole []byte, ok bool) {
 	st.Packets++
 	st.Bytes += uint64(len(data))
 	if wireLen > len(data) {
@@ -28,50 +35,79 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, st *Stats)
 	ip, ok := NetworkPayload(link, data)
 	if !ok {
 		st.NotIP++
-		return netFlow, false
+		return netFlow, nil, false
 	}
 	var payload []byte
 	// The IP layer, and the IP layer inside each tunnel (tunnel.go): the
 	// connection is the innermost packet's.
 	for depth := 0; ; depth++ {
 		var proto layers.IPProtocol
-		// frag: a fragment, not reassembled; whole is true unless it is
-		// an IPv4 fragment past the first, whose payload has no header.
-		frag, whole := false, true
+		var f ipFragment
+		frag := false
 		if ip[0]>>4 == ipVersion4 {
 			if err := d.ip4.DecodeFromBytes(ip, gopacket.NilDecodeFeedback); err != nil {
 				st.Malformed++
-				return netFlow, false
+				return netFlow, nil, false
 			}
 			proto, netFlow, payload = d.ip4.Protocol, d.ip4.NetworkFlow(), d.ip4.Payload
-			frag, whole = d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0, d.ip4.FragOffset == 0
+			if frag = d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0; frag {
+				f = ipFragment{header: ip[:d.ip4.IHL*4], off: int(d.ip4.FragOffset) * defragUnit,
+					more: d.ip4.Flags&layers.IPv4MoreFragments != 0, data: payload, cut: int(d.ip4.Length) > len(ip)}
+				f.key.id, f.key.proto = uint32(d.ip4.Id), uint8(proto)
+				copy(f.key.src[:], d.ip4.SrcIP.To4())
+				copy(f.key.dst[:], d.ip4.DstIP.To4())
+			}
 		} else { // 6: NetworkPayload and tunnelPayload check the version
 			if err := d.ip6.DecodeFromBytes(ip, gopacket.NilDecodeFeedback); err != nil {
 				st.Malformed++
-				return netFlow, false
+				return netFlow, nil, false
 			}
 			proto, payload, frag = skipIPv6Extensions(d.ip6.NextHeader, d.ip6.Payload)
 			netFlow = d.ip6.NetworkFlow()
+			if frag {
+				if len(payload) < 8 {
+					st.Malformed++
+					return netFlow, nil, false
+				}
+				// Next header, reserved, offset (13 bits) and M, id.
+				proto = layers.IPProtocol(payload[0])
+				fo := binary.BigEndian.Uint16(payload[2:4])
+				f = ipFragment{header: ip[:40], off: int(fo>>3) * defragUnit, more: fo&1 != 0, data: payload[8:],
+					cut: 40+int(d.ip6.Length) > len(ip)}
+				f.key.id, f.key.proto, f.key.v6 = binary.BigEndian.Uint32(payload[4:8]), uint8(proto), true
+				copy(f.key.src[:], d.ip6.SrcIP.To16())
+				copy(f.key.dst[:], d.ip6.DstIP.To16())
+			}
 		}
 		tcp := proto == layers.IPProtocolTCP
-		tunnel := !tcp && depth < maxTunnelDepth && mayTunnel(proto, payload, whole)
 		switch {
-		case frag && (tcp || tunnel || ip[0]>>4 == ipVersion6):
+		case frag && (tcp || tunnelProto(proto)):
+			// A fragment of what may carry TCP: reassembled (a later
+			// fragment of UDP has no ports to tell a tunnel by).
 			st.Fragments++
-			return netFlow, false
-		case tunnel:
-			if ip, ok = tunnelPayload(proto, payload); ok {
-				continue
+			if f.cut {
+				st.FragmentsLost++
+				return netFlow, nil, false
 			}
+			if ip, ok = d.defrag.add(&f, ts, st); !ok {
+				return netFlow, nil, false
+			}
+			whole = ip
+			continue
+		case frag:
 		case tcp:
 			if err := d.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
 				st.Malformed++
-				return netFlow, false
+				return netFlow, nil, false
 			}
-			return netFlow, true
+			return netFlow, whole, true
+		case depth < maxTunnelDepth && mayTunnel(proto, payload):
+			if ip, ok = tunnelPayload(proto, payload); ok {
+				continue
+			}
 		}
 		st.NotTCP++
-		return netFlow, false
+		return netFlow, nil, false
 	}
 }
 
@@ -89,7 +125,7 @@ func skipIPv6Extensions(next layers.IPProtocol, p []byte) (layers.IPProtocol, []
 			}
 			next, p = layers.IPProtocol(p[0]), p[n:]
 		case layers.IPProtocolIPv6Fragment:
-			return next, nil, true
+			return next, p, true
 		default:
 			return next, p, false
 		}

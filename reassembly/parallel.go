@@ -247,9 +247,12 @@ func (p *Parallel) Stats() Stats {
 func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	idx := p.pkt
 	p.pkt++
-	netFlow, ok := p.dec.decode(link, data, wireLen, &p.stats)
+	netFlow, whole, ok := p.dec.decode(link, data, wireLen, ts, &p.stats)
 	if !ok {
 		return
+	}
+	if whole != nil { // the workers get the datagram the fragments made
+		link, data, wireLen = linkTypeRaw, whole, len(whole)
 	}
 	// When an Assembler would flush (maybeFlush), every worker flushes.
 	if p.lastFlush.IsZero() {
@@ -424,6 +427,7 @@ func (p *Parallel) Finish() {
 		return
 	}
 	p.finished = true
+	p.dec.defrag.finish(&p.stats)
 	for _, b := range p.cur {
 		b.items = append(b.items, item{kind: itemFinish, now: p.now})
 	}

@@ -31,17 +31,23 @@ const (
 	udpHeaderLen     = 8
 )
 
-// mayTunnel reports whether an IP packet of protocol proto whose payload
-// is p may carry a tunnel that tunnelPayload opens. whole is false for an
-// IPv4 fragment past the first: it has no UDP header to tell the ports.
-func mayTunnel(proto layers.IPProtocol, p []byte, whole bool) bool {
+// tunnelProto reports whether an IP packet of protocol proto may carry a
+// tunnel that tunnelPayload opens (UDP: on some ports).
+func tunnelProto(proto layers.IPProtocol) bool {
 	switch proto {
-	case layers.IPProtocolIPv4, layers.IPProtocolIPv6, layers.IPProtocolGRE:
+	case layers.IPProtocolIPv4, layers.IPProtocolIPv6, layers.IPProtocolGRE, layers.IPProtocolUDP:
 		return true
-	case layers.IPProtocolUDP:
-		return whole && len(p) >= udpHeaderLen && udpTunnelPort(binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4])) != 0
 	}
 	return false
+}
+
+// mayTunnel reports whether an IP packet of protocol proto whose payload
+// is p may carry a tunnel that tunnelPayload opens.
+func mayTunnel(proto layers.IPProtocol, p []byte) bool {
+	if proto == layers.IPProtocolUDP {
+		return len(p) >= udpHeaderLen && udpTunnelPort(binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4])) != 0
+	}
+	return tunnelProto(proto)
 }
 
 // udpTunnelPort is the tunnel port among a datagram's source and

@@ -119,7 +119,7 @@ func (w *worker) run(in <-chan *inBatch) {
 				w.pkt, w.phase = it.pkt, phasePacket
 				data := b.data[it.off : it.off+it.n]
 				w.asm.pkt = it.pkt
-				if netFlow, ok := w.asm.dec.decode(it.link, data, it.wireLen, &discard); ok {
+				if netFlow, _, ok := w.asm.dec.decode(it.link, data, it.wireLen, it.ts, &discard); ok {
 					w.asm.assemble(netFlow, it.ts, len(data), it.wireLen)
 				}
 			case itemFlush:

@@ -158,3 +158,41 @@ func pppProto(frame []byte) uint16 {
 	}
 	return 0x0021
 }
+
+// FragmentIP cuts an IPv4 or IPv6 packet (no extension headers) into
+// fragments of at most size bytes of payload (a multiple of 8), with
+// identification id, in order.
+func FragmentIP(ip []byte, size int, id uint32) [][]byte {
+	var out [][]byte
+	if ip[0]>>4 == 4 {
+		hl := int(ip[0]&0xf) * 4
+		payload := ip[hl:binary.BigEndian.Uint16(ip[2:4])]
+		for off := 0; off < len(payload); off += size {
+			end := min(off+size, len(payload))
+			h := append([]byte(nil), ip[:hl]...)
+			binary.BigEndian.PutUint16(h[2:], uint16(hl+end-off))
+			binary.BigEndian.PutUint16(h[4:], uint16(id))
+			fo := uint16(off / 8)
+			if end < len(payload) {
+				fo |= 0x2000 // MF
+			}
+			binary.BigEndian.PutUint16(h[6:], fo)
+			out = append(out, cat(h, payload[off:end]))
+		}
+		return out
+	}
+	payload := ip[40 : 40+int(binary.BigEndian.Uint16(ip[4:6]))]
+	for off := 0; off < len(payload); off += size {
+		end := min(off+size, len(payload))
+		h := append([]byte(nil), ip[:40]...)
+		h[6] = 44 // a fragment header follows
+		binary.BigEndian.PutUint16(h[4:], uint16(8+end-off))
+		fo := uint16(off)
+		if end < len(payload) {
+			fo |= 1 // M
+		}
+		fh := cat([]byte{ip[6], 0}, be16(fo), binary.BigEndian.AppendUint32(nil, id))
+		out = append(out, cat(h, fh, payload[off:end]))
+	}
+	return out
+}
