@@ -29,8 +29,12 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.Packets > 0 && st.NotIP == st.Packets {
 		fmt.Fprintf(w, "wsdump: none of the %d packets carries IPv4 or IPv6 as its link type says: wrong link type?\n", st.Packets)
 	}
-	if st.Fragments > 0 {
-		fmt.Fprintf(w, "wsdump: IP fragments are not reassembled: %s skipped; the TCP bytes in them count as lost on their connections\n", text.Plural(int(st.Fragments), "packet"))
+	if st.FragmentsLost > 0 {
+		fmt.Fprintf(w, "wsdump: %s of %d not reassembled (their datagram incomplete at the end or 30 s after its first, past 4 MiB held, cut by the snap length, or malformed): the TCP bytes in them count as lost on their connections\n",
+			text.Plural(int(st.FragmentsLost), "IP fragment"), st.Fragments)
+	}
+	if st.FragmentConflicts > 0 {
+		fmt.Fprintf(w, "wsdump: %s overlapped earlier fragments of their datagram with other bytes: the first copy was kept\n", text.Plural(int(st.FragmentConflicts), "IP fragment"))
 	}
 	if st.Malformed > 0 {
 		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections\n", text.Plural(int(st.Malformed), "packet"))

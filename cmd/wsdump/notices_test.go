@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,21 +176,26 @@ func TestTLSDecryptedNotSaid(t *testing.T) {
 	}
 }
 
-// TestFragmentsAndMalformedSaid: IP fragments (not reassembled) and
-// packets whose TCP header does not parse were counted and said nowhere:
-// their bytes showed as lost with no cause.
+// TestFragmentsAndMalformedSaid: IP fragments not reassembled (here, a
+// datagram whose last fragment never came), fragments overlapping with
+// other bytes, and packets whose TCP header does not parse were counted
+// and said nowhere: their bytes showed as lost with no cause.
 func TestFragmentsAndMalformedSaid(t *testing.T) {
 	p, f := newRawPcap(t, 101) // raw IP
-	frag := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 5000, 80, 1, 0, 0x18, []byte("first part"))
+	frag := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 5000, 80, 1, 0, 0x18, []byte("first part.."))
 	frag[6] |= 0x20 // more fragments
 	p.packet(frag, len(frag))
+	other := slices.Clone(frag)
+	other[len(other)-1] = '!'
+	p.packet(other, len(other))
 	bad := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 5001, 80, 1, 0, 0x18, nil)[:30] // 10 bytes of a 20-byte TCP header
 	bad[2], bad[3] = 0, 30                                                                           // total length
 	p.packet(bad, len(bad))
 	p.close(t)
 	_, errs, _ := runWsdump(t, nil, "-r", f)
 	for _, want := range []string{
-		"wsdump: IP fragments are not reassembled: 1 packet skipped; the TCP bytes in them count as lost on their connections\n",
+		"wsdump: 2 IP fragments of 2 not reassembled (their datagram incomplete at the end or 30 s after its first, past 4 MiB held, cut by the snap length, or malformed): the TCP bytes in them count as lost on their connections\n",
+		"wsdump: 1 IP fragment overlapped earlier fragments of their datagram with other bytes: the first copy was kept\n",
 		"wsdump: 1 packet skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections\n",
 	} {
 		if !strings.Contains(errs, want) {

@@ -45,19 +45,8 @@ func TestTunnelsAgreeWithTshark(t *testing.T) {
 		for ti, tun := range tunnels {
 			n := fi*len(tunnels) + ti
 			for i, p := range conv {
-				frame := append([]byte(nil), p.Data...)
-				tcp := 14 + 40 // IPv6, no extension headers
-				if frame[14]>>4 == 4 {
-					tcp = 14 + int(frame[14]&0xf)*4
-				}
-				// The client is the first packet's sender: its port gets
-				// the tunnel's number, so that each tunnel is a connection.
-				port := binary.BigEndian.Uint16(conv[0].Data[tcp:])
-				for _, at := range []int{tcp, tcp + 2} {
-					if binary.BigEndian.Uint16(frame[at:]) == port {
-						binary.BigEndian.PutUint16(frame[at:], 40000+uint16(n))
-					}
-				}
+				// Each tunnel's connection has its own client port.
+				frame := withClientPort(conv, p.Data, 40000+uint16(n))
 				ts := start.Add(time.Duration(n)*time.Minute + p.TS.Sub(conv[0].TS))
 				if i == 0 && n > 0 && !ts.After(pkts[len(pkts)-1].TS) {
 					t.Fatalf("%s lasts over a minute", fixture)
@@ -105,6 +94,23 @@ func TestTunnelsAgreeWithTshark(t *testing.T) {
 
 const erspanIP = "erspan III ip"
 
+// withClientPort is a copy of frame, a packet of the connection conv,
+// with the client's port (the first packet's sender's) set to port.
+func withClientPort(conv []synth.Packet, frame []byte, port uint16) []byte {
+	frame = append([]byte(nil), frame...)
+	tcp := 14 + 40 // IPv6, no extension headers
+	if frame[14]>>4 == 4 {
+		tcp = 14 + int(frame[14]&0xf)*4
+	}
+	client := binary.BigEndian.Uint16(conv[0].Data[tcp:])
+	for _, at := range []int{tcp, tcp + 2} {
+		if binary.BigEndian.Uint16(frame[at:]) == client {
+			binary.BigEndian.PutUint16(frame[at:], port)
+		}
+	}
+	return frame
+}
+
 func writePackets(t *testing.T, path string, pkts []synth.Packet) {
 	t.Helper()
 	f, err := os.Create(path)
@@ -117,4 +123,61 @@ func writePackets(t *testing.T, path string, pkts []synth.Packet) {
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestDefragAgreesWithTshark: the same real conversations with their
+// larger packets cut into IP fragments (every other datagram's last
+// first), and carried in VXLAN with the tunnel's packets fragmented:
+// wsdump's frames are tshark's. Before defrag.go wsdump skipped every
+// fragment and counted its bytes as lost.
+func TestDefragAgreesWithTshark(t *testing.T) {
+	t.Parallel()
+	var pkts []synth.Packet
+	start := time.Date(2026, 12, 6, 13, 0, 0, 0, time.UTC)
+	vxlan := synth.Tunnels[slices.IndexFunc(synth.Tunnels, func(tun synth.Tunnel) bool { return tun.Name == "vxlan" })].Wrap
+	n := 0
+	for _, fixture := range []string{"gen__ws-node-basic", "gen__ws-node-ipv6"} {
+		conv, err := synth.ReadPcap(filepath.Join("..", "..", "testdata", "pcaps", fixture+".pcap"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, outer := range []bool{false, true} {
+			for _, p := range conv {
+				ts := start.Add(time.Duration(n)*time.Minute + p.TS.Sub(conv[0].TS))
+				frame := withClientPort(conv, p.Data, 41000+uint16(n))
+				if outer {
+					frame = vxlan(frame)
+				}
+				frags := synth.FragmentIP(frame[14:], 1024, uint32(len(pkts)))
+				if len(pkts)%2 == 1 {
+					slices.Reverse(frags)
+				}
+				for _, f := range frags {
+					pkts = append(pkts, synth.Packet{TS: ts, Data: append(append([]byte(nil), frame[:14]...), f...)})
+				}
+			}
+			n++
+		}
+	}
+	path := filepath.Join(t.TempDir(), "fragments.pcap")
+	writePackets(t, path, pkts)
+	got, err := runWsdumpFrames(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) < 4*20 {
+		t.Errorf("wsdump: %d frames", len(got))
+	}
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("tshark not installed: %v", err)
+		}
+		t.Skipf("tshark not installed: %v", err)
+	}
+	want, err := runTshark(t, tshark, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d frames compared", compareFrames(t, want, got))
 }
