@@ -29,6 +29,9 @@ func FuzzNetworkPayload(f *testing.F) {
 	f.Add(fuzzPackets(0, linkFamily(binary.LittleEndian, afINet, ip4tcp)))
 	f.Add(fuzzPackets(9, linkSLL2Frame(etherTypeIPv4, ip4tcp)))
 	f.Add(fuzzPackets(6, linkSLLFrame(etherTypeIPv6, []byte{0x60, 0, 0, 0, 0, 0, 0x2c, 0})))
+	seg := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 50000, 80, 1, 0, 0x18, make([]byte, 100))
+	f.Add(fuzzPackets(7, synth.FragmentIP(seg, 32, 1)...)) // defrag.go
+	f.Add(fuzzPackets(8, synth.FragmentIP(synth.IPv6(6, seg[20:]), 40, 1)...))
 	for _, tc := range synth.Tunnels { // tunnel.go: each tunnel around the segment
 		f.Add(fuzzPackets(1, tc.Wrap(linkEthernetFrame(nil, etherTypeIPv4, ip4tcp))))
 	}
