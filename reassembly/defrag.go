@@ -136,6 +136,10 @@ func (d *defragmenter) add(f *ipFragment, ts time.Time, st *Stats) ([]byte, bool
 	if g.done || g.total < 0 || g.header == nil || g.units != (g.total+defragUnit-1)/defragUnit {
 		return nil, false
 	}
+	if !f.key.v6 && len(g.header)+g.total > defragMaxLen {
+		d.drop(g, st) // an IPv4 datagram's length, header included, is 16 bits
+		return nil, false
+	}
 	d.out = append(d.out[:0], g.header...)
 	d.out = append(d.out, g.data[:g.total]...)
 	d.retire(g)

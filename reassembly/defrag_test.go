@@ -122,6 +122,14 @@ func TestDefragRules(t *testing.T) {
 	binary.BigEndian.PutUint16(odd[2:], uint16(len(odd)))
 	far := slices.Clone(f[2])
 	binary.BigEndian.PutUint16(far[6:], 65528/8) // ends past 65 535
+	// A datagram of 65 528 bytes of payload: with its 20 bytes of header,
+	// longer than IPv4 can say.
+	last := slices.Clone(f[2])
+	binary.BigEndian.PutUint16(last[6:], (65528-48)/8)
+	mid := synth.IPv4(6, make([]byte, 65528-96))
+	copy(mid[12:20], seg[12:20])
+	binary.BigEndian.PutUint16(mid[4:], 9)
+	binary.BigEndian.PutUint16(mid[6:], 0x2000|48/8)
 	end2 := slices.Clone(f[2])
 	binary.BigEndian.PutUint16(end2[6:], 200/8) // a second end
 	p := func(at int, data ...[]byte) []defragPkt {
@@ -150,6 +158,7 @@ func TestDefragRules(t *testing.T) {
 		{"off the unit with more to come", p(0, odd, f[1], f[2]), 0, 3, 0, 3, 0},
 		{"past 65 535 bytes", p(0, f[0], f[1], far), 0, 3, 0, 3, 0},
 		{"two last fragments", p(0, f[0], f[1], f[2], end2), 1, 4, 1, 1, 0},
+		{"longer than an IPv4 header can say", p(0, f[0], mid, last), 0, 3, 0, 3, 0},
 		{"two last fragments, then the rest", p(0, f[2], end2, f[0], f[1]), 0, 4, 0, 4, 0},
 	}
 	for _, tc := range tests {
