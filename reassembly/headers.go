@@ -50,7 +50,9 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 				return netFlow, nil, false
 			}
 			proto, netFlow, payload = d.ip4.Protocol, d.ip4.NetworkFlow(), d.ip4.Payload
-			if frag = d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0; frag {
+			if frag = d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0; !frag {
+				proto, payload = skipAH(proto, payload)
+			} else {
 				f = ipFragment{header: ip[:d.ip4.IHL*4], off: int(d.ip4.FragOffset) * defragUnit,
 					more: d.ip4.Flags&layers.IPv4MoreFragments != 0, data: payload, cut: int(d.ip4.Length) > len(ip)}
 				f.key.id, f.key.proto = uint32(d.ip4.Id), uint8(proto)
@@ -81,7 +83,7 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 		}
 		tcp := proto == layers.IPProtocolTCP
 		switch {
-		case frag && (tcp || tunnelProto(proto)):
+		case frag && (tcp || tunnelProto(proto) || proto == layers.IPProtocolAH):
 			// A fragment of what may carry TCP: reassembled (a later
 			// fragment of UDP has no ports to tell a tunnel by).
 			st.Fragments++
@@ -111,15 +113,21 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 	}
 }
 
-// skipIPv6Extensions walks IPv6 extension headers to the upper layer.
+// skipIPv6Extensions walks IPv6 extension headers (and IPsec's AH, whose
+// payload is in clear) to the upper layer, however many there are: each
+// takes 8 bytes or more of the packet. At a fragment header it returns
+// with p at that header and frag set.
 func skipIPv6Extensions(next layers.IPProtocol, p []byte) (layers.IPProtocol, []byte, bool) {
-	for i := 0; i < 8; i++ {
+	for {
 		switch next {
-		case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination:
+		case layers.IPProtocolIPv6HopByHop, layers.IPProtocolIPv6Routing, layers.IPProtocolIPv6Destination, layers.IPProtocolAH:
 			if len(p) < 8 {
 				return next, nil, false
 			}
 			n := 8 + int(p[1])*8
+			if next == layers.IPProtocolAH { // RFC 4302: in 4-byte words, less 2
+				n = (int(p[1]) + 2) * 4
+			}
 			if len(p) < n {
 				return next, nil, false
 			}
@@ -130,5 +138,12 @@ func skipIPv6Extensions(next layers.IPProtocol, p []byte) (layers.IPProtocol, []
 			return next, p, false
 		}
 	}
-	return next, nil, false
+}
+
+// skipAH passes over IPsec AH headers in an IPv4 packet (RFC 4302).
+func skipAH(next layers.IPProtocol, p []byte) (layers.IPProtocol, []byte) {
+	for next == layers.IPProtocolAH && len(p) >= 8 && len(p) >= (int(p[1])+2)*4 {
+		next, p = layers.IPProtocol(p[0]), p[(int(p[1])+2)*4:]
+	}
+	return next, p
 }

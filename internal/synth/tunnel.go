@@ -78,7 +78,9 @@ type Tunnel struct {
 	Wrap func(frame []byte) []byte
 }
 
-// Tunnels are the tunnels wsdump opens, one of each way to carry a packet.
+// Tunnels are the tunnels wsdump opens, one of each way to carry a packet,
+// and the headers it passes over to reach TCP (IPv6 extension headers,
+// IPsec AH).
 var Tunnels = []Tunnel{
 	{"ip in ip", func(f []byte) []byte { return Ether(0x0800, IPv4(ipProto(f), inner(f))) }},
 	{"ip in ipv6", func(f []byte) []byte { return Ether(0x86dd, IPv6(ipProto(f), inner(f))) }},
@@ -132,14 +134,57 @@ var Tunnels = []Tunnel{
 		ip := inner(f)
 		return Ether(0x8864, cat([]byte{0x11, 0, 0, 9}, be16(uint16(2+len(ip))), be16(pppProto(f)), ip))
 	}},
+	{"ipv6 extension headers, 10", func(f []byte) []byte {
+		// Hop-by-hop, then 9 destination options (PadN), then the
+		// packet's own upper layer; an IPv4 packet goes in IPv6.
+		base, next, payload := IPv6(4, nil), byte(4), inner(f)
+		if f[14]>>4 == 6 {
+			base, next, payload = append([]byte(nil), f[14:54]...), f[20], inner(f)[40:]
+		}
+		var ext []byte
+		for i := range 10 {
+			n := byte(60)
+			if i == 9 {
+				n = next
+			}
+			ext = append(ext, n, 0, 1, 4, 0, 0, 0, 0)
+		}
+		base[6] = 0
+		binary.BigEndian.PutUint16(base[4:], uint16(len(ext)+len(payload)))
+		return Ether(0x86dd, cat(base, ext, payload))
+	}},
+	{"ipsec ah", func(f []byte) []byte {
+		ip := inner(f)
+		ah := func(next byte) []byte { // 12 bytes, then a 12-byte ICV
+			return cat([]byte{next, 4, 0, 0, 0, 0, 0x10, 0x01, 0, 0, 0, 1}, make([]byte, 12))
+		}
+		if ip[0]>>4 == 6 {
+			base := append([]byte(nil), ip[:40]...)
+			base[6] = 51
+			binary.BigEndian.PutUint16(base[4:], uint16(24+len(ip)-40))
+			return Ether(0x86dd, cat(base, ah(ip[6]), ip[40:]))
+		}
+		hl := int(ip[0]&0xf) * 4
+		h := append([]byte(nil), ip[:hl]...)
+		h[9] = 51
+		binary.BigEndian.PutUint16(h[2:], uint16(24+len(ip)))
+		return Ether(0x0800, cat(h, ah(ip[9]), ip[hl:]))
+	}},
 	{"vxlan in gre in ip in ip", func(f []byte) []byte {
 		vx := IPv4(17, UDP(51234, 4789, cat(VXLANHeader, f)))
 		return Ether(0x0800, IPv4(4, IPv4(47, GRE(0, 0x0800, vx))))
 	}},
 }
 
-// inner is the IP packet of an untagged Ethernet frame.
-func inner(frame []byte) []byte { return frame[14:] }
+// inner is the IP packet of an untagged Ethernet frame, without the
+// frame's padding.
+func inner(frame []byte) []byte {
+	ip := frame[14:]
+	if ip[0]>>4 == 6 {
+		return ip[:min(len(ip), 40+int(binary.BigEndian.Uint16(ip[4:6])))]
+	}
+	return ip[:min(len(ip), int(binary.BigEndian.Uint16(ip[2:4])))]
+}
 
 func etherType(frame []byte) uint16 { return binary.BigEndian.Uint16(frame[12:14]) }
 
