@@ -276,12 +276,14 @@ func (w *Writer) MessageApps(c *wsparse.Conn, m *wsparse.Message, apps []appprot
 	w.messages.add(r.TS, &r, len(r.Data))
 }
 
-// End writes a WebSocket connection's conn row; the connections that
+// End writes a WebSocket connection's conn row, and an HTTP/2
+// connection's that did not follow some of its streams or its framing
+// (jsonl's conn record for it, with http2); the other connections that
 // never showed WebSocket (wsparse.Config.EndAll) only feed the reconnect
 // groups.
 func (w *Writer) End(c *wsparse.Conn, s *wsparse.Summary) {
 	w.tr.End(c, s)
-	if s.End == wsparse.EndNotWebSocket {
+	if s.End == wsparse.EndNotWebSocket && !s.H2NotFollowed() {
 		return
 	}
 	r := connOf(w.partID(), c, s)

@@ -364,3 +364,52 @@ func TestStreamColumn(t *testing.T) {
 		t.Errorf("messages.transport: %+v, want null then xhr-send", rows)
 	}
 }
+
+// TestH2NotFollowedRow: of the connections that never showed WebSocket
+// (Options.EndsAll), the conns dataset has a row for an HTTP/2 connection
+// wsdump did not wholly follow (streams over the limit, framing it could
+// not follow), with the jsonl's http2 object; not for a plain one, nor an
+// HTTP/2 connection followed to its end.
+func TestH2NotFollowedRow(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	w, err := New(Options{Dir: dir, EndsAll: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetOrigin(t0)
+	ends := [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")}
+	for id, s := range []*wsparse.Summary{
+		1: {},
+		2: {HTTP2: &wsparse.HTTP2Counts{Streams: 4, Requests: 4, RequestBytes: 100}},
+		3: {HTTP2: &wsparse.HTTP2Counts{Streams: 1003, WebSockets: 1000, NotFollowed: 3}, Anomalies: wsparse.AnomH2StreamsOverLimit},
+		4: {HTTP2: &wsparse.HTTP2Counts{Streams: 1, Requests: 1, RequestBytes: 7, GoAway: "PROTOCOL_ERROR"}, Anomalies: wsparse.AnomH2Malformed},
+	} {
+		if s == nil {
+			continue
+		}
+		s.First, s.Last, s.End = t0, t0.Add(time.Second), wsparse.EndNotWebSocket
+		s.Stats[0].SkippedBytes = uint64(8 * id)
+		w.End(wsparse.NewView(id, ends), s)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := parquet.ReadFile[connRow](filepath.Join(dir, "conns", "date=2026-12-04", "part-"+w.ID()+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Conn != 3 || rows[1].Conn != 4 {
+		t.Fatalf("conns: %+v, want the rows of connections 3 and 4", rows)
+	}
+	h3, h4 := rows[0].HTTP2, rows[1].HTTP2
+	if h3 == nil || h3.Streams != 1003 || h3.WebSockets != 1000 || h3.StreamsNotFollowed == nil || *h3.StreamsNotFollowed != 3 ||
+		h3.RequestBytes != nil || h3.GoAway != nil || rows[0].C2S.SkippedBytes != 24 || rows[0].End != "not_websocket" ||
+		!slices.Equal(rows[0].Anomalies, []string{"h2_streams_over_limit"}) {
+		t.Errorf("conn 3: %+v http2 %+v", rows[0], h3)
+	}
+	if h4 == nil || h4.Requests != 1 || h4.RequestBytes == nil || *h4.RequestBytes != 7 || h4.StreamsNotFollowed != nil ||
+		h4.GoAway == nil || *h4.GoAway != "PROTOCOL_ERROR" || !slices.Equal(rows[1].Anomalies, []string{"h2_malformed"}) {
+		t.Errorf("conn 4: %+v http2 %+v", rows[1], h4)
+	}
+}

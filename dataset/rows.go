@@ -163,7 +163,19 @@ type connRow struct {
 	S2C           dirGroup    `parquet:"s2c"`
 	Close         *closeGroup `parquet:"close,optional"`
 	End           string      `parquet:"end,dict"`
+	HTTP2         *http2Group `parquet:"http2,optional"` // an HTTP/2 connection not wholly followed (end not_websocket)
 	Anomalies     []string    `parquet:"anomalies,list"`
+}
+
+// http2Group is the jsonl conn record's "http2": what an HTTP/2
+// connection carried, on the row of one wsdump did not wholly follow.
+type http2Group struct {
+	Streams            int64   `parquet:"streams"`
+	Requests           int64   `parquet:"requests"`
+	RequestBytes       *int64  `parquet:"request_bytes,optional"`
+	WebSockets         int64   `parquet:"websockets"`
+	StreamsNotFollowed *int64  `parquet:"streams_not_followed,optional"`
+	GoAway             *string `parquet:"goaway,optional"`
 }
 
 // heartbeatRow is one series of conns --format jsonl's
@@ -391,6 +403,16 @@ func connOf(capture string, c *wsparse.Conn, s *wsparse.Summary) connRow {
 			}
 			g.CompressionRatio = ptr(ratio)
 		}
+	}
+	if h := s.HTTP2; h != nil {
+		g := &http2Group{Streams: int64(h.Streams), Requests: int64(h.Requests), WebSockets: int64(h.WebSockets), GoAway: optString(h.GoAway)}
+		if h.RequestBytes > 0 {
+			g.RequestBytes = ptr(h.RequestBytes)
+		}
+		if h.NotFollowed > 0 {
+			g.StreamsNotFollowed = ptr(int64(h.NotFollowed))
+		}
+		r.HTTP2 = g
 	}
 	if s.Close[0].Sent || s.Close[1].Sent {
 		cl := &closeGroup{Initiator: "server"}

@@ -122,6 +122,12 @@ type HTTP2Conn struct {
 	SkippedBytes, LostBytes uint64
 }
 
+// NotAllFollowed tells a connection wsdump did not wholly follow: streams
+// not followed, or framing it could not follow (wsparse.Summary.H2NotFollowed).
+func (h *HTTP2Conn) NotAllFollowed() bool {
+	return h.NotFollowed > 0 || h.Anomalies&wsparse.AnomH2Malformed != 0
+}
+
 // Conn is one WebSocket connection (or refused upgrade attempt).
 type Conn struct {
 	ID             int

@@ -87,6 +87,8 @@ type htmlView struct {
 	Rate, Size, RTT              chart
 	RTTNote, RateNote            string
 	Conns                        []connRow
+	HTTP2                        []http2Row
+	HTTP2Note                    string
 	Groups                       []groupRow
 	Legend                       []legendItem
 }
@@ -130,6 +132,11 @@ type legendItem struct{ Color, Text string }
 type connRow struct {
 	ID, Start, Dur, Client, Server, URL, Proto, C2S, S2C, Close, Heartbeat string
 	Outcome                                                                string
+}
+
+// http2Row is an HTTP/2 connection wsdump did not wholly follow.
+type http2Row struct {
+	ID, Start, Dur, Client, Server, Streams, WebSockets, NotFollowed, Skipped, Lost, Anomalies string
 }
 
 type groupRow struct {
@@ -319,6 +326,7 @@ func (v *htmlView) tables(r *health.Report, ax timeAxis) {
 			Outcome: out,
 		})
 	}
+	v.http2(r, ax)
 	for i, g := range r.Groups {
 		if i == htmlMaxGroupRows {
 			v.Notes = append(v.Notes, fmt.Sprintf("Groups table: the first %d of %d rows.", i, len(r.Groups)))
@@ -330,6 +338,40 @@ func (v *htmlView) tables(r *health.Report, ax timeAxis) {
 			Refused: strconv.Itoa(g.Refused), Failed: strconv.Itoa(g.Failed), Errors: strconv.Itoa(g.Errors),
 			Outage: outageCell(g), Storm: storm, Backoff: backoff, Conns: htmlText(timelineCell(g), 2000),
 		})
+	}
+}
+
+// http2 lists the HTTP/2 connections wsdump did not wholly follow
+// (health.HTTP2Conn.NotAllFollowed): what was not followed, and the bytes
+// not decoded. The report shows WebSockets; one may be in those bytes.
+func (v *htmlView) http2(r *health.Report, ax timeAxis) {
+	for _, h := range r.HTTP2 {
+		if !h.NotAllFollowed() {
+			continue
+		}
+		if len(v.HTTP2) == htmlMaxTableRows {
+			v.HTTP2Note = fmt.Sprintf("The first %d are listed.", htmlMaxTableRows)
+			break
+		}
+		var what []string
+		if h.NotFollowed > 0 {
+			what = append(what, fmt.Sprintf("%d of %d streams (h2_streams_over_limit)", h.NotFollowed, h.Streams))
+		}
+		if h.Anomalies&wsparse.AnomH2Malformed != 0 {
+			what = append(what, "framing (h2_malformed)")
+		}
+		v.HTTP2 = append(v.HTTP2, http2Row{
+			ID: wsparse.ConnLabel(h.ID), Start: ax.rel(h.Start), Dur: Dur(h.End.Sub(h.Start)),
+			Client: h.Client.String(), Server: h.Server.String(), Streams: strconv.Itoa(h.Streams), WebSockets: strconv.Itoa(h.WebSockets),
+			NotFollowed: strings.Join(what, ", "), Skipped: strconv.FormatUint(h.SkippedBytes, 10), Lost: strconv.FormatUint(h.LostBytes, 10),
+			Anomalies: h.Anomalies.String(),
+		})
+	}
+	if len(v.HTTP2) > 0 {
+		v.Notes = append(v.Notes, text.Plural(len(v.HTTP2), "HTTP/2 connection")+" not wholly followed: a WebSocket may be in what was not decoded (table at the end).")
+	}
+	if r.HTTP2More > 0 {
+		v.Notes = append(v.Notes, text.Plural(r.HTTP2More, "more HTTP/2 connection")+" past those kept: whether each was wholly followed is not shown here.")
 	}
 }
 

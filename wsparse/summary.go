@@ -134,6 +134,18 @@ type HTTP2Counts struct {
 	GoAway       string // the GOAWAY's error code name, if one was sent
 }
 
+// H2NotFollowed tells an HTTP/2 connection that did not follow some of
+// its streams (h2_streams_over_limit) or stopped decoding a side (framing
+// or HPACK it could not follow, bytes lost: h2_malformed). Its End is
+// reported with or without Config.EndAll, and every view shows it: no
+// other record says so, and a WebSocket may have been in what was not
+// decoded.
+func (s *Summary) H2NotFollowed() bool { return h2NotFollowed(s.HTTP2, s.Anomalies) }
+
+func h2NotFollowed(h *HTTP2Counts, a Anomalies) bool {
+	return h != nil && (h.NotFollowed > 0 || a&AnomH2Malformed != 0)
+}
+
 // summary is what a decoder accumulates of its Summary; the rest is set
 // when the connection ends. Its Last is kept as the time since First (8
 // bytes, not a 24-byte time.Time): last and setLast.
@@ -294,11 +306,7 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	}
 	c.sniffPair(ts)
 	if !c.hasHS() && !c.ws {
-		// An HTTP/2 connection that did not follow some of its streams,
-		// or stopped decoding a side (framing or HPACK it could not
-		// follow, bytes lost), is reported in every view: no other record
-		// says so, and a WebSocket may have been in what was not decoded.
-		told := h2 != nil && (h2.NotFollowed > 0 || c.sum.Anomalies&AnomH2Malformed != 0)
+		told := h2NotFollowed(h2, c.sum.Anomalies) // Summary.H2NotFollowed
 		if c.cfg.EndAll || tell || told {
 			c.endNotWebSocket(connect, h2, !c.cfg.EndAll && !told)
 		}

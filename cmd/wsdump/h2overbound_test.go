@@ -16,18 +16,8 @@ import (
 // Config.EndAll for this), http2_conn and the conns table, and lint.
 func TestH2StreamsOverBoundOnRecord(t *testing.T) {
 	const extra = 3
-	h := synth.NewH2()
-	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
-	c.Send(false, h.ConnectProtocol())
-	cl := h.Preface()
-	frame := synth.WSFrame(true, wsparse.OpText, []byte("hi"))
-	for i := range uint32(1000 + extra) {
-		cl = append(cl, h.Headers(true, 2*i+1, false, synth.ExtendedConnect("/s")...)...)
-		cl = append(cl, h.Data(true, 2*i+1, false, frame)...)
-	}
-	c.Send(true, cl)
-	f := writeSynth(t, 0, c)
-	skipped := extra * len(frame) // the DATA of the streams not followed
+	f := h2OverBoundCapture(t, extra)
+	skipped := extra * len(synth.WSFrame(true, wsparse.OpText, []byte("hi"))) // the DATA of the streams not followed
 
 	out := runJobs(t, "-r", f, "--format", "jsonl")
 	wantIn(t, "jsonl", out, `"end":"not_websocket","http2":{"streams":1003,"requests":0,"websockets":1000,"streams_not_followed":3},"anomalies":["h2_streams_over_limit"]}`,
@@ -43,6 +33,22 @@ func TestH2StreamsOverBoundOnRecord(t *testing.T) {
 	out, errs, _ := runWsdump(t, nil, "lint", "-r", f, "--fail-on", "none")
 	wantIn(t, "lint", out+errs, "WS508 h2-streams-over-limit", "HTTP/2: 3 of 1003 streams not followed, "+itoa(skipped)+" bytes skipped")
 	runJobs(t, "lint", "-r", f, "--format", "jsonl", "--fail-on", "none")
+}
+
+// h2OverBoundCapture writes an HTTP/2 connection that opens 1 000 + extra
+// WebSocket streams, each sending a frame, none closed.
+func h2OverBoundCapture(t *testing.T, extra uint32) string {
+	h := synth.NewH2()
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
+	c.Send(false, h.ConnectProtocol())
+	cl := h.Preface()
+	frame := synth.WSFrame(true, wsparse.OpText, []byte("hi"))
+	for i := range 1000 + extra {
+		cl = append(cl, h.Headers(true, 2*i+1, false, synth.ExtendedConnect("/s")...)...)
+		cl = append(cl, h.Data(true, 2*i+1, false, frame)...)
+	}
+	c.Send(true, cl)
+	return writeSynth(t, 0, c)
 }
 
 // TestH2OverBoundLintDetail: lint's detail for h2_streams_over_limit
@@ -87,6 +93,17 @@ func TestH2OverBoundLintDetail(t *testing.T) {
 // a WebSocket maybe, left no trace. Its end is reported now, as for
 // h2_streams_over_limit.
 func TestH2MalformedOnRecord(t *testing.T) {
+	f := h2MalformedCapture(t)
+	wantIn(t, "jsonl", runJobs(t, "-r", f, "--format", "jsonl"), `"end":"not_websocket","http2":{"streams":`, `"anomalies":["h2_malformed"]}`)
+	wantIn(t, "table", runJobs(t, "-r", f), "not_websocket, HTTP/2 streams 1, framing not followed (h2_malformed)")
+	out, _, _ := runWsdump(t, nil, "lint", "-r", f, "--fail-on", "none")
+	wantIn(t, "lint", out, "WS507 h2-malformed")
+}
+
+// h2MalformedCapture writes an HTTP/2 connection whose client sends a
+// CONTINUATION with no HEADERS before it, then an extended CONNECT and a
+// WebSocket frame.
+func h2MalformedCapture(t *testing.T) string {
 	h := synth.NewH2()
 	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open()
 	c.Send(false, h.ConnectProtocol())
@@ -95,9 +112,5 @@ func TestH2MalformedOnRecord(t *testing.T) {
 	cl = append(cl, h.Headers(true, 3, false, synth.ExtendedConnect("/s")...)...)
 	cl = append(cl, h.Data(true, 3, false, synth.WSFrame(true, wsparse.OpText, []byte("hidden")))...)
 	c.Send(true, cl)
-	f := writeSynth(t, 0, c)
-	wantIn(t, "jsonl", runJobs(t, "-r", f, "--format", "jsonl"), `"end":"not_websocket","http2":{"streams":`, `"anomalies":["h2_malformed"]}`)
-	wantIn(t, "table", runJobs(t, "-r", f), "not_websocket, HTTP/2 streams 1, framing not followed (h2_malformed)")
-	out, _, _ := runWsdump(t, nil, "lint", "-r", f, "--fail-on", "none")
-	wantIn(t, "lint", out, "WS507 h2-malformed")
+	return writeSynth(t, 0, c)
 }
