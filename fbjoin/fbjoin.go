@@ -46,7 +46,7 @@ type Joiner struct {
 	replaying bool
 	heldBytes int // Data bytes held in pending, at most maxHeldBytes
 
-	maxSessions int // MaxSessions (lower in tests)
+	maxSessions int // MaxSessions, or SetMaxSessions's
 	dropped     Dropped
 }
 
@@ -99,7 +99,16 @@ func NewSplit(next, sess record.Sink) *Joiner {
 		pending: map[string][]held{}, heldConn: map[int]string{}, maxSessions: MaxSessions}
 }
 
-// Dropped returns what the sessions past MaxSessions carried so far.
+// SetMaxSessions sets the bound on sessions held to n (MaxSessions by
+// default; n <= 0: MaxSessions), before the first record is put.
+func (j *Joiner) SetMaxSessions(n int) {
+	if n <= 0 {
+		n = MaxSessions
+	}
+	j.maxSessions = n
+}
+
+// Dropped returns what the sessions past the bound carried so far.
 func (j *Joiner) Dropped() Dropped { return j.dropped }
 
 // Put joins r's connection's records to their session or passes r on.

@@ -27,11 +27,24 @@ func New(sink record.Sink, opts reassembly.Options, jobs int) Assembler {
 	if jobs <= 0 {
 		jobs = runtime.GOMAXPROCS(0)
 	}
-	j := fbjoin.New(sink)
+	j := newJoiner(sink, sink)
 	if jobs == 1 {
 		return joined{reassembly.New(j, opts), j}
 	}
 	return joined{reassembly.NewParallel(j, opts, jobs), j}
+}
+
+// fallbackSessions bounds the SockJS and Engine.IO sessions a joiner
+// holds (fbjoin.MaxSessions): the joiner takes it and the limit notice
+// names it. A variable so that a test reaches the bound with a few
+// sessions rather than 65 536.
+var fallbackSessions = fbjoin.MaxSessions
+
+// newJoiner is fbjoin.NewSplit with the bound fallbackSessions.
+func newJoiner(next, sess record.Sink) *fbjoin.Joiner {
+	j := fbjoin.NewSplit(next, sess)
+	j.SetMaxSessions(fallbackSessions)
+	return j
 }
 
 // joined finishes the fallback sessions after the reassembly.
@@ -66,11 +79,12 @@ func NewApps(next record.Sink, app AppOptions, opts reassembly.Options, jobs int
 		return New(next, opts, jobs)
 	}
 	if jobs == 1 {
-		j := fbjoin.New(newAppDecoder(next, app))
+		dec := newAppDecoder(next, app)
+		j := newJoiner(dec, dec)
 		return joined{reassembly.New(j, opts), j}
 	}
 	opts.DataUnused = app.DataUnused
 	stage := func(w record.Sink) record.Sink { return newAppDecoder(w, app) }
-	j := fbjoin.NewSplit(next, newAppDecoder(next, app))
+	j := newJoiner(next, newAppDecoder(next, app))
 	return joined{reassembly.NewParallelStage(j, opts, jobs, stage), j}
 }

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"io"
 
-	"github.com/wsdump/wsdump/fbjoin"
 	"github.com/wsdump/wsdump/h2"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/report"
@@ -76,6 +75,6 @@ func (l *Limits) ReportNamed(w io.Writer, st reassembly.Stats, name string) {
 		Connections: or(l.Connections, DefaultMaxConnections), Reorder: or(l.Reorder, DefaultMaxReorder),
 		ReorderTotal: or(l.ReorderTotal, DefaultMaxReorderAll), HTTPHeader: or(l.HTTPHeader, DefaultMaxHTTPHeader),
 		Pending: or(l.Pending, DefaultMaxPending), InflateRatio: or(l.InflateRatio, wsparse.DefaultMaxInflateRatio),
-		Sniff: or(l.Sniff, DefaultMaxSniff), H2Streams: h2.DefaultMaxStreams, FallbackSessions: fbjoin.MaxSessions, Name: name,
+		Sniff: or(l.Sniff, DefaultMaxSniff), H2Streams: h2.DefaultMaxStreams, FallbackSessions: fallbackSessions, Name: name,
 	})
 }

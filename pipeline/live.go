@@ -41,7 +41,7 @@ type LiveAssembler struct {
 
 // NewLive returns the live assembler in front of sink.
 func NewLive(sink record.Sink, opts reassembly.Options) LiveAssembler {
-	j := fbjoin.New(sink) // SockJS and Engine.IO sessions over HTTP, as with -r
+	j := newJoiner(sink, sink) // SockJS and Engine.IO sessions over HTTP, as with -r
 	return LiveAssembler{reassembly.New(j, opts), j}
 }
 
