@@ -416,11 +416,18 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 		delete(j.tapped, c.ID)
 		// A connection of a session: the session's row tells, with the
 		// bytes the connection lost or passed over and its anomalies.
+		counted := false
 		for d := range sum.Stats {
 			s.sum.Stats[d].LostBytes += sum.Stats[d].LostBytes
 			s.sum.Stats[d].SkippedBytes += sum.Stats[d].SkippedBytes
+			counted = counted || sum.Stats[d].LostBytes+sum.Stats[d].SkippedBytes > 0
 		}
 		s.sum.Anomalies |= sum.Anomalies
+		// Bytes counted for the session came until the connection's
+		// end: the session's end is no earlier.
+		if counted && sum.Last.After(s.sum.Last) {
+			s.sum.Last = sum.Last
+		}
 		return
 	}
 	if sum.JoinOnly {

@@ -35,7 +35,9 @@ func wantIn(t *testing.T, view, out string, want ...string) {
 // brokenFallback is a SockJS xhr poll after which both sides break HTTP
 // framing (9 and 10 bytes of junk heads), then send 3 000 and 5 000 bytes
 // more.
-func brokenFallback(t *testing.T) string {
+func brokenFallback(t *testing.T) string { return writeSynth(t, 0, brokenFallbackConv()) }
+
+func brokenFallbackConv() *synth.Conv {
 	c := synth.New("10.0.0.1:5000", "10.0.0.2:80").Open()
 	c.Send(true, []byte("POST /s/1/a/xhr HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"))
 	c.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no\n"))
@@ -44,7 +46,20 @@ func brokenFallback(t *testing.T) string {
 	c.Send(false, []byte(strings.Repeat("s", 3000)))
 	c.Send(true, []byte(strings.Repeat("c", 5000)))
 	c.Fin(true).Fin(false)
-	return writeSynth(t, 0, c)
+	return c
+}
+
+// TestFallbackEndAfterCountedBytes: the bytes a session's connection
+// carried after its last request (junk, counted in the session's
+// skipped_bytes) came before the session's end: it ends with that
+// connection (its later FIN), in jsonl and conns alike. Its last_ts stayed
+// at its last message, 11 ms before the bytes it counted.
+func TestFallbackEndAfterCountedBytes(t *testing.T) {
+	c := brokenFallbackConv()
+	f := writeSynth(t, 0, c)
+	end := `"last_ts":"` + c.Packets[len(c.Packets)-1].TS.UTC().Format("2006-01-02T15:04:05.000000000Z") + `"`
+	wantIn(t, "jsonl", runJobs(t, "-r", f, "--format", "jsonl"), end, `"skipped_bytes":5010,`)
+	wantIn(t, "conns jsonl", runJobs(t, "conns", "-r", f, "--format", "jsonl"), end)
 }
 
 // TestFallbackBothSidesBrokenCounted: once both sides of a fallback
