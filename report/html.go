@@ -240,6 +240,12 @@ func buildHTML(in HTMLInput) *htmlView {
 			see(a.End)
 		}
 	}
+	for _, h := range r.HTTP2 {
+		if h.NotAllFollowed() { // listed: START is on the axis
+			see(h.Start)
+			see(h.End)
+		}
+	}
 	var bins []Bucket
 	var binW time.Duration
 	if in.Activity != nil {

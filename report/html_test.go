@@ -128,3 +128,48 @@ func TestHTMLBounds(t *testing.T) {
 		t.Errorf("report of %d bytes, want at most 2 MiB", len(out))
 	}
 }
+
+// TestHTMLHTTP2NotFollowed: the report lists the HTTP/2 connections wsdump
+// did not wholly follow, and only those (no table for a capture with
+// none, so its report is as it was), and says when more HTTP/2
+// connections were past those kept.
+func TestHTMLHTTP2NotFollowed(t *testing.T) {
+	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	ends := func(h *health.HTTP2Conn) *health.HTTP2Conn {
+		h.Client, h.Server = netip.MustParseAddrPort("192.0.2.1:1000"), netip.MustParseAddrPort("192.0.2.2:443")
+		h.Start, h.End = t0, t0.Add(2*time.Second)
+		return h
+	}
+	whole := ends(&health.HTTP2Conn{ID: 1, Streams: 3, Requests: 3})
+	_, out := parseReport(t, HTMLInput{Report: &health.Report{HTTP2: []*health.HTTP2Conn{whole}}})
+	if strings.Contains(out, `id="http2"`) || strings.Contains(out, "HTTP/2") {
+		t.Errorf("an HTTP/2 connection followed to its end is in the report:\n%s", out)
+	}
+	both := ends(&health.HTTP2Conn{ID: 2, Streams: 1003, WebSockets: 1000, NotFollowed: 3, SkippedBytes: 24, LostBytes: 5,
+		Anomalies: wsparse.AnomH2StreamsOverLimit | wsparse.AnomH2Malformed})
+	doc, out := parseReport(t, HTMLInput{Report: &health.Report{HTTP2: []*health.HTTP2Conn{whole, both}, HTTP2More: 4}})
+	var cells []string
+	for _, td := range htmlNodes(t, doc, "td", "") {
+		cells = append(cells, htmlNodeText(td))
+	}
+	row := strings.Join(cells, "|")
+	if want := "2|0.000s|2.0s|192.0.2.1:1000|192.0.2.2:443|1003|1000|3 of 1003 streams (h2_streams_over_limit), framing (h2_malformed)|24|5|h2_malformed,h2_streams_over_limit"; row != want {
+		t.Errorf("http2 row %q, want %q", row, want)
+	}
+	for _, w := range []string{"1 HTTP/2 connection not wholly followed", "4 more HTTP/2 connections past those kept"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("no %q in the report", w)
+		}
+	}
+}
+
+func htmlNodeText(n *html.Node) string {
+	if n.Type == html.TextNode {
+		return n.Data
+	}
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		b.WriteString(htmlNodeText(c))
+	}
+	return b.String()
+}
