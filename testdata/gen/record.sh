@@ -78,6 +78,14 @@ if [ "${1:-}" = __netns ]; then
 	exit 0
 fi
 
+# Internal entry point: run inside a network namespace made by tunnels.sh
+# (`ip netns exec NS bash record.sh __inns capture-args...`).
+if [ "${1:-}" = __inns ]; then
+	shift
+	capture "$@"
+	exit 0
+fi
+
 [ "$(id -u)" = 0 ] || die "run as root (tcpdump/dumpcap/unshare need it)"
 for t in tcpdump dumpcap capinfos node npm go ip unshare ss timeout; do
 	command -v "$t" >/dev/null || die "missing $t"
@@ -564,6 +572,30 @@ if command -v tshark >/dev/null; then
 		want "$(basename "$f")" || continue
 		python3 "$GEN/verify-fallback.py" "$f" >&2 || log "WARNING: verify-fallback.py: $(basename "$f") does not match its manifest"
 	done
+fi
+
+# WebSocket carried in network tunnels, captured on the underlay only (as
+# cloud traffic mirroring and tunnelled links deliver it): namespaces wst-a
+# (client) and wst-b (server) joined by a veth pair, nine tunnels over it
+# (tunnels.sh: VXLAN by the kernel over IPv4 and IPv6; GRE with a key,
+# GRETAP, GENEVE, IPIP, SIT, ip6gre and ip6ip6 by tunnel-relay.py, as the
+# kernel here has no driver for them), one WebSocket connection in each
+# (ws-tunnels.js). tcpdump on the client's veth end, so every packet of the
+# capture is encapsulated. Also writes gen__ws-tunnels.expect.json.
+name=gen__ws-tunnels
+if want $name; then
+	for t in ethtool python3; do command -v $t >/dev/null || die "missing $t"; done
+	trap 'bash "$GEN/tunnels.sh" down' EXIT
+	bash "$GEN/tunnels.sh" up
+	sleep 3 # past the MLD reports that adding the inner IPv6 addresses sends
+	tconns=()
+	for c in $(bash "$GEN/tunnels.sh" conns); do tconns+=(--conn "$c"); done
+	ip netns exec wst-a bash "$SELF" __inns tcpdump wst-ua "$OUT/$name.pcap" \
+		"udp port 4789 or udp port 6081 or proto 47 or proto 4 or proto 41" -- \
+		node "$GEN/ws-tunnels.js" --server-netns wst-b --port 8080 "${tconns[@]}" --deflate vxlan \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+	bash "$GEN/tunnels.sh" down
+	trap - EXIT
 fi
 
 # Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
