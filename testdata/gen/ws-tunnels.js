@@ -173,12 +173,13 @@ async function client() {
     const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
     ws.on('message', (data, isBinary) => gotS2C.push(entry('s2c', isBinary ? 2 : 1, data)));
     await new Promise((resolve, reject) => { ws.on('open', resolve); ws.on('error', reject); });
+    // Now: the socket is gone once the server has closed it.
+    const local = { address: ws._socket.localAddress, port: ws._socket.localPort };
     const sent = play(ws, 'c2s', sc.c2s);
     ws.ping(Buffer.from(`ping ${c.name}`, 'ascii'));
     // Wait for the server's messages before closing, so none crosses the close.
     while (gotS2C.length < wantS2C.length) await new Promise((r) => setTimeout(r, 10));
     if (!same(gotS2C, wantS2C)) throw new Error(`${c.name}: s2c messages differ from the script`);
-    const local = { address: ws._socket.localAddress, port: ws._socket.localPort };
     if (!odd) ws.close(1000, `done ${c.name}`);
     const clientSaw = await closed;
     const srvClose = await until((e) => e.conn === c.name && e.closed !== undefined);
