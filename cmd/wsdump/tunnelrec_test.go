@@ -15,7 +15,7 @@ import (
 )
 
 // gen__ws-tunnels (testdata/gen/ws-tunnels.js, tunnels.sh): one real node
-// ws connection in each of nine tunnels, captured on the underlay only, so
+// ws connection in each of ten tunnels, captured on the underlay only, so
 // every packet is encapsulated. VXLAN is the kernel's; the other tunnels
 // are tunnel-relay.py's (TUN/TAP devices; this kernel has no driver for
 // them), which writes the tunnel header while the kernel writes the outer
@@ -65,6 +65,7 @@ var tunnelLayers = map[string]string{
 	"sit":    "eth:ethertype:ip:ipv6:tcp",
 	"ip6gre": "eth:ethertype:ipv6:gre:ip:tcp",
 	"ip6ip6": "eth:ethertype:ipv6:ipv6:tcp",
+	"erspan": "eth:ethertype:ip:gre:erspan:eth:ethertype:ip:tcp",
 }
 
 func tunnelsCapture(t *testing.T) (string, tunnelsExpect) {
@@ -79,7 +80,7 @@ func tunnelsCapture(t *testing.T) (string, tunnelsExpect) {
 }
 
 // TestRecordedTunnelsPackets: every packet of the capture is a TCP segment
-// of one of the nine connections, found inside its tunnel: none is counted
+// of one of the ten connections, found inside its tunnel: none is counted
 // as not IP, not TCP, malformed or a fragment.
 func TestRecordedTunnelsPackets(t *testing.T) {
 	t.Parallel()

@@ -576,9 +576,9 @@ fi
 
 # WebSocket carried in network tunnels, captured on the underlay only (as
 # cloud traffic mirroring and tunnelled links deliver it): namespaces wst-a
-# (client) and wst-b (server) joined by a veth pair, nine tunnels over it
+# (client) and wst-b (server) joined by a veth pair, ten tunnels over it
 # (tunnels.sh: VXLAN by the kernel over IPv4 and IPv6; GRE with a key,
-# GRETAP, GENEVE, IPIP, SIT, ip6gre and ip6ip6 by tunnel-relay.py, as the
+# GRETAP, GENEVE, IPIP, SIT, ip6gre, ip6ip6 and ERSPAN II by tunnel-relay.py, as the
 # kernel here has no driver for them), one WebSocket connection in each
 # (ws-tunnels.js). tcpdump on the client's veth end, so every packet of the
 # capture is encapsulated. Also writes gen__ws-tunnels.expect.json.

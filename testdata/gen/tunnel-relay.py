@@ -13,6 +13,9 @@ writes only the tunnel header:
 
   gre     GRE (RFC 2784, 2890) with key, protocol 0x0800, over IPv4: TUN device
   gretap  GRE without key, protocol 0x6558 (Ethernet inside), over IPv4: TAP device
+  erspan  ERSPAN type II (draft-foschiano-erspan-03): GRE with sequence numbers,
+          protocol 0x88BE, the 8-byte ERSPAN header (version 1, session ID KEY,
+          no VLAN), then the Ethernet frame, over IPv4: TAP device
   geneve  GENEVE (RFC 8926) VNI, protocol 0x6558, UDP 6081 over IPv4: TAP device
   ipip    IPv4 in IPv4 (RFC 2003), IP protocol 4: TUN device
   sit     IPv6 in IPv4 (RFC 4213), IP protocol 41: TUN device
@@ -21,7 +24,7 @@ writes only the tunnel header:
 
 usage: tunnel-relay.py SPEC...   (run inside the endpoint's network namespace)
   SPEC = KIND,DEVICE,LOCAL,REMOTE[,KEY]   e.g. gre,wst-gre,192.0.2.1,192.0.2.2,1234
-  (KEY: the GRE key, or the GENEVE VNI)
+  (KEY: the GRE key, the GENEVE VNI, or the ERSPAN session ID)
 Prints "ready" on stdout once every device exists, then relays until killed.
 Packets that match no tunnel, or are not of the expected form, are counted
 and reported on stderr at exit, never forwarded.
@@ -43,6 +46,7 @@ KINDS = {
     # kind: (tap?, outer family, IP protocol or "udp", GRE protocol type)
     "gre": (False, socket.AF_INET, 47, 0x0800),
     "gretap": (True, socket.AF_INET, 47, 0x6558),
+    "erspan": (True, socket.AF_INET, 47, 0x88BE),
     "geneve": (True, socket.AF_INET, "udp", 0x6558),
     "ipip": (False, socket.AF_INET, 4, None),
     "sit": (False, socket.AF_INET, 41, None),
@@ -58,7 +62,10 @@ class Tunnel:
         self.local, self.remote = addrs[0], addrs[1]
         self.key = int(addrs[2]) if len(addrs) > 2 else None
         self.tap, self.family, self.proto, self.gre_type = KINDS[self.kind]
-        self.vni = self.key if self.kind == "geneve" else None
+        self.vni = self.key if self.kind in ("geneve", "erspan") else None
+        if self.vni is not None:
+            self.key = None  # not a GRE key
+        self.seq = 0
         fd = os.open("/dev/net/tun", os.O_RDWR)
         flags = (IFF_TAP if self.tap else IFF_TUN) | IFF_NO_PI
         fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", self.dev.encode(), flags))
@@ -69,6 +76,11 @@ class Tunnel:
         if self.kind == "geneve":
             # Ver 0, option length 0, O and C clear, protocol; VNI, reserved.
             return struct.pack("!BBHI", 0, 0, self.gre_type, self.vni << 8)
+        if self.kind == "erspan":
+            # GRE with S (sequence number); ERSPAN II: Ver 1 and VLAN 0; COS 0,
+            # En 0 (no VLAN tag), T 0, session ID; reserved, index 0.
+            self.seq = (self.seq + 1) & 0xFFFFFFFF
+            return struct.pack("!HHIHHI", 0x1000, self.gre_type, self.seq, 1 << 12, self.vni & 0x3FF, 0)
         if self.gre_type is not None:
             if self.key is not None:
                 return struct.pack("!HHI", 0x2000, self.gre_type, self.key)  # K bit
@@ -120,6 +132,13 @@ def decap(t, family, proto, b):
             off += 4
         if key != t.key:
             return None
+        if t.kind == "erspan":
+            if len(b) < off + 8:
+                return None
+            ver, session = struct.unpack("!HH", b[off:off + 4])
+            if ver >> 12 != 1 or session & 0x3FF != t.vni:
+                return None
+            off += 8
         return b[off:]
     return b
 

@@ -18,11 +18,13 @@
 #   sit     IPv6 in IPv4 (protocol 41)                                         fd00:41::1-2
 #   ip6gre  GRE, IPv4 inside, over IPv6                                        10.66.0.1-2
 #   ip6ip6  IPv6 in IPv6 (next header 41)                                      fd00:66::1-2
+#   erspan  ERSPAN type II, session 123 (GRE 0x88be with sequence numbers),   10.88.0.1-2
+#           Ethernet + IPv4 inside, over IPv4
 #
-# The kernel here has VXLAN built in and no GRE, GENEVE, IPIP, SIT or ip6
+# The kernel here has VXLAN built in and no GRE (so no ERSPAN), GENEVE, IPIP, SIT or ip6
 # tunnel drivers (CONFIG_NET_IPGRE_DEMUX, CONFIG_GENEVE, CONFIG_NET_IPIP,
 # CONFIG_IPV6_SIT, CONFIG_IPV6_TUNNEL not set, no modules): `ip link add
-# type gre|gretap|geneve|ipip|sit|ip6gre|ip6tnl` fails with "Unknown device
+# type gre|gretap|erspan|geneve|ipip|sit|ip6gre|ip6tnl` fails with "Unknown device
 # type". Those tunnels are TUN/TAP devices relayed by tunnel-relay.py.
 #
 # Offloads (TSO, GSO, GRO, checksum) are off on every device, so each packet
@@ -129,6 +131,7 @@ up() {
 			gre,wst-gre,192.0.2.$lo,192.0.2.$re,1234 \
 			gretap,wst-gtap,192.0.2.$lo,192.0.2.$re \
 			geneve,wst-gnv7,192.0.2.$lo,192.0.2.$re,7 \
+			erspan,wst-ersp,192.0.2.$lo,192.0.2.$re,123 \
 			ipip,wst-ipip,192.0.2.$lo,192.0.2.$re \
 			sit,wst-sit,192.0.2.$lo,192.0.2.$re \
 			ip6gre,wst-g6,2001:db8::$lo,2001:db8::$re \
@@ -145,6 +148,7 @@ up() {
 	both wst-gre 10.47.0.1 10.47.0.2 1472         # 20 + GRE 8 (key)
 	both wst-gtap 10.65.0.1 10.65.0.2 1462 65     # 20 + GRE 4 + 14
 	both wst-gnv7 10.61.0.1 10.61.0.2 1450 61     # 20 + UDP 8 + GENEVE 8 + 14
+	both wst-ersp 10.88.0.1 10.88.0.2 1450 88     # 20 + GRE 8 (sequence) + ERSPAN 8 + 14
 	both wst-ipip 10.4.0.1 10.4.0.2 1480          # 20
 	both wst-sit fd00:41::1 fd00:41::2 1480       # 20
 	both wst-g6 10.66.0.1 10.66.0.2 1456          # 40 + GRE 4
@@ -153,7 +157,7 @@ up() {
 
 conns() {
 	echo vxlan=10.42.0.2 vxlan6=[fd00:43::2] gre=10.47.0.2 gretap=10.65.0.2 geneve=10.61.0.2 \
-		ipip=10.4.0.2 sit=[fd00:41::2] ip6gre=10.66.0.2 ip6ip6=[fd00:66::2]
+		ipip=10.4.0.2 sit=[fd00:41::2] ip6gre=10.66.0.2 ip6ip6=[fd00:66::2] erspan=10.88.0.2
 }
 
 down() {
