@@ -438,6 +438,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	// A capture that starts mid-connection has no SYN: start at the first
 	// segment seen rather than wait for one.
 	*start = true
+	tcp.Seq = s.rebase(sd, tcp.Seq)
 	return true
 }
 

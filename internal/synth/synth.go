@@ -50,6 +50,14 @@ func (c *Conv) ISN(client, server uint32) *Conv {
 	return c
 }
 
+// ISNBeforeWrap sets the initial sequence numbers (as ISN does) so that
+// each side's first bytes after Open and Upgrade lie n bytes before the
+// wrap of the sequence space at 2^32.
+func (c *Conv) ISNBeforeWrap(n uint32) *Conv {
+	req, resp := uint32(len(UpgradeRequest)+2), uint32(len(UpgradeResponse)+2) // Upgrade's, with the blank line
+	return c.ISN(-req-1-n, -resp-1-n)
+}
+
 // Open writes the three-way handshake.
 func (c *Conv) Open() *Conv {
 	c.segment(true, &layers.TCP{SYN: true}, nil)
