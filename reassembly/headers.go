@@ -98,7 +98,7 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 			continue
 		case frag:
 		case tcp:
-			if err := d.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil {
+			if err := d.tcp.DecodeFromBytes(payload, gopacket.NilDecodeFeedback); err != nil && !optionsOnly(&d.tcp, payload) {
 				st.Malformed++
 				return netFlow, nil, false
 			}
@@ -111,6 +111,17 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 		st.NotTCP++
 		return netFlow, nil, false
 	}
+}
+
+// optionsOnly reports whether the error DecodeFromBytes returned for seg
+// was in the TCP options (a length under 2 or past the header): the data
+// offset holds, so the payload is where it says. A receiver stops reading
+// the options there and takes the segment (Linux's tcp_parse_options), as
+// tshark does: such a segment carrying frame bytes was dropped, its bytes
+// counted lost (the header is left with the options read before it).
+func optionsOnly(tcp *layers.TCP, seg []byte) bool {
+	off := int(tcp.DataOffset) * 4
+	return len(seg) >= 20 && off >= 20 && off <= len(seg)
 }
 
 // skipIPv6Extensions walks IPv6 extension headers (and IPsec's AH, whose

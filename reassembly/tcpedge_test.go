@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/gopacket/layers"
+
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
@@ -103,4 +105,26 @@ func TestSequenceWrap(t *testing.T) {
 	hole.Segment(true, c1[4:5]).Send(true, c1[5:]).Send(false, s1)
 	edgeRun(t, "one byte lost at the wrap", rest(hole), `message s2c "hello server a" []`,
 		`message s2c "hello server b" []`, "counts lost 1/0 skipped 0/0")
+}
+
+// TestTCPOptionBadLength: a segment whose TCP options have a bad length
+// (under 2, or past the header) but whose data offset holds is taken, its
+// options ignored from there, as a receiver (Linux's tcp_parse_options)
+// and tshark do. Before, it was dropped as malformed and its frame lost.
+func TestTCPOptionBadLength(t *testing.T) {
+	for _, n := range []byte{0, 1, 40} {
+		c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade()
+		ts := &layers.TCP{ACK: true, PSH: true, Options: []layers.TCPOption{{OptionType: layers.TCPOptionKindTimestamps, OptionData: []byte{1, 2}}}}
+		c.Flagged(true, 0, ts, synth.WSFrame(true, wsparse.OpText, []byte("options")))
+		c.Packets[len(c.Packets)-1].Data[14+20+21] = n // the option's length
+		lines := edgeRun(t, fmt.Sprintf("option length %d", n), c.Fin(true).Fin(false).Packets,
+			`message c2s "options" []`, "counts lost 0/0 skipped 0/0")
+		if lines == nil {
+			return
+		}
+		_, st := run(c.Packets, Options{}, 1)
+		if st.Malformed != 0 {
+			t.Errorf("option length %d: %d malformed", n, st.Malformed)
+		}
+	}
 }

@@ -110,6 +110,31 @@ func (c *Conv) Retransmit(fromClient bool, back int, data []byte) *Conv {
 	return c
 }
 
+// Flagged writes one segment with tcp's flags (and urgent pointer; its
+// ports, sequence and acknowledgment numbers are filled in) carrying data,
+// back bytes before the side's next sequence number, and moves that
+// number on to the segment's end if it lies past it (a SYN and a FIN
+// count one): data in a SYN, a SYN-ACK of a simultaneous open (back 1),
+// a keep-alive probe, a FIN or a RST with data.
+func (c *Conv) Flagged(fromClient bool, back int, tcp *layers.TCP, data []byte) *Conv {
+	s := side(fromClient)
+	seq := c.seq[s] - uint32(back)
+	c.seq[s] = seq
+	c.segment(fromClient, tcp, data)
+	end := seq + uint32(len(data))
+	if tcp.SYN {
+		end++
+	}
+	if tcp.FIN {
+		end++
+	}
+	c.seq[s] = seq + uint32(back)
+	if int32(end-c.seq[s]) > 0 {
+		c.seq[s] = end
+	}
+	return c
+}
+
 // Fin closes one side.
 func (c *Conv) Fin(fromClient bool) *Conv {
 	c.segment(fromClient, &layers.TCP{FIN: true, ACK: true}, nil)
