@@ -109,6 +109,7 @@ var Rules = []Rule{
 	{"WS307", "retransmission-conflict", Warning, "connection", "RFC 9293 §3.10.7.4", "a retransmitted segment carried other bytes than the first copy (the first was decoded)", "retransmission_conflict"},
 	{"WS308", "connection-resumed", Info, "connection", "--max-connections", "the connection was ended early to stay under the connection limit and went on: decoded afresh from there", "connection_resumed"},
 	{"WS309", "tls-not-decrypted", Info, "connection", "--keylog", "a TLS connection that was not decrypted (no key log, no key for its client random, a wrong key, a suite not supported): a WebSocket in it is not checked", ""},
+	{"WS310", "tcp-data-discarded", Warning, "connection", "RFC 9293 §3.10.7.4, §3.5.3", "a side sent bytes past its FIN, or on a RST, which the receiver drops (not decoded)", "tcp_data_discarded"},
 
 	{"WS401", "payload-incomplete", Info, "frame", "capture", "the capture lost or ended inside this frame's payload", "payload_incomplete"},
 	{"WS402", "payload-truncated", Info, "frame", "--max-payload", "payload over the limit: only its head is kept", "payload_truncated"},

@@ -82,7 +82,7 @@ type stream struct {
 	// TCP as seen in Accept, by side: for eviction classes, port reuse,
 	// and going on after parking.
 	firstSeq [2]uint32 // sequence number of the side's first segment
-	end      [2]uint32 // highest sequence number a segment reached
+	end      [2]uint32 // highest sequence number a segment reached, up to the side's FIN
 
 	addr     addrPair // by side; side 0 sends the packets of key()
 	firstSet [2]bool
@@ -416,6 +416,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 		}
 		return false
 	}
+	drop := s.discarded(sd, tcp)
 	s.track(sd, tcp)
 	if s.parked() != nil && s.parked().resume[sd] {
 		s.align(sd, tcp.Seq, ci.Timestamp)
@@ -425,6 +426,10 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 		if s.h2Layer() != nil {
 			s.h2Layer().TCPEnd(sd, tcp.RST, ci.Timestamp)
 		}
+	}
+	if drop > 0 {
+		tcp.Payload = tcp.Payload[:len(tcp.Payload)-drop]
+		s.decoder().Discarded(sd, drop)
 	}
 	if s.conn != nil && s.conn.Done() && s.h2Layer() == nil {
 		return false
@@ -456,7 +461,8 @@ func (s *stream) lateSegment(sd int, tcp *layers.TCP) bool {
 	return c.late(k, tcp)
 }
 
-// track notes what a segment tells of the connection's TCP state.
+// track notes what a segment tells of the connection's TCP state. A
+// side's end stops at its FIN (what follows is discarded).
 func (s *stream) track(sd int, tcp *layers.TCP) {
 	if !s.firstSet[sd] {
 		s.firstSet[sd], s.firstSeq[sd] = true, tcp.Seq
@@ -468,7 +474,7 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 	if tcp.SYN || tcp.FIN {
 		n++
 	}
-	if e := tcp.Seq + n; !s.endSet[sd] || int32(e-s.end[sd]) > 0 {
+	if e := tcp.Seq + n; !s.endSet[sd] || !s.fin[sd] && int32(e-s.end[sd]) > 0 {
 		s.endSet[sd], s.end[sd] = true, e
 	}
 	s.fin[sd] = s.fin[sd] || tcp.FIN

@@ -107,6 +107,49 @@ func TestSequenceWrap(t *testing.T) {
 		`message s2c "hello server b" []`, "counts lost 1/0 skipped 0/0")
 }
 
+// TestDataAfterFinOrRst: bytes a side sends past its FIN, or on a RST, are
+// dropped by the receiver (RFC 9293 §3.10.7.4, §3.5.3). They are not
+// decoded, count in skipped_bytes and raise tcp_data_discarded. Before,
+// a RST's were decoded as frames (tshark shows them as the reset cause,
+// not as WebSocket), and those after a FIN were dropped by gopacket with
+// no word. A Close frame on the FIN itself is the side's last bytes.
+func TestDataAfterFinOrRst(t *testing.T) {
+	open := func() *synth.Conv {
+		return synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade().Frame(true, wsparse.OpText, []byte("before"))
+	}
+	after := synth.WSFrame(true, wsparse.OpText, []byte("after fin"))
+	closeC, closeS := synth.WSFrame(true, wsparse.OpClose, []byte{3, 0xe8}), synth.WSFrame(false, wsparse.OpClose, []byte{3, 0xe8})
+
+	onFin := open().Frame(false, wsparse.OpClose, []byte{3, 0xe8})
+	onFin.Flagged(true, 0, &layers.TCP{FIN: true, ACK: true, PSH: true}, closeC)
+	onFin.Flagged(true, len(closeC)+1, &layers.TCP{FIN: true, ACK: true, PSH: true}, closeC) // again
+	edgeRun(t, "a Close frame on the FIN", onFin.Fin(false).Packets, `message c2s "before" []`,
+		"end clean frames 2/1 []", "counts lost 0/0 skipped 0/0")
+
+	// The client sends on after its FIN, as if it took no number, and
+	// at the FIN's own number, and again (each copy is counted, as wire
+	// bytes are).
+	for _, back := range []int{0, 1} {
+		c := open().Fin(true)
+		c.Flagged(true, back, &layers.TCP{ACK: true, PSH: true}, after)
+		c.Flagged(true, len(after), &layers.TCP{ACK: true, PSH: true}, after)
+		c.Frame(false, wsparse.OpText, []byte("server still")).Fin(false)
+		edgeRun(t, fmt.Sprintf("data %d after the FIN's number", 1-back), c.Packets, `message s2c "server still" []`,
+			"end fin_without_close frames 1/1 [tcp_data_discarded]", fmt.Sprintf("counts lost 0/0 skipped %d/0", 2*len(after)))
+	}
+
+	// A FIN with a Close frame, retransmitted with a frame past it: the
+	// Close is decoded once.
+	joined := open().Flagged(true, 0, &layers.TCP{FIN: true, ACK: true}, closeC)
+	joined.Flagged(true, len(closeC)+1, &layers.TCP{FIN: true, ACK: true}, append(closeC, after...))
+	edgeRun(t, "a retransmitted FIN with bytes past it", joined.Fin(false).Packets,
+		"end close_unanswered frames 2/0 [tcp_data_discarded]", fmt.Sprintf("counts lost 0/0 skipped %d/0", len(after)))
+
+	rst := open().Flagged(false, 0, &layers.TCP{RST: true, ACK: true}, closeS)
+	edgeRun(t, "a RST with a frame", rst.Packets, `message c2s "before" []`,
+		"end rst_without_close frames 1/0 [tcp_data_discarded]", fmt.Sprintf("counts lost 0/0 skipped 0/%d", len(closeS)))
+}
+
 // TestTCPOptionBadLength: a segment whose TCP options have a bad length
 // (under 2, or past the header) but whose data offset holds is taken, its
 // options ignored from there, as a receiver (Linux's tcp_parse_options)

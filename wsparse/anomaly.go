@@ -77,7 +77,9 @@ const (
 	AnomFallbackPollTimeout   // an Engine.IO poll left unanswered longer than pingInterval + pingTimeout
 	// WebSockets over HTTP/2: a bound of wsdump's.
 	AnomH2StreamsOverLimit // streams opened while as many as are followed at once were open: not followed, their DATA skipped (HTTP2Counts.NotFollowed)
-	anomCount              = iota
+	// TCP trouble seen by the reassembly.
+	AnomTCPDataDiscarded // bytes a side sent past its FIN, or on a RST, which the receiver drops: not decoded, counted as skipped
+	anomCount            = iota
 )
 
 var anomalyNames = [...]string{
@@ -137,6 +139,7 @@ var anomalyNames = [...]string{
 	"fallback_session_reused",
 	"fallback_poll_timeout",
 	"h2_streams_over_limit",
+	"tcp_data_discarded",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

@@ -249,6 +249,13 @@ func (c *Conn) RetransmitConflict(side int) {
 	c.sum.Anomalies |= AnomRetransmitConflict
 }
 
+// Discarded records that a side sent n bytes its receiver drops (past
+// its FIN, or on a RST): they are not decoded, and count as skipped.
+func (c *Conn) Discarded(side, n int) {
+	c.rare(c.dirOf(side)).SkippedBytes += uint64(n)
+	c.sum.Anomalies |= AnomTCPDataDiscarded
+}
+
 // Resumed records that the connection was ended early (the reassembly's
 // connection limit) and went on: what follows is decoded afresh, as from
 // the middle of a connection.
