@@ -241,3 +241,31 @@ func FragmentIP(ip []byte, size int, id uint32) [][]byte {
 	}
 	return out
 }
+
+// WithIPv4Options rewrites an Ethernet frame of an IPv4 packet with 4
+// bytes of IPv4 options (Router Alert, RFC 2113), its header checksum
+// cleared.
+func WithIPv4Options(f []byte) []byte {
+	ip := inner(f)
+	ip = ip[:binary.BigEndian.Uint16(ip[2:])] // not the Ethernet padding
+	h := cat(ip[:20], []byte{0x94, 4, 0, 0})
+	h[0], h[10], h[11] = 0x46, 0, 0
+	binary.BigEndian.PutUint16(h[2:], uint16(len(ip)+4))
+	return Ether(0x0800, cat(h, ip[20:]))
+}
+
+// WithIPv6Extensions rewrites an Ethernet frame of an IPv6 packet with
+// hop-by-hop options, a routing header (type 253, no segment left) and
+// destination options before its upper layer.
+func WithIPv6Extensions(f []byte) []byte {
+	ip := inner(f)
+	ext := []byte{
+		43, 0, 1, 4, 0, 0, 0, 0, // hop-by-hop: PadN; next: routing
+		60, 0, 253, 0, 0, 0, 0, 0, // routing; next: destination options
+		ip[6], 0, 1, 4, 0, 0, 0, 0, // destination options: PadN; next: the upper layer
+	}
+	h := cat(ip[:40])
+	h[6] = 0
+	binary.BigEndian.PutUint16(h[4:], uint16(len(ip)-40+len(ext)))
+	return Ether(0x86dd, cat(h, ext, ip[40:]))
+}
