@@ -21,15 +21,16 @@ import (
 // the SYN-ACK (TCP Fast Open), streams across the wrap of the sequence
 // space (a retransmission, one joined with the head's tail, the bytes after
 // the wrap first), a Close frame on the FIN, keep-alive and zero-window
-// probes, a simultaneous open, a SYN again with another ISN, the urgent
-// pointer on frame bytes, a segment injected with a bad checksum before
-// the real one (tshark checks no checksum by default, so both decode the
-// first copy; wsdump flags retransmission_conflict), a TCP option with a
-// bad length, a frame on a RST and one after the FIN (neither decodes
-// those; wsdump counts them, tcp_data_discarded). One differs, on
-// purpose: a frame sent at the FIN's own sequence number. tshark's
-// reassembly takes no account of the FIN's number and decodes it; the
-// receiver drops it (RFC 9293 §3.10.7.4), and so does wsdump.
+// probes, a simultaneous open, a first packet that is the SYN-ACK, a SYN
+// again with another ISN, the urgent pointer on frame bytes, a segment
+// injected with a bad checksum before the real one (tshark checks no
+// checksum by default, so both decode the first copy; wsdump flags
+// retransmission_conflict), a TCP option with a bad length, a frame on a
+// RST and one after the FIN (neither decodes those; wsdump counts them,
+// tcp_data_discarded), IPv4 options and IPv6 extension headers. One
+// differs, on purpose: a frame sent at the FIN's own sequence number.
+// tshark's reassembly takes no account of the FIN's number and decodes
+// it; the receiver drops it (RFC 9293 §3.10.7.4), and so does wsdump.
 // TestSequenceWrap, TestDataAfterFinOrRst and TestTCPOptionBadLength
 // (reassembly) check the counts.
 func TestTCPEdgesAgreeWithTshark(t *testing.T) {
@@ -82,6 +83,11 @@ func TestTCPEdgesAgreeWithTshark(t *testing.T) {
 	c = conv().Flagged(true, 0, &layers.TCP{SYN: true}, nil).Flagged(false, 0, &layers.TCP{SYN: true}, nil)
 	c.Flagged(true, 1, &layers.TCP{SYN: true, ACK: true}, nil).Flagged(false, 1, &layers.TCP{SYN: true, ACK: true}, nil)
 	end(talk(c.Upgrade()))
+
+	// The client's SYN not captured: the first packet is the SYN-ACK.
+	c = conv()
+	end(talk(c.Open().Upgrade()))
+	c.Packets = c.Packets[1:]
 
 	// A SYN, then another with a new ISN before any SYN-ACK: tshark and
 	// wsdump both count two connections, the second answered.
