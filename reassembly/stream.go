@@ -126,6 +126,7 @@ type streamRare struct {
 	// holds nothing else.
 	route *h2.Router
 
+	fin  *finHole     // a FIN that came past the bytes passed on (tcpseq.go)
 	v6   *[2][16]byte // IPv6 addresses by side (addrPair holds IPv4 ones)
 	wide *wideStamps  // the times, if they could not be packed (stamp.go)
 }
@@ -444,6 +445,9 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	// segment seen rather than wait for one.
 	*start = true
 	tcp.Seq = s.rebase(sd, tcp.Seq)
+	if tcp.FIN && len(tcp.Payload) == 0 {
+		s.noteFin(sd, tcp.Seq, nextSeq)
+	}
 	return true
 }
 
@@ -513,6 +517,7 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	length, _ := sg.Lengths()
 	dir, _, _, skip := sg.Info()
 	sd := s.side(dir)
+	s.passed(sd, max(skip, 0)+length)
 	if skip > 0 && s.a.inPacket {
 		// Holes are only pushed through during a packet when gopacket's
 		// page limits are reached (a flush pushes the others).
@@ -667,6 +672,9 @@ func (s *stream) complete(evicted bool) {
 			r.Decide()
 		}
 		s.feedHeld(s.lastTS()) // the connection ended before they could be told
+	}
+	if s.tlsLayer() == nil {
+		s.finHoles(s.lastTS())
 	}
 	if s.h2Layer() != nil {
 		s.h2Layer().End(a.now)

@@ -170,4 +170,41 @@ func TestTCPOptionBadLength(t *testing.T) {
 			t.Errorf("option length %d: %d malformed", n, st.Malformed)
 		}
 	}
+	// A data offset under 5 words, or past the segment's end, leaves no
+	// payload to trust: the segment is skipped, counted malformed, its
+	// bytes lost (tshark drops it too).
+	for _, off := range []byte{3, 15} {
+		c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade().Frame(true, wsparse.OpText, []byte("bad offset"))
+		c.Packets[len(c.Packets)-1].Data[14+20+12] = off << 4
+		edgeRun(t, fmt.Sprintf("data offset %d", off), c.Fin(true).Fin(false).Packets, "counts lost 16/0 skipped 0/0")
+		if _, st := run(c.Packets, Options{}, 1); st.Malformed != 1 {
+			t.Errorf("data offset %d: %d malformed, want 1", off, st.Malformed)
+		}
+	}
+}
+
+// TestLostBeforeFin: the segment before a FIN lost (here the client's
+// Close frame) is lost_bytes. gopacket drops a FIN with no bytes that
+// comes past what it passed on, so those bytes were counted nowhere
+// (lost_bytes 0) and the connection read as a FIN without a Close. A FIN
+// that only came early, its last segment after it, loses nothing.
+func TestLostBeforeFin(t *testing.T) {
+	closeC := synth.WSFrame(true, wsparse.OpClose, []byte{3, 0xe8})
+	lost := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade().Frame(true, wsparse.OpText, []byte("before"))
+	lost.DropNext = 1
+	lost.Send(true, closeC).Frame(false, wsparse.OpClose, []byte{3, 0xe8}).Fin(true).Fin(false)
+	edgeRun(t, "a Close lost before the FIN", lost.Packets, `message c2s "before" []`,
+		fmt.Sprintf("counts lost %d/0 skipped 0/0", len(closeC)))
+
+	// Lost bytes, then a segment, then the FIN: the hole is pushed
+	// through once.
+	twice := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade().Frame(true, wsparse.OpText, []byte("before"))
+	twice.DropNext = 1
+	twice.Frame(true, wsparse.OpText, []byte("lost")).Send(true, closeC).Fin(true).Fin(false)
+	edgeRun(t, "a hole, a segment, the FIN", twice.Packets, "counts lost 10/0 skipped 0/0")
+
+	early := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade().Frame(true, wsparse.OpText, []byte("before"))
+	early.DropNext = 1
+	early.Send(true, closeC).Frame(false, wsparse.OpClose, []byte{3, 0xe8}).Fin(true).Retransmit(true, len(closeC)+1, closeC).Fin(false)
+	edgeRun(t, "a FIN before its last segment", early.Packets, "end clean frames 2/1 []", "counts lost 0/0 skipped 0/0")
 }

@@ -1,10 +1,15 @@
 // What a receiving TCP does that gopacket's reassembly does not: the
-// wrap of the sequence space, and bytes the receiver drops (past a FIN,
-// on a RST).
+// wrap of the sequence space, bytes the receiver drops (past a FIN, on a
+// RST), and the bytes lost before a FIN.
 
 package reassembly
 
-import "github.com/google/gopacket/layers"
+import (
+	"time"
+
+	"github.com/google/gopacket/layers"
+	tcpasm "github.com/google/gopacket/reassembly"
+)
 
 // seqOrigin is where gopacket sees each side's first sequence number:
 // its Sequence.Difference is one short across the wrap of the sequence
@@ -34,4 +39,57 @@ func (s *stream) discarded(sd int, tcp *layers.TCP) int {
 	}
 	past := int64(int32(tcp.Seq + uint32(n) - (s.end[sd] - 1))) // end is the FIN's number + 1
 	return int(min(max(past, 0), int64(n)))
+}
+
+// finHole is a side's FIN (with no bytes) that came past the bytes
+// gopacket had passed on: gopacket drops such a FIN rather than queue it,
+// so bytes lost before it (the last segment before the FIN, often a
+// Close frame) were never said lost: lost_bytes 0, no word. Numbers are
+// gopacket's (rebased).
+type finHole struct {
+	next, fin [2]uint32 // gopacket's next number when the FIN came, and the FIN's
+	got       [2]uint32 // bytes passed on since (holes pushed through included)
+	set       [2]bool
+}
+
+// noteFin notes a FIN with no bytes of side sd at seq past gopacket's
+// next number (negative: the side has not started).
+func (s *stream) noteFin(sd int, seq uint32, next tcpasm.Sequence) {
+	if next < 0 || int32(seq-uint32(next)) <= 0 {
+		return
+	}
+	r := s.more()
+	if r.fin == nil {
+		r.fin = &finHole{}
+	}
+	if h := r.fin; !h.set[sd] {
+		h.set[sd], h.next[sd], h.fin[sd] = true, uint32(next), seq
+	}
+}
+
+// passed counts n bytes of side sd passed on (or pushed through as lost)
+// after a FIN noted by noteFin.
+func (s *stream) passed(sd, n int) {
+	if s.rare != nil && s.rare.fin != nil && s.rare.fin.set[sd] {
+		s.rare.fin.got[sd] += uint32(n)
+	}
+}
+
+// finHoles says, as the connection ends, the bytes before a noted FIN
+// that never came: lost, as a hole pushed through would be.
+func (s *stream) finHoles(ts time.Time) {
+	if s.rare == nil || s.rare.fin == nil {
+		return
+	}
+	h := s.rare.fin
+	for sd := range 2 {
+		n := int32(h.fin[sd] - h.next[sd] - h.got[sd])
+		switch {
+		case !h.set[sd] || n <= 0:
+		case s.h2Layer() != nil:
+			s.h2Layer().Gap(sd, int(n), ts)
+		default:
+			s.decoder().Gap(sd, int(n), ts)
+		}
+	}
 }
