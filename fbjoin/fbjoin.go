@@ -17,9 +17,12 @@ import (
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// MaxSessions bounds the sessions held until the end of the capture; past
-// it, new sessions are not decoded: their messages are counted (Dropped)
-// and said on stderr.
+// MaxSessions bounds the sessions held at once. At the bound, a new
+// session first retires the session that has been finished longest
+// (closed, or its Engine.IO WebSocket ended, and every TCP connection of
+// it ended): its End goes out then, not at the end of the capture. When
+// none is finished, new sessions are not decoded: their messages are
+// counted (Dropped) and said on stderr.
 const MaxSessions = 1 << 16
 
 // Dropped counts the fallback messages of the sessions past MaxSessions,
@@ -34,7 +37,12 @@ type Joiner struct {
 	in       *record.Record // the Message record being put: its Apps go on with it
 	rec      record.Record  // handed to next and sess, reused
 	sessions map[string]*session
-	order    []*session
+	order    []*session         // in start order; retired ones are skipped
+	retired  int                // sessions in order that were retired
+	live     map[int][]*session // open TCP connection -> the sessions it carried
+	gone     map[int]bool       // held connections that ended (heldEnds)
+	done     []quiet            // finished sessions, by when their last connection ended
+	doneHead int
 	ws       map[*wsparse.Conn]*session // Engine.IO WebSocket upgrades joined to a polling session
 	tapped   map[int]*session           // TCP connection numbers that carried a session's requests
 	// Engine.IO sessions seen only in their handshake poll (no request
@@ -84,6 +92,10 @@ type session struct {
 	transport string
 	opened    bool          // an o frame or open packet came
 	pollLimit time.Duration // Engine.IO: pingInterval + pingTimeout, from the open packet
+	open      int           // its TCP connections not ended (counted once per time live lists them)
+	gen       int           // times it went from no open connection to one
+	queued    bool          // in done for this gen
+	retired   bool
 }
 
 // New returns a Joiner passing records on to next.
@@ -96,7 +108,7 @@ func New(next record.Sink) *Joiner {
 // of the others; the sessions' decoding is done on sess).
 func NewSplit(next, sess record.Sink) *Joiner {
 	return &Joiner{next: next, sess: sess, sessions: map[string]*session{}, ws: map[*wsparse.Conn]*session{}, tapped: map[int]*session{},
-		pending: map[string][]held{}, heldConn: map[int]string{}, maxSessions: MaxSessions}
+		pending: map[string][]held{}, heldConn: map[int]string{}, live: map[int][]*session{}, gone: map[int]bool{}, maxSessions: MaxSessions}
 }
 
 // SetMaxSessions sets the bound on sessions held to n (MaxSessions by
@@ -171,6 +183,7 @@ func (j *Joiner) upgrade(c *wsparse.Conn, h *wsparse.Handshake) *session {
 	}
 	j.ws[c] = s
 	s.conns = append(s.conns, c.ID)
+	j.hold(s, c.ID)
 	s.transport = "polling+websocket"
 	return s
 }
@@ -370,7 +383,7 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 	key := fb.Proto + " " + fb.Session
 	s := j.sessions[key]
 	if s == nil {
-		if len(j.sessions) >= j.maxSessions {
+		if len(j.sessions) >= j.maxSessions && !j.retire() {
 			return nil
 		}
 		view := wsparse.NewView(c.ID, c.Addr)
@@ -387,6 +400,7 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 	if t := j.tapped[c.ID]; t != s {
 		j.tapped[c.ID] = s
 		s.conns = append(s.conns, c.ID)
+		j.hold(s, c.ID)
 	}
 	switch {
 	case strings.HasSuffix(fb.Transport, "-send") || strings.Contains(s.transport, fb.Transport):
@@ -400,6 +414,7 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 }
 
 func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
+	defer j.release(c.ID) // once what it ends is known (a WebSocket's end)
 	if s := j.ws[c]; s != nil {
 		s.wsEnd = keptSummary(sum)
 		delete(j.ws, c)
@@ -410,10 +425,14 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 		// session is confirmed (and swallowed) or the capture ends
 		// (passed on as the HTTP connection it was).
 		j.heldEnds = append(j.heldEnds, heldEnd{c, keptSummary(sum)})
+		j.gone[c.ID] = true
 		return
 	}
 	if s, ok := j.tapped[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
 		delete(j.tapped, c.ID)
+		if sum.JoinEndOnly {
+			return // only that it ended
+		}
 		// A connection of a session: the session's row tells, with the
 		// bytes the connection lost or passed over and its anomalies.
 		counted := false
@@ -460,36 +479,19 @@ func keptSummary(sum *wsparse.Summary) *wsparse.Summary {
 	return &cp
 }
 
-// Finish ends every session, in the order they started. Call it after the
-// reassembly has finished.
+// Finish ends every session not yet retired, in the order they started.
+// Call it after the reassembly has finished.
 func (j *Joiner) Finish() {
 	for _, s := range j.order {
-		sum := s.sum
-		sum.Handshake = s.hs
-		sum.Fallback = &wsparse.FallbackSummary{Transport: s.transport, Conns: s.conns, Requests: s.reqs}
-		s.hs.Transport = s.transport
-		switch {
-		case s.wsEnd != nil:
-			w := s.wsEnd
-			sum.End, sum.Close, sum.Initiator = w.End, w.Close, w.Initiator
-			sum.TCPFin, sum.TCPRst, sum.TCPEndTS = w.TCPFin, w.TCPRst, w.TCPEndTS
-			sum.Anomalies |= w.Anomalies
-			for d := range sum.Stats {
-				sum.Stats[d].ControlFrames += w.Stats[d].ControlFrames
-				sum.Stats[d].Frames += w.Stats[d].ControlFrames
-			}
-			if w.Last.After(sum.Last) {
-				sum.Last = w.Last
-			}
-		case s.closed:
-			sum.End = wsparse.EndClean
-		default:
-			sum.End = wsparse.EndOpen
+		if !s.retired {
+			j.endSession(s)
 		}
-		j.put(j.sess, record.Record{Kind: record.End, Conn: s.view, Summary: &sum})
 	}
-	j.order = nil
+	j.order, j.retired = nil, 0
 	clear(j.sessions)
+	clear(j.live)
+	clear(j.gone)
+	j.done, j.doneHead = nil, 0
 	// Sessions that never went past their handshake poll: their
 	// connections end as the HTTP connections they were, in order.
 	for _, e := range j.heldEnds {

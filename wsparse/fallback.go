@@ -89,7 +89,9 @@ func (t *fallbackTap) Request(r *httpfb.Request) {
 // bytes the fallback decoder could give no request as skipped, and tells
 // whether a connection that carried a session's requests lost or skipped
 // bytes: its End must reach the joiner, which adds them to its session's
-// (Config.EndAll or not). One that carried none ends as any HTTP
+// (Config.EndAll or not); and whether it carried a session's requests at
+// all: its End reaches the joiner too, which retires a finished session
+// once its connections have ended. One that carried none ends as any HTTP
 // connection does (Config.EndAll only).
 func (c *Conn) tapGap(side int, n int, ts time.Time) {
 	if t := c.fallback(); t != nil {
@@ -97,10 +99,10 @@ func (c *Conn) tapGap(side int, n int, ts time.Time) {
 	}
 }
 
-func (c *Conn) tapEnd(ts time.Time) (tell bool) {
+func (c *Conn) tapEnd(ts time.Time) (tell, carried bool) {
 	t := c.fallback()
 	if t == nil {
-		return false
+		return false, false
 	}
 	t.fb.End(ts)
 	c.dx.fb = nil
@@ -119,14 +121,14 @@ func (c *Conn) tapEnd(ts time.Time) (tell bool) {
 		}
 	}
 	if !t.session {
-		return false
+		return false, false
 	}
 	for _, st := range c.stats() {
 		if st.LostBytes > 0 || st.SkippedBytes > 0 {
-			return true
+			return true, true
 		}
 	}
-	return false
+	return false, true
 }
 
 // tapDone reports whether the fallback decoder wants no more bytes.

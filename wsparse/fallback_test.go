@@ -26,8 +26,8 @@ func (s *fbSink) Message(c *Conn, m *Message) {
 func (s *fbSink) End(c *Conn, sum *Summary) { s.out = append(s.out, "end "+string(sum.End)) }
 
 // TestFallbackTap: an HTTP connection carrying SockJS xhr-streaming gives
-// its frames as Messages with Fallback set (Config.Fallback), and none
-// without it.
+// its frames as Messages with Fallback set (Config.Fallback), and its End
+// for the joiner; and none without it.
 func TestFallbackTap(t *testing.T) {
 	a, b := netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80")
 	for _, on := range []bool{false, true} {
@@ -42,7 +42,7 @@ func TestFallbackTap(t *testing.T) {
 		got := strings.Join(s.out, "\n")
 		want := ""
 		if on {
-			want = "sockjs /stomp/1/ab xhr-streaming s2c \"o\" \nsockjs /stomp/1/ab xhr-streaming s2c \"h\" \nsockjs /stomp/1/ab xhr-streaming s2c \"x\" fallback_framing\nrequest /stomp/1/ab /stomp/1/ab/xhr_streaming 200"
+			want = "sockjs /stomp/1/ab xhr-streaming s2c \"o\" \nsockjs /stomp/1/ab xhr-streaming s2c \"h\" \nsockjs /stomp/1/ab xhr-streaming s2c \"x\" fallback_framing\nrequest /stomp/1/ab /stomp/1/ab/xhr_streaming 200\nend not_websocket"
 		}
 		if got != want {
 			t.Errorf("Fallback %v:\n%s\nwant\n%s", on, got, want)
@@ -167,5 +167,32 @@ func TestFallbackGapCountedOnce(t *testing.T) {
 	skipped := s.sum.Stats[ServerToClient].SkippedBytes
 	if s.undecoded == 0 || s.undecoded > int64(after) || skipped+uint64(s.undecoded) > uint64(after) {
 		t.Errorf("after the gap %d bytes: the request's undecoded %d, the connection's skipped %d; want them counted once", after, s.undecoded, skipped)
+	}
+}
+
+// TestFallbackEndForJoiner: a connection that carried a session's requests
+// ends for the joiner even without Config.EndAll, which retires a finished
+// session once its connections have ended: JoinEndOnly when it lost or
+// skipped nothing (only that it ended), JoinOnly alone when it did (the
+// joiner adds the bytes), neither with EndAll.
+func TestFallbackEndForJoiner(t *testing.T) {
+	a, b := netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80")
+	for _, tc := range []struct {
+		endAll, junk      bool
+		joinOnly, endOnly bool
+	}{{false, false, true, true}, {false, true, true, false}, {true, false, false, false}, {true, true, false, false}} {
+		s := &sumSink{}
+		c := NewConn(1, a, b, Config{Fallback: true, EndAll: tc.endAll}, s)
+		ts := time.Unix(1, 0)
+		c.Feed(0, []byte("POST /s/1/a/xhr HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), ts)
+		c.Feed(1, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no\n"), ts)
+		if tc.junk {
+			c.Feed(1, []byte(strings.Repeat("junk", 20000)), ts)
+		}
+		c.End(ts)
+		if s.sum.End != EndNotWebSocket || s.sum.JoinOnly != tc.joinOnly || s.sum.JoinEndOnly != tc.endOnly {
+			t.Errorf("EndAll %v, junk %v: End %q, JoinOnly %v, JoinEndOnly %v; want not_websocket, %v, %v",
+				tc.endAll, tc.junk, s.sum.End, s.sum.JoinOnly, s.sum.JoinEndOnly, tc.joinOnly, tc.endOnly)
+		}
 	}
 }

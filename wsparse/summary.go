@@ -119,6 +119,12 @@ type Summary struct {
 	// fallback session, which the joiner adds to the session's. Not the
 	// session's after all, it is no view's: the joiner drops it.
 	JoinOnly bool
+	// JoinEndOnly marks a JoinOnly End of a connection that carried a
+	// fallback session's requests and lost or skipped none of its bytes:
+	// it only tells the joiner that the connection ended (a session whose
+	// connections have all ended may be retired), and adds nothing to the
+	// session.
+	JoinEndOnly bool
 }
 
 // HTTP2Counts counts what an HTTP/2 connection carried: its streams, the
@@ -307,15 +313,16 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	}
 	c.ended = true
 	defer c.free()
-	tell := c.tapEnd(ts)
+	tell, carried := c.tapEnd(ts)
 	for side := range c.half {
 		c.endHeld(side, ts)
 	}
 	c.sniffPair(ts)
 	if !c.hasHS() && !c.ws {
 		told := h2NotFollowed(h2, c.sum.Anomalies) // Summary.H2NotFollowed
-		if c.cfg.EndAll || tell || told {
-			c.endNotWebSocket(connect, h2, !c.cfg.EndAll && !told)
+		if c.cfg.EndAll || tell || told || carried {
+			joinOnly := !c.cfg.EndAll && !told
+			c.endNotWebSocket(connect, h2, joinOnly, joinOnly && !tell)
 		}
 		return
 	}
@@ -434,13 +441,13 @@ func (c *Conn) stats() [2]DirStats {
 
 // endNotWebSocket reports the summary of a connection that never showed
 // WebSocket (Config.EndAll).
-func (c *Conn) endNotWebSocket(connect string, h2 *HTTP2Counts, joinOnly bool) {
+func (c *Conn) endNotWebSocket(connect string, h2 *HTTP2Counts, joinOnly, endOnly bool) {
 	cs := &c.sum
 	e := getEnding()
 	defer e.put()
 	s := &e.s
 	*s = Summary{First: cs.First, Last: cs.last(), Stats: c.stats(),
-		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.TLS(), Connect: connect, HTTP2: h2, JoinOnly: joinOnly}
+		Anomalies: cs.Anomalies, End: EndNotWebSocket, TLS: c.TLS(), Connect: connect, HTTP2: h2, JoinOnly: joinOnly, JoinEndOnly: endOnly}
 	if x := cs.more; x != nil {
 		s.TCPFin, s.TCPRst = x.tcpFin, x.tcpRst
 	}

@@ -1,0 +1,212 @@
+package fbjoin
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/wsdump/wsdump/httpfb"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// sockjs gives j a SockJS session s on c: its o frame and poll at sec,
+// and its c frame when closed.
+func sockjs(j joinerWS, c *wsparse.Conn, s string, sec int, closed bool) {
+	j.Message(c, msg(wsparse.ServerToClient, s, httpfb.SockJS, httpfb.XHRPolling, "o", sec))
+	j.Message(c, req(s, httpfb.SockJS, httpfb.XHRPolling, "POST", sec, sec))
+	if closed {
+		j.Message(c, msg(wsparse.ServerToClient, s, httpfb.SockJS, httpfb.XHRPolling, `c[3000,"Go away!"]`, sec))
+		j.Message(c, req(s, httpfb.SockJS, httpfb.XHRPolling, "POST", sec, sec))
+	}
+}
+
+func endHTTP(j joinerWS, c *wsparse.Conn) {
+	j.End(c, &wsparse.Summary{End: wsparse.EndNotWebSocket, JoinOnly: true, JoinEndOnly: true})
+}
+
+// ends lists r's End lines and handshakes, in order.
+func ends(r *rec) string {
+	var out []string
+	for _, l := range r.out {
+		if strings.Contains(l, " end ") || strings.Contains(l, " handshake ") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestFinishedRetiredAtBound: at the session bound, a new session retires
+// the sessions that closed and whose connections all ended (their Ends
+// going out then) and is decoded: on a long capture, every session past
+// MaxSessions was counted as dropped, not decoded.
+func TestFinishedRetiredAtBound(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 2
+	for i, s := range []string{"A", "B", "C", "D"} {
+		c := conn(i + 1)
+		sockjs(j, c, s, i, true)
+		endHTTP(j, c)
+	}
+	j.Finish()
+	if d := j.Dropped(); d != (Dropped{}) {
+		t.Errorf("dropped %+v, want nothing", d)
+	}
+	want := []string{
+		"1 handshake GET /u/?sid=A xhr-polling",
+		"2 handshake GET /u/?sid=B xhr-polling",
+		"1 end clean  xhr-polling conns [1] requests 2",
+		"3 handshake GET /u/?sid=C xhr-polling",
+		"2 end clean  xhr-polling conns [2] requests 2",
+		"4 handshake GET /u/?sid=D xhr-polling",
+		"3 end clean  xhr-polling conns [3] requests 2",
+		"4 end clean  xhr-polling conns [4] requests 2",
+	}
+	if got := ends(r); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+	if len(j.sessions) != 0 || len(j.order) != 0 || len(j.live) != 0 {
+		t.Errorf("after Finish: %d sessions, %d in order, %d live connections", len(j.sessions), len(j.order), len(j.live))
+	}
+}
+
+// TestOpenNotRetired: a session is not retired while it is not finished
+// or any of its TCP connections (a polling one, its Engine.IO WebSocket)
+// is still open: the new session is counted as dropped.
+func TestOpenNotRetired(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 4
+	c1, c2, c3, c4, c5, c6 := conn(1), conn(2), conn(3), conn(4), conn(5), conn(6)
+	sockjs(j, c1, "A", 0, true) // closed, its connection open
+	sockjs(j, c2, "B", 1, false)
+	endHTTP(j, c2) // connections ended, not closed
+	sockjs(j, c3, "C", 2, true)
+	j.Message(c4, req("C", httpfb.SockJS, httpfb.XHRSend, "POST", 2, 2))
+	endHTTP(j, c3) // closed, one of two connections ended
+	// An Engine.IO session whose WebSocket is open, its polling ended.
+	j.Message(c5, msg(wsparse.ServerToClient, "E", httpfb.EngineIO, httpfb.Polling, `0{"sid":"E"}`, 3))
+	j.Message(c5, req("E", httpfb.EngineIO, httpfb.Polling, "GET", 3, 3))
+	j.Message(c5, msg(wsparse.ServerToClient, "E", httpfb.EngineIO, httpfb.Polling, "1", 3))
+	j.Handshake(c6, &wsparse.Handshake{Method: "GET", URI: "/socket.io/?EIO=4&transport=websocket&sid=E", Status: 101})
+	endHTTP(j, c5)
+	sockjs(j, conn(7), "F", 4, false)
+	if d := j.Dropped(); d != (Dropped{Messages: 1, Requests: 1}) {
+		t.Errorf("dropped %+v, want F's message and request", d)
+	}
+	if got := strings.Count(ends(r), " end "); got != 0 {
+		t.Errorf("%d sessions retired, want none:\n%s", got, ends(r))
+	}
+	// Once the last connection of a finished session ends, it goes.
+	j.End(c6, &wsparse.Summary{End: wsparse.EndClean})
+	sockjs(j, conn(8), "G", 5, false)
+	if d := j.Dropped(); d != (Dropped{Messages: 1, Requests: 1}) {
+		t.Errorf("dropped %+v, want G decoded", d)
+	}
+	if got, want := ends(r), "5 end clean  polling+websocket conns [5 6] requests 1\n8 handshake GET /u/?sid=G xhr-polling"; !strings.HasSuffix(got, want) {
+		t.Errorf("got\n%s\nwant it to end with E's End and G's handshake\n%s", got, want)
+	}
+}
+
+// TestRetireOrder: the session finished longest goes first, whatever the
+// order the sessions started in; the rest end at Finish in start order.
+func TestRetireOrder(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 3
+	c1, c2, c3 := conn(1), conn(2), conn(3)
+	sockjs(j, c1, "A", 0, true)
+	sockjs(j, c2, "B", 1, true)
+	sockjs(j, c3, "C", 2, true)
+	endHTTP(j, c3)
+	endHTTP(j, c1)
+	sockjs(j, conn(4), "D", 3, false)
+	endHTTP(j, c2)
+	sockjs(j, conn(5), "E", 4, false)
+	j.Finish()
+	want := []string{
+		"1 handshake GET /u/?sid=A xhr-polling",
+		"2 handshake GET /u/?sid=B xhr-polling",
+		"3 handshake GET /u/?sid=C xhr-polling",
+		"3 end clean  xhr-polling conns [3] requests 2",
+		"4 handshake GET /u/?sid=D xhr-polling",
+		"1 end clean  xhr-polling conns [1] requests 2",
+		"5 handshake GET /u/?sid=E xhr-polling",
+		"2 end clean  xhr-polling conns [2] requests 2",
+		"4 end open  xhr-polling conns [4] requests 1",
+		"5 end open  xhr-polling conns [5] requests 1",
+	}
+	if got := ends(r); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+// TestSessionAfterRetire: a request naming a retired session (a late poll
+// after the c frame, which SockJS servers answer with the c frame again)
+// starts a new conversation of the same session id, numbered after its
+// connection and decoded; it is neither lost nor joined to the retired one.
+func TestSessionAfterRetire(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 1
+	c1, c2, c3 := conn(1), conn(2), conn(3)
+	sockjs(j, c1, "A", 0, true)
+	endHTTP(j, c1)
+	sockjs(j, c2, "B", 1, true) // retires A
+	endHTTP(j, c2)
+	j.Message(c3, msg(wsparse.ServerToClient, "A", httpfb.SockJS, httpfb.XHRPolling, `c[3000,"Go away!"]`, 2)) // retires B
+	j.Message(c3, req("A", httpfb.SockJS, httpfb.XHRPolling, "POST", 2, 2))
+	j.Finish()
+	if d := j.Dropped(); d != (Dropped{}) {
+		t.Errorf("dropped %+v, want nothing", d)
+	}
+	want := []string{
+		"1 handshake GET /u/?sid=A xhr-polling",
+		"1 end clean  xhr-polling conns [1] requests 2",
+		"2 handshake GET /u/?sid=B xhr-polling",
+		"2 end clean  xhr-polling conns [2] requests 2",
+		"3 handshake GET /u/?sid=A xhr-polling",
+		"3 end clean  xhr-polling conns [3] requests 1",
+	}
+	if got := ends(r); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+	if !strings.Contains(strings.Join(r.out, "\n"), `3 message s2c 1 "c[3000,\"Go away!\"]" xhr-polling`) {
+		t.Errorf("the late c frame is not A's second conversation's first message:\n%s", strings.Join(r.out, "\n"))
+	}
+}
+
+// TestEndOnlyAddsNothing: an End that only says a session's connection
+// ended (Summary.JoinEndOnly) adds none of the connection's anomalies to
+// the session: without Config.EndAll they were not added before either.
+func TestEndOnlyAddsNothing(t *testing.T) {
+	r := &sumRec{}
+	j := newWS(r)
+	c1 := conn(1)
+	sockjs(j, c1, "A", 0, false)
+	j.End(c1, &wsparse.Summary{End: wsparse.EndNotWebSocket, JoinOnly: true, JoinEndOnly: true, Anomalies: wsparse.AnomHTTPNonconforming})
+	j.Finish()
+	if len(r.sums) != 1 || r.sums[0].Anomalies != 0 {
+		t.Errorf("%d summaries, the session's anomalies %v; want one, none", len(r.sums), r.sums)
+	}
+}
+
+// TestDoneBounded: a session that goes without a connection and gets one
+// again, over and over (a poll per TCP connection), leaves the queue of
+// finished sessions bounded.
+func TestDoneBounded(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	c1 := conn(1)
+	sockjs(j, c1, "A", 0, true)
+	endHTTP(j, c1)
+	most := 0
+	for i := 2; i < 20000; i++ {
+		c := conn(i)
+		j.Message(c, req("A", httpfb.SockJS, httpfb.XHRPolling, "POST", 1, 1))
+		endHTTP(j, c)
+		most = max(most, len(j.done)-j.doneHead)
+	}
+	if most > 2000 {
+		t.Errorf("done held %d entries for one session", most)
+	}
+}
