@@ -21,14 +21,21 @@ import (
 // session first retires the session that has been finished longest
 // (closed, or its Engine.IO WebSocket ended, and every TCP connection of
 // it ended): its End goes out then, not at the end of the capture. When
-// none is finished, new sessions are not decoded: their messages are
-// counted (Dropped) and said on stderr.
+// none is finished, it ends early the session idle longest (every TCP
+// connection of it ended, not closed: End open, counted in
+// Dropped.EndedEarly); a later request of that session starts a new
+// conversation flagged connection_resumed, as the reassembly does for
+// connections ended early. When every session has a connection open, new
+// sessions are not decoded: their messages are counted (Dropped) and said
+// on stderr.
 const MaxSessions = 1 << 16
 
 // Dropped counts the fallback messages of the sessions past MaxSessions,
 // not decoded, and their payload bytes; and their HTTP requests (which
 // carry no message of their own: an empty poll, a send's request).
-type Dropped struct{ Messages, Bytes, Requests int }
+// EndedEarly counts the sessions ended early to make room (idle, not
+// closed).
+type Dropped struct{ Messages, Bytes, Requests, EndedEarly int }
 
 // Joiner is a record.Sink in front of next.
 type Joiner struct {
@@ -37,12 +44,14 @@ type Joiner struct {
 	in       *record.Record // the Message record being put: its Apps go on with it
 	rec      record.Record  // handed to next and sess, reused
 	sessions map[string]*session
-	order    []*session         // in start order; retired ones are skipped
-	retired  int                // sessions in order that were retired
-	live     map[int][]*session // open TCP connection -> the sessions it carried
-	gone     map[int]bool       // held connections that ended (heldEnds)
-	done     []quiet            // finished sessions, by when their last connection ended
-	doneHead int
+	order    []*session                 // in start order; retired ones are skipped
+	retired  int                        // sessions in order that were retired
+	live     map[int][]*session         // open TCP connection -> the sessions it carried
+	gone     map[int]bool               // held connections that ended (heldEnds)
+	done     queue                      // finished sessions, by when their last connection ended
+	idle     queue                      // the others without an open connection, likewise
+	tombs    map[string]int             // sessions ended early, by key: their place in tombList
+	tombList queue                      // their keys, oldest first, at most maxSessions
 	ws       map[*wsparse.Conn]*session // Engine.IO WebSocket upgrades joined to a polling session
 	tapped   map[int]*session           // TCP connection numbers that carried a session's requests
 	// Engine.IO sessions seen only in their handshake poll (no request
@@ -108,7 +117,7 @@ func New(next record.Sink) *Joiner {
 // of the others; the sessions' decoding is done on sess).
 func NewSplit(next, sess record.Sink) *Joiner {
 	return &Joiner{next: next, sess: sess, sessions: map[string]*session{}, ws: map[*wsparse.Conn]*session{}, tapped: map[int]*session{},
-		pending: map[string][]held{}, heldConn: map[int]string{}, live: map[int][]*session{}, gone: map[int]bool{}, maxSessions: MaxSessions}
+		pending: map[string][]held{}, heldConn: map[int]string{}, live: map[int][]*session{}, gone: map[int]bool{}, tombs: map[string]int{}, maxSessions: MaxSessions}
 }
 
 // SetMaxSessions sets the bound on sessions held to n (MaxSessions by
@@ -393,6 +402,11 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 		s.hs = &wsparse.Handshake{RequestTS: ts, TS: ts, Method: fb.Method, URI: uri, HTTPVersion: "HTTP/1.1", Host: fb.Host,
 			Status: 101, Reason: "fallback " + fb.Transport, Transport: fb.Transport}
 		s.sum.First, s.sum.Last = ts, ts
+		if _, ok := j.tombs[key]; ok {
+			// Ended early, it goes on: decoded afresh.
+			s.sum.Anomalies |= wsparse.AnomResumed
+			delete(j.tombs, key)
+		}
 		j.sessions[key] = s
 		j.order = append(j.order, s)
 		j.put(j.sess, record.Record{Kind: record.Handshake, Conn: view, Handshake: s.hs})
@@ -491,7 +505,8 @@ func (j *Joiner) Finish() {
 	clear(j.sessions)
 	clear(j.live)
 	clear(j.gone)
-	j.done, j.doneHead = nil, 0
+	clear(j.tombs)
+	j.done, j.idle, j.tombList = queue{}, queue{}, queue{}
 	// Sessions that never went past their handshake poll: their
 	// connections end as the HTTP connections they were, in order.
 	for _, e := range j.heldEnds {

@@ -12,14 +12,61 @@ import (
 // longest: sessions are queued in done as their last connection ends, so
 // that costs no scan of the sessions.
 
-// quiet is a session in done: valid while gen is the session's (it has
-// had no open connection since) and it is not retired.
+// quiet is a session in done or idle: valid while gen is the session's
+// (it has had no open connection since) and it is not retired. In
+// tombList, key and gen (its place) alone.
 type quiet struct {
 	s   *session
+	key string
 	gen int
 }
 
+func (q quiet) valid() bool { return q.gen == q.s.gen && q.s.open == 0 && !q.s.retired }
+
 func (s *session) finished() bool { return s.closed || s.wsEnd != nil }
+
+// queue is a FIFO of quiet entries.
+type queue struct {
+	q    []quiet
+	head int
+	n    int // entries pushed, ever
+}
+
+// push appends e. Entries no longer valid stay until popped or dropped
+// here, when the queue holds more than twice most, the most entries that
+// can be valid at once: each entry is looked at a bounded number of times.
+func (f *queue) push(e quiet, most int, valid func(quiet) bool) {
+	if len(f.q)-f.head > 2*most+1024 {
+		kept := f.q[:0]
+		for _, x := range f.q[f.head:] {
+			if valid(x) {
+				kept = append(kept, x)
+			}
+		}
+		clear(f.q[len(kept):])
+		f.q, f.head = kept, 0
+	}
+	f.q = append(f.q, e)
+	f.n++
+}
+
+// pop removes and returns the oldest entry.
+func (f *queue) pop() (quiet, bool) {
+	if f.head == len(f.q) {
+		return quiet{}, false
+	}
+	e := f.q[f.head]
+	f.q[f.head] = quiet{}
+	f.head++
+	if f.head > 1024 && f.head*2 > len(f.q) {
+		n := copy(f.q, f.q[f.head:])
+		clear(f.q[n:])
+		f.q, f.head = f.q[:n], 0
+	}
+	return e, true
+}
+
+func (f *queue) len() int { return len(f.q) - f.head }
 
 // hold notes that the open connection id carries s. A held connection
 // that already ended (its session confirmed after its End) is not open.
@@ -35,71 +82,71 @@ func (j *Joiner) hold(s *session, id int) {
 	s.open++
 }
 
-// release notes that connection id ended: a finished session with no
-// open connection left is queued to be retired.
+// release notes that connection id ended: a session with no open
+// connection left is queued to be retired, in done if it is finished.
 func (j *Joiner) release(id int) {
 	for _, s := range j.live[id] {
-		if s.open--; s.open == 0 && !s.queued && !s.retired && s.finished() {
+		if s.open--; s.open == 0 && !s.queued && !s.retired {
 			s.queued = true
-			j.push(quiet{s, s.gen})
+			q := &j.idle
+			if s.finished() {
+				q = &j.done
+			}
+			q.push(quiet{s: s, gen: s.gen}, len(j.sessions), quiet.valid)
 		}
 	}
 	delete(j.live, id)
 }
 
-// push queues q in done. Entries of sessions that got a connection again
-// stay in done until popped or dropped here, when the entries outnumber
-// twice the sessions held: each entry is looked at a bounded number of
-// times.
-func (j *Joiner) push(q quiet) {
-	if n := len(j.done) - j.doneHead; n > 2*len(j.sessions)+1024 {
-		kept := j.done[:0]
-		for _, e := range j.done[j.doneHead:] {
-			if e.valid() {
-				kept = append(kept, e)
-			}
-		}
-		clear(j.done[len(kept):])
-		j.done, j.doneHead = kept, 0
-	}
-	j.done = append(j.done, q)
-}
-
-func (q quiet) valid() bool { return q.gen == q.s.gen && q.s.open == 0 && !q.s.retired }
-
-// retire ends the session finished longest, if any, and tells whether it
-// did.
+// retire ends the session finished longest, or else the one idle
+// longest (ended early), and tells whether it did.
 func (j *Joiner) retire() bool {
-	for j.doneHead < len(j.done) {
-		q := j.done[j.doneHead]
-		j.done[j.doneHead] = quiet{}
-		j.doneHead++
-		if j.doneHead > 1024 && j.doneHead*2 > len(j.done) {
-			n := copy(j.done, j.done[j.doneHead:])
-			clear(j.done[n:])
-			j.done, j.doneHead = j.done[:n], 0
-		}
-		if !q.valid() {
-			continue
-		}
-		s := q.s
-		s.retired = true
-		delete(j.sessions, s.key)
-		j.endSession(s)
-		s.conns, s.sum.Requests, s.wsEnd = nil, nil, nil
-		if j.retired++; j.retired*2 > len(j.order) {
-			kept := j.order[:0]
-			for _, o := range j.order {
-				if !o.retired {
-					kept = append(kept, o)
-				}
+	for _, q := range [...]*queue{&j.done, &j.idle} {
+		for {
+			e, ok := q.pop()
+			if !ok {
+				break
 			}
-			clear(j.order[len(kept):])
-			j.order, j.retired = kept, 0
+			if !e.valid() {
+				continue
+			}
+			s := e.s
+			if !s.finished() {
+				// Ended early: a later request of it is flagged
+				// (connection_resumed), as long as maxSessions
+				// others have not ended early since.
+				j.dropped.EndedEarly++
+				if j.tombList.len() >= j.maxSessions {
+					if t, _ := j.tombList.pop(); j.tombs[t.key] == t.gen {
+						delete(j.tombs, t.key)
+					}
+				}
+				j.tombs[s.key] = j.tombList.n
+				j.tombList.push(quiet{key: s.key, gen: j.tombList.n}, j.maxSessions, func(t quiet) bool { return j.tombs[t.key] == t.gen })
+			}
+			j.retireSession(s)
+			return true
 		}
-		return true
 	}
 	return false
+}
+
+// retireSession passes s's End on and forgets it.
+func (j *Joiner) retireSession(s *session) {
+	s.retired = true
+	delete(j.sessions, s.key)
+	j.endSession(s)
+	s.conns, s.sum.Requests, s.wsEnd = nil, nil, nil
+	if j.retired++; j.retired > len(j.order)/8+1024 {
+		kept := j.order[:0]
+		for _, o := range j.order {
+			if !o.retired {
+				kept = append(kept, o)
+			}
+		}
+		clear(j.order[len(kept):])
+		j.order, j.retired = kept, 0
+	}
 }
 
 // endSession passes a session's End on.

@@ -1,6 +1,7 @@
 package fbjoin
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -69,17 +70,16 @@ func TestFinishedRetiredAtBound(t *testing.T) {
 	}
 }
 
-// TestOpenNotRetired: a session is not retired while it is not finished
-// or any of its TCP connections (a polling one, its Engine.IO WebSocket)
-// is still open: the new session is counted as dropped.
+// TestOpenNotRetired: a session is not retired, finished or not, while
+// any of its TCP connections (a polling one, its Engine.IO WebSocket) is
+// still open: the new session is counted as dropped.
 func TestOpenNotRetired(t *testing.T) {
 	r := &rec{}
 	j := newWS(r)
 	j.maxSessions = 4
 	c1, c2, c3, c4, c5, c6 := conn(1), conn(2), conn(3), conn(4), conn(5), conn(6)
-	sockjs(j, c1, "A", 0, true) // closed, its connection open
-	sockjs(j, c2, "B", 1, false)
-	endHTTP(j, c2) // connections ended, not closed
+	sockjs(j, c1, "A", 0, true)  // closed, its connection open
+	sockjs(j, c2, "B", 1, false) // not closed, its connection open
 	sockjs(j, c3, "C", 2, true)
 	j.Message(c4, req("C", httpfb.SockJS, httpfb.XHRSend, "POST", 2, 2))
 	endHTTP(j, c3) // closed, one of two connections ended
@@ -204,9 +204,73 @@ func TestDoneBounded(t *testing.T) {
 		c := conn(i)
 		j.Message(c, req("A", httpfb.SockJS, httpfb.XHRPolling, "POST", 1, 1))
 		endHTTP(j, c)
-		most = max(most, len(j.done)-j.doneHead)
+		most = max(most, j.done.len())
 	}
 	if most > 2000 {
 		t.Errorf("done held %d entries for one session", most)
+	}
+}
+
+// TestIdleEndedEarly: at the bound with no finished session, the session
+// idle longest (not closed, every connection ended) ends early, End open,
+// counted; a finished one goes first. A later request of one ended early
+// starts a new conversation flagged connection_resumed, as a connection
+// the reassembly ended early that goes on.
+func TestIdleEndedEarly(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 3
+	c1, c2, c3, c4, c6 := conn(1), conn(2), conn(3), conn(4), conn(6)
+	sockjs(j, c1, "A", 0, false)
+	sockjs(j, c2, "B", 1, false)
+	sockjs(j, c3, "C", 2, true)
+	endHTTP(j, c2)
+	endHTTP(j, c1)
+	endHTTP(j, c3)
+	sockjs(j, c4, "D", 3, false)      // retires C, finished
+	sockjs(j, conn(5), "E", 4, false) // ends B early: idle longer than A
+	sockjs(j, c6, "B", 5, false)      // ends A early; B goes on
+	j.Finish()
+	if d := j.Dropped(); d != (Dropped{EndedEarly: 2}) {
+		t.Errorf("dropped %+v, want 2 sessions ended early", d)
+	}
+	want := []string{
+		"1 handshake GET /u/?sid=A xhr-polling",
+		"2 handshake GET /u/?sid=B xhr-polling",
+		"3 handshake GET /u/?sid=C xhr-polling",
+		"3 end clean  xhr-polling conns [3] requests 2",
+		"4 handshake GET /u/?sid=D xhr-polling",
+		"2 end open  xhr-polling conns [2] requests 1",
+		"5 handshake GET /u/?sid=E xhr-polling",
+		"1 end open  xhr-polling conns [1] requests 1",
+		"6 handshake GET /u/?sid=B xhr-polling",
+		"4 end open  xhr-polling conns [4] requests 1",
+		"5 end open  xhr-polling conns [5] requests 1",
+		"6 end open connection_resumed xhr-polling conns [6] requests 1",
+	}
+	if got := ends(r); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
+// TestTombsBounded: the keys of the sessions ended early are kept to flag
+// their return for at most maxSessions of them.
+func TestTombsBounded(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 4
+	for i := range 5000 {
+		c := conn(i + 1)
+		sockjs(j, c, fmt.Sprint(i), i, false)
+		endHTTP(j, c)
+	}
+	if d := j.Dropped(); len(j.tombs) > 4 || j.tombList.len() > 4 || d != (Dropped{EndedEarly: 4996}) {
+		t.Errorf("%d tombs, %d in their list, dropped %+v; want at most 4, 4996 ended early", len(j.tombs), j.tombList.len(), d)
+	}
+	// The most recent ones are flagged when they come back.
+	sockjs(j, conn(9999), "4994", 9999, false)
+	j.Finish()
+	if got := r.out[len(r.out)-1]; !strings.Contains(got, "9999 end open connection_resumed") {
+		t.Errorf("last record %q, want the session back flagged", got)
 	}
 }

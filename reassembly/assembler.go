@@ -118,6 +118,9 @@ type Stats struct {
 	// joiner's counts, which the pipeline adds (the joiner comes after
 	// the reassembly). FallbackDroppedRequests: their HTTP requests.
 	FallbackDropped, FallbackDroppedBytes, FallbackDroppedRequests int
+	// Fallback sessions ended early to make room at fbjoin.MaxSessions
+	// (not closed, every connection of them ended).
+	FallbackEndedEarly int
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket

@@ -14,7 +14,7 @@ import (
 type Limits struct {
 	Connections, Reorder, ReorderTotal, HTTPHeader, Pending, InflateRatio, Sniff int
 	H2Streams                                                                    int // HTTP/2 streams followed at once per connection
-	FallbackSessions                                                             int // fallback sessions held until the end
+	FallbackSessions                                                             int // fallback sessions held at once
 	// Name, when set, is the capture the notices are about, after
 	// "wsdump: " (lint and diff read several, each on its own).
 	Name string
@@ -80,6 +80,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		}
 		fmt.Fprintf(w, "wsdump: %d SockJS / Engine.IO messages (%d bytes)%s of fallback sessions past the %d held at once were not decoded\n",
 			st.FallbackDropped, st.FallbackDroppedBytes, reqs, l.FallbackSessions)
+	}
+	if st.FallbackEndedEarly > 0 {
+		fmt.Fprintf(w, "wsdump: %s ended early to stay under the %d held at once (not closed, every connection ended, idle longest first): a later request of one starts a new conversation (connection_resumed)\n",
+			text.Plural(st.FallbackEndedEarly, "SockJS / Engine.IO session"), l.FallbackSessions)
 	}
 	if st.SniffLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",

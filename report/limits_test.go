@@ -25,6 +25,12 @@ func TestLimitNotices(t *testing.T) {
 	if want := "wsdump: 0 SockJS / Engine.IO messages (0 bytes) and 3 HTTP requests of fallback sessions past the 65536 held at once were not decoded\n"; b.String() != want {
 		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
 	}
+	// Sessions ended early to make room are said.
+	b.Reset()
+	WriteLimitNotices(&b, reassembly.Stats{FallbackEndedEarly: 2}, Limits{FallbackSessions: 65536})
+	if want := "wsdump: 2 SockJS / Engine.IO sessions ended early to stay under the 65536 held at once (not closed, every connection ended, idle longest first): a later request of one starts a new conversation (connection_resumed)\n"; b.String() != want {
+		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
+	}
 }
 
 // TestWriteDatasetNotice: the notice names a run's files, a date's later

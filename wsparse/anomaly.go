@@ -61,7 +61,7 @@ const (
 	AnomCaptureTruncated     // the capture lost bytes of the message (a gap, a snap length, its end): only what came before is kept
 	AnomInflateRatio         // more inflated bytes per captured byte than the ratio bound: inflation stopped
 	AnomDeflateParamsInvalid // permessage-deflate parameters that break RFC 7692 §7
-	AnomResumed              // the connection was ended early (connection limit) and went on: decoded afresh from there
+	AnomResumed              // the connection was ended early (connection limit) and went on: decoded afresh from there; or a fallback session ended early (fbjoin.MaxSessions) came back
 	AnomHTTPNonconforming    // HTTP head that breaks RFC 9112 syntax, read leniently (tabs or extra spaces in the request line, a field line without a colon)
 	// WebSockets over HTTP/2 (RFC 8441).
 	AnomH2ConnectWithoutSetting // extended CONNECT before the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL=1 (§3, §4)

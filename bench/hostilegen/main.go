@@ -312,13 +312,16 @@ func main() {
 			c.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no\n"))
 			one(c)
 		}
-	case "fbclosed": // 20 000·K short SockJS sessions, one after the other: opened, closed (c frame), connection ended
+	case "fbclosed", "fbidle": // 20 000·K short SockJS sessions, one after the other: opened, closed (c frame; fbidle: not), connection ended
 		for i := 0; i < 20000*n; i++ {
 			c := conn(i).At(time.Duration(i) * 10 * time.Millisecond)
 			c.Send(true, []byte(fmt.Sprintf("POST /sockjs/1/s%d/xhr HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", i)))
 			c.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no\n"))
+			body := `a["x"]` + "\n"
+			if *name == "fbclosed" {
+				body = `c[3000,"Go away!"]` + "\n"
+			}
 			c.Send(true, []byte(fmt.Sprintf("POST /sockjs/1/s%d/xhr HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", i)))
-			body := `c[3000,"Go away!"]` + "\n"
 			c.Send(false, []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body)))
 			c.Fin(true).Fin(false)
 			one(c)
