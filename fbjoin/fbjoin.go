@@ -251,7 +251,7 @@ func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 	}
 	s := j.session(c, m)
 	if s == nil {
-		// Over MaxSessions: not decoded, counted.
+		// Over MaxSessions, none to retire: not decoded, counted.
 		if fb.Request != nil {
 			j.dropped.Requests++
 		} else {
