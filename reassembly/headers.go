@@ -39,8 +39,11 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 	}
 	var payload []byte
 	// The IP layer, and the IP layer inside each tunnel (tunnel.go): the
-	// connection is the innermost packet's.
-	for depth := 0; ; depth++ {
+	// connection is the innermost packet's. Each layer is reassembled
+	// once at most: a fragment header in the datagram it made (IPv6,
+	// through AH) is not, and reassembling does not count as a tunnel.
+	defragged := false
+	for depth := 0; ; {
 		var proto layers.IPProtocol
 		var f ipFragment
 		frag := false
@@ -83,7 +86,7 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 		}
 		tcp := proto == layers.IPProtocolTCP
 		switch {
-		case frag && (tcp || tunnelProto(proto) || proto == layers.IPProtocolAH):
+		case frag && !defragged && (tcp || tunnelProto(proto) || proto == layers.IPProtocolAH):
 			// A fragment of what may carry TCP: reassembled (a later
 			// fragment of UDP has no ports to tell a tunnel by).
 			st.Fragments++
@@ -94,7 +97,7 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 			if ip, ok = d.defrag.add(&f, ts, st); !ok {
 				return netFlow, nil, false
 			}
-			whole = ip
+			whole, defragged = ip, true
 			continue
 		case frag:
 		case tcp:
@@ -105,6 +108,7 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 			return netFlow, whole, true
 		case depth < maxTunnelDepth && mayTunnel(proto, payload):
 			if ip, ok = tunnelPayload(proto, payload); ok {
+				depth, defragged = depth+1, false
 				continue
 			}
 		}

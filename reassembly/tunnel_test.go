@@ -92,11 +92,23 @@ func TestTunnelsNotOpened(t *testing.T) {
 		{"gre first fragment", frag(synth.IPv4(47, synth.GRE(0, 0x0800, tcp)), 0, true), 0, 0, 1},
 		{"gre later fragment", frag(synth.IPv4(47, tcp), 100, false), 0, 0, 1},
 		{"vxlan first fragment", frag(synth.IPv4(17, vxlan(frame)), 0, true), 0, 0, 1},
+		// Reassembling is not a tunnel: a fragment of a packet nested as
+		// deep as opened is opened as deep.
+		{"ipv6 atomic fragment, nested as deep as opened", synth.IPv6(44, linkCat([]byte{4, 0, 0, 0, 0, 0, 0, 1}, nest[40:])), 1, 0, 1},
+		// A fragment header in the datagram it made, at the same IP layer
+		// (IPv6 through AH), is not reassembled again: each time would
+		// copy the datagram, 4 000 times in 64 KiB.
+		{"ipv6 fragment in its own datagram", synth.IPv6(44, linkCat([]byte{51, 0, 0, 0, 0, 0, 0, 1}, []byte{44, 0, 0, 0, 0, 0, 0, 0},
+			[]byte{6, 0, 0, 0, 0, 0, 0, 2}, tcp[20:])), 0, 1, 1},
 	}
 	for _, tc := range tests {
 		var d headerDecoder
 		var st Stats
-		_, _, ok := d.decode(linkTypeEthernet, synth.Ether(0x0800, tc.ip), len(tc.ip)+14, time.Time{}, &st)
+		etherType := uint16(0x0800)
+		if tc.ip[0]>>4 == 6 {
+			etherType = 0x86dd
+		}
+		_, _, ok := d.decode(linkTypeEthernet, synth.Ether(etherType, tc.ip), len(tc.ip)+14, time.Time{}, &st)
 		var got uint64
 		if ok {
 			got = 1
