@@ -32,6 +32,10 @@ func FuzzNetworkPayload(f *testing.F) {
 	seg := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 50000, 80, 1, 0, 0x18, make([]byte, 100))
 	f.Add(fuzzPackets(7, synth.FragmentIP(seg, 32, 1)...)) // defrag.go
 	f.Add(fuzzPackets(8, synth.FragmentIP(synth.IPv6(6, seg[20:]), 40, 1)...))
+	hbh := synth.IPv6(0, linkCat([]byte{6, 0, 1, 4, 0, 0, 0, 0}, seg[20:]))
+	f.Add(fuzzPackets(8, hbh))
+	binary.BigEndian.PutUint16(hbh[4:], 4) // shorter than its hop-by-hop header
+	f.Add(fuzzPackets(8, hbh))
 	for _, tc := range synth.Tunnels { // tunnel.go: each tunnel around the segment
 		f.Add(fuzzPackets(1, tc.Wrap(linkEthernetFrame(nil, etherTypeIPv4, ip4tcp))))
 	}

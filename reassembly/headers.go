@@ -67,7 +67,15 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 				st.Malformed++
 				return netFlow, nil, false
 			}
-			proto, payload, frag = skipIPv6Extensions(d.ip6.NextHeader, d.ip6.Payload)
+			next, p := d.ip6.NextHeader, d.ip6.Payload
+			// gopacket passes over a hop-by-hop header, but in a
+			// jumbogram (length 0), and cuts the payload at the IPv6
+			// length from after it.
+			if h := d.ip6.HopByHop; h != nil && d.ip6.Length != 0 {
+				next = h.NextHeader
+				p = p[:max(0, min(len(p), int(d.ip6.Length)-int(h.ActualLength)))]
+			}
+			proto, payload, frag = skipIPv6Extensions(next, p)
 			netFlow = d.ip6.NetworkFlow()
 			if frag {
 				if len(payload) < 8 {
