@@ -101,6 +101,11 @@ type Stats struct {
 	// overlapped earlier ones of their datagram with other bytes (the
 	// first copy is kept).
 	Defragmented, FragmentsLost, FragmentConflicts uint64
+	// Fragments given up whose datagram (addresses, protocol, id) was
+	// among the last defragRecent reassembled, and within its length:
+	// late copies, as a mirror port sending each packet twice makes, not
+	// lost (FragmentsLost).
+	FragmentsLate uint64
 	// PageLimitFlushes counts the times gopacket's page limits
 	// (MaxBufferedPages*) forced out-of-order bytes through as a gap.
 	PageLimitFlushes int

@@ -19,6 +19,7 @@ const (
 	defragMaxBytes = 4 << 20
 	defragMaxLen   = 65535 // an IP datagram's payload, at most (both versions without jumbograms)
 	defragUnit     = 8     // fragment offsets count 8-byte units
+	defragRecent   = 4096  // datagrams reassembled whose keys are kept (about 160 KiB)
 )
 
 // ipFragment is one IP fragment: the header to keep for the datagram (the
@@ -60,7 +61,16 @@ type defragmenter struct {
 	done  int    // datagrams in queue that are done
 	bytes int    // the datagrams' data and maps, held
 	out   []byte // the last datagram reassembled, reused
+	// The keys of the last defragRecent datagrams reassembled (a ring,
+	// and for each, how many times it is in it and the last one's
+	// length): a datagram given up with one of them that fits in that
+	// length is late copies of fragments already reassembled.
+	recent    map[defragKey]recentDatagram
+	recentLog []defragKey
+	recentAt  int
 }
+
+type recentDatagram struct{ n, total int }
 
 // haveBytes is a datagram's map of the units it holds.
 const haveBytes = (defragMaxLen/defragUnit + 64) / 64 * 8
@@ -142,6 +152,7 @@ func (d *defragmenter) add(f *ipFragment, ts time.Time, st *Stats) ([]byte, bool
 	}
 	d.out = append(d.out[:0], g.header...)
 	d.out = append(d.out, g.data[:g.total]...)
+	d.remember(g.key, g.total)
 	d.retire(g)
 	st.Defragmented++
 	if f.key.v6 {
@@ -188,12 +199,37 @@ func (d *defragmenter) shrink(keep *datagram, st *Stats) {
 	}
 }
 
-// drop gives a datagram up: its fragments are lost.
+// drop gives a datagram up: its fragments are lost, or late copies.
 func (d *defragmenter) drop(g *datagram, st *Stats) {
 	if !g.done {
-		st.FragmentsLost += uint64(g.frags)
+		if r := d.recent[g.key]; r.n > 0 && len(g.data) <= r.total && (g.total < 0 || g.total == r.total) {
+			st.FragmentsLate += uint64(g.frags)
+		} else {
+			st.FragmentsLost += uint64(g.frags)
+		}
 		d.retire(g)
 	}
+}
+
+// remember keeps the key and length of a datagram reassembled,
+// forgetting the oldest past defragRecent.
+func (d *defragmenter) remember(k defragKey, total int) {
+	if d.recent == nil {
+		d.recent, d.recentLog = map[defragKey]recentDatagram{}, make([]defragKey, 0, defragRecent)
+	}
+	if len(d.recentLog) < defragRecent {
+		d.recentLog = append(d.recentLog, k)
+	} else {
+		old := d.recentLog[d.recentAt]
+		if r := d.recent[old]; r.n == 1 {
+			delete(d.recent, old)
+		} else {
+			d.recent[old] = recentDatagram{r.n - 1, r.total}
+		}
+		d.recentLog[d.recentAt] = k
+		d.recentAt = (d.recentAt + 1) % defragRecent
+	}
+	d.recent[k] = recentDatagram{d.recent[k].n + 1, total}
 }
 
 // retire forgets a datagram reassembled or given up. It stays in the

@@ -221,3 +221,28 @@ func TestDefragBounded(t *testing.T) {
 		t.Errorf("after the timeout: %d held, %d lost", len(d.m), st.FragmentsLost)
 	}
 }
+
+// TestDefragLateCopies: a mirror port that sends each packet twice sends
+// the last fragment of a datagram again after it was reassembled. That
+// copy, given up, is a late copy (FragmentsLate), not a loss: the TCP
+// bytes in it came. It was counted lost, and the notice said its bytes
+// were lost on their connections.
+func TestDefragLateCopies(t *testing.T) {
+	t.Parallel()
+	seg := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 40000, 80, 1, 0, 0x18, make([]byte, 124))
+	f := synth.FragmentIP(seg, 48, 9)
+	var twice []defragPkt
+	for _, frag := range f {
+		twice = append(twice, defragPkt{0, frag}, defragPkt{0, frag})
+	}
+	got, st := defragRun(twice)
+	if len(got) != 1 || st.Fragments != 6 || st.Defragmented != 1 || st.FragmentsLost != 0 || st.FragmentsLate != 1 {
+		t.Errorf("each fragment twice: %d TCP packets, stats %+v; want 1, 6 fragments, 1 reassembled, 0 lost, 1 late", len(got), st)
+	}
+	// Another datagram with the id, one fragment missing: lost.
+	other := synth.FragmentIP(synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 40000, 80, 2, 0, 0x18, make([]byte, 124)), 48, 8)
+	_, st = defragRun([]defragPkt{{0, other[0]}, {0, other[1]}, {0, other[2]}, {0, f[0]}, {0, f[2]}})
+	if st.FragmentsLost != 2 || st.FragmentsLate != 0 {
+		t.Errorf("one missing: stats %+v; want 2 lost, 0 late", st)
+	}
+}
