@@ -30,7 +30,7 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: none of the %d packets carries IPv4 or IPv6 as its link type says: wrong link type?\n", st.Packets)
 	}
 	if st.FragmentsLost > 0 {
-		fmt.Fprintf(w, "wsdump: %s of %d not reassembled (their datagram incomplete at the end or 30 s after its first, past 4 MiB held, cut by the snap length, or malformed): the TCP bytes in them count as lost on their connections\n",
+		fmt.Fprintf(w, "wsdump: %s of %d not reassembled (their datagram incomplete at the end or 30 s after its first, past 4 MiB held, cut by the snap length, or malformed): any TCP bytes in them, a tunnel's too, count as lost on their connections\n",
 			text.Plural(int(st.FragmentsLost), "IP fragment"), st.Fragments)
 	}
 	if st.FragmentConflicts > 0 {
