@@ -94,9 +94,11 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 		}
 		tcp := proto == layers.IPProtocolTCP
 		switch {
-		case frag && !defragged && (tcp || tunnelProto(proto) || proto == layers.IPProtocolAH):
+		case frag && !defragged && (tcp || tunnelProto(proto) || proto == layers.IPProtocolAH ||
+			proto == layers.IPProtocolIPv6Destination || proto == layers.IPProtocolIPv6Routing):
 			// A fragment of what may carry TCP: reassembled (a later
-			// fragment of UDP has no ports to tell a tunnel by).
+			// fragment of UDP has no ports to tell a tunnel by; IPv6's
+			// fragmentable part may start with extension headers).
 			st.Fragments++
 			if f.cut {
 				st.FragmentsLost++

@@ -100,6 +100,7 @@ func TestTunnelsNotOpened(t *testing.T) {
 		// copy the datagram, 4 000 times in 64 KiB.
 		{"ipv6 fragment in its own datagram", synth.IPv6(44, linkCat([]byte{51, 0, 0, 0, 0, 0, 0, 1}, []byte{44, 0, 0, 0, 0, 0, 0, 0},
 			[]byte{6, 0, 0, 0, 0, 0, 0, 2}, tcp[20:])), 0, 1, 1},
+		{"ipv6 fragment of destination options, then tcp", synth.IPv6(44, linkCat([]byte{60, 0, 0, 0, 0, 0, 0, 4}, []byte{6, 0, 1, 4, 0, 0, 0, 0}, tcp[20:])), 1, 0, 1},
 		// gopacket passes over a hop-by-hop header itself.
 		{"ipv6 hop-by-hop, then tcp", synth.IPv6(0, linkCat([]byte{6, 0, 1, 4, 0, 0, 0, 0}, tcp[20:])), 1, 0, 0},
 		{"ipv6 hop-by-hop, then a fragment", synth.IPv6(0, linkCat([]byte{44, 0, 1, 4, 0, 0, 0, 0}, []byte{6, 0, 0, 0, 0, 0, 0, 3}, tcp[20:])), 1, 0, 1},
