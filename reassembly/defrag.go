@@ -10,10 +10,13 @@ import (
 	"time"
 )
 
-// Bounds on the datagrams being reassembled, as Linux's (ipfrag_time,
+// Bounds on the datagrams being reassembled, Linux's values (ipfrag_time,
 // ipfrag_high_thresh): a datagram whose fragments do not all come within
 // defragTimeout of its first, or the oldest when the held bytes would pass
-// defragMaxBytes, is given up and its fragments counted as lost.
+// defragMaxBytes, is given up and its fragments counted as lost. (Linux,
+// past the bound, takes no fragment until its held bytes fall, in
+// inet_frag_find: here a flood of fragments that never complete gives up
+// the datagrams in progress, and the fragments after it are reassembled.)
 const (
 	defragTimeout  = 30 * time.Second
 	defragMaxBytes = 4 << 20
