@@ -23,6 +23,7 @@ const (
 	defragMaxLen   = 65535 // an IP datagram's payload, at most (both versions without jumbograms)
 	defragUnit     = 8     // fragment offsets count 8-byte units
 	defragRecent   = 4096  // datagrams reassembled whose keys are kept (about 160 KiB)
+	defragSpares   = 4     // buffers of defragMaxLen kept for reuse (256 KiB)
 )
 
 // ipFragment is one IP fragment: the header to keep for the datagram (the
@@ -61,9 +62,10 @@ type datagram struct {
 type defragmenter struct {
 	m     map[defragKey]*datagram
 	queue []*datagram
-	done  int    // datagrams in queue that are done
-	bytes int    // the datagrams' data and maps, held
-	out   []byte // the last datagram reassembled, reused
+	done  int      // datagrams in queue that are done
+	bytes int      // the datagrams' data and maps, held
+	out   []byte   // the last datagram reassembled, reused
+	spare [][]byte // buffers of defragMaxLen given back, reused (a few)
 	// The keys of the last defragRecent datagrams reassembled (a ring,
 	// and for each, how many times it is in it and the last one's
 	// length): a datagram given up with one of them that fits in that
@@ -118,9 +120,11 @@ func (d *defragmenter) add(f *ipFragment, ts time.Time, st *Stats) ([]byte, bool
 	if end > len(g.data) {
 		if end > cap(g.data) {
 			n := max(end, 2*cap(g.data))
-			n = min(n, defragMaxLen)
+			if n = min(n, defragMaxLen); n > defragMaxLen/2 {
+				n = defragMaxLen
+			}
 			d.bytes += n - cap(g.data)
-			g.data = append(make([]byte, 0, n), g.data...)
+			g.data = append(d.buffer(n), g.data...)
 		}
 		g.data = g.data[:end]
 	}
@@ -167,6 +171,19 @@ func (d *defragmenter) add(f *ipFragment, ts time.Time, st *Stats) ([]byte, bool
 		d.out[7] = 0
 	}
 	return d.out, true
+}
+
+// buffer is an empty buffer of capacity n: a spare one when n is
+// defragMaxLen, its bytes left as they were (have says which are held),
+// else a new one. A flood of fragments far into their datagrams, each
+// given up, made and zeroed 64 KiB for each 8 bytes.
+func (d *defragmenter) buffer(n int) []byte {
+	if k := len(d.spare); n == defragMaxLen && k > 0 {
+		b := d.spare[k-1]
+		d.spare = d.spare[:k-1]
+		return b
+	}
+	return make([]byte, 0, n)
 }
 
 // furthest is the end of the data held.
@@ -242,6 +259,9 @@ func (d *defragmenter) retire(g *datagram) {
 	g.done = true
 	delete(d.m, g.key)
 	d.bytes -= cap(g.data) + haveBytes
+	if cap(g.data) == defragMaxLen && len(d.spare) < defragSpares {
+		d.spare = append(d.spare, g.data[:0])
+	}
 	g.data, g.have, g.header = nil, nil, nil
 	d.done++
 }

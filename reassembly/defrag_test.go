@@ -3,6 +3,7 @@ package reassembly
 import (
 	"bytes"
 	"encoding/binary"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -244,5 +245,37 @@ func TestDefragLateCopies(t *testing.T) {
 	_, st = defragRun([]defragPkt{{0, other[0]}, {0, other[1]}, {0, other[2]}, {0, f[0]}, {0, f[2]}})
 	if st.FragmentsLost != 2 || st.FragmentsLate != 0 {
 		t.Errorf("one missing: stats %+v; want 2 lost, 0 late", st)
+	}
+}
+
+// TestDefragFarFragmentsReuse: a flood of 8-byte last fragments at
+// offset 65 520, each of a new datagram, past defragMaxBytes: each holds
+// a 64 KiB buffer, taken from those given up, not made and zeroed anew.
+// Made anew, 300 000 of them (19 MB of capture) took 13 s of CPU.
+func TestDefragFarFragmentsReuse(t *testing.T) {
+	var d defragmenter
+	var st Stats
+	ts := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	hdr := synth.IPv4(6, nil)
+	add := func(id uint32) {
+		f := &ipFragment{header: hdr, off: 65520, data: make([]byte, 8)}
+		f.key.id = id
+		d.add(f, ts, &st)
+	}
+	for i := range 200 { // past the bound
+		add(uint32(i))
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const n = 1000
+	for i := range n {
+		add(uint32(1000 + i))
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > 8<<10 {
+		t.Errorf("%d bytes allocated a fragment", per)
+	}
+	if d.bytes > defragMaxBytes || st.FragmentsLost < n {
+		t.Errorf("%d bytes held, %d lost", d.bytes, st.FragmentsLost)
 	}
 }
