@@ -62,7 +62,7 @@ func FuzzNetworkPayload(f *testing.F) {
 		a.Finish()
 		st := a.Stats()
 		// A datagram reassembled is one more packet to tell.
-		if st.Malformed+st.NotIP+st.NotTCP+st.Fragments > st.Packets+st.Defragmented || st.FragmentsLost > st.Fragments {
+		if st.Malformed+st.NotIP+st.NotTCP+st.Fragments > st.Packets+st.Defragmented || st.FragmentsLost+st.FragmentsLate > st.Fragments {
 			t.Fatalf("stats: %+v", st)
 		}
 	})
