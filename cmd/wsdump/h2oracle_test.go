@@ -26,13 +26,7 @@ func isH2Capture(file string) bool { return strings.HasPrefix(filepath.Base(file
 // bytes of each WebSocket stream per direction (tshark's frame lengths
 // less padding), which must be the WebSocket bytes wsdump decoded there.
 func TestH2AgreesWithTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tshark not installed: %v", err)
-		}
-		t.Skipf("tshark not installed: %v", err)
-	}
+	tshark := needTshark(t)
 	n := 0
 	for _, f := range fixtures(t) {
 		if !isH2Capture(f) {

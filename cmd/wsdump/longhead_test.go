@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/base64"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -118,13 +116,7 @@ func TestLongHTTPHead(t *testing.T) {
 // Upgrade fields on both sides, a 101 whose status line is over the
 // limit, and requests a strict parser rejects.
 func TestHostileHeadsAgreeWithTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tshark not installed: %v", err)
-		}
-		t.Skipf("tshark not installed: %v", err)
-	}
+	tshark := needTshark(t)
 	pad := "X-Pad: " + strings.Repeat("p", 70000) + "\r\n"
 	padFirst := func(head string) string {
 		line, rest, _ := strings.Cut(head, "\r\n")

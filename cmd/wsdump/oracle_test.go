@@ -38,6 +38,20 @@ var tsharkArgs = []string{
 	"-J", "frame ip ipv6 tcp websocket",
 }
 
+// needTshark is tshark's path. Without tshark the test is skipped, and
+// fails under CI=true.
+func needTshark(t *testing.T) string {
+	t.Helper()
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("tshark not installed: %v", err)
+		}
+		t.Skipf("tshark not installed: %v", err)
+	}
+	return tshark
+}
+
 // oracleFrame is one WebSocket frame as either decoder reports it.
 type oracleFrame struct {
 	conn      int // tcp.stream for the oracle, conn for wsdump
@@ -71,13 +85,7 @@ func headerLen(len7 uint64, masked bool) int {
 }
 
 func TestAgreesWithTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tshark not installed: %v", err)
-		}
-		t.Skipf("tshark not installed: %v", err)
-	}
+	tshark := needTshark(t)
 	files := fixtures(t)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {

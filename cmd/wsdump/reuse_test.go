@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -33,13 +32,7 @@ func TestReusedTupleAgreesWithTshark(t *testing.T) {
 	if len(conns) != 3 || conns[1] != 8 || conns[2] != 6 || conns[3] != 8 {
 		t.Errorf("wsdump frames by connection: %v, want 8, 6 and 8 on connections 1 to 3", conns)
 	}
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tshark not installed: %v", err)
-		}
-		t.Skipf("tshark not installed: %v", err)
-	}
+	tshark := needTshark(t)
 	want, err := runTshark(t, tshark, path)
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"net/netip"
-	"os"
-	"os/exec"
 	"slices"
 	"testing"
 	"time"
@@ -144,13 +142,7 @@ func TestTCPEdgesAgreeWithTshark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tshark not installed: %v", err)
-		}
-		t.Skipf("tshark not installed: %v", err)
-	}
+	tshark := needTshark(t)
 	want, err := runTshark(t, tshark, path)
 	if err != nil {
 		t.Fatal(err)

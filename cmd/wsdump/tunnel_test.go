@@ -70,13 +70,7 @@ func TestTunnelsAgreeWithTshark(t *testing.T) {
 	if want := 2 * len(tunnels); len(conns) != want {
 		t.Errorf("wsdump: frames on %d connections, want %d", len(conns), want)
 	}
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tshark not installed: %v", err)
-		}
-		t.Skipf("tshark not installed: %v", err)
-	}
+	tshark := needTshark(t)
 	want, err := runTshark(t, tshark, path)
 	if err != nil {
 		t.Fatal(err)
@@ -168,13 +162,7 @@ func TestDefragAgreesWithTshark(t *testing.T) {
 	if len(got) < 4*20 {
 		t.Errorf("wsdump: %d frames", len(got))
 	}
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tshark not installed: %v", err)
-		}
-		t.Skipf("tshark not installed: %v", err)
-	}
+	tshark := needTshark(t)
 	want, err := runTshark(t, tshark, path)
 	if err != nil {
 		t.Fatal(err)

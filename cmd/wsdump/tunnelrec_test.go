@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -192,13 +191,7 @@ func TestRecordedTunnelsMatchManifest(t *testing.T) {
 func TestRecordedTunnelsAgreeWithTshark(t *testing.T) {
 	t.Parallel()
 	capFile, ex := tunnelsCapture(t)
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("tshark not installed: %v", err)
-		}
-		t.Skipf("tshark not installed: %v", err)
-	}
+	tshark := needTshark(t)
 	// The layers of every packet, by tcp.stream: each stream is in its
 	// tunnel, and no packet is outside a stream.
 	out, err := exec.Command(tshark, "-r", capFile, "-T", "fields", "-e", "tcp.stream", "-e", "frame.protocols").Output()
