@@ -29,12 +29,15 @@ func (s *stream) rebase(sd int, seq uint32) uint32 { return seq - s.firstSeq[sd]
 // or past the FIN the side sent before (§3.10.7.4: ignored once the FIN
 // is in). They were decoded (a RST's) or dropped by gopacket with no
 // word (after a FIN; tshark decodes them if they follow in sequence).
+// A segment that ends at or before the FIN's number + 1 is a duplicate
+// the receiver acknowledges, as before the FIN: a keep-alive's byte of
+// garbage at the FIN's number is not data past it.
 func (s *stream) discarded(sd int, tcp *layers.TCP) int {
 	n := len(tcp.Payload)
 	if n == 0 || tcp.RST {
 		return n
 	}
-	if !s.fin[sd] {
+	if !s.fin[sd] || int32(tcp.Seq+uint32(n)-s.end[sd]) <= 0 {
 		return 0
 	}
 	past := int64(int32(tcp.Seq + uint32(n) - (s.end[sd] - 1))) // end is the FIN's number + 1
