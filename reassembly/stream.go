@@ -417,7 +417,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 		}
 		return false
 	}
-	drop := s.discarded(sd, tcp)
+	drop, quiet := s.discarded(sd, tcp)
 	s.track(sd, tcp)
 	if s.parked() != nil && s.parked().resume[sd] {
 		s.align(sd, tcp.Seq, ci.Timestamp)
@@ -428,10 +428,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 			s.h2Layer().TCPEnd(sd, tcp.RST, ci.Timestamp)
 		}
 	}
-	if drop > 0 {
-		tcp.Payload = tcp.Payload[:len(tcp.Payload)-drop]
-		s.decoder().Discarded(sd, drop)
-	}
+	s.dropTail(sd, tcp, drop, quiet)
 	if s.conn != nil && s.conn.Done() && s.h2Layer() == nil {
 		return false
 	}

@@ -154,7 +154,8 @@ func TestDataAfterFinOrRst(t *testing.T) {
 // TestKeepAliveAfterFin: a keep-alive after a side's FIN (a byte of
 // garbage at the FIN's own number, as Windows sends; or none, as Linux)
 // is a duplicate the receiver acknowledges, as before the FIN: nothing
-// is skipped and no tcp_data_discarded is raised (it was: 1 byte). The
+// is skipped and no tcp_data_discarded is raised (it was: 1 byte), and
+// the byte is not decoded. The
 // other side's frames after the FIN (a half-close) are decoded.
 func TestKeepAliveAfterFin(t *testing.T) {
 	ack := func() *layers.TCP { return &layers.TCP{ACK: true} }
@@ -163,6 +164,16 @@ func TestKeepAliveAfterFin(t *testing.T) {
 	c.Frame(false, wsparse.OpText, []byte("server still")).Fin(false)
 	edgeRun(t, "keep-alives after the FIN", c.Packets, `message c2s "before" []`, `message s2c "server still" []`,
 		"end fin_without_close frames 1/1 []", "counts lost 0/0 skipped 0/0")
+
+	// The Close before the FIN lost, a keep-alive, then the Close again:
+	// the keep-alive's byte is not handed on (gopacket, the FIN not in,
+	// queued it and gave it after the Close: skipped 1, capture_truncated).
+	closeC := synth.WSFrame(true, wsparse.OpClose, []byte{3, 0xe8})
+	lost := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade().Frame(true, wsparse.OpText, []byte("before"))
+	lost.DropNext = 1
+	lost.Send(true, closeC).Frame(false, wsparse.OpClose, []byte{3, 0xe8}).Fin(true)
+	lost.Flagged(true, 1, &layers.TCP{ACK: true}, []byte{0x81}).Retransmit(true, len(closeC)+1, closeC).Fin(false)
+	edgeRun(t, "a keep-alive after a FIN past a hole", lost.Packets, "end clean frames 2/1 []", "counts lost 0/0 skipped 0/0")
 }
 
 // TestTCPOptionBadLength: a segment whose TCP options have a bad length

@@ -29,19 +29,31 @@ func (s *stream) rebase(sd int, seq uint32) uint32 { return seq - s.firstSeq[sd]
 // or past the FIN the side sent before (§3.10.7.4: ignored once the FIN
 // is in). They were decoded (a RST's) or dropped by gopacket with no
 // word (after a FIN; tshark decodes them if they follow in sequence).
-// A segment that ends at or before the FIN's number + 1 is a duplicate
-// the receiver acknowledges, as before the FIN: a keep-alive's byte of
-// garbage at the FIN's number is not data past it.
-func (s *stream) discarded(sd int, tcp *layers.TCP) int {
+// quiet: the segment reaches no further than the FIN's own number, a
+// duplicate the receiver acknowledges as before the FIN (a keep-alive's
+// byte of garbage, which tshark marks so): not data past the FIN, not
+// counted, and not handed on either (past a hole gopacket would queue it).
+func (s *stream) discarded(sd int, tcp *layers.TCP) (drop int, quiet bool) {
 	n := len(tcp.Payload)
 	if n == 0 || tcp.RST {
-		return n
+		return n, false
 	}
-	if !s.fin[sd] || int32(tcp.Seq+uint32(n)-s.end[sd]) <= 0 {
-		return 0
+	if !s.fin[sd] {
+		return 0, false
 	}
 	past := int64(int32(tcp.Seq + uint32(n) - (s.end[sd] - 1))) // end is the FIN's number + 1
-	return int(min(max(past, 0), int64(n)))
+	return int(min(max(past, 0), int64(n))), past == 1 && int32(tcp.Seq-(s.end[sd]-1)) <= 0
+}
+
+// dropTail takes a segment's last drop bytes off (discarded), counted
+// unless quiet.
+func (s *stream) dropTail(sd int, tcp *layers.TCP, drop int, quiet bool) {
+	if drop > 0 {
+		tcp.Payload = tcp.Payload[:len(tcp.Payload)-drop]
+		if !quiet {
+			s.decoder().Discarded(sd, drop)
+		}
+	}
 }
 
 // finHole is a side's FIN (with no bytes) that came past the bytes
