@@ -25,7 +25,8 @@ import (
 // checksum by default, so both decode the first copy; wsdump flags
 // retransmission_conflict), a TCP option with a bad length, a frame on a
 // RST and one after the FIN (neither decodes those; wsdump counts them,
-// tcp_data_discarded), IPv4 options and IPv6 extension headers. One
+// tcp_data_discarded), keep-alives after a FIN (neither decodes nor
+// counts their byte at the FIN's number), IPv4 options and IPv6 extension headers. One
 // differs, on purpose: a frame sent at the FIN's own sequence number.
 // tshark's reassembly takes no account of the FIN's number and decodes
 // it; the receiver drops it (RFC 9293 §3.10.7.4), and so does wsdump.
@@ -118,6 +119,11 @@ func TestTCPEdgesAgreeWithTshark(t *testing.T) {
 	c.Flagged(false, 0, &layers.TCP{RST: true, ACK: true}, text(false, "on the rst"))
 	c = talk(conv().Open().Upgrade()).Fin(true)
 	c.Flagged(true, 0, data(), text(true, "after the fin")).Frame(false, wsparse.OpText, []byte("still")).Fin(false)
+
+	// Keep-alives after the client's FIN (a byte of garbage at the FIN's
+	// number, and none), the server's frames going on (a half-close).
+	c = talk(conv().Open().Upgrade()).Fin(true)
+	c.Flagged(true, 1, ack(), []byte{0x81}).Flagged(true, 1, ack(), nil).Frame(false, wsparse.OpText, []byte("half closed")).Fin(false)
 
 	// A frame at the FIN's own number: tshark decodes it.
 	atFin := conv()
