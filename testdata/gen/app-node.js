@@ -45,16 +45,7 @@ const appPath = arg('app', '/dev/null');
 const host = '127.0.0.1';
 
 // mulberry32, seeded: payloads are identical on every run.
-function prng(seed) {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('./prng');
 const rnd = prng(0x61707073); // "apps"
 // The libraries' own randomness too (MQTT packet ids, SockJS server/session
 // ids): seeded so manifests do not change between recordings.

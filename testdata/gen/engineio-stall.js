@@ -50,16 +50,7 @@ const PING_INTERVAL = 5000;
 const PING_TIMEOUT = 4000;
 const CONNECT_TIMEOUT = 4000;
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('./prng');
 Math.random = prng(0x7374616c); // "stal": reconnect jitter, client ids
 {
   // Engine.IO session ids (base64id) come from sync crypto.randomBytes.

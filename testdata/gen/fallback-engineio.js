@@ -77,16 +77,7 @@ const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 if (!['polling', 'upgrade'].includes(mode)) throw new Error('bad --mode ' + mode);
 if (clientKind === 'browser' && mode !== 'polling') throw new Error('--client browser records --mode polling only');
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('./prng');
 const modeSeed = process.argv.includes('browser') ? 5 : mode === 'polling' ? 1 : 2;
 Math.random = prng(0x666c6265 + modeSeed); // "flbe"
 {

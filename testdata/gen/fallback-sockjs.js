@@ -95,16 +95,7 @@ if (!['node', 'browser'].includes(clientKind)) throw new Error('bad --client ' +
 if (certDir && clientKind !== 'node') throw new Error('--cert: node client only');
 if (transport === 'jsonp-polling' && clientKind !== 'browser') throw new Error('jsonp-polling needs a DOM: use --client browser');
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('./prng');
 Math.random = prng(0x666c6273); // "flbs": sockjs-client server id
 {
   // sockjs-client's session id and sockjs's entropy come from sync crypto.randomBytes.

@@ -53,16 +53,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
 // mulberry32, as in h2-connect.js (server payloads; the page has its own seed)
-function prng(seed) {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('./prng');
 const rnd = prng(0x68327376); // "h2sv"
 const WORDS = 'stream frame header settings window deflate websocket connect protocol data ping close'.split(' ');
 const words = (n) => { let s = ''; while (s.length < n) s += WORDS[Math.floor(rnd() * WORDS.length)] + ' '; return Buffer.from(s.slice(0, n)); };

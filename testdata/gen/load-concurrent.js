@@ -43,16 +43,7 @@ const expectPath = arg('expect', '/dev/null');
 const now = () => Math.round((performance.timeOrigin + performance.now()) * 1000) / 1e6; // epoch s, µs precision
 const url = `ws://${host}:${port}/load`;
 
-function prng(seed) {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('./prng');
 const rnd = prng(0x6c6f6164); // "load"
 
 const manifest = [];

@@ -113,16 +113,7 @@ const URL_ = `http://${host}:${port}/stomp`;
 if (!['clear', 'twotimers'].includes(variant)) throw new Error('bad --variant ' + variant);
 
 // Seeded: SockJS server id and session id, publisher bodies.
-function prng(seed) {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('./prng');
 Math.random = prng(0x73656564); // "seed"
 
 const ex = {
