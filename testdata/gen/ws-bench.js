@@ -66,17 +66,7 @@ if (shape !== 'mixed' && shape !== 'json') {
 const workload = `?seed=${seed}&conns=${conns}&size-mb=${sizeMB}` + (shape === 'mixed' ? '' : `&shape=${shape}`);
 const manifestPath = arg('manifest', '');
 
-// mulberry32
-function prng(s) {
-  let a = s >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('./prng'); // mulberry32, seeded
 const int = (r, lo, hi) => lo + Math.floor(r() * (hi - lo + 1)); // [lo, hi]
 const pick = (r, a) => a[Math.floor(r() * a.length)];
 

@@ -47,17 +47,7 @@ const capturedFromPath = arg('captured-from', '/dev/null');
 const sigdir = arg('sigdir', '/tmp');
 const sig = (n) => path.join(sigdir, n);
 
-// mulberry32, as in ../ws-node.js
-function prng(seed) {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('../prng'); // mulberry32, seeded
 const rnd = prng(0x6d696473); // "mids"
 const int = (lo, hi) => lo + Math.floor(rnd() * (hi - lo + 1));
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank'];

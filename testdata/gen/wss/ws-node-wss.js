@@ -32,17 +32,7 @@ const keylogPath = arg('keylog', '/dev/null');
 const manifestPath = arg('manifest', '/dev/null');
 const ciphersuites = arg('ciphersuites', undefined);
 
-// mulberry32, as in ../ws-node.js
-function prng(seed) {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('../prng'); // mulberry32, seeded
 const rnd = prng(0x777373); // "wss"
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_!?';
 function text(n) {
