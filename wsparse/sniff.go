@@ -427,6 +427,9 @@ func (s *sniffer) advance(c *cand, final bool) {
 			if c.pendData {
 				c.evidence++
 			}
+			// Nothing pending: its fields cleared, so that a chain that
+			// jumps (jump copies them) ends as one that walks.
+			c.pstart, c.pendStrong, c.pendData = 0, false, false
 		}
 		if c.next >= s.end() {
 			return
