@@ -25,17 +25,22 @@ import (
 // connection of it ended, not closed: End open, counted in
 // Dropped.EndedEarly); a later request of that session starts a new
 // conversation flagged connection_resumed, as the reassembly does for
-// connections ended early. When every session has a connection open, new
-// sessions are not decoded: their messages are counted (Dropped) and said
-// on stderr.
+// connections ended early. When every session has a connection open, it
+// retires the one least recently active, ended early unless finished
+// (behind a proxy, a few keep-alive connections carry every session for
+// hours). Only when every session has an Engine.IO WebSocket open are new
+// sessions not decoded: their messages are counted (Dropped) and said on
+// stderr.
 const MaxSessions = 1 << 16
 
 // Dropped counts the fallback messages of the sessions past MaxSessions,
 // not decoded, and their payload bytes; and their HTTP requests (which
 // carry no message of their own: an empty poll, a send's request).
-// EndedEarly counts the sessions ended early to make room (idle, not
-// closed).
-type Dropped struct{ Messages, Bytes, Requests, EndedEarly int }
+// EndedEarly counts the sessions ended early to make room (not closed).
+// AfterEnd counts the bytes lost or passed over on TCP connections whose
+// last session was retired while they were open, which no session's End
+// counts.
+type Dropped struct{ Messages, Bytes, Requests, EndedEarly, AfterEnd int }
 
 // Joiner is a record.Sink in front of next.
 type Joiner struct {
@@ -50,6 +55,7 @@ type Joiner struct {
 	gone     map[int]bool               // held connections that ended (heldEnds)
 	done     queue                      // finished sessions, by when their last connection ended
 	idle     queue                      // the others without an open connection, likewise
+	busy     lru                        // sessions without an open WebSocket, least recently active first
 	tombs    map[string]int             // sessions ended early, by key: their place in tombList
 	tombList queue                      // their keys, oldest first, at most maxSessions
 	ws       map[*wsparse.Conn]*session // Engine.IO WebSocket upgrades joined to a polling session
@@ -105,6 +111,10 @@ type session struct {
 	gen       int           // times it went from no open connection to one
 	queued    bool          // in done for this gen
 	retired   bool
+	wsOpen    int      // its Engine.IO WebSockets not ended
+	prev      *session // in busy, by last activity
+	next      *session
+	inBusy    bool
 }
 
 // New returns a Joiner passing records on to next.
@@ -191,6 +201,8 @@ func (j *Joiner) upgrade(c *wsparse.Conn, h *wsparse.Handshake) *session {
 		return nil // a refused upgrade: the session goes on polling, the attempt is a connection of its own
 	}
 	j.ws[c] = s
+	s.wsOpen++
+	j.busy.remove(s) // ended with its WebSocket, as a WebSocket connection
 	s.conns = append(s.conns, c.ID)
 	j.hold(s, c.ID)
 	s.transport = "polling+websocket"
@@ -260,6 +272,7 @@ func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 		}
 		return
 	}
+	j.busy.touch(s)
 	if fb.Request != nil {
 		s.reqs++
 		if s.sum.Last.Before(m.TS) {
@@ -409,6 +422,7 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 		}
 		j.sessions[key] = s
 		j.order = append(j.order, s)
+		j.busy.push(s)
 		j.put(j.sess, record.Record{Kind: record.Handshake, Conn: view, Handshake: s.hs})
 	}
 	if t := j.tapped[c.ID]; t != s {
@@ -432,6 +446,9 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 	if s := j.ws[c]; s != nil {
 		s.wsEnd = keptSummary(sum)
 		delete(j.ws, c)
+		if s.wsOpen--; s.wsOpen == 0 && !s.retired {
+			j.busy.push(s)
+		}
 		return
 	}
 	if _, ok := j.heldConn[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
@@ -456,6 +473,14 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 			counted = counted || sum.Stats[d].LostBytes+sum.Stats[d].SkippedBytes > 0
 		}
 		s.sum.Anomalies |= sum.Anomalies
+		if s.retired {
+			// Its last session was ended (at the bound) while it was
+			// open: its bytes are in no session's counts, but here.
+			for d := range sum.Stats {
+				j.dropped.AfterEnd += int(sum.Stats[d].LostBytes + sum.Stats[d].SkippedBytes)
+			}
+			return
+		}
 		// Bytes counted for the session came until the connection's
 		// end: the session's end is no earlier.
 		if counted && sum.Last.After(s.sum.Last) {
@@ -506,7 +531,7 @@ func (j *Joiner) Finish() {
 	clear(j.live)
 	clear(j.gone)
 	clear(j.tombs)
-	j.done, j.idle, j.tombList = queue{}, queue{}, queue{}
+	j.done, j.idle, j.tombList, j.busy = queue{}, queue{}, queue{}, lru{}
 	// Sessions that never went past their handshake poll: their
 	// connections end as the HTTP connections they were, in order.
 	for _, e := range j.heldEnds {

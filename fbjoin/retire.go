@@ -10,7 +10,11 @@ import (
 // passed on before the end of the capture) once every TCP connection of
 // it has ended too. At MaxSessions a new session retires the one finished
 // longest: sessions are queued in done as their last connection ends, so
-// that costs no scan of the sessions.
+// that costs no scan of the sessions. With none finished it ends early the
+// one idle longest (queued in idle likewise), and with none of those
+// either, the one least recently active whose connections are still open
+// (in busy): behind a proxy, a few keep-alive connections carry every
+// session, one request after another, and stay open for hours.
 
 // quiet is a session in done or idle: valid while gen is the session's
 // (it has had no open connection since) and it is not retired. In
@@ -99,7 +103,10 @@ func (j *Joiner) release(id int) {
 }
 
 // retire ends the session finished longest, or else the one idle
-// longest (ended early), and tells whether it did.
+// longest, or else the one least recently active that has no open
+// WebSocket (ended early, but for a finished one), and tells whether it
+// did. Only sessions whose Engine.IO WebSockets are all open are never
+// retired: a WebSocket connection's records go on as the session's.
 func (j *Joiner) retire() bool {
 	for _, q := range [...]*queue{&j.done, &j.idle} {
 		for {
@@ -110,29 +117,32 @@ func (j *Joiner) retire() bool {
 			if !e.valid() {
 				continue
 			}
-			s := e.s
-			if !s.finished() {
-				// Ended early: a later request of it is flagged
-				// (connection_resumed), as long as maxSessions
-				// others have not ended early since.
-				j.dropped.EndedEarly++
-				if j.tombList.len() >= j.maxSessions {
-					if t, _ := j.tombList.pop(); j.tombs[t.key] == t.gen {
-						delete(j.tombs, t.key)
-					}
-				}
-				j.tombs[s.key] = j.tombList.n
-				j.tombList.push(quiet{key: s.key, gen: j.tombList.n}, j.maxSessions, func(t quiet) bool { return j.tombs[t.key] == t.gen })
-			}
-			j.retireSession(s)
+			j.retireSession(e.s)
 			return true
 		}
+	}
+	if s := j.busy.head; s != nil {
+		j.retireSession(s)
+		return true
 	}
 	return false
 }
 
-// retireSession passes s's End on and forgets it.
+// retireSession passes s's End on and forgets it. One not finished ends
+// early: a later request of it is flagged (connection_resumed), as long as
+// maxSessions others have not ended early since.
 func (j *Joiner) retireSession(s *session) {
+	if !s.finished() {
+		j.dropped.EndedEarly++
+		if j.tombList.len() >= j.maxSessions {
+			if t, _ := j.tombList.pop(); j.tombs[t.key] == t.gen {
+				delete(j.tombs, t.key)
+			}
+		}
+		j.tombs[s.key] = j.tombList.n
+		j.tombList.push(quiet{key: s.key, gen: j.tombList.n}, j.maxSessions, func(t quiet) bool { return j.tombs[t.key] == t.gen })
+	}
+	j.busy.remove(s)
 	s.retired = true
 	delete(j.sessions, s.key)
 	j.endSession(s)
@@ -174,4 +184,49 @@ func (j *Joiner) endSession(s *session) {
 		sum.End = wsparse.EndOpen
 	}
 	j.put(j.sess, record.Record{Kind: record.End, Conn: s.view, Summary: &sum})
+}
+
+// lru is a list of sessions, least recently active first, linked through
+// the sessions themselves: a session is moved to the tail at each of its
+// messages and requests, with no allocation.
+type lru struct{ head, tail *session }
+
+// push appends s, if not in the list.
+func (l *lru) push(s *session) {
+	if s.inBusy {
+		return
+	}
+	s.inBusy, s.prev, s.next = true, l.tail, nil
+	if l.tail != nil {
+		l.tail.next = s
+	} else {
+		l.head = s
+	}
+	l.tail = s
+}
+
+// remove takes s out, if in the list.
+func (l *lru) remove(s *session) {
+	if !s.inBusy {
+		return
+	}
+	if s.prev != nil {
+		s.prev.next = s.next
+	} else {
+		l.head = s.next
+	}
+	if s.next != nil {
+		s.next.prev = s.prev
+	} else {
+		l.tail = s.prev
+	}
+	s.inBusy, s.prev, s.next = false, nil, nil
+}
+
+// touch moves s, if in the list, to its tail.
+func (l *lru) touch(s *session) {
+	if s.inBusy && l.tail != s {
+		l.remove(s)
+		l.push(s)
+	}
 }

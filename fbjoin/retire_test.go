@@ -70,40 +70,90 @@ func TestFinishedRetiredAtBound(t *testing.T) {
 	}
 }
 
-// TestOpenNotRetired: a session is not retired, finished or not, while
-// any of its TCP connections (a polling one, its Engine.IO WebSocket) is
-// still open: the new session is counted as dropped.
-func TestOpenNotRetired(t *testing.T) {
+// TestBusyRetired: at the bound with every session's connection open
+// (a proxy's keep-alive connections carry them all), the session least
+// recently active is retired: a finished one with its End clean, one not
+// finished ended early (End open, counted). Sessions with an Engine.IO
+// WebSocket open are not: when every session held has one, a new
+// session is counted as dropped. New sessions were all dropped once every
+// session had a connection open, for the rest of the capture.
+func TestBusyRetired(t *testing.T) {
 	r := &rec{}
 	j := newWS(r)
 	j.maxSessions = 4
-	c1, c2, c3, c4, c5, c6 := conn(1), conn(2), conn(3), conn(4), conn(5), conn(6)
+	c1, c2, c3, c5, c6 := conn(1), conn(2), conn(3), conn(5), conn(6)
 	sockjs(j, c1, "A", 0, true)  // closed, its connection open
 	sockjs(j, c2, "B", 1, false) // not closed, its connection open
-	sockjs(j, c3, "C", 2, true)
-	j.Message(c4, req("C", httpfb.SockJS, httpfb.XHRSend, "POST", 2, 2))
-	endHTTP(j, c3) // closed, one of two connections ended
+	sockjs(j, c3, "C", 2, false)
 	// An Engine.IO session whose WebSocket is open, its polling ended.
 	j.Message(c5, msg(wsparse.ServerToClient, "E", httpfb.EngineIO, httpfb.Polling, `0{"sid":"E"}`, 3))
 	j.Message(c5, req("E", httpfb.EngineIO, httpfb.Polling, "GET", 3, 3))
-	j.Message(c5, msg(wsparse.ServerToClient, "E", httpfb.EngineIO, httpfb.Polling, "1", 3))
 	j.Handshake(c6, &wsparse.Handshake{Method: "GET", URI: "/socket.io/?EIO=4&transport=websocket&sid=E", Status: 101})
 	endHTTP(j, c5)
-	sockjs(j, conn(7), "F", 4, false)
+	// B is active again: C is now the least recently active but A.
+	j.Message(c2, req("B", httpfb.SockJS, httpfb.XHRPolling, "POST", 4, 4))
+	sockjs(j, conn(7), "F", 5, false) // retires A
+	sockjs(j, conn(8), "G", 6, false) // ends C early
+	sockjs(j, c3, "C", 7, false)      // ends B early; C goes on, flagged
+	if d := j.Dropped(); d != (Dropped{EndedEarly: 2}) {
+		t.Errorf("dropped %+v, want B and C ended early", d)
+	}
+	want := []string{
+		"1 handshake GET /u/?sid=A xhr-polling",
+		"2 handshake GET /u/?sid=B xhr-polling",
+		"3 handshake GET /u/?sid=C xhr-polling",
+		"5 handshake GET /u/?sid=E polling",
+		"1 end clean  xhr-polling conns [1] requests 2",
+		"7 handshake GET /u/?sid=F xhr-polling",
+		"3 end open  xhr-polling conns [3] requests 1",
+		"8 handshake GET /u/?sid=G xhr-polling",
+		"2 end open  xhr-polling conns [2] requests 2",
+		"3 handshake GET /u/?sid=C xhr-polling",
+	}
+	if got := ends(r); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+	// The bytes a connection lost after its last session was retired
+	// are counted: no session's End has them.
+	var lost wsparse.Summary
+	lost.End, lost.JoinOnly = wsparse.EndNotWebSocket, true
+	lost.Stats[wsparse.ClientToServer].LostBytes, lost.Stats[wsparse.ServerToClient].SkippedBytes = 30, 7
+	j.End(c1, &lost)
+	if d := j.Dropped(); d.AfterEnd != 37 {
+		t.Errorf("dropped %+v, want A's connection's 37 bytes after A's End", d)
+	}
+}
+
+// eio gives j an Engine.IO session s polled on c at sec, upgraded to a
+// WebSocket on ws (left open).
+func eio(j joinerWS, c, ws *wsparse.Conn, s string, sec int) {
+	j.Message(c, msg(wsparse.ServerToClient, s, httpfb.EngineIO, httpfb.Polling, `0{"sid":"`+s+`"}`, sec))
+	j.Message(c, req(s, httpfb.EngineIO, httpfb.Polling, "GET", sec, sec))
+	j.Handshake(ws, &wsparse.Handshake{Method: "GET", URI: "/socket.io/?EIO=4&transport=websocket&sid=" + s, Status: 101})
+}
+
+// TestWebSocketSessionsNotRetired: a session with its Engine.IO WebSocket
+// open is never retired (the WebSocket's records go on as the session's):
+// when every session held has one, a new session is not decoded, counted.
+// Once a WebSocket ends, its session goes first.
+func TestWebSocketSessionsNotRetired(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 2
+	ws := conn(4)
+	eio(j, conn(1), conn(2), "E", 0)
+	eio(j, conn(3), ws, "F", 1)
+	sockjs(j, conn(5), "H", 2, false)
 	if d := j.Dropped(); d != (Dropped{Messages: 1, Requests: 1}) {
-		t.Errorf("dropped %+v, want F's message and request", d)
+		t.Errorf("dropped %+v, want H's message and request", d)
 	}
-	if got := strings.Count(ends(r), " end "); got != 0 {
-		t.Errorf("%d sessions retired, want none:\n%s", got, ends(r))
-	}
-	// Once the last connection of a finished session ends, it goes.
-	j.End(c6, &wsparse.Summary{End: wsparse.EndClean})
-	sockjs(j, conn(8), "G", 5, false)
+	j.End(ws, &wsparse.Summary{End: wsparse.EndClean})
+	sockjs(j, conn(6), "I", 3, false)
 	if d := j.Dropped(); d != (Dropped{Messages: 1, Requests: 1}) {
-		t.Errorf("dropped %+v, want G decoded", d)
+		t.Errorf("dropped %+v, want I decoded, F retired", d)
 	}
-	if got, want := ends(r), "5 end clean  polling+websocket conns [5 6] requests 1\n8 handshake GET /u/?sid=G xhr-polling"; !strings.HasSuffix(got, want) {
-		t.Errorf("got\n%s\nwant it to end with E's End and G's handshake\n%s", got, want)
+	if got, want := ends(r), "3 end clean  polling+websocket conns [3 4] requests 1\n6 handshake GET /u/?sid=I xhr-polling"; !strings.HasSuffix(got, want) {
+		t.Errorf("got\n%s\nwant it to end with F's End and I's handshake\n%s", got, want)
 	}
 }
 
@@ -272,5 +322,28 @@ func TestTombsBounded(t *testing.T) {
 	j.Finish()
 	if got := r.out[len(r.out)-1]; !strings.Contains(got, "9999 end open connection_resumed") {
 		t.Errorf("last record %q, want the session back flagged", got)
+	}
+}
+
+// TestBusyBounded: sessions one after another on one keep-alive
+// connection that never ends (a proxy's) are retired at the bound, least
+// recently active first, and what the joiner holds stays bounded.
+func TestBusyBounded(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 4
+	c := conn(1)
+	for i := range 5000 {
+		sockjs(j, c, fmt.Sprint(i), i, i%2 == 0)
+		if len(j.sessions) > 4 || len(j.order) > 2048 || len(j.tombs) > 4 {
+			t.Fatalf("after %d sessions: %d held, %d in order, %d tombs", i+1, len(j.sessions), len(j.order), len(j.tombs))
+		}
+	}
+	if d := j.Dropped(); d != (Dropped{EndedEarly: 2498}) {
+		t.Errorf("dropped %+v, want the 2 498 sessions not closed of the 4 996 retired ended early", d)
+	}
+	j.Finish()
+	if got := strings.Count(ends(r), " end "); got != 5000 {
+		t.Errorf("%d sessions ended, want 5 000", got)
 	}
 }

@@ -90,14 +90,17 @@ func TestJoinOnlyEndDropped(t *testing.T) {
 }
 
 // TestSessionsPastLimitCounted: the messages of the sessions past
-// MaxSessions are not decoded, and counted (Dropped, which the limit
-// notice on stderr says): they were dropped with no trace at all.
+// MaxSessions, when none can be retired (every session held has its
+// Engine.IO WebSocket open), are not decoded, and counted (Dropped, which
+// the limit notice on stderr says): they were dropped with no trace at all.
 func TestSessionsPastLimitCounted(t *testing.T) {
 	r := &rec{}
 	j := newWS(r)
 	j.maxSessions = 2
-	for i, s := range []string{"A", "B", "C", "D"} {
-		c := conn(i + 1)
+	eio(j, conn(1), conn(2), "A", 0)
+	eio(j, conn(3), conn(4), "B", 1)
+	for i, s := range []string{"C", "D"} {
+		c := conn(i + 5)
 		m := msg(wsparse.ServerToClient, s, httpfb.SockJS, httpfb.XHRPolling, "a[\"hello\"]", i)
 		m.WireLen = 100
 		j.Message(c, m)

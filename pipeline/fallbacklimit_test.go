@@ -13,18 +13,33 @@ import (
 )
 
 // TestFallbackSessionsPastBoundNoticed: the messages of SockJS sessions
-// past the bound fbjoin holds are counted by the joiner (fbjoin's
-// TestSessionsPastLimitCounted) and carried by withJoiner into the
-// assembler's Stats, which the limit notice on stderr reads: here for
+// past the bound fbjoin holds, when none can be retired (every session
+// held has its Engine.IO WebSocket open), are counted by the joiner
+// (fbjoin's TestSessionsPastLimitCounted) and carried by withJoiner into
+// the assembler's Stats, which the limit notice on stderr reads: here for
 // the main view and conns, with -j 1 and 2.
-// The bound is lowered to 2 (fallbackSessions) so that 4 sessions pass
-// it, rather than 65 538. The sessions' connections are open to the end of
-// the capture: none can be retired to make room.
+// The bound is lowered to 2 (fallbackSessions) so that 2 sessions pass
+// it, rather than 65 538.
 func TestFallbackSessionsPastBoundNoticed(t *testing.T) {
 	old := fallbackSessions
 	fallbackSessions = 2
 	t.Cleanup(func() { fallbackSessions = old })
-	file := sessionsCapture(t, "a[\"hello\"]", false)
+	var pkts []synth.Packet
+	for i, sid := range []string{"a", "b"} {
+		c := synth.New("10.0.0.3:"+string(rune('5'+i))+"000", "10.0.0.2:80").At(time.Duration(i) * time.Second).Open()
+		c.Send(true, []byte("GET /socket.io/?EIO=4&transport=polling&t=x"+sid+" HTTP/1.1\r\nHost: h\r\n\r\n"))
+		open := `0{"sid":"` + sid + `","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}`
+		c.Send(false, []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", len(open), open)))
+		ws := synth.New("10.0.0.3:"+string(rune('5'+i))+"001", "10.0.0.2:80").At(time.Duration(i)*time.Second + time.Millisecond).Open()
+		ws.Send(true, []byte("GET /socket.io/?EIO=4&transport=websocket&sid="+sid+" HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"))
+		ws.Send(false, []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"))
+		pkts = append(pkts, c.Packets...)
+		pkts = append(pkts, ws.Packets...)
+	}
+	// Then sessions c and d (a and b are the WebSockets' sids).
+	later := sessionsPackets("a[\"hello\"]", false, 5*time.Second)
+	file := writeCapture(t, append(pkts, later[len(later)/2:]...))
 	// Sessions c and d: an o frame and an a frame each (4 messages, 1 + 10
 	// bytes each: the newline ends a frame), and their 4 requests.
 	const want = "wsdump: 4 SockJS / Engine.IO messages (22 bytes) and 4 HTTP requests of fallback sessions past the 2 held at once were not decoded\n"
@@ -35,8 +50,8 @@ func TestFallbackSessionsPastBoundNoticed(t *testing.T) {
 		if err := RunView(o); err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(errs.String(), want) {
-			t.Errorf("-j %d: stderr %q, want %q", jobs, errs.String(), want)
+		if !strings.Contains(errs.String(), want) || strings.Contains(errs.String(), "ended early") {
+			t.Errorf("-j %d: stderr %q, want %q and none ended early", jobs, errs.String(), want)
 		}
 		if n := strings.Count(out.String(), `"type":"conn"`); n != 2 {
 			t.Errorf("-j %d: %d conn records, want the 2 sessions held:\n%s", jobs, n, out.String())
@@ -58,9 +73,15 @@ func TestFallbackSessionsPastBoundNoticed(t *testing.T) {
 // each an o frame and then last (a SockJS frame); ended (FIN) or open to
 // the end of the capture.
 func sessionsCapture(t *testing.T, last string, ended bool) string {
+	return writeCapture(t, sessionsPackets(last, ended, 0))
+}
+
+// sessionsPackets are sessionsCapture's packets, from the capture's start
+// plus at.
+func sessionsPackets(last string, ended bool, at time.Duration) []synth.Packet {
 	var pkts []synth.Packet
 	for i, sid := range []string{"a", "b", "c", "d"} {
-		c := synth.New("10.0.0.1:"+string(rune('5'+i))+"000", "10.0.0.2:80").At(time.Duration(i) * time.Second).Open()
+		c := synth.New("10.0.0.1:"+string(rune('5'+i))+"000", "10.0.0.2:80").At(at + time.Duration(i)*time.Second).Open()
 		c.Send(true, []byte("POST /s/1/"+sid+"/xhr HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"))
 		c.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no\n"))
 		c.Send(true, []byte("POST /s/1/"+sid+"/xhr HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"))
@@ -70,6 +91,10 @@ func sessionsCapture(t *testing.T, last string, ended bool) string {
 		}
 		pkts = append(pkts, c.Packets...)
 	}
+	return pkts
+}
+
+func writeCapture(t *testing.T, pkts []synth.Packet) string {
 	file := filepath.Join(t.TempDir(), "sessions.pcap")
 	var b bytes.Buffer
 	if err := synth.WritePcap(&b, 0, pkts...); err != nil {
@@ -81,20 +106,28 @@ func sessionsCapture(t *testing.T, last string, ended bool) string {
 	return file
 }
 
-// TestFallbackSessionsRetiredAtBound: past the bound, sessions whose
-// connections ended make room (fbjoin's TestFinishedRetiredAtBound,
-// TestIdleEndedEarly): closed ones (c frame) are retired, the others ended
-// early and said on stderr; every session is decoded, the same with -j 1
-// and 2 (the joiner comes after the merge).
+// TestFallbackSessionsRetiredAtBound: past the bound, sessions make room
+// (fbjoin's TestFinishedRetiredAtBound, TestIdleEndedEarly,
+// TestBusyRetired), whether their connections ended or not: closed ones
+// (c frame) are retired, the others ended early and said on stderr; every
+// session is decoded, the same with -j 1 and 2 (the joiner comes after the
+// merge).
 func TestFallbackSessionsRetiredAtBound(t *testing.T) {
 	old := fallbackSessions
 	fallbackSessions = 2
 	t.Cleanup(func() { fallbackSessions = old })
-	for _, tc := range []struct{ last, end, notice string }{
-		{`c[3000,"Go away!"]`, `"end":"clean"`, ""},
-		{`a["hello"]`, `"end":"open"`, "wsdump: 2 SockJS / Engine.IO sessions ended early to stay under the 2 held at once"},
+	for _, tc := range []struct {
+		last, end, notice string
+		ended             bool
+	}{
+		{`c[3000,"Go away!"]`, `"end":"clean"`, "", true},
+		{`a["hello"]`, `"end":"open"`, "wsdump: 2 SockJS / Engine.IO sessions ended early to stay under the 2 held at once", true},
+		// Connections open to the end (a proxy's keep-alive ones): the
+		// sessions least recently active go.
+		{`a["hello"]`, `"end":"open"`, "wsdump: 2 SockJS / Engine.IO sessions ended early to stay under the 2 held at once", false},
+		{`c[3000,"Go away!"]`, `"end":"clean"`, "", false},
 	} {
-		file := sessionsCapture(t, tc.last, true)
+		file := sessionsCapture(t, tc.last, tc.ended)
 		var outs [2]string
 		for _, jobs := range []int{1, 2} {
 			var out, errs bytes.Buffer
@@ -104,10 +137,10 @@ func TestFallbackSessionsRetiredAtBound(t *testing.T) {
 				t.Fatal(err)
 			}
 			if strings.Contains(errs.String(), "not decoded") || !strings.Contains(errs.String(), tc.notice) {
-				t.Errorf("%s -j %d: stderr %q, want %q and nothing dropped", tc.last, jobs, errs.String(), tc.notice)
+				t.Errorf("%s (ended %v) -j %d: stderr %q, want %q and nothing dropped", tc.last, tc.ended, jobs, errs.String(), tc.notice)
 			}
 			if n, ends := strings.Count(out.String(), `"type":"conn"`), strings.Count(out.String(), tc.end); n != 4 || ends != 4 {
-				t.Errorf("%s -j %d: %d conn records, %d %s; want the 4 sessions:\n%s", tc.last, jobs, n, ends, tc.end, out.String())
+				t.Errorf("%s (ended %v) -j %d: %d conn records, %d %s; want the 4 sessions:\n%s", tc.last, tc.ended, jobs, n, ends, tc.end, out.String())
 			}
 			outs[jobs-1] = out.String()
 		}

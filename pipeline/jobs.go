@@ -64,7 +64,7 @@ func (a joined) Stats() reassembly.Stats { return withJoiner(a.Assembler.Stats()
 func withJoiner(st reassembly.Stats, j *fbjoin.Joiner) reassembly.Stats {
 	d := j.Dropped()
 	st.FallbackDropped, st.FallbackDroppedBytes, st.FallbackDroppedRequests = d.Messages, d.Bytes, d.Requests
-	st.FallbackEndedEarly = d.EndedEarly
+	st.FallbackEndedEarly, st.FallbackBytesAfterEnd = d.EndedEarly, d.AfterEnd
 	return st
 }
 

@@ -124,8 +124,9 @@ type Stats struct {
 	// the reassembly). FallbackDroppedRequests: their HTTP requests.
 	FallbackDropped, FallbackDroppedBytes, FallbackDroppedRequests int
 	// Fallback sessions ended early to make room at fbjoin.MaxSessions
-	// (not closed, every connection of them ended).
-	FallbackEndedEarly int
+	// (not closed), and the bytes lost or passed over on connections
+	// after their last session was retired (fbjoin.Dropped.AfterEnd).
+	FallbackEndedEarly, FallbackBytesAfterEnd int
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket

@@ -82,8 +82,12 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 			st.FallbackDropped, st.FallbackDroppedBytes, reqs, l.FallbackSessions)
 	}
 	if st.FallbackEndedEarly > 0 {
-		fmt.Fprintf(w, "wsdump: %s ended early to stay under the %d held at once (not closed, every connection ended, idle longest first): a later request of one starts a new conversation (connection_resumed)\n",
+		fmt.Fprintf(w, "wsdump: %s ended early to stay under the %d held at once (not closed; those with every connection ended first, then the least recently active): a later request of one starts a new conversation (connection_resumed)\n",
 			text.Plural(st.FallbackEndedEarly, "SockJS / Engine.IO session"), l.FallbackSessions)
+	}
+	if st.FallbackBytesAfterEnd > 0 {
+		fmt.Fprintf(w, "wsdump: %d bytes were lost or passed over on HTTP connections after the fallback session they carried last was ended to stay under the %d held at once: counted in no session\n",
+			st.FallbackBytesAfterEnd, l.FallbackSessions)
 	}
 	if st.SniffLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",

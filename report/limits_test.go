@@ -28,7 +28,13 @@ func TestLimitNotices(t *testing.T) {
 	// Sessions ended early to make room are said.
 	b.Reset()
 	WriteLimitNotices(&b, reassembly.Stats{FallbackEndedEarly: 2}, Limits{FallbackSessions: 65536})
-	if want := "wsdump: 2 SockJS / Engine.IO sessions ended early to stay under the 65536 held at once (not closed, every connection ended, idle longest first): a later request of one starts a new conversation (connection_resumed)\n"; b.String() != want {
+	if want := "wsdump: 2 SockJS / Engine.IO sessions ended early to stay under the 65536 held at once (not closed; those with every connection ended first, then the least recently active): a later request of one starts a new conversation (connection_resumed)\n"; b.String() != want {
+		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
+	}
+	// So are the bytes a connection lost after its last session ended.
+	b.Reset()
+	WriteLimitNotices(&b, reassembly.Stats{FallbackBytesAfterEnd: 37}, Limits{FallbackSessions: 65536})
+	if want := "wsdump: 37 bytes were lost or passed over on HTTP connections after the fallback session they carried last was ended to stay under the 65536 held at once: counted in no session\n"; b.String() != want {
 		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
 	}
 }

@@ -326,6 +326,16 @@ func main() {
 			c.Fin(true).Fin(false)
 			one(c)
 		}
+	case "fbproxy": // 20 000·K short SockJS sessions, one after the other, on one keep-alive connection (a proxy's) that never ends
+		c := conn(0)
+		for i := 0; i < 20000*n; i++ {
+			c.At(time.Duration(i) * 10 * time.Millisecond)
+			c.Send(true, []byte(fmt.Sprintf("POST /sockjs/1/s%d/xhr HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", i)))
+			c.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\no\n"))
+			c.Send(true, []byte(fmt.Sprintf("POST /sockjs/1/s%d/xhr HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n", i)))
+			c.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\na[\"x\"]\n"))
+		}
+		one(c)
 	case "chunked": // chunked body of many one-byte chunks with extensions
 		c := conn(0)
 		var b strings.Builder
