@@ -51,7 +51,8 @@ type Joiner struct {
 	sessions map[string]*session
 	order    []*session                 // in start order; retired ones are skipped
 	retired  int                        // sessions in order that were retired
-	live     map[int][]*session         // open TCP connection -> the sessions it carried
+	live     map[int]*liveConn          // open TCP connection -> the sessions it carried
+	held     map[heldKey]struct{}       // the sessions in live, by connection
 	gone     map[int]bool               // held connections that ended (heldEnds)
 	done     queue                      // finished sessions, by when their last connection ended
 	idle     queue                      // the others without an open connection, likewise
@@ -107,7 +108,7 @@ type session struct {
 	transport string
 	opened    bool          // an o frame or open packet came
 	pollLimit time.Duration // Engine.IO: pingInterval + pingTimeout, from the open packet
-	open      int           // its TCP connections not ended (counted once per time live lists them)
+	open      int           // its TCP connections not ended
 	gen       int           // times it went from no open connection to one
 	queued    bool          // in done for this gen
 	retired   bool
@@ -127,7 +128,7 @@ func New(next record.Sink) *Joiner {
 // of the others; the sessions' decoding is done on sess).
 func NewSplit(next, sess record.Sink) *Joiner {
 	return &Joiner{next: next, sess: sess, sessions: map[string]*session{}, ws: map[*wsparse.Conn]*session{}, tapped: map[int]*session{},
-		pending: map[string][]held{}, heldConn: map[int]string{}, live: map[int][]*session{}, gone: map[int]bool{}, tombs: map[string]int{}, maxSessions: MaxSessions}
+		pending: map[string][]held{}, heldConn: map[int]string{}, live: map[int]*liveConn{}, held: map[heldKey]struct{}{}, gone: map[int]bool{}, tombs: map[string]int{}, maxSessions: MaxSessions}
 }
 
 // SetMaxSessions sets the bound on sessions held to n (MaxSessions by
@@ -529,6 +530,7 @@ func (j *Joiner) Finish() {
 	j.order, j.retired = nil, 0
 	clear(j.sessions)
 	clear(j.live)
+	clear(j.held)
 	clear(j.gone)
 	clear(j.tombs)
 	j.done, j.idle, j.tombList, j.busy = queue{}, queue{}, queue{}, lru{}

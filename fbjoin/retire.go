@@ -72,13 +72,51 @@ func (f *queue) pop() (quiet, bool) {
 
 func (f *queue) len() int { return len(f.q) - f.head }
 
+// liveConn is the sessions an open TCP connection carried, each once
+// (held), retired ones until the list is next compacted.
+type liveConn struct {
+	ss   []*session
+	kept int // len(ss) after the last compaction
+}
+
+// heldKey is a session on an open connection.
+type heldKey struct {
+	id int
+	s  *session
+}
+
 // hold notes that the open connection id carries s. A held connection
 // that already ended (its session confirmed after its End) is not open.
+// A keep-alive connection of a proxy carries sessions by the thousand and
+// by turns, for hours: each is listed once, and the retired ones are
+// dropped from the list when it has doubled (their memory with them).
 func (j *Joiner) hold(s *session, id int) {
 	if j.gone[id] {
 		return
 	}
-	j.live[id] = append(j.live[id], s)
+	k := heldKey{id, s}
+	if _, ok := j.held[k]; ok {
+		return
+	}
+	j.held[k] = struct{}{}
+	l := j.live[id]
+	if l == nil {
+		l = &liveConn{}
+		j.live[id] = l
+	}
+	l.ss = append(l.ss, s)
+	if len(l.ss) > 2*l.kept+64 {
+		kept := l.ss[:0]
+		for _, x := range l.ss {
+			if x.retired {
+				delete(j.held, heldKey{id, x})
+			} else {
+				kept = append(kept, x)
+			}
+		}
+		clear(l.ss[len(kept):])
+		l.ss, l.kept = kept, len(kept)
+	}
 	if s.open == 0 {
 		s.gen++
 		s.queued = false
@@ -89,7 +127,12 @@ func (j *Joiner) hold(s *session, id int) {
 // release notes that connection id ended: a session with no open
 // connection left is queued to be retired, in done if it is finished.
 func (j *Joiner) release(id int) {
-	for _, s := range j.live[id] {
+	l := j.live[id]
+	if l == nil {
+		return
+	}
+	for _, s := range l.ss {
+		delete(j.held, heldKey{id, s})
 		if s.open--; s.open == 0 && !s.queued && !s.retired {
 			s.queued = true
 			q := &j.idle

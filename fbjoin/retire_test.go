@@ -335,8 +335,9 @@ func TestBusyBounded(t *testing.T) {
 	c := conn(1)
 	for i := range 5000 {
 		sockjs(j, c, fmt.Sprint(i), i, i%2 == 0)
-		if len(j.sessions) > 4 || len(j.order) > 2048 || len(j.tombs) > 4 {
-			t.Fatalf("after %d sessions: %d held, %d in order, %d tombs", i+1, len(j.sessions), len(j.order), len(j.tombs))
+		if len(j.sessions) > 4 || len(j.order) > 2048 || len(j.tombs) > 4 || len(j.live[1].ss) > 2*4+64+1 || len(j.held) > 2*4+64+1 {
+			t.Fatalf("after %d sessions: %d held, %d in order, %d tombs, %d listed on the connection, %d (connection, session) pairs",
+				i+1, len(j.sessions), len(j.order), len(j.tombs), len(j.live[1].ss), len(j.held))
 		}
 	}
 	if d := j.Dropped(); d != (Dropped{EndedEarly: 2498}) {
@@ -345,5 +346,31 @@ func TestBusyBounded(t *testing.T) {
 	j.Finish()
 	if got := strings.Count(ends(r), " end "); got != 5000 {
 		t.Errorf("%d sessions ended, want 5 000", got)
+	}
+}
+
+// TestTakingTurnsListedOnce: sessions taking turns on the same keep-alive
+// connections (a poll of one, a send of the other, over a pool) are
+// listed once per connection: the lists grew by one at each turn, for as
+// long as the connection stayed open. Once both connections end, the
+// sessions have none open and are retired first.
+func TestTakingTurnsListedOnce(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 2
+	c1, c2 := conn(1), conn(2)
+	for i := range 5000 {
+		for _, s := range []string{"A", "B"} {
+			j.Message(c1, req(s, httpfb.SockJS, httpfb.XHRPolling, "POST", i, i))
+			j.Message(c2, req(s, httpfb.SockJS, httpfb.XHRSend, "POST", i, i))
+		}
+	}
+	if a, b := len(j.live[1].ss), len(j.live[2].ss); a != 2 || b != 2 || len(j.held) != 4 {
+		t.Errorf("%d and %d sessions listed on the connections, %d pairs; want 2, 2, 4", a, b, len(j.held))
+	}
+	endHTTP(j, c1)
+	endHTTP(j, c2)
+	if len(j.live) != 0 || len(j.held) != 0 || j.idle.len() != 2 {
+		t.Errorf("%d live connections, %d pairs, %d sessions idle; want 0, 0, 2", len(j.live), len(j.held), j.idle.len())
 	}
 }
