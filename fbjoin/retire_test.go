@@ -335,7 +335,7 @@ func TestBusyBounded(t *testing.T) {
 	c := conn(1)
 	for i := range 5000 {
 		sockjs(j, c, fmt.Sprint(i), i, i%2 == 0)
-		if len(j.sessions) > 4 || len(j.order) > 2048 || len(j.tombs) > 4 || len(j.live[1].ss) > 2*4+64+1 || len(j.held) > 2*4+64+1 {
+		if len(j.sessions) > 4 || len(j.order) > 2048 || len(j.tombs) > 4 || len(j.live[1].ss) > 4+1+64+1 || len(j.held) > 4+1+64+1 {
 			t.Fatalf("after %d sessions: %d held, %d in order, %d tombs, %d listed on the connection, %d (connection, session) pairs",
 				i+1, len(j.sessions), len(j.order), len(j.tombs), len(j.live[1].ss), len(j.held))
 		}
