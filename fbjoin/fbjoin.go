@@ -455,8 +455,12 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 	if _, ok := j.heldConn[c.ID]; ok && sum.End == wsparse.EndNotWebSocket {
 		// It carried only a handshake poll so far: held until the
 		// session is confirmed (and swallowed) or the capture ends
-		// (passed on as the HTTP connection it was).
-		j.heldEnds = append(j.heldEnds, heldEnd{c, keptSummary(sum)})
+		// (passed on as the HTTP connection it was). An End for the
+		// joiner only (no view shows it) is not kept: Finish would drop
+		// it, and a capture of days holds one per attempt given up.
+		if !sum.JoinOnly {
+			j.heldEnds = append(j.heldEnds, heldEnd{c, keptSummary(sum)})
+		}
 		j.gone[c.ID] = true
 		return
 	}

@@ -374,3 +374,29 @@ func TestTakingTurnsListedOnce(t *testing.T) {
 		t.Errorf("%d live connections, %d pairs, %d sessions idle; want 0, 0, 2", len(j.live), len(j.held), j.idle.len())
 	}
 }
+
+// TestHeldEndsJoinOnlyNotKept: the Ends of connections that carried only
+// a handshake poll are kept until Finish only when a view shows them (not
+// JoinOnly): one was kept per attempt given up, for the whole capture,
+// and dropped at Finish.
+func TestHeldEndsJoinOnlyNotKept(t *testing.T) {
+	for _, joinOnly := range []bool{true, false} {
+		r := &rec{}
+		j := newWS(r)
+		for i := range 100 {
+			c := conn(i + 1)
+			sid := fmt.Sprint("T", i)
+			m := msg(wsparse.ServerToClient, sid, httpfb.EngineIO, httpfb.Polling, `0{"sid":"`+sid+`"}`, 0)
+			m.Fallback.URI = "/socket.io/?EIO=4&transport=polling"
+			j.Message(c, m)
+			j.End(c, &wsparse.Summary{End: wsparse.EndNotWebSocket, JoinOnly: joinOnly})
+		}
+		if want := map[bool]int{true: 0, false: 100}[joinOnly]; len(j.heldEnds) != want {
+			t.Errorf("JoinOnly %v: %d Ends kept, want %d", joinOnly, len(j.heldEnds), want)
+		}
+		j.Finish()
+		if want := map[bool]int{true: 0, false: 100}[joinOnly]; strings.Count(strings.Join(r.out, "\n"), " end ") != want {
+			t.Errorf("JoinOnly %v: %d Ends passed on, want %d", joinOnly, strings.Count(strings.Join(r.out, "\n"), " end "), want)
+		}
+	}
+}
