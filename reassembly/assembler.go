@@ -125,7 +125,8 @@ type Stats struct {
 	FallbackDropped, FallbackDroppedBytes, FallbackDroppedRequests int
 	// Fallback sessions ended early to make room at fbjoin.MaxSessions
 	// (not closed), and the bytes lost or passed over on connections
-	// after their last session was retired (fbjoin.Dropped.AfterEnd).
+	// whose last session was retired while they were open
+	// (fbjoin.Dropped.AfterEnd).
 	FallbackEndedEarly, FallbackBytesAfterEnd int
 }
 

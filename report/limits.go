@@ -86,7 +86,7 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 			text.Plural(st.FallbackEndedEarly, "SockJS / Engine.IO session"), l.FallbackSessions)
 	}
 	if st.FallbackBytesAfterEnd > 0 {
-		fmt.Fprintf(w, "wsdump: %d bytes were lost or passed over on HTTP connections after the fallback session they carried last was ended to stay under the %d held at once: counted in no session\n",
+		fmt.Fprintf(w, "wsdump: %d bytes lost or passed over on HTTP connections that outlived the fallback sessions they carried (ended to stay under the %d held at once) are counted in no session\n",
 			st.FallbackBytesAfterEnd, l.FallbackSessions)
 	}
 	if st.SniffLimit > 0 {

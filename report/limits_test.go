@@ -34,7 +34,7 @@ func TestLimitNotices(t *testing.T) {
 	// So are the bytes a connection lost after its last session ended.
 	b.Reset()
 	WriteLimitNotices(&b, reassembly.Stats{FallbackBytesAfterEnd: 37}, Limits{FallbackSessions: 65536})
-	if want := "wsdump: 37 bytes were lost or passed over on HTTP connections after the fallback session they carried last was ended to stay under the 65536 held at once: counted in no session\n"; b.String() != want {
+	if want := "wsdump: 37 bytes lost or passed over on HTTP connections that outlived the fallback sessions they carried (ended to stay under the 65536 held at once) are counted in no session\n"; b.String() != want {
 		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
