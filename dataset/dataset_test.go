@@ -317,8 +317,9 @@ func TestFileRowGroups(t *testing.T) {
 
 // TestStreamColumn: a WebSocket over HTTP/2 (RFC 8441) is written as the
 // jsonl writes it: "conn" the TCP connection's number, "stream" its
-// HTTP/2 stream; an HTTP/1.1 WebSocket has a null stream. A message of a
-// SockJS or Engine.IO session over HTTP has its "transport".
+// HTTP/2 stream, and its conn row "stream_end"; an HTTP/1.1 WebSocket has
+// a null stream. A message of a SockJS or Engine.IO session over HTTP has
+// its "transport".
 func TestStreamColumn(t *testing.T) {
 	dir := t.TempDir()
 	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
@@ -335,7 +336,11 @@ func TestStreamColumn(t *testing.T) {
 			m.Fallback = &wsparse.Fallback{Transport: "xhr-send"} // a SockJS message over HTTP
 		}
 		w.Message(c, m)
-		w.End(c, &wsparse.Summary{First: t0, Last: t0, Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndClean})
+		sum := &wsparse.Summary{First: t0, Last: t0, Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndClean}
+		if id != 4 {
+			sum.StreamEnd = "rst_stream CANCEL"
+		}
+		w.End(c, sum)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -352,6 +357,18 @@ func TestStreamColumn(t *testing.T) {
 		if len(rows) != 2 || rows[0].Conn != 3 || rows[0].Stream == nil || *rows[0].Stream != 5 || rows[1].Conn != 4 || rows[1].Stream != nil {
 			t.Errorf("%s: %+v, want conn 3 stream 5, then conn 4 stream null", ds, rows)
 		}
+	}
+	// The conn record's stream_end, on the stream's row only (it was in
+	// no column).
+	type connEnd struct {
+		StreamEnd *string `parquet:"stream_end,optional"`
+	}
+	se, err := parquet.ReadFile[connEnd](filepath.Join(dir, "conns", "date=2026-12-04", "part-"+w.ID()+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(se) != 2 || se[0].StreamEnd == nil || *se[0].StreamEnd != "rst_stream CANCEL" || se[1].StreamEnd != nil {
+		t.Errorf("conns.stream_end: %+v, want rst_stream CANCEL then null", se)
 	}
 	type msg struct {
 		Transport *string `parquet:"transport,optional"`

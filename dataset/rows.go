@@ -163,7 +163,8 @@ type connRow struct {
 	S2C           dirGroup    `parquet:"s2c"`
 	Close         *closeGroup `parquet:"close,optional"`
 	End           string      `parquet:"end,dict"`
-	HTTP2         *http2Group `parquet:"http2,optional"` // an HTTP/2 connection not wholly followed (end not_websocket)
+	StreamEnd     *string     `parquet:"stream_end,optional,dict"` // how an RFC 8441 WebSocket's HTTP/2 stream ended
+	HTTP2         *http2Group `parquet:"http2,optional"`           // an HTTP/2 connection not wholly followed (end not_websocket)
 	Anomalies     []string    `parquet:"anomalies,list"`
 }
 
@@ -404,6 +405,7 @@ func connOf(capture string, c *wsparse.Conn, s *wsparse.Summary) connRow {
 			g.CompressionRatio = ptr(ratio)
 		}
 	}
+	r.StreamEnd = optString(s.StreamEnd)
 	if h := s.HTTP2; h != nil {
 		g := &http2Group{Streams: int64(h.Streams), Requests: int64(h.Requests), WebSockets: int64(h.WebSockets), GoAway: optString(h.GoAway)}
 		if h.RequestBytes > 0 {
