@@ -107,7 +107,7 @@ var Rules = []Rule{
 	{"WS305", "no-handshake", Info, "connection", "capture", "no handshake in the capture: recognised by its framing", ""},
 	{"WS306", "capture-lost-bytes", Info, "connection", "capture", "the capture lost bytes of this connection", ""},
 	{"WS307", "retransmission-conflict", Warning, "connection", "RFC 9293 §3.10.7.4", "a retransmitted segment carried other bytes than the first copy (the first was decoded)", "retransmission_conflict"},
-	{"WS308", "connection-resumed", Info, "connection", "--max-connections", "the connection was ended early to stay under the connection limit and went on: decoded afresh from there", "connection_resumed"},
+	{"WS308", "connection-resumed", Info, "connection", "--max-connections, 65 536 fallback sessions", "the connection was ended early to stay under the connection limit and went on (or a SockJS or Engine.IO session, at the 65 536 sessions held at once): decoded afresh from there", "connection_resumed"},
 	{"WS309", "tls-not-decrypted", Info, "connection", "--keylog", "a TLS connection that was not decrypted (no key log, no key for its client random, a wrong key, a suite not supported): a WebSocket in it is not checked", ""},
 	{"WS310", "tcp-data-discarded", Warning, "connection", "RFC 9293 §3.10.7.4, §3.5.3", "a side sent bytes past its FIN, or on a RST, which the receiver drops (not decoded)", "tcp_data_discarded"},
 
