@@ -38,7 +38,7 @@ func (t *Tracker) Report() *Report {
 		r.Conns = append(r.Conns, c)
 	}
 	r.Groups, r.ConnectsUncounted = t.groups(len(r.Conns), slices.Values(r.Conns))
-	r.HTTP2, r.HTTP2More = t.h2, t.h2More
+	r.HTTP2, r.HTTP2More, r.HTTP2MoreNotFollowed = t.h2, t.h2More, t.h2MoreNotFollowed
 	return r
 }
 
@@ -78,7 +78,7 @@ func (t *Tracker) ReportEach() *Report {
 			}
 		}
 	})
-	r.HTTP2, r.HTTP2More = t.h2, t.h2More
+	r.HTTP2, r.HTTP2More, r.HTTP2MoreNotFollowed = t.h2, t.h2More, t.h2MoreNotFollowed
 	return r
 }
 

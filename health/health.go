@@ -97,9 +97,12 @@ type Report struct {
 	ConnectsUncounted int
 	// HTTP2 lists the HTTP/2 connections (with wsparse.Config.EndAll):
 	// their streams, WebSockets among them (RFC 8441) and ordinary
-	// requests; HTTP2More counts those past the first 1 000.
-	HTTP2     []*HTTP2Conn
-	HTTP2More int
+	// requests: the first 1 000, then those not wholly followed, 10 000
+	// more at most. HTTP2More counts those past them, HTTP2MoreNotFollowed
+	// the ones among them not wholly followed.
+	HTTP2                []*HTTP2Conn
+	HTTP2More            int
+	HTTP2MoreNotFollowed int
 
 	each []eachConn // the connections of a report made by ReportEach (Conns nil)
 }

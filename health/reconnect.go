@@ -197,12 +197,19 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 	}
 	if h := s.HTTP2; h != nil {
-		if len(t.h2) < maxHTTP2Kept {
+		// Past the first maxHTTP2Kept, those not wholly followed are kept
+		// still (a WebSocket may be in what was not decoded), up to
+		// maxHTTP2NotFollowedKept more: they were counted with the others.
+		notAll := s.H2NotFollowed()
+		if len(t.h2) < maxHTTP2Kept || notAll && len(t.h2) < maxHTTP2Kept+maxHTTP2NotFollowedKept {
 			t.h2 = append(t.h2, &HTTP2Conn{ID: c.ID, Client: client, Server: server, Start: s.First, End: end,
 				Streams: h.Streams, Requests: h.Requests, WebSockets: h.WebSockets, RequestBytes: h.RequestBytes, GoAway: h.GoAway, Anomalies: s.Anomalies,
 				NotFollowed: h.NotFollowed, SkippedBytes: s.Stats[0].SkippedBytes + s.Stats[1].SkippedBytes, LostBytes: s.Stats[0].LostBytes + s.Stats[1].LostBytes})
 		} else {
 			t.h2More++
+			if notAll {
+				t.h2MoreNotFollowed++
+			}
 		}
 	}
 	switch s.Connect {

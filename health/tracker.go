@@ -31,13 +31,18 @@ type Tracker struct {
 
 	connects connects // of connections that never showed WebSocket (reconnect.go)
 
-	h2     []*HTTP2Conn // HTTP/2 connections (Summary.HTTP2), the first maxHTTP2Kept
-	h2More int
+	h2                []*HTTP2Conn // HTTP/2 connections (Summary.HTTP2), the first maxHTTP2Kept, then those not wholly followed
+	h2More            int
+	h2MoreNotFollowed int
 }
 
-// maxHTTP2Kept bounds the HTTP/2 connections a report lists; the rest are
-// counted (Report.HTTP2More).
-const maxHTTP2Kept = 1000
+// maxHTTP2Kept bounds the HTTP/2 connections a report lists, and
+// maxHTTP2NotFollowedKept those not wholly followed it lists past them;
+// the rest are counted (Report.HTTP2More, HTTP2MoreNotFollowed).
+const (
+	maxHTTP2Kept            = 1000
+	maxHTTP2NotFollowedKept = 10000
+)
 
 type seriesKey struct {
 	dir  wsparse.Dir

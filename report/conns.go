@@ -83,7 +83,11 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 			return err
 		}
 		if r.HTTP2More > 0 {
-			out.Write([]byte("and " + strconv.Itoa(r.HTTP2More) + " more HTTP/2 connections\n"))
+			more := "and " + strconv.Itoa(r.HTTP2More) + " more HTTP/2 connections"
+			if r.HTTP2MoreNotFollowed > 0 {
+				more += ", " + strconv.Itoa(r.HTTP2MoreNotFollowed) + " of them not wholly followed"
+			}
+			out.Write([]byte(more + "\n"))
 		}
 	}
 	shown := func(g *health.Group) bool {

@@ -85,3 +85,24 @@ func TestConnsViewRelease(t *testing.T) {
 		}
 	}
 }
+
+// TestConnsHTTP2More: the conns table says how many HTTP/2 connections it
+// does not list, and how many of them were not wholly followed.
+func TestConnsHTTP2More(t *testing.T) {
+	h := &health.HTTP2Conn{ID: 1, Streams: 1, Requests: 1}
+	for _, tc := range []struct {
+		more, notFollowed int
+		want              string
+	}{
+		{4, 0, "and 4 more HTTP/2 connections\n"},
+		{4, 2, "and 4 more HTTP/2 connections, 2 of them not wholly followed\n"},
+	} {
+		var b strings.Builder
+		if err := WriteConnsTable(&b, &health.Report{HTTP2: []*health.HTTP2Conn{h}, HTTP2More: tc.more, HTTP2MoreNotFollowed: tc.notFollowed}, ConnsTableOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(b.String(), tc.want) {
+			t.Errorf("table ends %q, want %q", b.String()[max(0, b.Len()-80):], tc.want)
+		}
+	}
+}

@@ -377,7 +377,11 @@ func (v *htmlView) http2(r *health.Report, ax timeAxis) {
 		v.Notes = append(v.Notes, text.Plural(len(v.HTTP2), "HTTP/2 connection")+" not wholly followed: a WebSocket may be in what was not decoded (table at the end).")
 	}
 	if r.HTTP2More > 0 {
-		v.Notes = append(v.Notes, text.Plural(r.HTTP2More, "more HTTP/2 connection")+" past those kept: whether each was wholly followed is not shown here.")
+		what := "every one wholly followed"
+		if r.HTTP2MoreNotFollowed > 0 {
+			what = strconv.Itoa(r.HTTP2MoreNotFollowed) + " of them not wholly followed, not in the table"
+		}
+		v.Notes = append(v.Notes, text.Plural(r.HTTP2More, "more HTTP/2 connection")+" past those kept: "+what+".")
 	}
 }
 

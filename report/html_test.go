@@ -156,10 +156,15 @@ func TestHTMLHTTP2NotFollowed(t *testing.T) {
 	if want := "2|0.000s|2.0s|192.0.2.1:1000|192.0.2.2:443|1003|1000|3 of 1003 streams (h2_streams_over_limit), framing (h2_malformed)|24|5|h2_malformed,h2_streams_over_limit"; row != want {
 		t.Errorf("http2 row %q, want %q", row, want)
 	}
-	for _, w := range []string{"1 HTTP/2 connection not wholly followed", "4 more HTTP/2 connections past those kept"} {
+	for _, w := range []string{"1 HTTP/2 connection not wholly followed", "4 more HTTP/2 connections past those kept: every one wholly followed."} {
 		if !strings.Contains(out, w) {
 			t.Errorf("no %q in the report", w)
 		}
+	}
+	// Those past every bound that were not wholly followed are said.
+	_, out = parseReport(t, HTMLInput{Report: &health.Report{HTTP2: []*health.HTTP2Conn{whole, both}, HTTP2More: 4, HTTP2MoreNotFollowed: 2}})
+	if w := "4 more HTTP/2 connections past those kept: 2 of them not wholly followed, not in the table."; !strings.Contains(out, w) {
+		t.Errorf("no %q in the report", w)
 	}
 }
 
