@@ -128,7 +128,7 @@ type HTTP2Conn struct {
 // NotAllFollowed tells a connection wsdump did not wholly follow: streams
 // not followed, or framing it could not follow (wsparse.Summary.H2NotFollowed).
 func (h *HTTP2Conn) NotAllFollowed() bool {
-	return h.NotFollowed > 0 || h.Anomalies&wsparse.AnomH2Malformed != 0
+	return wsparse.H2NotAllFollowed(h.NotFollowed, h.Anomalies)
 }
 
 // Conn is one WebSocket connection (or refused upgrade attempt).

@@ -149,7 +149,13 @@ type HTTP2Counts struct {
 func (s *Summary) H2NotFollowed() bool { return h2NotFollowed(s.HTTP2, s.Anomalies) }
 
 func h2NotFollowed(h *HTTP2Counts, a Anomalies) bool {
-	return h != nil && (h.NotFollowed > 0 || a&AnomH2Malformed != 0)
+	return h != nil && H2NotAllFollowed(h.NotFollowed, a)
+}
+
+// H2NotAllFollowed is H2NotFollowed of an HTTP/2 connection's count of
+// streams not followed and its anomalies, wherever they are kept.
+func H2NotAllFollowed(notFollowed int, a Anomalies) bool {
+	return notFollowed > 0 || a&AnomH2Malformed != 0
 }
 
 // summary is what a decoder accumulates of its Summary; the rest is set
