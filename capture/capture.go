@@ -22,11 +22,15 @@ type LinkType uint32
 const (
 	LinkNull      LinkType = 0
 	LinkEthernet  LinkType = 1
+	LinkPPP       LinkType = 9
+	LinkPPPHDLC   LinkType = 50
 	LinkRaw       LinkType = 101
+	LinkCHDLC     LinkType = 104
 	LinkLoop      LinkType = 108
 	LinkLinuxSLL  LinkType = 113
 	LinkIPv4      LinkType = 228
 	LinkIPv6      LinkType = 229
+	LinkNFLOG     LinkType = 239
 	LinkLinuxSLL2 LinkType = 276
 )
 
@@ -36,8 +40,16 @@ func (l LinkType) String() string {
 		return "NULL"
 	case LinkEthernet:
 		return "ETHERNET"
+	case LinkPPP:
+		return "PPP"
+	case LinkPPPHDLC:
+		return "PPP_HDLC"
 	case LinkRaw:
 		return "RAW"
+	case LinkCHDLC:
+		return "C_HDLC"
+	case LinkNFLOG:
+		return "NFLOG"
 	case LinkLoop:
 		return "LOOP"
 	case LinkLinuxSLL:

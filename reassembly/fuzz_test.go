@@ -39,33 +39,60 @@ func FuzzNetworkPayload(f *testing.F) {
 	for _, tc := range synth.Tunnels { // tunnel.go: each tunnel around the segment
 		f.Add(fuzzPackets(1, tc.Wrap(linkEthernetFrame(nil, etherTypeIPv4, ip4tcp))))
 	}
-	f.Fuzz(func(t *testing.T, in []byte) {
-		a := New(nopSink{}, Options{})
-		ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-		for len(in) >= 3 {
-			link := fuzzLinks[int(in[0])%len(fuzzLinks)]
-			n := min(int(in[1])<<8|int(in[2]), len(in)-3)
-			data := in[3 : 3+n]
-			in = in[3+n:]
-			ip, ok := NetworkPayload(link, data)
-			if ok {
-				if len(ip) == 0 || ip[0]>>4 != 4 && ip[0]>>4 != 6 || !SupportedLink(link) {
-					t.Fatalf("link %d: ok with %x", link, ip)
-				}
-				if &ip[len(ip)-1] != &data[len(data)-1] || !bytes.HasSuffix(data, ip) {
-					t.Fatalf("link %d: payload does not alias the packet's tail", link)
-				}
+	f.Fuzz(func(t *testing.T, in []byte) { fuzzPacketPath(t, fuzzLinks, in) })
+}
+
+// fuzzSerialLinks are the link types FuzzSerialLinks picks from.
+var fuzzSerialLinks = []uint32{linkTypePPP, linkTypePPPHDLC, linkTypeCHDLC, linkTypeNFLOG}
+
+// FuzzSerialLinks: FuzzNetworkPayload's checks over PPP, Cisco HDLC and
+// NFLOG (linkserial.go), whose parsers walk attributes and guess a byte
+// order.
+func FuzzSerialLinks(f *testing.F) {
+	ip4tcp := linkCat([]byte{0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2},
+		[]byte{0xc3, 0x50, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0})
+	ip6tcp := synth.IPv6(6, ip4tcp[20:])
+	f.Add(fuzzPackets(0, linkCat([]byte{0xff, 0x03, 0x00, 0x21}, ip4tcp)))
+	f.Add(fuzzPackets(0, linkCat([]byte{0x57}, ip6tcp)))
+	f.Add(fuzzPackets(1, linkCat([]byte{0x8f, 0, 0x86, 0xdd}, ip6tcp)))
+	f.Add(fuzzPackets(2, linkCat([]byte{0x0f, 0, 0x88, 0x47, 0, 0x10, 1, 64}, ip4tcp)))
+	f.Add(fuzzPackets(3, nflogRecord(binary.LittleEndian, linuxAFInet, ip4tcp), nflogRecord(binary.BigEndian, linuxAFInet6, ip6tcp)))
+	f.Add(fuzzPackets(3, linkCat([]byte{2, 0, 0, 1}, []byte{3, 0, 1, 0}, nflogTLV(binary.LittleEndian, nflogPayloadAt, ip4tcp))))
+	f.Fuzz(func(t *testing.T, in []byte) { fuzzPacketPath(t, fuzzSerialLinks, in) })
+}
+
+// fuzzPacketPath runs FuzzNetworkPayload's framing (a byte picks the link
+// type from links, two give the length) through NetworkPayload and the
+// assembler.
+func fuzzPacketPath(t *testing.T, links []uint32, in []byte) {
+	a := New(nopSink{}, Options{})
+	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for len(in) >= 3 {
+		link := links[int(in[0])%len(links)]
+		n := min(int(in[1])<<8|int(in[2]), len(in)-3)
+		data := in[3 : 3+n]
+		in = in[3+n:]
+		ip, ok := NetworkPayload(link, data)
+		if ok {
+			if len(ip) == 0 || ip[0]>>4 != 4 && ip[0]>>4 != 6 || !SupportedLink(link) {
+				t.Fatalf("link %d: ok with %x", link, ip)
 			}
-			a.Packet(link, data, ts, len(data))
-			ts = ts.Add(300 * time.Millisecond)
+			// NFLOG's payload attribute may be followed by padding
+			// or others: it is in the packet, not always its tail.
+			if link == linkTypeNFLOG && !aliases(data, ip) ||
+				link != linkTypeNFLOG && (&ip[len(ip)-1] != &data[len(data)-1] || !bytes.HasSuffix(data, ip)) {
+				t.Fatalf("link %d: payload does not alias the packet's tail", link)
+			}
 		}
-		a.Finish()
-		st := a.Stats()
-		// A datagram reassembled is one more packet to tell.
-		if st.Malformed+st.NotIP+st.NotTCP+st.Fragments > st.Packets+st.Defragmented || st.FragmentsLost+st.FragmentsLate > st.Fragments {
-			t.Fatalf("stats: %+v", st)
-		}
-	})
+		a.Packet(link, data, ts, len(data))
+		ts = ts.Add(300 * time.Millisecond)
+	}
+	a.Finish()
+	st := a.Stats()
+	// A datagram reassembled is one more packet to tell.
+	if st.Malformed+st.NotIP+st.NotTCP+st.Fragments > st.Packets+st.Defragmented || st.FragmentsLost+st.FragmentsLate > st.Fragments {
+		t.Fatalf("stats: %+v", st)
+	}
 }
 
 // FuzzTunnelPayload: what a tunnel carries is a slice of its end, an IPv4

@@ -8,13 +8,17 @@ import "encoding/binary"
 const (
 	linkTypeNull      = 0
 	linkTypeEthernet  = 1
+	linkTypePPP       = 9  // PPP, HDLC-like framing (ff 03) or not
 	linkTypeRawDLT12  = 12 // DLT_RAW as most BSDs and Linux write it
 	linkTypeRawDLT14  = 14 // DLT_RAW as OpenBSD writes it
+	linkTypePPPHDLC   = 50 // PPP in HDLC-like framing, or Cisco HDLC
 	linkTypeRaw       = 101
+	linkTypeCHDLC     = 104 // Cisco HDLC
 	linkTypeLoop      = 108
 	linkTypeLinuxSLL  = 113
 	linkTypeIPv4      = 228
 	linkTypeIPv6      = 229
+	linkTypeNFLOG     = 239 // Linux netfilter NFLOG (tcpdump -i nflog:N)
 	linkTypeLinuxSLL2 = 276
 )
 
@@ -47,7 +51,8 @@ const (
 func SupportedLink(link uint32) bool {
 	switch link {
 	case linkTypeNull, linkTypeEthernet, linkTypeRawDLT12, linkTypeRawDLT14, linkTypeRaw,
-		linkTypeLoop, linkTypeLinuxSLL, linkTypeIPv4, linkTypeIPv6, linkTypeLinuxSLL2:
+		linkTypeLoop, linkTypeLinuxSLL, linkTypeIPv4, linkTypeIPv6, linkTypeLinuxSLL2,
+		linkTypePPP, linkTypePPPHDLC, linkTypeCHDLC, linkTypeNFLOG:
 		return true
 	}
 	return false
@@ -57,7 +62,9 @@ func SupportedLink(link uint32) bool {
 // IPv6) inside data, or ok=false when the packet carries no IP (ARP, LLDP,
 // unknown ethertype or family, truncated header, unsupported link type).
 // When ok, ip is not empty and its version nibble is 4 or 6, agreeing with
-// the link layer's protocol field. ip aliases data; nothing is allocated.
+// the link layer's protocol field. ip aliases data, and is its tail but
+// for NFLOG (where padding or other attributes may follow); nothing is
+// allocated.
 func NetworkPayload(link uint32, data []byte) (ip []byte, ok bool) {
 	switch link {
 	case linkTypeEthernet:
@@ -97,6 +104,12 @@ func NetworkPayload(link uint32, data []byte) (ip []byte, ok bool) {
 			return nil, false
 		}
 		return familyPayload(binary.BigEndian.Uint32(data), data[nullHeaderLen:])
+	case linkTypePPP, linkTypePPPHDLC:
+		return pppLinkPayload(data)
+	case linkTypeCHDLC:
+		return chdlcPayload(data)
+	case linkTypeNFLOG:
+		return nflogPayload(data)
 	}
 	return nil, false
 }

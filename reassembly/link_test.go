@@ -138,12 +138,12 @@ func TestLinkNetworkPayload(t *testing.T) {
 }
 
 func TestLinkSupported(t *testing.T) {
-	for _, link := range []uint32{0, 1, 12, 14, 101, 108, 113, 228, 229, 276} {
+	for _, link := range []uint32{0, 1, 9, 12, 14, 50, 101, 104, 108, 113, 228, 229, 239, 276} {
 		if !SupportedLink(link) {
 			t.Errorf("SupportedLink(%d) = false", link)
 		}
 	}
-	for _, link := range []uint32{2, 9, 20, 105, 127, 147, 192, 0x10000001} {
+	for _, link := range []uint32{2, 10, 20, 51, 105, 127, 147, 166, 192, 204, 0x10000001} {
 		if SupportedLink(link) {
 			t.Errorf("SupportedLink(%d) = true", link)
 		}

@@ -228,6 +228,12 @@ func pppPayload(p []byte) ([]byte, bool) {
 	if len(p) >= 2 && p[0] == 0xff && p[1] == 0x03 {
 		p = p[2:]
 	}
+	return pppProtoPayload(p)
+}
+
+// pppProtoPayload is the IP packet after a PPP protocol field, one byte
+// (compressed, odd) or two.
+func pppProtoPayload(p []byte) ([]byte, bool) {
 	if len(p) == 0 {
 		return nil, false
 	}
