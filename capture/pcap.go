@@ -73,6 +73,9 @@ func (s *pcapSource) Next() (Packet, error) {
 	}
 	if p, ok := s.buffered(); ok {
 		s.n++
+		if s.order == binary.BigEndian {
+			toLittleEndian(&p)
+		}
 		return p, nil
 	}
 	data, ci, err := s.pr.ZeroCopyReadPacketData()
@@ -81,13 +84,17 @@ func (s *pcapSource) Next() (Packet, error) {
 		return Packet{}, s.err
 	}
 	s.n++
-	return Packet{
+	p := Packet{
 		Timestamp:     ci.Timestamp,
 		CaptureLength: ci.CaptureLength,
 		Length:        ci.Length,
 		Link:          s.link,
 		Data:          data,
-	}, nil
+	}
+	if s.order == binary.BigEndian {
+		toLittleEndian(&p)
+	}
+	return p, nil
 }
 
 // buffered returns the next record as a slice of the read buffer when the

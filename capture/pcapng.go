@@ -110,15 +110,18 @@ func (s *ngSource) u32(b []byte) uint32 {
 
 func (s *ngSource) Next() (Packet, error) {
 	for s.err == nil {
-		if p, ok := s.buffered(); ok {
-			return p, nil
-		}
-		p, ok, err := s.readBlock(false)
-		if err != nil {
-			s.err = err
-			break
+		p, ok := s.buffered()
+		if !ok {
+			var err error
+			if p, ok, err = s.readBlock(false); err != nil {
+				s.err = err
+				break
+			}
 		}
 		if ok {
+			if s.big {
+				toLittleEndian(&p)
+			}
 			return p, nil
 		}
 	}

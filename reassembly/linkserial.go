@@ -60,25 +60,26 @@ func chdlcPayload(p []byte) ([]byte, bool) {
 // NFLOG (https://www.tcpdump.org/linktypes/LINKTYPE_NFLOG.html, libpcap's
 // pcap/nflog.h): a 4-byte header (address family, version, resource id,
 // big-endian), then netlink attributes: length (header included) and type,
-// 16 bits each in the byte order of the host that captured, the value,
-// padding to 4 bytes. The packet is the value of NFULA_PAYLOAD.
+// 16 bits each, the value, padding to 4 bytes. The packet is the value of
+// NFULA_PAYLOAD. The attributes' length and type are in the capturing
+// host's byte order, the file's: capture hands them out little-endian (it
+// swaps a big-endian file's, as libpcap and Wireshark's wiretap do).
 const (
 	nflogHeaderLen = 4
 	nflogTLVLen    = 4
 	nflogPayloadAt = 9      // NFULA_PAYLOAD (linux/netfilter/nfnetlink_log.h)
 	nflogTypeMask  = 0x7fff // NLA_F_NESTED off, as tshark masks it
-	nflogMaxType   = 0x100  // a type this large means the other byte order
 	linuxAFInet    = 2
 	linuxAFInet6   = 10
 )
 
 // nflogPayload is the IP packet an NFLOG record holds: the last
 // NFULA_PAYLOAD attribute's value, IPv4 or IPv6 as the header's family
-// says. As in tshark's dissect_nflog (epan/dissectors/packet-nflog.c),
-// the attributes' byte order is guessed per record, and an attribute
-// shorter than its own header ends the record with nothing decoded. A
-// payload longer than what is left is cut there, as a snap length cuts
-// it: the IP layer tells what is missing.
+// says. As in tshark's dissect_nflog (epan/dissectors/packet-nflog.c), an
+// attribute shorter than its own header ends the record with nothing
+// decoded, and so does one longer than what is left (a snap length does
+// not cut records: libpcap has the kernel copy less of the packet, into a
+// shorter attribute).
 func nflogPayload(p []byte) ([]byte, bool) {
 	if len(p) < nflogHeaderLen {
 		return nil, false
@@ -93,18 +94,14 @@ func nflogPayload(p []byte) ([]byte, bool) {
 		return nil, false
 	}
 	tlvs := p[nflogHeaderLen:]
-	var order binary.ByteOrder = binary.BigEndian
-	if !nflogOrderIs(tlvs, binary.BigEndian) && nflogOrderIs(tlvs, binary.LittleEndian) {
-		order = binary.LittleEndian
-	}
 	var ip []byte
 	for len(tlvs) >= nflogTLVLen {
-		n := int(order.Uint16(tlvs[0:2]))
-		if n < nflogTLVLen {
+		n := int(binary.LittleEndian.Uint16(tlvs[0:2]))
+		if n < nflogTLVLen || n > len(tlvs) {
 			return nil, false
 		}
-		if order.Uint16(tlvs[2:4])&nflogTypeMask == nflogPayloadAt {
-			ip = tlvs[nflogTLVLen:min(n, len(tlvs))]
+		if binary.LittleEndian.Uint16(tlvs[2:4])&nflogTypeMask == nflogPayloadAt {
+			ip = tlvs[nflogTLVLen:n]
 		}
 		// The next attribute starts 4-aligned; n >= 4, so this moves on.
 		next := (n + 3) &^ 3
@@ -114,29 +111,4 @@ func nflogPayload(p []byte) ([]byte, bool) {
 		tlvs = tlvs[next:]
 	}
 	return ipPayload(want, ip)
-}
-
-// nflogOrderIs is tshark's test of a byte order for NFLOG attributes:
-// read so, the first attribute with a non-zero type has a type under
-// 0x100 (the kernel's are under 32), and no attribute before it is
-// shorter than its header.
-func nflogOrderIs(tlvs []byte, order binary.ByteOrder) bool {
-	for len(tlvs) > nflogTLVLen {
-		n := int(order.Uint16(tlvs[0:2]))
-		if n < nflogTLVLen {
-			return false
-		}
-		switch t := order.Uint16(tlvs[2:4]) & nflogTypeMask; {
-		case t >= nflogMaxType:
-			return false
-		case t != 0:
-			return true
-		}
-		next := (n + 3) &^ 3
-		if next >= len(tlvs) {
-			return false
-		}
-		tlvs = tlvs[next:]
-	}
-	return false
 }
