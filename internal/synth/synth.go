@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 )
 
 // Packet is one serialized Ethernet frame and its time.
@@ -205,25 +204,7 @@ func (c *Conv) segment(fromClient bool, tcp *layers.TCP, payload []byte) {
 // given) as a classic Ethernet pcap, cutting each to snaplen bytes when
 // snaplen > 0.
 func WritePcap(w io.Writer, snaplen int, packets ...Packet) error {
-	pw := pcapgo.NewWriter(w)
-	sl := uint32(65535)
-	if snaplen > 0 {
-		sl = uint32(snaplen)
-	}
-	if err := pw.WriteFileHeader(sl, layers.LinkTypeEthernet); err != nil {
-		return err
-	}
-	for _, p := range packets {
-		data := p.Data
-		if snaplen > 0 && len(data) > snaplen {
-			data = data[:snaplen]
-		}
-		ci := gopacket.CaptureInfo{Timestamp: p.TS, CaptureLength: len(data), Length: len(p.Data)}
-		if err := pw.WritePacket(ci, data); err != nil {
-			return err
-		}
-	}
-	return nil
+	return WritePcapLink(w, layers.LinkTypeEthernet, snaplen, packets...)
 }
 
 // A minimal WebSocket upgrade (RFC 6455 §1.3's key and accept), without
