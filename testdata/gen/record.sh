@@ -78,6 +78,30 @@ if [ "${1:-}" = __netns ]; then
 	exit 0
 fi
 
+# Internal entry point: run inside `unshare --net`: nftables logs every TCP
+# packet to or from PORT or PORT+1 leaving lo (each loopback packet once) to
+# NFLOG group GROUP, and capture's tool reads the group (nflog:GROUP).
+#   __nflog GROUP PORT capture-args...
+if [ "${1:-}" = __nflog ]; then
+	shift
+	group=$1 port=$2
+	shift 2
+	ip link set lo up mtu 1500
+	ip link set dev lo gso_max_size 1500
+	ethtool -K lo tso off gso off gro off >/dev/null 2>&1 || true
+	nft -f - <<EOF
+table inet wsdump_nflog {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		tcp sport { $port, $((port + 1)) } log group $group
+		tcp dport { $port, $((port + 1)) } log group $group
+	}
+}
+EOF
+	capture "$@"
+	exit 0
+fi
+
 # Internal entry point: run inside a network namespace made by tunnels.sh
 # (`ip netns exec NS bash record.sh __inns capture-args...`).
 if [ "${1:-}" = __inns ]; then
@@ -133,6 +157,24 @@ if want $name; then
 	p=47050 # private namespace: nothing else listens there
 	unshare --net bash "$SELF" __netns tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
 		"${NODE[@]}" --scenario basic --host 127.0.0.1 --port "$p" --manifest "$OUT/$name.messages.tsv"
+fi
+
+# NFLOG (link type 239): what `iptables/nft ... log group N` hands to
+# `tcpdump -i nflog:N`, only the packets a rule matched. The basic session
+# over IPv4 (port 47090), then over IPv6 (47091), in a private namespace;
+# lo as in ethernet-mtu, so no packet is larger than the kernel copies into
+# an NFLOG record (65531 bytes). libpcap cannot compile filters for NFLOG:
+# the nft rules are the filter. The manifest is the two sessions' in turn.
+name=gen__ws-node-nflog
+if want $name; then
+	command -v nft >/dev/null || die "missing nft (apt-get install nftables)"
+	p=47090 # private namespace: nothing else listens there
+	nfm=$(mktemp -d)
+	unshare --net bash "$SELF" __nflog 5 "$p" tcpdump nflog:5 "$OUT/$name.pcap" "" -- \
+		sh -c "${NODE[*]} --scenario basic --host 127.0.0.1 --port $p --manifest $nfm/v4.tsv &&
+			${NODE[*]} --scenario basic --host ::1 --port $((p + 1)) --manifest $nfm/v6.tsv"
+	{ cat "$nfm/v4.tsv"; tail -n +2 "$nfm/v6.tsv"; } >"$OUT/$name.messages.tsv"
+	rm -r "$nfm"
 fi
 
 name=gen__ws-node-many-small
