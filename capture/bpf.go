@@ -304,6 +304,8 @@ func (p *filterParser) setValue(t *FilterTest, val string) error {
 // given layout: LinkEthernet (with or without one 802.1Q or 802.1ad tag) or
 // LinkRaw (the packet starts at the IP header, as on SOCK_DGRAM packet
 // sockets). An accepted packet is kept whole, up to MaxCaptureLength bytes.
+// Other link types (SLL, NFLOG, PPP, ...) are refused: a file of any link
+// type is filtered by a Matcher, on the IP packet its link layer holds.
 func CompileFilter(f Filter, link LinkType) ([]bpf.Instruction, error) {
 	p := &bpfProg{}
 	accept := bpf.RetConstant{Val: MaxCaptureLength}

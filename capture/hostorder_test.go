@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -85,6 +86,21 @@ func TestSwapNFLOGHostile(t *testing.T) {
 		swapNFLOG(b, len(b)+tc.wireExtra)
 		if !bytes.Equal(b, tc.want) {
 			t.Errorf("%s:\n got % x\nwant % x", tc.name, b, tc.want)
+		}
+	}
+}
+
+// TestCompileFilterRefusesOtherLinks: the live path's compiler says which
+// link types it cannot filter, rather than reading their headers as
+// Ethernet's; files of those are filtered by a Matcher on the IP packet.
+func TestCompileFilterRefusesOtherLinks(t *testing.T) {
+	f, err := ParseFilter("tcp port 80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, link := range []LinkType{LinkNFLOG, LinkPPP, LinkPPPHDLC, LinkCHDLC, LinkLinuxSLL2} {
+		if _, err := CompileFilter(f, link); err == nil || !strings.Contains(err.Error(), "link type "+link.String()) {
+			t.Errorf("%s: %v", link, err)
 		}
 	}
 }
