@@ -15,6 +15,7 @@ func FuzzNewReader(f *testing.F) {
 	f.Add(multiSection())
 	f.Add(gzipped(multiSection()))
 	f.Add((&ngFile{}).shb(be).idb(1, 0).spb(rec{data: payload(1, 7)}).b)
+	f.Add(classicFile(be, false, uint32(LinkNFLOG), 0, rec{data: nflogRec(be, payload(1, 41))})) // hostorder.go
 	f.Fuzz(func(t *testing.T, data []byte) {
 		src, err := NewReader(bytes.NewReader(data))
 		if err != nil {
@@ -48,6 +49,8 @@ func FuzzBufferSizesAgree(f *testing.F) {
 	f.Add(multiSection())
 	f.Add((&ngFile{}).shb(be).idb(1, 0).epb(rec{ts: 7, data: payload(1, 70)}).spb(rec{data: payload(2, 9)}).epb(rec{data: payload(3, 33)}).b)
 	f.Add((&ngFile{}).shb(le).idb(1, 0).idb(276, 64).epb(rec{data: payload(1, 200)}).pb(rec{data: payload(2, 40)}).b)
+	f.Add((&ngFile{}).shb(be).idb(uint16(LinkNFLOG), 0).epb(rec{data: nflogRec(be, payload(1, 41))}).spb(rec{data: nflogRec(be, payload(2, 9))}).b)
+	f.Add(classicFile(be, false, uint32(LinkNFLOG), 0, rec{data: nflogRec(be, payload(1, 41))}, rec{data: nflogRec(be, payload(2, 300))}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ref := readThrough(data, 24)
 		for _, size := range []int{64, 300, 0} {
