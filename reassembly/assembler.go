@@ -90,7 +90,7 @@ type Stats struct {
 	NotIP       uint64 // link payload without IPv4/IPv6
 	NotTCP      uint64 // IP packets that carry no TCP
 	Malformed   uint64 // IP or TCP headers that do not parse
-	Fragments   uint64 // IP fragments of what may carry TCP, reassembled (defrag.go)
+	Fragments   uint64 // IP fragments reassembled (defrag.go): IPv4's of what may carry TCP, every IPv6 one
 	Connections int    // TCP connections seen
 	Evicted     int    // connections ended early to stay under MaxConnections (each once)
 	Parked      int    // WebSocket connections evicted with their decoder state kept
@@ -101,7 +101,7 @@ type Stats struct {
 	// overlapped earlier ones of their datagram with other bytes (the
 	// first copy is kept).
 	Defragmented, FragmentsLost, FragmentConflicts uint64
-	// Fragments given up whose datagram (addresses, protocol, id) was
+	// Fragments given up whose datagram (addresses, id, IPv4's protocol) was
 	// among the last defragRecent reassembled, and within its length:
 	// late copies, as a mirror port sending each packet twice makes, not
 	// lost (FragmentsLost).

@@ -36,12 +36,18 @@ type ipFragment struct {
 	more   bool   // more fragments follow (MF, M)
 	data   []byte // aliases the packet
 	cut    bool   // captured shorter than its IP header says
+	next   uint8  // IPv6: the next header after the fragment header
 }
 
+// defragKey is a datagram's identity: IPv4's addresses, protocol and id
+// (RFC 791); IPv6's addresses and id (RFC 8200 section 4.5: the next
+// header of the fragments after the first may differ from the first's,
+// which alone counts; Linux and tshark key them so, and a key with it
+// let a sender make wsdump give up a datagram the host reassembles).
 type defragKey struct {
 	src, dst [16]byte
 	id       uint32
-	proto    uint8 // IPv4's protocol; IPv6's next header after the fragment header
+	proto    uint8 // IPv4's protocol; 0 for IPv6
 	v6       bool
 }
 
@@ -50,6 +56,7 @@ type datagram struct {
 	key    defragKey
 	start  time.Time
 	header []byte // of the first fragment (offset 0), once it came
+	next   uint8  // IPv6: the first fragment's next header
 	data   []byte // the payload so far, as long as the furthest fragment
 	have   []uint64
 	units  int // 8-byte units held
@@ -115,7 +122,7 @@ func (d *defragmenter) add(f *ipFragment, ts time.Time, st *Stats) ([]byte, bool
 		return nil, false
 	}
 	if f.off == 0 && g.header == nil {
-		g.header = append([]byte(nil), f.header...)
+		g.header, g.next = append([]byte(nil), f.header...), f.next
 	}
 	if end > len(g.data) {
 		if end > cap(g.data) {
@@ -164,7 +171,7 @@ func (d *defragmenter) add(f *ipFragment, ts time.Time, st *Stats) ([]byte, bool
 	st.Defragmented++
 	if f.key.v6 {
 		binary.BigEndian.PutUint16(d.out[4:], uint16(g.total))
-		d.out[6] = f.key.proto
+		d.out[6] = g.next
 	} else {
 		binary.BigEndian.PutUint16(d.out[2:], uint16(len(d.out)))
 		d.out[6] &= 0x40 // DF kept; MF and the offset cleared

@@ -131,6 +131,16 @@ func TestDefragRules(t *testing.T) {
 	copy(mid[12:20], seg[12:20])
 	binary.BigEndian.PutUint16(mid[4:], 9)
 	binary.BigEndian.PutUint16(mid[6:], 0x2000|48/8)
+	// RFC 8200 section 4.5: the next header of the fragments after the
+	// first may differ from the first's; only the first's counts (Linux
+	// and tshark key a datagram by addresses and id alone).
+	nh := func(frag []byte, next byte) []byte {
+		frag = slices.Clone(frag)
+		frag[40] = next
+		return frag
+	}
+	f6odd := [][]byte{f6[0], nh(f6[1], 17), nh(f6[2], 59)}
+	f6none := [][]byte{nh(f6[0], 59), f6[1], f6[2]}
 	end2 := slices.Clone(f[2])
 	binary.BigEndian.PutUint16(end2[6:], 200/8) // a second end
 	p := func(at int, data ...[]byte) []defragPkt {
@@ -150,6 +160,9 @@ func TestDefragRules(t *testing.T) {
 		{"last first", p(0, f[2], f[1], f[0]), 1, 3, 1, 0, 0},
 		{"ipv6", p(0, f6...), 1, 3, 1, 0, 0},
 		{"ipv6 atomic fragment", p(0, atomic), 1, 1, 1, 0, 0},
+		{"ipv6, later fragments' next headers other", p(0, f6odd...), 1, 3, 1, 0, 0},
+		{"ipv6, later fragments' next headers other, last first", p(0, f6odd[2], f6odd[1], f6odd[0]), 1, 3, 1, 0, 0},
+		{"ipv6, the first fragment's next header none, the others tcp", p(0, f6none...), 0, 3, 1, 0, 0},
 		{"repeated, same bytes", p(0, f[0], f[1], f[1], f[2]), 1, 4, 1, 0, 0},
 		{"overlap, other bytes: first kept", p(0, f[0], f[1], other, f[2]), 1, 4, 1, 0, 1},
 		{"one missing", p(0, f[0], f[2]), 0, 2, 0, 2, 0},

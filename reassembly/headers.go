@@ -87,18 +87,20 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 				fo := binary.BigEndian.Uint16(payload[2:4])
 				f = ipFragment{header: ip[:40], off: int(fo>>3) * defragUnit, more: fo&1 != 0, data: payload[8:],
 					cut: 40+int(d.ip6.Length) > len(ip)}
-				f.key.id, f.key.proto, f.key.v6 = binary.BigEndian.Uint32(payload[4:8]), uint8(proto), true
+				f.key.id, f.key.v6, f.next = binary.BigEndian.Uint32(payload[4:8]), true, uint8(proto)
 				copy(f.key.src[:], d.ip6.SrcIP.To16())
 				copy(f.key.dst[:], d.ip6.DstIP.To16())
 			}
 		}
 		tcp := proto == layers.IPProtocolTCP
 		switch {
-		case frag && !defragged && (tcp || tunnelProto(proto) || proto == layers.IPProtocolAH ||
-			proto == layers.IPProtocolIPv6Destination || proto == layers.IPProtocolIPv6Routing):
+		case frag && !defragged && (f.key.v6 || tcp || tunnelProto(proto) || proto == layers.IPProtocolAH):
 			// A fragment of what may carry TCP: reassembled (a later
-			// fragment of UDP has no ports to tell a tunnel by; IPv6's
-			// fragmentable part may start with extension headers).
+			// fragment of UDP has no ports to tell a tunnel by). Every
+			// IPv6 fragment is: what the datagram carries is the first
+			// fragment's next header (RFC 8200 section 4.5), whatever
+			// the others say, and its fragmentable part may start with
+			// extension headers.
 			st.Fragments++
 			if f.cut {
 				st.FragmentsLost++
