@@ -100,14 +100,32 @@ func fuzzPacketPath(t *testing.T, links []uint32, in []byte) {
 func FuzzTunnelPayload(f *testing.F) {
 	ip4 := linkIPv4Packet
 	for _, tc := range synth.Tunnels {
-		outer := tc.Wrap(linkEthernetFrame(nil, etherTypeIPv4, ip4))[ethernetHeaderLen:]
-		switch outer[0] >> 4 { // MPLS and PPPoE are not IP tunnels
-		case ipVersion4:
+		frame := tc.Wrap(linkEthernetFrame(nil, etherTypeIPv4, ip4))
+		outer := frame[ethernetHeaderLen:]
+		switch {
+		case binary.BigEndian.Uint16(frame[12:]) == etherTypeMPLS: // at the link layer: seeds of MPLS in IP
+			f.Add(byte(ipProtoMPLS), outer)
+		case outer[0]>>4 == ipVersion4: // PPPoE is not an IP tunnel
 			f.Add(outer[9], outer[20:])
-		case ipVersion6:
+		case outer[0]>>4 == ipVersion6:
 			f.Add(outer[6], outer[40:])
 		}
 	}
+	// Hostile lengths: GRE source routes past the end or never ending,
+	// NSH longer than its packet, MPLS and NSH nested past maxLinkNest.
+	f.Add(byte(47), synth.GRE(synth.GRERouting, 0x0800, linkCat(synth.SRE(2, make([]byte, 255)), ip4)))
+	f.Add(byte(47), synth.GRE(synth.GRERouting, 0x0800, bytes.Repeat(synth.SRE(1, nil), 100)))
+	f.Add(byte(17), synth.UDP(1, portVXLANGPE, linkCat(synth.VXLANGPEHeader(4), []byte{0x0f, 0xff, 2, 1, 0, 0, 42, 255}, ip4)))
+	nest := ip4
+	for range maxLinkNest + 1 {
+		nest = synth.NSH(2, 4, nil, nest)
+	}
+	f.Add(byte(17), synth.UDP(1, portVXLANGPE, linkCat(synth.VXLANGPEHeader(4), nest)))
+	nest = synth.Ether(0x0800, ip4)
+	for range maxLinkNest + 1 {
+		nest = synth.Ether(etherTypeMPLS, synth.MPLS([]uint32{100}, linkCat(synth.PWControlWord, nest)))
+	}
+	f.Add(byte(ipProtoMPLS), nest[ethernetHeaderLen:])
 	f.Fuzz(func(t *testing.T, proto byte, p []byte) {
 		ip, ok := tunnelPayload(layers.IPProtocol(proto), p)
 		if !ok {

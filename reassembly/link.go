@@ -33,6 +33,7 @@ const (
 	etherTypeMPLS      = 0x8847
 	etherTypeMPLSMulti = 0x8848
 	etherTypePPPoE     = 0x8864 // PPPoE session stage
+	etherTypeNSH       = 0x894f // network service header, RFC 8300
 	ethernetHeaderLen  = 14
 	vlanTagLen         = 4
 	sllHeaderLen       = 16 // protocol at offset 14
@@ -71,17 +72,17 @@ func NetworkPayload(link uint32, data []byte) (ip []byte, ok bool) {
 		if len(data) < ethernetHeaderLen {
 			return nil, false
 		}
-		return etherPayload(binary.BigEndian.Uint16(data[12:14]), data[ethernetHeaderLen:])
+		return etherPayload(binary.BigEndian.Uint16(data[12:14]), data[ethernetHeaderLen:], 0)
 	case linkTypeLinuxSLL:
 		if len(data) < sllHeaderLen {
 			return nil, false
 		}
-		return etherPayload(binary.BigEndian.Uint16(data[14:16]), data[sllHeaderLen:])
+		return etherPayload(binary.BigEndian.Uint16(data[14:16]), data[sllHeaderLen:], 0)
 	case linkTypeLinuxSLL2:
 		if len(data) < sll2HeaderLen {
 			return nil, false
 		}
-		return etherPayload(binary.BigEndian.Uint16(data[0:2]), data[sll2HeaderLen:])
+		return etherPayload(binary.BigEndian.Uint16(data[0:2]), data[sll2HeaderLen:], 0)
 	case linkTypeRaw, linkTypeRawDLT12, linkTypeRawDLT14:
 		return ipPayload(0, data)
 	case linkTypeIPv4:
@@ -115,8 +116,9 @@ func NetworkPayload(link uint32, data []byte) (ip []byte, ok bool) {
 }
 
 // etherPayload skips any number of stacked VLAN tags, then keeps IP, in
-// MPLS or a PPPoE session too.
-func etherPayload(etherType uint16, rest []byte) ([]byte, bool) {
+// MPLS, NSH or a PPPoE session too. nest counts the MPLS stacks and NSH
+// headers opened around rest (tunnel.go).
+func etherPayload(etherType uint16, rest []byte, nest int) ([]byte, bool) {
 	for etherType == etherTypeVLAN || etherType == etherTypeQinQ || etherType == etherTypeQinQOld || etherType == etherTypeQinQOld2 {
 		if len(rest) < vlanTagLen {
 			return nil, false
@@ -131,7 +133,9 @@ func etherPayload(etherType uint16, rest []byte) ([]byte, bool) {
 	case etherTypeIPv6:
 		return ipPayload(ipVersion6, rest)
 	case etherTypeMPLS, etherTypeMPLSMulti:
-		return mplsPayload(rest)
+		return mplsPayload(rest, nest)
+	case etherTypeNSH:
+		return nshPayload(rest, nest)
 	case etherTypePPPoE:
 		return pppoePayload(rest)
 	}

@@ -1,7 +1,8 @@
 // Tunnels: the IP packet inside IP-in-IP, GRE (with ERSPAN), VXLAN,
-// VXLAN-GPE and GENEVE, as mirrored and overlay traffic delivers it (AWS
-// VPC Traffic Mirroring sends VXLAN; switches send ERSPAN over GRE). The
-// connection is the inner packets' 4-tuple, as tshark has it.
+// VXLAN-GPE, GENEVE, MPLS (with Ethernet pseudowires) and NSH, as mirrored
+// and overlay traffic delivers it (AWS VPC Traffic Mirroring sends VXLAN;
+// switches send ERSPAN over GRE). The connection is the inner packets'
+// 4-tuple, as tshark has it.
 
 package reassembly
 
@@ -15,11 +16,18 @@ import (
 // nested deeper is counted as not TCP.
 const maxTunnelDepth = 4
 
+// maxLinkNest bounds the MPLS label stacks and NSH headers opened inside
+// one another at one IP layer (an Ethernet pseudowire carrying MPLS
+// again, NSH in NSH): past it, the packet is not opened. Each takes 4
+// bytes or more, so without it a hostile packet nests thousands deep.
+const maxLinkNest = 8
+
 // UDP ports of tunnels (IANA), either port of the datagram.
 const (
 	portVXLAN    = 4789 // RFC 7348
 	portVXLANGPE = 4790 // draft-ietf-nvo3-vxlan-gpe
 	portGENEVE   = 6081 // RFC 8926
+	portMPLS     = 6635 // MPLS in UDP, RFC 7510
 )
 
 // EtherTypes and GRE protocol types of what tunnels carry.
@@ -29,13 +37,14 @@ const (
 	etherTypeERSPAN3 = 0x22eb // ERSPAN type III
 	etherTypePPP     = 0x880b // PPTP's enhanced GRE (version 1)
 	udpHeaderLen     = 8
+	ipProtoMPLS      = 137 // MPLS in IP, RFC 4023
 )
 
 // tunnelProto reports whether an IP packet of protocol proto may carry a
 // tunnel that tunnelPayload opens (UDP: on some ports).
 func tunnelProto(proto layers.IPProtocol) bool {
 	switch proto {
-	case layers.IPProtocolIPv4, layers.IPProtocolIPv6, layers.IPProtocolGRE, layers.IPProtocolUDP:
+	case layers.IPProtocolIPv4, layers.IPProtocolIPv6, layers.IPProtocolGRE, layers.IPProtocolUDP, ipProtoMPLS:
 		return true
 	}
 	return false
@@ -53,7 +62,7 @@ func mayTunnel(proto layers.IPProtocol, p []byte) bool {
 // udpTunnelPort is the tunnel port among a datagram's source and
 // destination ports, or 0.
 func udpTunnelPort(src, dst uint16) uint16 {
-	for _, port := range []uint16{portVXLAN, portVXLANGPE, portGENEVE} {
+	for _, port := range []uint16{portVXLAN, portVXLANGPE, portGENEVE, portMPLS} {
 		if src == port || dst == port {
 			return port
 		}
@@ -74,11 +83,14 @@ func tunnelPayload(proto layers.IPProtocol, p []byte) (ip []byte, ok bool) {
 		return grePayload(p)
 	case layers.IPProtocolUDP:
 		return udpTunnelPayload(p)
+	case ipProtoMPLS:
+		return mplsPayload(p, 0)
 	}
 	return nil, false
 }
 
-// udpTunnelPayload opens VXLAN, VXLAN-GPE and GENEVE on their ports.
+// udpTunnelPayload opens VXLAN, VXLAN-GPE, GENEVE and MPLS on their
+// ports.
 func udpTunnelPayload(p []byte) ([]byte, bool) {
 	if len(p) < udpHeaderLen {
 		return nil, false
@@ -92,20 +104,16 @@ func udpTunnelPayload(p []byte) ([]byte, bool) {
 		if len(p) < 8 {
 			return nil, false
 		}
-		return ethernetPayload(p[8:])
+		return ethernetPayload(p[8:], 0)
 	case portVXLANGPE:
-		// Flags, 16 reserved bits, next protocol, VNI, reserved.
+		// Flags, 16 reserved bits, next protocol (numbered as NSH's),
+		// VNI, reserved.
 		if len(p) < 8 {
 			return nil, false
 		}
-		switch p[3] {
-		case 1:
-			return ipPayload(ipVersion4, p[8:])
-		case 2:
-			return ipPayload(ipVersion6, p[8:])
-		case 3:
-			return ethernetPayload(p[8:])
-		}
+		return nextProtoPayload(p[3], p[8:], 0)
+	case portMPLS:
+		return mplsPayload(p, 0)
 	case portGENEVE:
 		// Version (2 bits, 0) and options length in 4-byte words,
 		// flags, protocol type, VNI, reserved; then the options.
@@ -116,7 +124,7 @@ func udpTunnelPayload(p []byte) ([]byte, bool) {
 		if len(p) < n {
 			return nil, false
 		}
-		return greProtoPayload(binary.BigEndian.Uint16(p[2:4]), p[n:])
+		return greProtoPayload(binary.BigEndian.Uint16(p[2:4]), p[n:], 0)
 	}
 	return nil, false
 }
@@ -131,48 +139,63 @@ const (
 	greVersion  = 0x0007
 )
 
-// grePayload opens GRE: version 0 carrying IP, Ethernet, ERSPAN or MPLS,
-// and version 1 (PPTP) carrying PPP.
+// grePayload opens GRE: version 0 carrying IP, Ethernet, ERSPAN, MPLS or
+// NSH, and version 1 (PPTP) carrying PPP. The fields present are read as
+// tshark reads them: checksum and offset when either C or R is set, key,
+// sequence, acknowledgment (version 1), then RFC 1701's source route
+// entries when R is set, to the one with family and length 0. (Linux
+// drops a packet with R set; RFC 2784 deprecated it.)
 func grePayload(p []byte) ([]byte, bool) {
 	if len(p) < 4 {
 		return nil, false
 	}
 	flags, proto := binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4])
-	if flags&greRouting != 0 { // source routing (RFC 1701): obsolete, not opened
+	version := flags & greVersion
+	if version > 1 || version == 1 && proto != etherTypePPP {
 		return nil, false
 	}
 	n := 4
-	for _, f := range []uint16{greChecksum, greKey, greSeq} {
+	if flags&(greChecksum|greRouting) != 0 {
+		n += 4
+	}
+	for _, f := range []uint16{greKey, greSeq} {
 		if flags&f != 0 {
 			n += 4
 		}
 	}
-	switch flags & greVersion {
-	case 0:
-	case 1:
-		if flags&greAck != 0 {
-			n += 4
+	if version == 1 && flags&greAck != 0 {
+		n += 4
+	}
+	if flags&greRouting != 0 {
+		// Address family (2 bytes), offset, length, then length bytes;
+		// each entry takes 4 bytes or more of the packet.
+		for {
+			if len(p) < n+4 {
+				return nil, false
+			}
+			last := p[n] == 0 && p[n+1] == 0 && p[n+3] == 0
+			n += 4 + int(p[n+3])
+			if last {
+				break
+			}
 		}
-		if proto != etherTypePPP || len(p) < n {
-			return nil, false
-		}
-		return pppPayload(p[n:])
-	default:
-		return nil, false
 	}
 	if len(p) < n {
 		return nil, false
+	}
+	if version == 1 {
+		return pppPayload(p[n:])
 	}
 	p = p[n:]
 	switch proto {
 	case etherTypeERSPAN2:
 		if flags&greSeq == 0 { // type I: the mirrored frame, no header
-			return ethernetPayload(p)
+			return ethernetPayload(p, 0)
 		}
 		if len(p) < 8 {
 			return nil, false
 		}
-		return ethernetPayload(p[8:])
+		return ethernetPayload(p[8:], 0)
 	case etherTypeERSPAN3:
 		// 12 bytes; O (the last bit) says an 8-byte platform subheader
 		// follows; the frame type (bits 1-5 of byte 10) is 0 for
@@ -189,30 +212,30 @@ func grePayload(p []byte) ([]byte, bool) {
 		}
 		switch (p[10] >> 2) & 0x1f {
 		case 0:
-			return ethernetPayload(p[h:])
+			return ethernetPayload(p[h:], 0)
 		case 2:
 			return ipPayload(0, p[h:])
 		}
 		return nil, false
 	}
-	return greProtoPayload(proto, p)
+	return greProtoPayload(proto, p, 0)
 }
 
 // greProtoPayload opens what an EtherType-numbered protocol field (GRE,
 // GENEVE) says p holds.
-func greProtoPayload(proto uint16, p []byte) ([]byte, bool) {
+func greProtoPayload(proto uint16, p []byte, nest int) ([]byte, bool) {
 	if proto == etherTypeTEB {
-		return ethernetPayload(p)
+		return ethernetPayload(p, nest)
 	}
-	return etherPayload(proto, p)
+	return etherPayload(proto, p, nest)
 }
 
 // ethernetPayload is the IP packet in an Ethernet frame.
-func ethernetPayload(p []byte) ([]byte, bool) {
+func ethernetPayload(p []byte, nest int) ([]byte, bool) {
 	if len(p) < ethernetHeaderLen {
 		return nil, false
 	}
-	return etherPayload(binary.BigEndian.Uint16(p[12:14]), p[ethernetHeaderLen:])
+	return etherPayload(binary.BigEndian.Uint16(p[12:14]), p[ethernetHeaderLen:], nest)
 }
 
 // PPP protocol numbers (RFC 1661; IPv6: RFC 5072).
@@ -252,20 +275,157 @@ func pppProtoPayload(p []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// mplsPayload pops MPLS labels down to the bottom of the stack and keeps
-// an IP packet (its version nibble tells). A pseudowire carrying Ethernet
-// is not opened.
-func mplsPayload(p []byte) ([]byte, bool) {
+// MPLS labels and numbers (RFC 3032; the associated channel: RFC 4385,
+// 5586).
+const (
+	mplsLabelGAL   = 13 // generic associated channel label: an ACH follows
+	mplsStackEntry = 4
+	mplsBottom     = 1 // in the third byte of an entry
+	mplsControlLen = 4 // the pseudowire control word (RFC 4385, 4448)
+	achIPv4        = 0x0021
+	achIPv6        = 0x0057
+)
+
+// mplsPayload pops MPLS labels down to the bottom of the stack, then opens
+// what the first nibble after it says, as tshark 4.0 does (RFC 4928
+// section 3; packet-mpls.c): 4 an IPv4 packet, 6 an IPv6 one, 1 (or the
+// label GAL) an associated channel, 0 an Ethernet pseudowire (RFC 4448);
+// anything else is not opened. tshark tells a pseudowire's control word
+// (4 bytes, first nibble 0) from an Ethernet frame whose destination
+// starts with nibble 0 by its table of vendors' address prefixes: no
+// control word when both of the first two 6-byte fields start with a
+// known one. wsdump tells them by what follows: the frame after the
+// control word if it holds an EtherType it opens (and for IP, the
+// version it names), else the frame at the label stack's end if that
+// does, else nothing.
+func mplsPayload(p []byte, nest int) ([]byte, bool) {
+	if nest >= maxLinkNest {
+		return nil, false
+	}
+	var label uint32
 	for {
-		if len(p) < 4 {
+		if len(p) < mplsStackEntry {
 			return nil, false
 		}
-		bottom := p[2]&1 != 0
-		p = p[4:]
+		label = binary.BigEndian.Uint32(p) >> 12
+		bottom := p[2]&mplsBottom != 0
+		p = p[mplsStackEntry:]
 		if bottom {
-			return ipPayload(0, p)
+			break
 		}
 	}
+	if len(p) == 0 {
+		return nil, false
+	}
+	if label == mplsLabelGAL {
+		return achPayload(p)
+	}
+	switch p[0] >> 4 {
+	case ipVersion4:
+		return ipPayload(ipVersion4, p)
+	case ipVersion6:
+		return ipPayload(ipVersion6, p)
+	case 1:
+		return achPayload(p)
+	case 0:
+		if len(p) >= mplsControlLen && ethernetOpens(p[mplsControlLen:]) {
+			return ethernetPayload(p[mplsControlLen:], nest+1)
+		}
+		if ethernetOpens(p) {
+			return ethernetPayload(p, nest+1)
+		}
+	}
+	return nil, false
+}
+
+// ethernetOpens reports whether p starts as an Ethernet frame whose
+// EtherType etherPayload opens, the version nibble after it agreeing
+// when that is IP.
+func ethernetOpens(p []byte) bool {
+	if len(p) <= ethernetHeaderLen {
+		return false
+	}
+	switch binary.BigEndian.Uint16(p[12:14]) {
+	case etherTypeIPv4:
+		return p[ethernetHeaderLen]>>4 == ipVersion4
+	case etherTypeIPv6:
+		return p[ethernetHeaderLen]>>4 == ipVersion6
+	case etherTypeVLAN, etherTypeQinQ, etherTypeQinQOld, etherTypeQinQOld2, etherTypeMPLS, etherTypeMPLSMulti,
+		etherTypePPPoE, etherTypeNSH:
+		return true
+	}
+	return false
+}
+
+// achPayload is the IP packet on an MPLS associated channel: first nibble
+// 1, version, reserved, a channel type numbered as PPP's protocols.
+func achPayload(p []byte) ([]byte, bool) {
+	if len(p) < 4 {
+		return nil, false
+	}
+	switch binary.BigEndian.Uint16(p[2:4]) {
+	case achIPv4:
+		return ipPayload(ipVersion4, p[4:])
+	case achIPv6:
+		return ipPayload(ipVersion6, p[4:])
+	}
+	return nil, false
+}
+
+// NSH (RFC 8300): a 4-byte base header (version, O, U, TTL, length in
+// 4-byte words; U bits and MD type; next protocol) and the service path
+// header, then the context headers; next protocols as VXLAN-GPE's.
+const (
+	nshBaseLen    = 4
+	nshMDType1    = 1
+	nshMDType1Len = 24 // fixed context headers: length 6
+	nshMDType2    = 2
+	nshMDType2Min = 8 // base and service path headers
+	nextIPv4      = 1
+	nextIPv6      = 2
+	nextEthernet  = 3
+	nextNSH       = 4
+	nextMPLS      = 5
+)
+
+// nshPayload opens NSH. Its length is read as tshark reads it: 24 bytes
+// for MD type 1 whatever the field says, at least 8 for type 2, at least
+// 4 for any other (the whole third byte taken as the MD type).
+func nshPayload(p []byte, nest int) ([]byte, bool) {
+	if nest >= maxLinkNest || len(p) < nshBaseLen {
+		return nil, false
+	}
+	n := int(p[1]&0x3f) * 4
+	switch p[2] {
+	case nshMDType1:
+		n = nshMDType1Len
+	case nshMDType2:
+		n = max(n, nshMDType2Min)
+	default:
+		n = max(n, nshBaseLen)
+	}
+	if len(p) < n {
+		return nil, false
+	}
+	return nextProtoPayload(p[3], p[n:], nest+1)
+}
+
+// nextProtoPayload opens what a VXLAN-GPE or NSH next protocol says p
+// holds (draft-ietf-nvo3-vxlan-gpe section 3.2, RFC 8300 section 11.2.5).
+func nextProtoPayload(next byte, p []byte, nest int) ([]byte, bool) {
+	switch next {
+	case nextIPv4:
+		return ipPayload(ipVersion4, p)
+	case nextIPv6:
+		return ipPayload(ipVersion6, p)
+	case nextEthernet:
+		return ethernetPayload(p, nest)
+	case nextNSH:
+		return nshPayload(p, nest)
+	case nextMPLS:
+		return mplsPayload(p, nest)
+	}
+	return nil, false
 }
 
 // pppoePayload is the IP packet of a PPPoE session frame: version and

@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"bytes"
 	"encoding/binary"
 	"strings"
 	"testing"
@@ -66,6 +67,18 @@ func TestTunnelsNotOpened(t *testing.T) {
 		binary.BigEndian.PutUint16(ip[6:], off)
 		return ip
 	}
+	gpe := func(next byte, p []byte) []byte {
+		return synth.IPv4(17, synth.UDP(51234, portVXLANGPE, linkCat(synth.VXLANGPEHeader(next), p)))
+	}
+	// NSH headers nested n deep around tcp, under one more.
+	nshNest := func(n int) []byte {
+		p := synth.NSH(2, 1, nil, tcp)
+		for range n {
+			p = synth.NSH(2, 4, nil, p)
+		}
+		return p
+	}
+	sre := synth.SRE(2, []byte{198, 51, 100, 7, 198, 51, 100, 8})
 	tests := []struct {
 		name            string
 		ip              []byte // an IPv4 or IPv6 packet in an Ethernet frame
@@ -75,7 +88,20 @@ func TestTunnelsNotOpened(t *testing.T) {
 		{"nested as deep as opened", nest[20:], 1, 0, 0},
 		{"nested one deeper", nest, 0, 1, 0},
 		{"ipv6 in ip, but ipv4 inside", synth.IPv4(41, tcp), 0, 1, 0},
-		{"gre routing", synth.IPv4(47, synth.GRE(synth.GRERouting, 0x0800, tcp)), 0, 1, 0},
+		// RFC 1701's source routes, passed over as tshark does: to the
+		// entry of family 0 and length 0.
+		{"gre routing", synth.IPv4(47, synth.GRE(synth.GRERouting, 0x0800, linkCat(sre, synth.SRE(0, nil), tcp))), 1, 0, 0},
+		{"gre routing, family 0 length 4 goes on", synth.IPv4(47, synth.GRE(synth.GRERouting|synth.GREKey, 0x0800,
+			linkCat(synth.SRE(0, []byte{1, 2, 3, 4}), synth.SRE(0, nil), tcp))), 1, 0, 0},
+		{"gre routing, 2000 empty entries", synth.IPv4(47, synth.GRE(synth.GRERouting, 0x0800,
+			linkCat(bytes.Repeat(synth.SRE(1, nil), 2000), synth.SRE(0, nil), tcp))), 1, 0, 0},
+		{"gre routing, no last entry", synth.IPv4(47, synth.GRE(synth.GRERouting, 0x0800, sre)), 0, 1, 0},
+		{"gre routing, entry past the end", synth.IPv4(47, synth.GRE(synth.GRERouting, 0x0800, synth.SRE(2, make([]byte, 255))[:40])), 0, 1, 0},
+		{"gre routing, cut in an entry's header", synth.IPv4(47, synth.GRE(synth.GRERouting, 0x0800, []byte{0, 2, 0})), 0, 1, 0},
+		{"gre mpls", synth.IPv4(47, synth.GRE(synth.GREChecksum, etherTypeMPLS, synth.MPLS([]uint32{16}, tcp))), 1, 0, 0},
+		{"gre nsh", synth.IPv4(47, synth.GRE(0, etherTypeNSH, synth.NSH(1, 1, nil, tcp))), 1, 0, 0},
+		{"mpls in ip, no bottom of stack", synth.IPv4(137, []byte{0, 0x10, 0, 64, 0, 0x20, 0, 64}), 0, 1, 0},
+		{"mpls in udp", synth.IPv4(17, synth.UDP(51234, portMPLS, synth.MPLS([]uint32{16}, tcp))), 1, 0, 0},
 		{"gre version 2", synth.IPv4(47, synth.GRE(2, 0x0800, tcp)), 0, 1, 0},
 		{"gre version 1 not ppp", synth.IPv4(47, synth.GRE(synth.GREKey|1, 0x0800, tcp)), 0, 1, 0},
 		{"gre cut in its header", synth.IPv4(47, synth.GRE(synth.GREKey, 0x0800, nil))[:26], 0, 1, 0},
@@ -88,7 +114,17 @@ func TestTunnelsNotOpened(t *testing.T) {
 		{"udp on another port", synth.IPv4(17, synth.UDP(51234, 4788, linkCat(make([]byte, 8), frame))), 0, 1, 0},
 		{"geneve version 1", synth.IPv4(17, synth.UDP(51234, portGENEVE, linkCat([]byte{0x40, 0, 0x65, 0x58, 0, 0, 7, 0}, frame))), 0, 1, 0},
 		{"geneve options past the end", synth.IPv4(17, synth.UDP(51234, portGENEVE, []byte{0x3f, 0, 0x65, 0x58, 0, 0, 7, 0})), 0, 1, 0},
-		{"vxlan-gpe nsh", synth.IPv4(17, synth.UDP(51234, portVXLANGPE, linkCat([]byte{0x0c, 0, 0, 4, 0, 0, 42, 0}, tcp))), 0, 1, 0},
+		{"vxlan-gpe nsh", gpe(4, synth.NSH(1, 1, nil, tcp)), 1, 0, 0},
+		{"vxlan-gpe nsh, md type 1 says length 2", gpe(4, linkCat([]byte{0x0f, 0xc2, 1, 1, 0, 0, 42, 255}, make([]byte, 16), tcp)), 1, 0, 0},
+		{"vxlan-gpe nsh, md type 2 says length 0", gpe(4, linkCat([]byte{0x0f, 0xc0, 2, 1, 0, 0, 42, 255}, tcp)), 1, 0, 0},
+		{"vxlan-gpe nsh, md type 15 says length 0", gpe(4, linkCat([]byte{0x0f, 0xc0, 15, 1}, tcp)), 1, 0, 0},
+		{"vxlan-gpe nsh, length past the end", gpe(4, linkCat([]byte{0x0f, 0xff, 2, 1, 0, 0, 42, 255}, tcp)), 0, 1, 0},
+		{"vxlan-gpe nsh, cut", gpe(4, []byte{0x0f, 0xc6, 1}), 0, 1, 0},
+		{"vxlan-gpe nsh, experimental next protocol", gpe(4, synth.NSH(1, 0x41, nil, tcp)), 0, 1, 0},
+		{"vxlan-gpe nsh in nsh, as deep as opened", gpe(4, nshNest(maxLinkNest-1)), 1, 0, 0},
+		{"vxlan-gpe nsh in nsh, one deeper", gpe(4, nshNest(maxLinkNest)), 0, 1, 0},
+		{"vxlan-gpe mpls", gpe(5, synth.MPLS([]uint32{16, 17}, tcp)), 1, 0, 0},
+		{"vxlan-gpe next protocol 6", gpe(6, tcp), 0, 1, 0},
 		{"gre first fragment", frag(synth.IPv4(47, synth.GRE(0, 0x0800, tcp)), 0, true), 0, 0, 1},
 		{"gre later fragment", frag(synth.IPv4(47, tcp), 100, false), 0, 0, 1},
 		{"vxlan first fragment", frag(synth.IPv4(17, vxlan(frame)), 0, true), 0, 0, 1},
@@ -127,6 +163,16 @@ func TestTunnelsNotOpened(t *testing.T) {
 // they carry that is not IP.
 func TestLinkEncapsulations(t *testing.T) {
 	v4, v6 := linkIPv4Packet, linkIPv6Packet
+	mpls := func(p []byte) []byte { return synth.Ether(etherTypeMPLS, synth.MPLS([]uint32{16}, p)) }
+	// pwNest is n MPLS stacks, each with a control word and an Ethernet
+	// frame, around v4.
+	pwNest := func(n int) []byte {
+		p := synth.Ether(0x0800, v4)
+		for range n {
+			p = mpls(linkCat(synth.PWControlWord, p))
+		}
+		return p
+	}
 	tests := []struct {
 		name string
 		data []byte
@@ -135,7 +181,28 @@ func TestLinkEncapsulations(t *testing.T) {
 		{"mpls one label", synth.Ether(etherTypeMPLS, linkCat([]byte{0, 0x10, 1, 64}, v4)), v4},
 		{"mpls multicast, vlan", linkEthernetFrame([]uint16{0x8100}, etherTypeMPLSMulti, linkCat([]byte{0, 0x10, 0, 64, 0, 0x20, 1, 64}, v6)), v6},
 		{"mpls no bottom of stack", synth.Ether(etherTypeMPLS, []byte{0, 0x10, 0, 64, 0, 0x20, 0, 64}), nil},
-		{"mpls pseudowire ethernet", synth.Ether(etherTypeMPLS, linkCat([]byte{0, 0x10, 1, 64, 0, 0, 0, 0}, synth.Ether(0x0800, v4))), nil},
+		// Pseudowires (RFC 4448) as tshark 4.0 opens them (packet-mpls.c):
+		// by the first nibble after the stack; 0 is Ethernet, after a
+		// control word or not (told by what follows, tunnel.go).
+		{"mpls pseudowire, control word", mpls(linkCat(synth.PWControlWord, synth.Ether(0x0800, v4))), v4},
+		{"mpls pseudowire, control word, vlan", mpls(linkCat(synth.PWControlWord, linkEthernetFrame([]uint16{0x8100}, etherTypeIPv6, v6))), v6},
+		{"mpls pseudowire, no control word", mpls(synth.Ether(0x86dd, v6)), v6},
+		{"mpls pseudowire, no control word, vlan", mpls(linkEthernetFrame([]uint16{0x8100}, etherTypeIPv4, v4)), v4},
+		{"mpls pseudowire, control word, says ipv4 holds ipv6", mpls(linkCat(synth.PWControlWord, synth.Ether(0x0800, v6))), nil},
+		{"mpls pseudowire, control word, arp", mpls(linkCat(synth.PWControlWord, synth.Ether(0x0806, v4))), nil},
+		{"mpls pseudowire, cut in the frame", mpls(linkCat(synth.PWControlWord, synth.Ether(0x0800, nil))), nil},
+		{"mpls pseudowire, destination nibble 5", mpls(synth.WithMACs(synth.Ether(0x0800, v4), [6]byte{0x52, 0x54, 0, 0, 0, 1}, [6]byte{})), nil},
+		{"mpls pseudowire in pseudowire, as deep as opened", pwNest(maxLinkNest), v4},
+		{"mpls pseudowire in pseudowire, one deeper", pwNest(maxLinkNest + 1), nil},
+		{"mpls, nothing after the stack", mpls(nil), nil},
+		{"mpls, nibble 2", mpls(linkCat([]byte{0x20}, v4)), nil},
+		{"mpls associated channel ipv4", mpls(linkCat([]byte{0x10, 0, 0, 0x21}, v4)), v4},
+		{"mpls associated channel ipv6 under gal", synth.Ether(etherTypeMPLS, synth.MPLS([]uint32{16, 13}, linkCat([]byte{0x10, 0, 0, 0x57}, v6))), v6},
+		{"mpls associated channel bfd", mpls(linkCat([]byte{0x10, 0, 0, 0x07}, v4)), nil},
+		{"mpls associated channel cut", mpls([]byte{0x10, 0, 0}), nil},
+		{"nsh ipv4", synth.Ether(etherTypeNSH, synth.NSH(1, 1, nil, v4)), v4},
+		{"nsh ethernet in vlan", linkEthernetFrame([]uint16{0x8100}, etherTypeNSH, synth.NSH(2, 3, []byte{0, 1, 2, 0}, synth.Ether(0x86dd, v6))), v6},
+		{"nsh says ipv6 holds ipv4", synth.Ether(etherTypeNSH, synth.NSH(1, 2, nil, v4)), nil},
 		{"pppoe ipv6", synth.Ether(etherTypePPPoE, linkCat([]byte{0x11, 0, 0, 9, 0, 42, 0, 0x57}, v6)), v6},
 		{"pppoe discovery code", synth.Ether(etherTypePPPoE, linkCat([]byte{0x11, 0x09, 0, 9, 0, 42, 0, 0x21}, v4)), nil},
 		{"pppoe lcp", synth.Ether(etherTypePPPoE, linkCat([]byte{0x11, 0, 0, 9, 0, 42, 0xc0, 0x21}, v4)), nil},

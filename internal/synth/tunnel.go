@@ -51,17 +51,74 @@ const (
 )
 
 // GRE is a GRE header (flags include the version) before payload, with 4
-// bytes for each of the checksum, key, sequence and acknowledgment flags
-// set.
+// bytes for the checksum and offset when the checksum or routing flag is
+// set, and 4 for each of the key, sequence and acknowledgment flags set.
+// With the routing flag, payload starts with the source route entries
+// (SRE).
 func GRE(flags, proto uint16, payload []byte) []byte {
 	b := cat(be16(flags), be16(proto))
-	for _, f := range []uint16{GREChecksum, GREKey, GRESeq, GREAck} {
+	if flags&(GREChecksum|GRERouting) != 0 {
+		b = append(b, 0xa5, 0xa5, 0, 0)
+	}
+	for _, f := range []uint16{GREKey, GRESeq, GREAck} {
 		if flags&f != 0 {
 			b = append(b, 0xa5, 0xa5, 0xa5, 0xa5)
 		}
 	}
 	return cat(b, payload)
 }
+
+// SRE is a GRE source route entry (RFC 1701): address family, offset 0,
+// length, routing information. SRE(0, nil) ends the list.
+func SRE(family uint16, info []byte) []byte {
+	return cat(be16(family), []byte{0, byte(len(info))}, info)
+}
+
+// MPLS is an MPLS label stack (TTL 64, the last label the bottom of the
+// stack) before payload.
+func MPLS(labels []uint32, payload []byte) []byte {
+	var b []byte
+	for i, l := range labels {
+		e := l<<12 | 64
+		if i == len(labels)-1 {
+			e |= 1 << 8
+		}
+		b = binary.BigEndian.AppendUint32(b, e)
+	}
+	return cat(b, payload)
+}
+
+// PWControlWord is an MPLS pseudowire's control word (RFC 4385, 4448):
+// first nibble 0, flags and length 0, sequence number 7.
+var PWControlWord = []byte{0, 0, 0, 7}
+
+// NSH is a network service header (RFC 8300) of MD type 1 (16 bytes of
+// context headers, length 6) or 2 (the given context, length to fit),
+// service path 42 and index 255, before payload of next protocol next (1
+// IPv4, 2 IPv6, 3 Ethernet, 4 NSH, 5 MPLS).
+func NSH(mdType, next byte, context, payload []byte) []byte {
+	if mdType == 1 {
+		context = make([]byte, 16)
+	}
+	words := 2 + len(context)/4
+	h := []byte{0x0f, 0xc0 | byte(words), mdType, next, 0, 0, 42, 255} // TTL 63
+	return cat(h, context, payload)
+}
+
+// VXLANGPEHeader is VXLAN-GPE's header (next protocol and instance
+// flags set) with next protocol next, VNI 42.
+func VXLANGPEHeader(next byte) []byte { return []byte{0x0c, 0, 0, next, 0, 0, 42, 0} }
+
+// WithMACs is a copy of an Ethernet frame with its destination and
+// source addresses set.
+func WithMACs(f []byte, dst, src [6]byte) []byte {
+	return cat(dst[:], src[:], f[12:])
+}
+
+// PseudowireMACs are Ethernet addresses in no vendor's prefix (locally
+// administered), so that tshark, which tells a pseudowire's control word
+// by known prefixes, reads the control word before them.
+var PseudowireMACs = [2][6]byte{{0x0a, 0x0b, 0xfe, 0xfe, 0xfe, 1}, {0x0a, 0x0b, 0xfe, 0xfe, 0xfe, 2}}
 
 // Ether is an Ethernet frame of the given EtherType.
 func Ether(etherType uint16, payload []byte) []byte {
@@ -130,6 +187,52 @@ var Tunnels = []Tunnel{
 	{"mpls", func(f []byte) []byte {
 		return Ether(0x8847, cat([]byte{0, 0x10, 0, 64, 0, 0x20, 1, 64}, inner(f))) // two labels
 	}},
+	{PseudowireCW, func(f []byte) []byte {
+		return Ether(0x8847, MPLS([]uint32{100, 200}, cat(PWControlWord, WithMACs(f, PseudowireMACs[0], PseudowireMACs[1]))))
+	}},
+	{PseudowireNoCW, func(f []byte) []byte { return Ether(0x8847, MPLS([]uint32{100}, f)) }},
+	{PseudowireCWKnownMACs, func(f []byte) []byte { return Ether(0x8847, MPLS([]uint32{100}, cat(PWControlWord, f))) }},
+	{PseudowireNoCWLocalMACs, func(f []byte) []byte {
+		return Ether(0x8847, MPLS([]uint32{100}, WithMACs(f, PseudowireMACs[0], PseudowireMACs[1])))
+	}},
+	{"mpls in ip", func(f []byte) []byte { return Ether(0x0800, IPv4(137, MPLS([]uint32{100}, inner(f)))) }},
+	{"mpls in udp, pseudowire", func(f []byte) []byte {
+		pw := cat(PWControlWord, WithMACs(f, PseudowireMACs[0], PseudowireMACs[1]))
+		return Ether(0x86dd, IPv6(17, UDP(51234, 6635, MPLS([]uint32{100}, pw))))
+	}},
+	{"gre mpls pseudowire, routing", func(f []byte) []byte {
+		pw := cat(PWControlWord, WithMACs(f, PseudowireMACs[0], PseudowireMACs[1]))
+		sre := cat(SRE(0x0800, []byte{198, 51, 100, 7, 198, 51, 100, 8}), SRE(0, nil))
+		return Ether(0x0800, IPv4(47, GRE(GRERouting|GREKey|GRESeq, 0x8847, cat(sre, MPLS([]uint32{100, 200}, pw)))))
+	}},
+	{"gre nsh, checksum routing", func(f []byte) []byte {
+		sre := cat(SRE(1, []byte{1, 2, 3, 4}), SRE(0, []byte{5, 6, 7, 8}), SRE(0, nil)) // an entry of family 0 and length 4 does not end the list
+		return Ether(0x0800, IPv4(47, GRE(GREChecksum|GRERouting, 0x894f, cat(sre, NSH(1, 3, nil, f)))))
+	}},
+	{"vxlan-gpe nsh ip", func(f []byte) []byte {
+		next := byte(1) // IPv4; 2: IPv6
+		if ipProto(f) == 41 {
+			next = 2
+		}
+		return Ether(0x0800, IPv4(17, UDP(51234, 4790, cat(VXLANGPEHeader(4), NSH(1, next, nil, inner(f))))))
+	}},
+	{"vxlan-gpe nsh, md type 2, nsh, ethernet", func(f []byte) []byte {
+		nsh := NSH(2, 4, []byte{0, 1, 2, 4, 0xde, 0xad, 0xbe, 0xef}, NSH(2, 3, nil, f))
+		return Ether(0x0800, IPv4(17, UDP(51234, 4790, cat(VXLANGPEHeader(4), nsh))))
+	}},
+	{"vxlan-gpe mpls", func(f []byte) []byte {
+		return Ether(0x86dd, IPv6(17, UDP(51234, 4790, cat(VXLANGPEHeader(5), MPLS([]uint32{100}, inner(f))))))
+	}},
+	{"vxlan-gpe nsh mpls pseudowire", func(f []byte) []byte {
+		pw := cat(PWControlWord, WithMACs(f, PseudowireMACs[0], PseudowireMACs[1]))
+		return Ether(0x0800, IPv4(17, UDP(51234, 4790, cat(VXLANGPEHeader(4), NSH(1, 5, nil, MPLS([]uint32{100}, pw))))))
+	}},
+	{"geneve nsh", func(f []byte) []byte {
+		return Ether(0x0800, IPv4(17, UDP(51234, 6081, cat([]byte{0, 0, 0x89, 0x4f, 0, 0, 7, 0}, NSH(1, 3, nil, f)))))
+	}},
+	{"geneve mpls", func(f []byte) []byte {
+		return Ether(0x0800, IPv4(17, UDP(51234, 6081, cat([]byte{0, 0, 0x88, 0x47, 0, 0, 7, 0}, MPLS([]uint32{100}, inner(f))))))
+	}},
 	{"pppoe", func(f []byte) []byte {
 		ip := inner(f)
 		return Ether(0x8864, cat([]byte{0x11, 0, 0, 9}, be16(uint16(2+len(ip))), be16(pppProto(f)), ip))
@@ -175,6 +278,16 @@ var Tunnels = []Tunnel{
 		return Ether(0x0800, IPv4(4, IPv4(47, GRE(0, 0x0800, vx))))
 	}},
 }
+
+// Pseudowires tshark 4.0 reads otherwise than as what they are: it tells
+// a control word from a frame by the vendors' prefixes of the first two
+// 6-byte fields after the label stack.
+const (
+	PseudowireCW            = "mpls pseudowire, control word"
+	PseudowireNoCW          = "mpls pseudowire, no control word"
+	PseudowireCWKnownMACs   = "mpls pseudowire, control word, addresses 0"        // tshark: no control word (00:00:00 is Xerox's)
+	PseudowireNoCWLocalMACs = "mpls pseudowire, no control word, local addresses" // tshark: a control word
+)
 
 // inner is the IP packet of an untagged Ethernet frame, without the
 // frame's padding.
