@@ -52,7 +52,7 @@ func chdlcPayload(p []byte) ([]byte, bool) {
 	case etherTypeIPv6:
 		return ipPayload(ipVersion6, rest)
 	case etherTypeMPLS, etherTypeMPLSMulti:
-		return mplsPayload(rest)
+		return mplsPayload(rest, 0)
 	}
 	return nil, false
 }
