@@ -101,6 +101,12 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	if n := rd.Report.ConnectsUncounted; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
 	}
+	if n := rd.Report.HTTP2More; n > 0 {
+		// The table says so under its HTTP/2 rows; the JSON lines have
+		// no record for them.
+		fmt.Fprintf(o.Err, "wsdump: %d HTTP/2 connections are not listed (past the first 1 000, and past 10 000 more of those not wholly followed), %d of them not wholly followed\n",
+			n, rd.Report.HTTP2MoreNotFollowed)
+	}
 	return rd
 }
 
