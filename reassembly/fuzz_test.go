@@ -137,8 +137,8 @@ func FuzzTunnelPayload(f *testing.F) {
 		if &ip[len(ip)-1] != &p[len(p)-1] {
 			t.Fatalf("proto %d: the inner packet is not the tail of the payload", proto)
 		}
-		if !mayTunnel(layers.IPProtocol(proto), p) {
-			t.Fatalf("proto %d: opened, but mayTunnel says no tunnel", proto)
+		if !tunnelProto(layers.IPProtocol(proto)) {
+			t.Fatalf("proto %d: opened, but tunnelProto says no tunnel", proto)
 		}
 	})
 }

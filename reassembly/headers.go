@@ -118,7 +118,8 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 				return netFlow, nil, false
 			}
 			return netFlow, whole, true
-		case depth < maxTunnelDepth && mayTunnel(proto, payload):
+		case depth < maxTunnelDepth && tunnelProto(proto):
+			// tunnelPayload refuses UDP on other ports.
 			if ip, ok = tunnelPayload(proto, payload); ok {
 				depth, defragged = depth+1, false
 				continue

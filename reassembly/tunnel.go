@@ -50,15 +50,6 @@ func tunnelProto(proto layers.IPProtocol) bool {
 	return false
 }
 
-// mayTunnel reports whether an IP packet of protocol proto whose payload
-// is p may carry a tunnel that tunnelPayload opens.
-func mayTunnel(proto layers.IPProtocol, p []byte) bool {
-	if proto == layers.IPProtocolUDP {
-		return len(p) >= udpHeaderLen && udpTunnelPort(binary.BigEndian.Uint16(p[0:2]), binary.BigEndian.Uint16(p[2:4])) != 0
-	}
-	return tunnelProto(proto)
-}
-
 // udpTunnelPort is the tunnel port among a datagram's source and
 // destination ports, or 0.
 func udpTunnelPort(src, dst uint16) uint16 {
