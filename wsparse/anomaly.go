@@ -79,7 +79,11 @@ const (
 	AnomH2StreamsOverLimit // streams opened while as many as are followed at once were open: not followed, their DATA skipped (HTTP2Counts.NotFollowed)
 	// TCP trouble seen by the reassembly.
 	AnomTCPDataDiscarded // bytes a side sent past its FIN, or on a RST, which the receiver drops: not decoded, counted as skipped
-	anomCount            = iota
+	// Handshakes that servers accept or make although RFC 6455 and RFC
+	// 9110 do not have them.
+	AnomUpgradeNotRequested // a 101 to websocket answered a request that did not ask for it (RFC 9110 §7.8): believed, its frames decoded
+	AnomUpgradeRequestBody  // the upgrade request has a body (Content-Length, chunked): passed over as RFC 9112 §6 frames it (node, nginx, tshark), counted as skipped; a Go server reads it as frames
+	anomCount               = iota
 )
 
 var anomalyNames = [...]string{
@@ -140,6 +144,8 @@ var anomalyNames = [...]string{
 	"fallback_poll_timeout",
 	"h2_streams_over_limit",
 	"tcp_data_discarded",
+	"upgrade_not_requested",
+	"upgrade_request_body",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

@@ -22,6 +22,7 @@ type httpHalf struct {
 	over    int
 	bodyLen int64
 	chunks  chunkSkipper
+	upBody  bool // the body is the upgrade request's: counted as skipped, and the side awaits the answer after it
 }
 
 // httpPool holds the HTTP states of sides that speak HTTP no more: a
@@ -148,17 +149,25 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 		case bodyLength:
 			n := int64(min(int64(len(data)), h.bodyLen))
 			data = data[n:]
+			if h.upBody {
+				c.rare(c.dirOf(side)).SkippedBytes += uint64(n)
+			}
 			if h.bodyLen -= n; h.bodyLen == 0 {
 				h.body = bodyNone
+				c.afterUpgradeBody(side)
 			}
 			continue
 		case bodyChunked:
 			rest, done, broken := h.chunks.skip(data)
+			if h.upBody {
+				c.rare(c.dirOf(side)).SkippedBytes += uint64(len(data) - len(rest))
+			}
 			data = rest
 			if broken {
 				c.failHTTP(side)
 			} else if done {
 				h.body = bodyNone
+				c.afterUpgradeBody(side)
 			}
 			continue
 		case bodyUntilClose:
@@ -172,6 +181,14 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 			}
 			switch httpStart(b) {
 			case -1:
+				if side == c.clientSide && !c.hasHS() && c.ex != nil && len(c.ex.reqs) > 0 && !c.reqBad {
+					// Not HTTP after a request still unanswered: held for
+					// the answer, as after an upgrade request (a 101 to
+					// websocket may answer it all the same).
+					h.buf = nil
+					h.mode = modeAwait
+					return b
+				}
 				held := h.buf
 				h.buf = nil
 				if c.startSniff(side, b, false) {
@@ -391,6 +408,23 @@ func (c *Conn) resyncClient(serverSide int, ts time.Time) {
 	}
 }
 
+// afterUpgradeBody moves a client side whose upgrade request's body has
+// ended on: awaiting the answer, or decoding frames if the switch came
+// before the body's end. A refused upgrade leaves it speaking HTTP.
+func (c *Conn) afterUpgradeBody(side int) {
+	h := &c.half[side]
+	if !h.upBody {
+		return
+	}
+	h.upBody = false
+	switch {
+	case c.upgrading:
+		h.mode = modeAwait
+	case c.ws:
+		h.mode = modeWS
+	}
+}
+
 // cutFields returns the anomalies a cut head shows only because its
 // fields past the cut are unknown.
 func cutFields(head *httpHead, request bool) Anomalies {
@@ -453,6 +487,17 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 			c.hs.Anomalies |= AnomHTTPNonconforming
 		}
 		c.upgrading = true
+		if body, n := requestBody(head); body == bodyChunked || body == bodyLength && n > 0 {
+			// A body on the upgrade request: RFC 9112 §6 frames it, and
+			// node's parser, nginx and tshark pass over it before the
+			// switch (Go's servers read it as frames). Passed over and
+			// counted, then the side awaits the answer.
+			c.hs.Anomalies |= AnomUpgradeRequestBody
+			c.sum.Anomalies |= AnomUpgradeRequestBody
+			h.body, h.bodyLen, h.upBody = body, n, true
+			h.chunks = chunkSkipper{}
+			return
+		}
 		h.mode = modeAwait
 		return
 	}
@@ -506,6 +551,25 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 			client.mode = modeAwait
 		}
 	}
+	if len(ex.reqs) > 0 && !c.upgrading && !c.hasHS() && head.status == 101 && head.hasToken("Upgrade", "websocket") {
+		// A request that did not ask for websocket, answered by a switch
+		// to it: the server's word decides what its client and it speak
+		// next (tshark follows it too). The request's fields are gone:
+		// its method is what the queue kept.
+		c.hs = &Handshake{Method: ex.reqs[0], Anomalies: AnomUpgradeNotRequested, TLS: c.TLS()}
+		if c.lenient {
+			c.hs.Anomalies |= AnomHTTPNonconforming
+		}
+		if c.headCut {
+			c.hs.Anomalies |= AnomHTTPHeaderTooLong
+		}
+		ex.reqs = ex.reqs[:1]
+		c.upgrading = true
+		if client := &c.half[1-side]; client.mode == modeHTTP && client.body == bodyNone && !client.long {
+			client.dropBuf() // a head not yet whole: sent before the switch, no frames
+			client.mode = modeAwait
+		}
+	}
 	if len(ex.reqs) == 0 {
 		c.hsAnomaly(AnomUnexpectedResponse)
 		c.failHTTP(side)
@@ -525,11 +589,12 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		if h.body == bodyChunked {
 			h.chunks = chunkSkipper{}
 		}
-		if ex.cutReq != nil {
-			// The cut request was no upgrade: the client's bytes held
-			// since are HTTP again.
+		if client := &c.half[1-side]; ex.cutReq != nil || client.mode == modeAwait && !c.upgrading {
+			// The cut request was no upgrade, or the bytes held after a
+			// request were not answered by a switch: the client's bytes
+			// held since are HTTP again.
 			ex.cutReq = nil
-			if client := &c.half[1-side]; client.mode == modeAwait {
+			if client.mode == modeAwait {
 				pending := client.httpBuf()
 				client.dropBuf()
 				client.mode = modeHTTP
@@ -545,6 +610,9 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	c.hs.fromResponse(head, ts)
 	if c.cut {
 		c.hs.Anomalies &^= cutFields(head, false)
+	}
+	if c.hs.Anomalies&AnomUpgradeNotRequested != 0 {
+		c.hs.Anomalies &^= AnomAcceptMismatch // the request's key is not known
 	}
 	if c.hs.Anomalies&(AnomHTTPHeaderTooLong|AnomRequestIncomplete) == AnomHTTPHeaderTooLong|AnomRequestIncomplete && c.hs.Key == "" {
 		c.hs.Anomalies &^= AnomAcceptMismatch // the key was past the request's cut
@@ -571,6 +639,16 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 				client.mode = modeSniff
 				client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
 				c.rare(ClientToServer).Resyncs++
+			case modeHTTP:
+				if client.upBody {
+					// The switch came before the request's body ended: this
+					// server did not wait for it, and reads what follows
+					// as frames; their boundaries are searched for.
+					client.upBody, client.body = false, bodyNone
+					client.mode = modeSniff
+					client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
+					c.rare(ClientToServer).Resyncs++
+				}
 			}
 			// (modeSniff: a gap hit the client's bytes; the search goes on.)
 			client.closeHTTP()

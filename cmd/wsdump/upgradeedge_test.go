@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// Opening handshakes that a server accepts, or makes, and tshark follows,
+// decode frame for frame as tshark has them: a 101 to websocket answering
+// a request that did not ask for it (until session 34 wsdump showed no
+// record of the connection at all), a body on the upgrade request (read
+// as frames: one Close of 121 bytes that swallowed the client's two
+// frames), and interim 100 and 103 answers before the 101.
+// wsparse's TestUpgradeVariantsAccounted checks these and more without
+// tshark.
+func TestUpgradeVariantsAgreeWithTshark(t *testing.T) {
+	req, resp := synth.UpgradeRequest+"\r\n", synth.UpgradeResponse+"\r\n"
+	cases := [][2]string{
+		{req, resp},
+		{"GET /x HTTP/1.1\r\nHost: h\r\n\r\n", resp},
+		{strings.Replace(req, "Host: h", "Host: h\r\nContent-Length: 2", 1) + "xy", resp},
+		{strings.Replace(req, "Host: h", "Host: h\r\nTransfer-Encoding: chunked", 1) + "2\r\nxy\r\n0\r\n\r\n", resp},
+		{req, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" + resp},
+	}
+	var convs []*synth.Conv
+	for i, tc := range cases {
+		c := synth.New(fmt.Sprintf("192.0.2.1:%d", 40001+i), "192.0.2.2:80").At(time.Duration(i) * time.Second).Open()
+		c.Send(true, []byte(tc[0])).Send(false, []byte(tc[1]))
+		c.Frame(true, wsparse.OpText, []byte("from the client")).Frame(false, wsparse.OpText, []byte("from the server"))
+		c.Frame(true, wsparse.OpText, []byte("client again")).Frame(false, wsparse.OpText, []byte("server again"))
+		convs = append(convs, c)
+	}
+	path := writeSynth(t, 0, convs...)
+	got, err := runWsdumpFrames(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tshark := needTshark(t)
+	want, err := runTshark(t, tshark, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(streamsOf(want)) != len(cases) || len(want) != 4*len(cases) {
+		t.Errorf("tshark has %d frames on %d connections, want 4 on each of %d", len(want), len(streamsOf(want)), len(cases))
+	}
+	t.Logf("%d frames compared", compareFrames(t, want, got))
+}
