@@ -96,8 +96,11 @@ func TestSequenceWrap(t *testing.T) {
 	lost := wrapConv()
 	lost.DropNext = 1
 	lost.Send(true, c1).Send(false, s1)
+	// The client's next frame, alone after the hole, is too little to
+	// find the boundaries again by: not decoded, so skipped (until
+	// session 34 counted nowhere: skipped 0).
 	edgeRun(t, "a segment lost across the wrap", rest(lost), `message s2c "hello server a" []`,
-		`message s2c "hello server b" []`, fmt.Sprintf("counts lost %d/0 skipped 0/0", len(c1)))
+		`message s2c "hello server b" []`, fmt.Sprintf("counts lost %d/0 skipped 20/0", len(c1)))
 
 	// The hole is the one byte at 2^32-1.
 	hole := wrapConv()
@@ -105,7 +108,7 @@ func TestSequenceWrap(t *testing.T) {
 	hole.DropNext = 1
 	hole.Segment(true, c1[4:5]).Send(true, c1[5:]).Send(false, s1)
 	edgeRun(t, "one byte lost at the wrap", rest(hole), `message s2c "hello server a" []`,
-		`message s2c "hello server b" []`, "counts lost 1/0 skipped 0/0")
+		`message s2c "hello server b" []`, "counts lost 1/0 skipped 35/0")
 }
 
 // TestDataAfterFinOrRst: bytes a side sends past its FIN, or on a RST, are
@@ -227,7 +230,7 @@ func TestLostBeforeFin(t *testing.T) {
 	twice := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade().Frame(true, wsparse.OpText, []byte("before"))
 	twice.DropNext = 1
 	twice.Frame(true, wsparse.OpText, []byte("lost")).Send(true, closeC).Fin(true).Fin(false)
-	edgeRun(t, "a hole, a segment, the FIN", twice.Packets, "counts lost 10/0 skipped 0/0")
+	edgeRun(t, "a hole, a segment, the FIN", twice.Packets, "counts lost 10/0 skipped 8/0") // the Close after the hole: not found again
 
 	early := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade().Frame(true, wsparse.OpText, []byte("before"))
 	early.DropNext = 1

@@ -343,6 +343,11 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 				c.acceptChain(side, i, ts)
 			}
 		}
+		if h := &c.half[side]; h.mode == modeSniff {
+			// No frame boundary found again (after a gap, an answer that
+			// could not be read): what was searched was not decoded.
+			c.rare(c.dirOf(side)).SkippedBytes += uint64(h.sniff.searched)
+		}
 	}
 	for side := range c.half {
 		h := &c.half[side]

@@ -152,3 +152,28 @@ func TestUpgradeBeforeBodyEnds(t *testing.T) {
 		t.Errorf("got %+v %s, want 6 frames, %d bytes, 2 skipped, upgrade_request_body\n%s", st, s.sum.Anomalies, len(cf), s)
 	}
 }
+
+// Bytes after a gap in which the frame boundaries are not found again
+// before the end (too few frames to prove them, or none) are counted as
+// skipped: until session 34 they were counted nowhere (skipped_bytes 0
+// for 49 bytes of junk, and for a Close frame alone after a hole).
+func TestUnfoundAfterGapCounted(t *testing.T) {
+	cf := cat(frame(true, 0, OpText, testMask, "hello"), frame(true, 0, OpText, testMask, "world"))
+	for _, tail := range [][]byte{
+		[]byte("garbage that is no frame at all, \x00\x01 twice garbage"),
+		cat([]byte("cd"), cf),
+		frame(true, 0, OpClose, testMask, "\x03\xe8"),
+	} {
+		s := &logSink{}
+		c := NewConn(1, testClient, testServer, Config{}, s)
+		c.Feed(0, cat([]byte(upgradeRequest("")), cf), testTime)
+		c.Feed(1, []byte(upgradeResponse("")), testTime)
+		c.Gap(0, 5, testTime)
+		c.Feed(0, tail, testTime)
+		c.End(testTime)
+		st := s.sum.Stats[0]
+		if got := st.WireBytes + st.SkippedBytes; st.LostBytes != 5 || got != uint64(len(cf)+len(tail)) {
+			t.Errorf("%q after a gap: %d frame bytes + %d skipped, %d lost; want %d and 5 lost", tail, st.WireBytes, st.SkippedBytes, st.LostBytes, len(cf)+len(tail))
+		}
+	}
+}
