@@ -101,6 +101,7 @@ var Rules = []Rule{
 	{"WS216", "http-nonconforming", Warning, "handshake", "RFC 9112 §3, §5", "HTTP head that breaks RFC 9112 syntax, read as a lenient server would (tabs or extra spaces in the request line, a space in the target, a field line without a colon)", "http_nonconforming"},
 	{"WS217", "upgrade-not-requested", Warning, "handshake", "RFC 9110 §7.8", "the server switched to websocket (101) on a request that did not ask for it (no Upgrade: websocket): believed, what follows decoded as frames", "upgrade_not_requested"},
 	{"WS218", "upgrade-request-body", Warning, "handshake", "RFC 9112 §6", "the upgrade request has a body (Content-Length, chunked): passed over as its body, as node, nginx and tshark do (counted in skipped_bytes); a Go server (gorilla, coder) reads it as frames", "upgrade_request_body"},
+	{"WS219", "upgrade-not-websocket", Error, "handshake", "RFC 6455 §4.1, §4.2.2", "101 whose Upgrade field names another protocol than websocket, or none: a client fails the connection (what follows is searched for frames)", "upgrade_not_websocket"},
 
 	{"WS301", "close-unanswered", Warning, "connection", "RFC 6455 §5.5.1", "one side sent Close, the other never answered", ""},
 	{"WS302", "fin-without-close", Warning, "connection", "RFC 6455 §7.1.1", "TCP FIN without a closing handshake", ""},

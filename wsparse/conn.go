@@ -325,9 +325,11 @@ func (c *Conn) Server() netip.AddrPort { return c.Addr[c.sideOf(ServerToClient)]
 func (c *Conn) IsWebSocket() bool { return c.hasHS() || c.ws }
 
 // Done reports whether nothing more will be decoded from either side, so
-// the caller may stop feeding bytes.
+// the caller may stop feeding bytes. A connection that is reported (a
+// handshake, or framing found) is never done: the bytes of a side no
+// longer decoded are counted as skipped, or lost.
 func (c *Conn) Done() bool {
-	return c.half[0].mode == modeIgnore && c.half[1].mode == modeIgnore && c.tapDone()
+	return c.half[0].mode == modeIgnore && c.half[1].mode == modeIgnore && c.tapDone() && !c.hasHS() && !c.ws
 }
 
 func (c *Conn) sideOf(d Dir) int {
@@ -389,6 +391,12 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 			c.feedSniff(side, data, ts)
 			return
 		default:
+			if c.hasHS() || c.ws {
+				// A side no longer decoded of a connection that is
+				// reported: its bytes are counted (after a refused
+				// upgrade, what is no HTTP).
+				c.rare(c.dirOf(side)).SkippedBytes += uint64(len(data))
+			}
 			return
 		}
 	}
@@ -426,7 +434,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	}
 	c.tapGap(side, n, ts)
 	h := &c.half[side]
-	if h.mode != modeIgnore || !c.tapDone() {
+	if h.mode != modeIgnore || !c.tapDone() || c.hasHS() || c.ws {
 		// Lost from a side still decoded, as WebSocket or HTTP here or
 		// by the fallback decoder (which reads on after this decoder
 		// stopped at bytes that are no HTTP).

@@ -198,7 +198,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 					return data
 				}
 				c.failHTTP(side)
-				return nil
+				return b // counted if the connection is reported
 			case 0:
 				h.buf = append(h.buf, data...)
 				return nil
@@ -278,7 +278,7 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 				return data
 			}
 			c.failHTTP(side)
-			return nil
+			return data // counted if the connection is reported
 		}
 		if head.lenient {
 			c.sum.Anomalies |= AnomHTTPNonconforming
@@ -617,6 +617,12 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if c.hs.Anomalies&(AnomHTTPHeaderTooLong|AnomRequestIncomplete) == AnomHTTPHeaderTooLong|AnomRequestIncomplete && c.hs.Key == "" {
 		c.hs.Anomalies &^= AnomAcceptMismatch // the key was past the request's cut
 	}
+	// A cut 101 whose Upgrade field is past the cut answers the upgrade
+	// request: the client asked for websocket only.
+	toWS := head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")
+	if head.status == 101 && !toWS {
+		c.hs.Anomalies |= AnomUpgradeNotWebSocket
+	}
 	c.sink.Handshake(c, c.hs)
 	malformed := c.hs.Anomalies&AnomHTTPMalformed != 0
 	c.keepHandshake()
@@ -624,9 +630,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	pending := client.httpBuf()
 	client.dropBuf()
 	if head.status == 101 {
-		// A cut 101 whose Upgrade field is past the cut answers the
-		// upgrade request: the client asked for websocket only.
-		if (!malformed || c.reqBad) && (head.hasToken("Upgrade", "websocket") || c.cut && !head.has("Upgrade")) {
+		if (!malformed || c.reqBad) && toWS {
 			c.ws = true
 			c.dropExchange() // no request is pending
 			h.mode = modeWS
@@ -657,9 +661,18 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 			}
 			return
 		}
-		// Switched to some other protocol.
-		c.ignore(side)
-		c.ignore(1 - side)
+		// Switched to some other protocol, or named none (RFC 6455 §4.1
+		// has a client fail the connection then): both sides are searched
+		// for frames, as after a gap, and what is none is counted.
+		for _, sd := range [2]int{side, 1 - side} {
+			if !c.startSniff(sd, nil, true) {
+				c.ignore(sd)
+			}
+		}
+		client.closeHTTP()
+		if len(pending) > 0 {
+			c.feed(1-side, pending, ts)
+		}
 		return
 	}
 	// Refused: the connection goes on as HTTP.

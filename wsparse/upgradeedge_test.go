@@ -177,3 +177,62 @@ func TestUnfoundAfterGapCounted(t *testing.T) {
 		}
 	}
 }
+
+// After a 101 that names another protocol or none, or a refusal, the
+// bytes of each side are searched for frames (after the 101) or counted
+// as skipped, the handshake saying why: until session 34 they counted
+// nowhere (a 101 to "foo" and two frames each way: skipped 0/0; the
+// connection was done and its later bytes not even fed), and frames
+// after such a 101 were never shown.
+func TestNotDecodedAfterHandshakeCounted(t *testing.T) {
+	frames := func(key []byte, n int) []byte {
+		var b []byte
+		for i := 0; i < n; i++ {
+			b = append(b, frame(true, 0, OpText, key, fmt.Sprintf("message %d", i))...)
+		}
+		return b
+	}
+	resp := upgradeResponse("")
+	other, none := strings.Replace(resp, "Upgrade: websocket", "Upgrade: foo", 1), strings.Replace(resp, "Upgrade: websocket\r\n", "", 1)
+	refused := "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+	for _, tc := range []struct {
+		name, resp string
+		n          int // frames each way
+		cfg        Config
+		want       string
+	}{
+		{"101 foo", other, 2, Config{}, "0+30 0+22 upgrade_not_websocket"},
+		{"101 without Upgrade", none, 2, Config{}, "0+30 0+22 upgrade_not_websocket"},
+		{"101 foo, no search", other, 2, Config{NoSniff: true}, "0+30 0+22 upgrade_not_websocket"},
+		{"101 foo, frames", other, 6, Config{}, "90+0 66+0 upgrade_not_websocket"},
+		{"refused", refused, 2, Config{}, "0+30 0+22 upgrade_refused"},
+	} {
+		cf, sf := frames(testMask, tc.n), frames(nil, tc.n)
+		s := &logSink{}
+		c := NewConn(1, testClient, testServer, tc.cfg, s)
+		c.Feed(0, []byte(upgradeRequest("")), testTime)
+		c.Feed(1, []byte(tc.resp), testTime)
+		c.Feed(1, sf, testTime)
+		if c.Done() {
+			t.Errorf("%s: done after the answer: the bytes after it would not be fed", tc.name)
+		}
+		c.Feed(0, cf, testTime)
+		c.End(testTime)
+		st := s.sum.Stats
+		got := fmt.Sprintf("%d+%d %d+%d %s", st[0].WireBytes, st[0].SkippedBytes, st[1].WireBytes, st[1].SkippedBytes, s.sum.Anomalies)
+		if got != tc.want {
+			t.Errorf("%s: got %s, want %s\n%s", tc.name, got, tc.want, s)
+		}
+	}
+	// A side no longer decoded of a reported connection loses bytes too.
+	s := &logSink{}
+	c := NewConn(1, testClient, testServer, Config{}, s)
+	c.Feed(0, []byte(upgradeRequest("")), testTime)
+	c.Feed(1, []byte(refused), testTime)
+	c.Feed(0, []byte("\x00junk"), testTime)
+	c.Gap(0, 7, testTime)
+	c.End(testTime)
+	if st := s.sum.Stats[0]; st.SkippedBytes != 5 || st.LostBytes != 7 {
+		t.Errorf("junk, then a gap, after a refusal: skipped %d, lost %d, want 5 and 7", st.SkippedBytes, st.LostBytes)
+	}
+}
