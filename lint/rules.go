@@ -113,6 +113,7 @@ var Rules = []Rule{
 	{"WS308", "connection-resumed", Info, "connection", "--max-connections, 65 536 fallback sessions", "the connection was ended early to stay under the connection limit and went on (or a SockJS or Engine.IO session, at the 65 536 sessions held at once): decoded afresh from there", "connection_resumed"},
 	{"WS309", "tls-not-decrypted", Info, "connection", "--keylog", "a TLS connection that was not decrypted (no key log, no key for its client random, a wrong key, a suite not supported): a WebSocket in it is not checked", ""},
 	{"WS310", "tcp-data-discarded", Warning, "connection", "RFC 9293 §3.10.7.4, §3.5.3", "a side sent bytes past its FIN, or on a RST, which the receiver drops (not decoded)", "tcp_data_discarded"},
+	{"WS311", "late-segment", Warning, "connection", "RFC 9293 §3.10.7.4", "bytes of a hole came after wsdump passed over it (2 s of capture time): a receiver reads them in order, wsdump did not decode them (counted as skipped, not lost); a sender may delay a segment so", "late_segment"},
 
 	{"WS401", "payload-incomplete", Info, "frame", "capture", "the capture lost or ended inside this frame's payload", "payload_incomplete"},
 	{"WS402", "payload-truncated", Info, "frame", "--max-payload", "payload over the limit: only its head is kept", "payload_truncated"},

@@ -127,6 +127,7 @@ type streamRare struct {
 	route *h2.Router
 
 	fin  *finHole     // a FIN that came past the bytes passed on (tcpseq.go)
+	late *lateHoles   // holes passed over, for segments that come later (tcpseq.go)
 	v6   *[2][16]byte // IPv6 addresses by side (addrPair holds IPv4 ones)
 	wide *wideStamps  // the times, if they could not be packed (stamp.go)
 }
@@ -442,6 +443,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	// segment seen rather than wait for one.
 	*start = true
 	tcp.Seq = s.rebase(sd, tcp.Seq)
+	s.lateCheck(sd, tcp.Seq, len(tcp.Payload), nextSeq)
 	if tcp.FIN && len(tcp.Payload) == 0 {
 		s.noteFin(sd, tcp.Seq, nextSeq)
 	}
@@ -515,6 +517,7 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	dir, _, _, skip := sg.Info()
 	sd := s.side(dir)
 	s.passed(sd, max(skip, 0)+length)
+	s.latePassed(sd, skip, length)
 	if skip > 0 && s.a.inPacket {
 		// Holes are only pushed through during a packet when gopacket's
 		// page limits are reached (a flush pushes the others).

@@ -108,3 +108,84 @@ func (s *stream) finHoles(ts time.Time) {
 		}
 	}
 }
+
+// lateHoles notes, for a side that sent a segment out of order, gopacket's
+// next number (kept up to date as bytes are passed on) and the holes it
+// passed over (lost_bytes) since: a segment that comes later into one of
+// them (a sender may delay one on purpose: a receiving TCP waits and reads
+// it in order; or a retransmission after the wait) was dropped by
+// gopacket with no word, its bytes still counted lost. Numbers are
+// gopacket's (rebased).
+type lateHoles struct {
+	next  [2]uint32
+	on    [2]bool
+	holes [2][maxLateHoles][2]uint32 // start, end; end == start: none
+}
+
+// maxLateHoles bounds the holes remembered per side (the latest kept).
+const maxLateHoles = 8
+
+// lateCheck looks at a segment of n bytes at seq of side sd, with
+// gopacket's next number nextSeq (negative: not known yet): one that comes past next starts the
+// watch; bytes in a hole passed over are said to the decoder.
+func (s *stream) lateCheck(sd int, seq uint32, n int, nextSeq tcpasm.Sequence) {
+	if n == 0 || nextSeq < 0 {
+		return
+	}
+	next := uint32(nextSeq)
+	var l *lateHoles
+	if s.rare != nil {
+		l = s.rare.late
+	}
+	if l == nil {
+		if int32(seq-next) <= 0 {
+			return // in order, or old: nothing passed over yet
+		}
+		l = &lateHoles{}
+		s.more().late = l
+	}
+	l.next[sd], l.on[sd] = next, true
+	late := 0
+	end := seq + uint32(n)
+	for i := range l.holes[sd] {
+		h := &l.holes[sd][i]
+		a, b := h[0], h[1]
+		if a == b || int32(end-a) <= 0 || int32(b-seq) <= 0 {
+			continue
+		}
+		lo, hi := a, b
+		if int32(seq-lo) > 0 {
+			lo = seq
+		}
+		if int32(hi-end) > 0 {
+			hi = end
+		}
+		late += int(hi - lo)
+		switch {
+		case lo == a:
+			h[0] = hi // what is left after the segment
+		case hi == b:
+			h[1] = lo
+		default:
+			h[1] = lo // the part after it is given up (rare: a segment inside a hole)
+		}
+	}
+	if late > 0 && s.tlsLayer() == nil && s.h2Layer() == nil {
+		s.decoder().LateBytes(sd, late)
+	}
+}
+
+// latePassed follows gopacket's next number of a watched side as bytes
+// are passed on, noting a hole pushed through (skip > 0).
+func (s *stream) latePassed(sd, skip, length int) {
+	if s.rare == nil || s.rare.late == nil || !s.rare.late.on[sd] {
+		return
+	}
+	l := s.rare.late
+	if skip > 0 {
+		hs := &l.holes[sd]
+		copy(hs[1:], hs[:len(hs)-1]) // the oldest is forgotten
+		hs[0] = [2]uint32{l.next[sd], l.next[sd] + uint32(skip)}
+	}
+	l.next[sd] += uint32(max(skip, 0) + length)
+}

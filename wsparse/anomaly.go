@@ -84,6 +84,7 @@ const (
 	AnomUpgradeNotRequested // a 101 to websocket answered a request that did not ask for it (RFC 9110 §7.8): believed, its frames decoded
 	AnomUpgradeRequestBody  // the upgrade request has a body (Content-Length, chunked): passed over as RFC 9112 §6 frames it (node, nginx, tshark), counted as skipped; a Go server reads it as frames
 	AnomUpgradeNotWebSocket // a 101 answered the upgrade request naming another protocol, or none (RFC 6455 §4.1): both sides searched for frames
+	AnomLateSegment         // bytes of a hole came after it was passed over (lost_bytes): not decoded, counted as skipped
 	anomCount               = iota
 )
 
@@ -148,6 +149,7 @@ var anomalyNames = [...]string{
 	"upgrade_not_requested",
 	"upgrade_request_body",
 	"upgrade_not_websocket",
+	"late_segment",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

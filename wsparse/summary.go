@@ -268,6 +268,18 @@ func (c *Conn) Discarded(side, n int) {
 	c.sum.Anomalies |= AnomTCPDataDiscarded
 }
 
+// LateBytes records that n bytes of a side, counted lost when a hole was
+// passed over, came later (a sender that delays a segment, a
+// retransmission after the wait): they are not decoded, so skipped, not
+// lost.
+func (c *Conn) LateBytes(side, n int) {
+	st := c.rare(c.dirOf(side))
+	m := min(uint64(n), st.LostBytes)
+	st.LostBytes -= m
+	st.SkippedBytes += m
+	c.sum.Anomalies |= AnomLateSegment
+}
+
 // Resumed records that the connection was ended early (the reassembly's
 // connection limit) and went on: what follows is decoded afresh, as from
 // the middle of a connection.
