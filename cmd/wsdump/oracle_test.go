@@ -422,6 +422,29 @@ func tsharkCached(tshark string, args []string, file string) (*tsharkResult, str
 	return tsharkRead(key), key
 }
 
+// tsharkOutput runs tshark with args, which read file, and returns its
+// standard output, kept as runTshark keeps decodes: the start of tshark
+// (about a second of CPU) was most of the tunnel tests'.
+func tsharkOutput(t *testing.T, tshark, file string, args ...string) []byte {
+	t.Helper()
+	cached, key := tsharkCached(tshark, args, file)
+	if cached != nil {
+		if cached.Err != "" {
+			t.Fatalf("tshark: %s: %s", cached.Err, tsharkStderr(cached.Stderr))
+		}
+		return cached.Stdout
+	}
+	var errb bytes.Buffer
+	cmd := exec.Command(tshark, args...)
+	cmd.Stderr = &errb
+	out, err := cmd.Output()
+	tsharkStore(key, out, errb.String(), err)
+	if err != nil {
+		t.Fatalf("tshark: %v: %s", err, tsharkStderr(errb.String()))
+	}
+	return out
+}
+
 // tsharkRead returns the result kept under key, nil if none.
 func tsharkRead(key string) *tsharkResult {
 	if key == "" {

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/binary"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -115,10 +114,7 @@ var tsharkOtherwise = map[string]struct{ filter, protocols, decodeAs string }{
 func tsharkReadsOtherwise(t *testing.T, tshark, path string, pkts []synth.Packet, want struct{ filter, protocols, decodeAs string }) {
 	t.Helper()
 	writePackets(t, path, pkts)
-	out, err := exec.Command(tshark, "-r", path, "-Y", want.filter, "-T", "fields", "-e", "frame.protocols").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := tsharkOutput(t, tshark, path, "-r", path, "-Y", want.filter, "-T", "fields", "-e", "frame.protocols")
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if len(lines) != len(pkts) || !strings.HasSuffix(lines[0], want.protocols) {
 		t.Errorf("%s: tshark shows %d of %d packets as %q (%q): does it decode them now?", filepath.Base(path), len(lines), len(pkts), want.protocols, lines[0])
@@ -126,10 +122,7 @@ func tsharkReadsOtherwise(t *testing.T, tshark, path string, pkts []synth.Packet
 	if want.decodeAs == "" {
 		return
 	}
-	out, err = exec.Command(tshark, "-r", path, "-d", want.decodeAs, "-Y", "tcp", "-T", "fields", "-e", "frame.number").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	out = tsharkOutput(t, tshark, path, "-r", path, "-d", want.decodeAs, "-Y", "tcp", "-T", "fields", "-e", "frame.number")
 	if n := len(strings.Fields(string(out))); n != len(pkts) {
 		t.Errorf("%s: with -d %s, tshark reads %d of %d packets as TCP", filepath.Base(path), want.decodeAs, n, len(pkts))
 	}
@@ -257,10 +250,7 @@ func TestDefragAgreesWithTshark(t *testing.T) {
 	}
 	t.Logf("next headers other: %d frames compared with tshark's of the fragments as they were", compareFrames(t, wantSame, gotOther))
 	// tshark on the fragments whose next header is 59: none reassembled.
-	out, err := exec.Command(tshark, "-r", otherPath, "-Y", "ipv6.fraghdr.nxt == 59", "-T", "fields", "-e", "ipv6.reassembled.in", "-e", "frame.protocols").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := tsharkOutput(t, tshark, otherPath, "-r", otherPath, "-Y", "ipv6.fraghdr.nxt == 59", "-T", "fields", "-e", "ipv6.reassembled.in", "-e", "frame.protocols")
 	lines := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
 	shown := 0 // not reassembled (no reassembled.in), as data
 	for _, l := range lines {

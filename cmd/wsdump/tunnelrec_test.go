@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/netip"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -194,10 +193,7 @@ func TestRecordedTunnelsAgreeWithTshark(t *testing.T) {
 	tshark := needTshark(t)
 	// The layers of every packet, by tcp.stream: each stream is in its
 	// tunnel, and no packet is outside a stream.
-	out, err := exec.Command(tshark, "-r", capFile, "-T", "fields", "-e", "tcp.stream", "-e", "frame.protocols").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := tsharkOutput(t, tshark, capFile, "-r", capFile, "-T", "fields", "-e", "tcp.stream", "-e", "frame.protocols")
 	streams := map[int]int{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Split(line, "\t")
