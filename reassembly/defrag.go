@@ -37,6 +37,7 @@ type ipFragment struct {
 	data   []byte // aliases the packet
 	cut    bool   // captured shorter than its IP header says
 	next   uint8  // IPv6: the next header after the fragment header
+	mayTCP bool   // its protocol or next header may carry TCP
 }
 
 // defragKey is a datagram's identity: IPv4's addresses, protocol and id
@@ -57,6 +58,10 @@ type datagram struct {
 	start  time.Time
 	header []byte // of the first fragment (offset 0), once it came
 	next   uint8  // IPv6: the first fragment's next header
+	// The first fragment's next header, or until it came any fragment's,
+	// may carry TCP: IPv6 datagrams that may not are given up first when
+	// the held bytes pass the bound (shrink).
+	mayTCP bool
 	data   []byte // the payload so far, as long as the furthest fragment
 	have   []uint64
 	units  int // 8-byte units held
@@ -70,6 +75,7 @@ type defragmenter struct {
 	m     map[defragKey]*datagram
 	queue []*datagram
 	done  int      // datagrams in queue that are done
+	other int      // datagrams held that may not carry TCP (!mayTCP)
 	bytes int      // the datagrams' data and maps, held
 	out   []byte   // the last datagram reassembled, reused
 	spare [][]byte // buffers of defragMaxLen given back, reused (a few)
@@ -104,11 +110,22 @@ func (d *defragmenter) add(f *ipFragment, ts time.Time, st *Stats) ([]byte, bool
 		d.m = map[defragKey]*datagram{}
 	}
 	g := d.m[f.key]
+	may := f.mayTCP
 	if g == nil {
-		g = &datagram{key: f.key, start: ts, total: -1, have: make([]uint64, haveBytes/8)}
+		g = &datagram{key: f.key, start: ts, total: -1, have: make([]uint64, haveBytes/8), mayTCP: true}
 		d.bytes += haveBytes
 		d.m[f.key] = g
 		d.queue = append(d.queue, g)
+	} else if g.header != nil || f.off != 0 && g.mayTCP {
+		may = g.mayTCP // the first fragment's, or one before it may
+	}
+	if may != g.mayTCP {
+		g.mayTCP = may
+		if may {
+			d.other--
+		} else {
+			d.other++
+		}
 	}
 	g.frags++
 	if !f.more {
@@ -211,8 +228,21 @@ func (d *defragmenter) expire(ts time.Time, st *Stats) {
 }
 
 // shrink gives up the oldest datagrams but keep until the held bytes are
-// under the bound again, or keep itself when it alone is over it.
+// under the bound again, or keep itself when it alone is over it; IPv6
+// datagrams that may not carry TCP first (every IPv6 fragment is held,
+// and a flood of ICMPv6 or ESP fragments that never complete would give
+// up TCP datagrams in progress).
 func (d *defragmenter) shrink(keep *datagram, st *Stats) {
+	// First those that may not carry TCP (other counts them, so that a
+	// flood of fragments that may is not passed over twice).
+	for _, g := range d.queue {
+		if d.bytes <= defragMaxBytes || d.other == 0 {
+			break
+		}
+		if !g.done && g != keep && !g.mayTCP {
+			d.drop(g, st)
+		}
+	}
 	for _, g := range d.queue {
 		if d.bytes <= defragMaxBytes {
 			return
@@ -264,6 +294,9 @@ func (d *defragmenter) remember(k defragKey, total int) {
 // than half of it is done.
 func (d *defragmenter) retire(g *datagram) {
 	g.done = true
+	if !g.mayTCP {
+		d.other--
+	}
 	delete(d.m, g.key)
 	d.bytes -= cap(g.data) + haveBytes
 	if cap(g.data) == defragMaxLen && len(d.spare) < defragSpares {

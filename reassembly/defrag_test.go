@@ -292,3 +292,32 @@ func TestDefragFarFragmentsReuse(t *testing.T) {
 		t.Errorf("%d bytes held, %d lost", d.bytes, st.FragmentsLost)
 	}
 }
+
+// TestDefragFloodOfOtherFragments: every IPv6 fragment is reassembled
+// (the first fragment's next header decides what the datagram carries),
+// so a flood of IPv6 fragments that cannot carry TCP (ICMPv6 here), never
+// completing, filled the 4 MiB held and gave up a TCP datagram in
+// progress: past about 2 500 of 1 KiB, as a flood of UDP fragments (which
+// may carry a tunnel) does. They are given up first now; a flood of UDP
+// fragments still gives it up.
+func TestDefragFloodOfOtherFragments(t *testing.T) {
+	t.Parallel()
+	seg := synth.RawTCP4([4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, 40000, 80, 1, 0, 0x18, bytes.Repeat([]byte("0123456789abcdef"), 8)[:124])
+	f6 := synth.FragmentIP(synth.IPv6(6, seg[20:]), 64, 9)
+	for _, tc := range []struct {
+		next byte
+		tcp  int // datagrams reassembled
+	}{{58, 1}, {50, 1}, {17, 0}} {
+		const flood = 5000
+		pkts := []defragPkt{{0, f6[0]}}
+		for i := range flood {
+			first := synth.FragmentIP(synth.IPv6(tc.next, make([]byte, 2048)), 1024, uint32(100000+i))[0]
+			pkts = append(pkts, defragPkt{0, first})
+		}
+		pkts = append(pkts, defragPkt{0, f6[1]}, defragPkt{0, f6[2]})
+		tcp, st := defragRun(pkts)
+		if len(tcp) != tc.tcp || st.FragmentsLost < flood-defragMaxBytes/1024 {
+			t.Errorf("next header %d: %d TCP datagrams reassembled, want %d; %d fragments lost", tc.next, len(tcp), tc.tcp, st.FragmentsLost)
+		}
+	}
+}

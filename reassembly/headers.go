@@ -93,8 +93,10 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 			}
 		}
 		tcp := proto == layers.IPProtocolTCP
+		f.mayTCP = tcp || tunnelProto(proto) || proto == layers.IPProtocolAH ||
+			proto == layers.IPProtocolIPv6Destination || proto == layers.IPProtocolIPv6Routing
 		switch {
-		case frag && !defragged && (f.key.v6 || tcp || tunnelProto(proto) || proto == layers.IPProtocolAH):
+		case frag && !defragged && (f.key.v6 || f.mayTCP):
 			// A fragment of what may carry TCP: reassembled (a later
 			// fragment of UDP has no ports to tell a tunnel by). Every
 			// IPv6 fragment is: what the datagram carries is the first
