@@ -336,6 +336,21 @@ func main() {
 			c.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\na[\"x\"]\n"))
 		}
 		one(c)
+	case "eiohandshake": // 20 000·K short Engine.IO sessions, one after the other: the handshake poll on a connection of its own, ended, then a poll naming the sid on another, ended
+		for i := 0; i < 20000*n; i++ {
+			sid := fmt.Sprintf("s%d", i)
+			c := conn(2 * i).At(time.Duration(i) * 10 * time.Millisecond)
+			c.Send(true, []byte("GET /socket.io/?EIO=4&transport=polling&t=x HTTP/1.1\r\nHost: h\r\n\r\n"))
+			open := `0{"sid":"` + sid + `","upgrades":[],"pingInterval":25000,"pingTimeout":20000}`
+			c.Send(false, []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n%s", len(open), open)))
+			c.Fin(true).Fin(false)
+			one(c)
+			d := conn(2*i + 1).At(time.Duration(i)*10*time.Millisecond + time.Millisecond)
+			d.Send(true, []byte("GET /socket.io/?EIO=4&transport=polling&t=y&sid="+sid+" HTTP/1.1\r\nHost: h\r\n\r\n"))
+			d.Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1\r\n\r\n6"))
+			d.Fin(true).Fin(false)
+			one(d)
+		}
 	case "chunked": // chunked body of many one-byte chunks with extensions
 		c := conn(0)
 		var b strings.Builder
