@@ -66,6 +66,7 @@ type Joiner struct {
 	// on them (a reconnect attempt that timed out is no conversation).
 	pending   map[string][]held
 	heldConn  map[int]string // connection number -> the pending session it carried
+	heldOn    map[int]int    // connection number -> the messages held in pending it carried
 	heldEnds  []heldEnd      // their Ends, in order
 	replaying bool
 	heldBytes int // Data bytes held in pending, at most maxHeldBytes
@@ -128,7 +129,7 @@ func New(next record.Sink) *Joiner {
 // of the others; the sessions' decoding is done on sess).
 func NewSplit(next, sess record.Sink) *Joiner {
 	return &Joiner{next: next, sess: sess, sessions: map[string]*session{}, ws: map[*wsparse.Conn]*session{}, tapped: map[int]*session{},
-		pending: map[string][]held{}, heldConn: map[int]string{}, live: map[int]*liveConn{}, held: map[heldKey]struct{}{}, gone: map[int]bool{}, tombs: map[string]int{}, maxSessions: MaxSessions}
+		pending: map[string][]held{}, heldConn: map[int]string{}, heldOn: map[int]int{}, live: map[int]*liveConn{}, held: map[heldKey]struct{}{}, gone: map[int]bool{}, tombs: map[string]int{}, maxSessions: MaxSessions}
 }
 
 // SetMaxSessions sets the bound on sessions held to n (MaxSessions by
@@ -255,6 +256,7 @@ func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 			cp.Data = append([]byte(nil), m.Data...)
 			j.pending[key] = append(h, held{c: c, m: cp})
 			j.heldConn[c.ID] = key
+			j.heldOn[c.ID]++
 			j.heldBytes += len(cp.Data)
 			return
 		}
@@ -383,6 +385,21 @@ func (j *Joiner) confirm(key string, c *wsparse.Conn) {
 		delete(j.heldConn, h[i].c.ID)
 	}
 	j.in, j.replaying = in, false
+	for i := range h {
+		id := h[i].c.ID
+		if j.heldOn[id]--; j.heldOn[id] > 0 {
+			continue
+		}
+		delete(j.heldOn, id)
+		if _, ok := j.tapped[id]; ok && j.gone[id] {
+			// It ended before a request named its session, and holds
+			// nothing more: its End is the session's (Finish passes
+			// it over), and nothing comes on it any more. Kept, it
+			// held its session (retired or not) for the whole capture.
+			delete(j.gone, id)
+			delete(j.tapped, id)
+		}
+	}
 }
 
 // count numbers a message in its session and counts it.
@@ -459,6 +476,17 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 		// joiner only (no view shows it) is not kept: Finish would drop
 		// it, and a capture of days holds one per attempt given up.
 		if !sum.JoinOnly {
+			if len(j.heldEnds) > 2*len(j.gone)+1024 {
+				// Drop those whose sessions were confirmed since.
+				kept := j.heldEnds[:0]
+				for _, e := range j.heldEnds {
+					if j.gone[e.c.ID] {
+						kept = append(kept, e)
+					}
+				}
+				clear(j.heldEnds[len(kept):])
+				j.heldEnds = kept
+			}
 			j.heldEnds = append(j.heldEnds, heldEnd{c, keptSummary(sum)})
 		}
 		j.gone[c.ID] = true
@@ -535,17 +563,18 @@ func (j *Joiner) Finish() {
 	clear(j.sessions)
 	clear(j.live)
 	clear(j.held)
-	clear(j.gone)
 	clear(j.tombs)
 	j.done, j.idle, j.tombList, j.busy = queue{}, queue{}, queue{}, lru{}
 	// Sessions that never went past their handshake poll: their
 	// connections end as the HTTP connections they were, in order.
 	for _, e := range j.heldEnds {
-		if _, ok := j.tapped[e.c.ID]; !ok && !e.s.JoinOnly {
+		if _, ok := j.tapped[e.c.ID]; !ok && j.gone[e.c.ID] && !e.s.JoinOnly {
 			j.put(j.next, record.Record{Kind: record.End, Conn: e.c, Summary: e.s})
 		}
 	}
 	j.heldEnds = nil
+	clear(j.gone)
+	clear(j.heldOn)
 	clear(j.pending)
 	j.heldBytes = 0
 	clear(j.heldConn)

@@ -400,3 +400,57 @@ func TestHeldEndsJoinOnlyNotKept(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmedHeldConnsForgotten: a connection that carried only an
+// Engine.IO handshake poll and ended before a request named its sid (the
+// client's next poll on another connection) is forgotten once the session
+// is confirmed: it was kept ended (gone), tapped (holding its session,
+// retired or not) and its End held until Finish, one per session for the
+// whole capture. One that carries another session's handshake poll still
+// is not (that session is started on it as ended); an attempt given up
+// ends at Finish as the HTTP connection it was.
+func TestConfirmedHeldConnsForgotten(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	j.maxSessions = 4
+	poll := func(c *wsparse.Conn, sid string, sec int) {
+		m := msg(wsparse.ServerToClient, sid, httpfb.EngineIO, httpfb.Polling, `0{"sid":"`+sid+`"}`, sec)
+		m.Fallback.URI = "/socket.io/?EIO=4&transport=polling"
+		j.Message(c, m)
+	}
+	for i := range 3000 {
+		c, d := conn(2*i+1), conn(2*i+2)
+		sid := fmt.Sprint("T", i)
+		poll(c, sid, i)
+		j.End(c, &wsparse.Summary{End: wsparse.EndNotWebSocket})
+		j.Message(d, req(sid, httpfb.EngineIO, httpfb.Polling, "GET", i, i))
+		endHTTP(j, d)
+		if len(j.gone) > 0 || len(j.tapped) > 0 || len(j.heldEnds) > 1025 {
+			t.Fatalf("after %d sessions: %d connections gone, %d tapped, %d Ends held", i+1, len(j.gone), len(j.tapped), len(j.heldEnds))
+		}
+	}
+	// Two handshake polls on one connection, ended; P is confirmed: Q's
+	// connection is still gone, and Q, confirmed, has none open.
+	c := conn(10001)
+	poll(c, "P", 4000)
+	poll(c, "Q", 4000)
+	j.End(c, &wsparse.Summary{End: wsparse.EndNotWebSocket})
+	j.Message(conn(10002), req("P", httpfb.EngineIO, httpfb.Polling, "GET", 4000, 4000))
+	endHTTP(j, conn(10002))
+	j.Message(conn(10003), req("Q", httpfb.EngineIO, httpfb.Polling, "GET", 4001, 4001))
+	endHTTP(j, conn(10003))
+	if s := j.sessions[httpfb.EngineIO+" Q"]; s == nil || s.open != 0 {
+		t.Errorf("session Q held %v, want it held with no connection open", s != nil)
+		if s != nil {
+			t.Errorf("%d connections of Q open, want 0", s.open)
+		}
+	}
+	// An attempt given up.
+	poll(conn(10004), "G", 4002)
+	j.End(conn(10004), &wsparse.Summary{End: wsparse.EndNotWebSocket})
+	j.Finish()
+	out := strings.Join(r.out, "\n")
+	if n, m := strings.Count(out, " end not_websocket"), strings.Count(out, " end open "); n != 1 || m != 3002 || !strings.Contains(out, "10004 end not_websocket") {
+		t.Errorf("%d HTTP connections ended (want 10004's alone), %d sessions (want 3 002)", n, m)
+	}
+}
