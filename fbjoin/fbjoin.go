@@ -445,7 +445,11 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 	}
 	if t := j.tapped[c.ID]; t != s {
 		j.tapped[c.ID] = s
-		s.conns = append(s.conns, c.ID)
+		if _, ok := j.held[heldKey{c.ID, s}]; !ok {
+			// Listed once: sessions taking turns on a keep-alive
+			// connection listed it again at each turn.
+			s.conns = append(s.conns, c.ID)
+		}
 		j.hold(s, c.ID)
 	}
 	switch {

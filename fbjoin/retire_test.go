@@ -454,3 +454,24 @@ func TestConfirmedHeldConnsForgotten(t *testing.T) {
 		t.Errorf("%d HTTP connections ended (want 10004's alone), %d sessions (want 3 002)", n, m)
 	}
 }
+
+// TestTakingTurnsConnsOnce: a session lists each connection that carried
+// it once, in order, however many turns it took on it with other
+// sessions: it listed a connection again at each turn (conns [1 2 1 2
+// ...], "(10 000 conns, ...)" in the conns table, for 2 connections).
+func TestTakingTurnsConnsOnce(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	c1, c2 := conn(1), conn(2)
+	for i := range 5000 {
+		for _, s := range []string{"A", "B"} {
+			j.Message(c1, req(s, httpfb.SockJS, httpfb.XHRPolling, "POST", i, i))
+			j.Message(c2, req(s, httpfb.SockJS, httpfb.XHRSend, "POST", i, i))
+		}
+	}
+	j.Finish()
+	want := "1 end open  xhr-polling conns [1 2] requests 10000\n1 end open  xhr-polling conns [1 2] requests 10000"
+	if got := ends(r); !strings.HasSuffix(got, want) || len(got) > 500 {
+		t.Errorf("got\n%.500s\nwant it to end with\n%s", got, want)
+	}
+}
