@@ -205,7 +205,10 @@ func (j *Joiner) upgrade(c *wsparse.Conn, h *wsparse.Handshake) *session {
 	j.ws[c] = s
 	s.wsOpen++
 	j.busy.remove(s) // ended with its WebSocket, as a WebSocket connection
-	s.conns = append(s.conns, c.ID)
+	if _, ok := j.held[heldKey{c.ID, s}]; !ok {
+		s.conns = append(s.conns, c.ID) // not when its polls came on it too
+	}
+	delete(j.tapped, c.ID) // its End is the WebSocket's
 	j.hold(s, c.ID)
 	s.transport = "polling+websocket"
 	return s

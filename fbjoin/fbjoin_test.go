@@ -194,6 +194,27 @@ func TestUpgradeRefused(t *testing.T) {
 	}
 }
 
+// TestUpgradeOnPollingConn: an Engine.IO WebSocket upgraded on the
+// keep-alive connection that carried the session's polls lists it once,
+// and leaves nothing of it tapped: conns [1 1], and the connection was
+// tapped to the end of the capture (its End is the WebSocket's).
+func TestUpgradeOnPollingConn(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	c1 := conn(1)
+	j.Message(c1, msg(wsparse.ServerToClient, "S", httpfb.EngineIO, httpfb.Polling, `0{"sid":"S"}`, 0))
+	j.Message(c1, req("S", httpfb.EngineIO, httpfb.Polling, "GET", 0, 0))
+	j.Handshake(c1, &wsparse.Handshake{Method: "GET", URI: "/socket.io/?EIO=4&transport=websocket&sid=S", Status: 101})
+	j.End(c1, &wsparse.Summary{End: wsparse.EndClean})
+	if len(j.tapped) != 0 || len(j.live) != 0 {
+		t.Errorf("%d connections tapped, %d live; want none", len(j.tapped), len(j.live))
+	}
+	j.Finish()
+	if got, want := r.out[len(r.out)-1], "1 end clean  polling+websocket conns [1] requests 1"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 // TestPendingBounded: an Engine.IO handshake poll is held until a request
 // names its sid, but not without bound: one that carries many packets (or
 // many handshake polls for one sid) is a session, started then, not bytes
