@@ -156,6 +156,21 @@ func findCapture(name string, dirs ...string) string {
 	return ""
 }
 
+// framesBoth returns wsdump's frames of file and tshark's (skipping
+// without tshark, as needTshark does).
+func framesBoth(t *testing.T, file string) (got, want []oracleFrame) {
+	t.Helper()
+	tshark := needTshark(t)
+	got, err := runWsdumpFrames(t, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, err = runTshark(t, tshark, file); err != nil {
+		t.Fatal(err)
+	}
+	return got, want
+}
+
 // runWsdumpFrames runs wsdump in-process and returns its frame records. The
 // error reports a non-zero exit status.
 func runWsdumpFrames(t *testing.T, file string) ([]oracleFrame, error) {

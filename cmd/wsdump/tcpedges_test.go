@@ -144,15 +144,7 @@ func TestTCPEdgesAgreeWithTshark(t *testing.T) {
 	}
 
 	path := writeSynth(t, 0, convs...)
-	got, err := runWsdumpFrames(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tshark := needTshark(t)
-	want, err := runTshark(t, tshark, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, want := framesBoth(t, path)
 	client := atFin.Client
 	kept, extra := want[:0:0], 0
 	for _, w := range want {

@@ -36,15 +36,7 @@ func TestUpgradeVariantsAgreeWithTshark(t *testing.T) {
 		convs = append(convs, c)
 	}
 	path := writeSynth(t, 0, convs...)
-	got, err := runWsdumpFrames(t, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tshark := needTshark(t)
-	want, err := runTshark(t, tshark, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got, want := framesBoth(t, path)
 	if len(streamsOf(want)) != len(cases) || len(want) != 4*len(cases) {
 		t.Errorf("tshark has %d frames on %d connections, want 4 on each of %d", len(want), len(streamsOf(want)), len(cases))
 	}
