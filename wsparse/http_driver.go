@@ -667,6 +667,8 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 		for _, sd := range [2]int{side, 1 - side} {
 			if !c.startSniff(sd, nil, true) {
 				c.ignore(sd)
+			} else {
+				c.half[sd].sniff.bounded = true // not all the other protocol's bytes
 			}
 		}
 		client.closeHTTP()

@@ -87,8 +87,10 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 		c.acceptChain(side, i, ts)
 		return
 	}
-	if s.searched > s.limit && !s.lenient && !c.hasHS() && !c.ws && !c.forced {
-		c.hit().Sniff++
+	if s.searched > s.limit && !s.lenient && (s.bounded || !c.hasHS() && !c.ws) && !c.forced {
+		if !s.bounded {
+			c.hit().Sniff++ // (after a switch to another protocol, upgrade_not_websocket says it)
+		}
 		c.rare(c.dirOf(side)).SkippedBytes += uint64(s.searched)
 		c.ignore(side)
 		return

@@ -71,7 +71,11 @@ type sniffer struct {
 	// lenient accepts a chain whose last frame is still incomplete: for a
 	// direction already known to be WebSocket (a resync after a gap), where
 	// bytes arrive in large pieces after reassembly pushes them through.
-	lenient  bool
+	lenient bool
+	// bounded gives up after limit bytes although the connection has a
+	// handshake: it switched to another protocol (a 101 naming no
+	// websocket), whose bytes are frames only by chance.
+	bounded  bool
 	holes    [][2]int // ranges lost from the capture (zero-filled in buf), from the window on
 	lostGone int      // lost bytes in holes dropped with the window's start
 	searched int      // bytes searched (not lost)

@@ -236,3 +236,31 @@ func TestNotDecodedAfterHandshakeCounted(t *testing.T) {
 		t.Errorf("junk, then a gap, after a refusal: skipped %d, lost %d, want 5 and 7", st.SkippedBytes, st.LostBytes)
 	}
 }
+
+// After a 101 to another protocol, the search for frames gives up after
+// MaxSniff bytes of each side, as one without a handshake does: the
+// other protocol's bytes are frames only by chance. Since 5883227 the
+// search went on to the end of the connection, which is never done: a
+// 100 MB stream after a 101 to foo cost 5 s of CPU rather than 0.2 s.
+// The bytes are counted as skipped all the same, once.
+func TestNotWebSocketSearchBounded(t *testing.T) {
+	s := &logSink{}
+	c := NewConn(1, testClient, testServer, Config{MaxSniff: 1 << 10}, s)
+	c.Feed(0, []byte(upgradeRequest("")), testTime)
+	c.Feed(1, []byte(strings.Replace(upgradeResponse(""), "Upgrade: websocket", "Upgrade: foo", 1)), testTime)
+	junk := []byte(strings.Repeat("\x00\x01 no frames here \xff", 200))
+	for i := 0; i < 3; i++ {
+		c.Feed(1, junk, testTime)
+	}
+	if m := c.half[1].mode; m != modeIgnore {
+		t.Errorf("server side after %d bytes of another protocol: mode %d, want %d (modeIgnore): still searched", 3*len(junk), m, modeIgnore)
+	}
+	c.Feed(1, junk, testTime)
+	if c.hit().Sniff != 0 {
+		t.Errorf("the search's end counted as a --max-sniff hit (%d): upgrade_not_websocket says it", c.hit().Sniff)
+	}
+	c.End(testTime)
+	if st := s.sum.Stats[1]; st.SkippedBytes != uint64(4*len(junk)) || st.WireBytes != 0 {
+		t.Errorf("skipped %d, wire %d, want %d and 0", st.SkippedBytes, st.WireBytes, 4*len(junk))
+	}
+}
