@@ -377,10 +377,14 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 			h.buf = append(h.buf, data[:n]...)
 			if n < len(data) {
 				// The client sent more than the limit before any answer:
-				// this is no WebSocket client.
-				c.hit().Pending++
-				c.sum.Anomalies |= AnomPendingLimit
-				c.hsAnomaly(AnomPendingLimit)
+				// this is no WebSocket client. (Bytes held after a request
+				// that asked for no upgrade are given up without a word:
+				// a CONNECT tunnel whose answer the capture lacks.)
+				if c.hasHS() {
+					c.hit().Pending++
+					c.sum.Anomalies |= AnomPendingLimit
+					c.hsAnomaly(AnomPendingLimit)
+				}
 				c.ignore(side)
 			}
 			return

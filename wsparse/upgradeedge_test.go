@@ -264,3 +264,24 @@ func TestNotWebSocketSearchBounded(t *testing.T) {
 		t.Errorf("skipped %d, wire %d, want %d and 0", st.SkippedBytes, st.WireBytes, 4*len(junk))
 	}
 }
+
+// Bytes that are no HTTP after a request that asked for no upgrade are
+// held for the answer (a 101 to websocket may come all the same), but a
+// client past the limit then is no sign of a WebSocket client failing:
+// since db6a7dc a CONNECT whose answer the capture lacks, with 1 MiB of
+// TLS after it, said "clients sent more than --max-pending bytes before
+// the upgrade was answered" (pending_limit) of a connection with no
+// upgrade at all.
+func TestHeldAfterPlainRequestQuiet(t *testing.T) {
+	s := &logSink{}
+	c := NewConn(1, testClient, testServer, Config{MaxPending: 1 << 10}, s)
+	c.Feed(0, []byte("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"), testTime)
+	junk := []byte(strings.Repeat("\x16\x03\x01 no HTTP", 100))
+	for i := 0; i < 3; i++ {
+		c.Feed(0, junk, testTime)
+	}
+	c.End(testTime)
+	if n := c.hit().Pending; n != 0 || s.sum.Anomalies&AnomPendingLimit != 0 {
+		t.Errorf("no upgrade asked, 3 KiB held: %d pending-limit hits, anomalies %s; want none", n, s.sum.Anomalies)
+	}
+}
