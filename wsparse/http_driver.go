@@ -181,10 +181,11 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 			}
 			switch httpStart(b) {
 			case -1:
-				if side == c.clientSide && !c.hasHS() && c.ex != nil && len(c.ex.reqs) > 0 && !c.reqBad {
+				if side == c.clientSide && !c.hasHS() && c.ex != nil && len(c.ex.reqs) > 0 && !c.reqBad && (len(b) < 2 || b[1]&maskBit != 0) {
 					// Not HTTP after a request still unanswered: held for
 					// the answer, as after an upgrade request (a 101 to
-					// websocket may answer it all the same).
+					// websocket may answer it all the same). Only what may
+					// be a client's frame (masked): not a CONNECT's TLS.
 					h.buf = nil
 					h.mode = modeAwait
 					return b

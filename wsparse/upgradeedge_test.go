@@ -277,8 +277,16 @@ func TestHeldAfterPlainRequestQuiet(t *testing.T) {
 	c := NewConn(1, testClient, testServer, Config{MaxPending: 1 << 10}, s)
 	c.Feed(0, []byte("CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n"), testTime)
 	junk := []byte(strings.Repeat("\x16\x03\x01 no HTTP", 100))
+	c.Feed(0, junk[:10], testTime)
+	if m := c.half[0].mode; m == modeAwait {
+		t.Errorf("TLS after a CONNECT held for an answer (up to --max-pending): no client frame starts so")
+	}
+	// What may be a client's frame (masked) is held; past the limit, no
+	// word.
+	c = NewConn(1, testClient, testServer, Config{MaxPending: 1 << 10}, s)
+	c.Feed(0, []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), testTime)
 	for i := 0; i < 3; i++ {
-		c.Feed(0, junk, testTime)
+		c.Feed(0, append([]byte{0x81, 0xfe, 0x03, 0xe8}, junk[:1000]...), testTime)
 	}
 	c.End(testTime)
 	if n := c.hit().Pending; n != 0 || s.sum.Anomalies&AnomPendingLimit != 0 {
