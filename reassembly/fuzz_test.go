@@ -46,8 +46,8 @@ func FuzzNetworkPayload(f *testing.F) {
 var fuzzSerialLinks = []uint32{linkTypePPP, linkTypePPPHDLC, linkTypeCHDLC, linkTypeNFLOG}
 
 // FuzzSerialLinks: FuzzNetworkPayload's checks over PPP, Cisco HDLC and
-// NFLOG (linkserial.go), whose parsers walk attributes and guess a byte
-// order.
+// NFLOG (linkserial.go), whose parsers walk attributes (little-endian:
+// capture swaps those of big-endian files).
 func FuzzSerialLinks(f *testing.F) {
 	ip4tcp := linkCat([]byte{0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2},
 		[]byte{0xc3, 0x50, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0})

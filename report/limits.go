@@ -37,7 +37,7 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %s overlapped earlier fragments of their datagram with other bytes: the first copy was kept\n", text.Plural(int(st.FragmentConflicts), "IP fragment"))
 	}
 	if st.Malformed > 0 {
-		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections\n", text.Plural(int(st.Malformed), "packet"))
+		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections where a later segment of the same side (data or FIN) shows the gap\n", text.Plural(int(st.Malformed), "packet"))
 	}
 	if st.Cut > 0 {
 		fmt.Fprintf(w, "wsdump: %d of %d packets were cut short by the capture's snap length: their missing bytes count as lost\n", st.Cut, st.Packets)
