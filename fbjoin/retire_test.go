@@ -24,6 +24,14 @@ func endHTTP(j joinerWS, c *wsparse.Conn) {
 	j.End(c, &wsparse.Summary{End: wsparse.EndNotWebSocket, JoinOnly: true, JoinEndOnly: true})
 }
 
+// wantEnds checks r's End lines and handshakes against want, in order.
+func wantEnds(t *testing.T, r *rec, want []string) {
+	t.Helper()
+	if got := ends(r); got != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
 // ends lists r's End lines and handshakes, in order.
 func ends(r *rec) string {
 	var out []string
@@ -62,9 +70,7 @@ func TestFinishedRetiredAtBound(t *testing.T) {
 		"3 end clean  xhr-polling conns [3] requests 2",
 		"4 end clean  xhr-polling conns [4] requests 2",
 	}
-	if got := ends(r); got != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
-	}
+	wantEnds(t, r, want)
 	if len(j.sessions) != 0 || len(j.order) != 0 || len(j.live) != 0 {
 		t.Errorf("after Finish: %d sessions, %d in order, %d live connections", len(j.sessions), len(j.order), len(j.live))
 	}
@@ -110,9 +116,7 @@ func TestBusyRetired(t *testing.T) {
 		"2 end open  xhr-polling conns [2] requests 2",
 		"3 handshake GET /u/?sid=C xhr-polling",
 	}
-	if got := ends(r); got != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
-	}
+	wantEnds(t, r, want)
 	// The bytes a connection lost after its last session was retired
 	// are counted: no session's End has them.
 	var lost wsparse.Summary
@@ -185,9 +189,7 @@ func TestRetireOrder(t *testing.T) {
 		"4 end open  xhr-polling conns [4] requests 1",
 		"5 end open  xhr-polling conns [5] requests 1",
 	}
-	if got := ends(r); got != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
-	}
+	wantEnds(t, r, want)
 }
 
 // TestSessionAfterRetire: a request naming a retired session (a late poll
@@ -217,9 +219,7 @@ func TestSessionAfterRetire(t *testing.T) {
 		"3 handshake GET /u/?sid=A xhr-polling",
 		"3 end clean  xhr-polling conns [3] requests 1",
 	}
-	if got := ends(r); got != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
-	}
+	wantEnds(t, r, want)
 	if !strings.Contains(strings.Join(r.out, "\n"), `3 message s2c 1 "c[3000,\"Go away!\"]" xhr-polling`) {
 		t.Errorf("the late c frame is not A's second conversation's first message:\n%s", strings.Join(r.out, "\n"))
 	}
@@ -298,9 +298,7 @@ func TestIdleEndedEarly(t *testing.T) {
 		"5 end open  xhr-polling conns [5] requests 1",
 		"6 end open connection_resumed xhr-polling conns [6] requests 1",
 	}
-	if got := ends(r); got != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
-	}
+	wantEnds(t, r, want)
 }
 
 // TestTombsBounded: the keys of the sessions ended early are kept to flag

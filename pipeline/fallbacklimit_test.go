@@ -44,27 +44,15 @@ func TestFallbackSessionsPastBoundNoticed(t *testing.T) {
 	// bytes each: the newline ends a frame), and their 4 requests.
 	const want = "wsdump: 4 SockJS / Engine.IO messages (22 bytes) and 4 HTTP requests of fallback sessions past the 2 held at once were not decoded\n"
 	for _, jobs := range []int{1, 2} {
-		var out, errs bytes.Buffer
-		o := &ViewOptions{Out: &out, Format: "jsonl", Time: "rel", Preview: 64,
-			Input: Input{Err: &errs, Reads: []string{file}, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}
-		if err := RunView(o); err != nil {
-			t.Fatal(err)
+		out, errs := viewJSONL(t, file, jobs)
+		if !strings.Contains(errs, want) || strings.Contains(errs, "ended early") {
+			t.Errorf("-j %d: stderr %q, want %q and none ended early", jobs, errs, want)
 		}
-		if !strings.Contains(errs.String(), want) || strings.Contains(errs.String(), "ended early") {
-			t.Errorf("-j %d: stderr %q, want %q and none ended early", jobs, errs.String(), want)
+		if n := strings.Count(out, `"type":"conn"`); n != 2 {
+			t.Errorf("-j %d: %d conn records, want the 2 sessions held:\n%s", jobs, n, out)
 		}
-		if n := strings.Count(out.String(), `"type":"conn"`); n != 2 {
-			t.Errorf("-j %d: %d conn records, want the 2 sessions held:\n%s", jobs, n, out.String())
-		}
-		out.Reset()
-		errs.Reset()
-		c := &ConnsOptions{Out: &out, Format: "jsonl", Time: "rel", Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second,
-			Input: Input{Err: &errs, Reads: []string{file}, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}
-		if err := RunConns(c); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(errs.String(), want) {
-			t.Errorf("conns -j %d: stderr %q, want %q", jobs, errs.String(), want)
+		if _, errs := connsJSONL(t, file, jobs); !strings.Contains(errs, want) {
+			t.Errorf("conns -j %d: stderr %q, want %q", jobs, errs, want)
 		}
 	}
 }
@@ -130,22 +118,41 @@ func TestFallbackSessionsRetiredAtBound(t *testing.T) {
 		file := sessionsCapture(t, tc.last, tc.ended)
 		var outs [2]string
 		for _, jobs := range []int{1, 2} {
-			var out, errs bytes.Buffer
-			o := &ViewOptions{Out: &out, Format: "jsonl", Time: "rel", Preview: 64,
-				Input: Input{Err: &errs, Reads: []string{file}, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}
-			if err := RunView(o); err != nil {
-				t.Fatal(err)
+			out, errs := viewJSONL(t, file, jobs)
+			if strings.Contains(errs, "not decoded") || !strings.Contains(errs, tc.notice) {
+				t.Errorf("%s (ended %v) -j %d: stderr %q, want %q and nothing dropped", tc.last, tc.ended, jobs, errs, tc.notice)
 			}
-			if strings.Contains(errs.String(), "not decoded") || !strings.Contains(errs.String(), tc.notice) {
-				t.Errorf("%s (ended %v) -j %d: stderr %q, want %q and nothing dropped", tc.last, tc.ended, jobs, errs.String(), tc.notice)
+			if n, ends := strings.Count(out, `"type":"conn"`), strings.Count(out, tc.end); n != 4 || ends != 4 {
+				t.Errorf("%s (ended %v) -j %d: %d conn records, %d %s; want the 4 sessions:\n%s", tc.last, tc.ended, jobs, n, ends, tc.end, out)
 			}
-			if n, ends := strings.Count(out.String(), `"type":"conn"`), strings.Count(out.String(), tc.end); n != 4 || ends != 4 {
-				t.Errorf("%s (ended %v) -j %d: %d conn records, %d %s; want the 4 sessions:\n%s", tc.last, tc.ended, jobs, n, ends, tc.end, out.String())
-			}
-			outs[jobs-1] = out.String()
+			outs[jobs-1] = out
 		}
 		if outs[0] != outs[1] {
 			t.Errorf("%s: -j 1 and -j 2 differ:\n%s\n---\n%s", tc.last, outs[0], outs[1])
 		}
 	}
+}
+
+// viewJSONL runs the main view on file as --format jsonl with jobs
+// workers and returns its output and stderr.
+func viewJSONL(t *testing.T, file string, jobs int) (out, errs string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	if err := RunView(&ViewOptions{Out: &o, Format: "jsonl", Time: "rel", Preview: 64,
+		Input: Input{Err: &e, Reads: []string{file}, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String()
+}
+
+// connsJSONL runs conns on file as --format jsonl with jobs workers and
+// returns its output and stderr.
+func connsJSONL(t *testing.T, file string, jobs int) (out, errs string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	if err := RunConns(&ConnsOptions{Out: &o, Format: "jsonl", Time: "rel", Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second,
+		Input: Input{Err: &e, Reads: []string{file}, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String()
 }

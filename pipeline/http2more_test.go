@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"testing"
@@ -27,16 +26,11 @@ func TestHTTP2NotListedNoticed(t *testing.T) {
 	}
 	file := writeCapture(t, pkts)
 	const want = "wsdump: 1 HTTP/2 connections are not listed (past the first 1 000, and past 10 000 more of those not wholly followed), 0 of them not wholly followed\n"
-	var out, errs bytes.Buffer
-	c := &ConnsOptions{Out: &out, Format: "jsonl", Time: "rel", Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second,
-		Input: Input{Err: &errs, Reads: []string{file}, Jobs: 2, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}
-	if err := RunConns(c); err != nil {
-		t.Fatal(err)
+	out, errs := connsJSONL(t, file, 2)
+	if !strings.Contains(errs, want) {
+		t.Errorf("stderr %q, want %q", errs, want)
 	}
-	if !strings.Contains(errs.String(), want) {
-		t.Errorf("stderr %q, want %q", errs.String(), want)
-	}
-	if n := strings.Count(out.String(), `"type":"http2_conn"`); n != 1000 {
+	if n := strings.Count(out, `"type":"http2_conn"`); n != 1000 {
 		t.Errorf("%d http2_conn records, want 1000", n)
 	}
 }
