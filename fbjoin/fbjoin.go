@@ -506,24 +506,22 @@ func (j *Joiner) end(c *wsparse.Conn, sum *wsparse.Summary) {
 		}
 		// A connection of a session: the session's row tells, with the
 		// bytes the connection lost or passed over and its anomalies.
-		counted := false
+		counted := uint64(0)
 		for d := range sum.Stats {
 			s.sum.Stats[d].LostBytes += sum.Stats[d].LostBytes
 			s.sum.Stats[d].SkippedBytes += sum.Stats[d].SkippedBytes
-			counted = counted || sum.Stats[d].LostBytes+sum.Stats[d].SkippedBytes > 0
+			counted += sum.Stats[d].LostBytes + sum.Stats[d].SkippedBytes
 		}
 		s.sum.Anomalies |= sum.Anomalies
 		if s.retired {
 			// Its last session was ended (at the bound) while it was
 			// open: its bytes are in no session's counts, but here.
-			for d := range sum.Stats {
-				j.dropped.AfterEnd += int(sum.Stats[d].LostBytes + sum.Stats[d].SkippedBytes)
-			}
+			j.dropped.AfterEnd += int(counted)
 			return
 		}
 		// Bytes counted for the session came until the connection's
 		// end: the session's end is no earlier.
-		if counted && sum.Last.After(s.sum.Last) {
+		if counted > 0 && sum.Last.After(s.sum.Last) {
 			s.sum.Last = sum.Last
 		}
 		return
