@@ -122,6 +122,7 @@ var Rules = []Rule{
 	{"WS405", "inflate-context-unknown", Info, "message", "capture", "compressed message refers to a window the capture does not hold", "inflate_context_unknown"},
 	{"WS406", "request-incomplete", Info, "handshake", "capture", "the upgrade request was lost; the 101 was seen", "request_incomplete"},
 	{"WS407", "capture-truncated", Info, "message", "capture", "the capture lost bytes of this message: only those before the loss are kept", "capture_truncated"},
+	{"WS408", "answer-before-request", Info, "handshake", "capture", "the capture has the 101 before its request (a tap, packet broker or capture queues that timestamp the two directions apart): wsdump read the request first", "answer_before_request"},
 
 	{"WS501", "h2-connect-without-setting", Error, "handshake", "RFC 8441 §3, §4", "extended CONNECT before the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL=1", "h2_connect_without_setting"},
 	{"WS502", "h2-protocol-not-connect", Error, "handshake", "RFC 8441 §4", ":protocol on a request whose method is not CONNECT", "h2_protocol_not_connect"},

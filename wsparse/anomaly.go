@@ -85,6 +85,7 @@ const (
 	AnomUpgradeRequestBody  // the upgrade request has a body (Content-Length, chunked): passed over as RFC 9112 §6 frames it (node, nginx, tshark), counted as skipped; a Go server reads it as frames
 	AnomUpgradeNotWebSocket // a 101 answered the upgrade request naming another protocol, or none (RFC 6455 §4.1): both sides searched for frames
 	AnomLateSegment         // bytes of a hole came after it was passed over (lost_bytes): not decoded, counted as skipped
+	AnomAnswerBeforeRequest // the capture has the 101 before its request (taps and queues that timestamp the two directions apart): decoded in the connection's order
 	anomCount               = iota
 )
 
@@ -150,6 +151,7 @@ var anomalyNames = [...]string{
 	"upgrade_request_body",
 	"upgrade_not_websocket",
 	"late_segment",
+	"answer_before_request",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

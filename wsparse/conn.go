@@ -436,6 +436,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	if c.ended || n <= 0 {
 		return
 	}
+	c.releaseHeld()
 	c.tapGap(side, n, ts)
 	h := &c.half[side]
 	if h.mode != modeIgnore || !c.tapDone() || c.hasHS() || c.ws {

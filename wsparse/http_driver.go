@@ -89,8 +89,10 @@ type httpDriver struct {
 
 // httpExchange is the HTTP request/response state of a connection.
 type httpExchange struct {
-	reqs   []string  // methods of requests awaiting responses, oldest first
-	cutReq *httpHead // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
+	reqs   []string    // methods of requests awaiting responses, oldest first
+	cutReq *httpHead   // a cut request that did not show an upgrade (its Upgrade field may be past the cut)
+	held   *heldAnswer // a 101 that came before any byte of its request (answer_first.go)
+	hold   holdState
 
 	// Config.EndAll: the first requests, how many came after them, and
 	// how many responses were matched to them.
@@ -135,9 +137,9 @@ func methodName(m string) string {
 	return strings.Clone(m)
 }
 
-// feedHTTP decodes HTTP heads and skips bodies until a side switches mode; it
+// feedHeads decodes HTTP heads and skips bodies until a side switches mode; it
 // returns the bytes it did not consume.
-func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
+func (c *Conn) feedHeads(side int, data []byte, ts time.Time) []byte {
 	h := &c.half[side]
 	h.openHTTP()
 	for len(data) > 0 && h.mode == modeHTTP {
@@ -280,6 +282,10 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 			}
 			c.failHTTP(side)
 			return data // counted if the connection is reported
+		}
+		if !head.request && c.holdAnswer(side, &head, hb[:end], data, ts) {
+			fieldsDone(fields, head.fields)
+			return nil
 		}
 		if head.lenient {
 			c.sum.Anomalies |= AnomHTTPNonconforming
@@ -624,6 +630,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if head.status == 101 && !toWS {
 		c.hs.Anomalies |= AnomUpgradeNotWebSocket
 	}
+	c.hs.Anomalies |= ex.hold.anomaly()
 	c.sink.Handshake(c, c.hs)
 	malformed := c.hs.Anomalies&AnomHTTPMalformed != 0
 	c.keepHandshake()

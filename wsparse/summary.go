@@ -329,6 +329,7 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	if c.ended {
 		return
 	}
+	c.releaseHeld() // a 101 held for its request: believed as it stands
 	c.ended = true
 	defer c.free()
 	tell, carried := c.tapEnd(ts)

@@ -42,3 +42,30 @@ func TestUpgradeVariantsAgreeWithTshark(t *testing.T) {
 	}
 	t.Logf("%d frames compared", compareFrames(t, want, got))
 }
+
+// A capture with the 101 before its request (a tap or packet broker that
+// merges the two directions, capture queues timestamped apart): wsdump
+// reads the request first and gives the frames as sent; tshark, which
+// reads the packets in the capture's order, takes the request for a
+// spurious retransmission and shows no WebSocket frame at all. Until
+// session 35 wsdump read the request as frames and misread every client
+// frame after it.
+func TestAnswerBeforeRequestTshark(t *testing.T) {
+	c := synth.New("192.0.2.1:40001", "192.0.2.2:80").Open()
+	c.Send(false, []byte(synth.UpgradeResponse+"\r\n")).Send(true, []byte(synth.UpgradeRequest+"\r\n"))
+	sent := []string{"from the client", "from the server", "client again", "server again"}
+	for i, m := range sent {
+		c.Frame(i%2 == 0, wsparse.OpText, []byte(m))
+	}
+	got, want := framesBoth(t, writeSynth(t, 0, c))
+	var payloads []string
+	for _, f := range got {
+		payloads = append(payloads, string(f.payload))
+	}
+	if strings.Join(payloads, "|") != strings.Join(sent, "|") {
+		t.Errorf("wsdump has frames %q, want %q", payloads, sent)
+	}
+	if len(want) != 0 {
+		t.Errorf("tshark has %d frames: it reads such captures now, compare with it (compareFrames)", len(want))
+	}
+}
