@@ -141,6 +141,8 @@ type Assembler struct {
 	asm    *tcpasm.Assembler
 	stats  Stats
 	dec    headerDecoder
+	// The stream whose bytes the decoders are being fed (SideSeen).
+	feeding *stream
 
 	// Hooks for Parallel: a connection numbered, a connection gone.
 	onNew  func(id int, addr [2]netip.AddrPort)

@@ -7,6 +7,8 @@ package reassembly
 import (
 	"time"
 
+	"github.com/wsdump/wsdump/wsparse"
+
 	"github.com/wsdump/wsdump/h2"
 )
 
@@ -14,6 +16,7 @@ import (
 // decoder when the connection's first bytes are the client preface (h2c
 // with prior knowledge) or TLS chose ALPN "h2", else to conn.
 func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
+	s.a.feeding = s
 	if s.http1 {
 		s.conn.Feed(sd, data, ts)
 		return
@@ -62,4 +65,12 @@ func (s *stream) feedHeld(ts time.Time) {
 	if sd, b, ok := route.Release(); ok {
 		s.feed(sd, b, ts, "")
 	}
+}
+
+// SideSeen says whether a side of the connection being fed has sent any
+// packet, bytes or not (wsparse.SideSeer: a 101 waits for its request only
+// if its client was seen).
+func (a *Assembler) SideSeen(c *wsparse.Conn, side int) bool {
+	s := a.feeding
+	return s != nil && s.conn == c && s.firstSet[side]
 }

@@ -1,0 +1,72 @@
+package reassembly
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// A 101 captured before its request waits for it only when the client
+// side was seen (its SYN here): a capture filtered to the servers' packets
+// (src port 80) has no client side, and its 101s are believed at once,
+// their records in time order among the other connections' as before
+// session 35 (held to each connection's end, they came grouped by
+// connection).
+func TestAnswerBeforeRequestSides(t *testing.T) {
+	first := synth.New("192.0.2.1:40001", "192.0.2.2:80").Open()
+	first.Send(false, []byte(synth.UpgradeResponse+"\r\n")).Send(true, []byte(synth.UpgradeRequest+"\r\n"))
+	first.Frame(true, wsparse.OpText, []byte("from the client")).Frame(false, wsparse.OpText, []byte("from the server"))
+	var pkts []synth.Packet
+	pkts = append(pkts, first.Packets...)
+	for i := range 2 {
+		c := synth.New(fmt.Sprintf("192.0.2.1:%d", 40002+i), "192.0.2.2:80").At(time.Second + time.Duration(i)*500*time.Microsecond).Open()
+		c.Upgrade().Frame(false, wsparse.OpText, []byte(fmt.Sprintf("server %d", i))).Frame(true, wsparse.OpText, []byte("client"))
+		c.Frame(false, wsparse.OpText, []byte(fmt.Sprintf("server %d again", i)))
+		for _, p := range c.Packets {
+			if fromServer(t, p) {
+				pkts = append(pkts, p)
+			}
+		}
+	}
+	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
+	for _, jobs := range []int{1, 2} {
+		l, _ := run(pkts, Options{}, jobs)
+		got := strings.Join(l.lines, "\n")
+		for _, want := range []string{
+			"conn 1 192.0.2.1:40001->192.0.2.2:80 handshake 101 [answer_before_request]",
+			`conn 1 192.0.2.1:40001->192.0.2.2:80 message c2s "from the client" []`,
+			`conn 1 192.0.2.1:40001->192.0.2.2:80 message s2c "from the server" []`,
+		} {
+			if !strings.Contains(got, want) {
+				t.Errorf("-j %d: no %q in\n%s", jobs, want, got)
+			}
+		}
+		// The two filtered connections' records in time order.
+		var order []string
+		for _, line := range l.lines {
+			if f := strings.Fields(line); f[1] != "1" && (f[3] == "handshake" || f[3] == "message") {
+				order = append(order, f[1]+" "+f[3])
+			}
+		}
+		if want := "2 handshake|3 handshake|2 message|3 message|2 message|3 message"; strings.Join(order, "|") != want {
+			t.Errorf("-j %d: records of the filtered connections %s, want %s\n%s", jobs, strings.Join(order, "|"), want, got)
+		}
+	}
+}
+
+// fromServer says whether a synthetic packet was sent from port 80.
+func fromServer(t *testing.T, p synth.Packet) bool {
+	t.Helper()
+	tcp, ok := gopacket.NewPacket(p.Data, layers.LayerTypeEthernet, gopacket.Default).Layer(layers.LayerTypeTCP).(*layers.TCP)
+	if !ok {
+		t.Fatal("no TCP in a synthetic packet")
+	}
+	return tcp.SrcPort == 80
+}
