@@ -621,8 +621,8 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if c.hs.Anomalies&AnomUpgradeNotRequested != 0 {
 		c.hs.Anomalies &^= AnomAcceptMismatch // the request's key is not known
 	}
-	if c.hs.Anomalies&(AnomHTTPHeaderTooLong|AnomRequestIncomplete) == AnomHTTPHeaderTooLong|AnomRequestIncomplete && c.hs.Key == "" {
-		c.hs.Anomalies &^= AnomAcceptMismatch // the key was past the request's cut
+	if c.hs.Anomalies&AnomRequestIncomplete != 0 && c.hs.Key == "" {
+		c.hs.Anomalies &^= AnomAcceptMismatch // the request, or its key, lost or past its cut
 	}
 	// A cut 101 whose Upgrade field is past the cut answers the upgrade
 	// request: the client asked for websocket only.
