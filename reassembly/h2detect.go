@@ -67,10 +67,10 @@ func (s *stream) feedHeld(ts time.Time) {
 	}
 }
 
-// SideSeen says whether a side of the connection being fed has sent any
-// packet, bytes or not (wsparse.SideSeer: a 101 waits for its request only
-// if its client was seen).
-func (a *Assembler) SideSeen(c *wsparse.Conn, side int) bool {
+// sideSeen says whether a side of the connection being fed has sent any
+// packet, bytes or not (wsparse.Shared.SideSeen: a 101 waits for its
+// request only if its client was seen).
+func (a *Assembler) sideSeen(c *wsparse.Conn, side int) bool {
 	s := a.feeding
 	return s != nil && s.conn == c && s.firstSet[side]
 }

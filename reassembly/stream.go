@@ -22,7 +22,7 @@ import (
 func (s *stream) decoder() *wsparse.Conn {
 	if s.conn == nil {
 		if s.a.shared == nil {
-			s.a.shared = wsparse.NewShared(s.a.opts.Decoder, s.a)
+			s.a.shared = wsparse.NewShared(s.a.opts.Decoder, s.a).SideSeen(s.a.sideSeen)
 		}
 		addr := s.addrs()
 		s.conn = s.a.shared.NewConn(s.id, addr[0], addr[1])

@@ -63,15 +63,6 @@ type heldMark struct {
 	ts time.Time
 }
 
-// SideSeer is a Sink that knows whether a connection's side has sent any
-// packet (a SYN, an ACK), bytes or not. A 101 waits for its request only
-// if the client side was seen: not where a capture filter kept one
-// direction (src port 80), whose requests never come. Without it, the
-// client is taken as seen.
-type SideSeer interface {
-	SideSeen(c *Conn, side int) bool
-}
-
 // holdAnswer holds a parsed 101 to websocket (head, then rest of its
 // bytes) when the client side has sent nothing the connection waits on:
 // no request unanswered, no head begun, nothing else held.
@@ -83,8 +74,8 @@ func (c *Conn) holdAnswer(side int, head *httpHead, hd, rest []byte, ts time.Tim
 	if ex.hold != holdNone || len(ex.reqs) > 0 || ex.cutReq != nil {
 		return false
 	}
-	if ss, ok := c.sink.(SideSeer); ok && !ss.SideSeen(c, 1-side) {
-		return false
+	if c.sideSeen != nil && !c.sideSeen(c, 1-side) {
+		return false // a capture filter kept one direction (src port 80): no request comes
 	}
 	client := &c.half[1-side]
 	if client.mode != modeHTTP || client.httpHalf != nil && (len(client.buf) > 0 || client.long || client.body != bodyNone) {

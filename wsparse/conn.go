@@ -250,6 +250,18 @@ func (c *Conn) LimitHits() LimitHits {
 type Shared struct {
 	cfg  *Config // interned: shared by the connections with the same limits
 	sink Sink
+	// sideSeen, if set (SideSeen), says whether a connection's side has
+	// sent any packet, bytes or not.
+	sideSeen func(c *Conn, side int) bool
+}
+
+// SideSeen sets how the decoders learn whether a connection's side has
+// sent any packet (a SYN, an ACK), bytes or not: a 101 waits for its
+// request only if the client side was seen (answer_first.go). Without it
+// the client is taken as seen.
+func (sh *Shared) SideSeen(f func(c *Conn, side int) bool) *Shared {
+	sh.sideSeen = f
+	return sh
 }
 
 // NewShared returns the limits cfg and sink for NewConn.
