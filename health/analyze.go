@@ -34,7 +34,7 @@ func (t *Tracker) Report() *Report {
 	for _, id := range ids {
 		st := t.conns[id]
 		c := st.c
-		c.Ping, c.Heartbeats = st.results(t.opts)
+		st.fill(c, t.opts)
 		r.Conns = append(r.Conns, c)
 	}
 	r.Groups, r.ConnectsUncounted = t.groups(len(r.Conns), slices.Values(r.Conns))
@@ -64,7 +64,7 @@ func (t *Tracker) ReportEach() *Report {
 		if c.Start.IsZero() && !c.Ended {
 			continue // only beats from a decoder, no handshake: not a connection we know
 		}
-		c.Ping, c.Heartbeats = st.results(t.opts)
+		st.fill(c, t.opts)
 		r.each = append(r.each, eachConn{id: id, c: c})
 	}
 	for id, p := range t.packed {
@@ -150,6 +150,17 @@ func (st *connState) results(o Options) (ping [2]PingStats, hb []*Series) {
 	return ping, append(hb, st.appSeries(st.stop(), o)...)
 }
 
+// fill sets c's ping results, heartbeat series and Close.App.
+func (st *connState) fill(c *Conn, o Options) {
+	c.Ping, c.Heartbeats = st.results(o)
+	c.Close.App = nil
+	if b := st.beats; b != nil && b.final != nil {
+		c.Close.App = b.final.appEnd
+	} else if b != nil {
+		c.Close.App = b.appEnd
+	}
+}
+
 // finish makes the connection's ping results and heartbeat series at its
 // end and lets go of its beats (FinishAtEnd).
 func (st *connState) finish(o Options) {
@@ -157,7 +168,7 @@ func (st *connState) finish(o Options) {
 		return
 	}
 	ping, hb := st.results(o)
-	st.beats = &beatState{final: &finalBeats{ping: ping, series: hb}}
+	st.beats = &beatState{final: &finalBeats{ping: ping, series: hb, appEnd: st.beats.appEnd}}
 }
 
 func (p *pingTrack) finish() PingStats {

@@ -25,6 +25,10 @@ const (
 	KindWSPing = "ws-ping" // a WebSocket Ping frame
 	KindWSPong = "ws-pong" // a WebSocket Pong frame
 	KindText   = "text"    // a text message matching Options.HeartbeatText
+	// KindAppEnd is no beat: an application protocol's word on the end of
+	// its session (appproto.EndOf), Key its text, Failed whether it says
+	// the session failed. Close.App keeps the first (or the first failed).
+	KindAppEnd = "app-end"
 )
 
 // Options tunes the analysis. Zero values take the defaults.
@@ -75,6 +79,7 @@ type Beat struct {
 	TS         time.Time
 	Kind       string
 	Proto, Key string
+	Failed     bool // KindAppEnd: the session failed
 }
 
 // Negotiated is the interval a connection agreed for one kind of beat in
@@ -183,6 +188,19 @@ type Close struct {
 	DataAfterClose bool
 	StreamEnd      string  // how its HTTP/2 stream ended (wsparse.Summary.StreamEnd); empty over HTTP/1.1
 	TCPFin, TCPRst [2]bool // by Dir
+	// App is what the application protocol said of its session's end (a
+	// STOMP ERROR, a SockJS close frame), nil when nothing: a WebSocket
+	// that closed cleanly, or not at all, after its STOMP session was
+	// refused is told from one that served its client.
+	App *AppEnd
+}
+
+// AppEnd is an application protocol's word on the end of its session.
+type AppEnd struct {
+	TS     time.Time
+	Dir    wsparse.Dir
+	Text   string // `STOMP ERROR "Bad CONNECT"`, `SockJS close 3000 "Go away!"`
+	Failed bool   // the session failed: a connection that served no client
 }
 
 // CloseFrame is one side's Close frame.

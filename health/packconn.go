@@ -35,6 +35,8 @@ const (
 	pcFin1
 	pcRst0
 	pcRst1
+	pcApp // Close.App is packed
+	pcAppFailed
 )
 
 // connPacker appends a result's fields; ok turns false at one that does
@@ -114,7 +116,7 @@ func packConn(b []byte, c *Conn) ([]byte, bool) {
 	path, session := splitURI(c.URI)
 	cl := &c.Close
 	for i, set := range [...]bool{c.Midstream, c.Ended, path != c.Path || session != c.Session, cl.Clean, cl.DataAfterClose,
-		cl.TCPFin[0], cl.TCPFin[1], cl.TCPRst[0], cl.TCPRst[1]} {
+		cl.TCPFin[0], cl.TCPFin[1], cl.TCPRst[0], cl.TCPRst[1], cl.App != nil, cl.App != nil && cl.App.Failed} {
 		if set {
 			fl |= 1 << i
 		}
@@ -167,6 +169,11 @@ func packConn(b []byte, c *Conn) ([]byte, bool) {
 			p.str(f.Name)
 		}
 		p.str(f.Reason)
+	}
+	if cl.App != nil {
+		p.time(cl.App.TS)
+		p.uint(uint64(cl.App.Dir))
+		p.str(cl.App.Text)
 	}
 	for d := range c.Ping {
 		s := &c.Ping[d]
@@ -317,6 +324,9 @@ func unpackConn(id int, p string) *Conn {
 		}
 		f.Reason = u.str()
 		cl.Frames[d] = f
+	}
+	if fl&pcApp != 0 {
+		cl.App = &AppEnd{TS: u.time(), Dir: wsparse.Dir(u.uint()), Text: u.str(), Failed: fl&pcAppFailed != 0}
 	}
 	for d := range c.Ping {
 		s := &c.Ping[d]

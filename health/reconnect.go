@@ -96,7 +96,7 @@ const (
 	OutcomeHTTPOnly    = "http_only"    // an HTTP request before the upgrade, and no upgrade followed
 	OutcomeRefused     = "refused"      // the upgrade got an answer other than 101
 	OutcomeNoResponse  = "no_response"  // the upgrade request got no answer
-	OutcomeError       = "error"        // upgraded, then ended without a clean 1000/1001 close
+	OutcomeError       = "error"        // upgraded, then ended without a clean 1000/1001 close, or its application said it failed (Close.App)
 	OutcomeOK          = "ok"           // upgraded, closed cleanly with 1000, 1001 or no code
 	OutcomeOpen        = "open"         // still open when the capture ended
 )
@@ -458,7 +458,7 @@ func outcome(c *Conn) string {
 	switch {
 	case c.Close.End == wsparse.EndOpen || !c.Ended:
 		return OutcomeOpen
-	case !c.Close.Clean:
+	case !c.Close.Clean, c.Close.App != nil && c.Close.App.Failed:
 		return OutcomeError
 	}
 	if f := c.Close.First(); f != nil && f.HasCode && f.Code != 1000 && f.Code != 1001 {

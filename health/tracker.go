@@ -69,6 +69,7 @@ type beatState struct {
 	negotiated map[seriesKey]Negotiated
 	firstClose time.Time
 	app        *appState // application heartbeat candidates (appbeats.go)
+	appEnd     *AppEnd   // Close.App
 	// final: the results, made at the connection's end (FinishAtEnd);
 	// the other fields are then empty.
 	final *finalBeats
@@ -79,6 +80,7 @@ type beatState struct {
 type finalBeats struct {
 	ping   [2]PingStats
 	series []*Series
+	appEnd *AppEnd
 }
 
 // beatsOf returns the connection's heartbeat state, made at the first call.
@@ -484,7 +486,7 @@ func (t *Tracker) ended(id int, st *connState) {
 		return
 	}
 	c := st.conn(id)
-	c.Ping, c.Heartbeats = st.results(t.opts)
+	st.fill(c, t.opts)
 	// The first byte says whether it had beats: a ping after the End of
 	// one that had none is counted, as it is when nothing is packed.
 	hadBeats := byte(0)
@@ -514,7 +516,7 @@ func (t *Tracker) unpack(id int) *connState {
 	c := unpackConn(id, p[1:])
 	st := &connState{c: c}
 	if p[0] != 0 {
-		st.beats = &beatState{final: &finalBeats{ping: c.Ping, series: c.Heartbeats}}
+		st.beats = &beatState{final: &finalBeats{ping: c.Ping, series: c.Heartbeats, appEnd: c.Close.App}}
 	}
 	t.conns[id] = st
 	return st
@@ -542,8 +544,15 @@ func endTimes(start, end time.Time, s *wsparse.Summary) (time.Time, time.Time) {
 
 // Beat records a heartbeat found by an application-protocol decoder.
 func (t *Tracker) Beat(b Beat) {
-	if b.Kind == KindApp {
+	switch b.Kind {
+	case KindApp:
 		t.addApp(t.stateID(b.Conn, nil), b)
+		return
+	case KindAppEnd:
+		bs := t.stateID(b.Conn, nil).beatsOf()
+		if bs.final == nil && (bs.appEnd == nil || b.Failed && !bs.appEnd.Failed) {
+			bs.appEnd = &AppEnd{TS: b.TS, Dir: b.Dir, Text: b.Key, Failed: b.Failed}
+		}
 		return
 	}
 	t.addBeat(t.stateID(b.Conn, nil), b.Dir, b.Kind, b.TS)

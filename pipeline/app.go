@@ -160,6 +160,9 @@ func (d *appDecoder) message(r *record.Record) {
 		for i := range apps {
 			if apps[i].Heartbeat {
 				d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: apps[i].Protocol})
+			} else if text, failed, ok := appproto.EndOf(&apps[i]); ok && m.Dir == wsparse.ServerToClient &&
+				(m.Fallback == nil || apps[i].Protocol != appproto.SockJS) { // a fallback's c frame is its Close already
+				d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindAppEnd, Key: text, Failed: failed})
 			}
 		}
 	}

@@ -238,6 +238,11 @@ func appendCloseJSON(b []byte, c *health.Conn) []byte {
 		b = append(b, "null"...)
 	}
 	b = boolField(b, "data_after_close", cl.DataAfterClose)
+	if a := cl.App; a != nil {
+		b = appendJTS(append(field(b, "app"), `{"ts":`...), a.TS)
+		b = jsField(b, "text", a.Text)
+		b = append(boolField(b, "failed", a.Failed), '}')
+	}
 	b = jsField(b, "summary", CloseText(c))
 	return append(b, '}')
 }

@@ -101,6 +101,12 @@ type closeFrameJSON struct {
 	Reason   string `json:"reason"`
 }
 
+type appEndJSON struct {
+	TS     jts    `json:"ts"`
+	Text   string `json:"text"`
+	Failed bool   `json:"failed"`
+}
+
 type closeJSON struct {
 	End            string          `json:"end"`
 	Clean          bool            `json:"clean"`
@@ -109,6 +115,7 @@ type closeJSON struct {
 	Server         *closeFrameJSON `json:"server"`
 	CloseDelay     *secs           `json:"close_delay"`
 	DataAfterClose bool            `json:"data_after_close"`
+	App            *appEndJSON     `json:"app,omitempty"`
 	Summary        string          `json:"summary"`
 }
 
@@ -215,6 +222,9 @@ func connJSON(c *health.Conn) *connRecord {
 	r.Close = closeJSON{End: string(cl.End), Clean: cl.Clean, DataAfterClose: cl.DataAfterClose, Summary: CloseText(c)}
 	if cl.Initiator != "" {
 		r.Close.Initiator = &cl.Initiator
+	}
+	if a := cl.App; a != nil {
+		r.Close.App = &appEndJSON{jts(a.TS), a.Text, a.Failed}
 	}
 	r.Close.Client = closeFrame(cl.Frames[wsparse.ClientToServer])
 	r.Close.Server = closeFrame(cl.Frames[wsparse.ServerToClient])

@@ -167,6 +167,9 @@ func CloseText(c *health.Conn) string {
 	if cl.StreamEnd != "" {
 		b.WriteString(" (" + cl.StreamEnd + ")")
 	}
+	if cl.App != nil {
+		b.WriteString(", after " + cl.App.Text)
+	}
 	return b.String()
 }
 
