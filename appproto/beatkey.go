@@ -2,6 +2,7 @@ package appproto
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -40,18 +41,26 @@ type Shape struct {
 	Key string
 }
 
-// ShapeOf returns the shape of message m, whose decoded application
-// messages are apps, when it is small enough to be a heartbeat and says
-// what it is. Protocol heartbeats (App.Heartbeat) are not shapes: they are
-// beats already; neither are messages of several application messages,
-// binary, cut or large messages, MQTT or GraphQL (which have their own
-// keepalives).
-func ShapeOf(m *wsparse.Message, apps []App) (Shape, bool) {
+// Shapes appends to dst the shapes of message m, whose decoded
+// application messages are apps, when it is small enough to hold a
+// heartbeat: one for each key among its application messages that says
+// what it is (a message of several, a SockJS array or STOMP frames in a
+// row, gives each key once: a beat batched with other messages by
+// sockjs-client's sender or the SockJS server's a[...] is still a beat).
+// Protocol heartbeats (App.Heartbeat) are not shapes: they are beats
+// already; neither are binary, cut or large messages, MQTT or GraphQL
+// (which have their own keepalives).
+func Shapes(dst []Shape, m *wsparse.Message, apps []App) []Shape {
 	if m == nil || m.Opcode != wsparse.OpText || m.LenUnknown || m.Len != uint64(len(m.Data)) || len(m.Data) > maxShapeMessage {
-		return Shape{}, false
+		return dst
 	}
-	var content *App
-	sockjs, beat := false, false
+	first := len(dst)
+	add := func(sh Shape, ok bool) {
+		if ok && !slices.Contains(dst[first:], sh) {
+			dst = append(dst, sh)
+		}
+	}
+	sockjs, beat, content, json := false, false, false, false
 	for i := range apps {
 		a := &apps[i]
 		switch {
@@ -59,35 +68,35 @@ func ShapeOf(m *wsparse.Message, apps []App) (Shape, bool) {
 			beat = true
 		case a.Protocol == SockJS && (a.Type == "a" || a.Type == "m"):
 			sockjs = true
-		case content != nil:
-			return Shape{}, false // several messages in one
+		case a.Protocol == STOMP:
+			content = true
+			add(stompShape(a))
+		case a.Protocol == SocketIO:
+			content = true
+			add(socketioShape(a))
+		case a.Protocol == JSON || a.Protocol == JSONRPC:
+			json = true // keyed from the text below, as when JSON is not decoded
 		default:
-			content = a
+			content = true
 		}
 	}
-	if content != nil {
-		switch content.Protocol {
-		case STOMP:
-			return stompShape(content)
-		case SocketIO:
-			return socketioShape(content)
-		case JSON, JSONRPC:
-			// keyed from the text below, as when JSON is not decoded
-		default:
-			return Shape{}, false
-		}
-	} else if beat {
-		return Shape{}, false
+	if content || beat && !json {
+		return dst
 	}
 	text := m.Data
 	proto := "text"
 	if sockjs {
-		inner := sockjsStrings(m)
-		if len(inner) != 1 {
-			return Shape{}, false
+		for _, s := range sockjsStrings(m) {
+			add(textKey([]byte(s), SockJS))
 		}
-		text, proto = []byte(inner[0]), SockJS
+		return dst
 	}
+	add(textKey(text, proto))
+	return dst
+}
+
+// textKey is the shape of a text that no protocol decoded (or JSON).
+func textKey(text []byte, proto string) (Shape, bool) {
 	if k, ok := jsonShape(text); ok {
 		return Shape{JSON, k}, true
 	}

@@ -11,18 +11,17 @@ import (
 
 // shapes feeds msgs to a session (BeatsOnly when beatsOnly, as wsdump
 // conns decodes) and returns each message's shape ("proto|key", "" for
-// none).
+// none, several joined by commas).
 func shapes(s *Session, msgs ...msg) []string {
 	var out []string
 	for i, m := range msgs {
 		wm := wsparse.Message{Dir: m.dir, Opcode: m.op, TS: t0.Add(time.Duration(i) * 10 * time.Millisecond),
 			Data: []byte(m.s), Len: uint64(len(m.s)), Frames: 1, Index: i + 1}
-		sh, ok := ShapeOf(&wm, s.Message(&wm))
-		if ok {
-			out = append(out, sh.Proto+"|"+sh.Key)
-		} else {
-			out = append(out, "")
+		var keys []string
+		for _, sh := range Shapes(nil, &wm, s.Message(&wm)) {
+			keys = append(keys, sh.Proto+"|"+sh.Key)
 		}
+		out = append(out, strings.Join(keys, ","))
 	}
 	return out
 }
@@ -49,10 +48,14 @@ func TestShapeOf(t *testing.T) {
 			s2c("h"),
 			c2s(`["\n"]`),
 			c2s(`["SEND\ndestination:ping\n\n\u0000","SEND\ndestination:ping\n\n\u0000"]`),
+			c2s(`["SEND\ndestination:ping\n\n\u0000","SEND\ndestination:/app/x\n\nhello\u0000"]`),
+			c2s(`["SEND\ndestination:ping\n\n\u0000SEND\ndestination:/app/chat\n\n` + strings.Repeat("x", 200) + `\u0000"]`),
 			c2s(`["SEND\ndestination:/app/chat\n\n` + strings.Repeat("x", 200) + `\u0000"]`),
 			s2c(`a["ping"]`),
+			s2c(`a["ping","ping","{\"type\":\"tick\"}"]`),
 		}, []string{"", "stomp|CONNECT", "stomp|CONNECTED", "stomp|SEND ping", `stomp|SEND /app/hb "alive"`, "stomp|SEND /app/hb type=hb",
-			"stomp|MESSAGE /topic/pong", "", "", "", "", "sockjs|ping"}},
+			"stomp|MESSAGE /topic/pong", "", "", "stomp|SEND ping", `stomp|SEND ping,stomp|SEND /app/x "hello"`, "stomp|SEND ping", "",
+			"sockjs|ping", "sockjs|ping,json|type=tick"}},
 		{"Socket.IO events", sio, []msg{
 			s2c(`0{"sid":"x","upgrades":[],"pingInterval":25000,"pingTimeout":20000}`),
 			s2c("2"),

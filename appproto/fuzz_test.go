@@ -25,8 +25,10 @@ func fuzzSession(t *testing.T, hs *wsparse.Handshake, mode string, op wsparse.Op
 	for i, part := range [][]byte{data[:c], data[c:]} {
 		m := wsparse.Message{Dir: dir, Opcode: op, Data: part, Len: uint64(len(part)), Frames: 1, Index: i + 1, TS: t0}
 		apps := s.Message(&m)
-		if sh, ok := ShapeOf(&m, apps); ok && (sh.Proto == "" || sh.Key == "" || !printable(sh.Key)) {
-			t.Fatalf("bad shape %+v", sh)
+		for _, sh := range Shapes(nil, &m, apps) {
+			if sh.Proto == "" || sh.Key == "" || !printable(sh.Key) {
+				t.Fatalf("bad shape %+v", sh)
+			}
 		}
 		InnerTexts(&m, apps)
 		for _, a := range apps {

@@ -76,6 +76,7 @@ type appDecoder struct {
 	// scratch holds the members of the JSON objects its sessions borrow
 	// (appproto.Session.BorrowBodies), one message's at a time.
 	scratch appproto.Scratch
+	shapes  []appproto.Shape // a message's heartbeat shapes (appproto.Shapes)
 }
 
 // Apps returns the application decoding stage in front of next.
@@ -154,8 +155,11 @@ func (d *appDecoder) message(r *record.Record) {
 		// looked at as an application heartbeat.
 		if d.opts.Text != nil && d.opts.Text(m, appproto.InnerTexts(m, apps)) {
 			d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindText})
-		} else if sh, ok := appproto.ShapeOf(m, apps); ok {
-			d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindApp, Proto: sh.Proto, Key: sh.Key})
+		} else {
+			d.shapes = appproto.Shapes(d.shapes[:0], m, apps)
+			for _, sh := range d.shapes {
+				d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindApp, Proto: sh.Proto, Key: sh.Key})
+			}
 		}
 		for i := range apps {
 			if apps[i].Heartbeat {
