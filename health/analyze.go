@@ -211,8 +211,16 @@ func (st *connState) series(o Options) []*Series {
 	stop := st.stop()
 	out := make([]*Series, 0, len(keys))
 	for _, k := range keys {
+		if k.kind == KindSTOMPFrame {
+			continue
+		}
 		neg, agreed := b.negotiated[k]
-		out = append(out, buildSeries(k, b.series[k], neg, agreed, stop, o))
+		var alive []time.Time
+		if f := b.series[seriesKey{k.dir, KindSTOMPFrame}]; f != nil && k.kind == "stomp" && neg.Interval > 0 {
+			alive = f.times()
+			slices.SortFunc(alive, func(a, b time.Time) int { return a.Compare(b) })
+		}
+		out = append(out, buildSeries(k, b.series[k], neg, agreed, alive, stop, o))
 	}
 	return out
 }
@@ -249,7 +257,9 @@ const minObserved = 100 * time.Millisecond
 // buildSeries measures one kind of beat in one direction. agreed is true
 // when the protocol negotiated its keepalive, even if this direction
 // agreed to none (neg.Interval 0): then nothing is inferred.
-func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop time.Time, o Options) *Series {
+// alive are other signs of life of the direction, in time order (STOMP
+// frames: KindSTOMPFrame): a late gap is judged between them.
+func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, alive []time.Time, stop time.Time, o Options) *Series {
 	beats := bs.times()
 	slices.SortStableFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
 	s := &Series{Kind: k.kind, Dir: k.dir, Count: len(beats) + bs.extra, Unmeasured: bs.extra}
@@ -339,16 +349,31 @@ func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, stop 
 			s.GapsTruncated = true
 		}
 	}
+	// judge adds the late gaps from..to, split at the signs of life in it.
+	judge := func(from, to time.Time, trailing bool) {
+		i, _ := slices.BinarySearchFunc(alive, from, func(a, t time.Time) int { return a.Compare(t) })
+		for ; i < len(alive) && alive[i].Before(to); i++ {
+			if g := alive[i].Sub(from); g > late {
+				add(Gap{From: from, To: alive[i], Missed: max(int(math.Round(float64(g)/float64(s.Interval)))-1, 1)})
+			}
+			from = alive[i]
+		}
+		switch g := to.Sub(from); {
+		case g <= late:
+		case trailing:
+			add(Gap{From: from, To: to, Missed: max(int(g/s.Interval), 1), Trailing: true})
+		default:
+			// A beat ended the gap: the ones expected in between are missing.
+			add(Gap{From: from, To: to, Missed: max(int(math.Round(float64(g)/float64(s.Interval)))-1, 1)})
+		}
+	}
 	for i, g := range gaps {
 		if g > late {
-			// A beat ended the gap: the ones expected in between are missing.
-			n := int(math.Round(float64(g)/float64(s.Interval))) - 1
-			add(Gap{From: beats[i], To: beats[i+1], Missed: max(n, 1)})
+			judge(beats[i], beats[i+1], false)
 		}
 	}
 	if trailing > late {
-		n := int(trailing / s.Interval)
-		add(Gap{From: s.Last, To: stop, Missed: max(n, 1), Trailing: true})
+		judge(s.Last, stop, true)
 	}
 	return s
 }

@@ -116,7 +116,7 @@ func (st *connState) appSeries(stop time.Time, o Options) []*Series {
 		if !appRhythm(beats, o) {
 			continue
 		}
-		s := buildSeries(seriesKey{k.dir, KindApp}, bs, Negotiated{}, false, stop, o)
+		s := buildSeries(seriesKey{k.dir, KindApp}, bs, Negotiated{}, false, nil, stop, o)
 		if s.Interval <= 0 {
 			continue
 		}

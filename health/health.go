@@ -29,6 +29,12 @@ const (
 	// its session (appproto.EndOf), Key its text, Failed whether it says
 	// the session failed. Close.App keeps the first (or the first failed).
 	KindAppEnd = "app-end"
+	// KindSTOMPFrame is no beat either: a STOMP frame in a direction whose
+	// heart-beats were negotiated, at most four an interval. Any data is
+	// a sign of life (STOMP 1.2 § Heart-beating), and a server that has
+	// frames to send need not send EOLs (Spring's broker sends them only
+	// when idle): a late gap of the heart-beats is judged between them.
+	KindSTOMPFrame = "stomp-frame"
 )
 
 // Options tunes the analysis. Zero values take the defaults.

@@ -7,6 +7,7 @@ package pipeline
 
 import (
 	"strings"
+	"time"
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/health"
@@ -77,6 +78,9 @@ type appDecoder struct {
 	// (appproto.Session.BorrowBodies), one message's at a time.
 	scratch appproto.Scratch
 	shapes  []appproto.Shape // a message's heartbeat shapes (appproto.Shapes)
+	// alive: per connection and direction, the last STOMP frame passed on
+	// as a sign of life (health.KindSTOMPFrame), four an interval at most.
+	alive map[*wsparse.Conn]*[2]time.Time
 }
 
 // Apps returns the application decoding stage in front of next.
@@ -161,6 +165,7 @@ func (d *appDecoder) message(r *record.Record) {
 				d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindApp, Proto: sh.Proto, Key: sh.Key})
 			}
 		}
+		d.stompAlive(c, m, s, apps)
 		for i := range apps {
 			if apps[i].Heartbeat {
 				d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: apps[i].Protocol})
@@ -193,6 +198,41 @@ func (d *appDecoder) share(s *appproto.Session) *appproto.Session {
 	return d.shared[n]
 }
 
+// stompAlive passes a message with STOMP frames on as a sign of life of
+// its direction when that direction's heart-beats were negotiated, at
+// most one every quarter interval: a gap between signs is then measured
+// at most a quarter interval long, not enough to make a gap on time late
+// (over 1.5 intervals, health.Options.Tolerance).
+func (d *appDecoder) stompAlive(c *wsparse.Conn, m *wsparse.Message, s *appproto.Session, apps []appproto.App) {
+	frame := false
+	for i := range apps {
+		if apps[i].Protocol == appproto.STOMP && !apps[i].Heartbeat {
+			frame = true
+			break
+		}
+	}
+	if !frame {
+		return
+	}
+	ka := s.Keepalive()
+	iv := ka.Interval[m.Dir&1]
+	if ka.Source != "stomp heart-beat" || iv <= 0 {
+		return
+	}
+	if d.alive == nil {
+		d.alive = map[*wsparse.Conn]*[2]time.Time{}
+	}
+	last := d.alive[c]
+	if last == nil {
+		last = new([2]time.Time)
+		d.alive[c] = last
+	}
+	if t := &last[m.Dir&1]; t.IsZero() || m.TS.Sub(*t) >= iv/4 || m.TS.Before(*t) {
+		*t = m.TS
+		d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindSTOMPFrame})
+	}
+}
+
 func (d *appDecoder) beat(c *wsparse.Conn, b health.Beat) {
 	d.put(record.Record{Kind: record.Beat, Conn: c, Beat: b})
 }
@@ -210,6 +250,7 @@ func (d *appDecoder) end(c *wsparse.Conn) {
 		}
 	}
 	delete(d.sessions, c)
+	delete(d.alive, c)
 }
 
 // keepaliveKind names the beats a negotiated keepalive is about, as the

@@ -1,0 +1,47 @@
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// TestConnsSTOMPFramesAlive: STOMP over SockJS with heart-beats of 10 s
+// each way, against a broker that sends an EOL only when it wrote nothing
+// for 10 s (Spring's simple broker does): from 40 to 90 s it sends a
+// MESSAGE every 3 s and no EOL. The server was alive all along (STOMP
+// 1.2: any data counts); conns said "stomp heart-beat s2c 10.0s 5 missed
+// (max gap 57.0s)".
+func TestConnsSTOMPFramesAlive(t *testing.T) {
+	c := synth.New("10.0.0.1:40010", "10.0.0.2:8080").Open().UpgradeURI("/stomp/123/abcdefgh/websocket")
+	c.Frame(false, wsparse.OpText, []byte("o"))
+	c.Frame(true, wsparse.OpText, []byte(`["CONNECT\naccept-version:1.1,1.0\nheart-beat:10000,10000\n\n\u0000"]`))
+	c.Frame(false, wsparse.OpText, []byte(`a["CONNECTED\nversion:1.1\nheart-beat:10000,10000\n\n\u0000"]`))
+	lastWrite := 0
+	for s := 1; s <= 150; s++ {
+		c.Wait(time.Second)
+		if s%10 == 0 {
+			c.Frame(true, wsparse.OpText, []byte(`["\n"]`))
+		}
+		switch {
+		case s > 40 && s < 90 && s%3 == 0:
+			c.Frame(false, wsparse.OpText, []byte(fmt.Sprintf(`a["MESSAGE\ndestination:/topic/x\nsubscription:sub-0\nmessage-id:%d\n\nhello\u0000"]`, s)))
+			lastWrite = s
+		case s-lastWrite >= 10:
+			c.Frame(false, wsparse.OpText, []byte(`a["\n"]`))
+			lastWrite = s
+		}
+	}
+	c.Frame(true, wsparse.OpClose, []byte{3, 232}).Frame(false, wsparse.OpClose, []byte{3, 232}).Fin(false).Fin(true)
+	out, _ := connsJSONL(t, writeCapture(t, c.Packets), 1)
+	if want := `stomp heart-beat c2s 10.0s ok; stomp heart-beat s2c 10.0s ok"`; !strings.Contains(out, want) {
+		t.Errorf("no %s in\n%s", want, out)
+	}
+	if strings.Contains(out, "stomp-frame") {
+		t.Errorf("the frames are a series:\n%s", out)
+	}
+}
