@@ -280,6 +280,13 @@ func (c *Conn) content(side int, typ uint8, plain []byte, ts time.Time) {
 
 func (c *Conn) changeCipherSpec(side int) {
 	d := &c.dir[side]
+	if c.sawHello && !c.sawServerHello {
+		// TLS 1.3 middlebox compatibility (RFC 8446 §D.4): a server's after
+		// a HelloRetryRequest, a client's before its second ClientHello or
+		// after a first one that sends early data. TLS 1.2 has no keys to
+		// change to yet.
+		return
+	}
 	if c.version == VersionTLS13 || d.phase != phaseClear {
 		if c.version != VersionTLS13 && d.phase == phaseApp {
 			d.phase, d.cipher = phaseOpaque, nil

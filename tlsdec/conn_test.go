@@ -213,6 +213,26 @@ func TestHelloRetryRequest(t *testing.T) {
 	}
 }
 
+// TestHelloRetryRequestMiddlebox: Go's crypto/tls, a server preferring a
+// group the client sent no key share for, sends ChangeCipherSpec after its
+// HelloRetryRequest and the client one before its second ClientHello
+// (RFC 8446 §D.4). Until session 35 the first made the server's side
+// opaque, so the connection was not decrypted at all ("ChangeCipherSpec
+// before any ServerHello").
+func TestHelloRetryRequestMiddlebox(t *testing.T) {
+	s := newSession(0x1301, false)
+	sent := s.build([]int{42, 7})
+	hrr := newSession(0x1301, false)
+	hrr.sr = helloRetryRandom
+	ccs := []byte{typeChangeCipherSpec, 3, 3, 0, 1, 1}
+	evs := []event{s.evs[0], {1, records(typeHandshake, hrr.serverHello())}, {1, ccs}, {0, ccs}, s.evs[0]}
+	evs = append(evs, s.evs[1:]...)
+	got := runSession(t, s.keys(), evs, nil)
+	if !bytes.Equal(got.out[0], sent[0]) || !bytes.Equal(got.out[1], sent[1]) || !got.info.Decrypted || got.info.Error != "" {
+		t.Errorf("out %d/%d of %d/%d, %+v", len(got.out[0]), len(got.out[1]), len(sent[0]), len(sent[1]), got.info)
+	}
+}
+
 func TestPRF(t *testing.T) {
 	// TLS 1.2 PRF test vectors posted to the IETF TLS list (P_SHA256 and P_SHA384).
 	for _, tc := range []struct {
