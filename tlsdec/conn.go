@@ -4,7 +4,7 @@
 // notion of packets: the caller feeds each direction's bytes in order, as
 // wsparse.Conn is fed.
 //
-// Decryption covers TLS 1.3 (AES-GCM, ChaCha20-Poly1305, KeyUpdate) and
+// Decryption covers TLS 1.3 (AES-GCM, ChaCha20-Poly1305, KeyUpdate, 0-RTT) and
 // TLS 1.2 (AES-GCM, ChaCha20-Poly1305, AES-CBC with HMAC-SHA1/256/384,
 // encrypt-then-MAC). Failures (no key, wrong key, unsupported suite, lost
 // bytes) are reported by Info, never by a panic or an error return.
@@ -87,6 +87,7 @@ type Conn struct {
 	clientHellos   int  // ClientHellos of the client side so far
 	sawServerHello bool // a ServerHello other than a HelloRetryRequest was handled
 	stopped        bool // nothing more can be decrypted on this connection
+	early          earlyState
 }
 
 type phase uint8
@@ -218,6 +219,10 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 func (c *Conn) record(side int, hdr [5]byte, body []byte, ts time.Time) {
 	d := &c.dir[side]
 	typ := hdr[0]
+	if c.early.on && typ == typeApplicationData && side == c.info.Client && (d.phase == phaseClear || d.phase == phaseHandshake) &&
+		c.earlyRecord(side, hdr, body, ts) {
+		return
+	}
 	switch d.phase {
 	case phaseOpaque:
 		return
@@ -376,6 +381,7 @@ func (c *Conn) handshake(side int, typ uint8, body []byte) {
 				c.info.ALPN = ch.alpn[0]
 			}
 		}
+		c.earlyAnswer(ch.early)
 	case hsFinished:
 		if c.version == VersionTLS13 && d.phase == phaseHandshake {
 			d.switchApp = true
@@ -404,6 +410,7 @@ func (c *Conn) clientHello(body []byte) {
 		return
 	}
 	c.sawHello = true
+	c.early.on = ch.early
 	c.clientRandom = ch.random
 	c.info.SNI = ch.sni
 	c.info.ALPNOffered = ch.alpn

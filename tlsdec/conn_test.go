@@ -233,6 +233,50 @@ func TestHelloRetryRequestMiddlebox(t *testing.T) {
 	}
 }
 
+// TestEarlyData: a client's 0-RTT data (RFC 8446 §2.3) follows its
+// ClientHello under the CLIENT_EARLY_TRAFFIC_SECRET, before the server
+// has answered (openssl s_client -sess_in -early_data). Until session 35
+// it was dropped without a word and the client's side stopped at the
+// record after it ("authentication failed (wrong key?)"): the HTTP request
+// it carried, and every message of the client, were lost.
+func TestEarlyData(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		id                uint16
+		logged, rejected  bool
+		decrypted         bool
+		err               string
+		earlyInClientData bool
+	}{
+		{"aes128", 0x1301, true, false, true, "", true},
+		{"aes256", 0x1302, true, false, true, "", true},
+		{"chacha20", 0x1303, true, false, true, "", true},
+		{"not-logged", 0x1301, false, false, false, "0-RTT early data not decrypted: the key log has no CLIENT_EARLY_TRAFFIC_SECRET", false},
+		{"rejected", 0x1302, true, true, false, "the server rejected the client's 0-RTT early data: 200 bytes passed on as sent", true},
+		{"rejected-not-logged", 0x1301, false, true, false, "0-RTT early data not decrypted", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSession(tc.id, false)
+			s.early, s.logEarly, s.rejectEarly = appData(0, 99, 200), tc.logged, tc.rejected
+			sent := s.build([]int{42, 1000})
+			want0 := sent[0]
+			if tc.earlyInClientData && tc.rejected {
+				want0 = append(append([]byte{}, s.early...), sent[0]...)
+			}
+			if !tc.earlyInClientData && !tc.rejected {
+				want0 = sent[0][len(s.early):]
+			}
+			for _, split := range []func(int) []int{nil, func(n int) []int { return []int{1, 3, min(n-4, 5)} }} {
+				got := runSession(t, s.keys(), s.evs, split)
+				if !bytes.Equal(got.out[0], want0) || !bytes.Equal(got.out[1], sent[1]) || got.info.Decrypted != tc.decrypted ||
+					!strings.Contains(got.info.Error, tc.err) || tc.err == "" && got.info.Error != "" {
+					t.Errorf("out %d/%d of %d/%d, %+v", len(got.out[0]), len(got.out[1]), len(want0), len(sent[1]), got.info)
+				}
+			}
+		})
+	}
+}
+
 func TestPRF(t *testing.T) {
 	// TLS 1.2 PRF test vectors posted to the IETF TLS list (P_SHA256 and P_SHA384).
 	for _, tc := range []struct {
@@ -284,7 +328,7 @@ func TestParseKeyLog(t *testing.T) {
 		t.Fatalf("Len %d Malformed %d", k.Len(), k.Malformed)
 	}
 	s := k.Lookup([32]byte(h(cr)))
-	if !bytes.Equal(s.MasterSecret, h(strings.Repeat("11", 48))) || len(s.ServerHandshake) != 48 ||
+	if !bytes.Equal(s.MasterSecret, h(strings.Repeat("11", 48))) || len(s.ServerHandshake) != 48 || len(s.ClientEarly) != 32 ||
 		!bytes.Equal(s.ClientTraffic0, h(strings.Repeat("44", 32))) || s.ServerTraffic0 == nil || s.ClientHandshake == nil {
 		t.Errorf("%+v", s)
 	}

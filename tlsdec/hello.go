@@ -5,6 +5,7 @@ const (
 	extServerName        = 0
 	extALPN              = 16
 	extEncryptThenMAC    = 22
+	extEarlyData         = 42
 	extSupportedVersions = 43
 )
 
@@ -52,6 +53,7 @@ type clientHello struct {
 	sni      string
 	alpn     []string
 	versions []uint16 // supported_versions offered
+	early    bool     // early_data: 0-RTT data follows (ClientHello), or was accepted (EncryptedExtensions)
 }
 
 // parseClientHello reads a ClientHello body (RFC 8446 §4.1.2).
@@ -100,6 +102,8 @@ func (ch *clientHello) parseExtensions(exts []byte) {
 					ch.alpn = append(ch.alpn, string(p))
 				}
 			}
+		case extEarlyData:
+			ch.early = true
 		case extSupportedVersions:
 			list := reader{b: x.vec8()}
 			for len(list.b) >= 2 && len(ch.versions) < maxListed {

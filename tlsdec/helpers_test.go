@@ -101,6 +101,13 @@ type session struct {
 	w       [2]sealer
 	seq     [2]uint64
 	evs     []event
+
+	// TLS 1.3 0-RTT: early data the client sends after its ClientHello
+	// (offering early_data), under earlySec; logged if logEarly, and
+	// accepted by the server unless rejectEarly.
+	early                 []byte
+	earlySec              []byte
+	logEarly, rejectEarly bool
 }
 
 func newSession(id uint16, etm bool) *session {
@@ -116,6 +123,7 @@ func newSession(id uint16, etm bool) *session {
 	s.hs = [2][]byte{secret("c hs"), secret("s hs")}
 	s.app = [2][]byte{secret("c ap"), secret("s ap")}
 	s.app0 = s.app
+	s.earlySec = secret("c e")
 	return s
 }
 
@@ -131,6 +139,9 @@ func (s *session) keyLog() string {
 	}{{"CLIENT_HANDSHAKE_TRAFFIC_SECRET", s.hs[0]}, {"SERVER_HANDSHAKE_TRAFFIC_SECRET", s.hs[1]},
 		{"CLIENT_TRAFFIC_SECRET_0", s.app0[0]}, {"SERVER_TRAFFIC_SECRET_0", s.app0[1]}} {
 		fmt.Fprintf(&b, "%s %s %x\n", l.label, cr, l.secret)
+	}
+	if s.logEarly {
+		fmt.Fprintf(&b, "CLIENT_EARLY_TRAFFIC_SECRET %s %x\n", cr, s.earlySec)
 	}
 	return b.String()
 }
@@ -173,6 +184,9 @@ func (s *session) clientHello() []byte {
 	exts = append(exts, ext(extServerName, vec16(append([]byte{0}, vec16([]byte("example.test"))...)))...)
 	exts = append(exts, ext(extALPN, vec16(append(vec8([]byte("http/1.1")), vec8([]byte("h2"))...)))...)
 	exts = append(exts, ext(extSupportedVersions, vec8([]byte{3, 4, 3, 3}))...)
+	if s.early != nil {
+		exts = append(exts, ext(extEarlyData, nil)...)
+	}
 	return hsMsg(hsClientHello, append(b, vec16(exts)...))
 }
 
@@ -242,12 +256,26 @@ func appData(side, i, n int) []byte {
 // returns the application data each side sent.
 func (s *session) build(sizes []int) (sent [2][]byte) {
 	s.raw(0, typeHandshake, s.clientHello())
+	if s.early != nil {
+		s.raw(0, typeChangeCipherSpec, []byte{1})
+		s.set13(0, s.earlySec)
+		s.sealed(0, typeApplicationData, s.early[:1], 0)
+		s.sealed(0, typeApplicationData, s.early[1:], 2)
+		if !s.rejectEarly {
+			sent[0] = append(sent[0], s.early...)
+			s.sealed(0, typeHandshake, hsMsg(hsEndOfEarlyData, nil), 0)
+		}
+	}
 	sh := s.serverHello()
 	if s.tls13 {
 		s.raw(1, typeHandshake, sh)
 		s.raw(1, typeChangeCipherSpec, []byte{1})
 		s.set13(1, s.hs[1])
-		ee := hsMsg(hsEncryptedExtensions, vec16(ext(extALPN, vec16(vec8([]byte("http/1.1"))))))
+		eeExts := ext(extALPN, vec16(vec8([]byte("http/1.1"))))
+		if s.early != nil && !s.rejectEarly {
+			eeExts = append(eeExts, ext(extEarlyData, nil)...)
+		}
+		ee := hsMsg(hsEncryptedExtensions, vec16(eeExts))
 		cert := hsMsg(11, make([]byte, 5000))
 		fin := hsMsg(hsFinished, make([]byte, s.s.hash.Size()))
 		flight := append(append(ee, cert...), fin...)

@@ -22,6 +22,7 @@ type Secrets struct {
 	ServerHandshake []byte // SERVER_HANDSHAKE_TRAFFIC_SECRET
 	ClientTraffic0  []byte // CLIENT_TRAFFIC_SECRET_0
 	ServerTraffic0  []byte // SERVER_TRAFFIC_SECRET_0
+	ClientEarly     []byte // CLIENT_EARLY_TRAFFIC_SECRET: 0-RTT early data
 }
 
 // KeyLog maps client randoms to secrets. The zero value is not usable; make
@@ -54,16 +55,18 @@ type record struct {
 }
 
 const (
-	labelMaster    = iota // CLIENT_RANDOM
-	labelClientHS         // CLIENT_HANDSHAKE_TRAFFIC_SECRET
-	labelServerHS         // SERVER_HANDSHAKE_TRAFFIC_SECRET
-	labelClientApp        // CLIENT_TRAFFIC_SECRET_0
-	labelServerApp        // SERVER_TRAFFIC_SECRET_0
+	labelMaster      = iota // CLIENT_RANDOM
+	labelClientHS           // CLIENT_HANDSHAKE_TRAFFIC_SECRET
+	labelServerHS           // SERVER_HANDSHAKE_TRAFFIC_SECRET
+	labelClientApp          // CLIENT_TRAFFIC_SECRET_0
+	labelServerApp          // SERVER_TRAFFIC_SECRET_0
+	labelClientEarly        // CLIENT_EARLY_TRAFFIC_SECRET
 	numLabels
 )
 
 var labelNames = [numLabels]string{"CLIENT_RANDOM", "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
-	"SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0"}
+	"SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0",
+	"CLIENT_EARLY_TRAFFIC_SECRET"}
 
 // chunkRecords records per chunk (656 KiB): the store grows without
 // copying what it holds.
@@ -207,6 +210,8 @@ func (s *Secrets) field(label uint8) *[]byte {
 		return &s.ServerHandshake
 	case labelClientApp:
 		return &s.ClientTraffic0
+	case labelClientEarly:
+		return &s.ClientEarly
 	default:
 		return &s.ServerTraffic0
 	}
@@ -251,7 +256,7 @@ var ErrKeyLogLimit = errors.New("not an NSS key log")
 // (https://firefox-source-docs.mozilla.org/security/nss/legacy/key_log_format/):
 // "LABEL <client random, 64 hex digits> <secret, hex>" per line. Blank lines,
 // "#" comments and labels not used for decryption (EXPORTER_SECRET,
-// CLIENT_EARLY_TRAFFIC_SECRET, ...) are skipped; other lines that do not
+// EARLY_EXPORTER_SECRET, ...) are skipped; other lines that do not
 // parse are counted in Malformed. The error is a read error, or one that
 // wraps ErrKeyLogLimit for an input over MaxKeyLogRun bytes without a
 // newline or over MaxKeyLogBytes in all; the secrets read before it are
