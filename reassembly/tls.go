@@ -15,7 +15,8 @@ const resumedTLS = "connection_resumed: ended early to stay under --max-connecti
 
 // plaintext receives decrypted application data.
 func (s *stream) plaintext(side int, p []byte, ts time.Time) {
-	if s.decoder().TLS() == nil {
+	if t := s.decoder().TLS(); t == nil || t.Version == "" {
+		// (Version: 0-RTT early data comes before the ServerHello.)
 		s.syncTLS()
 		s.conn.SetTLS(s.tlsInfo())
 	}

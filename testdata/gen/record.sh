@@ -281,7 +281,7 @@ wss_capture() { # NAME PORT CMD...: capture, then check the keys with tshark
 if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]]; then # e.g. record.sh wss
 	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
 	WSS=("$BIN/wss")
-	for s in tls13:47700 tls12-aes128gcm:47710 tls12-aes256gcm:47715 tls12-aes128cbc-sha:47720 \
+	for s in tls13:47700 tls13-hrr:47705 tls12-aes128gcm:47710 tls12-aes256gcm:47715 tls12-aes128cbc-sha:47720 \
 		tls12-aes128cbc-sha256:47725 tls12-chacha20:47730; do
 		name=gen__wss-go-${s%%:*}
 		want $name || continue
@@ -300,6 +300,11 @@ if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]]; then 
 		p=$(free_port 47750)
 		wss_capture $name "$p" "${WSS[@]}" -addr "127.0.0.1:$p" -corrupt-keylog \
 			-keylog "$OUT/$name.keys" -manifest "$OUT/$name.messages.tsv"
+	fi
+	name=gen__wss-openssl-0rtt # TLS 1.3 0-RTT: the upgrade request is early data
+	if want $name; then
+		p=$(free_port 47755)
+		wss_capture $name "$p" "$GEN/wss/openssl-0rtt.sh" "$p" "$OUT/$name.keys" "$OUT/$name.messages.tsv"
 	fi
 	name=gen__wss-go-tls13-dsb # the tls13 capture with its keys in a pcapng Decryption Secrets Block
 	if want $name && [ -e "$OUT/gen__wss-go-tls13.pcap" ]; then

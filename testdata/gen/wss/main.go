@@ -6,7 +6,7 @@
 //	    [-conns 2 -keylog-conns 1] [-corrupt-keylog]
 //	wss -gencert DIR        # writes DIR/cert.pem and DIR/key.pem (for ws-node-wss.js)
 //
-// SUITE: tls13 (Go's default TLS 1.3 suite: TLS_AES_128_GCM_SHA256 on AES
+// SUITE: tls13-hrr (tls13 with a HelloRetryRequest), tls13 (Go's default TLS 1.3 suite: TLS_AES_128_GCM_SHA256 on AES
 // hardware), or TLS 1.2 with exactly one cipher suite: tls12-aes128gcm,
 // tls12-aes256gcm (SHA-384 PRF), tls12-chacha20, tls12-aes128cbc-sha,
 // tls12-aes128cbc-sha256. The certificate is a self-signed RSA 2048 one made
@@ -100,7 +100,14 @@ func main() {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(certPEM)
 	clientTLS := &tls.Config{RootCAs: roots, ServerName: serverName, NextProtos: []string{"http/1.1"}}
-	if *suite != "tls13" {
+	switch *suite {
+	case "tls13":
+	case "tls13-hrr":
+		// The server prefers a group the client sent no key share for: a
+		// HelloRetryRequest, with a middlebox ChangeCipherSpec each way.
+		serverTLS.CurvePreferences = []tls.CurveID{tls.CurveP256}
+		clientTLS.CurvePreferences = []tls.CurveID{tls.X25519, tls.CurveP256}
+	default:
 		id, ok := suites[*suite]
 		if !ok {
 			log.Fatalf("unknown suite %q", *suite)
