@@ -7,6 +7,7 @@ import (
 	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/report"
+	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -20,6 +21,7 @@ type undecrypted struct {
 	n         int
 	first     string // the lowest-numbered connection's (the records come at the connections' ends)
 	firstConn int
+	late      int // of n, captured after their handshakes: no key log helps
 	// ws: a WebSocket's record passed (a frame, a message, a handshake
 	// that upgraded, a WebSocket's end): when none did, the command says
 	// what the capture held (report.WriteNoWebSocket).
@@ -33,6 +35,9 @@ func (u *undecrypted) Put(r *record.Record) {
 			u.first, u.firstConn = fmt.Sprintf("connection %d, to %s: %s", conn, r.TLS.Server, why), conn
 		}
 		u.n++
+		if r.TLS.Info.Error == tlsdec.NoHandshake {
+			u.late++
+		}
 	}
 	switch r.Kind {
 	case record.Frame, record.Message:
@@ -65,10 +70,18 @@ func (u *undecrypted) notice(w io.Writer, name, verb string) {
 	if name != "" {
 		name += ": "
 	}
+	advice := [2]string{"a key log with its keys (--keylog FILE) decrypts it", "a key log with their keys (--keylog FILE) decrypts them"}
+	switch {
+	case u.late == u.n:
+		advice = [2]string{"it was captured after its TLS handshake, which no key log makes up for",
+			"they were captured after their TLS handshakes, which no key log makes up for"}
+	case u.late > 0:
+		advice[1] += fmt.Sprintf(", but for the %d captured after their TLS handshakes", u.late)
+	}
 	switch {
 	case u.n == 1:
-		fmt.Fprintf(w, "wsdump: %s1 TLS connection was not decrypted, so its WebSockets, if any, %s (%s); a key log with its keys (--keylog FILE) decrypts it\n", name, verb, u.first)
+		fmt.Fprintf(w, "wsdump: %s1 TLS connection was not decrypted, so its WebSockets, if any, %s (%s); %s\n", name, verb, u.first, advice[0])
 	case u.n > 1:
-		fmt.Fprintf(w, "wsdump: %s%d TLS connections were not decrypted, so their WebSockets, if any, %s (the first: %s); a key log with their keys (--keylog FILE) decrypts them\n", name, u.n, verb, u.first)
+		fmt.Fprintf(w, "wsdump: %s%d TLS connections were not decrypted, so their WebSockets, if any, %s (the first: %s); %s\n", name, u.n, verb, u.first, advice[1])
 	}
 }

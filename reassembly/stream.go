@@ -558,7 +558,8 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	}
 	if !s.started {
 		s.started = true
-		if tlsdec.Detect(data) {
+		// (A TLS connection ended early that goes on is tlsResumed.)
+		if tlsdec.Detect(data) || !s.resumed && tlsdec.DetectMidSession(data) {
 			s.more().tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
 		}
 	}
@@ -651,7 +652,7 @@ func (s *stream) complete(evicted bool) {
 			s.conn.SetTLS(s.tlsInfo()) // (HTTP/2: its WebSocket streams carry it)
 		} else {
 			client, server := s.conn.Addr[0], s.conn.Addr[1]
-			if i := s.tlsLayer().Info(); i.Client == 1 {
+			if s.tlsClient() == 1 {
 				client, server = server, client
 			}
 			a.TLSConn(s.conn, s.lastTS(), client, server, s.tlsInfo())

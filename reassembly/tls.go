@@ -31,7 +31,21 @@ func (s *stream) syncTLS() {
 	}
 	*s.tlsInfo() = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
 		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes}
-	if i.Client == 1 {
+	if s.tlsClient() == 1 {
 		s.tlsInfo().Bytes[0], s.tlsInfo().Bytes[1] = i.Bytes[1], i.Bytes[0]
 	}
+}
+
+// tlsClient is the side that opened the TLS session: the ClientHello's
+// sender; for a session captured after its handshake, the side whose port
+// is not a well-known one (below 1024) when the other's is, else side 0,
+// the first one seen.
+func (s *stream) tlsClient() int {
+	if c := s.tlsLayer().Info().Client; c >= 0 {
+		return c
+	}
+	if addr := s.addrs(); addr[0].Port() < 1024 && addr[1].Port() >= 1024 {
+		return 1
+	}
+	return 0
 }

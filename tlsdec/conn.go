@@ -53,6 +53,10 @@ const maxKeptHandshakeBuffer = 4096
 // key schedule from a 27-byte record; past it the side is not decrypted.
 const maxKeyUpdates = 32
 
+// NoHandshake is the Error of a connection captured after its handshake:
+// no key log can decrypt it.
+const NoHandshake = "no TLS handshake seen: capture starts after it"
+
 // Info is what is known about the TLS session so far.
 type Info struct {
 	Version     string   // "TLS 1.2", "TLS 1.3"; "" until the ServerHello
@@ -269,7 +273,7 @@ func (c *Conn) content(side int, typ uint8, plain []byte, ts time.Time) {
 			// after the handshake).
 			d.phase = phaseOpaque
 			if !c.sawHello && c.info.Error == "" {
-				c.fail("no TLS handshake seen: capture starts after it")
+				c.fail("%s", NoHandshake)
 			}
 			return
 		}

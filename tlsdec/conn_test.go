@@ -393,6 +393,33 @@ func TestDetect(t *testing.T) {
 	}
 }
 
+func TestDetectMidSession(t *testing.T) {
+	app := []byte{0x17, 0x03, 0x03, 0x00, 0x02, 0xaa, 0xbb}
+	for _, tc := range []struct {
+		b    []byte
+		want bool
+	}{
+		{app[:5], true},
+		{app[:4], false},
+		{app, true},
+		{append(append([]byte{}, app...), app...), true},
+		{append(append([]byte{}, app...), 0x81, 0x05), false},      // the next header is not TLS
+		{append(append([]byte{}, app...), 0x15, 0x03, 0x03), true}, // too short to tell
+		{[]byte{0x15, 0x03, 0x03, 0x00, 0x1a}, true},               // an alert
+		{[]byte{0x16, 0x03, 0x01, 0x00, 0x10}, true},               // a handshake record
+		{[]byte{0x14, 0x03, 0x03, 0x00, 0x01}, false},              // ChangeCipherSpec
+		{[]byte{0x17, 0x03, 0x03, 0x48, 0x01}, false},              // longer than a record may be
+		{[]byte{0x17, 0x03, 0x03, 0x00, 0x00}, false},              // empty
+		{[]byte{0x17, 0x03, 0x05, 0x00, 0x10}, false},              // no such version
+		{[]byte("GET / HTTP/1.1\r\n"), false},
+		{[]byte{0x81, 0x05, 'h', 'e', 'l', 'l', 'o'}, false},
+	} {
+		if got := DetectMidSession(tc.b); got != tc.want {
+			t.Errorf("DetectMidSession(% x) = %v", tc.b[:min(len(tc.b), 12)], got)
+		}
+	}
+}
+
 // TestFeedAllocs: decrypting an established connection allocates nothing
 // per record beyond the caller's output.
 func TestFeedAllocs(t *testing.T) {

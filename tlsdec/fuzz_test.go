@@ -83,3 +83,23 @@ func FuzzKeyLog(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDetect: the stream detectors read at most what they are given and
+// agree with the record layer: a stream they take for TLS opens with a
+// record header that Feed accepts.
+func FuzzDetect(f *testing.F) {
+	f.Add(r8448ClientHello)
+	f.Add([]byte{0x17, 0x03, 0x03, 0x00, 0x02, 0xaa, 0xbb, 0x17, 0x03, 0x03, 0x00, 0x01, 0})
+	f.Add([]byte("GET / HTTP/1.1\r\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		hello, mid := Detect(b), DetectMidSession(b)
+		if !hello && !mid {
+			return
+		}
+		c := NewConn(nil, nil)
+		c.Feed(0, b[:5], time.Time{})
+		if in := c.Info(); strings.Contains(in.Error, "not a TLS record") || strings.Contains(in.Error, "more than") {
+			t.Fatalf("Detect %v, DetectMidSession %v, but %s", hello, mid, in.Error)
+		}
+	})
+}

@@ -173,3 +173,29 @@ func Detect(b []byte) bool {
 	l := int(b[3])<<8 | int(b[4])
 	return b[0] == typeHandshake && b[1] == 3 && b[2] <= 4 && l > 0 && l <= 1<<14 && b[5] == hsClientHello
 }
+
+// DetectMidSession reports whether b, the first bytes of a TCP stream
+// captured after its handshake, start a TLS record: an alert, handshake
+// or application data header of TLS 1.0-1.3 with a length up to
+// MaxRecord, followed (when b holds it) by another record header. No
+// WebSocket frame starts that way (opcodes 5-7 are reserved), nor does an
+// HTTP message. It needs 5 bytes.
+func DetectMidSession(b []byte) bool {
+	for i := 0; i < 2; i++ {
+		if len(b) < 5 && i == 0 {
+			return false
+		}
+		var h [5]byte // the next header, as far as b holds it, else one that passes
+		copy(h[:], []byte{typeAlert, 3, 3, 0, 1})
+		copy(h[:], b)
+		l := int(h[3])<<8 | int(h[4])
+		if h[0] < typeAlert || h[0] > typeApplicationData || h[1] != 3 || h[2] < 1 || h[2] > 4 || l == 0 || l > MaxRecord {
+			return false
+		}
+		if len(b) < 5+l {
+			return true
+		}
+		b = b[5+l:]
+	}
+	return true
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/netip"
@@ -362,4 +363,51 @@ func tsharkFrames(t *testing.T, capFile, keyFile string) (int, bool) {
 		n += len(strings.Split(line, ","))
 	}
 	return n, true
+}
+
+// TestWssLateStart starts a real wss capture at each of its packets after
+// the handshake, as tcpdump started on a long-lived connection does. A
+// start whose first segment opens a TLS record lists the connection as TLS
+// not decrypted, saying why; none may show a WebSocket record. Until
+// session 35 only a ClientHello made a connection TLS: such a capture said
+// "no WebSocket in N packets: 1 TCP connection", with --keylog given and
+// nothing about TLS.
+func TestWssLateStart(t *testing.T) {
+	base := filepath.Join("..", "..", "testdata", "pcaps", "gen__wss-go-tls13")
+	pkts := readCapture(t, base+".pcap")
+	listed, atRecord := 0, 0
+	for first := 12; first < len(pkts)-2; first += 3 {
+		out, errs, code := runWsdump(t, nil, "-r", writeCapture(t, pkts[first:], 0), "--keylog", base+".keys", "--format", "jsonl")
+		if code != 0 {
+			t.Fatalf("start %d: exit %d: %s", first, code, errs)
+		}
+		startsRecord := false
+		for _, p := range pkts[first:] {
+			if p.payload > 0 {
+				startsRecord = tlsdec.DetectMidSession(p.bytes)
+				break
+			}
+		}
+		if startsRecord {
+			atRecord++
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r struct{ Type, Error string }
+			if line == "" {
+				continue
+			}
+			if err := json.Unmarshal([]byte(line), &r); err != nil || r.Type != "tls" {
+				t.Errorf("start %d: %v: %.80s", first, err, line)
+				continue
+			}
+			if r.Error != "no TLS handshake seen: capture starts after it" {
+				t.Errorf("start %d: %s", first, line)
+			}
+			listed++
+		}
+	}
+	t.Logf("%d starts at a record, %d listed as TLS", atRecord, listed)
+	if atRecord == 0 || listed < atRecord {
+		t.Errorf("%d starts at a record, %d listed as TLS", atRecord, listed)
+	}
 }
