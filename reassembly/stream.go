@@ -498,7 +498,7 @@ func (s *stream) align(sd int, seq uint32, ts time.Time) {
 	switch {
 	case d > 0 && d < 1<<30:
 		if s.tlsLayer() != nil {
-			s.tlsLayer().Gap(sd, int(d))
+			s.tlsLayer().Gap(sd, int(d), ts)
 		} else if s.h2Layer() != nil {
 			s.h2Layer().Gap(sd, int(d), ts)
 		} else if s.conn != nil {
@@ -536,7 +536,7 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	}
 	if skip > 0 {
 		if s.tlsLayer() != nil {
-			s.tlsLayer().Gap(sd, skip)
+			s.tlsLayer().Gap(sd, skip, ts)
 		} else if s.h2Layer() != nil {
 			s.h2Layer().Gap(sd, skip, ts)
 		} else {
@@ -558,9 +558,9 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	}
 	if !s.started {
 		s.started = true
-		// (A TLS connection ended early that goes on is tlsResumed.)
-		if tlsdec.Detect(data) || !s.resumed && tlsdec.DetectMidSession(data) {
+		if tlsdec.Detect(data) || !s.resumed && tlsdec.DetectMidSession(data) { // (resumed: tlsResumed)
 			s.more().tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
+			s.rare.tls.OnLost(s.plaintextLost)
 		}
 	}
 	if s.tlsLayer() != nil {

@@ -23,6 +23,16 @@ func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 	s.feed(side, p, ts, s.tlsInfo().ALPN)
 }
 
+// plaintextLost passes on the plaintext of a TLS record that a gap cut,
+// as a gap of its own.
+func (s *stream) plaintextLost(side int, n int, ts time.Time) {
+	if s.h2Layer() != nil {
+		s.h2Layer().Gap(side, n, ts)
+	} else {
+		s.decoder().Gap(side, n, ts)
+	}
+}
+
 // syncTLS copies what the TLS layer knows into tlsInfo.
 func (s *stream) syncTLS() {
 	i := s.tlsLayer().Info()

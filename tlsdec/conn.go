@@ -77,6 +77,7 @@ type Info struct {
 type Conn struct {
 	keys *KeyLog
 	out  func(side int, plaintext []byte, ts time.Time)
+	lost func(side int, n int, ts time.Time) // see OnLost
 	info Info
 
 	dir            [2]direction
@@ -110,7 +111,9 @@ type direction struct {
 	body   []byte // record body collected so far (capacity MaxRecord)
 	need   int    // body length of the current record
 	inBody bool
+	cut    bool // bytes of the current record were lost: it cannot be opened
 	dead   bool // record framing lost: bytes are dropped
+	deadOn bool // and it was decrypting: its later bytes are told to OnLost
 
 	phase                phase
 	cipher               recordCipher
@@ -161,16 +164,37 @@ func (c *Conn) stop(format string, args ...any) {
 	}
 }
 
-// Gap tells of n bytes of one side that were never captured. The record
-// framing and the sequence numbers of that side are lost with them.
-func (c *Conn) Gap(side int, n int) {
+// OnLost sets a function told of the plaintext a side lost in a record
+// that a gap cut, after which decryption goes on: its length is the
+// record's less the cipher's overhead (TLS 1.3 padding and the CBC
+// padding past one byte cannot be known).
+func (c *Conn) OnLost(f func(side int, n int, ts time.Time)) { c.lost = f }
+
+// Gap tells of n bytes of one side that were never captured. Within the
+// current record's body, the record is lost and the next one is decrypted
+// (its sequence number is known); past it, the record framing and the
+// sequence numbers of that side are lost with them, and the side's later
+// bytes are only counted.
+func (c *Conn) Gap(side int, n int, ts time.Time) {
 	if side < 0 || side > 1 || n <= 0 {
 		return
 	}
 	d := &c.dir[side]
-	if !d.dead {
-		d.dead = true
-		c.fail("side %d: %d bytes lost, TLS records not followed past them", side, n)
+	if d.dead {
+		return
+	}
+	if d.inBody && n <= d.need-len(d.body) && d.phase == phaseApp {
+		d.cut = true
+		d.body = d.body[:len(d.body)+n] // capacity MaxRecord >= need
+		return
+	}
+	d.dead = true
+	c.fail("side %d: %d bytes lost, TLS records not followed past them", side, n)
+	if d.phase == phaseApp && d.cipher != nil && c.lost != nil {
+		// The plaintext lost from here on is not known: the bytes lost
+		// and the later bytes of the side stand for it.
+		d.deadOn = true
+		c.lost(side, n, ts)
 	}
 }
 
@@ -180,6 +204,13 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 		return
 	}
 	d := &c.dir[side]
+	if d.dead {
+		c.info.Bytes[side] += int64(len(data)) // counted, as the bytes of a side not decrypted are
+		if d.deadOn && len(data) > 0 {
+			c.lost(side, len(data), ts)
+		}
+		return
+	}
 	for len(data) > 0 && !d.dead {
 		if !d.inBody {
 			n := copy(d.hdr[d.nhdr:], data)
@@ -195,10 +226,12 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 			case typ < typeChangeCipherSpec || typ > typeHeartbeat || major != 3:
 				d.dead = true
 				c.fail("side %d: not a TLS record (header % x)", side, d.hdr[:])
+				c.info.Bytes[side] += int64(5 + len(data))
 				return
 			case d.need > MaxRecord:
 				d.dead = true
 				c.fail("side %d: record of %d bytes, more than %d", side, d.need, MaxRecord)
+				c.info.Bytes[side] += int64(5 + len(data))
 				return
 			}
 			if d.body == nil {
@@ -214,6 +247,11 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 			d.inBody = false
 			c.info.Records[side]++
 			c.info.Bytes[side] += int64(5 + d.need)
+			if d.cut {
+				d.cut = false
+				c.lostRecord(side, ts)
+				continue
+			}
 			c.record(side, d.hdr, d.body, ts)
 		}
 	}
@@ -563,4 +601,21 @@ func (h *hsReader) feed(b []byte, emit func(typ uint8, body []byte)) error {
 		}
 	}
 	return nil
+}
+
+// lostRecord passes over a record that a gap cut: its sequence number is
+// spent and its plaintext told to the OnLost function. A record under no
+// keys it can open (the side opaque, or a TLS 1.3 ChangeCipherSpec) is
+// only counted.
+func (c *Conn) lostRecord(side int, ts time.Time) {
+	d := &c.dir[side]
+	if d.phase == phaseOpaque || d.cipher == nil || c.version == VersionTLS13 && d.hdr[0] != typeApplicationData {
+		return
+	}
+	d.seq++
+	n := max(d.need-d.cipher.overhead(), 0)
+	c.fail("side %d: record %d cut by lost bytes: about %d bytes of plaintext lost, decryption goes on", side, c.info.Records[side], n)
+	if c.lost != nil && n > 0 {
+		c.lost(side, n, ts)
+	}
 }

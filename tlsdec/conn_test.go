@@ -183,7 +183,7 @@ func TestGap(t *testing.T) {
 	c := NewConn(s.keys(), func(side int, p []byte, ts time.Time) { out[side] = append(out[side], p...) })
 	for i, ev := range s.evs {
 		if ev.side == 1 && i == len(s.evs)-4 {
-			c.Gap(1, len(ev.data))
+			c.Gap(1, len(ev.data), time.Time{})
 			continue
 		}
 		c.Feed(ev.side, ev.data, time.Time{})
@@ -191,6 +191,74 @@ func TestGap(t *testing.T) {
 	in := c.Info()
 	if !bytes.Equal(out[0], sent[0]) || len(out[1]) >= len(sent[1]) || in.Decrypted || !strings.Contains(in.Error, "side 1: ") {
 		t.Errorf("out %d/%d of %d/%d, %+v", len(out[0]), len(out[1]), len(sent[0]), len(sent[1]), in)
+	}
+}
+
+// TestGapInRecord: bytes lost inside one record's body cost that record
+// only: its plaintext is told to OnLost (exactly, for the AEAD suites
+// without padding; CBC's padding past one byte counts as plaintext) and the next
+// records decrypt, where until session 35 the side was lost from there
+// on. A gap past the record's end ends the side, and OnLost hears of the
+// bytes lost and of every later byte of the side, which were dropped
+// uncounted (the TLS record's client_bytes stopped there, the
+// WebSocket's lost_bytes said 0).
+func TestGapInRecord(t *testing.T) {
+	sizes := []int{10, 5000, 30, 7}
+	for _, tc := range sessionCases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSession(tc.id, tc.etm)
+			sent := s.build(sizes)
+			// The client's record of 5000 bytes of application data.
+			at := -1
+			for i, ev := range s.evs {
+				if ev.side == 0 && len(ev.data) > 5000 && ev.data[0] == typeApplicationData {
+					at = i
+				}
+			}
+			for _, gap := range []struct{ from, n int }{{100, 200}, {5, 1}, {20, len(s.evs[at].data) - 20}, {100, len(s.evs[at].data)}} {
+				var out [2][]byte
+				lost := 0
+				c := NewConn(s.keys(), func(side int, p []byte, ts time.Time) { out[side] = append(out[side], p...) })
+				c.OnLost(func(side, n int, ts time.Time) {
+					if side != 0 {
+						t.Errorf("lost on side %d", side)
+					}
+					lost += n
+				})
+				for i, ev := range s.evs {
+					if i == at {
+						c.Feed(0, ev.data[:gap.from], time.Time{})
+						c.Gap(0, gap.n, time.Time{})
+						c.Feed(0, ev.data[min(gap.from+gap.n, len(ev.data)):], time.Time{})
+						continue
+					}
+					c.Feed(ev.side, ev.data, time.Time{})
+				}
+				in := c.Info()
+				want0 := append(append([]byte{}, sent[0][:10]...), sent[0][10+5000:]...)
+				if gap.from+gap.n > len(s.evs[at].data) {
+					// Past the record: the side ends, the rest is lost and counted.
+					rest := 0
+					for _, ev := range s.evs[at+1:] {
+						if ev.side == 0 {
+							rest += len(ev.data)
+						}
+					}
+					if !bytes.Equal(out[0], sent[0][:10]) || lost != gap.n+rest {
+						t.Errorf("gap %v: out %d, lost %d (rest %d)", gap, len(out[0]), lost, rest)
+					}
+					continue
+				}
+				exact, wantLost := s.s.bulk != bulkCBC, 5000
+				if s.tls13 {
+					wantLost++ // build pads that record with a byte
+				}
+				if !bytes.Equal(out[0], want0) || !bytes.Equal(out[1], sent[1]) || exact && lost != wantLost ||
+					!exact && (lost < 5000 || lost > 5000+255) || !strings.Contains(in.Error, "cut by lost bytes") {
+					t.Errorf("gap %v: out %d/%d of %d/%d, lost %d, %+v", gap, len(out[0]), len(out[1]), len(want0), len(sent[1]), lost, in)
+				}
+			}
+		})
 	}
 }
 

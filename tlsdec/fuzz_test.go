@@ -35,7 +35,7 @@ func FuzzConn(f *testing.F) {
 			c.Feed(int(ctl&1), data[1:1+n], time.Time{})
 			data = data[1+n:]
 			if ctl == 0xff {
-				c.Gap(0, 10)
+				c.Gap(0, 10, time.Time{})
 			}
 		}
 		in := c.Info()

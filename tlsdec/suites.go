@@ -201,7 +201,22 @@ func keyBlock12(s *suite, master []byte, clientRandom, serverRandom [32]byte, et
 // and the content type (the inner one for TLS 1.3).
 type recordCipher interface {
 	open(hdr [5]byte, body []byte, seq uint64) (plain []byte, typ uint8, err error)
+	// overhead is what a record of n bytes holds beyond its plaintext
+	// (TLS 1.3: with the content type and no padding; CBC: with one byte
+	// of padding), for the plaintext a lost record held.
+	overhead() int
 }
+
+func (c *aead13) overhead() int { return c.aead.Overhead() + 1 }
+
+func (c *aead12) overhead() int {
+	if c.explicit {
+		return 8 + c.aead.Overhead()
+	}
+	return c.aead.Overhead()
+}
+
+func (c *cbc12) overhead() int { return c.block.BlockSize() + c.mac.Size() + 1 }
 
 var (
 	errAuth    = errors.New("authentication failed")
