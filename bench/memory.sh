@@ -17,8 +17,9 @@
 #     itself (VIEWS=0 skips these);
 #   - a 1 000 000-line key log (176 MB) with a wss capture;
 #   - one capture per buffering limit, whose connections all hit it at
-#     once (memgen -bound): --max-pending, --max-sniff, --max-reorder,
-#     --max-reorder-total (BOUNDS=0 skips them);
+#     once (memgen -bound): --max-pending, --max-pending-total (600
+#     clients of 1 000 000 bytes, a 629 MB pcap), --max-sniff,
+#     --max-reorder, --max-reorder-total (BOUNDS=0 skips them);
 #   - a flood of 1 000 000 bare SYNs from distinct sources (40 MB), at the
 #     default --max-connections (100000) and at 1000: eviction bounds the
 #     table (SYNS=0 skips it);
@@ -68,7 +69,7 @@ if [ "$BOMB" != 0 ]; then
 	bomb=$OUT/bomb-$BOMB.pcap
 	[ -s "$bomb" ] || go run ./bench/memgen -bomb "$BOMB" -o "$bomb"
 fi
-BOUNDS=${BOUNDS:-pending sniff reorder reorder-total}
+BOUNDS=${BOUNDS:-pending pending-total sniff reorder reorder-total}
 [ "$BOUNDS" = 0 ] && BOUNDS=
 for b in $BOUNDS; do
 	[ -s "$OUT/bound-$b.pcap" ] || go run ./bench/memgen -bound "$b" -o "$OUT/bound-$b.pcap"

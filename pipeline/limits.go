@@ -17,6 +17,7 @@ type Limits struct {
 	Connections  int // TCP connections held at once
 	HTTPHeader   int // bytes of one HTTP head
 	Pending      int // client bytes held while an upgrade is unanswered
+	PendingTotal int // those bytes held by all connections together (each -j worker's)
 	Sniff        int // bytes of one side searched for frames without a handshake
 	Reorder      int // out-of-order bytes held per connection
 	ReorderTotal int // out-of-order bytes held in all
@@ -33,6 +34,7 @@ const (
 	DefaultMaxConnections = 100000
 	DefaultMaxHTTPHeader  = 64 << 10
 	DefaultMaxPending     = 1 << 20
+	DefaultMaxPendingAll  = wsparse.DefaultMaxPendingTotal
 	DefaultMaxSniff       = 256 << 10
 	DefaultMaxReorder     = 8 << 20
 	DefaultMaxReorderAll  = 128 << 20
@@ -44,6 +46,7 @@ func (l *Limits) Apply(o *reassembly.Options) {
 	o.MaxConnections = l.Connections
 	o.Decoder.MaxHTTPHeader = l.HTTPHeader
 	o.Decoder.MaxPending = l.Pending
+	o.Decoder.MaxPendingTotal = l.PendingTotal
 	o.Decoder.MaxSniff = l.Sniff
 	o.Decoder.MaxInflateRatio = l.InflateRatio
 	o.Decoder.SpillAbove = l.SpillAbove
@@ -74,7 +77,7 @@ func (l *Limits) ReportNamed(w io.Writer, st reassembly.Stats, name string) {
 	report.WriteLimitNotices(w, st, report.Limits{
 		Connections: or(l.Connections, DefaultMaxConnections), Reorder: or(l.Reorder, DefaultMaxReorder),
 		ReorderTotal: or(l.ReorderTotal, DefaultMaxReorderAll), HTTPHeader: or(l.HTTPHeader, DefaultMaxHTTPHeader),
-		Pending: or(l.Pending, DefaultMaxPending), InflateRatio: or(l.InflateRatio, wsparse.DefaultMaxInflateRatio),
+		Pending: or(l.Pending, DefaultMaxPending), PendingTotal: or(l.PendingTotal, DefaultMaxPendingAll), InflateRatio: or(l.InflateRatio, wsparse.DefaultMaxInflateRatio),
 		Sniff: or(l.Sniff, DefaultMaxSniff), H2Streams: h2.DefaultMaxStreams, FallbackSessions: fallbackSessions, Name: name,
 	})
 }

@@ -116,6 +116,7 @@ type Stats struct {
 	RetransmitConflicts           int // retransmitted segments with other bytes than the first copy
 	// Decoder limits hit (wsparse.LimitHits), summed over connections.
 	HTTPHeaderLimit, PendingLimit, SniffLimit int
+	PendingTotalLimit                         int // clients whose pending bytes would have passed MaxPendingTotal
 	InflateRatioLimit                         int // messages whose inflation stopped at the ratio bound
 	H2StreamLimit                             int // HTTP/2 streams not followed: as many as followed at once were open
 	// Fallback messages (SockJS, Engine.IO over HTTP) of sessions past

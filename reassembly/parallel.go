@@ -44,8 +44,9 @@ import (
 // limit, counts them and has each worker forget its entries older than the
 // newest the limit keeps over all workers.
 //
-// Output is identical to an Assembler's unless MaxBufferedPagesTotal is
-// reached: it is divided among the workers.
+// Output is identical to an Assembler's unless MaxBufferedPagesTotal or
+// the decoders' MaxPendingTotal is reached: each is divided among the
+// workers.
 type Parallel struct {
 	opts  Options
 	out   record.Sink
@@ -177,6 +178,11 @@ func NewParallelStage(out record.Sink, opts Options, n int, stage func(next reco
 	p.counted(0)
 	wopts := opts
 	wopts.MaxBufferedPagesTotal = (opts.MaxBufferedPagesTotal + n - 1) / n
+	pend := opts.Decoder.MaxPendingTotal
+	if pend <= 0 {
+		pend = wsparse.DefaultMaxPendingTotal
+	}
+	wopts.Decoder.MaxPendingTotal = (pend + n - 1) / n
 	for i := 0; i < n; i++ {
 		in, o := make(chan *inBatch, queueDepth), make(chan *outBatch, queueDepth)
 		p.ins, p.outs = append(p.ins, in), append(p.outs, o)
@@ -236,6 +242,7 @@ func (p *Parallel) Stats() Stats {
 		st.OverlapSegments += w.OverlapSegments
 		st.HTTPHeaderLimit += w.HTTPHeaderLimit
 		st.PendingLimit += w.PendingLimit
+		st.PendingTotalLimit += w.PendingTotalLimit
 		st.SniffLimit += w.SniffLimit
 		st.InflateRatioLimit += w.InflateRatioLimit
 		st.H2StreamLimit += w.H2StreamLimit

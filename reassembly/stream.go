@@ -685,6 +685,7 @@ func (s *stream) complete(evicted bool) {
 		h := s.conn.LimitHits()
 		a.stats.HTTPHeaderLimit += h.HTTPHeader
 		a.stats.PendingLimit += h.Pending
+		a.stats.PendingTotalLimit += h.PendingTotal
 		a.stats.SniffLimit += h.Sniff
 		a.stats.InflateRatioLimit += h.InflateRatio
 		a.stats.H2StreamLimit += h.H2Streams

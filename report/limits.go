@@ -13,6 +13,7 @@ import (
 // flags' values, defaults applied).
 type Limits struct {
 	Connections, Reorder, ReorderTotal, HTTPHeader, Pending, InflateRatio, Sniff int
+	PendingTotal                                                                 int // --max-pending-total
 	H2Streams                                                                    int // HTTP/2 streams followed at once per connection
 	FallbackSessions                                                             int // fallback sessions held at once
 	// Name, when set, is the capture the notices are about, after
@@ -64,6 +65,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.PendingLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d clients sent more than --max-pending %d bytes before the upgrade was answered: bytes dropped (anomaly pending_limit)\n",
 			st.PendingLimit, l.Pending)
+	}
+	if st.PendingTotalLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d clients sent bytes before the upgrade was answered while the connections held --max-pending-total %d bytes of them together (divided among the -j workers): bytes dropped (anomaly pending_limit)\n",
+			st.PendingTotalLimit, l.PendingTotal)
 	}
 	if st.InflateRatioLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d compressed messages stopped inflating at --max-inflate-ratio %d bytes per byte of their connection (anomaly inflate_ratio): a decompression bomb?\n",

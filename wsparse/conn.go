@@ -16,7 +16,12 @@ type Config struct {
 	MaxMessage    int // message bytes kept per message (default 16 MiB)
 	MaxHTTPHeader int // bytes of one HTTP head (default 64 KiB)
 	MaxPending    int // client bytes buffered while the upgrade is unanswered (default 1 MiB)
-	MaxSniff      int // bytes of one side searched for frame boundaries without a handshake (default 256 KiB)
+	// MaxPendingTotal bounds those bytes held by all the connections of
+	// a Shared together (an assembler's: each -j worker's), default
+	// 128 MiB: past it, the connection whose bytes would pass it is handled
+	// as over MaxPending (pending_limit, LimitHits.PendingTotal).
+	MaxPendingTotal int
+	MaxSniff        int // bytes of one side searched for frame boundaries without a handshake (default 256 KiB)
 
 	// SpillAbove bounds the bytes of open messages at rest (their last
 	// frame ended, the next not come) and of permessage-deflate windows
@@ -57,6 +62,13 @@ const (
 	defaultSpillAbove    = 16 << 20
 )
 
+// DefaultMaxPendingTotal is the default of Config.MaxPendingTotal: 128
+// clients each holding MaxPending at once (so that each of two -j workers,
+// which divide it, holds 64). A real client sends nothing, or a few
+// frames, before the 101 it waits for; 600 hostile ones holding 1 MB each
+// made 700 MB of RSS.
+const DefaultMaxPendingTotal = 128 << 20
+
 // DefaultMaxInflateRatio is the default of Config.MaxInflateRatio, just
 // above what one layer of deflate can give (1 032 bytes out per byte in,
 // reached by runs of one byte): no message, however well it compresses,
@@ -79,6 +91,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = defaultMaxPending
+	}
+	if c.MaxPendingTotal <= 0 {
+		c.MaxPendingTotal = DefaultMaxPendingTotal
 	}
 	if c.MaxSniff <= 0 {
 		c.MaxSniff = defaultMaxSniff
@@ -225,7 +240,11 @@ func internConfig(cfg Config) *Config {
 type LimitHits struct {
 	HTTPHeader int // an HTTP head longer than MaxHTTPHeader: the side was dropped
 	Pending    int // more than MaxPending client bytes before the upgrade was answered
-	Sniff      int // MaxSniff bytes searched without finding frame boundaries
+	// PendingTotal counts connections whose client bytes before the
+	// upgrade was answered would have taken the bytes all connections
+	// held so past MaxPendingTotal: handled as over MaxPending.
+	PendingTotal int
+	Sniff        int // MaxSniff bytes searched without finding frame boundaries
 	// InflateRatio counts messages whose inflation stopped at
 	// MaxInflateRatio (also inflate_ratio on the message).
 	InflateRatio int
@@ -253,6 +272,9 @@ type Shared struct {
 	// sideSeen, if set (SideSeen), says whether a connection's side has
 	// sent any packet, bytes or not.
 	sideSeen func(c *Conn, side int) bool
+	// pendingHeld is the client bytes held by the connections while
+	// their upgrade is unanswered (MaxPendingTotal).
+	pendingHeld int
 }
 
 // SideSeen sets how the decoders learn whether a connection's side has
@@ -386,14 +408,20 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 		case modeAwait:
 			h.openHTTP()
 			n := min(len(data), c.cfg.MaxPending-len(h.buf))
-			h.buf = append(h.buf, data[:n]...)
-			if n < len(data) {
+			total := min(n, c.cfg.MaxPendingTotal-c.pendingHeld)
+			h.buf = append(h.buf, data[:total]...)
+			h.hold(total, &c.pendingHeld)
+			if total < len(data) {
 				// The client sent more than the limit before any answer:
 				// this is no WebSocket client. (Bytes held after a request
 				// that asked for no upgrade are given up without a word:
 				// a CONNECT tunnel whose answer the capture lacks.)
 				if c.hasHS() {
-					c.hit().Pending++
+					if total < n {
+						c.hit().PendingTotal++
+					} else {
+						c.hit().Pending++
+					}
 					c.sum.Anomalies |= AnomPendingLimit
 					c.hsAnomaly(AnomPendingLimit)
 				}
@@ -417,6 +445,21 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 		}
 	}
 	h.closeHTTP() // a head that switched the side (a 101 with nothing after)
+}
+
+// hold counts n more pending bytes of the side in total.
+func (h *half) hold(n int, total *int) {
+	h.held += n
+	h.heldIn = total
+	*total += n
+}
+
+// unhold gives the side's pending bytes back to the total they count in.
+func (h *half) unhold() {
+	if h.held > 0 {
+		*h.heldIn -= h.held
+		h.held, h.heldIn = 0, nil
+	}
 }
 
 // ignore stops decoding a side.

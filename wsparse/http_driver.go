@@ -23,6 +23,11 @@ type httpHalf struct {
 	bodyLen int64
 	chunks  chunkSkipper
 	upBody  bool // the body is the upgrade request's: counted as skipped, and the side awaits the answer after it
+	// held is how many of buf's bytes are pending client bytes counted in
+	// *heldIn, the total of the connections' Shared (MaxPendingTotal);
+	// given back when buf is.
+	held   int
+	heldIn *int
 }
 
 // httpPool holds the HTTP states of sides that speak HTTP no more: a
@@ -41,6 +46,7 @@ func (h *half) openHTTP() {
 // are left to whoever took them: they are not reused).
 func (h *half) dropHTTP() {
 	if h.httpHalf != nil {
+		h.unhold()
 		*h.httpHalf = httpHalf{}
 		httpPool.Put(h.httpHalf)
 		h.httpHalf = nil
@@ -50,6 +56,7 @@ func (h *half) dropHTTP() {
 // dropBuf forgets the head or pending bytes a side holds.
 func (h *half) dropBuf() {
 	if h.httpHalf != nil {
+		h.unhold()
 		h.buf = nil
 	}
 }

@@ -70,3 +70,59 @@ func TestLimitHitsCounted(t *testing.T) {
 		t.Errorf("sniff: limit hits %+v", h)
 	}
 }
+
+// TestPendingTotal: the client bytes held before upgrades are answered
+// count, over all the connections of a Shared, against MaxPendingTotal:
+// the connection whose bytes would pass it is handled as over MaxPending
+// (pending_limit, LimitHits.PendingTotal) and gives its bytes back, as
+// does every connection answered or ended, so that the total held is
+// what the connections hold.
+func TestPendingTotal(t *testing.T) {
+	s := &logSink{}
+	sh := NewShared(Config{MaxPending: 1000, MaxPendingTotal: 2500}, s)
+	var conns []*Conn
+	for i := range 4 {
+		c := sh.NewConn(i+1, testClient, testServer)
+		c.Feed(0, []byte(upgradeRequest("")), testTime)
+		conns = append(conns, c)
+	}
+	flood := []byte(strings.Repeat("x", 400))
+	for range 2 { // 800 bytes each, under MaxPending: the third passes the total
+		for _, c := range conns {
+			c.Feed(0, flood, testTime)
+		}
+	}
+	held := func() (n int) {
+		for _, c := range conns {
+			n += len(c.half[0].httpBuf())
+		}
+		return n
+	}
+	// 1, 2 and 4 hold 800 each; 3, at 400 + 400 over 2 500, gave its 400
+	// back.
+	if sh.pendingHeld != 2400 || held() != 2400 {
+		t.Fatalf("held %d in the total, %d by the connections", sh.pendingHeld, held())
+	}
+	for i, c := range conns {
+		want := LimitHits{}
+		if i == 2 {
+			want.PendingTotal = 1
+		}
+		if h := c.LimitHits(); h != want {
+			t.Errorf("conn %d: limit hits %+v", c.ID, h)
+		}
+	}
+	conns[0].Feed(1, []byte(upgradeResponse("")), testTime) // answered: its bytes are decoded
+	if sh.pendingHeld != 1600 || held() != 1600 {
+		t.Fatalf("after a 101: held %d in the total, %d by the connections", sh.pendingHeld, held())
+	}
+	for _, c := range conns {
+		c.End(testTime)
+	}
+	if sh.pendingHeld != 0 {
+		t.Fatalf("after the ends: %d held in the total", sh.pendingHeld)
+	}
+	if !strings.Contains(s.String(), "anomalies=pending_limit") {
+		t.Errorf("no pending_limit:\n%s", s)
+	}
+}

@@ -34,7 +34,7 @@ func main() {
 	conns := flag.Int("conns", 0, "write a capture of `N` open connections")
 	keylog := flag.Int("keylog", 0, "write a key log of `N` CLIENT_RANDOM lines")
 	appendKeys := flag.String("append", "", "with -keylog: append this key log `FILE` (the keys of a capture to decrypt)")
-	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, sniff, reorder or reorder-total")
+	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, pending-total, sniff, reorder or reorder-total")
 	bomb := flag.Int("bomb", 0, "write a capture of one permessage-deflate message that inflates to `N` MiB of zeros (a decompression bomb)")
 	syns := flag.Int("syns", 0, "write a capture of `N` bare SYNs from distinct sources (a SYN flood)")
 	zconns := flag.Int("zconns", 0, "write a capture of `N` open permessage-deflate connections, each after one compressed message that inflates to 32 KiB from each side")
@@ -249,6 +249,9 @@ func keyLog(w *bufio.Writer, n int, add string) error {
 //
 //   - pending: 64 connections whose client sends an upgrade request and
 //     then 1.5 MiB that the server never answers (--max-pending, 1 MiB);
+//   - pending-total: 600 connections like those, each sending 1 000 000
+//     bytes (under --max-pending; 600 MB in all, over
+//     --max-pending-total);
 //   - sniff: 64 connections without a handshake, each side sending 384 KiB
 //     of random bytes (--max-sniff, 256 KiB searched);
 //   - reorder: 12 connections that lose their first data segment and then
@@ -289,12 +292,17 @@ func bounds(w *bufio.Writer, name string) error {
 				c.Segment(false, random(rng, 1024))
 			}
 		}, "192.0.2.2:9000"},
+		"pending-total": {600, func(c *synth.Conv, rng *rand.Rand) {
+			c.Open()
+			c.Send(true, []byte(synth.UpgradeRequest+"\r\n"))
+			c.Send(true, random(rng, 1000000))
+		}, "192.0.2.2:80"},
 		"reorder":       {12, lose(10 << 20), "192.0.2.2:9000"},
 		"reorder-total": {32, lose(6 << 20), "192.0.2.2:9000"},
 	}
 	p, ok := plans[name]
 	if !ok {
-		return fmt.Errorf("-bound %q: want pending, sniff, reorder or reorder-total", name)
+		return fmt.Errorf("-bound %q: want pending, pending-total, sniff, reorder or reorder-total", name)
 	}
 	rng := rand.New(rand.NewPCG(16, 15))
 	server := netip.MustParseAddrPort(p.server)
