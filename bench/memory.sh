@@ -10,6 +10,9 @@
 #   - 20 000 connections open after a permessage-deflate message each way
 #     that inflates to 32 KiB (memgen -zconns; 22 MB): each direction's
 #     window waits for the next message (ZCONNS=0 skips them);
+#   - 400 connections each in the middle of a 1.5 MB message (memgen
+#     -conns 400 -frag 1500000; 629 MB): over 64 KiB, spilled in chunks
+#     (BIGS=0 skips them);
 #   - the 100 000 open connections written as Parquet datasets (--format
 #     parquet -o DIR, into a temporary directory removed after), and through
 #     every other view: csv, --messages, -T fields, -Y (one reading conn.*,
@@ -95,6 +98,16 @@ for fmt in jsonl table; do
 	run "open-$CONNS $fmt max-conn 200000" -r "$pcap" --format "$fmt" --max-connections 200000
 	run "open-$CONNS $fmt -j 1 max-conn 200000" -r "$pcap" --format "$fmt" -j 1 --max-connections 200000
 done
+# 400 connections each in the middle of a 1.5 MB message (its first
+# fragment ended, FIN not seen; 629 MB): messages over 64 KiB at rest are
+# spilled in chunks (BIGS=0 skips them).
+BIGS=${BIGS:-400}
+if [ "$BIGS" != 0 ]; then
+	big=$OUT/big-$BIGS.pcap
+	[ -s "$big" ] || go run ./bench/memgen -conns "$BIGS" -frag 1500000 -o "$big"
+	run "big-$BIGS jsonl" -r "$big" --format jsonl
+	run "big-$BIGS jsonl -j 1" -r "$big" --format jsonl -j 1
+fi
 if [ "$ZCONNS" != 0 ]; then
 	zpcap=$OUT/zopen-$ZCONNS.pcap
 	[ -s "$zpcap" ] || go run ./bench/memgen -zconns "$ZCONNS" -o "$zpcap"

@@ -529,6 +529,7 @@ func (c *Conn) free() {
 		h.dropHTTP()
 		h.sniff = nil
 		c.wake(h, false)
+		h.dropChunks()
 		c.wakeFrame(h, false)
 		h.inPayload, h.msgOpen = false, false
 		h.idle()

@@ -211,6 +211,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 		z = c.inflaterFor(h, h.cur.Dir)
 		z.startStream(c.cfg.MaxMessage, c.inflateBudget())
 		if h.cur.Opcode == OpContinuation && h.msgState != nil {
+			c.unchunk(h)
 			z.push(h.msg.Data, c.inflateBudget())
 		}
 		z.push(h.payload, c.inflateBudget())
@@ -260,7 +261,7 @@ func (c *Conn) payloadBytes(h *half, b []byte) {
 func (c *Conn) overflows(h *half, n int) bool {
 	kept := len(h.payload) + n
 	if h.cur.Opcode == OpContinuation && h.msgState != nil {
-		return kept > c.cfg.MaxPayload || len(h.msg.Data)+kept > c.cfg.MaxMessage
+		return kept > c.cfg.MaxPayload || h.msgLen()+kept > c.cfg.MaxMessage
 	}
 	return kept > min(c.cfg.MaxPayload, c.cfg.MaxMessage)
 }

@@ -18,6 +18,9 @@ type msgAssembly struct {
 	msgCut    bool // bytes of the open message were not kept: nothing after them is
 	msgPooled bool // msg.Data is the open message's pooled buffer (see msgState)
 	atRest    bool // the open message's buffer is counted in spills.held (spill.go)
+	// chunked: the first bytes of the open message, over spillMax, are in
+	// the spill file (spills.chunks); msg.Data holds the bytes after them.
+	chunked bool
 }
 
 // msgState is the message a side is assembling, taken from msgPool when
@@ -167,7 +170,7 @@ func (c *Conn) addToMessage(h *half, f *Frame, ts time.Time) {
 		if !wasCut && !streamed {
 			// Nothing after a cut is kept: the data stays what was sent,
 			// in one piece.
-			room := c.cfg.MaxMessage - len(h.msg.Data)
+			room := c.cfg.MaxMessage - h.msgLen()
 			keep := f.Payload[:min(len(f.Payload), max(room, 0))]
 			if len(keep) < len(f.Payload) {
 				h.msg.Anomalies |= AnomMessageTruncated
@@ -210,6 +213,7 @@ func (c *Conn) emitMessage(h *half, dir Dir) {
 
 func (c *Conn) finishMessage(h *half) {
 	c.wake(h, true)
+	c.unchunk(h)
 	om := &h.msg
 	m := messagePool.Get().(*Message)
 	*m = Message{Dir: om.Dir, Opcode: om.Opcode, Compressed: om.Compressed, TS: c.msgTS(h), Frames: om.Frames,
