@@ -35,6 +35,7 @@ func main() {
 	keylog := flag.Int("keylog", 0, "write a key log of `N` CLIENT_RANDOM lines")
 	appendKeys := flag.String("append", "", "with -keylog: append this key log `FILE` (the keys of a capture to decrypt)")
 	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, pending-total, sniff, reorder or reorder-total")
+	boundN := flag.Int("n", 0, "with -bound: `N` connections rather than the case's")
 	bomb := flag.Int("bomb", 0, "write a capture of one permessage-deflate message that inflates to `N` MiB of zeros (a decompression bomb)")
 	syns := flag.Int("syns", 0, "write a capture of `N` bare SYNs from distinct sources (a SYN flood)")
 	zconns := flag.Int("zconns", 0, "write a capture of `N` open permessage-deflate connections, each after one compressed message that inflates to 32 KiB from each side")
@@ -63,7 +64,7 @@ func main() {
 	case *zconns > 0:
 		err = compressedConns(w, *zconns)
 	case *bound != "":
-		err = bounds(w, *bound)
+		err = bounds(w, *bound, *boundN)
 	case *syns > 0:
 		err = synFlood(w, *syns)
 	case *bomb > 0:
@@ -259,7 +260,7 @@ func keyLog(w *bufio.Writer, n int, add string) error {
 //   - reorder-total: 32 connections that lose their first data segment and
 //     then send 6 MiB each (under --max-reorder; 192 MiB in all, over
 //     --max-reorder-total, 128 MiB).
-func bounds(w *bufio.Writer, name string) error {
+func bounds(w *bufio.Writer, name string, n int) error {
 	type plan struct {
 		n      int
 		build  func(c *synth.Conv, rng *rand.Rand)
@@ -301,6 +302,9 @@ func bounds(w *bufio.Writer, name string) error {
 		"reorder-total": {32, lose(6 << 20), "192.0.2.2:9000"},
 	}
 	p, ok := plans[name]
+	if n > 0 {
+		p.n = n
+	}
 	if !ok {
 		return fmt.Errorf("-bound %q: want pending, pending-total, sniff, reorder or reorder-total", name)
 	}
