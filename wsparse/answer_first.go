@@ -18,7 +18,9 @@ import "time"
 const (
 	// heldAnswerMax bounds the server's bytes held (the 101 and what
 	// follows it) and heldAnswerFor the capture time: past either, the
-	// request is not coming and the answer is believed as it stands.
+	// request is not coming and the answer is believed as it stands. The
+	// bytes count in Config.MaxPendingTotal with the clients' held before
+	// upgrades: past it, a 101 is believed at once.
 	heldAnswerMax = 64 << 10
 	heldAnswerFor = time.Second
 )
@@ -81,9 +83,14 @@ func (c *Conn) holdAnswer(side int, head *httpHead, hd, rest []byte, ts time.Tim
 	if client.mode != modeHTTP || client.httpHalf != nil && (len(client.buf) > 0 || client.long || client.body != bodyNone) {
 		return false
 	}
+	n := len(hd) + len(rest)
+	if n > heldAnswerMax || n > c.cfg.MaxPendingTotal-c.pendingHeld {
+		return false
+	}
 	ex.hold = holdDone
 	c.clientSide = 1 - side
-	data := make([]byte, 0, len(hd)+len(rest))
+	c.pendingHeld += n // in the bytes held before upgrades (MaxPendingTotal)
+	data := make([]byte, 0, n)
 	ex.held = &heldAnswer{side: side, data: append(append(data, hd...), rest...), marks: []heldMark{{0, ts}}}
 	return true
 }
@@ -94,12 +101,16 @@ func (c *Conn) holdAnswer(side int, head *httpHead, hd, rest []byte, ts time.Tim
 func (c *Conn) feedAroundHeld(side int, data []byte, ts time.Time) []byte {
 	held := c.ex.held
 	if side == held.side {
-		held.marks = append(held.marks, heldMark{len(held.data), ts})
-		held.data = append(held.data, data...)
-		if len(held.data) > heldAnswerMax || ts.Sub(held.marks[0].ts) > heldAnswerFor {
-			c.releaseAnswer(false)
+		if len(held.data)+len(data) <= heldAnswerMax && len(data) <= c.cfg.MaxPendingTotal-c.pendingHeld && ts.Sub(held.marks[0].ts) <= heldAnswerFor {
+			held.marks = append(held.marks, heldMark{len(held.data), ts})
+			held.data = append(held.data, data...)
+			c.pendingHeld += len(data)
+			return nil
 		}
-		return nil
+		// Past a bound: the request is not coming (or the process holds
+		// enough), the answer is believed and these bytes read after it.
+		c.releaseAnswer(false)
+		return data
 	}
 	b := data
 	if h := &c.half[side]; h.httpHalf != nil && len(h.buf) > 0 {
@@ -123,6 +134,7 @@ func (c *Conn) feedAroundHeld(side int, data []byte, ts time.Time) []byte {
 func (c *Conn) releaseAnswer(asked bool) {
 	held := c.ex.held
 	c.ex.held = nil
+	c.pendingHeld -= len(held.data)
 	if asked {
 		c.ex.hold = holdAsked
 		c.sum.Anomalies |= AnomAnswerBeforeRequest

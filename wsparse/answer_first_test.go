@@ -142,3 +142,29 @@ func TestAnswerWithoutRequest(t *testing.T) {
 		}
 	}
 }
+
+// Held 101s count in the bytes held before upgrades (MaxPendingTotal)
+// and give them back when read: a 101 that would pass the total is
+// believed at once, as before session 35.
+func TestAnswerHeldInTotal(t *testing.T) {
+	resp := cat([]byte(upgradeResponse("")), frame(true, 0, OpText, nil, "HELLO"))
+	req := []byte(upgradeRequest(""))
+	sh := NewShared(Config{MaxPendingTotal: 2*len(resp) + 10}, &logSink{})
+	var cs []*Conn
+	for i := range 3 {
+		c := sh.NewConn(i+1, testClient, testServer)
+		c.Feed(1, resp, testTime)
+		cs = append(cs, c)
+		if want := min(i+1, 2) * len(resp); sh.pendingHeld != want {
+			t.Fatalf("%d 101s fed: %d bytes held in all, want %d", i+1, sh.pendingHeld, want)
+		}
+	}
+	if cs[2].ex != nil && cs[2].ex.held != nil {
+		t.Errorf("the third 101, past the total, was held")
+	}
+	cs[0].Feed(0, req, testTime) // read after its request
+	cs[1].End(testTime)          // believed at the end
+	if sh.pendingHeld != 0 {
+		t.Errorf("%d bytes still held in all after the 101s were read", sh.pendingHeld)
+	}
+}
