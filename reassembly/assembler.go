@@ -129,6 +129,9 @@ type Stats struct {
 	// whose last session was retired while they were open
 	// (fbjoin.Dropped.AfterEnd).
 	FallbackEndedEarly, FallbackBytesAfterEnd int
+	// Connections opened in another tenant on the 4-tuple of one still
+	// open there, each given a lane of its own (lanes.go).
+	Lanes int
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket
@@ -178,7 +181,10 @@ type Assembler struct {
 	reopen   *stream // a stale stream that got another connection's segment
 
 	// tombs: connections ended early, by the key of their side 0.
-	tombs  map[tuple]tomb
+	tombs map[tuple]tomb
+	// split: 4-tuples (canonical) carrying connections in several
+	// tenants at once, with their lanes (lanes.go); nil until one does.
+	split  map[tuple]*lanes
 	ledger tombLedger
 
 	// parked holds evicted WebSocket connections with their decoder state,
@@ -279,8 +285,11 @@ func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLe
 	ctx := a.context(ts, capLen, wireLen)
 	a.now = ts
 	tcp := &a.dec.tcp
+	if a.split != nil {
+		netFlow = a.route(netFlow)
+	}
 	if tcp.SYN && !tcp.ACK {
-		a.reuse(netFlow, tcp)
+		netFlow = a.reuse(netFlow, tcp)
 	}
 	a.inPacket = true
 	a.asm.AssembleWithContext(netFlow, tcp, ctx)

@@ -18,6 +18,9 @@ type headerDecoder struct {
 	ip6    layers.IPv6
 	tcp    layers.TCP
 	defrag defragmenter
+	// The packet being decoded, for its tenant (lanes.go).
+	link uint32
+	data []byte
 }
 
 // decode decodes a packet's headers, counting it in st, and returns its
@@ -27,6 +30,7 @@ type headerDecoder struct {
 // next call), which d.tcp was decoded from; a fragment that does not is
 // held (ok false).
 func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Time, st *Stats) (netFlow gopacket.Flow, whole []byte, ok bool) {
+	d.link, d.data = link, data
 	st.Packets++
 	st.Bytes += uint64(len(data))
 	if wireLen > len(data) {

@@ -26,12 +26,14 @@ type tuple struct {
 	src, dst [16]byte
 	sp, dp   uint16
 	v6       bool
+	lane     uint8 // lanes.go
 }
 
 func (k flowKey) tuple() tuple {
 	var t tuple
 	src, dst := k.net.Endpoints()
 	t.v6 = len(src.Raw()) == 16
+	t.lane = laneOf(k.net)
 	copy(t.src[:], src.Raw())
 	copy(t.dst[:], dst.Raw())
 	sp, dp := k.tcp.Endpoints()
@@ -131,7 +133,10 @@ const closedMemory = 2 * time.Minute
 // another one (tshark's rule: its sequence number is not that side's
 // first), so that the SYN starts a new connection with the next number: a
 // client that closes, or is reset, and connects again from the same port.
-func (a *Assembler) reuse(netFlow gopacket.Flow, tcp *layers.TCP) {
+//
+// A SYN in another tenant while the connection is open is not reuse: it
+// takes a lane of its own (lanes.go), whose flow is returned.
+func (a *Assembler) reuse(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Flow {
 	key := flowKey{netFlow, tcp.TransportFlow()}
 	t := key.tuple()
 	s, sd := a.live.get(t), 0
@@ -141,13 +146,17 @@ func (a *Assembler) reuse(netFlow gopacket.Flow, tcp *layers.TCP) {
 				a.unpark(p)
 				p.complete(false)
 			}
-			return
+			return netFlow
 		}
 		sd = 1
 	}
 	if s.stale || s.reopened(sd^int(s.flip), tcp.Seq) {
+		if nf, ok := a.splits(s, netFlow); ok {
+			return nf
+		}
 		a.closeStream(s)
 	}
+	return netFlow
 }
 
 // reopened reports whether a SYN with sequence number seq from side sd
@@ -218,6 +227,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 // started holds a new stream for gopacket's connection with key key.
 func (a *Assembler) started(st *stream, key flowKey) *stream {
 	st.attach(key)
+	st.tenant = tenant8(a.dec.tenant())
 	a.live.set(key.tuple(), st)
 	for _, p := range a.opts.WSPorts {
 		switch p {
@@ -242,9 +252,9 @@ func (s *stream) key() flowKey {
 	binary.BigEndian.PutUint16(dp[:], s.addr.port[1])
 	var nf gopacket.Flow
 	if v6 := s.v6(); v6 != nil {
-		nf = gopacket.NewFlow(layers.EndpointIPv6, v6[0][:], v6[1][:])
+		nf = laneFlow(s.lane, v6[0][:], v6[1][:])
 	} else {
-		nf = gopacket.NewFlow(layers.EndpointIPv4, s.addr.v4[0][:], s.addr.v4[1][:])
+		nf = laneFlow(s.lane, s.addr.v4[0][:], s.addr.v4[1][:])
 	}
 	return flowKey{nf, gopacket.NewFlow(layers.EndpointTCPPort, sp[:], dp[:])}
 }
@@ -266,6 +276,7 @@ func (s *stream) setAddr(k flowKey) {
 	} else {
 		s.addr.v4 = [2][4]byte{[4]byte(src.Raw()), [4]byte(dst.Raw())}
 	}
+	s.lane = laneOf(k.net)
 	s.addr.port[0], s.addr.port[1] = binary.BigEndian.Uint16(sp.Raw()), binary.BigEndian.Uint16(dp.Raw())
 }
 

@@ -36,6 +36,7 @@ func (s *stream) gtuple() tuple {
 		copy(t.dst[:], s.addr.v4[o][:])
 	}
 	t.sp, t.dp = s.addr.port[f], s.addr.port[o]
+	t.lane = s.lane
 	return t
 }
 

@@ -246,6 +246,7 @@ func (p *Parallel) Stats() Stats {
 		st.SniffLimit += w.SniffLimit
 		st.InflateRatioLimit += w.InflateRatioLimit
 		st.H2StreamLimit += w.H2StreamLimit
+		st.Lanes += w.Lanes
 	}
 	return st
 }

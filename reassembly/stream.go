@@ -98,10 +98,11 @@ type stream struct {
 	started bool
 	http1   bool // route settled: not HTTP/2, every byte goes to conn
 
-	resumed    bool // ended early, went on: decoded afresh
-	tlsResumed bool // and it was TLS: its bytes from there are counted, not decoded
-	wasEvicted bool // ended early before (counted in Stats.Evicted then)
-	stamps     uint8
+	resumed      bool // ended early, went on: decoded afresh
+	tlsResumed   bool // and it was TLS: its bytes from there are counted, not decoded
+	wasEvicted   bool // ended early before (counted in Stats.Evicted then)
+	stamps       uint8
+	lane, tenant uint8 // its lane on a split 4-tuple, 0 if none; its first packet's tenant8 (lanes.go)
 }
 
 // streamRare holds what few streams have: the parking of an evicted

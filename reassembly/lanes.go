@@ -1,0 +1,203 @@
+// Lanes: two connections on one 4-tuple at once, in different tenants of
+// an overlay (VLAN ids, VXLAN/GENEVE/VXLAN-GPE network identifiers, GRE
+// keys). A connection is its innermost addresses and ports, as tshark
+// keys tcp.stream, so that a mirror's copies of a packet (one per VLAN of
+// a trunk's SPAN, one per VNI of two AWS mirror sessions) are one
+// connection's retransmissions. Bytes prove two connections distinct when
+// a SYN with another initial sequence number comes in another tenant
+// while the first is open: tshark ends the first there (port reuse) and
+// takes every later packet of either for the second, mixing their bytes
+// and losing the first's. Here the second goes in a lane of its own: a
+// gopacket connection whose network flow has another endpoint type, and
+// the packets of its tenant go there, the others to the first.
+
+package reassembly
+
+import (
+	"encoding/binary"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+// Endpoint types of a lane's network flow: laneType4 + lane for IPv4
+// addresses, laneType6 + lane for IPv6 (lane 1 to maxLanes-1; lane 0 is
+// the plain flow). The types are never registered: gopacket only
+// compares and hashes them.
+const (
+	laneType4 = gopacket.EndpointType(0x7700)
+	laneType6 = gopacket.EndpointType(0x7800)
+	maxLanes  = 256
+)
+
+// laneOf returns the lane of a network flow (0: the plain flow).
+func laneOf(nf gopacket.Flow) uint8 {
+	switch t := nf.EndpointType(); {
+	case t > laneType6 && t < laneType6+maxLanes:
+		return uint8(t - laneType6)
+	case t > laneType4 && t < laneType4+maxLanes:
+		return uint8(t - laneType4)
+	}
+	return 0
+}
+
+// laneFlow returns the network flow of lane lane for addresses src, dst
+// (4 or 16 bytes).
+func laneFlow(lane uint8, src, dst []byte) gopacket.Flow {
+	switch {
+	case lane == 0 && len(src) == 16:
+		return gopacket.NewFlow(layers.EndpointIPv6, src, dst)
+	case lane == 0:
+		return gopacket.NewFlow(layers.EndpointIPv4, src, dst)
+	case len(src) == 16:
+		return gopacket.NewFlow(laneType6+gopacket.EndpointType(lane), src, dst)
+	}
+	return gopacket.NewFlow(laneType4+gopacket.EndpointType(lane), src, dst)
+}
+
+// lanes are the tenants of a split 4-tuple, by lane.
+type lanes struct{ tenants []uint32 }
+
+// route returns the network flow of the packet just decoded (a.dec) on
+// netFlow: its lane's, when its 4-tuple is split. Unknown tenants (a
+// third mirror's copies) go to lane 0.
+func (a *Assembler) route(netFlow gopacket.Flow) gopacket.Flow {
+	t := flowKey{netFlow, a.dec.tcp.TransportFlow()}.tuple().canonical()
+	l := a.split[t]
+	if l == nil {
+		return netFlow
+	}
+	ten := a.dec.tenant()
+	for i, x := range l.tenants {
+		if x == ten && i > 0 {
+			src, dst := netFlow.Endpoints()
+			return laneFlow(uint8(i), src.Raw(), dst.Raw())
+		}
+	}
+	return netFlow
+}
+
+// splits reports whether a SYN of another connection (its sequence number
+// not the first of s's side) opens, in another tenant than s's, while s
+// is open: then it takes a lane of its own, and returns its flow.
+func (a *Assembler) splits(s *stream, netFlow gopacket.Flow) (gopacket.Flow, bool) {
+	if s.stale || s.rst || s.fin[0] || s.fin[1] || s.lane != 0 {
+		return netFlow, false
+	}
+	ten := a.dec.tenant()
+	if tenant8(ten) == s.tenant {
+		return netFlow, false
+	}
+	t := flowKey{netFlow, a.dec.tcp.TransportFlow()}.tuple().canonical()
+	l := a.split[t]
+	if l == nil {
+		// Lane 0's tenant is only known folded: its entry is never
+		// matched (route sends unknown tenants there anyway).
+		l = &lanes{tenants: []uint32{0}}
+	}
+	lane := -1
+	for i, x := range l.tenants[1:] {
+		if x == ten {
+			lane = i + 1
+		}
+	}
+	if lane < 0 {
+		if len(l.tenants) >= maxLanes {
+			return netFlow, false
+		}
+		lane = len(l.tenants)
+		l.tenants = append(l.tenants, ten)
+	}
+	if a.split == nil {
+		a.split = map[tuple]*lanes{}
+	}
+	a.split[t] = l
+	a.stats.Lanes++
+	src, dst := netFlow.Endpoints()
+	return laneFlow(uint8(lane), src.Raw(), dst.Raw()), true
+}
+
+// tenant8 folds a tenant to the byte a stream keeps (the 2 bytes of
+// padding left in it): ids that differ in one byte fold apart; others
+// may fold alike (1 in 256), and are then not told apart.
+func tenant8(t uint32) uint8 { return uint8(t ^ t>>8 ^ t>>16 ^ t>>24) }
+
+// Kinds of tenant identifier, mixed into tenant's value.
+const (
+	tenantVLAN = iota + 1
+	tenantVNI
+	tenantGREKey
+)
+
+// tenant returns the tenant identifiers the packet just decoded travelled
+// under, mixed into one number (0: none): its VLAN ids, and those of the
+// tunnels it came through (VXLAN, VXLAN-GPE and GENEVE network
+// identifiers, GRE keys), the same both ways. Other encapsulations (MPLS
+// labels, outer addresses) are not read: they differ by direction or by
+// path, not by tenant.
+func (d *headerDecoder) tenant() (h uint32) {
+	// The first id as it is (with its kind in the high byte), the next
+	// mixed in (FNV's prime).
+	mix := func(kind, id uint32) { h = h*16777619 ^ (kind<<24 + id) }
+	p := d.data
+	var ip []byte
+	switch d.link {
+	case linkTypeEthernet:
+		if len(p) < ethernetHeaderLen {
+			return
+		}
+		et, rest := binary.BigEndian.Uint16(p[12:14]), p[ethernetHeaderLen:]
+		for (et == etherTypeVLAN || et == etherTypeQinQ || et == etherTypeQinQOld || et == etherTypeQinQOld2) && len(rest) >= vlanTagLen {
+			mix(tenantVLAN, uint32(binary.BigEndian.Uint16(rest)&0xfff))
+			et, rest = binary.BigEndian.Uint16(rest[2:4]), rest[vlanTagLen:]
+		}
+		if et != etherTypeIPv4 && et != etherTypeIPv6 {
+			return // MPLS, NSH, PPPoE: not read further
+		}
+		ip = rest
+	default:
+		var ok bool
+		if ip, ok = NetworkPayload(d.link, p); !ok {
+			return
+		}
+	}
+	for range maxTunnelDepth {
+		var proto byte
+		var pl []byte
+		switch {
+		case len(ip) >= 20 && ip[0]>>4 == ipVersion4 && len(ip) >= int(ip[0]&0xf)*4:
+			proto, pl = ip[9], ip[int(ip[0]&0xf)*4:]
+		case len(ip) >= 40 && ip[0]>>4 == ipVersion6:
+			proto, pl = ip[6], ip[40:]
+		default:
+			return
+		}
+		switch proto {
+		case byte(layers.IPProtocolGRE):
+			if len(pl) >= 4 {
+				flags, off := binary.BigEndian.Uint16(pl), 4
+				if flags&(greChecksum|greRouting) != 0 {
+					off += 4
+				}
+				if flags&greKey != 0 && len(pl) >= off+4 {
+					mix(tenantGREKey, binary.BigEndian.Uint32(pl[off:]))
+				}
+			}
+		case byte(layers.IPProtocolUDP):
+			if len(pl) >= udpHeaderLen+8 {
+				switch udpTunnelPort(binary.BigEndian.Uint16(pl), binary.BigEndian.Uint16(pl[2:])) {
+				case portVXLAN, portVXLANGPE, portGENEVE:
+					mix(tenantVNI, binary.BigEndian.Uint32(pl[udpHeaderLen+4:])>>8)
+				}
+			}
+		case byte(layers.IPProtocolTCP):
+			return
+		}
+		next, ok := tunnelPayload(layers.IPProtocol(proto), pl)
+		if !ok {
+			return
+		}
+		ip = next
+	}
+	return
+}

@@ -1,0 +1,74 @@
+package reassembly
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/internal/synth"
+)
+
+// TestTenantsApart: two WebSocket conversations on the same 4-tuple at
+// once, in two tenants of an overlay (VLAN ids, VXLAN VNIs, GRE keys),
+// with their own sequence numbers: both at once from their SYNs, and the
+// second starting in the middle of the first. Each is a connection with
+// every message of its own, in order, and nothing lost. A mirror's two
+// copies of one conversation, in two tenants, stay one connection. Before
+// lanes.go, the second SYN ended the first (port reuse), and the rest of
+// both went to one connection: the first's messages after it lost, the
+// second's client messages shown with the first's server ones, and 1.6
+// GB said lost.
+func TestTenantsApart(t *testing.T) {
+	t.Parallel()
+	a := synth.TenantConv("A", 0x10000000, 0, 10)
+	for _, ten := range synth.Tenants {
+		in := func(n int) func([]byte) []byte { return func(f []byte) []byte { return ten.Wrap(n, f) } }
+		for _, tc := range []struct {
+			name  string
+			pkts  []synth.Packet
+			other string // the second conversation's name, "" for a mirror
+		}{
+			{"at once", synth.ByTime(synth.Wrapped(a, 0, in(1)), synth.Wrapped(synth.TenantConv("B", 0x70000000, 0, 10), 500*time.Microsecond, in(2))), "B"},
+			{"midway", synth.ByTime(synth.Wrapped(a, 0, in(1)), synth.Wrapped(synth.TenantConv("C", 0x70000000, 0, 10), 10500*time.Microsecond, in(2))), "C"},
+			{"mirrored", synth.ByTime(synth.Wrapped(a, 0, in(1)), synth.Wrapped(a, 10*time.Microsecond, in(2))), ""},
+		} {
+			for _, jobs := range []int{1, 2} {
+				l, st := run(tc.pkts, Options{}, jobs)
+				want, lanes := 2, 1
+				if tc.other == "" {
+					want, lanes = 1, 0
+				}
+				if st.Connections != want || st.Lanes != lanes {
+					t.Errorf("%s, %s, -j %d: %d connections, %d lanes, want %d and %d", ten.Name, tc.name, jobs, st.Connections, st.Lanes, want, lanes)
+				}
+				for k, name := range []string{"A", tc.other} {
+					if name == "" {
+						continue
+					}
+					prefix := fmt.Sprintf("conn %d 10.0.0.1:40000->10.0.0.2:80 ", k+1)
+					var got []string
+					for _, s := range l.lines {
+						if strings.HasPrefix(s, prefix+"message") {
+							got = append(got, strings.TrimPrefix(s, prefix+"message "))
+						}
+					}
+					var exp []string
+					for i := range 10 {
+						exp = append(exp, fmt.Sprintf("c2s %q []", fmt.Sprintf("%s c%d", name, i)), fmt.Sprintf("s2c %q []", fmt.Sprintf("%s s%d", name, i)))
+					}
+					if g, w := strings.Join(got, "\n"), strings.Join(exp, "\n"); g != w {
+						t.Errorf("%s, %s, -j %d: conn %d's messages:\n%s\nwant:\n%s", ten.Name, tc.name, jobs, k+1, g, w)
+					}
+					if n := l.count(prefix + "end clean frames 11/11 []"); n != 1 {
+						t.Errorf("%s, %s, -j %d: conn %d: %d clean ends", ten.Name, tc.name, jobs, k+1, n)
+					}
+				}
+				if t.Failed() {
+					t.Logf("records:\n%s", strings.Join(l.lines, "\n"))
+					return
+				}
+			}
+		}
+	}
+}
