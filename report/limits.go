@@ -54,6 +54,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.Resumed > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, a connection ended early went on: decoded afresh under its number (connection_resumed)\n", st.Resumed)
 	}
+	if st.Lanes > 0 {
+		fmt.Fprintf(w, "wsdump: %s opened on the addresses and ports of another still open in another tenant (VLAN id, VXLAN, VXLAN-GPE or GENEVE VNI, GRE key), with other sequence numbers: each is a connection of its own (tshark 4.0 takes the SYN for port reuse, and mixes the two)\n",
+			text.Plural(st.Lanes, "connection"))
+	}
 	if st.PageLimitFlushes > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, out-of-order bytes over --max-reorder %d or --max-reorder-total %d were given up on: the missing bytes count as lost\n",
 			st.PageLimitFlushes, l.Reorder, l.ReorderTotal)

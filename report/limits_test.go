@@ -31,6 +31,12 @@ func TestLimitNotices(t *testing.T) {
 	if want := "wsdump: 2 SockJS / Engine.IO sessions ended early to stay under the 65536 held at once (not closed; those with every connection ended first, then the least recently active): a later request of one starts a new conversation (connection_resumed)\n"; b.String() != want {
 		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
 	}
+	// A connection in another tenant on the 4-tuple of one still open.
+	b.Reset()
+	WriteLimitNotices(&b, reassembly.Stats{Lanes: 1}, Limits{})
+	if want := "wsdump: 1 connection opened on the addresses and ports of another still open in another tenant (VLAN id, VXLAN, VXLAN-GPE or GENEVE VNI, GRE key), with other sequence numbers: each is a connection of its own (tshark 4.0 takes the SYN for port reuse, and mixes the two)\n"; b.String() != want {
+		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
+	}
 	// So are the bytes a connection lost after its last session ended.
 	b.Reset()
 	WriteLimitNotices(&b, reassembly.Stats{FallbackBytesAfterEnd: 37}, Limits{FallbackSessions: 65536})

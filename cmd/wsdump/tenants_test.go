@@ -62,6 +62,9 @@ func wsdumpTexts(t *testing.T, path string) map[string]string {
 	if code := Main([]string{"-r", path, "--format", "jsonl", "--messages"}, nil, &out, &errb); code != 0 {
 		t.Fatalf("wsdump: exit status %d: %s", code, errb.String())
 	}
+	if !strings.Contains(errb.String(), "wsdump: 1 connection opened on the addresses and ports of another still open in another tenant") {
+		t.Errorf("%s: no notice of the second connection: %q", filepath.Base(path), errb.String())
+	}
 	var b strings.Builder
 	sc := bufio.NewScanner(&out)
 	for sc.Scan() {
