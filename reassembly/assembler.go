@@ -130,8 +130,10 @@ type Stats struct {
 	// (fbjoin.Dropped.AfterEnd).
 	FallbackEndedEarly, FallbackBytesAfterEnd int
 	// Connections opened in another tenant on the 4-tuple of one still
-	// open there, each given a lane of its own (lanes.go).
-	Lanes int
+	// open there, each given a lane of its own (lanes.go); and those
+	// given none (255 lanes on the 4-tuple, or MaxConnections 4-tuples
+	// split), taken for port reuse as tshark takes them.
+	Lanes, LanesFull int
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket

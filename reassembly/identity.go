@@ -227,7 +227,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 // started holds a new stream for gopacket's connection with key key.
 func (a *Assembler) started(st *stream, key flowKey) *stream {
 	st.attach(key)
-	st.tenant = tenant8(a.dec.tenant())
+	st.tenant = tenant16(a.dec.tenant())
 	a.live.set(key.tuple(), st)
 	for _, p := range a.opts.WSPorts {
 		switch p {
@@ -252,9 +252,9 @@ func (s *stream) key() flowKey {
 	binary.BigEndian.PutUint16(dp[:], s.addr.port[1])
 	var nf gopacket.Flow
 	if v6 := s.v6(); v6 != nil {
-		nf = laneFlow(s.lane, v6[0][:], v6[1][:])
+		nf = laneFlow(s.rare.lane, v6[0][:], v6[1][:])
 	} else {
-		nf = laneFlow(s.lane, s.addr.v4[0][:], s.addr.v4[1][:])
+		nf = laneFlow(s.lane(), s.addr.v4[0][:], s.addr.v4[1][:])
 	}
 	return flowKey{nf, gopacket.NewFlow(layers.EndpointTCPPort, sp[:], dp[:])}
 }
@@ -276,7 +276,9 @@ func (s *stream) setAddr(k flowKey) {
 	} else {
 		s.addr.v4 = [2][4]byte{[4]byte(src.Raw()), [4]byte(dst.Raw())}
 	}
-	s.lane = laneOf(k.net)
+	if l := laneOf(k.net); l != 0 {
+		s.more().lane = l
+	}
 	s.addr.port[0], s.addr.port[1] = binary.BigEndian.Uint16(sp.Raw()), binary.BigEndian.Uint16(dp.Raw())
 }
 

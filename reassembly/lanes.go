@@ -81,15 +81,19 @@ func (a *Assembler) route(netFlow gopacket.Flow) gopacket.Flow {
 // not the first of s's side) opens, in another tenant than s's, while s
 // is open: then it takes a lane of its own, and returns its flow.
 func (a *Assembler) splits(s *stream, netFlow gopacket.Flow) (gopacket.Flow, bool) {
-	if s.stale || s.rst || s.fin[0] || s.fin[1] || s.lane != 0 {
+	if s.stale || s.rst || s.fin[0] || s.fin[1] || s.lane() != 0 {
 		return netFlow, false
 	}
 	ten := a.dec.tenant()
-	if tenant8(ten) == s.tenant {
+	if tenant16(ten) == s.tenant {
 		return netFlow, false
 	}
 	t := flowKey{netFlow, a.dec.tcp.TransportFlow()}.tuple().canonical()
 	l := a.split[t]
+	if l == nil && len(a.split) >= a.opts.MaxConnections {
+		a.stats.LanesFull++
+		return netFlow, false
+	}
 	if l == nil {
 		// Lane 0's tenant is only known folded: its entry is never
 		// matched (route sends unknown tenants there anyway).
@@ -103,6 +107,7 @@ func (a *Assembler) splits(s *stream, netFlow gopacket.Flow) (gopacket.Flow, boo
 	}
 	if lane < 0 {
 		if len(l.tenants) >= maxLanes {
+			a.stats.LanesFull++
 			return netFlow, false
 		}
 		lane = len(l.tenants)
@@ -117,10 +122,19 @@ func (a *Assembler) splits(s *stream, netFlow gopacket.Flow) (gopacket.Flow, boo
 	return laneFlow(uint8(lane), src.Raw(), dst.Raw()), true
 }
 
-// tenant8 folds a tenant to the byte a stream keeps (the 2 bytes of
-// padding left in it): ids that differ in one byte fold apart; others
-// may fold alike (1 in 256), and are then not told apart.
-func tenant8(t uint32) uint8 { return uint8(t ^ t>>8 ^ t>>16 ^ t>>24) }
+// tenant16 folds a tenant to the 2 bytes a stream keeps (the padding
+// left in it): VLAN ids, and network identifiers or GRE keys that
+// differ in one half, fold apart; others may fold alike (1 in 65 536),
+// and are then not told apart.
+func tenant16(t uint32) uint16 { return uint16(t ^ t>>16) }
+
+// lane returns s's lane (0: none).
+func (s *stream) lane() uint8 {
+	if s.rare == nil {
+		return 0
+	}
+	return s.rare.lane
+}
 
 // Kinds of tenant identifier, mixed into tenant's value.
 const (

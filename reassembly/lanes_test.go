@@ -72,3 +72,22 @@ func TestTenantsApart(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantsBounded: 256 connections in VLANs 1 to 256 on one 4-tuple
+// at once (a SYN each, with its own sequence number): the first 255
+// after the first take lanes, the last is counted and taken for port
+// reuse (it ends the first). A 4-tuple holds 256 lanes at most.
+func TestTenantsBounded(t *testing.T) {
+	t.Parallel()
+	var pkts []synth.Packet
+	for v := range 257 {
+		c := synth.New("10.0.0.1:40000", "10.0.0.2:80").ISN(uint32(v+1)<<20, 5000).At(time.Duration(v) * time.Millisecond).Syn()
+		pkts = append(pkts, synth.Wrapped(c.Packets, 0, func(f []byte) []byte { return synth.VLAN(uint16(v+1), f) })...)
+	}
+	for _, jobs := range []int{1, 2} {
+		_, st := run(pkts, Options{}, jobs)
+		if st.Lanes != 255 || st.LanesFull != 1 || st.Connections != 257 {
+			t.Errorf("-j %d: %d lanes, %d refused, %d connections; want 255, 1, 257", jobs, st.Lanes, st.LanesFull, st.Connections)
+		}
+	}
+}

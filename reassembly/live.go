@@ -36,7 +36,9 @@ func (s *stream) gtuple() tuple {
 		copy(t.dst[:], s.addr.v4[o][:])
 	}
 	t.sp, t.dp = s.addr.port[f], s.addr.port[o]
-	t.lane = s.lane
+	if s.rare != nil {
+		t.lane = s.rare.lane
+	}
 	return t
 }
 

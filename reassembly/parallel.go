@@ -247,6 +247,7 @@ func (p *Parallel) Stats() Stats {
 		st.InflateRatioLimit += w.InflateRatioLimit
 		st.H2StreamLimit += w.H2StreamLimit
 		st.Lanes += w.Lanes
+		st.LanesFull += w.LanesFull
 	}
 	return st
 }

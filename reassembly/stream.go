@@ -63,11 +63,10 @@ type stream struct {
 	id    int
 	first int64         // index of the packet that opened it
 	conn  *wsparse.Conn // nil until decoder()
-	rare  *streamRare   // nil unless parked, TLS, HTTP/2 (or undecided), IPv6 or a time not packed
+	rare  *streamRare   // nil unless parked, TLS, HTTP/2 (or undecided), IPv6, a time not packed or a lane
 
 	// A TLS layer (tlsLayer), an HTTP/2 one (h2Layer), the Router that
-	// decides whether it is HTTP/2 (router) and IPv6 addresses (v6) are in
-	// rare.
+	// decides whether it is HTTP/2 (router), IPv6 addresses and lane are in rare.
 
 	// Recent segments of both sides, to tell a retransmission with other
 	// bytes (gopacket keeps the first copy and drops the overlap
@@ -98,11 +97,11 @@ type stream struct {
 	started bool
 	http1   bool // route settled: not HTTP/2, every byte goes to conn
 
-	resumed      bool // ended early, went on: decoded afresh
-	tlsResumed   bool // and it was TLS: its bytes from there are counted, not decoded
-	wasEvicted   bool // ended early before (counted in Stats.Evicted then)
-	stamps       uint8
-	lane, tenant uint8 // its lane on a split 4-tuple, 0 if none; its first packet's tenant8 (lanes.go)
+	resumed    bool // ended early, went on: decoded afresh
+	tlsResumed bool // and it was TLS: its bytes from there are counted, not decoded
+	wasEvicted bool // ended early before (counted in Stats.Evicted then)
+	stamps     uint8
+	tenant     uint16 // its first packet's tenant, folded (tenant16, lanes.go)
 }
 
 // streamRare holds what few streams have: the parking of an evicted
@@ -131,6 +130,7 @@ type streamRare struct {
 	late *lateHoles   // holes passed over, for segments that come later (tcpseq.go)
 	v6   *[2][16]byte // IPv6 addresses by side (addrPair holds IPv4 ones)
 	wide *wideStamps  // the times, if they could not be packed (stamp.go)
+	lane uint8        // its lane on a split 4-tuple (lanes.go), 0 if none
 }
 
 // more returns the stream's streamRare, made at the first need.

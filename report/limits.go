@@ -58,6 +58,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %s opened on the addresses and ports of another still open in another tenant (VLAN id, VXLAN, VXLAN-GPE or GENEVE VNI, GRE key), with other sequence numbers: each is a connection of its own (tshark 4.0 takes the SYN for port reuse, and mixes the two)\n",
 			text.Plural(st.Lanes, "connection"))
 	}
+	if st.LanesFull > 0 {
+		fmt.Fprintf(w, "wsdump: %d times, a connection opened in another tenant on the addresses and ports of one still open found no lane (255 tenants at once on them, or --max-connections %d 4-tuples split): it ended the first, as port reuse does, and the packets of both went to it, mixed as tshark 4.0 mixes them\n",
+			st.LanesFull, l.Connections)
+	}
 	if st.PageLimitFlushes > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, out-of-order bytes over --max-reorder %d or --max-reorder-total %d were given up on: the missing bytes count as lost\n",
 			st.PageLimitFlushes, l.Reorder, l.ReorderTotal)

@@ -37,6 +37,11 @@ func TestLimitNotices(t *testing.T) {
 	if want := "wsdump: 1 connection opened on the addresses and ports of another still open in another tenant (VLAN id, VXLAN, VXLAN-GPE or GENEVE VNI, GRE key), with other sequence numbers: each is a connection of its own (tshark 4.0 takes the SYN for port reuse, and mixes the two)\n"; b.String() != want {
 		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
 	}
+	b.Reset()
+	WriteLimitNotices(&b, reassembly.Stats{LanesFull: 2}, Limits{Connections: 100000})
+	if want := "wsdump: 2 times, a connection opened in another tenant on the addresses and ports of one still open found no lane (255 tenants at once on them, or --max-connections 100000 4-tuples split): it ended the first, as port reuse does, and the packets of both went to it, mixed as tshark 4.0 mixes them\n"; b.String() != want {
+		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
+	}
 	// So are the bytes a connection lost after its last session ended.
 	b.Reset()
 	WriteLimitNotices(&b, reassembly.Stats{FallbackBytesAfterEnd: 37}, Limits{FallbackSessions: 65536})
