@@ -151,6 +151,12 @@ func (a *Assembler) reuse(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Flow 
 		sd = 1
 	}
 	if s.stale || s.reopened(sd^int(s.flip), tcp.Seq) {
+		if a.split != nil {
+			if nf, ok := a.copyOf(netFlow, tcp); ok {
+				a.closeStream(s)
+				return nf
+			}
+		}
 		if nf, ok := a.splits(s, netFlow); ok {
 			return nf
 		}

@@ -55,8 +55,13 @@ func laneFlow(lane uint8, src, dst []byte) gopacket.Flow {
 	return gopacket.NewFlow(laneType4+gopacket.EndpointType(lane), src, dst)
 }
 
-// lanes are the tenants of a split 4-tuple, by lane.
-type lanes struct{ tenants []uint32 }
+// lanes are the tenants of a split 4-tuple and their lanes (entry 0:
+// lane 0, whose tenant is not kept), and the number of lanes past 0.
+type lanes struct {
+	tenants []uint32
+	lane    []uint8
+	n       uint8
+}
 
 // route returns the network flow of the packet just decoded (a.dec) on
 // netFlow: its lane's, when its 4-tuple is split. Unknown tenants (a
@@ -71,10 +76,44 @@ func (a *Assembler) route(netFlow gopacket.Flow) gopacket.Flow {
 	for i, x := range l.tenants {
 		if x == ten && i > 0 {
 			src, dst := netFlow.Endpoints()
-			return laneFlow(uint8(i), src.Raw(), dst.Raw())
+			return laneFlow(l.lane[i], src.Raw(), dst.Raw())
 		}
 	}
 	return netFlow
+}
+
+// copyOf reports whether a SYN that would end the connection of lane 0
+// (its sequence number a new one) is the SYN a lane's connection opened
+// with: a mirror's copy of it, which came first in another tenant (a
+// mirror's copies come in either order). Its tenant then goes to that
+// lane from now on, which is no other connection, and the flow is
+// returned; the connection of lane 0 ends as port reuse ends it.
+func (a *Assembler) copyOf(netFlow gopacket.Flow, tcp *layers.TCP) (gopacket.Flow, bool) {
+	tcpFlow := tcp.TransportFlow()
+	t := flowKey{netFlow, tcpFlow}.tuple().canonical()
+	l := a.split[t]
+	if l == nil {
+		return netFlow, false
+	}
+	src, dst := netFlow.Endpoints()
+	for lane := 1; lane <= int(l.n); lane++ {
+		k := flowKey{laneFlow(uint8(lane), src.Raw(), dst.Raw()), tcpFlow}
+		s := a.live.get(k.tuple())
+		if s == nil {
+			s = a.live.get(k.tuple().reverse())
+		}
+		if s == nil {
+			continue
+		}
+		if sd := s.sideOf(k); s.firstSet[sd] && s.firstSeq[sd] == tcp.Seq {
+			if len(l.tenants) < maxLanes {
+				l.tenants, l.lane = append(l.tenants, a.dec.tenant()), append(l.lane, uint8(lane))
+			}
+			a.stats.Lanes--
+			return k.net, true
+		}
+	}
+	return netFlow, false
 }
 
 // splits reports whether a SYN of another connection (its sequence number
@@ -97,29 +136,23 @@ func (a *Assembler) splits(s *stream, netFlow gopacket.Flow) (gopacket.Flow, boo
 	if l == nil {
 		// Lane 0's tenant is only known folded: its entry is never
 		// matched (route sends unknown tenants there anyway).
-		l = &lanes{tenants: []uint32{0}}
+		l = &lanes{tenants: []uint32{0}, lane: []uint8{0}}
 	}
-	lane := -1
-	for i, x := range l.tenants[1:] {
-		if x == ten {
-			lane = i + 1
-		}
+	// The SYN's tenant is none of l's (route sent those to their lanes).
+	if len(l.tenants) >= maxLanes || l.n == maxLanes-1 {
+		a.stats.LanesFull++
+		return netFlow, false
 	}
-	if lane < 0 {
-		if len(l.tenants) >= maxLanes {
-			a.stats.LanesFull++
-			return netFlow, false
-		}
-		lane = len(l.tenants)
-		l.tenants = append(l.tenants, ten)
-	}
+	l.n++
+	lane := l.n
+	l.tenants, l.lane = append(l.tenants, ten), append(l.lane, lane)
 	if a.split == nil {
 		a.split = map[tuple]*lanes{}
 	}
 	a.split[t] = l
 	a.stats.Lanes++
 	src, dst := netFlow.Endpoints()
-	return laneFlow(uint8(lane), src.Raw(), dst.Raw()), true
+	return laneFlow(lane, src.Raw(), dst.Raw()), true
 }
 
 // tenant16 folds a tenant to the 2 bytes a stream keeps (the padding

@@ -91,3 +91,39 @@ func TestTenantsBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantsMirrorReconnect: a mirror sends each packet in VLAN 10 and
+// VLAN 20, the first connection's copies in 10 first, the second's in 20
+// first; the client reconnects from the same port without a FIN or RST
+// captured. Two connections, each message once: the reconnect's SYN in
+// VLAN 20 took a lane (another tenant, the first open), and its copy in
+// VLAN 10 is found to be the same SYN (copyOf), so VLAN 10 follows it
+// there. Without copyOf the reconnect was shown twice.
+func TestTenantsMirrorReconnect(t *testing.T) {
+	t.Parallel()
+	a := synth.TenantConv("A", 0x10000000, 0, 5)
+	a = a[:len(a)-4] // no Close, no FIN: the client went away
+	r := synth.TenantConv("R", 0x70000000, 100*time.Millisecond, 5)
+	in := func(id uint16) func([]byte) []byte { return func(f []byte) []byte { return synth.VLAN(id, f) } }
+	pkts := synth.ByTime(synth.Wrapped(a, 0, in(10)), synth.Wrapped(a, 10*time.Microsecond, in(20)),
+		synth.Wrapped(r, 10*time.Microsecond, in(10)), synth.Wrapped(r, 0, in(20)))
+	for _, jobs := range []int{1, 2} {
+		l, st := run(pkts, Options{}, jobs)
+		if st.Connections != 2 || st.Lanes != 0 {
+			t.Errorf("-j %d: %d connections, %d lanes; want 2 and 0", jobs, st.Connections, st.Lanes)
+		}
+		for k, name := range []string{"A", "R"} {
+			for i := range 5 {
+				for _, m := range []string{fmt.Sprintf("c2s \"%s c%d\"", name, i), fmt.Sprintf("s2c \"%s s%d\"", name, i)} {
+					if n := l.count(fmt.Sprintf("conn %d 10.0.0.1:40000->10.0.0.2:80 message %s", k+1, m)); n != 1 {
+						t.Errorf("-j %d: conn %d: message %s seen %d times", jobs, k+1, m, n)
+					}
+				}
+			}
+		}
+		if t.Failed() {
+			t.Logf("records:\n%s", strings.Join(l.lines, "\n"))
+			return
+		}
+	}
+}
