@@ -15,10 +15,7 @@ import (
 // sender batches what is sent while a request is out). Every ping is a
 // beat: the batched one was missed ("1 missed (max gap 20.0s)").
 func TestConnsBatchedBeat(t *testing.T) {
-	c := synth.New("10.0.0.1:40004", "10.0.0.2:8080").Open().UpgradeURI("/stomp/123/abcdefgh/websocket")
-	c.Frame(false, wsparse.OpText, []byte("o"))
-	c.Frame(true, wsparse.OpText, []byte(`["CONNECT\naccept-version:1.1,1.0\nheart-beat:0,0\n\n\u0000"]`))
-	c.Frame(false, wsparse.OpText, []byte(`a["CONNECTED\nversion:1.1\nheart-beat:0,0\n\n\u0000"]`))
+	c := sockJSStomp("10.0.0.1:40004", "0,0")
 	for i := 1; i <= 8; i++ {
 		c.Wait(10 * time.Second)
 		switch i {
@@ -36,4 +33,14 @@ func TestConnsBatchedBeat(t *testing.T) {
 	if want := `"glance":"stomp SEND ping 10.0s ok","series":[{"kind":"app","proto":"stomp","key":"SEND ping","dir":"c2s","count":8,`; !strings.Contains(out, want) {
 		t.Errorf("no %s in\n%s", want, out)
 	}
+}
+
+// sockJSStomp opens a STOMP session over a SockJS WebSocket from client,
+// both sides negotiating heart-beats hb ("10000,10000").
+func sockJSStomp(client, hb string) *synth.Conv {
+	c := synth.New(client, "10.0.0.2:8080").Open().UpgradeURI("/stomp/123/abcdefgh/websocket")
+	c.Frame(false, wsparse.OpText, []byte("o"))
+	c.Frame(true, wsparse.OpText, []byte(`["CONNECT\naccept-version:1.1,1.0\nheart-beat:`+hb+`\n\n\u0000"]`))
+	c.Frame(false, wsparse.OpText, []byte(`a["CONNECTED\nversion:1.1\nheart-beat:`+hb+`\n\n\u0000"]`))
+	return c
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -17,10 +16,7 @@ import (
 // 1.2: any data counts); conns said "stomp heart-beat s2c 10.0s 5 missed
 // (max gap 57.0s)".
 func TestConnsSTOMPFramesAlive(t *testing.T) {
-	c := synth.New("10.0.0.1:40010", "10.0.0.2:8080").Open().UpgradeURI("/stomp/123/abcdefgh/websocket")
-	c.Frame(false, wsparse.OpText, []byte("o"))
-	c.Frame(true, wsparse.OpText, []byte(`["CONNECT\naccept-version:1.1,1.0\nheart-beat:10000,10000\n\n\u0000"]`))
-	c.Frame(false, wsparse.OpText, []byte(`a["CONNECTED\nversion:1.1\nheart-beat:10000,10000\n\n\u0000"]`))
+	c := sockJSStomp("10.0.0.1:40010", "10000,10000")
 	lastWrite := 0
 	for s := 1; s <= 150; s++ {
 		c.Wait(time.Second)
