@@ -112,6 +112,7 @@ type direction struct {
 	need   int    // body length of the current record
 	inBody bool
 	cut    bool // bytes of the current record were lost: it cannot be opened
+	cutEnd int  // and its body bytes before this offset may be among them
 	dead   bool // record framing lost: bytes are dropped
 	deadOn bool // and it was decrypting: its later bytes are told to OnLost
 
@@ -186,15 +187,22 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	if d.inBody && n <= d.need-len(d.body) && d.phase == phaseApp {
 		d.cut = true
 		d.body = d.body[:len(d.body)+n] // capacity MaxRecord >= need
+		d.cutEnd = len(d.body)
 		return
 	}
 	d.dead = true
 	c.fail("side %d: %d bytes lost, TLS records not followed past them", side, n)
+	// The current record's bytes so far are not decrypted either.
+	part := d.nhdr
+	if d.inBody {
+		part = 5 + len(d.body)
+	}
+	c.info.Bytes[side] += int64(part)
 	if d.phase == phaseApp && d.cipher != nil && c.lost != nil {
 		// The plaintext lost from here on is not known: the bytes lost
 		// and the later bytes of the side stand for it.
 		d.deadOn = true
-		c.lost(side, n, ts)
+		c.lost(side, part+n, ts)
 	}
 }
 
@@ -249,7 +257,10 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 			c.info.Bytes[side] += int64(5 + d.need)
 			if d.cut {
 				d.cut = false
-				c.lostRecord(side, ts)
+				if c.lostRecord(side, ts); d.dead {
+					c.Feed(side, data, ts) // counted, and told as lost
+					return
+				}
 				continue
 			}
 			c.record(side, d.hdr, d.body, ts)
@@ -606,14 +617,27 @@ func (h *hsReader) feed(b []byte, emit func(typ uint8, body []byte)) error {
 // lostRecord passes over a record that a gap cut: its sequence number is
 // spent and its plaintext told to the OnLost function. A record under no
 // keys it can open (the side opaque, or a TLS 1.3 ChangeCipherSpec) is
-// only counted.
+// only counted. A CBC record whose last blocks were lost ends the side as
+// a gap past a record does: its padding, up to 256 bytes, is not known,
+// and a plaintext length told wrong would put the WebSocket decoder inside
+// a payload where a frame header is (it reported frames made of payload
+// bytes, without an anomaly).
 func (c *Conn) lostRecord(side int, ts time.Time) {
 	d := &c.dir[side]
 	if d.phase == phaseOpaque || d.cipher == nil || c.version == VersionTLS13 && d.hdr[0] != typeApplicationData {
 		return
 	}
+	n, ok := d.cipher.plainLen(d.body, d.cutEnd)
+	if !ok {
+		d.dead = true
+		c.fail("side %d: record %d cut by lost bytes at its end, its plaintext's length unknown: TLS records not followed past it", side, c.info.Records[side])
+		if c.lost != nil {
+			d.deadOn = true
+			c.lost(side, 5+d.need, ts)
+		}
+		return
+	}
 	d.seq++
-	n := max(d.need-d.cipher.overhead(), 0)
 	c.fail("side %d: record %d cut by lost bytes: about %d bytes of plaintext lost, decryption goes on", side, c.info.Records[side], n)
 	if c.lost != nil && n > 0 {
 		c.lost(side, n, ts)

@@ -201,22 +201,42 @@ func keyBlock12(s *suite, master []byte, clientRandom, serverRandom [32]byte, et
 // and the content type (the inner one for TLS 1.3).
 type recordCipher interface {
 	open(hdr [5]byte, body []byte, seq uint64) (plain []byte, typ uint8, err error)
-	// overhead is what a record of n bytes holds beyond its plaintext
-	// (TLS 1.3: with the content type and no padding; CBC: with one byte
-	// of padding), for the plaintext a lost record held.
-	overhead() int
+	// plainLen is the length of the plaintext of a record whose body bytes
+	// from offset from on were captured (the rest lost), and whether it is
+	// known: TLS 1.3 counts no padding; CBC reads its padding from the last
+	// block, which must have been captured with the one before it.
+	plainLen(body []byte, from int) (int, bool)
 }
 
-func (c *aead13) overhead() int { return c.aead.Overhead() + 1 }
+func (c *aead13) plainLen(body []byte, from int) (int, bool) {
+	return max(len(body)-c.aead.Overhead()-1, 0), true
+}
 
-func (c *aead12) overhead() int {
+func (c *aead12) plainLen(body []byte, from int) (int, bool) {
+	n := len(body) - c.aead.Overhead()
 	if c.explicit {
-		return 8 + c.aead.Overhead()
+		n -= 8
 	}
-	return c.aead.Overhead()
+	return max(n, 0), true
 }
 
-func (c *cbc12) overhead() int { return c.block.BlockSize() + c.mac.Size() + 1 }
+func (c *cbc12) plainLen(body []byte, from int) (int, bool) {
+	bs, ms := c.block.BlockSize(), c.mac.Size()
+	ct := body
+	if c.etm {
+		ct = body[:max(len(body)-ms, 0)]
+	}
+	var last [16]byte
+	if bs != len(last) || len(ct) < 2*bs || len(ct)%bs != 0 || from > len(ct)-2*bs {
+		return 0, false
+	}
+	c.block.Decrypt(last[:], ct[len(ct)-bs:])
+	n := len(ct) - bs - 1 - int(last[bs-1]^ct[len(ct)-bs-1]) // RFC 5246 §6.2.3.2
+	if !c.etm {
+		n -= ms
+	}
+	return n, n >= 0
+}
 
 var (
 	errAuth    = errors.New("authentication failed")
