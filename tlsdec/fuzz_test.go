@@ -24,23 +24,38 @@ func FuzzConn(f *testing.F) {
 		keys.Merge(s.keys())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		var wire, told [2]int // bytes in (fed and lost); plaintext out and told lost
 		c := NewConn(keys, func(side int, p []byte, ts time.Time) {
 			if side < 0 || side > 1 || len(p) > MaxRecord {
 				t.Fatalf("out(%d, %d bytes)", side, len(p))
 			}
+			told[side] += len(p)
+		})
+		c.OnLost(func(side, n int, ts time.Time) {
+			if side < 0 || side > 1 || n <= 0 {
+				t.Fatalf("lost(%d, %d)", side, n)
+			}
+			told[side] += n
 		})
 		for len(data) > 0 {
 			ctl := data[0]
 			n := min(int(ctl>>1)*16+1, len(data)-1)
 			c.Feed(int(ctl&1), data[1:1+n], time.Time{})
+			wire[ctl&1] += n
 			data = data[1+n:]
-			if ctl == 0xff {
-				c.Gap(0, 10, time.Time{})
+			if ctl >= 0xfe { // a gap inside a record, or past it
+				c.Gap(int(ctl&1), 10, time.Time{})
+				wire[ctl&1] += 10
 			}
 		}
 		in := c.Info()
 		if in.Decrypted && in.Error != "" {
 			t.Fatalf("decrypted with an error: %+v", in)
+		}
+		for side := range 2 {
+			if told[side] > wire[side] || in.Bytes[side] > int64(wire[side]) {
+				t.Fatalf("side %d: %d bytes in, %d plaintext out and lost, %d TLS bytes", side, wire[side], told[side], in.Bytes[side])
+			}
 		}
 	})
 }
