@@ -111,9 +111,10 @@ type streamRare struct {
 	park    *parking         // while parked and until it has gone on
 	tlsInfo *wsparse.TLSInfo // of a TLS connection
 
-	// TLS: a stream that opens with a ClientHello goes through tls, whose
-	// plaintext (with keys) goes on to conn.
-	tls *tlsdec.Conn
+	// TLS: a stream that opens with a ClientHello (or a record: feedTLS)
+	// goes through tls, whose plaintext (with keys) goes on to conn.
+	tls     *tlsdec.Conn
+	tlsLate *lateTLS
 
 	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
 	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
@@ -138,13 +139,6 @@ func (s *stream) more() *streamRare {
 		s.rare = &streamRare{}
 	}
 	return s.rare
-}
-
-func (s *stream) tlsLayer() *tlsdec.Conn {
-	if s.rare == nil {
-		return nil
-	}
-	return s.rare.tls
 }
 
 func (s *stream) h2Layer() *h2.Conn {
@@ -372,7 +366,7 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 		}
 	}
 	if s.tlsLayer() != nil {
-		s.tlsLayer().Feed(sd, data, ts)
+		s.feedTLS(sd, data, ts)
 		return
 	}
 	if s.tlsResumed {
@@ -489,6 +483,7 @@ func (s *stream) complete(evicted bool) {
 		s.h2Layer().End(a.now)
 	}
 	if s.conn != nil {
+		s.skippedNotTLS()
 		s.conn.End(a.now)
 		h := s.conn.LimitHits()
 		a.stats.HTTPHeaderLimit += h.HTTPHeader

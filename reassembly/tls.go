@@ -6,6 +6,7 @@ package reassembly
 import (
 	"time"
 
+	"github.com/wsdump/wsdump/tlsdec"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -30,6 +31,55 @@ func (s *stream) plaintextLost(side int, n int, ts time.Time) {
 		s.h2Layer().Gap(side, n, ts)
 	} else {
 		s.decoder().Gap(side, n, ts)
+	}
+}
+
+func (s *stream) tlsLayer() *tlsdec.Conn {
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.tls
+}
+
+// lateTLS is what is kept of a stream taken for TLS captured after its
+// handshake (tlsdec.DetectMidSession: no ClientHello), in case it is not.
+type lateTLS struct {
+	first time.Time // its first bytes
+	took  [2]int64  // by sides, the bytes the TLS layer took, once given up
+}
+
+// feedTLS feeds a side's bytes to the TLS layer. A stream taken for TLS
+// captured after its handshake whose bytes then stop being TLS records is
+// given up: what looked like records was the payload of something else,
+// a WebSocket frame carrying TLS (a tunnel) when the capture started at
+// one of its records (until session 35 such a WebSocket was listed as a
+// TLS connection, its frames not looked for). The bytes the TLS layer took
+// count as skipped (told at the end: which side is the client is not
+// known yet), and the WebSocket decoder searches the rest for frames.
+func (s *stream) feedTLS(sd int, data []byte, ts time.Time) {
+	t := s.tlsLayer()
+	if s.rare.tlsLate == nil && t.Info().Client < 0 {
+		s.rare.tlsLate = &lateTLS{first: ts}
+	}
+	if t.Feed(sd, data, ts); !t.NotRecords() || t.Info().Client >= 0 {
+		return
+	}
+	late := s.rare.tlsLate
+	late.took = t.Info().Bytes
+	late.took[sd] -= int64(len(data))
+	s.rare.tls, s.rare.tlsInfo = nil, nil
+	s.decoder().Carried(late.first) // its first bytes' time
+	s.feed(sd, data, ts, "")
+}
+
+// skippedNotTLS counts, at the end, the bytes taken for TLS by a stream
+// that was given up (feedTLS).
+func (s *stream) skippedNotTLS() {
+	if s.rare == nil || s.rare.tlsLate == nil || s.tlsLayer() != nil {
+		return
+	}
+	for side, n := range s.rare.tlsLate.took {
+		s.conn.StreamSkipped(side, int(max(n, 0)))
 	}
 }
 

@@ -92,6 +92,7 @@ type Conn struct {
 	clientHellos   int  // ClientHellos of the client side so far
 	sawServerHello bool // a ServerHello other than a HelloRetryRequest was handled
 	stopped        bool // nothing more can be decrypted on this connection
+	notRecords     bool // a side's bytes stopped being TLS records
 	early          earlyState
 }
 
@@ -165,6 +166,10 @@ func (c *Conn) stop(format string, args ...any) {
 	}
 }
 
+// NotRecords reports whether a side's bytes stopped being TLS records: a
+// header of no record type or version came where one was due.
+func (c *Conn) NotRecords() bool { return c.notRecords }
+
 // OnLost sets a function told of the plaintext a side lost in a record
 // that a gap cut, after which decryption goes on: its length is the
 // record's less the cipher's overhead (TLS 1.3 padding and the CBC
@@ -232,7 +237,7 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 			d.need = int(d.hdr[3])<<8 | int(d.hdr[4])
 			switch {
 			case typ < typeChangeCipherSpec || typ > typeHeartbeat || major != 3:
-				d.dead = true
+				d.dead, c.notRecords = true, true
 				c.fail("side %d: not a TLS record (header % x)", side, d.hdr[:])
 				c.info.Bytes[side] += int64(5 + len(data))
 				return
