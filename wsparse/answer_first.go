@@ -55,9 +55,10 @@ func (c *Conn) feedHTTP(side int, data []byte, ts time.Time) []byte {
 // heldAnswer is a 101 waiting for its request: its side's bytes from the
 // 101's head on, and where each Feed's bytes start with its time.
 type heldAnswer struct {
-	side  int
-	data  []byte
-	marks []heldMark
+	side    int
+	data    []byte
+	marks   []heldMark
+	request bool // the client's bytes open a request (httpStart)
 }
 
 type heldMark struct {
@@ -112,14 +113,23 @@ func (c *Conn) feedAroundHeld(side int, data []byte, ts time.Time) []byte {
 		c.releaseAnswer(false)
 		return data
 	}
-	b := data
-	if h := &c.half[side]; h.httpHalf != nil && len(h.buf) > 0 {
-		b = append(h.buf[:len(h.buf):len(h.buf)], data...)
-	}
-	if httpStart(b) < 0 {
-		// No request: the answer is believed first, as it stood.
-		c.releaseAnswer(false)
-		return data
+	if !held.request {
+		// Whether the client's bytes open a request is decided within
+		// their first few KiB (httpStart): asked again of a head begun
+		// only until then, as copying the head at each of its segments
+		// cost 64 KiB (--max-http-header) a segment past it.
+		b := data
+		if h := &c.half[side]; h.httpHalf != nil && len(h.buf) > 0 {
+			b = append(h.buf[:len(h.buf):len(h.buf)], data...)
+		}
+		switch httpStart(b) {
+		case -1:
+			// No request: the answer is believed first, as it stood.
+			c.releaseAnswer(false)
+			return data
+		case 1:
+			held.request = true
+		}
 	}
 	rest := c.feedHeads(side, data, ts)
 	if h := &c.half[side]; h.mode == modeHTTP && len(c.ex.reqs) == 0 && h.body == bodyNone {
