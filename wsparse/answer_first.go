@@ -16,13 +16,15 @@ package wsparse
 import "time"
 
 const (
-	// heldAnswerMax bounds the server's bytes held (the 101 and what
-	// follows it) and heldAnswerFor the capture time: past either, the
-	// request is not coming and the answer is believed as it stands. The
-	// bytes count in Config.MaxPendingTotal with the clients' held before
+	// heldAnswerMax bounds the memory held for the server (the 101 and
+	// what follows it: its bytes, and heldMarkSize for each segment's
+	// mark) and heldAnswerFor the capture time: past either, the request
+	// is not coming and the answer is believed as it stands. The bytes
+	// count in Config.MaxPendingTotal with the clients' held before
 	// upgrades: past it, a 101 is believed at once.
 	heldAnswerMax = 64 << 10
 	heldAnswerFor = time.Second
+	heldMarkSize  = 32 // a heldMark on 64-bit platforms
 )
 
 // holdState is whether a connection held a 101 for its request: once
@@ -102,7 +104,7 @@ func (c *Conn) holdAnswer(side int, head *httpHead, hd, rest []byte, ts time.Tim
 func (c *Conn) feedAroundHeld(side int, data []byte, ts time.Time) []byte {
 	held := c.ex.held
 	if side == held.side {
-		if len(held.data)+len(data) <= heldAnswerMax && len(data) <= c.cfg.MaxPendingTotal-c.pendingHeld && ts.Sub(held.marks[0].ts) <= heldAnswerFor {
+		if len(held.data)+len(data)+heldMarkSize*(len(held.marks)+1) <= heldAnswerMax && len(data) <= c.cfg.MaxPendingTotal-c.pendingHeld && ts.Sub(held.marks[0].ts) <= heldAnswerFor {
 			held.marks = append(held.marks, heldMark{len(held.data), ts})
 			held.data = append(held.data, data...)
 			c.pendingHeld += len(data)
