@@ -30,7 +30,11 @@ func EndOf(a *App) (text string, failed, ok bool) {
 			switch f.Key {
 			case "code":
 				code = f.Value
-				text += " " + f.Value
+				if _, err := strconv.Atoi(code); err == nil {
+					text += " " + code
+				} else {
+					text += " " + quote(code) // any JSON value, of any length
+				}
 			case "reason":
 				text += " " + quote(f.Value)
 			}

@@ -23,7 +23,8 @@ func TestEndOf(t *testing.T) {
 			`STOMP ERROR "Bad CONNECT" failed; SockJS close 3000 "Go away!" failed`},
 		{sockjs, []msg{s2c("o"), s2c(`a["CONNECTED\nversion:1.1\n\n\u0000"]`), s2c("h"), s2c(`c[1000,"Normal closure"]`)},
 			`SockJS close 1000 "Normal closure"`},
-		{sockjs, []msg{s2c("o"), s2c(`c[1001]`)}, `SockJS close failed`}, // not [code, reason]: broken
+		{sockjs, []msg{s2c("o"), s2c(`c[1001]`)}, `SockJS close failed`},                              // not [code, reason]: broken
+		{sockjs, []msg{s2c("o"), s2c("c[{\"a\":\n1},\"x\"]")}, `SockJS close "{"a":\n1}" "x" failed`}, // a code that is no number: quoted, cut to a preview
 		{stomp, []msg{c2s("CONNECT\naccept-version:1.2\n\n\x00"), s2c("ERROR\n\n\x00"), s2c("\n")}, `STOMP ERROR failed`},
 		{stomp, []msg{s2c("CONNECTED\nversion:1.2\n\n\x00"), s2c("MESSAGE\ndestination:/q/ERROR\nmessage:x\n\n\x00")}, ``},
 	} {

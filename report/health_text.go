@@ -168,7 +168,7 @@ func CloseText(c *health.Conn) string {
 		b.WriteString(" (" + cl.StreamEnd + ")")
 	}
 	if cl.App != nil {
-		b.WriteString(", after " + cl.App.Text)
+		b.WriteString(", after " + escapeAll(cl.App.Text)) // from the traffic
 	}
 	return b.String()
 }
