@@ -70,3 +70,39 @@ func fromServer(t *testing.T, p synth.Packet) bool {
 	}
 	return tcp.SrcPort == 80
 }
+
+// TestAnswerBeforeRequestEvicted: a connection whose 101 waits for its
+// request is a WebSocket one to eviction (--max-connections): parked with
+// its decoder, not ended. As "other" payload it went first, was ended with
+// its 101 believed as it stood, and its request and frames came after as
+// a connection of their own.
+func TestAnswerBeforeRequestEvicted(t *testing.T) {
+	held := synth.New("192.0.2.1:40001", "192.0.2.2:80").Open()
+	held.Send(false, []byte(synth.UpgradeResponse+"\r\n"))
+	pkts := slices.Clone(held.Packets)
+	for i := range 12 {
+		c := synth.New(fmt.Sprintf("192.0.2.1:%d", 41000+i), "192.0.2.2:80").At(time.Second + time.Duration(i)*time.Millisecond).Open()
+		c.Upgrade().Frame(true, wsparse.OpText, []byte("crowd"))
+		pkts = append(pkts, c.Packets...)
+	}
+	held.At(2*time.Second).Send(true, []byte(synth.UpgradeRequest+"\r\n"))
+	held.Frame(true, wsparse.OpText, []byte("from the client")).Frame(false, wsparse.OpText, []byte("from the server"))
+	pkts = append(pkts, held.Packets[len(held.Packets)-3:]...)
+	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
+	for _, jobs := range []int{1, 2} {
+		l, st := run(pkts, Options{MaxConnections: 10}, jobs)
+		got := strings.Join(l.lines, "\n")
+		for _, want := range []string{
+			"conn 1 192.0.2.1:40001->192.0.2.2:80 handshake 101 [answer_before_request]",
+			`conn 1 192.0.2.1:40001->192.0.2.2:80 message c2s "from the client" []`,
+			`conn 1 192.0.2.1:40001->192.0.2.2:80 message s2c "from the server" []`,
+		} {
+			if !strings.Contains(got, want) {
+				t.Errorf("-j %d: no %q in\n%s", jobs, want, got)
+			}
+		}
+		if st.Evicted == 0 || st.Connections != 13 {
+			t.Errorf("-j %d: %d evicted, %d connections; want some, 13", jobs, st.Evicted, st.Connections)
+		}
+	}
+}

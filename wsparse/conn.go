@@ -355,8 +355,10 @@ func (c *Conn) Client() netip.AddrPort { return c.Addr[c.sideOf(ClientToServer)]
 func (c *Conn) Server() netip.AddrPort { return c.Addr[c.sideOf(ServerToClient)] }
 
 // IsWebSocket reports whether an upgrade request was seen or WebSocket
-// framing was recognised.
-func (c *Conn) IsWebSocket() bool { return c.hasHS() || c.ws }
+// framing was recognised, or a 101 to websocket waits for its request
+// (answer_first.go: parked when evicted, not tapped for the fallbacks, as
+// once it is read).
+func (c *Conn) IsWebSocket() bool { return c.hasHS() || c.ws || c.ex != nil && c.ex.held != nil }
 
 // Done reports whether nothing more will be decoded from either side, so
 // the caller may stop feeding bytes. A connection that is reported (a
