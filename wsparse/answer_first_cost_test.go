@@ -67,3 +67,27 @@ func TestHeldAnswerSegmentsBounded(t *testing.T) {
 		t.Errorf("the answer was not believed as it stood\n%s", s)
 	}
 }
+
+// TestHeldAnswerGapOrder: a gap of either side while a 101 is held comes
+// after the held bytes, as the capture has them: the records are those of
+// a connection whose client was not seen (no hold). Without the release,
+// a gap of the server's side went before its held 101 and frames.
+func TestHeldAnswerGapOrder(t *testing.T) {
+	sf := frame(true, 0, OpText, nil, "HELLO")
+	cf := frame(true, 0, OpText, testMask, "hello")
+	for side := range 2 {
+		run := func(seen bool) string {
+			s := &logSink{}
+			c := NewShared(Config{}, s).SideSeen(func(*Conn, int) bool { return seen }).NewConn(1, testClient, testServer)
+			c.Feed(1, cat([]byte(upgradeResponse("")), sf), testTime)
+			c.Gap(side, 10, testTime)
+			c.Feed(1, sf, testTime)
+			c.Feed(0, cat([]byte(upgradeRequest("")), cf), testTime)
+			c.End(testTime)
+			return s.String()
+		}
+		if got, want := run(true), run(false); got != want {
+			t.Errorf("gap of side %d while held:\n%s\nwant, as without the hold:\n%s", side, got, want)
+		}
+	}
+}
