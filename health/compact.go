@@ -190,7 +190,7 @@ func (h *connHead) setConnEnd(client, server netip.AddrPort, hs *wsparse.Handsha
 	h.cport, h.sport = client.Port(), server.Port()
 	h.hostN, h.uriN, h.subN = uint16(len(hs.Host)), uint16(len(hs.URI)), uint16(len(hs.Subprotocol))
 	h.status = uint16(hs.Status)
-	return h.setTimes(hs.RequestTS, hs.TS)
+	return h.setTimes(requestStart(hs), hs.TS)
 }
 
 // The kinds of end a packed end names (packEnd).

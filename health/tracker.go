@@ -284,7 +284,7 @@ func (t *Tracker) setHandshake(st *connState, c *wsparse.Conn, h *wsparse.Handsh
 		x.Host, x.URI, x.Status = h.Host, h.URI, h.Status
 		x.Path, x.Session = splitURI(h.URI)
 		x.Subprotocol, x.Extensions = h.Subprotocol, h.Extensions
-		x.Start, x.End = h.RequestTS, h.TS
+		x.Start, x.End = requestStart(h), h.TS
 	}
 }
 
@@ -522,11 +522,22 @@ func (t *Tracker) unpack(id int) *connState {
 	return st
 }
 
+// requestStart is when a connection starts by its handshake: its upgrade
+// request, or the 101 when the capture lacks the request (a capture
+// started after it, filtered to the servers' packets): the zero time
+// made START -9223372036.855 and DUR 9223372037s.
+func requestStart(h *wsparse.Handshake) time.Time {
+	if h.RequestTS.IsZero() {
+		return h.TS
+	}
+	return h.RequestTS
+}
+
 // endTimes gives a connection's start and end, given the ones it had, once
 // it ended as s says: from the upgrade request (else its first byte) to
 // its last byte or the FIN or RST that ended it.
 func endTimes(start, end time.Time, s *wsparse.Summary) (time.Time, time.Time) {
-	if s.Handshake != nil {
+	if s.Handshake != nil && !s.Handshake.RequestTS.IsZero() {
 		start = s.Handshake.RequestTS
 	} else {
 		start = s.First
