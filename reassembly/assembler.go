@@ -292,6 +292,8 @@ func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLe
 	}
 	if tcp.SYN && !tcp.ACK {
 		netFlow = a.reuse(netFlow, tcp)
+	} else if tcp.SYN && a.split != nil {
+		netFlow = a.answerOf(netFlow, tcp)
 	}
 	a.inPacket = true
 	a.asm.AssembleWithContext(netFlow, tcp, ctx)

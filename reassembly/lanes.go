@@ -116,6 +116,54 @@ func (a *Assembler) copyOf(netFlow gopacket.Flow, tcp *layers.TCP) (gopacket.Flo
 	return netFlow, false
 }
 
+// answerOf is copyOf for a SYN-ACK that route sent to lane 0 (its tenant
+// unknown): when it answers the SYN a lane's connection opened with, and
+// not lane 0's, it is a mirror's copy whose SYN was captured in one
+// tenant only. Its tenant then goes to that lane, whose flow is returned,
+// and the connection of lane 0 ends as port reuse would have ended it;
+// otherwise its own copies of the lane's connection would go on in lane
+// 0's connection, shown twice.
+func (a *Assembler) answerOf(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Flow {
+	tcpFlow := tcp.TransportFlow()
+	k0 := flowKey{netFlow, tcpFlow}
+	l := a.split[k0.tuple().canonical()]
+	if l == nil || laneOf(netFlow) != 0 {
+		return netFlow
+	}
+	// answers reports whether the SYN-ACK answers s's SYN.
+	answers := func(s *stream, k flowKey) bool {
+		sd := s.sideOf(k) ^ 1 // the SYN's side
+		return s.firstSet[sd] && s.firstSeq[sd]+1 == tcp.Ack
+	}
+	s0 := a.live.get(k0.tuple())
+	if s0 == nil {
+		s0 = a.live.get(k0.tuple().reverse())
+	}
+	if s0 != nil && answers(s0, k0) {
+		return netFlow
+	}
+	src, dst := netFlow.Endpoints()
+	for lane := 1; lane <= int(l.n); lane++ {
+		k := flowKey{laneFlow(uint8(lane), src.Raw(), dst.Raw()), tcpFlow}
+		s := a.live.get(k.tuple())
+		if s == nil {
+			s = a.live.get(k.tuple().reverse())
+		}
+		if s == nil || !answers(s, k) {
+			continue
+		}
+		if len(l.tenants) < maxLanes {
+			l.tenants, l.lane = append(l.tenants, a.dec.tenant()), append(l.lane, uint8(lane))
+		}
+		a.stats.Lanes--
+		if s0 != nil {
+			a.closeStream(s0)
+		}
+		return k.net
+	}
+	return netFlow
+}
+
 // splits reports whether a SYN of another connection (its sequence number
 // not the first of s's side) opens, in another tenant than s's, while s
 // is open: then it takes a lane of its own, and returns its flow.

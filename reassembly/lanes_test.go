@@ -127,3 +127,43 @@ func TestTenantsMirrorReconnect(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantsMirrorReconnectOneSYN: as TestTenantsMirrorReconnect, the
+// reconnect's SYN captured in VLAN 20 only (the mirror dropped its copy
+// in 10). The SYN took a lane; the SYN-ACK's copy in VLAN 10 answers it
+// (answerOf), so VLAN 10 follows it there. Without answerOf the
+// reconnect's copies in VLAN 10 went on in the first connection, every
+// frame of it shown twice.
+func TestTenantsMirrorReconnectOneSYN(t *testing.T) {
+	t.Parallel()
+	a := synth.TenantConv("A", 0x10000000, 0, 5)
+	a = a[:len(a)-4] // no Close, no FIN: the client went away
+	r := synth.TenantConv("R", 0x70000000, 100*time.Millisecond, 5)
+	in := func(id uint16) func([]byte) []byte { return func(f []byte) []byte { return synth.VLAN(id, f) } }
+	pkts := synth.ByTime(synth.Wrapped(a, 0, in(10)), synth.Wrapped(a, 10*time.Microsecond, in(20)),
+		synth.Wrapped(r[1:], 10*time.Microsecond, in(10)), synth.Wrapped(r, 0, in(20)))
+	for _, jobs := range []int{1, 2} {
+		l, st := run(pkts, Options{}, jobs)
+		if st.Connections != 2 || st.Lanes != 0 {
+			t.Errorf("-j %d: %d connections, %d lanes; want 2 and 0", jobs, st.Connections, st.Lanes)
+		}
+		for k, name := range []string{"A", "R"} {
+			for i := range 5 {
+				for _, m := range []string{fmt.Sprintf("c2s text \"%s c%d\"", name, i), fmt.Sprintf("s2c text \"%s s%d\"", name, i)} {
+					if n := l.count(fmt.Sprintf("conn %d 10.0.0.1:40000->10.0.0.2:80 frame %s []", k+1, m)); n != 1 {
+						t.Errorf("-j %d: conn %d: frame %s seen %d times", jobs, k+1, m, n)
+					}
+				}
+			}
+		}
+		for _, s := range l.lines {
+			if strings.HasPrefix(s, "conn 1 ") && strings.Contains(s, "\"R ") {
+				t.Errorf("-j %d: the reconnect in the first connection: %s", jobs, s)
+			}
+		}
+		if t.Failed() {
+			t.Logf("records:\n%s", strings.Join(l.lines, "\n"))
+			return
+		}
+	}
+}
