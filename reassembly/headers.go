@@ -21,6 +21,10 @@ type headerDecoder struct {
 	// The packet being decoded, for its tenant (lanes.go).
 	link uint32
 	data []byte
+	// A Parallel worker's datagram that fragments made: its tenant, read
+	// by Parallel from the last fragment's frame (fixed).
+	fixed       bool
+	fixedTenant uint32
 }
 
 // decode decodes a packet's headers, counting it in st, and returns its
@@ -30,7 +34,7 @@ type headerDecoder struct {
 // next call), which d.tcp was decoded from; a fragment that does not is
 // held (ok false).
 func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Time, st *Stats) (netFlow gopacket.Flow, whole []byte, ok bool) {
-	d.link, d.data = link, data
+	d.link, d.data, d.fixed = link, data, false
 	st.Packets++
 	st.Bytes += uint64(len(data))
 	if wireLen > len(data) {

@@ -231,6 +231,9 @@ const (
 // labels, outer addresses) are not read: they differ by direction or by
 // path, not by tenant.
 func (d *headerDecoder) tenant() (h uint32) {
+	if d.fixed {
+		return d.fixedTenant
+	}
 	// The first id as it is (with its kind in the high byte), the next
 	// mixed in (FNV's prime).
 	mix := func(kind, id uint32) { h = h*16777619 ^ (kind<<24 + id) }

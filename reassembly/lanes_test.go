@@ -167,3 +167,45 @@ func TestTenantsMirrorReconnectOneSYN(t *testing.T) {
 		}
 	}
 }
+
+// TestTenantsFragments: as TestTenantsApart at once in VLANs 10 and 20,
+// every segment of the second that carries bytes cut into IP fragments
+// (its SYN and ACKs whole). A Parallel worker gets the datagram the
+// fragments made without their VLAN tag: the tenant is read from the
+// last fragment's frame, as an Assembler reads it. Without that, -j 2
+// sent the second's bytes to the first's lane and lost all its messages.
+func TestTenantsFragments(t *testing.T) {
+	t.Parallel()
+	a := synth.Wrapped(synth.TenantConv("A", 0x10000000, 0, 10), 0, func(f []byte) []byte { return synth.VLAN(10, f) })
+	var b []synth.Packet
+	for i, p := range synth.TenantConv("B", 0x70000000, 500*time.Microsecond, 10) {
+		ip := p.Data[14:]
+		if n := int(ip[2])<<8 | int(ip[3]); n <= 40 {
+			b = append(b, synth.Packet{TS: p.TS, Data: synth.VLAN(20, p.Data)})
+			continue
+		}
+		for _, f := range synth.FragmentIP(ip, 16, uint32(100+i)) {
+			b = append(b, synth.Packet{TS: p.TS, Data: synth.VLAN(20, synth.Ether(0x0800, f))})
+		}
+	}
+	pkts := synth.ByTime(a, b)
+	for _, jobs := range []int{1, 2} {
+		l, st := run(pkts, Options{}, jobs)
+		if st.Connections != 2 || st.Lanes != 1 || st.Defragmented == 0 {
+			t.Errorf("-j %d: %d connections, %d lanes, %d datagrams defragmented", jobs, st.Connections, st.Lanes, st.Defragmented)
+		}
+		for k, name := range []string{"A", "B"} {
+			for i := range 10 {
+				for _, m := range []string{fmt.Sprintf("c2s %q", fmt.Sprintf("%s c%d", name, i)), fmt.Sprintf("s2c %q", fmt.Sprintf("%s s%d", name, i))} {
+					if n := l.count(fmt.Sprintf("conn %d 10.0.0.1:40000->10.0.0.2:80 message %s []", k+1, m)); n != 1 {
+						t.Errorf("-j %d: conn %d: message %s seen %d times", jobs, k+1, m, n)
+					}
+				}
+			}
+		}
+		if t.Failed() {
+			t.Logf("records:\n%s", strings.Join(l.lines, "\n"))
+			return
+		}
+	}
+}

@@ -140,8 +140,13 @@ type syncReply struct {
 }
 
 type item struct {
-	kind    itemKind
-	link    uint32
+	kind itemKind
+	link uint32
+	// itemPacket of a datagram the fragments made (whole, sent as
+	// linkTypeRaw): the tenant of its last fragment, as an Assembler
+	// reads it (lanes.go).
+	whole   bool
+	tenant  uint32
 	pkt     int64
 	off, n  int
 	wireLen int
@@ -260,7 +265,9 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	if !ok {
 		return
 	}
+	var ten uint32
 	if whole != nil { // the workers get the datagram the fragments made
+		ten = p.dec.tenant() // (of the last fragment's frame, which the datagram has lost)
 		link, data, wireLen = linkTypeRaw, whole, len(whole)
 	}
 	// When an Assembler would flush (maybeFlush), every worker flushes.
@@ -284,7 +291,7 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	p.now = ts
 	p.closers++
 	b := p.cur[shard(netFlow, p.dec.tcp.TransportFlow(), p.n)]
-	b.items = append(b.items, item{kind: itemPacket, link: link, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
+	b.items = append(b.items, item{kind: itemPacket, link: link, whole: whole != nil, tenant: ten, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
 	b.data = appendData(b.data, data, batchBytes)
 	p.curBytes += len(data)
 	p.curItems++

@@ -120,6 +120,7 @@ func (w *worker) run(in <-chan *inBatch) {
 				data := b.data[it.off : it.off+it.n]
 				w.asm.pkt = it.pkt
 				if netFlow, _, ok := w.asm.dec.decode(it.link, data, it.wireLen, it.ts, &discard); ok {
+					w.asm.dec.fixed, w.asm.dec.fixedTenant = it.whole, it.tenant
 					w.asm.assemble(netFlow, it.ts, len(data), it.wireLen)
 				}
 			case itemFlush:
