@@ -53,7 +53,9 @@ func (l *liveSet) home(t *tuple) (int, uint8) {
 	copy(b[n:], t.dst[:n])
 	binary.BigEndian.PutUint16(b[2*n:], t.sp)
 	binary.BigEndian.PutUint16(b[2*n+2:], t.dp)
-	h := maphash.Bytes(l.seed, b[:2*n+4]) ^ uint64(b[36])
+	// A lane (lanes.go) moves the home: the lanes of a 4-tuple (up to
+	// 256) are not one cluster that every search for one of them walks.
+	h := maphash.Bytes(l.seed, b[:2*n+4]) ^ uint64(b[36]) ^ uint64(t.lane)*0x9e3779b97f4a7c15
 	return int((h >> 32) * uint64(len(l.slots)) >> 32), uint8(h)
 }
 

@@ -93,3 +93,36 @@ func TestLiveSet(t *testing.T) {
 	}
 	check("500 more")
 }
+
+// TestLiveSetLanes: the 256 lanes of one 4-tuple (lanes.go) start their
+// searches at different slots. With the lane out of the home, they were
+// one run of 256 slots that each search for one of them walked: copyOf
+// looks up every lane at each SYN, and 200 000 SYNs on a 4-tuple with 256
+// lanes took 180 s rather than 10 s.
+func TestLiveSetLanes(t *testing.T) {
+	l := newLiveSet()
+	src, dst := []byte{10, 0, 0, 1}, []byte{10, 0, 0, 2}
+	tf := gopacket.NewFlow(layers.EndpointTCPPort, []byte{0x9c, 0x40}, []byte{0, 80})
+	for lane := range maxLanes {
+		k := flowKey{laneFlow(uint8(lane), src, dst), tf}
+		s := &stream{}
+		s.setAddr(k)
+		s.attach(k)
+		l.set(k.tuple(), s)
+	}
+	homes := map[int]bool{}
+	longest := 0
+	for lane := range maxLanes {
+		tu := flowKey{laneFlow(uint8(lane), src, dst), tf}.tuple()
+		h, _ := l.home(&tu)
+		i, _ := l.find(tu)
+		homes[h] = true
+		longest = max(longest, (i-h+len(l.slots))%len(l.slots))
+		if l.get(tu) == nil || l.get(tu).lane() != uint8(lane) {
+			t.Fatalf("lane %d not found", lane)
+		}
+	}
+	if len(homes) < maxLanes/4 || longest > 32 {
+		t.Errorf("256 lanes: %d home slots, a search walks up to %d slots", len(homes), longest)
+	}
+}
