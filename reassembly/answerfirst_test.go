@@ -35,19 +35,11 @@ func TestAnswerBeforeRequestSides(t *testing.T) {
 			}
 		}
 	}
-	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
+	pkts = synth.ByTime(pkts)
 	for _, jobs := range []int{1, 2} {
 		l, _ := run(pkts, Options{}, jobs)
 		got := strings.Join(l.lines, "\n")
-		for _, want := range []string{
-			"conn 1 192.0.2.1:40001->192.0.2.2:80 handshake 101 [answer_before_request]",
-			`conn 1 192.0.2.1:40001->192.0.2.2:80 message c2s "from the client" []`,
-			`conn 1 192.0.2.1:40001->192.0.2.2:80 message s2c "from the server" []`,
-		} {
-			if !strings.Contains(got, want) {
-				t.Errorf("-j %d: no %q in\n%s", jobs, want, got)
-			}
-		}
+		wantReadAfterRequest(t, jobs, got)
 		// The two filtered connections' records in time order.
 		var order []string
 		for _, line := range l.lines {
@@ -57,6 +49,22 @@ func TestAnswerBeforeRequestSides(t *testing.T) {
 		}
 		if want := "2 handshake|3 handshake|2 message|3 message|2 message|3 message"; strings.Join(order, "|") != want {
 			t.Errorf("-j %d: records of the filtered connections %s, want %s\n%s", jobs, strings.Join(order, "|"), want, got)
+		}
+	}
+}
+
+// wantReadAfterRequest checks the records of connection 1 (192.0.2.1:40001),
+// whose 101 came before its request: the handshake flagged, one message
+// each way.
+func wantReadAfterRequest(t *testing.T, jobs int, got string) {
+	t.Helper()
+	for _, want := range []string{
+		"conn 1 192.0.2.1:40001->192.0.2.2:80 handshake 101 [answer_before_request]",
+		`conn 1 192.0.2.1:40001->192.0.2.2:80 message c2s "from the client" []`,
+		`conn 1 192.0.2.1:40001->192.0.2.2:80 message s2c "from the server" []`,
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("-j %d: no %q in\n%s", jobs, want, got)
 		}
 	}
 }
@@ -88,19 +96,11 @@ func TestAnswerBeforeRequestEvicted(t *testing.T) {
 	held.At(2*time.Second).Send(true, []byte(synth.UpgradeRequest+"\r\n"))
 	held.Frame(true, wsparse.OpText, []byte("from the client")).Frame(false, wsparse.OpText, []byte("from the server"))
 	pkts = append(pkts, held.Packets[len(held.Packets)-3:]...)
-	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
+	pkts = synth.ByTime(pkts)
 	for _, jobs := range []int{1, 2} {
 		l, st := run(pkts, Options{MaxConnections: 10}, jobs)
 		got := strings.Join(l.lines, "\n")
-		for _, want := range []string{
-			"conn 1 192.0.2.1:40001->192.0.2.2:80 handshake 101 [answer_before_request]",
-			`conn 1 192.0.2.1:40001->192.0.2.2:80 message c2s "from the client" []`,
-			`conn 1 192.0.2.1:40001->192.0.2.2:80 message s2c "from the server" []`,
-		} {
-			if !strings.Contains(got, want) {
-				t.Errorf("-j %d: no %q in\n%s", jobs, want, got)
-			}
-		}
+		wantReadAfterRequest(t, jobs, got)
 		if st.Evicted == 0 || st.Connections != 13 {
 			t.Errorf("-j %d: %d evicted, %d connections; want some, 13", jobs, st.Evicted, st.Connections)
 		}

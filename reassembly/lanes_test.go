@@ -101,12 +101,7 @@ func TestTenantsBounded(t *testing.T) {
 // there. Without copyOf the reconnect was shown twice.
 func TestTenantsMirrorReconnect(t *testing.T) {
 	t.Parallel()
-	a := synth.TenantConv("A", 0x10000000, 0, 5)
-	a = a[:len(a)-4] // no Close, no FIN: the client went away
-	r := synth.TenantConv("R", 0x70000000, 100*time.Millisecond, 5)
-	in := func(id uint16) func([]byte) []byte { return func(f []byte) []byte { return synth.VLAN(id, f) } }
-	pkts := synth.ByTime(synth.Wrapped(a, 0, in(10)), synth.Wrapped(a, 10*time.Microsecond, in(20)),
-		synth.Wrapped(r, 10*time.Microsecond, in(10)), synth.Wrapped(r, 0, in(20)))
+	pkts := mirrorReconnect(0)
 	for _, jobs := range []int{1, 2} {
 		l, st := run(pkts, Options{}, jobs)
 		if st.Connections != 2 || st.Lanes != 0 {
@@ -128,6 +123,18 @@ func TestTenantsMirrorReconnect(t *testing.T) {
 	}
 }
 
+// mirrorReconnect is a mirror's copies in VLANs 10 and 20 of connection
+// A, whose client goes away (no Close, no FIN), and of R, its reconnect
+// from the same port; R's copies in VLAN 10 lack its first skip packets.
+func mirrorReconnect(skip int) []synth.Packet {
+	a := synth.TenantConv("A", 0x10000000, 0, 5)
+	a = a[:len(a)-4]
+	r := synth.TenantConv("R", 0x70000000, 100*time.Millisecond, 5)
+	in := func(id uint16) func([]byte) []byte { return func(f []byte) []byte { return synth.VLAN(id, f) } }
+	return synth.ByTime(synth.Wrapped(a, 0, in(10)), synth.Wrapped(a, 10*time.Microsecond, in(20)),
+		synth.Wrapped(r[skip:], 10*time.Microsecond, in(10)), synth.Wrapped(r, 0, in(20)))
+}
+
 // TestTenantsMirrorReconnectOneSYN: as TestTenantsMirrorReconnect, the
 // reconnect's SYN captured in VLAN 20 only (the mirror dropped its copy
 // in 10). The SYN took a lane; the SYN-ACK's copy in VLAN 10 answers it
@@ -136,12 +143,7 @@ func TestTenantsMirrorReconnect(t *testing.T) {
 // frame of it shown twice.
 func TestTenantsMirrorReconnectOneSYN(t *testing.T) {
 	t.Parallel()
-	a := synth.TenantConv("A", 0x10000000, 0, 5)
-	a = a[:len(a)-4] // no Close, no FIN: the client went away
-	r := synth.TenantConv("R", 0x70000000, 100*time.Millisecond, 5)
-	in := func(id uint16) func([]byte) []byte { return func(f []byte) []byte { return synth.VLAN(id, f) } }
-	pkts := synth.ByTime(synth.Wrapped(a, 0, in(10)), synth.Wrapped(a, 10*time.Microsecond, in(20)),
-		synth.Wrapped(r[1:], 10*time.Microsecond, in(10)), synth.Wrapped(r, 0, in(20)))
+	pkts := mirrorReconnect(1)
 	for _, jobs := range []int{1, 2} {
 		l, st := run(pkts, Options{}, jobs)
 		if st.Connections != 2 || st.Lanes != 0 {
