@@ -204,6 +204,9 @@ type Keepalive struct {
 	// Timeout is when the receiving side gives up: Engine.IO pingInterval +
 	// pingTimeout, MQTT 1.5 x keep alive. STOMP leaves it to implementations.
 	Timeout time.Duration
+	// At is the time of the message that completed the negotiation
+	// (STOMP's CONNECTED): beats are due from then on.
+	At time.Time
 }
 
 // MaxApps bounds the application messages kept from one WebSocket
@@ -392,6 +395,9 @@ func (s *Session) MessageIn(sc *Scratch, m *wsparse.Message) []App {
 		jd.scratch = sc
 	}
 	out := s.dec.decode(s, m, nil)
+	if s.ka != nil && s.ka.At.IsZero() {
+		s.ka.At = m.TS
+	}
 	if len(out) >= MaxApps && out[MaxApps-1].over > 0 {
 		a := &out[MaxApps-1] // a plain append (a last App about the message's end) may follow it
 		a.Summary = strconv.FormatUint(uint64(a.over), 10) +

@@ -148,7 +148,8 @@ func TestSTOMP(t *testing.T) {
 func TestSTOMPKeepalive(t *testing.T) {
 	s := New(hsProto("v12.stomp"), ModeAuto)
 	run(s, c2s("CONNECT\nheart-beat:1000,2000\n\n\x00"), s2c("CONNECTED\nheart-beat:3000,500\n\n\x00"))
-	want := Keepalive{Source: "stomp heart-beat", Interval: [2]time.Duration{time.Second, 3 * time.Second}}
+	// At: the CONNECTED that completed the negotiation, the second message.
+	want := Keepalive{Source: "stomp heart-beat", Interval: [2]time.Duration{time.Second, 3 * time.Second}, At: t0.Add(10 * time.Millisecond)}
 	if got := s.Keepalive(); got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
@@ -300,7 +301,7 @@ func TestSocketIO(t *testing.T) {
 func TestSocketIOKeepalive(t *testing.T) {
 	s := New(&wsparse.Handshake{URI: "/socket.io/?EIO=4", Status: 101}, ModeAuto)
 	run(s, s2c(`0{"sid":"abc","pingInterval":25000,"pingTimeout":20000}`))
-	want := Keepalive{Source: "engine.io open", Interval: [2]time.Duration{25 * time.Second, 25 * time.Second}, Timeout: 45 * time.Second}
+	want := Keepalive{Source: "engine.io open", Interval: [2]time.Duration{25 * time.Second, 25 * time.Second}, Timeout: 45 * time.Second, At: t0}
 	if got := s.Keepalive(); got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
@@ -403,7 +404,7 @@ func TestMQTTKeepalive(t *testing.T) {
 	s := New(hsProto("mqtt"), ModeAuto)
 	run(s, c2sBin(mqttPacket(0x10, mqttStr("MQTT")+"\x05\x02\x00\x0a"+"\x00"+mqttStr("c"))),
 		s2cBin(mqttPacket(0x20, "\x00\x00\x03\x13\x00\x14")))
-	want := Keepalive{Source: "mqtt keep alive", Interval: [2]time.Duration{20 * time.Second, 0}, Timeout: 30 * time.Second}
+	want := Keepalive{Source: "mqtt keep alive", Interval: [2]time.Duration{20 * time.Second, 0}, Timeout: 30 * time.Second, At: t0}
 	if got := s.Keepalive(); got != want {
 		t.Errorf("got %+v, want %+v", got, want)
 	}

@@ -205,6 +205,11 @@ func (st *connState) series(o Options) []*Series {
 	for k := range b.series {
 		keys = append(keys, k)
 	}
+	for k, n := range b.negotiated {
+		if b.series[k] == nil && promised(n) {
+			keys = append(keys, k) // beats promised and none came: a series of none
+		}
+	}
 	slices.SortFunc(keys, func(a, b seriesKey) int {
 		return cmp.Or(cmp.Compare(a.dir, b.dir), cmp.Compare(a.kind, b.kind))
 	})
@@ -220,9 +225,23 @@ func (st *connState) series(o Options) []*Series {
 			alive = f.times()
 			slices.SortFunc(alive, func(a, b time.Time) int { return a.Compare(b) })
 		}
-		out = append(out, buildSeries(k, b.series[k], neg, agreed, alive, stop, o))
+		bs := b.series[k]
+		if bs == nil {
+			bs = &beatSeries{}
+		}
+		out = append(out, buildSeries(k, bs, neg, agreed, alive, stop, o))
 	}
 	return out
+}
+
+// promised reports whether a negotiation promised beats in its direction
+// from a known time, so that a direction that sent none is judged: STOMP's
+// heart-beat header (STOMP 1.2 § Heart-beating: the sender must send
+// something at least every interval). Not Engine.IO, whose pongs answer
+// pings, nor MQTT, whose client sends PINGREQ only when it has nothing
+// else to send (and its other packets are not followed as signs of life).
+func promised(n Negotiated) bool {
+	return n.Kind == "stomp" && n.Interval > 0 && !n.At.IsZero()
 }
 
 // stop is when a connection's heartbeats stop being expected: its first
@@ -260,9 +279,30 @@ const minObserved = 100 * time.Millisecond
 // alive are other signs of life of the direction, in time order (STOMP
 // frames: KindSTOMPFrame): a late gap is judged between them.
 func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, alive []time.Time, stop time.Time, o Options) *Series {
-	beats := bs.times()
+	arrived := bs.times()
+	if segs := clockSegments(arrived); len(segs) > 1 {
+		return buildStepped(k, segs, bs, neg, agreed, alive, stop, o)
+	}
+	return buildRun(k, arrived, bs, neg, agreed, alive, stop, o)
+}
+
+// buildRun is buildSeries for beats (kept, in arrival order) with no step
+// back of the clock between them.
+func buildRun(k seriesKey, beats []time.Time, bs *beatSeries, neg Negotiated, agreed bool, alive []time.Time, stop time.Time, o Options) *Series {
 	slices.SortStableFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
 	s := &Series{Kind: k.kind, Dir: k.dir, Count: len(beats) + bs.extra, Unmeasured: bs.extra}
+	if len(beats) == 0 && bs.extra == 0 && promised(neg) {
+		// Promised and never sent: one gap from the promise to the end.
+		s.Interval, s.IntervalSource, s.Timeout = neg.Interval, "negotiated", neg.Timeout
+		switch g := stop.Sub(neg.At); {
+		case g > 0:
+			s.MaxGap, s.MaxGapAt = g, neg.At
+			s.judgeGaps(neg.At, stop, true, alive, o)
+		case g < -clockStepBack:
+			s.ClockSteps = 1 // the end before the promise: no gap to judge
+		}
+		return s
+	}
 	if len(beats) == 0 { // all past maxBeatsKept: counted, not measured
 		s.First, s.Last = bs.last, bs.last
 		return s
@@ -341,39 +381,44 @@ func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, alive
 		return s
 	}
 	late := time.Duration(float64(s.Interval) * o.Tolerance)
-	add := func(g Gap) {
-		s.Missed += g.Missed
-		if len(s.Gaps) < maxGapsListed {
-			s.Gaps = append(s.Gaps, g)
-		} else {
-			s.GapsTruncated = true
-		}
-	}
-	// judge adds the late gaps from..to, split at the signs of life in it.
-	judge := func(from, to time.Time, trailing bool) {
-		i, _ := slices.BinarySearchFunc(alive, from, func(a, t time.Time) int { return a.Compare(t) })
-		for ; i < len(alive) && alive[i].Before(to); i++ {
-			if g := alive[i].Sub(from); g > late {
-				add(Gap{From: from, To: alive[i], Missed: max(int(math.Round(float64(g)/float64(s.Interval)))-1, 1)})
-			}
-			from = alive[i]
-		}
-		switch g := to.Sub(from); {
-		case g <= late:
-		case trailing:
-			add(Gap{From: from, To: to, Missed: max(int(g/s.Interval), 1), Trailing: true})
-		default:
-			// A beat ended the gap: the ones expected in between are missing.
-			add(Gap{From: from, To: to, Missed: max(int(math.Round(float64(g)/float64(s.Interval)))-1, 1)})
-		}
-	}
 	for i, g := range gaps {
 		if g > late {
-			judge(beats[i], beats[i+1], false)
+			s.judgeGaps(beats[i], beats[i+1], false, alive, o)
 		}
 	}
 	if trailing > late {
-		judge(s.Last, stop, true)
+		s.judgeGaps(s.Last, stop, true, alive, o)
 	}
 	return s
+}
+
+// addGap adds a late gap to s.
+func (s *Series) addGap(g Gap) {
+	s.Missed += g.Missed
+	if len(s.Gaps) < maxGapsListed {
+		s.Gaps = append(s.Gaps, g)
+	} else {
+		s.GapsTruncated = true
+	}
+}
+
+// judgeGaps adds the late gaps from..to of s (its Interval set), split at
+// the signs of life in it (alive, in time order).
+func (s *Series) judgeGaps(from, to time.Time, trailing bool, alive []time.Time, o Options) {
+	late := time.Duration(float64(s.Interval) * o.Tolerance)
+	i, _ := slices.BinarySearchFunc(alive, from, func(a, t time.Time) int { return a.Compare(t) })
+	for ; i < len(alive) && alive[i].Before(to); i++ {
+		if g := alive[i].Sub(from); g > late {
+			s.addGap(Gap{From: from, To: alive[i], Missed: max(int(math.Round(float64(g)/float64(s.Interval)))-1, 1)})
+		}
+		from = alive[i]
+	}
+	switch g := to.Sub(from); {
+	case g <= late:
+	case trailing:
+		s.addGap(Gap{From: from, To: to, Missed: max(int(g/s.Interval), 1), Trailing: true})
+	default:
+		// A beat ended the gap: the ones expected in between are missing.
+		s.addGap(Gap{From: from, To: to, Missed: max(int(math.Round(float64(g)/float64(s.Interval)))-1, 1)})
+	}
 }

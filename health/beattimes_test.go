@@ -17,6 +17,7 @@ func TestBeatTimes(t *testing.T) {
 	v := newConv(tr, 1, "10.0.0.1:5000", 101, "/ws", 0)
 	a, b := beatTimes(5000, 10000, 8, nil), beatTimes(6100, 10000, 8, nil)
 	all := append(append(slices.Clone(a), b...), 42000, 42000) // a stray, twice in one message
+	slices.Sort(all)                                           // in time order, as a capture delivers them
 	for _, m := range all {
 		tr.Beat(Beat{Conn: 1, Dir: wsparse.ClientToServer, TS: at(m), Kind: KindText})
 	}

@@ -96,6 +96,10 @@ type Negotiated struct {
 	Kind     string
 	Interval time.Duration
 	Timeout  time.Duration // 0: none announced
+	// At is when the agreement was made (the message that completed
+	// it, STOMP's CONNECTED): beats are due from then on, so a direction
+	// that never beats has a gap to judge. Zero: unknown.
+	At time.Time
 }
 
 // Report is the result: connections by ID, reconnect groups by their first
@@ -278,6 +282,12 @@ type Series struct {
 	Timers       int
 	TimerOffsets []time.Duration
 	Extra        int // beats on no timer's rhythm (sent by hand, retries): counted, not judged
+	// ClockSteps counts the steps back of the capture's clock between
+	// beats, in the order they arrived (an NTP step, captures merged
+	// with a clock off): a beat over clockStepBack before the one that
+	// came before it. No interval is measured across a step: the beats on
+	// either side are judged apart.
+	ClockSteps int
 }
 
 // Gap is a late gap: longer than the interval × tolerance.

@@ -135,7 +135,7 @@ func TestHealthHeartbeatSeries(t *testing.T) {
 		{"pongs stop: trailing gap up to the Close", Options{}, func(v *conv) {
 			every(v, c2s, "ping", 1000, 2000, 3000, 4000, 5000, 6000, 7000)
 			every(v, s2c, "pong", 1001, 2001, 3001)
-		}, 8000, s2c, 3, time.Second, "observed", 4, 1, 4999 * time.Millisecond, "text c2s 1.0s ok; text s2c 1.0s 4 missed (max gap 5.0s)"},
+		}, 8000, s2c, 3, time.Second, "observed", 4, 1, 4999 * time.Millisecond, "text c2s 1.0s ok; text s2c 1.0s 4 missed (max gap 5.0s, none in the last 5.0s)"},
 		{"flag interval", Options{HeartbeatInterval: 10 * time.Second}, func(v *conv) { every(v, c2s, "ping", 10000, 20000, 51000) },
 			52000, c2s, 3, 10 * time.Second, "flag", 2, 1, 31 * time.Second, "text c2s 10.0s 2 missed (max gap 31.0s)"},
 		{"too few beats to infer", Options{}, func(v *conv) { every(v, c2s, "ping", 1000, 9000) },

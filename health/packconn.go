@@ -228,6 +228,7 @@ func (p *connPacker) series(s *Series) {
 		p.int(int64(v))
 	}
 	p.int(int64(s.Extra))
+	p.int(int64(s.ClockSteps))
 }
 
 // connUnpacker reads what connPacker wrote.
@@ -374,5 +375,6 @@ func (u *connUnpacker) series() *Series {
 		}
 	}
 	s.Extra = u.n()
+	s.ClockSteps = u.n()
 	return s
 }

@@ -245,7 +245,7 @@ func (d *appDecoder) end(c *wsparse.Conn) {
 			// direction agreed to send no beats.
 			for dir, iv := range ka.Interval {
 				d.put(record.Record{Kind: record.Negotiated, Conn: c,
-					Negotiated: health.Negotiated{Conn: c.ID, Dir: wsparse.Dir(dir), Kind: kind, Interval: iv, Timeout: ka.Timeout}})
+					Negotiated: health.Negotiated{Conn: c.ID, Dir: wsparse.Dir(dir), Kind: kind, Interval: iv, Timeout: ka.Timeout, At: ka.At}})
 			}
 		}
 	}

@@ -41,3 +41,31 @@ func TestConnsSTOMPFramesAlive(t *testing.T) {
 		t.Errorf("the frames are a series:\n%s", out)
 	}
 }
+
+// TestConnsSTOMPPromisedNone: the seed's stack against a server that
+// answered CONNECTED heart-beat:10000,10000 and then sent nothing for
+// 45 s while the client beat every 10 s. The server's silence is a series
+// of no beats from the CONNECTED (its time carried by the Negotiated
+// record, through -j's merge too): 4 missed. Until session 36 conns said
+// only "stomp heart-beat c2s 10.0s ok".
+func TestConnsSTOMPPromisedNone(t *testing.T) {
+	c := sockJSStomp("10.0.0.1:40011", "10000,10000")
+	for s := 1; s <= 45; s++ {
+		c.Wait(time.Second)
+		if s%10 == 0 {
+			c.Frame(true, wsparse.OpText, []byte(`["\n"]`))
+		}
+	}
+	c.Fin(true).Fin(false)
+	file := writeCapture(t, c.Packets)
+	for _, jobs := range []int{1, 2} {
+		out, _ := connsJSONL(t, file, jobs)
+		want := `stomp heart-beat c2s 10.0s ok; stomp heart-beat s2c 10.0s 4 missed (none in 45.0s since negotiated)"`
+		if !strings.Contains(out, want) {
+			t.Errorf("-j %d: no %s in\n%s", jobs, want, out)
+		}
+		if !strings.Contains(out, `"dir":"s2c","count":0,"first_ts":null`) {
+			t.Errorf("-j %d: no s2c series of no beats in\n%s", jobs, out)
+		}
+	}
+}

@@ -356,6 +356,9 @@ func appendSeriesJSON(b []byte, s *health.Series) []byte {
 	if s.GapsTruncated {
 		b = boolField(b, "gaps_truncated", true)
 	}
+	if s.ClockSteps != 0 {
+		b = intField(b, "clock_steps_back", s.ClockSteps)
+	}
 	return append(b, '}')
 }
 

@@ -166,6 +166,7 @@ type seriesJSON struct {
 	Extra          int       `json:"extra,omitempty"`
 	Gaps           []gapJSON `json:"gaps"`
 	GapsTruncated  bool      `json:"gaps_truncated,omitempty"`
+	ClockSteps     int       `json:"clock_steps_back,omitempty"`
 }
 
 type heartbeatJSON struct {
@@ -249,7 +250,7 @@ func connJSON(c *health.Conn) *connRecord {
 			Kind: s.Kind, Proto: s.Proto, Key: s.Key, Dir: s.Dir.String(), Count: s.Count, Unmeasured: s.Unmeasured, First: jts(s.First), Last: jts(s.Last),
 			IntervalSource: s.IntervalSource, Mean: secs(s.Mean), Jitter: secs(s.Jitter),
 			MaxGap: secs(s.MaxGap), MaxGapAt: jts(s.MaxGapAt), Missed: s.Missed, Gaps: []gapJSON{},
-			GapsTruncated: s.GapsTruncated, Timers: s.Timers, Extra: s.Extra,
+			GapsTruncated: s.GapsTruncated, ClockSteps: s.ClockSteps, Timers: s.Timers, Extra: s.Extra,
 		}
 		for _, o := range s.TimerOffsets {
 			sj.TimerOffsets = append(sj.TimerOffsets, secs(o))

@@ -92,9 +92,29 @@ func seriesStatus(c *health.Conn, s *health.Series) string {
 			}
 		}
 	}
-	if s.Missed > 0 {
+	switch {
+	case s.Count == 0 && s.Interval > 0 && s.Missed > 0:
+		// Promised (negotiated) and never sent.
 		ok = false
-		parts = append(parts, fmt.Sprintf("%d missed (max gap %s)", s.Missed, Dur(s.MaxGap)))
+		parts = append(parts, fmt.Sprintf("%d missed (none in %s since negotiated)", s.Missed, Dur(s.MaxGap)))
+	case s.Count == 0 && s.Interval > 0:
+		ok = false // not "ok": no beat came, frames kept the direction alive
+		parts = append(parts, "no beat, other frames on time")
+	case s.Missed > 0:
+		ok = false
+		if n := len(s.Gaps); n > 0 && s.Gaps[n-1].Trailing && !s.GapsTruncated {
+			// The beats stopped before the end: since when.
+			parts = append(parts, fmt.Sprintf("%d missed (max gap %s, none in the last %s)", s.Missed, Dur(s.MaxGap), Dur(s.Gaps[n-1].Len())))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d missed (max gap %s)", s.Missed, Dur(s.MaxGap)))
+		}
+	}
+	if s.ClockSteps > 0 {
+		ok = false
+		parts = append(parts, "clock stepped back")
+		if s.ClockSteps > 1 {
+			parts[len(parts)-1] += " ×" + strconv.Itoa(s.ClockSteps)
+		}
 	}
 	st := strings.Join(parts, " ")
 	if ok && s.Interval > 0 {

@@ -182,6 +182,9 @@ func (v *htmlView) heartbeats(r *health.Report, beatsOf func(int, *health.Series
 			if s.Timers > 1 {
 				status += fmt.Sprintf(", %d timers", s.Timers)
 			}
+			if s.ClockSteps > 0 {
+				status += fmt.Sprintf(", clock stepped back ×%d", s.ClockSteps)
+			}
 			cy := y + 14
 			ch.Rows = append(ch.Rows, rowLabel{X: 8, Y: y + 10, Text: htmlText(label, 44), Class: "series"},
 				rowLabel{X: 8, Y: y + 22, Text: htmlText(status, 0), Class: "status"})

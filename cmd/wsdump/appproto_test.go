@@ -146,6 +146,10 @@ func checkAppExtras(t *testing.T, name string, sessions []*appproto.Session, app
 		t.Fatalf("%d WebSocket connections with messages, want 1", len(sessions))
 	}
 	ka := sessions[0].Keepalive()
+	if ka.Source != "" && ka.At.IsZero() {
+		t.Errorf("keepalive %+v: no time (the message that completed it: appproto's TestSTOMPKeepalive)", ka)
+	}
+	ka.At = time.Time{}
 	second := time.Second
 	var want appproto.Keepalive
 	switch {
