@@ -22,7 +22,7 @@ import (
 const clockStepBack = time.Second
 
 // clockSegments cuts beats, in arrival order, into runs at each step
-// back of the clock: one run (beats itself) when there is none.
+// back of the clock: nil when there is none (nothing allocated).
 func clockSegments(beats []time.Time) [][]time.Time {
 	var segs [][]time.Time
 	start := 0
@@ -38,7 +38,7 @@ func clockSegments(beats []time.Time) [][]time.Time {
 		}
 	}
 	if segs == nil {
-		return [][]time.Time{beats}
+		return nil
 	}
 	return append(segs, beats[start:])
 }

@@ -119,7 +119,7 @@ func TestHealthClockStepBack(t *testing.T) {
 	}
 	// The same beats in time order but for a small reordering (a
 	// retransmission): no step.
-	if segs := clockSegments([]time.Time{at(0), at(10000), at(9500), at(20000)}); len(segs) != 1 {
+	if segs := clockSegments([]time.Time{at(0), at(10000), at(9500), at(20000)}); segs != nil {
 		t.Errorf("a 0.5 s reordering cut the series into %d runs", len(segs))
 	}
 }
