@@ -463,6 +463,19 @@ if want gen__seed-sockjs-stomp || want gen__seed-sockjs-stomp-twotimers || want 
 	trap - EXIT
 fi
 
+# The seed's reconnect loop forking (seed-fork.js): stompjs 2.3.3 calls the
+# error callback twice (ERROR frame, "Lost connection") when the server
+# refuses CONNECT, and the seed reconnects on each: 1, 2, 4 tries at once. The
+# server is the npm sockjs server answering STOMP itself (no broker). About 30 s
+# (10 s beats). Port 47360.
+name=gen__reconnect-fork
+if want $name; then
+	p=$(free_port 47360)
+	CAPTURE_TIMEOUT=120 capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/seed-fork.js" --port "$p" \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
+
 # Issue 15: a Socket.IO app whose server is SIGSTOPped past pingInterval +
 # pingTimeout, then SIGCONTed (engineio-stall.js, ~75 s), and a load run of
 # 120 concurrent connections, 8 at a time, from one client (load-concurrent.js).
