@@ -35,10 +35,12 @@ func (t *Tracker) Report() *Report {
 		st := t.conns[id]
 		c := st.c
 		st.fill(c, t.opts)
+		t.noteSteps(id, c)
 		r.Conns = append(r.Conns, c)
 	}
 	r.Groups, r.ConnectsUncounted = t.groups(len(r.Conns), slices.Values(r.Conns))
 	r.HTTP2, r.HTTP2More, r.HTTP2MoreNotFollowed = t.h2, t.h2More, t.h2MoreNotFollowed
+	r.ClockStepped = len(t.stepped)
 	return r
 }
 
@@ -65,6 +67,7 @@ func (t *Tracker) ReportEach() *Report {
 			continue // only beats from a decoder, no handshake: not a connection we know
 		}
 		st.fill(c, t.opts)
+		t.noteSteps(id, c)
 		r.each = append(r.each, eachConn{id: id, c: c})
 	}
 	for id, p := range t.packed {
@@ -79,7 +82,28 @@ func (t *Tracker) ReportEach() *Report {
 		}
 	})
 	r.HTTP2, r.HTTP2More, r.HTTP2MoreNotFollowed = t.h2, t.h2More, t.h2MoreNotFollowed
+	r.ClockStepped = len(t.stepped)
 	return r
+}
+
+// noteSteps notes connection id when the capture's clock stepped back
+// between the beats of one of its series (Report.ClockStepped); End notes
+// the connections whose last bytes came before their first.
+func (t *Tracker) noteSteps(id int, c *Conn) {
+	for _, s := range c.Heartbeats {
+		if s.ClockSteps > 0 {
+			t.noteStep(id)
+			return
+		}
+	}
+}
+
+// noteStep notes connection id as one that saw the clock step back.
+func (t *Tracker) noteStep(id int) {
+	if t.stepped == nil {
+		t.stepped = map[int]struct{}{}
+	}
+	t.stepped[id] = struct{}{}
 }
 
 // eachConn is a connection of a report made by ReportEach: its result,

@@ -118,6 +118,10 @@ type Report struct {
 	HTTP2                []*HTTP2Conn
 	HTTP2More            int
 	HTTP2MoreNotFollowed int
+	// ClockStepped counts the connections that saw the capture's clock
+	// step back: in a series of beats (Series.ClockSteps), or their last
+	// bytes captured before their first (their Duration is then wrong).
+	ClockStepped int
 
 	each []eachConn // the connections of a report made by ReportEach (Conns nil)
 }

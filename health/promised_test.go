@@ -139,3 +139,21 @@ func TestHealthPromisedClockStepBack(t *testing.T) {
 		t.Errorf("%+v, want no gap, the step counted", s)
 	}
 }
+
+// TestHealthClockStepBackDuration: a connection whose last bytes were
+// captured an hour before its first (the clock stepped back while it was
+// open) has no true duration: the report counts it (ClockStepped, the
+// notice of conns), with or without FinishAtEnd; one that did not is not.
+func TestHealthClockStepBackDuration(t *testing.T) {
+	for _, finish := range []bool{false, true} {
+		tr := New(nil, Options{})
+		if finish {
+			tr.FinishAtEnd()
+		}
+		newConv(tr, 1, "10.0.0.1:5000", 101, "/ws", 0).end(-3600000, wsparse.EndFINWithoutClose, [2]wsparse.CloseInfo{}, 0, 0)
+		newConv(tr, 2, "10.0.0.1:5001", 101, "/ws", 0).end(5000, wsparse.EndFINWithoutClose, [2]wsparse.CloseInfo{}, 0, 0)
+		if n := tr.Report().ClockStepped; n != 1 {
+			t.Errorf("finish %v: %d connections stepped, want 1", finish, n)
+		}
+	}
+}

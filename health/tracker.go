@@ -29,7 +29,8 @@ type Tracker struct {
 	scratch []byte
 	lazy    *lazyHeads // HeadsAtEnd: the connections whose head waits for their End (lazyhead.go)
 
-	connects connects // of connections that never showed WebSocket (reconnect.go)
+	connects connects         // of connections that never showed WebSocket (reconnect.go)
+	stepped  map[int]struct{} // connections whose beats saw the clock step back (Report.ClockStepped)
 
 	h2                []*HTTP2Conn // HTTP/2 connections (Summary.HTTP2), the first maxHTTP2Kept, then those not wholly followed
 	h2More            int
@@ -419,6 +420,11 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 		return
 	}
+	if !s.Last.IsZero() && s.First.Sub(s.Last) > clockStepBack {
+		// Its last bytes before its first: the clock stepped back, and
+		// its duration is not what it lasted (the notice says so).
+		t.noteStep(c.ID)
+	}
 	var hs wsparse.Handshake
 	packed := false // the end is in the head already
 	if t.lazyHandshake(c, s, &hs) {
@@ -487,6 +493,7 @@ func (t *Tracker) ended(id int, st *connState) {
 	}
 	c := st.conn(id)
 	st.fill(c, t.opts)
+	t.noteSteps(id, c)
 	// The first byte says whether it had beats: a ping after the End of
 	// one that had none is counted, as it is when nothing is packed.
 	hadBeats := byte(0)

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"github.com/wsdump/wsdump/internal/text"
 	"io"
 	"slices"
 	"time"
@@ -100,6 +101,10 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	selectConns(rd.Report, o.Select, rd.Origin)
 	if n := rd.Report.ConnectsUncounted; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
+	}
+	if n := rd.Report.ClockStepped; n > 0 {
+		fmt.Fprintf(o.Err, "wsdump: the capture's clock stepped back within %s (an NTP step, captures merged with a clock off): no heartbeat interval is measured across a step (clock_steps_back), and a duration across one is wrong\n",
+			text.Plural(n, "connection"))
 	}
 	if n := rd.Report.HTTP2More; n > 0 {
 		// The table says so under its HTTP/2 rows; the JSON lines have

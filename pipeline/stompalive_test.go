@@ -69,3 +69,34 @@ func TestConnsSTOMPPromisedNone(t *testing.T) {
 		}
 	}
 }
+
+// TestConnsClockStepBack: the capture's clock steps back an hour in the
+// middle of a STOMP session with 10 s heart-beats each way. conns says
+// so (a notice, "clock stepped back", clock_steps_back) and misses no
+// beat; sorted by time, the hour had been one gap of hundreds of missed
+// beats.
+func TestConnsClockStepBack(t *testing.T) {
+	c := sockJSStomp("10.0.0.1:40012", "10000,10000")
+	for s := 1; s <= 120; s++ {
+		if s == 61 {
+			c.Wait(-time.Hour)
+		}
+		c.Wait(time.Second)
+		if s%10 == 0 {
+			c.Frame(true, wsparse.OpText, []byte(`["\n"]`)).Frame(false, wsparse.OpText, []byte(`a["\n"]`))
+		}
+	}
+	c.Frame(true, wsparse.OpClose, []byte{3, 232}).Frame(false, wsparse.OpClose, []byte{3, 232}).Fin(false).Fin(true)
+	file := writeCapture(t, c.Packets)
+	for _, jobs := range []int{1, 2} {
+		out, errs := connsJSONL(t, file, jobs)
+		for _, want := range []string{`stomp heart-beat c2s 10.0s clock stepped back; stomp heart-beat s2c 10.0s clock stepped back"`, `"missed":0,"timers":0,"gaps":[],"clock_steps_back":1}`} {
+			if !strings.Contains(out, want) {
+				t.Errorf("-j %d: no %s in\n%s", jobs, want, out)
+			}
+		}
+		if want := "wsdump: the capture's clock stepped back within 1 connection"; !strings.Contains(errs, want) {
+			t.Errorf("-j %d: no notice %q in %q", jobs, want, errs)
+		}
+	}
+}
