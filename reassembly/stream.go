@@ -449,7 +449,8 @@ func (s *stream) complete(evicted bool) {
 		a.TLSConn(s.decoder(), s.lastTS(), addr[0], addr[1], s.tlsInfo())
 	}
 	if s.tlsLayer() != nil {
-		s.syncTLS() // final: errors and byte counts
+		s.tlsLayer().End(s.lastTS()) // bytes lost searching for records after a gap
+		s.syncTLS()                  // final: errors and byte counts
 		if s.decoder().IsWebSocket() || s.h2Layer() != nil && s.h2Layer().WebSockets() > 0 {
 			s.conn.SetTLS(s.tlsInfo()) // (HTTP/2: its WebSocket streams carry it)
 		} else {

@@ -126,7 +126,8 @@ type direction struct {
 	switchApp, keyUpdate bool
 	keyUpdates           int // KeyUpdates since the last application data
 
-	hs hsReader
+	hs     hsReader
+	resync resyncState // after a gap past a record's end
 }
 
 // NewConn returns a Conn that decrypts with keys (nil: describe only) and
@@ -189,20 +190,27 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	if d.dead {
 		return
 	}
-	if d.inBody && n <= d.need-len(d.body) && d.phase == phaseApp {
+	if d.inBody && n <= d.need-len(d.body) && d.phase == phaseApp && !d.resync.on {
 		d.cut = true
 		d.body = d.body[:len(d.body)+n] // capacity MaxRecord >= need
 		d.cutEnd = len(d.body)
 		return
 	}
-	d.dead = true
-	c.fail("side %d: %d bytes lost, TLS records not followed past them", side, n)
 	// The current record's bytes so far are not decrypted either.
 	part := d.nhdr
 	if d.inBody {
 		part = 5 + len(d.body)
 	}
+	if d.resync.on {
+		part = 0 // (counted as they came)
+	}
 	c.info.Bytes[side] += int64(part)
+	if c.resyncable(side) {
+		c.startResync(side, part, n, ts)
+		return
+	}
+	d.dead = true
+	c.fail("side %d: %d bytes lost, TLS records not followed past them", side, n)
 	if d.phase == phaseApp && d.cipher != nil && c.lost != nil {
 		// The plaintext lost from here on is not known: the bytes lost
 		// and the later bytes of the side stand for it.
@@ -217,6 +225,10 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 		return
 	}
 	d := &c.dir[side]
+	if d.resync.on {
+		c.feedResync(side, data, ts)
+		return
+	}
 	if d.dead {
 		c.info.Bytes[side] += int64(len(data)) // counted, as the bytes of a side not decrypted are
 		if d.deadOn && len(data) > 0 {

@@ -188,6 +188,7 @@ func TestGap(t *testing.T) {
 		}
 		c.Feed(ev.side, ev.data, time.Time{})
 	}
+	c.End(time.Time{}) // (the gap took a KeyUpdate: the side's records are not found again)
 	in := c.Info()
 	if !bytes.Equal(out[0], sent[0]) || len(out[1]) >= len(sent[1]) || in.Decrypted || !strings.Contains(in.Error, "side 1: ") {
 		t.Errorf("out %d/%d of %d/%d, %+v", len(out[0]), len(out[1]), len(sent[0]), len(sent[1]), in)
@@ -251,6 +252,9 @@ func TestGapInRecord(t *testing.T) {
 					if s.etm {
 						tail -= s.s.mac.Size()
 					}
+				}
+				if gap.from+gap.n > len(s.evs[at].data) && s.s.bulk != bulkCBC {
+					continue // a gap past the record, which this stream does not lose: TestGapResync
 				}
 				if gap.from+gap.n > tail {
 					// Past the record (or its padding): the side ends, the

@@ -206,6 +206,31 @@ type recordCipher interface {
 	// known: TLS 1.3 counts no padding; CBC reads its padding from the last
 	// block, which must have been captured with the one before it.
 	plainLen(body []byte, from int) (int, bool)
+	// overhead is the bytes of a record's body that are not plaintext,
+	// if every record has the same (0: not so, CBC's padding varies).
+	overhead() int
+	// explicitSeq is the sequence number a record's explicit nonce
+	// suggests (TLS 1.2 GCM: senders count with it), if any.
+	explicitSeq(body []byte) (uint64, bool)
+}
+
+func (c *aead13) overhead() int                     { return c.aead.Overhead() + 1 }
+func (c *aead13) explicitSeq([]byte) (uint64, bool) { return 0, false }
+func (c *cbc12) overhead() int                      { return 0 }
+func (c *cbc12) explicitSeq([]byte) (uint64, bool)  { return 0, false }
+
+func (c *aead12) overhead() int {
+	if c.explicit {
+		return c.aead.Overhead() + 8
+	}
+	return c.aead.Overhead()
+}
+
+func (c *aead12) explicitSeq(body []byte) (uint64, bool) {
+	if !c.explicit || len(body) < 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(body), true
 }
 
 func (c *aead13) plainLen(body []byte, from int) (int, bool) {
