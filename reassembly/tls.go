@@ -17,9 +17,13 @@ const resumedTLS = "connection_resumed: ended early to stay under --max-connecti
 // plaintext receives decrypted application data.
 func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 	if t := s.decoder().TLS(); t == nil || t.Version == "" {
-		// (Version: 0-RTT early data comes before the ServerHello.)
+		// (Version: 0-RTT early data, held until the server's answer,
+		// syncs again at the first plaintext that is not early data.)
 		s.syncTLS()
 		s.conn.SetTLS(s.tlsInfo())
+		if s.tlsLayer().Early() {
+			s.tlsInfo().Version = ""
+		}
 	}
 	s.feed(side, p, ts, s.tlsInfo().ALPN)
 }

@@ -502,6 +502,9 @@ func (c *Conn) serverHello(side int, body []byte) {
 	sh, ok := parseServerHello(body)
 	if ok && sh.random == helloRetryRandom && !c.helloRetry {
 		c.helloRetry = true
+		if c.info.Client >= 0 {
+			c.earlyDecide(c.info.Client, false) // rejected (RFC 8446 §4.1.4)
+		}
 		return
 	}
 	c.sawServerHello = true

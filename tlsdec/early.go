@@ -19,7 +19,27 @@ type earlyState struct {
 	seq     uint64
 	scratch []byte // a record's copy: a failed open clears what it opened
 	passed  int64  // plaintext passed on
+	// Until the server's answer (EncryptedExtensions with or without
+	// early_data, a HelloRetryRequest, or the client's EndOfEarlyData) the
+	// plaintext is held: the server may reject it, and a client then sends
+	// its request again after the handshake. Until session 36 it was passed
+	// on as sent, so a resent request showed as two.
+	held     []heldPlain
+	heldN    int
+	decided  bool
+	rejected int64 // plaintext the server rejected: discarded
+	out      bool  // early plaintext is being passed on (Early)
 }
+
+// heldPlain is early plaintext held until the server answers.
+type heldPlain struct {
+	b  []byte
+	ts time.Time
+}
+
+// maxHeldEarly bounds the early plaintext held per connection; past it,
+// what is held is passed on as if accepted (and said if it was not).
+const maxHeldEarly = 1 << 18
 
 // earlyRecord handles a client application data record while early data
 // may still come, and reports whether it was early data. Until session 35
@@ -41,8 +61,10 @@ func (c *Conn) earlyRecord(side int, hdr [5]byte, body []byte, ts time.Time) boo
 			c.earlyContent(side, inner, plain, ts)
 			return true
 		}
-		// Under the handshake keys: the early data is over.
+		// Under the handshake keys without EndOfEarlyData: the server
+		// did not accept the early data (RFC 8446 §4.5).
 		e.on, e.cipher = false, nil
+		c.earlyDecide(side, false)
 		return false
 	}
 	d := &c.dir[side]
@@ -82,15 +104,22 @@ func earlyCipher(secret []byte, hdr [5]byte, body []byte, scratch *[]byte) recor
 func (c *Conn) earlyContent(side int, inner uint8, plain []byte, ts time.Time) {
 	switch inner {
 	case typeApplicationData:
-		c.info.AppBytes[side] += int64(len(plain))
-		c.early.passed += int64(len(plain))
-		if len(plain) > 0 && c.out != nil {
-			c.out(side, plain, ts)
+		e := &c.early
+		switch {
+		case len(plain) == 0:
+		case !e.decided && e.heldN+len(plain) <= maxHeldEarly:
+			e.held = append(e.held, heldPlain{append([]byte(nil), plain...), ts})
+			e.heldN += len(plain)
+		default:
+			c.earlyDecide(side, true) // (past the bound: as if accepted)
+			c.passEarly(side, plain, ts)
 		}
 	case typeHandshake:
-		// EndOfEarlyData: the handshake keys follow.
+		// EndOfEarlyData: the server accepted (RFC 8446 §4.5); the
+		// handshake keys follow.
 		if len(plain) > 0 && plain[0] == hsEndOfEarlyData {
 			c.early.on, c.early.cipher = false, nil
+			c.earlyDecide(side, true)
 		}
 	}
 	if c.info.Error == "" {
@@ -98,10 +127,61 @@ func (c *Conn) earlyContent(side int, inner uint8, plain []byte, ts time.Time) {
 	}
 }
 
-// earlyAnswer notes, at the server's EncryptedExtensions, early data the
-// server did not accept that was passed on as the client sent it.
+func (c *Conn) passEarly(side int, plain []byte, ts time.Time) {
+	c.info.AppBytes[side] += int64(len(plain))
+	c.early.passed += int64(len(plain))
+	if c.out != nil {
+		c.early.out = true
+		c.out(side, plain, ts)
+		c.early.out = false
+	}
+}
+
+// Early reports whether the plaintext being passed on is 0-RTT early data.
+func (c *Conn) Early() bool { return c.early.out }
+
+// earlyDecide passes on the early plaintext held, if the server accepted
+// it, else discards and counts it.
+func (c *Conn) earlyDecide(side int, accepted bool) {
+	e := &c.early
+	if e.decided {
+		return
+	}
+	e.decided = true
+	held := e.held
+	e.held, e.heldN = nil, 0
+	for _, h := range held {
+		if accepted {
+			c.passEarly(side, h.b, h.ts)
+		} else {
+			e.rejected += int64(len(h.b))
+		}
+	}
+	if e.rejected > 0 {
+		c.fail("the server rejected the client's 0-RTT early data: %d bytes discarded (a client sends them again after the handshake)", e.rejected)
+	}
+}
+
+// earlyAnswer decides, at the server's EncryptedExtensions, on the early
+// data held; early data passed on (past maxHeldEarly) that the server did
+// not accept is said.
 func (c *Conn) earlyAnswer(accepted bool) {
+	if c.info.Client < 0 {
+		return
+	}
+	c.earlyDecide(c.info.Client, accepted && !c.helloRetry)
 	if c.early.passed > 0 && (!accepted || c.helloRetry) {
 		c.fail("the server rejected the client's 0-RTT early data: %d bytes passed on as sent", c.early.passed)
 	}
+}
+
+// endEarly passes on early data held when the server's answer was never
+// seen, and says so.
+func (c *Conn) endEarly() {
+	if c.early.decided || c.early.heldN == 0 || c.info.Client < 0 {
+		return
+	}
+	n := c.early.heldN
+	c.earlyDecide(c.info.Client, true)
+	c.fail("the server's answer to the client's 0-RTT early data was not seen: %d bytes passed on as sent", n)
 }

@@ -167,9 +167,10 @@ func (c *Conn) giveUpResync(side int, ts time.Time) {
 	*r = resyncState{}
 }
 
-// End tells OnLost of the bytes of a side still searching for its
-// records when the connection ends.
+// End passes on 0-RTT early data held for an answer that never came, and
+// tells OnLost of the bytes of a side still searching for its records.
 func (c *Conn) End(ts time.Time) {
+	c.endEarly()
 	for side := range c.dir {
 		if c.dir[side].resync.on {
 			c.giveUpResync(side, ts)

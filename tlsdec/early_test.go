@@ -1,0 +1,54 @@
+package tlsdec
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEarlyDataHeld: 0-RTT early data is held until the server answers.
+// Rejected (no early_data in EncryptedExtensions, TestEarlyData; or, that
+// record not captured, the client's first record under the handshake keys
+// without EndOfEarlyData) it is discarded and counted: a client sends it
+// again after the handshake, and until session 36 the request showed twice.
+// With no answer captured at all, it is passed on at End and said.
+func TestEarlyDataHeld(t *testing.T) {
+	feed := func(s *session, evs []event) (out [2][]byte, in Info) {
+		c := NewConn(s.keys(), func(side int, p []byte, ts time.Time) { out[side] = append(out[side], p...) })
+		for _, ev := range evs {
+			c.Feed(ev.side, ev.data, time.Time{})
+		}
+		c.End(time.Time{})
+		return out, c.Info()
+	}
+	t.Run("rejected-answer-not-captured", func(t *testing.T) {
+		s := newSession(0x1301, false)
+		s.early, s.logEarly, s.rejectEarly = appData(0, 99, 200), true, true
+		sent := s.build([]int{42})
+		var evs []event
+		for _, ev := range s.evs {
+			if ev.side == 1 && ev.data[0] == typeApplicationData && len(evs) < 8 {
+				continue // the server's flight under the handshake keys
+			}
+			evs = append(evs, ev)
+		}
+		out, in := feed(s, evs)
+		if !bytes.Equal(out[0], sent[0]) || !strings.Contains(in.Error, "rejected the client's 0-RTT early data: 200 bytes discarded") {
+			t.Errorf("client out %d of %d, %+v", len(out[0]), len(sent[0]), in)
+		}
+	})
+	t.Run("unanswered", func(t *testing.T) {
+		s := newSession(0x1302, false)
+		s.early, s.logEarly, s.rejectEarly = appData(0, 99, 300), true, true // (no EndOfEarlyData)
+		s.build([]int{42})
+		n := 0
+		for n < len(s.evs) && s.evs[n].side == 0 {
+			n++
+		}
+		out, in := feed(s, s.evs[:n])
+		if !bytes.Equal(out[0], s.early) || !strings.Contains(in.Error, "answer to the client's 0-RTT early data was not seen: 300 bytes passed on") {
+			t.Errorf("client out %d of %d, %+v", len(out[0]), len(s.early), in)
+		}
+	})
+}
