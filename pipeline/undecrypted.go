@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/record"
@@ -35,7 +36,7 @@ func (u *undecrypted) Put(r *record.Record) {
 			u.first, u.firstConn = fmt.Sprintf("connection %d, to %s: %s", conn, r.TLS.Server, why), conn
 		}
 		u.n++
-		if r.TLS.Info.Error == tlsdec.NoHandshake {
+		if strings.HasPrefix(r.TLS.Info.Error, tlsdec.NoHandshake) {
 			u.late++
 		}
 	}

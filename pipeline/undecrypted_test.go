@@ -41,6 +41,7 @@ func TestUndecryptedLate(t *testing.T) {
 		want string
 	}{
 		{[]string{tlsdec.NoHandshake}, "; it was captured after its TLS handshake, which no key log makes up for\n"},
+		{[]string{tlsdec.NoHandshake + "; client guessed: the first side seen"}, "; it was captured after its TLS handshake, which no key log makes up for\n"},
 		{[]string{tlsdec.NoHandshake, tlsdec.NoHandshake}, "; they were captured after their TLS handshakes, which no key log makes up for\n"},
 		{[]string{"no key", tlsdec.NoHandshake}, "; a key log with their keys (--keylog FILE) decrypts them, but for the 1 captured after their TLS handshakes\n"},
 		{[]string{"no key"}, "; a key log with its keys (--keylog FILE) decrypts it\n"},

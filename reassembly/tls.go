@@ -4,6 +4,7 @@
 package reassembly
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/wsdump/wsdump/tlsdec"
@@ -93,23 +94,81 @@ func (s *stream) syncTLS() {
 	if s.tlsInfo() == nil {
 		s.setTLSInfo(new(wsparse.TLSInfo))
 	}
+	client, guess := s.tlsClientGuess()
+	if guess != "" && i.Error == tlsdec.NoHandshake {
+		i.Error += guess
+	}
 	*s.tlsInfo() = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
 		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes}
-	if s.tlsClient() == 1 {
+	if client == 1 {
 		s.tlsInfo().Bytes[0], s.tlsInfo().Bytes[1] = i.Bytes[1], i.Bytes[0]
 	}
 }
 
 // tlsClient is the side that opened the TLS session: the ClientHello's
-// sender; for a session captured after its handshake, the side whose port
-// is not a well-known one (below 1024) when the other's is, else side 0,
-// the first one seen.
+// sender (or the ServerHello's peer); for a session captured after its
+// handshake, told by the ports (tlsClientGuess).
 func (s *stream) tlsClient() int {
-	if c := s.tlsLayer().Info().Client; c >= 0 {
-		return c
-	}
-	if addr := s.addrs(); addr[0].Port() < 1024 && addr[1].Port() >= 1024 {
+	c, _ := s.tlsClientGuess()
+	return c
+}
+
+// tlsServerPorts are TLS servers' ports from 1024 on, each the other
+// side's unless both are.
+var tlsServerPorts = map[uint16]bool{1443: true, 2083: true, 2087: true, 2096: true, 3443: true, 4443: true,
+	5061: true, 5443: true, 6443: true, 7443: true, 8443: true, 8883: true, 9443: true, 10443: true}
+
+// portRank ranks a port as a server's: well-known (below 1024), a TLS
+// server's port, registered (below 32768: no system's ephemeral range
+// starts lower, Linux's at 32768, IANA's and Windows' at 49152), and
+// ephemeral.
+func portRank(p uint16) int {
+	switch {
+	case p < 1024:
+		return 3
+	case tlsServerPorts[p]:
+		return 2
+	case p < 32768:
 		return 1
 	}
 	return 0
+}
+
+// tlsClientGuess returns the client side of a TLS session and, when only
+// the ports told it, why it is a guess (""). A session captured after its
+// handshake shows nothing in its records that tells the sides apart
+// (which side sends application data first is up to the protocol): the
+// server is the side whose port ranks higher (portRank: a well-known or
+// TLS server's port, not a guess; a registered against an ephemeral one,
+// a guess), else, both registered, the lower port's, a guess, and both
+// ephemeral, the first side seen's peer, a guess (loopback tests' servers
+// bound to port 0). Until session 36 two ports from 1024 on made the first
+// side seen the client, unsaid.
+func (s *stream) tlsClientGuess() (int, string) {
+	if c := s.tlsLayer().Info().Client; c >= 0 {
+		return c, ""
+	}
+	addr := s.addrs()
+	p := [2]uint16{addr[0].Port(), addr[1].Port()}
+	r := [2]int{portRank(p[0]), portRank(p[1])}
+	switch {
+	case r[0] != r[1]:
+		server := 0
+		if r[1] > r[0] {
+			server = 1
+		}
+		if r[server] >= 2 {
+			return 1 - server, ""
+		}
+		return 1 - server, fmt.Sprintf("; client guessed: port %d is ephemeral", p[1-server])
+	case p[0] == p[1] || r[0] == 0:
+		// Both ephemeral (a server bound to port 0): the ports say
+		// nothing.
+		return 0, "; client guessed: the first side seen"
+	}
+	server := 0
+	if p[1] < p[0] {
+		server = 1
+	}
+	return 1 - server, fmt.Sprintf("; client guessed: port %d is the lower", p[server])
 }
