@@ -173,8 +173,10 @@ func (c *Conn) NotRecords() bool { return c.notRecords }
 
 // OnLost sets a function told of the plaintext a side lost in a record
 // that a gap cut, after which decryption goes on: its length is the
-// record's less the cipher's overhead (TLS 1.3 padding and the CBC
-// padding past one byte cannot be known).
+// record's less the cipher's overhead and padding (CBC's read from its
+// last block, TLS 1.3's from the record's captured tail; where that tail
+// was lost, an upper bound, and the error says "at most"); and of the
+// records a gap past a record's end took (resync.go).
 func (c *Conn) OnLost(f func(side int, n int, ts time.Time)) { c.lost = f }
 
 // Gap tells of n bytes of one side that were never captured. Within the
@@ -647,7 +649,7 @@ func (c *Conn) lostRecord(side int, ts time.Time) {
 	if d.phase == phaseOpaque || d.cipher == nil || c.version == VersionTLS13 && d.hdr[0] != typeApplicationData {
 		return
 	}
-	n, ok := d.cipher.plainLen(d.body, d.cutEnd)
+	n, exact, ok := d.cipher.plainLen(d.body, d.cutEnd, d.seq)
 	if !ok {
 		d.dead = true
 		c.fail("side %d: record %d cut by lost bytes at its end, its plaintext's length unknown: TLS records not followed past it", side, c.info.Records[side])
@@ -658,7 +660,11 @@ func (c *Conn) lostRecord(side int, ts time.Time) {
 		return
 	}
 	d.seq++
-	c.fail("side %d: record %d cut by lost bytes: about %d bytes of plaintext lost, decryption goes on", side, c.info.Records[side], n)
+	bound := ""
+	if !exact {
+		bound = "at most " // the padding and content type were lost too
+	}
+	c.fail("side %d: record %d cut by lost bytes: %s%d bytes of plaintext lost, decryption goes on", side, c.info.Records[side], bound, n)
 	if c.lost != nil && n > 0 {
 		c.lost(side, n, ts)
 	}

@@ -274,12 +274,15 @@ func TestGapInRecord(t *testing.T) {
 					}
 					continue
 				}
-				wantLost := 5000
-				if s.tls13 {
-					wantLost++ // build pads that record with a byte
+				// build pads that record with a byte: TLS 1.3 reads it from
+				// the record's captured tail (until session 36 it counted
+				// as plaintext); with the tail lost, an upper bound, said.
+				wantLost, bound := 5000, false
+				if s.tls13 && gap.from+gap.n > len(s.evs[at].data)-16-1 {
+					wantLost, bound = 5001, true
 				}
 				if !bytes.Equal(out[0], want0) || !bytes.Equal(out[1], sent[1]) || lost != wantLost || in.Bytes[0] != wire0 ||
-					!strings.Contains(in.Error, "cut by lost bytes") {
+					!strings.Contains(in.Error, "cut by lost bytes") || bound != strings.Contains(in.Error, "at most") {
 					t.Errorf("gap %v: out %d/%d of %d/%d, lost %d, %+v", gap, len(out[0]), len(out[1]), len(want0), len(sent[1]), lost, in)
 				}
 			}

@@ -201,11 +201,13 @@ func keyBlock12(s *suite, master []byte, clientRandom, serverRandom [32]byte, et
 // and the content type (the inner one for TLS 1.3).
 type recordCipher interface {
 	open(hdr [5]byte, body []byte, seq uint64) (plain []byte, typ uint8, err error)
-	// plainLen is the length of the plaintext of a record whose body bytes
-	// from offset from on were captured (the rest lost), and whether it is
-	// known: TLS 1.3 counts no padding; CBC reads its padding from the last
-	// block, which must have been captured with the one before it.
-	plainLen(body []byte, from int) (int, bool)
+	// plainLen is the length of the plaintext of a record with sequence
+	// number seq whose body bytes from offset from on were captured (the
+	// rest lost), whether it is exact, and whether it is known at all: CBC
+	// reads its padding from the last block, which must have been captured
+	// with the one before it; TLS 1.3 reads its padding from the captured
+	// tail (tail.go), else the length is an upper bound.
+	plainLen(body []byte, from int, seq uint64) (n int, exact, ok bool)
 	// overhead is the bytes of a record's body that are not plaintext,
 	// if every record has the same (0: not so, CBC's padding varies).
 	overhead() int
@@ -233,19 +235,20 @@ func (c *aead12) explicitSeq(body []byte) (uint64, bool) {
 	return binary.BigEndian.Uint64(body), true
 }
 
-func (c *aead13) plainLen(body []byte, from int) (int, bool) {
-	return max(len(body)-c.aead.Overhead()-1, 0), true
-}
-
-func (c *aead12) plainLen(body []byte, from int) (int, bool) {
+func (c *aead12) plainLen(body []byte, from int, seq uint64) (int, bool, bool) {
 	n := len(body) - c.aead.Overhead()
 	if c.explicit {
 		n -= 8
 	}
-	return max(n, 0), true
+	return max(n, 0), true, true
 }
 
-func (c *cbc12) plainLen(body []byte, from int) (int, bool) {
+func (c *cbc12) plainLen(body []byte, from int, seq uint64) (int, bool, bool) {
+	n, ok := c.cbcPlainLen(body, from)
+	return n, ok, ok
+}
+
+func (c *cbc12) cbcPlainLen(body []byte, from int) (int, bool) {
 	bs, ms := c.block.BlockSize(), c.mac.Size()
 	ct := body
 	if c.etm {
@@ -284,6 +287,9 @@ func newAEAD(b bulk, key []byte) (cipher.AEAD, error) {
 // aead13 is a TLS 1.3 record protection (RFC 8446 §5.2).
 type aead13 struct {
 	aead  cipher.AEAD
+	key   []byte       // for the counter mode under the AEAD (tail.go)
+	block cipher.Block // AES-GCM's; nil: ChaCha20-Poly1305
+	tail  []byte
 	iv    [12]byte
 	nonce [12]byte
 	ad    [5]byte // kept here so that passing it does not allocate
@@ -295,7 +301,10 @@ func newCipher13(s *suite, secret []byte) (*aead13, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &aead13{aead: a}
+	c := &aead13{aead: a, key: key}
+	if s.bulk != bulkChaCha {
+		c.block, _ = aes.NewCipher(key) // (newAEAD took the key)
+	}
 	copy(c.iv[:], iv)
 	return c, nil
 }
