@@ -44,3 +44,27 @@ func BenchmarkDecrypt(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkResyncWorst measures the costliest search after a gap past a
+// record's end (resync.go): the next record, of 16 KiB, has the 128th
+// sequence number tried, so 127 opens fail before it.
+func BenchmarkResyncWorst(b *testing.B) {
+	s := newSession(0x1301, false)
+	s.build(nil)
+	c := NewConn(s.keys(), func(int, []byte, time.Time) {})
+	for _, ev := range s.evs {
+		c.Feed(ev.side, ev.data, time.Time{})
+	}
+	base := s.seq[0]
+	rec := s.w[0].seal(typeApplicationData, appData(0, 1, 1<<14), base+maxResyncTries, 0)
+	b.SetBytes(int64(len(rec)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c.dir[0].seq = base
+		c.Gap(0, 1<<20, time.Time{})
+		c.Feed(0, rec, time.Time{})
+		if c.dir[0].seq != base+maxResyncTries+1 {
+			b.Fatalf("not found again: %s", c.Info().Error)
+		}
+	}
+}

@@ -131,7 +131,7 @@ func (c *Conn) resumeAt(side, at, l int, seq uint64, ts time.Time) {
 	span := r.lost + int64(at)
 	plain := span - int64(lostRecs)*int64(5+d.cipher.overhead())
 	c.info.Bytes[side] -= int64(len(r.buf) - at) // counted again as records
-	c.fail("side %d: %d bytes lost, %d records with them (%d bytes of plaintext%s): decryption goes on", side, span, lostRecs, plain, c.boundNote())
+	c.fail("side %d: %d bytes lost, records lost: %d (%d bytes of plaintext%s), decryption goes on", side, span, lostRecs, plain, c.boundNote())
 	if c.lost != nil && plain > 0 {
 		c.lost(side, int(plain), r.ts)
 	}
@@ -147,7 +147,7 @@ func (c *Conn) resumeAt(side, at, l int, seq uint64, ts time.Time) {
 // boundNote says that a count of TLS 1.3 plaintext is an upper bound.
 func (c *Conn) boundNote() string {
 	if c.version == VersionTLS13 {
-		return " at most: padding not known"
+		return ", at most: padding not known"
 	}
 	return ""
 }
