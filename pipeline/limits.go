@@ -19,6 +19,7 @@ type Limits struct {
 	Pending      int // client bytes held while an upgrade is unanswered
 	PendingTotal int // those bytes held by all connections together (each -j worker's)
 	Sniff        int // bytes of one side searched for frames without a handshake
+	SniffTotal   int // bytes kept by all those searches together (each -j worker's)
 	Reorder      int // out-of-order bytes held per connection
 	ReorderTotal int // out-of-order bytes held in all
 	InflateRatio int // bytes inflated per byte read: gzip input, permessage-deflate per connection
@@ -36,6 +37,7 @@ const (
 	DefaultMaxPending     = 1 << 20
 	DefaultMaxPendingAll  = wsparse.DefaultMaxPendingTotal
 	DefaultMaxSniff       = 256 << 10
+	DefaultMaxSniffAll    = wsparse.DefaultMaxSniffTotal
 	DefaultMaxReorder     = 8 << 20
 	DefaultMaxReorderAll  = 128 << 20
 	DefaultSpillAbove     = 16 << 20 // wsparse's default Config.SpillAbove
@@ -48,6 +50,7 @@ func (l *Limits) Apply(o *reassembly.Options) {
 	o.Decoder.MaxPending = l.Pending
 	o.Decoder.MaxPendingTotal = l.PendingTotal
 	o.Decoder.MaxSniff = l.Sniff
+	o.Decoder.MaxSniffTotal = l.SniffTotal
 	o.Decoder.MaxInflateRatio = l.InflateRatio
 	o.Decoder.SpillAbove = l.SpillAbove
 	o.MaxBufferedPagesPerConnection = pages(l.Reorder)
@@ -78,6 +81,6 @@ func (l *Limits) ReportNamed(w io.Writer, st reassembly.Stats, name string) {
 		Connections: or(l.Connections, DefaultMaxConnections), Reorder: or(l.Reorder, DefaultMaxReorder),
 		ReorderTotal: or(l.ReorderTotal, DefaultMaxReorderAll), HTTPHeader: or(l.HTTPHeader, DefaultMaxHTTPHeader),
 		Pending: or(l.Pending, DefaultMaxPending), PendingTotal: or(l.PendingTotal, DefaultMaxPendingAll), InflateRatio: or(l.InflateRatio, wsparse.DefaultMaxInflateRatio),
-		Sniff: or(l.Sniff, DefaultMaxSniff), H2Streams: h2.DefaultMaxStreams, FallbackSessions: fallbackSessions, Name: name,
+		Sniff: or(l.Sniff, DefaultMaxSniff), SniffTotal: or(l.SniffTotal, DefaultMaxSniffAll), H2Streams: h2.DefaultMaxStreams, FallbackSessions: fallbackSessions, Name: name,
 	})
 }

@@ -117,6 +117,7 @@ type Stats struct {
 	// Decoder limits hit (wsparse.LimitHits), summed over connections.
 	HTTPHeaderLimit, PendingLimit, SniffLimit int
 	PendingTotalLimit                         int // clients whose pending bytes would have passed MaxPendingTotal
+	SniffTotalLimit                           int // directions whose search for frame boundaries would have passed MaxSniffTotal
 	InflateRatioLimit                         int // messages whose inflation stopped at the ratio bound
 	H2StreamLimit                             int // HTTP/2 streams not followed: as many as followed at once were open
 	// Fallback messages (SockJS, Engine.IO over HTTP) of sessions past

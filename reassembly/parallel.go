@@ -45,8 +45,8 @@ import (
 // newest the limit keeps over all workers.
 //
 // Output is identical to an Assembler's unless MaxBufferedPagesTotal or
-// the decoders' MaxPendingTotal is reached: each is divided among the
-// workers.
+// the decoders' MaxPendingTotal or MaxSniffTotal is reached: each is
+// divided among the workers.
 type Parallel struct {
 	opts  Options
 	out   record.Sink
@@ -188,6 +188,11 @@ func NewParallelStage(out record.Sink, opts Options, n int, stage func(next reco
 		pend = wsparse.DefaultMaxPendingTotal
 	}
 	wopts.Decoder.MaxPendingTotal = (pend + n - 1) / n
+	sniff := opts.Decoder.MaxSniffTotal
+	if sniff <= 0 {
+		sniff = wsparse.DefaultMaxSniffTotal
+	}
+	wopts.Decoder.MaxSniffTotal = (sniff + n - 1) / n
 	for i := 0; i < n; i++ {
 		in, o := make(chan *inBatch, queueDepth), make(chan *outBatch, queueDepth)
 		p.ins, p.outs = append(p.ins, in), append(p.outs, o)
@@ -249,6 +254,7 @@ func (p *Parallel) Stats() Stats {
 		st.PendingLimit += w.PendingLimit
 		st.PendingTotalLimit += w.PendingTotalLimit
 		st.SniffLimit += w.SniffLimit
+		st.SniffTotalLimit += w.SniffTotalLimit
 		st.InflateRatioLimit += w.InflateRatioLimit
 		st.H2StreamLimit += w.H2StreamLimit
 		st.Lanes += w.Lanes

@@ -491,6 +491,7 @@ func (s *stream) complete(evicted bool) {
 		a.stats.PendingLimit += h.Pending
 		a.stats.PendingTotalLimit += h.PendingTotal
 		a.stats.SniffLimit += h.Sniff
+		a.stats.SniffTotalLimit += h.SniffTotal
 		a.stats.InflateRatioLimit += h.InflateRatio
 		a.stats.H2StreamLimit += h.H2Streams
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // Limits are the bounds in force, as the limit notices name them (the
@@ -14,6 +15,7 @@ import (
 type Limits struct {
 	Connections, Reorder, ReorderTotal, HTTPHeader, Pending, InflateRatio, Sniff int
 	PendingTotal                                                                 int // --max-pending-total
+	SniffTotal                                                                   int // --max-sniff-total
 	H2Streams                                                                    int // HTTP/2 streams followed at once per connection
 	FallbackSessions                                                             int // fallback sessions held at once
 	// Name, when set, is the capture the notices are about, after
@@ -105,6 +107,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.SniffLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",
 			st.SniffLimit, l.Sniff)
+	}
+	if st.SniffTotalLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d directions were searched for WebSocket frames while the searches kept --max-sniff-total %d bytes together (divided among the -j workers): each kept only its last %d bytes, and frames that left them before the search ended count in skipped_bytes\n",
+			st.SniffTotalLimit, l.SniffTotal, wsparse.SniffWindowMin)
 	}
 }
 

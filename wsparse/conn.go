@@ -22,6 +22,11 @@ type Config struct {
 	// as over MaxPending (pending_limit, LimitHits.PendingTotal).
 	MaxPendingTotal int
 	MaxSniff        int // bytes of one side searched for frame boundaries without a handshake (default 256 KiB)
+	// MaxSniffTotal bounds the bytes the searches for frame boundaries
+	// of all the connections of a Shared keep together (default
+	// DefaultMaxSniffTotal): past it, the search whose bytes would pass
+	// it keeps only the last windowMin (LimitHits.SniffTotal).
+	MaxSniffTotal int
 
 	// SpillAbove bounds the bytes of open messages at rest (their last
 	// frame ended, the next not come) and of permessage-deflate windows
@@ -97,6 +102,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxSniff <= 0 {
 		c.MaxSniff = defaultMaxSniff
+	}
+	if c.MaxSniffTotal <= 0 {
+		c.MaxSniffTotal = DefaultMaxSniffTotal
 	}
 	if c.MaxInflateRatio <= 0 {
 		c.MaxInflateRatio = DefaultMaxInflateRatio
@@ -245,6 +253,10 @@ type LimitHits struct {
 	// held so past MaxPendingTotal: handled as over MaxPending.
 	PendingTotal int
 	Sniff        int // MaxSniff bytes searched without finding frame boundaries
+	// SniffTotal counts the sides whose search for frame boundaries
+	// would have taken the bytes all searches kept past MaxSniffTotal: it
+	// kept only its last windowMin bytes from then on.
+	SniffTotal int
 	// InflateRatio counts messages whose inflation stopped at
 	// MaxInflateRatio (also inflate_ratio on the message).
 	InflateRatio int
@@ -275,6 +287,9 @@ type Shared struct {
 	// pendingHeld is the client bytes held by the connections while
 	// their upgrade is unanswered (MaxPendingTotal).
 	pendingHeld int
+	// sniffHeld is the bytes the searches for frame boundaries keep
+	// (MaxSniffTotal).
+	sniffHeld int
 }
 
 // SideSeen sets how the decoders learn whether a connection's side has
@@ -482,7 +497,7 @@ func (c *Conn) ignore(side int) {
 	}
 	h.mode = modeIgnore
 	h.dropHTTP()
-	h.sniff = nil
+	h.dropSniff()
 }
 
 // Gap tells the decoder that n bytes of a side's stream were lost from the
@@ -529,7 +544,7 @@ func (c *Conn) free() {
 	for side := range c.half {
 		h := &c.half[side]
 		h.dropHTTP()
-		h.sniff = nil
+		h.dropSniff()
 		c.wake(h, false)
 		h.dropChunks()
 		c.wakeFrame(h, false)

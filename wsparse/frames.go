@@ -315,7 +315,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	switch h.mode {
 	case modeSniff:
 		// Chains may run through the hole inside a payload.
-		h.sniff.gap(n)
+		c.gapSniff(h.sniff, n)
 		h.sniff.lock = -1 // the frame start chosen may be lost: look again
 		return
 	case modeWS:
@@ -362,6 +362,6 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 	}
 	h.idle()
 	h.mode = modeSniff
-	h.sniff = newSniffer(h.masked, 1, true, c.cfg.MaxSniff)
+	c.newSniff(h, h.masked, 1, true)
 	c.rare(c.dirOf(side)).Resyncs++
 }

@@ -365,7 +365,7 @@ func (c *Conn) resyncClient(serverSide int, ts time.Time) {
 	pending := client.httpBuf()
 	client.dropBuf()
 	client.mode = modeSniff
-	client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
+	c.newSniff(client, 1, 1, true)
 	c.rare(c.dirOf(side)).Resyncs++
 	if len(pending) > 0 {
 		c.feedSniff(side, pending, ts)
@@ -606,7 +606,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 				// Over the pending limit, the client's bytes were dropped
 				// mid-stream: find its frame boundaries again.
 				client.mode = modeSniff
-				client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
+				c.newSniff(client, 1, 1, true)
 				c.rare(ClientToServer).Resyncs++
 			case modeHTTP:
 				if client.upBody {
@@ -615,7 +615,7 @@ func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 					// as frames; their boundaries are searched for.
 					client.upBody, client.body = false, bodyNone
 					client.mode = modeSniff
-					client.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
+					c.newSniff(client, 1, 1, true)
 					c.rare(ClientToServer).Resyncs++
 				}
 			}

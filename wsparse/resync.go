@@ -21,7 +21,7 @@ func (c *Conn) endHeld(side int, ts time.Time) {
 		return
 	}
 	h.mode = modeSniff
-	h.sniff = newSniffer(1, 1, true, c.cfg.MaxSniff)
+	c.newSniff(h, 1, 1, true)
 	c.rare(c.dirOf(side)).Resyncs++
 	c.feedSniff(side, pending, ts)
 	if h.mode == modeSniff && h.sniff.lock < 0 {
@@ -32,7 +32,7 @@ func (c *Conn) endHeld(side int, ts time.Time) {
 	if h.mode == modeSniff {
 		// No frame boundary found, or the chain's frames left the window.
 		c.rare(c.dirOf(side)).SkippedBytes += uint64(h.sniff.searched) // held bytes have no holes
-		h.sniff = nil
+		h.dropSniff()
 		h.mode = modeIgnore
 	}
 }
@@ -62,7 +62,7 @@ func (c *Conn) startSniff(side int, first []byte, afterGap bool) bool {
 		want, minimum = -1, 1
 	}
 	h.mode = modeSniff
-	h.sniff = newSniffer(want, minimum, false, c.cfg.MaxSniff)
+	c.newSniff(h, want, minimum, false)
 	return true
 }
 
@@ -80,7 +80,7 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 			c.acceptAt(side, s.lock, ts)
 			return
 		}
-		s.trim()
+		c.trimSniff(s)
 		return
 	}
 	if i := s.decide(false); i >= 0 {
@@ -95,7 +95,7 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 		c.ignore(side)
 		return
 	}
-	s.trim()
+	c.trimSniff(s)
 }
 
 // acceptChain decodes a side as WebSocket along the chain s.cands[i]: from
@@ -114,7 +114,7 @@ func (c *Conn) acceptChain(side, i int, ts time.Time) {
 		return
 	}
 	s.cands, s.want = s.cands[:0], ch.masked // nothing else to follow
-	s.trim()
+	c.trimSniff(s)
 }
 
 // acceptAt decodes a side as WebSocket from the frame boundary found at
@@ -145,7 +145,7 @@ func (c *Conn) acceptAt(side, start int, ts time.Time) {
 	h.mode = modeWS
 	h.midStream = true
 	buf, base, holes := s.buf, s.base, s.holes
-	h.sniff = nil
+	h.dropSniff()
 	c.rare(c.dirOf(side)).SkippedBytes += uint64(start - s.lostBefore(start)) // lost, not skipped
 	if c.sum.First.IsZero() {
 		c.sum.setFirst(ts)

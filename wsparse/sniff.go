@@ -81,6 +81,7 @@ type sniffer struct {
 	searched int      // bytes searched (not lost)
 	limit    int      // Config.MaxSniff: bytes searched before giving up, when giving up is allowed; bytes kept
 	lock     int      // a chain was chosen whose next frame starts here, past the window's start (-1 none)
+	held              // the bytes kept, counted in the total of all searches (sniff_total.go)
 
 	// memo holds, for one advanceAll, where the chains walked so far went
 	// from each frame start they passed (passages, by index), and how the
@@ -135,7 +136,12 @@ func (s *sniffer) end() int { return s.base + len(s.buf) }
 
 // window is how many bytes are kept: enough for a frame header and the
 // payload bytes checked after it.
-func (s *sniffer) window() int { return max(s.limit, 2*(MaxHeaderLen+sniffCheck)) }
+func (s *sniffer) window() int {
+	if s.cut {
+		return windowMin
+	}
+	return max(s.limit, windowMin)
+}
 
 // gap records n lost bytes: chains may run through them inside payloads but
 // not read a header from them.
@@ -154,10 +160,12 @@ func (s *sniffer) gap(n int) {
 
 // trim drops the bytes that fell out of the window, and the holes in them.
 func (s *sniffer) trim() {
+	s.cutOver()
 	if over := len(s.buf) - s.window(); over > 0 {
 		s.buf = s.buf[:copy(s.buf, s.buf[over:])]
 		s.base += over
 	}
+	s.recount()
 	h := s.holes[:0]
 	for _, hl := range s.holes {
 		if hl[1] <= s.base {
