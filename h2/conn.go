@@ -51,9 +51,11 @@ type stream struct {
 	refused bool    // the CONNECT was answered with no 2xx
 	logged  bool    // an ordinary request was listed on the parent
 	// Before the response, the WebSocket's DATA bytes are held (by its
-	// decoder): pending counts them, against the connection's budget.
-	answered bool
-	pending  int
+	// decoder): pending counts them, against the connection's budget
+	// and in the total of all connections' (overTotal: past it).
+	answered  bool
+	pending   int
+	overTotal bool
 }
 
 // NewConn returns a decoder for an HTTP/2 connection whose TCP connection
@@ -213,10 +215,12 @@ func (c *Conn) data(r *reader, p []byte, ts time.Time) {
 	case s.refused:
 		s.ws.StreamAnomaly(wsparse.AnomH2DataAfterRefusal)
 		s.ws.StreamSkipped(r.side, len(p))
-	case !s.answered && c.pending+len(p) > c.maxPending():
+	case !s.answered && (s.overTotal || c.pending+len(p) > c.maxPending() || !c.holdTotal(s, len(p))):
 		// Held bytes of unanswered streams are bounded per connection,
 		// not per stream: a thousand streams would hold a thousand times
-		// --max-pending.
+		// --max-pending; and with those of every connection
+		// (--max-pending-total): past it, the stream's bytes are skipped
+		// until it is answered.
 		s.ws.StreamAnomaly(wsparse.AnomPendingLimit)
 		s.ws.StreamSkipped(r.side, len(p))
 	case !s.answered:
@@ -267,6 +271,16 @@ func (c *Conn) goAway(side int, code uint32) {
 	}
 }
 
+// holdTotal counts n bytes held for stream s in the total of the
+// connections' (--max-pending-total), or marks s over it.
+func (c *Conn) holdTotal(s *stream, n int) bool {
+	if c.parent.HoldPending(n) {
+		return true
+	}
+	s.overTotal = true
+	return false
+}
+
 // maxPending is the connection's budget of DATA bytes held for streams
 // not answered yet: the decoder's --max-pending.
 func (c *Conn) maxPending() int {
@@ -280,6 +294,7 @@ func (c *Conn) maxPending() int {
 func (c *Conn) finish(id uint32, s *stream, how string, ts time.Time) {
 	delete(c.streams, id)
 	c.pending -= s.pending
+	c.parent.ReleasePending(s.pending)
 	if s.ws != nil {
 		s.ws.EndStream(ts, how)
 		return
@@ -331,6 +346,7 @@ func (c *Conn) headers(r *reader, id uint32, fields []hpack.HeaderField, ts time
 	s.refused = h.status/100 != 2
 	s.answered = true
 	c.pending -= s.pending
+	c.parent.ReleasePending(s.pending)
 	s.pending = 0
 	s.ws.StreamResponse(h.status, h.subprotocol, h.extensions, h.anoms, ts)
 }

@@ -471,6 +471,24 @@ func (h *half) hold(n int, total *int) {
 	*total += n
 }
 
+// HoldPending counts n client bytes that the decoder of one of the
+// connection's streams (HTTP/2: package h2) holds before its upgrade is
+// answered in the total of the connection's Shared (MaxPendingTotal),
+// and reports true; when they would pass it, it counts the stream
+// (LimitHits.PendingTotal) and reports false. ReleasePending gives them
+// back.
+func (c *Conn) HoldPending(n int) bool {
+	if n > c.cfg.MaxPendingTotal-c.pendingHeld {
+		c.hit().PendingTotal++
+		return false
+	}
+	c.pendingHeld += n
+	return true
+}
+
+// ReleasePending gives back n bytes that HoldPending counted.
+func (c *Conn) ReleasePending(n int) { c.pendingHeld -= n }
+
 // unhold gives the side's pending bytes back to the total they count in.
 func (h *half) unhold() {
 	if h.held > 0 {

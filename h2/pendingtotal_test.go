@@ -1,0 +1,57 @@
+package h2
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// TestPendingTotalAcrossConns: the DATA held for unanswered WebSocket
+// streams counts, over all the connections whose parents share a
+// wsparse.Shared, against MaxPendingTotal, as the client bytes held
+// before an HTTP/1.1 upgrade do: the stream whose bytes would pass it
+// has them skipped (pending_limit, LimitHits.PendingTotal on its
+// connection), and a stream answered gives its bytes back.
+func TestPendingTotalAcrossConns(t *testing.T) {
+	big := synth.WSFrame(true, wsparse.OpText, []byte(strings.Repeat("a", 70))) // 76 bytes
+	sink := &endSink{ends: map[string]*wsparse.Summary{}}
+	cfg := wsparse.Config{MaxPending: 100, MaxPendingTotal: 150}
+	sh := wsparse.NewShared(cfg, sink)
+	var conns []*Conn
+	var hs []*synth.H2
+	open := func() {
+		h := synth.NewH2()
+		c := NewConn(sh.NewConn(len(conns)+1, cli, srv), 0, Config{Decoder: cfg}, sink)
+		c.Feed(0, h.Preface(), epoch)
+		c.Feed(1, h.ConnectProtocol(), epoch)
+		c.Feed(0, h.Headers(true, 1, false, synth.ExtendedConnect("/a")...), epoch)
+		c.Feed(0, h.Data(true, 1, false, big), epoch)
+		conns, hs = append(conns, c), append(hs, h)
+	}
+	answer := func(i int) { conns[i].Feed(1, hs[i].Headers(false, 1, false, ":status", "200"), epoch) }
+	open()    // 76 held
+	open()    // 152 would pass 150: skipped
+	answer(0) // 76 given back
+	open()    // 76 held
+	answer(1)
+	answer(2)
+	for i, c := range conns {
+		want := wsparse.LimitHits{}
+		if i == 1 {
+			want.PendingTotal = 1
+		}
+		if h := c.parent.LimitHits(); h != want {
+			t.Errorf("conn %d: limit hits %+v", i+1, h)
+		}
+		c.End(epoch)
+	}
+	for label, want := range map[string]string{"1/1": "1 0 ", "2/1": "0 76 pending_limit", "3/1": "1 0 "} {
+		s := sink.ends[label]
+		if got := fmt.Sprintf("%d %d %s", s.Stats[0].Messages, s.Stats[0].SkippedBytes, s.Anomalies); got != want {
+			t.Errorf("%s: messages, skipped, anomalies %q, want %q", label, got, want)
+		}
+	}
+}
