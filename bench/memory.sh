@@ -22,7 +22,10 @@
 #   - one capture per buffering limit, whose connections all hit it at
 #     once (memgen -bound): --max-pending, --max-pending-total (600
 #     clients of 1 000 000 bytes, a 629 MB pcap), --max-sniff,
-#     --max-reorder, --max-reorder-total (BOUNDS=0 skips them);
+#     --max-sniff-total (640 connections, 538 MB), --max-http-header
+#     (heads: not bounded in all), HTTP/2 DATA held under --max-pending
+#     and --max-pending-total (640 connections, 644 MB), --max-reorder,
+#     --max-reorder-total (BOUNDS=0 skips them);
 #   - a flood of 1 000 000 bare SYNs from distinct sources (40 MB), at the
 #     default --max-connections (100000) and at 1000: eviction bounds the
 #     table (SYNS=0 skips it);
@@ -72,7 +75,7 @@ if [ "$BOMB" != 0 ]; then
 	bomb=$OUT/bomb-$BOMB.pcap
 	[ -s "$bomb" ] || go run ./bench/memgen -bomb "$BOMB" -o "$bomb"
 fi
-BOUNDS=${BOUNDS:-pending pending-total sniff reorder reorder-total}
+BOUNDS=${BOUNDS:-pending pending-total sniff sniff-total heads h2-pending h2-pending-total reorder reorder-total}
 [ "$BOUNDS" = 0 ] && BOUNDS=
 for b in $BOUNDS; do
 	[ -s "$OUT/bound-$b.pcap" ] || go run ./bench/memgen -bound "$b" -o "$OUT/bound-$b.pcap"

@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/gopacket"
@@ -34,7 +35,7 @@ func main() {
 	conns := flag.Int("conns", 0, "write a capture of `N` open connections")
 	keylog := flag.Int("keylog", 0, "write a key log of `N` CLIENT_RANDOM lines")
 	appendKeys := flag.String("append", "", "with -keylog: append this key log `FILE` (the keys of a capture to decrypt)")
-	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, pending-total, sniff, reorder or reorder-total")
+	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, pending-total, sniff, sniff-total, heads, h2-pending, h2-pending-total, reorder or reorder-total")
 	boundN := flag.Int("n", 0, "with -bound: `N` connections rather than the case's")
 	bomb := flag.Int("bomb", 0, "write a capture of one permessage-deflate message that inflates to `N` MiB of zeros (a decompression bomb)")
 	syns := flag.Int("syns", 0, "write a capture of `N` bare SYNs from distinct sources (a SYN flood)")
@@ -255,6 +256,15 @@ func keyLog(w *bufio.Writer, n int, add string) error {
 //     --max-pending-total);
 //   - sniff: 64 connections without a handshake, each side sending 384 KiB
 //     of random bytes (--max-sniff, 256 KiB searched);
+//   - heads: 64 connections whose client and server each send 60 000
+//     bytes of an HTTP head that never ends (under --max-http-header,
+//     64 KiB a side);
+//   - h2-pending: 64 h2c connections whose client opens a WebSocket stream
+//     (RFC 8441) and sends 960 000 bytes of DATA on it that the server
+//     never answers (under --max-pending, 1 MiB a connection);
+//   - sniff-total, h2-pending-total: sniff and h2-pending with 640
+//     connections (--max-sniff-total, 64 MiB; --max-pending-total,
+//     128 MiB);
 //   - reorder: 12 connections that lose their first data segment and then
 //     send 10 MiB (--max-reorder, 8 MiB; 96 MiB in all, under the total);
 //   - reorder-total: 32 connections that lose their first data segment and
@@ -298,15 +308,32 @@ func bounds(w *bufio.Writer, name string, n int) error {
 			c.Send(true, []byte(synth.UpgradeRequest+"\r\n"))
 			c.Send(true, random(rng, 1000000))
 		}, "192.0.2.2:80"},
+		"heads": {64, func(c *synth.Conv, rng *rand.Rand) {
+			c.Open()
+			c.Send(true, unfinishedHead("GET / HTTP/1.1\r\nHost: example.com\r\n"))
+			c.Send(false, unfinishedHead("HTTP/1.1 200 OK\r\n"))
+		}, "192.0.2.2:80"},
+		"h2-pending": {64, func(c *synth.Conv, rng *rand.Rand) {
+			h := synth.NewH2()
+			c.Open()
+			c.Send(true, h.Preface())
+			c.Send(false, h.ConnectProtocol())
+			c.Send(true, h.Headers(true, 1, false, synth.ExtendedConnect("/chat")...))
+			for range 15 { // 15 * 64 000 bytes, under --max-pending
+				c.Send(true, h.Data(true, 1, false, random(rng, 64000)))
+			}
+		}, "192.0.2.2:80"},
 		"reorder":       {12, lose(10 << 20), "192.0.2.2:9000"},
 		"reorder-total": {32, lose(6 << 20), "192.0.2.2:9000"},
 	}
+	plans["sniff-total"] = plan{640, plans["sniff"].build, plans["sniff"].server}
+	plans["h2-pending-total"] = plan{640, plans["h2-pending"].build, plans["h2-pending"].server}
 	p, ok := plans[name]
 	if n > 0 {
 		p.n = n
 	}
 	if !ok {
-		return fmt.Errorf("-bound %q: want pending, pending-total, sniff, reorder or reorder-total", name)
+		return fmt.Errorf("-bound %q: want pending, pending-total, sniff, sniff-total, heads, h2-pending, h2-pending-total, reorder or reorder-total", name)
 	}
 	rng := rand.New(rand.NewPCG(16, 15))
 	server := netip.MustParseAddrPort(p.server)
@@ -342,4 +369,14 @@ func bounds(w *bufio.Writer, name string, n int) error {
 			return nil
 		}
 	}
+}
+
+// unfinishedHead is an HTTP head of start and header lines, 60 000 bytes,
+// without the blank line that would end it.
+func unfinishedHead(start string) []byte {
+	b := []byte(start)
+	for i := 0; len(b) < 60000-64; i++ {
+		b = fmt.Appendf(b, "X-Pad-%d: %s\r\n", i, strings.Repeat("p", 40))
+	}
+	return b
 }
