@@ -16,6 +16,7 @@ import (
 type Limits struct {
 	Connections  int // TCP connections held at once
 	HTTPHeader   int // bytes of one HTTP head
+	HeaderTotal  int // bytes of unfinished HTTP heads held by all connections together (each -j worker's)
 	Pending      int // client bytes held while an upgrade is unanswered
 	PendingTotal int // those bytes held by all connections together (each -j worker's)
 	Sniff        int // bytes of one side searched for frames without a handshake
@@ -34,6 +35,7 @@ const reassemblyPage = 1900
 const (
 	DefaultMaxConnections = 100000
 	DefaultMaxHTTPHeader  = 64 << 10
+	DefaultMaxHeaderAll   = wsparse.DefaultMaxHTTPHeaderTotal
 	DefaultMaxPending     = 1 << 20
 	DefaultMaxPendingAll  = wsparse.DefaultMaxPendingTotal
 	DefaultMaxSniff       = 256 << 10
@@ -47,6 +49,7 @@ const (
 func (l *Limits) Apply(o *reassembly.Options) {
 	o.MaxConnections = l.Connections
 	o.Decoder.MaxHTTPHeader = l.HTTPHeader
+	o.Decoder.MaxHTTPHeaderTotal = l.HeaderTotal
 	o.Decoder.MaxPending = l.Pending
 	o.Decoder.MaxPendingTotal = l.PendingTotal
 	o.Decoder.MaxSniff = l.Sniff
@@ -79,7 +82,7 @@ func (l *Limits) ReportNamed(w io.Writer, st reassembly.Stats, name string) {
 	}
 	report.WriteLimitNotices(w, st, report.Limits{
 		Connections: or(l.Connections, DefaultMaxConnections), Reorder: or(l.Reorder, DefaultMaxReorder),
-		ReorderTotal: or(l.ReorderTotal, DefaultMaxReorderAll), HTTPHeader: or(l.HTTPHeader, DefaultMaxHTTPHeader),
+		ReorderTotal: or(l.ReorderTotal, DefaultMaxReorderAll), HTTPHeader: or(l.HTTPHeader, DefaultMaxHTTPHeader), HeaderTotal: or(l.HeaderTotal, DefaultMaxHeaderAll),
 		Pending: or(l.Pending, DefaultMaxPending), PendingTotal: or(l.PendingTotal, DefaultMaxPendingAll), InflateRatio: or(l.InflateRatio, wsparse.DefaultMaxInflateRatio),
 		Sniff: or(l.Sniff, DefaultMaxSniff), SniffTotal: or(l.SniffTotal, DefaultMaxSniffAll), H2Streams: h2.DefaultMaxStreams, FallbackSessions: fallbackSessions, Name: name,
 	})

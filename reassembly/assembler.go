@@ -118,6 +118,7 @@ type Stats struct {
 	HTTPHeaderLimit, PendingLimit, SniffLimit int
 	PendingTotalLimit                         int // clients whose pending bytes would have passed MaxPendingTotal
 	SniffTotalLimit                           int // directions whose search for frame boundaries would have passed MaxSniffTotal
+	HTTPHeaderTotalLimit                      int // HTTP heads whose bytes would have passed MaxHTTPHeaderTotal
 	InflateRatioLimit                         int // messages whose inflation stopped at the ratio bound
 	H2StreamLimit                             int // HTTP/2 streams not followed: as many as followed at once were open
 	// Fallback messages (SockJS, Engine.IO over HTTP) of sessions past

@@ -45,8 +45,8 @@ import (
 // newest the limit keeps over all workers.
 //
 // Output is identical to an Assembler's unless MaxBufferedPagesTotal or
-// the decoders' MaxPendingTotal or MaxSniffTotal is reached: each is
-// divided among the workers.
+// the decoders' MaxPendingTotal, MaxSniffTotal or MaxHTTPHeaderTotal is
+// reached: each is divided among the workers.
 type Parallel struct {
 	opts  Options
 	out   record.Sink
@@ -193,6 +193,11 @@ func NewParallelStage(out record.Sink, opts Options, n int, stage func(next reco
 		sniff = wsparse.DefaultMaxSniffTotal
 	}
 	wopts.Decoder.MaxSniffTotal = (sniff + n - 1) / n
+	heads := opts.Decoder.MaxHTTPHeaderTotal
+	if heads <= 0 {
+		heads = wsparse.DefaultMaxHTTPHeaderTotal
+	}
+	wopts.Decoder.MaxHTTPHeaderTotal = (heads + n - 1) / n
 	for i := 0; i < n; i++ {
 		in, o := make(chan *inBatch, queueDepth), make(chan *outBatch, queueDepth)
 		p.ins, p.outs = append(p.ins, in), append(p.outs, o)
@@ -255,6 +260,7 @@ func (p *Parallel) Stats() Stats {
 		st.PendingTotalLimit += w.PendingTotalLimit
 		st.SniffLimit += w.SniffLimit
 		st.SniffTotalLimit += w.SniffTotalLimit
+		st.HTTPHeaderTotalLimit += w.HTTPHeaderTotalLimit
 		st.InflateRatioLimit += w.InflateRatioLimit
 		st.H2StreamLimit += w.H2StreamLimit
 		st.Lanes += w.Lanes

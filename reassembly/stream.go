@@ -492,6 +492,7 @@ func (s *stream) complete(evicted bool) {
 		a.stats.PendingTotalLimit += h.PendingTotal
 		a.stats.SniffLimit += h.Sniff
 		a.stats.SniffTotalLimit += h.SniffTotal
+		a.stats.HTTPHeaderTotalLimit += h.HTTPHeaderTotal
 		a.stats.InflateRatioLimit += h.InflateRatio
 		a.stats.H2StreamLimit += h.H2Streams
 	}

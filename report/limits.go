@@ -16,6 +16,7 @@ type Limits struct {
 	Connections, Reorder, ReorderTotal, HTTPHeader, Pending, InflateRatio, Sniff int
 	PendingTotal                                                                 int // --max-pending-total
 	SniffTotal                                                                   int // --max-sniff-total
+	HeaderTotal                                                                  int // --max-http-header-total
 	H2Streams                                                                    int // HTTP/2 streams followed at once per connection
 	FallbackSessions                                                             int // fallback sessions held at once
 	// Name, when set, is the capture the notices are about, after
@@ -71,6 +72,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.HTTPHeaderLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d HTTP heads longer than --max-http-header %d bytes: the rest of each head was skipped (anomaly http_header_too_long)\n",
 			st.HTTPHeaderLimit, l.HTTPHeader)
+	}
+	if st.HTTPHeaderTotalLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d HTTP heads were cut while the connections held --max-http-header-total %d bytes of unfinished heads together (divided among the -j workers): the rest of each head was skipped (anomaly http_header_too_long)\n",
+			st.HTTPHeaderTotalLimit, l.HeaderTotal)
 	}
 	if st.PendingLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d clients sent more than --max-pending %d bytes before the upgrade was answered: bytes dropped (anomaly pending_limit)\n",

@@ -15,7 +15,12 @@ type Config struct {
 	MaxPayload    int // frame payload bytes kept per frame (default 16 MiB)
 	MaxMessage    int // message bytes kept per message (default 16 MiB)
 	MaxHTTPHeader int // bytes of one HTTP head (default 64 KiB)
-	MaxPending    int // client bytes buffered while the upgrade is unanswered (default 1 MiB)
+	// MaxHTTPHeaderTotal bounds the bytes of unfinished HTTP heads held
+	// by all the connections of a Shared together (default
+	// DefaultMaxHTTPHeaderTotal): past it, the head whose bytes would
+	// pass it is handled as over MaxHTTPHeader (LimitHits.HTTPHeaderTotal).
+	MaxHTTPHeaderTotal int
+	MaxPending         int // client bytes buffered while the upgrade is unanswered (default 1 MiB)
 	// MaxPendingTotal bounds those bytes held by all the connections of
 	// a Shared together (an assembler's: each -j worker's), default
 	// 128 MiB: past it, the connection whose bytes would pass it is handled
@@ -93,6 +98,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxHTTPHeader <= 0 {
 		c.MaxHTTPHeader = defaultMaxHTTPHeader
+	}
+	if c.MaxHTTPHeaderTotal <= 0 {
+		c.MaxHTTPHeaderTotal = DefaultMaxHTTPHeaderTotal
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = defaultMaxPending
@@ -247,7 +255,11 @@ func internConfig(cfg Config) *Config {
 // records; the rest would go unseen without these counts.
 type LimitHits struct {
 	HTTPHeader int // an HTTP head longer than MaxHTTPHeader: the side was dropped
-	Pending    int // more than MaxPending client bytes before the upgrade was answered
+	// HTTPHeaderTotal counts heads whose bytes would have taken those of
+	// the unfinished heads all connections held past MaxHTTPHeaderTotal:
+	// handled as over MaxHTTPHeader.
+	HTTPHeaderTotal int
+	Pending         int // more than MaxPending client bytes before the upgrade was answered
 	// PendingTotal counts connections whose client bytes before the
 	// upgrade was answered would have taken the bytes all connections
 	// held so past MaxPendingTotal: handled as over MaxPending.
@@ -290,6 +302,9 @@ type Shared struct {
 	// sniffHeld is the bytes the searches for frame boundaries keep
 	// (MaxSniffTotal).
 	sniffHeld int
+	// headHeld is the bytes of unfinished HTTP heads the connections
+	// hold (MaxHTTPHeaderTotal).
+	headHeld int
 }
 
 // SideSeen sets how the decoders learn whether a connection's side has
@@ -422,6 +437,7 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 		switch h.mode {
 		case modeHTTP:
 			data = c.feedHTTP(side, data, ts)
+			c.countHead(h)
 		case modeAwait:
 			h.openHTTP()
 			n := min(len(data), c.cfg.MaxPending-len(h.buf))

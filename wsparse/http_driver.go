@@ -28,6 +28,10 @@ type httpHalf struct {
 	// given back when buf is.
 	held   int
 	heldIn *int
+	// head is the capacity of buf counted in *headIn, the total of the
+	// unfinished heads of the connections' Shared (MaxHTTPHeaderTotal).
+	head   int
+	headIn *int
 }
 
 // httpPool holds the HTTP states of sides that speak HTTP no more: a
@@ -47,6 +51,7 @@ func (h *half) openHTTP() {
 func (h *half) dropHTTP() {
 	if h.httpHalf != nil {
 		h.unhold()
+		h.unhead()
 		*h.httpHalf = httpHalf{}
 		httpPool.Put(h.httpHalf)
 		h.httpHalf = nil
@@ -57,6 +62,7 @@ func (h *half) dropHTTP() {
 func (h *half) dropBuf() {
 	if h.httpHalf != nil {
 		h.unhold()
+		h.unhead()
 		h.buf = nil
 	}
 }
@@ -174,8 +180,8 @@ func (c *Conn) feedHeads(side int, data []byte, ts time.Time) []byte {
 				return nil
 			}
 		}
-		start := len(h.buf)
-		room := c.cfg.MaxHTTPHeader - start
+		start, limit := len(h.buf), c.cfg.MaxHTTPHeader
+		room := limit - start
 		take := min(len(data), room+1)
 		var hb []byte // the head: in data when it is whole there, else in h.buf
 		end := -1
@@ -185,16 +191,25 @@ func (c *Conn) feedHeads(side int, data []byte, ts time.Time) []byte {
 			}
 		}
 		if hb == nil {
+			// Held until its end comes: in the total of all heads too.
+			if l := c.headLimit(h, start); l < limit {
+				limit = l
+				take = min(take, limit-start+1)
+			}
 			h.buf = append(h.buf, data[:take]...)
 			end = headEnd(h.buf, start)
 			hb = h.buf
 		}
 		if end < 0 {
 			data = data[take:]
-			if len(h.buf) > c.cfg.MaxHTTPHeader {
+			if len(h.buf) > limit {
 				// Over the limit: keep what fits, pass over the rest up to
 				// the blank line, and decode what follows.
-				c.hit().HTTPHeader++
+				if limit < c.cfg.MaxHTTPHeader {
+					c.hit().HTTPHeaderTotal++
+				} else {
+					c.hit().HTTPHeader++
+				}
 				c.headCut = true
 				c.sum.Anomalies |= AnomHTTPHeaderTooLong
 				c.hsAnomaly(AnomHTTPHeaderTooLong)

@@ -13,7 +13,7 @@ import (
 // WebSocket decoding (--max-payload, --max-message, --no-sniff).
 var sharedInputFlags = []string{
 	"keylog", "ws-port", "jobs",
-	"max-connections", "max-http-header", "max-pending", "max-pending-total", "max-sniff", "max-sniff-total",
+	"max-connections", "max-http-header", "max-http-header-total", "max-pending", "max-pending-total", "max-sniff", "max-sniff-total",
 	"max-reorder", "max-reorder-total", "max-inflate-ratio", "spill-above",
 	"max-payload", "max-message", "no-sniff",
 }

@@ -16,6 +16,7 @@ import (
 func addLimitFlags(f *pflag.FlagSet, l *pipeline.Limits) {
 	f.Var(newLimit(&l.Connections, pipeline.DefaultMaxConnections), "max-connections", "TCP connections held at once; past it a tenth are evicted (finished and half-open first, WebSocket ones last, with their state kept)")
 	f.Var(newLimit(&l.HTTPHeader, pipeline.DefaultMaxHTTPHeader), "max-http-header", "bytes of one HTTP head kept; the rest of a longer one is skipped up to its end")
+	f.Var(newLimit(&l.HeaderTotal, pipeline.DefaultMaxHeaderAll), "max-http-header-total", "bytes of unfinished HTTP heads held by all connections together (divided among the -j workers); past it, the head whose bytes pass it is handled as over --max-http-header")
 	f.Var(newLimit(&l.Pending, pipeline.DefaultMaxPending), "max-pending", "client bytes held while an upgrade request is unanswered")
 	f.Var(newLimit(&l.PendingTotal, pipeline.DefaultMaxPendingAll), "max-pending-total", "client bytes held while upgrade requests are unanswered, all connections together (divided among the -j workers); past it, the connection whose bytes pass it is handled as over --max-pending")
 	f.Var(newLimit(&l.Sniff, pipeline.DefaultMaxSniff), "max-sniff", "bytes of one direction searched for WebSocket frames when there is no handshake; after a gap, the bytes kept while the search goes on")
