@@ -114,6 +114,7 @@ var Rules = []Rule{
 	{"WS309", "tls-not-decrypted", Info, "connection", "--keylog", "a TLS connection that was not decrypted (no key log, no key for its client random, a wrong key, a suite not supported): a WebSocket in it is not checked", ""},
 	{"WS310", "tcp-data-discarded", Warning, "connection", "RFC 9293 §3.10.7.4, §3.5.3", "a side sent bytes past its FIN, or on a RST, which the receiver drops (not decoded)", "tcp_data_discarded"},
 	{"WS311", "late-segment", Warning, "connection", "RFC 9293 §3.10.7.4", "bytes of a hole came after wsdump passed over it (2 s of capture time): a receiver reads them in order, wsdump did not decode them (counted as skipped, not lost); a sender may delay a segment so", "late_segment"},
+	{"WS312", "seq-space-mixed", Warning, "connection", "RFC 9293 §3.4, RFC 7323 §2.3", "segments of another sequence space came on the connection's 4-tuple (another connection's, in the same tenant or told apart only by MPLS labels, outer addresses or the capture interface): not decoded (counted as skipped), the jump to them not counted as lost", "seq_space_mixed"},
 
 	{"WS401", "payload-incomplete", Info, "frame", "capture", "the capture lost or ended inside this frame's payload", "payload_incomplete"},
 	{"WS402", "payload-truncated", Info, "frame", "--max-payload", "payload over the limit: only its head is kept", "payload_truncated"},

@@ -220,6 +220,11 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 		}
 		return false
 	}
+	if s.foreign(sd, tcp) {
+		// Not this connection's: neither its bytes nor its FIN or RST.
+		s.decoder().Foreign(sd, len(tcp.Payload))
+		return false
+	}
 	drop, quiet := s.discarded(sd, tcp)
 	s.track(sd, tcp)
 	if s.parked() != nil && s.parked().resume[sd] {

@@ -189,3 +189,33 @@ func (s *stream) latePassed(sd, skip, length int) {
 	}
 	l.next[sd] += uint32(max(skip, 0) + length)
 }
+
+// maxWindow is the largest window a TCP may offer (RFC 7323 §2.3: 2^30,
+// with the largest scale): a side cannot send further than that past the
+// bytes its peer acknowledged, nor acknowledge bytes its peer never sent.
+const maxWindow = 1 << 30
+
+// foreign reports whether a segment of side sd lies in another sequence
+// space than the connection's: its sequence number more than a largest
+// window past the side's end or more than lateWindow before its first,
+// or its acknowledgment number so outside the peer's. It is another
+// connection's on the same 4-tuple (in the same tenant, or told apart
+// only by what is not read as one: MPLS labels, outer addresses, the
+// capture interface), mixed in: the jump to it is no loss, and gopacket,
+// given it, counted the distance between the two spaces lost (across
+// its quarter rule, from below zero: 4 294 967 256 bytes).
+func (s *stream) foreign(sd int, tcp *layers.TCP) bool {
+	if s.firstSet[sd] && outside(tcp.Seq, s.firstSeq[sd], s.end[sd]) {
+		return true
+	}
+	o := sd ^ 1
+	return tcp.ACK && s.firstSet[o] && outside(tcp.Ack, s.firstSeq[o], s.end[o])
+}
+
+// outside reports whether x lies more than maxWindow past end or more
+// than lateWindow before first, in the sequence space that starts at
+// first (a side that sent more than 3 GiB holds every number).
+func outside(x, first, end uint32) bool {
+	rel, span := uint64(x-first), uint64(end-first)
+	return rel > span+maxWindow && rel < 1<<32-lateWindow
+}

@@ -86,6 +86,7 @@ const (
 	AnomUpgradeNotWebSocket // a 101 answered the upgrade request naming another protocol, or none (RFC 6455 §4.1): both sides searched for frames
 	AnomLateSegment         // bytes of a hole came after it was passed over (lost_bytes): not decoded, counted as skipped
 	AnomAnswerBeforeRequest // the capture has the 101 before its request (taps and queues that timestamp the two directions apart): decoded in the connection's order
+	AnomSeqSpaceMixed       // segments of another sequence space on the connection's 4-tuple (another connection's, mixed in): not decoded, counted as skipped
 	anomCount               = iota
 )
 
@@ -152,6 +153,7 @@ var anomalyNames = [...]string{
 	"upgrade_not_websocket",
 	"late_segment",
 	"answer_before_request",
+	"seq_space_mixed",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

@@ -268,6 +268,15 @@ func (c *Conn) Discarded(side, n int) {
 	c.sum.Anomalies |= AnomTCPDataDiscarded
 }
 
+// Foreign records that a side's segment of n bytes lay in another
+// sequence space than the side's (another connection's on the same
+// 4-tuple, mixed in): it is not decoded, and its bytes count as skipped;
+// the jump to it is no loss.
+func (c *Conn) Foreign(side, n int) {
+	c.rare(c.dirOf(side)).SkippedBytes += uint64(n)
+	c.sum.Anomalies |= AnomSeqSpaceMixed
+}
+
 // LateBytes records that n bytes of a side, counted lost when a hole was
 // passed over, came later (a sender that delays a segment, a
 // retransmission after the wait): they are not decoded, so skipped, not
