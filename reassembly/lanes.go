@@ -57,10 +57,25 @@ func laneFlow(lane uint8, src, dst []byte) gopacket.Flow {
 
 // lanes are the tenants of a split 4-tuple and their lanes (entry 0:
 // lane 0, whose tenant is not kept), and the number of lanes past 0.
+// first holds, by lane, the first sequence number of each side of the
+// lane's latest connection (noteFirst): copyOf and answerOf look a lane's
+// connection up only when the SYN's or SYN-ACK's number matches one, not
+// every lane at each SYN.
 type lanes struct {
 	tenants []uint32
 	lane    []uint8
+	first   [][2]uint32
 	n       uint8
+}
+
+// noteFirst notes seq, the first sequence number of side sd of s, a
+// lane's connection, in its 4-tuple's lanes.
+func (a *Assembler) noteFirst(s *stream, sd int, seq uint32) {
+	t := s.key().tuple()
+	t.lane = 0
+	if l := a.split[t.canonical()]; l != nil && int(s.lane()) < len(l.first) {
+		l.first[s.lane()][sd] = seq
+	}
 }
 
 // route returns the network flow of the packet just decoded (a.dec) on
@@ -97,6 +112,9 @@ func (a *Assembler) copyOf(netFlow gopacket.Flow, tcp *layers.TCP) (gopacket.Flo
 	}
 	src, dst := netFlow.Endpoints()
 	for lane := 1; lane <= int(l.n); lane++ {
+		if f := l.first[lane]; f[0] != tcp.Seq && f[1] != tcp.Seq {
+			continue // not the first number of either side: no copy
+		}
 		k := flowKey{laneFlow(uint8(lane), src.Raw(), dst.Raw()), tcpFlow}
 		s := a.live.get(k.tuple())
 		if s == nil {
@@ -144,6 +162,9 @@ func (a *Assembler) answerOf(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Fl
 	}
 	src, dst := netFlow.Endpoints()
 	for lane := 1; lane <= int(l.n); lane++ {
+		if f := l.first[lane]; f[0]+1 != tcp.Ack && f[1]+1 != tcp.Ack {
+			continue
+		}
 		k := flowKey{laneFlow(uint8(lane), src.Raw(), dst.Raw()), tcpFlow}
 		s := a.live.get(k.tuple())
 		if s == nil {
@@ -184,7 +205,7 @@ func (a *Assembler) splits(s *stream, netFlow gopacket.Flow) (gopacket.Flow, boo
 	if l == nil {
 		// Lane 0's tenant is only known folded: its entry is never
 		// matched (route sends unknown tenants there anyway).
-		l = &lanes{tenants: []uint32{0}, lane: []uint8{0}}
+		l = &lanes{tenants: []uint32{0}, lane: []uint8{0}, first: make([][2]uint32, 1)}
 	}
 	// The SYN's tenant is none of l's (route sent those to their lanes).
 	if len(l.tenants) >= maxLanes || l.n == maxLanes-1 {
@@ -194,6 +215,7 @@ func (a *Assembler) splits(s *stream, netFlow gopacket.Flow) (gopacket.Flow, boo
 	l.n++
 	lane := l.n
 	l.tenants, l.lane = append(l.tenants, ten), append(l.lane, lane)
+	l.first = append(l.first, [2]uint32{})
 	if a.split == nil {
 		a.split = map[tuple]*lanes{}
 	}

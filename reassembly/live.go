@@ -18,6 +18,7 @@ type liveSet struct {
 	tags  []uint8
 	n     int
 	seed  maphash.Seed
+	gets  int // look-ups (get), for tests of what searches cost
 }
 
 func newLiveSet() liveSet {
@@ -71,6 +72,7 @@ func (l *liveSet) find(t tuple) (int, uint8) {
 }
 
 func (l *liveSet) get(t tuple) *stream {
+	l.gets++
 	if l.n == 0 {
 		return nil
 	}

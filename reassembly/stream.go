@@ -276,6 +276,9 @@ func (s *stream) lateSegment(sd int, tcp *layers.TCP) bool {
 func (s *stream) track(sd int, tcp *layers.TCP) {
 	if !s.firstSet[sd] {
 		s.firstSet[sd], s.firstSeq[sd] = true, tcp.Seq
+		if s.lane() != 0 {
+			s.a.noteFirst(s, sd, tcp.Seq)
+		}
 	}
 	n := uint32(len(tcp.Payload))
 	if n > 0 {
