@@ -38,6 +38,9 @@ func (a *Assembler) maybeFlush(ts time.Time) {
 // behind holes older than the gap timeout, as seen at packet time ts.
 func (a *Assembler) flush(ts time.Time) {
 	a.forgetClosed(ts.Add(-closedMemory))
+	if a.split != nil {
+		a.pruneSplit()
+	}
 
 	opt := tcpasm.FlushOptions{T: ts.Add(-a.opts.GapTimeout)}
 	if a.opts.IdleTimeout > 0 {

@@ -321,3 +321,52 @@ func (d *headerDecoder) tenant() (h uint32) {
 	}
 	return
 }
+
+// pruneSplit forgets the 4-tuples whose connections, in every lane, have
+// all ended and are no longer remembered (closed, parked, tombs): their
+// lanes would route nothing, and split grew by one entry (up to 1.3 KB
+// with its 256 tenants) per 4-tuple ever split. Called as closed
+// connections are forgotten; a 4-tuple split again starts afresh.
+func (a *Assembler) pruneSplit() {
+	for t, l := range a.split {
+		if !a.laneInUse(t, l) {
+			delete(a.split, t)
+		}
+	}
+	if len(a.split) == 0 {
+		a.split = nil // route and answerOf skipped again
+	}
+}
+
+// laneInUse reports whether a connection of any lane of 4-tuple t is
+// live, parked, ended early (a tomb) or closed and remembered.
+func (a *Assembler) laneInUse(t tuple, l *lanes) bool {
+	for lane := range int(l.n) + 1 {
+		t.lane = uint8(lane)
+		for _, u := range [2]tuple{t, t.reverse()} {
+			if a.live.get(u) != nil {
+				return true
+			}
+			if _, ok := a.tombs[u]; ok {
+				return true
+			}
+			k := u.key()
+			if _, ok := a.closed[k]; ok || a.parked[k] != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// key returns the flow key of t's packets, as the packet decoder makes it.
+func (t tuple) key() flowKey {
+	n := 4
+	if t.v6 {
+		n = 16
+	}
+	var sp, dp [2]byte
+	binary.BigEndian.PutUint16(sp[:], t.sp)
+	binary.BigEndian.PutUint16(dp[:], t.dp)
+	return flowKey{laneFlow(t.lane, t.src[:n], t.dst[:n]), gopacket.NewFlow(layers.EndpointTCPPort, sp[:], dp[:])}
+}
