@@ -324,7 +324,7 @@ func (d *headerDecoder) tenant() (h uint32) {
 
 // pruneSplit forgets the 4-tuples whose connections, in every lane, have
 // all ended and are no longer remembered (closed, parked, tombs): their
-// lanes would route nothing, and split grew by one entry (up to 1.3 KB
+// lanes would route nothing, and split grew by one entry (up to 3.3 KB
 // with its 256 tenants) per 4-tuple ever split. Called as closed
 // connections are forgotten; a 4-tuple split again starts afresh.
 func (a *Assembler) pruneSplit() {

@@ -12,7 +12,7 @@ import (
 // carrying two connections at once in VLANs 10 and 20 (a lane), both
 // closed with FIN. A split 4-tuple is forgotten once its connections have
 // ended and are no longer remembered (closedMemory): split holds the
-// last ones only. It held all 50 (1.3 KB each with 256 tenants).
+// last ones only. It held all 50 (3.3 KB each with 256 tenants).
 func TestLanesPruned(t *testing.T) {
 	t.Parallel()
 	var pkts []synth.Packet
