@@ -229,15 +229,15 @@ func (st *connState) series(o Options) []*Series {
 	for k := range b.series {
 		keys = append(keys, k)
 	}
+	stop := st.stop()
 	for k, n := range b.negotiated {
-		if b.series[k] == nil && promised(n) {
+		if b.series[k] == nil && promised(n) && due(n, stop, o) {
 			keys = append(keys, k) // beats promised and none came: a series of none
 		}
 	}
 	slices.SortFunc(keys, func(a, b seriesKey) int {
 		return cmp.Or(cmp.Compare(a.dir, b.dir), cmp.Compare(a.kind, b.kind))
 	})
-	stop := st.stop()
 	out := make([]*Series, 0, len(keys))
 	for _, k := range keys {
 		if k.kind == KindSTOMPFrame {
@@ -266,6 +266,15 @@ func (st *connState) series(o Options) []*Series {
 // else to send (and its other packets are not followed as signs of life).
 func promised(n Negotiated) bool {
 	return n.Kind == "stomp" && n.Interval > 0 && !n.At.IsZero()
+}
+
+// due reports whether a beat promised by n was due before stop: the
+// direction stayed open past a late gap from the promise (or the clock
+// stepped back over it). A connection that ended sooner owed none: no
+// series, rather than one that says no beat came.
+func due(n Negotiated, stop time.Time, o Options) bool {
+	g := stop.Sub(n.At)
+	return g > time.Duration(float64(n.Interval)*o.Tolerance) || g < -clockStepBack
 }
 
 // stop is when a connection's heartbeats stop being expected: its first

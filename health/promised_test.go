@@ -157,3 +157,20 @@ func TestHealthClockStepBackDuration(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthPromisedNotDue: a STOMP session that ends before a promised
+// beat was late (5 s of 10 s heart-beats, no frame) owed none: no series.
+// Until the fix it showed both directions as "no beat, other frames on
+// time", not ok, though no frame came and none was due. Past the late
+// gap (16 s: 1.5 × 10 s after the CONNECTED) the beat is missed.
+func TestHealthPromisedNotDue(t *testing.T) {
+	c := stompConv(t, Options{}, false, 0, 5000)
+	if len(c.Heartbeats) != 0 || !c.Healthy() {
+		t.Errorf("5 s session: %d series (%q), want none", len(c.Heartbeats), Glance(c))
+	}
+	c = stompConv(t, Options{}, false, 0, 16000)
+	want := "stomp heart-beat c2s 10.0s 1 missed (none in 15.9s since negotiated); stomp heart-beat s2c 10.0s 1 missed (none in 15.9s since negotiated)"
+	if g := Glance(c); g != want {
+		t.Errorf("16 s session: glance %q, want %q", g, want)
+	}
+}
