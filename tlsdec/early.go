@@ -27,7 +27,9 @@ type earlyState struct {
 	held     []heldPlain
 	heldN    int
 	decided  bool
+	accepted bool  // (once decided)
 	rejected int64 // plaintext the server rejected: discarded
+	saidRej  bool  // the error is the rejection's, its count kept up
 	out      bool  // early plaintext is being passed on (Early)
 }
 
@@ -107,6 +109,13 @@ func (c *Conn) earlyContent(side int, inner uint8, plain []byte, ts time.Time) {
 		e := &c.early
 		switch {
 		case len(plain) == 0:
+		case e.decided && !e.accepted:
+			// Rejected already (the server's answer came before the
+			// client's last early records): discarded too. Until session
+			// 36's review they were passed on, the tail of a request
+			// without its head.
+			e.rejected += int64(len(plain))
+			c.sayRejected()
 		case !e.decided && e.heldN+len(plain) <= maxHeldEarly:
 			e.held = append(e.held, heldPlain{append([]byte(nil), plain...), ts})
 			e.heldN += len(plain)
@@ -147,7 +156,7 @@ func (c *Conn) earlyDecide(side int, accepted bool) {
 	if e.decided {
 		return
 	}
-	e.decided = true
+	e.decided, e.accepted = true, accepted
 	held := e.held
 	e.held, e.heldN = nil, 0
 	for _, h := range held {
@@ -157,9 +166,19 @@ func (c *Conn) earlyDecide(side int, accepted bool) {
 			e.rejected += int64(len(h.b))
 		}
 	}
-	if e.rejected > 0 {
-		c.fail("the server rejected the client's 0-RTT early data: %d bytes discarded (a client sends them again after the handshake)", e.rejected)
+	c.sayRejected()
+}
+
+// sayRejected sets the error to the early plaintext discarded so far,
+// unless an earlier error stands.
+func (c *Conn) sayRejected() {
+	e := &c.early
+	if e.rejected == 0 || c.info.Error != "" && !e.saidRej {
+		return
 	}
+	c.info.Error = ""
+	c.fail("the server rejected the client's 0-RTT early data: %d bytes discarded (a client sends them again after the handshake)", e.rejected)
+	e.saidRej = true
 }
 
 // earlyAnswer decides, at the server's EncryptedExtensions, on the early
