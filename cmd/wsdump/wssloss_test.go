@@ -240,3 +240,38 @@ func TestWssSegmentLoss(t *testing.T) {
 		})
 	}
 }
+
+// TestWssEarlyDataUnanswered: a capture that ends before the server
+// answered a client's 0-RTT early data: the reassembler's end of the
+// connection passes on what the TLS layer held, and the TLS record says so.
+func TestWssEarlyDataUnanswered(t *testing.T) {
+	base := filepath.Join("..", "..", "testdata", "pcaps", "gen__wss-openssl-0rtt")
+	pkts := readCapture(t, base+".pcap")
+	last := -1
+	for i, p := range pkts {
+		if p.dir == 0 && p.payload > 0 && bytes.HasPrefix(p.bytes, []byte{0x16, 3, 1}) {
+			last = i // the last ClientHello: the resumed session's, with early data
+		}
+	}
+	cut := len(pkts)
+	for i := last + 1; i < len(pkts); i++ {
+		if pkts[i].dir == 1 && pkts[i].payload > 0 {
+			cut = i
+			break
+		}
+	}
+	if last < 0 || cut == len(pkts) {
+		t.Fatalf("no 0-RTT ClientHello (%d) or server answer (%d)", last, cut)
+	}
+	out, errs, code := runWsdump(t, nil, "-r", writeCapture(t, pkts[:cut], 0), "--keylog", base+".keys", "--format", "jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	// The early data is the upgrade request: its handshake record, with
+	// no response, carries the TLS layer's word.
+	hs := parseJSONLType(t, out, "handshake")
+	if len(hs) != 1 || !strings.Contains(out, `"uri":"/chat"`) ||
+		!strings.Contains(out, `"error":"the server's answer to the client's 0-RTT early data was not seen: 154 bytes passed on as sent"`) {
+		t.Errorf("%d handshakes:\n%s", len(hs), out)
+	}
+}
