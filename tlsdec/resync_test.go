@@ -214,3 +214,68 @@ func TestCutPaddedRecord(t *testing.T) {
 		}
 	}
 }
+
+// TestResyncBounds: after a gap, record-looking bytes that no key opens
+// end the search once maxResyncTries opens failed, not at the
+// connection's end (each candidate could try every sequence number the
+// bytes lost may hold); and a second gap during the search counts the
+// bytes between the two as lost too.
+func TestResyncBounds(t *testing.T) {
+	for _, id := range []uint16{0x1301, 0xc02f} {
+		s := newSession(id, false)
+		sent := s.build([]int{10})
+		s.evs, s.seq[0] = s.evs[:len(s.evs)-1], s.seq[0]-1 // (the close_notify)
+		n := len(s.evs)
+		var recs [][]byte
+		var plain []byte
+		for i := range 5 {
+			p := appData(0, 20+i, 100)
+			plain = append(plain, p...)
+			s.sealed(0, typeApplicationData, p, 0)
+			recs = append(recs, s.evs[len(s.evs)-1].data)
+		}
+		run := func(feed func(c *Conn)) (out []byte, lost int, c *Conn) {
+			c = NewConn(s.keys(), func(side int, p []byte, ts time.Time) {
+				if side == 0 {
+					out = append(out, p...)
+				}
+			})
+			c.OnLost(func(side, n int, ts time.Time) { lost += n })
+			for _, ev := range s.evs[:n] {
+				c.Feed(ev.side, ev.data, time.Time{})
+			}
+			feed(c)
+			return out, lost, c
+		}
+
+		// 300 forged records after a gap of 4096 bytes.
+		var junk []byte
+		for i := range 300 {
+			junk = append(junk, typeApplicationData, 3, 3, 0, 40)
+			junk = append(junk, appData(1, i, 40)...)
+		}
+		_, lost, c := run(func(c *Conn) {
+			c.Gap(0, 4096, time.Time{})
+			c.Feed(0, junk, time.Time{})
+		})
+		if in := c.Info(); !strings.Contains(in.Error, "TLS records not followed past them") || lost != 4096+len(junk) || c.dir[0].resync.on {
+			t.Errorf("%#x forged records: lost %d want %d, searching %v, %s", id, lost, 4096+len(junk), c.dir[0].resync.on, in.Error)
+		}
+
+		// recs[1] cut at 50 bytes, a gap to 20 bytes into recs[2], 30
+		// bytes captured, a gap to 10 bytes into recs[3]: recs[4] is found.
+		out, lost, c := run(func(c *Conn) {
+			c.Feed(0, recs[0], time.Time{})
+			c.Feed(0, recs[1][:50], time.Time{})
+			c.Gap(0, len(recs[1])-50+20, time.Time{})
+			c.Feed(0, recs[2][20:50], time.Time{})
+			c.Gap(0, len(recs[2])-50+10, time.Time{})
+			c.Feed(0, recs[3][10:], time.Time{})
+			c.Feed(0, recs[4], time.Time{})
+		})
+		want := append(append(append([]byte{}, sent[0]...), plain[:100]...), plain[400:]...)
+		if in := c.Info(); !bytes.Equal(out, want) || lost != 300 || !strings.Contains(in.Error, "records lost: 3 (300 bytes of plaintext") {
+			t.Errorf("%#x two gaps: out %d of %d, lost %d want 300, %s", id, len(out), len(want), lost, in.Error)
+		}
+	}
+}
