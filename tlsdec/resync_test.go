@@ -277,5 +277,8 @@ func TestResyncBounds(t *testing.T) {
 		if in := c.Info(); !bytes.Equal(out, want) || lost != 300 || !strings.Contains(in.Error, "records lost: 3 (300 bytes of plaintext") {
 			t.Errorf("%#x two gaps: out %d of %d, lost %d want 300, %s", id, len(out), len(want), lost, in.Error)
 		}
+		if r := &c.dir[0].resync; r.buf != nil || r.copy_ != nil {
+			t.Errorf("%#x: the search's buffers kept after it: %d + %d bytes", id, cap(r.buf), cap(r.copy_))
+		}
 	}
 }
