@@ -96,3 +96,24 @@ func TestEarlyDataAfterRejection(t *testing.T) {
 		})
 	}
 }
+
+// TestEarlyDataHelloRetry: a HelloRetryRequest rejects early data (RFC
+// 8446 §4.1.4): with nothing of the server's later flight or the client's
+// later records captured, what was held is discarded at the end, not passed
+// on as unanswered.
+func TestEarlyDataHelloRetry(t *testing.T) {
+	s := newSession(0x1301, false)
+	s.early, s.logEarly, s.rejectEarly = appData(0, 99, 200), true, true
+	s.build([]int{42})
+	hrr := newSession(0x1301, false)
+	hrr.sr = helloRetryRandom
+	var out []byte
+	c := NewConn(s.keys(), func(side int, p []byte, ts time.Time) { out = append(out, p...) })
+	for _, ev := range append(s.evs[:4:4], event{1, records(typeHandshake, hrr.serverHello())}) {
+		c.Feed(ev.side, ev.data, time.Time{})
+	}
+	c.End(time.Time{})
+	if in := c.Info(); len(out) != 0 || !strings.Contains(in.Error, "rejected the client's 0-RTT early data: 200 bytes discarded") {
+		t.Errorf("out %d bytes, %+v", len(out), in)
+	}
+}
