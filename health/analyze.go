@@ -244,10 +244,10 @@ func (st *connState) series(o Options) []*Series {
 			continue
 		}
 		neg, agreed := b.negotiated[k]
-		var alive []time.Time
+		alive := &lifeSigns{}
 		if f := b.series[seriesKey{k.dir, KindSTOMPFrame}]; f != nil && k.kind == "stomp" && neg.Interval > 0 {
-			alive = f.times()
-			slices.SortFunc(alive, func(a, b time.Time) int { return a.Compare(b) })
+			alive.t = f.times()
+			slices.SortFunc(alive.t, func(a, b time.Time) int { return a.Compare(b) })
 		}
 		bs := b.series[k]
 		if bs == nil {
@@ -311,7 +311,7 @@ const minObserved = 100 * time.Millisecond
 // agreed to none (neg.Interval 0): then nothing is inferred.
 // alive are other signs of life of the direction, in time order (STOMP
 // frames: KindSTOMPFrame): a late gap is judged between them.
-func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, alive []time.Time, stop time.Time, o Options) *Series {
+func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, alive *lifeSigns, stop time.Time, o Options) *Series {
 	arrived := bs.times()
 	if segs := clockSegments(arrived); len(segs) > 1 {
 		return buildStepped(k, segs, bs, neg, agreed, alive, stop, o)
@@ -321,7 +321,7 @@ func buildSeries(k seriesKey, bs *beatSeries, neg Negotiated, agreed bool, alive
 
 // buildRun is buildSeries for beats (kept, in arrival order) with no step
 // back of the clock between them.
-func buildRun(k seriesKey, beats []time.Time, bs *beatSeries, neg Negotiated, agreed bool, alive []time.Time, stop time.Time, o Options) *Series {
+func buildRun(k seriesKey, beats []time.Time, bs *beatSeries, neg Negotiated, agreed bool, alive *lifeSigns, stop time.Time, o Options) *Series {
 	slices.SortStableFunc(beats, func(a, b time.Time) int { return a.Compare(b) })
 	s := &Series{Kind: k.kind, Dir: k.dir, Count: len(beats) + bs.extra, Unmeasured: bs.extra}
 	if len(beats) == 0 && bs.extra == 0 && promised(neg) {
@@ -436,15 +436,32 @@ func (s *Series) addGap(g Gap) {
 }
 
 // judgeGaps adds the late gaps from..to of s (its Interval set), split at
-// the signs of life in it (alive, in time order).
-func (s *Series) judgeGaps(from, to time.Time, trailing bool, alive []time.Time, o Options) {
+// the signs of life in it (alive). The late gaps between two signs are
+// taken from alive's index, not walked: the runs of a series cut by steps
+// of the clock overlap in time (clockSegments).
+func (s *Series) judgeGaps(from, to time.Time, trailing bool, alive *lifeSigns, o Options) {
 	late := time.Duration(float64(s.Interval) * o.Tolerance)
-	i, _ := slices.BinarySearchFunc(alive, from, func(a, t time.Time) int { return a.Compare(t) })
-	for ; i < len(alive) && alive[i].Before(to); i++ {
-		if g := alive[i].Sub(from); g > late {
-			s.addGap(Gap{From: from, To: alive[i], Missed: max(int(math.Round(float64(g)/float64(s.Interval)))-1, 1)})
+	t := alive.t
+	cmpT := func(a, t time.Time) int { return a.Compare(t) }
+	i, _ := slices.BinarySearchFunc(t, from, cmpT)
+	end, _ := slices.BinarySearchFunc(t, to, cmpT) // the first sign at or after to
+	if i < end {
+		if g := t[i].Sub(from); g > late {
+			s.addGap(Gap{From: from, To: t[i], Missed: max(int(math.Round(float64(g)/float64(s.Interval)))-1, 1)})
 		}
-		from = alive[i]
+		alive.index(late, s.Interval)
+		lo, _ := slices.BinarySearch(alive.late, i)     // the late gaps t[j]..t[j+1]
+		hi, _ := slices.BinarySearch(alive.late, end-1) // with i <= j < end-1
+		for n := lo; n < hi; n++ {
+			if len(s.Gaps) == maxGapsListed {
+				s.GapsTruncated = true
+				break
+			}
+			j := alive.late[n]
+			s.Gaps = append(s.Gaps, Gap{From: t[j], To: t[j+1], Missed: alive.missed[n+1] - alive.missed[n]})
+		}
+		s.Missed += alive.missed[hi] - alive.missed[lo]
+		from = t[end-1]
 	}
 	switch g := to.Sub(from); {
 	case g <= late:

@@ -1,6 +1,7 @@
 package health
 
 import (
+	"math"
 	"time"
 )
 
@@ -47,7 +48,7 @@ func clockSegments(beats []time.Time) [][]time.Time {
 // into runs (clockSegments): each run is measured on its own, the last
 // one's trailing gap to stop, and the results summed. The interval, its
 // rhythm and timers are those of the run with the most beats.
-func buildStepped(k seriesKey, segs [][]time.Time, bs *beatSeries, neg Negotiated, agreed bool, alive []time.Time, stop time.Time, o Options) *Series {
+func buildStepped(k seriesKey, segs [][]time.Time, bs *beatSeries, neg Negotiated, agreed bool, alive *lifeSigns, stop time.Time, o Options) *Series {
 	s := &Series{Kind: k.kind, Dir: k.dir, Count: bs.kept() + bs.extra, Unmeasured: bs.extra, ClockSteps: len(segs) - 1}
 	var main *Series
 	mainLen := 0
@@ -101,4 +102,37 @@ func latestOf(ts []time.Time) time.Time {
 		}
 	}
 	return l
+}
+
+// lifeSigns are the other signs of life of a direction, in time order
+// (t), with the late gaps between consecutive ones indexed once per
+// series: judging each run of a series cut by steps of the clock by
+// walking the signs in its gaps took O(runs × signs), 4.2 s for 40,000
+// beats alternating between two clocks an hour apart.
+type lifeSigns struct {
+	t []time.Time
+	// late holds each j with t[j+1]-t[j] > lateAt, in order; missed[n] is
+	// the beats missed in late[:n].
+	late           []int
+	missed         []int
+	lateAt, period time.Duration // of the index; period 0: not built
+	builds         int           // of the index (each walks t)
+}
+
+// index builds the late gaps of a for the late length and interval given,
+// unless built for them.
+func (a *lifeSigns) index(late, period time.Duration) {
+	if a.period == period && a.lateAt == late {
+		return
+	}
+	a.lateAt, a.period = late, period
+	a.builds++
+	a.late, a.missed = a.late[:0], append(a.missed[:0], 0)
+	for j := 1; j < len(a.t); j++ {
+		if g := a.t[j].Sub(a.t[j-1]); g > late {
+			a.late = append(a.late, j-1)
+			m := max(int(math.Round(float64(g)/float64(period)))-1, 1)
+			a.missed = append(a.missed, a.missed[len(a.missed)-1]+m)
+		}
+	}
 }
