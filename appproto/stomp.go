@@ -2,6 +2,7 @@ package appproto
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -252,7 +253,10 @@ func (d *stompDecoder) heartBeat(s *Session, dir wsparse.Dir, v string, a *App) 
 	x, y, ok := strings.Cut(v, ",")
 	cx, err1 := strconv.Atoi(strings.TrimSpace(x))
 	cy, err2 := strconv.Atoi(strings.TrimSpace(y))
-	if !ok || err1 != nil || err2 != nil || cx < 0 || cy < 0 {
+	// A period past what a time.Duration holds (about 292 years) wrapped
+	// around: 18446744073710 ms made 448 µs.
+	const maxMS = math.MaxInt64 / int64(time.Millisecond)
+	if !ok || err1 != nil || err2 != nil || cx < 0 || cy < 0 || int64(cx) > maxMS || int64(cy) > maxMS {
 		a.Anomalies = appendOnce(a.Anomalies, "stomp_bad_heart_beat")
 		return
 	}
