@@ -166,6 +166,7 @@ func (s *sniffer) trim() {
 		s.base += over
 	}
 	s.recount()
+	s.shrinkCands()
 	h := s.holes[:0]
 	for _, hl := range s.holes {
 		if hl[1] <= s.base {

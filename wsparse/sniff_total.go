@@ -1,5 +1,7 @@
 package wsparse
 
+import "maps"
+
 // The bytes the searches for frame boundaries keep, all the connections of
 // a Shared together (Config.MaxSniffTotal): each search keeps up to
 // MaxSniff, and a capture of many connections searched at once (no
@@ -88,4 +90,24 @@ func (c *Conn) gapSniff(s *sniffer, n int) {
 	if s.cut && !was {
 		c.hit().SniffTotal++
 	}
+}
+
+// candsKept is the room for candidates a search keeps between feeds
+// whatever it holds.
+const candsKept = 256
+
+// shrinkCands gives back the room for candidates a feed grew (up to
+// sniffMaxCands and a quarter, ~700 KB with the index of at, for a
+// 64 KiB feed of payload bytes) once a few are left alive: kept, every
+// search held it, outside MaxSniffTotal (512 searches of random bytes:
+// 319 MB of candidates' room for 7 875 alive). The map is made again
+// too: Go's maps do not shrink.
+func (s *sniffer) shrinkCands() {
+	if c := cap(s.cands); c <= candsKept || c <= 4*len(s.cands) {
+		return
+	}
+	s.cands = append(make([]cand, 0, max(candsKept, 2*len(s.cands))), s.cands...)
+	at := make(map[chainKey]int, len(s.at))
+	maps.Copy(at, s.at)
+	s.at = at
 }

@@ -2,6 +2,7 @@ package wsparse
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -129,6 +130,30 @@ func TestSniffTotalResync(t *testing.T) {
 		hog.End(testTime)
 		if sh.sniffHeld != 0 {
 			t.Errorf("total %d: after the ends: %d kept in the total", total, sh.sniffHeld)
+		}
+	}
+}
+
+// TestSniffCandsShrink: the room for candidates a large feed of payload
+// bytes grew is given back once few are left alive: kept, each search
+// held ~700 KB outside MaxSniffTotal (512 searches of 64 KiB feeds of
+// random bytes: 319 MB), the total bounding only their bytes.
+func TestSniffCandsShrink(t *testing.T) {
+	sh := NewShared(Config{}, &logSink{})
+	c := sh.NewConn(1, testClient, testServer)
+	rng := rand.New(rand.NewPCG(1, 2))
+	buf := make([]byte, 64<<10)
+	for range 3 {
+		for i := range buf {
+			buf[i] = byte(rng.Uint32())
+		}
+		c.Feed(0, buf, testTime)
+		s := c.half[0].sniff
+		if s == nil || c.half[0].mode != modeSniff {
+			t.Fatal("no longer searched")
+		}
+		if n := cap(s.cands); n > max(candsKept, 4*len(s.cands)) {
+			t.Errorf("room for %d candidates kept, %d alive", n, len(s.cands))
 		}
 	}
 }
