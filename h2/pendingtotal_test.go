@@ -55,3 +55,56 @@ func TestPendingTotalAcrossConns(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingTotalGivenBack: a stream that ends unanswered (RST_STREAM,
+// END_STREAM both ways, the connection's end) gives the DATA it held back
+// to MaxPendingTotal, so that the next connection's are held; and a
+// stream past the total has its later DATA skipped too until answered,
+// though they would fit.
+func TestPendingTotalGivenBack(t *testing.T) {
+	big := synth.WSFrame(true, wsparse.OpText, []byte(strings.Repeat("a", 70))) // 76 bytes
+	small := synth.WSFrame(true, wsparse.OpText, []byte("b"))                   // 7 bytes
+	for _, how := range []string{"rst", "end_stream", "conn_end"} {
+		sink := &endSink{ends: map[string]*wsparse.Summary{}}
+		cfg := wsparse.Config{MaxPending: 100, MaxPendingTotal: 150}
+		sh := wsparse.NewShared(cfg, sink)
+		var conns []*Conn
+		var hs []*synth.H2
+		open := func() {
+			h := synth.NewH2()
+			c := NewConn(sh.NewConn(len(conns)+1, cli, srv), 0, Config{Decoder: cfg}, sink)
+			c.Feed(0, h.Preface(), epoch)
+			c.Feed(1, h.ConnectProtocol(), epoch)
+			c.Feed(0, h.Headers(true, 1, false, synth.ExtendedConnect("/a")...), epoch)
+			c.Feed(0, h.Data(true, 1, false, big), epoch)
+			conns, hs = append(conns, c), append(hs, h)
+		}
+		open() // 76 held
+		switch h, c := hs[0], conns[0]; how {
+		case "rst":
+			c.Feed(0, h.RST(true, 1, 8), epoch)
+		case "end_stream":
+			c.Feed(0, h.Data(true, 1, true, nil), epoch)
+			c.Feed(1, h.Data(false, 1, true, nil), epoch)
+		case "conn_end":
+			c.End(epoch)
+		}
+		open()                                                     // 76 held: the first's given back
+		open()                                                     // 152 would pass 150: skipped
+		conns[2].Feed(0, hs[2].Data(true, 1, false, small), epoch) // fits, but skipped until answered
+		conns[2].Feed(1, hs[2].Headers(false, 1, false, ":status", "200"), epoch)
+		for i, c := range conns {
+			c.End(epoch)
+			want := wsparse.LimitHits{}
+			if i == 2 {
+				want.PendingTotal = 1
+			}
+			if h := c.parent.LimitHits(); h != want {
+				t.Errorf("%s: conn %d: limit hits %+v", how, i+1, h)
+			}
+		}
+		if s := sink.ends["3/1"]; s == nil || s.Stats[0].SkippedBytes != 76+7 || s.Stats[0].Messages != 0 {
+			t.Errorf("%s: conn 3: %+v, want 83 bytes skipped, no message", how, s)
+		}
+	}
+}
