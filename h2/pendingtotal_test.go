@@ -16,29 +16,16 @@ import (
 // has them skipped (pending_limit, LimitHits.PendingTotal on its
 // connection), and a stream answered gives its bytes back.
 func TestPendingTotalAcrossConns(t *testing.T) {
-	big := synth.WSFrame(true, wsparse.OpText, []byte(strings.Repeat("a", 70))) // 76 bytes
-	sink := &endSink{ends: map[string]*wsparse.Summary{}}
-	cfg := wsparse.Config{MaxPending: 100, MaxPendingTotal: 150}
-	sh := wsparse.NewShared(cfg, sink)
-	var conns []*Conn
-	var hs []*synth.H2
-	open := func() {
-		h := synth.NewH2()
-		c := NewConn(sh.NewConn(len(conns)+1, cli, srv), 0, Config{Decoder: cfg}, sink)
-		c.Feed(0, h.Preface(), epoch)
-		c.Feed(1, h.ConnectProtocol(), epoch)
-		c.Feed(0, h.Headers(true, 1, false, synth.ExtendedConnect("/a")...), epoch)
-		c.Feed(0, h.Data(true, 1, false, big), epoch)
-		conns, hs = append(conns, c), append(hs, h)
-	}
-	answer := func(i int) { conns[i].Feed(1, hs[i].Headers(false, 1, false, ":status", "200"), epoch) }
+	p := newPendingH2()
+	sink, open := p.sink, p.open
+	answer := func(i int) { p.conns[i].Feed(1, p.hs[i].Headers(false, 1, false, ":status", "200"), epoch) }
 	open()    // 76 held
 	open()    // 152 would pass 150: skipped
 	answer(0) // 76 given back
 	open()    // 76 held
 	answer(1)
 	answer(2)
-	for i, c := range conns {
+	for i, c := range p.conns {
 		want := wsparse.LimitHits{}
 		if i == 1 {
 			want.PendingTotal = 1
@@ -62,25 +49,12 @@ func TestPendingTotalAcrossConns(t *testing.T) {
 // stream past the total has its later DATA skipped too until answered,
 // though they would fit.
 func TestPendingTotalGivenBack(t *testing.T) {
-	big := synth.WSFrame(true, wsparse.OpText, []byte(strings.Repeat("a", 70))) // 76 bytes
-	small := synth.WSFrame(true, wsparse.OpText, []byte("b"))                   // 7 bytes
+	small := synth.WSFrame(true, wsparse.OpText, []byte("b")) // 7 bytes
 	for _, how := range []string{"rst", "end_stream", "conn_end"} {
-		sink := &endSink{ends: map[string]*wsparse.Summary{}}
-		cfg := wsparse.Config{MaxPending: 100, MaxPendingTotal: 150}
-		sh := wsparse.NewShared(cfg, sink)
-		var conns []*Conn
-		var hs []*synth.H2
-		open := func() {
-			h := synth.NewH2()
-			c := NewConn(sh.NewConn(len(conns)+1, cli, srv), 0, Config{Decoder: cfg}, sink)
-			c.Feed(0, h.Preface(), epoch)
-			c.Feed(1, h.ConnectProtocol(), epoch)
-			c.Feed(0, h.Headers(true, 1, false, synth.ExtendedConnect("/a")...), epoch)
-			c.Feed(0, h.Data(true, 1, false, big), epoch)
-			conns, hs = append(conns, c), append(hs, h)
-		}
+		p := newPendingH2()
+		sink, open := p.sink, p.open
 		open() // 76 held
-		switch h, c := hs[0], conns[0]; how {
+		switch h, c := p.hs[0], p.conns[0]; how {
 		case "rst":
 			c.Feed(0, h.RST(true, 1, 8), epoch)
 		case "end_stream":
@@ -89,11 +63,11 @@ func TestPendingTotalGivenBack(t *testing.T) {
 		case "conn_end":
 			c.End(epoch)
 		}
-		open()                                                     // 76 held: the first's given back
-		open()                                                     // 152 would pass 150: skipped
-		conns[2].Feed(0, hs[2].Data(true, 1, false, small), epoch) // fits, but skipped until answered
-		conns[2].Feed(1, hs[2].Headers(false, 1, false, ":status", "200"), epoch)
-		for i, c := range conns {
+		open()                                                         // 76 held: the first's given back
+		open()                                                         // 152 would pass 150: skipped
+		p.conns[2].Feed(0, p.hs[2].Data(true, 1, false, small), epoch) // fits, but skipped until answered
+		p.conns[2].Feed(1, p.hs[2].Headers(false, 1, false, ":status", "200"), epoch)
+		for i, c := range p.conns {
 			c.End(epoch)
 			want := wsparse.LimitHits{}
 			if i == 2 {
@@ -107,4 +81,33 @@ func TestPendingTotalGivenBack(t *testing.T) {
 			t.Errorf("%s: conn 3: %+v, want 83 bytes skipped, no message", how, s)
 		}
 	}
+}
+
+// pendingH2 opens h2c connections whose parents share one wsparse.Shared
+// (MaxPending 100, MaxPendingTotal 150), each with one WebSocket stream
+// whose 76-byte frame waits for the answer.
+type pendingH2 struct {
+	sink  *endSink
+	cfg   wsparse.Config
+	sh    *wsparse.Shared
+	conns []*Conn
+	hs    []*synth.H2
+}
+
+func newPendingH2() *pendingH2 {
+	p := &pendingH2{sink: &endSink{ends: map[string]*wsparse.Summary{}}, cfg: wsparse.Config{MaxPending: 100, MaxPendingTotal: 150}}
+	p.sh = wsparse.NewShared(p.cfg, p.sink)
+	return p
+}
+
+// open opens the next connection and sends its stream's frame.
+func (p *pendingH2) open() {
+	big := synth.WSFrame(true, wsparse.OpText, []byte(strings.Repeat("a", 70))) // 76 bytes
+	h := synth.NewH2()
+	c := NewConn(p.sh.NewConn(len(p.conns)+1, cli, srv), 0, Config{Decoder: p.cfg}, p.sink)
+	c.Feed(0, h.Preface(), epoch)
+	c.Feed(1, h.ConnectProtocol(), epoch)
+	c.Feed(0, h.Headers(true, 1, false, synth.ExtendedConnect("/a")...), epoch)
+	c.Feed(0, h.Data(true, 1, false, big), epoch)
+	p.conns, p.hs = append(p.conns, c), append(p.hs, h)
 }

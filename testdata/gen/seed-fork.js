@@ -4,7 +4,7 @@
 // CONNECT with a STOMP ERROR and then closes: once for the ERROR frame,
 // once more for "Whoops! Lost connection". The seed's errorCallBack calls
 // reconnect(url) each time, so every failed try starts two: 1, 2, 4 tries in
-// parallel. Used for testdata/pcaps/gen__seed-fork.
+// parallel. Used for testdata/pcaps/gen__reconnect-fork.
 //
 // usage: node seed-fork.js --port P --manifest OUT.messages.tsv --expect OUT.expect.json
 //        node seed-fork.js --serve --port P --up MS   (the server process)
