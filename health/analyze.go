@@ -463,6 +463,12 @@ func (s *Series) judgeGaps(from, to time.Time, trailing bool, alive *lifeSigns, 
 		s.Missed += alive.missed[hi] - alive.missed[lo]
 		from = t[end-1]
 	}
+	s.lastGap(from, to, trailing, late)
+}
+
+// lastGap adds the gap from the last sign of life to to when it is late
+// (trailing: to is the end, not a beat).
+func (s *Series) lastGap(from, to time.Time, trailing bool, late time.Duration) {
 	switch g := to.Sub(from); {
 	case g <= late:
 	case trailing:

@@ -21,13 +21,7 @@ func (s *Series) judgeGapsWalk(from, to time.Time, trailing bool, alive []time.T
 		}
 		from = alive[i]
 	}
-	switch g := to.Sub(from); {
-	case g <= late:
-	case trailing:
-		s.addGap(Gap{From: from, To: to, Missed: max(int(g/s.Interval), 1), Trailing: true})
-	default:
-		s.addGap(Gap{From: from, To: to, Missed: max(int(math.Round(float64(g)/float64(s.Interval)))-1, 1)})
-	}
+	s.lastGap(from, to, trailing, late)
 }
 
 // TestJudgeGapsIndexed: the late gaps between signs of life taken from
