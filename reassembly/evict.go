@@ -219,7 +219,7 @@ func (a *Assembler) parkedFor(key flowKey) *stream {
 func (a *Assembler) park(s *stream) {
 	a.stats.Parked++
 	a.parked[s.key()] = s
-	s.setPark(&parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seenTS(), resumeEnd: s.end, resumeSet: s.endSet})
+	s.setPark(&parking{at: a.parkQ.PushBack(s), pkt: a.pkt, seen: s.seenTS(), resumeEnd: s.end, resumeSet: s.firstSet})
 }
 
 // oldestParked returns the keys of the n connections parked longest

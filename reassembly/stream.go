@@ -83,8 +83,8 @@ type stream struct {
 	end      [2]uint32 // highest sequence number a segment reached, up to the side's FIN
 
 	addr     addrPair // by side; side 0 sends the packets of key()
-	firstSet [2]bool
-	endSet   [2]bool
+	firstSet [2]bool  // and end set
+	space    uint8    // by side (bit sd, and sd+2): first segment a SYN, 3 GiB or more sent (foreign)
 	fin      [2]bool
 	payload  bool
 	rst      bool
@@ -274,8 +274,12 @@ func (s *stream) lateSegment(sd int, tcp *layers.TCP) bool {
 // track notes what a segment tells of the connection's TCP state. A
 // side's end stops at its FIN (what follows is discarded).
 func (s *stream) track(sd int, tcp *layers.TCP) {
-	if !s.firstSet[sd] {
+	first := !s.firstSet[sd]
+	if first {
 		s.firstSet[sd], s.firstSeq[sd] = true, tcp.Seq
+		if tcp.SYN {
+			s.space |= synFirst << sd
+		}
 		if s.lane() != 0 {
 			s.a.noteFirst(s, sd, tcp.Seq)
 		}
@@ -287,8 +291,11 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 	if tcp.SYN || tcp.FIN {
 		n++
 	}
-	if e := tcp.Seq + n; !s.endSet[sd] || !s.fin[sd] && int32(e-s.end[sd]) > 0 {
-		s.endSet[sd], s.end[sd] = true, e
+	if e := tcp.Seq + n; first || !s.fin[sd] && int32(e-s.end[sd]) > 0 {
+		s.end[sd] = e
+		if e-s.firstSeq[sd] >= 1<<32-maxWindow {
+			s.space |= fullSpace << sd
+		}
 	}
 	s.fin[sd] = s.fin[sd] || tcp.FIN
 	s.rst = s.rst || tcp.RST

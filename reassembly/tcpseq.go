@@ -197,25 +197,44 @@ const maxWindow = 1 << 30
 
 // foreign reports whether a segment of side sd lies in another sequence
 // space than the connection's: its sequence number more than a largest
-// window past the side's end or more than lateWindow before its first,
-// or its acknowledgment number so outside the peer's. It is another
-// connection's on the same 4-tuple (in the same tenant, or told apart
-// only by what is not read as one: MPLS labels, outer addresses, the
-// capture interface), mixed in: the jump to it is no loss, and gopacket,
-// given it, counted the distance between the two spaces lost (across
-// its quarter rule, from below zero: 4 294 967 256 bytes).
+// window past the side's end or before its first (lateWindow before it
+// when that was the side's SYN), or its acknowledgment number so outside
+// the peer's. It is another connection's on the same 4-tuple (in the same
+// tenant, or told apart only by what is not read as one: MPLS labels,
+// outer addresses, the capture interface), mixed in: the jump to it is no
+// loss, and gopacket, given it, counted the distance between the two
+// spaces lost (across its quarter rule, from below zero: 4 294 967 256
+// bytes). A side first seen after its SYN (a capture that starts midway,
+// a connection that goes on after eviction) may resend, and its peer
+// acknowledge, up to a window of bytes sent before that; a side that sent
+// 3 GiB or more (fullSpace, noted by track) holds every number, also
+// once its end has wrapped past its first.
 func (s *stream) foreign(sd int, tcp *layers.TCP) bool {
-	if s.firstSet[sd] && outside(tcp.Seq, s.firstSeq[sd], s.end[sd]) {
+	if s.firstSet[sd] && s.outside(sd, tcp.Seq) {
 		return true
 	}
 	o := sd ^ 1
-	return tcp.ACK && s.firstSet[o] && outside(tcp.Ack, s.firstSeq[o], s.end[o])
+	return tcp.ACK && s.firstSet[o] && s.outside(o, tcp.Ack)
 }
 
-// outside reports whether x lies more than maxWindow past end or more
-// than lateWindow before first, in the sequence space that starts at
-// first (a side that sent more than 3 GiB holds every number).
-func outside(x, first, end uint32) bool {
-	rel, span := uint64(x-first), uint64(end-first)
-	return rel > span+maxWindow && rel < 1<<32-lateWindow
+// Bits of stream.space, shifted by side.
+const (
+	synFirst  = 1 << 0 // the side's first segment was its SYN
+	fullSpace = 1 << 2 // the side sent 3 GiB or more
+)
+
+// outside reports whether x lies more than maxWindow past side sd's end
+// or, in the sequence space that starts at its first, more than
+// lateWindow (maxWindow unless its first was its SYN) before its first.
+func (s *stream) outside(sd int, x uint32) bool {
+	if s.space&(fullSpace<<sd) != 0 {
+		return false
+	}
+	back := uint64(maxWindow)
+	if s.space&(synFirst<<sd) != 0 {
+		back = lateWindow
+	}
+	first := s.firstSeq[sd]
+	rel, span := uint64(x-first), uint64(s.end[sd]-first)
+	return rel > span+maxWindow && rel < 1<<32-back
 }
