@@ -30,12 +30,17 @@ func (s *stream) plaintext(side int, p []byte, ts time.Time) {
 }
 
 // plaintextLost passes on the plaintext of a TLS record that a gap cut,
-// as a gap of its own.
-func (s *stream) plaintextLost(side int, n int, ts time.Time) {
-	if s.h2Layer() != nil {
+// as a gap of its own; not exact (TLS 1.3: padding not known), as one
+// after which the WebSocket framing is searched for (HTTP/2 is not
+// decoded past any gap).
+func (s *stream) plaintextLost(side int, n int, exact bool, ts time.Time) {
+	switch {
+	case s.h2Layer() != nil:
 		s.h2Layer().Gap(side, n, ts)
-	} else {
+	case exact:
 		s.decoder().Gap(side, n, ts)
+	default:
+		s.decoder().GapUnsure(side, n, ts)
 	}
 }
 

@@ -77,7 +77,7 @@ type Info struct {
 type Conn struct {
 	keys *KeyLog
 	out  func(side int, plaintext []byte, ts time.Time)
-	lost func(side int, n int, ts time.Time) // see OnLost
+	lost func(side int, n int, exact bool, ts time.Time) // see OnLost
 	info Info
 
 	dir            [2]direction
@@ -176,8 +176,12 @@ func (c *Conn) NotRecords() bool { return c.notRecords }
 // record's less the cipher's overhead and padding (CBC's read from its
 // last block, TLS 1.3's from the record's captured tail; where that tail
 // was lost, an upper bound, and the error says "at most"); and of the
-// records a gap past a record's end took (resync.go).
-func (c *Conn) OnLost(f func(side int, n int, ts time.Time)) { c.lost = f }
+// records a gap past a record's end took (resync.go: in TLS 1.3 an upper
+// bound too). exact is false where the count is such an upper bound and
+// plaintext follows: its decoder must find its framing again rather than
+// count to it (true for the bytes of a side no longer decrypted, which
+// stand for a plaintext not known and are followed by none).
+func (c *Conn) OnLost(f func(side int, n int, exact bool, ts time.Time)) { c.lost = f }
 
 // Gap tells of n bytes of one side that were never captured. Within the
 // current record's body, the record is lost and the next one is decrypted
@@ -217,7 +221,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 		// The plaintext lost from here on is not known: the bytes lost
 		// and the later bytes of the side stand for it.
 		d.deadOn = true
-		c.lost(side, part+n, ts)
+		c.lost(side, part+n, true, ts) // (no plaintext follows: nothing to misread)
 	}
 }
 
@@ -234,7 +238,7 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 	if d.dead {
 		c.info.Bytes[side] += int64(len(data)) // counted, as the bytes of a side not decrypted are
 		if d.deadOn && len(data) > 0 {
-			c.lost(side, len(data), ts)
+			c.lost(side, len(data), true, ts)
 		}
 		return
 	}
@@ -655,7 +659,7 @@ func (c *Conn) lostRecord(side int, ts time.Time) {
 		c.fail("side %d: record %d cut by lost bytes at its end, its plaintext's length unknown: TLS records not followed past it", side, c.info.Records[side])
 		if c.lost != nil {
 			d.deadOn = true
-			c.lost(side, 5+d.need, ts)
+			c.lost(side, 5+d.need, true, ts)
 		}
 		return
 	}
@@ -666,6 +670,6 @@ func (c *Conn) lostRecord(side int, ts time.Time) {
 	}
 	c.fail("side %d: record %d cut by lost bytes: %s%d bytes of plaintext lost, decryption goes on", side, c.info.Records[side], bound, n)
 	if c.lost != nil && n > 0 {
-		c.lost(side, n, ts)
+		c.lost(side, n, exact, ts)
 	}
 }

@@ -229,7 +229,7 @@ func TestGapInRecord(t *testing.T) {
 				var out [2][]byte
 				lost := 0
 				c := NewConn(s.keys(), func(side int, p []byte, ts time.Time) { out[side] = append(out[side], p...) })
-				c.OnLost(func(side, n int, ts time.Time) {
+				c.OnLost(func(side, n int, _ bool, ts time.Time) {
 					if side != 0 {
 						t.Errorf("lost on side %d", side)
 					}

@@ -31,7 +31,7 @@ func FuzzConn(f *testing.F) {
 			}
 			told[side] += len(p)
 		})
-		c.OnLost(func(side, n int, ts time.Time) {
+		c.OnLost(func(side, n int, _ bool, ts time.Time) {
 			if side < 0 || side > 1 || n <= 0 {
 				t.Fatalf("lost(%d, %d)", side, n)
 			}

@@ -133,7 +133,7 @@ func (c *Conn) resumeAt(side, at, l int, seq uint64, ts time.Time) {
 	c.info.Bytes[side] -= int64(len(r.buf) - at) // counted again as records
 	c.fail("side %d: %d bytes lost, records lost: %d (%d bytes of plaintext%s), decryption goes on", side, span, lostRecs, plain, c.boundNote())
 	if c.lost != nil && plain > 0 {
-		c.lost(side, int(plain), r.ts)
+		c.lost(side, int(plain), c.version != VersionTLS13, r.ts)
 	}
 	d.seq = seq
 	// The search's buffers go with it: kept, a connection that once lost
@@ -160,7 +160,7 @@ func (c *Conn) giveUpResync(side int, ts time.Time) {
 	d.dead, d.deadOn = true, true
 	c.fail("side %d: %d bytes lost, TLS records not followed past them", side, r.lost)
 	if c.lost != nil {
-		c.lost(side, int(r.lost)+len(r.buf), r.ts)
+		c.lost(side, int(r.lost)+len(r.buf), true, r.ts) // (the side ends: nothing to misread)
 	} else {
 		d.deadOn = false
 	}

@@ -50,14 +50,15 @@ func clientRecords(t *testing.T, s *session) []gapRecord {
 	return recs
 }
 
-// feedCut feeds s.evs with the client's bytes [from, to) lost, then ends.
-func feedCut(s *session, from, to int) (out []byte, lost int, in Info) {
+// feedCut feeds s.evs with the client's bytes [from, to) lost, then ends;
+// unsure: a count told to OnLost was an upper bound.
+func feedCut(s *session, from, to int) (out []byte, lost int, unsure bool, in Info) {
 	c := NewConn(s.keys(), func(side int, p []byte, ts time.Time) {
 		if side == 0 {
 			out = append(out, p...)
 		}
 	})
-	c.OnLost(func(side, n int, ts time.Time) { lost += n })
+	c.OnLost(func(side, n int, exact bool, ts time.Time) { lost, unsure = lost+n, unsure || !exact })
 	off := 0
 	for _, ev := range s.evs {
 		if ev.side != 0 {
@@ -81,7 +82,7 @@ func feedCut(s *session, from, to int) (out []byte, lost int, in Info) {
 		}
 	}
 	c.End(time.Time{})
-	return out, lost, c.Info()
+	return out, lost, unsure, c.Info()
 }
 
 // TestGapResync: bytes lost across a record boundary cost the records they
@@ -133,7 +134,13 @@ func TestGapResync(t *testing.T) {
 						if s.s.bulk == bulkCBC {
 							ends = true
 						}
-						out, lost, in := feedCut(s, from, to)
+						out, lost, unsure, in := feedCut(s, from, to)
+						// TLS 1.3's count after a resync is an upper bound (the
+						// padding of the records lost is not known): the
+						// WebSocket decoder searches for its framing then.
+						if tls13 := tc.id>>8 == 0x13; unsure != (tls13 && !ends) {
+							t.Fatalf("cut [%d,%d) (ends %v): count told unsure %v", from, to, ends, unsure)
+						}
 						if ends {
 							start := 0
 							for _, r := range recs {
@@ -193,7 +200,8 @@ func TestCutPaddedRecord(t *testing.T) {
 					out = append(out, p...)
 				}
 			})
-			c.OnLost(func(side, n int, ts time.Time) { lost += n })
+			unsure := false
+			c.OnLost(func(side, n int, exact bool, ts time.Time) { lost, unsure = lost+n, unsure || !exact })
 			for i, ev := range s.evs {
 				if i == at {
 					c.Feed(0, ev.data[:cut[0]], time.Time{})
@@ -208,7 +216,7 @@ func TestCutPaddedRecord(t *testing.T) {
 				want, bound = min(end-1, 1300), true
 			}
 			in := c.Info()
-			if !bytes.Equal(out, append(append([]byte{}, sent[0]...), after...)) || lost != want || bound != strings.Contains(in.Error, "at most") {
+			if !bytes.Equal(out, append(append([]byte{}, sent[0]...), after...)) || lost != want || bound != strings.Contains(in.Error, "at most") || unsure != bound {
 				t.Errorf("%#x cut %v: out %d, lost %d want %d, %s", id, cut, len(out), lost, want, in.Error)
 			}
 		}
@@ -240,7 +248,7 @@ func TestResyncBounds(t *testing.T) {
 					out = append(out, p...)
 				}
 			})
-			c.OnLost(func(side, n int, ts time.Time) { lost += n })
+			c.OnLost(func(side, n int, _ bool, ts time.Time) { lost += n })
 			for _, ev := range s.evs[:n] {
 				c.Feed(ev.side, ev.data, time.Time{})
 			}

@@ -538,7 +538,17 @@ func (c *Conn) ignore(side int) {
 // capture. A gap inside a payload is skipped (the frame is marked
 // payload_incomplete and the masking phase stays aligned); a gap anywhere
 // else loses the frame boundaries, and the side stops being decoded.
-func (c *Conn) Gap(side int, n int, ts time.Time) {
+func (c *Conn) Gap(side int, n int, ts time.Time) { c.lose(side, n, true, ts) }
+
+// GapUnsure is Gap for a count that is only an upper bound (the plaintext
+// of TLS 1.3 records lost: their padding is not known): the frame
+// boundaries after it are searched for, never counted to. Skipping n bytes
+// inside a payload, as Gap does, would read the next frame's header from
+// up to n bytes past it, and frames made of payload bytes after it.
+func (c *Conn) GapUnsure(side int, n int, ts time.Time) { c.lose(side, n, false, ts) }
+
+// lose is Gap, the count exact (sure) or an upper bound.
+func (c *Conn) lose(side int, n int, sure bool, ts time.Time) {
 	if c.ended || n <= 0 {
 		return
 	}
@@ -551,7 +561,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 		// stopped at bytes that are no HTTP).
 		c.rare(c.dirOf(side)).LostBytes += uint64(n)
 	}
-	c.gap(side, n, ts)
+	c.gap(side, n, sure, ts)
 }
 
 // End finishes the connection: an unfinished frame or message is reported

@@ -309,8 +309,8 @@ func (c *Conn) emitFrame(side int, ts time.Time) {
 }
 
 // gap skips n lost bytes of a side's stream (Gap, and replays of sniffed
-// bytes with holes in them).
-func (c *Conn) gap(side int, n int, ts time.Time) {
+// bytes with holes in them); not sure: at most n (GapUnsure).
+func (c *Conn) gap(side int, n int, sure bool, ts time.Time) {
 	h := &c.half[side]
 	switch h.mode {
 	case modeSniff:
@@ -333,7 +333,7 @@ func (c *Conn) gap(side int, n int, ts time.Time) {
 		c.ignore(side)
 		return
 	}
-	if h.inPayload && uint64(n) <= h.left {
+	if h.inPayload && uint64(n) <= h.left && sure {
 		h.cur.Anomalies |= AnomPayloadIncomplete
 		h.phase = int8((int(h.phase) + n) & 3)
 		h.left -= uint64(n)

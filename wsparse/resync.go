@@ -159,7 +159,7 @@ func (c *Conn) acceptAt(side, start int, ts time.Time) {
 		if hl[0] > p {
 			c.feed(side, buf[p-base:hl[0]-base], ts)
 		}
-		c.gap(side, hl[1]-max(hl[0], p), ts)
+		c.gap(side, hl[1]-max(hl[0], p), true, ts)
 		p = hl[1]
 	}
 	if p < base+len(buf) {
