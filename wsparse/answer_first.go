@@ -87,7 +87,7 @@ func (c *Conn) holdAnswer(side int, head *httpHead, hd, rest []byte, ts time.Tim
 		return false
 	}
 	n := len(hd) + len(rest)
-	if n > heldAnswerMax || n > c.cfg.MaxPendingTotal-c.pendingHeld {
+	if n > heldAnswerMax || n > c.pendingRoom() {
 		return false
 	}
 	ex.hold = holdDone
@@ -104,7 +104,7 @@ func (c *Conn) holdAnswer(side int, head *httpHead, hd, rest []byte, ts time.Tim
 func (c *Conn) feedAroundHeld(side int, data []byte, ts time.Time) []byte {
 	held := c.ex.held
 	if side == held.side {
-		if len(held.data)+len(data)+heldMarkSize*(len(held.marks)+1) <= heldAnswerMax && len(data) <= c.cfg.MaxPendingTotal-c.pendingHeld && ts.Sub(held.marks[0].ts) <= heldAnswerFor {
+		if len(held.data)+len(data)+heldMarkSize*(len(held.marks)+1) <= heldAnswerMax && len(data) <= c.pendingRoom() && ts.Sub(held.marks[0].ts) <= heldAnswerFor {
 			held.marks = append(held.marks, heldMark{len(held.data), ts})
 			held.data = append(held.data, data...)
 			c.pendingHeld += len(data)

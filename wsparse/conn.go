@@ -441,7 +441,7 @@ func (c *Conn) feed(side int, data []byte, ts time.Time) {
 		case modeAwait:
 			h.openHTTP()
 			n := min(len(data), c.cfg.MaxPending-len(h.buf))
-			total := min(n, c.cfg.MaxPendingTotal-c.pendingHeld)
+			total := min(n, c.pendingRoom())
 			h.buf = append(h.buf, data[:total]...)
 			h.hold(total, &c.pendingHeld)
 			if total < len(data) {
@@ -494,13 +494,18 @@ func (h *half) hold(n int, total *int) {
 // (LimitHits.PendingTotal) and reports false. ReleasePending gives them
 // back.
 func (c *Conn) HoldPending(n int) bool {
-	if n > c.cfg.MaxPendingTotal-c.pendingHeld {
+	if n > c.pendingRoom() {
 		c.hit().PendingTotal++
 		return false
 	}
 	c.pendingHeld += n
 	return true
 }
+
+// pendingRoom is what MaxPendingTotal leaves to hold: the bytes held
+// before upgrades (HTTP/1.1 clients', held 101s', HTTP/2 streams') taken
+// away.
+func (c *Conn) pendingRoom() int { return c.cfg.MaxPendingTotal - c.pendingHeld }
 
 // ReleasePending gives back n bytes that HoldPending counted.
 func (c *Conn) ReleasePending(n int) { c.pendingHeld -= n }
