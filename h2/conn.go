@@ -376,6 +376,7 @@ func (c *Conn) request(id uint32, h *fields, ts time.Time) {
 		OfferedExtensions: h.offered, TLS: c.parent.TLS(), Protocol: "websocket", Anomalies: an}
 	addr := c.parent.Addr
 	s.ws = wsparse.NewStreamConn(wsparse.StreamID(c.parent.ID, id), addr, c.client, c.cfg.Decoder, c.sink, hs)
+	s.ws.SetEncapID(c.parent.EncapID())
 	s.ws.Carried(ts)
 }
 

@@ -33,8 +33,9 @@ type connHead struct {
 	status            uint16
 	ckind, skind      uint8 // addrNone, addr4, addr6
 	startUTC, endUTC  bool
-	startSet, endSet  bool  // false: the zero time
-	endN              uint8 // the packed end at the end of all (packEnd); 0: none
+	startSet, endSet  bool   // false: the zero time
+	endN              uint8  // the packed end at the end of all (packEnd); 0: none
+	encap             uint32 // wsparse.EncapID, in the padding
 }
 
 // The kinds of a packed address.

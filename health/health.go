@@ -157,6 +157,9 @@ type Conn struct {
 	Host, URI      string
 	Path           string // URI without the query
 	Session        string // SockJS session or Socket.IO sid, when the URL has one
+	// Encap is what carried its packets (VLAN ids, MPLS labels, tunnels
+	// and their network identifiers: wsparse.Conn.Encap), "" if nothing.
+	Encap string
 	// Of a SockJS or Engine.IO session carried by HTTP (joined by fbjoin):
 	// its transports, the TCP connections and the requests that carried it.
 	Transport    string

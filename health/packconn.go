@@ -137,6 +137,7 @@ func packConn(b []byte, c *Conn) ([]byte, bool) {
 		p.str(c.Session)
 	}
 	p.str(c.Transport)
+	p.str(c.Encap)
 	p.count(len(c.HTTPConns), c.HTTPConns == nil)
 	for _, id := range c.HTTPConns {
 		p.int(int64(id))
@@ -295,6 +296,7 @@ func unpackConn(id int, p string) *Conn {
 		c.Path, c.Session = splitURI(c.URI)
 	}
 	c.Transport = u.str()
+	c.Encap = u.str()
 	if n := u.count(); n >= 0 {
 		c.HTTPConns = make([]int, n)
 		for i := range c.HTTPConns {

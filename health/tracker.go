@@ -101,7 +101,7 @@ func (st *connState) conn(id int) *Conn {
 		client, server := h.addrs()
 		start, end := h.times()
 		c := &Conn{ID: id, Client: client, Server: server, Host: host, URI: uri, Status: int(h.status),
-			Subprotocol: sub, Extensions: ext, Start: start, End: end}
+			Subprotocol: sub, Extensions: ext, Start: start, End: end, Encap: wsparse.EncapName(h.encap)}
 		c.Path, c.Session = splitURI(uri)
 		if e, ok := h.unpackEnd(); ok {
 			e.apply(c)
@@ -245,7 +245,19 @@ func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 	if st.c != nil && !st.c.Client.IsValid() {
 		st.c.Client, st.c.Server = c.Client(), c.Server()
 	}
+	st.setEncap(c)
 	return st
+}
+
+// setEncap notes c's encapsulation in st's head or result.
+func (st *connState) setEncap(c *wsparse.Conn) {
+	switch {
+	case c.EncapID() == 0:
+	case st.c != nil:
+		st.c.Encap = c.Encap()
+	default:
+		st.head.encap = c.EncapID()
+	}
 }
 
 // Handshake implements wsparse.Sink.
@@ -287,6 +299,7 @@ func (t *Tracker) setHandshake(st *connState, c *wsparse.Conn, h *wsparse.Handsh
 		x.Subprotocol, x.Extensions = h.Subprotocol, h.Extensions
 		x.Start, x.End = requestStart(h), h.TS
 	}
+	st.setEncap(c)
 }
 
 // Frame implements wsparse.Sink.
@@ -435,6 +448,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		var hd connHead
 		if b, ok := hd.endBytes(buf[:0], s); ok && st.c == nil && hd.setConnEnd(c.Client(), c.Server(), &hs, b) {
 			st.head, packed = hd, true
+			st.setEncap(c)
 		} else {
 			t.setHandshake(st, c, &hs)
 		}

@@ -153,11 +153,11 @@ type Assembler struct {
 	feeding *stream
 
 	// Hooks for Parallel: a connection numbered, a connection gone.
-	onNew  func(id int, addr [2]netip.AddrPort)
+	onNew  func(id int, addr [2]netip.AddrPort, encap uint32)
 	onGone func(id int)
 	// A connection ended early, remembered by a tomb; one going on.
 	onTomb   func(id int)
-	onResume func(id int, addr [2]netip.AddrPort)
+	onResume func(id int, addr [2]netip.AddrPort, encap uint32)
 	// coordinated: a Parallel decides evictions over all its workers
 	// (candidates, evictStreams); the Assembler does not evict by itself.
 	coordinated bool

@@ -21,10 +21,11 @@ type headerDecoder struct {
 	// The packet being decoded, for its tenant (lanes.go).
 	link uint32
 	data []byte
-	// A Parallel worker's datagram that fragments made: its tenant, read
+	// A Parallel worker's datagram that fragments made: its tenant and encapsulation, read
 	// by Parallel from the last fragment's frame (fixed).
 	fixed       bool
 	fixedTenant uint32
+	fixedEncap  uint32 // and its encapsulation (wsparse.EncapID)
 }
 
 // decode decodes a packet's headers, counting it in st, and returns its

@@ -197,7 +197,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 			a.stats.Resumed++
 		}
 		if a.onResume != nil {
-			a.onResume(st.id, st.addrs())
+			a.onResume(st.id, st.addrs(), st.encapID())
 		}
 		return a.started(st, key)
 	}
@@ -225,7 +225,8 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	st.setSeen(a.now)
 	st.setLast(a.now)
 	if a.onNew != nil {
-		a.onNew(st.id, st.addrs())
+		a.setEncap(st)
+		a.onNew(st.id, st.addrs(), st.encapID())
 	}
 	return a.started(st, key)
 }
@@ -234,6 +235,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 func (a *Assembler) started(st *stream, key flowKey) *stream {
 	st.attach(key)
 	st.tenant = tenant16(a.dec.tenant())
+	a.setEncap(st)
 	a.live.set(key.tuple(), st)
 	for _, p := range a.opts.WSPorts {
 		switch p {

@@ -170,6 +170,7 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 	case recNew:
 		p.next++
 		p.ids[w][r.id] = wsparse.NewView(p.next, ob.addrs[r.idx])
+		p.ids[w][r.id].SetEncapID(ob.encaps[r.idx])
 		return
 	case recGone:
 		p.gone = append(p.gone, [2]int{w, r.id})
@@ -181,6 +182,7 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		if gid, ok := p.tombIDs[w][r.id]; ok {
 			delete(p.tombIDs[w], r.id)
 			p.ids[w][r.id] = wsparse.NewView(gid, ob.addrs[r.idx])
+			p.ids[w][r.id].SetEncapID(ob.encaps[r.idx])
 		}
 		return
 	}
@@ -191,6 +193,7 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		// after its end.
 		if pc := p.ids[w][conn]; pc != nil {
 			c = wsparse.NewView(wsparse.StreamID(pc.ID, stream), pc.Addr)
+			c.SetEncapID(pc.EncapID())
 			p.ids[w][r.id] = c
 		}
 	}

@@ -141,12 +141,13 @@ type syncReply struct {
 
 type item struct {
 	kind itemKind
-	link uint32
 	// itemPacket of a datagram the fragments made (whole, sent as
-	// linkTypeRaw): the tenant of its last fragment, as an Assembler
-	// reads it (lanes.go).
+	// linkTypeRaw): the tenant and encapsulation of its last fragment,
+	// as an Assembler reads them (lanes.go, encap.go).
 	whole   bool
+	link    uint32
 	tenant  uint32
+	encap   uint32
 	pkt     int64
 	off, n  int
 	wireLen int
@@ -219,17 +220,17 @@ func NewParallelStage(out record.Sink, opts Options, n int, stage func(next reco
 		w.asm.coordinated = true
 		w.sync = make(chan syncReply, 1)
 		p.syncs = append(p.syncs, w.sync)
-		w.asm.onNew = func(id int, addr [2]netip.AddrPort) {
+		w.asm.onNew = func(id int, addr [2]netip.AddrPort, encap uint32) {
 			r := w.add(recNew, nil)
 			r.id, r.idx = id, int32(len(w.out.addrs))
-			w.out.addrs = append(w.out.addrs, addr)
+			w.out.addrs, w.out.encaps = append(w.out.addrs, addr), append(w.out.encaps, encap)
 		}
 		w.asm.onGone = func(id int) { w.add(recGone, nil).id = id }
 		w.asm.onTomb = func(id int) { w.add(recTomb, nil).id = id }
-		w.asm.onResume = func(id int, addr [2]netip.AddrPort) {
+		w.asm.onResume = func(id int, addr [2]netip.AddrPort, encap uint32) {
 			r := w.add(recResume, nil)
 			r.id, r.idx = id, int32(len(w.out.addrs))
-			w.out.addrs = append(w.out.addrs, addr)
+			w.out.addrs, w.out.encaps = append(w.out.addrs, addr), append(w.out.encaps, encap)
 		}
 		w.ch = o
 		go w.run(in)
@@ -277,9 +278,9 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	if !ok {
 		return
 	}
-	var ten uint32
+	var ten, enc uint32
 	if whole != nil { // the workers get the datagram the fragments made
-		ten = p.dec.tenant() // (of the last fragment's frame, which the datagram has lost)
+		ten, enc = p.dec.tenant(), p.dec.encapID() // (of the last fragment's frame, which the datagram has lost)
 		link, data, wireLen = linkTypeRaw, whole, len(whole)
 	}
 	// When an Assembler would flush (maybeFlush), every worker flushes.
@@ -303,7 +304,7 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	p.now = ts
 	p.closers++
 	b := p.cur[shard(netFlow, p.dec.tcp.TransportFlow(), p.n)]
-	b.items = append(b.items, item{kind: itemPacket, link: link, whole: whole != nil, tenant: ten, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
+	b.items = append(b.items, item{kind: itemPacket, link: link, whole: whole != nil, tenant: ten, encap: enc, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
 	b.data = appendData(b.data, data, batchBytes)
 	p.curBytes += len(data)
 	p.curItems++
@@ -530,7 +531,7 @@ func (p *Parallel) putOut(b *outBatch) {
 	b.arena.Reset()
 	clear(b.ends)
 	b.ends = b.ends[:0]
-	b.recs, b.frames, b.msgs, b.addrs, b.others, b.empties, b.data = b.recs[:0], b.frames[:0], b.msgs[:0], b.addrs[:0], b.others[:0], b.empties[:0], b.data[:0]
+	b.recs, b.frames, b.msgs, b.addrs, b.encaps, b.others, b.empties, b.data = b.recs[:0], b.frames[:0], b.msgs[:0], b.addrs[:0], b.encaps[:0], b.others[:0], b.empties[:0], b.data[:0]
 	b.apps = b.apps[:0]
 	b.end, b.last, b.stats = false, false, Stats{}
 	if cap(b.data) > 2*batchBytes {

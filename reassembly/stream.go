@@ -25,6 +25,7 @@ func (s *stream) decoder() *wsparse.Conn {
 		}
 		addr := s.addrs()
 		s.conn = s.a.shared.NewConn(s.id, addr[0], addr[1])
+		s.conn.SetEncapID(s.encapID())
 		if s.force >= 0 {
 			s.conn.Force(int(s.force))
 		}
@@ -131,6 +132,9 @@ type streamRare struct {
 	v6   *[2][16]byte // IPv6 addresses by side (addrPair holds IPv4 ones)
 	wide *wideStamps  // the times, if they could not be packed (stamp.go)
 	lane uint8        // its lane on a split 4-tuple (lanes.go), 0 if none
+	// Its first packet's encapsulation (encap.go, wsparse.EncapID), 0:
+	// none; an encapsulated connection keeps its streamRare for it.
+	encap uint32
 }
 
 // more returns the stream's streamRare, made at the first need.
@@ -483,7 +487,7 @@ func (s *stream) complete(evicted bool) {
 		if s.conn != nil {
 			s.conn.EndEmpty(s.lastTS(), s.seenTS(), s.connect(), a.now)
 		} else {
-			a.End(wsparse.NewView(s.id, s.addrs()), &wsparse.Summary{First: s.lastTS(), Last: s.seenTS(), Connect: s.connect(), End: wsparse.EndNotWebSocket})
+			a.End(s.view(), &wsparse.Summary{First: s.lastTS(), Last: s.seenTS(), Connect: s.connect(), End: wsparse.EndNotWebSocket})
 		}
 	}
 	if s.conn != nil {

@@ -60,6 +60,7 @@ type outBatch struct {
 	frames  []wsparse.Frame
 	msgs    []wsparse.Message
 	addrs   [][2]netip.AddrPort
+	encaps  []uint32        // by addrs' index: the connection's encapsulation (wsparse.EncapID)
 	others  []record.Record // Handshake, TLS, Beat, Negotiated records
 	ends    []endRec        // End records
 	empties []emptyEnd
@@ -120,7 +121,7 @@ func (w *worker) run(in <-chan *inBatch) {
 				data := b.data[it.off : it.off+it.n]
 				w.asm.pkt = it.pkt
 				if netFlow, _, ok := w.asm.dec.decode(it.link, data, it.wireLen, it.ts, &discard); ok {
-					w.asm.dec.fixed, w.asm.dec.fixedTenant = it.whole, it.tenant
+					w.asm.dec.fixed, w.asm.dec.fixedTenant, w.asm.dec.fixedEncap = it.whole, it.tenant, it.encap
 					w.asm.assemble(netFlow, it.ts, len(data), it.wireLen)
 				}
 			case itemFlush:

@@ -43,9 +43,13 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 	}
 	out := &trimWriter{w: bufio.NewWriter(w)}
 	rows := connsRows(r, when)
+	header, fit := connsHeader, connsFit
+	if anyEncap(r) {
+		header, rows, fit = encapColumn(r, header, rows, fit)
+	}
 	if o.Width > 0 {
-		fitConns(out.w, connsHeader, rows, connsFit, "; ", o.Width)
-	} else if err := renderConnsTable(out, connsHeader, rows); err != nil {
+		fitConns(out.w, header, rows, fit, "; ", o.Width)
+	} else if err := renderConnsTable(out, header, rows); err != nil {
 		return err
 	}
 	if len(r.HTTP2) > 0 {
@@ -373,8 +377,15 @@ func WriteConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 // dropped from r once written (ConnsView.Release).
 func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release bool) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"conn", "start", "duration", "client", "server", "url", "subprotocol", "extensions",
-		"c2s_frames", "c2s_messages", "c2s_bytes", "s2c_frames", "s2c_messages", "s2c_bytes", "close", "heartbeat"})
+	header := []string{"conn", "start", "duration", "client", "server", "url", "subprotocol", "extensions",
+		"c2s_frames", "c2s_messages", "c2s_bytes", "s2c_frames", "s2c_messages", "s2c_bytes", "close", "heartbeat"}
+	// encap, last, only when a connection came encapsulated: the file of
+	// every other capture stays as it was.
+	encap := anyEncap(r)
+	if encap {
+		header = append(header, "encap")
+	}
+	cw.Write(header)
 	origin := connsOrigin(r, o.Origin)
 	for i := range r.Len() {
 		c := r.Conn(i)
@@ -393,6 +404,9 @@ func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release b
 			row = append(row, strconv.Itoa(st.Frames), strconv.Itoa(st.Messages), strconv.FormatUint(st.PayloadBytes, 10))
 		}
 		row = append(row, csvFormulaSafe(CloseText(c)), csvFormulaSafe(Glance(c)))
+		if encap {
+			row = append(row, c.Encap)
+		}
 		cw.Write(row)
 	}
 	cw.Flush()
@@ -411,4 +425,42 @@ func connsOrigin(r *health.Report, origin time.Time) time.Time {
 		}
 	}
 	return origin
+}
+
+// connsEncapCol is the conns table's ENCAP column, after SERVER: there
+// only when a connection came encapsulated (anyEncap), so that the table
+// of every other capture stays as it was.
+const connsEncapCol = 5
+
+// anyEncap reports whether a connection of r came encapsulated (VLAN
+// tags, tunnels: health.Conn.Encap).
+func anyEncap(r *health.Report) bool {
+	for i := range r.Len() {
+		if r.Conn(i).Encap != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// encapColumn returns the conns table with the ENCAP column ("-" for a
+// connection that came plain), and its fitting steps: the columns after
+// it moved, and it cut to 16 after PROTO goes (a tenant is what tells
+// two rows of the same addresses apart: it stays).
+func encapColumn(r *health.Report, header []string, rows [][]string, fit []fitStep) ([]string, [][]string, []fitStep) {
+	header = slices.Insert(slices.Clone(header), connsEncapCol, "ENCAP")
+	for i := range rows {
+		rows[i] = slices.Insert(rows[i], connsEncapCol, cmp.Or(escapeAll(r.Conn(i).Encap), "-"))
+	}
+	steps := make([]fitStep, 0, len(fit)+1)
+	for i, s := range fit {
+		if s.col >= connsEncapCol {
+			s.col++
+		}
+		steps = append(steps, s)
+		if i == 0 {
+			steps = append(steps, fitStep{connsEncapCol, 16})
+		}
+	}
+	return header, rows, steps
 }

@@ -209,7 +209,7 @@ func (e *csvExporter) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 		info += " ext=" + escapeExact(h.Extensions)
 	}
 	r[12] = h.Anomalies.String()
-	r[15] = csvFormulaSafe(info)
+	r[15] = csvFormulaSafe(withEncap(info, "", c))
 	e.write(r)
 }
 
@@ -280,7 +280,7 @@ func (e *csvExporter) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 	}
 	info += ", frames " + strconv.Itoa(s.Stats[0].Frames) + "/" + strconv.Itoa(s.Stats[1].Frames)
-	r[15] = csvFormulaSafe(info)
+	r[15] = csvFormulaSafe(withEncap(info, ",", c))
 	e.write(r)
 }
 
@@ -297,7 +297,7 @@ func (e *csvExporter) TLSConn(c *wsparse.Conn, ts time.Time, client, server neti
 			info += " (" + escapeExact(e.st.Text(i.Error)) + ")"
 		}
 	}
-	r[15] = csvFormulaSafe(info)
+	r[15] = csvFormulaSafe(withEncap(info, "", c))
 	e.write(r)
 }
 
@@ -342,3 +342,14 @@ func (e *csvExporter) Flush() error {
 }
 
 func (e *csvExporter) Close() error { return e.Flush() }
+
+// withEncap appends to a handshake's, a connection's or a TLS row's info
+// the connection's encapsulation after sep, sep+" encap=vlan:10", when it
+// came encapsulated (Conn.Encap): the columns stay those of every
+// capture.
+func withEncap(info, sep string, c *wsparse.Conn) string {
+	if c.EncapID() == 0 {
+		return info
+	}
+	return info + sep + " encap=" + c.Encap()
+}

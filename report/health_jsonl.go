@@ -155,6 +155,9 @@ func appendConnJSON(b []byte, c *health.Conn) []byte {
 	if s := c.Stream(); s != 0 {
 		b = uintField(b, "stream", uint64(s)) // HTTP/2 stream (RFC 8441)
 	}
+	if c.Encap != "" {
+		b = jsField(b, "encap", c.Encap)
+	}
 	b = jtsField(b, "ts", c.End)
 	b = addrPortJSON(b, "client", c.Client)
 	b = addrPortJSON(b, "server", c.Server)

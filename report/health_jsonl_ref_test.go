@@ -178,6 +178,7 @@ type connRecord struct {
 	Type        string              `json:"type"`
 	Conn        int                 `json:"conn"`
 	Stream      uint32              `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
+	Encap       string              `json:"encap,omitempty"`  // VLAN tags, tunnels
 	TS          jts                 `json:"ts"`
 	Client      string              `json:"client"`
 	Server      string              `json:"server"`
@@ -207,7 +208,7 @@ type connRecord struct {
 
 func connJSON(c *health.Conn) *connRecord {
 	r := &connRecord{
-		Type: "conn", Conn: connOf(c.ID), Stream: c.Stream(), TS: jts(c.End), Client: c.Client.String(), Server: c.Server.String(),
+		Type: "conn", Conn: connOf(c.ID), Stream: c.Stream(), Encap: c.Encap, TS: jts(c.End), Client: c.Client.String(), Server: c.Server.String(),
 		FirstTS: jts(c.Start), LastTS: jts(c.End), Duration: secs(c.Duration()),
 		Host: c.Host, URI: c.URI, Path: c.Path, Session: c.Session, Midstream: c.Midstream, Status: c.Status,
 		Transport: c.Transport, HTTPConns: c.HTTPConns, HTTPReqs: c.HTTPRequests,

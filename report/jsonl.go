@@ -82,18 +82,22 @@ func (j *jsonl) start(typ string, c *wsparse.Conn) []byte {
 	b := append(j.buf, `{"type":"`...)
 	b = append(b, typ...)
 	b = append(b, '"')
-	return appendConnField(b, c.ID)
+	return appendConnField(b, c)
 }
 
-// appendConnField appends `,"conn":N` for connection id, and
-// `,"stream":S` for a WebSocket in an HTTP/2 stream (RFC 8441).
-func appendConnField(b []byte, id int) []byte {
+// appendConnField appends `,"conn":N` for connection c, `,"stream":S`
+// for a WebSocket in an HTTP/2 stream (RFC 8441), and `,"encap":E` for
+// one that came encapsulated (VLAN tags, tunnels: Conn.Encap).
+func appendConnField(b []byte, c *wsparse.Conn) []byte {
 	b = append(b, `,"conn":`...)
-	conn, stream := wsparse.SplitID(id)
+	conn, stream := wsparse.SplitID(c.ID)
 	b = strconv.AppendInt(b, int64(conn), 10)
 	if stream != 0 {
 		b = append(b, `,"stream":`...)
 		b = strconv.AppendUint(b, uint64(stream), 10)
+	}
+	if c.EncapID() != 0 {
+		b = strField(b, "encap", c.Encap())
 	}
 	return b
 }

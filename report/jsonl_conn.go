@@ -41,7 +41,7 @@ func (j *jsonl) connText(c *wsparse.Conn) *connText {
 		return e
 	}
 	e.id, e.client, e.server, e.set = c.ID, client, server, true
-	e.conn = appendConnField(e.conn[:0], c.ID)
+	e.conn = appendConnField(e.conn[:0], c)
 	e.dirsSet = false
 	return e
 }

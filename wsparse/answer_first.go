@@ -72,7 +72,7 @@ type heldMark struct {
 // bytes) when the client side has sent nothing the connection waits on:
 // no request unanswered, no head begun, nothing else held.
 func (c *Conn) holdAnswer(side int, head *httpHead, hd, rest []byte, ts time.Time) bool {
-	if head.status != 101 || !head.hasToken("Upgrade", "websocket") || c.hasHS() || c.clientSide == side || c.reqBad {
+	if head.status != 101 || !head.hasToken("Upgrade", "websocket") || c.hasHS() || int(c.clientSide) == side || c.reqBad {
 		return false
 	}
 	ex := c.exchange()
@@ -91,7 +91,7 @@ func (c *Conn) holdAnswer(side int, head *httpHead, hd, rest []byte, ts time.Tim
 		return false
 	}
 	ex.hold = holdDone
-	c.clientSide = 1 - side
+	c.clientSide = int32(1 - side)
 	c.pendingHeld += n // in the bytes held before upgrades (MaxPendingTotal)
 	data := make([]byte, 0, n)
 	ex.held = &heldAnswer{side: side, data: append(append(data, hd...), rest...), marks: []heldMark{{0, ts}}}

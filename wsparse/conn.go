@@ -186,7 +186,8 @@ func (h *half) idle() {
 type Conn struct {
 	ID         int
 	Addr       [2]netip.AddrPort // by side
-	clientSide int               // -1 until known
+	clientSide int32             // -1 until known
+	encap      uint32            // its encapsulation (encap.go), 0: none
 
 	// The decoder, nil in a view (NewView): the sinks after a parallel
 	// merge hold a view per open connection, and need only the above.
@@ -361,11 +362,11 @@ func (c *Conn) TLS() *TLSInfo {
 // on the forced port. Call it before feeding any bytes.
 func (c *Conn) Force(serverSide int) {
 	c.forced = true
-	c.clientSide = 1 - serverSide
+	c.clientSide = int32(1 - serverSide)
 }
 
 // ClientSide returns the side that is the client, or -1 while unknown.
-func (c *Conn) ClientSide() int { return c.clientSide }
+func (c *Conn) ClientSide() int { return int(c.clientSide) }
 
 // NewView returns a Conn that decodes nothing and only names a connection
 // for a Sink: its number, addresses and client side (see SetClientSide);
@@ -376,7 +377,7 @@ func NewView(id int, addr [2]netip.AddrPort) *Conn {
 }
 
 // SetClientSide sets which side a view names as the client (-1: unknown).
-func (c *Conn) SetClientSide(side int) { c.clientSide = side }
+func (c *Conn) SetClientSide(side int) { c.clientSide = int32(side) }
 
 // Client returns the client's address (side 0's while unknown).
 func (c *Conn) Client() netip.AddrPort { return c.Addr[c.sideOf(ClientToServer)] }
@@ -403,13 +404,13 @@ func (c *Conn) sideOf(d Dir) int {
 		return int(d)
 	}
 	if d == ClientToServer {
-		return c.clientSide
+		return int(c.clientSide)
 	}
-	return 1 - c.clientSide
+	return 1 - int(c.clientSide)
 }
 
 func (c *Conn) dirOf(side int) Dir {
-	if side == c.clientSide || c.clientSide < 0 && side == 0 {
+	if side == int(c.clientSide) || c.clientSide < 0 && side == 0 {
 		return ClientToServer
 	}
 	return ServerToClient

@@ -146,7 +146,7 @@ func (c *Conn) feedHeads(side int, data []byte, ts time.Time) []byte {
 			}
 			switch httpStart(b) {
 			case -1:
-				if side == c.clientSide && !c.hasHS() && c.ex != nil && len(c.ex.reqs) > 0 && !c.reqBad && (len(b) < 2 || b[1]&maskBit != 0) {
+				if side == int(c.clientSide) && !c.hasHS() && c.ex != nil && len(c.ex.reqs) > 0 && !c.reqBad && (len(b) < 2 || b[1]&maskBit != 0) {
 					// Not HTTP after a request still unanswered: held for
 					// the answer, as after an upgrade request (a 101 to
 					// websocket may answer it all the same). Only what may
@@ -235,16 +235,16 @@ func (c *Conn) feedHeads(side int, data []byte, ts time.Time) []byte {
 			fieldsDone(fields, head.fields)
 			c.hsAnomaly(AnomHTTPMalformed)
 			c.sum.Anomalies |= AnomHTTPMalformed
-			if !c.hasHS() && (c.ex == nil || len(c.ex.reqs) == 0) && c.clientSide != 1-side && !response {
+			if !c.hasHS() && (c.ex == nil || len(c.ex.reqs) == 0) && int(c.clientSide) != 1-side && !response {
 				// A request the parser rejects: what the server answers
 				// tells whether the upgrade happened, and the client's bytes
 				// after it wait for that answer.
-				c.clientSide = side
+				c.clientSide = int32(side)
 				c.reqBad = true
 				h.mode = modeAwait
 				return data
 			}
-			if c.hasHS() && c.upgrading && side != c.clientSide && c.startSniff(side, nil, true) {
+			if c.hasHS() && c.upgrading && side != int(c.clientSide) && c.startSniff(side, nil, true) {
 				// The answer to the upgrade cannot be read: what follows
 				// it is searched for frames, on both sides.
 				c.rare(c.dirOf(side)).Resyncs++
@@ -341,7 +341,7 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 			return nil
 		}
 		c.rare(c.dirOf(side)).SkippedBytes += uint64(kept + over)
-		if c.clientSide >= 0 && side != c.clientSide {
+		if c.clientSide >= 0 && side != int(c.clientSide) {
 			// The server's answer is lost in its head: the client's
 			// bytes after its request are searched for frames too.
 			c.resyncClient(side, ts)
@@ -354,7 +354,7 @@ func (c *Conn) endLongHead(side int, rest []byte, ts time.Time, ended bool) []by
 	c.cut = true
 	if head.request {
 		c.onRequest(side, &head, ts)
-		if !c.hasHS() && c.clientSide == side && h.mode == modeHTTP && h.body == bodyNone {
+		if !c.hasHS() && int(c.clientSide) == side && h.mode == modeHTTP && h.body == bodyNone {
 			// Its Upgrade field may be past the cut: the client's next
 			// bytes wait for the answer, as after an upgrade request.
 			c.exchange().cutReq = &head
@@ -435,8 +435,8 @@ func (c *Conn) failHTTP(side int) {
 
 func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 	if c.clientSide < 0 {
-		c.clientSide = side
-	} else if c.clientSide != side {
+		c.clientSide = int32(side)
+	} else if int(c.clientSide) != side {
 		c.failHTTP(side) // requests from both ends: not a client/server exchange we know
 		return
 	}
@@ -488,8 +488,8 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 
 func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if c.clientSide < 0 {
-		c.clientSide = 1 - side
-	} else if c.clientSide == side {
+		c.clientSide = int32(1 - side)
+	} else if int(c.clientSide) == side {
 		c.failHTTP(side)
 		return
 	}

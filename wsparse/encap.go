@@ -1,0 +1,75 @@
+package wsparse
+
+import "sync"
+
+// Encapsulations: what carried a connection's packets (VLAN ids, MPLS
+// labels, tunnels and their network identifiers), as reassembly describes
+// it (reassembly/encap.go: "vlan:10/vxlan:100"). A Conn holds it as a
+// number in its padding (4 bytes, not a string's 16: a Conn and its
+// decoder stay one allocation of 416 bytes); the strings are kept once,
+// process-wide, as there are few (a capture's tenants), up to
+// maxEncaps, past which a connection's encapsulation shows as
+// EncapOverflow.
+var encaps struct {
+	sync.RWMutex
+	names []string          // by number less 1
+	index map[string]uint32 // number by name
+}
+
+// maxEncaps bounds the encapsulations kept: a hostile capture's 2^24
+// VXLAN network identifiers would otherwise hold hundreds of MB.
+const maxEncaps = 1 << 16
+
+// EncapOverflow is the encapsulation shown past maxEncaps distinct ones.
+const EncapOverflow = "…"
+
+// EncapID returns the number of encapsulation name ("" is 0), for
+// SetEncapID.
+func EncapID(name string) uint32 {
+	if name == "" {
+		return 0
+	}
+	encaps.RLock()
+	id, ok := encaps.index[name]
+	encaps.RUnlock()
+	if ok {
+		return id
+	}
+	encaps.Lock()
+	defer encaps.Unlock()
+	if id, ok := encaps.index[name]; ok {
+		return id
+	}
+	if encaps.index == nil {
+		encaps.index = map[string]uint32{}
+	}
+	if len(encaps.names) >= maxEncaps {
+		name = EncapOverflow
+		if id, ok := encaps.index[name]; ok {
+			return id
+		}
+	}
+	encaps.names = append(encaps.names, name)
+	id = uint32(len(encaps.names))
+	encaps.index[name] = id
+	return id
+}
+
+// SetEncapID sets the connection's encapsulation by its number (EncapID).
+func (c *Conn) SetEncapID(id uint32) { c.encap = id }
+
+// EncapID returns the number of the connection's encapsulation (0: none).
+func (c *Conn) EncapID() uint32 { return c.encap }
+
+// Encap returns the connection's encapsulation ("" if none).
+func (c *Conn) Encap() string { return EncapName(c.encap) }
+
+// EncapName returns the encapsulation numbered id by EncapID ("" for 0).
+func EncapName(id uint32) string {
+	if id == 0 {
+		return ""
+	}
+	encaps.RLock()
+	defer encaps.RUnlock()
+	return encaps.names[id-1]
+}
