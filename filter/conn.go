@@ -1,6 +1,8 @@
 package filter
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wsdump/wsdump/health"
@@ -20,6 +22,7 @@ func ConnEnv(c *health.Conn, origin time.Time) Env {
 	if !origin.IsZero() {
 		env["time"] = c.Start.Sub(origin).Seconds()
 	}
+	encapFields(env, c.Encap)
 	if cf := c.Close.First(); cf != nil && cf.HasCode {
 		env["close_code"], env["close_reason"] = int(cf.Code), cf.Reason
 	}
@@ -133,4 +136,35 @@ func (h *Health) lookup(parts []string) any {
 		}
 	}
 	return nil
+}
+
+// encapFields sets a record's encapsulation fields from its connection's
+// (wsparse.Conn.Encap, "vlan:10/vxlan:100"): encap, "" for a plain one;
+// vlan, its first (outer) VLAN id, and vni, its first VXLAN, VXLAN-GPE or
+// GENEVE network identifier, each absent (nil) when it has none.
+func encapFields(env Env, encap string) {
+	env["encap"] = encap
+	for encap != "" {
+		var word string
+		word, encap, _ = strings.Cut(encap, "/")
+		name, id, ok := strings.Cut(word, ":")
+		if !ok {
+			continue
+		}
+		key := ""
+		switch name {
+		case "vlan":
+			key = "vlan"
+		case "vxlan", "vxlan-gpe", "geneve":
+			key = "vni"
+		default:
+			continue
+		}
+		if _, set := env[key]; set {
+			continue
+		}
+		if n, err := strconv.Atoi(id); err == nil {
+			env[key] = n
+		}
+	}
 }

@@ -49,7 +49,7 @@ const connField = "conn_"
 var sampleEnv = map[string]any{
 	// every record
 	"type": "", "conn": 0, "stream": 0, "ts": "", "time": 0.0, "client": "", "server": "", "anomalies": []string{},
-	"host": "", "uri": "", "subprotocol": "",
+	"host": "", "uri": "", "subprotocol": "", "encap": "", "vlan": 0, "vni": 0,
 	// frames and messages
 	"src": "", "dst": "", "dir": "", "index": 0, "fin": false, "rsv": 0, "opcode": 0, "opcode_name": "",
 	"masked": false, "mask_key": "", "len": 0, "header_len": 0, "close_code": 0, "close_reason": "",
@@ -278,6 +278,9 @@ func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *
 	}
 	if h != nil {
 		env["host"], env["uri"], env["subprotocol"] = h.Host(), h.URI(), h.Subprotocol()
+	}
+	if f.uses("encap") || f.uses("vlan") || f.uses("vni") {
+		encapFields(env, c.Encap())
 	}
 	if f.spec.ConnHealth != nil && kind != "conn" && f.uses(connField) {
 		if hl := f.spec.ConnHealth(c.ID); hl != nil {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"cmp"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -87,6 +88,7 @@ type htmlView struct {
 	Rate, Size, RTT              chart
 	RTTNote, RateNote            string
 	Conns                        []connRow
+	Encaps                       bool // a connection came encapsulated: the ENCAP column
 	HTTP2                        []http2Row
 	HTTP2Note                    string
 	Groups                       []groupRow
@@ -132,6 +134,7 @@ type legendItem struct{ Color, Text string }
 type connRow struct {
 	ID, Start, Dur, Client, Server, URL, Proto, C2S, S2C, Close, Heartbeat string
 	Outcome                                                                string
+	Encap                                                                  string // "-" for a connection that came plain
 }
 
 // http2Row is an HTTP/2 connection wsdump did not wholly follow.
@@ -329,8 +332,9 @@ func (v *htmlView) tables(r *health.Report, ax timeAxis) {
 			ID: wsparse.ConnLabel(c.ID), Start: ax.rel(c.Start), Dur: Dur(c.Duration()),
 			Client: c.Client.String(), Server: c.Server.String(), URL: htmlText(c.Host+c.URI, 0), Proto: htmlText(proto, 0),
 			C2S: connsDirCell(c, 0), S2C: connsDirCell(c, 1), Close: htmlText(CloseText(c), 0), Heartbeat: htmlText(Glance(c), 0),
-			Outcome: out,
+			Outcome: out, Encap: cmp.Or(c.Encap, "-"),
 		})
+		v.Encaps = v.Encaps || c.Encap != ""
 	}
 	v.http2(r, ax)
 	for i, g := range r.Groups {

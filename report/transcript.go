@@ -107,6 +107,9 @@ func (t *Transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 	b := wsparse.AppendConnLabel(append(t.head[:0], "=== conn "...), c.ID)
 	b = appendAddrPort(append(b, "  "...), t.st.Client(c.Client()))
 	b = appendAddrPort(append(b, " -> "...), c.Server())
+	if c.EncapID() != 0 { // VLAN tags, tunnels: which tenant
+		b = append(append(b, "  in "...), c.Encap()...)
+	}
 	b = append(t.appendWhen(append(b, "  at "...), h.RequestTS), '\n')
 	b = appendEscaped(append(b, "    "...), []byte(h.Method), 20, true)
 	b = appendEscaped(append(b, ' '), []byte(h.URI), 200, true)
