@@ -86,15 +86,7 @@ func (e *encapBuf) walk(d *headerDecoder) []byte {
 			if len(pl) < 4 {
 				return e.b
 			}
-			flags, off := binary.BigEndian.Uint16(pl), 4
-			if flags&(greChecksum|greRouting) != 0 {
-				off += 4
-			}
-			if flags&greKey != 0 && len(pl) >= off+4 {
-				e.num("gre", binary.BigEndian.Uint32(pl[off:]))
-			} else {
-				e.word("gre")
-			}
+			e.gre(pl)
 		case layers.IPProtocolUDP:
 			if len(pl) < udpHeaderLen+8 {
 				return e.b
@@ -120,6 +112,38 @@ func (e *encapBuf) walk(d *headerDecoder) []byte {
 		ip = next
 	}
 	return e.b
+}
+
+// gre appends GRE's words: "gre:KEY" or "gre", "pptp:CALL" for
+// version 1 (its key field is a payload length and a call id), and
+// "erspan:SESSION" after GRE for ERSPAN types II and III.
+func (e *encapBuf) gre(p []byte) {
+	flags, proto, off := binary.BigEndian.Uint16(p), binary.BigEndian.Uint16(p[2:]), 4
+	if flags&(greChecksum|greRouting) != 0 {
+		off += 4
+	}
+	switch {
+	case flags&greVersion == 1 && flags&greKey != 0 && len(p) >= off+4:
+		e.num("pptp", uint32(binary.BigEndian.Uint16(p[off+2:])))
+		return
+	case flags&greVersion == 1:
+		e.word("pptp")
+		return
+	case flags&greKey != 0 && len(p) >= off+4:
+		e.num("gre", binary.BigEndian.Uint32(p[off:]))
+		off += 4
+	default:
+		e.word("gre")
+	}
+	if flags&greSeq != 0 {
+		off += 4
+	}
+	// ERSPAN II (a sequence number: else type I, no header) and III:
+	// version, VLAN, then COS, encapsulation, truncation and the 10-bit
+	// session id.
+	if (proto == etherTypeERSPAN2 && flags&greSeq != 0 || proto == etherTypeERSPAN3) && flags&greRouting == 0 && len(p) >= off+4 {
+		e.num("erspan", uint32(binary.BigEndian.Uint16(p[off+2:])&0x3ff))
+	}
 }
 
 // encapBuf is the encapsulation being written: the words after start.
