@@ -279,7 +279,7 @@ func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *
 	if h != nil {
 		env["host"], env["uri"], env["subprotocol"] = h.Host(), h.URI(), h.Subprotocol()
 	}
-	if f.uses("encap") || f.uses("vlan") || f.uses("vni") {
+	if f.uses("encap") { // vlan and vni too (needEncap)
 		encapFields(env, c.Encap())
 	}
 	if f.spec.ConnHealth != nil && kind != "conn" && f.uses(connField) {

@@ -209,6 +209,7 @@ func New(next record.Sink, spec Spec) *Filter {
 		if x.UsesConn {
 			f.need[connField] = true
 		}
+		f.needEncap()
 	}
 	f.every = connState{decided: true, keep: true}
 	f.perConn = len(spec.Conns) > 0 || len(spec.Hosts) > 0 || len(spec.Paths) > 0 || spec.Count > 0 ||
@@ -233,6 +234,15 @@ func (f *Filter) Only(names []string) {
 			top = connField
 		}
 		f.need[top] = true
+	}
+	f.needEncap()
+}
+
+// needEncap makes need hold "encap" when it holds vlan or vni, which
+// are read from it (encapFields): common asks for one name, not three.
+func (f *Filter) needEncap() {
+	if f.need["vlan"] || f.need["vni"] {
+		f.need["encap"] = true
 	}
 }
 
