@@ -296,6 +296,8 @@ func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLe
 		netFlow = a.reuse(netFlow, tcp)
 	} else if tcp.SYN && a.split != nil {
 		netFlow = a.answerOf(netFlow, tcp)
+	} else if a.split != nil {
+		netFlow = a.strayOf(netFlow, tcp)
 	}
 	a.inPacket = true
 	a.asm.AssembleWithContext(netFlow, tcp, ctx)

@@ -186,6 +186,53 @@ func (a *Assembler) answerOf(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Fl
 	return netFlow
 }
 
+// strayOf is answerOf for a segment that is neither SYN nor SYN-ACK,
+// sent by route to lane 0: when it lies in another sequence space than
+// lane 0's connection (foreign) and in a lane's connection's, it is a
+// mirror's copy of that connection whose SYN and SYN-ACK were captured
+// in another tenant only. Its tenant goes to that lane from now on, and
+// the flow is returned; when that tenant is lane 0's connection's own,
+// its client reconnected from the same port, and that connection ends as
+// port reuse would end it. Without this, the copies went on in lane 0's
+// connection as another sequence space (seq_space_mixed), and the lane
+// stayed counted as another tenant's connection.
+func (a *Assembler) strayOf(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Flow {
+	tcpFlow := tcp.TransportFlow()
+	k0 := flowKey{netFlow, tcpFlow}
+	l := a.split[k0.tuple().canonical()]
+	if l == nil || laneOf(netFlow) != 0 {
+		return netFlow
+	}
+	s0 := a.live.get(k0.tuple())
+	if s0 == nil {
+		s0 = a.live.get(k0.tuple().reverse())
+	}
+	if s0 == nil || !s0.foreign(s0.sideOf(k0), tcp) {
+		return netFlow
+	}
+	src, dst := netFlow.Endpoints()
+	for lane := 1; lane <= int(l.n); lane++ {
+		k := flowKey{laneFlow(uint8(lane), src.Raw(), dst.Raw()), tcpFlow}
+		s := a.live.get(k.tuple())
+		if s == nil {
+			s = a.live.get(k.tuple().reverse())
+		}
+		if s == nil || !s.firstSet[0] || !s.firstSet[1] || s.foreign(s.sideOf(k), tcp) {
+			continue
+		}
+		ten := a.dec.tenant()
+		if len(l.tenants) < maxLanes {
+			l.tenants, l.lane = append(l.tenants, ten), append(l.lane, uint8(lane))
+		}
+		if tenant16(ten) == s0.tenant {
+			a.stats.Lanes--
+			a.closeStream(s0)
+		}
+		return k.net
+	}
+	return netFlow
+}
+
 // splits reports whether a SYN of another connection (its sequence number
 // not the first of s's side) opens, in another tenant than s's, while s
 // is open: then it takes a lane of its own, and returns its flow.

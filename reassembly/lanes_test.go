@@ -165,6 +165,18 @@ func TestTenantsMirrorReconnectOneSYN(t *testing.T) {
 	wantMirrorReconnect(t, mirrorReconnect(1), "conn %d 10.0.0.1:40000->10.0.0.2:80 frame %s text \"%s\" []")
 }
 
+// TestTenantsMirrorReconnectNoHandshake: as TestTenantsMirrorReconnect,
+// the reconnect's SYN and SYN-ACK captured in VLAN 20 only. Its later
+// copies in VLAN 10 lie outside the first connection's sequence space and
+// in the reconnect's (strayOf), so VLAN 10 follows it there, and the
+// lane is no other tenant's connection. Without strayOf they went on in
+// the first connection as another sequence space (seq_space_mixed), and
+// 1 lane was counted.
+func TestTenantsMirrorReconnectNoHandshake(t *testing.T) {
+	t.Parallel()
+	wantMirrorReconnect(t, mirrorReconnect(2), "conn %d 10.0.0.1:40000->10.0.0.2:80 frame %s text \"%s\" []")
+}
+
 // TestTenantsFragments: as TestTenantsApart at once in VLANs 10 and 20,
 // every segment of the second that carries bytes cut into IP fragments
 // (its SYN and ACKs whole). A Parallel worker gets the datagram the
