@@ -155,6 +155,20 @@ func TestSTOMPKeepalive(t *testing.T) {
 	}
 }
 
+// TestSTOMPSecondConnect: a second CONNECT on a connected session keeps
+// the first negotiation and its time (the broker's timers run from the
+// first CONNECTED); it moved At to the second, and a gap from the first
+// CONNECTED to the first beat was judged from the second.
+func TestSTOMPSecondConnect(t *testing.T) {
+	s := New(hsProto("v12.stomp"), ModeAuto)
+	run(s, c2s("CONNECT\nheart-beat:1000,2000\n\n\x00"), s2c("CONNECTED\nheart-beat:3000,500\n\n\x00"),
+		c2s("CONNECT\nheart-beat:5000,5000\n\n\x00"), s2c("CONNECTED\nheart-beat:5000,5000\n\n\x00"))
+	want := Keepalive{Source: "stomp heart-beat", Interval: [2]time.Duration{time.Second, 3 * time.Second}, At: t0.Add(10 * time.Millisecond)}
+	if got := s.Keepalive(); got != want {
+		t.Errorf("got %+v, want %+v", got, want)
+	}
+}
+
 func TestSTOMPBody(t *testing.T) {
 	apps := run(New(hsProto("v11.stomp"), ModeAuto), s2c("MESSAGE\ndestination:/x\ncontent-length:3\n\n\x00\xff\x01\x00"))
 	if len(apps) != 1 || string(apps[0].Body) != "\x00\xff\x01" {

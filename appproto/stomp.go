@@ -260,6 +260,13 @@ func (d *stompDecoder) heartBeat(s *Session, dir wsparse.Dir, v string, a *App) 
 		a.Anomalies = appendOnce(a.Anomalies, "stomp_bad_heart_beat")
 		return
 	}
+	if s.ka != nil && s.ka.Source == "stomp heart-beat" && !s.ka.At.IsZero() {
+		// A second CONNECT on a session already connected: the broker's
+		// heart-beat timers, started at the first CONNECTED, run on
+		// (RabbitMQ's STOMP processor takes a CONNECT only while it has
+		// no channel): the first negotiation and its time stay.
+		return
+	}
 	dir &= 1
 	d.hb[dir] = [2]time.Duration{time.Duration(cx) * time.Millisecond, time.Duration(cy) * time.Millisecond}
 	d.hbSeen[dir] = true
