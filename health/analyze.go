@@ -35,12 +35,12 @@ func (t *Tracker) Report() *Report {
 		st := t.conns[id]
 		c := st.c
 		st.fill(c, t.opts)
-		t.noteSteps(id, c)
+		st.noteSteps(c)
 		r.Conns = append(r.Conns, c)
 	}
 	r.Groups, r.ConnectsUncounted = t.groups(len(r.Conns), slices.Values(r.Conns))
 	r.HTTP2, r.HTTP2More, r.HTTP2MoreNotFollowed = t.h2, t.h2More, t.h2MoreNotFollowed
-	r.ClockStepped = len(t.stepped)
+	r.ClockStepped = t.countStepped()
 	return r
 }
 
@@ -67,7 +67,7 @@ func (t *Tracker) ReportEach() *Report {
 			continue // only beats from a decoder, no handshake: not a connection we know
 		}
 		st.fill(c, t.opts)
-		t.noteSteps(id, c)
+		st.noteSteps(c)
 		r.each = append(r.each, eachConn{id: id, c: c})
 	}
 	for id, p := range t.packed {
@@ -82,28 +82,39 @@ func (t *Tracker) ReportEach() *Report {
 		}
 	})
 	r.HTTP2, r.HTTP2More, r.HTTP2MoreNotFollowed = t.h2, t.h2More, t.h2MoreNotFollowed
-	r.ClockStepped = len(t.stepped)
+	r.ClockStepped = t.countStepped()
 	return r
 }
 
-// noteSteps notes connection id when the capture's clock stepped back
-// between the beats of one of its series (Report.ClockStepped); End notes
-// the connections whose last bytes came before their first.
-func (t *Tracker) noteSteps(id int, c *Conn) {
+// noteSteps marks the connection (c its result) when the capture's clock
+// stepped back between the beats of one of its series
+// (Report.ClockStepped); End marks the connections whose last bytes came
+// before their first. A mark in the connection's state, not a set of
+// them beside: it grew with every connection that saw a step.
+func (st *connState) noteSteps(c *Conn) {
 	for _, s := range c.Heartbeats {
 		if s.ClockSteps > 0 {
-			t.noteStep(id)
+			st.head.stepped = true
 			return
 		}
 	}
 }
 
-// noteStep notes connection id as one that saw the clock step back.
-func (t *Tracker) noteStep(id int) {
-	if t.stepped == nil {
-		t.stepped = map[int]struct{}{}
+// countStepped counts the connections marked as having seen the clock
+// step back, kept or packed.
+func (t *Tracker) countStepped() int {
+	n := 0
+	for _, st := range t.conns {
+		if st.head.stepped {
+			n++
+		}
 	}
-	t.stepped[id] = struct{}{}
+	for _, p := range t.packed {
+		if p[0]&packedStepped != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // eachConn is a connection of a report made by ReportEach: its result,
@@ -171,7 +182,14 @@ func (st *connState) results(o Options) (ping [2]PingStats, hb []*Series) {
 		}
 	}
 	hb = st.series(o)
-	return ping, append(hb, st.appSeries(st.stop(), o)...)
+	stop, open := st.stop(o)
+	app := st.appSeries(stop, o)
+	if open {
+		for _, s := range app {
+			s.markOpen(stop)
+		}
+	}
+	return ping, append(hb, app...)
 }
 
 // fill sets c's ping results, heartbeat series and Close.App.
@@ -229,7 +247,7 @@ func (st *connState) series(o Options) []*Series {
 	for k := range b.series {
 		keys = append(keys, k)
 	}
-	stop := st.stop()
+	stop, open := st.stop(o)
 	for k, n := range b.negotiated {
 		if b.series[k] == nil && promised(n) && due(n, stop, o) {
 			keys = append(keys, k) // beats promised and none came: a series of none
@@ -253,7 +271,11 @@ func (st *connState) series(o Options) []*Series {
 		if bs == nil {
 			bs = &beatSeries{}
 		}
-		out = append(out, buildSeries(k, bs, neg, agreed, alive, stop, o))
+		s := buildSeries(k, bs, neg, agreed, alive, stop, o)
+		if open {
+			s.markOpen(stop)
+		}
+		out = append(out, s)
 	}
 	return out
 }
@@ -278,16 +300,32 @@ func due(n Negotiated, stop time.Time, o Options) bool {
 }
 
 // stop is when a connection's heartbeats stop being expected: its first
-// Close, else its end.
-func (st *connState) stop() time.Time {
-	if st.beats == nil || st.beats.firstClose.IsZero() {
-		if st.c == nil {
-			_, end := st.head.times()
-			return end
-		}
-		return st.c.End
+// Close, else its end, or the capture's end (open true) when it was
+// still open then (CaptureEnd). A capture end before the connection's
+// (its clock stepped back after) leaves its end.
+func (st *connState) stop(o Options) (stop time.Time, open bool) {
+	if st.beats != nil && !st.beats.firstClose.IsZero() {
+		return st.beats.firstClose, false
 	}
-	return st.beats.firstClose
+	if st.c == nil {
+		_, stop = st.head.times()
+	} else {
+		stop = st.c.End
+	}
+	if st.beats != nil && st.beats.open && o.captureEnd.After(stop) {
+		return o.captureEnd, true
+	}
+	return stop, false
+}
+
+// markOpen marks the trailing gaps that run to end, the capture's end
+// with the connection still open (Gap.Open).
+func (s *Series) markOpen(end time.Time) {
+	for i := range s.Gaps {
+		if g := &s.Gaps[i]; g.Trailing && g.To.Equal(end) {
+			g.Open = true
+		}
+	}
 }
 
 // flagKind reports whether --heartbeat-interval judges beats of this kind:
@@ -411,18 +449,41 @@ func buildRun(k seriesKey, beats []time.Time, bs *beatSeries, neg Negotiated, ag
 	}
 	if fit != nil {
 		fit.judge(s, stop, o)
-		return s
-	}
-	late := time.Duration(float64(s.Interval) * o.Tolerance)
-	for i, g := range gaps {
-		if g > late {
-			s.judgeGaps(beats[i], beats[i+1], false, alive, o)
+	} else {
+		late := time.Duration(float64(s.Interval) * o.Tolerance)
+		for i, g := range gaps {
+			if g > late {
+				s.judgeGaps(beats[i], beats[i+1], false, alive, o)
+			}
+		}
+		if trailing > late {
+			s.judgeGaps(s.Last, stop, true, alive, o)
 		}
 	}
-	if trailing > late {
-		s.judgeGaps(s.Last, stop, true, alive, o)
+	if promised(neg) && beats[0].After(neg.At) {
+		s.judgeLead(neg.At, beats[0], alive, o)
 	}
 	return s
+}
+
+// judgeLead judges the gap from the negotiation (at) to the first beat
+// as any other: STOMP's heart-beats are due from CONNECTED on, and a
+// first beat three intervals late is two missed. Its late gaps go first.
+func (s *Series) judgeLead(at, first time.Time, alive *lifeSigns, o Options) {
+	if g := first.Sub(at); g > s.MaxGap {
+		s.MaxGap, s.MaxGapAt = g, at
+	}
+	lead := &Series{Interval: s.Interval}
+	lead.judgeGaps(at, first, false, alive, o)
+	if lead.Missed == 0 && len(lead.Gaps) == 0 {
+		return
+	}
+	s.Missed += lead.Missed
+	s.Gaps = append(lead.Gaps, s.Gaps...)
+	if len(s.Gaps) > maxGapsListed {
+		s.Gaps, s.GapsTruncated = s.Gaps[:maxGapsListed], true
+	}
+	s.GapsTruncated = s.GapsTruncated || lead.GapsTruncated
 }
 
 // addGap adds a late gap to s.

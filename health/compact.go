@@ -33,9 +33,14 @@ type connHead struct {
 	status            uint16
 	ckind, skind      uint8 // addrNone, addr4, addr6
 	startUTC, endUTC  bool
-	startSet, endSet  bool   // false: the zero time
-	endN              uint8  // the packed end at the end of all (packEnd); 0: none
-	encap             uint32 // wsparse.EncapID, in the padding
+	startSet, endSet  bool  // false: the zero time
+	endN              uint8 // the packed end at the end of all (packEnd); 0: none
+	// stepped: the connection saw the capture's clock step back
+	// (Report.ClockStepped). Kept when the head is replaced or the
+	// result made (the head then holds nothing else): in its padding, no
+	// byte more a connection.
+	stepped bool
+	encap   uint32 // wsparse.EncapID, in the padding
 }
 
 // The kinds of a packed address.

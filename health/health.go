@@ -53,6 +53,10 @@ type Options struct {
 	// (defaults 5 and 10 s).
 	StormAttempts int
 	StormWindow   time.Duration
+
+	// captureEnd is when the input ended (Tracker.CaptureEnd): the
+	// connections still open then are judged to it.
+	captureEnd time.Time
 }
 
 // MinBeats is the fewest beats a series needs for its interval to be
@@ -304,6 +308,10 @@ type Gap struct {
 	// Trailing: no beat ended the gap; To is when the connection's
 	// heartbeats stopped being expected (its first Close, else its end).
 	Trailing bool
+	// Open: Trailing, and the connection was still open when the capture
+	// ended (no FIN, RST nor Close): To is the capture's end
+	// (Tracker.CaptureEnd), not its last byte.
+	Open bool
 }
 
 // Len is the gap's length.

@@ -220,7 +220,7 @@ func (p *connPacker) series(s *Series) {
 		p.time(g.From)
 		p.time(g.To)
 		p.int(int64(g.Missed))
-		p.uint(b2u(g.Trailing))
+		p.uint(b2u(g.Trailing) | b2u(g.Open)<<1)
 	}
 	p.uint(b2u(s.GapsTruncated))
 	p.int(int64(s.Timers))
@@ -365,7 +365,8 @@ func (u *connUnpacker) series() *Series {
 			g := &s.Gaps[i]
 			g.From, g.To = u.time(), u.time()
 			g.Missed = u.n()
-			g.Trailing = u.uint() == 1
+			v := u.uint()
+			g.Trailing, g.Open = v&1 != 0, v&2 != 0
 		}
 	}
 	s.GapsTruncated = u.uint() == 1

@@ -29,8 +29,7 @@ type Tracker struct {
 	scratch []byte
 	lazy    *lazyHeads // HeadsAtEnd: the connections whose head waits for their End (lazyhead.go)
 
-	connects connects         // of connections that never showed WebSocket (reconnect.go)
-	stepped  map[int]struct{} // connections whose beats saw the clock step back (Report.ClockStepped)
+	connects connects // of connections that never showed WebSocket (reconnect.go)
 
 	h2                []*HTTP2Conn // HTTP/2 connections (Summary.HTTP2), the first maxHTTP2Kept, then those not wholly followed
 	h2More            int
@@ -69,8 +68,11 @@ type beatState struct {
 	series     map[seriesKey]*beatSeries
 	negotiated map[seriesKey]Negotiated
 	firstClose time.Time
-	app        *appState // application heartbeat candidates (appbeats.go)
-	appEnd     *AppEnd   // Close.App
+	// open: the connection was still open when the input ended
+	// (wsparse.EndOpen): its beats are judged to the capture's end.
+	open   bool
+	app    *appState // application heartbeat candidates (appbeats.go)
+	appEnd *AppEnd   // Close.App
 	// final: the results, made at the connection's end (FinishAtEnd);
 	// the other fields are then empty.
 	final *finalBeats
@@ -109,7 +111,7 @@ func (st *connState) conn(id int) *Conn {
 		if st.end != nil {
 			st.end.apply(c)
 		}
-		st.c, st.head, st.end = c, connHead{}, nil
+		st.c, st.head, st.end = c, connHead{stepped: h.stepped}, nil
 	}
 	return st.c
 }
@@ -223,6 +225,15 @@ func New(next wsparse.Sink, opts Options) *Tracker {
 // but a connection's beats or End after its End change nothing.
 func (t *Tracker) FinishAtEnd() { t.finish = true }
 
+// CaptureEnd tells the tracker when the input ended: its last packet's
+// time (a live capture's, when it stopped). A connection still open then
+// (no FIN, RST nor Close: wsparse.EndOpen) is judged to that time, not to
+// its own last byte: a heartbeat that stopped a minute before the capture
+// ended is a minute late, though the connection's last byte was that
+// beat. Call it once the input's records are all in, before Report; with
+// FinishAtEnd, the open connections' results wait for Report.
+func (t *Tracker) CaptureEnd(ts time.Time) { t.opts.captureEnd = ts }
+
 func (t *Tracker) state(c *wsparse.Conn) *connState {
 	return t.stateID(c.ID, c)
 }
@@ -287,6 +298,7 @@ func (t *Tracker) setHandshake(st *connState, c *wsparse.Conn, h *wsparse.Handsh
 				// A handshake after an end: the end stays.
 				hd.all, hd.endN = hd.all+st.head.all[len(st.head.all)-int(n):], n
 			}
+			hd.stepped = st.head.stepped
 			st.head = hd
 		} else {
 			st.conn(c.ID) // does not fit (a long URI, an HTTP/2 :status out of range, a zone): the result now
@@ -433,11 +445,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 		return
 	}
-	if !s.Last.IsZero() && s.First.Sub(s.Last) > clockStepBack {
-		// Its last bytes before its first: the clock stepped back, and
-		// its duration is not what it lasted (the notice says so).
-		t.noteStep(c.ID)
-	}
+	stepped := !s.Last.IsZero() && s.First.Sub(s.Last) > clockStepBack
 	var hs wsparse.Handshake
 	packed := false // the end is in the head already
 	if t.lazyHandshake(c, s, &hs) {
@@ -447,6 +455,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		var buf [256]byte
 		var hd connHead
 		if b, ok := hd.endBytes(buf[:0], s); ok && st.c == nil && hd.setConnEnd(c.Client(), c.Server(), &hs, b) {
+			hd.stepped = st.head.stepped
 			st.head, packed = hd, true
 			st.setEncap(c)
 		} else {
@@ -454,6 +463,14 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 	}
 	st := t.state(c)
+	if stepped {
+		// Its last bytes before its first: the clock stepped back, and
+		// its duration is not what it lasted (the notice says so).
+		st.head.stepped = true
+	}
+	if s.End == wsparse.EndOpen && st.beats != nil {
+		st.beats.open = true
+	}
 	for d := range s.Close {
 		if ci := s.Close[d]; ci.Sent {
 			if b := st.beatsOf(); ci.TS.Before(b.firstClose) || b.firstClose.IsZero() {
@@ -495,7 +512,9 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 // ended makes a connection's results at its end and keeps them packed
 // (FinishAtEnd), its state let go.
 func (t *Tracker) ended(id int, st *connState) {
-	if !t.finish {
+	if !t.finish || st.beats != nil && st.beats.open && st.beats.final == nil {
+		// Open at the end of the input: judged at Report, once the
+		// capture's end is known (CaptureEnd).
 		return
 	}
 	st.finish(t.opts)
@@ -507,14 +526,18 @@ func (t *Tracker) ended(id int, st *connState) {
 	}
 	c := st.conn(id)
 	st.fill(c, t.opts)
-	t.noteSteps(id, c)
-	// The first byte says whether it had beats: a ping after the End of
-	// one that had none is counted, as it is when nothing is packed.
-	hadBeats := byte(0)
+	st.noteSteps(c)
+	// The first byte says whether it had beats (packedBeats: a ping after
+	// the End of one that had none is counted, as it is when nothing is
+	// packed) and whether it saw the clock step back (packedStepped).
+	flags := byte(0)
 	if st.beats != nil {
-		hadBeats = 1
+		flags |= packedBeats
 	}
-	b, ok := packConn(append(t.scratch[:0], hadBeats), c)
+	if st.head.stepped {
+		flags |= packedStepped
+	}
+	b, ok := packConn(append(t.scratch[:0], flags), c)
 	t.scratch = b[:0]
 	if !ok {
 		return // kept as it is
@@ -526,6 +549,12 @@ func (t *Tracker) ended(id int, st *connState) {
 	delete(t.conns, id)
 }
 
+// The flags of a packed connection's first byte.
+const (
+	packedBeats   = 1 << iota // it had beats
+	packedStepped             // it saw the clock step back
+)
+
 // unpack makes connection id's state again from its packed result, as
 // ended left it; nil when it has none.
 func (t *Tracker) unpack(id int) *connState {
@@ -536,7 +565,8 @@ func (t *Tracker) unpack(id int) *connState {
 	delete(t.packed, id)
 	c := unpackConn(id, p[1:])
 	st := &connState{c: c}
-	if p[0] != 0 {
+	st.head.stepped = p[0]&packedStepped != 0
+	if p[0]&packedBeats != 0 {
 		st.beats = &beatState{final: &finalBeats{ping: c.Ping, series: c.Heartbeats, appEnd: c.Close.App}}
 	}
 	t.conns[id] = st

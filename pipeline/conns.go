@@ -81,8 +81,14 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 		}
 		asm = New(ConnFilter(dec, spec), opts, o.Jobs)
 	}
-	rd.ReadErr = feed(asm, func(t time.Time) { rd.Origin = t })
+	in := &inputEnd{Assembler: asm}
+	rd.ReadErr = feed(in, func(t time.Time) { rd.Origin = t })
 	asm.Finish()
+	if !in.last.IsZero() {
+		// After Finish: with -j the records, the open connections' ends
+		// among them, reach the tracker on the merge's goroutine.
+		tr.CaptureEnd(in.last)
+	}
 	st := asm.Stats()
 	if o.Limits != nil {
 		o.Limits.Report(o.Err, st)
@@ -113,6 +119,19 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 			n, rd.Report.HTTP2MoreNotFollowed)
 	}
 	return rd
+}
+
+// inputEnd notes the time of the last packet handed to the assembler:
+// the capture's end, to which a connection still open then is judged
+// (health.Tracker.CaptureEnd). With --per-file, each file's own.
+type inputEnd struct {
+	Assembler
+	last time.Time
+}
+
+func (a *inputEnd) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
+	a.last = ts
+	a.Assembler.Packet(link, data, ts, wireLen)
 }
 
 // selectConns keeps the connections of rep for which x is true.

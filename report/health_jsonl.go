@@ -353,6 +353,9 @@ func appendSeriesJSON(b []byte, s *health.Series) []byte {
 		b = secsField(b, "gap", g.Len())
 		b = intField(b, "missed", g.Missed)
 		b = boolField(b, "trailing", g.Trailing)
+		if g.Open {
+			b = boolField(b, "open_at_end", true)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, ']')

@@ -142,6 +142,7 @@ type gapJSON struct {
 	Gap      secs `json:"gap"`
 	Missed   int  `json:"missed"`
 	Trailing bool `json:"trailing"`
+	Open     bool `json:"open_at_end,omitempty"`
 }
 
 type seriesJSON struct {
@@ -265,7 +266,7 @@ func connJSON(c *health.Conn) *connRecord {
 			sj.Timeout = &to
 		}
 		for _, g := range s.Gaps {
-			sj.Gaps = append(sj.Gaps, gapJSON{jts(g.From), jts(g.To), secs(g.Len()), g.Missed, g.Trailing})
+			sj.Gaps = append(sj.Gaps, gapJSON{jts(g.From), jts(g.To), secs(g.Len()), g.Missed, g.Trailing, g.Open})
 		}
 		r.Heartbeat.Series = append(r.Heartbeat.Series, sj)
 	}

@@ -96,7 +96,7 @@ func seriesStatus(c *health.Conn, s *health.Series) string {
 	case s.Count == 0 && s.Interval > 0 && s.Missed > 0:
 		// Promised (negotiated) and never sent.
 		ok = false
-		parts = append(parts, fmt.Sprintf("%d missed (none in %s since negotiated)", s.Missed, Dur(s.MaxGap)))
+		parts = append(parts, fmt.Sprintf("%d missed (none in %s since negotiated%s)", s.Missed, Dur(s.MaxGap), openAtEnd(s)))
 	case s.Count == 0 && s.Interval > 0:
 		ok = false // not "ok": no beat came, frames kept the direction alive
 		parts = append(parts, "no beat, other frames on time")
@@ -104,7 +104,7 @@ func seriesStatus(c *health.Conn, s *health.Series) string {
 		ok = false
 		if n := len(s.Gaps); n > 0 && s.Gaps[n-1].Trailing && !s.GapsTruncated {
 			// The beats stopped before the end: since when.
-			parts = append(parts, fmt.Sprintf("%d missed (max gap %s, none in the last %s)", s.Missed, Dur(s.MaxGap), Dur(s.Gaps[n-1].Len())))
+			parts = append(parts, fmt.Sprintf("%d missed (max gap %s, none in the last %s%s)", s.Missed, Dur(s.MaxGap), Dur(s.Gaps[n-1].Len()), openAtEnd(s)))
 		} else {
 			parts = append(parts, fmt.Sprintf("%d missed (max gap %s)", s.Missed, Dur(s.MaxGap)))
 		}
@@ -216,4 +216,13 @@ func Dur(d time.Duration) string {
 		return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
 	}
 	return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64) + "µs"
+}
+
+// openAtEnd is ", open at capture end" when the series' last gap runs to
+// the capture's end, its connection still open then (health.Gap.Open).
+func openAtEnd(s *health.Series) string {
+	if n := len(s.Gaps); n > 0 && s.Gaps[n-1].Open {
+		return ", open at capture end"
+	}
+	return ""
 }

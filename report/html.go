@@ -236,6 +236,11 @@ func buildHTML(in HTMLInput) *htmlView {
 	for _, c := range r.Conns {
 		see(c.Start)
 		see(c.End)
+		for _, s := range c.Heartbeats {
+			if n := len(s.Gaps); n > 0 && s.Gaps[n-1].Open {
+				see(s.Gaps[n-1].To) // the capture's end, the gap drawn to it
+			}
+		}
 	}
 	for _, g := range r.Groups {
 		for _, a := range g.Attempts {

@@ -191,7 +191,7 @@ func (v *htmlView) heartbeats(r *health.Report, beatsOf func(int, *health.Series
 			ch.Lines = append(ch.Lines, shape{Class: "span", X: ax.x(c.Start), Y: cy, X2: ax.x(c.End), Y2: cy})
 			for _, g := range s.Gaps {
 				ch.Rects = append(ch.Rects, shape{Class: "gap", X: ax.x(g.From), Y: cy - laneH/2, W: math.Max(1, ax.x(g.To)-ax.x(g.From)), H: laneH,
-					Title: fmt.Sprintf("late: %s without a beat from %s, %d missed", Dur(g.Len()), ax.rel(g.From), g.Missed)})
+					Title: fmt.Sprintf("late: %s without a beat from %s, %d missed%s", Dur(g.Len()), ax.rel(g.From), g.Missed, gapOpen(g))})
 				if s.Interval > 0 {
 					for k := 1; k <= g.Missed && k <= htmlMaxMissed; k++ {
 						t := g.From.Add(time.Duration(k) * s.Interval)
@@ -389,4 +389,13 @@ func (v *htmlView) rtt(a *Activity, ax timeAxis) {
 	if a.RTTsDropped > 0 {
 		v.RTTNote += fmt.Sprintf("; the first %d drawn, %d more not", len(a.RTTs), a.RTTsDropped)
 	}
+}
+
+// gapOpen is ", open at capture end" for a gap to the capture's end, its
+// connection still open then (health.Gap.Open).
+func gapOpen(g health.Gap) string {
+	if g.Open {
+		return ", open at capture end"
+	}
+	return ""
 }
