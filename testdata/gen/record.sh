@@ -476,6 +476,17 @@ if want $name; then
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 fi
 
+# A STOMP-over-SockJS server SIGSTOPped mid-session while the capture runs
+# 35 s more, kept going by a second, healthy session; no connection closed
+# (hb-stopped.js runs tcpdump itself, stopping it before anything is killed,
+# so it is no capture() run). About 50 s (2 s beats). Ports 47370 and 47371.
+name=gen__hb-stopped
+if want $name; then
+	p=$(free_port 47370)
+	timeout 120 node "$GEN/hb-stopped.js" --port "$p" --pcap "$OUT/$name.pcap" \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
+
 # Issue 15: a Socket.IO app whose server is SIGSTOPped past pingInterval +
 # pingTimeout, then SIGCONTed (engineio-stall.js, ~75 s), and a load run of
 # 120 concurrent connections, 8 at a time, from one client (load-concurrent.js).

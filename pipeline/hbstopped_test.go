@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestConnsHeartbeatsStoppedOpen reads gen__hb-stopped (testdata/gen/hb-stopped.js):
+// the user's stack (stompjs 2.3.3 over sockjs-client) against two SockJS
+// STOMP servers; one is SIGSTOPped 10 s after its CONNECTED and the
+// capture runs 35 s more, kept going by the other session, with neither
+// connection closed. The stopped server's heart-beats are judged to the
+// capture's end (its last packet), not to the connection's last byte (its
+// last beat): missed, "open at capture end", the gap from the last beat
+// the client received to the capture's end. Before session 37 conns said
+// "stomp heart-beat s2c 2.0s ok". The healthy session is ok to the end.
+// -j 1 and -j 2 give the same bytes.
+func TestConnsHeartbeatsStoppedOpen(t *testing.T) {
+	const file = "../testdata/pcaps/gen__hb-stopped.pcap"
+	raw, err := os.ReadFile("../testdata/pcaps/gen__hb-stopped.expect.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type expConn struct {
+		ServerPort int `json:"server_port"`
+		Summary    struct {
+			S2CBeats int     `json:"s2c_stomp_eol"`
+			S2CLast  float64 `json:"s2c_last_beat"`
+		} `json:"summary"`
+		Server []struct {
+			Event string  `json:"event"`
+			Time  float64 `json:"time"`
+		} `json:"server"`
+	}
+	var exp struct {
+		Conns       map[string]expConn `json:"conns"`
+		CaptureStop float64            `json:"capture_stop"`
+	}
+	if err := json.Unmarshal(raw, &exp); err != nil {
+		t.Fatal(err)
+	}
+	epoch := func(s float64) time.Time { return time.UnixMilli(int64(math.Round(s * 1000))) }
+	out, _ := connsJSONL(t, file, 1)
+	if out2, _ := connsJSONL(t, file, 2); out2 != out {
+		t.Errorf("-j 2 differs from -j 1:\n%s\n%s", out2, out)
+	}
+	type gap struct {
+		From   time.Time `json:"from_ts"`
+		To     time.Time `json:"to_ts"`
+		Missed int       `json:"missed"`
+		Open   bool      `json:"open_at_end"`
+	}
+	type series struct {
+		Kind, Dir string
+		Count     int
+		Missed    int
+		Gaps      []gap
+	}
+	type conn struct {
+		Type      string
+		Server    string
+		Heartbeat struct {
+			Glance string
+			Series []series
+		}
+	}
+	var last time.Time // the capture's last packet: the end of a gap to it
+	byPort := map[string]conn{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var c conn
+		if err := json.Unmarshal([]byte(l), &c); err != nil {
+			t.Fatal(err)
+		}
+		if c.Type == "conn" && c.Heartbeat.Series != nil {
+			byPort[c.Server[strings.LastIndexByte(c.Server, ':')+1:]] = c
+		}
+	}
+	near := func(a, b time.Time, d time.Duration) bool { return a.Sub(b).Abs() <= d }
+	port := func(name string) string { return strconv.Itoa(exp.Conns[name].ServerPort) }
+	stopped, healthy := byPort[port("stopped")], byPort[port("healthy")]
+	if len(stopped.Heartbeat.Series) != 1 || len(healthy.Heartbeat.Series) == 0 {
+		t.Fatalf("series: stopped %+v, healthy %+v", stopped.Heartbeat, healthy.Heartbeat)
+	}
+	s, e := stopped.Heartbeat.Series[0], exp.Conns["stopped"]
+	if s.Kind != "stomp" || s.Dir != "s2c" || s.Count != e.Summary.S2CBeats || len(s.Gaps) != 1 {
+		t.Fatalf("stopped: %+v, want the s2c heart-beats, %d beats, one gap", s, e.Summary.S2CBeats)
+	}
+	g := s.Gaps[0]
+	last = g.To
+	// The client saw the last beat within a few ms of the capture; the
+	// capture stopped after its last packet (the healthy session beats
+	// every 2 s) and the SIGSTOP 35 s before.
+	stop := epoch(e.Server[len(e.Server)-1].Time)
+	if e.Server[len(e.Server)-1].Event != "SIGSTOP" || !near(g.From, epoch(e.Summary.S2CLast), 50*time.Millisecond) || g.From.After(stop) ||
+		!g.Open || last.After(epoch(exp.CaptureStop)) || epoch(exp.CaptureStop).Sub(last) > 3*time.Second ||
+		g.Missed != int(last.Sub(g.From)/(2*time.Second)) || s.Missed != g.Missed {
+		t.Errorf("stopped: gap %+v (missed %d), want from the last beat %v (SIGSTOP %v) to the capture's end (stopped %v), open, a beat every 2 s missed",
+			g, s.Missed, epoch(e.Summary.S2CLast), stop, epoch(exp.CaptureStop))
+	}
+	if want := "open at capture end)"; !strings.HasSuffix(stopped.Heartbeat.Glance, want) {
+		t.Errorf("stopped: %q, want ending %q", stopped.Heartbeat.Glance, want)
+	}
+	for _, want := range []string{"stomp heart-beat c2s 2.0s ok", "stomp heart-beat s2c 2.0s ok", "stomp SEND ping 5.0s ok"} {
+		if !strings.Contains(healthy.Heartbeat.Glance, want) {
+			t.Errorf("healthy: %q, want %q in it", healthy.Heartbeat.Glance, want)
+		}
+	}
+	for _, s := range healthy.Heartbeat.Series {
+		if s.Missed != 0 || len(s.Gaps) != 0 {
+			t.Errorf("healthy: %+v, want nothing missed", s)
+		}
+	}
+}
