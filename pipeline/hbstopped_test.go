@@ -39,6 +39,7 @@ func TestConnsHeartbeatsStoppedOpen(t *testing.T) {
 	}
 	var exp struct {
 		Conns       map[string]expConn `json:"conns"`
+		Quiet       float64            `json:"quiet"`
 		CaptureStop float64            `json:"capture_stop"`
 	}
 	if err := json.Unmarshal(raw, &exp); err != nil {
@@ -93,14 +94,14 @@ func TestConnsHeartbeatsStoppedOpen(t *testing.T) {
 	g := s.Gaps[0]
 	last = g.To
 	// The client saw the last beat within a few ms of the capture; the
-	// capture stopped after its last packet (the healthy session beats
-	// every 2 s) and the SIGSTOP 35 s before.
+	// capture's last packet is the healthy session's last before it was
+	// quietened (it beat every 2 s), 2.5 s before tcpdump stopped.
 	stop := epoch(e.Server[len(e.Server)-1].Time)
 	if e.Server[len(e.Server)-1].Event != "SIGSTOP" || !near(g.From, epoch(e.Summary.S2CLast), 50*time.Millisecond) || g.From.After(stop) ||
-		!g.Open || last.After(epoch(exp.CaptureStop)) || epoch(exp.CaptureStop).Sub(last) > 3*time.Second ||
+		!g.Open || last.After(epoch(exp.CaptureStop)) || epoch(exp.Quiet).Sub(last) > 2100*time.Millisecond ||
 		g.Missed != int(last.Sub(g.From)/(2*time.Second)) || s.Missed != g.Missed {
-		t.Errorf("stopped: gap %+v (missed %d), want from the last beat %v (SIGSTOP %v) to the capture's end (stopped %v), open, a beat every 2 s missed",
-			g, s.Missed, epoch(e.Summary.S2CLast), stop, epoch(exp.CaptureStop))
+		t.Errorf("stopped: gap %+v (missed %d), want from the last beat %v (SIGSTOP %v) to the capture's end (quiet %v, stopped %v), open, a beat every 2 s missed",
+			g, s.Missed, epoch(e.Summary.S2CLast), stop, epoch(exp.Quiet), epoch(exp.CaptureStop))
 	}
 	if want := "open at capture end)"; !strings.HasSuffix(stopped.Heartbeat.Glance, want) {
 		t.Errorf("stopped: %q, want ending %q", stopped.Heartbeat.Glance, want)

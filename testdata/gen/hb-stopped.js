@@ -31,11 +31,13 @@
 //     SIGSTOPped: from then on nothing flows on that connection.
 //   - "healthy": heart-beat 2000,2000 and the seed's application heartbeat,
 //     `stompClient.send("ping")`, every 5 s, against the other server.
-// --after (35 s) after the SIGSTOP tcpdump is stopped (SIGINT; the healthy
-// session's beats go on to the end); then everything is killed.
+// --after (35 s) after the SIGSTOP the healthy session is quietened (its
+// client's timers cleared, its server SIGSTOPped too) and 2.5 s later
+// tcpdump is stopped (SIGINT), so that every message is in the capture;
+// then everything is killed.
 //
 // --manifest gets every WebSocket data message the clients sent and received
-// (conn dir opcode len sha256, in the order the clients saw them); --expect
+// (dir opcode len sha256, in the order the clients saw them); --expect
 // what happened with epoch times (float seconds, ms precision), per
 // connection: its server port, CONNECTED, every beat (server EOLs received,
 // client EOLs and pings sent); the SIGSTOP; tcpdump's start and stop.
@@ -111,8 +113,8 @@ const ex = {
     server: 'npm sockjs 0.3.24 answering STOMP itself: CONNECTED heart-beat:2000,2000, an EOL every 2 s; stopped: SIGSTOPped mid-session',
   },
   conns: {
-    stopped: { server_port: port, heart_beat_sent: '0,2000', negotiated: { c2s: 0, s2c: 2 }, ping_period: null, server: [], beats: [] },
-    healthy: { server_port: port + 1, heart_beat_sent: '2000,2000', negotiated: { c2s: 2, s2c: 2 }, ping_period: 5, server: [], beats: [] },
+    stopped: { server_port: port, heart_beat_sent: '0,2000', negotiated: { c2s: 0, s2c: 2 }, ping_period: null, server: [], beats: [], messages: { c2s: 0, s2c: 0 } },
+    healthy: { server_port: port + 1, heart_beat_sent: '2000,2000', negotiated: { c2s: 2, s2c: 2 }, ping_period: 5, server: [], beats: [], messages: { c2s: 0, s2c: 0 } },
   },
 };
 // beats: {dir, kind: stomp-eol | SEND ping, time}
@@ -128,7 +130,8 @@ const faye = require('faye-websocket');
     if (this.readyState === 1) {
       const b = toBuf(data);
       const c = this._wsdumpName;
-      manifest.push([c, 'c2s', Buffer.isBuffer(data) ? 2 : 1, b.length, sha(b)].join('\t'));
+      manifest.push(['c2s', Buffer.isBuffer(data) ? 2 : 1, b.length, sha(b)].join('\t'));
+      ex.conns[c].messages.c2s++;
       const s = b.toString();
       if (s === '["\\n"]') ex.conns[c].beats.push({ dir: 'c2s', kind: 'stomp-eol', time: now() });
       else if (s.startsWith('["SEND\\ndestination:ping')) ex.conns[c].beats.push({ dir: 'c2s', kind: 'SEND ping', time: now() });
@@ -142,7 +145,8 @@ const faye = require('faye-websocket');
     const r = emitMessage.apply(this, arguments);
     const b = m.read();
     const c = this._wsdumpName;
-    manifest.push([c, 's2c', m.opcode === 2 ? 2 : 1, b.length, sha(b)].join('\t'));
+    manifest.push(['s2c', m.opcode === 2 ? 2 : 1, b.length, sha(b)].join('\t'));
+    ex.conns[c].messages.s2c++;
     if (b.toString() === 'a["\\n"]') ex.conns[c].beats.push({ dir: 's2c', kind: 'stomp-eol', time: now() });
     return r;
   };
@@ -205,7 +209,8 @@ function connect(name) {
       c.connected = now();
       c.heart_beat = frame.headers['heart-beat'];
       clearInterval(stompClient.ponger); // see the top: the server's silence goes unnoticed
-      if (c.ping_period) setInterval(() => stompClient.send('ping'), c.ping_period * 1000);
+      if (c.ping_period) c.pinger = setInterval(() => stompClient.send('ping'), c.ping_period * 1000);
+      c.client = stompClient;
       stompClient.subscribe('/some/destination', () => {});
       resolve();
     }, (e) => reject(new Error(String(e))));
@@ -217,7 +222,7 @@ async function main() {
   await startTcpdump();
   ex.capture_start = now();
   const stopped = await startServer('stopped');
-  await startServer('healthy');
+  const healthy = await startServer('healthy');
   await sleep(300);
   await connect('healthy');
   await sleep(500);
@@ -227,6 +232,17 @@ async function main() {
   stopped.kill('SIGSTOP');
   c.server.push({ event: 'SIGSTOP', time: now() });
   await sleep(AFTER * 1000);
+  // Quiet before tcpdump stops, so that every message is in the capture
+  // (its ring hands packets over late: REAL-TRAFFIC.md): the healthy
+  // client's timers cleared and its server stopped 2.5 s before, less than
+  // 1.5 intervals of 2 s.
+  const h = ex.conns.healthy;
+  clearInterval(h.pinger);
+  clearInterval(h.client.pinger);
+  healthy.kill('SIGSTOP');
+  h.server.push({ event: 'SIGSTOP', time: now() });
+  ex.quiet = now();
+  await sleep(2500);
   ex.capture_stop = now();
   tcpdump.removeAllListeners('exit'); // its exit is no failure now
   const exited = new Promise((r) => tcpdump.once('exit', r));
@@ -240,6 +256,8 @@ async function main() {
 
 function finish() {
   for (const c of Object.values(ex.conns)) {
+    delete c.client;
+    delete c.pinger;
     const times = (dir, kind) => c.beats.filter((b) => b.dir === dir && b.kind === kind).map((b) => b.time);
     const s2c = times('s2c', 'stomp-eol');
     c.summary = {
@@ -251,7 +269,7 @@ function finish() {
       closed: c.closed || null,
     };
   }
-  fs.writeFileSync(manifestPath, 'conn\tdir\topcode\tlen\tsha256\n' + manifest.map((l) => l + '\n').join(''));
+  fs.writeFileSync(manifestPath, 'dir\topcode\tlen\tsha256\n' + manifest.map((l) => l + '\n').join(''));
   fs.writeFileSync(expectPath, JSON.stringify(ex, null, 2) + '\n');
   process.exit(0);
 }
