@@ -1,13 +1,18 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // TestConnsHeartbeatsStoppedOpen reads gen__hb-stopped (testdata/gen/hb-stopped.js):
@@ -114,6 +119,45 @@ func TestConnsHeartbeatsStoppedOpen(t *testing.T) {
 	for _, s := range healthy.Heartbeat.Series {
 		if s.Missed != 0 || len(s.Gaps) != 0 {
 			t.Errorf("healthy: %+v, want nothing missed", s)
+		}
+	}
+}
+
+// TestConnsCaptureEndPerFile: with --per-file each file is judged to its
+// own end. File a: a STOMP session whose server beats every 10 s until
+// 30 s and then falls silent, open, while another session runs to 90 s;
+// file b runs on to 1 000 s. Read as one capture, the silent session's
+// gap runs to b's end; per file, to a's.
+func TestConnsCaptureEndPerFile(t *testing.T) {
+	a := sockJSStomp("10.0.0.1:40020", "10000,10000")
+	for s := 1; s <= 3; s++ {
+		a.Wait(10*time.Second).Frame(false, wsparse.OpText, []byte(`a["\n"]`))
+	}
+	other := synth.New("10.0.0.1:40021", "10.0.0.2:8080").Open().UpgradeURI("/other")
+	for s := 1; s <= 9; s++ {
+		other.Wait(10*time.Second).Frame(true, wsparse.OpText, []byte("hello"))
+	}
+	b := synth.New("10.0.0.1:40022", "10.0.0.2:8080").Open().UpgradeURI("/later")
+	b.Wait(1000*time.Second).Frame(true, wsparse.OpText, []byte("hello"))
+	fileA := writeCapture(t, append(a.Packets, other.Packets...))
+	fileB := filepath.Join(t.TempDir(), "b.pcap")
+	if err := os.Rename(writeCapture(t, b.Packets), fileB); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		perFile bool
+		want    string
+	}{
+		{false, `stomp heart-beat s2c 10.0s 96 missed (max gap 970s, none in the last 970s, open at capture end)"`},
+		{true, `stomp heart-beat s2c 10.0s 6 missed (max gap 60.0s, none in the last 60.0s, open at capture end)"`},
+	} {
+		var o, e bytes.Buffer
+		if err := RunConns(&ConnsOptions{Out: &o, Format: "jsonl", Time: "rel", Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second,
+			Input: Input{Err: &e, Reads: []string{fileA, fileB}, PerFile: tc.perFile, Jobs: 1, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(o.String(), tc.want) {
+			t.Errorf("per-file %v: no %s in\n%s", tc.perFile, tc.want, o.String())
 		}
 	}
 }
