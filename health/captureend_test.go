@@ -22,10 +22,19 @@ type endConv struct {
 }
 
 func (ec endConv) run(t *testing.T, o Options, finish, lazy bool) *Conn {
+	return ec.runAwait(t, o, finish, lazy, finish)
+}
+
+// runAwait is run, with AwaitCaptureEnd when await (as pipeline.Conns
+// with FinishAtEnd).
+func (ec endConv) runAwait(t *testing.T, o Options, finish, lazy, await bool) *Conn {
 	t.Helper()
 	tr := New(nil, o)
 	if finish {
 		tr.FinishAtEnd()
+	}
+	if await {
+		tr.AwaitCaptureEnd()
 	}
 	if lazy {
 		tr.HeadsAtEnd()
@@ -128,6 +137,18 @@ func TestCaptureEnd(t *testing.T) {
 				t.Errorf("%s: last gap to %v, want the capture's end", name, s.Gaps[len(s.Gaps)-1].To)
 			}
 		}
+	}
+}
+
+// TestCaptureEndNotAwaited: with FinishAtEnd and no AwaitCaptureEnd (the
+// Parquet writer's tracker) an open connection is judged at its End, to
+// its own end, and packed then, as before: a CaptureEnd after changes
+// nothing.
+func TestCaptureEndNotAwaited(t *testing.T) {
+	ec := endConv{"stomp", every(10100, 30100, 10000), 100, 0, wsparse.EndOpen, 30100, 90100}
+	c := ec.runAwait(t, Options{}, true, false, false)
+	if g := glanceOf(c, c.Heartbeats[len(c.Heartbeats)-1]); g != "stomp heart-beat s2c 10.0s ok" {
+		t.Errorf("%q, want it judged to its own end", g)
 	}
 }
 

@@ -22,6 +22,9 @@ type Tracker struct {
 	// application heartbeat keys followed (maxAppKeysTotal)
 	appKeys int
 	finish  bool // FinishAtEnd
+	// await: AwaitCaptureEnd, until CaptureEnd: the results of the
+	// connections open at the end of the input wait for it.
+	await bool
 	// packed: with FinishAtEnd, the results of the connections that ended,
 	// packed (packConn), by connection; scratch is the buffer they are
 	// packed in.
@@ -230,9 +233,27 @@ func (t *Tracker) FinishAtEnd() { t.finish = true }
 // (no FIN, RST nor Close: wsparse.EndOpen) is judged to that time, not to
 // its own last byte: a heartbeat that stopped a minute before the capture
 // ended is a minute late, though the connection's last byte was that
-// beat. Call it once the input's records are all in, before Report; with
-// FinishAtEnd, the open connections' results wait for Report.
-func (t *Tracker) CaptureEnd(ts time.Time) { t.opts.captureEnd = ts }
+// beat. Call it once the input's records are all in, before Report. With
+// FinishAtEnd, the results of the open connections, kept since their End
+// (AwaitCaptureEnd), are made and packed now.
+func (t *Tracker) CaptureEnd(ts time.Time) {
+	t.opts.captureEnd = ts
+	if !t.await {
+		return
+	}
+	t.await = false
+	for id, st := range t.conns {
+		if st.beats != nil && st.beats.open && st.beats.final == nil {
+			t.ended(id, st)
+		}
+	}
+}
+
+// AwaitCaptureEnd is for a caller of FinishAtEnd that will call
+// CaptureEnd: the connections open at the end of the input keep their
+// beats at their End, to be judged to the capture's end. Without it, they
+// are judged at their End, to their own end.
+func (t *Tracker) AwaitCaptureEnd() { t.await = true }
 
 func (t *Tracker) state(c *wsparse.Conn) *connState {
 	return t.stateID(c.ID, c)
@@ -512,9 +533,9 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 // ended makes a connection's results at its end and keeps them packed
 // (FinishAtEnd), its state let go.
 func (t *Tracker) ended(id int, st *connState) {
-	if !t.finish || st.beats != nil && st.beats.open && st.beats.final == nil {
-		// Open at the end of the input: judged at Report, once the
-		// capture's end is known (CaptureEnd).
+	if !t.finish || t.await && st.beats != nil && st.beats.open && st.beats.final == nil {
+		// Open at the end of the input: judged once the capture's end
+		// is known (CaptureEnd).
 		return
 	}
 	st.finish(t.opts)

@@ -53,6 +53,7 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	tr := health.New(o.Next, o.Health)
 	if o.ReportOnly {
 		tr.FinishAtEnd()
+		tr.AwaitCaptureEnd()
 	}
 	// --max-payload and --max-message as given (16 MiB by default): a cut
 	// compressed message loses the inflater's window, and text beats
