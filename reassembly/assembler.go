@@ -121,6 +121,7 @@ type Stats struct {
 	HTTPHeaderTotalLimit                      int // HTTP heads whose bytes would have passed MaxHTTPHeaderTotal
 	InflateRatioLimit                         int // messages whose inflation stopped at the ratio bound
 	H2StreamLimit                             int // HTTP/2 streams not followed: as many as followed at once were open
+	EarlyTotalLimit                           int // TLS connections whose 0-RTT early data held would have passed MaxPendingTotal
 	// Fallback messages (SockJS, Engine.IO over HTTP) of sessions past
 	// fbjoin.MaxSessions, not decoded, and their payload bytes: the
 	// joiner's counts, which the pipeline adds (the joiner comes after

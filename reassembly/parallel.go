@@ -264,6 +264,7 @@ func (p *Parallel) Stats() Stats {
 		st.HTTPHeaderTotalLimit += w.HTTPHeaderTotalLimit
 		st.InflateRatioLimit += w.InflateRatioLimit
 		st.H2StreamLimit += w.H2StreamLimit
+		st.EarlyTotalLimit += w.EarlyTotalLimit
 		st.Lanes += w.Lanes
 		st.LanesFull += w.LanesFull
 	}

@@ -382,6 +382,7 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 		if tlsdec.Detect(data) || !s.resumed && tlsdec.DetectMidSession(data) { // (resumed: tlsResumed)
 			s.more().tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
 			s.rare.tls.OnLost(s.plaintextLost)
+			s.rare.tls.OnHold(s.holdEarly, s.releaseEarly)
 		}
 	}
 	if s.tlsLayer() != nil {
@@ -514,6 +515,7 @@ func (s *stream) complete(evicted bool) {
 		a.stats.HTTPHeaderTotalLimit += h.HTTPHeaderTotal
 		a.stats.InflateRatioLimit += h.InflateRatio
 		a.stats.H2StreamLimit += h.H2Streams
+		a.stats.EarlyTotalLimit += h.EarlyTotal
 	}
 	if evicted || a.ending {
 		return

@@ -44,6 +44,11 @@ func (s *stream) plaintextLost(side int, n int, exact bool, ts time.Time) {
 	}
 }
 
+// holdEarly and releaseEarly count the TLS layer's 0-RTT early data held
+// until the server's answer in the decoders' --max-pending-total.
+func (s *stream) holdEarly(n int) bool { return s.decoder().HoldEarly(n) }
+func (s *stream) releaseEarly(n int)   { s.decoder().ReleasePending(n) }
+
 func (s *stream) tlsLayer() *tlsdec.Conn {
 	if s.rare == nil {
 		return nil

@@ -85,6 +85,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %d clients sent bytes before the upgrade was answered while the connections held --max-pending-total %d bytes of them together (divided among the -j workers): bytes dropped (anomaly pending_limit)\n",
 			st.PendingTotalLimit, l.PendingTotal)
 	}
+	if st.EarlyTotalLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d TLS connections' 0-RTT early data was passed on before the server accepted it, as the connections held --max-pending-total %d bytes together (divided among the -j workers): one the server rejected shows it, and then the request sent again (its tls error says so)\n",
+			st.EarlyTotalLimit, l.PendingTotal)
+	}
 	if st.InflateRatioLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d compressed messages stopped inflating at --max-inflate-ratio %d bytes per byte of their connection (anomaly inflate_ratio): a decompression bomb?\n",
 			st.InflateRatioLimit, l.InflateRatio)

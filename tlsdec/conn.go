@@ -94,6 +94,8 @@ type Conn struct {
 	stopped        bool // nothing more can be decrypted on this connection
 	notRecords     bool // a side's bytes stopped being TLS records
 	early          earlyState
+	hold           func(n int) bool // see OnHold
+	release        func(n int)
 }
 
 type phase uint8

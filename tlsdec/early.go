@@ -31,6 +31,10 @@ type earlyState struct {
 	rejected int64 // plaintext the server rejected: discarded
 	saidRej  bool  // the error is the rejection's, its count kept up
 	out      bool  // early plaintext is being passed on (Early)
+	// bound: passed on before any answer, past maxHeldEarly or the total
+	// of OnHold; answered: the server's answer was seen (or the client's
+	// EndOfEarlyData, or its first record under the handshake keys).
+	bound, answered bool
 }
 
 // heldPlain is early plaintext held until the server answers.
@@ -40,7 +44,8 @@ type heldPlain struct {
 }
 
 // maxHeldEarly bounds the early plaintext held per connection; past it,
-// what is held is passed on as if accepted (and said if it was not).
+// what is held is passed on as if accepted (and said if it was not), as
+// past the total of OnHold.
 const maxHeldEarly = 1 << 18
 
 // earlyRecord handles a client application data record while early data
@@ -67,6 +72,10 @@ func (c *Conn) earlyRecord(side int, hdr [5]byte, body []byte, ts time.Time) boo
 		// did not accept the early data (RFC 8446 §4.5).
 		e.on, e.cipher = false, nil
 		c.earlyDecide(side, false)
+		if !e.answered && e.bound {
+			c.fail("the server rejected the client's 0-RTT early data: %d bytes passed on as sent", e.passed)
+		}
+		e.answered = true
 		return false
 	}
 	d := &c.dir[side]
@@ -116,10 +125,11 @@ func (c *Conn) earlyContent(side int, inner uint8, plain []byte, ts time.Time) {
 			// without its head.
 			e.rejected += int64(len(plain))
 			c.sayRejected()
-		case !e.decided && e.heldN+len(plain) <= maxHeldEarly:
+		case !e.decided && e.heldN+len(plain) <= maxHeldEarly && c.holdEarly(len(plain)):
 			e.held = append(e.held, heldPlain{append([]byte(nil), plain...), ts})
 			e.heldN += len(plain)
 		default:
+			e.bound = e.bound || !e.decided
 			c.earlyDecide(side, true) // (past the bound: as if accepted)
 			c.passEarly(side, plain, ts)
 		}
@@ -127,7 +137,7 @@ func (c *Conn) earlyContent(side int, inner uint8, plain []byte, ts time.Time) {
 		// EndOfEarlyData: the server accepted (RFC 8446 §4.5); the
 		// handshake keys follow.
 		if len(plain) > 0 && plain[0] == hsEndOfEarlyData {
-			c.early.on, c.early.cipher = false, nil
+			c.early.on, c.early.cipher, c.early.answered = false, nil, true
 			c.earlyDecide(side, true)
 		}
 	}
@@ -135,6 +145,18 @@ func (c *Conn) earlyContent(side int, inner uint8, plain []byte, ts time.Time) {
 		c.info.Decrypted = true
 	}
 }
+
+// OnHold sets how the early plaintext held until the server's answer is
+// counted in a total shared with other connections (the WebSocket
+// decoders' --max-pending-total): hold reports whether n more bytes may be
+// held, release gives back n held. Past the total, what is held is passed
+// on as if accepted, as past maxHeldEarly. Without it only maxHeldEarly
+// bounds them.
+func (c *Conn) OnHold(hold func(n int) bool, release func(n int)) {
+	c.hold, c.release = hold, release
+}
+
+func (c *Conn) holdEarly(n int) bool { return c.hold == nil || c.hold(n) }
 
 func (c *Conn) passEarly(side int, plain []byte, ts time.Time) {
 	c.info.AppBytes[side] += int64(len(plain))
@@ -157,6 +179,9 @@ func (c *Conn) earlyDecide(side int, accepted bool) {
 		return
 	}
 	e.decided, e.accepted = true, accepted
+	if c.release != nil && e.heldN > 0 {
+		c.release(e.heldN)
+	}
 	held := e.held
 	e.held, e.heldN = nil, 0
 	for _, h := range held {
@@ -188,6 +213,7 @@ func (c *Conn) earlyAnswer(accepted bool) {
 	if c.info.Client < 0 {
 		return
 	}
+	c.early.answered = true
 	c.earlyDecide(c.info.Client, accepted && !c.helloRetry)
 	if c.early.passed > 0 && (!accepted || c.helloRetry) {
 		c.fail("the server rejected the client's 0-RTT early data: %d bytes passed on as sent", c.early.passed)
@@ -197,6 +223,10 @@ func (c *Conn) earlyAnswer(accepted bool) {
 // endEarly passes on early data held when the server's answer was never
 // seen, and says so.
 func (c *Conn) endEarly() {
+	if e := &c.early; e.bound && !e.answered && e.passed > 0 {
+		c.fail("the server's answer to the client's 0-RTT early data was not seen: %d bytes passed on as sent", e.passed)
+		return
+	}
 	if c.early.decided || c.early.heldN == 0 || c.info.Client < 0 {
 		return
 	}

@@ -7,6 +7,7 @@
 //	go run ./bench/memgen -bound pending -o bench/data/bound-pending.pcap
 //	go run ./bench/memgen -syns 1000000 -o bench/data/syns-1000000.pcap
 //	go run ./bench/memgen -bomb 1024 -o bench/data/bomb-1024.pcap
+//	go run ./bench/memgen -bound tls-early -keys bench/data/tls-early.keys -o bench/data/tls-early.pcap
 package main
 
 import (
@@ -35,7 +36,7 @@ func main() {
 	conns := flag.Int("conns", 0, "write a capture of `N` open connections")
 	keylog := flag.Int("keylog", 0, "write a key log of `N` CLIENT_RANDOM lines")
 	appendKeys := flag.String("append", "", "with -keylog: append this key log `FILE` (the keys of a capture to decrypt)")
-	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, pending-total, sniff, sniff-total, heads, h2-pending, h2-pending-total, reorder or reorder-total")
+	bound := flag.String("bound", "", "write a capture that hits the buffering `LIMIT`: pending, pending-total, sniff, sniff-total, heads, h2-pending, h2-pending-total, reorder, reorder-total or tls-early (with -keys)")
 	boundN := flag.Int("n", 0, "with -bound: `N` connections rather than the case's")
 	bomb := flag.Int("bomb", 0, "write a capture of one permessage-deflate message that inflates to `N` MiB of zeros (a decompression bomb)")
 	syns := flag.Int("syns", 0, "write a capture of `N` bare SYNs from distinct sources (a SYN flood)")
@@ -43,6 +44,7 @@ func main() {
 	claim := flag.Int("claim", 0, "with -conns: the length the unfinished fragment's header claims, when more than -frag: the frame's payload is still coming at the end")
 	fragLen := flag.Int("frag", 1000, "with -conns: bytes of the unfinished server message each connection holds at the end (0: none, the connection is idle)")
 	out := flag.String("o", "", "output `FILE`")
+	keysOut := flag.String("keys", "", "with -bound tls-early: write the key log of its early secrets to `FILE`")
 	flag.Parse()
 	modes := 0
 	for _, set := range []bool{*conns > 0, *zconns > 0, *keylog > 0, *bound != "", *syns > 0, *bomb > 0} {
@@ -65,7 +67,7 @@ func main() {
 	case *zconns > 0:
 		err = compressedConns(w, *zconns)
 	case *bound != "":
-		err = bounds(w, *bound, *boundN)
+		err = bounds(w, *bound, *boundN, *keysOut)
 	case *syns > 0:
 		err = synFlood(w, *syns)
 	case *bomb > 0:
@@ -270,7 +272,7 @@ func keyLog(w *bufio.Writer, n int, add string) error {
 //   - reorder-total: 32 connections that lose their first data segment and
 //     then send 6 MiB each (under --max-reorder; 192 MiB in all, over
 //     --max-reorder-total, 128 MiB).
-func bounds(w *bufio.Writer, name string, n int) error {
+func bounds(w *bufio.Writer, name string, n int, keysOut string) error {
 	type plan struct {
 		n      int
 		build  func(c *synth.Conv, rng *rand.Rand)
@@ -326,6 +328,18 @@ func bounds(w *bufio.Writer, name string, n int) error {
 		"reorder":       {12, lose(10 << 20), "192.0.2.2:9000"},
 		"reorder-total": {32, lose(6 << 20), "192.0.2.2:9000"},
 	}
+	// tls-early: TLS 1.3 clients each sending 250 000 bytes of 0-RTT
+	// early data (under the 256 KiB a connection holds) that no server
+	// answers: each holds it all until the end.
+	var keyLines strings.Builder
+	plans["tls-early"] = plan{1280, func(c *synth.Conv, rng *rand.Rand) {
+		var cr [32]byte
+		copy(cr[:], random(rng, 32))
+		secret := random(rng, 32)
+		keyLines.WriteString(synth.TLSEarlyKeyLine(cr, secret))
+		c.Open()
+		c.Send(true, synth.TLSEarly(cr, secret, random(rng, 250000), 16000))
+	}, "192.0.2.2:443"}
 	plans["sniff-total"] = plan{640, plans["sniff"].build, plans["sniff"].server}
 	plans["h2-pending-total"] = plan{640, plans["h2-pending"].build, plans["h2-pending"].server}
 	p, ok := plans[name]
@@ -333,7 +347,7 @@ func bounds(w *bufio.Writer, name string, n int) error {
 		p.n = n
 	}
 	if !ok {
-		return fmt.Errorf("-bound %q: want pending, pending-total, sniff, sniff-total, heads, h2-pending, h2-pending-total, reorder or reorder-total", name)
+		return fmt.Errorf("-bound %q: want pending, pending-total, sniff, sniff-total, heads, h2-pending, h2-pending-total, reorder, reorder-total or tls-early", name)
 	}
 	rng := rand.New(rand.NewPCG(16, 15))
 	server := netip.MustParseAddrPort(p.server)
@@ -344,6 +358,11 @@ func bounds(w *bufio.Writer, name string, n int) error {
 		c.Step = time.Microsecond
 		p.build(c, rng)
 		convs[i] = c
+	}
+	if keysOut != "" {
+		if err := os.WriteFile(keysOut, []byte(keyLines.String()), 0o644); err != nil {
+			return err
+		}
 	}
 	// One packet of each connection in turn, so that all of them hold
 	// their buffers at once; times keep the order of writing.
