@@ -83,17 +83,19 @@ func fromServer(t *testing.T, p synth.Packet) bool {
 // request is a WebSocket one to eviction (--max-connections): parked with
 // its decoder, not ended. As "other" payload it went first, was ended with
 // its 101 believed as it stood, and its request and frames came after as
-// a connection of their own.
+// a connection of their own. (The request comes within the second the
+// 101 waits: until session 37 it came 2 s after, when a 101 waited as long
+// as both sides were silent.)
 func TestAnswerBeforeRequestEvicted(t *testing.T) {
 	held := synth.New("192.0.2.1:40001", "192.0.2.2:80").Open()
 	held.Send(false, []byte(synth.UpgradeResponse+"\r\n"))
 	pkts := slices.Clone(held.Packets)
 	for i := range 12 {
-		c := synth.New(fmt.Sprintf("192.0.2.1:%d", 41000+i), "192.0.2.2:80").At(time.Second + time.Duration(i)*time.Millisecond).Open()
+		c := synth.New(fmt.Sprintf("192.0.2.1:%d", 41000+i), "192.0.2.2:80").At(300*time.Millisecond + time.Duration(i)*time.Millisecond).Open()
 		c.Upgrade().Frame(true, wsparse.OpText, []byte("crowd"))
 		pkts = append(pkts, c.Packets...)
 	}
-	held.At(2*time.Second).Send(true, []byte(synth.UpgradeRequest+"\r\n"))
+	held.At(600*time.Millisecond).Send(true, []byte(synth.UpgradeRequest+"\r\n"))
 	held.Frame(true, wsparse.OpText, []byte("from the client")).Frame(false, wsparse.OpText, []byte("from the server"))
 	pkts = append(pkts, held.Packets[len(held.Packets)-3:]...)
 	pkts = synth.ByTime(pkts)

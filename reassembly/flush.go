@@ -47,6 +47,9 @@ func (a *Assembler) flush(ts time.Time) {
 		opt.TC = ts.Add(-a.opts.IdleTimeout)
 	}
 	a.hold()
+	if a.shared != nil {
+		a.shared.ExpireAnswers(ts) // a 101 held for its request, past its second
+	}
 	a.asm.FlushWithOptions(opt)
 	if a.opts.IdleTimeout > 0 {
 		a.endParkedBefore(opt.TC)

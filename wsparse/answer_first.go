@@ -95,7 +95,30 @@ func (c *Conn) holdAnswer(side int, head *httpHead, hd, rest []byte, ts time.Tim
 	c.pendingHeld += n // in the bytes held before upgrades (MaxPendingTotal)
 	data := make([]byte, 0, n)
 	ex.held = &heldAnswer{side: side, data: append(append(data, hd...), rest...), marks: []heldMark{{0, ts}}}
+	c.answers = append(c.answers, c)
 	return true
+}
+
+// ExpireAnswers believes the 101s held for their requests longer than
+// heldAnswerFor of capture time at now: the caller's clock, the time of
+// any packet of the capture or a tick, so that a 101 followed by silence
+// on both sides is decided on time, its records coming then. Until
+// session 37 the bound was checked only when the server sent more, and
+// such a 101 waited for its connection's end, its records after later
+// connections' ones.
+func (sh *Shared) ExpireAnswers(now time.Time) {
+	keep := sh.answers[:0]
+	for _, c := range sh.answers {
+		switch {
+		case c.ended || c.ex == nil || c.ex.held == nil: // decided already
+		case now.Sub(c.ex.held.marks[0].ts) > heldAnswerFor:
+			c.releaseAnswer(false)
+		default:
+			keep = append(keep, c)
+		}
+	}
+	clear(sh.answers[len(keep):])
+	sh.answers = keep
 }
 
 // feedAroundHeld takes a side's bytes while a 101 is held: the server's

@@ -310,6 +310,9 @@ type Shared struct {
 	// headHeld is the bytes of unfinished HTTP heads the connections
 	// hold (MaxHTTPHeaderTotal).
 	headHeld int
+	// answers are the connections that held a 101 for its request
+	// (answer_first.go) since the last ExpireAnswers, in the order held.
+	answers []*Conn
 }
 
 // SideSeen sets how the decoders learn whether a connection's side has
