@@ -129,6 +129,7 @@ type streamRare struct {
 
 	fin  *finHole     // a FIN that came past the bytes passed on (tcpseq.go)
 	late *lateHoles   // holes passed over, for segments that come later (tcpseq.go)
+	jump *seqJump     // sequence spaces that may be a side's own after a capture gap (seqjump.go)
 	v6   *[2][16]byte // IPv6 addresses by side (addrPair holds IPv4 ones)
 	wide *wideStamps  // the times, if they could not be packed (stamp.go)
 	lane uint8        // its lane on a split 4-tuple (lanes.go), 0 if none
@@ -224,10 +225,12 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 		}
 		return false
 	}
-	if s.foreign(sd, tcp) {
+	if s.foreign(sd, tcp) && !s.jumped(sd, tcp, ci.Timestamp) {
 		// Not this connection's: neither its bytes nor its FIN or RST.
 		s.decoder().Foreign(sd, len(tcp.Payload))
 		return false
+	} else if s.rare != nil && s.rare.jump != nil {
+		s.rare.jump.own(sd)
 	}
 	drop, quiet := s.discarded(sd, tcp)
 	s.track(sd, tcp)
@@ -297,7 +300,7 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 	}
 	if e := tcp.Seq + n; first || !s.fin[sd] && int32(e-s.end[sd]) > 0 {
 		s.end[sd] = e
-		if e-s.firstSeq[sd] >= 1<<32-maxWindow {
+		if e-s.base(sd) >= 1<<32-maxWindow {
 			s.space |= fullSpace << sd
 		}
 	}

@@ -21,7 +21,7 @@ import (
 const seqOrigin = 1 << 30
 
 // rebase returns the sequence number gopacket sees for seq of side sd.
-func (s *stream) rebase(sd int, seq uint32) uint32 { return seq - s.firstSeq[sd] + seqOrigin }
+func (s *stream) rebase(sd int, seq uint32) uint32 { return seq - s.base(sd) + seqOrigin }
 
 // discarded returns how many of a segment's last bytes its receiver
 // drops: all of a RST's (RFC 9293 §3.5.3: at most a diagnostic, never
@@ -234,7 +234,7 @@ func (s *stream) outside(sd int, x uint32) bool {
 	if s.space&(synFirst<<sd) != 0 {
 		back = lateWindow
 	}
-	first := s.firstSeq[sd]
+	first := s.base(sd)
 	rel, span := uint64(x-first), uint64(s.end[sd]-first)
 	return rel > span+maxWindow && rel < 1<<32-back
 }

@@ -87,6 +87,7 @@ const (
 	AnomLateSegment         // bytes of a hole came after it was passed over (lost_bytes): not decoded, counted as skipped
 	AnomAnswerBeforeRequest // the capture has the 101 before its request (taps and queues that timestamp the two directions apart): decoded in the connection's order
 	AnomSeqSpaceMixed       // segments of another sequence space on the connection's 4-tuple (another connection's, mixed in): not decoded, counted as skipped
+	AnomSeqSpaceJump        // a side's numbers jumped past a largest TCP window (a capture gap of more than 1 GiB): the new space taken on as the side's, the jump counted as lost
 	anomCount               = iota
 )
 
@@ -154,6 +155,7 @@ var anomalyNames = [...]string{
 	"late_segment",
 	"answer_before_request",
 	"seq_space_mixed",
+	"seq_space_jump",
 }
 
 var _ = [1]struct{}{}[len(anomalyNames)-anomCount] // names and bits stay in step

@@ -277,6 +277,18 @@ func (c *Conn) Foreign(side, n int) {
 	c.sum.Anomalies |= AnomSeqSpaceMixed
 }
 
+// SeqJump records that a side's sequence numbers jumped past a largest
+// TCP window and the new space was taken on as the side's (package
+// reassembly: a capture gap, told as lost by Gap). unmixed: every segment
+// taken for another connection's (Foreign) so far was of the new space,
+// the side's own: seq_space_mixed is taken back.
+func (c *Conn) SeqJump(unmixed bool) {
+	if unmixed {
+		c.sum.Anomalies &^= AnomSeqSpaceMixed
+	}
+	c.sum.Anomalies |= AnomSeqSpaceJump
+}
+
 // LateBytes records that n bytes of a side, counted lost when a hole was
 // passed over, came later (a sender that delays a segment, a
 // retransmission after the wait): they are not decoded, so skipped, not

@@ -85,6 +85,13 @@ func (c *Conv) Send(fromClient bool, data []byte) *Conv {
 	return c
 }
 
+// Skip moves one side's next sequence number n bytes on, writing nothing:
+// bytes the capture missed (a gap of any size, past 4 GiB too).
+func (c *Conv) Skip(fromClient bool, n uint32) *Conv {
+	c.seq[side(fromClient)] += n
+	return c
+}
+
 // Segment writes data as exactly one segment (which may be dropped).
 func (c *Conv) Segment(fromClient bool, data []byte) *Conv {
 	if c.DropNext > 0 {
