@@ -30,10 +30,16 @@ type Options struct {
 	Keys *tlsdec.KeyLog
 
 	// FlushEvery is how often (in packet time) stalled connections are
-	// checked. Bytes waiting behind a hole older than GapTimeout are pushed
-	// through as a gap; connections idle for IdleTimeout are ended.
+	// checked; connections idle for IdleTimeout are ended. Bytes waiting
+	// behind a hole are pushed through as a gap (holes.go): at the next
+	// check if the other side acknowledged past the hole (the capture
+	// missed bytes the receiver got); after LateWait if it did not (the
+	// network lost them: the receiver waits for their retransmission,
+	// and so does wsdump); after GapTimeout if the other side sent
+	// nothing since the hole (nothing tells).
 	FlushEvery  time.Duration // default 1 s
 	GapTimeout  time.Duration // default 2 s
+	LateWait    time.Duration // default 120 s
 	IdleTimeout time.Duration // default 0: never, connections end at FIN/RST or end of input
 
 	// Page limits of gopacket's assembler (out-of-order bytes held); past
@@ -70,6 +76,13 @@ func (o Options) withDefaults() Options {
 	if o.GapTimeout <= 0 {
 		o.GapTimeout = 2 * time.Second
 	}
+	if o.LateWait <= 0 {
+		// A retransmission backs off from 200 ms, doubling: its 9th
+		// comes about 100 s after the loss (Linux gives up after 15,
+		// about 15 minutes).
+		o.LateWait = 120 * time.Second
+	}
+	o.LateWait = max(o.LateWait, o.GapTimeout)
 	if o.MaxBufferedPagesPerConnection <= 0 {
 		o.MaxBufferedPagesPerConnection = 4096
 	}
@@ -152,6 +165,8 @@ type Assembler struct {
 	dec    headerDecoder
 	// The stream whose bytes the decoders are being fed (SideSeen).
 	feeding *stream
+	// Streams holding bytes past a hole, or that did (holes.go).
+	holey []*stream
 
 	// Hooks for Parallel: a connection numbered, a connection gone.
 	onNew  func(id int, addr [2]netip.AddrPort, encap uint32)

@@ -35,18 +35,21 @@ func (a *Assembler) maybeFlush(ts time.Time) {
 }
 
 // flush forgets old closed connections and pushes through what waits
-// behind holes older than the gap timeout, as seen at packet time ts.
+// behind holes that will not be filled (holes.go), as seen at packet time ts.
 func (a *Assembler) flush(ts time.Time) {
 	a.forgetClosed(ts.Add(-closedMemory))
 	if a.split != nil {
 		a.pruneSplit()
 	}
 
-	opt := tcpasm.FlushOptions{T: ts.Add(-a.opts.GapTimeout)}
+	opt := tcpasm.FlushOptions{T: ts.Add(-a.opts.LateWait)}
 	if a.opts.IdleTimeout > 0 {
 		opt.TC = ts.Add(-a.opts.IdleTimeout)
 	}
 	a.hold()
+	if len(a.holey) > 0 {
+		a.pushHoles(ts)
+	}
 	if a.shared != nil {
 		a.shared.ExpireAnswers(ts) // a 101 held for its request, past its second
 	}

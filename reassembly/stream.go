@@ -258,6 +258,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	*start = true
 	tcp.Seq = s.rebase(sd, tcp.Seq)
 	s.lateCheck(sd, tcp.Seq, len(tcp.Payload), nextSeq)
+	s.watchHoles(sd, tcp.Seq, len(tcp.Payload), tcp.Ack, tcp.ACK, int64(nextSeq), ci.Timestamp)
 	if tcp.FIN && len(tcp.Payload) == 0 {
 		s.noteFin(sd, tcp.Seq, nextSeq)
 	}

@@ -120,6 +120,7 @@ type lateHoles struct {
 	next  [2]uint32
 	on    [2]bool
 	holes [2][maxLateHoles][2]uint32 // start, end; end == start: none
+	holeWatch
 }
 
 // maxLateHoles bounds the holes remembered per side (the latest kept).

@@ -28,6 +28,10 @@ type Conv struct {
 	seq      [2]uint32 // next sequence number: 0 client, 1 server
 	MSS      int       // Send splits payloads into segments of at most MSS bytes (default 1460)
 	DropNext int       // drop (do not write) the next N data segments, keeping their sequence space
+	// Unacked: segments acknowledge all the peer sent but its last
+	// Unacked bytes, as a receiver waiting for a hole the network made
+	// (duplicate ACKs). 0: all (a hole only the capture has).
+	Unacked int
 }
 
 // Start is the time every connection starts at (New).
@@ -182,7 +186,7 @@ func (c *Conv) segment(fromClient bool, tcp *layers.TCP, payload []byte) {
 	tcp.SrcPort, tcp.DstPort = layers.TCPPort(src.Port()), layers.TCPPort(dst.Port())
 	tcp.Seq = c.seq[s]
 	if tcp.ACK {
-		tcp.Ack = c.seq[1-s]
+		tcp.Ack = c.seq[1-s] - uint32(c.Unacked)
 	}
 	tcp.Window = 65535
 	eth := &layers.Ethernet{SrcMAC: []byte{2, 0, 0, 0, 0, 1}, DstMAC: []byte{2, 0, 0, 0, 0, 2}}
