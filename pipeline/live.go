@@ -32,6 +32,11 @@ type Live struct {
 	Err      io.Writer
 }
 
+// LiveLateWait is how long a live capture waits for a segment the
+// network lost: five retransmissions backing off from 200 ms come within
+// about 6 s.
+const LiveLateWait = 10 * time.Second
+
 // LiveAssembler is the assembler of a live capture: one goroutine, flushed
 // by Tick when the capture is idle, with the fallback sessions joined.
 type LiveAssembler struct {
@@ -39,9 +44,14 @@ type LiveAssembler struct {
 	j *fbjoin.Joiner
 }
 
-// NewLive returns the live assembler in front of sink.
+// NewLive returns the live assembler in front of sink. A hole the
+// receiver waits on holds the connection's later records back: live, for
+// at most LiveLateWait (unless opts says), not a file's 120 s.
 func NewLive(sink record.Sink, opts reassembly.Options) LiveAssembler {
 	j := newJoiner(sink, sink) // SockJS and Engine.IO sessions over HTTP, as with -r
+	if opts.LateWait <= 0 {
+		opts.LateWait = LiveLateWait
+	}
 	return LiveAssembler{reassembly.New(j, opts), j}
 }
 
