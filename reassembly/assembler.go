@@ -31,12 +31,12 @@ type Options struct {
 
 	// FlushEvery is how often (in packet time) stalled connections are
 	// checked; connections idle for IdleTimeout are ended. Bytes waiting
-	// behind a hole are pushed through as a gap (holes.go): at the next
-	// check if the other side acknowledged past the hole (the capture
-	// missed bytes the receiver got); after LateWait if it did not (the
-	// network lost them: the receiver waits for their retransmission,
-	// and so does wsdump); after GapTimeout if the other side sent
-	// nothing since the hole (nothing tells).
+	// behind a hole are pushed through as a gap (holes.go): after
+	// GapTimeout if the other side acknowledged past the hole (the
+	// capture missed bytes the receiver got) or sent nothing since it
+	// (nothing tells); after LateWait if it sent segments none of which
+	// acknowledged past it (the network lost the bytes: the receiver
+	// waits for their retransmission, and so does wsdump).
 	FlushEvery  time.Duration // default 1 s
 	GapTimeout  time.Duration // default 2 s
 	LateWait    time.Duration // default 120 s

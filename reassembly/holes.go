@@ -5,7 +5,11 @@
 // other side says of the hole decides how long:
 //   - it acknowledged bytes past the hole's start: the receiver got them
 //     and the capture missed them (capture loss). They will never be
-//     seen: the hole is pushed through at the next flush, lost.
+//     seen: the hole is pushed through, lost, once GapTimeout (2 s) old,
+//     as before: not at once, as a capture can show an ACK before the
+//     data it acknowledges (two capture points, each direction mirrored
+//     apart, files merged with clocks apart, loopback's reordering), and
+//     the bytes would then come late.
 //   - it sent segments since the hole opened, none acknowledging past it
 //     (duplicate ACKs): the network lost them and the sender will
 //     retransmit them, after backoff. The hole waits up to
@@ -92,7 +96,7 @@ func (a *Assembler) pushStream(s *stream, l *lateHoles, now time.Time) bool {
 			}
 			acked := l.ackSet[sd] && int32(l.ack[sd]-next) > 0
 			quiet := !l.peer[sd].After(l.since[sd])
-			if i > 1<<20 || !acked && !(quiet && now.Sub(l.since[sd]) >= a.opts.GapTimeout) {
+			if i > 1<<20 || !(acked || quiet) || now.Sub(l.since[sd]) < a.opts.GapTimeout {
 				waiting = true
 				break
 			}

@@ -54,14 +54,20 @@ func TestHeldBack(t *testing.T) {
 
 // TestHoleAckedPast: a hole the receiver acknowledged past is the
 // capture's loss: its bytes will never be seen, and what follows it is
-// pushed through at the next flush (1 s), not after 2 s nor at the bound.
-// B coming after that (a copy) is counted skipped, late_segment.
+// pushed through once the hole is 2 s old (as before session 37; a
+// capture can show the ACK before the data), not at the 120 s bound. B
+// coming after that (a copy) is counted skipped, late_segment.
 func TestHoleAckedPast(t *testing.T) {
 	n := len(synth.WSFrame(true, wsparse.OpText, []byte("frame B from the client")))
-	pk := holeConv(true, 1500*time.Millisecond, false)
+	pk := holeConv(true, 3*time.Second, false)
 	lines := edgeRun(t, "acked past", pk, `message c2s "frame C from the client" []`, fmt.Sprintf("counts lost %d/0 skipped 0/0", n))
 	if i := lineOf(lines, `message c2s "frame C from the client" []`); lines != nil && i > lineOf(lines, `message s2c "after" []`) {
 		t.Errorf("C waited behind a hole acknowledged past:\n%v", lines)
+	}
+	// 1.5 s: not yet (a late copy of B would still be decoded).
+	lines = edgeRun(t, "acked past, copy at 1.5 s", holeConv(true, 1500*time.Millisecond, true), `message c2s "frame B from the client" []`)
+	if lines != nil && lineOf(lines, "late_segment") >= 0 {
+		t.Errorf("acked past, copy at 1.5 s: late_segment")
 	}
 	edgeRun(t, "acked past, copy later", holeConv(true, 3*time.Second, true), `message c2s "frame C from the client" []`,
 		fmt.Sprintf("counts lost 0/0 skipped %d/0", n), "end fin_without_close frames 4/2 [late_segment]")
