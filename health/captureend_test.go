@@ -222,3 +222,26 @@ func TestClockSteppedMarked(t *testing.T) {
 		}
 	}
 }
+
+// TestNegotiatedLeadSteppedRuns: the lead from the negotiation to the
+// first beat is judged once, for the first run of beats: a series cut by
+// a step back of the clock (20 s, its beats every 10 s on time) missed
+// none. Each later run was judged from the negotiation to its own first
+// beat: 3 missed (max gap 40.0s) here, one more per 10 s the session ran
+// before the step.
+func TestNegotiatedLeadSteppedRuns(t *testing.T) {
+	beats := append(every(10100, 60100, 10000), every(40100, 90100, 10000)...)
+	for _, finish := range []bool{false, true} {
+		c := endConv{"stomp", beats, 100, 0, wsparse.EndFINWithoutClose, 90100, 0}.run(t, Options{}, finish, false)
+		s := c.Heartbeats[len(c.Heartbeats)-1]
+		if g := glanceOf(c, s); s.Missed != 0 || s.ClockSteps != 1 || g != "stomp heart-beat s2c 10.0s clock stepped back" {
+			t.Errorf("finish %v: %q (gaps %+v), want none missed, one step", finish, g, s.Gaps)
+		}
+	}
+	// A first beat late after the negotiation is still judged when a step follows.
+	beats = append(every(40100, 60100, 10000), every(40100, 90100, 10000)...)
+	c := endConv{"stomp", beats, 100, 0, wsparse.EndFINWithoutClose, 90100, 0}.run(t, Options{}, false, false)
+	if s := c.Heartbeats[len(c.Heartbeats)-1]; s.Missed != 3 || len(s.Gaps) != 1 || !s.Gaps[0].From.Equal(at(100)) {
+		t.Errorf("late first beat, then a step: missed %d, gaps %+v, want 3 from the negotiation", s.Missed, s.Gaps)
+	}
+}

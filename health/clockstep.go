@@ -65,7 +65,13 @@ func buildStepped(k seriesKey, segs [][]time.Time, bs *beatSeries, neg Negotiate
 		if l := latestOf(seg); i == 0 || l.After(before) {
 			before = l
 		}
-		r := buildRun(k, seg, run, neg, agreed, alive, end, o)
+		n := neg
+		if i > 0 {
+			// Its first beat is on a clock stepped back since the
+			// negotiation: no lead from it (judgeLead) but the first run's.
+			n.At = time.Time{}
+		}
+		r := buildRun(k, seg, run, n, agreed, alive, end, o)
 		if i == 0 {
 			s.First = r.First
 		}
