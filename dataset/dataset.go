@@ -187,6 +187,7 @@ func New(o Options) (*Writer, error) {
 	// time. Kept whole, the ended connections grew the live heap with the
 	// capture (~23 of the 111 MiB live at the end of a 2.9 GB capture).
 	w.tr.FinishAtEnd()
+	w.tr.AwaitCaptureEnd() // CaptureEnd
 	if o.EndsAll {
 		w.tr.HeadsAtEnd()
 	}
@@ -306,6 +307,11 @@ func (w *Writer) Flush() error {
 	defer w.mu.Unlock()
 	return w.err
 }
+
+// CaptureEnd tells the writer the input's last packet's time, before
+// Close: a connection still open then is judged to it, as conns judges
+// it (health.Tracker.CaptureEnd). Without it, to its own end.
+func (w *Writer) CaptureEnd(ts time.Time) { w.tr.CaptureEnd(ts) }
 
 // Close writes the heartbeats and reconnect groups, then completes every
 // file. After an error the files of this run are removed, the complete

@@ -27,6 +27,9 @@ type View struct {
 	Feed    FeedOptions
 	Limits  Limits
 	Err     io.Writer // the limits' notices
+	// CaptureEnd, when set, is told the input's last packet's time once
+	// every record is out (health.Tracker.CaptureEnd).
+	CaptureEnd func(time.Time)
 
 	Stats reassembly.Stats // the reading's counts, once Run returned
 }
@@ -43,8 +46,17 @@ func (v *View) Run(src capture.Source, exp report.Exporter) (readErr, writeErr e
 	asm := NewApps(exp, v.App, v.Options, jobs)
 	feed := v.Feed
 	feed.Origin = exp.SetOrigin
-	readErr = Feed(src, asm, feed)
-	asm.Finish()
+	if v.CaptureEnd == nil {
+		readErr = Feed(src, asm, feed)
+		asm.Finish()
+	} else {
+		in := &inputEnd{Assembler: asm}
+		readErr = Feed(src, in, feed)
+		asm.Finish()
+		if !in.last.IsZero() {
+			v.CaptureEnd(in.last)
+		}
+	}
 	v.Stats = asm.Stats()
 	v.Limits.Report(v.Err, v.Stats)
 	if err := exp.Close(); err != nil {
@@ -224,6 +236,9 @@ func RunView(o *ViewOptions) error {
 		App:     o.appOptions(&spec, ds != nil),
 		Options: o.Options(wsparse.Config{EndAll: ds != nil && spec.IsZero()}, keys),
 		Feed:    feedOptions(InputsName(o.Reads), keys)}
+	if ds != nil {
+		v.CaptureEnd = ds.CaptureEnd
+	}
 	readErr, writeErr := v.Run(src, run)
 	if writeErr != nil {
 		return writeErr
