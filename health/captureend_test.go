@@ -1,6 +1,7 @@
 package health
 
 import (
+	"cmp"
 	"fmt"
 	"testing"
 	"time"
@@ -243,5 +244,51 @@ func TestNegotiatedLeadSteppedRuns(t *testing.T) {
 	c := endConv{"stomp", beats, 100, 0, wsparse.EndFINWithoutClose, 90100, 0}.run(t, Options{}, false, false)
 	if s := c.Heartbeats[len(c.Heartbeats)-1]; s.Missed != 3 || len(s.Gaps) != 1 || !s.Gaps[0].From.Equal(at(100)) {
 		t.Errorf("late first beat, then a step: missed %d, gaps %+v, want 3 from the negotiation", s.Missed, s.Gaps)
+	}
+}
+
+// TestSteppedKeepsEncap: a connection's clock-step mark and its
+// encapsulation, side by side in its head's padding, both survive the
+// head being replaced, the result made and packed (FinishAtEnd) and
+// unpacked, whatever the order in which they were learnt.
+func TestSteppedKeepsEncap(t *testing.T) {
+	id := wsparse.EncapID("vlan:10/vxlan:42")
+	for _, mode := range [][3]bool{{false, false, false}, {true, false, false}, {true, true, false}, {true, true, true}} {
+		tr := New(nil, Options{})
+		if mode[0] {
+			tr.FinishAtEnd()
+		}
+		if mode[1] {
+			tr.HeadsAtEnd()
+		}
+		if mode[2] {
+			tr.AwaitCaptureEnd()
+		}
+		var first *conv
+		for i, e := range []wsparse.End{wsparse.EndFINWithoutClose, wsparse.EndOpen} {
+			v := newConv(tr, 1+i, fmt.Sprintf("10.0.0.1:%d", 5001+i), 101, "/ws", 0)
+			v.c.SetEncapID(id)
+			for _, ms := range []int{1000, 2000} { // its step known at its End only (its last bytes before its first)
+				v.ping(wsparse.ClientToServer, ms, "")
+			}
+			tr.End(v.c, &wsparse.Summary{First: v.hs.RequestTS, Last: at(-3597000), Handshake: v.hs, End: e}) // no Report yet
+			first = cmp.Or(first, v)
+		}
+		first.ping(wsparse.ClientToServer, 3000, "") // after its End: unpacked
+		plain := newConv(tr, 3, "10.0.0.1:5003", 101, "/ws", 0)
+		tr.End(plain.c, &wsparse.Summary{First: plain.hs.RequestTS, Last: at(-3600000), Handshake: plain.hs, End: wsparse.EndFINWithoutClose})
+		tr.CaptureEnd(at(5000))
+		for range 2 {
+			r := tr.ReportEach()
+			if r.ClockStepped != 3 || r.Len() != 3 {
+				t.Errorf("mode %v: %d stepped of %d, want 3 of 3", mode, r.ClockStepped, r.Len())
+				continue
+			}
+			for i, want := range []string{"vlan:10/vxlan:42", "vlan:10/vxlan:42", ""} {
+				if c := r.Conn(i); c.Encap != want {
+					t.Errorf("mode %v: conn %d encap %q, want %q", mode, c.ID, c.Encap, want)
+				}
+			}
+		}
 	}
 }
