@@ -29,6 +29,16 @@ type holeWatch struct {
 	since  [2]time.Time // when side sd's oldest hole still waited on was noticed (zero: none)
 	peer   [2]time.Time // when side sd's peer last sent a segment
 	listed bool         // in Assembler.holey
+	// The holes side sd opened, oldest first: the number of the first
+	// byte seen past each and when (Unix ns), as gopacket times its pages;
+	// runEnd is where the latest segment past gopacket's next ended (one
+	// that goes on from it opens no hole).
+	opened [2][maxLateHoles]struct {
+		seq uint32
+		at  int64
+	}
+	nOpened [2]int
+	runEnd  [2]uint32
 }
 
 // watchHoles notes what a segment of side sd at the (rebased) seq, with
@@ -44,6 +54,12 @@ func (s *stream) watchHoles(sd int, seq uint32, n int, ack uint32, hasAck bool, 
 		if l.since[sd].IsZero() {
 			l.since[sd] = ts
 		}
+		k := l.nOpened[sd]
+		if seq != l.runEnd[sd] && k < maxLateHoles && (k == 0 || int32(seq-l.opened[sd][k-1].seq) > 0) {
+			l.opened[sd][k].seq, l.opened[sd][k].at = seq, ts.UnixNano()
+			l.nOpened[sd]++
+		}
+		l.runEnd[sd] = seq + uint32(n)
 		if !l.listed {
 			l.listed = true
 			s.a.holey = append(s.a.holey, s)
@@ -92,8 +108,10 @@ func (a *Assembler) pushStream(s *stream, l *lateHoles, now time.Time) bool {
 			next := uint32(a.probeSeq)
 			if int32(s.rebase(sd, s.end[sd])-next) <= 0 {
 				l.since[sd] = time.Time{} // nothing held
+				l.nOpened[sd] = 0
 				break
 			}
+			l.timeHole(sd, next)
 			acked := l.ackSet[sd] && int32(l.ack[sd]-next) > 0
 			quiet := !l.peer[sd].After(l.since[sd])
 			if i > 1<<20 || !(acked || quiet) || now.Sub(l.since[sd]) < a.opts.GapTimeout {
@@ -106,12 +124,26 @@ func (a *Assembler) pushStream(s *stream, l *lateHoles, now time.Time) bool {
 				waiting = true
 				break
 			}
-			// The hole after (if any) is timed from now: its bytes'
-			// time is gopacket's.
+			// The hole after (if any) is timed by when the bytes past it
+			// came (timeHole), or from now if that was not kept.
 			l.since[sd] = now
 		}
 	}
 	a.asm.MaxBufferedPagesPerConnection = limit
 	a.closing, a.synMode = nil, synNone
 	return waiting
+}
+
+// timeHole times side sd's hole at gopacket's next number next by the
+// first bytes seen past it, forgetting the holes filled or pushed through.
+func (l *holeWatch) timeHole(sd int, next uint32) {
+	o := l.opened[sd][:l.nOpened[sd]]
+	i := 0
+	for i < len(o) && int32(o[i].seq-next) <= 0 {
+		i++
+	}
+	l.nOpened[sd] = copy(o, o[i:])
+	if l.nOpened[sd] > 0 {
+		l.since[sd] = time.Unix(0, o[0].at)
+	}
 }
