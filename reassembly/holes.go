@@ -24,7 +24,7 @@ import "time"
 // holeWatch is what a side's holes need (in lateHoles, which exists once
 // a segment came past a hole).
 type holeWatch struct {
-	ack    [2]uint32    // the latest acknowledgment of side sd's bytes by its peer (rebased)
+	ack    [2]uint32    // the furthest acknowledgment of side sd's bytes by its peer (rebased)
 	ackSet [2]bool      // ack[sd] is known
 	since  [2]time.Time // when side sd's oldest hole still waited on was noticed (zero: none)
 	peer   [2]time.Time // when side sd's peer last sent a segment
@@ -68,7 +68,13 @@ func (s *stream) watchHoles(sd int, seq uint32, n int, ack uint32, hasAck bool, 
 	o := 1 - sd
 	l.peer[o] = ts
 	if hasAck && s.firstSet[o] {
-		l.ack[o], l.ackSet[o] = s.rebase(o, ack), true
+		// The furthest: an earlier ACK coming after a later one (two
+		// capture points, loopback) does not take back what the peer
+		// holds; one more than a window behind is a new space (seqjump).
+		a := s.rebase(o, ack)
+		if d := int32(a - l.ack[o]); !l.ackSet[o] || d > 0 || d < -maxWindow {
+			l.ack[o], l.ackSet[o] = a, true
+		}
 	}
 }
 
