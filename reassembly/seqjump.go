@@ -25,6 +25,15 @@ type seqJump struct {
 	mixed bool    // a segment outside both sides' spaces: another connection is mixed in
 	taken [2]bool // a side's space taken on once: never again (no flip back)
 	other bool    // a segment taken for another connection's that was no candidate's
+	// The spaces before the jump taken on, by side (its and its peer's,
+	// when that moved): where each side's end was (from), its shift then
+	// (fromShift), and the bytes the jump was counted lost (lost). A
+	// segment of the old spaces after it shows the jump was no capture
+	// gap (takeBack).
+	from, fromShift [2]uint32
+	fromOn          [2]bool
+	lost            int
+	jumpSide        int
 }
 
 // jumpCand is a side's candidate space.
@@ -72,6 +81,10 @@ func (s *stream) jumped(sd int, tcp *layers.TCP, ts time.Time) bool {
 	}
 	j := s.rare.jump
 	o := sd ^ 1
+	if s.oldSpace(sd, tcp) {
+		s.takeBack()
+		return !s.foreign(sd, tcp)
+	}
 	if j.mixed || !tcp.ACK || tcp.SYN || !s.firstSet[o] || !s.firstSet[sd] {
 		j.other = true
 		return false
@@ -143,6 +156,10 @@ func (s *stream) takeOn(x int, ts time.Time) {
 	c := j.cand[x]
 	j.cand[x], j.taken[x] = jumpCand{}, true
 	lost := int(c.lo - s.end[x])
+	for y := range j.from {
+		j.from[y], j.fromShift[y], j.fromOn[y] = s.end[y], j.shift[y], true
+	}
+	j.lost, j.jumpSide = lost, x
 	j.shift[x] += c.hi - s.end[x]
 	s.end[x] = c.hi
 	if p := x ^ 1; c.acks > 0 && c.plo == s.end[p] && !s.fin[p] {
@@ -160,4 +177,43 @@ func (s *stream) takeOn(x int, ts time.Time) {
 		s.decoder().GapUnsure(x, lost, ts)
 	}
 	s.decoder().SeqJump(!j.other)
+}
+
+// oldSpace reports whether a segment of side sd, taken for another
+// connection's, lies in the spaces the connection had before a jump it
+// took on: the jumped side's segment there, acknowledging its peer's
+// space, or its peer's segment acknowledging into it. A capture gap ends
+// the old space; segments of it after the jump show that the new space
+// was another's mixed in (or forged: two segments of the side and one of
+// its peer's, on a quiet connection, would else take the conversation
+// over, its own segments skipped as another's from then on).
+func (s *stream) oldSpace(sd int, tcp *layers.TCP) bool {
+	j := s.rare.jump
+	x := j.jumpSide
+	if !j.fromOn[x] || !tcp.ACK || tcp.SYN {
+		return false
+	}
+	o := x ^ 1
+	if sd == x {
+		return !s.outsideOf(x, tcp.Seq, s.firstSeq[x]+j.fromShift[x], j.from[x]) &&
+			!s.outsideOf(o, tcp.Ack, s.firstSeq[o]+j.fromShift[o], max(j.from[o], s.end[o]))
+	}
+	return !s.outside(sd, tcp.Seq) && !s.outsideOf(x, tcp.Ack, s.firstSeq[x]+j.fromShift[x], j.from[x])
+}
+
+// takeBack goes back to the spaces the connection had before the jump it
+// took on (oldSpace): each side's old end goes on for gopacket from where
+// it is now, the jump is no loss (the decoder's lost count given back)
+// and the new space's segments were another connection's
+// (seq_space_mixed, not seq_space_jump). What was decoded of them stays.
+func (s *stream) takeBack() {
+	j := s.rare.jump
+	for y := range j.from {
+		if j.fromOn[y] {
+			j.shift[y] += j.from[y] - s.end[y]
+			s.end[y] = j.from[y]
+		}
+	}
+	j.fromOn = [2]bool{}
+	s.decoder().SeqJumpBack(j.jumpSide, j.lost)
 }

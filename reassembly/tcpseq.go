@@ -228,6 +228,11 @@ const (
 // or, in the sequence space that starts at its first, more than
 // lateWindow (maxWindow unless its first was its SYN) before its first.
 func (s *stream) outside(sd int, x uint32) bool {
+	return s.outsideOf(sd, x, s.base(sd), s.end[sd])
+}
+
+// outsideOf is outside for the side's space from first to end.
+func (s *stream) outsideOf(sd int, x, first, end uint32) bool {
 	if s.space&(fullSpace<<sd) != 0 {
 		return false
 	}
@@ -235,7 +240,6 @@ func (s *stream) outside(sd int, x uint32) bool {
 	if s.space&(synFirst<<sd) != 0 {
 		back = lateWindow
 	}
-	first := s.base(sd)
-	rel, span := uint64(x-first), uint64(s.end[sd]-first)
+	rel, span := uint64(x-first), uint64(end-first)
 	return rel > span+maxWindow && rel < 1<<32-back
 }

@@ -289,6 +289,16 @@ func (c *Conn) SeqJump(unmixed bool) {
 	c.sum.Anomalies |= AnomSeqSpaceJump
 }
 
+// SeqJumpBack takes SeqJump back: the side's old space went on after the
+// jump (package reassembly), which was another connection's space mixed
+// in, not a capture gap: the n bytes its Gap counted lost were not,
+// seq_space_mixed stands for the new space's segments.
+func (c *Conn) SeqJumpBack(side, n int) {
+	st := c.rare(c.dirOf(side))
+	st.LostBytes -= min(uint64(max(n, 0)), st.LostBytes)
+	c.sum.Anomalies = c.sum.Anomalies&^AnomSeqSpaceJump | AnomSeqSpaceMixed
+}
+
 // LateBytes records that n bytes of a side, counted lost when a hole was
 // passed over, came later (a sender that delays a segment, a
 // retransmission after the wait): they are not decoded, so skipped, not
