@@ -111,6 +111,10 @@ func (sh *Shared) ExpireAnswers(now time.Time) {
 	for _, c := range sh.answers {
 		switch {
 		case c.ended || c.ex == nil || c.ex.held == nil: // decided already
+		case c.requestBegun():
+			// Its request began within the second: its head's end
+			// decides (feedAroundHeld), or the server's bytes past the
+			// second, or the connection's end.
 		case now.Sub(c.ex.held.marks[0].ts) > heldAnswerFor:
 			c.releaseAnswer(false)
 		default:
@@ -119,6 +123,17 @@ func (sh *Shared) ExpireAnswers(now time.Time) {
 	}
 	clear(sh.answers[len(keep):])
 	sh.answers = keep
+}
+
+// requestBegun reports whether the client's bytes since the 101 was held
+// begin a request, or may (too few to tell). Until helper-144's review
+// ExpireAnswers believed such a 101 at the flush past its second, the
+// head's first bytes then left and the rest of the request read as
+// frames, where until session 37 the head's end read it as asked.
+func (c *Conn) requestBegun() bool {
+	held := c.ex.held
+	h := &c.half[held.side^1]
+	return held.request || h.mode == modeHTTP && h.httpHalf != nil && len(h.buf) > 0
 }
 
 // feedAroundHeld takes a side's bytes while a 101 is held: the server's
