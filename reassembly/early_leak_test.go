@@ -1,13 +1,8 @@
 package reassembly
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/wsdump/wsdump/internal/synth"
-	"github.com/wsdump/wsdump/tlsdec"
 )
 
 // TestEarlyDataTotalBalance: 40 TLS connections one after another, 3 s
@@ -30,28 +25,7 @@ func TestEarlyDataTotalBalance(t *testing.T) {
 
 // earlyBalance runs TestEarlyDataTotalBalance's case.
 func earlyBalance(t *testing.T, fin bool, maxConns int, idle time.Duration) {
-	secret := make([]byte, 32)
-	var pkts []synth.Packet
-	var log strings.Builder
-	const n = 40
-	for i := range n {
-		var random [32]byte
-		random[0], random[1] = byte(i), 0xe1
-		data := []byte(strings.Repeat(fmt.Sprintf("early %d ", i), 8192))[:64<<10]
-		c := synth.New(fmt.Sprintf("10.0.1.%d:40000", i+1), "192.0.2.2:443")
-		c.Wait(time.Duration(i) * 3 * time.Second)
-		c.Open().Send(true, synth.TLSEarly(random, secret, data, 16<<10))
-		if fin {
-			c.Fin(true).Fin(false)
-		}
-		pkts = append(pkts, c.Packets...)
-		log.WriteString(synth.TLSEarlyKeyLine(random, secret))
-	}
-	pkts = synth.ByTime(pkts)
-	keys, err := tlsdec.ParseKeyLog(strings.NewReader(log.String()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	pkts, keys := earlyConns(t, 40, 3*time.Second, fin)
 	for _, jobs := range []int{1, 2} {
 		opts := Options{Keys: keys, MaxConnections: maxConns, IdleTimeout: idle}
 		opts.Decoder.MaxPendingTotal = 300 << 10

@@ -10,10 +10,11 @@ import (
 	"github.com/wsdump/wsdump/tlsdec"
 )
 
-// earlyConns is n TLS connections, one after the other, each a client's
-// first flight with 64 KiB of 0-RTT early data that no answer decides,
-// and the key log of their early secrets.
-func earlyConns(t *testing.T, n int) ([]synth.Packet, *tlsdec.KeyLog) {
+// earlyConns is n TLS connections, one after the other (every apart, from
+// 10.0.0.1 on), each a client's first flight with 64 KiB of 0-RTT early
+// data that no answer decides, closed by FIN both ways if fin, and the key
+// log of their early secrets.
+func earlyConns(t *testing.T, n int, every time.Duration, fin bool) ([]synth.Packet, *tlsdec.KeyLog) {
 	t.Helper()
 	secret := make([]byte, 32)
 	var pkts []synth.Packet
@@ -23,8 +24,11 @@ func earlyConns(t *testing.T, n int) ([]synth.Packet, *tlsdec.KeyLog) {
 		random[0], random[1] = byte(i), 0xe0
 		data := []byte(strings.Repeat(fmt.Sprintf("early %d ", i), 8192))[:64<<10]
 		c := synth.New(fmt.Sprintf("10.0.0.%d:40000", i+1), "192.0.2.2:443")
-		c.Wait(time.Duration(i) * time.Millisecond)
+		c.Wait(time.Duration(i) * every)
 		c.Open().Send(true, synth.TLSEarly(random, secret, data, 16<<10))
+		if fin {
+			c.Fin(true).Fin(false)
+		}
 		pkts = append(pkts, c.Packets...)
 		log.WriteString(synth.TLSEarlyKeyLine(random, secret))
 	}
@@ -43,7 +47,7 @@ func earlyConns(t *testing.T, n int) ([]synth.Packet, *tlsdec.KeyLog) {
 // passed on and its error says no answer was seen. Until session 37 each
 // held up to 256 KiB, with no total: 1 280 connections held 320 MB.
 func TestEarlyDataInPendingTotal(t *testing.T) {
-	pkts, keys := earlyConns(t, 8)
+	pkts, keys := earlyConns(t, 8, time.Millisecond, false)
 	for _, tc := range []struct {
 		total, jobs, over int // over: exactly (-j 1), at least (-j 2)
 	}{{0, 1, 0}, {200 << 10, 1, 5}, {400 << 10, 2, 2}} {

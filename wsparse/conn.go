@@ -502,8 +502,15 @@ func (h *half) hold(n int, total *int) {
 // (LimitHits.PendingTotal) and reports false. ReleasePending gives them
 // back.
 func (c *Conn) HoldPending(n int) bool {
+	return c.holdTotal(n, func(h *LimitHits) *int { return &h.PendingTotal })
+}
+
+// holdTotal counts n bytes in MaxPendingTotal and reports true, or counts
+// the refusal in the limit count over picks and reports false when they
+// would pass it.
+func (c *Conn) holdTotal(n int, over func(*LimitHits) *int) bool {
 	if n > c.pendingRoom() {
-		c.hit().PendingTotal++
+		*over(c.hit())++
 		return false
 	}
 	c.pendingHeld += n
@@ -524,12 +531,7 @@ func (c *Conn) pendingRoom() int { return c.cfg.MaxPendingTotal - c.pendingHeld 
 // session 37 no total bounded them: 1 280 connections each holding
 // 256 KiB held 320 MiB.
 func (c *Conn) HoldEarly(n int) bool {
-	if n > c.pendingRoom() {
-		c.hit().EarlyTotal++
-		return false
-	}
-	c.pendingHeld += n
-	return true
+	return c.holdTotal(n, func(h *LimitHits) *int { return &h.EarlyTotal })
 }
 
 // ReleasePending gives back n bytes that HoldPending or HoldEarly counted.
