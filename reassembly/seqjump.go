@@ -182,7 +182,9 @@ func (s *stream) takeOn(x int, ts time.Time) {
 // oldSpace reports whether a segment of side sd, taken for another
 // connection's, lies in the spaces the connection had before a jump it
 // took on: the jumped side's segment there, acknowledging its peer's
-// space, or its peer's segment acknowledging into it. A capture gap ends
+// space, or its peer's segment acknowledging into it, either with bytes
+// past its side's end at the jump or, without bytes, at it (not a copy of
+// older ones). A capture gap ends
 // the old space; segments of it after the jump show that the new space
 // was another's mixed in (or forged: two segments of the side and one of
 // its peer's, on a quiet connection, would else take the conversation
@@ -194,6 +196,9 @@ func (s *stream) oldSpace(sd int, tcp *layers.TCP) bool {
 		return false
 	}
 	o := x ^ 1
+	if n := uint32(len(tcp.Payload)); n == 0 && tcp.Seq != j.from[sd] || n > 0 && int32(tcp.Seq+n-j.from[sd]) <= 0 {
+		return false // not past the side's old end: a stale copy, no sign
+	}
 	if sd == x {
 		return !s.outsideOf(x, tcp.Seq, s.firstSeq[x]+j.fromShift[x], j.from[x]) &&
 			!s.outsideOf(o, tcp.Ack, s.firstSeq[o]+j.fromShift[o], max(j.from[o], s.end[o]))

@@ -38,6 +38,25 @@ func TestSeqSpaceJump(t *testing.T) {
 	edgeRun(t, "1.5 GiB gap", c.Packets, want...)
 }
 
+// TestSeqSpaceJumpStaleCopy: TestSeqSpaceJump's capture gap, and after
+// the jump is taken on a copy of the server's last frame before the gap
+// (a retransmission the capture shows late): behind the old end, it is no
+// sign that the old space goes on, and the jump stands, the copy skipped.
+func TestSeqSpaceJumpStaleCopy(t *testing.T) {
+	t.Parallel()
+	const gap = 3 << 29
+	c, frames := jumpConv()
+	frames(0, 2)
+	c.Skip(false, gap)
+	frames(2, 4)
+	c.Retransmit(false, gap+2*4+4, []byte{0x81, 2, 's', '1'})
+	frames(4, 6)
+	c.Frame(true, wsparse.OpClose, []byte{3, 0xe8}).Frame(false, wsparse.OpClose, []byte{3, 0xe8}).Fin(false).Fin(true)
+	prefix := "conn 1 10.0.0.1:40000->10.0.0.2:80 "
+	edgeRun(t, "stale copy after the jump", c.Packets, prefix+"end clean frames 5/6 [seq_space_mixed seq_space_jump]",
+		fmt.Sprintf("%scounts lost 0/%d skipped 16/8", prefix, gap), prefix+`message s2c "s5" []`)
+}
+
 // jumpConv is a WebSocket connection after its upgrade and what writes
 // text frames "c<i>" and "s<i>", one each way, for i from from to to.
 func jumpConv() (*synth.Conv, func(from, to int)) {
