@@ -41,8 +41,10 @@ func (e *encapBuf) walk(d *headerDecoder) []byte {
 			ip = rest // the plain case: no tag
 			break
 		}
-		for (et == etherTypeVLAN || et == etherTypeQinQ || et == etherTypeQinQOld || et == etherTypeQinQOld2) && len(rest) >= vlanTagLen {
-			e.num("vlan", uint32(binary.BigEndian.Uint16(rest)&0xfff))
+		for tags := 0; (et == etherTypeVLAN || et == etherTypeQinQ || et == etherTypeQinQOld || et == etherTypeQinQOld2) && len(rest) >= vlanTagLen; tags++ {
+			if tags < maxLabels {
+				e.num("vlan", uint32(binary.BigEndian.Uint16(rest)&0xfff))
+			}
 			et, rest = binary.BigEndian.Uint16(rest[2:4]), rest[vlanTagLen:]
 		}
 		switch et {
@@ -179,7 +181,9 @@ func (e *encapBuf) labels(p []byte) {
 	}
 }
 
-// maxLabels bounds the labels written of one stack.
+// maxLabels bounds the labels written of one stack, and the VLAN tags:
+// a hostile frame of thousands of tags would otherwise be named in 20 KB,
+// kept for the process (wsparse.EncapID).
 const maxLabels = 8
 
 // view returns a view of s's connection (its number, addresses and

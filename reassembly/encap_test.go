@@ -61,6 +61,14 @@ func TestEncapNames(t *testing.T) {
 	check("vlan 4095 in vxlan 2^24-1", synth.VLAN(4095, synth.VXLAN(1<<24-1, syn)), "vlan:4095/vxlan:16777215")
 	check("gre key 0", synth.GREKeyed(0, syn), "gre:0")
 	check("mpls, 9 labels", synth.Ether(0x8847, synth.MPLS([]uint32{1, 2, 3, 4, 5, 6, 7, 8, 9}, syn[14:])), "mpls:1.2.3.4.5.6.7.8")
+	// A hostile stack of VLAN tags (a frame of them: thousands) is
+	// named as far as an MPLS stack: each name is kept for the process
+	// (wsparse.EncapID), 65 536 of them at 20 KB each would be 1.3 GB.
+	f := syn
+	for id := 2000; id > 0; id-- {
+		f = synth.VLAN(uint16(id), f)
+	}
+	check("qinq, 2000 tags", f, "vlan:1/vlan:2/vlan:3/vlan:4/vlan:5/vlan:6/vlan:7/vlan:8")
 }
 
 // TestEncapTenants: the two conversations on one 4-tuple in two tenants
