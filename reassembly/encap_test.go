@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -143,6 +144,44 @@ func TestEncapFragments(t *testing.T) {
 		}), pkts, Options{}, jobs).Stats()
 		if len(got) != 1 || got["1 vlan:20"] < 3 || st.Defragmented == 0 {
 			t.Errorf("-j %d: records by connection and encap %v, %d datagrams defragmented", jobs, got, st.Defragmented)
+		}
+	}
+}
+
+// TestEncapEvicted: connections in VLAN 7, more open at once than
+// --max-connections, so that some are evicted and parked, some ended
+// early and go on (resumed): each record of each says vlan:7 with -j 1,
+// 2 and 3, and the records are the same. A Parallel worker told the
+// merge a resumed connection's encapsulation before it had read it.
+func TestEncapEvicted(t *testing.T) {
+	t.Parallel()
+	var pkts []synth.Packet
+	for _, p := range crowd(25) {
+		pkts = append(pkts, synth.Packet{TS: p.TS, Data: synth.VLAN(7, p.Data)})
+	}
+	var first []string
+	for _, jobs := range []int{1, 2, 3} {
+		var got []string
+		bad := map[string]int{}
+		st := decodeAll(record.Func(func(r *record.Record) {
+			if r.Conn == nil {
+				return
+			}
+			got = append(got, fmt.Sprint(r.Kind, " ", r.Conn.ID, " ", r.Conn.Encap()))
+			if r.Conn.Encap() != "vlan:7" {
+				bad[fmt.Sprint(r.Kind)]++
+			}
+		}), pkts, Options{MaxConnections: 10}, jobs).Stats()
+		if st.Resumed == 0 || st.Parked == 0 {
+			t.Fatalf("-j %d: %d resumed, %d parked: want some of each", jobs, st.Resumed, st.Parked)
+		}
+		if len(bad) > 0 {
+			t.Errorf("-j %d: records without vlan:7 by kind: %v (of %d)", jobs, bad, len(got))
+		}
+		if first == nil {
+			first = got
+		} else if !slices.Equal(got, first) {
+			t.Errorf("-j %d: records differ from -j 1's", jobs)
 		}
 	}
 }

@@ -197,6 +197,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 			a.stats.Resumed++
 		}
 		if a.onResume != nil {
+			a.setEncap(st)
 			a.onResume(st.id, st.addrs(), st.encapID())
 		}
 		return a.started(st, key)
