@@ -150,6 +150,9 @@ type Stats struct {
 	// given none (255 lanes on the 4-tuple, or MaxConnections 4-tuples
 	// split), taken for port reuse as tshark takes them.
 	Lanes, LanesFull int
+	// Connections whose encapsulation is shown as wsparse.EncapOverflow:
+	// the process had named 65 536 others (encap.go).
+	EncapsFull int
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket

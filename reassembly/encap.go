@@ -223,5 +223,8 @@ func (a *Assembler) setEncap(s *stream) {
 	}
 	if e := a.dec.encapID(); e != 0 {
 		s.more().encap = e
+		if wsparse.EncapFull(e) {
+			a.stats.EncapsFull++
+		}
 	}
 }

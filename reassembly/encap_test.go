@@ -2,12 +2,16 @@ package reassembly
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // TestEncapNames: the encapsulation of a SYN in each of synth's tunnels
@@ -183,5 +187,39 @@ func TestEncapEvicted(t *testing.T) {
 		} else if !slices.Equal(got, first) {
 			t.Errorf("-j %d: records differ from -j 1's", jobs)
 		}
+	}
+}
+
+// TestEncapsFull: 65 540 connections, each in its own pair of VLANs
+// (QinQ), in a process of their own (the names are kept process-wide:
+// the other tests' would be past the bound too): the first 65 536 are
+// named, the last 4 are "…" and counted in Stats.EncapsFull, for
+// WriteLimitNotices' line (a limit hit is never silent).
+func TestEncapsFull(t *testing.T) {
+	const n = 65540
+	if os.Getenv("WSDUMP_ENCAPS_FULL") != "1" {
+		t.Parallel()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEncapsFull$", "-test.v")
+		cmd.Env = append(os.Environ(), "WSDUMP_ENCAPS_FULL=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "--- PASS: TestEncapsFull") {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return
+	}
+	syn := synth.TenantConv("A", 1, 0, 1)[0].Data
+	a := New(record.Func(func(*record.Record) {}), Options{MaxConnections: 2 * n})
+	for i := range n {
+		s := slices.Clone(syn) // its own client: 10.0.x.y:40000+i%20000
+		s[28], s[29], s[34], s[35] = byte(i>>16), byte(i>>8), byte((40000+i%20000)>>8), byte(40000+i%20000)
+		f := synth.VLAN(uint16(1+i%4000), synth.VLAN(uint16(1+i/4000), s))
+		a.Packet(1, f, time.Unix(0, int64(i)*1000), len(f))
+	}
+	a.Finish()
+	if st := a.Stats(); st.EncapsFull != 4 || st.Connections != n {
+		t.Errorf("%d connections, %d past the names; want %d, 4", st.Connections, st.EncapsFull, n)
+	}
+	if name := wsparse.EncapName(wsparse.EncapID("vlan:4001/vlan:1")); name != wsparse.EncapOverflow {
+		t.Errorf("a new name past the bound is %q", name)
 	}
 }

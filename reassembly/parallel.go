@@ -267,6 +267,7 @@ func (p *Parallel) Stats() Stats {
 		st.EarlyTotalLimit += w.EarlyTotalLimit
 		st.Lanes += w.Lanes
 		st.LanesFull += w.LanesFull
+		st.EncapsFull += w.EncapsFull
 	}
 	return st
 }

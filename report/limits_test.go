@@ -42,6 +42,11 @@ func TestLimitNotices(t *testing.T) {
 	if want := "wsdump: 2 times, a connection opened in another tenant on the addresses and ports of one still open found no lane (255 tenants at once on them, or --max-connections 100000 4-tuples split): it ended the first, as port reuse does, and the packets of both went to it, mixed as tshark 4.0 mixes them\n"; b.String() != want {
 		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
 	}
+	b.Reset()
+	WriteLimitNotices(&b, reassembly.Stats{EncapsFull: 3}, Limits{})
+	if want := "wsdump: 3 connections came in an encapsulation past the 65 536 distinct ones named: encap \"…\" (which ones depends on the order connections were read in: -j, --per-file)\n"; b.String() != want {
+		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
+	}
 	// So are the bytes a connection lost after its last session ended.
 	b.Reset()
 	WriteLimitNotices(&b, reassembly.Stats{FallbackBytesAfterEnd: 37}, Limits{FallbackSessions: 65536})

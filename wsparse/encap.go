@@ -55,6 +55,10 @@ func EncapID(name string) uint32 {
 	return id
 }
 
+// EncapFull reports whether id is EncapOverflow's: an encapsulation past
+// maxEncaps distinct ones, not named.
+func EncapFull(id uint32) bool { return id != 0 && EncapName(id) == EncapOverflow }
+
 // SetEncapID sets the connection's encapsulation by its number (EncapID).
 func (c *Conn) SetEncapID(id uint32) { c.encap = id }
 
