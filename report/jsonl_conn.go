@@ -18,6 +18,7 @@ import (
 // back under a new number.
 type connText struct {
 	id             int
+	encap          uint32 // wsparse.Conn.EncapID: a connection that went on in another tenant has another
 	client, server netip.AddrPort
 	set, dirsSet   bool
 	conn           []byte
@@ -29,18 +30,18 @@ type connText struct {
 const connTexts = 256
 
 // connText returns the text of c's connection, formatted anew unless the
-// entry for its number holds c's number and addresses.
+// entry for its number holds c's number, addresses and encapsulation.
 func (j *jsonl) connText(c *wsparse.Conn) *connText {
 	if j.conns == nil {
 		j.conns = new([connTexts]connText)
 	}
 	client, server := c.Client(), c.Server()
 	e := &j.conns[uint64(c.ID)*0x9e3779b97f4a7c15>>56]
-	if e.set && e.id == c.ID && e.client == client && e.server == server {
+	if e.set && e.id == c.ID && e.client == client && e.server == server && e.encap == c.EncapID() {
 		j.connHits++
 		return e
 	}
-	e.id, e.client, e.server, e.set = c.ID, client, server, true
+	e.id, e.client, e.server, e.set, e.encap = c.ID, client, server, true, c.EncapID()
 	e.conn = appendConnField(e.conn[:0], c)
 	e.dirsSet = false
 	return e

@@ -19,7 +19,8 @@ import (
 // reused by a later connection, HTTP/2 streams sharing their connection's
 // addresses, a view whose client side is named again, a view renumbered
 // (the same Conn, another number), the same number with other addresses,
-// numbers sharing a cache slot; with and without --stable (whose client
+// numbers sharing a cache slot, the same number and addresses in another
+// encapsulation (a connection that went on in another tenant); with and without --stable (whose client
 // numbers must keep the order of first sight). Each line is checked
 // against the values formatted independently.
 func TestJSONLConnTextFollowsConn(t *testing.T) {
@@ -57,6 +58,11 @@ func TestJSONLConnTextFollowsConn(t *testing.T) {
 	cx := wsparse.NewView(x, [2]netip.AddrPort{a1, srv})
 	cy := wsparse.NewView(y, [2]netip.AddrPort{a2, srv})
 	cz := wsparse.NewView(z, [2]netip.AddrPort{a1, srv}) // cx's 4-tuple in cx's slot
+	v10 := wsparse.NewView(8, [2]netip.AddrPort{a1, srv})
+	v10.SetEncapID(wsparse.EncapID("vlan:10"))
+	v20 := wsparse.NewView(8, [2]netip.AddrPort{a1, srv}) // v10 in VLAN 20
+	v20.SetEncapID(wsparse.EncapID("vlan:20"))
+	plain8 := wsparse.NewView(8, [2]netip.AddrPort{a1, srv}) // and plain
 	steps := []step{
 		{c: c1}, {c: c1, dir: 1}, {c: c2}, {c: c1}, {c: c2, dir: 1}, {c: c3}, {c: c1}, {c: c3, dir: 1},
 		{c: s1}, {c: s3}, {c: s0}, {c: s1, dir: 1}, {c: s0}, {c: s3},
@@ -64,6 +70,7 @@ func TestJSONLConnTextFollowsConn(t *testing.T) {
 		{c: re}, {c: re, id: 9}, {c: re}, {c: re, id: w}, {c: re}, {c: re, id: 6}, {c: same6}, {c: re}, {c: same6, dir: 1},
 		{c: same6b}, {c: re}, {c: same6b},
 		{c: cx}, {c: cy}, {c: cx, dir: 1}, {c: cy}, {c: cz}, {c: cx}, {c: cz, dir: 1},
+		{c: v10}, {c: v20}, {c: v10, dir: 1}, {c: plain8}, {c: v20},
 	}
 	r := rand.New(rand.NewPCG(5, 6))
 	for range 200 { // and the same in random order
@@ -83,6 +90,7 @@ func TestJSONLConnTextFollowsConn(t *testing.T) {
 			Stream   uint32 `json:"stream"`
 			Src, Dst string
 			Dir      string `json:"dir"`
+			Encap    string `json:"encap"`
 		}
 		var wants []want
 		ts := time.Unix(1700000000, 0)
@@ -102,10 +110,10 @@ func TestJSONLConnTextFollowsConn(t *testing.T) {
 					src, dst = dst, src
 				}
 				j.Frame(s.c, &wsparse.Frame{TS: ts, Dir: s.dir, Header: wsparse.Header{Fin: true, Opcode: wsparse.OpBinary, Length: 1}, Payload: p})
-				wants = append(wants, want{"frame", conn, stream, src, dst, s.dir.String()})
+				wants = append(wants, want{"frame", conn, stream, src, dst, s.dir.String(), s.c.Encap()})
 			} else {
 				j.MessageApps(s.c, &wsparse.Message{TS: ts, Dir: s.dir, Opcode: wsparse.OpBinary, Frames: 1, Len: 1, Data: p}, nil)
-				wants = append(wants, want{Type: "message", Conn: conn, Stream: stream, Dir: s.dir.String()})
+				wants = append(wants, want{Type: "message", Conn: conn, Stream: stream, Dir: s.dir.String(), Encap: s.c.Encap()})
 			}
 		}
 		if err := j.Close(); err != nil {
