@@ -30,6 +30,15 @@ const (
 	maxLanes  = 256
 )
 
+// liveOf returns the live connection of k's 4-tuple, either way round
+// (nil if none).
+func (a *Assembler) liveOf(k flowKey) *stream {
+	if s := a.live.get(k.tuple()); s != nil {
+		return s
+	}
+	return a.live.get(k.tuple().reverse())
+}
+
 // laneOf returns the lane of a network flow (0: the plain flow).
 func laneOf(nf gopacket.Flow) uint8 {
 	switch t := nf.EndpointType(); {
@@ -117,10 +126,7 @@ func (a *Assembler) copyOf(netFlow gopacket.Flow, tcp *layers.TCP) (gopacket.Flo
 			continue // not the first number of either side: no copy
 		}
 		k := flowKey{laneFlow(uint8(lane), src.Raw(), dst.Raw()), tcpFlow}
-		s := a.live.get(k.tuple())
-		if s == nil {
-			s = a.live.get(k.tuple().reverse())
-		}
+		s := a.liveOf(k)
 		if s == nil {
 			continue
 		}
@@ -154,10 +160,7 @@ func (a *Assembler) answerOf(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Fl
 		sd := s.sideOf(k) ^ 1 // the SYN's side
 		return s.firstSet[sd] && s.firstSeq[sd]+1 == tcp.Ack
 	}
-	s0 := a.live.get(k0.tuple())
-	if s0 == nil {
-		s0 = a.live.get(k0.tuple().reverse())
-	}
+	s0 := a.liveOf(k0)
 	if s0 != nil && answers(s0, k0) {
 		return netFlow
 	}
@@ -167,10 +170,7 @@ func (a *Assembler) answerOf(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Fl
 			continue
 		}
 		k := flowKey{laneFlow(uint8(lane), src.Raw(), dst.Raw()), tcpFlow}
-		s := a.live.get(k.tuple())
-		if s == nil {
-			s = a.live.get(k.tuple().reverse())
-		}
+		s := a.liveOf(k)
 		if s == nil || !answers(s, k) {
 			continue
 		}
@@ -203,20 +203,14 @@ func (a *Assembler) strayOf(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Flo
 	if l == nil || laneOf(netFlow) != 0 {
 		return netFlow
 	}
-	s0 := a.live.get(k0.tuple())
-	if s0 == nil {
-		s0 = a.live.get(k0.tuple().reverse())
-	}
+	s0 := a.liveOf(k0)
 	if s0 == nil || !s0.foreign(s0.sideOf(k0), tcp) {
 		return netFlow
 	}
 	src, dst := netFlow.Endpoints()
 	for lane := 1; lane <= int(l.n); lane++ {
 		k := flowKey{laneFlow(uint8(lane), src.Raw(), dst.Raw()), tcpFlow}
-		s := a.live.get(k.tuple())
-		if s == nil {
-			s = a.live.get(k.tuple().reverse())
-		}
+		s := a.liveOf(k)
 		if s == nil || !s.firstSet[0] || !s.firstSet[1] || s.foreign(s.sideOf(k), tcp) {
 			continue
 		}
