@@ -33,10 +33,7 @@ const fs = require('fs');
 const http = require('http');
 const net = require('net');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg, sleep } = require('./common');
 const scenario = arg('scenario', 'jsonrpc');
 const port = Number(arg('port', '47200'));
 const brokerPort = Number(arg('broker-port', '0'));
@@ -73,7 +70,6 @@ function binary(n) {
   for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
   return b;
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
 // ---- the tap -------------------------------------------------------------

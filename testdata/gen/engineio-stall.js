@@ -36,16 +36,10 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const { spawn } = require('child_process');
-const { performance } = require('perf_hooks');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg, now, sleep } = require('./common');
 const host = '127.0.0.1';
 const port = Number(arg('port', '47320'));
-const now = () => Math.round(performance.timeOrigin + performance.now()) / 1000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const PING_INTERVAL = 5000;
 const PING_TIMEOUT = 4000;
 const CONNECT_TIMEOUT = 4000;

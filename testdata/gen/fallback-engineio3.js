@@ -39,12 +39,8 @@ const crypto = require('crypto');
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
-const { performance } = require('perf_hooks');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg, now, sleep } = require('./common');
 const host = '127.0.0.1';
 const mode = arg('mode', 'polling');
 const port = Number(arg('port', '47630'));
@@ -59,8 +55,6 @@ const clientKind = arg('client', 'node'); // node | browser (headless Chromium, 
 const controlPort = Number(arg('control-port', String(port + 5)));
 const chromium = arg('chromium', 'chromium');
 const UPGRADE_DELAY = 2500; // ms, upgrade mode: the WebSocket probe's delay
-const now = () => Math.round(performance.timeOrigin + performance.now()) / 1000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 if (!['polling', 'upgrade'].includes(mode)) throw new Error('bad --mode ' + mode);
 if (clientKind === 'browser' && mode !== 'polling') throw new Error('--client browser records --mode polling only');

@@ -70,10 +70,7 @@ const fs = require('fs');
 const http = require('http');
 const { performance } = require('perf_hooks');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg, now, sleep } = require('./common');
 const host = '127.0.0.1';
 const transport = arg('transport', 'xhr-streaming');
 const port = Number(arg('port', '47600'));
@@ -87,8 +84,6 @@ const controlPort = Number(arg('control-port', String(port + 5)));
 const chromium = arg('chromium', 'chromium');
 const RUN = Number(arg('run', '16.2')); // s from CONNECTED to DISCONNECT
 const BEAT = 2500; // ms, SEND ping
-const now = () => Math.round(performance.timeOrigin + performance.now()) / 1000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 if (!['xhr-streaming', 'xhr-polling', 'eventsource', 'jsonp-polling'].includes(transport)) throw new Error('bad --transport ' + transport);
 if (!['node', 'browser'].includes(clientKind)) throw new Error('bad --client ' + clientKind);

@@ -38,10 +38,7 @@ const path = require('path');
 const { spawn, execFileSync } = require('child_process');
 const { WsEndpoint, parseExtensions } = require('./h2-wsframe');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg, sleep } = require('./common');
 const host = '127.0.0.1';
 const port = Number(arg('port', '47820'));
 const certDir = arg('cert', '.');
@@ -49,7 +46,6 @@ const keylogPath = path.resolve(arg('keylog', 'h2-browser.keys'));
 const manifestPath = arg('manifest', '/dev/null');
 const expectPath = arg('expect', '/dev/null');
 const chromium = arg('chromium', 'chromium');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
 // mulberry32, as in h2-connect.js (server payloads; the page has its own seed)

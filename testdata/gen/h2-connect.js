@@ -56,10 +56,7 @@ const http2 = require('http2');
 const path = require('path');
 const { WsEndpoint, parseExtensions } = require('./h2-wsframe');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg, sleep } = require('./common');
 const host = arg('host', '127.0.0.1');
 const port = Number(arg('port', '47800'));
 const certDir = arg('tls', '');
@@ -75,7 +72,6 @@ const variant = arg('variant', '');
 const padded = variant === 'padded';
 const pad = padded ? { paddingStrategy: http2.constants.PADDING_STRATEGY_MAX } : {};
 const C = http2.constants;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 
 // mulberry32, as in ws-node.js

@@ -32,10 +32,7 @@ const fs = require('fs');
 const http = require('http');
 const { WebSocketServer, WebSocket } = require('ws');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg, sleep } = require('./common');
 const scenario = arg('scenario', 'text-ping');
 const host = arg('host', '127.0.0.1');
 const port = Number(arg('port', '47400'));
@@ -58,7 +55,6 @@ function finish(expect) {
   fs.writeFileSync(expectPath, JSON.stringify({ scenario, ...expect }, null, 2) + '\n');
   setTimeout(() => process.exit(0), 300);
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 setTimeout(() => { console.error('health-node: timeout'); process.exit(1); }, 40000);
 
 // Every connection runs on its own server so the scenario decides all.

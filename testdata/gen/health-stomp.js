@@ -21,10 +21,7 @@ const fs = require('fs');
 const { WebSocket } = require('ws');
 const { Client } = require('@stomp/stompjs');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg, sleep } = require('./common');
 const url = arg('url', 'ws://127.0.0.1:15690/ws');
 const manifestPath = arg('manifest', '/dev/null');
 const expectPath = arg('expect', '/dev/null');
@@ -70,7 +67,6 @@ const client = new Client({
   },
 });
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 client.onConnect = async () => {
   let got = 0;
   client.subscribe('/queue/wsdump-health', () => { got++; });

@@ -29,10 +29,7 @@ const http = require('http');
 const { performance } = require('perf_hooks');
 const { WebSocketServer, WebSocket } = require('ws');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg } = require('./common');
 const host = '127.0.0.1';
 const port = Number(arg('port', '47330'));
 const CONNS = Number(arg('conns', '120'));

@@ -25,12 +25,8 @@ const http = require('http');
 const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
-const { performance } = require('perf_hooks');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg, now, sleep } = require('./common');
 const host = '127.0.0.1';
 const variant = arg('variant', 'clear');
 const port = Number(arg('port', '47340'));
@@ -44,8 +40,6 @@ const FIRST = Number(arg('first', variant === 'twotimers' ? '83' : '53'));
 const DOWN = Number(arg('down', '16.5'));
 const SECOND = Number(arg('second', '45'));
 const WITHHOLD = arg('withhold', variant === 'twotimers' ? '3,4,5' : '');
-const now = () => Math.round(performance.timeOrigin + performance.now()) / 1000;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha = (b) => crypto.createHash('sha256').update(b).digest('hex');
 const URL_ = `http://${host}:${port}/stomp`;
 

@@ -57,17 +57,11 @@ const http = require('http');
 const net = require('net');
 const path = require('path');
 const { spawn } = require('child_process');
-const { performance } = require('perf_hooks');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg, now, sleep } = require('./common');
 const host = '127.0.0.1';
 const port = Number(arg('port', '47300'));
 const brokerPort = Number(arg('broker-port', '61610'));
-const now = () => Math.round(performance.timeOrigin + performance.now()) / 1000; // epoch s, ms precision
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the server process ---------------------------------------------------
 

@@ -48,10 +48,7 @@ const fs = require('fs');
 const http = require('http');
 const { WebSocketServer, WebSocket } = require('ws');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg } = require('./common');
 const role = arg('role', 'client');
 const port = Number(arg('port', '48000'));
 const seed = Number(arg('seed', '1'));

@@ -23,10 +23,7 @@ const crypto = require('crypto');
 const fs = require('fs');
 const { WebSocketServer, WebSocket } = require('ws');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg } = require('./common');
 const scenario = arg('scenario', 'basic');
 const host = arg('host', '127.0.0.1');
 const port = Number(arg('port', '8080'));

@@ -35,10 +35,7 @@ const readline = require('readline');
 const { spawn } = require('child_process');
 const { WebSocketServer, WebSocket } = require('ws');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg } = require('./common');
 function args(name) {
   const out = [];
   process.argv.forEach((a, i) => { if (a === '--' + name) out.push(process.argv[i + 1]); });
