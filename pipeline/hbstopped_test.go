@@ -169,7 +169,7 @@ func TestConnsCaptureEndPerFile(t *testing.T) {
 // TestParquetHeartbeatsCaptureEnd: the heartbeats dataset is conns'
 // heartbeat.series (README), open connections judged to the capture's end
 // too: gen__hb-stopped's stopped server 18 missed, as conns says, with
-// -j 1 and 2. Until helper-143's review its row said 0 missed, judged to
+// -j 1 and 2. Until a review in session 37 its row said 0 missed, judged to
 // the connection's last beat.
 func TestParquetHeartbeatsCaptureEnd(t *testing.T) {
 	const file = "../testdata/pcaps/gen__hb-stopped.pcap"

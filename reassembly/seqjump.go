@@ -48,7 +48,7 @@ type jumpCand struct {
 }
 
 // jumpSegs and jumpAcks are what takes a candidate space on: two of the
-// side's segments and one of the peer's (helper-136's case has three
+// side's segments and one of the peer's (session 36's review's case has three
 // frames each way after the gap).
 const jumpSegs, jumpAcks = 2, 1
 

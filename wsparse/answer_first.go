@@ -126,7 +126,7 @@ func (sh *Shared) ExpireAnswers(now time.Time) {
 }
 
 // requestBegun reports whether the client's bytes since the 101 was held
-// begin a request, or may (too few to tell). Until helper-144's review
+// begin a request, or may (too few to tell). Until a review in session 37
 // ExpireAnswers believed such a 101 at the flush past its second, the
 // head's first bytes then left and the rest of the request read as
 // frames, where until session 37 the head's end read it as asked.
