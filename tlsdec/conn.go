@@ -32,6 +32,7 @@ const (
 	hsEncryptedExtensions = 8
 	hsFinished            = 20
 	hsKeyUpdate           = 24
+	hsNewSessionTicket    = 4
 )
 
 // MaxRecord is the largest record body accepted: 2^14 bytes of plaintext
@@ -71,6 +72,8 @@ type Info struct {
 	Records     [2]int   // TLS records per side
 	Bytes       [2]int64 // TLS bytes per side (headers included)
 	AppBytes    [2]int64 // decrypted application data bytes per side
+
+	Renegotiations int // TLS 1.2 renegotiations begun (ClientHellos inside the encrypted channel)
 }
 
 // Conn follows the two directions of one TLS connection.
@@ -96,6 +99,8 @@ type Conn struct {
 	early          earlyState
 	hold           func(n int) bool // see OnHold
 	release        func(n int)
+	t12            session12   // TLS 1.2: what a renegotiation needs (reneg.go)
+	reneg          *renegState // TLS 1.2: the renegotiations, from the first
 }
 
 type phase uint8
@@ -146,6 +151,10 @@ func (c *Conn) Info() Info {
 	i := c.info
 	i.ALPNOffered = append([]string(nil), c.info.ALPNOffered...)
 	i.Offered = append([]string(nil), c.info.Offered...)
+	if c.reneg != nil {
+		i.Renegotiations = c.reneg.count
+		c.reneg.amend(&i, c.info.Client)
+	}
 	return i
 }
 
@@ -303,6 +312,9 @@ func (c *Conn) record(side int, hdr [5]byte, body []byte, ts time.Time) {
 	}
 	switch d.phase {
 	case phaseOpaque:
+		if c.reneg != nil && c.reneg.opaque[side] {
+			c.reneg.after[side] += int64(5 + len(body))
+		}
 		return
 	case phaseHandshake, phaseApp:
 		if d.cipher == nil {
@@ -372,8 +384,7 @@ func (c *Conn) changeCipherSpec(side int) {
 	}
 	if c.version == VersionTLS13 || d.phase != phaseClear {
 		if c.version != VersionTLS13 && d.phase == phaseApp {
-			d.phase, d.cipher = phaseOpaque, nil
-			c.fail("side %d: renegotiation is not decrypted", side)
+			c.renegChangeCipherSpec(side) // (reneg.go)
 		}
 		return
 	}
@@ -434,7 +445,10 @@ func (c *Conn) handshake(side int, typ uint8, body []byte) {
 	switch typ {
 	case hsClientHello:
 		if d.phase != phaseClear {
-			return // renegotiation inside the encrypted channel
+			if d.phase == phaseApp {
+				c.renegClientHello(side, body) // TLS 1.2 renegotiation (reneg.go)
+			}
+			return
 		}
 		if c.info.Client < 0 {
 			c.info.Client = side
@@ -447,6 +461,8 @@ func (c *Conn) handshake(side int, typ uint8, body []byte) {
 		// counts: later ones are not parsed, let alone given a key schedule.
 		if d.phase == phaseClear && side != c.info.Client && !c.sawServerHello {
 			c.serverHello(side, body)
+		} else if d.phase == phaseApp && c.version == VersionTLS12 {
+			c.renegServerHello(side, body)
 		}
 	case hsEncryptedExtensions:
 		if d.phase != phaseHandshake {
@@ -463,6 +479,12 @@ func (c *Conn) handshake(side int, typ uint8, body []byte) {
 	case hsFinished:
 		if c.version == VersionTLS13 && d.phase == phaseHandshake {
 			d.switchApp = true
+		} else if c.version == VersionTLS12 && d.phase == phaseApp {
+			c.finished12(side, body)
+		}
+	case hsNewSessionTicket:
+		if c.version == VersionTLS12 && side != c.info.Client {
+			c.ticket12(body)
 		}
 	case hsKeyUpdate:
 		if c.version == VersionTLS13 && d.phase == phaseApp {
@@ -566,6 +588,8 @@ func (c *Conn) serverHello(side int, body []byte) {
 			return
 		}
 		client.pending, server.pending = cc, sc
+		c.t12.master, c.t12.session = sec.MasterSecret, append([]byte(nil), sh.session...)
+		server.hs.tickets = true // (a resumed renegotiation may offer one: reneg.go)
 		return
 	}
 	// TLS 1.3: everything after the ServerHello is under handshake keys.
@@ -584,62 +608,6 @@ func (c *Conn) serverHello(side int, body []byte) {
 		}
 		x.d.phase, x.d.cipher, x.d.seq, x.d.secret, x.d.appSec = phaseHandshake, ciph, 0, x.hs, x.traffic
 	}
-}
-
-// hsReader reassembles handshake messages from record fragments (RFC 8446
-// §5.1: messages may span records). Messages of types not wanted are
-// skipped without being stored.
-type hsReader struct {
-	buf  []byte // header and body of the current message
-	skip int    // body bytes of an unwanted message still to drop
-}
-
-func wantedHandshake(t uint8) bool {
-	switch t {
-	case hsClientHello, hsServerHello, hsEncryptedExtensions, hsFinished, hsKeyUpdate:
-		return true
-	}
-	return false
-}
-
-func (h *hsReader) feed(b []byte, emit func(typ uint8, body []byte)) error {
-	for len(b) > 0 {
-		if h.skip > 0 {
-			n := min(h.skip, len(b))
-			h.skip -= n
-			b = b[n:]
-			continue
-		}
-		if len(h.buf) < 4 {
-			n := min(4-len(h.buf), len(b))
-			h.buf = append(h.buf, b[:n]...)
-			b = b[n:]
-			if len(h.buf) < 4 {
-				return nil
-			}
-			typ, l := h.buf[0], int(h.buf[1])<<16|int(h.buf[2])<<8|int(h.buf[3])
-			if !wantedHandshake(typ) {
-				h.buf, h.skip = h.buf[:0], l
-				continue
-			}
-			if l > maxHandshakeMessage {
-				h.buf = h.buf[:0]
-				return fmt.Errorf("handshake message type %d of %d bytes, more than %d", typ, l, maxHandshakeMessage)
-			}
-		}
-		l := int(h.buf[1])<<16 | int(h.buf[2])<<8 | int(h.buf[3])
-		n := min(4+l-len(h.buf), len(b))
-		h.buf = append(h.buf, b[:n]...)
-		b = b[n:]
-		if len(h.buf) == 4+l {
-			emit(h.buf[0], h.buf[4:])
-			h.buf = h.buf[:0]
-			if cap(h.buf) > maxKeptHandshakeBuffer {
-				h.buf = nil
-			}
-		}
-	}
-	return nil
 }
 
 // lostRecord passes over a record that a gap cut: its sequence number is

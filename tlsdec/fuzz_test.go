@@ -23,6 +23,19 @@ func FuzzConn(f *testing.F) {
 		s := newSession(tc.id, tc.etm)
 		keys.Merge(s.keys())
 	}
+	// TLS 1.2 renegotiations: full, abbreviated, by ticket unlogged, and a
+	// forged ClientHello (reneg_test.go).
+	for _, tc := range sessionCases[3:6] {
+		s, _ := renegSession(tc.id, tc.etm, renegOpts{}, renegOpts{abbreviated: true}, renegOpts{},
+			renegOpts{abbreviated: true, ticket: true, unlogged: true})
+		f.Add(encodeEvents(s.evs))
+		keys.Merge(s.keys())
+	}
+	forged := newSession(0xc02f, false)
+	forged.exchange([]int{40}, forged.handshake())
+	forged.sealed(0, typeHandshake, hsMsg(hsClientHello, []byte{3, 3, 0xff}), 0)
+	forged.sealed(0, typeChangeCipherSpec, []byte{1}, 0)
+	f.Add(encodeEvents(forged.evs))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var wire, told [2]int // bytes in (fed and lost); plaintext out and told lost
 		c := NewConn(keys, func(side int, p []byte, ts time.Time) {

@@ -7,6 +7,8 @@ const (
 	extEncryptThenMAC    = 22
 	extEarlyData         = 42
 	extSupportedVersions = 43
+	extSessionTicket     = 35     // RFC 5077 §3.2
+	extRenegotiationInfo = 0xff01 // RFC 5746 §3.2
 )
 
 // maxListed bounds the ALPN protocols and the versions kept from one
@@ -54,6 +56,10 @@ type clientHello struct {
 	alpn     []string
 	versions []uint16 // supported_versions offered
 	early    bool     // early_data: 0-RTT data follows (ClientHello), or was accepted (EncryptedExtensions)
+	session  []byte   // legacy_session_id (aliases the message)
+	ri       []byte   // renegotiation_info's renegotiated_connection (aliases the message)
+	hasRI    bool     // renegotiation_info was sent
+	ticket   []byte   // SessionTicket offered (aliases the message)
 }
 
 // parseClientHello reads a ClientHello body (RFC 8446 §4.1.2).
@@ -61,7 +67,7 @@ func parseClientHello(body []byte) (ch clientHello, ok bool) {
 	r := reader{b: body}
 	r.n(2) // legacy_version
 	copy(ch.random[:], r.n(32))
-	r.vec8()  // legacy_session_id
+	ch.session = r.vec8()
 	r.vec16() // cipher_suites
 	r.vec8()  // legacy_compression_methods
 	if r.bad {
@@ -104,6 +110,10 @@ func (ch *clientHello) parseExtensions(exts []byte) {
 			}
 		case extEarlyData:
 			ch.early = true
+		case extRenegotiationInfo:
+			ch.ri, ch.hasRI = x.vec8(), !x.bad
+		case extSessionTicket:
+			ch.ticket = data
 		case extSupportedVersions:
 			list := reader{b: x.vec8()}
 			for len(list.b) >= 2 && len(ch.versions) < maxListed {
@@ -126,6 +136,9 @@ type serverHello struct {
 	suite   uint16
 	alpn    string
 	etm     bool
+	session []byte // session_id (aliases the message)
+	ri      []byte // renegotiation_info's renegotiated_connection (aliases the message)
+	hasRI   bool
 }
 
 // parseServerHello reads a ServerHello body (RFC 8446 §4.1.3, RFC 5246 §7.4.1.3).
@@ -133,7 +146,7 @@ func parseServerHello(body []byte) (sh serverHello, ok bool) {
 	r := reader{b: body}
 	sh.version = uint16(r.u16())
 	copy(sh.random[:], r.n(32))
-	r.vec8() // session id
+	sh.session = r.vec8()
 	sh.suite = uint16(r.u16())
 	r.u8() // compression
 	if r.bad {
@@ -158,6 +171,8 @@ func parseServerHello(body []byte) (sh serverHello, ok bool) {
 			}
 		case extEncryptThenMAC:
 			sh.etm = true
+		case extRenegotiationInfo:
+			sh.ri, sh.hasRI = x.vec8(), !x.bad
 		}
 	}
 	return sh, !r.bad && !exts.bad

@@ -101,6 +101,9 @@ type session struct {
 	w       [2]sealer
 	seq     [2]uint64
 	evs     []event
+	more    string    // the key log, when renegotiations wrote it (reneg_test.go)
+	sid     []byte    // the ServerHello's session id
+	verify  [2][]byte // TLS 1.2: each side's last Finished verify_data
 
 	// TLS 1.3 0-RTT: early data the client sends after its ClientHello
 	// (offering early_data), under earlySec; logged if logEarly, and
@@ -124,11 +127,15 @@ func newSession(id uint16, etm bool) *session {
 	s.app = [2][]byte{secret("c ap"), secret("s ap")}
 	s.app0 = s.app
 	s.earlySec = secret("c e")
+	s.verify = [2][]byte{make([]byte, 12), make([]byte, 12)}
 	return s
 }
 
 func (s *session) keyLog() string {
 	cr := hex.EncodeToString(s.cr[:])
+	if s.more != "" {
+		return s.more
+	}
 	if !s.tls13 {
 		return "CLIENT_RANDOM " + cr + " " + hex.EncodeToString(s.master) + "\n"
 	}
@@ -193,7 +200,7 @@ func (s *session) clientHello() []byte {
 func (s *session) serverHello() []byte {
 	b := []byte{3, 3}
 	b = append(b, s.sr[:]...)
-	b = append(b, vec8(nil)...)
+	b = append(b, vec8(s.sid)...)
 	b = append(b, byte(s.s.id>>8), byte(s.s.id), 0)
 	var exts []byte
 	if s.tls13 {
@@ -216,7 +223,11 @@ func (s *session) set13(side int, secret []byte) {
 	s.w[side], s.seq[side] = seal13{a, iv}, 0
 }
 
-func (s *session) set12() {
+func (s *session) set12() { s.w = s.writers12() }
+
+// writers12 returns the TLS 1.2 record writers of the current master
+// secret and randoms, by side.
+func (s *session) writers12() (w [2]sealer) {
 	macLen, ivLen := 0, 0
 	switch s.s.bulk {
 	case bulkCBC:
@@ -232,14 +243,15 @@ func (s *session) set12() {
 	key := [2][]byte{take(s.s.keyLen), take(s.s.keyLen)}
 	iv := [2][]byte{take(ivLen), take(ivLen)}
 	for side := 0; side < 2; side++ {
-		w := seal12{s: s.s, iv: iv[side], macKey: mac[side], etm: s.etm}
+		sw := seal12{s: s.s, iv: iv[side], macKey: mac[side], etm: s.etm}
 		if s.s.bulk == bulkCBC {
-			w.block, _ = aes.NewCipher(key[side])
+			sw.block, _ = aes.NewCipher(key[side])
 		} else {
-			w.aead, _ = newAEAD(s.s.bulk, key[side])
+			sw.aead, _ = newAEAD(s.s.bulk, key[side])
 		}
-		s.w[side] = w
+		w[side] = sw
 	}
+	return w
 }
 
 // appData is deterministic application data of n bytes.
@@ -255,6 +267,14 @@ func appData(side, i, n int) []byte {
 // (sizes), and for TLS 1.3 a KeyUpdate from each side in the middle. It
 // returns the application data each side sent.
 func (s *session) build(sizes []int) (sent [2][]byte) {
+	sent = s.exchange(sizes, s.handshake())
+	s.sealed(0, typeAlert, []byte{1, 0}, 0) // close_notify
+	return sent
+}
+
+// handshake writes the session's handshake; in TLS 1.2 each Finished's
+// verify_data is 12 zero bytes.
+func (s *session) handshake() (sent [2][]byte) {
 	s.raw(0, typeHandshake, s.clientHello())
 	if s.early != nil {
 		s.raw(0, typeChangeCipherSpec, []byte{1})
@@ -297,6 +317,12 @@ func (s *session) build(sizes []int) (sent [2][]byte) {
 		s.raw(1, typeChangeCipherSpec, []byte{1})
 		s.sealed(1, typeHandshake, hsMsg(hsFinished, make([]byte, 12)), 0)
 	}
+	return sent
+}
+
+// exchange writes application data both ways (sizes), appending it to
+// sent; in TLS 1.3 with a KeyUpdate from each side in the middle.
+func (s *session) exchange(sizes []int, sent [2][]byte) [2][]byte {
 	for i, n := range sizes {
 		for side := 0; side < 2; side++ {
 			p := appData(side, i, n)
@@ -311,7 +337,6 @@ func (s *session) build(sizes []int) (sent [2][]byte) {
 			}
 		}
 	}
-	s.sealed(0, typeAlert, []byte{1, 0}, 0) // close_notify
 	return sent
 }
 

@@ -1,0 +1,192 @@
+package tlsdec
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+)
+
+// TLS 1.2 renegotiation (RFC 5246 §7.4.1.1, RFC 5746). A new handshake
+// runs inside the encrypted channel: the server's HelloRequest (or the
+// client on its own) and the ClientHello, ServerHello... that follow are
+// handshake records under the current keys, and each side changes to the
+// new keys at its ChangeCipherSpec, itself still under the old ones. The
+// new master secret is the key log's for the new client random (a full
+// handshake's, or a resumed session's, which OpenSSL logs again under the
+// new random); failing that, a handshake resuming a session of the
+// connection (the server echoes the session id offered with the session's
+// id or with a ticket the server sent on this connection, RFC 5077 §3.4)
+// reuses its master secret with the new randoms, as tshark does. Until session 38 the first renegotiation ended decryption of
+// both sides: a server that renegotiated hid the rest of the conversation.
+
+// renegState is the renegotiation in progress, allocated by the first.
+type renegState struct {
+	count   int      // renegotiations begun (ClientHellos inside the encrypted channel)
+	random  [32]byte // the latest ClientHello's random
+	session []byte   // and the session id it offered
+	resume  []byte   // the master secret of the connection's session it offers to resume (nil: none)
+	hello   bool     // that ClientHello awaits its ServerHello
+	unknown string   // why the latest renegotiation's keys are not known ("": known or not yet told)
+	failMsg string   // the error a side's change to unknown keys set, as Info amends it
+	opaque  [2]bool  // a side changed to keys not known
+	after   [2]int64 // and the bytes of its records since, counted, not decrypted
+}
+
+// session12 is what a TLS 1.2 renegotiation needs of the handshake
+// before it.
+type session12 struct {
+	master  []byte    // its master secret
+	session []byte    // its session id
+	verify  [2][]byte // each side's Finished verify_data (RFC 5746 §3.1), by side
+	ticket  []byte    // the server's latest NewSessionTicket's ticket
+	tmaster []byte    // and the master secret of the session it resumes
+}
+
+// ticket12 keeps a TLS 1.2 NewSessionTicket (RFC 5077 §3.3), sent in the
+// handshake whose master secret it stands for.
+func (c *Conn) ticket12(body []byte) {
+	r := reader{b: body}
+	r.n(4) // ticket_lifetime_hint
+	if t := r.vec16(); !r.bad && c.t12.master != nil {
+		c.t12.ticket, c.t12.tmaster = append(c.t12.ticket[:0], t...), c.t12.master
+	}
+}
+
+// renegClientHello handles a ClientHello of the client inside the
+// encrypted channel of a TLS 1.2 session.
+func (c *Conn) renegClientHello(side int, body []byte) {
+	if c.version != VersionTLS12 || side != c.info.Client {
+		return
+	}
+	r := c.reneg
+	if r == nil {
+		r = new(renegState)
+		c.reneg = r
+	}
+	r.count++
+	r.unknown, r.hello = "", false
+	for i := range c.dir {
+		c.dir[i].pending = nil // a handshake not finished is replaced
+	}
+	ch, ok := parseClientHello(body)
+	if !ok {
+		r.unknown = "its ClientHello is malformed"
+		return
+	}
+	r.hello, r.random, r.session = true, ch.random, append(r.session[:0], ch.session...)
+	switch {
+	case ch.ticket != nil && c.t12.ticket != nil && bytes.Equal(ch.ticket, c.t12.ticket):
+		r.resume = c.t12.tmaster
+	case len(ch.session) > 0 && bytes.Equal(ch.session, c.t12.session):
+		r.resume = c.t12.master
+	default:
+		r.resume = nil
+	}
+	c.checkRI(r, "ClientHello", ch.hasRI, ch.ri, c.t12.verify[side])
+}
+
+// checkRI compares a renegotiation hello's renegotiation_info with the
+// Finished messages before it (RFC 5746 §3.5, §3.7): a mismatch or its
+// absence is said, and decryption goes on (the keys come from the key log).
+func (c *Conn) checkRI(r *renegState, what string, has bool, ri, want []byte) {
+	switch {
+	case !has:
+		c.fail("renegotiation %d: its %s has no renegotiation_info: insecure renegotiation (RFC 5746), the data before it may be another client's; decryption goes on", r.count, what)
+	case want != nil && !bytes.Equal(ri, want):
+		c.fail("renegotiation %d: its %s's renegotiation_info does not match the Finished messages before it (RFC 5746 §3.7); decryption goes on", r.count, what)
+	}
+}
+
+// renegServerHello handles the server's answer to a renegotiation
+// ClientHello: the new keys become each direction's pending ones.
+func (c *Conn) renegServerHello(side int, body []byte) {
+	r := c.reneg
+	if r == nil || !r.hello || side == c.info.Client {
+		return
+	}
+	r.hello = false
+	sh, ok := parseServerHello(body)
+	s := suites[sh.suite]
+	switch {
+	case !ok:
+		r.unknown = "its ServerHello is malformed"
+		return
+	case sh.version != VersionTLS12:
+		r.unknown = "its ServerHello is of " + VersionName(sh.version)
+		return
+	case s == nil || s.tls13:
+		r.unknown = "cipher suite " + CipherSuiteName(sh.suite) + " is not decrypted"
+		return
+	}
+	if cv, sv := c.t12.verify[1-side], c.t12.verify[side]; cv != nil && sv != nil {
+		c.checkRI(r, "ServerHello", sh.hasRI, sh.ri, append(append([]byte(nil), cv...), sv...))
+	} else {
+		c.checkRI(r, "ServerHello", sh.hasRI, sh.ri, nil)
+	}
+	var master []byte
+	if sec := c.keys.Lookup(r.random); sec != nil && sec.MasterSecret != nil {
+		master = sec.MasterSecret
+	} else if len(sh.session) > 0 && bytes.Equal(sh.session, r.session) {
+		master = r.resume // a session of this connection resumed (nil: another's)
+	}
+	if master == nil {
+		r.unknown = "key log has no CLIENT_RANDOM line for client random " + hex.EncodeToString(r.random[:])
+		return
+	}
+	cc, sc, err := keyBlock12(s, master, r.random, sh.random, sh.etm)
+	if err != nil {
+		r.unknown = err.Error()
+		return
+	}
+	c.dir[1-side].pending, c.dir[side].pending = cc, sc
+	c.suite, c.etm, c.clientRandom, c.serverRandom = s, sh.etm, r.random, sh.random
+	c.t12.master, c.t12.session = master, append(c.t12.session[:0:0], sh.session...)
+}
+
+// renegChangeCipherSpec handles a ChangeCipherSpec under the keys of a
+// TLS 1.2 session: the side changes to the renegotiation's keys, or, with
+// none known, is only counted from here on.
+func (c *Conn) renegChangeCipherSpec(side int) {
+	d := &c.dir[side]
+	if d.pending != nil {
+		d.cipher, d.pending, d.seq = d.pending, nil, 0
+		return
+	}
+	d.phase, d.cipher = phaseOpaque, nil
+	r := c.reneg
+	if r == nil {
+		r = new(renegState)
+		c.reneg = r
+	}
+	first := c.info.Error == ""
+	switch {
+	case r.count == 0:
+		c.fail("side %d: ChangeCipherSpec inside the encrypted channel with no renegotiation before it: its records after it are counted, not decrypted", side)
+	case r.unknown != "":
+		c.fail("side %d: renegotiation %d to keys not known (%s): its records after its ChangeCipherSpec are counted, not decrypted", side, r.count, r.unknown)
+	default:
+		c.fail("side %d: renegotiation %d: ChangeCipherSpec before the ServerHello: its records after it are counted, not decrypted", side, r.count)
+	}
+	if first {
+		r.failMsg = c.info.Error
+	}
+	r.opaque[side] = true
+}
+
+// finished12 keeps a TLS 1.2 Finished message's verify_data, which the
+// next renegotiation's hellos must carry.
+func (c *Conn) finished12(side int, body []byte) {
+	if len(body) <= 64 {
+		c.t12.verify[side] = append(c.t12.verify[side][:0], body...)
+	}
+}
+
+// renegInfo amends the error of a side changed to unknown keys with the
+// bytes counted since.
+func (r *renegState) amend(i *Info, client int) {
+	if r.failMsg == "" || i.Error != r.failMsg {
+		return
+	}
+	cl := max(client, 0)
+	i.Error += fmt.Sprintf(" (since: %d bytes of client records, %d of server records)", r.after[cl], r.after[1-cl])
+}
