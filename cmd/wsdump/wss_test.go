@@ -92,7 +92,7 @@ func checkWssInfo(t *testing.T, name string, infos []tlsdec.Info) {
 	t.Helper()
 	wantConns, version, cipher := 1, "TLS 1.3", "TLS_AES_128_GCM_SHA256"
 	switch {
-	case strings.Contains(name, "tls12-aes128gcm"):
+	case strings.Contains(name, "tls12-aes128gcm"), strings.Contains(name, "tls12-reneg"):
 		version, cipher = "TLS 1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
 	case strings.Contains(name, "tls12-aes256gcm"):
 		version, cipher = "TLS 1.2", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"
@@ -129,6 +129,9 @@ func checkWssInfo(t *testing.T, name string, infos []tlsdec.Info) {
 		if in.Version != version || in.Cipher != cipher || in.SNI != "wsdump.test" || in.ALPN != alpn ||
 			strings.Join(in.ALPNOffered, ",") != "http/1.1" || in.Client != 0 {
 			t.Errorf("conn %d: %+v; want %s %s SNI wsdump.test ALPN %q (offered http/1.1) client 0", i+1, in, version, cipher, alpn)
+		}
+		if strings.Contains(name, "tls12-reneg") && in.Renegotiations != 2 {
+			t.Errorf("conn %d: %d renegotiations, want 2", i+1, in.Renegotiations)
 		}
 		if wantErr == "" && (!in.Decrypted || in.Error != "") || wantErr != "" && (in.Decrypted || !strings.Contains(in.Error, wantErr)) {
 			t.Errorf("conn %d: decrypted %v, error %q; want error %q", i+1, in.Decrypted, in.Error, wantErr)

@@ -325,6 +325,18 @@ if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]]; then 
 		wss_capture $name "$p" node "$GEN/wss/ws-node-wss.js" --host 127.0.0.1 --port "$p" --cert "$certs" \
 			--keylog "$OUT/$name.keys" --manifest "$OUT/$name.messages.tsv" "${extra[@]}"
 	done
+	# TLS 1.2 renegotiation: the node server renegotiates twice, the second
+	# time in the middle of a frame; abbreviated (the session resumed) by
+	# default, full handshakes with --full. Times beside the manifest.
+	for s in reneg:47780 reneg-full:47785; do
+		name=gen__wss-node-tls12-${s%%:*}
+		want $name || continue
+		p=$(free_port "${s##*:}")
+		extra=()
+		[ "${s%%:*}" = reneg ] || extra=(--full)
+		wss_capture $name "$p" node "$GEN/wss/ws-node-wss-reneg.js" --host 127.0.0.1 --port "$p" --cert "$certs" \
+			--keylog "$OUT/$name.keys" --manifest "$OUT/$name.messages.tsv" --times "$OUT/$name.times.tsv" "${extra[@]}"
+	done
 	rm -rf "$certs"
 fi
 
