@@ -2,6 +2,7 @@ package tlsdec
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 )
@@ -38,7 +39,7 @@ type session12 struct {
 	master  []byte    // its master secret
 	session []byte    // its session id
 	verify  [2][]byte // each side's Finished verify_data (RFC 5746 §3.1), by side
-	ticket  []byte    // the server's latest NewSessionTicket's ticket
+	ticket  *[32]byte // the SHA-256 of the server's latest NewSessionTicket's ticket (not the ticket: up to 64 KiB)
 	tmaster []byte    // and the master secret of the session it resumes
 }
 
@@ -48,7 +49,8 @@ func (c *Conn) ticket12(body []byte) {
 	r := reader{b: body}
 	r.n(4) // ticket_lifetime_hint
 	if t := r.vec16(); !r.bad && c.t12.master != nil {
-		c.t12.ticket, c.t12.tmaster = append(c.t12.ticket[:0], t...), c.t12.master
+		sum := sha256.Sum256(t)
+		c.t12.ticket, c.t12.tmaster = &sum, c.t12.master
 	}
 }
 
@@ -75,7 +77,7 @@ func (c *Conn) renegClientHello(side int, body []byte) {
 	}
 	r.hello, r.random, r.session = true, ch.random, append(r.session[:0], ch.session...)
 	switch {
-	case ch.ticket != nil && c.t12.ticket != nil && bytes.Equal(ch.ticket, c.t12.ticket):
+	case ch.ticket != nil && c.t12.ticket != nil && sha256.Sum256(ch.ticket) == *c.t12.ticket:
 		r.resume = c.t12.tmaster
 	case len(ch.session) > 0 && bytes.Equal(ch.session, c.t12.session):
 		r.resume = c.t12.master
