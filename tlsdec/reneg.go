@@ -68,7 +68,9 @@ func (c *Conn) renegClientHello(side int, body []byte) {
 	r.count++
 	r.unknown, r.hello = "", false
 	for i := range c.dir {
-		c.dir[i].pending = nil // a handshake not finished is replaced
+		if c.dir[i].phase == phaseApp {
+			c.dir[i].pending = nil // a renegotiation not finished is replaced
+		}
 	}
 	ch, ok := parseClientHello(body)
 	if !ok {

@@ -259,3 +259,26 @@ func TestRenegotiationForged(t *testing.T) {
 		})
 	}
 }
+
+// TestRenegotiationBeforeServerChangeCipherSpec: a client ClientHello
+// inside its channel before the server's first ChangeCipherSpec does not
+// take the server's keys of the first handshake away (the server's side
+// was left undecrypted, with no error, when it did).
+func TestRenegotiationBeforeServerChangeCipherSpec(t *testing.T) {
+	s := newSession(0xc02f, false)
+	s.handshake()
+	// Move the server's ChangeCipherSpec and Finished after a client
+	// ClientHello under the client's keys.
+	n := len(s.evs)
+	tail := append([]event(nil), s.evs[n-2:]...)
+	s.evs = s.evs[:n-2]
+	s.sealed(0, typeHandshake, s.renegClientHello(nil, nil, renegOpts{}), 0)
+	s.evs = append(s.evs, tail...)
+	sent := s.exchange([]int{40}, [2][]byte{})
+	got := runSession(t, s.keys(), s.evs, nil)
+	for side := range 2 {
+		if !bytes.Equal(got.out[side], sent[side]) {
+			t.Errorf("side %d: %d bytes decrypted, %d sent (error %q)", side, len(got.out[side]), len(sent[side]), got.info.Error)
+		}
+	}
+}
