@@ -17,8 +17,9 @@ import (
 // new random); failing that, a handshake resuming a session of the
 // connection (the server echoes the session id offered with the session's
 // id or with a ticket the server sent on this connection, RFC 5077 §3.4)
-// reuses its master secret with the new randoms, as tshark does. Until session 38 the first renegotiation ended decryption of
-// both sides: a server that renegotiated hid the rest of the conversation.
+// reuses its master secret with the new randoms, as tshark does. Until
+// session 38 the first renegotiation ended decryption of both sides: a
+// server that renegotiated hid the rest of the conversation.
 
 // renegState is the renegotiation in progress, allocated by the first.
 type renegState struct {
@@ -185,7 +186,7 @@ func (c *Conn) finished12(side int, body []byte) {
 	}
 }
 
-// renegInfo amends the error of a side changed to unknown keys with the
+// amend amends the error of a side changed to unknown keys with the
 // bytes counted since.
 func (r *renegState) amend(i *Info, client int) {
 	if r.failMsg == "" || i.Error != r.failMsg {
