@@ -11,6 +11,11 @@ type hsReader struct {
 	tickets bool   // NewSessionTicket is wanted too (a TLS 1.2 server's: reneg.go)
 }
 
+// maxTicketMessage is the largest TLS 1.2 NewSessionTicket: a lifetime
+// hint and a ticket of up to 2^16-1 bytes (RFC 5077 §3.3), a little more
+// than maxHandshakeMessage, which refused one and ended the server's side.
+const maxTicketMessage = 4 + 2 + 0xffff
+
 func (h *hsReader) wanted(t uint8) bool {
 	switch t {
 	case hsClientHello, hsServerHello, hsEncryptedExtensions, hsFinished, hsKeyUpdate:
@@ -41,7 +46,7 @@ func (h *hsReader) feed(b []byte, emit func(typ uint8, body []byte)) error {
 				h.buf, h.skip = h.buf[:0], l
 				continue
 			}
-			if l > maxHandshakeMessage {
+			if l > maxHandshakeMessage && !(typ == hsNewSessionTicket && l <= maxTicketMessage) {
 				h.buf = h.buf[:0]
 				return fmt.Errorf("handshake message type %d of %d bytes, more than %d", typ, l, maxHandshakeMessage)
 			}
