@@ -623,6 +623,10 @@ func (c *Conn) lostRecord(side int, ts time.Time) {
 	if d.phase == phaseOpaque || d.cipher == nil || c.version == VersionTLS13 && d.hdr[0] != typeApplicationData {
 		return
 	}
+	if c.version == VersionTLS12 && d.hdr[0] != typeApplicationData {
+		c.lostControl12(side) // no application data in it (reneg.go)
+		return
+	}
 	n, exact, ok := d.cipher.plainLen(d.body, d.cutEnd, d.seq)
 	if !ok {
 		d.dead = true

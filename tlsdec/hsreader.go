@@ -9,7 +9,12 @@ type hsReader struct {
 	buf     []byte // header and body of the current message
 	skip    int    // body bytes of an unwanted message still to drop
 	tickets bool   // NewSessionTicket is wanted too (a TLS 1.2 server's: reneg.go)
+	lost    bool   // a record of the messages was lost: none is read until restart
 }
+
+// restart reads messages again from a record that starts one (a TLS 1.2
+// side's first after its ChangeCipherSpec is its Finished).
+func (h *hsReader) restart() { h.buf, h.skip, h.lost = h.buf[:0], 0, false }
 
 // maxTicketMessage is the largest TLS 1.2 NewSessionTicket: a lifetime
 // hint and a ticket of up to 2^16-1 bytes (RFC 5077 §3.3), a little more
@@ -27,7 +32,7 @@ func (h *hsReader) wanted(t uint8) bool {
 }
 
 func (h *hsReader) feed(b []byte, emit func(typ uint8, body []byte)) error {
-	for len(b) > 0 {
+	for len(b) > 0 && !h.lost {
 		if h.skip > 0 {
 			n := min(h.skip, len(b))
 			h.skip -= n

@@ -42,6 +42,7 @@ type session12 struct {
 	verify  [2][]byte // each side's Finished verify_data (RFC 5746 §3.1), by side
 	ticket  *[32]byte // the SHA-256 of the server's latest NewSessionTicket's ticket (not the ticket: up to 64 KiB)
 	tmaster []byte    // and the master secret of the session it resumes
+	lostHS  bool      // a handshake record under keys was lost (lostControl12)
 }
 
 // ticket12 keeps a TLS 1.2 NewSessionTicket (RFC 5077 §3.3), sent in the
@@ -153,27 +154,25 @@ func (c *Conn) renegServerHello(side int, body []byte) {
 // none known, is only counted from here on.
 func (c *Conn) renegChangeCipherSpec(side int) {
 	d := &c.dir[side]
+	d.hs.restart()
 	if d.pending != nil {
 		d.cipher, d.pending, d.seq = d.pending, nil, 0
 		return
 	}
 	d.phase, d.cipher = phaseOpaque, nil
+	if c.reneg == nil {
+		c.reneg = new(renegState)
+	}
 	r := c.reneg
-	if r == nil {
-		r = new(renegState)
-		c.reneg = r
-	}
-	first := c.info.Error == ""
 	switch {
-	case r.count == 0:
-		c.fail("side %d: ChangeCipherSpec inside the encrypted channel with no renegotiation before it: its records after it are counted, not decrypted", side)
 	case r.unknown != "":
-		c.fail("side %d: renegotiation %d to keys not known (%s): its records after its ChangeCipherSpec are counted, not decrypted", side, r.count, r.unknown)
+		c.renegFail("side %d: renegotiation %d to keys not known (%s): its records after its ChangeCipherSpec are counted, not decrypted", side, r.count, r.unknown)
+	case c.t12.lostHS:
+		c.renegFail("side %d: ChangeCipherSpec after a handshake record lost: the keys it changes to are not known: its records after it are counted, not decrypted", side)
+	case r.count == 0:
+		c.renegFail("side %d: ChangeCipherSpec inside the encrypted channel with no renegotiation before it: its records after it are counted, not decrypted", side)
 	default:
-		c.fail("side %d: renegotiation %d: ChangeCipherSpec before the ServerHello: its records after it are counted, not decrypted", side, r.count)
-	}
-	if first {
-		r.failMsg = c.info.Error
+		c.renegFail("side %d: renegotiation %d: ChangeCipherSpec before the ServerHello: its records after it are counted, not decrypted", side, r.count)
 	}
 	r.opaque[side] = true
 }
@@ -189,9 +188,49 @@ func (c *Conn) finished12(side int, body []byte) {
 // amend amends the error of a side changed to unknown keys with the
 // bytes counted since.
 func (r *renegState) amend(i *Info, client int) {
-	if r.failMsg == "" || i.Error != r.failMsg {
+	if r.failMsg == "" || i.Error != r.failMsg || !r.opaque[0] && !r.opaque[1] {
 		return
 	}
 	cl := max(client, 0)
 	i.Error += fmt.Sprintf(" (since: %d bytes of client records, %d of server records)", r.after[cl], r.after[1-cl])
+}
+
+// lostControl12 passes over a TLS 1.2 record under keys that a gap cut
+// and that holds no application data: its sequence number is spent and
+// OnLost hears nothing (told its plaintext length, the WebSocket decoder
+// skipped as many bytes that were never lost). A ChangeCipherSpec's
+// content is known (RFC 5246 §7.1): the side changes keys. A handshake
+// record's messages are not followed to the side's next ChangeCipherSpec;
+// the server's may have held a renegotiation's ServerHello.
+func (c *Conn) lostControl12(side int) {
+	d := &c.dir[side]
+	d.seq++
+	n := c.info.Records[side]
+	switch typ := d.hdr[0]; {
+	case typ == typeChangeCipherSpec:
+		c.fail("side %d: record %d (change_cipher_spec) cut by lost bytes: no application data in it, decryption goes on", side, n)
+		c.changeCipherSpec(side)
+	case typ != typeHandshake:
+		c.fail("side %d: record %d (alert) cut by lost bytes: no application data in it, decryption goes on", side, n)
+	case c.reneg != nil && c.reneg.hello && side != c.info.Client:
+		d.hs.lost, c.t12.lostHS = true, true
+		c.reneg.hello, c.reneg.unknown = false, "a record of the server's handshake was lost"
+		c.renegFail("side %d: record %d (handshake) cut by lost bytes: it may have held renegotiation %d's ServerHello, the keys of which are then not known: each side's records after its ChangeCipherSpec are counted, not decrypted", side, n, c.reneg.count)
+	default:
+		d.hs.lost, c.t12.lostHS = true, true
+		c.renegFail("side %d: record %d (handshake) cut by lost bytes: no application data in it, but the side's handshake messages are not read up to its next ChangeCipherSpec: a renegotiation among them is not decrypted", side, n)
+	}
+}
+
+// renegFail records why decryption may stop at a renegotiation; Info
+// amends the error, when it is the first, with the bytes counted since.
+func (c *Conn) renegFail(format string, args ...any) {
+	if c.reneg == nil {
+		c.reneg = new(renegState)
+	}
+	first := c.info.Error == ""
+	c.fail(format, args...)
+	if first {
+		c.reneg.failMsg = c.info.Error
+	}
 }

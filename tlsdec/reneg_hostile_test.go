@@ -2,7 +2,9 @@ package tlsdec
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+	"time"
 )
 
 // sealedMsg writes a handshake message as a peer fragments one longer
@@ -59,6 +61,73 @@ func TestLargeSessionTicket(t *testing.T) {
 		}
 		if in := got.info; !in.Decrypted || in.Error != "" {
 			t.Errorf("in renegotiation %v: decrypted %v, error %q", inReneg, in.Decrypted, in.Error)
+		}
+	}
+}
+
+// TestRenegotiationRecordCut: a TLS 1.2 record under the session's keys
+// that is not application data (a renegotiation's handshake record, its
+// ChangeCipherSpec) and that a gap cut takes no application data with it:
+// OnLost hears nothing (it heard the record's plaintext length, and the
+// WebSocket decoder skipped as many bytes that were never lost), a cut
+// ChangeCipherSpec still changes the keys (its content is known), and a
+// cut record that held the renegotiation's ServerHello ends each side at
+// its ChangeCipherSpec with that said.
+func TestRenegotiationRecordCut(t *testing.T) {
+	// The records of a full renegotiation, from its HelloRequest:
+	// HelloRequest, ClientHello, the server's flight from its ServerHello,
+	// ClientKeyExchange, the client's ChangeCipherSpec and Finished,
+	// NewSessionTicket, the server's ChangeCipherSpec and Finished.
+	for _, tc := range []struct {
+		name string
+		at   int    // the record cut, from the HelloRequest
+		err  string // a part of the error
+		all  bool   // everything sent is decrypted (else what came before the renegotiation)
+	}{
+		{"ClientKeyExchange", 3, "side 0: record 8 (handshake) cut by lost bytes: no application data in it", true},
+		{"client ChangeCipherSpec", 4, "side 0: record 9 (change_cipher_spec) cut by lost bytes: no application data in it", true},
+		{"ClientHello", 1, "side 0: record 7 (handshake) cut by lost bytes: no application data in it, but the side's handshake messages are not read up to its next ChangeCipherSpec: a renegotiation among them is not decrypted (since: ", false},
+		{"ServerHello", 2, "side 1: record 7 (handshake) cut by lost bytes: it may have held renegotiation 1's ServerHello, the keys of which are then not known: each side's records after its ChangeCipherSpec are counted, not decrypted (since: ", false},
+	} {
+		for _, sc := range sessionCases {
+			if suites[sc.id].tls13 {
+				continue
+			}
+			t.Run(tc.name+"/"+sc.name, func(t *testing.T) {
+				s := newSession(sc.id, sc.etm)
+				s.sid = []byte("session-id-of-the-first-handshake")
+				sent := s.exchange([]int{40, 3000}, s.handshake())
+				before := sent
+				k := len(s.evs)
+				s.renegotiate(1, renegOpts{})
+				sent = s.exchange([]int{100, 17}, sent)
+				var out [2][]byte
+				lost := 0
+				c := NewConn(s.keys(), func(side int, p []byte, _ time.Time) { out[side] = append(out[side], p...) })
+				c.OnLost(func(_, n int, _ bool, _ time.Time) { lost += n })
+				for i, ev := range s.evs {
+					if i == k+tc.at {
+						c.Feed(ev.side, ev.data[:10], time.Time{})
+						c.Gap(ev.side, 5, time.Time{})
+						c.Feed(ev.side, ev.data[15:], time.Time{})
+						continue
+					}
+					c.Feed(ev.side, ev.data, time.Time{})
+				}
+				in := c.Info()
+				want := sent
+				if !tc.all {
+					want = [2][]byte{before[0][:40+3000], before[1][:40+3000]}
+				}
+				for side := range 2 {
+					if !bytes.Equal(out[side], want[side]) {
+						t.Errorf("side %d: %d bytes decrypted, want %d", side, len(out[side]), len(want[side]))
+					}
+				}
+				if lost != 0 || !strings.Contains(in.Error, tc.err) {
+					t.Errorf("%d bytes told lost, error %q, want it to contain %q", lost, in.Error, tc.err)
+				}
+			})
 		}
 	}
 }
