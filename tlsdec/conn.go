@@ -61,7 +61,7 @@ const NoHandshake = "no TLS handshake seen: capture starts after it"
 // Info is what is known about the TLS session so far.
 type Info struct {
 	Version     string   // "TLS 1.2", "TLS 1.3"; "" until the ServerHello
-	Cipher      string   // IANA name of the negotiated suite
+	Cipher      string   // IANA name of the suite negotiated last (a TLS 1.2 renegotiation may change it)
 	SNI         string   // server_name the client sent
 	ALPN        string   // protocol the server selected, when it is visible
 	ALPNOffered []string // protocols the client offered

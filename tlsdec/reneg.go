@@ -120,6 +120,9 @@ func (c *Conn) renegServerHello(side int, body []byte) {
 	case sh.version != VersionTLS12:
 		r.unknown = "its ServerHello is of " + VersionName(sh.version)
 		return
+	}
+	c.info.Cipher = CipherSuiteName(sh.suite) // the suite now negotiated, decrypted or not
+	switch {
 	case s == nil || s.tls13:
 		r.unknown = "cipher suite " + CipherSuiteName(sh.suite) + " is not decrypted"
 		return

@@ -131,3 +131,27 @@ func TestRenegotiationRecordCut(t *testing.T) {
 		}
 	}
 }
+
+// TestRenegotiationSuiteChange: a renegotiation may negotiate another
+// cipher suite (RFC 5246 §7.4.1.3 does not forbid it); its records are
+// decrypted under it, and Info.Cipher names it, where it named the first
+// handshake's suite for the rest of the connection.
+func TestRenegotiationSuiteChange(t *testing.T) {
+	for _, tc := range []struct{ from, to uint16 }{{0xc02f, 0xcca8}, {0xcca8, 0xc014}, {0xc013, 0xc030}} {
+		s := newSession(tc.from, false)
+		s.sid = []byte("session-id-of-the-first-handshake")
+		sent := s.exchange([]int{40, 3000}, s.handshake())
+		s.s = suites[tc.to]
+		s.renegotiate(1, renegOpts{})
+		sent = s.exchange([]int{100, 17}, sent)
+		got := runSession(t, s.keys(), s.evs, nil)
+		for side := range 2 {
+			if !bytes.Equal(got.out[side], sent[side]) {
+				t.Errorf("%04x to %04x: side %d: %d bytes decrypted, %d sent", tc.from, tc.to, side, len(got.out[side]), len(sent[side]))
+			}
+		}
+		if in := got.info; in.Cipher != CipherSuiteName(tc.to) || in.Error != "" {
+			t.Errorf("%04x to %04x: cipher %q, error %q, want %q", tc.from, tc.to, in.Cipher, in.Error, CipherSuiteName(tc.to))
+		}
+	}
+}
