@@ -228,7 +228,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	}
 	d.dead = true
 	c.fail("side %d: %d bytes lost, TLS records not followed past them", side, n)
-	if d.phase == phaseApp && d.cipher != nil && c.lost != nil {
+	if (d.phase == phaseApp && d.cipher != nil || c.renegOpaque(side)) && c.lost != nil {
 		// The plaintext lost from here on is not known: the bytes lost
 		// and the later bytes of the side stand for it.
 		d.deadOn = true
@@ -312,8 +312,11 @@ func (c *Conn) record(side int, hdr [5]byte, body []byte, ts time.Time) {
 	}
 	switch d.phase {
 	case phaseOpaque:
-		if c.reneg != nil && c.reneg.opaque[side] {
+		if c.renegOpaque(side) {
 			c.reneg.after[side] += int64(5 + len(body))
+			if c.lost != nil {
+				c.lost(side, 5+len(body), true, ts) // (a side no longer decrypted: nothing to misread)
+			}
 		}
 		return
 	case phaseHandshake, phaseApp:

@@ -152,6 +152,11 @@ func (c *Conn) renegServerHello(side int, body []byte) {
 	c.t12.master, c.t12.session = master, append(c.t12.session[:0:0], sh.session...)
 }
 
+// renegOpaque reports whether a side changed to renegotiated keys not
+// known: its later bytes are told to OnLost, as a side's that lost its
+// record framing.
+func (c *Conn) renegOpaque(side int) bool { return c.reneg != nil && c.reneg.opaque[side] }
+
 // renegChangeCipherSpec handles a ChangeCipherSpec under the keys of a
 // TLS 1.2 session: the side changes to the renegotiation's keys, or, with
 // none known, is only counted from here on.

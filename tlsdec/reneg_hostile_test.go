@@ -68,8 +68,8 @@ func TestLargeSessionTicket(t *testing.T) {
 // TestRenegotiationRecordCut: a TLS 1.2 record under the session's keys
 // that is not application data (a renegotiation's handshake record, its
 // ChangeCipherSpec) and that a gap cut takes no application data with it:
-// OnLost hears nothing (it heard the record's plaintext length, and the
-// WebSocket decoder skipped as many bytes that were never lost), a cut
+// OnLost hears nothing of it (it heard the record's plaintext length, and
+// the WebSocket decoder skipped as many bytes that were never lost), a cut
 // ChangeCipherSpec still changes the keys (its content is known), and a
 // cut record that held the renegotiation's ServerHello ends each side at
 // its ChangeCipherSpec with that said.
@@ -115,17 +115,19 @@ func TestRenegotiationRecordCut(t *testing.T) {
 					c.Feed(ev.side, ev.data, time.Time{})
 				}
 				in := c.Info()
-				want := sent
-				if !tc.all {
+				want, wantLost := sent, 0
+				if !tc.all { // each side stops at its ChangeCipherSpec; its later records are told lost
 					want = [2][]byte{before[0][:40+3000], before[1][:40+3000]}
+					after := bytesAfterSwitch(s.evs)
+					wantLost = int(after[0] + after[1])
 				}
 				for side := range 2 {
 					if !bytes.Equal(out[side], want[side]) {
 						t.Errorf("side %d: %d bytes decrypted, want %d", side, len(out[side]), len(want[side]))
 					}
 				}
-				if lost != 0 || !strings.Contains(in.Error, tc.err) {
-					t.Errorf("%d bytes told lost, error %q, want it to contain %q", lost, in.Error, tc.err)
+				if lost != wantLost || !strings.Contains(in.Error, tc.err) {
+					t.Errorf("%d bytes told lost (want %d), error %q, want it to contain %q", lost, wantLost, in.Error, tc.err)
 				}
 			})
 		}
@@ -153,5 +155,33 @@ func TestRenegotiationSuiteChange(t *testing.T) {
 		if in := got.info; in.Cipher != CipherSuiteName(tc.to) || in.Error != "" {
 			t.Errorf("%04x to %04x: cipher %q, error %q, want %q", tc.from, tc.to, in.Cipher, in.Error, CipherSuiteName(tc.to))
 		}
+	}
+}
+
+// TestRenegotiationUnknownKeyGap: bytes lost on a side that changed to
+// renegotiated keys not known are told to OnLost with its other bytes
+// (they were not: a gap there ended the side untold).
+func TestRenegotiationUnknownKeyGap(t *testing.T) {
+	s, _ := renegSession(0xc02f, false, renegOpts{unlogged: true})
+	after := bytesAfterSwitch(s.evs)
+	last := -1 // the client's last record
+	for i, ev := range s.evs {
+		if ev.side == 0 {
+			last = i
+		}
+	}
+	lost := [2]int{}
+	c := NewConn(s.keys(), nil)
+	c.OnLost(func(side, n int, _ bool, _ time.Time) { lost[side] += n })
+	for i, ev := range s.evs {
+		if i == last {
+			c.Feed(0, ev.data[:7], time.Time{})
+			c.Gap(0, len(ev.data)-7, time.Time{})
+			continue
+		}
+		c.Feed(ev.side, ev.data, time.Time{})
+	}
+	if lost != [2]int{int(after[0]), int(after[1])} {
+		t.Errorf("OnLost told of %v bytes, want %v", lost, after)
 	}
 }

@@ -163,23 +163,13 @@ func TestRenegotiation(t *testing.T) {
 // TestRenegotiationUnknownKey: a renegotiation whose master secret the key
 // log lacks (a full one, or one resuming a session this connection did not
 // establish) ends each side at its ChangeCipherSpec, says so with the
-// client random, and counts the records' bytes after it.
+// client random, and counts the records' bytes after it, which OnLost
+// hears of as a dead side's (they went untold: the WebSocket's end said
+// nothing of them, its lost_bytes 0, in the table and conns).
 func TestRenegotiationUnknownKey(t *testing.T) {
 	for _, o := range []renegOpts{{unlogged: true}, {abbreviated: true, ticket: true, unlogged: true}} {
 		s, sent := renegSession(0xc02f, false, o)
-		// The bytes of each side's records from its ChangeCipherSpec of
-		// the renegotiation on (the first sealed one, longer than 6 bytes).
-		var after [2]int64
-		past := [2]bool{}
-		for _, ev := range s.evs {
-			if ev.data[0] == typeChangeCipherSpec && len(ev.data) > 6 && !past[ev.side] {
-				past[ev.side] = true
-				continue
-			}
-			if past[ev.side] {
-				after[ev.side] += int64(len(ev.data))
-			}
-		}
+		after := bytesAfterSwitch(s.evs)
 		got := runSession(t, s.keys(), s.evs, nil)
 		in := got.info
 		wantErr := "renegotiation 1 to keys not known (key log has no CLIENT_RANDOM line for client random " + hex.EncodeToString(s.cr[:]) + ")"
@@ -189,12 +179,32 @@ func TestRenegotiationUnknownKey(t *testing.T) {
 		if tail := fmt.Sprintf(" (since: %d bytes of client records, %d of server records)", after[0], after[1]); !strings.HasSuffix(in.Error, tail) {
 			t.Errorf("error %q, want it to end %q", in.Error, tail)
 		}
+		if got.lost != [2]int{int(after[0]), int(after[1])} { // (the WebSocket decoder's lost_bytes)
+			t.Errorf("OnLost told of %v bytes, want %v", got.lost, after)
+		}
 		for side := range 2 { // the data before the renegotiation, no more
 			if n := 40 + 3000; !bytes.Equal(got.out[side], sent[side][:n]) {
 				t.Errorf("side %d: %d bytes decrypted, want the %d before the renegotiation", side, len(got.out[side]), n)
 			}
 		}
 	}
+}
+
+// bytesAfterSwitch returns the bytes of each side's records after its
+// ChangeCipherSpec of the first renegotiation (the first sealed one,
+// longer than 6 bytes).
+func bytesAfterSwitch(evs []event) (after [2]int64) {
+	past := [2]bool{}
+	for _, ev := range evs {
+		if ev.data[0] == typeChangeCipherSpec && len(ev.data) > 6 && !past[ev.side] {
+			past[ev.side] = true
+			continue
+		}
+		if past[ev.side] {
+			after[ev.side] += int64(len(ev.data))
+		}
+	}
+	return after
 }
 
 // TestRenegotiationForged: handshake messages inside the encrypted channel

@@ -198,6 +198,7 @@ type event struct {
 
 type result struct {
 	out  [2][]byte
+	lost [2]int // bytes told to OnLost, by side
 	info Info
 }
 
@@ -206,6 +207,7 @@ type result struct {
 func runSession(t testing.TB, keys *KeyLog, evs []event, split func(n int) []int) result {
 	var r result
 	c := NewConn(keys, func(side int, p []byte, ts time.Time) { r.out[side] = append(r.out[side], p...) })
+	c.OnLost(func(side, n int, _ bool, _ time.Time) { r.lost[side] += n })
 	for _, ev := range evs {
 		b := ev.data
 		if split != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,7 +16,9 @@ import (
 // secret). The abbreviated renegotiations need no more: they resume a
 // session this connection set up. The full ones do: wsdump decrypts the
 // messages the generator sent before it asked for the first renegotiation
-// (its times file) and says why it stopped. tshark, given the same key
+// (its times file), says why it stopped and counts the bytes after as
+// the WebSocket's lost bytes (the conn record and the end row said
+// nothing of them). tshark, given the same key
 // log, decodes as many WebSocket frames. Until session 38 every
 // renegotiation ended decryption: 5 of the 14 messages came out.
 func TestWssRenegotiationKeyLog(t *testing.T) {
@@ -70,6 +73,12 @@ func TestWssRenegotiationKeyLog(t *testing.T) {
 			compareByDir(t, "message", got, want)
 			if tc.errorHas != "" && !strings.Contains(out, tc.errorHas) || tc.errorHas == "" && strings.Contains(out, `"error"`) {
 				t.Errorf("want error %q, got output:\n%s", tc.errorHas, out)
+			}
+			if tc.stops { // the records not decrypted are the WebSocket's lost bytes, which the end row shows
+				m := regexp.MustCompile(`since: (\d+) bytes of client records, (\d+) of server records`).FindStringSubmatch(out)
+				if m == nil || !regexp.MustCompile(`"c2s":\{[^}]*"lost_bytes":`+m[1]+`,[^}]*\},"s2c":\{[^}]*"lost_bytes":`+m[2]+`,`).MatchString(out) {
+					t.Errorf("the conn's lost_bytes are not the bytes counted since the switch (%q):\n%s", m, out)
+				}
 			}
 			if n, ok := tsharkFrames(t, base+".pcap", keys); ok && n != frames {
 				t.Errorf("tshark decodes %d WebSocket frames, we %d", n, frames)
