@@ -432,6 +432,10 @@ func appendTLSFields(b []byte, t *wsparse.TLSInfo, st *Stabilizer) []byte {
 	if t.Error != "" {
 		b = strField(b, "error", st.Text(t.Error))
 	}
+	if t.Renegotiations > 0 { // (only where there were: the field is new)
+		b = field(b, "renegotiations")
+		b = strconv.AppendInt(b, int64(t.Renegotiations), 10)
+	}
 	b = field(b, "client_bytes")
 	b = strconv.AppendInt(b, t.Bytes[0], 10)
 	b = field(b, "server_bytes")

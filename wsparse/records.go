@@ -74,6 +74,8 @@ type TLSInfo struct {
 	Decrypted bool
 	Error     string   // why not (no key, wrong key, unsupported suite, lost bytes)
 	Bytes     [2]int64 // TLS bytes sent by the client and by the server
+
+	Renegotiations int // TLS 1.2 renegotiations begun inside the encrypted channel
 }
 
 // Why says why the connection was not decrypted: Error, or, when the
