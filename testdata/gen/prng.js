@@ -12,4 +12,23 @@ function prng(seed) {
   };
 }
 
-module.exports = { prng };
+// payloads returns the generators' text (of ALPHABET) and binary payload
+// makers drawing on rnd, as ws-node.js and the generators after it wrote
+// each their own copy of.
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_!?';
+function payloads(rnd) {
+  return {
+    text(n) {
+      let s = '';
+      for (let i = 0; i < n; i++) s += ALPHABET[Math.floor(rnd() * ALPHABET.length)];
+      return Buffer.from(s, 'ascii');
+    },
+    binary(n) {
+      const b = Buffer.alloc(n);
+      for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
+      return b;
+    },
+  };
+}
+
+module.exports = { prng, payloads };

@@ -55,19 +55,8 @@ const timesPath = arg('times', '/dev/null');
 // with new randoms.
 const full = process.argv.includes('--full');
 
-const { prng } = require('../prng'); // mulberry32, seeded
-const rnd = prng(0x72656e67); // "reng"
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,:;-_!?';
-function text(n) {
-  let s = '';
-  for (let i = 0; i < n; i++) s += ALPHABET[Math.floor(rnd() * ALPHABET.length)];
-  return Buffer.from(s, 'ascii');
-}
-function binary(n) {
-  const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
-  return b;
-}
+const { prng, payloads } = require('../prng'); // mulberry32, seeded
+const { text, binary } = payloads(prng(0x72656e67)); // "reng"
 const sha = (p) => crypto.createHash('sha256').update(p).digest('hex');
 
 const manifest = [];
