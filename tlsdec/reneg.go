@@ -208,13 +208,23 @@ func (r *renegState) amend(i *Info, client int) {
 // OnLost hears nothing (told its plaintext length, the WebSocket decoder
 // skipped as many bytes that were never lost). A ChangeCipherSpec's
 // content is known (RFC 5246 §7.1): the side changes keys. A handshake
-// record's messages are not followed to the side's next ChangeCipherSpec;
-// the server's may have held a renegotiation's ServerHello.
+// record's messages are not followed to the side's next ChangeCipherSpec
+// (but for its Finished's record: the next renegotiation's ClientHello
+// would be missed); the server's may have held a renegotiation's
+// ServerHello.
 func (c *Conn) lostControl12(side int) {
 	d := &c.dir[side]
+	first := d.seq == 0 && len(d.hs.buf) == 0 && d.hs.skip == 0 && !d.hs.lost
 	d.seq++
 	n := c.info.Records[side]
 	switch typ := d.hdr[0]; {
+	case typ == typeHandshake && first:
+		// The first record after the side's ChangeCipherSpec holds its
+		// Finished and nothing else (RFC 5246 §7.4.9: the flight's last
+		// message): the messages after it are read, its verify_data
+		// is not known.
+		c.t12.verify[side] = nil
+		c.fail("side %d: record %d (handshake: Finished) cut by lost bytes: no application data in it, decryption goes on", side, n)
 	case typ == typeChangeCipherSpec:
 		c.fail("side %d: record %d (change_cipher_spec) cut by lost bytes: no application data in it, decryption goes on", side, n)
 		c.changeCipherSpec(side)

@@ -72,7 +72,9 @@ func TestLargeSessionTicket(t *testing.T) {
 // the WebSocket decoder skipped as many bytes that were never lost), a cut
 // ChangeCipherSpec still changes the keys (its content is known), and a
 // cut record that held the renegotiation's ServerHello ends each side at
-// its ChangeCipherSpec with that said.
+// its ChangeCipherSpec with that said. A cut Finished (alone in the first
+// record after its side's ChangeCipherSpec) leaves the next renegotiation
+// decrypted, its renegotiation_info not checked against it.
 func TestRenegotiationRecordCut(t *testing.T) {
 	// The records of a full renegotiation, from its HelloRequest:
 	// HelloRequest, ClientHello, the server's flight from its ServerHello,
@@ -83,11 +85,13 @@ func TestRenegotiationRecordCut(t *testing.T) {
 		at   int    // the record cut, from the HelloRequest
 		err  string // a part of the error
 		all  bool   // everything sent is decrypted (else what came before the renegotiation)
+		more bool   // a second renegotiation follows
 	}{
-		{"ClientKeyExchange", 3, "side 0: record 8 (handshake) cut by lost bytes: no application data in it", true},
-		{"client ChangeCipherSpec", 4, "side 0: record 9 (change_cipher_spec) cut by lost bytes: no application data in it", true},
-		{"ClientHello", 1, "side 0: record 7 (handshake) cut by lost bytes: no application data in it, but the side's handshake messages are not read up to its next ChangeCipherSpec: a renegotiation among them is not decrypted (since: ", false},
-		{"ServerHello", 2, "side 1: record 7 (handshake) cut by lost bytes: it may have held renegotiation 1's ServerHello, the keys of which are then not known: each side's records after its ChangeCipherSpec are counted, not decrypted (since: ", false},
+		{"ClientKeyExchange", 3, "side 0: record 8 (handshake) cut by lost bytes: no application data in it", true, false},
+		{"client ChangeCipherSpec", 4, "side 0: record 9 (change_cipher_spec) cut by lost bytes: no application data in it", true, false},
+		{"client Finished, another renegotiation after", 5, "side 0: record 10 (handshake: Finished) cut by lost bytes: no application data in it, decryption goes on", true, true},
+		{"ClientHello", 1, "side 0: record 7 (handshake) cut by lost bytes: no application data in it, but the side's handshake messages are not read up to its next ChangeCipherSpec: a renegotiation among them is not decrypted (since: ", false, false},
+		{"ServerHello", 2, "side 1: record 7 (handshake) cut by lost bytes: it may have held renegotiation 1's ServerHello, the keys of which are then not known: each side's records after its ChangeCipherSpec are counted, not decrypted (since: ", false, false},
 	} {
 		for _, sc := range sessionCases {
 			if suites[sc.id].tls13 {
@@ -101,6 +105,10 @@ func TestRenegotiationRecordCut(t *testing.T) {
 				k := len(s.evs)
 				s.renegotiate(1, renegOpts{})
 				sent = s.exchange([]int{100, 17}, sent)
+				if tc.more {
+					s.renegotiate(2, renegOpts{})
+					sent = s.exchange([]int{9}, sent)
+				}
 				var out [2][]byte
 				lost := 0
 				c := NewConn(s.keys(), func(side int, p []byte, _ time.Time) { out[side] = append(out[side], p...) })
