@@ -193,3 +193,42 @@ func TestRenegotiationUnknownKeyGap(t *testing.T) {
 		t.Errorf("OnLost told of %v bytes, want %v", lost, after)
 	}
 }
+
+// TestRenegotiationAfterGap: a side that lost whole records just before
+// its renegotiation's handshake finds its records again at the first
+// handshake record (the ClientHello, under the keys it had), and the
+// renegotiation is decrypted. The search took only application data and
+// alerts: it passed over the ClientHello, and both sides ended at their
+// ChangeCipherSpecs. (CBC suites do not resynchronise at all.)
+func TestRenegotiationAfterGap(t *testing.T) {
+	for _, sc := range sessionCases {
+		if suites[sc.id].tls13 || suites[sc.id].bulk == bulkCBC {
+			continue
+		}
+		t.Run(sc.name, func(t *testing.T) {
+			s := newSession(sc.id, sc.etm)
+			s.sid = []byte("session-id-of-the-first-handshake")
+			sent := s.exchange([]int{40, 3000}, s.handshake())
+			k := len(s.evs)
+			s.renegotiate(1, renegOpts{})
+			sent = s.exchange([]int{100, 17}, sent)
+			gone := k - 2 // the client's record of 3000 bytes, the last before the renegotiation
+			var out [2][]byte
+			lost := 0
+			c := NewConn(s.keys(), func(side int, p []byte, _ time.Time) { out[side] = append(out[side], p...) })
+			c.OnLost(func(_, n int, _ bool, _ time.Time) { lost += n })
+			for i, ev := range s.evs {
+				if i == gone {
+					c.Gap(ev.side, len(ev.data), time.Time{})
+					continue
+				}
+				c.Feed(ev.side, ev.data, time.Time{})
+			}
+			c.End(time.Time{})
+			want0 := append(append([]byte(nil), sent[0][:40]...), sent[0][40+3000:]...)
+			if !bytes.Equal(out[0], want0) || !bytes.Equal(out[1], sent[1]) || lost != 3000 {
+				t.Errorf("%d/%d bytes decrypted, want %d/%d; %d told lost, want 3000; error %q", len(out[0]), len(out[1]), len(want0), len(sent[1]), lost, c.Info().Error)
+			}
+		})
+	}
+}

@@ -7,7 +7,8 @@ import (
 
 // Resynchronisation after bytes lost past a record's end (RFC 8446 §5.3,
 // RFC 5246 §6.2.3.3). The record framing is found again by a header of
-// the side's version carrying application data or an alert; the sequence
+// the side's version carrying application data or an alert (in TLS 1.2,
+// a renegotiation's handshake record or ChangeCipherSpec too); the sequence
 // number, which the lost records spent, by trying the numbers after the
 // last one known on that record: the AEAD tag opens with the right one
 // only. Until session 36 the side ended there and its later bytes were
@@ -76,7 +77,7 @@ func (c *Conn) feedResync(side int, data []byte, ts time.Time) {
 		}
 		h := r.buf[r.pos : r.pos+5]
 		l := int(binary.BigEndian.Uint16(h[3:]))
-		if h[0] != typeApplicationData && h[0] != typeAlert || h[1] != r.ver[0] || h[2] != r.ver[1] || l < ov || l > MaxRecord {
+		if !c.resyncType(h[0]) || h[1] != r.ver[0] || h[2] != r.ver[1] || l < ov || l > MaxRecord {
 			continue
 		}
 		if len(r.buf) < r.pos+5+l {
@@ -87,6 +88,20 @@ func (c *Conn) feedResync(side int, data []byte, ts time.Time) {
 			return
 		}
 	}
+}
+
+// resyncType reports whether a record of type typ may come under the
+// side's keys: application data and alerts; in TLS 1.2 a renegotiation's
+// handshake records and ChangeCipherSpec too (skipped, a renegotiation
+// after the gap was missed, and both sides ended at its switch).
+func (c *Conn) resyncType(typ uint8) bool {
+	switch typ {
+	case typeApplicationData, typeAlert:
+		return true
+	case typeHandshake, typeChangeCipherSpec:
+		return c.version == VersionTLS12
+	}
+	return false
 }
 
 // tryResync tries the sequence numbers the record at buf[at:] may have.
