@@ -207,6 +207,9 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 	if d.dead {
 		return
 	}
+	if c.renegWaiting(side) {
+		c.giveUpWait(side) // (renegwait.go)
+	}
 	if d.inBody && n <= d.need-len(d.body) && d.phase == phaseApp && !d.resync.on {
 		d.cut = true
 		d.body = d.body[:len(d.body)+n] // capacity MaxRecord >= need
@@ -321,6 +324,9 @@ func (c *Conn) record(side int, hdr [5]byte, body []byte, ts time.Time) {
 		return
 	case phaseHandshake, phaseApp:
 		if d.cipher == nil {
+			if c.renegWaiting(side) {
+				c.holdReneg(side, hdr, body, ts) // (renegwait.go)
+			}
 			return
 		}
 		if c.version == VersionTLS13 && typ != typeApplicationData {

@@ -32,6 +32,10 @@ type renegState struct {
 	failMsg string   // the error a side's change to unknown keys set, as Info amends it
 	opaque  [2]bool  // a side changed to keys not known
 	after   [2]int64 // and the bytes of its records since, counted, not decrypted
+	orphan  []byte   // a ServerHello that came before its ClientHello (renegwait.go)
+	wait    [2]bool  // a side changed keys before they were known: its records are held
+	held    [2][]heldRecord
+	heldN   int
 }
 
 // session12 is what a TLS 1.2 renegotiation needs of the handshake
@@ -50,7 +54,7 @@ type session12 struct {
 func (c *Conn) ticket12(body []byte) {
 	r := reader{b: body}
 	r.n(4) // ticket_lifetime_hint
-	if t := r.vec16(); !r.bad && c.t12.master != nil {
+	if t := r.vec16(); !r.bad && c.t12.master != nil && (c.reneg == nil || c.reneg.orphan == nil) {
 		sum := sha256.Sum256(t)
 		c.t12.ticket, c.t12.tmaster = &sum, c.t12.master
 	}
@@ -89,6 +93,10 @@ func (c *Conn) renegClientHello(side int, body []byte) {
 		r.resume = nil
 	}
 	c.checkRI(r, "ClientHello", ch.hasRI, ch.ri, c.t12.verify[side])
+	if sh := r.orphan; sh != nil { // the server's answer came first (renegwait.go)
+		r.orphan = nil
+		c.renegServerHello(1-side, sh)
+	}
 }
 
 // checkRI compares a renegotiation hello's renegotiation_info with the
@@ -106,10 +114,18 @@ func (c *Conn) checkRI(r *renegState, what string, has bool, ri, want []byte) {
 // renegServerHello handles the server's answer to a renegotiation
 // ClientHello: the new keys become each direction's pending ones.
 func (c *Conn) renegServerHello(side int, body []byte) {
-	r := c.reneg
-	if r == nil || !r.hello || side == c.info.Client {
+	if side == c.info.Client {
 		return
 	}
+	if c.reneg == nil {
+		c.reneg = new(renegState)
+	}
+	r := c.reneg
+	if !r.hello { // its ClientHello may come late, behind a hole (renegwait.go)
+		r.orphan = append(r.orphan[:0], body...)
+		return
+	}
+	defer c.settleWaiting()
 	r.hello = false
 	sh, ok := parseServerHello(body)
 	s := suites[sh.suite]
@@ -167,14 +183,26 @@ func (c *Conn) renegChangeCipherSpec(side int) {
 		d.cipher, d.pending, d.seq = d.pending, nil, 0
 		return
 	}
-	d.phase, d.cipher = phaseOpaque, nil
 	if c.reneg == nil {
 		c.reneg = new(renegState)
 	}
+	if c.waitKeys(side) {
+		return
+	}
+	c.endRenegSide(side)
+}
+
+// endRenegSide ends a side that changed to keys not known: its records
+// from here on are counted and told lost.
+func (c *Conn) endRenegSide(side int) {
+	d := &c.dir[side]
+	d.phase, d.cipher = phaseOpaque, nil
 	r := c.reneg
 	switch {
 	case r.unknown != "":
 		c.renegFail("side %d: renegotiation %d to keys not known (%s): its records after its ChangeCipherSpec are counted, not decrypted", side, r.count, r.unknown)
+	case r.orphan != nil:
+		c.renegFail("side %d: a renegotiation's ServerHello and ChangeCipherSpec with no ClientHello seen (lost, or later than the %d bytes of records held for it): its records after it are counted, not decrypted", side, maxHeldReneg)
 	case c.t12.lostHS:
 		c.renegFail("side %d: ChangeCipherSpec after a handshake record lost: the keys it changes to are not known: its records after it are counted, not decrypted", side)
 	case r.count == 0:

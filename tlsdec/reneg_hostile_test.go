@@ -232,3 +232,84 @@ func TestRenegotiationAfterGap(t *testing.T) {
 		})
 	}
 }
+
+// TestRenegotiationOneSideLate: the reassembler holds a side's bytes
+// behind a hole while the other side's go on, so one side's renegotiation
+// messages may come after the other's answers: here every record of one
+// side from the renegotiation on comes after all of the other's. The side
+// that changes keys before they are known holds its records and decrypts
+// them once they are. Both sides ended at their ChangeCipherSpecs (the
+// server "with no renegotiation before it", the client "before the
+// ServerHello"). A ClientHello that never comes, or held records past the
+// bound, end the side as before, its records told lost.
+func TestRenegotiationOneSideLate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		late  int // the side whose records come last
+		o     renegOpts
+		drop  bool // the late side's records never come (the capture ends)
+		bulky bool // the early side sends more than maxHeldReneg after its switch
+	}{
+		{"client late, full", 0, renegOpts{}, false, false},
+		{"client late, abbreviated", 0, renegOpts{abbreviated: true}, false, false},
+		{"server late, full", 1, renegOpts{}, false, false},
+		{"server late, abbreviated", 1, renegOpts{abbreviated: true}, false, false},
+		{"client late, never comes", 0, renegOpts{}, true, false},
+		{"client late, the server's records past the bound", 0, renegOpts{abbreviated: true}, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSession(0xc02f, false)
+			s.sid = []byte("session-id-of-the-first-handshake")
+			sent := s.exchange([]int{40, 3000}, s.handshake())
+			k := len(s.evs)
+			s.renegotiate(1, renegOpts{abbreviated: tc.o.abbreviated})
+			sizes := []int{100, 17}
+			if tc.bulky {
+				sizes = []int{100}
+				for range maxHeldReneg>>14 + 1 {
+					sizes = append(sizes, 1<<14)
+				}
+			}
+			sent = s.exchange(sizes, sent)
+			evs := append([]event(nil), s.evs[:k]...)
+			var lateEvs []event
+			for _, ev := range s.evs[k:] {
+				switch {
+				case ev.side == tc.late && tc.drop:
+				case ev.side == tc.late:
+					lateEvs = append(lateEvs, ev)
+				default:
+					evs = append(evs, ev)
+				}
+			}
+			evs = append(evs, lateEvs...)
+			var out [2][]byte
+			lost := [2]int{}
+			c := NewConn(s.keys(), func(side int, p []byte, _ time.Time) { out[side] = append(out[side], p...) })
+			c.OnLost(func(side, n int, _ bool, _ time.Time) { lost[side] += n })
+			for _, ev := range evs {
+				c.Feed(ev.side, ev.data, time.Time{})
+			}
+			c.End(time.Time{})
+			in := c.Info()
+			if !tc.drop && !tc.bulky {
+				if !bytes.Equal(out[0], sent[0]) || !bytes.Equal(out[1], sent[1]) || in.Error != "" || lost != [2]int{} {
+					t.Errorf("%d/%d bytes decrypted, want %d/%d; %v told lost; error %q", len(out[0]), len(out[1]), len(sent[0]), len(sent[1]), lost, in.Error)
+				}
+				return
+			}
+			// The server's records after its switch are told lost, what
+			// came before is decrypted; the client's, when they come, are
+			// decrypted (the server's ServerHello was kept).
+			after := bytesAfterSwitch(evs)
+			want := [2][]byte{sent[0], sent[1][:40+3000]}
+			if tc.drop {
+				want[0] = sent[0][:40+3000]
+			}
+			if !bytes.Equal(out[0], want[0]) || !bytes.Equal(out[1], want[1]) || lost != [2]int{0, int(after[1])} ||
+				!strings.HasPrefix(in.Error, "side 1: a renegotiation's ServerHello and ChangeCipherSpec with no ClientHello seen") {
+				t.Errorf("%d/%d bytes decrypted, want %d/%d; %v told lost, want [0 %d]; error %q", len(out[0]), len(out[1]), len(want[0]), len(want[1]), lost, after[1], in.Error)
+			}
+		})
+	}
+}

@@ -182,10 +182,12 @@ func (c *Conn) giveUpResync(side int, ts time.Time) {
 	*r = resyncState{}
 }
 
-// End passes on 0-RTT early data held for an answer that never came, and
+// End passes on 0-RTT early data held for an answer that never came, ends
+// the sides that wait for a renegotiation's keys (renegwait.go), and
 // tells OnLost of the bytes of a side still searching for its records.
 func (c *Conn) End(ts time.Time) {
 	c.endEarly()
+	c.endWaiting()
 	for side := range c.dir {
 		if c.dir[side].resync.on {
 			c.giveUpResync(side, ts)
