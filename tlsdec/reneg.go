@@ -73,11 +73,6 @@ func (c *Conn) renegClientHello(side int, body []byte) {
 	}
 	r.count++
 	r.unknown, r.hello = "", false
-	for i := range c.dir {
-		if c.dir[i].phase == phaseApp {
-			c.dir[i].pending = nil // a renegotiation not finished is replaced
-		}
-	}
 	ch, ok := parseClientHello(body)
 	if !ok {
 		r.unknown = "its ClientHello is malformed"

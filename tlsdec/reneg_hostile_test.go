@@ -241,7 +241,9 @@ func TestRenegotiationAfterGap(t *testing.T) {
 // them once they are. Both sides ended at their ChangeCipherSpecs (the
 // server "with no renegotiation before it", the client "before the
 // ServerHello"). A ClientHello that never comes, or held records past the
-// bound, end the side as before, its records told lost.
+// bound, end the side as before, its records told lost. Two
+// renegotiations within the hole: the early side's second ClientHello
+// took away the late side's keys of the first, before its switch.
 func TestRenegotiationOneSideLate(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -249,13 +251,17 @@ func TestRenegotiationOneSideLate(t *testing.T) {
 		o     renegOpts
 		drop  bool // the late side's records never come (the capture ends)
 		bulky bool // the early side sends more than maxHeldReneg after its switch
+		twice bool // a second renegotiation, within the same hole
 	}{
-		{"client late, full", 0, renegOpts{}, false, false},
-		{"client late, abbreviated", 0, renegOpts{abbreviated: true}, false, false},
-		{"server late, full", 1, renegOpts{}, false, false},
-		{"server late, abbreviated", 1, renegOpts{abbreviated: true}, false, false},
-		{"client late, never comes", 0, renegOpts{}, true, false},
-		{"client late, the server's records past the bound", 0, renegOpts{abbreviated: true}, false, true},
+		{"client late, full", 0, renegOpts{}, false, false, false},
+		{"client late, abbreviated", 0, renegOpts{abbreviated: true}, false, false, false},
+		{"server late, full", 1, renegOpts{}, false, false, false},
+		{"server late, abbreviated", 1, renegOpts{abbreviated: true}, false, false, false},
+		{"client late, two renegotiations", 0, renegOpts{}, false, false, true},
+		{"server late, two renegotiations", 1, renegOpts{}, false, false, true},
+		{"server late, two abbreviated", 1, renegOpts{abbreviated: true}, false, false, true},
+		{"client late, never comes", 0, renegOpts{}, true, false, false},
+		{"client late, the server's records past the bound", 0, renegOpts{abbreviated: true}, false, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSession(0xc02f, false)
@@ -271,6 +277,10 @@ func TestRenegotiationOneSideLate(t *testing.T) {
 				}
 			}
 			sent = s.exchange(sizes, sent)
+			if tc.twice {
+				s.renegotiate(2, renegOpts{abbreviated: tc.o.abbreviated})
+				sent = s.exchange([]int{33}, sent)
+			}
 			evs := append([]event(nil), s.evs[:k]...)
 			var lateEvs []event
 			for _, ev := range s.evs[k:] {

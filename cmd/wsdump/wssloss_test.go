@@ -143,11 +143,16 @@ func wsMessagesIn(t *testing.T, b []byte, masked bool) []wssMessageSpan {
 // drops, 250 of 284 untouched messages came out on gen__wss-go-tls13, 322
 // of 356 on the TLS 1.2 GCM capture, 358 of 392 on ChaCha20, 47 of 53 on
 // each node capture (all of them now). CBC suites still end the side:
-// only the messages before the cut are expected there.
+// only the messages before the cut are expected there. The two captures
+// whose server renegotiates TLS 1.2 twice lose a side's bytes behind the
+// hole while the other's renegotiation messages go on: until session 38's
+// review 122 of 169 untouched messages came out on the -full one (now
+// all, on both).
 func TestWssSegmentLoss(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"gen__wss-go-tls13", "gen__wss-go-tls12-aes128gcm", "gen__wss-go-tls12-chacha20",
-		"gen__wss-node-tls13", "gen__wss-node-tls13-chacha20", "gen__wss-go-tls12-aes128cbc-sha"} {
+		"gen__wss-node-tls13", "gen__wss-node-tls13-chacha20", "gen__wss-go-tls12-aes128cbc-sha",
+		"gen__wss-node-tls12-reneg", "gen__wss-node-tls12-reneg-full"} {
 		t.Run(name, func(t *testing.T) {
 			base := filepath.Join("..", "..", "testdata", "pcaps", name)
 			f, err := os.Open(base + ".keys")
