@@ -31,6 +31,21 @@ func FuzzConn(f *testing.F) {
 		f.Add(encodeEvents(s.evs))
 		keys.Merge(s.keys())
 	}
+	// One side's renegotiation records after all of the other's, as
+	// behind a hole (renegwait.go).
+	for late := range 2 {
+		s, _ := renegSession(0xc02f, false, renegOpts{}, renegOpts{abbreviated: true})
+		var first, last []event
+		for i, ev := range s.evs {
+			if i >= 11 && ev.side == late { // (11: the handshake and the data before the first renegotiation)
+				last = append(last, ev)
+			} else {
+				first = append(first, ev)
+			}
+		}
+		f.Add(encodeEvents(append(first, last...)))
+		keys.Merge(s.keys())
+	}
 	forged := newSession(0xc02f, false)
 	forged.exchange([]int{40}, forged.handshake())
 	forged.sealed(0, typeHandshake, hsMsg(hsClientHello, []byte{3, 3, 0xff}), 0)
