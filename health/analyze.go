@@ -271,13 +271,47 @@ func (st *connState) series(o Options) []*Series {
 		if bs == nil {
 			bs = &beatSeries{}
 		}
-		s := buildSeries(k, bs, neg, agreed, alive, stop, o)
-		if open {
-			s.markOpen(stop)
+		end, endOpen := stop, open
+		if last, ok := b.lastAsked(k); ok && last.Before(stop) {
+			// An answer (a pong) is due only while the other side asks:
+			// when the pings stop, the answerer is not late.
+			end, endOpen = last, false
+		}
+		s := buildSeries(k, bs, neg, agreed, alive, end, o)
+		if endOpen {
+			s.markOpen(end)
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// lastAsked returns, for a series of answers, the time of the last beat
+// that asked for one: the last WebSocket ping of the other side for its
+// pongs (RFC 6455 §5.5.3), the last Engine.IO ping for its pongs (the
+// side whose beats came first pings: the server in v4, the client in v3).
+// ok is false for a series that answers nothing, or nothing that asked.
+func (b *beatState) lastAsked(k seriesKey) (last time.Time, ok bool) {
+	var ask *beatSeries
+	switch k.kind {
+	case KindWSPong:
+		ask = b.series[seriesKey{1 - k.dir, KindWSPing}]
+	case "engineio":
+		ask = b.series[seriesKey{1 - k.dir, k.kind}]
+		own := b.series[k]
+		if ask == nil || own == nil {
+			return last, false
+		}
+		af, aok := ask.first()
+		of, ook := own.first()
+		if !aok || !ook || !af.Before(of) {
+			return last, false // this side beat first: it asks
+		}
+	}
+	if ask == nil {
+		return last, false
+	}
+	return ask.lastBeat()
 }
 
 // promised reports whether a negotiation promised beats in its direction

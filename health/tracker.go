@@ -182,6 +182,28 @@ func (bs *beatSeries) times() []time.Time {
 	return ts
 }
 
+// first returns the earliest beat kept (false: none kept).
+func (bs *beatSeries) first() (time.Time, bool) {
+	ts := bs.times()
+	if len(ts) == 0 {
+		return time.Time{}, false
+	}
+	return slices.MinFunc(ts, time.Time.Compare), true
+}
+
+// lastBeat returns the latest beat, counted past the bound or kept
+// (false: none).
+func (bs *beatSeries) lastBeat() (time.Time, bool) {
+	ts := bs.times()
+	if bs.extra > 0 {
+		ts = append(ts, bs.last)
+	}
+	if len(ts) == 0 {
+		return time.Time{}, false
+	}
+	return slices.MaxFunc(ts, time.Time.Compare), true
+}
+
 type pingTrack struct {
 	n           int // pings so far
 	outstanding []pendingPing
