@@ -1,6 +1,7 @@
 // Package lint checks decoded WebSocket traffic against the rules of RFC
 // 6455, RFC 7692 and the opening handshake: each anomaly the decoder
-// reports (wsparse.Anomalies) and a few connection-level checks become
+// reports (wsparse.Anomalies), a few connection-level checks and the
+// health package's verdicts on heartbeats (Linter.Health) become
 // findings of a rule with a stable ID, a severity and a location.
 package lint
 
@@ -139,6 +140,11 @@ var Rules = []Rule{
 	{"WS601", "fallback-framing", Warning, "message", "SockJS 0.3 \"Framing\", Engine.IO protocol, RFC 9112 §7.1", "a SockJS or Engine.IO HTTP fallback body, chunk or frame that breaks its framing: its bytes were not decoded", "fallback_framing"},
 	{"WS602", "fallback-session-reused", Warning, "message", "SockJS 0.3 \"Session URLs\", Engine.IO protocol", "a SockJS session id or Engine.IO sid opened twice", "fallback_session_reused"},
 	{"WS603", "fallback-poll-timeout", Warning, "connection", "Engine.IO protocol \"Heartbeat\"", "an Engine.IO long poll left unanswered longer than pingInterval + pingTimeout: the server should have pinged", "fallback_poll_timeout"},
+
+	{"WS701", "stomp-heartbeat-missed", Warning, "connection", "STOMP 1.2 \"Heart-beating\"", "a negotiated heart-beat direction went quiet longer than 1.5 intervals (no EOL nor frame): its missed beats, the longest gap, and whether it was still quiet at the end (open at capture end: the peer stopped beating, the connection left open)", ""},
+	{"WS702", "stomp-heartbeat-never-sent", Warning, "connection", "STOMP 1.2 \"Heart-beating\"", "a heart-beat direction negotiated in CONNECTED that sent no beat nor frame for 1.5 intervals from then on", ""},
+	{"WS703", "ping-unanswered", Warning, "connection", "RFC 6455 §5.5.2, §5.5.3", "the last pings of a side (two or more in a row) got no Pong: the peer stopped answering, or never did", ""},
+	{"WS704", "engineio-heartbeat-missed", Warning, "connection", "Engine.IO protocol \"Heartbeat\"", "on a WebSocket, Engine.IO pings (or the pongs that answer them) went missing for longer than 1.5 pingIntervals (the detail says when a gap passed pingInterval + pingTimeout, where the peer gives up)", ""},
 
 	{"WS999", "unknown-anomaly", Warning, "any", "wsdump", "an anomaly this version of lint has no rule for", ""},
 }

@@ -57,7 +57,7 @@ func RunLint(o *LintOptions, files []string) error {
 		Decode: func(f string, l *lint.Linter, errw io.Writer, jobs int) (time.Time, error) {
 			one := o.Input
 			one.Err, one.Jobs = errw, jobs
-			return one.decodeInto([]string{f}, spec, l, nil, false, "") // lint: WS309
+			return one.lintInto([]string{f}, spec, l) // TLS not decrypted: WS309
 		},
 		Unread:      unread,
 		Interrupted: func(err error) bool { return err == capture.ErrInterrupted },

@@ -1,0 +1,117 @@
+package lint
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// minTail is the fewest pings in a row, the last ones, a peer must leave
+// unanswered for ping-unanswered: one ping crossing a Close, or sent
+// just before the capture or the connection ended, is no peer that
+// stopped answering.
+const minTail = 2
+
+// Health lints a connection's health verdicts (the health package's
+// Report, made once its records are all in): a negotiated heart-beat
+// that missed beats or never came, WebSocket pings the peer stopped
+// answering, Engine.IO heartbeats that stopped on a WebSocket. Series of
+// which the interval was only inferred (application pings, SockJS "h"
+// frames, texts) are not linted: their verdict is a guess.
+func (l *Linter) Health(c *health.Conn) {
+	var pings [2]*health.Series
+	for _, s := range c.Heartbeats {
+		if s.Kind == health.KindWSPing {
+			pings[s.Dir&1] = s
+		}
+	}
+	for d := range c.Ping {
+		p := &c.Ping[d]
+		if p.UnansweredTail < minTail {
+			continue
+		}
+		f := Finding{Rule: rule("ping-unanswered"), Conn: c.ID, Dir: wsparse.Dir(d).String(), Record: "connection"}
+		f.Detail = strconv.Itoa(p.UnansweredTail) + " of " + strconv.Itoa(p.Pings) + " pings by the " + side(wsparse.Dir(d)) + " unanswered"
+		s := pings[d&1]
+		switch {
+		case p.Answered > 0:
+			// The time of the last: the first of the tail is not kept.
+			f.Detail = "the last " + f.Detail + ": the " + side(wsparse.Dir(1-d)) + " stopped answering"
+			if s != nil {
+				f.TS = s.Last
+			}
+		case s != nil:
+			f.Detail += ": the " + side(wsparse.Dir(1-d)) + " answered none in " + dur(s.Last.Sub(s.First))
+			f.TS = s.First
+		default:
+			f.Detail += ": the " + side(wsparse.Dir(1-d)) + " answered none"
+		}
+		l.push(f)
+	}
+	for _, s := range c.Heartbeats {
+		if s.IntervalSource != "negotiated" || s.Missed == 0 {
+			continue
+		}
+		var name, label string
+		switch s.Kind {
+		case "stomp":
+			name, label = "stomp-heartbeat-missed", "stomp heart-beat "+s.Dir.String()+" "+dur(s.Interval)
+			if s.Count == 0 {
+				name = "stomp-heartbeat-never-sent"
+			}
+		case "engineio":
+			if c.Transport != "" {
+				continue // an HTTP fallback session: its polls are linted (WS603)
+			}
+			name, label = "engineio-heartbeat-missed", "engineio "+s.Dir.String()+" "+dur(s.Interval)
+		default:
+			continue
+		}
+		f := Finding{Rule: rule(name), Conn: c.ID, Dir: s.Dir.String(), Record: "connection", TS: s.MaxGapAt, Detail: label + ": " + missed(s)}
+		if len(s.Gaps) > 0 {
+			f.TS = s.Gaps[0].From // where the beats first went missing
+		}
+		l.push(f)
+	}
+}
+
+// missed says how a series missed its beats, as the conns view does:
+// "18 missed (max gap 36.3s, none in the last 36.3s, open at capture
+// end)", "5 missed (none in 55.0s since negotiated)".
+func missed(s *health.Series) string {
+	open := ""
+	n := len(s.Gaps)
+	if n > 0 && s.Gaps[n-1].Open {
+		open = ", open at capture end"
+	}
+	m := strconv.Itoa(s.Missed) + " missed ("
+	switch {
+	case s.Count == 0:
+		m += "none in " + dur(s.MaxGap) + " since negotiated"
+	case n > 0 && s.Gaps[n-1].Trailing && !s.GapsTruncated:
+		m += "max gap " + dur(s.MaxGap) + ", none in the last " + dur(s.Gaps[n-1].Len())
+	default:
+		m += "max gap " + dur(s.MaxGap)
+	}
+	if s.Kind == "engineio" && s.Timeout > 0 && s.MaxGap > s.Timeout {
+		m += ", over pingInterval + pingTimeout " + dur(s.Timeout)
+	}
+	return m + open + ")"
+}
+
+// dur is a duration as the conns view writes it: "36.3s", "250ms".
+func dur(d time.Duration) string {
+	switch a := d.Abs(); {
+	case a >= 100*time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 0, 64) + "s"
+	case a >= time.Second:
+		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
+	case a >= 10*time.Millisecond:
+		return strconv.FormatFloat(float64(d)/1e6, 'f', 0, 64) + "ms"
+	case a >= time.Millisecond:
+		return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
+	}
+	return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64) + "µs"
+}

@@ -1,0 +1,88 @@
+package lint
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// TestHealthRules: each heartbeat rule from the health verdicts of one
+// connection (health.Conn in, findings out), and the verdicts that give
+// none: series whose interval was only inferred, a ping crossing the
+// Close, a fallback session's Engine.IO beats (WS603's), a promised
+// direction kept alive by frames.
+func TestHealthRules(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	c2s, s2c := wsparse.ClientToServer, wsparse.ServerToClient
+	stomp := func(d wsparse.Dir, count, missed int, gaps ...health.Gap) *health.Series {
+		return &health.Series{Kind: "stomp", Dir: d, Count: count, Interval: 2 * time.Second, IntervalSource: "negotiated",
+			First: at(1), Last: at(9), MaxGap: 36300 * time.Millisecond, MaxGapAt: at(9), Missed: missed, Gaps: gaps}
+	}
+	stopped := health.Gap{From: at(9), To: at(45.3), Missed: 18, Trailing: true, Open: true}
+	cases := []struct {
+		name string
+		conn health.Conn
+		want []string // "RULE DIR TS: detail"
+	}{
+		{"stomp heart-beats stopped, open at capture end", health.Conn{Heartbeats: []*health.Series{stomp(s2c, 4, 18, stopped)}},
+			[]string{"WS701 s2c 9: stomp heart-beat s2c 2.0s: 18 missed (max gap 36.3s, none in the last 36.3s, open at capture end)"}},
+		{"stomp heart-beats late in the middle", health.Conn{Heartbeats: []*health.Series{
+			stomp(c2s, 20, 3, health.Gap{From: at(10), To: at(18), Missed: 3})}},
+			[]string{"WS701 c2s 10: stomp heart-beat c2s 2.0s: 3 missed (max gap 36.3s)"}},
+		{"stomp heart-beats negotiated, never sent", health.Conn{Heartbeats: []*health.Series{
+			{Kind: "stomp", Dir: c2s, Interval: 10 * time.Second, IntervalSource: "negotiated", MaxGap: 55 * time.Second, MaxGapAt: at(1), Missed: 5,
+				Gaps: []health.Gap{{From: at(1), To: at(56), Missed: 5, Trailing: true}}}}},
+			[]string{"WS702 c2s 1: stomp heart-beat c2s 10.0s: 5 missed (none in 55.0s since negotiated)"}},
+		{"stomp heart-beats promised, frames on time", health.Conn{Heartbeats: []*health.Series{
+			{Kind: "stomp", Dir: c2s, Interval: 10 * time.Second, IntervalSource: "negotiated", MaxGap: 55 * time.Second}}}, nil},
+		{"stomp heart-beats ok", health.Conn{Heartbeats: []*health.Series{stomp(s2c, 22, 0)}}, nil},
+		{"the peer stopped answering pings", health.Conn{
+			Ping:       [2]health.PingStats{{Pings: 10, Answered: 6, Unanswered: 4, UnansweredTail: 4}},
+			Heartbeats: []*health.Series{{Kind: health.KindWSPing, Dir: c2s, Count: 10, First: at(0.5), Last: at(5)}}},
+			[]string{"WS703 c2s 5: the last 4 of 10 pings by the client unanswered: the server stopped answering"}},
+		{"the peer never answered", health.Conn{
+			Ping:       [2]health.PingStats{1: {Pings: 6, Unanswered: 6, UnansweredTail: 6}},
+			Heartbeats: []*health.Series{{Kind: health.KindWSPing, Dir: s2c, Count: 6, First: at(17), Last: at(42)}}},
+			[]string{"WS703 s2c 17: 6 of 6 pings by the server unanswered: the client answered none in 25.0s"}},
+		{"one ping crossing the Close", health.Conn{
+			Ping:       [2]health.PingStats{{Pings: 1, Unanswered: 1, UnansweredTail: 1}},
+			Heartbeats: []*health.Series{{Kind: health.KindWSPing, Dir: c2s, Count: 1, First: at(5), Last: at(5)}}}, nil},
+		{"a ping lost in the middle, answered after", health.Conn{
+			Ping: [2]health.PingStats{{Pings: 10, Answered: 8, Unanswered: 2, UnansweredTail: 0}}}, nil},
+		{"engine.io pings stopped on a WebSocket", health.Conn{Heartbeats: []*health.Series{
+			{Kind: "engineio", Dir: s2c, Count: 4, Interval: 5 * time.Second, IntervalSource: "negotiated", Timeout: 25 * time.Second,
+				MaxGap: 35 * time.Second, MaxGapAt: at(20), Missed: 7, Gaps: []health.Gap{{From: at(20), To: at(55), Missed: 7, Trailing: true}}}}},
+			[]string{"WS704 s2c 20: engineio s2c 5.0s: 7 missed (max gap 35.0s, none in the last 35.0s, over pingInterval + pingTimeout 25.0s)"}},
+		{"engine.io over HTTP long-polling: WS603's", health.Conn{Transport: "polling", Heartbeats: []*health.Series{
+			{Kind: "engineio", Dir: s2c, Count: 4, Interval: 5 * time.Second, IntervalSource: "negotiated", MaxGap: 35 * time.Second, Missed: 6,
+				Gaps: []health.Gap{{From: at(20), To: at(55), Missed: 6}}}}}, nil},
+		{"inferred intervals: an application ping, SockJS h, a text beat", health.Conn{Heartbeats: []*health.Series{
+			{Kind: health.KindApp, Proto: "stomp", Key: "SEND ping", Dir: c2s, Count: 9, Interval: 10 * time.Second, IntervalSource: "observed", Missed: 3},
+			{Kind: "sockjs", Dir: s2c, Count: 4, Interval: 25 * time.Second, IntervalSource: "observed", Missed: 1},
+			{Kind: health.KindText, Dir: s2c, Count: 4, Interval: time.Second, IntervalSource: "observed", Missed: 4},
+			{Kind: health.KindWSPong, Dir: s2c, Count: 4, Interval: time.Second, IntervalSource: "observed", Missed: 4},
+		}}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := New()
+			c := tc.conn
+			c.ID, c.Status = 3, 101
+			l.Health(&c)
+			var got []string
+			for _, f := range l.Findings() {
+				if f.Conn != 3 || f.Record != "connection" || f.Rule.On != "connection" || f.Rule.Severity != Warning {
+					t.Errorf("%+v: want a warning on connection 3", f)
+				}
+				got = append(got, f.Rule.ID+" "+f.Dir+" "+strings.TrimSuffix(f.TS.Sub(t0).String(), "s")+": "+f.Detail)
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
