@@ -15,7 +15,7 @@ import (
 // the packet that ended it (the RST, or the later FIN; read from the
 // capture here, not from wsdump), and one duration in every view and
 // record: the main view's end row and jsonl conn record, conns (table
-// and jsonl), lint's connection finding and follow's end line.
+// and jsonl), lint's connection finding of its end and follow's end line.
 func TestEndTimeOneForEveryView(t *testing.T) {
 	for _, name := range []string{"gen__health-rst.pcap", "gen__health-ws-ping.pcap"} {
 		t.Run(name, func(t *testing.T) {
@@ -89,8 +89,8 @@ func TestEndTimeOneForEveryView(t *testing.T) {
 				if err := json.Unmarshal([]byte(l), &r); err != nil {
 					t.Fatal(err)
 				}
-				if r.Record != "connection" {
-					continue
+				if r.Record != "connection" || strings.HasPrefix(r.Rule, "WS7") {
+					continue // a heartbeat finding is timed where the beats went missing (WS703: the pings)
 				}
 				n++
 				if r.TS != abs || fmt.Sprintf("%.6f", r.T) != rel {
