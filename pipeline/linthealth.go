@@ -37,6 +37,7 @@ func (in *Input) lintInto(names []string, spec filter.Spec, l *lint.Linter) (tim
 	u := &undecrypted{next: lintSink{Tracker(tr), l}}
 	opts := in.Options(wsparse.Config{}, keys)
 	apps := TrackerApps(tr, appproto.ModeAuto)
+	apps.ProtocolBeats = true // lint judges no application heartbeat (lint.Linter.Health)
 	var asm Assembler
 	var f *filter.Filter
 	if spec.IsZero() {
