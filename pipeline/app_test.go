@@ -12,6 +12,7 @@ import (
 
 	"github.com/wsdump/wsdump/appproto"
 	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
@@ -315,6 +316,45 @@ func TestAppSharedSessionsApart(t *testing.T) {
 			if !reflect.DeepEqual(all[i+1], alone[i+1]) {
 				t.Fatalf("iter %d conn %d: interleaved %q\nalone %q", iter, i+1, all[i+1], alone[i+1])
 			}
+		}
+	}
+}
+
+// TestAppStageProtocolBeats: with ProtocolBeats (lint), the stage puts
+// the protocols' heartbeats (STOMP EOLs, SockJS "h") and keepalives, not
+// the application messages that may be beats (health.KindApp): the
+// user's STOMP SEND ping every 10 s is no beat then, and is without it.
+func TestAppStageProtocolBeats(t *testing.T) {
+	c := sockJSStomp("10.0.0.1:40030", "10000,10000")
+	for range 4 {
+		c.Wait(10*time.Second).Frame(true, wsparse.OpText, []byte(`["SEND\ndestination:ping\n\n\u0000"]`))
+		c.Frame(false, wsparse.OpText, []byte(`a["\n"]`))
+		c.Frame(false, wsparse.OpText, []byte("h"))
+	}
+	c.Fin(true).Fin(false)
+	for _, jobs := range []int{1, 2} {
+		var got [2]map[string]int
+		for i, only := range []bool{false, true} {
+			var lines []string
+			asm := NewApps(kinds(&lines), AppOptions{Mode: appproto.ModeAuto, Beats: true, ProtocolBeats: only}, reassembly.Options{}, jobs)
+			for _, p := range c.Packets {
+				asm.Packet(1, p.Data, p.TS, len(p.Data))
+			}
+			asm.Finish()
+			got[i] = map[string]int{}
+			for _, l := range lines {
+				if f := strings.Fields(l); f[0] == "beat" || f[0] == "negotiated" {
+					got[i][f[0]+" "+f[len(f)-1]]++
+				}
+			}
+		}
+		if got[0]["beat "+health.KindApp] < 4 || got[1]["beat "+health.KindApp] != 0 {
+			t.Errorf("-j %d: application beats %d without ProtocolBeats (want the 4 SEND ping at least), %d with it (want none)",
+				jobs, got[0]["beat "+health.KindApp], got[1]["beat "+health.KindApp])
+		}
+		delete(got[0], "beat "+health.KindApp)
+		if want := map[string]int{"beat stomp": 4, "beat sockjs": 4, "beat stomp-frame": 5, "negotiated 10s": 2}; !reflect.DeepEqual(got[0], want) || !reflect.DeepEqual(got[1], want) {
+			t.Errorf("-j %d: protocol beats %v without ProtocolBeats, %v with it; want %v", jobs, got[0], got[1], want)
 		}
 	}
 }
