@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/appproto"
-	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"

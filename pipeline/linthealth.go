@@ -13,13 +13,14 @@ import (
 )
 
 // lintInto decodes the capture names for lint, as decodeInto does, with
-// a health tracker in front of l: the application decoders feed it
-// their heartbeats (as in the conns view), and once the input has ended
-// its verdicts, each connection's judged to the capture's end as conns
-// judges it, are linted (lint.Linter.Health). Each connection's health
-// is made at its end and kept packed (health.Tracker.FinishAtEnd), its
-// beats let go: what the tracker holds does not grow with the beats of
-// the connections that ended.
+// a health tracker beside l: the application decoders feed it their
+// heartbeats (as in the conns view), and once the input has ended its
+// verdicts, each connection's judged to the capture's end as conns
+// judges it, are linted (lint.Linter.Health). The tracker is given only
+// the connections that pinged, ponged or beat (lintSink): the others,
+// most of a big capture's, cost it nothing. Each connection's health is
+// made at its end and kept packed (health.Tracker.FinishAtEnd), its
+// beats let go.
 func (in *Input) lintInto(names []string, spec filter.Spec, l *lint.Linter) (time.Time, error) {
 	keys, err := in.Keys(in.Err)
 	if err != nil {
@@ -31,20 +32,17 @@ func (in *Input) lintInto(names []string, spec filter.Spec, l *lint.Linter) (tim
 	}
 	defer src.Close()
 	feed := feedOptions(InputsName(names), keys)
-	tr := health.New(l, health.Options{})
+	tr := health.New(nil, health.Options{})
 	tr.FinishAtEnd()
 	tr.AwaitCaptureEnd()
-	u := &undecrypted{next: lintSink{Tracker(tr), l}}
+	u := &undecrypted{next: &lintSink{tr: tr, l: l, conns: map[*wsparse.Conn]*lintConn{}}}
 	opts := in.Options(wsparse.Config{}, keys)
 	apps := TrackerApps(tr, appproto.ModeAuto)
 	apps.ProtocolBeats = true // lint judges no application heartbeat (lint.Linter.Health)
 	var asm Assembler
 	var f *filter.Filter
 	if spec.IsZero() {
-		// The application decoding runs on the -j workers, and every
-		// connection ends with its decoder's summary (an open one's head
-		// waits for its end, as in conns).
-		tr.HeadsAtEnd()
+		// The application decoding runs on the -j workers.
 		asm = NewApps(u, apps, opts, in.Jobs)
 	} else {
 		var sink record.Sink
@@ -80,19 +78,73 @@ func (in *Input) lintInto(names []string, spec filter.Spec, l *lint.Linter) (tim
 	return origin, err
 }
 
-// lintSink hands the records to the tracker (which passes the four
-// wsparse kinds on to the linter) and a TLS connection not decrypted to
-// the linter (WS309).
+// lintSink hands every record to the linter, and to the tracker those
+// of the connections that pinged, ponged or beat (a heartbeat or a
+// keepalive from the application decoders): from the first of them on,
+// with the connection's first Close before it, kept till then (the
+// tracker judges beats up to it), and its End.
 type lintSink struct {
-	tr record.Sink // Tracker
-	l  *lint.Linter
+	tr    *health.Tracker
+	l     *lint.Linter
+	conns map[*wsparse.Conn]*lintConn // the connections that sent a Close or a beat, until their End
 }
 
-func (s lintSink) Put(r *record.Record) {
+// lintConn is what lintSink keeps of a connection until its End.
+type lintConn struct {
+	tracked bool           // the tracker has its records
+	close   *wsparse.Frame // its first Close, until it is tracked
+}
+
+func (s *lintSink) Put(r *record.Record) {
 	switch r.Kind {
 	case record.TLS:
 		s.l.Put(r)
+	case record.Beat:
+		s.track(r.Conn)
+		s.tr.Beat(r.Beat)
+	case record.Negotiated:
+		s.track(r.Conn)
+		s.tr.Negotiated(r.Negotiated)
+	case record.Frame:
+		s.l.Frame(r.Conn, r.Frame)
+		switch f := r.Frame; f.Opcode {
+		case wsparse.OpPing, wsparse.OpPong:
+			s.track(r.Conn)
+			s.tr.Frame(r.Conn, f)
+		case wsparse.OpClose:
+			if lc := s.conns[r.Conn]; lc != nil && lc.tracked {
+				s.tr.Frame(r.Conn, f)
+			} else if lc == nil {
+				s.conns[r.Conn] = &lintConn{close: &wsparse.Frame{Header: wsparse.Header{Opcode: wsparse.OpClose, Fin: true}, Dir: f.Dir, TS: f.TS}}
+			}
+		}
+	case record.End:
+		s.l.End(r.Conn, r.Summary)
+		if lc := s.conns[r.Conn]; lc != nil {
+			if lc.tracked {
+				s.tr.End(r.Conn, r.Summary)
+			}
+			delete(s.conns, r.Conn)
+		}
 	default:
-		s.tr.Put(r)
+		record.ToWS(s.l, r)
+	}
+}
+
+// track gives the tracker connection c's records from now on, its first
+// Close first.
+func (s *lintSink) track(c *wsparse.Conn) {
+	lc := s.conns[c]
+	if lc == nil {
+		lc = &lintConn{}
+		s.conns[c] = lc
+	}
+	if lc.tracked {
+		return
+	}
+	lc.tracked = true
+	if lc.close != nil {
+		s.tr.Frame(c, lc.close)
+		lc.close = nil
 	}
 }
