@@ -22,6 +22,11 @@ import (
 // made at its end and kept packed (health.Tracker.FinishAtEnd), its
 // beats let go.
 func (in *Input) lintInto(names []string, spec filter.Spec, l *lint.Linter) (time.Time, error) {
+	return in.lintRead(names, spec, l, l.Health)
+}
+
+// lintRead is lintInto, each connection's health verdict handed to judge.
+func (in *Input) lintRead(names []string, spec filter.Spec, l *lint.Linter, judge func(*health.Conn)) (time.Time, error) {
 	keys, err := in.Keys(in.Err)
 	if err != nil {
 		return time.Time{}, err
@@ -69,7 +74,7 @@ func (in *Input) lintInto(names []string, spec filter.Spec, l *lint.Linter) (tim
 	}
 	rep := tr.ReportEach()
 	for i := range rep.Len() {
-		l.Health(rep.Conn(i))
+		judge(rep.Conn(i))
 		rep.Release(i)
 	}
 	if err == nil && u.none() && spec.IsZero() {
