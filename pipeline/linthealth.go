@@ -40,23 +40,39 @@ func (in *Input) lintRead(names []string, spec filter.Spec, l *lint.Linter, judg
 	tr := health.New(nil, health.Options{})
 	tr.FinishAtEnd()
 	tr.AwaitCaptureEnd()
-	u := &undecrypted{next: &lintSink{tr: tr, l: l, conns: map[*wsparse.Conn]*lintConn{}}}
+	ts := &lintSink{tr: tr, conns: map[*wsparse.Conn]*lintConn{}}
+	var u *undecrypted
 	opts := in.Options(wsparse.Config{}, keys)
 	apps := TrackerApps(tr, appproto.ModeAuto)
 	apps.ProtocolBeats = true // lint judges no application heartbeat (lint.Linter.Health)
 	var asm Assembler
 	var f *filter.Filter
+	var shown map[int]bool
 	if spec.IsZero() {
 		// The application decoding runs on the -j workers.
+		ts.l = l
+		u = &undecrypted{next: ts}
 		asm = NewApps(u, apps, opts, in.Jobs)
 	} else {
+		// A connection's heartbeats are judged on all its records, as
+		// without the filter (a -Y that drops the pongs makes no ping
+		// unanswered): the tracker is fed beside the filter, of the
+		// connections the filter picks whole (--conn, --host, --path).
+		// The filter picks the records linted, and the connections whose
+		// verdicts are: those whose End it passes (lintShown).
+		shown = map[int]bool{}
+		u = &undecrypted{next: lintShown{l: l, ts: ts, shown: shown}}
 		var sink record.Sink
-		sink, f = Select(Apps(u, apps), spec, false)
+		sink, f = Select(u, spec, false)
+		whole := ConnFilter(Apps(ts, apps), filter.Spec{Conns: spec.Conns, Hosts: spec.Hosts, Paths: spec.Paths})
 		jobs := in.Jobs
 		if spec.Count > 0 {
 			jobs = 1
 		}
-		asm = New(sink, opts, jobs)
+		asm = New(record.Func(func(r *record.Record) {
+			sink.Put(r) // first: lintShown reads whether the tracker has the connection before its End
+			whole.Put(r)
+		}), opts, jobs)
 	}
 	var origin time.Time
 	feed.Origin = func(t time.Time) {
@@ -74,7 +90,9 @@ func (in *Input) lintRead(names []string, spec filter.Spec, l *lint.Linter, judg
 	}
 	rep := tr.ReportEach()
 	for i := range rep.Len() {
-		judge(rep.Conn(i))
+		if c := rep.Conn(i); shown == nil || shown[c.ID] {
+			judge(c)
+		}
 		rep.Release(i)
 	}
 	if err == nil && u.none() && spec.IsZero() {
@@ -83,14 +101,15 @@ func (in *Input) lintRead(names []string, spec filter.Spec, l *lint.Linter, judg
 	return origin, err
 }
 
-// lintSink hands every record to the linter, and to the tracker those
+// lintSink hands every record to the linter (l; nil: the records
+// linted are a filter's, lintShown), and to the tracker those
 // of the connections that pinged, ponged or beat (a heartbeat or a
 // keepalive from the application decoders): from the first of them on,
 // with the connection's first Close before it, kept till then (the
 // tracker judges beats up to it), and its End.
 type lintSink struct {
 	tr    *health.Tracker
-	l     *lint.Linter
+	l     *lint.Linter                // nil: lintShown lints
 	conns map[*wsparse.Conn]*lintConn // the connections that sent a Close or a beat, until their End
 }
 
@@ -101,9 +120,10 @@ type lintConn struct {
 }
 
 func (s *lintSink) Put(r *record.Record) {
-	switch r.Kind {
-	case record.TLS:
+	if s.l != nil {
 		s.l.Put(r)
+	}
+	switch r.Kind {
 	case record.Beat:
 		s.track(r.Conn)
 		s.tr.Beat(r.Beat)
@@ -111,7 +131,6 @@ func (s *lintSink) Put(r *record.Record) {
 		s.track(r.Conn)
 		s.tr.Negotiated(r.Negotiated)
 	case record.Frame:
-		s.l.Frame(r.Conn, r.Frame)
 		switch f := r.Frame; f.Opcode {
 		case wsparse.OpPing, wsparse.OpPong:
 			s.track(r.Conn)
@@ -124,16 +143,30 @@ func (s *lintSink) Put(r *record.Record) {
 			}
 		}
 	case record.End:
-		s.l.End(r.Conn, r.Summary)
 		if lc := s.conns[r.Conn]; lc != nil {
 			if lc.tracked {
 				s.tr.End(r.Conn, r.Summary)
 			}
 			delete(s.conns, r.Conn)
 		}
-	default:
-		record.ToWS(s.l, r)
 	}
+}
+
+// lintShown is the linter behind lint's filter: it notes the connections
+// of the tracker whose End the filter passed, whose verdicts are linted.
+type lintShown struct {
+	l     *lint.Linter
+	ts    *lintSink
+	shown map[int]bool
+}
+
+func (s lintShown) Put(r *record.Record) {
+	if r.Kind == record.End {
+		if lc := s.ts.conns[r.Conn]; lc != nil && lc.tracked {
+			s.shown[r.Conn.ID] = true
+		}
+	}
+	s.l.Put(r)
 }
 
 // track gives the tracker connection c's records from now on, its first

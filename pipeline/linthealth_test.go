@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsdump/wsdump/filter"
 )
 
 // lintFinding is a line of lint's jsonl.
@@ -152,5 +154,59 @@ func TestLintHeartbeatsHealthy(t *testing.T) {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestLintHeartbeatsFiltered: a filter picks the records linted and the
+// connections whose heartbeats are judged, not the records judged: a
+// connection's verdict is made of all its pings, pongs and beats, as
+// without the filter. Before, -Y 'dir == "c2s"' dropped the server's
+// pongs from the tracker, and lint said the server of gen__health-ws-ping
+// answered none of the 10 pings (it answered 6); --dir s2c dropped the
+// pings and lint said nothing; a filter on text messages the same.
+func TestLintHeartbeatsFiltered(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want string
+	}{
+		{"gen__health-ws-ping", "WS703 1 c2s: the last 4 of 10 pings by the client unanswered: the server stopped answering"},
+		{"gen__hb-stopped", ""}, // as unfiltered: below
+	} {
+		file := "../testdata/pcaps/" + tc.file + ".pcap"
+		_, all := lintJSONL(t, file, 1)
+		str := func(hb []lintFinding) string {
+			var s []string
+			for _, f := range hb {
+				s = append(s, f.Rule+" "+strconv.Itoa(f.Conn)+" "+f.Dir+": "+f.Detail)
+			}
+			return strings.Join(s, "\n")
+		}
+		want := str(all)
+		if tc.want != "" && want != tc.want {
+			t.Fatalf("%s unfiltered: %s, want %s", tc.file, want, tc.want)
+		}
+		for _, fl := range []filter.Flags{
+			{Expr: `dir == "c2s"`},
+			{Dirs: []string{"s2c"}},
+			{Expr: `opcode == 1`},
+			{Conns: []int{all[0].Conn}},
+		} {
+			var o, e bytes.Buffer
+			err := RunLint(&LintOptions{Out: &o, Format: "jsonl", FailOn: "none", Filter: fl,
+				Input: Input{Err: &e, Jobs: 1, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}, []string{file})
+			if err != nil {
+				t.Fatalf("%s %+v: %v\n%s", tc.file, fl, err, e.String())
+			}
+			var got []lintFinding
+			for _, l := range strings.Split(strings.TrimSpace(o.String()), "\n") {
+				var f lintFinding
+				if l != "" && json.Unmarshal([]byte(l), &f) == nil && strings.HasPrefix(f.Rule, "WS7") {
+					got = append(got, f)
+				}
+			}
+			if str(got) != want {
+				t.Errorf("%s %+v:\n%s\nwant, as unfiltered,\n%s", tc.file, fl, str(got), want)
+			}
+		}
 	}
 }
