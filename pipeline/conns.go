@@ -82,14 +82,7 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 		}
 		asm = New(ConnFilter(dec, spec), opts, o.Jobs)
 	}
-	in := &inputEnd{Assembler: asm}
-	rd.ReadErr = feed(in, func(t time.Time) { rd.Origin = t })
-	asm.Finish()
-	if !in.last.IsZero() {
-		// After Finish: with -j the records, the open connections' ends
-		// among them, reach the tracker on the merge's goroutine.
-		tr.CaptureEnd(in.last)
-	}
+	rd.ReadErr = feedToEnd(asm, tr, func(a Assembler) error { return feed(a, func(t time.Time) { rd.Origin = t }) })
 	st := asm.Stats()
 	if o.Limits != nil {
 		o.Limits.Report(o.Err, st)
@@ -120,6 +113,21 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 			n, rd.Report.HTTP2MoreNotFollowed)
 	}
 	return rd
+}
+
+// feedToEnd feeds asm (feed), finishes it and tells tr the capture's
+// end, to which the connections still open then are judged: the one
+// place conns and lint take it from.
+func feedToEnd(asm Assembler, tr *health.Tracker, feed func(Assembler) error) error {
+	in := &inputEnd{Assembler: asm}
+	err := feed(in)
+	asm.Finish()
+	if !in.last.IsZero() {
+		// After Finish: with -j the records, the open connections' ends
+		// among them, reach the tracker on the merge's goroutine.
+		tr.CaptureEnd(in.last)
+	}
+	return err
 }
 
 // inputEnd notes the time of the last packet handed to the assembler:

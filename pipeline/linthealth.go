@@ -81,13 +81,8 @@ func (in *Input) lintRead(names []string, spec filter.Spec, l *lint.Linter, judg
 			f.SetOrigin(t)
 		}
 	}
-	end := &inputEnd{Assembler: asm}
-	err = Feed(stopWhen(src, f), end, feed)
-	asm.Finish()
+	err = feedToEnd(asm, tr, func(a Assembler) error { return Feed(stopWhen(src, f), a, feed) })
 	in.Limits.ReportNamed(in.Err, asm.Stats(), feed.Name)
-	if !end.last.IsZero() {
-		tr.CaptureEnd(end.last)
-	}
 	rep := tr.ReportEach()
 	for i := range rep.Len() {
 		if c := rep.Conn(i); shown == nil || shown[c.ID] {
