@@ -2,9 +2,9 @@ package lint
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/internal/text"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -43,7 +43,7 @@ func (l *Linter) Health(c *health.Conn) {
 				f.TS = s.Last
 			}
 		case s != nil:
-			f.Detail += ": the " + side(wsparse.Dir(1-d)) + " answered none in " + dur(s.Last.Sub(s.First))
+			f.Detail += ": the " + side(wsparse.Dir(1-d)) + " answered none in " + text.Dur(s.Last.Sub(s.First))
 			f.TS = s.First
 		default:
 			f.Detail += ": the " + side(wsparse.Dir(1-d)) + " answered none"
@@ -57,7 +57,7 @@ func (l *Linter) Health(c *health.Conn) {
 		var name, label string
 		switch s.Kind {
 		case "stomp":
-			name, label = "stomp-heartbeat-missed", "stomp heart-beat "+s.Dir.String()+" "+dur(s.Interval)
+			name, label = "stomp-heartbeat-missed", "stomp heart-beat "+s.Dir.String()+" "+text.Dur(s.Interval)
 			if s.Count == 0 {
 				name = "stomp-heartbeat-never-sent"
 			}
@@ -65,7 +65,7 @@ func (l *Linter) Health(c *health.Conn) {
 			if c.Transport != "" {
 				continue // an HTTP fallback session: its polls are linted (WS603)
 			}
-			name, label = "engineio-heartbeat-missed", "engineio "+s.Dir.String()+" "+dur(s.Interval)
+			name, label = "engineio-heartbeat-missed", "engineio "+s.Dir.String()+" "+text.Dur(s.Interval)
 		default:
 			continue
 		}
@@ -89,29 +89,14 @@ func missed(s *health.Series) string {
 	m := strconv.Itoa(s.Missed) + " missed ("
 	switch {
 	case s.Count == 0:
-		m += "none in " + dur(s.MaxGap) + " since negotiated"
+		m += "none in " + text.Dur(s.MaxGap) + " since negotiated"
 	case n > 0 && s.Gaps[n-1].Trailing && !s.GapsTruncated:
-		m += "max gap " + dur(s.MaxGap) + ", none in the last " + dur(s.Gaps[n-1].Len())
+		m += "max gap " + text.Dur(s.MaxGap) + ", none in the last " + text.Dur(s.Gaps[n-1].Len())
 	default:
-		m += "max gap " + dur(s.MaxGap)
+		m += "max gap " + text.Dur(s.MaxGap)
 	}
 	if s.Kind == "engineio" && s.Timeout > 0 && s.MaxGap > s.Timeout {
-		m += ", over pingInterval + pingTimeout " + dur(s.Timeout)
+		m += ", over pingInterval + pingTimeout " + text.Dur(s.Timeout)
 	}
 	return m + open + ")"
-}
-
-// dur is a duration as the conns view writes it: "36.3s", "250ms".
-func dur(d time.Duration) string {
-	switch a := d.Abs(); {
-	case a >= 100*time.Second:
-		return strconv.FormatFloat(d.Seconds(), 'f', 0, 64) + "s"
-	case a >= time.Second:
-		return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + "s"
-	case a >= 10*time.Millisecond:
-		return strconv.FormatFloat(float64(d)/1e6, 'f', 0, 64) + "ms"
-	case a >= time.Millisecond:
-		return strconv.FormatFloat(float64(d)/1e6, 'f', 2, 64) + "ms"
-	}
-	return strconv.FormatFloat(float64(d)/1e3, 'f', 0, 64) + "µs"
 }

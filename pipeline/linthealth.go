@@ -27,16 +27,11 @@ func (in *Input) lintInto(names []string, spec filter.Spec, l *lint.Linter) (tim
 
 // lintRead is lintInto, each connection's health verdict handed to judge.
 func (in *Input) lintRead(names []string, spec filter.Spec, l *lint.Linter, judge func(*health.Conn)) (time.Time, error) {
-	keys, err := in.Keys(in.Err)
-	if err != nil {
-		return time.Time{}, err
-	}
-	src, err := in.open(names, in.Err)
+	src, keys, feed, err := in.openKeyed(names)
 	if err != nil {
 		return time.Time{}, err
 	}
 	defer src.Close()
-	feed := feedOptions(InputsName(names), keys)
 	tr := health.New(nil, health.Options{})
 	tr.FinishAtEnd()
 	tr.AwaitCaptureEnd()

@@ -102,6 +102,18 @@ func feedOptions(name string, keys *tlsdec.KeyLog) FeedOptions {
 	return FeedOptions{Name: DisplayName(name), Keys: keys, AtEOF: func() { prof.Heap(os.Getenv("WSDUMP_MEMPROFILE"), os.Stderr) }}
 }
 
+// openKeyed opens the captures names with the key logs (Keys), and the
+// options to feed them with; the caller closes src.
+func (in *Input) openKeyed(names []string) (src capture.Source, keys *tlsdec.KeyLog, feed FeedOptions, err error) {
+	if keys, err = in.Keys(in.Err); err != nil {
+		return nil, nil, feed, err
+	}
+	if src, err = in.open(names, in.Err); err != nil {
+		return nil, nil, feed, err
+	}
+	return src, keys, feedOptions(InputsName(names), keys), nil
+}
+
 // decodeInto decodes the capture names into sink, behind a filter for
 // spec, and returns the first packet's time, which it also gives setOrigin
 // (unless nil). With apps, sink is given each message's application
@@ -111,16 +123,11 @@ func feedOptions(name string, keys *tlsdec.KeyLog) FeedOptions {
 // the capture held no WebSocket (and no filter asked for less), a notice
 // says what it held.
 func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, setOrigin func(time.Time), apps bool, tlsVerb string) (time.Time, error) {
-	keys, err := in.Keys(in.Err)
-	if err != nil {
-		return time.Time{}, err
-	}
-	src, err := in.open(names, in.Err)
+	src, keys, feed, err := in.openKeyed(names)
 	if err != nil {
 		return time.Time{}, err
 	}
 	defer src.Close()
-	feed := feedOptions(InputsName(names), keys)
 	feed.Origin = setOrigin
 	// The notices of the limits the capture ran into, as the main view
 	// writes them, naming the capture: lint and diff read several.
