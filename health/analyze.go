@@ -289,7 +289,8 @@ func (st *connState) series(o Options) []*Series {
 // lastAsked returns, for a series of answers, the time of the last beat
 // that asked for one: the last WebSocket ping of the other side for its
 // pongs (RFC 6455 §5.5.3), the last Engine.IO ping for its pongs (the
-// side whose beats came first pings: the server in v4, the client in v3).
+// side whose beats are pings, Beat.Key; without those, the side whose
+// beats came first: the server in v4, the client in v3).
 // ok is false for a series that answers nothing, or nothing that asked.
 func (b *beatState) lastAsked(k seriesKey) (last time.Time, ok bool) {
 	var ask *beatSeries
@@ -298,6 +299,14 @@ func (b *beatState) lastAsked(k seriesKey) (last time.Time, ok bool) {
 		ask = b.series[seriesKey{1 - k.dir, KindWSPing}]
 	case "engineio":
 		ask = b.series[seriesKey{1 - k.dir, k.kind}]
+		if p := b.eioPings; p[0] != p[1] {
+			// The beats said which are pings (Beat.Key): their side asks,
+			// though the capture lost its first.
+			if p[k.dir&1] {
+				return last, false
+			}
+			break
+		}
 		own := b.series[k]
 		if ask == nil || own == nil {
 			return last, false

@@ -39,24 +39,13 @@ func TestAnswersStopWithTheAsking(t *testing.T) {
 				}
 			}
 		}, 20_000, 20_000, []want{{c2s, KindWSPing, 0}, {s2c, KindWSPong, 14}}},
-		{"engine.io v4: the server pings every 5 s, stops at 25 s", func(v *conv) {
-			for s := 5; s <= 25; s += 5 {
-				v.t.Beat(Beat{Conn: 1, Dir: s2c, TS: at(s * 1000), Kind: "engineio"})
-				v.t.Beat(Beat{Conn: 1, Dir: c2s, TS: at(s*1000 + 3), Kind: "engineio"})
-			}
-			for d := range 2 {
-				v.t.Negotiated(Negotiated{Conn: 1, Dir: wsparse.Dir(d), Kind: "engineio", Interval: 5 * time.Second, Timeout: 25 * time.Second})
-			}
-		}, 25_003, 60_000, []want{{c2s, "engineio", 0}, {s2c, "engineio", 7}}},
-		{"engine.io v3: the client pings every 5 s, stops at 25 s", func(v *conv) {
-			for s := 5; s <= 25; s += 5 {
-				v.t.Beat(Beat{Conn: 1, Dir: c2s, TS: at(s * 1000), Kind: "engineio"})
-				v.t.Beat(Beat{Conn: 1, Dir: s2c, TS: at(s*1000 + 3), Kind: "engineio"})
-			}
-			for d := range 2 {
-				v.t.Negotiated(Negotiated{Conn: 1, Dir: wsparse.Dir(d), Kind: "engineio", Interval: 5 * time.Second, Timeout: 25 * time.Second})
-			}
-		}, 25_003, 60_000, []want{{c2s, "engineio", 7}, {s2c, "engineio", 0}}},
+		// Engine.IO v4: the server pings; v3: the client.
+		{"engine.io v4: the server pings every 5 s, stops at 25 s", eioPings(s2c, 5), 25_003, 60_000, []want{{c2s, "engineio", 0}, {s2c, "engineio", 7}}},
+		{"engine.io v3: the client pings every 5 s, stops at 25 s", eioPings(c2s, 5), 25_003, 60_000, []want{{c2s, "engineio", 7}, {s2c, "engineio", 0}}},
+		// The capture lost the server's first ping: the client's pong
+		// comes first, and it is still the server that asks (its beats
+		// are pings: Beat.Key), the server that stopped.
+		{"engine.io v4: the server's first ping lost, the server stops at 25 s", eioPings(s2c, 10), 25_003, 60_000, []want{{c2s, "engineio", 0}, {s2c, "engineio", 7}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,5 +70,22 @@ func TestAnswersStopWithTheAsking(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// eioPings plays Engine.IO heartbeats every 5 s to 25 s: the pinger's
+// pings from the second from on (the capture lost those before), the
+// pongs from 5 s, 3 ms after each ping; both directions negotiated.
+func eioPings(pinger wsparse.Dir, from int) func(v *conv) {
+	return func(v *conv) {
+		for s := 5; s <= 25; s += 5 {
+			if s >= from {
+				v.t.Beat(Beat{Conn: 1, Dir: pinger, TS: at(s * 1000), Kind: "engineio", Key: "ping"})
+			}
+			v.t.Beat(Beat{Conn: 1, Dir: 1 - pinger, TS: at(s*1000 + 3), Kind: "engineio", Key: "pong"})
+		}
+		for d := range 2 {
+			v.t.Negotiated(Negotiated{Conn: 1, Dir: wsparse.Dir(d), Kind: "engineio", Interval: 5 * time.Second, Timeout: 25 * time.Second})
+		}
 	}
 }

@@ -82,7 +82,9 @@ func (o Options) WithDefaults() Options {
 // Beat is one heartbeat seen by an application-protocol decoder. With Kind
 // KindApp it is a small application message of a recognisable shape that
 // may be one: Proto and Key say what it is, and Report keeps the keys
-// whose messages keep a heartbeat's rhythm (appbeats.go).
+// whose messages keep a heartbeat's rhythm (appbeats.go). An Engine.IO
+// beat's Key is its packet type, ping or pong: the side that pings asks
+// (lastAsked).
 type Beat struct {
 	Conn       int // wsparse.Conn.ID
 	Dir        wsparse.Dir

@@ -71,6 +71,9 @@ type beatState struct {
 	series     map[seriesKey]*beatSeries
 	negotiated map[seriesKey]Negotiated
 	firstClose time.Time
+	// eioPings: the directions that sent Engine.IO pings (Beat.Key
+	// "ping"): they ask, the other side's pongs answer (lastAsked).
+	eioPings [2]bool
 	// open: the connection was still open when the input ended
 	// (wsparse.EndOpen): its beats are judged to the capture's end.
 	open   bool
@@ -616,7 +619,11 @@ func (t *Tracker) Beat(b Beat) {
 		}
 		return
 	}
-	t.addBeat(t.stateID(b.Conn, nil), b.Dir, b.Kind, b.TS)
+	st := t.stateID(b.Conn, nil)
+	if b.Kind == "engineio" && b.Key == "ping" {
+		st.beatsOf().eioPings[b.Dir&1] = true
+	}
+	t.addBeat(st, b.Dir, b.Kind, b.TS)
 }
 
 // Negotiated records the interval agreed for one kind of beat.

@@ -174,7 +174,11 @@ func (d *appDecoder) message(r *record.Record) {
 		d.stompAlive(c, m, s, apps)
 		for i := range apps {
 			if apps[i].Heartbeat {
-				d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: apps[i].Protocol})
+				b := health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: apps[i].Protocol}
+				if b.Kind == appproto.EngineIO {
+					b.Key = apps[i].Type // ping or pong: the side that pings asks (health)
+				}
+				d.beat(c, b)
 			} else if text, failed, ok := appproto.EndOf(&apps[i]); ok && m.Dir == wsparse.ServerToClient &&
 				(m.Fallback == nil || apps[i].Protocol != appproto.SockJS) { // a fallback's c frame is its Close already
 				d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindAppEnd, Key: text, Failed: failed})

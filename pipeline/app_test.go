@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
@@ -355,6 +356,42 @@ func TestAppStageProtocolBeats(t *testing.T) {
 		delete(got[0], "beat "+health.KindApp)
 		if want := map[string]int{"beat stomp": 4, "beat sockjs": 4, "beat stomp-frame": 5, "negotiated 10s": 2}; !reflect.DeepEqual(got[0], want) || !reflect.DeepEqual(got[1], want) {
 			t.Errorf("-j %d: protocol beats %v without ProtocolBeats, %v with it; want %v", jobs, got[0], got[1], want)
+		}
+	}
+}
+
+// TestAppEngineIOBeatKeys: the stage says which Engine.IO beats are
+// pings (Beat.Key), so that health knows the side that asks though the
+// capture lost its first ping: on the committed captures of real
+// Engine.IO servers, the server pings in v4, the client in v3 (the
+// protocol's "Heartbeat"), the other side pongs.
+func TestAppEngineIOBeatKeys(t *testing.T) {
+	for _, tc := range []struct {
+		file   string
+		pinger wsparse.Dir
+	}{
+		{"gen__engineio-upgrade", wsparse.ServerToClient},
+		{"gen__engineio-v3-upgrade", wsparse.ClientToServer},
+	} {
+		in := Input{Err: io.Discard, Jobs: 1}
+		src, _, feed, err := in.openKeyed([]string{"../testdata/pcaps/" + tc.file + ".pcap"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := map[string]int{}
+		asm := NewApps(record.Func(func(r *record.Record) {
+			if r.Kind == record.Beat && r.Beat.Kind == appproto.EngineIO {
+				n[r.Beat.Dir.String()+" "+r.Beat.Key]++
+			}
+		}), AppOptions{Mode: appproto.ModeAuto, Beats: true}, reassembly.Options{}, 1)
+		if err := Feed(src, asm, feed); err != nil {
+			t.Fatal(err)
+		}
+		asm.Finish()
+		src.Close()
+		pings, pongs := tc.pinger.String()+" ping", (1-tc.pinger).String()+" pong"
+		if n[pings] == 0 || n[pongs] == 0 || len(n) != 2 {
+			t.Errorf("%s: Engine.IO beats %v, want %q and %q only", tc.file, n, pings, pongs)
 		}
 	}
 }
