@@ -430,3 +430,63 @@ func TestH2NotFollowedRow(t *testing.T) {
 		t.Errorf("conn 4: %+v http2 %+v", rows[1], h4)
 	}
 }
+
+// TestEncapColumn: the conns and handshakes datasets have encap, the
+// jsonl's (what carried the connection), as their last column: two
+// tenants sharing a 4-tuple are told apart by it, and a plain
+// connection's is null.
+func TestEncapColumn(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	w, err := New(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetOrigin(t0)
+	ends := [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")}
+	encaps := []string{1: "vlan:10", 2: "vlan:20/vxlan:100", 3: ""}
+	for id := 1; id <= 3; id++ {
+		c := wsparse.NewView(id, ends)
+		c.SetEncapID(wsparse.EncapID(encaps[id]))
+		h := &wsparse.Handshake{TS: t0, Method: "GET", URI: "/ws", Status: 101}
+		w.Handshake(c, h)
+		w.End(c, &wsparse.Summary{First: t0, Last: t0, Handshake: h, Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndClean})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join("date=2026-12-04", "part-"+w.ID()+".parquet")
+	for _, ds := range []string{"conns", "handshakes"} {
+		f := openFile(t, filepath.Join(dir, ds, part))
+		fields := f.Schema().Fields()
+		if last := fields[len(fields)-1]; last.Name() != "encap" || !last.Optional() || last.Type().LogicalType().String() != "STRING" {
+			t.Errorf("%s: last column %s, want encap, an optional STRING", ds, last.Name())
+		}
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return "null"
+		}
+		return *p
+	}
+	want := []string{"vlan:10", "vlan:20/vxlan:100", "null"}
+	conns, err := parquet.ReadFile[connRow](filepath.Join(dir, "conns", part))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := parquet.ReadFile[handshakeRow](filepath.Join(dir, "handshakes", part))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conns) != 3 || len(hs) != 3 {
+		t.Fatalf("%d conns, %d handshakes, want 3 each", len(conns), len(hs))
+	}
+	for i, w := range want {
+		if got := str(conns[i].Encap); got != w {
+			t.Errorf("conns row %d: encap %s, want %s", i, got, w)
+		}
+		if got := str(hs[i].Encap); got != w {
+			t.Errorf("handshakes row %d: encap %s, want %s", i, got, w)
+		}
+	}
+}

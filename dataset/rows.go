@@ -44,6 +44,7 @@ type handshakeRow struct {
 	Deflate           *deflateGroup `parquet:"deflate,optional"`
 	TLS               *tlsGroup     `parquet:"tls,optional"`
 	Anomalies         []string      `parquet:"anomalies,list"`
+	Encap             *string       `parquet:"encap,optional,dict"` // what carried the connection (jsonl encap); last: files without it read as before
 }
 
 type deflateGroup struct {
@@ -166,6 +167,7 @@ type connRow struct {
 	StreamEnd     *string     `parquet:"stream_end,optional,dict"` // how an RFC 8441 WebSocket's HTTP/2 stream ended
 	HTTP2         *http2Group `parquet:"http2,optional"`           // an HTTP/2 connection not wholly followed (end not_websocket)
 	Anomalies     []string    `parquet:"anomalies,list"`
+	Encap         *string     `parquet:"encap,optional,dict"` // what carried the connection (jsonl encap); last: files without it read as before
 }
 
 // http2Group is the jsonl conn record's "http2": what an HTTP/2
@@ -302,7 +304,7 @@ func handshakeOf(capture string, c *wsparse.Conn, h *wsparse.Handshake) handshak
 		Origin: h.Origin, UserAgent: h.UserAgent, Version: h.Version, OfferedProtocols: h.OfferedProtocols,
 		OfferedExtensions: h.OfferedExtensions, Status: int32(h.Status), Reason: h.Reason,
 		Subprotocol: h.Subprotocol, Extensions: h.Extensions, Key: h.Key, Accept: h.Accept, Transport: optString(h.Transport),
-		AcceptValid: h.AcceptValid, TLS: tlsOf(h.TLS), Anomalies: anomalies(h.Anomalies),
+		AcceptValid: h.AcceptValid, TLS: tlsOf(h.TLS), Anomalies: anomalies(h.Anomalies), Encap: optString(c.Encap()),
 	}
 	if h.Deflate {
 		p := h.DeflateParams
@@ -379,7 +381,7 @@ func connOf(capture string, c *wsparse.Conn, s *wsparse.Summary) connRow {
 		Capture: capture, Conn: connOnly(c.ID), Stream: streamOf(c.ID), TS: ts(s.Last), Client: c.Client().String(), Server: c.Server().String(),
 		FirstTS: ts(s.First), LastTS: ts(s.Last), Duration: secs(s.Last.Sub(s.First)),
 		HandshakeSeen: s.Handshake != nil, TLS: tlsOf(s.TLS), Confidence: string(s.Confidence),
-		End: string(s.End), Anomalies: anomalies(s.Anomalies),
+		End: string(s.End), Anomalies: anomalies(s.Anomalies), Encap: optString(c.Encap()),
 	}
 	// The jsonl's duration has microsecond precision ('f', 6).
 	r.Duration = float64(s.Last.Sub(s.First).Round(time.Microsecond)) / float64(time.Second)
