@@ -30,17 +30,18 @@ func diffSum(b []byte) [2]uint64 {
 	return [2]uint64{maphash.Bytes(diffSeeds[0], b), maphash.Bytes(diffSeeds[1], b)}
 }
 
-// diffConn is what is compared of a connection: 40 bytes, kept in the
+// diffConn is what is compared of a connection: 48 bytes, kept in the
 // collector's conns by value, its items in the collector's chunks. With a
 // diffConn allocated for each connection, a slice of items for each
 // direction and a string for each handshake, a connection cost ~216 bytes
 // besides its items, and diff holds every connection of A while B's are
 // open (issue 16: 100 000 open connections).
 type diffConn struct {
-	id   int
-	hs   int32 // the handshake, in the collector's strs
-	end  int32 // how it ended, in strs
-	dirs [2]dirItems
+	id    int
+	hs    int32 // the handshake, in the collector's strs
+	end   int32 // how it ended, in strs
+	dirs  [2]dirItems
+	encap uint32 // wsparse.EncapID: shown, never compared (as addresses are not)
 }
 
 // dirItems lists a direction's items: first and last are itemRefs.
@@ -83,7 +84,7 @@ func (d *Collector) conn(c *wsparse.Conn) int32 {
 	if !ok {
 		ord = int32(len(d.conns))
 		d.byConn[c] = ord
-		d.conns = append(d.conns, diffConn{id: c.ID})
+		d.conns = append(d.conns, diffConn{id: c.ID, encap: c.EncapID()})
 	}
 	return ord
 }
@@ -329,11 +330,15 @@ const (
 // message.
 type Difference struct {
 	Kind         Kind
-	ConnA, ConnB int         // connection IDs
-	Dir          wsparse.Dir // Opcode, Close, Bytes, Count
-	A, B         Item        // Opcode, Close, Bytes; Count: the longer side's first extra item
-	Text         [2]string   // Handshake, End: A's and B's ("": none); OnlyInA/B: the handshake
-	Count        [2]int      // Count: items in A and in B
+	ConnA, ConnB int // connection IDs
+	// EncapA and EncapB are what carried each connection ("vlan:10";
+	// "": nothing): not compared, as addresses are not, but shown so
+	// that two tenants' connections on one 4-tuple are told apart.
+	EncapA, EncapB string
+	Dir            wsparse.Dir // Opcode, Close, Bytes, Count
+	A, B           Item        // Opcode, Close, Bytes; Count: the longer side's first extra item
+	Text           [2]string   // Handshake, End: A's and B's ("": none); OnlyInA/B: the handshake
+	Count          [2]int      // Count: items in A and in B
 }
 
 // compareCaptures returns the differences, in order of connection,
@@ -344,13 +349,14 @@ func compareCaptures(a, b *Collector, shown int, need [2]map[Key]bool) []Differe
 	n := max(len(a.conns), len(b.conns))
 	for i := 0; i < n; i++ {
 		if i >= len(a.conns) {
-			out = append(out, Difference{Kind: OnlyInB, ConnB: b.conns[i].id, Text: [2]string{1: b.strs[b.conns[i].hs]}})
+			out = append(out, Difference{Kind: OnlyInB, ConnB: b.conns[i].id, EncapB: wsparse.EncapName(b.conns[i].encap), Text: [2]string{1: b.strs[b.conns[i].hs]}})
 			continue
 		}
 		if i >= len(b.conns) {
-			out = append(out, Difference{Kind: OnlyInA, ConnA: a.conns[i].id, Text: [2]string{0: a.strs[a.conns[i].hs]}})
+			out = append(out, Difference{Kind: OnlyInA, ConnA: a.conns[i].id, EncapA: wsparse.EncapName(a.conns[i].encap), Text: [2]string{0: a.strs[a.conns[i].hs]}})
 			continue
 		}
+		from := len(out)
 		ac, bc := &a.conns[i], &b.conns[i]
 		if ahs, bhs := a.strs[ac.hs], b.strs[bc.hs]; ahs != bhs {
 			out = append(out, Difference{Kind: Handshake, ConnA: ac.id, ConnB: bc.id, Text: [2]string{ahs, bhs}})
@@ -364,6 +370,12 @@ func compareCaptures(a, b *Collector, shown int, need [2]map[Key]bool) []Differe
 		}
 		if aend, bend := a.strs[ac.end], b.strs[bc.end]; aend != bend {
 			out = append(out, Difference{Kind: End, ConnA: ac.id, ConnB: bc.id, Text: [2]string{aend, bend}})
+		}
+		if from < len(out) && (ac.encap != 0 || bc.encap != 0) {
+			ea, eb := wsparse.EncapName(ac.encap), wsparse.EncapName(bc.encap)
+			for j := from; j < len(out); j++ {
+				out[j].EncapA, out[j].EncapB = ea, eb
+			}
 		}
 	}
 	return out

@@ -24,9 +24,18 @@ type Finding struct {
 	// findings of its rule on its connection (Conn 0: on connections past
 	// the bound), from TS on, that the linter counted but did not list.
 	Omitted int
+	// EncapID is the connection's encapsulation's number
+	// (wsparse.EncapID; 0: none): two tenants' connections on one
+	// 4-tuple differ by it alone.
+	EncapID uint32
 }
 
-// Where is "conn 1 c2s frame 3" (or "conn 1 handshake").
+// Encap returns what carried the finding's connection ("vlan:10"; ""
+// if nothing).
+func (f *Finding) Encap() string { return wsparse.EncapName(f.EncapID) }
+
+// Where is "conn 1 c2s frame 3" (or "conn 1 handshake"), and "in
+// vlan:10" after it when an encapsulation carried the connection.
 func (f *Finding) Where() string {
 	s := "conn " + wsparse.ConnLabel(f.Conn)
 	if f.Dir != "" {
@@ -35,6 +44,9 @@ func (f *Finding) Where() string {
 	s += " " + f.Record
 	if f.Index > 0 {
 		s += " " + strconv.Itoa(f.Index)
+	}
+	if e := f.Encap(); e != "" {
+		s += " in " + e
 	}
 	return s
 }
@@ -100,7 +112,7 @@ func (l *Linter) push(f Finding) {
 	if o == nil {
 		o = &Finding{Rule: f.Rule, Conn: k.conn, Record: f.Record, TS: f.TS}
 		if k.conn != 0 {
-			o.Dir = f.Dir
+			o.Dir, o.EncapID = f.Dir, f.EncapID
 		}
 		l.omitted[k] = o
 	}
@@ -122,7 +134,7 @@ func (l *Linter) add(a wsparse.Anomalies, c *wsparse.Conn, f Finding) {
 		return // nothing kept for the connection (issue 16: 100 000 open ones)
 	}
 	l.seen[c] |= a
-	f.Conn = c.ID
+	f.Conn, f.EncapID = c.ID, c.EncapID()
 	a.Each(func(name string) {
 		g := f
 		g.Rule = RuleForAnomaly(name)
@@ -328,7 +340,7 @@ func (r *Result) Rel(f *Finding) float64 {
 func (l *Linter) Put(r *record.Record) {
 	if r.Kind == record.TLS {
 		if i := r.TLS.Info; !i.Decrypted {
-			l.push(Finding{Rule: rule("tls-not-decrypted"), Conn: r.Conn.ID, Record: "connection", TS: r.TLS.TS,
+			l.push(Finding{Rule: rule("tls-not-decrypted"), Conn: r.Conn.ID, EncapID: r.Conn.EncapID(), Record: "connection", TS: r.TLS.TS,
 				Detail: "TLS to " + r.TLS.Server.String() + ": " + string(text.AppendEscaped(nil, []byte(i.Why()), 120, true))})
 		}
 		return

@@ -42,13 +42,13 @@ func WriteDiff(out io.Writer, nameA, nameB string, r *diff.Result, maxDiffs, con
 func DiffText(d *diff.Difference, context int) string {
 	switch d.Kind {
 	case diff.OnlyInB:
-		return fmt.Sprintf("B has connection %d (%s) that A has not", d.ConnB, d.Text[1])
+		return fmt.Sprintf("B has connection %d%s (%s) that A has not", d.ConnB, diffEncap(d.EncapB), d.Text[1])
 	case diff.OnlyInA:
-		return fmt.Sprintf("A has connection %d (%s) that B has not", d.ConnA, d.Text[0])
+		return fmt.Sprintf("A has connection %d%s (%s) that B has not", d.ConnA, diffEncap(d.EncapA), d.Text[0])
 	}
-	name := "conn " + wsparse.ConnLabel(d.ConnA)
-	if d.ConnA != d.ConnB {
-		name += " (B conn " + wsparse.ConnLabel(d.ConnB) + ")"
+	name := "conn " + wsparse.ConnLabel(d.ConnA) + diffEncap(d.EncapA)
+	if d.ConnA != d.ConnB || d.EncapA != d.EncapB {
+		name += " (B conn " + wsparse.ConnLabel(d.ConnB) + diffEncap(d.EncapB) + ")"
 	}
 	switch d.Kind {
 	case diff.Handshake:
@@ -77,6 +77,15 @@ func DiffText(d *diff.Difference, context int) string {
 		return fmt.Sprintf("%s: A close %s, B close %s", label, diffOrNone(x.Close), diffOrNone(y.Close))
 	}
 	return label + ": " + describeBytes(x, y, context)
+}
+
+// diffEncap is " in vlan:10" for a connection carried so, "" for a
+// plain one.
+func diffEncap(e string) string {
+	if e == "" {
+		return ""
+	}
+	return " in " + Escape([]byte(e), 200, true)
 }
 
 // diffWhat names the item: "message 3", "ping (frame 12)".

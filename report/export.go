@@ -18,6 +18,7 @@ import (
 type ExportEntry struct {
 	Conn       int      `json:"conn"`
 	Stream     uint32   `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
+	Encap      string   `json:"encap,omitempty"`  // what carried the connection (jsonl's encap)
 	Dir        string   `json:"dir"`
 	Index      int      `json:"index"`
 	TS         string   `json:"ts"`
@@ -111,7 +112,7 @@ func (e *FileExporter) Message(c *wsparse.Conn, m *wsparse.Message) {
 		return
 	}
 	sum := sha256.Sum256(m.Data)
-	ent := ExportEntry{Conn: conn, Stream: stream, Dir: m.Dir.String(), Index: m.Index,
+	ent := ExportEntry{Conn: conn, Stream: stream, Encap: c.Encap(), Dir: m.Dir.String(), Index: m.Index,
 		TS:     e.st.Time(m.TS).UTC().Format("2006-01-02T15:04:05.000000000Z07:00"),
 		Opcode: int(m.Opcode), OpcodeName: m.Opcode.String(), Compressed: m.Compressed,
 		File: rel, SHA256: hex.EncodeToString(sum[:]), Anomalies: m.Anomalies.Names()}

@@ -69,6 +69,7 @@ type lintJsonFinding struct {
 	Severity string  `json:"severity"`
 	Conn     int     `json:"conn"`
 	Stream   uint32  `json:"stream,omitempty"` // HTTP/2 stream (RFC 8441)
+	Encap    string  `json:"encap,omitempty"`  // what carried the connection (jsonl's encap)
 	Dir      string  `json:"dir,omitempty"`
 	Record   string  `json:"record"`
 	Index    int     `json:"index,omitempty"`
@@ -80,7 +81,7 @@ type lintJsonFinding struct {
 }
 
 // WriteLintJSONL writes one object per lint finding: capture, rule, name, severity,
-// conn, dir, record, index, t (seconds after the first packet), ts (RFC
+// conn, encap (when something carried the connection), dir, record, index, t (seconds after the first packet), ts (RFC
 // 3339; not with Stable), detail, ref.
 func WriteLintJSONL(w io.Writer, results []lint.Result, o LintOptions) error {
 	enc := json.NewEncoder(w)
@@ -91,7 +92,7 @@ func WriteLintJSONL(w io.Writer, results []lint.Result, o LintOptions) error {
 			f := &r.Findings[j]
 			conn, stream := wsparse.SplitID(f.Conn)
 			jf := lintJsonFinding{Stream: stream, Capture: r.Capture, Rule: f.Rule.ID, Name: f.Rule.Name, Severity: f.Rule.Severity.String(),
-				Conn: conn, Dir: f.Dir, Record: f.Record, Index: f.Index, Detail: f.Detail, Ref: f.Rule.Ref, Omitted: f.Omitted}
+				Conn: conn, Encap: f.Encap(), Dir: f.Dir, Record: f.Record, Index: f.Index, Detail: f.Detail, Ref: f.Rule.Ref, Omitted: f.Omitted}
 			jf.T, _ = strconv.ParseFloat(strconv.FormatFloat(r.Rel(f), 'f', 6, 64), 64)
 			if !o.Stable && !f.TS.IsZero() {
 				jf.TS = f.TS.UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
