@@ -207,8 +207,9 @@ type Assembler struct {
 	tombs map[tuple]tomb
 	// split: 4-tuples (canonical) carrying connections in several
 	// tenants at once, with their lanes (lanes.go); nil until one does.
-	split  map[tuple]*lanes
-	ledger tombLedger
+	split      map[tuple]*lanes
+	splitPorts portBits // split's 4-tuples by their ports (laneRoute)
+	ledger     tombLedger
 
 	// parked holds evicted WebSocket connections with their decoder state,
 	// by the flow key of their side 0, oldest first in parkQ.
@@ -308,16 +309,7 @@ func (a *Assembler) assemble(netFlow gopacket.Flow, ts time.Time, capLen, wireLe
 	ctx := a.context(ts, capLen, wireLen)
 	a.now = ts
 	tcp := &a.dec.tcp
-	if a.split != nil {
-		netFlow = a.route(netFlow)
-	}
-	if tcp.SYN && !tcp.ACK {
-		netFlow = a.reuse(netFlow, tcp)
-	} else if tcp.SYN && a.split != nil {
-		netFlow = a.answerOf(netFlow, tcp)
-	} else if a.split != nil {
-		netFlow = a.strayOf(netFlow, tcp)
-	}
+	netFlow = a.laneRoute(netFlow, tcp)
 	a.inPacket = true
 	a.asm.AssembleWithContext(netFlow, tcp, ctx)
 	if s := a.reopen; s != nil {

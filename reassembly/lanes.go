@@ -88,15 +88,56 @@ func (a *Assembler) noteFirst(s *stream, sd int, seq uint32) {
 	}
 }
 
-// route returns the network flow of the packet just decoded (a.dec) on
-// netFlow: its lane's, when its 4-tuple is split. Unknown tenants (a
-// third mirror's copies) go to lane 0.
-func (a *Assembler) route(netFlow gopacket.Flow) gopacket.Flow {
-	t := flowKey{netFlow, a.dec.tcp.TransportFlow()}.tuple().canonical()
-	l := a.split[t]
-	if l == nil {
-		return netFlow
+// laneRoute returns the network flow the TCP segment just decoded goes
+// to: its lane's when its 4-tuple is split (route, answerOf, strayOf),
+// a new one when a SYN reuses the 4-tuple (reuse). A segment whose
+// ports have no bit in splitPorts is on no split 4-tuple: it looks
+// nothing up, so that one split 4-tuple costs the other connections'
+// packets a bit test, not a map look-up each.
+func (a *Assembler) laneRoute(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Flow {
+	var l *lanes
+	if a.split != nil && a.splitPorts.has(uint16(tcp.SrcPort), uint16(tcp.DstPort)) {
+		l = a.split[flowKey{netFlow, tcp.TransportFlow()}.tuple().canonical()]
 	}
+	if l != nil {
+		netFlow = a.route(netFlow, l)
+	}
+	switch {
+	case tcp.SYN && !tcp.ACK:
+		netFlow = a.reuse(netFlow, tcp)
+	case l == nil:
+	case tcp.SYN:
+		netFlow = a.answerOf(netFlow, tcp, l)
+	default:
+		netFlow = a.strayOf(netFlow, tcp, l)
+	}
+	return netFlow
+}
+
+// portBits has a bit for each split 4-tuple, by its ports (their xor's
+// low byte, the same either way round): a clear bit proves a 4-tuple
+// not split; a set one may be another's.
+type portBits [4]uint64
+
+func portBit(sp, dp uint16) (int, uint64) {
+	b := uint8(sp ^ dp)
+	return int(b >> 6), 1 << (b & 63)
+}
+
+func (p *portBits) add(sp, dp uint16) {
+	i, m := portBit(sp, dp)
+	p[i] |= m
+}
+
+func (p *portBits) has(sp, dp uint16) bool {
+	i, m := portBit(sp, dp)
+	return p[i]&m != 0
+}
+
+// route returns the network flow of the packet just decoded (a.dec) on
+// netFlow, whose 4-tuple is split into l: its tenant's lane's. Unknown
+// tenants (a third mirror's copies) go to lane 0.
+func (a *Assembler) route(netFlow gopacket.Flow, l *lanes) gopacket.Flow {
 	ten := a.dec.tenant()
 	for i, x := range l.tenants {
 		if x == ten && i > 0 {
@@ -148,11 +189,10 @@ func (a *Assembler) copyOf(netFlow gopacket.Flow, tcp *layers.TCP) (gopacket.Flo
 // and the connection of lane 0 ends as port reuse would have ended it;
 // otherwise its own copies of the lane's connection would go on in lane
 // 0's connection, shown twice.
-func (a *Assembler) answerOf(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Flow {
+func (a *Assembler) answerOf(netFlow gopacket.Flow, tcp *layers.TCP, l *lanes) gopacket.Flow {
 	tcpFlow := tcp.TransportFlow()
 	k0 := flowKey{netFlow, tcpFlow}
-	l := a.split[k0.tuple().canonical()]
-	if l == nil || laneOf(netFlow) != 0 {
+	if laneOf(netFlow) != 0 {
 		return netFlow
 	}
 	// answers reports whether the SYN-ACK answers s's SYN.
@@ -196,11 +236,10 @@ func (a *Assembler) answerOf(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Fl
 // port reuse would end it. Without this, the copies went on in lane 0's
 // connection as another sequence space (seq_space_mixed), and the lane
 // stayed counted as another tenant's connection.
-func (a *Assembler) strayOf(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.Flow {
+func (a *Assembler) strayOf(netFlow gopacket.Flow, tcp *layers.TCP, l *lanes) gopacket.Flow {
 	tcpFlow := tcp.TransportFlow()
 	k0 := flowKey{netFlow, tcpFlow}
-	l := a.split[k0.tuple().canonical()]
-	if l == nil || laneOf(netFlow) != 0 {
+	if laneOf(netFlow) != 0 {
 		return netFlow
 	}
 	s0 := a.liveOf(k0)
@@ -262,6 +301,7 @@ func (a *Assembler) splits(s *stream, netFlow gopacket.Flow) (gopacket.Flow, boo
 		a.split = map[tuple]*lanes{}
 	}
 	a.split[t] = l
+	a.splitPorts.add(t.sp, t.dp)
 	a.stats.Lanes++
 	src, dst := netFlow.Endpoints()
 	return laneFlow(lane, src.Raw(), dst.Raw()), true
@@ -370,13 +410,21 @@ func (d *headerDecoder) tenant() (h uint32) {
 // with its 256 tenants) per 4-tuple ever split. Called as closed
 // connections are forgotten; a 4-tuple split again starts afresh.
 func (a *Assembler) pruneSplit() {
+	n := len(a.split)
 	for t, l := range a.split {
 		if !a.laneInUse(t, l) {
 			delete(a.split, t)
 		}
 	}
+	if len(a.split) == n {
+		return
+	}
+	a.splitPorts = portBits{}
+	for t := range a.split {
+		a.splitPorts.add(t.sp, t.dp)
+	}
 	if len(a.split) == 0 {
-		a.split = nil // route and answerOf skipped again
+		a.split = nil // laneRoute looks nothing up again
 	}
 }
 
