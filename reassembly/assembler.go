@@ -209,6 +209,7 @@ type Assembler struct {
 	// tenants at once, with their lanes (lanes.go); nil until one does.
 	split      map[tuple]*lanes
 	splitPorts portBits // split's 4-tuples by their ports (laneRoute)
+	splitGets  int      // laneRoute's look-ups of split, for tests of what they cost
 	ledger     tombLedger
 
 	// parked holds evicted WebSocket connections with their decoder state,

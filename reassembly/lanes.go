@@ -98,6 +98,7 @@ func (a *Assembler) laneRoute(netFlow gopacket.Flow, tcp *layers.TCP) gopacket.F
 	var l *lanes
 	if a.split != nil && a.splitPorts.has(uint16(tcp.SrcPort), uint16(tcp.DstPort)) {
 		l = a.split[flowKey{netFlow, tcp.TransportFlow()}.tuple().canonical()]
+		a.splitGets++
 	}
 	if l != nil {
 		netFlow = a.route(netFlow, l)
