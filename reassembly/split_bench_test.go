@@ -1,14 +1,9 @@
 package reassembly
 
 import (
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/google/gopacket/pcapgo"
 
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
@@ -18,24 +13,9 @@ import (
 // (node ws, 2 395 packets), and before them two VLAN tenants' connections
 // on one 4-tuple that stay open: its 4-tuple split to the end.
 func chattyAndSplit(b testing.TB) (plain, split []synth.Packet) {
-	f, err := os.Open(filepath.Join("..", "testdata", "pcaps", "gen__ws-node-chatty-mtu.pcap"))
+	plain, err := synth.ReadPcap(filepath.Join("..", "testdata", "pcaps", "gen__ws-node-chatty-mtu.pcap"))
 	if err != nil {
 		b.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for {
-		data, ci, err := r.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		plain = append(plain, synth.Packet{TS: ci.Timestamp, Data: data})
 	}
 	// Each tenant's handshake and one message each way, no close.
 	var opened []synth.Packet
