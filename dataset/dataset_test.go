@@ -322,13 +322,7 @@ func TestFileRowGroups(t *testing.T) {
 // its "transport".
 func TestStreamColumn(t *testing.T) {
 	dir := t.TempDir()
-	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	w, err := New(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.SetOrigin(t0)
-	ends := [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")}
+	w, t0, ends := originWriter(t, Options{Dir: dir})
 	for _, id := range []int{wsparse.StreamID(3, 5), 4} {
 		c := wsparse.NewView(id, ends)
 		m := &wsparse.Message{Dir: wsparse.ClientToServer, TS: t0, Index: 1, Opcode: wsparse.OpText, Frames: 1, Len: 2, Data: []byte("hi")}
@@ -389,13 +383,7 @@ func TestStreamColumn(t *testing.T) {
 // HTTP/2 connection followed to its end.
 func TestH2NotFollowedRow(t *testing.T) {
 	dir := t.TempDir()
-	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	w, err := New(Options{Dir: dir, EndsAll: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.SetOrigin(t0)
-	ends := [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")}
+	w, t0, ends := originWriter(t, Options{Dir: dir, EndsAll: true})
 	for id, s := range []*wsparse.Summary{
 		1: {},
 		2: {HTTP2: &wsparse.HTTP2Counts{Streams: 4, Requests: 4, RequestBytes: 100}},
@@ -437,13 +425,7 @@ func TestH2NotFollowedRow(t *testing.T) {
 // connection's is null.
 func TestEncapColumn(t *testing.T) {
 	dir := t.TempDir()
-	t0 := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
-	w, err := New(Options{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.SetOrigin(t0)
-	ends := [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")}
+	w, t0, ends := originWriter(t, Options{Dir: dir})
 	encaps := []string{1: "vlan:10", 2: "vlan:20/vxlan:100", 3: ""}
 	for id := 1; id <= 3; id++ {
 		c := wsparse.NewView(id, ends)
@@ -489,4 +471,17 @@ func TestEncapColumn(t *testing.T) {
 			t.Errorf("handshakes row %d: encap %s, want %s", i, got, w)
 		}
 	}
+}
+
+// originWriter returns a Writer on o whose first packet came at t0 (its
+// files dated 2026-12-04), and the ends of a connection to write on it.
+func originWriter(t *testing.T, o Options) (w *Writer, t0 time.Time, ends [2]netip.AddrPort) {
+	t.Helper()
+	t0 = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	w, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.SetOrigin(t0)
+	return w, t0, [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")}
 }
