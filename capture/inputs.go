@@ -209,3 +209,6 @@ func countErrs(errs []error) int {
 	}
 	return n
 }
+
+// CurrentInput is the merge's (Current).
+func (s *inputsSource) CurrentInput() string { return Current(s.Source) }

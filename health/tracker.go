@@ -237,7 +237,23 @@ func (t *Tracker) FinishAtEnd() { t.finish = true }
 // FinishAtEnd, the results of the open connections, kept since their End
 // (AwaitCaptureEnd), are made and packed now.
 func (t *Tracker) CaptureEnd(ts time.Time) {
-	t.opts.captureEnd = ts
+	t.opts.captureEnd, t.opts.endOf = ts, nil
+	t.capturedEnd()
+}
+
+// CaptureEndOf is CaptureEnd for a capture whose clock jumped: endOf
+// gives the end to which a connection still open is judged, from its own
+// end (the end of the run of packets on one clock that holds it:
+// pipeline's clock watch). As with CaptureEnd, an end before the
+// connection's own leaves its own.
+func (t *Tracker) CaptureEndOf(endOf func(own time.Time) time.Time) {
+	t.opts.captureEnd, t.opts.endOf = time.Time{}, endOf
+	t.capturedEnd()
+}
+
+// capturedEnd makes the results awaited (AwaitCaptureEnd), the capture's
+// end known.
+func (t *Tracker) capturedEnd() {
 	if !t.await {
 		return
 	}

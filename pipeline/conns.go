@@ -82,18 +82,16 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 		}
 		asm = New(ConnFilter(dec, spec), opts, o.Jobs)
 	}
-	in := &inputEnd{Assembler: asm}
-	rd.ReadErr = feed(in, func(t time.Time) { rd.Origin = t })
+	rd.ReadErr = feed(asm, func(t time.Time) { rd.Origin = t })
 	asm.Finish()
-	if !in.last.IsZero() {
-		// After Finish: with -j the records, the open connections' ends
-		// among them, reach the tracker on the merge's goroutine.
-		tr.CaptureEnd(in.last)
-	}
+	// After Finish: with -j the records, the open connections' ends
+	// among them, reach the tracker on the merge's goroutine.
 	st := asm.Stats()
+	captureEnd(tr, st.Clock)
 	if o.Limits != nil {
 		o.Limits.Report(o.Err, st)
 	}
+	report.WriteClockEnd(o.Err, st.Clock, clockEnds(st.Clock))
 	tls.notice(o.Err, "", "are not in this report")
 	if rd.ReadErr == nil && tls.none() && spec.IsZero() {
 		report.WriteNoWebSocket(o.Err, st)
@@ -122,17 +120,24 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	return rd
 }
 
-// inputEnd notes the time of the last packet handed to the assembler:
-// the capture's end, to which a connection still open then is judged
-// (health.Tracker.CaptureEnd). With --per-file, each file's own.
-type inputEnd struct {
-	Assembler
-	last time.Time
+// endTaker is told the capture's end: a health.Tracker, a Parquet
+// dataset's writer.
+type endTaker interface {
+	CaptureEnd(time.Time)
+	CaptureEndOf(func(time.Time) time.Time)
 }
 
-func (a *inputEnd) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
-	a.last = ts
-	a.Assembler.Packet(link, data, ts, wireLen)
+// captureEnd tells t the end of the input c is the clock of: its last
+// packet's time, or, when its clock jumped, each open connection's end
+// by the run of packets it ended in (clockEnd).
+func captureEnd(t endTaker, c *reassembly.Clock) {
+	switch {
+	case c == nil || c.Last.IsZero(): // no packet
+	case len(c.Runs) <= 1:
+		t.CaptureEnd(c.Last)
+	default:
+		t.CaptureEndOf(func(own time.Time) time.Time { return clockEnd(c, own) })
+	}
 }
 
 // selectConns keeps the connections of rep for which x is true.

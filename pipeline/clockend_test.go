@@ -1,0 +1,199 @@
+package pipeline
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// clockSessions are the base of the clock tests: a STOMP session whose
+// server beats every 10 s until 30 s and then falls silent, open (the
+// "stopped" one), and another session sending every 10 s until 90 s, open
+// too. Judged to the capture's end, 90 s, the stopped server missed 6
+// beats.
+func clockSessions(shift time.Duration) (stopped, other *synth.Conv) {
+	stopped = sockJSStomp("10.0.0.1:40030", "10000,10000")
+	stopped.Wait(shift)
+	for s := 1; s <= 3; s++ {
+		stopped.Wait(10*time.Second).Frame(false, wsparse.OpText, []byte(`a["\n"]`))
+	}
+	other = synth.New("10.0.0.1:40031", "10.0.0.2:8080").Wait(shift).Open().UpgradeURI("/other")
+	for s := 1; s <= 9; s++ {
+		other.Wait(10*time.Second).Frame(true, wsparse.OpText, []byte("hello"))
+	}
+	return stopped, other
+}
+
+// stompAt is sockJSStomp opened at synth.Start plus shift.
+func stompAt(client string, shift time.Duration) *synth.Conv {
+	c := synth.New(client, "10.0.0.2:8080").Wait(shift).Open().UpgradeURI("/stomp/123/abcdefgh/websocket")
+	c.Frame(false, wsparse.OpText, []byte("o"))
+	c.Frame(true, wsparse.OpText, []byte("[\"CONNECT\\naccept-version:1.1,1.0\\nheart-beat:10000,10000\\n\\n\\u0000\"]"))
+	c.Frame(false, wsparse.OpText, []byte("a[\"CONNECTED\\nversion:1.1\\nheart-beat:10000,10000\\n\\n\\u0000\"]"))
+	return c
+}
+
+// timeOrdered is the packets of convs in time order, as a capture of them
+// all is written (equal times in the order given).
+func timeOrdered(convs ...*synth.Conv) []synth.Packet {
+	var pkts []synth.Packet
+	for _, c := range convs {
+		pkts = append(pkts, c.Packets...)
+	}
+	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
+	return pkts
+}
+
+// lonePacket is one SYN of a connection of its own, at ts.
+func lonePacket(ts time.Time) synth.Packet {
+	p := synth.New("10.0.0.9:40039", "10.0.0.2:8080").Syn().Packets[0]
+	p.TS = ts
+	return p
+}
+
+const stoppedOK = `stomp heart-beat s2c 10.0s 6 missed (max gap 60.0s, none in the last 60.0s, open at capture end)"`
+
+// connsEach runs conns on files with -j 1 and -j 2 (and --per-file when
+// perFile) and checks the two give the same bytes, stdout and stderr.
+func connsEach(t *testing.T, perFile bool, files ...string) (out, errs string) {
+	t.Helper()
+	for _, jobs := range []int{1, 2} {
+		var o, e bytes.Buffer
+		if err := RunConns(&ConnsOptions{Out: &o, Format: "jsonl", Time: "rel", Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second,
+			Input: Input{Err: &e, Reads: files, PerFile: perFile, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
+			t.Fatal(err)
+		}
+		if jobs == 1 {
+			out, errs = o.String(), e.String()
+		} else if o.String() != out || e.String() != errs {
+			t.Errorf("-j 2 differs from -j 1:\n%s%s\n-j 1:\n%s%s", o.String(), e.String(), out, errs)
+		}
+	}
+	return out, errs
+}
+
+func wantIn(t *testing.T, what, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: no %q in\n%s", what, w, got)
+		}
+	}
+}
+
+// TestClockFutureOutlier: one packet a year ahead at the end of the
+// input (a tap that stamped it wrong). Before, the stopped server's beats
+// were judged to it: 3 153 595 missed, and nothing said why. Now the
+// stopped session is judged to the end of its run of packets (90 s), the
+// jump is said, and which end was judged to.
+func TestClockFutureOutlier(t *testing.T) {
+	stopped, other := clockSessions(0)
+	pkts := timeOrdered(stopped, other)
+	last := pkts[len(pkts)-1].TS
+	pkts = append(pkts, lonePacket(last.Add(365*24*time.Hour)))
+	file := writeCapture(t, pkts)
+	out, errs := connsEach(t, false, file)
+	wantIn(t, "conns", out, stoppedOK)
+	wantIn(t, "stderr", errs,
+		"wsdump: the capture's clock jumped forward 365d0s at packet 26 (2025-05-06T07:09:39.013000Z), where its gaps had been at most 10.001s",
+		"wsdump: the capture's clock jumped: a connection still open at its end is judged to the end of its run of packets on one clock, not to the last packet's time (2025-05-06T07:09:39.013000Z): 2024-05-06T07:09:39.013000Z (packets 1-25); taken for a clock error, too short a run: packet 26")
+	if n := len(pkts); n != 26 {
+		t.Fatalf("%d packets, the test's notices name 26", n)
+	}
+}
+
+// TestClockPastOutlier: one packet an hour behind at the end of the
+// input. Before, the capture's end (that packet) came before the stopped
+// session's own end: it was judged to its own end, "ok", nothing said.
+func TestClockPastOutlier(t *testing.T) {
+	stopped, other := clockSessions(0)
+	pkts := timeOrdered(stopped, other)
+	last := pkts[len(pkts)-1].TS
+	pkts = append(pkts, lonePacket(last.Add(-time.Hour)))
+	file := writeCapture(t, pkts)
+	out, errs := connsEach(t, false, file)
+	wantIn(t, "conns", out, stoppedOK)
+	wantIn(t, "stderr", errs,
+		"wsdump: the capture's clock stepped back 1h0m0s at packet 26 (2024-05-06T06:09:39.013000Z)",
+		"(2024-05-06T06:09:39.013000Z): 2024-05-06T07:09:39.013000Z (packets 1-25); taken for a clock error, too short a run: packet 26")
+}
+
+// TestClockStepBackRun: the clock steps back an hour after 90 s (an NTP
+// step) and the capture goes on for 200 s more on the new clock, another
+// session beating there and falling silent, open. Before, the capture's
+// end (290 s less an hour) came before the stopped session's end: judged
+// to its own end, "ok". Now each is judged to the end of its own run:
+// the stopped one to 90 s, the later one to the capture's last packet.
+func TestClockStepBackRun(t *testing.T) {
+	stopped, other := clockSessions(0)
+	later := stompAt("10.0.0.1:40032", 100*time.Second-time.Hour)
+	for s := 1; s <= 5; s++ {
+		later.Wait(10*time.Second).Frame(false, wsparse.OpText, []byte(`a["\n"]`))
+	}
+	other.Wait(-time.Hour)
+	for s := 1; s <= 20; s++ {
+		other.Wait(10*time.Second).Frame(true, wsparse.OpText, []byte("hello"))
+	}
+	pkts := timeOrdered(stopped, other)
+	// The file's order: the packets before the step, then those after.
+	var before, after []synth.Packet
+	for _, p := range pkts {
+		if !p.TS.Before(synth.Start) {
+			before = append(before, p)
+		}
+	}
+	for _, p := range timeOrdered(other, later) {
+		if p.TS.Before(synth.Start) {
+			after = append(after, p)
+		}
+	}
+	file := writeCapture(t, append(before, after...))
+	out, errs := connsEach(t, false, file)
+	wantIn(t, "conns", out, stoppedOK,
+		// later: beats to 150 s on the new clock, judged to 290 s.
+		`stomp heart-beat s2c 10.0s 14 missed (max gap 140s, none in the last 140s, open at capture end)"`)
+	wantIn(t, "stderr", errs, "wsdump: the capture's clock stepped back 59m50.013s at packet 26 (2024-05-06T06:09:49.000000Z)",
+		"not to the last packet's time (2024-05-06T06:12:59.033000Z): 2024-05-06T07:09:39.013000Z (packets 1-25), 2024-05-06T06:12:59.033000Z (packets 26-58)\n")
+}
+
+// TestClockMergedHostAhead: two hosts' captures read merged, the second
+// host's clock five hours ahead of the first's throughout: merged by
+// time, the first's packets all come before the second's, and the clock
+// jumps forward five hours between them. Both runs are long: wsdump
+// cannot tell which clock is right, and judges each connection to the end
+// of its own host's run: the stopped session to its capture's end (90 s),
+// not five hours later (1 805 missed beats before). --per-file, each
+// file on its own, says the same.
+func TestClockMergedHostAhead(t *testing.T) {
+	stopped, other := clockSessions(0)
+	ahead := stompAt("10.0.0.3:40033", 5*time.Hour)
+	for s := 1; s <= 5; s++ {
+		ahead.Wait(10*time.Second).Frame(false, wsparse.OpText, []byte(`a["\n"]`))
+	}
+	aheadOther := synth.New("10.0.0.3:40034", "10.0.0.2:8080").Wait(5 * time.Hour).Open().UpgradeURI("/other")
+	for s := 1; s <= 20; s++ {
+		aheadOther.Wait(10*time.Second).Frame(true, wsparse.OpText, []byte("hello"))
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.pcap"), filepath.Join(dir, "b.pcap")
+	if err := os.Rename(writeCapture(t, timeOrdered(stopped, other)), a); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(writeCapture(t, timeOrdered(ahead, aheadOther)), b); err != nil {
+		t.Fatal(err)
+	}
+	aheadJudged := `stomp heart-beat s2c 10.0s 15 missed (max gap 150s, none in the last 150s, open at capture end)"`
+	out, errs := connsEach(t, false, a, b)
+	wantIn(t, "conns", out, stoppedOK, aheadJudged)
+	wantIn(t, "stderr", errs, "wsdump: the capture's clock jumped forward 4h58m29.987s at packet 26 (2024-05-06T12:08:09.000000Z, in "+b+"), where its gaps had been at most 10.001s",
+		"(2024-05-06T12:11:29.024000Z): 2024-05-06T07:09:39.013000Z (packets 1-25), 2024-05-06T12:11:29.024000Z (packets 26-63)\n")
+	perFile, _ := connsEach(t, true, a, b)
+	wantIn(t, "conns --per-file", perFile, stoppedOK, aheadJudged)
+}
