@@ -92,6 +92,11 @@ func (w *clockWatch) clock() reassembly.Clock {
 		c.Runs = append(c.Runs[:len(c.Runs):len(c.Runs)], w.run)
 		c.Last = w.run.End
 	}
+	if len(c.Runs) > 1 && anyCredible(&c) {
+		for i := range c.Runs {
+			c.Runs[i].Judged = c.Runs[i].Packets >= clockRunCredible
+		}
+	}
 	return c
 }
 
@@ -121,12 +126,12 @@ func clockEnd(c *reassembly.Clock, own time.Time) time.Time {
 	}
 	for i := len(c.Runs) - 1; i >= 0; i-- {
 		r := &c.Runs[i]
-		if r.Packets >= clockRunCredible && !own.Before(r.Lo) && !own.After(r.Hi) {
+		if r.Judged && !own.Before(r.Lo) && !own.After(r.Hi) {
 			return r.End
 		}
 	}
 	for i := len(c.Runs) - 1; ; i-- {
-		if r := &c.Runs[i]; r.Packets >= clockRunCredible {
+		if r := &c.Runs[i]; r.Judged {
 			return r.End
 		}
 	}
@@ -141,17 +146,3 @@ func anyCredible(c *reassembly.Clock) bool {
 	return false
 }
 
-// clockEnds are the runs whose ends open connections are judged to when
-// the clock jumped (clockEnd): the credible ones; none without a jump.
-func clockEnds(c *reassembly.Clock) []reassembly.ClockRun {
-	if c == nil || len(c.Runs) <= 1 || !anyCredible(c) {
-		return nil
-	}
-	var runs []reassembly.ClockRun
-	for _, r := range c.Runs {
-		if r.Packets >= clockRunCredible {
-			runs = append(runs, r)
-		}
-	}
-	return runs
-}

@@ -100,7 +100,11 @@ func TestClockFutureOutlier(t *testing.T) {
 	pkts = append(pkts, lonePacket(last.Add(365*24*time.Hour)))
 	file := writeCapture(t, pkts)
 	out, errs := connsEach(t, false, file)
-	wantIn(t, "conns", out, stoppedOK)
+	wantIn(t, "conns", out, stoppedOK,
+		`{"type":"clock_jump","packet":26,"ts":"2025-05-06T07:09:39.013000000Z","jump":31536000.000000,"largest_gap_before":10.001000}
+{"type":"clock_run","from_packet":1,"packets":25,"first_ts":"2024-05-06T07:08:09.000000000Z","last_ts":"2024-05-06T07:09:39.013000000Z","end_ts":"2024-05-06T07:09:39.013000000Z","open_judged_to_end":true}
+{"type":"clock_run","from_packet":26,"packets":1,"first_ts":"2025-05-06T07:09:39.013000000Z","last_ts":"2025-05-06T07:09:39.013000000Z","end_ts":"2025-05-06T07:09:39.013000000Z","open_judged_to_end":false}
+`)
 	wantIn(t, "stderr", errs,
 		"wsdump: the capture's clock jumped forward 365d0s at packet 26 (2025-05-06T07:09:39.013000Z), where its gaps had been at most 10.001s",
 		"wsdump: the capture's clock jumped: a connection still open at its end is judged to the end of its run of packets on one clock, not to the last packet's time (2025-05-06T07:09:39.013000Z): 2024-05-06T07:09:39.013000Z (packets 1-25); taken for a clock error, too short a run: packet 26")
@@ -191,7 +195,7 @@ func TestClockMergedHostAhead(t *testing.T) {
 	}
 	aheadJudged := `stomp heart-beat s2c 10.0s 15 missed (max gap 150s, none in the last 150s, open at capture end)"`
 	out, errs := connsEach(t, false, a, b)
-	wantIn(t, "conns", out, stoppedOK, aheadJudged)
+	wantIn(t, "conns", out, stoppedOK, aheadJudged, `{"type":"clock_jump","packet":26,"ts":"2024-05-06T12:08:09.000000000Z","jump":17909.987000,"largest_gap_before":10.001000,"file":"`+b+`"}`)
 	wantIn(t, "stderr", errs, "wsdump: the capture's clock jumped forward 4h58m29.987s at packet 26 (2024-05-06T12:08:09.000000Z, in "+b+"), where its gaps had been at most 10.001s",
 		"(2024-05-06T12:11:29.024000Z): 2024-05-06T07:09:39.013000Z (packets 1-25), 2024-05-06T12:11:29.024000Z (packets 26-63)\n")
 	perFile, _ := connsEach(t, true, a, b)

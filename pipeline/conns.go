@@ -42,8 +42,9 @@ type ConnsConfig struct {
 type ConnsRead struct {
 	Report  *health.Report // after -Y
 	Tracker *health.Tracker
-	Origin  time.Time // the capture's first packet
-	ReadErr error     // the input's error, reported after the output
+	Origin  time.Time         // the capture's first packet
+	ReadErr error             // the input's error, reported after the output
+	Clock   *reassembly.Clock // the capture's clock (its jumps, its runs)
 }
 
 // Conns reads a capture through the health tracker: the application
@@ -88,10 +89,11 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	// among them, reach the tracker on the merge's goroutine.
 	st := asm.Stats()
 	captureEnd(tr, st.Clock)
+	rd.Clock = st.Clock
 	if o.Limits != nil {
 		o.Limits.Report(o.Err, st)
 	}
-	report.WriteClockEnd(o.Err, st.Clock, clockEnds(st.Clock))
+	report.WriteClockEnd(o.Err, st.Clock)
 	tls.notice(o.Err, "", "are not in this report")
 	if rd.ReadErr == nil && tls.none() && spec.IsZero() {
 		report.WriteNoWebSocket(o.Err, st)

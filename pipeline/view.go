@@ -54,7 +54,7 @@ func (v *View) Run(src capture.Source, exp report.Exporter) (readErr, writeErr e
 	}
 	v.Limits.Report(v.Err, v.Stats)
 	if v.Ends != nil {
-		report.WriteClockEnd(v.Err, v.Stats.Clock, clockEnds(v.Stats.Clock))
+		report.WriteClockEnd(v.Err, v.Stats.Clock)
 	}
 	if err := exp.Close(); err != nil {
 		return readErr, &WriteError{err}

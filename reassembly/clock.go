@@ -42,4 +42,8 @@ type ClockRun struct {
 	Packets int64     // how many
 	Lo, Hi  time.Time // its earliest and latest time
 	End     time.Time // its last packet's time
+	// Judged: the clock jumped, and a connection still open at the end
+	// of the input that ended in this run is judged to its End (a run too
+	// short to be believed is not).
+	Judged bool
 }

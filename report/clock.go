@@ -35,41 +35,67 @@ func writeClockJumps(w io.Writer, c *reassembly.Clock) {
 
 // WriteClockEnd says, when the capture's clock jumped, to which end a
 // connection still open at the end of the input was judged: the end of
-// the run of packets on one clock that holds its last packet (runs, the
-// credible ones), not the last packet's time; and which runs were too
-// short to be believed.
-func WriteClockEnd(w io.Writer, c *reassembly.Clock, runs []reassembly.ClockRun) {
-	if c == nil || len(c.Runs) <= 1 || len(runs) == 0 {
+// the run of packets on one clock that holds its last packet (the runs
+// Judged), not the last packet's time; and which runs were too short to
+// be believed.
+func WriteClockEnd(w io.Writer, c *reassembly.Clock) {
+	if c == nil || len(c.Runs) <= 1 {
 		return
 	}
-	var b strings.Builder
-	for i, r := range runs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s (packets %d-%d)", clockTime(r.End), r.From, r.From+r.Packets-1)
-	}
-	var short []string
+	var judged, short []string
 	for _, r := range c.Runs {
-		if !containsRun(runs, r) {
+		if r.Judged {
+			judged = append(judged, fmt.Sprintf("%s (packets %d-%d)", clockTime(r.End), r.From, r.From+r.Packets-1))
+		} else {
 			short = append(short, clockRunPackets(r))
 		}
 	}
+	if len(judged) == 0 {
+		return
+	}
 	fmt.Fprintf(w, "wsdump: the capture's clock jumped: a connection still open at its end is judged to the end of its run of packets on one clock, not to the last packet's time (%s): %s",
-		clockTime(c.Last), b.String())
+		clockTime(c.Last), strings.Join(judged, ", "))
 	if len(short) > 0 {
 		fmt.Fprintf(w, "; taken for a clock error, too short a run: %s", strings.Join(short, ", "))
 	}
 	fmt.Fprintln(w)
 }
 
-func containsRun(runs []reassembly.ClockRun, r reassembly.ClockRun) bool {
-	for _, x := range runs {
-		if x.From == r.From {
-			return true
-		}
+// appendClockJSON appends conns' capture-level records when the clock
+// jumped: a "clock_jump" per jump listed, then a "clock_run" per run.
+func appendClockJSON(b []byte, c *reassembly.Clock) []byte {
+	if c == nil || len(c.Runs) <= 1 {
+		return b
 	}
-	return false
+	for _, j := range c.Jumps {
+		b = append(b, `{"type":"clock_jump","packet":`...)
+		b = strconv.AppendInt(b, j.Packet, 10)
+		b = jtsField(b, "ts", j.At)
+		b = appendSecs(field(b, "jump"), j.By)
+		if j.By > 0 {
+			b = appendSecs(field(b, "largest_gap_before"), j.Gap)
+		}
+		if j.File != "" {
+			b = appendJSON(field(b, "file"), j.File, jsonNoHTML)
+		}
+		b = append(b, "}\n"...)
+	}
+	if c.JumpsMore > 0 {
+		b = append(b, `{"type":"clock_jump","more":`...)
+		b = strconv.AppendInt(b, int64(c.JumpsMore), 10)
+		b = append(b, "}\n"...)
+	}
+	for _, r := range c.Runs {
+		b = append(b, `{"type":"clock_run","from_packet":`...)
+		b = strconv.AppendInt(b, r.From, 10)
+		b = strconv.AppendInt(field(b, "packets"), r.Packets, 10)
+		b = jtsField(b, "first_ts", r.Lo)
+		b = jtsField(b, "last_ts", r.Hi)
+		b = jtsField(b, "end_ts", r.End)
+		b = append(field(b, "open_judged_to_end"), strconv.FormatBool(r.Judged)...)
+		b = append(b, "}\n"...)
+	}
+	return b
 }
 
 func clockRunPackets(r reassembly.ClockRun) string {

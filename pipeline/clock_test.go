@@ -1,0 +1,85 @@
+package pipeline
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/reassembly"
+)
+
+// TestClockWatchRule: where the watch says the clock jumped (README,
+// Limits: back more than 1 s; forward more than 1 h and more than 100
+// times the largest gap before), and the runs it judges to.
+func TestClockWatchRule(t *testing.T) {
+	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := time.Second
+	for _, tc := range []struct {
+		name  string
+		gaps  []time.Duration // between packets, from t0
+		jumps []int64         // the packets after a jump
+		runs  []int64         // packets per run
+	}{
+		{"steady", []time.Duration{s, s, s}, nil, []int64{4}},
+		{"back 1 s: no step", []time.Duration{s, s, -s, s}, nil, []int64{5}},
+		{"back 1.001 s", []time.Duration{s, s, -s - time.Millisecond, s}, []int64{4}, []int64{3, 2}},
+		{"forward 1 h: none", []time.Duration{s, time.Hour, s}, nil, []int64{4}},
+		{"forward past 1 h", []time.Duration{s, time.Hour + 1, s}, []int64{3}, []int64{2, 2}},
+		{"past 1 h, under 100 gaps", []time.Duration{time.Minute, 100 * time.Minute, s}, nil, []int64{4}},
+		{"past 100 gaps", []time.Duration{time.Minute, 100*time.Minute + 1, s}, []int64{3}, []int64{2, 2}},
+		{"lone ahead, back", []time.Duration{s, s, s, 24 * time.Hour, -24 * time.Hour, s, s, s}, []int64{5, 6}, []int64{4, 1, 4}},
+		{"200 years ahead", []time.Duration{s, 200 * 365 * 24 * time.Hour, s, s}, []int64{3}, []int64{2, 3}},
+	} {
+		var w clockWatch
+		ts := t0
+		w.packet(ts)
+		for _, g := range tc.gaps {
+			ts = ts.Add(g)
+			w.packet(ts)
+		}
+		c := w.clock()
+		var jumps, runs []int64
+		for _, j := range c.Jumps {
+			jumps = append(jumps, j.Packet)
+		}
+		for _, r := range c.Runs {
+			runs = append(runs, r.Packets)
+		}
+		if !equalInts(jumps, tc.jumps) || !equalInts(runs, tc.runs) || !c.Last.Equal(ts) {
+			t.Errorf("%s: jumps at %v, runs %v, last %v; want %v, %v, %v", tc.name, jumps, runs, c.Last, tc.jumps, tc.runs, ts)
+		}
+	}
+}
+
+func equalInts(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestClockWatchBounded: a capture whose clock jumps at every packet
+// lists MaxClockJumps jumps and keeps MaxClockRuns runs, the last taking
+// the rest in; every run being short, the end is the last packet's.
+func TestClockWatchBounded(t *testing.T) {
+	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	var w clockWatch
+	for i := range 10000 {
+		w.packet(t0.Add(time.Duration(i%2) * 48 * time.Hour))
+	}
+	c := w.clock()
+	if len(c.Jumps) != reassembly.MaxClockJumps || c.JumpsMore != 9999-reassembly.MaxClockJumps || len(c.Runs) != reassembly.MaxClockRuns {
+		t.Fatalf("%d jumps, %d more, %d runs", len(c.Jumps), c.JumpsMore, len(c.Runs))
+	}
+	if last := c.Runs[len(c.Runs)-1]; last.Packets != 10000-int64(reassembly.MaxClockRuns-1) || !last.Judged {
+		t.Errorf("last run %+v", last)
+	}
+	// The last run is credible (it took the rest in): judged to its end.
+	if e := clockEnd(&c, t0); !e.Equal(c.Last) {
+		t.Errorf("end %v, want the last packet's %v", e, c.Last)
+	}
+}
