@@ -145,4 +145,3 @@ func anyCredible(c *reassembly.Clock) bool {
 	}
 	return false
 }
-
