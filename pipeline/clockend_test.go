@@ -2,12 +2,15 @@ package pipeline
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
@@ -200,4 +203,47 @@ func TestClockMergedHostAhead(t *testing.T) {
 		"(2024-05-06T12:11:29.024000Z): 2024-05-06T07:09:39.013000Z (packets 1-25), 2024-05-06T12:11:29.024000Z (packets 26-63)\n")
 	perFile, _ := connsEach(t, true, a, b)
 	wantIn(t, "conns --per-file", perFile, stoppedOK, aheadJudged)
+}
+
+// TestParquetHeartbeatsClockJump: the heartbeats dataset judges open
+// connections to the same end as conns when the clock jumped (a lone
+// packet a year ahead at the end), -j 1 and 2: the stopped server 6
+// missed, not 3 153 606.
+func TestParquetHeartbeatsClockJump(t *testing.T) {
+	stopped, other := clockSessions(0)
+	pkts := timeOrdered(stopped, other)
+	pkts = append(pkts, lonePacket(pkts[len(pkts)-1].TS.Add(365*24*time.Hour)))
+	file := writeCapture(t, pkts)
+	for _, jobs := range []int{1, 2} {
+		dir := t.TempDir()
+		var o, e bytes.Buffer
+		if err := RunView(&ViewOptions{Out: &o, Format: "parquet", OutDir: dir, Time: "rel", Preview: 64,
+			Input: Input{Err: &e, Reads: []string{file}, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
+			t.Fatal(err)
+		}
+		// A series with no beat has no date: it is in the default
+		// partition.
+		files, _ := filepath.Glob(filepath.Join(dir, "heartbeats", "*", "*.parquet"))
+		type row struct {
+			Kind   string `parquet:"kind"`
+			Dir    string `parquet:"dir"`
+			Missed int64  `parquet:"missed"`
+		}
+		var got []string
+		for _, f := range files {
+			rows, err := parquet.ReadFile[row](f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows {
+				got = append(got, fmt.Sprint(r.Kind, " ", r.Dir, " ", r.Missed))
+			}
+		}
+		slices.Sort(got)
+		if want := "app c2s 0,stomp c2s 9,stomp s2c 6"; strings.Join(got, ",") != want {
+			t.Errorf("-j %d: heartbeats %v, want %s (as conns)", jobs, got, want)
+		}
+		wantIn(t, "stderr", e.String(), "wsdump: the capture's clock jumped forward 365d0s at packet 26",
+			"not to the last packet's time (2025-05-06T07:09:39.013000Z): 2024-05-06T07:09:39.013000Z (packets 1-25)")
+	}
 }
