@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -245,5 +247,69 @@ func TestParquetHeartbeatsClockJump(t *testing.T) {
 		}
 		wantIn(t, "stderr", e.String(), "wsdump: the capture's clock jumped forward 365d0s at packet 26",
 			"not to the last packet's time (2025-05-06T07:09:39.013000Z): 2024-05-06T07:09:39.013000Z (packets 1-25)")
+	}
+}
+
+// TestClockMergecapHostAhead: a realistic merged input made by the tools
+// operators use: gen__app-sockjs-stomp's capture shifted with editcap
+// -t to start 5 h after gen__hb-stopped's (a second host whose clock is
+// 5 h ahead), merged with it by mergecap (and by wsdump, given both).
+// Each connection says what it says in its own capture: hb-stopped's
+// stopped server 18 missed, judged to hb-stopped's end, not 5 h later.
+// Skipped without editcap and mergecap (wireshark's tools), failed under
+// CI=true.
+func TestClockMergecapHostAhead(t *testing.T) {
+	var tools [2]string
+	for i, name := range []string{"editcap", "mergecap"} {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s not installed: %v", name, err)
+			}
+			t.Skipf("%s not installed: %v", name, err)
+		}
+		tools[i] = p
+	}
+	const a, b0 = "../testdata/pcaps/gen__hb-stopped.pcap", "../testdata/pcaps/gen__app-sockjs-stomp.pcap"
+	first := func(f string) time.Time {
+		p, err := synth.ReadPcap(f)
+		if err != nil || len(p) == 0 {
+			t.Fatalf("%s: %v", f, err)
+		}
+		return p[0].TS
+	}
+	shift := first(a).Add(5 * time.Hour).Sub(first(b0))
+	dir := t.TempDir()
+	b, merged := filepath.Join(dir, "ahead.pcap"), filepath.Join(dir, "merged.pcap")
+	for _, cmd := range [][]string{
+		{tools[0], "-t", strconv.FormatFloat(shift.Seconds(), 'f', 6, 64), b0, b},
+		{tools[1], "-F", "pcap", "-w", merged, a, b},
+	} {
+		if out, err := exec.Command(cmd[0], cmd[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", cmd, err, out)
+		}
+	}
+	glances := func(out string) []string {
+		var g []string
+		for _, l := range strings.Split(out, "\n") {
+			if i := strings.Index(l, `"glance":"`); i >= 0 && strings.HasPrefix(l, `{"type":"conn"`) {
+				g = append(g, l[i:i+strings.Index(l[i+10:], `"`)+10])
+			}
+		}
+		slices.Sort(g)
+		return g
+	}
+	alone, _ := connsEach(t, false, a)
+	aheadAlone, _ := connsEach(t, false, b)
+	want := glances(alone + aheadAlone)
+	if !slices.Contains(want, `"glance":"stomp heart-beat s2c 2.0s 18 missed (max gap 36.3s, none in the last 36.3s, open at capture end)`) {
+		t.Fatalf("hb-stopped alone: %v", want)
+	}
+	for _, files := range [][]string{{merged}, {a, b}} {
+		out, errs := connsEach(t, false, files...)
+		if got := glances(out); !slices.Equal(got, want) {
+			t.Errorf("%v: heartbeats\n%s\nwant each capture's own\n%s", files, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		wantIn(t, fmt.Sprint(files, " stderr"), errs, "wsdump: the capture's clock jumped forward 4h59m", "wsdump: the capture's clock jumped: a connection still open at its end is judged to the end of its run")
 	}
 }
