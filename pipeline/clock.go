@@ -29,46 +29,50 @@ const (
 
 // clockWatch follows the packets' times in reading order (the assembler's
 // input: one for every -j, the files merged) and notes the jumps and the
-// runs between them (reassembly.Clock). Per packet: a subtraction and two
-// comparisons.
+// runs between them (reassembly.Clock). Per packet: a few comparisons of
+// Unix nanoseconds.
 type clockWatch struct {
-	n      int64 // packets so far
-	last   int64 // the last packet's time, Unix nanoseconds
-	maxGap int64 // the largest forward gap within runs
-	limit  int64 // a packet after it jumps forward: last + the threshold
-	run    reassembly.ClockRun
+	n      int64     // packets so far
+	last   int64     // the last packet's time, Unix nanoseconds
+	lastTS time.Time // and as it came
+	maxGap int64     // the largest forward gap within runs
+	thr    int64     // the forward jump's threshold: max(floor, factor × maxGap)
+	limit  int64     // a packet after it jumps forward: last + thr
+	lo, hi int64     // the current run's earliest and latest times
+	from   int64     // its first packet
 	c      reassembly.Clock
 	src    capture.Source // names the file of a jump (capture.Current); nil: none
 }
 
 func (w *clockWatch) packet(ts time.Time) {
 	ns := ts.UnixNano()
-	w.n++
-	if w.n == 1 {
-		w.run = reassembly.ClockRun{From: 1, Lo: ts, Hi: ts}
-	} else if d := ns - w.last; d < -int64(clockStepBack) || ns > w.limit {
-		w.jump(ts, d)
+	d := ns - w.last
+	if ns > w.limit || d < -int64(clockStepBack) || w.n == 0 {
+		w.jump(ts, ns, d)
 	} else if d > w.maxGap {
 		w.maxGap = d
+		w.thr = max(int64(clockJumpFloor), satMul(d, clockJumpFactor))
 	}
-	w.last = ns
-	w.limit = satAdd(ns, max(int64(clockJumpFloor), satMul(w.maxGap, clockJumpFactor)))
-	r := &w.run
-	r.Packets++
-	r.End = ts
-	if ts.Before(r.Lo) {
-		r.Lo = ts
-	}
-	if ts.After(r.Hi) {
-		r.Hi = ts
+	w.n++
+	w.last, w.lastTS = ns, ts
+	w.limit = satAdd(ns, w.thr)
+	if ns > w.hi {
+		w.hi = ns
+	} else if ns < w.lo {
+		w.lo = ns
 	}
 }
 
-// jump notes a jump of d to the packet at ts, and starts a run with it
-// (past MaxClockRuns, the run goes on).
-func (w *clockWatch) jump(ts time.Time, d int64) {
+// jump starts the first run, or notes a jump of d to the packet at ts
+// and starts a run with it (past MaxClockRuns, the run goes on).
+func (w *clockWatch) jump(ts time.Time, ns, d int64) {
+	if w.n == 0 {
+		w.thr = int64(clockJumpFloor)
+		w.from, w.lo, w.hi = 1, ns, ns
+		return
+	}
 	if len(w.c.Jumps) < reassembly.MaxClockJumps {
-		j := reassembly.ClockJump{Packet: w.n, At: ts, By: time.Duration(d)}
+		j := reassembly.ClockJump{Packet: w.n + 1, At: ts, By: time.Duration(d)}
 		if d > 0 {
 			j.Gap = time.Duration(w.maxGap)
 		}
@@ -80,17 +84,24 @@ func (w *clockWatch) jump(ts time.Time, d int64) {
 		w.c.JumpsMore++
 	}
 	if len(w.c.Runs) < reassembly.MaxClockRuns-1 {
-		w.c.Runs = append(w.c.Runs, w.run)
-		w.run = reassembly.ClockRun{From: w.n, Lo: ts, Hi: ts}
+		w.c.Runs = append(w.c.Runs, w.runSoFar())
+		w.from, w.lo, w.hi = w.n+1, ns, ns
 	}
+}
+
+// runSoFar is the current run, to the last packet.
+func (w *clockWatch) runSoFar() reassembly.ClockRun {
+	loc := w.lastTS.Location()
+	return reassembly.ClockRun{From: w.from, Packets: w.n - w.from + 1,
+		Lo: time.Unix(0, w.lo).In(loc), Hi: time.Unix(0, w.hi).In(loc), End: w.lastTS}
 }
 
 // clock returns what the packets' times did.
 func (w *clockWatch) clock() reassembly.Clock {
 	c := w.c
 	if w.n > 0 {
-		c.Runs = append(c.Runs[:len(c.Runs):len(c.Runs)], w.run)
-		c.Last = w.run.End
+		c.Runs = append(c.Runs[:len(c.Runs):len(c.Runs)], w.runSoFar())
+		c.Last = w.lastTS
 	}
 	if len(c.Runs) > 1 && anyCredible(&c) {
 		for i := range c.Runs {

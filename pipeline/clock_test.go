@@ -83,3 +83,20 @@ func TestClockWatchBounded(t *testing.T) {
 		t.Errorf("end %v, want the last packet's %v", e, c.Last)
 	}
 }
+
+// BenchmarkClockWatch is the clock watch's cost per packet (every view
+// pays it once per packet read).
+func BenchmarkClockWatch(b *testing.B) {
+	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	ts := make([]time.Time, 4096)
+	for i := range ts {
+		ts[i] = t0.Add(time.Duration(i) * 137 * time.Microsecond)
+	}
+	var w clockWatch
+	for b.Loop() {
+		for _, t := range ts {
+			w.packet(t)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ts)), "ns/packet")
+}

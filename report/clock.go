@@ -53,6 +53,7 @@ func WriteClockEnd(w io.Writer, c *reassembly.Clock) {
 	if len(judged) == 0 {
 		return
 	}
+	judged, short = listed(judged), listed(short)
 	fmt.Fprintf(w, "wsdump: the capture's clock jumped: a connection still open at its end is judged to the end of its run of packets on one clock, not to the last packet's time (%s): %s",
 		clockTime(c.Last), strings.Join(judged, ", "))
 	if len(short) > 0 {
@@ -96,6 +97,17 @@ func appendClockJSON(b []byte, c *reassembly.Clock) []byte {
 		b = append(b, "}\n"...)
 	}
 	return b
+}
+
+// maxRunsListed bounds the runs a notice names (64 are kept).
+const maxRunsListed = 6
+
+// listed is l, past maxRunsListed the first of them and how many more.
+func listed(l []string) []string {
+	if len(l) <= maxRunsListed {
+		return l
+	}
+	return append(l[:maxRunsListed:maxRunsListed], strconv.Itoa(len(l)-maxRunsListed)+" more")
 }
 
 func clockRunPackets(r reassembly.ClockRun) string {
