@@ -209,6 +209,3 @@ func countErrs(errs []error) int {
 	}
 	return n
 }
-
-// CurrentInput is the merge's (Current).
-func (s *inputsSource) CurrentInput() string { return Current(s.Source) }

@@ -190,6 +190,3 @@ func (s *fileSource) Close() error {
 	}
 	return err
 }
-
-// CurrentInput is the wrapped source's (Current).
-func (s *interruptSource) CurrentInput() string { return Current(s.Source) }

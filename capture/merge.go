@@ -145,8 +145,8 @@ type merger struct {
 	failed   MergeError
 }
 
-// CurrentInput names the input of the packet Next returned last.
-func (m *merger) CurrentInput() string {
+// Input names the input of the packet Next returned last.
+func (m *merger) Input() string {
 	if m.last < 0 || m.last >= len(m.names) {
 		return ""
 	}

@@ -143,19 +143,6 @@ type stopSource struct {
 	done func() bool
 }
 
-// CurrentInput is the wrapped source's (Current).
-func (s *stopSource) CurrentInput() string { return Current(s.Source) }
-
-// Current names the input that src's last packet came from when src reads
-// several merged (Merge, MergeInputs), for a notice about that packet; ""
-// for one input.
-func Current(src Source) string {
-	if n, ok := src.(interface{ CurrentInput() string }); ok {
-		return n.CurrentInput()
-	}
-	return ""
-}
-
 func (s *stopSource) Next() (Packet, error) {
 	if s.done() {
 		return Packet{}, io.EOF

@@ -51,6 +51,3 @@ func (s *BPFSource) Close() error {
 	fmt.Fprintf(s.stderr, "wsdump: capture filter %q: %d of %d packets dropped\n", s.expr, s.dropped, s.seen)
 	return s.Source.Close()
 }
-
-// CurrentInput names the input of the last packet (capture.Current).
-func (s *BPFSource) CurrentInput() string { return capture.Current(s.Source) }

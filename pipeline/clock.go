@@ -41,7 +41,7 @@ type clockWatch struct {
 	lo, hi int64     // the current run's earliest and latest times
 	from   int64     // its first packet
 	c      reassembly.Clock
-	src    capture.Source // names the file of a jump (capture.Current); nil: none
+	src    capture.Source // names the file of a jump (its Input); nil: none
 }
 
 func (w *clockWatch) packet(ts time.Time) {
@@ -77,7 +77,7 @@ func (w *clockWatch) jump(ts time.Time, ns, d int64) {
 			j.Gap = time.Duration(w.maxGap)
 		}
 		if w.src != nil {
-			j.File = capture.Current(w.src)
+			j.File = w.src.Input()
 		}
 		w.c.Jumps = append(w.c.Jumps, j)
 	} else {

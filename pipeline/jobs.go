@@ -16,6 +16,14 @@ import (
 // goroutine) or a reassembly.Parallel (-j workers), which give the same
 // records in the same order.
 type Assembler interface {
+	reassembler
+	// Reading tells the assembler the source of its packets (Feed): its
+	// Input names the file of a jump of the capture's clock.
+	Reading(src capture.Source)
+}
+
+// reassembler is a reassembly.Assembler or reassembly.Parallel.
+type reassembler interface {
 	Packet(link uint32, data []byte, ts time.Time, wireLen int)
 	MergeKeys(k *tlsdec.KeyLog)
 	Finish()
@@ -51,27 +59,27 @@ func newJoiner(next, sess record.Sink) *fbjoin.Joiner {
 // joined finishes the fallback sessions after the reassembly, and
 // watches the capture's clock on the way in.
 type joined struct {
-	Assembler
+	reassembler
 	j     *fbjoin.Joiner
 	clock *clockWatch
 }
 
 func (a joined) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	a.clock.packet(ts)
-	a.Assembler.Packet(link, data, ts, wireLen)
+	a.reassembler.Packet(link, data, ts, wireLen)
 }
 
-// watch names src's files in the clock's jumps (Feed).
-func (a joined) watch(src capture.Source) { a.clock.src = src }
+// Reading names src's files in the clock's jumps.
+func (a joined) Reading(src capture.Source) { a.clock.src = src }
 
 func (a joined) Finish() {
-	a.Assembler.Finish()
+	a.reassembler.Finish()
 	a.j.Finish()
 }
 
 // Stats are the reassembly's counts with the joiner's.
 func (a joined) Stats() reassembly.Stats {
-	st := withJoiner(a.Assembler.Stats(), a.j)
+	st := withJoiner(a.reassembler.Stats(), a.j)
 	c := a.clock.clock()
 	st.Clock = &c
 	return st
