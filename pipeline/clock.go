@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/wsdump/wsdump/capture"
@@ -40,6 +42,7 @@ type clockWatch struct {
 	limit  int64     // a packet after it jumps forward: last + thr
 	lo, hi int64     // the current run's earliest and latest times
 	from   int64     // its first packet
+	aside  int64     // packets since from that are not its own (a short run between, set aside)
 	c      reassembly.Clock
 	src    capture.Source // names the file of a jump (its Input); nil: none
 }
@@ -83,16 +86,29 @@ func (w *clockWatch) jump(ts time.Time, ns, d int64) {
 	} else {
 		w.c.JumpsMore++
 	}
+	if n := len(w.c.Runs); n > 0 && w.n-w.from+1-w.aside < clockRunCredible {
+		// A short run, and this packet goes on from the run before it as
+		// if it had not been: the run before goes on, the short one is
+		// set aside (a lone packet stamped wrong in the middle).
+		prev := w.c.Runs[n-1]
+		if pe := prev.End.UnixNano(); ns >= pe-int64(clockStepBack) && ns <= satAdd(pe, w.thr) {
+			short := w.runSoFar()
+			w.c.Runs[n-1] = short
+			w.from, w.lo, w.hi = prev.From, prev.Lo.UnixNano(), prev.Hi.UnixNano()
+			w.aside = prev.Last - prev.From + 1 - prev.Packets + short.Last - short.From + 1
+			return
+		}
+	}
 	if len(w.c.Runs) < reassembly.MaxClockRuns-1 {
 		w.c.Runs = append(w.c.Runs, w.runSoFar())
-		w.from, w.lo, w.hi = w.n+1, ns, ns
+		w.from, w.lo, w.hi, w.aside = w.n+1, ns, ns, 0
 	}
 }
 
 // runSoFar is the current run, to the last packet.
 func (w *clockWatch) runSoFar() reassembly.ClockRun {
 	loc := w.lastTS.Location()
-	return reassembly.ClockRun{From: w.from, Packets: w.n - w.from + 1,
+	return reassembly.ClockRun{From: w.from, Last: w.n, Packets: w.n - w.from + 1 - w.aside,
 		Lo: time.Unix(0, w.lo).In(loc), Hi: time.Unix(0, w.hi).In(loc), End: w.lastTS}
 }
 
@@ -103,6 +119,9 @@ func (w *clockWatch) clock() reassembly.Clock {
 		c.Runs = append(c.Runs[:len(c.Runs):len(c.Runs)], w.runSoFar())
 		c.Last = w.lastTS
 	}
+	// In reading order: a run that went on past a short one set aside
+	// comes first.
+	slices.SortFunc(c.Runs, func(a, b reassembly.ClockRun) int { return cmp.Compare(a.From, b.From) })
 	if len(c.Runs) > 1 && anyCredible(&c) {
 		for i := range c.Runs {
 			c.Runs[i].Judged = c.Runs[i].Packets >= clockRunCredible

@@ -26,7 +26,10 @@ func TestClockWatchRule(t *testing.T) {
 		{"forward past 1 h", []time.Duration{s, time.Hour + 1, s}, []int64{3}, []int64{2, 2}},
 		{"past 1 h, under 100 gaps", []time.Duration{time.Minute, 100 * time.Minute, s}, nil, []int64{4}},
 		{"past 100 gaps", []time.Duration{time.Minute, 100*time.Minute + 1, s}, []int64{3}, []int64{2, 2}},
-		{"lone ahead, back", []time.Duration{s, s, s, 24 * time.Hour, -24 * time.Hour, s, s, s}, []int64{5, 6}, []int64{4, 1, 4}},
+		{"lone ahead, back", []time.Duration{s, s, s, 24 * time.Hour, -24 * time.Hour, s, s, s}, []int64{5, 6}, []int64{8, 1}}, // the run goes on past the lone packet
+		{"lone behind, forward", []time.Duration{s, s, s, -24 * time.Hour, 24 * time.Hour, s}, []int64{5, 6}, []int64{6, 1}},
+		{"two ahead, back", []time.Duration{s, s, s, 24 * time.Hour, s, -24 * time.Hour, s}, []int64{5, 7}, []int64{6, 2}},
+		{"four ahead, back: a run", []time.Duration{s, s, s, 24 * time.Hour, s, s, s, -24 * time.Hour, s}, []int64{5, 9}, []int64{4, 4, 2}},
 		{"200 years ahead", []time.Duration{s, 200 * 365 * 24 * time.Hour, s, s}, []int64{3}, []int64{2, 3}},
 	} {
 		var w clockWatch
@@ -62,14 +65,14 @@ func equalInts(a, b []int64) bool {
 	return true
 }
 
-// TestClockWatchBounded: a capture whose clock jumps at every packet
-// lists MaxClockJumps jumps and keeps MaxClockRuns runs, the last taking
-// the rest in; every run being short, the end is the last packet's.
+// TestClockWatchBounded: a capture whose clock jumps forward at every
+// packet lists MaxClockJumps jumps and keeps MaxClockRuns runs, the last
+// taking the rest in (and judged to: the only one long enough).
 func TestClockWatchBounded(t *testing.T) {
 	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	var w clockWatch
 	for i := range 10000 {
-		w.packet(t0.Add(time.Duration(i%2) * 48 * time.Hour))
+		w.packet(t0.Add(time.Duration(i) * 48 * time.Hour))
 	}
 	c := w.clock()
 	if len(c.Jumps) != reassembly.MaxClockJumps || c.JumpsMore != 9999-reassembly.MaxClockJumps || len(c.Runs) != reassembly.MaxClockRuns {

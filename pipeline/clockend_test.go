@@ -107,8 +107,8 @@ func TestClockFutureOutlier(t *testing.T) {
 	out, errs := connsEach(t, false, file)
 	wantIn(t, "conns", out, stoppedOK,
 		`{"type":"clock_jump","packet":26,"ts":"2025-05-06T07:09:39.013000000Z","jump":31536000.000000,"largest_gap_before":10.001000}
-{"type":"clock_run","from_packet":1,"packets":25,"first_ts":"2024-05-06T07:08:09.000000000Z","last_ts":"2024-05-06T07:09:39.013000000Z","end_ts":"2024-05-06T07:09:39.013000000Z","open_judged_to_end":true}
-{"type":"clock_run","from_packet":26,"packets":1,"first_ts":"2025-05-06T07:09:39.013000000Z","last_ts":"2025-05-06T07:09:39.013000000Z","end_ts":"2025-05-06T07:09:39.013000000Z","open_judged_to_end":false}
+{"type":"clock_run","from_packet":1,"last_packet":25,"packets":25,"first_ts":"2024-05-06T07:08:09.000000000Z","last_ts":"2024-05-06T07:09:39.013000000Z","end_ts":"2024-05-06T07:09:39.013000000Z","open_judged_to_end":true}
+{"type":"clock_run","from_packet":26,"last_packet":26,"packets":1,"first_ts":"2025-05-06T07:09:39.013000000Z","last_ts":"2025-05-06T07:09:39.013000000Z","end_ts":"2025-05-06T07:09:39.013000000Z","open_judged_to_end":false}
 `)
 	wantIn(t, "stderr", errs,
 		"wsdump: the capture's clock jumped forward 365d0s at packet 26 (2025-05-06T07:09:39.013000Z), where its gaps had been at most 10.001s",
@@ -116,6 +116,23 @@ func TestClockFutureOutlier(t *testing.T) {
 	if n := len(pkts); n != 26 {
 		t.Fatalf("%d packets, the test's notices name 26", n)
 	}
+}
+
+// TestClockMiddleOutlier: one packet a year ahead in the middle of the
+// input, the clock back where it was after it. The packets on either
+// side are one run: the stopped session is judged to the last packet, as
+// without the outlier (before the run went on past it, the session was
+// judged to the packet before the outlier: 3 missed, not 6).
+func TestClockMiddleOutlier(t *testing.T) {
+	stopped, other := clockSessions(0)
+	pkts := timeOrdered(stopped, other)
+	mid := slices.IndexFunc(pkts, func(p synth.Packet) bool { return p.TS.After(synth.Start.Add(45 * time.Second)) })
+	pkts = slices.Insert(pkts, mid, lonePacket(pkts[mid-1].TS.Add(365*24*time.Hour)))
+	file := writeCapture(t, pkts)
+	out, errs := connsEach(t, false, file)
+	wantIn(t, "conns", out, stoppedOK, `{"type":"clock_run","from_packet":1,"last_packet":26,"packets":25,`)
+	wantIn(t, "stderr", errs, fmt.Sprintf("wsdump: the capture's clock jumped forward 365d0s at packet %d (", mid+1),
+		fmt.Sprintf("(packets 1-26); taken for a clock error, too short a run: packet %d\n", mid+1))
 }
 
 // TestClockPastOutlier: one packet an hour behind at the end of the

@@ -39,7 +39,8 @@ type ClockJump struct {
 // ClockRun is a run of packets on one clock: between two jumps.
 type ClockRun struct {
 	From    int64     // its first packet, counted from 1
-	Packets int64     // how many
+	Last    int64     // its last packet
+	Packets int64     // how many (fewer than Last-From+1 when a short run between was set aside)
 	Lo, Hi  time.Time // its earliest and latest time
 	End     time.Time // its last packet's time
 	// Judged: the clock jumped, and a connection still open at the end

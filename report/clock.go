@@ -45,7 +45,7 @@ func WriteClockEnd(w io.Writer, c *reassembly.Clock) {
 	var judged, short []string
 	for _, r := range c.Runs {
 		if r.Judged {
-			judged = append(judged, fmt.Sprintf("%s (packets %d-%d)", clockTime(r.End), r.From, r.From+r.Packets-1))
+			judged = append(judged, fmt.Sprintf("%s (packets %d-%d)", clockTime(r.End), r.From, r.Last))
 		} else {
 			short = append(short, clockRunPackets(r))
 		}
@@ -89,6 +89,7 @@ func appendClockJSON(b []byte, c *reassembly.Clock) []byte {
 	for _, r := range c.Runs {
 		b = append(b, `{"type":"clock_run","from_packet":`...)
 		b = strconv.AppendInt(b, r.From, 10)
+		b = strconv.AppendInt(field(b, "last_packet"), r.Last, 10)
 		b = strconv.AppendInt(field(b, "packets"), r.Packets, 10)
 		b = jtsField(b, "first_ts", r.Lo)
 		b = jtsField(b, "last_ts", r.Hi)
@@ -111,10 +112,10 @@ func listed(l []string) []string {
 }
 
 func clockRunPackets(r reassembly.ClockRun) string {
-	if r.Packets == 1 {
+	if r.Last == r.From {
 		return "packet " + strconv.FormatInt(r.From, 10)
 	}
-	return fmt.Sprintf("packets %d-%d", r.From, r.From+r.Packets-1)
+	return fmt.Sprintf("packets %d-%d", r.From, r.Last)
 }
 
 // clockTime is a packet's time in a clock notice: UTC, microseconds.

@@ -20,7 +20,7 @@ func TestClockNotices(t *testing.T) {
 			{Packet: 8, At: t0, By: -90 * time.Minute}},
 		JumpsMore: 2}
 	for i := range 10 {
-		c.Runs = append(c.Runs, reassembly.ClockRun{From: int64(1 + 10*i), Packets: 10, End: t0.Add(time.Duration(i) * time.Minute), Judged: i != 3})
+		c.Runs = append(c.Runs, reassembly.ClockRun{From: int64(1 + 10*i), Last: int64(10 + 10*i), Packets: 10, End: t0.Add(time.Duration(i) * time.Minute), Judged: i != 3})
 	}
 	var b bytes.Buffer
 	writeClockJumps(&b, c)
