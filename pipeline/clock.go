@@ -35,20 +35,22 @@ const (
 // Unix nanoseconds.
 type clockWatch struct {
 	n      int64     // packets so far
-	last   int64     // the last packet's time, Unix nanoseconds
+	last   int64     // the last packet's time, clockNanos
 	lastTS time.Time // and as it came
 	maxGap int64     // the largest forward gap within runs
 	thr    int64     // the forward jump's threshold: max(floor, factor × maxGap)
 	limit  int64     // a packet after it jumps forward: last + thr
-	lo, hi int64     // the current run's earliest and latest times
-	from   int64     // its first packet
-	aside  int64     // packets since from that are not its own (a short run between, set aside)
+	lo, hi int64     // the current run's earliest and latest times, clockNanos
+	loTS   time.Time // and as they came
+	hiTS   time.Time
+	from   int64 // its first packet
+	aside  int64 // packets since from that are not its own (a short run between, set aside)
 	c      reassembly.Clock
 	src    capture.Source // names the file of a jump (its Input); nil: none
 }
 
 func (w *clockWatch) packet(ts time.Time) {
-	ns := ts.UnixNano()
+	ns := clockNanos(ts)
 	d := ns - w.last
 	if ns > w.limit || d < -int64(clockStepBack) || w.n == 0 {
 		w.jump(ts, ns, d)
@@ -60,10 +62,40 @@ func (w *clockWatch) packet(ts time.Time) {
 	w.last, w.lastTS = ns, ts
 	w.limit = satAdd(ns, w.thr)
 	if ns > w.hi {
-		w.hi = ns
+		w.hi, w.hiTS = ns, ts
 	} else if ns < w.lo {
-		w.lo = ns
+		w.lo, w.loTS = ns, ts
+	} else if ns == clockMax || ns == -clockMax {
+		w.beyond(ts)
 	}
+}
+
+// beyond keeps the run's earliest and latest times past clockMax.
+func (w *clockWatch) beyond(ts time.Time) {
+	if ts.After(w.hiTS) {
+		w.hiTS = ts
+	} else if ts.Before(w.loTS) {
+		w.loTS = ts
+	}
+}
+
+// clockMax bounds the watch's nanoseconds: ±2^62 from 1970, 1823 to
+// 2116 (pcap's 32-bit seconds end in 2106), so that the difference of
+// two never overflows. pcapng's 64-bit timestamps and its if_tsoffset
+// reach further, where time.Time's UnixNano overflows: those times are
+// taken for the bound (runs keep the times as they came).
+const clockMax = 1 << 62
+
+// clockNanos is ts in Unix nanoseconds within ±clockMax.
+func clockNanos(ts time.Time) int64 {
+	sec := ts.Unix()
+	if sec > clockMax/1_000_000_000-1 {
+		return clockMax
+	}
+	if sec < -clockMax/1_000_000_000+1 {
+		return -clockMax
+	}
+	return sec*1e9 + int64(ts.Nanosecond())
 }
 
 // jump starts the first run, or notes a jump of d to the packet at ts
@@ -71,11 +103,12 @@ func (w *clockWatch) packet(ts time.Time) {
 func (w *clockWatch) jump(ts time.Time, ns, d int64) {
 	if w.n == 0 {
 		w.thr = int64(clockJumpFloor)
-		w.from, w.lo, w.hi = 1, ns, ns
+		w.from, w.lo, w.hi, w.loTS, w.hiTS = 1, ns, ns, ts, ts
 		return
 	}
 	if len(w.c.Jumps) < reassembly.MaxClockJumps {
-		j := reassembly.ClockJump{Packet: w.n + 1, At: ts, By: time.Duration(d)}
+		// Sub, not d: the times as they came (d is within ±clockMax).
+		j := reassembly.ClockJump{Packet: w.n + 1, At: ts, By: ts.Sub(w.lastTS)}
 		if d > 0 {
 			j.Gap = time.Duration(w.maxGap)
 		}
@@ -91,10 +124,11 @@ func (w *clockWatch) jump(ts time.Time, ns, d int64) {
 		// if it had not been: the run before goes on, the short one is
 		// set aside (a lone packet stamped wrong in the middle).
 		prev := w.c.Runs[n-1]
-		if pe := prev.End.UnixNano(); ns >= pe-int64(clockStepBack) && ns <= satAdd(pe, w.thr) {
+		if pe := clockNanos(prev.End); ns >= pe-int64(clockStepBack) && ns <= satAdd(pe, w.thr) {
 			short := w.runSoFar()
 			w.c.Runs[n-1] = short
-			w.from, w.lo, w.hi = prev.From, prev.Lo.UnixNano(), prev.Hi.UnixNano()
+			w.from, w.lo, w.hi = prev.From, clockNanos(prev.Lo), clockNanos(prev.Hi)
+			w.loTS, w.hiTS = prev.Lo, prev.Hi
 			w.aside = prev.Last - prev.From + 1 - prev.Packets + short.Last - short.From + 1
 			return
 		}
@@ -102,14 +136,14 @@ func (w *clockWatch) jump(ts time.Time, ns, d int64) {
 	if len(w.c.Runs) < reassembly.MaxClockRuns-1 {
 		w.c.Runs = append(w.c.Runs, w.runSoFar())
 		w.from, w.lo, w.hi, w.aside = w.n+1, ns, ns, 0
+		w.loTS, w.hiTS = ts, ts
 	}
 }
 
 // runSoFar is the current run, to the last packet.
 func (w *clockWatch) runSoFar() reassembly.ClockRun {
-	loc := w.lastTS.Location()
 	return reassembly.ClockRun{From: w.from, Last: w.n, Packets: w.n - w.from + 1 - w.aside,
-		Lo: time.Unix(0, w.lo).In(loc), Hi: time.Unix(0, w.hi).In(loc), End: w.lastTS}
+		Lo: w.loTS, Hi: w.hiTS, End: w.lastTS}
 }
 
 // clock returns what the packets' times did.

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -102,4 +103,45 @@ func BenchmarkClockWatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ts)), "ns/packet")
+}
+
+// TestClockWatchFarDates: pcapng's 64-bit timestamps (and if_tsoffset)
+// reach past 2262 and before 1678, where time.Time's Unix nanoseconds
+// overflow int64. A jump from 2024 to 2300 is a jump forward, the runs
+// keep their packets' true times, and a connection ending in the 2300
+// run is judged to that run's end; a steady run far in the past or the
+// future is one run.
+func TestClockWatchFarDates(t *testing.T) {
+	s := time.Second
+	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	far := time.Date(2300, 1, 2, 3, 4, 5, 0, time.UTC)
+	var w clockWatch
+	for i := range 5 {
+		w.packet(t0.Add(time.Duration(i) * s))
+	}
+	for i := range 5 {
+		w.packet(far.Add(time.Duration(i) * s))
+	}
+	c := w.clock()
+	if len(c.Jumps) != 1 || c.Jumps[0].Packet != 6 || c.Jumps[0].By <= 0 {
+		t.Fatalf("jumps %+v, want one forward at packet 6", c.Jumps)
+	}
+	if len(c.Runs) != 2 || !c.Runs[1].Lo.Equal(far) || !c.Runs[1].Hi.Equal(far.Add(4*s)) || !c.Runs[0].Hi.Equal(t0.Add(4*s)) {
+		t.Fatalf("runs %+v", c.Runs)
+	}
+	if e := clockEnd(&c, far.Add(2*s)); !e.Equal(far.Add(4 * s)) {
+		t.Errorf("a connection ending at %v judged to %v, want %v", far.Add(2*s), e, far.Add(4*s))
+	}
+	if e := clockEnd(&c, t0.Add(2*s)); !e.Equal(t0.Add(4 * s)) {
+		t.Errorf("a connection ending at %v judged to %v, want %v", t0.Add(2*s), e, t0.Add(4*s))
+	}
+	for _, start := range []time.Time{far, time.Date(1600, 1, 2, 3, 4, 5, 0, time.UTC), time.Unix(math.MaxInt64/4, 0).UTC(), time.Unix(math.MinInt64/4, 0).UTC()} {
+		var w clockWatch
+		for i := range 5 {
+			w.packet(start.Add(time.Duration(i) * s))
+		}
+		if c := w.clock(); len(c.Jumps) != 0 || len(c.Runs) != 1 || !c.Runs[0].Lo.Equal(start) || !c.Runs[0].Hi.Equal(start.Add(4*s)) {
+			t.Errorf("steady from %v: jumps %+v, runs %+v", start, c.Jumps, c.Runs)
+		}
+	}
 }
