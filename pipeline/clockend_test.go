@@ -330,3 +330,28 @@ func TestClockMergecapHostAhead(t *testing.T) {
 		wantIn(t, fmt.Sprint(files, " stderr"), errs, "wsdump: the capture's clock jumped forward 4h59m", "wsdump: the capture's clock jumped: a connection still open at its end is judged to the end of its run")
 	}
 }
+
+// TestClockRotationGap: one host's capture rotated into two files with 3
+// h between them (the capture stopped and started again), read as one
+// capture. The gap is a jump forward by the rule: the notice names the
+// second file and says that a capture silent that long is a cause too,
+// whose missed beats are not counted (it said only a wrong clock or
+// hosts merged); the stopped session is judged to the first file's end.
+func TestClockRotationGap(t *testing.T) {
+	stopped, other := clockSessions(0)
+	later := stompAt("10.0.0.1:40035", 3*time.Hour)
+	for s := 1; s <= 5; s++ {
+		later.Wait(10*time.Second).Frame(false, wsparse.OpText, []byte(`a["\n"]`))
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "ws-0700.pcap"), filepath.Join(dir, "ws-1000.pcap")
+	if err := os.Rename(writeCapture(t, timeOrdered(stopped, other)), a); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(writeCapture(t, timeOrdered(later)), b); err != nil {
+		t.Fatal(err)
+	}
+	out, errs := connsEach(t, false, a, b)
+	wantIn(t, "conns", out, stoppedOK)
+	wantIn(t, "stderr", errs, "wsdump: the capture's clock jumped forward 2h58m29.987s at packet 26 (2024-05-06T10:08:09.000000Z, in "+b+"), where its gaps had been at most 10.001s: a clock set wrong, captures of hosts whose clocks disagree merged, or a capture that saw nothing that long (stopped and started again, or a network gone silent: beats missed in it are not counted)\n")
+}

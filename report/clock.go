@@ -21,7 +21,7 @@ func writeClockJumps(w io.Writer, c *reassembly.Clock) {
 		}
 		where += ")"
 		if j.By > 0 {
-			fmt.Fprintf(w, "wsdump: the capture's clock jumped forward %s at %s, where its gaps had been at most %s: a clock set wrong, or captures of hosts whose clocks disagree merged\n",
+			fmt.Fprintf(w, "wsdump: the capture's clock jumped forward %s at %s, where its gaps had been at most %s: a clock set wrong, captures of hosts whose clocks disagree merged, or a capture that saw nothing that long (stopped and started again, or a network gone silent: beats missed in it are not counted)\n",
 				clockSpan(j.By), where, clockSpan(j.Gap))
 		} else {
 			fmt.Fprintf(w, "wsdump: the capture's clock stepped back %s at %s: an NTP step, a clock set wrong, or captures merged whose clocks disagree\n",
