@@ -99,7 +99,8 @@ func clockNanos(ts time.Time) int64 {
 }
 
 // jump starts the first run, or notes a jump of d to the packet at ts
-// and starts a run with it (past MaxClockRuns, the run goes on).
+// and starts a run with it (past MaxClockRuns, with no short run to drop,
+// the run goes on).
 func (w *clockWatch) jump(ts time.Time, ns, d int64) {
 	if w.n == 0 {
 		w.thr = int64(clockJumpFloor)
@@ -133,11 +134,25 @@ func (w *clockWatch) jump(ts time.Time, ns, d int64) {
 			return
 		}
 	}
-	if len(w.c.Runs) < reassembly.MaxClockRuns-1 {
+	if len(w.c.Runs) < reassembly.MaxClockRuns-1 || w.dropShort() {
 		w.c.Runs = append(w.c.Runs, w.runSoFar())
 		w.from, w.lo, w.hi, w.aside = w.n+1, ns, ns, 0
 		w.loTS, w.hiTS = ts, ts
 	}
+}
+
+// dropShort makes room in a full list of runs: the earliest run too
+// short to be believed goes, counted (a tap that stamps a packet wrong
+// now and then sets one aside each time). False when every run is
+// credible.
+func (w *clockWatch) dropShort() bool {
+	i := slices.IndexFunc(w.c.Runs, func(r reassembly.ClockRun) bool { return r.Packets < clockRunCredible })
+	if i < 0 {
+		return false
+	}
+	w.c.Runs = slices.Delete(w.c.Runs, i, i+1)
+	w.c.ShortMore++
+	return true
 }
 
 // runSoFar is the current run, to the last packet.

@@ -67,24 +67,74 @@ func equalInts(a, b []int64) bool {
 }
 
 // TestClockWatchBounded: a capture whose clock jumps forward at every
-// packet lists MaxClockJumps jumps and keeps MaxClockRuns runs, the last
-// taking the rest in (and judged to: the only one long enough).
+// packet, or every 4 packets, lists MaxClockJumps jumps and keeps
+// MaxClockRuns runs. Runs of one packet, all too short to be believed:
+// the latest are kept, the others counted, and the end is the last
+// packet's, as when no run is credible. Runs of 4: the last takes the
+// rest in (and is judged to); the first run is judged to its own end.
 func TestClockWatchBounded(t *testing.T) {
 	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, every := range []int{1, clockRunCredible} {
+		var w clockWatch
+		for i := range 10000 {
+			w.packet(t0.Add(time.Duration(i/every)*48*time.Hour + time.Duration(i%every)*time.Second))
+		}
+		c := w.clock()
+		if len(c.Jumps) != reassembly.MaxClockJumps || c.JumpsMore != int(9999/every)-reassembly.MaxClockJumps || len(c.Runs) != reassembly.MaxClockRuns {
+			t.Fatalf("every %d: %d jumps, %d more, %d runs", every, len(c.Jumps), c.JumpsMore, len(c.Runs))
+		}
+		last := c.Runs[len(c.Runs)-1]
+		if every == 1 && (last.Packets != 1 || c.ShortMore != 10000-reassembly.MaxClockRuns) {
+			t.Errorf("every packet: last run %+v, %d more short", last, c.ShortMore)
+		}
+		if every > 1 && (last.Packets != 10000-int64(every*(reassembly.MaxClockRuns-1)) || !last.Judged || c.ShortMore != 0) {
+			t.Errorf("every %d packets: last run %+v, %d more short", every, last, c.ShortMore)
+		}
+		want := c.Last // every run short: as without a jump
+		if every > 1 {
+			want = c.Runs[0].End // its own run's end
+		}
+		if e := clockEnd(&c, t0); !e.Equal(want) {
+			t.Errorf("every %d: end %v, want %v", every, e, want)
+		}
+	}
+}
+
+// TestClockWatchBoundedOutliers: a tap that stamps every fifth packet a
+// year ahead, for 10 000 packets: each lone packet is set aside and the
+// run goes on, and the list of runs stays bounded: past MaxClockRuns the
+// earliest run set aside makes room (counted), so that a connection is
+// still judged to the last packet on the capture's clock, not to one a
+// year ahead (before, past 63 outliers the run took them in, and was
+// judged to the last of them).
+func TestClockWatchBoundedOutliers(t *testing.T) {
+	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	var w clockWatch
+	var lastOnClock time.Time
 	for i := range 10000 {
-		w.packet(t0.Add(time.Duration(i) * 48 * time.Hour))
+		ts := t0.Add(time.Duration(i) * time.Second)
+		if i%5 == 4 {
+			ts = ts.Add(365 * 24 * time.Hour)
+		} else {
+			lastOnClock = ts
+		}
+		w.packet(ts)
 	}
 	c := w.clock()
-	if len(c.Jumps) != reassembly.MaxClockJumps || c.JumpsMore != 9999-reassembly.MaxClockJumps || len(c.Runs) != reassembly.MaxClockRuns {
+	if len(c.Jumps) != reassembly.MaxClockJumps || c.JumpsMore != 2*2000-1-reassembly.MaxClockJumps || len(c.Runs) > reassembly.MaxClockRuns {
 		t.Fatalf("%d jumps, %d more, %d runs", len(c.Jumps), c.JumpsMore, len(c.Runs))
 	}
-	if last := c.Runs[len(c.Runs)-1]; last.Packets != 10000-int64(reassembly.MaxClockRuns-1) || !last.Judged {
-		t.Errorf("last run %+v", last)
+	var kept int64
+	for _, r := range c.Runs {
+		if r.Packets < clockRunCredible {
+			kept++
+		}
 	}
-	// The last run is credible (it took the rest in): judged to its end.
-	if e := clockEnd(&c, t0); !e.Equal(c.Last) {
-		t.Errorf("end %v, want the last packet's %v", e, c.Last)
+	if kept+c.ShortMore != 2000 {
+		t.Errorf("%d short runs kept, %d more, want 2000 in all", kept, c.ShortMore)
+	}
+	if e := clockEnd(&c, t0.Add(100*time.Second)); !e.Equal(lastOnClock) {
+		t.Errorf("end %v, want the last packet on the clock's %v", e, lastOnClock)
 	}
 }
 

@@ -53,7 +53,7 @@ func WriteClockEnd(w io.Writer, c *reassembly.Clock) {
 	if len(judged) == 0 {
 		return
 	}
-	judged, short = listed(judged), listed(short)
+	judged, short = listed(judged, 0), listed(short, c.ShortMore)
 	fmt.Fprintf(w, "wsdump: the capture's clock jumped: a connection still open at its end is judged to the end of its run of packets on one clock, not to the last packet's time (%s): %s",
 		clockTime(c.Last), strings.Join(judged, ", "))
 	if len(short) > 0 {
@@ -63,7 +63,8 @@ func WriteClockEnd(w io.Writer, c *reassembly.Clock) {
 }
 
 // appendClockJSON appends conns' capture-level records when the clock
-// jumped: a "clock_jump" per jump listed, then a "clock_run" per run.
+// jumped: a "clock_jump" per jump listed, then a "clock_run" per run
+// kept, and one with how many more were too short to keep.
 func appendClockJSON(b []byte, c *reassembly.Clock) []byte {
 	if c == nil || len(c.Runs) <= 1 {
 		return b
@@ -97,18 +98,29 @@ func appendClockJSON(b []byte, c *reassembly.Clock) []byte {
 		b = append(field(b, "open_judged_to_end"), strconv.FormatBool(r.Judged)...)
 		b = append(b, "}\n"...)
 	}
+	if c.ShortMore > 0 {
+		// Runs too short to be believed, not kept (reassembly.Clock).
+		b = append(b, `{"type":"clock_run","more":`...)
+		b = strconv.AppendInt(b, c.ShortMore, 10)
+		b = append(b, `,"open_judged_to_end":false}`+"\n"...)
+	}
 	return b
 }
 
 // maxRunsListed bounds the runs a notice names (64 are kept).
 const maxRunsListed = 6
 
-// listed is l, past maxRunsListed the first of them and how many more.
-func listed(l []string) []string {
-	if len(l) <= maxRunsListed {
-		return l
+// listed is l, past maxRunsListed the first of them, and how many more
+// with the more not kept.
+func listed(l []string, more int64) []string {
+	if len(l) > maxRunsListed {
+		more += int64(len(l) - maxRunsListed)
+		l = l[:maxRunsListed:maxRunsListed]
 	}
-	return append(l[:maxRunsListed:maxRunsListed], strconv.Itoa(len(l)-maxRunsListed)+" more")
+	if more > 0 {
+		l = append(l, strconv.FormatInt(more, 10)+" more")
+	}
+	return l
 }
 
 func clockRunPackets(r reassembly.ClockRun) string {
