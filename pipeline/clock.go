@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"cmp"
+	"io"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/reassembly"
+	"github.com/wsdump/wsdump/report"
 )
 
 // The capture's clock jumps (README, Limits):
@@ -223,4 +225,34 @@ func anyCredible(c *reassembly.Clock) bool {
 		}
 	}
 	return false
+}
+
+// endTaker is told the capture's end: a health.Tracker, a Parquet
+// dataset's writer.
+type endTaker interface {
+	CaptureEnd(time.Time)
+	CaptureEndOf(func(time.Time) time.Time)
+}
+
+// judgeEnd is where a reading that judges the connections still open at
+// the end of its input (conns, the Parquet heartbeats) learns that end,
+// once the assembler finished (Stats().Clock): it tells t (captureEnd),
+// and, when the clock jumped, says on errw to which ends they were
+// judged (report.WriteClockEnd), after the limits' notices (the jumps).
+func judgeEnd(t endTaker, c *reassembly.Clock, errw io.Writer) {
+	captureEnd(t, c)
+	report.WriteClockEnd(errw, c)
+}
+
+// captureEnd tells t the end of the input c is the clock of: its last
+// packet's time, or, when its clock jumped, each open connection's end
+// by the run of packets it ended in (clockEnd).
+func captureEnd(t endTaker, c *reassembly.Clock) {
+	switch {
+	case c == nil || c.Last.IsZero(): // no packet
+	case len(c.Runs) <= 1:
+		t.CaptureEnd(c.Last)
+	default:
+		t.CaptureEndOf(func(own time.Time) time.Time { return clockEnd(c, own) })
+	}
 }

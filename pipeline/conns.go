@@ -88,12 +88,11 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	// After Finish: with -j the records, the open connections' ends
 	// among them, reach the tracker on the merge's goroutine.
 	st := asm.Stats()
-	captureEnd(tr, st.Clock)
 	rd.Clock = st.Clock
 	if o.Limits != nil {
 		o.Limits.Report(o.Err, st)
 	}
-	report.WriteClockEnd(o.Err, st.Clock)
+	judgeEnd(tr, st.Clock, o.Err)
 	tls.notice(o.Err, "", "are not in this report")
 	if rd.ReadErr == nil && tls.none() && spec.IsZero() {
 		report.WriteNoWebSocket(o.Err, st)
@@ -120,26 +119,6 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 			n, rd.Report.HTTP2MoreNotFollowed)
 	}
 	return rd
-}
-
-// endTaker is told the capture's end: a health.Tracker, a Parquet
-// dataset's writer.
-type endTaker interface {
-	CaptureEnd(time.Time)
-	CaptureEndOf(func(time.Time) time.Time)
-}
-
-// captureEnd tells t the end of the input c is the clock of: its last
-// packet's time, or, when its clock jumped, each open connection's end
-// by the run of packets it ended in (clockEnd).
-func captureEnd(t endTaker, c *reassembly.Clock) {
-	switch {
-	case c == nil || c.Last.IsZero(): // no packet
-	case len(c.Runs) <= 1:
-		t.CaptureEnd(c.Last)
-	default:
-		t.CaptureEndOf(func(own time.Time) time.Time { return clockEnd(c, own) })
-	}
 }
 
 // selectConns keeps the connections of rep for which x is true.

@@ -28,7 +28,7 @@ type View struct {
 	Limits  Limits
 	Err     io.Writer // the limits' notices
 	// Ends, when set, is told the input's end once every record is out
-	// (captureEnd).
+	// (judgeEnd).
 	Ends endTaker
 
 	Stats reassembly.Stats // the reading's counts, once Run returned
@@ -49,12 +49,9 @@ func (v *View) Run(src capture.Source, exp report.Exporter) (readErr, writeErr e
 	readErr = Feed(src, asm, feed)
 	asm.Finish()
 	v.Stats = asm.Stats()
-	if v.Ends != nil {
-		captureEnd(v.Ends, v.Stats.Clock)
-	}
 	v.Limits.Report(v.Err, v.Stats)
 	if v.Ends != nil {
-		report.WriteClockEnd(v.Err, v.Stats.Clock)
+		judgeEnd(v.Ends, v.Stats.Clock, v.Err)
 	}
 	if err := exp.Close(); err != nil {
 		return readErr, &WriteError{err}
