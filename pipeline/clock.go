@@ -2,14 +2,12 @@ package pipeline
 
 import (
 	"cmp"
-	"io"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/reassembly"
-	"github.com/wsdump/wsdump/report"
 )
 
 // The capture's clock jumps (README, Limits):
@@ -234,14 +232,21 @@ type endTaker interface {
 	CaptureEndOf(func(time.Time) time.Time)
 }
 
-// judgeEnd is where a reading that judges the connections still open at
-// the end of its input (conns, the Parquet heartbeats) learns that end,
-// once the assembler finished (Stats().Clock): it tells t (captureEnd),
-// and, when the clock jumped, says on errw to which ends they were
-// judged (report.WriteClockEnd), after the limits' notices (the jumps).
-func judgeEnd(t endTaker, c *reassembly.Clock, errw io.Writer) {
-	captureEnd(t, c)
-	report.WriteClockEnd(errw, c)
+// feedToEnd feeds asm (feed), finishes it and tells t the capture's
+// end, to which the connections still open then are judged (captureEnd:
+// by the clock's runs when it jumped): the one place conns, the Parquet
+// heartbeats and lint take it from. A nil t is told nothing. Which ends
+// were judged to is said after the limits' notices (the jumps), by
+// report.WriteClockEnd.
+func feedToEnd(asm Assembler, t endTaker, feed func(Assembler) error) error {
+	err := feed(asm)
+	asm.Finish()
+	if t != nil {
+		// After Finish: with -j the records, the open connections' ends
+		// among them, reach the tracker on the merge's goroutine.
+		captureEnd(t, asm.Stats().Clock)
+	}
+	return err
 }
 
 // captureEnd tells t the end of the input c is the clock of: its last

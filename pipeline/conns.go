@@ -83,16 +83,13 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 		}
 		asm = New(ConnFilter(dec, spec), opts, o.Jobs)
 	}
-	rd.ReadErr = feed(asm, func(t time.Time) { rd.Origin = t })
-	asm.Finish()
-	// After Finish: with -j the records, the open connections' ends
-	// among them, reach the tracker on the merge's goroutine.
+	rd.ReadErr = feedToEnd(asm, tr, func(a Assembler) error { return feed(a, func(t time.Time) { rd.Origin = t }) })
 	st := asm.Stats()
 	rd.Clock = st.Clock
 	if o.Limits != nil {
 		o.Limits.Report(o.Err, st)
 	}
-	judgeEnd(tr, st.Clock, o.Err)
+	report.WriteClockEnd(o.Err, st.Clock)
 	tls.notice(o.Err, "", "are not in this report")
 	if rd.ReadErr == nil && tls.none() && spec.IsZero() {
 		report.WriteNoWebSocket(o.Err, st)

@@ -28,7 +28,7 @@ type View struct {
 	Limits  Limits
 	Err     io.Writer // the limits' notices
 	// Ends, when set, is told the input's end once every record is out
-	// (judgeEnd).
+	// (feedToEnd).
 	Ends endTaker
 
 	Stats reassembly.Stats // the reading's counts, once Run returned
@@ -46,12 +46,11 @@ func (v *View) Run(src capture.Source, exp report.Exporter) (readErr, writeErr e
 	asm := NewApps(exp, v.App, v.Options, jobs)
 	feed := v.Feed
 	feed.Origin = exp.SetOrigin
-	readErr = Feed(src, asm, feed)
-	asm.Finish()
+	readErr = feedToEnd(asm, v.Ends, func(a Assembler) error { return Feed(src, a, feed) })
 	v.Stats = asm.Stats()
 	v.Limits.Report(v.Err, v.Stats)
 	if v.Ends != nil {
-		judgeEnd(v.Ends, v.Stats.Clock, v.Err)
+		report.WriteClockEnd(v.Err, v.Stats.Clock)
 	}
 	if err := exp.Close(); err != nil {
 		return readErr, &WriteError{err}
