@@ -31,6 +31,8 @@ func TestClockWatchRule(t *testing.T) {
 		{"lone behind, forward", []time.Duration{s, s, s, -24 * time.Hour, 24 * time.Hour, s}, []int64{5, 6}, []int64{6, 1}},
 		{"two ahead, back", []time.Duration{s, s, s, 24 * time.Hour, s, -24 * time.Hour, s}, []int64{5, 7}, []int64{6, 2}},
 		{"four ahead, back: a run", []time.Duration{s, s, s, 24 * time.Hour, s, s, s, -24 * time.Hour, s}, []int64{5, 9}, []int64{4, 4, 2}},
+		{"equal times, then 1 h: none", []time.Duration{0, 0, time.Hour, s}, nil, []int64{5}}, // the largest gap 0: the floor alone
+		{"equal times, then past 1 h", []time.Duration{0, 0, time.Hour + 1, s}, []int64{4}, []int64{3, 2}},
 		{"200 years ahead", []time.Duration{s, 200 * 365 * 24 * time.Hour, s, s}, []int64{3}, []int64{2, 3}},
 	} {
 		var w clockWatch
