@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -50,22 +51,10 @@ func TestClockWatchRule(t *testing.T) {
 		for _, r := range c.Runs {
 			runs = append(runs, r.Packets)
 		}
-		if !equalInts(jumps, tc.jumps) || !equalInts(runs, tc.runs) || !c.Last.Equal(ts) {
+		if !slices.Equal(jumps, tc.jumps) || !slices.Equal(runs, tc.runs) || !c.Last.Equal(ts) {
 			t.Errorf("%s: jumps at %v, runs %v, last %v; want %v, %v, %v", tc.name, jumps, runs, c.Last, tc.jumps, tc.runs, ts)
 		}
 	}
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestClockWatchBounded: a capture whose clock jumps forward at every

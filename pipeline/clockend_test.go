@@ -234,37 +234,49 @@ func TestParquetHeartbeatsClockJump(t *testing.T) {
 	pkts = append(pkts, lonePacket(pkts[len(pkts)-1].TS.Add(365*24*time.Hour)))
 	file := writeCapture(t, pkts)
 	for _, jobs := range []int{1, 2} {
-		dir := t.TempDir()
-		var o, e bytes.Buffer
-		if err := RunView(&ViewOptions{Out: &o, Format: "parquet", OutDir: dir, Time: "rel", Preview: 64,
-			Input: Input{Err: &e, Reads: []string{file}, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
-			t.Fatal(err)
-		}
 		// A series with no beat has no date: it is in the default
 		// partition.
-		files, _ := filepath.Glob(filepath.Join(dir, "heartbeats", "*", "*.parquet"))
-		type row struct {
-			Kind   string `parquet:"kind"`
-			Dir    string `parquet:"dir"`
-			Missed int64  `parquet:"missed"`
-		}
+		rows, _, errs := parquetHeartbeats(t, file, jobs)
 		var got []string
-		for _, f := range files {
-			rows, err := parquet.ReadFile[row](f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range rows {
-				got = append(got, fmt.Sprint(r.Kind, " ", r.Dir, " ", r.Missed))
-			}
+		for _, r := range rows {
+			got = append(got, fmt.Sprint(r.Kind, " ", r.Dir, " ", r.Missed))
 		}
 		slices.Sort(got)
 		if want := "app c2s 0,stomp c2s 9,stomp s2c 6"; strings.Join(got, ",") != want {
 			t.Errorf("-j %d: heartbeats %v, want %s (as conns)", jobs, got, want)
 		}
-		wantIn(t, "stderr", e.String(), "wsdump: the capture's clock jumped forward 365d0s at packet 26",
+		wantIn(t, "stderr", errs, "wsdump: the capture's clock jumped forward 365d0s at packet 26",
 			"not to the last packet's time (2025-05-06T07:09:39.013000Z): 2024-05-06T07:09:39.013000Z (packets 1-25)")
 	}
+}
+
+// heartbeatRow is a row of the Parquet heartbeats dataset.
+type heartbeatRow struct {
+	Conn   int64  `parquet:"conn"`
+	Kind   string `parquet:"kind"`
+	Dir    string `parquet:"dir"`
+	Missed int64  `parquet:"missed"`
+}
+
+// parquetHeartbeats writes file's Parquet datasets on jobs workers and
+// returns the rows of heartbeats, from how many files, and stderr.
+func parquetHeartbeats(t *testing.T, file string, jobs int) (rows []heartbeatRow, files int, stderr string) {
+	t.Helper()
+	dir := t.TempDir()
+	var o, e bytes.Buffer
+	if err := RunView(&ViewOptions{Out: &o, Format: "parquet", OutDir: dir, Time: "rel", Preview: 64,
+		Input: Input{Err: &e, Reads: []string{file}, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := filepath.Glob(filepath.Join(dir, "heartbeats", "*", "*.parquet"))
+	for _, f := range names {
+		r, err := parquet.ReadFile[heartbeatRow](f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	return rows, len(names), e.String()
 }
 
 // TestClockMergecapHostAhead: a realistic merged input made by the tools
