@@ -45,6 +45,8 @@ type clockWatch struct {
 	hiTS   time.Time
 	from   int64 // its first packet
 	aside  int64 // packets since from that are not its own (a short run between, set aside)
+	prev   int   // the index in c.Runs of the run before the current one
+	full   bool  // c.Runs is full, and every run in it credible
 	c      reassembly.Clock
 	src    capture.Source // names the file of a jump (its Input); nil: none
 }
@@ -124,35 +126,47 @@ func (w *clockWatch) jump(ts time.Time, ns, d int64) {
 		// A short run, and this packet goes on from the run before it as
 		// if it had not been: the run before goes on, the short one is
 		// set aside (a lone packet stamped wrong in the middle).
-		prev := w.c.Runs[n-1]
+		prev := w.c.Runs[w.prev]
 		if pe := clockNanos(prev.End); ns >= pe-int64(clockStepBack) && ns <= satAdd(pe, w.thr) {
 			short := w.runSoFar()
-			w.c.Runs[n-1] = short
+			w.c.Runs[w.prev] = short
+			w.full = false
 			w.from, w.lo, w.hi = prev.From, clockNanos(prev.Lo), clockNanos(prev.Hi)
 			w.loTS, w.hiTS = prev.Lo, prev.Hi
 			w.aside = prev.Last - prev.From + 1 - prev.Packets + short.Last - short.From + 1
 			return
 		}
 	}
-	if len(w.c.Runs) < reassembly.MaxClockRuns-1 || w.dropShort() {
+	if len(w.c.Runs) < reassembly.MaxClockRuns-1 {
 		w.c.Runs = append(w.c.Runs, w.runSoFar())
-		w.from, w.lo, w.hi, w.aside = w.n+1, ns, ns, 0
-		w.loTS, w.hiTS = ts, ts
+		w.prev = len(w.c.Runs) - 1
+	} else if i := w.shortRun(); i >= 0 {
+		// Full: a run too short to be believed makes room, counted (a
+		// tap that stamps a packet wrong now and then sets one aside
+		// each time). In place: clock puts the runs in order.
+		w.c.Runs[i] = w.runSoFar()
+		w.c.ShortMore++
+		w.prev = i
+	} else {
+		return // every run kept is credible: this one goes on
 	}
+	w.from, w.lo, w.hi, w.aside = w.n+1, ns, ns, 0
+	w.loTS, w.hiTS = ts, ts
 }
 
-// dropShort makes room in a full list of runs: the earliest run too
-// short to be believed goes, counted (a tap that stamps a packet wrong
-// now and then sets one aside each time). False when every run is
-// credible.
-func (w *clockWatch) dropShort() bool {
-	i := slices.IndexFunc(w.c.Runs, func(r reassembly.ClockRun) bool { return r.Packets < clockRunCredible })
-	if i < 0 {
-		return false
+// shortRun returns the index of a run kept too short to be believed:
+// the one before the current run if it is (at once: a lone packet set
+// aside is put there), else the earliest; -1 if none.
+func (w *clockWatch) shortRun() int {
+	if w.full {
+		return -1
 	}
-	w.c.Runs = slices.Delete(w.c.Runs, i, i+1)
-	w.c.ShortMore++
-	return true
+	if w.c.Runs[w.prev].Packets < clockRunCredible {
+		return w.prev
+	}
+	i := slices.IndexFunc(w.c.Runs, func(r reassembly.ClockRun) bool { return r.Packets < clockRunCredible })
+	w.full = i < 0
+	return i
 }
 
 // runSoFar is the current run, to the last packet.

@@ -12,8 +12,8 @@ type Clock struct {
 	JumpsMore int
 	// Runs are the runs of packets between the jumps, in reading order
 	// (one when the clock never jumped; none without packets). Past
-	// MaxClockRuns, the earliest run too short to be believed makes room,
-	// counted in ShortMore; with none such, the last run takes in the
+	// MaxClockRuns, a run too short to be believed makes room, counted
+	// in ShortMore; with none such, the last run takes in the
 	// packets after further jumps.
 	Runs      []ClockRun
 	ShortMore int64
