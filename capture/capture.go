@@ -80,6 +80,11 @@ type Source interface {
 	// DSB comes before the packets it decrypts): none for other formats.
 	// A source that wraps another returns the other's.
 	Secrets() []Secrets
+	// Input names the input the last packet Next returned came from,
+	// when the source reads several merged (Merge, MergeInputs): a
+	// notice about that packet names its file. "" for one input. A
+	// source that wraps another returns the other's.
+	Input() string
 	Close() error
 }
 

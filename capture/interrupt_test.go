@@ -10,6 +10,7 @@ import (
 type countSource struct{ n int }
 
 func (s *countSource) Secrets() []Secrets { return nil }
+func (s *countSource) Input() string      { return "" }
 
 func (s *countSource) Next() (Packet, error) {
 	if s.n == 0 {

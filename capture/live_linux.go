@@ -277,6 +277,9 @@ func (s *liveSource) read(fd uintptr) bool {
 // Secrets: a live capture carries none (give a key log).
 func (s *liveSource) Secrets() []Secrets { return nil }
 
+// Input is "": one input.
+func (s *liveSource) Input() string { return "" }
+
 func (s *liveSource) Next() (Packet, error) {
 	for {
 		if s.closed.Load() {

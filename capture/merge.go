@@ -145,6 +145,14 @@ type merger struct {
 	failed   MergeError
 }
 
+// Input names the input of the packet Next returned last.
+func (m *merger) Input() string {
+	if m.last < 0 || m.last >= len(m.names) {
+		return ""
+	}
+	return m.names[m.last]
+}
+
 // advance reads source i's next packet into the heap; a source at its
 // end is closed at once (with MergeInputs: its file and buffers freed).
 func (m *merger) advance(i int) {

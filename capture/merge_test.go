@@ -24,6 +24,7 @@ type fakeSource struct {
 }
 
 func (f *fakeSource) Secrets() []Secrets { return nil }
+func (f *fakeSource) Input() string      { return "" }
 
 func (f *fakeSource) Next() (Packet, error) {
 	if f.i == len(f.ts) {

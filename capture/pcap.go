@@ -67,6 +67,9 @@ func newPcapSource(r *reader) (Source, error) {
 // Secrets: a pcap file carries none.
 func (s *pcapSource) Secrets() []Secrets { return nil }
 
+// Input is "": one input.
+func (s *pcapSource) Input() string { return "" }
+
 func (s *pcapSource) Next() (Packet, error) {
 	if s.err != nil {
 		return Packet{}, s.err

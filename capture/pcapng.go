@@ -82,6 +82,9 @@ type Secrets struct {
 
 func (s *ngSource) Secrets() []Secrets { return s.secrets }
 
+// Input is "": one input.
+func (s *ngSource) Input() string { return "" }
+
 func newNgSource(r *reader) (Source, error) {
 	s := &ngSource{reader: r}
 	// Read the first Section Header Block now, so a broken one fails Open.

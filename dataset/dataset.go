@@ -313,6 +313,10 @@ func (w *Writer) Flush() error {
 // it (health.Tracker.CaptureEnd). Without it, to its own end.
 func (w *Writer) CaptureEnd(ts time.Time) { w.tr.CaptureEnd(ts) }
 
+// CaptureEndOf is CaptureEnd for a capture whose clock jumped
+// (health.Tracker.CaptureEndOf).
+func (w *Writer) CaptureEndOf(endOf func(time.Time) time.Time) { w.tr.CaptureEndOf(endOf) }
+
 // Close writes the heartbeats and reconnect groups, then completes every
 // file. After an error the files of this run are removed, the complete
 // ones included, so that a failed run leaves nothing half there.

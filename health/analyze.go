@@ -355,8 +355,15 @@ func (st *connState) stop(o Options) (stop time.Time, open bool) {
 	} else {
 		stop = st.c.End
 	}
-	if st.beats != nil && st.beats.open && o.captureEnd.After(stop) {
-		return o.captureEnd, true
+	if st.beats == nil || !st.beats.open {
+		return stop, false
+	}
+	end := o.captureEnd
+	if o.endOf != nil {
+		end = o.endOf(stop)
+	}
+	if end.After(stop) {
+		return end, true
 	}
 	return stop, false
 }

@@ -55,8 +55,10 @@ type Options struct {
 	StormWindow   time.Duration
 
 	// captureEnd is when the input ended (Tracker.CaptureEnd): the
-	// connections still open then are judged to it.
+	// connections still open then are judged to it. endOf, when set
+	// (Tracker.CaptureEndOf), gives it for a connection by its own end.
 	captureEnd time.Time
+	endOf      func(own time.Time) time.Time
 }
 
 // MinBeats is the fewest beats a series needs for its interval to be

@@ -42,8 +42,9 @@ type ConnsConfig struct {
 type ConnsRead struct {
 	Report  *health.Report // after -Y
 	Tracker *health.Tracker
-	Origin  time.Time // the capture's first packet
-	ReadErr error     // the input's error, reported after the output
+	Origin  time.Time         // the capture's first packet
+	ReadErr error             // the input's error, reported after the output
+	Clock   *reassembly.Clock // the capture's clock (its jumps, its runs)
 }
 
 // Conns reads a capture through the health tracker: the application
@@ -84,9 +85,11 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	}
 	rd.ReadErr = feedToEnd(asm, tr, func(a Assembler) error { return feed(a, func(t time.Time) { rd.Origin = t }) })
 	st := asm.Stats()
+	rd.Clock = st.Clock
 	if o.Limits != nil {
 		o.Limits.Report(o.Err, st)
 	}
+	report.WriteClockEnd(o.Err, st.Clock)
 	tls.notice(o.Err, "", "are not in this report")
 	if rd.ReadErr == nil && tls.none() && spec.IsZero() {
 		report.WriteNoWebSocket(o.Err, st)
@@ -113,34 +116,6 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 			n, rd.Report.HTTP2MoreNotFollowed)
 	}
 	return rd
-}
-
-// feedToEnd feeds asm (feed), finishes it and tells tr the capture's
-// end, to which the connections still open then are judged: the one
-// place conns and lint take it from.
-func feedToEnd(asm Assembler, tr *health.Tracker, feed func(Assembler) error) error {
-	in := &inputEnd{Assembler: asm}
-	err := feed(in)
-	asm.Finish()
-	if !in.last.IsZero() {
-		// After Finish: with -j the records, the open connections' ends
-		// among them, reach the tracker on the merge's goroutine.
-		tr.CaptureEnd(in.last)
-	}
-	return err
-}
-
-// inputEnd notes the time of the last packet handed to the assembler:
-// the capture's end, to which a connection still open then is judged
-// (health.Tracker.CaptureEnd). With --per-file, each file's own.
-type inputEnd struct {
-	Assembler
-	last time.Time
-}
-
-func (a *inputEnd) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
-	a.last = ts
-	a.Assembler.Packet(link, data, ts, wireLen)
 }
 
 // selectConns keeps the connections of rep for which x is true.

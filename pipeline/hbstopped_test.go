@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
-
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -194,25 +192,9 @@ func TestParquetHeartbeatsCaptureEnd(t *testing.T) {
 		}
 	}
 	for _, jobs := range []int{1, 2} {
-		dir := t.TempDir()
-		var o, e bytes.Buffer
-		if err := RunView(&ViewOptions{Out: &o, Format: "parquet", OutDir: dir, Time: "rel", Preview: 64,
-			Input: Input{Err: &e, Reads: []string{file}, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
-			t.Fatal(err)
-		}
-		files, _ := filepath.Glob(filepath.Join(dir, "heartbeats", "*", "*.parquet"))
-		if len(files) != 1 {
-			t.Fatalf("-j %d: heartbeats files %v", jobs, files)
-		}
-		type row struct {
-			Conn   int64  `parquet:"conn"`
-			Kind   string `parquet:"kind"`
-			Dir    string `parquet:"dir"`
-			Missed int64  `parquet:"missed"`
-		}
-		rows, err := parquet.ReadFile[row](files[0])
-		if err != nil {
-			t.Fatal(err)
+		rows, files, _ := parquetHeartbeats(t, file, jobs)
+		if files != 1 {
+			t.Fatalf("-j %d: %d heartbeats files", jobs, files)
 		}
 		got := map[string]int64{}
 		for _, r := range rows {

@@ -104,6 +104,7 @@ type FeedOptions struct {
 // packet's time. It stops at the first read error, after the packets
 // before it have been decoded.
 func Feed(src capture.Source, asm Assembler, o FeedOptions) error {
+	asm.Reading(src) // the clock's jumps name their file
 	first := true
 	secrets := src
 	nSecrets := 0

@@ -30,6 +30,7 @@ type sliceSource struct {
 }
 
 func (s *sliceSource) Secrets() []capture.Secrets { return nil }
+func (s *sliceSource) Input() string              { return "" }
 
 func (s *sliceSource) Next() (capture.Packet, error) {
 	if len(s.pkts) == 0 || s.closed.Load() {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/appproto"
+	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/fbjoin"
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/record"
@@ -15,6 +16,14 @@ import (
 // goroutine) or a reassembly.Parallel (-j workers), which give the same
 // records in the same order.
 type Assembler interface {
+	reassembler
+	// Reading tells the assembler the source of its packets (Feed): its
+	// Input names the file of a jump of the capture's clock.
+	Reading(src capture.Source)
+}
+
+// reassembler is a reassembly.Assembler or reassembly.Parallel.
+type reassembler interface {
 	Packet(link uint32, data []byte, ts time.Time, wireLen int)
 	MergeKeys(k *tlsdec.KeyLog)
 	Finish()
@@ -29,9 +38,9 @@ func New(sink record.Sink, opts reassembly.Options, jobs int) Assembler {
 	}
 	j := newJoiner(sink, sink)
 	if jobs == 1 {
-		return joined{reassembly.New(j, opts), j}
+		return joined{reassembly.New(j, opts), j, &clockWatch{}}
 	}
-	return joined{reassembly.NewParallel(j, opts, jobs), j}
+	return joined{reassembly.NewParallel(j, opts, jobs), j, &clockWatch{}}
 }
 
 // fallbackSessions bounds the SockJS and Engine.IO sessions a joiner
@@ -47,19 +56,34 @@ func newJoiner(next, sess record.Sink) *fbjoin.Joiner {
 	return j
 }
 
-// joined finishes the fallback sessions after the reassembly.
+// joined finishes the fallback sessions after the reassembly, and
+// watches the capture's clock on the way in.
 type joined struct {
-	Assembler
-	j *fbjoin.Joiner
+	reassembler
+	j     *fbjoin.Joiner
+	clock *clockWatch
 }
 
+func (a joined) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
+	a.clock.packet(ts)
+	a.reassembler.Packet(link, data, ts, wireLen)
+}
+
+// Reading names src's files in the clock's jumps.
+func (a joined) Reading(src capture.Source) { a.clock.src = src }
+
 func (a joined) Finish() {
-	a.Assembler.Finish()
+	a.reassembler.Finish()
 	a.j.Finish()
 }
 
 // Stats are the reassembly's counts with the joiner's.
-func (a joined) Stats() reassembly.Stats { return withJoiner(a.Assembler.Stats(), a.j) }
+func (a joined) Stats() reassembly.Stats {
+	st := withJoiner(a.reassembler.Stats(), a.j)
+	c := a.clock.clock()
+	st.Clock = &c
+	return st
+}
 
 func withJoiner(st reassembly.Stats, j *fbjoin.Joiner) reassembly.Stats {
 	d := j.Dropped()
@@ -82,10 +106,10 @@ func NewApps(next record.Sink, app AppOptions, opts reassembly.Options, jobs int
 	if jobs == 1 {
 		dec := newAppDecoder(next, app)
 		j := newJoiner(dec, dec)
-		return joined{reassembly.New(j, opts), j}
+		return joined{reassembly.New(j, opts), j, &clockWatch{}}
 	}
 	opts.DataUnused = app.DataUnused
 	stage := func(w record.Sink) record.Sink { return newAppDecoder(w, app) }
 	j := newJoiner(next, newAppDecoder(next, app))
-	return joined{reassembly.NewParallelStage(j, opts, jobs, stage), j}
+	return joined{reassembly.NewParallelStage(j, opts, jobs, stage), j, &clockWatch{}}
 }

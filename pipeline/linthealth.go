@@ -78,6 +78,7 @@ func (in *Input) lintRead(names []string, spec filter.Spec, l *lint.Linter, judg
 	}
 	err = feedToEnd(asm, tr, func(a Assembler) error { return Feed(stopWhen(src, f), a, feed) })
 	in.Limits.ReportNamed(in.Err, asm.Stats(), feed.Name)
+	report.WriteClockEnd(report.NameNotices(in.Err, feed.Name), asm.Stats().Clock)
 	rep := tr.ReportEach()
 	for i := range rep.Len() {
 		if c := rep.Conn(i); shown == nil || shown[c.ID] {

@@ -123,7 +123,7 @@ func (o *ConnsOptions) run() error {
 	// The report is written once: what only the tracker holds is let go
 	// first, and each connection once written (Release).
 	rd.Tracker = nil
-	v := report.ConnsView{Format: o.Format, Health: o.health(), Release: true,
+	v := report.ConnsView{Format: o.Format, Health: o.health(), Release: true, Clock: rd.Clock,
 		Table: report.ConnsTableOptions{Origin: rd.Origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out)}}
 	if o.fields {
 		v.Fields, v.Header = o.Fields.Fields, o.Fields.header

@@ -27,9 +27,9 @@ type View struct {
 	Feed    FeedOptions
 	Limits  Limits
 	Err     io.Writer // the limits' notices
-	// CaptureEnd, when set, is told the input's last packet's time once
-	// every record is out (health.Tracker.CaptureEnd).
-	CaptureEnd func(time.Time)
+	// Ends, when set, is told the input's end once every record is out
+	// (feedToEnd).
+	Ends endTaker
 
 	Stats reassembly.Stats // the reading's counts, once Run returned
 }
@@ -46,19 +46,12 @@ func (v *View) Run(src capture.Source, exp report.Exporter) (readErr, writeErr e
 	asm := NewApps(exp, v.App, v.Options, jobs)
 	feed := v.Feed
 	feed.Origin = exp.SetOrigin
-	if v.CaptureEnd == nil {
-		readErr = Feed(src, asm, feed)
-		asm.Finish()
-	} else {
-		in := &inputEnd{Assembler: asm}
-		readErr = Feed(src, in, feed)
-		asm.Finish()
-		if !in.last.IsZero() {
-			v.CaptureEnd(in.last)
-		}
-	}
+	readErr = feedToEnd(asm, v.Ends, func(a Assembler) error { return Feed(src, a, feed) })
 	v.Stats = asm.Stats()
 	v.Limits.Report(v.Err, v.Stats)
+	if v.Ends != nil {
+		report.WriteClockEnd(v.Err, v.Stats.Clock)
+	}
 	if err := exp.Close(); err != nil {
 		return readErr, &WriteError{err}
 	}
@@ -237,7 +230,7 @@ func RunView(o *ViewOptions) error {
 		Options: o.Options(wsparse.Config{EndAll: ds != nil && spec.IsZero()}, keys),
 		Feed:    feedOptions(InputsName(o.Reads), keys)}
 	if ds != nil {
-		v.CaptureEnd = ds.CaptureEnd
+		v.Ends = ds
 	}
 	readErr, writeErr := v.Run(src, run)
 	if writeErr != nil {

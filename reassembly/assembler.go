@@ -153,6 +153,10 @@ type Stats struct {
 	// Connections whose encapsulation is shown as wsparse.EncapOverflow:
 	// the process had named 65 536 others (encap.go).
 	EncapsFull int
+	// Clock: the capture's clock jumps and its runs of packets between
+	// them, which the pipeline adds (it reads the packets in order); nil
+	// from the assembler itself. A pointer: Stats stay comparable.
+	Clock *Clock
 }
 
 // Assembler feeds the TCP connections of a packet stream to WebSocket

@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/reassembly"
 )
 
 // ConnsView is how the conns view writes a health report.
@@ -19,6 +20,9 @@ type ConnsView struct {
 	// collected while the others are (100 000 connections are 77 MB of
 	// results, over the collector's target for all the writing).
 	Release bool
+	// Clock: the capture's clock, when it jumped: jsonl ends with its
+	// clock_jump and clock_run records (nil: none).
+	Clock *reassembly.Clock
 }
 
 // WriteConns writes rep as v says: -T fields, jsonl, csv or the table.
@@ -27,7 +31,7 @@ func WriteConns(w io.Writer, rep *health.Report, v ConnsView) error {
 	case len(v.Fields) > 0:
 		return WriteConnFields(w, rep, v.Fields, v.Header, v.Table.Origin)
 	case v.Format == "jsonl":
-		return writeHealthJSONL(w, rep, v.Health, v.Release)
+		return writeHealthJSONL(w, rep, v.Health, v.Release, v.Clock)
 	case v.Format == "csv":
 		return writeConnsCSV(w, rep, ConnsTableOptions{Origin: v.Table.Origin, AbsTime: v.Table.AbsTime}, v.Release)
 	default:

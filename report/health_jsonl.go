@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/health"
+	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -25,12 +26,13 @@ import (
 // 100 000 connections, and its garbage made the collector run on the
 // whole report for each few records.
 func WriteHealthJSONL(w io.Writer, r *health.Report, o health.Options) error {
-	return writeHealthJSONL(w, r, o, false)
+	return writeHealthJSONL(w, r, o, false, nil)
 }
 
 // writeHealthJSONL is WriteHealthJSONL; with release, each connection is
-// dropped from r once written (ConnsView.Release).
-func writeHealthJSONL(w io.Writer, r *health.Report, o health.Options, release bool) error {
+// dropped from r once written (ConnsView.Release); clock, when its
+// clock jumped, adds the capture's clock_jump and clock_run records.
+func writeHealthJSONL(w io.Writer, r *health.Report, o health.Options, release bool, clock *reassembly.Clock) error {
 	o = o.WithDefaults()
 	bw := bufio.NewWriter(w)
 	var b []byte
@@ -54,6 +56,9 @@ func writeHealthJSONL(w io.Writer, r *health.Report, o health.Options, release b
 		if _, err := bw.Write(b); err != nil {
 			return err
 		}
+	}
+	if _, err := bw.Write(appendClockJSON(b[:0], clock)); err != nil {
+		return err
 	}
 	return bw.Flush()
 }

@@ -65,6 +65,9 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %d times, a connection opened in another tenant on the addresses and ports of one still open found no lane (255 tenants at once on them, or --max-connections %d 4-tuples split): it ended the first, as port reuse does, and the packets of both went to it, mixed as tshark 4.0 mixes them\n",
 			st.LanesFull, l.Connections)
 	}
+	if st.Clock != nil {
+		writeClockJumps(w, st.Clock)
+	}
 	if st.EncapsFull > 0 {
 		fmt.Fprintf(w, "wsdump: %s came in an encapsulation past the 65 536 distinct ones named: encap \"…\" (which ones depends on the order connections were read in: -j, --per-file)\n",
 			text.Plural(st.EncapsFull, "connection"))

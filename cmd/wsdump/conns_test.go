@@ -41,7 +41,7 @@ func connsReport(t *testing.T, file string, o health.Options) *health.Report {
 	}
 	defer src.Close()
 	tr := health.New(nil, o)
-	asm := reassembly.New(pipeline.Apps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, appproto.ModeAuto)), reassembly.Options{})
+	asm := pipeline.New(pipeline.Apps(pipeline.Tracker(tr), pipeline.TrackerApps(tr, appproto.ModeAuto)), reassembly.Options{}, 1)
 	if err := pipeline.Feed(src, asm, pipeline.FeedOptions{Name: file}); err != nil {
 		t.Fatal(err)
 	}

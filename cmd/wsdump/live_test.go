@@ -268,6 +268,7 @@ type recording struct {
 }
 
 func (r *recording) Secrets() []capture.Secrets { return nil }
+func (r *recording) Input() string              { return "" }
 
 func (r *recording) Next() (capture.Packet, error) {
 	p, err := r.LiveSource.Next()
@@ -443,6 +444,7 @@ func newFakeLive(packets []synth.Packet) *fakeLive {
 }
 
 func (f *fakeLive) Secrets() []capture.Secrets { return nil }
+func (f *fakeLive) Input() string              { return "" }
 
 func (f *fakeLive) Next() (capture.Packet, error) {
 	select {
