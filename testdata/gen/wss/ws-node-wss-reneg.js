@@ -38,10 +38,7 @@ const { WebSocketServer, WebSocket } = require('ws');
 // its default (3 in 10 minutes) the second renegotiation ends the socket.
 tls.CLIENT_RENEG_LIMIT = 10;
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg } = require('../common');
 const host = arg('host', '127.0.0.1');
 const port = Number(arg('port', '8443'));
 const certDir = arg('cert', '.');

@@ -21,10 +21,7 @@ const https = require('https');
 const path = require('path');
 const { WebSocketServer, WebSocket } = require('ws');
 
-function arg(name, def) {
-  const i = process.argv.indexOf('--' + name);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+const { arg } = require('../common');
 const host = arg('host', '127.0.0.1');
 const port = Number(arg('port', '8443'));
 const certDir = arg('cert', '.');
