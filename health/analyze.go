@@ -320,7 +320,13 @@ func (b *beatState) lastAsked(k seriesKey) (last time.Time, ok bool) {
 	if ask == nil {
 		return last, false
 	}
-	return ask.lastBeat()
+	last, ok = ask.lastBeat()
+	if ok && k.kind == KindWSPong && b.series[k].beatsAfter(last) > 1 {
+		// Pongs went on after the last ping's answer: unsolicited ones, a
+		// one-way heartbeat of their own (RFC 6455 §5.5.3), due to the end.
+		return last, false
+	}
+	return last, ok
 }
 
 // promised reports whether a negotiation promised beats in its direction

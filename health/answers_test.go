@@ -39,6 +39,15 @@ func TestAnswersStopWithTheAsking(t *testing.T) {
 				}
 			}
 		}, 20_000, 20_000, []want{{c2s, KindWSPing, 0}, {s2c, KindWSPong, 14}}},
+		// Unsolicited pongs (RFC 6455 §5.5.3) are a heartbeat of their own:
+		// one ping of the client does not make them answers due only
+		// until it.
+		{"ws: one ping, then the server's unsolicited pongs every 1 s stop at 10 s", func(v *conv) {
+			v.ping(c2s, 1000, "").pong(s2c, 1005, "")
+			for ms := 2000; ms <= 10_000; ms += 1000 {
+				v.pong(s2c, ms, "")
+			}
+		}, 10_000, 30_000, []want{{s2c, KindWSPong, 20}}},
 		// Engine.IO v4: the server pings; v3: the client.
 		{"engine.io v4: the server pings every 5 s, stops at 25 s", eioPings(s2c, 5), 25_003, 60_000, []want{{c2s, "engineio", 0}, {s2c, "engineio", 7}}},
 		{"engine.io v3: the client pings every 5 s, stops at 25 s", eioPings(c2s, 5), 25_003, 60_000, []want{{c2s, "engineio", 7}, {s2c, "engineio", 0}}},

@@ -106,3 +106,20 @@ func payloadSum(b []byte) uint64 {
 	}
 	return h
 }
+
+// beatsAfter counts the beats kept later than ts (0 for a nil series).
+func (bs *beatSeries) beatsAfter(ts time.Time) int {
+	if bs == nil {
+		return 0
+	}
+	n := 0
+	for _, t := range bs.times() {
+		if t.After(ts) {
+			n++
+		}
+	}
+	if bs.extra > 0 && bs.last.After(ts) {
+		n++
+	}
+	return n
+}
