@@ -109,7 +109,7 @@ func (s *stream) syncTLS() {
 		i.Error += guess
 	}
 	*s.tlsInfo() = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
-		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes, Renegotiations: i.Renegotiations}
+		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes, Renegotiations: i.Renegotiations, Stopped: i.Stopped}
 	if client == 1 {
 		s.tlsInfo().Bytes[0], s.tlsInfo().Bytes[1] = i.Bytes[1], i.Bytes[0]
 	}

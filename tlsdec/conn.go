@@ -74,6 +74,11 @@ type Info struct {
 	AppBytes    [2]int64 // decrypted application data bytes per side
 
 	Renegotiations int // TLS 1.2 renegotiations begun (ClientHellos inside the encrypted channel)
+	// Stopped: application data was decrypted, and then a side's records
+	// stopped being decrypted for good (counted only, or their framing
+	// lost): the rest of the conversation is hidden. Error says the
+	// first failure.
+	Stopped bool
 }
 
 // Conn follows the two directions of one TLS connection.
@@ -154,6 +159,13 @@ func (c *Conn) Info() Info {
 	if c.reneg != nil {
 		i.Renegotiations = c.reneg.count
 		c.reneg.amend(&i, c.info.Client)
+	}
+	if i.AppBytes[0]+i.AppBytes[1] > 0 {
+		for s := range c.dir {
+			if d := &c.dir[s]; d.phase == phaseOpaque || d.dead {
+				i.Stopped = true
+			}
+		}
 	}
 	return i
 }

@@ -151,8 +151,8 @@ func TestRenegotiation(t *testing.T) {
 							t.Errorf("side %d: %d bytes decrypted, %d sent", side, len(got.out[side]), len(sent[side]))
 						}
 					}
-					if in := got.info; !in.Decrypted || in.Error != "" || in.Renegotiations != len(tc.opts) {
-						t.Errorf("decrypted %v, error %q, %d renegotiations", in.Decrypted, in.Error, in.Renegotiations)
+					if in := got.info; !in.Decrypted || in.Error != "" || in.Renegotiations != len(tc.opts) || in.Stopped {
+						t.Errorf("decrypted %v, error %q, %d renegotiations, stopped %v", in.Decrypted, in.Error, in.Renegotiations, in.Stopped)
 					}
 				}
 			})
@@ -175,6 +175,9 @@ func TestRenegotiationUnknownKey(t *testing.T) {
 		wantErr := "renegotiation 1 to keys not known (key log has no CLIENT_RANDOM line for client random " + hex.EncodeToString(s.cr[:]) + ")"
 		if in.Decrypted || !strings.Contains(in.Error, wantErr) {
 			t.Fatalf("error %q, want it to contain %q", in.Error, wantErr)
+		}
+		if !in.Stopped {
+			t.Errorf("Stopped false: decryption stopped partway (%s)", in.Error)
 		}
 		if tail := fmt.Sprintf(" (since: %d bytes of client records, %d of server records)", after[0], after[1]); !strings.HasSuffix(in.Error, tail) {
 			t.Errorf("error %q, want it to end %q", in.Error, tail)

@@ -166,6 +166,10 @@ func TestGapResync(t *testing.T) {
 							t.Fatalf("cut [%d,%d) of %d (records %d-%d, ends %v): out %d of %d, lost %d want %d, %s",
 								from, to, total, a, b, ends, len(out), len(want), lost, wantLost, in.Error)
 						}
+						// Stopped partway: something decrypted (either side's), then a side given up.
+						if stopped := ends && in.AppBytes[0]+in.AppBytes[1] > 0; in.Stopped != stopped {
+							t.Fatalf("cut [%d,%d) (ends %v, %d bytes out): Stopped %v, want %v (%s)", from, to, ends, len(out), in.Stopped, stopped, in.Error)
+						}
 						if !ends && (!strings.Contains(in.Error, "decryption goes on") || in.Bytes[0] != int64(total-(to-from))) {
 							t.Fatalf("cut [%d,%d): TLS bytes %d of %d, error %q", from, to, in.Bytes[0], total-(to-from), in.Error)
 						}

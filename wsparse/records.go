@@ -3,7 +3,10 @@ package wsparse
 // The records a connection reports besides its Handshake and Summary: Dir,
 // Frame, Message, and the TLSInfo a caller attaches.
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Dir is the direction of a frame or message.
 type Dir uint8
@@ -76,6 +79,23 @@ type TLSInfo struct {
 	Bytes     [2]int64 // TLS bytes sent by the client and by the server
 
 	Renegotiations int // TLS 1.2 renegotiations begun inside the encrypted channel
+	// Stopped: decryption stopped partway (after application data, a
+	// side's records stopped being decrypted): Error says why.
+	Stopped bool
+}
+
+// StopText is a short form of why decryption stopped partway ("" when it
+// did not): Error up to its first parenthesis, as it came (the views
+// escape it).
+func (i *TLSInfo) StopText() string {
+	if !i.Stopped {
+		return ""
+	}
+	e, _, _ := strings.Cut(i.Error, " (")
+	if e == "" {
+		return "no reason recorded"
+	}
+	return e
 }
 
 // Why says why the connection was not decrypted: Error, or, when the
