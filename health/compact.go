@@ -243,7 +243,7 @@ func (h *connHead) packEnd(s *wsparse.Summary) bool {
 // end does not pack.
 func (h *connHead) endBytes(buf []byte, s *wsparse.Summary) ([]byte, bool) {
 	kind := slices.Index(packedEnds[:], s.End)
-	if kind < 0 || s.Fallback != nil || s.StreamEnd != "" || s.Close[0].Sent || s.Close[1].Sent {
+	if kind < 0 || s.Fallback != nil || s.StreamEnd != "" || s.Close[0].Sent || s.Close[1].Sent || s.TLS != nil && s.TLS.Stopped {
 		return nil, false
 	}
 	b := append(buf, 0, byte(kind))
@@ -300,6 +300,7 @@ type endState struct {
 	fallback  *wsparse.FallbackSummary
 	end       wsparse.End
 	streamEnd string
+	tlsStop   string // wsparse.TLSInfo.StopText
 	frames    [2]*CloseFrame
 	tcpFin    [2]bool
 	tcpRst    [2]bool
@@ -319,6 +320,9 @@ func (e *endState) update(s *wsparse.Summary) {
 		e.fallback = s.Fallback
 	}
 	e.end, e.tcpFin, e.tcpRst, e.streamEnd = s.End, s.TCPFin, s.TCPRst, s.StreamEnd
+	if s.TLS != nil {
+		e.tlsStop = s.TLS.StopText()
+	}
 	e.dataAfter = s.Anomalies&wsparse.AnomDataAfterClose != 0
 	for d := range s.Close {
 		ci := s.Close[d]
@@ -348,7 +352,7 @@ func (e *endState) apply(x *Conn) {
 		x.Transport, x.HTTPConns, x.HTTPRequests = f.Transport, f.Conns, f.Requests
 	}
 	cl := &x.Close
-	cl.End, cl.TCPFin, cl.TCPRst, cl.StreamEnd = e.end, e.tcpFin, e.tcpRst, e.streamEnd
+	cl.End, cl.TCPFin, cl.TCPRst, cl.StreamEnd, cl.TLSStopped = e.end, e.tcpFin, e.tcpRst, e.streamEnd, e.tlsStop
 	cl.DataAfterClose = e.dataAfter
 	for d, f := range e.frames {
 		if f != nil {

@@ -212,6 +212,7 @@ type Close struct {
 	Frames         [2]*CloseFrame // by Dir; nil when that side sent none
 	DataAfterClose bool
 	StreamEnd      string  // how its HTTP/2 stream ended (wsparse.Summary.StreamEnd); empty over HTTP/1.1
+	TLSStopped     string  // why decryption of its wss stopped partway, as it came (wsparse.TLSInfo.StopText); "" if it did not
 	TCPFin, TCPRst [2]bool // by Dir
 	// App is what the application protocol said of its session's end (a
 	// STOMP ERROR, a SockJS close frame), nil when nothing: a WebSocket

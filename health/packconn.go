@@ -150,6 +150,7 @@ func packConn(b []byte, c *Conn) ([]byte, bool) {
 	p.name(string(cl.End))
 	p.name(cl.Initiator)
 	p.str(cl.StreamEnd)
+	p.str(cl.TLSStopped)
 	for _, f := range cl.Frames {
 		if f == nil {
 			p.uint(0)
@@ -312,6 +313,7 @@ func unpackConn(id int, p string) *Conn {
 	cl.End = wsparse.End(u.name())
 	cl.Initiator = u.name()
 	cl.StreamEnd = u.str()
+	cl.TLSStopped = u.str()
 	for d := range cl.Frames {
 		k := u.uint()
 		if k == 0 {

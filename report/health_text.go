@@ -190,6 +190,9 @@ func CloseText(c *health.Conn) string {
 	if cl.App != nil {
 		b.WriteString(", after " + escapeAll(cl.App.Text)) // from the traffic
 	}
+	if cl.TLSStopped != "" {
+		b.WriteString(", tls decryption stopped: " + escapeAll(cl.TLSStopped)) // a client random, a record's bytes
+	}
 	return b.String()
 }
 

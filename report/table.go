@@ -484,6 +484,10 @@ func (t *table) End(c *wsparse.Conn, s *wsparse.Summary) {
 		b = append(b, s.StreamEnd...)
 		b = append(b, ')')
 	}
+	if s.TLS != nil && s.TLS.Stopped {
+		b = append(b, ", tls decryption stopped: "...)
+		b = appendEscaped(b, []byte(t.st.Text(s.TLS.StopText())), 80, true)
+	}
 	if h := s.HTTP2; h != nil {
 		// An HTTP/2 connection (reported in this view when it did not
 		// follow some of its streams, or its framing).
