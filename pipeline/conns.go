@@ -91,6 +91,7 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	}
 	report.WriteClockEnd(o.Err, st.Clock)
 	tls.notice(o.Err, "", "are not in this report")
+	tls.stoppedNotice(o.Err, "")
 	if rd.ReadErr == nil && tls.none() && spec.IsZero() {
 		report.WriteNoWebSocket(o.Err, st)
 	}

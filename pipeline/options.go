@@ -119,7 +119,8 @@ func (in *Input) openKeyed(names []string) (src capture.Source, keys *tlsdec.Key
 // (unless nil). With apps, sink is given each message's application
 // messages (see Select). With a tlsVerb, a notice counts the TLS
 // connections not decrypted ("... so its WebSockets, if any, VERB"): for
-// a command that shows only WebSockets (lint lists them as WS309). When
+// a command that shows only WebSockets (lint lists them as WS309), and
+// another the wss connections whose decryption stopped partway (WS314). When
 // the capture held no WebSocket (and no filter asked for less), a notice
 // says what it held.
 func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, setOrigin func(time.Time), apps bool, tlsVerb string) (time.Time, error) {
@@ -140,6 +141,7 @@ func (in *Input) decodeInto(names []string, spec filter.Spec, sink record.Sink, 
 	origin, err := Decode(src, u, spec, apps, in.Options(wsparse.Config{}, keys), in.Jobs, feed)
 	if tlsVerb != "" {
 		u.notice(in.Err, feed.Name, tlsVerb)
+		u.stoppedNotice(in.Err, feed.Name)
 	}
 	if err == nil && u.none() && spec.IsZero() {
 		report.WriteNoWebSocket(report.NameNotices(in.Err, feed.Name), stats)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/wsdump/wsdump/internal/text"
@@ -27,7 +28,21 @@ type undecrypted struct {
 	// that upgraded, a WebSocket's end): when none did, the command says
 	// what the capture held (report.WriteNoWebSocket).
 	ws bool
+	// stopped: the WebSocket connections whose decryption stopped
+	// partway (wsparse.TLSInfo.Stopped); stoppedFirst the lowest-numbered
+	// few, each "connection N: why", escaped.
+	stopped      int
+	stoppedFirst []stoppedConn
 }
+
+// stoppedConn is one of the connections a stopped notice names.
+type stoppedConn struct {
+	conn int
+	text string
+}
+
+// maxStoppedNamed bounds the connections the stopped notice names.
+const maxStoppedNamed = 3
 
 func (u *undecrypted) Put(r *record.Record) {
 	if r.Kind == record.TLS && !r.TLS.Info.Decrypted {
@@ -47,6 +62,9 @@ func (u *undecrypted) Put(r *record.Record) {
 		u.ws = u.ws || r.Handshake.Upgraded()
 	case record.End:
 		u.ws = u.ws || r.Summary.End != wsparse.EndNotWebSocket
+		if t := r.Summary.TLS; t != nil && t.Stopped {
+			u.stop(r.Conn.ID, t)
+		}
 	}
 	u.next.Put(r)
 }
@@ -85,4 +103,50 @@ func (u *undecrypted) notice(w io.Writer, name, verb string) {
 	case u.n > 1:
 		fmt.Fprintf(w, "wsdump: %s%d TLS connections were not decrypted, so their WebSockets, if any, %s (the first: %s); %s\n", name, u.n, verb, u.first, advice[1])
 	}
+}
+
+// stop counts a connection whose decryption stopped partway, keeping the
+// lowest-numbered few (the records come at the connections' ends, -j
+// workers' in any order).
+func (u *undecrypted) stop(id int, t *wsparse.TLSInfo) {
+	u.stopped++
+	conn, _ := wsparse.SplitID(id)
+	i := len(u.stoppedFirst)
+	for i > 0 && u.stoppedFirst[i-1].conn > conn {
+		i--
+	}
+	if i >= maxStoppedNamed {
+		return
+	}
+	why := string(text.AppendEscaped(nil, []byte(t.StopText()), 80, true))
+	u.stoppedFirst = slices.Insert(u.stoppedFirst, i, stoppedConn{conn, fmt.Sprintf("connection %d: %s", conn, why)})
+	if len(u.stoppedFirst) > maxStoppedNamed {
+		u.stoppedFirst = u.stoppedFirst[:maxStoppedNamed]
+	}
+}
+
+// stoppedNotice writes, when decryption of any WebSocket connection
+// stopped partway, how many and why for the first few: what came after
+// is in no view ("wsdump: NAME: 1 wss connection's TLS decryption
+// stopped partway, ...").
+func (u *undecrypted) stoppedNotice(w io.Writer, name string) {
+	if u.stopped == 0 {
+		return
+	}
+	if name != "" {
+		name += ": "
+	}
+	named := make([]string, len(u.stoppedFirst))
+	for i, s := range u.stoppedFirst {
+		named[i] = s.text
+	}
+	which := strings.Join(named, "; ")
+	if u.stopped > len(named) {
+		which = "the first: " + which
+	}
+	if u.stopped == 1 {
+		fmt.Fprintf(w, "wsdump: %s1 wss connection's TLS decryption stopped partway, so what it carried after that is not shown: its bytes count as lost (%s)\n", name, which)
+		return
+	}
+	fmt.Fprintf(w, "wsdump: %s%d wss connections' TLS decryption stopped partway, so what they carried after that is not shown: their bytes count as lost (%s)\n", name, u.stopped, which)
 }

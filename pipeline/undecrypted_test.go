@@ -58,3 +58,44 @@ func TestUndecryptedLate(t *testing.T) {
 		}
 	}
 }
+
+// TestStoppedNotice: the WebSocket connections whose decryption stopped
+// partway are counted in one notice naming the lowest-numbered three
+// (whatever order they ended in), each reason short and escaped; a
+// connection whose decryption went on past a failure is not counted.
+func TestStoppedNotice(t *testing.T) {
+	srv := netip.MustParseAddrPort("10.0.0.2:443")
+	end := func(u *undecrypted, id int, tls *wsparse.TLSInfo) {
+		c := wsparse.NewView(id, [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:1000"), srv})
+		u.Put(&record.Record{Kind: record.End, Conn: c, Summary: &wsparse.Summary{End: wsparse.EndOpen, TLS: tls}})
+	}
+	stop := func(e string) *wsparse.TLSInfo { return &wsparse.TLSInfo{Stopped: true, Error: e} }
+
+	u := &undecrypted{next: discard{}}
+	end(u, 9, stop("side 0: renegotiation 1 to keys not known (key log has no CLIENT_RANDOM line for client random 00): more"))
+	end(u, 3, &wsparse.TLSInfo{Error: "side 0: 70 bytes lost, records lost: 1, decryption goes on"})
+	end(u, 7, stop("side 1: \x1b[2J\nrecord 4: wrong"))
+	end(u, 2, nil)
+	end(u, 5, stop("side 0: 10 bytes lost, TLS records not followed past them"))
+	end(u, 8, stop("side 1: record 2: bad (wrong key?)"))
+	var b strings.Builder
+	u.stoppedNotice(&b, "cap.pcap")
+	want := `wsdump: cap.pcap: 4 wss connections' TLS decryption stopped partway, so what they carried after that is not shown: their bytes count as lost (the first: connection 5: side 0: 10 bytes lost, TLS records not followed past them; connection 7: side 1: \x1b[2J\nrecord 4: wrong; connection 8: side 1: record 2: bad)` + "\n"
+	if b.String() != want {
+		t.Errorf("notice\n%q, want\n%q", b.String(), want)
+	}
+
+	u = &undecrypted{next: discard{}}
+	end(u, 1, stop("side 0: renegotiation 1 to keys not known (key log has no CLIENT_RANDOM line for client random 00): more"))
+	b.Reset()
+	u.stoppedNotice(&b, "")
+	if want := "wsdump: 1 wss connection's TLS decryption stopped partway, so what it carried after that is not shown: its bytes count as lost (connection 1: side 0: renegotiation 1 to keys not known)\n"; b.String() != want {
+		t.Errorf("notice %q, want %q", b.String(), want)
+	}
+	u = &undecrypted{next: discard{}}
+	end(u, 1, &wsparse.TLSInfo{Error: "side 0: 70 bytes lost, decryption goes on"})
+	b.Reset()
+	if u.stoppedNotice(&b, ""); b.String() != "" {
+		t.Errorf("notice %q for a decryption that went on", b.String())
+	}
+}

@@ -220,11 +220,9 @@ func RunView(o *ViewOptions) error {
 	var run report.Exporter = counted
 	// -T fields and the datasets have no place for a TLS connection
 	// that was not decrypted: a notice says it was there.
-	var tls *undecrypted
-	if o.fields || ds != nil {
-		tls = &undecrypted{next: counted}
-		run = undecryptedExporter{counted, tls}
-	}
+	// Every view says which wss connections' decryption stopped partway.
+	tls := &undecrypted{next: counted}
+	run = undecryptedExporter{counted, tls}
 	v := View{Spec: spec, Jobs: o.Jobs, Limits: o.Limits, Err: o.Err,
 		App:     o.appOptions(&spec, ds != nil),
 		Options: o.Options(wsparse.Config{EndAll: ds != nil && spec.IsZero()}, keys),
@@ -236,7 +234,8 @@ func RunView(o *ViewOptions) error {
 	if writeErr != nil {
 		return writeErr
 	}
-	if tls != nil {
+	tls.stoppedNotice(o.Err, "")
+	if o.fields || ds != nil {
 		verb := "are not shown"
 		if ds != nil {
 			verb = "are not in the datasets"
