@@ -235,6 +235,9 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	if s.Handshake == nil {
 		emit("no-handshake", "confidence "+string(s.Confidence))
 	}
+	if s.TLS != nil && s.TLS.Stopped {
+		emit("tls-decryption-stopped", string(text.AppendEscaped(nil, []byte(s.TLS.Error), 160, true)))
+	}
 	for d := range s.Stats {
 		if n := s.Stats[d].LostBytes; n > 0 {
 			f := conn

@@ -118,6 +118,7 @@ var Rules = []Rule{
 	{"WS312", "seq-space-mixed", Warning, "connection", "RFC 9293 §3.4, RFC 7323 §2.3", "segments of another sequence space came on the connection's 4-tuple (another connection's, in the same tenant or told apart only by MPLS labels, outer addresses or the capture interface): not decoded (counted as skipped), the jump to them not counted as lost", "seq_space_mixed"},
 
 	{"WS313", "seq-space-jump", Info, "connection", "RFC 9293 §3.4, RFC 7323 §2.3", "a side's sequence numbers jumped past a largest TCP window while its old space stopped and its peer acknowledged the new one: a capture gap of more than 1 GiB (rotated files missing), the jump counted as lost and the side decoded after it", "seq_space_jump"},
+	{"WS314", "tls-decryption-stopped", Info, "connection", "--keylog", "a wss connection whose decryption stopped partway (a renegotiation to keys the key log lacks, a wrong key, bytes lost that the record layer cannot resync past): the rest of the conversation is hidden and not checked", ""},
 
 	{"WS401", "payload-incomplete", Info, "frame", "capture", "the capture lost or ended inside this frame's payload", "payload_incomplete"},
 	{"WS402", "payload-truncated", Info, "frame", "--max-payload", "payload over the limit: only its head is kept", "payload_truncated"},

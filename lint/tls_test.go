@@ -31,3 +31,38 @@ func TestTLSNotDecryptedReason(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSDecryptionStopped: WS314 is told of a WebSocket's connection
+// whose decryption stopped partway, its detail the TLS error escaped;
+// not of one whose decryption went on past a failure, nor of plain ws.
+func TestTLSDecryptionStopped(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tls  *wsparse.TLSInfo
+		want string // WS314's detail; "" none
+	}{
+		{"stopped", &wsparse.TLSInfo{Stopped: true, Error: "side 0: renegotiation 1 to keys not known (key log has no CLIENT_RANDOM line for client random 00)"},
+			"side 0: renegotiation 1 to keys not known (key log has no CLIENT_RANDOM line for client random 00)"},
+		{"escaped", &wsparse.TLSInfo{Stopped: true, Error: "side 1: \x1b[2J\nx"}, `side 1: \x1b[2J\nx`},
+		{"goes on", &wsparse.TLSInfo{Error: "side 0: 70 bytes lost, records lost: 1 (40 bytes of plaintext), decryption goes on"}, ""},
+		{"plain", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := New()
+			c := wsparse.NewView(1, [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:1000"), netip.MustParseAddrPort("10.0.0.2:443")})
+			l.End(c, &wsparse.Summary{End: wsparse.EndOpen, Handshake: &wsparse.Handshake{}, TLS: tc.tls})
+			var got []string
+			for _, f := range l.Findings() {
+				if f.Rule.Name == "tls-decryption-stopped" {
+					if f.Rule.ID != "WS314" || f.Rule.Severity != Info || f.Record != "connection" || f.Conn != 1 {
+						t.Errorf("finding %+v", f)
+					}
+					got = append(got, f.Detail)
+				}
+			}
+			if tc.want == "" && len(got) != 0 || tc.want != "" && (len(got) != 1 || got[0] != tc.want) {
+				t.Errorf("WS314 details %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
