@@ -80,6 +80,30 @@ func TestWssRenegotiationKeyLog(t *testing.T) {
 					t.Errorf("the conn's lost_bytes are not the bytes counted since the switch (%q):\n%s", m, out)
 				}
 			}
+			// The views a user reads say decryption stopped, and why;
+			// those of a connection decrypted to its end say nothing.
+			const reason = "tls decryption stopped: side 0: renegotiation 1 to keys not known"
+			notice := "wsdump: 1 wss connection's TLS decryption stopped partway, so what it carried after that is not shown: its bytes count as lost (connection 1: side 0: renegotiation 1 to keys not known)\n"
+			for _, v := range []struct {
+				args  []string
+				shows string // on stdout when it stops
+				says  bool   // the notice on stderr
+			}{
+				{[]string{"-r", base + ".pcap", "--preview", "200"}, "fin_without_close, " + reason + ", c2s lost ", true},
+				{[]string{"conns", "-r", base + ".pcap"}, "FIN from both, no Close, " + reason + "  ", true},
+				{[]string{"lint", base + ".pcap"}, "info      WS314 tls-decryption-stopped  ", false},
+			} {
+				out, errs, code := runWsdump(t, nil, append(v.args, "--keylog", keys, "-j", "2")...)
+				if code != 0 {
+					t.Fatalf("%v: exit %d: %s", v.args, code, errs)
+				}
+				if tc.stops != strings.Contains(out, v.shows) || !tc.stops && strings.Contains(out, "decryption stopped") {
+					t.Errorf("%v: want %q shown %v, got:\n%s", v.args, v.shows, tc.stops, out)
+				}
+				if says := tc.stops && v.says; says != strings.Contains(errs, notice) || !says && strings.Contains(errs, "stopped partway") {
+					t.Errorf("%v: want the notice %v, stderr:\n%s", v.args, says, errs)
+				}
+			}
 			if n, ok := tsharkFrames(t, base+".pcap", keys); ok && n != frames {
 				t.Errorf("tshark decodes %d WebSocket frames, we %d", n, frames)
 			}
