@@ -176,13 +176,15 @@ func (st *connState) results(o Options) (ping [2]PingStats, hb []*Series) {
 	if b := st.beats; b != nil && b.final != nil {
 		return b.final.ping, b.final.series
 	}
+	stop, open := st.stop(o)
 	if st.beats != nil && st.beats.pings != nil {
-		for d := range st.beats.pings {
-			ping[d] = st.beats.pings[d].finish()
+		p := st.beats.pings
+		grace := max(pingGraceMin, pingGraceRTTs*max(p[0].rttMax, p[1].rttMax))
+		for d := range p {
+			ping[d] = p[d].finish(stop.Add(-grace))
 		}
 	}
 	hb = st.series(o)
-	stop, open := st.stop(o)
 	app := st.appSeries(stop, o)
 	if open {
 		for _, s := range app {
@@ -213,12 +215,34 @@ func (st *connState) finish(o Options) {
 	st.beats = &beatState{final: &finalBeats{ping: ping, series: hb, appEnd: st.beats.appEnd}}
 }
 
-func (p *pingTrack) finish() PingStats {
+// A ping is owed a pong once the peer had this long to answer before the
+// connection's stop: the longer of pingGraceMin and pingGraceRTTs times its
+// longest ping round trip (both sides' pings).
+const (
+	pingGraceMin  = time.Second
+	pingGraceRTTs = 4
+)
+
+// finish makes the ping results; due is the last time a ping could be
+// sent and still be owed a pong (PingStats.OverdueTail).
+func (p *pingTrack) finish(due time.Time) PingStats {
 	s := p.stats
 	s.Pings = p.n
 	s.Answered = p.answered
 	s.Unanswered = s.Pings - s.Answered
 	s.UnansweredTail = s.Pings - p.maxAnswered
+	s.OverdueTail = s.UnansweredTail
+	for _, q := range p.outstanding {
+		if q.idx <= p.maxAnswered {
+			continue // unanswered in the middle
+		}
+		if s.UnansweredSince.IsZero() {
+			s.UnansweredSince = q.ts
+		}
+		if q.ts.After(due) {
+			s.OverdueTail-- // too close to the end
+		}
+	}
 	if p.answered > 0 {
 		s.RTTMin, s.RTTMax = p.rttMin, p.rttMax
 	}

@@ -85,7 +85,7 @@ func TestHealthPingMatching(t *testing.T) {
 		}, c2s, PingStats{Pings: 2, Answered: 2, RTTMin: 10 * time.Millisecond, RTTMedian: 10 * time.Millisecond, RTTP95: 70 * time.Millisecond, RTTMax: 70 * time.Millisecond}},
 		{"peer stops answering", func(v *conv) {
 			v.ping(c2s, 0, "1").pong(s2c, 5, "1").ping(c2s, 500, "2").ping(c2s, 1000, "3").ping(c2s, 1500, "4")
-		}, c2s, PingStats{Pings: 4, Answered: 1, Unanswered: 3, UnansweredTail: 3, RTTMin: 5 * time.Millisecond, RTTMedian: 5 * time.Millisecond, RTTP95: 5 * time.Millisecond, RTTMax: 5 * time.Millisecond}},
+		}, c2s, PingStats{Pings: 4, Answered: 1, Unanswered: 3, UnansweredTail: 3, UnansweredSince: at(500), OverdueTail: 3, RTTMin: 5 * time.Millisecond, RTTMedian: 5 * time.Millisecond, RTTP95: 5 * time.Millisecond, RTTMax: 5 * time.Millisecond}},
 		{"one lost in the middle", func(v *conv) {
 			v.ping(s2c, 0, "1").ping(s2c, 500, "2").pong(c2s, 510, "2").ping(s2c, 1000, "3").pong(c2s, 1002, "3")
 		}, s2c, PingStats{Pings: 3, Answered: 2, Unanswered: 1, RTTMin: 2 * time.Millisecond, RTTMedian: 2 * time.Millisecond, RTTP95: 10 * time.Millisecond, RTTMax: 10 * time.Millisecond}},

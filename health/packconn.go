@@ -179,9 +179,10 @@ func packConn(b []byte, c *Conn) ([]byte, bool) {
 	}
 	for d := range c.Ping {
 		s := &c.Ping[d]
-		for _, v := range [...]int{s.Pings, s.Answered, s.Unanswered, s.UnansweredTail, s.Mismatched, s.Unsolicited} {
+		for _, v := range [...]int{s.Pings, s.Answered, s.Unanswered, s.UnansweredTail, s.OverdueTail, s.Mismatched, s.Unsolicited} {
 			p.int(int64(v))
 		}
+		p.time(s.UnansweredSince)
 		for _, v := range [...]time.Duration{s.RTTMin, s.RTTMedian, s.RTTP95, s.RTTMax} {
 			p.int(int64(v))
 		}
@@ -335,7 +336,8 @@ func unpackConn(id int, p string) *Conn {
 	}
 	for d := range c.Ping {
 		s := &c.Ping[d]
-		s.Pings, s.Answered, s.Unanswered, s.UnansweredTail, s.Mismatched, s.Unsolicited = u.n(), u.n(), u.n(), u.n(), u.n(), u.n()
+		s.Pings, s.Answered, s.Unanswered, s.UnansweredTail, s.OverdueTail, s.Mismatched, s.Unsolicited = u.n(), u.n(), u.n(), u.n(), u.n(), u.n(), u.n()
+		s.UnansweredSince = u.time()
 		s.RTTMin, s.RTTMedian, s.RTTP95, s.RTTMax = u.dur(), u.dur(), u.dur(), u.dur()
 	}
 	if n := u.count(); n >= 0 {

@@ -20,7 +20,7 @@ func TestPackConn(t *testing.T) {
 		Close: Close{End: wsparse.EndCloseUnanswered, Clean: true, Initiator: "client", DataAfterClose: true, StreamEnd: "RST_STREAM CANCEL",
 			TCPFin: [2]bool{true, false}, TCPRst: [2]bool{false, true},
 			Frames: [2]*CloseFrame{{TS: at(89000), Code: 4001, HasCode: true, Name: "own name", Reason: "bye"}, {TS: local, Name: "x"}}},
-		Ping: [2]PingStats{{Pings: 5, Answered: 4, Unanswered: 1, UnansweredTail: 1, Mismatched: 2, Unsolicited: 3,
+		Ping: [2]PingStats{{Pings: 5, Answered: 4, Unanswered: 1, UnansweredTail: 1, UnansweredSince: at(700), OverdueTail: 1, Mismatched: 2, Unsolicited: 3,
 			RTTMin: time.Millisecond, RTTMedian: 2 * time.Millisecond, RTTP95: 3 * time.Millisecond, RTTMax: 4 * time.Millisecond},
 			{Pings: 1 << 40, RTTMin: -time.Second}},
 		Heartbeats: []*Series{

@@ -9,9 +9,10 @@ import (
 )
 
 // minTail is the fewest pings in a row, the last ones, a peer must leave
-// unanswered for ping-unanswered: one ping crossing a Close, or sent
-// just before the capture or the connection ended, is no peer that
-// stopped answering.
+// unanswered for ping-unanswered, counting only the ones it had time to
+// answer (health.PingStats.OverdueTail): one ping crossing a Close, or
+// pings sent just before the capture or the connection ended, are no
+// peer that stopped answering.
 const minTail = 2
 
 // Health lints a connection's health verdicts (the health package's
@@ -29,22 +30,21 @@ func (l *Linter) Health(c *health.Conn) {
 	}
 	for d := range c.Ping {
 		p := &c.Ping[d]
-		if p.UnansweredTail < minTail {
-			continue
+		if p.OverdueTail < minTail {
+			continue // pings sent just before the end were owed no pong yet
 		}
-		f := Finding{Rule: rule("ping-unanswered"), Conn: c.ID, Dir: wsparse.Dir(d).String(), Record: "connection"}
+		f := Finding{Rule: rule("ping-unanswered"), Conn: c.ID, Dir: wsparse.Dir(d).String(), Record: "connection", TS: p.UnansweredSince}
 		f.Detail = strconv.Itoa(p.UnansweredTail) + " of " + strconv.Itoa(p.Pings) + " pings by the " + side(wsparse.Dir(d)) + " unanswered"
 		s := pings[d&1]
 		switch {
 		case p.Answered > 0:
-			// The time of the last: the first of the tail is not kept.
-			f.Detail = "the last " + f.Detail + ": the " + side(wsparse.Dir(1-d)) + " stopped answering"
-			if s != nil {
-				f.TS = s.Last
+			if !c.Start.IsZero() && !p.UnansweredSince.Before(c.Start) {
+				f.Detail += " since " + text.Dur(p.UnansweredSince.Sub(c.Start)) + " into the connection"
 			}
+			f.Detail = "the last " + f.Detail + ": the " + side(wsparse.Dir(1-d)) + " stopped answering"
 		case s != nil:
 			f.Detail += ": the " + side(wsparse.Dir(1-d)) + " answered none in " + text.Dur(s.Last.Sub(s.First))
-			f.TS = s.First
+			f.TS = s.First // the first ping, also past the ones remembered unanswered
 		default:
 			f.Detail += ": the " + side(wsparse.Dir(1-d)) + " answered none"
 		}

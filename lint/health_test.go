@@ -40,17 +40,25 @@ func TestHealthRules(t *testing.T) {
 		{"stomp heart-beats promised, frames on time", health.Conn{Heartbeats: []*health.Series{
 			{Kind: "stomp", Dir: c2s, Interval: 10 * time.Second, IntervalSource: "negotiated", MaxGap: 55 * time.Second}}}, nil},
 		{"stomp heart-beats ok", health.Conn{Heartbeats: []*health.Series{stomp(s2c, 22, 0)}}, nil},
-		{"the peer stopped answering pings", health.Conn{
-			Ping:       [2]health.PingStats{{Pings: 10, Answered: 6, Unanswered: 4, UnansweredTail: 4}},
+		{"the peer stopped answering pings", health.Conn{Start: at(0.1),
+			Ping:       [2]health.PingStats{{Pings: 10, Answered: 6, Unanswered: 4, UnansweredTail: 4, UnansweredSince: at(3.1), OverdueTail: 4}},
 			Heartbeats: []*health.Series{{Kind: health.KindWSPing, Dir: c2s, Count: 10, First: at(0.5), Last: at(5)}}},
-			[]string{"WS703 c2s 5: the last 4 of 10 pings by the client unanswered: the server stopped answering"}},
+			[]string{"WS703 c2s 3.1: the last 4 of 10 pings by the client unanswered since 3.0s into the connection: the server stopped answering"}},
+		{"the peer stopped answering, the last ping too close to the end to count", health.Conn{Start: at(0.1),
+			Ping: [2]health.PingStats{{Pings: 10, Answered: 7, Unanswered: 3, UnansweredTail: 3, UnansweredSince: at(3.1), OverdueTail: 2}}},
+			[]string{"WS703 c2s 3.1: the last 3 of 10 pings by the client unanswered since 3.0s into the connection: the server stopped answering"}},
 		{"the peer never answered", health.Conn{
-			Ping:       [2]health.PingStats{1: {Pings: 6, Unanswered: 6, UnansweredTail: 6}},
+			Ping:       [2]health.PingStats{1: {Pings: 6, Unanswered: 6, UnansweredTail: 6, UnansweredSince: at(17), OverdueTail: 6}},
 			Heartbeats: []*health.Series{{Kind: health.KindWSPing, Dir: s2c, Count: 6, First: at(17), Last: at(42)}}},
 			[]string{"WS703 s2c 17: 6 of 6 pings by the server unanswered: the client answered none in 25.0s"}},
 		{"one ping crossing the Close", health.Conn{
-			Ping:       [2]health.PingStats{{Pings: 1, Unanswered: 1, UnansweredTail: 1}},
+			Ping:       [2]health.PingStats{{Pings: 1, Unanswered: 1, UnansweredTail: 1, UnansweredSince: at(5), OverdueTail: 0}},
 			Heartbeats: []*health.Series{{Kind: health.KindWSPing, Dir: c2s, Count: 1, First: at(5), Last: at(5)}}}, nil},
+		{"a burst of 2 pings just before the end: no time to answer", health.Conn{
+			Ping:       [2]health.PingStats{{Pings: 7, Answered: 5, Unanswered: 2, UnansweredTail: 2, UnansweredSince: at(4.8), OverdueTail: 0}},
+			Heartbeats: []*health.Series{{Kind: health.KindWSPing, Dir: c2s, Count: 7, First: at(0), Last: at(4.9)}}}, nil},
+		{"2 unanswered, only 1 of them with time to answer", health.Conn{
+			Ping: [2]health.PingStats{{Pings: 7, Answered: 5, Unanswered: 2, UnansweredTail: 2, UnansweredSince: at(3), OverdueTail: 1}}}, nil},
 		{"a ping lost in the middle, answered after", health.Conn{
 			Ping: [2]health.PingStats{{Pings: 10, Answered: 8, Unanswered: 2, UnansweredTail: 0}}}, nil},
 		{"engine.io pings stopped on a WebSocket", health.Conn{Heartbeats: []*health.Series{

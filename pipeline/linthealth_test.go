@@ -20,6 +20,7 @@ type lintFinding struct {
 	Conn   int       `json:"conn"`
 	Dir    string    `json:"dir"`
 	TS     time.Time `json:"ts"`
+	T      float64   `json:"t"`
 	Detail string    `json:"detail"`
 }
 
@@ -117,7 +118,7 @@ func TestLintHeartbeatStopped(t *testing.T) {
 func TestLintHeartbeatsHealthy(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		want []string // rule, dir: detail
+		want []string // rule, dir, seconds after the first packet: detail
 	}{
 		{"gen__app-sockjs-stomp", nil},
 		{"gen__seed-sockjs-stomp", nil},
@@ -135,10 +136,11 @@ func TestLintHeartbeatsHealthy(t *testing.T) {
 		{"gen__app-graphql-transport-ws", nil},
 		{"gen__app-mqtt-v5-mosquitto", nil},
 		{"zeek__reply-ping-separate", nil},
-		// The server answers the first 6 pings, not the 4 after (manifest).
-		{"gen__health-ws-ping", []string{"WS703 c2s: the last 4 of 10 pings by the client unanswered: the server stopped answering"}},
+		// The server answers the first 6 pings, not the 4 after (manifest),
+		// from the 7th (tshark: hb-7 at 3.512339, 3.5 s after the request).
+		{"gen__health-ws-ping", []string{"WS703 c2s 3.512339: the last 4 of 10 pings by the client unanswered since 3.5s into the connection: the server stopped answering"}},
 		// tshark: 6 pings by the client, no pong.
-		{"zeek__wstunnel-ssh", []string{"WS703 c2s: 6 of 6 pings by the client unanswered: the server answered none in 25.0s"}},
+		{"zeek__wstunnel-ssh", []string{"WS703 c2s 16.934698: 6 of 6 pings by the client unanswered: the server answered none in 25.0s"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := "../testdata/pcaps/" + tc.name + ".pcap"
@@ -148,7 +150,7 @@ func TestLintHeartbeatsHealthy(t *testing.T) {
 			}
 			var got []string
 			for _, f := range hb {
-				got = append(got, f.Rule+" "+f.Dir+": "+f.Detail)
+				got = append(got, f.Rule+" "+f.Dir+" "+strconv.FormatFloat(f.T, 'f', 6, 64)+": "+f.Detail)
 			}
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
@@ -169,7 +171,7 @@ func TestLintHeartbeatsFiltered(t *testing.T) {
 		file string
 		want string
 	}{
-		{"gen__health-ws-ping", "WS703 1 c2s: the last 4 of 10 pings by the client unanswered: the server stopped answering"},
+		{"gen__health-ws-ping", "WS703 1 c2s: the last 4 of 10 pings by the client unanswered since 3.5s into the connection: the server stopped answering"},
 		{"gen__hb-stopped", ""}, // as unfiltered: below
 	} {
 		file := "../testdata/pcaps/" + tc.file + ".pcap"
