@@ -144,7 +144,7 @@ var Rules = []Rule{
 
 	{"WS701", "stomp-heartbeat-missed", Warning, "connection", "STOMP 1.2 \"Heart-beating\"", "a negotiated heart-beat direction went quiet longer than 1.5 intervals (no EOL nor frame): its missed beats, the longest gap, and whether it was still quiet at the end (open at capture end: the peer stopped beating, the connection left open)", ""},
 	{"WS702", "stomp-heartbeat-never-sent", Warning, "connection", "STOMP 1.2 \"Heart-beating\"", "a heart-beat direction negotiated in CONNECTED that sent no beat nor frame for 1.5 intervals from then on", ""},
-	{"WS703", "ping-unanswered", Warning, "connection", "RFC 6455 §5.5.2, §5.5.3", "the last pings of a side (two or more in a row) got no Pong: the peer stopped answering, or never did", ""},
+	{"WS703", "ping-unanswered", Warning, "connection", "RFC 6455 §5.5.2, §5.5.3", "the last pings of a side (two or more in a row, each sent long enough before the end to be answered) got no Pong: the peer stopped answering, or never did", ""},
 	{"WS704", "engineio-heartbeat-missed", Warning, "connection", "Engine.IO protocol \"Heartbeat\"", "on a WebSocket, Engine.IO pings (or the pongs that answer them) went missing for longer than 1.5 pingIntervals (the detail says when a gap passed pingInterval + pingTimeout, where the peer gives up)", ""},
 
 	{"WS999", "unknown-anomaly", Warning, "any", "wsdump", "an anomaly this version of lint has no rule for", ""},

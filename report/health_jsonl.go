@@ -291,6 +291,8 @@ func appendPingJSON(b []byte, c *health.Conn) []byte {
 		b = intField(b, "answered", p.Answered)
 		b = intField(b, "unanswered", p.Unanswered)
 		b = intField(b, "unanswered_tail", p.UnansweredTail)
+		b = jtsField(b, "unanswered_since", p.UnansweredSince)
+		b = intField(b, "overdue_tail", p.OverdueTail)
 		b = intField(b, "mismatched", p.Mismatched)
 		b = intField(b, "unsolicited_pongs", p.Unsolicited)
 		b = field(b, "rtt")

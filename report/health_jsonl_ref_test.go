@@ -131,6 +131,8 @@ type pingJSON struct {
 	Answered         int      `json:"answered"`
 	Unanswered       int      `json:"unanswered"`
 	UnansweredTail   int      `json:"unanswered_tail"`
+	UnansweredSince  jts      `json:"unanswered_since"`
+	OverdueTail      int      `json:"overdue_tail"`
 	Mismatched       int      `json:"mismatched"`
 	UnsolicitedPongs int      `json:"unsolicited_pongs"`
 	RTT              *rttJSON `json:"rtt"`
@@ -240,7 +242,7 @@ func connJSON(c *health.Conn) *connRecord {
 		if p.Pings == 0 && p.Unsolicited == 0 {
 			continue
 		}
-		pj := pingJSON{p.Pings, p.Answered, p.Unanswered, p.UnansweredTail, p.Mismatched, p.Unsolicited, nil}
+		pj := pingJSON{p.Pings, p.Answered, p.Unanswered, p.UnansweredTail, jts(p.UnansweredSince), p.OverdueTail, p.Mismatched, p.Unsolicited, nil}
 		if p.Answered > 0 {
 			pj.RTT = &rttJSON{secs(p.RTTMin), secs(p.RTTMedian), secs(p.RTTP95), secs(p.RTTMax)}
 		}
