@@ -18,9 +18,11 @@ const minTail = 2
 // Health lints a connection's health verdicts (the health package's
 // Report, made once its records are all in): a negotiated heart-beat
 // that missed beats or never came, WebSocket pings the peer stopped
-// answering, Engine.IO heartbeats that stopped on a WebSocket. Series of
-// which the interval was only inferred (application pings, SockJS "h"
-// frames, texts) are not linted: their verdict is a guess.
+// answering, Engine.IO heartbeats that stopped on a WebSocket, a series
+// sent by two timers or more, and the missed beats of a series whose
+// interval the user declared (--heartbeat-interval). The missed beats
+// of a series whose interval was only inferred (application pings,
+// SockJS "h" frames, texts) are not linted: their verdict is a guess.
 func (l *Linter) Health(c *health.Conn) {
 	var pings [2]*health.Series
 	for _, s := range c.Heartbeats {
@@ -51,6 +53,7 @@ func (l *Linter) Health(c *health.Conn) {
 		l.push(f)
 	}
 	for _, s := range c.Heartbeats {
+		l.appHealth(c, s)
 		if s.IntervalSource != "negotiated" || s.Missed == 0 {
 			continue
 		}
@@ -99,4 +102,52 @@ func missed(s *health.Series) string {
 		m += ", over pingInterval + pingTimeout " + text.Dur(s.Timeout)
 	}
 	return m + open + ")"
+}
+
+// appHealth lints what the rules on any series judge: two timers or more
+// sending its beats (heartbeat-timers-doubled), and its missed beats
+// when the user declared its interval (heartbeat-missed: health's
+// IntervalSource "flag", which --heartbeat-interval gives WebSocket
+// pings and pongs and --heartbeat-text's texts; a negotiated interval is
+// the protocol rules').
+func (l *Linter) appHealth(c *health.Conn, s *health.Series) {
+	if s.Timers > 1 {
+		offs := ""
+		for i, o := range s.TimerOffsets {
+			if i > 0 {
+				offs += ", "
+			}
+			offs += text.Dur(o)
+		}
+		f := Finding{Rule: rule("heartbeat-timers-doubled"), Conn: c.ID, Dir: s.Dir.String(), Record: "connection", TS: s.First,
+			Detail: seriesLabel(s) + " " + text.Dur(s.Interval) + ": " + strconv.Itoa(s.Timers) + " timers (offset " + offs + "), " +
+				strconv.Itoa(s.Count) + " beats in " + text.Dur(s.Last.Sub(s.First)) + ": a timer not cleared on reconnect"}
+		l.push(f)
+	}
+	if s.IntervalSource != "flag" || s.Missed == 0 {
+		return
+	}
+	if s.Kind == health.KindWSPong && c.Ping[1-s.Dir&1].Pings > 0 {
+		return // pongs that answer pings: ping-unanswered judges them
+	}
+	f := Finding{Rule: rule("heartbeat-missed"), Conn: c.ID, Dir: s.Dir.String(), Record: "connection", TS: s.MaxGapAt,
+		Detail: seriesLabel(s) + " " + text.Dur(s.Interval) + " (--heartbeat-interval): " + missed(s)}
+	if len(s.Gaps) > 0 {
+		f.TS = s.Gaps[0].From
+	}
+	l.push(f)
+}
+
+// seriesLabel names a series as the conns view does, with its
+// direction: "stomp SEND ping c2s", "text s2c", "ws-ping c2s".
+func seriesLabel(s *health.Series) string {
+	switch s.Kind {
+	case health.KindApp:
+		return s.Proto + " " + string(text.AppendEscaped(nil, []byte(s.Key), 60, true)) + " " + s.Dir.String()
+	case "stomp":
+		return "stomp heart-beat " + s.Dir.String()
+	case "sockjs":
+		return "sockjs h " + s.Dir.String()
+	}
+	return s.Kind + " " + s.Dir.String()
 }

@@ -68,6 +68,32 @@ func TestHealthRules(t *testing.T) {
 		{"engine.io over HTTP long-polling: WS603's", health.Conn{Transport: "polling", Heartbeats: []*health.Series{
 			{Kind: "engineio", Dir: s2c, Count: 4, Interval: 5 * time.Second, IntervalSource: "negotiated", MaxGap: 35 * time.Second, Missed: 6,
 				Gaps: []health.Gap{{From: at(20), To: at(55), Missed: 6}}}}}, nil},
+		{"two timers of an application heartbeat", health.Conn{Heartbeats: []*health.Series{
+			{Kind: health.KindApp, Proto: "stomp", Key: "SEND ping", Dir: c2s, Count: 8, First: at(11), Last: at(42.1), Interval: 10 * time.Second,
+				IntervalSource: "observed", Timers: 2, TimerOffsets: []time.Duration{1100 * time.Millisecond}}}},
+			[]string{"WS705 c2s 11: stomp SEND ping c2s 10.0s: 2 timers (offset 1.1s), 8 beats in 31.1s: a timer not cleared on reconnect"}},
+		{"three timers, a key with a terminal escape", health.Conn{Heartbeats: []*health.Series{
+			{Kind: health.KindApp, Proto: "text", Key: "hb\x1b[2J", Dir: s2c, Count: 12, First: at(1), Last: at(6.5), Interval: time.Second,
+				IntervalSource: "observed", Timers: 3, TimerOffsets: []time.Duration{200 * time.Millisecond, 500 * time.Millisecond}}}},
+			[]string{"WS705 s2c 1: text hb\\x1b[2J s2c 1.0s: 3 timers (offset 200ms, 500ms), 12 beats in 5.5s: a timer not cleared on reconnect"}},
+		{"one timer: none", health.Conn{Heartbeats: []*health.Series{
+			{Kind: health.KindApp, Proto: "stomp", Key: "SEND ping", Dir: c2s, Count: 8, Interval: 10 * time.Second, IntervalSource: "observed", Timers: 1}}}, nil},
+		{"a text heartbeat, its interval declared, 3 missed", health.Conn{Heartbeats: []*health.Series{
+			{Kind: health.KindText, Dir: c2s, Count: 5, First: at(10), Last: at(70), Interval: 10 * time.Second, IntervalSource: "flag",
+				MaxGap: 40 * time.Second, MaxGapAt: at(20), Missed: 3, Gaps: []health.Gap{{From: at(20), To: at(60), Missed: 3}}}}},
+			[]string{"WS706 c2s 20: text c2s 10.0s (--heartbeat-interval): 3 missed (max gap 40.0s)"}},
+		{"pings, their interval declared, stopped", health.Conn{Heartbeats: []*health.Series{
+			{Kind: health.KindWSPing, Dir: c2s, Count: 5, First: at(1), Last: at(5), Interval: time.Second, IntervalSource: "flag",
+				MaxGap: 5 * time.Second, MaxGapAt: at(5), Missed: 5, Gaps: []health.Gap{{From: at(5), To: at(10), Missed: 5, Trailing: true}}}}},
+			[]string{"WS706 c2s 5: ws-ping c2s 1.0s (--heartbeat-interval): 5 missed (max gap 5.0s, none in the last 5.0s)"}},
+		{"unsolicited pongs, their interval declared, stopped", health.Conn{Heartbeats: []*health.Series{
+			{Kind: health.KindWSPong, Dir: s2c, Count: 3, First: at(1), Last: at(3), Interval: time.Second, IntervalSource: "flag",
+				MaxGap: 3 * time.Second, MaxGapAt: at(3), Missed: 3, Gaps: []health.Gap{{From: at(3), To: at(6), Missed: 3, Trailing: true}}}}},
+			[]string{"WS706 s2c 3: ws-pong s2c 1.0s (--heartbeat-interval): 3 missed (max gap 3.0s, none in the last 3.0s)"}},
+		{"pongs that answer pings, their interval declared: WS703's", health.Conn{
+			Ping: [2]health.PingStats{{Pings: 5, Answered: 3, Unanswered: 2, UnansweredTail: 2}},
+			Heartbeats: []*health.Series{{Kind: health.KindWSPong, Dir: s2c, Count: 3, First: at(1), Last: at(3), Interval: time.Second, IntervalSource: "flag",
+				MaxGap: 2 * time.Second, Missed: 1, Gaps: []health.Gap{{From: at(3), To: at(5), Missed: 1, Trailing: true}}}}}, nil},
 		{"inferred intervals: an application ping, SockJS h, a text beat", health.Conn{Heartbeats: []*health.Series{
 			{Kind: health.KindApp, Proto: "stomp", Key: "SEND ping", Dir: c2s, Count: 9, Interval: 10 * time.Second, IntervalSource: "observed", Missed: 3},
 			{Kind: "sockjs", Dir: s2c, Count: 4, Interval: 25 * time.Second, IntervalSource: "observed", Missed: 1},

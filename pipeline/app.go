@@ -28,6 +28,12 @@ type AppOptions struct {
 	// (health.KindApp), whose shapes are looked for in every message:
 	// lint judges only the protocols' (looking was a tenth of its CPU).
 	ProtocolBeats bool
+	// ProtocolShapes, with ProtocolBeats: the application messages that
+	// may be beats are looked for in the messages of STOMP, Socket.IO
+	// and SockJS only, not in plain texts and JSON (lint: the seed's
+	// stompClient.send("ping") is one, at the cost of a look at each
+	// message's protocols on plain traffic).
+	ProtocolShapes bool
 	// Text, when set, says which messages are text heartbeats: the
 	// tracker's matching (health.Tracker.TextMatcher), done here (in a
 	// worker) rather than in it, on the message and the application
@@ -165,7 +171,7 @@ func (d *appDecoder) message(r *record.Record) {
 		// looked at as an application heartbeat.
 		if d.opts.Text != nil && d.opts.Text(m, appproto.InnerTexts(m, apps)) {
 			d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindText})
-		} else if !d.opts.ProtocolBeats {
+		} else if !d.opts.ProtocolBeats || d.opts.ProtocolShapes && shapesOf(apps) {
 			d.shapes = appproto.Shapes(d.shapes[:0], m, apps)
 			for _, sh := range d.shapes {
 				d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindApp, Proto: sh.Proto, Key: sh.Key})
@@ -241,6 +247,18 @@ func (d *appDecoder) stompAlive(c *wsparse.Conn, m *wsparse.Message, s *appproto
 		*t = m.TS
 		d.beat(c, health.Beat{Conn: c.ID, Dir: m.Dir, TS: m.TS, Kind: health.KindSTOMPFrame})
 	}
+}
+
+// shapesOf reports whether a message's application messages are of a
+// protocol whose messages ProtocolShapes looks for beats in.
+func shapesOf(apps []appproto.App) bool {
+	for i := range apps {
+		switch apps[i].Protocol {
+		case appproto.STOMP, appproto.SocketIO, appproto.SockJS:
+			return true
+		}
+	}
+	return false
 }
 
 func (d *appDecoder) beat(c *wsparse.Conn, b health.Beat) {

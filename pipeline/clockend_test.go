@@ -71,7 +71,7 @@ func connsEach(t *testing.T, perFile bool, files ...string) (out, errs string) {
 	t.Helper()
 	for _, jobs := range []int{1, 2} {
 		var o, e bytes.Buffer
-		if err := RunConns(&ConnsOptions{Out: &o, Format: "jsonl", Time: "rel", Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second,
+		if err := RunConns(&ConnsOptions{Out: &o, Format: "jsonl", Time: "rel", HealthFlags: HealthFlags{Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second},
 			Input: Input{Err: &e, Reads: files, PerFile: perFile, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
 			t.Fatal(err)
 		}

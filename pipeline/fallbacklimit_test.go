@@ -150,7 +150,7 @@ func viewJSONL(t *testing.T, file string, jobs int) (out, errs string) {
 func connsJSONL(t *testing.T, file string, jobs int) (out, errs string) {
 	t.Helper()
 	var o, e bytes.Buffer
-	if err := RunConns(&ConnsOptions{Out: &o, Format: "jsonl", Time: "rel", Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second,
+	if err := RunConns(&ConnsOptions{Out: &o, Format: "jsonl", Time: "rel", HealthFlags: HealthFlags{Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second},
 		Input: Input{Err: &e, Reads: []string{file}, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
 		t.Fatal(err)
 	}

@@ -154,7 +154,7 @@ func TestConnsCaptureEndPerFile(t *testing.T) {
 		{true, `stomp heart-beat s2c 10.0s 6 missed (max gap 60.0s, none in the last 60.0s, open at capture end)"`},
 	} {
 		var o, e bytes.Buffer
-		if err := RunConns(&ConnsOptions{Out: &o, Format: "jsonl", Time: "rel", Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second,
+		if err := RunConns(&ConnsOptions{Out: &o, Format: "jsonl", Time: "rel", HealthFlags: HealthFlags{Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second},
 			Input: Input{Err: &e, Reads: []string{fileA, fileB}, PerFile: tc.perFile, Jobs: 1, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}); err != nil {
 			t.Fatal(err)
 		}

@@ -21,25 +21,29 @@ import (
 // most of a big capture's, cost it nothing. Each connection's health is
 // made at its end and kept packed (health.Tracker.FinishAtEnd), its
 // beats let go.
-func (in *Input) lintInto(names []string, spec filter.Spec, l *lint.Linter) (time.Time, error) {
-	return in.lintRead(names, spec, l, l.Health)
+func (in *Input) lintInto(names []string, spec filter.Spec, ho health.Options, l *lint.Linter) (time.Time, error) {
+	return in.lintRead(names, spec, ho, l, l.Health)
 }
 
 // lintRead is lintInto, each connection's health verdict handed to judge.
-func (in *Input) lintRead(names []string, spec filter.Spec, l *lint.Linter, judge func(*health.Conn)) (time.Time, error) {
+// ho is the tracker's options: conns' heartbeat and storm flags.
+func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l *lint.Linter, judge func(*health.Conn)) (time.Time, error) {
 	src, keys, feed, err := in.openKeyed(names)
 	if err != nil {
 		return time.Time{}, err
 	}
 	defer src.Close()
-	tr := health.New(nil, health.Options{})
+	tr := health.New(nil, ho)
 	tr.FinishAtEnd()
 	tr.AwaitCaptureEnd()
 	ts := &lintSink{tr: tr, conns: map[*wsparse.Conn]*lintConn{}}
 	var u *undecrypted
 	opts := in.Options(wsparse.Config{}, keys)
 	apps := TrackerApps(tr, appproto.ModeAuto)
-	apps.ProtocolBeats = true // lint judges no application heartbeat (lint.Linter.Health)
+	// Of the application messages that may be beats, those of STOMP,
+	// Socket.IO and SockJS (a timer leak: lint.Linter.Health); looking
+	// at every text was a tenth of lint's CPU.
+	apps.ProtocolBeats, apps.ProtocolShapes = true, true
 	var asm Assembler
 	var f *filter.Filter
 	var shown map[int]bool

@@ -26,6 +26,12 @@ func linted(c *health.Conn) string {
 		switch s.Kind {
 		case health.KindWSPing, health.KindWSPong, "stomp", "engineio":
 			v.Series = append(v.Series, s)
+		case health.KindApp:
+			// Lint looks for them in STOMP and Socket.IO messages (and
+			// SockJS arrays), not in plain texts and JSON.
+			if s.Proto == "stomp" || s.Proto == "socketio" {
+				v.Series = append(v.Series, s)
+			}
 		}
 	}
 	if v.Ping == [2]health.PingStats{} && v.Series == nil {
@@ -40,9 +46,11 @@ func linted(c *health.Conn) string {
 
 // TestLintHealthAsConns: on every committed capture, lint's tracker
 // (given only the connections that pinged or beat, the protocols' beats
-// only) makes the same health numbers as conns' of every connection it
-// judges, -j 1 and -j 2: its pings, its series of WebSocket pings and
-// pongs, STOMP and Engine.IO heart-beats; and so the same findings.
+// and the application heartbeats of STOMP and Socket.IO) makes the same
+// health numbers as conns' of every connection it judges, -j 1 and -j 2:
+// its pings, its series of WebSocket pings and pongs, STOMP and Engine.IO
+// heart-beats, STOMP and Socket.IO application heartbeats (their timers
+// included); and so the same findings.
 func TestLintHealthAsConns(t *testing.T) {
 	files, _ := filepath.Glob("../testdata/pcaps/*.pcap")
 	more, _ := filepath.Glob("../testdata/pcaps/*.pcapng")
@@ -53,7 +61,7 @@ func TestLintHealthAsConns(t *testing.T) {
 	compared := 0
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			o := &ConnsOptions{Out: io.Discard, Format: "jsonl", Time: "rel", Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second,
+			o := &ConnsOptions{Out: io.Discard, Format: "jsonl", Time: "rel", HealthFlags: HealthFlags{Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second},
 				Input: Input{Err: io.Discard, Reads: []string{file}, Jobs: 1, MaxPayload: 16 << 20, MaxMessage: 16 << 20}}
 			if err := o.Validate(); err != nil {
 				t.Fatal(err)
@@ -76,7 +84,7 @@ func TestLintHealthAsConns(t *testing.T) {
 				got := map[int]string{}
 				in := Input{Err: io.Discard, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}
 				l := lint.New()
-				_, err := in.lintRead([]string{file}, filter.Spec{}, l, func(c *health.Conn) {
+				_, err := in.lintRead([]string{file}, filter.Spec{}, o.health(), l, func(c *health.Conn) {
 					if v := linted(c); v != "" {
 						got[c.ID] = v
 					}

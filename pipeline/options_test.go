@@ -19,7 +19,7 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	conns := func(f func(o *ConnsOptions)) *ConnsOptions {
 		o := &ConnsOptions{Input: Input{Reads: []string{"x.pcap"}}, Format: "table", Time: "rel",
-			Tolerance: 1.5, StormAttempts: 5, StormWindow: 1}
+			HealthFlags: HealthFlags{Tolerance: 1.5, StormAttempts: 5, StormWindow: 1}}
 		f(o)
 		return o
 	}

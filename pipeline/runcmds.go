@@ -24,6 +24,10 @@ type LintOptions struct {
 	Input
 	Out io.Writer
 
+	// The heartbeat and reconnect flags of conns: its verdicts are
+	// linted (lint.Linter.Health, lint.Linter.Groups).
+	HealthFlags
+
 	Format string
 	FailOn string
 	Stable bool
@@ -49,15 +53,19 @@ func RunLint(o *LintOptions, files []string) error {
 	if o.Format != "table" && o.Format != "jsonl" && o.Format != "junit" {
 		return Usagef("--format must be one of table, jsonl, junit, not %q", o.Format)
 	}
+	if err := o.HealthFlags.validate(); err != nil {
+		return err
+	}
 	spec, err := spec(&o.Filter, false, false)
 	if err != nil {
 		return err
 	}
+	ho := o.health()
 	run, err := Lint(LintInput{Files: files, PerFile: o.PerFile, Jobs: o.Jobs, Err: o.Err, Name: DisplayName,
 		Decode: func(f string, l *lint.Linter, errw io.Writer, jobs int) (time.Time, error) {
 			one := o.Input
 			one.Err, one.Jobs = errw, jobs
-			return one.lintInto([]string{f}, spec, l) // TLS not decrypted: WS309
+			return one.lintInto([]string{f}, spec, ho, l) // TLS not decrypted: WS309
 		},
 		Unread:      unread,
 		Interrupted: func(err error) bool { return err == capture.ErrInterrupted },

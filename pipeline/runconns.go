@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/filter"
-	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/report"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -21,21 +19,17 @@ type ConnsOptions struct {
 	Input
 	Out io.Writer
 
-	Format            string
-	Time              string
-	HeartbeatText     string
-	HeartbeatInterval time.Duration
-	Tolerance         float64
-	StormAttempts     int
-	StormWindow       time.Duration
-	Decode            string
-	Filter            filter.Flags
-	Fields            Fields
-	Table             Table    // --width, -o wide, --color
-	BPF               []string // conns -r F tcp port 80
+	HealthFlags // --heartbeat-text, --heartbeat-interval, --tolerance, --storm-*
+
+	Format string
+	Time   string
+	Decode string
+	Filter filter.Flags
+	Fields Fields
+	Table  Table    // --width, -o wide, --color
+	BPF    []string // conns -r F tcp port 80
 
 	fields bool
-	textRE *regexp.Regexp
 }
 
 // Validate checks the flags.
@@ -72,30 +66,7 @@ func (o *ConnsOptions) validateHealth() error {
 	if err := CheckDecode(&o.Decode); err != nil {
 		return err
 	}
-	if o.HeartbeatText != "" {
-		re, err := regexp.Compile(o.HeartbeatText)
-		if err != nil {
-			return Usagef("--heartbeat-text: %v", err)
-		}
-		o.textRE = re
-	}
-	if o.HeartbeatInterval < 0 {
-		return Usagef("--heartbeat-interval must not be negative")
-	}
-	if o.Tolerance < 1 {
-		return Usagef("--tolerance must be at least 1")
-	}
-	if o.StormAttempts < 2 || o.StormWindow <= 0 {
-		return Usagef("--storm-attempts must be at least 2 and --storm-window positive")
-	}
-	return nil
-}
-
-func (o *ConnsOptions) health() health.Options {
-	return health.Options{
-		HeartbeatText: o.textRE, HeartbeatInterval: o.HeartbeatInterval, Tolerance: o.Tolerance,
-		StormAttempts: o.StormAttempts, StormWindow: o.StormWindow,
-	}
+	return o.HealthFlags.validate()
 }
 
 // RunConns checks the options, reads the capture through the tracker and

@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -70,17 +69,18 @@ its retry loop start within --storm-window.`,
 	f.StringVar(&opts.Format, "format", "table", "output format: table, jsonl or csv")
 	addTableFlags(f, &opts.Table)
 	f.StringVar(&opts.Time, "time", "rel", "table start times: rel (seconds since the first packet) or abs (RFC 3339)")
-	addHealthFlags(f, opts)
+	addHealthFlags(f, &opts.HealthFlags)
 	addConnFilterFlags(cmd, &opts.Filter)
 	return cmd
 }
 
 // addHealthFlags registers the heartbeat and reconnect-storm flags of
-// conns and report.
-func addHealthFlags(f *pflag.FlagSet, opts *pipeline.ConnsOptions) {
+// conns, report and lint.
+func addHealthFlags(f *pflag.FlagSet, opts *pipeline.HealthFlags) {
 	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them (a STOMP frame in SockJS, its destination), that are heartbeats (e.g. 'ping|pong')")
 	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' own period)")
-	f.Float64Var(&opts.Tolerance, "tolerance", 1.5, "a gap longer than interval × tolerance counts as missed beats")
-	f.IntVar(&opts.StormAttempts, "storm-attempts", 5, "reconnect storm: this many attempts ...")
-	f.DurationVar(&opts.StormWindow, "storm-window", 10*time.Second, "... starting within this window")
+	def := pipeline.DefaultHealthFlags()
+	f.Float64Var(&opts.Tolerance, "tolerance", def.Tolerance, "a gap longer than interval × tolerance counts as missed beats")
+	f.IntVar(&opts.StormAttempts, "storm-attempts", def.StormAttempts, "reconnect storm: this many attempts ...")
+	f.DurationVar(&opts.StormWindow, "storm-window", def.StormWindow, "... starting within this window")
 }

@@ -62,6 +62,7 @@ See --rules for the list.` + "\n" + filterHelp,
 	f.StringVar(&o.FailOn, "fail-on", "error", "exit 3 when a finding of this `SEVERITY` or above exists: error, warning, info, none")
 	f.BoolVar(&o.Stable, "stable", false, "no absolute times in the output (jsonl ts, junit timestamp)")
 	f.BoolVar(&o.Rules, "rules", false, "list the rules and exit")
+	addHealthFlags(f, &o.HealthFlags)
 	addFilterFlags(f, &o.Filter, true)
 	cmd.RegisterFlagCompletionFunc("format", completeValues("table", "jsonl", "junit"))
 	addCompletions(cmd)

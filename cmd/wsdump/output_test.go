@@ -308,14 +308,14 @@ func TestInterruptMidRead(t *testing.T) {
 	})
 	run("conns jsonl", func(ctx context.Context, in io.Reader, out io.Writer) error {
 		return exitErr(pipeline.RunConns(&pipeline.ConnsOptions{Out: out, Format: "jsonl", Time: "rel",
-			Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second, Input: pipeline.Input{Ctx: ctx, In: in, Err: io.Discard, Reads: []string{"-"}, Jobs: 1}}))
+			HealthFlags: pipeline.HealthFlags{Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second}, Input: pipeline.Input{Ctx: ctx, In: in, Err: io.Discard, Reads: []string{"-"}, Jobs: 1}}))
 	}, func(t *testing.T, out string) {
 		if n := strings.Count(out, `{"type":"conn"`); n == 0 || n > nConns {
 			t.Errorf("%d conn records:\n%.500s", n, out)
 		}
 	})
 	run("lint jsonl", func(ctx context.Context, in io.Reader, out io.Writer) error {
-		o := &pipeline.LintOptions{Input: pipeline.Input{Ctx: ctx, In: in, Err: io.Discard, Jobs: 2}, Out: out, Format: "jsonl", FailOn: "error"}
+		o := &pipeline.LintOptions{Input: pipeline.Input{Ctx: ctx, In: in, Err: io.Discard, Jobs: 2}, Out: out, Format: "jsonl", FailOn: "error", HealthFlags: pipeline.DefaultHealthFlags()}
 		return exitErr(pipeline.RunLint(o, []string{"-"}))
 	}, func(t *testing.T, out string) {
 		// Connections still open at the cut end without a close: warnings.

@@ -52,7 +52,7 @@ out: at most about 2 MB.`,
 	addDecodeFlag(f, &opts.Decode)
 	addReadFlag(f, &opts.Reads)
 	f.StringVarP(&opts.Output, "output", "o", "", "HTML file to write (- for standard output)")
-	addHealthFlags(f, &opts.ConnsOptions)
+	addHealthFlags(f, &opts.HealthFlags)
 	addConnFilterFlags(cmd, &opts.Filter)
 	return cmd
 }
