@@ -24,8 +24,9 @@ type LintOptions struct {
 	Input
 	Out io.Writer
 
-	// The heartbeat and reconnect flags of conns: its verdicts are
-	// linted (lint.Linter.Health, lint.Linter.Groups).
+	// The heartbeat flags of conns (--heartbeat-text,
+	// --heartbeat-interval, --tolerance): its verdicts are linted
+	// (lint.Linter.Health). The storm flags are unused.
 	HealthFlags
 
 	Format string
@@ -53,7 +54,7 @@ func RunLint(o *LintOptions, files []string) error {
 	if o.Format != "table" && o.Format != "jsonl" && o.Format != "junit" {
 		return Usagef("--format must be one of table, jsonl, junit, not %q", o.Format)
 	}
-	if err := o.HealthFlags.validate(); err != nil {
+	if err := o.HealthFlags.validateBeats(); err != nil {
 		return err
 	}
 	spec, err := spec(&o.Filter, false, false)

@@ -75,12 +75,19 @@ its retry loop start within --storm-window.`,
 }
 
 // addHealthFlags registers the heartbeat and reconnect-storm flags of
-// conns, report and lint.
+// conns and report.
 func addHealthFlags(f *pflag.FlagSet, opts *pipeline.HealthFlags) {
-	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them (a STOMP frame in SockJS, its destination), that are heartbeats (e.g. 'ping|pong')")
-	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' own period)")
+	addHeartbeatFlags(f, opts)
 	def := pipeline.DefaultHealthFlags()
-	f.Float64Var(&opts.Tolerance, "tolerance", def.Tolerance, "a gap longer than interval × tolerance counts as missed beats")
 	f.IntVar(&opts.StormAttempts, "storm-attempts", def.StormAttempts, "reconnect storm: this many attempts ...")
 	f.DurationVar(&opts.StormWindow, "storm-window", def.StormWindow, "... starting within this window")
+}
+
+// addHeartbeatFlags registers the heartbeat flags of conns, report and
+// lint.
+func addHeartbeatFlags(f *pflag.FlagSet, opts *pipeline.HealthFlags) {
+	def := pipeline.DefaultHealthFlags()
+	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them (a STOMP frame in SockJS, its destination), that are heartbeats (e.g. 'ping|pong')")
+	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' own period)")
+	f.Float64Var(&opts.Tolerance, "tolerance", def.Tolerance, "a gap longer than interval × tolerance counts as missed beats")
 }

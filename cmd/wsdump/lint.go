@@ -43,7 +43,16 @@ end without a closing handshake are warnings.
 Severities: error for a MUST of the RFCs that an endpoint broke; warning for
 legal but suspect traffic and limits a hostile peer may aim at; info for what
 the capture lost or wsdump cut, which says nothing about the endpoints.
-See --rules for the list.` + "\n" + filterHelp,
+See --rules for the list.
+
+Heartbeats are judged as conns judges them, with its --heartbeat-text,
+--heartbeat-interval and --tolerance: a negotiated STOMP heart-beat or
+Engine.IO ping that stopped, pings left unanswered, a heartbeat sent by two
+timers or more (a timer not cleared on reconnect); the missed beats of a
+series whose interval is only inferred (an application's own ping, SockJS h,
+texts) are linted only when --heartbeat-interval declares it, for WebSocket
+pings and pongs and the texts --heartbeat-text names:
+  wsdump lint -r app.pcap --heartbeat-text ping --heartbeat-interval 10s` + "\n" + filterHelp,
 		Example:       lintExamples,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -62,7 +71,7 @@ See --rules for the list.` + "\n" + filterHelp,
 	f.StringVar(&o.FailOn, "fail-on", "error", "exit 3 when a finding of this `SEVERITY` or above exists: error, warning, info, none")
 	f.BoolVar(&o.Stable, "stable", false, "no absolute times in the output (jsonl ts, junit timestamp)")
 	f.BoolVar(&o.Rules, "rules", false, "list the rules and exit")
-	addHealthFlags(f, &o.HealthFlags)
+	addHeartbeatFlags(f, &o.HealthFlags)
 	addFilterFlags(f, &o.Filter, true)
 	cmd.RegisterFlagCompletionFunc("format", completeValues("table", "jsonl", "junit"))
 	addCompletions(cmd)
