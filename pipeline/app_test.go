@@ -395,3 +395,43 @@ func TestAppEngineIOBeatKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestAppStageProtocolShapes: with ProtocolShapes too (lint), the stage
+// puts the application messages that may be beats of STOMP, Socket.IO
+// and SockJS (the user's STOMP SEND ping every 10 s), not those of a
+// plain WebSocket's texts and JSON (a "ping" text, {"type":"ping"}),
+// which conns alone looks for: lint's cost on plain traffic stays a look
+// at each message's protocols.
+func TestAppStageProtocolShapes(t *testing.T) {
+	stomp := sockJSStomp("10.0.0.1:40031", "0,0")
+	plain := synth.New("10.0.0.3:40032", "10.0.0.2:8080").Open().UpgradeURI("/ws")
+	for range 4 {
+		stomp.Wait(10*time.Second).Frame(true, wsparse.OpText, []byte(`["SEND\ndestination:ping\n\n\u0000"]`))
+		plain.Wait(10*time.Second).Frame(true, wsparse.OpText, []byte("ping"))
+		plain.Frame(true, wsparse.OpText, []byte(`{"type":"ping"}`))
+	}
+	stomp.Fin(true).Fin(false)
+	plain.Fin(true).Fin(false)
+	for _, jobs := range []int{1, 2} {
+		for _, shapes := range []bool{false, true} {
+			var lines []string
+			asm := NewApps(kinds(&lines), AppOptions{Mode: appproto.ModeAuto, Beats: true, ProtocolBeats: true, ProtocolShapes: shapes}, reassembly.Options{}, jobs)
+			for _, c := range []*synth.Conv{stomp, plain} {
+				for _, p := range c.Packets {
+					asm.Packet(1, p.Data, p.TS, len(p.Data))
+				}
+			}
+			asm.Finish()
+			app := map[string]int{} // by connection
+			for _, l := range lines {
+				if f := strings.Fields(l); f[0] == "beat" && f[len(f)-1] == health.KindApp {
+					app[f[1]]++
+				}
+			}
+			// The 4 SEND ping and the STOMP frames before them on 1; none on 2.
+			if shapes && (app["1"] < 4 || len(app) != 1) || !shapes && len(app) != 0 {
+				t.Errorf("-j %d ProtocolShapes %v: application beats by connection %v", jobs, shapes, app)
+			}
+		}
+	}
+}
