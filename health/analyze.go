@@ -179,7 +179,7 @@ func (st *connState) results(o Options) (ping [2]PingStats, hb []*Series) {
 	stop, open := st.stop(o)
 	if st.beats != nil && st.beats.pings != nil {
 		p := st.beats.pings
-		grace := max(pingGraceMin, pingGraceRTTs*max(p[0].rttMax, p[1].rttMax))
+		grace := max(pingGraceMin, pingGraceRTTs*max(p[0].graceRTT, p[1].graceRTT))
 		for d := range p {
 			ping[d] = p[d].finish(stop.Add(-grace))
 		}
@@ -217,10 +217,14 @@ func (st *connState) finish(o Options) {
 
 // A ping is owed a pong once the peer had this long to answer before the
 // connection's stop: the longer of pingGraceMin and pingGraceRTTs times its
-// longest ping round trip (both sides' pings).
+// longest ping round trip (both sides' pings) of at most pingRTTJump. A
+// longer one is the clock's jump between a ping and its pong (an NTP step
+// forward, a pong stamped a year ahead, the capture clock's jump floor):
+// 4 × an hour's jump made every ping of the last 4 h owed nothing.
 const (
 	pingGraceMin  = time.Second
 	pingGraceRTTs = 4
+	pingRTTJump   = time.Hour
 )
 
 // finish makes the ping results; due is the last time a ping could be
@@ -232,6 +236,11 @@ func (p *pingTrack) finish(due time.Time) PingStats {
 	s.Unanswered = s.Pings - s.Answered
 	s.UnansweredTail = s.Pings - p.maxAnswered
 	s.OverdueTail = s.UnansweredTail
+	if p.forgot.idx > p.maxAnswered {
+		// The tail began among the pings forgotten (maxOutstanding),
+		// long before the end: they count as overdue.
+		s.UnansweredSince = p.forgot.ts
+	}
 	for _, q := range p.outstanding {
 		if q.idx <= p.maxAnswered {
 			continue // unanswered in the middle

@@ -85,6 +85,8 @@ type pingTrack struct {
 	outstanding []pendingPing
 	answered    int             // pongs matched to a ping
 	maxAnswered int             // the latest ping (by index) answered
+	forgot      pendingPing     // the first forgotten past maxOutstanding after maxAnswered (zero: none)
+	graceRTT    time.Duration   // the longest round trip of at most pingRTTJump (the grace's)
 	rtts        []time.Duration // kept, up to maxRTTsKept over the tracker
 	rttMin      time.Duration
 	rttMax      time.Duration

@@ -259,14 +259,16 @@ type PingStats struct {
 	// one: the peer stopped answering.
 	UnansweredTail int
 	// UnansweredSince is when the first ping of that tail was sent (zero
-	// without one): the peer answered none since. Past the pings
-	// remembered unanswered (256 a direction) it is the first remembered.
+	// without one): the peer answered none since, past the pings
+	// remembered unanswered (256 a direction) too.
 	UnansweredSince time.Time
 	// OverdueTail counts the pings of that tail the peer had time to
 	// answer: sent at least max(1 s, 4 × the connection's longest ping
-	// round trip) before its first Close, else its end, or the capture's
-	// end when it was still open then. The rest went out too close to
-	// the end to be owed a pong.
+	// round trip of at most an hour, a longer one being the clock's jump)
+	// before its first Close, else its end, or the capture's end when it
+	// was still open then. The rest went out too close to the end to be
+	// owed a pong (the pings forgotten past the 256 remembered count as
+	// owed).
 	OverdueTail int
 	// Mismatched counts pongs matched in order because no outstanding ping
 	// had their payload.

@@ -54,6 +54,36 @@ func TestPingTailOverdue(t *testing.T) {
 			v.ping(c2s, 0, "").ping(c2s, 500, "")
 		}, 0, 1200, 0, 2, 1, 0},
 		{"all answered", func(v *conv) { answered(v, 4000, 5) }, 0, 5000, 0, 0, 0, -1},
+		// Past the 256 pings remembered unanswered a direction: the tail
+		// began at the first (until a hostile review, the first
+		// remembered: 400 s of silence said as 133 s).
+		{"400 unanswered, more than are remembered", func(v *conv) {
+			answered(v, 2000, 5)
+			for ms := 3000; ms < 403_000; ms += 1000 {
+				v.ping(c2s, ms, "")
+			}
+		}, 0, 402_500, 0, 400, 399, 3000},
+		{"an answer after a forgetting, then 300 more", func(v *conv) {
+			for ms := 0; ms < 300_000; ms += 1000 {
+				v.ping(c2s, ms, "")
+			}
+			v.ping(c2s, 300_000, "x").pong(s2c, 300_005, "x")
+			for ms := 301_000; ms < 601_000; ms += 1000 {
+				v.ping(c2s, ms, "")
+			}
+		}, 0, 600_500, 0, 300, 299, 301_000},
+		// A round trip over an hour is a clock's jump between the ping and
+		// its pong (an NTP step forward, a pong stamped a year ahead): it
+		// is no grace for the pings after it (until a hostile review, 4 ×
+		// a jump of an hour made the last 4 h's pings owed nothing, and
+		// WS703 said nothing of 40 unanswered).
+		{"a clock jump of an hour between a ping and its pong", func(v *conv) {
+			answered(v, 2000, 5)
+			v.ping(c2s, 3000, "j").pong(s2c, 3000+3_601_000, "j")
+			for ms := 3_605_000; ms <= 3_644_000; ms += 1000 {
+				v.ping(c2s, ms, "")
+			}
+		}, 0, 3_644_500, 0, 40, 39, 3_605_000},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

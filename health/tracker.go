@@ -289,7 +289,15 @@ func (t *Tracker) Frame(c *wsparse.Conn, f *wsparse.Frame) {
 		p := &st.pingTracks()[f.Dir]
 		p.n++
 		if len(p.outstanding) == maxOutstanding {
-			// Forget the older half: they stay unanswered.
+			// Forget the older half: they stay unanswered. The first of
+			// them after the latest answered ping is kept unless an
+			// earlier one is: the unanswered tail may begin there
+			// (PingStats.UnansweredSince).
+			if p.forgot.idx <= p.maxAnswered {
+				if i := slices.IndexFunc(p.outstanding[:maxOutstanding/2], func(q pendingPing) bool { return q.idx > p.maxAnswered }); i >= 0 {
+					p.forgot = p.outstanding[i]
+				}
+			}
 			p.outstanding = append(p.outstanding[:0], p.outstanding[maxOutstanding/2:]...)
 		}
 		p.outstanding = append(p.outstanding, pendingPing{idx: p.n, ts: f.TS, sum: payloadSum(f.Payload)})
@@ -331,6 +339,9 @@ func (t *Tracker) pong(st *connState, f *wsparse.Frame) {
 	}
 	if p.answered == 1 || rtt > p.rttMax {
 		p.rttMax = rtt
+	}
+	if rtt <= pingRTTJump {
+		p.graceRTT = max(p.graceRTT, rtt)
 	}
 	if t.rtts < maxRTTsKept {
 		t.rtts++
