@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 	"time"
 )
@@ -417,7 +418,49 @@ func (f *ngIface) time(ts uint64) time.Time {
 	default:
 		sec, nsec = ts/f.units, ts%f.units/(f.units/1e9)
 	}
-	return time.Unix(int64(sec)+f.tsOffset, int64(nsec)).UTC()
+	return ngTime(sec, f.tsOffset, int64(nsec))
+}
+
+// The seconds of pcapng times kept: years 1 to 9999 (RFC 3339's). A
+// 64-bit timestamp in seconds and an if_tsoffset of ±2^63 reach far past
+// them, where time.Time's seconds wrap (a time past 2^63 - 62135596800 s
+// comes out before year 1) and a time before year 1 is earlier than the
+// zero time that stands for none: a connection whose packets were stamped
+// there lost every message (one record of each packet, none decoded).
+// Times past them are taken at the bound (the capture clock's jump says
+// where).
+const (
+	minNgSec = -62135596800 + 1 // 0001-01-01T00:00:01Z
+	maxNgSec = 253402300799     // 9999-12-31T23:59:59Z
+)
+
+// ngTime is sec seconds plus off, and nsec nanoseconds, within
+// minNgSec..maxNgSec.
+func ngTime(sec uint64, off, nsec int64) time.Time {
+	var s int64
+	if sec > math.MaxInt64 {
+		// sec + off >= 0 (off >= -2^63): the sum mod 2^64 is it when off
+		// is negative, and past the bound when not.
+		if u := sec + uint64(off); off >= 0 || u > maxNgSec {
+			s = maxNgSec
+		} else {
+			s = int64(u)
+		}
+	} else {
+		v := int64(sec)
+		switch {
+		case off > 0 && v > maxNgSec-off:
+			s = maxNgSec
+		case off < 0 && v < minNgSec-off:
+			s = minNgSec
+		default:
+			s = min(v+off, maxNgSec)
+		}
+	}
+	if s == maxNgSec || s == minNgSec {
+		nsec = 0
+	}
+	return time.Unix(s, nsec).UTC()
 }
 
 func (s *ngSource) readFull(start int64, b []byte) error {
