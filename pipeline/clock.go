@@ -112,6 +112,9 @@ func (w *clockWatch) jump(ts time.Time, ns, d int64) {
 	if len(w.c.Jumps) < reassembly.MaxClockJumps {
 		// Sub, not d: the times as they came (d is within ±clockMax).
 		j := reassembly.ClockJump{Packet: w.n + 1, At: ts, By: ts.Sub(w.lastTS)}
+		if j.By == math.MinInt64 {
+			j.By = -math.MaxInt64 // saturated: negated, as said, it stays a step back
+		}
 		if d > 0 {
 			j.Gap = time.Duration(w.maxGap)
 		}

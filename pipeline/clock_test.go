@@ -195,3 +195,23 @@ func TestClockWatchFarDates(t *testing.T) {
 		}
 	}
 }
+
+// TestClockWatchStepBackSaturated: a step back of more than 292 years
+// (pcapng times reach years 1 to 9999) saturates time.Time's Sub at
+// math.MinInt64, which negated stays negative: the notice said "stepped
+// back -2562047h47m16.854775808s". It is said as the longest step back
+// (106751d23h47m16.854775807s).
+func TestClockWatchStepBackSaturated(t *testing.T) {
+	var w clockWatch
+	hi, lo := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)
+	for i := range 5 {
+		w.packet(hi.Add(time.Duration(i) * time.Millisecond))
+	}
+	for i := range 5 {
+		w.packet(lo.Add(time.Duration(i) * time.Millisecond))
+	}
+	c := w.clock()
+	if len(c.Jumps) != 1 || c.Jumps[0].By >= 0 || -c.Jumps[0].By <= 0 {
+		t.Fatalf("jumps %+v, want one step back whose size negated is positive", c.Jumps)
+	}
+}
