@@ -136,7 +136,11 @@ func (w *clockWatch) jump(ts time.Time, ns, d int64) {
 			w.full = false
 			w.from, w.lo, w.hi = prev.From, clockNanos(prev.Lo), clockNanos(prev.Hi)
 			w.loTS, w.hiTS = prev.Lo, prev.Hi
-			w.aside = prev.Last - prev.From + 1 - prev.Packets + short.Last - short.From + 1
+			// Set aside: what prev had, and every packet since its last
+			// (the short run's, and those of runs between it and prev
+			// when the short run had itself gone on from one before it:
+			// two clocks alternating).
+			w.aside = prev.Last - prev.From + 1 - prev.Packets + w.n - prev.Last
 			return
 		}
 	}

@@ -215,3 +215,49 @@ func TestClockWatchStepBackSaturated(t *testing.T) {
 		t.Fatalf("jumps %+v, want one step back whose size negated is positive", c.Jumps)
 	}
 }
+
+// TestClockWatchAlternating: the packets of two or three clocks hours
+// apart, interleaved one by one (a pcapng of several interfaces, one's
+// if_tsoffset wrong; captures of hosts whose clocks disagree merged). Each
+// run counts at least one packet and no more than its span, and a
+// connection on the first clock ending at its last packet is judged to
+// it. Before, a short run set aside that had itself gone on from one
+// before it counted its packets twice: runs of -33 795 packets, none
+// credible, every connection judged to the last packet's time (two
+// clocks: one on the first clock, judged to the second's last packet,
+// would count 5 h of missed beats).
+func TestClockWatchAlternating(t *testing.T) {
+	t0 := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	for _, clocks := range []int{2, 3} {
+		var w clockWatch
+		var lastA time.Time
+		const n = 600
+		for i := range n {
+			ts := t0.Add(time.Duration(i/clocks)*time.Second + time.Duration(i%clocks)*5*time.Hour)
+			if i%clocks == 0 {
+				lastA = ts
+			}
+			w.packet(ts)
+		}
+		c := w.clock()
+		var sum int64
+		for _, r := range c.Runs {
+			if r.Packets < 1 || r.Packets > r.Last-r.From+1 {
+				t.Fatalf("%d clocks: run %+v", clocks, r)
+			}
+			sum += r.Packets
+		}
+		if sum+c.ShortMore > n {
+			t.Errorf("%d clocks: runs count %d packets (%d more set aside) of %d", clocks, sum, c.ShortMore, n)
+		}
+		if clocks > 2 {
+			// Three clocks in turn make no run credible (each run's
+			// next packet is another clock's): judged to the last
+			// packet's time, as without the watch (README, Limits).
+			continue
+		}
+		if e := clockEnd(&c, lastA.Add(-time.Second)); !e.Equal(lastA) {
+			t.Errorf("%d clocks: a connection on the first clock judged to %v, want its last packet %v", clocks, e, lastA)
+		}
+	}
+}
