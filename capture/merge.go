@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
+	"time"
 )
 
 // Merge reads several sources as one capture in timestamp order, as
@@ -76,7 +78,7 @@ func (e *MergeError) Unwrap() []error { return e.Errs }
 
 type mergeHead struct {
 	p       Packet
-	key     int64 // p.Timestamp in Unix nanoseconds, compared often (years 1678-2262; beyond, hostile times may merge out of order, nothing worse)
+	key     int64 // p.Timestamp in Unix nanoseconds, compared often (mergeKey: saturated past 1678-2262)
 	src     int
 	pending bool // the input is not open yet: p.Timestamp is its first packet's
 }
@@ -87,7 +89,26 @@ func (a *mergeHead) less(b *mergeHead) bool {
 	if a.key != b.key {
 		return a.key < b.key
 	}
+	if a.key == math.MaxInt64 || a.key == math.MinInt64 {
+		if c := a.p.Timestamp.Compare(b.p.Timestamp); c != 0 {
+			return c < 0
+		}
+	}
 	return a.src < b.src
+}
+
+// mergeKey is t's key: Unix nanoseconds, within years 1678-2262 where
+// they hold; beyond (pcapng times reach years 1 to 9999), math.MaxInt64 or
+// math.MinInt64, and less compares the times. UnixNano wrapped there:
+// a file of 2300 merged before one of 2024, one of 1019 after.
+func mergeKey(t time.Time) int64 {
+	switch s := t.Unix(); {
+	case s >= math.MaxInt64/1_000_000_000:
+		return math.MaxInt64
+	case s <= math.MinInt64/1_000_000_000:
+		return math.MinInt64
+	}
+	return t.UnixNano()
 }
 
 // mergeHeap is a binary min-heap of the sources' next packets, by hand
@@ -159,7 +180,7 @@ func (m *merger) advance(i int) {
 	p, err := m.srcs[i].Next()
 	m.takeSecrets(i)
 	if err == nil {
-		m.h.push(mergeHead{p: p, key: p.Timestamp.UnixNano(), src: i})
+		m.h.push(mergeHead{p: p, key: mergeKey(p.Timestamp), src: i})
 		return
 	}
 	if m.opens != nil {
@@ -193,7 +214,7 @@ func (m *merger) peek(i int) {
 	case err != nil:
 		m.fail(i, err)
 	default:
-		m.h.push(mergeHead{p: Packet{Timestamp: p.Timestamp}, key: p.Timestamp.UnixNano(), src: i, pending: true})
+		m.h.push(mergeHead{p: Packet{Timestamp: p.Timestamp}, key: mergeKey(p.Timestamp), src: i, pending: true})
 	}
 }
 

@@ -67,6 +67,11 @@ func TestMerge(t *testing.T) {
 		{name: "equal times, later file first", files: [][]int{{2}, {1, 2}, {2}}, want: "b0 a0 b1 c0"},
 		{name: "out of order within a file: kept", files: [][]int{{1, 5, 2}, {3, 4}}, want: "a0 b0 b1 a1 a2"},
 		{name: "empty file", files: [][]int{{}, {1}, {}}, want: "b0"},
+		// pcapng times reach years 1 to 9999, past Unix nanoseconds' 1678
+		// to 2262: before, 2300 wrapped to before 2024, and 1019 to after.
+		{name: "far dates: 2300 after 2024", files: [][]int{{1e10, 1e10 + 1}, {1.7e9}}, want: "b0 a0 a1"},
+		{name: "far dates: 1019 before 2024", files: [][]int{{1.7e9}, {-3e10}}, want: "b0 a0"},
+		{name: "far dates: 9999 and year 1 around 2024", files: [][]int{{253402300799}, {1.7e9}, {-62135596799}}, want: "c0 b0 a0"},
 		{name: "no files", files: nil, want: ""},
 		{name: "truncated in the middle", files: [][]int{{1, 2}, {3}, {4, 5}}, errs: []error{nil, errCut, nil},
 			want: "a0 a1 b0 c0 c1", fail: "b"},
