@@ -51,6 +51,10 @@ type Group struct {
 	// MaxInWindow >= StormAttempts.
 	MaxInWindow int
 	Storm       bool
+	// encap is Encap's wsparse.EncapID (a number, not a string: Group
+	// stays in its size class), tenant its number in the report's
+	// tenants.
+	encap, tenant uint32
 	// Backoff is the rhythm of the retries' delays: "fixed" (all within 25 %
 	// of their median, BackoffInterval), "exponential" (each 1.3-3 × the one
 	// before, then possibly capped), "increasing", "random", or "" with
@@ -132,6 +136,7 @@ const (
 // precedes an upgrade (req set).
 type connect struct {
 	conn       int
+	encap      uint32 // wsparse.EncapID
 	client     netip.Addr
 	server     netip.AddrPort
 	start, end time.Time
@@ -156,7 +161,7 @@ type connectCount struct{ refused, failed int }
 // WebSocket.
 type connects struct {
 	kept      []connect
-	over      map[connectKey]*connectCount
+	over      map[overKey]*connectCount
 	uncounted int
 }
 
@@ -165,7 +170,7 @@ func (cs *connects) add(x connect) {
 		cs.kept = append(cs.kept, x)
 		return
 	}
-	k := connectKey{x.client, x.server}
+	k := overKey{x.client, x.server, x.encap}
 	n := cs.over[k]
 	if n == nil {
 		if len(cs.over) >= maxConnectKeys {
@@ -173,7 +178,7 @@ func (cs *connects) add(x connect) {
 			return
 		}
 		if cs.over == nil {
-			cs.over = map[connectKey]*connectCount{}
+			cs.over = map[overKey]*connectCount{}
 		}
 		n = &connectCount{}
 		cs.over[k] = n
@@ -190,6 +195,7 @@ func (cs *connects) add(x connect) {
 // requests that precede an upgrade.
 func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 	client, server := c.Client(), c.Server()
+	encap := c.EncapID()
 	end := s.Last
 	for _, ts := range s.TCPEndTS {
 		if ts.After(end) {
@@ -214,10 +220,10 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 	}
 	switch s.Connect {
 	case wsparse.ConnectRefused:
-		t.connects.add(connect{conn: c.ID, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeConnRefused})
+		t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeConnRefused})
 		return
 	case wsparse.ConnectUnanswered:
-		t.connects.add(connect{conn: c.ID, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeTimeout})
+		t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeTimeout})
 		return
 	}
 	for _, r := range s.Requests {
@@ -229,7 +235,7 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 		if r.Status < 200 || r.Status >= 400 {
 			out = OutcomeHTTPError
 		}
-		t.connects.add(connect{conn: c.ID, client: client.Addr(), server: server, start: r.TS, end: r.TS,
+		t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: r.TS, end: r.TS,
 			outcome: out, status: r.Status, req: &prelude{host: r.Host, base: base, answered: r.RespTS}})
 	}
 }
@@ -295,11 +301,25 @@ func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
 	byKey := make(map[groupKey]*Group, n)
 	items := make(map[*Group][]item, n)
 	var out []*Group
-	group := func(k groupKey, server netip.AddrPort) *Group {
-		g := byKey[k]
+	var ts tenants
+	var byTenant map[tenantGroupKey]*Group
+	group := func(k groupKey, tenant uint32, server netip.AddrPort) *Group {
+		var g *Group
+		if tenant == 0 {
+			g = byKey[k]
+		} else {
+			g = byTenant[tenantGroupKey{k, tenant}]
+		}
 		if g == nil {
-			g = &Group{ClientIP: k.ip, Server: server, Host: k.host, Path: k.path}
-			byKey[k] = g
+			g = &Group{ClientIP: k.ip, Server: server, Host: k.host, Path: k.path, encap: wsparse.EncapID(ts.name(tenant)), tenant: tenant}
+			if tenant == 0 {
+				byKey[k] = g
+			} else {
+				if byTenant == nil {
+					byTenant = map[tenantGroupKey]*Group{}
+				}
+				byTenant[tenantGroupKey{k, tenant}] = g
+			}
 			out = append(out, g)
 		}
 		return g
@@ -308,13 +328,14 @@ func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
 	// belong to.
 	byServer := make(map[connectKey][]*Group, n)
 	note := func(g *Group, server netip.AddrPort) {
-		k := connectKey{g.ClientIP, server}
+		k := connectKey{g.ClientIP, server} // of every tenant: the callers pick theirs
 		if !slices.Contains(byServer[k], g) {
 			byServer[k] = append(byServer[k], g)
 		}
 	}
 	var pathless []item
 	var pathlessKey []connectKey
+	var pathlessTenant []uint32
 	for c := range conns {
 		it := item{conn: c.ID, start: c.Start, end: attemptEnd(c), status: c.Status, outcome: outcome(c), session: c.Session}
 		if len(c.HTTPConns) > 0 {
@@ -322,13 +343,15 @@ func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
 			// (the handshake poll) is its way in.
 			it.via = c.HTTPConns[:1]
 		}
+		tenant := ts.of(c.Encap)
 		if c.Host == "" && c.Path == "" {
 			// No handshake: a URL unknown, like a connect's.
 			pathless = append(pathless, it)
 			pathlessKey = append(pathlessKey, connectKey{c.Client.Addr(), c.Server})
+			pathlessTenant = append(pathlessTenant, tenant)
 			continue
 		}
-		g := group(groupKey{c.Client.Addr(), c.Host, baseOf(c.Path)}, c.Server)
+		g := group(groupKey{c.Client.Addr(), c.Host, baseOf(c.Path)}, tenant, c.Server)
 		items[g] = append(items[g], it)
 		note(g, c.Server)
 	}
@@ -338,10 +361,11 @@ func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
 		if x.req == nil {
 			pathless = append(pathless, it)
 			pathlessKey = append(pathlessKey, connectKey{x.client, x.server})
+			pathlessTenant = append(pathlessTenant, ts.of(wsparse.EncapName(x.encap)))
 			continue
 		}
 		it.prelude, it.answered = true, x.req.answered
-		g := group(groupKey{x.client, x.req.host, x.req.base}, x.server)
+		g := group(groupKey{x.client, x.req.host, x.req.base}, ts.of(wsparse.EncapName(x.encap)), x.server)
 		items[g] = append(items[g], it)
 		note(g, x.server)
 	}
@@ -359,6 +383,9 @@ func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
 		var bestAt time.Time
 		before := false
 		for _, g := range byServer[k] {
+			if g.tenant != pathlessTenant[i] {
+				continue
+			}
 			its := items[g]
 			j, _ := slices.BinarySearchFunc(its, it.start, func(x item, t time.Time) int { return x.start.Compare(t) })
 			switch {
@@ -376,7 +403,7 @@ func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
 				}
 				own++
 			}
-			best = group(groupKey{ip: k.client, host: "", path: k.server.String()}, k.server)
+			best = group(groupKey{ip: k.client, host: "", path: k.server.String()}, pathlessTenant[i], k.server)
 			best.Path = ""
 			note(best, k.server)
 		}
@@ -384,19 +411,22 @@ func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
 		j, _ := slices.BinarySearchFunc(its, it.start, func(x item, t time.Time) int { return x.start.Compare(t) })
 		items[best] = slices.Insert(its, j, it)
 	}
-	over := make([]connectKey, 0, len(t.connects.over))
+	over := make([]overKey, 0, len(t.connects.over))
 	for k := range t.connects.over {
 		over = append(over, k)
 	}
-	slices.SortFunc(over, func(a, b connectKey) int { return cmp.Or(a.client.Compare(b.client), a.server.Compare(b.server)) })
-	for _, k := range over {
-		n := t.connects.over[k]
+	slices.SortFunc(over, func(a, b overKey) int {
+		return cmp.Or(a.client.Compare(b.client), a.server.Compare(b.server), strings.Compare(wsparse.EncapName(a.encap), wsparse.EncapName(b.encap)))
+	})
+	for _, o := range over {
+		n := t.connects.over[o]
+		k, tenant := connectKey{o.client, o.server}, ts.of(wsparse.EncapName(o.encap))
 		var g *Group
-		if gs := byServer[k]; len(gs) > 0 {
-			g = gs[0]
+		if i := slices.IndexFunc(byServer[k], func(g *Group) bool { return g.tenant == tenant }); i >= 0 {
+			g = byServer[k][i]
 		} else if own < 2*maxConnectKeys {
 			own++
-			g = group(groupKey{ip: k.client, path: k.server.String()}, k.server)
+			g = group(groupKey{ip: k.client, path: k.server.String()}, tenant, k.server)
 			g.Path = ""
 		} else {
 			uncounted += n.refused + n.failed

@@ -1,6 +1,9 @@
 package wsparse
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // Encapsulations: what carried a connection's packets (VLAN ids, MPLS
 // labels, tunnels and their network identifiers), as reassembly describes
@@ -76,4 +79,37 @@ func EncapName(id uint32) string {
 	encaps.RLock()
 	defer encaps.RUnlock()
 	return encaps.names[id-1]
+}
+
+// EncapTenant returns the words of encapsulation name that tell a tenant
+// (VLAN ids, VXLAN, VXLAN-GPE and GENEVE network identifiers, GRE keys:
+// those reassembly tells two connections on one 4-tuple apart by), in
+// order, joined by "/": "vlan:10/vxlan:100" of "vlan:10/mpls:16/vxlan:100".
+// The others name a path or a mirror session, not a tenant (MPLS labels,
+// IP in IP, GRE without key, ERSPAN's session, PPTP's call, NSH, PPPoE),
+// and are left out. EncapOverflow stays EncapOverflow (its words unknown).
+func EncapTenant(name string) string {
+	if name == "" || name == EncapOverflow {
+		return name
+	}
+	var b []byte
+	for rest := name; rest != ""; {
+		var w string
+		w, rest, _ = strings.Cut(rest, "/")
+		kind, _, ok := strings.Cut(w, ":")
+		if !ok {
+			continue
+		}
+		switch kind {
+		case "vlan", "vxlan", "vxlan-gpe", "geneve", "gre":
+			if len(b) > 0 {
+				b = append(b, '/')
+			}
+			b = append(b, w...)
+		}
+	}
+	if len(b) == len(name) {
+		return name // every word a tenant's: no copy
+	}
+	return string(b)
 }
