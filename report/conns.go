@@ -98,11 +98,19 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 		return len(g.Attempts) > 1 || g.Unlisted > 0 || g.Refused > 0 || g.Failed > 0
 	}
 	if slices.ContainsFunc(r.Groups, shown) {
-		out.Write([]byte("\nReconnect groups (client IP, Host, base URL):\n"))
 		rows := groupRows(r, shown)
+		header, fit := groupsHeader, groupsFit
+		if slices.ContainsFunc(r.Groups, func(g *health.Group) bool { return shown(g) && g.Encap() != "" }) {
+			// Tenants: the ENCAP column, only then, so that the table of a
+			// plain capture stays as it was.
+			out.Write([]byte("\nReconnect groups (client IP, tenant, Host, base URL):\n"))
+			header, rows, fit = groupEncapColumn(r, shown, header, rows, fit)
+		} else {
+			out.Write([]byte("\nReconnect groups (client IP, Host, base URL):\n"))
+		}
 		if o.Width > 0 {
-			fitConns(out.w, groupsHeader, rows, groupsFit, ", ", o.Width)
-		} else if err := renderConnsTable(out, groupsHeader, rows); err != nil {
+			fitConns(out.w, header, rows, fit, ", ", o.Width)
+		} else if err := renderConnsTable(out, header, rows); err != nil {
 			return err
 		}
 	}
@@ -460,6 +468,35 @@ func encapColumn(r *health.Report, header []string, rows [][]string, fit []fitSt
 		steps = append(steps, s)
 		if i == 0 {
 			steps = append(steps, fitStep{connsEncapCol, 16})
+		}
+	}
+	return header, rows, steps
+}
+
+// groupsEncapCol is where the groups table's ENCAP column goes: after
+// CLIENT, the two that tell whose attempts these are.
+const groupsEncapCol = 2
+
+// groupEncapColumn returns the groups table with the ENCAP column (the
+// tenant of the group's connections, "-" for plain ones), and its fitting
+// steps, as encapColumn does for the conns table.
+func groupEncapColumn(r *health.Report, shown func(*health.Group) bool, header []string, rows [][]string, fit []fitStep) ([]string, [][]string, []fitStep) {
+	header = slices.Insert(slices.Clone(header), groupsEncapCol, "ENCAP")
+	i := 0
+	for _, g := range r.Groups {
+		if shown(g) {
+			rows[i] = slices.Insert(rows[i], groupsEncapCol, cmp.Or(escapeAll(g.Encap()), "-"))
+			i++
+		}
+	}
+	steps := make([]fitStep, 0, len(fit)+1)
+	for i, s := range fit {
+		if s.col >= groupsEncapCol {
+			s.col++
+		}
+		steps = append(steps, s)
+		if i == 0 {
+			steps = append(steps, fitStep{groupsEncapCol, 16})
 		}
 	}
 	return header, rows, steps

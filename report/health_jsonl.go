@@ -388,6 +388,9 @@ func appendGroupJSON(b []byte, n int, g *health.Group, o health.Options) []byte 
 	b = addrPortJSON(b, "server", g.Server)
 	b = jsField(b, "host", g.Host)
 	b = jsField(b, "path", g.Path)
+	if g.Encap() != "" {
+		b = jsField(b, "encap", g.Encap())
+	}
 	b = intField(b, "attempts", len(g.Attempts)+g.Unlisted)
 	if g.Unlisted != 0 {
 		b = intField(b, "unlisted", g.Unlisted)

@@ -310,6 +310,7 @@ type groupRecord struct {
 	Server          string        `json:"server"`
 	Host            string        `json:"host"`
 	Path            string        `json:"path"`
+	Encap           string        `json:"encap,omitempty"`
 	Attempts        int           `json:"attempts"`
 	Unlisted        int           `json:"unlisted,omitempty"`
 	Refused         int           `json:"refused"`
@@ -331,7 +332,7 @@ type groupRecord struct {
 
 func groupJSON(n int, g *health.Group, o health.Options) *groupRecord {
 	r := &groupRecord{
-		Type: "client_group", Group: n, ClientIP: g.ClientIP.String(), Server: g.Server.String(), Host: g.Host, Path: g.Path,
+		Type: "client_group", Group: n, ClientIP: g.ClientIP.String(), Server: g.Server.String(), Host: g.Host, Path: g.Path, Encap: g.Encap(),
 		Attempts: len(g.Attempts) + g.Unlisted, Unlisted: g.Unlisted, Refused: g.Refused, Failed: g.Failed, Errors: g.Errors,
 		Outage: secs(g.Outage), Outages: g.Outages, MaxParallel: g.MaxParallel,
 		MaxInWindow: g.MaxInWindow, Window: secs(o.StormWindow), Storm: g.Storm, Backoff: g.Backoff,

@@ -99,6 +99,9 @@ func TestHealthJSONLAsEncoded(t *testing.T) {
 		for range rng.IntN(3) {
 			g := &health.Group{}
 			f.fill(reflect.ValueOf(g).Elem())
+			if rng.IntN(2) == 0 {
+				g.SetEncap(oddStrings[rng.IntN(len(oddStrings))]) // unexported: the filler does not reach it
+			}
 			for j := range g.Attempts {
 				if rng.IntN(2) == 0 {
 					g.Attempts[j].Conn = wsparse.StreamID(g.Attempts[j].Conn, 3)

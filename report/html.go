@@ -89,6 +89,7 @@ type htmlView struct {
 	RTTNote, RateNote            string
 	Conns                        []connRow
 	Encaps                       bool // a connection came encapsulated: the ENCAP column
+	GroupEncaps                  bool // a reconnect group has a tenant: its ENCAP column
 	HTTP2                        []http2Row
 	HTTP2Note                    string
 	Groups                       []groupRow
@@ -143,7 +144,7 @@ type http2Row struct {
 }
 
 type groupRow struct {
-	N, Client, URL, Attempts, Refused, Failed, Errors, Outage, Storm, Backoff, Conns string
+	N, Client, Encap, URL, Attempts, Refused, Failed, Errors, Outage, Storm, Backoff, Conns string
 }
 
 var outcomeColor = map[string]string{
@@ -348,8 +349,9 @@ func (v *htmlView) tables(r *health.Report, ax timeAxis) {
 			break
 		}
 		url, attempts, storm, backoff := groupCells(g)
+		v.GroupEncaps = v.GroupEncaps || g.Encap() != ""
 		v.Groups = append(v.Groups, groupRow{
-			N: strconv.Itoa(i + 1), Client: g.ClientIP.String(), URL: htmlText(url, 0), Attempts: attempts,
+			N: strconv.Itoa(i + 1), Client: g.ClientIP.String(), Encap: htmlText(cmp.Or(g.Encap(), "-"), 0), URL: htmlText(url, 0), Attempts: attempts,
 			Refused: strconv.Itoa(g.Refused), Failed: strconv.Itoa(g.Failed), Errors: strconv.Itoa(g.Errors),
 			Outage: outageCell(g), Storm: storm, Backoff: backoff, Conns: htmlText(timelineCell(g), 2000),
 		})

@@ -60,7 +60,11 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 		if url == "" {
 			url = g.Server.String()
 		}
-		ch.Rows = append(ch.Rows, rowLabel{X: 8, Y: y + 11, Text: htmlText(fmt.Sprintf("%d %s %s", gi+1, g.ClientIP, url), 46), Class: "lane"})
+		label := fmt.Sprintf("%d %s %s", gi+1, g.ClientIP, url)
+		if g.Encap() != "" {
+			label = fmt.Sprintf("%d %s %s %s", gi+1, g.ClientIP, g.Encap(), url) // two tenants' lanes told apart
+		}
+		ch.Rows = append(ch.Rows, rowLabel{X: 8, Y: y + 11, Text: htmlText(label, 46), Class: "lane"})
 		if n := len(g.Attempts); n > 0 {
 			first, last := g.Attempts[0].Start, g.Attempts[0].End
 			for _, a := range g.Attempts {
