@@ -419,10 +419,12 @@ func TestH2NotFollowedRow(t *testing.T) {
 	}
 }
 
-// TestEncapColumn: the conns and handshakes datasets have encap, the
-// jsonl's (what carried the connection), as their last column: two
-// tenants sharing a 4-tuple are told apart by it, and a plain
-// connection's is null.
+// TestEncapColumn: every dataset has encap as its last column: in conns,
+// handshakes, frames, messages and heartbeats the jsonl's (what carried
+// the connection), in reconnect_groups the group's tenant; two tenants
+// sharing a 4-tuple are told apart by it, and a plain connection's is
+// null (frames, messages, heartbeats and reconnect_groups had none
+// before: a fleet's rows of two tenants could not be told apart there).
 func TestEncapColumn(t *testing.T) {
 	dir := t.TempDir()
 	w, t0, ends := originWriter(t, Options{Dir: dir})
@@ -432,13 +434,17 @@ func TestEncapColumn(t *testing.T) {
 		c.SetEncapID(wsparse.EncapID(encaps[id]))
 		h := &wsparse.Handshake{TS: t0, Method: "GET", URI: "/ws", Status: 101}
 		w.Handshake(c, h)
-		w.End(c, &wsparse.Summary{First: t0, Last: t0, Handshake: h, Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndClean})
+		for k := range 3 {
+			w.Frame(c, &wsparse.Frame{Header: wsparse.Header{Opcode: wsparse.OpPing, Fin: true}, Dir: wsparse.ClientToServer, TS: t0.Add(time.Duration(k) * time.Second), Payload: []byte("p")})
+		}
+		w.Message(c, &wsparse.Message{Dir: wsparse.ClientToServer, TS: t0, Opcode: wsparse.OpText, Data: []byte("hi"), Len: 2, Frames: 1})
+		w.End(c, &wsparse.Summary{First: t0, Last: t0.Add(3 * time.Second), Handshake: h, Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndClean})
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
 	part := filepath.Join("date=2026-12-04", "part-"+w.ID()+".parquet")
-	for _, ds := range []string{"conns", "handshakes"} {
+	for _, ds := range []string{"conns", "handshakes", "frames", "messages", "heartbeats", "reconnect_groups"} {
 		f := openFile(t, filepath.Join(dir, ds, part))
 		fields := f.Schema().Fields()
 		if last := fields[len(fields)-1]; last.Name() != "encap" || !last.Optional() || last.Type().LogicalType().String() != "STRING" {
@@ -460,8 +466,36 @@ func TestEncapColumn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(conns) != 3 || len(hs) != 3 {
-		t.Fatalf("%d conns, %d handshakes, want 3 each", len(conns), len(hs))
+	frames := readRows[frameRow](t, filepath.Join(dir, "frames", part))
+	msgs := readRows[messageRow](t, filepath.Join(dir, "messages", part))
+	beats := readRows[heartbeatRow](t, filepath.Join(dir, "heartbeats", part))
+	groups := readRows[groupRow](t, filepath.Join(dir, "reconnect_groups", part))
+	if len(conns) != 3 || len(hs) != 3 || len(frames) != 9 || len(msgs) != 3 || len(beats) != 3 || len(groups) != 3 {
+		t.Fatalf("%d conns, %d handshakes, %d frames, %d messages, %d heartbeats, %d groups; want 3, 3, 9, 3, 3, 3",
+			len(conns), len(hs), len(frames), len(msgs), len(beats), len(groups))
+	}
+	for _, f := range frames {
+		if got := str(f.Encap); got != want[f.Conn-1] {
+			t.Errorf("frame of conn %d: encap %s, want %s", f.Conn, got, want[f.Conn-1])
+		}
+	}
+	for _, m := range msgs {
+		if got := str(m.Encap); got != want[m.Conn-1] {
+			t.Errorf("message of conn %d: encap %s, want %s", m.Conn, got, want[m.Conn-1])
+		}
+	}
+	for _, b := range beats {
+		if got := str(b.Encap); got != want[b.Conn-1] {
+			t.Errorf("heartbeat series of conn %d: encap %s, want %s", b.Conn, got, want[b.Conn-1])
+		}
+	}
+	// The same client IP, Host and URL: a group per tenant, named by the
+	// words of encap that tell a tenant (vlan:20/vxlan:100 both do).
+	for _, g := range groups {
+		c := g.Timeline[0].Conn
+		if got := str(g.Encap); len(g.Timeline) != 1 || got != want[c-1] {
+			t.Errorf("group %d: %d attempts, encap %s, want 1 and %s", g.Group, len(g.Timeline), got, want[c-1])
+		}
 	}
 	for i, w := range want {
 		if got := str(conns[i].Encap); got != w {
@@ -484,4 +518,13 @@ func originWriter(t *testing.T, o Options) (w *Writer, t0 time.Time, ends [2]net
 	}
 	w.SetOrigin(t0)
 	return w, t0, [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:8080")}
+}
+
+func readRows[T any](t *testing.T, name string) []T {
+	t.Helper()
+	rows, err := parquet.ReadFile[T](name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }

@@ -88,6 +88,7 @@ type frameRow struct {
 	CloseCode   *int32     `parquet:"close_code,optional"`
 	CloseReason *string    `parquet:"close_reason,optional"`
 	Anomalies   []string   `parquet:"anomalies,list"`
+	Encap       *string    `parquet:"encap,optional,dict"` // what carried the connection (jsonl encap); last: files without it read as before
 }
 
 type messageRow struct {
@@ -109,6 +110,7 @@ type messageRow struct {
 	// its objects' "fields" differ by protocol and message type.
 	App       *string  `parquet:"app,optional"`
 	Anomalies []string `parquet:"anomalies,list"`
+	Encap     *string  `parquet:"encap,optional,dict"` // what carried the connection (jsonl encap); last: files without it read as before
 }
 
 type dirGroup struct {
@@ -208,6 +210,7 @@ type heartbeatRow struct {
 	Extra          int64      `parquet:"extra"`
 	Gaps           []gapRow   `parquet:"gaps,list"`
 	GapsTruncated  bool       `parquet:"gaps_truncated"`
+	Encap          *string    `parquet:"encap,optional,dict"` // what carried the connection (conns jsonl encap); last: files without it read as before
 }
 
 type gapRow struct {
@@ -243,6 +246,7 @@ type groupRow struct {
 	Backoff         string       `parquet:"backoff,dict"`
 	BackoffInterval *float64     `parquet:"backoff_interval,optional"`
 	Timeline        []attemptRow `parquet:"timeline,list"`
+	Encap           *string      `parquet:"encap,optional,dict"` // the tenant its connections came in (jsonl encap); last: files without it read as before
 }
 
 type attemptRow struct {
@@ -323,7 +327,7 @@ func frameOf(capture string, c *wsparse.Conn, f *wsparse.Frame) frameRow {
 		Capture: capture, Conn: connOnly(c.ID), Stream: streamOf(c.ID), TS: ts(f.TS), Src: src.String(), Dst: dst.String(), Dir: f.Dir.String(),
 		Index: int64(f.Index), Fin: f.Fin, RSV: int32(f.RSV), Opcode: int32(f.Opcode), OpcodeName: f.Opcode.String(),
 		Masked: f.Masked, Len: int64(f.Length), HeaderLen: int32(f.Size), Payload: f.Payload,
-		Anomalies: anomalies(f.Anomalies),
+		Anomalies: anomalies(f.Anomalies), Encap: encapOf(c),
 	}
 	if r.Payload == nil {
 		r.Payload = []byte{}
@@ -345,7 +349,7 @@ func messageOf(capture string, c *wsparse.Conn, m *wsparse.Message, app []byte) 
 	r := messageRow{
 		Capture: capture, Conn: connOnly(c.ID), Stream: streamOf(c.ID), TS: ts(m.TS), Dir: m.Dir.String(), Index: int64(m.Index),
 		Opcode: int32(m.Opcode), Frames: int64(m.Frames), Data: m.Data, Compressed: m.Compressed,
-		Anomalies: anomalies(m.Anomalies),
+		Anomalies: anomalies(m.Anomalies), Encap: encapOf(c),
 	}
 	if r.Data == nil {
 		r.Data = []byte{}
@@ -369,6 +373,15 @@ func messageOf(capture string, c *wsparse.Conn, m *wsparse.Message, app []byte) 
 }
 
 // optString is nil for "", as the jsonl leaves an empty field out.
+// encapOf is c's encapsulation for an encap column: null when plain
+// (without a lookup: plain traffic pays nothing).
+func encapOf(c *wsparse.Conn) *string {
+	if c.EncapID() == 0 {
+		return nil
+	}
+	return optString(c.Encap())
+}
+
 func optString(v string) *string {
 	if v == "" {
 		return nil
@@ -445,7 +458,7 @@ func heartbeatOf(capture string, c *health.Conn, s *health.Series) heartbeatRow 
 		Count: int64(s.Count), Unmeasured: int64(s.Unmeasured), FirstTS: ts(s.First), LastTS: ts(s.Last),
 		IntervalSource: s.IntervalSource, MeanInterval: secs(s.Mean), Jitter: secs(s.Jitter),
 		MaxGap: secs(s.MaxGap), MaxGapTS: ts(s.MaxGapAt), Missed: int64(s.Missed), Timers: int64(s.Timers),
-		Extra: int64(s.Extra), GapsTruncated: s.GapsTruncated,
+		Extra: int64(s.Extra), GapsTruncated: s.GapsTruncated, Encap: optString(c.Encap),
 	}
 	if s.Interval > 0 {
 		r.Interval = ptr(secs(s.Interval))
@@ -469,6 +482,9 @@ func groupOf(capture string, n int, g *health.Group, o health.Options) groupRow 
 		Failed: int64(g.Failed), Errors: int64(g.Errors), Outage: secs(g.Outage), Outages: int64(g.Outages),
 		MaxParallel: int64(g.MaxParallel), MaxInWindow: int64(g.MaxInWindow), StormWindow: secs(o.StormWindow),
 		Storm: g.Storm, Backoff: g.Backoff,
+	}
+	if g.Encap() != "" {
+		r.Encap = ptr(g.Encap())
 	}
 	if g.DownAtEnd > 0 {
 		r.DownAtEnd = ptr(secs(g.DownAtEnd))
