@@ -681,6 +681,23 @@ if want $name; then
 	trap - EXIT
 fi
 
+# Two tenants with the same client and server addresses in VXLAN segments
+# 10 and 20 (tenants.sh), node ws reconnecting in a loop in each; tenant
+# 20's server is down for a while. Recorded on the underlay. Also writes
+# gen__tenant-reconnect.expect.json.
+name=gen__tenant-reconnect
+if want $name; then
+	trap 'bash "$GEN/tenants.sh" down' EXIT
+	bash "$GEN/tenants.sh" down
+	bash "$GEN/tenants.sh" up
+	sleep 2
+	ip netns exec tn-ua bash "$SELF" __inns tcpdump tn-u "$OUT/$name.pcap" "udp port 4789" -- \
+		node "$GEN/tenant-reconnect.js" --role run --port 8080 --attempts 10 --down 1.25 --up 2.6 \
+		--expect "$OUT/$name.expect.json"
+	bash "$GEN/tenants.sh" down
+	trap - EXIT
+fi
+
 # Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
 # them captured mid-stream) and mid-stream WebSocket (gen__ws-midstream*): see nonws/record.sh.
 record_nonws() {
