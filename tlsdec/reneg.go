@@ -44,6 +44,7 @@ type session12 struct {
 	master  []byte    // its master secret
 	session []byte    // its session id
 	verify  [2][]byte // each side's Finished verify_data (RFC 5746 §3.1), by side
+	long    [2]int    // or the length of one too long for renegotiation_info to carry (0: none)
 	ticket  *[32]byte // the SHA-256 of the server's latest NewSessionTicket's ticket (not the ticket: up to 64 KiB)
 	tmaster []byte    // and the master secret of the session it resumes
 	lostHS  bool      // a handshake record under keys was lost (lostControl12)
@@ -87,7 +88,7 @@ func (c *Conn) renegClientHello(side int, body []byte) {
 	default:
 		r.resume = nil
 	}
-	c.checkRI(r, "ClientHello", ch.hasRI, ch.ri, c.t12.verify[side])
+	c.checkRI(r, "ClientHello", ch.hasRI, ch.ri, c.t12.verify[side], c.t12.long[side])
 	if sh := r.orphan; sh != nil { // the server's answer came first (renegwait.go)
 		r.orphan = nil
 		c.renegServerHello(1-side, sh)
@@ -97,10 +98,15 @@ func (c *Conn) renegClientHello(side int, body []byte) {
 // checkRI compares a renegotiation hello's renegotiation_info with the
 // Finished messages before it (RFC 5746 §3.5, §3.7): a mismatch or its
 // absence is said, and decryption goes on (the keys come from the key log).
-func (c *Conn) checkRI(r *renegState, what string, has bool, ri, want []byte) {
+// long is the length of verify_data the Finished messages carried when
+// renegotiation_info cannot (over maxRIData bytes): it is not compared,
+// said.
+func (c *Conn) checkRI(r *renegState, what string, has bool, ri, want []byte, long int) {
 	switch {
 	case !has:
 		c.fail("renegotiation %d: its %s has no renegotiation_info: insecure renegotiation (RFC 5746), the data before it may be another client's; decryption goes on", r.count, what)
+	case long > 0:
+		c.fail("renegotiation %d: its %s's renegotiation_info is not checked: the Finished messages before it carried %d bytes of verify_data, more than the %d it holds (RFC 5746 §3.2); decryption goes on", r.count, what, long, maxRIData)
 	case want != nil && !bytes.Equal(ri, want):
 		c.fail("renegotiation %d: its %s's renegotiation_info does not match the Finished messages before it (RFC 5746 §3.7); decryption goes on", r.count, what)
 	}
@@ -138,10 +144,13 @@ func (c *Conn) renegServerHello(side int, body []byte) {
 		r.unknown = "cipher suite " + CipherSuiteName(sh.suite) + " is not decrypted"
 		return
 	}
-	if cv, sv := c.t12.verify[1-side], c.t12.verify[side]; cv != nil && sv != nil {
-		c.checkRI(r, "ServerHello", sh.hasRI, sh.ri, append(append([]byte(nil), cv...), sv...))
-	} else {
-		c.checkRI(r, "ServerHello", sh.hasRI, sh.ri, nil)
+	switch cv, sv, cl, sl := c.t12.verify[1-side], c.t12.verify[side], c.t12.long[1-side], c.t12.long[side]; {
+	case cl > 0 || sl > 0 || len(cv)+len(sv) > maxRIData:
+		c.checkRI(r, "ServerHello", sh.hasRI, sh.ri, nil, max(cl, len(cv))+max(sl, len(sv)))
+	case cv != nil && sv != nil:
+		c.checkRI(r, "ServerHello", sh.hasRI, sh.ri, append(append([]byte(nil), cv...), sv...), 0)
+	default:
+		c.checkRI(r, "ServerHello", sh.hasRI, sh.ri, nil, 0)
 	}
 	var master []byte
 	if sec := c.keys.Lookup(r.random); sec != nil && sec.MasterSecret != nil {
@@ -208,12 +217,23 @@ func (c *Conn) endRenegSide(side int) {
 	r.opaque[side] = true
 }
 
+// maxRIData is the most renegotiation_info carries: renegotiated_connection
+// is opaque<0..255> (RFC 5746 §3.2), the client's verify_data in its
+// ClientHello, both sides' in the ServerHello.
+const maxRIData = 255
+
 // finished12 keeps a TLS 1.2 Finished message's verify_data, which the
-// next renegotiation's hellos must carry.
+// next renegotiation's hellos must carry. verify_data is 12 bytes unless
+// the cipher suite says otherwise (RFC 5246 §7.4.9), and no more than
+// renegotiation_info holds can be compared: a longer one is not kept, its
+// length is, and the next renegotiation says it was not checked (a
+// verify_data kept from an earlier Finished made a false mismatch).
 func (c *Conn) finished12(side int, body []byte) {
-	if len(body) <= 64 {
-		c.t12.verify[side] = append(c.t12.verify[side][:0], body...)
+	if len(body) > maxRIData {
+		c.t12.verify[side], c.t12.long[side] = nil, len(body)
+		return
 	}
+	c.t12.verify[side], c.t12.long[side] = append(c.t12.verify[side][:0], body...), 0
 }
 
 // amend amends the error of a side changed to unknown keys with the
@@ -246,7 +266,7 @@ func (c *Conn) lostControl12(side int) {
 		// Finished and nothing else (RFC 5246 §7.4.9: the flight's last
 		// message): the messages after it are read, its verify_data
 		// is not known.
-		c.t12.verify[side] = nil
+		c.t12.verify[side], c.t12.long[side] = nil, 0
 		c.fail("side %d: record %d (handshake: Finished) cut by lost bytes: no application data in it, decryption goes on", side, n)
 	case typ == typeChangeCipherSpec:
 		c.fail("side %d: record %d (change_cipher_spec) cut by lost bytes: no application data in it, decryption goes on", side, n)

@@ -19,7 +19,12 @@ type renegOpts struct {
 	badRI       bool   // the ClientHello's renegotiation_info is wrong
 	noRI        bool   // and absent from both hellos
 	garbageHR   []byte // the HelloRequest's body (a HelloRequest has none)
+	finLen      int    // the length of each side's Finished verify_data (0: 12)
 }
+
+// riData is renegotiation_info's renegotiated_connection: verify_data, cut
+// to the 255 bytes it holds (RFC 5746 §3.2).
+func riData(b []byte) []byte { return b[:min(len(b), 255)] }
 
 // renegClientHello is a renegotiation ClientHello: renegotiation_info
 // carries the client's last verify_data.
@@ -28,7 +33,7 @@ func (s *session) renegClientHello(sid, ticket []byte, o renegOpts) []byte {
 	b = append(b, vec8(sid)...)
 	b = append(b, vec16([]byte{byte(s.s.id >> 8), byte(s.s.id)})...)
 	b = append(b, vec8([]byte{0})...)
-	ri := append([]byte(nil), s.verify[0]...)
+	ri := append([]byte(nil), riData(s.verify[0])...)
 	if o.badRI {
 		ri[0] ^= 1
 	}
@@ -48,7 +53,7 @@ func (s *session) renegServerHello(sid []byte, o renegOpts) []byte {
 	b = append(b, byte(s.s.id>>8), byte(s.s.id), 0)
 	var exts []byte
 	if !o.noRI {
-		exts = append(exts, ext(extRenegotiationInfo, vec8(append(append([]byte(nil), s.verify[0]...), s.verify[1]...)))...)
+		exts = append(exts, ext(extRenegotiationInfo, vec8(riData(append(append([]byte(nil), s.verify[0]...), s.verify[1]...))))...)
 	}
 	if s.etm {
 		exts = append(exts, ext(extEncryptThenMAC, nil)...)
@@ -80,7 +85,11 @@ func (s *session) renegotiate(n int, o renegOpts) {
 	}
 	s.sealed(0, typeHandshake, s.renegClientHello(sid, ticket, o), 0)
 	w := s.writers12()
-	cfin, sfin := hsMsg(hsFinished, bytes.Repeat([]byte{byte(n)}, 12)), hsMsg(hsFinished, bytes.Repeat([]byte{byte(0x80 + n)}, 12))
+	fl := 12
+	if o.finLen > 0 {
+		fl = o.finLen
+	}
+	cfin, sfin := hsMsg(hsFinished, bytes.Repeat([]byte{byte(n)}, fl)), hsMsg(hsFinished, bytes.Repeat([]byte{byte(0x80 + n)}, fl))
 	switchSide := func(side int, fin []byte) {
 		s.sealed(side, typeChangeCipherSpec, []byte{1}, 0)
 		s.w[side], s.seq[side] = w[side], 0
@@ -293,5 +302,44 @@ func TestRenegotiationBeforeServerChangeCipherSpec(t *testing.T) {
 		if !bytes.Equal(got.out[side], sent[side]) {
 			t.Errorf("side %d: %d bytes decrypted, %d sent (error %q)", side, len(got.out[side]), len(sent[side]), got.info.Error)
 		}
+	}
+}
+
+// TestRenegotiationLongFinished: a cipher suite may define verify_data
+// longer than 12 bytes (RFC 5246 §7.4.9). The next renegotiation's
+// renegotiation_info is checked against it up to the 255 bytes it holds
+// (RFC 5746 §3.2) and said not checked past that; a Finished over 64
+// bytes used to leave the previous verify_data in place, and the next
+// renegotiation raised a false mismatch.
+func TestRenegotiationLongFinished(t *testing.T) {
+	for _, tc := range []struct {
+		finLen int
+		err    string // "": none
+	}{
+		{12, ""},
+		{64, ""},
+		{65, ""},
+		{100, ""}, // each side's fits, and both together (200)
+		{127, ""}, // 254 together
+		{128, "renegotiation 2: its ServerHello's renegotiation_info is not checked: the Finished messages before it carried 256 bytes of verify_data, more than the 255 it holds (RFC 5746 §3.2); decryption goes on"},
+		{255, "renegotiation 2: its ServerHello's renegotiation_info is not checked: the Finished messages before it carried 510 bytes"},
+		{300, "renegotiation 2: its ClientHello's renegotiation_info is not checked: the Finished messages before it carried 300 bytes of verify_data, more than the 255 it holds (RFC 5746 §3.2); decryption goes on"},
+	} {
+		t.Run(fmt.Sprint(tc.finLen), func(t *testing.T) {
+			s, sent := renegSession(0xc02f, false, renegOpts{finLen: tc.finLen}, renegOpts{}, renegOpts{})
+			got := runSession(t, s.keys(), s.evs, nil)
+			in := got.info
+			if tc.err == "" && in.Error != "" || !strings.HasPrefix(in.Error, tc.err) {
+				t.Errorf("error %q, want %q", in.Error, tc.err)
+			}
+			if strings.Contains(in.Error, "does not match") || in.Renegotiations != 3 || in.Stopped {
+				t.Errorf("error %q, %d renegotiations, stopped %v", in.Error, in.Renegotiations, in.Stopped)
+			}
+			for side := range 2 {
+				if !bytes.Equal(got.out[side], sent[side]) {
+					t.Errorf("side %d: %d bytes decrypted, %d sent", side, len(got.out[side]), len(sent[side]))
+				}
+			}
+		})
 	}
 }
