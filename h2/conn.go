@@ -41,6 +41,9 @@ type Conn struct {
 	anoms     wsparse.Anomalies
 	ended     bool
 	pending   int // DATA bytes held for streams not answered yet, all streams: at most maxPending
+	// TLS 1.2 renegotiations of the session under it when it opened
+	// (-1: not told yet), see TLSRenegotiations.
+	renegBase int
 }
 
 // stream is one stream the decoder follows.
@@ -72,7 +75,7 @@ func NewConn(parent *wsparse.Conn, client int, cfg Config, sink wsparse.Sink) *C
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = DefaultMaxStreams
 	}
-	c := &Conn{parent: parent, sink: sink, cfg: cfg, client: client, goAwayBy: -1, streams: map[uint32]*stream{}}
+	c := &Conn{parent: parent, sink: sink, cfg: cfg, client: client, goAwayBy: -1, streams: map[uint32]*stream{}, renegBase: -1}
 	parent.SetClientSide(client)
 	for side := range c.dir {
 		c.dir[side].side = side
@@ -101,6 +104,19 @@ func (c *Conn) Gap(side, n int, ts time.Time) {
 	if r := &c.dir[side]; !r.dead {
 		c.desync(r, ts)
 	}
+}
+
+// TLSRenegotiations tells the decoder of an HTTP/2 connection over TLS
+// how many TLS 1.2 renegotiations its session has begun so far, and
+// returns how many of them came after the connection preface: the first
+// call, as the connection opens (at its preface), sets how many came
+// before it, which RFC 9113 §9.2.1 allows; any after it is a connection
+// error there (PROTOCOL_ERROR).
+func (c *Conn) TLSRenegotiations(n int) int {
+	if c.renegBase < 0 {
+		c.renegBase = n
+	}
+	return max(n-c.renegBase, 0)
 }
 
 // TCPEnd records that a side sent FIN (rst false) or RST: the open

@@ -210,6 +210,15 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 		l.add(rest, c, conn)
 	}
 	delete(l.seen, c)
+	if t := s.TLS; t != nil && t.H2Renegotiations > 0 {
+		f := conn
+		f.Conn, f.EncapID, f.Rule = c.ID, c.EncapID(), rule("h2-tls-renegotiation")
+		f.Detail = "TLS 1.2 renegotiated after the HTTP/2 connection preface"
+		if n := t.H2Renegotiations; n > 1 {
+			f.Detail += " (" + strconv.Itoa(n) + " times)"
+		}
+		l.push(f)
+	}
 	if s.End == wsparse.EndNotWebSocket {
 		return // an HTTP/2 connection told for its anomalies: no WebSocket to check
 	}
@@ -236,7 +245,7 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 		emit("no-handshake", "confidence "+string(s.Confidence))
 	}
 	if s.TLS != nil && s.TLS.Stopped {
-		emit("tls-decryption-stopped", string(text.AppendEscaped(nil, []byte(s.TLS.Error), 160, true)))
+		emit("tls-decryption-stopped", string(text.AppendEscaped(nil, []byte(s.TLS.StopWhy()), 160, true)))
 	}
 	for d := range s.Stats {
 		if n := s.Stats[d].LostBytes; n > 0 {

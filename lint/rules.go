@@ -137,6 +137,7 @@ var Rules = []Rule{
 	{"WS506", "h2-stream-reset", Warning, "connection", "RFC 9113 §6.4", "the WebSocket's stream was ended by RST_STREAM (its error code in the detail)", "h2_stream_reset"},
 	{"WS507", "h2-malformed", Warning, "connection", "RFC 9113, RFC 7541", "HTTP/2 framing or HPACK wsdump could not follow (or bytes lost): the rest of that side is not decoded", "h2_malformed"},
 	{"WS508", "h2-streams-over-limit", Info, "connection", "wsdump (1 000 streams followed at once)", "streams opened while 1 000 were open on the HTTP/2 connection: not followed, their DATA counted as skipped (a WebSocket among them is not shown)", "h2_streams_over_limit"},
+	{"WS509", "h2-tls-renegotiation", Error, "connection", "RFC 9113 §9.2.1", "the TLS 1.2 session under the HTTP/2 connection renegotiated after the connection preface, which HTTP/2 forbids (a connection error of type PROTOCOL_ERROR): an endpoint that goes on is misconfigured; on each WebSocket stream of the connection", ""},
 
 	{"WS601", "fallback-framing", Warning, "message", "SockJS 0.3 \"Framing\", Engine.IO protocol, RFC 9112 §7.1", "a SockJS or Engine.IO HTTP fallback body, chunk or frame that breaks its framing: its bytes were not decoded", "fallback_framing"},
 	{"WS602", "fallback-session-reused", Warning, "message", "SockJS 0.3 \"Session URLs\", Engine.IO protocol", "a SockJS session id or Engine.IO sid opened twice", "fallback_session_reused"},

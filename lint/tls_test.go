@@ -44,6 +44,10 @@ func TestTLSDecryptionStopped(t *testing.T) {
 		{"stopped", &wsparse.TLSInfo{Stopped: true, Error: "side 0: renegotiation 1 to keys not known (key log has no CLIENT_RANDOM line for client random 00)"},
 			"side 0: renegotiation 1 to keys not known (key log has no CLIENT_RANDOM line for client random 00)"},
 		{"escaped", &wsparse.TLSInfo{Stopped: true, Error: "side 1: \x1b[2J\nx"}, `side 1: \x1b[2J\nx`},
+		// The stop, not the first failure, which was passed over (until
+		// session 39 the first).
+		{"stop after a failure passed over", &wsparse.TLSInfo{Stopped: true, Error: "side 1: record 9 cut by lost bytes: 40 bytes of plaintext lost, decryption goes on",
+			StopError: "side 0: 70 bytes lost, TLS records not followed past them"}, "side 0: 70 bytes lost, TLS records not followed past them"},
 		{"goes on", &wsparse.TLSInfo{Error: "side 0: 70 bytes lost, records lost: 1 (40 bytes of plaintext), decryption goes on"}, ""},
 		{"plain", nil, ""},
 	} {

@@ -92,6 +92,16 @@ func TestStoppedNotice(t *testing.T) {
 	if want := "wsdump: 1 wss connection's TLS decryption stopped partway, so what it carried after that is not shown: its bytes count as lost (connection 1: side 0: renegotiation 1 to keys not known)\n"; b.String() != want {
 		t.Errorf("notice %q, want %q", b.String(), want)
 	}
+	// The stop, not the first failure passed over (until session 39 the
+	// first).
+	u = &undecrypted{next: discard{}}
+	end(u, 4, &wsparse.TLSInfo{Stopped: true, Error: "side 1: record 9 cut by lost bytes: 40 bytes of plaintext lost, decryption goes on",
+		StopError: "side 0: 10 bytes lost, TLS records not followed past them"})
+	b.Reset()
+	u.stoppedNotice(&b, "")
+	if want := "wsdump: 1 wss connection's TLS decryption stopped partway, so what it carried after that is not shown: its bytes count as lost (connection 4: side 0: 10 bytes lost, TLS records not followed past them)\n"; b.String() != want {
+		t.Errorf("notice %q, want %q", b.String(), want)
+	}
 	u = &undecrypted{next: discard{}}
 	end(u, 1, &wsparse.TLSInfo{Error: "side 0: 70 bytes lost, decryption goes on"})
 	b.Reset()

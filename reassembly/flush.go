@@ -288,6 +288,12 @@ func (a *Assembler) Message(c *wsparse.Conn, m *wsparse.Message) {
 }
 
 func (a *Assembler) End(c *wsparse.Conn, s *wsparse.Summary) {
+	if f := a.feeding; s.TLS != nil && f != nil && f.h2Layer() != nil && f.tlsLayer() != nil && f.tlsInfo() == s.TLS {
+		// A WebSocket stream of an HTTP/2 connection over TLS ending
+		// before the connection: its TLS layer as it is now (synced
+		// otherwise at the first plaintext and the connection's end).
+		f.syncTLS()
+	}
 	switch {
 	case a.holding && s.Connect != "":
 		a.held = append(a.held, heldRecord{conn: c, empty: newEmptyEnd(s)})

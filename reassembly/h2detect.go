@@ -40,6 +40,9 @@ func (s *stream) feed(sd int, data []byte, ts time.Time, alpn string) {
 		} else {
 			s.more().h2 = h2.NewConn(s.conn, r.Client, h2.Config{Decoder: s.a.opts.Decoder}, s.a)
 		}
+		if t := s.tlsLayer(); t != nil {
+			s.h2Layer().TLSRenegotiations(t.Renegotiations()) // those before its preface, allowed
+		}
 	}
 	if r.HTTP2 {
 		s.h2Layer().Feed(sd, r.Data[r.N:], ts)

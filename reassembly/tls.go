@@ -76,7 +76,14 @@ func (s *stream) feedTLS(sd int, data []byte, ts time.Time) {
 	if s.rare.tlsLate == nil && t.Info().Client < 0 {
 		s.rare.tlsLate = &lateTLS{first: ts}
 	}
-	if t.Feed(sd, data, ts); !t.NotRecords() || t.Info().Client >= 0 {
+	t.Feed(sd, data, ts)
+	if h := s.h2Layer(); h != nil && s.tlsInfo() != nil {
+		if n := h.TLSRenegotiations(t.Renegotiations()); n > s.tlsInfo().H2Renegotiations { // RFC 9113 §9.2.1
+			s.tlsInfo().H2Renegotiations = n // (the connection's and its streams')
+			s.syncTLS()
+		}
+	}
+	if !t.NotRecords() || t.Info().Client >= 0 {
 		return
 	}
 	late := s.rare.tlsLate
@@ -109,7 +116,8 @@ func (s *stream) syncTLS() {
 		i.Error += guess
 	}
 	*s.tlsInfo() = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
-		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes, Renegotiations: i.Renegotiations, Stopped: i.Stopped}
+		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes, Renegotiations: i.Renegotiations, Stopped: i.Stopped, StopError: i.StopError,
+		H2Renegotiations: s.tlsInfo().H2Renegotiations}
 	if client == 1 {
 		s.tlsInfo().Bytes[0], s.tlsInfo().Bytes[1] = i.Bytes[1], i.Bytes[0]
 	}

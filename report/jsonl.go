@@ -432,9 +432,18 @@ func appendTLSFields(b []byte, t *wsparse.TLSInfo, st *Stabilizer) []byte {
 	if t.Error != "" {
 		b = strField(b, "error", st.Text(t.Error))
 	}
+	if t.Stopped && t.StopError != "" && t.StopError != t.Error { // (the stop, where the first failure was another)
+		b = strField(b, "stop_error", st.Text(t.StopError))
+	}
 	if t.Renegotiations > 0 { // (only where there were: the field is new)
 		b = field(b, "renegotiations")
 		b = strconv.AppendInt(b, int64(t.Renegotiations), 10)
+	}
+	if t.H2Renegotiations > 0 { // (the anomaly bits are all taken)
+		b = field(b, "anomalies")
+		b = append(b, `["`+wsparse.AnomNameH2TLSRenegotiation+`"]`...)
+		b = field(b, "h2_renegotiations")
+		b = strconv.AppendInt(b, int64(t.H2Renegotiations), 10)
 	}
 	b = field(b, "client_bytes")
 	b = strconv.AppendInt(b, t.Bytes[0], 10)

@@ -22,6 +22,11 @@ func TestTLSStoppedShown(t *testing.T) {
 		{"renegotiation", &wsparse.TLSInfo{Stopped: true, Error: "side 0: renegotiation 1 to keys not known (key log has no CLIENT_RANDOM line for client random 00): its records after its ChangeCipherSpec are counted, not decrypted"},
 			"tls decryption stopped: side 0: renegotiation 1 to keys not known,"},
 		{"wire bytes escaped", &wsparse.TLSInfo{Stopped: true, Error: "side 1: \x1b[31m\u202e\nred"}, `tls decryption stopped: side 1: \x1b[31m\u202e\nred,`},
+		// The first failure was passed over; the stop came later: the
+		// stop is shown (until session 39 the first failure was).
+		{"stop after a failure passed over", &wsparse.TLSInfo{Stopped: true, Error: "side 1: record 9 cut by lost bytes: 40 bytes of plaintext lost, decryption goes on",
+			StopError: "side 0: renegotiation 1 to keys not known (key log has no CLIENT_RANDOM line for client random 00): its records after its ChangeCipherSpec are counted, not decrypted"},
+			"tls decryption stopped: side 0: renegotiation 1 to keys not known,"},
 		{"goes on", &wsparse.TLSInfo{Error: "side 0: 70 bytes lost, records lost: 1 (40 bytes of plaintext), decryption goes on"}, ""},
 		{"plain", nil, ""},
 	} {

@@ -77,8 +77,12 @@ type Info struct {
 	// Stopped: application data was decrypted, and then a side's records
 	// stopped being decrypted for good (counted only, or their framing
 	// lost): the rest of the conversation is hidden. Error says the
-	// first failure.
+	// first failure, StopError the one that stopped it.
 	Stopped bool
+	// StopError is, when Stopped, the failure that ended a side's
+	// decryption for good: Error may be an earlier one decryption went
+	// on past (a record cut and passed over, an insecure renegotiation).
+	StopError string
 }
 
 // Conn follows the two directions of one TLS connection.
@@ -106,6 +110,7 @@ type Conn struct {
 	release        func(n int)
 	t12            session12   // TLS 1.2: what a renegotiation needs (reneg.go)
 	reneg          *renegState // TLS 1.2: the renegotiations, from the first
+	stopErr        string      // the first failure that ended a side for good (failStop)
 }
 
 type phase uint8
@@ -156,16 +161,22 @@ func (c *Conn) Info() Info {
 	i := c.info
 	i.ALPNOffered = append([]string(nil), c.info.ALPNOffered...)
 	i.Offered = append([]string(nil), c.info.Offered...)
-	if c.reneg != nil {
-		i.Renegotiations = c.reneg.count
-		c.reneg.amend(&i, c.info.Client)
-	}
 	if i.AppBytes[0]+i.AppBytes[1] > 0 {
 		for s := range c.dir {
 			if d := &c.dir[s]; d.phase == phaseOpaque || d.dead {
 				i.Stopped = true
 			}
 		}
+	}
+	if i.Stopped {
+		i.StopError = c.stopErr
+		if i.StopError == "" {
+			i.StopError = i.Error // (a side with no keys from its start)
+		}
+	}
+	if c.reneg != nil {
+		i.Renegotiations = c.reneg.count
+		c.reneg.amend(&i, c.info.Client)
 	}
 	return i
 }
@@ -177,9 +188,23 @@ func (c *Conn) fail(format string, args ...any) {
 	c.info.Decrypted = false
 }
 
+// failStop is fail for a failure that ends a side's decryption for good:
+// the first is Info's StopError.
+func (c *Conn) failStop(format string, args ...any) {
+	if c.stopErr != "" {
+		c.fail(format, args...)
+		return
+	}
+	c.stopErr = fmt.Sprintf(format, args...)
+	if c.info.Error == "" {
+		c.info.Error = c.stopErr
+	}
+	c.info.Decrypted = false
+}
+
 // stop gives up decryption for the whole connection.
 func (c *Conn) stop(format string, args ...any) {
-	c.fail(format, args...)
+	c.failStop(format, args...)
 	c.stopped = true
 	for i := range c.dir {
 		d := &c.dir[i]
@@ -242,7 +267,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 		return
 	}
 	d.dead = true
-	c.fail("side %d: %d bytes lost, TLS records not followed past them", side, n)
+	c.failStop("side %d: %d bytes lost, TLS records not followed past them", side, n)
 	if (d.phase == phaseApp && d.cipher != nil || c.renegOpaque(side)) && c.lost != nil {
 		// The plaintext lost from here on is not known: the bytes lost
 		// and the later bytes of the side stand for it.
@@ -282,12 +307,12 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 			switch {
 			case typ < typeChangeCipherSpec || typ > typeHeartbeat || major != 3:
 				d.dead, c.notRecords = true, true
-				c.fail("side %d: not a TLS record (header % x)", side, d.hdr[:])
+				c.failStop("side %d: not a TLS record (header % x)", side, d.hdr[:])
 				c.info.Bytes[side] += int64(5 + len(data))
 				return
 			case d.need > MaxRecord:
 				d.dead = true
-				c.fail("side %d: record of %d bytes, more than %d", side, d.need, MaxRecord)
+				c.failStop("side %d: record of %d bytes, more than %d", side, d.need, MaxRecord)
 				c.info.Bytes[side] += int64(5 + len(data))
 				return
 			}
@@ -350,7 +375,7 @@ func (c *Conn) record(side int, hdr [5]byte, body []byte, ts time.Time) {
 		d.seq++
 		if err != nil {
 			d.phase, d.cipher = phaseOpaque, nil
-			c.fail("side %d: record %d: %v (wrong key?)", side, c.info.Records[side], err)
+			c.failStop("side %d: record %d: %v (wrong key?)", side, c.info.Records[side], err)
 			return
 		}
 		if c.info.Error == "" {
@@ -370,7 +395,7 @@ func (c *Conn) content(side int, typ uint8, plain []byte, ts time.Time) {
 	case typeHandshake:
 		if err := d.hs.feed(plain, func(t uint8, body []byte) { c.handshake(side, t, body) }); err != nil {
 			d.phase, d.cipher = phaseOpaque, nil
-			c.fail("side %d: %v", side, err)
+			c.failStop("side %d: %v", side, err)
 		}
 	case typeChangeCipherSpec:
 		c.changeCipherSpec(side)
@@ -433,7 +458,7 @@ func (c *Conn) afterRecord(side int) {
 		d.keyUpdate = false
 		if d.keyUpdates++; d.keyUpdates > maxKeyUpdates {
 			d.phase, d.cipher = phaseOpaque, nil
-			c.fail("side %d: more than %d KeyUpdates without application data", side, maxKeyUpdates)
+			c.failStop("side %d: more than %d KeyUpdates without application data", side, maxKeyUpdates)
 			return
 		}
 		secret = nextSecret13(c.suite, d.secret)
@@ -442,7 +467,7 @@ func (c *Conn) afterRecord(side int) {
 	}
 	if secret == nil {
 		d.phase, d.cipher = phaseOpaque, nil
-		c.fail("key log lacks the %s application traffic secret", c.sideName(side))
+		c.failStop("key log lacks the %s application traffic secret", c.sideName(side))
 		return
 	}
 	ciph, err := newCipher13(c.suite, secret)
@@ -651,7 +676,7 @@ func (c *Conn) lostRecord(side int, ts time.Time) {
 	n, exact, ok := d.cipher.plainLen(d.body, d.cutEnd, d.seq)
 	if !ok {
 		d.dead = true
-		c.fail("side %d: record %d cut by lost bytes at its end, its plaintext's length unknown: TLS records not followed past it", side, c.info.Records[side])
+		c.failStop("side %d: record %d cut by lost bytes at its end, its plaintext's length unknown: TLS records not followed past it", side, c.info.Records[side])
 		if c.lost != nil {
 			d.deadOn = true
 			c.lost(side, 5+d.need, true, ts)

@@ -30,6 +30,7 @@ type renegState struct {
 	hello   bool     // that ClientHello awaits its ServerHello
 	unknown string   // why the latest renegotiation's keys are not known ("": known or not yet told)
 	failMsg string   // the error a side's change to unknown keys set, as Info amends it
+	stopMsg string   // and the stop it made, as Info amends StopError
 	opaque  [2]bool  // a side changed to keys not known
 	after   [2]int64 // and the bytes of its records since, counted, not decrypted
 	orphan  []byte   // a ServerHello that came before its ClientHello (renegwait.go)
@@ -172,6 +173,15 @@ func (c *Conn) renegServerHello(side int, body []byte) {
 	c.t12.master, c.t12.session = master, append(c.t12.session[:0:0], sh.session...)
 }
 
+// Renegotiations returns the TLS 1.2 renegotiations begun so far (Info's,
+// without its copies).
+func (c *Conn) Renegotiations() int {
+	if c.reneg == nil {
+		return 0
+	}
+	return c.reneg.count
+}
+
 // renegOpaque reports whether a side changed to renegotiated keys not
 // known: its later bytes are told to OnLost, as a side's that lost its
 // record framing.
@@ -204,15 +214,15 @@ func (c *Conn) endRenegSide(side int) {
 	r := c.reneg
 	switch {
 	case r.unknown != "":
-		c.renegFail("side %d: renegotiation %d to keys not known (%s): its records after its ChangeCipherSpec are counted, not decrypted", side, r.count, r.unknown)
+		c.renegStop("side %d: renegotiation %d to keys not known (%s): its records after its ChangeCipherSpec are counted, not decrypted", side, r.count, r.unknown)
 	case r.orphan != nil:
-		c.renegFail("side %d: a renegotiation's ServerHello and ChangeCipherSpec with no ClientHello seen (lost, or later than the %d bytes of records held for it): its records after it are counted, not decrypted", side, maxHeldReneg)
+		c.renegStop("side %d: a renegotiation's ServerHello and ChangeCipherSpec with no ClientHello seen (lost, or later than the %d bytes of records held for it): its records after it are counted, not decrypted", side, maxHeldReneg)
 	case c.t12.lostHS:
-		c.renegFail("side %d: ChangeCipherSpec after a handshake record lost: the keys it changes to are not known: its records after it are counted, not decrypted", side)
+		c.renegStop("side %d: ChangeCipherSpec after a handshake record lost: the keys it changes to are not known: its records after it are counted, not decrypted", side)
 	case r.count == 0:
-		c.renegFail("side %d: ChangeCipherSpec inside the encrypted channel with no renegotiation before it: its records after it are counted, not decrypted", side)
+		c.renegStop("side %d: ChangeCipherSpec inside the encrypted channel with no renegotiation before it: its records after it are counted, not decrypted", side)
 	default:
-		c.renegFail("side %d: renegotiation %d: ChangeCipherSpec before the ServerHello: its records after it are counted, not decrypted", side, r.count)
+		c.renegStop("side %d: renegotiation %d: ChangeCipherSpec before the ServerHello: its records after it are counted, not decrypted", side, r.count)
 	}
 	r.opaque[side] = true
 }
@@ -236,14 +246,20 @@ func (c *Conn) finished12(side int, body []byte) {
 	c.t12.verify[side], c.t12.long[side] = append(c.t12.verify[side][:0], body...), 0
 }
 
-// amend amends the error of a side changed to unknown keys with the
-// bytes counted since.
+// amend amends the error of a side changed to unknown keys, and the stop
+// it made, with the bytes counted since.
 func (r *renegState) amend(i *Info, client int) {
-	if r.failMsg == "" || i.Error != r.failMsg || !r.opaque[0] && !r.opaque[1] {
+	if !r.opaque[0] && !r.opaque[1] {
 		return
 	}
 	cl := max(client, 0)
-	i.Error += fmt.Sprintf(" (since: %d bytes of client records, %d of server records)", r.after[cl], r.after[1-cl])
+	since := fmt.Sprintf(" (since: %d bytes of client records, %d of server records)", r.after[cl], r.after[1-cl])
+	if r.failMsg != "" && i.Error == r.failMsg {
+		i.Error += since
+	}
+	if r.stopMsg != "" && i.StopError == r.stopMsg {
+		i.StopError += since
+	}
 }
 
 // lostControl12 passes over a TLS 1.2 record under keys that a gap cut
@@ -280,6 +296,17 @@ func (c *Conn) lostControl12(side int) {
 	default:
 		d.hs.lost, c.t12.lostHS = true, true
 		c.renegFail("side %d: record %d (handshake) cut by lost bytes: no application data in it, but the side's handshake messages are not read up to its next ChangeCipherSpec: a renegotiation among them is not decrypted", side, n)
+	}
+}
+
+// renegStop is renegFail for a side that a renegotiation ended: Info
+// amends the stop too.
+func (c *Conn) renegStop(format string, args ...any) {
+	first := c.stopErr == ""
+	c.renegFail(format, args...)
+	if first {
+		c.stopErr = fmt.Sprintf(format, args...)
+		c.reneg.stopMsg = c.stopErr
 	}
 }
 

@@ -173,7 +173,7 @@ func (c *Conn) giveUpResync(side int, ts time.Time) {
 	d := &c.dir[side]
 	r := &d.resync
 	d.dead, d.deadOn = true, true
-	c.fail("side %d: %d bytes lost, TLS records not followed past them", side, r.lost)
+	c.failStop("side %d: %d bytes lost, TLS records not followed past them", side, r.lost)
 	if c.lost != nil {
 		c.lost(side, int(r.lost)+len(r.buf), true, r.ts) // (the side ends: nothing to misread)
 	} else {

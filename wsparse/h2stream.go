@@ -62,6 +62,13 @@ func NewStreamConn(id int, addr [2]netip.AddrPort, clientSide int, cfg Config, s
 	}
 	req.compact()
 	c.hs = req
+	if req.TLS != nil {
+		// The TLS layer of the HTTP/2 connection, updated in place: its
+		// summary says it, as a wss connection's does (until session 39
+		// the conn record had no tls, the handshake record only the
+		// TLS layer as its preface left it).
+		c.SetTLS(req.TLS)
+	}
 	c.upgrading = true
 	c.half[0].mode, c.half[1].mode = modeAwait, modeAwait
 	return c

@@ -80,22 +80,42 @@ type TLSInfo struct {
 
 	Renegotiations int // TLS 1.2 renegotiations begun inside the encrypted channel
 	// Stopped: decryption stopped partway (after application data, a
-	// side's records stopped being decrypted): Error says why.
-	Stopped bool
+	// side's records stopped being decrypted): StopError says why (Error
+	// is the first failure, which decryption may have gone on past).
+	Stopped   bool
+	StopError string
+	// H2Renegotiations counts the renegotiations after the connection
+	// preface of an HTTP/2 connection over this session, which RFC 9113
+	// §9.2.1 forbids: the anomaly AnomNameH2TLSRenegotiation, kept here
+	// as the 64 bits of Anomalies are all taken.
+	H2Renegotiations int
 }
 
+// AnomNameH2TLSRenegotiation is the name of the anomaly of a TLSInfo with
+// H2Renegotiations, in its record's tls object and lint.
+const AnomNameH2TLSRenegotiation = "h2_tls_renegotiation"
+
 // StopText is a short form of why decryption stopped partway ("" when it
-// did not): Error up to its first parenthesis, as it came (the views
+// did not): StopWhy up to its first parenthesis, as it came (the views
 // escape it).
 func (i *TLSInfo) StopText() string {
 	if !i.Stopped {
 		return ""
 	}
-	e, _, _ := strings.Cut(i.Error, " (")
+	e, _, _ := strings.Cut(i.StopWhy(), " (")
 	if e == "" {
 		return "no reason recorded"
 	}
 	return e
+}
+
+// StopWhy is the failure that stopped decryption partway: StopError, or
+// Error where none was recorded (a TLSInfo made before the field).
+func (i *TLSInfo) StopWhy() string {
+	if i.StopError != "" {
+		return i.StopError
+	}
+	return i.Error
 }
 
 // Why says why the connection was not decrypted: Error, or, when the

@@ -306,6 +306,11 @@ if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]]; then 
 		p=$(free_port 47755)
 		wss_capture $name "$p" "$GEN/wss/openssl-0rtt.sh" "$p" "$OUT/$name.keys" "$OUT/$name.messages.tsv"
 	fi
+	name=gen__h2-tls12-reneg # HTTP/2 over TLS 1.2 that renegotiates after its preface (RFC 9113 §9.2.1)
+	if want $name; then
+		p=$(free_port 47790)
+		wss_capture $name "$p" "$GEN/wss/openssl-h2-reneg.sh" "$p" "$OUT/$name.keys" "$OUT/$name.messages.tsv"
+	fi
 	name=gen__wss-go-tls13-dsb # the tls13 capture with its keys in a pcapng Decryption Secrets Block
 	if want $name && [ -e "$OUT/gen__wss-go-tls13.pcap" ]; then
 		editcap --inject-secrets tls,"$OUT/gen__wss-go-tls13.keys" "$OUT/gen__wss-go-tls13.pcap" "$OUT/$name.pcapng"

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestH2TLSRenegotiation: HTTP/2 over TLS 1.2 whose session renegotiates
+// after the connection preface (gen__h2-tls12-reneg: openssl s_server and
+// s_client carrying the HTTP/2 frames, the server renegotiating between
+// two messages each way), which RFC 9113 §9.2.1 forbids, is flagged
+// h2_tls_renegotiation in the WebSocket stream's conn record and lint
+// WS509 (error); the messages all come out (the manifest), and tshark
+// shows the HelloRequest after the preface. Until session 39 it raised
+// nothing, and the stream's conn record had no tls object.
+func TestH2TLSRenegotiation(t *testing.T) {
+	base := filepath.Join("..", "..", "testdata", "pcaps", "gen__h2-tls12-reneg")
+	out, errs, code := runWsdump(t, nil, "-r", base+".pcap", "--keylog", base+".keys", "--format", "jsonl", "-j", "1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	got := map[string][]string{}
+	conns := 0
+	for _, r := range parseJSONL(t, out) {
+		switch r.Type {
+		case "message":
+			data, sum := r.dataSHA256(t)
+			got[r.Dir] = append(got[r.Dir], strconv.Itoa(r.Opcode)+" "+strconv.Itoa(len(data))+" "+sum)
+		case "conn":
+			conns++
+		}
+	}
+	compareByDir(t, "message", got, readManifest(t, base+".messages.tsv"))
+	if conns != 1 {
+		t.Errorf("%d conn records, want 1", conns)
+	}
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, `{"type":"conn"`) && !strings.Contains(line, `"renegotiations":1,"anomalies":["h2_tls_renegotiation"],"h2_renegotiations":1,`) {
+			t.Errorf("conn record without the renegotiation after the preface:\n%s", line)
+		}
+	}
+	lint, _, code := runWsdump(t, nil, "lint", "-r", base+".pcap", "--keylog", base+".keys")
+	if code != 3 || !strings.Contains(lint, "error     WS509 h2-tls-renegotiation") ||
+		!strings.Contains(lint, "TLS 1.2 renegotiated after the HTTP/2 connection preface") {
+		t.Errorf("lint exit %d:\n%s", code, lint)
+	}
+	// tshark: the HelloRequest comes after the first HTTP/2 frames.
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		needTshark(t)
+		return
+	}
+	b, err := exec.Command(tshark, "-r", base+".pcap", "-o", "tls.keylog_file:"+base+".keys",
+		"-Y", "http2 or tls.handshake.type == 0", "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	preface, hello := -1, -1
+	for i, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		switch {
+		case strings.Contains(l, "Magic") && preface < 0:
+			preface = i
+		case strings.Contains(l, "Hello Request"):
+			hello = i
+		}
+	}
+	if preface < 0 || hello < preface {
+		t.Errorf("tshark: the preface at %d, the HelloRequest at %d:\n%s", preface, hello, b)
+	}
+}
