@@ -62,8 +62,11 @@ type tlsGroup struct {
 	ALPNOffered []string `parquet:"alpn_offered,list"`
 	Decrypted   bool     `parquet:"decrypted"`
 	Error       *string  `parquet:"error,optional"`
-	ClientBytes int64    `parquet:"client_bytes"`
-	ServerBytes int64    `parquet:"server_bytes"`
+	// TLS 1.2 renegotiations begun inside the encrypted channel (jsonl
+	// tls.renegotiations, there only where there were).
+	Renegotiations int64 `parquet:"renegotiations"`
+	ClientBytes    int64 `parquet:"client_bytes"`
+	ServerBytes    int64 `parquet:"server_bytes"`
 }
 
 type frameRow struct {
@@ -294,7 +297,7 @@ func tlsOf(t *wsparse.TLSInfo) *tlsGroup {
 		return nil
 	}
 	g := &tlsGroup{Version: t.Version, Cipher: t.Cipher, SNI: t.SNI, ALPN: t.ALPN, ALPNOffered: t.Offered,
-		Decrypted: t.Decrypted, ClientBytes: t.Bytes[0], ServerBytes: t.Bytes[1]}
+		Decrypted: t.Decrypted, Renegotiations: int64(t.Renegotiations), ClientBytes: t.Bytes[0], ServerBytes: t.Bytes[1]}
 	if t.Error != "" {
 		g.Error = ptr(t.Error)
 	}

@@ -44,6 +44,7 @@ func duckdbNode(t *testing.T) (node, script string) {
 var parquetCaptures = []string{
 	"gen__app-sockjs-stomp", "gen__app-stomp-rabbitmq-deflate", "gen__health-reconnect",
 	"gen__health-rst", "gen__engineio-stall", "zeek__two-binary-fragments",
+	"gen__wss-node-tls12-reneg", // (with its key log: two renegotiations in tls.renegotiations)
 }
 
 var partIDRE = regexp.MustCompile(`wsdump: part id ([0-9TZ]+-[0-9a-f]+):`)
@@ -51,7 +52,7 @@ var partIDRE = regexp.MustCompile(`wsdump: part id ([0-9TZ]+-[0-9a-f]+):`)
 // writeParquet runs wsdump --format parquet into dir and returns the part id.
 func writeParquet(t *testing.T, file, dir string) string {
 	t.Helper()
-	_, errs, code := runWsdump(t, nil, "-r", file, "--format", "parquet", "-o", dir)
+	_, errs, code := runWsdump(t, nil, append([]string{"-r", file, "--format", "parquet", "-o", dir}, keylogArgs(file)...)...)
 	m := partIDRE.FindStringSubmatch(errs)
 	if code != 0 || m == nil {
 		t.Fatalf("wsdump -r %s --format parquet: exit %d: %s", file, code, errs)
@@ -97,7 +98,9 @@ type engineAnswers struct {
 	Dates      []string            `json:"dates"`
 	CloseCodes []map[string]string `json:"close_codes"`
 	Stomp      []map[string]string `json:"stomp"`
-	Types      map[string]string   `json:"types"`
+	// conns with TLS renegotiations: capture, conn, renegotiations
+	Renegotiations []map[string]string `json:"renegotiations"`
+	Types          map[string]string   `json:"types"`
 }
 
 // jsonlAnswers computes the engine's answers from wsdump's jsonl (and
@@ -112,7 +115,7 @@ func jsonlAnswers(t *testing.T, files, ids []string) engineAnswers {
 	type dest struct{ frames, body int64 }
 	stomp := map[string]*dest{}
 	for i, file := range files {
-		out, errs, code := runWsdump(t, nil, "-r", file, "--format", "jsonl")
+		out, errs, code := runWsdump(t, nil, append([]string{"-r", file, "--format", "jsonl"}, keylogArgs(file)...)...)
 		if code != 0 {
 			t.Fatalf("%s: jsonl: exit %d: %s", file, code, errs)
 		}
@@ -128,7 +131,10 @@ func jsonlAnswers(t *testing.T, files, ids []string) engineAnswers {
 				Payload   *string `json:"payload"`
 				Data      *string `json:"data"`
 				CloseCode *int    `json:"close_code"`
-				App       []struct {
+				TLS       *struct {
+					Renegotiations int `json:"renegotiations"`
+				} `json:"tls"`
+				App []struct {
 					Protocol string                     `json:"protocol"`
 					Fields   map[string]json.RawMessage `json:"fields"`
 					BodyLen  *int64                     `json:"body_len"`
@@ -184,9 +190,12 @@ func jsonlAnswers(t *testing.T, files, ids []string) engineAnswers {
 			case "conn":
 				n["conns"]++
 				a.Conns = append(a.Conns, map[string]string{"capture": ids[i], "conn": strconv.Itoa(r.Conn)})
+				if r.TLS != nil && r.TLS.Renegotiations > 0 {
+					a.Renegotiations = append(a.Renegotiations, map[string]string{"capture": ids[i], "conn": strconv.Itoa(r.Conn), "renegotiations": strconv.Itoa(r.TLS.Renegotiations)})
+				}
 			}
 		}
-		out, errs, code = runWsdump(t, nil, "conns", "-r", file, "--format", "jsonl")
+		out, errs, code = runWsdump(t, nil, append([]string{"conns", "-r", file, "--format", "jsonl"}, keylogArgs(file)...)...)
 		if code != 0 {
 			t.Fatalf("%s: conns jsonl: exit %d: %s", file, code, errs)
 		}
@@ -236,6 +245,7 @@ func jsonlAnswers(t *testing.T, files, ids []string) engineAnswers {
 		return false
 	}
 	sort.SliceStable(a.Conns, func(i, j int) bool { return less(a.Conns[i], a.Conns[j], "capture", "conn") })
+	sort.SliceStable(a.Renegotiations, func(i, j int) bool { return less(a.Renegotiations[i], a.Renegotiations[j], "capture", "conn") })
 	sort.SliceStable(a.CloseCodes, func(i, j int) bool {
 		return less(a.CloseCodes[i], a.CloseCodes[j], "capture", "conn", "dir", "code")
 	})
@@ -307,6 +317,10 @@ func TestParquetDuckDB(t *testing.T) {
 	check("dates", got.Dates, want.Dates)
 	check("close codes per connection", got.CloseCodes, want.CloseCodes)
 	check("STOMP destinations by body bytes", got.Stomp, want.Stomp)
+	check("tls.renegotiations of the conns", got.Renegotiations, want.Renegotiations)
+	if len(want.Renegotiations) == 0 {
+		t.Error("the captures should have a TLS connection that renegotiated")
+	}
 	if len(want.Stomp) == 0 || len(want.CloseCodes) == 0 || len(want.Dates) < 2 {
 		t.Errorf("the captures should have STOMP destinations, close codes and two dates: %+v", want)
 	}

@@ -37,6 +37,9 @@ out.stomp = await rows(`select json_extract_string(a, '$.fields.destination') as
   from (select unnest(from_json(app, '["json"]')) as a from ${ds('messages')} where app is not null)
   where json_extract_string(a, '$.protocol') = 'stomp' and destination is not null
   group by destination order by sum(json_extract(a, '$.body_len')::BIGINT) desc, destination`);
+// The connections whose TLS session renegotiated (tls.renegotiations).
+out.renegotiations = await rows(`select capture, t.conn::VARCHAR as conn, t.tls.renegotiations::VARCHAR as renegotiations
+  from ${ds('conns')} t where t.tls.renegotiations > 0 order by capture, t.conn`);
 // The types DuckDB reads for a few columns.
 out.types = Object.fromEntries((await rows(`select column_name, column_type from (describe select * from ${ds('messages')})`))
   .map((r) => [r.column_name, r.column_type]));
