@@ -27,6 +27,7 @@ const (
 
 // Handshake message types (RFC 8446 §4).
 const (
+	hsHelloRequest        = 0 // RFC 5246 §7.4.1.1
 	hsClientHello         = 1
 	hsServerHello         = 2
 	hsEncryptedExtensions = 8

@@ -182,6 +182,9 @@ func (c *Conn) Renegotiations() int {
 	return c.reneg.count
 }
 
+// renegCount is the renegotiations begun so far.
+func (c *Conn) renegCount() int { return c.Renegotiations() }
+
 // renegOpaque reports whether a side changed to renegotiated keys not
 // known: its later bytes are told to OnLost, as a side's that lost its
 // record framing.

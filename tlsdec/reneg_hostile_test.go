@@ -323,3 +323,98 @@ func TestRenegotiationOneSideLate(t *testing.T) {
 		})
 	}
 }
+
+// TestGapOverRenegotiation: bytes lost on a side during its
+// renegotiation. Over its ChangeCipherSpec (and Finished), the keys known
+// from the ServerHello: the side finds its records again under the new
+// keys (it ended there, its records only counted, until session 39) and
+// the data after is decrypted; nothing is told lost as exact. Over its
+// last application record and ClientHello: the records found again are
+// the renegotiation's, so the plaintext lost is told as an upper bound
+// (it was told exact, handshake bytes counted as application data, and
+// the WebSocket decoder skipped that many bytes that were never lost),
+// and, the new client random lost with it, each side ends at its
+// ChangeCipherSpec, said.
+func TestGapOverRenegotiation(t *testing.T) {
+	for _, sc := range sessionCases {
+		if suites[sc.id].tls13 || suites[sc.id].bulk == bulkCBC {
+			continue
+		}
+		for _, tc := range []struct {
+			name   string
+			gone   func(s *session, k int) []int // the client's records lost (indexes into s.evs)
+			err    string
+			resume bool // the client's data after the renegotiation is decrypted
+		}{
+			{"ChangeCipherSpec and Finished", func(s *session, k int) []int { return clientRecs(s, k, 3, 4) },
+				" bytes lost, among them its ChangeCipherSpec to renegotiation 1's keys and 1 records after it (its Finished first): at most 16 bytes of application data, decryption goes on under the new keys", true},
+			{"ChangeCipherSpec", func(s *session, k int) []int { return clientRecs(s, k, 3) },
+				" bytes lost, among them its ChangeCipherSpec to renegotiation 1's keys and 0 records after it (its Finished first): at most 0 bytes", true},
+			{"last data and ClientHello", func(s *session, k int) []int { return append([]int{k - 2}, clientRecs(s, k, 1)...) },
+				"a renegotiation's handshake records may be among them), decryption goes on", false},
+		} {
+			t.Run(tc.name+"/"+sc.name, func(t *testing.T) {
+				s := newSession(sc.id, sc.etm)
+				s.sid = []byte("session-id-of-the-first-handshake")
+				sent := s.exchange([]int{40, 3000}, s.handshake())
+				k := len(s.evs)
+				s.renegotiate(1, renegOpts{})
+				sent = s.exchange([]int{100, 17}, sent)
+				gone := map[int]bool{}
+				for _, i := range tc.gone(s, k) {
+					gone[i] = true
+				}
+				var out [2][]byte
+				exact := true
+				c := NewConn(s.keys(), func(side int, p []byte, _ time.Time) { out[side] = append(out[side], p...) })
+				c.OnLost(func(_, n int, ex bool, _ time.Time) { exact = exact && ex })
+				for i, ev := range s.evs {
+					if gone[i] {
+						c.Gap(ev.side, len(ev.data), time.Time{})
+						continue
+					}
+					c.Feed(ev.side, ev.data, time.Time{})
+				}
+				c.End(time.Time{})
+				in := c.Info()
+				if !strings.Contains(in.Error, tc.err) {
+					t.Errorf("error %q, want it to contain %q", in.Error, tc.err)
+				}
+				if got := bytes.HasSuffix(out[0], sent[0][len(sent[0])-100:]); got != tc.resume {
+					t.Errorf("client's data after the renegotiation decrypted: %v, want %v (error %q, stop %q)", got, tc.resume, in.Error, in.StopError)
+				}
+				want1 := sent[1]
+				if !tc.resume { // its ClientHello lost: each side ends at its ChangeCipherSpec
+					want1 = want1[:40+3000]
+					if !strings.Contains(in.StopError, "with no ClientHello seen") {
+						t.Errorf("stop %q", in.StopError)
+					}
+				}
+				if !bytes.Equal(out[1], want1) {
+					t.Errorf("server: %d bytes decrypted, want %d", len(out[1]), len(want1))
+				}
+				if !tc.resume && exact {
+					t.Error("the plaintext lost was told exact: handshake records may be among it")
+				}
+			})
+		}
+	}
+}
+
+// clientRecs returns the indexes in s.evs of the client's records n (from
+// 0) of the renegotiation that starts at event k: 0 none (the HelloRequest
+// is the server's), 1 its ClientHello, 2 ClientKeyExchange, 3
+// ChangeCipherSpec, 4 Finished.
+func clientRecs(s *session, k int, n ...int) []int {
+	var idx []int
+	for i := k; i < len(s.evs); i++ {
+		if s.evs[i].side == 0 {
+			idx = append(idx, i)
+		}
+	}
+	var out []int
+	for _, m := range n {
+		out = append(out, idx[m-1])
+	}
+	return out
+}

@@ -38,6 +38,7 @@ type resyncState struct {
 	ver   [2]byte // the side's record version
 	ts    time.Time
 	copy_ []byte // a candidate's body: a failed open overwrites it
+	first int    // the first plaintext byte of the record found (-1: none)
 }
 
 // resyncable reports whether a side may find its records again after a
@@ -83,8 +84,8 @@ func (c *Conn) feedResync(side int, data []byte, ts time.Time) {
 		if len(r.buf) < r.pos+5+l {
 			return // wait for its body
 		}
-		if seq, ok := c.tryResync(side, r.pos, l); ok {
-			c.resumeAt(side, r.pos, l, seq, ts)
+		if seq, next, ok := c.tryResync(side, r.pos, l); ok {
+			c.resumeAt(side, r.pos, seq, next, ts)
 			return
 		}
 	}
@@ -104,8 +105,11 @@ func (c *Conn) resyncType(typ uint8) bool {
 	return false
 }
 
-// tryResync tries the sequence numbers the record at buf[at:] may have.
-func (c *Conn) tryResync(side, at, l int) (uint64, bool) {
+// tryResync tries the sequence numbers the record at buf[at:] may have:
+// under the side's keys, and, in TLS 1.2 with a renegotiation's keys
+// pending, under those (next: its ChangeCipherSpec was among the records
+// lost, and the new keys' sequence numbers start at 0 after it).
+func (c *Conn) tryResync(side, at, l int) (seq uint64, next, ok bool) {
 	d := &c.dir[side]
 	r := &d.resync
 	var hdr [5]byte
@@ -114,41 +118,99 @@ func (c *Conn) tryResync(side, at, l int) (uint64, bool) {
 	// Records lost: at least the one the gap cut, at most as many of the
 	// smallest size as the bytes lost hold.
 	most := (r.lost + int64(at)) / int64(5+d.cipher.overhead())
-	first, last := d.seq+1, d.seq+uint64(max(most, 1))
-	try := func(seq uint64) bool {
-		if seq < first || seq > last || r.tries >= maxResyncTries {
-			return false
+	search := func(ciph recordCipher, first, last uint64) (uint64, bool) {
+		try := func(seq uint64) bool {
+			if seq < first || seq > last || r.tries >= maxResyncTries {
+				return false
+			}
+			r.tries++
+			r.copy_ = append(r.copy_[:0], body...)
+			plain, _, err := ciph.open(hdr, r.copy_, seq)
+			r.first = -1
+			if err == nil && len(plain) > 0 {
+				r.first = int(plain[0]) // a handshake record's first message type, maybe
+			}
+			return err == nil
 		}
-		r.tries++
-		r.copy_ = append(r.copy_[:0], body...)
-		_, _, err := d.cipher.open(hdr, r.copy_, seq)
-		return err == nil
-	}
-	if seq, ok := d.cipher.explicitSeq(body); ok && try(seq) {
-		return seq, true
-	}
-	for seq := first; seq <= last && r.tries < maxResyncTries; seq++ {
-		if try(seq) {
+		if seq, ok := ciph.explicitSeq(body); ok && try(seq) {
 			return seq, true
 		}
+		for seq := first; seq <= last && r.tries < maxResyncTries; seq++ {
+			if try(seq) {
+				return seq, true
+			}
+		}
+		return 0, false
 	}
-	return 0, false
+	if seq, ok := search(d.cipher, d.seq+1, d.seq+uint64(max(most, 1))); ok {
+		return seq, false, true
+	}
+	if d.pending != nil && c.version == VersionTLS12 && most >= 1 {
+		// The ChangeCipherSpec under the old keys (and the record the
+		// gap cut, if another), then the new keys' records from 0.
+		if seq, ok := search(d.pending, 0, uint64(most-1)); ok {
+			return seq, true, true
+		}
+	}
+	return 0, false, false
 }
 
 // resumeAt decrypts on from the record found at buf[at:] with sequence
-// number seq. The plaintext of the records lost is told to OnLost: the
-// bytes lost less each record's header and overhead (for TLS 1.3, an
-// upper bound: the padding of a record lost is not known).
-func (c *Conn) resumeAt(side, at, l int, seq uint64, ts time.Time) {
+// number seq (next: under the renegotiation's keys pending, its
+// ChangeCipherSpec lost). The plaintext of the records lost is told to
+// OnLost: the bytes lost less each record's header and overhead (for TLS
+// 1.3, an upper bound: the padding of a record lost is not known; in TLS
+// 1.2, an upper bound too where a renegotiation's handshake records may be
+// among them, as their content type was lost with their headers, and it
+// is not application data).
+func (c *Conn) resumeAt(side, at int, seq uint64, next bool, ts time.Time) {
 	d := &c.dir[side]
 	r := &d.resync
-	lostRecs := seq - d.seq
 	span := r.lost + int64(at)
-	plain := span - int64(lostRecs)*int64(5+d.cipher.overhead())
 	c.info.Bytes[side] -= int64(len(r.buf) - at) // counted again as records
-	c.fail("side %d: %d bytes lost, records lost: %d (%d bytes of plaintext%s), decryption goes on", side, span, lostRecs, plain, c.boundNote())
-	if c.lost != nil && plain > 0 {
-		c.lost(side, int(plain), c.version != VersionTLS13, r.ts)
+	rec := int64(5 + d.cipher.overhead())
+	typ := r.buf[at] // in clear
+	if next {
+		// Lost: the old keys' records up to the ChangeCipherSpec (how
+		// many is not known: at least that one, its overhead and byte
+		// counted), then the new keys' seq records, the first of them
+		// the Finished.
+		newRec := int64(5 + d.pending.overhead())
+		plain := span - rec - 1 - int64(seq)*newRec
+		c.fail("side %d: %d bytes lost, among them its ChangeCipherSpec to renegotiation %d's keys and %d records after it (its Finished first): at most %d bytes of application data, decryption goes on under the new keys", side, span, c.renegCount(), seq, plain)
+		if c.lost != nil && plain > 0 {
+			c.lost(side, int(plain), false, r.ts)
+		}
+		d.hs.restart()
+		d.cipher, d.pending = d.pending, nil
+		if seq > 0 {
+			c.t12.verify[side], c.t12.long[side] = nil, 0 // its Finished was lost
+		}
+	} else {
+		lostRecs := seq - d.seq
+		plain := span - int64(lostRecs)*rec
+		// A renegotiation's handshake records may be among those lost
+		// (their plaintext no application data) when one is under way, or
+		// the record found is a renegotiation's and does not start one
+		// (a client's ClientHello, a server's HelloRequest).
+		starts := side == c.info.Client && r.first == hsClientHello || side != c.info.Client && r.first == hsHelloRequest
+		reneg := c.version == VersionTLS12 && (c.reneg != nil && (c.reneg.hello || c.reneg.orphan != nil) ||
+			(typ == typeHandshake && !starts) || typ == typeChangeCipherSpec)
+		switch {
+		case reneg:
+			c.fail("side %d: %d bytes lost, records lost: %d (at most %d bytes of application data: a renegotiation's handshake records may be among them), decryption goes on", side, span, lostRecs, plain)
+		default:
+			c.fail("side %d: %d bytes lost, records lost: %d (%d bytes of plaintext%s), decryption goes on", side, span, lostRecs, plain, c.boundNote())
+		}
+		if c.lost != nil && plain > 0 {
+			c.lost(side, int(plain), c.version != VersionTLS13 && !reneg, r.ts)
+		}
+		if len(d.hs.buf) > 0 || d.hs.skip > 0 {
+			// The rest of a handshake message was lost: none is read
+			// up to the side's next ChangeCipherSpec.
+			d.hs.lost = true
+			c.t12.lostHS = c.version == VersionTLS12
+		}
 	}
 	d.seq = seq
 	// The search's buffers go with it: kept, a connection that once lost
