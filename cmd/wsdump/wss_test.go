@@ -80,7 +80,19 @@ func TestWssCaptures(t *testing.T) {
 			}
 			compareByDir(t, "message", got, want)
 			checkWssInfo(t, name, infos)
-			if n, ok := tsharkFrames(t, capFile, base+".keys"); ok && n != frames {
+			n, ok := tsharkFrames(t, capFile, base+".keys")
+			switch {
+			case !ok:
+			case strings.Contains(name, "0rtt-reject"):
+				// tshark 4.0 is wrong here: it shows the rejected early
+				// data as a GET (the server never read it: two GETs), and
+				// the client's two frames, sent before the 101 came, as
+				// HTTP continuation: 2 frames, the server's. The manifest
+				// (what the generator sent) has the client's two too.
+				if n != 2 || frames != 4 {
+					t.Errorf("tshark decrypts %d WebSocket frames (it misses the client's 2), we %d (want 4)", n, frames)
+				}
+			case n != frames:
 				t.Errorf("tshark decrypts %d WebSocket frames, we %d", n, frames)
 			}
 		})
@@ -121,9 +133,11 @@ func checkWssInfo(t *testing.T, name string, infos []tlsdec.Info) {
 			wantErr = "authentication failed"
 		case strings.Contains(name, "missing-key") && i == 1:
 			wantErr = "no key for client random"
+		case strings.Contains(name, "0rtt-reject") && i == 1:
+			wantErr = "the server rejected the client's 0-RTT early data: 154 bytes discarded"
 		}
 		alpn := "http/1.1"
-		if wantErr != "" && version == "TLS 1.3" {
+		if wantErr != "" && version == "TLS 1.3" && !strings.Contains(name, "0rtt-reject") {
 			alpn = "" // the server's choice is in the encrypted EncryptedExtensions
 		}
 		if in.Version != version || in.Cipher != cipher || in.SNI != "wsdump.test" || in.ALPN != alpn ||

@@ -306,6 +306,11 @@ if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]]; then 
 		p=$(free_port 47755)
 		wss_capture $name "$p" "$GEN/wss/openssl-0rtt.sh" "$p" "$OUT/$name.keys" "$OUT/$name.messages.tsv"
 	fi
+	name=gen__wss-openssl-0rtt-reject # TLS 1.3 0-RTT that a restarted server rejects: the request sent again
+	if want $name; then
+		p=$(free_port 47795)
+		wss_capture $name "$p" "$GEN/wss/openssl-0rtt-reject.sh" "$p" "$OUT/$name.keys" "$OUT/$name.messages.tsv"
+	fi
 	name=gen__h2-tls12-reneg # HTTP/2 over TLS 1.2 that renegotiates after its preface (RFC 9113 §9.2.1)
 	if want $name; then
 		p=$(free_port 47790)
