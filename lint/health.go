@@ -2,6 +2,7 @@ package lint
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/internal/text"
@@ -124,7 +125,7 @@ func (l *Linter) appHealth(c *health.Conn, s *health.Series) {
 				strconv.Itoa(s.Count) + " beats in " + text.Dur(s.Last.Sub(s.First)) + ": a timer not cleared on reconnect"}
 		l.push(f)
 	}
-	if s.IntervalSource != "flag" || s.Missed == 0 {
+	if s.Missed == 0 || s.IntervalSource != "flag" && !l.declaredApp(s) {
 		return
 	}
 	if s.Kind == health.KindWSPong && c.Ping[1-s.Dir&1].Pings > 0 {
@@ -150,4 +151,23 @@ func seriesLabel(s *health.Series) string {
 		return "sockjs h " + s.Dir.String()
 	}
 	return s.Kind + " " + s.Dir.String()
+}
+
+// DeclareInterval says the heartbeat interval the user declared
+// (--heartbeat-interval; 0: none). health applies it to WebSocket pings
+// and pongs and --heartbeat-text's texts (IntervalSource "flag"), not to
+// the application heartbeats it finds by itself (the seed's stomp SEND
+// ping): their interval is their own, as several of one connection may
+// keep different ones. Those whose own period is the declared one
+// (declaredApp) have their missed beats linted all the same: the user
+// who declared a 10 s heartbeat expects heartbeat-missed of the 10 s
+// STOMP ping that stopped, which conns shows "3 missed".
+func (l *Linter) DeclareInterval(d time.Duration) { l.declared = d }
+
+// declaredApp reports whether s is an application heartbeat found by
+// itself whose observed period is the declared interval within a
+// twentieth (health's maxAppJitter: what an application timer keeps to).
+func (l *Linter) declaredApp(s *health.Series) bool {
+	return l.declared > 0 && s.Kind == health.KindApp && s.IntervalSource == "observed" &&
+		20*(s.Interval-l.declared).Abs() <= l.declared
 }

@@ -120,3 +120,54 @@ func TestHealthRules(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthDeclaredApp: --heartbeat-interval (DeclareInterval) reaches
+// the application heartbeats health finds by itself, whose interval stays
+// their own ("observed"): the seed's stomp SEND ping every 10 s that
+// missed 3 beats is heartbeat-missed when the user declared 10 s, as for
+// a text --heartbeat-text names; not without the flag, not when its own
+// period is another (a 30 s series when 10 s is declared: some other
+// rhythm of the application), and a SockJS h or an inferred text stays
+// unlinted. Before, --heartbeat-interval 10s left the SEND ping unlinted.
+func TestHealthDeclaredApp(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	c2s := wsparse.ClientToServer
+	send := func(interval time.Duration) *health.Series {
+		return &health.Series{Kind: health.KindApp, Proto: "stomp", Key: "SEND ping", Dir: c2s, Count: 5, First: at(10), Last: at(70),
+			Interval: interval, IntervalSource: "observed", Timers: 1, MaxGap: 4 * interval, MaxGapAt: at(20), Missed: 3,
+			Gaps: []health.Gap{{From: at(20), To: at(20).Add(4 * interval), Missed: 3}}}
+	}
+	const ws706 = "WS706 c2s 20: stomp SEND ping c2s 10.0s (--heartbeat-interval): 3 missed (max gap 40.0s)"
+	cases := []struct {
+		name     string
+		declared time.Duration
+		s        *health.Series
+		want     string
+	}{
+		{"SEND ping 10 s, none declared", 0, send(10002 * time.Millisecond), ""},
+		{"SEND ping 10 s, 10 s declared", 10 * time.Second, send(10002 * time.Millisecond), ws706},
+		{"SEND ping 10.4 s, 10 s declared", 10 * time.Second, send(10400 * time.Millisecond),
+			"WS706 c2s 20: stomp SEND ping c2s 10.4s (--heartbeat-interval): 3 missed (max gap 41.6s)"},
+		{"SEND ping 10.6 s, 10 s declared: another rhythm", 10 * time.Second, send(10600 * time.Millisecond), ""},
+		{"a 30 s series, 10 s declared", 10 * time.Second, send(30 * time.Second), ""},
+		{"SockJS h 10 s, 10 s declared", 10 * time.Second, &health.Series{Kind: "sockjs", Dir: c2s, Count: 5, Interval: 10 * time.Second,
+			IntervalSource: "observed", Missed: 3, Gaps: []health.Gap{{From: at(20), To: at(60), Missed: 3}}}, ""},
+		{"an inferred text 10 s, 10 s declared", 10 * time.Second, &health.Series{Kind: health.KindText, Dir: c2s, Count: 5, Interval: 10 * time.Second,
+			IntervalSource: "observed", Missed: 3, Gaps: []health.Gap{{From: at(20), To: at(60), Missed: 3}}}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			l := New()
+			l.DeclareInterval(tc.declared)
+			l.Health(&health.Conn{ID: 3, Status: 101, Heartbeats: []*health.Series{tc.s}})
+			var got []string
+			for _, f := range l.Findings() {
+				got = append(got, f.Rule.ID+" "+f.Dir+" "+strings.TrimSuffix(f.TS.Sub(t0).String(), "s")+": "+f.Detail)
+			}
+			if strings.Join(got, "\n") != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

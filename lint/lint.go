@@ -64,6 +64,7 @@ type Linter struct {
 	listed   map[listKey]int                     // findings listed per connection and rule
 	omitted  map[listKey]*Finding                // the line standing for the others
 	count    [3]int                              // all findings, by severity
+	declared time.Duration                       // --heartbeat-interval (DeclareInterval)
 }
 
 type listKey struct {

@@ -149,7 +149,7 @@ var Rules = []Rule{
 	{"WS704", "engineio-heartbeat-missed", Warning, "connection", "Engine.IO protocol \"Heartbeat\"", "on a WebSocket, Engine.IO pings (or the pongs that answer them) went missing for longer than 1.5 pingIntervals (the detail says when a gap passed pingInterval + pingTimeout, where the peer gives up)", ""},
 
 	{"WS705", "heartbeat-timers-doubled", Warning, "connection", "application", "a heartbeat sent by two timers or more of one period (beats in pairs): a timer not cleared when the client reconnected (setInterval started again in the connect callback); each timer is judged on its own", ""},
-	{"WS706", "heartbeat-missed", Warning, "connection", "application", "a heartbeat whose interval was declared with --heartbeat-interval (WebSocket pings, unsolicited pongs, --heartbeat-text's texts) went quiet longer than the interval × --tolerance: its missed beats and the longest gap (without the flag the interval is inferred and not linted)", ""},
+	{"WS706", "heartbeat-missed", Warning, "connection", "application", "a heartbeat whose interval was declared with --heartbeat-interval (WebSocket pings, unsolicited pongs, --heartbeat-text's texts, and an application heartbeat found by itself, such as a STOMP SEND to ping, whose own period is the declared one within a twentieth) went quiet longer than the interval × --tolerance: its missed beats and the longest gap (without the flag the interval is inferred and not linted)", ""},
 
 	{"WS999", "unknown-anomaly", Warning, "any", "wsdump", "an anomaly this version of lint has no rule for", ""},
 }

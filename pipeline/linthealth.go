@@ -83,6 +83,7 @@ func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l
 	err = feedToEnd(asm, tr, func(a Assembler) error { return Feed(stopWhen(src, f), a, feed) })
 	in.Limits.ReportNamed(in.Err, asm.Stats(), feed.Name)
 	report.WriteClockEnd(report.NameNotices(in.Err, feed.Name), asm.Stats().Clock)
+	l.DeclareInterval(ho.HeartbeatInterval)
 	rep := tr.ReportEach()
 	for i := range rep.Len() {
 		if c := rep.Conn(i); shown == nil || shown[c.ID] {

@@ -46,9 +46,10 @@ it (the STOMP frame in a SockJS array, its destination and body).
 Beats from several timers of one period (a timer not cleared on reconnect)
 are told apart and each is judged on its own. A gap between two beats of a
 timer longer than the interval times --tolerance is late; the interval is the
-negotiated one, else --heartbeat-interval (for pings, pongs, texts and
-application heartbeats: not SockJS h, the server's own timer), else the
-series' own period (from 3 beats on). A group is a reconnect storm when --storm-attempts attempts of
+negotiated one, else --heartbeat-interval (for pings, pongs and
+--heartbeat-text's texts: not the application heartbeats found by
+themselves, which keep their own period, nor SockJS h, the server's own
+timer), else the series' own period (from 3 beats on). A group is a reconnect storm when --storm-attempts attempts of
 its retry loop start within --storm-window.`,
 		Example:       connsExamples,
 		Args:          cobra.ArbitraryArgs, // a capture filter: conns -r F tcp port 80
@@ -88,6 +89,6 @@ func addHealthFlags(f *pflag.FlagSet, opts *pipeline.HealthFlags) {
 func addHeartbeatFlags(f *pflag.FlagSet, opts *pipeline.HealthFlags) {
 	def := pipeline.DefaultHealthFlags()
 	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them (a STOMP frame in SockJS, its destination), that are heartbeats (e.g. 'ping|pong')")
-	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated (default: each series' own period)")
+	f.DurationVar(&opts.HeartbeatInterval, "heartbeat-interval", 0, "expected heartbeat interval when none is negotiated, of WebSocket pings and pongs and --heartbeat-text's texts (default: each series' own period; an application's own ping found by itself keeps its own)")
 	f.Float64Var(&opts.Tolerance, "tolerance", def.Tolerance, "a gap longer than interval × tolerance counts as missed beats")
 }

@@ -49,10 +49,12 @@ Heartbeats are judged as conns judges them, with its --heartbeat-text,
 --heartbeat-interval and --tolerance: a negotiated STOMP heart-beat or
 Engine.IO ping that stopped, pings left unanswered, a heartbeat sent by two
 timers or more (a timer not cleared on reconnect); the missed beats of a
-series whose interval is only inferred (an application's own ping, SockJS h,
-texts) are linted only when --heartbeat-interval declares it, for WebSocket
-pings and pongs and the texts --heartbeat-text names:
-  wsdump lint -r app.pcap --heartbeat-text ping --heartbeat-interval 10s` + "\n" + filterHelp,
+series whose interval is only inferred are linted only when
+--heartbeat-interval declares it: WebSocket pings and pongs, the texts
+--heartbeat-text names, and an application's own ping found by itself (a
+STOMP SEND to ping) whose period is the declared one within a twentieth (one
+of 30 s is another rhythm: name it with --heartbeat-text); SockJS h never:
+  wsdump lint -r app.pcap --heartbeat-interval 10s` + "\n" + filterHelp,
 		Example:       lintExamples,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -31,6 +31,17 @@ func TestLintHeartbeatFlags(t *testing.T) {
 	if code != 3 || !strings.Contains(out, "WS706 heartbeat-missed          20.092131   conn 2 c2s connection  text c2s 10.0s (--heartbeat-interval): 3 missed (max gap 40.0s)") {
 		t.Errorf("exit %d\n%s%s", code, out, errs)
 	}
+	// --heartbeat-interval alone: the STOMP SEND ping health finds by
+	// itself, its own period 10 s, is judged against it (before: no
+	// finding, exit 0, while conns showed "3 missed"); a 30 s declared
+	// is another rhythm than the SEND ping's.
+	out, errs, code = runWsdump(t, nil, "lint", "--fail-on", "warning", "-r", file, "--heartbeat-interval", "10s")
+	if code != 3 || !strings.Contains(out, "WS706 heartbeat-missed          20.092131   conn 2 c2s connection  stomp SEND ping c2s 10.0s (--heartbeat-interval): 3 missed (max gap 40.0s)") {
+		t.Errorf("--heartbeat-interval 10s: exit %d\n%s%s", code, out, errs)
+	}
+	if out, errs, _ := runWsdump(t, nil, "lint", "-r", file, "--heartbeat-interval", "30s"); strings.Contains(out, "WS706") {
+		t.Errorf("--heartbeat-interval 30s:\n%s%s", out, errs)
+	}
 	if out, errs, code := runWsdump(t, nil, "lint", "-r", file, "--tolerance", "0.5"); code != 1 || !strings.Contains(errs, "--tolerance must be at least 1") {
 		t.Errorf("--tolerance 0.5: exit %d\n%s%s", code, out, errs)
 	}
