@@ -342,15 +342,22 @@ func TestGapOverRenegotiation(t *testing.T) {
 		}
 		for _, tc := range []struct {
 			name   string
+			opts   renegOpts
 			gone   func(s *session, k int) []int // the client's records lost (indexes into s.evs)
 			err    string
 			resume bool // the client's data after the renegotiation is decrypted
 		}{
-			{"ChangeCipherSpec and Finished", func(s *session, k int) []int { return clientRecs(s, k, 3, 4) },
+			{"ChangeCipherSpec and Finished", renegOpts{}, func(s *session, k int) []int { return clientRecs(s, k, 3, 4) },
 				" bytes lost, among them its ChangeCipherSpec to renegotiation 1's keys and 1 records after it (its Finished first): at most 16 bytes of application data, decryption goes on under the new keys", true},
-			{"ChangeCipherSpec", func(s *session, k int) []int { return clientRecs(s, k, 3) },
+			{"ChangeCipherSpec", renegOpts{}, func(s *session, k int) []int { return clientRecs(s, k, 3) },
 				" bytes lost, among them its ChangeCipherSpec to renegotiation 1's keys and 0 records after it (its Finished first): at most 0 bytes", true},
-			{"last data and ClientHello", func(s *session, k int) []int { return append([]int{k - 2}, clientRecs(s, k, 1)...) },
+			// An application record the client sent before its
+			// ChangeCipherSpec lost with it: more bytes lost than the
+			// old keys' tries cover (until session 39's review they
+			// took every try, and the side ended).
+			{"8000 bytes of data, ChangeCipherSpec and Finished", renegOpts{clientData: 8000}, func(s *session, k int) []int { return clientRecs(s, k, 3, 4, 5) },
+				" bytes lost, among them its ChangeCipherSpec to renegotiation 1's keys and 1 records after it (its Finished first): at most 8", true},
+			{"last data and ClientHello", renegOpts{}, func(s *session, k int) []int { return append([]int{k - 2}, clientRecs(s, k, 1)...) },
 				"a renegotiation's handshake records may be among them), decryption goes on", false},
 		} {
 			t.Run(tc.name+"/"+sc.name, func(t *testing.T) {
@@ -358,7 +365,7 @@ func TestGapOverRenegotiation(t *testing.T) {
 				s.sid = []byte("session-id-of-the-first-handshake")
 				sent := s.exchange([]int{40, 3000}, s.handshake())
 				k := len(s.evs)
-				s.renegotiate(1, renegOpts{})
+				s.renegotiate(1, tc.opts)
 				sent = s.exchange([]int{100, 17}, sent)
 				gone := map[int]bool{}
 				for _, i := range tc.gone(s, k) {

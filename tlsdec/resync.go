@@ -118,38 +118,49 @@ func (c *Conn) tryResync(side, at, l int) (seq uint64, next, ok bool) {
 	// Records lost: at least the one the gap cut, at most as many of the
 	// smallest size as the bytes lost hold.
 	most := (r.lost + int64(at)) / int64(5+d.cipher.overhead())
-	search := func(ciph recordCipher, first, last uint64) (uint64, bool) {
-		try := func(seq uint64) bool {
-			if seq < first || seq > last || r.tries >= maxResyncTries {
-				return false
-			}
-			r.tries++
-			r.copy_ = append(r.copy_[:0], body...)
-			plain, _, err := ciph.open(hdr, r.copy_, seq)
-			r.first = -1
-			if err == nil && len(plain) > 0 {
-				r.first = int(plain[0]) // a handshake record's first message type, maybe
-			}
-			return err == nil
+	try := func(ciph recordCipher, seq, first, last uint64) bool {
+		if seq < first || seq > last || r.tries >= maxResyncTries {
+			return false
 		}
-		if seq, ok := ciph.explicitSeq(body); ok && try(seq) {
-			return seq, true
+		r.tries++
+		r.copy_ = append(r.copy_[:0], body...)
+		plain, _, err := ciph.open(hdr, r.copy_, seq)
+		r.first = -1
+		if err == nil && len(plain) > 0 {
+			r.first = int(plain[0]) // a handshake record's first message type, maybe
 		}
-		for seq := first; seq <= last && r.tries < maxResyncTries; seq++ {
-			if try(seq) {
-				return seq, true
-			}
-		}
-		return 0, false
+		return err == nil
 	}
-	if seq, ok := search(d.cipher, d.seq+1, d.seq+uint64(max(most, 1))); ok {
+	oldFirst, oldLast := d.seq+1, d.seq+uint64(max(most, 1))
+	// In TLS 1.2 with a renegotiation's keys pending, the record may be
+	// under those (next: its ChangeCipherSpec was among the records lost,
+	// the ChangeCipherSpec under the old keys, and the new keys' sequence
+	// numbers start at 0 after it). Both are tried in turn, so that bytes
+	// lost before the ChangeCipherSpec (more records than the tries) do
+	// not spend every try on the old keys (until session 39's review they
+	// did, and the side ended).
+	pend := d.pending
+	if pend == nil || c.version != VersionTLS12 || most < 1 {
+		pend = nil
+	}
+	if seq, ok := d.cipher.explicitSeq(body); ok && try(d.cipher, seq, oldFirst, oldLast) {
 		return seq, false, true
 	}
-	if d.pending != nil && c.version == VersionTLS12 && most >= 1 {
-		// The ChangeCipherSpec under the old keys (and the record the
-		// gap cut, if another), then the new keys' records from 0.
-		if seq, ok := search(d.pending, 0, uint64(most-1)); ok {
+	if pend != nil {
+		if seq, ok := pend.explicitSeq(body); ok && try(pend, seq, 0, uint64(most-1)) {
 			return seq, true, true
+		}
+	}
+	for i := uint64(0); r.tries < maxResyncTries; i++ {
+		inOld, inNew := oldFirst+i <= oldLast, pend != nil && i <= uint64(most-1)
+		if !inOld && !inNew {
+			break
+		}
+		if inOld && try(d.cipher, oldFirst+i, oldFirst, oldLast) {
+			return oldFirst + i, false, true
+		}
+		if inNew && try(pend, i, 0, uint64(most-1)) {
+			return i, true, true
 		}
 	}
 	return 0, false, false
