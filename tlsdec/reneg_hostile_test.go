@@ -357,6 +357,11 @@ func TestGapOverRenegotiation(t *testing.T) {
 			// took every try, and the side ended).
 			{"8000 bytes of data, ChangeCipherSpec and Finished", renegOpts{clientData: 8000}, func(s *session, k int) []int { return clientRecs(s, k, 3, 4, 5) },
 				" bytes lost, among them its ChangeCipherSpec to renegotiation 1's keys and 1 records after it (its Finished first): at most 8", true},
+			// 100 records of the old keys lost, the renegotiation's
+			// keys pending: found under the old keys with as many tries
+			// as without a renegotiation.
+			{"100 records of data", renegOpts{clientData: 1, clientN: 101}, func(s *session, k int) []int { return clientRecs(s, k, seqs(3, 102)...) },
+				" bytes lost, records lost: 100 (100 bytes of plaintext), decryption goes on", true},
 			{"last data and ClientHello", renegOpts{}, func(s *session, k int) []int { return append([]int{k - 2}, clientRecs(s, k, 1)...) },
 				"a renegotiation's handshake records may be among them), decryption goes on", false},
 		} {
@@ -406,6 +411,15 @@ func TestGapOverRenegotiation(t *testing.T) {
 			})
 		}
 	}
+}
+
+// seqs is from, from+1, ..., to.
+func seqs(from, to int) []int {
+	var s []int
+	for i := from; i <= to; i++ {
+		s = append(s, i)
+	}
+	return s
 }
 
 // clientRecs returns the indexes in s.evs of the client's records n (from

@@ -20,7 +20,8 @@ type renegOpts struct {
 	noRI        bool   // and absent from both hellos
 	garbageHR   []byte // the HelloRequest's body (a HelloRequest has none)
 	finLen      int    // the length of each side's Finished verify_data (0: 12)
-	clientData  int    // (full) bytes of application data the client sends before its ChangeCipherSpec, one record
+	clientData  int    // (full) bytes of application data the client sends before its ChangeCipherSpec, in a record
+	clientN     int    // and how many such records (0: 1)
 }
 
 // riData is renegotiation_info's renegotiated_connection: verify_data, cut
@@ -104,7 +105,7 @@ func (s *session) renegotiate(n int, o renegOpts) {
 	} else {
 		s.sealed(1, typeHandshake, append(append(sh, hsMsg(11, make([]byte, 900))...), hsMsg(14, nil)...), 0)
 		s.sealed(0, typeHandshake, hsMsg(16, make([]byte, 65)), 0)
-		if o.clientData > 0 {
+		for range max(o.clientN, 1) * min(o.clientData, 1) {
 			s.sealed(0, typeApplicationData, appData(0, 9, o.clientData), 0)
 		}
 		switchSide(0, cfin)

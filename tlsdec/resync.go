@@ -16,8 +16,9 @@ import (
 //
 // Bounds: a header can only be within the first 5+MaxRecord bytes after
 // the gap (the rest of the record it cut); at most maxResyncTries opens
-// per gap, each of one record (5+MaxRecord bytes), and no more sequence
-// numbers than records of the smallest size fit in the bytes lost. Not
+// per gap (as many again under a TLS 1.2 renegotiation's keys pending),
+// each of one record (5+MaxRecord bytes), and no more sequence numbers
+// than records of the smallest size fit in the bytes lost. Not
 // recovered (the side ends as before, its later bytes counted): CBC
 // suites (the plaintext length of a record lost whole is not known: its
 // padding is up to 256 bytes), more records lost than maxResyncTries, a
@@ -30,15 +31,16 @@ const maxResyncTries = 128
 
 // resyncState is a side searching for its records after a gap.
 type resyncState struct {
-	on    bool
-	buf   []byte // bytes since the gap
-	pos   int    // next offset of buf to try as a header
-	lost  int64  // bytes from the start of the record the gap cut to buf[0], the gap's included
-	tries int
-	ver   [2]byte // the side's record version
-	ts    time.Time
-	copy_ []byte // a candidate's body: a failed open overwrites it
-	first int    // the first plaintext byte of the record found (-1: none)
+	on       bool
+	buf      []byte // bytes since the gap
+	pos      int    // next offset of buf to try as a header
+	lost     int64  // bytes from the start of the record the gap cut to buf[0], the gap's included
+	tries    int
+	triesNew int     // the tries under a renegotiation's keys pending, bounded apart
+	ver      [2]byte // the side's record version
+	ts       time.Time
+	copy_    []byte // a candidate's body: a failed open overwrites it
+	first    int    // the first plaintext byte of the record found (-1: none)
 }
 
 // resyncable reports whether a side may find its records again after a
@@ -72,7 +74,7 @@ func (c *Conn) feedResync(side int, data []byte, ts time.Time) {
 	r.buf = append(r.buf, data...)
 	ov := d.cipher.overhead()
 	for ; r.pos+5 <= len(r.buf); r.pos++ {
-		if r.pos >= 5+MaxRecord || r.tries >= maxResyncTries {
+		if r.pos >= 5+MaxRecord || r.tries >= maxResyncTries && (d.pending == nil || r.triesNew >= maxResyncTries) {
 			c.giveUpResync(side, ts)
 			return
 		}
@@ -119,10 +121,14 @@ func (c *Conn) tryResync(side, at, l int) (seq uint64, next, ok bool) {
 	// smallest size as the bytes lost hold.
 	most := (r.lost + int64(at)) / int64(5+d.cipher.overhead())
 	try := func(ciph recordCipher, seq, first, last uint64) bool {
-		if seq < first || seq > last || r.tries >= maxResyncTries {
+		n := &r.tries
+		if ciph != d.cipher {
+			n = &r.triesNew
+		}
+		if seq < first || seq > last || *n >= maxResyncTries {
 			return false
 		}
-		r.tries++
+		*n++
 		r.copy_ = append(r.copy_[:0], body...)
 		plain, _, err := ciph.open(hdr, r.copy_, seq)
 		r.first = -1
@@ -135,10 +141,11 @@ func (c *Conn) tryResync(side, at, l int) (seq uint64, next, ok bool) {
 	// In TLS 1.2 with a renegotiation's keys pending, the record may be
 	// under those (next: its ChangeCipherSpec was among the records lost,
 	// the ChangeCipherSpec under the old keys, and the new keys' sequence
-	// numbers start at 0 after it). Both are tried in turn, so that bytes
-	// lost before the ChangeCipherSpec (more records than the tries) do
-	// not spend every try on the old keys (until session 39's review they
-	// did, and the side ended).
+	// numbers start at 0 after it). Both are tried in turn, each with its
+	// own maxResyncTries, so that bytes lost before the ChangeCipherSpec
+	// (more records than the tries) do not spend every try on the old keys
+	// (until session 39's review they did, and the side ended), and the
+	// old keys keep as many as without a renegotiation.
 	pend := d.pending
 	if pend == nil || c.version != VersionTLS12 || most < 1 {
 		pend = nil
@@ -151,8 +158,8 @@ func (c *Conn) tryResync(side, at, l int) (seq uint64, next, ok bool) {
 			return seq, true, true
 		}
 	}
-	for i := uint64(0); r.tries < maxResyncTries; i++ {
-		inOld, inNew := oldFirst+i <= oldLast, pend != nil && i <= uint64(most-1)
+	for i := uint64(0); r.tries < maxResyncTries || pend != nil && r.triesNew < maxResyncTries; i++ {
+		inOld, inNew := oldFirst+i <= oldLast && r.tries < maxResyncTries, pend != nil && i <= uint64(most-1) && r.triesNew < maxResyncTries
 		if !inOld && !inNew {
 			break
 		}
