@@ -71,3 +71,62 @@ func TestH2TLSRenegotiation(t *testing.T) {
 		t.Errorf("tshark: the preface at %d, the HelloRequest at %d:\n%s", preface, hello, b)
 	}
 }
+
+// TestH2TLSRenegotiationBeforePreface: the same programs, the server
+// renegotiating right after the first handshake, before any HTTP/2 byte
+// (gen__h2-tls12-reneg-before-preface), which RFC 9113 §9.2.1 allows: the
+// renegotiation is counted, not flagged h2_tls_renegotiation, and lint
+// has no WS509; tshark shows the HelloRequest before the preface.
+func TestH2TLSRenegotiationBeforePreface(t *testing.T) {
+	base := filepath.Join("..", "..", "testdata", "pcaps", "gen__h2-tls12-reneg-before-preface")
+	out, errs, code := runWsdump(t, nil, "-r", base+".pcap", "--keylog", base+".keys", "--format", "jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	got := map[string][]string{}
+	conns := 0
+	for _, r := range parseJSONL(t, out) {
+		switch r.Type {
+		case "message":
+			data, sum := r.dataSHA256(t)
+			got[r.Dir] = append(got[r.Dir], strconv.Itoa(r.Opcode)+" "+strconv.Itoa(len(data))+" "+sum)
+		case "conn":
+			conns++
+		}
+	}
+	compareByDir(t, "message", got, readManifest(t, base+".messages.tsv"))
+	for line := range strings.Lines(out) {
+		if strings.HasPrefix(line, `{"type":"conn"`) && (!strings.Contains(line, `"renegotiations":1,`) || strings.Contains(line, "h2_")) {
+			t.Errorf("conn record: want 1 renegotiation, not flagged:\n%s", line)
+		}
+	}
+	if conns != 1 {
+		t.Errorf("%d conn records, want 1", conns)
+	}
+	lint, _, code := runWsdump(t, nil, "lint", "-r", base+".pcap", "--keylog", base+".keys")
+	if code != 0 || strings.Contains(lint, "WS509") {
+		t.Errorf("lint exit %d:\n%s", code, lint)
+	}
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		needTshark(t)
+		return
+	}
+	b, err := exec.Command(tshark, "-r", base+".pcap", "-o", "tls.keylog_file:"+base+".keys",
+		"-Y", "http2 or tls.handshake.type == 0", "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	preface, hello := -1, -1
+	for i, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		switch {
+		case strings.Contains(l, "Magic") && preface < 0:
+			preface = i
+		case strings.Contains(l, "Hello Request"):
+			hello = i
+		}
+	}
+	if hello < 0 || preface < hello {
+		t.Errorf("tshark: the HelloRequest at %d, the preface at %d:\n%s", hello, preface, b)
+	}
+}

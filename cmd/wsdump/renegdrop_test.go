@@ -20,7 +20,7 @@ import (
 // (tlsdec/resync.go).
 func TestRenegotiationDropsNeverAlter(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"gen__wss-node-tls12-reneg", "gen__wss-node-tls12-reneg-full", "gen__h2-tls12-reneg"} {
+	for _, name := range []string{"gen__wss-node-tls12-reneg", "gen__wss-node-tls12-reneg-full", "gen__h2-tls12-reneg", "gen__h2-tls12-reneg-before-preface"} {
 		t.Run(name, func(t *testing.T) {
 			base := filepath.Join("..", "..", "testdata", "pcaps", name)
 			pkts := readCapture(t, base+".pcap")

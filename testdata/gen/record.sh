@@ -278,7 +278,7 @@ wss_capture() { # NAME PORT CMD...: capture, then check the keys with tshark
 		log "$name: tshark decrypts $n ws frames with $name.keys"
 	fi
 }
-if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]]; then # e.g. record.sh wss
+if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]] || [[ $only == *h2-tls12-reneg* ]]; then # e.g. record.sh wss
 	(cd "$GEN" && go build -o "$BIN/wss" ./wss)
 	WSS=("$BIN/wss")
 	for s in tls13:47700 tls13-hrr:47705 tls12-aes128gcm:47710 tls12-aes256gcm:47715 tls12-aes128cbc-sha:47720 \
@@ -315,6 +315,11 @@ if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]]; then 
 	if want $name; then
 		p=$(free_port 47790)
 		wss_capture $name "$p" "$GEN/wss/openssl-h2-reneg.sh" "$p" "$OUT/$name.keys" "$OUT/$name.messages.tsv"
+	fi
+	name=gen__h2-tls12-reneg-before-preface # the same renegotiating before any HTTP/2 byte, as RFC 9113 §9.2.1 allows
+	if want $name; then
+		p=$(free_port 47792)
+		wss_capture $name "$p" "$GEN/wss/openssl-h2-reneg.sh" "$p" "$OUT/$name.keys" "$OUT/$name.messages.tsv" before-preface
 	fi
 	name=gen__wss-go-tls13-dsb # the tls13 capture with its keys in a pcapng Decryption Secrets Block
 	if want $name && [ -e "$OUT/gen__wss-go-tls13.pcap" ]; then
