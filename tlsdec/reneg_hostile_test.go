@@ -389,6 +389,7 @@ func TestGapOverRenegotiation(t *testing.T) {
 				}
 				c.End(time.Time{})
 				in := c.Info()
+				t.Logf("error %q", in.Error)
 				if !strings.Contains(in.Error, tc.err) {
 					t.Errorf("error %q, want it to contain %q", in.Error, tc.err)
 				}
