@@ -151,6 +151,9 @@ var Rules = []Rule{
 	{"WS705", "heartbeat-timers-doubled", Warning, "connection", "application", "a heartbeat sent by two timers or more of one period (beats in pairs): a timer not cleared when the client reconnected (setInterval started again in the connect callback); each timer is judged on its own", ""},
 	{"WS706", "heartbeat-missed", Warning, "connection", "application", "a heartbeat whose interval was declared with --heartbeat-interval (WebSocket pings, unsolicited pongs, --heartbeat-text's texts, and an application heartbeat found by itself, such as a STOMP SEND to ping, whose own period is the declared one within a twentieth) went quiet longer than the interval × --tolerance: its missed beats and the longest gap (without the flag the interval is inferred and not linted)", ""},
 
+	{"WS707", "reconnect-storm", Warning, "connection", "--storm-attempts, --storm-window", "a client's reconnect group (client IP, Host, base URL: wsdump conns) that health marks as a storm: --storm-attempts attempts of its retry loop (retries and the attempts they retried) started within --storm-window (default 5 in 10s)", ""},
+	{"WS708", "reconnect-not-recovered", Warning, "connection", "application", "a client's reconnect group whose attempts after its last WebSocket (or all of them, 2 or more, when none worked) got no WebSocket up to the capture's end; an attempt got a WebSocket when it was upgraded (101, 2xx over HTTP/2), whatever it carried and however it ended, and a group with a WebSocket open at the capture's end has one; groups of bare TCP connects with no HTTP request are not linted", ""},
+
 	{"WS999", "unknown-anomaly", Warning, "any", "wsdump", "an anomaly this version of lint has no rule for", ""},
 }
 
