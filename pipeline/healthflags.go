@@ -8,7 +8,7 @@ import (
 )
 
 // HealthFlags are the heartbeat and reconnect-storm options of the
-// commands that judge health (conns, report; lint the heartbeat ones):
+// commands that judge health (conns, report, lint):
 // one set, so that lint's verdicts are the ones conns shows for the
 // same flags.
 type HealthFlags struct {
@@ -23,18 +23,6 @@ type HealthFlags struct {
 
 // validate checks the heartbeat and storm flags.
 func (o *HealthFlags) validate() error {
-	if err := o.validateBeats(); err != nil {
-		return err
-	}
-	if o.StormAttempts < 2 || o.StormWindow <= 0 {
-		return Usagef("--storm-attempts must be at least 2 and --storm-window positive")
-	}
-	return nil
-}
-
-// validateBeats checks the heartbeat flags (lint's: it judges no
-// reconnect groups).
-func (o *HealthFlags) validateBeats() error {
 	o.textRE = nil
 	if o.HeartbeatText != "" {
 		re, err := regexp.Compile(o.HeartbeatText)
@@ -48,6 +36,9 @@ func (o *HealthFlags) validateBeats() error {
 	}
 	if o.Tolerance < 1 {
 		return Usagef("--tolerance must be at least 1")
+	}
+	if o.StormAttempts < 2 || o.StormWindow <= 0 {
+		return Usagef("--storm-attempts must be at least 2 and --storm-window positive")
 	}
 	return nil
 }

@@ -16,18 +16,22 @@ import (
 // a health tracker beside l: the application decoders feed it their
 // heartbeats (as in the conns view), and once the input has ended its
 // verdicts, each connection's judged to the capture's end as conns
-// judges it, are linted (lint.Linter.Health). The tracker is given only
-// the connections that pinged, ponged or beat (lintSink): the others,
-// most of a big capture's, cost it nothing. Each connection's health is
-// made at its end and kept packed (health.Tracker.FinishAtEnd), its
-// beats let go.
+// judges it, are linted (lint.Linter.Health), and so are its reconnect
+// groups (lint.Linter.Reconnect). The tracker is given every connection
+// (lintSink), refused connects and the HTTP requests before an upgrade
+// included (wsparse.Config.EndAll), as conns gives it: a connection's
+// head waits for its End (health.Tracker.HeadsAtEnd), its health is made
+// at its end and kept packed (health.Tracker.FinishAtEnd), its beats let
+// go.
 func (in *Input) lintInto(names []string, spec filter.Spec, ho health.Options, l *lint.Linter) (time.Time, error) {
-	return in.lintRead(names, spec, ho, l, l.Health)
+	window := ho.WithDefaults().StormWindow
+	return in.lintRead(names, spec, ho, l, l.Health, func(g *health.Group) { l.Reconnect(g, window) })
 }
 
-// lintRead is lintInto, each connection's health verdict handed to judge.
-// ho is the tracker's options: conns' heartbeat and storm flags.
-func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l *lint.Linter, judge func(*health.Conn)) (time.Time, error) {
+// lintRead is lintInto, each connection's health verdict handed to judge
+// and each reconnect group to group. ho is the tracker's options: conns'
+// heartbeat and storm flags.
+func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l *lint.Linter, judge func(*health.Conn), group func(*health.Group)) (time.Time, error) {
 	src, keys, feed, err := in.openKeyed(names)
 	if err != nil {
 		return time.Time{}, err
@@ -36,9 +40,12 @@ func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l
 	tr := health.New(nil, ho)
 	tr.FinishAtEnd()
 	tr.AwaitCaptureEnd()
-	ts := &lintSink{tr: tr, conns: map[*wsparse.Conn]*lintConn{}}
+	// Every connection ends before the report, its End to the tracker
+	// (no filter before it): an open connection's head waits for it.
+	tr.HeadsAtEnd()
+	ts := &lintSink{tr: tr}
 	var u *undecrypted
-	opts := in.Options(wsparse.Config{}, keys)
+	opts := in.Options(wsparse.Config{EndAll: true}, keys)
 	apps := TrackerApps(tr, appproto.ModeAuto)
 	// Of the application messages that may be beats, those of STOMP,
 	// Socket.IO and SockJS (a timer leak: lint.Linter.Health); looking
@@ -53,24 +60,27 @@ func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l
 		u = &undecrypted{next: ts}
 		asm = NewApps(u, apps, opts, in.Jobs)
 	} else {
-		// A connection's heartbeats are judged on all its records, as
+		// The verdicts are made on every record of every connection, as
 		// without the filter (a -Y that drops the pongs makes no ping
-		// unanswered): the tracker is fed beside the filter, of the
-		// connections the filter picks whole (--conn, --host, --path).
-		// The filter picks the records linted, and the connections whose
-		// verdicts are: those whose End it passes (lintShown).
+		// unanswered, a --host that drops the refused connects no group
+		// recovered): the tracker is fed beside the filter. The filter
+		// picks the records linted, and the connections whose verdicts
+		// are: those whose End it passes (lintShown), and the groups of
+		// which it passes a connection's.
 		shown = map[int]bool{}
-		u = &undecrypted{next: lintShown{l: l, ts: ts, shown: shown}}
+		u = &undecrypted{next: lintShown{l: l, shown: shown}}
 		var sink record.Sink
 		sink, f = Select(u, spec, false)
-		whole := ConnFilter(Apps(ts, apps), filter.Spec{Conns: spec.Conns, Hosts: spec.Hosts, Paths: spec.Paths})
+		tracked := Apps(ts, apps)
 		jobs := in.Jobs
 		if spec.Count > 0 {
 			jobs = 1
 		}
 		asm = New(record.Func(func(r *record.Record) {
-			sink.Put(r) // first: lintShown reads whether the tracker has the connection before its End
-			whole.Put(r)
+			if lintable(r) {
+				sink.Put(r)
+			}
+			tracked.Put(r)
 		}), opts, jobs)
 	}
 	var origin time.Time
@@ -91,94 +101,83 @@ func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l
 		}
 		rep.Release(i)
 	}
+	for _, g := range rep.Groups {
+		if shown == nil || groupShown(g, shown) {
+			group(g)
+		}
+	}
 	if err == nil && u.none() && spec.IsZero() {
 		report.WriteNoWebSocket(report.NameNotices(in.Err, feed.Name), asm.Stats())
 	}
 	return origin, err
 }
 
-// lintSink hands every record to the linter (l; nil: the records
-// linted are a filter's, lintShown), and to the tracker those
-// of the connections that pinged, ponged or beat (a heartbeat or a
-// keepalive from the application decoders): from the first of them on,
-// with the connection's first Close before it, kept till then (the
-// tracker judges beats up to it), and its End.
-type lintSink struct {
-	tr    *health.Tracker
-	l     *lint.Linter                // nil: lintShown lints
-	conns map[*wsparse.Conn]*lintConn // the connections that sent a Close or a beat, until their End
+// groupShown reports whether the filter passed the End of one of g's
+// connections.
+func groupShown(g *health.Group, shown map[int]bool) bool {
+	for _, a := range g.Attempts {
+		if shown[a.Conn] {
+			return true
+		}
+		for _, v := range a.Via {
+			if shown[v] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
-// lintConn is what lintSink keeps of a connection until its End.
-type lintConn struct {
-	tracked bool           // the tracker has its records
-	close   *wsparse.Frame // its first Close, until it is tracked
+// lintable reports whether the linter is given r: not the End of a
+// connection that never showed WebSocket (wsparse.Config.EndAll gives
+// every connection's, for the reconnect groups), unless it is an HTTP/2
+// connection not wholly followed, whose End every view reports with or
+// without EndAll (wsparse.Summary.H2NotFollowed).
+func lintable(r *record.Record) bool {
+	return r.Kind != record.End || r.Summary.End != wsparse.EndNotWebSocket || r.Summary.H2NotFollowed()
+}
+
+// lintSink hands the linter (l; nil: the records linted are a filter's,
+// lintShown) the records it lints (lintable), and the tracker every
+// connection's handshake and End, its pings, pongs and Closes, and the
+// heartbeats and keepalives of the application decoders. Data frames
+// and messages change no verdict: they are not given.
+type lintSink struct {
+	tr *health.Tracker
+	l  *lint.Linter // nil: lintShown lints
 }
 
 func (s *lintSink) Put(r *record.Record) {
-	if s.l != nil {
+	if s.l != nil && lintable(r) {
 		s.l.Put(r)
 	}
 	switch r.Kind {
 	case record.Beat:
-		s.track(r.Conn)
 		s.tr.Beat(r.Beat)
 	case record.Negotiated:
-		s.track(r.Conn)
 		s.tr.Negotiated(r.Negotiated)
+	case record.Handshake:
+		s.tr.Handshake(r.Conn, r.Handshake)
 	case record.Frame:
-		switch f := r.Frame; f.Opcode {
-		case wsparse.OpPing, wsparse.OpPong:
-			s.track(r.Conn)
-			s.tr.Frame(r.Conn, f)
-		case wsparse.OpClose:
-			if lc := s.conns[r.Conn]; lc != nil && lc.tracked {
-				s.tr.Frame(r.Conn, f)
-			} else if lc == nil {
-				s.conns[r.Conn] = &lintConn{close: &wsparse.Frame{Header: wsparse.Header{Opcode: wsparse.OpClose, Fin: true}, Dir: f.Dir, TS: f.TS}}
-			}
+		switch r.Frame.Opcode {
+		case wsparse.OpPing, wsparse.OpPong, wsparse.OpClose:
+			s.tr.Frame(r.Conn, r.Frame)
 		}
 	case record.End:
-		if lc := s.conns[r.Conn]; lc != nil {
-			if lc.tracked {
-				s.tr.End(r.Conn, r.Summary)
-			}
-			delete(s.conns, r.Conn)
-		}
+		s.tr.End(r.Conn, r.Summary)
 	}
 }
 
 // lintShown is the linter behind lint's filter: it notes the connections
-// of the tracker whose End the filter passed, whose verdicts are linted.
+// whose End the filter passed, whose verdicts are linted.
 type lintShown struct {
 	l     *lint.Linter
-	ts    *lintSink
 	shown map[int]bool
 }
 
 func (s lintShown) Put(r *record.Record) {
 	if r.Kind == record.End {
-		if lc := s.ts.conns[r.Conn]; lc != nil && lc.tracked {
-			s.shown[r.Conn.ID] = true
-		}
+		s.shown[r.Conn.ID] = true
 	}
 	s.l.Put(r)
-}
-
-// track gives the tracker connection c's records from now on, its first
-// Close first.
-func (s *lintSink) track(c *wsparse.Conn) {
-	lc := s.conns[c]
-	if lc == nil {
-		lc = &lintConn{}
-		s.conns[c] = lc
-	}
-	if lc.tracked {
-		return
-	}
-	lc.tracked = true
-	if lc.close != nil {
-		s.tr.Frame(c, lc.close)
-		lc.close = nil
-	}
 }

@@ -45,9 +45,10 @@ func linted(c *health.Conn) string {
 }
 
 // TestLintHealthAsConns: on every committed capture, lint's tracker
-// (given only the connections that pinged or beat, the protocols' beats
-// and the application heartbeats of STOMP and Socket.IO) makes the same
-// health numbers as conns' of every connection it judges, -j 1 and -j 2:
+// (given every connection, the protocols' beats and the application
+// heartbeats of STOMP and Socket.IO) makes the same reconnect groups as
+// conns' (every field, every attempt), and the same health numbers as
+// conns' of every connection it judges, -j 1 and -j 2:
 // its pings, its series of WebSocket pings and pongs, STOMP and Engine.IO
 // heart-beats, STOMP and Socket.IO application heartbeats (their timers
 // included); and so the same findings.
@@ -58,7 +59,7 @@ func TestLintHealthAsConns(t *testing.T) {
 	if len(files) < 90 {
 		t.Fatalf("%d captures", len(files))
 	}
-	compared := 0
+	compared, groups := 0, 0
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			o := &ConnsOptions{Out: io.Discard, Format: "jsonl", Time: "rel", HealthFlags: HealthFlags{Tolerance: 1.5, StormAttempts: 5, StormWindow: 10 * time.Second},
@@ -72,6 +73,11 @@ func TestLintHealthAsConns(t *testing.T) {
 			}
 			want := map[int]string{}
 			wl := lint.New()
+			wantGroups, err := json.Marshal(rd.Report.Groups)
+			if err != nil {
+				t.Fatal(err)
+			}
+			groups += len(rd.Report.Groups)
 			for i := range rd.Report.Len() {
 				c := rd.Report.Conn(i)
 				if v := linted(c); v != "" {
@@ -84,14 +90,18 @@ func TestLintHealthAsConns(t *testing.T) {
 				got := map[int]string{}
 				in := Input{Err: io.Discard, Jobs: jobs, MaxPayload: 16 << 20, MaxMessage: 16 << 20}
 				l := lint.New()
+				var gotGroups []*health.Group
 				_, err := in.lintRead([]string{file}, filter.Spec{}, o.health(), l, func(c *health.Conn) {
 					if v := linted(c); v != "" {
 						got[c.ID] = v
 					}
 					l.Health(c)
-				})
+				}, func(g *health.Group) { gotGroups = append(gotGroups, g) })
 				if err != nil && rd.ReadErr == nil {
 					t.Fatal(err)
+				}
+				if b, _ := json.Marshal(gotGroups); string(b) != string(wantGroups) {
+					t.Errorf("-j %d: lint's reconnect groups\n%s\nconns'\n%s", jobs, b, wantGroups)
 				}
 				for id, w := range want {
 					if got[id] != w {
@@ -114,6 +124,9 @@ func TestLintHealthAsConns(t *testing.T) {
 				}
 			}
 		})
+	}
+	if groups < 80 {
+		t.Errorf("%d reconnect groups compared, want 80 or more", groups)
 	}
 	if compared < 50 {
 		t.Errorf("%d connections with pings or heart-beats compared, want 50 or more", compared)

@@ -24,9 +24,10 @@ type LintOptions struct {
 	Input
 	Out io.Writer
 
-	// The heartbeat flags of conns (--heartbeat-text,
-	// --heartbeat-interval, --tolerance): its verdicts are linted
-	// (lint.Linter.Health). The storm flags are unused.
+	// The heartbeat and storm flags of conns (--heartbeat-text,
+	// --heartbeat-interval, --tolerance, --storm-attempts,
+	// --storm-window): its verdicts are linted (lint.Linter.Health,
+	// lint.Linter.Reconnect).
 	HealthFlags
 
 	Format string
@@ -54,7 +55,7 @@ func RunLint(o *LintOptions, files []string) error {
 	if o.Format != "table" && o.Format != "jsonl" && o.Format != "junit" {
 		return Usagef("--format must be one of table, jsonl, junit, not %q", o.Format)
 	}
-	if err := o.HealthFlags.validateBeats(); err != nil {
+	if err := o.HealthFlags.validate(); err != nil {
 		return err
 	}
 	spec, err := spec(&o.Filter, false, false)

@@ -76,7 +76,7 @@ its retry loop start within --storm-window.`,
 }
 
 // addHealthFlags registers the heartbeat and reconnect-storm flags of
-// conns and report.
+// conns, report and lint.
 func addHealthFlags(f *pflag.FlagSet, opts *pipeline.HealthFlags) {
 	addHeartbeatFlags(f, opts)
 	def := pipeline.DefaultHealthFlags()
@@ -85,7 +85,7 @@ func addHealthFlags(f *pflag.FlagSet, opts *pipeline.HealthFlags) {
 }
 
 // addHeartbeatFlags registers the heartbeat flags of conns, report and
-// lint.
+// lint (addHealthFlags).
 func addHeartbeatFlags(f *pflag.FlagSet, opts *pipeline.HealthFlags) {
 	def := pipeline.DefaultHealthFlags()
 	f.StringVar(&opts.HeartbeatText, "heartbeat-text", "", "regular expression matching whole text messages, or the texts inside them (a STOMP frame in SockJS, its destination), that are heartbeats (e.g. 'ping|pong')")

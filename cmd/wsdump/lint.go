@@ -54,7 +54,15 @@ series whose interval is only inferred are linted only when
 --heartbeat-text names, and an application's own ping found by itself (a
 STOMP SEND to ping) whose period is the declared one within a twentieth (one
 of 30 s is another rhythm: name it with --heartbeat-text); SockJS h never:
-  wsdump lint -r app.pcap --heartbeat-interval 10s` + "\n" + filterHelp,
+  wsdump lint -r app.pcap --heartbeat-interval 10s
+
+Reconnects are judged on conns' reconnect groups (a client IP, Host and base
+URL), with its --storm-attempts and --storm-window: a group conns marks as a
+storm, and a group whose attempts after its last WebSocket (or all of them,
+when none got one) got no WebSocket up to the end of the capture. An attempt
+got a WebSocket when its upgrade was answered 101 (2xx over HTTP/2); groups of
+bare TCP connects, with no HTTP request, are not linted. With a filter, a
+group is linted when the filter shows one of its connections, judged on all.` + "\n" + filterHelp,
 		Example:       lintExamples,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -73,7 +81,7 @@ of 30 s is another rhythm: name it with --heartbeat-text); SockJS h never:
 	f.StringVar(&o.FailOn, "fail-on", "error", "exit 3 when a finding of this `SEVERITY` or above exists: error, warning, info, none")
 	f.BoolVar(&o.Stable, "stable", false, "no absolute times in the output (jsonl ts, junit timestamp)")
 	f.BoolVar(&o.Rules, "rules", false, "list the rules and exit")
-	addHeartbeatFlags(f, &o.HealthFlags)
+	addHealthFlags(f, &o.HealthFlags)
 	addFilterFlags(f, &o.Filter, true)
 	cmd.RegisterFlagCompletionFunc("format", completeValues("table", "jsonl", "junit"))
 	addCompletions(cmd)

@@ -6,24 +6,19 @@ import (
 	"testing"
 )
 
-// TestLintHeartbeatFlags: lint takes conns' heartbeat flags, registered
-// once (same name, help and default), and not the storm flags it has no
-// rule for; given them, the seed capture's SEND ping is judged as conns
+// TestLintHeartbeatFlags: lint takes conns' heartbeat and storm flags,
+// registered once (same name, help and default: WS707 reads the storm
+// flags); given them, the seed capture's SEND ping is judged as conns
 // judges it: 3 beats missed (WS706), exit 3 with --fail-on warning; a
 // --tolerance under 1 is a usage error, as for conns. Before, lint had
 // none of these flags.
 func TestLintHeartbeatFlags(t *testing.T) {
 	lf := newLintCmd(nil, io.Discard, io.Discard).Flags()
 	cf := newConnsCmd(nil, io.Discard, io.Discard).Flags()
-	for _, name := range []string{"heartbeat-text", "heartbeat-interval", "tolerance"} {
+	for _, name := range []string{"heartbeat-text", "heartbeat-interval", "tolerance", "storm-attempts", "storm-window"} {
 		l, c := lf.Lookup(name), cf.Lookup(name)
 		if l == nil || c == nil || l.Usage != c.Usage || l.DefValue != c.DefValue || l.Value.Type() != c.Value.Type() {
 			t.Errorf("--%s: lint %+v, conns %+v", name, l, c)
-		}
-	}
-	for _, name := range []string{"storm-attempts", "storm-window"} {
-		if lf.Lookup(name) != nil {
-			t.Errorf("lint has --%s, which no rule of it reads", name)
 		}
 	}
 	const file = "../../testdata/pcaps/gen__seed-sockjs-stomp-twotimers.pcap"
@@ -44,5 +39,8 @@ func TestLintHeartbeatFlags(t *testing.T) {
 	}
 	if out, errs, code := runWsdump(t, nil, "lint", "-r", file, "--tolerance", "0.5"); code != 1 || !strings.Contains(errs, "--tolerance must be at least 1") {
 		t.Errorf("--tolerance 0.5: exit %d\n%s%s", code, out, errs)
+	}
+	if out, errs, code := runWsdump(t, nil, "lint", "-r", file, "--storm-attempts", "1"); code != 1 || !strings.Contains(errs, "--storm-attempts must be at least 2") {
+		t.Errorf("--storm-attempts 1: exit %d\n%s%s", code, out, errs)
 	}
 }
