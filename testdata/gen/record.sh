@@ -503,6 +503,17 @@ if want $name; then
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 fi
 
+# The seed's reconnect loop against a server that never comes back:
+# connected, the server SIGKILLed 12 s after CONNECTED and not restarted,
+# 9 tries refused 3 s apart, the seed gives up. About 45 s. Port 47365.
+name=gen__reconnect-dead
+if want $name; then
+	p=$(free_port 47365)
+	CAPTURE_TIMEOUT=120 capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/seed-fork.js" --port "$p" --up 0 --delay 3000 --down-after 12 \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
+
 # A STOMP-over-SockJS server SIGSTOPped mid-session while the capture runs
 # 35 s more, kept going by a second, healthy session; no connection closed
 # (hb-stopped.js runs tcpdump itself, stopping it before anything is killed,

@@ -9,6 +9,13 @@
 // usage: node seed-fork.js --port P --manifest OUT.messages.tsv --expect OUT.expect.json
 //        node seed-fork.js --serve --port P --up MS   (the server process)
 //
+// With --down-after S (used for testdata/pcaps/gen__reconnect-dead, with
+// --up 0 --delay 3000) the server is up from the start, the first try
+// connects, and S seconds after its CONNECTED the server is SIGKILLed and
+// never restarted: every later try's /info is refused (SYN answered by
+// RST) until the seed gives up after its 10th try and calls disconnect();
+// the capture ends a few seconds later.
+//
 // The server (a child process) is the npm `sockjs` 0.3.24 server on
 // http://127.0.0.1:P/stomp answering STOMP itself, as Spring's STOMP broker
 // relay does while its broker is unavailable: for the first --up ms a
@@ -94,6 +101,7 @@ const expectPath = arg('expect', '/dev/null');
 const DELAY = Number(arg('delay', '1000'));
 const UP = Number(arg('up', '2500'));
 const RUN = Number(arg('run', '25'));
+const DOWN = Number(arg('down-after', '0'));
 const URL_ = `http://${host}:${port}/stomp`;
 
 const { prng } = require('./prng');
@@ -260,7 +268,11 @@ function reconnect(url) {
       }
       number = 1;
       e.gave_up = true;
-      disconnect();
+      try {
+        disconnect();
+      } catch (x) {
+        e.disconnect_threw = x.message; // the seed's disconnect() on a client whose socket never opened
+      }
     },
   );
 }
@@ -278,6 +290,20 @@ async function main() {
   await startServer();
   await sleep(300);
   reconnect(URL_);
+  if (DOWN > 0) {
+    ex.server_down_after = DOWN;
+    while (!lastConnected) await sleep(50);
+    await sleep(DOWN * 1000);
+    const t = now();
+    server.kill('SIGKILL');
+    await new Promise((r) => server.once('exit', r));
+    ex.server.push({ event: 'kill', signal: 'SIGKILL', time: t, restarted: false });
+    // Until the seed gives up (its 10th try failed), then a little longer.
+    while (!ex.tries.some((x) => x.errors.some((e) => e.gave_up))) await sleep(200);
+    await sleep(2000);
+    finish();
+    return;
+  }
   // Until every try has settled: connected, or failed with nothing pending.
   for (;;) {
     await sleep(200);
