@@ -19,8 +19,9 @@ import (
 // at the capture's end has one. A group of TCP connects with no HTTP
 // request (no URL: Path "") is no known WebSocket client's and is not
 // linted. Each finding is on a connection of the group: a storm on its
-// first attempt, a group not recovered on its first attempt that failed
-// after the last WebSocket (or on its first, when none worked).
+// first retry (health.Attempt.Retry), a group not recovered on its first
+// attempt that failed after the last WebSocket (or on its first, when
+// none worked).
 func (l *Linter) Reconnect(g *health.Group, window time.Duration) {
 	if g.Path == "" || len(g.Attempts) == 0 {
 		return
@@ -28,6 +29,13 @@ func (l *Linter) Reconnect(g *health.Group, window time.Duration) {
 	where := string(text.AppendEscaped(nil, []byte(g.Host+g.Path), 80, true)) + " from " + g.ClientIP.String()
 	first := &g.Attempts[0]
 	if g.Storm {
+		at := first // the loop's first retry: where the storm starts
+		for i := range g.Attempts {
+			if g.Attempts[i].Retry {
+				at = &g.Attempts[i]
+				break
+			}
+		}
 		d := where + ": " + strconv.Itoa(g.MaxInWindow) + " attempts of its retry loop within " + text.Dur(window) +
 			", " + strconv.Itoa(len(g.Attempts)+g.Unlisted) + " in all (" + counts(g.Refused, g.Failed, g.Errors) + ")"
 		if g.Backoff != "" {
@@ -36,7 +44,7 @@ func (l *Linter) Reconnect(g *health.Group, window time.Duration) {
 				d += " " + text.Dur(g.BackoffInterval)
 			}
 		}
-		l.push(Finding{Rule: rule("reconnect-storm"), Conn: first.Conn, Record: "connection", TS: first.Start, Detail: d})
+		l.push(Finding{Rule: rule("reconnect-storm"), Conn: at.Conn, Record: "connection", TS: at.Start, Detail: d})
 	}
 	worked := -1  // the last attempt that got a WebSocket
 	open := false // a WebSocket still open at the capture's end: the client has one

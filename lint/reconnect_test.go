@@ -21,6 +21,7 @@ func TestReconnectRules(t *testing.T) {
 	att := func(conn int, start, end float64, outcome string) health.Attempt {
 		return health.Attempt{Conn: conn, Start: at(start), End: at(end), Outcome: outcome}
 	}
+	retry := func(a health.Attempt) health.Attempt { a.Retry = true; return a }
 	group := func(g health.Group, as ...health.Attempt) *health.Group {
 		g.ClientIP, g.Host = netip.MustParseAddr("10.0.0.7"), "app.example:80"
 		if g.Path == "-" {
@@ -36,10 +37,10 @@ func TestReconnectRules(t *testing.T) {
 		g    *health.Group
 		want []string // "RULE conn TS: detail"
 	}{
-		{"storm: health's verdict, its counts and backoff", group(health.Group{Storm: true, MaxInWindow: 6, Refused: 3, Errors: 2, Backoff: "exponential"},
-			att(1, 0, 0.1, health.OutcomeRefused), att(2, 0.2, 0.3, health.OutcomeRefused), att(3, 0.5, 0.6, health.OutcomeRefused),
-			att(4, 1, 1.1, health.OutcomeError), att(5, 2, 2.1, health.OutcomeError), att(6, 3.6, 9, health.OutcomeOK)),
-			[]string{"WS707 1 0: app.example:80/stomp from 10.0.0.7: 6 attempts of its retry loop within 10.0s, 6 in all (3 refused, 0 failed, 2 ended in error), backoff exponential"}},
+		{"storm: health's verdict, its counts and backoff, from its first retry", group(health.Group{Storm: true, MaxInWindow: 6, Refused: 3, Errors: 2, Backoff: "exponential"},
+			att(1, 0, 0.1, health.OutcomeRefused), retry(att(2, 0.2, 0.3, health.OutcomeRefused)), retry(att(3, 0.5, 0.6, health.OutcomeRefused)),
+			retry(att(4, 1, 1.1, health.OutcomeError)), retry(att(5, 2, 2.1, health.OutcomeError)), retry(att(6, 3.6, 9, health.OutcomeOK))),
+			[]string{"WS707 2 0.2: app.example:80/stomp from 10.0.0.7: 6 attempts of its retry loop within 10.0s, 6 in all (3 refused, 0 failed, 2 ended in error), backoff exponential"}},
 		{"storm with a fixed backoff", group(health.Group{Storm: true, MaxInWindow: 5, Failed: 4, Backoff: "fixed", BackoffInterval: 2 * time.Second},
 			att(1, 0, 1, health.OutcomeError), att(2, 3, 3, health.OutcomeTimeout), att(3, 5, 5, health.OutcomeTimeout),
 			att(4, 7, 7, health.OutcomeTimeout), att(5, 9, 9, health.OutcomeTimeout), att(6, 11, 20, health.OutcomeOpen)),

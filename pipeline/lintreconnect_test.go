@@ -55,7 +55,7 @@ func epoch(f float64) time.Time {
 // against what its generator recorded (testdata/gen/README.md, the
 // expect.json): gen__health-reconnect's 6 attempts, 3 refused 403, 2
 // upgraded and closed 1013, then one that stayed, 100 ms doubling to
-// 1.6 s, are a storm (WS707, from its first attempt); the seed captures'
+// 1.6 s, are a storm (WS707, from its first retry); the seed captures'
 // loop (the /info refused 5 times 3.0 s apart, then recovered) and
 // gen__reconnect-fork's 7 tries are none by default, and none is left
 // unrecovered; gen__reconnect-dead (the server killed, never back: every
@@ -74,9 +74,9 @@ func TestLintReconnectCaptures(t *testing.T) {
 		check func(t *testing.T, got []lintFinding)
 	}{
 		{"gen__health-reconnect", def, func(t *testing.T, got []lintFinding) {
-			if len(got) != 1 || got[0].Rule != "WS707" || got[0].Conn != 1 || got[0].T > 0.01 ||
+			if len(got) != 1 || got[0].Rule != "WS707" || got[0].Conn != 2 || math.Abs(got[0].T-0.107) > 0.01 ||
 				!strings.Contains(got[0].Detail, ": 6 attempts of its retry loop within 10.0s, 6 in all (3 refused, 0 failed, 2 ended in error), backoff exponential") {
-				t.Errorf("got %+v, want one WS707 on conn 1 at its start: 6 attempts, 3 refused, 2 errors", got)
+				t.Errorf("got %+v, want one WS707 on conn 2 at its start (the first retry, 100 ms after the first 403): 6 attempts, 3 refused, 2 errors", got)
 			}
 		}},
 		{"gen__reconnect-fork", def, func(t *testing.T, got []lintFinding) {
@@ -111,9 +111,15 @@ func TestLintReconnectCaptures(t *testing.T) {
 					refused++
 				}
 			}
+			var firstRetry time.Time // the first try after the loss: its refused connect
+			for _, c := range e.TCP {
+				if c.Try == 2 && firstRetry.IsZero() {
+					firstRetry = epoch(c.Time)
+				}
+			}
 			want := fmt.Sprintf(": 4 attempts of its retry loop within 10.0s, %d in all (%d refused, 0 failed, 1 ended in error), backoff fixed 3.0s", refused+2, refused)
-			if refused != 5 || len(got) != 1 || got[0].Rule != "WS707" || !strings.Contains(got[0].Detail, want) {
-				t.Errorf("--storm-attempts 4: got %+v, want one WS707 %q", got, want)
+			if refused != 5 || len(got) != 1 || got[0].Rule != "WS707" || !strings.Contains(got[0].Detail, want) || got[0].TS.Sub(firstRetry).Abs() > 50*time.Millisecond {
+				t.Errorf("--storm-attempts 4: got %+v, want one WS707 %q at the first retry (%s)", got, want, firstRetry)
 			}
 		}})
 	}
