@@ -495,8 +495,11 @@ func TestFilters(t *testing.T) {
 		if code != 0 || strings.Count(out, "127.0.0.1:36") != 1 {
 			t.Errorf("conns --conn 3: exit %d\n%s", code, out)
 		}
+		// Connection 1's refused upgrade, and the storm of its reconnect
+		// group (WS707), which the filter shows through connection 1
+		// and which is on the group's first retry.
 		fs, _ := lintJSONL(t, "-r", reconnect, "--conn", "1")
-		if len(fs) != 1 || fs[0].Conn != 1 {
+		if len(fs) != 2 || fs[0].Conn != 1 || fs[0].Rule != "WS201" || fs[1].Rule != "WS707" || fs[1].Conn != 2 {
 			t.Errorf("lint --conn 1: %+v", fs)
 		}
 	})
