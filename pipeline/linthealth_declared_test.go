@@ -91,7 +91,7 @@ func TestLintHealthAsConnsDeclared(t *testing.T) {
 						got[c.ID] = v
 					}
 					l.Health(c)
-				})
+				}, func(*health.Group) {})
 				if err != nil && rd.ReadErr == nil {
 					t.Fatal(err)
 				}

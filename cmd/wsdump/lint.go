@@ -56,7 +56,7 @@ STOMP SEND to ping) whose period is the declared one within a twentieth (one
 of 30 s is another rhythm: name it with --heartbeat-text); SockJS h never:
   wsdump lint -r app.pcap --heartbeat-interval 10s
 
-Reconnects are judged on conns' reconnect groups (a client IP, Host and base
+Reconnects are judged on conns' reconnect groups (a client IP, its tenant, Host and base
 URL), with its --storm-attempts and --storm-window: a group conns marks as a
 storm, and a group whose attempts after its last WebSocket (or all of them,
 when none got one) got no WebSocket up to the end of the capture. An attempt
