@@ -382,7 +382,10 @@ func (d *headerDecoder) tenant() (h uint32) {
 				if flags&(greChecksum|greRouting) != 0 {
 					off += 4
 				}
-				if flags&greKey != 0 && len(pl) >= off+4 {
+				// PPTP's (version 1) key is no tenant: its payload
+				// length and the peer's call id, which differ by
+				// packet and by direction.
+				if flags&greKey != 0 && flags&greVersion == 0 && len(pl) >= off+4 {
 					mix(tenantGREKey, binary.BigEndian.Uint32(pl[off:]))
 				}
 			}
