@@ -102,7 +102,7 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	} else {
 		rd.Report = tr.Report()
 	}
-	selectConns(rd.Report, o.Select, rd.Origin)
+	selectConns(tr, rd.Report, o.Select, rd.Origin)
 	if n := rd.Report.ConnectsUncounted; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
 	}
@@ -119,12 +119,14 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	return rd
 }
 
-// selectConns keeps the connections of rep for which x is true.
-func selectConns(rep *health.Report, x *filter.Expr, origin time.Time) {
+// selectConns keeps the connections of rep for which x is true, and
+// makes its reconnect groups of those (as --conn's are).
+func selectConns(tr *health.Tracker, rep *health.Report, x *filter.Expr, origin time.Time) {
 	if x == nil {
 		return
 	}
 	rep.Keep(func(c *health.Conn) bool { return x.Match(filter.ConnEnv(c, origin)) })
+	tr.Regroup(rep)
 }
 
 // ConnHealth reads the capture once through the health tracker, with
