@@ -76,3 +76,26 @@ func TestReconnectGroupsByTenant(t *testing.T) {
 		t.Errorf("vlan:20's outage %v, backoff %q; want 900ms, fixed (its own attempts only)", g.Outage, g.Backoff)
 	}
 }
+
+// TestReconnectGroupsPriorityTag: a client whose connections came some
+// priority-tagged (802.1p: VLAN id 0, no VLAN) and some untagged, as
+// through two mirror ports, is one group, of no tenant; one in VLAN 10
+// with a priority tag inside QinQ's is VLAN 10's. Before, "vlan:0" was
+// a tenant: two groups.
+func TestReconnectGroupsPriorityTag(t *testing.T) {
+	tr := New(nil, Options{})
+	const ip = "10.9.0.1"
+	inTenant(tr, 1, ip+":4001", "vlan:0", 0).end(500, wsparse.EndRSTWithoutClose, noClose, 0, 0)
+	inTenant(tr, 2, ip+":4002", "", 1000).end(1500, wsparse.EndClean, byClient(1400), 0, 0)
+	inTenant(tr, 3, ip+":4003", "vlan:10/vlan:0", 2000).end(2500, wsparse.EndClean, byClient(2400), 0, 0)
+	inTenant(tr, 4, ip+":4004", "vlan:10", 3000).end(3500, wsparse.EndClean, byClient(3400), 0, 0)
+	r := tr.Report()
+	var got []string
+	for _, g := range r.Groups {
+		got = append(got, g.Encap()+timeline(g))
+	}
+	want := []string{" 1[]:error 2[]:ok+500ms", "vlan:10 3[]:ok 4[]:ok+600ms"}
+	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("groups %q, want %q", got, want)
+	}
+}

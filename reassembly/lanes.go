@@ -351,7 +351,9 @@ func (d *headerDecoder) tenant() (h uint32) {
 		}
 		et, rest := binary.BigEndian.Uint16(p[12:14]), p[ethernetHeaderLen:]
 		for (et == etherTypeVLAN || et == etherTypeQinQ || et == etherTypeQinQOld || et == etherTypeQinQOld2) && len(rest) >= vlanTagLen {
-			mix(tenantVLAN, uint32(binary.BigEndian.Uint16(rest)&0xfff))
+			if id := uint32(binary.BigEndian.Uint16(rest) & 0xfff); id != 0 { // 0: a priority tag (802.1p), no VLAN
+				mix(tenantVLAN, id)
+			}
 			et, rest = binary.BigEndian.Uint16(rest[2:4]), rest[vlanTagLen:]
 		}
 		if et != etherTypeIPv4 && et != etherTypeIPv6 {

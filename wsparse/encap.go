@@ -82,8 +82,9 @@ func EncapName(id uint32) string {
 }
 
 // EncapTenant returns the words of encapsulation name that tell a tenant
-// (VLAN ids, VXLAN, VXLAN-GPE and GENEVE network identifiers, GRE keys:
-// those reassembly tells two connections on one 4-tuple apart by), in
+// (VLAN ids but 0, a priority tag's; VXLAN, VXLAN-GPE and GENEVE network
+// identifiers, GRE keys: those reassembly tells two connections on one
+// 4-tuple apart by), in
 // order, joined by "/": "vlan:10/vxlan:100" of "vlan:10/mpls:16/vxlan:100".
 // The others name a path or a mirror session, not a tenant (MPLS labels,
 // IP in IP, GRE without key, ERSPAN's session, PPTP's call, NSH, PPPoE),
@@ -98,6 +99,12 @@ func EncapTenant(name string) string {
 		w, rest, _ = strings.Cut(rest, "/")
 		kind, _, ok := strings.Cut(w, ":")
 		if !ok {
+			continue
+		}
+		if w == "vlan:0" {
+			// An 802.1p priority tag: VLAN id 0 is no VLAN (IEEE
+			// 802.1Q, the null VID), the frame the port's own, as
+			// an untagged one.
 			continue
 		}
 		switch kind {

@@ -13,6 +13,11 @@ func TestEncapTenant(t *testing.T) {
 		{"", ""},
 		{"vlan:10", "vlan:10"},
 		{"vlan:100/vlan:10", "vlan:100/vlan:10"}, // QinQ: both tags are the tenant
+		{"vlan:10/vlan:100", "vlan:10/vlan:100"}, // in their order: another tenant
+		{"vlan:0", ""},                           // a priority tag (802.1p): no VLAN, as untagged
+		{"vlan:0/vxlan:100", "vxlan:100"},
+		{"vlan:100/vlan:0", "vlan:100"}, // QinQ, the inner tag priority only
+		{"vlan:0/vlan:10", "vlan:10"},
 		{"vxlan:100", "vxlan:100"},
 		{"vlan:5/vxlan:100", "vlan:5/vxlan:100"},
 		{"vxlan-gpe:42", "vxlan-gpe:42"},
