@@ -332,9 +332,11 @@ const (
 // tenant returns the tenant identifiers the packet just decoded travelled
 // under, mixed into one number (0: none): its VLAN ids, and those of the
 // tunnels it came through (VXLAN, VXLAN-GPE and GENEVE network
-// identifiers, GRE keys), the same both ways. Other encapsulations (MPLS
-// labels, outer addresses) are not read: they differ by direction or by
-// path, not by tenant.
+// identifiers, GRE keys but PPTP's), the same both ways, read past what
+// encap reads past (MPLS, NSH, PPPoE, AH, IPv6 extension headers): its
+// words are wsparse.EncapTenant's. Other encapsulations (MPLS labels,
+// outer addresses) are not read: they differ by direction or by path,
+// not by tenant.
 func (d *headerDecoder) tenant() (h uint32) {
 	if d.fixed {
 		return d.fixedTenant
@@ -356,10 +358,12 @@ func (d *headerDecoder) tenant() (h uint32) {
 			}
 			et, rest = binary.BigEndian.Uint16(rest[2:4]), rest[vlanTagLen:]
 		}
-		if et != etherTypeIPv4 && et != etherTypeIPv6 {
-			return // MPLS, NSH, PPPoE: not read further
+		// Past MPLS, NSH and PPPoE to the IP packet, as encap reads
+		// (their own words are no tenant's, the tunnels' after them are).
+		var ok bool
+		if ip, ok = etherPayload(et, rest, 0); !ok {
+			return
 		}
-		ip = rest
 	default:
 		var ok bool
 		if ip, ok = NetworkPayload(d.link, p); !ok {
@@ -370,10 +374,13 @@ func (d *headerDecoder) tenant() (h uint32) {
 		var proto byte
 		var pl []byte
 		switch {
+		// Past AH and IPv6 extension headers, as encap reads.
 		case len(ip) >= 20 && ip[0]>>4 == ipVersion4 && len(ip) >= int(ip[0]&0xf)*4:
-			proto, pl = ip[9], ip[int(ip[0]&0xf)*4:]
+			next, p := skipAH(layers.IPProtocol(ip[9]), ip[int(ip[0]&0xf)*4:])
+			proto, pl = byte(next), p
 		case len(ip) >= 40 && ip[0]>>4 == ipVersion6:
-			proto, pl = ip[6], ip[40:]
+			next, p, _ := skipIPv6Extensions(layers.IPProtocol(ip[6]), ip[40:])
+			proto, pl = byte(next), p
 		default:
 			return
 		}
