@@ -105,3 +105,22 @@ func TestHTMLGroupsEncap(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLGroupsEncapEscaped: a group's encap reaches the report escaped,
+// in the groups table and on its timeline lane (encap is made of numbers
+// from the capture, but the report does not rely on it).
+func TestHTMLGroupsEncapEscaped(t *testing.T) {
+	rep := tenantGroups(true)
+	rep.Groups[0].SetEncap(`vlan:1<script>alert("x")</script>&`)
+	var b bytes.Buffer
+	if err := WriteHTML(&b, HTMLInput{Title: "t", Report: rep}); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	if strings.Contains(s, "<script") || strings.Contains(s, `alert("x")`) {
+		t.Errorf("the encap unescaped in the report")
+	}
+	if n := strings.Count(s, "vlan:1&lt;script&gt;"); n < 2 {
+		t.Errorf("the escaped encap %d times, want in the table and on the lane", n)
+	}
+}
