@@ -77,3 +77,34 @@ func TestTenantsPastLabels(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTenantWords: for any Ethernet frame decoded, reassembly's tenant
+// is none exactly when the words of its encap that name a tenant
+// (wsparse.EncapTenant) are none, past at most 8 VLAN tags (encap names
+// 8; reassembly reads them all), so that a connection's reconnect group
+// and its lane are told by the same identifiers.
+func FuzzTenantWords(f *testing.F) {
+	syn := synth.TenantConv("A", 1, 0, 1)[0].Data
+	for _, tc := range synth.Tunnels {
+		f.Add(tc.Wrap(syn))
+		f.Add(synth.VLAN(7, tc.Wrap(syn)))
+	}
+	f.Add(synth.VXLAN(0, synth.VLAN(0, syn)))
+	f.Add(synth.Ether(0x8847, synth.MPLS([]uint32{16}, synth.VXLAN(10, syn)[14:]))) // TestTenantsPastLabels'
+	f.Add(pptp(syn))
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		var d headerDecoder
+		if _, _, ok := d.decode(linkTypeEthernet, frame, len(frame), time.Time{}, &Stats{}); !ok {
+			return
+		}
+		e := string(d.encap(nil))
+		if strings.Count(e, "vlan:") >= maxLabels {
+			return
+		}
+		words := wsparse.EncapTenant(e)
+		// (A mix of two or more ids may come out 0: 1 in 2^32.)
+		if ten := d.tenant(); (ten == 0) != (words == "") && !(ten == 0 && strings.Contains(words, "/")) {
+			t.Fatalf("encap %q, tenant words %q, tenant %#x", e, words, ten)
+		}
+	})
+}
