@@ -400,6 +400,8 @@ func (c *Conn) content(side int, typ uint8, plain []byte, ts time.Time) {
 		}
 	case typeChangeCipherSpec:
 		c.changeCipherSpec(side)
+	case typeAlert:
+		c.renegRefused(side, plain)
 	case typeApplicationData:
 		if d.phase == phaseClear {
 			// Encrypted data we have no keys for (or a stream that started

@@ -113,6 +113,25 @@ func (c *Conn) checkRI(r *renegState, what string, has bool, ri, want []byte, lo
 	}
 }
 
+// alertNoRenegotiation is the no_renegotiation alert (RFC 5246 §7.2.2),
+// a warning: the peer declines to renegotiate and the session goes on.
+const alertNoRenegotiation = 100
+
+// renegRefused handles an alert of side: the server's warning
+// no_renegotiation to a renegotiation ClientHello that awaits its
+// ServerHello refuses it, and it is not counted (until a hostile review
+// a refused ClientHello counted as a renegotiation in
+// Info.Renegotiations, jsonl tls.renegotiations).
+func (c *Conn) renegRefused(side int, plain []byte) {
+	r := c.reneg
+	if r == nil || !r.hello || side == c.info.Client || c.version != VersionTLS12 ||
+		len(plain) != 2 || plain[0] != 1 || plain[1] != alertNoRenegotiation {
+		return
+	}
+	r.count--
+	r.hello, r.unknown = false, ""
+}
+
 // renegServerHello handles the server's answer to a renegotiation
 // ClientHello: the new keys become each direction's pending ones.
 func (c *Conn) renegServerHello(side int, body []byte) {

@@ -348,3 +348,60 @@ func TestRenegotiationLongFinished(t *testing.T) {
 		})
 	}
 }
+
+// TestRenegotiationRefused: a server that declines a renegotiation
+// ClientHello with a warning no_renegotiation alert (RFC 5246 §7.2.2)
+// renegotiated nothing: the session goes on under its keys and the refused
+// hello is not counted (until a hostile review, Renegotiations 1). The
+// same alert elsewhere (the client's answer to a HelloRequest, a fatal
+// one, one with no hello pending) changes nothing of a counted one.
+func TestRenegotiationRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		side  int
+		alert []byte
+		want  int
+	}{
+		{"server warning no_renegotiation", 1, []byte{1, alertNoRenegotiation}, 0},
+		{"server fatal no_renegotiation", 1, []byte{2, alertNoRenegotiation}, 1},
+		{"server warning close_notify", 1, []byte{1, 0}, 1},
+		{"client warning no_renegotiation", 0, []byte{1, alertNoRenegotiation}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, sent := renegSession(0xc02f, false)
+			s.sealed(1, typeHandshake, hsMsg(0, nil), 0) // HelloRequest
+			cr := s.cr
+			for i := range s.cr {
+				s.cr[i] = byte(0x90 + i)
+			}
+			s.sealed(0, typeHandshake, s.renegClientHello(nil, nil, renegOpts{}), 0)
+			s.cr = cr
+			s.sealed(tc.side, typeAlert, tc.alert, 0)
+			sent = s.exchange([]int{50, 60}, sent)
+			got := runSession(t, s.keys(), s.evs, nil)
+			for side := range 2 {
+				if !bytes.Equal(got.out[side], sent[side]) {
+					t.Errorf("side %d: %d bytes decrypted, %d sent", side, len(got.out[side]), len(sent[side]))
+				}
+			}
+			if in := got.info; in.Renegotiations != tc.want || !in.Decrypted || in.Stopped {
+				t.Errorf("%d renegotiations (want %d), decrypted %v, stopped %v, error %q", in.Renegotiations, tc.want, in.Decrypted, in.Stopped, in.Error)
+			}
+		})
+	}
+	// Refused, then one that goes through: 1, numbered 1 in what is said.
+	s, sent := renegSession(0xc02f, false)
+	s.sealed(0, typeHandshake, s.renegClientHello(nil, nil, renegOpts{}), 0)
+	s.sealed(1, typeAlert, []byte{1, alertNoRenegotiation}, 0)
+	s.renegotiate(1, renegOpts{badRI: true})
+	sent = s.exchange([]int{70}, sent)
+	got := runSession(t, s.keys(), s.evs, nil)
+	if in := got.info; in.Renegotiations != 1 || !strings.Contains(in.Error, "renegotiation 1: its ClientHello's renegotiation_info does not match") {
+		t.Errorf("refused then renegotiated: %d renegotiations, error %q", in.Renegotiations, in.Error)
+	}
+	for side := range 2 {
+		if !bytes.Equal(got.out[side], sent[side]) {
+			t.Errorf("refused then renegotiated: side %d: %d bytes decrypted, %d sent", side, len(got.out[side]), len(sent[side]))
+		}
+	}
+}
