@@ -102,6 +102,7 @@ type Stats struct {
 	Cut         uint64 // packets captured shorter than they were on the wire (snap length)
 	NotIP       uint64 // link payload without IPv4/IPv6
 	NotTCP      uint64 // IP packets that carry no TCP
+	TooDeep     uint64 // IP packets inside more than maxTunnelDepth tunnels: not opened (not in NotTCP)
 	Malformed   uint64 // IP or TCP headers that do not parse
 	Fragments   uint64 // IP fragments reassembled (defrag.go): IPv4's of what may carry TCP, every IPv6 one
 	Connections int    // TCP connections seen

@@ -90,7 +90,7 @@ func fuzzPacketPath(t *testing.T, links []uint32, in []byte) {
 	a.Finish()
 	st := a.Stats()
 	// A datagram reassembled is one more packet to tell.
-	if st.Malformed+st.NotIP+st.NotTCP+st.Fragments > st.Packets+st.Defragmented || st.FragmentsLost+st.FragmentsLate > st.Fragments {
+	if st.Malformed+st.NotIP+st.NotTCP+st.TooDeep+st.Fragments > st.Packets+st.Defragmented || st.FragmentsLost+st.FragmentsLate > st.Fragments {
 		t.Fatalf("stats: %+v", st)
 	}
 }

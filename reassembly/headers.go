@@ -129,10 +129,14 @@ func (d *headerDecoder) decode(link uint32, data []byte, wireLen int, ts time.Ti
 				return netFlow, nil, false
 			}
 			return netFlow, whole, true
-		case depth < maxTunnelDepth && tunnelProto(proto):
+		case tunnelProto(proto):
 			// tunnelPayload refuses UDP on other ports.
-			if ip, ok = tunnelPayload(proto, payload); ok {
-				depth, defragged = depth+1, false
+			if in, ok := tunnelPayload(proto, payload); ok {
+				if depth == maxTunnelDepth {
+					st.TooDeep++
+					return netFlow, nil, false
+				}
+				ip, depth, defragged = in, depth+1, false
 				continue
 			}
 		}

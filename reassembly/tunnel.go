@@ -13,8 +13,11 @@ import (
 )
 
 // maxTunnelDepth bounds the tunnels opened inside one packet: a packet
-// nested deeper is counted as not TCP.
+// nested deeper is counted (Stats.TooDeep) and said, not opened.
 const maxTunnelDepth = 4
+
+// MaxTunnelDepth is maxTunnelDepth, for the notice of packets nested deeper.
+const MaxTunnelDepth = maxTunnelDepth
 
 // maxLinkNest bounds the MPLS label stacks and NSH headers opened inside
 // one another at one IP layer (an Ethernet pseudowire carrying MPLS

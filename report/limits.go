@@ -33,6 +33,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.Packets > 0 && st.NotIP == st.Packets {
 		fmt.Fprintf(w, "wsdump: none of the %d packets carries IPv4 or IPv6 as its link type says: wrong link type?\n", st.Packets)
 	}
+	if st.TooDeep > 0 {
+		fmt.Fprintf(w, "wsdump: %s inside more than %d tunnels (IP in IP, GRE, VXLAN, GENEVE, MPLS...) were not opened: any TCP in them, WebSocket or not, is not decoded\n",
+			text.Plural(int(st.TooDeep), "IP packet"), reassembly.MaxTunnelDepth)
+	}
 	if st.FragmentsLost > 0 {
 		fmt.Fprintf(w, "wsdump: %s of %d not reassembled (their datagram incomplete at the end or 30 s after its first, past 4 MiB held, cut by the snap length, or malformed): any TCP bytes in them, a tunnel's too, count as lost on their connections\n",
 			text.Plural(int(st.FragmentsLost), "IP fragment"), st.Fragments)
@@ -141,6 +145,9 @@ func WriteNoWebSocket(w io.Writer, st reassembly.Stats) {
 	fmt.Fprintf(w, "wsdump: no WebSocket in %s: %s", text.Plural(int(st.Packets), "packet"), text.Plural(st.Connections, "TCP connection"))
 	if st.NotTCP > 0 {
 		fmt.Fprintf(w, ", %s not TCP (UDP and others: WebSockets over HTTP/3, RFC 9220, are not decoded)", text.Plural(int(st.NotTCP), "IP packet"))
+	}
+	if st.TooDeep > 0 {
+		fmt.Fprintf(w, ", %s inside more than %d tunnels, not opened", text.Plural(int(st.TooDeep), "IP packet"), reassembly.MaxTunnelDepth)
 	}
 	fmt.Fprintln(w)
 }
