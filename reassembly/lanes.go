@@ -76,7 +76,15 @@ type lanes struct {
 	first   [][2]uint32
 	n       uint8
 	busy    uint8 // the lane pruneSplit last found in use: looked at first
+	strays  uint8 // segments in a row of lane 0's tenant in a lane's connection (strayOf)
 }
+
+// strayReconnect is how many segments in a row of lane 0's connection's
+// tenant that lie in a lane's connection, and none in lane 0's between
+// them, show its client reconnected from the same port (strayOf): fewer
+// are that connection's segments routed through the other tenant
+// (asymmetric routing) while lane 0's goes on.
+const strayReconnect = 3
 
 // noteFirst notes seq, the first sequence number of side sd of s, a
 // lane's connection, in its 4-tuple's lanes.
@@ -244,7 +252,15 @@ func (a *Assembler) strayOf(netFlow gopacket.Flow, tcp *layers.TCP, l *lanes) go
 		return netFlow
 	}
 	s0 := a.liveOf(k0)
-	if s0 == nil || !s0.foreign(s0.sideOf(k0), tcp) {
+	if s0 == nil {
+		return netFlow
+	}
+	ten := a.dec.tenant()
+	own := tenant16(ten) == s0.tenant
+	if !s0.foreign(s0.sideOf(k0), tcp) {
+		if own {
+			l.strays = 0 // lane 0's connection goes on
+		}
 		return netFlow
 	}
 	src, dst := netFlow.Endpoints()
@@ -254,13 +270,21 @@ func (a *Assembler) strayOf(netFlow gopacket.Flow, tcp *layers.TCP, l *lanes) go
 		if s == nil || !s.firstSet[0] || !s.firstSet[1] || s.foreign(s.sideOf(k), tcp) {
 			continue
 		}
-		ten := a.dec.tenant()
-		if len(l.tenants) < maxLanes {
-			l.tenants, l.lane = append(l.tenants, ten), append(l.lane, uint8(lane))
-		}
-		if tenant16(ten) == s0.tenant {
+		if own {
+			// A reconnect, or a segment of the lane's connection
+			// routed through lane 0's tenant: that one goes to the
+			// lane, and lane 0's connection ends only when
+			// strayReconnect come in a row (until a hostile review the
+			// first ended it, and the rest of its segments went to the
+			// lane: 16 of 20 messages lost).
+			if l.strays++; l.strays < strayReconnect {
+				return k.net
+			}
 			a.stats.Lanes--
 			a.closeStream(s0)
+		}
+		if len(l.tenants) < maxLanes {
+			l.tenants, l.lane = append(l.tenants, ten), append(l.lane, uint8(lane))
 		}
 		return k.net
 	}
