@@ -26,7 +26,7 @@ const (
 	clockStepBack    = time.Second
 	clockJumpFloor   = time.Hour
 	clockJumpFactor  = 100
-	clockRunCredible = 4
+	clockRunCredible = reassembly.ClockRunCredible
 )
 
 // clockWatch follows the packets' times in reading order (the assembler's

@@ -28,6 +28,10 @@ const (
 	MaxClockRuns  = 64
 )
 
+// ClockRunCredible is the packets a run of one clock needs to be believed
+// (ClockRun.Judged).
+const ClockRunCredible = 4
+
 // ClockJump is one jump of the capture's clock: a packet far later than
 // the packet before it (By > 0), or earlier (By < 0).
 type ClockJump struct {

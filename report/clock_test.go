@@ -38,6 +38,17 @@ func TestClockNotices(t *testing.T) {
 	if j := string(appendClockJSON(nil, c)); !strings.HasSuffix(j, `"open_judged_to_end":true}`+"\n"+`{"type":"clock_run","more":5,"open_judged_to_end":false}`+"\n") {
 		t.Errorf("jsonl ends\n%s", j[max(0, len(j)-300):])
 	}
+	// No run believed (three clocks taking turns): said, to the last
+	// packet's time (until a hostile review, nothing).
+	b.Reset()
+	short := append([]reassembly.ClockRun(nil), c.Runs...)
+	for i := range short {
+		short[i].Judged, short[i].Packets = false, 1
+	}
+	WriteClockEnd(&b, &reassembly.Clock{Runs: short, Last: t0, ShortMore: 5})
+	if want := "wsdump: the capture's clock jumped back and forth with no run of 4 packets or more on one clock (15 runs: clocks that disagree interleaved packet by packet, as a pcapng's interfaces or merged captures): a connection still open at its end is judged to the last packet's time (2024-05-06T07:08:09.000000Z), its beats missed and silence at the end counted across the clocks' difference\n"; b.String() != want {
+		t.Errorf("no run judged: %q, want %q", b.String(), want)
+	}
 	b.Reset()
 	WriteClockEnd(&b, &reassembly.Clock{Runs: c.Runs[:1], Last: t0})
 	if b.Len() != 0 {
