@@ -53,20 +53,7 @@ func TestH2TLSRenegotiation(t *testing.T) {
 		needTshark(t)
 		return
 	}
-	b, err := exec.Command(tshark, "-r", base+".pcap", "-o", "tls.keylog_file:"+base+".keys",
-		"-Y", "http2 or tls.handshake.type == 0", "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info").Output()
-	if err != nil {
-		t.Fatalf("tshark: %v", err)
-	}
-	preface, hello := -1, -1
-	for i, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		switch {
-		case strings.Contains(l, "Magic") && preface < 0:
-			preface = i
-		case strings.Contains(l, "Hello Request"):
-			hello = i
-		}
-	}
+	preface, hello, b := tsharkPrefaceHello(t, tshark, base)
 	if preface < 0 || hello < preface {
 		t.Errorf("tshark: the preface at %d, the HelloRequest at %d:\n%s", preface, hello, b)
 	}
@@ -112,12 +99,24 @@ func TestH2TLSRenegotiationBeforePreface(t *testing.T) {
 		needTshark(t)
 		return
 	}
+	preface, hello, b := tsharkPrefaceHello(t, tshark, base)
+	if hello < 0 || preface < hello {
+		t.Errorf("tshark: the HelloRequest at %d, the preface at %d:\n%s", hello, preface, b)
+	}
+}
+
+// tsharkPrefaceHello: the order, among tshark's HTTP/2 frames and TLS
+// HelloRequests of base's capture (decrypted with its key log), of the
+// first frame with the connection preface (Magic) and of the HelloRequest,
+// -1 where none; and tshark's lines.
+func tsharkPrefaceHello(t *testing.T, tshark, base string) (preface, hello int, out []byte) {
+	t.Helper()
 	b, err := exec.Command(tshark, "-r", base+".pcap", "-o", "tls.keylog_file:"+base+".keys",
 		"-Y", "http2 or tls.handshake.type == 0", "-T", "fields", "-e", "frame.number", "-e", "_ws.col.Info").Output()
 	if err != nil {
 		t.Fatalf("tshark: %v", err)
 	}
-	preface, hello := -1, -1
+	preface, hello = -1, -1
 	for i, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		switch {
 		case strings.Contains(l, "Magic") && preface < 0:
@@ -126,7 +125,5 @@ func TestH2TLSRenegotiationBeforePreface(t *testing.T) {
 			hello = i
 		}
 	}
-	if hello < 0 || preface < hello {
-		t.Errorf("tshark: the HelloRequest at %d, the preface at %d:\n%s", hello, preface, b)
-	}
+	return preface, hello, b
 }
