@@ -53,6 +53,9 @@ type fitStats struct {
 	resid         time.Duration
 	steps, onTime int
 	cost          int
+	// even: the timers started together and are evenly spaced, one timer
+	// of a shorter period on the wire.
+	even bool
 }
 
 // beatClock gives the time from one of a series' sorted beats to another,
@@ -178,17 +181,7 @@ func (ft *fitter) chain(c *chaining, p time.Duration, tol float64) bool {
 	late := time.Duration(float64(p) * tol)
 	for b := int32(0); b < n; b++ {
 		next[b] = -1
-		best, bestRes := -1, time.Duration(math.MaxInt64)
-		for i := 0; i < c.nchains; i++ {
-			g := ft.clk.sub(b, c.last[i])
-			if g < due {
-				continue
-			}
-			k := max(1, math.Round(float64(g)/float64(p)))
-			if res := (g - time.Duration(k*float64(p))).Abs(); res < bestRes {
-				best, bestRes = i, res
-			}
-		}
+		best := ft.nearest(c, b, p, due, true)
 		if best < 0 {
 			if c.nchains == maxTimers {
 				return false
@@ -206,6 +199,8 @@ func (ft *fitter) chain(c *chaining, p time.Duration, tol float64) bool {
 		c.last[best] = b
 		c.length[best]++
 	}
+	var shifts [maxTimers]int32 // beats after which a chain goes on in another phase
+	nshifts := ft.joinSequential(c, &shifts, p, late)
 	// A timer has at least 3 beats and a quarter of the longest one's:
 	// the others are strays (a beat sent by hand, a retry).
 	longest := 0
@@ -221,6 +216,9 @@ func (ft *fitter) chain(c *chaining, p time.Duration, tol float64) bool {
 		c.timers[c.ntimers] = int8(i)
 		c.ntimers++
 		for j := c.first[i]; next[j] >= 0; j = next[j] {
+			if slices.Contains(shifts[:nshifts], j) {
+				continue // no interval of the rhythm
+			}
 			g := ft.clk.sub(next[j], j)
 			k := max(1, math.Round(float64(g)/float64(p)))
 			d := float64(g) - k*float64(p)
@@ -238,9 +236,110 @@ func (ft *fitter) chain(c *chaining, p time.Duration, tol float64) bool {
 	if c.steps > 0 {
 		c.resid = time.Duration(math.Sqrt(sqAll / float64(c.steps)))
 	}
+	c.even = ft.evenlySpaced(c, p)
 	// Each timer, each stray and each missing beat is one thing the
 	// period leaves unexplained.
 	c.cost = c.nchains + c.missed
+	return true
+}
+
+// nearest returns the chain of c that is due for beat b (its last beat
+// at least due before) and whose time (a whole number of periods p after
+// its last beat) is closest; -1 when none is due. With look, a chain is
+// passed over when b is early and one of the next beats (up to
+// maxTimers) is nearer its time and would go to it: that beat is the
+// timer's, b another timer's.
+func (ft *fitter) nearest(c *chaining, b int32, p, due time.Duration, look bool) int {
+	n := int32(len(ft.clk.t))
+	best, bestRes := -1, time.Duration(math.MaxInt64)
+chains:
+	for i := 0; i < c.nchains; i++ {
+		g := ft.clk.sub(b, c.last[i])
+		if g < due {
+			continue
+		}
+		k := max(1, math.Round(float64(g)/float64(p)))
+		d := g - time.Duration(k*float64(p))
+		if look && d < 0 {
+			for a := b + 1; a < n && a <= b+maxTimers; a++ {
+				if ft.clk.sub(a, c.last[i])-time.Duration(k*float64(p)) >= -d {
+					break
+				}
+				if ft.nearest(c, a, p, due, false) == i {
+					continue chains
+				}
+			}
+		}
+		if res := d.Abs(); res < bestRes {
+			best, bestRes = i, res
+		}
+	}
+	return best
+}
+
+// joinSequential makes one chain of two timers' chains (3 beats or more
+// each) of which one ends before the other begins: one timer restarted
+// in another phase (several timers are timers that run at once). The
+// gap between them counts its missing beats as any; the beats after which
+// a chain goes on in another phase go to shifts, their number returned.
+func (ft *fitter) joinSequential(c *chaining, shifts *[maxTimers]int32, p, late time.Duration) int {
+	ns := 0
+	for j := 1; j < c.nchains; j++ {
+		if c.length[j] < 3 {
+			continue
+		}
+		into := -1
+		for i := 0; i < j; i++ {
+			if c.length[i] >= 3 && ft.clk.sub(c.first[j], c.last[i]) > 0 &&
+				(into < 0 || ft.clk.sub(c.last[i], c.last[into]) > 0) {
+				into = i
+			}
+		}
+		if into < 0 {
+			continue
+		}
+		if g := ft.clk.sub(c.first[j], c.last[into]); g > late {
+			m := max(1, int(math.Round(float64(g)/float64(p)))-1)
+			c.missed += m
+			c.outage = max(c.outage, m)
+		}
+		shifts[ns] = c.last[into]
+		ns++
+		c.next[c.last[into]] = c.first[j]
+		c.last[into] = c.last[j]
+		c.length[into] += c.length[j]
+		copy(c.first[j:c.nchains], c.first[j+1:c.nchains])
+		copy(c.last[j:c.nchains], c.last[j+1:c.nchains])
+		copy(c.length[j:c.nchains], c.length[j+1:c.nchains])
+		c.nchains--
+		j--
+	}
+	return ns
+}
+
+// evenlySpaced reports whether c's timers (two or more) started within a
+// period of one another and keep phases evenly spaced (within
+// 1/(2 × maxTimersJitter) of the period): on the wire that is one timer
+// of the period over their number, which is what it is taken for.
+func (ft *fitter) evenlySpaced(c *chaining, p time.Duration) bool {
+	k := c.ntimers
+	if k < 2 || p <= 0 {
+		return false
+	}
+	var offs [maxTimers]time.Duration
+	first := c.first[c.timers[0]]
+	for x, i := range c.timers[:k] {
+		if ft.clk.sub(c.first[i], first) > p {
+			return false // a timer that started later
+		}
+		offs[x] = ft.clk.sub(c.first[i], first) % p
+	}
+	slices.Sort(offs[:k])
+	for x, o := range offs[:k] {
+		if d := o - time.Duration(float64(p)*float64(x)/float64(k)); maxTimersJitter*2*d.Abs() > p {
+			return false
+		}
+	}
 	return true
 }
 
@@ -265,11 +364,11 @@ func (ft *fitter) fit(c *chaining) *timerFit {
 	return f
 }
 
-// maxTimersJitter: several timers are believed only when their beats keep
-// to the period within 1/maxTimersJitter of it. Timers are machines (a
-// browser's setInterval keeps to a few milliseconds), while any irregular
-// series splits into a few "timers" of a multiple of its period that keep
-// to it within some percent.
+// maxTimersJitter: k timers are believed only when their beats keep to
+// the period within 1/(k × maxTimersJitter) of it (a 40th of the time
+// between their beats). Timers are machines (a browser's setInterval
+// keeps to a few milliseconds), while any irregular series splits into k
+// "timers" of k times its period that keep to that within some percent.
 const maxTimersJitter = 40
 
 // tooManyMissed reports whether the period leaves more beats missing
@@ -287,7 +386,24 @@ func (f *fitStats) plausible() bool {
 	if f.tooManyMissed() {
 		return false
 	}
-	return f.ntimers == 1 || f.ntimers > 1 && maxTimersJitter*f.resid <= f.period
+	return f.ntimers == 1 || f.ntimers > 1 && !f.even && maxTimersJitter*time.Duration(f.ntimers)*f.resid <= f.period
+}
+
+// better reports whether split f explains the beats better than g: it
+// leaves fewer things unexplained (cost), or as many with less jitter,
+// but for a split into more timers that keep time (resid a quarter or
+// less) where the fewer leave an irregular rhythm (more than
+// 1/maxTimersJitter of their period): their offset is no jitter.
+func (f *fitStats) better(g *fitStats) bool {
+	if m, l := f, g; m.ntimers != l.ntimers {
+		if m.ntimers < l.ntimers {
+			m, l = l, m
+		}
+		if 4*m.resid < l.resid && maxTimersJitter*l.resid > l.period {
+			return m == f
+		}
+	}
+	return f.cost < g.cost || f.cost == g.cost && f.jitter < g.jitter
 }
 
 // step returns the median on-time interval of c's timers (those spanning
@@ -454,7 +570,7 @@ func (ft *fitter) fitTimers(tol float64) *chaining {
 		if !ft.chain(cur, p, tol) || !cur.plausible() {
 			continue
 		}
-		if !found || cur.cost < best.cost || cur.cost == best.cost && cur.jitter < best.jitter {
+		if !found || cur.better(&best.fitStats) {
 			cur, best = best, cur
 			found = true
 		}

@@ -26,6 +26,7 @@ type refFit struct {
 	resid         time.Duration
 	steps, onTime int
 	cost          int
+	even          bool // timers started together, evenly spaced
 }
 
 // refChainBeats splits sorted beats into timers of period p. Each beat goes to
@@ -37,18 +38,37 @@ func refChainBeats(beats []time.Time, p time.Duration, tol float64) *refFit {
 	f := &refFit{period: p}
 	due := time.Duration(float64(p) * (1 - dueTolerance))
 	late := time.Duration(float64(p) * tol)
-	for _, b := range beats {
+	// nearest: the due chain whose time is closest to beats[x]; with
+	// look, not one whose time one of the next maxTimers beats is nearer
+	// and goes to.
+	var nearest func(x int, look bool) int
+	nearest = func(x int, look bool) int {
 		best, bestRes := -1, time.Duration(math.MaxInt64)
 		for i, c := range f.chains {
-			g := b.Sub(c[len(c)-1])
+			g := beats[x].Sub(c[len(c)-1])
 			if g < due {
 				continue
 			}
 			k := max(1, math.Round(float64(g)/float64(p)))
-			if res := (g - time.Duration(k*float64(p))).Abs(); res < bestRes {
+			d := g - time.Duration(k*float64(p))
+			taken := false
+			for a := x + 1; look && d < 0 && !taken && a < len(beats) && a <= x+maxTimers; a++ {
+				if beats[a].Sub(c[len(c)-1])-time.Duration(k*float64(p)) >= -d {
+					break
+				}
+				taken = nearest(a, false) == i
+			}
+			if taken {
+				continue
+			}
+			if res := d.Abs(); res < bestRes {
 				best, bestRes = i, res
 			}
 		}
+		return best
+	}
+	for x, b := range beats {
+		best := nearest(x, true)
 		if best < 0 {
 			if len(f.chains) == maxTimers {
 				return nil
@@ -64,6 +84,35 @@ func refChainBeats(beats []time.Time, p time.Duration, tol float64) *refFit {
 		}
 		f.chains[best] = append(c, b)
 	}
+	// Chains of 3 beats or more of which one ends before the other
+	// begins are one timer restarted in another phase.
+	shifts := make([][]int, len(f.chains)) // per chain, where it goes on in another phase
+	for j := 1; j < len(f.chains); j++ {
+		cj := f.chains[j]
+		if len(cj) < 3 {
+			continue
+		}
+		into := -1
+		for i, ci := range f.chains[:j] {
+			if len(ci) >= 3 && cj[0].Sub(last(ci)) > 0 && (into < 0 || last(ci).Sub(last(f.chains[into])) > 0) {
+				into = i
+			}
+		}
+		if into < 0 {
+			continue
+		}
+		ci := f.chains[into]
+		if g := cj[0].Sub(last(ci)); g > late {
+			n := max(1, int(math.Round(float64(g)/float64(p)))-1)
+			f.missed += n
+			f.outage = max(f.outage, n)
+		}
+		shifts[into] = append(shifts[into], len(ci)-1)
+		f.chains[into] = append(ci, cj...)
+		f.chains = slices.Delete(f.chains, j, j+1)
+		shifts = slices.Delete(shifts, j, j+1)
+		j--
+	}
 	// A timer has at least 3 beats and a quarter of the longest one's:
 	// the others are strays (a beat sent by hand, a retry).
 	longest := 0
@@ -78,6 +127,9 @@ func refChainBeats(beats []time.Time, p time.Duration, tol float64) *refFit {
 		}
 		f.timers = append(f.timers, i)
 		for j := 1; j < len(c); j++ {
+			if slices.Contains(shifts[i], j-1) {
+				continue
+			}
 			g := c[j].Sub(c[j-1])
 			k := max(1, math.Round(float64(g)/float64(p)))
 			d := float64(g) - k*float64(p)
@@ -95,10 +147,46 @@ func refChainBeats(beats []time.Time, p time.Duration, tol float64) *refFit {
 	if f.steps > 0 {
 		f.resid = time.Duration(math.Sqrt(sqAll / float64(f.steps)))
 	}
+	// Timers started within a period of one another at evenly spaced
+	// phases are one timer of a shorter period.
+	if k := len(f.timers); k > 1 && p > 0 {
+		first := f.chains[f.timers[0]][0]
+		var offs []time.Duration
+		together := true
+		for _, i := range f.timers {
+			d := f.chains[i][0].Sub(first)
+			together = together && d <= p
+			offs = append(offs, d%p)
+		}
+		slices.Sort(offs)
+		f.even = together
+		for x, o := range offs {
+			if d := o - time.Duration(float64(p)*float64(x)/float64(k)); maxTimersJitter*2*d.Abs() > p {
+				f.even = false
+			}
+		}
+	}
 	// Each timer, each stray and each missing beat is one thing the
 	// period leaves unexplained.
 	f.cost = len(f.chains) + f.missed
 	return f
+}
+
+func last(c []time.Time) time.Time { return c[len(c)-1] }
+
+// better: fewer things unexplained, or as many with less jitter, but for
+// more timers that keep time where fewer leave an irregular rhythm.
+func (f *refFit) better(g *refFit) bool {
+	if len(f.timers) != len(g.timers) {
+		m, l := f, g
+		if len(m.timers) < len(l.timers) {
+			m, l = l, m
+		}
+		if 4*m.resid < l.resid && maxTimersJitter*l.resid > l.period {
+			return m == f
+		}
+	}
+	return f.cost < g.cost || f.cost == g.cost && f.jitter < g.jitter
 }
 
 // tooManyMissed reports whether the period leaves more beats missing
@@ -116,7 +204,7 @@ func (f *refFit) plausible() bool {
 	if f.tooManyMissed() {
 		return false
 	}
-	return len(f.timers) == 1 || len(f.timers) > 1 && maxTimersJitter*f.resid <= f.period
+	return len(f.timers) == 1 || len(f.timers) > 1 && !f.even && maxTimersJitter*time.Duration(len(f.timers))*f.resid <= f.period
 }
 
 // step returns the median on-time interval of the fit's timers (those
@@ -214,7 +302,7 @@ func refFitTimers(beats []time.Time, tol float64) *refFit {
 		if f == nil || !f.plausible() {
 			continue
 		}
-		if best == nil || f.cost < best.cost || f.cost == best.cost && f.jitter < best.jitter {
+		if best == nil || f.better(best) {
 			best = f
 		}
 	}
