@@ -277,20 +277,24 @@ chains:
 	return best
 }
 
-// joinSequential makes one chain of two timers' chains (3 beats or more
-// each) of which one ends before the other begins: one timer restarted
+// minPieceBeats: a timer restarted in another phase is told from beats
+// of no rhythm by pieces of at least this many beats.
+const minPieceBeats = 4
+
+// joinSequential makes one chain of two chains (minPieceBeats beats or
+// more each) of which one ends before the other begins: one timer restarted
 // in another phase (several timers are timers that run at once). The
 // gap between them counts its missing beats as any; the beats after which
 // a chain goes on in another phase go to shifts, their number returned.
 func (ft *fitter) joinSequential(c *chaining, shifts *[maxTimers]int32, p, late time.Duration) int {
 	ns := 0
 	for j := 1; j < c.nchains; j++ {
-		if c.length[j] < 3 {
+		if c.length[j] < minPieceBeats {
 			continue
 		}
 		into := -1
 		for i := 0; i < j; i++ {
-			if c.length[i] >= 3 && ft.clk.sub(c.first[j], c.last[i]) > 0 &&
+			if c.length[i] >= minPieceBeats && ft.clk.sub(c.first[j], c.last[i]) > 0 &&
 				(into < 0 || ft.clk.sub(c.last[i], c.last[into]) > 0) {
 				into = i
 			}

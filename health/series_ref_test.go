@@ -84,17 +84,17 @@ func refChainBeats(beats []time.Time, p time.Duration, tol float64) *refFit {
 		}
 		f.chains[best] = append(c, b)
 	}
-	// Chains of 3 beats or more of which one ends before the other
+	// Chains of minPieceBeats beats or more of which one ends before the other
 	// begins are one timer restarted in another phase.
 	shifts := make([][]int, len(f.chains)) // per chain, where it goes on in another phase
 	for j := 1; j < len(f.chains); j++ {
 		cj := f.chains[j]
-		if len(cj) < 3 {
+		if len(cj) < minPieceBeats {
 			continue
 		}
 		into := -1
 		for i, ci := range f.chains[:j] {
-			if len(ci) >= 3 && cj[0].Sub(last(ci)) > 0 && (into < 0 || last(ci).Sub(last(f.chains[into])) > 0) {
+			if len(ci) >= minPieceBeats && cj[0].Sub(last(ci)) > 0 && (into < 0 || last(ci).Sub(last(f.chains[into])) > 0) {
 				into = i
 			}
 		}

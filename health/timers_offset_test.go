@@ -139,3 +139,41 @@ func TestTimersOneTimerHealthy(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFitTimers1M: the fit of one series of a million beats (two
+// timers of 10 s, 4.5 s apart, ±50 ms), as at the end of a connection.
+// chain is O(beats × maxTimers) per period tried (the look ahead at most
+// maxTimers beats, each O(maxTimers), only for an early beat), with at
+// most maxCandidates + 2 periods tried.
+func BenchmarkFitTimers1M(b *testing.B) {
+	var ms []int
+	for x, s := range []int{1000, 5500} {
+		ms = append(ms, beatTimes(s, 10000, 500000, jitterMS(50, x+1))...)
+	}
+	slices.Sort(ms)
+	beats := make([]time.Time, len(ms))
+	for i, m := range ms {
+		beats[i] = at(m)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if f, ok := fitTimersStats(beats, 1.5); !ok || f.ntimers != 2 {
+			b.Fatalf("%v %+v", ok, f)
+		}
+	}
+}
+
+// TestTimersDeclaredHalf: pings every 5 s with a heartbeat of 10 s
+// declared (--heartbeat-interval 10s) are one timer beating twice as
+// often, not two timers of 10 s 5 s apart (zeek__wstunnel-ssh and
+// gen__hb-stopped were WS705 with the flag); two timers of 10 s, the
+// second started later 5 s off, still are.
+func TestTimersDeclaredHalf(t *testing.T) {
+	o := Options{HeartbeatInterval: 10 * time.Second}.WithDefaults()
+	c := playBeats(t, o, KindWSPing, 42000, beatTimes(1000, 5000, 8, nil))
+	if s := seriesKind(c, KindWSPing); s == nil || s.Timers > 1 || s.Interval != 10*time.Second {
+		t.Errorf("5 s with 10 s declared: %s", Glance(c))
+	}
+	c = playBeats(t, o, KindWSPing, 125000, beatTimes(1000, 10000, 12, nil), beatTimes(56000, 10000, 7, nil))
+	wantTimers(t, "second later, declared", seriesKind(c, KindWSPing), Glance(c), 10000, []int{5000}, 0)
+}

@@ -119,8 +119,10 @@ func TestLintHealthAsConnsDeclared(t *testing.T) {
 		}
 	}
 	// 4 seed captures (and rotated/seed merged) with a declared SEND
-	// ping that missed beats, 2 with two timers, -j 1 and 2.
-	if nf < 30 {
-		t.Errorf("%d heartbeat findings compared over %d sets, want 30 or more", nf, len(sets))
+	// ping that missed beats, 2 with two timers, -j 1 and 2. (A series
+	// of 5 s with 10 s declared is one timer of 5 s, not two timers of
+	// 10 s half a period apart: gen__hb-stopped, zeek__wstunnel-ssh.)
+	if nf < 28 {
+		t.Errorf("%d heartbeat findings compared over %d sets, want 28 or more", nf, len(sets))
 	}
 }
