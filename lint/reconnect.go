@@ -6,6 +6,7 @@ import (
 
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/internal/text"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // Reconnect lints a reconnect group of the health package's Report (the
@@ -21,13 +22,17 @@ import (
 // linted. Each finding is on a connection of the group: a storm on its
 // first retry (health.Attempt.Retry), a group not recovered on its first
 // attempt that failed after the last WebSocket (or on its first, when
-// none worked).
+// none worked). A group of a tenant says it after WHERE as a
+// connection's finding does (`in vxlan:20`; jsonl encap): the tenant's
+// words (health.Group.Encap), which tell two tenants' groups on one
+// client IP, Host and URL apart.
 func (l *Linter) Reconnect(g *health.Group, window time.Duration) {
 	if g.Path == "" || len(g.Attempts) == 0 {
 		return
 	}
 	where := string(text.AppendEscaped(nil, []byte(g.Host+g.Path), 80, true)) + " from " + g.ClientIP.String()
 	first := &g.Attempts[0]
+	tenant := wsparse.EncapID(g.Encap())
 	if g.Storm {
 		at := first // the loop's first retry: where the storm starts
 		for i := range g.Attempts {
@@ -44,7 +49,7 @@ func (l *Linter) Reconnect(g *health.Group, window time.Duration) {
 				d += " " + text.Dur(g.BackoffInterval)
 			}
 		}
-		l.push(Finding{Rule: rule("reconnect-storm"), Conn: at.Conn, Record: "connection", TS: at.Start, Detail: d})
+		l.push(Finding{Rule: rule("reconnect-storm"), Conn: at.Conn, EncapID: tenant, Record: "connection", TS: at.Start, Detail: d})
 	}
 	worked := -1  // the last attempt that got a WebSocket
 	open := false // a WebSocket still open at the capture's end: the client has one
@@ -82,7 +87,7 @@ func (l *Linter) Reconnect(g *health.Group, window time.Duration) {
 			") got none (" + counts(refused, failed, -1) + "), the last ending " + text.Dur(g.DownAtEnd) + " after it ended"
 	}
 	if at != nil {
-		l.push(Finding{Rule: rule("reconnect-not-recovered"), Conn: at.Conn, Record: "connection", TS: at.Start, Detail: d})
+		l.push(Finding{Rule: rule("reconnect-not-recovered"), Conn: at.Conn, EncapID: tenant, Record: "connection", TS: at.Start, Detail: d})
 	}
 }
 

@@ -240,3 +240,23 @@ func TestLintNotWebSocketEnds(t *testing.T) {
 		t.Errorf("%d findings, want the 12 lint gave before it ended every connection:\n%s", n, out)
 	}
 }
+
+// TestLintReconnectTenant: a reconnect group's finding names its tenant
+// as a connection's does (jsonl encap, `in vxlan:20` after WHERE):
+// gen__tenant-reconnect's two clients on 10.9.0.1 with one Host and URL
+// in VXLAN 10 and 20, the storm VXLAN 20's (its server down 1.25-2.6 s).
+// Before, the finding said only the client IP, Host and URL, the same
+// for either tenant's group.
+func TestLintReconnectTenant(t *testing.T) {
+	for _, jobs := range []int{1, 2} {
+		out, got := lintWith(t, "../testdata/pcaps/gen__tenant-reconnect.pcap", LintOptions{HealthFlags: DefaultHealthFlags()}, jobs, "WS707", "WS708")
+		if len(got) != 1 || got[0].Rule != "WS707" || got[0].Conn != 5 {
+			t.Fatalf("-j %d: %+v, want WS707 on conn 5", jobs, got)
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, `"WS707"`) && !strings.Contains(l, `"encap":"vxlan:20"`) {
+				t.Errorf("-j %d: %s: want encap vxlan:20", jobs, l)
+			}
+		}
+	}
+}
