@@ -36,7 +36,7 @@ func (l *Linter) Health(c *health.Conn) {
 		if p.OverdueTail < minTail {
 			continue // pings sent just before the end were owed no pong yet
 		}
-		f := Finding{Rule: rule("ping-unanswered"), Conn: c.ID, Dir: wsparse.Dir(d).String(), Record: "connection", TS: p.UnansweredSince}
+		f := Finding{Rule: rule("ping-unanswered"), Conn: c.ID, EncapID: wsparse.EncapID(c.Encap), Dir: wsparse.Dir(d).String(), Record: "connection", TS: p.UnansweredSince}
 		f.Detail = strconv.Itoa(p.UnansweredTail) + " of " + strconv.Itoa(p.Pings) + " pings by the " + side(wsparse.Dir(d)) + " unanswered"
 		s := pings[d&1]
 		switch {
@@ -73,7 +73,7 @@ func (l *Linter) Health(c *health.Conn) {
 		default:
 			continue
 		}
-		f := Finding{Rule: rule(name), Conn: c.ID, Dir: s.Dir.String(), Record: "connection", TS: s.MaxGapAt, Detail: label + ": " + missed(s)}
+		f := Finding{Rule: rule(name), Conn: c.ID, EncapID: wsparse.EncapID(c.Encap), Dir: s.Dir.String(), Record: "connection", TS: s.MaxGapAt, Detail: label + ": " + missed(s)}
 		if len(s.Gaps) > 0 {
 			f.TS = s.Gaps[0].From // where the beats first went missing
 		}
@@ -120,7 +120,7 @@ func (l *Linter) appHealth(c *health.Conn, s *health.Series) {
 			}
 			offs += text.Dur(o)
 		}
-		f := Finding{Rule: rule("heartbeat-timers-doubled"), Conn: c.ID, Dir: s.Dir.String(), Record: "connection", TS: s.First,
+		f := Finding{Rule: rule("heartbeat-timers-doubled"), Conn: c.ID, EncapID: wsparse.EncapID(c.Encap), Dir: s.Dir.String(), Record: "connection", TS: s.First,
 			Detail: seriesLabel(s) + " " + text.Dur(s.Interval) + ": " + strconv.Itoa(s.Timers) + " timers (offset " + offs + "), " +
 				strconv.Itoa(s.Count) + " beats in " + text.Dur(s.Last.Sub(s.First)) + ": a timer not cleared on reconnect"}
 		l.push(f)
@@ -131,7 +131,7 @@ func (l *Linter) appHealth(c *health.Conn, s *health.Series) {
 	if s.Kind == health.KindWSPong && c.Ping[1-s.Dir&1].Pings > 0 {
 		return // pongs that answer pings: ping-unanswered judges them
 	}
-	f := Finding{Rule: rule("heartbeat-missed"), Conn: c.ID, Dir: s.Dir.String(), Record: "connection", TS: s.MaxGapAt,
+	f := Finding{Rule: rule("heartbeat-missed"), Conn: c.ID, EncapID: wsparse.EncapID(c.Encap), Dir: s.Dir.String(), Record: "connection", TS: s.MaxGapAt,
 		Detail: seriesLabel(s) + " " + text.Dur(s.Interval) + " (--heartbeat-interval): " + missed(s)}
 	if len(s.Gaps) > 0 {
 		f.TS = s.Gaps[0].From

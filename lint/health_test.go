@@ -171,3 +171,22 @@ func TestHealthDeclaredApp(t *testing.T) {
 		})
 	}
 }
+
+// TestHealthNamesTenant: a heartbeat finding on a connection that came
+// encapsulated names its encap after WHERE, as the linter's other
+// findings on a connection do (Finding.Encap); a plain one none. Before,
+// WS701-WS706 on a VLAN 20 connection said only its number.
+func TestHealthNamesTenant(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, encap := range []string{"vlan:20", ""} {
+		l := New()
+		c := health.Conn{ID: 3, Status: 101, Encap: encap, Heartbeats: []*health.Series{{Kind: "stomp", Dir: wsparse.ServerToClient, Count: 4,
+			Interval: 2 * time.Second, IntervalSource: "negotiated", First: t0, Last: t0.Add(8 * time.Second), MaxGap: 36 * time.Second,
+			MaxGapAt: t0.Add(8 * time.Second), Missed: 18, Gaps: []health.Gap{{From: t0.Add(8 * time.Second), To: t0.Add(44 * time.Second), Missed: 18, Trailing: true, Open: true}}}}}
+		l.Health(&c)
+		fs := l.Findings()
+		if len(fs) != 1 || fs[0].Encap() != encap {
+			t.Errorf("encap %q: %+v, want one finding in %q", encap, fs, encap)
+		}
+	}
+}

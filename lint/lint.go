@@ -223,7 +223,7 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	if s.End == wsparse.EndNotWebSocket {
 		return // an HTTP/2 connection told for its anomalies: no WebSocket to check
 	}
-	conn.Conn = c.ID
+	conn.Conn, conn.EncapID = c.ID, c.EncapID()
 	emit := func(name, detail string) {
 		f := conn
 		f.Rule = rule(name)

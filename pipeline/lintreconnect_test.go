@@ -260,3 +260,19 @@ func TestLintReconnectTenant(t *testing.T) {
 		}
 	}
 }
+
+// TestLintConnEndTenant: a connection's end finding (WS302 here) names
+// its tenant as its messages' do: gen__tenant-reconnect's conn 3, the
+// VXLAN 20 connection its server's death ended with FIN and no Close.
+// Before, it said 'conn 3 connection' alone.
+func TestLintConnEndTenant(t *testing.T) {
+	out, got := lintWith(t, "../testdata/pcaps/gen__tenant-reconnect.pcap", LintOptions{HealthFlags: DefaultHealthFlags()}, 1, "WS302")
+	if len(got) != 1 || got[0].Conn != 3 {
+		t.Fatalf("%+v, want WS302 on conn 3", got)
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, `"WS302"`) && !strings.Contains(l, `"encap":"vxlan:20"`) {
+			t.Errorf("%s: want encap vxlan:20", l)
+		}
+	}
+}
