@@ -184,7 +184,7 @@ func TestFitTimersMatchesReference(t *testing.T) {
 	for i, beats := range real {
 		checkFit(t, fmt.Sprintf("real series %d", i), beats, rng)
 	}
-	n := 1500
+	n := 600
 	if testing.Short() {
 		n = 500
 	}

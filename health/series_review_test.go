@@ -187,7 +187,7 @@ func adversarialBeats(rng *rand.Rand) []time.Time {
 // TestFitTimersReviewAdversarial: random series of adversarial shapes.
 func TestFitTimersReviewAdversarial(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 2026))
-	n := 4000
+	n := 1000
 	if testing.Short() {
 		n = 500
 	}
