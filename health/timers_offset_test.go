@@ -102,14 +102,6 @@ func TestTimersEvenlySpaced(t *testing.T) {
 // count only when they run at the same time, and beats stretched by a
 // hidden tab are missed beats, never more timers.
 func TestTimersOneTimerHealthy(t *testing.T) {
-	cat := func(parts ...[]int) []int {
-		var o []int
-		for _, p := range parts {
-			o = append(o, p...)
-		}
-		slices.Sort(o)
-		return o
-	}
 	j := func(a int) func(int) int { return jitterMS(a, 3) }
 	for _, tc := range []struct {
 		name  string
@@ -117,17 +109,17 @@ func TestTimersOneTimerHealthy(t *testing.T) {
 		end   int
 		one   bool // must be found (one timer); else found or not, never 2+
 	}{
-		{"restarted once, ping at restart", cat(beatTimes(1000, 10000, 4, nil), beatTimes(33000, 10000, 8, nil)), 110000, true},
-		{"restarted once, jitter", cat(beatTimes(1000, 10000, 6, j(30)), beatTimes(57400, 10000, 8, j(30))), 135000, true},
-		{"restarted once after a pause", cat(beatTimes(1000, 10000, 6, nil), beatTimes(84000, 10000, 8, nil)), 160000, false},
-		{"restarted twice", cat(beatTimes(1000, 10000, 4, nil), beatTimes(33000, 10000, 4, nil), beatTimes(75000, 10000, 4, nil)), 115000, false},
-		{"hidden tab 1/min, visible again", cat(beatTimes(1000, 10000, 10, j(30)), beatTimes(120000, 60000, 5, nil), beatTimes(421000, 10000, 10, j(30))), 530000, false},
-		{"hidden tab to the end", cat(beatTimes(1000, 10000, 30, j(30)), beatTimes(360000, 60000, 6, nil)), 700000, false},
-		{"hidden first, then visible", cat(beatTimes(60000, 60000, 6, nil), beatTimes(367300, 10000, 20, j(30))), 580000, false},
-		{"visible, hidden 3 min, phase 0.4", cat(beatTimes(400, 10000, 31, j(20)), beatTimes(360000, 60000, 3, nil), beatTimes(484400, 10000, 10, j(20))), 590000, false},
-		{"hidden 2 min", cat(beatTimes(1000, 10000, 12, j(30)), beatTimes(180000, 60000, 2, nil), beatTimes(251000, 10000, 12, j(30))), 380000, false},
+		{"restarted once, ping at restart", sortedBeats(beatTimes(1000, 10000, 4, nil), beatTimes(33000, 10000, 8, nil)), 110000, true},
+		{"restarted once, jitter", sortedBeats(beatTimes(1000, 10000, 6, j(30)), beatTimes(57400, 10000, 8, j(30))), 135000, true},
+		{"restarted once after a pause", sortedBeats(beatTimes(1000, 10000, 6, nil), beatTimes(84000, 10000, 8, nil)), 160000, false},
+		{"restarted twice", sortedBeats(beatTimes(1000, 10000, 4, nil), beatTimes(33000, 10000, 4, nil), beatTimes(75000, 10000, 4, nil)), 115000, false},
+		{"hidden tab 1/min, visible again", sortedBeats(beatTimes(1000, 10000, 10, j(30)), beatTimes(120000, 60000, 5, nil), beatTimes(421000, 10000, 10, j(30))), 530000, false},
+		{"hidden tab to the end", sortedBeats(beatTimes(1000, 10000, 30, j(30)), beatTimes(360000, 60000, 6, nil)), 700000, false},
+		{"hidden first, then visible", sortedBeats(beatTimes(60000, 60000, 6, nil), beatTimes(367300, 10000, 20, j(30))), 580000, false},
+		{"visible, hidden 3 min, phase 0.4", sortedBeats(beatTimes(400, 10000, 31, j(20)), beatTimes(360000, 60000, 3, nil), beatTimes(484400, 10000, 10, j(20))), 590000, false},
+		{"hidden 2 min", sortedBeats(beatTimes(1000, 10000, 12, j(30)), beatTimes(180000, 60000, 2, nil), beatTimes(251000, 10000, 12, j(30))), 380000, false},
 		{"one timer, ±300 ms", beatTimes(1000, 10000, 20, j(300)), 205000, true},
-		{"one timer, ping on connect too", cat([]int{300}, beatTimes(1000, 10000, 20, nil)), 205000, true},
+		{"one timer, ping on connect too", sortedBeats([]int{300}, beatTimes(1000, 10000, 20, nil)), 205000, true},
 	} {
 		c := playBeats(t, Options{}.WithDefaults(), KindApp, tc.end, tc.beats)
 		s := seriesKind(c, KindApp)
@@ -176,4 +168,11 @@ func TestTimersDeclaredHalf(t *testing.T) {
 	}
 	c = playBeats(t, o, KindWSPing, 125000, beatTimes(1000, 10000, 12, nil), beatTimes(56000, 10000, 7, nil))
 	wantTimers(t, "second later, declared", seriesKind(c, KindWSPing), Glance(c), 10000, []int{5000}, 0)
+}
+
+// sortedBeats is the beat times of several timers together, in order.
+func sortedBeats(parts ...[]int) []int {
+	o := slices.Concat(parts...)
+	slices.Sort(o)
+	return o
 }

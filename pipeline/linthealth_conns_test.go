@@ -16,7 +16,10 @@ import (
 // linted is what lint reads of a connection's health (lint.Linter.Health):
 // its pings, the series of the kinds it judges, whether it was a
 // fallback session.
-func linted(c *health.Conn) string {
+func linted(c *health.Conn) string { return lintedKinds(c, false) }
+
+// lintedKinds is linted, with the texts --heartbeat-text names when texts.
+func lintedKinds(c *health.Conn, texts bool) string {
 	v := struct {
 		Ping      [2]health.PingStats
 		Transport string
@@ -26,6 +29,10 @@ func linted(c *health.Conn) string {
 		switch s.Kind {
 		case health.KindWSPing, health.KindWSPong, "stomp", "engineio":
 			v.Series = append(v.Series, s)
+		case health.KindText:
+			if texts {
+				v.Series = append(v.Series, s)
+			}
 		case health.KindApp:
 			// Lint looks for them in STOMP and Socket.IO messages (and
 			// SockJS arrays), not in plain texts and JSON.

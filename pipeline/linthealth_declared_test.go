@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"io"
 	"path/filepath"
 	"slices"
@@ -14,28 +13,7 @@ import (
 )
 
 // lintedDeclared is linted with the texts --heartbeat-text names.
-func lintedDeclared(c *health.Conn) string {
-	v := struct {
-		Ping      [2]health.PingStats
-		Transport string
-		Series    []*health.Series
-	}{Ping: c.Ping, Transport: c.Transport}
-	for _, s := range c.Heartbeats {
-		switch s.Kind {
-		case health.KindWSPing, health.KindWSPong, "stomp", "engineio", health.KindText:
-			v.Series = append(v.Series, s)
-		case health.KindApp:
-			if s.Proto == "stomp" || s.Proto == "socketio" {
-				v.Series = append(v.Series, s)
-			}
-		}
-	}
-	if v.Ping == [2]health.PingStats{} && v.Series == nil {
-		return ""
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
+func lintedDeclared(c *health.Conn) string { return lintedKinds(c, true) }
 
 // TestLintHealthAsConnsDeclared: TestLintHealthAsConns with the
 // heartbeat declared (--heartbeat-text ping --heartbeat-interval 10s, and

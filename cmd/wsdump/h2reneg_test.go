@@ -22,18 +22,7 @@ func TestH2TLSRenegotiation(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	got := map[string][]string{}
-	conns := 0
-	for _, r := range parseJSONL(t, out) {
-		switch r.Type {
-		case "message":
-			data, sum := r.dataSHA256(t)
-			got[r.Dir] = append(got[r.Dir], strconv.Itoa(r.Opcode)+" "+strconv.Itoa(len(data))+" "+sum)
-		case "conn":
-			conns++
-		}
-	}
-	compareByDir(t, "message", got, readManifest(t, base+".messages.tsv"))
+	conns := matchH2Manifest(t, base, out)
 	if conns != 1 {
 		t.Errorf("%d conn records, want 1", conns)
 	}
@@ -70,18 +59,7 @@ func TestH2TLSRenegotiationBeforePreface(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	got := map[string][]string{}
-	conns := 0
-	for _, r := range parseJSONL(t, out) {
-		switch r.Type {
-		case "message":
-			data, sum := r.dataSHA256(t)
-			got[r.Dir] = append(got[r.Dir], strconv.Itoa(r.Opcode)+" "+strconv.Itoa(len(data))+" "+sum)
-		case "conn":
-			conns++
-		}
-	}
-	compareByDir(t, "message", got, readManifest(t, base+".messages.tsv"))
+	conns := matchH2Manifest(t, base, out)
 	for line := range strings.Lines(out) {
 		if strings.HasPrefix(line, `{"type":"conn"`) && (!strings.Contains(line, `"renegotiations":1,`) || strings.Contains(line, "h2_")) {
 			t.Errorf("conn record: want 1 renegotiation, not flagged:\n%s", line)
@@ -126,4 +104,22 @@ func tsharkPrefaceHello(t *testing.T, tshark, base string) (preface, hello int, 
 		}
 	}
 	return preface, hello, b
+}
+
+// matchH2Manifest compares the messages of out (jsonl of base's capture)
+// with base's manifest, by direction, and returns its conn records' count.
+func matchH2Manifest(t *testing.T, base, out string) (conns int) {
+	t.Helper()
+	got := map[string][]string{}
+	for _, r := range parseJSONL(t, out) {
+		switch r.Type {
+		case "message":
+			data, sum := r.dataSHA256(t)
+			got[r.Dir] = append(got[r.Dir], strconv.Itoa(r.Opcode)+" "+strconv.Itoa(len(data))+" "+sum)
+		case "conn":
+			conns++
+		}
+	}
+	compareByDir(t, "message", got, readManifest(t, base+".messages.tsv"))
+	return conns
 }
