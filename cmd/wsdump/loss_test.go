@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
@@ -87,8 +88,15 @@ func readCapture(t *testing.T, path string) []rawPacket {
 
 func writeCapture(t *testing.T, pkts []rawPacket, snaplen int) string {
 	t.Helper()
-	var buf bytes.Buffer
-	w := pcapgo.NewWriter(&buf)
+	// Streamed to the file: growing a buffer to each capture (thousands
+	// of them in the loss tests) cleared megabytes of memory each time.
+	path := filepath.Join(t.TempDir(), "lossy.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := bufio.NewWriterSize(f, 256<<10)
+	w := pcapgo.NewWriter(buf)
 	if err := w.WriteFileHeader(uint32(max(snaplen, 65535)), layers.LinkType(pkts[0].link)); err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +107,10 @@ func writeCapture(t *testing.T, pkts []rawPacket, snaplen int) string {
 		}
 		w.WritePacket(gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(data), Length: p.wireLen}, data)
 	}
-	path := filepath.Join(t.TempDir(), "lossy.pcap")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := buf.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return path
