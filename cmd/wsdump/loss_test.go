@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -86,16 +84,16 @@ func readCapture(t *testing.T, path string) []rawPacket {
 	return pkts
 }
 
-func writeCapture(t *testing.T, pkts []rawPacket, snaplen int) string {
+func captureBytes(t *testing.T, pkts []rawPacket, snaplen int) []byte {
 	t.Helper()
-	// Streamed to the file: growing a buffer to each capture (thousands
-	// of them in the loss tests) cleared megabytes of memory each time.
-	path := filepath.Join(t.TempDir(), "lossy.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
+	// Sized once: growing a buffer to each capture (thousands of them
+	// in the loss tests) cleared megabytes of memory each time; a file
+	// of each cost its creation, writing and reading.
+	n := 24
+	for _, p := range pkts {
+		n += 16 + len(p.data)
 	}
-	buf := bufio.NewWriterSize(f, 256<<10)
+	buf := bytes.NewBuffer(make([]byte, 0, n))
 	w := pcapgo.NewWriter(buf)
 	if err := w.WriteFileHeader(uint32(max(snaplen, 65535)), layers.LinkType(pkts[0].link)); err != nil {
 		t.Fatal(err)
@@ -107,13 +105,7 @@ func writeCapture(t *testing.T, pkts []rawPacket, snaplen int) string {
 		}
 		w.WritePacket(gopacket.CaptureInfo{Timestamp: p.ts, CaptureLength: len(data), Length: p.wireLen}, data)
 	}
-	if err := buf.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return buf.Bytes()
 }
 
 // wireFrame is a frame as it sits in a direction's byte stream.
@@ -180,9 +172,9 @@ type lossResult struct {
 // not failed.
 //
 // With tolerant, invented frames are counted and logged, not failed.
-func checkLossy(t *testing.T, path string, wire [2][]wireFrame, touched func(dir int, f wireFrame) bool, lateStart, tolerant bool) lossResult {
+func checkLossy(t *testing.T, pcap []byte, wire [2][]wireFrame, touched func(dir int, f wireFrame) bool, lateStart, tolerant bool) lossResult {
 	t.Helper()
-	out, errs, code := runWsdump(t, nil, "-r", path, "--format", "jsonl")
+	out, errs, code := runWsdump(t, pcap, "-r", "-", "--format", "jsonl")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -295,7 +287,7 @@ func TestRandomSegmentLoss(t *testing.T) {
 					}
 					kept = append(kept, p)
 				}
-				r := checkLossy(t, writeCapture(t, kept, 0), wire, touchedBy(lost), false, false)
+				r := checkLossy(t, captureBytes(t, kept, 0), wire, touchedBy(lost), false, false)
 				total.untouched += r.untouched
 				total.found += r.found
 				total.invented += r.invented
@@ -336,7 +328,7 @@ func TestSnapLength(t *testing.T) {
 					lost[p.dir] = append(lost[p.dir], [2]uint32{p.seq + uint32(kept), p.seq + uint32(p.payload)})
 				}
 			}
-			r := checkLossy(t, writeCapture(t, pkts, snap), wire, touchedBy(lost), false, true)
+			r := checkLossy(t, captureBytes(t, pkts, snap), wire, touchedBy(lost), false, true)
 			t.Logf("%s, snap length %d: %d of %d untouched frames reported, %d partial, %d invented",
 				name, snap, r.found, r.untouched, r.partial, r.invented)
 			// Every segment is cut, so most frame headers are lost and each
@@ -366,7 +358,7 @@ func TestLateStart(t *testing.T) {
 					lost[p.dir] = append(lost[p.dir], [2]uint32{p.seq, p.seq + uint32(p.payload)})
 				}
 			}
-			r := checkLossy(t, writeCapture(t, pkts[first:], 0), wire, touchedBy(lost), true, false)
+			r := checkLossy(t, captureBytes(t, pkts[first:], 0), wire, touchedBy(lost), true, false)
 			total.untouched += r.untouched
 			total.found += r.found
 			total.invented += r.invented

@@ -38,7 +38,7 @@ func TestRenegotiationDropsNeverAlter(t *testing.T) {
 						}
 					}
 					runs++
-					out, errs, code := runWsdump(t, nil, "-r", writeCapture(t, kept, 0), "--keylog", base+".keys", "--format", "jsonl")
+					out, errs, code := runWsdump(t, captureBytes(t, kept, 0), "-r", "-", "--keylog", base+".keys", "--format", "jsonl")
 					if code != 0 {
 						t.Fatalf("packets %d+%d dropped: exit %d: %s", i, width, code, errs)
 					}

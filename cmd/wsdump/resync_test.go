@@ -89,7 +89,7 @@ func TestLossLargeFragments(t *testing.T) {
 			}
 			kept = append(kept, p)
 		}
-		out, errs, code := runWsdump(t, nil, "-r", writeCapture(t, kept, 0), "--format", "jsonl")
+		out, errs, code := runWsdump(t, captureBytes(t, kept, 0), "-r", "-", "--format", "jsonl")
 		if code != 0 {
 			t.Fatalf("seed %d: exit %d: %s", seed, code, errs)
 		}

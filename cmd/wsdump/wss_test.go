@@ -394,7 +394,7 @@ func TestWssLateStart(t *testing.T) {
 	pkts := readCapture(t, base+".pcap")
 	listed, atRecord := 0, 0
 	for first := 12; first < len(pkts)-2; first += 3 {
-		out, errs, code := runWsdump(t, nil, "-r", writeCapture(t, pkts[first:], 0), "--keylog", base+".keys", "--format", "jsonl")
+		out, errs, code := runWsdump(t, captureBytes(t, pkts[first:], 0), "-r", "-", "--keylog", base+".keys", "--format", "jsonl")
 		if code != 0 {
 			t.Fatalf("start %d: exit %d: %s", first, code, errs)
 		}

@@ -199,7 +199,7 @@ func TestWssSegmentLoss(t *testing.T) {
 				}
 				drops++
 				kept := append(append([]rawPacket(nil), pkts[:i]...), pkts[i+1:]...)
-				out, errs, code := runWsdump(t, nil, "-r", writeCapture(t, kept, 0), "--keylog", base+".keys", "--format", "jsonl")
+				out, errs, code := runWsdump(t, captureBytes(t, kept, 0), "-r", "-", "--keylog", base+".keys", "--format", "jsonl")
 				if code != 0 {
 					t.Fatalf("packet %d dropped: exit %d: %s", i, code, errs)
 				}
@@ -268,7 +268,7 @@ func TestWssEarlyDataUnanswered(t *testing.T) {
 	if last < 0 || cut == len(pkts) {
 		t.Fatalf("no 0-RTT ClientHello (%d) or server answer (%d)", last, cut)
 	}
-	out, errs, code := runWsdump(t, nil, "-r", writeCapture(t, pkts[:cut], 0), "--keylog", base+".keys", "--format", "jsonl")
+	out, errs, code := runWsdump(t, captureBytes(t, pkts[:cut], 0), "-r", "-", "--keylog", base+".keys", "--format", "jsonl")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
