@@ -24,6 +24,7 @@ type undecrypted struct {
 	first     string // the lowest-numbered connection's (the records come at the connections' ends)
 	firstConn int
 	late      int // of n, captured after their handshakes: no key log helps
+	lost      int // of n, their hellos lost (tlsdec.HelloLost): nor does it
 	// ws: a WebSocket's record passed (a frame, a message, a handshake
 	// that upgraded, a WebSocket's end): when none did, the command says
 	// what the capture held (report.WriteNoWebSocket).
@@ -53,6 +54,9 @@ func (u *undecrypted) Put(r *record.Record) {
 		u.n++
 		if strings.HasPrefix(r.TLS.Info.Error, tlsdec.NoHandshake) {
 			u.late++
+		}
+		if strings.HasPrefix(r.TLS.Info.Error, tlsdec.HelloLost) {
+			u.lost++
 		}
 	}
 	switch r.Kind {
@@ -94,8 +98,15 @@ func (u *undecrypted) notice(w io.Writer, name, verb string) {
 	case u.late == u.n:
 		advice = [2]string{"it was captured after its TLS handshake, which no key log makes up for",
 			"they were captured after their TLS handshakes, which no key log makes up for"}
-	case u.late > 0:
+	case u.lost == u.n:
+		advice = [2]string{"its TLS hello was not captured, which no key log makes up for",
+			"their TLS hellos were not captured, which no key log makes up for"}
+	case u.late+u.lost == u.n:
+		advice[1] = "they were captured without their TLS hellos, which no key log makes up for"
+	case u.late > 0 && u.lost == 0:
 		advice[1] += fmt.Sprintf(", but for the %d captured after their TLS handshakes", u.late)
+	case u.late+u.lost > 0:
+		advice[1] += fmt.Sprintf(", but for the %d captured without their TLS hellos", u.late+u.lost)
 	}
 	switch {
 	case u.n == 1:

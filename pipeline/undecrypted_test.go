@@ -34,8 +34,10 @@ func TestUndecryptedFirst(t *testing.T) {
 // TestUndecryptedLate: connections captured after their TLS handshakes
 // are not offered a key log as the remedy (session 35: mid-session TLS is
 // listed as TLS).
+// Nor are those whose hellos were lost with their first bytes.
 func TestUndecryptedLate(t *testing.T) {
 	srv := netip.MustParseAddrPort("10.0.0.2:443")
+	const lost = tlsdec.HelloLost + ": lost with the first 260 bytes of side 0"
 	for _, tc := range []struct {
 		errs []string
 		want string
@@ -45,6 +47,10 @@ func TestUndecryptedLate(t *testing.T) {
 		{[]string{tlsdec.NoHandshake, tlsdec.NoHandshake}, "; they were captured after their TLS handshakes, which no key log makes up for\n"},
 		{[]string{"no key", tlsdec.NoHandshake}, "; a key log with their keys (--keylog FILE) decrypts them, but for the 1 captured after their TLS handshakes\n"},
 		{[]string{"no key"}, "; a key log with its keys (--keylog FILE) decrypts it\n"},
+		{[]string{lost}, "; its TLS hello was not captured, which no key log makes up for\n"},
+		{[]string{lost, lost}, "; their TLS hellos were not captured, which no key log makes up for\n"},
+		{[]string{lost, tlsdec.NoHandshake}, "; they were captured without their TLS hellos, which no key log makes up for\n"},
+		{[]string{"no key", lost, tlsdec.NoHandshake}, "; a key log with their keys (--keylog FILE) decrypts them, but for the 2 captured without their TLS hellos\n"},
 	} {
 		u := &undecrypted{next: discard{}}
 		for i, e := range tc.errs {

@@ -116,6 +116,9 @@ type streamRare struct {
 	// goes through tls, whose plaintext (with keys) goes on to conn.
 	tls     *tlsdec.Conn
 	tlsLate *lateTLS
+	// lostStart: by side, bytes lost before the connection's first bytes
+	// (a TLS hello among them, told to tls when it is made).
+	lostStart [2]int
 
 	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
 	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
@@ -360,6 +363,9 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 		ts = captureTime(sg, length-1, ts)
 	}
 	if skip > 0 {
+		if !s.started {
+			s.more().lostStart[sd] += skip // (for a TLS layer made at the first bytes)
+		}
 		if s.tlsLayer() != nil {
 			s.tlsLayer().Gap(sd, skip, ts)
 		} else if s.h2Layer() != nil {
@@ -387,6 +393,9 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 			s.more().tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
 			s.rare.tls.OnLost(s.plaintextLost)
 			s.rare.tls.OnHold(s.holdEarly, s.releaseEarly)
+			for side, n := range s.rare.lostStart {
+				s.rare.tls.Gap(side, n, ts) // its hello among them (tlsdec.HelloLost)
+			}
 		}
 	}
 	if s.tlsLayer() != nil {

@@ -5,6 +5,7 @@ package reassembly
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wsdump/wsdump/tlsdec"
@@ -112,7 +113,7 @@ func (s *stream) syncTLS() {
 		s.setTLSInfo(new(wsparse.TLSInfo))
 	}
 	client, guess := s.tlsClientGuess()
-	if guess != "" && i.Error == tlsdec.NoHandshake {
+	if guess != "" && (i.Error == tlsdec.NoHandshake || strings.HasPrefix(i.Error, tlsdec.HelloLost)) {
 		i.Error += guess
 	}
 	*s.tlsInfo() = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
@@ -165,6 +166,9 @@ func portRank(p uint16) int {
 func (s *stream) tlsClientGuess() (int, string) {
 	if c := s.tlsLayer().Info().Client; c >= 0 {
 		return c, ""
+	}
+	if s.space&(synFirst|synFirst<<1) == synFirst|synFirst<<1 {
+		return 0, "" // the SYN's sender, answered by a SYN-ACK (its hello lost)
 	}
 	addr := s.addrs()
 	p := [2]uint16{addr[0].Port(), addr[1].Port()}

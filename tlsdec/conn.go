@@ -112,6 +112,7 @@ type Conn struct {
 	t12            session12   // TLS 1.2: what a renegotiation needs (reneg.go)
 	reneg          *renegState // TLS 1.2: the renegotiations, from the first
 	stopErr        string      // the first failure that ended a side for good (failStop)
+	lostStart      [2]int64    // by side, bytes lost before its first captured byte (lost.go)
 }
 
 type phase uint8
@@ -175,6 +176,7 @@ func (c *Conn) Info() Info {
 			i.StopError = i.Error // (a side with no keys from its start)
 		}
 	}
+	c.amendLost(&i)
 	if c.reneg != nil {
 		i.Renegotiations = c.reneg.count
 		c.reneg.amend(&i, c.info.Client)
@@ -242,7 +244,7 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 		return
 	}
 	d := &c.dir[side]
-	if d.dead {
+	if d.dead || c.lostAtStart(side, n) {
 		return
 	}
 	if c.renegWaiting(side) {
@@ -407,9 +409,7 @@ func (c *Conn) content(side int, typ uint8, plain []byte, ts time.Time) {
 			// Encrypted data we have no keys for (or a stream that started
 			// after the handshake).
 			d.phase = phaseOpaque
-			if !c.sawHello && c.info.Error == "" {
-				c.fail("%s", NoHandshake)
-			}
+			c.noHello()
 			return
 		}
 		c.info.AppBytes[side] += int64(len(plain))
@@ -424,11 +424,11 @@ func (c *Conn) content(side int, typ uint8, plain []byte, ts time.Time) {
 
 func (c *Conn) changeCipherSpec(side int) {
 	d := &c.dir[side]
-	if c.sawHello && !c.sawServerHello {
+	if c.sawHello && !c.sawServerHello && c.lostStart == [2]int64{} {
 		// TLS 1.3 middlebox compatibility (RFC 8446 §D.4): a server's after
 		// a HelloRetryRequest, a client's before its second ClientHello or
 		// after a first one that sends early data. TLS 1.2 has no keys to
-		// change to yet.
+		// change to yet. (A ServerHello lost: lost.go.)
 		return
 	}
 	if c.version == VersionTLS13 || d.phase != phaseClear {
@@ -439,6 +439,7 @@ func (c *Conn) changeCipherSpec(side int) {
 	}
 	if d.pending == nil {
 		d.phase = phaseOpaque // no keys: c.stop or a missing ServerHello says why
+		c.noHello()
 		if c.suite == nil && c.info.Error == "" {
 			c.fail("side %d: ChangeCipherSpec before any ServerHello", side)
 		}
@@ -610,7 +611,7 @@ func (c *Conn) serverHello(side int, body []byte) {
 	s := suites[sh.suite]
 	switch {
 	case !c.sawHello:
-		c.stop("no ClientHello seen: client random unknown")
+		c.stop("%s", noClientHello) // (lost.go: amendLost)
 		return
 	case sh.version != VersionTLS12 && sh.version != VersionTLS13:
 		c.stop("%s is not decrypted", VersionName(sh.version))
@@ -656,43 +657,5 @@ func (c *Conn) serverHello(side int, body []byte) {
 			return
 		}
 		x.d.phase, x.d.cipher, x.d.seq, x.d.secret, x.d.appSec = phaseHandshake, ciph, 0, x.hs, x.traffic
-	}
-}
-
-// lostRecord passes over a record that a gap cut: its sequence number is
-// spent and its plaintext told to the OnLost function. A record under no
-// keys it can open (the side opaque, or a TLS 1.3 ChangeCipherSpec) is
-// only counted. A CBC record whose last blocks were lost ends the side as
-// a gap past a record does: its padding, up to 256 bytes, is not known,
-// and a plaintext length told wrong would put the WebSocket decoder inside
-// a payload where a frame header is (it reported frames made of payload
-// bytes, without an anomaly).
-func (c *Conn) lostRecord(side int, ts time.Time) {
-	d := &c.dir[side]
-	if d.phase == phaseOpaque || d.cipher == nil || c.version == VersionTLS13 && d.hdr[0] != typeApplicationData {
-		return
-	}
-	if c.version == VersionTLS12 && d.hdr[0] != typeApplicationData {
-		c.lostControl12(side) // no application data in it (reneg.go)
-		return
-	}
-	n, exact, ok := d.cipher.plainLen(d.body, d.cutEnd, d.seq)
-	if !ok {
-		d.dead = true
-		c.failStop("side %d: record %d cut by lost bytes at its end, its plaintext's length unknown: TLS records not followed past it", side, c.info.Records[side])
-		if c.lost != nil {
-			d.deadOn = true
-			c.lost(side, 5+d.need, true, ts)
-		}
-		return
-	}
-	d.seq++
-	bound := ""
-	if !exact {
-		bound = "at most " // the padding and content type were lost too
-	}
-	c.fail("side %d: record %d cut by lost bytes: %s%d bytes of plaintext lost, decryption goes on", side, c.info.Records[side], bound, n)
-	if c.lost != nil && n > 0 {
-		c.lost(side, n, exact, ts)
 	}
 }

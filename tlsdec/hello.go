@@ -190,11 +190,12 @@ func Detect(b []byte) bool {
 }
 
 // DetectMidSession reports whether b, the first bytes of a TCP stream
-// captured after its handshake, start a TLS record: an alert, handshake
-// or application data header of TLS 1.0-1.3 with a length up to
-// MaxRecord, followed (when b holds it) by another record header. No
-// WebSocket frame starts that way (opcodes 5-7 are reserved), nor does an
-// HTTP message. It needs 5 bytes.
+// captured after its handshake (or after its first bytes were lost),
+// start a TLS record: a ChangeCipherSpec (of 1 byte), alert, handshake or
+// application data header of TLS 1.0-1.3 with a length up to MaxRecord,
+// followed (when b holds it) by another record header. No WebSocket frame
+// starts that way (opcodes 4-7 are reserved), nor does an HTTP message.
+// It needs 5 bytes.
 func DetectMidSession(b []byte) bool {
 	for i := 0; i < 2; i++ {
 		if len(b) < 5 && i == 0 {
@@ -204,7 +205,8 @@ func DetectMidSession(b []byte) bool {
 		copy(h[:], []byte{typeAlert, 3, 3, 0, 1})
 		copy(h[:], b)
 		l := int(h[3])<<8 | int(h[4])
-		if h[0] < typeAlert || h[0] > typeApplicationData || h[1] != 3 || h[2] < 1 || h[2] > 4 || l == 0 || l > MaxRecord {
+		if h[0] < typeChangeCipherSpec || h[0] > typeApplicationData || h[1] != 3 || h[2] < 1 || h[2] > 4 || l == 0 || l > MaxRecord ||
+			h[0] == typeChangeCipherSpec && l != 1 {
 			return false
 		}
 		if len(b) < 5+l {
