@@ -528,3 +528,49 @@ func readRows[T any](t *testing.T, name string) []T {
 	}
 	return rows
 }
+
+// TestTLSStopError: the tls group has jsonl's tls.stop_error, the failure
+// that stopped decryption where the first error was another, null
+// elsewhere (not stopped, or stopped by its first failure), on the conns
+// and handshakes rows.
+func TestTLSStopError(t *testing.T) {
+	dir := t.TempDir()
+	w, t0, ends := originWriter(t, Options{Dir: dir})
+	for id, i := range []*wsparse.TLSInfo{
+		1: {Version: "TLS 1.2", Error: "side 1: 51 bytes lost, records lost: 1", Stopped: true, StopError: "side 0: renegotiation 1 to keys not known"},
+		2: {Version: "TLS 1.2", Error: "side 0: renegotiation 1 to keys not known", Stopped: true, StopError: "side 0: renegotiation 1 to keys not known"},
+		3: {Version: "TLS 1.2", Error: "side 1: 51 bytes lost, records lost: 1"},
+	} {
+		if i == nil {
+			continue
+		}
+		c := wsparse.NewView(id, ends)
+		w.Handshake(c, &wsparse.Handshake{TS: t0, Method: "GET", Status: 101, TLS: i})
+		w.End(c, &wsparse.Summary{First: t0, Last: t0, Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndClean, TLS: i})
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		Conn int64 `parquet:"conn"`
+		TLS  *struct {
+			Error     *string `parquet:"error,optional"`
+			StopError *string `parquet:"stop_error,optional"`
+		} `parquet:"tls,optional"`
+	}
+	for _, ds := range []string{"conns", "handshakes"} {
+		rows := readRows[row](t, filepath.Join(dir, ds, "date=2026-12-04", "part-"+w.ID()+".parquet"))
+		if len(rows) != 3 {
+			t.Fatalf("%s: %d rows, want 3", ds, len(rows))
+		}
+		for _, r := range rows {
+			var got string
+			if r.TLS != nil && r.TLS.StopError != nil {
+				got = *r.TLS.StopError
+			}
+			if want := map[int64]string{1: "side 0: renegotiation 1 to keys not known"}[r.Conn]; got != want || r.TLS.Error == nil {
+				t.Errorf("%s: conn %d: tls.stop_error %q, want %q (null when empty)", ds, r.Conn, got, want)
+			}
+		}
+	}
+}

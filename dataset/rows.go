@@ -62,6 +62,9 @@ type tlsGroup struct {
 	ALPNOffered []string `parquet:"alpn_offered,list"`
 	Decrypted   bool     `parquet:"decrypted"`
 	Error       *string  `parquet:"error,optional"`
+	// The failure that stopped decryption partway where Error is an
+	// earlier one decryption went on past (jsonl tls.stop_error).
+	StopError *string `parquet:"stop_error,optional"`
 	// TLS 1.2 renegotiations begun inside the encrypted channel (jsonl
 	// tls.renegotiations, there only where there were).
 	Renegotiations int64 `parquet:"renegotiations"`
@@ -300,6 +303,9 @@ func tlsOf(t *wsparse.TLSInfo) *tlsGroup {
 		Decrypted: t.Decrypted, Renegotiations: int64(t.Renegotiations), ClientBytes: t.Bytes[0], ServerBytes: t.Bytes[1]}
 	if t.Error != "" {
 		g.Error = ptr(t.Error)
+	}
+	if t.Stopped && t.StopError != "" && t.StopError != t.Error { // (as report's jsonl)
+		g.StopError = ptr(t.StopError)
 	}
 	return g
 }
