@@ -113,6 +113,7 @@ type Conn struct {
 	reneg          *renegState // TLS 1.2: the renegotiations, from the first
 	stopErr        string      // the first failure that ended a side for good (failStop)
 	lostStart      [2]int64    // by side, bytes lost before its first captured byte (lost.go)
+	failed         bool        // a failure so far (Error may be a note before it: early.go's sayRejected)
 }
 
 type phase uint8
@@ -188,7 +189,7 @@ func (c *Conn) fail(format string, args ...any) {
 	if c.info.Error == "" {
 		c.info.Error = fmt.Sprintf(format, args...)
 	}
-	c.info.Decrypted = false
+	c.failed, c.info.Decrypted = true, false
 }
 
 // failStop is fail for a failure that ends a side's decryption for good:
@@ -202,7 +203,7 @@ func (c *Conn) failStop(format string, args ...any) {
 	if c.info.Error == "" {
 		c.info.Error = c.stopErr
 	}
-	c.info.Decrypted = false
+	c.failed, c.info.Decrypted = true, false
 }
 
 // stop gives up decryption for the whole connection.
@@ -381,7 +382,7 @@ func (c *Conn) record(side int, hdr [5]byte, body []byte, ts time.Time) {
 			c.failStop("side %d: record %d: %v (wrong key?)", side, c.info.Records[side], err)
 			return
 		}
-		if c.info.Error == "" {
+		if !c.failed {
 			c.info.Decrypted = true
 		}
 		c.content(side, inner, plain, ts)

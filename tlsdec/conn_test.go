@@ -348,7 +348,7 @@ func TestEarlyData(t *testing.T) {
 		{"aes256", 0x1302, true, false, true, "", true},
 		{"chacha20", 0x1303, true, false, true, "", true},
 		{"not-logged", 0x1301, false, false, false, "0-RTT early data not decrypted: the key log has no CLIENT_EARLY_TRAFFIC_SECRET", false},
-		{"rejected", 0x1302, true, true, false, "the server rejected the client's 0-RTT early data: 200 bytes discarded", true},
+		{"rejected", 0x1302, true, true, true, "the server rejected the client's 0-RTT early data: 200 bytes discarded", true},
 		{"rejected-not-logged", 0x1301, false, true, false, "0-RTT early data not decrypted", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package tlsdec
 
 import (
 	"encoding/hex"
+	"fmt"
 	"time"
 )
 
@@ -141,7 +142,7 @@ func (c *Conn) earlyContent(side int, inner uint8, plain []byte, ts time.Time) {
 			c.earlyDecide(side, true)
 		}
 	}
-	if c.info.Error == "" {
+	if !c.failed {
 		c.info.Decrypted = true
 	}
 }
@@ -195,14 +196,17 @@ func (c *Conn) earlyDecide(side int, accepted bool) {
 }
 
 // sayRejected sets the error to the early plaintext discarded so far,
-// unless an earlier error stands.
+// unless an earlier error stands. It is a note, not a failure: the server
+// discarded those bytes too, and what the connection carried is
+// decrypted whole (Decrypted stays true; until session 40 it was false
+// on such a connection, decrypted to its end). A failure after it
+// clears Decrypted; Info's StopError names it where it stopped a side.
 func (c *Conn) sayRejected() {
 	e := &c.early
 	if e.rejected == 0 || c.info.Error != "" && !e.saidRej {
 		return
 	}
-	c.info.Error = ""
-	c.fail("the server rejected the client's 0-RTT early data: %d bytes discarded (a client sends them again after the handshake)", e.rejected)
+	c.info.Error = fmt.Sprintf("the server rejected the client's 0-RTT early data: %d bytes discarded (a client sends them again after the handshake)", e.rejected)
 	e.saidRej = true
 }
 
