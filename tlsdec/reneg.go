@@ -37,6 +37,10 @@ type renegState struct {
 	wait    [2]bool  // a side changed keys before they were known: its records are held
 	held    [2][]heldRecord
 	heldN   int
+	guessed bool // random was found by trying the key log (renegguess.go)
+	// guessNote says so, until its ClientHello comes (late, not lost).
+	guessNote string
+	guesses   int // key log lines tried so far (maxRenegGuesses)
 }
 
 // session12 is what a TLS 1.2 renegotiation needs of the handshake
@@ -76,6 +80,10 @@ func (c *Conn) renegClientHello(side int, body []byte) {
 	r.count++
 	r.unknown, r.hello = "", false
 	ch, ok := parseClientHello(body)
+	if ok && r.guessedHello(ch.random) {
+		r.count-- // (come late: counted when its keys were found)
+		return
+	}
 	if !ok {
 		r.unknown = "its ClientHello is malformed"
 		return
@@ -217,6 +225,9 @@ func (c *Conn) renegChangeCipherSpec(side int) {
 	d.hs.restart()
 	if d.pending != nil {
 		d.cipher, d.pending, d.seq = d.pending, nil, 0
+		if c.renegWaiting(1 - side) {
+			c.guessReneg(1 - side) // (renegguess.go)
+		}
 		return
 	}
 	if c.reneg == nil {
@@ -271,6 +282,7 @@ func (c *Conn) finished12(side int, body []byte) {
 // amend amends the error of a side changed to unknown keys, and the stop
 // it made, with the bytes counted since.
 func (r *renegState) amend(i *Info, client int) {
+	r.sayGuessed(i)
 	if !r.opaque[0] && !r.opaque[1] {
 		return
 	}

@@ -56,6 +56,9 @@ func (c *Conn) holdReneg(side int, hdr [5]byte, body []byte, ts time.Time) {
 	}
 	r.heldN += n
 	r.held[side] = append(r.held[side], heldRecord{hdr, append([]byte(nil), body...), ts})
+	if len(r.held[side]) == 1 {
+		c.guessReneg(side) // (renegguess.go)
+	}
 }
 
 // settleWaiting ends the wait of the sides whose keys became known (they
