@@ -47,6 +47,11 @@ type Options struct {
 	MaxBufferedPagesPerConnection int // default 4096 (about 8 MiB)
 	MaxBufferedPagesTotal         int // default 65536
 
+	// MaxRenegGuessesTotal bounds the key log lines tried, all
+	// connections together, for TLS renegotiations whose ClientHello was
+	// lost (default tlsdec.DefaultMaxRenegGuessesTotal).
+	MaxRenegGuessesTotal int
+
 	// MaxConnections bounds the connections held at once. Past it, a tenth
 	// are evicted, exactly, in this order: finished and half-open ones
 	// (no payload yet), then those that are not WebSocket, then WebSocket
@@ -66,6 +71,9 @@ type Options struct {
 	// stage in the workers still sees everything.
 	DataUnused bool
 }
+
+// DefaultMaxRenegGuessesTotal is Options.MaxRenegGuessesTotal's default.
+const DefaultMaxRenegGuessesTotal = tlsdec.DefaultMaxRenegGuessesTotal
 
 func (o Options) withDefaults() Options {
 	// A lost segment is usually retransmitted within a few round trips;
@@ -91,6 +99,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxConnections <= 0 {
 		o.MaxConnections = 100000
+	}
+	if o.MaxRenegGuessesTotal <= 0 {
+		o.MaxRenegGuessesTotal = tlsdec.DefaultMaxRenegGuessesTotal
 	}
 	return o
 }
@@ -136,6 +147,7 @@ type Stats struct {
 	InflateRatioLimit                         int // messages whose inflation stopped at the ratio bound
 	H2StreamLimit                             int // HTTP/2 streams not followed: as many as followed at once were open
 	EarlyTotalLimit                           int // TLS connections whose 0-RTT early data held would have passed MaxPendingTotal
+	RenegGuessTotalLimit                      int // TLS renegotiations without a ClientHello whose key search MaxRenegGuessesTotal cut short
 	// Fallback messages (SockJS, Engine.IO over HTTP) of sessions past
 	// fbjoin.MaxSessions, not decoded, and their payload bytes: the
 	// joiner's counts, which the pipeline adds (the joiner comes after
@@ -171,6 +183,7 @@ type Assembler struct {
 	asm    *tcpasm.Assembler
 	stats  Stats
 	dec    headerDecoder
+	guess  tlsdec.GuessBudget // MaxRenegGuessesTotal, drawn on by the TLS connections
 	// The stream whose bytes the decoders are being fed (SideSeen).
 	feeding *stream
 	// Streams holding bytes past a hole, or that did (holes.go).
@@ -268,11 +281,16 @@ func New(out record.Sink, opts Options) *Assembler {
 	a.pageNext, a.pageShrink = pageGrowth(a.asm), pageShrink(a.asm)
 	a.asm.MaxBufferedPagesPerConnection = a.opts.MaxBufferedPagesPerConnection
 	a.asm.MaxBufferedPagesTotal = a.opts.MaxBufferedPagesTotal
+	a.guess.Left = a.opts.MaxRenegGuessesTotal
 	return a
 }
 
 // Stats returns the counters so far.
-func (a *Assembler) Stats() Stats { return a.stats }
+func (a *Assembler) Stats() Stats {
+	st := a.stats
+	st.RenegGuessTotalLimit = a.guess.Cut
+	return st
+}
 
 // assemblerContext is what gopacket keeps of a packet: its capture info
 // (32 bytes, not the 72 of a gopacket.CaptureInfo).

@@ -184,6 +184,7 @@ func NewParallelStage(out record.Sink, opts Options, n int, stage func(next reco
 	p.counted(0)
 	wopts := opts
 	wopts.MaxBufferedPagesTotal = (opts.MaxBufferedPagesTotal + n - 1) / n
+	wopts.MaxRenegGuessesTotal = (opts.MaxRenegGuessesTotal + n - 1) / n
 	pend := opts.Decoder.MaxPendingTotal
 	if pend <= 0 {
 		pend = wsparse.DefaultMaxPendingTotal
@@ -265,6 +266,7 @@ func (p *Parallel) Stats() Stats {
 		st.InflateRatioLimit += w.InflateRatioLimit
 		st.H2StreamLimit += w.H2StreamLimit
 		st.EarlyTotalLimit += w.EarlyTotalLimit
+		st.RenegGuessTotalLimit += w.RenegGuessTotalLimit
 		st.Lanes += w.Lanes
 		st.LanesFull += w.LanesFull
 		st.EncapsFull += w.EncapsFull

@@ -393,6 +393,7 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 			s.more().tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
 			s.rare.tls.OnLost(s.plaintextLost)
 			s.rare.tls.OnHold(s.holdEarly, s.releaseEarly)
+			s.rare.tls.SetGuessBudget(&s.a.guess)
 			for side, n := range s.rare.lostStart {
 				s.rare.tls.Gap(side, n, ts) // its hello among them (tlsdec.HelloLost)
 			}

@@ -100,6 +100,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %d TLS connections' 0-RTT early data was passed on before the server accepted it, as the connections held --max-pending-total %d bytes together (divided among the -j workers): one the server rejected shows it, and then the request sent again (its tls error says so)\n",
 			st.EarlyTotalLimit, l.PendingTotal)
 	}
+	if st.RenegGuessTotalLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d TLS renegotiations whose ClientHello was not captured were not searched for in the key log, or not to the end, as %d key log lines had been tried for such renegotiations (divided among the -j workers): each side ended at its ChangeCipherSpec (its tls stop_error says so)\n",
+			st.RenegGuessTotalLimit, reassembly.DefaultMaxRenegGuessesTotal)
+	}
 	if st.InflateRatioLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d compressed messages stopped inflating at --max-inflate-ratio %d bytes per byte of their connection (anomaly inflate_ratio): a decompression bomb?\n",
 			st.InflateRatioLimit, l.InflateRatio)

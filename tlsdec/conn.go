@@ -109,11 +109,12 @@ type Conn struct {
 	early          earlyState
 	hold           func(n int) bool // see OnHold
 	release        func(n int)
-	t12            session12   // TLS 1.2: what a renegotiation needs (reneg.go)
-	reneg          *renegState // TLS 1.2: the renegotiations, from the first
-	stopErr        string      // the first failure that ended a side for good (failStop)
-	lostStart      [2]int64    // by side, bytes lost before its first captured byte (lost.go)
-	failed         bool        // a failure so far (Error may be a note before it: early.go's sayRejected)
+	t12            session12    // TLS 1.2: what a renegotiation needs (reneg.go)
+	reneg          *renegState  // TLS 1.2: the renegotiations, from the first
+	stopErr        string       // the first failure that ended a side for good (failStop)
+	lostStart      [2]int64     // by side, bytes lost before its first captured byte (lost.go)
+	guessBudget    *GuessBudget // the capture's key log lines to try (renegguess.go)
+	failed         bool         // a failure so far (Error may be a note before it: early.go's sayRejected)
 }
 
 type phase uint8

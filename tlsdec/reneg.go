@@ -40,7 +40,8 @@ type renegState struct {
 	guessed bool // random was found by trying the key log (renegguess.go)
 	// guessNote says so, until its ClientHello comes (late, not lost).
 	guessNote string
-	guesses   int // key log lines tried so far (maxRenegGuesses)
+	guesses   int  // key log lines tried so far (maxRenegGuesses)
+	guessCut  bool // and the capture's total (GuessBudget) cut them short
 }
 
 // session12 is what a TLS 1.2 renegotiation needs of the handshake
@@ -248,6 +249,8 @@ func (c *Conn) endRenegSide(side int) {
 	switch {
 	case r.unknown != "":
 		c.renegStop("side %d: renegotiation %d to keys not known (%s): its records after its ChangeCipherSpec are counted, not decrypted", side, r.count, r.unknown)
+	case r.orphan != nil && r.guessCut:
+		c.renegStop("side %d: a renegotiation's ServerHello and ChangeCipherSpec with no ClientHello seen (lost, or later than the %d bytes of records held for it), and the key log lines to try for such renegotiations were spent (%d in a capture, divided among the -j workers) before one for it was found: its records after it are counted, not decrypted", side, maxHeldReneg, DefaultMaxRenegGuessesTotal)
 	case r.orphan != nil:
 		c.renegStop("side %d: a renegotiation's ServerHello and ChangeCipherSpec with no ClientHello seen (lost, or later than the %d bytes of records held for it): its records after it are counted, not decrypted", side, maxHeldReneg)
 	case c.t12.lostHS:
