@@ -85,7 +85,7 @@ type stream struct {
 
 	addr     addrPair // by side; side 0 sends the packets of key()
 	firstSet [2]bool  // and end set
-	space    uint8    // by side (bit sd, and sd+2): first segment a SYN, 3 GiB or more sent (foreign)
+	space    uint8    // by side (bit sd, sd+2, sd+4): first segment a SYN, 3 GiB or more sent (foreign), first segment a SYN-ACK
 	fin      [2]bool
 	payload  bool
 	rst      bool
@@ -290,6 +290,9 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 		s.firstSet[sd], s.firstSeq[sd] = true, tcp.Seq
 		if tcp.SYN {
 			s.space |= synFirst << sd
+			if tcp.ACK {
+				s.space |= synAck << sd
+			}
 		}
 		if s.lane() != 0 {
 			s.a.noteFirst(s, sd, tcp.Seq)

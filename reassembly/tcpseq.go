@@ -222,6 +222,7 @@ func (s *stream) foreign(sd int, tcp *layers.TCP) bool {
 const (
 	synFirst  = 1 << 0 // the side's first segment was its SYN
 	fullSpace = 1 << 2 // the side sent 3 GiB or more
+	synAck    = 1 << 4 // the side's first segment was a SYN-ACK (with synFirst): the server
 )
 
 // outside reports whether x lies more than maxWindow past side sd's end

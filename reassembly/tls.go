@@ -113,6 +113,14 @@ func (s *stream) syncTLS() {
 		s.setTLSInfo(new(wsparse.TLSInfo))
 	}
 	client, guess := s.tlsClientGuess()
+	if client == 1 { // (its sides as the record's: the client first)
+		if strings.HasPrefix(i.Error, tlsdec.HelloLost) {
+			i.Error = s.tlsLayer().HelloLostFrom(client)
+		}
+		if strings.HasPrefix(i.StopError, tlsdec.HelloLost) {
+			i.StopError = s.tlsLayer().HelloLostFrom(client)
+		}
+	}
 	if guess != "" && (i.Error == tlsdec.NoHandshake || strings.HasPrefix(i.Error, tlsdec.HelloLost)) {
 		i.Error += guess
 	}
@@ -167,8 +175,16 @@ func (s *stream) tlsClientGuess() (int, string) {
 	if c := s.tlsLayer().Info().Client; c >= 0 {
 		return c, ""
 	}
-	if s.space&(synFirst|synFirst<<1) == synFirst|synFirst<<1 {
-		return 0, "" // the SYN's sender, answered by a SYN-ACK (its hello lost)
+	for sd := range 2 {
+		// A SYN's sender, or a SYN-ACK's peer, whichever was captured
+		// (its hello lost; until a review the SYN-ACK alone was not
+		// used: the server was guessed the client by its ports).
+		switch s.space & (synFirst | synAck) << sd {
+		case synFirst << sd:
+			return sd, ""
+		case (synFirst | synAck) << sd:
+			return 1 - sd, ""
+		}
 	}
 	addr := s.addrs()
 	p := [2]uint16{addr[0].Port(), addr[1].Port()}

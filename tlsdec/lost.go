@@ -61,10 +61,23 @@ func (c *Conn) amendLost(i *Info) {
 	}
 }
 
+// HelloLostFrom is a HelloLost error with the sides numbered from the
+// client (the reassembler's side client is side 0): the sides of Info's
+// are the reassembler's, whose side 0 is the first seen, the server's
+// when the SYN was not captured.
+func (c *Conn) HelloLostFrom(client int) string {
+	if client == 1 {
+		return helloLostText([2]int64{c.lostStart[1], c.lostStart[0]})
+	}
+	return c.helloLost()
+}
+
 // helloLost says which sides' first bytes were lost.
-func (c *Conn) helloLost() string {
+func (c *Conn) helloLost() string { return helloLostText(c.lostStart) }
+
+func helloLostText(lostStart [2]int64) string {
 	var lost []string
-	for side, n := range c.lostStart {
+	for side, n := range lostStart {
 		if n > 0 {
 			lost = append(lost, fmt.Sprintf("side %d (%d)", side, n))
 		}

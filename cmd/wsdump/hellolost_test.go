@@ -16,7 +16,11 @@ import (
 // the SYN's sender, -j 1 = -j 2. Until then the capture with both hellos
 // dropped of a TLS 1.2 connection gave "no WebSocket in N packets" and no
 // record, and one of TLS 1.3 said "capture starts after it" with the
-// client guessed.
+// client guessed. The SYN or the SYN-ACK dropped too, the client is the
+// SYN's sender or the SYN-ACK's peer, and the error's sides are numbered
+// from the client (until a review, the SYN dropped, the server was taken
+// for the client by its ports, "client guessed: the first side seen", and
+// the error's side 0 was the server, the first side seen).
 func TestWssHellosLost(t *testing.T) {
 	for _, name := range []string{"gen__wss-go-tls12-aes128gcm", "gen__wss-node-tls13", "gen__wss-go-tls13"} {
 		pcap := filepath.Join("..", "..", "testdata", "pcaps", name+".pcap")
@@ -33,11 +37,22 @@ func TestWssHellosLost(t *testing.T) {
 		if hello[0] < 0 || hello[1] < 0 {
 			t.Fatalf("%s: hellos not found: %v", name, hello)
 		}
-		for _, drop := range [][]int{{0, 1}, {0}, {1}} {
-			t.Run(fmt.Sprintf("%s/drop%v", name, drop), func(t *testing.T) {
+		if pkts[0].dir != 0 || pkts[1].dir != 1 || pkts[0].payload+pkts[1].payload != 0 {
+			t.Fatalf("%s: packets 1 and 2 are not the SYN and SYN-ACK", name)
+		}
+		for _, tc := range []struct {
+			drop []int
+			syn  int // the SYN (0) or SYN-ACK (1) dropped too, -1 neither
+		}{{[]int{0, 1}, -1}, {[]int{0}, -1}, {[]int{1}, -1},
+			{[]int{0, 1}, 0}, {[]int{0}, 0}, {[]int{1}, 0}, {[]int{0, 1}, 1}, {[]int{1}, 1}} {
+			drop := tc.drop
+			t.Run(fmt.Sprintf("%s/drop%v/syn%d", name, drop, tc.syn), func(t *testing.T) {
 				var kept []rawPacket
 				lost := [2]int{}
 				for i, p := range pkts {
+					if i == tc.syn {
+						continue
+					}
 					if d := p.dir; d >= 0 && i == hello[d] && (len(drop) == 2 || drop[0] == d) {
 						lost[d] = p.payload
 						continue
@@ -79,6 +94,9 @@ func TestWssHellosLost(t *testing.T) {
 				}
 				if got := tls[0].ClientBytes + tls[0].ServerBytes + int64(lost[0]+lost[1]); got != total {
 					t.Errorf("bytes counted %d + %d + lost %d = %d, want the connection's %d", tls[0].ClientBytes, tls[0].ServerBytes, lost[0]+lost[1], got, total)
+				}
+				if tc.syn >= 0 {
+					return // (the views below as without the SYN's loss)
 				}
 				table, _, _ := runWsdump(t, nil, "-r", path, "--keylog", keys, "-j", "1")
 				if !strings.Contains(table, " tls ") || !strings.Contains(table, "TLS hello not captured") {
