@@ -416,27 +416,27 @@ func (k *KeyLog) String() string {
 }
 
 // mastersNear calls f with the client random and master secret of the
-// CLIENT_RANDOM lines, at most max of them in all: in each key log (k's
-// own, then its parent's), those after cr's line first, in the order
-// first seen (a renegotiation's line is written after its connection's),
-// then those before it. It stops at the first f that returns true, and
-// reports whether one did.
-func (k *KeyLog) mastersNear(cr *[32]byte, max int, f func(cr *[32]byte, master []byte) bool) bool {
-	for ; k != nil && max > 0; k = k.parent {
+// CLIENT_RANDOM lines among at most max lines of any label (a line of
+// another label costs a look, not a try, but a key log of a million TLS
+// 1.3 lines looked through on each search cost 1.7 ms a connection): in
+// each key log (k's own, then its parent's), those after cr's line first,
+// in the order first seen (a renegotiation's line is written after its
+// connection's), then those before it. It stops at the first f that
+// returns true, and reports whether one did and the lines looked at.
+func (k *KeyLog) mastersNear(cr *[32]byte, max int, f func(cr *[32]byte, master []byte) bool) (bool, int) {
+	seen := 0
+	for ; k != nil && seen < max; k = k.parent {
 		start := 0
 		if i := k.find(cr, labelMaster, hashCR(cr)); i >= 0 {
 			start = i + 1
 		}
-		for j := 0; j < k.n && max > 0; j++ {
+		for j := 0; j < k.n && seen < max; j++ {
 			e := k.rec((start + j) % k.n)
-			if e.label != labelMaster {
-				continue
-			}
-			max--
-			if f(&e.cr, e.sec[:e.n]) {
-				return true
+			seen++
+			if e.label == labelMaster && f(&e.cr, e.sec[:e.n]) {
+				return true, seen
 			}
 		}
 	}
-	return false
+	return false, seen
 }

@@ -17,7 +17,8 @@ import (
 // hole. Until then the side ended at its
 // ChangeCipherSpec ("with no ClientHello seen"), its records counted.
 
-// maxRenegGuesses bounds the key log lines tried on one connection, all
+// maxRenegGuesses bounds the key log lines looked at (of any label, the
+// CLIENT_RANDOM ones tried) on one connection, all
 // its renegotiations together (5-9 µs each, a key block and an open of a
 // 40-byte record: 20-36 ms for all, TestRenegotiationGuessBound -v under
 // a load of 12), so that a server renegotiating again and again
@@ -66,11 +67,12 @@ func (c *Conn) guessReneg(side int) {
 	if b := c.guessBudget; b != nil && b.Left < allow {
 		allow, cut = max(b.Left, 0), true
 	}
-	tried := 0
+	tried, seen := 0, 0 // (CLIENT_RANDOM lines tried, lines looked at)
 	defer func() {
+		r.guesses += seen
 		if b := c.guessBudget; b != nil {
-			b.Left -= tried
-			if cut && tried == allow && r.orphan != nil && !r.guessCut {
+			b.Left -= seen
+			if cut && seen == allow && r.orphan != nil && !r.guessCut {
 				r.guessCut = true // (said when the side ends: endRenegSide)
 				b.Cut++
 			}
@@ -83,9 +85,8 @@ func (c *Conn) guessReneg(side int) {
 	scratch := make([]byte, len(h.body))
 	var found [32]byte
 	var master []byte
-	if !c.keys.mastersNear(&c.clientRandom, allow, func(cr *[32]byte, m []byte) bool {
+	ok, seen = c.keys.mastersNear(&c.clientRandom, allow, func(cr *[32]byte, m []byte) bool {
 		tried++
-		r.guesses++
 		cc, sc, err := keyBlock12(s, m, *cr, sh.random, sh.etm)
 		if err != nil {
 			return false
@@ -100,7 +101,8 @@ func (c *Conn) guessReneg(side int) {
 		}
 		found, master = *cr, m
 		return true
-	}) {
+	})
+	if !ok {
 		return
 	}
 	cc, sc, err := keyBlock12(s, master, found, sh.random, sh.etm)
