@@ -183,6 +183,13 @@ func (c *Conn) Info() Info {
 		i.Renegotiations = c.reneg.count
 		c.reneg.amend(&i, c.info.Client)
 	}
+	if n := c.early.rejNote; n != "" { // (early.go: sayRejected)
+		if i.Error == "" {
+			i.Error = n
+		} else {
+			i.Error += "; " + n
+		}
+	}
 	return i
 }
 

@@ -28,10 +28,10 @@ type earlyState struct {
 	held     []heldPlain
 	heldN    int
 	decided  bool
-	accepted bool  // (once decided)
-	rejected int64 // plaintext the server rejected: discarded
-	saidRej  bool  // the error is the rejection's, its count kept up
-	out      bool  // early plaintext is being passed on (Early)
+	accepted bool   // (once decided)
+	rejected int64  // plaintext the server rejected: discarded
+	rejNote  string // the rejection said, a note Info adds to the error (sayRejected)
+	out      bool   // early plaintext is being passed on (Early)
 	// bound: passed on before any answer, past maxHeldEarly or the total
 	// of OnHold; answered: the server's answer was seen (or the client's
 	// EndOfEarlyData, or its first record under the handshake keys).
@@ -195,19 +195,19 @@ func (c *Conn) earlyDecide(side int, accepted bool) {
 	c.sayRejected()
 }
 
-// sayRejected sets the error to the early plaintext discarded so far,
-// unless an earlier error stands. It is a note, not a failure: the server
-// discarded those bytes too, and what the connection carried is
-// decrypted whole (Decrypted stays true; until session 40 it was false
-// on such a connection, decrypted to its end). A failure after it
-// clears Decrypted; Info's StopError names it where it stopped a side.
+// sayRejected notes the early plaintext discarded so far. It is a note,
+// not a failure: the server discarded those bytes too, and what the
+// connection carried is decrypted whole (Decrypted stays true; until
+// session 40 it was false on such a connection, decrypted to its end).
+// Info's error is the note, or a failure's with the note after it: the
+// failure is what Decrypted false stands for (until a review the note
+// held the error's place and a later failure was not said).
 func (c *Conn) sayRejected() {
 	e := &c.early
-	if e.rejected == 0 || c.info.Error != "" && !e.saidRej {
+	if e.rejected == 0 {
 		return
 	}
-	c.info.Error = fmt.Sprintf("the server rejected the client's 0-RTT early data: %d bytes discarded (a client sends them again after the handshake)", e.rejected)
-	e.saidRej = true
+	e.rejNote = fmt.Sprintf("the server rejected the client's 0-RTT early data: %d bytes discarded (a client sends them again after the handshake)", e.rejected)
 }
 
 // earlyAnswer decides, at the server's EncryptedExtensions, on the early

@@ -117,3 +117,30 @@ func TestEarlyDataHelloRetry(t *testing.T) {
 		t.Errorf("out %d bytes, %+v", len(out), in)
 	}
 }
+
+// TestEarlyRejectedThenLoss: 0-RTT early data the server rejected, then a
+// server record lost to a gap (decryption goes on): the loss is the error,
+// not the rejection's note, as it is the failure Decrypted false stands
+// for (until a review the note kept the error's place, and a connection
+// decrypted false named only the rejection, a note since 0-RTT rejected
+// no longer clears Decrypted).
+func TestEarlyRejectedThenLoss(t *testing.T) {
+	s := newSession(0x1301, false)
+	s.early, s.logEarly, s.rejectEarly = appData(0, 99, 200), true, true
+	sent := s.handshake()
+	k := len(s.evs)
+	s.exchange([]int{42, 1000, 50}, sent)
+	c := NewConn(s.keys(), func(int, []byte, time.Time) {})
+	for i, ev := range s.evs {
+		if i == k+1 { // the server's first record of data
+			c.Gap(ev.side, len(ev.data), time.Time{})
+			continue
+		}
+		c.Feed(ev.side, ev.data, time.Time{})
+	}
+	c.End(time.Time{})
+	in := c.Info()
+	if in.Decrypted || !strings.HasPrefix(in.Error, "side 1: ") || !strings.Contains(in.Error, "lost") {
+		t.Errorf("decrypted %v, error %q: want the loss", in.Decrypted, in.Error)
+	}
+}
