@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -82,6 +83,17 @@ func readCapture(t *testing.T, path string) []rawPacket {
 		pkts = append(pkts, rp)
 	}
 	return pkts
+}
+
+// writeCapture writes pkts as a pcap file in the test's temporary
+// directory, for tests that run several views on the same capture.
+func writeCapture(t *testing.T, pkts []rawPacket, snaplen int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "capture.pcap")
+	if err := os.WriteFile(path, captureBytes(t, pkts, snaplen), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 func captureBytes(t *testing.T, pkts []rawPacket, snaplen int) []byte {
