@@ -724,6 +724,15 @@ if want $name; then
 	trap - EXIT
 fi
 
+# Two hosts' node ws servers close with 1011 while four clients on
+# 127.0.0.11-14 reconnect, one of them fast (fleet-1011.sh, fleet-1011.js):
+# one tcpdump per host rotating every 3 s into
+# testdata/pcaps/rotated/fleet-1011/; writes gen__fleet-1011.expect.json.
+name=gen__fleet-1011
+if want $name; then
+	bash "$GEN/fleet-1011.sh"
+fi
+
 # Non-WebSocket traffic (nonws__*: HTTP/1.1, TLS, SSH, Redis, PostgreSQL, and all of
 # them captured mid-stream) and mid-stream WebSocket (gen__ws-midstream*): see nonws/record.sh.
 record_nonws() {
