@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"container/heap"
 	"iter"
-	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -37,10 +36,15 @@ type Group struct {
 	// that failed or led to none. Errors counts upgraded connections that
 	// ended in error.
 	Refused, Failed, Errors int
+	// InFlight counts the attempts in flight when the capture ended
+	// (Attempt.InFlight): in neither Refused nor Failed.
+	InFlight int
 	// Outage is the longest time from a good (upgraded) connection's end
 	// to the start of the next good one that a retry opened; Outages
 	// counts those. DownAtEnd: after the last good connection's end only
-	// failed attempts came, the last of them ending this long after it.
+	// failed attempts came, the last of them ending this long after it
+	// (attempts in flight at the capture's end not counted: they may
+	// have worked).
 	Outage    time.Duration
 	Outages   int
 	DownAtEnd time.Duration
@@ -89,6 +93,15 @@ type Attempt struct {
 	// connection that a retry opened.
 	Outage    time.Duration
 	HasOutage bool
+	// InFlight: the attempt was still waiting for its answer when the
+	// capture ended: a TCP connect never answered, an upgrade request or
+	// an HTTP request before one never answered, or an HTTP request
+	// answered and no upgrade yet, that started at most inFlightWindow
+	// before the capture's end and that no later attempt followed. Its
+	// Outcome is what the capture shows (timeout, no_response,
+	// http_timeout, http_only); it counts as neither failed nor good: a
+	// capture cut is no evidence the client did not recover.
+	InFlight bool
 }
 
 // Attempt outcomes.
@@ -129,6 +142,12 @@ const (
 	// preludeWindow: an HTTP request precedes an upgrade that starts at
 	// most this long after it.
 	preludeWindow = 10 * time.Second
+	// inFlightWindow: an attempt still unanswered at the capture's end
+	// that started at most this long before it is in flight
+	// (Attempt.InFlight); one that started earlier failed. It is
+	// preludeWindow: the time the grouping gives an answered request for
+	// its upgrade to follow.
+	inFlightWindow = preludeWindow
 )
 
 // connect is a connection that never showed WebSocket and counts as an
@@ -576,14 +595,18 @@ func (h *endHeap) Pop() any {
 
 func (g *Group) finish(its []item, o Options) {
 	g.Attempts = attempts(its)
+	inFlight(g.Attempts, o)
 	var delays []time.Duration
 	loop := make([]bool, len(g.Attempts)) // retries and the attempts they retried
 	var open endHeap
-	var lastEnd, lastGood time.Time // the latest end so far, and of a good attempt
-	last := -1                      // the attempt that ended at lastEnd
+	var lastEnd, lastGood time.Time      // the latest end so far, and of a good attempt
+	last := -1                           // the attempt that ended at lastEnd
+	lastDone, doneEnd := -1, time.Time{} // of the attempts not in flight: the last, the latest end
 	for i := range g.Attempts {
 		a := &g.Attempts[i]
 		switch {
+		case a.InFlight:
+			g.InFlight++
 		case a.Refused():
 			g.Refused++
 		case a.Failed():
@@ -620,9 +643,15 @@ func (g *Group) finish(its []item, o Options) {
 		if !a.Failed() && a.End.After(lastGood) {
 			lastGood = a.End
 		}
+		if !a.InFlight {
+			lastDone = i
+			if a.End.After(doneEnd) {
+				doneEnd = a.End
+			}
+		}
 	}
-	if n := len(g.Attempts); n > 0 && !lastGood.IsZero() && g.Attempts[n-1].Failed() && lastEnd.After(lastGood) {
-		g.DownAtEnd = lastEnd.Sub(lastGood)
+	if lastDone >= 0 && !lastGood.IsZero() && g.Attempts[lastDone].Failed() && doneEnd.After(lastGood) {
+		g.DownAtEnd = doneEnd.Sub(lastGood)
 	}
 	var starts []time.Time
 	for i, a := range g.Attempts {
@@ -638,52 +667,4 @@ func (g *Group) finish(its []item, o Options) {
 	}
 	g.Storm = g.MaxInWindow >= o.StormAttempts
 	g.Backoff, g.BackoffInterval = backoff(delays)
-}
-
-// backoff classifies the delays between retries: their rhythm, and for a
-// fixed one its interval (the median).
-func backoff(d []time.Duration) (string, time.Duration) {
-	if len(d) < 2 {
-		return "", 0
-	}
-	if iv, ok := fixed(d); ok {
-		return "fixed", iv
-	}
-	if iv, ok := fixed(d[1:]); ok && len(d) >= 3 {
-		// The first retry after a drop often comes at once, the timer after.
-		return "fixed", iv
-	}
-	// Exponential: each 1.3-3 × the one before (a randomised factor of 2
-	// included), then possibly held at a cap.
-	grow, capped := 0, false
-	exp, inc := true, true
-	for i := 1; i < len(d); i++ {
-		r := float64(d[i]) / math.Max(float64(d[i-1]), 1)
-		switch {
-		case !capped && r >= 1.3 && r <= 3:
-			grow++
-		case grow >= 2 && r >= 0.8 && r <= 1.25:
-			capped = true
-		default:
-			exp = false
-		}
-		inc = inc && r >= 1
-	}
-	switch {
-	case exp && grow >= 1:
-		return "exponential", 0
-	case inc:
-		return "increasing", 0
-	}
-	return "random", 0
-}
-
-// fixed reports whether delays are all within 25 % (and 5 ms) of their
-// median, and the median.
-func fixed(d []time.Duration) (time.Duration, bool) {
-	sorted := slices.Clone(d)
-	slices.Sort(sorted)
-	med := sorted[len(sorted)/2]
-	slack := float64(med)/4 + float64(5*time.Millisecond) // timers and connects add a few ms
-	return med, !slices.ContainsFunc(d, func(x time.Duration) bool { return math.Abs(float64(x-med)) > slack })
 }

@@ -27,7 +27,11 @@ import (
 // words (health.Group.Encap), which tell two tenants' groups on one
 // client IP, Host and URL apart.
 func (l *Linter) Reconnect(g *health.Group, window time.Duration) {
-	if g.Path == "" || len(g.Attempts) == 0 {
+	if len(g.Attempts) == 0 {
+		return
+	}
+	if g.Path == "" {
+		l.neverConnected(g)
 		return
 	}
 	where := string(text.AppendEscaped(nil, []byte(g.Host+g.Path), 80, true)) + " from " + g.ClientIP.String()
@@ -63,9 +67,11 @@ func (l *Linter) Reconnect(g *health.Group, window time.Duration) {
 	var at *health.Attempt
 	switch {
 	case worked < 0:
-		if n := len(g.Attempts) + g.Unlisted; n >= 2 { // a lone attempt is no reconnect
-			at = first
-			d = where + ": " + strconv.Itoa(n) + " attempts, none got a WebSocket (" + counts(g.Refused, g.Failed, -1) + ")"
+		// Attempts in flight at the capture's end are not counted: a
+		// capture cut is no evidence they failed.
+		if n := len(g.Attempts) + g.Unlisted - g.InFlight; n >= 2 { // a lone attempt is no reconnect
+			at = firstDone(g.Attempts)
+			d = where + ": " + strconv.Itoa(n) + " attempts, none got a WebSocket (" + counts(g.Refused, g.Failed, -1) + ")" + inFlight(g.InFlight)
 		}
 	case g.DownAtEnd > 0 && !open:
 		// health's verdict: after the last good connection ended only
@@ -73,22 +79,90 @@ func (l *Linter) Reconnect(g *health.Group, window time.Duration) {
 		// open connection's end is its last packet, not the capture's:
 		// an attempt after it (a file of a rotation cut before its 101)
 		// leaves the client with a WebSocket.
+		// Those in flight at the capture's end are not counted (health
+		// counts them in neither DownAtEnd nor Failed).
 		after := g.Attempts[worked+1:]
-		refused, failed := 0, 0
-		for _, a := range after {
-			if a.Refused() {
+		refused, failed, flying := 0, 0, 0
+		for i := range after {
+			switch a := &after[i]; {
+			case a.InFlight:
+				flying++
+			case a.Refused():
 				refused++
-			} else {
+			default:
 				failed++
 			}
+			if at == nil && !after[i].InFlight {
+				at = &after[i]
+			}
 		}
-		at = &after[0]
-		d = where + ": " + strconv.Itoa(len(after)) + " attempts after the last WebSocket (conn " + strconv.Itoa(g.Attempts[worked].Conn) +
-			") got none (" + counts(refused, failed, -1) + "), the last ending " + text.Dur(g.DownAtEnd) + " after it ended"
+		d = where + ": " + strconv.Itoa(refused+failed) + " attempts after the last WebSocket (conn " + strconv.Itoa(g.Attempts[worked].Conn) +
+			") got none (" + counts(refused, failed, -1) + "), the last ending " + text.Dur(g.DownAtEnd) + " after it ended" + inFlight(flying)
 	}
 	if at != nil {
 		l.push(Finding{Rule: rule("reconnect-not-recovered"), Conn: at.Conn, EncapID: tenant, Record: "connection", TS: at.Start, Detail: d})
 	}
+}
+
+// firstDone is the first attempt not in flight at the capture's end.
+func firstDone(as []health.Attempt) *health.Attempt {
+	for i := range as {
+		if !as[i].InFlight {
+			return &as[i]
+		}
+	}
+	return &as[0]
+}
+
+// inFlight says ", 1 more in flight at the capture's end" (n 0: nothing).
+func inFlight(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return ", " + strconv.Itoa(n) + " more in flight at the capture's end"
+}
+
+// neverConnected lints a group of bare TCP connects (no URL: health
+// groups them by client IP and server) none of which was accepted: a
+// client whose server was down, or not listening, from the capture's
+// start (its retry loop's connects refused, SYN answered by RST, or
+// never answered), which never reached HTTP. Two connects or more, in
+// flight at the capture's end not counted; a connection without a
+// handshake in the group (a WebSocket caught mid-stream) or one that
+// got further (an HTTP request) makes it none.
+func (l *Linter) neverConnected(g *health.Group) {
+	refused, unanswered := 0, 0
+	for i := range g.Attempts {
+		a := &g.Attempts[i]
+		switch {
+		case a.InFlight:
+		case a.Outcome == health.OutcomeConnRefused:
+			refused++
+		case a.Outcome == health.OutcomeTimeout:
+			unanswered++
+		default:
+			return // it got further than a connect
+		}
+	}
+	// Connects past the tracker's bound (Unlisted) are refused or
+	// unanswered ones: health keeps no other kind there, and counts its
+	// refused ones in Refused.
+	moreRefused := min(max(g.Refused-refused, 0), g.Unlisted)
+	refused, unanswered = refused+moreRefused, unanswered+g.Unlisted-moreRefused
+	n := refused + unanswered
+	if n < 2 {
+		return
+	}
+	at := firstDone(g.Attempts)
+	var last time.Time // the end of the last connect not in flight
+	for i := range g.Attempts {
+		if a := &g.Attempts[i]; !a.InFlight && a.End.After(last) {
+			last = a.End
+		}
+	}
+	d := g.Server.String() + " from " + g.ClientIP.String() + ": " + strconv.Itoa(n) + " TCP connects in " + text.Dur(last.Sub(at.Start)) +
+		", none accepted (" + strconv.Itoa(refused) + " refused, " + strconv.Itoa(unanswered) + " unanswered): the client never reached its server" + inFlight(g.InFlight)
+	l.push(Finding{Rule: rule("reconnect-never-connected"), Conn: at.Conn, EncapID: wsparse.EncapID(g.Encap()), Record: "connection", TS: at.Start, Detail: d})
 }
 
 // counts says "3 refused, 2 failed, 1 error" (errors < 0: not said).

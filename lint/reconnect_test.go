@@ -22,10 +22,11 @@ func TestReconnectRules(t *testing.T) {
 		return health.Attempt{Conn: conn, Start: at(start), End: at(end), Outcome: outcome}
 	}
 	retry := func(a health.Attempt) health.Attempt { a.Retry = true; return a }
+	flying := func(a health.Attempt) health.Attempt { a.InFlight = true; return a }
 	group := func(g health.Group, as ...health.Attempt) *health.Group {
 		g.ClientIP, g.Host = netip.MustParseAddr("10.0.0.7"), "app.example:80"
 		if g.Path == "-" {
-			g.Path = ""
+			g.Path, g.Host, g.Server = "", "", netip.MustParseAddrPort("10.0.0.9:8080")
 		} else if g.Path == "" {
 			g.Path = "/stomp"
 		}
@@ -69,8 +70,30 @@ func TestReconnectRules(t *testing.T) {
 			att(29, 0, 1, health.OutcomeOpen), att(30, 0.5, 1.1, health.OutcomeOpen), att(31, 1.2, 1.2, health.OutcomeNoResponse)), nil},
 		{"the last attempt failed while a WebSocket was up (health: not down at end)", group(health.Group{Failed: 1},
 			att(1, 0, 10, health.OutcomeOK), att(2, 5, 6, health.OutcomeNoResponse)), nil},
-		{"bare TCP connects, no URL", group(health.Group{Path: "-", Storm: true, MaxInWindow: 9, Refused: 9},
-			att(1, 0, 0, health.OutcomeConnRefused), att(2, 1, 1, health.OutcomeConnRefused)), nil},
+		{"bare TCP connects, no URL, all refused: never connected, not a storm (nothing says WebSocket)", group(health.Group{Path: "-", Storm: true, MaxInWindow: 9, Refused: 9, Unlisted: 7},
+			att(1, 0, 0, health.OutcomeConnRefused), att(2, 1, 1, health.OutcomeConnRefused)),
+			[]string{"WS709 1 0: 10.0.0.9:8080 from 10.0.0.7: 9 TCP connects in 1.0s, none accepted (9 refused, 0 unanswered): the client never reached its server"}},
+		{"bare TCP connects, refused and unanswered, the last in flight", group(health.Group{Path: "-", Refused: 1, Failed: 1, InFlight: 1},
+			att(4, 0, 0, health.OutcomeConnRefused), att(5, 3, 4, health.OutcomeTimeout), flying(att(6, 6, 7, health.OutcomeTimeout))),
+			[]string{"WS709 4 0: 10.0.0.9:8080 from 10.0.0.7: 2 TCP connects in 4.0s, none accepted (1 refused, 1 unanswered): the client never reached its server, 1 more in flight at the capture's end"}},
+		{"bare TCP connects: one refused, one in flight: no reconnect yet", group(health.Group{Path: "-", Refused: 1, InFlight: 1},
+			att(4, 0, 0, health.OutcomeConnRefused), flying(att(5, 3, 4, health.OutcomeTimeout))), nil},
+		{"a lone bare TCP connect refused", group(health.Group{Path: "-", Refused: 1},
+			att(4, 0, 0, health.OutcomeConnRefused)), nil},
+		{"bare TCP connects and a WebSocket without a handshake (caught mid-stream)", group(health.Group{Path: "-", Refused: 2},
+			att(4, 0, 0, health.OutcomeConnRefused), att(5, 1, 1, health.OutcomeConnRefused), att(6, 2, 9, health.OutcomeOpen)), nil},
+		{"bare TCP connects refused after a connection without a handshake ended", group(health.Group{Path: "-", Refused: 2},
+			att(3, 0, 0.5, health.OutcomeError), att(4, 1, 1, health.OutcomeConnRefused), att(5, 2, 2, health.OutcomeConnRefused)), nil},
+		{"after the last WebSocket: one attempt, in flight at the capture's end (a capture cut): no verdict", group(health.Group{Errors: 1, InFlight: 1},
+			att(2, 0, 1, health.OutcomeError), retry(flying(att(1, 2.1, 2.1, health.OutcomeHTTPOnly)))), nil},
+		{"after the last WebSocket: refused ones, then one in flight: those counted", group(health.Group{Errors: 1, Refused: 2, InFlight: 1, DownAtEnd: 6 * time.Second},
+			att(2, 0, 1, health.OutcomeError), att(3, 4, 4, health.OutcomeConnRefused), att(4, 7, 7, health.OutcomeConnRefused), flying(att(5, 10, 10, health.OutcomeTimeout))),
+			[]string{"WS708 3 4: app.example:80/stomp from 10.0.0.7: 2 attempts after the last WebSocket (conn 2) got none (2 refused, 0 failed), the last ending 6.0s after it ended, 1 more in flight at the capture's end"}},
+		{"none got one: a refused, then one in flight: no reconnect yet", group(health.Group{Refused: 1, InFlight: 1},
+			att(11, 0, 0.1, health.OutcomeRefused), flying(att(12, 3, 3.1, health.OutcomeNoResponse))), nil},
+		{"none got one: two refused, then one in flight", group(health.Group{Refused: 2, InFlight: 1},
+			att(11, 0, 0.1, health.OutcomeRefused), att(12, 3, 3.1, health.OutcomeRefused), flying(att(13, 6, 6, health.OutcomeNoResponse))),
+			[]string{"WS708 11 0: app.example:80/stomp from 10.0.0.7: 2 attempts, none got a WebSocket (2 refused, 0 failed), 1 more in flight at the capture's end"}},
 		{"healthy", group(health.Group{}, att(1, 0, 30, health.OutcomeOK)), nil},
 		{"escaped URL", group(health.Group{Path: "/a\x1b[31m", Refused: 2},
 			att(1, 0, 0.1, health.OutcomeRefused), att(2, 1, 1.1, health.OutcomeRefused)),

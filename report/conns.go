@@ -223,6 +223,9 @@ func outageCell(g *health.Group) string {
 	if g.DownAtEnd > 0 {
 		parts = append(parts, "down "+Dur(g.DownAtEnd)+" at end")
 	}
+	if g.InFlight > 0 {
+		parts = append(parts, strconv.Itoa(g.InFlight)+" in flight at end")
+	}
 	if len(parts) == 0 {
 		return "-"
 	}
@@ -250,6 +253,9 @@ func timelineCell(g *health.Group) string {
 			}
 		}
 		s := wsparse.ConnLabel(a.Conn) + " " + attemptOutcome(a)
+		if a.InFlight {
+			s += " in flight"
+		}
 		for _, v := range a.Via {
 			s += " via " + strconv.Itoa(v)
 		}

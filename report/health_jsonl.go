@@ -398,6 +398,9 @@ func appendGroupJSON(b []byte, n int, g *health.Group, o health.Options) []byte 
 	b = intField(b, "refused", g.Refused)
 	b = intField(b, "failed", g.Failed)
 	b = intField(b, "errors", g.Errors)
+	if g.InFlight != 0 {
+		b = intField(b, "in_flight", g.InFlight)
+	}
 	var first, last time.Time
 	for _, a := range g.Attempts {
 		if first.IsZero() || a.Start.Before(first) {
@@ -446,6 +449,9 @@ func appendGroupJSON(b []byte, n int, g *health.Group, o health.Options) []byte 
 		}
 		if a.HasOutage {
 			b = secsField(b, "outage", a.Outage)
+		}
+		if a.InFlight {
+			b = boolField(b, "in_flight", true)
 		}
 		b = append(b, '}')
 	}

@@ -301,6 +301,7 @@ type attemptJSON struct {
 	Concurrent bool   `json:"concurrent,omitempty"`
 	Retry      bool   `json:"retry,omitempty"`
 	Outage     *secs  `json:"outage,omitempty"`
+	InFlight   bool   `json:"in_flight,omitempty"`
 }
 
 type groupRecord struct {
@@ -316,6 +317,7 @@ type groupRecord struct {
 	Refused         int           `json:"refused"`
 	Failed          int           `json:"failed"`
 	Errors          int           `json:"errors"`
+	InFlight        int           `json:"in_flight,omitempty"`
 	FirstTS         jts           `json:"first_ts"`
 	LastTS          jts           `json:"last_ts"`
 	Outage          secs          `json:"outage"`
@@ -333,7 +335,7 @@ type groupRecord struct {
 func groupJSON(n int, g *health.Group, o health.Options) *groupRecord {
 	r := &groupRecord{
 		Type: "client_group", Group: n, ClientIP: g.ClientIP.String(), Server: g.Server.String(), Host: g.Host, Path: g.Path, Encap: g.Encap(),
-		Attempts: len(g.Attempts) + g.Unlisted, Unlisted: g.Unlisted, Refused: g.Refused, Failed: g.Failed, Errors: g.Errors,
+		Attempts: len(g.Attempts) + g.Unlisted, Unlisted: g.Unlisted, Refused: g.Refused, Failed: g.Failed, Errors: g.Errors, InFlight: g.InFlight,
 		Outage: secs(g.Outage), Outages: g.Outages, MaxParallel: g.MaxParallel,
 		MaxInWindow: g.MaxInWindow, Window: secs(o.StormWindow), Storm: g.Storm, Backoff: g.Backoff,
 		Timeline: []attemptJSON{},
@@ -348,7 +350,7 @@ func groupJSON(n int, g *health.Group, o health.Options) *groupRecord {
 	}
 	for _, a := range g.Attempts {
 		aj := attemptJSON{Conn: connOf(a.Conn), Stream: streamOf(a.Conn), Via: a.Via, Start: jts(a.Start), End: jts(a.End), Status: a.Status, Outcome: a.Outcome,
-			Session: a.Session, Concurrent: a.Concurrent, Retry: a.Retry}
+			Session: a.Session, Concurrent: a.Concurrent, Retry: a.Retry, InFlight: a.InFlight}
 		if a.HasAfter {
 			s := secs(a.After)
 			aj.After = &s

@@ -514,6 +514,17 @@ if want $name; then
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 fi
 
+# The seed's reconnect loop against a port nobody listens on, from the
+# start: its 10 tries' /info connects refused (SYN answered by RST) 3 s
+# apart, the seed gives up. About 30 s. Port 47367.
+name=gen__reconnect-never
+if want $name; then
+	p=$(free_port 47367)
+	CAPTURE_TIMEOUT=120 capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/seed-fork.js" --port "$p" --never-up --delay 3000 \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
+
 # A STOMP-over-SockJS server SIGSTOPped mid-session while the capture runs
 # 35 s more, kept going by a second, healthy session; no connection closed
 # (hb-stopped.js runs tcpdump itself, stopping it before anything is killed,

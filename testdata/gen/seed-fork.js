@@ -16,6 +16,11 @@
 // RST) until the seed gives up after its 10th try and calls disconnect();
 // the capture ends a few seconds later.
 //
+// With --never-up (used for testdata/pcaps/gen__reconnect-never, with
+// --delay 3000) no server is ever started: nobody listens on the port, so
+// every try's /info is refused (SYN answered by RST) from the first, the
+// seed gives up after its 10th try, and the capture ends 2 s later.
+//
 // The server (a child process) is the npm `sockjs` 0.3.24 server on
 // http://127.0.0.1:P/stomp answering STOMP itself, as Spring's STOMP broker
 // relay does while its broker is unavailable: for the first --up ms a
@@ -102,6 +107,7 @@ const DELAY = Number(arg('delay', '1000'));
 const UP = Number(arg('up', '2500'));
 const RUN = Number(arg('run', '25'));
 const DOWN = Number(arg('down-after', '0'));
+const NEVER = process.argv.includes('--never-up');
 const URL_ = `http://${host}:${port}/stomp`;
 
 const { prng } = require('./prng');
@@ -287,6 +293,14 @@ function disconnect() {
 
 async function main() {
   setTimeout(() => { console.error('seed-fork: timeout'); process.exit(1); }, (RUN + 60) * 1000).unref();
+  if (NEVER) {
+    ex.server_never_up = true; // nobody listens on server_port
+    reconnect(URL_);
+    while (!ex.tries.some((x) => x.errors.some((e) => e.gave_up))) await sleep(200);
+    await sleep(2000);
+    finish();
+    return;
+  }
   await startServer();
   await sleep(300);
   reconnect(URL_);
