@@ -38,7 +38,7 @@ func (t *Tracker) Report() *Report {
 		st.noteSteps(c)
 		r.Conns = append(r.Conns, c)
 	}
-	r.Groups, r.ConnectsUncounted = t.groups(len(r.Conns), slices.Values(r.Conns))
+	r.Groups, r.ConnectsUncounted = t.groups(len(r.Conns), func(i int) *Conn { return r.Conns[i] })
 	r.HTTP2, r.HTTP2More, r.HTTP2MoreNotFollowed = t.h2, t.h2More, t.h2MoreNotFollowed
 	r.ClockStepped = t.countStepped()
 	return r
@@ -95,13 +95,7 @@ func (t *Tracker) ReportEach() *Report {
 		r.each = append(r.each, eachConn{id: id, p: p[1:]}) // its first byte is for unpack
 	}
 	slices.SortFunc(r.each, func(a, b eachConn) int { return compareIDs(a.id, b.id) })
-	r.Groups, r.ConnectsUncounted = t.groups(len(r.each), func(yield func(*Conn) bool) {
-		for i := range r.each {
-			if !yield(r.Conn(i)) {
-				return
-			}
-		}
-	})
+	r.Groups, r.ConnectsUncounted = t.groups(len(r.each), r.Conn)
 	r.HTTP2, r.HTTP2More, r.HTTP2MoreNotFollowed = t.h2, t.h2More, t.h2MoreNotFollowed
 	r.ClockStepped = t.countStepped()
 	return r

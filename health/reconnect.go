@@ -3,7 +3,6 @@ package health
 import (
 	"cmp"
 	"container/heap"
-	"iter"
 	"net/netip"
 	"slices"
 	"strings"
@@ -314,11 +313,16 @@ type groupKey struct {
 // of connects only (no URL) are made for maxConnectKeys connects kept and
 // as many client and server pairs counted, so that a flood from many
 // clients is counted rather than grouped.
-func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
+func (t *Tracker) groups(n int, conn func(i int) *Conn) ([]*Group, int) {
+	var lone []bool // retryGroupsOnly: the connections in no group of two attempts
+	size := n
+	if t.retryGroupsOnly {
+		lone, size = t.loneConns(n, conn)
+	}
 	// Sized for a group each (clients that connected once): growing them
 	// was a third of the grouping on 100 000 connections.
-	byKey := make(map[groupKey]*Group, n)
-	items := make(map[*Group][]item, n)
+	byKey := make(map[groupKey]*Group, size)
+	items := make(map[*Group][]item, size)
 	var out []*Group
 	var ts tenants
 	var byTenant map[tenantGroupKey]*Group
@@ -345,7 +349,7 @@ func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
 	}
 	// By client IP and server: the groups a connect without a URL may
 	// belong to.
-	byServer := make(map[connectKey][]*Group, n)
+	byServer := make(map[connectKey][]*Group, size)
 	note := func(g *Group, server netip.AddrPort) {
 		k := connectKey{g.ClientIP, server} // of every tenant: the callers pick theirs
 		if !slices.Contains(byServer[k], g) {
@@ -355,7 +359,11 @@ func (t *Tracker) groups(n int, conns iter.Seq[*Conn]) ([]*Group, int) {
 	var pathless []item
 	var pathlessKey []connectKey
 	var pathlessTenant []uint32
-	for c := range conns {
+	for i := range n {
+		if lone != nil && lone[i] {
+			continue
+		}
+		c := conn(i)
 		it := item{conn: c.ID, start: c.Start, end: attemptEnd(c), status: c.Status, outcome: outcome(c), session: c.Session}
 		if len(c.HTTPConns) > 0 {
 			// A SockJS or Engine.IO session over HTTP: its first request

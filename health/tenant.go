@@ -94,12 +94,6 @@ type tenantGroupKey struct {
 func (t *Tracker) Regroup(r *Report) {
 	kept := t.connects
 	t.connects = connects{}
-	r.Groups, r.ConnectsUncounted = t.groups(r.Len(), func(yield func(*Conn) bool) {
-		for i := range r.Len() {
-			if !yield(r.Conn(i)) {
-				return
-			}
-		}
-	})
+	r.Groups, r.ConnectsUncounted = t.groups(r.Len(), r.Conn)
 	t.connects = kept
 }

@@ -33,6 +33,9 @@ type Tracker struct {
 	lazy    *lazyHeads // HeadsAtEnd: the connections whose head waits for their End (lazyhead.go)
 
 	connects connects // of connections that never showed WebSocket (reconnect.go)
+	// retryGroupsOnly: Report's groups are only those that may hold two
+	// attempts or more (RetryGroupsOnly).
+	retryGroupsOnly bool
 
 	h2                []*HTTP2Conn // HTTP/2 connections (Summary.HTTP2), the first maxHTTP2Kept, then those not wholly followed
 	h2More            int

@@ -43,6 +43,9 @@ func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l
 	// Every connection ends before the report, its End to the tracker
 	// (no filter before it): an open connection's head waits for it.
 	tr.HeadsAtEnd()
+	// Only groups of two attempts or more can be linted (WS707-WS709):
+	// nothing is kept for the others.
+	tr.RetryGroupsOnly()
 	ts := &lintSink{tr: tr}
 	var u *undecrypted
 	opts := in.Options(wsparse.Config{EndAll: true}, keys)
