@@ -122,7 +122,7 @@ func (l *Linter) appHealth(c *health.Conn, s *health.Series) {
 		}
 		f := Finding{Rule: rule("heartbeat-timers-doubled"), Conn: c.ID, EncapID: wsparse.EncapID(c.Encap), Dir: s.Dir.String(), Record: "connection", TS: s.First,
 			Detail: seriesLabel(s) + " " + text.Dur(s.Interval) + ": " + strconv.Itoa(s.Timers) + " timers (offset " + offs + "), " +
-				strconv.Itoa(s.Count) + " beats in " + text.Dur(s.Last.Sub(s.First)) + ": a timer not cleared on reconnect"}
+				strconv.Itoa(s.Count) + " beats in " + text.Dur(s.Last.Sub(s.First)) + ": " + strconv.Itoa(s.Timers) + " beats each period on one connection"}
 		l.push(f)
 	}
 	if s.Missed == 0 || s.IntervalSource != "flag" && !l.declaredApp(s) {

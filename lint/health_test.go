@@ -71,11 +71,11 @@ func TestHealthRules(t *testing.T) {
 		{"two timers of an application heartbeat", health.Conn{Heartbeats: []*health.Series{
 			{Kind: health.KindApp, Proto: "stomp", Key: "SEND ping", Dir: c2s, Count: 8, First: at(11), Last: at(42.1), Interval: 10 * time.Second,
 				IntervalSource: "observed", Timers: 2, TimerOffsets: []time.Duration{1100 * time.Millisecond}}}},
-			[]string{"WS705 c2s 11: stomp SEND ping c2s 10.0s: 2 timers (offset 1.1s), 8 beats in 31.1s: a timer not cleared on reconnect"}},
+			[]string{"WS705 c2s 11: stomp SEND ping c2s 10.0s: 2 timers (offset 1.1s), 8 beats in 31.1s: 2 beats each period on one connection"}},
 		{"three timers, a key with a terminal escape", health.Conn{Heartbeats: []*health.Series{
 			{Kind: health.KindApp, Proto: "text", Key: "hb\x1b[2J", Dir: s2c, Count: 12, First: at(1), Last: at(6.5), Interval: time.Second,
 				IntervalSource: "observed", Timers: 3, TimerOffsets: []time.Duration{200 * time.Millisecond, 500 * time.Millisecond}}}},
-			[]string{"WS705 s2c 1: text hb\\x1b[2J s2c 1.0s: 3 timers (offset 200ms, 500ms), 12 beats in 5.5s: a timer not cleared on reconnect"}},
+			[]string{"WS705 s2c 1: text hb\\x1b[2J s2c 1.0s: 3 timers (offset 200ms, 500ms), 12 beats in 5.5s: 3 beats each period on one connection"}},
 		{"one timer: none", health.Conn{Heartbeats: []*health.Series{
 			{Kind: health.KindApp, Proto: "stomp", Key: "SEND ping", Dir: c2s, Count: 8, Interval: 10 * time.Second, IntervalSource: "observed", Timers: 1}}}, nil},
 		{"a text heartbeat, its interval declared, 3 missed", health.Conn{Heartbeats: []*health.Series{

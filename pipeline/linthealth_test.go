@@ -123,9 +123,9 @@ func TestLintHeartbeatsHealthy(t *testing.T) {
 		{"gen__app-sockjs-stomp", nil},
 		{"gen__seed-sockjs-stomp", nil},
 		// The second connection's two timers (TestLintSeedTimers).
-		{"gen__seed-sockjs-stomp-twotimers", []string{"WS705 c2s 110.132706: stomp SEND ping c2s 10.0s: 2 timers (offset 1.1s), 8 beats in 31.1s: a timer not cleared on reconnect"}},
+		{"gen__seed-sockjs-stomp-twotimers", []string{"WS705 c2s 110.132706: stomp SEND ping c2s 10.0s: 2 timers (offset 1.1s), 8 beats in 31.1s: 2 beats each period on one connection"}},
 		{"gen__seed-browser", nil},
-		{"gen__seed-browser-twotimers", []string{"WS705 c2s 110.156729: stomp SEND ping c2s 10.0s: 2 timers (offset 1.4s), 8 beats in 31.4s: a timer not cleared on reconnect"}},
+		{"gen__seed-browser-twotimers", []string{"WS705 c2s 110.156729: stomp SEND ping c2s 10.0s: 2 timers (offset 1.4s), 8 beats in 31.4s: 2 beats each period on one connection"}},
 		{"gen__reconnect-fork", nil},
 		{"gen__health-stomp", nil},
 		{"gen__app-socketio-ws", nil},

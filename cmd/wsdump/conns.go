@@ -43,7 +43,8 @@ method, or the whole short text) that keeps a rhythm (at least 4 beats, a
 period of 0.5 s or more, intervals within 5 % of it). --heartbeat-text names
 the beats instead: it is matched against the whole message and the texts inside
 it (the STOMP frame in a SockJS array, its destination and body).
-Beats from several timers of one period (a timer not cleared on reconnect)
+Beats from several timers of one period (a timer not cleared on reconnect,
+or two senders sharing the connection: the wire does not say which)
 are told apart and each is judged on its own. A gap between two beats of a
 timer longer than the interval times --tolerance is late; the interval is the
 negotiated one, else --heartbeat-interval (for pings, pongs and

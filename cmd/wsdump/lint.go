@@ -48,7 +48,8 @@ See --rules for the list.
 Heartbeats are judged as conns judges them, with its --heartbeat-text,
 --heartbeat-interval and --tolerance: a negotiated STOMP heart-beat or
 Engine.IO ping that stopped, pings left unanswered, a heartbeat sent by two
-timers or more (a timer not cleared on reconnect); the missed beats of a
+timers or more on one connection (a timer not cleared on reconnect, or two
+senders sharing it); the missed beats of a
 series whose interval is only inferred are linted only when
 --heartbeat-interval declares it: WebSocket pings and pongs, the texts
 --heartbeat-text names, and an application's own ping found by itself (a
