@@ -20,7 +20,11 @@ func inFlight(as []Attempt, o Options) {
 			continue // a later attempt followed it
 		}
 		switch a.Outcome {
-		case OutcomeTimeout, OutcomeNoResponse, OutcomeHTTPTimeout, OutcomeHTTPOnly:
+		case OutcomeTimeout, OutcomeNoResponse, OutcomeHTTPTimeout:
+			if a.tcpEnded {
+				continue // closed unanswered (a FIN or RST): that is its answer
+			}
+		case OutcomeHTTPOnly: // answered: its upgrade may be on its way
 		default:
 			continue
 		}

@@ -99,8 +99,14 @@ type Attempt struct {
 	// before the capture's end and that no later attempt followed. Its
 	// Outcome is what the capture shows (timeout, no_response,
 	// http_timeout, http_only); it counts as neither failed nor good: a
-	// capture cut is no evidence the client did not recover.
+	// capture cut is no evidence the client did not recover. A
+	// connection a FIN or RST ended (either side's) was answered, or
+	// given up: not in flight, whenever it ended.
 	InFlight bool
+	// tcpEnded: its TCP connection ended, a FIN or RST from either side
+	// (of an upgrade, its own connection's; of a request, the one that
+	// carried it).
+	tcpEnded bool
 }
 
 // Attempt outcomes.
@@ -161,6 +167,7 @@ type connect struct {
 	outcome    string
 	status     int
 	req        *prelude
+	tcpEnded   bool // a FIN or RST from either side
 }
 
 type prelude struct {
@@ -215,10 +222,12 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 	client, server := c.Client(), c.Server()
 	encap := c.EncapID()
 	end := s.Last
+	tcpEnded := false
 	for _, ts := range s.TCPEndTS {
 		if ts.After(end) {
 			end = ts
 		}
+		tcpEnded = tcpEnded || !ts.IsZero()
 	}
 	if h := s.HTTP2; h != nil {
 		// Past the first maxHTTP2Kept, those not wholly followed are kept
@@ -254,7 +263,7 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 			out = OutcomeHTTPError
 		}
 		t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: r.TS, end: r.TS,
-			outcome: out, status: r.Status, req: &prelude{host: r.Host, base: base, answered: r.RespTS}})
+			outcome: out, status: r.Status, req: &prelude{host: r.Host, base: base, answered: r.RespTS}, tcpEnded: tcpEnded})
 	}
 }
 
@@ -301,6 +310,7 @@ type item struct {
 	prelude    bool
 	answered   time.Time // a prelude's answer; zero: none
 	via        []int     // a fallback session's first HTTP connection
+	tcpEnded   bool      // Attempt.tcpEnded
 }
 
 type groupKey struct {
@@ -364,7 +374,8 @@ func (t *Tracker) groups(n int, conn func(i int) *Conn) ([]*Group, int) {
 			continue
 		}
 		c := conn(i)
-		it := item{conn: c.ID, start: c.Start, end: attemptEnd(c), status: c.Status, outcome: outcome(c), session: c.Session}
+		it := item{conn: c.ID, start: c.Start, end: attemptEnd(c), status: c.Status, outcome: outcome(c), session: c.Session,
+			tcpEnded: c.Close.TCPFin != [2]bool{} || c.Close.TCPRst != [2]bool{}}
 		if len(c.HTTPConns) > 0 {
 			// A SockJS or Engine.IO session over HTTP: its first request
 			// (the handshake poll) is its way in.
@@ -384,7 +395,7 @@ func (t *Tracker) groups(n int, conn func(i int) *Conn) ([]*Group, int) {
 	}
 	nConns := len(pathless) // connections without a handshake, before the connects
 	for _, x := range t.connects.kept {
-		it := item{conn: x.conn, start: x.start, end: x.end, status: x.status, outcome: x.outcome}
+		it := item{conn: x.conn, start: x.start, end: x.end, status: x.status, outcome: x.outcome, tcpEnded: x.tcpEnded}
 		if x.req == nil {
 			pathless = append(pathless, it)
 			pathlessKey = append(pathlessKey, connectKey{x.client, x.server})
@@ -535,7 +546,7 @@ func attempts(its []item) []Attempt {
 	var pending []item       // requests waiting for their upgrade
 	var answered []time.Time // of the lone requests, by attempt
 	alone := func(p item) {
-		out = append(out, Attempt{Conn: p.conn, Start: p.start, End: p.end, Status: p.status, Outcome: p.outcome})
+		out = append(out, Attempt{Conn: p.conn, Start: p.start, End: p.end, Status: p.status, Outcome: p.outcome, tcpEnded: p.tcpEnded})
 		answered = append(answered, p.answered)
 	}
 	for _, it := range its {
@@ -548,7 +559,7 @@ func attempts(its []item) []Attempt {
 			pending = append(pending, it)
 			continue
 		}
-		a := Attempt{Conn: it.conn, Start: it.start, End: it.end, Status: it.status, Outcome: it.outcome, Session: it.session, Via: it.via}
+		a := Attempt{Conn: it.conn, Start: it.start, End: it.end, Status: it.status, Outcome: it.outcome, Session: it.session, Via: it.via, tcpEnded: it.tcpEnded}
 		for k := len(pending) - 1; k >= 0 && a.Via == nil; k-- {
 			if p := pending[k]; !p.answered.IsZero() && !p.answered.After(it.start) {
 				a.Via, a.Start = []int{p.conn}, p.start
