@@ -39,7 +39,12 @@ func TestEndAllAttempts(t *testing.T) {
 		Send(false, []byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")).Fin(true).Fin(false)
 	silent := synth.New("10.0.0.1:40004", "10.0.0.2:8080").Wait(6 * time.Second).Open().Fin(true).Fin(false)
 	ws := synth.New("10.0.0.1:40005", "10.0.0.2:8080").Wait(7 * time.Second).Open().Upgrade().Fin(true).Fin(false)
-	for _, c := range []*synth.Conv{refused, unanswered, info, silent, ws} {
+	// No SYN first, no connect: a lone FIN unanswered, a lone RST, a FIN
+	// answered by RST (a scan's probes, arkime_synthetic's).
+	fin := synth.New("10.0.0.1:40006", "10.0.0.2:8080").Wait(8 * time.Second).Fin(true)
+	rst := synth.New("10.0.0.1:40007", "10.0.0.2:8080").Wait(9 * time.Second).Rst(true)
+	finRst := synth.New("10.0.0.1:40008", "10.0.0.2:8080").Wait(10 * time.Second).Fin(true).Rst(false)
+	for _, c := range []*synth.Conv{refused, unanswered, info, silent, ws, fin, rst, finRst} {
 		pkts = append(pkts, c.Packets...)
 	}
 	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
@@ -49,6 +54,9 @@ func TestEndAllAttempts(t *testing.T) {
 		`3 10.0.0.1:40003 not_websocket connect="" first=14.003 last=14.006 GET app:8080/stomp/info?t=1 200 at 14.003`,
 		`4 10.0.0.1:40004 not_websocket connect="empty" first=15.000 last=15.004`,
 		`5 10.0.0.1:40005 fin_without_close connect="" first=16.003 last=16.006`, // ends at the later FIN (Summary.Last)
+		`6 10.0.0.1:40006 not_websocket connect="" first=17.000 last=17.000`,
+		`7 10.0.0.1:40007 not_websocket connect="" first=18.000 last=18.000`,
+		`8 10.0.0.1:40008 not_websocket connect="" first=19.000 last=19.001`,
 	}
 	for _, jobs := range []int{1, 2} {
 		e := &endSink{}

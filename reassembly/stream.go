@@ -38,9 +38,13 @@ func (s *stream) decoder() *wsparse.Conn {
 
 // connect says how the TCP connect of a connection that sent no bytes went.
 // Side 0 sent the first packet (the SYN); a side-1 segment that did not
-// advance its sequence number carried no SYN.
+// advance its sequence number carried no SYN. Without a SYN first there
+// was no connect ("": a lone FIN, RST or ACK, a scan's odd flags, one side
+// of an idle connection caught mid-stream), whatever came back.
 func (s *stream) connect() string {
 	switch {
+	case s.space&synFirst == 0:
+		return ""
 	case !s.firstSet[1]:
 		return wsparse.ConnectUnanswered
 	case s.rst && s.end[1] == s.firstSeq[1]:
