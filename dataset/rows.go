@@ -252,6 +252,7 @@ type groupRow struct {
 	Backoff         string       `parquet:"backoff,dict"`
 	BackoffInterval *float64     `parquet:"backoff_interval,optional"`
 	Timeline        []attemptRow `parquet:"timeline,list"`
+	InFlight        int64        `parquet:"in_flight"`           // the attempts in flight at the capture's end (jsonl in_flight, absent there when 0)
 	Encap           *string      `parquet:"encap,optional,dict"` // the tenant its connections came in (jsonl encap); last: files without it read as before
 }
 
@@ -267,6 +268,7 @@ type attemptRow struct {
 	Concurrent bool       `parquet:"concurrent"`
 	Retry      bool       `parquet:"retry"`
 	Outage     *float64   `parquet:"outage,optional"`
+	InFlight   bool       `parquet:"in_flight"` // in flight at the capture's end (health.Attempt.InFlight)
 }
 
 // minTS and maxTS bound what TIMESTAMP(NANOS) holds (int64 nanoseconds
@@ -490,7 +492,7 @@ func groupOf(capture string, n int, g *health.Group, o health.Options) groupRow 
 		Attempts: int64(len(g.Attempts) + g.Unlisted), Unlisted: int64(g.Unlisted), Refused: int64(g.Refused),
 		Failed: int64(g.Failed), Errors: int64(g.Errors), Outage: secs(g.Outage), Outages: int64(g.Outages),
 		MaxParallel: int64(g.MaxParallel), MaxInWindow: int64(g.MaxInWindow), StormWindow: secs(o.StormWindow),
-		Storm: g.Storm, Backoff: g.Backoff,
+		Storm: g.Storm, Backoff: g.Backoff, InFlight: int64(g.InFlight),
 	}
 	if g.Encap() != "" {
 		r.Encap = ptr(g.Encap())
@@ -504,7 +506,7 @@ func groupOf(capture string, n int, g *health.Group, o health.Options) groupRow 
 	var first, last time.Time
 	for _, a := range g.Attempts {
 		ar := attemptRow{Conn: int64(a.Conn), StartTS: ts(a.Start), EndTS: ts(a.End), Status: int32(a.Status),
-			Outcome: a.Outcome, Session: a.Session, Concurrent: a.Concurrent, Retry: a.Retry}
+			Outcome: a.Outcome, Session: a.Session, Concurrent: a.Concurrent, Retry: a.Retry, InFlight: a.InFlight}
 		for _, v := range a.Via {
 			ar.Via = append(ar.Via, int64(v))
 		}
