@@ -32,7 +32,14 @@ func inFlight(as []Attempt, o Options) {
 		if o.endOf != nil {
 			end = o.endOf(a.End)
 		}
-		a.InFlight = !end.IsZero() && end.Sub(a.Start) <= inFlightWindow
+		// A connect never answered is judged from its last SYN: the
+		// kernel's retransmissions (1, 3, 7, 15, 31 s after the first on
+		// Linux) say the client is still trying, whatever its loop's delay.
+		from := a.Start
+		if a.Outcome == OutcomeTimeout && a.End.After(from) {
+			from = a.End
+		}
+		a.InFlight = !end.IsZero() && end.Sub(from) <= inFlightWindow
 	}
 }
 

@@ -6,7 +6,8 @@ import (
 )
 
 // TestInFlight: an attempt still unanswered at the capture's end is in
-// flight when it started at most inFlightWindow before it and no later
+// flight when it started (a connect: its last SYN was sent) at most
+// inFlightWindow before it and no later
 // attempt followed it; an answered one, an older one, one a retry
 // followed, or any without the capture's end is not.
 func TestInFlight(t *testing.T) {
@@ -23,7 +24,9 @@ func TestInFlight(t *testing.T) {
 	}{
 		{"a SYN at the end", 100, []Attempt{att(0, 1, OutcomeConnRefused), att(99, 99, OutcomeTimeout)}, []bool{false, true}},
 		{"a SYN 10s before the end", 100, []Attempt{att(90, 99, OutcomeTimeout)}, []bool{true}},
-		{"a SYN 11s before the end: failed", 100, []Attempt{att(89, 99, OutcomeTimeout)}, []bool{false}},
+		{"a SYN 11s before the end, not sent again: failed", 100, []Attempt{att(89, 89, OutcomeTimeout)}, []bool{false}},
+		{"a SYN 11s before the end, sent again 1s before it: still trying", 100, []Attempt{att(89, 99, OutcomeTimeout)}, []bool{true}},
+		{"an upgrade 11s before the end, its last byte 1s before it: failed", 100, []Attempt{att(89, 99, OutcomeNoResponse)}, []bool{false}},
 		{"an upgrade unanswered, an /info answered and no upgrade yet, an /info unanswered", 100,
 			[]Attempt{att(95, 96, OutcomeNoResponse), att(95.5, 96, OutcomeHTTPOnly), att(95.6, 96, OutcomeHTTPTimeout)}, []bool{true, true, true}},
 		{"followed by a later attempt", 100, []Attempt{att(91, 92, OutcomeTimeout), att(95, 95, OutcomeConnRefused)}, []bool{false, false}},

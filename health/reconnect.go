@@ -95,8 +95,9 @@ type Attempt struct {
 	// InFlight: the attempt was still waiting for its answer when the
 	// capture ended: a TCP connect never answered, an upgrade request or
 	// an HTTP request before one never answered, or an HTTP request
-	// answered and no upgrade yet, that started at most inFlightWindow
-	// before the capture's end and that no later attempt followed. Its
+	// answered and no upgrade yet, that started (a connect: its last SYN
+	// was sent) at most inFlightWindow before the capture's end and that
+	// no later attempt followed. Its
 	// Outcome is what the capture shows (timeout, no_response,
 	// http_timeout, http_only); it counts as neither failed nor good: a
 	// capture cut is no evidence the client did not recover. A
@@ -148,7 +149,7 @@ const (
 	// most this long after it.
 	preludeWindow = 10 * time.Second
 	// inFlightWindow: an attempt still unanswered at the capture's end
-	// that started at most this long before it is in flight
+	// that started (a connect: its last SYN) at most this long before it is in flight
 	// (Attempt.InFlight); one that started earlier failed. It is
 	// preludeWindow: the time the grouping gives an answered request for
 	// its upgrade to follow.
