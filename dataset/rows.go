@@ -403,12 +403,12 @@ func optString(v string) *string {
 func connOf(capture string, c *wsparse.Conn, s *wsparse.Summary) connRow {
 	r := connRow{
 		Capture: capture, Conn: connOnly(c.ID), Stream: streamOf(c.ID), TS: ts(s.Last), Client: c.Client().String(), Server: c.Server().String(),
-		FirstTS: ts(s.First), LastTS: ts(s.Last), Duration: secs(s.Last.Sub(s.First)),
+		FirstTS: ts(s.First), LastTS: ts(s.Last), Duration: secs(s.Duration()),
 		HandshakeSeen: s.Handshake != nil, TLS: tlsOf(s.TLS), Confidence: string(s.Confidence),
 		End: string(s.End), Anomalies: anomalies(s.Anomalies), Encap: optString(c.Encap()),
 	}
 	// The jsonl's duration has microsecond precision ('f', 6).
-	r.Duration = float64(s.Last.Sub(s.First).Round(time.Microsecond)) / float64(time.Second)
+	r.Duration = float64(s.Duration().Round(time.Microsecond)) / float64(time.Second)
 	if h := s.Handshake; h != nil {
 		r.Host, r.URI, r.Status = ptr(h.Host), ptr(h.URI), ptr(int32(h.Status))
 		r.Subprotocol, r.Extensions = ptr(h.Subprotocol), ptr(h.Extensions)

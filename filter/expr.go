@@ -417,7 +417,7 @@ func (f *Filter) SummaryEnv(c *wsparse.Conn, s *wsparse.Summary, health *Health)
 	if s.Handshake != nil {
 		env["status"], env["extensions"] = s.Handshake.Status, s.Handshake.Extensions
 	}
-	env["end"], env["duration"] = string(s.End), s.Last.Sub(s.First).Seconds()
+	env["end"], env["duration"] = string(s.End), s.Duration().Seconds()
 	env["handshake_seen"], env["confidence"] = s.Handshake != nil, fmt.Sprint(s.Confidence)
 	for d, name := range []string{"c2s", "s2c"} {
 		st := s.Stats[d]

@@ -180,6 +180,10 @@ type Conn struct {
 	Subprotocol string
 	Extensions  string
 	Start, End  time.Time // upgrade request; last byte decoded
+	// SteppedBack is how far the capture's clock stepped back within the
+	// connection (wsparse.Summary.SteppedBack): End is then its last
+	// packet's time as it came, before Start when the step was the larger.
+	SteppedBack time.Duration
 	Stats       [2]wsparse.DirStats
 	Close       Close
 	Ping        [2]PingStats // by the pinging side's direction
@@ -188,8 +192,15 @@ type Conn struct {
 	Ended       bool // End was reported; false if the input stopped first
 }
 
-// Duration is the time from the upgrade request to the last byte.
-func (c *Conn) Duration() time.Duration { return c.End.Sub(c.Start) }
+// Duration is the time from the upgrade request to the last byte, the
+// clock's steps back taken out as wsparse.Summary.Duration does; never
+// negative.
+func (c *Conn) Duration() time.Duration {
+	if d := c.End.Sub(c.Start) + c.SteppedBack; d > 0 || c.SteppedBack == 0 {
+		return d
+	}
+	return 0
+}
 
 // Upgraded reports whether the server switched to WebSocket (or the
 // capture started after it did).

@@ -37,6 +37,7 @@ const (
 	pcRst1
 	pcApp // Close.App is packed
 	pcAppFailed
+	pcSteppedBack // SteppedBack is packed
 )
 
 // connPacker appends a result's fields; ok turns false at one that does
@@ -116,7 +117,7 @@ func packConn(b []byte, c *Conn) ([]byte, bool) {
 	path, session := splitURI(c.URI)
 	cl := &c.Close
 	for i, set := range [...]bool{c.Midstream, c.Ended, path != c.Path || session != c.Session, cl.Clean, cl.DataAfterClose,
-		cl.TCPFin[0], cl.TCPFin[1], cl.TCPRst[0], cl.TCPRst[1], cl.App != nil, cl.App != nil && cl.App.Failed} {
+		cl.TCPFin[0], cl.TCPFin[1], cl.TCPRst[0], cl.TCPRst[1], cl.App != nil, cl.App != nil && cl.App.Failed, c.SteppedBack != 0} {
 		if set {
 			fl |= 1 << i
 		}
@@ -128,6 +129,9 @@ func packConn(b []byte, c *Conn) ([]byte, bool) {
 	}
 	p.base, _, _, _ = packTime(c.Start)
 	p.time(c.End)
+	if fl&pcSteppedBack != 0 {
+		p.int(int64(c.SteppedBack))
+	}
 	p.addrPort(c.Client)
 	p.addrPort(c.Server)
 	p.str(c.Host)
@@ -287,6 +291,9 @@ func unpackConn(id int, p string) *Conn {
 	c.Start = u.time()
 	u.base, _, _, _ = packTime(c.Start)
 	c.End = u.time()
+	if fl&pcSteppedBack != 0 {
+		c.SteppedBack = u.dur()
+	}
 	c.Client = u.addrPort()
 	c.Server = u.addrPort()
 	c.Host = u.str()

@@ -411,7 +411,8 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	if st.c == nil {
 		h := st.head
 		start, end := h.times()
-		if h.setTimes(endTimes(start, end, s)) {
+		// A step back's length has no place in the head: the result now.
+		if s.SteppedBack == 0 && h.setTimes(endTimes(start, end, s)) {
 			if st.end != nil || !packed && !h.packEnd(s) {
 				if st.end == nil {
 					st.end = &endState{midstream: h.packedMidstream()}
@@ -430,6 +431,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	}
 	x := st.c
 	x.Start, x.End = endTimes(x.Start, x.End, s)
+	x.SteppedBack = s.SteppedBack
 	var e endState
 	e.update(s)
 	e.apply(x)
@@ -516,12 +518,17 @@ func requestStart(h *wsparse.Handshake) time.Time {
 
 // endTimes gives a connection's start and end, given the ones it had, once
 // it ended as s says: from the upgrade request (else its first byte) to
-// its last byte or the FIN or RST that ended it.
+// its last byte or the FIN or RST that ended it. When the clock stepped
+// back within it, the end is its last packet's time as it came, as every
+// record says (the latest time seen was before the step).
 func endTimes(start, end time.Time, s *wsparse.Summary) (time.Time, time.Time) {
 	if s.Handshake != nil && !s.Handshake.RequestTS.IsZero() {
 		start = s.Handshake.RequestTS
 	} else {
 		start = s.First
+	}
+	if s.SteppedBack > 0 && !s.Last.IsZero() {
+		return start, s.Last
 	}
 	if s.Last.After(end) {
 		end = s.Last

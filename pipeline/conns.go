@@ -107,7 +107,7 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
 	}
 	if n := rd.Report.ClockStepped; n > 0 {
-		fmt.Fprintf(o.Err, "wsdump: the capture's clock stepped back within %s (an NTP step, captures merged with a clock off): no heartbeat interval is measured across a step (clock_steps_back), and a duration across one is wrong\n",
+		fmt.Fprintf(o.Err, "wsdump: the capture's clock stepped back within %s (an NTP step, captures merged with a clock off): no heartbeat interval is measured across a step (clock_steps_back), and a duration across one counts no time across the step\n",
 			text.Plural(n, "connection"))
 	}
 	if n := rd.Report.HTTP2More; n > 0 {

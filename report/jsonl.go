@@ -281,7 +281,7 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 	b = field(b, "last_ts")
 	b = appendQuotedTS(b, j.st.Time(s.Last))
 	b = field(b, "duration")
-	b = strconv.AppendFloat(b, s.Last.Sub(s.First).Seconds(), 'f', 6, 64)
+	b = strconv.AppendFloat(b, s.Duration().Seconds(), 'f', 6, 64)
 	b = field(b, "handshake_seen")
 	b = strconv.AppendBool(b, s.Handshake != nil)
 	if s.TLS != nil {

@@ -432,7 +432,7 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 	if c.sum.First.IsZero() {
 		c.sum.First = ts
 	}
-	c.sum.setLast(ts)
+	c.sum.advance(ts)
 	c.feed(side, data, ts)
 	c.tap(side, data, ts)
 }

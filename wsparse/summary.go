@@ -79,8 +79,13 @@ type Summary struct {
 	// ended: the packet that ended it (the later side's FIN, or a RST),
 	// or its last byte of data when that came later or the capture shows
 	// no end. Every view and record takes the end and the duration
-	// (Last - First) from here.
+	// (Duration) from here.
 	First, Last time.Time
+	// SteppedBack is how far the capture's clock stepped back within the
+	// connection, summed: its bytes came stamped before bytes that came
+	// earlier (an NTP step, captures merged with a clock off). Zero on a
+	// clock that only went forward.
+	SteppedBack time.Duration
 	Handshake   *Handshake  // nil when none was seen
 	Confidence  Confidence  // how the connection was recognised as WebSocket
 	TLS         *TLSInfo    // wss: the TLS layer, nil for plain TCP
@@ -158,6 +163,17 @@ func H2NotAllFollowed(notFollowed int, a Anomalies) bool {
 	return notFollowed > 0 || a&AnomH2Malformed != 0
 }
 
+// Duration is how long the connection lasted on its own clock: Last -
+// First, with the steps back of the capture's clock taken out (a step of
+// 10 s back in a connection of 7 ms made Last - First -9.993 s: the time
+// across a step is not known, and taken as none). Never negative.
+func (s *Summary) Duration() time.Duration {
+	if d := s.Last.Sub(s.First) + s.SteppedBack; d > 0 {
+		return d
+	}
+	return 0
+}
+
 // summary is what a decoder accumulates of its Summary; the rest is set
 // when the connection ends. Its Last is kept as the time since First (8
 // bytes, not a 24-byte time.Time): last and setLast.
@@ -206,6 +222,21 @@ func (s *summary) setLast(ts time.Time) {
 	}
 }
 
+// advance sets Last to ts, the time of the connection's latest bytes,
+// counting a step back of the capture's clock (ts before Last) in
+// Summary.SteppedBack. A Last too far from First (math.MaxInt64) is no
+// base to measure a step from.
+func (s *summary) advance(ts time.Time) {
+	prev := s.since
+	s.setLast(ts)
+	if s.since < prev && prev != math.MaxInt64 && s.since != math.MinInt64 {
+		if s.more == nil {
+			s.more = new(sumMore)
+		}
+		s.more.back += prev - s.since
+	}
+}
+
 // setFirst sets First, keeping Last.
 func (s *summary) setFirst(ts time.Time) {
 	last := s.last()
@@ -219,16 +250,17 @@ func (s *summary) setFirst(ts time.Time) {
 // the bytes inflated (five pointers and counters before: 416 -> 384
 // bytes a decoder).
 type sumMore struct {
-	rare      [2]DirStats  // the rest of DirStats
-	close     [2]CloseInfo // the Close frames
-	initiator Dir          // the side that sent the first Close
-	tcpFin    [2]bool      // by direction
-	tcpRst    [2]bool      // by direction
-	tcpEndTS  [2]time.Time // when each direction ended: its first RST, else its first FIN
-	limits    LimitHits    // the buffering limits hit
-	inflated  uint64       // bytes inflated (kept or not), all messages
-	farLast   time.Time    // Last, when it is too far from First for summary.since (else zero)
-	farMsgTS  [2]time.Time // by side: the TS of an open message too far from First (openMessage.far)
+	rare      [2]DirStats   // the rest of DirStats
+	close     [2]CloseInfo  // the Close frames
+	initiator Dir           // the side that sent the first Close
+	tcpFin    [2]bool       // by direction
+	tcpRst    [2]bool       // by direction
+	tcpEndTS  [2]time.Time  // when each direction ended: its first RST, else its first FIN
+	limits    LimitHits     // the buffering limits hit
+	inflated  uint64        // bytes inflated (kept or not), all messages
+	farLast   time.Time     // Last, when it is too far from First for summary.since (else zero)
+	farMsgTS  [2]time.Time  // by side: the TS of an open message too far from First (openMessage.far)
+	back      time.Duration // the clock's steps back, summed (Summary.SteppedBack)
 }
 
 // extra returns the connection's rare state, made at the first need.
@@ -472,6 +504,7 @@ func (c *Conn) endTimes(s *Summary) {
 		return
 	}
 	s.TCPEndTS = c.sum.more.tcpEndTS
+	s.SteppedBack = c.sum.more.back
 	for _, ts := range s.TCPEndTS {
 		if !ts.IsZero() && ts.After(s.Last) { // zero: that side did not end
 			s.Last = ts // the FIN or RST that ended it, after the last data
