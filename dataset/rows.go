@@ -289,7 +289,12 @@ func ts(t time.Time) *time.Time {
 
 func ptr[T any](v T) *T { return &v }
 
-func secs(d time.Duration) float64 { return d.Seconds() }
+// secs is d in seconds as the jsonl has it, to the microsecond: the
+// nearest double to its six decimals, so that SQL engines show what the
+// jsonl says (an outage of 1.5207 s was 1.5207000000000002, d.Seconds()).
+func secs(d time.Duration) float64 {
+	return float64(d.Round(time.Microsecond)) / float64(time.Second)
+}
 
 func anomalies(a wsparse.Anomalies) []string {
 	var s []string
@@ -407,8 +412,6 @@ func connOf(capture string, c *wsparse.Conn, s *wsparse.Summary) connRow {
 		HandshakeSeen: s.Handshake != nil, TLS: tlsOf(s.TLS), Confidence: string(s.Confidence),
 		End: string(s.End), Anomalies: anomalies(s.Anomalies), Encap: optString(c.Encap()),
 	}
-	// The jsonl's duration has microsecond precision ('f', 6).
-	r.Duration = float64(s.Duration().Round(time.Microsecond)) / float64(time.Second)
 	if h := s.Handshake; h != nil {
 		r.Host, r.URI, r.Status = ptr(h.Host), ptr(h.URI), ptr(int32(h.Status))
 		r.Subprotocol, r.Extensions = ptr(h.Subprotocol), ptr(h.Extensions)
