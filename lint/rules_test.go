@@ -1,7 +1,9 @@
 package lint
 
 import (
+	"os"
 	"regexp"
+	"strconv"
 	"testing"
 )
 
@@ -42,5 +44,21 @@ func TestParseSeverity(t *testing.T) {
 	}
 	if _, err := ParseSeverity("fatal"); err == nil {
 		t.Error("fatal accepted")
+	}
+}
+
+// TestReadmeRuleCount: the README's "(N rules with stable IDs" is the
+// number of rules: a rule added without the count left it behind.
+func TestReadmeRuleCount(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`\((\d+) rules with`).FindAllSubmatch(b, -1)
+	if len(m) != 1 {
+		t.Fatalf("README: %d places say \"(N rules with\", want 1", len(m))
+	}
+	if n, _ := strconv.Atoi(string(m[0][1])); n != len(Rules) {
+		t.Errorf("README says %d rules, lint has %d", n, len(Rules))
 	}
 }
