@@ -202,6 +202,17 @@ func (c *Conn) Duration() time.Duration {
 	return 0
 }
 
+// Until is when the connection ended on its start's clock, Start plus
+// its Duration: End, but when the clock stepped back within it, End is
+// its last packet's time on the clock after the step, maybe before Start.
+// A timeline (the reconnect groups', the report's bars) draws it so.
+func (c *Conn) Until() time.Time {
+	if c.SteppedBack == 0 {
+		return c.End
+	}
+	return c.Start.Add(c.Duration())
+}
+
 // Upgraded reports whether the server switched to WebSocket (or the
 // capture started after it did).
 // Over HTTP/2 (RFC 8441) a 2xx status accepts the WebSocket.

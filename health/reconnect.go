@@ -497,7 +497,7 @@ func b2i(b bool) int {
 // not answer (a ping timeout) sends its Close and tries again at once,
 // while the TCP connection may linger: its retries do not overlap it.
 func attemptEnd(c *Conn) time.Time {
-	end := c.End
+	end := c.Until()
 	for _, f := range c.Close.Frames {
 		if f != nil && !f.TS.IsZero() && f.TS.Before(end) && !f.TS.Before(c.Start) {
 			end = f.TS

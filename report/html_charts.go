@@ -123,7 +123,7 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 			}
 			bars++
 			drawn[c.ID] = true
-			x0, x1 := ax.x(c.Start), ax.x(c.End)
+			x0, x1 := ax.x(c.Start), ax.x(c.Until())
 			out := health.OutcomeOpen
 			if a.Outcome != "" {
 				out = a.Outcome
@@ -192,7 +192,7 @@ func (v *htmlView) heartbeats(r *health.Report, beatsOf func(int, *health.Series
 			cy := y + 14
 			ch.Rows = append(ch.Rows, rowLabel{X: 8, Y: y + 10, Text: htmlText(label, 44), Class: "series"},
 				rowLabel{X: 8, Y: y + 22, Text: htmlText(status, 0), Class: "status"})
-			ch.Lines = append(ch.Lines, shape{Class: "span", X: ax.x(c.Start), Y: cy, X2: ax.x(c.End), Y2: cy})
+			ch.Lines = append(ch.Lines, shape{Class: "span", X: ax.x(c.Start), Y: cy, X2: ax.x(c.Until()), Y2: cy})
 			for _, g := range s.Gaps {
 				ch.Rects = append(ch.Rects, shape{Class: "gap", X: ax.x(g.From), Y: cy - laneH/2, W: math.Max(1, ax.x(g.To)-ax.x(g.From)), H: laneH,
 					Title: fmt.Sprintf("late: %s without a beat from %s, %d missed%s", Dur(g.Len()), ax.rel(g.From), g.Missed, gapOpen(g))})
