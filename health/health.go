@@ -150,6 +150,18 @@ type HTTP2Conn struct {
 	// the capture.
 	NotFollowed             int
 	SkippedBytes, LostBytes uint64
+	// SteppedBack is how far the capture's clock stepped back within the
+	// connection (wsparse.Summary.SteppedBack).
+	SteppedBack time.Duration
+}
+
+// Duration is End - Start with the clock's steps back taken out, as
+// Conn.Duration; never negative.
+func (h *HTTP2Conn) Duration() time.Duration {
+	if d := h.End.Sub(h.Start) + h.SteppedBack; d > 0 || h.SteppedBack == 0 {
+		return d
+	}
+	return 0
 }
 
 // NotAllFollowed tells a connection wsdump did not wholly follow: streams

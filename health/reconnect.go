@@ -238,7 +238,8 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 		if len(t.h2) < maxHTTP2Kept || notAll && len(t.h2) < maxHTTP2Kept+maxHTTP2NotFollowedKept {
 			t.h2 = append(t.h2, &HTTP2Conn{ID: c.ID, Client: client, Server: server, Start: s.First, End: end,
 				Streams: h.Streams, Requests: h.Requests, WebSockets: h.WebSockets, RequestBytes: h.RequestBytes, GoAway: h.GoAway, Anomalies: s.Anomalies,
-				NotFollowed: h.NotFollowed, SkippedBytes: s.Stats[0].SkippedBytes + s.Stats[1].SkippedBytes, LostBytes: s.Stats[0].LostBytes + s.Stats[1].LostBytes})
+				NotFollowed: h.NotFollowed, SkippedBytes: s.Stats[0].SkippedBytes + s.Stats[1].SkippedBytes, LostBytes: s.Stats[0].LostBytes + s.Stats[1].LostBytes,
+				SteppedBack: s.SteppedBack})
 		} else {
 			t.h2More++
 			if notAll {

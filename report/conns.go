@@ -70,7 +70,7 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 			if goaway == "" {
 				goaway = "-"
 			}
-			row := []string{wsparse.ConnLabel(h.ID), when(h.Start), Dur(h.End.Sub(h.Start)), h.Client.String(), h.Server.String(),
+			row := []string{wsparse.ConnLabel(h.ID), when(h.Start), Dur(h.Duration()), h.Client.String(), h.Server.String(),
 				strconv.Itoa(h.Streams), strconv.Itoa(h.WebSockets), strconv.Itoa(h.Requests), strconv.FormatInt(h.RequestBytes, 10), goaway}
 			if notDecoded {
 				an := cmp.Or(h.Anomalies.String(), "-")

@@ -378,7 +378,7 @@ func (v *htmlView) http2(r *health.Report, ax timeAxis) {
 			what = append(what, "framing (h2_malformed)")
 		}
 		v.HTTP2 = append(v.HTTP2, http2Row{
-			ID: wsparse.ConnLabel(h.ID), Start: ax.rel(h.Start), Dur: Dur(h.End.Sub(h.Start)),
+			ID: wsparse.ConnLabel(h.ID), Start: ax.rel(h.Start), Dur: Dur(h.Duration()),
 			Client: h.Client.String(), Server: h.Server.String(), Streams: strconv.Itoa(h.Streams), WebSockets: strconv.Itoa(h.WebSockets),
 			NotFollowed: strings.Join(what, ", "), Skipped: strconv.FormatUint(h.SkippedBytes, 10), Lost: strconv.FormatUint(h.LostBytes, 10),
 			Anomalies: h.Anomalies.String(),
