@@ -221,6 +221,9 @@ func (c *Conn) setting(r *reader, id uint16, v uint32) {
 // data hands a piece of a DATA frame to its stream.
 func (c *Conn) data(r *reader, p []byte, ts time.Time) {
 	s := c.streams[r.stream]
+	if s != nil && s.ws != nil {
+		s.ws.FeedLate(c.parent.Late()) // bytes the connection's hole held
+	}
 	switch {
 	case s == nil || s.ws == nil:
 		if s == nil {

@@ -368,6 +368,13 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	ts := s.a.now
 	if !s.a.inPacket && length > 0 {
 		ts = captureTime(sg, length-1, ts)
+		// Held behind a hole, flushed: bytes of their own time, maybe
+		// before bytes passed on already; no step of the clock. (No
+		// Shared yet: no decoder fed before, no Last to step from.)
+		if sh := s.a.shared; sh != nil {
+			sh.FeedLate(true)
+			defer sh.FeedLate(false)
+		}
 	}
 	if skip > 0 {
 		if !s.started {

@@ -313,7 +313,20 @@ type Shared struct {
 	// answers are the connections that held a 101 for its request
 	// (answer_first.go) since the last ExpireAnswers, in the order held.
 	answers []*Conn
+	// late: the bytes fed now were held behind a hole and come with
+	// their capture time, before bytes fed already (FeedLate).
+	late bool
 }
+
+// FeedLate says whether the bytes fed from now on come late: held behind
+// a hole and passed on with their capture time after later bytes. Their
+// time before Last is no step back of the capture's clock
+// (Summary.SteppedBack): the hole's wait would count as time twice.
+func (sh *Shared) FeedLate(late bool) { sh.late = late }
+
+// Late reports FeedLate's setting (a decoder that feeds others, an
+// HTTP/2 connection its streams, passes it on).
+func (sh *Shared) Late() bool { return sh.late }
 
 // SideSeen sets how the decoders learn whether a connection's side has
 // sent any packet (a SYN, an ACK), bytes or not: a 101 waits for its
@@ -432,7 +445,7 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 	if c.sum.First.IsZero() {
 		c.sum.First = ts
 	}
-	c.sum.advance(ts)
+	c.sum.advance(ts, c.late)
 	c.feed(side, data, ts)
 	c.tap(side, data, ts)
 }

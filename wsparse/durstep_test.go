@@ -29,7 +29,7 @@ func TestSummaryDurationSteps(t *testing.T) {
 			if c2.sum.First.IsZero() {
 				c2.sum.First = ts
 			}
-			c2.sum.advance(ts)
+			c2.sum.advance(ts, false)
 		}
 		s := Summary{First: c2.sum.First, Last: c2.sum.last()}
 		if c2.sum.more != nil {
@@ -42,8 +42,8 @@ func TestSummaryDurationSteps(t *testing.T) {
 	var far summary
 	far.since = noLast
 	far.First = t0
-	far.advance(t0.AddDate(400, 0, 0)) // too far for since
-	far.advance(t0.Add(time.Second))
+	far.advance(t0.AddDate(400, 0, 0), false) // too far for since
+	far.advance(t0.Add(time.Second), false)
 	if far.more.back != 0 {
 		t.Errorf("a Last too far to measure counted a step back of %v", far.more.back)
 	}

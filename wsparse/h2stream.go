@@ -167,7 +167,7 @@ func (c *Conn) Carried(ts time.Time) {
 	if c.sum.First.IsZero() {
 		c.sum.First = ts
 	}
-	c.sum.advance(ts)
+	c.sum.advance(ts, c.late)
 }
 
 // HTTP2Request lists an ordinary request of an HTTP/2 connection (the

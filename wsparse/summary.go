@@ -224,12 +224,13 @@ func (s *summary) setLast(ts time.Time) {
 
 // advance sets Last to ts, the time of the connection's latest bytes,
 // counting a step back of the capture's clock (ts before Last) in
-// Summary.SteppedBack. A Last too far from First (math.MaxInt64) is no
-// base to measure a step from.
-func (s *summary) advance(ts time.Time) {
+// Summary.SteppedBack, but for late bytes (Shared.FeedLate), whose time
+// before Last is the hole they waited behind. A Last too far from First
+// (math.MaxInt64) is no base to measure a step from.
+func (s *summary) advance(ts time.Time, late bool) {
 	prev := s.since
 	s.setLast(ts)
-	if s.since < prev && prev != math.MaxInt64 && s.since != math.MinInt64 {
+	if !late && s.since < prev && prev != math.MaxInt64 && s.since != math.MinInt64 {
 		if s.more == nil {
 			s.more = new(sumMore)
 		}
