@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"encoding/hex"
+	"strconv"
 	"time"
 
 	"github.com/wsdump/wsdump/health"
@@ -292,8 +293,13 @@ func ptr[T any](v T) *T { return &v }
 // secs is d in seconds as the jsonl has it, to the microsecond: the
 // nearest double to its six decimals, so that SQL engines show what the
 // jsonl says (an outage of 1.5207 s was 1.5207000000000002, d.Seconds()).
+// The jsonl's decimals themselves, parsed: d.Round(time.Microsecond)
+// rounds a half microsecond away from zero where they may not (3 500 ns
+// is 0.000003 in the jsonl, 0.000004 rounded so).
 func secs(d time.Duration) float64 {
-	return float64(d.Round(time.Microsecond)) / float64(time.Second)
+	var buf [32]byte
+	v, _ := strconv.ParseFloat(string(strconv.AppendFloat(buf[:0], d.Seconds(), 'f', 6, 64)), 64)
+	return v
 }
 
 func anomalies(a wsparse.Anomalies) []string {
