@@ -375,7 +375,9 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 		return
 	}
-	stepped := !s.Last.IsZero() && s.First.Sub(s.Last) > clockStepBack
+	// A step back over clockStepBack within it (its duration leaves it
+	// out), or its last bytes before its first.
+	stepped := s.SteppedBack > clockStepBack || !s.Last.IsZero() && s.First.Sub(s.Last) > clockStepBack
 	var hs wsparse.Handshake
 	packed := false // the end is in the head already
 	if t.lazyHandshake(c, s, &hs) {
@@ -394,8 +396,8 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	}
 	st := t.state(c)
 	if stepped {
-		// Its last bytes before its first: the clock stepped back, and
-		// its duration is not what it lasted (the notice says so).
+		// The clock stepped back within it: its duration leaves the
+		// step out (the notice says so).
 		st.head.stepped = true
 	}
 	if s.End == wsparse.EndOpen && st.beats != nil {

@@ -86,3 +86,22 @@ func TestStepTimeline(t *testing.T) {
 		t.Errorf("connection 1's bar is %v px wide, for 30 s of an axis of 60 s", w)
 	}
 }
+
+// TestStepCountedLastAfterFirst: a connection of 30 s whose clock stepped
+// back 5 s within it, its last packet still after its first, is one of
+// those the notice counts, as its duration leaves the step out. Before,
+// only a connection whose last bytes came over 1 s before its first (or a
+// heartbeat series cut by the step) was counted: the notice said none.
+func TestStepCountedLastAfterFirst(t *testing.T) {
+	c := synth.New("10.0.0.1:40012", "10.0.0.2:8080").Open().UpgradeURI("/chat")
+	for range 3 {
+		c.Wait(10*time.Second).Frame(false, wsparse.OpText, []byte("b"))
+	}
+	c.Wait(-5*time.Second).Frame(true, wsparse.OpText, []byte("a"))
+	c.Frame(true, wsparse.OpClose, []byte{3, 232}).Frame(false, wsparse.OpClose, []byte{3, 232}).Fin(false).Fin(true)
+	out, errs := connsEach(t, false, writeCapture(t, c.Packets))
+	if m := connLine(t, "conns", out); m["duration"] != 30.008 {
+		t.Errorf("duration %v, want 30.008", m["duration"])
+	}
+	wantIn(t, "stderr", errs, "wsdump: the capture's clock stepped back within 1 connection ")
+}
