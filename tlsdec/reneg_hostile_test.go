@@ -217,13 +217,7 @@ func TestRenegotiationAfterGap(t *testing.T) {
 			lost := 0
 			c := NewConn(s.keys(), func(side int, p []byte, _ time.Time) { out[side] = append(out[side], p...) })
 			c.OnLost(func(_, n int, _ bool, _ time.Time) { lost += n })
-			for i, ev := range s.evs {
-				if i == gone {
-					c.Gap(ev.side, len(ev.data), time.Time{})
-					continue
-				}
-				c.Feed(ev.side, ev.data, time.Time{})
-			}
+			feedLosing(c, s.evs, gone)
 			c.End(time.Time{})
 			want0 := append(append([]byte(nil), sent[0][:40]...), sent[0][40+3000:]...)
 			if !bytes.Equal(out[0], want0) || !bytes.Equal(out[1], sent[1]) || lost != 3000 {

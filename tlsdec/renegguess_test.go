@@ -44,13 +44,7 @@ func TestRenegotiationGuessBound(t *testing.T) {
 			var out [2][]byte
 			c := NewConn(keys, func(side int, p []byte, _ time.Time) { out[side] = append(out[side], p...) })
 			start := time.Now()
-			for i, ev := range s.evs {
-				if i == gone {
-					c.Gap(ev.side, len(ev.data), time.Time{})
-					continue
-				}
-				c.Feed(ev.side, ev.data, time.Time{})
-			}
+			feedLosing(c, s.evs, gone)
 			c.End(time.Time{})
 			t.Logf("%d lines tried in %v", min(junk+1, maxRenegGuesses), time.Since(start))
 			in := c.Info()
@@ -99,13 +93,7 @@ func TestRenegotiationGuessBudget(t *testing.T) {
 			c := NewConn(keys, func(side int, p []byte, _ time.Time) { out[side] = append(out[side], p...) })
 			b := &GuessBudget{Left: left}
 			c.SetGuessBudget(b)
-			for i, ev := range s.evs {
-				if i == gone {
-					c.Gap(ev.side, len(ev.data), time.Time{})
-					continue
-				}
-				c.Feed(ev.side, ev.data, time.Time{})
-			}
+			feedLosing(c, s.evs, gone)
 			c.End(time.Time{})
 			in := c.Info()
 			found := left > junk && !tc.unlogged
@@ -129,5 +117,17 @@ func TestRenegotiationGuessBudget(t *testing.T) {
 				t.Errorf("stop %q", in.StopError)
 			}
 		})
+	}
+}
+
+// feedLosing feeds c every event but the one at index gone, which the
+// capture lost: a gap of its length on its side.
+func feedLosing(c *Conn, evs []event, gone int) {
+	for i, ev := range evs {
+		if i == gone {
+			c.Gap(ev.side, len(ev.data), time.Time{})
+			continue
+		}
+		c.Feed(ev.side, ev.data, time.Time{})
 	}
 }
