@@ -740,6 +740,18 @@ func rawTCP6(dir int, seq, ack uint32, payload []byte) []byte {
 // serverFlood writes an upgraded IPv6 connection on which the server sends
 // frame n times in each of segs segments (jumbograms, RFC 2675).
 func serverFlood(t *testing.T, frame []byte, n, segs int) string {
+	frames := bytes.Repeat(frame, n)
+	return serverSends(t, func(send func([]byte)) {
+		for range segs {
+			send(frames)
+		}
+	})
+}
+
+// serverSends writes an upgraded IPv6 connection on which the server
+// sends each payload sends gives it as one segment (up to a jumbogram's
+// size, RFC 2675).
+func serverSends(t *testing.T, sends func(send func([]byte))) string {
 	p, path := newRawPcap(t, 101)
 	req := []byte(upgradeReq + "\r\n")
 	resp := []byte(upgradeResp + "\r\n")
@@ -747,12 +759,11 @@ func serverFlood(t *testing.T, frame []byte, n, segs int) string {
 	seg := rawTCP6(1, 5000, 1000+uint32(len(req)), resp)
 	p.packet(seg, len(seg))
 	seq := 5000 + uint32(len(resp))
-	frames := bytes.Repeat(frame, n)
-	for range segs {
-		seg := rawTCP6(1, seq, 1000+uint32(len(req)), frames)
+	sends(func(payload []byte) {
+		seg := rawTCP6(1, seq, 1000+uint32(len(req)), payload)
 		p.packet(seg, len(seg))
-		seq += uint32(len(frames))
-	}
+		seq += uint32(len(payload))
+	})
 	p.close(t)
 	return path
 }
@@ -777,29 +788,20 @@ func TestDiffMemory(t *testing.T) {
 	}
 	end := msg[len(msg)-1]
 	write := func(last byte) string {
-		p, path := newRawPcap(t, 101)
-		req := []byte(upgradeReq + "\r\n")
-		resp := []byte(upgradeResp + "\r\n")
-		p.packet(rawTCP6(0, 1000, 5000, req), 60+len(req))
-		seg := rawTCP6(1, 5000, 1000+uint32(len(req)), resp)
-		p.packet(seg, len(seg))
-		seq := 5000 + uint32(len(resp))
-		for i := range 96 {
-			msg[0], msg[len(msg)-1] = byte(i), end
-			if i == 95 {
-				msg[len(msg)-1] = last
+		return serverSends(t, func(send func([]byte)) {
+			for i := range 96 {
+				msg[0], msg[len(msg)-1] = byte(i), end
+				if i == 95 {
+					msg[len(msg)-1] = last
+				}
+				frame := frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpBinary, Length: uint64(len(msg))}, msg)
+				for len(frame) > 0 {
+					n := min(len(frame), 128<<10)
+					send(frame[:n])
+					frame = frame[n:]
+				}
 			}
-			frame := frameBytes(wsparse.Header{Fin: true, Opcode: wsparse.OpBinary, Length: uint64(len(msg))}, msg)
-			for len(frame) > 0 {
-				n := min(len(frame), 128<<10)
-				seg := rawTCP6(1, seq, 1000+uint32(len(req)), frame[:n])
-				p.packet(seg, len(seg))
-				seq += uint32(n)
-				frame = frame[n:]
-			}
-		}
-		p.close(t)
-		return path
+		})
 	}
 	a, b := write(0), write(1)
 	// One run: the output is the subprocess's (a second run in-process
