@@ -466,17 +466,24 @@ func encapColumn(r *health.Report, header []string, rows [][]string, fit []fitSt
 	for i := range rows {
 		rows[i] = slices.Insert(rows[i], connsEncapCol, cmp.Or(escapeAll(r.Conn(i).Encap), "-"))
 	}
+	return header, rows, insertFitStep(fit, connsEncapCol)
+}
+
+// insertFitStep returns fit with the steps of the columns from col on
+// moved one column right, for a column inserted at col, and that
+// column's own step (cut to 16 cells) second, after the table's first.
+func insertFitStep(fit []fitStep, col int) []fitStep {
 	steps := make([]fitStep, 0, len(fit)+1)
 	for i, s := range fit {
-		if s.col >= connsEncapCol {
+		if s.col >= col {
 			s.col++
 		}
 		steps = append(steps, s)
 		if i == 0 {
-			steps = append(steps, fitStep{connsEncapCol, 16})
+			steps = append(steps, fitStep{col, 16})
 		}
 	}
-	return header, rows, steps
+	return steps
 }
 
 // groupsEncapCol is where the groups table's ENCAP column goes: after
@@ -495,15 +502,5 @@ func groupEncapColumn(r *health.Report, shown func(*health.Group) bool, header [
 			i++
 		}
 	}
-	steps := make([]fitStep, 0, len(fit)+1)
-	for i, s := range fit {
-		if s.col >= groupsEncapCol {
-			s.col++
-		}
-		steps = append(steps, s)
-		if i == 0 {
-			steps = append(steps, fitStep{groupsEncapCol, 16})
-		}
-	}
-	return header, rows, steps
+	return header, rows, insertFitStep(fit, groupsEncapCol)
 }
