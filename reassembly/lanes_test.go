@@ -203,15 +203,7 @@ func TestTenantsFragments(t *testing.T) {
 		if st.Connections != 2 || st.Lanes != 1 || st.Defragmented == 0 {
 			t.Errorf("-j %d: %d connections, %d lanes, %d datagrams defragmented", jobs, st.Connections, st.Lanes, st.Defragmented)
 		}
-		for k, name := range []string{"A", "B"} {
-			for i := range 10 {
-				for _, m := range []string{fmt.Sprintf("c2s %q", fmt.Sprintf("%s c%d", name, i)), fmt.Sprintf("s2c %q", fmt.Sprintf("%s s%d", name, i))} {
-					if n := l.count(fmt.Sprintf("conn %d 10.0.0.1:40000->10.0.0.2:80 message %s []", k+1, m)); n != 1 {
-						t.Errorf("-j %d: conn %d: message %s seen %d times", jobs, k+1, m, n)
-					}
-				}
-			}
-		}
+		tenantMessagesOnce(t, l, jobs)
 		if t.Failed() {
 			t.Logf("records:\n%s", strings.Join(l.lines, "\n"))
 			return
@@ -238,18 +230,25 @@ func TestTenantsStrayReply(t *testing.T) {
 		if st.Connections != 2 || st.Lanes != 1 {
 			t.Errorf("-j %d: %d connections, %d lanes; want 2, 1", jobs, st.Connections, st.Lanes)
 		}
-		for k, name := range []string{"A", "B"} {
-			for i := range 10 {
-				for _, m := range []string{fmt.Sprintf("c2s %q", fmt.Sprintf("%s c%d", name, i)), fmt.Sprintf("s2c %q", fmt.Sprintf("%s s%d", name, i))} {
-					if n := l.count(fmt.Sprintf("conn %d 10.0.0.1:40000->10.0.0.2:80 message %s []", k+1, m)); n != 1 {
-						t.Errorf("-j %d: conn %d: message %s seen %d times", jobs, k+1, m, n)
-					}
-				}
-			}
-		}
+		tenantMessagesOnce(t, l, jobs)
 		if t.Failed() {
 			t.Logf("records:\n%s", strings.Join(l.lines, "\n"))
 			return
+		}
+	}
+}
+
+// tenantMessagesOnce checks that conn 1 holds A's 20 messages (synth's
+// TenantConv) and conn 2 B's, each once.
+func tenantMessagesOnce(t *testing.T, l *logSink, jobs int) {
+	t.Helper()
+	for k, name := range []string{"A", "B"} {
+		for i := range 10 {
+			for _, m := range []string{fmt.Sprintf("c2s %q", fmt.Sprintf("%s c%d", name, i)), fmt.Sprintf("s2c %q", fmt.Sprintf("%s s%d", name, i))} {
+				if n := l.count(fmt.Sprintf("conn %d 10.0.0.1:40000->10.0.0.2:80 message %s []", k+1, m)); n != 1 {
+					t.Errorf("-j %d: conn %d: message %s seen %d times", jobs, k+1, m, n)
+				}
+			}
 		}
 	}
 }
