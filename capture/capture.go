@@ -71,6 +71,9 @@ type Packet struct {
 	Length        int      // original length on the wire
 	Link          LinkType // per packet: pcapng interfaces may differ
 	Data          []byte   // valid only until the next call to Next
+	// Input numbers the input the packet came from, of several read
+	// merged (Merge, MergeInputs: their order, from 0); 0 for one input.
+	Input int
 }
 
 // Source hands out the packets of one capture in file order.

@@ -262,6 +262,7 @@ func (m *merger) Next() (Packet, error) {
 	}
 	head := m.h.pop()
 	m.last = head.src
+	head.p.Input = head.src
 	return head.p, nil
 }
 

@@ -432,6 +432,7 @@ func (j *Joiner) session(c *wsparse.Conn, m *wsparse.Message) *session {
 		view := wsparse.NewView(c.ID, c.Addr)
 		view.SetClientSide(c.ClientSide())
 		view.SetEncapID(c.EncapID())
+		view.SetInput(c.Input())
 		uri, ts := fb.URI, fb.ReqTS
 		s = &session{key: key, view: view, transport: fb.Transport}
 		s.hs = &wsparse.Handshake{RequestTS: ts, TS: ts, Method: fb.Method, URI: uri, HTTPVersion: "HTTP/1.1", Host: fb.Host,

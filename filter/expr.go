@@ -49,7 +49,7 @@ const connField = "conn_"
 var sampleEnv = map[string]any{
 	// every record
 	"type": "", "conn": 0, "stream": 0, "ts": "", "time": 0.0, "client": "", "server": "", "anomalies": []string{},
-	"host": "", "uri": "", "subprotocol": "", "encap": "", "vlan": 0, "vni": 0,
+	"host": "", "uri": "", "subprotocol": "", "encap": "", "vlan": 0, "vni": 0, "file": "",
 	// frames and messages
 	"src": "", "dst": "", "dir": "", "index": 0, "fin": false, "rsv": 0, "opcode": 0, "opcode_name": "",
 	"masked": false, "mask_key": "", "len": 0, "header_len": 0, "close_code": 0, "close_reason": "",
@@ -281,6 +281,9 @@ func (f *Filter) common(env Env, kind string, c *wsparse.Conn, ts time.Time, h *
 	}
 	if f.uses("encap") { // vlan and vni too (needEncap)
 		encapFields(env, c.Encap())
+	}
+	if i := c.Input(); i < len(f.spec.Files) && f.uses("file") {
+		env["file"] = f.spec.Files[i]
 	}
 	if f.spec.ConnHealth != nil && kind != "conn" && f.uses(connField) {
 		if hl := f.spec.ConnHealth(c.ID); hl != nil {

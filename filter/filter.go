@@ -110,7 +110,10 @@ type Spec struct {
 	Expr *Expr
 	// ConnHealth gives frames and messages their connection's conn.*
 	// fields (health known at its end: a first pass over the file).
-	ConnHealth    func(conn int) *Health
+	ConnHealth func(conn int) *Health
+	// Files name the inputs by number (wsparse.Conn.Input): a record's
+	// file is its connection's. Nil: no file field (standard input).
+	Files         []string
 	Count         int  // stop after this many frames (0: no limit)
 	CountMessages bool // Count counts messages instead of frames
 }

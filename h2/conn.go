@@ -396,6 +396,7 @@ func (c *Conn) request(id uint32, h *fields, ts time.Time) {
 	addr := c.parent.Addr
 	s.ws = wsparse.NewStreamConn(wsparse.StreamID(c.parent.ID, id), addr, c.client, c.cfg.Decoder, c.sink, hs)
 	s.ws.SetEncapID(c.parent.EncapID())
+	s.ws.SetInput(c.parent.Input())
 	s.ws.Carried(ts)
 }
 

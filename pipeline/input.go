@@ -28,29 +28,41 @@ func (e *UsageError) Error() string { return e.Msg }
 // its name and the others are read; the source then ends with an error
 // naming them all after the last packet of the others.
 func Open(ctx context.Context, names []string, stdin io.Reader, stderr io.Writer, o capture.OpenOptions) (capture.Source, error) {
+	src, _, err := OpenFiles(ctx, names, stdin, stderr, o)
+	return src, err
+}
+
+// OpenFiles is Open, with the files read by their number
+// (capture.Packet.Input): none for standard input.
+func OpenFiles(ctx context.Context, names []string, stdin io.Reader, stderr io.Writer, o capture.OpenOptions) (capture.Source, []string, error) {
 	if capture.Single(names) {
-		return capture.OpenInput(ctx, names[0], stdin, o)
+		src, err := capture.OpenInput(ctx, names[0], stdin, o)
+		if names[0] == "-" {
+			return src, nil, err
+		}
+		return src, names[:1:1], err
 	}
 	if len(names) == 0 {
-		return nil, &UsageError{"no input: give a capture file with -r FILE"}
+		return nil, nil, &UsageError{"no input: give a capture file with -r FILE"}
 	}
 	l := capture.ExpandInputs(names, stderr)
 	for _, f := range l.Files {
 		if f == "-" {
-			return nil, &UsageError{"standard input (-r -) cannot be read with other inputs"}
+			return nil, nil, &UsageError{"standard input (-r -) cannot be read with other inputs"}
 		}
 	}
 	if len(l.Files) == 0 {
-		return nil, fmt.Errorf("no input could be read (%d, see above)", len(l.Errs))
+		return nil, nil, fmt.Errorf("no input could be read (%d, see above)", len(l.Errs))
 	}
 	if len(l.Files) == 1 && len(l.Errs) == 0 {
-		return capture.OpenInput(ctx, l.Files[0], stdin, o)
+		src, err := capture.OpenInput(ctx, l.Files[0], stdin, o)
+		return src, l.Files, err
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	supported := func(link capture.LinkType) bool { return reassembly.SupportedLink(uint32(link)) }
-	return capture.OpenMerged(ctx, l, o.MaxInflateRatio, supported, stderr), nil
+	return capture.OpenMerged(ctx, l, o.MaxInflateRatio, supported, stderr), l.Files, nil
 }
 
 // LoadKeys reads the key log files names. Lines that are not secrets are
@@ -106,6 +118,7 @@ type FeedOptions struct {
 func Feed(src capture.Source, asm Assembler, o FeedOptions) error {
 	asm.Reading(src) // the clock's jumps name their file
 	first := true
+	input := 0 // the packets' input (Packet.Input), told the assembler when it changes
 	secrets := src
 	nSecrets := 0
 	for {
@@ -139,6 +152,10 @@ func Feed(src capture.Source, asm Assembler, o FeedOptions) error {
 				}
 			}
 			nSecrets = len(secrets.Secrets())
+		}
+		if p.Input != input {
+			input = p.Input
+			asm.SetInput(input)
 		}
 		asm.Packet(uint32(p.Link), p.Data, p.Timestamp, p.Length)
 	}

@@ -25,6 +25,7 @@ type Assembler interface {
 // reassembler is a reassembly.Assembler or reassembly.Parallel.
 type reassembler interface {
 	Packet(link uint32, data []byte, ts time.Time, wireLen int)
+	SetInput(i int) // the input of the packets that follow (capture.Packet.Input)
 	MergeKeys(k *tlsdec.KeyLog)
 	Finish()
 	Stats() reassembly.Stats

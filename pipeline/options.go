@@ -88,11 +88,17 @@ func (in *Input) Keys(stderr io.Writer) (*tlsdec.KeyLog, error) { return LoadKey
 // open opens the inputs names (files, globs, directories) as one capture
 // (Open), with a progress line for a file when stderr is a terminal.
 func (in *Input) open(names []string, stderr io.Writer) (capture.Source, error) {
+	src, _, err := in.openFiles(names, stderr)
+	return src, err
+}
+
+// openFiles is open, with the files read by their number (OpenFiles).
+func (in *Input) openFiles(names []string, stderr io.Writer) (capture.Source, []string, error) {
 	o := capture.OpenOptions{MaxInflateRatio: in.Limits.InflateRatio}
 	if report.IsTerminal(stderr) {
 		o.Progress = stderr
 	}
-	return Open(in.Ctx, names, in.In, stderr, o)
+	return OpenFiles(in.Ctx, names, in.In, stderr, o)
 }
 
 // feedOptions: the input's name in messages, and the heap profile at its

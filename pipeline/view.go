@@ -170,7 +170,7 @@ func RunView(o *ViewOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := o.open(o.Reads, o.Err)
+	src, files, err := o.openFiles(o.Reads, o.Err)
 	if err != nil {
 		return err
 	}
@@ -178,12 +178,14 @@ func RunView(o *ViewOptions) error {
 		return err
 	}
 	defer src.Close()
+	spec.Files = files
 
 	var exp report.Exporter
 	var ds *dataset.Writer        // --format parquet
 	var fe *report.FieldsExporter // -T fields
 	if o.fields {
 		fe = report.NewFieldsExporter(o.Out, o.Fields.Fields, o.Fields.header, o.Messages)
+		fe.SetFiles(files)
 		exp = fe
 	} else if o.Format == "parquet" {
 		// conns' default heartbeat and reconnect-storm settings

@@ -190,11 +190,13 @@ type Assembler struct {
 	holey []*stream
 
 	// Hooks for Parallel: a connection numbered, a connection gone.
-	onNew  func(id int, addr [2]netip.AddrPort, encap uint32)
+	onNew  func(id int, addr [2]netip.AddrPort, encap uint32, input int)
 	onGone func(id int)
 	// A connection ended early, remembered by a tomb; one going on.
 	onTomb   func(id int)
-	onResume func(id int, addr [2]netip.AddrPort, encap uint32)
+	onResume func(id int, addr [2]netip.AddrPort, encap uint32, input int)
+	// input is the number of the input the packets come from (SetInput).
+	input int
 	// coordinated: a Parallel decides evictions over all its workers
 	// (candidates, evictStreams); the Assembler does not evict by itself.
 	coordinated bool
@@ -319,6 +321,24 @@ func (a *Assembler) Packet(link uint32, data []byte, ts time.Time, wireLen int) 
 	a.maybeFlush(ts)
 	a.assemble(netFlow, ts, len(data), wireLen)
 }
+
+// inputBits is how many low bits of a stream's first hold its input: the
+// number wsparse.Conn.SetInput keeps (24 bits); a packet index takes the
+// 39 above (5e11 packets).
+const inputBits = 24
+
+// SetInput says that the packets that follow come from input number i of
+// several read merged (capture.Packet.Input): a connection they open is
+// numbered with it (wsparse.Conn.Input). Called when the input changes,
+// not per packet.
+func (a *Assembler) SetInput(i int) { a.input = min(max(i, 0), wsparse.MaxInput) }
+
+// opened is the first of a stream the packet being decoded opens: its
+// index and its input.
+func (a *Assembler) opened() int64 { return a.pkt<<inputBits | int64(a.input) }
+
+// input returns the number of the input of the packet that opened s.
+func (s *stream) input() int { return int(s.first & wsparse.MaxInput) }
 
 // MergeKeys adds TLS secrets (a pcapng Decryption Secrets Block) to the
 // key log, for the handshakes that follow.

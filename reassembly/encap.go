@@ -191,6 +191,7 @@ const maxLabels = 8
 func (s *stream) view() *wsparse.Conn {
 	v := wsparse.NewView(s.id, s.addrs())
 	v.SetEncapID(s.encapID())
+	v.SetInput(s.input())
 	return v
 }
 

@@ -190,7 +190,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// A connection ended early goes on: its number, decoded afresh
 		// (resumed, unless nothing had been sent yet).
 		delete(a.tombs, orig.tuple())
-		st := &stream{a: a, first: a.pkt, id: t.id, force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
+		st := &stream{a: a, first: a.opened(), id: t.id, force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
 		st.setAddr(orig)
 		st.setSeen(a.now)
 		if st.resumed {
@@ -198,7 +198,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		}
 		if a.onResume != nil {
 			a.setEncap(st)
-			a.onResume(st.id, st.addrs(), st.encapID())
+			a.onResume(st.id, st.addrs(), st.encapID(), a.input)
 		}
 		return a.started(st, key)
 	}
@@ -206,7 +206,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	if closed && old.late(key, tcp) {
 		// A late segment of a connection already ended (the last ACK after
 		// FIN, a retransmitted FIN): same connection, nothing to decode.
-		st := &stream{a: a, stale: true, first: a.pkt, id: old.id}
+		st := &stream{a: a, stale: true, first: a.opened(), id: old.id}
 		st.setAddr(old.orig(key))
 		st.setSeen(a.now)
 		st.attach(key)
@@ -221,13 +221,13 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 	a.nextID++
 	a.stats.Connections++
 	// last is the first packet's time until bytes come (EndEmpty).
-	st := &stream{a: a, first: a.pkt, id: a.nextID, force: -1}
+	st := &stream{a: a, first: a.opened(), id: a.nextID, force: -1}
 	st.setAddr(key)
 	st.setSeen(a.now)
 	st.setLast(a.now)
 	if a.onNew != nil {
 		a.setEncap(st)
-		a.onNew(st.id, st.addrs(), st.encapID())
+		a.onNew(st.id, st.addrs(), st.encapID(), a.input)
 	}
 	return a.started(st, key)
 }

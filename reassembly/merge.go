@@ -171,6 +171,7 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		p.next++
 		p.ids[w][r.id] = wsparse.NewView(p.next, ob.addrs[r.idx])
 		p.ids[w][r.id].SetEncapID(ob.encaps[r.idx])
+		p.ids[w][r.id].SetInput(int(ob.inputs[r.idx]))
 		return
 	case recGone:
 		p.gone = append(p.gone, [2]int{w, r.id})
@@ -183,6 +184,7 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 			delete(p.tombIDs[w], r.id)
 			p.ids[w][r.id] = wsparse.NewView(gid, ob.addrs[r.idx])
 			p.ids[w][r.id].SetEncapID(ob.encaps[r.idx])
+			p.ids[w][r.id].SetInput(int(ob.inputs[r.idx]))
 		}
 		return
 	}
@@ -194,6 +196,7 @@ func (p *Parallel) emit(w int, ob *outBatch, r *rec) {
 		if pc := p.ids[w][conn]; pc != nil {
 			c = wsparse.NewView(wsparse.StreamID(pc.ID, stream), pc.Addr)
 			c.SetEncapID(pc.EncapID())
+			c.SetInput(pc.Input())
 			p.ids[w][r.id] = c
 		}
 	}

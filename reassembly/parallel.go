@@ -56,6 +56,7 @@ type Parallel struct {
 	stats Stats // packet counters, counted by the reader
 
 	pkt       int64     // index of the next packet
+	input     int32     // the input the packets come from (SetInput)
 	now       time.Time // time of the last packet decoded (an Assembler's now)
 	lastFlush time.Time
 
@@ -148,6 +149,7 @@ type item struct {
 	link    uint32
 	tenant  uint32
 	encap   uint32
+	input   int32 // itemPacket: the input it came from (SetInput)
 	pkt     int64
 	off, n  int
 	wireLen int
@@ -221,17 +223,19 @@ func NewParallelStage(out record.Sink, opts Options, n int, stage func(next reco
 		w.asm.coordinated = true
 		w.sync = make(chan syncReply, 1)
 		p.syncs = append(p.syncs, w.sync)
-		w.asm.onNew = func(id int, addr [2]netip.AddrPort, encap uint32) {
+		w.asm.onNew = func(id int, addr [2]netip.AddrPort, encap uint32, input int) {
 			r := w.add(recNew, nil)
 			r.id, r.idx = id, int32(len(w.out.addrs))
 			w.out.addrs, w.out.encaps = append(w.out.addrs, addr), append(w.out.encaps, encap)
+			w.out.inputs = append(w.out.inputs, int32(input))
 		}
 		w.asm.onGone = func(id int) { w.add(recGone, nil).id = id }
 		w.asm.onTomb = func(id int) { w.add(recTomb, nil).id = id }
-		w.asm.onResume = func(id int, addr [2]netip.AddrPort, encap uint32) {
+		w.asm.onResume = func(id int, addr [2]netip.AddrPort, encap uint32, input int) {
 			r := w.add(recResume, nil)
 			r.id, r.idx = id, int32(len(w.out.addrs))
 			w.out.addrs, w.out.encaps = append(w.out.addrs, addr), append(w.out.encaps, encap)
+			w.out.inputs = append(w.out.inputs, int32(input))
 		}
 		w.ch = o
 		go w.run(in)
@@ -308,7 +312,7 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 	p.now = ts
 	p.closers++
 	b := p.cur[shard(netFlow, p.dec.tcp.TransportFlow(), p.n)]
-	b.items = append(b.items, item{kind: itemPacket, link: link, whole: whole != nil, tenant: ten, encap: enc, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
+	b.items = append(b.items, item{kind: itemPacket, link: link, whole: whole != nil, tenant: ten, encap: enc, input: p.input, pkt: idx, off: len(b.data), n: len(data), wireLen: wireLen, ts: ts})
 	b.data = appendData(b.data, data, batchBytes)
 	p.curBytes += len(data)
 	p.curItems++
@@ -323,6 +327,10 @@ func (p *Parallel) Packet(link uint32, data []byte, ts time.Time, wireLen int) {
 		p.send()
 	}
 }
+
+// SetInput says which input the packets that follow come from (see
+// Assembler.SetInput); each is handed to its worker with it.
+func (p *Parallel) SetInput(i int) { p.input = int32(min(max(i, 0), wsparse.MaxInput)) }
 
 // shard is the worker of a packet's connection, the same for both
 // directions (both flows' FastHash are the same either way round). The
@@ -535,7 +543,7 @@ func (p *Parallel) putOut(b *outBatch) {
 	b.arena.Reset()
 	clear(b.ends)
 	b.ends = b.ends[:0]
-	b.recs, b.frames, b.msgs, b.addrs, b.encaps, b.others, b.empties, b.data = b.recs[:0], b.frames[:0], b.msgs[:0], b.addrs[:0], b.encaps[:0], b.others[:0], b.empties[:0], b.data[:0]
+	b.recs, b.frames, b.msgs, b.addrs, b.encaps, b.inputs, b.others, b.empties, b.data = b.recs[:0], b.frames[:0], b.msgs[:0], b.addrs[:0], b.encaps[:0], b.inputs[:0], b.others[:0], b.empties[:0], b.data[:0]
 	b.apps = b.apps[:0]
 	b.end, b.last, b.stats = false, false, Stats{}
 	if cap(b.data) > 2*batchBytes {

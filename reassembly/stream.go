@@ -26,6 +26,7 @@ func (s *stream) decoder() *wsparse.Conn {
 		addr := s.addrs()
 		s.conn = s.a.shared.NewConn(s.id, addr[0], addr[1])
 		s.conn.SetEncapID(s.encapID())
+		s.conn.SetInput(s.input())
 		if s.force >= 0 {
 			s.conn.Force(int(s.force))
 		}
@@ -65,7 +66,7 @@ func (s *stream) connect() string {
 type stream struct {
 	a     *Assembler
 	id    int
-	first int64         // index of the packet that opened it
+	first int64         // the packet that opened it: its index << inputBits | its input (opened)
 	conn  *wsparse.Conn // nil until decoder()
 	rare  *streamRare   // nil unless parked, TLS, HTTP/2 (or undecided), IPv6, a time not packed or a lane
 

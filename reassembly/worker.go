@@ -61,6 +61,7 @@ type outBatch struct {
 	msgs    []wsparse.Message
 	addrs   [][2]netip.AddrPort
 	encaps  []uint32        // by addrs' index: the connection's encapsulation (wsparse.EncapID)
+	inputs  []int32         // and the input its first packet came from (wsparse.Conn.Input)
 	others  []record.Record // Handshake, TLS, Beat, Negotiated records
 	ends    []endRec        // End records
 	empties []emptyEnd
@@ -119,7 +120,7 @@ func (w *worker) run(in <-chan *inBatch) {
 			case itemPacket:
 				w.pkt, w.phase = it.pkt, phasePacket
 				data := b.data[it.off : it.off+it.n]
-				w.asm.pkt = it.pkt
+				w.asm.pkt, w.asm.input = it.pkt, int(it.input)
 				if netFlow, _, ok := w.asm.dec.decode(it.link, data, it.wireLen, it.ts, &discard); ok {
 					w.asm.dec.fixed, w.asm.dec.fixedTenant, w.asm.dec.fixedEncap = it.whole, it.tenant, it.encap
 					w.asm.assemble(netFlow, it.ts, len(data), it.wireLen)

@@ -21,6 +21,7 @@ type FieldsExporter struct {
 	names    []string
 	messages bool
 	env      *filter.Filter // builds the environments; it filters nothing
+	spec     filter.Spec    // env's: ConnHealth and Files
 	// hs: each open connection's handshake fields, when a -e field is one
 	// (host, uri, subprotocol); else nothing is kept per connection.
 	hs   map[*wsparse.Conn]uint32 // numbers in hst
@@ -44,8 +45,16 @@ func NewFieldsExporter(w io.Writer, names []string, header, messages bool) *Fiel
 // the row prints (filter.Filter.Only): a frame's payload is not copied
 // into each for nothing.
 func (e *FieldsExporter) SetConnHealth(h func(conn int) *filter.Health) {
-	e.env = filter.New(nil, filter.Spec{ConnHealth: h})
+	e.spec.ConnHealth = h
+	e.env = filter.New(nil, e.spec)
 	e.env.Only(e.names)
+}
+
+// SetFiles names the inputs by number for the file field
+// (filter.Spec.Files).
+func (e *FieldsExporter) SetFiles(files []string) {
+	e.spec.Files = files
+	e.SetConnHealth(e.spec.ConnHealth)
 }
 
 // Put writes the rows of frames or messages (one per application message

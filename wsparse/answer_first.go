@@ -91,7 +91,7 @@ func (c *Conn) holdAnswer(side int, head *httpHead, hd, rest []byte, ts time.Tim
 		return false
 	}
 	ex.hold = holdDone
-	c.clientSide = int32(1 - side)
+	c.clientSide = int8(1 - side)
 	c.pendingHeld += n // in the bytes held before upgrades (MaxPendingTotal)
 	data := make([]byte, 0, n)
 	ex.held = &heldAnswer{side: side, data: append(append(data, hd...), rest...), marks: []heldMark{{0, ts}}}

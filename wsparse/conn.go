@@ -186,7 +186,8 @@ func (h *half) idle() {
 type Conn struct {
 	ID         int
 	Addr       [2]netip.AddrPort // by side
-	clientSide int32             // -1 until known
+	clientSide int8              // -1 until known
+	input      [3]byte           // the input its first packet came from (SetInput), in the padding
 	encap      uint32            // its encapsulation (encap.go), 0: none
 
 	// The decoder, nil in a view (NewView): the sinks after a parallel
@@ -382,7 +383,7 @@ func (c *Conn) TLS() *TLSInfo {
 // on the forced port. Call it before feeding any bytes.
 func (c *Conn) Force(serverSide int) {
 	c.forced = true
-	c.clientSide = int32(1 - serverSide)
+	c.clientSide = int8(1 - serverSide)
 }
 
 // ClientSide returns the side that is the client, or -1 while unknown.
@@ -397,7 +398,21 @@ func NewView(id int, addr [2]netip.AddrPort) *Conn {
 }
 
 // SetClientSide sets which side a view names as the client (-1: unknown).
-func (c *Conn) SetClientSide(side int) { c.clientSide = int32(side) }
+func (c *Conn) SetClientSide(side int) { c.clientSide = int8(side) }
+
+// MaxInput is the largest input number a Conn holds (24 bits, in its
+// padding): a connection first seen in a later input holds MaxInput.
+const MaxInput = 1<<24 - 1
+
+// SetInput sets the number of the input (of several read merged, 0 for the
+// first or only one) the connection's first packet came from.
+func (c *Conn) SetInput(i int) {
+	i = min(max(i, 0), MaxInput)
+	c.input = [3]byte{byte(i), byte(i >> 8), byte(i >> 16)}
+}
+
+// Input returns the number SetInput set (0 if none).
+func (c *Conn) Input() int { return int(c.input[0]) | int(c.input[1])<<8 | int(c.input[2])<<16 }
 
 // Client returns the client's address (side 0's while unknown).
 func (c *Conn) Client() netip.AddrPort { return c.Addr[c.sideOf(ClientToServer)] }

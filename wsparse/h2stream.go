@@ -55,7 +55,7 @@ func (c *Conn) Stream() uint32 {
 // RST_STREAM TCPEnd(side, true); EndStream ends it.
 func NewStreamConn(id int, addr [2]netip.AddrPort, clientSide int, cfg Config, sink Sink, req *Handshake) *Conn {
 	c := NewConn(id, addr[0], addr[1], cfg, sink)
-	c.clientSide = int32(clientSide)
+	c.clientSide = int8(clientSide)
 	req.TS = req.RequestTS
 	if !deflateOffersValid(req.OfferedExtensions) {
 		req.Anomalies |= AnomDeflateParamsInvalid

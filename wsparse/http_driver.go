@@ -239,7 +239,7 @@ func (c *Conn) feedHeads(side int, data []byte, ts time.Time) []byte {
 				// A request the parser rejects: what the server answers
 				// tells whether the upgrade happened, and the client's bytes
 				// after it wait for that answer.
-				c.clientSide = int32(side)
+				c.clientSide = int8(side)
 				c.reqBad = true
 				h.mode = modeAwait
 				return data
@@ -435,7 +435,7 @@ func (c *Conn) failHTTP(side int) {
 
 func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 	if c.clientSide < 0 {
-		c.clientSide = int32(side)
+		c.clientSide = int8(side)
 	} else if int(c.clientSide) != side {
 		c.failHTTP(side) // requests from both ends: not a client/server exchange we know
 		return
@@ -488,7 +488,7 @@ func (c *Conn) onRequest(side int, head *httpHead, ts time.Time) {
 
 func (c *Conn) onResponse(side int, head *httpHead, ts time.Time) {
 	if c.clientSide < 0 {
-		c.clientSide = int32(1 - side)
+		c.clientSide = int8(1 - side)
 	} else if int(c.clientSide) == side {
 		c.failHTTP(side)
 		return

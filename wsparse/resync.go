@@ -129,15 +129,15 @@ func (c *Conn) acceptAt(side, start int, ts time.Time) {
 		}
 		if c.clientSide < 0 {
 			if masked {
-				c.clientSide = int32(side)
+				c.clientSide = int8(side)
 			} else {
-				c.clientSide = int32(1 - side)
+				c.clientSide = int8(1 - side)
 			}
 		}
 	} else if c.clientSide < 0 && s.want >= 0 {
-		c.clientSide = int32(side)
+		c.clientSide = int8(side)
 		if s.want == 0 {
-			c.clientSide = int32(1 - side)
+			c.clientSide = int8(1 - side)
 		}
 	}
 	c.ws = true
@@ -190,7 +190,7 @@ func (c *Conn) sniffPair(ts time.Time) {
 	}
 	for side, m := range [2]int8{ma, mb} {
 		if m == 1 {
-			c.clientSide = int32(side)
+			c.clientSide = int8(side)
 		}
 		c.half[side].sniff.want = m
 	}

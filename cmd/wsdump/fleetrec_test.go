@@ -344,3 +344,70 @@ func TestRecordedFleetFirst1011Parquet(t *testing.T) {
 		t.Errorf("ordered by first_ts the first row is conn %d %s -> %s: README says host a's", hits[0].row.Conn, hits[0].row.Client, hits[0].row.Server)
 	}
 }
+
+// TestRecordedFleetFirst1011File: "in which file" without --per-file. On
+// the merged rotations of rotated/fleet-1011, -e file names the file each
+// connection was first seen in: the first 1011's (the expect file's) is a
+// file of the host it started on, and every 1011's connection is in a file
+// of its server's host; -Y 'file contains "host-a"' keeps host a's; -j 1
+// = -j 2. One file read alone is its own name.
+func TestRecordedFleetFirst1011File(t *testing.T) {
+	t.Parallel()
+	ex := fleetCapture(t)
+	first := ex.Closes1011[0]
+	hostOf := map[string]string{} // server address -> host
+	for h, ip := range ex.Hosts {
+		hostOf[ip+":"+strconv.Itoa(ex.Port)] = h
+	}
+	var outs []string
+	for _, j := range []string{"1", "2"} {
+		out, errs, code := runWsdump(t, nil, "-r", fleetDir, "-j", j, "-Y", "close_code == 1011", "-T", "fields",
+			"-e", "client", "-e", "server", "-e", "file")
+		if code != 0 || errs != "" {
+			t.Fatalf("-j %s: exit %d, stderr %q", j, code, errs)
+		}
+		outs = append(outs, out)
+	}
+	if outs[0] != outs[1] {
+		t.Fatal("-e file differs between -j 1 and -j 2")
+	}
+	lines := strings.Split(strings.TrimSpace(outs[0]), "\n")
+	if len(lines) != 2*len(ex.Closes1011) {
+		t.Fatalf("%d close frames with 1011, the servers sent %d (each echoed)", len(lines), len(ex.Closes1011))
+	}
+	byHost := map[string]int{}
+	for i, l := range lines {
+		f := strings.Split(l, "\t")
+		if len(f) != 3 {
+			t.Fatalf("%q", l)
+		}
+		h := hostOf[f[1]]
+		if base := filepath.Base(f[2]); h == "" || !strings.HasPrefix(base, "host-"+h+"_") || filepath.Dir(f[2])+"/" != filepath.Clean(fleetDir)+"/" {
+			t.Errorf("%s -> %s: file %q, want one of host %q's in %s", f[0], f[1], f[2], h, fleetDir)
+		}
+		byHost[h]++
+		if i == 0 && (f[0] != first.Client+":"+strconv.Itoa(first.ClientPort) || h != first.Host) {
+			t.Errorf("first 1011: %q, want client %s:%d of host %s", l, first.Client, first.ClientPort, first.Host)
+		}
+	}
+	out, errs, code := runWsdump(t, nil, "-r", fleetDir, "-Y", `close_code == 1011 && file contains "host-a"`, "-T", "fields", "-e", "server")
+	if code != 0 || errs != "" {
+		t.Fatalf("file contains: exit %d, stderr %q", code, errs)
+	}
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		n++
+		if hostOf[l] != "a" {
+			t.Errorf(`file contains "host-a": a 1011 of server %s`, l)
+		}
+	}
+	if n != byHost["a"] || n == 0 {
+		t.Errorf(`file contains "host-a": %d close frames with 1011, host a's files hold %d`, n, byHost["a"])
+	}
+	files, _ := filepath.Glob(fleetDir + "host-b_*.pcap")
+	slices.Sort(files)
+	one, errs, code := runWsdump(t, nil, "-r", files[0], "-c", "1", "-T", "fields", "-e", "file")
+	if code != 0 || one != files[0]+"\n" {
+		t.Errorf("one file: -e file %q (exit %d, %q), want %s", one, code, errs, files[0])
+	}
+}
