@@ -160,7 +160,13 @@ const (
 func RunView(o *ViewOptions) error {
 	if o.PerFile {
 		o.Table.fix(o.Out)
-		return o.perFile(perFileLabel(o.Format, o.fields), o.Out, func(f string, out, errw io.Writer) error {
+		label := perFileLabel(o.Format, o.fields)
+		if s, err := spec(&o.Filter, o.Messages, true); err != nil {
+			return err
+		} else if o.fields && !s.IsZero() {
+			label = report.LabelMatched // as grep: the files with a line
+		}
+		return o.perFile(label, o.Out, func(f string, out, errw io.Writer) error {
 			one := *o
 			one.Input, one.Out = o.one(f, errw), out
 			return RunView(&one)

@@ -18,12 +18,17 @@ const (
 	LabelJSON                    // "file" field on each line
 	LabelCSV                     // "file" column
 	LabelNone                    // nothing: parquet names each file's part on stderr
+	// LabelMatched is LabelHeader for a file whose part has a line: a
+	// file of no line has no header (-T fields with a filter, as grep
+	// names the files that matched).
+	LabelMatched
 )
 
 // NewFileLabeller returns the writer that marks one file's output as
 // label says on its way to out, and the function that ends it. first: the
 // file's part is the first written. csvHeader says whether a csv header
-// was written already; the csv labeller sets it.
+// was written already; the csv labeller sets it. With LabelMatched it says
+// whether a part was written (first is not read).
 func NewFileLabeller(out io.Writer, file string, label FileLabel, first bool, csvHeader *bool) (io.Writer, func() error) {
 	bw := bufio.NewWriterSize(out, 64<<10)
 	switch label {
@@ -52,8 +57,31 @@ func NewFileLabeller(out io.Writer, file string, label FileLabel, first bool, cs
 	if first {
 		sep = ""
 	}
+	if label == LabelMatched {
+		return &matchedLabeller{w: bw, file: file, written: csvHeader}, bw.Flush
+	}
 	fmt.Fprintf(bw, "%s==> %s <==\n", sep, Escape([]byte(file), 4*len(file)+4, true))
 	return bw, bw.Flush
+}
+
+// matchedLabeller writes a file's header before its first byte, if any.
+type matchedLabeller struct {
+	w       *bufio.Writer
+	file    string
+	written *bool // a part was written (this file's or one before it)
+	started bool
+}
+
+func (m *matchedLabeller) Write(p []byte) (int, error) {
+	if !m.started && len(p) > 0 {
+		m.started = true
+		if *m.written {
+			m.w.WriteByte('\n')
+		}
+		*m.written = true
+		fmt.Fprintf(m.w, "==> %s <==\n", Escape([]byte(m.file), 4*len(m.file)+4, true))
+	}
+	return m.w.Write(p)
 }
 
 // jsonLabeller puts a "file" field first in each line of jsonl.

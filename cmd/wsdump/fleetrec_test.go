@@ -172,7 +172,9 @@ func TestRecordedFleetReconnectMost(t *testing.T) {
 // names the file: the first host's rotation whose cut holds that time.
 // Every Close in the merged rotations is one tshark decodes (tcp ports and
 // websocket.payload.close.status_code of the files merged by mergecap), and
-// every 1011 the servers sent, with its echo, is one wsdump shows.
+// every 1011 the servers sent, with its echo, is one wsdump shows. The
+// --per-file output heads only the file that has the line (-T fields with
+// a filter).
 func TestRecordedFleetFirst1011(t *testing.T) {
 	t.Parallel()
 	ex := fleetCapture(t)
@@ -208,6 +210,10 @@ func TestRecordedFleetFirst1011(t *testing.T) {
 		t.Fatalf("--per-file: exit %d, stderr %q", code, errs)
 	}
 	file := ""
+	if n := strings.Count(pf, "==> "); n != 1 {
+		// A filter's -T fields names the files with a line, as grep.
+		t.Errorf("--per-file: %d file headers, want the one file with the line:\n%s", n, pf)
+	}
 	for _, l := range strings.Split(pf, "\n") {
 		if name, ok := strings.CutPrefix(l, "==> "); ok {
 			file = strings.TrimSuffix(name, " <==")
