@@ -116,6 +116,9 @@ type Options struct {
 	// first record.
 	ID     string
 	Health health.Options // the heartbeats and reconnect groups
+	// Files name the inputs by number (wsparse.Conn.Input), for the conns'
+	// file column (null when nil: standard input).
+	Files []string
 	// EndsAll says that every connection with a handshake has its End,
 	// with its decoder's summary, before Close: nothing between the
 	// decoder and the Writer drops one (no filter). An open connection's
@@ -288,6 +291,9 @@ func (w *Writer) End(c *wsparse.Conn, s *wsparse.Summary) {
 		return
 	}
 	r := connOf(w.partID(), c, s)
+	if i := c.Input(); i < len(w.opts.Files) {
+		r.File = &w.opts.Files[i]
+	}
 	w.conns.add(r.TS, &r, 0)
 }
 

@@ -419,12 +419,57 @@ func TestH2NotFollowedRow(t *testing.T) {
 	}
 }
 
+// TestFileColumn: conns' last column, file, names the input each
+// connection was first seen in (Options.Files by wsparse.Conn.Input): an
+// optional STRING, null without names (standard input).
+func TestFileColumn(t *testing.T) {
+	for _, files := range [][]string{{"caps/host-a_1.pcap", "caps/host-b_1.pcap"}, nil} {
+		dir := t.TempDir()
+		w, t0, ends := originWriter(t, Options{Dir: dir, Files: files})
+		for id := 1; id <= 2; id++ {
+			c := wsparse.NewView(id, ends)
+			c.SetInput(2 - id)
+			h := &wsparse.Handshake{TS: t0, Method: "GET", URI: "/ws", Status: 101}
+			w.Handshake(c, h)
+			w.End(c, &wsparse.Summary{First: t0, Last: t0.Add(time.Second), Handshake: h, Confidence: wsparse.ConfidenceHandshake, End: wsparse.EndClean})
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "conns", "date=2026-12-04", "part-"+w.ID()+".parquet")
+		fields := openFile(t, p).Schema().Fields()
+		if last := fields[len(fields)-1]; last.Name() != "file" || !last.Optional() || last.Type().LogicalType().String() != "STRING" {
+			t.Errorf("conns: last column %s, want file, an optional STRING", last.Name())
+		}
+		rows, err := parquet.ReadFile[connRow](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			if r.File == nil {
+				got = append(got, "null")
+			} else {
+				got = append(got, *r.File)
+			}
+		}
+		want := []string{"null", "null"}
+		if files != nil {
+			want = []string{files[1], files[0]}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("files %v: file column %v, want %v", files, got, want)
+		}
+	}
+}
+
 // TestEncapColumn: every dataset has encap as its last column: in conns,
 // handshakes, frames, messages and heartbeats the jsonl's (what carried
 // the connection), in reconnect_groups the group's tenant; two tenants
 // sharing a 4-tuple are told apart by it, and a plain connection's is
 // null (frames, messages, heartbeats and reconnect_groups had none
 // before: a fleet's rows of two tenants could not be told apart there).
+// (conns has file after it.)
 func TestEncapColumn(t *testing.T) {
 	dir := t.TempDir()
 	w, t0, ends := originWriter(t, Options{Dir: dir})
@@ -447,6 +492,9 @@ func TestEncapColumn(t *testing.T) {
 	for _, ds := range []string{"conns", "handshakes", "frames", "messages", "heartbeats", "reconnect_groups"} {
 		f := openFile(t, filepath.Join(dir, ds, part))
 		fields := f.Schema().Fields()
+		if ds == "conns" { // file after it (TestFileColumn)
+			fields = fields[:len(fields)-1]
+		}
 		if last := fields[len(fields)-1]; last.Name() != "encap" || !last.Optional() || last.Type().LogicalType().String() != "STRING" {
 			t.Errorf("%s: last column %s, want encap, an optional STRING", ds, last.Name())
 		}

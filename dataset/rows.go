@@ -177,6 +177,7 @@ type connRow struct {
 	HTTP2         *http2Group `parquet:"http2,optional"`           // an HTTP/2 connection not wholly followed (end not_websocket)
 	Anomalies     []string    `parquet:"anomalies,list"`
 	Encap         *string     `parquet:"encap,optional,dict"` // what carried the connection (jsonl encap); last: files without it read as before
+	File          *string     `parquet:"file,optional,dict"`  // the input file it was first seen in (-e file; null: standard input); after encap, as it
 }
 
 // http2Group is the jsonl conn record's "http2": what an HTTP/2

@@ -196,7 +196,7 @@ func RunView(o *ViewOptions) error {
 	} else if o.Format == "parquet" {
 		// conns' default heartbeat and reconnect-storm settings
 		// Without a filter every connection ends (EndAll below).
-		if ds, err = dataset.New(dataset.Options{Dir: o.OutDir, Health: health.Options{}, EndsAll: spec.IsZero()}); err != nil {
+		if ds, err = dataset.New(dataset.Options{Dir: o.OutDir, Health: health.Options{}, EndsAll: spec.IsZero(), Files: files}); err != nil {
 			return &WriteError{err}
 		}
 		memtarget.Tighten(parquetMemFloor, parquetMemHeadroom)

@@ -273,6 +273,7 @@ func TestRecordedFleetFirst1011(t *testing.T) {
 // reads of the conns dataset.
 type fleetConnRow struct {
 	Conn    int64      `parquet:"conn"`
+	File    *string    `parquet:"file,optional"`
 	Client  string     `parquet:"client"`
 	Server  string     `parquet:"server"`
 	FirstTS *time.Time `parquet:"first_ts,timestamp(nanosecond:utc)"`
@@ -293,7 +294,7 @@ type fleetCloseSide struct {
 // servers' first 1011 (the expect file). Ordered by first_ts, as README had
 // it, it named a connection of the other host that opened earlier and got
 // its 1011 3 s later: first_ts is when a connection began, not when it
-// closed.
+// closed. Its file column names a file of the host it started on.
 func TestRecordedFleetFirst1011Parquet(t *testing.T) {
 	t.Parallel()
 	ex := fleetCapture(t)
@@ -343,6 +344,15 @@ func TestRecordedFleetFirst1011Parquet(t *testing.T) {
 	}
 	if at := float64(h.closeAt.UnixNano()) / 1e9; math.Abs(at-first.Time) > 0.05 {
 		t.Errorf("first 1011 closed at %.6f, the server sent it at %.3f", at, first.Time)
+	}
+	// Its file column: a file of its host's, as -e file has it.
+	if h.row.File == nil || !strings.HasPrefix(filepath.Base(*h.row.File), "host-"+first.Host+"_") {
+		t.Errorf("first 1011: file column %v, want a file of host %s", h.row.File, first.Host)
+	}
+	for _, x := range hits {
+		if x.row.File == nil || filepath.Dir(*x.row.File) != filepath.Clean(fleetDir) {
+			t.Errorf("conn %d: file column %v, want a file of %s", x.row.Conn, x.row.File, fleetDir)
+		}
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].row.FirstTS.Before(*hits[j].row.FirstTS) })
 	// README: ordered by first_ts, host a's connections came first.
