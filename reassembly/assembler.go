@@ -276,7 +276,7 @@ type Assembler struct {
 func New(out record.Sink, opts Options) *Assembler {
 	a := &Assembler{opts: opts.withDefaults(), out: out, closed: map[flowKey]closedConn{},
 		live: newLiveSet(), parked: map[flowKey]*stream{}, tombs: map[tuple]tomb{}}
-	pool := tcpasm.NewStreamPool(&factory{a: a})
+	pool := newStreamPool(&factory{a: a})
 	a.nextAlloc = poolGrowth(pool)
 	a.asm = newAssembler(pool)
 	a.pageOps, a.pageSize = pageCounters(a.asm)

@@ -35,6 +35,35 @@ const pageCacheStart = 64
 // has just grown.
 const pageChunk = 1024
 
+// poolStart is the connections gopacket's StreamPool allocates first (it
+// then doubles them up to poolChunk): gopacket's first chunk is 1 024
+// connections (~500 KB) and its map is made for 1 024 connections (~270
+// KB), at every start of every Assembler, for a short capture's few
+// connections (a third of a short run's allocations, -j 2 starting three
+// Assemblers). A capture with many connections reaches poolChunk after a
+// few more allocations: six, for an Assembler's life.
+const poolStart = 16
+
+// newStreamPool returns gopacket's StreamPool for f as NewStreamPool makes
+// it (gopacket v1.1.19: conns, free, factory and nextAlloc set), but with
+// its connection map made empty and its first allocation of poolStart
+// connections (the unexported fields set by reflection);
+// TestNewStreamPoolAsGopackets compares the two. If a field is not found it
+// falls back to NewStreamPool.
+func newStreamPool(f tcpasm.StreamFactory) *tcpasm.StreamPool {
+	p := new(tcpasm.StreamPool)
+	v := reflect.ValueOf(p).Elem()
+	conns, factory, next := unexported(v, "conns", reflect.Map), unexported(v, "factory", reflect.Interface), unexported(v, "nextAlloc", reflect.Int)
+	fv := reflect.ValueOf(&f).Elem()
+	if !conns.IsValid() || !factory.IsValid() || !next.IsValid() || factory.Type() != fv.Type() {
+		return tcpasm.NewStreamPool(f)
+	}
+	conns.Set(reflect.MakeMap(conns.Type()))
+	factory.Set(fv)
+	next.SetInt(poolStart)
+	return p
+}
+
 // poolGrowth returns the pool's next allocation size (the unexported
 // StreamPool.nextAlloc of gopacket v1.1.19), or nil if this version of
 // gopacket has no such field: the pool then grows as gopacket grows it.
