@@ -61,7 +61,6 @@ its retry loop start within --storm-window.`,
 			return exitErr(pipeline.RunConns(opts))
 		},
 	}
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
 	addInputFlags(f, &opts.Input)
 	addDecodeFlag(f, &opts.Decode)

@@ -57,7 +57,6 @@ differing byte, binary as a hex excerpt).` + "\n" + filterHelp,
 			return exitErr(pipeline.RunDiff(o, captureArgs(o.Reads, args)))
 		},
 	}
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + diffExitHelp + "\n")
 	f := cmd.Flags()
 	addInputFlags(f, &o.Input)

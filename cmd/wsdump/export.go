@@ -17,7 +17,7 @@ const exportExamples = `  # Every message to its own file, and an index
   # Check the files against the index
   cd out && jq -r '"\(.sha256)  \(.file)"' index.jsonl | sha256sum -c`
 
-func newExportCmd(stdin io.Reader, stderr io.Writer) *cobra.Command {
+func newExportCmd(stdin io.Reader, _, stderr io.Writer) *cobra.Command {
 	o := &pipeline.ExportOptions{Input: pipeline.Input{In: stdin, Err: stderr}}
 	cmd := &cobra.Command{
 		Use:   "export -r FILE -o DIR [flags]",
@@ -40,7 +40,6 @@ The output directory is -o (--dir is the direction filter, as everywhere).` + "\
 			return exitErr(pipeline.RunExport(o))
 		},
 	}
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
 	addInputFlags(f, &o.Input)
 	addReadFlag(f, &o.Reads)

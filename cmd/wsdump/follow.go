@@ -40,7 +40,6 @@ Without --conn every connection is followed, in capture order.` + "\n" + filterH
 			return exitErr(pipeline.RunFollow(o))
 		},
 	}
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
 	addInputFlags(f, &o.Input)
 	addReadFlag(f, &o.Reads)

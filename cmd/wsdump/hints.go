@@ -26,10 +26,7 @@ func hintFlagErrors(cmd *cobra.Command) {
 		}
 		return usageErr("%v", err)
 	}
-	cmd.SetFlagErrorFunc(f)
-	for _, c := range cmd.Commands() {
-		c.SetFlagErrorFunc(f)
-	}
+	cmd.SetFlagErrorFunc(f) // the subcommands' too: theirs is their parent's
 }
 
 // isCaptureFile reports whether arg names a regular file (wsdump FILE

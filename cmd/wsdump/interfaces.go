@@ -8,7 +8,7 @@ import (
 	"github.com/wsdump/wsdump/pipeline"
 )
 
-func newInterfacesCmd(stdout io.Writer) *cobra.Command {
+func newInterfacesCmd(_ io.Reader, stdout, _ io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:           "interfaces",
 		Short:         "List the interfaces live capture (-i) can use",

@@ -72,7 +72,6 @@ group is linted when the filter shows one of its connections, judged on all.` + 
 			return exitErr(pipeline.RunLint(o, captureArgs(o.Reads, args)))
 		},
 	}
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + lintExitHelp + "\n")
 	f := cmd.Flags()
 	addInputFlags(f, &o.Input)

@@ -46,7 +46,6 @@ out: at most about 2 MB.`,
 			return exitErr(pipeline.RunReport(opts))
 		},
 	}
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	f := cmd.Flags()
 	addInputFlags(f, &opts.Input)
 	addDecodeFlag(f, &opts.Decode)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,7 +33,8 @@ func mainContext(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := &outWriter{w: stdout, failed: cancel}
-	cmd := newRootCmd(stdin, out, stderr)
+	cmd := newRootOnly(stdin, out, stderr)
+	addSubcommands(cmd, stdin, out, stderr, subcommandFor(cmd, args))
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	if se := wsparse.SpillError(); se != nil {
@@ -110,7 +112,42 @@ Exit status:
   5  the output could not be written (disk full, closed, ...), whatever else happened
   130  interrupted (SIGINT, SIGTERM) while reading a file: the output covers what was read`
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+// subcommands are the root's, by name (addSubcommands makes them).
+var subcommands = map[string]func(io.Reader, io.Writer, io.Writer) *cobra.Command{"interfaces": newInterfacesCmd, "conns": newConnsCmd,
+	"lint": newLintCmd, "diff": newDiffCmd, "follow": newFollowCmd, "export": newExportCmd, "version": newVersionCmd, "report": newReportCmd}
+
+// addSubcommands adds the subcommand named which ("*": all) to the root cmd:
+// building them all was a fifth of the CPU of a short run, needing one at most.
+func addSubcommands(cmd *cobra.Command, stdin io.Reader, stdout, stderr io.Writer, which string) {
+	for name, mk := range subcommands {
+		if which == "*" || which == name {
+			cmd.AddCommand(mk(stdin, stdout, stderr)) // cobra sorts them
+		}
+	}
+}
+
+// subcommandFor returns the subcommand cobra finds in args, "" for the root's
+// own run, "*" for help and completion, which list them all.
+func subcommandFor(root *cobra.Command, args []string) string {
+	for name := range subcommands {
+		root.AddCommand(&cobra.Command{Use: name})
+	}
+	found, _, err := root.Find(args)
+	root.ResetCommands()
+	if err != nil || slices.ContainsFunc(args, func(a string) bool { // help (-h, -Eh, --help, help) or completion
+		return a == "help" || a == "completion" || strings.HasPrefix(a, "__complete") || strings.HasPrefix(a, "--help") ||
+			strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a, "h")
+	}) {
+		return "*"
+	} else if found == root {
+		return ""
+	}
+	return found.Name()
+}
+
+// newRootOnly returns the root command, without its subcommands (see
+// subcommandFor).
+func newRootOnly(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	opts := &pipeline.ViewOptions{Input: pipeline.Input{In: stdin, Err: stderr}, Out: stdout}
 	live := &pipeline.LiveOptions{}
 	cmd := &cobra.Command{
@@ -138,15 +175,11 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	cmd.SetIn(stdin)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr("%v", err) })
 	// The exit-status table is the root's: subcommands point to it (diff
 	// and lint have their own).
 	cmd.SetUsageTemplate(cmd.UsageTemplate() + `{{if not .HasParent}}` + exitHelp + "\n" + `{{else}}
 Exit status: see wsdump --help.
 {{end}}`)
-	cmd.AddCommand(newInterfacesCmd(stdout), newConnsCmd(stdin, stdout, stderr), newLintCmd(stdin, stdout, stderr),
-		newDiffCmd(stdin, stdout, stderr), newFollowCmd(stdin, stdout, stderr), newExportCmd(stdin, stderr),
-		newVersionCmd(stdout), newReportCmd(stdin, stdout, stderr))
 	hintFlagErrors(cmd)
 	f := cmd.Flags()
 	addLiveFlags(f, live)

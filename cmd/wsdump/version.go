@@ -12,7 +12,7 @@ import (
 // "wsdump version " (buildinfo.Version).
 func versionString() string { return buildinfo.Version(version) }
 
-func newVersionCmd(stdout io.Writer) *cobra.Command {
+func newVersionCmd(_ io.Reader, stdout, _ io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:           "version",
 		Short:         "Print the version, VCS revision and Go version",
