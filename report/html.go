@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -62,16 +63,21 @@ const (
 func WriteHTML(w io.Writer, in HTMLInput) error {
 	v := buildHTML(in)
 	bw := bufio.NewWriter(w)
-	if err := htmlTmpl.Execute(bw, v); err != nil {
+	if err := htmlTmpl().Execute(bw, v); err != nil {
 		return err
 	}
 	return bw.Flush()
 }
 
-var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"f":   func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) },
-	"sub": func(a, b float64) float64 { return a - b },
-}).Parse(htmlSource))
+// htmlTmpl is the report's template, parsed at its first use: parsed at
+// the start of every run, it was 2 000 allocations and 1.3 ms of every
+// run's start (GODEBUG=inittrace=1), for the one command that uses it.
+var htmlTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"f":   func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) },
+		"sub": func(a, b float64) float64 { return a - b },
+	}).Parse(htmlSource))
+})
 
 //go:embed html.tmpl
 var htmlSource string
