@@ -104,6 +104,7 @@ type tomb struct {
 	tls    bool  // it was TLS: going on, it cannot be decrypted
 	isnSet bool
 	isn    uint32 // sequence number of side 0's first segment
+	input  int32  // the input it was first seen in (stream.input): it keeps it going on
 }
 
 // goesOn reports whether a segment (from side 0 if side0) continues the
@@ -190,7 +191,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		// A connection ended early goes on: its number, decoded afresh
 		// (resumed, unless nothing had been sent yet).
 		delete(a.tombs, orig.tuple())
-		st := &stream{a: a, first: a.opened(), id: t.id, force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
+		st := &stream{a: a, first: a.pkt<<inputBits | int64(t.input), id: t.id, force: -1, resumed: !t.bare, wasEvicted: true, tlsResumed: t.tls && !t.bare}
 		st.setAddr(orig)
 		st.setSeen(a.now)
 		if st.resumed {
@@ -198,7 +199,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		}
 		if a.onResume != nil {
 			a.setEncap(st)
-			a.onResume(st.id, st.addrs(), st.encapID(), a.input)
+			a.onResume(st.id, st.addrs(), st.encapID(), st.input())
 		}
 		return a.started(st, key)
 	}

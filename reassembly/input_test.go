@@ -49,3 +49,52 @@ func TestConnInput(t *testing.T) {
 		}
 	}
 }
+
+// TestConnInputResumed: a connection evicted (a tomb) and going on in a
+// later input keeps the input it was first seen in, -j 1 and -j 2 alike.
+// crowd(30) with room for 10: the connections all open (3 packets each)
+// in input 0, then are evicted and resumed while the packets say input 1
+// (those whose tombs were dropped come back as new connections, of input 1).
+func TestConnInputResumed(t *testing.T) {
+	const n = 30
+	pkts := crowd(n)
+	for _, jobs := range []int{1, 2} {
+		got := map[int]map[int]bool{} // conn -> inputs of its records
+		var d interface {
+			decoder
+			SetInput(int)
+		}
+		sink := record.Func(func(r *record.Record) {
+			if got[r.Conn.ID] == nil {
+				got[r.Conn.ID] = map[int]bool{}
+			}
+			got[r.Conn.ID][r.Conn.Input()] = true
+		})
+		if jobs == 1 {
+			d = New(sink, Options{MaxConnections: 10})
+		} else {
+			d = NewParallel(sink, Options{MaxConnections: 10}, jobs)
+		}
+		for j, p := range pkts {
+			d.SetInput(min(j/(3*n), 1))
+			d.Packet(1, p.Data, p.TS, len(p.Data))
+		}
+		d.Finish()
+		if d.Stats().Evicted == 0 {
+			t.Fatalf("-j %d: nothing evicted", jobs)
+		}
+		kept := 0 // connections that kept their numbers; the others (their tombs dropped) are new ones
+		for k := 1; k <= n; k++ {
+			if got[k] == nil {
+				continue
+			}
+			kept++
+			if len(got[k]) != 1 || !got[k][0] {
+				t.Errorf("-j %d: conn %d: records with inputs %v, want 0", jobs, k, got[k])
+			}
+		}
+		if kept < 2*n/3 {
+			t.Errorf("-j %d: %d connections kept their numbers", jobs, kept)
+		}
+	}
+}

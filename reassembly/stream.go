@@ -486,7 +486,7 @@ func (s *stream) complete(evicted bool) {
 				a.bury(k2.tuple(), t) // another connection's, on the same ports
 			}
 			a.tombs[k.tuple()] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed || s.rst || s.fin[0] && s.fin[1],
-				tls: s.tlsLayer() != nil || s.tlsResumed, isnSet: s.firstSet[0], isn: s.firstSeq[0]}
+				tls: s.tlsLayer() != nil || s.tlsResumed, isnSet: s.firstSet[0], isn: s.firstSeq[0], input: int32(s.input())}
 			if a.onTomb != nil {
 				a.onTomb(s.id)
 			}
