@@ -32,15 +32,34 @@ type connHead struct {
 	hostN, uriN, subN uint16
 	status            uint16
 	ckind, skind      uint8 // addrNone, addr4, addr6
-	startUTC, endUTC  bool
-	startSet, endSet  bool  // false: the zero time
+	tkinds            uint8 // the times' kinds: timeStartUTC, timeStartSet, timeEndUTC, timeEndSet
 	endN              uint8 // the packed end at the end of all (packEnd); 0: none
 	// stepped: the connection saw the capture's clock step back
 	// (Report.ClockStepped). Kept when the head is replaced or the
 	// result made (the head then holds nothing else): in its padding, no
 	// byte more a connection.
 	stepped bool
-	encap   uint32 // wsparse.EncapID, in the padding
+	// input is the connection's wsparse.Conn.Input (24 bits, in the
+	// room the times' four bools took): the head stays 56 bytes.
+	input [3]byte
+	encap uint32 // wsparse.EncapID, in the padding
+}
+
+// The bits of connHead.tkinds (set false: the zero time).
+const (
+	timeStartUTC = 1 << iota
+	timeStartSet
+	timeEndUTC
+	timeEndSet
+)
+
+// setInput keeps the input number i (wsparse.Conn.Input: at most
+// wsparse.MaxInput).
+func (h *connHead) setInput(i int) { h.input = [3]byte{byte(i), byte(i >> 8), byte(i >> 16)} }
+
+// inputOf returns the number setInput kept.
+func (h *connHead) inputOf() int32 {
+	return int32(h.input[0]) | int32(h.input[1])<<8 | int32(h.input[2])<<16
 }
 
 // The kinds of a packed address.
@@ -148,14 +167,21 @@ func unpackTime(ns int64, utc, set bool) time.Time {
 }
 
 func (h *connHead) times() (start, end time.Time) {
-	return unpackTime(h.start, h.startUTC, h.startSet), unpackTime(h.end, h.endUTC, h.endSet)
+	return unpackTime(h.start, h.tkinds&timeStartUTC != 0, h.tkinds&timeStartSet != 0),
+		unpackTime(h.end, h.tkinds&timeEndUTC != 0, h.tkinds&timeEndSet != 0)
 }
 
 // setTimes sets the head's times; false when one does not fit.
 func (h *connHead) setTimes(start, end time.Time) bool {
-	var ok1, ok2 bool
-	h.start, h.startUTC, h.startSet, ok1 = packTime(start)
-	h.end, h.endUTC, h.endSet, ok2 = packTime(end)
+	var ok1, ok2, su, ss, eu, es bool
+	h.start, su, ss, ok1 = packTime(start)
+	h.end, eu, es, ok2 = packTime(end)
+	h.tkinds = 0
+	for i, b := range [4]bool{su, ss, eu, es} {
+		if b {
+			h.tkinds |= 1 << i
+		}
+	}
 	return ok1 && ok2
 }
 

@@ -130,9 +130,26 @@ type Report struct {
 	// step back: in a series of beats (Series.ClockSteps), or their last
 	// bytes captured before their first (their Duration is then wrong).
 	ClockStepped int
+	// Files name the inputs by number (Conn.Input): the file each
+	// connection was first seen in (File). The caller sets them; nil for
+	// standard input.
+	Files []string
 
 	each []eachConn // the connections of a report made by ReportEach (Conns nil)
 }
+
+// File names the input c was first seen in (Files[c.Input]); "" when
+// the inputs are not named.
+func (r *Report) File(c *Conn) string {
+	if i := int(c.Input); i >= 0 && i < len(r.Files) {
+		return r.Files[i]
+	}
+	return ""
+}
+
+// SeveralFiles reports whether the report is of several inputs read
+// merged: its jsonl, csv and table then name each connection's file.
+func (r *Report) SeveralFiles() bool { return len(r.Files) > 1 }
 
 // HTTP2Conn is one HTTP/2 connection: what its streams were.
 type HTTP2Conn struct {
@@ -188,7 +205,11 @@ type Conn struct {
 	Status       int // upgrade response status; 0: none seen
 	// Midstream: the capture has no handshake for this connection (it
 	// started mid-connection) but its frames were decoded.
-	Midstream   bool
+	Midstream bool
+	// Input is the number of the input (of several read merged) the
+	// connection was first seen in (wsparse.Conn.Input): Report.File
+	// names it. In the padding after Midstream.
+	Input       int32
 	Subprotocol string
 	Extensions  string
 	Start, End  time.Time // upgrade request; last byte decoded

@@ -38,6 +38,7 @@ const (
 	pcApp // Close.App is packed
 	pcAppFailed
 	pcSteppedBack // SteppedBack is packed
+	pcInput       // Input is packed (not 0)
 )
 
 // connPacker appends a result's fields; ok turns false at one that does
@@ -117,7 +118,7 @@ func packConn(b []byte, c *Conn) ([]byte, bool) {
 	path, session := splitURI(c.URI)
 	cl := &c.Close
 	for i, set := range [...]bool{c.Midstream, c.Ended, path != c.Path || session != c.Session, cl.Clean, cl.DataAfterClose,
-		cl.TCPFin[0], cl.TCPFin[1], cl.TCPRst[0], cl.TCPRst[1], cl.App != nil, cl.App != nil && cl.App.Failed, c.SteppedBack != 0} {
+		cl.TCPFin[0], cl.TCPFin[1], cl.TCPRst[0], cl.TCPRst[1], cl.App != nil, cl.App != nil && cl.App.Failed, c.SteppedBack != 0, c.Input != 0} {
 		if set {
 			fl |= 1 << i
 		}
@@ -131,6 +132,9 @@ func packConn(b []byte, c *Conn) ([]byte, bool) {
 	p.time(c.End)
 	if fl&pcSteppedBack != 0 {
 		p.int(int64(c.SteppedBack))
+	}
+	if fl&pcInput != 0 {
+		p.uint(uint64(c.Input))
 	}
 	p.addrPort(c.Client)
 	p.addrPort(c.Server)
@@ -293,6 +297,9 @@ func unpackConn(id int, p string) *Conn {
 	c.End = u.time()
 	if fl&pcSteppedBack != 0 {
 		c.SteppedBack = u.dur()
+	}
+	if fl&pcInput != 0 {
+		c.Input = int32(u.uint())
 	}
 	c.Client = u.addrPort()
 	c.Server = u.addrPort()

@@ -112,7 +112,7 @@ func (st *connState) conn(id int) *Conn {
 		client, server := h.addrs()
 		start, end := h.times()
 		c := &Conn{ID: id, Client: client, Server: server, Host: host, URI: uri, Status: int(h.status),
-			Subprotocol: sub, Extensions: ext, Start: start, End: end, Encap: wsparse.EncapName(h.encap)}
+			Subprotocol: sub, Extensions: ext, Start: start, End: end, Encap: wsparse.EncapName(h.encap), Input: h.inputOf()}
 		c.Path, c.Session = splitURI(uri)
 		if e, ok := h.unpackEnd(); ok {
 			e.apply(c)
@@ -223,8 +223,13 @@ func (t *Tracker) stateID(id int, c *wsparse.Conn) *connState {
 	return st
 }
 
-// setEncap notes c's encapsulation in st's head or result.
+// setEncap notes c's encapsulation and input in st's head or result.
 func (st *connState) setEncap(c *wsparse.Conn) {
+	if st.c != nil {
+		st.c.Input = int32(c.Input())
+	} else {
+		st.head.setInput(c.Input())
+	}
 	switch {
 	case c.EncapID() == 0:
 	case st.c != nil:

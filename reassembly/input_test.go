@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // TestConnInput: a connection is numbered with the input of the packet
@@ -91,6 +92,62 @@ func TestConnInputResumed(t *testing.T) {
 			kept++
 			if len(got[k]) != 1 || !got[k][0] {
 				t.Errorf("-j %d: conn %d: records with inputs %v, want 0", jobs, k, got[k])
+			}
+		}
+		if kept < 2*n/3 {
+			t.Errorf("-j %d: %d connections kept their numbers", jobs, kept)
+		}
+	}
+}
+
+// TestConnInputMax: the 24-bit boundary of a connection's input, cheaply
+// (no 16 777 216 files: the assembler is told the numbers). Connections
+// opened in inputs MaxInput-1, MaxInput (the 16 777 216th) and past it
+// hold MaxInput-1, MaxInput and MaxInput, not a number wrapped into the
+// packet index above it; evicted and resumed in input 0 they keep
+// MaxInput (the tomb's copy); -j 1 and -j 2 alike.
+func TestConnInputMax(t *testing.T) {
+	const n = 30
+	pkts := crowd(n)
+	for _, jobs := range []int{1, 2} {
+		got := map[int]map[int]bool{} // conn -> inputs of its records
+		var d interface {
+			decoder
+			SetInput(int)
+		}
+		sink := record.Func(func(r *record.Record) {
+			if got[r.Conn.ID] == nil {
+				got[r.Conn.ID] = map[int]bool{}
+			}
+			got[r.Conn.ID][r.Conn.Input()] = true
+		})
+		if jobs == 1 {
+			d = New(sink, Options{MaxConnections: 10})
+		} else {
+			d = NewParallel(sink, Options{MaxConnections: 10}, jobs)
+		}
+		opened := []int{wsparse.MaxInput - 1, wsparse.MaxInput, wsparse.MaxInput + 1, 1 << 40}
+		for j, p := range pkts {
+			in := 0 // the connections go on in input 0
+			if c := j / 3; j < 3*n {
+				in = opened[c%len(opened)]
+			}
+			d.SetInput(in)
+			d.Packet(1, p.Data, p.TS, len(p.Data))
+		}
+		d.Finish()
+		if d.Stats().Evicted == 0 {
+			t.Fatalf("-j %d: nothing evicted", jobs)
+		}
+		kept := 0
+		for k := 1; k <= n; k++ {
+			if got[k] == nil {
+				continue
+			}
+			kept++
+			want := min(opened[(k-1)%len(opened)], wsparse.MaxInput)
+			if len(got[k]) != 1 || !got[k][want] {
+				t.Errorf("-j %d: conn %d: records with inputs %v, want %d", jobs, k, got[k], want)
 			}
 		}
 		if kept < 2*n/3 {
