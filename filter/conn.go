@@ -11,8 +11,9 @@ import (
 
 // ConnEnv is the environment of a connection of the conns view: the conn
 // record's fields, and its health under conn. (conn.heartbeat.missed,
-// conn.ping.unanswered), which exist only here, once the connection ended.
-func ConnEnv(c *health.Conn, origin time.Time) Env {
+// conn.ping.unanswered), which exist only here, once the connection ended;
+// files name the inputs by number (health.Report.Files): its file field.
+func ConnEnv(c *health.Conn, origin time.Time, files []string) Env {
 	conn, stream := wsparse.SplitID(c.ID)
 	env := Env{"type": "conn", "conn": conn, "stream": int(stream), "client": c.Client.String(), "server": c.Server.String(),
 		"host": c.Host, "uri": c.URI, "subprotocol": c.Subprotocol, "extensions": c.Extensions,
@@ -23,6 +24,9 @@ func ConnEnv(c *health.Conn, origin time.Time) Env {
 		env["time"] = c.Start.Sub(origin).Seconds()
 	}
 	encapFields(env, c.Encap)
+	if i := int(c.Input); i < len(files) {
+		env["file"] = files[i]
+	}
 	if cf := c.Close.First(); cf != nil && cf.HasCode {
 		env["close_code"], env["close_reason"] = int(cf.Code), cf.Reason
 	}

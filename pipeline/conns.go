@@ -32,6 +32,7 @@ type ConnsConfig struct {
 	Next       wsparse.Sink // receives every record behind the tracker (nil: none)
 	Err        io.Writer    // notices
 	Limits     *Limits      // the limits in force, their notices on Err (nil: none written)
+	Files      []string     // the inputs by number (health.Report.Files)
 	// ReportOnly: the report is all that is read of the tracker (no
 	// BeatTimes): each connection's heartbeats are measured at its end
 	// and its beats let go (health.Tracker.FinishAtEnd).
@@ -102,6 +103,7 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	} else {
 		rd.Report = tr.Report()
 	}
+	rd.Report.Files = o.Files
 	selectConns(tr, rd.Report, o.Select, rd.Origin)
 	if n := rd.Report.ConnectsUncounted; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
@@ -125,7 +127,7 @@ func selectConns(tr *health.Tracker, rep *health.Report, x *filter.Expr, origin 
 	if x == nil {
 		return
 	}
-	rep.Keep(func(c *health.Conn) bool { return x.Match(filter.ConnEnv(c, origin)) })
+	rep.Keep(func(c *health.Conn) bool { return x.Match(filter.ConnEnv(c, origin, rep.Files)) })
 	tr.Regroup(rep)
 }
 

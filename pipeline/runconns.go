@@ -109,7 +109,7 @@ func (o *ConnsOptions) run() error {
 // receives every record behind the tracker; reportOnly: ConnsConfig's).
 // err is an error before reading.
 func (o *ConnsOptions) read(next wsparse.Sink, reportOnly bool) (ConnsRead, error) {
-	src, err := o.open(o.Reads, o.Err)
+	src, files, err := o.openFiles(o.Reads, o.Err)
 	if err != nil {
 		return ConnsRead{}, err
 	}
@@ -131,7 +131,7 @@ func (o *ConnsOptions) read(next wsparse.Sink, reportOnly bool) (ConnsRead, erro
 	}
 	return Conns(ConnsConfig{Health: o.health(), Decode: o.Decode, Spec: spec, Select: x,
 		Reassembly: o.Options(wsparse.Config{}, keys), Jobs: o.Jobs, Next: next, Err: o.Err, ReportOnly: reportOnly,
-		Limits: &o.Limits},
+		Limits: &o.Limits, Files: files},
 		func(asm Assembler, origin func(time.Time)) error {
 			feed := feedOptions(InputsName(o.Reads), keys)
 			feed.Origin = origin

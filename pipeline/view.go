@@ -204,6 +204,7 @@ func RunView(o *ViewOptions) error {
 	} else if exp, err = report.New(o.Out, report.Options{
 		Format: o.Format, AbsTime: o.Time == "abs", Preview: o.Preview, Messages: o.Messages,
 		Stable: o.Stable, Color: o.Table.color(o.Out), Width: o.Table.width(o.Out), PreviewFixed: o.PreviewSet,
+		Files: files,
 	}); err != nil {
 		return Usagef("%v", err)
 	}

@@ -47,6 +47,9 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 	if anyEncap(r) {
 		header, rows, fit = encapColumn(r, header, rows, fit)
 	}
+	if r.SeveralFiles() {
+		header, rows, fit = fileColumn(r, header, rows, fit)
+	}
 	if o.Width > 0 {
 		fitConns(out.w, header, rows, fit, "; ", o.Width)
 	} else if err := renderConnsTable(out, header, rows); err != nil {
@@ -393,6 +396,12 @@ func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release b
 	cw := csv.NewWriter(w)
 	header := []string{"conn", "start", "duration", "client", "server", "url", "subprotocol", "extensions",
 		"c2s_frames", "c2s_messages", "c2s_bytes", "s2c_frames", "s2c_messages", "s2c_bytes", "close", "heartbeat"}
+	// file, first as --per-file has it, only of several inputs read
+	// merged: the file of one input stays as it was.
+	files := r.SeveralFiles()
+	if files {
+		header = slices.Insert(header, 0, "file")
+	}
 	// encap, last, only when a connection came encapsulated: the file of
 	// every other capture stays as it was.
 	encap := anyEncap(r)
@@ -410,9 +419,13 @@ func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release b
 		if o.AbsTime {
 			start = string(appendTS(nil, c.Start))
 		}
-		row := []string{wsparse.ConnLabel(c.ID), start, strconv.FormatFloat(c.Duration().Seconds(), 'f', 6, 64),
-			c.Client.String(), c.Server.String(), csvFormulaSafe(escapeExact(c.Host + c.URI)),
-			csvFormulaSafe(escapeExact(c.Subprotocol)), csvFormulaSafe(escapeExact(c.Extensions))}
+		var row []string
+		if files {
+			row = append(row, csvFormulaSafe(escapeExact(r.File(c))))
+		}
+		row = append(row, wsparse.ConnLabel(c.ID), start, strconv.FormatFloat(c.Duration().Seconds(), 'f', 6, 64),
+			c.Client.String(), c.Server.String(), csvFormulaSafe(escapeExact(c.Host+c.URI)),
+			csvFormulaSafe(escapeExact(c.Subprotocol)), csvFormulaSafe(escapeExact(c.Extensions)))
 		for d := range 2 {
 			st := &c.Stats[d]
 			row = append(row, strconv.Itoa(st.Frames), strconv.Itoa(st.Messages), strconv.FormatUint(st.PayloadBytes, 10))
@@ -467,6 +480,25 @@ func encapColumn(r *health.Report, header []string, rows [][]string, fit []fitSt
 		rows[i] = slices.Insert(rows[i], connsEncapCol, cmp.Or(escapeAll(r.Conn(i).Encap), "-"))
 	}
 	return header, rows, insertFitStep(fit, connsEncapCol)
+}
+
+// fileColumn returns the conns table with the FILE column after SERVER
+// (and ENCAP): the input each connection was first seen in, of several
+// read merged (health.Report.File), named as -e file names it; on a
+// terminal too narrow it is cut to its last 30 columns (a rotation's
+// files differ at their end), after PROTO goes.
+func fileColumn(r *health.Report, header []string, rows [][]string, fit []fitStep) ([]string, [][]string, []fitStep) {
+	col := connsEncapCol
+	if len(header) > len(connsHeader) {
+		col++ // after ENCAP
+	}
+	header = slices.Insert(slices.Clone(header), col, "FILE")
+	for i := range rows {
+		rows[i] = slices.Insert(rows[i], col, escapeAll(r.File(r.Conn(i))))
+	}
+	fit = insertFitStep(fit, col)
+	fit[1].cut = -30 // its own step: keep the end
+	return header, rows, fit
 }
 
 // insertFitStep returns fit with the steps of the columns from col on

@@ -147,7 +147,7 @@ func WriteConnFields(w io.Writer, rep *health.Report, names []string, header boo
 	bw := bufio.NewWriter(w)
 	fw := NewFieldsWriter(bw, names, header)
 	for i := range rep.Len() {
-		env := filter.ConnEnv(rep.Conn(i), origin)
+		env := filter.ConnEnv(rep.Conn(i), origin, rep.Files)
 		vals := make([]any, len(names))
 		for i, n := range names {
 			vals[i] = env.Lookup(n)

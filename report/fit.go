@@ -20,7 +20,8 @@ type fitColumn struct {
 const foldRoom = 40
 
 // fitStep is one step of making a table narrower: drop a column (cut 0)
-// or cut its cells (with "…") to cut display columns.
+// or cut its cells (with "…") to cut display columns; a negative cut
+// cuts them to -cut keeping their end ("…" first).
 type fitStep struct{ col, cut int }
 
 // writeFitted writes the columns as the conns tables are written (two
@@ -34,6 +35,7 @@ type fitStep struct{ col, cut int }
 func writeFitted(w *bufio.Writer, cols []fitColumn, steps []fitStep, width int) {
 	widths := make([]int, len(cols))
 	keep := make([]bool, len(cols))
+	keepEnd := make([]bool, len(cols)) // cut keeping the end (a negative cut)
 	foldAt := -1
 	for i := range cols {
 		c := &cols[i]
@@ -67,10 +69,14 @@ func writeFitted(w *bufio.Writer, cols []fitColumn, steps []fitStep, width int) 
 			if total() <= width {
 				break
 			}
-			if st.cut == 0 {
+			cut := st.cut
+			if cut < 0 {
+				cut, keepEnd[st.col] = -cut, true
+			}
+			if cut == 0 {
 				keep[st.col] = false
-			} else if widths[st.col] > st.cut {
-				widths[st.col] = max(st.cut, widths[st.col]-(total()-width))
+			} else if widths[st.col] > cut {
+				widths[st.col] = max(cut, widths[st.col]-(total()-width))
 			}
 		}
 		if foldAt >= 0 {
@@ -101,6 +107,8 @@ func writeFitted(w *bufio.Writer, cols []fitColumn, steps []fitStep, width int) 
 			case i == foldAt && !header:
 				lines := foldCell(c, cols[i].fold, widths[i])
 				c, rest = lines[0], lines[1:]
+			case twwidth.Width(c) > widths[i] && keepEnd[i] && !header:
+				c = cutCellHead(c, widths[i])
 			case twwidth.Width(c) > widths[i]:
 				c = cutCell(c, widths[i])
 			}
@@ -185,4 +193,23 @@ func cutCell(s string, width int) string {
 	}
 	b.WriteString(ellipsis)
 	return b.String()
+}
+
+// cutCellHead cuts s to width display columns keeping its end, the first
+// one "…".
+func cutCellHead(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	rs := []rune(s)
+	n, from := twwidth.Width(ellipsis), len(rs)
+	for from > 0 {
+		rw := twwidth.Width(string(rs[from-1]))
+		if n+rw > width {
+			break
+		}
+		n += rw
+		from--
+	}
+	return ellipsis + string(rs[from:])
 }

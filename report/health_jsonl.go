@@ -37,7 +37,12 @@ func writeHealthJSONL(w io.Writer, r *health.Report, o health.Options, release b
 	bw := bufio.NewWriter(w)
 	var b []byte
 	for i := range r.Len() {
-		b = appendConnJSON(b[:0], r.Conn(i))
+		c := r.Conn(i)
+		file := ""
+		if r.SeveralFiles() {
+			file = r.File(c)
+		}
+		b = appendConnJSON(b[:0], c, file)
 		if release {
 			r.Release(i)
 		}
@@ -154,7 +159,10 @@ func appendInts(b []byte, v []int) []byte {
 }
 
 // appendConnJSON appends a connection's conn record.
-func appendConnJSON(b []byte, c *health.Conn) []byte {
+// appendConnJSON appends c's conn record; file, when not "", is the
+// input it was first seen in, of several read merged: after conn, stream
+// and encap, where the main jsonl's records have it.
+func appendConnJSON(b []byte, c *health.Conn, file string) []byte {
 	b = append(b, `{"type":"conn","conn":`...)
 	b = strconv.AppendInt(b, int64(connOf(c.ID)), 10)
 	if s := c.Stream(); s != 0 {
@@ -162,6 +170,9 @@ func appendConnJSON(b []byte, c *health.Conn) []byte {
 	}
 	if c.Encap != "" {
 		b = jsField(b, "encap", c.Encap)
+	}
+	if file != "" {
+		b = jsField(b, "file", file)
 	}
 	b = jtsField(b, "ts", c.End)
 	b = addrPortJSON(b, "client", c.Client)

@@ -33,6 +33,11 @@ type jsonl struct {
 	lastGen         int
 	lastOK          bool
 
+	// files name the inputs by number (wsparse.Conn.Input) when there
+	// are several read merged: every record of a connection then has its
+	// "file" (nil: none, the jsonl of one input as it was).
+	files []string
+
 	conns    *[connTexts]connText // made at the first frame or message
 	connHits int                  // records that found their connText made (tests)
 	ts       tsText
@@ -82,13 +87,15 @@ func (j *jsonl) start(typ string, c *wsparse.Conn) []byte {
 	b := append(j.buf, `{"type":"`...)
 	b = append(b, typ...)
 	b = append(b, '"')
-	return appendConnField(b, c)
+	return j.appendConnField(b, c)
 }
 
 // appendConnField appends `,"conn":N` for connection c, `,"stream":S`
 // for a WebSocket in an HTTP/2 stream (RFC 8441), and `,"encap":E` for
 // one that came encapsulated (VLAN tags, tunnels: Conn.Encap).
-func appendConnField(b []byte, c *wsparse.Conn) []byte {
+// With several inputs (files), `,"file":F` follows: the input the
+// connection was first seen in.
+func (j *jsonl) appendConnField(b []byte, c *wsparse.Conn) []byte {
 	b = append(b, `,"conn":`...)
 	conn, stream := wsparse.SplitID(c.ID)
 	b = strconv.AppendInt(b, int64(conn), 10)
@@ -98,6 +105,9 @@ func appendConnField(b []byte, c *wsparse.Conn) []byte {
 	}
 	if c.EncapID() != 0 {
 		b = strField(b, "encap", c.Encap())
+	}
+	if i := c.Input(); i < len(j.files) {
+		b = strField(b, "file", j.files[i])
 	}
 	return b
 }

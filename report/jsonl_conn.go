@@ -19,6 +19,7 @@ import (
 type connText struct {
 	id             int
 	encap          uint32 // wsparse.Conn.EncapID: a connection that went on in another tenant has another
+	input          int    // wsparse.Conn.Input: its file, of several inputs
 	client, server netip.AddrPort
 	set, dirsSet   bool
 	conn           []byte
@@ -37,12 +38,12 @@ func (j *jsonl) connText(c *wsparse.Conn) *connText {
 	}
 	client, server := c.Client(), c.Server()
 	e := &j.conns[uint64(c.ID)*0x9e3779b97f4a7c15>>56]
-	if e.set && e.id == c.ID && e.client == client && e.server == server && e.encap == c.EncapID() {
+	if e.set && e.id == c.ID && e.client == client && e.server == server && e.encap == c.EncapID() && e.input == c.Input() {
 		j.connHits++
 		return e
 	}
-	e.id, e.client, e.server, e.set, e.encap = c.ID, client, server, true, c.EncapID()
-	e.conn = appendConnField(e.conn[:0], c)
+	e.id, e.client, e.server, e.set, e.encap, e.input = c.ID, client, server, true, c.EncapID(), c.Input()
+	e.conn = j.appendConnField(e.conn[:0], c)
 	e.dirsSet = false
 	return e
 }

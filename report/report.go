@@ -36,6 +36,10 @@ type Options struct {
 	// fixed widths scripts read.
 	Width        int
 	PreviewFixed bool // --preview given: Width does not change it
+	// Files name the inputs by number (wsparse.Conn.Input): with more
+	// than one (several read merged), jsonl's records have their
+	// connection's "file".
+	Files []string
 }
 
 // Formats lists the accepted values of Options.Format.
@@ -55,6 +59,9 @@ func New(w io.Writer, opts Options) (Exporter, error) {
 	case "jsonl":
 		j := newJSONL(w)
 		j.st = st
+		if len(opts.Files) > 1 {
+			j.files = opts.Files
+		}
 		return j, nil
 	case "csv":
 		return newCSV(w, opts, st), nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -35,7 +36,9 @@ func pieces(t *testing.T, dir string) []string {
 // TestRotatedPiecesEqualWhole: the pieces of a rotation, given as a
 // directory, a glob or one -r each (in reverse order: the merge goes by
 // time), read as the capture they were cut from: the same records,
-// byte for byte, in every view.
+// byte for byte, in every view, but the jsonl's "file" of several inputs
+// (the same whichever way they are given; one per connection, a piece of
+// the rotation, on every record that has a conn).
 func TestRotatedPiecesEqualWhole(t *testing.T) {
 	for _, r := range rotations {
 		whole := filepath.Join("../../testdata/pcaps", r.whole)
@@ -59,16 +62,64 @@ func TestRotatedPiecesEqualWhole(t *testing.T) {
 			if code != 0 || want == "" {
 				t.Fatalf("%s %v: exit %d, %s", r.whole, view, code, errs)
 			}
-			for how, in := range inputs {
-				got, errs, code := runWsdump(t, nil, append(append([]string(nil), view...), in...)...)
+			jsonl := view[0] != "follow"
+			var first string
+			for _, how := range []string{"directory", "glob", "each"} {
+				got, errs, code := runWsdump(t, nil, append(append([]string(nil), view...), inputs[how]...)...)
 				if code != 0 || errs != "" {
 					t.Errorf("%s %s %v: exit %d, stderr %q", r.dir, how, view, code, errs)
+				}
+				if first == "" {
+					first = got
+				} else if got != first {
+					t.Errorf("%s %s %v: differs from the directory's:\n%s", r.dir, how, view, firstDiff(first, got))
+				}
+				if jsonl {
+					checkFiles(t, r.dir+" "+how, got, files)
+					got = fileField.ReplaceAllString(got, "")
 				}
 				if got != want {
 					t.Errorf("%s %s %v: differs from %s:\n%s", r.dir, how, view, r.whole, firstDiff(want, got))
 				}
 			}
 		}
+	}
+}
+
+// fileField is jsonl's "file" field after a record's conn.
+var fileField = regexp.MustCompile(`,"file":"(?:[^"\\]|\\.)*"`)
+
+// checkFiles checks the jsonl of several inputs: every record with a
+// conn has a "file", one of files, the same for every record of its
+// connection.
+func checkFiles(t *testing.T, what, jsonl string, files []string) {
+	t.Helper()
+	fileOf := map[[2]int]string{} // conn, stream -> file
+	n := 0
+	for _, l := range strings.Split(strings.TrimSpace(jsonl), "\n") {
+		var r struct {
+			Conn   *int    `json:"conn"`
+			Stream int     `json:"stream"`
+			File   *string `json:"file"`
+		}
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("%s: %v: %s", what, err, l)
+		}
+		if r.Conn == nil {
+			continue
+		}
+		if r.File == nil || !slices.Contains(files, *r.File) {
+			t.Fatalf("%s: file %v, not one of the inputs: %s", what, r.File, l)
+		}
+		k := [2]int{*r.Conn, r.Stream}
+		if f, ok := fileOf[k]; ok && f != *r.File {
+			t.Errorf("%s: conn %d in %s and %s", what, *r.Conn, f, *r.File)
+		}
+		fileOf[k] = *r.File
+		n++
+	}
+	if n == 0 {
+		t.Errorf("%s: no record with a conn", what)
 	}
 }
 
@@ -112,9 +163,12 @@ func TestManyInputsDiffLintFilter(t *testing.T) {
 	if len(idx[0]) == 0 || !bytes.Equal(idx[0], idx[1]) {
 		t.Errorf("export: index of the pieces differs:\n%s", firstDiff(string(idx[0]), string(idx[1])))
 	}
-	// The client port of connection 2: one connection of the 120.
+	// The client port of connection 2: one connection of the 120; the
+	// pieces' csv has the file it began in first.
 	want := mustRun(t, "conns", "--format", "csv", "-r", whole, "tcp", "port", "57062")
-	if got := mustRun(t, "conns", "--format", "csv", "-r", dir, "tcp", "port", "57062"); got != want || strings.Count(got, "\n") != 2 {
+	got := mustRun(t, "conns", "--format", "csv", "-r", dir, "tcp", "port", "57062")
+	if lines := strings.Split(want, "\n"); len(lines) != 3 ||
+		got != "file,"+lines[0]+"\n"+filepath.Join(dir, "load_00000_20261204170218.pcap")+","+lines[1]+"\n" {
 		t.Errorf("capture filter: pieces\n%s\nwhole\n%s", got, want)
 	}
 }
