@@ -119,13 +119,21 @@ func TestReadmeExamples(t *testing.T) {
 		}
 		stdout, stderr, code := runWsdump(t, nil, args...)
 		out := strings.ReplaceAll(stdout+stderr, tmp+string(filepath.Separator), "")
-		got := strings.Split(strings.ReplaceAll(out, filepath.Join("..", "..", "testdata"), "testdata"), "\n")
+		// A table pads its columns to the file names as run here
+		// (../../testdata, 6 columns longer): in an output that names one,
+		// a line matches the README's with its runs of spaces taken as one.
+		up := filepath.Join("..", "..", "testdata")
+		named := strings.Contains(out, up)
+		got := strings.Split(strings.ReplaceAll(out, up, "testdata"), "\n")
+		same := func(i int, w string) bool {
+			return got[i] == w || named && strings.Join(strings.Fields(got[i]), " ") == strings.Join(strings.Fields(w), " ")
+		}
 		k := 0
 		for _, w := range ex.want {
 			if strings.TrimSpace(w) == "..." || strings.TrimSpace(w) == "…" {
 				continue
 			}
-			for k < len(got) && got[k] != w {
+			for k < len(got) && !same(k, w) {
 				k++
 			}
 			if k == len(got) {
