@@ -126,7 +126,9 @@ func (j *jsonLabeller) Write(p []byte) (int, error) {
 }
 
 // relabelCSV copies csv with a "file" column first; the header is written
-// once, by the first file that has one (*header then true).
+// once, by the first file that has one (*header then true). The name is
+// escaped as the conns csv of several files read merged has it: a name's
+// bytes reach a spreadsheet as a payload's do.
 func relabelCSV(out io.Writer, in io.Reader, file string, header *bool) error {
 	r := csv.NewReader(bufio.NewReaderSize(in, 64<<10))
 	r.FieldsPerRecord = -1
@@ -143,7 +145,7 @@ func relabelCSV(out io.Writer, in io.Reader, file string, header *bool) error {
 		if n == 0 && *header {
 			continue
 		}
-		v := file
+		v := csvFormulaSafe(escapeExact(file))
 		if n == 0 {
 			v = "file"
 		}
