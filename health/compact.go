@@ -237,6 +237,8 @@ const (
 	endRst1
 	endMidstream
 	endClean
+	endFirst0
+	endFirst1
 )
 
 // packEnd keeps what the connection's end said at the end of the head's
@@ -279,8 +281,9 @@ func (h *connHead) endBytes(buf []byte, s *wsparse.Summary) ([]byte, bool) {
 		return nil, false
 	}
 	var fl byte
+	first := s.TCPFirst()
 	for d, set := range [...]bool{s.TCPFin[0], s.TCPFin[1], s.TCPRst[0], s.TCPRst[1], s.Handshake == nil || h.packedMidstream(),
-		s.End == wsparse.EndClean && s.Anomalies&wsparse.AnomDataAfterClose == 0} {
+		s.End == wsparse.EndClean && s.Anomalies&wsparse.AnomDataAfterClose == 0, first[0], first[1]} {
 		if set {
 			fl |= 1 << d
 		}
@@ -309,7 +312,8 @@ func (h *connHead) unpackEnd() (endState, bool) {
 	p := h.all[len(h.all)-int(h.endN):]
 	fl := p[0]
 	e := endState{end: packedEnds[p[1]], midstream: fl&endMidstream != 0, clean: fl&endClean != 0,
-		tcpFin: [2]bool{fl&endFin0 != 0, fl&endFin1 != 0}, tcpRst: [2]bool{fl&endRst0 != 0, fl&endRst1 != 0}}
+		tcpFin: [2]bool{fl&endFin0 != 0, fl&endFin1 != 0}, tcpRst: [2]bool{fl&endRst0 != 0, fl&endRst1 != 0},
+		tcpFirst: [2]bool{fl&endFirst0 != 0, fl&endFirst1 != 0}}
 	r := statsReader{b: p[2:]}
 	e.anomalies = wsparse.Anomalies(r.uint())
 	e.dataAfter = e.anomalies&wsparse.AnomDataAfterClose != 0
@@ -330,6 +334,7 @@ type endState struct {
 	frames    [2]*CloseFrame
 	tcpFin    [2]bool
 	tcpRst    [2]bool
+	tcpFirst  [2]bool
 	initiator wsparse.Dir
 	midstream bool // no handshake: Conn.Midstream
 	dataAfter bool
@@ -345,7 +350,7 @@ func (e *endState) update(s *wsparse.Summary) {
 	if s.Fallback != nil {
 		e.fallback = s.Fallback
 	}
-	e.end, e.tcpFin, e.tcpRst, e.streamEnd = s.End, s.TCPFin, s.TCPRst, s.StreamEnd
+	e.end, e.tcpFin, e.tcpRst, e.tcpFirst, e.streamEnd = s.End, s.TCPFin, s.TCPRst, s.TCPFirst(), s.StreamEnd
 	if s.TLS != nil {
 		e.tlsStop = s.TLS.StopText()
 	}
@@ -378,7 +383,7 @@ func (e *endState) apply(x *Conn) {
 		x.Transport, x.HTTPConns, x.HTTPRequests = f.Transport, f.Conns, f.Requests
 	}
 	cl := &x.Close
-	cl.End, cl.TCPFin, cl.TCPRst, cl.StreamEnd, cl.TLSStopped = e.end, e.tcpFin, e.tcpRst, e.streamEnd, e.tlsStop
+	cl.End, cl.TCPFin, cl.TCPRst, cl.TCPFirst, cl.StreamEnd, cl.TLSStopped = e.end, e.tcpFin, e.tcpRst, e.tcpFirst, e.streamEnd, e.tlsStop
 	cl.DataAfterClose = e.dataAfter
 	for d, f := range e.frames {
 		if f != nil {

@@ -143,6 +143,7 @@ func TestPackedEnd(t *testing.T) {
 	open := func(last int) *wsparse.Summary {
 		s := &wsparse.Summary{First: at(0), Last: at(last), End: wsparse.EndOpen, Anomalies: wsparse.AnomDataAfterClose | wsparse.AnomH2StreamReset}
 		s.TCPFin[0], s.TCPRst[1] = true, true
+		s.TCPEndTS = [2]time.Time{at(last), at(last - 1)} // the server's end first (TCPFirst)
 		s.Stats[1] = wsparse.DirStats{Frames: 7, Messages: 5, PayloadBytes: 1000, WireBytes: 1010, LostBytes: 1 << 40, Resyncs: -3}
 		return s
 	}
@@ -227,7 +228,8 @@ func TestPackedEnd(t *testing.T) {
 				t.Errorf("kept compact:\n%+v\nmade at once:\n%+v", got[0], got[1])
 			}
 			last := tc.ends[len(tc.ends)-1]
-			if c := got[0]; !c.Ended || c.Stats != last.Stats || c.Close.End != last.End || c.Anomalies != last.Anomalies || c.Midstream != (tc.noHS || tc.hsAt > 0) {
+			if c := got[0]; !c.Ended || c.Stats != last.Stats || c.Close.End != last.End || c.Anomalies != last.Anomalies || c.Midstream != (tc.noHS || tc.hsAt > 0) ||
+				c.Close.TCPFirst != last.TCPFirst() {
 				t.Errorf("connection %+v", c)
 			}
 		})

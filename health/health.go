@@ -269,6 +269,9 @@ type Close struct {
 	StreamEnd      string  // how its HTTP/2 stream ended (wsparse.Summary.StreamEnd); empty over HTTP/1.1
 	TLSStopped     string  // why decryption of its wss stopped partway, as it came (wsparse.TLSInfo.StopText); "" if it did not
 	TCPFin, TCPRst [2]bool // by Dir
+	// TCPFirst is whose TCP end came first when both ended
+	// (wsparse.Summary.TCPFirst): who left, as a FIN from both does not say.
+	TCPFirst [2]bool
 	// App is what the application protocol said of its session's end (a
 	// STOMP ERROR, a SockJS close frame), nil when nothing: a WebSocket
 	// that closed cleanly, or not at all, after its STOMP session was

@@ -39,6 +39,8 @@ const (
 	pcAppFailed
 	pcSteppedBack // SteppedBack is packed
 	pcInput       // Input is packed (not 0)
+	pcFirst0
+	pcFirst1
 )
 
 // connPacker appends a result's fields; ok turns false at one that does
@@ -118,7 +120,8 @@ func packConn(b []byte, c *Conn) ([]byte, bool) {
 	path, session := splitURI(c.URI)
 	cl := &c.Close
 	for i, set := range [...]bool{c.Midstream, c.Ended, path != c.Path || session != c.Session, cl.Clean, cl.DataAfterClose,
-		cl.TCPFin[0], cl.TCPFin[1], cl.TCPRst[0], cl.TCPRst[1], cl.App != nil, cl.App != nil && cl.App.Failed, c.SteppedBack != 0, c.Input != 0} {
+		cl.TCPFin[0], cl.TCPFin[1], cl.TCPRst[0], cl.TCPRst[1], cl.App != nil, cl.App != nil && cl.App.Failed, c.SteppedBack != 0, c.Input != 0,
+		cl.TCPFirst[0], cl.TCPFirst[1]} {
 		if set {
 			fl |= 1 << i
 		}
@@ -365,6 +368,7 @@ func unpackConn(id int, p string) *Conn {
 	cl.Clean, cl.DataAfterClose = fl&pcClean != 0, fl&pcDataAfter != 0
 	cl.TCPFin = [2]bool{fl&pcFin0 != 0, fl&pcFin1 != 0}
 	cl.TCPRst = [2]bool{fl&pcRst0 != 0, fl&pcRst1 != 0}
+	cl.TCPFirst = [2]bool{fl&pcFirst0 != 0, fl&pcFirst1 != 0}
 	return c
 }
 

@@ -18,7 +18,7 @@ func TestPackConn(t *testing.T) {
 		HTTPConns: []int{3, 4, 9}, HTTPRequests: 12, Status: 101, Midstream: true, Subprotocol: "v12.stomp",
 		Extensions: "permessage-deflate; client_max_window_bits", Start: at(0), End: at(90000),
 		Close: Close{End: wsparse.EndCloseUnanswered, Clean: true, Initiator: "client", DataAfterClose: true, StreamEnd: "RST_STREAM CANCEL",
-			TCPFin: [2]bool{true, false}, TCPRst: [2]bool{false, true},
+			TCPFin: [2]bool{true, false}, TCPRst: [2]bool{false, true}, TCPFirst: [2]bool{false, true},
 			Frames: [2]*CloseFrame{{TS: at(89000), Code: 4001, HasCode: true, Name: "own name", Reason: "bye"}, {TS: local, Name: "x"}}},
 		Ping: [2]PingStats{{Pings: 5, Answered: 4, Unanswered: 1, UnansweredTail: 1, UnansweredSince: at(700), OverdueTail: 1, Mismatched: 2, Unsolicited: 3,
 			RTTMin: time.Millisecond, RTTMedian: 2 * time.Millisecond, RTTP95: 3 * time.Millisecond, RTTMax: 4 * time.Millisecond},

@@ -236,9 +236,9 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 	case wsparse.EndCloseUnanswered:
 		emit("close-unanswered", "close by "+side(s.Initiator)+", never answered")
 	case wsparse.EndFINWithoutClose:
-		emit("fin-without-close", streamEnd(s, "FIN")+" from "+sides(s.TCPFin))
+		emit("fin-without-close", streamEnd(s, "FIN")+" from "+order(s.TCPFin, s.TCPFirst()))
 	case wsparse.EndRSTWithoutClose:
-		emit("rst-without-close", streamEnd(s, "RST")+" from "+sides(s.TCPRst))
+		emit("rst-without-close", streamEnd(s, "RST")+" from "+order(s.TCPRst, s.TCPFirst()))
 	case wsparse.EndOpen:
 		emit("open-at-end", "")
 	}
@@ -259,6 +259,20 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 }
 
 // sides names who sent a FIN or RST: client, server or both.
+// order is sides, with who ended first when both did at different times
+// (wsparse.Summary.TCPFirst): "server first, then client".
+func order(by, first [2]bool) string {
+	if by[0] && by[1] {
+		switch {
+		case first[wsparse.ServerToClient]:
+			return "server first, then client"
+		case first[wsparse.ClientToServer]:
+			return "client first, then server"
+		}
+	}
+	return sides(by)
+}
+
 func sides(by [2]bool) string {
 	switch {
 	case by[0] && by[1]:

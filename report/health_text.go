@@ -169,9 +169,9 @@ func CloseText(c *health.Conn) string {
 		sep()
 		b.WriteString("never answered")
 	case wsparse.EndRSTWithoutClose:
-		b.WriteString("RST from " + tcpSides(cl.TCPRst) + ", no Close")
+		b.WriteString("RST from " + tcpOrder(cl.TCPRst, cl.TCPFirst) + ", no Close")
 	case wsparse.EndFINWithoutClose:
-		b.WriteString("FIN from " + tcpSides(cl.TCPFin) + ", no Close")
+		b.WriteString("FIN from " + tcpOrder(cl.TCPFin, cl.TCPFirst) + ", no Close")
 	case wsparse.EndOpen:
 		sep()
 		b.WriteString("open at end of capture")
@@ -194,6 +194,21 @@ func CloseText(c *health.Conn) string {
 		b.WriteString(", tls decryption stopped: " + escapeAll(cl.TLSStopped)) // a client random, a record's bytes
 	}
 	return b.String()
+}
+
+// tcpOrder is tcpSides, with who ended first when both did and their
+// ends differ in time: "server first, then client" (a server that went
+// away), not "both".
+func tcpOrder(v, first [2]bool) string {
+	if v[0] && v[1] {
+		switch {
+		case first[wsparse.ServerToClient]:
+			return "server first, then client"
+		case first[wsparse.ClientToServer]:
+			return "client first, then server"
+		}
+	}
+	return tcpSides(v)
 }
 
 func tcpSides(v [2]bool) string {

@@ -498,6 +498,21 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 	c.sink.End(c, s)
 }
 
+// TCPFirst says whose TCP end (TCPEndTS: its first RST, else its first
+// FIN) came first when both sides ended: [d] is true for that side. Both
+// are false when one side or none ended, or both ended at the same time.
+// A server that went away (killed, crashed) ends first; a client that
+// gave up, or closed its tab, does.
+func (s *Summary) TCPFirst() (first [2]bool) {
+	c, v := s.TCPEndTS[ClientToServer], s.TCPEndTS[ServerToClient]
+	if c.IsZero() || v.IsZero() || c.Equal(v) {
+		return first
+	}
+	first[ClientToServer] = c.Before(v)
+	first[ServerToClient] = v.Before(c)
+	return first
+}
+
 // endTimes sets the summary's TCP end times and takes its Last from the
 // packet that ended the connection when that came after the last data.
 func (c *Conn) endTimes(s *Summary) {

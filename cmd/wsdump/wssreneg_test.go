@@ -90,7 +90,7 @@ func TestWssRenegotiationKeyLog(t *testing.T) {
 				says  bool   // the notice on stderr
 			}{
 				{[]string{"-r", base + ".pcap", "--preview", "200"}, "fin_without_close, " + reason + ", c2s lost ", true},
-				{[]string{"conns", "-r", base + ".pcap"}, "FIN from both, no Close, " + reason + "  ", true},
+				{[]string{"conns", "-r", base + ".pcap"}, "FIN from server first, then client, no Close, " + reason + "  ", true},
 				{[]string{"lint", base + ".pcap"}, "info      WS314 tls-decryption-stopped  ", false},
 			} {
 				out, errs, code := runWsdump(t, nil, append(v.args, "--keylog", keys, "-j", "2")...)
