@@ -153,26 +153,32 @@ func connsRows(r *health.Report, when func(time.Time) string) [][]string {
 	var rows [][]string
 	for i := range r.Len() {
 		c := r.Conn(i)
-		proto := c.Subprotocol
-		if c.Extensions != "" {
-			if proto != "" {
-				proto += " "
-			}
-			ext, _, _ := strings.Cut(c.Extensions, ";")
-			proto += "+" + strings.TrimSpace(ext)
-		}
-		if c.Transport != "" {
-			// A SockJS or Engine.IO session over HTTP: its carrier, its
-			// TCP connections and requests.
-			proto = fmt.Sprintf("%s (%d conns, %d requests)", c.Transport, len(c.HTTPConns), c.HTTPRequests)
-		}
-		if proto == "" {
-			proto = "-"
-		}
+		proto := connProto(c)
 		rows = append(rows, []string{wsparse.ConnLabel(c.ID), when(c.Start), Dur(c.Duration()), c.Client.String(), c.Server.String(),
 			escapeAll(c.Host + c.URI), escapeAll(proto), connsDirCell(c, 0), connsDirCell(c, 1), CloseText(c), Glance(c)})
 	}
 	return rows
+}
+
+// connProto is a connection's PROTO cell (conns, the HTML report): its
+// subprotocol and first extension, or for a SockJS or Engine.IO session
+// over HTTP its carrier, its TCP connections and requests; "-" for none.
+func connProto(c *health.Conn) string {
+	proto := c.Subprotocol
+	if c.Extensions != "" {
+		if proto != "" {
+			proto += " "
+		}
+		ext, _, _ := strings.Cut(c.Extensions, ";")
+		proto += "+" + strings.TrimSpace(ext)
+	}
+	if c.Transport != "" {
+		proto = fmt.Sprintf("%s (%d conns, %d requests)", c.Transport, len(c.HTTPConns), c.HTTPRequests)
+	}
+	if proto == "" {
+		proto = "-"
+	}
+	return proto
 }
 
 // groupRows gives the cells of the reconnect groups table.

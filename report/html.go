@@ -328,14 +328,7 @@ func (v *htmlView) tables(r *health.Report, ax timeAxis) {
 			v.Notes = append(v.Notes, fmt.Sprintf("Connections table: the first %d of %d rows.", i, len(r.Conns)))
 			break
 		}
-		proto := c.Subprotocol
-		if c.Extensions != "" {
-			ext, _, _ := strings.Cut(c.Extensions, ";")
-			proto = strings.TrimSpace(proto + " +" + strings.TrimSpace(ext))
-		}
-		if proto == "" {
-			proto = "-"
-		}
+		proto := connProto(c) // as wsdump conns has it
 		out := "open"
 		if c.Ended {
 			out = connOutcome(c)
