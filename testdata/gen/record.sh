@@ -666,6 +666,18 @@ if want $name; then
 		node "$GEN/fallback-engineio.js" --client browser --mode polling --port "$p" --control-port $((p + 5)) \
 		--manifest "$OUT/$name.messages.tsv" --app "$OUT/$name.app.tsv" --expect "$OUT/$name.expect.json"
 fi
+# Socket.IO in headless Chromium across a server restart: the server (a
+# child process) SIGKILLed 8 s after the page's upgrade, started again 7 s
+# later; the page's own reconnect attempts in between are refused. About
+# 30 s. Port 47700, the page's control server 47705 (not captured).
+name=gen__socketio-restart-browser
+if want $name; then
+	command -v chromium >/dev/null || die "missing chromium (apt-get install chromium)"
+	p=$(free_port 47700)
+	capture tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		node "$GEN/socketio-restart-browser.js" --port "$p" --control-port $((p + 5)) \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
 # Engine.IO v3 (EIO=3): socket.io 2.5.1 + socket.io-client 2.5.0 (npm aliases
 # socket.io-v2, socket.io-client-v2), fallback-engineio3.js.
 for v in polling:47650 upgrade:47655; do
