@@ -128,6 +128,10 @@ func (j *Joiner) hold(s *session, id int) {
 
 // release notes that connection id ended: a session with no open
 // connection left is queued to be retired, in done if it is finished.
+// An Engine.IO session whose WebSockets all ended is over (the server
+// forgets its sid): with its last connection ended it is retired at once,
+// so that its End comes in time order, not at Finish after the sessions
+// that followed it (a client reconnecting after its server restarted).
 func (j *Joiner) release(id int) {
 	l := j.live[id]
 	if l == nil {
@@ -135,7 +139,11 @@ func (j *Joiner) release(id int) {
 	}
 	for _, s := range l.ss {
 		delete(j.held, heldKey{id, s})
-		if s.open--; s.open == 0 && !s.queued && !s.retired {
+		if s.open--; s.open == 0 && !s.retired && s.wsEnd != nil && s.wsOpen == 0 {
+			j.retireSession(s)
+			continue
+		}
+		if s.open == 0 && !s.queued && !s.retired {
 			s.queued = true
 			q := &j.idle
 			if s.finished() {

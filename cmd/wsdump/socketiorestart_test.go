@@ -133,7 +133,11 @@ func TestRecordedSocketIORestartBrowser(t *testing.T) {
 	}
 	msgs := map[int]map[string][]string{}
 	var conns []int
+	var order []string // conn records (ends) and handshakes, in output order
 	for _, r := range parseJSONL(t, out) {
+		if r.Type == "conn" || r.Type == "handshake" {
+			order = append(order, r.Type+" "+strconv.Itoa(r.Conn))
+		}
 		if r.Type != "message" {
 			continue
 		}
@@ -146,6 +150,11 @@ func TestRecordedSocketIORestartBrowser(t *testing.T) {
 	}
 	if len(conns) != len(want) {
 		t.Fatalf("messages on %d conversations %v, want one per Engine.IO session (%d)", len(conns), conns, len(want))
+	}
+	// In time order: the first session's end before the second's start
+	// (it came last, at the capture's end).
+	if w := []string{"handshake " + strconv.Itoa(conns[0]), "conn " + strconv.Itoa(conns[0]), "handshake " + strconv.Itoa(conns[1]), "conn " + strconv.Itoa(conns[1])}; !slices.Equal(order, w) {
+		t.Errorf("jsonl handshakes and ends %v, want %v", order, w)
 	}
 	for i, c := range conns {
 		for _, d := range []string{"c2s", "s2c"} {
