@@ -1,7 +1,10 @@
 package report
 
 import (
+	"bytes"
+	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/wsdump/wsdump/health"
 	"github.com/wsdump/wsdump/wsparse"
@@ -31,5 +34,41 @@ func TestCloseTextTCPOrder(t *testing.T) {
 				t.Errorf("CloseText gives %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestTranscriptEndTCPOrder: follow's end line of a connection that ended
+// without a Close says who sent the FIN (or RST), and who first: it said
+// only "fin_without_close", the question of who went away left to conns.
+func TestTranscriptEndTCPOrder(t *testing.T) {
+	t0 := time.Unix(100, 0)
+	for _, tc := range []struct {
+		end      wsparse.End
+		fin, rst [2]bool
+		ends     [2]time.Time
+		want     string
+	}{
+		{wsparse.EndFINWithoutClose, [2]bool{true, true}, [2]bool{}, [2]time.Time{t0.Add(2 * time.Millisecond), t0.Add(time.Millisecond)},
+			"=== conn 1 end at 1.000000: fin_without_close, FIN from server first, then client, 3/4 messages\n\n"},
+		{wsparse.EndFINWithoutClose, [2]bool{true, false}, [2]bool{}, [2]time.Time{t0, {}},
+			"=== conn 1 end at 1.000000: fin_without_close, FIN from client, 3/4 messages\n\n"},
+		{wsparse.EndRSTWithoutClose, [2]bool{}, [2]bool{false, true}, [2]time.Time{{}, t0},
+			"=== conn 1 end at 1.000000: rst_without_close, RST from server, 3/4 messages\n\n"},
+		{wsparse.EndClean, [2]bool{true, true}, [2]bool{}, [2]time.Time{t0, t0.Add(time.Millisecond)},
+			"=== conn 1 end at 1.000000: clean, 3/4 messages\n\n"},
+	} {
+		var out bytes.Buffer
+		tr := NewTranscript(&out, TranscriptOptions{})
+		tr.SetOrigin(t0.Add(-time.Second))
+		c := wsparse.NewConn(1, netip.MustParseAddrPort("10.0.0.1:5000"), netip.MustParseAddrPort("10.0.0.2:80"), wsparse.Config{}, nil)
+		s := &wsparse.Summary{Last: t0, End: tc.end, Handshake: &wsparse.Handshake{Status: 101}, TCPFin: tc.fin, TCPRst: tc.rst, TCPEndTS: tc.ends}
+		s.Stats[0].Messages, s.Stats[1].Messages = 3, 4
+		tr.End(c, s)
+		if err := tr.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got := out.String(); got != tc.want {
+			t.Errorf("got  %q\nwant %q", got, tc.want)
+		}
 	}
 }

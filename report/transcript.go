@@ -258,6 +258,12 @@ func (t *Transcript) End(c *wsparse.Conn, s *wsparse.Summary) {
 	if s.StreamEnd != "" {
 		b = append(append(append(b, " ("...), s.StreamEnd...), ')')
 	}
+	switch s.End { // who left, as conns' CLOSE says it
+	case wsparse.EndFINWithoutClose:
+		b = append(append(b, ", FIN from "...), tcpOrder(s.TCPFin, s.TCPFirst())...)
+	case wsparse.EndRSTWithoutClose:
+		b = append(append(b, ", RST from "...), tcpOrder(s.TCPRst, s.TCPFirst())...)
+	}
 	if s.Handshake == nil {
 		b = append(append(append(b, ", no handshake ("...), s.Confidence...), ')')
 	}
