@@ -222,7 +222,7 @@ func (j *Joiner) endSession(s *session) {
 	case s.wsEnd != nil:
 		w := s.wsEnd
 		sum.End, sum.Close, sum.Initiator = w.End, w.Close, w.Initiator
-		sum.TCPFin, sum.TCPRst, sum.TCPEndTS = w.TCPFin, w.TCPRst, w.TCPEndTS
+		sum.TCPFin, sum.TCPRst, sum.TCPEndTS, sum.TCPEndOrder = w.TCPFin, w.TCPRst, w.TCPEndTS, w.TCPEndOrder
 		sum.Anomalies |= w.Anomalies
 		for d := range sum.Stats {
 			sum.Stats[d].ControlFrames += w.Stats[d].ControlFrames

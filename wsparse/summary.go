@@ -94,6 +94,11 @@ type Summary struct {
 	Initiator   Dir // the side whose Close came first (valid when a Close was sent)
 	TCPFin      [2]bool
 	TCPRst      [2]bool
+	// TCPEndOrder is the order each direction's end (TCPEndTS) came in, in
+	// the capture's order of packets: the smaller came first, 0 that side
+	// did not end. A clock that stepped back between the two ends makes
+	// their times say the reverse (TCPFirst).
+	TCPEndOrder [2]uint8
 	TCPEndTS    [2]time.Time // when each direction ended: its first RST, else its first FIN
 	End         End
 	Anomalies   Anomalies // connection-level: every anomaly seen on any record
@@ -256,6 +261,8 @@ type sumMore struct {
 	initiator Dir           // the side that sent the first Close
 	tcpFin    [2]bool       // by direction
 	tcpRst    [2]bool       // by direction
+	endOrder  [2]uint8      // when tcpEndTS was set, in packet order (Summary.TCPEndOrder)
+	ends      uint8         // tcpEndTS set so far: at most 4 (a FIN, then a RST, a side)
 	tcpEndTS  [2]time.Time  // when each direction ended: its first RST, else its first FIN
 	limits    LimitHits     // the buffering limits hit
 	inflated  uint64        // bytes inflated (kept or not), all messages
@@ -355,6 +362,8 @@ func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 	x := c.extra()
 	if x.tcpEndTS[d].IsZero() || rst && !x.tcpRst[d] {
 		x.tcpEndTS[d] = ts // a RST after a FIN is what ended the side
+		x.ends++
+		x.endOrder[d] = x.ends
 	}
 	if rst {
 		x.tcpRst[d] = true
@@ -502,10 +511,18 @@ func (c *Conn) endWith(ts time.Time, connect, streamEnd string, h2 *HTTP2Counts)
 // FIN) came first when both sides ended: [d] is true for that side. Both
 // are false when one side or none ended, or both ended at the same time.
 // A server that went away (killed, crashed) ends first; a client that
-// gave up, or closed its tab, does.
+// gave up, or closed its tab, does. First is in the order the capture saw
+// the packets (TCPEndOrder), as the rest of a connection is judged: a
+// clock stepped back between the two ends gives the later an earlier
+// time. A summary without that order (made by hand) compares the times.
 func (s *Summary) TCPFirst() (first [2]bool) {
 	c, v := s.TCPEndTS[ClientToServer], s.TCPEndTS[ServerToClient]
 	if c.IsZero() || v.IsZero() || c.Equal(v) {
+		return first
+	}
+	if o := s.TCPEndOrder; o[0] != 0 && o[1] != 0 && o[0] != o[1] {
+		first[ClientToServer] = o[ClientToServer] < o[ServerToClient]
+		first[ServerToClient] = o[ServerToClient] < o[ClientToServer]
 		return first
 	}
 	first[ClientToServer] = c.Before(v)
@@ -519,7 +536,7 @@ func (c *Conn) endTimes(s *Summary) {
 	if c.sum.more == nil {
 		return
 	}
-	s.TCPEndTS = c.sum.more.tcpEndTS
+	s.TCPEndTS, s.TCPEndOrder = c.sum.more.tcpEndTS, c.sum.more.endOrder
 	s.SteppedBack = c.sum.more.back
 	for _, ts := range s.TCPEndTS {
 		if !ts.IsZero() && ts.After(s.Last) { // zero: that side did not end

@@ -25,6 +25,8 @@ func TestSummaryTCPFirst(t *testing.T) {
 		{"server only", []tcpEnd{{1, false, 300}}, [2]bool{}},
 		{"server FIN, then client FIN", []tcpEnd{{1, false, 300}, {0, false, 301}}, [2]bool{false, true}},
 		{"client FIN, then server FIN", []tcpEnd{{0, false, 300}, {1, false, 350}}, [2]bool{true, false}},
+		{"server FIN, then client FIN stamped earlier (clock stepped back): packet order", []tcpEnd{{1, false, 300}, {0, false, 250}}, [2]bool{false, true}},
+		{"client RST stamped earlier than the server's FIN, after it", []tcpEnd{{1, false, 300}, {0, true, 100}}, [2]bool{false, true}},
 		{"both at once", []tcpEnd{{0, false, 300}, {1, false, 300}}, [2]bool{}},
 		{"client FIN, server RST, client RST later: RSTs count", []tcpEnd{{0, false, 100}, {1, true, 200}, {0, true, 300}}, [2]bool{false, true}},
 	} {
