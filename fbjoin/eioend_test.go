@@ -2,6 +2,9 @@ package fbjoin
 
 import (
 	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/httpfb"
 
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -18,17 +21,50 @@ func TestEngineIOEndPassedOn(t *testing.T) {
 	j := newWS(r)
 	poll, ws := conn(1), conn(2)
 	eio(j, poll, ws, "E", 0)
+	upgradePacket(j, ws, 1)
 	j.End(ws, &wsparse.Summary{End: wsparse.EndFINWithoutClose})
 	if got := ends(r); got != "1 handshake GET /u/?sid=E polling" {
 		t.Errorf("with its poll connection open, got\n%s\nwant only E's handshake: a request may still come", got)
 	}
 	endHTTP(j, poll)
-	eio(j, conn(3), conn(4), "F", 5)
+	fws := conn(4)
+	eio(j, conn(3), fws, "F", 5)
+	upgradePacket(j, fws, 6)
 	j.Finish()
 	wantEnds(t, r, []string{
 		"1 handshake GET /u/?sid=E polling",
 		"1 end fin_without_close  polling+websocket conns [1 2] requests 1",
 		"3 handshake GET /u/?sid=F polling",
 		"3 end open  polling+websocket conns [3 4] requests 1",
+	})
+}
+
+// upgradePacket gives j the client's Engine.IO upgrade packet (5) on the
+// WebSocket ws at sec: the session moved onto it.
+func upgradePacket(j joinerWS, ws *wsparse.Conn, sec int) {
+	j.Message(ws, &wsparse.Message{Dir: wsparse.ClientToServer, Opcode: wsparse.OpText, TS: t0.Add(time.Duration(sec) * time.Second),
+		Frames: 1, Len: 1, Data: []byte("5")})
+}
+
+// TestEngineIOProbeFailedPollingGoesOn: an Engine.IO WebSocket that ended
+// before the session moved onto it (its probe failed: a proxy that let the
+// 101 through and cut the connection) leaves the session polling on the
+// same sid, on a new TCP connection where polls do not keep theirs alive
+// (Connection: close). The session is not over: its later polls are its
+// own, one conversation, not a second session of the same sid.
+func TestEngineIOProbeFailedPollingGoesOn(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	poll, ws, poll2 := conn(1), conn(2), conn(3)
+	eio(j, poll, ws, "E", 0)
+	j.End(ws, &wsparse.Summary{End: wsparse.EndRSTWithoutClose})
+	endHTTP(j, poll)
+	j.Message(poll2, msg(wsparse.ServerToClient, "E", httpfb.EngineIO, httpfb.Polling, `2`, 3))
+	j.Message(poll2, req("E", httpfb.EngineIO, httpfb.Polling, "GET", 1, 3))
+	endHTTP(j, poll2)
+	j.Finish()
+	wantEnds(t, r, []string{
+		"1 handshake GET /u/?sid=E polling",
+		"1 end rst_without_close  polling+websocket conns [1 2 3] requests 2",
 	})
 }

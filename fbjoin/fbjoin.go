@@ -114,6 +114,7 @@ type session struct {
 	queued    bool          // in done for this gen
 	retired   bool
 	wsOpen    int      // its Engine.IO WebSockets not ended
+	upgraded  bool     // the client sent its upgrade packet (5) on a WebSocket: it polls no more
 	prev      *session // in busy, by last activity
 	next      *session
 	inBusy    bool
@@ -241,6 +242,9 @@ func (j *Joiner) message(c *wsparse.Conn, m *wsparse.Message) {
 	if s := j.ws[c]; s != nil {
 		cp := *m
 		cp.Fallback = &wsparse.Fallback{Proto: httpfb.EngineIO, Session: s.key, Transport: httpfb.WebSocket, Joined: true}
+		if m.Dir == wsparse.ClientToServer && m.Opcode == wsparse.OpText && string(m.Data) == "5" {
+			s.upgraded = true // the client's upgrade packet: polling is over
+		}
 		j.count(s, &cp)
 		j.put(j.next, record.Record{Kind: record.Message, Conn: s.view, Message: &cp})
 		return

@@ -128,10 +128,13 @@ func (j *Joiner) hold(s *session, id int) {
 
 // release notes that connection id ended: a session with no open
 // connection left is queued to be retired, in done if it is finished.
-// An Engine.IO session whose WebSockets all ended is over (the server
+// An Engine.IO session upgraded to a WebSocket (the client's upgrade
+// packet came on it) whose WebSockets all ended is over (the server
 // forgets its sid): with its last connection ended it is retired at once,
 // so that its End comes in time order, not at Finish after the sessions
 // that followed it (a client reconnecting after its server restarted).
+// One whose WebSocket ended before the upgrade (its probe failed) polls
+// on, on the same sid: it waits as any other.
 func (j *Joiner) release(id int) {
 	l := j.live[id]
 	if l == nil {
@@ -139,7 +142,7 @@ func (j *Joiner) release(id int) {
 	}
 	for _, s := range l.ss {
 		delete(j.held, heldKey{id, s})
-		if s.open--; s.open == 0 && !s.retired && s.wsEnd != nil && s.wsOpen == 0 {
+		if s.open--; s.open == 0 && !s.retired && s.upgraded && s.wsEnd != nil && s.wsOpen == 0 {
 			j.retireSession(s)
 			continue
 		}
