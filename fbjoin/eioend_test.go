@@ -68,3 +68,28 @@ func TestEngineIOProbeFailedPollingGoesOn(t *testing.T) {
 		"1 end rst_without_close  polling+websocket conns [1 2 3] requests 2",
 	})
 }
+
+// TestEngineIOOpenAtCaptureEnd: an Engine.IO session whose WebSocket was
+// still open when the capture ended is not retired as its connections are
+// flushed, one by one, at the end of the input: its end (at the capture's
+// end, the latest time) waits for Finish, after the records the flush
+// still passes on (a connection's handshake at its End), as before the
+// sessions that ended were passed on at once.
+func TestEngineIOOpenAtCaptureEnd(t *testing.T) {
+	r := &rec{}
+	j := newWS(r)
+	poll, ws, other := conn(1), conn(2), conn(9)
+	eio(j, poll, ws, "E", 0)
+	upgradePacket(j, ws, 1)
+	endHTTP(j, poll)
+	j.End(ws, &wsparse.Summary{End: wsparse.EndOpen}) // the flush at the end of the input
+	j.Handshake(other, &wsparse.Handshake{Method: "GET", URI: "/late", Status: 404})
+	j.End(other, &wsparse.Summary{End: wsparse.EndNotUpgraded})
+	j.Finish()
+	wantEnds(t, r, []string{
+		"1 handshake GET /u/?sid=E polling",
+		"9 handshake GET /late ",
+		"9 end not_upgraded ",
+		"1 end open  polling+websocket conns [1 2] requests 1",
+	})
+}

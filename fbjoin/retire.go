@@ -134,7 +134,9 @@ func (j *Joiner) hold(s *session, id int) {
 // so that its End comes in time order, not at Finish after the sessions
 // that followed it (a client reconnecting after its server restarted).
 // One whose WebSocket ended before the upgrade (its probe failed) polls
-// on, on the same sid: it waits as any other.
+// on, on the same sid: it waits as any other; so does one whose WebSocket
+// was open at the end of the input (its end, the capture's, comes at
+// Finish, after what the flush of the other connections passes on).
 func (j *Joiner) release(id int) {
 	l := j.live[id]
 	if l == nil {
@@ -142,7 +144,7 @@ func (j *Joiner) release(id int) {
 	}
 	for _, s := range l.ss {
 		delete(j.held, heldKey{id, s})
-		if s.open--; s.open == 0 && !s.retired && s.upgraded && s.wsEnd != nil && s.wsOpen == 0 {
+		if s.open--; s.open == 0 && !s.retired && s.upgraded && s.wsEnd != nil && s.wsEnd.End != wsparse.EndOpen && s.wsOpen == 0 {
 			j.retireSession(s)
 			continue
 		}
