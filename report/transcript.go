@@ -118,7 +118,11 @@ func (t *Transcript) Handshake(c *wsparse.Conn, h *wsparse.Handshake) {
 		b = append(appendEscaped(append(b, "    Host: "...), []byte(h.Host), 200, true), '\n')
 	}
 	b = append(b, "    -> "...)
-	if h.Status != 0 {
+	if h.Transport != "" {
+		// A SockJS or Engine.IO session over HTTP, as the table says it:
+		// its 101 is the joiner's mark of a session (fbjoin), no server's.
+		b = append(append(b, "session over "...), h.Transport...)
+	} else if h.Status != 0 {
 		b = appendEscaped(append(strconv.AppendInt(b, int64(h.Status), 10), ' '), []byte(h.Reason), 60, true)
 	} else {
 		b = append(b, "no response"...)
