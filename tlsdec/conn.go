@@ -73,6 +73,11 @@ type Info struct {
 	Records     [2]int   // TLS records per side
 	Bytes       [2]int64 // TLS bytes per side (headers included)
 	AppBytes    [2]int64 // decrypted application data bytes per side
+	// Skipped: by side, bytes searched for a record boundary after bytes
+	// lost inside a record, and not decoded (counted in Bytes too);
+	// Found: the boundaries found so (findrec.go).
+	Skipped [2]int64
+	Found   [2]int
 
 	Renegotiations int // TLS 1.2 renegotiations begun (ClientHellos inside the encrypted channel)
 	// Stopped: application data was decrypted, and then a side's records
@@ -149,6 +154,10 @@ type direction struct {
 
 	hs     hsReader
 	resync resyncState // after a gap past a record's end
+	// find: searching for a record boundary by a chain of headers; findNext:
+	// the next bytes follow a loss at the side's start (findrec.go).
+	find     *ChainSearch
+	findNext bool
 }
 
 // NewConn returns a Conn that decrypts with keys (nil: describe only) and
@@ -253,6 +262,10 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 		return
 	}
 	d := &c.dir[side]
+	if d.find != nil {
+		c.findGap(side)
+		return
+	}
 	if d.dead || c.lostAtStart(side, n) {
 		return
 	}
@@ -278,6 +291,10 @@ func (c *Conn) Gap(side int, n int, ts time.Time) {
 		c.startResync(side, part, n, ts)
 		return
 	}
+	if c.findable(side) {
+		c.startFind(side) // (findrec.go; until now the side ended here)
+		return
+	}
 	d.dead = true
 	c.failStop("side %d: %d bytes lost, TLS records not followed past them", side, n)
 	if (d.phase == phaseApp && d.cipher != nil || c.renegOpaque(side)) && c.lost != nil {
@@ -296,6 +313,9 @@ func (c *Conn) Feed(side int, data []byte, ts time.Time) {
 	d := &c.dir[side]
 	if d.resync.on {
 		c.feedResync(side, data, ts)
+		return
+	}
+	if (d.find != nil || d.findNext) && c.feedFind(side, data, ts) {
 		return
 	}
 	if d.dead {

@@ -27,6 +27,7 @@ func (c *Conn) lostAtStart(side, n int) bool {
 		return false
 	}
 	c.lostStart[side] += int64(n)
+	d.findNext = true // (the loss may end inside a record: findrec.go)
 	return true
 }
 
@@ -67,22 +68,28 @@ func (c *Conn) amendLost(i *Info) {
 // when the SYN was not captured.
 func (c *Conn) HelloLostFrom(client int) string {
 	if client == 1 {
-		return helloLostText([2]int64{c.lostStart[1], c.lostStart[0]})
+		i := &c.info
+		return helloLostText([2]int64{c.lostStart[1], c.lostStart[0]}, [2]int64{i.Skipped[1], i.Skipped[0]}, [2]int{i.Found[1], i.Found[0]})
 	}
 	return c.helloLost()
 }
 
-// helloLost says which sides' first bytes were lost.
-func (c *Conn) helloLost() string { return helloLostText(c.lostStart) }
+// helloLost says which sides' first bytes were lost, and how their
+// records were found again where the loss ended inside one.
+func (c *Conn) helloLost() string { return helloLostText(c.lostStart, c.info.Skipped, c.info.Found) }
 
-func helloLostText(lostStart [2]int64) string {
+func helloLostText(lostStart, skipped [2]int64, found [2]int) string {
 	var lost []string
 	for side, n := range lostStart {
 		if n > 0 {
 			lost = append(lost, fmt.Sprintf("side %d (%d)", side, n))
 		}
 	}
-	return fmt.Sprintf("%s: lost with the first bytes of %s, records counted", HelloLost, strings.Join(lost, " and "))
+	t := fmt.Sprintf("%s: lost with the first bytes of %s, records counted", HelloLost, strings.Join(lost, " and "))
+	if f := foundText(skipped, found); f != "" {
+		t += " (" + f + ")"
+	}
+	return t
 }
 
 // lostRecord passes over a record that a gap cut: its sequence number is

@@ -272,5 +272,9 @@ func (c *Conn) End(ts time.Time) {
 		if c.dir[side].resync.on {
 			c.giveUpResync(side, ts)
 		}
+		c.endFind(side, ts)
+	}
+	if c.lostStart != [2]int64{} && c.info.Error == "" {
+		c.noHello() // (a side that found no record: nothing said it)
 	}
 }
