@@ -124,6 +124,9 @@ type streamRare struct {
 	// lostStart: by side, bytes lost before the connection's first bytes
 	// (a TLS hello among them, told to tls when it is made).
 	lostStart [2]int
+	// held: the first bytes, held while it is not known whether they
+	// are TLS records (tlsheld.go).
+	held *heldStart
 
 	// HTTP/2: a connection whose first bytes (or plaintext, or ALPN) are
 	// HTTP/2 goes through h2, which hands its WebSocket streams (RFC 8441)
@@ -381,7 +384,9 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 		if !s.started {
 			s.more().lostStart[sd] += skip // (for a TLS layer made at the first bytes)
 		}
-		if s.tlsLayer() != nil {
+		if s.rare != nil && s.rare.held != nil {
+			s.holdGap(sd, skip, ts)
+		} else if s.tlsLayer() != nil {
 			s.tlsLayer().Gap(sd, skip, ts)
 		} else if s.h2Layer() != nil {
 			s.h2Layer().Gap(sd, skip, ts)
@@ -405,14 +410,13 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	if !s.started {
 		s.started = true
 		if tlsdec.Detect(data) || !s.resumed && tlsdec.DetectMidSession(data) { // (resumed: tlsResumed)
-			s.more().tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
-			s.rare.tls.OnLost(s.plaintextLost)
-			s.rare.tls.OnHold(s.holdEarly, s.releaseEarly)
-			s.rare.tls.SetGuessBudget(&s.a.guess)
-			for side, n := range s.rare.lostStart {
-				s.rare.tls.Gap(side, n, ts) // its hello among them (tlsdec.HelloLost)
-			}
+			s.makeTLS(ts)
+		} else if s.holdStart(sd, data, ts) {
+			return // (tlsheld.go)
 		}
+	} else if s.rare != nil && s.rare.held != nil {
+		s.holdMore(sd, data, ts)
+		return
 	}
 	if s.tlsLayer() != nil {
 		s.feedTLS(sd, data, ts)
@@ -492,6 +496,7 @@ func (s *stream) complete(evicted bool) {
 			}
 		}()
 	}
+	s.endHeld(s.lastTS())
 	if s.tlsLayer() == nil && s.tlsInfo() != nil {
 		// A TLS connection ended early went on (tlsResumed).
 		addr := s.addrs()

@@ -125,10 +125,11 @@ func (s *stream) syncTLS() {
 		i.Error += guess
 	}
 	*s.tlsInfo() = wsparse.TLSInfo{Version: i.Version, Cipher: i.Cipher, SNI: i.SNI, ALPN: i.ALPN,
-		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes, Renegotiations: i.Renegotiations, Stopped: i.Stopped, StopError: i.StopError,
+		Offered: i.ALPNOffered, Decrypted: i.Decrypted, Error: i.Error, Bytes: i.Bytes, Skipped: i.Skipped, Renegotiations: i.Renegotiations, Stopped: i.Stopped, StopError: i.StopError,
 		H2Renegotiations: s.tlsInfo().H2Renegotiations}
 	if client == 1 {
 		s.tlsInfo().Bytes[0], s.tlsInfo().Bytes[1] = i.Bytes[1], i.Bytes[0]
+		s.tlsInfo().Skipped[0], s.tlsInfo().Skipped[1] = i.Skipped[1], i.Skipped[0]
 	}
 }
 

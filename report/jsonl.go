@@ -449,16 +449,36 @@ func appendTLSFields(b []byte, t *wsparse.TLSInfo, st *Stabilizer) []byte {
 		b = field(b, "renegotiations")
 		b = strconv.AppendInt(b, int64(t.Renegotiations), 10)
 	}
-	if t.H2Renegotiations > 0 { // (the anomaly bits are all taken)
+	resync := t.Skipped != [2]int64{}
+	if t.H2Renegotiations > 0 || resync { // (the anomaly bits are all taken)
 		b = field(b, "anomalies")
-		b = append(b, `["`+wsparse.AnomNameH2TLSRenegotiation+`"]`...)
+		b = append(b, '[')
+		if t.H2Renegotiations > 0 {
+			b = append(b, `"`+wsparse.AnomNameH2TLSRenegotiation+`"`...)
+		}
+		if resync {
+			if t.H2Renegotiations > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `"`+wsparse.AnomNameTLSRecordResync+`"`...)
+		}
+		b = append(b, ']')
+	}
+	if t.H2Renegotiations > 0 {
 		b = field(b, "h2_renegotiations")
 		b = strconv.AppendInt(b, int64(t.H2Renegotiations), 10)
 	}
 	b = field(b, "client_bytes")
 	b = strconv.AppendInt(b, t.Bytes[0], 10)
 	b = field(b, "server_bytes")
-	return strconv.AppendInt(b, t.Bytes[1], 10)
+	b = strconv.AppendInt(b, t.Bytes[1], 10)
+	if resync { // (only where there were: the fields are new)
+		b = field(b, "client_skipped")
+		b = strconv.AppendInt(b, t.Skipped[0], 10)
+		b = field(b, "server_skipped")
+		b = strconv.AppendInt(b, t.Skipped[1], 10)
+	}
+	return b
 }
 
 // field appends `,"name":`.

@@ -77,6 +77,10 @@ type TLSInfo struct {
 	Decrypted bool
 	Error     string   // why not (no key, wrong key, unsupported suite, lost bytes)
 	Bytes     [2]int64 // TLS bytes sent by the client and by the server
+	// Skipped: by the client and by the server, TLS bytes searched for a
+	// record boundary after bytes lost inside a record and not decoded
+	// (in Bytes too): the anomaly AnomNameTLSRecordResync.
+	Skipped [2]int64
 
 	Renegotiations int // TLS 1.2 renegotiations begun inside the encrypted channel
 	// Stopped: decryption stopped partway (after application data, a
@@ -94,6 +98,11 @@ type TLSInfo struct {
 // AnomNameH2TLSRenegotiation is the name of the anomaly of a TLSInfo with
 // H2Renegotiations, in its record's tls object and lint.
 const AnomNameH2TLSRenegotiation = "h2_tls_renegotiation"
+
+// AnomNameTLSRecordResync is the name of the anomaly of a TLSInfo with
+// Skipped bytes: a record boundary was searched for after bytes lost
+// inside a record.
+const AnomNameTLSRecordResync = "tls_record_resync"
 
 // StopText is a short form of why decryption stopped partway ("" when it
 // did not): StopWhy up to its first parenthesis, as it came (the views

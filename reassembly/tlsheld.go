@@ -1,0 +1,146 @@
+// A connection whose first bytes after a loss at its start open no TLS
+// record: held while a chain of record headers is searched for in them
+// (tlsdec.ChainSearch), then handed to the TLS layer or, when they are no
+// TLS, to the decoder as they came.
+
+package reassembly
+
+import (
+	"time"
+
+	"github.com/wsdump/wsdump/tlsdec"
+)
+
+// heldStart is a stream whose first bytes are held undecided: a side that
+// lost its first bytes (its TLS hello maybe among them, the loss ending
+// inside a record: a flight over several segments, only the first lost)
+// sent bytes that open no record. Until now such a connection was not
+// taken for TLS at all.
+type heldStart struct {
+	find   [2]*tlsdec.ChainSearch // by side, for the sides held
+	data   []byte                 // the bytes held, both sides', in order
+	chunks []heldChunk
+	held   int // bytes counted in the decoders' --max-pending-total
+}
+
+type heldChunk struct {
+	side int8
+	gap  bool // n bytes lost
+	n    int
+	ts   time.Time
+}
+
+// maxHeldStart bounds the bytes held undecided: a record header is
+// within 5+MaxRecord bytes of the loss's end, and its chain within as
+// many records again.
+const maxHeldStart = 4 * (5 + tlsdec.MaxRecord)
+
+// holdStart begins holding a stream's first bytes (of side sd, which
+// lost its start) when they open no TLS record.
+func (s *stream) holdStart(sd int, data []byte, ts time.Time) bool {
+	if s.resumed || s.rare == nil || s.rare.lostStart[sd] == 0 || len(data) >= 5 && tlsdec.PlausibleHeader(data[:5]) {
+		return false
+	}
+	s.rare.held = &heldStart{}
+	s.holdMore(sd, data, ts)
+	return true
+}
+
+// holdMore takes the bytes of a stream held undecided (consumed: true).
+func (s *stream) holdMore(sd int, data []byte, ts time.Time) {
+	h := s.rare.held
+	f := h.find[sd]
+	if f == nil {
+		switch {
+		case tlsdec.Detect(data) || tlsdec.DetectMidSession(data):
+			s.decideHeld(true, ts)
+			s.feedTLS(sd, data, ts)
+			return
+		case s.rare.lostStart[sd] == 0:
+			// A side that lost nothing opens with no record: no TLS.
+			s.decideHeld(false, ts)
+			s.feed(sd, data, ts, "")
+			return
+		}
+		f = &tlsdec.ChainSearch{Limit: 5 + tlsdec.MaxRecord}
+		h.find[sd] = f
+	}
+	if len(h.data)+len(data) > maxHeldStart || !s.decoder().HoldEarly(len(data)) {
+		s.decideHeld(false, ts)
+		s.feed(sd, data, ts, "")
+		return
+	}
+	h.held += len(data)
+	h.data = append(h.data, data...)
+	h.chunks = append(h.chunks, heldChunk{side: int8(sd), n: len(data), ts: ts})
+	if f.Add(data) {
+		s.decideHeld(f.Found(), ts)
+	}
+}
+
+// holdGap takes a gap of a stream held undecided.
+func (s *stream) holdGap(sd, n int, ts time.Time) {
+	h := s.rare.held
+	h.chunks = append(h.chunks, heldChunk{side: int8(sd), gap: true, n: n, ts: ts})
+	if f := h.find[sd]; f != nil {
+		h.find[sd] = &tlsdec.ChainSearch{Limit: 5 + tlsdec.MaxRecord} // (bytes after a gap: a new search)
+	}
+}
+
+// endHeld decides a stream still held at its end: TLS if a side's bytes
+// end with a chain of headers.
+func (s *stream) endHeld(ts time.Time) {
+	if s.rare == nil || s.rare.held == nil {
+		return
+	}
+	tls := false
+	for _, f := range s.rare.held.find {
+		if f != nil && f.Finish() {
+			tls = true
+		}
+	}
+	s.decideHeld(tls, ts)
+}
+
+// decideHeld ends the holding: the bytes held go, in the order they came,
+// to a TLS layer made now (tls) or to the decoder.
+func (s *stream) decideHeld(tls bool, ts time.Time) {
+	h := s.rare.held
+	s.rare.held = nil
+	s.decoder().ReleasePending(h.held)
+	if tls {
+		s.makeTLS(ts)
+	}
+	p := 0
+	for _, c := range h.chunks {
+		sd := int(c.side)
+		switch {
+		case c.gap && tls:
+			s.tlsLayer().Gap(sd, c.n, c.ts)
+		case c.gap:
+			s.decoder().Gap(sd, c.n, c.ts)
+		case tls:
+			s.feedTLS(sd, h.data[p:p+c.n], c.ts)
+		default:
+			s.feed(sd, h.data[p:p+c.n], c.ts, "")
+		}
+		if !c.gap {
+			p += c.n
+		}
+		if tls && s.tlsLayer() == nil {
+			tls = false // given up (feedTLS): the rest to the decoder
+		}
+	}
+}
+
+// makeTLS makes the stream's TLS layer, told of the bytes each side lost
+// before its first.
+func (s *stream) makeTLS(ts time.Time) {
+	s.more().tls = tlsdec.NewConn(s.a.opts.Keys, s.plaintext)
+	s.rare.tls.OnLost(s.plaintextLost)
+	s.rare.tls.OnHold(s.holdEarly, s.releaseEarly)
+	s.rare.tls.SetGuessBudget(&s.a.guess)
+	for side, n := range s.rare.lostStart {
+		s.rare.tls.Gap(side, n, ts) // its hello among them (tlsdec.HelloLost)
+	}
+}
