@@ -321,6 +321,14 @@ if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]] || [[ 
 		p=$(free_port 47792)
 		wss_capture $name "$p" "$GEN/wss/openssl-h2-reneg.sh" "$p" "$OUT/$name.keys" "$OUT/$name.messages.tsv" before-preface
 	fi
+	name=gen__wss-go-tls13-mtu # TLS 1.3 on an Ethernet-sized lo: the ClientHello (X25519MLKEM768) and the server's flight each over 2 segments
+	if want $name; then
+		p=47795
+		unshare --net bash "$SELF" __netns tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+			"${WSS[@]}" -addr "127.0.0.1:$p" -suite tls13 -keylog "$OUT/$name.keys" -manifest "$OUT/$name.messages.tsv"
+		# The same with the first segment of each side's first flight dropped (wss/drop-first-segment.sh)
+		bash "$GEN/wss/drop-first-segment.sh" "$OUT/$name.pcap" "$OUT/$name-nohello.pcap"
+	fi
 	name=gen__wss-go-tls13-dsb # the tls13 capture with its keys in a pcapng Decryption Secrets Block
 	if want $name && [ -e "$OUT/gen__wss-go-tls13.pcap" ]; then
 		editcap --inject-secrets tls,"$OUT/gen__wss-go-tls13.keys" "$OUT/gen__wss-go-tls13.pcap" "$OUT/$name.pcapng"
