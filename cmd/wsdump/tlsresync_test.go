@@ -49,7 +49,7 @@ func tlsBoundaries(t *testing.T, tshark, pcap string) [2][]int64 {
 // wss conversation (Go crypto/tls and gorilla on an Ethernet-sized lo)
 // whose ClientHello (X25519MLKEM768: 1 518 bytes) and whose server's
 // first flight each took two segments; the first segment of each side
-// dropped (the committed gen__wss-go-tls13-mtu-nohello, and each side
+// dropped (the committed gen__lost-wss-go-tls13-mtu-nohello, and each side
 // alone): each side's bytes resume inside a record. The connection is
 // listed as TLS in the table, jsonl, CSV and lint WS309, the bytes
 // searched on each side before its first record are the tail of the cut
@@ -92,7 +92,7 @@ func TestWssHelloLostInsideRecord(t *testing.T) {
 	t.Logf("tshark's records of the whole capture: the loss ends %v bytes before the next record", wantSkip)
 	for _, drop := range [][]int{{0, 1}, {0}, {1}} {
 		t.Run(fmt.Sprintf("drop%v", drop), func(t *testing.T) {
-			path := filepath.Join(dir, "gen__wss-go-tls13-mtu-nohello.pcap")
+			path := filepath.Join(dir, "gen__lost-wss-go-tls13-mtu-nohello.pcap")
 			if len(drop) == 1 {
 				var kept []rawPacket
 				for i, p := range pkts {
@@ -151,7 +151,7 @@ func TestWssHelloLostInsideRecord(t *testing.T) {
 		})
 	}
 	// tshark on the cut capture: what it makes of the sides after the loss.
-	out, err := exec.Command(tshark, "-r", filepath.Join(dir, "gen__wss-go-tls13-mtu-nohello.pcap"), "-o", "tcp.reassemble_out_of_order:TRUE",
+	out, err := exec.Command(tshark, "-r", filepath.Join(dir, "gen__lost-wss-go-tls13-mtu-nohello.pcap"), "-o", "tcp.reassemble_out_of_order:TRUE",
 		"-Y", "tls", "-T", "fields", "-e", "tls.record.length").Output()
 	if err != nil {
 		t.Fatal(err)

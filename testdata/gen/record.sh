@@ -327,7 +327,7 @@ if [ -z "$only" ] || [[ $only == *wss* ]] || [[ gen__wss- == *"$only"* ]] || [[ 
 		unshare --net bash "$SELF" __netns tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
 			"${WSS[@]}" -addr "127.0.0.1:$p" -suite tls13 -keylog "$OUT/$name.keys" -manifest "$OUT/$name.messages.tsv"
 		# The same with the first segment of each side's first flight dropped (wss/drop-first-segment.sh)
-		bash "$GEN/wss/drop-first-segment.sh" "$OUT/$name.pcap" "$OUT/$name-nohello.pcap"
+		bash "$GEN/wss/drop-first-segment.sh" "$OUT/$name.pcap" "$OUT/gen__lost-wss-go-tls13-mtu-nohello.pcap"
 	fi
 	name=gen__wss-go-tls13-dsb # the tls13 capture with its keys in a pcapng Decryption Secrets Block
 	if want $name && [ -e "$OUT/gen__wss-go-tls13.pcap" ]; then
