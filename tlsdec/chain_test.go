@@ -346,3 +346,20 @@ func FuzzChainSearch(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkChainSearchRandom: random bytes (no chain), fed in 1448-byte
+// pieces: the search's speed where it finds nothing.
+func BenchmarkChainSearchRandom(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	buf := make([]byte, 1<<20)
+	for i := range buf {
+		buf[i] = byte(r.Uint32())
+	}
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		var s ChainSearch
+		for p := buf; len(p) > 0; p = p[min(1448, len(p)):] {
+			s.Add(p[:min(1448, len(p))])
+		}
+	}
+}
