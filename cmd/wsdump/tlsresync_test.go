@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,4 +213,47 @@ func TestWssGapInsideRecordNoKeys(t *testing.T) {
 		t.Fatal("no server segment inside a record")
 	}
 	t.Logf("%d segments dropped", tried)
+}
+
+// TestHeldStartNotTLS: plain WebSocket captures whose first data segment
+// of the client (the upgrade request), of the server (the 101) or of both
+// is dropped: the first bytes after the loss open no TLS record, so they
+// are held while a chain of TLS record headers is searched for (none is),
+// then go to the WebSocket decoder as they came. No TLS record is listed,
+// no frame is invented, and the frames the loss did not touch are all
+// found (but a first frame made of a payload's tail, which the bytes alone
+// cannot tell), -j 1 = -j 2: the search costs the WebSocket nothing.
+func TestHeldStartNotTLS(t *testing.T) {
+	t.Parallel() // decodes of captures of its own
+	for _, name := range lossFixtures {
+		pkts, wire := loadLossFixture(t, name)
+		first := [2]int{-1, -1}
+		for i, p := range pkts {
+			if p.dir >= 0 && p.payload > 0 && first[p.dir] < 0 {
+				first[p.dir] = i
+			}
+		}
+		for _, drop := range [][]int{{0}, {1}, {0, 1}} {
+			var kept []rawPacket
+			var lost [2][][2]uint32
+			for i, p := range pkts {
+				if p.dir >= 0 && slices.Contains(drop, p.dir) && i == first[p.dir] {
+					lost[p.dir] = append(lost[p.dir], [2]uint32{p.seq, p.seq + uint32(p.payload)})
+					continue
+				}
+				kept = append(kept, p)
+			}
+			pcap := captureBytes(t, kept, 0)
+			r := checkLossy(t, pcap, wire, touchedBy(lost), true, false)
+			if r.found+r.firstUnsure < r.untouched || r.invented > 0 {
+				t.Errorf("%s drop %v: %d of %d untouched frames found (%d unsure first), %d invented", name, drop, r.found, r.untouched, r.firstUnsure, r.invented)
+			}
+			out1, _, _ := runWsdump(t, pcap, "-r", "-", "--format", "jsonl", "-j", "1")
+			out2, _, _ := runWsdump(t, pcap, "-r", "-", "--format", "jsonl", "-j", "2")
+			if out1 != out2 || strings.Contains(out1, `{"type":"tls"`) {
+				t.Errorf("%s drop %v: -j 1 and -j 2 differ, or a tls record", name, drop)
+			}
+			t.Logf("%s drop %v: %d of %d untouched frames found, %d unsure first", name, drop, r.found, r.untouched, r.firstUnsure)
+		}
+	}
 }
