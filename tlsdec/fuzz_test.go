@@ -51,6 +51,20 @@ func FuzzConn(f *testing.F) {
 	forged.sealed(0, typeHandshake, hsMsg(hsClientHello, []byte{3, 3, 0xff}), 0)
 	forged.sealed(0, typeChangeCipherSpec, []byte{1}, 0)
 	f.Add(encodeEvents(forged.evs))
+	// Each side's first bytes lost, the loss ending inside a record (its
+	// hello's flight over several segments): a leading 0xfd (findrec.go).
+	cut := newSession(0x1301, false)
+	cut.exchange([]int{40, 3000}, cut.handshake())
+	var cutEvs []event
+	var cutSeen [2]bool
+	for _, ev := range cut.evs {
+		if !cutSeen[ev.side] {
+			cutSeen[ev.side] = true
+			ev = event{ev.side, ev.data[min(7, len(ev.data)-1):]}
+		}
+		cutEvs = append(cutEvs, ev)
+	}
+	f.Add(append([]byte{0xfd}, encodeEvents(cutEvs)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var wire, told [2]int // bytes in (fed and lost); plaintext out and told lost
 		c := NewConn(keys, func(side int, p []byte, ts time.Time) {
@@ -65,6 +79,12 @@ func FuzzConn(f *testing.F) {
 			}
 			told[side] += n
 		})
+		if len(data) > 0 && data[0] == 0xfd { // both sides' first bytes lost
+			c.Gap(0, 100, time.Time{})
+			c.Gap(1, 100, time.Time{})
+			wire[0], wire[1] = 100, 100
+			data = data[1:]
+		}
 		for len(data) > 0 {
 			ctl := data[0]
 			n := min(int(ctl>>1)*16+1, len(data)-1)
@@ -82,7 +102,7 @@ func FuzzConn(f *testing.F) {
 			t.Fatalf("decrypted with an error: %+v", in)
 		}
 		for side := range 2 {
-			if told[side] > wire[side] || in.Bytes[side] > int64(wire[side]) {
+			if told[side] > wire[side] || in.Bytes[side] > int64(wire[side]) || in.Skipped[side] > in.Bytes[side] {
 				t.Fatalf("side %d: %d bytes in, %d plaintext out and lost, %d TLS bytes", side, wire[side], told[side], in.Bytes[side])
 			}
 		}
