@@ -24,10 +24,11 @@ type heldStart struct {
 }
 
 type heldChunk struct {
-	side int8
-	gap  bool // n bytes lost
-	n    int
-	ts   time.Time
+	side  int8
+	gap   bool // n bytes lost
+	start bool // before the side's first bytes: in lostStart, told to a TLS layer when it is made
+	n     int
+	ts    time.Time
 }
 
 // maxHeldStart bounds the bytes held undecided: a record header is
@@ -81,10 +82,15 @@ func (s *stream) holdMore(sd int, data []byte, ts time.Time) {
 // holdGap takes a gap of a stream held undecided.
 func (s *stream) holdGap(sd, n int, ts time.Time) {
 	h := s.rare.held
-	h.chunks = append(h.chunks, heldChunk{side: int8(sd), gap: true, n: n, ts: ts})
-	if f := h.find[sd]; f != nil {
-		h.find[sd] = &tlsdec.ChainSearch{Limit: 5 + tlsdec.MaxRecord} // (bytes after a gap: a new search)
+	f := h.find[sd]
+	// A side that sent nothing yet lost its start (its hello maybe):
+	// the other side's bytes came first and are held.
+	h.chunks = append(h.chunks, heldChunk{side: int8(sd), gap: true, start: f == nil, n: n, ts: ts})
+	if f == nil {
+		s.rare.lostStart[sd] += n
+		return
 	}
+	h.find[sd] = &tlsdec.ChainSearch{Limit: 5 + tlsdec.MaxRecord} // (bytes after a gap: a new search)
 }
 
 // endHeld decides a stream still held at its end: TLS if a side's bytes
@@ -115,6 +121,8 @@ func (s *stream) decideHeld(tls bool, ts time.Time) {
 	for _, c := range h.chunks {
 		sd := int(c.side)
 		switch {
+		case c.gap && tls && c.start:
+			// (told by makeTLS, with lostStart)
 		case c.gap && tls:
 			s.tlsLayer().Gap(sd, c.n, c.ts)
 		case c.gap:

@@ -1,0 +1,55 @@
+package reassembly
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/internal/synth"
+)
+
+// TestHeldStartOrders: both sides' first bytes lost (the SYNs captured),
+// each side's bytes resuming inside a record, in either order and with
+// the second side's loss coming after the first side's bytes were held:
+// the connection is TLS, each side's loss told, each side's records found
+// after the tail of its cut record. Without the second side's loss
+// counted as its start (it came while the first side's bytes were held),
+// its bytes were taken for no TLS and the connection was not listed.
+func TestHeldStartOrders(t *testing.T) {
+	rec := func(n int) []byte {
+		return append([]byte{0x17, 3, 3, byte(n >> 8), byte(n)}, bytes.Repeat([]byte{0xa5}, n)...)
+	}
+	tail := func(n int) []byte { return bytes.Repeat([]byte{0xa5}, n) }
+	client := append(append(append(tail(30), rec(100)...), rec(50)...), rec(20)...)
+	server := append(append(append(tail(40), rec(300)...), rec(40)...), rec(70)...)
+	const want = "192.0.2.1:40000->192.0.2.2:443 TLS hello not captured: lost with the first bytes of side 0 (100) and side 1 (200), records counted" +
+		" (side 0: records found again by their headers, 30 bytes searched and not decoded; side 1: records found again by their headers, 40 bytes searched and not decoded)"
+	for _, serverFirst := range []bool{false, true} {
+		for _, wait := range []time.Duration{0, 3 * time.Second} {
+			c := synth.New("192.0.2.1:40000", "192.0.2.2:443").Open()
+			first, second := true, false
+			a, b := client, server
+			na, nb := uint32(100), uint32(200)
+			if serverFirst {
+				first, second, a, b, na, nb = false, true, server, client, 200, 100
+			}
+			// The first side's tail and one record (no chain yet: held),
+			// then the second side's loss and bytes, then the first's
+			// other records.
+			cut := len(a) - 5 - 20 - 5 - 50
+			if serverFirst {
+				cut = len(a) - 5 - 40 - 5 - 70
+			}
+			c.Skip(first, na).Send(first, a[:cut])
+			c.Wait(wait)
+			c.Segment(second, nil) // (its ACK past the hole: the capture's loss, passed over 2 s on)
+			c.Wait(wait)
+			c.Skip(second, nb).Send(second, b)
+			c.Segment(first, nil) // (the same for the second side's hole)
+			c.Wait(wait)
+			c.Segment(first, nil)
+			c.Send(first, a[cut:])
+			tlsRecords(t, "held start", c.Packets, want)
+		}
+	}
+}
