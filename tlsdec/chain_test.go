@@ -363,3 +363,38 @@ func BenchmarkChainSearchRandom(b *testing.B) {
 		}
 	}
 }
+
+// TestEndCountsRecordCut: a side's records found again after its start
+// was lost, the last of them longer than what the side sent before the
+// connection ended (a record a capture's end cut, or the chain's last
+// header read in bytes that were no TLS: a length up to 18 KB): the bytes
+// of that record are counted in the side's TLS bytes at the end, as a gap
+// counts those of a record it cuts. Before, they were counted nowhere:
+// of 52 + 565 bytes sent after the loss, 52 were TLS bytes.
+func TestEndCountsRecordCut(t *testing.T) {
+	tail := bytes.Repeat([]byte{0xa5}, 40)
+	chain := []byte{23, 3, 3, 0, 1, 'x', 23, 3, 3, 0, 1, 'x', 23, 3, 3, 2, 0x58} // the last: 600 bytes
+	for _, cut := range []int{0, 2, 5, 300} {                                    // bytes of the last record sent: its header's first 2, its header, part of its body
+		for _, split := range []int{0, 7} {
+			c := NewConn(nil, func(int, []byte, time.Time) {})
+			c.Gap(1, 129, time.Time{})
+			b := append(append(append([]byte(nil), tail...), chain...), bytes.Repeat([]byte{0x81}, 300)...)
+			b = b[:len(tail)+len(chain)-5+cut]
+			if cut == 300 {
+				b = append(b[:len(tail)+len(chain)], bytes.Repeat([]byte{0x81}, 295)...)
+			}
+			for p := b; len(p) > 0; {
+				n := len(p)
+				if split > 0 {
+					n = min(split, n)
+				}
+				c.Feed(1, p[:n], time.Time{})
+				p = p[n:]
+			}
+			c.End(time.Time{})
+			if got := c.Info().Bytes[1]; got != int64(len(b)) {
+				t.Errorf("last record cut %d bytes in, pieces of %d: %d TLS bytes, want the %d sent (skipped %d)", cut, split, got, len(b), c.Info().Skipped[1])
+			}
+		}
+	}
+}
