@@ -147,6 +147,7 @@ type Stats struct {
 	InflateRatioLimit                         int // messages whose inflation stopped at the ratio bound
 	H2StreamLimit                             int // HTTP/2 streams not followed: as many as followed at once were open
 	EarlyTotalLimit                           int // TLS connections whose 0-RTT early data held would have passed MaxPendingTotal
+	HeldStartTotalLimit                       int // connections whose first bytes held for the TLS chain search (tlsheld.go) would have passed MaxPendingTotal
 	RenegGuessTotalLimit                      int // TLS renegotiations without a ClientHello whose key search MaxRenegGuessesTotal cut short
 	// Fallback messages (SockJS, Engine.IO over HTTP) of sessions past
 	// fbjoin.MaxSessions, not decoded, and their payload bytes: the

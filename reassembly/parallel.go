@@ -270,6 +270,7 @@ func (p *Parallel) Stats() Stats {
 		st.InflateRatioLimit += w.InflateRatioLimit
 		st.H2StreamLimit += w.H2StreamLimit
 		st.EarlyTotalLimit += w.EarlyTotalLimit
+		st.HeldStartTotalLimit += w.HeldStartTotalLimit
 		st.RenegGuessTotalLimit += w.RenegGuessTotalLimit
 		st.Lanes += w.Lanes
 		st.LanesFull += w.LanesFull

@@ -550,6 +550,7 @@ func (s *stream) complete(evicted bool) {
 		a.stats.InflateRatioLimit += h.InflateRatio
 		a.stats.H2StreamLimit += h.H2Streams
 		a.stats.EarlyTotalLimit += h.EarlyTotal
+		a.stats.HeldStartTotalLimit += h.HeldStartTotal
 	}
 	if evicted || a.ending {
 		return

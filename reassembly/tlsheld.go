@@ -66,7 +66,7 @@ func (s *stream) holdMore(sd int, data []byte, ts time.Time) {
 		f = &tlsdec.ChainSearch{Limit: 5 + tlsdec.MaxRecord}
 		h.find[sd] = f
 	}
-	if len(h.data)+len(data) > maxHeldStart || !s.decoder().HoldEarly(len(data)) {
+	if len(h.data)+len(data) > maxHeldStart || !s.decoder().HoldStart(len(data)) {
 		s.decideHeld(false, ts)
 		s.feed(sd, data, ts, "")
 		return

@@ -53,3 +53,35 @@ func TestHeldStartOrders(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldStartTotalCounted: a connection whose first bytes after a loss
+// at its start are held for the TLS chain search, over --max-pending-total:
+// they go to the WebSocket decoder undecided, and the count that stderr
+// reports says so (Stats.HeldStartTotalLimit), not 0-RTT early data
+// (Stats.EarlyTotalLimit), which there was none of. Before, it was counted
+// as early data: "TLS connections' 0-RTT early data was passed on before
+// the server accepted it".
+func TestHeldStartTotalCounted(t *testing.T) {
+	rec := func(n int) []byte {
+		return append([]byte{0x17, 3, 3, byte(n >> 8), byte(n)}, bytes.Repeat([]byte{0xa5}, n)...)
+	}
+	for _, total := range []int{0, 100} { // 0: the default total, room for it
+		for _, jobs := range []int{1, 2} {
+			c := synth.New("192.0.2.1:40000", "192.0.2.2:443").Open()
+			c.Skip(true, 100).Send(true, append(bytes.Repeat([]byte{0xa5}, 30), rec(200)...))
+			c.Wait(3 * time.Second)
+			c.Segment(false, nil)
+			c.Send(true, rec(50))
+			opts := Options{}
+			opts.Decoder.MaxPendingTotal = total
+			_, st := run(c.Packets, opts, jobs)
+			want := 0
+			if total > 0 {
+				want = 1
+			}
+			if st.HeldStartTotalLimit != want || st.EarlyTotalLimit != 0 {
+				t.Errorf("total %d -j %d: held starts over the total %d, want %d; early data over it %d, want 0", total, jobs, st.HeldStartTotalLimit, want, st.EarlyTotalLimit)
+			}
+		}
+	}
+}

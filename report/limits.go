@@ -100,6 +100,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %d TLS connections' 0-RTT early data was passed on before the server accepted it, as the connections held --max-pending-total %d bytes together (divided among the -j workers): one the server rejected shows it, and then the request sent again (its tls error says so)\n",
 			st.EarlyTotalLimit, l.PendingTotal)
 	}
+	if st.HeldStartTotalLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %d connections whose first bytes after a loss at their start were held while TLS record headers were searched for in them were passed to the WebSocket decoder undecided, as the connections held --max-pending-total %d bytes together (divided among the -j workers): a TLS connection among them is not listed as TLS\n",
+			st.HeldStartTotalLimit, l.PendingTotal)
+	}
 	if st.RenegGuessTotalLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d TLS renegotiations whose ClientHello was not captured were not searched for in the key log, or not to the end, as %d key log lines had been tried for such renegotiations (divided among the -j workers): each side ended at its ChangeCipherSpec (its tls stop_error says so)\n",
 			st.RenegGuessTotalLimit, reassembly.DefaultMaxRenegGuessesTotal)

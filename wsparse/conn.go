@@ -282,6 +282,11 @@ type LimitHits struct {
 	// until the server's answer, would have taken the bytes held before
 	// upgrades past MaxPendingTotal (HoldEarly): passed on at once.
 	EarlyTotal int
+	// HeldStartTotal counts connections whose first bytes, held while a
+	// chain of TLS record headers was searched for in them (a loss at
+	// their start), would have taken the bytes held before upgrades past
+	// MaxPendingTotal (HoldStart): passed to the decoder undecided.
+	HeldStartTotal int
 }
 
 // LimitHits returns the limits the connection has run into so far.
@@ -562,7 +567,17 @@ func (c *Conn) HoldEarly(n int) bool {
 	return c.holdTotal(n, func(h *LimitHits) *int { return &h.EarlyTotal })
 }
 
-// ReleasePending gives back n bytes that HoldPending or HoldEarly counted.
+// HoldStart counts n bytes of a connection's first bytes held while a
+// chain of TLS record headers is searched for in them (package
+// reassembly), in MaxPendingTotal as HoldEarly's, and reports true; when
+// they would pass it, it counts the connection (LimitHits.HeldStartTotal)
+// and reports false: the bytes then go to the decoder as they came.
+func (c *Conn) HoldStart(n int) bool {
+	return c.holdTotal(n, func(h *LimitHits) *int { return &h.HeldStartTotal })
+}
+
+// ReleasePending gives back n bytes that HoldPending, HoldEarly or
+// HoldStart counted.
 func (c *Conn) ReleasePending(n int) { c.pendingHeld -= n }
 
 // unhold gives the side's pending bytes back to the total they count in.
