@@ -71,6 +71,11 @@ type tlsGroup struct {
 	Renegotiations int64 `parquet:"renegotiations"`
 	ClientBytes    int64 `parquet:"client_bytes"`
 	ServerBytes    int64 `parquet:"server_bytes"`
+	// Of them, bytes searched for a record boundary after a loss inside
+	// a record and not decoded (jsonl tls.client_skipped/server_skipped,
+	// there only where there were: the anomaly tls_record_resync).
+	ClientSkipped int64 `parquet:"client_skipped"`
+	ServerSkipped int64 `parquet:"server_skipped"`
 }
 
 type frameRow struct {
@@ -314,7 +319,8 @@ func tlsOf(t *wsparse.TLSInfo) *tlsGroup {
 		return nil
 	}
 	g := &tlsGroup{Version: t.Version, Cipher: t.Cipher, SNI: t.SNI, ALPN: t.ALPN, ALPNOffered: t.Offered,
-		Decrypted: t.Decrypted, Renegotiations: int64(t.Renegotiations), ClientBytes: t.Bytes[0], ServerBytes: t.Bytes[1]}
+		Decrypted: t.Decrypted, Renegotiations: int64(t.Renegotiations), ClientBytes: t.Bytes[0], ServerBytes: t.Bytes[1],
+		ClientSkipped: t.Skipped[0], ServerSkipped: t.Skipped[1]}
 	if t.Error != "" {
 		g.Error = ptr(t.Error)
 	}
