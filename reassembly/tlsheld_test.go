@@ -2,10 +2,13 @@ package reassembly
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/wsparse"
 )
 
 // TestHeldStartOrders: both sides' first bytes lost (the SYNs captured),
@@ -82,6 +85,55 @@ func TestHeldStartTotalCounted(t *testing.T) {
 			if st.HeldStartTotalLimit != want || st.EarlyTotalLimit != 0 {
 				t.Errorf("total %d -j %d: held starts over the total %d, want %d; early data over it %d, want 0", total, jobs, st.HeldStartTotalLimit, want, st.EarlyTotalLimit)
 			}
+		}
+	}
+}
+
+// tlsBytesSink keeps the TLS records' byte counts and the WebSocket messages.
+type tlsBytesSink struct {
+	tls      [][2]int64
+	messages int
+}
+
+func (l *tlsBytesSink) Put(r *record.Record) {
+	switch r.Kind {
+	case record.TLS:
+		l.tls = append(l.tls, r.TLS.Info.Bytes)
+	case record.Message:
+		l.messages++
+	}
+}
+
+// TestHeldStartCraftedChain: a plain WebSocket connection whose two
+// starts were lost (the upgrade and the 101), whose server then sends a
+// binary message holding three TLS-record-like headers, chained, the last
+// of length 600: the chain search takes it for TLS (a payload can be
+// crafted so; see README, wss: TLS), and the 30 messages after it are in
+// that last record. Every byte the server sent after the loss is counted
+// in the tls record's server bytes. Before, the 565 bytes of the cut last
+// record were counted nowhere (server bytes 52 of 617).
+func TestHeldStartCraftedChain(t *testing.T) {
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:8080").Open()
+	c.Skip(true, 200).Skip(false, 129)
+	c.Frame(false, wsparse.OpText, []byte("first message after the loss"))
+	c.Frame(false, wsparse.OpBinary, append([]byte("payload:"), 0x17, 3, 3, 0, 1, 'x', 0x17, 3, 3, 0, 1, 'x', 0x17, 3, 3, 2, 0x58))
+	c.Wait(3 * time.Second)
+	c.Segment(true, nil) // (the server's hole passed over)
+	for i := range 30 {
+		c.Wait(10 * time.Millisecond)
+		c.Frame(false, wsparse.OpText, []byte(fmt.Sprintf("secret message %d", i)))
+	}
+	var sent int64
+	for _, p := range c.Packets[3:] {
+		if p.Data[34] == 0x1f { // (from port 8080: the server)
+			sent += int64(len(p.Data) - 54)
+		}
+	}
+	for _, jobs := range []int{1, 2} {
+		l := &tlsBytesSink{}
+		decodeAll(l, c.Packets, Options{}, jobs)
+		if len(l.tls) != 1 || l.tls[0] != [2]int64{0, sent} || l.messages != 0 {
+			t.Errorf("-j %d: tls records' bytes %v, want [[0 %d]]; %d messages", jobs, l.tls, sent, l.messages)
 		}
 	}
 }
