@@ -7,6 +7,7 @@ package reassembly
 
 import (
 	"time"
+	"unsafe"
 
 	"github.com/wsdump/wsdump/tlsdec"
 )
@@ -20,7 +21,7 @@ type heldStart struct {
 	find   [2]*tlsdec.ChainSearch // by side, for the sides held
 	data   []byte                 // the bytes held, both sides', in order
 	chunks []heldChunk
-	held   int // bytes counted in the decoders' --max-pending-total
+	held   int // bytes counted in the decoders' --max-pending-total: data's and chunks' (heldChunkCost each)
 }
 
 type heldChunk struct {
@@ -35,6 +36,23 @@ type heldChunk struct {
 // within 5+MaxRecord bytes of the loss's end, and its chain within as
 // many records again.
 const maxHeldStart = 4 * (5 + tlsdec.MaxRecord)
+
+// heldChunkCost is what a piece held costs beside its bytes (its
+// heldChunk), counted with them in the hold's bound and the total: one-byte
+// segments would otherwise hold 40 bytes of records for each byte counted.
+const heldChunkCost = int(unsafe.Sizeof(heldChunk{}))
+
+// holdCost counts n bytes of a piece held (and its heldChunk) in the
+// hold's bound and in --max-pending-total; false: over one of them.
+func (s *stream) holdCost(n int) bool {
+	h := s.rare.held
+	cost := n + heldChunkCost
+	if h.held+cost > maxHeldStart || !s.decoder().HoldStart(cost) {
+		return false
+	}
+	h.held += cost
+	return true
+}
 
 // holdStart begins holding a stream's first bytes (of side sd, which
 // lost its start) when they open no TLS record.
@@ -66,12 +84,11 @@ func (s *stream) holdMore(sd int, data []byte, ts time.Time) {
 		f = &tlsdec.ChainSearch{Limit: 5 + tlsdec.MaxRecord}
 		h.find[sd] = f
 	}
-	if len(h.data)+len(data) > maxHeldStart || !s.decoder().HoldStart(len(data)) {
+	if !s.holdCost(len(data)) {
 		s.decideHeld(false, ts)
 		s.feed(sd, data, ts, "")
 		return
 	}
-	h.held += len(data)
 	h.data = append(h.data, data...)
 	h.chunks = append(h.chunks, heldChunk{side: int8(sd), n: len(data), ts: ts})
 	if f.Add(data) {
@@ -88,9 +105,12 @@ func (s *stream) holdGap(sd, n int, ts time.Time) {
 	h.chunks = append(h.chunks, heldChunk{side: int8(sd), gap: true, start: f == nil, n: n, ts: ts})
 	if f == nil {
 		s.rare.lostStart[sd] += n
-		return
+	} else {
+		h.find[sd] = &tlsdec.ChainSearch{Limit: 5 + tlsdec.MaxRecord} // (bytes after a gap: a new search)
 	}
-	h.find[sd] = &tlsdec.ChainSearch{Limit: 5 + tlsdec.MaxRecord} // (bytes after a gap: a new search)
+	if !s.holdCost(0) {
+		s.decideHeld(false, ts) // (the gap among the chunks passed on)
+	}
 }
 
 // endHeld decides a stream still held at its end: TLS if a side's bytes

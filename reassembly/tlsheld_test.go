@@ -137,3 +137,28 @@ func TestHeldStartCraftedChain(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldStartPiecesCounted: a connection held for the TLS chain search
+// whose lost-start side then sends one-byte segments: each piece held
+// costs its bytes and its record (its side, length and time: 40 bytes),
+// and both count in --max-pending-total and the hold's own bound. Before,
+// only the bytes did: 3 000 one-byte pieces held 3 000 bytes of a 32 KiB
+// total and 120 KB of records beside them (a hold's 73 KB bound, 73 728
+// such pieces, took 2.9 MB).
+func TestHeldStartPiecesCounted(t *testing.T) {
+	for _, jobs := range []int{1, 2} {
+		c := synth.New("192.0.2.1:40000", "192.0.2.2:443").Open()
+		c.Skip(true, 100).Segment(true, []byte{0xa5})
+		c.Wait(3 * time.Second)
+		c.Segment(false, nil) // (the hole passed over: each piece then comes alone)
+		for range 2999 {
+			c.Segment(true, []byte{0xa5})
+		}
+		opts := Options{}
+		opts.Decoder.MaxPendingTotal = 32 << 10 * jobs // (each of -j 2's workers: 32 KiB)
+		_, st := run(c.Packets, opts, jobs)
+		if st.HeldStartTotalLimit != 1 {
+			t.Errorf("-j %d: held starts over the total %d, want 1", jobs, st.HeldStartTotalLimit)
+		}
+	}
+}
