@@ -28,9 +28,13 @@ type heldChunk struct {
 	side  int8
 	gap   bool // n bytes lost
 	start bool // before the side's first bytes: in lostStart, told to a TLS layer when it is made
+	late  bool // came late (flushed from behind a hole: Shared.FeedLate), and is passed on so
 	n     int
 	ts    time.Time
 }
+
+// lateNow reports whether the bytes coming now come late (FeedLate).
+func (s *stream) lateNow() bool { return s.a.shared != nil && s.a.shared.Late() }
 
 // maxHeldStart bounds the bytes held undecided: a record header is
 // within 5+MaxRecord bytes of the loss's end, and its chain within as
@@ -90,7 +94,7 @@ func (s *stream) holdMore(sd int, data []byte, ts time.Time) {
 		return
 	}
 	h.data = append(h.data, data...)
-	h.chunks = append(h.chunks, heldChunk{side: int8(sd), n: len(data), ts: ts})
+	h.chunks = append(h.chunks, heldChunk{side: int8(sd), late: s.lateNow(), n: len(data), ts: ts})
 	if f.Add(data) {
 		s.decideHeld(f.Found(), ts)
 	}
@@ -102,7 +106,7 @@ func (s *stream) holdGap(sd, n int, ts time.Time) {
 	f := h.find[sd]
 	// A side that sent nothing yet lost its start (its hello maybe):
 	// the other side's bytes came first and are held.
-	h.chunks = append(h.chunks, heldChunk{side: int8(sd), gap: true, start: f == nil, n: n, ts: ts})
+	h.chunks = append(h.chunks, heldChunk{side: int8(sd), gap: true, start: f == nil, late: s.lateNow(), n: n, ts: ts})
 	if f == nil {
 		s.rare.lostStart[sd] += n
 	} else {
@@ -129,7 +133,8 @@ func (s *stream) endHeld(ts time.Time) {
 }
 
 // decideHeld ends the holding: the bytes held go, in the order they came,
-// to a TLS layer made now (tls) or to the decoder.
+// at their times and as late as they came, to a TLS layer made now (tls)
+// or to the decoder.
 func (s *stream) decideHeld(tls bool, ts time.Time) {
 	h := s.rare.held
 	s.rare.held = nil
@@ -138,8 +143,14 @@ func (s *stream) decideHeld(tls bool, ts time.Time) {
 		s.makeTLS(ts)
 	}
 	p := 0
+	if sh := s.a.shared; sh != nil {
+		defer sh.FeedLate(sh.Late()) // (as it was for the bytes coming now)
+	}
 	for _, c := range h.chunks {
 		sd := int(c.side)
+		if sh := s.a.shared; sh != nil {
+			sh.FeedLate(c.late) // (as when it came: a time before Last no step back)
+		}
 		switch {
 		case c.gap && tls && c.start:
 			// (told by makeTLS, with lostStart)

@@ -3,12 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tlsBoundaries is, by side (0 the client), the stream offsets at which
@@ -254,6 +256,56 @@ func TestHeldStartNotTLS(t *testing.T) {
 				t.Errorf("%s drop %v: -j 1 and -j 2 differ, or a tls record", name, drop)
 			}
 			t.Logf("%s drop %v: %d of %d untouched frames found, %d unsure first", name, drop, r.found, r.untouched, r.firstUnsure)
+		}
+	}
+}
+
+// TestHeldStartTimes: the four plain WebSocket loss fixtures with the
+// first data segment of both sides dropped, whose first bytes after the
+// loss are held for the TLS chain search and then passed to the decoder:
+// held bytes that came late (flushed from behind the holes) are passed on
+// as late, so a capture whose clock never steps back has a connection
+// duration of its last_ts less its first_ts, as before the hold. Before,
+// they were passed on as on time: gen__ws-node-many-small-mtu's duration
+// was 0.000719 for a first_ts to last_ts of 0.000569 (a step back of the
+// clock counted that the capture never made).
+func TestHeldStartTimes(t *testing.T) {
+	for _, name := range lossFixtures {
+		pkts, _ := loadLossFixture(t, name)
+		first := [2]int{-1, -1}
+		for i, p := range pkts {
+			if p.dir >= 0 && p.payload > 0 && first[p.dir] < 0 {
+				first[p.dir] = i
+			}
+		}
+		var kept []rawPacket
+		for i, p := range pkts {
+			if i != first[0] && i != first[1] {
+				kept = append(kept, p)
+			}
+		}
+		pcap := captureBytes(t, kept, 0)
+		for _, jobs := range []string{"1", "2"} {
+			out, _, _ := runWsdump(t, pcap, "-r", "-", "--format", "jsonl", "-j", jobs)
+			n := 0
+			for line := range strings.Lines(out) {
+				var r struct {
+					Type     string
+					FirstTS  time.Time `json:"first_ts"`
+					LastTS   time.Time `json:"last_ts"`
+					Duration float64
+				}
+				if json.Unmarshal([]byte(line), &r) != nil || r.Type != "conn" {
+					continue
+				}
+				n++
+				if want := r.LastTS.Sub(r.FirstTS).Seconds(); math.Abs(r.Duration-want) > 1e-6 {
+					t.Errorf("%s -j %s: duration %.6f, want %.6f (last_ts %s less first_ts %s)", name, jobs, r.Duration, want, r.LastTS, r.FirstTS)
+				}
+			}
+			if n == 0 {
+				t.Errorf("%s -j %s: no conn record", name, jobs)
+			}
 		}
 	}
 }
