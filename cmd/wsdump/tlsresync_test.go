@@ -58,7 +58,7 @@ func tlsBoundaries(t *testing.T, tshark, pcap string) [2][]int64 {
 // searched on each side before its first record are the tail of the cut
 // record as tshark has the records of the whole capture (70 and 675),
 // counted as skipped (tls_record_resync), every byte counted or lost,
-// -j 1 = -j 2. Until then both dropped gave "no WebSocket in 97
+// -j 1 = -j 2. Until then both dropped gave "no WebSocket in 91
 // packets", and the server's alone "side 1: not a TLS record".
 func TestWssHelloLostInsideRecord(t *testing.T) {
 	tshark := needTshark(t)
