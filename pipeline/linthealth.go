@@ -82,6 +82,10 @@ func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l
 		asm = New(record.Func(func(r *record.Record) {
 			if lintable(r) {
 				sink.Put(r)
+			} else if f.AttemptSelected(r.Conn, r.Summary) {
+				// A connection that never reached WebSocket: an
+				// attempt of a group, maybe, which its End selects.
+				shown[r.Conn.ID] = true
 			}
 			tracked.Put(r)
 		}), opts, jobs)
