@@ -122,6 +122,7 @@ type shape struct {
 	Fill           string
 	Title          string
 	ID, Conn, Kind string
+	InFlight       bool // an attempt in flight at the capture's end (health.Attempt.InFlight)
 }
 
 type rowLabel struct {
@@ -288,15 +289,20 @@ func buildHTML(in HTMLInput) *htmlView {
 	for _, c := range r.Conns {
 		byID[c.ID] = c
 	}
-	var refused, failed int
+	var refused, failed, inFlight int
 	for _, g := range r.Groups {
 		refused += g.Refused
 		failed += g.Failed
+		inFlight += g.InFlight
+	}
+	attempts := strconv.Itoa(refused) + " attempts refused, " + strconv.Itoa(failed) + " failed"
+	if inFlight > 0 {
+		attempts += ", " + strconv.Itoa(inFlight) + " in flight at the capture's end"
 	}
 	v.Summary = []string{
 		text.Plural(len(r.Conns), "WebSocket connection") + " (upgrades refused included)",
 		text.Plural(len(r.Groups), "reconnect group"),
-		strconv.Itoa(refused) + " attempts refused, " + strconv.Itoa(failed) + " failed",
+		attempts,
 	}
 	if in.Activity != nil {
 		v.Summary = append(v.Summary, strconv.Itoa(in.Activity.Messages[0])+" messages client to server, "+strconv.Itoa(in.Activity.Messages[1])+" server to client")

@@ -113,7 +113,10 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 					case health.OutcomeHTTPOnly, health.OutcomeHTTPError, health.OutcomeHTTPTimeout:
 						class, what = "mark info", "HTTP request before an upgrade: "+attemptOutcome(a)
 					}
-					ch.Marks = append(ch.Marks, shape{Class: class, X: ax.x(a.Start), Y: ry + rowH/2, Conn: strconv.Itoa(a.Conn),
+					if a.InFlight {
+						what = inFlightWhat(a)
+					}
+					ch.Marks = append(ch.Marks, shape{Class: class, X: ax.x(a.Start), Y: ry + rowH/2, Conn: strconv.Itoa(a.Conn), InFlight: a.InFlight,
 						Title: fmt.Sprintf("connection %d: %s, at %s", a.Conn, what, ax.rel(a.Start))})
 				}
 				continue
@@ -128,9 +131,13 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 			if a.Outcome != "" {
 				out = a.Outcome
 			}
+			what := out
+			if a.InFlight {
+				what += " " + inFlightText
+			}
 			ch.Rects = append(ch.Rects, shape{Class: "conn", X: x0, Y: ry + 1, W: math.Max(2, x1-x0), H: rowH - 2, Fill: outcomeColor[out],
-				ID: wsparse.ConnLabel(c.ID), Kind: out,
-				Title: htmlText(fmt.Sprintf("connection %s %s%s: %s, %s from %s; %s", wsparse.ConnLabel(c.ID), c.Host, c.URI, out, Dur(c.Duration()), ax.rel(c.Start), CloseText(c)), 400)})
+				ID: wsparse.ConnLabel(c.ID), Kind: out, InFlight: a.InFlight,
+				Title: htmlText(fmt.Sprintf("connection %s %s%s: %s, %s from %s; %s", wsparse.ConnLabel(c.ID), c.Host, c.URI, what, Dur(c.Duration()), ax.rel(c.Start), CloseText(c)), 400)})
 			if x1-x0 > 8+6*float64(len(wsparse.ConnLabel(c.ID))) && rowH == laneH {
 				ch.Labels = append(ch.Labels, rowLabel{X: x0 + 3, Y: ry + laneH - 4, Text: wsparse.ConnLabel(c.ID), Class: "barlabel"})
 			}
@@ -402,4 +409,21 @@ func gapOpen(g health.Gap) string {
 		return ", open at capture end"
 	}
 	return ""
+}
+
+// inFlightText says that an attempt was in flight when the capture ended
+// (health.Attempt.InFlight), as conns says `in flight`: neither failed
+// nor good.
+const inFlightText = "in flight at the capture's end (neither failed nor good)"
+
+// inFlightWhat is the mark's text of an attempt in flight that has no bar
+// (a connect, an HTTP request before an upgrade).
+func inFlightWhat(a health.Attempt) string {
+	switch a.Outcome {
+	case health.OutcomeTimeout:
+		return "TCP connect not answered yet, " + inFlightText
+	case health.OutcomeHTTPOnly, health.OutcomeHTTPError, health.OutcomeHTTPTimeout:
+		return "HTTP request before an upgrade: " + attemptOutcome(a) + ", " + inFlightText
+	}
+	return attemptOutcome(a) + ", " + inFlightText
 }

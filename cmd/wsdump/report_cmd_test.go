@@ -117,9 +117,10 @@ type jsonlConn struct {
 type jsonlGroup struct {
 	Refused  int `json:"refused"`
 	Timeline []struct {
-		Conn    int    `json:"conn"`
-		Via     []int  `json:"via"`
-		Outcome string `json:"outcome"`
+		Conn     int    `json:"conn"`
+		Via      []int  `json:"via"`
+		Outcome  string `json:"outcome"`
+		InFlight bool   `json:"in_flight"`
 	} `json:"timeline"`
 }
 
