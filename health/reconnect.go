@@ -114,6 +114,7 @@ type Attempt struct {
 const (
 	OutcomeConnRefused = "conn_refused" // the TCP connect was answered by RST
 	OutcomeTimeout     = "timeout"      // the TCP connect was never answered
+	OutcomeConnClosed  = "conn_closed"  // the TCP connect was accepted, then the server closed it (FIN) before any byte
 	OutcomeHTTPError   = "http_error"   // an HTTP request before the upgrade failed
 	OutcomeHTTPTimeout = "http_timeout" // an HTTP request before the upgrade got no answer before the next attempt
 	OutcomeHTTPOnly    = "http_only"    // an HTTP request before the upgrade, and no upgrade followed
@@ -253,6 +254,11 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 		return
 	case wsparse.ConnectUnanswered:
 		t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeTimeout})
+		return
+	case wsparse.ConnectClosed:
+		// Accepted and closed at once: a listener with nothing behind it
+		// (a proxy whose backend is down), an attempt that failed.
+		t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeConnClosed, tcpEnded: true})
 		return
 	}
 	for _, r := range s.Requests {

@@ -123,15 +123,17 @@ func inFlight(n int) string {
 }
 
 // neverConnected lints a group of bare TCP connects (no URL: health
-// groups them by client IP and server) none of which was accepted: a
-// client whose server was down, or not listening, from the capture's
-// start (its retry loop's connects refused, SYN answered by RST, or
-// never answered), which never reached HTTP. Two connects or more, in
+// groups them by client IP and server) none of which got further than
+// the connect: a client whose server was down, or not listening, from
+// the capture's start (its retry loop's connects refused, SYN answered
+// by RST, or never answered, or accepted and closed by the server at
+// once, before any byte: a listener with nothing behind it), which never
+// reached HTTP. Two connects or more, in
 // flight at the capture's end not counted; a connection without a
 // handshake in the group (a WebSocket caught mid-stream) or one that
 // got further (an HTTP request) makes it none.
 func (l *Linter) neverConnected(g *health.Group) {
-	refused, unanswered := 0, 0
+	refused, unanswered, closed := 0, 0, 0
 	for i := range g.Attempts {
 		a := &g.Attempts[i]
 		switch {
@@ -140,6 +142,8 @@ func (l *Linter) neverConnected(g *health.Group) {
 			refused++
 		case a.Outcome == health.OutcomeTimeout:
 			unanswered++
+		case a.Outcome == health.OutcomeConnClosed:
+			closed++
 		default:
 			return // it got further than a connect
 		}
@@ -149,7 +153,7 @@ func (l *Linter) neverConnected(g *health.Group) {
 	// refused ones in Refused.
 	moreRefused := min(max(g.Refused-refused, 0), g.Unlisted)
 	refused, unanswered = refused+moreRefused, unanswered+g.Unlisted-moreRefused
-	n := refused + unanswered
+	n := refused + unanswered + closed
 	if n < 2 {
 		return
 	}
@@ -162,6 +166,12 @@ func (l *Linter) neverConnected(g *health.Group) {
 	}
 	d := g.Server.String() + " from " + g.ClientIP.String() + ": " + strconv.Itoa(n) + " TCP connects in " + text.Dur(last.Sub(at.Start)) +
 		", none accepted (" + strconv.Itoa(refused) + " refused, " + strconv.Itoa(unanswered) + " unanswered): the client never reached its server" + inFlight(g.InFlight)
+	if closed > 0 {
+		// Accepted by TCP, closed at once: no byte went either way.
+		d = g.Server.String() + " from " + g.ClientIP.String() + ": " + strconv.Itoa(n) + " TCP connects in " + text.Dur(last.Sub(at.Start)) +
+			", none got further than the connect (" + strconv.Itoa(refused) + " refused, " + strconv.Itoa(unanswered) + " unanswered, " +
+			strconv.Itoa(closed) + " closed by the server before any byte): the client never reached its server" + inFlight(g.InFlight)
+	}
 	l.push(Finding{Rule: rule("reconnect-never-connected"), Conn: at.Conn, EncapID: wsparse.EncapID(g.Encap()), Record: "connection", TS: at.Start, Detail: d})
 }
 

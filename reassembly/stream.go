@@ -50,6 +50,8 @@ func (s *stream) connect() string {
 		return wsparse.ConnectUnanswered
 	case s.rst && s.end[1] == s.firstSeq[1]:
 		return wsparse.ConnectRefused
+	case s.space&serverFinFirst != 0:
+		return wsparse.ConnectClosed
 	}
 	return wsparse.ConnectEmpty
 }
@@ -312,6 +314,9 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 	}
 	if tcp.SYN || tcp.FIN {
 		n++
+		if tcp.FIN && sd == 1 && !s.fin[0] && !s.rst {
+			s.space |= serverFinFirst
+		}
 	}
 	if e := tcp.Seq + n; first || !s.fin[sd] && int32(e-s.end[sd]) > 0 {
 		s.end[sd] = e

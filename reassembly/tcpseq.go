@@ -223,6 +223,9 @@ const (
 	synFirst  = 1 << 0 // the side's first segment was its SYN
 	fullSpace = 1 << 2 // the side sent 3 GiB or more
 	synAck    = 1 << 4 // the side's first segment was a SYN-ACK (with synFirst): the server
+	// serverFinFirst (not by side): side 1's FIN came before any FIN of
+	// side 0 and any RST (stream.connect: ConnectClosed).
+	serverFinFirst = 1 << 6
 )
 
 // outside reports whether x lies more than maxWindow past side sd's end

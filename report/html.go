@@ -161,6 +161,7 @@ var outcomeColor = map[string]string{
 	health.OutcomeRefused:     "#ff7f0e",
 	health.OutcomeNoResponse:  "#7f7f7f",
 	health.OutcomeConnRefused: "#d62728",
+	health.OutcomeConnClosed:  "#d62728",
 	health.OutcomeTimeout:     "#7f7f7f",
 }
 

@@ -58,6 +58,10 @@ const (
 	ConnectRefused    = "refused"    // the SYN was answered by a RST
 	ConnectUnanswered = "unanswered" // nothing came back to the SYN
 	ConnectEmpty      = "empty"      // connected (or reset later), no byte sent
+	// ConnectClosed: connected, then the server's FIN before any byte
+	// and before the client ended its side (a listener that accepts and
+	// closes at once).
+	ConnectClosed = "closed"
 )
 
 // HTTPRequest is one HTTP request of a connection that never showed

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/wsdump/wsdump/internal/synth"
+)
+
+// connClosedCapture writes a client (10.0.0.1) whose 4 connects to
+// 10.0.0.2:8080, 3 s apart, are each accepted and closed at once by the
+// server (SYN, SYN-ACK, ACK, then the server's FIN before any byte, the
+// client's FIN after), as a listener with nothing behind it does; and
+// another client (10.0.0.3) whose 3 connects it closes itself before any
+// byte, the server's FIN after (a port probe, a preconnect): no attempts.
+func connClosedCapture(t *testing.T, serverFirst bool) string {
+	t.Helper()
+	var pkts []synth.Packet
+	for i := range 4 {
+		c := synth.New(fmt.Sprintf("10.0.0.1:%d", 40000+i), "10.0.0.2:8080").At(time.Duration(i) * 3 * time.Second).Open()
+		if serverFirst {
+			c.Fin(false).Fin(true)
+		} else {
+			c.Fin(true).Fin(false)
+		}
+		pkts = append(pkts, c.Packets...)
+	}
+	for i := range 3 {
+		c := synth.New(fmt.Sprintf("10.0.0.3:%d", 50000+i), "10.0.0.2:8080").At(time.Second + time.Duration(i)*3*time.Second).Open().Fin(true).Fin(false)
+		pkts = append(pkts, c.Packets...)
+	}
+	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
+	file := filepath.Join(t.TempDir(), "closed.pcap")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.WritePcap(f, 0, pkts...); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// TestConnClosedAttempts: a connect the server accepted and closed at once
+// (its FIN before any byte, before the client's) is an attempt of its
+// client's reconnect group that failed, `conn_closed`, in conns' table and
+// jsonl and in the Parquet reconnect_groups as the refused and unanswered
+// connects are; lint says WS709 of a loop of them (the client never
+// reached its server). Connects the client closed itself first are no
+// attempts (no group), as before. Before, the server's FIN left the
+// attempt out: no group at all, lint silent. The report draws each on
+// its group's lane as such. -j 1 and -j 2 the same.
+func TestConnClosedAttempts(t *testing.T) {
+	type attempt struct {
+		Conn    int    `json:"conn" parquet:"conn"`
+		Outcome string `json:"outcome" parquet:"outcome"`
+	}
+	type group struct {
+		ClientIP string    `json:"client_ip" parquet:"client_ip"`
+		Server   string    `json:"server" parquet:"server"`
+		Attempts int       `json:"attempts" parquet:"attempts"`
+		Refused  int       `json:"refused" parquet:"refused"`
+		Failed   int       `json:"failed" parquet:"failed"`
+		Timeline []attempt `json:"timeline" parquet:"timeline,list"`
+	}
+	for _, serverFirst := range []bool{true, false} {
+		file := connClosedCapture(t, serverFirst)
+		var groups []group
+		var jsonl string
+		for _, jobs := range []string{"1", "2"} {
+			out, errs, code := runWsdump(t, nil, "conns", "-r", file, "--format", "jsonl", "-j", jobs)
+			if code != 0 {
+				t.Fatalf("conns: exit %d: %s", code, errs)
+			}
+			if jobs == "2" && out != jsonl {
+				t.Fatalf("conns jsonl -j 2 differs from -j 1:\n%s\n%s", out, jsonl)
+			}
+			jsonl = out
+		}
+		for _, l := range strings.Split(strings.TrimSpace(jsonl), "\n") {
+			if strings.Contains(l, `"type":"client_group"`) {
+				var g group
+				if err := json.Unmarshal([]byte(l), &g); err != nil {
+					t.Fatal(err)
+				}
+				groups = append(groups, g)
+			}
+		}
+		lint, _, _ := runWsdump(t, nil, "lint", "-r", file, "--fail-on", "none")
+		lint2, _, _ := runWsdump(t, nil, "lint", "-r", file, "--fail-on", "none", "-j", "2")
+		if lint != lint2 {
+			t.Errorf("lint -j 2 differs from -j 1:\n%s\n%s", lint2, lint)
+		}
+		table, _, _ := runWsdump(t, nil, "conns", "-r", file)
+		if !serverFirst {
+			if len(groups) != 0 || strings.Contains(lint, "WS709") {
+				t.Errorf("the client closed first: groups %+v, lint %s; want none", groups, lint)
+			}
+			continue
+		}
+		if len(groups) != 1 {
+			t.Fatalf("groups %+v, want one: 10.0.0.1's", groups)
+		}
+		g := groups[0]
+		if g.ClientIP != "10.0.0.1" || g.Server != "10.0.0.2:8080" || g.Attempts != 4 || g.Refused != 0 || g.Failed != 4 || len(g.Timeline) != 4 {
+			t.Errorf("group %+v, want 10.0.0.1 to 10.0.0.2:8080, 4 attempts, 0 refused, 4 failed", g)
+		}
+		for _, a := range g.Timeline {
+			if a.Outcome != "conn_closed" {
+				t.Errorf("attempt %+v, want conn_closed", a)
+			}
+		}
+		if !strings.Contains(table, "1 conn_closed, 3 conn_closed +3.0s, 5 conn_closed +3.0s, 7 conn_closed +3.0s") {
+			t.Errorf("conns table does not list the attempts:\n%s", table)
+		}
+		if !strings.Contains(lint, "WS709 reconnect-never-connected") || !strings.Contains(lint, "4 TCP connects in 9.0s, none got further than the connect (0 refused, 0 unanswered, 4 closed by the server before any byte)") {
+			t.Errorf("lint:\n%s", lint)
+		}
+		if _, html := reportHTML(t, file); strings.Count(html, "TCP connect accepted, then closed by the server (FIN) before any byte") != 4 {
+			t.Errorf("the report does not draw the 4 connects closed by the server as such")
+		}
+		dir := t.TempDir()
+		writeParquet(t, file, dir)
+		files, _ := filepath.Glob(filepath.Join(dir, "reconnect_groups", "*", "*.parquet"))
+		var rows []group
+		for _, p := range files {
+			r, err := parquet.ReadFile[group](p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows = append(rows, r...)
+		}
+		pj, _ := json.Marshal(rows)
+		jj, _ := json.Marshal(groups)
+		if string(pj) != string(jj) {
+			t.Errorf("parquet reconnect_groups %s, conns jsonl %s", pj, jj)
+		}
+	}
+}
