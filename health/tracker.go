@@ -631,3 +631,9 @@ func digits(s string) bool {
 	}
 	return s != ""
 }
+
+// ConnectsKept counts the connections that never showed WebSocket kept as
+// attempts so far (a refused, unanswered or closed connect, an HTTP
+// request before an upgrade), at most maxConnectsKept: only those are
+// named in a group's Attempts, the others counted (Group.Unlisted).
+func (t *Tracker) ConnectsKept() int { return len(t.connects.kept) }

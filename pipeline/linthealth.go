@@ -82,12 +82,20 @@ func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l
 		asm = New(record.Func(func(r *record.Record) {
 			if lintable(r) {
 				sink.Put(r)
-			} else if f.AttemptSelected(r.Conn, r.Summary) {
-				// A connection that never reached WebSocket: an
-				// attempt of a group, maybe, which its End selects.
+				tracked.Put(r)
+				return
+			}
+			// A connection that never reached WebSocket: an attempt of a
+			// group, maybe, which its End selects. Noted only when the
+			// tracker kept it as one (a group names at most
+			// maxConnectsKept), so that a flood of refused connects costs
+			// no more here than there.
+			sel := f.AttemptSelected(r.Conn, r.Summary)
+			kept := tr.ConnectsKept()
+			tracked.Put(r)
+			if sel && tr.ConnectsKept() > kept {
 				shown[r.Conn.ID] = true
 			}
-			tracked.Put(r)
 		}), opts, jobs)
 	}
 	var origin time.Time
