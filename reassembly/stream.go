@@ -314,7 +314,7 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 	}
 	if tcp.SYN || tcp.FIN {
 		n++
-		if tcp.FIN && sd == 1 && !s.fin[0] && !s.rst {
+		if tcp.FIN && sd == 1 && !s.fin[0] && !s.rst && s.noBytesBefore(tcp) {
 			s.space |= serverFinFirst
 		}
 	}
@@ -326,6 +326,15 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 	}
 	s.fin[sd] = s.fin[sd] || tcp.FIN
 	s.rst = s.rst || tcp.RST
+}
+
+// noBytesBefore reports whether the server's FIN tcp shows that no byte
+// went either way before it, whatever the capture missed: it lies right
+// after the server's SYN-ACK and acknowledges the client's SYN and no
+// more. A FIN further on follows bytes whose segments were lost or not
+// captured (a capture of SYN, FIN and RST packets alone).
+func (s *stream) noBytesBefore(tcp *layers.TCP) bool {
+	return s.space&(synFirst|synAck<<1) == synFirst|synAck<<1 && tcp.Seq == s.firstSeq[1]+1 && tcp.ACK && tcp.Ack == s.firstSeq[0]+1
 }
 
 // align lines the first segment of a side after parking up with the bytes

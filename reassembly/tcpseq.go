@@ -224,7 +224,9 @@ const (
 	fullSpace = 1 << 2 // the side sent 3 GiB or more
 	synAck    = 1 << 4 // the side's first segment was a SYN-ACK (with synFirst): the server
 	// serverFinFirst (not by side): side 1's FIN came before any FIN of
-	// side 0 and any RST (stream.connect: ConnectClosed).
+	// side 0 and any RST, right after its SYN-ACK and acknowledging side
+	// 0's SYN alone: no byte either way (stream.noBytesBefore,
+	// stream.connect: ConnectClosed).
 	serverFinFirst = 1 << 6
 )
 

@@ -148,3 +148,56 @@ func TestConnClosedAttempts(t *testing.T) {
 		}
 	}
 }
+
+// TestConnClosedBytesUnseen: a connection whose bytes the capture missed
+// (its data segments lost, or a capture of the SYN, FIN and RST packets
+// alone) and which the server closed first is no connect closed before
+// any byte: the sequence number of the server's FIN (past its SYN-ACK's)
+// or its acknowledgment (past the client's SYN) shows bytes went. Before,
+// it was a conn_closed attempt, and a WebSocket client's connections
+// that its server closed after their messages (gen__reconnect-fork with
+// its data segments dropped) made lint say WS709, "none got further than
+// the connect".
+func TestConnClosedBytesUnseen(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		client, server uint32 // bytes each side sent, not captured
+	}{
+		{"both", 180, 129},
+		{"client", 180, 0},
+		{"server", 0, 129},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var pkts []synth.Packet
+			for i := range 4 {
+				c := synth.New(fmt.Sprintf("10.0.0.1:%d", 40000+i), "10.0.0.2:8080").At(time.Duration(i) * 3 * time.Second).Open()
+				c.Skip(true, tc.client).Skip(false, tc.server).Fin(false).Fin(true)
+				pkts = append(pkts, c.Packets...)
+			}
+			file := filepath.Join(t.TempDir(), "unseen.pcap")
+			f, err := os.Create(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := synth.WritePcap(f, 0, pkts...); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			for _, jobs := range []string{"1", "2"} {
+				out, errs, code := runWsdump(t, nil, "conns", "-r", file, "--format", "jsonl", "-j", jobs)
+				if code != 0 {
+					t.Fatalf("conns: exit %d: %s", code, errs)
+				}
+				if strings.Contains(out, "conn_closed") || strings.Contains(out, `"type":"client_group"`) {
+					t.Errorf("-j %s: connections that carried bytes made attempts:\n%s", jobs, out)
+				}
+				lint, _, _ := runWsdump(t, nil, "lint", "-r", file, "--fail-on", "none", "-j", jobs)
+				if strings.Contains(lint, "WS709") {
+					t.Errorf("-j %s: lint:\n%s", jobs, lint)
+				}
+			}
+		})
+	}
+}
