@@ -55,18 +55,37 @@ func (f *Filter) AttemptSelected(c *wsparse.Conn, s *wsparse.Summary) bool {
 	if f.spec.Until.Set && s.First.After(f.spec.Until.at(f.origin)) {
 		return false
 	}
-	if x := f.spec.Expr; x != nil && x.onAttempts() {
-		env := f.scratch()
-		var hf *HandshakeFields
-		if req != nil {
-			v := HandshakeFields{all: req.Host + req.URI, hostN: len(req.Host), uriN: len(req.URI)}
-			hf = &v
-		}
-		f.common(env, "conn", c, s.First, hf)
-		delete(env, "subprotocol")
-		return x.match(&f.vm, env)
+	if req != nil {
+		v := HandshakeFields{all: req.Host + req.URI, hostN: len(req.Host), uriN: len(req.URI)}
+		return f.connExpr(c, s, &v)
 	}
-	return true
+	return f.connExpr(c, s, nil)
+}
+
+// ConnSelected reports whether Expr, when it reads only the fields a
+// connection has (attemptFields), selects a WebSocket connection by its
+// End (its handshake's host and uri, its start as ts and time), as
+// AttemptSelected selects an attempt that never reached WebSocket: lint
+// judges the connections and groups it selects. An expression that
+// reads any other field selects records, and passes every End.
+func (f *Filter) ConnSelected(c *wsparse.Conn, s *wsparse.Summary) bool {
+	if s.Handshake == nil {
+		return f.connExpr(c, s, nil)
+	}
+	v := FieldsOf(s.Handshake)
+	return f.connExpr(c, s, &v)
+}
+
+// connExpr tries Expr on a connection's fields when it reads no other.
+func (f *Filter) connExpr(c *wsparse.Conn, s *wsparse.Summary, hf *HandshakeFields) bool {
+	x := f.spec.Expr
+	if x == nil || !x.onAttempts() {
+		return true
+	}
+	env := f.scratch()
+	f.common(env, "conn", c, s.First, hf)
+	delete(env, "subprotocol")
+	return x.match(&f.vm, env)
 }
 
 // onAttempts reports whether the expression reads only fields that a

@@ -23,7 +23,15 @@ import (
 // each WS709.
 func neverTwoServers(t *testing.T) string {
 	t.Helper()
-	in, err := os.Open("../testdata/pcaps/gen__reconnect-never.pcap")
+	return withOtherLoop(t, "gen__reconnect-never", 20)
+}
+
+// withOtherLoop writes the committed capture name (n packets) with the
+// synthetic loop of neverTwoServers beside it: 10.0.0.1 refused 4 times
+// by 10.0.0.2:8080.
+func withOtherLoop(t *testing.T, name string, n int) string {
+	t.Helper()
+	in, err := os.Open("../testdata/pcaps/" + name + ".pcap")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,8 +48,8 @@ func neverTwoServers(t *testing.T) string {
 		}
 		pkts = append(pkts, synth.Packet{TS: ci.Timestamp, Data: data})
 	}
-	if len(pkts) != 20 {
-		t.Fatalf("gen__reconnect-never: %d packets, want 20", len(pkts))
+	if len(pkts) != n {
+		t.Fatalf("%s: %d packets, want %d", name, len(pkts), n)
 	}
 	shift := pkts[0].TS.Sub(synth.Start)
 	for i := range 4 {
@@ -51,7 +59,7 @@ func neverTwoServers(t *testing.T) string {
 		}
 	}
 	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
-	file := filepath.Join(t.TempDir(), "never-two.pcap")
+	file := filepath.Join(t.TempDir(), name+"-other.pcap")
 	out, err := os.Create(file)
 	if err != nil {
 		t.Fatal(err)
@@ -175,4 +183,49 @@ func TestLintFilterAttemptsRecovered(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLintFilterExprConns: -Y on the fields a connection has selects a
+// WebSocket connection as it selects an attempt that never reached
+// WebSocket, by its End: gen__reconnect-dead (its WebSocket, conn 2,
+// ended by FIN alone, WS302, then 9 refused tries, WS708, of
+// 127.0.0.1:47365) beside another client's loop refused by
+// 10.0.0.2:8080 (WS709). Before, such a -Y selected the attempts of the
+// bare group alone: -Y 'server == "10.0.0.2:8080"' said WS302 and WS708
+// of the other server too, and -Y 'conn == 999' said them, its WS709
+// not. An expression on frames' fields selects every connection, as
+// --dir does. -j 1 and -j 2 the same.
+func TestLintFilterExprConns(t *testing.T) {
+	file := withOtherLoop(t, "gen__reconnect-dead", 60)
+	rules := []string{"WS302", "WS708", "WS709"}
+	_, all := lintWith(t, file, LintOptions{HealthFlags: DefaultHealthFlags()}, 1, rules...)
+	if fmt.Sprint(ruleList(all)) != "[WS302 WS709 WS708]" {
+		t.Fatalf("unfiltered: %+v", all)
+	}
+	for _, c := range []struct {
+		expr, want string
+	}{
+		{`server == "10.0.0.2:8080"`, "[WS709]"},
+		{`server == "127.0.0.1:47365"`, "[WS302 WS708]"},
+		{`conn == 999`, "[]"},
+		{`host == "127.0.0.1:47365"`, "[WS302 WS708]"},
+		{`client startsWith "10."`, "[WS709]"},
+		{`dir == "c2s"`, "[WS302 WS709 WS708]"},
+		{`server == "10.0.0.2:8080" || opcode == 1`, "[WS302 WS709 WS708]"},
+	} {
+		for _, jobs := range []int{1, 2} {
+			_, got := lintWith(t, file, LintOptions{HealthFlags: DefaultHealthFlags(), Filter: filter.Flags{Expr: c.expr}}, jobs, rules...)
+			if fmt.Sprint(ruleList(got)) != c.want {
+				t.Errorf("-j %d -Y %s: %v, want %s", jobs, c.expr, ruleList(got), c.want)
+			}
+		}
+	}
+}
+
+func ruleList(fs []lintFinding) []string {
+	s := []string{}
+	for _, f := range fs {
+		s = append(s, f.Rule)
+	}
+	return s
 }

@@ -71,7 +71,8 @@ func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l
 		// are: those whose End it passes (lintShown), and the groups of
 		// which it passes a connection's.
 		shown = map[int]bool{}
-		u = &undecrypted{next: lintShown{l: l, shown: shown}}
+		ls := &lintShown{l: l, shown: shown}
+		u = &undecrypted{next: ls}
 		var sink record.Sink
 		sink, f = Select(u, spec, false)
 		tracked := Apps(ts, apps)
@@ -81,7 +82,14 @@ func (in *Input) lintRead(names []string, spec filter.Spec, ho health.Options, l
 		}
 		asm = New(record.Func(func(r *record.Record) {
 			if lintable(r) {
+				// A -Y on a connection's fields (conn, server, host...)
+				// selects a WebSocket connection by its End as it does
+				// an attempt below: one it does not select is neither
+				// judged nor shown in a group. The End still goes
+				// through the filter, which keeps count of it.
+				ls.skip = r.Kind == record.End && !f.ConnSelected(r.Conn, r.Summary)
 				sink.Put(r)
+				ls.skip = false
 				tracked.Put(r)
 				return
 			}
@@ -184,13 +192,18 @@ func (s *lintSink) Put(r *record.Record) {
 }
 
 // lintShown is the linter behind lint's filter: it notes the connections
-// whose End the filter passed, whose verdicts are linted.
+// whose End the filter passed, whose verdicts are linted. skip: the End
+// put is of a connection -Y does not select (Filter.ConnSelected).
 type lintShown struct {
 	l     *lint.Linter
 	shown map[int]bool
+	skip  bool
 }
 
-func (s lintShown) Put(r *record.Record) {
+func (s *lintShown) Put(r *record.Record) {
+	if s.skip && r.Kind == record.End {
+		return
+	}
 	if r.Kind == record.End {
 		s.shown[r.Conn.ID] = true
 	}

@@ -61,9 +61,11 @@ Reconnects are judged on conns' reconnect groups (a client IP, its tenant, Host 
 URL), with its --storm-attempts and --storm-window: a group conns marks as a
 storm, and a group whose attempts after its last WebSocket (or all of them,
 when none got one) got no WebSocket up to the end of the capture. An attempt
-got a WebSocket when its upgrade was answered 101 (2xx over HTTP/2); groups of
-bare TCP connects, with no HTTP request, are not linted. With a filter, a
-group is linted when the filter shows one of its connections, judged on all.` + "\n" + filterHelp,
+got a WebSocket when its upgrade was answered 101 (2xx over HTTP/2); a group
+of bare TCP connects, with no HTTP request, none accepted, is WS709. With a
+filter, a group is linted when the filter selects one of its attempts (a
+refused connect by its addresses, number and time, and by a -Y that reads
+only a connection's fields), judged on all.` + "\n" + filterHelp,
 		Example:       lintExamples,
 		SilenceUsage:  true,
 		SilenceErrors: true,
