@@ -201,3 +201,53 @@ func TestConnClosedBytesUnseen(t *testing.T) {
 		})
 	}
 }
+
+// TestConnClosedIdle: a connection its client left idle, with no byte,
+// that the server closed after its timeout (a browser's preconnect, or
+// a pool's spare socket, closed by a proxy's request timeout 5 s on) is
+// no failed attempt: a client that tries sends its request at once, so
+// a FIN before it comes within a second of the connect. Before, any
+// server FIN first was conn_closed: 4 such preconnects made a group and
+// lint said WS709, "the client never reached its server". A FIN 0.5 s
+// on is still one.
+func TestConnClosedIdle(t *testing.T) {
+	for _, tc := range []struct {
+		after   time.Duration
+		attempt bool
+	}{
+		{5 * time.Second, false},
+		{1500 * time.Millisecond, false},
+		{500 * time.Millisecond, true},
+	} {
+		var pkts []synth.Packet
+		for i := range 4 {
+			c := synth.New(fmt.Sprintf("10.0.0.1:%d", 40000+i), "10.0.0.2:8080").At(time.Duration(i) * 10 * time.Second).Open()
+			c.Wait(tc.after).Fin(false).Fin(true)
+			pkts = append(pkts, c.Packets...)
+		}
+		file := filepath.Join(t.TempDir(), "idle.pcap")
+		f, err := os.Create(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := synth.WritePcap(f, 0, pkts...); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		for _, jobs := range []string{"1", "2"} {
+			out, errs, code := runWsdump(t, nil, "conns", "-r", file, "--format", "jsonl", "-j", jobs)
+			if code != 0 {
+				t.Fatalf("conns: exit %d: %s", code, errs)
+			}
+			lint, _, _ := runWsdump(t, nil, "lint", "-r", file, "--fail-on", "none", "-j", jobs)
+			if got := strings.Count(out, `"outcome":"conn_closed"`); tc.attempt && got != 4 || !tc.attempt && got != 0 {
+				t.Errorf("FIN %v after the connect, -j %s: %d conn_closed attempts, want them: %v\n%s", tc.after, jobs, got, tc.attempt, out)
+			}
+			if strings.Contains(lint, "WS709") != tc.attempt {
+				t.Errorf("FIN %v after the connect, -j %s: lint:\n%s", tc.after, jobs, lint)
+			}
+		}
+	}
+}
