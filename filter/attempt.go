@@ -1,9 +1,6 @@
 package filter
 
 import (
-	"net/netip"
-	"strings"
-
 	"github.com/wsdump/wsdump/wsparse"
 )
 
@@ -103,29 +100,19 @@ func (e *Expr) onAttempts() bool {
 }
 
 // attemptHostMatches is hostMatches for a connection that never reached
-// WebSocket: a name is matched with its request's Host, or with the
-// server's address when it sent no request.
+// WebSocket: a name is matched with its request's Host, or, when it sent
+// no request, with the server's address as if it were its Host
+// ("10.0.0.2:8080": a glob without a port matches it too, "10.0.0.?").
 func (f *Filter) attemptHostMatches(c *wsparse.Conn, req *wsparse.HTTPRequest) bool {
 	client, server := c.Client(), c.Server()
-	if req != nil && req.Host != "" {
-		return f.hostMatches(client, server, &wsparse.Handshake{Host: req.Host})
+	h := wsparse.Handshake{}
+	switch {
+	case req != nil && req.Host != "":
+		h.Host = req.Host
+	case server.IsValid():
+		h.Host = server.String()
 	}
-	if f.hostMatches(client, server, nil) {
-		return true
-	}
-	if !server.IsValid() {
-		return false
-	}
-	addr := strings.ToLower(server.String())
-	for _, p := range f.spec.Hosts {
-		if _, err := netip.ParseAddr(p); err == nil {
-			continue // an address matches an endpoint's exactly (hostMatches)
-		}
-		if match(strings.ToLower(p), addr) {
-			return true
-		}
-	}
-	return false
+	return f.hostMatches(client, server, &h)
 }
 
 func attemptPathMatches(paths []string, reqs []wsparse.HTTPRequest) bool {

@@ -120,6 +120,11 @@ func TestLintFilterAttempts(t *testing.T) {
 		{filter.Flags{Hosts: []string{"127.0.0.1:*"}}, real},
 		{filter.Flags{Hosts: []string{"*:8080"}}, other},
 		{filter.Flags{Hosts: []string{"*:80"}}, ""},
+		// A glob without a port matches the address with one, as it
+		// matches a Host header with one.
+		{filter.Flags{Hosts: []string{"10.0.0.?"}}, other},
+		{filter.Flags{Hosts: []string{"127.0.0.[0-9]"}}, real},
+		{filter.Flags{Hosts: []string{"10.0.0.[3-9]"}}, ""},
 		{filter.Flags{Hosts: []string{"127.0.0.1:47367"}}, real},
 		{filter.Flags{Hosts: []string{"127.0.0.1:47368"}}, ""},
 		{filter.Flags{Hosts: []string{"10.0.0.2", "127.0.0.1"}}, both},
