@@ -155,14 +155,6 @@ const (
 	// preludeWindow: the time the grouping gives an answered request for
 	// its upgrade to follow.
 	inFlightWindow = preludeWindow
-	// closedWindow: a connect the server closed (its FIN) before any
-	// byte is an attempt that failed (OutcomeConnClosed) when the FIN
-	// came at most this long after it. A client that tries sends its
-	// request at once, so the server's FIN comes before it only when the
-	// server closes at once; one later closed a connection its client
-	// left idle (a browser's preconnect, a pool's spare socket, closed by
-	// a proxy's request timeout, seconds on): no attempt.
-	closedWindow = time.Second
 )
 
 // connect is a connection that never showed WebSocket and counts as an
@@ -264,10 +256,8 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 		t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeTimeout})
 		return
 	case wsparse.ConnectClosed:
-		// Accepted and closed at once: a listener with nothing behind it
-		// (a proxy whose backend is down), an attempt that failed. A
-		// FIN later on closed a connection its client left idle.
-		if fin := s.TCPEndTS[wsparse.ServerToClient]; fin.Sub(s.First) > closedWindow {
+		// Accepted and closed at once (closedAtOnce): an attempt that failed.
+		if !closedAtOnce(s) {
 			return
 		}
 		t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeConnClosed, tcpEnded: true})
