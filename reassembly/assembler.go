@@ -177,14 +177,15 @@ type Stats struct {
 // decoders and passes their records to a sink, in the order of the packets
 // that complete them.
 type Assembler struct {
-	opts   Options
-	shared *wsparse.Shared // the decoders' limits and sink (the Assembler), made at the first
-	out    record.Sink
-	rec    record.Record // the record handed to out, reused
-	asm    *tcpasm.Assembler
-	stats  Stats
-	dec    headerDecoder
-	guess  tlsdec.GuessBudget // MaxRenegGuessesTotal, drawn on by the TLS connections
+	opts    Options
+	shared  *wsparse.Shared // the decoders' limits and sink (the Assembler), made at the first
+	out     record.Sink
+	rec     record.Record // the record handed to out, reused
+	asm     *tcpasm.Assembler
+	stats   Stats
+	oooHeld int // bytes of copies held out of order in all streams (overlap.go)
+	dec     headerDecoder
+	guess   tlsdec.GuessBudget // MaxRenegGuessesTotal, drawn on by the TLS connections
 	// The stream whose bytes the decoders are being fed (SideSeen).
 	feeding *stream
 	// Streams holding bytes past a hole, or that did (holes.go).

@@ -149,6 +149,8 @@ type streamRare struct {
 	// Its first packet's encapsulation (encap.go, wsparse.EncapID), 0:
 	// none; an encapsulated connection keeps its streamRare for it.
 	encap uint32
+
+	held *heldCopies // bytes past a hole as they first came (overlap.go)
 }
 
 // more returns the stream's streamRare, made at the first need.
@@ -260,16 +262,15 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	if s.conn != nil && s.conn.Done() && s.h2Layer() == nil {
 		return false
 	}
-	if len(tcp.Payload) > 0 {
-		if s.recent.conflict(sd, tcp.Seq, tcp.Payload) {
-			s.a.stats.RetransmitConflicts++
-			s.decoder().RetransmitConflict(sd)
-		}
-	}
+	conflict := len(tcp.Payload) > 0 && s.recent.conflict(sd, tcp.Seq, tcp.Payload)
 	// A capture that starts mid-connection has no SYN: start at the first
 	// segment seen rather than wait for one.
 	*start = true
 	tcp.Seq = s.rebase(sd, tcp.Seq)
+	if s.firstWins(sd, tcp, nextSeq) || conflict {
+		s.a.stats.RetransmitConflicts++
+		s.decoder().RetransmitConflict(sd)
+	}
 	s.lateCheck(sd, tcp.Seq, len(tcp.Payload), nextSeq)
 	s.watchHoles(sd, tcp.Seq, len(tcp.Payload), tcp.Ack, tcp.ACK, int64(nextSeq), ci.Timestamp)
 	if tcp.FIN && len(tcp.Payload) == 0 {
@@ -370,6 +371,7 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	dir, _, _, skip := sg.Info()
 	sd := s.side(dir)
 	s.passed(sd, max(skip, 0)+length)
+	s.heldPassed(sd, skip, length)
 	s.latePassed(sd, skip, length)
 	if skip > 0 && s.a.inPacket {
 		// Holes are only pushed through during a packet when gopacket's
@@ -473,6 +475,7 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 	if k := s.gkey().tuple(); a.live.get(k) == s {
 		a.live.del(k)
 	}
+	s.dropHeld() // gopacket holds nothing of it now
 	if s.stale {
 		return true
 	}
@@ -491,6 +494,7 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 func (s *stream) complete(evicted bool) {
 	a := s.a
 	s.ended = true
+	s.dropHeld()
 	if a.onGone != nil && !evicted {
 		defer a.onGone(s.id)
 	}

@@ -1,0 +1,228 @@
+// Out-of-order copies: the first bytes a side sent at a sequence number
+// win, whichever copy gopacket would keep.
+
+package reassembly
+
+import (
+	"bytes"
+	"slices"
+	"sort"
+
+	"github.com/google/gopacket/layers"
+	tcpasm "github.com/google/gopacket/reassembly"
+)
+
+// heldCopies keeps, by side, a copy of the bytes that came past a hole
+// (held out of order), as they first came. gopacket keeps the last copy
+// of such bytes (a later segment over them replaces them, or the part it
+// overlaps), where a receiver keeps the first: Windows always, Linux
+// unless the later segment starts before the earlier or at its start and
+// goes on past it (tcp_data_queue_ofo). Bytes passed on in order are
+// kept first by gopacket as by every receiver (it trims what comes
+// again). So a later segment over held bytes gets their first copy put
+// back in its payload before gopacket takes it, and other bytes there
+// are a retransmission_conflict: an overlap of any part is compared,
+// where the segment ring compares only whole segments. Only connections
+// with a hole hold copies; a segment in order with none held costs one
+// comparison.
+type heldCopies struct {
+	seg  [2][]heldSeg // by side: disjoint ranges past the bytes passed on, in order
+	pos  [2]uint32    // by side: the next sequence number passed on, where on
+	on   [2]bool
+	size int // bytes held (with heldOverhead a range), in Assembler.oooHeld too
+}
+
+type heldSeg struct {
+	seq uint32
+	b   []byte
+}
+
+// maxHeld bounds the copies an Assembler holds in all its connections
+// (gopacket holds the bytes themselves up to --max-reorder-total): past
+// it, segments past a hole are not copied, and an overlap of them is
+// compared only as the segment ring compares.
+const maxHeld = 16 << 20
+
+// maxHeldRanges bounds a side's held ranges (each insertion moves those
+// after it), as gopacket's pages are bounded by connection; heldOverhead
+// is what a range costs besides its bytes.
+const (
+	maxHeldRanges = 4096
+	heldOverhead  = 40
+)
+
+func (s *stream) held() *heldCopies {
+	if s.rare == nil {
+		return nil
+	}
+	return s.rare.held
+}
+
+// firstWins puts back, in a segment of side sd (its sequence number
+// rebased), the first copy of bytes held out of order that it overlaps,
+// and reports whether its bytes there were others; a segment past the
+// next sequence number gopacket expects (nextSeq) is copied.
+func (s *stream) firstWins(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool {
+	n := len(tcp.Payload)
+	if n == 0 || nextSeq < 0 {
+		return false
+	}
+	next, seq := uint32(nextSeq), tcp.Seq
+	h := s.held()
+	if h == nil {
+		if int32(seq-next) <= 0 {
+			return false // in order, or old, and nothing held
+		}
+		if s.a.oooHeld+n+heldOverhead > maxHeld {
+			return false
+		}
+		h = &heldCopies{}
+		s.more().held = h
+	}
+	h.pos[sd], h.on[sd] = next, true
+	h.prune(s.a, sd)
+	end := seq + uint32(n)
+	conflict := false
+	var p []byte // the payload with first copies put back
+	for _, e := range h.seg[sd][h.find(sd, seq):] {
+		if int32(e.seq-end) >= 0 {
+			break
+		}
+		lo, hi := later(seq, e.seq), earlier(end, e.seq+uint32(len(e.b)))
+		first, now := e.b[lo-e.seq:hi-e.seq], tcp.Payload[lo-seq:hi-seq]
+		if bytes.Equal(first, now) {
+			continue
+		}
+		conflict = true
+		if p == nil {
+			p = append([]byte(nil), tcp.Payload...)
+		}
+		copy(p[lo-seq:], first)
+	}
+	if p != nil {
+		tcp.Payload = p
+	}
+	if int32(seq-next) > 0 {
+		h.add(s.a, sd, seq, tcp.Payload)
+	}
+	if h.size == 0 {
+		s.dropHeld()
+	}
+	return conflict
+}
+
+// add copies the bytes of a segment past the bytes passed on that no
+// held range has yet, each piece between held ranges a range of its own
+// (held bytes are never copied again). A side holds at most maxHeldRanges.
+func (h *heldCopies) add(a *Assembler, sd int, seq uint32, payload []byte) {
+	seg := h.seg[sd]
+	end := seq + uint32(len(payload))
+	i := h.find(sd, seq)
+	at := seq
+	for at != end {
+		stop := end // the next held range's start, or the segment's end
+		if i < len(seg) && int32(seg[i].seq-end) < 0 {
+			stop = seg[i].seq
+		}
+		if int32(stop-at) > 0 {
+			n := int(stop - at)
+			if a.oooHeld+n+heldOverhead > maxHeld || len(seg) >= maxHeldRanges {
+				break
+			}
+			b := append([]byte(nil), payload[at-seq:stop-seq]...)
+			seg = slices.Insert(seg, i, heldSeg{at, b})
+			h.size += n + heldOverhead
+			a.oooHeld += n + heldOverhead
+			i++
+		}
+		if stop == end {
+			break
+		}
+		at = later(at, seg[i].seq+uint32(len(seg[i].b)))
+		if int32(at-end) > 0 {
+			at = end
+		}
+		i++
+	}
+	h.seg[sd] = seg
+}
+
+// find returns the index of the first held range of side sd that ends
+// past seq (the ranges are in order and disjoint).
+func (h *heldCopies) find(sd int, seq uint32) int {
+	seg := h.seg[sd]
+	return sort.Search(len(seg), func(i int) bool { return int32(seg[i].seq+uint32(len(seg[i].b))-seq) > 0 })
+}
+
+// prune drops what side sd has passed on.
+func (h *heldCopies) prune(a *Assembler, sd int) {
+	if !h.on[sd] {
+		return
+	}
+	pos := h.pos[sd]
+	seg := h.seg[sd]
+	k := h.find(sd, pos)
+	for _, e := range seg[:k] {
+		h.size -= len(e.b) + heldOverhead
+		a.oooHeld -= len(e.b) + heldOverhead
+	}
+	seg = seg[k:]
+	if len(seg) > 0 && int32(pos-seg[0].seq) > 0 {
+		n := int(pos - seg[0].seq)
+		h.size -= n
+		a.oooHeld -= n
+		seg[0] = heldSeg{pos, seg[0].b[n:]}
+	}
+	if len(seg) == 0 {
+		seg = nil
+	}
+	h.seg[sd] = seg
+}
+
+// heldPassed moves side sd's position on by what gopacket passed on
+// (skip, -1 when unknown, and length bytes) and drops the copies behind
+// it.
+func (s *stream) heldPassed(sd, skip, length int) {
+	h := s.held()
+	if h == nil {
+		return
+	}
+	if skip < 0 {
+		h.on[sd] = false // known again at the side's next segment
+		return
+	}
+	h.pos[sd] += uint32(skip + length)
+	h.prune(s.a, sd)
+	if h.size == 0 {
+		s.dropHeld()
+	}
+}
+
+// dropHeld lets go of the copies (the connection ended, or holds none).
+func (s *stream) dropHeld() {
+	h := s.held()
+	if h == nil {
+		return
+	}
+	s.a.oooHeld -= h.size
+	s.rare.held = nil
+	if *s.rare == (streamRare{}) {
+		s.rare = nil
+	}
+}
+
+// earlier and later return the earlier and the later of two sequence
+// numbers (they wrap at 2^32).
+func earlier(a, b uint32) uint32 {
+	if int32(a-b) <= 0 {
+		return a
+	}
+	return b
+}
+
+func later(a, b uint32) uint32 {
+	if int32(a-b) >= 0 {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,115 @@
+package reassembly
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// TestOutOfOrderFirstWins: segments that came past a hole and a later
+// segment over them with other bytes. gopacket kept the later copy of
+// held bytes (all of it, or the part it overlapped) with no word when
+// the ranges differed; a receiver keeps the first (Windows always, Linux
+// but for a later segment that starts before, case "starts before"), as
+// gopacket and every receiver do for bytes passed on in order. Now the
+// first copy is decoded and the connection says retransmission_conflict,
+// once, -j 1 and -j 2 alike. A frame of 22 bytes (2 of header), its
+// payload "0123456789abcdefghij", against the same with capitals.
+func TestOutOfOrderFirstWins(t *testing.T) {
+	frame := func(s string) []byte { return synth.WSFrame(false, wsparse.OpText, []byte(s)) }
+	f, alt := frame("0123456789abcdefghij"), frame("0123456789ABCDEFGHIJ")
+	// at writes bytes [from, to) of b as one segment, the side's next
+	// number 22 past the frame's start (the frame's whole range skipped).
+	at := func(c *synth.Conv, b []byte, from, to int) { c.Retransmit(false, 22-from, b[from:to]) }
+	cases := []struct {
+		name     string
+		send     func(c *synth.Conv)
+		want     string
+		conflict int
+	}{
+		{"same range", func(c *synth.Conv) { at(c, f, 2, 22); at(c, alt, 2, 22); at(c, f, 0, 2) }, "0123456789abcdefghij", 1},
+		{"inside", func(c *synth.Conv) { at(c, f, 2, 22); at(c, alt, 10, 16); at(c, f, 0, 2) }, "0123456789abcdefghij", 1},
+		{"covers", func(c *synth.Conv) { at(c, f, 10, 16); at(c, alt, 2, 22); at(c, f, 0, 2) }, "0123456789abcdEFGHIJ", 1},
+		{"goes on past", func(c *synth.Conv) { at(c, f, 2, 16); at(c, alt, 10, 22); at(c, f, 0, 2) }, "0123456789abcdEFGHIJ", 1},
+		{"starts before", func(c *synth.Conv) { at(c, f, 10, 22); at(c, alt, 2, 16); at(c, f, 0, 2) }, "0123456789abcdefghij", 1},
+		{"in order over held", func(c *synth.Conv) { at(c, f, 10, 22); at(c, alt, 0, 16) }, "0123456789abcdefghij", 1},
+		{"two held, one over both", func(c *synth.Conv) { at(c, f, 4, 8); at(c, f, 12, 16); at(c, alt, 2, 22); at(c, f, 0, 2) }, "0123456789abcdEFGHIJ", 1},
+		{"same bytes again", func(c *synth.Conv) { at(c, f, 2, 22); at(c, f, 6, 12); at(c, f, 0, 8) }, "0123456789abcdefghij", 0},
+		// Passed on in order: gopacket keeps the first copy, as receivers do
+		// (a part of a segment is not compared: no word).
+		{"in order, part again", func(c *synth.Conv) { at(c, f, 0, 16); at(c, alt, 10, 22) }, "0123456789abcdEFGHIJ", 0},
+	}
+	for _, tc := range cases {
+		c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade().Skip(false, 22)
+		tc.send(c)
+		c.Frame(false, wsparse.OpText, []byte("last"))
+		c.Frame(true, wsparse.OpClose, []byte{3, 0xe8}).Frame(false, wsparse.OpClose, []byte{3, 0xe8}).Fin(true).Fin(false)
+		if a := decodeAll(&logSink{}, c.Packets, Options{}, 1).(*Assembler); a.oooHeld != 0 {
+			t.Errorf("%s: %d bytes of copies held at the end", tc.name, a.oooHeld)
+		}
+		for _, jobs := range []int{1, 2} {
+			l, st := run(c.Packets, Options{}, jobs)
+			want := fmt.Sprintf("message s2c %q", tc.want)
+			if l.count(want) != 1 || l.count(`message s2c "last"`) != 1 || st.RetransmitConflicts != tc.conflict ||
+				l.count("retransmission_conflict") != min(tc.conflict, 1) {
+				t.Errorf("%s, -j %d: want %s and %d conflicts, got %d:\n%s", tc.name, jobs, want, tc.conflict, st.RetransmitConflicts, strings.Join(l.lines, "\n"))
+			}
+		}
+	}
+}
+
+// TestHeldCopiesLetGo: the copies of bytes past a hole go once the hole
+// is filled (not at the connection's end), and none are made for a
+// connection in order; their bound holds when a hole is never filled.
+func TestHeldCopiesLetGo(t *testing.T) {
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade()
+	c.Frame(false, wsparse.OpText, []byte("in order"))
+	inOrder := len(c.Packets)
+	f := synth.WSFrame(false, wsparse.OpText, []byte("0123456789abcdefghij"))
+	c.Skip(false, 22).Retransmit(false, 20, f[2:])
+	held := len(c.Packets)
+	c.Retransmit(false, 22, f[:2])
+	filled := len(c.Packets)
+	a := New(&logSink{}, Options{})
+	for i, p := range c.Packets {
+		a.Packet(1, p.Data, p.TS, len(p.Data))
+		want := 0
+		if i+1 == held {
+			want = 20 + heldOverhead
+		}
+		if i+1 == inOrder || i+1 == held || i+1 == filled {
+			if a.oooHeld != want {
+				t.Errorf("after packet %d: %d bytes held, want %d", i+1, a.oooHeld, want)
+			}
+		}
+	}
+	a.Finish()
+
+	// Holes never filled, 1 MB past each, in 20 connections: the copies
+	// stop at maxHeld.
+	a = New(&logSink{}, Options{MaxBufferedPagesPerConnection: 1 << 20, MaxBufferedPagesTotal: 1 << 20})
+	big := bytes.Repeat([]byte{0x83}, 1000) // a reserved opcode: no frame to search for
+	for k := range 20 {
+		c := synth.New(fmt.Sprintf("192.0.2.1:%d", 40000+k), "192.0.2.2:80").Open().Upgrade().Skip(false, 1)
+		for range 1000 {
+			c.Segment(false, big)
+		}
+		for _, p := range c.Packets {
+			a.Packet(1, p.Data, p.TS, len(p.Data))
+		}
+		if a.oooHeld > maxHeld {
+			t.Fatalf("%d bytes held, over %d", a.oooHeld, maxHeld)
+		}
+	}
+	if a.oooHeld < maxHeld-1000*1000 {
+		t.Errorf("%d bytes held: the bound was not reached", a.oooHeld)
+	}
+	a.Finish()
+	if a.oooHeld != 0 {
+		t.Errorf("%d bytes held after Finish", a.oooHeld)
+	}
+}
