@@ -39,6 +39,15 @@ func FuzzNetworkPayload(f *testing.F) {
 	for _, tc := range synth.Tunnels { // tunnel.go: each tunnel around the segment
 		f.Add(fuzzPackets(1, tc.Wrap(linkEthernetFrame(nil, etherTypeIPv4, ip4tcp))))
 	}
+	// Segments past a hole, and later ones over them (overlap.go).
+	c := synth.New("10.0.0.1:50000", "10.0.0.2:80").Open().Upgrade().Skip(false, 22)
+	fr := synth.WSFrame(false, wsparse.OpText, []byte("0123456789abcdefghij"))
+	c.Retransmit(false, 18, fr[4:14]).Retransmit(false, 6, fr[16:18]).Retransmit(false, 16, bytes.ToUpper(fr[6:22])).Retransmit(false, 22, fr[:4])
+	var ofo [][]byte
+	for _, p := range c.Packets {
+		ofo = append(ofo, p.Data)
+	}
+	f.Add(fuzzPackets(1, ofo...))
 	f.Fuzz(func(t *testing.T, in []byte) { fuzzPacketPath(t, fuzzLinks, in) })
 }
 
@@ -88,6 +97,9 @@ func fuzzPacketPath(t *testing.T, links []uint32, in []byte) {
 		ts = ts.Add(300 * time.Millisecond)
 	}
 	a.Finish()
+	if a.oooHeld != 0 {
+		t.Fatalf("%d bytes of out-of-order copies held after Finish", a.oooHeld)
+	}
 	st := a.Stats()
 	// A datagram reassembled is one more packet to tell.
 	if st.Malformed+st.NotIP+st.NotTCP+st.TooDeep+st.Fragments > st.Packets+st.Defragmented || st.FragmentsLost+st.FragmentsLate > st.Fragments {

@@ -1,5 +1,5 @@
-// Out-of-order copies: the first bytes a side sent at a sequence number
-// win, whichever copy gopacket would keep.
+// Out-of-order copies: bytes held past a hole and a later segment over
+// them are taken as Linux takes them, whichever copy gopacket would keep.
 
 package reassembly
 
@@ -13,18 +13,19 @@ import (
 )
 
 // heldCopies keeps, by side, a copy of the bytes that came past a hole
-// (held out of order), as they first came. gopacket keeps the last copy
-// of such bytes (a later segment over them replaces them, or the part it
-// overlaps), where a receiver keeps the first: Windows always, Linux
-// unless the later segment starts before the earlier or at its start and
-// goes on past it (tcp_data_queue_ofo). Bytes passed on in order are
-// kept first by gopacket as by every receiver (it trims what comes
-// again). So a later segment over held bytes gets their first copy put
-// back in its payload before gopacket takes it, and other bytes there
-// are a retransmission_conflict: an overlap of any part is compared,
-// where the segment ring compares only whole segments. Only connections
-// with a hole hold copies; a segment in order with none held costs one
-// comparison.
+// (held out of order), as the receiver holds them. gopacket keeps the
+// last copy of such bytes (a later segment over them replaces them, or
+// the part it overlaps); Linux keeps the first, unless the later segment
+// starts before the earlier, or at its start and goes on past it
+// (tcp_data_queue_ofo; Windows keeps the first always), and tshark
+// decodes as Linux does. So a later segment over held bytes gets their
+// copy put back in its payload, where Linux keeps them, before gopacket
+// takes it (or replaces the copy, where Linux takes the segment), and
+// other bytes there are a retransmission_conflict: an overlap of any
+// part is compared, where the segment ring compares only whole segments.
+// Bytes passed on in order are kept first by gopacket as by every
+// receiver (it trims what comes again). Only connections with a hole
+// hold copies; a segment in order with none held costs one comparison.
 type heldCopies struct {
 	seg  [2][]heldSeg // by side: disjoint ranges past the bytes passed on, in order
 	pos  [2]uint32    // by side: the next sequence number passed on, where on
@@ -41,7 +42,7 @@ type heldSeg struct {
 // (gopacket holds the bytes themselves up to --max-reorder-total): past
 // it, segments past a hole are not copied, and an overlap of them is
 // compared only as the segment ring compares.
-const maxHeld = 16 << 20
+const maxHeld = 8 << 20
 
 // maxHeldRanges bounds a side's held ranges (each insertion moves those
 // after it), as gopacket's pages are bounded by connection; heldOverhead
@@ -58,11 +59,12 @@ func (s *stream) held() *heldCopies {
 	return s.rare.held
 }
 
-// firstWins puts back, in a segment of side sd (its sequence number
-// rebased), the first copy of bytes held out of order that it overlaps,
+// overHeld puts back, in a segment of side sd (its sequence number
+// rebased), the bytes held out of order that it overlaps where Linux
+// keeps them (and takes its bytes into the copy where Linux takes them),
 // and reports whether its bytes there were others; a segment past the
 // next sequence number gopacket expects (nextSeq) is copied.
-func (s *stream) firstWins(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool {
+func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool {
 	n := len(tcp.Payload)
 	if n == 0 || nextSeq < 0 {
 		return false
@@ -94,6 +96,12 @@ func (s *stream) firstWins(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) boo
 			continue
 		}
 		conflict = true
+		if int32(seq-e.seq) < 0 || seq == e.seq && int32(end-(e.seq+uint32(len(e.b)))) > 0 {
+			// Linux takes the later segment here, as gopacket does: the
+			// copy held is now its bytes.
+			copy(first, now)
+			continue
+		}
 		if p == nil {
 			p = append([]byte(nil), tcp.Payload...)
 		}

@@ -267,7 +267,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	// segment seen rather than wait for one.
 	*start = true
 	tcp.Seq = s.rebase(sd, tcp.Seq)
-	if s.firstWins(sd, tcp, nextSeq) || conflict {
+	if s.overHeld(sd, tcp, nextSeq) || conflict {
 		s.a.stats.RetransmitConflicts++
 		s.decoder().RetransmitConflict(sd)
 	}

@@ -108,6 +108,32 @@ func TestTCPEdgesAgreeWithTshark(t *testing.T) {
 	c.Packets[len(c.Packets)-1].Data[14+20+16] ^= 0xff
 	end(talk(c.Flagged(false, len(real), data(), real)))
 
+	// Segments past a hole, then a later one over them with other bytes:
+	// Linux keeps the first copy unless the later starts before it, or at
+	// its start and goes on past it, and so do tshark and wsdump
+	// (retransmission_conflict; gopacket alone kept the later copy).
+	var held *synth.Conv
+	ofo := func(first, later []byte, segs ...[3]int) {
+		held = conv()
+		c := talk(held.Open().Upgrade()).Skip(false, uint32(len(first)))
+		for _, sg := range segs {
+			b := first
+			if sg[2] == 1 {
+				b = later
+			}
+			c.Retransmit(false, len(first)-sg[0], b[sg[0]:sg[1]])
+		}
+		end(talk(c))
+	}
+	f, g := text(false, "0123456789abcdefghij"), text(false, "0123456789ABCDEFGHIJ")
+	ofo(f, g, [3]int{2, 22, 0}, [3]int{2, 22, 1}, [3]int{0, 2, 0})  // the same range
+	ofo(f, g, [3]int{2, 22, 0}, [3]int{10, 16, 1}, [3]int{0, 2, 0}) // inside
+	ofo(f, g, [3]int{2, 16, 0}, [3]int{10, 22, 1}, [3]int{0, 2, 0}) // goes on past
+	ofo(f, g, [3]int{10, 22, 0}, [3]int{2, 16, 1}, [3]int{0, 2, 0}) // starts before
+	ofo(f, g, [3]int{2, 16, 0}, [3]int{2, 22, 1}, [3]int{0, 2, 0})  // the same start, longer (below)
+	sameStart := held
+	ofo(f, g, [3]int{10, 22, 0}, [3]int{0, 16, 1}) // in order, over held bytes
+
 	// A TCP option whose length is 0.
 	c = conv().Open().Upgrade()
 	c.Flagged(true, 0, &layers.TCP{ACK: true, PSH: true, Options: []layers.TCPOption{{OptionType: layers.TCPOptionKindTimestamps, OptionData: []byte{1, 2}}}}, text(true, "bad option"))
@@ -156,6 +182,19 @@ func TestTCPEdgesAgreeWithTshark(t *testing.T) {
 	}
 	if extra != 1 {
 		t.Errorf("tshark decodes the frame at the FIN's number %d times, want once (it is why the capture holds it)", extra)
+	}
+	// The same start, longer: Linux replaces the held segment with it
+	// (tcp_data_queue_ofo), as wsdump does; tshark keeps the held bytes,
+	// as Windows does.
+	linux := 0
+	for i, w := range kept {
+		if w.dst == sameStart.Client && string(w.payload) == "0123456789abcdEFGHIJ" {
+			kept[i].payload = []byte("0123456789ABCDEFGHIJ")
+			linux++
+		}
+	}
+	if linux != 1 {
+		t.Errorf("tshark keeps the held bytes under a later segment of the same start %d times, want once", linux)
 	}
 	if n := len(convs); len(streamsOf(kept)) != n {
 		t.Errorf("tshark has frames on %d connections, want %d", len(streamsOf(kept)), n)
