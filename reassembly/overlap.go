@@ -33,9 +33,13 @@ type heldCopies struct {
 	size int // bytes held (with heldOverhead a range), in Assembler.oooHeld too
 }
 
+// heldSeg is a held range, and the segment its bytes came with (org,
+// orgEnd), which Linux compares a later one with: a range is a piece of
+// that segment when other ranges were held before it.
 type heldSeg struct {
-	seq uint32
-	b   []byte
+	seq         uint32
+	b           []byte
+	org, orgEnd uint32
 }
 
 // maxHeld bounds the copies an Assembler holds in all its connections
@@ -49,7 +53,7 @@ const maxHeld = 8 << 20
 // is what a range costs besides its bytes.
 const (
 	maxHeldRanges = 4096
-	heldOverhead  = 40
+	heldOverhead  = 48
 )
 
 func (s *stream) held() *heldCopies {
@@ -86,20 +90,24 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 	end := seq + uint32(n)
 	conflict := false
 	var p []byte // the payload with first copies put back
-	for _, e := range h.seg[sd][h.find(sd, seq):] {
+	for i := h.find(sd, seq); i < len(h.seg[sd]); i++ {
+		e := h.seg[sd][i]
 		if int32(e.seq-end) >= 0 {
 			break
 		}
 		lo, hi := later(seq, e.seq), earlier(end, e.seq+uint32(len(e.b)))
 		first, now := e.b[lo-e.seq:hi-e.seq], tcp.Payload[lo-seq:hi-seq]
-		if bytes.Equal(first, now) {
+		differ := !bytes.Equal(first, now)
+		conflict = conflict || differ
+		if int32(seq-e.org) < 0 || seq == e.org && int32(end-e.orgEnd) > 0 {
+			// Linux takes the later segment here, as gopacket does: the
+			// copy held is now its bytes, and they came with it (even
+			// the same bytes: what it is compared with next).
+			copy(first, now)
+			i = h.retake(s.a, sd, i, lo, hi, seq, end)
 			continue
 		}
-		conflict = true
-		if int32(seq-e.seq) < 0 || seq == e.seq && int32(end-(e.seq+uint32(len(e.b)))) > 0 {
-			// Linux takes the later segment here, as gopacket does: the
-			// copy held is now its bytes.
-			copy(first, now)
+		if !differ {
 			continue
 		}
 		if p == nil {
@@ -138,7 +146,7 @@ func (h *heldCopies) add(a *Assembler, sd int, seq uint32, payload []byte) {
 				break
 			}
 			b := append([]byte(nil), payload[at-seq:stop-seq]...)
-			seg = slices.Insert(seg, i, heldSeg{at, b})
+			seg = slices.Insert(seg, i, heldSeg{at, b, seq, end})
 			h.size += n + heldOverhead
 			a.oooHeld += n + heldOverhead
 			i++
@@ -153,6 +161,35 @@ func (h *heldCopies) add(a *Assembler, sd int, seq uint32, payload []byte) {
 		i++
 	}
 	h.seg[sd] = seg
+}
+
+// retake notes that bytes [lo, hi) of side sd's range i came with the
+// segment [seq, end), splitting the range where they are a part of it,
+// and returns the index of its last piece. At maxHeldRanges, the range
+// is not split, and only a range taken whole changes its segment.
+func (h *heldCopies) retake(a *Assembler, sd, i int, lo, hi, seq, end uint32) int {
+	e := h.seg[sd][i]
+	eEnd := e.seq + uint32(len(e.b))
+	var pieces []heldSeg
+	if lo != e.seq {
+		pieces = append(pieces, heldSeg{e.seq, e.b[:lo-e.seq], e.org, e.orgEnd})
+	}
+	pieces = append(pieces, heldSeg{lo, e.b[lo-e.seq : hi-e.seq], seq, end})
+	if hi != eEnd {
+		pieces = append(pieces, heldSeg{hi, e.b[hi-e.seq:], e.org, e.orgEnd})
+	}
+	if len(pieces) == 1 {
+		h.seg[sd][i] = pieces[0]
+		return i
+	}
+	if len(h.seg[sd])+len(pieces)-1 > maxHeldRanges {
+		return i
+	}
+	h.seg[sd] = slices.Replace(h.seg[sd], i, i+1, pieces...)
+	n := (len(pieces) - 1) * heldOverhead
+	h.size += n
+	a.oooHeld += n
+	return i + len(pieces) - 1
 }
 
 // find returns the index of the first held range of side sd that ends
@@ -179,7 +216,7 @@ func (h *heldCopies) prune(a *Assembler, sd int) {
 		n := int(pos - seg[0].seq)
 		h.size -= n
 		a.oooHeld -= n
-		seg[0] = heldSeg{pos, seg[0].b[n:]}
+		seg[0] = heldSeg{pos, seg[0].b[n:], seg[0].org, seg[0].orgEnd}
 	}
 	if len(seg) == 0 {
 		seg = nil

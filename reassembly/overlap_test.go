@@ -43,6 +43,14 @@ func TestOutOfOrderOverlap(t *testing.T) {
 		{"in order over held", func(c *synth.Conv) { at(c, f, 10, 22); at(c, alt, 0, 16) }, "0123456789ABCDefghij", 1},
 		{"then again over the later", func(c *synth.Conv) { at(c, f, 10, 22); at(c, alt, 4, 16); at(c, f, 10, 16); at(c, f, 0, 4) }, "0123456789ABCDefghij", 2},
 		{"over two held, after one, before the other", func(c *synth.Conv) { at(c, f, 4, 14); at(c, f, 16, 18); at(c, alt, 6, 22); at(c, f, 0, 4) }, "0123456789abCDEFGHIJ", 1},
+		// Linux takes a segment or not by the segment whose bytes it
+		// overlaps (their start and end), not by the piece of it held:
+		// the bytes 10-16 came with a segment that started at 6, so a
+		// later one from 10 does not replace them; and one from 2 that
+		// brought the same bytes as the held one from 10 over all of it
+		// replaced it, so a later one from 10 is behind it.
+		{"from the start of a piece of a later segment", func(c *synth.Conv) { at(c, f, 2, 10); at(c, alt, 6, 16); at(c, f, 10, 22); at(c, f, 0, 2) }, "0123456789ABCDefghij", 1},
+		{"over a held segment replaced by the same bytes", func(c *synth.Conv) { at(c, f, 10, 16); at(c, f, 2, 16); at(c, alt, 10, 22); at(c, f, 0, 2) }, "0123456789abcdEFGHIJ", 1},
 		{"same bytes again", func(c *synth.Conv) { at(c, f, 2, 22); at(c, f, 6, 12); at(c, f, 0, 8) }, "0123456789abcdefghij", 0},
 		// Passed on in order: gopacket keeps the first copy, as receivers do
 		// (a part of a segment is not compared: no word).

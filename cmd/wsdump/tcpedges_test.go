@@ -132,7 +132,9 @@ func TestTCPEdgesAgreeWithTshark(t *testing.T) {
 	ofo(f, g, [3]int{10, 22, 0}, [3]int{2, 16, 1}, [3]int{0, 2, 0}) // starts before
 	ofo(f, g, [3]int{2, 16, 0}, [3]int{2, 22, 1}, [3]int{0, 2, 0})  // the same start, longer (below)
 	sameStart := held
-	ofo(f, g, [3]int{10, 22, 0}, [3]int{0, 16, 1}) // in order, over held bytes
+	ofo(f, g, [3]int{2, 10, 0}, [3]int{6, 16, 1}, [3]int{10, 22, 0}, [3]int{0, 2, 0})  // from the start of a piece of a later one
+	ofo(f, g, [3]int{10, 16, 0}, [3]int{2, 16, 0}, [3]int{10, 22, 1}, [3]int{0, 2, 0}) // over one replaced by the same bytes
+	ofo(f, g, [3]int{10, 22, 0}, [3]int{0, 16, 1})                                     // in order, over held bytes
 
 	// A TCP option whose length is 0.
 	c = conv().Open().Upgrade()
