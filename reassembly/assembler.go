@@ -139,6 +139,12 @@ type Stats struct {
 	// without showing it, so differing content cannot be told here.
 	OverlapBytes, OverlapSegments int
 	RetransmitConflicts           int // retransmitted segments with other bytes than the first copy
+	// HeldCopyLimit counts the segments past a hole whose bytes were not
+	// all copied (or a range held not split where a later segment took
+	// part of it), the copies at MaxHeldCopies or a side at MaxHeldRanges: a
+	// later segment over them is compared only as the segment ring
+	// compares, and gopacket's later copy is decoded (overlap.go).
+	HeldCopyLimit int
 	// Decoder limits hit (wsparse.LimitHits), summed over connections.
 	HTTPHeaderLimit, PendingLimit, SniffLimit int
 	PendingTotalLimit                         int // clients whose pending bytes would have passed MaxPendingTotal

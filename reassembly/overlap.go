@@ -42,17 +42,17 @@ type heldSeg struct {
 	org, orgEnd uint32
 }
 
-// maxHeld bounds the copies an Assembler holds in all its connections
+// MaxHeldCopies bounds the copies an Assembler holds in all its connections
 // (gopacket holds the bytes themselves up to --max-reorder-total): past
 // it, segments past a hole are not copied, and an overlap of them is
 // compared only as the segment ring compares.
-const maxHeld = 8 << 20
+const MaxHeldCopies = 8 << 20
 
-// maxHeldRanges bounds a side's held ranges (each insertion moves those
+// MaxHeldRanges bounds a side's held ranges (each insertion moves those
 // after it), as gopacket's pages are bounded by connection; heldOverhead
 // is what a range costs besides its bytes.
 const (
-	maxHeldRanges = 4096
+	MaxHeldRanges = 4096
 	heldOverhead  = 48
 )
 
@@ -79,7 +79,8 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 		if int32(seq-next) <= 0 {
 			return false // in order, or old, and nothing held
 		}
-		if s.a.oooHeld+n+heldOverhead > maxHeld {
+		if s.a.oooHeld+n+heldOverhead > MaxHeldCopies {
+			s.a.stats.HeldCopyLimit++
 			return false
 		}
 		h = &heldCopies{}
@@ -129,7 +130,7 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 
 // add copies the bytes of a segment past the bytes passed on that no
 // held range has yet, each piece between held ranges a range of its own
-// (held bytes are never copied again). A side holds at most maxHeldRanges.
+// (held bytes are never copied again). A side holds at most MaxHeldRanges.
 func (h *heldCopies) add(a *Assembler, sd int, seq uint32, payload []byte) {
 	seg := h.seg[sd]
 	end := seq + uint32(len(payload))
@@ -142,7 +143,8 @@ func (h *heldCopies) add(a *Assembler, sd int, seq uint32, payload []byte) {
 		}
 		if int32(stop-at) > 0 {
 			n := int(stop - at)
-			if a.oooHeld+n+heldOverhead > maxHeld || len(seg) >= maxHeldRanges {
+			if a.oooHeld+n+heldOverhead > MaxHeldCopies || len(seg) >= MaxHeldRanges {
+				a.stats.HeldCopyLimit++
 				break
 			}
 			b := append([]byte(nil), payload[at-seq:stop-seq]...)
@@ -165,7 +167,7 @@ func (h *heldCopies) add(a *Assembler, sd int, seq uint32, payload []byte) {
 
 // retake notes that bytes [lo, hi) of side sd's range i came with the
 // segment [seq, end), splitting the range where they are a part of it,
-// and returns the index of its last piece. At maxHeldRanges, the range
+// and returns the index of its last piece. At MaxHeldRanges, the range
 // is not split, and only a range taken whole changes its segment.
 func (h *heldCopies) retake(a *Assembler, sd, i int, lo, hi, seq, end uint32) int {
 	e := h.seg[sd][i]
@@ -182,7 +184,8 @@ func (h *heldCopies) retake(a *Assembler, sd, i int, lo, hi, seq, end uint32) in
 		h.seg[sd][i] = pieces[0]
 		return i
 	}
-	if len(h.seg[sd])+len(pieces)-1 > maxHeldRanges {
+	if len(h.seg[sd])+len(pieces)-1 > MaxHeldRanges {
+		a.stats.HeldCopyLimit++
 		return i
 	}
 	h.seg[sd] = slices.Replace(h.seg[sd], i, i+1, pieces...)

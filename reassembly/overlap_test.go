@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/gopacket/layers"
 
@@ -101,9 +102,12 @@ func TestHeldCopiesLetGo(t *testing.T) {
 		}
 	}
 	a.Finish()
+	if n := a.Stats().HeldCopyLimit; n != 0 {
+		t.Errorf("%d segments said not copied, under the bounds", n)
+	}
 
 	// Holes never filled, 1 MB past each, in 12 connections: the copies
-	// stop at maxHeld.
+	// stop at MaxHeldCopies.
 	a = New(&logSink{}, Options{MaxBufferedPagesPerConnection: 1 << 20, MaxBufferedPagesTotal: 1 << 20})
 	big := bytes.Repeat([]byte{0x83}, 1000) // a reserved opcode: no frame to search for
 	for k := range 12 {
@@ -114,12 +118,43 @@ func TestHeldCopiesLetGo(t *testing.T) {
 		for _, p := range c.Packets {
 			a.Packet(1, p.Data, p.TS, len(p.Data))
 		}
-		if a.oooHeld > maxHeld {
-			t.Fatalf("%d bytes held, over %d", a.oooHeld, maxHeld)
+		if a.oooHeld > MaxHeldCopies {
+			t.Fatalf("%d bytes held, over %d", a.oooHeld, MaxHeldCopies)
 		}
 	}
-	if a.oooHeld < maxHeld-1000*1000 {
+	if a.oooHeld < MaxHeldCopies-1000*1000 {
 		t.Errorf("%d bytes held: the bound was not reached", a.oooHeld)
+	}
+	// Said, not silent: each segment not copied is counted (a notice).
+	if n, want := a.Stats().HeldCopyLimit, 12*1000-MaxHeldCopies/(1000+heldOverhead); n < want-1 || n > want+1 {
+		t.Errorf("%d segments said not copied, want %d", n, want)
+	}
+	a.Finish()
+	if a.oooHeld != 0 {
+		t.Errorf("%d bytes held after Finish", a.oooHeld)
+	}
+}
+
+// TestHeldRangesBound: a side holds at most MaxHeldRanges ranges; the
+// segment past them is not copied, and it is said (a notice), not
+// silent.
+func TestHeldRangesBound(t *testing.T) {
+	const n = MaxHeldRanges + 1
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80")
+	c.Step = time.Microsecond // all within the 2 s a hole is waited for
+	c.Open().Upgrade().Skip(false, 2*n+1)
+	for k := range n { // one byte in two past the hole
+		c.Retransmit(false, 2*n+1-(1+2*k), []byte{0x83})
+	}
+	a := New(&logSink{}, Options{MaxBufferedPagesPerConnection: 1 << 20, MaxBufferedPagesTotal: 1 << 20})
+	for _, p := range c.Packets {
+		a.Packet(1, p.Data, p.TS, len(p.Data))
+	}
+	if got := a.Stats().HeldCopyLimit; got != 1 {
+		t.Errorf("%d segments said not copied, want 1", got)
+	}
+	if want := MaxHeldRanges * (1 + heldOverhead); a.oooHeld != want {
+		t.Errorf("%d bytes held, want %d", a.oooHeld, want)
 	}
 	a.Finish()
 	if a.oooHeld != 0 {

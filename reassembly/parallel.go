@@ -258,6 +258,7 @@ func (p *Parallel) Stats() Stats {
 		st.Parked += w.Parked
 		st.Resumed += w.Resumed
 		st.RetransmitConflicts += w.RetransmitConflicts
+		st.HeldCopyLimit += w.HeldCopyLimit
 		st.PageLimitFlushes += w.PageLimitFlushes
 		st.OverlapBytes += w.OverlapBytes
 		st.OverlapSegments += w.OverlapSegments

@@ -80,6 +80,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %d times, out-of-order bytes over --max-reorder %d or --max-reorder-total %d were given up on: the missing bytes count as lost\n",
 			st.PageLimitFlushes, l.Reorder, l.ReorderTotal)
 	}
+	if st.HeldCopyLimit > 0 {
+		fmt.Fprintf(w, "wsdump: %s past a hole were not copied, or not whole, as %d MiB of such copies were held (each -j worker) or %d ranges on a side: a later segment over their bytes with others is compared only where it repeats or covers one whole (retransmission_conflict), and the later copy is decoded\n",
+			text.Plural(st.HeldCopyLimit, "segment"), reassembly.MaxHeldCopies>>20, reassembly.MaxHeldRanges)
+	}
 	if st.HTTPHeaderLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %d HTTP heads longer than --max-http-header %d bytes: the rest of each head was skipped (anomaly http_header_too_long)\n",
 			st.HTTPHeaderLimit, l.HTTPHeader)

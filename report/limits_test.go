@@ -47,6 +47,12 @@ func TestLimitNotices(t *testing.T) {
 	if want := "wsdump: 3 connections came in an encapsulation past the 65 536 distinct ones named: encap \"…\" (which ones depends on the order connections were read in: -j, --per-file)\n"; b.String() != want {
 		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
 	}
+	// Segments past a hole not copied to compare a later one with.
+	b.Reset()
+	WriteLimitNotices(&b, reassembly.Stats{HeldCopyLimit: 2}, Limits{})
+	if want := "wsdump: 2 segments past a hole were not copied, or not whole, as 8 MiB of such copies were held (each -j worker) or 4096 ranges on a side: a later segment over their bytes with others is compared only where it repeats or covers one whole (retransmission_conflict), and the later copy is decoded\n"; b.String() != want {
+		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
+	}
 	// So are the bytes a connection lost after its last session ended.
 	b.Reset()
 	WriteLimitNotices(&b, reassembly.Stats{FallbackBytesAfterEnd: 37}, Limits{FallbackSessions: 65536})
