@@ -130,8 +130,58 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 
 // add copies the bytes of a segment past the bytes passed on that no
 // held range has yet, each piece between held ranges a range of its own
-// (held bytes are never copied again). A side holds at most MaxHeldRanges.
+// (held bytes are never copied again), and joins the ranges that hold
+// its bytes (join). A side holds at most MaxHeldRanges.
 func (h *heldCopies) add(a *Assembler, sd int, seq uint32, payload []byte) {
+	h.join(a, sd, seq, payload) // first: room for the bytes between
+	h.fill(a, sd, seq, payload)
+	h.join(a, sd, seq, payload)
+}
+
+// join makes the ranges of side sd whose bytes came with the segment
+// [seq, seq+len(payload)), with none between them of another, one range
+// of its bytes (those between them held by none too), as Linux drops the
+// segments a later one covers: a later segment over them then meets one
+// range, not each it covered.
+func (h *heldCopies) join(a *Assembler, sd int, seq uint32, payload []byte) {
+	end := seq + uint32(len(payload))
+	seg := h.seg[sd]
+	mine := func(e heldSeg) bool { return e.org == seq && e.orgEnd == end }
+	w := h.find(sd, seq)
+	for r := w; r < len(seg); {
+		if int32(seg[r].seq-end) >= 0 {
+			w += copy(seg[w:], seg[r:])
+			break
+		}
+		m := r + 1
+		for m < len(seg) && mine(seg[r]) && mine(seg[m]) {
+			m++
+		}
+		if m-r > 1 {
+			lo, hi := seg[r].seq, seg[m-1].seq+uint32(len(seg[m-1].b))
+			held := 0
+			for _, e := range seg[r:m] {
+				held += len(e.b)
+			}
+			added := int(hi-lo) - held - (m-r-1)*heldOverhead
+			if a.oooHeld+added <= MaxHeldCopies {
+				seg[w] = heldSeg{lo, append([]byte(nil), payload[lo-seq:hi-seq]...), seq, end}
+				h.size += added
+				a.oooHeld += added
+				w, r = w+1, m
+				continue
+			}
+		}
+		w += copy(seg[w:], seg[r:m])
+		r = m
+	}
+	clear(seg[w:])
+	h.seg[sd] = seg[:w]
+}
+
+// fill copies the bytes of a segment that no held range has, each piece
+// between held ranges a range of its own.
+func (h *heldCopies) fill(a *Assembler, sd int, seq uint32, payload []byte) {
 	seg := h.seg[sd]
 	end := seq + uint32(len(payload))
 	i := h.find(sd, seq)

@@ -162,6 +162,45 @@ func TestHeldRangesBound(t *testing.T) {
 	}
 }
 
+// TestHeldCoverJoins: a segment that Linux takes over held ranges
+// (starting before them) replaces them, as Linux drops the segments it
+// covers: its bytes are one range, not the ranges it covered and the
+// bytes between them. Before, the ranges stayed, each later segment
+// over them walked all of them, and at MaxHeldRanges the bytes between
+// them were not copied: 20 000 such segments of 8 KiB over 4 096 ranges
+// cost 2.3 s more than without the copies.
+func TestHeldCoverJoins(t *testing.T) {
+	const n = MaxHeldRanges
+	c := synth.New("192.0.2.1:40000", "192.0.2.2:80")
+	c.Step = time.Microsecond
+	c.Open().Upgrade().Skip(false, 2*n+2)
+	for k := range n { // one byte in two past the hole
+		c.Retransmit(false, 2*n+2-(2+2*k), []byte{0x83})
+	}
+	cover := len(c.Packets)
+	c.Retransmit(false, 2*n+1, bytes.Repeat([]byte{0x84}, 2*n)) // from just before the first
+	c.Retransmit(false, 2*n, bytes.Repeat([]byte{0x85}, 2*n-1)) // inside it: the held copy
+	a := New(&logSink{}, Options{MaxBufferedPagesPerConnection: 1 << 20, MaxBufferedPagesTotal: 1 << 20})
+	for i, p := range c.Packets {
+		a.Packet(1, p.Data, p.TS, len(p.Data))
+		if i+1 == cover {
+			if want := n * (1 + heldOverhead); a.oooHeld != want {
+				t.Fatalf("%d bytes held before the cover, want %d", a.oooHeld, want)
+			}
+		}
+	}
+	if want := 2*n + heldOverhead; a.oooHeld != want {
+		t.Errorf("%d bytes held after the cover, want %d (one range)", a.oooHeld, want)
+	}
+	if st := a.Stats(); st.HeldCopyLimit != 0 || st.RetransmitConflicts != 2 {
+		t.Errorf("%d segments not copied, %d conflicts; want 0 and 2", st.HeldCopyLimit, st.RetransmitConflicts)
+	}
+	a.Finish()
+	if a.oooHeld != 0 {
+		t.Errorf("%d bytes held after Finish", a.oooHeld)
+	}
+}
+
 // BenchmarkOverHeldInOrder: what a segment in order costs with nothing
 // held (every segment of a connection without a hole).
 func BenchmarkOverHeldInOrder(b *testing.B) {
