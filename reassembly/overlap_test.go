@@ -57,8 +57,14 @@ func TestOutOfOrderOverlap(t *testing.T) {
 		// (a part of a segment is not compared: no word).
 		{"in order, part again", func(c *synth.Conv) { at(c, f, 0, 16); at(c, alt, 10, 22) }, "0123456789abcdEFGHIJ", 0},
 	}
-	for _, tc := range cases {
-		c := synth.New("192.0.2.1:40000", "192.0.2.2:80").Open().Upgrade().Skip(false, 22)
+	for k, tc := range cases {
+		// Every other case, the frame's bytes go past 2^32 (the hole
+		// before it, the held bytes after).
+		c := synth.New("192.0.2.1:40000", "192.0.2.2:80")
+		if k%2 == 1 {
+			c.ISNBeforeWrap(uint32(k % 4 * 3))
+		}
+		c.Open().Upgrade().Skip(false, 22)
 		tc.send(c)
 		c.Frame(false, wsparse.OpText, []byte("last"))
 		c.Frame(true, wsparse.OpClose, []byte{3, 0xe8}).Frame(false, wsparse.OpClose, []byte{3, 0xe8}).Fin(true).Fin(false)
