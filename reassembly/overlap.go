@@ -89,6 +89,10 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 	h.pos[sd], h.on[sd] = next, true
 	h.prune(s.a, sd)
 	end := seq + uint32(n)
+	org, orgEnd := seq, end // the segment Linux holds its bytes in
+	if int32(seq-next) > 0 {
+		org = h.coalesce(sd, seq, end)
+	}
 	conflict := false
 	var p []byte // the payload with first copies put back
 	for i := h.find(sd, seq); i < len(h.seg[sd]); i++ {
@@ -105,7 +109,7 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 			// copy held is now its bytes, and they came with it (even
 			// the same bytes: what it is compared with next).
 			copy(first, now)
-			i = h.retake(s.a, sd, i, lo, hi, seq, end)
+			i = h.retake(s.a, sd, i, lo, hi, org, orgEnd)
 			continue
 		}
 		if !differ {
@@ -120,7 +124,7 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 		tcp.Payload = p
 	}
 	if int32(seq-next) > 0 {
-		h.add(s.a, sd, seq, tcp.Payload)
+		h.add(s.a, sd, seq, tcp.Payload, org, orgEnd)
 	}
 	if h.size == 0 {
 		s.dropHeld()
@@ -132,10 +136,32 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 // held range has yet, each piece between held ranges a range of its own
 // (held bytes are never copied again), and joins the ranges that hold
 // its bytes (join). A side holds at most MaxHeldRanges.
-func (h *heldCopies) add(a *Assembler, sd int, seq uint32, payload []byte) {
-	h.join(a, sd, seq, payload) // first: room for the bytes between
-	h.fill(a, sd, seq, payload)
-	h.join(a, sd, seq, payload)
+func (h *heldCopies) add(a *Assembler, sd int, seq uint32, payload []byte, org, orgEnd uint32) {
+	h.join(a, sd, seq, payload, org, orgEnd) // first: room for the bytes between
+	h.fill(a, sd, seq, payload, org, orgEnd)
+	h.join(a, sd, seq, payload, org, orgEnd)
+}
+
+// coalesce returns the start of the segment Linux holds a segment of
+// side sd past the hole in: the held one it starts at the end of, when
+// no held byte is at its start (tcp_ooo_try_coalesce appends it to
+// that one, which then ends where it does), or its own.
+func (h *heldCopies) coalesce(sd int, seq, end uint32) uint32 {
+	seg := h.seg[sd]
+	i := h.find(sd, seq)
+	if i == 0 || i < len(seg) && int32(seg[i].seq-seq) <= 0 {
+		return seq
+	}
+	prev := seg[i-1]
+	if prev.seq+uint32(len(prev.b)) != seq || prev.orgEnd != seq {
+		return seq
+	}
+	for k := i - 1; k >= 0 && int32(seg[k].seq-prev.org) >= 0; k-- {
+		if seg[k].org == prev.org && seg[k].orgEnd == seq {
+			seg[k].orgEnd = end
+		}
+	}
+	return prev.org
 }
 
 // join makes the ranges of side sd whose bytes came with the segment
@@ -143,18 +169,24 @@ func (h *heldCopies) add(a *Assembler, sd int, seq uint32, payload []byte) {
 // of its bytes (those between them held by none too), as Linux drops the
 // segments a later one covers: a later segment over them then meets one
 // range, not each it covered.
-func (h *heldCopies) join(a *Assembler, sd int, seq uint32, payload []byte) {
+func (h *heldCopies) join(a *Assembler, sd int, seq uint32, payload []byte, org, orgEnd uint32) {
 	end := seq + uint32(len(payload))
 	seg := h.seg[sd]
-	mine := func(e heldSeg) bool { return e.org == seq && e.orgEnd == end }
-	w := h.find(sd, seq)
+	mine := func(e heldSeg) bool { return e.org == org && e.orgEnd == orgEnd }
+	// between: the bytes from one range's end to the next's start are
+	// the segment's (or none).
+	between := func(x, y heldSeg) bool {
+		xEnd := x.seq + uint32(len(x.b))
+		return xEnd == y.seq || int32(xEnd-seq) >= 0 && int32(y.seq-end) <= 0
+	}
+	w := h.find(sd, org)
 	for r := w; r < len(seg); {
 		if int32(seg[r].seq-end) >= 0 {
 			w += copy(seg[w:], seg[r:])
 			break
 		}
 		m := r + 1
-		for m < len(seg) && mine(seg[r]) && mine(seg[m]) {
+		for m < len(seg) && mine(seg[r]) && mine(seg[m]) && between(seg[m-1], seg[m]) {
 			m++
 		}
 		if m-r > 1 {
@@ -165,7 +197,17 @@ func (h *heldCopies) join(a *Assembler, sd int, seq uint32, payload []byte) {
 			}
 			added := int(hi-lo) - held - (m-r-1)*heldOverhead
 			if a.oooHeld+added <= MaxHeldCopies {
-				seg[w] = heldSeg{lo, append([]byte(nil), payload[lo-seq:hi-seq]...), seq, end}
+				// Appended to the first range's bytes: a segment that
+				// coalesces with the one before it (each of a run past a
+				// hole) adds its own bytes, not all of the run's again.
+				b := seg[r].b
+				for k, e := range seg[r+1 : m] {
+					if at := seg[r+k].seq + uint32(len(seg[r+k].b)); at != e.seq {
+						b = append(b, payload[at-seq:e.seq-seq]...)
+					}
+					b = append(b, e.b...)
+				}
+				seg[w] = heldSeg{lo, b, org, orgEnd}
 				h.size += added
 				a.oooHeld += added
 				w, r = w+1, m
@@ -181,7 +223,7 @@ func (h *heldCopies) join(a *Assembler, sd int, seq uint32, payload []byte) {
 
 // fill copies the bytes of a segment that no held range has, each piece
 // between held ranges a range of its own.
-func (h *heldCopies) fill(a *Assembler, sd int, seq uint32, payload []byte) {
+func (h *heldCopies) fill(a *Assembler, sd int, seq uint32, payload []byte, org, orgEnd uint32) {
 	seg := h.seg[sd]
 	end := seq + uint32(len(payload))
 	i := h.find(sd, seq)
@@ -198,7 +240,7 @@ func (h *heldCopies) fill(a *Assembler, sd int, seq uint32, payload []byte) {
 				break
 			}
 			b := append([]byte(nil), payload[at-seq:stop-seq]...)
-			seg = slices.Insert(seg, i, heldSeg{at, b, seq, end})
+			seg = slices.Insert(seg, i, heldSeg{at, b, org, orgEnd})
 			h.size += n + heldOverhead
 			a.oooHeld += n + heldOverhead
 			i++
@@ -224,9 +266,10 @@ func (h *heldCopies) retake(a *Assembler, sd, i int, lo, hi, seq, end uint32) in
 	eEnd := e.seq + uint32(len(e.b))
 	var pieces []heldSeg
 	if lo != e.seq {
-		pieces = append(pieces, heldSeg{e.seq, e.b[:lo-e.seq], e.org, e.orgEnd})
+		pieces = append(pieces, heldSeg{e.seq, e.b[: lo-e.seq : lo-e.seq], e.org, e.orgEnd})
 	}
-	pieces = append(pieces, heldSeg{lo, e.b[lo-e.seq : hi-e.seq], seq, end})
+	// (Their capacity ends where they do: join appends to a range.)
+	pieces = append(pieces, heldSeg{lo, e.b[lo-e.seq : hi-e.seq : hi-e.seq], seq, end})
 	if hi != eEnd {
 		pieces = append(pieces, heldSeg{hi, e.b[hi-e.seq:], e.org, e.orgEnd})
 	}

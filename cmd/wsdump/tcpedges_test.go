@@ -134,6 +134,7 @@ func TestTCPEdgesAgreeWithTshark(t *testing.T) {
 	sameStart := held
 	ofo(f, g, [3]int{2, 10, 0}, [3]int{6, 16, 1}, [3]int{10, 22, 0}, [3]int{0, 2, 0})  // from the start of a piece of a later one
 	ofo(f, g, [3]int{10, 16, 0}, [3]int{2, 16, 0}, [3]int{10, 22, 1}, [3]int{0, 2, 0}) // over one replaced by the same bytes
+	ofo(f, g, [3]int{2, 10, 0}, [3]int{10, 16, 0}, [3]int{10, 22, 1}, [3]int{0, 2, 0}) // from the start of one coalesced
 	ofo(f, g, [3]int{10, 22, 0}, [3]int{0, 16, 1})                                     // in order, over held bytes
 
 	// A TCP option whose length is 0.
