@@ -56,11 +56,11 @@ const (
 	heldOverhead  = 48
 )
 
-func (s *stream) held() *heldCopies {
+func (s *stream) copies() *heldCopies {
 	if s.rare == nil {
 		return nil
 	}
-	return s.rare.held
+	return s.rare.copies
 }
 
 // overHeld puts back, in a segment of side sd (its sequence number
@@ -74,7 +74,7 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 		return false
 	}
 	next, seq := uint32(nextSeq), tcp.Seq
-	h := s.held()
+	h := s.copies()
 	if h == nil {
 		if int32(seq-next) <= 0 {
 			return false // in order, or old, and nothing held
@@ -84,7 +84,7 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 			return false
 		}
 		h = &heldCopies{}
-		s.more().held = h
+		s.more().copies = h
 	}
 	h.pos[sd], h.on[sd] = next, true
 	h.prune(s.a, sd)
@@ -324,7 +324,7 @@ func (h *heldCopies) prune(a *Assembler, sd int) {
 // (skip, -1 when unknown, and length bytes) and drops the copies behind
 // it.
 func (s *stream) heldPassed(sd, skip, length int) {
-	h := s.held()
+	h := s.copies()
 	if h == nil {
 		return
 	}
@@ -341,12 +341,12 @@ func (s *stream) heldPassed(sd, skip, length int) {
 
 // dropHeld lets go of the copies (the connection ended, or holds none).
 func (s *stream) dropHeld() {
-	h := s.held()
+	h := s.copies()
 	if h == nil {
 		return
 	}
 	s.a.oooHeld -= h.size
-	s.rare.held = nil
+	s.rare.copies = nil
 	if *s.rare == (streamRare{}) {
 		s.rare = nil
 	}

@@ -150,7 +150,7 @@ type streamRare struct {
 	// none; an encapsulated connection keeps its streamRare for it.
 	encap uint32
 
-	held *heldCopies // bytes past a hole as they first came (overlap.go)
+	copies *heldCopies // bytes past a hole as they first came (overlap.go)
 }
 
 // more returns the stream's streamRare, made at the first need.
