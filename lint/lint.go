@@ -255,6 +255,12 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 			f.Detail = strconv.FormatUint(n, 10) + " bytes lost"
 			l.push(f)
 		}
+		if n := s.Stats[d].Urgent; n > 0 {
+			f := conn
+			f.Rule, f.Dir = rule("tcp-urgent-data"), wsparse.Dir(d).String()
+			f.Detail = text.Plural(n, "segment") + " with the URG flag: a receiver without SO_OOBINLINE takes one byte out for each"
+			l.push(f)
+		}
 	}
 }
 

@@ -119,6 +119,7 @@ var Rules = []Rule{
 
 	{"WS313", "seq-space-jump", Info, "connection", "RFC 9293 §3.4, RFC 7323 §2.3", "a side's sequence numbers jumped past a largest TCP window while its old space stopped and its peer acknowledged the new one: a capture gap of more than 1 GiB (rotated files missing), the jump counted as lost and the side decoded after it", "seq_space_jump"},
 	{"WS314", "tls-decryption-stopped", Info, "connection", "--keylog", "a wss connection whose decryption stopped partway (a renegotiation to keys the key log lacks, a wrong key, bytes lost that the record layer cannot resync past): the rest of the conversation is hidden and not checked", ""},
+	{"WS315", "tcp-urgent-data", Warning, "connection", "RFC 9293 §3.8.5, RFC 6093", "a side sent segments with the TCP URG flag: wsdump (as tshark) decodes the urgent byte in the stream, a receiver without SO_OOBINLINE (node and Go servers on Linux or Windows) takes it out of the stream, so the server may frame what follows otherwise than shown (a byte hidden from wsdump's view); the detail counts the segments", ""},
 
 	{"WS401", "payload-incomplete", Info, "frame", "capture", "the capture lost or ended inside this frame's payload", "payload_incomplete"},
 	{"WS402", "payload-truncated", Info, "frame", "--max-payload", "payload over the limit: only its head is kept", "payload_truncated"},

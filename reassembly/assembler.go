@@ -145,6 +145,9 @@ type Stats struct {
 	// later segment over them is compared only as the segment ring
 	// compares, and gopacket's later copy is decoded (overlap.go).
 	HeldCopyLimit int
+	// Segments with the TCP URG flag, decoded with their urgent byte in
+	// the stream (as tshark); a receiver without SO_OOBINLINE takes it out.
+	Urgent int
 	// Decoder limits hit (wsparse.LimitHits), summed over connections.
 	HTTPHeaderLimit, PendingLimit, SniffLimit int
 	PendingTotalLimit                         int // clients whose pending bytes would have passed MaxPendingTotal

@@ -259,6 +259,7 @@ func (p *Parallel) Stats() Stats {
 		st.Resumed += w.Resumed
 		st.RetransmitConflicts += w.RetransmitConflicts
 		st.HeldCopyLimit += w.HeldCopyLimit
+		st.Urgent += w.Urgent
 		st.PageLimitFlushes += w.PageLimitFlushes
 		st.OverlapBytes += w.OverlapBytes
 		st.OverlapSegments += w.OverlapSegments

@@ -262,6 +262,11 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	if s.conn != nil && s.conn.Done() && s.h2Layer() == nil {
 		return false
 	}
+	if tcp.URG {
+		// A flag already decoded: plain traffic pays one test.
+		s.a.stats.Urgent++
+		s.decoder().Urgent(sd)
+	}
 	conflict := len(tcp.Payload) > 0 && s.recent.conflict(sd, tcp.Seq, tcp.Payload)
 	// A capture that starts mid-connection has no SYN: start at the first
 	// segment seen rather than wait for one.

@@ -213,6 +213,9 @@ func appendConnJSON(b []byte, c *health.Conn, file string) []byte {
 		if st.SkippedBytes > 0 { // bytes not decoded: a fallback body over its bound, a resync
 			b = uintField(b, "skipped_bytes", st.SkippedBytes)
 		}
+		if st.Urgent > 0 { // segments with the TCP URG flag: a byte the server may not have read
+			b = intField(b, "urgent_segments", st.Urgent)
+		}
 		b = boolField(b, "tcp_fin", c.Close.TCPFin[d])
 		b = boolField(b, "tcp_rst", c.Close.TCPRst[d])
 		b = append(b, '}')

@@ -90,6 +90,7 @@ type dirJSON struct {
 	WireBytes     uint64 `json:"wire_bytes"`
 	LostBytes     uint64 `json:"lost_bytes"`
 	SkippedBytes  uint64 `json:"skipped_bytes,omitempty"`
+	Urgent        int    `json:"urgent_segments,omitempty"`
 	TCPFin        bool   `json:"tcp_fin"`
 	TCPRst        bool   `json:"tcp_rst"`
 }
@@ -220,7 +221,7 @@ func connJSON(c *health.Conn) *connRecord {
 	}
 	for d, dst := range []*dirJSON{&r.C2S, &r.S2C} {
 		st := &c.Stats[d]
-		*dst = dirJSON{st.Frames, st.Messages, st.ControlFrames, st.PayloadBytes, st.WireBytes, st.LostBytes, st.SkippedBytes,
+		*dst = dirJSON{st.Frames, st.Messages, st.ControlFrames, st.PayloadBytes, st.WireBytes, st.LostBytes, st.SkippedBytes, st.Urgent,
 			c.Close.TCPFin[d], c.Close.TCPRst[d]}
 	}
 	cl := &c.Close

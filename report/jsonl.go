@@ -329,6 +329,10 @@ func (j *jsonl) End(c *wsparse.Conn, s *wsparse.Summary) {
 			b = append(b, `,"retransmit_conflicts":`...)
 			b = strconv.AppendInt(b, int64(st.Conflicts), 10)
 		}
+		if st.Urgent > 0 {
+			b = append(b, `,"urgent_segments":`...)
+			b = strconv.AppendInt(b, int64(st.Urgent), 10)
+		}
 		if st.CompressedMessages > 0 {
 			b = append(b, `,"compressed_messages":`...)
 			b = strconv.AppendInt(b, int64(st.CompressedMessages), 10)

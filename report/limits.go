@@ -44,6 +44,9 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.FragmentConflicts > 0 {
 		fmt.Fprintf(w, "wsdump: %s overlapped earlier fragments of their datagram with other bytes: the first copy was kept\n", text.Plural(int(st.FragmentConflicts), "IP fragment"))
 	}
+	if st.Urgent > 0 {
+		fmt.Fprintf(w, "wsdump: %s carried the URG flag (urgent data): decoded with the urgent byte in the stream, as tshark does; a receiver without SO_OOBINLINE (node and Go servers) takes that byte out, and may frame what follows otherwise (urgent_segments in conns, lint WS315)\n", text.Plural(st.Urgent, "TCP segment"))
+	}
 	if st.Malformed > 0 {
 		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections where a later segment of the same side (data or FIN) shows the gap\n", text.Plural(int(st.Malformed), "packet"))
 	}

@@ -60,7 +60,7 @@ func TestConversation(t *testing.T) {
 		"F s2c #4 fin=true rsv=0 op=binary masked=false key=00000000 len=80000",
 		"M s2c #2 op=binary frames=1 len=80000",
 		"F s2c #5 fin=true rsv=0 op=close masked=false key=00000000 len=2 payload=03e8 anomalies= close=1000/true/\"\"",
-		"E end=clean initiator=c2s c2s={Frames:7 Messages:3 ControlFrames:2 PayloadBytes:326 WireBytes:370 LostBytes:0 SkippedBytes:0 Resyncs:0 Conflicts:0 CompressedMessages:0 CompressedBytes:0 InflatedBytes:0} s2c={Frames:5 Messages:2 ControlFrames:3 PayloadBytes:80009 WireBytes:80027 LostBytes:0 SkippedBytes:0 Resyncs:0 Conflicts:0 CompressedMessages:0 CompressedBytes:0 InflatedBytes:0} close=1000/1000 anomalies=",
+		"E end=clean initiator=c2s c2s={Frames:7 Messages:3 ControlFrames:2 PayloadBytes:326 WireBytes:370 LostBytes:0 SkippedBytes:0 Resyncs:0 Conflicts:0 Urgent:0 CompressedMessages:0 CompressedBytes:0 InflatedBytes:0} s2c={Frames:5 Messages:2 ControlFrames:3 PayloadBytes:80009 WireBytes:80027 LostBytes:0 SkippedBytes:0 Resyncs:0 Conflicts:0 Urgent:0 CompressedMessages:0 CompressedBytes:0 InflatedBytes:0} close=1000/1000 anomalies=",
 	}
 	checkPrefixes(t, s.lines, want)
 }

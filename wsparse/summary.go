@@ -20,6 +20,10 @@ type DirStats struct {
 	SkippedBytes  uint64 // bytes passed over to find a frame boundary (mid-frame start, resync), or not decoded (a fallback body over its bound)
 	Resyncs       int    // times the frame boundaries were found again after a gap
 	Conflicts     int    // retransmitted segments whose bytes differed from the first copy
+	// Segments with the TCP URG flag (Urgent): decoded with every byte
+	// in, as tshark does; a receiver without SO_OOBINLINE takes one
+	// byte out of the stream for each.
+	Urgent int
 
 	// permessage-deflate: messages compressed, their bytes on the wire and
 	// inflated (both only for messages that inflated).
@@ -303,6 +307,17 @@ func (c *Conn) rare(d Dir) *DirStats {
 func (c *Conn) RetransmitConflict(side int) {
 	c.rare(c.dirOf(side)).Conflicts++
 	c.sum.Anomalies |= AnomRetransmitConflict
+}
+
+// Urgent records that a side sent a segment with the TCP URG flag. Its
+// bytes are decoded as they are, the urgent byte in the stream (as
+// tshark has it, and a receiver with SO_OOBINLINE); a receiver without it
+// (node and Go servers, Linux and Windows) takes that byte out (Linux:
+// the byte at seq + urgent pointer - 1, in this segment or a later one),
+// so its framing may differ from the one decoded. Counted only: no
+// anomaly bit is left for it (lint reads the count).
+func (c *Conn) Urgent(side int) {
+	c.rare(c.dirOf(side)).Urgent++
 }
 
 // Discarded records that a side sent n bytes its receiver drops (past

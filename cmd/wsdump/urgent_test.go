@@ -1,0 +1,121 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/gopacket/layers"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// TestUrgentDataSaid: segments with the TCP URG flag are decoded with
+// their urgent byte in the stream (as tshark), and never silently: each
+// is counted on its connection and side (conns' urgent_segments), on
+// stderr, and in lint's WS315, the same with -j 1 and -j 2. tshark says
+// which segments carry an urgent pointer (tcp.urgent_pointer with the URG
+// flag). The first connection is the evasion: a byte inserted before a
+// client frame, the urgent pointer on it (Linux without SO_OOBINLINE, as
+// node and Go servers run, takes the byte at seq + pointer - 1 out), so
+// the server reads the frame that wsdump, with the byte in, does not.
+func TestUrgentDataSaid(t *testing.T) {
+	text := func(fromClient bool, s string) []byte { return synth.WSFrame(fromClient, wsparse.OpText, []byte(s)) }
+	urg := func(ptr int) *layers.TCP { return &layers.TCP{ACK: true, PSH: true, URG: true, Urgent: uint16(ptr)} }
+	end := func(c *synth.Conv) {
+		c.Frame(true, wsparse.OpClose, []byte{3, 0xe8}).Frame(false, wsparse.OpClose, []byte{3, 0xe8}).Fin(true).Fin(false)
+	}
+	evade := synth.New("192.0.2.1:40001", "192.0.2.2:80").Open().Upgrade().Frame(true, wsparse.OpText, []byte("before"))
+	evade.Flagged(true, 0, urg(1), append([]byte{0x81}, text(true, "hidden from wsdump")...))
+	f := text(false, "last byte urgent")
+	evade.Flagged(false, 0, urg(len(f)), f)
+	evade.Flagged(false, 0, &layers.TCP{ACK: true, URG: true}, nil) // no data, pointer 0: Linux marks the next byte
+	end(evade.Frame(false, wsparse.OpText, []byte("after")))
+	plain := synth.New("192.0.2.1:40002", "192.0.2.2:80").At(10e9).Open().Upgrade()
+	end(plain.Frame(true, wsparse.OpText, []byte("plain")).Frame(false, wsparse.OpText, []byte("plain")))
+	path := writeSynth(t, 0, evade, plain)
+
+	// What wsdump counts, by client port and direction.
+	var outs, lints, errss []string
+	got := map[string]int{}
+	for _, j := range []string{"1", "2"} {
+		out, errs, code := runWsdump(t, nil, "conns", "-r", path, "-j", j, "--format", "jsonl")
+		if code != 0 {
+			t.Fatalf("conns -j %s: exit %d: %s", j, code, errs)
+		}
+		outs, errss = append(outs, out), append(errss, errs)
+		lint, errs, code := runWsdump(t, nil, "lint", "-r", path, "-j", j, "--format", "jsonl", "--fail-on", "none")
+		if code != 0 {
+			t.Fatalf("lint -j %s: exit %d: %s", j, code, errs)
+		}
+		lints, errss = append(lints, lint), append(errss, errs)
+	}
+	if outs[0] != outs[1] || lints[0] != lints[1] || errss[0] != errss[2] || errss[1] != errss[3] {
+		t.Errorf("-j 1 and -j 2 differ:\n%s\n%s\n%s\n%s\n%q", outs[0], outs[1], lints[0], lints[1], errss)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(outs[0]), "\n") {
+		var c struct {
+			Conn     int
+			Client   string
+			C2S, S2C map[string]any
+		}
+		if err := json.Unmarshal([]byte(l), &c); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		port := c.Client[strings.LastIndexByte(c.Client, ':')+1:]
+		for dir, st := range map[string]map[string]any{"c2s": c.C2S, "s2c": c.S2C} {
+			if n, ok := st["urgent_segments"]; ok {
+				got[port+" "+dir] = int(n.(float64))
+			}
+		}
+	}
+	const notice = "3 TCP segments carried the URG flag (urgent data): decoded with the urgent byte in the stream"
+	for _, errs := range errss {
+		if !strings.Contains(errs, notice) {
+			t.Errorf("stderr: no %q in\n%s", notice, errs)
+		}
+	}
+	findings := map[string]int{}
+	for _, l := range strings.Split(strings.TrimSpace(lints[0]), "\n") {
+		var f struct{ Rule, Dir, Detail string }
+		if err := json.Unmarshal([]byte(l), &f); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if strings.HasPrefix(f.Rule, "WS315") {
+			n, _ := strconv.Atoi(strings.Fields(f.Detail)[0])
+			findings[f.Dir] += n
+		}
+	}
+
+	// tshark's view: the segments with the URG flag and their pointer.
+	want := map[string]int{}
+	out := tsharkOutput(t, needTshark(t), path, "-r", path, "-Y", "tcp.flags.urg == 1", "-T", "fields",
+		"-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.urgent_pointer", "-e", "tcp.len")
+	var seen []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fs := strings.Split(l, "\t")
+		if len(fs) != 4 || fs[2] == "" {
+			t.Fatalf("tshark: %q", l)
+		}
+		seen = append(seen, fs[2]+"/"+fs[3])
+		if fs[1] == "80" {
+			want[fs[0]+" c2s"]++
+		} else {
+			want[fs[1]+" s2c"]++
+		}
+	}
+	slices.Sort(seen)
+	if fmt.Sprint(seen) != fmt.Sprint([]string{"0/0", "1/" + strconv.Itoa(len(text(true, "hidden from wsdump"))+1), "18/18"}) {
+		t.Errorf("tshark's urgent pointers / lengths: %v", seen)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("conns' urgent_segments %v, tshark's URG segments %v", got, want)
+	}
+	if fmt.Sprint(findings) != fmt.Sprint(map[string]int{"c2s": want["40001 c2s"], "s2c": want["40001 s2c"]}) {
+		t.Errorf("lint WS315's segments by side %v, tshark's %v:\n%s", findings, want, lints[0])
+	}
+}
