@@ -277,6 +277,7 @@ type sumMore struct {
 	farLast   time.Time     // Last, when it is too far from First for summary.since (else zero)
 	farMsgTS  [2]time.Time  // by side: the TS of an open message too far from First (openMessage.far)
 	back      time.Duration // the clock's steps back, summed (Summary.SteppedBack)
+	urgent    [2]int        // by side: segments with the TCP URG flag (DirStats.Urgent)
 }
 
 // extra returns the connection's rare state, made at the first need.
@@ -315,9 +316,12 @@ func (c *Conn) RetransmitConflict(side int) {
 // (node and Go servers, Linux and Windows) takes that byte out (Linux:
 // the byte at seq + urgent pointer - 1, in this segment or a later one),
 // so its framing may differ from the one decoded. Counted only: no
-// anomaly bit is left for it (lint reads the count).
+// anomaly bit is left for it (lint reads the count). Counted by side,
+// put on its direction at the end: the flag comes with a segment, before
+// its bytes tell the decoder which side is the client (a capture begun
+// mid-connection with the server's segment).
 func (c *Conn) Urgent(side int) {
-	c.rare(c.dirOf(side)).Urgent++
+	c.extra().urgent[side]++
 }
 
 // Discarded records that a side sent n bytes its receiver drops (past
@@ -568,8 +572,11 @@ func (c *Conn) endTimes(s *Summary) {
 // always and the rare ones where any was needed.
 func (c *Conn) stats() [2]DirStats {
 	var out [2]DirStats
-	if c.sum.more != nil {
-		out = c.sum.more.rare
+	if x := c.sum.more; x != nil {
+		out = x.rare
+		for side, n := range x.urgent {
+			out[c.dirOf(side)].Urgent += n
+		}
 	}
 	for d, n := range c.sum.Stats {
 		st := &out[d]

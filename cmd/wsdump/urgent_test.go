@@ -119,3 +119,44 @@ func TestUrgentDataSaid(t *testing.T) {
 		t.Errorf("lint WS315's segments by side %v, tshark's %v:\n%s", findings, want, lints[0])
 	}
 }
+
+// TestUrgentSideLearnedLate: a segment with the URG flag is counted on
+// the side that sent it when the decoder learns later which side is the
+// client: a capture begun mid-connection whose first segment is the
+// server's, carrying the flag (the client side is known only from the
+// frames' masks; counted on c2s before, as the side that spoke first).
+func TestUrgentSideLearnedLate(t *testing.T) {
+	urg := &layers.TCP{ACK: true, PSH: true, URG: true, Urgent: 2}
+	c := synth.New("192.0.2.1:40040", "192.0.2.2:80")
+	c.Flagged(false, 0, urg, synth.WSFrame(false, wsparse.OpText, []byte("server first")))
+	for i := range 2 {
+		c.Frame(true, wsparse.OpText, []byte("client "+strconv.Itoa(i))).Frame(false, wsparse.OpText, []byte("server "+strconv.Itoa(i)))
+	}
+	path := writeSynth(t, 0, c)
+	for _, args := range [][]string{{"conns", "-r", path, "--format", "jsonl"}, {"-r", path, "--format", "jsonl"}} {
+		out, errs, code := runWsdump(t, nil, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		found := false
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r struct {
+				Type, Client string
+				C2S, S2C     map[string]any
+			}
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+			if r.Type != "conn" {
+				continue
+			}
+			found = true
+			if r.Client != "192.0.2.1:40040" || r.C2S["urgent_segments"] != nil || r.S2C["urgent_segments"] != 1.0 {
+				t.Errorf("%v: client %s, urgent_segments c2s %v s2c %v, want the server's 1 on s2c", args[0], r.Client, r.C2S["urgent_segments"], r.S2C["urgent_segments"])
+			}
+		}
+		if !found {
+			t.Errorf("%v: no conn record:\n%s", args, out)
+		}
+	}
+}
