@@ -148,6 +148,10 @@ type Stats struct {
 	// Segments with the TCP URG flag, decoded with their urgent byte in
 	// the stream (as tshark); a receiver without SO_OOBINLINE takes it out.
 	Urgent int
+	// Of Urgent, those on connections whose record shows no WebSocket
+	// (none decoded, HTTP/2, TLS not decrypted): neither conns nor WS315
+	// shows them.
+	UrgentUnshown int
 	// Decoder limits hit (wsparse.LimitHits), summed over connections.
 	HTTPHeaderLimit, PendingLimit, SniffLimit int
 	PendingTotalLimit                         int // clients whose pending bytes would have passed MaxPendingTotal

@@ -260,6 +260,7 @@ func (p *Parallel) Stats() Stats {
 		st.RetransmitConflicts += w.RetransmitConflicts
 		st.HeldCopyLimit += w.HeldCopyLimit
 		st.Urgent += w.Urgent
+		st.UrgentUnshown += w.UrgentUnshown
 		st.PageLimitFlushes += w.PageLimitFlushes
 		st.OverlapBytes += w.OverlapBytes
 		st.OverlapSegments += w.OverlapSegments

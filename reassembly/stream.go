@@ -563,6 +563,9 @@ func (s *stream) complete(evicted bool) {
 	if s.conn != nil {
 		s.skippedNotTLS()
 		s.conn.End(a.now)
+		if !s.conn.IsWebSocket() { // no conn record with its urgent_segments
+			a.stats.UrgentUnshown += s.conn.UrgentSegments()
+		}
 		h := s.conn.LimitHits()
 		a.stats.HTTPHeaderLimit += h.HTTPHeader
 		a.stats.PendingLimit += h.Pending

@@ -45,7 +45,11 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %s overlapped earlier fragments of their datagram with other bytes: the first copy was kept\n", text.Plural(int(st.FragmentConflicts), "IP fragment"))
 	}
 	if st.Urgent > 0 {
-		fmt.Fprintf(w, "wsdump: %s carried the URG flag (urgent data): decoded with the urgent byte in the stream, as tshark does; a receiver without SO_OOBINLINE (node and Go servers) takes that byte out, and may frame what follows otherwise (urgent_segments in conns, lint WS315)\n", text.Plural(st.Urgent, "TCP segment"))
+		unshown := ""
+		if st.UrgentUnshown > 0 {
+			unshown = fmt.Sprintf("; %d of them on connections without a WebSocket conn record to show them: another protocol, HTTP/2, TLS not decrypted", st.UrgentUnshown)
+		}
+		fmt.Fprintf(w, "wsdump: %s carried the URG flag (urgent data): decoded with the urgent byte in the stream, as tshark does; a receiver without SO_OOBINLINE (node and Go servers) takes that byte out, and may frame what follows otherwise (urgent_segments in conns, lint WS315%s)\n", text.Plural(st.Urgent, "TCP segment"), unshown)
 	}
 	if st.Malformed > 0 {
 		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections where a later segment of the same side (data or FIN) shows the gap\n", text.Plural(int(st.Malformed), "packet"))

@@ -324,6 +324,15 @@ func (c *Conn) Urgent(side int) {
 	c.extra().urgent[side]++
 }
 
+// UrgentSegments returns the segments with the TCP URG flag counted on
+// the connection (Urgent), both sides.
+func (c *Conn) UrgentSegments() int {
+	if c.sum.more == nil {
+		return 0
+	}
+	return c.sum.more.urgent[0] + c.sum.more.urgent[1]
+}
+
 // Discarded records that a side sent n bytes its receiver drops (past
 // its FIN, or on a RST): they are not decoded, and count as skipped.
 func (c *Conn) Discarded(side, n int) {

@@ -160,3 +160,31 @@ func TestUrgentSideLearnedLate(t *testing.T) {
 		}
 	}
 }
+
+// TestUrgentNotShown: the stderr line's count of segments with the URG
+// flag says how many came on connections no WebSocket conn record shows
+// (here a telnet-like connection's two, its Synch), since conns and
+// WS315, which the line points to, show only the WebSocket connection's
+// one; the same with -j 1 and -j 2.
+func TestUrgentNotShown(t *testing.T) {
+	urg := &layers.TCP{ACK: true, PSH: true, URG: true, Urgent: 2}
+	tel := synth.New("192.0.2.1:40010", "192.0.2.2:23").Open().Send(true, []byte("login\r\n"))
+	tel.Flagged(true, 0, urg, []byte{0xff, 0xf2}).Flagged(true, 0, urg, []byte{0xff, 0xf2}).Fin(true).Fin(false)
+	ws := synth.New("192.0.2.1:40002", "192.0.2.2:80").At(10e9).Open().Upgrade()
+	ws.Flagged(true, 0, urg, synth.WSFrame(true, wsparse.OpText, []byte("x")))
+	ws.Frame(true, wsparse.OpClose, []byte{3, 0xe8}).Frame(false, wsparse.OpClose, []byte{3, 0xe8}).Fin(true).Fin(false)
+	path := writeSynth(t, 0, tel, ws)
+	const want = "wsdump: 3 TCP segments carried the URG flag (urgent data): decoded with the urgent byte in the stream, as tshark does; a receiver without SO_OOBINLINE (node and Go servers) takes that byte out, and may frame what follows otherwise (urgent_segments in conns, lint WS315; 2 of them on connections without a WebSocket conn record to show them: another protocol, HTTP/2, TLS not decrypted)\n"
+	for _, j := range []string{"1", "2"} {
+		out, errs, code := runWsdump(t, nil, "conns", "-r", path, "-j", j, "--format", "jsonl")
+		if code != 0 {
+			t.Fatalf("-j %s: exit %d: %s", j, code, errs)
+		}
+		if errs != want {
+			t.Errorf("-j %s: stderr\n%s\nwant\n%s", j, errs, want)
+		}
+		if n := strings.Count(out, `"urgent_segments":1`); n != 1 || strings.Count(out, `"urgent_segments"`) != 1 {
+			t.Errorf("-j %s: conns shows %d urgent_segments, want the WebSocket's 1:\n%s", j, n, out)
+		}
+	}
+}
