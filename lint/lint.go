@@ -258,7 +258,7 @@ func (l *Linter) End(c *wsparse.Conn, s *wsparse.Summary) {
 		if n := s.Stats[d].Urgent; n > 0 {
 			f := conn
 			f.Rule, f.Dir = rule("tcp-urgent-data"), wsparse.Dir(d).String()
-			f.Detail = text.Plural(n, "segment") + " with the URG flag: a receiver without SO_OOBINLINE takes one byte out for each"
+			f.Detail = text.Plural(n, "segment") + " with the URG flag: a receiver without SO_OOBINLINE takes the byte an urgent pointer marks out of the stream, one for a pointer however many segments repeat it"
 			l.push(f)
 		}
 	}

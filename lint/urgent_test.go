@@ -19,9 +19,9 @@ func TestUrgentFinding(t *testing.T) {
 		want   string
 	}{
 		{[2]int{0, 0}, wsparse.EndClean, "[]"},
-		{[2]int{1, 0}, wsparse.EndClean, "[c2s 1 segment with the URG flag: a receiver without SO_OOBINLINE takes one byte out for each]"},
-		{[2]int{0, 3}, wsparse.EndOpen, "[s2c 3 segments with the URG flag: a receiver without SO_OOBINLINE takes one byte out for each]"},
-		{[2]int{2, 1}, wsparse.EndFINWithoutClose, "[c2s 2 segments with the URG flag: a receiver without SO_OOBINLINE takes one byte out for each s2c 1 segment with the URG flag: a receiver without SO_OOBINLINE takes one byte out for each]"},
+		{[2]int{1, 0}, wsparse.EndClean, "[c2s 1 segment with the URG flag: a receiver without SO_OOBINLINE takes the byte an urgent pointer marks out of the stream, one for a pointer however many segments repeat it]"},
+		{[2]int{0, 3}, wsparse.EndOpen, "[s2c 3 segments with the URG flag: a receiver without SO_OOBINLINE takes the byte an urgent pointer marks out of the stream, one for a pointer however many segments repeat it]"},
+		{[2]int{2, 1}, wsparse.EndFINWithoutClose, "[c2s 2 segments with the URG flag: a receiver without SO_OOBINLINE takes the byte an urgent pointer marks out of the stream, one for a pointer however many segments repeat it s2c 1 segment with the URG flag: a receiver without SO_OOBINLINE takes the byte an urgent pointer marks out of the stream, one for a pointer however many segments repeat it]"},
 	} {
 		l := New()
 		c := wsparse.NewView(1, [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:1000"), netip.MustParseAddrPort("10.0.0.2:80")})
