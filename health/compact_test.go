@@ -144,7 +144,7 @@ func TestPackedEnd(t *testing.T) {
 		s := &wsparse.Summary{First: at(0), Last: at(last), End: wsparse.EndOpen, Anomalies: wsparse.AnomDataAfterClose | wsparse.AnomH2StreamReset}
 		s.TCPFin[0], s.TCPRst[1] = true, true
 		s.TCPEndTS = [2]time.Time{at(last), at(last - 1)} // the server's end first (TCPFirst)
-		s.Stats[1] = wsparse.DirStats{Frames: 7, Messages: 5, PayloadBytes: 1000, WireBytes: 1010, LostBytes: 1 << 40, Resyncs: -3}
+		s.Stats[1] = wsparse.DirStats{Frames: 7, Messages: 5, PayloadBytes: 1000, WireBytes: 1010, LostBytes: 1 << 40, Resyncs: -3, Urgent: 3}
 		return s
 	}
 	closed := func(last int) *wsparse.Summary {
@@ -162,7 +162,7 @@ func TestPackedEnd(t *testing.T) {
 		s := open(last)
 		for d := range s.Stats {
 			s.Stats[d] = wsparse.DirStats{Frames: -1 << 62, Messages: 1 << 62, ControlFrames: -1, PayloadBytes: ^uint64(0), WireBytes: ^uint64(0),
-				LostBytes: ^uint64(0), SkippedBytes: ^uint64(0), Resyncs: 1 << 62, Conflicts: 1 << 62, CompressedMessages: 1 << 62,
+				LostBytes: ^uint64(0), SkippedBytes: ^uint64(0), Resyncs: 1 << 62, Conflicts: 1 << 62, Urgent: 1 << 62, CompressedMessages: 1 << 62,
 				CompressedBytes: ^uint64(0), InflatedBytes: ^uint64(0)}
 		}
 		return s
