@@ -141,6 +141,7 @@ type dirGroup struct {
 	CompressionRatio    *float64 `parquet:"compression_ratio,optional"`
 	TCPFin              bool     `parquet:"tcp_fin"`
 	TCPRst              bool     `parquet:"tcp_rst"`
+	UrgentSegments      *int64   `parquet:"urgent_segments,optional"` // last: files without it read as before
 }
 
 type closeSide struct {
@@ -436,6 +437,9 @@ func connOf(capture string, c *wsparse.Conn, s *wsparse.Summary) connRow {
 			SkippedBytes: int64(st.SkippedBytes), Resyncs: int64(st.Resyncs), TCPFin: s.TCPFin[d], TCPRst: s.TCPRst[d]}
 		if st.Conflicts > 0 {
 			g.RetransmitConflicts = ptr(int64(st.Conflicts))
+		}
+		if st.Urgent > 0 {
+			g.UrgentSegments = ptr(int64(st.Urgent))
 		}
 		if st.CompressedMessages > 0 {
 			g.CompressedMessages = ptr(int64(st.CompressedMessages))
