@@ -311,6 +311,9 @@ func buildHTML(in HTMLInput) *htmlView {
 	if r.ConnectsUncounted > 0 {
 		v.Notes = append(v.Notes, strconv.Itoa(r.ConnectsUncounted)+" refused or unanswered connects are in no reconnect group (past the bounds on what is kept).")
 	}
+	if n := urgentNote(r.Conns); n != "" {
+		v.Notes = append(v.Notes, n)
+	}
 	for _, o := range []string{health.OutcomeOK, health.OutcomeError, health.OutcomeOpen, health.OutcomeRefused, health.OutcomeNoResponse} {
 		v.Legend = append(v.Legend, legendItem{outcomeColor[o], o})
 	}
@@ -419,4 +422,30 @@ func connOutcome(c *health.Conn) string {
 		return health.OutcomeError
 	}
 	return health.OutcomeOK
+}
+
+// urgentNote says which connections carried segments with the TCP URG
+// flag (urgent_segments): the tables do not show it, and the server may
+// have read other frames than the report shows. "" when none did.
+func urgentNote(conns []*health.Conn) string {
+	n, ids := 0, []string(nil)
+	for _, c := range conns {
+		if u := c.Stats[0].Urgent + c.Stats[1].Urgent; u > 0 {
+			n += u
+			if len(ids) < 5 {
+				ids = append(ids, strconv.Itoa(c.ID))
+			} else if len(ids) == 5 {
+				ids = append(ids, "…")
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	which := "connection "
+	if len(ids) > 1 {
+		which = "connections "
+	}
+	return text.Plural(n, "TCP segment") + " with the URG flag (urgent data) on " + which + strings.Join(ids, ", ") +
+		": decoded with the urgent byte in the stream; a server without SO_OOBINLINE (node, Go) takes that byte out, and may have read other frames than shown (lint WS315)."
 }
