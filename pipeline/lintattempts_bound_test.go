@@ -2,8 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -28,17 +26,7 @@ func TestLintFilterAttemptsBound(t *testing.T) {
 		c := synth.New(fmt.Sprintf("10.%d.%d.1:%d", 1+i/40000, i/200%200, 20000+i%200), "10.0.0.2:8080").At(time.Duration(i) * 100 * time.Microsecond).Syn().Rst(false)
 		pkts = append(pkts, c.Packets...)
 	}
-	file := filepath.Join(t.TempDir(), "flood.pcap")
-	f, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.WritePcap(f, 0, pkts...); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	file := writeCapture(t, pkts)
 	alloc := func(host string) uint64 {
 		var before, after runtime.MemStats
 		runtime.GC()

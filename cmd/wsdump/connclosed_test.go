@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -39,16 +38,7 @@ func connClosedCapture(t *testing.T, serverFirst bool) string {
 	}
 	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
 	file := filepath.Join(t.TempDir(), "closed.pcap")
-	f, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.WritePcap(f, 0, pkts...); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	writePackets(t, file, pkts)
 	return file
 }
 
@@ -175,16 +165,7 @@ func TestConnClosedBytesUnseen(t *testing.T) {
 				pkts = append(pkts, c.Packets...)
 			}
 			file := filepath.Join(t.TempDir(), "unseen.pcap")
-			f, err := os.Create(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := synth.WritePcap(f, 0, pkts...); err != nil {
-				t.Fatal(err)
-			}
-			if err := f.Close(); err != nil {
-				t.Fatal(err)
-			}
+			writePackets(t, file, pkts)
 			for _, jobs := range []string{"1", "2"} {
 				out, errs, code := runWsdump(t, nil, "conns", "-r", file, "--format", "jsonl", "-j", jobs)
 				if code != 0 {
@@ -226,16 +207,7 @@ func TestConnClosedIdle(t *testing.T) {
 			pkts = append(pkts, c.Packets...)
 		}
 		file := filepath.Join(t.TempDir(), "idle.pcap")
-		f, err := os.Create(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := synth.WritePcap(f, 0, pkts...); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
+		writePackets(t, file, pkts)
 		for _, jobs := range []string{"1", "2"} {
 			out, errs, code := runWsdump(t, nil, "conns", "-r", file, "--format", "jsonl", "-j", jobs)
 			if code != 0 {
