@@ -17,7 +17,7 @@ func TestPackConn(t *testing.T) {
 		Host: "example.test", URI: "/sock/123/abcd/websocket?x=1", Path: "/own", Session: "s1", Transport: "xhr-streaming",
 		HTTPConns: []int{3, 4, 9}, HTTPRequests: 12, Status: 101, Midstream: true, Subprotocol: "v12.stomp",
 		Extensions: "permessage-deflate; client_max_window_bits", Start: at(0), End: at(90000),
-		Close: Close{End: wsparse.EndCloseUnanswered, Clean: true, Initiator: "client", DataAfterClose: true, StreamEnd: "RST_STREAM CANCEL",
+		Close: Close{End: wsparse.EndCloseUnanswered, Clean: true, Initiator: "client", DataAfterClose: true, StreamEnd: "RST_STREAM CANCEL", TLSStopped: "a stop",
 			TCPFin: [2]bool{true, false}, TCPRst: [2]bool{false, true}, TCPFirst: [2]bool{false, true},
 			Frames: [2]*CloseFrame{{TS: at(89000), Code: 4001, HasCode: true, Name: "own name", Reason: "bye"}, {TS: local, Name: "x"}}},
 		Ping: [2]PingStats{{Pings: 5, Answered: 4, Unanswered: 1, UnansweredTail: 1, UnansweredSince: at(700), OverdueTail: 1, Mismatched: 2, Unsolicited: 3,
@@ -30,7 +30,20 @@ func TestPackConn(t *testing.T) {
 				GapsTruncated: true, Timers: 2, TimerOffsets: []time.Duration{300 * time.Millisecond}, Extra: 1},
 			{Kind: "engineio-ping", IntervalSource: "a source", Gaps: []Gap{}, TimerOffsets: []time.Duration{}},
 		},
-		Anomalies: wsparse.AnomDataAfterClose | 1<<40, Ended: true}
+		Anomalies: wsparse.AnomDataAfterClose | 1<<40, Ended: true,
+		// Every flag of the packed result at once (the last three share its
+		// varint with the TCP ends): an order of flags that differs from
+		// packConn's list of bools shows here.
+		SteppedBack: -3 * time.Second, Input: 2, Encap: "vlan 100",
+		Stats: [2]wsparse.DirStats{{Frames: 3, Urgent: 2, Conflicts: 1}, {Urgent: 1 << 40, LostBytes: 9}}}
+	full.Close.App = &AppEnd{TS: at(88000), Dir: wsparse.ServerToClient, Text: `STOMP ERROR "x"`, Failed: true}
+	for _, v := range []reflect.Value{reflect.ValueOf(*full), reflect.ValueOf(full.Close)} {
+		for i := range v.NumField() {
+			if v.Field(i).IsZero() {
+				t.Errorf("%s.%s not set in the full result: its round trip is not checked", v.Type().Name(), v.Type().Field(i).Name)
+			}
+		}
+	}
 	for _, c := range []*Conn{full, {ID: 1}, {ID: 2, Start: local, HTTPConns: []int{}, Heartbeats: []*Series{}}} {
 		b, ok := packConn(nil, c)
 		if !ok {
