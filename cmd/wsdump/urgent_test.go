@@ -188,3 +188,46 @@ func TestUrgentNotShown(t *testing.T) {
 		}
 	}
 }
+
+// TestUrgentAcrossEviction: a WebSocket connection evicted by
+// --max-connections (parked, its decoder kept) that goes on counts the
+// server's URG segments from before and after on s2c, in its one conn
+// record, -j 1 and -j 2 alike.
+func TestUrgentAcrossEviction(t *testing.T) {
+	urg := &layers.TCP{ACK: true, PSH: true, URG: true, Urgent: 2}
+	a := synth.New("192.0.2.1:40050", "192.0.2.2:80").Open().Upgrade()
+	a.Flagged(false, 0, urg, synth.WSFrame(false, wsparse.OpText, []byte("server first")))
+	a.Frame(true, wsparse.OpText, []byte("client 0"))
+	n := len(a.Packets)
+	a.At(20e9).Flagged(false, 0, urg, synth.WSFrame(false, wsparse.OpText, []byte("server again")))
+	a.Frame(true, wsparse.OpText, []byte("client 1"))
+	b := synth.New("192.0.2.1:40051", "192.0.2.2:80").At(10e9).Open().Upgrade().Frame(true, wsparse.OpText, []byte("b"))
+	all := synth.New("192.0.2.9:1", "192.0.2.9:2")
+	all.Packets = append(append(append([]synth.Packet(nil), a.Packets[:n]...), b.Packets...), a.Packets[n:]...)
+	path := writeSynth(t, 0, all)
+	for _, jobs := range []string{"1", "2"} {
+		out, errs, code := runWsdump(t, nil, "conns", "-r", path, "--format", "jsonl", "--max-connections", "1", "-j", jobs)
+		if code != 0 {
+			t.Fatalf("-j %s: exit %d: %s", jobs, code, errs)
+		}
+		if !strings.Contains(errs, "a WebSocket connection was set aside") {
+			t.Errorf("-j %s: not set aside:\n%s", jobs, errs)
+		}
+		got := ""
+		for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r struct {
+				Client   string
+				C2S, S2C map[string]any
+			}
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatalf("%v: %s", err, l)
+			}
+			if r.Client == "192.0.2.1:40050" {
+				got += fmt.Sprintf("c2s %v s2c %v;", r.C2S["urgent_segments"], r.S2C["urgent_segments"])
+			}
+		}
+		if got != "c2s <nil> s2c 2;" {
+			t.Errorf("-j %s: urgent_segments %q, want the server's 2 on s2c of one record:\n%s\n%s", jobs, got, out, errs)
+		}
+	}
+}
