@@ -359,18 +359,19 @@ type emptyEnd struct {
 	first, last time.Time
 	tcpEnd      [2]time.Time
 	fin, rst    [2]bool
+	endOrder    [2]uint8 // (Summary.TCPEndOrder: in the padding after fin and rst)
 	connect     string
 }
 
 func newEmptyEnd(s *wsparse.Summary) *emptyEnd {
-	return &emptyEnd{s.First, s.Last, s.TCPEndTS, s.TCPFin, s.TCPRst, s.Connect}
+	return &emptyEnd{s.First, s.Last, s.TCPEndTS, s.TCPFin, s.TCPRst, s.TCPEndOrder, s.Connect}
 }
 
 // summary sets s to the End's Summary and returns it: the merger's is its
 // chunk's emptySum, not a Summary made for each (a flood of SYNs still
 // open at the end of the input ends them all at once).
 func (e *emptyEnd) summary(s *wsparse.Summary) *wsparse.Summary {
-	*s = wsparse.Summary{First: e.first, Last: e.last, TCPEndTS: e.tcpEnd, TCPFin: e.fin, TCPRst: e.rst,
+	*s = wsparse.Summary{First: e.first, Last: e.last, TCPEndTS: e.tcpEnd, TCPEndOrder: e.endOrder, TCPFin: e.fin, TCPRst: e.rst,
 		Connect: e.connect, End: wsparse.EndNotWebSocket}
 	return s
 }
