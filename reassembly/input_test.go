@@ -3,6 +3,7 @@ package reassembly
 import (
 	"testing"
 
+	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -15,31 +16,13 @@ import (
 func TestConnInput(t *testing.T) {
 	pkts := crowd(3)
 	for _, jobs := range []int{1, 2} {
-		got := map[int]map[int]bool{} // conn -> inputs of its records
-		var d interface {
-			decoder
-			SetInput(int)
-		}
-		sink := record.Func(func(r *record.Record) {
-			if got[r.Conn.ID] == nil {
-				got[r.Conn.ID] = map[int]bool{}
-			}
-			got[r.Conn.ID][r.Conn.Input()] = true
-		})
-		if jobs == 1 {
-			d = New(sink, Options{})
-		} else {
-			d = NewParallel(sink, Options{}, jobs)
-		}
-		for j, p := range pkts {
+		got, _ := inputsByConn(pkts, Options{}, jobs, func(j int) int {
 			in := 5
 			if j < 9 {
 				in = 2 * (j / 3) // conn 1 opens in input 0, 2 in 2, 3 in 4
 			}
-			d.SetInput(in)
-			d.Packet(1, p.Data, p.TS, len(p.Data))
-		}
-		d.Finish()
+			return in
+		})
 		if len(got) != 3 {
 			t.Fatalf("-j %d: %d connections", jobs, len(got))
 		}
@@ -60,28 +43,10 @@ func TestConnInputResumed(t *testing.T) {
 	const n = 30
 	pkts := crowd(n)
 	for _, jobs := range []int{1, 2} {
-		got := map[int]map[int]bool{} // conn -> inputs of its records
-		var d interface {
-			decoder
-			SetInput(int)
-		}
-		sink := record.Func(func(r *record.Record) {
-			if got[r.Conn.ID] == nil {
-				got[r.Conn.ID] = map[int]bool{}
-			}
-			got[r.Conn.ID][r.Conn.Input()] = true
+		got, st := inputsByConn(pkts, Options{MaxConnections: 10}, jobs, func(j int) int {
+			return min(j/(3*n), 1)
 		})
-		if jobs == 1 {
-			d = New(sink, Options{MaxConnections: 10})
-		} else {
-			d = NewParallel(sink, Options{MaxConnections: 10}, jobs)
-		}
-		for j, p := range pkts {
-			d.SetInput(min(j/(3*n), 1))
-			d.Packet(1, p.Data, p.TS, len(p.Data))
-		}
-		d.Finish()
-		if d.Stats().Evicted == 0 {
+		if st.Evicted == 0 {
 			t.Fatalf("-j %d: nothing evicted", jobs)
 		}
 		kept := 0 // connections that kept their numbers; the others (their tombs dropped) are new ones
@@ -110,33 +75,14 @@ func TestConnInputMax(t *testing.T) {
 	const n = 30
 	pkts := crowd(n)
 	for _, jobs := range []int{1, 2} {
-		got := map[int]map[int]bool{} // conn -> inputs of its records
-		var d interface {
-			decoder
-			SetInput(int)
-		}
-		sink := record.Func(func(r *record.Record) {
-			if got[r.Conn.ID] == nil {
-				got[r.Conn.ID] = map[int]bool{}
-			}
-			got[r.Conn.ID][r.Conn.Input()] = true
-		})
-		if jobs == 1 {
-			d = New(sink, Options{MaxConnections: 10})
-		} else {
-			d = NewParallel(sink, Options{MaxConnections: 10}, jobs)
-		}
 		opened := []int{wsparse.MaxInput - 1, wsparse.MaxInput, wsparse.MaxInput + 1, 1 << 40}
-		for j, p := range pkts {
-			in := 0 // the connections go on in input 0
+		got, st := inputsByConn(pkts, Options{MaxConnections: 10}, jobs, func(j int) int {
 			if c := j / 3; j < 3*n {
-				in = opened[c%len(opened)]
+				return opened[c%len(opened)]
 			}
-			d.SetInput(in)
-			d.Packet(1, p.Data, p.TS, len(p.Data))
-		}
-		d.Finish()
-		if d.Stats().Evicted == 0 {
+			return 0 // the connections go on in input 0
+		})
+		if st.Evicted == 0 {
 			t.Fatalf("-j %d: nothing evicted", jobs)
 		}
 		kept := 0
@@ -154,4 +100,32 @@ func TestConnInputMax(t *testing.T) {
 			t.Errorf("-j %d: %d connections kept their numbers", jobs, kept)
 		}
 	}
+}
+
+// inputsByConn decodes pkts with -j jobs, telling the decoder before each
+// packet (j its index) the input input(j) says it came from, and returns
+// the inputs of each connection's records, by connection number.
+func inputsByConn(pkts []synth.Packet, opts Options, jobs int, input func(j int) int) (map[int]map[int]bool, Stats) {
+	got := map[int]map[int]bool{}
+	sink := record.Func(func(r *record.Record) {
+		if got[r.Conn.ID] == nil {
+			got[r.Conn.ID] = map[int]bool{}
+		}
+		got[r.Conn.ID][r.Conn.Input()] = true
+	})
+	var d interface {
+		decoder
+		SetInput(int)
+	}
+	if jobs == 1 {
+		d = New(sink, opts)
+	} else {
+		d = NewParallel(sink, opts, jobs)
+	}
+	for j, p := range pkts {
+		d.SetInput(input(j))
+		d.Packet(1, p.Data, p.TS, len(p.Data))
+	}
+	d.Finish()
+	return got, d.Stats()
 }
