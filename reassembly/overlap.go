@@ -63,12 +63,12 @@ func (s *stream) copies() *heldCopies {
 	return s.rare.copies
 }
 
-// overHeld puts back, in a segment of side sd (its sequence number
+// overCopies puts back, in a segment of side sd (its sequence number
 // rebased), the bytes held out of order that it overlaps where Linux
 // keeps them (and takes its bytes into the copy where Linux takes them),
 // and reports whether its bytes there were others; a segment past the
 // next sequence number gopacket expects (nextSeq) is copied.
-func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool {
+func (s *stream) overCopies(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool {
 	n := len(tcp.Payload)
 	if n == 0 || nextSeq < 0 {
 		return false
@@ -127,7 +127,7 @@ func (s *stream) overHeld(sd int, tcp *layers.TCP, nextSeq tcpasm.Sequence) bool
 		h.add(s.a, sd, seq, tcp.Payload, org, orgEnd)
 	}
 	if h.size == 0 {
-		s.dropHeld()
+		s.dropCopies()
 	}
 	return conflict
 }
@@ -320,10 +320,10 @@ func (h *heldCopies) prune(a *Assembler, sd int) {
 	h.seg[sd] = seg
 }
 
-// heldPassed moves side sd's position on by what gopacket passed on
+// copiesPassed moves side sd's position on by what gopacket passed on
 // (skip, -1 when unknown, and length bytes) and drops the copies behind
 // it.
-func (s *stream) heldPassed(sd, skip, length int) {
+func (s *stream) copiesPassed(sd, skip, length int) {
 	h := s.copies()
 	if h == nil {
 		return
@@ -335,12 +335,12 @@ func (s *stream) heldPassed(sd, skip, length int) {
 	h.pos[sd] += uint32(skip + length)
 	h.prune(s.a, sd)
 	if h.size == 0 {
-		s.dropHeld()
+		s.dropCopies()
 	}
 }
 
-// dropHeld lets go of the copies (the connection ended, or holds none).
-func (s *stream) dropHeld() {
+// dropCopies lets go of the copies (the connection ended, or holds none).
+func (s *stream) dropCopies() {
 	h := s.copies()
 	if h == nil {
 		return

@@ -219,7 +219,7 @@ func BenchmarkOverHeldInOrder(b *testing.B) {
 	s := &stream{a: &Assembler{}}
 	tcp := &layers.TCP{Seq: 1000, BaseLayer: layers.BaseLayer{Payload: make([]byte, 100)}}
 	for b.Loop() {
-		if s.overHeld(0, tcp, 1000) {
+		if s.overCopies(0, tcp, 1000) {
 			b.Fatal("conflict")
 		}
 	}

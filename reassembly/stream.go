@@ -272,7 +272,7 @@ func (s *stream) Accept(tcp *layers.TCP, ci gopacket.CaptureInfo, dir tcpasm.TCP
 	// segment seen rather than wait for one.
 	*start = true
 	tcp.Seq = s.rebase(sd, tcp.Seq)
-	if s.overHeld(sd, tcp, nextSeq) || conflict {
+	if s.overCopies(sd, tcp, nextSeq) || conflict {
 		s.a.stats.RetransmitConflicts++
 		s.decoder().RetransmitConflict(sd)
 	}
@@ -376,7 +376,7 @@ func (s *stream) ReassembledSG(sg tcpasm.ScatterGather, ac tcpasm.AssemblerConte
 	dir, _, _, skip := sg.Info()
 	sd := s.side(dir)
 	s.passed(sd, max(skip, 0)+length)
-	s.heldPassed(sd, skip, length)
+	s.copiesPassed(sd, skip, length)
 	s.latePassed(sd, skip, length)
 	if skip > 0 && s.a.inPacket {
 		// Holes are only pushed through during a packet when gopacket's
@@ -480,7 +480,7 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 	if k := s.gkey().tuple(); a.live.get(k) == s {
 		a.live.del(k)
 	}
-	s.dropHeld() // gopacket holds nothing of it now
+	s.dropCopies() // gopacket holds nothing of it now
 	if s.stale {
 		return true
 	}
@@ -499,7 +499,7 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 func (s *stream) complete(evicted bool) {
 	a := s.a
 	s.ended = true
-	s.dropHeld()
+	s.dropCopies()
 	if a.onGone != nil && !evicted {
 		defer a.onGone(s.id)
 	}
