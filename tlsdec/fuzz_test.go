@@ -51,6 +51,13 @@ func FuzzConn(f *testing.F) {
 	forged.sealed(0, typeHandshake, hsMsg(hsClientHello, []byte{3, 3, 0xff}), 0)
 	forged.sealed(0, typeChangeCipherSpec, []byte{1}, 0)
 	f.Add(encodeEvents(forged.evs))
+	// A connection that ended inside a record: its bytes count
+	// (TestEndCountsEverySide).
+	ended := newSession(0x1301, false)
+	ended.build([]int{40})
+	last := ended.evs[len(ended.evs)-1]
+	ended.evs[len(ended.evs)-1] = event{last.side, last.data[:len(last.data)-5]}
+	f.Add(encodeEvents(ended.evs))
 	// Each side's first bytes lost, the loss ending inside a record (its
 	// hello's flight over several segments): a leading 0xfd (findrec.go).
 	cut := newSession(0x1301, false)
@@ -66,7 +73,7 @@ func FuzzConn(f *testing.F) {
 	}
 	f.Add(append([]byte{0xfd}, encodeEvents(cutEvs)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var wire, told [2]int // bytes in (fed and lost); plaintext out and told lost
+		var wire, told, fed [2]int // bytes in (fed and lost); plaintext out and told lost; bytes fed
 		c := NewConn(keys, func(side int, p []byte, ts time.Time) {
 			if side < 0 || side > 1 || len(p) > MaxRecord {
 				t.Fatalf("out(%d, %d bytes)", side, len(p))
@@ -90,6 +97,7 @@ func FuzzConn(f *testing.F) {
 			n := min(int(ctl>>1)*16+1, len(data)-1)
 			c.Feed(int(ctl&1), data[1:1+n], time.Time{})
 			wire[ctl&1] += n
+			fed[ctl&1] += n
 			data = data[1+n:]
 			if ctl >= 0xfe { // a gap inside a record, or past it
 				c.Gap(int(ctl&1), 10, time.Time{})
@@ -102,8 +110,10 @@ func FuzzConn(f *testing.F) {
 			t.Fatalf("decrypted with an error: %+v", in)
 		}
 		for side := range 2 {
-			if told[side] > wire[side] || in.Bytes[side] > int64(wire[side]) || in.Skipped[side] > in.Bytes[side] {
-				t.Fatalf("side %d: %d bytes in, %d plaintext out and lost, %d TLS bytes", side, wire[side], told[side], in.Bytes[side])
+			// Every byte fed is counted, a last record cut by the end
+			// included; lost bytes only inside a record.
+			if told[side] > wire[side] || in.Bytes[side] > int64(wire[side]) || in.Bytes[side] < int64(fed[side]) || in.Skipped[side] > in.Bytes[side] {
+				t.Fatalf("side %d: %d bytes in (%d fed), %d plaintext out and lost, %d TLS bytes", side, wire[side], fed[side], told[side], in.Bytes[side])
 			}
 		}
 	})

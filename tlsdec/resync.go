@@ -281,17 +281,17 @@ func (c *Conn) End(ts time.Time) {
 	}
 }
 
-// endRecord counts in the TLS bytes of a side whose records were found
-// again by a chain of headers (findrec.go) those of a record it had not
-// finished when the connection ended (a record is counted when whole), as
-// a gap counts those of a record it cuts: captured, not decoded. Until
-// then they were counted nowhere: a chain found in bytes that were no TLS
-// (a WebSocket payload can hold one), its last length up to 18 KB, took
-// what followed uncounted. (Other sides still leave such a record
-// uncounted, as they did: changing that changes committed goldens.)
+// endRecord counts in a side's TLS bytes those of a record it had not
+// finished when the connection ended (a record is counted when whole: the
+// connection's end or the capture's cut it), as a gap counts those of a
+// record it cuts: captured, not decoded. A record a gap cut before counts
+// the bytes lost in it too, as it does when whole. Until now only a side
+// whose records were found again by a chain of headers (findrec.go)
+// counted them; any other left them counted nowhere: a ClientHello of 74
+// bytes whose last 5 the capture's end cut gave client_bytes 0 of 69.
 func (c *Conn) endRecord(side int) {
 	d := &c.dir[side]
-	if c.info.Found[side] == 0 || d.dead || d.resync.on || d.find != nil || d.cut {
+	if d.dead || d.resync.on || d.find != nil {
 		return
 	}
 	part := d.nhdr
@@ -299,5 +299,5 @@ func (c *Conn) endRecord(side int) {
 		part = 5 + len(d.body)
 	}
 	c.info.Bytes[side] += int64(part)
-	d.nhdr, d.inBody = 0, false
+	d.nhdr, d.inBody, d.cut = 0, false, false
 }
