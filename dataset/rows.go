@@ -69,8 +69,12 @@ type tlsGroup struct {
 	// TLS 1.2 renegotiations begun inside the encrypted channel (jsonl
 	// tls.renegotiations, there only where there were).
 	Renegotiations int64 `parquet:"renegotiations"`
-	ClientBytes    int64 `parquet:"client_bytes"`
-	ServerBytes    int64 `parquet:"server_bytes"`
+	// Of them, those after an HTTP/2 connection's preface (RFC 9113
+	// §9.2.1 forbids them: the anomaly h2_tls_renegotiation; jsonl
+	// tls.h2_renegotiations, there only where there were).
+	H2Renegotiations int64 `parquet:"h2_renegotiations"`
+	ClientBytes      int64 `parquet:"client_bytes"`
+	ServerBytes      int64 `parquet:"server_bytes"`
 	// Of them, bytes searched for a record boundary after a loss inside
 	// a record and not decoded (jsonl tls.client_skipped/server_skipped,
 	// there only where there were: the anomaly tls_record_resync).
@@ -320,7 +324,7 @@ func tlsOf(t *wsparse.TLSInfo) *tlsGroup {
 		return nil
 	}
 	g := &tlsGroup{Version: t.Version, Cipher: t.Cipher, SNI: t.SNI, ALPN: t.ALPN, ALPNOffered: t.Offered,
-		Decrypted: t.Decrypted, Renegotiations: int64(t.Renegotiations), ClientBytes: t.Bytes[0], ServerBytes: t.Bytes[1],
+		Decrypted: t.Decrypted, Renegotiations: int64(t.Renegotiations), H2Renegotiations: int64(t.H2Renegotiations), ClientBytes: t.Bytes[0], ServerBytes: t.Bytes[1],
 		ClientSkipped: t.Skipped[0], ServerSkipped: t.Skipped[1]}
 	if t.Error != "" {
 		g.Error = ptr(t.Error)
