@@ -21,7 +21,12 @@ type heldStart struct {
 	find   [2]*tlsdec.ChainSearch // by side, for the sides held
 	data   []byte                 // the bytes held, both sides', in order
 	chunks []heldChunk
-	held   int // bytes counted in the decoders' --max-pending-total: data's and chunks' (heldChunkCost each)
+	held   int // bytes counted in the hold's bound and the decoders' --max-pending-total: data's and chunks' (heldChunkCost each)
+	// copies: by side, the bytes its search keeps of its own (Held), counted
+	// in --max-pending-total beside held (not in the hold's bound: a chain
+	// is searched in the bytes held). Until a review they were in neither:
+	// a held connection took up to about twice its 73 KB.
+	copies [2]int
 }
 
 type heldChunk struct {
@@ -95,9 +100,30 @@ func (s *stream) holdMore(sd int, data []byte, ts time.Time) {
 	}
 	h.data = append(h.data, data...)
 	h.chunks = append(h.chunks, heldChunk{side: int8(sd), late: s.lateNow(), n: len(data), ts: ts})
-	if f.Add(data) {
+	switch {
+	case f.Add(data):
 		s.decideHeld(f.Found(), ts)
+	case !s.countCopy(sd):
+		s.decideHeld(false, ts) // (this piece among the chunks passed on)
 	}
+}
+
+// countCopy brings a side's search copy's count in --max-pending-total up
+// to what it keeps now; false: over the total.
+func (s *stream) countCopy(sd int) bool {
+	h := s.rare.held
+	n := 0
+	if f := h.find[sd]; f != nil {
+		n = f.Held()
+	}
+	switch d := n - h.copies[sd]; {
+	case d > 0 && !s.decoder().HoldStart(d):
+		return false
+	case d < 0:
+		s.decoder().ReleasePending(-d)
+	}
+	h.copies[sd] = n
+	return true
 }
 
 // holdGap takes a gap of a stream held undecided.
@@ -111,6 +137,7 @@ func (s *stream) holdGap(sd, n int, ts time.Time) {
 		s.rare.lostStart[sd] += n
 	} else {
 		h.find[sd] = &tlsdec.ChainSearch{Limit: 5 + tlsdec.MaxRecord} // (bytes after a gap: a new search)
+		s.countCopy(sd)                                               // (the old one's copy given back)
 	}
 	if !s.holdCost(0) {
 		s.decideHeld(false, ts) // (the gap among the chunks passed on)
@@ -138,7 +165,7 @@ func (s *stream) endHeld(ts time.Time) {
 func (s *stream) decideHeld(tls bool, ts time.Time) {
 	h := s.rare.held
 	s.rare.held = nil
-	s.decoder().ReleasePending(h.held)
+	s.decoder().ReleasePending(h.held + h.copies[0] + h.copies[1])
 	if tls {
 		s.makeTLS(ts)
 	}

@@ -1,0 +1,44 @@
+package reassembly
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/tlsdec"
+)
+
+// TestHeldStartCopyCounted: the chain search of a connection held
+// undecided keeps its own copy of the bytes from the offset it tries on,
+// up to 3 records (a header of 18 KB whose chain waits for the next
+// header): that copy counts in --max-pending-total beside the bytes held.
+// 28.5 KB held in 1 448-byte segments, a first header of length 2^14+2048
+// and a second, the third not come: with 48 KiB a worker, the held bytes
+// (29 KB with their pieces' places) fit and the copy (as many again) does
+// not, so the connection is passed on undecided and counted; the default
+// total holds it. Before, the copy was counted nowhere: no connection
+// over the total, and a held connection took up to about twice its 73 KB.
+func TestHeldStartCopyCounted(t *testing.T) {
+	hdr := []byte{0x17, 3, 3, byte(tlsdec.MaxRecord >> 8), byte(tlsdec.MaxRecord & 0xff)}
+	rest := append(append(append(append([]byte(nil), hdr...), bytes.Repeat([]byte{0xa5}, tlsdec.MaxRecord)...), hdr...), bytes.Repeat([]byte{0xa5}, 10000)...)
+	for _, total := range []int{0, 48 << 10} { // 0: the default total, room for it
+		for _, jobs := range []int{1, 2} {
+			c := synth.New("192.0.2.1:40000", "192.0.2.2:443").Open()
+			c.Skip(true, 100).Send(true, bytes.Repeat([]byte{0xa5}, 30))
+			c.Wait(3 * time.Second)
+			c.Segment(false, nil) // (the hole passed over)
+			c.Send(true, rest)
+			opts := Options{}
+			opts.Decoder.MaxPendingTotal = total * jobs // (each of -j 2's workers: 48 KiB)
+			_, st := run(c.Packets, opts, jobs)
+			want := 0
+			if total > 0 {
+				want = 1
+			}
+			if st.HeldStartTotalLimit != want {
+				t.Errorf("total %d -j %d: held starts over the total %d, want %d", total, jobs, st.HeldStartTotalLimit, want)
+			}
+		}
+	}
+}
