@@ -42,3 +42,48 @@ func TestHeldStartCopyCounted(t *testing.T) {
 		}
 	}
 }
+
+// TestHeldStartCopyReleased: the search's copy counted in
+// --max-pending-total is given back when the connection is decided, so
+// that a second connection on the worker (the same 4-tuple again, the
+// first ended) has the room the first had: with 64 KiB a worker each fits
+// alone (29 312 bytes held and a copy of 28 672), and would not beside a
+// copy still counted. The first decided at its end (no chain: given to
+// the WebSocket decoder) or by a chain found (TLS).
+func TestHeldStartCopyReleased(t *testing.T) {
+	hdr := []byte{0x17, 3, 3, byte(tlsdec.MaxRecord >> 8), byte(tlsdec.MaxRecord & 0xff)}
+	rest := append(append(append(append([]byte(nil), hdr...), bytes.Repeat([]byte{0xa5}, tlsdec.MaxRecord)...), hdr...), bytes.Repeat([]byte{0xa5}, 10000)...)
+	held := func(c *synth.Conv) {
+		c.Open()
+		c.Skip(true, 100).Send(true, bytes.Repeat([]byte{0xa5}, 30))
+		c.Wait(3 * time.Second)
+		c.Segment(false, nil) // (the hole passed over)
+		c.Send(true, rest)
+	}
+	for _, first := range []string{"end", "chain"} {
+		for _, jobs := range []int{1, 2} {
+			c := synth.New("192.0.2.1:40000", "192.0.2.2:443").ISN(1000, 5000)
+			switch first {
+			case "chain": // a record of 18 KB, one of 10 bytes and a third header
+				c.Open()
+				c.Skip(true, 100).Send(true, bytes.Repeat([]byte{0xa5}, 30))
+				c.Wait(3 * time.Second)
+				c.Segment(false, nil)
+				c.Send(true, append(append(append(append([]byte(nil), hdr...), bytes.Repeat([]byte{0xa5}, tlsdec.MaxRecord)...), 0x17, 3, 3, 0, 10), make([]byte, 10)...))
+				c.Segment(true, []byte{0x17, 3, 3, 0, 10})
+			case "end":
+				held(c)
+			}
+			c.Fin(true).Fin(false)
+			pkts := c.Packets
+			c2 := synth.New("192.0.2.1:40000", "192.0.2.2:443").ISN(0x40000000, 0x50000000).Wait(time.Minute)
+			held(c2)
+			pkts = append(pkts, c2.Packets...)
+			opts := Options{}
+			opts.Decoder.MaxPendingTotal = (64 << 10) * jobs
+			if _, st := run(pkts, opts, jobs); st.HeldStartTotalLimit != 0 {
+				t.Errorf("first decided by its %s, -j %d: held starts over the total %d, want 0", first, jobs, st.HeldStartTotalLimit)
+			}
+		}
+	}
+}
