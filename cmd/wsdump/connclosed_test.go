@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
-
 	"github.com/wsdump/wsdump/internal/synth"
 )
 
@@ -122,15 +120,7 @@ func TestConnClosedAttempts(t *testing.T) {
 		}
 		dir := t.TempDir()
 		writeParquet(t, file, dir)
-		files, _ := filepath.Glob(filepath.Join(dir, "reconnect_groups", "*", "*.parquet"))
-		var rows []group
-		for _, p := range files {
-			r, err := parquet.ReadFile[group](p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows = append(rows, r...)
-		}
+		rows := readDataset[group](t, dir, "reconnect_groups")
 		pj, _ := json.Marshal(rows)
 		jj, _ := json.Marshal(groups)
 		if string(pj) != string(jj) {

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/parquet-go/parquet-go"
 )
 
 // TestH2RenegotiationsParquet: the conns dataset's tls group has jsonl's
@@ -62,15 +60,7 @@ func TestH2RenegotiationsParquet(t *testing.T) {
 		}
 		dir := t.TempDir()
 		writeParquet(t, f, dir)
-		files, _ := filepath.Glob(filepath.Join(dir, "conns", "*", "*.parquet"))
-		var got []row
-		for _, p := range files {
-			rows, err := parquet.ReadFile[row](p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, rows...)
-		}
+		got := readDataset[row](t, dir, "conns")
 		h2 := int64(0)
 		for _, r := range want {
 			if r.TLS != nil && r.Stream != nil {

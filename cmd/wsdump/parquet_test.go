@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // duckdbNode finds node and the DuckDB npm package of testdata/duckdb;
@@ -58,6 +60,22 @@ func writeParquet(t *testing.T, file, dir string) string {
 		t.Fatalf("wsdump -r %s --format parquet: exit %d: %s", file, code, errs)
 	}
 	return m[1]
+}
+
+// readDataset returns the rows of every part of one dataset written into
+// dir (writeParquet).
+func readDataset[T any](t *testing.T, dir, dataset string) []T {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, dataset, "*", "*.parquet"))
+	var rows []T
+	for _, p := range files {
+		r, err := parquet.ReadFile[T](p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r...)
+	}
+	return rows
 }
 
 func hashTree(t *testing.T, dir string) map[string]string {
