@@ -55,6 +55,7 @@ func needTshark(t *testing.T) string {
 // oracleFrame is one WebSocket frame as either decoder reports it.
 type oracleFrame struct {
 	conn      int // tcp.stream for the oracle, conn for wsdump
+	index     int // wsdump only: the frame's index in its direction
 	src, dst  netip.AddrPort
 	dir       string // c2s or s2c; wsdump only
 	fin       bool
@@ -66,6 +67,7 @@ type oracleFrame struct {
 	headerLen int    // implied by the 7-bit length field and the mask bit
 	payload   []byte // unmasked, as sent (still compressed under RSV1)
 	where     string // oracle only: the packet the frame ends in
+	cut       bool   // wsdump only: not all its payload kept (payload_kept)
 }
 
 // headerLen is the size of a frame header with this 7-bit length field
@@ -91,6 +93,9 @@ func TestAgreesWithTshark(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			if isH2Capture(f) {
 				t.Skip("WebSocket over HTTP/2: tshark 4.0 does not decode it (TestH2AgreesWithTshark compares the HTTP/2 layer)")
+			}
+			if filepath.Base(f) == urgentCapture+".pcap" {
+				t.Skip("a connection misframed by its urgent byte ends in a frame cut by its end, which tshark does not show: TestUrgentRecorded compares the rest")
 			}
 			t.Parallel()
 			got, wsdumpErr := runWsdumpFrames(t, f)
@@ -174,9 +179,24 @@ func framesBoth(t *testing.T, file string) (got, want []oracleFrame) {
 	return got, want
 }
 
-// runWsdumpFrames runs wsdump in-process and returns its frame records. The
-// error reports a non-zero exit status.
+// runWsdumpFrames runs wsdump in-process and returns its frame records,
+// each of them whole (a frame whose payload was not all kept is an
+// error). The error reports a non-zero exit status.
 func runWsdumpFrames(t *testing.T, file string) ([]oracleFrame, error) {
+	t.Helper()
+	frames, err := runWsdumpFramesCut(t, file)
+	for _, f := range frames {
+		if f.cut {
+			t.Errorf("conn %d %s frame %d: only %d of %d payload bytes kept", f.conn, f.dir, f.index, len(f.payload), f.length)
+		}
+	}
+	return frames, err
+}
+
+// runWsdumpFramesCut is runWsdumpFrames with the frames not wholly kept
+// (payload_kept: cut by the end of the capture or connection, or by a
+// limit) marked cut rather than reported.
+func runWsdumpFramesCut(t *testing.T, file string) ([]oracleFrame, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	// tshark decodes WebSocket connections: so does wsdump --no-fallback
@@ -219,11 +239,8 @@ func runWsdumpFrames(t *testing.T, file string) ([]oracleFrame, error) {
 		if err := errors.Join(err1, err2); err != nil {
 			t.Fatalf("wsdump frame endpoints: %v", err)
 		}
-		if r.PayloadKept != nil {
-			t.Errorf("conn %d %s frame %d: only %d of %d payload bytes kept", r.Conn, r.Dir, r.Index, *r.PayloadKept, r.Len)
-		}
 		frames = append(frames, oracleFrame{
-			conn: r.Conn, src: src, dst: dst, dir: r.Dir,
+			conn: r.Conn, src: src, dst: dst, dir: r.Dir, index: r.Index, cut: r.PayloadKept != nil,
 			fin: r.Fin, rsv: r.RSV, opcode: r.Opcode, masked: r.Masked, maskKey: r.MaskKey,
 			length: r.Len, headerLen: r.HeaderLen, payload: r.Payload,
 		})

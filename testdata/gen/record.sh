@@ -159,6 +159,18 @@ if want $name; then
 		"${NODE[@]}" --scenario basic --host 127.0.0.1 --port "$p" --manifest "$OUT/$name.messages.tsv"
 fi
 
+# TCP urgent data: a client of its own (urgent.py; no WebSocket library
+# sends MSG_OOB) against a node ws server (urgent-server.js), two
+# connections with a send() with MSG_OOB each, in a private namespace whose
+# lo is Ethernet-sized (the 3000-byte urgent send goes out in 3 segments,
+# each with URG). Writes gen__ws-urgent.expect.json: what the server read.
+name=gen__ws-urgent
+if want $name; then
+	p=47750 # private namespace: nothing else listens there
+	unshare --net bash "$SELF" __netns tcpdump lo "$OUT/$name.pcap" "ip and tcp port $p" -- \
+		python3 "$GEN/urgent.py" --port "$p" --expect "$OUT/$name.expect.json"
+fi
+
 # NFLOG (link type 239): what `iptables/nft ... log group N` hands to
 # `tcpdump -i nflog:N`, only the packets a rule matched. The basic session
 # over IPv4 (port 47090), then over IPv6 (47091), in a private namespace;
