@@ -50,6 +50,9 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 	if r.SeveralFiles() {
 		header, rows, fit = fileColumn(r, header, rows, fit)
 	}
+	if anyUrgent(r) {
+		header, rows, fit = urgentColumn(r, header, rows, fit)
+	}
 	if o.Width > 0 {
 		fitConns(out.w, header, rows, fit, "; ", o.Width)
 	} else if err := renderConnsTable(out, header, rows); err != nil {
@@ -410,6 +413,12 @@ func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release b
 	}
 	// encap, last, only when a connection came encapsulated: the file of
 	// every other capture stays as it was.
+	// c2s_ and s2c_urgent_segments, after heartbeat, only when a
+	// connection carried the TCP URG flag: as for encap.
+	urgent := anyUrgent(r)
+	if urgent {
+		header = append(header, "c2s_urgent_segments", "s2c_urgent_segments")
+	}
 	encap := anyEncap(r)
 	if encap {
 		header = append(header, "encap")
@@ -437,6 +446,9 @@ func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release b
 			row = append(row, strconv.Itoa(st.Frames), strconv.Itoa(st.Messages), strconv.FormatUint(st.PayloadBytes, 10))
 		}
 		row = append(row, csvFormulaSafe(CloseText(c)), csvFormulaSafe(Glance(c)))
+		if urgent {
+			row = append(row, strconv.Itoa(c.Stats[0].Urgent), strconv.Itoa(c.Stats[1].Urgent))
+		}
 		if encap {
 			row = append(row, c.Encap)
 		}
@@ -505,6 +517,34 @@ func fileColumn(r *health.Report, header []string, rows [][]string, fit []fitSte
 	fit = insertFitStep(fit, col)
 	fit[1].cut = -30 // its own step: keep the end
 	return header, rows, fit
+}
+
+// anyUrgent reports whether a connection of r carried segments with the
+// TCP URG flag (wsparse.DirStats.Urgent).
+func anyUrgent(r *health.Report) bool {
+	for i := range r.Len() {
+		if c := r.Conn(i); c.Stats[0].Urgent+c.Stats[1].Urgent > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// urgentColumn returns the conns table with the URG C2S/S2C column after
+// S2C F/M/B: each side's segments with the TCP URG flag ("-" for a
+// connection with none), there only when a connection has some, so that
+// the table of every other capture stays as it was.
+func urgentColumn(r *health.Report, header []string, rows [][]string, fit []fitStep) ([]string, [][]string, []fitStep) {
+	col := slices.Index(header, "S2C F/M/B") + 1
+	header = slices.Insert(slices.Clone(header), col, "URG C2S/S2C")
+	for i := range rows {
+		cell := "-"
+		if c := r.Conn(i); c.Stats[0].Urgent+c.Stats[1].Urgent > 0 {
+			cell = strconv.Itoa(c.Stats[0].Urgent) + "/" + strconv.Itoa(c.Stats[1].Urgent)
+		}
+		rows[i] = slices.Insert(rows[i], col, cell)
+	}
+	return header, rows, insertFitStep(fit, col)
 }
 
 // insertFitStep returns fit with the steps of the columns from col on

@@ -46,7 +46,8 @@ func (m urgentMessage) String() string { return fmt.Sprintf("%d %d %s", m.Opcode
 // server (gen__ws-urgent, recorded by testdata/gen/urgent.py). wsdump
 // counts every segment with the URG flag on the client's side of its
 // connection, as tshark sees them (tcp.flags.urg, tcp.urgent_pointer),
-// in conns (-j 1 and -j 2 alike), lint WS315 and on stderr; it decodes
+// in conns (jsonl with -j 1 and -j 2 alike, CSV), lint WS315 and on
+// stderr; it decodes
 // the stream with the urgent bytes in, frame for frame as tshark does;
 // and where the server, which read the stream without them (the
 // manifest's server_read), read other messages, wsdump shows what was
@@ -120,6 +121,18 @@ func TestUrgentRecorded(t *testing.T) {
 		}
 	}
 
+	// The conns CSV's urgent columns, by client port.
+	csvURG := map[int]string{}
+	csvOut := strings.Split(strings.TrimSpace(mustRun(t, "conns", "-r", path, "--format", "csv")), "\n")
+	if !strings.HasSuffix(csvOut[0], ",c2s_urgent_segments,s2c_urgent_segments") {
+		t.Errorf("conns CSV header %q", csvOut[0])
+	}
+	for _, l := range csvOut[1:] {
+		f := strings.Split(l, ",")
+		port, _ := strconv.Atoi(f[3][strings.LastIndexByte(f[3], ':')+1:])
+		csvURG[port] = f[len(f)-2] + "/" + f[len(f)-1]
+	}
+
 	// lint's WS315 by client port.
 	lintOut, errs, code := runWsdump(t, nil, "lint", "-r", path, "--format", "jsonl", "--fail-on", "none")
 	if code != 0 {
@@ -179,6 +192,9 @@ func TestUrgentRecorded(t *testing.T) {
 		if st.C2S.UrgentSegments == nil || *st.C2S.UrgentSegments != urg[c.ClientPort] || st.S2C.UrgentSegments != nil {
 			t.Errorf("%s: urgent_segments c2s %v s2c %v, tshark's URG segments from the client %d, none from the server",
 				c.Path, st.C2S.UrgentSegments, st.S2C.UrgentSegments, urg[c.ClientPort])
+		}
+		if got, want := csvURG[c.ClientPort], strconv.Itoa(urg[c.ClientPort])+"/0"; got != want {
+			t.Errorf("%s: conns CSV urgent segments %s, want tshark's %s", c.Path, got, want)
 		}
 		if got := ws315[strconv.Itoa(i+1)+" c2s"]; got != urg[c.ClientPort] || ws315[strconv.Itoa(i+1)+" s2c"] != 0 {
 			t.Errorf("%s: WS315 counts c2s %d s2c %d, tshark %d from the client", c.Path, got, ws315[strconv.Itoa(i+1)+" s2c"], urg[c.ClientPort])
