@@ -44,13 +44,14 @@ func WriteConnsTable(w io.Writer, r *health.Report, o ConnsTableOptions) error {
 	out := &trimWriter{w: bufio.NewWriter(w)}
 	rows := connsRows(r, when)
 	header, fit := connsHeader, connsFit
-	if anyEncap(r) {
+	encap, urgent := optionalColumns(r)
+	if encap {
 		header, rows, fit = encapColumn(r, header, rows, fit)
 	}
 	if r.SeveralFiles() {
 		header, rows, fit = fileColumn(r, header, rows, fit)
 	}
-	if anyUrgent(r) {
+	if urgent {
 		header, rows, fit = urgentColumn(r, header, rows, fit)
 	}
 	if o.Width > 0 {
@@ -415,11 +416,10 @@ func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release b
 	// every other capture stays as it was.
 	// c2s_ and s2c_urgent_segments, after heartbeat, only when a
 	// connection carried the TCP URG flag: as for encap.
-	urgent := anyUrgent(r)
+	encap, urgent := optionalColumns(r)
 	if urgent {
 		header = append(header, "c2s_urgent_segments", "s2c_urgent_segments")
 	}
-	encap := anyEncap(r)
 	if encap {
 		header = append(header, "encap")
 	}
@@ -473,19 +473,25 @@ func connsOrigin(r *health.Report, origin time.Time) time.Time {
 }
 
 // connsEncapCol is the conns table's ENCAP column, after SERVER: there
-// only when a connection came encapsulated (anyEncap), so that the table
+// only when a connection came encapsulated (optionalColumns), so that the table
 // of every other capture stays as it was.
 const connsEncapCol = 5
 
-// anyEncap reports whether a connection of r came encapsulated (VLAN
-// tags, tunnels: health.Conn.Encap).
-func anyEncap(r *health.Report) bool {
+// optionalColumns reports whether a connection of r came encapsulated
+// (VLAN tags, tunnels: health.Conn.Encap), and whether one carried
+// segments with the TCP URG flag (wsparse.DirStats.Urgent): the ENCAP and
+// URG columns. One pass: a report's packed connections are unpacked to
+// be read.
+func optionalColumns(r *health.Report) (encap, urgent bool) {
 	for i := range r.Len() {
-		if r.Conn(i).Encap != "" {
-			return true
+		c := r.Conn(i)
+		encap = encap || c.Encap != ""
+		urgent = urgent || c.Stats[0].Urgent+c.Stats[1].Urgent > 0
+		if encap && urgent {
+			break
 		}
 	}
-	return false
+	return encap, urgent
 }
 
 // encapColumn returns the conns table with the ENCAP column ("-" for a
@@ -517,17 +523,6 @@ func fileColumn(r *health.Report, header []string, rows [][]string, fit []fitSte
 	fit = insertFitStep(fit, col)
 	fit[1].cut = -30 // its own step: keep the end
 	return header, rows, fit
-}
-
-// anyUrgent reports whether a connection of r carried segments with the
-// TCP URG flag (wsparse.DirStats.Urgent).
-func anyUrgent(r *health.Report) bool {
-	for i := range r.Len() {
-		if c := r.Conn(i); c.Stats[0].Urgent+c.Stats[1].Urgent > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // urgentColumn returns the conns table with the URG C2S/S2C column after
