@@ -30,6 +30,9 @@ type ConnsOptions struct {
 	BPF    []string // conns -r F tcp port 80
 
 	fields bool
+	// oneOfPerFile: a file of --per-file, its CSV rows under the first
+	// file's header: every optional column (ConnsTableOptions.AllColumns).
+	oneOfPerFile bool
 }
 
 // Validate checks the flags.
@@ -84,6 +87,7 @@ func (o *ConnsOptions) run() error {
 		return o.perFile(perFileLabel(o.Format, o.fields), o.Out, func(f string, out, errw io.Writer) error {
 			one := *o
 			one.Input, one.Out = o.one(f, errw), out
+			one.oneOfPerFile = true
 			return one.run()
 		})
 	}
@@ -95,7 +99,7 @@ func (o *ConnsOptions) run() error {
 	// first, and each connection once written (Release).
 	rd.Tracker = nil
 	v := report.ConnsView{Format: o.Format, Health: o.health(), Release: true, Clock: rd.Clock,
-		Table: report.ConnsTableOptions{Origin: rd.Origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out)}}
+		Table: report.ConnsTableOptions{Origin: rd.Origin, AbsTime: o.Time == "abs", Width: o.Table.width(o.Out), AllColumns: o.oneOfPerFile}}
 	if o.fields {
 		v.Fields, v.Header = o.Fields.Fields, o.Fields.header
 	}

@@ -28,6 +28,10 @@ type ConnsTableOptions struct {
 	// dropped, cut or folded; see connsFit); 0: every column in full, the
 	// fixed layout scripts read.
 	Width int
+	// AllColumns: the CSV has its optional columns (c2s_ and
+	// s2c_urgent_segments, encap) whatever the connections: a file of
+	// --per-file, whose rows go under the header of the first file.
+	AllColumns bool
 }
 
 // WriteConnsTable writes the health report (wsdump conns) for people: one
@@ -415,8 +419,12 @@ func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release b
 	// encap, last, only when a connection came encapsulated: the file of
 	// every other capture stays as it was.
 	// c2s_ and s2c_urgent_segments, after heartbeat, only when a
-	// connection carried the TCP URG flag: as for encap.
+	// connection carried the TCP URG flag: as for encap. Both always with
+	// AllColumns.
 	encap, urgent := optionalColumns(r)
+	if o.AllColumns {
+		encap, urgent = true, true
+	}
 	if urgent {
 		header = append(header, "c2s_urgent_segments", "s2c_urgent_segments")
 	}

@@ -33,7 +33,7 @@ func WriteConns(w io.Writer, rep *health.Report, v ConnsView) error {
 	case v.Format == "jsonl":
 		return writeHealthJSONL(w, rep, v.Health, v.Release, v.Clock)
 	case v.Format == "csv":
-		return writeConnsCSV(w, rep, ConnsTableOptions{Origin: v.Table.Origin, AbsTime: v.Table.AbsTime}, v.Release)
+		return writeConnsCSV(w, rep, ConnsTableOptions{Origin: v.Table.Origin, AbsTime: v.Table.AbsTime, AllColumns: v.Table.AllColumns}, v.Release)
 	default:
 		return WriteConnsTable(w, rep, v.Table)
 	}

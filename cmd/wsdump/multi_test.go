@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -329,5 +331,64 @@ func TestPerFileCSVHeaderFirstFileUnreadable(t *testing.T) {
 	}
 	if !strings.HasPrefix(out, "file,type,conn,") || strings.Count(out, "file,type") != 1 {
 		t.Errorf("csv header not first and once:\n%.300s", out)
+	}
+}
+
+// TestPerFileConnsCSVColumns: with --per-file, conns --format csv writes
+// one header for every file, so each file's rows carry every optional
+// column (c2s_ and s2c_urgent_segments, encap), whether that file has
+// urgent data or encapsulation or not: a row has as many fields as the
+// header and each value stands under its name, in either file order and
+// with -j 1 and -j 2 alike.
+func TestPerFileConnsCSVColumns(t *testing.T) {
+	pcaps := filepath.Join("..", "..", "testdata", "pcaps")
+	plain := filepath.Join(pcaps, "gen__ws-node-ethernet-mtu.pcap")
+	urgent := filepath.Join(pcaps, urgentCapture+".pcap")
+	encap := filepath.Join(pcaps, "gen__tenant-reconnect.pcap")
+	for _, files := range [][]string{{plain, urgent, encap}, {urgent, encap, plain}, {encap, plain, urgent}} {
+		var first string
+		for _, j := range []string{"1", "2"} {
+			out := mustRun(t, "conns", "--per-file", "-j", j, "--format", "csv", "-r", files[0], "-r", files[1], "-r", files[2])
+			if first == "" {
+				first = out
+			} else if out != first {
+				t.Errorf("%v: -j 1 and -j 2 differ", files)
+			}
+		}
+		recs, err := csv.NewReader(strings.NewReader(first)).ReadAll()
+		if err != nil {
+			t.Fatalf("%v: %v:\n%s", files, err, first)
+		}
+		col := map[string]int{}
+		for i, h := range recs[0] {
+			col[h] = i
+		}
+		for _, h := range []string{"file", "c2s_urgent_segments", "s2c_urgent_segments", "encap"} {
+			if _, ok := col[h]; !ok {
+				t.Fatalf("%v: no column %s in %q", files, h, recs[0])
+			}
+		}
+		urg, vxlan := 0, 0
+		for _, r := range recs[1:] {
+			if len(r) != len(recs[0]) {
+				t.Fatalf("%v: a row of %d fields under a header of %d: %q", files, len(r), len(recs[0]), r)
+			}
+			u, err := strconv.Atoi(r[col["c2s_urgent_segments"]])
+			if err != nil || r[col["s2c_urgent_segments"]] != "0" {
+				t.Errorf("%v: urgent segments %q/%q", files, r[col["c2s_urgent_segments"]], r[col["s2c_urgent_segments"]])
+			}
+			if (u > 0) != (r[col["file"]] == urgent) {
+				t.Errorf("%v: %s: %d urgent segments", files, r[col["file"]], u)
+			}
+			urg += u
+			if e := r[col["encap"]]; (e != "") != (r[col["file"]] == encap) || (e != "" && !strings.Contains(e, "vxlan")) {
+				t.Errorf("%v: %s: encap %q", files, r[col["file"]], e)
+			} else if e != "" {
+				vxlan++
+			}
+		}
+		if urg != 4 || vxlan == 0 {
+			t.Errorf("%v: %d urgent segments (want the capture's 4), %d rows encapsulated", files, urg, vxlan)
+		}
 	}
 }
