@@ -417,13 +417,12 @@ func writeConnsCSV(w io.Writer, r *health.Report, o ConnsTableOptions, release b
 		header = slices.Insert(header, 0, "file")
 	}
 	// encap, last, only when a connection came encapsulated: the file of
-	// every other capture stays as it was.
-	// c2s_ and s2c_urgent_segments, after heartbeat, only when a
-	// connection carried the TCP URG flag: as for encap. Both always with
-	// AllColumns.
-	encap, urgent := optionalColumns(r)
-	if o.AllColumns {
-		encap, urgent = true, true
+	// every other capture stays as it was. c2s_ and s2c_urgent_segments,
+	// after heartbeat, only when a connection carried the TCP URG flag: as
+	// for encap. Both always with AllColumns.
+	encap, urgent := true, true
+	if !o.AllColumns {
+		encap, urgent = optionalColumns(r)
 	}
 	if urgent {
 		header = append(header, "c2s_urgent_segments", "s2c_urgent_segments")
