@@ -73,4 +73,15 @@ func TestConnsUrgentColumn(t *testing.T) {
 	if c := csv(rep(false, "")); !strings.HasSuffix(c[0], ",close,heartbeat") {
 		t.Errorf("CSV header %q", c[0])
 	}
+
+	// AllColumns (--per-file, whose files share one header): both and
+	// encap, whatever the connections.
+	var b bytes.Buffer
+	if err := WriteConnsCSV(&b, rep(false, ""), ConnsTableOptions{Origin: t0, AllColumns: true}); err != nil {
+		t.Fatal(err)
+	}
+	if c := strings.Split(b.String(), "\n"); !strings.HasSuffix(c[0], ",heartbeat,c2s_urgent_segments,s2c_urgent_segments,encap") ||
+		!strings.HasSuffix(c[1], ",0,0,") || !strings.HasSuffix(c[2], ",0,0,") {
+		t.Errorf("CSV with AllColumns:\n%s", b.String())
+	}
 }
