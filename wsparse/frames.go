@@ -315,7 +315,7 @@ func (c *Conn) gap(side int, n int, sure bool, ts time.Time) {
 	switch h.mode {
 	case modeSniff:
 		// Chains may run through the hole inside a payload.
-		c.gapSniff(h.sniff, n)
+		c.gapSniff(h.sniff, n, ts)
 		h.sniff.lock = -1 // the frame start chosen may be lost: look again
 		return
 	case modeWS:

@@ -75,6 +75,7 @@ func (c *Conn) feedSniff(side int, data []byte, ts time.Time) {
 	h := &c.half[side]
 	s := h.sniff
 	s.add(data)
+	s.stamp(ts)
 	if s.lock >= 0 {
 		if s.end() >= s.lock {
 			c.acceptAt(side, s.lock, ts)
@@ -144,27 +145,15 @@ func (c *Conn) acceptAt(side, start int, ts time.Time) {
 	c.half[side].sniffed = true
 	h.mode = modeWS
 	h.midStream = true
-	buf, base, holes := s.buf, s.base, s.holes
+	buf, base, holes, times := s.buf, s.base, s.holes, s.pieces()
 	h.dropSniff()
 	c.rare(c.dirOf(side)).SkippedBytes += uint64(start - s.lostBefore(start)) // lost, not skipped
 	if c.sum.First.IsZero() {
 		c.sum.setFirst(ts)
 	}
-	// Replay the bytes from the boundary, holes as gaps.
-	p := start
-	for _, hl := range holes {
-		if hl[1] <= p {
-			continue
-		}
-		if hl[0] > p {
-			c.feed(side, buf[p-base:hl[0]-base], ts)
-		}
-		c.gap(side, hl[1]-max(hl[0], p), true, ts)
-		p = hl[1]
-	}
-	if p < base+len(buf) {
-		c.feed(side, buf[p-base:], ts)
-	}
+	// Replay the bytes from the boundary, each piece with its time, holes
+	// as gaps.
+	c.replay(side, buf, base, start, holes, times, ts)
 	// The other side now knows what to expect.
 	if o := &c.half[1-side]; o.mode == modeSniff && !c.forced && h.masked >= 0 {
 		o.sniff.want, o.sniff.minimum = 1-h.masked, 1

@@ -82,6 +82,8 @@ type sniffer struct {
 	limit    int      // Config.MaxSniff: bytes searched before giving up, when giving up is allowed; bytes kept
 	lock     int      // a chain was chosen whose next frame starts here, past the window's start (-1 none)
 	held              // the bytes kept, counted in the total of all searches (sniff_total.go)
+	times    []piece  // from t0 on: when the bytes kept came (sniff_times.go)
+	t0       int
 
 	// memo holds, for one advanceAll, where the chains walked so far went
 	// from each frame start they passed (passages, by index), and how the
@@ -165,6 +167,7 @@ func (s *sniffer) trim() {
 		s.buf = s.buf[:copy(s.buf, s.buf[over:])]
 		s.base += over
 	}
+	s.trimTimes()
 	s.recount()
 	s.shrinkCands()
 	h := s.holes[:0]

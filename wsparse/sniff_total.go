@@ -1,6 +1,9 @@
 package wsparse
 
-import "maps"
+import (
+	"maps"
+	"time"
+)
 
 // The bytes the searches for frame boundaries keep, all the connections of
 // a Shared together (Config.MaxSniffTotal): each search keeps up to
@@ -83,10 +86,12 @@ func (c *Conn) trimSniff(s *sniffer) {
 	}
 }
 
-// gapSniff is sniffer.gap, counting the side when the total cuts it.
-func (c *Conn) gapSniff(s *sniffer, n int) {
+// gapSniff is sniffer.gap, counting the side when the total cuts it; the
+// lost bytes are stamped with ts.
+func (c *Conn) gapSniff(s *sniffer, n int, ts time.Time) {
 	was := s.cut
 	s.gap(n)
+	s.stamp(ts)
 	if s.cut && !was {
 		c.hit().SniffTotal++
 	}
