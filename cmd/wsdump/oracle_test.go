@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The tests in this file hold wsdump's frame decoding against an independent
@@ -68,6 +69,7 @@ type oracleFrame struct {
 	payload   []byte // unmasked, as sent (still compressed under RSV1)
 	where     string // oracle only: the packet the frame ends in
 	cut       bool   // wsdump only: not all its payload kept (payload_kept)
+	ts        int64  // Unix nanoseconds: of the packet the frame ends in (tshark), the frame's ts (wsdump)
 }
 
 // headerLen is the size of a frame header with this 7-bit length field
@@ -212,21 +214,22 @@ func runWsdumpFramesCut(t *testing.T, file string) ([]oracleFrame, error) {
 	sc.Buffer(nil, 256<<20)
 	for sc.Scan() {
 		var r struct {
-			Type        string `json:"type"`
-			Conn        int    `json:"conn"`
-			Src         string `json:"src"`
-			Dst         string `json:"dst"`
-			Dir         string `json:"dir"`
-			Index       int    `json:"index"`
-			Fin         bool   `json:"fin"`
-			RSV         int    `json:"rsv"`
-			Opcode      int    `json:"opcode"`
-			Masked      bool   `json:"masked"`
-			MaskKey     string `json:"mask_key"`
-			Len         uint64 `json:"len"`
-			HeaderLen   int    `json:"header_len"`
-			Payload     []byte `json:"payload"` // base64
-			PayloadKept *int   `json:"payload_kept"`
+			Type        string    `json:"type"`
+			Conn        int       `json:"conn"`
+			TS          time.Time `json:"ts"`
+			Src         string    `json:"src"`
+			Dst         string    `json:"dst"`
+			Dir         string    `json:"dir"`
+			Index       int       `json:"index"`
+			Fin         bool      `json:"fin"`
+			RSV         int       `json:"rsv"`
+			Opcode      int       `json:"opcode"`
+			Masked      bool      `json:"masked"`
+			MaskKey     string    `json:"mask_key"`
+			Len         uint64    `json:"len"`
+			HeaderLen   int       `json:"header_len"`
+			Payload     []byte    `json:"payload"` // base64
+			PayloadKept *int      `json:"payload_kept"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("wsdump wrote a bad JSON line %.200q: %v", sc.Text(), err)
@@ -242,7 +245,7 @@ func runWsdumpFramesCut(t *testing.T, file string) ([]oracleFrame, error) {
 		frames = append(frames, oracleFrame{
 			conn: r.Conn, src: src, dst: dst, dir: r.Dir, index: r.Index, cut: r.PayloadKept != nil,
 			fin: r.Fin, rsv: r.RSV, opcode: r.Opcode, masked: r.Masked, maskKey: r.MaskKey,
-			length: r.Len, headerLen: r.HeaderLen, payload: r.Payload,
+			length: r.Len, headerLen: r.HeaderLen, payload: r.Payload, ts: r.TS.UnixNano(),
 		})
 	}
 	if err := sc.Err(); err != nil {
@@ -570,6 +573,11 @@ func parseTsharkJSON(b []byte) ([]oracleFrame, error) {
 		}
 		number, _ := fieldString(frameLayer, "frame.number")
 		where := "packet " + number
+		epoch, _ := fieldString(frameLayer, "frame.time_epoch")
+		ts, err := parseEpoch(epoch)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		tcp, err := lastLayer(l["tcp"])
 		if err != nil {
 			return nil, fmt.Errorf("%s: tcp layer: %w", where, err)
@@ -597,7 +605,7 @@ func parseTsharkJSON(b []byte) ([]oracleFrame, error) {
 			return nil, fmt.Errorf("%s: websocket layer: %w", where, err)
 		}
 		for _, w := range ws {
-			f := oracleFrame{conn: stream, src: src, dst: dst, where: where}
+			f := oracleFrame{conn: stream, src: src, dst: dst, where: where, ts: ts}
 			if err := f.fromTshark(w); err != nil {
 				return nil, fmt.Errorf("%s: %w", where, err)
 			}
@@ -611,6 +619,26 @@ func parseTsharkJSON(b []byte) ([]oracleFrame, error) {
 		return nil, fmt.Errorf("tshark output: data after the array: %v", err)
 	}
 	return frames, nil
+}
+
+// parseEpoch reads tshark's frame.time_epoch ("1795675025.436391000", or
+// RFC 3339 in later versions) as Unix nanoseconds.
+func parseEpoch(s string) (int64, error) {
+	if strings.Contains(s, "T") {
+		tm, err := time.Parse(time.RFC3339Nano, s)
+		return tm.UnixNano(), err
+	}
+	sec, frac, _ := strings.Cut(s, ".")
+	if len(frac) > 9 {
+		frac = frac[:9]
+	}
+	frac += strings.Repeat("0", 9-len(frac))
+	a, err1 := strconv.ParseInt(sec, 10, 64)
+	b, err2 := strconv.ParseInt(frac, 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, fmt.Errorf("frame.time_epoch %q: %w", s, err)
+	}
+	return a*1e9 + b, nil
 }
 
 func (f *oracleFrame) fromTshark(w map[string]json.RawMessage) error {

@@ -43,6 +43,7 @@ type keptFrame struct {
 	HeaderLen   int
 	Payload     []byte
 	Where       string
+	TS          int64
 }
 
 var (
@@ -92,7 +93,7 @@ func (k *keptDecode) frames() []oracleFrame {
 	out := make([]oracleFrame, len(k.Frames))
 	for i, f := range k.Frames {
 		out[i] = oracleFrame{conn: f.Conn, src: f.Src, dst: f.Dst, fin: f.Fin, rsv: f.RSV, opcode: f.Opcode,
-			masked: f.Masked, maskKey: f.MaskKey, length: f.Length, headerLen: f.HeaderLen, payload: f.Payload, where: f.Where}
+			masked: f.Masked, maskKey: f.MaskKey, length: f.Length, headerLen: f.HeaderLen, payload: f.Payload, where: f.Where, ts: f.TS}
 	}
 	return out
 }
@@ -106,7 +107,7 @@ func keepDecode(key string, r *tsharkResult, frames []oracleFrame) {
 	k := keptDecode{Stderr: r.Stderr, Err: r.Err, Frames: make([]keptFrame, len(frames))}
 	for i, f := range frames {
 		k.Frames[i] = keptFrame{Conn: f.conn, Src: f.src, Dst: f.dst, Fin: f.fin, RSV: f.rsv, Opcode: f.opcode,
-			Masked: f.masked, MaskKey: f.maskKey, Length: f.length, HeaderLen: f.headerLen, Payload: f.payload, Where: f.where}
+			Masked: f.masked, MaskKey: f.maskKey, Length: f.length, HeaderLen: f.headerLen, Payload: f.payload, Where: f.where, TS: f.ts}
 	}
 	var b bytes.Buffer
 	if gob.NewEncoder(&b).Encode(&k) != nil {
@@ -135,7 +136,7 @@ var wsdumpOnly = map[string]bool{"dir": true, "index": true, "cut": true}
 func TestKeptDecodeRoundTrip(t *testing.T) {
 	full := oracleFrame{conn: 3, src: netip.MustParseAddrPort("192.0.2.1:40000"), dst: netip.MustParseAddrPort("[2001:db8::2]:443"),
 		fin: true, rsv: 4, opcode: 2, masked: true, maskKey: "0a0b0c0d", length: 70000, headerLen: 14,
-		payload: []byte("payload"), where: "packet 7"}
+		payload: []byte("payload"), where: "packet 7", ts: 1795675025436391000}
 	v := reflect.ValueOf(full)
 	for i := range v.NumField() {
 		if name := v.Type().Field(i).Name; !wsdumpOnly[name] && v.Field(i).IsZero() {
