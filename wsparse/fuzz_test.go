@@ -219,6 +219,7 @@ func runScript(t *testing.T, s []byte) {
 		s = s[1:]
 		side, k := int(ctl&1), int(ctl>>3)
 		ts = ts.Add(time.Millisecond)
+		sink.fed = ts
 		gap := k + 1
 		if k == 31 {
 			gap = 1 << 20
@@ -237,6 +238,7 @@ func runScript(t *testing.T, s []byte) {
 			c.TCPEnd(side, k&1 != 0, ts)
 		}
 	}
+	sink.fed = ts
 	c.End(ts)
 	if sink.ends > 1 {
 		t.Fatalf("%d summaries", sink.ends)
@@ -250,6 +252,10 @@ type checkSink struct {
 	ends   int
 	frames [2]int
 	msgs   [2]int
+	// fed is the time of the last feed, gap or end: no frame is later. A
+	// direction's frames are in time order (the times fed increase).
+	fed    time.Time
+	lastTS [2]time.Time
 }
 
 func (s *checkSink) Handshake(c *Conn, h *Handshake) {
@@ -268,6 +274,10 @@ func (s *checkSink) Frame(c *Conn, f *Frame) {
 	if s.frames[f.Dir]++; f.Index != s.frames[f.Dir] {
 		s.t.Fatalf("frame index %d, want %d", f.Index, s.frames[f.Dir])
 	}
+	if f.TS.After(s.fed) || f.TS.Before(s.lastTS[f.Dir]) {
+		s.t.Fatalf("frame %d at %v: after the last time fed (%v) or before the direction's frame before (%v)", f.Index, f.TS, s.fed, s.lastTS[f.Dir])
+	}
+	s.lastTS[f.Dir] = f.TS
 	_ = f.Anomalies.String()
 }
 

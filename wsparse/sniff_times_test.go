@@ -156,3 +156,75 @@ func TestSniffTimesBounded(t *testing.T) {
 		t.Errorf("last piece %+v, end %d", p[len(p)-1], s.end())
 	}
 }
+
+// TestSniffFrameTimesChunked: a session without its handshake, cut into
+// random pieces each with its own time, reports every frame and message
+// with the time the same pieces give it after a handshake. (A side found
+// when the other side decided, in the middle of a long frame, may be taken
+// from inside its payload, whatever the times: 2 directions of these 80,
+// 8 with sessionStreams's binary payload; those are left aside.)
+func TestSniffFrameTimesChunked(t *testing.T) {
+	missed := 0
+	var streams [2][]byte
+	for i := range 12 {
+		seq := strings.Repeat("7", i)
+		streams[0] = cat(streams[0], frame(true, 0, OpText, testMask, `{"op":"publish","seq":`+seq+`}`))
+		streams[1] = cat(streams[1], frame(true, 0, OpText, nil, `{"op":"ack","seq":`+seq+`}`))
+		if i%4 == 0 {
+			streams[0] = cat(streams[0], frame(true, 0, OpPing, testMask, "hb"))
+			streams[1] = cat(streams[1], frame(true, 0, OpPong, nil, "hb"))
+		}
+		if i%5 == 0 {
+			streams[1] = cat(streams[1], frame(false, 0, OpText, nil, strings.Repeat("news ", 60)), frame(true, 0, OpContinuation, nil, "tail"))
+		}
+	}
+	for seed := range int64(40) {
+		rng := rand.New(rand.NewSource(seed))
+		var evs []feedEvent
+		rest := streams
+		for at := time.Duration(0); len(rest[0])+len(rest[1]) > 0; at += time.Millisecond {
+			side := rng.Intn(2)
+			if len(rest[side]) == 0 {
+				side = 1 - side
+			}
+			n := min(1+rng.Intn(1+rng.Intn(300)), len(rest[side]))
+			evs = append(evs, feedEvent{side, rest[side][:n], 0, at})
+			rest[side] = rest[side][n:]
+		}
+		ref := &pieceSink{}
+		rc := NewConn(1, testClient, testServer, Config{}, ref)
+		rc.Feed(0, []byte(upgradeRequest("")), testTime.Add(-time.Hour))
+		rc.Feed(1, []byte(upgradeResponse("")), testTime.Add(-time.Hour))
+		feedEvents(rc, evs)
+		rc.End(testTime.Add(time.Hour))
+		got := &pieceSink{}
+		gc := NewConn(1, testClient, testServer, Config{}, got)
+		feedEvents(gc, evs)
+		gc.End(testTime.Add(time.Hour))
+		for dir := range got.lines {
+			g, w := got.lines[dir], ref.lines[dir]
+			if !slices.Equal(untimed(g), untimed(w)) {
+				// Taken from inside a payload (see above): times aside.
+				missed++
+				t.Logf("seed %d dir %d: other frames than after a handshake", seed, dir)
+				continue
+			}
+			if !slices.Equal(g, w) {
+				t.Errorf("seed %d dir %d (%d pieces):\n got %s\nwant %s", seed, dir, len(evs),
+					strings.Join(g, "\n     "), strings.Join(w, "\n     "))
+			}
+		}
+	}
+	if missed > 4 {
+		t.Errorf("%d of 80 directions decoded otherwise than after a handshake", missed)
+	}
+}
+
+// untimed drops the times of pieceSink lines.
+func untimed(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i], _, _ = strings.Cut(l, " ts=")
+	}
+	return out
+}
