@@ -67,7 +67,8 @@ func TestSniffedTimesAgreeWithTshark(t *testing.T) {
 }
 
 // compareTimes compares, direction by direction, the frames both decoders
-// report (compareFrames holds their other fields) and their times.
+// report (compareFrames holds their other fields) and their times; a
+// direction only tshark decodes is an error too.
 func compareTimes(t *testing.T, want, got []oracleFrame) int {
 	t.Helper()
 	flows := func(fs []oracleFrame) map[[2]netip.AddrPort][]oracleFrame {
@@ -102,6 +103,11 @@ func compareTimes(t *testing.T, want, got []oracleFrame) int {
 	}
 	if bad > maxReports {
 		t.Errorf("%d more frames at other times", bad-maxReports)
+	}
+	for k, ws := range wf {
+		if _, ok := gf[k]; !ok {
+			t.Errorf("%s -> %s: tshark has %d frames, wsdump none", k[0], k[1], len(ws))
+		}
 	}
 	return n
 }
