@@ -228,3 +228,33 @@ func untimed(lines []string) []string {
 	}
 	return out
 }
+
+// TestSniffTimesTrimmed: the times a search keeps are those of the pieces
+// with bytes still in its window, no more (a piece that ends where the
+// window starts is gone) and no fewer, as the window moves.
+func TestSniffTimesTrimmed(t *testing.T) {
+	at := func(i int) time.Time { return testTime.Add(time.Duration(i) * time.Millisecond) }
+	const size = windowMin / 4 // pieces end where the window starts
+	s := newSniffer(-1, sniffMinFrames, false, 0)
+	rng := rand.New(rand.NewSource(2))
+	b := make([]byte, size)
+	for i := range 2000 {
+		rng.Read(b)
+		s.add(b)
+		s.stamp(at(i))
+		s.decide(false)
+		s.trim()
+		// Pieces i-n+1 .. i end past the window's start.
+		n := 0
+		for j := i; j >= 0 && (j+1)*size > s.base && n < sniffTimes; j-- {
+			n++
+		}
+		p := s.pieces()
+		if len(p) != n || p[0].end <= s.base || !p[0].ts.Equal(at(i-n+1)) {
+			t.Fatalf("after %d pieces, window from %d: %d times kept from %+v, want %d", i+1, s.base, len(p), p[0], n)
+		}
+	}
+	if s.base == 0 {
+		t.Fatal("the window never moved")
+	}
+}
