@@ -4,13 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/pcapgo"
 
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/internal/synth"
@@ -27,51 +22,24 @@ func neverTwoServers(t *testing.T) string {
 }
 
 // withOtherLoop writes the committed capture name (n packets) with the
-// synthetic loop of neverTwoServers beside it: 10.0.0.1 refused 4 times
-// by 10.0.0.2:8080.
+// synthetic loop of neverTwoServers beside it (synth.WithRefusedLoop):
+// 10.0.0.1 refused 4 times by 10.0.0.2:8080.
 func withOtherLoop(t *testing.T, name string, n int) string {
 	t.Helper()
-	in, err := os.Open("../testdata/pcaps/" + name + ".pcap")
+	pkts, err := synth.ReadPcap("../testdata/pcaps/" + name + ".pcap")
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer in.Close()
-	r, err := pcapgo.NewReader(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkts []synth.Packet
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		pkts = append(pkts, synth.Packet{TS: ci.Timestamp, Data: data})
 	}
 	if len(pkts) != n {
 		t.Fatalf("%s: %d packets, want %d", name, len(pkts), n)
 	}
-	shift := pkts[0].TS.Sub(synth.Start)
-	for i := range 4 {
-		c := synth.New(fmt.Sprintf("10.0.0.1:%d", 50000+i), "10.0.0.2:8080").At(time.Second + time.Duration(i)*3*time.Second).Syn().Rst(false)
-		for _, p := range c.Packets {
-			pkts = append(pkts, synth.Packet{TS: p.TS.Add(shift), Data: p.Data})
-		}
-	}
-	slices.SortStableFunc(pkts, func(a, b synth.Packet) int { return a.TS.Compare(b.TS) })
 	file := filepath.Join(t.TempDir(), name+"-other.pcap")
 	out, err := os.Create(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := pcapgo.NewWriter(out)
-	if err := w.WriteFileHeader(65535, r.LinkType()); err != nil {
+	if err := synth.WritePcap(out, 65535, synth.WithRefusedLoop(pkts)...); err != nil {
 		t.Fatal(err)
-	}
-	for _, p := range pkts {
-		if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: p.TS, CaptureLength: len(p.Data), Length: len(p.Data)}, p.Data); err != nil {
-			t.Fatal(err)
-		}
 	}
 	if err := out.Close(); err != nil {
 		t.Fatal(err)

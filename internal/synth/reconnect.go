@@ -42,3 +42,24 @@ func SockJSReconnect(refused int, every, after time.Duration) []Packet {
 	slices.SortStableFunc(pkts, func(a, b Packet) int { return a.TS.Compare(b.TS) })
 	return pkts
 }
+
+// WithRefusedLoop returns pkts (a capture's, in time order) with another
+// client's loop beside them: 10.0.0.1 refused 4 times by 10.0.0.2:8080
+// (SYN answered by RST), 3 s apart from 1 s after pkts' first packet, in
+// time order. A group of bare connects a filter on the capture's own
+// server must leave out.
+func WithRefusedLoop(pkts []Packet) []Packet {
+	out := slices.Clone(pkts)
+	var shift time.Duration
+	if len(pkts) > 0 {
+		shift = pkts[0].TS.Sub(Start)
+	}
+	for i := range 4 {
+		c := New("10.0.0.1:"+strconv.Itoa(50000+i), "10.0.0.2:8080").At(time.Second + time.Duration(i)*3*time.Second).Syn().Rst(false)
+		for _, p := range c.Packets {
+			out = append(out, Packet{TS: p.TS.Add(shift), Data: p.Data})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Packet) int { return a.TS.Compare(b.TS) })
+	return out
+}
