@@ -76,7 +76,7 @@ func (f *Filter) ConnSelected(c *wsparse.Conn, s *wsparse.Summary) bool {
 // connExpr tries Expr on a connection's fields when it reads no other.
 func (f *Filter) connExpr(c *wsparse.Conn, s *wsparse.Summary, hf *HandshakeFields) bool {
 	x := f.spec.Expr
-	if x == nil || !x.onAttempts() {
+	if x == nil || !x.OnAttempts() {
 		return true
 	}
 	env := f.scratch()
@@ -85,9 +85,9 @@ func (f *Filter) connExpr(c *wsparse.Conn, s *wsparse.Summary, hf *HandshakeFiel
 	return x.match(&f.vm, env)
 }
 
-// onAttempts reports whether the expression reads only fields that a
+// OnAttempts reports whether the expression reads only fields that a
 // connection that never reached WebSocket has (attemptFields).
-func (e *Expr) onAttempts() bool {
+func (e *Expr) OnAttempts() bool {
 	if e.UsesConn || e.names["$env"] {
 		return false
 	}

@@ -86,14 +86,12 @@ type tenantGroupKey struct {
 // Regroup makes r's reconnect groups again over its connections as they
 // are now, after Keep (conns -Y): a selection's groups, as those of a
 // connection filter (--conn, --host, --path), are of the connections
-// selected only, without the refused and unanswered connects and the
-// requests that never reached WebSocket (no connection row, so never
-// selected). Before, -Y kept the rows and left the groups of the whole
-// capture: -Y 'vni == 20' listed the other tenant's group too, of
-// connections not in the table.
+// selected and of the attempts that never reached WebSocket the tracker
+// was given, which the caller selected before (a refused, unanswered or
+// closed connect, a request before an upgrade: conns gives the tracker
+// those its filter selects, as lint's selects them). Before, -Y kept the
+// rows and left the groups of the whole capture: -Y 'vni == 20' listed
+// the other tenant's group too, of connections not in the table.
 func (t *Tracker) Regroup(r *Report) {
-	kept := t.connects
-	t.connects = connects{}
 	r.Groups, r.ConnectsUncounted = t.groups(r.Len(), r.Conn)
-	t.connects = kept
 }

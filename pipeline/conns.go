@@ -61,14 +61,28 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	// compressed message loses the inflater's window, and text beats
 	// after it with it. Application heartbeats (STOMP, SockJS, Engine.IO, MQTT, GraphQL)
 	// come from the message decoders.
-	// Without a filter, connections that never showed WebSocket end too:
-	// refused and unanswered connects and the HTTP requests before an
-	// upgrade are attempts of the reconnect groups.
+	// Connections that never showed WebSocket end too (refused and
+	// unanswered connects, the HTTP requests before an upgrade): attempts
+	// of the reconnect groups. Under a filter (the connection filters or
+	// -Y) those it selects are given to the tracker, as lint selects them
+	// (attemptGate), and no other: a group is made of the connections and
+	// the attempts selected.
 	spec := o.Spec
 	opts := o.Reassembly
-	opts.Decoder.EndAll = spec.IsZero()
+	opts.Decoder.EndAll = true
+	var af *filter.Filter
+	filtered := !spec.IsZero() || o.Select != nil
+	if filtered {
+		af = attemptFilter(spec, o.Select)
+	}
 	var asm Assembler
-	tls := &undecrypted{next: Tracker(tr)}
+	var track record.Sink = Tracker(tr)
+	if filtered && spec.IsZero() {
+		// -Y alone: it selects the connections at their end
+		// (selectConns), the attempts here.
+		track = &attemptGate{f: af, next: track, attempts: track}
+	}
+	tls := &undecrypted{next: track}
 	if spec.IsZero() {
 		// Every connection ends before Report, with the decoder's
 		// summary: an open connection's head waits for its end.
@@ -77,14 +91,20 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	} else {
 		// The filter goes first: it picks whole connections (--conn,
 		// --host, --path), each decoded as without it, and the decoding of
-		// the others is saved.
+		// the others is saved; the attempts it selects go around it.
 		var dec record.Sink = tls
 		if o.Decode != appproto.ModeNone {
 			dec = Apps(dec, TrackerApps(tr, o.Decode))
 		}
-		asm = New(ConnFilter(dec, spec), opts, o.Jobs)
+		asm = New(&attemptGate{f: af, next: ConnFilter(dec, spec), attempts: dec}, opts, o.Jobs)
 	}
-	rd.ReadErr = feedToEnd(asm, tr, func(a Assembler) error { return feed(a, func(t time.Time) { rd.Origin = t }) })
+	origin := func(t time.Time) {
+		rd.Origin = t
+		if af != nil {
+			af.SetOrigin(t)
+		}
+	}
+	rd.ReadErr = feedToEnd(asm, tr, func(a Assembler) error { return feed(a, origin) })
 	st := asm.Stats()
 	rd.Clock = st.Clock
 	if o.Limits != nil {

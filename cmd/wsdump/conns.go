@@ -32,8 +32,8 @@ server refused or unanswered and the HTTP requests before an upgrade (SockJS
 /info, the Engine.IO handshake) included, with the outage from a good
 connection's end to the next one's start and the rhythm of the retries
 (fixed, exponential, increasing, random). Connections that overlap are never
-retries of each other. With a connection filter, only WebSocket connections and
-upgrade requests are attempts.
+retries of each other. With a filter, a group is of the connections and of the
+attempts that never reached WebSocket it selects, as lint selects them.
 
 Heartbeats: WebSocket pings and pongs; the application protocols' own (STOMP
 heart-beat, SockJS h, Engine.IO ping/pong, MQTT, GraphQL); and application

@@ -9,9 +9,11 @@ import (
 // --host do, and its reconnect groups are those of the connections
 // selected, as theirs are: the same output for the same selection, and
 // -Y 'vni == 20' on gen__tenant-reconnect lists VXLAN 20's group only,
-// of its WebSocket connections. Before, -Y kept the rows and left the
-// groups of the whole capture (both tenants' groups, the refused connects
-// in them, connections listed that the table did not show).
+// its WebSocket connections and its refused connects (a field they have:
+// selected as lint selects them), 10 attempts as without -Y. Before, -Y
+// kept the rows and left the groups of the whole capture (both tenants'
+// groups, connections listed that the table did not show); then the
+// group of its 6 WebSocket connections alone, no refused connect.
 func TestConnsFilterGroups(t *testing.T) {
 	pcap, _ := tenantCapture(t)
 	for _, c := range []struct{ expr, flag, val string }{
@@ -47,8 +49,8 @@ func TestConnsFilterGroups(t *testing.T) {
 			continue
 		}
 		groups++
-		if !strings.Contains(line, `"encap":"vxlan:20"`) || !strings.Contains(line, `"attempts":6,"refused":0`) {
-			t.Errorf("-Y 'vni == 20': group %s; want VXLAN 20's 6 WebSocket connections", line)
+		if !strings.Contains(line, `"encap":"vxlan:20"`) || !strings.Contains(line, `"attempts":10,"refused":4`) {
+			t.Errorf("-Y 'vni == 20': group %s; want VXLAN 20's 6 WebSocket connections and 4 refused connects", line)
 		}
 	}
 	if groups != 1 {
