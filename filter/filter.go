@@ -357,6 +357,18 @@ func (f *Filter) hostMatches(client, server netip.AddrPort, h *wsparse.Handshake
 			}
 			continue
 		}
+		if _, err := netip.ParseAddrPort(p); err == nil || !isGlob(p) { // "[::1]:8080" is no glob
+			if name, port, ok := hostPort(p); ok {
+				host := ""
+				if h != nil {
+					host = h.Host
+				}
+				if hostPortMatches(name, port, client, server, host) {
+					return true
+				}
+				continue
+			}
+		}
 		if h != nil && h.Host != "" && match(strings.ToLower(p), strings.ToLower(h.Host)) {
 			return true
 		}

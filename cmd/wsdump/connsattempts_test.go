@@ -169,3 +169,29 @@ func TestReportHostAttempts(t *testing.T) {
 		}
 	}
 }
+
+// TestHostPortCapture: on a real capture (zeek__reply-ping-separate: a
+// WebSocket from 127.0.0.1 to 127.0.0.1:8080, its Host localhost:8080),
+// --host with a port selects that port only: localhost:80 and
+// 127.0.0.1:80 none (localhost:80 selected it, a substring of its Host),
+// localhost:8080 and 127.0.0.1:8080 it, in conns and the main view (the latter by its server's
+// address, which before it did not: its Host names no address).
+func TestHostPortCapture(t *testing.T) {
+	const file = "../../testdata/pcaps/zeek__reply-ping-separate.pcap"
+	for host, want := range map[string]int{"localhost:80": 0, "127.0.0.1:80": 0, "localhost:8080": 1, "127.0.0.1:8080": 1, "LocalHost": 1, "127.0.0.1": 1} {
+		for _, view := range []string{"conns", "frames"} {
+			args := []string{view, "-r", file, "--host", host, "--format", "jsonl"}
+			if view == "frames" {
+				args = args[1:] // the main view
+			}
+			out, errs, code := runWsdump(t, nil, args...)
+			if code != 0 {
+				t.Fatalf("%v: exit %d: %s", args, code, errs)
+			}
+			n := min(1, strings.Count(out, `"conn":1,`))
+			if n != want {
+				t.Errorf("%s --host %s: %d connections, want %d:\n%s", view, host, n, want, out)
+			}
+		}
+	}
+}

@@ -55,7 +55,7 @@ func addConnSelectors(f *pflag.FlagSet, fl *filter.Flags, host bool) {
 	f.StringVarP(&fl.Expr, "filter", "Y", "", "only records for which `EXPR` is true (display filter over the jsonl field names: 'close_code != 1000')")
 	f.StringArrayVar(&fl.Paths, "path", nil, "only connections whose request URI matches `PATTERN` (glob or substring; repeatable)")
 	if host {
-		f.StringArrayVar(&fl.Hosts, "host", nil, "only connections whose Host header matches `PATTERN` (glob or substring) or with an endpoint at that IP (repeatable)")
+		f.StringArrayVar(&fl.Hosts, "host", nil, "only connections whose Host header matches `PATTERN` (glob or substring) or with an endpoint at that IP; with a port, that port exactly (repeatable)")
 	}
 }
 
