@@ -6,7 +6,7 @@ import (
 	"github.com/wsdump/wsdump/wsparse"
 )
 
-// closedWindow: a connect the server closed (its FIN) before any byte is
+// closedWindow: a connect the server closed (its FIN, or its RST) before any byte is
 // an attempt that failed (OutcomeConnClosed) when the FIN came at most
 // this long after it. A client that tries sends its request at once, so
 // the server's FIN comes before it only when the server closes at once;
@@ -21,4 +21,19 @@ const closedWindow = time.Second
 // proxy whose backend is down) makes.
 func closedAtOnce(s *wsparse.Summary) bool {
 	return s.TCPEndTS[wsparse.ServerToClient].Sub(s.First) <= closedWindow
+}
+
+// closedOutcome is the outcome of a connect the server closed (its FIN,
+// wsparse.ConnectClosed: OutcomeConnClosed) or reset (its RST,
+// wsparse.ConnectReset: OutcomeConnReset) before any byte; ok is false
+// when it did so later than closedWindow (closedAtOnce: its first RST,
+// else its FIN), no attempt.
+func closedOutcome(s *wsparse.Summary) (string, bool) {
+	if !closedAtOnce(s) {
+		return "", false
+	}
+	if s.Connect == wsparse.ConnectReset {
+		return OutcomeConnReset, true
+	}
+	return OutcomeConnClosed, true
 }

@@ -115,6 +115,7 @@ const (
 	OutcomeConnRefused = "conn_refused" // the TCP connect was answered by RST
 	OutcomeTimeout     = "timeout"      // the TCP connect was never answered
 	OutcomeConnClosed  = "conn_closed"  // the TCP connect was accepted, then the server closed it (FIN) before any byte
+	OutcomeConnReset   = "conn_reset"   // the TCP connect was accepted, then the server reset it (RST) before any byte
 	OutcomeHTTPError   = "http_error"   // an HTTP request before the upgrade failed
 	OutcomeHTTPTimeout = "http_timeout" // an HTTP request before the upgrade got no answer before the next attempt
 	OutcomeHTTPOnly    = "http_only"    // an HTTP request before the upgrade, and no upgrade followed
@@ -255,12 +256,11 @@ func (t *Tracker) notWebSocket(c *wsparse.Conn, s *wsparse.Summary) {
 	case wsparse.ConnectUnanswered:
 		t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeTimeout})
 		return
-	case wsparse.ConnectClosed:
-		// Accepted and closed at once (closedAtOnce): an attempt that failed.
-		if !closedAtOnce(s) {
-			return
+	case wsparse.ConnectClosed, wsparse.ConnectReset:
+		// Accepted and closed or reset at once: an attempt that failed.
+		if out, ok := closedOutcome(s); ok {
+			t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: s.First, end: end, outcome: out, tcpEnded: true})
 		}
-		t.connects.add(connect{conn: c.ID, encap: encap, client: client.Addr(), server: server, start: s.First, end: end, outcome: OutcomeConnClosed, tcpEnded: true})
 		return
 	}
 	for _, r := range s.Requests {

@@ -133,7 +133,7 @@ func inFlight(n int) string {
 // handshake in the group (a WebSocket caught mid-stream) or one that
 // got further (an HTTP request) makes it none.
 func (l *Linter) neverConnected(g *health.Group) {
-	refused, unanswered, closed := 0, 0, 0
+	refused, unanswered, closed, reset := 0, 0, 0, 0
 	for i := range g.Attempts {
 		a := &g.Attempts[i]
 		switch {
@@ -144,6 +144,8 @@ func (l *Linter) neverConnected(g *health.Group) {
 			unanswered++
 		case a.Outcome == health.OutcomeConnClosed:
 			closed++
+		case a.Outcome == health.OutcomeConnReset:
+			reset++
 		default:
 			return // it got further than a connect
 		}
@@ -153,7 +155,7 @@ func (l *Linter) neverConnected(g *health.Group) {
 	// refused ones in Refused.
 	moreRefused := min(max(g.Refused-refused, 0), g.Unlisted)
 	refused, unanswered = refused+moreRefused, unanswered+g.Unlisted-moreRefused
-	n := refused + unanswered + closed
+	n := refused + unanswered + closed + reset
 	if n < 2 {
 		return
 	}
@@ -166,11 +168,19 @@ func (l *Linter) neverConnected(g *health.Group) {
 	}
 	d := g.Server.String() + " from " + g.ClientIP.String() + ": " + strconv.Itoa(n) + " TCP connects in " + text.Dur(last.Sub(at.Start)) +
 		", none accepted (" + strconv.Itoa(refused) + " refused, " + strconv.Itoa(unanswered) + " unanswered): the client never reached its server" + inFlight(g.InFlight)
-	if closed > 0 {
-		// Accepted by TCP, closed at once: no byte went either way.
+	if closed > 0 || reset > 0 {
+		// Accepted by TCP, closed (FIN) or reset (RST) at once: no byte
+		// went either way.
+		how := strconv.Itoa(closed) + " closed by the server before any byte"
+		if reset > 0 {
+			how = strconv.Itoa(reset) + " reset by the server before any byte"
+			if closed > 0 {
+				how = strconv.Itoa(closed) + " closed and " + how
+			}
+		}
 		d = g.Server.String() + " from " + g.ClientIP.String() + ": " + strconv.Itoa(n) + " TCP connects in " + text.Dur(last.Sub(at.Start)) +
 			", none got further than the connect (" + strconv.Itoa(refused) + " refused, " + strconv.Itoa(unanswered) + " unanswered, " +
-			strconv.Itoa(closed) + " closed by the server before any byte): the client never reached its server" + inFlight(g.InFlight)
+			how + "): the client never reached its server" + inFlight(g.InFlight)
 	}
 	l.push(Finding{Rule: rule("reconnect-never-connected"), Conn: at.Conn, EncapID: wsparse.EncapID(g.Encap()), Record: "connection", TS: at.Start, Detail: d})
 }

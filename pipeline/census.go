@@ -75,6 +75,8 @@ func (c *Census) End(conn *wsparse.Conn, s *wsparse.Summary) {
 		c.seen[conn.ID] = "a TCP connect never answered, not WebSocket"
 	case s.Connect == wsparse.ConnectClosed:
 		c.seen[conn.ID] = "a TCP connection the server closed (FIN) before any data, not WebSocket"
+	case s.Connect == wsparse.ConnectReset:
+		c.seen[conn.ID] = "a TCP connection the server reset (RST) before any data, not WebSocket"
 	case s.Connect == wsparse.ConnectEmpty:
 		c.seen[conn.ID] = "a TCP connection that carried no data, not WebSocket"
 	default:

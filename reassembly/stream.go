@@ -52,6 +52,8 @@ func (s *stream) connect() string {
 		return wsparse.ConnectRefused
 	case s.space&serverFinFirst != 0:
 		return wsparse.ConnectClosed
+	case s.space&serverRstFirst != 0:
+		return wsparse.ConnectReset
 	}
 	return wsparse.ConnectEmpty
 }
@@ -329,6 +331,9 @@ func (s *stream) track(sd int, tcp *layers.TCP) {
 		if e-s.base(sd) >= 1<<32-maxWindow {
 			s.space |= fullSpace << sd
 		}
+	}
+	if tcp.RST && sd == 1 && !s.fin[0] && !s.fin[1] && !s.rst && s.noBytesBefore(tcp) {
+		s.space |= serverRstFirst
 	}
 	s.fin[sd] = s.fin[sd] || tcp.FIN
 	s.rst = s.rst || tcp.RST

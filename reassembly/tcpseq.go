@@ -228,6 +228,11 @@ const (
 	// 0's SYN alone: no byte either way (stream.noBytesBefore,
 	// stream.connect: ConnectClosed).
 	serverFinFirst = 1 << 6
+	// serverRstFirst (not by side): side 1's RST came before any FIN or
+	// RST, right after its SYN-ACK and acknowledging side 0's SYN alone:
+	// accepted, then reset (a listener that closes with SO_LINGER 0),
+	// no byte either way (stream.connect: ConnectReset).
+	serverRstFirst = 1 << 7
 )
 
 // outside reports whether x lies more than maxWindow past side sd's end

@@ -162,6 +162,7 @@ var outcomeColor = map[string]string{
 	health.OutcomeNoResponse:  "#7f7f7f",
 	health.OutcomeConnRefused: "#d62728",
 	health.OutcomeConnClosed:  "#d62728",
+	health.OutcomeConnReset:   "#d62728",
 	health.OutcomeTimeout:     "#7f7f7f",
 }
 

@@ -103,7 +103,7 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 			}
 			c := byID[a.Conn]
 			if c == nil || a.Outcome == health.OutcomeHTTPOnly || a.Outcome == health.OutcomeHTTPError || a.Outcome == health.OutcomeHTTPTimeout ||
-				a.Outcome == health.OutcomeConnRefused || a.Outcome == health.OutcomeTimeout || a.Outcome == health.OutcomeConnClosed {
+				a.Outcome == health.OutcomeConnRefused || a.Outcome == health.OutcomeTimeout || a.Outcome == health.OutcomeConnClosed || a.Outcome == health.OutcomeConnReset {
 				if marks < htmlMaxMarks {
 					marks++
 					class, what := "mark refused", "TCP connect refused (RST)"
@@ -112,6 +112,8 @@ func (v *htmlView) timeline(r *health.Report, byID map[int]*health.Conn, ax time
 						class, what = "mark timeout", "TCP connect never answered"
 					case health.OutcomeConnClosed:
 						what = "TCP connect accepted, then closed by the server (FIN) before any byte"
+					case health.OutcomeConnReset:
+						what = "TCP connect accepted, then reset by the server (RST) before any byte"
 					case health.OutcomeHTTPOnly, health.OutcomeHTTPError, health.OutcomeHTTPTimeout:
 						class, what = "mark info", "HTTP request before an upgrade: "+attemptOutcome(a)
 					}

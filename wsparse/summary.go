@@ -66,6 +66,10 @@ const (
 	// and before the client ended its side (a listener that accepts and
 	// closes at once).
 	ConnectClosed = "closed"
+	// ConnectReset: connected, then the server's RST before any byte and
+	// before either side's FIN (a listener that accepts and resets at
+	// once, closing with SO_LINGER 0).
+	ConnectReset = "reset"
 )
 
 // HTTPRequest is one HTTP request of a connection that never showed

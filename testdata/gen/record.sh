@@ -545,6 +545,17 @@ if want $name; then
 		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
 fi
 
+# A listener that accepts and resets at once (SO_LINGER 0: RST, no FIN,
+# before any byte) and a client that retries 4 times 1 s apart
+# (conn-reset.py), in a private network namespace. About 6 s. Port 47368.
+name=gen__conn-reset
+if want $name; then
+	p=47368
+	unshare --net bash "$SELF" __netns tcpdump lo "$OUT/$name.pcap" "tcp port $p" -- \
+		python3 "$GEN/conn-reset.py" --port "$p" --tries 4 --delay 1 \
+		--manifest "$OUT/$name.messages.tsv" --expect "$OUT/$name.expect.json"
+fi
+
 # A STOMP-over-SockJS server SIGSTOPped mid-session while the capture runs
 # 35 s more, kept going by a second, healthy session; no connection closed
 # (hb-stopped.js runs tcpdump itself, stopping it before anything is killed,
