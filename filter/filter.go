@@ -351,7 +351,7 @@ func (f *Filter) connMatches(c *wsparse.Conn, h *wsparse.Handshake) bool {
 
 func (f *Filter) hostMatches(client, server netip.AddrPort, h *wsparse.Handshake) bool {
 	for _, p := range f.spec.Hosts {
-		if ip, err := netip.ParseAddr(p); err == nil {
+		if ip, err := netip.ParseAddr(unbracket(p)); err == nil { // "[::1]" too
 			if client.Addr().Unmap() == ip.Unmap() || server.Addr().Unmap() == ip.Unmap() {
 				return true
 			}
@@ -375,6 +375,13 @@ func (f *Filter) hostMatches(client, server netip.AddrPort, h *wsparse.Handshake
 		if h != nil && isGlob(p) {
 			// A glob without a port matches a Host with one.
 			if host, _, ok := strings.Cut(h.Host, ":"); ok && !strings.HasPrefix(h.Host, "[") && match(strings.ToLower(p), strings.ToLower(host)) {
+				return true
+			}
+			// A glob with a port matches a Host without one at the
+			// server's port, as a name with a port does ('*.example.com:443'
+			// a Host example.com to port 443).
+			if _, _, ok := hostPort(h.Host); !ok && h.Host != "" && strings.Contains(p, ":") &&
+				match(strings.ToLower(p), strings.ToLower(h.Host)+":"+strconv.Itoa(int(server.Port()))) {
 				return true
 			}
 		}

@@ -7,11 +7,12 @@ import (
 )
 
 // hostPort splits a --host value that names a port ("10.0.0.2:80",
-// "[::1]:8080", "example.com:80") into its host and port; ok is false for
-// one without a port (an address alone, "::1", is no port either).
+// "[::1]:8080", "example.com:80", ":8080": any host) into its host and
+// port; ok is false for one without a port (an address alone, "::1", is
+// no port either).
 func hostPort(p string) (host string, port uint16, ok bool) {
 	i := strings.LastIndexByte(p, ':')
-	if i <= 0 {
+	if i < 0 {
 		return "", 0, false
 	}
 	host, ps := p[:i], p[i+1:]
@@ -21,7 +22,7 @@ func hostPort(p string) (host string, port uint16, ok bool) {
 		return "", 0, false // an IPv6 address without brackets: no port
 	}
 	n, err := strconv.ParseUint(ps, 10, 16)
-	if err != nil || ps == "" || ps[0] == '+' || host == "" {
+	if err != nil {
 		return "", 0, false
 	}
 	return host, uint16(n), true
@@ -34,11 +35,18 @@ func hostPort(p string) (host string, port uint16, ok bool) {
 // is that address and port; a name with a port one whose Host holds the
 // name (as a name alone matches: a substring, any case) and whose port
 // is the one named: the Host's, else, when it names none, the server's
-// (Host: example.com to port 80). host is the Host ("": none).
+// (Host: example.com to port 80). A port alone (name "": ":8080") selects
+// a connection with an endpoint at that port or a Host with it. host is
+// the Host ("": none).
 func hostPortMatches(name string, port uint16, client, server netip.AddrPort, host string) bool {
 	hport := server.Port()
 	if hn, hp, ok := hostPort(host); ok {
 		host, hport = hn, hp
+	} else {
+		host = unbracket(host)
+	}
+	if name == "" {
+		return client.Port() == port || server.Port() == port || host != "" && hport == port
 	}
 	if ip, err := netip.ParseAddr(name); err == nil {
 		ip = ip.Unmap()
@@ -49,4 +57,13 @@ func hostPortMatches(name string, port uint16, client, server netip.AddrPort, ho
 		return err == nil && hip.Unmap() == ip && hport == port
 	}
 	return host != "" && hport == port && strings.Contains(strings.ToLower(host), strings.ToLower(name))
+}
+
+// unbracket is h without the brackets of a bracketed IPv6 address
+// ("[::1]": "::1"), else h.
+func unbracket(h string) string {
+	if len(h) > 2 && h[0] == '[' && h[len(h)-1] == ']' {
+		return h[1 : len(h)-1]
+	}
+	return h
 }

@@ -44,8 +44,18 @@ func TestHostPort(t *testing.T) {
 		{"10.0.0.?:80", "10.0.0.1:5000", "10.0.0.2:80", "10.0.0.2:80", true}, // a glob: as before
 		{"*:80", "10.0.0.1:5000", "10.0.0.2:8080", "10.0.0.2:8080", false},
 		{"*:80*", "10.0.0.1:5000", "10.0.0.2:8080", "10.0.0.2:8080", true},
-		{"::1", "[::1]:5000", "[::1]:8080", "-", true},        // an IPv6 address without brackets: no port
-		{"[::1]:8080", "[::1]:5000", "[::1]:8080", "-", true}, // a bracketed address with a port: no glob
+		{"::1", "[::1]:5000", "[::1]:8080", "-", true},                                 // an IPv6 address without brackets: no port
+		{"[::1]:8080", "[::1]:5000", "[::1]:8080", "-", true},                          // a bracketed address with a port: no glob
+		{"[::1]", "[::1]:5000", "[::1]:8080", "-", true},                               // a bracketed address without a port: the address, no glob
+		{"[::1]", "[::2]:5000", "[::3]:8080", "1", false},                              // (the glob [::1] matched a Host "1")
+		{"[::1]:8080", "[::2]:5000", "[::3]:8080", "[::1]", true},                      // the Host's bracketed address, the server's port
+		{":8080", "10.0.0.1:5000", "10.0.0.2:8080", "-", true},                         // a port alone: an endpoint's
+		{":80", "10.0.0.1:5000", "10.0.0.2:8080", "10.0.0.2:8080", false},              // was a substring
+		{":8080", "10.0.0.1:5000", "10.0.0.9:80", "example.com:8080", true},            // the Host's port
+		{":5000", "10.0.0.1:5000", "10.0.0.2:80", "example.com", true},                 // the client's
+		{"*.example.com:80", "10.0.0.1:5000", "10.0.0.2:80", "a.example.com", true},    // a glob with a port, a Host without: the server's port
+		{"*.example.com:80", "10.0.0.1:5000", "10.0.0.2:8080", "a.example.com", false}, // another port
+		{"*.example.com", "10.0.0.1:5000", "10.0.0.2:80", "a.example.com", true},
 	} {
 		f := New(nil, Spec{Hosts: []string{c.host}})
 		var h *wsparse.Handshake
