@@ -3,6 +3,7 @@ package pipeline
 import (
 	"github.com/wsdump/wsdump/filter"
 	"github.com/wsdump/wsdump/record"
+	"github.com/wsdump/wsdump/report"
 )
 
 // notWebSocketEnd reports whether r is the End of a connection that never
@@ -51,3 +52,12 @@ func (g *attemptGate) Put(r *record.Record) {
 		g.attempts.Put(r)
 	}
 }
+
+// attemptExporter is an exporter with an attemptGate in front: the main
+// view's Parquet export under a filter (View.Attempts).
+type attemptExporter struct {
+	report.Exporter
+	g attemptGate
+}
+
+func (e *attemptExporter) Put(r *record.Record) { e.g.Put(r) }

@@ -30,6 +30,11 @@ type View struct {
 	// Ends, when set, is told the input's end once every record is out
 	// (feedToEnd).
 	Ends endTaker
+	// Attempts: the Ends of the connections that never showed WebSocket
+	// (Options' decoder ends them: EndAll) that the filter selects go
+	// past it to exp, as lint selects them (attemptGate), the others
+	// nowhere: the Parquet reconnect groups under a filter.
+	Attempts bool
 
 	Stats reassembly.Stats // the reading's counts, once Run returned
 }
@@ -37,7 +42,11 @@ type View struct {
 // Run reads src into exp and closes exp. It returns the error that ended
 // the reading (Feed's), and exp's Close error, as a *WriteError.
 func (v *View) Run(src capture.Source, exp report.Exporter) (readErr, writeErr error) {
+	all := exp
 	exp, flt := FilteredExporter(exp, v.Spec)
+	if v.Attempts && flt != nil {
+		exp = &attemptExporter{Exporter: exp, g: attemptGate{f: flt, next: exp, attempts: all}}
+	}
 	src = stopWhen(src, flt)
 	jobs := v.Jobs
 	if v.Spec.Count > 0 {
@@ -195,7 +204,9 @@ func RunView(o *ViewOptions) error {
 		exp = fe
 	} else if o.Format == "parquet" {
 		// conns' default heartbeat and reconnect-storm settings
-		// Without a filter every connection ends (EndAll below).
+		// Every connection ends (EndAll below); under a filter the
+		// attempts it selects are given to the reconnect groups, as
+		// conns and lint select them (View.Attempts).
 		if ds, err = dataset.New(dataset.Options{Dir: o.OutDir, Health: health.Options{}, EndsAll: spec.IsZero(), Files: files}); err != nil {
 			return &WriteError{err}
 		}
@@ -233,9 +244,10 @@ func RunView(o *ViewOptions) error {
 	tls := &undecrypted{next: counted}
 	run = undecryptedExporter{counted, tls}
 	v := View{Spec: spec, Jobs: o.Jobs, Limits: o.Limits, Err: o.Err,
-		App:     o.appOptions(&spec, ds != nil),
-		Options: o.Options(wsparse.Config{EndAll: ds != nil && spec.IsZero()}, keys),
-		Feed:    feedOptions(InputsName(o.Reads), keys)}
+		App:      o.appOptions(&spec, ds != nil),
+		Options:  o.Options(wsparse.Config{EndAll: ds != nil}, keys),
+		Feed:     feedOptions(InputsName(o.Reads), keys),
+		Attempts: ds != nil}
 	if ds != nil {
 		v.Ends = ds
 	}
