@@ -50,21 +50,9 @@ func connClosedCapture(t *testing.T, serverFirst bool) string {
 // attempt out: no group at all, lint silent. The report draws each on
 // its group's lane as such. -j 1 and -j 2 the same.
 func TestConnClosedAttempts(t *testing.T) {
-	type attempt struct {
-		Conn    int    `json:"conn" parquet:"conn"`
-		Outcome string `json:"outcome" parquet:"outcome"`
-	}
-	type group struct {
-		ClientIP string    `json:"client_ip" parquet:"client_ip"`
-		Server   string    `json:"server" parquet:"server"`
-		Attempts int       `json:"attempts" parquet:"attempts"`
-		Refused  int       `json:"refused" parquet:"refused"`
-		Failed   int       `json:"failed" parquet:"failed"`
-		Timeline []attempt `json:"timeline" parquet:"timeline,list"`
-	}
 	for _, serverFirst := range []bool{true, false} {
 		file := connClosedCapture(t, serverFirst)
-		var groups []group
+		var groups []groupRow
 		var jsonl string
 		for _, jobs := range []string{"1", "2"} {
 			out, errs, code := runWsdump(t, nil, "conns", "-r", file, "--format", "jsonl", "-j", jobs)
@@ -78,7 +66,7 @@ func TestConnClosedAttempts(t *testing.T) {
 		}
 		for _, l := range strings.Split(strings.TrimSpace(jsonl), "\n") {
 			if strings.Contains(l, `"type":"client_group"`) {
-				var g group
+				var g groupRow
 				if err := json.Unmarshal([]byte(l), &g); err != nil {
 					t.Fatal(err)
 				}
@@ -120,8 +108,7 @@ func TestConnClosedAttempts(t *testing.T) {
 		}
 		dir := t.TempDir()
 		writeParquet(t, file, dir)
-		rows := readDataset[group](t, dir, "reconnect_groups")
-		pj, _ := json.Marshal(rows)
+		pj, _ := json.Marshal(parquetGroups(t, dir))
 		jj, _ := json.Marshal(groups)
 		if string(pj) != string(jj) {
 			t.Errorf("parquet reconnect_groups %s, conns jsonl %s", pj, jj)

@@ -2,12 +2,9 @@ package main
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/parquet-go/parquet-go"
 )
 
 // TestParquetFilterAttempts: under a filter the Parquet reconnect_groups
@@ -19,18 +16,6 @@ import (
 // unanswered or closed connect in any group (--host 127.0.0.1:47365: 1
 // attempt of 10, --host 10.0.0.2 no group). -j 1 and -j 2 the same.
 func TestParquetFilterAttempts(t *testing.T) {
-	type attempt struct {
-		Conn    int    `json:"conn" parquet:"conn"`
-		Outcome string `json:"outcome" parquet:"outcome"`
-	}
-	type group struct {
-		ClientIP string    `json:"client_ip" parquet:"client_ip"`
-		Server   string    `json:"server" parquet:"server"`
-		Attempts int       `json:"attempts" parquet:"attempts"`
-		Refused  int       `json:"refused" parquet:"refused"`
-		Failed   int       `json:"failed" parquet:"failed"`
-		Timeline []attempt `json:"timeline" parquet:"timeline,list"`
-	}
 	file := besideRefusedLoop(t, "gen__reconnect-dead")
 	for _, c := range []struct {
 		args     []string
@@ -46,10 +31,10 @@ func TestParquetFilterAttempts(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("conns %v: exit %d: %s", c.args, code, errs)
 		}
-		var want []group
+		var want []groupRow
 		for _, l := range strings.Split(out, "\n") {
 			if strings.Contains(l, `"type":"client_group"`) {
-				var g group
+				var g groupRow
 				if err := json.Unmarshal([]byte(l), &g); err != nil {
 					t.Fatal(err)
 				}
@@ -69,20 +54,31 @@ func TestParquetFilterAttempts(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("parquet %v: exit %d: %s", c.args, code, errs)
 			}
-			files, _ := filepath.Glob(filepath.Join(dir, "reconnect_groups", "*", "*.parquet"))
-			var got []group
-			for _, p := range files {
-				r, err := parquet.ReadFile[group](p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, r...)
-			}
-			if g, w := jsonOf(got), jsonOf(want); g != w {
+			if g, w := jsonOf(parquetGroups(t, dir)), jsonOf(want); g != w {
 				t.Errorf("%v -j %s: parquet reconnect_groups\n%s\nwant conns'\n%s", c.args, jobs, g, w)
 			}
 		}
 	}
+}
+
+// groupRow is what a reconnect group's Parquet row and conns' jsonl
+// client_group say of it and of its attempts.
+type groupRow struct {
+	ClientIP string `json:"client_ip" parquet:"client_ip"`
+	Server   string `json:"server" parquet:"server"`
+	Attempts int    `json:"attempts" parquet:"attempts"`
+	Refused  int    `json:"refused" parquet:"refused"`
+	Failed   int    `json:"failed" parquet:"failed"`
+	Timeline []struct {
+		Conn    int    `json:"conn" parquet:"conn"`
+		Outcome string `json:"outcome" parquet:"outcome"`
+	} `json:"timeline" parquet:"timeline,list"`
+}
+
+// parquetGroups reads the reconnect_groups rows of the datasets in dir.
+func parquetGroups(t *testing.T, dir string) []groupRow {
+	t.Helper()
+	return readDataset[groupRow](t, dir, "reconnect_groups")
 }
 
 func jsonOf(v any) string {
