@@ -60,17 +60,17 @@ func (a *Assembler) flush(ts time.Time) {
 	a.release()
 }
 
-// forgetClosed drops the closed connections, and the tombs, remembered
-// since before t. (Their count is bounded at fixed packets: maybeFlush.)
+// forgetClosed drops the closed connections remembered since before t.
+// (Their count is bounded at fixed packets: maybeFlush.) The tombs are
+// not dropped by time, only by count (tombLedger): forgotten two minutes
+// after it was ended early, a WebSocket connection silent that long came
+// back as a new connection found afresh, its lone frames taken for other
+// bytes and dropped without a word (and when each worker of -j forgot them
+// depended on the packets it was given).
 func (a *Assembler) forgetClosed(t time.Time) {
 	for k, c := range a.closed {
 		if c.at.Before(t) {
 			delete(a.closed, k)
-		}
-	}
-	for k, c := range a.tombs {
-		if c.at.Before(t) {
-			a.bury(k, c)
 		}
 	}
 }

@@ -98,11 +98,14 @@ func (c closedConn) late(k flowKey, tcp *layers.TCP) bool {
 // it goes on, it keeps its number.
 type tomb struct {
 	id     int
-	at     time.Time
 	seq    int64 // the packet of the eviction that ended it
 	bare   bool  // ended before any payload, or finished: nothing of it is lost
 	tls    bool  // it was TLS: going on, it cannot be decrypted
 	isnSet bool
+	// ws: it was WebSocket (plain, HTTP/1), client its client side:
+	// going on, it is decoded as WebSocket from its next bytes.
+	ws     bool
+	client int8
 	isn    uint32 // sequence number of side 0's first segment
 	input  int32  // the input it was first seen in (stream.input): it keeps it going on
 }
@@ -201,7 +204,11 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 			a.setEncap(st)
 			a.onResume(st.id, st.addrs(), st.encapID(), st.input())
 		}
-		return a.started(st, key)
+		a.started(st, key)
+		if t.ws && st.resumed {
+			st.decoder().ResumedWebSocket(int(t.client))
+		}
+		return st
 	}
 	old, closed := a.closed[key]
 	if closed && old.late(key, tcp) {

@@ -517,8 +517,13 @@ func (s *stream) complete(evicted bool) {
 			if t, k2, ok := a.tombFor(k); ok {
 				a.bury(k2.tuple(), t) // another connection's, on the same ports
 			}
-			a.tombs[k.tuple()] = tomb{id: s.id, at: a.now, seq: a.pkt, bare: !s.payload && !s.resumed || s.rst || s.fin[0] && s.fin[1],
+			a.tombs[k.tuple()] = tomb{id: s.id, seq: a.pkt, bare: !s.payload && !s.resumed || s.rst || s.fin[0] && s.fin[1],
 				tls: s.tlsLayer() != nil || s.tlsResumed, isnSet: s.firstSet[0], isn: s.firstSeq[0], input: int32(s.input())}
+			if c := s.conn; c != nil && c.IsWebSocket() && c.ClientSide() >= 0 && s.tlsLayer() == nil && !s.tlsResumed && s.h2Layer() == nil {
+				t := a.tombs[k.tuple()]
+				t.ws, t.client = true, int8(c.ClientSide())
+				a.tombs[k.tuple()] = t
+			}
 			if a.onTomb != nil {
 				a.onTomb(s.id)
 			}

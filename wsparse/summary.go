@@ -392,6 +392,31 @@ func (c *Conn) LateBytes(side, n int) {
 // the middle of a connection.
 func (c *Conn) Resumed() { c.sum.Anomalies |= AnomResumed }
 
+// ResumedWebSocket is Resumed for a connection that was WebSocket before
+// it was ended early, clientSide its client: its next bytes are decoded
+// afresh as WebSocket, each side's frame boundaries searched for as from
+// the middle of a connection whose other side is known (the client's
+// frames masked, the server's not; one whole frame is enough), and it is
+// reported whatever comes: bytes in which no frame is found are counted in
+// skipped_bytes. Found afresh, a side with one frame or none after the
+// resume was not told from other bytes: its frames were dropped without a
+// word, and the connection, not yet WebSocket again, was the first ended
+// at the next eviction. Call it before feeding any bytes.
+func (c *Conn) ResumedWebSocket(clientSide int) {
+	c.Resumed()
+	c.ws = true
+	c.clientSide = int8(clientSide)
+	for side := range c.half {
+		want := int8(0)
+		if side == clientSide {
+			want = 1
+		}
+		h := &c.half[side]
+		h.mode = modeSniff
+		c.newSniff(h, want, 1, false)
+	}
+}
+
 // TCPEnd records that a side sent FIN (rst false) or RST at ts.
 func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
 	d := c.dirOf(side)

@@ -1,0 +1,70 @@
+package reassembly
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsdump/wsdump/internal/synth"
+	"github.com/wsdump/wsdump/wsparse"
+)
+
+// TestEvictedWebSocketGoesOn: a WebSocket connection ended early by
+// --max-connections 1 (not parked: found mid-stream only at its end, or
+// parked and then ended past the parking bound) goes on later with one
+// frame each way. Each shape: connection A sends one frame each way at 0 s
+// and again at 20 s or 200 s; B (and C) open with a handshake between.
+// A's later frames are decoded under its number, marked
+// connection_resumed, -j 1 and -j 2 alike. Before, the piece after the
+// resume was searched for framing afresh, as a connection never seen:
+// one frame a side proves nothing there, the piece was ended again at the
+// next eviction as "not WebSocket", and its frames were in no record and
+// no count; past two minutes A's tomb was forgotten and it came back as a
+// new connection, with the same end.
+func TestEvictedWebSocketGoesOn(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		handshake bool // A opens with a handshake; else it is caught mid-stream
+		later     time.Duration
+		conns     int
+	}{
+		{"mid-stream 20s", false, 20 * time.Second, 2},
+		{"mid-stream 200s", false, 200 * time.Second, 2},
+		{"handshake 20s", true, 20 * time.Second, 3},
+		{"handshake 200s", true, 200 * time.Second, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := synth.New("192.0.2.1:40050", "192.0.2.2:80")
+			if tc.handshake {
+				a.Open().Upgrade()
+			}
+			a.Frame(false, wsparse.OpText, []byte("server 0")).Frame(true, wsparse.OpText, []byte("client 0"))
+			n := len(a.Packets)
+			a.At(tc.later).Frame(false, wsparse.OpText, []byte("server 1")).Frame(true, wsparse.OpText, []byte("client 1"))
+			pkts := append([]synth.Packet(nil), a.Packets[:n]...)
+			pkts = append(pkts, synth.New("192.0.2.1:40051", "192.0.2.2:80").At(10*time.Second).Open().Upgrade().Frame(true, wsparse.OpText, []byte("b")).Packets...)
+			if tc.handshake {
+				// A and B parked in turn: A, parked longest, is ended.
+				pkts = append(pkts, synth.New("192.0.2.1:40052", "192.0.2.2:80").At(12*time.Second).Open().Upgrade().Frame(true, wsparse.OpText, []byte("c")).Packets...)
+			}
+			pkts = append(pkts, a.Packets[n:]...)
+			l, st := sameRecords(t, pkts, Options{MaxConnections: 1})
+			const pre = "conn 1 192.0.2.1:40050->192.0.2.2:80 "
+			for _, m := range []string{`message s2c "server 0" []`, `message c2s "client 0" []`, `message s2c "server 1" []`, `message c2s "client 1" []`} {
+				if k := l.count(pre + m); k != 1 {
+					t.Errorf("%s: %d times, want 1", m, k)
+				}
+			}
+			ends := l.count(pre + "end ")
+			if ends != 2 || l.count(pre+"end open frames 1/1 [connection_resumed]") != 1 {
+				t.Errorf("A: %d ends, want 2, the second marked connection_resumed", ends)
+			}
+			if st.Resumed != 1 || st.Connections != tc.conns {
+				t.Errorf("%d resumed, %d connections", st.Resumed, st.Connections)
+			}
+			if t.Failed() {
+				t.Logf("stats %+v\n%s", st, strings.Join(l.lines, "\n"))
+			}
+		})
+	}
+}
