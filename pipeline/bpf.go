@@ -7,6 +7,8 @@ import (
 
 	"github.com/wsdump/wsdump/capture"
 	"github.com/wsdump/wsdump/reassembly"
+
+	"github.com/wsdump/wsdump/internal/text"
 )
 
 // BPFSource passes the packets of a file that the trailing BPF filter
@@ -48,6 +50,6 @@ func (s *BPFSource) Next() (capture.Packet, error) {
 }
 
 func (s *BPFSource) Close() error {
-	fmt.Fprintf(s.stderr, "wsdump: capture filter %q: %d of %d packets dropped\n", s.expr, s.dropped, s.seen)
+	fmt.Fprintf(s.stderr, "wsdump: capture filter %q: %d of %s dropped\n", s.expr, s.dropped, text.Plural(s.seen, "packet"))
 	return s.Source.Close()
 }

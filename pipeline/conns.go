@@ -126,7 +126,11 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	rd.Report.Files = o.Files
 	selectConns(tr, rd.Report, o.Select, rd.Origin)
 	if n := rd.Report.ConnectsUncounted; n > 0 {
-		fmt.Fprintf(o.Err, "wsdump: %d refused or unanswered connects are in no reconnect group (a flood from many clients past the bounds on what is kept)\n", n)
+		are := "are"
+		if n == 1 {
+			are = "is"
+		}
+		fmt.Fprintf(o.Err, "wsdump: %s %s in no reconnect group (a flood from many clients past the bounds on what is kept)\n", text.Plural(n, "refused or unanswered connect"), are)
 	}
 	if n := rd.Report.ClockStepped; n > 0 {
 		fmt.Fprintf(o.Err, "wsdump: the capture's clock stepped back within %s (an NTP step, captures merged with a clock off): no heartbeat interval is measured across a step (clock_steps_back), and a duration across one counts no time across the step\n",
@@ -135,8 +139,16 @@ func Conns(o ConnsConfig, feed FeedFunc) ConnsRead {
 	if n := rd.Report.HTTP2More; n > 0 {
 		// The table says so under its HTTP/2 rows; the JSON lines have
 		// no record for them.
-		fmt.Fprintf(o.Err, "wsdump: %d HTTP/2 connections are not listed (past the first 1 000, and past 10 000 more of those not wholly followed), %d of them not wholly followed\n",
-			n, rd.Report.HTTP2MoreNotFollowed)
+		if n == 1 {
+			how := ""
+			if rd.Report.HTTP2MoreNotFollowed > 0 {
+				how = ", not wholly followed"
+			}
+			fmt.Fprintf(o.Err, "wsdump: 1 HTTP/2 connection is not listed (past the first 1 000, and past 10 000 more of those not wholly followed)%s\n", how)
+		} else {
+			fmt.Fprintf(o.Err, "wsdump: %d HTTP/2 connections are not listed (past the first 1 000, and past 10 000 more of those not wholly followed), %d of them not wholly followed\n",
+				n, rd.Report.HTTP2MoreNotFollowed)
+		}
 	}
 	return rd
 }

@@ -25,7 +25,7 @@ func TestHTTP2NotListedNoticed(t *testing.T) {
 		pkts = append(pkts, c.Packets...)
 	}
 	file := writeCapture(t, pkts)
-	const want = "wsdump: 1 HTTP/2 connections are not listed (past the first 1 000, and past 10 000 more of those not wholly followed), 0 of them not wholly followed\n"
+	const want = "wsdump: 1 HTTP/2 connection is not listed (past the first 1 000, and past 10 000 more of those not wholly followed)\n"
 	out, errs := connsJSONL(t, file, 2)
 	if !strings.Contains(errs, want) {
 		t.Errorf("stderr %q, want %q", errs, want)

@@ -81,7 +81,11 @@ func LoadKeys(names []string, stderr io.Writer) (*tlsdec.KeyLog, error) {
 			return nil, fmt.Errorf("--keylog %s: %w", name, err)
 		}
 		if k.Malformed > 0 {
-			fmt.Fprintf(stderr, "wsdump: --keylog %s: %d lines are not key log entries, skipped\n", name, k.Malformed)
+			if k.Malformed == 1 {
+				fmt.Fprintf(stderr, "wsdump: --keylog %s: 1 line is not a key log entry, skipped\n", name)
+			} else {
+				fmt.Fprintf(stderr, "wsdump: --keylog %s: %d lines are not key log entries, skipped\n", name, k.Malformed)
+			}
 		}
 		if keys.Len() == 0 && keys.Malformed == 0 {
 			keys = k // not a copy: a key log may take a hundred megabytes

@@ -104,7 +104,7 @@ func TestLoadKeys(t *testing.T) {
 	}
 	var stderr bytes.Buffer
 	keys, err := LoadKeys([]string{name}, &stderr)
-	if err != nil || keys.Len() != 1 || !strings.Contains(stderr.String(), ": 1 lines are not key log entries, skipped") {
+	if err != nil || keys.Len() != 1 || !strings.Contains(stderr.String(), ": 1 line is not a key log entry, skipped") {
 		t.Errorf("keys %v, error %v, stderr %q", keys, err, stderr.String())
 	}
 	if _, err := LoadKeys([]string{name + ".missing"}, &stderr); err == nil || !strings.HasPrefix(err.Error(), "--keylog: ") {

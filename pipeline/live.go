@@ -14,6 +14,8 @@ import (
 	"github.com/wsdump/wsdump/reassembly"
 	"github.com/wsdump/wsdump/record"
 	"github.com/wsdump/wsdump/report"
+
+	"github.com/wsdump/wsdump/internal/text"
 )
 
 // Live is a live capture's run: what to open, where the records go.
@@ -172,7 +174,7 @@ func RunLive(ctx context.Context, l *Live) error {
 		pw.WriteStats(start, time.Now(), received, dropped)
 		writeErr = pw.Close()
 	}
-	fmt.Fprintf(l.Err, "wsdump: %d packets captured, %d received by filter, %d dropped by kernel\n", packets, received, dropped)
+	fmt.Fprintf(l.Err, "wsdump: %s captured, %d received by filter, %d dropped by kernel\n", text.Plural(int(packets), "packet"), received, dropped)
 
 	switch {
 	case outErr != nil:

@@ -170,7 +170,7 @@ func RunExport(o *ExportOptions) error {
 		return &WriteError{err}
 	}
 	if derr == nil {
-		fmt.Fprintf(o.Err, "wsdump: %d messages written to %s\n", e.Count(), o.Output)
+		fmt.Fprintf(o.Err, "wsdump: %s written to %s\n", text.Plural(e.Count(), "message"), o.Output)
 	}
 	return derr
 }

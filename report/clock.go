@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/wsdump/wsdump/reassembly"
+
+	"github.com/wsdump/wsdump/internal/text"
 )
 
 // writeClockJumps writes a notice for each jump of the capture's clock
@@ -29,7 +31,7 @@ func writeClockJumps(w io.Writer, c *reassembly.Clock) {
 		}
 	}
 	if c.JumpsMore > 0 {
-		fmt.Fprintf(w, "wsdump: the capture's clock jumped %d more times\n", c.JumpsMore)
+		fmt.Fprintf(w, "wsdump: the capture's clock jumped %s\n", text.Plural(c.JumpsMore, "more time"))
 	}
 }
 

@@ -35,6 +35,11 @@ func TestClockNotices(t *testing.T) {
 			t.Errorf("no %q in\n%s", want, b.String())
 		}
 	}
+	b.Reset()
+	writeClockJumps(&b, &reassembly.Clock{JumpsMore: 1})
+	if want := "wsdump: the capture's clock jumped 1 more time\n"; b.String() != want {
+		t.Errorf("one more jump: %q, want %q", b.String(), want)
+	}
 	if j := string(appendClockJSON(nil, c)); !strings.HasSuffix(j, `"open_judged_to_end":true}`+"\n"+`{"type":"clock_run","more":5,"open_judged_to_end":false}`+"\n") {
 		t.Errorf("jsonl ends\n%s", j[max(0, len(j)-300):])
 	}

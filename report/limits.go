@@ -31,7 +31,7 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		w = NameNotices(w, l.Name)
 	}
 	if st.Packets > 0 && st.NotIP == st.Packets {
-		fmt.Fprintf(w, "wsdump: none of the %d packets carries IPv4 or IPv6 as its link type says: wrong link type?\n", st.Packets)
+		fmt.Fprintf(w, "wsdump: none of the %s carries IPv4 or IPv6 as its link type says: wrong link type?\n", text.Plural(int(st.Packets), "packet"))
 	}
 	if st.TooDeep > 0 {
 		fmt.Fprintf(w, "wsdump: %s inside more than %d tunnels (IP in IP, GRE, VXLAN, GENEVE, MPLS...) were not opened: any TCP in them, WebSocket or not, is not decoded\n",
@@ -55,26 +55,26 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections where a later segment of the same side (data or FIN) shows the gap\n", text.Plural(int(st.Malformed), "packet"))
 	}
 	if st.Cut > 0 {
-		fmt.Fprintf(w, "wsdump: %d of %d packets were cut short by the capture's snap length: their missing bytes count as lost\n", st.Cut, st.Packets)
+		fmt.Fprintf(w, "wsdump: %d of %s %s cut short by the capture's snap length: %s missing bytes count as lost\n", st.Cut, text.Plural(int(st.Packets), "packet"), were(int(st.Cut)), their(int(st.Cut)))
 	}
 	if st.Parked > 0 {
-		fmt.Fprintf(w, "wsdump: %d times, a WebSocket connection was set aside to stay under --max-connections %d, its decoding state kept\n",
-			st.Parked, l.Connections)
+		fmt.Fprintf(w, "wsdump: %s, a WebSocket connection was set aside to stay under --max-connections %d, its decoding state kept\n",
+			text.Plural(st.Parked, "time"), l.Connections)
 	}
 	if st.Evicted > 0 {
-		fmt.Fprintf(w, "wsdump: %d connections ended early to stay under --max-connections %d (finished and half-open first, then those not WebSocket, each least recently active first)\n",
-			st.Evicted, l.Connections)
+		fmt.Fprintf(w, "wsdump: %s ended early to stay under --max-connections %d (finished and half-open first, then those not WebSocket, each least recently active first)\n",
+			text.Plural(st.Evicted, "connection"), l.Connections)
 	}
 	if st.Resumed > 0 {
-		fmt.Fprintf(w, "wsdump: %d times, a connection ended early went on: decoded afresh under its number (connection_resumed)\n", st.Resumed)
+		fmt.Fprintf(w, "wsdump: %s, a connection ended early went on: decoded afresh under its number (connection_resumed)\n", text.Plural(st.Resumed, "time"))
 	}
 	if st.Lanes > 0 {
 		fmt.Fprintf(w, "wsdump: %s opened on the addresses and ports of another still open in another tenant (VLAN id, VXLAN, VXLAN-GPE or GENEVE VNI, GRE key), with other sequence numbers: each is a connection of its own (tshark 4.0 takes the SYN for port reuse, and mixes the two)\n",
 			text.Plural(st.Lanes, "connection"))
 	}
 	if st.LanesFull > 0 {
-		fmt.Fprintf(w, "wsdump: %d times, a connection opened in another tenant on the addresses and ports of one still open found no lane (255 tenants at once on them, or --max-connections %d 4-tuples split): it ended the first, as port reuse does, and the packets of both went to it, mixed as tshark 4.0 mixes them\n",
-			st.LanesFull, l.Connections)
+		fmt.Fprintf(w, "wsdump: %s, a connection opened in another tenant on the addresses and ports of one still open found no lane (255 tenants at once on them, or --max-connections %d 4-tuples split): it ended the first, as port reuse does, and the packets of both went to it, mixed as tshark 4.0 mixes them\n",
+			text.Plural(st.LanesFull, "time"), l.Connections)
 	}
 	if st.Clock != nil {
 		writeClockJumps(w, st.Clock)
@@ -84,73 +84,110 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 			text.Plural(st.EncapsFull, "connection"))
 	}
 	if st.PageLimitFlushes > 0 {
-		fmt.Fprintf(w, "wsdump: %d times, out-of-order bytes over --max-reorder %d or --max-reorder-total %d were given up on: the missing bytes count as lost\n",
-			st.PageLimitFlushes, l.Reorder, l.ReorderTotal)
+		fmt.Fprintf(w, "wsdump: %s, out-of-order bytes over --max-reorder %d or --max-reorder-total %d were given up on: the missing bytes count as lost\n",
+			text.Plural(st.PageLimitFlushes, "time"), l.Reorder, l.ReorderTotal)
 	}
 	if st.HeldCopyLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %s past a hole were not copied, or not whole, as %d MiB of such copies were held (each -j worker) or %d ranges on a side: a later segment over their bytes with others is compared only where it repeats or covers one whole (retransmission_conflict), and the later copy is decoded\n",
 			text.Plural(st.HeldCopyLimit, "segment"), reassembly.MaxHeldCopies>>20, reassembly.MaxHeldRanges)
 	}
 	if st.HTTPHeaderLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d HTTP heads longer than --max-http-header %d bytes: the rest of each head was skipped (anomaly http_header_too_long)\n",
-			st.HTTPHeaderLimit, l.HTTPHeader)
+		fmt.Fprintf(w, "wsdump: %s longer than --max-http-header %d bytes: the rest of each head was skipped (anomaly http_header_too_long)\n",
+			text.Plural(st.HTTPHeaderLimit, "HTTP head"), l.HTTPHeader)
 	}
 	if st.HTTPHeaderTotalLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d HTTP heads were cut while the connections held --max-http-header-total %d bytes of unfinished heads together (divided among the -j workers): the rest of each head was skipped (anomaly http_header_too_long)\n",
-			st.HTTPHeaderTotalLimit, l.HeaderTotal)
+		fmt.Fprintf(w, "wsdump: %s %s cut while the connections held --max-http-header-total %d bytes of unfinished heads together (divided among the -j workers): the rest of each head was skipped (anomaly http_header_too_long)\n",
+			text.Plural(st.HTTPHeaderTotalLimit, "HTTP head"), were(st.HTTPHeaderTotalLimit), l.HeaderTotal)
 	}
 	if st.PendingLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d clients sent more than --max-pending %d bytes before the upgrade was answered: bytes dropped (anomaly pending_limit)\n",
-			st.PendingLimit, l.Pending)
+		fmt.Fprintf(w, "wsdump: %s sent more than --max-pending %d bytes before the upgrade was answered: bytes dropped (anomaly pending_limit)\n",
+			text.Plural(st.PendingLimit, "client"), l.Pending)
 	}
 	if st.PendingTotalLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d clients sent bytes before the upgrade was answered while the connections held --max-pending-total %d bytes of them together (divided among the -j workers): bytes dropped (anomaly pending_limit)\n",
-			st.PendingTotalLimit, l.PendingTotal)
+		fmt.Fprintf(w, "wsdump: %s sent bytes before the upgrade was answered while the connections held --max-pending-total %d bytes of them together (divided among the -j workers): bytes dropped (anomaly pending_limit)\n",
+			text.Plural(st.PendingTotalLimit, "client"), l.PendingTotal)
 	}
 	if st.EarlyTotalLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d TLS connections' 0-RTT early data was passed on before the server accepted it, as the connections held --max-pending-total %d bytes together (divided among the -j workers): one the server rejected shows it, and then the request sent again (its tls error says so)\n",
-			st.EarlyTotalLimit, l.PendingTotal)
+		conns := fmt.Sprintf("%d TLS connections'", st.EarlyTotalLimit)
+		if st.EarlyTotalLimit == 1 {
+			conns = "1 TLS connection's"
+		}
+		fmt.Fprintf(w, "wsdump: %s 0-RTT early data was passed on before the server accepted it, as the connections held --max-pending-total %d bytes together (divided among the -j workers): one the server rejected shows it, and then the request sent again (its tls error says so)\n",
+			conns, l.PendingTotal)
 	}
 	if st.HeldStartTotalLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d connections whose first bytes after a loss at their start were held while TLS record headers were searched for in them were passed to the WebSocket decoder undecided, as the connections held --max-pending-total %d bytes together (divided among the -j workers): a TLS connection among them is not listed as TLS\n",
-			st.HeldStartTotalLimit, l.PendingTotal)
+		if st.HeldStartTotalLimit == 1 {
+			fmt.Fprintf(w, "wsdump: 1 connection whose first bytes after a loss at its start were held while TLS record headers were searched for in them was passed to the WebSocket decoder undecided, as the connections held --max-pending-total %d bytes together (divided among the -j workers): if it is TLS, it is not listed as TLS\n",
+				l.PendingTotal)
+		} else {
+			fmt.Fprintf(w, "wsdump: %d connections whose first bytes after a loss at their start were held while TLS record headers were searched for in them were passed to the WebSocket decoder undecided, as the connections held --max-pending-total %d bytes together (divided among the -j workers): a TLS connection among them is not listed as TLS\n",
+				st.HeldStartTotalLimit, l.PendingTotal)
+		}
 	}
 	if st.RenegGuessTotalLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d TLS renegotiations whose ClientHello was not captured were not searched for in the key log, or not to the end, as %d key log lines had been tried for such renegotiations (divided among the -j workers): each side ended at its ChangeCipherSpec (its tls stop_error says so)\n",
-			st.RenegGuessTotalLimit, reassembly.DefaultMaxRenegGuessesTotal)
+		fmt.Fprintf(w, "wsdump: %s whose ClientHello was not captured %s not searched for in the key log, or not to the end, as %d key log lines had been tried for such renegotiations (divided among the -j workers): each side ended at its ChangeCipherSpec (its tls stop_error says so)\n",
+			text.Plural(st.RenegGuessTotalLimit, "TLS renegotiation"), were(st.RenegGuessTotalLimit), reassembly.DefaultMaxRenegGuessesTotal)
 	}
 	if st.InflateRatioLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d compressed messages stopped inflating at --max-inflate-ratio %d bytes per byte of their connection (anomaly inflate_ratio): a decompression bomb?\n",
-			st.InflateRatioLimit, l.InflateRatio)
+		fmt.Fprintf(w, "wsdump: %s stopped inflating at --max-inflate-ratio %d bytes per byte of %s connection (anomaly inflate_ratio): a decompression bomb?\n",
+			text.Plural(st.InflateRatioLimit, "compressed message"), l.InflateRatio, their(st.InflateRatioLimit))
 	}
 	if st.H2StreamLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d HTTP/2 streams were opened while %d were open on their connection: not followed, their DATA skipped (a WebSocket among them is not shown)\n",
-			st.H2StreamLimit, l.H2Streams)
+		if st.H2StreamLimit == 1 {
+			fmt.Fprintf(w, "wsdump: 1 HTTP/2 stream was opened while %d were open on its connection: not followed, its DATA skipped (a WebSocket in it is not shown)\n", l.H2Streams)
+		} else {
+			fmt.Fprintf(w, "wsdump: %d HTTP/2 streams were opened while %d were open on their connection: not followed, their DATA skipped (a WebSocket among them is not shown)\n",
+				st.H2StreamLimit, l.H2Streams)
+		}
 	}
 	if st.FallbackDropped > 0 || st.FallbackDroppedRequests > 0 {
 		reqs := ""
 		if st.FallbackDroppedRequests > 0 {
 			reqs = fmt.Sprintf(" and %s", text.Plural(st.FallbackDroppedRequests, "HTTP request"))
 		}
-		fmt.Fprintf(w, "wsdump: %d SockJS / Engine.IO messages (%d bytes)%s of fallback sessions past the %d held at once were not decoded\n",
-			st.FallbackDropped, st.FallbackDroppedBytes, reqs, l.FallbackSessions)
+		fmt.Fprintf(w, "wsdump: %s (%s)%s of fallback sessions past the %d held at once %s not decoded\n",
+			text.Plural(st.FallbackDropped, "SockJS / Engine.IO message"), text.Plural(st.FallbackDroppedBytes, "byte"), reqs, l.FallbackSessions, were(st.FallbackDropped+st.FallbackDroppedRequests))
 	}
 	if st.FallbackEndedEarly > 0 {
 		fmt.Fprintf(w, "wsdump: %s ended early to stay under the %d held at once (not closed; those with every connection ended first, then the least recently active): a later request of one starts a new conversation (connection_resumed)\n",
 			text.Plural(st.FallbackEndedEarly, "SockJS / Engine.IO session"), l.FallbackSessions)
 	}
 	if st.FallbackBytesAfterEnd > 0 {
-		fmt.Fprintf(w, "wsdump: %d bytes lost or passed over on HTTP connections that outlived the fallback sessions they carried (ended to stay under the %d held at once) are counted in no session\n",
-			st.FallbackBytesAfterEnd, l.FallbackSessions)
+		are := "are"
+		if st.FallbackBytesAfterEnd == 1 {
+			are = "is"
+		}
+		fmt.Fprintf(w, "wsdump: %s lost or passed over on HTTP connections that outlived the fallback sessions they carried (ended to stay under the %d held at once) %s counted in no session\n",
+			text.Plural(st.FallbackBytesAfterEnd, "byte"), l.FallbackSessions, are)
 	}
 	if st.SniffLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d times, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",
-			st.SniffLimit, l.Sniff)
+		fmt.Fprintf(w, "wsdump: %s, --max-sniff %d bytes were searched for WebSocket frames without finding any: those bytes were skipped\n",
+			text.Plural(st.SniffLimit, "time"), l.Sniff)
 	}
 	if st.SniffTotalLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %d directions were searched for WebSocket frames while the searches kept --max-sniff-total %d bytes together (divided among the -j workers): each kept only its last %d bytes, and frames that left them before the search ended count in skipped_bytes\n",
-			st.SniffTotalLimit, l.SniffTotal, wsparse.SniffWindowMin)
+		each := "each"
+		if st.SniffTotalLimit == 1 {
+			each = "it"
+		}
+		fmt.Fprintf(w, "wsdump: %s %s searched for WebSocket frames while the searches kept --max-sniff-total %d bytes together (divided among the -j workers): %s kept only its last %d bytes, and frames that left them before the search ended count in skipped_bytes\n",
+			text.Plural(st.SniffTotalLimit, "direction"), were(st.SniffTotalLimit), l.SniffTotal, each, wsparse.SniffWindowMin)
 	}
+}
+
+// were is the verb of a count of n: "was" for 1, "were" else.
+func were(n int) string {
+	if n == 1 {
+		return "was"
+	}
+	return "were"
+}
+
+// their is the possessive of a count of n: "its" for 1, "their" else.
+func their(n int) string {
+	if n == 1 {
+		return "its"
+	}
+	return "their"
 }
 
 // WriteNoWebSocket says what a capture held when no view's record came of

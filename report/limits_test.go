@@ -1,6 +1,7 @@
 package report
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -13,7 +14,7 @@ func TestLimitNotices(t *testing.T) {
 	var b strings.Builder
 	WriteLimitNotices(&b, reassembly.Stats{FallbackDropped: 4, FallbackDroppedBytes: 200, Cut: 1, Packets: 9},
 		Limits{FallbackSessions: 65536, Name: "a.pcap"})
-	want := "wsdump: a.pcap: 1 of 9 packets were cut short by the capture's snap length: their missing bytes count as lost\n" +
+	want := "wsdump: a.pcap: 1 of 9 packets was cut short by the capture's snap length: its missing bytes count as lost\n" +
 		"wsdump: a.pcap: 4 SockJS / Engine.IO messages (200 bytes) of fallback sessions past the 65536 held at once were not decoded\n"
 	if b.String() != want {
 		t.Errorf("notices:\n%s\nwant:\n%s", b.String(), want)
@@ -70,6 +71,62 @@ func TestWriteDatasetNotice(t *testing.T) {
 	for _, want := range []string{"wrote 10 rows in 3 files to out", "part-20261206T000000Z-0a0b0c0d.parquet", "part-20261206T000000Z-0a0b0c0d-2.parquet"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("notice %q: no %q", b.String(), want)
+		}
+	}
+}
+
+// TestLimitNoticesAgreeInNumber: every count a limit notice says agrees
+// with its noun and verb: for each count of reassembly.Stats, the notice of
+// 1 is not that of 2 with the number changed ("1 connections ended
+// early", "1 times, ...", "1 HTTP heads were cut" were written), and no
+// notice of 1 says "1 times". The two lines the connection bounds write
+// are checked word for word.
+func TestLimitNoticesAgreeInNumber(t *testing.T) {
+	l := Limits{Connections: 1, PendingTotal: 100, FallbackSessions: 65536}
+	notices := func(field string, n int64) string {
+		var st reassembly.Stats
+		st.Packets = 10 // (none of them IP: a notice of its own)
+		f := reflect.ValueOf(&st).Elem().FieldByName(field)
+		if f.CanInt() {
+			f.SetInt(n)
+		} else {
+			f.SetUint(uint64(n))
+		}
+		var b strings.Builder
+		WriteLimitNotices(&b, st, l)
+		return b.String()
+	}
+	said := 0
+	for _, sf := range reflect.VisibleFields(reflect.TypeOf(reassembly.Stats{})) {
+		switch sf.Type.Kind() {
+		case reflect.Int, reflect.Int64, reflect.Uint64:
+		default:
+			continue
+		}
+		if sf.Name == "Packets" {
+			continue
+		}
+		one, two := notices(sf.Name, 1), notices(sf.Name, 2)
+		if one == "" {
+			continue // no notice of its own (said with another count, or in records)
+		}
+		said++
+		if strings.Replace(strings.Replace(two, "wsdump: 2 ", "wsdump: 1 ", 1), "2 of ", "1 of ", 1) == one || strings.Contains(one, "1 times") {
+			t.Errorf("%s = 1: %q", sf.Name, one)
+		}
+	}
+	if said < 20 {
+		t.Errorf("%d counts said a notice: the test sets them wrong", said)
+	}
+	for _, c := range []struct {
+		field, want string
+	}{
+		{"Evicted", "wsdump: 1 connection ended early to stay under --max-connections 1 "},
+		{"Resumed", "wsdump: 1 time, a connection ended early went on: "},
+		{"HeldStartTotalLimit", "wsdump: 1 connection whose first bytes after a loss at its start were held while TLS record headers were searched for in them was passed to the WebSocket decoder undecided, "},
+	} {
+		if got := notices(c.field, 1); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s = 1: %q, want %q...", c.field, got, c.want)
 		}
 	}
 }

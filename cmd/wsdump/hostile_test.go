@@ -394,7 +394,7 @@ func hostileCases() []hostileCase {
 			// stopped: its length is not known, 16 MiB of it are kept.
 			// (The default ratio is above what deflate can give.)
 			args: append([]string{"--max-inflate-ratio", "200"}, jsonl...), maxRSS: 200 << 10, heavy: true,
-			stderr: "1 compressed messages stopped inflating at --max-inflate-ratio 200",
+			stderr: "1 compressed message stopped inflating at --max-inflate-ratio 200",
 			check:  mustContain("inflate_limit", "inflate_ratio", `"len":null`, `"data_kept":16777216`, `"type":"conn"`),
 		},
 		{
@@ -419,7 +419,7 @@ func hostileCases() []hostileCase {
 				return writeSynth(t, 0, c)
 			},
 			args: []string{"--messages", "--max-message", "1048576", "--max-inflate-ratio", "200"}, maxRSS: 100 << 10, heavy: true,
-			stderr: "1 compressed messages stopped inflating at --max-inflate-ratio 200",
+			stderr: "1 compressed message stopped inflating at --max-inflate-ratio 200",
 			check:  mustContain("inflate_limit"),
 		},
 		{
@@ -497,7 +497,7 @@ func hostileCases() []hostileCase {
 				return writeSynth(t, 0, c)
 			},
 			args: jsonl, maxRSS: 64 << 10,
-			stderr: "wsdump: 1 HTTP heads longer than --max-http-header 65536 bytes: the rest of each head was skipped",
+			stderr: "wsdump: 1 HTTP head longer than --max-http-header 65536 bytes: the rest of each head was skipped",
 			check:  mustContain(`"anomalies":["http_header_too_long"]`, `"payload":"aGVsbG8="`),
 		},
 		{

@@ -59,7 +59,7 @@ func TestLongHTTPHead(t *testing.T) {
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}
-			if !strings.Contains(errs, "1 HTTP heads longer than --max-http-header 65536 bytes") {
+			if !strings.Contains(errs, "1 HTTP head longer than --max-http-header 65536 bytes") {
 				t.Errorf("stderr %q", errs)
 			}
 			var frames, messages [2]int
