@@ -120,6 +120,11 @@ type Stats struct {
 	Evicted     int    // connections ended early to stay under MaxConnections (each once)
 	Parked      int    // WebSocket connections evicted with their decoder state kept
 	Resumed     int    // connections that went on after they were ended early
+	// ResumedUnframed counts the bytes searched for WebSocket framing
+	// without finding any in connections ended early that went on, in
+	// each piece, before and after: framing one piece alone could not
+	// show (a frame a side) was in no record.
+	ResumedUnframed int64
 	// Datagrams reassembled from fragments; fragments given up (their
 	// datagram incomplete after defragTimeout or at the end, or past
 	// defragMaxBytes; cut by the snap length; malformed); fragments that

@@ -108,6 +108,9 @@ type tomb struct {
 	client int8
 	isn    uint32 // sequence number of side 0's first segment
 	input  int32  // the input it was first seen in (stream.input): it keeps it going on
+	// unframed: bytes it searched for WebSocket framing without finding
+	// any (Stats.ResumedUnframed if it goes on).
+	unframed uint32
 }
 
 // goesOn reports whether a segment (from side 0 if side0) continues the
@@ -199,6 +202,7 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 		st.setSeen(a.now)
 		if st.resumed {
 			a.stats.Resumed++
+			a.stats.ResumedUnframed += int64(t.unframed)
 		}
 		if a.onResume != nil {
 			a.setEncap(st)

@@ -257,6 +257,7 @@ func (p *Parallel) Stats() Stats {
 		st.Evicted += w.Evicted
 		st.Parked += w.Parked
 		st.Resumed += w.Resumed
+		st.ResumedUnframed += w.ResumedUnframed
 		st.RetransmitConflicts += w.RetransmitConflicts
 		st.HeldCopyLimit += w.HeldCopyLimit
 		st.Urgent += w.Urgent

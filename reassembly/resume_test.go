@@ -59,12 +59,40 @@ func TestEvictedWebSocketGoesOn(t *testing.T) {
 			if ends != 2 || l.count(pre+"end open frames 1/1 [connection_resumed]") != 1 {
 				t.Errorf("A: %d ends, want 2, the second marked connection_resumed", ends)
 			}
-			if st.Resumed != 1 || st.Connections != tc.conns {
-				t.Errorf("%d resumed, %d connections", st.Resumed, st.Connections)
+			if st.Resumed != 1 || st.Connections != tc.conns || st.ResumedUnframed != 0 {
+				t.Errorf("%d resumed, %d connections, %d bytes unframed", st.Resumed, st.Connections, st.ResumedUnframed)
 			}
 			if t.Failed() {
 				t.Logf("stats %+v\n%s", st, strings.Join(l.lines, "\n"))
 			}
 		})
+	}
+}
+
+// TestEvictedUnframedCounted: a connection caught mid-stream ended early
+// by --max-connections 1 before any framing was found in it (one server
+// frame at 0 s), going on at 20 s with a frame each way, is ended again
+// while its framing is still unknown, and goes on again: no piece shows a
+// frame a side, and none makes a record. Without the bound the three
+// frames are decoded (one connection). The bytes searched in the pieces
+// (10 + 10 + 14) are counted (Stats.ResumedUnframed, said on stderr),
+// -j 1 and -j 2 alike; before, nothing said them.
+func TestEvictedUnframedCounted(t *testing.T) {
+	a := synth.New("192.0.2.1:40050", "192.0.2.2:80")
+	a.Frame(false, wsparse.OpText, []byte("server 0"))
+	n := len(a.Packets)
+	a.At(20*time.Second).Frame(false, wsparse.OpText, []byte("server 1")).Frame(true, wsparse.OpText, []byte("client 1"))
+	pkts := append([]synth.Packet(nil), a.Packets[:n]...)
+	pkts = append(pkts, synth.New("192.0.2.1:40051", "192.0.2.2:80").At(10*time.Second).Open().Upgrade().Frame(true, wsparse.OpText, []byte("b")).Packets...)
+	pkts = append(pkts, a.Packets[n:]...)
+	whole, st := run(pkts, Options{}, 1)
+	if k := whole.count("conn 1 192.0.2.1:40050->192.0.2.2:80 message "); k != 3 || st.ResumedUnframed != 0 {
+		t.Fatalf("without the bound: %d messages of A, want 3; %d bytes unframed", k, st.ResumedUnframed)
+	}
+	for _, jobs := range []int{1, 2} {
+		l, st := run(pkts, Options{MaxConnections: 1}, jobs)
+		if st.ResumedUnframed != 10+10+14 || l.count("conn 1 ") != 0 {
+			t.Errorf("-j %d: %d bytes unframed, want 34; %d records of A, want 0 (stats %+v)", jobs, st.ResumedUnframed, l.count("conn 1 "), st)
+		}
 	}
 }

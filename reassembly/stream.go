@@ -503,6 +503,7 @@ func (s *stream) ReassemblyComplete(ac tcpasm.AssemblerContext) bool {
 // goes on.
 func (s *stream) complete(evicted bool) {
 	a := s.a
+	unframed := 0 // bytes searched for framing, none found (Stats.ResumedUnframed)
 	s.ended = true
 	s.dropCopies()
 	if a.onGone != nil && !evicted {
@@ -518,7 +519,8 @@ func (s *stream) complete(evicted bool) {
 				a.bury(k2.tuple(), t) // another connection's, on the same ports
 			}
 			a.tombs[k.tuple()] = tomb{id: s.id, seq: a.pkt, bare: !s.payload && !s.resumed || s.rst || s.fin[0] && s.fin[1],
-				tls: s.tlsLayer() != nil || s.tlsResumed, isnSet: s.firstSet[0], isn: s.firstSeq[0], input: int32(s.input())}
+				tls: s.tlsLayer() != nil || s.tlsResumed, isnSet: s.firstSet[0], isn: s.firstSeq[0], input: int32(s.input()),
+				unframed: uint32(min(unframed, 1<<32-1))}
 			if c := s.conn; c != nil && c.IsWebSocket() && c.ClientSide() >= 0 && s.tlsLayer() == nil && !s.tlsResumed && s.h2Layer() == nil {
 				t := a.tombs[k.tuple()]
 				t.ws, t.client = true, int8(c.ClientSide())
@@ -572,7 +574,16 @@ func (s *stream) complete(evicted bool) {
 	}
 	if s.conn != nil {
 		s.skippedNotTLS()
+		if evicted || s.resumed {
+			unframed = s.conn.Unframed() // (End ends the searches)
+		}
 		s.conn.End(a.now)
+		if s.conn.IsWebSocket() {
+			unframed = 0 // found at the end: counted in skipped_bytes
+		} else if s.resumed {
+			a.stats.ResumedUnframed += int64(unframed)
+			unframed = 0
+		}
 		if !s.conn.IsWebSocket() { // no conn record with its urgent_segments
 			a.stats.UrgentUnshown += s.conn.UrgentSegments()
 		}

@@ -68,6 +68,10 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 	if st.Resumed > 0 {
 		fmt.Fprintf(w, "wsdump: %s, a connection ended early went on: decoded afresh under its number (connection_resumed)\n", text.Plural(st.Resumed, "time"))
 	}
+	if st.ResumedUnframed > 0 {
+		fmt.Fprintf(w, "wsdump: in %s of connections ended early that went on, searched for WebSocket frames piece by piece (before and after the resume), none was found: frames that no piece alone could show (one a side, of a connection caught mid-stream) are in no record, and another protocol's bytes are counted here too; a larger --max-connections keeps such connections whole\n",
+			text.Plural(int(st.ResumedUnframed), "byte"))
+	}
 	if st.Lanes > 0 {
 		fmt.Fprintf(w, "wsdump: %s opened on the addresses and ports of another still open in another tenant (VLAN id, VXLAN, VXLAN-GPE or GENEVE VNI, GRE key), with other sequence numbers: each is a connection of its own (tshark 4.0 takes the SYN for port reuse, and mixes the two)\n",
 			text.Plural(st.Lanes, "connection"))

@@ -392,6 +392,19 @@ func (c *Conn) LateBytes(side, n int) {
 // the middle of a connection.
 func (c *Conn) Resumed() { c.sum.Anomalies |= AnomResumed }
 
+// Unframed returns the bytes searched so far for WebSocket framing without
+// finding any, both sides (what End counts in skipped_bytes if it finds
+// none then, and what a connection not WebSocket drops).
+func (c *Conn) Unframed() int {
+	n := 0
+	for side := range c.half {
+		if h := &c.half[side]; h.mode == modeSniff && h.sniff != nil {
+			n += h.sniff.searched
+		}
+	}
+	return n
+}
+
 // ResumedWebSocket is Resumed for a connection that was WebSocket before
 // it was ended early, clientSide its client: its next bytes are decoded
 // afresh as WebSocket, each side's frame boundaries searched for as from
