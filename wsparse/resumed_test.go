@@ -63,3 +63,48 @@ func TestResumedWebSocket(t *testing.T) {
 		})
 	}
 }
+
+// FuzzResumedWebSocket: a connection that goes on as WebSocket after it
+// was ended early (ResumedWebSocket), fed any bytes in any chunks, makes
+// exactly one end, marked connection_resumed, last; and every byte fed a
+// side is in a frame (wire_bytes, which counts a cut frame whole) or in
+// skipped_bytes.
+func FuzzResumedWebSocket(f *testing.F) {
+	f.Add(frame(true, 0, OpText, testMask, "client 1"), frame(true, 0, OpText, nil, "server 1"), uint8(3), false)
+	f.Add([]byte("ayload tail"), cat([]byte{0x81, 0x7e, 0x01}, frame(true, 0, OpClose, nil, "\x03\xe8")), uint8(0), true)
+	f.Fuzz(func(t *testing.T, a, b []byte, step uint8, clientSide1 bool) {
+		n := int(step) + 1
+		s := &logSink{}
+		c := NewConn(1, testClient, testServer, Config{MaxPayload: 1 << 16, MaxMessage: 1 << 16}, s)
+		client := 0
+		if clientSide1 {
+			client = 1
+		}
+		c.ResumedWebSocket(client)
+		for i := 0; i < len(a) || i < len(b); i += n {
+			if i < len(a) {
+				c.Feed(0, a[i:min(i+n, len(a))], testTime)
+			}
+			if i < len(b) {
+				c.Feed(1, b[i:min(i+n, len(b))], testTime)
+			}
+		}
+		c.End(testTime)
+		ends := 0
+		for _, l := range s.lines {
+			if strings.HasPrefix(l, "E ") {
+				ends++
+			}
+		}
+		if ends != 1 || !strings.HasPrefix(s.lines[len(s.lines)-1], "E ") || s.sum.Anomalies&AnomResumed == 0 {
+			t.Fatalf("%d ends, anomalies %s:\n%s", ends, s.sum.Anomalies, s)
+		}
+		fed := [2]int{len(a), len(b)} // by side
+		for side, n := range fed {
+			st := s.sum.Stats[c.dirOf(side)]
+			if st.WireBytes+st.SkippedBytes < uint64(n) {
+				t.Fatalf("side %d: %d bytes fed, %d in frames, %d skipped:\n%s", side, n, st.WireBytes, st.SkippedBytes, s)
+			}
+		}
+	})
+}
