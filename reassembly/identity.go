@@ -97,31 +97,48 @@ func (c closedConn) late(k flowKey, tcp *layers.TCP) bool {
 // tomb remembers a connection ended early, by the key of its side 0: if
 // it goes on, it keeps its number.
 type tomb struct {
-	id     int
-	seq    int64 // the packet of the eviction that ended it
-	bare   bool  // ended before any payload, or finished: nothing of it is lost
-	tls    bool  // it was TLS: going on, it cannot be decrypted
-	isnSet bool
+	id   int
+	seq  int64 // the packet of the eviction that ended it
+	bare bool  // ended before any payload, or finished: nothing of it is lost
+	tls  bool  // it was TLS: going on, it cannot be decrypted
 	// ws: it was WebSocket (plain, HTTP/1), client its client side:
 	// going on, it is decoded as WebSocket from its next bytes.
 	ws     bool
 	client int8
-	isn    uint32 // sequence number of side 0's first segment
-	input  int32  // the input it was first seen in (stream.input): it keeps it going on
+	// The sequence space each side used (its first segment, and past its
+	// last), when it sent any: a segment far outside it is another
+	// connection on the same ports, however long after (closedConn.late).
+	set        [2]bool
+	first, end [2]uint32
+	input      int32 // the input it was first seen in (stream.input): it keeps it going on
 	// unframed: bytes it searched for WebSocket framing without finding
 	// any (Stats.ResumedUnframed if it goes on).
 	unframed uint32
 }
 
 // goesOn reports whether a segment (from side 0 if side0) continues the
-// connection ended early: anything but a SYN that opens another (a SYN
-// without ACK whose sequence number is not side 0's first). The SYN-ACK
-// of a connection evicted while half-open continues it.
+// connection ended early: a SYN when it repeats side 0's first segment; a
+// SYN-ACK when its side sent nothing yet (the connection was evicted while
+// half-open) or it repeats that side's first; any other segment when its
+// sequence number lies in or near its side's sequence space. A tomb is not
+// forgotten by time: another connection on the same ports, its SYN not
+// captured, hours later, is told by its sequence numbers (before, it was
+// decoded as the rest of the old one, as WebSocket if that one was).
 func (t tomb) goesOn(side0 bool, tcp *layers.TCP) bool {
-	if !tcp.SYN || tcp.ACK {
-		return true
+	sd := 1
+	if side0 {
+		sd = 0
 	}
-	return side0 && t.isnSet && t.isn == tcp.Seq
+	switch {
+	case tcp.SYN && !tcp.ACK:
+		return side0 && t.set[0] && t.first[0] == tcp.Seq
+	case !t.set[sd]:
+		return true
+	case tcp.SYN:
+		return tcp.Seq == t.first[sd]
+	}
+	lo, hi := t.first[sd]-lateWindow, t.end[sd]+lateWindow
+	return tcp.Seq-lo <= hi-lo
 }
 
 // orig returns the key of side 0 of the closed connection found under k.

@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +95,57 @@ func TestEvictedUnframedCounted(t *testing.T) {
 		if st.ResumedUnframed != 10+10+14 || l.count("conn 1 ") != 0 {
 			t.Errorf("-j %d: %d bytes unframed, want 34; %d records of A, want 0 (stats %+v)", jobs, st.ResumedUnframed, l.count("conn 1 "), st)
 		}
+	}
+}
+
+// TestEvictedWebSocketPortReused: a WebSocket connection ended early by
+// --max-connections 1 past the parking bound (A, 0 s), and an hour later
+// another connection on the same 4-tuple with other sequence numbers (B:
+// its SYN captured, its SYN lost, or caught mid-stream), three frames each
+// way. B is a connection of its own, found afresh: A ends once, not
+// resumed. Its tomb kept however long (no longer forgotten after two
+// minutes), B's SYN-ACK or first segment was taken for A going on, and B
+// was decoded as the rest of A.
+func TestEvictedWebSocketPortReused(t *testing.T) {
+	for _, open := range []string{"syn", "syn lost", "mid-stream"} {
+		t.Run(open, func(t *testing.T) {
+			a := synth.New("192.0.2.1:40050", "192.0.2.2:80")
+			a.Open().Upgrade().Frame(false, wsparse.OpText, []byte("server 0")).Frame(true, wsparse.OpText, []byte("client 0"))
+			pkts := append([]synth.Packet(nil), a.Packets...)
+			// Two more open at 10 and 12 s: A and the first parked in turn,
+			// A, parked longest, is ended. They close at 60 s, leaving B
+			// alone.
+			var fins []synth.Packet
+			for i, at := range []time.Duration{10 * time.Second, 12 * time.Second} {
+				c := synth.New(fmt.Sprintf("192.0.2.1:%d", 40051+i), "192.0.2.2:80").At(at).Open().Upgrade().Frame(true, wsparse.OpText, []byte("c"))
+				n := len(c.Packets)
+				c.At(time.Minute).Fin(true).Fin(false)
+				pkts = append(pkts, c.Packets[:n]...)
+				fins = append(fins, c.Packets[n:]...)
+			}
+			pkts = synth.ByTime(pkts, fins)
+			b := synth.New("192.0.2.1:40050", "192.0.2.2:80").ISN(700000000, 900000000).At(time.Hour)
+			if open != "mid-stream" {
+				b.Open()
+			}
+			if open == "syn lost" {
+				b.Packets = b.Packets[1:]
+			}
+			for i := range 3 {
+				b.Frame(false, wsparse.OpText, []byte(fmt.Sprintf("new server %d", i))).Frame(true, wsparse.OpText, []byte(fmt.Sprintf("new client %d", i)))
+			}
+			pkts = append(pkts, b.Packets...)
+			l, st := sameRecords(t, pkts, Options{MaxConnections: 1})
+			const pre = "conn 1 192.0.2.1:40050->192.0.2.2:80 "
+			if l.count(pre+"end ") != 1 || l.count("[connection_resumed]") != 0 || l.count(pre+"message") != 2 {
+				t.Errorf("A: %d ends, %d messages, want 1, 2, none resumed", l.count(pre+"end "), l.count(pre+"message"))
+			}
+			if k := l.count(`192.0.2.1:40050->192.0.2.2:80 message s2c "new server`); k != 3 {
+				t.Errorf("B: %d server messages, want 3", k)
+			}
+			if t.Failed() {
+				t.Logf("stats %+v\n%s", st, strings.Join(l.lines, "\n"))
+			}
+		})
 	}
 }

@@ -519,7 +519,7 @@ func (s *stream) complete(evicted bool) {
 				a.bury(k2.tuple(), t) // another connection's, on the same ports
 			}
 			a.tombs[k.tuple()] = tomb{id: s.id, seq: a.pkt, bare: !s.payload && !s.resumed || s.rst || s.fin[0] && s.fin[1],
-				tls: s.tlsLayer() != nil || s.tlsResumed, isnSet: s.firstSet[0], isn: s.firstSeq[0], input: int32(s.input()),
+				tls: s.tlsLayer() != nil || s.tlsResumed, set: s.firstSet, first: s.firstSeq, end: s.end, input: int32(s.input()),
 				unframed: uint32(min(unframed, 1<<32-1))}
 			if c := s.conn; c != nil && c.IsWebSocket() && c.ClientSide() >= 0 && s.tlsLayer() == nil && !s.tlsResumed && s.h2Layer() == nil {
 				t := a.tombs[k.tuple()]
