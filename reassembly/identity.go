@@ -225,11 +225,12 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 			a.setEncap(st)
 			a.onResume(st.id, st.addrs(), st.encapID(), st.input())
 		}
-		a.started(st, key)
 		if t.ws && st.resumed {
-			st.decoder().ResumedWebSocket(int(t.client))
+			// Made at its first bytes: a piece without any (a keep-alive
+			// between two evictions) makes no record.
+			st.wsClient = t.client + 1
 		}
-		return st
+		return a.started(st, key)
 	}
 	old, closed := a.closed[key]
 	if closed && old.late(key, tcp) {

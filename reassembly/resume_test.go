@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/gopacket/layers"
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
 )
@@ -147,5 +148,38 @@ func TestEvictedWebSocketPortReused(t *testing.T) {
 				t.Logf("stats %+v\n%s", st, strings.Join(l.lines, "\n"))
 			}
 		})
+	}
+}
+
+// TestEvictedWebSocketKeepAlive: a WebSocket connection ended early by
+// --max-connections 1 past the parking bound sends a bare ACK (a TCP
+// keep-alive) at 20 s, ended early again when another connection opens at
+// 21 s, and a frame each way just after. It ends twice: at the first
+// eviction, and with the later frames (connection_resumed). Before, the
+// keep-alive's piece made a decoder, WebSocket from its start, and a
+// record of its own ("frames 0/0"): one more end for each keep-alive
+// between two evictions.
+func TestEvictedWebSocketKeepAlive(t *testing.T) {
+	a := synth.New("192.0.2.1:40050", "192.0.2.2:80")
+	a.Open().Upgrade().Frame(false, wsparse.OpText, []byte("server 0")).Frame(true, wsparse.OpText, []byte("client 0"))
+	pkts := append([]synth.Packet(nil), a.Packets...)
+	for i, at := range []time.Duration{10 * time.Second, 12 * time.Second, 21 * time.Second} {
+		pkts = append(pkts, synth.New(fmt.Sprintf("192.0.2.1:%d", 40051+i), "192.0.2.2:80").At(at).Open().Upgrade().Frame(true, wsparse.OpText, []byte("c")).Packets...)
+	}
+	n := len(a.Packets)
+	a.At(20*time.Second).Flagged(true, 0, &layers.TCP{ACK: true}, nil)
+	a.Step = time.Microsecond // between the new connection's SYN and SYN-ACK
+	a.At(21*time.Second+100*time.Microsecond).Frame(false, wsparse.OpText, []byte("server 1")).Frame(true, wsparse.OpText, []byte("client 1"))
+	pkts = synth.ByTime(pkts, a.Packets[n:])
+	l, st := sameRecords(t, pkts, Options{MaxConnections: 1})
+	const pre = "conn 1 192.0.2.1:40050->192.0.2.2:80 "
+	if l.count(pre+"end ") != 2 || l.count(pre+"end open frames 1/1 [connection_resumed]") != 1 || l.count(pre+"message") != 4 {
+		t.Errorf("A: %d ends, %d messages, want 2 (the second resumed with a frame each way), 4", l.count(pre+"end "), l.count(pre+"message"))
+	}
+	if st.Resumed != 2 {
+		t.Errorf("%d resumed, want 2", st.Resumed)
+	}
+	if t.Failed() {
+		t.Logf("stats %+v\n%s", st, strings.Join(l.lines, "\n"))
 	}
 }

@@ -33,6 +33,9 @@ func (s *stream) decoder() *wsparse.Conn {
 		if s.resumed {
 			s.conn.Resumed()
 		}
+		if s.wsClient > 0 {
+			s.conn.ResumedWebSocket(int(s.wsClient - 1))
+		}
 	}
 	return s.conn
 }
@@ -109,8 +112,11 @@ type stream struct {
 	resumed    bool // ended early, went on: decoded afresh
 	tlsResumed bool // and it was TLS: its bytes from there are counted, not decoded
 	wasEvicted bool // ended early before (counted in Stats.Evicted then)
-	stamps     uint8
-	tenant     uint16 // its first packet's tenant, folded (tenant16, lanes.go)
+	// wsClient: it went on after it was ended early as WebSocket, whose
+	// client is side wsClient-1 (0: not): decoder makes its decoder so.
+	wsClient int8
+	stamps   uint8
+	tenant   uint16 // its first packet's tenant, folded (tenant16, lanes.go)
 }
 
 // streamRare holds what few streams have: the parking of an evicted
@@ -521,9 +527,13 @@ func (s *stream) complete(evicted bool) {
 			a.tombs[k.tuple()] = tomb{id: s.id, seq: a.pkt, bare: !s.payload && !s.resumed || s.rst || s.fin[0] && s.fin[1],
 				tls: s.tlsLayer() != nil || s.tlsResumed, set: s.firstSet, first: s.firstSeq, end: s.end, input: int32(s.input()),
 				unframed: uint32(min(unframed, 1<<32-1))}
-			if c := s.conn; c != nil && c.IsWebSocket() && c.ClientSide() >= 0 && s.tlsLayer() == nil && !s.tlsResumed && s.h2Layer() == nil {
+			client := s.wsClient - 1 // a piece without bytes made no decoder
+			if c := s.conn; c != nil && c.IsWebSocket() && s.tlsLayer() == nil && !s.tlsResumed && s.h2Layer() == nil {
+				client = int8(c.ClientSide())
+			}
+			if client >= 0 {
 				t := a.tombs[k.tuple()]
-				t.ws, t.client = true, int8(c.ClientSide())
+				t.ws, t.client = true, client
 				a.tombs[k.tuple()] = t
 			}
 			if a.onTomb != nil {
