@@ -34,15 +34,18 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: none of the %s carries IPv4 or IPv6 as its link type says: wrong link type?\n", text.Plural(int(st.Packets), "packet"))
 	}
 	if st.TooDeep > 0 {
-		fmt.Fprintf(w, "wsdump: %s inside more than %d tunnels (IP in IP, GRE, VXLAN, GENEVE, MPLS...) were not opened: any TCP in them, WebSocket or not, is not decoded\n",
-			text.Plural(int(st.TooDeep), "IP packet"), reassembly.MaxTunnelDepth)
+		n := int(st.TooDeep)
+		fmt.Fprintf(w, "wsdump: %s inside more than %d tunnels (IP in IP, GRE, VXLAN, GENEVE, MPLS...) %s not opened: any TCP in %s, WebSocket or not, is not decoded\n",
+			text.Plural(n, "IP packet"), reassembly.MaxTunnelDepth, were(n), them(n))
 	}
 	if st.FragmentsLost > 0 {
-		fmt.Fprintf(w, "wsdump: %s of %d not reassembled (their datagram incomplete at the end or 30 s after its first, past 4 MiB held, cut by the snap length, or malformed): any TCP bytes in them, a tunnel's too, count as lost on their connections\n",
-			text.Plural(int(st.FragmentsLost), "IP fragment"), st.Fragments)
+		n := int(st.FragmentsLost)
+		fmt.Fprintf(w, "wsdump: %s of %d not reassembled (%s datagram incomplete at the end or 30 s after its first, past 4 MiB held, cut by the snap length, or malformed): any TCP bytes in %s, a tunnel's too, count as lost on %s\n",
+			text.Plural(n, "IP fragment"), st.Fragments, their(n), them(n), theirConns(n))
 	}
 	if st.FragmentConflicts > 0 {
-		fmt.Fprintf(w, "wsdump: %s overlapped earlier fragments of their datagram with other bytes: the first copy was kept\n", text.Plural(int(st.FragmentConflicts), "IP fragment"))
+		n := int(st.FragmentConflicts)
+		fmt.Fprintf(w, "wsdump: %s overlapped earlier fragments of %s datagram with other bytes: the first copy was kept\n", text.Plural(n, "IP fragment"), their(n))
 	}
 	if st.Urgent > 0 {
 		unshown := ""
@@ -52,7 +55,11 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		fmt.Fprintf(w, "wsdump: %s carried the URG flag (urgent data): decoded with the urgent byte in the stream, as tshark does; a receiver without SO_OOBINLINE (node and Go servers) takes that byte out, and may frame what follows otherwise (urgent_segments in conns, lint WS315%s)\n", text.Plural(st.Urgent, "TCP segment"), unshown)
 	}
 	if st.Malformed > 0 {
-		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections where a later segment of the same side (data or FIN) shows the gap\n", text.Plural(int(st.Malformed), "packet"))
+		n, they := int(st.Malformed), "they"
+		if n == 1 {
+			they = "it"
+		}
+		fmt.Fprintf(w, "wsdump: %s skipped, with an IP or TCP header that does not parse: the bytes %s carried count as lost on %s where a later segment of the same side (data or FIN) shows the gap\n", text.Plural(n, "packet"), they, theirConns(n))
 	}
 	if st.Cut > 0 {
 		fmt.Fprintf(w, "wsdump: %d of %s %s cut short by the capture's snap length: %s missing bytes count as lost\n", st.Cut, text.Plural(int(st.Packets), "packet"), were(int(st.Cut)), their(int(st.Cut)))
@@ -92,8 +99,8 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 			text.Plural(st.PageLimitFlushes, "time"), l.Reorder, l.ReorderTotal)
 	}
 	if st.HeldCopyLimit > 0 {
-		fmt.Fprintf(w, "wsdump: %s past a hole were not copied, or not whole, as %d MiB of such copies were held (each -j worker) or %d ranges on a side: a later segment over their bytes with others is compared only where it repeats or covers one whole (retransmission_conflict), and the later copy is decoded\n",
-			text.Plural(st.HeldCopyLimit, "segment"), reassembly.MaxHeldCopies>>20, reassembly.MaxHeldRanges)
+		fmt.Fprintf(w, "wsdump: %s past a hole %s not copied, or not whole, as %d MiB of such copies were held (each -j worker) or %d ranges on a side: a later segment over %s bytes with others is compared only where it repeats or covers one whole (retransmission_conflict), and the later copy is decoded\n",
+			text.Plural(st.HeldCopyLimit, "segment"), were(st.HeldCopyLimit), reassembly.MaxHeldCopies>>20, reassembly.MaxHeldRanges, their(st.HeldCopyLimit))
 	}
 	if st.HTTPHeaderLimit > 0 {
 		fmt.Fprintf(w, "wsdump: %s longer than --max-http-header %d bytes: the rest of each head was skipped (anomaly http_header_too_long)\n",
@@ -145,12 +152,12 @@ func WriteLimitNotices(w io.Writer, st reassembly.Stats, l Limits) {
 		}
 	}
 	if st.FallbackDropped > 0 || st.FallbackDroppedRequests > 0 {
-		reqs := ""
+		reqs, verb := "", were(st.FallbackDropped)
 		if st.FallbackDroppedRequests > 0 {
-			reqs = fmt.Sprintf(" and %s", text.Plural(st.FallbackDroppedRequests, "HTTP request"))
+			reqs, verb = fmt.Sprintf(" and %s", text.Plural(st.FallbackDroppedRequests, "HTTP request")), "were"
 		}
 		fmt.Fprintf(w, "wsdump: %s (%s)%s of fallback sessions past the %d held at once %s not decoded\n",
-			text.Plural(st.FallbackDropped, "SockJS / Engine.IO message"), text.Plural(st.FallbackDroppedBytes, "byte"), reqs, l.FallbackSessions, were(st.FallbackDropped+st.FallbackDroppedRequests))
+			text.Plural(st.FallbackDropped, "SockJS / Engine.IO message"), text.Plural(st.FallbackDroppedBytes, "byte"), reqs, l.FallbackSessions, verb)
 	}
 	if st.FallbackEndedEarly > 0 {
 		fmt.Fprintf(w, "wsdump: %s ended early to stay under the %d held at once (not closed; those with every connection ended first, then the least recently active): a later request of one starts a new conversation (connection_resumed)\n",
@@ -192,6 +199,23 @@ func their(n int) string {
 		return "its"
 	}
 	return "their"
+}
+
+// them is the object pronoun of a count of n: "it" for 1, "them" else.
+func them(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+// theirConns is the connections a count of n things are on: "its
+// connection" for 1, "their connections" else.
+func theirConns(n int) string {
+	if n == 1 {
+		return "its connection"
+	}
+	return "their connections"
 }
 
 // WriteNoWebSocket says what a capture held when no view's record came of
