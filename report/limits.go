@@ -280,6 +280,6 @@ func WriteDatasetNotice(w io.Writer, dir string, rows int64, files int, id strin
 		fmt.Fprintf(w, "wsdump: no record: nothing written to %s\n", dir)
 		return
 	}
-	fmt.Fprintf(w, "wsdump: wrote %d rows in %d files to %s\n", rows, files, dir)
+	fmt.Fprintf(w, "wsdump: wrote %s in %s to %s\n", text.Plural(int(rows), "row"), text.Plural(files, "file"), dir)
 	fmt.Fprintf(w, "wsdump: part id %s: the files are named part-%s.parquet (part-%s-2.parquet and on: a date's later files)\n", id, id, id)
 }

@@ -74,6 +74,11 @@ func TestWriteDatasetNotice(t *testing.T) {
 			t.Errorf("notice %q: no %q", b.String(), want)
 		}
 	}
+	b.Reset()
+	WriteDatasetNotice(&b, "out", 1, 1, "20261206T000000Z-0a0b0c0d")
+	if want := "wsdump: wrote 1 row in 1 file to out\n"; !strings.HasPrefix(b.String(), want) {
+		t.Errorf("one row: %q, want %q...", b.String(), want)
+	}
 }
 
 // two2one matches a count of 2 standing alone (not in 20, 2.5 or 2026).
