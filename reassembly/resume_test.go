@@ -183,3 +183,24 @@ func TestEvictedWebSocketKeepAlive(t *testing.T) {
 		t.Logf("stats %+v\n%s", st, strings.Join(l.lines, "\n"))
 	}
 }
+
+// TestTombsBoundedByCount: tombs are no longer forgotten by time, so the
+// count alone bounds them: 3 000 connections caught mid-stream, one
+// segment each a second apart (50 minutes), none closed, --max-connections
+// 20. The tombs held never pass twice the limit and one eviction's tenth.
+func TestTombsBoundedByCount(t *testing.T) {
+	const limit, n = 20, 3000
+	a := New(&logSink{}, Options{MaxConnections: limit})
+	most := 0
+	for i := range n {
+		c := synth.New(fmt.Sprintf("10.1.%d.%d:%d", i/250, i%250+1, 20000+i%1000), "192.0.2.2:80").At(time.Duration(i) * time.Second)
+		for _, p := range c.Segment(true, []byte("not framed")).Packets {
+			a.Packet(1, p.Data, p.TS, len(p.Data))
+		}
+		most = max(most, len(a.tombs))
+	}
+	a.Finish()
+	if st := a.Stats(); most > 2*limit+limit/10 || st.Evicted < n-limit {
+		t.Errorf("%d tombs held at most, want %d or fewer; %d evicted", most, 2*limit+limit/10, st.Evicted)
+	}
+}
