@@ -103,8 +103,9 @@ type tomb struct {
 	tls  bool  // it was TLS: going on, it cannot be decrypted
 	// ws: it was WebSocket (plain, HTTP/1), client its client side:
 	// going on, it is decoded as WebSocket from its next bytes.
-	ws     bool
-	client int8
+	ws       bool
+	client   int8
+	deflated bool // and its handshake negotiated permessage-deflate
 	// The sequence space each side used (its first segment, and past its
 	// last), when it sent any: a segment far outside it is another
 	// connection on the same ports, however long after (closedConn.late).
@@ -115,6 +116,9 @@ type tomb struct {
 	// any (Stats.ResumedUnframed if it goes on).
 	unframed uint32
 }
+
+// wsDeflated is the bit of stream.wsClient for a tomb's deflated.
+const wsDeflated = 4
 
 // goesOn reports whether a segment (from side 0 if side0) continues the
 // connection ended early: a SYN when it repeats side 0's first segment; a
@@ -229,6 +233,9 @@ func (f *factory) New(netFlow, tcpFlow gopacket.Flow, tcp *layers.TCP, ac tcpasm
 			// Made at its first bytes: a piece without any (a keep-alive
 			// between two evictions) makes no record.
 			st.wsClient = t.client + 1
+			if t.deflated {
+				st.wsClient |= wsDeflated
+			}
 		}
 		return a.started(st, key)
 	}

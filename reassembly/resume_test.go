@@ -1,6 +1,8 @@
 package reassembly
 
 import (
+	"bytes"
+	"compress/flate"
 	"fmt"
 	"strings"
 	"testing"
@@ -202,5 +204,57 @@ func TestTombsBoundedByCount(t *testing.T) {
 	a.Finish()
 	if st := a.Stats(); most > 2*limit+limit/10 || st.Evicted < n-limit {
 		t.Errorf("%d tombs held at most, want %d or fewer; %d evicted", most, 2*limit+limit/10, st.Evicted)
+	}
+}
+
+// TestEvictedDeflatedWebSocketGoesOn: TestEvictedWebSocketGoesOn's
+// connection with a handshake, negotiating permessage-deflate, each
+// message compressed: its later message each way, one compressed frame
+// a side, is found and inflated under its number. Before, the tomb did
+// not say so, and one compressed frame a side was too little to find: the
+// messages were skipped.
+func TestEvictedDeflatedWebSocketGoesOn(t *testing.T) {
+	zframe := func(c *synth.Conv, fromClient bool, text string) {
+		var b bytes.Buffer
+		w, _ := flate.NewWriter(&b, flate.BestSpeed)
+		w.Write([]byte(text))
+		w.Flush()
+		p := bytes.TrimSuffix(b.Bytes(), []byte{0, 0, 0xff, 0xff})
+		h := wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpText, Length: uint64(len(p))}
+		if fromClient {
+			h.Masked, h.MaskKey = true, [4]byte{1, 2, 3, 4}
+			wsparse.Unmask(h.MaskKey, 0, p)
+		}
+		c.Send(fromClient, append(wsparse.AppendHeader(nil, h), p...))
+	}
+	a := synth.New("192.0.2.1:40050", "192.0.2.2:80").Open()
+	a.Send(true, []byte("GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"))
+	a.Send(false, []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"))
+	zframe(a, false, "server 0")
+	zframe(a, true, "client 0")
+	n := len(a.Packets)
+	a.At(200 * time.Second)
+	zframe(a, false, "server 1")
+	zframe(a, true, "client 1")
+	pkts := append([]synth.Packet(nil), a.Packets[:n]...)
+	for i, at := range []time.Duration{10 * time.Second, 12 * time.Second} {
+		// A and B parked in turn: A, parked longest, is ended.
+		pkts = append(pkts, synth.New(fmt.Sprintf("192.0.2.1:%d", 40051+i), "192.0.2.2:80").At(at).Open().Upgrade().Frame(true, wsparse.OpText, []byte("c")).Packets...)
+	}
+	pkts = append(pkts, a.Packets[n:]...)
+	l, st := sameRecords(t, pkts, Options{MaxConnections: 1})
+	const pre = "conn 1 192.0.2.1:40050->192.0.2.2:80 "
+	for _, m := range []string{`message s2c "server 0"`, `message c2s "client 0"`, `message s2c "server 1"`, `message c2s "client 1"`} {
+		if k := l.count(pre + m); k != 1 {
+			t.Errorf("%s: %d times, want 1", m, k)
+		}
+	}
+	if st.Resumed != 1 || l.count(pre+"end open frames 1/1 [connection_resumed]") != 1 {
+		t.Errorf("%d resumed, want 1, its end marked connection_resumed", st.Resumed)
+	}
+	if t.Failed() {
+		t.Logf("stats %+v\n%s", st, strings.Join(l.lines, "\n"))
 	}
 }

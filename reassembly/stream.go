@@ -34,7 +34,7 @@ func (s *stream) decoder() *wsparse.Conn {
 			s.conn.Resumed()
 		}
 		if s.wsClient > 0 {
-			s.conn.ResumedWebSocket(int(s.wsClient - 1))
+			s.conn.ResumedWebSocket(int(s.wsClient&3-1), s.wsClient&wsDeflated != 0)
 		}
 	}
 	return s.conn
@@ -113,7 +113,8 @@ type stream struct {
 	tlsResumed bool // and it was TLS: its bytes from there are counted, not decoded
 	wasEvicted bool // ended early before (counted in Stats.Evicted then)
 	// wsClient: it went on after it was ended early as WebSocket, whose
-	// client is side wsClient-1 (0: not): decoder makes its decoder so.
+	// client is side wsClient&3-1 (0: not), with permessage-deflate if
+	// wsDeflated is set: decoder makes its decoder so.
 	wsClient int8
 	stamps   uint8
 	tenant   uint16 // its first packet's tenant, folded (tenant16, lanes.go)
@@ -527,13 +528,14 @@ func (s *stream) complete(evicted bool) {
 			a.tombs[k.tuple()] = tomb{id: s.id, seq: a.pkt, bare: !s.payload && !s.resumed || s.rst || s.fin[0] && s.fin[1],
 				tls: s.tlsLayer() != nil || s.tlsResumed, set: s.firstSet, first: s.firstSeq, end: s.end, input: int32(s.input()),
 				unframed: uint32(min(unframed, 1<<32-1))}
-			client := s.wsClient - 1 // a piece without bytes made no decoder
+			// (A piece without bytes made no decoder.)
+			client, deflated := s.wsClient&3-1, s.wsClient&wsDeflated != 0
 			if c := s.conn; c != nil && c.IsWebSocket() && s.tlsLayer() == nil && !s.tlsResumed && s.h2Layer() == nil {
-				client = int8(c.ClientSide())
+				client, deflated = int8(c.ClientSide()), deflated || c.Deflated()
 			}
 			if client >= 0 {
 				t := a.tombs[k.tuple()]
-				t.ws, t.client = true, client
+				t.ws, t.client, t.deflated = true, client, deflated
 				a.tombs[k.tuple()] = t
 			}
 			if a.onTomb != nil {

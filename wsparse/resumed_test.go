@@ -1,6 +1,7 @@
 package wsparse
 
 import (
+	"encoding/hex"
 	"strings"
 	"testing"
 )
@@ -31,7 +32,7 @@ func TestResumedWebSocket(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &logSink{}
 			c := NewConn(1, testClient, testServer, Config{}, s)
-			c.ResumedWebSocket(tc.clientSide)
+			c.ResumedWebSocket(tc.clientSide, false)
 			c.Feed(0, tc.side0, testTime)
 			c.Feed(1, tc.side1, testTime)
 			c.End(testTime)
@@ -65,22 +66,25 @@ func TestResumedWebSocket(t *testing.T) {
 }
 
 // FuzzResumedWebSocket: a connection that goes on as WebSocket after it
-// was ended early (ResumedWebSocket), fed any bytes in any chunks, makes
+// was ended early (ResumedWebSocket, with permessage-deflate negotiated
+// or not), fed any bytes in any chunks, makes
 // exactly one end, marked connection_resumed, last; and every byte fed a
 // side is in a frame (wire_bytes, which counts a cut frame whole) or in
 // skipped_bytes.
 func FuzzResumedWebSocket(f *testing.F) {
 	f.Add(frame(true, 0, OpText, testMask, "client 1"), frame(true, 0, OpText, nil, "server 1"), uint8(3), false)
 	f.Add([]byte("ayload tail"), cat([]byte{0x81, 0x7e, 0x01}, frame(true, 0, OpClose, nil, "\x03\xe8")), uint8(0), true)
+	z := deflateMessages(f, [][]byte{[]byte("client hello"), []byte("server hello")}, false, 6)
+	f.Add(frame(true, 4, OpText, testMask, string(z[0])), frame(true, 4, OpText, nil, string(z[1])), uint8(0x82), false)
 	f.Fuzz(func(t *testing.T, a, b []byte, step uint8, clientSide1 bool) {
-		n := int(step) + 1
+		n, deflated := int(step&0x7f)+1, step&0x80 != 0 // chunk size; negotiated permessage-deflate
 		s := &logSink{}
 		c := NewConn(1, testClient, testServer, Config{MaxPayload: 1 << 16, MaxMessage: 1 << 16}, s)
 		client := 0
 		if clientSide1 {
 			client = 1
 		}
-		c.ResumedWebSocket(client)
+		c.ResumedWebSocket(client, deflated)
 		for i := 0; i < len(a) || i < len(b); i += n {
 			if i < len(a) {
 				c.Feed(0, a[i:min(i+n, len(a))], testTime)
@@ -107,4 +111,42 @@ func FuzzResumedWebSocket(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestResumedWebSocketDeflated: a connection that negotiated
+// permessage-deflate goes on (ResumedWebSocket, deflated): one compressed
+// message each way, or three, is found and inflated. Before, a compressed
+// chain needed four frames, as for a connection found mid-stream: the
+// messages were skipped (skipped_bytes), and most browsers' connections
+// compress. Without deflated (not negotiated, or found mid-stream) it
+// still does.
+func TestResumedWebSocketDeflated(t *testing.T) {
+	msgs := deflateMessages(t, [][]byte{[]byte("client hello"), []byte("server hello")}, false, 6)
+	for _, tc := range []struct {
+		n        int
+		deflated bool
+		messages int
+	}{{1, true, 2}, {3, true, 6}, {1, false, 0}, {3, false, 0}} {
+		s := &logSink{}
+		c := NewConn(1, testClient, testServer, Config{}, s)
+		c.ResumedWebSocket(0, tc.deflated)
+		var a, b []byte
+		for range tc.n {
+			a = append(a, frame(true, 4, OpText, testMask, string(msgs[0]))...)
+			b = append(b, frame(true, 4, OpText, nil, string(msgs[1]))...)
+		}
+		c.Feed(0, a, testTime)
+		c.Feed(1, b, testTime)
+		c.End(testTime)
+		got := 0
+		for _, l := range s.lines {
+			if strings.HasPrefix(l, "M ") && (strings.HasSuffix(l, " data="+hex.EncodeToString([]byte("client hello"))+" compressed=true anomalies=") ||
+				strings.HasSuffix(l, " data="+hex.EncodeToString([]byte("server hello"))+" compressed=true anomalies=")) {
+				got++
+			}
+		}
+		if got != tc.messages {
+			t.Errorf("%d compressed message(s) a side, deflated %v: %d inflated, want %d\n%s", tc.n, tc.deflated, got, tc.messages, s)
+		}
+	}
 }

@@ -72,6 +72,10 @@ type sniffer struct {
 	// direction already known to be WebSocket (a resync after a gap), where
 	// bytes arrive in large pieces after reassembly pushes them through.
 	lenient bool
+	// deflated: the connection negotiated permessage-deflate (a WebSocket
+	// connection going on, ResumedWebSocket): a compressed-looking chain
+	// needs no more frames than another.
+	deflated bool
 	// bounded gives up after limit bytes although the connection has a
 	// handshake: it switched to another protocol (a 101 naming no
 	// websocket), whose bytes are frames only by chance.
@@ -293,7 +297,7 @@ func (s *sniffer) decide(final bool) int {
 	for i := range live {
 		c := &live[i]
 		need := s.minimum
-		if c.rsv1 && need < sniffMinFrames+1 {
+		if c.rsv1 && !s.deflated && need < sniffMinFrames+1 {
 			need = sniffMinFrames + 1 // compressed-looking chains need more proof
 		}
 		// Running into an unfinished frame proves less than ending on a

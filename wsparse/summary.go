@@ -414,8 +414,12 @@ func (c *Conn) Unframed() int {
 // skipped_bytes. Found afresh, a side with one frame or none after the
 // resume was not told from other bytes: its frames were dropped without a
 // word, and the connection, not yet WebSocket again, was the first ended
-// at the next eviction. Call it before feeding any bytes.
-func (c *Conn) ResumedWebSocket(clientSide int) {
+// at the next eviction. deflated: its handshake negotiated
+// permessage-deflate (Deflated), so that a compressed frame (RSV1) proves
+// as much as another (a connection found mid-stream asks more of them);
+// before, a compressed frame or three a side after the resume were not
+// found. Call it before feeding any bytes.
+func (c *Conn) ResumedWebSocket(clientSide int, deflated bool) {
 	c.Resumed()
 	c.ws = true
 	c.clientSide = int8(clientSide)
@@ -427,8 +431,13 @@ func (c *Conn) ResumedWebSocket(clientSide int) {
 		h := &c.half[side]
 		h.mode = modeSniff
 		c.newSniff(h, want, 1, false)
+		h.sniff.deflated = deflated
 	}
 }
+
+// Deflated reports whether the connection's handshake negotiated
+// permessage-deflate.
+func (c *Conn) Deflated() bool { return c.hasHS() && c.deflate() }
 
 // TCPEnd records that a side sent FIN (rst false) or RST at ts.
 func (c *Conn) TCPEnd(side int, rst bool, ts time.Time) {
