@@ -1,8 +1,6 @@
 package reassembly
 
 import (
-	"bytes"
-	"compress/flate"
 	"fmt"
 	"strings"
 	"testing"
@@ -214,30 +212,17 @@ func TestTombsBoundedByCount(t *testing.T) {
 // not say so, and one compressed frame a side was too little to find: the
 // messages were skipped.
 func TestEvictedDeflatedWebSocketGoesOn(t *testing.T) {
-	zframe := func(c *synth.Conv, fromClient bool, text string) {
-		var b bytes.Buffer
-		w, _ := flate.NewWriter(&b, flate.BestSpeed)
-		w.Write([]byte(text))
-		w.Flush()
-		p := bytes.TrimSuffix(b.Bytes(), []byte{0, 0, 0xff, 0xff})
-		h := wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpText, Length: uint64(len(p))}
-		if fromClient {
-			h.Masked, h.MaskKey = true, [4]byte{1, 2, 3, 4}
-			wsparse.Unmask(h.MaskKey, 0, p)
-		}
-		c.Send(fromClient, append(wsparse.AppendHeader(nil, h), p...))
-	}
 	a := synth.New("192.0.2.1:40050", "192.0.2.2:80").Open()
 	a.Send(true, []byte("GET /x HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"))
 	a.Send(false, []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
 		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n"))
-	zframe(a, false, "server 0")
-	zframe(a, true, "client 0")
+	a.Send(false, synth.WSDeflated(false, [4]byte{1, 2, 3, 4}, "server 0"))
+	a.Send(true, synth.WSDeflated(true, [4]byte{1, 2, 3, 4}, "client 0"))
 	n := len(a.Packets)
 	a.At(200 * time.Second)
-	zframe(a, false, "server 1")
-	zframe(a, true, "client 1")
+	a.Send(false, synth.WSDeflated(false, [4]byte{1, 2, 3, 4}, "server 1"))
+	a.Send(true, synth.WSDeflated(true, [4]byte{1, 2, 3, 4}, "client 1"))
 	pkts := append([]synth.Packet(nil), a.Packets[:n]...)
 	for i, at := range []time.Duration{10 * time.Second, 12 * time.Second} {
 		// A and B parked in turn: A, parked longest, is ended.

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"compress/flate"
 	"strings"
 	"testing"
 	"time"
@@ -10,21 +8,6 @@ import (
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/wsparse"
 )
-
-// h2Deflated is a text frame compressed as permessage-deflate sends it.
-func h2Deflated(fromClient bool, payload string) []byte {
-	var b bytes.Buffer
-	w, _ := flate.NewWriter(&b, flate.BestSpeed)
-	w.Write([]byte(payload))
-	w.Flush()
-	p := bytes.TrimSuffix(b.Bytes(), []byte{0, 0, 0xff, 0xff})
-	h := wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpText, Length: uint64(len(p))}
-	if fromClient {
-		h.Masked, h.MaskKey = true, [4]byte{9, 8, 7, 6}
-		wsparse.Unmask(h.MaskKey, 0, p)
-	}
-	return append(wsparse.AppendHeader(nil, h), p...)
-}
 
 // h2Capture writes an h2c connection (prior knowledge) with two
 // WebSocket streams (RFC 8441), one with permessage-deflate ended by
@@ -42,9 +25,9 @@ func h2Conv() *synth.Conv {
 	c.Send(false, h.Headers(false, 1, false, ":status", "200"))
 	c.Send(false, h.Headers(false, 3, false, ":status", "200", "sec-websocket-extensions", "permessage-deflate", "sec-websocket-protocol", "chat"))
 	c.Send(false, h.Data(false, 1, true, []byte("<html>")))
-	c.Send(true, h.Data(true, 3, false, h2Deflated(true, "hello hello hello")))
+	c.Send(true, h.Data(true, 3, false, synth.WSDeflated(true, [4]byte{9, 8, 7, 6}, "hello hello hello")))
 	c.Send(true, h.Headers(true, 5, false, synth.ExtendedConnect("/feed")...))
-	c.Send(false, h.Data(false, 3, false, h2Deflated(false, "world world")))
+	c.Send(false, h.Data(false, 3, false, synth.WSDeflated(false, [4]byte{9, 8, 7, 6}, "world world")))
 	c.Send(false, h.Headers(false, 5, false, ":status", "200"))
 	c.Send(false, h.Data(false, 5, false, append(ws(false, "tick 1"), ws(false, "tick 2")...)))
 	c.Send(true, h.Headers(true, 7, true, ":method", "GET", ":scheme", "http", ":path", "/favicon.ico", ":authority", "h"))

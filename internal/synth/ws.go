@@ -1,6 +1,8 @@
 package synth
 
 import (
+	"bytes"
+	"compress/flate"
 	"fmt"
 	"time"
 
@@ -31,6 +33,23 @@ func (c *Conv) Frame(fromClient bool, op wsparse.Opcode, payload []byte) *Conv {
 		wsparse.Unmask(h.MaskKey, 0, p) // masking is the same XOR
 	}
 	return c.Send(fromClient, append(wsparse.AppendHeader(nil, h), p...))
+}
+
+// WSDeflated is one unfragmented text frame compressed as
+// permessage-deflate sends it (RSV1, its 00 00 ff ff tail taken off; no
+// context kept from earlier messages), masked with key from the client.
+func WSDeflated(fromClient bool, key [4]byte, payload string) []byte {
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestSpeed)
+	w.Write([]byte(payload))
+	w.Flush()
+	p := bytes.TrimSuffix(b.Bytes(), []byte{0, 0, 0xff, 0xff})
+	h := wsparse.Header{Fin: true, RSV: 4, Opcode: wsparse.OpText, Length: uint64(len(p))}
+	if fromClient {
+		h.Masked, h.MaskKey = true, key
+		wsparse.Unmask(h.MaskKey, 0, p)
+	}
+	return append(wsparse.AppendHeader(nil, h), p...)
 }
 
 // ReusedTuple writes three WebSocket conversations between the same
