@@ -195,8 +195,8 @@ func TestFragmentsAndMalformedSaid(t *testing.T) {
 	_, errs, _ := runWsdump(t, nil, "-r", f)
 	for _, want := range []string{
 		"wsdump: 2 IP fragments of 2 not reassembled (their datagram incomplete at the end or 30 s after its first, past 4 MiB held, cut by the snap length, or malformed): any TCP bytes in them, a tunnel's too, count as lost on their connections\n",
-		"wsdump: 1 IP fragment overlapped earlier fragments of their datagram with other bytes: the first copy was kept\n",
-		"wsdump: 1 packet skipped, with an IP or TCP header that does not parse: the bytes they carried count as lost on their connections where a later segment of the same side (data or FIN) shows the gap\n",
+		"wsdump: 1 IP fragment overlapped earlier fragments of its datagram with other bytes: the first copy was kept\n",
+		"wsdump: 1 packet skipped, with an IP or TCP header that does not parse: the bytes it carried count as lost on its connection where a later segment of the same side (data or FIN) shows the gap\n",
 	} {
 		if !strings.Contains(errs, want) {
 			t.Errorf("stderr %q, want %q", errs, want)
