@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsdump/wsdump/internal/memtarget"
 	"github.com/wsdump/wsdump/internal/synth"
 	"github.com/wsdump/wsdump/pipeline"
 	"github.com/wsdump/wsdump/reassembly"
@@ -26,9 +27,11 @@ import (
 )
 
 // Hostile captures: what an attacker or a broken capture can hand wsdump.
-// Each case is run in-process (exit status, stderr, output, no goroutine
-// left behind: TestHostileCaptures) and as a subprocess, whose peak RSS is
-// held to a bound (TestHostileCapturesRSS).
+// Each case is run once, as a subprocess (TestHostileCaptures): its exit
+// status, stderr and output are checked, its peak RSS is held to a bound,
+// and the run must leave no goroutine behind (counted in the subprocess,
+// around Main: hostileMain). Running it in-process as well, for the output
+// and the goroutines, decoded the heavy cases twice.
 
 type hostileCase struct {
 	name   string
@@ -52,30 +55,10 @@ func hostileArgs(t *testing.T, tc hostileCase) []string {
 	return args
 }
 
-// TestHostileCaptures runs each case in-process. It is not parallel: the
-// goroutines left behind are counted in the whole test binary.
+// TestHostileCaptures runs each case as a subprocess (hostileMain). The
+// subprocess's memory and goroutines are its own: the cases run in
+// parallel, beside the other parallel tests.
 func TestHostileCaptures(t *testing.T) {
-	for _, tc := range hostileCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.heavy && testing.Short() {
-				t.Skip("heavy: skipped with -short")
-			}
-			args := hostileArgs(t, tc)
-			before := runtime.NumGoroutine()
-			out, errs, code := runWsdump(t, nil, args...)
-			checkRun(t, tc, out, errs, code)
-			if tc.check != nil {
-				tc.check(t, out)
-			}
-			waitGoroutines(t, before)
-		})
-	}
-}
-
-// TestHostileCapturesRSS runs each case as a subprocess and holds its peak
-// RSS to the case's bound. The subprocess's memory is its own: the cases
-// run in parallel, beside the other parallel tests.
-func TestHostileCapturesRSS(t *testing.T) {
 	t.Parallel()
 	for _, tc := range hostileCases() {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,14 +66,45 @@ func TestHostileCapturesRSS(t *testing.T) {
 				t.Skip("heavy: skipped with -short")
 			}
 			t.Parallel()
-			rss, floor, code, errs := runMeasured(t, hostileArgs(t, tc))
-			checkRun(t, tc, "", errs, code)
+			var out bytes.Buffer
+			left := filepath.Join(t.TempDir(), "goroutines-left")
+			rss, floor, code, errs := runMeasuredEnv(t, &out, hostileArgs(t, tc), hostileMainEnv+"="+left)
+			checkRun(t, tc, out.String(), errs, code)
+			if tc.check != nil {
+				tc.check(t, out.String())
+			}
+			if b, err := os.ReadFile(left); err != nil {
+				t.Fatalf("the goroutine count of the run: %v", err)
+			} else if len(b) > 0 {
+				t.Fatalf("%s", b)
+			}
 			t.Logf("max RSS %d KiB (bound %d KiB; %d KiB inherited at the exec)", rss, tc.maxRSS, floor)
 			if rss > tc.maxRSS {
 				t.Errorf("max RSS %d KiB over the bound %d KiB", rss, tc.maxRSS)
 			}
 		})
 	}
+}
+
+// hostileMainEnv set to a file's path has the wsdump subprocess run
+// hostileMain, which writes to that file what goroutines the run left.
+const hostileMainEnv = "WSDUMP_HOSTILE_GOROUTINES"
+
+// hostileMain is main for TestHostileCaptures: the same memory policy,
+// then Main (main's signal handling and profiles aside), and the
+// goroutines left when Main returned, waited for up to 2 s, written to
+// out (empty when none were). It returns Main's exit status.
+func hostileMain(out string) int {
+	if p, ok := memPolicy(os.LookupEnv); ok {
+		memtarget.Start(p)
+	}
+	before := runtime.NumGoroutine()
+	code := Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if err := os.WriteFile(out, []byte(goroutinesLeft(before)), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 125
+	}
+	return code
 }
 
 func checkRun(t *testing.T, tc hostileCase, out, errs string, code int) {
@@ -119,17 +133,19 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// waitGoroutines fails when goroutines started by a run are still there.
-func waitGoroutines(t *testing.T, before int) {
-	t.Helper()
+// goroutinesLeft waits up to 2 s for the goroutines to be no more than
+// before, and says how many there are and their stacks if they are not
+// ("" if they are).
+func goroutinesLeft(before int) string {
 	deadline := time.Now().Add(2 * time.Second)
 	for runtime.NumGoroutine() > before {
 		if time.Now().After(deadline) {
 			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+			return fmt.Sprintf("%d goroutines before, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return ""
 }
 
 // wsdumpMainEnv set in its environment has this test binary run wsdump's
@@ -165,9 +181,15 @@ func runMeasured(t *testing.T, args []string) (rss, floor int64, code int, stder
 // runMeasuredTo is runMeasured writing wsdump's standard output to stdout.
 func runMeasuredTo(t *testing.T, stdout io.Writer, args []string) (rss, floor int64, code int, stderr string) {
 	t.Helper()
+	return runMeasuredEnv(t, stdout, args)
+}
+
+// runMeasuredEnv is runMeasuredTo with env added to wsdump's environment.
+func runMeasuredEnv(t *testing.T, stdout io.Writer, args []string, env ...string) (rss, floor int64, code int, stderr string) {
+	t.Helper()
 	res := filepath.Join(t.TempDir(), "rusage")
 	cmd := exec.Command(testBinary(), args...)
-	cmd.Env = append(os.Environ(), "WSDUMP_RSS_HELPER="+res)
+	cmd.Env = append(append(os.Environ(), env...), "WSDUMP_RSS_HELPER="+res)
 	var errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = stdout, &errb
 	err := cmd.Run()
@@ -204,6 +226,9 @@ func rssHelper(out string) int {
 
 func TestMain(m *testing.M) {
 	if os.Getenv(wsdumpMainEnv) != "" {
+		if out := os.Getenv(hostileMainEnv); out != "" {
+			os.Exit(hostileMain(out))
+		}
 		main() // exits
 	}
 	if out := os.Getenv("WSDUMP_RSS_HELPER"); out != "" {
