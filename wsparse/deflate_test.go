@@ -587,6 +587,9 @@ func FuzzInflateMatchesFlate(f *testing.F) {
 	}
 	var used decompressor // Reset after inflating the message before
 	var split decompressor
+	// The read buffers, for every input (the inputs of one process run one
+	// after another): three new ones each cleared 384 KiB an input.
+	a, b, c := make([]byte, 1<<17), make([]byte, 1<<17), make([]byte, 1<<17)
 	f.Fuzz(func(t *testing.T, msg, dict []byte, sizes uint16, complete bool) {
 		mine, theirs := tailReader{msg: msg, noTail: !complete, endedAt: -1}, tailReader{msg: msg, noTail: !complete, endedAt: -1}
 		var fresh decompressor
@@ -594,7 +597,6 @@ func FuzzInflateMatchesFlate(f *testing.F) {
 		tail2 := tailReader{msg: msg, noTail: !complete, endedAt: -1}
 		used.Reset(&tail2, dict)
 		ref := flate.NewReaderDict(&theirs, dict)
-		a, b, c := make([]byte, 1<<17), make([]byte, 1<<17), make([]byte, 1<<17)
 		total := 0
 		for i := 0; ; i++ {
 			n := 1 + int(sizes>>(i%16)&0xff)*37%(1<<17) // read sizes that vary
@@ -682,7 +684,9 @@ func FuzzInflateMatchesFlate(f *testing.F) {
 // that vary with sizes.
 func readSome(r io.Reader, sizes uint16) ([]byte, error) {
 	var out []byte
-	buf := make([]byte, 1<<17)
+	bp := readBufs.Get().(*[1 << 17]byte)
+	defer readBufs.Put(bp)
+	buf := bp[:]
 	for i := 0; len(out) <= 4<<20; i++ {
 		n, err := r.Read(buf[:1+int(sizes>>(i%16)&0xff)*37%(1<<17)])
 		out = append(out, buf[:n]...)

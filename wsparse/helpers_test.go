@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -109,3 +110,8 @@ func short(b []byte) string {
 	sum := sha256.Sum256(b)
 	return fmt.Sprintf("sha256:%x", sum[:8])
 }
+
+// readBufs are readSome's read buffers: a new 128 KiB one for each call
+// (three a case in TestDamagedHeadersMatchFlate's 4 000) was most of the
+// CPU of the tests that inflate with it, clearing memory.
+var readBufs = sync.Pool{New: func() any { return new([1 << 17]byte) }}
