@@ -128,6 +128,7 @@ func TestFieldsAppCapture(t *testing.T) {
 // tcpdump, on Ethernet IPv4, IPv6 and Linux cooked v2 captures, and says
 // how many packets the filter dropped.
 func TestBPFOnFiles(t *testing.T) {
+	t.Parallel()
 	tcpdump, err := exec.LookPath("tcpdump")
 	if err != nil {
 		if os.Getenv("CI") == "true" {

@@ -154,6 +154,7 @@ func TestShrinkMatchesRegexp(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
+	t.Parallel()
 	for _, f := range fixtures(t) {
 		name := filepath.Base(f)
 		for _, view := range []struct {

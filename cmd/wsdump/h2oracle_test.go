@@ -26,6 +26,7 @@ func isH2Capture(file string) bool { return strings.HasPrefix(filepath.Base(file
 // bytes of each WebSocket stream per direction (tshark's frame lengths
 // less padding), which must be the WebSocket bytes wsdump decoded there.
 func TestH2AgreesWithTshark(t *testing.T) {
+	t.Parallel()
 	tshark := needTshark(t)
 	n := 0
 	for _, f := range fixtures(t) {

@@ -17,6 +17,7 @@ import (
 // shows the HelloRequest after the preface. Until session 39 it raised
 // nothing, and the stream's conn record had no tls object.
 func TestH2TLSRenegotiation(t *testing.T) {
+	t.Parallel()
 	base := filepath.Join("..", "..", "testdata", "pcaps", "gen__h2-tls12-reneg")
 	out, errs, code := runWsdump(t, nil, "-r", base+".pcap", "--keylog", base+".keys", "--format", "jsonl", "-j", "1")
 	if code != 0 {
@@ -54,6 +55,7 @@ func TestH2TLSRenegotiation(t *testing.T) {
 // renegotiation is counted, not flagged h2_tls_renegotiation, and lint
 // has no WS509; tshark shows the HelloRequest before the preface.
 func TestH2TLSRenegotiationBeforePreface(t *testing.T) {
+	t.Parallel()
 	base := filepath.Join("..", "..", "testdata", "pcaps", "gen__h2-tls12-reneg-before-preface")
 	out, errs, code := runWsdump(t, nil, "-r", base+".pcap", "--keylog", base+".keys", "--format", "jsonl")
 	if code != 0 {

@@ -148,6 +148,7 @@ func sha(b []byte) string {
 // generator sent on that stream: main view (jsonl), --messages, conns,
 // lint, follow and export.
 func TestH2EveryView(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"gen__h2c-connect", "gen__h2-tls-connect", "gen__h2c-connect-padded", "gen__h2-browser"} {
 		t.Run(name, func(t *testing.T) { checkH2Views(t, "../../testdata/pcaps/"+name) })
 	}

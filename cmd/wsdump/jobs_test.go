@@ -12,6 +12,7 @@ import (
 // (stdout, stderr and exit status). The -j 1 run of the views TestGolden
 // pins is TestGolden's (runShared).
 func TestJobsIdentical(t *testing.T) {
+	t.Parallel()
 	views := []struct {
 		name   string
 		args   []string

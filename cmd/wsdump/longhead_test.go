@@ -116,6 +116,7 @@ func TestLongHTTPHead(t *testing.T) {
 // Upgrade fields on both sides, a 101 whose status line is over the
 // limit, and requests a strict parser rejects.
 func TestHostileHeadsAgreeWithTshark(t *testing.T) {
+	t.Parallel()
 	tshark := needTshark(t)
 	pad := "X-Pad: " + strings.Repeat("p", 70000) + "\r\n"
 	padFirst := func(head string) string {

@@ -61,6 +61,7 @@ func parseJSONL(t *testing.T, out string) []jsonRecord {
 // what the generator that recorded the capture says it sent: opcode,
 // length and SHA-256, in order, per direction.
 func TestMessagesMatchManifest(t *testing.T) {
+	t.Parallel()
 	manifests, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "pcaps", "*.messages.tsv"))
 	if len(manifests) == 0 {
 		t.Fatal("no manifests")

@@ -42,6 +42,7 @@ func pieces(t *testing.T, dir string) []string {
 // (the same whichever way they are given; one per connection, a piece of
 // the rotation, on every record that has a conn).
 func TestRotatedPiecesEqualWhole(t *testing.T) {
+	t.Parallel()
 	for _, r := range rotations {
 		whole := filepath.Join("../../testdata/pcaps", r.whole)
 		files := pieces(t, r.dir)

@@ -56,6 +56,7 @@ func TestRecordedNFLOG(t *testing.T) {
 // output as wsdump on the records tshark keeps for the same ports.
 // (tcpdump cannot pre-filter: libpcap does not compile filters for NFLOG.)
 func TestBPFOnNFLOG(t *testing.T) {
+	t.Parallel()
 	tshark := needTshark(t)
 	file := pcaps + "gen__ws-node-nflog.pcap"
 	pre := filepath.Join(t.TempDir(), "pre.pcap")

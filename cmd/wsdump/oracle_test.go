@@ -89,6 +89,7 @@ func headerLen(len7 uint64, masked bool) int {
 }
 
 func TestAgreesWithTshark(t *testing.T) {
+	t.Parallel()
 	tshark := needTshark(t)
 	files := fixtures(t)
 	for _, f := range files {

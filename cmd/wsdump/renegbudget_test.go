@@ -84,6 +84,7 @@ func TestHostileRenegWrite(t *testing.T) {
 // 6 MB capture of 500 such connections took 12 CPU s (0.12 before the
 // search; 0.66 with the total).
 func TestRenegGuessTotal(t *testing.T) {
+	t.Parallel()
 	const n = 18
 	pcap, keys := hostileRenegCapture(t, n, 4096)
 	out, errOut, _ := runWsdump(t, nil, "-r", pcap, "--keylog", keys, "--format", "jsonl", "-j", "1")

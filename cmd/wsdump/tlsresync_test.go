@@ -61,6 +61,7 @@ func tlsBoundaries(t *testing.T, tshark, pcap string) [2][]int64 {
 // -j 1 = -j 2. Until then both dropped gave "no WebSocket in 91
 // packets", and the server's alone "side 1: not a TLS record".
 func TestWssHelloLostInsideRecord(t *testing.T) {
+	t.Parallel()
 	tshark := needTshark(t)
 	dir := filepath.Join("..", "..", "testdata", "pcaps")
 	pcap := filepath.Join(dir, "gen__wss-go-tls13-mtu.pcap")
@@ -169,6 +170,7 @@ func TestWssHelloLostInsideRecord(t *testing.T) {
 // tshark has in the whole capture, the bytes before it counted as
 // skipped. Until then the side's records were not followed past the gap.
 func TestWssGapInsideRecordNoKeys(t *testing.T) {
+	t.Parallel()
 	tshark := needTshark(t)
 	pcap := filepath.Join("..", "..", "testdata", "pcaps", "gen__wss-go-tls13-mtu.pcap")
 	bounds := tlsBoundaries(t, tshark, pcap)
@@ -270,6 +272,7 @@ func TestHeldStartNotTLS(t *testing.T) {
 // was 0.000719 for a first_ts to last_ts of 0.000569 (a step back of the
 // clock counted that the capture never made).
 func TestHeldStartTimes(t *testing.T) {
+	t.Parallel()
 	for _, name := range lossFixtures {
 		pkts, _ := loadLossFixture(t, name)
 		first := [2]int{-1, -1}

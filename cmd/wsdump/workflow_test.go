@@ -629,6 +629,7 @@ func TestFollow(t *testing.T) {
 }
 
 func TestExportMatchesManifest(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"gen__ws-node-basic", "gen__deflate-node-takeover", "gen__gorilla", "gen__ws-node-chatty-mtu"} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
