@@ -129,10 +129,6 @@ func selfRSS() int64 {
 	return 0
 }
 
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
-
 // goroutinesLeft waits up to 2 s for the goroutines to be no more than
 // before, and says how many there are and their stacks if they are not
 // ("" if they are).
@@ -169,16 +165,11 @@ func testBinary() string {
 	return os.Args[0]
 }
 
-// runMeasured runs wsdump as a subprocess and returns its peak RSS (KiB).
-// A child's peak RSS counts the parent's peak at the exec (vfork shares
-// the memory until then), so wsdump is started by a small helper: this
-// test binary, re-executed before it has done anything (see TestMain).
-func runMeasured(t *testing.T, args []string) (rss, floor int64, code int, stderr string) {
-	t.Helper()
-	return runMeasuredTo(t, discard{}, args)
-}
-
-// runMeasuredTo is runMeasured writing wsdump's standard output to stdout.
+// runMeasuredTo runs wsdump as a subprocess, its standard output written
+// to stdout, and returns its peak RSS (KiB). A child's peak RSS counts the
+// parent's peak at the exec (vfork shares the memory until then), so
+// wsdump is started by a small helper: this test binary, re-executed
+// before it has done anything (see TestMain).
 func runMeasuredTo(t *testing.T, stdout io.Writer, args []string) (rss, floor int64, code int, stderr string) {
 	t.Helper()
 	return runMeasuredEnv(t, stdout, args)
