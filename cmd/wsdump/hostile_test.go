@@ -69,14 +69,19 @@ func TestHostileCaptures(t *testing.T) {
 			var out bytes.Buffer
 			left := filepath.Join(t.TempDir(), "goroutines-left")
 			rss, floor, code, errs := runMeasuredEnv(t, &out, hostileArgs(t, tc), hostileMainEnv+"="+left)
+			// No file: Main did not return (a panic exits 2, as a capture
+			// wsdump cannot read does; a signal): said first, as a crash,
+			// not as a case's exit status or stderr that differ.
+			leftGoroutines, err := os.ReadFile(left)
+			if err != nil {
+				t.Fatalf("wsdump did not return from Main (exit %d): %v; stderr:\n%s", code, err, errs)
+			}
 			checkRun(t, tc, out.String(), errs, code)
 			if tc.check != nil {
 				tc.check(t, out.String())
 			}
-			if b, err := os.ReadFile(left); err != nil {
-				t.Fatalf("the goroutine count of the run: %v", err)
-			} else if len(b) > 0 {
-				t.Fatalf("%s", b)
+			if len(leftGoroutines) > 0 {
+				t.Fatalf("%s", leftGoroutines)
 			}
 			t.Logf("max RSS %d KiB (bound %d KiB; %d KiB inherited at the exec)", rss, tc.maxRSS, floor)
 			if rss > tc.maxRSS {
@@ -207,6 +212,10 @@ func rssHelper(out string) int {
 	if _, ok := err.(*exec.ExitError); err != nil && !ok {
 		fmt.Fprintln(os.Stderr, err)
 		return 125
+	}
+	if ws := cmd.ProcessState.Sys().(syscall.WaitStatus); ws.Signaled() {
+		// Its exit code is -1 (the helper's 255): say why.
+		fmt.Fprintf(os.Stderr, "rss helper: wsdump was killed: %v\n", cmd.ProcessState)
 	}
 	rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
 	if err := os.WriteFile(out, []byte(fmt.Sprintf("%d %d\n", rss, floor)), 0o644); err != nil {
