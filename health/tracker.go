@@ -400,6 +400,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 		}
 	}
 	st := t.state(c)
+	prev := st.endedBefore(c.ID, s)
 	if stepped {
 		// The clock stepped back within it: its duration leaves the
 		// step out (the notice says so).
@@ -442,6 +443,9 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	var e endState
 	e.update(s)
 	e.apply(x)
+	if prev != nil {
+		prev.addTo(x)
+	}
 	t.ended(c.ID, st)
 	if t.next != nil {
 		t.next.End(c, s)
