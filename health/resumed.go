@@ -13,19 +13,13 @@ import (
 // piece summed. Before, the last piece's End replaced the row, and the
 // frames of the pieces before were in no row.
 
-// resumedPrev is what a connection's row held at the End of its piece
-// before.
-type resumedPrev struct {
-	conn Conn
-}
-
-// endedBefore returns the row of connection id as its piece before left
-// it when s is the End of a piece that went on (connection_resumed) and
+// endedBefore returns a copy of the row of connection id as its piece
+// before left it when s is the End of a piece that went on (connection_resumed) and
 // one ended before it; nil otherwise. It makes the row a result (st.c),
 // so the End that follows updates it in place. A fallback session's
 // conversation resumed under a request's connection is another
 // conversation, not a piece of the same one: nil.
-func (st *connState) endedBefore(id int, s *wsparse.Summary) *resumedPrev {
+func (st *connState) endedBefore(id int, s *wsparse.Summary) *Conn {
 	if s.Anomalies&wsparse.AnomResumed == 0 || s.Fallback != nil {
 		return nil
 	}
@@ -38,22 +32,24 @@ func (st *connState) endedBefore(id int, s *wsparse.Summary) *resumedPrev {
 	if !x.Ended {
 		return nil
 	}
-	return &resumedPrev{conn: *x}
+	prev := *x
+	return &prev
 }
 
-// addTo makes x, set from a later piece's End, the whole connection's.
-func (p *resumedPrev) addTo(x *Conn) {
+// addResumed makes x, set from a later piece's End, the whole
+// connection's: prev is the row as the pieces before left it.
+func addResumed(x, prev *Conn) {
 	for d := range x.Stats {
-		addDirStats(&x.Stats[d], &p.conn.Stats[d])
+		addDirStats(&x.Stats[d], &prev.Stats[d])
 	}
-	x.Anomalies |= p.conn.Anomalies
-	if !p.conn.Start.IsZero() && p.conn.Start.Before(x.Start) {
-		x.Start = p.conn.Start
+	x.Anomalies |= prev.Anomalies
+	if !prev.Start.IsZero() && prev.Start.Before(x.Start) {
+		x.Start = prev.Start
 	}
-	if p.conn.End.After(x.End) {
-		x.End = p.conn.End
+	if prev.End.After(x.End) {
+		x.End = prev.End
 	}
-	x.Midstream = p.conn.Midstream // a later piece has no handshake of its own
+	x.Midstream = prev.Midstream // a later piece has no handshake of its own
 }
 
 // addDirStats adds every count of b to a's (all of DirStats' fields are

@@ -444,7 +444,7 @@ func (t *Tracker) End(c *wsparse.Conn, s *wsparse.Summary) {
 	e.update(s)
 	e.apply(x)
 	if prev != nil {
-		prev.addTo(x)
+		addResumed(x, prev)
 	}
 	t.ended(c.ID, st)
 	if t.next != nil {
